@@ -1,0 +1,59 @@
+# Two commands: `make run` (the demo on the embedded default) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := config.settings
+
+.PHONY: run test test-fast lint bench setup setup-test system-deps clean
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt $(VENV)/bin/activate
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	# face_recognition's declared dlib dependency would compile for ages;
+	# dlib-bin (in requirements.txt) provides the same module as a wheel.
+	$(PIP) install -q --no-deps face_recognition
+	touch $@
+
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PIP) install -q -r requirements-test.txt
+	touch $@
+
+# gettext's msgfmt compiles translations; chromium runs the browser tests.
+# Installed from Debian's packages when missing (needs root, as on CI).
+system-deps:
+	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
+
+system-deps-test: system-deps
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+setup: $(VENV)/.installed system-deps
+	$(PY) manage.py compilemessages -v0 --ignore=.venv
+	$(PY) manage.py migrate --no-input -v0
+
+run: setup
+	$(PY) manage.py seed_demo
+	@echo "safetrain on http://127.0.0.1:$(PORT)/  (demo accounts: see README)"
+	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+setup-test: $(VENV)/.installed-test system-deps-test
+	$(PY) manage.py compilemessages -v0 --ignore=.venv
+
+test: setup-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(VENV)/.installed-test
+	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+clean:
+	rm -rf $(VENV) var db.sqlite3*

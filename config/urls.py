@@ -1,0 +1,34 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from accounts.api import MeView, TokenView
+from config import health, views
+from organizations.api import EnterpriseViewSet, JurisdictionViewSet, PersonViewSet
+
+router = DefaultRouter()
+router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
+router.register("enterprises", EnterpriseViewSet, basename="enterprise")
+router.register("people", PersonViewSet, basename="person")
+
+api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("me/", MeView.as_view(), name="api-me"),
+    path("", include(router.urls)),
+]
+
+admin.site.login = views.admin_login  # type: ignore[method-assign]
+admin.site.site_header = admin.site.site_title = "safetrain"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("org/", include("organizations.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]

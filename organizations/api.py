@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework import serializers, viewsets
+
+from organizations import selectors
+from organizations.models import Enterprise, Industry, Jurisdiction, Person
+from organizations.validators import mask_id_number
+
+
+class JurisdictionSerializer(serializers.ModelSerializer):
+    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+
+    class Meta:
+        model = Jurisdiction
+        fields = ["id", "code", "name", "kind", "parent_code", "path"]
+
+
+class IndustrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Industry
+        fields = ["id", "code", "name", "is_key", "is_high_risk", "is_manufacturing"]
+
+
+class EnterpriseSerializer(serializers.ModelSerializer):
+    industry = IndustrySerializer(read_only=True)
+    jurisdiction_code = serializers.CharField(source="jurisdiction.code", read_only=True)
+    jurisdiction_name = serializers.CharField(source="jurisdiction.name", read_only=True)
+
+    class Meta:
+        model = Enterprise
+        fields = ["id", "name", "credit_code", "industry", "above_scale", "jurisdiction_code", "jurisdiction_name"]
+
+
+class PersonSerializer(serializers.ModelSerializer):
+    id_number = serializers.SerializerMethodField()
+    enterprise = serializers.CharField(source="enterprise.name", read_only=True)
+
+    class Meta:
+        model = Person
+        fields = ["id", "name", "enterprise", "post", "department", "hire_date", "leave_date", "id_number"]
+
+    def get_id_number(self, obj: Person) -> str:
+        managed: set[int] = self.context.get("managed_ids", set())
+        return obj.id_number if obj.pk in managed else mask_id_number(obj.id_number)
+
+
+class JurisdictionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = JurisdictionSerializer
+
+    def get_queryset(self) -> QuerySet[Jurisdiction]:
+        return selectors.jurisdictions_visible_to(self.request.user).select_related("parent")
+
+
+class EnterpriseViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = EnterpriseSerializer
+
+    def get_queryset(self) -> QuerySet[Enterprise]:
+        return selectors.enterprises_visible_to(self.request.user)
+
+
+class PersonViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = PersonSerializer
+
+    def get_queryset(self) -> QuerySet[Person]:
+        return selectors.people_visible_to(self.request.user)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        context = super().get_serializer_context()
+        context["managed_ids"] = set(selectors.people_managed_by(self.request.user).values_list("pk", flat=True))
+        return context

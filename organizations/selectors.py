@@ -1,0 +1,163 @@
+"""Scoping: the one place that answers "what may this user see".
+
+Views, the API, websockets, exports and the admin all call these functions;
+nothing else filters by tenant. Subtrees are path-prefix queries.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, TrainingProvider
+
+Role = RoleGrant.Role
+
+
+def _grants(user: Any) -> list[RoleGrant]:
+    # Cached on the user object for the duration of a request.
+    cached = getattr(user, "_role_grants_cache", None)
+    if cached is None:
+        cached = list(
+            RoleGrant.objects.filter(user=user).select_related("jurisdiction", "provider__jurisdiction", "enterprise")
+        )
+        user._role_grants_cache = cached
+    return cached
+
+
+def roles_of(user: Any) -> set[str]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    roles = {g.role for g in _grants(user)}
+    if user.is_superuser:
+        roles.add(Role.PLATFORM_ADMIN)
+    if hasattr(user, "person"):
+        roles.add("learner")
+    return roles
+
+
+def is_platform_admin(user: Any) -> bool:
+    return Role.PLATFORM_ADMIN in roles_of(user)
+
+
+def person_of(user: Any) -> Person | None:
+    try:
+        return user.person
+    except Person.DoesNotExist:
+        return None
+
+
+def _subtree_q(paths: list[str], field: str) -> Q:
+    if not paths:
+        return Q(pk__in=[])
+    return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
+
+
+def _jurisdiction_paths(user: Any, roles: set[str]) -> list[str]:
+    paths = []
+    for g in _grants(user):
+        if g.role in roles and g.jurisdiction_id:
+            paths.append(g.jurisdiction.path)
+        if g.role in roles and g.provider_id:
+            paths.append(g.provider.jurisdiction.path)
+    return paths
+
+
+def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
+    qs = Jurisdiction.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
+    return qs.filter(_subtree_q(paths, "path"))
+
+
+def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
+    qs = Enterprise.objects.select_related("industry", "jurisdiction")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
+    q = _subtree_q(paths, "jurisdiction__path")
+    enterprise_ids = [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
+    person = person_of(user)
+    if person is not None:
+        enterprise_ids.append(person.enterprise_id)
+    if enterprise_ids:
+        q |= Q(pk__in=enterprise_ids)
+    return qs.filter(q)
+
+
+def enterprises_managed_by(user: Any) -> QuerySet[Enterprise]:
+    """Enterprises whose roster this user may edit and import."""
+    qs = Enterprise.objects.select_related("industry", "jurisdiction")
+    if is_platform_admin(user):
+        return qs
+    ids = (
+        [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
+        if getattr(user, "is_authenticated", False)
+        else []
+    )
+    return qs.filter(pk__in=ids)
+
+
+def people_visible_to(user: Any) -> QuerySet[Person]:
+    qs = Person.objects.select_related("enterprise", "user")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
+    q = _subtree_q(paths, "enterprise__jurisdiction__path")
+    enterprise_ids = [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
+    if enterprise_ids:
+        q |= Q(enterprise_id__in=enterprise_ids)
+    q |= Q(user_id=user.pk)
+    return qs.filter(q)
+
+
+def people_managed_by(user: Any) -> QuerySet[Person]:
+    """People whose full records (unmasked ID number) this user may see and edit."""
+    return Person.objects.filter(enterprise__in=enterprises_managed_by(user)).select_related("enterprise", "user")
+
+
+def can_see_full_id_number(user: Any, person: Person) -> bool:
+    return people_managed_by(user).filter(pk=person.pk).exists()
+
+
+def providers_visible_to(user: Any) -> QuerySet[TrainingProvider]:
+    qs = TrainingProvider.objects.select_related("jurisdiction")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    ids = [g.provider_id for g in _grants(user) if g.role == Role.TRAINING_ADMIN]
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    return qs.filter(Q(pk__in=ids) | _subtree_q(paths, "jurisdiction__path"))
+
+
+def scope_summary(user: Any) -> dict[str, Any]:
+    """What /api/v1/me/ reports: roles and the scope each role covers."""
+    grants = []
+    for g in _grants(user):
+        entry: dict[str, Any] = {"role": g.role}
+        if g.jurisdiction_id:
+            entry["jurisdiction"] = {"code": g.jurisdiction.code, "name": g.jurisdiction.name}
+        if g.provider_id:
+            entry["provider"] = {"code": g.provider.code, "name": g.provider.name}
+        if g.enterprise_id:
+            entry["enterprise"] = {"credit_code": g.enterprise.credit_code, "name": g.enterprise.name}
+        grants.append(entry)
+    person = person_of(user)
+    return {
+        "roles": sorted(roles_of(user)),
+        "grants": grants,
+        "person": (
+            {"name": person.name, "enterprise": person.enterprise.name, "post": person.post} if person else None
+        ),
+    }

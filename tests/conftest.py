@@ -1,0 +1,90 @@
+"""The cast, built the same way for every scoping test.
+
+Two districts (east, west), each with a street and two enterprises; per
+district a learner, an enterprise admin, a training admin, a proctor and a
+bureau official; a platform admin; and ``outsider``, who belongs nowhere and
+should have no access to anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from accounts.models import User
+from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, TrainingProvider
+from tests import factories
+
+Role = RoleGrant.Role
+
+
+@dataclass
+class District:
+    jurisdiction: Jurisdiction
+    street: Jurisdiction
+    enterprises: list[Enterprise]
+    provider: TrainingProvider
+    learner: Person
+    enterprise_admin: User
+    training_admin: User
+    proctor: User
+    bureau: User
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Cast:
+    east: District
+    west: District
+    platform_admin: User
+    outsider: User
+
+
+def _district(prefix: str, code: str, name: str) -> District:
+    root = factories.make_jurisdiction(code, name)
+    street = factories.make_jurisdiction(f"{code}001", f"{name}第一街道", parent=root)
+    enterprises = [
+        factories.make_enterprise(street, name=f"{name}化工厂", industry_code="hazardous_chemicals"),
+        factories.make_enterprise(root, name=f"{name}机械厂", industry_code="machinery"),
+    ]
+    provider = factories.make_provider(root, code=f"{prefix}-center")
+    learner = factories.make_person(enterprises[0], username=f"{prefix}_learner")
+    enterprise_admin = factories.make_user(f"{prefix}_entadmin")
+    factories.grant(enterprise_admin, Role.ENTERPRISE_ADMIN, enterprise=enterprises[0])
+    training_admin = factories.make_user(f"{prefix}_trainer")
+    factories.grant(training_admin, Role.TRAINING_ADMIN, provider=provider)
+    proctor = factories.make_user(f"{prefix}_proctor")
+    factories.grant(proctor, Role.PROCTOR, jurisdiction=root)
+    bureau = factories.make_user(f"{prefix}_bureau")
+    factories.grant(bureau, Role.BUREAU_OFFICIAL, jurisdiction=root)
+    return District(root, street, enterprises, provider, learner, enterprise_admin, training_admin, proctor, bureau)
+
+
+@pytest.fixture
+def cast(db: None) -> Cast:
+    east = _district("east", "990101", "东区")
+    west = _district("west", "990102", "西区")
+    platform_admin = factories.make_user("platform", is_staff=True)
+    factories.grant(platform_admin, Role.PLATFORM_ADMIN)
+    outsider = factories.make_user("outsider")
+    return Cast(east, west, platform_admin, outsider)
+
+
+def login_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
+
+
+@pytest.fixture
+def client_for():
+    return login_client
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
