@@ -24,13 +24,16 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(PIP) install -q -r requirements-test.txt
 	touch $@
 
-# gettext's msgfmt compiles translations; chromium runs the browser tests.
+# gettext's msgfmt compiles translations; chromium runs the browser tests;
+# a CJK font makes its screenshots legible.
 # Installed from Debian's packages when missing (needs root, as on CI).
 system-deps:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
 
 system-deps-test: system-deps
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@# A CJK font, so that screenshots of the Chinese pages show characters, not boxes.
+	@fc-list :lang=zh | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }
 
 setup: $(VENV)/.installed system-deps
 	$(PY) manage.py compilemessages -v0 --ignore=.venv

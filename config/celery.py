@@ -7,3 +7,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("safetrain")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Exams: the deadline job (auto-submit at deadline + grace, preparing papers,
+# certificate reminders); in the embedded default exams.scheduler runs it.
+app.conf.beat_schedule = {
+    **(app.conf.beat_schedule or {}),
+    "exams-tick": {"task": "exams.tick", "schedule": float(os.environ.get("EXAMS_TICK_SECONDS", "15"))},
+}
+
+# Proctoring: delete face images past the retention (proctoring.services.purge_media);
+# in the embedded default proctoring.scheduler runs it on a thread.
+app.conf.beat_schedule["proctoring-purge-media"] = {
+    "task": "proctoring.purge_media",
+    "schedule": float(os.environ.get("PROCTORING_PURGE_HOURS", "24")) * 3600,
+}

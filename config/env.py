@@ -77,11 +77,28 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
-def postgres_settings(url: str, name: str = "DATABASE_URL") -> dict[str, object]:
+def postgres_settings(url: str, name: str = "DATABASE_URL", pool_max: int = 0) -> dict[str, object]:
+    """Django DATABASES entry for a postgres:// URL.
+
+    ``pool_max`` > 0 turns on psycopg's connection pool (Django ≥ 5.1): under
+    ASGI every concurrent request runs in its own thread with its own
+    connection, so a burst of examinees otherwise exhausts max_connections.
+    """
     parts = urlsplit(url)
     database = parts.path.lstrip("/")
     if not database:
         raise ImproperlyConfigured(f"{name} names no database (…/DBNAME)")
+    if pool_max > 0:
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": database,
+            "USER": parts.username or "",
+            "PASSWORD": parts.password or "",
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "CONN_MAX_AGE": 0,
+            "OPTIONS": {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 30}},
+        }
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": database,

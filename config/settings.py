@@ -98,7 +98,7 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
-    DATABASES = {"default": postgres_settings(DATABASE_URL)}
+    DATABASES = {"default": postgres_settings(DATABASE_URL, pool_max=env_int("DATABASE_POOL_MAX", 0, minimum=0))}
 else:
     sqlite_path = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
     DATABASES = {
@@ -122,7 +122,14 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env_str("REDIS_PREFIX", "safetrain")},
+            # redis-py's async pool refuses a 101st concurrent connection by default; a class of
+            # examinees connecting at once needs more (bench/bench_ws.py found it).
+            "CONFIG": {
+                "hosts": [
+                    {"address": REDIS_URL, "max_connections": env_int("REDIS_MAX_CONNECTIONS", 2000, minimum=10)}
+                ],
+                "prefix": env_str("REDIS_PREFIX", "safetrain"),
+            },
         }
     }
     CACHES = {
@@ -151,6 +158,13 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    # Initial passwords of imported accounts only (see accounts/hashers.py).
+    "accounts.hashers.OneTimePasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -184,9 +198,11 @@ MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["platform_
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: an anonymous or bad-token call then gets 401 with
+    # "WWW-Authenticate: Token" instead of a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -203,6 +219,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several apps have a field called "type"; name their choice sets so the
+    # schema's component names stay stable and spectacular does not warn.
+    "ENUM_NAME_OVERRIDES": {
+        "QuestionTypeEnum": "question_bank.models.QuestionType",
+    },
 }
 
 # --- i18n -------------------------------------------------------------------
@@ -218,6 +239,9 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "var" / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
+# WhiteNoise serves from the finders in the embedded default; it only warns
+# when STATIC_ROOT is missing, so make sure it exists.
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -249,6 +273,33 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "safetrain@localhost")
 MINUTES_PER_CREDIT_HOUR = env_int("MINUTES_PER_CREDIT_HOUR", 45, minimum=1)
 NEW_HIRE_WINDOW_DAYS = env_int("NEW_HIRE_WINDOW_DAYS", 90, minimum=0)
 
+# --- Training: server-counted credit (training.services.heartbeat_record) -----
+# The player sends a heartbeat every TRAINING_HEARTBEAT_SECONDS; the server
+# credits at most TRAINING_HEARTBEAT_MAX_GAP_SECONDS per heartbeat, ignores
+# ones closer together than the minimum interval, locks a lesson after the idle
+# limit until "are you still there?" is answered, and refuses playback faster
+# than the rate cap (in percent: 150 = 1.5x).
+TRAINING_HEARTBEAT_SECONDS = env_int("TRAINING_HEARTBEAT_SECONDS", 15, minimum=1)
+TRAINING_HEARTBEAT_MIN_INTERVAL_SECONDS = env_int("TRAINING_HEARTBEAT_MIN_INTERVAL_SECONDS", 5, minimum=0)
+TRAINING_HEARTBEAT_MAX_GAP_SECONDS = env_int("TRAINING_HEARTBEAT_MAX_GAP_SECONDS", 45, minimum=1)
+TRAINING_IDLE_LOCK_SECONDS = env_int("TRAINING_IDLE_LOCK_SECONDS", 600, minimum=5)
+TRAINING_MAX_PLAYBACK_RATE_PERCENT = env_int("TRAINING_MAX_PLAYBACK_RATE_PERCENT", 150, minimum=100)
+TRAINING_CLOCK_SKEW_SECONDS = env_int("TRAINING_CLOCK_SKEW_SECONDS", 30, minimum=0)
+# One lesson at a time per learner: the lease expires this long after the last heartbeat.
+TRAINING_LEASE_SECONDS = env_int("TRAINING_LEASE_SECONDS", 60, minimum=5)
+TRAINING_ONBOARDING_DUE_DAYS = env_int("TRAINING_ONBOARDING_DUE_DAYS", 30, minimum=1)
+TRAINING_REMINDER_DAYS = env_int("TRAINING_REMINDER_DAYS", 7, minimum=0)
+TRAINING_MEDIA_MAX_BYTES = env_int("TRAINING_MEDIA_MAX_BYTES", 500 * 1024 * 1024, minimum=1024)
+# Credit ledger retention in years, by post (3 for principals and safety
+# managers, 6 for special operators, per the regulators' requests).
+TRAINING_LEDGER_RETENTION_YEARS = {
+    "principal": env_int("TRAINING_RETENTION_YEARS_PRINCIPAL", 3, minimum=1),
+    "safety_manager": env_int("TRAINING_RETENTION_YEARS_SAFETY_MANAGER", 3, minimum=1),
+    "special_operator": env_int("TRAINING_RETENTION_YEARS_SPECIAL_OPERATOR", 6, minimum=1),
+    "employee": env_int("TRAINING_RETENTION_YEARS_EMPLOYEE", 3, minimum=1),
+    "public": env_int("TRAINING_RETENTION_YEARS_PUBLIC", 3, minimum=1),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -257,3 +308,34 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}},
 }
+
+# --- Exams (exams.services, exams.scheduler) -----------------------------------
+# Papers are prepared this long before a session opens, so that starting is cheap.
+EXAMS_PREPARE_AHEAD_MINUTES = env_int("EXAMS_PREPARE_AHEAD_MINUTES", 30, minimum=1)
+# The deadline job (auto-submit, preparing papers, certificate reminders) runs
+# this often: on Celery beat when REDIS_URL is set, otherwise on a daemon
+# thread in the ASGI server process. EXAMS_SCHEDULER=off disables the thread
+# (e.g. when a separate process runs `manage.py exams_tick --loop`).
+EXAMS_TICK_SECONDS = env_int("EXAMS_TICK_SECONDS", 15, minimum=1)
+EXAMS_SCHEDULER = env_str("EXAMS_SCHEDULER", "auto")
+EXAMS_CERTIFICATE_REMINDER_DAYS = env_int("EXAMS_CERTIFICATE_REMINDER_DAYS", 60, minimum=1)
+EXAMS_SPOT_TEST_QUESTIONS = env_int("EXAMS_SPOT_TEST_QUESTIONS", 5, minimum=1)
+EXAMS_SPOT_TEST_MINUTES = env_int("EXAMS_SPOT_TEST_MINUTES", 10, minimum=1)
+
+# --- Proctoring (proctoring.services) ------------------------------------------
+# Version of the face-processing consent text shown to examinees; a new text
+# version means new consents are recorded against it.
+PROCTORING_CONSENT_VERSION = env_str("PROCTORING_CONSENT_VERSION", "2026-01")
+# Snapshots, identity-check captures and reference photos older than this are
+# deleted by `manage.py purge_proctoring_media` (decisions, distances and event
+# logs stay); it runs every PROCTORING_PURGE_HOURS on Celery beat or a thread.
+PROCTORING_RETENTION_DAYS = env_int("PROCTORING_RETENTION_DAYS", 30, minimum=1)
+PROCTORING_PURGE_HOURS = env_int("PROCTORING_PURGE_HOURS", 24, minimum=1)
+# A binary websocket frame (one downscaled JPEG snapshot) over this is refused.
+PROCTORING_SNAPSHOT_MAX_BYTES = env_int("PROCTORING_SNAPSHOT_MAX_BYTES", 256 * 1024, minimum=1024)
+# A JSON websocket frame (one browser event) over this is refused.
+PROCTORING_EVENT_MAX_BYTES = env_int("PROCTORING_EVENT_MAX_BYTES", 4096, minimum=256)
+# Enrolment and identity-check photos (an ID photo scan may be a few MB).
+PROCTORING_PHOTO_MAX_BYTES = env_int("PROCTORING_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
+# Phone-aware policies ignore a hidden page shorter than this (system pop-ups).
+PROCTORING_PHONE_GRACE_SECONDS = env_int("PROCTORING_PHONE_GRACE_SECONDS", 8, minimum=0)

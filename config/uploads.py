@@ -4,13 +4,20 @@
 - the format by its magic bytes, not its name: xlsx is a ZIP (``PK\\x03\\x04``),
   csv is text that decodes as UTF-8 (with or without BOM) or GB18030;
 - zip bombs: the sum of the declared uncompressed sizes and the compression
-  ratio are checked from the ZIP directory before anything is inflated.
+  ratio are checked from the ZIP directory before anything is inflated; then
+  every part is inflated in bounded chunks, because a crafted directory can
+  lie about the sizes and the parsers (calamine's Rust zip reader, openpyxl)
+  would believe the stream, not the directory;
+- XML entity tricks: a workbook part with a DTD (``<!DOCTYPE``/``<!ENTITY``) is
+  refused — Excel never writes one — and openpyxl parses through defusedxml.
 """
 
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -20,6 +27,13 @@ from django.utils.translation import gettext as _
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
 MAX_COMPRESSION_RATIO = 200
+_INFLATE_CHUNK = 1 << 20
+_DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY")
+
+try:  # openpyxl uses defusedxml when it is importable; it must be.
+    import defusedxml  # noqa: F401
+except ImportError as exc:  # pragma: no cover - a broken installation
+    raise ImportError("defusedxml is required so that openpyxl parses uploaded workbooks safely") from exc
 
 
 class UploadRejected(ValueError):
@@ -45,11 +59,17 @@ def check_spreadsheet(data: bytes, name: str = "") -> CheckedUpload:
         )
     if not data.strip():
         raise UploadRejected(_("The file is empty."))
+    suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     if data.startswith(XLSX_MAGIC):
+        if suffix == "csv":
+            raise UploadRejected(_("The file is named .csv but its content is not CSV text."))
         _check_zip(data)
         return CheckedUpload("xlsx", data, name)
     if data.startswith(OLE_MAGIC):
         raise UploadRejected(_("Old .xls files are not supported: save the file as .xlsx and upload it again."))
+    if suffix in ("xlsx", "xlsm"):
+        # Magic bytes decide; a name that promises a workbook must not be read as text.
+        raise UploadRejected(_("The file is named .xlsx but its content is not an Excel workbook."))
     if _is_text(data):
         return CheckedUpload("csv", data, name)
     raise UploadRejected(_("The file is neither an Excel workbook (.xlsx) nor a CSV text file."))
@@ -81,6 +101,8 @@ def _is_text(data: bytes) -> bool:
     sample = data[:65536]
     if b"\x00" in sample:
         return False
+    # Without the BOM, error positions count from the sample's start (utf-8-sig counts after it).
+    sample = sample.removeprefix(b"\xef\xbb\xbf")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             sample.decode(encoding)
@@ -120,3 +142,62 @@ def _check_zip(data: bytes) -> None:
                 _("Part %(name)s of the workbook is compressed %(ratio)d:1; it is refused as a possible zip bomb.")
                 % {"name": info.filename, "ratio": info.file_size // info.compress_size}
             )
+    for info in infos:
+        _inflate_within_declared_size(data, info)
+
+
+def _inflate_within_declared_size(data: bytes, info: zipfile.ZipInfo) -> None:
+    """Inflate one part, stopping as soon as it outgrows its declared size."""
+    damaged = UploadRejected(_("The file claims to be an Excel workbook but is damaged or not a workbook."))
+    lying = UploadRejected(
+        _(
+            "Part %(name)s of the workbook is larger than its archive directory says; it is refused as a possible zip bomb."
+        )
+        % {"name": info.filename}
+    )
+    start = info.header_offset
+    header = data[start : start + 30]
+    if len(header) < 30 or header[:4] != XLSX_MAGIC:
+        raise damaged
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    offset = start + 30 + name_length + extra_length
+    compressed = memoryview(data)[offset : offset + info.compress_size]
+    if info.compress_type == zipfile.ZIP_STORED:
+        if info.compress_size != info.file_size:
+            raise lying
+        _refuse_dtd(bytes(compressed), info.filename)
+        return
+    if info.compress_type != zipfile.ZIP_DEFLATED:
+        raise UploadRejected(
+            _("Part %(name)s of the workbook uses a compression method Excel does not write.") % {"name": info.filename}
+        )
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    produced = 0
+    tail = b""
+    pending = bytes(compressed)
+    try:
+        while pending:
+            chunk = inflater.decompress(pending, _INFLATE_CHUNK)
+            pending = inflater.unconsumed_tail
+            produced += len(chunk)
+            if produced > info.file_size:
+                raise lying
+            _refuse_dtd(tail + chunk, info.filename)
+            tail = chunk[-16:]
+            if not chunk and not pending:
+                break
+        chunk = inflater.flush()
+    except zlib.error:
+        raise damaged from None
+    produced += len(chunk)
+    if produced != info.file_size:
+        raise lying if produced > info.file_size else damaged
+    _refuse_dtd(tail + chunk, info.filename)
+
+
+def _refuse_dtd(chunk: bytes, name: str) -> None:
+    if name.endswith((".xml", ".rels", ".vml")) and any(marker in chunk for marker in _DTD_MARKERS):
+        raise UploadRejected(
+            _("Part %(name)s of the workbook declares XML entities, which Excel never writes; it is refused.")
+            % {"name": name}
+        )

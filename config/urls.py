@@ -15,6 +15,9 @@ router.register("people", PersonViewSet, basename="person")
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("me/", MeView.as_view(), name="api-me"),
+    path("", include("training.api_urls")),
+    path("", include("exams.api_urls")),
+    path("", include("question_bank.api_urls")),
     path("", include(router.urls)),
 ]
 
@@ -24,9 +27,14 @@ admin.site.site_header = admin.site.site_title = "safetrain"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("accounts/public/", include("training.public_urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("organizations.urls")),
+    path("qb/", include("question_bank.urls")),
+    path("training/", include("training.urls")),
+    path("exams/", include("exams.urls")),
+    path("proctoring/", include("proctoring.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

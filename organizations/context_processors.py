@@ -20,6 +20,20 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("organizations:enterprise_list"), _("Enterprises")))
     if roles & {"platform_admin", "enterprise_admin"}:
         items.append((reverse("organizations:roster"), _("Roster")))
+    if roles & {"platform_admin", "bureau_official", "training_admin"}:
+        items.append((reverse("question_bank:bank_list"), _("Question banks")))
+    if "learner" in roles:
+        items.append((reverse("question_bank:practice_home"), _("Exam practice")))
+    if "learner" in roles or hasattr(user, "public_learner"):
+        items.append((reverse("training:dashboard"), _("My training")))
+    if roles & {"platform_admin", "bureau_official", "enterprise_admin", "training_admin"}:
+        items.append((reverse("training:enterprise_dashboard"), _("Training progress")))
+    from exams.nav import nav_items as exam_nav_items
+
+    items += exam_nav_items(roles)
+    from proctoring.nav import nav_items as proctoring_nav_items
+
+    items += proctoring_nav_items(roles)
     if "learner" in roles:
         items.append((reverse("organizations:my_profile"), _("My profile")))
     if "platform_admin" in roles:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
 from organizations.models import Enterprise, Person, RoleGrant
 from organizations.validators import normalize_id_number
+from training.services import onboarding_assign
 
 
 def initial_password() -> str:
@@ -17,15 +19,14 @@ def initial_password() -> str:
     return secrets.token_urlsafe(9)
 
 
-def username_for_id_number(id_number: str) -> str:
-    # Imported employees log in with their phone number or this username;
-    # it must not reveal the ID number, so it is derived from the last 6 chars
-    # plus a random suffix only when that collides.
-    base = f"u{normalize_id_number(id_number)[-6:].lower()}"
-    candidate = base
-    while User.objects.filter(username=candidate).exists():
-        candidate = f"{base}{secrets.randbelow(10_000):04d}"
-    return candidate
+def new_username() -> str:
+    # Imported employees log in with their phone number or this handed-out
+    # username. It is random so that it reveals nothing about the person
+    # (an earlier scheme used ID-number digits).
+    while True:
+        candidate = f"u{secrets.token_hex(4)}"
+        if not User.objects.filter(username=candidate).exists():
+            return candidate
 
 
 @transaction.atomic
@@ -49,13 +50,17 @@ def person_create(
     if password is None:
         password = one_time = initial_password()
     user = User(
-        username=username or username_for_id_number(id_number),
+        username=username or new_username(),
         display_name=name,
         phone=phone or None,
         email=email,
         must_change_password=one_time is not None,
     )
-    user.set_password(password)
+    # A one-time password is a random 72-bit secret that must be replaced at
+    # first login, so it takes the cheap hasher: a roster of 1,000 new hires
+    # would otherwise spend ~10 minutes in PBKDF2. Django re-hashes with the
+    # default hasher when the person signs in.
+    user.password = make_password(password, hasher="onetime_pbkdf2" if one_time else "default")
     user.save()
     person = Person.objects.create(
         user=user,
@@ -67,6 +72,8 @@ def person_create(
         post=post,
         department=department,
     )
+    # A recent hire gets the onboarding plan for their industry and post.
+    onboarding_assign(person=person)
     return person, one_time
 
 

@@ -10,4 +10,5 @@ urlpatterns = [
     path("people/<int:pk>/", views.person_detail, name="person_detail"),
     path("me/", views.my_profile, name="my_profile"),
     path("roster/", views.roster, name="roster"),
+    path("roster/template.xlsx", views.roster_template, name="roster_template"),
 ]

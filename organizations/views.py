@@ -1,13 +1,23 @@
 from __future__ import annotations
 
+import base64
+
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
 
+from config.uploads import UploadRejected, check_uploaded_file
+from organizations import roster as roster_import
 from organizations import selectors
-from organizations.models import Person
+from organizations.models import Enterprise, Person
 from organizations.validators import mask_id_number
 
 
@@ -61,9 +71,96 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-def roster(request: HttpRequest) -> HttpResponse:
+class RosterUploadForm(forms.Form):
+    class Mode:
+        DRY_RUN = "dry_run"
+        IMPORT = "import"
+        VALID_ONLY = "valid_only"
+
+    enterprise = forms.ModelChoiceField(queryset=Enterprise.objects.none(), label=_("Enterprise"), empty_label=None)
+    file = forms.FileField(
+        label=_("Roster file"),
+        help_text=_("An .xlsx workbook or a .csv file (UTF-8 or GB18030)."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,text/csv"}),
+    )
+    mode = forms.ChoiceField(
+        label=_("What to do"),
+        choices=[
+            (Mode.DRY_RUN, _("Check only: show what would change, write nothing")),
+            (Mode.IMPORT, _("Import: nothing is imported if any row has an error")),
+            (Mode.VALID_ONLY, _("Import the valid rows only, skip rows with errors")),
+        ],
+        initial=Mode.DRY_RUN,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args: object, enterprises: QuerySet[Enterprise], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["enterprise"].queryset = enterprises  # type: ignore[attr-defined]
+
+
+def _managed_or_403(request: HttpRequest) -> QuerySet[Enterprise]:
     enterprises = selectors.enterprises_managed_by(request.user)
     if not enterprises.exists():
         raise PermissionDenied
-    return render(request, "organizations/roster.html", {"enterprises": enterprises})
+    return enterprises
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roster(request: HttpRequest) -> HttpResponse:
+    enterprises = _managed_or_403(request)
+    result = None
+    credentials_href = ""
+    if request.method == "POST":
+        # Another enterprise's id is a 404, not a form error: it is not theirs to name.
+        chosen = request.POST.get("enterprise", "")
+        if chosen and not (chosen.isdigit() and enterprises.filter(pk=int(chosen)).exists()):
+            raise Http404
+        form = RosterUploadForm(request.POST, request.FILES, enterprises=enterprises)
+        if form.is_valid():
+            mode = form.cleaned_data["mode"]
+            try:
+                upload = check_uploaded_file(form.cleaned_data["file"])
+                result = roster_import.import_roster(
+                    enterprise=form.cleaned_data["enterprise"],
+                    upload=upload,
+                    dry_run=mode == RosterUploadForm.Mode.DRY_RUN,
+                    valid_only=mode == RosterUploadForm.Mode.VALID_ONLY,
+                )
+            except UploadRejected as exc:
+                form.add_error("file", str(exc))
+            if result is not None and result.credentials:
+                # Handed out once, in this response only: nothing keeps the passwords afterwards.
+                encoded = base64.b64encode(roster_import.credentials_csv(result).encode("utf-8")).decode("ascii")
+                credentials_href = f"data:text/csv;charset=utf-8;base64,{encoded}"
+    else:
+        initial = {}
+        if request.GET.get("enterprise", "").isdigit():
+            initial["enterprise"] = get_object_or_404(enterprises, pk=int(request.GET["enterprise"]))
+        form = RosterUploadForm(initial=initial, enterprises=enterprises)
+    response = render(
+        request,
+        "organizations/roster.html",
+        {
+            "enterprises": enterprises.annotate(people_count=Count("people")),
+            "form": form,
+            "result": result,
+            "credentials_href": credentials_href,
+        },
+    )
+    if result is not None:
+        add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_GET
+def roster_template(request: HttpRequest) -> HttpResponse:
+    _managed_or_403(request)
+    response = HttpResponse(
+        roster_import.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename="员工花名册模板.xlsx")
+    return response

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ProctoringConfig(AppConfig):
     name = "proctoring"
     verbose_name = _("Proctoring")
+
+    def ready(self) -> None:
+        from exams import events
+        from proctoring import hooks, scheduler
+
+        # Attempt lifecycle (submitted by the examinee, the deadline job or a
+        # proctor) reaches the live grid through exams' after-commit hooks.
+        events.register(hooks.exam_event)
+        scheduler.start()

@@ -43,6 +43,23 @@ class Cast:
     outsider: User
 
 
+def ensure_industries() -> None:
+    """Re-seed the industry catalogue when a transactional test flushed it.
+
+    The catalogue comes from a data migration; pytest-django's flush after a
+    ``transaction=True`` test empties it for every test that follows.
+    """
+    import importlib
+
+    from organizations.models import Industry
+
+    if Industry.objects.exists():
+        return
+    seed = importlib.import_module("organizations.migrations.0002_seed_industries")
+    for code, name, key, high_risk, manufacturing in seed.INDUSTRIES:
+        Industry.objects.create(code=code, name=name, is_key=key, is_high_risk=high_risk, is_manufacturing=manufacturing)
+
+
 def _district(prefix: str, code: str, name: str) -> District:
     root = factories.make_jurisdiction(code, name)
     street = factories.make_jurisdiction(f"{code}001", f"{name}第一街道", parent=root)
@@ -65,6 +82,7 @@ def _district(prefix: str, code: str, name: str) -> District:
 
 @pytest.fixture
 def cast(db: None) -> Cast:
+    ensure_industries()
     east = _district("east", "990101", "东区")
     west = _district("west", "990102", "西区")
     platform_admin = factories.make_user("platform", is_staff=True)
@@ -87,4 +105,16 @@ def client_for():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "accounts.hashers.OneTimePasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    # Several pytest runs may share one PostgreSQL server (developers, helpers,
+    # CI): a per-process test database name keeps them from dropping each
+    # other's database mid-run.
+    import os
+
+    from pytest_django.fixtures import _set_suffix_to_test_databases
+
+    _set_suffix_to_test_databases(suffix=f"p{os.getpid()}")

@@ -28,6 +28,10 @@ class Command(BaseCommand):
             raise CommandError("seed_demo creates accounts with a published password; with DEBUG off pass --force.")
         with transaction.atomic():
             self._seed()
+            self._seed_training()
+            self._seed_question_bank()
+            self._seed_exams()
+            self._seed_proctoring()
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts: demo_admin, demo_bureau, demo_trainer, demo_enterprise, demo_proctor, demo_learner"
@@ -120,6 +124,40 @@ class Command(BaseCommand):
                 "hire_date": today - dt.timedelta(days=30),
                 "id_number": complete_id_number("99010119920202011"),
             },
+        )
+
+    def _seed_training(self) -> None:
+        from training.demo import seed as seed_training
+
+        seed_training(
+            enterprise=Enterprise.objects.get(credit_code=complete_credit_code("91990101MA0000001")),
+            provider=TrainingProvider.objects.get(code="demo-center"),
+            learner=Person.objects.get(user__username="demo_learner"),
+            password=DEMO_PASSWORD,
+        )
+
+    def _seed_question_bank(self) -> None:
+        from question_bank.demo import seed_question_bank
+
+        seed_question_bank(
+            provider=TrainingProvider.objects.get(code="demo-center"),
+            shared_with=Jurisdiction.objects.get(code="990101"),
+        )
+
+    def _seed_exams(self) -> None:
+        from exams.demo import seed as seed_exams
+
+        seed_exams(
+            provider=TrainingProvider.objects.get(code="demo-center"),
+            learner=Person.objects.get(user__username="demo_learner"),
+        )
+
+    def _seed_proctoring(self) -> None:
+        from exams.demo import OPEN_TITLE, PAST_TITLE
+        from proctoring.demo import seed as seed_proctoring
+
+        seed_proctoring(
+            learner=Person.objects.get(user__username="demo_learner"), open_title=OPEN_TITLE, past_title=PAST_TITLE
         )
 
     def _jurisdiction(self, code: str, name: str, kind: str, parent: Jurisdiction | None) -> Jurisdiction:

@@ -1,0 +1,575 @@
+"""Exam load test: N examinees released at once, 20 questions, autosave per answer, submit.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test .venv/bin/python bench/bench_exam.py
+    ... bench/bench_exam.py --n 2000 --servers 4 --compress 10 --naive-n 500
+
+Load profile (after a published Moodle 4.5 quiz load test): N examinees are
+released together at the start; each gets a 20-question paper, answers every
+question after 30-90 s of think time (divided by --compress; 10 % of answers
+are changed once more), autosaving each answer, then submits.
+
+Run: the real ASGI server (--servers daphne processes of config.asgi) on a
+fresh PostgreSQL database (``<DATABASE_URL db>_bench_exam``, dropped after).
+The load generator is one asyncio process (aiohttp, no per-request threads);
+its CPU share is printed next to the results.
+
+Two cohorts in the same run, on the same servers:
+- production: papers prepared before the window opens, start = one conditional
+  UPDATE + the cached payload; autosave = locked, idempotent, logged
+  (``exams.services``) through the real API;
+- naive baseline: start = ``get_or_create`` of the attempt + 20 drawn rows
+  inserted one by one + the questions serialised; autosave = fetch the
+  attempt, fetch the question, ``save()`` (no lock, no idempotency). These
+  views exist only in this file (served when BENCH_EXAM_SERVER=1).
+
+Reported: p50/p95/p99 for start, autosave and submit, errors, and lost answers
+(acknowledged but not in the database at the end).
+Targets (2 cores): production start p99 <= 10 s for 2,000 released at the
+same instant; autosave and submit p95 < 500 ms; 0 errors; 0 lost answers.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+# --- served by daphne: the real app plus the naive baseline routes -------------------
+if os.environ.get("BENCH_EXAM_SERVER") == "1":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
+
+    settings.ROOT_URLCONF = "bench.bench_exam"
+    # Django's ASGI handler runs each concurrent request's sync code in its own
+    # thread, each with its own connection: without a bounded pool, 2,000
+    # simultaneous starts exhaust PostgreSQL's max_connections (100 here).
+    pool_size = int(os.environ.get("BENCH_DB_POOL", "8"))
+    if pool_size:
+        settings.DATABASES["default"].update(
+            CONN_MAX_AGE=0,
+            CONN_HEALTH_CHECKS=False,
+            OPTIONS={"pool": {"min_size": 2, "max_size": pool_size, "timeout": 120}},
+        )
+    import datetime as dt
+    import random
+
+    from django.urls import include, path
+    from django.utils import timezone
+    from rest_framework.response import Response
+    from rest_framework.views import APIView
+
+    from config.asgi import application  # noqa: F401  (daphne bench.bench_exam:application)
+    from exams.models import Attempt, AttemptQuestion, ExamSession
+    from question_bank.models import Question
+
+    class NaiveStart(APIView):
+        def post(self, request, session_id):  # type: ignore[no-untyped-def]
+            person = request.user.person
+            session = ExamSession.objects.select_related("paper").get(pk=session_id)
+            now = timezone.now()
+            attempt, created = Attempt.objects.get_or_create(
+                session=session,
+                person=person,
+                seq=1,
+                defaults={
+                    "status": Attempt.Status.IN_PROGRESS,
+                    "started_at": now,
+                    "deadline": now + dt.timedelta(minutes=session.duration_minutes),
+                },
+            )
+            if created:
+                position = 0
+                for rule in session.paper.rules.all():
+                    drawn = Question.objects.filter(bank__in=rule.banks.all(), type=rule.qtype).order_by("?")[
+                        : rule.count
+                    ]
+                    for q in drawn:
+                        AttemptQuestion.objects.create(
+                            attempt=attempt,
+                            question=q,
+                            position=position,
+                            qtype=q.type,
+                            stem=q.stem,
+                            options=q.options,
+                            option_order=list(range(len(q.options))),
+                            answer=q.answer,
+                            knowledge_point=q.knowledge_point,
+                            score=rule.score,
+                        )
+                        position += 1
+            questions = [
+                {"id": aq.pk, "type": aq.qtype, "stem": aq.stem, "options": aq.options, "score": str(aq.score)}
+                for aq in AttemptQuestion.objects.filter(attempt=attempt)
+                .select_related("question")
+                .order_by("position")
+            ]
+            random.shuffle(questions)
+            return Response(
+                {"attempt_id": attempt.pk, "deadline": attempt.deadline, "server_time": now, "questions": questions},
+                status=201,
+            )
+
+    class NaiveAnswer(APIView):
+        def put(self, request, attempt_id, question_id):  # type: ignore[no-untyped-def]
+            attempt = Attempt.objects.get(pk=attempt_id, person__user=request.user)
+            if attempt.status != Attempt.Status.IN_PROGRESS:
+                return Response({"detail": "closed"}, status=409)
+            aq = AttemptQuestion.objects.get(pk=question_id, attempt=attempt)
+            aq.given = request.data["answer"]
+            aq.client_seq = request.data["client_seq"]
+            aq.answered_at = timezone.now()
+            aq.save()
+            return Response({"question_id": aq.pk, "client_seq": aq.client_seq})
+
+    urlpatterns = [
+        path("bench-naive/exams/<int:session_id>/attempts/", NaiveStart.as_view()),
+        path("bench-naive/attempts/<int:attempt_id>/answers/<int:question_id>/", NaiveAnswer.as_view()),
+        path("", include("config.urls")),
+    ]
+
+
+# --- the driver --------------------------------------------------------------------------
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import random  # noqa: E402
+import resource  # noqa: E402
+import secrets  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from typing import Any  # noqa: E402
+from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+
+
+@dataclass
+class Cohort:
+    name: str
+    session_id: int
+    tokens: list[str]
+    start_path: str
+    answer_path: str  # with {attempt} and {question}
+    latencies: dict[str, list[float]] = field(default_factory=lambda: {"start": [], "autosave": [], "submit": []})
+    errors: dict[str, int] = field(default_factory=lambda: {"start": 0, "autosave": 0, "submit": 0})
+    acked: dict[int, tuple[int, Any]] = field(default_factory=dict)  # attempt question -> (seq, answer)
+    attempts: list[int] = field(default_factory=list)
+    error_samples: list[str] = field(default_factory=list)
+
+
+def _db_url(base: str, name: str) -> str:
+    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
+
+
+def _psql(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _cpu_busy() -> tuple[float, float]:
+    with open("/proc/stat") as f:
+        values = [float(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
+    """Runs in this process against the bench database (DJANGO_SETTINGS_MODULE set by main)."""
+    import django
+
+    django.setup()
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+    from exams import services
+    from organizations.models import Enterprise, Industry, Jurisdiction, Person, TrainingProvider
+    from organizations.validators import complete_credit_code, complete_id_number
+    from question_bank.importers import fingerprint
+    from question_bank.models import Bank, Question, QuestionType
+
+    district = Jurisdiction(code="990199", name="压测区", kind=Jurisdiction.Kind.DISTRICT)
+    district.save()
+    industry = Industry.objects.get(code="hazardous_chemicals")
+    enterprises = [
+        Enterprise.objects.create(
+            name=f"压测企业{i}",
+            credit_code=complete_credit_code(f"91990199MA{i:07d}"),
+            industry=industry,
+            jurisdiction=district,
+        )
+        for i in range(10)
+    ]
+    provider = TrainingProvider.objects.create(code="bench", name="压测培训中心", jurisdiction=district)
+    bank = Bank.objects.create(owner=provider, code="bench-bank", name="压测题库")
+    per_type = {
+        QuestionType.SINGLE: 10,
+        QuestionType.MULTIPLE: 4,
+        QuestionType.TRUE_FALSE: 4,
+        QuestionType.FILL_BLANK: 2,
+    }
+    scale = questions / 20
+    per_type = {k: max(1, round(v * scale)) for k, v in per_type.items()}
+    rows = []
+    for qtype, count in per_type.items():
+        for i in range(count * 10):
+            options = [f"选项{c}{i}" for c in "ABCD"] if qtype in ("single", "multiple") else []
+            answer: Any = {"single": "B", "multiple": "ACD", "true_false": True, "fill_blank": [["答案"]]}[qtype]
+            stem = f"{qtype} 压测题 {i}：" + "安全生产" * 10
+            rows.append(
+                Question(
+                    bank=bank,
+                    type=qtype,
+                    stem=stem,
+                    options=options,
+                    answer=answer,
+                    knowledge_point=f"知识点{i % 5}",
+                    fingerprint=fingerprint(qtype, stem, options),
+                )
+            )
+    Question.objects.bulk_create(rows)
+    paper = services.paper_create_rules(
+        provider=provider,
+        name="压测试卷",
+        rules=[services.RuleSpec(qtype=k, count=v, score=Decimal(5), banks=[bank]) for k, v in per_type.items()],
+    )
+
+    def people(count: int, offset: int) -> list[str]:
+        users = User.objects.bulk_create(
+            [User(username=f"bench{offset + i}", password="!", display_name=f"考生{offset + i}") for i in range(count)]
+        )
+        if users and users[0].pk is None:
+            users = list(User.objects.filter(username__startswith="bench").order_by("pk"))[offset : offset + count]
+        base = dt.date(1980, 1, 1)
+        Person.objects.bulk_create(
+            [
+                Person(
+                    user=u,
+                    enterprise=enterprises[i % len(enterprises)],
+                    name=f"考生{offset + i}",
+                    hire_date=dt.date(2020, 1, 1),
+                    id_number=complete_id_number(
+                        f"990199{(base + dt.timedelta(days=(offset + i) // 900)):%Y%m%d}{(offset + i) % 900 + 100:03d}"
+                    ),
+                )
+                for i, u in enumerate(users)
+            ]
+        )
+        tokens = [Token(user=u, key=secrets.token_hex(20)) for u in users]
+        Token.objects.bulk_create(tokens)
+        return [t.key for t in tokens]
+
+    now = timezone.now()
+    prod_tokens = people(n, 0)
+    naive_tokens = people(naive_n, n)
+    prod_people = Person.objects.filter(user__username__in=[f"bench{i}" for i in range(n)])
+    naive_people = Person.objects.filter(user__username__in=[f"bench{i}" for i in range(n, n + naive_n)])
+    window = {"closes_at": now + dt.timedelta(hours=3), "duration_minutes": 120, "grace_seconds": 30}
+    prod = services.session_create(
+        provider=provider, paper=paper, title="压测（生产路径）", opens_at=now + dt.timedelta(minutes=5), **window
+    )
+    prod.eligible_people.set(prod_people)
+    naive = services.session_create(
+        provider=provider, paper=paper, title="压测（朴素路径）", opens_at=now - dt.timedelta(minutes=1), **window
+    )
+    naive.eligible_people.set(naive_people)
+    began = time.perf_counter()
+    prepared = services.session_prepare(session=prod)
+    prepare_seconds = time.perf_counter() - began
+    connection.close()
+    return {
+        "prod": (prod.pk, prod_tokens),
+        "naive": (naive.pk, naive_tokens),
+        "prepared": prepared,
+        "prepare_seconds": prepare_seconds,
+    }
+
+
+def open_window(session_id: int) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from exams.models import ExamSession
+
+    ExamSession.objects.filter(pk=session_id).update(opens_at=timezone.now())
+    connection.close()
+
+
+def lost_answers(cohort: Cohort) -> tuple[int, int]:
+    from django.db import connection
+
+    from exams.models import Attempt, AttemptQuestion
+
+    stored = {
+        pk: (seq, given)
+        for pk, seq, given in AttemptQuestion.objects.filter(pk__in=list(cohort.acked)).values_list(
+            "pk", "client_seq", "given"
+        )
+    }
+    lost = 0
+    for pk, (seq, answer) in cohort.acked.items():
+        row = stored.get(pk)
+        if row is None or row[0] < seq or (row[0] == seq and row[1] != answer):
+            lost += 1
+    submitted = Attempt.objects.filter(pk__in=cohort.attempts, status=Attempt.Status.SUBMITTED).count()
+    connection.close()
+    return lost, submitted
+
+
+def _answer_for(question: dict[str, Any], rng: random.Random) -> Any:
+    kind = question["type"]
+    if kind == "single":
+        return rng.choice("ABCD"[: len(question["options"])])
+    if kind == "multiple":
+        return "".join(sorted(rng.sample("ABCD", rng.randint(1, 3))))
+    if kind == "true_false":
+        return rng.random() < 0.5
+    return ["答案"] * int(question.get("blanks", 1))
+
+
+async def examinee(
+    http: Any, servers: list[str], cohort: Cohort, index: int, release: asyncio.Event, args: argparse.Namespace
+) -> None:
+    rng = random.Random(index)
+    base = servers[index % len(servers)]
+    headers = {"Authorization": f"Token {cohort.tokens[index]}"}
+    await release.wait()
+
+    async def call(kind: str, method: str, url: str, body: Any = None) -> Any:
+        began = time.perf_counter()
+        try:
+            async with http.request(method, base + url, json=body, headers=headers) as response:
+                data = await response.json(content_type=None)
+                ok = response.status < 300
+        except Exception as exc:  # noqa: BLE001 - counted as an error
+            ok, data = False, {"detail": repr(exc)}
+        cohort.latencies[kind].append(time.perf_counter() - began)
+        if not ok:
+            cohort.errors[kind] += 1
+            if len(cohort.error_samples) < 5:
+                cohort.error_samples.append(f"{kind}: {str(data)[:160]}")
+            return None
+        return data
+
+    paper = await call("start", "POST", cohort.start_path.format(session=cohort.session_id))
+    if paper is None:
+        return
+    attempt = paper["attempt_id"]
+    cohort.attempts.append(attempt)
+    device = paper.get("device")
+    for question in paper["questions"]:
+        rounds = 2 if rng.random() < 0.1 else 1
+        for seq in range(1, rounds + 1):
+            await asyncio.sleep(rng.uniform(30, 90) / args.compress / rounds)
+            answer = _answer_for(question, rng)
+            body = {"answer": answer, "client_seq": seq}
+            if device:
+                body["device"] = device
+            saved = await call(
+                "autosave", "PUT", cohort.answer_path.format(attempt=attempt, question=question["id"]), body
+            )
+            if saved is not None:
+                canonical = answer if not isinstance(answer, str) else "".join(sorted(answer))
+                cohort.acked[question["id"]] = (seq, canonical)
+    await asyncio.sleep(rng.uniform(5, 30) / args.compress)
+    await call("submit", "POST", f"/api/v1/attempts/{attempt}/submit/", {"reason": "examinee"})
+
+
+async def run_cohort(servers: list[str], cohort: Cohort, args: argparse.Namespace) -> float:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=0, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=300)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+        release = asyncio.Event()
+        tasks = [
+            asyncio.create_task(examinee(http, servers, cohort, i, release, args)) for i in range(len(cohort.tokens))
+        ]
+        await asyncio.sleep(0.5)  # every examinee is waiting at the gate
+        began = time.perf_counter()
+        release.set()
+        await asyncio.gather(*tasks)
+        return time.perf_counter() - began
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+def start_servers(count: int, env: dict[str, str], log_dir: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+    from urllib.request import urlopen
+
+    daphne = ROOT / ".venv" / "bin" / "daphne"
+    processes, urls = [], []
+    for i in range(count):
+        port = _free_port()
+        log = open(log_dir / f"bench-exam-daphne-{i}.log", "w")  # noqa: SIM115 - closed with the process
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(daphne),
+                    "-e",
+                    f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
+                    "bench.bench_exam:application",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+        urls.append(f"http://127.0.0.1:{port}")
+    for url in urls:
+        for _ in range(300):
+            try:
+                with urlopen(f"{url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"{url} did not start; see {log_dir}")
+    return processes, urls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=2000, help="examinees released at once (production path)")
+    parser.add_argument("--naive-n", type=int, default=500, help="examinees on the naive baseline path")
+    parser.add_argument("--questions", type=int, default=20)
+    parser.add_argument("--servers", type=int, default=4, help="daphne processes")
+    parser.add_argument("--compress", type=float, default=4.0, help="think time 30-90 s divided by this")
+    parser.add_argument("--pool", type=int, default=8, help="PostgreSQL pool size per server process (0: none)")
+    args = parser.parse_args()
+
+    admin_url = os.environ.get("DATABASE_URL", "")
+    if not admin_url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark creates and drops its own database).")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    name = urlsplit(admin_url).path.lstrip("/") + "_bench_exam"
+    bench_url = _db_url(admin_url, name)
+    _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _psql(admin_url, f'CREATE DATABASE "{name}"')
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-exam-" + secrets.token_hex(16),
+        "LOG_LEVEL": "WARNING",
+        "BENCH_EXAM_SERVER": "1",
+        "TOKEN_RATE_LIMIT": "100000/min",
+        "BENCH_DB_POOL": str(args.pool),
+        # The deadline job would prepare the naive cohort's papers too; nobody is overdue here.
+        "EXAMS_SCHEDULER": "off",
+    }
+    os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY")})
+    processes: list[subprocess.Popen[bytes]] = []
+    try:
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+            cwd=ROOT,
+            env={k: v for k, v in env.items() if k != "BENCH_EXAM_SERVER"},
+            check=True,
+        )
+        data = setup_data(args.n, args.naive_n, args.questions)
+        print(
+            f"prepared {data['prepared']} papers of {args.questions} questions in {data['prepare_seconds']:.1f} s "
+            "(before the window opens)"
+        )
+        log_dir = Path(os.environ.get("TMPDIR", "/tmp"))
+        processes, servers = start_servers(args.servers, env, log_dir)
+        prod = Cohort(
+            "production",
+            *data["prod"],
+            "/api/v1/exams/{session}/attempts/",
+            "/api/v1/attempts/{attempt}/answers/{question}/",
+        )
+        naive = Cohort(
+            "naive baseline",
+            *data["naive"],
+            "/bench-naive/exams/{session}/attempts/",
+            "/bench-naive/attempts/{attempt}/answers/{question}/",
+        )
+        results = []
+        for cohort in (prod, naive):
+            if not cohort.tokens:
+                continue
+            if cohort is prod:
+                open_window(cohort.session_id)
+            cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
+            wall = asyncio.run(run_cohort(servers, cohort, args))
+            cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
+            generator_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
+            machine_busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
+            lost, submitted = lost_answers(cohort)
+            results.append((cohort, wall, generator_cpu, machine_busy, lost, submitted))
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        from django.db import connections
+
+        connections.close_all()
+        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    cores = os.cpu_count() or 1
+    print(
+        f"\n{args.servers} daphne processes (PostgreSQL pool {args.pool} each), {cores} cores; think time 30-90 s / {args.compress:g} "
+        f"(time compression x{args.compress:g}); {args.questions} questions; 10% of answers changed once"
+    )
+    header = (
+        f"{'cohort':<16}{'N':>6}{'op':>10}{'count':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'errors':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for cohort, _wall, _cpu, _busy, _lost, _submitted in results:
+        for op in ("start", "autosave", "submit"):
+            values = cohort.latencies[op]
+            print(
+                f"{cohort.name:<16}{len(cohort.tokens):>6}{op:>10}{len(values):>8}{pct(values, 50):>9.0f}"
+                f"{pct(values, 95):>9.0f}{pct(values, 99):>9.0f}{(max(values) * 1000 if values else 0):>9.0f}"
+                f"{cohort.errors[op]:>8}"
+            )
+    print()
+    for cohort, wall, cpu, busy, lost, submitted in results:
+        print(
+            f"{cohort.name}: wall {wall:.1f} s; answers acknowledged {len(cohort.acked)}, lost {lost}; "
+            f"attempts submitted {submitted}/{len(cohort.tokens)}; load generator CPU {cpu:.1f} s = "
+            f"{cpu / wall * 100:.0f}% of one core ({cpu / wall / cores * 100:.0f}% of the machine); "
+            f"machine busy {busy * 100:.0f}%"
+        )
+        for sample in cohort.error_samples:
+            print(f"  error sample: {sample}")
+    if len(results) == 2:
+        prod_r, naive_r = results[0][0], results[1][0]
+        for op in ("start", "autosave"):
+            a, b = pct(prod_r.latencies[op], 95), pct(naive_r.latencies[op], 95)
+            print(f"p95 {op}: naive / production = {b / a:.1f}x" if a else "")
+
+
+if __name__ == "__main__":
+    main()

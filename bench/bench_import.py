@@ -1,0 +1,340 @@
+"""Question import: the naive baseline against the production path, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/bench_import.py                      # 10k and 100k, xlsx and csv, both databases
+    .venv/bin/python bench/bench_import.py --sizes 10000 --db sqlite
+
+Data: generated banks of N questions (all four types, 30 % long stems) written
+as xlsx and csv into a temporary directory.
+
+Baseline: pandas ``read_excel(engine="openpyxl")`` / ``read_csv``, the same
+row validation, then for every row a lookup by fingerprint and
+``Question.objects.create`` (autocommit, one INSERT per row). Production:
+``config.uploads.check_spreadsheet`` + pandas/python-calamine parse, validation,
+and ``services.import_parsed`` (batched lookups, ``bulk_create`` in one
+transaction).
+
+Every run happens in its own subprocess (so peak RSS belongs to that run) on a
+database the bench makes for itself: a temporary SQLite file, or a PostgreSQL
+database ``safetrain_bench_<pid>`` created on the server of ``DATABASE_URL``
+(default ``postgres://postgres@127.0.0.1:5432/test``) and dropped afterwards.
+db.sqlite3 is never touched. For large files the baseline's write stage runs on
+the first ``--baseline-rows`` questions and its time is extrapolated (said so
+in the output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
+
+TOPICS = ["危险化学品储存", "动火作业", "受限空间", "消防器材", "安全生产法", "应急救援", "高处作业", "临时用电"]
+LONG_TEXT = (
+    "某化工企业在检修期间，作业人员未按规定办理作业许可证，也未进行气体检测和安全交底，"
+    "在储罐内进行清理作业时发生中毒窒息事故，造成人员伤亡和较大经济损失。请结合相关法律法规和操作规程分析："
+)
+
+
+# --- data ----------------------------------------------------------------------
+
+
+def generate(n: int, seed: int = 7) -> list[list[object]]:
+    rng = random.Random(seed)
+    rows: list[list[object]] = []
+    for i in range(n):
+        topic = TOPICS[i % len(TOPICS)]
+        long = rng.random() < 0.3
+        stem = (LONG_TEXT * rng.randint(1, 3) if long else "") + f"关于{topic}的第{i + 1}题：下列说法正确的是？"
+        kind = i % 10
+        options = [f"{topic}选项{c}{i}" for c in "ABCD"]
+        if kind < 4:
+            row = ["单选题", stem, *options, "", "", "", "", "ABCD"[i % 4]]
+        elif kind < 7:
+            row = ["多选题", stem, *options, "", "", "", "", ["AB", "A、C", "bcd", "A，B，D"][i % 4]]
+        elif kind < 9:
+            row = ["判断题", stem, "", "", "", "", "", "", "", "", ["正确", "错", "√", "F"][i % 4]]
+        else:
+            row = ["填空题", stem.replace("下列说法正确的是？", "____和____"), *[""] * 8, f"{i}|答案/回答"]
+        rows.append(
+            [i + 1, *row, f"第{i}题解析：依据{topic}相关规定。", 1 + i % 5, topic, "危险化学品、建筑施工", "全员"]
+        )
+    return rows
+
+
+HEADER = [
+    "序号",
+    "题型",
+    "题干",
+    *[f"选项{c}" for c in "ABCDEFGH"],
+    "答案",
+    "解析",
+    "难度",
+    "知识点",
+    "行业",
+    "适用岗位",
+]
+
+
+def write_files(n: int, directory: Path) -> dict[str, Path]:
+    import csv
+
+    from openpyxl import Workbook
+
+    rows = generate(n)
+    xlsx = directory / f"bank_{n}.xlsx"
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("题库")
+    sheet.append(HEADER)
+    for row in rows:
+        sheet.append(row)
+    book.save(xlsx)
+    csv_path = directory / f"bank_{n}.csv"
+    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(HEADER)
+        writer.writerows(rows)
+    return {"xlsx": xlsx, "csv": csv_path}
+
+
+# --- measurement ---------------------------------------------------------------
+
+
+class RssSampler(threading.Thread):
+    """Samples this process's RSS every few ms and keeps the peak per stage."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.stage = "setup"
+        self.peaks: dict[str, int] = {}
+        self.running = True
+
+    @staticmethod
+    def rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+    def run(self) -> None:
+        while self.running:
+            value = self.rss()
+            self.peaks[self.stage] = max(self.peaks.get(self.stage, 0), value)
+            time.sleep(0.005)
+
+    def enter(self, stage: str) -> None:
+        value = self.rss()
+        self.stage = stage
+        self.peaks[stage] = max(self.peaks.get(stage, 0), value)
+
+
+def worker(mode: str, path: Path, baseline_rows: int) -> dict[str, object]:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from question_bank import importers, services
+    from question_bank.models import Bank, Question
+
+    bank = Bank.objects.create(code=f"bench-{mode}-{path.stem}", name="bench")
+    sampler = RssSampler()
+    sampler.start()
+    stages: dict[str, dict[str, float]] = {}
+    data = path.read_bytes()
+
+    def timed(stage: str, fn):  # type: ignore[no-untyped-def]
+        sampler.enter(stage)
+        start = time.perf_counter()
+        value = fn()
+        stages[stage] = {"seconds": time.perf_counter() - start}
+        return value
+
+    note = ""
+    if mode == "production":
+        from config.uploads import check_spreadsheet
+
+        table = timed("parse", lambda: importers.read_spreadsheet(check_spreadsheet(data, path.name)))
+        parsed = timed("validate", lambda: importers.validate(table))
+        del table
+        result = timed("write", lambda: services.import_parsed(bank=bank, parsed=parsed, source=path.name))
+        assert result.created == len(parsed.questions), result.counts
+    else:
+        import io
+
+        import pandas as pd
+
+        def parse() -> importers.RawTable:
+            if path.suffix == ".xlsx":
+                frame = pd.read_excel(
+                    io.BytesIO(data), engine="openpyxl", header=None, dtype=str, keep_default_na=False
+                )
+            else:
+                frame = pd.read_csv(
+                    io.BytesIO(data), header=None, dtype=str, keep_default_na=False, encoding="utf-8-sig"
+                )
+            return importers.rows_to_table(frame.values.tolist(), source=path.name)
+
+        table = timed("parse", parse)
+        parsed = timed("validate", lambda: importers.validate(table))
+        subset = parsed.questions[:baseline_rows]
+
+        def write() -> None:
+            for q in subset:
+                if Question.objects.filter(bank=bank, fingerprint=q.fingerprint).exists():
+                    continue
+                Question.objects.create(
+                    bank=bank,
+                    type=q.type,
+                    stem=q.stem,
+                    options=list(q.options),
+                    answer=q.answer,
+                    explanation=q.explanation,
+                    difficulty=q.difficulty,
+                    knowledge_point=q.knowledge_point,
+                    industry_tags=q.industry_tags,
+                    post_tags=q.post_tags,
+                    source=path.name,
+                    fingerprint=q.fingerprint,
+                )
+
+        timed("write", write)
+        if len(subset) < len(parsed.questions):
+            factor = len(parsed.questions) / len(subset)
+            stages["write"]["seconds"] *= factor
+            note = f"write measured on {len(subset)} rows and extrapolated ×{factor:.1f}"
+    sampler.enter("done")
+    sampler.running = False
+    rows = parsed.rows
+    for stage, info in stages.items():
+        info["rows_per_s"] = rows / info["seconds"] if info["seconds"] else float("inf")
+        info["peak_rss_mb"] = sampler.peaks.get(stage, 0) / 1_048_576
+    total = sum(s["seconds"] for s in stages.values())
+    return {
+        "rows": rows,
+        "stages": stages,
+        "total_seconds": total,
+        "peak_rss_mb": max(sampler.peaks.values()) / 1_048_576,
+        "note": note,
+    }
+
+
+# --- orchestration -------------------------------------------------------------
+
+
+def _pg_admin(url: str):  # type: ignore[no-untyped-def]
+    import psycopg
+
+    return psycopg.connect(url.replace("postgres://", "postgresql://", 1), autocommit=True)
+
+
+def run_one(db: str, mode: str, path: Path, workdir: Path, baseline_rows: int, pg_url: str) -> dict[str, object]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH")}
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # Production settings: DEBUG off (no query log) for both paths alike.
+    env["DEBUG"] = "0"
+    env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-deployment")
+    env["PYTHONPATH"] = str(ROOT)
+    dbname = None
+    if db == "sqlite":
+        sqlite_file = workdir / f"{mode}-{path.name}.sqlite3"
+        sqlite_file.unlink(missing_ok=True)
+        env["SQLITE_PATH"] = str(sqlite_file)
+    else:
+        dbname = f"safetrain_bench_{os.getpid()}"
+        with _pg_admin(pg_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+        env["DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + "/" + dbname
+    try:
+        out = subprocess.run(
+            [sys.executable, __file__, "--worker", mode, str(path), "--baseline-rows", str(baseline_rows)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode:
+            raise SystemExit(f"worker failed ({db} {mode} {path.name}):\n{out.stderr[-3000:]}")
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        if dbname:
+            with _pg_admin(pg_url) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument("--db", default="sqlite,postgres")
+    parser.add_argument("--baseline-rows", type=int, default=10000, help="cap on rows the baseline writes")
+    parser.add_argument("--paths", default="baseline,production", help="which paths to run (ratio needs both)")
+    parser.add_argument("--worker", nargs=2, metavar=("MODE", "FILE"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker[0], Path(args.worker[1]), args.baseline_rows)))
+        return
+
+    pg_url = os.environ.get("DATABASE_URL") or DEFAULT_PG
+    sizes = [int(s) for s in args.sizes.split(",")]
+    formats = args.formats.split(",")
+    dbs = args.db.split(",")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs; baseline write capped at {args.baseline_rows} rows")
+    with tempfile.TemporaryDirectory(prefix="bench_import_") as tmp:
+        workdir = Path(tmp)
+        for n in sizes:
+            start = time.perf_counter()
+            files = write_files(n, workdir)
+            print(
+                f"\ngenerated {n} questions in {time.perf_counter() - start:.1f}s: "
+                + ", ".join(f"{p.name} {p.stat().st_size / 1_048_576:.1f} MB" for p in files.values())
+            )
+            for fmt in formats:
+                for db in dbs:
+                    results = {
+                        mode: run_one(db, mode, files[fmt], workdir, args.baseline_rows, pg_url)
+                        for mode in args.paths.split(",")
+                    }
+                    report(n, fmt, db, results)
+
+
+def report(n: int, fmt: str, db: str, results: dict[str, dict]) -> None:  # type: ignore[type-arg]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"\n== {n} rows · {fmt} · {db} ==  (load average {load} on {os.cpu_count()} CPUs)")
+    print(f"{'path':<11}{'stage':<10}{'seconds':>9}{'rows/s':>11}{'peak RSS MB':>13}")
+    for mode, result in results.items():
+        for stage, info in result["stages"].items():
+            print(
+                f"{mode:<11}{stage:<10}{info['seconds']:>9.2f}{info['rows_per_s']:>11.0f}{info['peak_rss_mb']:>13.0f}"
+            )
+        print(
+            f"{mode:<11}{'total':<10}{result['total_seconds']:>9.2f}"
+            f"{result['rows'] / result['total_seconds']:>11.0f}{result['peak_rss_mb']:>13.0f}"
+            + (f"   ({result['note']})" if result["note"] else "")
+        )
+    if set(results) != {"baseline", "production"}:
+        return
+    base, prod = results["baseline"], results["production"]
+    ratio = base["total_seconds"] / prod["total_seconds"]
+    per_stage = ", ".join(
+        f"{stage} ×{base['stages'][stage]['seconds'] / prod['stages'][stage]['seconds']:.1f}"
+        for stage in prod["stages"]
+    )
+    target = ""
+    if n >= 100_000 and fmt == "xlsx":
+        ok = prod["total_seconds"] < 30 and ratio >= 10 and prod["peak_rss_mb"] < 1024
+        target = f"  target (<30 s, ≥10×, <1 GiB): {'MET' if ok else 'NOT MET'}"
+    print(f"production is ×{ratio:.1f} faster than the baseline ({per_stage}).{target}")
+
+
+if __name__ == "__main__":
+    main()

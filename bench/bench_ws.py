@@ -1,0 +1,561 @@
+"""Proctoring websocket transport benchmark: N examinees on real daphne processes over Redis.
+
+Each simulated examinee holds one websocket to ``/ws/proctoring/attempts/<id>/``
+on one of ``--servers`` daphne processes (``config.asgi``, PostgreSQL,
+channels-redis), and, like static/js/proctor-client.js:
+
+* sends a browser event every 5 s (``--event-every``) with the next client
+  sequence number, keeps it until the server acknowledges it (the server
+  stores it before acking), and after a reconnect drops what the server's
+  ``hello`` says it holds and resends the rest;
+* sends a binary snapshot (a ~12 KB JPEG of the packaged astronaut, what the
+  page sends) every 30 s (``--snapshot-every``): stored privately and queued
+  for Celery. No worker runs here: face matching is bench_snapshot.py's
+  measure, this one is the transport;
+* drops its connection now and then (``--churn`` of the examinees per minute)
+  and reconnects.
+
+One proctor socket per server listens to the session's live grid group, so
+every event is also broadcast as in production.
+
+Time compression: ``--compress C`` divides both periods by C, so a 60 s run
+at C=2 is two minutes of exam at twice the production message rate.
+Latency is measured from the moment the event is sent to its ack.
+
+Reported per N (200, 500, 1000 by default): event-ack p50/p95/p99/max,
+sequence gaps (events the client generated that the database does not hold
+exactly once, in order, plus holes), snapshots acknowledged vs stored, and
+RSS per connection (server RSS with the connections open minus idle, / N).
+
+Usage::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \\
+        .venv/bin/python bench/bench_ws.py --sizes 200 500 1000 --duration 60
+
+It creates (and drops) its own database ``<name>_bench_ws`` and Redis key prefix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+EVENTS = ["blur", "focus", "copy", "paste", "contextmenu", "fullscreen_exit", "offline", "online"]
+
+
+def _psql(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_busy() -> tuple[float, float]:
+    with open("/proc/stat") as f:
+        values = [float(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def setup_data(n: int) -> dict[str, Any]:
+    """Examinees with in-progress attempts in one proctored session, and their session cookies."""
+    import django
+
+    django.setup()
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from accounts.models import User
+    from exams.models import Attempt, ExamSession, PaperTemplate
+    from organizations.models import Enterprise, Industry, Jurisdiction, Person, RoleGrant, TrainingProvider
+    from organizations.validators import complete_credit_code, complete_id_number
+    from proctoring.services import policy_set
+
+    district = Jurisdiction(code="990198", name="压测区", kind=Jurisdiction.Kind.DISTRICT)
+    district.save()
+    enterprise = Enterprise.objects.create(
+        name="压测企业",
+        credit_code=complete_credit_code("91990198MA0000001"),
+        industry=Industry.objects.get(code="hazardous_chemicals"),
+        jurisdiction=district,
+    )
+    provider = TrainingProvider.objects.create(code="bench-ws", name="压测培训中心", jurisdiction=district)
+    paper = PaperTemplate.objects.create(provider=provider, name="压测试卷", kind=PaperTemplate.Kind.FIXED)
+    now = timezone.now()
+    session = ExamSession.objects.create(
+        provider=provider,
+        paper=paper,
+        title="监考压测",
+        opens_at=now - dt.timedelta(minutes=5),
+        closes_at=now + dt.timedelta(hours=6),
+        duration_minutes=300,
+        pass_score=Decimal(60),
+    )
+    # Warnings only (nothing submits): the bench measures transport, not policy outcomes.
+    policy_set(session=session, tab_warn_at=1000, phone_aware=True)
+    User.objects.bulk_create([User(username=f"wsbench{i}", password="!", display_name=f"考生{i}") for i in range(n)])
+    users = list(User.objects.filter(username__startswith="wsbench").order_by("pk"))
+    Person.objects.bulk_create(
+        [
+            Person(
+                user=u,
+                enterprise=enterprise,
+                name=f"考生{i}",
+                hire_date=dt.date(2025, 1, 1),
+                id_number=complete_id_number(f"990198{19800101 + i // 1000:08d}{i % 1000:03d}"),
+            )
+            for i, u in enumerate(users)
+        ]
+    )
+    people = list(Person.objects.filter(enterprise=enterprise).order_by("pk"))
+    Attempt.objects.bulk_create(
+        [
+            Attempt(
+                session=session,
+                person=p,
+                status=Attempt.Status.IN_PROGRESS,
+                started_at=now,
+                deadline=now + dt.timedelta(hours=5),
+            )
+            for p in people
+        ]
+    )
+    attempts = dict(Attempt.objects.filter(session=session).values_list("person__user_id", "pk"))
+    proctor = User.objects.create(username="wsbench-proctor", password="!")
+    RoleGrant.objects.create(user=proctor, role=RoleGrant.Role.PROCTOR, jurisdiction=district)
+
+    def cookie(user: Any) -> str:
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.create()
+        return store.session_key
+
+    examinees = [(attempts[u.pk], cookie(u)) for u in users]
+    return {"session": session.pk, "examinees": examinees, "proctor": cookie(proctor)}
+
+
+def stored_events() -> dict[int, list[int]]:
+    from proctoring.models import BrowserEvent
+
+    result: dict[int, list[int]] = {}
+    for attempt_id, seq in BrowserEvent.objects.order_by("attempt_id", "client_seq").values_list(
+        "attempt_id", "client_seq"
+    ):
+        result.setdefault(attempt_id, []).append(seq)
+    return result
+
+
+def stored_snapshots() -> int:
+    from proctoring.models import Snapshot
+
+    return Snapshot.objects.count()
+
+
+@dataclass
+class Stats:
+    acks: list[float] = field(default_factory=list)
+    generated: dict[int, int] = field(default_factory=dict)
+    snapshots_acked: int = 0
+    snapshots_sent: int = 0
+    reconnects: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    connect_failures: int = 0
+
+
+class Examinee:
+    def __init__(
+        self, attempt_id: int, cookie: str, server: str, args: argparse.Namespace, stats: Stats, snapshot: bytes
+    ) -> None:
+        self.attempt_id = attempt_id
+        self.cookie = cookie
+        self.url = server.replace("http://", "ws://") + f"/ws/proctoring/attempts/{attempt_id}/"
+        self.origin = server
+        self.args = args
+        self.stats = stats
+        self.snapshot = snapshot
+        self.seq = 0
+        self.pending: dict[int, tuple[dict[str, Any], float]] = {}
+        self.rng = random.Random(attempt_id)  # noqa: S311
+
+    async def run(self, http: Any, stop_at: float, delay: float) -> None:
+        # Examinees arrive over the ramp, as a class does (not all in the same millisecond).
+        await asyncio.sleep(delay)
+        failures = 0
+        event_period = self.args.event_every / self.args.compress
+        snapshot_period = self.args.snapshot_every / self.args.compress
+        next_event = time.monotonic() + self.rng.uniform(0, event_period)
+        next_snapshot = time.monotonic() + self.rng.uniform(0, snapshot_period)
+        churn_per_second = self.args.churn / 60 * self.args.compress
+        while time.monotonic() < stop_at:
+            try:
+                ws = await http.ws_connect(
+                    self.url, headers={"Origin": self.origin, "Cookie": f"sessionid={self.cookie}"}, heartbeat=None
+                )
+            except Exception:
+                self.stats.connect_failures += 1
+                failures += 1
+                # Backoff with jitter, as proctor-client.js.
+                await asyncio.sleep(min(15, 0.5 * 2**failures) * (0.5 + self.rng.random() / 2))
+                continue
+            failures = 0
+            reader = asyncio.create_task(self.read(ws))
+            try:
+                while time.monotonic() < stop_at and not ws.closed:
+                    now = time.monotonic()
+                    wake = min(next_event, next_snapshot, stop_at)
+                    if wake > now:
+                        await asyncio.sleep(wake - now)
+                        continue
+                    if now >= next_event:
+                        next_event += event_period
+                        self.seq += 1
+                        self.stats.generated[self.attempt_id] = self.seq
+                        message = {"type": "event", "seq": self.seq, "event": self.rng.choice(EVENTS)}
+                        self.pending[self.seq] = (message, time.monotonic())
+                        if getattr(self, "ready", False):
+                            await ws.send_str(json.dumps(message))
+                        if self.rng.random() < churn_per_second * event_period:
+                            self.stats.reconnects += 1
+                            break
+                    if now >= next_snapshot:
+                        next_snapshot += snapshot_period
+                        if getattr(self, "ready", False):
+                            self.stats.snapshots_sent += 1
+                            await ws.send_bytes(self.snapshot)
+            finally:
+                self.ready = False
+                await ws.close()
+                reader.cancel()
+        # Drain: reconnect once so that whatever is unacknowledged is resent and acked.
+        await self.drain(http)
+
+    async def drain(self, http: Any) -> None:
+        for _ in range(5):
+            if not self.pending:
+                return
+            try:
+                ws = await http.ws_connect(
+                    self.url, headers={"Origin": self.origin, "Cookie": f"sessionid={self.cookie}"}
+                )
+            except Exception:
+                await asyncio.sleep(1)
+                continue
+            reader = asyncio.create_task(self.read(ws))
+            deadline = time.monotonic() + 30
+            while self.pending and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            await ws.close()
+            reader.cancel()
+
+    async def read(self, ws: Any) -> None:
+        import aiohttp
+
+        async for msg in ws:
+            if msg.type != aiohttp.WSMsgType.TEXT:
+                continue
+            data = json.loads(msg.data)
+            kind = data.get("type")
+            if kind == "hello":
+                for seq in [s for s in self.pending if s <= data["last_seq"]]:
+                    del self.pending[seq]
+                self.ready = True
+                for seq in sorted(self.pending):
+                    message, _sent = self.pending[seq]
+                    self.pending[seq] = (message, time.monotonic())
+                    await ws.send_str(json.dumps(message))
+            elif kind == "ack":
+                entry = self.pending.pop(data["seq"], None)
+                if entry is not None:
+                    self.stats.acks.append(time.monotonic() - entry[1])
+            elif kind == "snapshot_ack":
+                self.stats.snapshots_acked += 1
+            elif kind == "error":
+                code = data.get("code", "?")
+                self.stats.errors[code] = self.stats.errors.get(code, 0) + 1
+
+
+async def proctor_listener(server: str, session_id: int, cookie: str, stop_at: float, counter: list[int]) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as http:
+        ws = await http.ws_connect(
+            server.replace("http://", "ws://") + f"/ws/proctoring/sessions/{session_id}/",
+            headers={"Origin": server, "Cookie": f"sessionid={cookie}"},
+            max_msg_size=0,
+        )
+        while time.monotonic() < stop_at + 5:
+            try:
+                msg = await asyncio.wait_for(ws.receive(), timeout=1)
+            except TimeoutError:
+                continue
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                counter[0] += 1
+            elif msg.type in (aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.ERROR):
+                break
+        await ws.close()
+
+
+async def run_load(
+    servers: list[str], data: dict[str, Any], n: int, args: argparse.Namespace, snapshot: bytes, pids: list[int]
+) -> tuple[Stats, dict[str, Any]]:
+    import aiohttp
+
+    stats = Stats()
+    stop_at = time.monotonic() + args.duration
+    connector = aiohttp.TCPConnector(limit=0)
+    broadcasts = [0]
+    idle = sum(_rss_kb(pid) for pid in pids)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        proctors = [
+            asyncio.create_task(proctor_listener(s, data["session"], data["proctor"], stop_at, broadcasts))
+            for s in servers
+        ]
+        examinees = [
+            Examinee(attempt_id, cookie, servers[i % len(servers)], args, stats, snapshot)
+            for i, (attempt_id, cookie) in enumerate(data["examinees"][:n])
+        ]
+        tasks = [asyncio.create_task(e.run(http, stop_at, args.ramp * i / n)) for i, e in enumerate(examinees)]
+        await asyncio.sleep(min(args.duration / 2, 20))
+        loaded = sum(_rss_kb(pid) for pid in pids)
+        await asyncio.gather(*tasks)
+        for p in proctors:
+            p.cancel()
+    return stats, {"idle_kb": idle, "loaded_kb": loaded, "broadcasts": broadcasts[0]}
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+def reset_events() -> None:
+    from proctoring.models import AttemptMonitor, BrowserEvent, Snapshot
+
+    BrowserEvent.objects.all().delete()
+    Snapshot.objects.all().delete()
+    AttemptMonitor.objects.all().delete()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 500, 1000])
+    parser.add_argument("--servers", type=int, default=2, help="daphne processes")
+    parser.add_argument("--duration", type=float, default=60, help="seconds of load per size")
+    parser.add_argument("--compress", type=float, default=1.0, help="divide the 5 s / 30 s periods by this")
+    parser.add_argument("--event-every", type=float, default=5.0)
+    parser.add_argument("--snapshot-every", type=float, default=30.0)
+    parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the examinees connect")
+    parser.add_argument("--churn", type=float, default=0.05, help="share of examinees reconnecting per (exam) minute")
+    args = parser.parse_args()
+
+    admin_url = os.environ.get("DATABASE_URL", "")
+    redis_url = os.environ.get("REDIS_URL", "")
+    if not admin_url.startswith(("postgres://", "postgresql://")) or not redis_url:
+        sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the target is two ASGI processes on Redis.")
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    name = urlsplit(admin_url).path.lstrip("/") + "_bench_ws"
+    bench_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    _psql(admin_url, f'CREATE DATABASE "{name}"')
+    private = Path(tempfile.mkdtemp(prefix="bench-ws-private-"))
+    prefix = "benchws-" + secrets.token_hex(4)
+    env = {
+        **os.environ,
+        "DATABASE_URL": bench_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-ws-" + secrets.token_hex(16),
+        "LOG_LEVEL": "WARNING",
+        "PRIVATE_STORAGE_ROOT": str(private),
+        "REDIS_PREFIX": prefix,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "EXAMS_SCHEDULER": "off",
+    }
+    os.environ.update(
+        {
+            k: env[k]
+            for k in (
+                "DATABASE_URL",
+                "DJANGO_SETTINGS_MODULE",
+                "DEBUG",
+                "SECRET_KEY",
+                "PRIVATE_STORAGE_ROOT",
+                "REDIS_PREFIX",
+            )
+        }
+    )
+    processes: list[subprocess.Popen[bytes]] = []
+    rows = []
+    try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+        data = setup_data(max(args.sizes))
+        from proctoring import faces
+
+        snapshot = faces.snapshot_jpeg(faces.astronaut_bgr())
+        log_dir = Path(tempfile.gettempdir())
+        servers = []
+        for i in range(args.servers):
+            port = _free_port()
+            log = open(log_dir / f"bench-ws-daphne-{i}.log", "w")  # noqa: SIM115 - closed with the process
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(ROOT / ".venv" / "bin" / "daphne"),
+                        "-e",
+                        f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
+                        "config.asgi:application",
+                    ],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
+            servers.append(f"http://127.0.0.1:{port}")
+        from urllib.request import urlopen
+
+        for url in servers:
+            for _ in range(300):
+                try:
+                    with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
+                        if response.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                raise RuntimeError(f"{url} did not start; see {log_dir}")
+        pids = [p.pid for p in processes]
+        for n in sorted(args.sizes):
+            reset_events()
+            busy0, server0 = _cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
+            stats, memory = asyncio.run(run_load(servers, data, n, args, snapshot, pids))
+            busy1, server1 = _cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
+            stored = stored_events()
+            # A gap is a hole: a sequence number missing below one the server stored (or stored twice).
+            # Events the client still holds unacknowledged at the end are counted apart: they are
+            # not lost, the client resends them on its next connection.
+            gaps = unacked = 0
+            for attempt_id, generated in stats.generated.items():
+                seqs = stored.get(attempt_id, [])
+                top = seqs[-1] if seqs else 0
+                gaps += top - len(set(seqs)) + (len(seqs) - len(set(seqs)))
+                unacked += generated - top
+            rows.append(
+                {
+                    "n": n,
+                    "events": sum(stats.generated.values()),
+                    "acks": len(stats.acks),
+                    "p50": pct(stats.acks, 50),
+                    "p95": pct(stats.acks, 95),
+                    "p99": pct(stats.acks, 99),
+                    "max": max(stats.acks) * 1000 if stats.acks else float("nan"),
+                    "gaps": gaps,
+                    "unacked_at_end": unacked,
+                    "snap_sent": stats.snapshots_sent,
+                    "snap_acked": stats.snapshots_acked,
+                    "snap_stored": stored_snapshots(),
+                    "reconnects": stats.reconnects,
+                    "errors": stats.errors,
+                    "connect_failures": stats.connect_failures,
+                    "rss_per_conn_kb": (memory["loaded_kb"] - memory["idle_kb"]) / n,
+                    "rss_total_mb": memory["loaded_kb"] / 1024,
+                    "broadcasts": memory["broadcasts"],
+                    "busy": (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1),
+                    "server_cpu_s": server1 - server0,
+                    "server_cpu_ms_per_msg": (server1 - server0)
+                    * 1000
+                    / max(sum(stats.generated.values()) + stats.snapshots_sent, 1),
+                }
+            )
+            print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        from django.db import connections
+
+        connections.close_all()
+        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        shutil.rmtree(private, ignore_errors=True)
+        try:
+            import redis
+
+            client = redis.Redis.from_url(redis_url)
+            for key in client.scan_iter(f"{prefix}*"):
+                client.delete(key)
+            client.delete("celery")  # the queued snapshot tasks of this run (no worker consumed them)
+        except Exception as exc:
+            print(f"redis cleanup skipped: {exc}")
+
+    cores = os.cpu_count() or 1
+    print(
+        f"\n{args.servers} daphne processes, {cores} cores, PostgreSQL + Redis; an event every "
+        f"{args.event_every / args.compress:g} s and a snapshot ({len(snapshot) // 1024} KB) every "
+        f"{args.snapshot_every / args.compress:g} s per examinee (compression x{args.compress:g}); "
+        f"{args.churn:.0%} reconnect per exam minute; {args.duration:g} s per size"
+    )
+    header = f"{'N':>6}{'events':>8}{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'max ms':>8}{'gaps':>6}{'snaps ok/sent':>15}{'reconn':>8}{'RSS/conn KB':>13}{'machine CPU':>12}{'server ms/msg':>14}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(
+            f"{r['n']:>6}{r['events']:>8}{r['p50']:>8.1f}{r['p95']:>8.1f}{r['p99']:>8.1f}{r['max']:>8.0f}{r['gaps']:>6}"
+            f"{str(r['snap_acked']) + '/' + str(r['snap_sent']):>15}{r['reconnects']:>8}{r['rss_per_conn_kb']:>13.0f}{r['busy']:>12.0%}{r['server_cpu_ms_per_msg']:>14.2f}"
+        )
+        if r["errors"] or r["connect_failures"]:
+            print(f"      errors: {r['errors']}; failed connects: {r['connect_failures']}")
+    print("target: 1,000 examinees on 2 cores, ack p99 < 250 ms, 0 gaps")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,359 @@
+"""Exam API for the mobile / mini-program client.
+
+Answers never leave the server before an attempt is finished: the start
+payload is built from the prepared client-safe paper, and the result's review
+(with correct answers) is included only for finished attempts whose results
+are released and whose session allows review.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exams import selectors, services
+from exams.models import Attempt, ExamSession
+from organizations.selectors import person_of
+
+ERROR = inline_serializer(
+    "ExamError", {"detail": serializers.CharField(), "code": serializers.CharField(required=False)}
+)
+
+
+class QuestionOut(serializers.Serializer):
+    id = serializers.IntegerField(help_text="Attempt question id: use it in the answers URL.")
+    type = serializers.ChoiceField(choices=["single", "multiple", "true_false", "fill_blank"])
+    stem = serializers.CharField()
+    options = serializers.ListField(
+        child=serializers.CharField(), help_text="In this examinee's order, lettered A, B, …"
+    )
+    blanks = serializers.IntegerField(required=False, help_text="Fill-in-the-blank: how many texts to send.")
+    score = serializers.CharField()
+
+
+class SavedAnswerOut(serializers.Serializer):
+    answer = serializers.JSONField(allow_null=True)
+    client_seq = serializers.IntegerField()
+
+
+class AttemptStartOut(serializers.Serializer):
+    attempt_id = serializers.IntegerField()
+    session_id = serializers.IntegerField()
+    title = serializers.CharField()
+    deadline = serializers.DateTimeField()
+    server_time = serializers.DateTimeField(
+        help_text="Count down from deadline - server_time; ignore the device clock."
+    )
+    device = serializers.CharField(help_text="Send it with every answer; a newer start/resume on another device wins.")
+    questions = QuestionOut(many=True)
+    saved = serializers.DictField(child=SavedAnswerOut(), help_text="Answers saved so far, by question id.")
+
+
+class AnswerIn(serializers.Serializer):
+    answer = serializers.JSONField(
+        allow_null=True,
+        help_text='single: "B"; multiple: "ACD"; true_false: true/false; fill_blank: ["text", …]; null clears.',
+    )
+    client_seq = serializers.IntegerField(min_value=1, help_text="Increases with every change of this answer.")
+    device = serializers.CharField(required=False, allow_blank=True, max_length=32)
+
+
+class AnswerOut(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    client_seq = serializers.IntegerField()
+    saved_at = serializers.DateTimeField()
+    server_time = serializers.DateTimeField()
+    replay = serializers.BooleanField(help_text="True when this exact save had already been recorded.")
+
+
+class SubmitIn(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[Attempt.SubmitReason.EXAMINEE, Attempt.SubmitReason.TIME_UP],
+        default=Attempt.SubmitReason.EXAMINEE,
+        help_text="time_up is refused while the server's deadline has not passed.",
+    )
+
+
+class BreakdownOut(serializers.Serializer):
+    knowledge_point = serializers.CharField()
+    questions = serializers.IntegerField()
+    correct = serializers.IntegerField()
+    score = serializers.CharField()
+    max = serializers.CharField()
+
+
+class ReviewOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    type = serializers.CharField()
+    stem = serializers.CharField()
+    options = serializers.ListField(child=serializers.CharField())
+    given = serializers.JSONField(allow_null=True)
+    answer = serializers.JSONField()
+    correct = serializers.BooleanField(allow_null=True)
+    awarded = serializers.CharField(allow_null=True)
+    explanation = serializers.CharField()
+
+
+class ResultOut(serializers.Serializer):
+    attempt_id = serializers.IntegerField()
+    status = serializers.CharField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submit_reason = serializers.CharField()
+    released = serializers.BooleanField()
+    release_at = serializers.DateTimeField(
+        allow_null=True, help_text="When results are released after the window closes."
+    )
+    score = serializers.CharField(allow_null=True)
+    max_score = serializers.CharField(allow_null=True)
+    pass_score = serializers.CharField(allow_null=True)
+    passed = serializers.BooleanField(allow_null=True)
+    breakdown = BreakdownOut(many=True)
+    review = ReviewOut(many=True)
+    certificate = serializers.CharField(allow_null=True, help_text="Certificate number issued for this attempt.")
+
+
+class MyExamOut(serializers.Serializer):
+    session_id = serializers.IntegerField()
+    title = serializers.CharField()
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    duration_minutes = serializers.IntegerField()
+    is_open = serializers.BooleanField()
+    attempts_allowed = serializers.IntegerField()
+    attempts_left = serializers.IntegerField()
+    running_attempt_id = serializers.IntegerField(allow_null=True)
+    latest_attempt_id = serializers.IntegerField(allow_null=True)
+
+
+def error_response(exc: services.ExamError) -> Response:
+    return Response({"detail": exc.message, "code": exc.code, **exc.details}, status=exc.status)
+
+
+def start_payload(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "attempt_id": attempt.pk,
+        "session_id": attempt.session_id,
+        "title": attempt.session.title,
+        "deadline": attempt.deadline,
+        "server_time": timezone.now(),
+        "device": attempt.device_token,
+        "questions": attempt.payload,
+        "saved": {str(k): v for k, v in services.saved_answers(attempt).items()},
+    }
+
+
+def result_payload(attempt: Attempt) -> dict[str, Any]:
+    session = attempt.session
+    released = selectors.result_visible(attempt)
+    data: dict[str, Any] = {
+        "attempt_id": attempt.pk,
+        "status": attempt.status,
+        "submitted_at": attempt.submitted_at,
+        "submit_reason": attempt.submit_reason,
+        "released": released,
+        "release_at": session.closes_at if session.result_release == ExamSession.Release.AFTER_CLOSE else None,
+        "score": None,
+        "max_score": None,
+        "pass_score": None,
+        "passed": None,
+        "breakdown": [],
+        "review": [],
+        "certificate": None,
+    }
+    if not released:
+        return data
+    certificate = getattr(attempt, "certificate", None) if hasattr(attempt, "certificate") else None
+    data.update(
+        score=str(attempt.score),
+        max_score=str(attempt.max_score),
+        pass_score=str(session.pass_score),
+        passed=attempt.passed,
+        breakdown=attempt.breakdown,
+        certificate=certificate.number if certificate else None,
+    )
+    if session.review_answers:
+        data["review"] = [
+            {
+                "id": aq.pk,
+                "type": aq.qtype,
+                "stem": aq.stem,
+                "options": aq.options,
+                "given": aq.given,
+                "answer": aq.answer,
+                "correct": aq.is_correct,
+                "awarded": str(aq.awarded) if aq.awarded is not None else None,
+                "explanation": aq.explanation,
+            }
+            for aq in selectors.review_rows(attempt)
+        ]
+    return data
+
+
+def _answerable(request: Request, attempt_id: int) -> Attempt:
+    attempt = selectors.attempts_answerable_by(request.user).filter(pk=attempt_id).defer("payload").first()
+    if attempt is None:
+        raise Http404
+    return attempt
+
+
+class MyExamsView(APIView):
+    @extend_schema(operation_id="me_exams_list", responses={200: MyExamOut(many=True)}, tags=["exams"])
+    def get(self, request: Request) -> Response:
+        person = person_of(request.user)
+        rows = selectors.exams_for_person(person) if person else []
+        return Response(
+            [
+                {
+                    "session_id": r["session"].pk,
+                    "title": r["session"].title,
+                    "opens_at": r["session"].opens_at,
+                    "closes_at": r["session"].closes_at,
+                    "duration_minutes": r["session"].duration_minutes,
+                    "is_open": r["is_open"],
+                    "attempts_allowed": r["session"].attempts_allowed,
+                    "attempts_left": r["attempts_left"],
+                    "running_attempt_id": r["running"].pk if r["running"] else None,
+                    "latest_attempt_id": r["latest"].pk if r["latest"] else None,
+                }
+                for r in rows
+            ]
+        )
+
+
+class AttemptStartView(APIView):
+    @extend_schema(
+        operation_id="exam_attempt_start",
+        request=None,
+        responses={201: AttemptStartOut, 403: ERROR, 404: ERROR, 409: ERROR},
+        description="Start this examinee's attempt, or resume the running one (this device takes over).",
+        tags=["exams"],
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        person = person_of(request.user)
+        session = (
+            ExamSession.objects.filter(pk=session_id, kind=ExamSession.Kind.EXAM)
+            .select_related("provider__jurisdiction", "paper")
+            .first()
+        )
+        if person is None or session is None:
+            raise Http404
+        try:
+            attempt = services.attempt_start(session=session, person=person)
+        except services.NotEligible as exc:
+            if not selectors.session_admits(session, person):
+                raise Http404 from exc
+            return error_response(exc)
+        except services.ExamError as exc:
+            return error_response(exc)
+        attempt.session = session
+        return Response(start_payload(attempt), status=status.HTTP_201_CREATED)
+
+
+class SavedOut(serializers.Serializer):
+    question_id = serializers.IntegerField()
+    answer = serializers.JSONField(allow_null=True)
+    client_seq = serializers.IntegerField()
+    server_time = serializers.DateTimeField()
+
+
+class AnswerView(APIView):
+    @extend_schema(
+        operation_id="exam_answer_get",
+        responses={200: SavedOut, 404: ERROR},
+        description="The answer saved so far for this question (the examinee's own, never the key).",
+        tags=["exams"],
+    )
+    def get(self, request: Request, attempt_id: int, question_id: int) -> Response:
+        attempt = _answerable(request, attempt_id)
+        row = attempt.questions.filter(pk=question_id).values("pk", "given", "client_seq").first()
+        if row is None:
+            raise Http404
+        return Response(
+            {
+                "question_id": row["pk"],
+                "answer": row["given"],
+                "client_seq": row["client_seq"],
+                "server_time": timezone.now(),
+            }
+        )
+
+    @extend_schema(
+        operation_id="exam_answer_save",
+        request=AnswerIn,
+        responses={200: AnswerOut, 400: ERROR, 404: ERROR, 409: ERROR},
+        description=(
+            "Autosave one answer. Idempotent on (attempt, question, client_seq): a replay of the saved "
+            "seq is acknowledged, an older seq is refused with 409 stale_client_seq."
+        ),
+        tags=["exams"],
+    )
+    def put(self, request: Request, attempt_id: int, question_id: int) -> Response:
+        data = AnswerIn(data=request.data)
+        if not data.is_valid():
+            _answerable(request, attempt_id)  # someone else's attempt is a 404, not a validation hint
+            data.is_valid(raise_exception=True)
+        try:
+            saved = services.attempt_save_answer(
+                attempt=Attempt(pk=attempt_id),
+                scope=selectors.attempts_answerable_by(request.user),
+                question_id=question_id,
+                answer=data.validated_data["answer"],
+                client_seq=data.validated_data["client_seq"],
+                device=data.validated_data.get("device") or None,
+            )
+        except services.ExamError as exc:
+            return error_response(exc)
+        return Response(
+            {
+                "question_id": saved.question_id,
+                "client_seq": saved.client_seq,
+                "saved_at": saved.saved_at,
+                "server_time": timezone.now(),
+                "replay": saved.replay,
+            }
+        )
+
+
+class SubmitView(APIView):
+    @extend_schema(
+        operation_id="exam_attempt_submit",
+        request=SubmitIn,
+        responses={200: ResultOut, 400: ERROR, 404: ERROR, 409: ERROR},
+        description="Submit exactly once; a second submit (another tab) returns the same result.",
+        tags=["exams"],
+    )
+    def post(self, request: Request, attempt_id: int) -> Response:
+        attempt = _answerable(request, attempt_id)
+        data = SubmitIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            result = services.attempt_submit(attempt=attempt, reason=data.validated_data["reason"])
+        except services.ExamError as exc:
+            return error_response(exc)
+        return Response(result_payload(result.attempt))
+
+
+class ResultView(APIView):
+    @extend_schema(
+        operation_id="exam_attempt_result",
+        responses={200: ResultOut, 404: ERROR, 409: ERROR},
+        tags=["exams"],
+    )
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = selectors.attempts_visible_to(request.user).filter(pk=attempt_id).defer("payload").first()
+        if attempt is None:
+            raise Http404
+        if not attempt.is_finished:
+            return Response(
+                {"detail": _("The attempt is not finished yet."), "code": "not_finished"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(result_payload(attempt))

@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from exams.models import ExamSession
+from organizations.models import Person
+from question_bank.models import QuestionType
+
+RULE_ROWS = 4
+
+
+class PaperRulesForm(forms.Form):
+    """A paper name and up to RULE_ROWS rules; empty rule rows are ignored."""
+
+    name = forms.CharField(label=_("Paper name"), max_length=200)
+
+    def __init__(self, *args: Any, banks: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rule_rows = []
+        for i in range(RULE_ROWS):
+            fields = {
+                f"r{i}_banks": forms.ModelMultipleChoiceField(
+                    queryset=banks, required=False, label=_("Banks"), widget=forms.SelectMultiple(attrs={"size": 3})
+                ),
+                f"r{i}_qtype": forms.ChoiceField(
+                    choices=[("", "—"), *QuestionType.choices], required=False, label=_("Question type")
+                ),
+                f"r{i}_count": forms.IntegerField(min_value=1, max_value=200, required=False, label=_("Number")),
+                f"r{i}_score": forms.DecimalField(
+                    min_value=0.5, max_value=100, decimal_places=1, required=False, label=_("Score each")
+                ),
+                f"r{i}_knowledge_point": forms.CharField(max_length=200, required=False, label=_("Knowledge point")),
+                f"r{i}_industry_tag": forms.CharField(max_length=100, required=False, label=_("Industry tag")),
+                f"r{i}_difficulty_min": forms.IntegerField(
+                    min_value=1, max_value=5, required=False, initial=1, label=_("Lowest difficulty")
+                ),
+                f"r{i}_difficulty_max": forms.IntegerField(
+                    min_value=1, max_value=5, required=False, initial=5, label=_("Highest difficulty")
+                ),
+            }
+            self.fields.update(fields)
+            self.rule_rows.append([self[name] for name in fields])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        rules = []
+        for i in range(RULE_ROWS):
+            qtype, count = data.get(f"r{i}_qtype"), data.get(f"r{i}_count")
+            if not qtype and not count:
+                continue
+            missing = [
+                str(label)
+                for key, label in (
+                    ("banks", _("banks")),
+                    ("qtype", _("question type")),
+                    ("count", _("number")),
+                    ("score", _("score each")),
+                )
+                if not data.get(f"r{i}_{key}")
+            ]
+            if missing:
+                raise forms.ValidationError(
+                    _("Rule %(n)d is missing: %(fields)s.") % {"n": i + 1, "fields": ", ".join(missing)}
+                )
+            low, high = data.get(f"r{i}_difficulty_min") or 1, data.get(f"r{i}_difficulty_max") or 5
+            if low > high:
+                raise forms.ValidationError(_("Rule %(n)d: the lowest difficulty is above the highest.") % {"n": i + 1})
+            rules.append(
+                {
+                    "banks": list(data[f"r{i}_banks"]),
+                    "qtype": qtype,
+                    "count": count,
+                    "score": data[f"r{i}_score"],
+                    "knowledge_point": data.get(f"r{i}_knowledge_point") or "",
+                    "industry_tag": data.get(f"r{i}_industry_tag") or "",
+                    "difficulty_min": low,
+                    "difficulty_max": high,
+                }
+            )
+        if not rules:
+            raise forms.ValidationError(_("Add at least one rule."))
+        data["rules"] = rules
+        return data
+
+
+class SessionForm(forms.ModelForm):
+    eligible_posts = forms.MultipleChoiceField(
+        choices=Person.Post.choices, required=False, widget=forms.CheckboxSelectMultiple, label=_("Posts")
+    )
+
+    class Meta:
+        model = ExamSession
+        fields = [
+            "title",
+            "paper",
+            "opens_at",
+            "closes_at",
+            "duration_minutes",
+            "attempts_allowed",
+            "pass_score",
+            "eligible_posts",
+            "eligible_enterprises",
+            "eligible_jurisdictions",
+            "required_course",
+            "result_release",
+            "review_answers",
+            "partial_credit",
+            "shuffle_options",
+            "certificate_type",
+            "certificate_validity_years",
+            "grace_seconds",
+        ]
+        widgets = {
+            "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        }
+
+    def __init__(
+        self, *args: Any, papers: Any, enterprises: Any, jurisdictions: Any, courses: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["paper"].queryset = papers
+        self.fields["eligible_enterprises"].queryset = enterprises
+        self.fields["eligible_jurisdictions"].queryset = jurisdictions
+        self.fields["required_course"].queryset = courses
+        for name in ("opens_at", "closes_at"):
+            self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        opens, closes = data.get("opens_at"), data.get("closes_at")
+        if opens and closes and closes <= opens:
+            self.add_error("closes_at", _("The window must close after it opens."))
+        return data
+
+
+class SpotTestForm(forms.Form):
+    person = forms.ModelChoiceField(queryset=Person.objects.none(), label=_("Worker"))
+
+    def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people

@@ -1,0 +1,17 @@
+"""Menu entries for exams (the strings live here so exams' catalogue translates them)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+
+def nav_items(roles: set[str]) -> list[tuple[str, str]]:
+    items = []
+    if "learner" in roles:
+        items.append((reverse("exams:my_exams"), _("My exams")))
+    if roles & {"platform_admin", "training_admin"}:
+        items.append((reverse("exams:admin_home"), _("Exams")))
+    if roles & {"platform_admin", "bureau_official", "proctor"}:
+        items.append((reverse("exams:spot_new"), _("Spot test")))
+    return items

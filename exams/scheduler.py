@@ -1,0 +1,85 @@
+"""The periodic exam job: prepare papers, auto-submit at the deadline, remind of expiring certificates.
+
+Scaled out (REDIS_URL set), Celery beat runs ``exams.tasks.tick`` every
+``EXAMS_TICK_SECONDS`` (config/celery.py). In the embedded default a daemon
+thread in the ASGI server process runs the same ``tick``.
+
+The thread starts from ``ExamsConfig.ready`` only in a server process (daphne,
+uvicorn or runserver on argv) and never under pytest or other management
+commands, so a migration or a test run doesn't start submitting attempts; set
+``EXAMS_SCHEDULER=on`` to force it, ``off`` to disable it. Several server
+processes may each run it: every step is idempotent (the submit is a
+conditional UPDATE), so overlap costs a few queries, never a double grading.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+logger = logging.getLogger(__name__)
+_started = threading.Event()
+_lock = threading.Lock()
+_last_reminder_day: list[object] = [None]
+
+
+def tick() -> dict[str, int]:
+    from exams import services
+
+    now = timezone.now()
+    result = {
+        "prepared": services.sessions_prepare_due(now=now),
+        "auto_submitted": services.attempts_submit_overdue(now=now),
+        "reminded": 0,
+    }
+    today = timezone.localdate(now)
+    if _last_reminder_day[0] != today:
+        result["reminded"] = services.certificates_remind_expiring(today=today)
+        _last_reminder_day[0] = today
+    return result
+
+
+def _loop(interval: float) -> None:
+    while True:
+        try:
+            close_old_connections()
+            tick()
+        except Exception:
+            logger.exception("Exam scheduler tick failed")
+        finally:
+            close_old_connections()
+        time.sleep(interval)
+
+
+def is_server_process(argv: list[str] | None = None) -> bool:
+    argv = argv if argv is not None else sys.argv
+    if "pytest" in sys.modules:
+        return False
+    program = os.path.basename(argv[0]) if argv else ""
+    return program in ("daphne", "uvicorn") or "runserver" in argv[1:2]
+
+
+def should_start() -> bool:
+    mode = settings.EXAMS_SCHEDULER
+    if mode == "off" or settings.BACKGROUND_BACKEND == "celery":
+        return False
+    return mode == "on" or is_server_process()
+
+
+def start() -> bool:
+    """Start the scheduler thread once per process; returns whether this call started it."""
+    with _lock:
+        if _started.is_set():
+            return False
+        _started.set()
+    thread = threading.Thread(target=_loop, args=(settings.EXAMS_TICK_SECONDS,), name="exams-scheduler", daemon=True)
+    thread.start()
+    logger.info("Exam scheduler thread started (every %ss)", settings.EXAMS_TICK_SECONDS)
+    return True

@@ -1,0 +1,377 @@
+"""Exam reads and scoping: the one place that answers who sees which session, attempt and certificate."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from exams.models import Attempt, AttemptQuestion, Certificate, ExamSession, PaperTemplate
+from organizations.models import Person, RoleGrant
+from organizations.selectors import _grants, _jurisdiction_paths, _subtree_q, is_platform_admin, person_of
+
+Role = RoleGrant.Role
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def managed_provider_ids(user: Any) -> list[int]:
+    if not _authenticated(user):
+        return []
+    return [g.provider_id for g in _grants(user) if g.role == Role.TRAINING_ADMIN and g.provider_id]
+
+
+def is_exam_manager(user: Any) -> bool:
+    return is_platform_admin(user) or bool(managed_provider_ids(user))
+
+
+# --- papers and sessions (admins) ---------------------------------------------------
+
+
+def papers_managed_by(user: Any) -> QuerySet[PaperTemplate]:
+    qs = PaperTemplate.objects.select_related("provider").filter(provider__isnull=False)
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    return qs.filter(provider_id__in=managed_provider_ids(user))
+
+
+def sessions_managed_by(user: Any) -> QuerySet[ExamSession]:
+    """Sessions this user may schedule, edit and read statistics of."""
+    qs = ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM)
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    return qs.filter(provider_id__in=managed_provider_ids(user))
+
+
+def sessions_supervised_by(user: Any) -> QuerySet[ExamSession]:
+    """Sessions whose statistics this user may read: managed ones, and a bureau's subtree."""
+    qs = ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM)
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    q = Q(provider_id__in=managed_provider_ids(user))
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    if paths:
+        q |= _subtree_q(paths, "provider__jurisdiction__path")
+    return qs.filter(q)
+
+
+# --- who may sit ---------------------------------------------------------------------
+
+
+def session_population(session: ExamSession) -> QuerySet[Person]:
+    """People admitted by the session, within the provider's jurisdiction subtree.
+
+    Listed people are always admitted. Posts, enterprises and jurisdictions
+    narrow together (e.g. principals and safety managers of one district);
+    with no list set at all, everyone in the subtree is admitted.
+    """
+    qs = Person.objects.filter(leave_date__isnull=True).select_related("enterprise")
+    if session.provider_id:
+        qs = qs.filter(enterprise__jurisdiction__path__startswith=session.provider.jurisdiction.path)
+    people_ids = list(session.eligible_people.values_list("pk", flat=True))
+    enterprise_ids = list(session.eligible_enterprises.values_list("pk", flat=True))
+    paths = list(session.eligible_jurisdictions.values_list("path", flat=True))
+    posts = list(session.eligible_posts or [])
+    if not (people_ids or enterprise_ids or paths or posts):
+        return qs
+    group: Q | None = None
+    if enterprise_ids or paths or posts:
+        group = Q()
+        if posts:
+            group &= Q(post__in=posts)
+        if enterprise_ids:
+            group &= Q(enterprise_id__in=enterprise_ids)
+        if paths:
+            group &= _subtree_q(paths, "enterprise__jurisdiction__path")
+    listed = Q(pk__in=people_ids) if people_ids else Q(pk__in=[])
+    return qs.filter(listed | group if group is not None else listed)
+
+
+def session_admits(session: ExamSession, person: Person) -> bool:
+    return session_population(session).filter(pk=person.pk).exists()
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    codes = [c for c in path.split("/") if c]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+def exams_for_person(person: Person, now: dt.datetime | None = None) -> list[dict[str, Any]]:
+    """The person's exams: open or upcoming sessions that admit them, and those they sat."""
+    now = now or timezone.now()
+    sat = set(Attempt.objects.filter(person=person).values_list("session_id", flat=True))
+    candidates = (
+        ExamSession.objects.filter(kind=ExamSession.Kind.EXAM)
+        .filter(
+            Q(pk__in=sat)
+            | Q(
+                closes_at__gt=now,
+                provider__jurisdiction__path__in=_ancestor_paths(person.enterprise.jurisdiction.path),
+            )
+        )
+        .select_related("provider__jurisdiction", "paper", "required_course")
+    )
+    attempts: dict[int, list[Attempt]] = defaultdict(list)
+    for a in Attempt.objects.filter(person=person).defer("payload").order_by("seq"):
+        attempts[a.session_id].append(a)
+    rows = []
+    for session in candidates.order_by("opens_at"):
+        mine = attempts.get(session.pk, [])
+        if session.pk not in sat and not session_admits(session, person):
+            continue
+        finished = [a for a in mine if a.is_finished]
+        running = next((a for a in mine if a.status == Attempt.Status.IN_PROGRESS), None)
+        rows.append(
+            {
+                "session": session,
+                "attempts": mine,
+                "finished": finished,
+                "running": running,
+                "attempts_left": max(session.attempts_allowed - len(finished), 0),
+                "is_open": session.is_open(now),
+                "latest": finished[-1] if finished else None,
+            }
+        )
+    return rows
+
+
+# --- attempts ------------------------------------------------------------------------
+
+
+def attempts_answerable_by(user: Any) -> QuerySet[Attempt]:
+    """Attempts this user may start, answer and submit: their own, and spot tests they opened."""
+    qs = Attempt.objects.select_related("session")
+    if not _authenticated(user):
+        return qs.none()
+    # By user id through a join, not person_of(): one query less on the autosave path.
+    q = Q(opened_by_id=user.pk, session__kind=ExamSession.Kind.SPOT) | Q(
+        person__user_id=user.pk, session__kind=ExamSession.Kind.EXAM
+    )
+    return qs.filter(q)
+
+
+def attempts_visible_to(user: Any) -> QuerySet[Attempt]:
+    """Attempts whose results this user may read."""
+    qs = Attempt.objects.select_related("session", "person__enterprise")
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    q = Q(opened_by_id=user.pk)
+    person = person_of(user)
+    if person is not None:
+        q |= Q(person_id=person.pk)
+    providers = managed_provider_ids(user)
+    if providers:
+        q |= Q(session__provider_id__in=providers)
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    if paths:
+        q |= _subtree_q(paths, "person__enterprise__jurisdiction__path")
+    enterprises = [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
+    if enterprises:
+        q |= Q(person__enterprise_id__in=enterprises)
+    return qs.filter(q)
+
+
+def result_visible(attempt: Attempt, now: dt.datetime | None = None) -> bool:
+    return attempt.status == Attempt.Status.SUBMITTED and attempt.session.results_released(now)
+
+
+def review_rows(attempt: Attempt) -> list[AttemptQuestion]:
+    """The questions with answers: only once the attempt is finished (never before)."""
+    if not attempt.is_finished:
+        return []
+    return list(attempt.questions.all())
+
+
+# --- spot tests ----------------------------------------------------------------------
+
+
+def may_inspect(user: Any) -> bool:
+    if is_platform_admin(user):
+        return True
+    return any(g.role in (Role.BUREAU_OFFICIAL, Role.PROCTOR) for g in _grants(user)) if _authenticated(user) else False
+
+
+def people_inspectable_by(user: Any) -> QuerySet[Person]:
+    qs = Person.objects.select_related("enterprise__industry")
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR})
+    return qs.filter(_subtree_q(paths, "enterprise__jurisdiction__path"))
+
+
+def spot_tests_visible_to(user: Any) -> QuerySet[Attempt]:
+    return attempts_visible_to(user).filter(session__kind=ExamSession.Kind.SPOT)
+
+
+# --- certificates --------------------------------------------------------------------
+
+
+def certificates_visible_to(user: Any) -> QuerySet[Certificate]:
+    qs = Certificate.objects.select_related("holder", "enterprise", "provider")
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    q = Q(pk__in=[])
+    person = person_of(user)
+    if person is not None:
+        q |= Q(holder_id=person.pk)
+    providers = managed_provider_ids(user)
+    if providers:
+        q |= Q(provider_id__in=providers)
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    if paths:
+        q |= _subtree_q(paths, "enterprise__jurisdiction__path")
+    enterprises = [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
+    if enterprises:
+        q |= Q(enterprise_id__in=enterprises)
+    return qs.filter(q)
+
+
+# --- statistics (分数统计) -----------------------------------------------------------
+
+
+def _pearson(xs: list[float], ys: list[float]) -> float | None:
+    n = len(xs)
+    if n < 2:
+        return None
+    mx, my = sum(xs) / n, sum(ys) / n
+    sx = math.sqrt(sum((x - mx) ** 2 for x in xs))
+    sy = math.sqrt(sum((y - my) ** 2 for y in ys))
+    if sx == 0 or sy == 0:
+        return None
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / (sx * sy)
+
+
+def session_statistics(session: ExamSession) -> dict[str, Any]:
+    """Score distribution, pass rate, average, item analysis and per-enterprise figures.
+
+    Counts each examinee's best submitted attempt. Item discrimination is the
+    upper-minus-lower 27% facility difference (Kelley); ``point_biserial`` is
+    given alongside.
+    """
+    attempts = list(
+        Attempt.objects.filter(session=session, status=Attempt.Status.SUBMITTED)
+        .select_related("person__enterprise")
+        .defer("payload")
+        .order_by("person_id", "-score", "seq")
+    )
+    best: dict[int, Attempt] = {}
+    for a in attempts:
+        best.setdefault(a.person_id, a)
+    finals = list(best.values())
+    max_score = max((a.max_score for a in finals), default=Decimal(0)) or Decimal(100)
+    scores = [float(a.score or 0) for a in finals]
+    n = len(finals)
+    passed = sum(1 for a in finals if a.passed)
+    bins = 10
+    distribution = [0] * bins
+    for s in scores:
+        index = min(int(s / float(max_score) * bins), bins - 1) if max_score else 0
+        distribution[index] += 1
+    labels = [f"{int(float(max_score) * i / bins)}–{int(float(max_score) * (i + 1) / bins)}" for i in range(bins)]
+
+    # Item analysis over the questions of the final attempts, keyed by bank question.
+    ranked = sorted(finals, key=lambda a: a.score or 0)
+    k = max(1, round(n * 0.27)) if n else 0
+    lower = {a.pk for a in ranked[:k]}
+    upper = {a.pk for a in ranked[-k:]} if k else set()
+    rows = AttemptQuestion.objects.filter(attempt__in=[a.pk for a in finals]).values(
+        "attempt_id", "question_id", "stem", "knowledge_point", "is_correct", "qtype"
+    )
+    score_of = {a.pk: float(a.score or 0) for a in finals}
+    items: dict[Any, dict[str, Any]] = {}
+    for r in rows:
+        key = r["question_id"] or r["stem"]
+        item = items.setdefault(
+            key,
+            {
+                "question_id": r["question_id"],
+                "stem": r["stem"],
+                "knowledge_point": r["knowledge_point"],
+                "type": r["qtype"],
+                "answered": 0,
+                "correct": 0,
+                "upper": [0, 0],
+                "lower": [0, 0],
+                "xs": [],
+                "ys": [],
+            },
+        )
+        ok = bool(r["is_correct"])
+        item["answered"] += 1
+        item["correct"] += int(ok)
+        item["xs"].append(float(ok))
+        item["ys"].append(score_of[r["attempt_id"]])
+        if r["attempt_id"] in upper:
+            item["upper"][0] += int(ok)
+            item["upper"][1] += 1
+        if r["attempt_id"] in lower:
+            item["lower"][0] += int(ok)
+            item["lower"][1] += 1
+    item_rows = []
+    for item in items.values():
+        facility = item["correct"] / item["answered"] if item["answered"] else 0.0
+        up = item["upper"][0] / item["upper"][1] if item["upper"][1] else 0.0
+        low = item["lower"][0] / item["lower"][1] if item["lower"][1] else 0.0
+        item_rows.append(
+            {
+                "question_id": item["question_id"],
+                "stem": item["stem"],
+                "knowledge_point": item["knowledge_point"],
+                "type": item["type"],
+                "answered": item["answered"],
+                "facility": round(facility, 3),
+                "discrimination": round(up - low, 3),
+                "point_biserial": (round(pb, 3) if (pb := _pearson(item["xs"], item["ys"])) is not None else None),
+            }
+        )
+    item_rows.sort(key=lambda r: r["facility"])
+
+    per_enterprise: dict[int, dict[str, Any]] = {}
+    for a in finals:
+        e = a.person.enterprise
+        row = per_enterprise.setdefault(e.pk, {"enterprise": e.name, "examinees": 0, "passed": 0, "total": 0.0})
+        row["examinees"] += 1
+        row["passed"] += int(bool(a.passed))
+        row["total"] += float(a.score or 0)
+    enterprise_rows = [
+        {
+            "enterprise": r["enterprise"],
+            "examinees": r["examinees"],
+            "passed": r["passed"],
+            "pass_rate": round(r["passed"] / r["examinees"], 3),
+            "average": round(r["total"] / r["examinees"], 1),
+        }
+        for r in sorted(per_enterprise.values(), key=lambda r: r["enterprise"])
+    ]
+    return {
+        "examinees": n,
+        "passed": passed,
+        "pass_rate": round(passed / n, 3) if n else 0.0,
+        "average": round(sum(scores) / n, 1) if n else 0.0,
+        "highest": max(scores, default=0.0),
+        "lowest": min(scores, default=0.0),
+        "max_score": float(max_score),
+        "distribution": list(zip(labels, distribution, strict=True)),
+        "items": item_rows,
+        "enterprises": enterprise_rows,
+        "finals": finals,
+    }

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from exams import views
+
+app_name = "exams"
+
+urlpatterns = [
+    path("", views.my_exams, name="my_exams"),
+    path("sessions/<int:session_id>/start/", views.start, name="start"),
+    path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
+    path("attempts/<int:attempt_id>/result/", views.result, name="result"),
+    path("manage/", views.admin_home, name="admin_home"),
+    path("manage/papers/new/", views.paper_new, name="paper_new"),
+    path("manage/papers/<int:pk>/", views.paper_detail, name="paper_detail"),
+    path("manage/sessions/new/", views.session_new, name="session_new"),
+    path("manage/sessions/<int:pk>/statistics/", views.session_stats, name="session_stats"),
+    path("manage/sessions/<int:pk>/statistics.xlsx", views.session_export, name="session_export"),
+    path("certificates/<int:pk>/", views.certificate_detail, name="certificate_detail"),
+    path("certificates/<int:pk>/pdf/", views.certificate_pdf, name="certificate_pdf"),
+    path("verify/<str:number>/", views.certificate_verify, name="certificate_verify"),
+    path("spot/", views.spot_new, name="spot_new"),
+    path("spot/people/<int:person_id>/", views.spot_person, name="spot_person"),
+]

@@ -1,0 +1,413 @@
+"""Exam pages: examinee (list, exam, result), admin (papers, sessions, statistics), certificates, spot tests."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from exams import certificates, selectors, services
+from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
+from exams.models import Attempt, Certificate, ExamSession
+from organizations.selectors import enterprises_visible_to, jurisdictions_visible_to, person_of
+from question_bank.models import OPTION_LETTERS, Question
+from question_bank.selectors import banks_managed_by, banks_visible_to
+
+
+def _no_cache(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    return response
+
+
+# --- examinee ------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def my_exams(request: HttpRequest) -> HttpResponse:
+    person = person_of(request.user)
+    rows = selectors.exams_for_person(person) if person else []
+    certs = selectors.certificates_visible_to(request.user).filter(holder=person) if person else []
+    return render(request, "exams/my_exams.html", {"rows": rows, "certificates": certs, "now": timezone.now()})
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, session_id: int) -> HttpResponse:
+    person = person_of(request.user)
+    session = ExamSession.objects.filter(pk=session_id, kind=ExamSession.Kind.EXAM).select_related("paper").first()
+    if person is None or session is None:
+        raise Http404
+    try:
+        attempt = services.attempt_start(session=session, person=person)
+    except services.NotEligible as exc:
+        if not selectors.session_admits(session, person):
+            raise Http404 from exc
+        messages.error(request, exc.message)
+        return redirect("exams:my_exams")
+    except services.ExamError as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:my_exams")
+    return redirect("exams:attempt", attempt_id=attempt.pk)
+
+
+@login_required
+@require_GET
+def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The exam page. Loading it makes this browser the active device."""
+    attempt = get_object_or_404(selectors.attempts_answerable_by(request.user), pk=attempt_id)
+    if attempt.is_finished:
+        return redirect("exams:result", attempt_id=attempt.pk)
+    if attempt.status != Attempt.Status.IN_PROGRESS:
+        raise Http404
+    try:
+        services.attempt_resume(attempt=attempt)
+    except services.ExamError:
+        return redirect("exams:result", attempt_id=attempt.pk)
+    config = {
+        "attempt_id": attempt.pk,
+        "deadline": attempt.deadline.isoformat(),
+        "server_time": timezone.now().isoformat(),
+        "device": attempt.device_token,
+        "questions": attempt.payload,
+        "saved": {str(k): v for k, v in services.saved_answers(attempt).items()},
+        "answer_url": reverse("api:exam-attempt-answer", args=[attempt.pk, 0]),
+        "submit_url": reverse("api:exam-attempt-submit", args=[attempt.pk]),
+        "result_url": reverse("exams:result", args=[attempt.pk]),
+    }
+    questions = [
+        {
+            **q,
+            "lettered": list(zip(OPTION_LETTERS, q["options"], strict=False)),
+            "blank_range": range(q.get("blanks", 0)),
+        }
+        for q in attempt.payload
+    ]
+    return _no_cache(
+        render(request, "exams/attempt.html", {"attempt": attempt, "config": config, "questions": questions})
+    )
+
+
+@login_required
+@require_GET
+def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_object_or_404(selectors.attempts_visible_to(request.user).defer("payload"), pk=attempt_id)
+    if not attempt.is_finished:
+        if selectors.attempts_answerable_by(request.user).filter(pk=attempt.pk).exists():
+            return redirect("exams:attempt", attempt_id=attempt.pk)
+        raise Http404
+    released = selectors.result_visible(attempt)
+    review = selectors.review_rows(attempt) if released and attempt.session.review_answers else []
+    certificate = Certificate.objects.filter(attempt=attempt).first()
+    return _no_cache(
+        render(
+            request,
+            "exams/result.html",
+            {"attempt": attempt, "released": released, "review": review, "certificate": certificate},
+        )
+    )
+
+
+# --- admins: papers ------------------------------------------------------------------
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not selectors.is_exam_manager(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def admin_home(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    return render(
+        request,
+        "exams/admin_home.html",
+        {
+            "papers": selectors.papers_managed_by(request.user)[:50],
+            "sessions": selectors.sessions_managed_by(request.user)[:50],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def paper_new(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    providers = selectors.managed_provider_ids(request.user)
+    banks = banks_managed_by(request.user)
+    form = PaperRulesForm(request.POST or None, banks=banks)
+    if request.method == "POST" and form.is_valid():
+        provider_id = providers[0] if providers else None
+        if provider_id is None:
+            first_bank = form.cleaned_data["rules"][0]["banks"][0]
+            provider_id = first_bank.owner_id
+        if provider_id is None:
+            form.add_error(None, _("Choose banks that belong to a training provider."))
+        else:
+            from organizations.models import TrainingProvider
+
+            try:
+                paper = services.paper_create_rules(
+                    provider=TrainingProvider.objects.get(pk=provider_id),
+                    name=form.cleaned_data["name"],
+                    rules=[services.RuleSpec(**r) for r in form.cleaned_data["rules"]],
+                    created_by=request.user,
+                )
+            except services.PoolTooSmall as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Paper saved."))
+                return redirect("exams:paper_detail", pk=paper.pk)
+    return render(request, "exams/paper_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    paper = get_object_or_404(selectors.papers_managed_by(request.user), pk=pk)
+    try:
+        preview = services.paper_preview(paper=paper)
+        problem = ""
+    except services.PoolTooSmall as exc:
+        preview, problem = [], exc.message
+    total = sum((row["score"] for row in preview), 0)
+    return _no_cache(
+        render(
+            request,
+            "exams/paper_detail.html",
+            {"paper": paper, "preview": preview, "problem": problem, "total": total, "rules": paper.rules.all()},
+        )
+    )
+
+
+# --- admins: sessions ----------------------------------------------------------------
+
+
+def _session_form(request: HttpRequest, data: Any = None) -> SessionForm:
+    from training.selectors import courses_visible_to
+
+    return SessionForm(
+        data,
+        papers=selectors.papers_managed_by(request.user),
+        enterprises=enterprises_visible_to(request.user),
+        jurisdictions=jurisdictions_visible_to(request.user),
+        courses=courses_visible_to(request.user),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_new(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    form = _session_form(request, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        paper = data.pop("paper")
+        title = data.pop("title")
+        try:
+            session = services.session_create(
+                provider=paper.provider, paper=paper, title=title, created_by=request.user, **data
+            )
+        except services.PoolTooSmall as exc:
+            form.add_error("paper", exc.message)
+        else:
+            messages.success(request, _("Exam scheduled. Papers are prepared before it opens."))
+            return redirect("exams:session_stats", pk=session.pk)
+    return render(request, "exams/session_form.html", {"form": form})
+
+
+def _bar_svg(distribution: list[tuple[str, int]]) -> dict[str, Any]:
+    top = max((c for _l, c in distribution), default=0) or 1
+    width, height, gap = 32, 160, 6
+    bars = []
+    for i, (label, count) in enumerate(distribution):
+        h = round(count / top * (height - 20))
+        bars.append({"x": i * (width + gap) + 4, "y": height - h, "h": h, "w": width, "label": label, "count": count})
+    return {"bars": bars, "width": len(distribution) * (width + gap) + 8, "height": height + 34}
+
+
+@login_required
+@require_GET
+def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(selectors.sessions_supervised_by(request.user), pk=pk)
+    stats = selectors.session_statistics(session)
+    return _no_cache(
+        render(
+            request,
+            "exams/session_stats.html",
+            {
+                "session": session,
+                "stats": stats,
+                "chart": _bar_svg(stats["distribution"]),
+                "prepared": Attempt.objects.filter(session=session).count(),
+                "running": Attempt.objects.filter(session=session, status=Attempt.Status.IN_PROGRESS).count(),
+            },
+        )
+    )
+
+
+@login_required
+@require_GET
+def session_export(request: HttpRequest, pk: int) -> HttpResponse:
+    import pandas as pd
+
+    session = get_object_or_404(selectors.sessions_supervised_by(request.user), pk=pk)
+    stats = selectors.session_statistics(session)
+    examinees = pd.DataFrame(
+        [
+            {
+                _("Name"): a.person.name,
+                _("Enterprise"): a.person.enterprise.name,
+                _("Attempt"): a.seq,
+                _("Score"): float(a.score or 0),
+                _("Passed"): _("Yes") if a.passed else _("No"),
+                _("Submitted at"): timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M")
+                if a.submitted_at
+                else "",
+            }
+            for a in stats["finals"]
+        ]
+    )
+    items = pd.DataFrame(
+        [
+            {
+                _("Question"): r["stem"],
+                _("Knowledge point"): r["knowledge_point"],
+                _("Answered"): r["answered"],
+                _("Facility"): r["facility"],
+                _("Discrimination"): r["discrimination"],
+            }
+            for r in stats["items"]
+        ]
+    )
+    enterprises = pd.DataFrame(
+        [
+            {
+                _("Enterprise"): r["enterprise"],
+                _("Examinees"): r["examinees"],
+                _("Passed"): r["passed"],
+                _("Pass rate"): r["pass_rate"],
+                _("Average"): r["average"],
+            }
+            for r in stats["enterprises"]
+        ]
+    )
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        # Leading "=" etc. could run as formulas in Excel: text cells are written as plain strings.
+        examinees.to_excel(writer, sheet_name=_("Examinees")[:31], index=False)
+        items.to_excel(writer, sheet_name=_("Items")[:31], index=False)
+        enterprises.to_excel(writer, sheet_name=_("Enterprises")[:31], index=False)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = content_disposition_header(True, f"exam-{session.pk}-statistics.xlsx")
+    return _no_cache(response)
+
+
+# --- certificates --------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk)
+    url = request.build_absolute_uri(certificates.verify_path(certificate))
+    return render(
+        request,
+        "exams/certificate_detail.html",
+        {"certificate": certificate, "verify_url": url, "qr_svg": certificates.qr_svg(url)},
+    )
+
+
+@login_required
+@require_GET
+def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk)
+    url = request.build_absolute_uri(certificates.verify_path(certificate))
+    response = HttpResponse(certificates.pdf_bytes(certificate, url), content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(False, f"{certificate.number}.pdf")
+    return response
+
+
+@require_GET
+def certificate_verify(request: HttpRequest, number: str) -> HttpResponse:
+    """Public page behind the QR code: valid / expired / revoked and the masked fields only.
+
+    Opens with the signature from the QR code, or for a signed-in user who may
+    see the certificate; otherwise 404, so numbers can't be enumerated.
+    """
+    certificate = Certificate.objects.filter(number=number).select_related("provider").first()
+    if certificate is None:
+        raise Http404
+    signed = certificates.signature_ok(number, request.GET.get("s", ""))
+    if not signed and not selectors.certificates_visible_to(request.user).filter(pk=certificate.pk).exists():
+        raise Http404
+    response = render(
+        request, "exams/certificate_verify.html", {"certificate": certificate, "state": certificate.state()}
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return _no_cache(response)
+
+
+# --- spot tests (逢查必考) -----------------------------------------------------------
+
+
+def _require_inspector(request: HttpRequest) -> None:
+    if not selectors.may_inspect(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def spot_new(request: HttpRequest) -> HttpResponse:
+    _require_inspector(request)
+    people = selectors.people_inspectable_by(request.user)
+    query = request.GET.get("q", "").strip()
+    if query:
+        people = people.filter(Q(name__icontains=query) | Q(enterprise__name__icontains=query))
+    form = SpotTestForm(request.POST or None, people=people[:200] if request.method == "GET" else people)
+    if request.method == "POST" and form.is_valid():
+        return _spot_open(request, form.cleaned_data["person"])
+    recent = selectors.spot_tests_visible_to(request.user).filter(opened_by=request.user)[:20]
+    return render(request, "exams/spot_new.html", {"form": form, "q": query, "recent": recent})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def spot_person(request: HttpRequest, person_id: int) -> HttpResponse:
+    """The link behind a worker's QR code: confirm, then the quiz opens on this phone."""
+    _require_inspector(request)
+    person = get_object_or_404(selectors.people_inspectable_by(request.user), pk=person_id)
+    if request.method == "POST":
+        return _spot_open(request, person)
+    link = request.build_absolute_uri(reverse("exams:spot_person", args=[person.pk]))
+    return render(request, "exams/spot_person.html", {"person": person, "qr_svg": certificates.qr_svg(link)})
+
+
+def _spot_open(request: HttpRequest, person: Any) -> HttpResponse:
+    questions = Question.objects.filter(bank__in=banks_visible_to(request.user).values("pk"))
+    try:
+        attempt = services.spot_test_open(inspector=request.user, person=person, questions=questions)
+    except services.ExamError as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:spot_new")
+    return redirect("exams:attempt", attempt_id=attempt.pk)
+
+
+def config_json(config: dict[str, Any]) -> str:
+    return json.dumps(config, ensure_ascii=False)

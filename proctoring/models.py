@@ -1,0 +1,368 @@
+"""Proctoring: consent, face enrolment, identity checks, snapshots, browser events, flags, reviews.
+
+Images (reference photos, identity-check captures, snapshots) are files under
+``settings.PRIVATE_STORAGE_ROOT``, never under a public media URL: rows keep
+their relative path (``*_path``) and views stream them after a permission
+check and an audit row (``MediaAccessLog``). Retention deletes the files and
+blanks the path; the rows (outcome, distance, threshold, decisions) stay.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from exams.models import Attempt, ExamSession
+from organizations.models import Person
+
+
+class FaceOutcome(models.TextChoices):
+    MATCH = "match", _("Face matches")
+    MISMATCH = "mismatch", _("Different face")
+    NO_FACE = "no_face", _("No face visible")
+    MULTIPLE_FACES = "multiple_faces", _("Several faces")
+
+
+class FaceConsent(models.Model):
+    """Explicit, separate consent to face processing; withdrawing it purges the biometrics."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="face_consents", verbose_name=_("person"))
+    text_version = models.CharField(_("consent text version"), max_length=32)
+    given_at = models.DateTimeField(_("given at"), default=timezone.now)
+    given_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("recorded by")
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+        verbose_name = _("face-processing consent")
+        verbose_name_plural = _("face-processing consents")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(withdrawn_at__isnull=True), name="faceconsent_one_active"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} v{self.text_version}"
+
+
+class FaceEnrolment(models.Model):
+    class Source(models.TextChoices):
+        LIVE = "live", _("Live capture")
+        ID_PHOTO = "id_photo", _("ID photo uploaded by an admin")
+
+    person = models.OneToOneField(
+        Person, on_delete=models.CASCADE, related_name="face_enrolment", verbose_name=_("person")
+    )
+    consent = models.ForeignKey(FaceConsent, on_delete=models.PROTECT, related_name="+", verbose_name=_("consent"))
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    # 128 little-endian float64 (proctoring.vision.encoding_to_bytes).
+    encoding = models.BinaryField(editable=False)
+    # Bumped on every re-enrolment: the key of vision.reference_cache entries.
+    version = models.PositiveIntegerField(default=1, editable=False)
+    photo_path = models.CharField(max_length=255, blank=True, editable=False)
+    photo_purged_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+", verbose_name=_("enrolled by")
+    )
+    created_at = models.DateTimeField(_("enrolled at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("face enrolment")
+        verbose_name_plural = _("face enrolments")
+
+    def __str__(self) -> str:
+        return f"{self.person_id} v{self.version}"
+
+
+class ProctoringPolicy(models.Model):
+    """What one exam session asks of proctoring. Defaults are lenient; limits are off unless set."""
+
+    session = models.OneToOneField(
+        ExamSession, on_delete=models.CASCADE, related_name="proctoring_policy", verbose_name=_("exam session")
+    )
+    snapshot_min_seconds = models.PositiveSmallIntegerField(
+        _("shortest interval between snapshots (s)"), default=20, validators=[MinValueValidator(5)]
+    )
+    snapshot_max_seconds = models.PositiveSmallIntegerField(_("longest interval between snapshots (s)"), default=60)
+    tab_warn_at = models.PositiveSmallIntegerField(
+        _("warn at this many tab switches"), default=1, validators=[MinValueValidator(1)]
+    )
+    tab_submit_at = models.PositiveSmallIntegerField(
+        _("submit automatically at this many tab switches"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: never submit automatically."),
+    )
+    tab_ignore_seconds = models.PositiveSmallIntegerField(_("ignore tab switches shorter than (s)"), default=2)
+    face_flag_after = models.PositiveSmallIntegerField(
+        _("flag for review after this many failed face checks in a row"), default=3, validators=[MinValueValidator(1)]
+    )
+    face_submit_after = models.PositiveSmallIntegerField(
+        _("submit automatically after this many failed face checks in a row"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: face results never end an exam by themselves."),
+    )
+    phone_aware = models.BooleanField(
+        _("phone-aware"),
+        default=True,
+        help_text=_("Tolerate the short system pop-ups of a phone (calls, notifications, keyboard)."),
+    )
+    tolerance = models.FloatField(
+        _("face distance tolerance"),
+        default=0.6,
+        validators=[MinValueValidator(0.2), MaxValueValidator(0.9)],
+        help_text=_("Lower is stricter. 0.6 is the library default; see proctoring/vision.py to calibrate."),
+    )
+    identity_max_tries = models.PositiveSmallIntegerField(
+        _("identity-check tries before a proctor decides"), default=3, validators=[MinValueValidator(1)]
+    )
+    require_identity_check = models.BooleanField(_("identity check before the exam"), default=True)
+    allow_non_biometric = models.BooleanField(_("allow a manual ID check instead of face processing"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("proctoring policy")
+        verbose_name_plural = _("proctoring policies")
+        constraints = [
+            models.CheckConstraint(
+                name="policy_snapshot_bounds",
+                condition=Q(snapshot_min_seconds__gte=5, snapshot_max_seconds__gte=models.F("snapshot_min_seconds")),
+            ),
+            models.CheckConstraint(
+                name="policy_submit_after_warn",
+                condition=Q(tab_submit_at__isnull=True) | Q(tab_submit_at__gte=models.F("tab_warn_at")),
+            ),
+            models.CheckConstraint(name="policy_tolerance_range", condition=Q(tolerance__gte=0.2, tolerance__lte=0.9)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session}"
+
+
+class IdentityCheck(models.Model):
+    """One try at the pre-exam identity check (人脸核验), or a proctor's manual check."""
+
+    class Kind(models.TextChoices):
+        FACE = "face", _("Face check")
+        MANUAL = "manual", _("Manual ID check by a proctor")
+
+    class Result(models.TextChoices):
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+        PENDING = "pending", _("Waiting for a proctor")
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="identity_checks")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    result = models.CharField(_("result"), max_length=16, choices=Result.choices)
+    outcome = models.CharField(_("face outcome"), max_length=16, choices=FaceOutcome.choices, blank=True)
+    distance = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    failure_reason = models.CharField(max_length=64, blank=True)
+    photo_path = models.CharField(max_length=255, blank=True, editable=False)
+    photo_purged_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("identity check")
+        verbose_name_plural = _("identity checks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "person"],
+                condition=Q(kind="manual", result="pending"),
+                name="identitycheck_one_pending_manual",
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "person"], name="identitycheck_session_person")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}/{self.person_id} {self.kind} {self.result}"
+
+
+class AttemptMonitor(models.Model):
+    """Running counters of one proctored attempt: what the policy and the live grid read."""
+
+    attempt = models.OneToOneField(Attempt, on_delete=models.CASCADE, related_name="monitor")
+    last_seq = models.PositiveIntegerField(default=0)
+    event_count = models.PositiveIntegerField(default=0)
+    tab_switches = models.PositiveSmallIntegerField(default=0)
+    warnings = models.PositiveSmallIntegerField(default=0)
+    face_failures_in_row = models.PositiveSmallIntegerField(default=0)
+    snapshot_count = models.PositiveIntegerField(default=0)
+    last_snapshot = models.ForeignKey("Snapshot", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    flag_count = models.PositiveSmallIntegerField(default=0)
+    online = models.BooleanField(default=False)
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}"
+
+
+class Snapshot(models.Model):
+    """One in-exam frame. Never dropped: it ends ``processed`` or ``failed`` with a reason."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        PROCESSED = "processed", _("Processed")
+        FAILED = "failed", _("Failed")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="snapshots")
+    received_at = models.DateTimeField(default=timezone.now)
+    size_bytes = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    failure_reason = models.CharField(max_length=64, blank=True)
+    outcome = models.CharField(max_length=16, choices=FaceOutcome.choices, blank=True)
+    distance = models.FloatField(null=True, blank=True)
+    threshold = models.FloatField(null=True, blank=True)
+    face_count = models.PositiveSmallIntegerField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    photo_path = models.CharField(max_length=255, blank=True, editable=False)
+    photo_purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["attempt", "received_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="snapshot_failed_has_reason", condition=~Q(status="failed") | ~Q(failure_reason="")
+            ),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="snapshot_received")]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}@{self.received_at:%H:%M:%S} {self.status}"
+
+
+class BrowserEvent(models.Model):
+    """A browser event, stored before anything is broadcast; (attempt, client_seq) makes resends harmless."""
+
+    class Type(models.TextChoices):
+        HIDDEN = "hidden", _("Page hidden")
+        VISIBLE = "visible", _("Page visible again")
+        BLUR = "blur", _("Window lost focus")
+        FOCUS = "focus", _("Window focused again")
+        FULLSCREEN_EXIT = "fullscreen_exit", _("Left full screen")
+        COPY = "copy", _("Copy")
+        PASTE = "paste", _("Paste")
+        CONTEXTMENU = "contextmenu", _("Context menu")
+        UNLOAD = "unload", _("Page closed or reloaded")
+        OFFLINE = "offline", _("Went offline")
+        ONLINE = "online", _("Back online")
+        FACE_PROMPT = "face_prompt", _("Shown the “face not visible” prompt")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="browser_events")
+    client_seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=24, choices=Type.choices)
+    # How long the page was hidden / unfocused / offline, sent with the return event.
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    counted = models.BooleanField(default=False, help_text="Counted as a tab switch by the policy.")
+    client_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempt", "client_seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "client_seq"], name="browserevent_seq_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id}#{self.client_seq} {self.type}"
+
+
+class Flag(models.Model):
+    class Kind(models.TextChoices):
+        FACE = "face", _("Face checks failed")
+        TAB_SWITCHES = "tab_switches", _("Tab switches")
+        AUTO_SUBMITTED = "auto_submitted", _("Submitted automatically")
+        TERMINATED = "terminated", _("Ended by a proctor")
+        IDENTITY = "identity", _("Identity checked manually")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="proctoring_flags")
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    detail = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempt", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.kind}"
+
+
+class ProctorMessage(models.Model):
+    """What a proctor (or the policy) told the examinee, for the timeline."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Warning")
+        TERMINATE = "terminate", _("Exam ended")
+        POLICY = "policy", _("Automatic notice")
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="proctor_messages")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    text = models.CharField(max_length=500)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["attempt", "sent_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.kind}"
+
+
+class ReviewDecision(models.Model):
+    """A proctor's decision on a flagged attempt: who, when, what and why. One per attempt."""
+
+    class Decision(models.TextChoices):
+        VALID = "valid", _("Valid")
+        INVALID = "invalid", _("Invalid")
+
+    attempt = models.OneToOneField(Attempt, on_delete=models.PROTECT, related_name="review_decision")
+    decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-decided_at"]
+        verbose_name = _("review decision")
+        verbose_name_plural = _("review decisions")
+        constraints = [
+            models.CheckConstraint(name="review_invalid_has_reason", condition=~Q(decision="invalid") | ~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.attempt_id} {self.decision}"
+
+
+class MediaAccessLog(models.Model):
+    """Every view of a face image: who looked at which image of whom, and when."""
+
+    class Kind(models.TextChoices):
+        SNAPSHOT = "snapshot", _("Snapshot")
+        IDENTITY = "identity", _("Identity-check capture")
+        ENROLMENT = "enrolment", _("Reference photo")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    object_id = models.PositiveBigIntegerField()
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    accessed_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-accessed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}:{self.object_id}"

@@ -1,0 +1,228 @@
+"""Proctoring reads and scoping: who proctors which session, who sees which face image.
+
+A proctor proctors the sessions whose training provider serves a jurisdiction
+inside the proctor's grant (the session's jurisdiction); platform admins
+proctor everything. Only these users see images, the live grid and the review
+queue. Built on organizations.selectors, like every other scoping function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+
+from exams.models import Attempt, ExamSession
+from organizations.models import Person, RoleGrant
+from organizations.selectors import _jurisdiction_paths, _subtree_q, is_platform_admin, person_of
+from proctoring.models import (
+    AttemptMonitor,
+    BrowserEvent,
+    FaceConsent,
+    FaceEnrolment,
+    Flag,
+    IdentityCheck,
+    ProctoringPolicy,
+    ProctorMessage,
+    ReviewDecision,
+    Snapshot,
+)
+
+Role = RoleGrant.Role
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def sessions_proctored_by(user: Any) -> QuerySet[ExamSession]:
+    qs = ExamSession.objects.select_related("provider__jurisdiction").filter(kind=ExamSession.Kind.EXAM)
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    paths = _jurisdiction_paths(user, {Role.PROCTOR})
+    return qs.filter(_subtree_q(paths, "provider__jurisdiction__path"))
+
+
+def is_proctor(user: Any) -> bool:
+    if not _authenticated(user):
+        return False
+    return is_platform_admin(user) or bool(_jurisdiction_paths(user, {Role.PROCTOR}))
+
+
+def attempts_proctored_by(user: Any) -> QuerySet[Attempt]:
+    return Attempt.objects.select_related("session", "person__enterprise").filter(
+        session__in=sessions_proctored_by(user)
+    )
+
+
+def identity_checks_proctored_by(user: Any) -> QuerySet[IdentityCheck]:
+    return IdentityCheck.objects.select_related("person", "session").filter(session__in=sessions_proctored_by(user))
+
+
+def snapshots_viewable_by(user: Any) -> QuerySet[Snapshot]:
+    return Snapshot.objects.select_related("attempt__person").filter(attempt__in=attempts_proctored_by(user))
+
+
+def enrolments_viewable_by(user: Any) -> QuerySet[FaceEnrolment]:
+    """Reference photos: platform admins, and proctors of a session the person is admitted to or sat."""
+    qs = FaceEnrolment.objects.select_related("person")
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    paths = _jurisdiction_paths(user, {Role.PROCTOR})
+    if not paths:
+        return qs.none()
+    return qs.filter(_subtree_q(paths, "person__enterprise__jurisdiction__path"))
+
+
+def attempt_of_examinee(user: Any, attempt_id: int) -> Attempt | None:
+    """The user's own exam attempt, or None (another person's, a spot test, or missing)."""
+    person = person_of(user) if _authenticated(user) else None
+    if person is None:
+        return None
+    return (
+        Attempt.objects.select_related("session")
+        .filter(pk=attempt_id, person=person, session__kind=ExamSession.Kind.EXAM)
+        .defer("payload")
+        .first()
+    )
+
+
+def policy_for(session: ExamSession | int) -> ProctoringPolicy | None:
+    session_id = session if isinstance(session, int) else session.pk
+    return ProctoringPolicy.objects.filter(session_id=session_id).first()
+
+
+def active_consent(person: Person) -> FaceConsent | None:
+    return FaceConsent.objects.filter(person=person, withdrawn_at__isnull=True).first()
+
+
+def enrolment_of(person: Person) -> FaceEnrolment | None:
+    return FaceEnrolment.objects.filter(person=person).first()
+
+
+@dataclass
+class IdentityStatus:
+    state: str  # passed | pending_manual | rejected | needs_check | not_required
+    tries_left: int
+    checks: list[IdentityCheck]
+
+    @property
+    def passed(self) -> bool:
+        return self.state in ("passed", "not_required")
+
+
+def identity_status(session: ExamSession, person: Person, policy: ProctoringPolicy | None = None) -> IdentityStatus:
+    policy = policy if policy is not None else policy_for(session)
+    checks = list(IdentityCheck.objects.filter(session=session, person=person).order_by("created_at", "pk"))
+    if policy is None or not policy.require_identity_check:
+        return IdentityStatus("not_required", 0, checks)
+    if any(c.result == IdentityCheck.Result.PASSED for c in checks):
+        return IdentityStatus("passed", 0, checks)
+    if any(c.kind == IdentityCheck.Kind.MANUAL and c.result == IdentityCheck.Result.PENDING for c in checks):
+        return IdentityStatus("pending_manual", 0, checks)
+    if any(c.kind == IdentityCheck.Kind.MANUAL and c.result == IdentityCheck.Result.FAILED for c in checks):
+        return IdentityStatus("rejected", 0, checks)
+    failed = sum(1 for c in checks if c.kind == IdentityCheck.Kind.FACE and c.result == IdentityCheck.Result.FAILED)
+    return IdentityStatus("needs_check", max(policy.identity_max_tries - failed, 0), checks)
+
+
+# --- live grid --------------------------------------------------------------------------
+
+
+def snapshot_url(snapshot_id: int | None) -> str | None:
+    return reverse("proctoring:snapshot_image", args=[snapshot_id]) if snapshot_id else None
+
+
+def attempt_row(attempt: Attempt, monitor: AttemptMonitor | None) -> dict[str, Any]:
+    """One examinee in the proctor's grid; the same shape the websocket sends on updates."""
+    last = monitor.last_snapshot if monitor and monitor.last_snapshot_id else None
+    return {
+        "attempt": attempt.pk,
+        "name": attempt.person.name,
+        "status": attempt.status,
+        "online": bool(monitor and monitor.online),
+        "events": monitor.event_count if monitor else 0,
+        "tab_switches": monitor.tab_switches if monitor else 0,
+        "warnings": monitor.warnings if monitor else 0,
+        "flags": monitor.flag_count if monitor else 0,
+        "snapshots": monitor.snapshot_count if monitor else 0,
+        "face": (last.outcome or last.status) if last else "",
+        "distance": round(last.distance, 3) if last and last.distance is not None else None,
+        "thumbnail": snapshot_url(last.pk) if last and last.photo_path else None,
+    }
+
+
+def dashboard_rows(session: ExamSession) -> list[dict[str, Any]]:
+    attempts = list(
+        Attempt.objects.filter(session=session)
+        .exclude(status=Attempt.Status.PREPARED)
+        .select_related("person", "monitor__last_snapshot")
+        .defer("payload")
+        .order_by("person__name", "seq")
+    )
+    rows = []
+    for attempt in attempts:
+        try:
+            monitor = attempt.monitor
+        except AttemptMonitor.DoesNotExist:
+            monitor = None
+        rows.append(attempt_row(attempt, monitor))
+    return rows
+
+
+def pending_identity_checks(session: ExamSession) -> QuerySet[IdentityCheck]:
+    return IdentityCheck.objects.filter(
+        session=session, kind=IdentityCheck.Kind.MANUAL, result=IdentityCheck.Result.PENDING
+    ).select_related("person")
+
+
+# --- review -----------------------------------------------------------------------------
+
+
+def review_queue(user: Any) -> QuerySet[Attempt]:
+    """Finished flagged attempts without a decision, oldest first (a running attempt is watched live)."""
+    return (
+        attempts_proctored_by(user)
+        .filter(status__in=[Attempt.Status.SUBMITTED, Attempt.Status.INVALIDATED])
+        .filter(Exists(Flag.objects.filter(attempt=OuterRef("pk"))))
+        .exclude(Exists(ReviewDecision.objects.filter(attempt=OuterRef("pk"))))
+        .defer("payload")
+        .order_by("created_at")
+    )
+
+
+def reviewed(user: Any) -> QuerySet[ReviewDecision]:
+    return ReviewDecision.objects.filter(attempt__in=attempts_proctored_by(user)).select_related(
+        "attempt__person", "attempt__session", "decided_by"
+    )
+
+
+def timeline(attempt: Attempt) -> list[dict[str, Any]]:
+    """Snapshots (with distances), events, messages, flags and identity checks in time order."""
+    items: list[dict[str, Any]] = []
+    for s in Snapshot.objects.filter(attempt=attempt):
+        items.append(
+            {"at": s.received_at, "kind": "snapshot", "obj": s, "url": snapshot_url(s.pk) if s.photo_path else None}
+        )
+    for e in BrowserEvent.objects.filter(attempt=attempt):
+        items.append({"at": e.received_at, "kind": "event", "obj": e})
+    for m in ProctorMessage.objects.filter(attempt=attempt).select_related("sent_by"):
+        items.append({"at": m.sent_at, "kind": "message", "obj": m})
+    for f in Flag.objects.filter(attempt=attempt):
+        items.append({"at": f.created_at, "kind": "flag", "obj": f})
+    for c in IdentityCheck.objects.filter(session_id=attempt.session_id, person_id=attempt.person_id):
+        url = reverse("proctoring:identity_image", args=[c.pk]) if c.photo_path else None
+        items.append({"at": c.created_at, "kind": "identity", "obj": c, "url": url})
+    items.sort(key=lambda item: (item["at"], item["kind"]))
+    return items
+
+
+def own_attempt_q(user: Any) -> Q:
+    person = person_of(user)
+    return Q(person_id=person.pk) if person else Q(pk__in=[])

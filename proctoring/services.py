@@ -1,0 +1,768 @@
+"""Writes for proctoring: consent, enrolment, identity checks, events, snapshots, policy, review, retention.
+
+Services know nothing of HTTP or websockets. Refusals raise ``ProctoringError``
+subclasses whose message is shown to the user and whose ``code`` the sockets
+send. Face images go to private storage (proctoring.storage); face data and
+ID numbers are never logged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from config import background
+from exams import services as exam_services
+from exams.models import Attempt, ExamSession
+from organizations.models import Person
+from proctoring import broadcast, storage, vision
+from proctoring.models import (
+    AttemptMonitor,
+    BrowserEvent,
+    FaceConsent,
+    FaceEnrolment,
+    FaceOutcome,
+    Flag,
+    IdentityCheck,
+    ProctoringPolicy,
+    ProctorMessage,
+    ReviewDecision,
+    Snapshot,
+)
+from proctoring.selectors import active_consent, enrolment_of, identity_status, policy_for, snapshot_url
+
+logger = logging.getLogger(__name__)
+
+
+class ProctoringError(Exception):
+    code = "refused"
+    status = 409
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class ConsentRequired(ProctoringError):
+    code = "consent_required"
+    status = 403
+
+
+class NotEnrolled(ProctoringError):
+    code = "not_enrolled"
+
+
+class BadImage(ProctoringError):
+    code = "bad_image"
+    status = 400
+
+
+class AttemptFinished(ProctoringError):
+    code = "attempt_finished"
+
+
+class BadEvent(ProctoringError):
+    code = "bad_event"
+    status = 400
+
+
+class OutOfSequence(ProctoringError):
+    code = "out_of_sequence"
+    status = 400
+
+
+class IdentityLocked(ProctoringError):
+    code = "identity_locked"
+
+
+class AlreadyDecided(ProctoringError):
+    code = "already_decided"
+
+
+# Vision's stable reasons, as the user reads them.
+IMAGE_REASONS = {
+    "not_an_image": gettext_lazy("This is not a JPEG or PNG image."),
+    "truncated_image": gettext_lazy("The image is incomplete (the file was cut off)."),
+    "corrupt_image": gettext_lazy("The image is damaged and cannot be read."),
+    "too_many_pixels": gettext_lazy("The image has too many pixels."),
+    "frame_too_large": gettext_lazy("The image file is too large."),
+    "bad_encoding": gettext_lazy("The stored face reference is damaged; enrol again."),
+    "reference_no_face": gettext_lazy("No face was found in the photo. Face the camera in good light."),
+    "reference_multiple_faces": gettext_lazy("More than one face is in the photo: use a photo of yourself alone."),
+    "no_reference": gettext_lazy("No face is enrolled for this person."),
+    "file_missing": gettext_lazy("The image file is missing."),
+    "internal_error": gettext_lazy("The image could not be processed."),
+    "empty": gettext_lazy("The image is empty."),
+}
+
+
+def image_reason_text(reason: str) -> str:
+    return str(IMAGE_REASONS.get(reason, IMAGE_REASONS["internal_error"]))
+
+
+def _check_size(data: bytes, cap: int) -> bytes:
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise BadImage(image_reason_text("not_an_image"), reason="not_an_image")
+    data = bytes(data)
+    if not data:
+        raise BadImage(image_reason_text("empty"), reason="empty")
+    if len(data) > cap:
+        raise BadImage(
+            _("The image is %(size)d KB; at most %(cap)d KB is accepted.")
+            % {"size": len(data) // 1024, "cap": cap // 1024},
+            reason="frame_too_large",
+        )
+    return data
+
+
+# --- consent and enrolment ------------------------------------------------------------
+
+
+def consent_give(
+    *, person: Person, by: Any, text_version: str | None = None, now: dt.datetime | None = None
+) -> FaceConsent:
+    """Record consent to face processing (idempotent while a consent is active)."""
+    existing = active_consent(person)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return FaceConsent.objects.create(
+                person=person,
+                text_version=text_version or settings.PROCTORING_CONSENT_VERSION,
+                given_at=now or timezone.now(),
+                given_by=by if getattr(by, "pk", None) else None,
+            )
+    except IntegrityError:
+        return FaceConsent.objects.get(person=person, withdrawn_at__isnull=True)
+
+
+def purge_person_biometrics(*, person: Person, now: dt.datetime | None = None) -> int:
+    """Delete the person's encoding and every face image of theirs; keep outcomes and distances.
+
+    Returns how many files were deleted. Files go after the commit, so a
+    rollback never leaves rows pointing at deleted files.
+    """
+    now = now or timezone.now()
+    paths: list[str] = []
+    with transaction.atomic():
+        enrolment = FaceEnrolment.objects.filter(person=person).first()
+        if enrolment is not None:
+            paths.append(enrolment.photo_path)
+            enrolment.delete()
+        snaps = Snapshot.objects.filter(attempt__person=person).exclude(photo_path="")
+        paths += list(snaps.values_list("photo_path", flat=True))
+        snaps.update(photo_path="", photo_purged_at=now)
+        checks = IdentityCheck.objects.filter(person=person).exclude(photo_path="")
+        paths += list(checks.values_list("photo_path", flat=True))
+        checks.update(photo_path="", photo_purged_at=now)
+        transaction.on_commit(lambda: [storage.delete(p) for p in paths])
+    vision.reference_cache.discard(person.pk)
+    return len([p for p in paths if p])
+
+
+def consent_withdraw(*, person: Person, by: Any, now: dt.datetime | None = None) -> int:
+    """Withdraw consent: the person's biometrics are purged at once. Returns the files deleted."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        FaceConsent.objects.filter(person=person, withdrawn_at__isnull=True).update(withdrawn_at=now)
+        deleted = purge_person_biometrics(person=person, now=now)
+    logger.info("Face consent withdrawn for person %s; %d image(s) purged", person.pk, deleted)
+    return deleted
+
+
+def enrol(*, person: Person, photo: bytes, source: str, by: Any, now: dt.datetime | None = None) -> FaceEnrolment:
+    """Compute and store the person's reference encoding; the photo goes to private storage.
+
+    Needs an active consent. Refused photos (not an image, no face, several
+    faces, a bomb) raise ``BadImage`` and change nothing.
+    """
+    now = now or timezone.now()
+    consent = active_consent(person)
+    if consent is None:
+        raise ConsentRequired(_("Face processing needs the person's consent first."))
+    if source not in FaceEnrolment.Source.values:
+        raise BadEvent(_("Unknown enrolment source."))
+    data = _check_size(photo, settings.PROCTORING_PHOTO_MAX_BYTES)
+    try:
+        encoding = vision.encode_reference(data, max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES)
+    except vision.VisionError as exc:
+        raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
+    path = storage.save("enrolment", person.pk, data, storage.sniff_suffix(data))
+    try:
+        with transaction.atomic():
+            current = FaceEnrolment.objects.select_for_update().filter(person=person).first()
+            if current is None:
+                enrolment = FaceEnrolment.objects.create(
+                    person=person,
+                    consent=consent,
+                    source=source,
+                    encoding=vision.encoding_to_bytes(encoding),
+                    photo_path=path,
+                    created_by=by if getattr(by, "pk", None) else None,
+                    created_at=now,
+                )
+            else:
+                old = current.photo_path
+                current.consent = consent
+                current.source = source
+                current.encoding = vision.encoding_to_bytes(encoding)
+                current.version = current.version + 1
+                current.photo_path = path
+                current.photo_purged_at = None
+                current.created_by = by if getattr(by, "pk", None) else None
+                current.created_at = now
+                current.save()
+                enrolment = current
+                transaction.on_commit(lambda: storage.delete(old))
+    except Exception:
+        storage.delete(path)
+        raise
+    vision.reference_cache.discard(person.pk)
+    return enrolment
+
+
+def _reference(enrolment: FaceEnrolment) -> Any:
+    return vision.reference_cache.get(enrolment.person_id, enrolment.version, lambda: bytes(enrolment.encoding))
+
+
+# --- policy ---------------------------------------------------------------------------
+
+
+def policy_set(*, session: ExamSession, **fields: Any) -> ProctoringPolicy:
+    """Create or update the session's policy (validated) and name it on the session for exams."""
+    with transaction.atomic():
+        policy = ProctoringPolicy.objects.filter(session=session).first() or ProctoringPolicy(session=session)
+        for name, value in fields.items():
+            setattr(policy, name, value)
+        policy.full_clean()
+        policy.save()
+        ExamSession.objects.filter(pk=session.pk).update(proctoring_policy_id=policy.pk)
+    return policy
+
+
+# --- identity check before the exam ------------------------------------------------------
+
+
+def identity_check_face(
+    *, session: ExamSession, person: Person, frame: bytes, now: dt.datetime | None = None
+) -> IdentityCheck:
+    """One try at the pre-exam face check. After ``identity_max_tries`` failures a proctor decides."""
+    now = now or timezone.now()
+    policy = policy_for(session)
+    if policy is None or not policy.require_identity_check:
+        raise IdentityLocked(_("This exam has no identity check."))
+    status = identity_status(session, person, policy)
+    if status.state == "passed":
+        return next(c for c in status.checks if c.result == IdentityCheck.Result.PASSED)
+    if status.state == "pending_manual":
+        raise IdentityLocked(_("A proctor is checking your identity. Please wait."))
+    if status.state == "rejected" or status.tries_left <= 0:
+        raise IdentityLocked(_("The identity check was not passed. Contact the proctor."))
+    enrolment = enrolment_of(person)
+    if enrolment is None:
+        raise NotEnrolled(_("Enrol your face first, or ask for a manual ID check."))
+    data = _check_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
+    try:
+        result = vision.check_frame(
+            data, _reference(enrolment), tolerance=policy.tolerance, max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES
+        )
+    except vision.VisionError as exc:
+        raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
+    passed = result.outcome == vision.Outcome.MATCH
+    path = storage.save("identity", person.pk, data, storage.sniff_suffix(data))
+    with transaction.atomic():
+        check = IdentityCheck.objects.create(
+            session=session,
+            person=person,
+            kind=IdentityCheck.Kind.FACE,
+            result=IdentityCheck.Result.PASSED if passed else IdentityCheck.Result.FAILED,
+            outcome=str(result.outcome),
+            distance=result.distance,
+            threshold=result.threshold,
+            photo_path=path,
+            created_at=now,
+        )
+        if not passed and status.tries_left - 1 <= 0:
+            _manual_pending(
+                session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
+            )
+    return check
+
+
+def _manual_pending(session: ExamSession, person: Person, now: dt.datetime, note: str) -> IdentityCheck:
+    try:
+        with transaction.atomic():
+            check = IdentityCheck.objects.create(
+                session=session,
+                person=person,
+                kind=IdentityCheck.Kind.MANUAL,
+                result=IdentityCheck.Result.PENDING,
+                note=note[:255],
+                created_at=now,
+            )
+    except IntegrityError:
+        return IdentityCheck.objects.get(
+            session=session, person=person, kind=IdentityCheck.Kind.MANUAL, result=IdentityCheck.Result.PENDING
+        )
+    broadcast.to_proctors(session.pk, {"type": "identity_pending", "check": check.pk, "name": person.name})
+    return check
+
+
+def identity_request_manual(*, session: ExamSession, person: Person, now: dt.datetime | None = None) -> IdentityCheck:
+    """The non-biometric path: a proctor checks the person's ID instead of a face match."""
+    now = now or timezone.now()
+    policy = policy_for(session)
+    if policy is None or not policy.require_identity_check:
+        raise IdentityLocked(_("This exam has no identity check."))
+    status = identity_status(session, person, policy)
+    if status.state in ("passed", "pending_manual"):
+        return next(c for c in reversed(status.checks) if c.result != IdentityCheck.Result.FAILED)
+    if status.state == "rejected":
+        raise IdentityLocked(_("The identity check was not passed. Contact the proctor."))
+    if not policy.allow_non_biometric and status.tries_left > 0:
+        raise IdentityLocked(_("This exam needs the face check."))
+    return _manual_pending(session, person, now, note=_("Asked for a manual ID check."))
+
+
+def identity_decide(
+    *, check: IdentityCheck, by: Any, passed: bool, note: str = "", now: dt.datetime | None = None
+) -> IdentityCheck:
+    now = now or timezone.now()
+    changed = IdentityCheck.objects.filter(pk=check.pk, result=IdentityCheck.Result.PENDING).update(
+        result=IdentityCheck.Result.PASSED if passed else IdentityCheck.Result.FAILED,
+        decided_by=by,
+        decided_at=now,
+        note=(note or check.note)[:255],
+    )
+    if changed != 1:
+        raise AlreadyDecided(_("This identity check has already been decided."))
+    check.refresh_from_db()
+    return check
+
+
+# --- in-exam: browser events ----------------------------------------------------------
+
+
+@dataclass
+class EventResult:
+    client_seq: int
+    duplicate: bool = False
+    counted: bool = False
+    tab_switches: int = 0
+    warnings: int = 0
+    submitted: bool = False
+    notices: list[dict[str, Any]] = field(default_factory=list)
+    live: dict[str, Any] = field(default_factory=dict)
+
+
+def monitor_for(attempt_id: int) -> AttemptMonitor:
+    monitor, _created = AttemptMonitor.objects.get_or_create(attempt_id=attempt_id)
+    return monitor
+
+
+def mark_online(*, attempt_id: int, online: bool, now: dt.datetime | None = None) -> None:
+    """Record whether the examinee's socket is connected (the caller tells the live grid)."""
+    AttemptMonitor.objects.filter(attempt_id=attempt_id).update(online=online, last_seen_at=now or timezone.now())
+
+
+def _counts_as_switch(
+    policy: ProctoringPolicy | None, event_type: str, duration_ms: int | None, hidden_during: bool
+) -> bool:
+    if policy is None:
+        return False
+    ignore_ms = policy.tab_ignore_seconds * 1000
+    if policy.phone_aware:
+        ignore_ms = max(ignore_ms, settings.PROCTORING_PHONE_GRACE_SECONDS * 1000)
+    if event_type == BrowserEvent.Type.VISIBLE:
+        return (duration_ms or 0) >= ignore_ms
+    # Losing focus without the page being hidden: another window on a desktop.
+    # A phone's system pop-ups do exactly that, so phone-aware mode ignores it;
+    # a real switch also hides the page and is counted once, on its return.
+    if event_type == BrowserEvent.Type.FOCUS and not policy.phone_aware and not hidden_during:
+        return (duration_ms or 0) >= ignore_ms
+    return False
+
+
+def _parse_client_at(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or len(value) > 40:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def event_record(
+    *,
+    attempt_id: int,
+    session_id: int,
+    client_seq: Any,
+    event_type: Any,
+    duration_ms: Any = None,
+    hidden_during: bool = False,
+    client_at: Any = None,
+    policy: ProctoringPolicy | None | bool = False,
+    now: dt.datetime | None = None,
+) -> EventResult:
+    """Store one browser event, in sequence, then apply the tab-switch policy.
+
+    Sequence numbers are per attempt and dense: the next accepted one is
+    ``last_seq + 1``; one at or below ``last_seq`` is a resend (acknowledged
+    again, stored once); one above ``last_seq + 1`` is refused
+    (``OutOfSequence``, with ``expected``) so that no gap can be stored.
+    The monitor row is locked for the length of the write. ``policy`` may be
+    passed by a caller that already holds it (the socket loads it once).
+    """
+    now = now or timezone.now()
+    if not isinstance(client_seq, int) or isinstance(client_seq, bool) or client_seq < 1 or client_seq > 10**9:
+        raise BadEvent(_("seq must be a positive integer."))
+    if event_type not in BrowserEvent.Type.values:
+        raise BadEvent(_("Unknown event type: %(type)s.") % {"type": str(event_type)[:32]})
+    if duration_ms is not None and (
+        not isinstance(duration_ms, int) or isinstance(duration_ms, bool) or not 0 <= duration_ms < 2**31
+    ):
+        raise BadEvent(_("duration_ms must be a non-negative integer."))
+    if policy is False:
+        policy = policy_for(session_id)
+    with transaction.atomic():
+        # One locking read of the counters and the attempt's status (the hot path: ~3 statements an event).
+        locked = AttemptMonitor.objects.select_for_update(of=("self",)).select_related("attempt")
+        monitor = locked.filter(attempt_id=attempt_id).only(*_MONITOR_FIELDS, "attempt__status").first()
+        if monitor is None:
+            monitor_for(attempt_id)
+            monitor = locked.only(*_MONITOR_FIELDS, "attempt__status").get(attempt_id=attempt_id)
+        if client_seq <= monitor.last_seq:
+            return EventResult(client_seq, duplicate=True, tab_switches=monitor.tab_switches, warnings=monitor.warnings)
+        if client_seq != monitor.last_seq + 1:
+            raise OutOfSequence(
+                _("Event %(seq)d is out of sequence: the next one must be %(expected)d.")
+                % {"seq": client_seq, "expected": monitor.last_seq + 1},
+                expected=monitor.last_seq + 1,
+            )
+        if monitor.attempt.status != Attempt.Status.IN_PROGRESS:
+            raise AttemptFinished(_("This exam has already been submitted."))
+        counted = _counts_as_switch(policy, event_type, duration_ms, bool(hidden_during))
+        BrowserEvent.objects.create(
+            attempt_id=attempt_id,
+            client_seq=client_seq,
+            type=event_type,
+            duration_ms=duration_ms,
+            counted=counted,
+            client_at=_parse_client_at(client_at),
+            received_at=now,
+        )
+        monitor.last_seq = client_seq
+        monitor.event_count += 1
+        monitor.tab_switches += int(counted)
+        result = EventResult(client_seq, counted=counted)
+        if counted and policy is not None:
+            _apply_tab_policy(policy, monitor, attempt_id, session_id, result, now)
+        monitor.last_seen_at = now
+        monitor.save(
+            update_fields=["last_seq", "event_count", "tab_switches", "warnings", "flag_count", "last_seen_at"]
+        )
+        result.tab_switches, result.warnings = monitor.tab_switches, monitor.warnings
+        result.live = {
+            "type": "event",
+            "attempt": attempt_id,
+            "event": event_type,
+            "events": monitor.event_count,
+            "tab_switches": monitor.tab_switches,
+            "warnings": monitor.warnings,
+            "flags": monitor.flag_count,
+        }
+    return result
+
+
+_MONITOR_FIELDS = ("attempt_id", "last_seq", "event_count", "tab_switches", "warnings", "flag_count", "last_seen_at")
+
+
+def _flag(monitor: AttemptMonitor, attempt_id: int, kind: str, detail: str, now: dt.datetime) -> None:
+    Flag.objects.create(attempt_id=attempt_id, kind=kind, detail=detail[:255], created_at=now)
+    monitor.flag_count += 1
+
+
+def _auto_submit(attempt_id: int, session_id: int, text: str, monitor: AttemptMonitor, now: dt.datetime) -> bool:
+    submitted = exam_services.attempt_submit(
+        attempt=Attempt(pk=attempt_id), reason=Attempt.SubmitReason.PROCTOR, now=now
+    ).graded_now
+    ProctorMessage.objects.create(attempt_id=attempt_id, kind=ProctorMessage.Kind.POLICY, text=text[:500], sent_at=now)
+    _flag(monitor, attempt_id, Flag.Kind.AUTO_SUBMITTED, text, now)
+    broadcast.to_examinee(attempt_id, {"type": "submitted", "text": text})
+    broadcast.to_proctors(session_id, {"type": "status", "attempt": attempt_id, "status": Attempt.Status.SUBMITTED})
+    return submitted
+
+
+def _apply_tab_policy(
+    policy: ProctoringPolicy,
+    monitor: AttemptMonitor,
+    attempt_id: int,
+    session_id: int,
+    result: EventResult,
+    now: dt.datetime,
+) -> None:
+    n = monitor.tab_switches
+    if policy.tab_submit_at and n >= policy.tab_submit_at:
+        text = _("The exam was submitted automatically after %(n)d tab switches.") % {"n": n}
+        result.submitted = _auto_submit(attempt_id, session_id, text, monitor, now)
+        result.notices.append({"type": "submitted", "text": text})
+        return
+    if n >= policy.tab_warn_at:
+        monitor.warnings += 1
+        if policy.tab_submit_at:
+            text = _(
+                "You left the exam page (%(n)d times). At %(limit)d times the exam is submitted automatically."
+            ) % {"n": n, "limit": policy.tab_submit_at}
+        else:
+            text = _("You left the exam page (%(n)d times). This is recorded for the proctor.") % {"n": n}
+        ProctorMessage.objects.create(attempt_id=attempt_id, kind=ProctorMessage.Kind.POLICY, text=text, sent_at=now)
+        if n == policy.tab_warn_at:
+            _flag(monitor, attempt_id, Flag.Kind.TAB_SWITCHES, _("%(n)d tab switches") % {"n": n}, now)
+        result.notices.append({"type": "warning", "text": text, "tab_switches": n, "limit": policy.tab_submit_at})
+
+
+# --- in-exam: snapshots ---------------------------------------------------------------
+
+
+def snapshot_receive(*, attempt_id: int, data: bytes, now: dt.datetime | None = None) -> Snapshot:
+    """Store a snapshot privately and queue its face check; refused for a finished attempt or an oversized frame."""
+    now = now or timezone.now()
+    data = _check_size(data, settings.PROCTORING_SNAPSHOT_MAX_BYTES)
+    status = Attempt.objects.filter(pk=attempt_id).values_list("status", flat=True).first()
+    if status != Attempt.Status.IN_PROGRESS:
+        raise AttemptFinished(_("This exam has already been submitted; the snapshot was not kept."))
+    path = storage.save("snapshots", attempt_id, data, storage.sniff_suffix(data))
+    try:
+        with transaction.atomic():
+            snapshot = Snapshot.objects.create(
+                attempt_id=attempt_id, received_at=now, size_bytes=len(data), photo_path=path
+            )
+            if not AttemptMonitor.objects.filter(attempt_id=attempt_id).update(snapshot_count=F("snapshot_count") + 1):
+                AttemptMonitor.objects.get_or_create(attempt_id=attempt_id, defaults={"snapshot_count": 1})
+            from proctoring.tasks import process_snapshot
+
+            background.enqueue(process_snapshot, snapshot.pk)
+    except Exception:
+        storage.delete(path)
+        raise
+    return snapshot
+
+
+def _fail_snapshot(snapshot: Snapshot, reason: str, now: dt.datetime) -> Snapshot:
+    changed = Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.QUEUED).update(
+        status=Snapshot.Status.FAILED, failure_reason=reason, processed_at=now
+    )
+    if changed:
+        snapshot.status, snapshot.failure_reason = Snapshot.Status.FAILED, reason
+        broadcast.to_examinee(snapshot.attempt_id, {"type": "face", "outcome": "failed", "reason": reason})
+        broadcast.to_proctors(
+            snapshot.attempt.session_id,
+            {
+                "type": "face",
+                "attempt": snapshot.attempt_id,
+                "face": "failed",
+                "distance": None,
+                "thumbnail": snapshot_url(snapshot.pk),
+            },
+        )
+    return snapshot
+
+
+def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Snapshot | None:
+    """Run the face check of a queued snapshot and apply the face policy. Idempotent.
+
+    Every snapshot ends ``processed`` (with outcome, distance, threshold) or
+    ``failed`` with a reason (no enrolment, unreadable image, ...).
+    """
+    now = now or timezone.now()
+    snapshot = Snapshot.objects.select_related("attempt__session", "attempt__person").filter(pk=snapshot_id).first()
+    if snapshot is None or snapshot.status != Snapshot.Status.QUEUED:
+        return snapshot
+    attempt = snapshot.attempt
+    data = storage.read(snapshot.photo_path)
+    if data is None:
+        return _fail_snapshot(snapshot, "file_missing", now)
+    enrolment = enrolment_of(attempt.person)
+    if enrolment is None:
+        return _fail_snapshot(snapshot, "no_reference", now)
+    policy = policy_for(attempt.session_id)
+    tolerance = policy.tolerance if policy else vision.DEFAULT_TOLERANCE
+    try:
+        check = vision.check_frame(
+            data, _reference(enrolment), tolerance=tolerance, max_bytes=settings.PROCTORING_SNAPSHOT_MAX_BYTES
+        )
+    except vision.VisionError as exc:
+        return _fail_snapshot(snapshot, exc.reason, now)
+    except Exception:
+        logger.exception("Snapshot %s could not be processed", snapshot.pk)
+        return _fail_snapshot(snapshot, "internal_error", now)
+    outcome = str(check.outcome)
+    with transaction.atomic():
+        changed = Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.QUEUED).update(
+            status=Snapshot.Status.PROCESSED,
+            outcome=outcome,
+            distance=check.distance,
+            threshold=check.threshold,
+            face_count=check.face_count,
+            processed_at=now,
+        )
+        if changed != 1:
+            return Snapshot.objects.get(pk=snapshot.pk)
+        monitor_for(attempt.pk)
+        monitor = AttemptMonitor.objects.select_for_update().get(attempt_id=attempt.pk)
+        # Mismatch, no face and several faces all break the run of good checks.
+        monitor.face_failures_in_row = 0 if outcome == FaceOutcome.MATCH else monitor.face_failures_in_row + 1
+        monitor.last_snapshot_id = snapshot.pk
+        failures = monitor.face_failures_in_row
+        submitted = False
+        if policy is not None and failures == policy.face_flag_after:
+            _flag(
+                monitor,
+                attempt.pk,
+                Flag.Kind.FACE,
+                _("%(n)d face checks in a row failed (last: %(outcome)s)")
+                % {"n": failures, "outcome": FaceOutcome(outcome).label},
+                now,
+            )
+        if (
+            policy is not None
+            and policy.face_submit_after
+            and failures >= policy.face_submit_after
+            and Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).exists()
+        ):
+            text = _("The exam was submitted automatically: the face check failed %(n)d times in a row.") % {
+                "n": failures
+            }
+            submitted = _auto_submit(attempt.pk, attempt.session_id, text, monitor, now)
+        monitor.save(update_fields=["face_failures_in_row", "last_snapshot", "flag_count"])
+        broadcast.to_examinee(
+            attempt.pk,
+            {"type": "face", "outcome": outcome, "prompt": outcome == FaceOutcome.NO_FACE, "submitted": submitted},
+        )
+        broadcast.to_proctors(
+            attempt.session_id,
+            {
+                "type": "face",
+                "attempt": attempt.pk,
+                "face": outcome,
+                "distance": round(check.distance, 3) if check.distance is not None else None,
+                "thumbnail": snapshot_url(snapshot.pk),
+                "flags": monitor.flag_count,
+            },
+        )
+    snapshot.refresh_from_db()
+    return snapshot
+
+
+# --- proctor actions ------------------------------------------------------------------
+
+
+def proctor_warn(*, attempt: Attempt, by: Any, text: str, now: dt.datetime | None = None) -> ProctorMessage:
+    text = (text or "").strip()
+    if not text:
+        raise BadEvent(_("Write the warning to send."))
+    if attempt.is_finished:
+        raise AttemptFinished(_("This exam has already been submitted."))
+    with transaction.atomic():
+        message = ProctorMessage.objects.create(
+            attempt=attempt,
+            kind=ProctorMessage.Kind.WARNING,
+            text=text[:500],
+            sent_by=by,
+            sent_at=now or timezone.now(),
+        )
+        AttemptMonitor.objects.filter(attempt_id=attempt.pk).update(warnings=F("warnings") + 1)
+        broadcast.to_examinee(attempt.pk, {"type": "warning", "text": message.text, "from_proctor": True})
+    return message
+
+
+def proctor_terminate(*, attempt: Attempt, by: Any, reason: str, now: dt.datetime | None = None) -> Attempt:
+    """End the attempt now (submitted and graded, reason ``proctor``), with the proctor's reason on record."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if not reason:
+        raise BadEvent(_("Give the reason for ending the exam."))
+    if attempt.status != Attempt.Status.IN_PROGRESS:
+        raise AttemptFinished(_("This exam is not in progress."))
+    with transaction.atomic():
+        exam_services.attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.PROCTOR, now=now)
+        ProctorMessage.objects.create(
+            attempt=attempt, kind=ProctorMessage.Kind.TERMINATE, text=reason[:500], sent_by=by, sent_at=now
+        )
+        monitor = monitor_for(attempt.pk)
+        _flag(monitor, attempt.pk, Flag.Kind.TERMINATED, reason, now)
+        AttemptMonitor.objects.filter(pk=monitor.pk).update(flag_count=F("flag_count") + 1)
+        broadcast.to_examinee(attempt.pk, {"type": "submitted", "text": reason, "from_proctor": True})
+        broadcast.to_proctors(
+            attempt.session_id, {"type": "status", "attempt": attempt.pk, "status": Attempt.Status.SUBMITTED}
+        )
+    return Attempt.objects.get(pk=attempt.pk)
+
+
+def review_decide(
+    *, attempt: Attempt, by: Any, decision: str, reason: str = "", now: dt.datetime | None = None
+) -> ReviewDecision:
+    """Record the proctor's decision on a finished attempt; ``invalid`` voids the score and revokes the certificate."""
+    now = now or timezone.now()
+    reason = (reason or "").strip()
+    if decision not in ReviewDecision.Decision.values:
+        raise BadEvent(_("Choose valid or invalid."))
+    if decision == ReviewDecision.Decision.INVALID and not reason:
+        raise BadEvent(_("Give the reason why the attempt is invalid."))
+    if not attempt.is_finished:
+        raise BadEvent(_("The attempt is still in progress; decide after it is submitted."))
+    try:
+        with transaction.atomic():
+            record = ReviewDecision.objects.create(
+                attempt=attempt, decision=decision, reason=reason[:255], decided_by=by, decided_at=now
+            )
+            if decision == ReviewDecision.Decision.INVALID:
+                exam_services.attempt_invalidate(attempt=attempt, reason=reason, now=now)
+    except IntegrityError:
+        raise AlreadyDecided(_("This attempt has already been decided.")) from None
+    logger.info("Review decision %s on attempt %s by user %s", decision, attempt.pk, getattr(by, "pk", None))
+    return record
+
+
+# --- retention ------------------------------------------------------------------------
+
+
+def purge_media(*, days: int | None = None, dry_run: bool = False, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete face images older than the retention; keep the rows (outcomes, distances, decisions, events).
+
+    Idempotent: a purged row has an empty path and is not selected again.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days if days is not None else settings.PROCTORING_RETENTION_DAYS)
+    targets = {
+        "snapshots": Snapshot.objects.filter(received_at__lt=cutoff)
+        .exclude(photo_path="")
+        .exclude(status=Snapshot.Status.QUEUED),
+        "identity_checks": IdentityCheck.objects.filter(created_at__lt=cutoff).exclude(photo_path=""),
+        "reference_photos": FaceEnrolment.objects.filter(created_at__lt=cutoff).exclude(photo_path=""),
+    }
+    counts: dict[str, int] = {}
+    for name, qs in targets.items():
+        rows = list(qs.values_list("pk", "photo_path"))
+        counts[name] = len(rows)
+        if dry_run or not rows:
+            continue
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            with transaction.atomic():
+                qs.model.objects.filter(pk__in=[pk for pk, _path in chunk]).update(photo_path="", photo_purged_at=now)
+            for _pk, path in chunk:
+                storage.delete(path)
+    return counts

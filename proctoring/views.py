@@ -1,0 +1,355 @@
+"""Proctoring pages: consent and enrolment, the pre-exam check, the live grid, review, images."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from exams.models import ExamSession
+from exams.selectors import session_admits, sessions_managed_by
+from organizations.selectors import is_platform_admin, people_managed_by, person_of
+from proctoring import selectors, services, storage
+from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy, ReviewDecision
+
+
+def _no_store(response: HttpResponse) -> HttpResponse:
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    return response
+
+
+def _upload(request: HttpRequest, name: str = "photo") -> bytes:
+    upload = request.FILES.get(name)
+    if upload is None:
+        raise services.BadImage(_("Choose or capture a photo first."), reason="empty")
+    if upload.size and upload.size > services.settings.PROCTORING_PHOTO_MAX_BYTES:
+        raise services.BadImage(services.image_reason_text("frame_too_large"), reason="frame_too_large")
+    return upload.read()
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+# --- examinee: consent and enrolment --------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_face(request: HttpRequest) -> HttpResponse:
+    person = person_of(request.user)
+    if person is None:
+        raise Http404
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "consent":
+                if request.POST.get("agree") != "yes":
+                    raise services.ConsentRequired(_("Tick the box to agree, or use the manual ID check instead."))
+                services.consent_give(person=person, by=request.user)
+                messages.success(request, _("Consent recorded. Now take your reference photo."))
+            elif action == "withdraw":
+                services.consent_withdraw(person=person, by=request.user)
+                messages.success(request, _("Consent withdrawn. Your face data and photos have been deleted."))
+            elif action == "enrol":
+                services.enrol(person=person, photo=_upload(request), source=FaceEnrolment.Source.LIVE, by=request.user)
+                if _wants_json(request):
+                    return JsonResponse({"ok": True, "message": _("Your face is enrolled.")})
+                messages.success(request, _("Your face is enrolled."))
+            else:
+                raise services.BadEvent(_("Unknown action."))
+        except services.ProctoringError as exc:
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
+            messages.error(request, exc.message)
+        return redirect(request.POST.get("next") or reverse("proctoring:my_face"))
+    context = {
+        "consent": selectors.active_consent(person),
+        "enrolment": selectors.enrolment_of(person),
+        "consent_version": services.settings.PROCTORING_CONSENT_VERSION,
+        "next": request.GET.get("next", ""),
+    }
+    return _no_store(render(request, "proctoring/my_face.html", context))
+
+
+class IdPhotoForm(forms.Form):
+    photo = forms.ImageField(label=gettext_lazy("ID photo"))
+    consent_on_paper = forms.BooleanField(
+        label=gettext_lazy("The person signed the face-processing consent form"), required=False
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
+    """An admin enrols a person from their ID photo (consent recorded separately, on paper or by the person)."""
+    person = get_object_or_404(people_managed_by(request.user), pk=person_id)
+    form = IdPhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if form.cleaned_data["consent_on_paper"]:
+                services.consent_give(person=person, by=request.user)
+            request.FILES["photo"].seek(0)
+            services.enrol(
+                person=person,
+                photo=request.FILES["photo"].read(),
+                source=FaceEnrolment.Source.ID_PHOTO,
+                by=request.user,
+            )
+        except services.ProctoringError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("The ID photo is enrolled for %(name)s.") % {"name": person.name})
+            return redirect("proctoring:id_photo", person_id=person.pk)
+    context = {
+        "person": person,
+        "form": form,
+        "consent": selectors.active_consent(person),
+        "enrolment": selectors.enrolment_of(person),
+    }
+    return _no_store(render(request, "proctoring/id_photo.html", context))
+
+
+# --- examinee: identity check before the exam -------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
+    person = person_of(request.user)
+    session = ExamSession.objects.filter(pk=session_id, kind=ExamSession.Kind.EXAM).first()
+    if person is None or session is None or not session_admits(session, person):
+        raise Http404
+    policy = selectors.policy_for(session)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "manual":
+                services.identity_request_manual(session=session, person=person)
+            else:
+                check = services.identity_check_face(session=session, person=person, frame=_upload(request))
+                status = selectors.identity_status(session, person, policy)
+                payload = {
+                    "ok": check.result == IdentityCheck.Result.PASSED,
+                    "outcome": check.outcome,
+                    "state": status.state,
+                    "tries_left": status.tries_left,
+                }
+                if _wants_json(request):
+                    return JsonResponse(payload)
+        except services.ProctoringError as exc:
+            if _wants_json(request):
+                return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
+            messages.error(request, exc.message)
+        return redirect("proctoring:identity_check", session_id=session.pk)
+    status = selectors.identity_status(session, person, policy)
+    context = {
+        "session": session,
+        "policy": policy,
+        "status": status,
+        "enrolment": selectors.enrolment_of(person),
+        "consent": selectors.active_consent(person),
+    }
+    return _no_store(render(request, "proctoring/identity_check.html", context))
+
+
+# --- proctors ---------------------------------------------------------------------------
+
+
+def _require_proctor(request: HttpRequest) -> None:
+    if not selectors.is_proctor(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_GET
+def proctor_home(request: HttpRequest) -> HttpResponse:
+    _require_proctor(request)
+    sessions = (
+        selectors.sessions_proctored_by(request.user).filter(proctoring_policy__isnull=False).order_by("-opens_at")
+    )
+    context = {"sessions": sessions[:100], "queue_count": selectors.review_queue(request.user).count()}
+    return render(request, "proctoring/home.html", context)
+
+
+@login_required
+@require_GET
+def live(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(selectors.sessions_proctored_by(request.user), pk=session_id)
+    config = {
+        "ws_url": f"/ws/proctoring/sessions/{session.pk}/",
+        "decide_url": reverse("proctoring:identity_decide", args=[0]),
+        "review_url": reverse("proctoring:review_detail", args=[0]),
+    }
+    context = {"session": session, "config": config, "pending": selectors.pending_identity_checks(session)}
+    return _no_store(render(request, "proctoring/live.html", context))
+
+
+@login_required
+@require_POST
+def identity_decide(request: HttpRequest, check_id: int) -> HttpResponse:
+    check = get_object_or_404(selectors.identity_checks_proctored_by(request.user), pk=check_id)
+    try:
+        services.identity_decide(
+            check=check,
+            by=request.user,
+            passed=request.POST.get("decision") == "pass",
+            note=request.POST.get("note", ""),
+        )
+    except services.ProctoringError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Identity decision recorded for %(name)s.") % {"name": check.person.name})
+    return redirect("proctoring:live", session_id=check.session_id)
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = ProctoringPolicy
+        fields = [
+            "snapshot_min_seconds",
+            "snapshot_max_seconds",
+            "tab_warn_at",
+            "tab_submit_at",
+            "tab_ignore_seconds",
+            "face_flag_after",
+            "face_submit_after",
+            "phone_aware",
+            "tolerance",
+            "identity_max_tries",
+            "require_identity_check",
+            "allow_non_biometric",
+        ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_edit(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(sessions_managed_by(request.user), pk=session_id)
+    current = selectors.policy_for(session)
+    form = PolicyForm(request.POST or None, instance=current or ProctoringPolicy(session=session))
+    if request.method == "POST" and form.is_valid():
+        services.policy_set(session=session, **{k: v for k, v in form.cleaned_data.items()})
+        messages.success(request, _("Proctoring policy saved."))
+        return redirect("proctoring:policy_edit", session_id=session.pk)
+    return render(request, "proctoring/policy_form.html", {"session": session, "form": form})
+
+
+@login_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    _require_proctor(request)
+    queue = (
+        selectors.review_queue(request.user).select_related("session", "person").prefetch_related("proctoring_flags")
+    )
+    decided = selectors.reviewed(request.user)[:50]
+    return render(request, "proctoring/review_queue.html", {"queue": queue[:200], "decided": decided})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def review_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    attempt = get_object_or_404(selectors.attempts_proctored_by(request.user).defer("payload"), pk=attempt_id)
+    if request.method == "POST":
+        try:
+            services.review_decide(
+                attempt=attempt,
+                by=request.user,
+                decision=request.POST.get("decision", ""),
+                reason=request.POST.get("reason", ""),
+            )
+        except services.ProctoringError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("proctoring:review_queue")
+        return redirect("proctoring:review_detail", attempt_id=attempt.pk)
+    decision = ReviewDecision.objects.filter(attempt=attempt).select_related("decided_by").first()
+    context = {
+        "attempt": attempt,
+        "timeline": selectors.timeline(attempt),
+        "decision": decision,
+        "flags": list(attempt.proctoring_flags.all()),
+    }
+    return _no_store(render(request, "proctoring/review_detail.html", context))
+
+
+# --- images (authorised, audited, never cached) -----------------------------------------
+
+
+def _image_response(request: HttpRequest, kind: str, object_id: int, person_id: int, path: str) -> HttpResponse:
+    data = storage.read(path)
+    if data is None:
+        raise Http404
+    MediaAccessLog.objects.create(
+        user=request.user,
+        kind=kind,
+        object_id=object_id,
+        person_id=person_id,
+        ip=request.META.get("REMOTE_ADDR") or None,
+    )
+    content_type = "image/png" if storage.sniff_suffix(data) == ".png" else "image/jpeg"
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = "inline"
+    response["X-Content-Type-Options"] = "nosniff"
+    return _no_store(response)
+
+
+@login_required
+@require_GET
+def snapshot_image(request: HttpRequest, pk: int) -> HttpResponse:
+    snap = get_object_or_404(selectors.snapshots_viewable_by(request.user), pk=pk)
+    return _image_response(request, MediaAccessLog.Kind.SNAPSHOT, snap.pk, snap.attempt.person_id, snap.photo_path)
+
+
+@login_required
+@require_GET
+def identity_image(request: HttpRequest, pk: int) -> HttpResponse:
+    check = get_object_or_404(selectors.identity_checks_proctored_by(request.user), pk=pk)
+    return _image_response(request, MediaAccessLog.Kind.IDENTITY, check.pk, check.person_id, check.photo_path)
+
+
+@login_required
+@require_GET
+def enrolment_image(request: HttpRequest, pk: int) -> HttpResponse:
+    enrolment = get_object_or_404(selectors.enrolments_viewable_by(request.user), pk=pk)
+    return _image_response(
+        request, MediaAccessLog.Kind.ENROLMENT, enrolment.pk, enrolment.person_id, enrolment.photo_path
+    )
+
+
+def exam_client_context(attempt: Any, user: Any) -> dict[str, Any] | None:
+    """What the exam page's proctoring include needs; None when the session is not proctored."""
+    policy = selectors.policy_for(attempt.session_id)
+    if policy is None:
+        return None
+    status = selectors.identity_status(attempt.session, attempt.person, policy)
+    return {
+        "policy": policy,
+        "identity_ok": status.passed,
+        "check_url": reverse("proctoring:identity_check", args=[attempt.session_id]),
+        "config": {
+            "attempt_id": attempt.pk,
+            "ws_url": f"/ws/proctoring/attempts/{attempt.pk}/",
+            "snapshot_min": policy.snapshot_min_seconds,
+            "snapshot_max": policy.snapshot_max_seconds,
+            "max_bytes": services.settings.PROCTORING_SNAPSHOT_MAX_BYTES,
+            "camera": selectors.enrolment_of(attempt.person) is not None,
+            "tab_submit_at": policy.tab_submit_at,
+            "result_url": reverse("exams:result", args=[attempt.pk]),
+        },
+    }
+
+
+def is_admin(user: Any) -> bool:
+    return is_platform_admin(user)

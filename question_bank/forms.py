@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from question_bank.importers import answer_text
+from question_bank.models import OPTION_LETTERS, Bank, PracticeSession, Question, QuestionType
+
+
+class BankForm(forms.ModelForm):
+    class Meta:
+        model = Bank
+        fields = ["code", "name", "owner", "visibility", "shared_with"]
+
+    def __init__(self, *args: Any, providers: Any, jurisdictions: Any, platform: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = providers
+        self.fields["owner"].required = not platform
+        self.fields["shared_with"].queryset = jurisdictions
+        if not platform and providers.count() == 1:
+            self.fields["owner"].initial = providers.first()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("visibility") == Bank.Visibility.SHARED and not data.get("shared_with") and data.get("owner"):
+            self.add_error("shared_with", _("Choose the jurisdiction the bank is shared with."))
+        return data
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Question file"),
+        help_text=_("xlsx or csv in the template's layout, or a Moodle GIFT / Aiken text file."),
+    )
+    valid_only = forms.BooleanField(label=_("Import the valid rows even if some rows are in error"), required=False)
+
+
+class QuestionForm(forms.Form):
+    """A question in the import layout; the same parser checks it, so web edits and imports agree."""
+
+    type = forms.ChoiceField(label=_("Type"), choices=QuestionType.choices)
+    stem = forms.CharField(label=_("Stem"), widget=forms.Textarea(attrs={"rows": 4}))
+    answer = forms.CharField(
+        label=_("Answer"),
+        help_text=_(
+            "Letters (ACD) for choice questions, 正确/错误 for true/false, blanks joined by | and alternatives by /."
+        ),
+    )
+    explanation = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    difficulty = forms.TypedChoiceField(
+        label=_("Difficulty"), choices=[(i, str(i)) for i in range(1, 6)], coerce=int, initial=3
+    )
+    knowledge_point = forms.CharField(label=_("Knowledge point"), required=False, max_length=200)
+    industry = forms.CharField(label=_("Industry tags"), required=False, max_length=255)
+    post = forms.CharField(label=_("Post tags"), required=False, max_length=255)
+    image = forms.ImageField(label=_("Image"), required=False, help_text=_("Optional picture shown with the stem."))
+    remove_image = forms.BooleanField(label=_("Remove the image"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for letter in OPTION_LETTERS:
+            self.fields[f"option_{letter.lower()}"] = forms.CharField(
+                label=_("Option %(letter)s") % {"letter": letter}, required=False
+            )
+        order = ["type", "stem", *(f"option_{c.lower()}" for c in OPTION_LETTERS), "answer", "explanation"]
+        self.order_fields(order)
+
+    @classmethod
+    def initial_for(cls, question: Question) -> dict[str, Any]:
+        initial = {
+            "type": question.type,
+            "stem": question.stem,
+            "answer": answer_text(question.type, question.answer),
+            "explanation": question.explanation,
+            "difficulty": question.difficulty,
+            "knowledge_point": question.knowledge_point,
+            "industry": question.industry_tags,
+            "post": question.post_tags,
+        }
+        for letter, text in question.lettered_options:
+            initial[f"option_{letter.lower()}"] = text
+        return initial
+
+    def import_values(self) -> dict[str, str]:
+        skip = ("image", "remove_image")
+        values = {key: str(value) for key, value in self.cleaned_data.items() if key not in skip}
+        values["type"] = self.cleaned_data["type"]
+        return values
+
+
+class PracticeStartForm(forms.Form):
+    bank = forms.ModelChoiceField(label=_("Bank"), queryset=Bank.objects.none())
+    knowledge_point = forms.CharField(label=_("Knowledge point"), required=False)
+    industry = forms.CharField(label=_("Industry"), required=False)
+    mode = forms.ChoiceField(label=_("Mode"), choices=PracticeSession.Mode.choices, widget=forms.RadioSelect)
+
+    def __init__(self, *args: Any, banks: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["bank"].queryset = banks
+        self.fields["mode"].initial = PracticeSession.Mode.ORDER
+        if banks.count() == 1:
+            self.fields["bank"].initial = banks.first()

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from config.uploads import UploadRejected
+from organizations.models import TrainingProvider
+from question_bank import importers, services
+from question_bank.models import Bank
+
+
+class Command(BaseCommand):
+    help = "Import questions from an xlsx, csv, GIFT or Aiken file into a bank."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file")
+        parser.add_argument("--bank", required=True, help="Code of the bank to import into.")
+        parser.add_argument(
+            "--create-bank", metavar="NAME", help="Create the bank with this name if it does not exist."
+        )
+        parser.add_argument(
+            "--owner", metavar="ORG", help="Training provider code owning a new bank (default: the platform)."
+        )
+        parser.add_argument("--dry-run", action="store_true", help="Check and count, write nothing.")
+        parser.add_argument(
+            "--valid-only", action="store_true", help="Import the valid rows even if some rows are in error."
+        )
+        parser.add_argument(
+            "--format",
+            default="auto",
+            choices=["auto", "spreadsheet", "gift", "aiken"],
+            help="File format (default: by extension).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file.")
+        bank = Bank.objects.filter(code=options["bank"]).first()
+        if bank is None:
+            if not options["create_bank"]:
+                raise CommandError(f"No bank with code {options['bank']!r}; pass --create-bank NAME to create it.")
+            owner = None
+            if options["owner"]:
+                owner = TrainingProvider.objects.filter(code=options["owner"]).first()
+                if owner is None:
+                    raise CommandError(f"No training provider with code {options['owner']!r}.")
+            if not options["dry_run"]:
+                bank = services.bank_create(code=options["bank"], name=options["create_bank"], owner=owner)
+            else:
+                bank = Bank(code=options["bank"], name=options["create_bank"], owner=owner)
+        try:
+            if bank.pk is None:  # dry run against a bank that does not exist yet
+                table = importers.read_file(path.read_bytes(), path.name, options["format"])
+                parsed = importers.validate(table)
+                result = services.ImportResult(
+                    rows=parsed.rows,
+                    created=len(parsed.questions),
+                    duplicates=len(parsed.warnings),
+                    errors=parsed.errors,
+                    warnings=parsed.warnings,
+                )
+            else:
+                result = services.import_file(
+                    bank=bank,
+                    data=path.read_bytes(),
+                    name=path.name,
+                    fmt=options["format"],
+                    valid_only=options["valid_only"],
+                    dry_run=options["dry_run"],
+                )
+        except (UploadRejected, importers.ImportRefused) as exc:
+            raise CommandError(f"{path.name}: {exc}") from None
+
+        counts = result.counts
+        self.stdout.write(
+            "created {created} / updated {updated} / unchanged {unchanged} / duplicate {duplicate} / error {error}".format(
+                **counts
+            )
+        )
+        for warning in result.warnings:
+            self.stdout.write(f"  row {warning.row} [{warning.column}] {warning.message}")
+        for error in result.errors:
+            self.stderr.write(f"  row {error.row} [{error.column}] {error.message}")
+        if options["dry_run"]:
+            self.stdout.write("Dry run: nothing was written.")
+        elif not result.written:
+            self.stdout.write(
+                "Nothing was written because of the errors above (use --valid-only to import the valid rows)."
+            )
+        if result.errors and not options["valid_only"]:
+            raise CommandError(f"{counts['error']} row(s) in error.", returncode=1)

@@ -1,0 +1,258 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Jurisdiction, TrainingProvider
+
+OPTION_LETTERS = "ABCDEFGH"
+
+
+class QuestionType(models.TextChoices):
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    TRUE_FALSE = "true_false", _("True/false")
+    FILL_BLANK = "fill_blank", _("Fill in the blank")
+
+
+class Bank(models.Model):
+    """A question bank owned by a training provider, or by the platform when ``owner`` is empty.
+
+    A private bank is seen only by its owner's training admins. A shared bank is
+    practised by learners whose enterprise lies in the ``shared_with`` subtree;
+    a platform bank shared with no jurisdiction is open to every learner.
+    """
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", _("Private")
+        SHARED = "shared", _("Shared with a jurisdiction")
+
+    owner = models.ForeignKey(
+        TrainingProvider,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="question_banks",
+        verbose_name=_("owner"),
+        help_text=_("Empty means the bank belongs to the platform."),
+    )
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    visibility = models.CharField(
+        _("visibility"), max_length=16, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    shared_with = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("shared with"),
+        help_text=_("Learners of enterprises in this jurisdiction and below may practise on the bank."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("question bank")
+        verbose_name_plural = _("question banks")
+        constraints = [
+            # Only a platform bank may be shared with everyone (no jurisdiction).
+            models.CheckConstraint(
+                name="bank_shared_has_scope",
+                condition=Q(visibility="private") | Q(shared_with__isnull=False) | Q(owner__isnull=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Question(models.Model):
+    """One question of a bank.
+
+    Canonical answer forms (``answer``): single choice ``"B"``; multiple choice
+    the letters in order ``"ACD"``; true/false a JSON boolean; fill-in-blank a
+    list of blanks, each a list of accepted alternatives (``[["119"], ["火警", "火灾报警"]]``).
+    True/false questions store no options: 正确/错误 are implied.
+
+    Editing a question bumps ``version``. Exam attempts snapshot the questions
+    they show (stem, options, answer, version) when they start, so an edit or a
+    retirement never changes an attempt already taken.
+    """
+
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="questions", verbose_name=_("bank"))
+    type = models.CharField(_("type"), max_length=16, choices=QuestionType.choices)
+    stem = models.TextField(_("stem"))
+    image = models.ImageField(_("image"), upload_to="question_bank/images/", blank=True)
+    options = models.JSONField(_("options"), default=list, blank=True)
+    answer = models.JSONField(_("answer"))
+    explanation = models.TextField(_("explanation"), blank=True)
+    difficulty = models.PositiveSmallIntegerField(_("difficulty"), default=3)
+    knowledge_point = models.CharField(_("knowledge point"), max_length=200, blank=True, db_index=True)
+    industry_tags = models.CharField(_("industry tags"), max_length=255, blank=True)
+    post_tags = models.CharField(_("post tags"), max_length=255, blank=True)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    fingerprint = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["bank", "id"]
+        verbose_name = _("question")
+        verbose_name_plural = _("questions")
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "fingerprint"], name="question_unique_fingerprint_per_bank"),
+            models.CheckConstraint(
+                name="question_difficulty_1_to_5", condition=Q(difficulty__gte=1) & Q(difficulty__lte=5)
+            ),
+            models.CheckConstraint(name="question_version_positive", condition=Q(version__gte=1)),
+            models.CheckConstraint(name="question_type_known", condition=Q(type__in=QuestionType.values)),
+        ]
+
+    def __str__(self) -> str:
+        return self.stem[:60]
+
+    @property
+    def lettered_options(self) -> list[tuple[str, str]]:
+        return list(zip(OPTION_LETTERS, self.options, strict=False))
+
+    @property
+    def answer_text(self) -> str:
+        """The answer as written in the import layout (``ACD``, ``正确``, ``119|火警/火灾报警``)."""
+        from question_bank.importers import answer_text
+
+        return answer_text(self.type, self.answer)
+
+    @property
+    def industry_list(self) -> list[str]:
+        return [t for t in self.industry_tags.split("、") if t]
+
+    @property
+    def post_list(self) -> list[str]:
+        return [t for t in self.post_tags.split("、") if t]
+
+
+class ImportJob(models.Model):
+    """An upload being imported in the background; the page polls its status."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="import_jobs", verbose_name=_("bank"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    # The upload itself travels in the database, so a Celery worker on another
+    # host can read it; it is emptied once the import has run.
+    payload = models.BinaryField(default=b"", editable=False)
+    valid_only = models.BooleanField(_("import valid rows only"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress"), default=0)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        constraints = [models.CheckConstraint(name="importjob_progress_percent", condition=Q(progress__lte=100))]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)
+
+    def counts(self) -> dict[str, Any]:
+        return self.result.get("counts", {})
+
+
+class PracticeSession(models.Model):
+    """A learner's practice run: the questions drawn and how far they got.
+
+    Practice is kept apart from exams entirely: nothing here is read by grading.
+    """
+
+    class Mode(models.TextChoices):
+        ORDER = "order", _("In order")
+        RANDOM = "random", _("At random")
+        WRONG = "wrong", _("Wrong-answer book")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_sessions", verbose_name=_("user")
+    )
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="+", verbose_name=_("bank"))
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.ORDER)
+    knowledge_point = models.CharField(_("knowledge point"), max_length=200, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    question_ids = models.JSONField(default=list)
+    position = models.PositiveIntegerField(default=0)
+    correct_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("practice session")
+        verbose_name_plural = _("practice sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.bank}"
+
+    @property
+    def total(self) -> int:
+        return len(self.question_ids)
+
+    @property
+    def finished(self) -> bool:
+        return self.position >= self.total
+
+
+class PracticeAnswer(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    session = models.ForeignKey(PracticeSession, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    given = models.JSONField()
+    is_correct = models.BooleanField()
+    answered_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-answered_at"]
+        indexes = [models.Index(fields=["user", "question"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "question"], condition=Q(session__isnull=False), name="practice_once_per_session"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.question_id} · {'✓' if self.is_correct else '✗'}"
+
+
+class WrongAnswer(models.Model):
+    """The wrong-answer book (错题本): a question leaves it when answered right from the book."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    times_wrong = models.PositiveIntegerField(default=1)
+    last_wrong_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-last_wrong_at"]
+        constraints = [models.UniqueConstraint(fields=["user", "question"], name="wrong_answer_once_per_question")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.question_id} ×{self.times_wrong}"

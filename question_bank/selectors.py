@@ -1,0 +1,219 @@
+"""Who sees which bank: the one place question-bank scoping lives.
+
+- platform admins manage every bank;
+- training admins manage their providers' banks;
+- bureau officials read banks of providers in their subtree and banks shared into it;
+- learners practise on shared banks whose jurisdiction contains their
+  enterprise's, and on platform banks shared with everyone;
+- anyone else sees nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from organizations.models import RoleGrant
+from organizations.selectors import _grants, _jurisdiction_paths, _subtree_q, is_platform_admin, person_of
+from question_bank.models import Bank, ImportJob, PracticeAnswer, PracticeSession, Question, WrongAnswer
+
+Role = RoleGrant.Role
+
+
+def _authenticated(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def managed_provider_ids(user: Any) -> list[int]:
+    if not _authenticated(user):
+        return []
+    return [g.provider_id for g in _grants(user) if g.role == Role.TRAINING_ADMIN and g.provider_id]
+
+
+def banks_managed_by(user: Any) -> QuerySet[Bank]:
+    """Banks whose questions this user may import, edit, retire and export."""
+    qs = Bank.objects.select_related("owner", "shared_with")
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    return qs.filter(owner_id__in=managed_provider_ids(user))
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    codes = [c for c in path.split("/") if c]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+def _practisable_q(user: Any) -> Q | None:
+    person = person_of(user)
+    if person is None:
+        return None
+    paths = _ancestor_paths(person.enterprise.jurisdiction.path)
+    return Q(visibility=Bank.Visibility.SHARED) & (
+        Q(shared_with__path__in=paths) | Q(shared_with__isnull=True, owner__isnull=True)
+    )
+
+
+def banks_visible_to(user: Any) -> QuerySet[Bank]:
+    """Banks this user may read (browse and export): managed, supervised or practised on."""
+    qs = Bank.objects.select_related("owner", "shared_with")
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    q = Q(owner_id__in=managed_provider_ids(user))
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    if paths:
+        q |= _subtree_q(paths, "owner__jurisdiction__path") | (
+            Q(visibility=Bank.Visibility.SHARED) & _subtree_q(paths, "shared_with__path")
+        )
+    practisable = _practisable_q(user)
+    if practisable is not None:
+        q |= practisable
+    return qs.filter(q)
+
+
+def banks_practisable_by(user: Any) -> QuerySet[Bank]:
+    qs = Bank.objects.select_related("owner", "shared_with")
+    q = _practisable_q(user) if _authenticated(user) else None
+    if q is None:
+        return qs.none()
+    return qs.filter(q)
+
+
+def can_manage(user: Any, bank: Bank) -> bool:
+    return banks_managed_by(user).filter(pk=bank.pk).exists()
+
+
+def questions_managed_by(user: Any) -> QuerySet[Question]:
+    return Question.objects.filter(bank__in=banks_managed_by(user)).select_related("bank")
+
+
+def banks_browsable_by(user: Any) -> QuerySet[Bank]:
+    """Banks whose questions *with answers* this user may browse and export: managers and supervisors."""
+    return Bank.objects.filter(
+        Q(pk__in=banks_managed_by(user).values("pk")) | Q(pk__in=_readable_not_practice(user).values("pk"))
+    ).select_related("owner", "shared_with")
+
+
+def questions_visible_to(user: Any) -> QuerySet[Question]:
+    """Questions with their answers: for managers and supervisors, never for practice."""
+    return Question.objects.filter(bank__in=banks_browsable_by(user).values("pk")).select_related("bank")
+
+
+def _readable_not_practice(user: Any) -> QuerySet[Bank]:
+    qs = Bank.objects.all()
+    if not _authenticated(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    if not paths:
+        return qs.none()
+    return qs.filter(
+        _subtree_q(paths, "owner__jurisdiction__path")
+        | (Q(visibility=Bank.Visibility.SHARED) & _subtree_q(paths, "shared_with__path"))
+    )
+
+
+def practice_questions_for(user: Any) -> QuerySet[Question]:
+    """Active questions of the banks this learner may practise on."""
+    return Question.objects.filter(bank__in=banks_practisable_by(user).values("pk"), is_active=True).select_related(
+        "bank"
+    )
+
+
+def practice_sessions_of(user: Any) -> QuerySet[PracticeSession]:
+    if not _authenticated(user):
+        return PracticeSession.objects.none()
+    return PracticeSession.objects.filter(user=user).select_related("bank")
+
+
+def import_jobs_visible_to(user: Any) -> QuerySet[ImportJob]:
+    return (
+        ImportJob.objects.filter(bank__in=banks_managed_by(user).values("pk")).select_related("bank").defer("payload")
+    )
+
+
+def tag_q(field: str, tag: str) -> Q:
+    """Rows whose ``、``-joined tag field holds exactly ``tag``."""
+    return (
+        Q(**{field: tag})
+        | Q(**{f"{field}__startswith": f"{tag}、"})
+        | Q(**{f"{field}__endswith": f"、{tag}"})
+        | Q(**{f"{field}__contains": f"、{tag}、"})
+    )
+
+
+def filter_questions(
+    qs: QuerySet[Question],
+    *,
+    search: str = "",
+    qtype: str = "",
+    difficulty: str = "",
+    knowledge_point: str = "",
+    tag: str = "",
+    active: str = "",
+) -> QuerySet[Question]:
+    if search:
+        qs = qs.filter(Q(stem__icontains=search) | Q(explanation__icontains=search))
+    if qtype:
+        qs = qs.filter(type=qtype)
+    if difficulty.isdigit():
+        qs = qs.filter(difficulty=int(difficulty))
+    if knowledge_point:
+        qs = qs.filter(knowledge_point=knowledge_point)
+    if tag:
+        qs = qs.filter(tag_q("industry_tags", tag) | tag_q("post_tags", tag))
+    if active in ("1", "0"):
+        qs = qs.filter(is_active=active == "1")
+    return qs
+
+
+def knowledge_points(qs: QuerySet[Question]) -> list[str]:
+    return [k for k in qs.order_by().values_list("knowledge_point", flat=True).distinct() if k]
+
+
+def industry_tags(qs: QuerySet[Question]) -> list[str]:
+    tags: dict[str, None] = {}
+    for value in qs.order_by().values_list("industry_tags", flat=True).distinct()[:500]:
+        for tag in value.split("、"):
+            if tag:
+                tags[tag] = None
+    return sorted(tags)
+
+
+def accuracy_by_knowledge_point(user: Any) -> list[dict[str, Any]]:
+    """Per knowledge point: answers given in practice, how many right, and the rate."""
+    if not _authenticated(user):
+        return []
+    rows = (
+        PracticeAnswer.objects.filter(user=user)
+        .values("question__knowledge_point")
+        .annotate(total=Count("pk"), correct=Count("pk", filter=Q(is_correct=True)))
+        .order_by("question__knowledge_point")
+    )
+    return [
+        {
+            "knowledge_point": row["question__knowledge_point"],
+            "total": row["total"],
+            "correct": row["correct"],
+            "rate": round(100 * row["correct"] / row["total"]) if row["total"] else 0,
+        }
+        for row in rows
+    ]
+
+
+def wrong_answer_count(user: Any, bank: Bank | None = None) -> int:
+    if not _authenticated(user):
+        return 0
+    qs = WrongAnswer.objects.filter(user=user)
+    if bank is not None:
+        qs = qs.filter(question__bank=bank)
+    return qs.count()
+
+
+def wrong_question_ids(user: Any) -> QuerySet[WrongAnswer]:
+    return WrongAnswer.objects.filter(user=user).values("question_id")

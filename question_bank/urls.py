@@ -1,0 +1,22 @@
+from django.urls import path
+
+from question_bank import views
+
+app_name = "question_bank"
+
+urlpatterns = [
+    path("", views.bank_list, name="bank_list"),
+    path("banks/new/", views.bank_create, name="bank_create"),
+    path("banks/<int:pk>/", views.bank_detail, name="bank_detail"),
+    path("banks/<int:pk>/import/", views.import_upload, name="import_upload"),
+    path("banks/<int:pk>/export/<str:fmt>/", views.bank_export, name="bank_export"),
+    path("template.xlsx", views.template_download, name="template"),
+    path("imports/<int:pk>/", views.import_job, name="import_job"),
+    path("imports/<int:pk>/status/", views.import_job_status, name="import_job_status"),
+    path("imports/<int:pk>/errors.xlsx", views.import_job_errors, name="import_job_errors"),
+    path("questions/<int:pk>/edit/", views.question_edit, name="question_edit"),
+    path("questions/<int:pk>/image/", views.question_image, name="question_image"),
+    path("questions/<int:pk>/active/", views.question_set_active, name="question_set_active"),
+    path("practice/", views.practice_home, name="practice_home"),
+    path("practice/<int:pk>/", views.practice_question, name="practice_question"),
+]

@@ -1,0 +1,376 @@
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from config.uploads import UploadRejected, check_spreadsheet, check_uploaded_file
+from organizations import selectors as org_selectors
+from organizations.models import Jurisdiction, TrainingProvider
+from question_bank import exporters, selectors, services
+from question_bank.forms import BankForm, PracticeStartForm, QuestionForm, UploadForm
+from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType
+
+TEXT_FORMATS = (".gift", ".txt", ".aiken")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+EXPORT_TYPES = {
+    "xlsx": (XLSX, "xlsx"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "gift": ("text/plain; charset=utf-8", "gift"),
+    "aiken": ("text/plain; charset=utf-8", "txt"),
+}
+
+
+# --- banks ---------------------------------------------------------------------
+
+
+@login_required
+def bank_list(request: HttpRequest) -> HttpResponse:
+    banks = selectors.banks_browsable_by(request.user)
+    managed_ids = set(selectors.banks_managed_by(request.user).values_list("pk", flat=True))
+    can_create = org_selectors.is_platform_admin(request.user) or bool(selectors.managed_provider_ids(request.user))
+    if not banks.exists() and not can_create:
+        if org_selectors.person_of(request.user) is not None:
+            return redirect("question_bank:practice_home")
+        raise PermissionDenied
+    return render(
+        request,
+        "question_bank/bank_list.html",
+        {"banks": banks, "managed_ids": managed_ids, "can_create": can_create},
+    )
+
+
+def _bank_form_choices(user: Any) -> tuple[Any, Any, bool]:
+    platform = org_selectors.is_platform_admin(user)
+    providers = (
+        TrainingProvider.objects.all()
+        if platform
+        else TrainingProvider.objects.filter(pk__in=selectors.managed_provider_ids(user))
+    )
+    jurisdictions = Jurisdiction.objects.all() if platform else org_selectors.jurisdictions_visible_to(user)
+    return providers, jurisdictions, platform
+
+
+@login_required
+def bank_create(request: HttpRequest) -> HttpResponse:
+    providers, jurisdictions, platform = _bank_form_choices(request.user)
+    if not platform and not providers.exists():
+        raise PermissionDenied
+    form = BankForm(request.POST or None, providers=providers, jurisdictions=jurisdictions, platform=platform)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        bank = services.bank_create(
+            code=data["code"],
+            name=data["name"],
+            owner=data["owner"],
+            visibility=data["visibility"],
+            shared_with=data["shared_with"],
+        )
+        messages.success(request, _("Bank created."))
+        return redirect("question_bank:bank_detail", pk=bank.pk)
+    return render(request, "question_bank/bank_form.html", {"form": form})
+
+
+@login_required
+def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
+    all_questions = Question.objects.filter(bank=bank)
+    f = {key: request.GET.get(key, "").strip() for key in ("q", "type", "difficulty", "kp", "tag", "active")}
+    questions = selectors.filter_questions(
+        all_questions,
+        search=f["q"],
+        qtype=f["type"],
+        difficulty=f["difficulty"],
+        knowledge_point=f["kp"],
+        tag=f["tag"],
+        active=f["active"],
+    )
+    page = Paginator(questions.order_by("pk"), 30).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "question_bank/bank_detail.html",
+        {
+            "bank": bank,
+            "page": page,
+            "filters": f,
+            "query": query.urlencode(),
+            "types": QuestionType.choices,
+            "knowledge_points": selectors.knowledge_points(all_questions),
+            "tags": selectors.industry_tags(all_questions),
+            "can_manage": selectors.can_manage(request.user, bank),
+            "total": all_questions.count(),
+            "jobs": selectors.import_jobs_visible_to(request.user).filter(bank=bank)[:5],
+        },
+    )
+
+
+@login_required
+def bank_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
+    if fmt not in EXPORT_TYPES:
+        raise PermissionDenied
+    content_type, extension = EXPORT_TYPES[fmt]
+    questions = Question.objects.filter(bank=bank, is_active=True)
+    stream = io.BytesIO()
+    writer = {
+        "xlsx": exporters.export_xlsx,
+        "csv": exporters.export_csv,
+        "gift": exporters.export_gift,
+        "aiken": exporters.export_aiken,
+    }[fmt]
+    writer(questions, stream)
+    stream.seek(0)
+    return FileResponse(stream, as_attachment=True, filename=f"{bank.code}.{extension}", content_type=content_type)
+
+
+@login_required
+def template_download(request: HttpRequest) -> HttpResponse:
+    return FileResponse(
+        io.BytesIO(exporters.template_xlsx()), as_attachment=True, filename="question_template.xlsx", content_type=XLSX
+    )
+
+
+# --- imports -------------------------------------------------------------------
+
+
+@login_required
+def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.name.lower().endswith(TEXT_FORMATS):
+                data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
+                if len(data) > settings.UPLOAD_MAX_BYTES:
+                    check_spreadsheet(data, upload.name)  # raises with the size message
+            else:
+                data = check_uploaded_file(upload).data
+        except UploadRejected as exc:
+            form.add_error("file", str(exc))
+        else:
+            job = services.import_job_create(
+                bank=bank,
+                user=request.user,
+                data=data,
+                file_name=upload.name,
+                valid_only=form.cleaned_data["valid_only"],
+                language=translation.get_language() or "zh-hans",
+            )
+            return redirect("question_bank:import_job", pk=job.pk)
+    return render(request, "question_bank/import_form.html", {"bank": bank, "form": form})
+
+
+def _job_status(job: ImportJob) -> dict[str, Any]:
+    progress = job.progress
+    if job.status == ImportJob.Status.RUNNING:
+        progress = max(progress, cache.get(services.job_progress_key(job.pk)) or 0)
+    return {
+        "status": job.status,
+        "status_display": job.get_status_display(),
+        "progress": progress,
+        "finished": job.is_finished,
+        "counts": job.counts(),
+        "refused": job.result.get("refused", ""),
+        "written": job.result.get("written", False),
+    }
+
+
+@login_required
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
+    errors = job.result.get("errors", [])
+    warnings = job.result.get("warnings", [])
+    return render(
+        request,
+        "question_bank/import_job.html",
+        {
+            "job": job,
+            "state": _job_status(job),
+            "errors": errors[:200],
+            "warnings": warnings[:200],
+            "more": len(errors) > 200 or len(warnings) > 200,
+        },
+    )
+
+
+@login_required
+def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
+    return JsonResponse(_job_status(job))
+
+
+@login_required
+def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
+    data = exporters.error_report_xlsx(job.result.get("errors", []), job.result.get("warnings", []))
+    return FileResponse(
+        io.BytesIO(data), as_attachment=True, filename=f"import-{job.pk}-errors.xlsx", content_type=XLSX
+    )
+
+
+# --- questions -----------------------------------------------------------------
+
+
+@login_required
+def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
+    form = QuestionForm(request.POST or None, request.FILES or None, initial=QuestionForm.initial_for(question))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.question_update(question=question, values=form.import_values())
+            if form.cleaned_data["image"] or form.cleaned_data["remove_image"]:
+                services.question_set_image(question=question, image=form.cleaned_data["image"])
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+                for message in errors:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Question saved (version %(version)d).") % {"version": question.version})
+            return redirect("question_bank:bank_detail", pk=question.bank_id)
+    return render(request, "question_bank/question_form.html", {"form": form, "question": question})
+
+
+@login_required
+def question_image(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stem's picture, streamed only to those who may see the question (media/ is not served)."""
+    visible = selectors.questions_visible_to(request.user).filter(pk=pk)
+    practised = selectors.practice_questions_for(request.user).filter(pk=pk)
+    question = visible.first() or practised.first()
+    if question is None or not question.image:
+        raise Http404
+    return FileResponse(question.image.open("rb"))
+
+
+@login_required
+@require_POST
+def question_set_active(request: HttpRequest, pk: int) -> HttpResponse:
+    question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
+    active = request.POST.get("active") == "1"
+    services.question_set_active(question=question, active=active)
+    messages.success(request, _("Question restored.") if active else _("Question retired."))
+    return redirect("question_bank:bank_detail", pk=question.bank_id)
+
+
+# --- practice ------------------------------------------------------------------
+
+
+def _learner_banks(request: HttpRequest) -> Any:
+    if org_selectors.person_of(request.user) is None:
+        raise PermissionDenied
+    return selectors.banks_practisable_by(request.user)
+
+
+@login_required
+def practice_home(request: HttpRequest) -> HttpResponse:
+    banks = _learner_banks(request)
+    form = PracticeStartForm(request.POST or None, banks=banks)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        questions = selectors.practice_questions_for(request.user).filter(bank=data["bank"])
+        if data["knowledge_point"]:
+            questions = questions.filter(knowledge_point=data["knowledge_point"])
+        if data["industry"]:
+            questions = questions.filter(selectors.tag_q("industry_tags", data["industry"]))
+        session = services.practice_start(
+            user=request.user,
+            bank=data["bank"],
+            questions=questions,
+            mode=data["mode"],
+            knowledge_point=data["knowledge_point"],
+            industry=data["industry"],
+        )
+        if not session.question_ids:
+            messages.warning(request, _("No questions match this choice."))
+        else:
+            return redirect("question_bank:practice_question", pk=session.pk)
+    questions = selectors.practice_questions_for(request.user)
+    return render(
+        request,
+        "question_bank/practice_home.html",
+        {
+            "form": form,
+            "banks": banks,
+            "knowledge_points": selectors.knowledge_points(questions),
+            "industries": selectors.industry_tags(questions),
+            "accuracy": selectors.accuracy_by_knowledge_point(request.user),
+            "wrong_count": selectors.wrong_answer_count(request.user),
+        },
+    )
+
+
+def _given_from_post(question: Question, post: Any) -> Any:
+    if question.type == QuestionType.MULTIPLE:
+        return "".join(post.getlist("choice"))
+    if question.type == QuestionType.FILL_BLANK:
+        return [post.get(f"blank{i}", "") for i in range(len(question.answer))]
+    return post.get("choice", "")
+
+
+@login_required
+def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
+    session = get_object_or_404(selectors.practice_sessions_of(request.user), pk=pk)
+    if session.finished:
+        return render(request, "question_bank/practice_done.html", {"session": session})
+    question_id = session.question_ids[session.position]
+    question = selectors.practice_questions_for(request.user).filter(pk=question_id).first()
+    if question is None:  # retired or unshared since the session began: skip it
+        PracticeSession.objects.filter(pk=session.pk, position=session.position).update(position=session.position + 1)
+        return redirect("question_bank:practice_question", pk=session.pk)
+    outcome = None
+    if request.method == "POST":
+        if request.POST.get("question") != str(question.pk):
+            return redirect("question_bank:practice_question", pk=session.pk)
+        outcome = services.practice_answer(
+            user=request.user, question=question, given=_given_from_post(question, request.POST), session=session
+        )
+        session.refresh_from_db()
+    return render(
+        request,
+        "question_bank/practice_question.html",
+        {
+            "session": session,
+            "question": question,
+            "number": session.position if outcome else session.position + 1,
+            "outcome": outcome,
+            "answer_display": _answer_display(question) if outcome else "",
+            "given_display": _given_display(question, outcome.given) if outcome else "",
+            "choices": _choices(question),
+            "blanks": range(len(question.answer)) if question.type == QuestionType.FILL_BLANK else [],
+        },
+    )
+
+
+def _choices(question: Question) -> list[tuple[str, str]]:
+    if question.type == QuestionType.TRUE_FALSE:
+        return [("正确", _("True") + " · 正确"), ("错误", _("False") + " · 错误")]
+    return question.lettered_options
+
+
+def _answer_display(question: Question) -> str:
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        return "、".join(f"{c}. {question.options[OPTION_LETTERS.index(c)]}" for c in question.answer)
+    if question.type == QuestionType.TRUE_FALSE:
+        return "正确" if question.answer else "错误"
+    return "；".join(" / ".join(blank) for blank in question.answer)
+
+
+def _given_display(question: Question, given: Any) -> str:
+    if question.type == QuestionType.TRUE_FALSE:
+        return {True: "正确", False: "错误"}.get(given, "—")
+    if question.type == QuestionType.FILL_BLANK:
+        return "；".join(given) or "—"
+    return given or "—"

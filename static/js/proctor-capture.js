@@ -1,0 +1,43 @@
+// Enrolment and pre-exam identity check: live camera, capture, downscale, POST.
+(function () {
+  "use strict";
+  var box = document.querySelector("[data-camera]");
+  if (!box || !window.SafetrainCamera) { return; }
+  var text = JSON.parse(document.getElementById("camera-text").textContent);
+  var video = box.querySelector("[data-video]");
+  var status = box.querySelector("[data-camera-status]");
+  var button = box.querySelector("[data-capture]");
+  var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  window.SafetrainCamera.start(video).catch(function () {
+    status.textContent = text.denied;
+    button.disabled = true;
+  });
+  button.addEventListener("click", function () {
+    button.disabled = true;
+    status.textContent = text.sending;
+    window.SafetrainCamera.capture(video, 640, 0.85).then(function (blob) {
+      var body = new FormData();
+      body.append("action", button.getAttribute("data-action"));
+      body.append("photo", blob, "capture.jpg");
+      return fetch(button.getAttribute("data-url"), {
+        method: "POST", credentials: "same-origin", body: body,
+        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
+      });
+    }).then(function (response) {
+      return response.json().then(function (data) {
+        if (data.ok) {
+          status.textContent = data.message || text.ok;
+          status.classList.add("ok");
+          window.location.reload();
+          return;
+        }
+        status.textContent = data.detail || text.failed;
+        if (data.state && data.state !== "needs_check") { window.location.reload(); return; }
+        button.disabled = false;
+      });
+    }).catch(function () {
+      status.textContent = text.offline;
+      button.disabled = false;
+    });
+  });
+})();

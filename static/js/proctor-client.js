@@ -1,0 +1,175 @@
+// In-exam proctoring client: browser events over a websocket with acknowledged,
+// resent-after-reconnect sequence numbers; camera snapshots at random intervals.
+//
+// Every event gets the next client sequence number and waits in a queue kept in
+// localStorage until the server acknowledges it (the server stores before it
+// acks). After a reconnect the server's "hello" says which sequence number it
+// holds; everything after that is resent, in order, so no event is lost and
+// none is stored twice. The socket reconnects with exponential backoff.
+(function () {
+  "use strict";
+  var configEl = document.getElementById("proctor-config");
+  if (!configEl) { return; }
+  var cfg = JSON.parse(configEl.textContent);
+  var text = JSON.parse(document.getElementById("proctor-text").textContent);
+  var warningEl = document.querySelector("[data-proctor-warning]");
+  var promptEl = document.querySelector("[data-face-prompt]");
+  var dot = document.querySelector("[data-proctor-dot]");
+  var video = document.querySelector("[data-proctor-video]");
+  var prefix = "proctor:" + cfg.attempt_id + ":";
+  var body = document.body;
+
+  function load(key, fallback) {
+    try { var v = localStorage.getItem(prefix + key); return v ? JSON.parse(v) : fallback; } catch (e) { return fallback; }
+  }
+  function store(key, value) {
+    try { localStorage.setItem(prefix + key, JSON.stringify(value)); } catch (e) { /* memory only */ }
+  }
+  var seq = load("seq", 0);
+  var queue = load("queue", []);
+  var socket = null;
+  var ready = false;
+  var retries = 0;
+  var finished = false;
+  var hiddenAt = null, blurAt = null, offlineAt = null, hiddenSinceBlur = false;
+
+  function mark() {
+    body.setAttribute("data-proctor-pending", String(queue.length));
+    body.setAttribute("data-proctor-seq", String(seq));
+  }
+  function save() { store("seq", seq); store("queue", queue); mark(); }
+
+  function record(type, extra) {
+    if (finished) { return; }
+    seq += 1;
+    var item = { type: "event", seq: seq, event: type, at: new Date().toISOString() };
+    if (extra) { Object.keys(extra).forEach(function (k) { item[k] = extra[k]; }); }
+    queue.push(item);
+    save();
+    if (ready) { socket.send(JSON.stringify(item)); }
+  }
+
+  function showWarning(message) {
+    warningEl.textContent = message;
+    warningEl.hidden = false;
+    body.setAttribute("data-proctor-warnings", String(Number(body.getAttribute("data-proctor-warnings") || 0) + 1));
+  }
+  function finish(message) {
+    if (finished) { return; }
+    finished = true;
+    queue = [];
+    save();
+    showWarning(message || text.submitted);
+    body.setAttribute("data-proctor-finished", "1");
+    if (window.SafetrainCamera) { window.SafetrainCamera.stop(); }
+    setTimeout(function () { window.location.href = cfg.result_url; }, 2500);
+  }
+
+  function onMessage(msg) {
+    if (msg.type === "hello") {
+      if (msg.finished) { finish(); return; }
+      queue = queue.filter(function (item) { return item.seq > msg.last_seq; });
+      if (seq < msg.last_seq) { seq = msg.last_seq; }
+      ready = true;
+      save();
+      queue.forEach(function (item) { socket.send(JSON.stringify(item)); });
+    } else if (msg.type === "ack") {
+      queue = queue.filter(function (item) { return item.seq > msg.seq; });
+      body.setAttribute("data-proctor-acked", String(msg.seq));
+      body.setAttribute("data-proctor-switches", String(msg.tab_switches));
+      save();
+    } else if (msg.type === "warning") {
+      showWarning((msg.from_proctor ? text.warning + " " : "") + msg.text);
+    } else if (msg.type === "submitted") {
+      finish(msg.text);
+    } else if (msg.type === "face") {
+      body.setAttribute("data-proctor-face", msg.outcome);
+      if (msg.prompt) { promptEl.hidden = false; record("face_prompt"); } else if (msg.outcome === "match") { promptEl.hidden = true; }
+    } else if (msg.type === "error") {
+      if (msg.code === "attempt_finished") { finish(); return; }
+      if (msg.code === "out_of_sequence" && msg.expected) {
+        // The server is missing events we no longer hold: renumber what is left from where it stands.
+        var next = msg.expected;
+        queue.forEach(function (item) { item.seq = next; next += 1; });
+        seq = next - 1;
+        save();
+        queue.forEach(function (item) { socket.send(JSON.stringify(item)); });
+      }
+    }
+  }
+
+  function connect() {
+    if (finished) { return; }
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.ws_url;
+    socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
+    socket.onopen = function () { retries = 0; dot.classList.add("on"); body.setAttribute("data-proctor-connected", "1"); };
+    socket.onmessage = function (e) {
+      if (typeof e.data !== "string") { return; }
+      try { onMessage(JSON.parse(e.data)); } catch (err) { /* ignore a bad frame */ }
+    };
+    socket.onclose = function () {
+      ready = false;
+      dot.classList.remove("on");
+      body.setAttribute("data-proctor-connected", "0");
+      if (finished) { return; }
+      var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
+      retries += 1;
+      setTimeout(connect, delay);
+    };
+  }
+  // Tests and the exam page may drop the connection on purpose to check the resend.
+  window.SafetrainProctor = { reconnect: function () { if (socket) { socket.close(); } }, record: record };
+
+  // --- browser events ---------------------------------------------------------------
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "hidden") {
+      hiddenAt = performance.now();
+      hiddenSinceBlur = true;
+      record("hidden");
+    } else if (hiddenAt !== null) {
+      record("visible", { duration_ms: Math.round(performance.now() - hiddenAt) });
+      hiddenAt = null;
+    }
+  });
+  window.addEventListener("blur", function () { blurAt = performance.now(); hiddenSinceBlur = false; record("blur"); });
+  window.addEventListener("focus", function () {
+    if (blurAt === null) { return; }
+    record("focus", { duration_ms: Math.round(performance.now() - blurAt), hidden_during: hiddenSinceBlur });
+    blurAt = null;
+  });
+  document.addEventListener("fullscreenchange", function () { if (!document.fullscreenElement) { record("fullscreen_exit"); } });
+  ["copy", "paste", "contextmenu"].forEach(function (name) { document.addEventListener(name, function () { record(name); }); });
+  window.addEventListener("pagehide", function () { record("unload"); });
+  window.addEventListener("offline", function () { offlineAt = performance.now(); record("offline"); });
+  window.addEventListener("online", function () {
+    record("online", offlineAt === null ? null : { duration_ms: Math.round(performance.now() - offlineAt) });
+    offlineAt = null;
+  });
+
+  // --- snapshots --------------------------------------------------------------------
+  function nextDelay() {
+    var low = cfg.snapshot_min * 1000, high = cfg.snapshot_max * 1000;
+    return low + Math.random() * (high - low);
+  }
+  function snap() {
+    if (finished) { return; }
+    if (ready && video.videoWidth) {
+      window.SafetrainCamera.capture(video, 320, 0.7).then(function (blob) {
+        if (blob.size > cfg.max_bytes || !ready) { return; }
+        return blob.arrayBuffer().then(function (buffer) {
+          socket.send(buffer);
+          body.setAttribute("data-proctor-snapshots", String(Number(body.getAttribute("data-proctor-snapshots") || 0) + 1));
+        });
+      }).catch(function () {});
+    }
+    setTimeout(snap, nextDelay());
+  }
+  if (cfg.camera && window.SafetrainCamera) {
+    window.SafetrainCamera.start(video).then(function () {
+      setTimeout(snap, Math.min(3000, nextDelay()));
+    }).catch(function () { showWarning(text.camera); });
+  }
+  mark();
+  connect();
+})();

@@ -1,0 +1,80 @@
+// The proctor's live grid: rows from the database on (re)connect, then live updates.
+(function () {
+  "use strict";
+  var cfgEl = document.getElementById("live-config");
+  if (!cfgEl) { return; }
+  var cfg = JSON.parse(cfgEl.textContent);
+  var text = JSON.parse(document.getElementById("live-text").textContent);
+  var grid = document.querySelector("[data-grid]");
+  var template = document.querySelector("[data-tile-template]");
+  var stateEl = document.querySelector("[data-live-state]");
+  var pendingBox = document.querySelector("[data-pending-list]");
+  var tiles = {};
+  var socket = null, retries = 0;
+
+  function tile(id) {
+    if (tiles[id]) { return tiles[id]; }
+    var el = template.content.firstElementChild.cloneNode(true);
+    el.setAttribute("data-attempt", id);
+    el.querySelector("[data-review]").href = cfg.review_url.replace(/\/0\/$/, "/" + id + "/");
+    el.querySelector("[data-warn]").addEventListener("click", function () {
+      var message = window.prompt(text.warn_prompt);
+      if (message) { send({ type: "warn", attempt: Number(id), text: message }); }
+    });
+    el.querySelector("[data-stop]").addEventListener("click", function () {
+      var reason = window.prompt(text.stop_prompt);
+      if (reason) { send({ type: "terminate", attempt: Number(id), reason: reason }); }
+    });
+    grid.appendChild(el);
+    tiles[id] = el;
+    return el;
+  }
+  function set(el, selector, value) { var t = el.querySelector(selector); if (t && value !== undefined && value !== null) { t.textContent = value; } }
+  function apply(row) {
+    var el = tile(row.attempt);
+    if (row.name) { set(el, "[data-name]", row.name); }
+    if (row.status) { set(el, "[data-status]", text[row.status] || row.status); el.setAttribute("data-status-value", row.status); }
+    if (row.online !== undefined) { set(el, "[data-online]", row.online ? text.online : text.offline); el.classList.toggle("offline", !row.online); }
+    set(el, "[data-events]", row.events);
+    set(el, "[data-switches]", row.tab_switches);
+    set(el, "[data-warnings]", row.warnings);
+    set(el, "[data-flags]", row.flags);
+    if (row.flags) { el.classList.add("flagged"); }
+    if (row.face) { set(el, "[data-face]", text[row.face] || row.face); el.setAttribute("data-face-value", row.face); }
+    if (row.distance !== undefined) { set(el, "[data-distance]", row.distance === null ? "" : String(row.distance)); }
+    if (row.thumbnail) { var img = el.querySelector("[data-thumb]"); img.src = row.thumbnail; img.hidden = false; }
+  }
+  function onMessage(msg) {
+    if (msg.type === "rows") {
+      msg.rows.forEach(apply);
+      pendingBox.hidden = !msg.identity_pending.length && !pendingBox.querySelector("li");
+    } else if (msg.type === "event" || msg.type === "face" || msg.type === "presence" || msg.type === "status") {
+      if (msg.type === "presence") { msg.online = msg.online; }
+      if (!tiles[msg.attempt]) { send({ type: "resync" }); return; }
+      apply(msg);
+    } else if (msg.type === "events") {
+      var missing = false;
+      msg.rows.forEach(function (row) { if (tiles[row.attempt]) { apply(row); } else { missing = true; } });
+      if (missing) { send({ type: "resync" }); }
+    } else if (msg.type === "identity_pending") {
+      window.location.reload();
+    } else if (msg.type === "error") {
+      window.alert(msg.detail);
+    }
+  }
+  function send(msg) { if (socket && socket.readyState === 1) { socket.send(JSON.stringify(msg)); } }
+  function connect() {
+    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.ws_url;
+    socket = new WebSocket(url);
+    socket.onopen = function () { retries = 0; stateEl.textContent = text.connected; document.body.setAttribute("data-live", "1"); };
+    socket.onmessage = function (e) { try { onMessage(JSON.parse(e.data)); } catch (err) { /* ignore */ } };
+    socket.onclose = function () {
+      stateEl.textContent = text.reconnecting;
+      document.body.setAttribute("data-live", "0");
+      var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
+      retries += 1;
+      setTimeout(connect, delay);
+    };
+  }
+  connect();
+})();

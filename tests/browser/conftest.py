@@ -1,0 +1,195 @@
+"""Browser tests: a real ASGI server (daphne) and headless Chromium.
+
+Fixtures for every helper's browser tests (mark them ``@pytest.mark.browser``):
+
+``live_server_url`` (session)
+    Starts ``daphne config.asgi:application`` on a free 127.0.0.1 port in a
+    subprocess, against its OWN database, migrated and loaded with
+    ``seed_demo`` first (so the README's demo accounts exist, password
+    ``demo-pass-2026``). On the embedded default that is a temporary SQLite
+    file (``SQLITE_PATH``); on the PostgreSQL pass (``DATABASE_URL`` set) a
+    separate database ``safetrain_browser_<pid>`` is created and dropped
+    afterwards. ``REDIS_URL`` is passed through, so the server uses Redis when
+    the suite does. Returns e.g. ``"http://127.0.0.1:54321"``.
+    The server's database is NOT the pytest-django test database: create extra
+    data through the UI or with ``run_manage(...)``.
+
+``run_manage`` (session)
+    ``run_manage("shell", "-c", "...")`` runs manage.py against the server's
+    database and returns the CompletedProcess.
+
+``browser`` (session) / ``page`` (function)
+    Chromium from /usr/bin/chromium via Playwright. ``page`` is a fresh context
+    at 390×844 (phone) whose requests are recorded in ``page.requests_seen``.
+    ``new_page(width, height)`` (function) makes pages of other sizes.
+
+``login(page, username)`` helper: signs in through the real login form.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+from urllib.request import urlopen
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DAPHNE = ROOT / ".venv" / "bin" / "daphne"
+CHROMIUM = "/usr/bin/chromium"
+DEMO_PASSWORD = "demo-pass-2026"
+PHONE = {"width": 390, "height": 844}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def _psql(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Holds the server's SQLite file and its log (daphne-PORT.log)."""
+    return tmp_path_factory.mktemp("browser-server")
+
+
+@pytest.fixture(scope="session")
+def server_env(server_dir: Path) -> Iterator[dict[str, str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="true", PYTHONUNBUFFERED="1")
+    admin_url = os.environ.get("DATABASE_URL")
+    database = None
+    if admin_url and not admin_url.startswith("sqlite"):
+        database = f"safetrain_browser_{os.getpid()}"
+        _psql(admin_url, f'DROP DATABASE IF EXISTS "{database}"')
+        _psql(admin_url, f'CREATE DATABASE "{database}"')
+        env["DATABASE_URL"] = _with_database(admin_url, database)
+    else:
+        env.pop("DATABASE_URL", None)
+        env["SQLITE_PATH"] = str(server_dir / "browser.sqlite3")
+    if os.environ.get("REDIS_URL"):
+        # Own key prefix: the server's cache and channel names never meet the test run's.
+        env["REDIS_PREFIX"] = f"browser-{uuid.uuid4().hex[:8]}"
+    try:
+        yield env
+    finally:
+        if database:
+            _psql(admin_url, f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def run_manage(server_env: dict[str, str]) -> Callable[..., subprocess.CompletedProcess[str]]:
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=server_env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if check and result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def live_server_url(server_env: dict[str, str], server_dir: Path, run_manage: Callable[..., Any]) -> Iterator[str]:
+    run_manage("migrate", "--noinput")
+    run_manage("seed_demo")
+    run_manage("compilemessages", "--ignore=.venv")
+    port = _free_port()
+    log = server_dir / f"daphne-{port}.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # readiness poll, not a timed assertion
+            if process.poll() is not None:
+                raise RuntimeError(f"daphne exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"daphne did not become ready:\n{log.read_text()}")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with playwright_api.sync_playwright() as p:
+        instance = p.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def new_page(browser: Any, live_server_url: str) -> Iterator[Callable[..., Any]]:
+    contexts = []
+
+    def make(width: int = PHONE["width"], height: int = PHONE["height"], locale: str = "zh-CN") -> Any:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.requests_seen = []
+        page.on("request", lambda request: page.requests_seen.append(request.url))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    return new_page()
+
+
+def login(page: Any, base_url: str, username: str, password: str = DEMO_PASSWORD) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill('input[name="login"]', username)
+    page.fill('input[name="password"]', password)
+    page.click('form button[type="submit"]')
+    page.wait_for_load_state()

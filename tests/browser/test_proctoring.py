@@ -1,0 +1,257 @@
+"""Proctoring end to end in headless Chromium with a fake camera fed from packaged faces.
+
+Chromium runs with ``--use-file-for-fake-video-capture`` on a Y4M file written
+by proctoring.y4m from the astronaut (the demo learner's enrolled face) or
+from Grace Hopper (someone else). Everything after the camera is the
+production path: getUserMedia, capture and downscale in the page, the
+identity-check POST, binary websocket frames, face matching off the event
+loop, the policy, the proctor's live grid.
+
+Headless Chromium never hides a page by itself (DESIGN.md), so tab switches
+are driven through the page's own handlers: ``document.visibilityState`` is
+overridden and ``visibilitychange`` dispatched; the websocket, server and
+policy that follow are real.
+
+This module lives in tests/browser/ to share that directory's live server and
+its single Playwright instance (a second sync Playwright cannot start in the
+same process); it launches its own Chromium processes with the camera flags.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proctoring import faces, y4m
+from tests.browser.conftest import CHROMIUM, PHONE, ROOT, login
+
+pytestmark = pytest.mark.browser
+
+SETUP = """
+import datetime as dt, json
+from decimal import Decimal
+from django.utils import timezone
+from exams import services
+from exams.models import PaperTemplate
+from organizations.models import Person
+from proctoring.services import policy_set
+learner = Person.objects.get(user__username="demo_learner")
+paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
+now = timezone.now()
+out = {}
+for name, identity in (("face", True), ("tabs", False), ("other", False), ("refused", True)):
+    session = services.session_create(provider=paper.provider, paper=paper, title=f"监考浏览器测试 {name} {now:%H%M%S%f}",
+        opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
+        pass_score=Decimal("10"), eligible_people=[learner])
+    policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=6, tab_warn_at=1, tab_submit_at=3,
+        tab_ignore_seconds=0, phone_aware=False, face_flag_after=1, require_identity_check=identity, identity_max_tries=3)
+    services.session_prepare(session=session)
+    out[name] = session.pk
+print(json.dumps(out))
+"""
+
+STATE = """
+import json
+from exams.models import Attempt
+from proctoring.models import Flag, Snapshot, IdentityCheck
+a = Attempt.objects.filter(session_id={session}).order_by("-pk").first()
+print(json.dumps({{"status": a.status, "reason": a.submit_reason,
+    "flags": sorted(Flag.objects.filter(attempt=a).values_list("kind", flat=True)),
+    "snapshots": list(Snapshot.objects.filter(attempt=a).values_list("status", "outcome")),
+    "identity": list(IdentityCheck.objects.filter(session_id={session}).values_list("result", "outcome"))}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, int]:
+    return json.loads(run_manage("shell", "-c", SETUP).stdout.strip().splitlines()[-1])
+
+
+def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
+    return json.loads(run_manage("shell", "-c", STATE.format(session=session)).stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def snapshot_worker(server_env: dict[str, str], live_server_url: str, tmp_path_factory: Any) -> Iterator[None]:
+    """Scaled out (REDIS_URL), face matching runs on Celery: start one worker for the server's database."""
+    if not os.environ.get("REDIS_URL"):
+        yield
+        return
+    log = tmp_path_factory.mktemp("celery") / "worker.log"
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [
+                str(ROOT / ".venv" / "bin" / "celery"),
+                "-A",
+                "config.celery",
+                "worker",
+                "--pool",
+                "solo",
+                "-l",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=server_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def cameras(tmp_path_factory: Any) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("y4m")
+    return {
+        "astronaut": y4m.write_y4m(folder / "astronaut.y4m", [y4m.fit_frame(faces.astronaut_bgr())] * 5),
+        "hopper": y4m.write_y4m(folder / "hopper.y4m", [y4m.fit_frame(faces.grace_hopper_bgr())] * 5),
+    }
+
+
+@pytest.fixture(scope="module")
+def camera_page(browser: Any, cameras: dict[str, Path], snapshot_worker: None) -> Iterator[Callable[[str], Any]]:
+    """A phone-sized page in a Chromium whose camera shows the given face."""
+    launched: list[Any] = []
+
+    def make(face: str) -> Any:
+        instance = browser.browser_type.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={cameras[face]}",
+            ],
+        )
+        launched.append(instance)
+        context = instance.new_context(viewport=PHONE, locale="zh-CN")
+        context.grant_permissions(["camera"])
+        return context.new_page()
+
+    yield make
+    for instance in launched:
+        instance.close()
+
+
+def _switch_tab(page: Any) -> None:
+    """Leave the page and come back, through the page's own visibility handlers."""
+    page.evaluate(
+        """() => {
+        const set = (state) => {
+            Object.defineProperty(document, "visibilityState", {configurable: true, get: () => state});
+            Object.defineProperty(document, "hidden", {configurable: true, get: () => state === "hidden"});
+            document.dispatchEvent(new Event("visibilitychange"));
+        };
+        window.dispatchEvent(new Event("blur"));
+        set("hidden");
+        set("visible");
+        window.dispatchEvent(new Event("focus"));
+    }"""
+    )
+
+
+def test_enrolled_face_passes_the_check_and_the_snapshots(
+    camera_page: Callable[[str], Any],
+    new_page: Callable[..., Any],
+    live_server_url: str,
+    sessions: dict[str, int],
+    run_manage: Callable[..., Any],
+) -> None:
+    session = sessions["face"]
+    page = camera_page("astronaut")
+    login(page, live_server_url, "demo_learner")
+    page.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
+    page.wait_for_function("document.querySelector('[data-video]').videoWidth > 0")
+    page.click("[data-capture]")
+    page.wait_for_selector("[data-start]")  # the page reloads once the identity is confirmed
+    assert _state(run_manage, session)["identity"][0] == ["passed", "match"]
+
+    # The proctor watches the live grid from another browser.
+    proctor = new_page(1280, 900)
+    login(proctor, live_server_url, "demo_proctor")
+    proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
+    proctor.wait_for_function("document.body.getAttribute('data-live') === '1'")
+
+    page.click("[data-start]")
+    page.wait_for_selector("[data-exam-form]")
+    page.wait_for_function("document.body.getAttribute('data-proctor-connected') === '1'")
+    page.wait_for_function("document.body.getAttribute('data-proctor-face') === 'match'", timeout=30_000)
+    assert page.locator("[data-face-prompt]").is_hidden()
+    tile = proctor.locator("[data-tile]").first
+    tile.locator("[data-thumb]").wait_for(state="visible", timeout=30_000)
+    assert tile.get_attribute("data-face-value") == "match"
+    # The thumbnail is served by the authorised image view, never cached.
+    src = tile.locator("[data-thumb]").get_attribute("src")
+    assert src.startswith("/proctoring/media/snapshots/")
+    image = proctor.request.get(f"{live_server_url}{src}")
+    assert image.status == 200
+    assert "no-store" in image.headers["cache-control"]
+    state = _state(run_manage, session)
+    assert ["processed", "match"] in state["snapshots"]
+    assert state["flags"] == []
+    proctor.screenshot(path=str(ROOT / "docs" / "screenshots" / "proctoring-live-grid.png"))
+    page.screenshot(path=str(ROOT / "docs" / "screenshots" / "proctoring-exam-phone.png"))
+
+
+def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(
+    camera_page: Callable[[str], Any], live_server_url: str, sessions: dict[str, int], run_manage: Callable[..., Any]
+) -> None:
+    page = camera_page("hopper")
+    login(page, live_server_url, "demo_learner")
+    page.goto(f"{live_server_url}/proctoring/sessions/{sessions['refused']}/check/")
+    page.wait_for_function("document.querySelector('[data-video]').videoWidth > 0")
+    page.click("[data-capture]")
+    page.wait_for_function("!document.querySelector('[data-capture]').disabled")
+    assert page.locator("[data-start]").count() == 0
+    assert _state(run_manage, sessions["refused"])["identity"] == [["failed", "mismatch"]]
+
+    # An exam without the pre-exam check: the in-exam snapshots catch the other face.
+    session = sessions["other"]
+    page.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
+    page.click("[data-start]")
+    page.wait_for_selector("[data-exam-form]")
+    page.wait_for_function("document.body.getAttribute('data-proctor-face') === 'mismatch'", timeout=30_000)
+    state = _state(run_manage, session)
+    assert "face" in state["flags"]
+    assert state["status"] == "in_progress"  # face results alone don't end the exam unless the policy says so
+
+
+def test_tab_switches_warn_then_submit_at_the_limit(
+    camera_page: Callable[[str], Any], live_server_url: str, sessions: dict[str, int], run_manage: Callable[..., Any]
+) -> None:
+    session = sessions["tabs"]
+    page = camera_page("astronaut")
+    login(page, live_server_url, "demo_learner")
+    page.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
+    page.click("[data-start]")
+    page.wait_for_selector("[data-exam-form]")
+    page.wait_for_function("document.body.getAttribute('data-proctor-connected') === '1'")
+
+    _switch_tab(page)
+    page.wait_for_selector("[data-proctor-warning]:not([hidden])")
+    assert "3" in page.locator("[data-proctor-warning]").inner_text()
+    page.wait_for_function("document.body.getAttribute('data-proctor-switches') === '1'")
+
+    # Drop the connection: events recorded while it is down are resent after the reconnect.
+    page.evaluate("window.SafetrainProctor.reconnect()")
+    _switch_tab(page)
+    page.wait_for_function("document.body.getAttribute('data-proctor-switches') === '2'", timeout=30_000)
+    assert _state(run_manage, session)["status"] == "in_progress"
+
+    _switch_tab(page)
+    page.wait_for_function("document.body.getAttribute('data-proctor-finished') === '1'", timeout=30_000)
+    page.wait_for_url("**/exams/attempts/*/result/", timeout=30_000)
+    state = _state(run_manage, session)
+    assert (state["status"], state["reason"]) == ("submitted", "proctor")
+    assert set(state["flags"]) >= {"tab_switches", "auto_submitted"}

@@ -1,0 +1,91 @@
+"""Exam fixtures: a bank with known answers, an open session for the EAST district."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from exams import services
+from exams.models import ExamSession, PaperTemplate
+from question_bank.importers import fingerprint
+from question_bank.models import Bank, Question, QuestionType
+
+# Answer texts that appear nowhere else, so a leak check can search for them.
+FILL_KEYS = ["钥匙甲{}", "钥匙乙{}"]
+
+
+def make_question(bank: Bank, qtype: str, n: int, *, kp: str = "", difficulty: int = 3, industry: str = "") -> Question:
+    options: list[str] = []
+    if qtype == QuestionType.SINGLE:
+        options, answer = [f"单选{n}选项{c}" for c in "ABCD"], "B"
+    elif qtype == QuestionType.MULTIPLE:
+        options, answer = [f"多选{n}选项{c}" for c in "ABCD"], "ACD"
+    elif qtype == QuestionType.TRUE_FALSE:
+        answer = n % 2 == 0
+    else:
+        answer = [[FILL_KEYS[0].format(n)], [FILL_KEYS[1].format(n), f"别名{n}"]]
+    stem = f"{bank.code} {qtype} 题干 {n}" + (" ____ ____" if qtype == QuestionType.FILL_BLANK else "")
+    return Question.objects.create(
+        bank=bank,
+        type=qtype,
+        stem=stem,
+        options=options,
+        answer=answer,
+        explanation=f"解析{n}",
+        difficulty=difficulty,
+        knowledge_point=kp or f"知识点{qtype}",
+        industry_tags=industry,
+        fingerprint=fingerprint(qtype, stem, options),
+    )
+
+
+def make_bank(provider: Any, code: str = "bank-east", per_type: int = 6) -> Bank:
+    bank = Bank.objects.create(owner=provider, code=code, name=f"题库 {code}")
+    for qtype in QuestionType.values:
+        for n in range(per_type):
+            make_question(bank, qtype, n)
+    return bank
+
+
+def make_paper(provider: Any, bank: Bank, per_type: int = 2, score: str = "5") -> PaperTemplate:
+    return services.paper_create_rules(
+        provider=provider,
+        name="试卷",
+        rules=[
+            services.RuleSpec(qtype=qtype, count=per_type, score=Decimal(score), banks=[bank])
+            for qtype in QuestionType.values
+        ],
+    )
+
+
+def make_session(provider: Any, paper: PaperTemplate, **fields: Any) -> ExamSession:
+    now = timezone.now()
+    title = fields.pop("title", "考试")
+    defaults: dict[str, Any] = {
+        "opens_at": now - dt.timedelta(minutes=5),
+        "closes_at": now + dt.timedelta(hours=2),
+        "duration_minutes": 30,
+        "pass_score": Decimal("20"),
+    }
+    defaults.update(fields)
+    return services.session_create(provider=provider, paper=paper, title=title, **defaults)
+
+
+@pytest.fixture
+def exam(cast: Any) -> dict[str, Any]:
+    """An open EAST session (8 questions, 5 points each, pass 20) and its bank."""
+    bank = make_bank(cast.east.provider)
+    paper = make_paper(cast.east.provider, bank)
+    session = make_session(cast.east.provider, paper)
+    return {"bank": bank, "paper": paper, "session": session}
+
+
+def correct_answer(aq: Any) -> Any:
+    """What a perfect examinee sends for an attempt question (test-side knowledge)."""
+    if aq.qtype == QuestionType.FILL_BLANK:
+        return [alts[0] for alts in aq.answer]
+    return aq.answer

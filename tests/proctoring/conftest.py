@@ -1,0 +1,98 @@
+"""Proctoring fixtures: private storage in a temp dir, packaged faces, a proctored EAST exam."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from exams import services as exam_services
+from proctoring import faces, services
+from proctoring.models import FaceEnrolment
+
+
+@pytest.fixture(autouse=True)
+def _private_storage(settings: Any, tmp_path: Any) -> Any:
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    return settings.PRIVATE_STORAGE_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _close_pool_connections() -> Any:
+    # Socket handlers store on pool threads whose connections would outlive the test
+    # (and keep PostgreSQL from dropping the test database).
+    yield
+    from proctoring.consumers import close_pool_connections
+
+    close_pool_connections()
+    _close_background_connections()
+
+
+def _close_background_connections() -> None:
+    """Same for config.background's worker threads (snapshots processed in-process)."""
+    import threading
+
+    from django.db import connections
+
+    from config import background
+
+    executor = background._executor
+    if executor is None:
+        return
+    workers = executor._max_workers
+    barrier = threading.Barrier(workers)
+
+    def close() -> None:
+        try:
+            barrier.wait(timeout=5)  # one task per thread
+        except threading.BrokenBarrierError:
+            pass
+        connections.close_all()
+
+    for future in [executor.submit(close) for _ in range(workers)]:
+        future.result()
+
+
+@pytest.fixture(scope="session")
+def astronaut_jpeg() -> bytes:
+    return faces.astronaut_jpeg()
+
+
+@pytest.fixture(scope="session")
+def astronaut_snapshot() -> bytes:
+    return faces.snapshot_jpeg(faces.astronaut_bgr())
+
+
+@pytest.fixture(scope="session")
+def hopper_snapshot() -> bytes:
+    return faces.snapshot_jpeg(faces.grace_hopper_bgr())
+
+
+@pytest.fixture(scope="session")
+def blank_snapshot() -> bytes:
+    return faces.blank_jpeg()
+
+
+def make_proctored(cast: Any, **policy: Any) -> dict[str, Any]:
+    """An open EAST session with a policy, and the EAST learner's attempt started."""
+    from tests.exams.conftest import make_bank, make_paper, make_session
+
+    provider = cast.east.provider
+    bank = make_bank(provider, code=f"proctor-bank-{len(policy)}-{id(policy) % 10000}")
+    paper = make_paper(provider, bank)
+    session = make_session(provider, paper, title="监考考试")
+    pol = services.policy_set(session=session, **policy)
+    attempt = exam_services.attempt_start(session=session, person=cast.east.learner)
+    return {"session": session, "policy": pol, "attempt": attempt}
+
+
+@pytest.fixture
+def proctored(cast: Any) -> dict[str, Any]:
+    return make_proctored(
+        cast, tab_warn_at=2, tab_submit_at=3, tab_ignore_seconds=2, phone_aware=False, face_flag_after=2
+    )
+
+
+def enrol_astronaut(person: Any, photo: bytes) -> FaceEnrolment:
+    services.consent_give(person=person, by=person.user)
+    return services.enrol(person=person, photo=photo, source=FaceEnrolment.Source.LIVE, by=person.user)

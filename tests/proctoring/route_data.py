@@ -1,0 +1,78 @@
+"""EAST-district proctoring objects for tests/route_params.py (built once per cast)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from proctoring import faces, services
+from proctoring.models import FaceEnrolment, IdentityCheck, Snapshot
+
+Kwargs = dict[str, Any]
+
+
+def east_proctoring(cast: Any) -> dict[str, Any]:
+    cached = cast.east.extra.get("proctoring")
+    if cached:
+        return cached
+    from tests.exams.route_data import east_exam
+
+    exam = east_exam(cast)
+    person = cast.east.learner
+    session = exam["running"]
+    services.policy_set(session=session)
+    services.consent_give(person=person, by=person.user)
+    photo = faces.blank_jpeg()
+    # Rows with files, made directly: the scoping walk needs objects, not face matching.
+    from proctoring import storage
+
+    consent = services.active_consent(person)
+    enrolment = FaceEnrolment.objects.create(
+        person=person,
+        consent=consent,
+        source=FaceEnrolment.Source.LIVE,
+        encoding=b"\0" * 1024,
+        photo_path=storage.save("enrolment", person.pk, photo),
+    )
+    snapshot = Snapshot.objects.create(
+        attempt=exam["in_progress"],
+        size_bytes=len(photo),
+        photo_path=storage.save("snapshots", exam["in_progress"].pk, photo),
+    )
+    check = IdentityCheck.objects.create(
+        session=session,
+        person=person,
+        kind=IdentityCheck.Kind.MANUAL,
+        result=IdentityCheck.Result.PENDING,
+        photo_path=storage.save("identity", person.pk, photo),
+    )
+    services.proctor_warn(attempt=exam["in_progress"], by=cast.east.proctor, text="请正对摄像头")
+    data = {"session": session, "enrolment": enrolment, "snapshot": snapshot, "check": check, "done": exam["done"]}
+    cast.east.extra["proctoring"] = data
+    return data
+
+
+def proctoring_routes() -> dict[str, Callable[[Any], Kwargs]]:
+    def build(make: Callable[[dict[str, Any]], Kwargs], learner: bool = False) -> Callable[[Any], Kwargs]:
+        def kwargs(cast: Any) -> Kwargs:
+            result = make(east_proctoring(cast))
+            if learner:
+                result["_as"] = cast.east.learner.user
+            return result
+
+        return kwargs
+
+    return {
+        "proctoring:id_photo": lambda cast: {"person_id": cast.east.learner.pk},
+        "proctoring:identity_check": build(lambda d: {"session_id": d["session"].pk}, learner=True),
+        "proctoring:live": build(lambda d: {"session_id": d["session"].pk}),
+        "proctoring:policy_edit": build(lambda d: {"session_id": d["session"].pk}),
+        "proctoring:identity_decide": build(lambda d: {"check_id": d["check"].pk}),
+        "proctoring:review_detail": build(lambda d: {"attempt_id": d["done"].pk}),
+        "proctoring:snapshot_image": build(lambda d: {"pk": d["snapshot"].pk}),
+        "proctoring:identity_image": build(lambda d: {"pk": d["check"].pk}),
+        "proctoring:enrolment_image": build(lambda d: {"pk": d["enrolment"].pk}),
+        # websockets (route strings): the test connects anonymously and expects a refusal
+        "ws/proctoring/attempts/<int:attempt_id>/": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}),
+        "ws/proctoring/sessions/<int:session_id>/": build(lambda d: {"session_id": d["session"].pk}),
+    }

@@ -1,0 +1,206 @@
+"""URL parameters for tests/test_every_route_is_scoped.py.
+
+Every URL pattern (and websocket route) that takes parameters needs an entry
+here, or that test fails and names the route. An entry maps a route to a
+function ``(cast) -> kwargs`` whose kwargs point at an object belonging to the
+EAST district. The test then requests the route as the outsider and as the WEST
+district's learner, enterprise admin and bureau official, and expects 403/404.
+
+Keys:
+  * a plain string matches a route's namespaced name exactly
+    (``"organizations:enterprise_detail"``) or its full route string
+    (``"admin/organizations/enterprise/<path:object_id>/"``);
+  * a compiled ``re.Pattern`` is ``fullmatch``-ed against both.
+
+Routes public by design (a login endpoint, a health check, certificate
+verification by its number) go in ``PUBLIC_ROUTES`` with the reason: anonymous
+users may reach them, and a parametrised one is not checked for tenants; every
+parameterless route is still checked for showing no EAST data.
+
+A ``format`` parameter (DRF suffix routes) is filled with ``json`` by the test,
+so you need not supply it.
+
+As a check that the kwargs name a real object, the test requests each route
+as a superuser and expects any status but 401/403/404/5xx.
+If the superuser is the wrong witness for your route, put the user who *can*
+reach it under the key ``"_as"`` (it is removed before the URL is built), e.g.
+``lambda c: {"pk": attempt.pk, "_as": c.east.learner.user}``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+Kwargs = dict[str, Any]
+
+
+def _east_enterprise(cast: Any) -> Kwargs:
+    return {"pk": cast.east.enterprises[0].pk}
+
+
+def _east_person(cast: Any) -> Kwargs:
+    return {"pk": cast.east.learner.pk}
+
+
+def _admin_object(model: str) -> Callable[[Any], Kwargs]:
+    """An east-district object for admin/<app>/<model>/<object_id>/… routes."""
+
+    def build(cast: Any) -> Kwargs:
+        objects = {
+            "organizations_enterprise": cast.east.enterprises[0],
+            "organizations_person": cast.east.learner,
+            "organizations_jurisdiction": cast.east.street,
+            "organizations_trainingprovider": cast.east.provider,
+            "organizations_rolegrant": cast.east.bureau.role_grants.first(),
+            "accounts_user": cast.east.learner.user,
+        }
+        return {"object_id": objects[model].pk}
+
+    return build
+
+
+def _question_bank_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    from tests.question_bank.route_data import question_bank_routes
+
+    return question_bank_routes()
+
+
+def _proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    from tests.proctoring.route_data import proctoring_routes
+
+    return dict(proctoring_routes())
+
+
+def _exam_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    from tests.exams.route_data import exam_routes
+
+    return dict(exam_routes())
+
+
+def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    def lesson(cast: Any) -> Kwargs:
+        from tests.training.route_data import east_training
+
+        return {"pk": east_training(cast)["video"].pk, "_as": cast.east.learner.user}
+
+    def course(cast: Any) -> Kwargs:
+        from tests.training.route_data import east_training
+
+        return {"pk": east_training(cast)["course"].pk}
+
+    def public_course(cast: Any) -> Kwargs:
+        from tests.training.route_data import east_training
+
+        data = east_training(cast)
+        return {"pk": data["public_course"].pk, "_as": data["public_user"]}
+
+    def admin_object(cast: Any, model: str) -> Kwargs:
+        from tests.training.route_data import east_training
+
+        return {"object_id": east_training(cast)["admin"][model].pk}
+
+    admin_models = "course|lesson|plan|assignment|creditledger|publiclearner|requirementprofile|plantemplate"
+    lesson_routes = ["lesson_player", "lesson_media"]
+    api_routes = [
+        "lesson-detail",
+        "lesson-progress",
+        "lesson-start",
+        "lesson-heartbeat",
+        "lesson-presence",
+        "lesson-stop",
+    ]
+    return {
+        "training:course_detail": course,
+        "training:public_enrol": public_course,
+        **{f"training:{name}": lesson for name in lesson_routes},
+        **{f"api:{name}": lesson for name in api_routes},
+        **{
+            re.compile(rf"admin/training/{model}/<path:object_id>/(?:(?:change|delete|history)/)?"): (
+                lambda c, model=model: admin_object(c, model)
+            )
+            for model in admin_models.split("|")
+        },
+    }
+
+
+# route name or full route string -> why anyone may call it
+PUBLIC_ROUTES: dict[str, str] = {
+    "healthz": "load balancers poll it; it reports only ok/error per part",
+    "api:api-token": "the API's login: it takes credentials and answers nothing else",
+    "training_public:register": "self-registration for public learners, before they have an account",
+}
+
+ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
+    # organizations (pages)
+    "organizations:enterprise_detail": _east_enterprise,
+    "organizations:person_detail": _east_person,
+    # API v1 (DRF router)
+    "api:enterprise-detail": _east_enterprise,
+    "api:person-detail": _east_person,
+    "api:jurisdiction-detail": lambda c: {"pk": c.east.street.pk},
+    # Django admin: object pages of scoped models, by model
+    **{
+        re.compile(rf"admin/{model.replace('_', '/', 1)}/<path:object_id>/(?:(?:change|delete|history)/)?"): (
+            _admin_object(model)
+        )
+        for model in (
+            "organizations_enterprise",
+            "organizations_person",
+            "organizations_jurisdiction",
+            "organizations_trainingprovider",
+            "organizations_rolegrant",
+            "accounts_user",
+        )
+    },
+    "admin:auth_user_password_change": lambda c: {"id": c.east.learner.user.pk},
+    # Not tenant data (Django groups, DRF tokens, allauth email/MFA records of an
+    # east user): still must be refused to non-staff users.
+    re.compile(r"admin/auth/group/<path:object_id>/.*"): lambda c: {"object_id": _east_group(c).pk},
+    re.compile(r"admin/authtoken/tokenproxy/<path:object_id>/.*"): lambda c: {"object_id": _east_token(c)},
+    re.compile(r"admin/account/emailaddress/<path:object_id>/.*"): lambda c: {"object_id": _east_email(c).pk},
+    re.compile(r"admin/mfa/authenticator/<path:object_id>/.*"): lambda c: {"object_id": _east_totp(c).pk},
+    re.compile(r"admin/organizations/industry/<path:object_id>/.*"): lambda c: {
+        "object_id": c.east.enterprises[0].industry_id
+    },
+    "admin:app_list": lambda c: {"app_label": "organizations"},
+    # training (pages and API; objects from tests/training/route_data.py)
+    **_training_routes(),
+    **_exam_routes(),
+    **_proctoring_routes(),
+    **_question_bank_routes(),
+}
+
+
+def _east_group(cast: Any) -> Any:
+    from django.contrib.auth.models import Group
+
+    group, _ = Group.objects.get_or_create(name="east-group")
+    return group
+
+
+def _east_token(cast: Any) -> str:
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=cast.east.learner.user)
+    # TokenProxy's primary key is the user's id.
+    return str(token.user_id)
+
+
+def _east_email(cast: Any) -> Any:
+    from allauth.account.models import EmailAddress
+
+    address, _ = EmailAddress.objects.get_or_create(
+        user=cast.east.learner.user, email="east-learner@example.com", defaults={"verified": True}
+    )
+    return address
+
+
+def _east_totp(cast: Any) -> Any:
+    from allauth.mfa.models import Authenticator
+
+    authenticator, _ = Authenticator.objects.get_or_create(
+        user=cast.east.bureau, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "unused"}}
+    )
+    return authenticator

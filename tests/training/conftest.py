@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.utils import timezone, translation
+from django.utils.functional import empty
+
+from organizations.models import Person
+from tests.conftest import Cast
+from training import services
+from training.models import Assignment, Chapter, Course, Lesson, private_storage
+
+# A minimal valid-looking MP4 header (magic bytes are what the check reads).
+FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2048
+TINY_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R 4 0 R 5 0 R]/Count 3>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R>>endobj\n4 0 obj<</Type /Page/Parent 2 0 R>>endobj\n"
+    b"5 0 obj<</Type/Page/Parent 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def _private_storage_and_cache(settings: Any, tmp_path: Any) -> Any:
+    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
+    private_storage._wrapped = empty  # the lazy storage re-reads the new root
+    # Leases live in the cache: a fresh key prefix per test keeps tests apart
+    # without flushing a shared Redis (the PostgreSQL + Redis pass uses it).
+    settings.CACHES = {
+        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-training-{uuid.uuid4().hex[:12]}"}
+    }
+    # Assertions on messages read the English source strings.
+    with translation.override("en"):
+        yield
+    private_storage._wrapped = empty
+
+
+@dataclass
+class World:
+    course: Course
+    video: Lesson
+    document: Lesson
+    article: Lesson
+    learner: Person
+    assignment: Assignment
+
+
+def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds: int = 600) -> Course:
+    east = cast.east
+    course = Course.objects.create(title=title, owner_provider=east.provider, shared_with=east.jurisdiction)
+    chapter = Chapter.objects.create(course=course, title="第一章", order=1)
+    services.lesson_create(
+        chapter=chapter,
+        title="视频：安全帽的正确佩戴",
+        kind=Lesson.Kind.VIDEO,
+        credit_minutes=2,
+        data=FAKE_MP4,
+        duration_seconds=video_seconds,
+        order=1,
+    )
+    services.lesson_create(
+        chapter=chapter, title="文档：安全操作规程", kind=Lesson.Kind.DOCUMENT, credit_minutes=1, data=TINY_PDF, order=2
+    )
+    services.lesson_create(
+        chapter=chapter,
+        title="文章：事故案例",
+        kind=Lesson.Kind.ARTICLE,
+        credit_minutes=1,
+        body_html="<p>案例<script>alert(1)</script></p>",
+        order=3,
+    )
+    return course
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    course = build_course(cast)
+    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
+    assignment = services.assignment_create(
+        learner=cast.east.learner.user, course=course, due_date=timezone.localdate() + dt.timedelta(days=10)
+    )
+    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)

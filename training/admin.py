@@ -1,0 +1,164 @@
+"""Admin for training content and settings, scoped by training.selectors.
+
+The credit ledger is read-only here: no add, change or delete.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+
+from training import selectors, services
+from training.models import (
+    Assignment,
+    Chapter,
+    Course,
+    CreditLedger,
+    Lesson,
+    Plan,
+    PlanCourse,
+    PlanTemplate,
+    PlanTemplateStage,
+    PublicLearner,
+    RequirementProfile,
+)
+
+
+@admin.register(RequirementProfile)
+class RequirementProfileAdmin(admin.ModelAdmin):
+    list_display = ("post", "high_risk", "initial_hours", "annual_hours", "note")
+    list_editable = ("initial_hours", "annual_hours")
+    list_filter = ("high_risk", "post")
+
+
+class StageInline(admin.TabularInline):
+    model = PlanTemplateStage
+    extra = 0
+    filter_horizontal = ("courses",)
+
+
+@admin.register(PlanTemplate)
+class PlanTemplateAdmin(admin.ModelAdmin):
+    list_display = ("name", "kind", "is_default")
+    inlines = [StageInline]
+
+
+class ChapterInline(admin.TabularInline):
+    model = Chapter
+    extra = 0
+
+
+@admin.register(Course)
+class CourseAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner_provider", "owner_enterprise", "shared_with", "is_public", "published")
+    list_filter = ("is_public", "published")
+    search_fields = ("title",)
+    filter_horizontal = ("industries",)
+    inlines = [ChapterInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
+        return selectors.courses_visible_to(request.user)
+
+
+class LessonAdminForm(forms.ModelForm):
+    class Meta:
+        model = Lesson
+        fields = (
+            "chapter", "title", "order", "kind", "media", "body_html", "duration_seconds", "credit_minutes",
+            "quiz_bank_id", "quiz_question_count",
+        )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        upload = self.files.get("media")
+        kind = data.get("kind")
+        if upload is not None and kind:
+            # Only the head is read to judge the type; the size comes from the upload.
+            head = upload.read(64)
+            upload.seek(0)
+            try:
+                self.instance.media_type = services.check_lesson_media(head, kind=kind, size=upload.size)
+            except services.MediaRejected as exc:
+                self.add_error("media", str(exc))
+            else:
+                if kind == Lesson.Kind.DOCUMENT:
+                    self.instance.page_count = services.pdf_page_count(upload.read())
+                    upload.seek(0)
+        elif kind in (Lesson.Kind.VIDEO, Lesson.Kind.DOCUMENT) and not (self.instance.media or upload):
+            self.add_error("media", _("Choose a file for this lesson."))
+        if kind == Lesson.Kind.ARTICLE:
+            data["body_html"] = services.sanitize_article_html(data.get("body_html") or "")
+        return data
+
+
+@admin.register(Lesson)
+class LessonAdmin(admin.ModelAdmin):
+    form = LessonAdminForm
+    list_display = ("title", "chapter", "kind", "credit_minutes")
+    list_filter = ("kind",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
+        return selectors.lessons_visible_to(request.user)
+
+
+class PlanCourseInline(admin.TabularInline):
+    model = PlanCourse
+    extra = 0
+
+
+@admin.register(Plan)
+class PlanAdmin(admin.ModelAdmin):
+    list_display = ("name", "enterprise", "kind", "required_minutes")
+    inlines = [PlanCourseInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
+        from organizations import selectors as org
+
+        return Plan.objects.filter(enterprise__in=org.enterprises_visible_to(request.user))
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ("learner", "plan", "course", "due_date", "status", "source")
+    list_filter = ("status", "source")
+    raw_id_fields = ("learner", "assigned_by")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+        return selectors.assignments_visible_to(request.user)
+
+
+@admin.register(CreditLedger)
+class CreditLedgerAdmin(admin.ModelAdmin):
+    list_display = ("learner", "lesson", "started_at", "ended_at", "seconds", "method")
+    list_filter = ("method",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CreditLedger]:
+        return selectors.ledger_visible_to(request.user)
+
+    def get_urls(self) -> list[Any]:
+        # No delete page at all: the ledger is append-only.
+        return [u for u in super().get_urls() if not (u.name or "").endswith("_delete")]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(PublicLearner)
+class PublicLearnerAdmin(admin.ModelAdmin):
+    list_display = ("name", "jurisdiction", "created_at")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PublicLearner]:
+        from organizations import selectors as org
+
+        return PublicLearner.objects.filter(jurisdiction__in=org.jurisdictions_visible_to(request.user))

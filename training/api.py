@@ -1,0 +1,264 @@
+"""Training API for the web player and mobile / mini-program clients.
+
+Every lesson route is scoped: a lesson is found only among
+``lessons_visible_to(user)``, and studying needs an assignment.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from training import selectors, services
+from training.models import Lesson, Progress
+
+
+class AssignmentOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=["course", "plan"])
+    required_minutes = serializers.IntegerField()
+    earned_minutes = serializers.IntegerField()
+    percent = serializers.IntegerField(min_value=0, max_value=100)
+    due_date = serializers.DateField(allow_null=True)
+    status = serializers.CharField()
+    overdue = serializers.BooleanField()
+    next_lesson_id = serializers.IntegerField(allow_null=True)
+
+
+class ProgressOutSerializer(serializers.Serializer):
+    lesson_id = serializers.IntegerField()
+    position = serializers.IntegerField()
+    furthest = serializers.IntegerField()
+    credited_seconds = serializers.IntegerField()
+    required_seconds = serializers.IntegerField()
+    completed = serializers.BooleanField()
+    quiz_passed = serializers.BooleanField()
+
+
+class LessonOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Lesson.Kind.choices)
+    course_id = serializers.IntegerField()
+    course_title = serializers.CharField()
+    credit_minutes = serializers.IntegerField()
+    media_url = serializers.CharField(allow_null=True)
+    media_type = serializers.CharField()
+    body_html = serializers.CharField(help_text="Sanitised HTML of an article lesson.")
+    duration_seconds = serializers.IntegerField()
+    page_count = serializers.IntegerField()
+    assigned = serializers.BooleanField()
+    progress = ProgressOutSerializer(allow_null=True)
+
+
+class StartInSerializer(serializers.Serializer):
+    takeover = serializers.BooleanField(
+        default=False, help_text="End the study session in another window or device and continue here."
+    )
+
+
+class StartOutSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    position = serializers.IntegerField()
+    furthest = serializers.IntegerField()
+    credited_seconds = serializers.IntegerField()
+    heartbeat_seconds = serializers.IntegerField()
+    idle_lock_seconds = serializers.IntegerField()
+    max_playback_rate = serializers.FloatField()
+
+
+class TokenInSerializer(serializers.Serializer):
+    # Optional so that a call without one is a harmless no-op, not an error.
+    token = serializers.CharField(max_length=64, required=False, default="", allow_blank=True)
+
+
+class HeartbeatInSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=64)
+    client_seq = serializers.IntegerField(min_value=1, help_text="Increases by one with every heartbeat.")
+    position = serializers.IntegerField(help_text="Seconds (video), page (document) or percent read (article).")
+    visible = serializers.BooleanField()
+    playback_rate = serializers.FloatField(default=1.0)
+    client_time = serializers.DateTimeField(required=False, allow_null=True)
+    interaction = serializers.BooleanField(
+        default=False, help_text="The user touched, clicked or typed since the last heartbeat."
+    )
+    extra = serializers.DictField(required=False, help_text="Fields for registered heartbeat hooks (proctoring).")
+
+
+class HeartbeatOutSerializer(serializers.Serializer):
+    accepted = serializers.BooleanField()
+    reason = serializers.CharField()
+    credited = serializers.IntegerField(help_text="Seconds credited by this heartbeat.")
+    credited_total = serializers.IntegerField()
+    position = serializers.IntegerField()
+    furthest = serializers.IntegerField()
+    locked = serializers.BooleanField(help_text="Idle lock: ask “are you still there?” and call presence.")
+    completed = serializers.BooleanField()
+    extras = serializers.DictField()
+
+
+class PresenceOutSerializer(serializers.Serializer):
+    unlocked = serializers.BooleanField()
+
+
+def _assignment_payload(assignment: Any, summary: selectors.Summary) -> dict[str, Any]:
+    return {
+        "id": assignment.pk,
+        "title": assignment.title,
+        "kind": assignment.kind,
+        "required_minutes": summary.required_minutes,
+        "earned_minutes": summary.earned_minutes,
+        "percent": summary.percent,
+        "due_date": assignment.due_date,
+        "status": assignment.status,
+        "overdue": selectors.is_overdue(assignment),
+        "next_lesson_id": summary.next_lesson_id,
+    }
+
+
+def progress_payload(lesson: Lesson, progress: Progress | None) -> dict[str, Any] | None:
+    if progress is None:
+        return None
+    return {
+        "lesson_id": lesson.pk,
+        "position": progress.position,
+        "furthest": progress.furthest,
+        "credited_seconds": progress.credited_seconds,
+        "required_seconds": lesson.credit_minutes * 60,
+        "completed": progress.completed_at is not None,
+        "quiz_passed": progress.quiz_passed,
+    }
+
+
+class MyAssignmentsView(APIView):
+    @extend_schema(responses=AssignmentOutSerializer(many=True), summary="My training assignments with progress")
+    def get(self, request: Request) -> Response:
+        rows = [_assignment_payload(a, s) for a, s in selectors.my_assignments(request.user)]
+        return Response(AssignmentOutSerializer(rows, many=True).data)
+
+
+def _lesson(request: Request, pk: int) -> Lesson:
+    return get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
+
+
+class LessonView(APIView):
+    @extend_schema(responses=LessonOutSerializer, summary="Lesson content and my progress")
+    def get(self, request: Request, pk: int) -> Response:
+        lesson = _lesson(request, pk)
+        progress = Progress.objects.filter(learner=request.user, lesson=lesson).first()
+        data = {
+            "id": lesson.pk,
+            "title": lesson.title,
+            "kind": lesson.kind,
+            "course_id": lesson.chapter.course_id,
+            "course_title": lesson.chapter.course.title,
+            "credit_minutes": lesson.credit_minutes,
+            "media_url": reverse("training:lesson_media", args=[lesson.pk]) if lesson.media else None,
+            "media_type": lesson.media_type,
+            "body_html": lesson.body_html,
+            "duration_seconds": lesson.duration_seconds,
+            "page_count": lesson.page_count,
+            "assigned": selectors.lesson_is_assigned(user=request.user, lesson=lesson),
+            "progress": progress_payload(lesson, progress),
+        }
+        return Response(LessonOutSerializer(data).data)
+
+
+class LessonProgressView(APIView):
+    @extend_schema(responses=ProgressOutSerializer, summary="My progress in a lesson")
+    def get(self, request: Request, pk: int) -> Response:
+        lesson = _lesson(request, pk)
+        progress = get_object_or_404(Progress, learner=request.user, lesson=lesson)
+        return Response(ProgressOutSerializer(progress_payload(lesson, progress)).data)
+
+
+class LessonStartView(APIView):
+    @extend_schema(
+        request=StartInSerializer,
+        responses={200: StartOutSerializer, 403: None, 409: None},
+        summary="Open a lesson: take the one-lesson-at-a-time lease",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        lesson = _lesson(request, pk)
+        incoming = StartInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            result = services.lesson_start(
+                user=request.user, lesson=lesson, takeover=incoming.validated_data["takeover"]
+            )
+        except services.LessonNotAssigned:
+            return Response({"detail": "This lesson is not assigned to you."}, status=status.HTTP_403_FORBIDDEN)
+        except services.LeaseHeld:
+            return Response(
+                {"detail": "You are studying in another window or device.", "code": "another_session"},
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(StartOutSerializer(result.__dict__).data)
+
+
+class LessonHeartbeatView(APIView):
+    @extend_schema(responses=ProgressOutSerializer, summary="What the server has counted so far")
+    def get(self, request: Request, pk: int) -> Response:
+        lesson = _lesson(request, pk)
+        progress = get_object_or_404(Progress, learner=request.user, lesson=lesson)
+        return Response(ProgressOutSerializer(progress_payload(lesson, progress)).data)
+
+    @extend_schema(
+        request=HeartbeatInSerializer,
+        responses={200: HeartbeatOutSerializer, 404: None, 409: HeartbeatOutSerializer},
+        summary="Report study time; the server decides what to credit",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        # Hot path: no lesson lookup here; heartbeat_record finds the
+        # learner's own progress row or refuses.
+        incoming = HeartbeatInSerializer(data=request.data)
+        if not incoming.is_valid():
+            # Scope before explaining what was wrong with the input.
+            if not Progress.objects.filter(learner=request.user, lesson_id=pk).exists():
+                return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+            incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        result = services.heartbeat_record(
+            user=request.user,
+            lesson=pk,
+            token=data["token"],
+            client_seq=data["client_seq"],
+            position=data["position"],
+            visible=data["visible"],
+            playback_rate=data["playback_rate"],
+            client_time=data.get("client_time"),
+            interaction=data["interaction"],
+            extra=data.get("extra") or {},
+        )
+        if result.reason == services.Refusal.NOT_ASSIGNED:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        code = status.HTTP_409_CONFLICT if result.reason == services.Refusal.ANOTHER_SESSION else status.HTTP_200_OK
+        return Response(HeartbeatOutSerializer(result.__dict__).data, status=code)
+
+
+class LessonPresenceView(APIView):
+    @extend_schema(request=TokenInSerializer, responses=PresenceOutSerializer, summary="Answer “are you still there?”")
+    def post(self, request: Request, pk: int) -> Response:
+        lesson = _lesson(request, pk)
+        incoming = TokenInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        unlocked = services.presence_confirm(user=request.user, lesson=lesson, token=incoming.validated_data["token"])
+        return Response({"unlocked": unlocked})
+
+
+class LessonStopView(APIView):
+    @extend_schema(request=TokenInSerializer, responses={204: None}, summary="Leave a lesson: release the lease")
+    def post(self, request: Request, pk: int) -> Response:
+        lesson = _lesson(request, pk)
+        incoming = TokenInSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        services.lesson_stop(user=request.user, lesson_id=lesson.pk, token=incoming.validated_data["token"])
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from training import services
+
+
+class Command(BaseCommand):
+    help = "Delete credit-ledger rows past their retention period (settings.TRAINING_LEDGER_RETENTION_YEARS)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        removed = services.ledger_purge_expired()
+        self.stdout.write(f"ledger rows removed: {removed}")

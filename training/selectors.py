@@ -1,0 +1,337 @@
+"""Reads for training, scoped through organizations.selectors.
+
+``is_eligible_for_exam`` is the 培考一体 gate the exams app calls.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations import selectors as org
+from organizations.models import Enterprise, Person
+from training.models import Assignment, Course, CreditLedger, Lesson, Plan, PlanCourse, Progress, PublicLearner
+
+ACTIVE = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
+
+
+def _ancestor_paths(path: str) -> list[str]:
+    # "/110105/110105001/" -> ["/110105/", "/110105/110105001/"]
+    return [path[: i + 1] for i, ch in enumerate(path) if ch == "/" and i > 0]
+
+
+def courses_available_to_enterprise(enterprise: Enterprise) -> QuerySet[Course]:
+    """Courses an enterprise may assign: its own, and providers' courses
+    shared with a jurisdiction that contains the enterprise."""
+    return Course.objects.filter(published=True).filter(
+        Q(owner_enterprise=enterprise)
+        | Q(owner_provider__isnull=False, shared_with__path__in=_ancestor_paths(enterprise.jurisdiction.path))
+    )
+
+
+def courses_visible_to(user: Any) -> QuerySet[Course]:
+    qs = Course.objects.select_related("owner_provider", "owner_enterprise", "shared_with")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if org.is_platform_admin(user):
+        return qs
+    q = Q(pk__in=[])
+    grants = org._grants(user)  # noqa: SLF001 - the cached grants of this request
+    provider_ids = [g.provider_id for g in grants if g.role == org.Role.TRAINING_ADMIN]
+    if provider_ids:
+        q |= Q(owner_provider_id__in=provider_ids)
+    bureau_paths = [g.jurisdiction.path for g in grants if g.role == org.Role.BUREAU_OFFICIAL]
+    for path in bureau_paths:
+        q |= Q(shared_with__path__startswith=path) | Q(shared_with__path__in=_ancestor_paths(path))
+    for enterprise in org.enterprises_managed_by(user):
+        q |= Q(pk__in=courses_available_to_enterprise(enterprise).values("pk"))
+    q |= Q(pk__in=_assigned_course_ids(user))
+    public = PublicLearner.objects.filter(user=user).select_related("jurisdiction").first()
+    if public is not None:
+        q |= Q(is_public=True, published=True, shared_with__path__in=_ancestor_paths(public.jurisdiction.path))
+    return qs.filter(q)
+
+
+def public_courses_for(jurisdiction_path: str) -> QuerySet[Course]:
+    return Course.objects.filter(
+        is_public=True, published=True, shared_with__path__in=_ancestor_paths(jurisdiction_path)
+    )
+
+
+def _assigned_course_ids(user: Any) -> QuerySet[Any]:
+    active = Assignment.objects.filter(learner=user, status__in=(*ACTIVE, Assignment.Status.COMPLETED))
+    return Course.objects.filter(
+        Q(pk__in=active.filter(course__isnull=False).values("course_id"))
+        | Q(pk__in=PlanCourse.objects.filter(plan__in=active.values("plan_id")).values("course_id"))
+    ).values("pk")
+
+
+def lesson_is_assigned(*, user: Any, lesson: Lesson) -> bool:
+    return Course.objects.filter(pk=lesson.chapter.course_id, pk__in=_assigned_course_ids(user)).exists()
+
+
+def lessons_visible_to(user: Any) -> QuerySet[Lesson]:
+    """Lessons a user may open: assigned ones, and those of courses they administer or preview."""
+    return Lesson.objects.select_related("chapter__course").filter(chapter__course__in=courses_visible_to(user))
+
+
+def assignments_visible_to(user: Any) -> QuerySet[Assignment]:
+    qs = Assignment.objects.select_related("learner", "course", "plan", "learner__person__enterprise")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if org.is_platform_admin(user):
+        return qs
+    q = Q(learner=user) | Q(learner__person__in=org.people_visible_to(user).values("pk"))
+    jurisdictions = org.jurisdictions_visible_to(user)
+    q |= Q(learner__public_learner__jurisdiction__in=jurisdictions.values("pk"))
+    return qs.filter(q)
+
+
+def ledger_visible_to(user: Any) -> QuerySet[CreditLedger]:
+    qs = CreditLedger.objects.select_related("learner", "learner__person__enterprise", "lesson__chapter__course")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if org.is_platform_admin(user):
+        return qs
+    q = Q(learner=user) | Q(learner__person__in=org.people_visible_to(user).values("pk"))
+    q |= Q(learner__public_learner__jurisdiction__in=org.jurisdictions_visible_to(user).values("pk"))
+    return qs.filter(q)
+
+
+# --- Progress -----------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    required_minutes: int
+    earned_minutes: int
+    lessons_total: int
+    lessons_done: int
+    complete: bool
+    started: bool
+    next_lesson_id: int | None = None
+    courses_done: list[int] = field(default_factory=list)
+
+    @property
+    def percent(self) -> int:
+        if self.required_minutes <= 0:
+            return 100 if self.complete else 0
+        return min(100, int(self.earned_minutes * 100 / self.required_minutes))
+
+
+def _lessons_by_course(course_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
+    lessons: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = (
+        Lesson.objects.filter(chapter__course_id__in=course_ids)
+        .order_by("chapter__order", "chapter_id", "order", "pk")
+        .values("id", "chapter__course_id", "credit_minutes")
+    )
+    for row in rows:
+        lessons[row["chapter__course_id"]].append(row)
+    return lessons
+
+
+def summaries(assignments: list[Assignment]) -> dict[int, Summary]:
+    """Progress of many assignments in three queries (dashboards)."""
+    if not assignments:
+        return {}
+    plan_ids = {a.plan_id for a in assignments if a.plan_id}
+    plan_courses: dict[int, list[int]] = defaultdict(list)
+    for pc in PlanCourse.objects.filter(plan_id__in=plan_ids).order_by("plan_id", "order", "pk"):
+        plan_courses[pc.plan_id].append(pc.course_id)
+    course_ids = {a.course_id for a in assignments if a.course_id} | {c for cs in plan_courses.values() for c in cs}
+    lessons = _lessons_by_course(course_ids)
+    lesson_ids = [row["id"] for rows in lessons.values() for row in rows]
+    learner_ids = {a.learner_id for a in assignments}
+    progress: dict[tuple[int, int], tuple[int, bool]] = {}
+    for row in Progress.objects.filter(learner_id__in=learner_ids, lesson_id__in=lesson_ids).values(
+        "learner_id", "lesson_id", "credited_seconds", "completed_at"
+    ):
+        progress[(row["learner_id"], row["lesson_id"])] = (row["credited_seconds"], row["completed_at"] is not None)
+    plan_required = dict(Plan.objects.filter(pk__in=plan_ids).values_list("pk", "required_minutes"))
+
+    result: dict[int, Summary] = {}
+    for a in assignments:
+        courses = plan_courses.get(a.plan_id, []) if a.plan_id else [a.course_id]
+        seconds = total = done = 0
+        started = False
+        next_lesson = None
+        courses_done = []
+        for course_id in courses:
+            course_lessons = lessons.get(course_id, [])
+            course_complete = bool(course_lessons)
+            for row in course_lessons:
+                key = (a.learner_id, row["id"])
+                credited, completed = progress.get(key, (0, False))
+                seconds += min(credited, row["credit_minutes"] * 60)
+                started = started or key in progress  # a lesson was opened
+                total += 1
+                if completed:
+                    done += 1
+                else:
+                    course_complete = False
+                    if next_lesson is None:
+                        next_lesson = row["id"]
+            if course_complete:
+                courses_done.append(course_id)
+        course_minutes = sum(row["credit_minutes"] for c in courses for row in lessons.get(c, []))
+        required = plan_required.get(a.plan_id, 0) if a.plan_id else course_minutes
+        earned = seconds // 60
+        complete = total > 0 and done == total and earned >= required
+        result[a.pk] = Summary(
+            required_minutes=required,
+            earned_minutes=earned,
+            lessons_total=total,
+            lessons_done=done,
+            complete=complete,
+            started=started,
+            next_lesson_id=next_lesson,
+            courses_done=courses_done,
+        )
+    return result
+
+
+def assignment_summary(assignment: Assignment) -> Summary:
+    return summaries([assignment])[assignment.pk]
+
+
+def is_overdue(assignment: Assignment, today: dt.date | None = None) -> bool:
+    today = today or timezone.localdate()
+    return assignment.status in ACTIVE and assignment.due_date is not None and assignment.due_date < today
+
+
+def my_assignments(user: Any) -> list[tuple[Assignment, Summary]]:
+    assignments = list(
+        Assignment.objects.filter(learner=user)
+        .exclude(status=Assignment.Status.CANCELLED)
+        .select_related("course", "plan")
+        .prefetch_related("plan__plan_courses__course")
+    )
+    sums = summaries(assignments)
+    return [(a, sums[a.pk]) for a in assignments]
+
+
+def lesson_progress_for(user: Any, lessons: list[Lesson]) -> dict[int, Progress]:
+    return {p.lesson_id: p for p in Progress.objects.filter(learner=user, lesson__in=lessons)}
+
+
+# --- 培考一体 --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    eligible: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.eligible
+
+
+def is_eligible_for_exam(
+    *, person: Person | Any, course: Course | None = None, plan: Plan | None = None
+) -> Eligibility:
+    """May this person sit an exam that requires ``course`` and/or ``plan``?
+
+    Eligible when every lesson is completed (credit reached, end reached,
+    quiz passed) and the required minutes are earned. Truthy/falsy; ``reason``
+    explains a refusal to the examinee. ``person`` may be a Person or a User.
+    """
+    user = person.user if isinstance(person, Person) else person
+    checks = []
+    if course is not None:
+        checks.append(Assignment(pk=-1, learner=user, course=course))
+    if plan is not None:
+        checks.append(Assignment(pk=-2, learner=user, plan=plan))
+    if not checks:
+        return Eligibility(True, "")
+    sums = summaries(checks)
+    for check in checks:
+        summary = sums[check.pk]
+        title = plan.name if check.plan_id and plan else course.title if course else ""
+        if summary.lessons_total == 0:
+            return Eligibility(False, _("“%(title)s” has no lessons yet.") % {"title": title})
+        if not summary.complete:
+            return Eligibility(
+                False,
+                _(
+                    "Finish the training “%(title)s” first: %(done)d of %(total)d lessons done, %(earned)d of %(required)d minutes earned."
+                )
+                % {
+                    "title": title,
+                    "done": summary.lessons_done,
+                    "total": summary.lessons_total,
+                    "earned": summary.earned_minutes,
+                    "required": summary.required_minutes,
+                },
+            )
+    return Eligibility(True, "")
+
+
+# --- Enterprise dashboard -----------------------------------------------------------------
+
+
+@dataclass
+class EmployeeRow:
+    person: Person
+    required_minutes: int = 0
+    earned_minutes: int = 0
+    assignments: int = 0
+    completed: int = 0
+    overdue: int = 0
+    next_due: dt.date | None = None
+
+    @property
+    def status(self) -> str:
+        if self.assignments == 0:
+            return "none"
+        if self.overdue:
+            return "overdue"
+        if self.completed == self.assignments:
+            return "completed"
+        return "on_track"
+
+    @property
+    def percent(self) -> int:
+        if self.required_minutes <= 0:
+            return 100 if self.status == "completed" else 0
+        return min(100, int(self.earned_minutes * 100 / self.required_minutes))
+
+
+def employee_progress(
+    user: Any, *, enterprise: Enterprise | None = None, department: str = "", post: str = "", status: str = ""
+) -> list[EmployeeRow]:
+    people = org.people_visible_to(user).filter(leave_date__isnull=True)
+    if enterprise is not None:
+        people = people.filter(enterprise=enterprise)
+    if department:
+        people = people.filter(department=department)
+    if post:
+        people = people.filter(post=post)
+    people_list = list(people.order_by("department", "name"))
+    rows = {p.user_id: EmployeeRow(person=p) for p in people_list}
+    assignments = list(
+        assignments_visible_to(user).filter(learner_id__in=rows.keys()).exclude(status=Assignment.Status.CANCELLED)
+    )
+    sums = summaries(assignments)
+    today = timezone.localdate()
+    for a in assignments:
+        row, summary = rows[a.learner_id], sums[a.pk]
+        row.assignments += 1
+        row.required_minutes += summary.required_minutes
+        row.earned_minutes += min(summary.earned_minutes, summary.required_minutes)
+        if a.status == Assignment.Status.COMPLETED:
+            row.completed += 1
+        elif is_overdue(a, today):
+            row.overdue += 1
+        if a.status in ACTIVE and a.due_date and (row.next_due is None or a.due_date < row.next_due):
+            row.next_due = a.due_date
+    result = list(rows.values())
+    if status:
+        result = [r for r in result if r.status == status]
+    return result

@@ -1,0 +1,688 @@
+"""Writes for training. Keyword-only, typed; callers validate first.
+
+The heartbeat (``heartbeat_record``) is the hot path: one cache read for the
+lease, one SELECT, one conditional UPDATE and, when time is credited, one
+INSERT into the append-only ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import nh3
+from django.conf import settings
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.core.mail import send_mail
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from organizations.models import Enterprise, Industry, Jurisdiction, Person
+from training import hooks, selectors
+from training.models import (
+    Assignment,
+    Chapter,
+    Course,
+    CreditLedger,
+    Lesson,
+    Plan,
+    PlanCourse,
+    PlanLevel,
+    PlanTemplate,
+    Progress,
+    PublicLearner,
+    RequirementProfile,
+)
+
+logger = logging.getLogger(__name__)
+
+ACTIVE_STATUSES = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
+
+
+# --- Content -------------------------------------------------------------------
+
+
+class MediaRejected(ValueError):
+    """An uploaded lesson file was refused; the message is for the user."""
+
+
+ARTICLE_TAGS = {
+    "p", "br", "h2", "h3", "h4", "strong", "em", "b", "i", "u", "ul", "ol", "li",
+    "blockquote", "a", "table", "thead", "tbody", "tr", "th", "td", "img", "figure", "figcaption", "hr",
+}  # fmt: skip
+ARTICLE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan"}}
+
+
+def sanitize_article_html(html: str) -> str:
+    """Allow-list sanitising (nh3/ammonia): scripts, event handlers, styles
+    and javascript: URLs are dropped, links get rel=noopener."""
+    return nh3.clean(
+        html,
+        tags=ARTICLE_TAGS,
+        attributes=ARTICLE_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer",
+    )
+
+
+def check_lesson_media(data: bytes, *, kind: str, size: int | None = None) -> str:
+    """Return the media type of an upload judged by its magic bytes; raise
+    MediaRejected for the wrong type or an oversized file. ``data`` may be
+    just the head of the file when ``size`` gives the full size."""
+    limit = settings.TRAINING_MEDIA_MAX_BYTES
+    size = len(data) if size is None else size
+    if size > limit:
+        raise MediaRejected(
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": round(size / 1_048_576, 1), "limit": round(limit / 1_048_576, 1)}
+        )
+    if not data or not size:
+        raise MediaRejected(_("The file is empty."))
+    if kind == Lesson.Kind.VIDEO:
+        if data[4:8] == b"ftyp":
+            return "video/mp4"
+        if data[:4] == b"\x1a\x45\xdf\xa3":
+            return "video/webm"
+        raise MediaRejected(_("A video lesson needs an MP4 or WebM file; this file is neither."))
+    if kind == Lesson.Kind.DOCUMENT:
+        if data[:5] == b"%PDF-":
+            return "application/pdf"
+        raise MediaRejected(_("A document lesson needs a PDF file; this file is not a PDF."))
+    raise MediaRejected(_("An article lesson has no file."))
+
+
+_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+def pdf_page_count(data: bytes) -> int:
+    return max(1, len(_PDF_PAGE.findall(data)))
+
+
+@transaction.atomic
+def lesson_create(
+    *,
+    chapter: Chapter,
+    title: str,
+    kind: str,
+    credit_minutes: int,
+    data: bytes | None = None,
+    filename: str = "",
+    body_html: str = "",
+    duration_seconds: int = 0,
+    order: int = 0,
+) -> Lesson:
+    lesson = Lesson(chapter=chapter, title=title, kind=kind, credit_minutes=credit_minutes, order=order)
+    if kind == Lesson.Kind.ARTICLE:
+        lesson.body_html = sanitize_article_html(body_html)
+    else:
+        if data is None:
+            raise MediaRejected(_("Choose a file for this lesson."))
+        lesson.media_type = check_lesson_media(data, kind=kind)
+        if kind == Lesson.Kind.DOCUMENT:
+            lesson.page_count = pdf_page_count(data)
+        else:
+            lesson.duration_seconds = duration_seconds
+        extension = {"video/mp4": "mp4", "video/webm": "webm", "application/pdf": "pdf"}[lesson.media_type]
+        lesson.media.save(f"{secrets.token_hex(8)}.{extension}", ContentFile(data), save=False)
+    lesson.save()
+    return lesson
+
+
+# --- Requirements, plans and assignments ----------------------------------------
+
+
+def requirement_for(*, industry: Industry, post: str) -> RequirementProfile | None:
+    return RequirementProfile.objects.filter(high_risk=industry.is_high_risk, post=post).first()
+
+
+def course_matches(course: Course, *, industry: Industry, post: str) -> bool:
+    posts_ok = not course.posts or post in course.posts
+    industry_ids = [i.pk for i in course.industries.all()]
+    return posts_ok and (not industry_ids or industry.pk in industry_ids)
+
+
+@transaction.atomic
+def onboarding_plan_for(*, enterprise: Enterprise, post: str) -> Plan | None:
+    """The enterprise's onboarding plan for a post, built from the default
+    three-level template on first use. None when no profile applies."""
+    template = PlanTemplate.objects.filter(kind=PlanTemplate.Kind.ONBOARDING, is_default=True).first()
+    profile = requirement_for(industry=enterprise.industry, post=post)
+    if template is None or profile is None:
+        return None
+    plan = Plan.objects.filter(enterprise=enterprise, template=template, post=post).first()
+    if plan is not None:
+        return plan
+    plan = Plan.objects.create(
+        name=f"{template.name} · {Person.Post(post).label}",
+        kind=PlanTemplate.Kind.ONBOARDING,
+        enterprise=enterprise,
+        template=template,
+        post=post,
+        required_minutes=profile.initial_hours * settings.MINUTES_PER_CREDIT_HOUR,
+    )
+    available = set(selectors.courses_available_to_enterprise(enterprise).values_list("pk", flat=True))
+    order = 0
+    for stage in template.stages.prefetch_related("courses__industries"):
+        for course in stage.courses.all():
+            if course.pk in available and course_matches(course, industry=enterprise.industry, post=post):
+                PlanCourse.objects.get_or_create(
+                    plan=plan, course=course, defaults={"level": stage.level, "order": order}
+                )
+                order += 1
+    return plan
+
+
+@transaction.atomic
+def assignment_create(
+    *,
+    learner: User,
+    course: Course | None = None,
+    plan: Plan | None = None,
+    due_date: dt.date | None = None,
+    source: str = Assignment.Source.MANUAL,
+    assigned_by: User | None = None,
+) -> Assignment:
+    """Assign a course or a plan; an active assignment of the same thing is returned unchanged."""
+    existing = (
+        Assignment.objects.filter(learner=learner, course=course, plan=plan)
+        .exclude(status=Assignment.Status.CANCELLED)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    assignment = Assignment.objects.create(
+        learner=learner, course=course, plan=plan, due_date=due_date, source=source, assigned_by=assigned_by
+    )
+    assignments_refresh(learner=learner, assignments=[assignment])
+    return assignment
+
+
+def onboarding_assign(*, person: Person, today: dt.date | None = None) -> Assignment | None:
+    """Called by organizations.services.person_create: a recent hire gets the
+    onboarding plan for their industry and post."""
+    today = today or timezone.localdate()
+    if person.hire_date < today - dt.timedelta(
+        days=settings.NEW_HIRE_WINDOW_DAYS
+    ) or person.hire_date > today + dt.timedelta(days=settings.NEW_HIRE_WINDOW_DAYS):
+        return None
+    plan = onboarding_plan_for(enterprise=person.enterprise, post=person.post)
+    if plan is None:
+        return None
+    due = max(person.hire_date, today) + dt.timedelta(days=settings.TRAINING_ONBOARDING_DUE_DAYS)
+    return assignment_create(learner=person.user, plan=plan, due_date=due, source=Assignment.Source.ONBOARDING)
+
+
+@transaction.atomic
+def assign_to_people(
+    *,
+    people: list[Person],
+    course: Course | None = None,
+    plan: Plan | None = None,
+    due_date: dt.date | None,
+    assigned_by: User,
+) -> int:
+    """Assign to a selection (by post, department or individuals, chosen by
+    the caller from a scoped queryset). Returns how many were newly assigned."""
+    created = 0
+    for person in people:
+        before = Assignment.objects.filter(learner=person.user, course=course, plan=plan).exclude(
+            status=Assignment.Status.CANCELLED
+        )
+        if before.exists():
+            continue
+        assignment_create(learner=person.user, course=course, plan=plan, due_date=due_date, assigned_by=assigned_by)
+        created += 1
+    return created
+
+
+def assignments_refresh(*, learner: User, assignments: list[Assignment] | None = None) -> None:
+    """Recompute the status of a learner's active assignments from progress.
+
+    Called when a lesson is completed or started, never per heartbeat."""
+    if assignments is None:
+        assignments = list(
+            Assignment.objects.filter(learner=learner, status__in=ACTIVE_STATUSES).select_related("course", "plan")
+        )
+    now = timezone.now()
+    for assignment in assignments:
+        summary = selectors.assignment_summary(assignment)
+        if summary.complete:
+            status, completed_at = Assignment.Status.COMPLETED, now
+        elif summary.started:
+            status, completed_at = Assignment.Status.IN_PROGRESS, None
+        else:
+            status, completed_at = Assignment.Status.ASSIGNED, None
+        if status != assignment.status:
+            Assignment.objects.filter(pk=assignment.pk).update(status=status, completed_at=completed_at)
+            assignment.status, assignment.completed_at = status, completed_at
+
+
+# --- Studying: lease, heartbeat, presence -------------------------------------------
+
+
+class LessonNotAssigned(PermissionError):
+    pass
+
+
+class LeaseHeld(RuntimeError):
+    """The learner is studying in another window or device."""
+
+
+def _lease_key(user_id: int) -> str:
+    return f"training:lease:{user_id}"
+
+
+def _lease_set(key: str, holder: str) -> None:
+    # The value carries its own expiry so that a heartbeat renews the lease
+    # only when half of it has run out, not with a cache write every time.
+    ttl = settings.TRAINING_LEASE_SECONDS
+    cache.set(key, f"{holder}:{int(time.time()) + ttl}", ttl)
+
+
+def _post_of(user: User) -> str:
+    person = Person.objects.filter(user=user).only("post").first()
+    return person.post if person else "public"
+
+
+@dataclass
+class StartResult:
+    token: str
+    position: int
+    furthest: int
+    credited_seconds: int
+    heartbeat_seconds: int
+    idle_lock_seconds: int
+    max_playback_rate: float
+
+
+def lesson_start(*, user: User, lesson: Lesson, takeover: bool = False, now: dt.datetime | None = None) -> StartResult:
+    """Open a lesson: check it is assigned, take the one-lesson-at-a-time lease
+    and create the progress row the heartbeat will update.
+
+    Raises LessonNotAssigned, or LeaseHeld unless ``takeover``: the other
+    window's heartbeats are then refused."""
+    if not selectors.lesson_is_assigned(user=user, lesson=lesson):
+        logger.info("training start refused user=%s lesson=%s reason=not_assigned", user.pk, lesson.pk)
+        raise LessonNotAssigned
+    now = now or timezone.now()
+    key = _lease_key(user.pk)
+    held = cache.get(key)
+    if held and not takeover:
+        logger.info("training start refused user=%s lesson=%s reason=another_session", user.pk, lesson.pk)
+        raise LeaseHeld
+    token = secrets.token_urlsafe(12)
+    _lease_set(key, f"{lesson.pk}:{token}:{_post_of(user)}")
+    progress, created = Progress.objects.get_or_create(learner=user, lesson=lesson)
+    # A fresh window starts a fresh span: time before this start is never credited.
+    Progress.objects.filter(pk=progress.pk).update(last_heartbeat_at=None, last_presence_at=now)
+    if created:
+        assignments_refresh(learner=user)
+    return StartResult(
+        token=token,
+        position=progress.position,
+        furthest=progress.furthest,
+        credited_seconds=progress.credited_seconds,
+        heartbeat_seconds=settings.TRAINING_HEARTBEAT_SECONDS,
+        idle_lock_seconds=settings.TRAINING_IDLE_LOCK_SECONDS,
+        max_playback_rate=settings.TRAINING_MAX_PLAYBACK_RATE_PERCENT / 100,
+    )
+
+
+def lesson_stop(*, user: User, lesson_id: int, token: str) -> None:
+    """Release the lease (page closed), only if this window holds it."""
+    key = _lease_key(user.pk)
+    held = cache.get(key)
+    if held and held.split(":")[:2] == [str(lesson_id), token]:
+        cache.delete(key)
+
+
+@dataclass
+class HeartbeatResult:
+    accepted: bool
+    reason: str = "ok"
+    credited: int = 0
+    credited_total: int = 0
+    position: int = 0
+    furthest: int = 0
+    locked: bool = False
+    completed: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+class Refusal:
+    # Reasons a heartbeat credits nothing; they go to the log and the client.
+    NOT_ASSIGNED = "not_assigned"
+    ANOTHER_SESSION = "another_session"
+    REPLAYED = "replayed"
+    FUTURE_TIMESTAMP = "future_timestamp"
+    TOO_FREQUENT = "too_frequent"
+    RATE_TOO_HIGH = "rate_too_high"
+    SEEK_AHEAD = "seek_ahead"
+    TAMPERED = "tampered_position"
+    HIDDEN = "hidden"
+    IDLE_LOCKED = "idle_locked"
+    PAUSED = "paused"
+    FIRST = "started"
+    FULL = "lesson_credit_full"
+    CONFLICT = "conflict"
+
+
+_PROGRESS_FIELDS = (
+    "id",
+    "position",
+    "furthest",
+    "credited_seconds",
+    "client_seq",
+    "last_heartbeat_at",
+    "last_presence_at",
+    "completed_at",
+    "quiz_passed",
+    "lesson__kind",
+    "lesson__credit_minutes",
+    "lesson__duration_seconds",
+    "lesson__page_count",
+    "lesson__quiz_bank_id",
+    "lesson__quiz_question_count",
+)
+
+
+def _refuse(user_id: int, lesson_id: int, reason: str, **fields: Any) -> HeartbeatResult:
+    logger.info("training heartbeat refused user=%s lesson=%s reason=%s", user_id, lesson_id, reason)
+    return HeartbeatResult(accepted=False, reason=reason, **fields)
+
+
+def heartbeat_record(
+    *,
+    user: User,
+    lesson: Lesson | int,
+    token: str,
+    client_seq: int,
+    position: int,
+    visible: bool,
+    playback_rate: float = 1.0,
+    client_time: dt.datetime | None = None,
+    interaction: bool = False,
+    now: dt.datetime | None = None,
+    extra: dict[str, Any] | None = None,
+) -> HeartbeatResult:
+    """Credit the time since the learner's previous heartbeat, if it was
+    really spent studying. Never raises for bad input: the result says why
+    nothing was credited, and the reason is logged (user and lesson ids only).
+    """
+    now = now or timezone.now()
+    user_id = user.pk
+    lesson_id = lesson if isinstance(lesson, int) else lesson.pk
+    lease = cache.get(_lease_key(user_id))
+    parts = lease.split(":") if lease else []
+    row = Progress.objects.filter(learner_id=user_id, lesson_id=lesson_id).values(*_PROGRESS_FIELDS).first()
+    if row is None:
+        return _refuse(user_id, lesson_id, Refusal.NOT_ASSIGNED)
+    state = {"position": row["position"], "furthest": row["furthest"], "credited_total": row["credited_seconds"]}
+    if parts[:2] != [str(lesson_id), token]:
+        return _refuse(user_id, lesson_id, Refusal.ANOTHER_SESSION, **state)
+    post = parts[2] if len(parts) > 2 else ""
+    lease_expires = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+    if client_seq <= row["client_seq"]:
+        return _refuse(user_id, lesson_id, Refusal.REPLAYED, **state)
+    if client_time is not None and client_time > now + dt.timedelta(seconds=settings.TRAINING_CLOCK_SKEW_SECONDS):
+        return _refuse(user_id, lesson_id, Refusal.FUTURE_TIMESTAMP, **state)
+    last = row["last_heartbeat_at"]
+    gap = (now - last).total_seconds() if last else None
+    if gap is not None and gap < settings.TRAINING_HEARTBEAT_MIN_INTERVAL_SECONDS:
+        # Nothing is written, so a flood of heartbeats cannot slice time finer.
+        return _refuse(user_id, lesson_id, Refusal.TOO_FREQUENT, **state)
+
+    kind = row["lesson__kind"]
+    end = {
+        Lesson.Kind.VIDEO: row["lesson__duration_seconds"],
+        Lesson.Kind.DOCUMENT: row["lesson__page_count"],
+    }.get(kind, 100)
+    max_rate = settings.TRAINING_MAX_PLAYBACK_RATE_PERCENT / 100
+    capped_gap = min(gap or 0.0, settings.TRAINING_HEARTBEAT_MAX_GAP_SECONDS)
+    violation = ""
+    paused = False
+    new_position = row["position"]
+    if position < 0 or position > end + 1:
+        violation = Refusal.TAMPERED
+    elif playback_rate > max_rate + 1e-6 or playback_rate <= 0:
+        violation = Refusal.RATE_TOO_HIGH
+    else:
+        if kind == Lesson.Kind.VIDEO:
+            allowance = capped_gap * max_rate + 2
+        elif kind == Lesson.Kind.DOCUMENT:
+            allowance = 1  # the next page, never further
+        else:
+            allowance = end  # reading an article may scroll anywhere
+        if position > row["furthest"] + allowance:
+            violation = Refusal.SEEK_AHEAD
+        else:
+            paused = kind == Lesson.Kind.VIDEO and position == row["position"]
+            new_position = min(position, end)
+    presence = row["last_presence_at"] or now
+    locked = now - presence > dt.timedelta(seconds=settings.TRAINING_IDLE_LOCK_SECONDS)
+    if not locked and interaction:
+        presence = now
+    if violation:
+        reason = violation
+    elif gap is None:
+        reason = Refusal.FIRST
+    elif locked:
+        reason = Refusal.IDLE_LOCKED
+    elif not visible:
+        reason = Refusal.HIDDEN
+    elif paused:
+        reason = Refusal.PAUSED
+    else:
+        reason = ""
+    cap = row["lesson__credit_minutes"] * 60
+    credit = 0 if reason else int(min(capped_gap, cap - row["credited_seconds"]))
+    if not reason and credit <= 0:
+        reason = Refusal.FULL
+        credit = 0
+    ctx = hooks.HeartbeatContext(
+        user_id=user_id,
+        lesson_id=lesson_id,
+        lesson_kind=kind,
+        position=new_position,
+        visible=visible,
+        now=now,
+        credit_seconds=credit,
+        extra=extra or {},
+    )
+    if credit:
+        veto = hooks.veto_reason(ctx)
+        if veto:
+            reason, credit = veto, 0
+    new_furthest = max(row["furthest"], new_position)
+    new_credited = row["credited_seconds"] + credit
+    has_quiz = row["lesson__quiz_bank_id"] is not None and row["lesson__quiz_question_count"] > 0
+    done_position = new_furthest >= (end - 1 if kind == Lesson.Kind.VIDEO else end)
+    newly_completed = (
+        row["completed_at"] is None and new_credited >= cap and done_position and (row["quiz_passed"] or not has_quiz)
+    )
+    fields = {
+        "position": new_position,
+        "furthest": new_furthest,
+        "credited_seconds": new_credited,
+        "client_seq": client_seq,
+        "last_heartbeat_at": now,
+        "last_presence_at": presence,
+    }
+    entry = None
+    if credit:
+        entry = {
+            "learner_id": user_id,
+            "lesson_id": lesson_id,
+            "started_at": now - dt.timedelta(seconds=credit),
+            "ended_at": now,
+            "seconds": credit,
+            "method": CreditLedger.Method.HEARTBEAT,
+            "detail": f"seq={client_seq} gap={gap:.0f}s rate={playback_rate:g} pos={new_position}",
+            "post": post,
+        }
+    if newly_completed:
+        fields["completed_at"] = now
+    if not _progress_update_and_log(row["id"], row["client_seq"], fields, entry):
+        # Another request for the same row won the race: it credited, this one doesn't.
+        return _refuse(user_id, lesson_id, Refusal.CONFLICT, **state)
+    if lease_expires - time.time() < settings.TRAINING_LEASE_SECONDS / 2:
+        _lease_set(_lease_key(user_id), ":".join(parts[:3]))
+    if newly_completed:
+        assignments_refresh(learner=user)
+    if reason and reason not in (Refusal.FIRST, Refusal.PAUSED, Refusal.FULL):
+        logger.info("training heartbeat credited nothing user=%s lesson=%s reason=%s", user_id, lesson_id, reason)
+    return HeartbeatResult(
+        accepted=True,
+        reason=reason or "ok",
+        credited=credit,
+        credited_total=new_credited,
+        position=new_position,
+        furthest=new_furthest,
+        locked=locked,
+        completed=newly_completed or row["completed_at"] is not None,
+        extras=hooks.response_extras(ctx),
+    )
+
+
+def _progress_update_and_log(
+    progress_id: int, read_seq: int, fields: dict[str, Any], entry: dict[str, Any] | None
+) -> bool:
+    """Apply a heartbeat: update the progress row if nobody else did since it
+    was read (``client_seq`` unchanged) and append the ledger entry, both or
+    neither. Returns whether the row was updated."""
+    if connection.vendor == "postgresql":
+        # One statement, one round trip, atomic on its own: the ledger row is
+        # inserted only from the row the UPDATE returned.
+        progress, ledger = Progress._meta.db_table, CreditLedger._meta.db_table
+        columns = list(fields)
+        assignments = ", ".join(f"{name} = %s" for name in columns)
+        params: list[Any] = [fields[name] for name in columns] + [progress_id, read_seq]
+        sql = f"WITH upd AS (UPDATE {progress} SET {assignments} WHERE id = %s AND client_seq = %s RETURNING id)"  # noqa: S608 - names from model meta
+        if entry:
+            names = [*entry, "recorded_at"]
+            sql += (
+                f", ins AS (INSERT INTO {ledger} ({', '.join(names)}) "  # noqa: S608
+                f"SELECT {', '.join(['%s'] * len(names))} FROM upd)"
+            )
+            params += [*entry.values(), timezone.now()]
+        sql += " SELECT count(*) FROM upd"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()[0] == 1
+    with transaction.atomic():
+        if Progress.objects.filter(pk=progress_id, client_seq=read_seq).update(**fields) != 1:
+            return False
+        if entry:
+            CreditLedger.objects.create(**entry)
+    return True
+
+
+def presence_confirm(*, user: User, lesson: Lesson, token: str, now: dt.datetime | None = None) -> bool:
+    """ "Are you still there?" answered: unlock. The idle time is not credited
+    because the next heartbeat's span starts now."""
+    lease = cache.get(_lease_key(user.pk))
+    if not lease or lease.split(":")[:2] != [str(lesson.pk), token]:
+        return False
+    now = now or timezone.now()
+    return bool(
+        Progress.objects.filter(learner=user, lesson=lesson).update(last_presence_at=now, last_heartbeat_at=None)
+    )
+
+
+def lesson_quiz_record(*, user: User, lesson: Lesson, passed: bool) -> Progress:
+    """Record a lesson quiz result (called by whoever grades the quiz)."""
+    progress, _ = Progress.objects.get_or_create(learner=user, lesson=lesson)
+    if passed and not progress.quiz_passed:
+        progress.quiz_passed = True
+        fields = ["quiz_passed"]
+        if progress.completed_at is None and progress.credited_seconds >= lesson.credit_minutes * 60:
+            end = lesson.end_position
+            if progress.furthest >= (end - 1 if lesson.kind == Lesson.Kind.VIDEO else end):
+                progress.completed_at = timezone.now()
+                fields.append("completed_at")
+        progress.save(update_fields=fields)
+        assignments_refresh(learner=user)
+    return progress
+
+
+# --- Ledger retention ------------------------------------------------------------------
+
+
+def ledger_purge_expired(*, now: dt.datetime | None = None) -> int:
+    """Delete ledger rows older than their post's retention period. The only
+    path that removes ledger rows; it bypasses the append-only queryset."""
+    now = now or timezone.now()
+    removed = 0
+    for post, years in settings.TRAINING_LEDGER_RETENTION_YEARS.items():
+        cutoff = now - dt.timedelta(days=365 * years + years // 4)
+        qs = CreditLedger.objects.filter(post=post, ended_at__lt=cutoff)
+        removed += qs._raw_delete(qs.db)  # noqa: SLF001
+    return removed
+
+
+# --- Public learners --------------------------------------------------------------------
+
+
+@transaction.atomic
+def public_learner_register(*, jurisdiction: Jurisdiction, name: str, phone: str, password: str) -> PublicLearner:
+    user = User(username=f"p{phone}", display_name=name, phone=phone)
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return PublicLearner.objects.create(user=user, jurisdiction=jurisdiction, name=name)
+
+
+def public_enrol(*, user: User, course: Course) -> Assignment:
+    return assignment_create(learner=user, course=course, source=Assignment.Source.PUBLIC)
+
+
+# --- Reminders ---------------------------------------------------------------------------
+
+
+def reminders_send(*, today: dt.date | None = None) -> int:
+    """Email learners whose assignments are due soon or overdue, once a day at most."""
+    if settings.EMAIL_BACKEND.endswith("dummy.EmailBackend"):
+        return 0
+    today = today or timezone.localdate()
+    soon = today + dt.timedelta(days=settings.TRAINING_REMINDER_DAYS)
+    since = timezone.now() - dt.timedelta(hours=20)
+    due = (
+        Assignment.objects.filter(status__in=ACTIVE_STATUSES, due_date__lte=soon)
+        .filter(Q(reminded_at__isnull=True) | Q(reminded_at__lt=since))
+        .exclude(learner__email="")
+        .select_related("learner", "course", "plan")
+    )
+    sent = 0
+    for assignment in due:
+        overdue = assignment.due_date < today  # type: ignore[operator]
+        subject = _("Training overdue: %(title)s") if overdue else _("Training due soon: %(title)s")
+        send_mail(
+            subject % {"title": assignment.title},
+            _("Please finish “%(title)s” by %(due)s.") % {"title": assignment.title, "due": assignment.due_date},
+            settings.DEFAULT_FROM_EMAIL,
+            [assignment.learner.email],
+            fail_silently=True,
+        )
+        Assignment.objects.filter(pk=assignment.pk).update(reminded_at=timezone.now())
+        sent += 1
+    return sent
+
+
+__all__ = [
+    "LeaseHeld",
+    "LessonNotAssigned",
+    "MediaRejected",
+    "PlanLevel",
+    "heartbeat_record",
+    "lesson_start",
+    "onboarding_assign",
+]

@@ -1,0 +1,469 @@
+"""Training pages: learner dashboard, course and lesson player, enterprise
+dashboard, assignment, ledger export, public learners. Thin: scope, call one
+service or selector, render."""
+
+from __future__ import annotations
+
+import io
+import mimetypes
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.models import mainland_mobile
+from organizations import selectors as org
+from organizations.models import Jurisdiction, Person
+from training import selectors, services
+from training.models import Assignment, Course, Lesson, Plan, PublicLearner
+
+ADMIN_ROLES = {"platform_admin", "bureau_official", "enterprise_admin", "training_admin"}
+
+
+# --- Learner ------------------------------------------------------------------------------
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    rows = selectors.my_assignments(request.user)
+    today = timezone.localdate()
+    lessons = {
+        lesson.pk: lesson
+        for lesson in Lesson.objects.filter(pk__in=[s.next_lesson_id for _, s in rows if s.next_lesson_id])
+    }
+    items = []
+    reminders = []
+    for assignment, summary in rows:
+        overdue = selectors.is_overdue(assignment, today)
+        days_left = (assignment.due_date - today).days if assignment.due_date else None
+        if assignment.status != Assignment.Status.COMPLETED and days_left is not None:
+            if overdue:
+                reminders.append(
+                    _("“%(title)s” was due on %(due)s.") % {"title": assignment.title, "due": assignment.due_date}
+                )
+            elif days_left <= services.settings.TRAINING_REMINDER_DAYS:
+                reminders.append(
+                    _("“%(title)s” is due in %(days)d days.") % {"title": assignment.title, "days": days_left}
+                )
+        items.append(
+            {
+                "assignment": assignment,
+                "summary": summary,
+                "overdue": overdue,
+                "next_lesson": lessons.get(summary.next_lesson_id),
+                "earned_hours": round(summary.earned_minutes / services.settings.MINUTES_PER_CREDIT_HOUR, 1),
+                "required_hours": round(summary.required_minutes / services.settings.MINUTES_PER_CREDIT_HOUR, 1),
+            }
+        )
+    public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
+    return render(
+        request,
+        "training/dashboard.html",
+        {
+            "items": items,
+            "reminders": reminders,
+            "public": public,
+            "minutes_per_hour": services.settings.MINUTES_PER_CREDIT_HOUR,
+        },
+    )
+
+
+@login_required
+def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_object_or_404(selectors.courses_visible_to(request.user), pk=pk)
+    chapters = list(course.chapters.prefetch_related("lessons"))
+    lessons = [lesson for chapter in chapters for lesson in chapter.lessons.all()]
+    progress = selectors.lesson_progress_for(request.user, lessons)
+    eligibility = selectors.is_eligible_for_exam(person=request.user, course=course)
+    assigned = bool(lessons) and selectors.lesson_is_assigned(user=request.user, lesson=lessons[0])
+    return render(
+        request,
+        "training/course_detail.html",
+        {
+            "course": course,
+            "chapters": [
+                (chapter, [(lesson, progress.get(lesson.pk)) for lesson in chapter.lessons.all()])
+                for chapter in chapters
+            ],
+            "eligibility": eligibility,
+            "assigned": assigned,
+        },
+    )
+
+
+@login_required
+def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
+    lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
+    assigned = selectors.lesson_is_assigned(user=request.user, lesson=lesson)
+    siblings = list(Lesson.objects.filter(chapter__course=lesson.chapter.course_id))
+    index = next(i for i, item in enumerate(siblings) if item.pk == lesson.pk)
+    return render(
+        request,
+        "training/lesson_player.html",
+        {
+            "lesson": lesson,
+            "course": lesson.chapter.course,
+            "assigned": assigned,
+            "next_lesson": siblings[index + 1] if index + 1 < len(siblings) else None,
+            "page_range": range(1, lesson.page_count + 1),
+        },
+    )
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
+    try:
+        handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            data = handle.read(min(chunk, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    finally:
+        handle.close()
+
+
+@login_required
+@require_GET
+@xframe_options_sameorigin  # the PDF viewer embeds it in an <iframe> of our own page
+def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
+    """Stream a lesson's private file to whoever may open the lesson, with
+    HTTP Range support so a video can be scrubbed (within what was watched)."""
+    lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
+    if not lesson.media:
+        raise Http404
+    size = lesson.media.size
+    content_type = lesson.media_type or mimetypes.guess_type(lesson.media.name)[0] or "application/octet-stream"
+    match = _RANGE.match(request.headers.get("Range", ""))
+    if not match or size == 0:
+        response: HttpResponse = FileResponse(lesson.media.open("rb"), content_type=content_type)
+        response["Accept-Ranges"] = "bytes"
+    else:
+        first, last = match.groups()
+        if first == "":
+            start, end = max(0, size - int(last or 0)), size - 1
+        else:
+            start, end = int(first), min(int(last), size - 1) if last else size - 1
+        if start >= size or start > end:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        length = end - start + 1
+        response = StreamingHttpResponse(
+            _file_chunks(lesson.media.open("rb"), start, length), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(length)
+        response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Disposition"] = "inline"
+    return response
+
+
+# --- Enterprise dashboard ------------------------------------------------------------------
+
+
+def _require_admin(request: HttpRequest) -> set[str]:
+    roles = org.roles_of(request.user)
+    if not roles & ADMIN_ROLES:
+        raise PermissionDenied
+    return roles
+
+
+def _bar_chart(items: list[tuple[str, int, int]], *, unit: str = "%") -> dict[str, Any]:
+    """Horizontal bars for an inline SVG: (label, value, max)."""
+    bars = []
+    for index, (label, value, top) in enumerate(items):
+        width = 0 if top <= 0 else round(220 * value / top)
+        bars.append({"label": label, "value": value, "width": width, "y": 8 + index * 30, "unit": unit})
+    return {"bars": bars, "height": 16 + 30 * len(items)}
+
+
+@login_required
+def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
+    _require_admin(request)
+    enterprises = org.enterprises_visible_to(request.user)
+    managed = org.enterprises_managed_by(request.user)
+    enterprise = None
+    chosen = request.GET.get("enterprise", "")
+    if chosen.isdigit():
+        enterprise = enterprises.filter(pk=int(chosen)).first()
+    elif managed.count() == 1:
+        enterprise = managed.first()
+    department = request.GET.get("department", "").strip()
+    post = request.GET.get("post", "")
+    status = request.GET.get("status", "")
+    rows = selectors.employee_progress(
+        request.user, enterprise=enterprise, department=department, post=post, status=status
+    )
+    all_rows = (
+        rows if not (department or post or status) else selectors.employee_progress(request.user, enterprise=enterprise)
+    )
+    counts = Counter(row.status for row in all_rows)
+    status_labels = {
+        "completed": _("Completed"),
+        "on_track": _("On track"),
+        "overdue": _("Overdue"),
+        "none": _("Nothing assigned"),
+    }
+    departments: dict[str, list[int]] = {}
+    for row in all_rows:
+        departments.setdefault(row.person.department or _("(no department)"), []).append(row.percent)
+    department_chart = _bar_chart(
+        [(name, round(sum(values) / len(values)), 100) for name, values in sorted(departments.items())]
+    )
+    status_chart = _bar_chart(
+        [(status_labels[key], counts.get(key, 0), max(1, len(all_rows))) for key in status_labels], unit=""
+    )
+    overdue = [row for row in all_rows if row.status == "overdue"]
+    department_names = sorted({row.person.department for row in all_rows if row.person.department})
+    return render(
+        request,
+        "training/enterprise_dashboard.html",
+        {
+            "rows": rows,
+            "overdue": overdue,
+            "enterprise": enterprise,
+            "enterprises": enterprises[:200],
+            "departments": department_names,
+            "posts": Person.Post.choices,
+            "statuses": status_labels,
+            "filters": {"department": department, "post": post, "status": status},
+            "status_chart": status_chart,
+            "department_chart": department_chart,
+            "counts": counts,
+            "total": len(all_rows),
+            "can_assign": managed.exists(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def ledger_export(request: HttpRequest) -> HttpResponse:
+    """Every credited span the user may see, as CSV or XLSX (?as=xlsx). No ID numbers."""
+    entries = selectors.ledger_visible_to(request.user)
+    chosen = request.GET.get("enterprise", "")
+    if chosen.isdigit():
+        entries = entries.filter(learner__person__enterprise_id=int(chosen))
+    columns = {
+        "learner": _("Learner"),
+        "enterprise": _("Enterprise"),
+        "course": _("Course"),
+        "lesson": _("Lesson"),
+        "from": _("From"),
+        "to": _("To"),
+        "seconds": _("Seconds"),
+        "minutes": _("Minutes"),
+        "method": _("Method"),
+        "detail": _("How it was counted"),
+    }
+    records = []
+    tz = timezone.get_current_timezone()
+    for entry in entries.order_by("started_at", "pk").iterator(chunk_size=2000):
+        person = getattr(entry.learner, "person", None)
+        records.append(
+            {
+                "learner": str(entry.learner),
+                "enterprise": person.enterprise.name if person else "",
+                "course": entry.lesson.chapter.course.title,
+                "lesson": entry.lesson.title,
+                "from": entry.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                "to": entry.ended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                "seconds": entry.seconds,
+                "minutes": round(entry.seconds / 60, 2),
+                "method": entry.get_method_display(),
+                "detail": entry.detail,
+            }
+        )
+    frame = pd.DataFrame(records, columns=list(columns)).rename(columns=columns)
+    stamp = timezone.localdate().isoformat()
+    if request.GET.get("as") == "xlsx":
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, sheet_name="ledger")
+        response = HttpResponse(
+            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = content_disposition_header(True, f"credit-ledger-{stamp}.xlsx")
+        return response
+    response = HttpResponse(frame.to_csv(index=False).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"credit-ledger-{stamp}.csv")
+    return response
+
+
+class AssignForm(forms.Form):
+    TARGETS = [
+        ("post", gettext_lazy("Everyone in a post")),
+        ("department", gettext_lazy("Everyone in a department")),
+        ("people", gettext_lazy("Chosen people")),
+    ]
+
+    what = forms.ChoiceField(label=gettext_lazy("Course or plan"))
+    target = forms.ChoiceField(label=gettext_lazy("Assign to"), choices=TARGETS)
+    post = forms.ChoiceField(label=gettext_lazy("Post"), choices=[("", "—"), *Person.Post.choices], required=False)
+    department = forms.CharField(label=gettext_lazy("Department"), required=False)
+    people = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("People"),
+        queryset=Person.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    due_date = forms.DateField(
+        label=gettext_lazy("Due date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args: Any, enterprise: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.enterprise = enterprise
+        courses = selectors.courses_available_to_enterprise(enterprise)
+        plans = Plan.objects.filter(enterprise=enterprise)
+        self.fields["what"].choices = [
+            (gettext_lazy("Plans"), [(f"plan:{p.pk}", p.name) for p in plans]),
+            (gettext_lazy("Courses"), [(f"course:{c.pk}", c.title) for c in courses]),
+        ]
+        self.fields["people"].queryset = enterprise.people.filter(leave_date__isnull=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        kind, _sep, pk = (data.get("what") or "").partition(":")
+        if kind == "plan":
+            data["plan"] = Plan.objects.filter(enterprise=self.enterprise, pk=pk).first()
+        elif kind == "course":
+            data["course"] = selectors.courses_available_to_enterprise(self.enterprise).filter(pk=pk).first()
+        if not (data.get("plan") or data.get("course")):
+            raise ValidationError(_("Choose a course or plan."))
+        people = self.enterprise.people.filter(leave_date__isnull=True)
+        target = data.get("target")
+        if target == "post":
+            if not data.get("post"):
+                self.add_error("post", _("Choose a post."))
+            people = people.filter(post=data.get("post"))
+        elif target == "department":
+            if not data.get("department"):
+                self.add_error("department", _("Enter a department."))
+            people = people.filter(department=data.get("department", "").strip())
+        else:
+            people = data.get("people") or people.none()
+        data["selected"] = list(people)
+        if not self.errors and not data["selected"]:
+            raise ValidationError(_("Nobody matches this selection."))
+        return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign(request: HttpRequest) -> HttpResponse:
+    managed = org.enterprises_managed_by(request.user)
+    if not managed.exists():
+        raise PermissionDenied
+    chosen = request.GET.get("enterprise") or request.POST.get("enterprise") or ""
+    enterprise = managed.filter(pk=int(chosen)).first() if chosen.isdigit() else managed.first()
+    if enterprise is None:
+        raise Http404
+    form = AssignForm(request.POST or None, enterprise=enterprise)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        created = services.assign_to_people(
+            people=data["selected"],
+            course=data.get("course"),
+            plan=data.get("plan"),
+            due_date=data.get("due_date"),
+            assigned_by=request.user,
+        )
+        messages.success(request, _("Assigned to %(count)d people.") % {"count": created})
+        return redirect(f"{request.path}?enterprise={enterprise.pk}")
+    return render(request, "training/assign.html", {"form": form, "enterprise": enterprise, "enterprises": managed})
+
+
+# --- Public learners -----------------------------------------------------------------------
+
+
+class PublicRegisterForm(forms.Form):
+    jurisdiction = forms.ModelChoiceField(
+        label=gettext_lazy("Where you live"), queryset=Jurisdiction.objects.none(), empty_label=None
+    )
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=64)
+    phone = forms.CharField(label=gettext_lazy("Mobile phone"), max_length=11, validators=[mainland_mobile])
+    password = forms.CharField(label=gettext_lazy("Password"), widget=forms.PasswordInput, min_length=8)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only jurisdictions where some public course is open.
+        paths = Course.objects.filter(is_public=True, published=True, shared_with__isnull=False).values_list(
+            "shared_with__path", flat=True
+        )
+        q = Jurisdiction.objects.none()
+        for path in set(paths):
+            q = q | Jurisdiction.objects.filter(path__startswith=path)
+        self.fields["jurisdiction"].queryset = q.order_by("path")
+
+    def clean_phone(self) -> str:
+        phone = self.cleaned_data["phone"]
+        from accounts.models import User
+
+        if User.objects.filter(phone=phone).exists():
+            raise ValidationError(_("This phone number is already registered: sign in instead."))
+        return phone
+
+
+@require_http_methods(["GET", "POST"])
+def public_register(request: HttpRequest) -> HttpResponse:
+    """Residents register themselves with a phone number for public courses
+    (e.g. first aid). Anonymous by design; creates a login with no role."""
+    if request.user.is_authenticated:
+        return redirect("training:public_courses")
+    form = PublicRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            learner = services.public_learner_register(
+                jurisdiction=data["jurisdiction"], name=data["name"], phone=data["phone"], password=data["password"]
+            )
+        login(request, learner.user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("training:public_courses")
+    return render(request, "training/public_register.html", {"form": form})
+
+
+@login_required
+def public_courses(request: HttpRequest) -> HttpResponse:
+    public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
+    if public is None:
+        raise PermissionDenied
+    courses = selectors.public_courses_for(public.jurisdiction.path)
+    enrolled = set(
+        Assignment.objects.filter(learner=request.user, course__in=courses)
+        .exclude(status=Assignment.Status.CANCELLED)
+        .values_list("course_id", flat=True)
+    )
+    return render(request, "training/public_courses.html", {"courses": courses, "enrolled": enrolled, "public": public})
+
+
+@login_required
+@require_POST
+def public_enrol(request: HttpRequest, pk: int) -> HttpResponse:
+    public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
+    if public is None:
+        raise PermissionDenied
+    course = get_object_or_404(selectors.public_courses_for(public.jurisdiction.path), pk=pk)
+    services.public_enrol(user=request.user, course=course)
+    return redirect("training:course_detail", pk=course.pk)
