@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -130,6 +132,9 @@ def test_two_server_processes_share_messages_through_the_channel_layer() -> None
         finally:
             await layer.group_discard(group, channel)
 
-    message = async_to_sync(listen_then_receive)()
+    # A fresh thread with its own event loop: async_to_sync refuses to run in
+    # a thread where an earlier test left a loop running.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        message = pool.submit(asyncio.run, listen_then_receive()).result(timeout=120)
     assert message["type"] == "hello"
     assert message["pid"] != os.getpid()

@@ -234,7 +234,9 @@ def test_a_save_racing_a_submit_is_either_graded_or_refused(cast: Any, exam: dic
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks across connections (PostgreSQL)")
-@pytest.mark.django_db(transaction=True)
+# serialized_rollback like every transactional test here: mixing flushed and
+# serialized tests makes the next serialized one reload duplicate content types.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_fifty_simultaneous_submits_grade_exactly_once(cast: Any) -> None:
     bank = make_bank(cast.east.provider)
     session = make_session(cast.east.provider, make_paper(cast.east.provider, bank))
