@@ -43,8 +43,8 @@ class PersonSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "enterprise", "post", "department", "hire_date", "leave_date", "id_number"]
 
     def get_id_number(self, obj: Person) -> str:
-        managed: set[int] = self.context.get("managed_ids", set())
-        return obj.id_number if obj.pk in managed else mask_id_number(obj.id_number)
+        shown: dict[int, str] = self.context.get("id_numbers", {})
+        return shown.get(obj.pk) or mask_id_number(obj.id_number)
 
 
 class JurisdictionViewSet(viewsets.ReadOnlyModelViewSet):
@@ -67,7 +67,12 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self) -> QuerySet[Person]:
         return selectors.people_visible_to(self.request.user)
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
-        context["managed_ids"] = set(selectors.people_managed_by(self.request.user).values_list("pk", flat=True))
-        return context
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        # Decide full vs masked ID numbers for just the people being serialised
+        # (one page or one object), not for the caller's whole roster.
+        if args:
+            instance = args[0]
+            people = list(instance) if kwargs.get("many") else [instance]
+            kwargs.setdefault("context", self.get_serializer_context())
+            kwargs["context"]["id_numbers"] = selectors.id_numbers_shown_to(self.request.user, people)
+        return super().get_serializer(*args, **kwargs)

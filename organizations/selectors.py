@@ -130,6 +130,15 @@ def can_see_full_id_number(user: Any, person: Person) -> bool:
     return people_managed_by(user).filter(pk=person.pk).exists()
 
 
+def id_numbers_shown_to(user: Any, people: list[Person]) -> dict[int, str]:
+    """The ID number each person is shown with: in full to whoever manages
+    them, masked to everyone else. One query for the whole page."""
+    from organizations.validators import mask_id_number
+
+    managed = set(people_managed_by(user).filter(pk__in=[p.pk for p in people]).values_list("pk", flat=True))
+    return {p.pk: p.id_number if p.pk in managed else mask_id_number(p.id_number) for p in people}
+
+
 def providers_visible_to(user: Any) -> QuerySet[TrainingProvider]:
     qs = TrainingProvider.objects.select_related("jurisdiction")
     if not getattr(user, "is_authenticated", False):

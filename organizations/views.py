@@ -18,11 +18,10 @@ from config.uploads import UploadRejected, check_uploaded_file
 from organizations import roster as roster_import
 from organizations import selectors
 from organizations.models import Enterprise, Person
-from organizations.validators import mask_id_number
 
 
-def _id_display(user: object, person: Person, managed_ids: set[int]) -> str:
-    return person.id_number if person.pk in managed_ids else mask_id_number(person.id_number)
+def _id_display(user: object, person: Person) -> str:
+    return selectors.id_numbers_shown_to(user, [person])[person.pk]
 
 
 @login_required
@@ -39,9 +38,9 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = get_object_or_404(selectors.enterprises_visible_to(request.user), pk=pk)
     people = selectors.people_visible_to(request.user).filter(enterprise=enterprise)
-    managed = set(selectors.people_managed_by(request.user).filter(enterprise=enterprise).values_list("pk", flat=True))
     page = Paginator(people, 50).get_page(request.GET.get("page"))
-    rows = [(p, _id_display(request.user, p, managed)) for p in page]
+    shown = selectors.id_numbers_shown_to(request.user, list(page))
+    rows = [(p, shown[p.pk]) for p in page]
     return render(
         request, "organizations/enterprise_detail.html", {"enterprise": enterprise, "page": page, "rows": rows}
     )
@@ -50,11 +49,10 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(selectors.people_visible_to(request.user), pk=pk)
-    managed = set(selectors.people_managed_by(request.user).filter(pk=pk).values_list("pk", flat=True))
     return render(
         request,
         "organizations/person_detail.html",
-        {"person": person, "id_display": _id_display(request.user, person, managed)},
+        {"person": person, "id_display": _id_display(request.user, person)},
     )
 
 
@@ -63,11 +61,10 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     person = selectors.person_of(request.user)
     if person is None:
         raise PermissionDenied
-    managed = set(selectors.people_managed_by(request.user).filter(pk=person.pk).values_list("pk", flat=True))
     return render(
         request,
         "organizations/person_detail.html",
-        {"person": person, "id_display": _id_display(request.user, person, managed)},
+        {"person": person, "id_display": _id_display(request.user, person)},
     )
 
 
