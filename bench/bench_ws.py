@@ -197,6 +197,7 @@ def stored_snapshots() -> int:
 @dataclass
 class Stats:
     acks: list[float] = field(default_factory=list)
+    ack_times: list[float] = field(default_factory=list)  # when each ack arrived (monotonic), for the timeline
     generated: dict[int, int] = field(default_factory=dict)
     snapshots_acked: int = 0
     snapshots_sent: int = 0
@@ -310,6 +311,7 @@ class Examinee:
                 entry = self.pending.pop(data["seq"], None)
                 if entry is not None:
                     self.stats.acks.append(time.monotonic() - entry[1])
+                    self.stats.ack_times.append(time.monotonic())
             elif kind == "snapshot_ack":
                 self.stats.snapshots_acked += 1
             elif kind == "error":
@@ -390,6 +392,7 @@ def main() -> None:
     parser.add_argument("--event-every", type=float, default=5.0)
     parser.add_argument("--snapshot-every", type=float, default=30.0)
     parser.add_argument("--ramp", type=float, default=10.0, help="seconds over which the examinees connect")
+    parser.add_argument("--timeline", action="store_true", help="print ack latency per 5 s of the run")
     parser.add_argument("--churn", type=float, default=0.05, help="share of examinees reconnecting per (exam) minute")
     args = parser.parse_args()
 
@@ -514,6 +517,16 @@ def main() -> None:
                 }
             )
             print(json.dumps(rows[-1], ensure_ascii=False), flush=True)
+            if args.timeline:
+                start = min(stats.ack_times, default=0)
+                buckets: dict[int, list[float]] = {}
+                for at, latency in zip(stats.ack_times, stats.acks, strict=True):
+                    buckets.setdefault(int((at - start) // 5), []).append(latency)
+                for bucket, values in sorted(buckets.items()):
+                    print(
+                        f"  t={bucket * 5:>3}-{bucket * 5 + 5:<3}s acks {len(values):>5}  "
+                        f"p50 {pct(values, 50):7.1f}  p99 {pct(values, 99):7.1f}  max {max(values) * 1000:7.1f} ms"
+                    )
     finally:
         for process in processes:
             process.terminate()

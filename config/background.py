@@ -7,6 +7,9 @@ after the current transaction commits, so a worker never sees a missing row.
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
@@ -43,3 +46,46 @@ def submit_now(task: Any, *args: Any, **kwargs: Any) -> Future[Any] | Any:
 
 def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
     transaction.on_commit(lambda: submit_now(task, *args, **kwargs))
+
+
+# --- periodic jobs in the embedded default (Celery beat does this when scaled) -------------
+
+_periodic: set[str] = set()
+_periodic_lock = threading.Lock()
+
+
+def run_periodically(
+    name: str, job: Callable[[], object], *, interval: float, first_delay: Callable[[], float] | None = None
+) -> bool:
+    """Run ``job`` every ``interval`` seconds in a daemon thread called ``name``; once per process.
+
+    Returns whether this call started it. A failing run is logged and the next
+    one happens on time; database connections are closed around each run (the
+    thread lives longer than CONN_MAX_AGE). ``first_delay`` gives the wait
+    before the first run (default: run at once).
+    """
+    with _periodic_lock:
+        if name in _periodic:
+            return False
+        _periodic.add(name)
+
+    def loop() -> None:
+        if first_delay is not None:
+            time.sleep(first_delay())
+        while True:
+            try:
+                close_old_connections()
+                job()
+            except Exception:
+                logger.exception("Periodic job %s failed", name)
+            finally:
+                close_old_connections()
+            time.sleep(interval)
+
+    threading.Thread(target=loop, name=name, daemon=True).start()
+    logger.info("Periodic job %s started (every %ss)", name, interval)
+    return True
+
+
+def periodic_started(name: str) -> bool:
+    return name in _periodic

@@ -21,3 +21,10 @@ app.conf.beat_schedule["proctoring-purge-media"] = {
     "task": "proctoring.purge_media",
     "schedule": float(os.environ.get("PROCTORING_PURGE_HOURS", "24")) * 3600,
 }
+
+# Training: the daily job (annual retraining assignment, due-date reminders);
+# in the embedded default training.scheduler runs it on a thread.
+app.conf.beat_schedule["training-daily"] = {
+    "task": "training.daily",
+    "schedule": float(os.environ.get("TRAINING_DAILY_JOB_HOURS", "24")) * 3600,
+}

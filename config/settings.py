@@ -139,6 +139,9 @@ if REDIS_URL:
             "KEY_PREFIX": env_str("REDIS_PREFIX", "safetrain"),
         }
     }
+    # Every websocket connect and page view reads the session: from Redis, with the
+    # database behind it (sessions survive a Redis restart).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -289,6 +292,9 @@ TRAINING_CLOCK_SKEW_SECONDS = env_int("TRAINING_CLOCK_SKEW_SECONDS", 30, minimum
 TRAINING_LEASE_SECONDS = env_int("TRAINING_LEASE_SECONDS", 60, minimum=5)
 TRAINING_ONBOARDING_DUE_DAYS = env_int("TRAINING_ONBOARDING_DUE_DAYS", 30, minimum=1)
 TRAINING_REMINDER_DAYS = env_int("TRAINING_REMINDER_DAYS", 7, minimum=0)
+# The daily job (annual retraining assignment, reminders) runs this often: on
+# Celery beat with REDIS_URL, otherwise on a thread of the server (training.scheduler).
+TRAINING_DAILY_JOB_HOURS = env_int("TRAINING_DAILY_JOB_HOURS", 24, minimum=1)
 TRAINING_MEDIA_MAX_BYTES = env_int("TRAINING_MEDIA_MAX_BYTES", 500 * 1024 * 1024, minimum=1024)
 # Credit ledger retention in years, by post (3 for principals and safety
 # managers, 6 for special operators, per the regulators' requests).

@@ -23,7 +23,7 @@ from question_bank.models import Bank, Question, QuestionType
 
 OPEN_TITLE = "2026年新员工岗前安全培训考试（示范）"
 GATED_TITLE = "车间级安全教育结业考试（需先完成培训）"
-PAST_TITLE = "主要负责人和安全管理人员安全生产知识考核（上月）"
+PAST_TITLE = "主要负责人和安全管理人员安全生产知识考核（已结束）"
 WANTED = {QuestionType.SINGLE: 10, QuestionType.MULTIPLE: 4, QuestionType.TRUE_FALSE: 4, QuestionType.FILL_BLANK: 2}
 SCORES = {
     QuestionType.SINGLE: "5",
@@ -159,7 +159,9 @@ def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
 
     past = ExamSession.objects.filter(title=PAST_TITLE).first()
     if past is None:
-        opens = now - dt.timedelta(days=40)
+        # Recent enough that its proctoring snapshots are inside the media retention
+        # (30 days by default): the review page of the flagged attempt shows them.
+        opens = now - dt.timedelta(days=3)
         past = services.session_create(
             provider=provider,
             paper=paper,

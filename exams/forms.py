@@ -90,6 +90,13 @@ class SessionForm(forms.ModelForm):
     eligible_posts = forms.MultipleChoiceField(
         choices=Person.Post.choices, required=False, widget=forms.CheckboxSelectMultiple, label=_("Posts")
     )
+    # Not a model field: after saving, the admin goes on to the proctoring policy page.
+    setup_proctoring = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=_("Set up proctoring next"),
+        help_text=_("Face checks, snapshots and tab-switch rules for this exam, on the next page."),
+    )
 
     class Meta:
         model = ExamSession

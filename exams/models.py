@@ -13,9 +13,11 @@ For the proctoring app (issue 6):
   don't depend on proctoring's; proctoring reads it and may turn it into a
   real ForeignKey in a later exams migration.
 * Terminate or force-submit an attempt with
-  ``exams.services.attempt_submit(attempt=..., reason=Attempt.SubmitReason.PROCTOR)``;
+  ``exams.services.attempt_submit(attempt=..., reason=Attempt.SubmitReason.PROCTOR)``
+  (``AUTO_POLICY`` when the proctoring policy, not a person, ends it);
   invalidate it after review with ``exams.services.attempt_invalidate`` (revokes
-  its certificate).
+  its certificate), and undo that when the review is revised with
+  ``exams.admin_services.attempt_reinstate``.
 * Attempt lifecycle events (started, answer saved, submitted, invalidated) are
   broadcast after commit by ``exams.events``: register a hook there or listen
   on the channel-layer group ``exams.events.group_name(attempt_id)``.
@@ -235,6 +237,8 @@ class Attempt(models.Model):
         TIME_UP = "time_up", _("Time up")
         DEADLINE_JOB = "deadline_job", _("Submitted by the server at the deadline")
         PROCTOR = "proctor", _("Ended by the proctor")
+        # Tab-switch or face rules of the proctoring policy, with no human involved.
+        AUTO_POLICY = "auto_policy", _("Submitted automatically (proctoring rules)")
 
     session = models.ForeignKey(
         ExamSession, on_delete=models.CASCADE, related_name="attempts", verbose_name=_("session")

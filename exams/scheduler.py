@@ -17,16 +17,14 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
-import time
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.utils import timezone
 
+from config import background
+
 logger = logging.getLogger(__name__)
-_started = threading.Event()
-_lock = threading.Lock()
+THREAD = "exams-scheduler"
 _last_reminder_day: list[object] = [None]
 
 
@@ -46,18 +44,6 @@ def tick() -> dict[str, int]:
     return result
 
 
-def _loop(interval: float) -> None:
-    while True:
-        try:
-            close_old_connections()
-            tick()
-        except Exception:
-            logger.exception("Exam scheduler tick failed")
-        finally:
-            close_old_connections()
-        time.sleep(interval)
-
-
 def is_server_process(argv: list[str] | None = None) -> bool:
     argv = argv if argv is not None else sys.argv
     if "pytest" in sys.modules:
@@ -75,11 +61,4 @@ def should_start() -> bool:
 
 def start() -> bool:
     """Start the scheduler thread once per process; returns whether this call started it."""
-    with _lock:
-        if _started.is_set():
-            return False
-        _started.set()
-    thread = threading.Thread(target=_loop, args=(settings.EXAMS_TICK_SECONDS,), name="exams-scheduler", daemon=True)
-    thread.start()
-    logger.info("Exam scheduler thread started (every %ss)", settings.EXAMS_TICK_SECONDS)
-    return True
+    return background.run_periodically(THREAD, tick, interval=settings.EXAMS_TICK_SECONDS)

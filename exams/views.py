@@ -129,16 +129,30 @@ def _require_manager(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def _proctoring_links(user: Any, sessions: list[ExamSession]) -> dict[str, Any]:
+    """Links to the proctoring pages of these sessions (policy, live grid) and to the review queue."""
+    # Proctoring builds on exams, so it is imported here rather than at module level.
+    from proctoring import selectors as proctoring_selectors
+
+    return {
+        "links": proctoring_selectors.proctoring_links(user, [s.pk for s in sessions]),
+        "review_queue_url": reverse("proctoring:review_queue") if proctoring_selectors.is_proctor(user) else None,
+    }
+
+
 @login_required
 @require_GET
 def admin_home(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
+    sessions = list(selectors.sessions_managed_by(request.user)[:50])
+    proctoring = _proctoring_links(request.user, sessions)
     return render(
         request,
         "exams/admin_home.html",
         {
             "papers": selectors.papers_managed_by(request.user)[:50],
-            "sessions": selectors.sessions_managed_by(request.user)[:50],
+            "rows": [{"session": s, **proctoring["links"][s.pk]} for s in sessions],
+            "review_queue_url": proctoring["review_queue_url"],
         },
     )
 
@@ -218,6 +232,7 @@ def session_new(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         paper = data.pop("paper")
         title = data.pop("title")
+        setup_proctoring = data.pop("setup_proctoring", False)
         try:
             session = services.session_create(
                 provider=paper.provider, paper=paper, title=title, created_by=request.user, **data
@@ -226,6 +241,8 @@ def session_new(request: HttpRequest) -> HttpResponse:
             form.add_error("paper", exc.message)
         else:
             messages.success(request, _("Exam scheduled. Papers are prepared before it opens."))
+            if setup_proctoring:
+                return redirect("proctoring:policy_edit", session_id=session.pk)
             return redirect("exams:session_stats", pk=session.pk)
     return render(request, "exams/session_form.html", {"form": form})
 
@@ -245,12 +262,15 @@ def _bar_svg(distribution: list[tuple[str, int]]) -> dict[str, Any]:
 def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(selectors.sessions_supervised_by(request.user), pk=pk)
     stats = selectors.session_statistics(session)
+    proctoring = _proctoring_links(request.user, [session])
     return _no_cache(
         render(
             request,
             "exams/session_stats.html",
             {
                 "session": session,
+                "proctoring": proctoring["links"][session.pk],
+                "review_queue_url": proctoring["review_queue_url"],
                 "stats": stats,
                 "chart": _bar_svg(stats["distribution"]),
                 "prepared": Attempt.objects.filter(session=session).count(),

@@ -28,6 +28,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         items.append((reverse("training:dashboard"), _("My training")))
     if roles & {"platform_admin", "bureau_official", "enterprise_admin", "training_admin"}:
         items.append((reverse("training:enterprise_dashboard"), _("Training progress")))
+    from training.nav import nav_items as training_nav_items
+
+    items += training_nav_items(roles)
     from exams.nav import nav_items as exam_nav_items
 
     items += exam_nav_items(roles)

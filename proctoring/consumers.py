@@ -31,7 +31,7 @@ from django.db import connections
 from django.utils.translation import gettext as _
 
 from exams import events as exam_events
-from proctoring import broadcast, selectors, services
+from proctoring import batching, broadcast, selectors, services
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -86,6 +86,14 @@ def in_pool(func: Any) -> Any:
             _pool_connections.add(connections["default"])
 
     return DatabaseSyncToAsync(run, thread_sensitive=False)
+
+
+async def _store_events(items: list[services.EventIn]) -> list[Any]:
+    return await in_pool(services.events_record)(items=items)
+
+
+# One per server process: every examinee socket of the process stores its events through it.
+_event_batcher = batching.EventBatcher(_store_events)
 
 
 def close_pool_connections() -> None:
@@ -161,16 +169,9 @@ class ExamineeConsumer(_JsonSocket):
         if attempt is None:
             return None
         # Loaded once per connection: a policy edited mid-exam applies from the next (re)connect.
-        policy = selectors.policy_for(attempt.session_id)
-        monitor = services.monitor_for(attempt.pk)
-        if not attempt.is_finished:
-            services.mark_online(attempt_id=attempt.pk, online=True)
-        hello = {
-            "type": "hello",
-            "last_seq": monitor.last_seq,
-            "tab_switches": monitor.tab_switches,
-            "finished": attempt.is_finished,
-        }
+        policy = selectors.joined_policy(attempt)
+        last_seq, tab_switches = services.monitor_open(attempt_id=attempt.pk, online=not attempt.is_finished)
+        hello = {"type": "hello", "last_seq": last_seq, "tab_switches": tab_switches, "finished": attempt.is_finished}
         return attempt, policy, hello
 
     async def disconnect(self, code: int) -> None:
@@ -202,17 +203,18 @@ class ExamineeConsumer(_JsonSocket):
             await self.error("unknown_type", _("Unknown message type: %(type)s.") % {"type": str(kind)[:32]})
 
     async def event(self, content: dict[str, Any]) -> None:
+        item = services.EventIn(
+            attempt_id=self.attempt.pk,
+            session_id=self.attempt.session_id,
+            client_seq=content.get("seq"),
+            event_type=content.get("event"),
+            duration_ms=content.get("duration_ms"),
+            hidden_during=bool(content.get("hidden_during")),
+            client_at=content.get("at"),
+            policy=self.policy,
+        )
         try:
-            result = await in_pool(services.event_record)(
-                attempt_id=self.attempt.pk,
-                session_id=self.attempt.session_id,
-                client_seq=content.get("seq"),
-                event_type=content.get("event"),
-                duration_ms=content.get("duration_ms"),
-                hidden_during=bool(content.get("hidden_during")),
-                client_at=content.get("at"),
-                policy=self.policy,
-            )
+            result = await _event_batcher.record(item)
         except services.ProctoringError as exc:
             await self.error(exc.code, exc.message, seq=content.get("seq"), **exc.details)
             return

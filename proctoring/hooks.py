@@ -8,7 +8,7 @@ from proctoring import broadcast
 
 
 def exam_event(name: str, attempt_id: int, data: dict[str, Any]) -> None:
-    if name not in ("started", "submitted", "invalidated"):
+    if name not in ("started", "submitted", "invalidated", "reinstated"):
         return
     session_id = data.get("session_id")
     if session_id is None:
@@ -21,7 +21,12 @@ def exam_event(name: str, attempt_id: int, data: dict[str, Any]) -> None:
 
     if not ProctoringPolicy.objects.filter(session_id=session_id).exists():
         return
-    status = {"started": "in_progress", "submitted": "submitted", "invalidated": "invalidated"}[name]
+    status = {
+        "started": "in_progress",
+        "submitted": "submitted",
+        "invalidated": "invalidated",
+        "reinstated": "submitted",  # a review decision reversed
+    }[name]
     broadcast.send_now(
         broadcast.session_group(session_id),
         {"type": "proctoring.message", "payload": {"type": "status", "attempt": attempt_id, "status": status}},

@@ -322,24 +322,44 @@ class ProctorMessage(models.Model):
 
 
 class ReviewDecision(models.Model):
-    """A proctor's decision on a flagged attempt: who, when, what and why. One per attempt."""
+    """A decision on a flagged attempt: who, when, what and why.
+
+    Rows are never changed or deleted: a revision is a new row that ``revises``
+    the one it replaces, so the rows of an attempt form one chain (the first
+    decision, then each revision) and the row nobody revises is the current
+    decision. The constraints keep the chain linear under concurrent writes.
+    """
 
     class Decision(models.TextChoices):
         VALID = "valid", _("Valid")
         INVALID = "invalid", _("Invalid")
 
-    attempt = models.OneToOneField(Attempt, on_delete=models.PROTECT, related_name="review_decision")
+    attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="review_decisions")
     decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
+    revises = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="revised_by",
+        verbose_name=_("revises"),
+    )
 
     class Meta:
-        ordering = ["-decided_at"]
+        ordering = ["-decided_at", "-pk"]
         verbose_name = _("review decision")
         verbose_name_plural = _("review decisions")
         constraints = [
             models.CheckConstraint(name="review_invalid_has_reason", condition=~Q(decision="invalid") | ~Q(reason="")),
+            models.CheckConstraint(
+                name="review_revision_has_reason", condition=Q(revises__isnull=True) | ~Q(reason="")
+            ),
+            models.UniqueConstraint(
+                fields=["attempt"], condition=Q(revises__isnull=True), name="review_one_first_decision"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -53,6 +53,28 @@ def is_proctor(user: Any) -> bool:
     return is_platform_admin(user) or bool(_jurisdiction_paths(user, {Role.PROCTOR}))
 
 
+def proctoring_links(user: Any, session_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """For the exams admin pages: per session, whether it is proctored and the proctoring pages ``user`` may open.
+
+    The policy page is for those who manage the session (exams' rule, as in the
+    policy view); the live grid for its proctors, once a policy exists.
+    """
+    from exams.selectors import sessions_managed_by
+
+    ids = list(session_ids)
+    with_policy = set(ProctoringPolicy.objects.filter(session_id__in=ids).values_list("session_id", flat=True))
+    editable = set(sessions_managed_by(user).filter(pk__in=ids).values_list("pk", flat=True))
+    watched = set(sessions_proctored_by(user).filter(pk__in=ids).values_list("pk", flat=True))
+    return {
+        pk: {
+            "proctored": pk in with_policy,
+            "policy_url": reverse("proctoring:policy_edit", args=[pk]) if pk in editable else None,
+            "live_url": reverse("proctoring:live", args=[pk]) if pk in watched and pk in with_policy else None,
+        }
+        for pk in ids
+    }
+
+
 def attempts_proctored_by(user: Any) -> QuerySet[Attempt]:
     return Attempt.objects.select_related("session", "person__enterprise").filter(
         session__in=sessions_proctored_by(user)
@@ -81,16 +103,27 @@ def enrolments_viewable_by(user: Any) -> QuerySet[FaceEnrolment]:
 
 
 def attempt_of_examinee(user: Any, attempt_id: int) -> Attempt | None:
-    """The user's own exam attempt, or None (another person's, a spot test, or missing)."""
-    person = person_of(user) if _authenticated(user) else None
-    if person is None:
+    """The user's own exam attempt, or None (another person's, a spot test, or missing).
+
+    One query, with the session, its proctoring policy and the attempt's monitor
+    joined in: a class of examinees (re)connects its sockets at once.
+    """
+    if not _authenticated(user):
         return None
     return (
-        Attempt.objects.select_related("session")
-        .filter(pk=attempt_id, person=person, session__kind=ExamSession.Kind.EXAM)
+        Attempt.objects.select_related("session", "session__proctoring_policy", "monitor")
+        .filter(pk=attempt_id, person__user_id=user.pk, session__kind=ExamSession.Kind.EXAM)
         .defer("payload")
         .first()
     )
+
+
+def joined_policy(attempt: Attempt) -> ProctoringPolicy | None:
+    """The policy of an attempt read by ``attempt_of_examinee`` (None when the session has none)."""
+    try:
+        return attempt.session.proctoring_policy
+    except ProctoringPolicy.DoesNotExist:
+        return None
 
 
 def policy_for(session: ExamSession | int) -> ProctoringPolicy | None:
@@ -198,13 +231,24 @@ def review_queue(user: Any) -> QuerySet[Attempt]:
 
 
 def reviewed(user: Any) -> QuerySet[ReviewDecision]:
-    return ReviewDecision.objects.filter(attempt__in=attempts_proctored_by(user)).select_related(
-        "attempt__person", "attempt__session", "decided_by"
-    )
+    """The current decision of each decided attempt (revised rows are history, see ``decision_history``)."""
+    return ReviewDecision.objects.filter(
+        attempt__in=attempts_proctored_by(user), revised_by__isnull=True
+    ).select_related("attempt__person", "attempt__session", "decided_by")
+
+
+def current_decision(attempt: Attempt) -> ReviewDecision | None:
+    """The decision in force: the one no later row revises."""
+    return ReviewDecision.objects.filter(attempt=attempt, revised_by__isnull=True).select_related("decided_by").first()
+
+
+def decision_history(attempt: Attempt) -> list[ReviewDecision]:
+    """Every decision on the attempt, newest (the current one) first: each row revises the one below it."""
+    return list(ReviewDecision.objects.filter(attempt=attempt).select_related("decided_by").order_by("-pk"))
 
 
 def timeline(attempt: Attempt) -> list[dict[str, Any]]:
-    """Snapshots (with distances), events, messages, flags and identity checks in time order."""
+    """Snapshots (with distances), events, messages, flags, identity checks and the submit, in time order."""
     items: list[dict[str, Any]] = []
     for s in Snapshot.objects.filter(attempt=attempt):
         items.append(
@@ -219,6 +263,9 @@ def timeline(attempt: Attempt) -> list[dict[str, Any]]:
     for c in IdentityCheck.objects.filter(session_id=attempt.session_id, person_id=attempt.person_id):
         url = reverse("proctoring:identity_image", args=[c.pk]) if c.photo_path else None
         items.append({"at": c.created_at, "kind": "identity", "obj": c, "url": url})
+    if attempt.submitted_at is not None:
+        # Who or what ended it: the examinee, the clock, a proctor, or the policy by itself.
+        items.append({"at": attempt.submitted_at, "kind": "submitted", "obj": attempt})
     items.sort(key=lambda item: (item["at"], item["kind"]))
     return items
 

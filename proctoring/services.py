@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -371,6 +372,29 @@ def monitor_for(attempt_id: int) -> AttemptMonitor:
     return monitor
 
 
+def monitor_open(*, attempt_id: int, online: bool, now: dt.datetime | None = None) -> tuple[int, int]:
+    """A socket (re)connects: mark the examinee online (if ``online``) and return ``(last_seq, tab_switches)``.
+
+    One statement when the monitor exists (every reconnect of a class that is sitting the exam).
+    """
+    now = now or timezone.now()
+    table = AttemptMonitor._meta.db_table
+    if online:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET online = %s, last_seen_at = %s WHERE attempt_id = %s "  # noqa: S608
+                "RETURNING last_seq, tab_switches",
+                [True, now, attempt_id],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0], row[1]
+    monitor = monitor_for(attempt_id)
+    if online:
+        mark_online(attempt_id=attempt_id, online=True, now=now)
+    return monitor.last_seq, monitor.tab_switches
+
+
 def mark_online(*, attempt_id: int, online: bool, now: dt.datetime | None = None) -> None:
     """Record whether the examinee's socket is connected (the caller tells the live grid)."""
     AttemptMonitor.objects.filter(attempt_id=attempt_id).update(online=online, last_seen_at=now or timezone.now())
@@ -404,6 +428,21 @@ def _parse_client_at(value: Any) -> dt.datetime | None:
     return parsed if parsed.tzinfo else None
 
 
+@dataclass(frozen=True)
+class EventIn:
+    """One browser event as a socket received it (validated by ``events_record``)."""
+
+    attempt_id: int
+    session_id: int
+    client_seq: Any
+    event_type: Any
+    duration_ms: Any = None
+    hidden_during: bool = False
+    client_at: Any = None
+    # False: look it up; None: the session has no policy. A socket passes the one it loaded.
+    policy: ProctoringPolicy | None | bool = False
+
+
 def event_record(
     *,
     attempt_id: int,
@@ -416,74 +455,177 @@ def event_record(
     policy: ProctoringPolicy | None | bool = False,
     now: dt.datetime | None = None,
 ) -> EventResult:
-    """Store one browser event, in sequence, then apply the tab-switch policy.
+    """Store one browser event (a batch of one: see ``events_record``); raises the event's ProctoringError."""
+    item = EventIn(attempt_id, session_id, client_seq, event_type, duration_ms, hidden_during, client_at, policy)
+    (outcome,) = events_record(items=[item], now=now)
+    if isinstance(outcome, ProctoringError):
+        raise outcome
+    return outcome
 
-    Sequence numbers are per attempt and dense: the next accepted one is
-    ``last_seq + 1``; one at or below ``last_seq`` is a resend (acknowledged
-    again, stored once); one above ``last_seq + 1`` is refused
-    (``OutOfSequence``, with ``expected``) so that no gap can be stored.
-    The monitor row is locked for the length of the write. ``policy`` may be
-    passed by a caller that already holds it (the socket loads it once).
-    """
-    now = now or timezone.now()
-    if not isinstance(client_seq, int) or isinstance(client_seq, bool) or client_seq < 1 or client_seq > 10**9:
+
+def _check_event(item: EventIn) -> None:
+    seq = item.client_seq
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1 or seq > 10**9:
         raise BadEvent(_("seq must be a positive integer."))
-    if event_type not in BrowserEvent.Type.values:
-        raise BadEvent(_("Unknown event type: %(type)s.") % {"type": str(event_type)[:32]})
-    if duration_ms is not None and (
-        not isinstance(duration_ms, int) or isinstance(duration_ms, bool) or not 0 <= duration_ms < 2**31
+    if item.event_type not in BrowserEvent.Type.values:
+        raise BadEvent(_("Unknown event type: %(type)s.") % {"type": str(item.event_type)[:32]})
+    duration = item.duration_ms
+    if duration is not None and (
+        not isinstance(duration, int) or isinstance(duration, bool) or not 0 <= duration < 2**31
     ):
         raise BadEvent(_("duration_ms must be a non-negative integer."))
-    if policy is False:
-        policy = policy_for(session_id)
-    with transaction.atomic():
-        # One locking read of the counters and the attempt's status (the hot path: ~3 statements an event).
-        locked = AttemptMonitor.objects.select_for_update(of=("self",)).select_related("attempt")
-        monitor = locked.filter(attempt_id=attempt_id).only(*_MONITOR_FIELDS, "attempt__status").first()
+
+
+def events_record(*, items: Sequence[EventIn], now: dt.datetime | None = None) -> list[EventResult | ProctoringError]:
+    """Store browser events of many sockets in one transaction, in sequence, applying the tab-switch policy.
+
+    Returns one outcome per item, in order: its ``EventResult`` or the
+    ``ProctoringError`` that refused it (one refused event never holds back
+    the others). Sequence numbers are per attempt and dense: the next accepted
+    one is ``last_seq + 1``; one at or below ``last_seq`` is a resend
+    (acknowledged again, stored once); one above ``last_seq + 1`` is refused
+    (``OutOfSequence``, with ``expected``), so no gap can be stored. The
+    monitor rows are locked (in attempt order, so concurrent batches cannot
+    deadlock) until the commit: the caller acknowledges only after this returns.
+    """
+    now = now or timezone.now()
+    outcomes: list[EventResult | ProctoringError | None] = [None] * len(items)
+    valid: list[int] = []
+    for index, item in enumerate(items):
+        try:
+            _check_event(item)
+        except ProctoringError as exc:
+            outcomes[index] = exc
+        else:
+            valid.append(index)
+    if valid:
+        with transaction.atomic():
+            _events_store(items, valid, outcomes, now)
+    return outcomes  # type: ignore[return-value]
+
+
+def _locked_monitors(attempt_ids: list[int]) -> dict[int, AttemptMonitor]:
+    locked = (
+        AttemptMonitor.objects.select_for_update(of=("self",))
+        .select_related("attempt")
+        .only(*_MONITOR_FIELDS, "attempt__status")
+        .order_by("attempt_id")
+    )
+    monitors = {m.attempt_id: m for m in locked.filter(attempt_id__in=attempt_ids)}
+    missing = [a for a in attempt_ids if a not in monitors]
+    if missing:
+        existing = set(Attempt.objects.filter(pk__in=missing).values_list("pk", flat=True))
+        AttemptMonitor.objects.bulk_create(
+            [AttemptMonitor(attempt_id=a) for a in missing if a in existing], ignore_conflicts=True
+        )
+        monitors.update({m.attempt_id: m for m in locked.filter(attempt_id__in=missing)})
+    return monitors
+
+
+def _events_store(
+    items: Sequence[EventIn],
+    valid: list[int],
+    outcomes: list[EventResult | ProctoringError | None],
+    now: dt.datetime,
+) -> None:
+    """The body of ``events_record``; call inside its transaction."""
+    monitors = _locked_monitors(sorted({items[i].attempt_id for i in valid}))
+    policies: dict[int, ProctoringPolicy | None] = {}
+    rows: list[BrowserEvent] = []
+    touched: dict[int, AttemptMonitor] = {}
+    for index in valid:
+        item = items[index]
+        monitor = monitors.get(item.attempt_id)
         if monitor is None:
-            monitor_for(attempt_id)
-            monitor = locked.only(*_MONITOR_FIELDS, "attempt__status").get(attempt_id=attempt_id)
-        if client_seq <= monitor.last_seq:
-            return EventResult(client_seq, duplicate=True, tab_switches=monitor.tab_switches, warnings=monitor.warnings)
-        if client_seq != monitor.last_seq + 1:
-            raise OutOfSequence(
+            outcomes[index] = AttemptFinished(_("This exam has already been submitted."))
+            continue
+        seq = item.client_seq
+        if seq <= monitor.last_seq:
+            outcomes[index] = EventResult(
+                seq, duplicate=True, tab_switches=monitor.tab_switches, warnings=monitor.warnings
+            )
+            continue
+        if seq != monitor.last_seq + 1:
+            outcomes[index] = OutOfSequence(
                 _("Event %(seq)d is out of sequence: the next one must be %(expected)d.")
-                % {"seq": client_seq, "expected": monitor.last_seq + 1},
+                % {"seq": seq, "expected": monitor.last_seq + 1},
                 expected=monitor.last_seq + 1,
             )
+            continue
         if monitor.attempt.status != Attempt.Status.IN_PROGRESS:
-            raise AttemptFinished(_("This exam has already been submitted."))
-        counted = _counts_as_switch(policy, event_type, duration_ms, bool(hidden_during))
-        BrowserEvent.objects.create(
-            attempt_id=attempt_id,
-            client_seq=client_seq,
-            type=event_type,
-            duration_ms=duration_ms,
-            counted=counted,
-            client_at=_parse_client_at(client_at),
-            received_at=now,
+            outcomes[index] = AttemptFinished(_("This exam has already been submitted."))
+            continue
+        policy = item.policy
+        if policy is False:
+            if item.session_id not in policies:
+                policies[item.session_id] = policy_for(item.session_id)
+            policy = policies[item.session_id]
+        counted = _counts_as_switch(policy, item.event_type, item.duration_ms, bool(item.hidden_during))
+        rows.append(
+            BrowserEvent(
+                attempt_id=item.attempt_id,
+                client_seq=seq,
+                type=item.event_type,
+                duration_ms=item.duration_ms,
+                counted=counted,
+                client_at=_parse_client_at(item.client_at),
+                received_at=now,
+            )
         )
-        monitor.last_seq = client_seq
+        monitor.last_seq = seq
         monitor.event_count += 1
         monitor.tab_switches += int(counted)
-        result = EventResult(client_seq, counted=counted)
-        if counted and policy is not None:
-            _apply_tab_policy(policy, monitor, attempt_id, session_id, result, now)
         monitor.last_seen_at = now
-        monitor.save(
-            update_fields=["last_seq", "event_count", "tab_switches", "warnings", "flag_count", "last_seen_at"]
-        )
+        result = EventResult(seq, counted=counted)
+        if counted and policy is not None:
+            _apply_tab_policy(policy, monitor, item.attempt_id, item.session_id, result, now)
+            if result.submitted:
+                # Later events of this batch for the attempt are refused like any after a submit.
+                monitor.attempt.status = Attempt.Status.SUBMITTED
         result.tab_switches, result.warnings = monitor.tab_switches, monitor.warnings
         result.live = {
             "type": "event",
-            "attempt": attempt_id,
-            "event": event_type,
+            "attempt": item.attempt_id,
+            "event": item.event_type,
             "events": monitor.event_count,
             "tab_switches": monitor.tab_switches,
             "warnings": monitor.warnings,
             "flags": monitor.flag_count,
         }
-    return result
+        outcomes[index] = result
+        touched[item.attempt_id] = monitor
+    BrowserEvent.objects.bulk_create(rows)
+    _monitors_save(list(touched.values()))
+
+
+_COUNTERS = ("last_seq", "event_count", "tab_switches", "warnings", "flag_count", "last_seen_at")
+
+
+def _monitors_save(monitors: list[AttemptMonitor]) -> None:
+    """Write the counters of locked monitors: one statement on PostgreSQL.
+
+    ``bulk_update`` builds a CASE per field and row through the expression
+    machinery; for a batch of a few hundred monitors that cost more than the
+    rest of the batch together (measured with bench/bench_ws.py).
+    """
+    if not monitors:
+        return
+    table = AttemptMonitor._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s::timestamptz)"] * len(monitors))
+            assignments = ", ".join(f"{name} = v.{name}" for name in _COUNTERS)
+            cursor.execute(
+                f"UPDATE {table} AS m SET {assignments} FROM (VALUES {rows}) "  # noqa: S608 - names are ours
+                f"AS v(attempt_id, {', '.join(_COUNTERS)}) WHERE m.attempt_id = v.attempt_id",
+                [value for m in monitors for value in (m.attempt_id, *(getattr(m, n) for n in _COUNTERS))],
+            )
+        else:
+            assignments = ", ".join(f"{name} = %s" for name in _COUNTERS)
+            cursor.executemany(
+                f"UPDATE {table} SET {assignments} WHERE attempt_id = %s",  # noqa: S608 - names are ours
+                [[*(getattr(m, n) for n in _COUNTERS), m.attempt_id] for m in monitors],
+            )
 
 
 _MONITOR_FIELDS = ("attempt_id", "last_seq", "event_count", "tab_switches", "warnings", "flag_count", "last_seen_at")
@@ -496,7 +638,7 @@ def _flag(monitor: AttemptMonitor, attempt_id: int, kind: str, detail: str, now:
 
 def _auto_submit(attempt_id: int, session_id: int, text: str, monitor: AttemptMonitor, now: dt.datetime) -> bool:
     submitted = exam_services.attempt_submit(
-        attempt=Attempt(pk=attempt_id), reason=Attempt.SubmitReason.PROCTOR, now=now
+        attempt=Attempt(pk=attempt_id), reason=Attempt.SubmitReason.AUTO_POLICY, now=now
     ).graded_now
     ProctorMessage.objects.create(attempt_id=attempt_id, kind=ProctorMessage.Kind.POLICY, text=text[:500], sent_at=now)
     _flag(monitor, attempt_id, Flag.Kind.AUTO_SUBMITTED, text, now)

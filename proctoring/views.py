@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from exams.models import ExamSession
 from exams.selectors import session_admits, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
-from proctoring import selectors, services, storage
-from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy, ReviewDecision
+from proctoring import review, selectors, services, storage
+from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -259,29 +259,44 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
+    """The timeline and the decision; a platform admin or a proctor of the session may also revise a decision."""
     attempt = get_object_or_404(selectors.attempts_proctored_by(request.user).defer("payload"), pk=attempt_id)
     if request.method == "POST":
+        decision, reason = request.POST.get("decision", ""), request.POST.get("reason", "")
         try:
-            services.review_decide(
-                attempt=attempt,
-                by=request.user,
-                decision=request.POST.get("decision", ""),
-                reason=request.POST.get("reason", ""),
-            )
+            if request.POST.get("action") == "revise":
+                review.review_revise(
+                    attempt=attempt,
+                    by=request.user,
+                    decision=decision,
+                    reason=reason,
+                    # A form without the decision it was read against is treated as stale.
+                    expected=_int_or_none(request.POST.get("current")) or 0,
+                )
+                messages.success(request, _("Decision changed. The earlier decision stays on record."))
+            else:
+                services.review_decide(attempt=attempt, by=request.user, decision=decision, reason=reason)
+                messages.success(request, _("Decision recorded."))
+                return redirect("proctoring:review_queue")
         except services.ProctoringError as exc:
             messages.error(request, exc.message)
-        else:
-            messages.success(request, _("Decision recorded."))
-            return redirect("proctoring:review_queue")
         return redirect("proctoring:review_detail", attempt_id=attempt.pk)
-    decision = ReviewDecision.objects.filter(attempt=attempt).select_related("decided_by").first()
+    history = selectors.decision_history(attempt)
     context = {
         "attempt": attempt,
         "timeline": selectors.timeline(attempt),
-        "decision": decision,
+        "decision": history[0] if history else None,
+        "history": history,
         "flags": list(attempt.proctoring_flags.all()),
     }
     return _no_store(render(request, "proctoring/review_detail.html", context))
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
 
 
 # --- images (authorised, audited, never cached) -----------------------------------------

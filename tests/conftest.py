@@ -57,7 +57,9 @@ def ensure_industries() -> None:
         return
     seed = importlib.import_module("organizations.migrations.0002_seed_industries")
     for code, name, key, high_risk, manufacturing in seed.INDUSTRIES:
-        Industry.objects.create(code=code, name=name, is_key=key, is_high_risk=high_risk, is_manufacturing=manufacturing)
+        Industry.objects.create(
+            code=code, name=name, is_key=key, is_high_risk=high_risk, is_manufacturing=manufacturing
+        )
 
 
 def _district(prefix: str, code: str, name: str) -> District:
@@ -105,7 +107,10 @@ def client_for():
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # PBKDF2's deliberate slowness buys nothing in tests and costs seconds per user.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "accounts.hashers.OneTimePasswordHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "accounts.hashers.OneTimePasswordHasher",
+    ]
 
 
 @pytest.fixture(scope="session")

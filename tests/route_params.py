@@ -101,6 +101,8 @@ def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
 
         return {"object_id": east_training(cast)["admin"][model].pk}
 
+    from tests.training.route_data import training_builder_routes
+
     admin_models = "course|lesson|plan|assignment|creditledger|publiclearner|requirementprofile|plantemplate"
     lesson_routes = ["lesson_player", "lesson_media"]
     api_routes = [
@@ -116,6 +118,7 @@ def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "training:public_enrol": public_course,
         **{f"training:{name}": lesson for name in lesson_routes},
         **{f"api:{name}": lesson for name in api_routes},
+        **training_builder_routes(),
         **{
             re.compile(rf"admin/training/{model}/<path:object_id>/(?:(?:change|delete|history)/)?"): (
                 lambda c, model=model: admin_object(c, model)

@@ -70,7 +70,7 @@ class LessonAdminForm(forms.ModelForm):
         model = Lesson
         fields = (
             "chapter", "title", "order", "kind", "media", "body_html", "duration_seconds", "credit_minutes",
-            "quiz_bank_id", "quiz_question_count",
+            "quiz_bank_id", "quiz_question_count", "quiz_pass_percent", "retired",
         )  # fmt: skip
 
     def clean(self) -> dict[str, Any]:
@@ -99,8 +99,8 @@ class LessonAdminForm(forms.ModelForm):
 @admin.register(Lesson)
 class LessonAdmin(admin.ModelAdmin):
     form = LessonAdminForm
-    list_display = ("title", "chapter", "kind", "credit_minutes")
-    list_filter = ("kind",)
+    list_display = ("title", "chapter", "kind", "credit_minutes", "retired")
+    list_filter = ("kind", "retired")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
         return selectors.lessons_visible_to(request.user)

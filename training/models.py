@@ -139,6 +139,14 @@ class Lesson(models.Model):
     # through training.services.lesson_quiz_record by whoever grades it.
     quiz_bank_id = models.PositiveIntegerField(_("quiz question bank"), null=True, blank=True)
     quiz_question_count = models.PositiveSmallIntegerField(_("quiz questions"), default=0)
+    quiz_pass_percent = models.PositiveSmallIntegerField(_("quiz pass mark (%)"), default=60)
+    # A lesson with credited time can't be deleted (the ledger points at it):
+    # retiring hides it from learners and drops it from the completion rule.
+    retired = models.BooleanField(
+        _("retired"),
+        default=False,
+        help_text=_("Hidden from learners and no longer required; time already credited stays on record."),
+    )
 
     class Meta:
         ordering = ["chapter__course", "chapter__order", "chapter", "order", "pk"]
@@ -146,6 +154,9 @@ class Lesson(models.Model):
         verbose_name_plural = _("lessons")
         constraints = [
             models.CheckConstraint(name="lesson_credit_positive", condition=Q(credit_minutes__gt=0)),
+            models.CheckConstraint(
+                name="lesson_quiz_pass_percent_range", condition=Q(quiz_pass_percent__gte=1, quiz_pass_percent__lte=100)
+            ),
         ]
 
     def __str__(self) -> str:
@@ -243,6 +254,8 @@ class Plan(models.Model):
     template = models.ForeignKey(PlanTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="plans")
     post = models.CharField(_("post"), max_length=32, choices=Post.choices, blank=True)
     required_minutes = models.PositiveIntegerField(_("required minutes"))
+    # The year an annual-retraining plan covers (training.services.annual_training_assign).
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     courses = models.ManyToManyField(Course, through="PlanCourse", related_name="plans", verbose_name=_("courses"))
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -250,6 +263,13 @@ class Plan(models.Model):
         ordering = ["enterprise", "name"]
         verbose_name = _("training plan")
         verbose_name_plural = _("training plans")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enterprise", "kind", "post", "year"],
+                condition=Q(year__isnull=False),
+                name="plan_unique_per_year",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -280,6 +300,7 @@ class Assignment(models.Model):
         MANUAL = "manual", _("Assigned by an admin")
         ONBOARDING = "onboarding", _("Automatic onboarding")
         PUBLIC = "public", _("Self-enrolled public course")
+        ANNUAL = "annual", _("Automatic annual retraining")
 
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -422,6 +443,42 @@ class CreditLedger(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The credit ledger is append-only.")
+
+
+class QuizAttempt(models.Model):
+    """One lesson quiz: the questions drawn for the learner and, once
+    submitted, the result. The answer key stays in question_bank and is
+    read only when grading."""
+
+    learner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_attempts", verbose_name=_("learner")
+    )
+    lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="quiz_attempts", verbose_name=_("lesson"))
+    question_ids = models.JSONField(default=list)
+    answers = models.JSONField(default=dict, blank=True)
+    total = models.PositiveSmallIntegerField(_("questions"), default=0)
+    correct = models.PositiveSmallIntegerField(_("correct answers"), default=0)
+    passed = models.BooleanField(_("passed"), null=True, blank=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+        verbose_name = _("lesson quiz attempt")
+        verbose_name_plural = _("lesson quiz attempts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "lesson"], condition=Q(submitted_at__isnull=True), name="quiz_one_open_attempt"
+            ),
+            models.CheckConstraint(name="quiz_correct_le_total", condition=Q(correct__lte=models.F("total"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.learner} · {self.lesson} · {self.correct}/{self.total}"
+
+    @property
+    def percent(self) -> int:
+        return round(self.correct * 100 / self.total) if self.total else 0
 
 
 class PublicLearner(models.Model):

@@ -15,8 +15,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations import selectors as org
-from organizations.models import Enterprise, Person
-from training.models import Assignment, Course, CreditLedger, Lesson, Plan, PlanCourse, Progress, PublicLearner
+from organizations.models import Enterprise, Jurisdiction, Person, TrainingProvider
+from training.models import (
+    Assignment,
+    Chapter,
+    Course,
+    CreditLedger,
+    Lesson,
+    Plan,
+    PlanCourse,
+    Progress,
+    PublicLearner,
+    QuizAttempt,
+)
 
 ACTIVE = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
@@ -73,12 +84,112 @@ def _assigned_course_ids(user: Any) -> QuerySet[Any]:
 
 
 def lesson_is_assigned(*, user: Any, lesson: Lesson) -> bool:
+    """Whether the user studies this lesson for credit (a retired lesson credits nobody)."""
+    if lesson.retired:
+        return False
     return Course.objects.filter(pk=lesson.chapter.course_id, pk__in=_assigned_course_ids(user)).exists()
 
 
 def lessons_visible_to(user: Any) -> QuerySet[Lesson]:
     """Lessons a user may open: assigned ones, and those of courses they administer or preview."""
     return Lesson.objects.select_related("chapter__course").filter(chapter__course__in=courses_visible_to(user))
+
+
+# --- Course builder: who may edit which content ---------------------------------------
+
+
+def _provider_ids_administered(user: Any) -> list[int]:
+    return [g.provider_id for g in org._grants(user) if g.role == org.Role.TRAINING_ADMIN and g.provider_id]  # noqa: SLF001
+
+
+def courses_managed_by(user: Any) -> QuerySet[Course]:
+    """Courses whose content this user may edit: a training admin their
+    providers' courses, an enterprise admin their enterprises' private
+    courses, a platform admin all. Bureau officials read, never edit."""
+    qs = Course.objects.select_related("owner_provider", "owner_enterprise", "shared_with")
+    if not getattr(user, "is_authenticated", False):
+        return qs.none()
+    if org.is_platform_admin(user):
+        return qs
+    return qs.filter(
+        Q(owner_provider_id__in=_provider_ids_administered(user))
+        | Q(owner_enterprise__in=org.enterprises_managed_by(user).values("pk"))
+    )
+
+
+def chapters_managed_by(user: Any) -> QuerySet[Chapter]:
+    return Chapter.objects.select_related("course").filter(course__in=courses_managed_by(user).values("pk"))
+
+
+def lessons_managed_by(user: Any) -> QuerySet[Lesson]:
+    return Lesson.objects.select_related("chapter__course").filter(
+        chapter__course__in=courses_managed_by(user).values("pk")
+    )
+
+
+def course_owners_for(user: Any) -> tuple[QuerySet[TrainingProvider], QuerySet[Enterprise]]:
+    """Who a new course may belong to: the providers this user administers
+    and the enterprises they manage (every one for a platform admin)."""
+    if not getattr(user, "is_authenticated", False):
+        return TrainingProvider.objects.none(), Enterprise.objects.none()
+    if org.is_platform_admin(user):
+        return TrainingProvider.objects.all(), org.enterprises_managed_by(user)
+    return TrainingProvider.objects.filter(pk__in=_provider_ids_administered(user)), org.enterprises_managed_by(user)
+
+
+def can_build_courses(user: Any) -> bool:
+    providers, enterprises = course_owners_for(user)
+    return providers.exists() or enterprises.exists()
+
+
+def share_targets_for(user: Any) -> QuerySet[Jurisdiction]:
+    """Jurisdictions a provider's course may be shared with: the subtree of
+    the user's providers (every one for a platform admin)."""
+    if not getattr(user, "is_authenticated", False):
+        return Jurisdiction.objects.none()
+    if org.is_platform_admin(user):
+        return Jurisdiction.objects.order_by("path")
+    paths = [
+        g.provider.jurisdiction.path for g in org._grants(user) if g.role == org.Role.TRAINING_ADMIN and g.provider_id
+    ]  # noqa: SLF001
+    return Jurisdiction.objects.filter(org._subtree_q(paths, "path")).order_by("path")  # noqa: SLF001
+
+
+def quiz_banks_for(user: Any) -> QuerySet[Any]:
+    """Question banks a course builder may draw lesson quizzes from: the ones they may see."""
+    from question_bank import selectors as qb
+
+    return qb.banks_visible_to(user)
+
+
+def lesson_has_credit(lesson: Lesson) -> bool:
+    return CreditLedger.objects.filter(lesson=lesson).exists()
+
+
+# --- Lesson quizzes ---------------------------------------------------------------------
+
+
+def lesson_study_done(lesson: Lesson, progress: Progress | None) -> bool:
+    """Time earned and end reached: what a lesson needs besides its quiz."""
+    if progress is None or progress.credited_seconds < lesson.credit_minutes * 60:
+        return False
+    end = lesson.end_position
+    return progress.furthest >= (end - 1 if lesson.kind == Lesson.Kind.VIDEO else end)
+
+
+def quiz_question_ids(lesson: Lesson) -> list[int]:
+    """Active questions of the lesson's bank that a quiz may draw."""
+    from question_bank.models import Question
+
+    if lesson.quiz_bank_id is None:
+        return []
+    return list(Question.objects.filter(bank_id=lesson.quiz_bank_id, is_active=True).values_list("pk", flat=True))
+
+
+def quiz_attempts_of(user: Any) -> QuerySet[QuizAttempt]:
+    if not getattr(user, "is_authenticated", False):
+        return QuizAttempt.objects.none()
+    return QuizAttempt.objects.filter(learner=user).select_related("lesson")
 
 
 def assignments_visible_to(user: Any) -> QuerySet[Assignment]:
@@ -130,7 +241,7 @@ def _lessons_by_course(course_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
     rows = (
         Lesson.objects.filter(chapter__course_id__in=course_ids)
         .order_by("chapter__order", "chapter_id", "order", "pk")
-        .values("id", "chapter__course_id", "credit_minutes")
+        .values("id", "chapter__course_id", "credit_minutes", "retired")
     )
     for row in rows:
         lessons[row["chapter__course_id"]].append(row)
@@ -165,12 +276,15 @@ def summaries(assignments: list[Assignment]) -> dict[int, Summary]:
         courses_done = []
         for course_id in courses:
             course_lessons = lessons.get(course_id, [])
-            course_complete = bool(course_lessons)
+            course_complete = any(not row["retired"] for row in course_lessons)
             for row in course_lessons:
                 key = (a.learner_id, row["id"])
                 credited, completed = progress.get(key, (0, False))
                 seconds += min(credited, row["credit_minutes"] * 60)
                 started = started or key in progress  # a lesson was opened
+                if row["retired"]:
+                    # Time studied stays earned; the lesson is no longer required.
+                    continue
                 total += 1
                 if completed:
                     done += 1
@@ -180,7 +294,7 @@ def summaries(assignments: list[Assignment]) -> dict[int, Summary]:
                         next_lesson = row["id"]
             if course_complete:
                 courses_done.append(course_id)
-        course_minutes = sum(row["credit_minutes"] for c in courses for row in lessons.get(c, []))
+        course_minutes = sum(row["credit_minutes"] for c in courses for row in lessons.get(c, []) if not row["retired"])
         required = plan_required.get(a.plan_id, 0) if a.plan_id else course_minutes
         earned = seconds // 60
         complete = total > 0 and done == total and earned >= required

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import re
 import secrets
 import time
@@ -20,13 +21,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from organizations.models import Enterprise, Industry, Jurisdiction, Person
+from organizations.models import Enterprise, Industry, Jurisdiction, Person, TrainingProvider
 from training import hooks, selectors
 from training.models import (
     Assignment,
@@ -40,6 +41,7 @@ from training.models import (
     PlanTemplate,
     Progress,
     PublicLearner,
+    QuizAttempt,
     RequirementProfile,
 )
 
@@ -107,6 +109,41 @@ def pdf_page_count(data: bytes) -> int:
     return max(1, len(_PDF_PAGE.findall(data)))
 
 
+_EXTENSIONS = {"video/mp4": "mp4", "video/webm": "webm", "application/pdf": "pdf"}
+
+
+def _attach_media(lesson: Lesson, *, data: bytes | None, upload: Any | None) -> None:
+    """Check an upload by its magic bytes and size, then store it on ``lesson``
+    (not saved). ``upload`` is a Django UploadedFile: only its head is read
+    for the check, so an oversized file is refused without reading it."""
+    if upload is not None:
+        head = upload.read(64)
+        upload.seek(0)
+        lesson.media_type = check_lesson_media(head, kind=lesson.kind, size=upload.size)
+        if lesson.kind == Lesson.Kind.DOCUMENT:
+            lesson.page_count = pdf_page_count(upload.read())
+            upload.seek(0)
+        content: Any = upload
+    elif data is not None:
+        lesson.media_type = check_lesson_media(data, kind=lesson.kind)
+        if lesson.kind == Lesson.Kind.DOCUMENT:
+            lesson.page_count = pdf_page_count(data)
+        content = ContentFile(data)
+    else:
+        raise MediaRejected(_("Choose a file for this lesson."))
+    old = lesson.media.name if lesson.media else ""
+    lesson.media.save(f"{secrets.token_hex(8)}.{_EXTENSIONS[lesson.media_type]}", content, save=False)
+    if old:
+        # The replaced file goes only once the new row is committed.
+        storage = lesson.media.storage
+        transaction.on_commit(lambda: storage.delete(old))
+
+
+def _next_order(qs: Any) -> int:
+    last = qs.order_by("-order").values_list("order", flat=True).first()
+    return (last or 0) + 1
+
+
 @transaction.atomic
 def lesson_create(
     *,
@@ -115,26 +152,188 @@ def lesson_create(
     kind: str,
     credit_minutes: int,
     data: bytes | None = None,
+    upload: Any | None = None,
     filename: str = "",
     body_html: str = "",
     duration_seconds: int = 0,
-    order: int = 0,
+    order: int | None = None,
+    quiz_bank_id: int | None = None,
+    quiz_question_count: int = 0,
+    quiz_pass_percent: int = 60,
 ) -> Lesson:
-    lesson = Lesson(chapter=chapter, title=title, kind=kind, credit_minutes=credit_minutes, order=order)
+    """Create a lesson; raises MediaRejected (nothing saved) for a wrong or
+    oversized file. Without ``order`` the lesson goes last in its chapter."""
+    if order is None:
+        order = _next_order(chapter.lessons.all())
+    lesson = Lesson(
+        chapter=chapter,
+        title=title,
+        kind=kind,
+        credit_minutes=credit_minutes,
+        order=order,
+        quiz_bank_id=quiz_bank_id,
+        quiz_question_count=quiz_question_count if quiz_bank_id else 0,
+        quiz_pass_percent=quiz_pass_percent,
+    )
     if kind == Lesson.Kind.ARTICLE:
         lesson.body_html = sanitize_article_html(body_html)
     else:
-        if data is None:
-            raise MediaRejected(_("Choose a file for this lesson."))
-        lesson.media_type = check_lesson_media(data, kind=kind)
-        if kind == Lesson.Kind.DOCUMENT:
-            lesson.page_count = pdf_page_count(data)
-        else:
+        if kind == Lesson.Kind.VIDEO:
             lesson.duration_seconds = duration_seconds
-        extension = {"video/mp4": "mp4", "video/webm": "webm", "application/pdf": "pdf"}[lesson.media_type]
-        lesson.media.save(f"{secrets.token_hex(8)}.{extension}", ContentFile(data), save=False)
+        _attach_media(lesson, data=data, upload=upload)
+    try:
+        lesson.save()
+    except Exception:
+        if lesson.media:
+            lesson.media.delete(save=False)
+        raise
+    return lesson
+
+
+@transaction.atomic
+def lesson_update(
+    *,
+    lesson: Lesson,
+    chapter: Chapter,
+    title: str,
+    credit_minutes: int,
+    upload: Any | None = None,
+    body_html: str = "",
+    duration_seconds: int | None = None,
+    quiz_bank_id: int | None = None,
+    quiz_question_count: int = 0,
+    quiz_pass_percent: int = 60,
+) -> Lesson:
+    """Edit a lesson; its kind stays. A new file replaces the old one (checked
+    like a new upload); without one the stored file stays."""
+    if chapter.course_id != lesson.chapter.course_id:
+        raise ValueError("A lesson moves only between chapters of its course.")
+    if chapter.pk != lesson.chapter_id:
+        lesson.chapter = chapter
+        lesson.order = _next_order(chapter.lessons.all())
+    lesson.title = title
+    lesson.credit_minutes = credit_minutes
+    lesson.quiz_bank_id = quiz_bank_id
+    lesson.quiz_question_count = quiz_question_count if quiz_bank_id else 0
+    lesson.quiz_pass_percent = quiz_pass_percent
+    if lesson.kind == Lesson.Kind.ARTICLE:
+        lesson.body_html = sanitize_article_html(body_html)
+    else:
+        if lesson.kind == Lesson.Kind.VIDEO and duration_seconds is not None:
+            lesson.duration_seconds = duration_seconds
+        if upload is not None:
+            _attach_media(lesson, data=None, upload=upload)
     lesson.save()
     return lesson
+
+
+class ContentHasCredit(ValueError):
+    """Deleting would orphan credit-ledger rows (append-only evidence)."""
+
+
+@transaction.atomic
+def lesson_delete(*, lesson: Lesson) -> None:
+    """Delete a lesson nobody has been credited for; raises ContentHasCredit
+    otherwise (retire it with lesson_set_retired instead)."""
+    if CreditLedger.objects.filter(lesson=lesson).exists():
+        raise ContentHasCredit(
+            _("“%(title)s” has credited study time on record and cannot be deleted; retire it instead.")
+            % {"title": lesson.title}
+        )
+    name, storage = (lesson.media.name, lesson.media.storage) if lesson.media else ("", None)
+    lesson.delete()
+    if name and storage is not None:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+def lesson_set_retired(*, lesson: Lesson, retired: bool) -> Lesson:
+    """Retire (or bring back) a lesson: retired lessons are hidden from
+    learners, credit nothing and are no longer required for completion."""
+    if lesson.retired != retired:
+        lesson.retired = retired
+        lesson.save(update_fields=["retired"])
+        for learner_id in set(Progress.objects.filter(lesson=lesson).values_list("learner_id", flat=True)):
+            assignments_refresh(learner=User(pk=learner_id))
+    return lesson
+
+
+def _move(item: Any, siblings: Any, offset: int) -> None:
+    """Swap ``item`` with its neighbour and renumber the siblings 1..n."""
+    ordered = list(siblings.order_by("order", "pk"))
+    index = next(i for i, other in enumerate(ordered) if other.pk == item.pk)
+    target = index + offset
+    if 0 <= target < len(ordered):
+        ordered[index], ordered[target] = ordered[target], ordered[index]
+    for position, other in enumerate(ordered, start=1):
+        if other.order != position:
+            type(other).objects.filter(pk=other.pk).update(order=position)
+
+
+@transaction.atomic
+def lesson_move(*, lesson: Lesson, offset: int) -> None:
+    _move(lesson, Lesson.objects.select_for_update().filter(chapter_id=lesson.chapter_id), offset)
+
+
+@transaction.atomic
+def course_save(
+    *,
+    course: Course | None,
+    title: str,
+    description: str,
+    owner_provider: TrainingProvider | None,
+    owner_enterprise: Enterprise | None,
+    shared_with: Jurisdiction | None,
+    industries: list[Industry],
+    posts: list[str],
+    is_public: bool,
+    published: bool,
+) -> Course:
+    """Create (``course=None``) or update a course. An enterprise's private
+    course is shared with no one and never public."""
+    if owner_enterprise is not None:
+        shared_with, is_public = None, False
+    course = course or Course()
+    course.title = title
+    course.description = description
+    course.owner_provider = owner_provider
+    course.owner_enterprise = owner_enterprise
+    course.shared_with = shared_with
+    course.posts = list(posts)
+    course.is_public = is_public
+    course.published = published
+    course.save()
+    course.industries.set(industries)
+    return course
+
+
+@transaction.atomic
+def chapter_create(*, course: Course, title: str) -> Chapter:
+    return Chapter.objects.create(course=course, title=title, order=_next_order(course.chapters.all()))
+
+
+def chapter_rename(*, chapter: Chapter, title: str) -> Chapter:
+    chapter.title = title
+    chapter.save(update_fields=["title"])
+    return chapter
+
+
+@transaction.atomic
+def chapter_move(*, chapter: Chapter, offset: int) -> None:
+    _move(chapter, Chapter.objects.select_for_update().filter(course_id=chapter.course_id), offset)
+
+
+@transaction.atomic
+def chapter_delete(*, chapter: Chapter) -> None:
+    """Delete a chapter and its lessons, unless one of them has credited time."""
+    credited = Lesson.objects.filter(chapter=chapter, pk__in=CreditLedger.objects.values("lesson_id")).first()
+    if credited is not None:
+        raise ContentHasCredit(
+            _("The chapter’s lesson “%(title)s” has credited study time on record; retire lessons instead.")
+            % {"title": credited.title}
+        )
+    for lesson in list(chapter.lessons.all()):
+        lesson_delete(lesson=lesson)
+    chapter.delete()
 
 
 # --- Requirements, plans and assignments ----------------------------------------
@@ -612,6 +811,172 @@ def lesson_quiz_record(*, user: User, lesson: Lesson, passed: bool) -> Progress:
         progress.save(update_fields=fields)
         assignments_refresh(learner=user)
     return progress
+
+
+class QuizUnavailable(ValueError):
+    """The quiz can't be taken now; the message is for the learner."""
+
+
+def quiz_attempt_open(*, user: User, lesson: Lesson) -> QuizAttempt:
+    """The learner's open quiz attempt for a lesson, drawing a new set of
+    questions when there is none. Call only for an assigned lesson whose
+    time is earned (selectors.lesson_study_done)."""
+    open_attempt = QuizAttempt.objects.filter(learner=user, lesson=lesson, submitted_at__isnull=True).first()
+    if open_attempt is not None:
+        return open_attempt
+    pool = selectors.quiz_question_ids(lesson)
+    if not pool:
+        raise QuizUnavailable(_("This quiz has no questions yet. Please tell your training administrator."))
+    drawn = random.sample(pool, min(len(pool), lesson.quiz_question_count))  # noqa: S311 - not security
+    try:
+        with transaction.atomic():
+            return QuizAttempt.objects.create(learner=user, lesson=lesson, question_ids=drawn, total=len(drawn))
+    except IntegrityError:
+        # Two tabs opened the quiz at once: the other one drew first.
+        return QuizAttempt.objects.get(learner=user, lesson=lesson, submitted_at__isnull=True)
+
+
+def quiz_attempt_submit(*, attempt: QuizAttempt, answers: dict[int, Any]) -> QuizAttempt:
+    """Grade an open attempt with question_bank's own answer checking and
+    record the result (lesson_quiz_record). ``answers`` maps question id to
+    the raw answer as posted. Submitting twice grades once: the first wins."""
+    from question_bank.models import Question
+    from question_bank.services import is_correct, normalise_given
+
+    questions = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+    graded: dict[str, Any] = {}
+    correct = 0
+    for question_id in attempt.question_ids:
+        question = questions.get(question_id)
+        if question is None:  # deleted since the draw: it counts for the learner
+            correct += 1
+            continue
+        given = normalise_given(question, answers.get(question_id))
+        right = is_correct(question, given)
+        correct += right
+        graded[str(question_id)] = {"given": given, "correct": right}
+    total = len(attempt.question_ids)
+    passed = total > 0 and correct * 100 >= attempt.lesson.quiz_pass_percent * total
+    now = timezone.now()
+    with transaction.atomic():
+        claimed = QuizAttempt.objects.filter(pk=attempt.pk, submitted_at__isnull=True).update(
+            answers=graded, correct=correct, total=total, passed=passed, submitted_at=now
+        )
+        attempt.refresh_from_db()
+        if claimed != 1:
+            return attempt
+        if passed:
+            lesson_quiz_record(user=attempt.learner, lesson=attempt.lesson, passed=True)
+    logger.info(
+        "training quiz user=%s lesson=%s correct=%s/%s passed=%s",
+        attempt.learner_id,
+        attempt.lesson_id,
+        correct,
+        total,
+        passed,
+    )
+    return attempt
+
+
+# --- Annual retraining ----------------------------------------------------------------------
+
+
+@dataclass
+class AnnualResult:
+    year: int
+    assigned: int = 0
+    already: int = 0
+    plans_created: int = 0
+    # (enterprise, post label) groups skipped because no course matches.
+    no_courses: list[str] = field(default_factory=list)
+
+
+def _annual_courses(enterprise: Enterprise, post: str) -> list[Course]:
+    template = (
+        PlanTemplate.objects.filter(kind=PlanTemplate.Kind.ANNUAL, is_default=True)
+        .prefetch_related("stages__courses__industries")
+        .first()
+    )
+    available = selectors.courses_available_to_enterprise(enterprise).prefetch_related("industries")
+    if template is not None and any(stage.courses.exists() for stage in template.stages.all()):
+        ids = set(available.values_list("pk", flat=True))
+        candidates = [c for stage in template.stages.all() for c in stage.courses.all() if c.pk in ids]
+    else:
+        candidates = list(available.order_by("title", "pk"))
+    seen: set[int] = set()
+    courses = []
+    for course in candidates:
+        if course.pk not in seen and course_matches(course, industry=enterprise.industry, post=post):
+            seen.add(course.pk)
+            courses.append(course)
+    return courses
+
+
+def annual_training_assign(*, year: int, dry_run: bool = False) -> AnnualResult:
+    """Assign each year's retraining (年度再培训) to everyone on a roster whose
+    requirement profile asks for annual hours.
+
+    Per enterprise and post, one annual plan for the year holds the courses
+    available to the enterprise that match its industry and post tags (the
+    default annual plan template's courses when it has any); its required
+    minutes are the profile's annual hours. People hired during ``year`` (their
+    onboarding covers it) and people who have left are skipped. Idempotent:
+    the plan is found again by (enterprise, post, year) and an active
+    assignment of it is never duplicated. ``dry_run`` counts without writing.
+    """
+    result = AnnualResult(year=year)
+    due = dt.date(year, 12, 31)
+    profiles = {(p.high_risk, p.post): p for p in RequirementProfile.objects.filter(annual_hours__gt=0)}
+    if not profiles:
+        return result
+    people = (
+        Person.objects.filter(leave_date__isnull=True, hire_date__lt=dt.date(year, 1, 1))
+        .select_related("enterprise__industry", "enterprise__jurisdiction", "user")
+        .order_by("enterprise_id", "post", "pk")
+    )
+    groups: dict[tuple[int, str], list[Person]] = {}
+    for person in people.iterator(chunk_size=2000):
+        if (person.enterprise.industry.is_high_risk, person.post) in profiles:
+            groups.setdefault((person.enterprise_id, person.post), []).append(person)
+    for (_enterprise_id, post), members in groups.items():
+        enterprise = members[0].enterprise
+        profile = profiles[(enterprise.industry.is_high_risk, post)]
+        plan = Plan.objects.filter(enterprise=enterprise, kind=PlanTemplate.Kind.ANNUAL, post=post, year=year).first()
+        if plan is None:
+            courses = _annual_courses(enterprise, post)
+            if not courses:
+                result.no_courses.append(f"{enterprise.name} · {Person.Post(post).label}")
+                continue
+            if dry_run:
+                result.plans_created += 1
+                result.assigned += len(members)
+                continue
+            with transaction.atomic():
+                plan = Plan.objects.create(
+                    name=_("Annual retraining %(year)s · %(post)s") % {"year": year, "post": Person.Post(post).label},
+                    kind=PlanTemplate.Kind.ANNUAL,
+                    enterprise=enterprise,
+                    post=post,
+                    year=year,
+                    required_minutes=profile.annual_hours * settings.MINUTES_PER_CREDIT_HOUR,
+                )
+                PlanCourse.objects.bulk_create(
+                    [PlanCourse(plan=plan, course=c, order=i) for i, c in enumerate(courses, start=1)]
+                )
+            result.plans_created += 1
+        have = set(
+            Assignment.objects.filter(plan=plan, learner_id__in=[m.user_id for m in members])
+            .exclude(status=Assignment.Status.CANCELLED)
+            .values_list("learner_id", flat=True)
+        )
+        for person in members:
+            if person.user_id in have:
+                result.already += 1
+                continue
+            result.assigned += 1
+            if not dry_run:
+                assignment_create(learner=person.user, plan=plan, due_date=due, source=Assignment.Source.ANNUAL)
+    return result
 
 
 # --- Ledger retention ------------------------------------------------------------------

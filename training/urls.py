@@ -1,5 +1,6 @@
 from django.urls import path
 
+from training import builder_views as builder
 from training import views
 
 app_name = "training"
@@ -9,9 +10,24 @@ urlpatterns = [
     path("courses/<int:pk>/", views.course_detail, name="course_detail"),
     path("lessons/<int:pk>/", views.lesson_player, name="lesson_player"),
     path("lessons/<int:pk>/media/", views.lesson_media, name="lesson_media"),
+    path("lessons/<int:pk>/quiz/", views.lesson_quiz, name="lesson_quiz"),
     path("enterprise/", views.enterprise_dashboard, name="enterprise_dashboard"),
     path("assign/", views.assign, name="assign"),
     path("ledger/export/", views.ledger_export, name="ledger_export"),
     path("public/", views.public_courses, name="public_courses"),
     path("public/courses/<int:pk>/enrol/", views.public_enrol, name="public_enrol"),
+    # Course builder
+    path("manage/", builder.course_list, name="manage_courses"),
+    path("manage/courses/new/", builder.course_create, name="manage_course_create"),
+    path("manage/courses/<int:pk>/", builder.course_outline, name="manage_course"),
+    path("manage/courses/<int:pk>/edit/", builder.course_edit, name="manage_course_edit"),
+    path("manage/courses/<int:pk>/chapters/new/", builder.chapter_create, name="manage_chapter_create"),
+    path("manage/chapters/<int:pk>/rename/", builder.chapter_rename, name="manage_chapter_rename"),
+    path("manage/chapters/<int:pk>/move/", builder.chapter_move, name="manage_chapter_move"),
+    path("manage/chapters/<int:pk>/delete/", builder.chapter_delete, name="manage_chapter_delete"),
+    path("manage/chapters/<int:pk>/lessons/new/", builder.lesson_create, name="manage_lesson_create"),
+    path("manage/lessons/<int:pk>/edit/", builder.lesson_edit, name="manage_lesson_edit"),
+    path("manage/lessons/<int:pk>/move/", builder.lesson_move, name="manage_lesson_move"),
+    path("manage/lessons/<int:pk>/retire/", builder.lesson_retire, name="manage_lesson_retire"),
+    path("manage/lessons/<int:pk>/delete/", builder.lesson_delete, name="manage_lesson_delete"),
 ]

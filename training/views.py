@@ -18,8 +18,10 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
@@ -31,7 +33,8 @@ from accounts.models import mainland_mobile
 from organizations import selectors as org
 from organizations.models import Jurisdiction, Person
 from training import selectors, services
-from training.models import Assignment, Course, Lesson, Plan, PublicLearner
+from training.forms import quiz_answers_from_post
+from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt
 
 ADMIN_ROLES = {"platform_admin", "bureau_official", "enterprise_admin", "training_admin"}
 
@@ -87,7 +90,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_visible_to(request.user), pk=pk)
-    chapters = list(course.chapters.prefetch_related("lessons"))
+    chapters = list(
+        course.chapters.prefetch_related(Prefetch("lessons", queryset=Lesson.objects.filter(retired=False)))
+    )
     lessons = [lesson for chapter in chapters for lesson in chapter.lessons.all()]
     progress = selectors.lesson_progress_for(request.user, lessons)
     eligibility = selectors.is_eligible_for_exam(person=request.user, course=course)
@@ -103,6 +108,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
             ],
             "eligibility": eligibility,
             "assigned": assigned,
+            "can_edit": selectors.courses_managed_by(request.user).filter(pk=course.pk).exists(),
         },
     )
 
@@ -111,8 +117,9 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
     assigned = selectors.lesson_is_assigned(user=request.user, lesson=lesson)
-    siblings = list(Lesson.objects.filter(chapter__course=lesson.chapter.course_id))
-    index = next(i for i, item in enumerate(siblings) if item.pk == lesson.pk)
+    siblings = list(Lesson.objects.filter(chapter__course=lesson.chapter.course_id, retired=False))
+    index = next((i for i, item in enumerate(siblings) if item.pk == lesson.pk), len(siblings))
+    progress = selectors.lesson_progress_for(request.user, [lesson]).get(lesson.pk)
     return render(
         request,
         "training/lesson_player.html",
@@ -122,8 +129,88 @@ def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
             "assigned": assigned,
             "next_lesson": siblings[index + 1] if index + 1 < len(siblings) else None,
             "page_range": range(1, lesson.page_count + 1),
+            "quiz_ready": selectors.lesson_study_done(lesson, progress),
+            "quiz_passed": bool(progress and progress.quiz_passed),
         },
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
+    """The lesson's quiz, once its time is earned: questions drawn on the
+    server, shown without their answers, graded on the server on submit.
+    A failed quiz may be retried with a fresh draw."""
+    lesson = get_object_or_404(selectors.lessons_visible_to(request.user).filter(retired=False), pk=pk)
+    if not lesson.has_quiz:
+        raise Http404
+    if not selectors.lesson_is_assigned(user=request.user, lesson=lesson):
+        raise PermissionDenied
+    context: dict[str, Any] = {"lesson": lesson, "course": lesson.chapter.course}
+    shown = request.GET.get("attempt", "")
+    if request.method == "GET" and shown.isdigit():
+        attempt = get_object_or_404(
+            selectors.quiz_attempts_of(request.user).filter(lesson=lesson, submitted_at__isnull=False), pk=int(shown)
+        )
+        return render(request, "training/lesson_quiz.html", {**context, **_quiz_result(attempt)})
+    progress = selectors.lesson_progress_for(request.user, [lesson]).get(lesson.pk)
+    if progress is not None and progress.quiz_passed:
+        return render(request, "training/lesson_quiz.html", {**context, "state": "passed"})
+    if not selectors.lesson_study_done(lesson, progress):
+        return render(
+            request,
+            "training/lesson_quiz.html",
+            {**context, "state": "not_ready", "earned": (progress.credited_seconds // 60) if progress else 0},
+        )
+    try:
+        attempt = services.quiz_attempt_open(user=request.user, lesson=lesson)
+    except services.QuizUnavailable as exc:
+        return render(request, "training/lesson_quiz.html", {**context, "state": "unavailable", "reason": str(exc)})
+    questions = _quiz_questions(attempt)
+    if request.method == "POST":
+        if request.POST.get("attempt") != str(attempt.pk):
+            messages.error(request, _("This quiz page was out of date; here is your current quiz."))
+            return redirect("training:lesson_quiz", pk=lesson.pk)
+        attempt = services.quiz_attempt_submit(attempt=attempt, answers=quiz_answers_from_post(request.POST, questions))
+        return redirect(f"{reverse('training:lesson_quiz', args=[lesson.pk])}?attempt={attempt.pk}")
+    return render(
+        request,
+        "training/lesson_quiz.html",
+        {**context, "state": "open", "attempt": attempt, "questions": [_quiz_item(q) for q in questions]},
+    )
+
+
+def _quiz_questions(attempt: QuizAttempt) -> list[Any]:
+    from question_bank.models import Question
+
+    found = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+    return [found[pk] for pk in attempt.question_ids if pk in found]
+
+
+def _quiz_item(question: Any) -> dict[str, Any]:
+    """What the page shows of a question: never its answer or explanation."""
+    from question_bank.models import QuestionType
+
+    if question.type == QuestionType.TRUE_FALSE:
+        choices = [("正确", _("True")), ("错误", _("False"))]
+    else:
+        choices = [(letter, f"{letter}. {text}") for letter, text in question.lettered_options]
+    return {
+        "pk": question.pk,
+        "type": question.type,
+        "type_label": question.get_type_display(),
+        "stem": question.stem,
+        "choices": choices,
+        "blanks": range(len(question.answer)) if question.type == QuestionType.FILL_BLANK else [],
+    }
+
+
+def _quiz_result(attempt: QuizAttempt) -> dict[str, Any]:
+    rows = []
+    for question in _quiz_questions(attempt):
+        graded = attempt.answers.get(str(question.pk), {})
+        rows.append({"stem": question.stem, "correct": graded.get("correct", True)})
+    return {"state": "result", "attempt": attempt, "rows": rows}
 
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -254,6 +341,7 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
             "counts": counts,
             "total": len(all_rows),
             "can_assign": managed.exists(),
+            "can_build": selectors.can_build_courses(request.user),
         },
     )
 

@@ -116,6 +116,8 @@
       else if (data.reason === "lesson_credit_full") say(msg("full"));
       else if (data.credited > 0) say("+" + data.credited + "s");
       if (data.completed) { root.dataset.completed = "1"; say(msg("done")); }
+      var quizEl = document.querySelector("[data-quiz]");
+      if (quizEl && data.credited_total >= requiredSeconds && data.furthest >= (kind === "video" ? end - 1 : end)) quizEl.hidden = false;
       document.dispatchEvent(new CustomEvent("training:heartbeat", { detail: data }));
     }).catch(function () { /* offline: the next heartbeat carries on; nothing is credited for the gap beyond the cap */ });
   }

@@ -253,5 +253,5 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     page.wait_for_function("document.body.getAttribute('data-proctor-finished') === '1'", timeout=30_000)
     page.wait_for_url("**/exams/attempts/*/result/", timeout=30_000)
     state = _state(run_manage, session)
-    assert (state["status"], state["reason"]) == ("submitted", "proctor")
+    assert (state["status"], state["reason"]) == ("submitted", "auto_policy")
     assert set(state["flags"]) >= {"tab_switches", "auto_submitted"}

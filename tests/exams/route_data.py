@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -44,7 +45,7 @@ def east_exam(cast: Any) -> dict[str, Any]:
     return data
 
 
-def exam_routes() -> dict[str, Callable[[Any], Kwargs]]:
+def exam_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     def learner(build: Callable[[dict[str, Any]], Kwargs]) -> Callable[[Any], Kwargs]:
         return lambda cast: {**build(east_exam(cast)), "_as": cast.east.learner.user}
 
@@ -69,4 +70,16 @@ def exam_routes() -> dict[str, Callable[[Any], Kwargs]]:
         ),
         "api:exam-attempt-submit": learner(lambda d: {"attempt_id": d["done"].pk}),
         "api:exam-attempt-result": learner(lambda d: {"attempt_id": d["done"].pk}),
+        # Django admin object pages (exams/admin.py)
+        **{
+            re.compile(rf"admin/exams/{model}/<path:object_id>/(?:(?:change|delete|history)/)?"): admin(
+                lambda d, key=key: {"object_id": d[key].pk}
+            )
+            for model, key in (
+                ("papertemplate", "paper"),
+                ("examsession", "finished"),
+                ("attempt", "done"),
+                ("certificate", "certificate"),
+            )
+        },
     }

@@ -9,13 +9,14 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from config import background
 from exams import scheduler, services
 from exams.models import Attempt
 from tests.exams.conftest import make_session
 
 
 def test_the_scheduler_thread_does_not_start_under_pytest_or_commands(settings: Any) -> None:
-    assert not scheduler._started.is_set()
+    assert not background.periodic_started(scheduler.THREAD)
     assert "exams-scheduler" not in {t.name for t in threading.enumerate()}
     assert scheduler.is_server_process(["/x/.venv/bin/daphne", "config.asgi:application"]) is False  # pytest loaded
     settings.EXAMS_SCHEDULER = "auto"

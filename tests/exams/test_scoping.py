@@ -22,6 +22,8 @@ def test_outsiders_and_other_districts_reach_no_exam_object(cast: Any) -> None:
         cast.west.training_admin,
     ]
     for name, build in exam_routes().items():
+        if not isinstance(name, str):
+            continue  # admin object pages: tests/test_every_route_is_scoped.py and tests/exams/test_admin_site.py
         kwargs = build(cast)
         kwargs.pop("_as", None)
         url = reverse(name, kwargs=kwargs)

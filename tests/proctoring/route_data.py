@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -52,7 +53,7 @@ def east_proctoring(cast: Any) -> dict[str, Any]:
     return data
 
 
-def proctoring_routes() -> dict[str, Callable[[Any], Kwargs]]:
+def proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     def build(make: Callable[[dict[str, Any]], Kwargs], learner: bool = False) -> Callable[[Any], Kwargs]:
         def kwargs(cast: Any) -> Kwargs:
             result = make(east_proctoring(cast))
@@ -75,4 +76,30 @@ def proctoring_routes() -> dict[str, Callable[[Any], Kwargs]]:
         # websockets (route strings): the test connects anonymously and expects a refusal
         "ws/proctoring/attempts/<int:attempt_id>/": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}),
         "ws/proctoring/sessions/<int:session_id>/": build(lambda d: {"session_id": d["session"].pk}),
+        # Django admin object pages (proctoring/admin.py)
+        **{
+            re.compile(rf"admin/proctoring/{model}/<path:object_id>/(?:(?:change|delete|history)/)?"): (
+                lambda cast, key=key: {"object_id": _admin_object(cast, key).pk}
+            )
+            for model, key in (
+                ("proctoringpolicy", "policy"),
+                ("faceconsent", "consent"),
+                ("faceenrolment", "enrolment"),
+                ("reviewdecision", "decision"),
+            )
+        },
     }
+
+
+def _admin_object(cast: Any, key: str) -> Any:
+    from proctoring.models import ProctoringPolicy, ReviewDecision
+
+    data = east_proctoring(cast)
+    if key == "policy":
+        return ProctoringPolicy.objects.get(session=data["session"])
+    if key == "consent":
+        return data["enrolment"].consent
+    if key == "decision":
+        existing = ReviewDecision.objects.filter(attempt=data["done"]).first()
+        return existing or services.review_decide(attempt=data["done"], by=cast.east.proctor, decision="valid")
+    return data[key]

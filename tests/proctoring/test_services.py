@@ -176,7 +176,7 @@ def test_tab_switches_warn_then_submit_automatically(cast: Any, proctored: dict[
     assert third.submitted
     attempt = Attempt.objects.get(pk=proctored["attempt"].pk)
     assert attempt.status == Attempt.Status.SUBMITTED
-    assert attempt.submit_reason == Attempt.SubmitReason.PROCTOR
+    assert attempt.submit_reason == Attempt.SubmitReason.AUTO_POLICY  # not a person: the policy
     assert set(Flag.objects.filter(attempt=attempt).values_list("kind", flat=True)) == {
         "tab_switches",
         "auto_submitted",
@@ -281,7 +281,7 @@ def test_face_auto_submit_only_when_the_exam_says_so(cast: Any, astronaut_jpeg: 
     _snap(data, hopper_snapshot)
     attempt = Attempt.objects.get(pk=data["attempt"].pk)
     assert attempt.status == Attempt.Status.SUBMITTED
-    assert attempt.submit_reason == Attempt.SubmitReason.PROCTOR
+    assert attempt.submit_reason == Attempt.SubmitReason.AUTO_POLICY  # not a person: the policy
 
 
 def test_a_snapshot_is_never_silently_dropped(

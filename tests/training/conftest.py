@@ -84,3 +84,55 @@ def world(cast: Cast) -> World:
         learner=cast.east.learner.user, course=course, due_date=timezone.localdate() + dt.timedelta(days=10)
     )
     return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+
+
+def make_quiz_bank(cast: Cast, *, code: str = "east-quiz", questions: int = 5) -> Any:
+    """An east-provider bank shared with the east district: fill-in-blank
+    questions whose answers (``答案N号``) and explanations are unique strings,
+    and one single-choice question answered ``B``."""
+    from question_bank import services as qb
+    from question_bank.models import Bank
+
+    bank = qb.bank_create(
+        code=code,
+        name=f"东区课后测验题库 {code}",
+        owner=cast.east.provider,
+        visibility=Bank.Visibility.SHARED,
+        shared_with=cast.east.jurisdiction,
+    )
+    for i in range(1, questions):
+        qb.question_create(
+            bank=bank,
+            values={
+                "type": "填空题",
+                "stem": f"第{i}题：灭火器的检查周期是（）",
+                "answer": f"答案{i}号",
+                "explanation": f"解析秘密{i}",
+            },
+        )
+    qb.question_create(
+        bank=bank,
+        values={
+            "type": "单选题",
+            "stem": "火警电话是？",
+            "option_a": "110",
+            "option_b": "119",
+            "answer": "B",
+            "explanation": "解析秘密火警",
+        },
+    )
+    return bank
+
+
+def right_answers(question_ids: list[int]) -> dict[str, Any]:
+    """A POST body answering every question correctly (the test knows the key; the page never shows it)."""
+    from question_bank.models import Question
+
+    body: dict[str, Any] = {}
+    for question in Question.objects.filter(pk__in=question_ids):
+        if question.type == "fill_blank":
+            for i, blank in enumerate(question.answer):
+                body[f"q{question.pk}_{i}"] = blank[0]
+        else:
+            body[f"q{question.pk}"] = list(question.answer)
+    return body

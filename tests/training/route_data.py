@@ -61,3 +61,60 @@ def east_training(cast: Any) -> dict[str, Any]:
     }
     east.extra["training"] = data
     return data
+
+
+def east_builder(cast: Any) -> dict[str, Any]:
+    """East objects for the course builder and lesson quiz routes. Destructive
+    routes get objects of their own: the scoping walk POSTs to them as the
+    superuser first (deletes need ``confirm=1``, so they survive anyway)."""
+    cached = cast.east.extra.get("training_builder")
+    if cached:
+        return cached
+    from tests.training.conftest import make_quiz_bank
+
+    data = east_training(cast)
+    course = data["course"]
+    chapter = Chapter.objects.create(course=course, title="测验章")
+    bank = make_quiz_bank(cast, code="east-route-quiz")
+    quiz_lesson = services.lesson_create(
+        chapter=chapter,
+        title="东区测验课",
+        kind=Lesson.Kind.ARTICLE,
+        credit_minutes=1,
+        body_html="<p>文章</p>",
+        quiz_bank_id=bank.pk,
+        quiz_question_count=3,
+    )
+    spare = Chapter.objects.create(course=course, title="备用章")
+    spare_lesson = services.lesson_create(
+        chapter=spare, title="备用课", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>备用</p>"
+    )
+    built = {
+        "course": course,
+        "chapter": chapter,
+        "spare_chapter": spare,
+        "quiz_lesson": quiz_lesson,
+        "lesson": spare_lesson,
+    }
+    cast.east.extra["training_builder"] = built
+    return built
+
+
+def training_builder_routes() -> dict[str, Any]:
+    def build(key: str, **extra: Any) -> Any:
+        return lambda cast: {"pk": east_builder(cast)[key].pk, **{k: v(cast) for k, v in extra.items()}}
+
+    return {
+        "training:lesson_quiz": build("quiz_lesson", _as=lambda c: c.east.learner.user),
+        "training:manage_course": build("course"),
+        "training:manage_course_edit": build("course"),
+        "training:manage_chapter_create": build("course"),
+        "training:manage_chapter_rename": build("chapter"),
+        "training:manage_chapter_move": build("chapter"),
+        "training:manage_chapter_delete": build("spare_chapter"),
+        "training:manage_lesson_create": build("chapter"),
+        "training:manage_lesson_edit": build("lesson"),
+        "training:manage_lesson_move": build("lesson"),
+        "training:manage_lesson_retire": build("lesson"),
+        "training:manage_lesson_delete": build("lesson"),
+    }

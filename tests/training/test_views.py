@@ -352,6 +352,7 @@ class TestAdminUpload:
                 "duration_seconds": 0,
                 "credit_minutes": 5,
                 "quiz_question_count": 0,
+                "quiz_pass_percent": 60,
             },
             headers=EN,
         )

@@ -1,0 +1,317 @@
+"""The course builder under /training/manage/: who may build what, uploads
+checked by their bytes, and the ledger protecting credited lessons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from tests.conftest import Cast, login_client
+from tests.training.conftest import FAKE_MP4, TINY_PDF, World, make_quiz_bank
+from training import services
+from training.models import Chapter, Course, CreditLedger, Lesson
+
+
+def _client(user: Any) -> Any:
+    client = login_client(user)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"  # messages are asserted in English
+    return client
+
+
+def _course_post(cast: Cast, **overrides: Any) -> dict[str, Any]:
+    return {
+        "title": "受限空间作业安全",
+        "description": "进入受限空间前的检测与监护",
+        "owner": f"provider:{cast.east.provider.pk}",
+        "shared_with": cast.east.jurisdiction.pk,
+        "posts": ["employee", "safety_manager"],
+        "published": "on",
+        **overrides,
+    }
+
+
+@pytest.mark.django_db
+class TestScoping:
+    def test_training_admin_lists_only_their_providers_courses(self, world: World, cast: Cast) -> None:
+        west_course = Course.objects.create(title="西区课程", owner_provider=cast.west.provider)
+        html = _client(cast.east.training_admin).get("/training/manage/").content.decode()
+        assert world.course.title in html
+        assert west_course.title not in html
+
+    def test_enterprise_admin_lists_only_their_private_courses(self, world: World, cast: Cast) -> None:
+        own = Course.objects.create(title="本厂内部课程", owner_enterprise=cast.east.enterprises[0])
+        other = Course.objects.create(title="兄弟厂内部课程", owner_enterprise=cast.east.enterprises[1])
+        html = _client(cast.east.enterprise_admin).get("/training/manage/").content.decode()
+        assert own.title in html
+        assert other.title not in html
+        assert world.course.title not in html  # a provider's course they may assign, not edit
+
+    def test_platform_admin_lists_every_course(self, world: World, cast: Cast) -> None:
+        west_course = Course.objects.create(title="西区课程", owner_provider=cast.west.provider)
+        html = _client(cast.platform_admin).get("/training/manage/").content.decode()
+        assert world.course.title in html
+        assert west_course.title in html
+
+    def test_it_validates_ownership(self, world: World, cast: Cast) -> None:
+        chapter = world.video.chapter
+        urls = [
+            f"/training/manage/courses/{world.course.pk}/",
+            f"/training/manage/courses/{world.course.pk}/edit/",
+            f"/training/manage/chapters/{chapter.pk}/lessons/new/?kind=article",
+            f"/training/manage/lessons/{world.article.pk}/edit/",
+            f"/training/manage/lessons/{world.article.pk}/delete/",
+        ]
+        for user in (cast.outsider, cast.west.training_admin, cast.west.enterprise_admin, cast.east.bureau):
+            client = _client(user)
+            for url in urls:
+                assert client.get(url).status_code in (403, 404), (user, url)
+            response = client.post(f"/training/manage/lessons/{world.article.pk}/delete/", {"confirm": "1"})
+            assert response.status_code == 404
+        assert Lesson.objects.filter(pk=world.article.pk).exists()
+
+    def test_the_builder_list_is_refused_to_learners_and_outsiders(self, cast: Cast) -> None:
+        for user in (cast.outsider, cast.east.learner.user, cast.east.bureau):
+            assert _client(user).get("/training/manage/").status_code == 403
+
+    def test_menu_links_the_builder_for_course_builders_only(self, cast: Cast) -> None:
+        assert "/training/manage/" in _client(cast.east.training_admin).get("/").content.decode()
+        assert "/training/manage/" in _client(cast.east.enterprise_admin).get("/").content.decode()
+        assert "/training/manage/" not in _client(cast.east.learner.user).get("/").content.decode()
+
+    def test_an_enterprise_admin_cannot_give_a_course_to_another_owner(self, cast: Cast) -> None:
+        client = _client(cast.east.enterprise_admin)
+        response = client.post("/training/manage/courses/new/", _course_post(cast, shared_with=""))
+        assert response.status_code == 200
+        assert "Select a valid choice." in response.content.decode()
+        assert not Course.objects.filter(title="受限空间作业安全").exists()
+
+
+@pytest.mark.django_db
+class TestCourse:
+    def test_training_admin_creates_and_edits_a_shared_course(self, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        machinery = cast.east.enterprises[1].industry
+        response = client.post("/training/manage/courses/new/", _course_post(cast, industries=[machinery.pk]))
+        course = Course.objects.get(title="受限空间作业安全")
+        assert response.status_code == 302
+        assert response["Location"] == f"/training/manage/courses/{course.pk}/"
+        assert course.owner_provider == cast.east.provider
+        assert course.shared_with == cast.east.jurisdiction
+        assert list(course.industries.all()) == [machinery]
+        assert course.posts == ["employee", "safety_manager"]
+        response = client.post(
+            f"/training/manage/courses/{course.pk}/edit/", _course_post(cast, title="受限空间作业（修订）")
+        )
+        assert response.status_code == 302
+        course.refresh_from_db()
+        assert course.title == "受限空间作业（修订）"
+
+    def test_a_private_course_is_not_shared(self, cast: Cast) -> None:
+        client = _client(cast.east.enterprise_admin)
+        response = client.post(
+            "/training/manage/courses/new/",
+            _course_post(cast, owner=f"enterprise:{cast.east.enterprises[0].pk}", shared_with=""),
+        )
+        course = Course.objects.get(title="受限空间作业安全")
+        assert response.status_code == 302
+        assert course.owner_enterprise == cast.east.enterprises[0]
+        assert course.shared_with is None
+
+    def test_public_needs_a_jurisdiction(self, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        response = client.post("/training/manage/courses/new/", _course_post(cast, shared_with="", is_public="on"))
+        assert "Choose the jurisdiction whose residents may take this public course." in response.content.decode()
+        assert not Course.objects.exists()
+
+
+@pytest.mark.django_db
+class TestChapters:
+    def test_add_rename_reorder_and_delete_chapters(self, world: World, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        base = f"/training/manage/courses/{world.course.pk}/"
+        client.post(f"{base}chapters/new/", {"title": "第二章 应急处置"})
+        second = Chapter.objects.get(course=world.course, title="第二章 应急处置")
+        client.post(f"/training/manage/chapters/{second.pk}/rename/", {"title": "第二章 应急处置与救援"})
+        client.post(f"/training/manage/chapters/{second.pk}/move/", {"direction": "up"})
+        titles = list(world.course.chapters.order_by("order", "pk").values_list("title", flat=True))
+        assert titles == ["第二章 应急处置与救援", "第一章"]
+        html = client.get(base).content.decode()
+        assert html.index("第二章 应急处置与救援") < html.index("第一章")
+        client.post(f"/training/manage/chapters/{second.pk}/delete/", {"confirm": "1"})
+        assert not Chapter.objects.filter(pk=second.pk).exists()
+
+    def test_a_chapter_with_credited_lessons_is_not_deleted(self, world: World, cast: Cast) -> None:
+        _credit(world.video, world)
+        response = _client(cast.east.training_admin).post(
+            f"/training/manage/chapters/{world.video.chapter_id}/delete/", {"confirm": "1"}, follow=True
+        )
+        assert "has credited study time on record" in response.content.decode()
+        assert Lesson.objects.filter(chapter=world.video.chapter).count() == 3
+
+
+def _credit(lesson: Lesson, world: World) -> None:
+    now = timezone.now()
+    CreditLedger.objects.create(
+        learner=world.learner.user, lesson=lesson, started_at=now, ended_at=now, seconds=30, post="employee"
+    )
+
+
+@pytest.mark.django_db
+class TestLessons:
+    def _url(self, world: World, kind: str) -> str:
+        return f"/training/manage/chapters/{world.video.chapter_id}/lessons/new/?kind={kind}"
+
+    def test_add_an_article_lesson_sanitised_with_a_quiz(self, world: World, cast: Cast) -> None:
+        bank = make_quiz_bank(cast)
+        client = _client(cast.east.training_admin)
+        assert bank.name in client.get(self._url(world, "article")).content.decode()
+        response = client.post(
+            self._url(world, "article"),
+            {
+                "kind": "article",
+                "chapter": world.video.chapter_id,
+                "title": "事故案例：受限空间中毒",
+                "credit_minutes": 5,
+                "body_html": '<h2>经过</h2><p onclick="x()">未检测即进入<script>alert(1)</script></p>',
+                "quiz_bank": bank.pk,
+                "quiz_question_count": 3,
+                "quiz_pass_percent": 80,
+            },
+        )
+        lesson = Lesson.objects.get(title="事故案例：受限空间中毒")
+        assert response.status_code == 302
+        assert lesson.body_html == "<h2>经过</h2><p>未检测即进入</p>"
+        assert (lesson.quiz_bank_id, lesson.quiz_question_count, lesson.quiz_pass_percent) == (bank.pk, 3, 80)
+        assert lesson.order == 4  # after the chapter's three lessons
+
+    def test_add_video_and_pdf_lessons(self, world: World, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        client.post(
+            self._url(world, "video"),
+            {
+                "kind": "video",
+                "chapter": world.video.chapter_id,
+                "title": "新视频",
+                "credit_minutes": 3,
+                "duration_seconds": 120,
+                "media": SimpleUploadedFile("clip.mp4", FAKE_MP4, content_type="video/mp4"),
+            },
+        )
+        client.post(
+            self._url(world, "document"),
+            {
+                "kind": "document",
+                "chapter": world.video.chapter_id,
+                "title": "新规程",
+                "credit_minutes": 2,
+                "media": SimpleUploadedFile("rules.pdf", TINY_PDF, content_type="application/pdf"),
+            },
+        )
+        video = Lesson.objects.get(title="新视频")
+        document = Lesson.objects.get(title="新规程")
+        assert (video.media_type, video.duration_seconds) == ("video/mp4", 120)
+        assert (document.media_type, document.page_count) == ("application/pdf", 3)
+        assert document.media.read() == TINY_PDF
+
+    def test_a_wrong_file_type_is_refused_and_nothing_saved(self, world: World, cast: Cast) -> None:
+        before = Lesson.objects.count()
+        response = _client(cast.east.training_admin).post(
+            self._url(world, "video"),
+            {
+                "kind": "video",
+                "chapter": world.video.chapter_id,
+                "title": "伪装的视频",
+                "credit_minutes": 3,
+                "duration_seconds": 60,
+                # A PDF renamed to .mp4: the bytes decide.
+                "media": SimpleUploadedFile("clip.mp4", TINY_PDF, content_type="video/mp4"),
+            },
+        )
+        assert response.status_code == 400
+        assert "A video lesson needs an MP4 or WebM file; this file is neither." in response.content.decode()
+        assert Lesson.objects.count() == before
+
+    def test_an_oversized_file_is_refused_and_nothing_saved(self, world: World, cast: Cast, settings: Any) -> None:
+        settings.TRAINING_MEDIA_MAX_BYTES = 1024
+        before = Lesson.objects.count()
+        response = _client(cast.east.training_admin).post(
+            self._url(world, "document"),
+            {
+                "kind": "document",
+                "chapter": world.video.chapter_id,
+                "title": "太大的文档",
+                "credit_minutes": 2,
+                "media": SimpleUploadedFile("big.pdf", TINY_PDF + b"0" * 4096, content_type="application/pdf"),
+            },
+        )
+        assert response.status_code == 400
+        assert "the limit is" in response.content.decode()
+        assert Lesson.objects.count() == before
+
+    def test_edit_moves_and_reorders_lessons(self, world: World, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        client.post(f"/training/manage/lessons/{world.article.pk}/move/", {"direction": "up"})
+        order = list(Lesson.objects.filter(chapter=world.video.chapter).order_by("order").values_list("pk", flat=True))
+        assert order == [world.video.pk, world.article.pk, world.document.pk]
+        response = client.post(
+            f"/training/manage/lessons/{world.article.pk}/edit/",
+            {
+                "chapter": world.video.chapter_id,
+                "title": "文章：事故案例（新）",
+                "credit_minutes": 2,
+                "body_html": "<p>新</p>",
+            },
+        )
+        assert response.status_code == 302
+        world.article.refresh_from_db()
+        assert (world.article.title, world.article.credit_minutes, world.article.body_html) == (
+            "文章：事故案例（新）",
+            2,
+            "<p>新</p>",
+        )
+
+    def test_delete_a_lesson_without_credit(
+        self, world: World, cast: Cast, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        client = _client(cast.east.training_admin)
+        storage, name = world.document.media.storage, world.document.media.name
+        assert storage.exists(name)
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(f"/training/manage/lessons/{world.document.pk}/delete/", {"confirm": "1"})
+        assert response.status_code == 302
+        assert not Lesson.objects.filter(pk=world.document.pk).exists()
+        assert not storage.exists(name)
+
+    def test_delete_needs_confirmation(self, world: World, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        assert client.post(f"/training/manage/lessons/{world.document.pk}/delete/").status_code == 200
+        assert Lesson.objects.filter(pk=world.document.pk).exists()
+
+    def test_delete_is_refused_when_the_ledger_has_rows_and_retire_is_offered(self, world: World, cast: Cast) -> None:
+        _credit(world.video, world)
+        client = _client(cast.east.training_admin)
+        page = client.get(f"/training/manage/lessons/{world.video.pk}/delete/").content.decode()
+        assert "Retire this lesson" in page
+        response = client.post(f"/training/manage/lessons/{world.video.pk}/delete/", {"confirm": "1"})
+        assert response.status_code == 409
+        assert "has credited study time on record and cannot be deleted; retire it instead." in (
+            response.content.decode()
+        )
+        assert Lesson.objects.filter(pk=world.video.pk).exists()
+        assert CreditLedger.objects.filter(lesson=world.video).count() == 1
+
+    def test_a_retired_lesson_leaves_the_course_for_learners(self, world: World, cast: Cast) -> None:
+        _client(cast.east.training_admin).post(
+            f"/training/manage/lessons/{world.document.pk}/retire/", {"retired": "1"}
+        )
+        world.document.refresh_from_db()
+        assert world.document.retired
+        html = _client(world.learner.user).get(f"/training/courses/{world.course.pk}/").content.decode()
+        assert world.document.title not in html
+        summary = services.selectors.assignment_summary(world.assignment)
+        assert summary.lessons_total == 2
+        with pytest.raises(services.LessonNotAssigned):
+            services.lesson_start(user=world.learner.user, lesson=world.document)

@@ -1,0 +1,286 @@
+"""The course builder for training admins (providers' courses) and
+enterprise admins (their private courses), outside the Django admin.
+
+Every object is found through training.selectors.*_managed_by: anyone else
+gets a 404. Views validate with training.forms and call one service.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from training import selectors, services
+from training.forms import ChapterForm, CourseForm, LessonForm
+from training.models import CreditLedger, Lesson
+
+
+def _require_builder(request: HttpRequest) -> None:
+    if not selectors.can_build_courses(request.user):
+        raise PermissionDenied
+
+
+def _outline_url(course_id: int, anchor: str = "") -> str:
+    url = reverse("training:manage_course", args=[course_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
+@login_required
+def course_list(request: HttpRequest) -> HttpResponse:
+    _require_builder(request)
+    courses = (
+        selectors.courses_managed_by(request.user)
+        .annotate(chapter_count=Count("chapters", distinct=True), lesson_count=Count("chapters__lessons"))
+        .order_by("-published", "title")
+    )
+    return render(request, "training/manage/course_list.html", {"courses": courses})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def course_create(request: HttpRequest) -> HttpResponse:
+    _require_builder(request)
+    form = CourseForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        course = services.course_save(course=None, **_course_fields(form.cleaned_data))
+        messages.success(request, _("Course created. Now add chapters and lessons."))
+        return redirect("training:manage_course", pk=course.pk)
+    return render(request, "training/manage/course_form.html", {"form": form, "course": None})
+
+
+def _course_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": data["title"],
+        "description": data["description"],
+        "owner_provider": data["owner_provider"],
+        "owner_enterprise": data["owner_enterprise"],
+        "shared_with": data.get("shared_with"),
+        "industries": list(data["industries"]),
+        "posts": data["posts"],
+        "is_public": data["is_public"],
+        "published": data["published"],
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
+    form = CourseForm(request.POST or None, user=request.user, course=course)
+    if request.method == "POST" and form.is_valid():
+        services.course_save(course=course, **_course_fields(form.cleaned_data))
+        messages.success(request, _("Course saved."))
+        return redirect("training:manage_course", pk=course.pk)
+    return render(request, "training/manage/course_form.html", {"form": form, "course": course})
+
+
+@login_required
+def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
+    credited = CreditLedger.objects.filter(lesson=OuterRef("pk"))
+    lessons = Lesson.objects.annotate(has_credit=Exists(credited)).order_by("order", "pk")
+    chapters = list(course.chapters.order_by("order", "pk").prefetch_related(Prefetch("lessons", queryset=lessons)))
+    return render(
+        request,
+        "training/manage/course_outline.html",
+        {
+            "course": course,
+            "chapters": chapters,
+            "chapter_form": ChapterForm(),
+            "kinds": Lesson.Kind.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
+    form = ChapterForm(request.POST)
+    if form.is_valid():
+        chapter = services.chapter_create(course=course, title=form.cleaned_data["title"])
+        return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
+    messages.error(request, _("Enter a chapter title."))
+    return redirect(_outline_url(course.pk))
+
+
+@login_required
+@require_POST
+def chapter_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
+    form = ChapterForm(request.POST)
+    if form.is_valid():
+        services.chapter_rename(chapter=chapter, title=form.cleaned_data["title"])
+    else:
+        messages.error(request, _("Enter a chapter title."))
+    return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
+
+
+def _offset(request: HttpRequest) -> int:
+    return {"up": -1, "down": 1}.get(request.POST.get("direction", ""), 0)
+
+
+@login_required
+@require_POST
+def chapter_move(request: HttpRequest, pk: int) -> HttpResponse:
+    chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
+    if offset := _offset(request):
+        services.chapter_move(chapter=chapter, offset=offset)
+    return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
+
+
+@login_required
+@require_POST
+def chapter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
+    course_id = chapter.course_id
+    if request.POST.get("confirm") != "1":
+        return redirect(_outline_url(course_id, f"chapter-{chapter.pk}"))
+    try:
+        services.chapter_delete(chapter=chapter)
+    except services.ContentHasCredit as exc:
+        messages.error(request, str(exc))
+        return redirect(_outline_url(course_id, f"chapter-{chapter.pk}"))
+    messages.success(request, _("Chapter deleted."))
+    return redirect(_outline_url(course_id))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
+    chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
+    kind = request.GET.get("kind") or request.POST.get("kind") or ""
+    if kind not in Lesson.Kind.values:
+        return render(
+            request,
+            "training/manage/lesson_kind.html",
+            {"chapter": chapter, "course": chapter.course, "kinds": Lesson.Kind.choices},
+        )
+    form = LessonForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        course=chapter.course,
+        kind=kind,
+        initial={"chapter": chapter.pk, "quiz_question_count": 5, "quiz_pass_percent": 60},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            lesson = services.lesson_create(
+                chapter=data["chapter"],
+                title=data["title"],
+                kind=kind,
+                credit_minutes=data["credit_minutes"],
+                upload=data.get("media"),
+                body_html=data.get("body_html", ""),
+                duration_seconds=data.get("duration_seconds") or 0,
+                quiz_bank_id=data["quiz_bank"],
+                quiz_question_count=data["quiz_question_count"],
+                quiz_pass_percent=data["quiz_pass_percent"],
+            )
+        except services.MediaRejected as exc:
+            form.add_error("media", str(exc))
+        else:
+            messages.success(request, _("Lesson “%(title)s” added.") % {"title": lesson.title})
+            return redirect(_outline_url(chapter.course_id, f"lesson-{lesson.pk}"))
+    return render(
+        request,
+        "training/manage/lesson_form.html",
+        {"form": form, "course": chapter.course, "chapter": chapter, "kind": kind, "lesson": None},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
+    course = lesson.chapter.course
+    form = LessonForm(
+        request.POST or None, request.FILES or None, user=request.user, course=course, kind=lesson.kind, lesson=lesson
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.lesson_update(
+                lesson=lesson,
+                chapter=data["chapter"],
+                title=data["title"],
+                credit_minutes=data["credit_minutes"],
+                upload=data.get("media"),
+                body_html=data.get("body_html", ""),
+                duration_seconds=data.get("duration_seconds"),
+                quiz_bank_id=data["quiz_bank"],
+                quiz_question_count=data["quiz_question_count"],
+                quiz_pass_percent=data["quiz_pass_percent"],
+            )
+        except services.MediaRejected as exc:
+            form.add_error("media", str(exc))
+        else:
+            messages.success(request, _("Lesson saved."))
+            return redirect(_outline_url(course.pk, f"lesson-{lesson.pk}"))
+    return render(
+        request,
+        "training/manage/lesson_form.html",
+        {"form": form, "course": course, "chapter": lesson.chapter, "kind": lesson.kind, "lesson": lesson},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
+    lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
+    if offset := _offset(request):
+        services.lesson_move(lesson=lesson, offset=offset)
+    return redirect(_outline_url(lesson.chapter.course_id, f"lesson-{lesson.pk}"))
+
+
+@login_required
+@require_POST
+def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
+    retired = request.POST.get("retired") == "1"
+    services.lesson_set_retired(lesson=lesson, retired=retired)
+    if retired:
+        messages.success(request, _("“%(title)s” is retired: learners no longer see it.") % {"title": lesson.title})
+    else:
+        messages.success(request, _("“%(title)s” is back in the course.") % {"title": lesson.title})
+    return redirect(_outline_url(lesson.chapter.course_id, f"lesson-{lesson.pk}"))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lesson_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
+    course_id = lesson.chapter.course_id
+    error = ""
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        try:
+            services.lesson_delete(lesson=lesson)
+        except services.ContentHasCredit as exc:
+            error = str(exc)
+        else:
+            messages.success(request, _("Lesson deleted."))
+            return redirect(_outline_url(course_id))
+    return render(
+        request,
+        "training/manage/lesson_delete.html",
+        {
+            "lesson": lesson,
+            "course": lesson.chapter.course,
+            "has_credit": bool(error) or selectors.lesson_has_credit(lesson),
+            "error": error,
+        },
+        status=409 if error else 200,
+    )
