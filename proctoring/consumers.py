@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import connections
+from django.db import close_old_connections, connections
 from django.utils.translation import gettext as _
 
 from exams import events as exam_events
@@ -88,8 +89,22 @@ def in_pool(func: Any) -> Any:
     return DatabaseSyncToAsync(run, thread_sensitive=False)
 
 
+# Events have a thread of their own: during a class's connect storm the shared pool is
+# busy with connects and snapshots, and an event batch queued behind them would wait
+# hundreds of milliseconds for its ack (bench/bench_ws.py --timeline showed it).
+_event_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proctor-events")
+
+
+def _events_record(items: list[services.EventIn]) -> list[Any]:
+    close_old_connections()
+    try:
+        return services.events_record(items=items)
+    finally:
+        _pool_connections.add(connections["default"])
+
+
 async def _store_events(items: list[services.EventIn]) -> list[Any]:
-    return await in_pool(services.events_record)(items=items)
+    return await asyncio.get_running_loop().run_in_executor(_event_thread, _events_record, items)
 
 
 # One per server process: every examinee socket of the process stores its events through it.

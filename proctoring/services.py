@@ -375,24 +375,22 @@ def monitor_for(attempt_id: int) -> AttemptMonitor:
 def monitor_open(*, attempt_id: int, online: bool, now: dt.datetime | None = None) -> tuple[int, int]:
     """A socket (re)connects: mark the examinee online (if ``online``) and return ``(last_seq, tab_switches)``.
 
-    One statement when the monitor exists (every reconnect of a class that is sitting the exam).
+    One statement, first connect or not (an upsert with RETURNING, on PostgreSQL
+    and SQLite alike): a class connects its sockets at once. The attempt must exist.
     """
     now = now or timezone.now()
     table = AttemptMonitor._meta.db_table
-    if online:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {table} SET online = %s, last_seen_at = %s WHERE attempt_id = %s "  # noqa: S608
-                "RETURNING last_seq, tab_switches",
-                [True, now, attempt_id],
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            return row[0], row[1]
-    monitor = monitor_for(attempt_id)
-    if online:
-        mark_online(attempt_id=attempt_id, online=True, now=now)
-    return monitor.last_seq, monitor.tab_switches
+    on_conflict = "online = excluded.online, last_seen_at = excluded.last_seen_at" if online else f"online = {table}.online"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (attempt_id, last_seq, event_count, tab_switches, warnings, "  # noqa: S608
+            "face_failures_in_row, snapshot_count, flag_count, online, last_seen_at) "
+            "VALUES (%s, 0, 0, 0, 0, 0, 0, 0, %s, %s) "
+            f"ON CONFLICT (attempt_id) DO UPDATE SET {on_conflict} RETURNING last_seq, tab_switches",
+            [attempt_id, online, now if online else None],
+        )
+        last_seq, tab_switches = cursor.fetchone()
+    return last_seq, tab_switches
 
 
 def mark_online(*, attempt_id: int, online: bool, now: dt.datetime | None = None) -> None:

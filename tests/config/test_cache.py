@@ -1,0 +1,32 @@
+"""The Redis cache shares one connection pool per process across async contexts (config.cache)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.core.cache import caches
+
+
+def _pool_and_roundtrip(key: str) -> tuple[int, Any]:
+    cache = caches["default"]
+    cache.set(key, {"ok": key}, 30)
+    return id(cache._cache._get_connection_pool(True)), cache.get(key)
+
+
+def test_every_request_context_uses_the_same_redis_pool() -> None:
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL (the embedded default caches in memory)")
+
+    async def contexts() -> list[tuple[int, Any]]:
+        # Each task is its own context, as each ASGI request or websocket consumer is.
+        calls = [sync_to_async(_pool_and_roundtrip, thread_sensitive=False)(f"cache-test-{i}") for i in range(8)]
+        return await asyncio.gather(*calls)
+
+    results = asyncio.run(contexts())
+    assert {value["ok"] for _pool, value in results} == {f"cache-test-{i}" for i in range(8)}
+    assert len({pool for pool, _value in results}) == 1
+    caches["default"].delete_many([f"cache-test-{i}" for i in range(8)])
