@@ -380,7 +380,9 @@ def monitor_open(*, attempt_id: int, online: bool, now: dt.datetime | None = Non
     """
     now = now or timezone.now()
     table = AttemptMonitor._meta.db_table
-    on_conflict = "online = excluded.online, last_seen_at = excluded.last_seen_at" if online else f"online = {table}.online"
+    on_conflict = (
+        "online = excluded.online, last_seen_at = excluded.last_seen_at" if online else f"online = {table}.online"
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (attempt_id, last_seq, event_count, tab_switches, warnings, "  # noqa: S608

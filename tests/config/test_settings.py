@@ -57,7 +57,7 @@ def test_good_values_start() -> None:
         "False",
         "django.db.backends.postgresql",
         "6543",
-        "django.core.cache.backends.redis.RedisCache",
+        "config.cache.SharedPoolRedisCache",
         "4",
     ]
 
