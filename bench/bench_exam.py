@@ -158,6 +158,8 @@ class Cohort:
     acked: dict[int, tuple[int, Any]] = field(default_factory=dict)  # attempt question -> (seq, answer)
     attempts: list[int] = field(default_factory=list)
     error_samples: list[str] = field(default_factory=list)
+    released_at: float = 0.0
+    timeline: list[tuple[str, float, float]] = field(default_factory=list)  # (op, sent after release s, latency s)
 
 
 def _db_url(base: str, name: str) -> str:
@@ -359,6 +361,7 @@ async def examinee(
         except Exception as exc:  # noqa: BLE001 - counted as an error
             ok, data = False, {"detail": repr(exc)}
         cohort.latencies[kind].append(time.perf_counter() - began)
+        cohort.timeline.append((kind, began - cohort.released_at, time.perf_counter() - began))
         if not ok:
             cohort.errors[kind] += 1
             if len(cohort.error_samples) < 5:
@@ -372,7 +375,7 @@ async def examinee(
     attempt = paper["attempt_id"]
     cohort.attempts.append(attempt)
     device = paper.get("device")
-    for question in paper["questions"]:
+    for question in [] if args.start_only else paper["questions"]:
         rounds = 2 if rng.random() < 0.1 else 1
         for seq in range(1, rounds + 1):
             await asyncio.sleep(rng.uniform(30, 90) / args.compress / rounds)
@@ -386,6 +389,8 @@ async def examinee(
             if saved is not None:
                 canonical = answer if not isinstance(answer, str) else "".join(sorted(answer))
                 cohort.acked[question["id"]] = (seq, canonical)
+    if args.start_only:
+        return
     await asyncio.sleep(rng.uniform(5, 30) / args.compress)
     await call("submit", "POST", f"/api/v1/attempts/{attempt}/submit/", {"reason": "examinee"})
 
@@ -401,7 +406,7 @@ async def run_cohort(servers: list[str], cohort: Cohort, args: argparse.Namespac
             asyncio.create_task(examinee(http, servers, cohort, i, release, args)) for i in range(len(cohort.tokens))
         ]
         await asyncio.sleep(0.5)  # every examinee is waiting at the gate
-        began = time.perf_counter()
+        began = cohort.released_at = time.perf_counter()
         release.set()
         await asyncio.gather(*tasks)
         return time.perf_counter() - began
@@ -457,6 +462,10 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument("--servers", type=int, default=4, help="daphne processes")
     parser.add_argument("--compress", type=float, default=4.0, help="think time 30-90 s divided by this")
+    parser.add_argument("--timeline", action="store_true", help="latency per 30 s of the run, per operation")
+    parser.add_argument(
+        "--start-only", action="store_true", help="start only: no answers, no submit (to study the start burst alone)"
+    )
     parser.add_argument("--pool", type=int, default=8, help="PostgreSQL pool size per server process (0: none)")
     args = parser.parse_args()
 
@@ -564,6 +573,15 @@ def main() -> None:
         )
         for sample in cohort.error_samples:
             print(f"  error sample: {sample}")
+        if args.timeline:
+            buckets: dict[tuple[str, int], list[float]] = {}
+            for op, at, latency in cohort.timeline:
+                buckets.setdefault((op, int(at // 30)), []).append(latency)
+            for (op, bucket), values in sorted(buckets.items()):
+                print(
+                    f"  {op:>8} sent at {bucket * 30:>4}-{bucket * 30 + 30:<4}s: {len(values):>6} "
+                    f"p50 {pct(values, 50):8.0f}  p95 {pct(values, 95):8.0f}  p99 {pct(values, 99):8.0f} ms"
+                )
     if len(results) == 2:
         prod_r, naive_r = results[0][0], results[1][0]
         for op in ("start", "autosave"):

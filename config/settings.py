@@ -76,6 +76,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
+# HTTP requests one server process works on at once; the rest wait their turn in the
+# event loop (config/concurrency.py). 0 turns the bound off.
+ASGI_HTTP_CONCURRENCY = env_int("ASGI_HTTP_CONCURRENCY", 12, minimum=0)
 WSGI_APPLICATION = None
 
 TEMPLATES = [
@@ -204,7 +207,7 @@ REST_FRAMEWORK = {
     # Token first: an anonymous or bad-token call then gets 401 with
     # "WWW-Authenticate: Token" instead of a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -6,11 +6,11 @@ an attempt state that was rolled back.
 
 * In-process listeners: ``register(hook)`` where ``hook(name, attempt_id, data)``;
   a hook that raises is logged and skipped.
-* Websocket consumers: lifecycle events (``started``, ``submitted``,
+* Websocket consumers: the events that end an attempt (``submitted``,
   ``invalidated``) are also sent to the channel-layer group
   ``group_name(attempt_id)`` as ``{"type": "exam.event", "event": name, ...data}``.
-  ``answer_saved`` goes to hooks only: it is the hot path and nobody watches it
-  live yet.
+  ``started`` and ``answer_saved`` go to hooks only: they are the hot paths
+  (a class starts in the same second) and no socket waits for them.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 Hook = Callable[[str, int, dict[str, Any]], None]
 _hooks: list[Hook] = []
-BROADCAST = {"started", "submitted", "invalidated"}
+BROADCAST = {"submitted", "invalidated"}
 
 
 def group_name(attempt_id: int) -> str:

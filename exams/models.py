@@ -296,6 +296,10 @@ class Attempt(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUBMITTED, self.Status.INVALIDATED)
 
+    # Set by exams.services.attempt_start on the instance it just moved out of "prepared":
+    # no answer can be saved yet, so the start response skips looking (not a field).
+    fresh_start = False
+
 
 class AttemptQuestion(models.Model):
     """A question as it was when the paper was prepared, in the examinee's option order.

@@ -520,6 +520,7 @@ def attempt_start(*, session: ExamSession, person: Person, now: dt.datetime | No
         )
         if prepared.payload == [] or prepared.payload is None:
             prepared.refresh_from_db(fields=["payload"])
+        prepared.fresh_start = True  # nothing can be saved yet: the caller skips looking
         events.emit("started", prepared.pk, {"person_id": person.pk, "session_id": session.pk})
         return prepared
     # Lost a race with another tab starting the same paper: resume it.
@@ -541,6 +542,8 @@ def attempt_resume(*, attempt: Attempt, now: dt.datetime | None = None) -> Attem
 
 def saved_answers(attempt: Attempt) -> dict[int, dict[str, Any]]:
     """The answers saved so far, for resuming on another device."""
+    if getattr(attempt, "fresh_start", False):
+        return {}
     return {
         row["pk"]: {"answer": row["given"], "client_seq": row["client_seq"]}
         for row in AttemptQuestion.objects.filter(attempt=attempt, client_seq__gt=0).values("pk", "given", "client_seq")

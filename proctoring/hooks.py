@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from proctoring import broadcast
+
+_POLICY_TTL = 30.0
+_policy_seen: dict[int, tuple[bool, float]] = {}
+
+
+def _proctored(session_id: int, *, fresh: bool) -> bool:
+    """Whether the session has a proctoring policy.
+
+    A class starting together asks 2,000 times in a few seconds; the answer for
+    ``started`` (a live-grid status line) may be up to ``_POLICY_TTL`` old.
+    """
+    now = time.monotonic()
+    seen = _policy_seen.get(session_id)
+    if not fresh and seen is not None and now - seen[1] < _POLICY_TTL:
+        return seen[0]
+    from proctoring.models import ProctoringPolicy
+
+    exists = ProctoringPolicy.objects.filter(session_id=session_id).exists()
+    _policy_seen[session_id] = (exists, now)
+    return exists
 
 
 def exam_event(name: str, attempt_id: int, data: dict[str, Any]) -> None:
@@ -17,9 +38,7 @@ def exam_event(name: str, attempt_id: int, data: dict[str, Any]) -> None:
         session_id = Attempt.objects.filter(pk=attempt_id).values_list("session_id", flat=True).first()
     if session_id is None:
         return
-    from proctoring.models import ProctoringPolicy
-
-    if not ProctoringPolicy.objects.filter(session_id=session_id).exists():
+    if not _proctored(session_id, fresh=name != "started"):
         return
     status = {
         "started": "in_progress",

@@ -25,6 +25,7 @@ def test_training_admin_builds_a_course_with_an_article_on_a_phone(page: Any, li
     page.select_option("select[name=shared_with]", index=1)
     page.check("input[name=posts][value=employee]")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")  # else the sticky header lands mid-page in a full-page shot
     page.screenshot(path=str(SCREENSHOTS / "course-builder-course-phone.png"), full_page=True)
     page.click("form.builder-form button[type=submit]")
     page.wait_for_selector("[data-add-chapter]")
@@ -40,6 +41,7 @@ def test_training_admin_builds_a_course_with_an_article_on_a_phone(page: Any, li
     page.click(".rich-toolbar button[data-command=bold]")
     page.keyboard.type("严禁盲目施救")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(SCREENSHOTS / "course-builder-article-phone.png"), full_page=True)
     page.click("[data-lesson-form] button[type=submit]")
 
