@@ -15,6 +15,7 @@ long video download does not hold one either). Websockets are not limited.
 from __future__ import annotations
 
 import asyncio
+import weakref
 from typing import Any
 
 
@@ -22,7 +23,9 @@ class HttpConcurrencyLimit:
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
         self.limit = limit
-        self._semaphores: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+        self._semaphores: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()

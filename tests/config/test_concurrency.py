@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from config.concurrency import HttpConcurrencyLimit
+
+
+def _run_in_own_thread(coroutine: Any) -> Any:
+    # Not asyncio.run() here: after the browser tests the main thread may already have a
+    # running loop (sync Playwright), and asyncio.run() refuses to nest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=120)
 
 
 class App:
@@ -56,7 +64,7 @@ def test_at_most_limit_requests_are_worked_on_and_all_finish() -> None:
     async def run() -> None:
         await asyncio.gather(*(limited(*_request(f"/r{i}")) for i in range(10)))
 
-    asyncio.run(run())
+    _run_in_own_thread(run())
     assert app.most == 2
     assert sorted(app.order) == sorted(f"/r{i}" for i in range(10))
 
@@ -78,7 +86,7 @@ def test_a_slow_upload_or_a_long_download_does_not_hold_a_slot() -> None:
         download_done.set()
         await asyncio.gather(uploading, downloading)
 
-    asyncio.run(run())
+    _run_in_own_thread(run())
     assert set(app.order) == {"/quick", "/upload", "/download"}
 
 
@@ -95,5 +103,5 @@ def test_websockets_are_not_limited() -> None:
 
         await asyncio.gather(*(limited({"type": "websocket", "path": f"/ws{i}"}, receive, send) for i in range(3)))
 
-    asyncio.run(run())
+    _run_in_own_thread(run())
     assert app.most == 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -14,6 +15,13 @@ from exams.models import Attempt
 from proctoring import batching, services
 from proctoring.models import AttemptMonitor, BrowserEvent
 from tests.conftest import Cast
+
+
+def _run_in_own_thread(coroutine: Any) -> Any:
+    # Not asyncio.run() here: after the browser tests the main thread may already have a
+    # running loop (sync Playwright), and asyncio.run() refuses to nest.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result(timeout=120)
 
 
 def _second_attempt(cast: Cast, data: dict[str, Any]) -> Attempt:
@@ -126,7 +134,7 @@ def test_sockets_waiting_together_share_batches_and_each_gets_its_own_answer(cas
             refused = exc.details
         return a, b, refused
 
-    a, b, refused = asyncio.run(run())
+    a, b, refused = _run_in_own_thread(run())
     assert a == list(range(1, 21))
     assert b == list(range(1, 21))
     assert refused == {"expected": 21}
