@@ -28,7 +28,7 @@ from typing import Any
 from channels.db import DatabaseSyncToAsync, database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import connections
 from django.utils.translation import gettext as _
 
 from exams import events as exam_events
@@ -71,8 +71,9 @@ async def _flush_live(layer: Any) -> None:
     _flusher = None
 
 
-def in_pool(func: Any) -> Any:
-    """Run ``func`` on the worker pool, not the single thread-sensitive ORM thread.
+def in_pool(func: Any, executor: ThreadPoolExecutor | None = None) -> Any:
+    """Run ``func`` on a worker pool (``executor``, or the loop's default), not the single
+    thread-sensitive ORM thread.
 
     Events and snapshots of different examinees then store in parallel (each
     pool thread keeps its own connection); one socket's messages stay in order
@@ -86,25 +87,18 @@ def in_pool(func: Any) -> Any:
         finally:
             _pool_connections.add(connections["default"])
 
-    return DatabaseSyncToAsync(run, thread_sensitive=False)
+    return DatabaseSyncToAsync(run, thread_sensitive=False, executor=executor)
 
 
 # Events have a thread of their own: during a class's connect storm the shared pool is
 # busy with connects and snapshots, and an event batch queued behind them would wait
 # hundreds of milliseconds for its ack (bench/bench_ws.py --timeline showed it).
 _event_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proctor-events")
-
-
-def _events_record(items: list[services.EventIn]) -> list[Any]:
-    close_old_connections()
-    try:
-        return services.events_record(items=items)
-    finally:
-        _pool_connections.add(connections["default"])
+_events_record = in_pool(services.events_record, executor=_event_thread)
 
 
 async def _store_events(items: list[services.EventIn]) -> list[Any]:
-    return await asyncio.get_running_loop().run_in_executor(_event_thread, _events_record, items)
+    return await _events_record(items=items)
 
 
 # One per server process: every examinee socket of the process stores its events through it.
