@@ -160,6 +160,7 @@ class Cohort:
     error_samples: list[str] = field(default_factory=list)
     released_at: float = 0.0
     timeline: list[tuple[str, float, float]] = field(default_factory=list)  # (op, sent after release s, latency s)
+    cpu: Any = None  # CpuSampler of the run
 
 
 def _db_url(base: str, name: str) -> str:
@@ -178,6 +179,71 @@ def _cpu_busy() -> tuple[float, float]:
         values = [float(v) for v in f.readline().split()[1:]]
     idle = values[3] + values[4]
     return sum(values) - idle, sum(values)
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process so far; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+class CpuSampler:
+    """CPU share per second of the servers, PostgreSQL and this load generator (for --timeline)."""
+
+    def __init__(self, server_pids: list[int]) -> None:
+        import threading
+
+        self.server_pids = server_pids
+        self.samples: list[tuple[float, float, float, float]] = []  # (monotonic, servers, postgres, generator)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _totals(self) -> tuple[float, float, float]:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return (
+            sum(_process_cpu(pid) for pid in self.server_pids),
+            sum(_process_cpu(pid) for pid in _postgres_pids()),
+            usage.ru_utime + usage.ru_stime,
+        )
+
+    def _run(self) -> None:
+        previous, at = self._totals(), time.perf_counter()
+        while not self._stop.wait(1.0):
+            now_totals, now = self._totals(), time.perf_counter()
+            span = now - at
+            self.samples.append((now, *((b - a) / span for a, b in zip(previous, now_totals, strict=True))))
+            previous, at = now_totals, now
+
+    def __enter__(self) -> CpuSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def window(self, released_at: float, start: float, end: float) -> tuple[float, float, float]:
+        rows = [s[1:] for s in self.samples if start <= s[0] - released_at < end]
+        if not rows:
+            return (0.0, 0.0, 0.0)
+        return tuple(sum(column) / len(rows) for column in zip(*rows, strict=True))  # type: ignore[return-value]
 
 
 def _free_port() -> int:
@@ -422,19 +488,19 @@ def pct(values: list[float], p: float) -> float:
 def start_servers(count: int, env: dict[str, str], log_dir: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
     from urllib.request import urlopen
 
-    daphne = ROOT / ".venv" / "bin" / "daphne"
     processes, urls = [], []
     for i in range(count):
         port = _free_port()
         log = open(log_dir / f"bench-exam-daphne-{i}.log", "w")  # noqa: SIM115 - closed with the process
+        command = [
+            str(ROOT / ".venv" / "bin" / "daphne"),
+            "-e",
+            f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
+            "bench.bench_exam:application",
+        ]
         processes.append(
             subprocess.Popen(
-                [
-                    str(daphne),
-                    "-e",
-                    f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
-                    "bench.bench_exam:application",
-                ],
+                command,
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -460,13 +526,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="examinees released at once (production path)")
     parser.add_argument("--naive-n", type=int, default=500, help="examinees on the naive baseline path")
     parser.add_argument("--questions", type=int, default=20)
-    parser.add_argument("--servers", type=int, default=4, help="daphne processes")
+    parser.add_argument("--servers", type=int, default=4, help="ASGI server processes")
     parser.add_argument("--compress", type=float, default=4.0, help="think time 30-90 s divided by this")
     parser.add_argument("--timeline", action="store_true", help="latency per 30 s of the run, per operation")
     parser.add_argument(
         "--start-only", action="store_true", help="start only: no answers, no submit (to study the start burst alone)"
     )
     parser.add_argument("--pool", type=int, default=8, help="PostgreSQL pool size per server process (0: none)")
+    parser.add_argument("--window", type=int, default=30, help="seconds per --timeline row")
     args = parser.parse_args()
 
     admin_url = os.environ.get("DATABASE_URL", "")
@@ -526,7 +593,9 @@ def main() -> None:
             if cohort is prod:
                 open_window(cohort.session_id)
             cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
-            wall = asyncio.run(run_cohort(servers, cohort, args))
+            with CpuSampler([p.pid for p in processes]) as sampler:
+                wall = asyncio.run(run_cohort(servers, cohort, args))
+            cohort.cpu = sampler
             cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
             generator_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
             machine_busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
@@ -574,13 +643,25 @@ def main() -> None:
         for sample in cohort.error_samples:
             print(f"  error sample: {sample}")
         if args.timeline:
-            buckets: dict[tuple[str, int], list[float]] = {}
+            step = args.window
+            buckets: dict[tuple[int, str], list[float]] = {}
             for op, at, latency in cohort.timeline:
-                buckets.setdefault((op, int(at // 30)), []).append(latency)
-            for (op, bucket), values in sorted(buckets.items()):
+                buckets.setdefault((int(at // step), op), []).append(latency)
+            print(
+                f"  {'sent at s':>11} {'op':>8} {'count':>6} {'p50':>7} {'p95':>7} {'p99 ms':>7}   CPU: servers postgres generator"
+            )
+            last = None
+            for (bucket, op), values in sorted(buckets.items()):
+                cpu = ""
+                if bucket != last:
+                    servers_cpu, pg_cpu, gen_cpu = cohort.cpu.window(
+                        cohort.released_at, bucket * step, bucket * step + step
+                    )
+                    cpu = f"   {servers_cpu * 100:5.0f}% {pg_cpu * 100:6.0f}% {gen_cpu * 100:6.0f}%"
+                    last = bucket
                 print(
-                    f"  {op:>8} sent at {bucket * 30:>4}-{bucket * 30 + 30:<4}s: {len(values):>6} "
-                    f"p50 {pct(values, 50):8.0f}  p95 {pct(values, 95):8.0f}  p99 {pct(values, 99):8.0f} ms"
+                    f"  {bucket * step:>5}-{bucket * step + step:<5} {op:>8} {len(values):>6} "
+                    f"{pct(values, 50):7.0f} {pct(values, 95):7.0f} {pct(values, 99):7.0f}{cpu}"
                 )
     if len(results) == 2:
         prod_r, naive_r = results[0][0], results[1][0]

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from config import background
+from config.db import update_rows
 from exams import services as exam_services
 from exams.models import Attempt, ExamSession
 from organizations.models import Person
@@ -602,30 +603,8 @@ _COUNTERS = ("last_seq", "event_count", "tab_switches", "warnings", "flag_count"
 
 
 def _monitors_save(monitors: list[AttemptMonitor]) -> None:
-    """Write the counters of locked monitors: one statement on PostgreSQL.
-
-    ``bulk_update`` builds a CASE per field and row through the expression
-    machinery; for a batch of a few hundred monitors that cost more than the
-    rest of the batch together (measured with bench/bench_ws.py).
-    """
-    if not monitors:
-        return
-    table = AttemptMonitor._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            rows = ", ".join(["(%s, %s, %s, %s, %s, %s, %s::timestamptz)"] * len(monitors))
-            assignments = ", ".join(f"{name} = v.{name}" for name in _COUNTERS)
-            cursor.execute(
-                f"UPDATE {table} AS m SET {assignments} FROM (VALUES {rows}) "  # noqa: S608 - names are ours
-                f"AS v(attempt_id, {', '.join(_COUNTERS)}) WHERE m.attempt_id = v.attempt_id",
-                [value for m in monitors for value in (m.attempt_id, *(getattr(m, n) for n in _COUNTERS))],
-            )
-        else:
-            assignments = ", ".join(f"{name} = %s" for name in _COUNTERS)
-            cursor.executemany(
-                f"UPDATE {table} SET {assignments} WHERE attempt_id = %s",  # noqa: S608 - names are ours
-                [[*(getattr(m, n) for n in _COUNTERS), m.attempt_id] for m in monitors],
-            )
+    """Write the counters of locked monitors: one statement on PostgreSQL."""
+    update_rows(AttemptMonitor, _COUNTERS, [(m.pk, *(getattr(m, name) for name in _COUNTERS)) for m in monitors])
 
 
 _MONITOR_FIELDS = ("attempt_id", "last_seq", "event_count", "tab_switches", "warnings", "flag_count", "last_seen_at")
