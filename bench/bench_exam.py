@@ -215,21 +215,25 @@ class CpuSampler:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _totals(self) -> tuple[float, float, float]:
+    def _totals(self) -> dict[str, float]:
+        """CPU seconds so far per process; a delta is taken only for processes seen in both samples."""
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        return (
-            sum(_process_cpu(pid) for pid in self.server_pids),
-            sum(_process_cpu(pid) for pid in _postgres_pids()),
-            usage.ru_utime + usage.ru_stime,
-        )
+        totals = {f"s{pid}": _process_cpu(pid) for pid in self.server_pids}
+        totals.update({f"p{pid}": _process_cpu(pid) for pid in _postgres_pids()})
+        totals["generator"] = usage.ru_utime + usage.ru_stime
+        return totals
 
     def _run(self) -> None:
         previous, at = self._totals(), time.perf_counter()
         while not self._stop.wait(1.0):
-            now_totals, now = self._totals(), time.perf_counter()
+            current, now = self._totals(), time.perf_counter()
             span = now - at
-            self.samples.append((now, *((b - a) / span for a, b in zip(previous, now_totals, strict=True))))
-            previous, at = now_totals, now
+            shares = {"s": 0.0, "p": 0.0, "g": 0.0}
+            for key, value in current.items():
+                if key in previous:
+                    shares[key[0]] += max(0.0, value - previous[key]) / span
+            self.samples.append((now, shares["s"], shares["p"], shares["g"]))
+            previous, at = current, now
 
     def __enter__(self) -> CpuSampler:
         self._thread.start()

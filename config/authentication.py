@@ -18,14 +18,22 @@ from typing import Any
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
-from rest_framework.authtoken.models import Token
 
-from accounts.models import User
-from organizations.models import Person
+
+@cache
+def _models() -> tuple[type[Any], type[Any], type[Any]]:
+    # Imported late: DRF may import this module before the app registry is ready.
+    from rest_framework.authtoken.models import Token
+
+    from accounts.models import User
+    from organizations.models import Person
+
+    return Token, User, Person
 
 
 @cache
 def _query() -> str:
+    Token, User, Person = _models()  # noqa: N806 - model classes
     q = connection.ops.quote_name
 
     def columns(alias: str, model: type[Any]) -> list[str]:
@@ -56,6 +64,7 @@ def _instance(model: type[Any], values: tuple[Any, ...]) -> Any:
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        Token, User, Person = _models()  # noqa: N806 - model classes
         with connection.cursor() as cursor:
             cursor.execute(_query(), [key])
             row = cursor.fetchone()
