@@ -732,66 +732,46 @@ def _answer_write(
 ) -> bool:
     """Store the answer and its audit row if the attempt is still open and ``client_seq`` is newer.
 
-    One statement, so atomic without a transaction of its own: on PostgreSQL
+    On PostgreSQL one statement, so atomic without a transaction of its own:
     it locks the attempt row and re-checks status, deadline and device after
-    the lock (a submit holding the row makes it wait, then refuse).
+    the lock (a submit holding the row makes it wait, then refuse). Elsewhere
+    a conditional UPDATE and the INSERT in one transaction.
     """
-    value = json.dumps(given)
-    at = connection.ops.adapt_datetimefield_value(now)
-    cutoff = connection.ops.adapt_datetimefield_value(now - dt.timedelta(seconds=grace))
-    device_check, device_params = ("AND a.device_token = %s", [device]) if device else ("", [])
+    params = {
+        "attempt": attempt_id,
+        "aq": aq_id,
+        "seq": client_seq,
+        "given": json.dumps(given),
+        "at": connection.ops.adapt_datetimefield_value(now),
+        "cutoff": connection.ops.adapt_datetimefield_value(now - dt.timedelta(seconds=grace)),
+        "open": Attempt.Status.IN_PROGRESS,
+        "device": device,
+    }
+    still_open = "a.id = %(attempt)s AND a.status = %(open)s AND a.deadline >= %(cutoff)s" + (
+        " AND a.device_token = %(device)s" if device else ""
+    )
+    audit = f"INSERT INTO {_AA} (attempt_id, attempt_question_id, client_seq, given, received_at) "  # noqa: S608
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
-                f"WITH open AS (SELECT a.id FROM {_ATTEMPT} a WHERE a.id = %s AND a.status = %s "  # noqa: S608
-                f"AND a.deadline >= %s {device_check} FOR NO KEY UPDATE), "
-                f"changed AS (UPDATE {_AQ} q SET given = %s::jsonb, client_seq = %s, answered_at = %s FROM open "
-                "WHERE q.id = %s AND q.attempt_id = open.id AND q.client_seq < %s RETURNING q.id), "
-                f"logged AS (INSERT INTO {_AA} (attempt_id, attempt_question_id, client_seq, given, received_at) "
-                "SELECT %s, id, %s, %s::jsonb, %s FROM changed RETURNING 1) "
+                f"WITH open AS (SELECT a.id FROM {_ATTEMPT} a WHERE {still_open} FOR NO KEY UPDATE), "  # noqa: S608
+                f"changed AS (UPDATE {_AQ} q SET given = %(given)s::jsonb, client_seq = %(seq)s, answered_at = %(at)s "
+                "FROM open WHERE q.id = %(aq)s AND q.attempt_id = open.id AND q.client_seq < %(seq)s RETURNING q.id), "
+                f"logged AS ({audit}SELECT %(attempt)s, id, %(seq)s, %(given)s::jsonb, %(at)s FROM changed RETURNING 1) "
                 "SELECT count(*) FROM logged",
-                [
-                    attempt_id,
-                    Attempt.Status.IN_PROGRESS,
-                    cutoff,
-                    *device_params,
-                    value,
-                    client_seq,
-                    at,
-                    aq_id,
-                    client_seq,
-                    attempt_id,
-                    client_seq,
-                    value,
-                    at,
-                ],
+                params,
             )
             row = cursor.fetchone()
             return bool(row and row[0] == 1)
         with transaction.atomic():
             cursor.execute(
-                f"UPDATE {_AQ} SET given = %s, client_seq = %s, answered_at = %s "  # noqa: S608
-                f"WHERE id = %s AND client_seq < %s AND attempt_id IN (SELECT a.id FROM {_ATTEMPT} a "
-                f"WHERE a.id = %s AND a.status = %s AND a.deadline >= %s {device_check})",
-                [
-                    value,
-                    client_seq,
-                    at,
-                    aq_id,
-                    client_seq,
-                    attempt_id,
-                    Attempt.Status.IN_PROGRESS,
-                    cutoff,
-                    *device_params,
-                ],
+                f"UPDATE {_AQ} SET given = %(given)s, client_seq = %(seq)s, answered_at = %(at)s "  # noqa: S608
+                f"WHERE id = %(aq)s AND client_seq < %(seq)s AND attempt_id IN (SELECT a.id FROM {_ATTEMPT} a WHERE {still_open})",
+                params,
             )
             if cursor.rowcount != 1:
                 return False
-            cursor.execute(
-                f"INSERT INTO {_AA} (attempt_id, attempt_question_id, client_seq, given, received_at) "  # noqa: S608
-                "VALUES (%s, %s, %s, %s, %s)",
-                [attempt_id, aq_id, client_seq, value, at],
-            )
+            cursor.execute(audit + "VALUES (%(attempt)s, %(aq)s, %(seq)s, %(given)s, %(at)s)", params)
             return True
 
 
