@@ -19,6 +19,8 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
+from config.db import instance_from_row
+
 
 @cache
 def _models() -> tuple[type[Any], type[Any], type[Any]]:
@@ -51,15 +53,7 @@ def _query() -> str:
 
 
 def _instance(model: type[Any], values: tuple[Any, ...]) -> Any:
-    """A model instance from its row, with the converters a queryset would apply (SQLite datetimes, JSON)."""
-    fields = model._meta.concrete_fields
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
-            value = converter(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    return instance_from_row(model, model._meta.concrete_fields, values)
 
 
 class TokenAuthentication(authentication.TokenAuthentication):

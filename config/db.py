@@ -1,8 +1,16 @@
-"""SQL the ORM writes too slowly on a hot path."""
+"""SQL the ORM writes too slowly on a hot path.
+
+The examinee's start, autosave and submit run thousands of times in a minute
+(bench/bench_exam.py). For their few simple queries the ORM spent more CPU
+compiling SQL than the database spent running it. These helpers write each
+statement once per process from the models' own field lists. The rows become
+instances through ``Model.from_db``, with the converters a queryset applies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from django.db import connection, models
@@ -46,3 +54,113 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
                 f"UPDATE {table} SET {assignments} WHERE {pk} = %s",  # noqa: S608 - names come from the model
                 [[*row[1:], row[0]] for row in prepared],
             )
+
+
+def instance_from_row(model: type[models.Model], fields: Sequence[Any], values: Sequence[Any]) -> Any:
+    """A model instance from its row, with the converters a queryset would apply (SQLite datetimes, JSON).
+
+    Fields not in ``fields`` are deferred, as with ``QuerySet.defer()``.
+    """
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        col = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
+            value = converter(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+@cache
+def _joined_select(
+    model: type[models.Model], related: str, exclude: tuple[str, ...]
+) -> tuple[str, list[Any], list[Any]]:
+    fk = model._meta.get_field(related)
+    other = fk.related_model
+    own = [f for f in model._meta.concrete_fields if f.name not in exclude]
+    theirs = list(other._meta.concrete_fields)
+    q = connection.ops.quote_name
+    sql = (
+        f"SELECT {', '.join(f't.{q(f.column)}' for f in own)}, {', '.join(f'r.{q(f.column)}' for f in theirs)} "  # noqa: S608 - names come from the models
+        f"FROM {q(model._meta.db_table)} t JOIN {q(other._meta.db_table)} r ON r.{q(other._meta.pk.column)} = t.{q(fk.column)} "
+        f"WHERE t.{q(model._meta.pk.column)} = %s"
+    )
+    return sql, own, theirs
+
+
+def get_with_related(model: type[models.Model], pk: Any, related: str, *, exclude: Sequence[str] = ()) -> Any:
+    """``model.objects.select_related(related).defer(*exclude).get(pk=pk)``, with its SQL written once per process.
+
+    On the submit path the ORM's compiling of that query cost more than running
+    it (bench/bench_exam.py). Raises ``model.DoesNotExist`` like ``get()``.
+    """
+    sql, own, theirs = _joined_select(model, related, tuple(exclude))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+    instance = instance_from_row(model, own, row[: len(own)])
+    model._meta.get_field(related).set_cached_value(
+        instance, instance_from_row(theirs[0].model, theirs, row[len(own) :])
+    )
+    return instance
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+@cache
+def _select_sql(
+    model: type[models.Model], where: tuple[str, ...], order_by: tuple[str, ...], exclude: tuple[str, ...]
+) -> tuple[str, list[Any], list[Any]]:
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if f.name not in exclude]
+    conditions = [meta.get_field(name) for name in where]
+    sql = (
+        f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(meta.db_table)} "  # noqa: S608 - names come from the model
+        f"WHERE {' AND '.join(f'{_q(f.column)} = %s' for f in conditions)}"
+    )
+    if order_by:
+        sql += " ORDER BY " + ", ".join(_q(meta.get_field(name).column) for name in order_by)
+    return sql, fields, conditions
+
+
+def fetch(
+    model: type[models.Model], where: dict[str, Any], *, order_by: Sequence[str] = (), exclude: Sequence[str] = ()
+) -> list[Any]:
+    """``model.objects.filter(**where).order_by(*order_by).defer(*exclude)`` for equality conditions on fields."""
+    sql, fields, conditions = _select_sql(model, tuple(where), tuple(order_by), tuple(exclude))
+    params = [
+        field.get_db_prep_value(value, connection) for field, value in zip(conditions, where.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [instance_from_row(model, fields, row) for row in rows]
+
+
+@cache
+def _update_sql(
+    model: type[models.Model], where: tuple[str, ...], columns: tuple[str, ...]
+) -> tuple[str, list[Any], list[Any]]:
+    meta = model._meta
+    conditions = [meta.get_field(name) for name in where]
+    fields = [meta.get_field(name) for name in columns]
+    sql = (
+        f"UPDATE {_q(meta.db_table)} SET {', '.join(f'{_q(f.column)} = %s' for f in fields)} "  # noqa: S608 - names come from the model
+        f"WHERE {' AND '.join(f'{_q(f.column)} = %s' for f in conditions)}"
+    )
+    return sql, fields, conditions
+
+
+def update_where(model: type[models.Model], where: dict[str, Any], values: dict[str, Any]) -> int:
+    """``model.objects.filter(**where).update(**values)`` for equality conditions; returns the rows changed."""
+    sql, fields, conditions = _update_sql(model, tuple(where), tuple(values))
+    params = [field.get_db_prep_save(value, connection) for field, value in zip(fields, values.values(), strict=True)]
+    params += [
+        field.get_db_prep_value(value, connection) for field, value in zip(conditions, where.values(), strict=True)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

@@ -52,6 +52,8 @@ def test_autosave_admits_exactly_the_attempts_the_selector_calls_answerable(cast
             except services.UnknownAttempt:
                 admitted = False
             assert admitted == (attempt.pk in answerable), (user.username, attempt.pk)
+            # the submit path's check, the same raw condition without the save
+            assert services.attempt_answerable(attempt_id=attempt.pk, user=user) == admitted, user.username
             admitted_somewhere += admitted
     # each examinee answers their own exam, the inspector the spot test they opened; nobody else anything
     assert admitted_somewhere == 3
