@@ -12,13 +12,13 @@ from django.conf import settings  # noqa: E402
 
 from config.concurrency import HttpConcurrencyLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from exams.fastlane import ExamFastLane  # noqa: E402
+from exams.fastlane import ExamFastLane, lane_threads  # noqa: E402
 
 # The examinee's hot calls from token clients skip Django's per-request machinery
 # (exams/fastlane.py); every other HTTP request takes a bounded slot in Django.
 http = ExamFastLane(
     HttpConcurrencyLimit(django_asgi_app, settings.ASGI_HTTP_CONCURRENCY),
-    settings.EXAM_FAST_LANE_THREADS,
+    lane_threads(settings.EXAM_FAST_LANE_THREADS, settings.DATABASES["default"]),
     django_app=django_asgi_app,
 )
 

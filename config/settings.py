@@ -81,7 +81,7 @@ ASGI_APPLICATION = "config.asgi.application"
 ASGI_HTTP_CONCURRENCY = env_int("ASGI_HTTP_CONCURRENCY", 12, minimum=0)
 # Threads per server process that serve the examinee's start, autosave and submit
 # for token clients, each keeping its database connection (exams/fastlane.py).
-# With DATABASE_POOL_MAX set, keep it below the pool size. 0 sends those calls
+# With DATABASE_POOL_MAX set, at most half the pool is used. 0 sends those calls
 # through Django's request handling like every other route.
 EXAM_FAST_LANE_THREADS = env_int("EXAM_FAST_LANE_THREADS", 4, minimum=0)
 WSGI_APPLICATION = None

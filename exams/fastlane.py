@@ -149,6 +149,18 @@ def _token(scope: dict[str, Any]) -> str | None:
         return None
 
 
+def lane_threads(requested: int, database: dict[str, Any]) -> int:
+    """How many lane threads a process runs: at most half of a connection pool, which they hold for good."""
+    pool = (database.get("OPTIONS") or {}).get("pool")
+    if not pool:
+        return requested
+    size = (pool.get("max_size") or pool.get("min_size")) if isinstance(pool, dict) else None
+    cap = (size or 4) // 2  # psycopg's pool holds 4 connections unless told otherwise; a pool of 1 shuts the lane
+    if requested > cap:
+        logger.warning("Exam fast lane: %d threads, not %d, for a pool of %d connections.", cap, requested, size or 4)
+    return min(requested, cap)
+
+
 class ExamFastLane:
     """ASGI middleware: serve start, autosave and submit for token clients; pass everything else to ``app``."""
 

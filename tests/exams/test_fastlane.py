@@ -25,7 +25,7 @@ from rest_framework.authtoken.models import Token
 
 from config.concurrency import HttpConcurrencyLimit
 from exams import events, services
-from exams.fastlane import ExamFastLane
+from exams.fastlane import ExamFastLane, lane_threads
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion
 from question_bank.models import Question, QuestionType
 from tests import factories
@@ -425,3 +425,14 @@ def test_simultaneous_submits_through_the_lane_grade_once(sitting: dict[str, Any
     assert len({json.loads(content)["score"] for _s, _h, content in results}) == 1
     assert graded == ["submitted"]
     assert lane.served == 21
+
+
+def test_the_lane_holds_at_most_half_of_a_connection_pool() -> None:
+    postgres = {"ENGINE": "django.db.backends.postgresql", "OPTIONS": {}}
+    assert lane_threads(4, postgres) == 4  # no pool: each thread keeps a connection of its own
+    assert lane_threads(4, {**postgres, "OPTIONS": {"pool": {"min_size": 1, "max_size": 8}}}) == 4
+    assert lane_threads(4, {**postgres, "OPTIONS": {"pool": {"min_size": 1, "max_size": 4}}}) == 2
+    assert lane_threads(4, {**postgres, "OPTIONS": {"pool": {"max_size": 3}}}) == 1
+    assert lane_threads(4, {**postgres, "OPTIONS": {"pool": {"max_size": 1}}}) == 0  # Django keeps the one
+    assert lane_threads(4, {**postgres, "OPTIONS": {"pool": True}}) == 2  # psycopg's default pool of 4
+    assert lane_threads(0, {**postgres, "OPTIONS": {"pool": True}}) == 0
