@@ -26,6 +26,24 @@ def _close_pool_connections() -> Any:
 
     close_pool_connections()
     _close_background_connections()
+    _close_thread_sensitive_connection()
+
+
+def _close_thread_sensitive_connection() -> None:
+    """And asgiref's one thread for thread-sensitive calls (channels' ``database_sync_to_async``).
+
+    Outside a request that thread lives for the whole run, and under ``CONN_MAX_AGE``
+    its connection stays open after ``close_old_connections``.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    # A thread of its own: no loop runs there, and none with an outer async_to_sync.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, sync_to_async(connections.close_all, thread_sensitive=True)()).result(timeout=30)
 
 
 def _close_background_connections() -> None:
