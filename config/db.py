@@ -70,6 +70,10 @@ def instance_from_row(model: type[models.Model], fields: Sequence[Any], values: 
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
 @cache
 def _joined_select(
     model: type[models.Model], related: str, exclude: tuple[str, ...]
@@ -78,11 +82,10 @@ def _joined_select(
     other = fk.related_model
     own = [f for f in model._meta.concrete_fields if f.name not in exclude]
     theirs = list(other._meta.concrete_fields)
-    q = connection.ops.quote_name
     sql = (
-        f"SELECT {', '.join(f't.{q(f.column)}' for f in own)}, {', '.join(f'r.{q(f.column)}' for f in theirs)} "  # noqa: S608 - names come from the models
-        f"FROM {q(model._meta.db_table)} t JOIN {q(other._meta.db_table)} r ON r.{q(other._meta.pk.column)} = t.{q(fk.column)} "
-        f"WHERE t.{q(model._meta.pk.column)} = %s"
+        f"SELECT {', '.join(f't.{_q(f.column)}' for f in own)}, {', '.join(f'r.{_q(f.column)}' for f in theirs)} "  # noqa: S608 - names come from the models
+        f"FROM {_q(model._meta.db_table)} t JOIN {_q(other._meta.db_table)} r ON r.{_q(other._meta.pk.column)} = t.{_q(fk.column)} "
+        f"WHERE t.{_q(model._meta.pk.column)} = %s"
     )
     return sql, own, theirs
 
@@ -104,10 +107,6 @@ def get_with_related(model: type[models.Model], pk: Any, related: str, *, exclud
         instance, instance_from_row(theirs[0].model, theirs, row[len(own) :])
     )
     return instance
-
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
 
 
 @cache

@@ -184,8 +184,8 @@ def result_payload(attempt: Attempt) -> dict[str, Any]:
     }
     if not released:
         return data
-    # Issued only on a pass: a failed attempt needs no lookup.
-    certificate = getattr(attempt, "certificate", None) if attempt.passed and hasattr(attempt, "certificate") else None
+    # Issued only on a pass: a failed attempt needs no lookup. (No certificate raises an AttributeError.)
+    certificate = getattr(attempt, "certificate", None) if attempt.passed else None
     data.update(
         score=str(attempt.score),
         max_score=str(attempt.max_score),

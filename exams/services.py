@@ -867,8 +867,8 @@ def _grade(attempt: Attempt, now: dt.datetime) -> None:
         row = by_kp.setdefault(kp, {"knowledge_point": kp, "questions": 0, "correct": 0, "score": "0", "max": "0"})
         row["questions"] += 1
         row["correct"] += int(bool(aq.is_correct))
-        row["score"] = str(_d(Decimal(row["score"]) + aq.awarded))
-        row["max"] = str(_d(Decimal(row["max"]) + aq.score))
+        row["score"] = str(Decimal(row["score"]) + aq.awarded)
+        row["max"] = str(Decimal(row["max"]) + aq.score)
     update_rows(AttemptQuestion, ("is_correct", "awarded"), [(aq.pk, aq.is_correct, aq.awarded) for aq in questions])
     attempt.score = _d(total)
     attempt.passed = attempt.score >= session.pass_score
