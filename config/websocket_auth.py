@@ -69,7 +69,13 @@ class TokenAuthMiddleware:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> Any:
         _offered, key = offered_token(scope)
         # The key is a credential: it leaves the scope here, so nothing downstream can log it.
-        scope = {**scope, "subprotocols": [TOKEN_SUBPROTOCOL], "user": await _user_for_key(key)}
+        headers = [(name, value) for name, value in scope.get("headers", []) if name != b"sec-websocket-protocol"]
+        scope = {
+            **scope,
+            "headers": [*headers, (b"sec-websocket-protocol", TOKEN_SUBPROTOCOL.encode())],
+            "subprotocols": [TOKEN_SUBPROTOCOL],
+            "user": await _user_for_key(key),
+        }
         scope.pop("session", None)
 
         async def send_with_subprotocol(message: dict[str, Any]) -> None:
