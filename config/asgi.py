@@ -5,13 +5,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.concurrency import HttpConcurrencyLimit  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
+from config.websocket_auth import WebsocketAuth  # noqa: E402
 from exams.fastlane import ExamFastLane, lane_threads  # noqa: E402
 
 # The examinee's hot calls from token clients skip Django's per-request machinery
@@ -25,6 +24,7 @@ http = ExamFastLane(
 application = ProtocolTypeRouter(
     {
         "http": http,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # Session cookie (Origin must be ours) or API token in Sec-WebSocket-Protocol (config/websocket_auth.py).
+        "websocket": WebsocketAuth(URLRouter(websocket_urlpatterns)),
     }
 )

@@ -17,6 +17,7 @@ api_v1 = [
     path("me/", MeView.as_view(), name="api-me"),
     # Exams first: an examinee's start, autosave and submit are the hottest routes.
     path("", include("exams.api_urls")),
+    path("", include("proctoring.api_urls")),
     path("", include("training.api_urls")),
     path("", include("question_bank.api_urls")),
     path("", include(router.urls)),

@@ -73,6 +73,10 @@ def proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "proctoring:snapshot_image": build(lambda d: {"pk": d["snapshot"].pk}),
         "proctoring:identity_image": build(lambda d: {"pk": d["check"].pk}),
         "proctoring:enrolment_image": build(lambda d: {"pk": d["enrolment"].pk}),
+        # API for token clients (proctoring/api_urls.py): the EAST learner reaches them
+        "api:exam-identity-check": build(lambda d: {"session_id": d["session"].pk}, learner=True),
+        "api:exam-identity-check-manual": build(lambda d: {"session_id": d["session"].pk}, learner=True),
+        "api:exam-attempt-proctoring": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}, learner=True),
         # websockets (route strings): the test connects anonymously and expects a refusal
         "ws/proctoring/attempts/<int:attempt_id>/": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}),
         "ws/proctoring/sessions/<int:session_id>/": build(lambda d: {"session_id": d["session"].pk}),

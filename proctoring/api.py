@@ -1,0 +1,505 @@
+"""Proctoring API for token clients (mobile app, mini-program): the whole proctored flow without the web pages.
+
+consent → enrolment (a live reference photo) → the identity check before the
+exam → the snapshot/event websocket while the attempt runs. Each view
+validates, calls one ``proctoring.services`` function and renders; refusals
+are the services' ``ProctoringError`` with its ``code`` and HTTP status. Face
+photos and encodings never leave the server through these routes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import parsers, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.websocket_auth import TOKEN_SUBPROTOCOL
+from exams.models import Attempt, ExamSession
+from exams.selectors import session_admits
+from organizations.models import Person
+from organizations.selectors import person_of
+from proctoring import selectors, services
+from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, ProctoringPolicy
+
+TAGS = ["proctoring"]
+
+ERROR = inline_serializer(
+    "ProctoringError",
+    {
+        "detail": serializers.CharField(help_text="For the user, in their language."),
+        "code": serializers.CharField(
+            required=False,
+            help_text="consent_required, bad_image, not_enrolled, identity_locked, attempt_finished, …",
+        ),
+        "reason": serializers.CharField(
+            required=False,
+            help_text="bad_image only: empty, not_an_image, truncated_image, corrupt_image, too_many_pixels, "
+            "frame_too_large, reference_no_face, reference_multiple_faces, …",
+        ),
+    },
+)
+VALIDATION_ERROR = inline_serializer(
+    "ProctoringValidationError",
+    {
+        "detail": serializers.CharField(help_text="The first problem, prefixed with the field's name."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), help_text="Messages by field."
+        ),
+    },
+)
+
+
+def _error(exc: services.ProctoringError) -> Response:
+    return Response({"detail": exc.message, "code": exc.code, **exc.details}, status=exc.status)
+
+
+def _person(request: Request) -> Person:
+    person = person_of(request.user)
+    if person is None:
+        raise Http404
+    return person
+
+
+def _photo(request: Request) -> bytes:
+    """The uploaded ``photo`` (b"" when none was sent: the service then says what is missing first)."""
+    upload = request.FILES.get("photo")
+    if upload is None:
+        return b""
+    if upload.size and upload.size > settings.PROCTORING_PHOTO_MAX_BYTES:
+        # Refused before it is read into memory.
+        raise services.BadImage(services.image_reason_text("frame_too_large"), reason="frame_too_large")
+    return upload.read()
+
+
+class PhotoIn(serializers.Serializer):
+    photo = serializers.FileField(
+        help_text="A JPEG or PNG of the examinee alone, facing the camera "
+        "(at most PROCTORING_PHOTO_MAX_BYTES, 8 MB by default)."
+    )
+
+
+# --- consent ----------------------------------------------------------------------------
+
+
+class ConsentOut(serializers.Serializer):
+    version = serializers.CharField(help_text="The current consent text version: send it back to consent.")
+    text = serializers.CharField(help_text="What is processed, why, and who sees it (the text the person agrees to).")
+    retention_days = serializers.IntegerField(help_text="Photos and face data are deleted after this many days.")
+    retention = serializers.CharField(help_text="The retention, as a sentence for the user.")
+    alternative = serializers.CharField(help_text="What happens without consent (a manual ID check).")
+    active = serializers.BooleanField(help_text="Whether this person has an active (not withdrawn) consent.")
+    given_at = serializers.DateTimeField(allow_null=True)
+    given_version = serializers.CharField(allow_null=True, help_text="The text version the active consent was for.")
+
+
+class ConsentIn(serializers.Serializer):
+    agree = serializers.BooleanField(help_text="Must be true: consent is an explicit act (PIPL art. 29).")
+    version = serializers.CharField(max_length=32, help_text="The version the person read (from GET).")
+
+    def validate_agree(self, value: bool) -> bool:
+        if value is not True:
+            raise serializers.ValidationError(
+                _("Consent needs agree: true. Without consent, ask for a manual ID check instead.")
+            )
+        return value
+
+    def validate_version(self, value: str) -> str:
+        if value != settings.PROCTORING_CONSENT_VERSION:
+            raise serializers.ValidationError(
+                _("The consent text has changed (now version %(version)s): show it again and send its version.")
+                % {"version": settings.PROCTORING_CONSENT_VERSION}
+            )
+        return value
+
+
+class ConsentWithdrawnOut(ConsentOut):
+    images_deleted = serializers.IntegerField(help_text="Face images deleted by this withdrawal.")
+
+
+def _consent_payload(person: Person) -> dict[str, Any]:
+    consent = selectors.active_consent(person)
+    days = settings.PROCTORING_RETENTION_DAYS
+    return {
+        "version": settings.PROCTORING_CONSENT_VERSION,
+        "text": _(
+            "Proctored exams compare photos taken by your camera with a reference photo of you, to check that "
+            "you are the person sitting the exam. Your reference face data and the photos are kept privately, "
+            "seen only by the proctors of your exams and platform administrators, and deleted after the "
+            "retention period. You can withdraw this consent at any time: your face data is then deleted at once."
+        ),
+        "retention_days": days,
+        "retention": _("Photos and face data are deleted %(days)d days after they are taken.") % {"days": days},
+        "alternative": _("If you do not agree, a proctor can check your ID manually instead."),
+        "active": consent is not None,
+        "given_at": consent.given_at if consent else None,
+        "given_version": consent.text_version if consent else None,
+    }
+
+
+class ConsentView(APIView):
+    @extend_schema(
+        operation_id="proctoring_consent_get",
+        responses={200: ConsentOut, 401: ERROR, 404: ERROR},
+        description="The consent text (version, what is processed, retention) and whether this person consented.",
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(_consent_payload(_person(request)))
+
+    @extend_schema(
+        operation_id="proctoring_consent_give",
+        request=ConsentIn,
+        responses={201: ConsentOut, 200: ConsentOut, 400: VALIDATION_ERROR, 401: ERROR, 404: ERROR},
+        description="Record consent to face processing (separate consent). 201 when recorded now, "
+        "200 when an active consent already exists.",
+        examples=[OpenApiExample("agree", value={"agree": True, "version": "2026-01"}, request_only=True)],
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        person = _person(request)
+        data = ConsentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        existed = selectors.active_consent(person) is not None
+        services.consent_give(person=person, by=request.user, text_version=data.validated_data["version"])
+        return Response(_consent_payload(person), status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="proctoring_consent_withdraw",
+        request=None,
+        responses={200: ConsentWithdrawnOut, 401: ERROR, 404: ERROR},
+        description="Withdraw consent: the reference photo, the face data and every face image are deleted at once.",
+        tags=TAGS,
+    )
+    def delete(self, request: Request) -> Response:
+        person = _person(request)
+        deleted = services.consent_withdraw(person=person, by=request.user)
+        return Response({**_consent_payload(person), "images_deleted": deleted})
+
+
+# --- enrolment ----------------------------------------------------------------------------
+
+
+class EnrolmentOut(serializers.Serializer):
+    consent = serializers.BooleanField(help_text="An active consent exists (needed to enrol).")
+    enrolled = serializers.BooleanField()
+    enrolled_at = serializers.DateTimeField(allow_null=True)
+    source = serializers.ChoiceField(
+        choices=FaceEnrolment.Source.choices, allow_null=True, help_text="live: taken by the person; id_photo: an admin"
+    )
+
+
+def _enrolment_payload(person: Person) -> dict[str, Any]:
+    enrolment = selectors.enrolment_of(person)
+    return {
+        "consent": selectors.active_consent(person) is not None,
+        "enrolled": enrolment is not None,
+        "enrolled_at": enrolment.created_at if enrolment else None,
+        "source": enrolment.source if enrolment else None,
+    }
+
+
+class EnrolmentView(APIView):
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(
+        operation_id="proctoring_enrolment_get",
+        responses={200: EnrolmentOut, 401: ERROR, 404: ERROR},
+        description="Whether a reference face is enrolled (never the photo or the face data).",
+        tags=TAGS,
+    )
+    def get(self, request: Request) -> Response:
+        return Response(_enrolment_payload(_person(request)))
+
+    @extend_schema(
+        operation_id="proctoring_enrolment_create",
+        request={"multipart/form-data": PhotoIn},
+        responses={201: EnrolmentOut, 400: ERROR, 403: ERROR, 401: ERROR, 404: ERROR},
+        description="Enrol (or replace) the reference face from a live photo. Needs consent first "
+        "(403 consent_required); an unusable photo is 400 bad_image with the reason.",
+        tags=TAGS,
+    )
+    def post(self, request: Request) -> Response:
+        person = _person(request)
+        try:
+            services.enrol(person=person, photo=_photo(request), source=FaceEnrolment.Source.LIVE, by=request.user)
+        except services.ProctoringError as exc:
+            return _error(exc)
+        return Response(_enrolment_payload(person), status=status.HTTP_201_CREATED)
+
+
+# --- identity check before the exam -------------------------------------------------------
+
+IDENTITY_STATES = ["passed", "pending_manual", "rejected", "needs_check", "not_required"]
+
+
+class IdentityStatusOut(serializers.Serializer):
+    session_id = serializers.IntegerField()
+    required = serializers.BooleanField(help_text="The session's policy asks for an identity check.")
+    state = serializers.ChoiceField(
+        choices=IDENTITY_STATES,
+        help_text="needs_check: try the face check or ask for a manual one; pending_manual: wait for a proctor; "
+        "passed / not_required: the exam may start; rejected: contact the proctor.",
+    )
+    passed = serializers.BooleanField(help_text="The exam may start as far as identity goes.")
+    tries_left = serializers.IntegerField(help_text="Face tries left before a proctor decides.")
+    methods = serializers.ListField(
+        child=serializers.ChoiceField(choices=["face", "manual"]), help_text="What the examinee may do now."
+    )
+    consent = serializers.BooleanField(help_text="Consent to face processing is given (needed for the face check).")
+    enrolled = serializers.BooleanField(help_text="A reference face is enrolled (needed for the face check).")
+
+
+class IdentityResultOut(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="The face matched: the identity check is passed.")
+    outcome = serializers.CharField(help_text="match, mismatch, no_face or multiple_faces.")
+    state = serializers.ChoiceField(choices=IDENTITY_STATES)
+    tries_left = serializers.IntegerField()
+
+
+def _admitted(request: Request, session_id: int) -> tuple[ExamSession, Person]:
+    person = person_of(request.user)
+    session = ExamSession.objects.filter(pk=session_id, kind=ExamSession.Kind.EXAM).first()
+    if person is None or session is None or not session_admits(session, person):
+        raise Http404
+    return session, person
+
+
+def _methods(policy: ProctoringPolicy | None, status_: selectors.IdentityStatus) -> list[str]:
+    if policy is None or status_.state != "needs_check":
+        return []
+    methods = ["face"] if status_.tries_left > 0 else []
+    # The same rule as services.identity_request_manual.
+    if policy.allow_non_biometric or status_.tries_left <= 0:
+        methods.append("manual")
+    return methods
+
+
+def _identity_payload(session: ExamSession, person: Person) -> dict[str, Any]:
+    policy = selectors.policy_for(session)
+    state = selectors.identity_status(session, person, policy)
+    return {
+        "session_id": session.pk,
+        "required": bool(policy and policy.require_identity_check),
+        "state": state.state,
+        "passed": state.passed,
+        "tries_left": state.tries_left,
+        "methods": _methods(policy, state),
+        "consent": selectors.active_consent(person) is not None,
+        "enrolled": selectors.enrolment_of(person) is not None,
+    }
+
+
+class IdentityCheckView(APIView):
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(
+        operation_id="exam_identity_check_get",
+        responses={200: IdentityStatusOut, 401: ERROR, 404: ERROR},
+        description="This examinee's identity check for the session: state, tries left, and what they may do.",
+        tags=TAGS,
+    )
+    def get(self, request: Request, session_id: int) -> Response:
+        session, person = _admitted(request, session_id)
+        return Response(_identity_payload(session, person))
+
+    @extend_schema(
+        operation_id="exam_identity_check_face",
+        request={"multipart/form-data": PhotoIn},
+        responses={200: IdentityResultOut, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
+        description="One try at the face check (a live photo). ok=false with tries_left when the face does not "
+        "match; after the last failed try a proctor decides (state pending_manual). 409 not_enrolled / "
+        "identity_locked; 400 bad_image with the reason.",
+        tags=TAGS,
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session, person = _admitted(request, session_id)
+        try:
+            check = services.identity_check_face(session=session, person=person, frame=_photo(request))
+        except services.ProctoringError as exc:
+            return _error(exc)
+        state = selectors.identity_status(session, person)
+        return Response(
+            {
+                "ok": check.result == IdentityCheck.Result.PASSED,
+                "outcome": check.outcome,
+                "state": state.state,
+                "tries_left": state.tries_left,
+            }
+        )
+
+
+class IdentityManualView(APIView):
+    @extend_schema(
+        operation_id="exam_identity_check_manual",
+        request=None,
+        responses={200: IdentityStatusOut, 401: ERROR, 404: ERROR, 409: ERROR},
+        description="Ask a proctor to check the examinee's ID instead of the face check (only where the policy "
+        "allows it, or after the face tries are used up); then poll GET until the state changes.",
+        tags=TAGS,
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session, person = _admitted(request, session_id)
+        try:
+            services.identity_request_manual(session=session, person=person)
+        except services.ProctoringError as exc:
+            return _error(exc)
+        return Response(_identity_payload(session, person))
+
+
+# --- the running attempt: what the client must do -------------------------------------------
+
+
+class MessageShape(serializers.Serializer):
+    type = serializers.CharField()
+    example = serializers.JSONField(help_text="A frame of this type (binary frames: a description).")
+    description = serializers.CharField()
+
+
+class AttemptProctoringOut(serializers.Serializer):
+    attempt_id = serializers.IntegerField()
+    session_id = serializers.IntegerField()
+    proctored = serializers.BooleanField(help_text="False: the session has no proctoring; open no socket.")
+    identity_ok = serializers.BooleanField()
+    websocket_path = serializers.CharField(
+        allow_null=True, help_text="Open wss://<host><path>; send the token as subprotocols [subprotocol, key]."
+    )
+    subprotocol = serializers.CharField(help_text="Offer [subprotocol, your API token]; the server echoes it.")
+    camera = serializers.BooleanField(
+        help_text="A reference face is enrolled: send snapshots (they are compared with it)."
+    )
+    snapshot_min_seconds = serializers.IntegerField(allow_null=True)
+    snapshot_max_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Send a snapshot at a random interval between min and max seconds."
+    )
+    snapshot_max_bytes = serializers.IntegerField(help_text="A larger binary frame is refused (error too_large).")
+    snapshot_format = serializers.CharField(help_text="One binary websocket frame per snapshot.")
+    event_max_bytes = serializers.IntegerField(help_text="A larger text frame is refused (error too_large).")
+    event_types = serializers.ListField(child=serializers.ChoiceField(choices=BrowserEvent.Type.values))
+    tab_warn_at = serializers.IntegerField(allow_null=True)
+    tab_submit_at = serializers.IntegerField(
+        allow_null=True, help_text="At this many counted tab switches the exam is submitted automatically."
+    )
+    client_messages = MessageShape(many=True)
+    server_messages = MessageShape(many=True)
+    close_codes = serializers.DictField(child=serializers.CharField())
+
+
+def _message(kind: str, example: Any, description: str) -> dict[str, Any]:
+    return {"type": kind, "example": example, "description": description}
+
+
+# What proctoring/consumers.py (ExamineeConsumer) reads and sends; keep the two in step.
+CLIENT_MESSAGES = [
+    _message(
+        "event",
+        {"type": "event", "seq": 1, "event": "hidden", "at": "2026-03-01T09:00:05+08:00"},
+        "A page/app event. seq is dense per attempt: start at hello.last_seq + 1 and resend unacknowledged events "
+        "after a reconnect (a resend is acknowledged again, stored once; a gap is refused with error "
+        "out_of_sequence and the expected seq). Optional: at (ISO 8601 with zone), duration_ms (on visible, "
+        "focus, online: how long the page was hidden, unfocused or offline), hidden_during (on focus: the page "
+        "was hidden meanwhile). Acknowledged with ack only once stored.",
+    ),
+    _message(
+        "event",
+        {"type": "event", "seq": 2, "event": "visible", "duration_ms": 5300, "at": "2026-03-01T09:00:10+08:00"},
+        "The return event carries how long the page was away; the policy counts tab switches from it.",
+    ),
+    _message(
+        "event",
+        {"type": "event", "seq": 3, "event": "focus", "duration_ms": 2100, "hidden_during": False},
+        "Focus back after blur (another window in front without hiding the page).",
+    ),
+    _message("ping", {"type": "ping"}, "Keep-alive; answered with pong."),
+    _message(
+        "snapshot",
+        "<binary frame: one JPEG image>",
+        "A camera snapshot as a binary websocket frame (JPEG, a 320 px wide frame is plenty). Answered with "
+        "snapshot_ack; the face check runs afterwards and its result comes as face.",
+    ),
+]
+SERVER_MESSAGES = [
+    _message(
+        "hello",
+        {"type": "hello", "last_seq": 0, "tab_switches": 0, "finished": False},
+        "Sent on connect: last_seq is the last event the server holds.",
+    ),
+    _message("ack", {"type": "ack", "seq": 1, "tab_switches": 0}, "The event with this seq is stored."),
+    _message("snapshot_ack", {"type": "snapshot_ack", "id": 17}, "The snapshot is stored and queued."),
+    _message(
+        "warning",
+        {"type": "warning", "text": "…", "tab_switches": 2, "limit": 3},
+        "Show the text: a policy warning (tab switches) or a proctor's message (from_proctor: true).",
+    ),
+    _message(
+        "face",
+        {"type": "face", "outcome": "no_face", "prompt": True, "submitted": False},
+        "A snapshot's face check: match, mismatch, no_face, multiple_faces (or failed with a reason). "
+        "prompt: ask the examinee to face the camera.",
+    ),
+    _message(
+        "submitted",
+        {"type": "submitted", "text": "…"},
+        "The exam was ended (by the policy or a proctor): stop and fetch the result.",
+    ),
+    _message(
+        "error",
+        {"type": "error", "code": "too_large", "detail": "…"},
+        "A frame was refused (malformed, unknown_type, bad_event, out_of_sequence with expected, too_large, "
+        "attempt_finished, bad_image, …); the socket stays open.",
+    ),
+    _message("pong", {"type": "pong"}, "The answer to ping."),
+]
+CLOSE_CODES = {
+    "4401": "Not signed in: no valid token (or session).",
+    "4403": "Not this user's attempt, or no such attempt.",
+}
+
+
+class AttemptProctoringView(APIView):
+    @extend_schema(
+        operation_id="exam_attempt_proctoring",
+        responses={200: AttemptProctoringOut, 401: ERROR, 404: ERROR, 409: ERROR},
+        description="For the examinee's own running attempt: the websocket to open, the snapshot interval and "
+        "size, and the frames to send and expect.",
+        tags=TAGS,
+    )
+    def get(self, request: Request, attempt_id: int) -> Response:
+        attempt = selectors.attempt_of_examinee(request.user, attempt_id)
+        if attempt is None:
+            raise Http404
+        if attempt.is_finished:
+            return _error(services.AttemptFinished(_("This exam has already been submitted.")))
+        return Response(_attempt_payload(attempt))
+
+
+def _attempt_payload(attempt: Attempt) -> dict[str, Any]:
+    policy = selectors.joined_policy(attempt)
+    person = Person(pk=attempt.person_id)
+    identity = selectors.identity_status(attempt.session, person, policy) if policy else None
+    return {
+        "attempt_id": attempt.pk,
+        "session_id": attempt.session_id,
+        "proctored": policy is not None,
+        "identity_ok": identity.passed if identity else True,
+        "websocket_path": f"/ws/proctoring/attempts/{attempt.pk}/" if policy else None,
+        "subprotocol": TOKEN_SUBPROTOCOL,
+        "camera": policy is not None and selectors.enrolment_of(person) is not None,
+        "snapshot_min_seconds": policy.snapshot_min_seconds if policy else None,
+        "snapshot_max_seconds": policy.snapshot_max_seconds if policy else None,
+        "snapshot_max_bytes": settings.PROCTORING_SNAPSHOT_MAX_BYTES,
+        "snapshot_format": "image/jpeg",
+        "event_max_bytes": settings.PROCTORING_EVENT_MAX_BYTES,
+        "event_types": list(BrowserEvent.Type.values),
+        "tab_warn_at": policy.tab_warn_at if policy else None,
+        "tab_submit_at": policy.tab_submit_at if policy else None,
+        "client_messages": CLIENT_MESSAGES,
+        "server_messages": SERVER_MESSAGES,
+        "close_codes": CLOSE_CODES,
+    }
