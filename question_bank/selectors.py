@@ -64,18 +64,17 @@ def share_reach_of(owner: TrainingProvider | None) -> QuerySet[Jurisdiction]:
     return Jurisdiction.objects.filter(path__startswith=owner.jurisdiction.path)
 
 
-def sharing_jurisdictions_for(user: Any, owner: TrainingProvider | None = None) -> QuerySet[Jurisdiction]:
-    """Jurisdictions this user may share a bank with: anywhere for platform admins; otherwise
-    inside the reach of ``owner`` (when given and administered by the user) or of any provider
-    they administer (the choices of a form where the owner is not chosen yet)."""
+def sharing_jurisdictions_for(user: Any) -> QuerySet[Jurisdiction]:
+    """Jurisdictions this user may share a bank with, whichever owner they pick (the choices of
+    the web form and the admin): anywhere for platform admins, otherwise the union of
+    ``share_reach_of`` over the providers they administer. The service then checks the bank's
+    actual owner (``services.bank_check_scope``)."""
     if not _authenticated(user):
         return Jurisdiction.objects.none()
     if is_platform_admin(user):
         return Jurisdiction.objects.all()
-    providers = list(bank_owner_choices(user).select_related("jurisdiction"))
-    if owner is not None:
-        providers = [p for p in providers if p.pk == owner.pk]
-    return Jurisdiction.objects.filter(_subtree_q([p.jurisdiction.path for p in providers], "path"))
+    paths = [p.jurisdiction.path for p in bank_owner_choices(user).select_related("jurisdiction")]
+    return Jurisdiction.objects.filter(_subtree_q(paths, "path"))
 
 
 def _ancestor_paths(path: str) -> list[str]:
