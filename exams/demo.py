@@ -54,7 +54,8 @@ _FALLBACK = [
 
 def _fallback_bank(provider: TrainingProvider) -> Bank:
     bank, _created = Bank.objects.get_or_create(
-        code="demo-exam-basics", defaults={"owner": provider, "name": "考试示范题库"}
+        code="demo-exam-basics",
+        defaults={"owner": provider, "name": "考试示范题库", "purpose": Bank.Purpose.EXAM_ONLY},
     )
     for qtype, stem, options, answer, kp in _FALLBACK:
         fp = fingerprint(qtype, stem, options)
@@ -67,9 +68,10 @@ def _fallback_bank(provider: TrainingProvider) -> Bank:
 
 
 def _bank(provider: TrainingProvider) -> Bank:
-    from question_bank.demo import DEMO_BANK_CODE
+    # The exam-only demo bank: the demo learner cannot have practised the paper's questions.
+    from question_bank.demo import DEMO_EXAM_BANK_CODE
 
-    bank = Bank.objects.filter(code=DEMO_BANK_CODE).first()
+    bank = Bank.objects.filter(code=DEMO_EXAM_BANK_CODE).first()
     if bank is not None and Question.objects.filter(bank=bank, is_active=True).count() >= 10:
         return bank
     return _fallback_bank(provider)

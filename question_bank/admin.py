@@ -1,16 +1,72 @@
+"""The Django admin for banks, scoped by the same selectors and saved through the same services
+as every other door: a staff training admin sees and changes only their providers' banks, and
+the owner/sharing rule (``services.bank_check_scope``) refuses what the API and the web form refuse."""
+
 from __future__ import annotations
 
-from django.contrib import admin
+from typing import Any
 
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from question_bank import selectors, services
 from question_bank.models import Bank, ImportJob, Question
 
 
 @admin.register(Bank)
 class BankAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "owner", "visibility", "shared_with"]
-    list_filter = ["visibility"]
+    list_display = ["code", "name", "owner", "purpose", "visibility", "shared_with"]
+    list_filter = ["purpose", "visibility"]
     search_fields = ["code", "name"]
     list_select_related = ["owner", "shared_with"]
+    fields = ["code", "name", "owner", "purpose", "visibility", "shared_with"]
+    radio_fields = {"purpose": admin.HORIZONTAL}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Bank]:
+        return selectors.banks_managed_by(request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "owner":
+            kwargs["queryset"] = selectors.bank_owner_choices(request.user)
+        elif db_field.name == "shared_with":
+            kwargs["queryset"] = selectors.sharing_jurisdictions_for(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj: Bank | None = None, change: bool = False, **kwargs: Any) -> Any:
+        base = super().get_form(request, obj, change=change, **kwargs)
+        actor = request.user
+        original = None if obj is None else Bank.objects.select_related("owner", "shared_with").get(pk=obj.pk)
+
+        class ScopedBankForm(base):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                owner, shared_with = data.get("owner"), data.get("shared_with")
+                moved = original is None or (
+                    (original.owner_id, original.visibility, original.shared_with_id)
+                    != (getattr(owner, "pk", None), data.get("visibility"), getattr(shared_with, "pk", None))
+                )
+                if moved:
+                    try:
+                        services.bank_check_scope(actor=actor, owner=owner, shared_with=shared_with)
+                    except ValidationError as exc:
+                        for field, errors in exc.message_dict.items():
+                            for message in errors:
+                                self.add_error(field, message)
+                return data
+
+        return ScopedBankForm
+
+    def save_model(self, request: HttpRequest, obj: Bank, form: forms.ModelForm, change: bool) -> None:
+        data = {name: form.cleaned_data[name] for name in self.fields if name in form.cleaned_data}
+        if change:
+            saved = services.bank_update(actor=request.user, bank=Bank.objects.get(pk=obj.pk), data=data)
+        else:
+            saved = services.bank_create(actor=request.user, **data)
+        obj.pk = saved.pk
+        obj.created_at = saved.created_at
 
 
 @admin.register(Question)
@@ -20,6 +76,15 @@ class QuestionAdmin(admin.ModelAdmin):
     search_fields = ["stem", "knowledge_point"]
     readonly_fields = ["fingerprint", "version", "created_at", "updated_at"]
     list_select_related = ["bank"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Question]:
+        # Answer keys: only for those who may browse the bank's answers.
+        return selectors.questions_visible_to(request.user)
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "bank":
+            kwargs["queryset"] = selectors.banks_managed_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="stem")
     def short_stem(self, obj: Question) -> str:
@@ -32,3 +97,6 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     exclude = ["payload"]
     readonly_fields = ["bank", "created_by", "file_name", "valid_only", "status", "progress", "result", "finished_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ImportJob]:
+        return selectors.import_jobs_visible_to(request.user)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.utils import translation
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, parsers, serializers, status, viewsets
@@ -29,35 +30,66 @@ from question_bank.models import Bank, ImportJob, PracticeSession, Question
 
 
 class BankSerializer(serializers.ModelSerializer):
+    """A bank. Who may own it and where it may be shared is checked by the service
+    (``services.bank_check_scope``): a refusal is a 400 naming ``owner`` or ``shared_with``."""
+
     owner = serializers.SlugRelatedField(
-        slug_field="code", queryset=TrainingProvider.objects.all(), allow_null=True, required=False
+        slug_field="code",
+        queryset=TrainingProvider.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Code of the training provider that owns the bank (one you administer); null: a platform bank.",
     )
     shared_with = serializers.SlugRelatedField(
-        slug_field="code", queryset=Jurisdiction.objects.all(), allow_null=True, required=False
+        slug_field="code",
+        queryset=Jurisdiction.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text=(
+            "Code of the jurisdiction whose learners may practise on a shared bank: the owner's jurisdiction "
+            "or one below it (platform admins: any)."
+        ),
+    )
+    purpose = serializers.ChoiceField(
+        choices=Bank.Purpose.choices,
+        default=Bank.Purpose.EXAM_ONLY,
+        help_text=(
+            "practice: learners it is shared with may practise on it (each answer is revealed after one try) "
+            "and lesson quizzes may use it; exam_only (the default for a new bank): its questions appear only "
+            "in exam papers."
+        ),
     )
 
     class Meta:
         model = Bank
-        fields = ["id", "code", "name", "owner", "visibility", "shared_with", "created_at"]
+        fields = ["id", "code", "name", "owner", "visibility", "shared_with", "purpose", "created_at"]
         read_only_fields = ["created_at"]
-
-    def validate_owner(self, owner: TrainingProvider | None) -> TrainingProvider | None:
-        user = self.context["request"].user
-        if is_platform_admin(user):
-            return owner
-        if owner is None or owner.pk not in selectors.managed_provider_ids(user):
-            raise serializers.ValidationError("You can only create banks for a provider you administer.")
-        return owner
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         visibility = attrs.get("visibility", getattr(self.instance, "visibility", Bank.Visibility.PRIVATE))
         shared_with = attrs.get("shared_with", getattr(self.instance, "shared_with", None))
         owner = attrs.get("owner", getattr(self.instance, "owner", None))
         if visibility == Bank.Visibility.SHARED and shared_with is None and owner is not None:
-            raise serializers.ValidationError(
-                {"shared_with": "A shared bank names the jurisdiction it is shared with."}
-            )
+            raise serializers.ValidationError({"shared_with": _("Choose the jurisdiction the bank is shared with.")})
         return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Bank:
+        return _django_errors(
+            lambda: services.bank_create(
+                actor=self.context["request"].user,
+                code=validated_data["code"],
+                name=validated_data["name"],
+                owner=validated_data.get("owner"),
+                visibility=validated_data.get("visibility", Bank.Visibility.PRIVATE),
+                shared_with=validated_data.get("shared_with"),
+                purpose=validated_data.get("purpose", Bank.Purpose.EXAM_ONLY),
+            )
+        )
+
+    def update(self, instance: Bank, validated_data: dict[str, Any]) -> Bank:
+        return _django_errors(
+            lambda: services.bank_update(actor=self.context["request"].user, bank=instance, data=validated_data)
+        )
 
 
 class QuestionSerializer(serializers.ModelSerializer):
@@ -214,7 +246,7 @@ class BankViewSet(
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
         if not (is_platform_admin(self.request.user) or selectors.managed_provider_ids(self.request.user)):
             raise exceptions.PermissionDenied()
-        serializer.save()
+        serializer.save()  # BankSerializer.create: services.bank_create with the requesting user
 
     @extend_schema(
         methods=["GET"],

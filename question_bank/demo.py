@@ -1,4 +1,5 @@
-"""The demo bank seed_demo loads: a few hundred questions on real work-safety topics.
+"""The demo banks seed_demo loads: a few hundred questions on real work-safety topics,
+two thirds in a bank open to practice and one third in an exam-only bank for the demo exam.
 
 Each fact is a sentence with one blank and its right value plus plausible
 wrong ones; it yields a single-choice question, a true and a false
@@ -13,9 +14,10 @@ from typing import Any
 
 from organizations.models import Jurisdiction, TrainingProvider
 from question_bank import importers, services
-from question_bank.models import Bank
+from question_bank.models import Bank, Question
 
-DEMO_BANK_CODE = "demo-safety-basics"
+DEMO_BANK_CODE = "demo-safety-basics"  # open to practice
+DEMO_EXAM_BANK_CODE = "demo-exam-safety"  # exam-only: the demo exam draws on it
 
 ALL = "全员"
 MANAGERS = "主要负责人、安全管理人员"
@@ -693,9 +695,21 @@ LISTS: list[tuple[str, str, str, str, list[str], list[str], str]] = [
 
 
 def demo_rows() -> list[dict[str, str]]:
+    return [row for _exam, row in _grouped_rows()]
+
+
+def _for_exam(index: int) -> bool:
+    """Every third fact and list goes to the exam-only bank, the others to the practice bank:
+    the demo exam then asks nothing a learner could have practised."""
+    return index % 3 == 2
+
+
+def _grouped_rows() -> list[tuple[bool, dict[str, str]]]:
+    """Each demo row with whether it belongs to the exam-only bank."""
     rng = random.Random(2026)  # noqa: S311 - deterministic shuffle so re-seeding finds the same questions
-    rows: list[dict[str, str]] = []
+    grouped: list[tuple[bool, dict[str, str]]] = []
     for index, (kp, industry, post, sentence, right, wrong, why) in enumerate(FACTS):
+        rows: list[dict[str, str]] = []
         base = {"knowledge_point": kp, "industry": industry, "post": post, "explanation": why}
         difficulty = str(1 + index % 5)
         options = [right, *wrong[:3]]
@@ -724,7 +738,9 @@ def demo_rows() -> list[dict[str, str]]:
                 }
             )
         rows.append({**base, "type": "填空题", "stem": sentence.format("____"), "answer": right, "difficulty": "3"})
-    for kp, industry, post, stem, right, wrong, why in LISTS:
+        grouped += [(_for_exam(index), row) for row in rows]
+    for index, (kp, industry, post, stem, right, wrong, why) in enumerate(LISTS):
+        rows = []
         base = {"knowledge_point": kp, "industry": industry, "post": post, "explanation": why}
         options = [*right, *wrong]
         rng.shuffle(options)
@@ -753,7 +769,8 @@ def demo_rows() -> list[dict[str, str]]:
                     **{f"option_{c}": o for c, o in zip("abcd", picks, strict=True)},
                 }
             )
-    return rows
+        grouped += [(_for_exam(index), row) for row in rows]
+    return grouped
 
 
 def _negated(stem: str) -> str:
@@ -774,21 +791,49 @@ def _negated(stem: str) -> str:
     raise ValueError(f"no negated form for {stem}")
 
 
-def seed_question_bank(*, provider: TrainingProvider, shared_with: Jurisdiction) -> tuple[Bank, dict[str, Any]]:
-    """Create (or refresh) the demo bank, shared with ``shared_with`` so its learners can practise."""
-    bank = Bank.objects.filter(code=DEMO_BANK_CODE).first()
+def seed_question_bank(*, provider: TrainingProvider, shared_with: Jurisdiction) -> dict[str, Any]:
+    """Create (or refresh) the two demo banks, both shared with ``shared_with``:
+
+    - 安全生产基础知识题库 (``DEMO_BANK_CODE``), open to practice: what the demo learner practises on;
+    - 安全生产知识考试题库 (``DEMO_EXAM_BANK_CODE``), exam-only: what the demo exam draws on.
+
+    No question is in both. A database seeded before the split had every question in
+    the practice bank: those now in the exam bank are retired there.
+    """
+    grouped = _grouped_rows()
+    practice = _bank(provider, shared_with, DEMO_BANK_CODE, "安全生产基础知识题库", Bank.Purpose.PRACTICE)
+    exam = _bank(provider, shared_with, DEMO_EXAM_BANK_CODE, "安全生产知识考试题库", Bank.Purpose.EXAM_ONLY)
+    counts = {
+        practice.code: _load(practice, [row for for_exam, row in grouped if not for_exam]),
+        exam.code: _load(exam, [row for for_exam, row in grouped if for_exam]),
+    }
+    exam_fingerprints = Question.objects.filter(bank=exam).values("fingerprint")
+    Question.objects.filter(bank=practice, fingerprint__in=exam_fingerprints, is_active=True).update(is_active=False)
+    return {"practice_bank": practice, "exam_bank": exam, "counts": counts}
+
+
+def _bank(provider: TrainingProvider, shared_with: Jurisdiction, code: str, name: str, purpose: str) -> Bank:
+    bank = Bank.objects.filter(code=code).first()
     if bank is None:
         bank = services.bank_create(
-            code=DEMO_BANK_CODE,
-            name="安全生产基础知识题库",
+            actor=None,
+            code=code,
+            name=name,
             owner=provider,
             visibility=Bank.Visibility.SHARED,
             shared_with=shared_with,
+            purpose=purpose,
         )
+    elif bank.purpose != purpose:
+        bank = services.bank_update(actor=None, bank=bank, data={"purpose": purpose})
+    return bank
+
+
+def _load(bank: Bank, rows: list[dict[str, str]]) -> dict[str, int]:
     table = importers.RawTable(
         rows=[
             importers.RawRow(i, {k: importers.clean_cell(v) for k, v in row.items()})
-            for i, row in enumerate(demo_rows(), start=2)
+            for i, row in enumerate(rows, start=2)
         ],
         labels={},
         source="seed_demo",
@@ -796,5 +841,4 @@ def seed_question_bank(*, provider: TrainingProvider, shared_with: Jurisdiction)
     parsed = importers.validate(table)
     if parsed.errors:  # a broken fact in the table above: fail loudly, never seed half a bank
         raise ValueError(f"demo bank rows in error: {parsed.errors[:3]}")
-    result = services.import_parsed(bank=bank, parsed=parsed, source="seed_demo")
-    return bank, result.counts
+    return services.import_parsed(bank=bank, parsed=parsed, source="seed_demo").counts

@@ -10,17 +10,27 @@ from question_bank.models import OPTION_LETTERS, Bank, PracticeSession, Question
 
 
 class BankForm(forms.ModelForm):
+    """``providers`` and ``jurisdictions`` come from ``selectors.bank_owner_choices`` and
+    ``selectors.sharing_jurisdictions_for``; the service checks the same rule again."""
+
     class Meta:
         model = Bank
-        fields = ["code", "name", "owner", "visibility", "shared_with"]
+        fields = ["code", "name", "owner", "purpose", "visibility", "shared_with"]
+        widgets = {"purpose": forms.RadioSelect}
 
     def __init__(self, *args: Any, providers: Any, jurisdictions: Any, platform: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = providers
         self.fields["owner"].required = not platform
         self.fields["shared_with"].queryset = jurisdictions
+        # Exam-only unless the creator opens the bank to practice (as in the API and the service).
+        self.fields["purpose"].required = False
+        self.fields["purpose"].initial = Bank.Purpose.EXAM_ONLY
         if not platform and providers.count() == 1:
             self.fields["owner"].initial = providers.first()
+
+    def clean_purpose(self) -> str:
+        return self.cleaned_data.get("purpose") or Bank.Purpose.EXAM_ONLY
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -25,11 +25,23 @@ class Bank(models.Model):
     A private bank is seen only by its owner's training admins. A shared bank is
     practised by learners whose enterprise lies in the ``shared_with`` subtree;
     a platform bank shared with no jurisdiction is open to every learner.
+
+    ``purpose`` says whether learners may practise at all: practice reveals each
+    answer after one try, so an exam-only bank never reaches practice, the
+    wrong-answer book or a lesson quiz; exam papers draw on both kinds. A new
+    bank is exam-only unless its creator opens it to practice.
+
+    Who may own a bank and where it may be shared is checked in
+    ``services.bank_check_scope`` (every door calls it).
     """
 
     class Visibility(models.TextChoices):
         PRIVATE = "private", _("Private")
         SHARED = "shared", _("Shared with a jurisdiction")
+
+    class Purpose(models.TextChoices):
+        PRACTICE = "practice", _("Practice and exams")
+        EXAM_ONLY = "exam_only", _("Exams only")
 
     owner = models.ForeignKey(
         TrainingProvider,
@@ -54,6 +66,16 @@ class Bank(models.Model):
         verbose_name=_("shared with"),
         help_text=_("Learners of enterprises in this jurisdiction and below may practise on the bank."),
     )
+    purpose = models.CharField(
+        _("purpose"),
+        max_length=16,
+        choices=Purpose.choices,
+        default=Purpose.EXAM_ONLY,
+        help_text=_(
+            "Practice and exams: learners it is shared with may practise on it (each answer is shown after one "
+            "try) and lessons may quiz from it. Exams only: its questions appear only in exam papers."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -66,10 +88,15 @@ class Bank(models.Model):
                 name="bank_shared_has_scope",
                 condition=Q(visibility="private") | Q(shared_with__isnull=False) | Q(owner__isnull=True),
             ),
+            models.CheckConstraint(name="bank_purpose_known", condition=Q(purpose__in=["practice", "exam_only"])),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def practice_allowed(self) -> bool:
+        return self.purpose == self.Purpose.PRACTICE
 
 
 class Question(models.Model):

@@ -4,8 +4,13 @@
 - training admins manage their providers' banks;
 - bureau officials read banks of providers in their subtree and banks shared into it;
 - learners practise on shared banks whose jurisdiction contains their
-  enterprise's, and on platform banks shared with everyone;
+  enterprise's, and on platform banks shared with everyone; never on an
+  exam-only bank (``Bank.Purpose.EXAM_ONLY``), whose questions reach exams only;
 - anyone else sees nothing.
+
+Who may own a bank and where it may be shared (``bank_owner_choices``,
+``share_reach_of``, ``sharing_jurisdictions_for``) is read here too: the web
+form, the API, the admin and the service all take it from these functions.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
-from organizations.models import RoleGrant
+from organizations.models import Jurisdiction, RoleGrant, TrainingProvider
 from organizations.selectors import _grants, _jurisdiction_paths, _subtree_q, is_platform_admin, person_of
 from question_bank.models import Bank, ImportJob, PracticeAnswer, PracticeSession, Question, WrongAnswer
 
@@ -41,6 +46,37 @@ def banks_managed_by(user: Any) -> QuerySet[Bank]:
     return qs.filter(owner_id__in=managed_provider_ids(user))
 
 
+def bank_owner_choices(user: Any) -> QuerySet[TrainingProvider]:
+    """Providers this user may own a bank for: the ones they administer (platform admins: any,
+    and only they may also create platform banks, owned by no provider)."""
+    if not _authenticated(user):
+        return TrainingProvider.objects.none()
+    if is_platform_admin(user):
+        return TrainingProvider.objects.all()
+    return TrainingProvider.objects.filter(pk__in=managed_provider_ids(user))
+
+
+def share_reach_of(owner: TrainingProvider | None) -> QuerySet[Jurisdiction]:
+    """Where a bank of ``owner`` may be shared: the jurisdiction the provider serves and
+    everything below it. A platform bank (no owner) may be shared anywhere."""
+    if owner is None:
+        return Jurisdiction.objects.all()
+    return Jurisdiction.objects.filter(path__startswith=owner.jurisdiction.path)
+
+
+def sharing_jurisdictions_for(user: Any) -> QuerySet[Jurisdiction]:
+    """Jurisdictions this user may share a bank with, whichever owner they pick (the choices of
+    the web form and the admin): anywhere for platform admins, otherwise the union of
+    ``share_reach_of`` over the providers they administer. The service then checks the bank's
+    actual owner (``services.bank_check_scope``)."""
+    if not _authenticated(user):
+        return Jurisdiction.objects.none()
+    if is_platform_admin(user):
+        return Jurisdiction.objects.all()
+    paths = [p.jurisdiction.path for p in bank_owner_choices(user).select_related("jurisdiction")]
+    return Jurisdiction.objects.filter(_subtree_q(paths, "path"))
+
+
 def _ancestor_paths(path: str) -> list[str]:
     codes = [c for c in path.split("/") if c]
     return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
@@ -51,7 +87,7 @@ def _practisable_q(user: Any) -> Q | None:
     if person is None:
         return None
     paths = _ancestor_paths(person.enterprise.jurisdiction.path)
-    return Q(visibility=Bank.Visibility.SHARED) & (
+    return Q(visibility=Bank.Visibility.SHARED, purpose=Bank.Purpose.PRACTICE) & (
         Q(shared_with__path__in=paths) | Q(shared_with__isnull=True, owner__isnull=True)
     )
 
@@ -81,6 +117,17 @@ def banks_practisable_by(user: Any) -> QuerySet[Bank]:
     if q is None:
         return qs.none()
     return qs.filter(q)
+
+
+def banks_for_lesson_quizzes(user: Any) -> QuerySet[Bank]:
+    """Banks a course builder may draw a lesson quiz from: those they may read that are open to
+    practice (a quiz shows the questions to learners outside any exam)."""
+    return banks_visible_to(user).filter(purpose=Bank.Purpose.PRACTICE)
+
+
+def practice_allowed_bank_ids() -> QuerySet[Bank]:
+    """``pk`` of every bank open to practice, for filtering questions by bank."""
+    return Bank.objects.filter(purpose=Bank.Purpose.PRACTICE).values("pk")
 
 
 def can_manage(user: Any, bank: Bank) -> bool:
@@ -209,11 +256,12 @@ def accuracy_by_knowledge_point(user: Any) -> list[dict[str, Any]]:
 def wrong_answer_count(user: Any, bank: Bank | None = None) -> int:
     if not _authenticated(user):
         return 0
-    qs = WrongAnswer.objects.filter(user=user)
+    # A bank turned exam-only since the answer was given leaves the book.
+    qs = WrongAnswer.objects.filter(user=user, question__bank__purpose=Bank.Purpose.PRACTICE)
     if bank is not None:
         qs = qs.filter(question__bank=bank)
     return qs.count()
 
 
 def wrong_question_ids(user: Any) -> QuerySet[WrongAnswer]:
-    return WrongAnswer.objects.filter(user=user).values("question_id")
+    return WrongAnswer.objects.filter(user=user, question__bank__purpose=Bank.Purpose.PRACTICE).values("question_id")

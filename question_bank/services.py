@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Jurisdiction, TrainingProvider
-from question_bank import importers
+from question_bank import importers, selectors
 from question_bank.importers import CleanQuestion, ParseResult, RawRow, RawTable
 from question_bank.models import Bank, ImportJob, PracticeAnswer, PracticeSession, Question, QuestionType, WrongAnswer
 
@@ -57,18 +57,86 @@ class ImportResult:
         }
 
 
+def bank_check_scope(
+    *,
+    actor: Any | None,
+    owner: TrainingProvider | None,
+    shared_with: Jurisdiction | None,
+) -> None:
+    """Refuse an owner or a sharing outside the actor's reach (``ValidationError`` naming the field).
+
+    The one rule every door applies (web form, API create and update, Django
+    admin, import command, demo seeding):
+
+    - owner: a person may own a bank only for a provider they administer
+      (``selectors.bank_owner_choices``); only platform admins own platform banks;
+    - shared_with: a provider's bank may be shared only with the jurisdiction the
+      provider serves or one below it (``selectors.share_reach_of``); platform
+      admins may share anywhere, and a platform bank may go anywhere.
+
+    ``actor`` is the user acting, or None for the system itself (management
+    commands, demo data): then only the owner's reach is checked.
+    """
+    platform = actor is not None and selectors.is_platform_admin(actor)
+    if actor is not None and not platform:
+        if owner is None or not selectors.bank_owner_choices(actor).filter(pk=owner.pk).exists():
+            raise ValidationError({"owner": _("You can only own a bank for a training provider you administer.")})
+    if shared_with is None or platform:
+        return
+    if not selectors.share_reach_of(owner).filter(pk=shared_with.pk).exists():
+        raise ValidationError(
+            {
+                "shared_with": _(
+                    "A bank of %(owner)s can be shared only with %(area)s or a jurisdiction below it, "
+                    "not with %(target)s."
+                )
+                % {"owner": owner, "area": owner.jurisdiction if owner else "", "target": shared_with}
+            }
+        )
+
+
 def bank_create(
     *,
+    actor: Any | None,
     code: str,
     name: str,
     owner: TrainingProvider | None,
     visibility: str = Bank.Visibility.PRIVATE,
     shared_with: Jurisdiction | None = None,
+    purpose: str = Bank.Purpose.EXAM_ONLY,
 ) -> Bank:
-    bank = Bank(code=code, name=name, owner=owner, visibility=visibility, shared_with=shared_with)
+    """Create a bank; exam-only unless ``purpose`` opens it to practice. See ``bank_check_scope``."""
+    bank_check_scope(actor=actor, owner=owner, shared_with=shared_with)
+    bank = Bank(code=code, name=name, owner=owner, visibility=visibility, shared_with=shared_with, purpose=purpose)
     bank.full_clean()
     bank.save()
     return bank
+
+
+BANK_EDITABLE = ("code", "name", "owner", "visibility", "shared_with", "purpose")
+
+
+def bank_update(*, actor: Any | None, bank: Bank, data: dict[str, Any]) -> Bank:
+    """Change a bank's fields (``BANK_EDITABLE``). A change of owner, visibility or sharing is
+    checked by ``bank_check_scope`` as on creation; nothing is written when it is refused."""
+    unknown = set(data) - set(BANK_EDITABLE)
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    changed = {key: value for key, value in data.items() if getattr(bank, key) != value}
+    if {"owner", "visibility", "shared_with"} & set(changed):
+        bank_check_scope(
+            actor=actor,
+            owner=changed.get("owner", bank.owner),
+            shared_with=changed.get("shared_with", bank.shared_with),
+        )
+    if not changed:
+        return bank
+    updated = Bank.objects.get(pk=bank.pk)
+    for key, value in changed.items():
+        setattr(updated, key, value)
+    updated.full_clean()
+    updated.save()
+    return updated
 
 
 def import_parsed(
@@ -397,10 +465,19 @@ def question_set_active(*, question: Question, active: bool) -> Question:
 # --- practice ------------------------------------------------------------------
 
 
+class PracticeRefused(PermissionDenied):
+    """The question or bank is not open to practice (exam-only): a 403 on every door."""
+
+
 def practice_start(
     *, user: Any, bank: Bank, questions: Any, mode: str, knowledge_point: str = "", industry: str = ""
 ) -> PracticeSession:
-    """Draw up to PRACTICE_SESSION_SIZE questions from ``questions`` (already scoped and filtered)."""
+    """Draw up to PRACTICE_SESSION_SIZE questions from ``questions`` (already scoped and filtered).
+
+    Raises ``PracticeRefused`` for an exam-only bank, whatever the caller passed."""
+    if bank.purpose != Bank.Purpose.PRACTICE:
+        raise PracticeRefused(_("This bank is for exams only and cannot be practised."))
+    questions = questions.filter(bank=bank, bank__purpose=Bank.Purpose.PRACTICE)
     if mode == PracticeSession.Mode.WRONG:
         wrong_ids = WrongAnswer.objects.filter(user=user).values("question_id")
         questions = questions.filter(pk__in=wrong_ids)
@@ -459,7 +536,11 @@ class PracticeOutcome:
 def practice_answer(
     *, user: Any, question: Question, given: Any, session: PracticeSession | None = None
 ) -> PracticeOutcome:
-    """Record one practice answer and keep the wrong-answer book; practice never feeds exams."""
+    """Record one practice answer and keep the wrong-answer book; practice never feeds exams.
+
+    Raises ``PracticeRefused`` for a question of an exam-only bank: its answer must not be revealed."""
+    if not Bank.objects.filter(pk=question.bank_id, purpose=Bank.Purpose.PRACTICE).exists():
+        raise PracticeRefused(_("This bank is for exams only and cannot be practised."))
     canonical = normalise_given(question, given)
     correct = is_correct(question, canonical)
     with transaction.atomic():

@@ -17,7 +17,6 @@ from django.views.decorators.http import require_POST
 
 from config.uploads import UploadRejected, check_spreadsheet, check_uploaded_file
 from organizations import selectors as org_selectors
-from organizations.models import Jurisdiction, TrainingProvider
 from question_bank import exporters, selectors, services
 from question_bank.forms import BankForm, PracticeStartForm, QuestionForm, UploadForm
 from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType
@@ -53,13 +52,7 @@ def bank_list(request: HttpRequest) -> HttpResponse:
 
 def _bank_form_choices(user: Any) -> tuple[Any, Any, bool]:
     platform = org_selectors.is_platform_admin(user)
-    providers = (
-        TrainingProvider.objects.all()
-        if platform
-        else TrainingProvider.objects.filter(pk__in=selectors.managed_provider_ids(user))
-    )
-    jurisdictions = Jurisdiction.objects.all() if platform else org_selectors.jurisdictions_visible_to(user)
-    return providers, jurisdictions, platform
+    return selectors.bank_owner_choices(user), selectors.sharing_jurisdictions_for(user), platform
 
 
 @login_required
@@ -70,16 +63,28 @@ def bank_create(request: HttpRequest) -> HttpResponse:
     form = BankForm(request.POST or None, providers=providers, jurisdictions=jurisdictions, platform=platform)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        bank = services.bank_create(
-            code=data["code"],
-            name=data["name"],
-            owner=data["owner"],
-            visibility=data["visibility"],
-            shared_with=data["shared_with"],
-        )
-        messages.success(request, _("Bank created."))
-        return redirect("question_bank:bank_detail", pk=bank.pk)
+        try:
+            bank = services.bank_create(
+                actor=request.user,
+                code=data["code"],
+                name=data["name"],
+                owner=data["owner"],
+                visibility=data["visibility"],
+                shared_with=data["shared_with"],
+                purpose=data["purpose"],
+            )
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Bank created."))
+            return redirect("question_bank:bank_detail", pk=bank.pk)
     return render(request, "question_bank/bank_form.html", {"form": form})
+
+
+def _form_errors(form: Any, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
+        for message in errors:
+            form.add_error(field if field in form.fields else None, message)
 
 
 @login_required
@@ -235,9 +240,7 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
             if form.cleaned_data["image"] or form.cleaned_data["remove_image"]:
                 services.question_set_image(question=question, image=form.cleaned_data["image"])
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]:
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
+            _form_errors(form, exc)
         else:
             messages.success(request, _("Question saved (version %(version)d).") % {"version": question.version})
             return redirect("question_bank:bank_detail", pk=question.bank_id)

@@ -176,7 +176,8 @@ class LessonForm(forms.Form):
         if lesson is not None and lesson.quiz_bank_id:
             from question_bank.models import Bank
 
-            banks = banks | Bank.objects.filter(pk=lesson.quiz_bank_id)
+            # The lesson keeps its bank even if the builder no longer sees it, unless it is exam-only.
+            banks = banks | Bank.objects.filter(pk=lesson.quiz_bank_id, purpose=Bank.Purpose.PRACTICE)
         self.banks = banks
         self.fields["quiz_bank"].choices = [("", _("No quiz")), *[(b.pk, b.name) for b in banks.order_by("name")]]
         if kind == Lesson.Kind.ARTICLE:

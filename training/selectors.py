@@ -156,10 +156,11 @@ def share_targets_for(user: Any) -> QuerySet[Jurisdiction]:
 
 
 def quiz_banks_for(user: Any) -> QuerySet[Any]:
-    """Question banks a course builder may draw lesson quizzes from: the ones they may see."""
+    """Question banks a course builder may draw lesson quizzes from: the ones they may see that
+    are open to practice (never an exam-only bank)."""
     from question_bank import selectors as qb
 
-    return qb.banks_visible_to(user)
+    return qb.banks_for_lesson_quizzes(user)
 
 
 def lesson_has_credit(lesson: Lesson) -> bool:
@@ -178,12 +179,26 @@ def lesson_study_done(lesson: Lesson, progress: Progress | None) -> bool:
 
 
 def quiz_question_ids(lesson: Lesson) -> list[int]:
-    """Active questions of the lesson's bank that a quiz may draw."""
+    """Active questions of the lesson's bank that a quiz may draw: none from an exam-only bank."""
+    from question_bank import selectors as qb
     from question_bank.models import Question
 
     if lesson.quiz_bank_id is None:
         return []
-    return list(Question.objects.filter(bank_id=lesson.quiz_bank_id, is_active=True).values_list("pk", flat=True))
+    return list(
+        Question.objects.filter(
+            bank_id=lesson.quiz_bank_id, bank_id__in=qb.practice_allowed_bank_ids(), is_active=True
+        ).values_list("pk", flat=True)
+    )
+
+
+def quiz_bank_is_exam_only(lesson: Lesson) -> bool:
+    """The lesson names a bank reserved for exams (set through the admin, or turned exam-only since)."""
+    from question_bank import selectors as qb
+
+    if lesson.quiz_bank_id is None:
+        return False
+    return not qb.practice_allowed_bank_ids().filter(pk=lesson.quiz_bank_id).exists()
 
 
 def quiz_attempts_of(user: Any) -> QuerySet[QuizAttempt]:

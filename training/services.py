@@ -820,7 +820,13 @@ class QuizUnavailable(ValueError):
 def quiz_attempt_open(*, user: User, lesson: Lesson) -> QuizAttempt:
     """The learner's open quiz attempt for a lesson, drawing a new set of
     questions when there is none. Call only for an assigned lesson whose
-    time is earned (selectors.lesson_study_done)."""
+    time is earned (selectors.lesson_study_done). Raises QuizUnavailable for
+    a lesson whose bank is exam-only."""
+    if selectors.quiz_bank_is_exam_only(lesson):
+        # Exam questions never reach a quiz, whichever door set the bank (admin, an old row).
+        raise QuizUnavailable(
+            _("This quiz uses a question bank reserved for exams. Please tell your training administrator.")
+        )
     open_attempt = QuizAttempt.objects.filter(learner=user, lesson=lesson, submitted_at__isnull=True).first()
     if open_attempt is not None:
         return open_attempt

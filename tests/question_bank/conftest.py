@@ -143,6 +143,8 @@ def _english_messages() -> Any:
 def east_bank(cast: Any) -> Bank:
     """An east-provider bank shared with the east district, holding ROWS."""
     bank = services.bank_create(
+        actor=None,
+        purpose=Bank.Purpose.PRACTICE,
         code="east-bank",
         name="东区安全题库",
         owner=cast.east.provider,

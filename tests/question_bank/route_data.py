@@ -17,6 +17,8 @@ def east_question_bank(cast: Any) -> dict[str, Any]:
         from tests.question_bank.conftest import ROWS, xlsx_bytes
 
         bank = services.bank_create(
+            actor=None,
+            purpose=Bank.Purpose.PRACTICE,
             code="east-route-bank",
             name="东区路由题库",
             owner=cast.east.provider,

@@ -171,3 +171,13 @@ def test_routes_are_in_the_openapi_schema(client: Any) -> None:
     for path in ("/api/v1/question-banks/", "/api/v1/questions/{id}/", "/api/v1/question-banks/{id}/imports/",
                  "/api/v1/practice/questions/{id}/answer/", "/api/v1/practice/questions/accuracy/"):  # fmt: skip
         assert path in schema
+
+
+def test_bank_purpose_is_documented_in_the_schema(client: Any) -> None:
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    bank = schema["components"]["schemas"]["Bank"]["properties"]
+    purpose = bank["purpose"]
+    ref = purpose.get("$ref") or purpose["allOf"][0]["$ref"]
+    enum = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]["enum"]
+    assert set(enum) == {"practice", "exam_only"}
+    assert "exam_only" in (purpose.get("description") or "")

@@ -41,6 +41,9 @@ def test_import_with_owner(tmp_path: Path, cast: Any) -> None:
     path.write_bytes(csv_bytes(ROWS))
     _run("import_questions", str(path), "--bank", "east", "--create-bank", "东区", "--owner", cast.east.provider.code)
     assert Bank.objects.get(code="east").owner == cast.east.provider
+    assert Bank.objects.get(code="east").purpose == Bank.Purpose.EXAM_ONLY  # the safe default
+    _run("import_questions", str(path), "--bank", "open", "--create-bank", "练习", "--purpose", "practice")
+    assert Bank.objects.get(code="open").purpose == Bank.Purpose.PRACTICE
     with pytest.raises(CommandError, match="No training provider"):
         _run("import_questions", str(path), "--bank", "x", "--create-bank", "X", "--owner", "nobody")
 

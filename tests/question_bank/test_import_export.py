@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bank() -> Bank:
-    return services.bank_create(code="test-bank", name="测试题库", owner=None)
+    return services.bank_create(actor=None, code="test-bank", name="测试题库", owner=None)
 
 
 def _import(bank: Bank, data: bytes, name: str = "bank.xlsx", **kwargs: Any) -> services.ImportResult:
@@ -122,7 +122,7 @@ def test_export_then_import_is_all_unchanged(bank: Bank, fmt: str) -> None:
     assert (result.created, result.updated, result.unchanged) == (0, 0, 6)
     assert list(Question.objects.filter(bank=bank).order_by("pk").values()) == before
     # Into a fresh bank: the same questions, field for field.
-    fresh = services.bank_create(code="fresh", name="fresh", owner=None)
+    fresh = services.bank_create(actor=None, code="fresh", name="fresh", owner=None)
     _import(fresh, stream.getvalue(), f"export.{fmt}")
     fields = [
         "type",
@@ -170,7 +170,7 @@ def test_gift_round_trip(bank: Bank) -> None:
     stream = io.BytesIO()
     written, skipped = exporters.export_gift(Question.objects.filter(bank=bank), stream)
     assert (written, skipped) == (4, 0)
-    moodle = services.bank_create(code="moodle", name="moodle", owner=None)
+    moodle = services.bank_create(actor=None, code="moodle", name="moodle", owner=None)
     result = _import(moodle, stream.getvalue(), "bank.gift")
     assert result.errors == []
     assert result.created == 4

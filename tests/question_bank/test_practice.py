@@ -113,8 +113,18 @@ def test_retired_questions_are_not_practised(cast: Any, east_bank: Bank) -> None
 
 
 def test_platform_bank_open_to_all_and_private_bank_to_none(cast: Any) -> None:
-    platform = services.bank_create(code="platform", name="平台公共题库", owner=None, visibility=Bank.Visibility.SHARED)
-    private = services.bank_create(code="private", name="东区内部题库", owner=cast.east.provider)
+    practice = Bank.Purpose.PRACTICE
+    platform = services.bank_create(
+        actor=None,
+        code="platform",
+        name="平台公共题库",
+        owner=None,
+        visibility=Bank.Visibility.SHARED,
+        purpose=practice,
+    )
+    private = services.bank_create(
+        actor=None, code="private", name="东区内部题库", owner=cast.east.provider, purpose=practice
+    )
     for bank in (platform, private):
         services.import_file(bank=bank, data=xlsx_bytes(ROWS), name="b.xlsx")
     for learner in (cast.east.learner, cast.west.learner):

@@ -94,6 +94,8 @@ def make_quiz_bank(cast: Cast, *, code: str = "east-quiz", questions: int = 5) -
     from question_bank.models import Bank
 
     bank = qb.bank_create(
+        actor=None,
+        purpose=Bank.Purpose.PRACTICE,
         code=code,
         name=f"东区课后测验题库 {code}",
         owner=cast.east.provider,

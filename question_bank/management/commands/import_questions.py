@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from config.uploads import UploadRejected
@@ -22,6 +23,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--owner", metavar="ORG", help="Training provider code owning a new bank (default: the platform)."
+        )
+        parser.add_argument(
+            "--purpose",
+            choices=list(Bank.Purpose.values),
+            default=Bank.Purpose.EXAM_ONLY,
+            help="Purpose of a new bank: exam_only (default; its questions reach exam papers only) or practice "
+            "(learners it is shared with may practise on it and lesson quizzes may use it).",
         )
         parser.add_argument("--dry-run", action="store_true", help="Check and count, write nothing.")
         parser.add_argument(
@@ -48,9 +56,19 @@ class Command(BaseCommand):
                 if owner is None:
                     raise CommandError(f"No training provider with code {options['owner']!r}.")
             if not options["dry_run"]:
-                bank = services.bank_create(code=options["bank"], name=options["create_bank"], owner=owner)
+                # The command runs as the system (actor=None): the service still checks the owner's reach.
+                try:
+                    bank = services.bank_create(
+                        actor=None,
+                        code=options["bank"],
+                        name=options["create_bank"],
+                        owner=owner,
+                        purpose=options["purpose"],
+                    )
+                except ValidationError as exc:
+                    raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from None
             else:
-                bank = Bank(code=options["bank"], name=options["create_bank"], owner=owner)
+                bank = Bank(code=options["bank"], name=options["create_bank"], owner=owner, purpose=options["purpose"])
         try:
             if bank.pk is None:  # dry run against a bank that does not exist yet
                 table = importers.read_file(path.read_bytes(), path.name, options["format"])
