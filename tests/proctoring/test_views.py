@@ -78,7 +78,7 @@ def test_an_admin_enrols_from_an_id_photo(cast: Cast, astronaut_jpeg: bytes) -> 
 def test_identity_check_page_then_start(
     cast: Cast, astronaut_jpeg: bytes, astronaut_snapshot: bytes, hopper_snapshot: bytes
 ) -> None:
-    data = make_proctored(cast, identity_max_tries=2)
+    data = make_proctored(cast, start=False, identity_max_tries=2)
     session = data["session"]
     url = reverse("proctoring:identity_check", args=[session.pk])
     client = _client(cast.east.learner.user)
