@@ -74,10 +74,11 @@ def test_a_bad_reference_photo_is_refused_and_nothing_is_written(cast: Any, phot
 def test_withdrawing_consent_purges_biometrics_but_keeps_the_results(
     cast: Any, astronaut_jpeg: bytes, astronaut_snapshot: bytes, django_capture_on_commit_callbacks: Any
 ) -> None:
-    data = make_proctored(cast)
+    data = make_proctored(cast, start=False)
     person = cast.east.learner
     enrol_astronaut(person, astronaut_jpeg)
     services.identity_check_face(session=data["session"], person=person, frame=astronaut_snapshot)
+    data["attempt"] = exam_services.attempt_start(session=data["session"], person=person, notice_confirmed=True)
     snap = services.snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
     services.snapshot_process(snapshot_id=snap.pk)
     root = Path(settings.PRIVATE_STORAGE_ROOT)
