@@ -64,7 +64,7 @@ START_REFUSED = inline_serializer(
 )
 
 
-class StartIn(serializers.Serializer):
+class ExamStartIn(serializers.Serializer):
     confirm_notice = serializers.BooleanField(
         required=False,
         default=False,
@@ -290,7 +290,7 @@ def start_reply(user: Any, session_id: int, body: Any) -> Reply:
     session = next(iter(fetch(ExamSession, {"id": session_id, "kind": ExamSession.Kind.EXAM})), None)
     if person is None or session is None:
         raise Http404
-    data = StartIn(data=body)
+    data = ExamStartIn(data=body)
     if not data.is_valid():
         if not selectors.session_admits(session, person):
             raise Http404  # someone else's session is a 404, not a validation hint
@@ -389,7 +389,7 @@ class MyExamsView(APIView):
 class AttemptStartView(APIView):
     @extend_schema(
         operation_id="exam_attempt_start",
-        request=StartIn,
+        request=ExamStartIn,
         responses={201: AttemptStartOut, 400: START_REFUSED, 403: START_REFUSED, 404: ERROR, 409: START_REFUSED},
         description=(
             "Start this examinee's attempt, or resume the running one (this device takes over). A new start needs "
