@@ -59,18 +59,23 @@ def _notes(policy: ProctoringPolicy) -> list[str]:
         )
         % {"min": policy.snapshot_min_seconds, "max": policy.snapshot_max_seconds}
     )
-    switches = ngettext(
-        "Leaving the exam page (another tab or app) is recorded; you are warned after %(warn)d switch.",
-        "Leaving the exam page (another tab or app) is recorded; you are warned after %(warn)d switches.",
-        policy.tab_warn_at,
-    ) % {"warn": policy.tab_warn_at}
+    notes.append(
+        ngettext(
+            "Leaving the exam page (another tab or app) is recorded; you are warned after %(warn)d switch.",
+            "Leaving the exam page (another tab or app) is recorded; you are warned after %(warn)d switches.",
+            policy.tab_warn_at,
+        )
+        % {"warn": policy.tab_warn_at}
+    )
     if policy.tab_submit_at:
-        switches += " " + ngettext(
-            "After %(submit)d switch the exam is submitted automatically.",
-            "After %(submit)d switches the exam is submitted automatically.",
-            policy.tab_submit_at,
-        ) % {"submit": policy.tab_submit_at}
-    notes.append(switches)
+        notes.append(
+            ngettext(
+                "After %(submit)d switch the exam is submitted automatically.",
+                "After %(submit)d switches the exam is submitted automatically.",
+                policy.tab_submit_at,
+            )
+            % {"submit": policy.tab_submit_at}
+        )
     notes.append(
         ngettext(
             "Snapshots and identity-check photos are kept for %(days)d day, then deleted.",
