@@ -95,8 +95,9 @@ class Route:
 
 
 ROUTES = {
+    # The start reads {"confirm_notice": true}; its refusals (notice, identity check) are Replies like any other.
     (api.AttemptStartView, "POST"): Route(
-        lambda user, body, session_id: api.start_reply(user, session_id), reads_body=False
+        lambda user, body, session_id: api.start_reply(user, session_id, body), reads_body=True
     ),
     (api.AnswerView, "PUT"): Route(
         lambda user, body, attempt_id, question_id: api.save_reply(user, attempt_id, question_id, body),
