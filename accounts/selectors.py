@@ -1,19 +1,98 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+
+# Set by config.authentication.TokenAuthentication from its one query: for the
+# MFA_REQUIRED_ROLES it was read with, (holds a grant of one of them, has TOTP).
+MFA_FACTS_ATTR = "_mfa_facts"
+
+
+@dataclass(frozen=True)
+class MfaFacts:
+    required_roles: tuple[str, ...]
+    holds_required_grant: bool
+    has_totp: bool
+
+
+@dataclass(frozen=True)
+class TokenRefusal:
+    code: str
+    message: str
 
 
 def user_has_totp(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-def user_needs_mfa_enrolment(user: User) -> bool:
-    from organizations.selectors import roles_of
+def _mfa_facts(user: User, required: tuple[str, ...]) -> MfaFacts:
+    # Already read with the user's token (config.authentication), for the same roles?
+    facts = getattr(user, MFA_FACTS_ATTR, None)
+    if isinstance(facts, MfaFacts) and facts.required_roles == required:
+        return facts
+    from organizations.models import RoleGrant
 
-    required = set(settings.MFA_REQUIRED_ROLES)
-    if not required or not (roles_of(user) & required):
+    # One query for both questions.
+    holds, has_totp = (
+        User.objects.filter(pk=user.pk)
+        .annotate(
+            holds=Exists(RoleGrant.objects.filter(user=OuterRef("pk"), role__in=required)),
+            has_totp=Exists(Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)),
+        )
+        .values_list("holds", "has_totp")
+        .get()
+    )
+    return MfaFacts(required, bool(holds), bool(has_totp))
+
+
+def required_mfa_roles() -> tuple[str, ...]:
+    return tuple(sorted(set(settings.MFA_REQUIRED_ROLES)))
+
+
+def user_needs_mfa_enrolment(user: User) -> bool:
+    """Whether the user holds a role of ``MFA_REQUIRED_ROLES`` and has no TOTP yet.
+
+    No query when the setting is empty; otherwise at most one, none when
+    TokenAuthentication has read the answer already.
+    """
+    from organizations.models import RoleGrant
+
+    required = required_mfa_roles()
+    if not required:
         return False
-    return not user_has_totp(user)
+    facts = _mfa_facts(user, required)
+    if facts.has_totp:
+        return False
+    return (
+        facts.holds_required_grant
+        or (user.is_superuser and RoleGrant.Role.PLATFORM_ADMIN in required)
+        or ("learner" in required and hasattr(user, "person"))
+    )
+
+
+def token_refusal(*, user: User) -> TokenRefusal | None:
+    """Why this user may neither get an API token nor use one, or None.
+
+    The one rule for the token endpoint, TokenAuthentication (DRF views, the
+    exam fast lane, the websocket) and the site's obligations middleware.
+    """
+    if user.must_change_password:
+        return TokenRefusal(
+            code="password_change_required",
+            message=_("You must change your initial password on the website first."),
+        )
+    if user_needs_mfa_enrolment(user):
+        return TokenRefusal(
+            code="mfa_enrolment_required",
+            message=_(
+                "Your role requires two-factor authentication: set up an authenticator app on the website "
+                "first, then ask for a token with the current code."
+            ),
+        )
+    return None
