@@ -42,19 +42,26 @@ def _login_typed(request: HttpRequest | None, credentials: dict[str, Any] | None
 
 
 def _account(method: str, login: str) -> User | None:
+    """The account allauth's backends would try for this login: by the method first, then the others.
+
+    The token endpoint's "username" may be an email address too (allauth's backend
+    accepts one there), so every name is tried as username, email and phone.
+    """
+    from allauth.account.models import EmailAddress
+
     login = login.strip()
     users = User.objects.all()
-    if method == "phone":
-        return users.filter(phone=normalize_phone(login)).first()
     by_username = Q(username__iexact=login)
-    if method == "username":
-        return users.filter(by_username).first()
-    if method == "email" or "@" in login:
-        from allauth.account.models import EmailAddress
-
-        owner = EmailAddress.objects.filter(email__iexact=login).values("user")
-        return users.filter(Q(email__iexact=login) | Q(pk__in=owner) | by_username).first()
-    return users.filter(by_username | Q(phone=normalize_phone(login))).first()
+    by_email = Q(email__iexact=login) | Q(pk__in=EmailAddress.objects.filter(email__iexact=login).values("user"))
+    by_phone = Q(phone=normalize_phone(login))
+    order = {"phone": (by_phone,), "email": (by_email,), "username": (by_username,)}.get(method, ())
+    for condition in (*order, by_username, by_email if "@" in login else None, by_phone):
+        if condition is None:
+            continue
+        user = users.filter(condition).first()
+        if user is not None:
+            return user
+    return None
 
 
 def account_key(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
