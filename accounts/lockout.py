@@ -112,8 +112,13 @@ def lockout_response(
     request: HttpRequest, original_response: HttpResponse | None = None, credentials: dict[str, Any] | None = None
 ) -> HttpResponse:
     """AXES_LOCKOUT_CALLABLE: JSON under /api/, a page otherwise; 429 with Retry-After."""
+    if isinstance(original_response, dict):
+        # AxesMiddleware's async path (the one daphne takes) passes (request, credentials).
+        credentials, original_response = original_response, None
     if original_response is not None and getattr(original_response, "account_locked", False):
         return original_response  # the token endpoint answered already
+    if credentials is None:
+        credentials = getattr(request, "axes_credentials", None)
     username = account_key(request, credentials)
     until = (locked_until(username=username, request=request) if username else None) or (
         timezone.now() + (get_cool_off(request) or timezone.timedelta(minutes=15))

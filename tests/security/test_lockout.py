@@ -307,3 +307,46 @@ def test_a_bad_trusted_proxy_setting_stops_start_up() -> None:
     assert result.returncode != 0
     assert "TRUSTED_PROXIES" in result.stderr
     assert "proxy.local" in result.stderr
+
+
+# --- through the ASGI server's stack (AxesMiddleware's async path) --------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lock_is_answered_the_same_through_the_asgi_server(member: Any) -> None:
+    import gc
+    import json
+
+    from config.asgi import django_asgi_app
+    from tests.exams.test_fastlane import _in_own_thread, call
+
+    def post(path: str, body: bytes, content_type: str, address: int) -> tuple[int, dict[str, str], bytes]:
+        headers = [("Content-Type", content_type), ("X-Forwarded-For", f"203.0.113.{address}")]
+        return _in_own_thread(call(django_asgi_app, "POST", path, body, headers))
+
+    try:
+        for n in range(settings.AXES_FAILURE_LIMIT):
+            status, headers, content = post(
+                TOKEN, json.dumps({"username": "zhang_san", "password": WRONG}).encode(), "application/json", n
+            )
+        assert status == 429, content
+        body = json.loads(content)
+        assert body["code"] == "account_locked"
+        assert 0 < body["retry_after"] <= settings.AXES_COOLOFF_TIME.total_seconds()
+        assert headers["retry-after"] == str(body["retry_after"])
+        # A minute before the end, the right password: still refused, and told so to the minute.
+        AccessAttempt.objects.update(
+            attempt_time=F("attempt_time") - settings.AXES_COOLOFF_TIME + dt.timedelta(minutes=1)
+        )
+        status, _headers, content = post(
+            TOKEN,
+            json.dumps({"username": "zhang_san", "password": factories.PASSWORD}).encode(),
+            "application/json",
+            99,
+        )
+        assert status == 429
+        body = json.loads(content)
+        assert "token" not in body
+        assert 30 < body["retry_after"] <= 60
+    finally:
+        gc.collect()  # the request threads' connections, before the test database goes
