@@ -312,7 +312,7 @@ def test_a_bad_trusted_proxy_setting_stops_start_up() -> None:
 # --- through the ASGI server's stack (AxesMiddleware's async path) --------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_the_lock_is_answered_the_same_through_the_asgi_server(member: Any) -> None:
     import gc
     import json
