@@ -4,7 +4,6 @@ from dataclasses import dataclass
 
 from allauth.mfa.models import Authenticator
 from django.conf import settings
-from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -31,26 +30,6 @@ def user_has_totp(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
-def _mfa_facts(user: User, required: tuple[str, ...]) -> MfaFacts:
-    # Already read with the user's token (config.authentication), for the same roles?
-    facts = getattr(user, MFA_FACTS_ATTR, None)
-    if isinstance(facts, MfaFacts) and facts.required_roles == required:
-        return facts
-    from organizations.models import RoleGrant
-
-    # One query for both questions.
-    holds, has_totp = (
-        User.objects.filter(pk=user.pk)
-        .annotate(
-            holds=Exists(RoleGrant.objects.filter(user=OuterRef("pk"), role__in=required)),
-            has_totp=Exists(Authenticator.objects.filter(user=OuterRef("pk"), type=Authenticator.Type.TOTP)),
-        )
-        .values_list("holds", "has_totp")
-        .get()
-    )
-    return MfaFacts(required, bool(holds), bool(has_totp))
-
-
 def required_mfa_roles() -> tuple[str, ...]:
     return tuple(sorted(set(settings.MFA_REQUIRED_ROLES)))
 
@@ -58,22 +37,27 @@ def required_mfa_roles() -> tuple[str, ...]:
 def user_needs_mfa_enrolment(user: User) -> bool:
     """Whether the user holds a role of ``MFA_REQUIRED_ROLES`` and has no TOTP yet.
 
-    No query when the setting is empty; otherwise at most one, none when
-    TokenAuthentication has read the answer already.
+    No query when the setting is empty or TokenAuthentication has read the
+    answer with the token; otherwise the role grants (cached on the user for
+    the views, organizations.selectors.roles_of) and, for holders of such a
+    role only, whether a TOTP exists.
     """
     from organizations.models import RoleGrant
+    from organizations.selectors import roles_of
 
     required = required_mfa_roles()
     if not required:
         return False
-    facts = _mfa_facts(user, required)
-    if facts.has_totp:
+    facts = getattr(user, MFA_FACTS_ATTR, None)
+    if isinstance(facts, MfaFacts) and facts.required_roles == required:
+        return not facts.has_totp and (
+            facts.holds_required_grant
+            or (user.is_superuser and RoleGrant.Role.PLATFORM_ADMIN in required)
+            or ("learner" in required and hasattr(user, "person"))
+        )
+    if not (roles_of(user) & set(required)):
         return False
-    return (
-        facts.holds_required_grant
-        or (user.is_superuser and RoleGrant.Role.PLATFORM_ADMIN in required)
-        or ("learner" in required and hasattr(user, "person"))
-    )
+    return not user_has_totp(user)
 
 
 def token_refusal(*, user: User) -> TokenRefusal | None:

@@ -259,6 +259,9 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = False
 AXES_HTTP_RESPONSE_CODE = 429
+# Failures are kept for the cool-off only (axes deletes older ones); successful
+# sign-ins are not logged by axes at all: no address trail without a retention rule.
+AXES_DISABLE_ACCESS_LOG = True
 # Its own log lines carry no usernames or addresses (the admin shows them).
 AXES_VERBOSE = False
 AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login", "code"]
