@@ -83,6 +83,8 @@ CHECKED_MIDDLEWARE = (
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AccountObligationsMiddleware",
     "config.middleware.ApiJsonErrorsMiddleware",
+    # Acts only on a request on which authenticate() refused a locked account; these routes never call it.
+    "axes.middleware.AxesMiddleware",
 )
 MAX_BODY = 64 * 1024
 JSON_TYPES = {"application/json", "application/*", "*/*"}
