@@ -245,7 +245,7 @@ def test_frames_of_a_finished_attempt_write_nothing(cast: Any, jpeg: bytes) -> N
 # --- two sockets of one attempt at once -------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 def test_two_sockets_of_one_attempt_cannot_both_take_one_slot(cast: Any, jpeg: bytes, settings: Any) -> None:
     settings.PROCTORING_SNAPSHOT_BURST = 0
