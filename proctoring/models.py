@@ -167,6 +167,9 @@ class ProctoringPolicy(models.Model):
                 name="policy_missing_submit_after_flag",
                 condition=Q(missing_flag_after__gte=1)
                 & (Q(missing_submit_after__isnull=True) | Q(missing_submit_after__gte=models.F("missing_flag_after"))),
+                violation_error_message=_(
+                    "Submitting for missing snapshots must come at or after flagging them (missed intervals)."
+                ),
             ),
         ]
 

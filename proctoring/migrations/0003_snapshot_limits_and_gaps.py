@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='proctoringpolicy',
-            constraint=models.CheckConstraint(condition=models.Q(('missing_flag_after__gte', 1), models.Q(('missing_submit_after__isnull', True), ('missing_submit_after__gte', models.F('missing_flag_after')), _connector='OR')), name='policy_missing_submit_after_flag'),
+            constraint=models.CheckConstraint(condition=models.Q(('missing_flag_after__gte', 1), models.Q(('missing_submit_after__isnull', True), ('missing_submit_after__gte', models.F('missing_flag_after')), _connector='OR')), name='policy_missing_submit_after_flag', violation_error_message='Submitting for missing snapshots must come at or after flagging them (missed intervals).'),
         ),
         migrations.RunPython(backfill_snapshot_counters, migrations.RunPython.noop),
     ]

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from channels.db import database_sync_to_async
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 from skimage import data as skimage_data
 
@@ -213,6 +213,10 @@ def test_the_policy_form_validates_the_new_fields(cast: Cast) -> None:
     form = PolicyForm(data={**base, "missing_flag_after": 0})
     form.is_valid()
     assert "missing_flag_after" in form.errors
+    with translation.override("zh-hans"):
+        form = PolicyForm(data={**base, "missing_submit_after": 2})
+        assert not form.is_valid()
+        assert "因抓拍缺失自动交卷的间隔数不能小于标记待审的间隔数。" in str(form.errors)
     labels = str(PolicyForm().as_p())
     assert "缺失多少个抓拍间隔后自动交卷" in labels or "submit automatically after this many missed" in labels
 
