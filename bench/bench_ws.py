@@ -9,7 +9,8 @@ channels-redis), and, like static/js/proctor-client.js:
   stores it before acking), and after a reconnect drops what the server's
   ``hello`` says it holds and resends the rest;
 * sends a binary snapshot (a ~12 KB JPEG of the packaged astronaut, what the
-  page sends) every 30 s (``--snapshot-every``): stored privately and queued
+  page sends) every 30 s (``--snapshot-every``; the session's policy allows
+  exactly that rate, and never more than one per 5 s): stored privately and queued
   for Celery. No worker runs here: face matching is bench_snapshot.py's
   measure, this one is the transport;
 * drops its connection now and then (``--churn`` of the examinees per minute)
@@ -94,8 +95,12 @@ def _cpu_busy() -> tuple[float, float]:
     return sum(values) - idle, sum(values)
 
 
-def setup_data(n: int) -> dict[str, Any]:
-    """Examinees with in-progress attempts in one proctored session, and their session cookies."""
+def setup_data(n: int, snapshot_period: float = 30.0) -> dict[str, Any]:
+    """Examinees with in-progress attempts in one proctored session, and their session cookies.
+
+    The policy's shortest snapshot interval is the examinees' snapshot period (the server refuses
+    frames faster than the policy allows: proctoring.services.snapshot_receive).
+    """
     import django
 
     django.setup()
@@ -133,7 +138,14 @@ def setup_data(n: int) -> dict[str, Any]:
         pass_score=Decimal(60),
     )
     # Warnings only (nothing submits): the bench measures transport, not policy outcomes.
-    policy_set(session=session, tab_warn_at=1000, phone_aware=True)
+    snapshot_min = max(5, int(snapshot_period))
+    policy_set(
+        session=session,
+        tab_warn_at=1000,
+        phone_aware=True,
+        snapshot_min_seconds=snapshot_min,
+        snapshot_max_seconds=max(snapshot_min, 60),
+    )
     User.objects.bulk_create([User(username=f"wsbench{i}", password="!", display_name=f"考生{i}") for i in range(n)])
     users = list(User.objects.filter(username__startswith="wsbench").order_by("pk"))
     Person.objects.bulk_create(
@@ -437,7 +449,13 @@ def main() -> None:
     rows = []
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
-        data = setup_data(max(args.sizes))
+        # Snapshots at the policy's rate: at most one per snapshot_min_seconds, and that is at least 5 s.
+        if args.snapshot_every / args.compress < 5:
+            print(
+                f"note: snapshot period raised to 5 s (the policy minimum) from {args.snapshot_every / args.compress:g} s"
+            )
+            args.snapshot_every = 5 * args.compress
+        data = setup_data(max(args.sizes), args.snapshot_every / args.compress)
         from proctoring import faces
 
         snapshot = faces.snapshot_jpeg(faces.astronaut_bgr())

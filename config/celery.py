@@ -22,6 +22,13 @@ app.conf.beat_schedule["proctoring-purge-media"] = {
     "schedule": float(os.environ.get("PROCTORING_PURGE_HOURS", "24")) * 3600,
 }
 
+# Proctoring: the missing-snapshot check (proctoring.scheduler.tick); in the embedded
+# default proctoring.scheduler runs it on a thread, `manage.py proctoring_tick` from cron.
+app.conf.beat_schedule["proctoring-tick"] = {
+    "task": "proctoring.tick",
+    "schedule": float(os.environ.get("PROCTORING_TICK_SECONDS", "15")),
+}
+
 # Training: the daily job (annual retraining assignment, due-date reminders);
 # in the embedded default training.scheduler runs it on a thread.
 app.conf.beat_schedule["training-daily"] = {

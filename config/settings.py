@@ -415,3 +415,16 @@ PROCTORING_EVENT_MAX_BYTES = env_int("PROCTORING_EVENT_MAX_BYTES", 4096, minimum
 PROCTORING_PHOTO_MAX_BYTES = env_int("PROCTORING_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 # Phone-aware policies ignore a hidden page shorter than this (system pop-ups).
 PROCTORING_PHONE_GRACE_SECONDS = env_int("PROCTORING_PHONE_GRACE_SECONDS", 8, minimum=0)
+# Snapshot floods (proctoring.services.snapshot_receive, every door): frames come at most one per
+# policy snapshot_min_seconds, plus PROCTORING_SNAPSHOT_BURST frames early (the first frame of a
+# reloaded page); a frame must decode as a JPEG/PNG of at most PROCTORING_SNAPSHOT_MAX_SIDE pixels a
+# side; an attempt stores at most PROCTORING_ATTEMPT_MAX_BYTES of snapshots (32 MB: a 4-hour exam at
+# the default one frame per 20 s is 720 frames, ~45 KB each; the client sends 320-pixel JPEGs of
+# 10-30 KB). The examinee socket closes (4429) after PROCTORING_SNAPSHOT_MAX_REFUSALS refusals in a row.
+PROCTORING_SNAPSHOT_BURST = env_int("PROCTORING_SNAPSHOT_BURST", 1, minimum=0)
+PROCTORING_SNAPSHOT_MAX_SIDE = env_int("PROCTORING_SNAPSHOT_MAX_SIDE", 1920, minimum=64)
+PROCTORING_ATTEMPT_MAX_BYTES = env_int("PROCTORING_ATTEMPT_MAX_BYTES", 32 * 1024 * 1024, minimum=1024 * 1024)
+PROCTORING_SNAPSHOT_MAX_REFUSALS = env_int("PROCTORING_SNAPSHOT_MAX_REFUSALS", 20, minimum=1)
+# The missing-snapshot check (proctoring.scheduler.tick, `manage.py proctoring_tick`) runs this
+# often: on Celery beat with REDIS_URL, otherwise on a thread of the server process.
+PROCTORING_TICK_SECONDS = env_int("PROCTORING_TICK_SECONDS", 15, minimum=1)

@@ -25,7 +25,16 @@ from proctoring.views import PolicyForm
 class ProctoringPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
     """Edited through ``services.policy_set``; never deleted here (the session names its policy)."""
 
-    list_display = ("session", "tab_warn_at", "tab_submit_at", "face_flag_after", "face_submit_after", "tolerance")
+    list_display = (
+        "session",
+        "tab_warn_at",
+        "tab_submit_at",
+        "face_flag_after",
+        "face_submit_after",
+        "missing_flag_after",
+        "missing_submit_after",
+        "tolerance",
+    )
     search_fields = ("session__title",)
     list_select_related = ("session",)
 

@@ -7,6 +7,11 @@
   Server → client: ``hello`` (``last_seq``: what the server holds, so the
   client resends the rest), ``ack``, ``snapshot_ack``, ``warning``, ``face``,
   ``submitted``, ``error`` (the socket stays open).
+  A refused snapshot gets an ``error`` frame with the service's code
+  (``snapshot_too_soon`` with ``retry_after``, ``snapshot_storage_full``,
+  ``bad_image`` with ``reason``, ``too_large``, ``attempt_finished``) and the
+  socket stays usable; after PROCTORING_SNAPSHOT_MAX_REFUSALS refusals in a row
+  (an accepted frame resets the count) the socket is closed with 4429.
 ``ws/proctoring/sessions/<session_id>/`` — a proctor's live grid.
   Server → client: ``rows`` on connect (resync from the database), then
   ``events`` (counters, coalesced every LIVE_FLUSH_SECONDS), ``face``, ``presence``,
@@ -14,7 +19,8 @@
   Client → server: ``{"type": "warn", "attempt": id, "text": ...}``,
   ``{"type": "terminate", "attempt": id, "reason": ...}``.
 
-Close codes: 4401 not signed in, 4403 not yours / not found.
+Close codes: 4401 not signed in, 4403 not yours / not found, 4429 snapshot flood
+(too many refused snapshots in a row; the client may reconnect and send at the policy's rate).
 """
 
 from __future__ import annotations
@@ -36,6 +42,7 @@ from proctoring import batching, broadcast, selectors, services
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_SNAPSHOT_FLOOD = 4429
 
 
 _pool_connections: set[Any] = set()
@@ -236,7 +243,7 @@ class ExamineeConsumer(_JsonSocket):
 
     async def snapshot(self, data: bytes) -> None:
         if len(data) > settings.PROCTORING_SNAPSHOT_MAX_BYTES:
-            await self.error(
+            await self.refuse_snapshot(
                 "too_large",
                 _("Snapshot larger than %(max)d KB.") % {"max": settings.PROCTORING_SNAPSHOT_MAX_BYTES // 1024},
             )
@@ -244,9 +251,16 @@ class ExamineeConsumer(_JsonSocket):
         try:
             snapshot = await in_pool(services.snapshot_receive)(attempt_id=self.attempt.pk, data=data)
         except services.ProctoringError as exc:
-            await self.error(exc.code, exc.message)
+            await self.refuse_snapshot(exc.code, exc.message, **exc.details)
             return
+        self.snapshot_refusals = 0
         await self.send_json({"type": "snapshot_ack", "id": snapshot.pk})
+
+    async def refuse_snapshot(self, code: str, detail: str, **extra: Any) -> None:
+        self.snapshot_refusals = getattr(self, "snapshot_refusals", 0) + 1
+        await self.error(code, detail, **extra)
+        if self.snapshot_refusals >= settings.PROCTORING_SNAPSHOT_MAX_REFUSALS:
+            await self.close(code=CLOSE_SNAPSHOT_FLOOD)
 
     async def exam_event(self, message: dict[str, Any]) -> None:
         if message.get("event") in ("submitted", "invalidated"):

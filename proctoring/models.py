@@ -121,6 +121,28 @@ class ProctoringPolicy(models.Model):
         validators=[MinValueValidator(0.2), MaxValueValidator(0.9)],
         help_text=_("Lower is stricter. 0.6 is the library default; see proctoring/vision.py to calibrate."),
     )
+    missing_flag_after = models.PositiveSmallIntegerField(
+        _("flag for review after this many missed snapshot intervals"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_(
+            "A snapshot gap longer than this many longest intervals, plus the grace below, is flagged once. "
+            "Only examinees with an enrolled face send snapshots."
+        ),
+    )
+    missing_submit_after = models.PositiveSmallIntegerField(
+        _("submit automatically after this many missed snapshot intervals"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(600)],
+        help_text=_("Empty: missing snapshots never end an exam by themselves."),
+    )
+    missing_grace_seconds = models.PositiveSmallIntegerField(
+        _("grace for late snapshots (s)"),
+        default=30,
+        validators=[MaxValueValidator(600)],
+        help_text=_("Added to every snapshot gap limit: a reconnect or a slow network is not a missing snapshot."),
+    )
     identity_max_tries = models.PositiveSmallIntegerField(
         _("identity-check tries before a proctor decides"), default=3, validators=[MinValueValidator(1)]
     )
@@ -141,6 +163,14 @@ class ProctoringPolicy(models.Model):
                 condition=Q(tab_submit_at__isnull=True) | Q(tab_submit_at__gte=models.F("tab_warn_at")),
             ),
             models.CheckConstraint(name="policy_tolerance_range", condition=Q(tolerance__gte=0.2, tolerance__lte=0.9)),
+            models.CheckConstraint(
+                name="policy_missing_submit_after_flag",
+                condition=Q(missing_flag_after__gte=1)
+                & (Q(missing_submit_after__isnull=True) | Q(missing_submit_after__gte=models.F("missing_flag_after"))),
+                violation_error_message=_(
+                    "Submitting for missing snapshots must come at or after flagging them (missed intervals)."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -205,6 +235,15 @@ class AttemptMonitor(models.Model):
     flag_count = models.PositiveSmallIntegerField(default=0)
     online = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Snapshot rate, server clock only (services.snapshot_receive): the "theoretical arrival time"
+    # of a GCRA limiter, i.e. when the next frame is due if frames came at exactly one per interval.
+    snapshot_tat = models.DateTimeField(null=True, blank=True)
+    last_snapshot_at = models.DateTimeField(null=True, blank=True)
+    snapshot_bytes = models.PositiveBigIntegerField(default=0, db_default=0)
+    # The start (last snapshot, or the attempt's start) of the snapshot gap already flagged;
+    # the next stored snapshot clears it, so each gap is flagged once (services.snapshot_gaps_check).
+    snapshot_gap_since = models.DateTimeField(null=True, blank=True)
+    snapshot_storage_full_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.attempt_id}"
@@ -287,6 +326,8 @@ class Flag(models.Model):
         AUTO_SUBMITTED = "auto_submitted", _("Submitted automatically")
         TERMINATED = "terminated", _("Ended by a proctor")
         IDENTITY = "identity", _("Identity checked manually")
+        SNAPSHOTS_MISSING = "snapshots_missing", _("Snapshots missing")
+        SNAPSHOT_STORAGE = "snapshot_storage", _("Snapshot storage limit reached")
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="proctoring_flags")
     kind = models.CharField(max_length=24, choices=Kind.choices)

@@ -1,8 +1,13 @@
-"""The retention purge on a schedule: Celery beat with REDIS_URL (config/celery.py), a daemon thread otherwise.
+"""Proctoring's periodic jobs: Celery beat with REDIS_URL (config/celery.py), daemon threads otherwise.
 
-The thread starts only where exams' deadline thread would (exams.scheduler's
+- ``tick``: the missing-snapshot check (``services.snapshot_gaps_tick``) every
+  ``PROCTORING_TICK_SECONDS``; also ``manage.py proctoring_tick`` (cron, tests).
+- ``purge``: the retention purge every ``PROCTORING_PURGE_HOURS``.
+
+The threads start only where exams' deadline thread would (exams.scheduler's
 checks: an ASGI/dev server process, not pytest, not with Celery), so tests
-and management commands never purge by surprise.
+and management commands never flag or purge by surprise. Several processes
+may each run them: both jobs are idempotent.
 """
 
 from __future__ import annotations
@@ -22,9 +27,18 @@ def purge() -> None:
     logger.info("Proctoring media purge: %s", purge_media())
 
 
+def tick() -> dict[str, int]:
+    from proctoring.services import snapshot_gaps_tick
+
+    result = snapshot_gaps_tick()
+    return {"in_gap": result.in_gap, "flagged": result.flagged, "submitted": result.submitted}
+
+
 def start() -> bool:
     from exams import scheduler as exams_scheduler
 
     if not exams_scheduler.should_start():
         return False
-    return background.run_periodically("proctoring-purge", purge, interval=settings.PROCTORING_PURGE_HOURS * 3600)
+    started = background.run_periodically("proctoring-tick", tick, interval=settings.PROCTORING_TICK_SECONDS)
+    purging = background.run_periodically("proctoring-purge", purge, interval=settings.PROCTORING_PURGE_HOURS * 3600)
+    return started or purging

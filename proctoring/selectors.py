@@ -188,6 +188,11 @@ def attempt_row(attempt: Attempt, monitor: AttemptMonitor | None) -> dict[str, A
         "face": (last.outcome or last.status) if last else "",
         "distance": round(last.distance, 3) if last and last.distance is not None else None,
         "thumbnail": snapshot_url(last.pk) if last and last.photo_path else None,
+        # No snapshot for longer than the policy allows (services.snapshot_gaps_check), until the next one.
+        "snapshots_missing": bool(
+            monitor and monitor.snapshot_gap_since is not None and attempt.status == Attempt.Status.IN_PROGRESS
+        ),
+        "storage_full": bool(monitor and monitor.snapshot_storage_full_at is not None),
     }
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import Case, DateTimeField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -89,6 +90,18 @@ class IdentityLocked(ProctoringError):
 
 class AlreadyDecided(ProctoringError):
     code = "already_decided"
+
+
+class SnapshotTooSoon(ProctoringError):
+    """A frame ahead of the policy's rate (details: ``retry_after`` in seconds)."""
+
+    code = "snapshot_too_soon"
+    status = 429
+
+
+class SnapshotStorageFull(ProctoringError):
+    code = "snapshot_storage_full"
+    status = 413
 
 
 # Vision's stable reasons, as the user reads them.
@@ -387,8 +400,8 @@ def monitor_open(*, attempt_id: int, online: bool, now: dt.datetime | None = Non
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (attempt_id, last_seq, event_count, tab_switches, warnings, "  # noqa: S608
-            "face_failures_in_row, snapshot_count, flag_count, online, last_seen_at) "
-            "VALUES (%s, 0, 0, 0, 0, 0, 0, 0, %s, %s) "
+            "face_failures_in_row, snapshot_count, snapshot_bytes, flag_count, online, last_seen_at) "
+            "VALUES (%s, 0, 0, 0, 0, 0, 0, 0, 0, %s, %s) "
             f"ON CONFLICT (attempt_id) DO UPDATE SET {on_conflict} RETURNING last_seq, tab_switches",
             [attempt_id, online, now if online else None],
         )
@@ -619,6 +632,9 @@ def _auto_submit(attempt_id: int, session_id: int, text: str, monitor: AttemptMo
     submitted = exam_services.attempt_submit(
         attempt=Attempt(pk=attempt_id), reason=Attempt.SubmitReason.AUTO_POLICY, now=now
     ).graded_now
+    if not submitted:
+        # Someone (the examinee, the deadline job, a proctor) submitted it first: their reason stands.
+        return False
     ProctorMessage.objects.create(attempt_id=attempt_id, kind=ProctorMessage.Kind.POLICY, text=text[:500], sent_at=now)
     _flag(monitor, attempt_id, Flag.Kind.AUTO_SUBMITTED, text, now)
     broadcast.to_examinee(attempt_id, {"type": "submitted", "text": text})
@@ -658,27 +674,281 @@ def _apply_tab_policy(
 
 
 def snapshot_receive(*, attempt_id: int, data: bytes, now: dt.datetime | None = None) -> Snapshot:
-    """Store a snapshot privately and queue its face check; refused for a finished attempt or an oversized frame."""
+    """Store a snapshot privately and queue its face check. Every door (socket, API) comes through here.
+
+    Refused with nothing written (no file, no row, no counter changed):
+    a frame over ``PROCTORING_SNAPSHOT_MAX_BYTES`` or one that does not decode as
+    a JPEG/PNG of at most ``PROCTORING_SNAPSHOT_MAX_SIDE`` pixels a side
+    (``BadImage``, with ``reason``); a frame of a finished attempt
+    (``AttemptFinished``); a frame ahead of the rate (``SnapshotTooSoon``, with
+    ``retry_after`` seconds); a frame beyond the attempt's
+    ``PROCTORING_ATTEMPT_MAX_BYTES`` (``SnapshotStorageFull``; the proctor is told once).
+
+    The rate is counted on the server clock only, as a GCRA limiter on the
+    monitor row: with T the policy's ``snapshot_min_seconds`` and a burst of
+    ``PROCTORING_SNAPSHOT_BURST`` frames, a frame is accepted when
+    ``snapshot_tat <= now + burst × T``, and moves ``snapshot_tat`` to
+    ``max(snapshot_tat, now) + T``. So frames come at most one per T in the long
+    run, and a reloaded page may send its first frame early once. The check,
+    the storage cap and taking the slot are one conditional UPDATE: exactly one
+    row changed means accepted, so two sockets of one attempt cannot both take
+    the same slot (PostgreSQL re-checks the WHERE after the other's commit;
+    SQLite serialises writers).
+    """
     now = now or timezone.now()
     data = _check_size(data, settings.PROCTORING_SNAPSHOT_MAX_BYTES)
-    status = Attempt.objects.filter(pk=attempt_id).values_list("status", flat=True).first()
-    if status != Attempt.Status.IN_PROGRESS:
+    try:
+        vision.check_snapshot_image(
+            data, max_bytes=settings.PROCTORING_SNAPSHOT_MAX_BYTES, max_side=settings.PROCTORING_SNAPSHOT_MAX_SIDE
+        )
+    except vision.VisionError as exc:
+        raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
+    attempt = Attempt.objects.filter(pk=attempt_id).values("status", "session_id").first()
+    if attempt is None or attempt["status"] != Attempt.Status.IN_PROGRESS:
         raise AttemptFinished(_("This exam has already been submitted; the snapshot was not kept."))
-    path = storage.save("snapshots", attempt_id, data, storage.sniff_suffix(data))
+    policy = policy_for(attempt["session_id"])
+    interval = dt.timedelta(seconds=policy.snapshot_min_seconds if policy else _DEFAULT_SNAPSHOT_MIN_SECONDS)
+    size, cap = len(data), settings.PROCTORING_ATTEMPT_MAX_BYTES
+    refusal: ProctoringError | None = None
+    path = ""
     try:
         with transaction.atomic():
-            snapshot = Snapshot.objects.create(
-                attempt_id=attempt_id, received_at=now, size_bytes=len(data), photo_path=path
-            )
-            if not AttemptMonitor.objects.filter(attempt_id=attempt_id).update(snapshot_count=F("snapshot_count") + 1):
-                AttemptMonitor.objects.get_or_create(attempt_id=attempt_id, defaults={"snapshot_count": 1})
-            from proctoring.tasks import process_snapshot
+            taken = _snapshot_slot_take(attempt_id, now, interval, size, cap)
+            if not taken:
+                # A door that never opened the socket has no monitor row yet.
+                _monitor, created = AttemptMonitor.objects.get_or_create(attempt_id=attempt_id)
+                taken = created and _snapshot_slot_take(attempt_id, now, interval, size, cap)
+            if not taken:
+                refusal = _snapshot_refusal(attempt_id, now, interval, size, cap)
+            else:
+                path = storage.save("snapshots", attempt_id, data, storage.sniff_suffix(data))
+                snapshot = Snapshot.objects.create(
+                    attempt_id=attempt_id, received_at=now, size_bytes=size, photo_path=path
+                )
+                from proctoring.tasks import process_snapshot
 
-            background.enqueue(process_snapshot, snapshot.pk)
+                background.enqueue(process_snapshot, snapshot.pk)
     except Exception:
         storage.delete(path)
         raise
+    if refusal is not None:
+        if isinstance(refusal, SnapshotStorageFull):
+            _snapshot_storage_full_notice(attempt_id, attempt["session_id"], cap, now)
+        raise refusal
     return snapshot
+
+
+_DEFAULT_SNAPSHOT_MIN_SECONDS: int = ProctoringPolicy._meta.get_field("snapshot_min_seconds").default  # type: ignore[assignment]
+
+
+def _snapshot_slot_take(attempt_id: int, now: dt.datetime, interval: dt.timedelta, size: int, cap: int) -> bool:
+    """The conditional UPDATE of ``snapshot_receive``: rate, cap and the slot in one statement."""
+    burst = interval * settings.PROCTORING_SNAPSHOT_BURST
+    fresh = Q(snapshot_tat__isnull=True) | Q(snapshot_tat__lt=now)
+    changed = (
+        AttemptMonitor.objects.filter(attempt_id=attempt_id, snapshot_bytes__lte=cap - size)
+        .filter(Q(snapshot_tat__isnull=True) | Q(snapshot_tat__lte=now + burst))
+        .update(
+            snapshot_tat=Case(
+                When(fresh, then=Value(now + interval)),
+                default=ExpressionWrapper(F("snapshot_tat") + interval, output_field=DateTimeField()),
+                output_field=DateTimeField(),
+            ),
+            last_snapshot_at=now,
+            snapshot_count=F("snapshot_count") + 1,
+            snapshot_bytes=F("snapshot_bytes") + size,
+            snapshot_gap_since=None,
+        )
+    )
+    return changed == 1
+
+
+def _snapshot_refusal(
+    attempt_id: int, now: dt.datetime, interval: dt.timedelta, size: int, cap: int
+) -> ProctoringError:
+    """Why the slot was not taken (read after the refused UPDATE, only to word the error)."""
+    row = AttemptMonitor.objects.filter(attempt_id=attempt_id).values("snapshot_tat", "snapshot_bytes").first()
+    if row is None:
+        return AttemptFinished(_("This exam has already been submitted; the snapshot was not kept."))
+    if row["snapshot_bytes"] + size > cap:
+        return SnapshotStorageFull(
+            _("This exam's snapshot storage (%(mb)s MB) is full; the snapshot was not kept.") % {"mb": _megabytes(cap)}
+        )
+    burst = interval * settings.PROCTORING_SNAPSHOT_BURST
+    wait = (row["snapshot_tat"] - burst - now).total_seconds() if row["snapshot_tat"] else 0
+    retry_after = max(1, int(wait) + (wait % 1 > 0))
+    return SnapshotTooSoon(
+        _("Snapshots are sent too often: at most one every %(n)d seconds. Try again in %(s)d seconds.")
+        % {"n": int(interval.total_seconds()), "s": retry_after},
+        retry_after=retry_after,
+    )
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0")
+
+
+def _snapshot_storage_full_notice(attempt_id: int, session_id: int, cap: int, now: dt.datetime) -> None:
+    """Flag the attempt and tell its proctors, once per attempt (a conditional UPDATE decides who tells)."""
+    with transaction.atomic():
+        changed = AttemptMonitor.objects.filter(attempt_id=attempt_id, snapshot_storage_full_at__isnull=True).update(
+            snapshot_storage_full_at=now, flag_count=F("flag_count") + 1
+        )
+        if changed != 1:
+            return
+        detail = _("Snapshot storage of %(mb)s MB is full; later snapshots were not kept.") % {"mb": _megabytes(cap)}
+        Flag.objects.create(attempt_id=attempt_id, kind=Flag.Kind.SNAPSHOT_STORAGE, detail=detail[:255], created_at=now)
+        flags = AttemptMonitor.objects.filter(attempt_id=attempt_id).values_list("flag_count", flat=True).first()
+        broadcast.to_proctors(
+            session_id, {"type": "snapshots", "attempt": attempt_id, "storage_full": True, "flags": flags}
+        )
+    logger.warning("Snapshot storage cap reached for attempt %s", attempt_id)
+
+
+# --- in-exam: missing snapshots ---------------------------------------------------------
+
+
+@dataclass
+class GapCheck:
+    flagged: int = 0
+    submitted: int = 0
+    in_gap: int = 0
+
+
+def snapshot_gaps_check(*, now: dt.datetime | None = None) -> GapCheck:
+    """Flag (once per gap), warn and, per policy, submit in-progress proctored attempts whose snapshots stopped.
+
+    Who must send snapshots: the examinee whose camera the exam page turns on,
+    i.e. one with a face enrolment (``proctoring.views.exam_client_context``:
+    ``camera``). An examinee on the manual ID-check path, who chose not to
+    enrol, sends none and is never flagged for it; nor are attempts of
+    sessions without a policy, or finished attempts.
+
+    A gap starts at the last stored snapshot (with none, at the attempt's
+    ``started_at``). With M the policy's ``snapshot_max_seconds`` and G its
+    ``missing_grace_seconds``, a gap longer than M × ``missing_flag_after`` + G
+    is flagged for review (``Flag.Kind.SNAPSHOTS_MISSING``), shown on the live
+    grid and announced to the examinee's socket; one of M ×
+    ``missing_submit_after`` + G submits the attempt (reason ``auto_policy``).
+
+    One query finds the attempts in a gap. Each is flagged by a conditional
+    UPDATE of its monitor that records the gap's start (and only if no snapshot
+    arrived since the query), so a gap is flagged once however many ticks or
+    processes see it; the next stored snapshot clears the mark.
+    """
+    now = now or timezone.now()
+    result = GapCheck()
+    for row in _gap_candidates(now):
+        result.in_gap += 1
+        flagged, submitted = _gap_handle(row, now)
+        result.flagged += int(flagged)
+        result.submitted += int(submitted)
+    return result
+
+
+_SECOND = Value(dt.timedelta(seconds=1), output_field=DurationField())
+
+
+def _gap_candidates(now: dt.datetime) -> list[dict[str, Any]]:
+    pol = "session__proctoring_policy__"
+    limit = ExpressionWrapper(
+        (F(f"{pol}snapshot_max_seconds") * F(f"{pol}missing_flag_after") + F(f"{pol}missing_grace_seconds")) * _SECOND,
+        output_field=DurationField(),
+    )
+    return list(
+        Attempt.objects.filter(
+            status=Attempt.Status.IN_PROGRESS, started_at__isnull=False, session__proctoring_policy__isnull=False
+        )
+        .filter(Exists(FaceEnrolment.objects.filter(person_id=OuterRef("person_id"))))
+        .annotate(gap_start=Coalesce(F("monitor__last_snapshot_at"), F("started_at")))
+        .annotate(gap_end=ExpressionWrapper(F("gap_start") + limit, output_field=DateTimeField()))
+        .filter(gap_end__lt=now)
+        .values(
+            "pk",
+            "session_id",
+            "gap_start",
+            "monitor__last_snapshot_at",
+            "monitor__snapshot_gap_since",
+            f"{pol}snapshot_max_seconds",
+            f"{pol}missing_submit_after",
+            f"{pol}missing_grace_seconds",
+        )
+        .order_by("pk")
+    )
+
+
+def _gap_handle(row: dict[str, Any], now: dt.datetime) -> tuple[bool, bool]:
+    pol = "session__proctoring_policy__"
+    attempt_id, session_id, gap_start = row["pk"], row["session_id"], row["gap_start"]
+    max_seconds, submit_after = row[f"{pol}snapshot_max_seconds"], row[f"{pol}missing_submit_after"]
+    grace = row[f"{pol}missing_grace_seconds"]
+    seconds = int((now - gap_start).total_seconds())
+    missed = (seconds - grace) // max_seconds
+    # Still the same gap: no snapshot was stored since the query read the row.
+    same_gap = (
+        Q(last_snapshot_at__isnull=True)
+        if row["monitor__last_snapshot_at"] is None
+        else Q(last_snapshot_at=row["monitor__last_snapshot_at"])
+    )
+    flagged = submitted = False
+    with transaction.atomic():
+        if row["monitor__snapshot_gap_since"] != gap_start:
+            monitor_for(attempt_id)  # an examinee who never opened the socket has no monitor row yet
+            flagged = (
+                AttemptMonitor.objects.filter(same_gap, attempt_id=attempt_id)
+                .exclude(snapshot_gap_since=gap_start)
+                .update(snapshot_gap_since=gap_start, flag_count=F("flag_count") + 1)
+                == 1
+            )
+        if flagged:
+            Flag.objects.create(
+                attempt_id=attempt_id,
+                kind=Flag.Kind.SNAPSHOTS_MISSING,
+                detail=_("No snapshot received for over %(n)d seconds") % {"n": seconds},
+                created_at=now,
+            )
+            if submit_after:
+                text = _(
+                    "No camera snapshot has arrived for %(n)d seconds. Keep the exam page open with the camera on: "
+                    "after %(limit)d seconds without snapshots the exam is submitted automatically."
+                ) % {"n": seconds, "limit": max_seconds * submit_after + grace}
+            else:
+                text = _(
+                    "No camera snapshot has arrived for %(n)d seconds. Keep the exam page open with the camera on; "
+                    "this is recorded for the proctor."
+                ) % {"n": seconds}
+            ProctorMessage.objects.create(
+                attempt_id=attempt_id, kind=ProctorMessage.Kind.POLICY, text=text, sent_at=now
+            )
+            AttemptMonitor.objects.filter(attempt_id=attempt_id).update(warnings=F("warnings") + 1)
+            broadcast.to_examinee(attempt_id, {"type": "warning", "text": text, "snapshots_missing": True})
+        if submit_after and missed >= submit_after:
+            monitor = AttemptMonitor.objects.select_for_update().filter(same_gap, attempt_id=attempt_id).first()
+            if monitor is not None:
+                before = monitor.flag_count
+                text = _("The exam was submitted automatically: no snapshot was received for %(n)d seconds.") % {
+                    "n": seconds
+                }
+                submitted = _auto_submit(attempt_id, session_id, text, monitor, now)
+                if monitor.flag_count != before:
+                    AttemptMonitor.objects.filter(pk=monitor.pk).update(
+                        flag_count=F("flag_count") + (monitor.flag_count - before)
+                    )
+        if flagged or submitted:
+            flags = AttemptMonitor.objects.filter(attempt_id=attempt_id).values_list("flag_count", flat=True).first()
+            broadcast.to_proctors(
+                session_id,
+                {"type": "snapshots", "attempt": attempt_id, "snapshots_missing": True, "flags": flags},
+            )
+    if flagged:
+        logger.info("Attempt %s: no snapshot for %d s, flagged", attempt_id, seconds)
+    return flagged, submitted
+
+
+def snapshot_gaps_tick(*, now: dt.datetime | None = None) -> GapCheck:
+    """The periodic job's entry: texts stored by a background job are in the platform's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return snapshot_gaps_check(now=now)
 
 
 def _fail_snapshot(snapshot: Snapshot, reason: str, now: dt.datetime) -> Snapshot:
@@ -696,6 +966,7 @@ def _fail_snapshot(snapshot: Snapshot, reason: str, now: dt.datetime) -> Snapsho
                 "face": "failed",
                 "distance": None,
                 "thumbnail": snapshot_url(snapshot.pk),
+                "snapshots_missing": False,
             },
         )
     return snapshot
@@ -781,6 +1052,8 @@ def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Sna
                 "distance": round(check.distance, 3) if check.distance is not None else None,
                 "thumbnail": snapshot_url(snapshot.pk),
                 "flags": monitor.flag_count,
+                # A frame arrived: any snapshot gap of the live grid is over.
+                "snapshots_missing": False,
             },
         )
     snapshot.refresh_from_db()

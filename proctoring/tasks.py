@@ -20,3 +20,10 @@ def purge_media() -> dict[str, Any]:
     from proctoring import services
 
     return services.purge_media()
+
+
+@shared_task(name="proctoring.tick", ignore_result=True)
+def tick() -> dict[str, int]:
+    from proctoring import scheduler
+
+    return scheduler.tick()

@@ -42,13 +42,16 @@
     if (row.flags) { el.classList.add("flagged"); }
     if (row.face) { set(el, "[data-face]", text[row.face] || row.face); el.setAttribute("data-face-value", row.face); }
     if (row.distance !== undefined) { set(el, "[data-distance]", row.distance === null ? "" : String(row.distance)); }
+    // Badges with their (translated) text in the template; the row only says whether they show.
+    if (row.snapshots_missing !== undefined) { el.querySelector("[data-snapshots-missing]").hidden = !row.snapshots_missing; el.classList.toggle("snapshots-missing", !!row.snapshots_missing); }
+    if (row.storage_full !== undefined) { el.querySelector("[data-storage-full]").hidden = !row.storage_full; }
     if (row.thumbnail) { var img = el.querySelector("[data-thumb]"); img.src = row.thumbnail; img.hidden = false; }
   }
   function onMessage(msg) {
     if (msg.type === "rows") {
       msg.rows.forEach(apply);
       pendingBox.hidden = !msg.identity_pending.length && !pendingBox.querySelector("li");
-    } else if (msg.type === "event" || msg.type === "face" || msg.type === "presence" || msg.type === "status") {
+    } else if (msg.type === "event" || msg.type === "face" || msg.type === "presence" || msg.type === "status" || msg.type === "snapshots") {
       if (msg.type === "presence") { msg.online = msg.online; }
       if (!tiles[msg.attempt]) { send({ type: "resync" }); return; }
       apply(msg);

@@ -278,3 +278,48 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     state = _state(run_manage, session)
     assert (state["status"], state["reason"]) == ("submitted", "auto_policy")
     assert set(state["flags"]) >= {"tab_switches", "auto_submitted"}
+
+
+GAP_SETUP = """
+import datetime as dt, json
+from decimal import Decimal
+from django.utils import timezone
+from exams import services
+from exams.models import Attempt, PaperTemplate
+from organizations.models import Person
+from proctoring.services import policy_set
+learner = Person.objects.get(user__username="demo_learner")
+paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
+now = timezone.now()
+session = services.session_create(provider=paper.provider, paper=paper, title=f"监考抓拍缺失 {now:%H%M%S%f}",
+    opens_at=now - dt.timedelta(minutes=30), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
+    pass_score=Decimal("10"), eligible_people=[learner])
+policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, missing_flag_after=1,
+    missing_grace_seconds=0, require_identity_check=False)
+attempt = services.attempt_start(session=session, person=learner)
+# Started ten minutes ago and no camera socket ever opened: no snapshot at all.
+Attempt.objects.filter(pk=attempt.pk).update(started_at=now - dt.timedelta(minutes=10))
+print(json.dumps({"session": session.pk}))
+"""
+
+
+def test_the_live_grid_shows_an_examinee_whose_snapshots_stopped(
+    new_page: Callable[..., Any], live_server_url: str, run_manage: Callable[..., Any]
+) -> None:
+    session = json.loads(run_manage("shell", "-c", GAP_SETUP).stdout.strip().splitlines()[-1])["session"]
+    proctor = new_page(1280, 900)
+    login(proctor, live_server_url, "demo_proctor")
+    proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
+    proctor.wait_for_function("document.body.getAttribute('data-live') === '1'")
+    tile = proctor.locator("[data-tile]").first
+    tile.wait_for()
+    assert tile.locator("[data-snapshots-missing]").is_hidden()
+
+    assert "flagged=1" in run_manage("proctoring_tick").stdout
+    # Pushed live where the channel layer is shared (Redis); the resync rows carry it in any case.
+    proctor.reload()
+    proctor.wait_for_function("document.body.getAttribute('data-live') === '1'")
+    badge = proctor.locator("[data-tile]").first.locator("[data-snapshots-missing]")
+    badge.wait_for(state="visible", timeout=15_000)
+    assert badge.inner_text() == "未收到抓拍"
+    assert proctor.locator("[data-tile]").first.locator("[data-flags]").inner_text() == "1"

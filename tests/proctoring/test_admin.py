@@ -91,6 +91,8 @@ def test_a_training_admin_edits_the_policy_through_the_service(cast: Cast, east:
         "tab_submit_at": 4,
         "tab_ignore_seconds": 3,
         "face_flag_after": 2,
+        "missing_flag_after": 2,
+        "missing_grace_seconds": 30,
         "tolerance": 0.5,
         "identity_max_tries": 3,
         "require_identity_check": "on",

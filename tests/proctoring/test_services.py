@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from exams import services as exam_services
 from exams.models import Attempt, Certificate, CertificateType
-from proctoring import faces, services
+from proctoring import faces, services, storage
 from proctoring.models import (
     BrowserEvent,
     FaceConsent,
@@ -233,8 +236,13 @@ def test_events_are_stored_once_and_in_sequence(cast: Any, proctored: dict[str, 
 # --- snapshots and face flags ----------------------------------------------------------------
 
 
+_frame_clock = itertools.count(1)
+
+
 def _snap(data: dict[str, Any], frame: bytes) -> Snapshot:
-    snapshot = services.snapshot_receive(attempt_id=data["attempt"].pk, data=frame)
+    # Frames at the policy's rate (at most one per snapshot_min_seconds, 20 s here).
+    at = timezone.now() + dt.timedelta(seconds=25 * next(_frame_clock))
+    snapshot = services.snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=at)
     return services.snapshot_process(snapshot_id=snapshot.pk)
 
 
@@ -291,11 +299,20 @@ def test_a_snapshot_is_never_silently_dropped(
     no_reference = _snap(proctored, astronaut_snapshot)
     assert (no_reference.status, no_reference.failure_reason) == ("failed", "no_reference")
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    garbage = _snap(proctored, b"\xff\xd8\xff garbage that claims to be a JPEG")
-    assert garbage.status == "failed"
-    assert garbage.failure_reason in ("corrupt_image", "truncated_image")
-    truncated = _snap(proctored, astronaut_snapshot[: len(astronaut_snapshot) // 2])
-    assert (truncated.status, truncated.failure_reason) == ("failed", "truncated_image")
+    # A frame that does not decode is refused at the door, with its reason for the client; nothing is stored.
+    with pytest.raises(services.BadImage) as garbage:
+        _snap(proctored, b"\xff\xd8\xff garbage that claims to be a JPEG")
+    assert garbage.value.details["reason"] in ("corrupt_image", "truncated_image")
+    with pytest.raises(services.BadImage) as truncated:
+        _snap(proctored, astronaut_snapshot[: len(astronaut_snapshot) // 2])
+    assert truncated.value.details["reason"] == "truncated_image"
+    assert Snapshot.objects.count() == 1
+    # A stored frame whose file is gone by the time it is processed still ends failed, with the reason.
+    at = timezone.now() + dt.timedelta(seconds=25 * next(_frame_clock))
+    stored = services.snapshot_receive(attempt_id=proctored["attempt"].pk, data=astronaut_snapshot, now=at)
+    storage.delete(stored.photo_path)
+    missing = services.snapshot_process(snapshot_id=stored.pk)
+    assert (missing.status, missing.failure_reason) == ("failed", "file_missing")
     assert Snapshot.objects.filter(status="queued").count() == 0
 
 

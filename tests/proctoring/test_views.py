@@ -225,6 +225,8 @@ def test_policy_is_set_by_the_sessions_managers(cast: Cast) -> None:
         "tab_warn_at": 1,
         "tab_ignore_seconds": 2,
         "face_flag_after": 3,
+        "missing_flag_after": 2,
+        "missing_grace_seconds": 30,
         "tolerance": 0.5,
         "identity_max_tries": 3,
         "require_identity_check": "on",
