@@ -77,6 +77,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
         return Authenticator.objects.filter(user=self.request.user).exists()
 
+    def get_client_ip(self, request: HttpRequest) -> str:
+        # allauth's rate limits key on the same address as axes and the token
+        # throttle: X-Forwarded-For only from a configured proxy.
+        from accounts.network import client_ip
+
+        return client_ip(request) or super().get_client_ip(request)
+
     def set_password(self, user: Any, password: str) -> None:
         # Any password change or reset satisfies the forced-change obligation.
         user.set_password(password)

@@ -4,6 +4,8 @@ from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.contrib.auth import authenticate
+from django.contrib.auth.signals import user_login_failed
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -14,7 +16,17 @@ from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from accounts.lockout import lockout_response
+from accounts.network import client_ip
+from accounts.selectors import token_refusal
 from organizations.selectors import scope_summary
+
+
+class TokenRateThrottle(ScopedRateThrottle):
+    """Per client address as ``accounts.network.client_ip`` sees it, not as X-Forwarded-For claims."""
+
+    def get_ident(self, request: Request) -> str:
+        return client_ip(request._request)
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -28,24 +40,51 @@ class TokenRequestSerializer(serializers.Serializer):
     )
 
 
+_ERROR = inline_serializer(
+    "TokenError",
+    {
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(required=False),
+        "retry_after": serializers.IntegerField(required=False, help_text=_("Seconds until a locked account opens.")),
+        "locked_until": serializers.DateTimeField(required=False),
+    },
+)
+
+
 class TokenView(APIView):
-    """Exchange a username and password (and TOTP code where enrolled) for a token."""
+    """Exchange a username and password (and TOTP code where enrolled) for a token.
+
+    Refused with a ``code``: ``mfa_required`` / ``mfa_invalid`` (400) when the
+    account has TOTP and the current code is missing or wrong;
+    ``password_change_required`` / ``mfa_enrolment_required`` (403) until the
+    user has changed the initial password or enrolled the TOTP their role
+    requires, on the website; ``account_locked`` (429, with ``retry_after``
+    seconds) after too many failed attempts for the account.
+    """
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [TokenRateThrottle]
     throttle_scope = "token"
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer("TokenResponse", {"token": serializers.CharField()}),
+            400: _ERROR,
+            403: _ERROR,
+            429: _ERROR,
+        },
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: Request) -> Response | HttpResponse:
         data = TokenRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request._request, username=data.validated_data["username"], password=data.validated_data["password"]
-        )
+        http: HttpRequest = request._request
+        username = data.validated_data["username"]
+        # With the request, so that axes counts a failure against the account and refuses a locked one.
+        user = authenticate(http, username=username, password=data.validated_data["password"])
+        if getattr(http, "axes_locked_out", False):
+            return lockout_response(http, None, {"username": username})
         if user is None or not user.is_active:
             return Response(
                 {"detail": _("Unable to log in with the credentials provided.")}, status=status.HTTP_400_BAD_REQUEST
@@ -62,18 +101,17 @@ class TokenView(APIView):
                     status=status.HTTP_400_BAD_REQUEST,
                 )
             if not totp.wrap().validate_code(code):
+                # A wrong code counts towards the account's lockout like a wrong password.
+                user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=http)
+                if getattr(http, "axes_locked_out", False):
+                    return lockout_response(http, None, {"username": user.get_username()})
                 return Response(
                     {"detail": _("The two-factor code is not correct."), "code": "mfa_invalid"},
                     status=status.HTTP_400_BAD_REQUEST,
                 )
-        if user.must_change_password:
-            return Response(
-                {
-                    "detail": _("You must change your initial password on the website first."),
-                    "code": "password_change_required",
-                },
-                status=status.HTTP_403_FORBIDDEN,
-            )
+        refusal = token_refusal(user=user)
+        if refusal is not None:
+            return Response({"detail": refusal.message, "code": refusal.code}, status=status.HTTP_403_FORBIDDEN)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

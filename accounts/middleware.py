@@ -3,20 +3,20 @@
 1. Imported accounts must change their initial password.
 2. Members of the roles in ``settings.MFA_REQUIRED_ROLES`` must enrol TOTP.
 
-API requests get a JSON 403 instead of a redirect.
+The rule is ``accounts.selectors.token_refusal``, which API tokens obey too
+(config.authentication). API requests get a JSON 403 instead of a redirect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from accounts.selectors import user_needs_mfa_enrolment
+from accounts.selectors import token_refusal
 
 _ALWAYS_ALLOWED_PREFIXES = ("/accounts/", "/static/", "/healthz", "/i18n/")
 
@@ -28,18 +28,19 @@ class AccountObligationsMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and not self._exempt(request.path):
-            if user.must_change_password:
-                return self._block(
-                    request,
-                    "account_change_password",
-                    _("You must change your initial password before continuing."),
-                )
-            if settings.MFA_REQUIRED_ROLES and user_needs_mfa_enrolment(user):
-                return self._block(
-                    request,
-                    "mfa_activate_totp",
-                    _("Your role requires two-factor authentication: set up an authenticator app."),
-                )
+            refusal = token_refusal(user=user)
+            if refusal is not None:
+                if refusal.code == "password_change_required":
+                    page, message = (
+                        "account_change_password",
+                        _("You must change your initial password before continuing."),
+                    )
+                else:  # mfa_enrolment_required
+                    page, message = (
+                        "mfa_activate_totp",
+                        _("Your role requires two-factor authentication: set up an authenticator app."),
+                    )
+                return self._block(request, page, message)
         return self.get_response(request)
 
     @staticmethod

@@ -439,7 +439,8 @@ async def examinee(
             return None
         return data
 
-    paper = await call("start", "POST", cohort.start_path.format(session=cohort.session_id))
+    # The examinee has read the exam notice: a start without the confirmation is refused (400).
+    paper = await call("start", "POST", cohort.start_path.format(session=cohort.session_id), {"confirm_notice": True})
     if paper is None:
         return
     attempt = paper["attempt_id"]

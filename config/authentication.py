@@ -8,6 +8,13 @@ The query is written once per process from the models' own field lists and
 run as SQL: on the autosave path the ORM's compiling of a three-table
 ``select_related`` cost more than running it (bench/bench_exam.py). The rows
 become model instances through ``Model.from_db``, as a queryset would make them.
+
+A token is refused while its user may not have one (``accounts.selectors.
+token_refusal``: a forced password change, or MFA enrolment their role
+requires), whenever it was issued. When ``MFA_REQUIRED_ROLES`` is set, the same
+query also answers whether the user holds such a role and has TOTP, so the
+check costs no second query. Every token door calls ``authenticate_credentials``:
+DRF views, the exam fast lane and the websocket.
 """
 
 from __future__ import annotations
@@ -22,6 +29,23 @@ from rest_framework import authentication, exceptions
 from config.db import instance_from_row
 
 
+class TokenRefused(exceptions.AuthenticationFailed):
+    """A valid token whose user must first do something on the website.
+
+    403, not 401: the credentials are right, asking again with them will not help.
+    The body carries ``code`` beside ``detail`` (``password_change_required``,
+    ``mfa_enrolment_required``). A subclass of AuthenticationFailed, so a caller
+    that catches that (the websocket's token middleware) refuses it too.
+    """
+
+    status_code = 403
+
+    def __init__(self, *, code: str, message: str) -> None:
+        super().__init__({"detail": message, "code": code}, code=code)
+        self.refusal_code = code
+        self.message = message
+
+
 @cache
 def _models() -> tuple[type[Any], type[Any], type[Any]]:
     # Imported late: DRF may import this module before the app registry is ready.
@@ -34,7 +58,15 @@ def _models() -> tuple[type[Any], type[Any], type[Any]]:
 
 
 @cache
-def _query() -> str:
+def _query(mfa_roles: int) -> str:
+    """The query, with two more columns when ``mfa_roles`` roles require MFA.
+
+    Its parameters: the required roles and the TOTP type when there are some, then the key.
+    """
+    from allauth.mfa.models import Authenticator
+
+    from organizations.models import RoleGrant
+
     Token, User, Person = _models()  # noqa: N806 - model classes
     q = connection.ops.quote_name
 
@@ -44,8 +76,19 @@ def _query() -> str:
     user_pk = q(User._meta.pk.column)
     token_user = q(Token._meta.get_field("user").column)
     person_user = q(Person._meta.get_field("user").column)
+    selected = columns("t", Token) + columns("u", User) + columns("p", Person)
+    if mfa_roles:
+        grant_user, grant_role = (q(RoleGrant._meta.get_field(f).column) for f in ("user", "role"))
+        auth_user, auth_type = (q(Authenticator._meta.get_field(f).column) for f in ("user", "type"))
+        roles = ", ".join(["%s"] * mfa_roles)
+        selected += [
+            f"EXISTS (SELECT 1 FROM {q(RoleGrant._meta.db_table)} g "  # noqa: S608 - model names
+            f"WHERE g.{grant_user} = u.{user_pk} AND g.{grant_role} IN ({roles}))",
+            f"EXISTS (SELECT 1 FROM {q(Authenticator._meta.db_table)} a "  # noqa: S608 - model names
+            f"WHERE a.{auth_user} = u.{user_pk} AND a.{auth_type} = %s)",
+        ]
     return (
-        f"SELECT {', '.join(columns('t', Token) + columns('u', User) + columns('p', Person))} "  # noqa: S608 - model names
+        f"SELECT {', '.join(selected)} "  # noqa: S608 - model names
         f"FROM {q(Token._meta.db_table)} t JOIN {q(User._meta.db_table)} u ON u.{user_pk} = t.{token_user} "
         f"LEFT JOIN {q(Person._meta.db_table)} p ON p.{person_user} = u.{user_pk} "
         f"WHERE t.{q(Token._meta.pk.column)} = %s"
@@ -58,22 +101,34 @@ def _instance(model: type[Any], values: tuple[Any, ...]) -> Any:
 
 class TokenAuthentication(authentication.TokenAuthentication):
     def authenticate_credentials(self, key: str) -> tuple[Any, Any]:
+        from allauth.mfa.models import Authenticator
+
+        from accounts.selectors import MFA_FACTS_ATTR, MfaFacts, required_mfa_roles, token_refusal
+
         Token, User, Person = _models()  # noqa: N806 - model classes
+        required = required_mfa_roles()
+        params: list[Any] = [*required, Authenticator.Type.TOTP.value] if required else []
         with connection.cursor() as cursor:
-            cursor.execute(_query(), [key])
+            cursor.execute(_query(len(required)), [*params, key])
             row = cursor.fetchone()
         if row is None:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
         t = len(Token._meta.concrete_fields)
         u = t + len(User._meta.concrete_fields)
+        p = u + len(Person._meta.concrete_fields)
         token = _instance(Token, row[:t])
         user = _instance(User, row[t:u])
+        if required:
+            setattr(user, MFA_FACTS_ATTR, MfaFacts(required, bool(row[p]), bool(row[p + 1])))
         person = None
         if row[u] is not None:
-            person = _instance(Person, row[u:])
+            person = _instance(Person, row[u:p])
             Person._meta.get_field("user").set_cached_value(person, user)
         User._meta.get_field("person").set_cached_value(user, person)
         Token._meta.get_field("user").set_cached_value(token, user)
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        refusal = token_refusal(user=user)
+        if refusal is not None:
+            raise TokenRefused(code=refusal.code, message=str(refusal.message))
         return user, token

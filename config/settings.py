@@ -7,6 +7,8 @@ memory cache, in-process background work. ``DATABASE_URL`` selects PostgreSQL;
 
 from __future__ import annotations
 
+import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "axes",
     "core",
     "accounts",
     "organizations",
@@ -73,6 +76,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AccountObligationsMiddleware",
     "config.middleware.ApiJsonErrorsMiddleware",
+    # Last, as axes asks: turns a login refused for a locked account into the
+    # lockout answer (accounts.lockout.lockout_response).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -168,6 +174,8 @@ BACKGROUND_THREADS = env_int("BACKGROUND_THREADS", 2, minimum=1)
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every authenticate() of a locked account before a password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -205,8 +213,58 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "safetrain"
-# Roles whose members must enrol TOTP before using the site.
+# Roles whose members must enrol TOTP before using the site or getting an API token.
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", [] if DEBUG else ["platform_admin", "bureau_official"])
+
+# Which client address to believe (accounts.network.client_ip): by default
+# REMOTE_ADDR, and X-Forwarded-For is ignored. Used by axes, allauth's rate
+# limits (AccountAdapter.get_client_ip) and the token throttle. Behind a reverse proxy, either
+# list the proxies (TRUSTED_PROXIES: addresses or networks; the header is
+# believed only when REMOTE_ADDR is one of them) or give their number
+# (NUM_PROXIES: that many entries from the right of the header are proxies).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24)"
+        ) from None
+NUM_PROXIES = env_int("NUM_PROXIES", 0, minimum=0)
+
+# Per-account lockout on every login door (allauth's form, to which the Django
+# admin's login sends people, and the API token endpoint), by django-axes: after
+# AXES_FAILURE_LIMIT failures for one account within the cool-off, the account
+# is refused, even with the right password, until LOGIN_LOCKOUT_MINUTES after the
+# last failure. Counted per account only, not per address: whole enterprises and
+# training centres share one address, and an attacker rotates addresses anyway
+# (allauth's own per-address limit, ACCOUNT_RATE_LIMITS, still applies).
+# Platform admins unlock an account early in the admin (Axes › Access attempts).
+AXES_ENABLED = True
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+# axes.W006 asks for the address among the lockout parameters. Deliberately not:
+# one failure limit for both would lock a whole enterprise or exam hall behind
+# one NAT after a few typos. Guessing across many accounts from one address is
+# held by the per-address limits instead: allauth's login_failed "10/m/ip" and
+# the token endpoint's throttle, both on the address accounts.network trusts.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# The username, email or phone typed, resolved to the account it names.
+AXES_USERNAME_CALLABLE = "accounts.lockout.account_key"
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Attempts while locked are refused without being recorded, so the lock ends
+# when it said it would (a success never ends it early: AXES_RESET_ON_SUCCESS).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_HTTP_RESPONSE_CODE = 429
+# Failures are kept for the cool-off only (axes deletes older ones); successful
+# sign-ins are not logged by axes at all: no address trail without a retention rule.
+AXES_DISABLE_ACCESS_LOG = True
+# Its own log lines carry no usernames or addresses (the admin shows them).
+AXES_VERBOSE = False
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "login", "code"]
 
 # --- API --------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -222,6 +280,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("TOKEN_RATE_LIMIT", "10/min")},
+    # DRF would otherwise key throttles on the whole X-Forwarded-For header, which
+    # the client writes; 0 means REMOTE_ADDR (see TRUSTED_PROXIES above).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "safetrain API",

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from config.db import fetch
+from core import preconditions
 from exams import selectors, services
 from exams.models import Attempt, ExamSession
 from organizations.selectors import person_of
@@ -28,6 +29,60 @@ from organizations.selectors import person_of
 ERROR = inline_serializer(
     "ExamError", {"detail": serializers.CharField(), "code": serializers.CharField(required=False)}
 )
+
+
+class RequirementOut(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="Which precondition: identity_check_required (proctored, identity check before the paper) "
+        "or proctored (recorded, no check before the paper)."
+    )
+    satisfied = serializers.BooleanField(help_text="False: starting is refused (403 with this code) until it holds.")
+    message = serializers.CharField(help_text="For the examinee, in the request's language.")
+    details = serializers.DictField(
+        help_text=(
+            "For proctoring: proctored, identity_check_required, identity_state (passed, pending_manual, rejected, "
+            "needs_check, not_required), tries_left, manual_check_allowed, consent_given, enrolled, "
+            "snapshot_min_seconds, snapshot_max_seconds, tab_warn_at, tab_submit_at, tab_ignore_seconds, "
+            "retention_days, url (the web page) and api: the URLs a token client uses (consent, enrolment, "
+            "identity_check, identity_check_manual; null where not installed) and websocket, the snapshot "
+            "socket's path with {attempt_id} to fill in after the start."
+        )
+    )
+
+
+START_REFUSED = inline_serializer(
+    "ExamStartRefused",
+    {
+        "detail": serializers.CharField(),
+        "code": serializers.CharField(
+            help_text="notice_not_confirmed (400), a precondition's code such as identity_check_required (403), "
+            "not_eligible (403), not_open, no_attempts_left, attempt_closed (409)."
+        ),
+        "field": serializers.CharField(required=False, help_text="notice_not_confirmed: the field to send."),
+        "requirement": RequirementOut(required=False, help_text="A refused precondition, with how to satisfy it."),
+    },
+)
+
+
+class ExamStartIn(serializers.Serializer):
+    confirm_notice = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="True once the examinee has read and agreed to the exam notice (notice in /api/v1/me/exams/). "
+        "A new start without it is refused with 400 notice_not_confirmed; resuming a running attempt does not ask.",
+    )
+
+
+class NoticeOut(serializers.Serializer):
+    duration_minutes = serializers.IntegerField(help_text="Counted from the start that delivers the paper.")
+    question_count = serializers.IntegerField()
+    total_score = serializers.DecimalField(max_digits=8, decimal_places=1)
+    pass_score = serializers.DecimalField(max_digits=6, decimal_places=1)
+    attempts_allowed = serializers.IntegerField()
+    attempts_left = serializers.IntegerField()
+    opens_at = serializers.DateTimeField()
+    closes_at = serializers.DateTimeField()
+    rules = serializers.ListField(child=serializers.CharField(), help_text="The exam rules, one per line.")
 
 
 class QuestionOut(serializers.Serializer):
@@ -133,6 +188,10 @@ class MyExamOut(serializers.Serializer):
     attempts_left = serializers.IntegerField()
     running_attempt_id = serializers.IntegerField(allow_null=True)
     latest_attempt_id = serializers.IntegerField(allow_null=True)
+    notice = NoticeOut(help_text="The exam notice (考试须知) to show and have confirmed before starting.")
+    requirements = RequirementOut(
+        many=True, help_text="Start preconditions of this session (empty when none applies, e.g. not proctored)."
+    )
 
 
 @dataclass(frozen=True)
@@ -225,14 +284,21 @@ def _answerable(user: Any, attempt_id: int) -> Attempt:
 # exams.fastlane hands such requests to Django instead of rendering them itself.
 
 
-def start_reply(user: Any, session_id: int) -> Reply:
+def start_reply(user: Any, session_id: int, body: Any) -> Reply:
     person = person_of(user)
     # SQL written once (config.db): compiling the ORM's query was a sixth of a start's CPU.
     session = next(iter(fetch(ExamSession, {"id": session_id, "kind": ExamSession.Kind.EXAM})), None)
     if person is None or session is None:
         raise Http404
+    data = ExamStartIn(data=body)
+    if not data.is_valid():
+        if not selectors.session_admits(session, person):
+            raise Http404  # someone else's session is a 404, not a validation hint
+        data.is_valid(raise_exception=True)
     try:
-        attempt = services.attempt_start(session=session, person=person)
+        attempt = services.attempt_start(
+            session=session, person=person, notice_confirmed=data.validated_data["confirm_notice"]
+        )
     except services.NotEligible as exc:
         if not selectors.session_admits(session, person):
             raise Http404 from exc
@@ -284,7 +350,16 @@ def submit_reply(user: Any, attempt_id: int, body: Any) -> Reply:
 
 
 class MyExamsView(APIView):
-    @extend_schema(operation_id="me_exams_list", responses={200: MyExamOut(many=True)}, tags=["exams"])
+    @extend_schema(
+        operation_id="me_exams_list",
+        responses={200: MyExamOut(many=True)},
+        description=(
+            "The examinee's exams, each with its notice (to confirm with confirm_notice when starting) and its "
+            "start requirements: a proctored session lists what the identity check, the snapshots and the "
+            "tab-switch limits ask, and the URLs to satisfy them."
+        ),
+        tags=["exams"],
+    )
     def get(self, request: Request) -> Response:
         person = person_of(request.user)
         rows = selectors.exams_for_person(person) if person else []
@@ -301,6 +376,10 @@ class MyExamsView(APIView):
                     "attempts_left": r["attempts_left"],
                     "running_attempt_id": r["running"].pk if r["running"] else None,
                     "latest_attempt_id": r["latest"].pk if r["latest"] else None,
+                    "notice": selectors.exam_notice(r["session"], attempts_left=r["attempts_left"]),
+                    "requirements": [
+                        req.as_dict() for req in preconditions.describe(session=r["session"], person=person)
+                    ],
                 }
                 for r in rows
             ]
@@ -310,13 +389,19 @@ class MyExamsView(APIView):
 class AttemptStartView(APIView):
     @extend_schema(
         operation_id="exam_attempt_start",
-        request=None,
-        responses={201: AttemptStartOut, 403: ERROR, 404: ERROR, 409: ERROR},
-        description="Start this examinee's attempt, or resume the running one (this device takes over).",
+        request=ExamStartIn,
+        responses={201: AttemptStartOut, 400: START_REFUSED, 403: START_REFUSED, 404: ERROR, 409: START_REFUSED},
+        description=(
+            "Start this examinee's attempt, or resume the running one (this device takes over). A new start needs "
+            '{"confirm_notice": true} (else 400 notice_not_confirmed) and every start requirement listed in '
+            "/api/v1/me/exams/ (else 403 with the requirement's code, e.g. identity_check_required: pass the "
+            "identity check first). Nothing is used up by a refusal: no paper is drawn and no question is sent. "
+            "The deadline counts from the start that delivers the paper."
+        ),
         tags=["exams"],
     )
     def post(self, request: Request, session_id: int) -> Response:
-        return respond(start_reply(request.user, session_id))
+        return respond(start_reply(request.user, session_id, request.data))
 
 
 class SavedOut(serializers.Serializer):

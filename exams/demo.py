@@ -93,7 +93,7 @@ def _paper(provider: TrainingProvider, bank: Bank, name: str) -> PaperTemplate:
 
 
 def _sit(session: ExamSession, person: Person, share: float, when: dt.datetime, rng: random.Random) -> Attempt:
-    attempt = services.attempt_start(session=session, person=person, now=when)
+    attempt = services.attempt_start(notice_confirmed=True, session=session, person=person, now=when)
     for seq, aq in enumerate(attempt.questions.order_by("position"), start=1):
         right = rng.random() < share
         if aq.qtype == QuestionType.FILL_BLANK:

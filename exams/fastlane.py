@@ -83,6 +83,8 @@ CHECKED_MIDDLEWARE = (
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AccountObligationsMiddleware",
     "config.middleware.ApiJsonErrorsMiddleware",
+    # Acts only on a request on which authenticate() refused a locked account; these routes never call it.
+    "axes.middleware.AxesMiddleware",
 )
 MAX_BODY = 64 * 1024
 JSON_TYPES = {"application/json", "application/*", "*/*"}
@@ -95,8 +97,9 @@ class Route:
 
 
 ROUTES = {
+    # The start reads {"confirm_notice": true}; its refusals (notice, identity check) are Replies like any other.
     (api.AttemptStartView, "POST"): Route(
-        lambda user, body, session_id: api.start_reply(user, session_id), reads_body=False
+        lambda user, body, session_id: api.start_reply(user, session_id, body), reads_body=True
     ),
     (api.AnswerView, "PUT"): Route(
         lambda user, body, attempt_id, question_id: api.save_reply(user, attempt_id, question_id, body),

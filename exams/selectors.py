@@ -10,6 +10,8 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from exams.models import Attempt, AttemptQuestion, Certificate, ExamSession, PaperTemplate
 from organizations.models import Person, RoleGrant
@@ -146,6 +148,45 @@ def exams_for_person(person: Person, now: dt.datetime | None = None) -> list[dic
             }
         )
     return rows
+
+
+def paper_summary(paper: PaperTemplate) -> tuple[int, Decimal]:
+    """(number of questions, total score) of every paper drawn from this template."""
+    if paper.kind == PaperTemplate.Kind.FIXED:
+        scores = list(paper.items.values_list("score", flat=True))
+        return len(scores), sum(scores, Decimal(0))
+    rules = list(paper.rules.values_list("count", "score"))
+    return sum(c for c, _s in rules), sum((c * s for c, s in rules), Decimal(0))
+
+
+def exam_notice(session: ExamSession, *, attempts_left: int) -> dict[str, Any]:
+    """The exam notice (考试须知) shown before anything is used up: the web page and the API say the same."""
+    questions, total = paper_summary(session.paper)
+    rules = [
+        ngettext(
+            "The clock starts when the paper is shown to you and runs for %(minutes)d minute; "
+            "it does not stop if you leave the page.",
+            "The clock starts when the paper is shown to you and runs for %(minutes)d minutes; "
+            "it does not stop if you leave the page.",
+            session.duration_minutes,
+        )
+        % {"minutes": session.duration_minutes},
+        _("Every answer is saved as you go. Opening the exam on another device moves it there."),
+        _("When time is up, your saved answers are submitted automatically."),
+        _("Each start uses one attempt, whether or not you submit."),
+        _("Work alone: no notes, other people or other devices."),
+    ]
+    return {
+        "duration_minutes": session.duration_minutes,
+        "question_count": questions,
+        "total_score": total,
+        "pass_score": session.pass_score,
+        "attempts_allowed": session.attempts_allowed,
+        "attempts_left": attempts_left,
+        "opens_at": session.opens_at,
+        "closes_at": session.closes_at,
+        "rules": rules,
+    }
 
 
 # --- attempts ------------------------------------------------------------------------

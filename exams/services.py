@@ -25,6 +25,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from config.db import fetch, get_with_related, update_rows, update_where
+from core import preconditions
+from core.preconditions import Requirement
 from exams import events
 from exams.models import (
     Attempt,
@@ -110,6 +112,24 @@ class EarlyTimeUp(ExamError):
 class PoolTooSmall(ExamError):
     code = "pool_too_small"
     status = 400
+
+
+class NoticeNotConfirmed(ExamError):
+    """The examinee has not confirmed the exam notice (考试须知): nothing is used up."""
+
+    code = "notice_not_confirmed"
+    status = 400
+
+
+class PreconditionUnmet(ExamError):
+    """A registered start precondition (``core.preconditions``) does not hold; ``code`` is the precondition's."""
+
+    status = 403
+
+    def __init__(self, requirement: Requirement) -> None:
+        super().__init__(requirement.message, requirement=requirement.as_dict())
+        self.code = requirement.code
+        self.requirement = requirement
 
 
 # --- papers ---------------------------------------------------------------------------
@@ -464,8 +484,18 @@ def _check_prerequisite(session: ExamSession, person: Person) -> None:
         raise NotEligible(eligibility.reason or _("Finish the required training first."))
 
 
-def attempt_start(*, session: ExamSession, person: Person, now: dt.datetime | None = None) -> Attempt:
+def attempt_start(
+    *, session: ExamSession, person: Person, notice_confirmed: bool = False, now: dt.datetime | None = None
+) -> Attempt:
     """Start (or resume) this person's attempt and hand the caller a new device token.
+
+    A new start of an exam needs ``notice_confirmed`` (the examinee ticked the
+    exam notice) and every registered start precondition (``core.preconditions``:
+    the identity check of a proctored session) to hold; both are checked after
+    the examinee is known to be admitted and before a paper is drawn or marked
+    started, so a refusal uses nothing up. Resuming a running attempt asks
+    neither again: it could not have started without them. The deadline counts
+    from this start, the moment the paper is delivered.
 
     Fast path: a prepared paper is switched to ``in_progress`` with one
     conditional UPDATE; the caller sends ``attempt.payload`` as is.
@@ -495,6 +525,20 @@ def attempt_start(*, session: ExamSession, person: Person, now: dt.datetime | No
 
         if not session_admits(session, person):
             raise NotEligible(_("You are not on the list of examinees for this exam."))
+    elif prepared.seq > session.attempts_allowed:
+        raise NoAttemptsLeft(
+            _("You have used all %(n)d attempt(s) allowed for this exam.") % {"n": session.attempts_allowed}
+        )
+    # A spot test is opened by the inspector on their own phone: there is no notice to confirm.
+    if session.kind == ExamSession.Kind.EXAM and not notice_confirmed:
+        raise NoticeNotConfirmed(
+            _("Read the exam notice and tick “I have read and agree to the exam notice” before starting."),
+            field="confirm_notice",
+        )
+    unmet = preconditions.first_unmet(session=session, person=person)
+    if unmet is not None:
+        raise PreconditionUnmet(unmet)
+    if prepared is None:
         with transaction.atomic():
             seq = (max((a.seq for a in attempts), default=0)) + 1
             try:
@@ -503,10 +547,6 @@ def attempt_start(*, session: ExamSession, person: Person, now: dt.datetime | No
             except IntegrityError:
                 # Two tabs started at once: the other one prepared it.
                 prepared = Attempt.objects.get(session=session, person=person, seq=seq)
-    elif prepared.seq > session.attempts_allowed:
-        raise NoAttemptsLeft(
-            _("You have used all %(n)d attempt(s) allowed for this exam.") % {"n": session.attempts_allowed}
-        )
     deadline = now + dt.timedelta(minutes=session.duration_minutes)
     if session.kind == ExamSession.Kind.EXAM:
         deadline = min(deadline, session.closes_at)

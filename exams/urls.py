@@ -6,6 +6,7 @@ app_name = "exams"
 
 urlpatterns = [
     path("", views.my_exams, name="my_exams"),
+    path("<int:session_id>/notice/", views.notice, name="notice"),
     path("sessions/<int:session_id>/start/", views.start, name="start"),
     path("attempts/<int:attempt_id>/", views.attempt_page, name="attempt"),
     path("attempts/<int:attempt_id>/result/", views.result, name="result"),

@@ -15,10 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core import preconditions
 from exams import certificates, selectors, services
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
 from exams.models import Attempt, Certificate, ExamSession
@@ -44,20 +45,59 @@ def my_exams(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/my_exams.html", {"rows": rows, "certificates": certs, "now": timezone.now()})
 
 
-@login_required
-@require_POST
-def start(request: HttpRequest, session_id: int) -> HttpResponse:
+def _examinee_session(request: HttpRequest, session_id: int) -> tuple[Any, ExamSession]:
     person = person_of(request.user)
     session = ExamSession.objects.filter(pk=session_id, kind=ExamSession.Kind.EXAM).select_related("paper").first()
     if person is None or session is None:
         raise Http404
+    return person, session
+
+
+@login_required
+@require_GET
+def notice(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The exam notice (考试须知): what the exam is and records, confirmed before anything is used up."""
+    person, session = _examinee_session(request, session_id)
+    mine = list(Attempt.objects.filter(session=session, person=person).defer("payload"))
+    if not mine and not selectors.session_admits(session, person):
+        raise Http404
+    finished = [a for a in mine if a.is_finished]
+    running = next((a for a in mine if a.status == Attempt.Status.IN_PROGRESS), None)
+    attempts_left = max(session.attempts_allowed - len(finished), 0)
+    context = {
+        "session": session,
+        "notice": selectors.exam_notice(session, attempts_left=attempts_left),
+        "requirements": preconditions.describe(session=session, person=person),
+        "running": running,
+        "can_start": running is None and session.is_open() and attempts_left > 0,
+        "not_yet_open": session.opens_at > timezone.now(),
+    }
+    return _no_cache(render(request, "exams/notice.html", context))
+
+
+@login_required
+@require_POST
+def start(request: HttpRequest, session_id: int) -> HttpResponse:
+    person, session = _examinee_session(request, session_id)
     try:
-        attempt = services.attempt_start(session=session, person=person)
+        attempt = services.attempt_start(
+            session=session, person=person, notice_confirmed=request.POST.get("confirm_notice") == "yes"
+        )
     except services.NotEligible as exc:
         if not selectors.session_admits(session, person):
             raise Http404 from exc
         messages.error(request, exc.message)
         return redirect("exams:my_exams")
+    except services.NoticeNotConfirmed as exc:
+        messages.error(request, exc.message)
+        return redirect("exams:notice", session_id=session.pk)
+    except services.PreconditionUnmet as exc:
+        # Where the precondition is satisfied (the identity check page); it leads back to the notice.
+        messages.info(request, exc.message)
+        url = exc.requirement.details.get("url") or ""
+        if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+            return redirect(url)
+        return redirect("exams:notice", session_id=session.pk)
     except services.ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:my_exams")

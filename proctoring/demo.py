@@ -1,9 +1,12 @@
 """Demo proctoring for seed_demo: the demo learner enrolled (with consent), a policy on the open
 demo exam, and one flagged past attempt waiting in the review queue. Idempotent.
 
-The reference face is scikit-image's astronaut (a runtime requirement for this):
+The demo learner walks the exam notice (考试须知) → the identity check → the
+exam: no paper is drawn before the check passes (proctoring.gates). The
+reference face is scikit-image's astronaut (a runtime requirement for this):
 in a browser with a real camera, re-enrol your own face on "Face verification"
-before the identity check, or ask for the manual ID check.
+before the identity check, or ask for the manual ID check and approve it as
+demo_proctor on the session's live page.
 """
 
 from __future__ import annotations

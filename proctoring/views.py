@@ -348,11 +348,9 @@ def exam_client_context(attempt: Any, user: Any) -> dict[str, Any] | None:
     policy = selectors.policy_for(attempt.session_id)
     if policy is None:
         return None
-    status = selectors.identity_status(attempt.session, attempt.person, policy)
+    # No identity overlay: the attempt could not have started before the check passed (proctoring.gates).
     return {
         "policy": policy,
-        "identity_ok": status.passed,
-        "check_url": reverse("proctoring:identity_check", args=[attempt.session_id]),
         "config": {
             "attempt_id": attempt.pk,
             "ws_url": f"/ws/proctoring/attempts/{attempt.pk}/",

@@ -164,6 +164,10 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     re.compile(r"admin/authtoken/tokenproxy/<path:object_id>/.*"): lambda c: {"object_id": _east_token(c)},
     re.compile(r"admin/account/emailaddress/<path:object_id>/.*"): lambda c: {"object_id": _east_email(c).pk},
     re.compile(r"admin/mfa/authenticator/<path:object_id>/.*"): lambda c: {"object_id": _east_totp(c).pk},
+    # django-axes' records of an east user's sign-ins (platform admins unlock accounts there).
+    re.compile(r"admin/axes/(accessattempt|accesslog|accessfailurelog)/<path:object_id>/.*"): lambda c: {
+        "object_id": _east_axes_records(c)
+    },
     re.compile(r"admin/organizations/industry/<path:object_id>/.*"): lambda c: {
         "object_id": c.east.enterprises[0].industry_id
     },
@@ -207,3 +211,25 @@ def _east_totp(cast: Any) -> Any:
         user=cast.east.bureau, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "unused"}}
     )
     return authenticator
+
+
+def _east_axes_records(cast: Any) -> int:
+    """One access attempt, access log and failure log of the east learner, all with the same id."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+    from django.utils import timezone
+
+    fields = {
+        "username": cast.east.learner.user.username,
+        "ip_address": "192.0.2.10",
+        "user_agent": "test",
+        "http_accept": "*/*",
+        "path_info": "/accounts/login/",
+        "attempt_time": timezone.now(),
+    }
+    pk = 990_001
+    AccessAttempt.objects.get_or_create(
+        pk=pk, defaults={**fields, "get_data": "", "post_data": "", "failures_since_start": 1}
+    )
+    AccessLog.objects.get_or_create(pk=pk, defaults=fields)
+    AccessFailureLog.objects.get_or_create(pk=pk, defaults={**fields, "locked_out": False})
+    return pk

@@ -67,9 +67,13 @@ def test_unknown_phone_is_refused(member: Any) -> None:
 
 def test_repeated_failures_lock_the_account_out_even_with_the_right_password(member: Any) -> None:
     client = _client()
-    for _ in range(5):
+    for _ in range(4):
         response = _login(client, "zhang_san", "wrong-guess")
         assert response.status_code == 200
+    # The 5th failure locks the account (axes, AXES_FAILURE_LIMIT) and says so.
+    response = _login(client, "zhang_san", "wrong-guess")
+    assert response.status_code == 429
+    assert "账户已锁定" in response.content.decode()
     # The 6th attempt is refused by the rate limit, even with the right password.
     response = client.post(LOGIN, {"login": "zhang_san", "password": factories.PASSWORD}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code in (200, 429)

@@ -111,7 +111,9 @@ def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
 def _start(page: Any, url: str, username: str, session: int) -> None:
     login(page, url, username)
     page.goto(f"{url}/exams/")
-    page.locator(f'[data-session="{session}"] [data-start]').click()
+    page.locator(f'[data-session="{session}"] [data-notice]').click()  # the exam notice first
+    page.check("[data-confirm-notice]")
+    page.click("[data-start]")
     page.wait_for_selector("[data-exam-form]")
 
 

@@ -161,6 +161,13 @@ def _switch_tab(page: Any) -> None:
     )
 
 
+def _confirm_and_start(page: Any, base_url: str, session: int) -> None:
+    """The exam notice: tick the confirmation, then 开始考试."""
+    page.goto(f"{base_url}/exams/{session}/notice/")
+    page.check("[data-confirm-notice]")
+    page.click("[data-start]")
+
+
 def test_enrolled_face_passes_the_check_and_the_snapshots(
     camera_page: Callable[[str], Any],
     new_page: Callable[..., Any],
@@ -171,11 +178,23 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     session = sessions["face"]
     page = camera_page("astronaut")
     login(page, live_server_url, "demo_learner")
-    page.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
+    # The notice says the exam is proctored and what is recorded; starting sends to the identity check.
+    page.goto(f"{live_server_url}/exams/{session}/notice/")
+    assert page.locator('[data-requirement="identity_check_required"][data-satisfied="no"]').count() == 1
+    page.screenshot(path=str(ROOT / "docs" / "screenshots" / "exam-notice-phone.png"), full_page=True)
+    page.click("[data-start]")  # not ticked: the browser itself keeps the form from being sent
+    assert page.url.endswith(f"/exams/{session}/notice/")
+    _confirm_and_start(page, live_server_url, session)
+    page.wait_for_url(f"**/proctoring/sessions/{session}/check/")
     page.wait_for_function("document.querySelector('[data-video]').videoWidth > 0")
+    # No question reached the browser: the paper is drawn only after the check.
+    assert page.locator("[data-exam-form], [data-question]").count() == 0
+    assert _state(run_manage, session)["status"] == "prepared"
+    page.screenshot(path=str(ROOT / "docs" / "screenshots" / "exam-identity-redirect-phone.png"), full_page=True)
     page.click("[data-capture]")
-    page.wait_for_selector("[data-start]")  # the page reloads once the identity is confirmed
+    page.wait_for_selector("[data-back-to-notice]")  # the page reloads once the identity is confirmed
     assert _state(run_manage, session)["identity"][0] == ["passed", "match"]
+    assert _state(run_manage, session)["status"] == "prepared"  # the clock has not started during the check
 
     # The proctor watches the live grid from another browser.
     proctor = new_page(1280, 900)
@@ -183,8 +202,11 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
     proctor.wait_for_function("document.body.getAttribute('data-live') === '1'")
 
+    page.click("[data-back-to-notice]")
+    page.check("[data-confirm-notice]")
     page.click("[data-start]")
     page.wait_for_selector("[data-exam-form]")
+    assert page.locator("[data-identity-required]").count() == 0
     page.wait_for_function("document.body.getAttribute('data-proctor-connected') === '1'")
     page.wait_for_function("document.body.getAttribute('data-proctor-face') === 'match'", timeout=30_000)
     assert page.locator("[data-face-prompt]").is_hidden()
@@ -213,13 +235,15 @@ def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(
     page.wait_for_function("document.querySelector('[data-video]').videoWidth > 0")
     page.click("[data-capture]")
     page.wait_for_function("!document.querySelector('[data-capture]').disabled")
-    assert page.locator("[data-start]").count() == 0
+    assert page.locator("[data-back-to-notice]").count() == 0
     assert _state(run_manage, sessions["refused"])["identity"] == [["failed", "mismatch"]]
+    _confirm_and_start(page, live_server_url, sessions["refused"])
+    page.wait_for_url(f"**/proctoring/sessions/{sessions['refused']}/check/")  # still refused
+    assert _state(run_manage, sessions["refused"])["status"] == "prepared"
 
     # An exam without the pre-exam check: the in-exam snapshots catch the other face.
     session = sessions["other"]
-    page.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
-    page.click("[data-start]")
+    _confirm_and_start(page, live_server_url, session)
     page.wait_for_selector("[data-exam-form]")
     page.wait_for_function("document.body.getAttribute('data-proctor-face') === 'mismatch'", timeout=30_000)
     state = _state(run_manage, session)
@@ -233,8 +257,7 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     session = sessions["tabs"]
     page = camera_page("astronaut")
     login(page, live_server_url, "demo_learner")
-    page.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
-    page.click("[data-start]")
+    _confirm_and_start(page, live_server_url, session)
     page.wait_for_selector("[data-exam-form]")
     page.wait_for_function("document.body.getAttribute('data-proctor-connected') === '1'")
 

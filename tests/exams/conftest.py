@@ -89,3 +89,7 @@ def correct_answer(aq: Any) -> Any:
     if aq.qtype == QuestionType.FILL_BLANK:
         return [alts[0] for alts in aq.answer]
     return aq.answer
+
+
+# The body of an API start: the examinee has read and agreed to the exam notice.
+CONFIRM = {"confirm_notice": True}

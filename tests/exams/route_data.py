@@ -27,8 +27,8 @@ def east_exam(cast: Any) -> dict[str, Any]:
         provider, paper, title="东区已考考试", certificate_type=CertificateType.NEW_EMPLOYEE, pass_score=Decimal("10")
     )
     person = cast.east.learner
-    in_progress = services.attempt_start(session=running, person=person)
-    done = services.attempt_start(session=finished, person=person)
+    in_progress = services.attempt_start(notice_confirmed=True, session=running, person=person)
+    done = services.attempt_start(notice_confirmed=True, session=finished, person=person)
     for aq in done.questions.all():
         services.attempt_save_answer(attempt=done, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
     done = services.attempt_submit(attempt=done, reason=Attempt.SubmitReason.EXAMINEE).attempt
@@ -53,6 +53,7 @@ def exam_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         return lambda cast: build(east_exam(cast))
 
     return {
+        "exams:notice": learner(lambda d: {"session_id": d["running"].pk}),
         "exams:start": learner(lambda d: {"session_id": d["running"].pk}),
         "exams:attempt": learner(lambda d: {"attempt_id": d["in_progress"].pk}),
         "exams:result": learner(lambda d: {"attempt_id": d["done"].pk}),

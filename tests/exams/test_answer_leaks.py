@@ -11,6 +11,7 @@ from exams import events
 from exams.models import AttemptQuestion
 from question_bank.models import QuestionType
 from tests.conftest import login_client
+from tests.exams.conftest import CONFIRM
 
 
 def _keys(value: Any) -> set[str]:
@@ -44,7 +45,9 @@ def test_no_payload_before_submit_carries_the_answer_key(
         with django_capture_on_commit_callbacks(execute=True):
             bodies.append(("my exams page", client.get("/exams/").content.decode()))
             bodies.append(("my exams API", client.get("/api/v1/me/exams/").content.decode()))
-            started = client.post(f"/api/v1/exams/{exam['session'].pk}/attempts/")
+            started = client.post(
+                f"/api/v1/exams/{exam['session'].pk}/attempts/", CONFIRM, content_type="application/json"
+            )
             bodies.append(("start API", started.content.decode()))
             data = started.json()
             attempt_id = data["attempt_id"]
@@ -67,7 +70,14 @@ def test_no_payload_before_submit_carries_the_answer_key(
                 )
                 assert saved.status_code == 200
                 bodies.append(("answer API", saved.content.decode()))
-            bodies.append(("resume API", client.post(f"/api/v1/exams/{exam['session'].pk}/attempts/").content.decode()))
+            bodies.append(
+                (
+                    "resume API",
+                    client.post(
+                        f"/api/v1/exams/{exam['session'].pk}/attempts/", CONFIRM, content_type="application/json"
+                    ).content.decode(),
+                )
+            )
     finally:
         events.unregister(hook)
     secrets = _secrets(attempt_id)

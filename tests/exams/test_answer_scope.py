@@ -17,8 +17,8 @@ from tests.exams.conftest import correct_answer
 def test_autosave_admits_exactly_the_attempts_the_selector_calls_answerable(cast: Any, exam: dict[str, Any]) -> None:
     session = exam["session"]
     colleague = factories.make_person(cast.east.enterprises[1], username="east_colleague")
-    own = services.attempt_start(session=session, person=cast.east.learner)
-    other = services.attempt_start(session=session, person=colleague)
+    own = services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
+    other = services.attempt_start(notice_confirmed=True, session=session, person=colleague)
     spot = services.spot_test_open(
         inspector=cast.east.bureau, person=cast.east.learner, questions=Question.objects.filter(bank=exam["bank"])
     )

@@ -17,11 +17,11 @@ from exams.models import Attempt, AttemptAnswer, AttemptQuestion
 from question_bank.models import QuestionType
 from tests import factories
 from tests.conftest import login_client
-from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
+from tests.exams.conftest import CONFIRM, correct_answer, make_bank, make_paper, make_session
 
 
 def start(client: Client, session_id: int) -> dict[str, Any]:
-    response = client.post(f"/api/v1/exams/{session_id}/attempts/")
+    response = client.post(f"/api/v1/exams/{session_id}/attempts/", CONFIRM, content_type="application/json")
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -80,7 +80,7 @@ def test_bad_input_is_refused_with_clear_json_and_leaves_the_attempt_unchanged(c
 
     # a question of another attempt
     other_person = factories.make_person(cast.east.enterprises[0])
-    other = services.attempt_start(session=exam["session"], person=other_person)
+    other = services.attempt_start(notice_confirmed=True, session=exam["session"], person=other_person)
     foreign_q = other.questions.first().pk
     cases = {
         "question not in attempt": put(client, attempt_id, foreign_q, {"answer": "A", "client_seq": 5}),
@@ -183,7 +183,7 @@ def test_attempts_allowed_is_enforced(cast: Any, exam: dict[str, Any]) -> None:
     client = login_client(cast.east.learner.user)
     data = start(client, exam["session"].pk)
     client.post(f"/api/v1/attempts/{data['attempt_id']}/submit/")
-    refused = client.post(f"/api/v1/exams/{exam['session'].pk}/attempts/")
+    refused = client.post(f"/api/v1/exams/{exam['session'].pk}/attempts/", CONFIRM, content_type="application/json")
     assert refused.status_code == 409
     assert refused.json()["code"] == "no_attempts_left"
 
@@ -196,19 +196,22 @@ def test_a_closed_window_and_an_unfinished_prerequisite_refuse_start(cast: Any, 
     session = exam["session"]
     session.opens_at = timezone.now() + dt.timedelta(hours=1)
     session.save()
-    assert client.post(f"/api/v1/exams/{session.pk}/attempts/").json()["code"] == "not_open"
+    assert (
+        client.post(f"/api/v1/exams/{session.pk}/attempts/", CONFIRM, content_type="application/json").json()["code"]
+        == "not_open"
+    )
     course = Course.objects.create(title="危化品安全", owner_provider=cast.east.provider)
     session.opens_at = timezone.now() - dt.timedelta(hours=1)
     session.required_course = course
     session.save()
-    refused = client.post(f"/api/v1/exams/{session.pk}/attempts/")
+    refused = client.post(f"/api/v1/exams/{session.pk}/attempts/", CONFIRM, content_type="application/json")
     assert refused.status_code == 403
     assert "危化品安全" in refused.json()["detail"]
 
 
 @pytest.mark.django_db
 def test_the_deadline_job_submits_and_grades_the_saved_answers(cast: Any, exam: dict[str, Any]) -> None:
-    attempt = services.attempt_start(session=exam["session"], person=cast.east.learner)
+    attempt = services.attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
     aq = attempt.questions.first()
     services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
     now = timezone.now()
@@ -226,7 +229,7 @@ def test_the_deadline_job_submits_and_grades_the_saved_answers(cast: Any, exam: 
 
 @pytest.mark.django_db
 def test_a_save_racing_a_submit_is_either_graded_or_refused(cast: Any, exam: dict[str, Any]) -> None:
-    attempt = services.attempt_start(session=exam["session"], person=cast.east.learner)
+    attempt = services.attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
     aq = attempt.questions.first()
     services.attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
     with pytest.raises(services.AttemptClosed):
@@ -240,7 +243,7 @@ def test_a_save_racing_a_submit_is_either_graded_or_refused(cast: Any, exam: dic
 def test_fifty_simultaneous_submits_grade_exactly_once(cast: Any) -> None:
     bank = make_bank(cast.east.provider)
     session = make_session(cast.east.provider, make_paper(cast.east.provider, bank))
-    attempt = services.attempt_start(session=session, person=cast.east.learner)
+    attempt = services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     for aq in attempt.questions.all():
         services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
     graded: list[str] = []

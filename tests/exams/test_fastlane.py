@@ -161,7 +161,18 @@ def lane() -> Any:
 
 # (what, method, path, body, extra headers, served by the lane itself)
 STEPS: list[tuple[str, str, str, Any, list[tuple[str, str]], bool]] = [
-    ("start", "POST", "/api/v1/exams/{session}/attempts/", None, [], True),
+    ("start without confirm_notice", "POST", "/api/v1/exams/{session}/attempts/", None, [], True),
+    ("start, notice not confirmed", "POST", "/api/v1/exams/{session}/attempts/", {"confirm_notice": False}, [], True),
+    (
+        "start, confirm_notice not a boolean",
+        "POST",
+        "/api/v1/exams/{session}/attempts/",
+        {"confirm_notice": "maybe"},
+        [],
+        False,
+    ),
+    ("start, body is a list", "POST", "/api/v1/exams/{session}/attempts/", [1], [], False),
+    ("start", "POST", "/api/v1/exams/{session}/attempts/", {"confirm_notice": True}, [], True),
     ("resume on another device", "POST", "/api/v1/exams/{session}/attempts/", None, [], True),
     (
         "save",
@@ -299,6 +310,9 @@ STEPS: list[tuple[str, str, str, Any, list[tuple[str, str]], bool]] = [
 ]
 
 
+START = next(step for step in STEPS if step[0] == "start")
+
+
 def _request(who: Examinee, method: str, path: str, body: Any, extra: list[tuple[str, str]]) -> tuple[Any, ...]:
     headers = [("Authorization", f"Token {who.token}"), ("Accept", "application/json")]
     names = {k.lower() for k, _ in extra}
@@ -315,12 +329,98 @@ def _request(who: Examinee, method: str, path: str, body: Any, extra: list[tuple
 
 
 def test_every_step_gives_the_same_response_and_rows_through_either_door(sitting: dict[str, Any], lane: Any) -> None:
-    from config.asgi import django_asgi_app
+    a, b = sitting["a"], sitting["b"]
+    _compare(STEPS, a, b, lane)
+
+    # The sitting really happened: answers saved and graded, the same way for both.
+    final = a.snapshot()
+    assert final[0] == Attempt.Status.SUBMITTED
+    # The blanks right, the multiple choice half right (no partial credit), the single choice last
+    # changed to a wrong "C"; the form-encoded body was refused by both doors.
+    assert final[1] == Decimal(5)
+    assert [row[:3] for row in final[4]] == [
+        (QuestionType.FILL_BLANK, ["钥匙甲0", "别名0"], 4),
+        (QuestionType.MULTIPLE, "AC", 2),
+        (QuestionType.SINGLE, "C", 10),
+        (QuestionType.TRUE_FALSE, None, 0),
+    ]
+    assert lane.served == sum(step[-1] for step in STEPS)
+
+
+PROCTORED_STEPS: list[tuple[str, str, str, Any, list[tuple[str, str]], bool]] = [
+    (
+        "start before the identity check",
+        "POST",
+        "/api/v1/exams/{session}/attempts/",
+        {"confirm_notice": True},
+        [],
+        True,
+    ),
+    (
+        "start before the identity check, English",
+        "POST",
+        "/api/v1/exams/{session}/attempts/",
+        {"confirm_notice": True},
+        [("Accept-Language", "en")],
+        True,
+    ),
+    ("start without confirm_notice", "POST", "/api/v1/exams/{session}/attempts/", {}, [], True),
+    ("identity check passed", "", "", None, [], False),  # not a request: a proctor approves both
+    ("start without confirm_notice, check passed", "POST", "/api/v1/exams/{session}/attempts/", {}, [], True),
+    ("start after the check", "POST", "/api/v1/exams/{session}/attempts/", {"confirm_notice": True}, [], True),
+    ("resume", "POST", "/api/v1/exams/{session}/attempts/", None, [], True),
+]
+
+
+def test_a_proctored_start_is_refused_alike_by_either_door_until_the_check_passes(
+    sitting: dict[str, Any], lane: Any, cast: Any
+) -> None:
+    from proctoring import services as proctoring_services
+    from tests.proctoring.conftest import pass_identity_check
 
     a, b = sitting["a"], sitting["b"]
+    proctoring_services.policy_set(session=sitting["session"])
+    refusals: list[Any] = []
+
+    def between(what: str) -> None:
+        if what == "identity check passed":
+            for who in (a, b):
+                pass_identity_check(sitting["session"], who.person, cast.east.proctor)
+
+    _compare(PROCTORED_STEPS, a, b, lane, between=between, seen=refusals)
+    # Refused: no attempt drawn or started, no question in the body, and the client is told where to go.
+    first = refusals[0]
+    assert first[0] == 403
+    assert first[2]["code"] == "identity_check_required"
+    assert "questions" not in first[2]
+    assert first[2]["requirement"]["details"]["url"] == f"/proctoring/sessions/{sitting['session'].pk}/check/"
+    assert refusals[1][2]["detail"] != first[2]["detail"]  # English, then Chinese
+    assert refusals[2][0] == 400
+    assert (refusals[2][2]["code"], refusals[2][2]["field"]) == ("notice_not_confirmed", "confirm_notice")
+    started = refusals[4]
+    assert started[0] == 201
+    assert len(started[2]["questions"]) == 4
+    assert Attempt.objects.filter(session=sitting["session"], status=Attempt.Status.IN_PROGRESS).count() == 2
+    assert lane.served == sum(step[-1] for step in PROCTORED_STEPS)
+
+
+def _compare(
+    steps: list[tuple[str, str, str, Any, list[tuple[str, str]], bool]],
+    a: Examinee,
+    b: Examinee,
+    lane: Any,
+    *,
+    between: Any = None,
+    seen: list[Any] | None = None,
+) -> None:
+    """Send each step through the lane for ``a`` and through Django for ``b``; both doors must answer alike."""
+    from config.asgi import django_asgi_app
 
     submitted = False
-    for what, method, path, body, extra, served in STEPS:
+    for what, method, path, body, extra, served in steps:
+        if not method:
+            between(what)
+            continue
         before = lane.served
         submitted = submitted or what == "submit"
         got: dict[str, Any] = {}
@@ -347,20 +447,8 @@ def test_every_step_gives_the_same_response_and_rows_through_either_door(sitting
         assert got[True] == got[False], (what, got)
         assert (lane.served - before == 1) is served, what
         assert a.snapshot() == b.snapshot(), what
-
-    # The sitting really happened: answers saved and graded, the same way for both.
-    final = a.snapshot()
-    assert final[0] == Attempt.Status.SUBMITTED
-    # The blanks right, the multiple choice half right (no partial credit), the single choice last
-    # changed to a wrong "C"; the form-encoded body was refused by both doors.
-    assert final[1] == Decimal(5)
-    assert [row[:3] for row in final[4]] == [
-        (QuestionType.FILL_BLANK, ["钥匙甲0", "别名0"], 4),
-        (QuestionType.MULTIPLE, "AC", 2),
-        (QuestionType.SINGLE, "C", 10),
-        (QuestionType.TRUE_FALSE, None, 0),
-    ]
-    assert lane.served == sum(step[-1] for step in STEPS)
+        if seen is not None:
+            seen.append(got[True])
 
 
 def test_the_lane_stays_shut_when_the_middleware_changes(sitting: dict[str, Any]) -> None:
@@ -370,7 +458,7 @@ def test_the_lane_stays_shut_when_the_middleware_changes(sitting: dict[str, Any]
     with override_settings(MIDDLEWARE=middleware):
         lane = ExamFastLane(django_asgi_app, 2, django_app=django_asgi_app)
     a = sitting["a"]
-    status, _headers, content = _in_own_thread(call(lane, *_request(a, *STEPS[0][1:5])))
+    status, _headers, content = _in_own_thread(call(lane, *_request(a, *START[1:5])))
     lane.close()
     assert status == 201, content
     assert lane.open is False
@@ -384,7 +472,7 @@ def test_a_submit_through_the_lane_reaches_the_attempts_socket_group(sitting: di
     layer = get_channel_layer()
 
     async def run() -> dict[str, Any]:
-        status, _h, content = await call(lane, *_request(a, *STEPS[0][1:5]))
+        status, _h, content = await call(lane, *_request(a, *START[1:5]))
         assert status == 201
         a.attempt_id = json.loads(content)["attempt_id"]
         channel = await layer.new_channel()
@@ -411,7 +499,7 @@ def test_simultaneous_submits_through_the_lane_grade_once(sitting: dict[str, Any
     events.register(count)
 
     async def run() -> list[tuple[int, dict[str, str], bytes]]:
-        status, _h, content = await call(lane, *_request(a, *STEPS[0][1:5]))
+        status, _h, content = await call(lane, *_request(a, *START[1:5]))
         assert status == 201
         a.attempt_id = json.loads(content)["attempt_id"]
         submit = _request(a, "POST", "/api/v1/attempts/{attempt}/submit/", {}, [])

@@ -60,15 +60,22 @@ def test_each_examinee_gets_an_own_order_fixed_at_start_and_stable_on_reload(cas
     session = make_session(cast.east.provider, paper)
     others = [factories.make_person(cast.east.enterprises[0]) for _ in range(3)]
     services.session_prepare(session=session)
-    first = services.attempt_start(session=session, person=cast.east.learner)
-    again = services.attempt_start(session=session, person=cast.east.learner)
+    first = services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
+    again = services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     assert again.pk == first.pk
     assert again.payload == first.payload
-    orders = {tuple(q["stem"] for q in services.attempt_start(session=session, person=p).payload) for p in others}
+    orders = {
+        tuple(q["stem"] for q in services.attempt_start(notice_confirmed=True, session=session, person=p).payload)
+        for p in others
+    }
     orders.add(tuple(q["stem"] for q in first.payload))
     assert len(orders) == 4  # four examinees, four different papers/orders
     option_orders = {
-        tuple(o for q in services.attempt_start(session=session, person=p).payload for o in q["options"])
+        tuple(
+            o
+            for q in services.attempt_start(notice_confirmed=True, session=session, person=p).payload
+            for o in q["options"]
+        )
         for p in others
     }
     assert len(option_orders) > 1
@@ -76,7 +83,7 @@ def test_each_examinee_gets_an_own_order_fixed_at_start_and_stable_on_reload(cas
 
 @pytest.mark.django_db
 def test_editing_the_bank_after_start_does_not_change_the_attempt(cast: Any, exam: dict[str, Any]) -> None:
-    attempt = services.attempt_start(session=exam["session"], person=cast.east.learner)
+    attempt = services.attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
     aq = attempt.questions.get(
         qtype=QuestionType.SINGLE,
         position=min(attempt.questions.filter(qtype=QuestionType.SINGLE).values_list("position", flat=True)),
@@ -93,7 +100,7 @@ def test_editing_the_bank_after_start_does_not_change_the_attempt(cast: Any, exa
 
 @pytest.mark.django_db
 def test_shuffled_options_keep_the_right_answer(cast: Any, exam: dict[str, Any]) -> None:
-    attempt = services.attempt_start(session=exam["session"], person=cast.east.learner)
+    attempt = services.attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
     for aq in attempt.questions.filter(qtype__in=[QuestionType.SINGLE, QuestionType.MULTIPLE]):
         bank_q = aq.question
         shown_key = {aq.options[ord(ch) - 65] for ch in aq.answer}

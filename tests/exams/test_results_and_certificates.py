@@ -18,7 +18,7 @@ from tests.exams.conftest import correct_answer, make_bank, make_paper, make_ses
 
 
 def sit(session: ExamSession, person: Any, right: int) -> Attempt:
-    attempt = services.attempt_start(session=session, person=person)
+    attempt = services.attempt_start(notice_confirmed=True, session=session, person=person)
     for i, aq in enumerate(attempt.questions.order_by("position")):
         answer = correct_answer(aq) if i < right else None
         if answer is not None:

@@ -91,8 +91,18 @@ def blank_snapshot() -> bytes:
     return faces.blank_jpeg()
 
 
-def make_proctored(cast: Any, **policy: Any) -> dict[str, Any]:
-    """An open EAST session with a policy, and the EAST learner's attempt started."""
+def pass_identity_check(session: Any, person: Any, proctor: Any) -> Any:
+    """The identity check passed through the real services: the examinee asks, a proctor approves."""
+    from proctoring.models import IdentityCheck
+
+    check = services.identity_request_manual(session=session, person=person)
+    if check.result == IdentityCheck.Result.PASSED:
+        return check
+    return services.identity_decide(check=check, by=proctor, passed=True, note="身份证核对一致")
+
+
+def make_proctored(cast: Any, *, start: bool = True, **policy: Any) -> dict[str, Any]:
+    """An open EAST session with a policy, and (``start``) the EAST learner's attempt started after the check."""
     from tests.exams.conftest import make_bank, make_paper, make_session
 
     provider = cast.east.provider
@@ -100,7 +110,11 @@ def make_proctored(cast: Any, **policy: Any) -> dict[str, Any]:
     paper = make_paper(provider, bank)
     session = make_session(provider, paper, title="监考考试")
     pol = services.policy_set(session=session, **policy)
-    attempt = exam_services.attempt_start(session=session, person=cast.east.learner)
+    attempt = None
+    if start:
+        if pol.require_identity_check:
+            pass_identity_check(session, cast.east.learner, cast.east.proctor)
+        attempt = exam_services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     return {"session": session, "policy": pol, "attempt": attempt}
 
 

@@ -277,7 +277,7 @@ def test_the_attempt_says_what_the_client_must_send(cast: Cast) -> None:
     session = proctored_session(cast, snapshot_min_seconds=15, snapshot_max_seconds=45, tab_submit_at=4)
     learner = cast.east.learner
     pass_identity_manually(session, learner, cast.east.proctor)
-    attempt = exam_services.attempt_start(session=session, person=learner)
+    attempt = exam_services.attempt_start(session=session, person=learner, notice_confirmed=True)
     url = reverse("api:exam-attempt-proctoring", args=[attempt.pk])
     body = token_client(learner.user).get(url).json()
     assert body["proctored"] is True
@@ -307,7 +307,9 @@ def test_an_unproctored_attempt_needs_no_socket(cast: Cast) -> None:
     from tests.exams.conftest import make_bank, make_paper, make_session
 
     paper = make_paper(cast.east.provider, make_bank(cast.east.provider, code="papi-plain"))
-    attempt = exam_services.attempt_start(session=make_session(cast.east.provider, paper), person=cast.east.learner)
+    attempt = exam_services.attempt_start(
+        session=make_session(cast.east.provider, paper), person=cast.east.learner, notice_confirmed=True
+    )
     body = token_client(cast.east.learner.user).get(reverse("api:exam-attempt-proctoring", args=[attempt.pk])).json()
     assert body["proctored"] is False
     assert body["websocket_path"] is None
@@ -345,6 +347,18 @@ def test_a_token_client_sits_the_proctored_exam_over_the_socket(
     learner = cast.east.learner
     client = token_client(learner.user)
     key = Token.objects.get(user=learner.user).key
+    start_url = reverse("api:exam-attempt-start", args=[session.pk])
+    # The listing tells the client what the session needs before it may start.
+    listed = next(row for row in client.get(reverse("api:my-exams")).json() if row["session_id"] == session.pk)
+    requirement = next(r for r in listed["requirements"] if r["code"] == "identity_check_required")
+    assert requirement["satisfied"] is False
+    assert requirement["details"]["api"]["consent"] == CONSENT
+    # Without consent, enrolment and the identity check the start is refused and no question is sent.
+    refused = client.post(start_url, {"confirm_notice": True}, format="json")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "identity_check_required"
+    assert "questions" not in refused.json()
+    assert not Attempt.objects.filter(session=session, person=learner, status=Attempt.Status.IN_PROGRESS).exists()
     # The whole flow through the API: consent, enrolment, identity check, then the attempt.
     client.post(CONSENT, {"agree": True, "version": services.settings.PROCTORING_CONSENT_VERSION}, format="json")
     client.post(ENROLMENT, {"photo": photo(astronaut_jpeg)}, format="multipart")
@@ -352,7 +366,10 @@ def test_a_token_client_sits_the_proctored_exam_over_the_socket(
         reverse("api:exam-identity-check", args=[session.pk]), {"photo": photo(astronaut_snapshot)}, format="multipart"
     )
     assert check.json()["ok"] is True
-    attempt = exam_services.attempt_start(session=session, person=learner)
+    started = client.post(start_url, {"confirm_notice": True}, format="json")
+    assert started.status_code == 201, started.content
+    assert started.json()["questions"]
+    attempt = Attempt.objects.get(pk=started.json()["attempt_id"])
     info = client.get(reverse("api:exam-attempt-proctoring", args=[attempt.pk])).json()
 
     async def run() -> list[dict[str, Any]]:

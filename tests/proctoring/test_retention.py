@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
+from exams import services as exam_services
 from exams.models import Attempt
 from proctoring import services
 from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, ReviewDecision, Snapshot
@@ -35,9 +36,12 @@ def _purge(*args: str) -> str:
 def test_purge_keeps_results_and_is_idempotent(
     cast: Cast, astronaut_jpeg: bytes, astronaut_snapshot: bytes, hopper_snapshot: bytes
 ) -> None:
-    data = make_proctored(cast)
+    data = make_proctored(cast, start=False)
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
     services.identity_check_face(session=data["session"], person=cast.east.learner, frame=astronaut_snapshot)
+    data["attempt"] = exam_services.attempt_start(
+        session=data["session"], person=cast.east.learner, notice_confirmed=True
+    )
     old = services.snapshot_receive(attempt_id=data["attempt"].pk, data=hopper_snapshot)
     services.snapshot_process(snapshot_id=old.pk)
     services.event_record(attempt_id=data["attempt"].pk, session_id=data["session"].pk, client_seq=1, event_type="blur")

@@ -19,6 +19,7 @@ from proctoring import review, services
 from proctoring.models import ReviewDecision
 from tests.conftest import Cast, login_client
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
+from tests.proctoring.conftest import pass_identity_check
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +47,8 @@ def flagged(cast: Cast) -> Attempt:
         certificate_type=CertificateType.NEW_EMPLOYEE,
     )
     services.policy_set(session=session)
-    attempt = exam_services.attempt_start(session=session, person=cast.east.learner)
+    pass_identity_check(session, cast.east.learner, cast.east.proctor)
+    attempt = exam_services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     for aq in attempt.questions.all():
         exam_services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
     return services.proctor_terminate(attempt=attempt, by=cast.east.proctor, reason="疑似旁人提示")

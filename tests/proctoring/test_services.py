@@ -22,7 +22,7 @@ from proctoring.models import (
     Snapshot,
 )
 from proctoring.selectors import identity_status, review_queue
-from tests.proctoring.conftest import enrol_astronaut, make_proctored
+from tests.proctoring.conftest import enrol_astronaut, make_proctored, pass_identity_check
 
 pytestmark = pytest.mark.django_db
 
@@ -74,10 +74,11 @@ def test_a_bad_reference_photo_is_refused_and_nothing_is_written(cast: Any, phot
 def test_withdrawing_consent_purges_biometrics_but_keeps_the_results(
     cast: Any, astronaut_jpeg: bytes, astronaut_snapshot: bytes, django_capture_on_commit_callbacks: Any
 ) -> None:
-    data = make_proctored(cast)
+    data = make_proctored(cast, start=False)
     person = cast.east.learner
     enrol_astronaut(person, astronaut_jpeg)
     services.identity_check_face(session=data["session"], person=person, frame=astronaut_snapshot)
+    data["attempt"] = exam_services.attempt_start(session=data["session"], person=person, notice_confirmed=True)
     snap = services.snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
     services.snapshot_process(snapshot_id=snap.pk)
     root = Path(settings.PRIVATE_STORAGE_ROOT)
@@ -104,7 +105,7 @@ def test_withdrawing_consent_purges_biometrics_but_keeps_the_results(
 def test_the_enrolled_face_passes_the_identity_check(
     cast: Any, astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
-    data = make_proctored(cast)
+    data = make_proctored(cast, start=False)
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
     check = services.identity_check_face(session=data["session"], person=cast.east.learner, frame=astronaut_snapshot)
     assert check.result == IdentityCheck.Result.PASSED
@@ -114,7 +115,7 @@ def test_the_enrolled_face_passes_the_identity_check(
 
 
 def test_after_n_failed_tries_a_proctor_decides(cast: Any, astronaut_jpeg: bytes, hopper_snapshot: bytes) -> None:
-    data = make_proctored(cast, identity_max_tries=2)
+    data = make_proctored(cast, start=False, identity_max_tries=2)
     person = cast.east.learner
     enrol_astronaut(person, astronaut_jpeg)
     first = services.identity_check_face(session=data["session"], person=person, frame=hopper_snapshot)
@@ -134,7 +135,7 @@ def test_after_n_failed_tries_a_proctor_decides(cast: Any, astronaut_jpeg: bytes
 
 
 def test_someone_without_a_camera_takes_the_manual_path(cast: Any) -> None:
-    data = make_proctored(cast)
+    data = make_proctored(cast, start=False)
     check = services.identity_request_manual(session=data["session"], person=cast.east.learner)
     assert check.result == IdentityCheck.Result.PENDING
     assert identity_status(data["session"], cast.east.learner).state == "pending_manual"
@@ -143,7 +144,7 @@ def test_someone_without_a_camera_takes_the_manual_path(cast: Any) -> None:
 
 
 def test_manual_path_refused_when_the_exam_requires_the_face_check(cast: Any) -> None:
-    data = make_proctored(cast, allow_non_biometric=False)
+    data = make_proctored(cast, start=False, allow_non_biometric=False)
     with pytest.raises(services.IdentityLocked):
         services.identity_request_manual(session=data["session"], person=cast.east.learner)
 
@@ -334,7 +335,8 @@ def test_an_invalid_decision_voids_the_score_and_revokes_the_certificate(cast: A
         provider, make_paper(provider, make_bank(provider, code="rv")), certificate_type=CertificateType.NEW_EMPLOYEE
     )
     services.policy_set(session=session)
-    attempt = exam_services.attempt_start(session=session, person=cast.east.learner)
+    pass_identity_check(session, cast.east.learner, cast.east.proctor)
+    attempt = exam_services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     for aq in attempt.questions.all():
         exam_services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
     attempt = exam_services.attempt_submit(attempt=attempt, reason="examinee").attempt

@@ -62,7 +62,7 @@ def _running_attempt(cast: Cast) -> Any:
     learner = cast.east.learner
     check = services.identity_request_manual(session=session, person=learner)
     services.identity_decide(check=check, by=cast.east.proctor, passed=True)
-    return exam_services.attempt_start(session=session, person=learner)
+    return exam_services.attempt_start(session=session, person=learner, notice_confirmed=True)
 
 
 def _cookie(user: Any) -> tuple[bytes, bytes]:
