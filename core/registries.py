@@ -14,6 +14,10 @@ it refuses. Every guard is asked; their errors are merged into one
 ``ValidationError`` and nothing is written. Any other exception propagates: a
 broken guard stops the write rather than letting it through.
 
+Its sibling ``core.preconditions`` answers a different question (may this exam start, and
+what must the person do first, described for listings); a guard only refuses a write, so the
+two stay separate registries in the same shape.
+
 Events:
 
 - ``"question_bank.bank_update"``: ``actor`` (the user, or None for the system),
