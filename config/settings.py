@@ -296,6 +296,7 @@ SPECTACULAR_SETTINGS = {
     # schema's component names stay stable and spectacular does not warn.
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "question_bank.models.QuestionType",
+        "BankPurposeEnum": "question_bank.models.Bank.Purpose",
     },
 }
 

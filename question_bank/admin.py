@@ -43,18 +43,22 @@ class BankAdmin(admin.ModelAdmin):
         class ScopedBankForm(base):  # type: ignore[misc, valid-type]
             def clean(self) -> dict[str, Any]:
                 data = super().clean()
-                owner, shared_with = data.get("owner"), data.get("shared_with")
-                moved = original is None or (
-                    (original.owner_id, original.visibility, original.shared_with_id)
-                    != (getattr(owner, "pk", None), data.get("visibility"), getattr(shared_with, "pk", None))
-                )
-                if moved:
-                    try:
-                        services.bank_check_scope(actor=actor, owner=owner, shared_with=shared_with)
-                    except ValidationError as exc:
-                        for field, errors in exc.message_dict.items():
-                            for message in errors:
-                                self.add_error(field, message)
+                try:
+                    if original is None:
+                        services.bank_check_scope(
+                            actor=actor, owner=data.get("owner"), shared_with=data.get("shared_with")
+                        )
+                    else:
+                        changes = {
+                            name: data[name]
+                            for name in services.BANK_EDITABLE
+                            if name in data and getattr(original, name) != data[name]
+                        }
+                        services.bank_check_update(actor=actor, bank=original, changes=changes)
+                except ValidationError as exc:
+                    for field, errors in exc.message_dict.items():
+                        for message in errors:
+                            self.add_error(field if field in self.fields else None, message)
                 return data
 
         return ScopedBankForm

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import registries
 from organizations.models import Jurisdiction, TrainingProvider
 from question_bank import importers, selectors
 from question_bank.importers import CleanQuestion, ParseResult, RawRow, RawTable
@@ -116,27 +117,45 @@ def bank_create(
 BANK_EDITABLE = ("code", "name", "owner", "visibility", "shared_with", "purpose")
 
 
+def bank_check_update(*, actor: Any | None, bank: Bank, changes: dict[str, Any]) -> None:
+    """Refuse a change of ``bank`` (``ValidationError`` naming the field), writing nothing.
+
+    ``changes`` holds only the fields that change. A change of owner, visibility or sharing
+    is checked by ``bank_check_scope`` as on creation; every change is then put to the guards
+    other apps registered for ``"question_bank.bank_update"`` (``core.registries``): training
+    refuses to turn exam-only a bank that lesson quizzes draw on. ``bank_update`` calls this;
+    a form that must show the refusal before saving (the Django admin) calls it in ``clean``.
+    """
+    if {"owner", "visibility", "shared_with"} & set(changes):
+        bank_check_scope(
+            actor=actor,
+            owner=changes.get("owner", bank.owner),
+            shared_with=changes.get("shared_with", bank.shared_with),
+        )
+    if changes:
+        registries.check_guards("question_bank.bank_update", actor=actor, bank=bank, changes=dict(changes))
+
+
+@transaction.atomic
 def bank_update(*, actor: Any | None, bank: Bank, data: dict[str, Any]) -> Bank:
-    """Change a bank's fields (``BANK_EDITABLE``). A change of owner, visibility or sharing is
-    checked by ``bank_check_scope`` as on creation; nothing is written when it is refused."""
+    """Change a bank's fields (``BANK_EDITABLE``) once ``bank_check_update`` allows it; nothing is
+    written when it is refused.
+
+    The bank's row is locked for the check and the write, so a lesson saved at the same moment
+    (training locks the row a lesson names as its quiz bank) cannot slip between them."""
     unknown = set(data) - set(BANK_EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
-    changed = {key: value for key, value in data.items() if getattr(bank, key) != value}
-    if {"owner", "visibility", "shared_with"} & set(changed):
-        bank_check_scope(
-            actor=actor,
-            owner=changed.get("owner", bank.owner),
-            shared_with=changed.get("shared_with", bank.shared_with),
-        )
+    stored = Bank.objects.select_for_update().get(pk=bank.pk)
+    changed = {key: value for key, value in data.items() if getattr(stored, key) != value}
     if not changed:
-        return bank
-    updated = Bank.objects.get(pk=bank.pk)
+        return stored
+    bank_check_update(actor=actor, bank=stored, changes=changed)
     for key, value in changed.items():
-        setattr(updated, key, value)
-    updated.full_clean()
-    updated.save()
-    return updated
+        setattr(stored, key, value)
+    stored.full_clean()
+    stored.save()
+    return stored
 
 
 def import_parsed(

@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -66,6 +67,8 @@ class CourseAdmin(admin.ModelAdmin):
 
 
 class LessonAdminForm(forms.ModelForm):
+    actor: Any = None  # the user saving; set by LessonAdmin.get_form
+
     class Meta:
         model = Lesson
         fields = (
@@ -93,6 +96,16 @@ class LessonAdminForm(forms.ModelForm):
             self.add_error("media", _("Choose a file for this lesson."))
         if kind == Lesson.Kind.ARTICLE:
             data["body_html"] = services.sanitize_article_html(data.get("body_html") or "")
+        if "quiz_bank_id" in data:
+            # The bank is a raw id here: the same rule as the course builder's (services.lesson_check_quiz_bank).
+            try:
+                services.lesson_check_quiz_bank(
+                    actor=self.actor,
+                    quiz_bank_id=data["quiz_bank_id"],
+                    lesson=self.instance if self.instance.pk else None,
+                )
+            except ValidationError as exc:
+                self.add_error("quiz_bank_id", exc.message_dict["quiz_bank"])
         return data
 
 
@@ -104,6 +117,10 @@ class LessonAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
         return selectors.lessons_visible_to(request.user)
+
+    def get_form(self, request: HttpRequest, obj: Lesson | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
 
 
 class PlanCourseInline(admin.TabularInline):

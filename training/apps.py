@@ -7,7 +7,14 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training")
 
     def ready(self) -> None:
-        from training import scheduler
+        from core import registries
+        from training import scheduler, services
+
+        # question_bank may not import training: its bank_update asks this guard before a bank
+        # that lesson quizzes draw on is turned exam-only.
+        registries.register_guard(
+            "question_bank.bank_update", "training.lesson_quizzes", services.check_bank_change_keeps_lesson_quizzes
+        )
 
         # Guarded: only an ASGI/dev server process runs the embedded daily job.
         scheduler.start()

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -177,6 +177,7 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             lesson = services.lesson_create(
+                actor=request.user,
                 chapter=data["chapter"],
                 title=data["title"],
                 kind=kind,
@@ -190,6 +191,8 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except services.MediaRejected as exc:
             form.add_error("media", str(exc))
+        except ValidationError as exc:  # the quiz-bank rule, should the bank change after the form was checked
+            form.add_error(None, exc)
         else:
             messages.success(request, _("Lesson “%(title)s” added.") % {"title": lesson.title})
             return redirect(_outline_url(chapter.course_id, f"lesson-{lesson.pk}"))
@@ -213,6 +216,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.lesson_update(
+                actor=request.user,
                 lesson=lesson,
                 chapter=data["chapter"],
                 title=data["title"],
@@ -226,6 +230,8 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except services.MediaRejected as exc:
             form.add_error("media", str(exc))
+        except ValidationError as exc:  # the quiz-bank rule, should the bank change after the form was checked
+            form.add_error(None, exc)
         else:
             messages.success(request, _("Lesson saved."))
             return redirect(_outline_url(course.pk, f"lesson-{lesson.pk}"))

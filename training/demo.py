@@ -139,6 +139,7 @@ def _course(
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
     for order, (kind, lesson_title, minutes) in enumerate(lessons, start=1):
         services.lesson_create(
+            actor=None,
             chapter=chapter,
             title=lesson_title,
             kind=kind,

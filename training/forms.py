@@ -6,12 +6,13 @@ import json
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations.models import Industry, Jurisdiction, Person
-from training import selectors
+from training import selectors, services
 from training.models import Chapter, Course, Lesson
 
 MAX_QUIZ_QUESTIONS = 50
@@ -167,7 +168,7 @@ class LessonForm(forms.Form):
                 "quiz_pass_percent": lesson.quiz_pass_percent,
             }
         super().__init__(*args, **kwargs)
-        self.kind, self.lesson = kind, lesson
+        self.kind, self.lesson, self.user = kind, lesson, user
         self.fields["chapter"].queryset = course.chapters.all()
         self.fields["credit_minutes"].help_text = self.fields["credit_minutes"].help_text % {
             "minutes": settings.MINUTES_PER_CREDIT_HOUR
@@ -178,7 +179,6 @@ class LessonForm(forms.Form):
 
             # The lesson keeps its bank even if the builder no longer sees it, unless it is exam-only.
             banks = banks | Bank.objects.filter(pk=lesson.quiz_bank_id, purpose=Bank.Purpose.PRACTICE)
-        self.banks = banks
         self.fields["quiz_bank"].choices = [("", _("No quiz")), *[(b.pk, b.name) for b in banks.order_by("name")]]
         if kind == Lesson.Kind.ARTICLE:
             del self.fields["media"], self.fields["duration_seconds"]
@@ -220,8 +220,10 @@ class LessonForm(forms.Form):
             self.add_error("body_html", _("Write the article."))
         bank_id = data.get("quiz_bank")
         if bank_id:
-            if not self.banks.filter(pk=bank_id).exists():
-                self.add_error("quiz_bank", _("Choose a question bank you may use."))
+            try:
+                services.lesson_check_quiz_bank(actor=self.user, quiz_bank_id=bank_id, lesson=self.lesson)
+            except ValidationError as exc:
+                self.add_error(None, exc)
             else:
                 from question_bank.models import Question
 

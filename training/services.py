@@ -19,6 +19,7 @@ from typing import Any
 import nh3
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
@@ -144,9 +145,87 @@ def _next_order(qs: Any) -> int:
     return (last or 0) + 1
 
 
+# --- Lesson quiz banks ---------------------------------------------------------------
+
+
+def lesson_check_quiz_bank(*, actor: Any | None, quiz_bank_id: int | None, lesson: Lesson | None = None) -> None:
+    """Refuse a quiz bank a lesson may not draw on: ``ValidationError`` naming ``quiz_bank``.
+
+    The one rule for every door that sets a lesson's quiz bank (course builder, Django admin,
+    ``lesson_create`` / ``lesson_update`` themselves):
+
+    - the bank exists and is open to practice: a quiz shows its questions to learners and
+      marks them, so an exam-only bank (``Bank.Purpose.EXAM_ONLY``) never becomes a quiz;
+    - ``actor`` may use it for quizzes (``selectors.quiz_banks_for``), unless the lesson
+      already draws on it (it keeps its bank when the builder no longer sees it).
+
+    ``actor`` is the user acting, or None for the system itself (demo data, commands): then
+    only the first rule is checked.
+    """
+    from question_bank import selectors as qb
+    from question_bank.models import Bank
+
+    if quiz_bank_id is None:
+        return
+    if not Bank.objects.filter(pk=quiz_bank_id).exists():
+        raise ValidationError({"quiz_bank": _("There is no question bank with this id.")})
+    if not qb.practice_allowed_bank_ids().filter(pk=quiz_bank_id).exists():
+        raise ValidationError(
+            {
+                "quiz_bank": _(
+                    "This question bank is for exams only: a lesson quiz would show its questions and answers "
+                    "to learners. Choose a bank open to practice."
+                )
+            }
+        )
+    kept = lesson is not None and lesson.pk is not None and _stored_quiz_bank_id(lesson) == quiz_bank_id
+    if actor is not None and not kept and not selectors.quiz_banks_for(actor).filter(pk=quiz_bank_id).exists():
+        raise ValidationError({"quiz_bank": _("Choose a question bank you may use.")})
+
+
+def _stored_quiz_bank_id(lesson: Lesson) -> int | None:
+    return Lesson.objects.filter(pk=lesson.pk).values_list("quiz_bank_id", flat=True).first()
+
+
+def _lock_quiz_bank(quiz_bank_id: int | None) -> None:
+    """Hold the bank's row until the lesson is saved, so that ``bank_update`` cannot turn it
+    exam-only in between (it locks the same row and asks ``check_bank_change_keeps_lesson_quizzes``).
+    Call inside the lesson's transaction."""
+    from question_bank.models import Bank
+
+    if quiz_bank_id is not None:
+        list(Bank.objects.select_for_update().filter(pk=quiz_bank_id).values_list("pk", flat=True))
+
+
+def check_bank_change_keeps_lesson_quizzes(*, actor: Any | None, bank: Any, changes: dict[str, Any]) -> None:
+    """Guard for ``question_bank.services.bank_update`` (registered in ``TrainingConfig.ready``):
+    refuse turning a bank exam-only while lessons that are not retired draw their quizzes from it,
+    which would silently leave those quizzes without questions. ``ValidationError`` on ``purpose``
+    with how many lessons and courses (only counts: the courses may belong to other tenants)."""
+    from question_bank.models import Bank
+
+    if changes.get("purpose", Bank.Purpose.PRACTICE) == Bank.Purpose.PRACTICE:
+        return
+    lessons = Lesson.objects.filter(quiz_bank_id=bank.pk, retired=False)
+    count = lessons.count()
+    if not count:
+        return
+    courses = lessons.values("chapter__course_id").distinct().count()
+    raise ValidationError(
+        {
+            "purpose": _(
+                "The quizzes of %(lessons)d lesson(s) in %(courses)d course(s) draw on this bank: give those "
+                "lessons another quiz bank (or retire them) before making it exam-only."
+            )
+            % {"lessons": count, "courses": courses}
+        }
+    )
+
+
 @transaction.atomic
 def lesson_create(
     *,
+    actor: Any | None,
     chapter: Chapter,
     title: str,
     kind: str,
@@ -162,7 +241,11 @@ def lesson_create(
     quiz_pass_percent: int = 60,
 ) -> Lesson:
     """Create a lesson; raises MediaRejected (nothing saved) for a wrong or
-    oversized file. Without ``order`` the lesson goes last in its chapter."""
+    oversized file, ValidationError on ``quiz_bank`` for a bank it may not draw
+    its quiz from (``lesson_check_quiz_bank``; ``actor``: the user acting, None
+    for the system). Without ``order`` the lesson goes last in its chapter."""
+    _lock_quiz_bank(quiz_bank_id)
+    lesson_check_quiz_bank(actor=actor, quiz_bank_id=quiz_bank_id)
     if order is None:
         order = _next_order(chapter.lessons.all())
     lesson = Lesson(
@@ -193,6 +276,7 @@ def lesson_create(
 @transaction.atomic
 def lesson_update(
     *,
+    actor: Any | None,
     lesson: Lesson,
     chapter: Chapter,
     title: str,
@@ -205,9 +289,13 @@ def lesson_update(
     quiz_pass_percent: int = 60,
 ) -> Lesson:
     """Edit a lesson; its kind stays. A new file replaces the old one (checked
-    like a new upload); without one the stored file stays."""
+    like a new upload); without one the stored file stays. The quiz bank is
+    checked as in ``lesson_create`` (ValidationError on ``quiz_bank``, nothing
+    saved); a lesson keeps a bank its editor no longer sees, not an exam-only one."""
     if chapter.course_id != lesson.chapter.course_id:
         raise ValueError("A lesson moves only between chapters of its course.")
+    _lock_quiz_bank(quiz_bank_id)
+    lesson_check_quiz_bank(actor=actor, quiz_bank_id=quiz_bank_id, lesson=lesson)
     if chapter.pk != lesson.chapter_id:
         lesson.chapter = chapter
         lesson.order = _next_order(chapter.lessons.all())

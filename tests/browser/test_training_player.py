@@ -46,7 +46,7 @@ course, created = Course.objects.get_or_create(
     title="浏览器测试：安全帽佩戴", owner_provider=provider, defaults={"shared_with": provider.jurisdiction})
 if created:
     chapter = Chapter.objects.create(course=course, title="第一章")
-    services.lesson_create(chapter=chapter, title="安全帽佩戴（视频）", kind=Lesson.Kind.VIDEO, credit_minutes=1,
+    services.lesson_create(actor=None, chapter=chapter, title="安全帽佩戴（视频）", kind=Lesson.Kind.VIDEO, credit_minutes=1,
                            data=make_demo_video(seconds=40), duration_seconds=40)
 out = {"course": course.pk, "lesson": Lesson.objects.get(chapter__course=course).pk}
 for index, username in enumerate(["bt_phone", "bt_desktop"], start=1):

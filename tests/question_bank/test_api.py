@@ -178,6 +178,7 @@ def test_bank_purpose_is_documented_in_the_schema(client: Any) -> None:
     bank = schema["components"]["schemas"]["Bank"]["properties"]
     purpose = bank["purpose"]
     ref = purpose.get("$ref") or purpose["allOf"][0]["$ref"]
+    assert ref.endswith("/BankPurposeEnum")  # ENUM_NAME_OVERRIDES: a name no other "purpose" field takes
     enum = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]["enum"]
     assert set(enum) == {"practice", "exam_only"}
     assert "exam_only" in (purpose.get("description") or "")

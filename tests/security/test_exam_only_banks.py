@@ -12,10 +12,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
+from core import registries
 from question_bank import selectors, services
 from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
 from tests.conftest import Cast, login_client
@@ -32,6 +36,7 @@ from training.forms import LessonForm
 from training.models import Lesson, QuizAttempt
 
 pytestmark = pytest.mark.django_db
+EN = {"Accept-Language": "en"}
 
 EXAM_STEMS = [row[2] for row in ROWS]
 
@@ -227,7 +232,9 @@ def test_an_open_quiz_attempt_is_refused_once_the_bank_turns_exam_only(cast: Cas
     learner = world.learner.user
     _study(learner, lesson, position=100)
     assert training_services.quiz_attempt_open(user=learner, lesson=lesson).question_ids
-    services.bank_update(actor=None, bank=bank, data={"purpose": Bank.Purpose.EXAM_ONLY})
+    # bank_update now refuses this while the lesson quizzes from it (tests below); a bank switched
+    # another way (a row written before that rule, here a raw update) still never reaches the quiz.
+    Bank.objects.filter(pk=bank.pk).update(purpose=Bank.Purpose.EXAM_ONLY)
     with pytest.raises(training_services.QuizUnavailable):
         training_services.quiz_attempt_open(user=learner, lesson=lesson)
     page = login_client(learner).get(f"/training/lessons/{lesson.pk}/quiz/").content.decode()
@@ -284,3 +291,278 @@ def test_the_demo_exam_draws_on_questions_the_demo_learner_cannot_practise(db: N
     # Seeding again changes nothing.
     call_command("seed_demo", verbosity=0)
     assert selectors.practice_questions_for(learner).count() == practised.count()
+
+
+# --- saving a lesson's quiz bank: the rule in the training service, on every door -----------
+#
+# The quiz bank is checked when a lesson is saved (training.services.lesson_check_quiz_bank):
+# an exam-only bank, a bank that does not exist, or one the actor may not use for quizzes is
+# refused with a ValidationError on ``quiz_bank`` and nothing is written. Doors: the service
+# (lesson_create / lesson_update), the course builder's pages, the Django admin's lesson form
+# (the bank is a raw id there). The training API has no lesson writes.
+
+EXAM_ONLY_MESSAGE = "for exams only"
+
+
+def _lesson_row(lesson: Lesson) -> tuple[Any, ...]:
+    return tuple(Lesson.objects.filter(pk=lesson.pk).values_list("title", "quiz_bank_id", "quiz_question_count").get())
+
+
+def test_lesson_services_refuse_an_exam_only_quiz_bank(cast: Cast, world: World, exam_bank: Bank) -> None:
+    chapter = world.article.chapter
+    before = chapter.lessons.count()
+    for actor in (None, cast.east.training_admin, cast.platform_admin):
+        with pytest.raises(ValidationError) as refused:
+            training_services.lesson_create(
+                actor=actor,
+                chapter=chapter,
+                title="带考试题库的课时",
+                kind=Lesson.Kind.ARTICLE,
+                credit_minutes=1,
+                body_html="<p>x</p>",
+                quiz_bank_id=exam_bank.pk,
+                quiz_question_count=3,
+            )
+        assert list(refused.value.message_dict) == ["quiz_bank"]
+        assert EXAM_ONLY_MESSAGE in refused.value.message_dict["quiz_bank"][0]
+    assert chapter.lessons.count() == before
+    row = _lesson_row(world.article)
+    with pytest.raises(ValidationError) as refused:
+        training_services.lesson_update(
+            actor=cast.east.training_admin,
+            lesson=world.article,
+            chapter=chapter,
+            title="改了标题",
+            credit_minutes=1,
+            body_html="<p>x</p>",
+            quiz_bank_id=exam_bank.pk,
+            quiz_question_count=3,
+        )
+    assert list(refused.value.message_dict) == ["quiz_bank"]
+    assert _lesson_row(world.article) == row  # nothing written, not even the title
+
+
+def test_lesson_services_refuse_a_bank_the_actor_may_not_use(cast: Cast, world: World) -> None:
+    east_bank = make_quiz_bank(cast)  # a practice bank of the east provider, shared with the east district
+    chapter = world.article.chapter
+    fields: dict[str, Any] = {
+        "chapter": chapter,
+        "title": "西区管理员的课时",
+        "kind": Lesson.Kind.ARTICLE,
+        "credit_minutes": 1,
+        "body_html": "<p>x</p>",
+        "quiz_question_count": 3,
+    }
+    for bank_id, message in ((east_bank.pk, "Choose a question bank you may use."), (10**9, "no question bank")):
+        with pytest.raises(ValidationError) as refused:
+            training_services.lesson_create(actor=cast.west.training_admin, quiz_bank_id=bank_id, **fields)
+        assert message in refused.value.message_dict["quiz_bank"][0]
+    assert not Lesson.objects.filter(title="西区管理员的课时").exists()
+    # Those who may use it may; and a lesson keeps its bank when its editor no longer sees it.
+    lesson = training_services.lesson_create(actor=cast.east.training_admin, quiz_bank_id=east_bank.pk, **fields)
+    assert lesson.quiz_bank_id == east_bank.pk
+    fields.pop("kind")
+    kept = training_services.lesson_update(
+        actor=cast.west.training_admin, lesson=lesson, quiz_bank_id=east_bank.pk, **{**fields, "title": "改名"}
+    )
+    assert (kept.title, kept.quiz_bank_id) == ("改名", east_bank.pk)
+
+
+def _builder_post(world: World, bank: Bank, title: str) -> dict[str, Any]:
+    return {
+        "kind": Lesson.Kind.ARTICLE,
+        "chapter": world.article.chapter_id,
+        "title": title,
+        "credit_minutes": 1,
+        "body_html": "<p>正文</p>",
+        "quiz_bank": bank.pk,
+        "quiz_question_count": 3,
+        "quiz_pass_percent": 60,
+    }
+
+
+def test_the_course_builder_refuses_an_exam_only_quiz_bank(cast: Cast, world: World, exam_bank: Bank) -> None:
+    client = login_client(cast.east.training_admin)
+    created = client.post(
+        reverse("training:manage_lesson_create", args=[world.article.chapter_id]),
+        _builder_post(world, exam_bank, "网页新课时"),
+    )
+    assert created.status_code == 400
+    assert "quiz_bank" in created.context["form"].errors
+    assert not Lesson.objects.filter(title="网页新课时").exists()
+    row = _lesson_row(world.article)
+    edited = client.post(
+        reverse("training:manage_lesson_edit", args=[world.article.pk]), _builder_post(world, exam_bank, "网页改名")
+    )
+    assert edited.status_code == 400
+    assert "quiz_bank" in edited.context["form"].errors
+    assert _lesson_row(world.article) == row
+    # A practice bank the builder may use is saved.
+    quiz_bank = make_quiz_bank(cast)
+    saved = client.post(
+        reverse("training:manage_lesson_edit", args=[world.article.pk]), _builder_post(world, quiz_bank, "网页改名")
+    )
+    assert saved.status_code == 302
+    assert _lesson_row(world.article) == ("网页改名", quiz_bank.pk, 3)
+
+
+@pytest.fixture
+def staff_east_trainer(cast: Cast) -> Any:
+    """The east training admin, with access to the Django admin's lessons and banks."""
+    user = cast.east.training_admin
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label__in=["training", "question_bank"],
+            codename__in=["add_lesson", "change_lesson", "view_lesson", "change_bank", "view_bank"],
+        )
+    )
+    return user
+
+
+def _admin_lesson_post(world: World, bank_id: int, title: str) -> dict[str, Any]:
+    return {
+        "chapter": world.article.chapter_id,
+        "title": title,
+        "order": 9,
+        "kind": Lesson.Kind.ARTICLE,
+        "body_html": "<p>正文</p>",
+        "duration_seconds": 0,
+        "credit_minutes": 1,
+        "quiz_bank_id": bank_id,
+        "quiz_question_count": 3,
+        "quiz_pass_percent": 60,
+    }
+
+
+def test_the_django_admin_refuses_an_exam_only_quiz_bank_id(
+    cast: Cast, world: World, exam_bank: Bank, staff_east_trainer: Any
+) -> None:
+    client = login_client(staff_east_trainer)
+    west_bank = make_quiz_bank(cast, code="west-quiz")
+    west_bank.owner, west_bank.shared_with = cast.west.provider, cast.west.jurisdiction
+    west_bank.save()
+    for bank_id, message in ((exam_bank.pk, EXAM_ONLY_MESSAGE), (west_bank.pk, "Choose a question bank you may use")):
+        added = client.post("/admin/training/lesson/add/", _admin_lesson_post(world, bank_id, "后台新课时"), headers=EN)
+        assert added.status_code == 200
+        errors = added.context["adminform"].form.errors
+        assert message in errors["quiz_bank_id"][0]
+        assert not Lesson.objects.filter(title="后台新课时").exists()
+    row = _lesson_row(world.article)
+    changed = client.post(
+        f"/admin/training/lesson/{world.article.pk}/change/",
+        _admin_lesson_post(world, exam_bank.pk, "后台改名"),
+        headers=EN,
+    )
+    assert changed.status_code == 200
+    assert "quiz_bank_id" in changed.context["adminform"].form.errors
+    assert _lesson_row(world.article) == row
+    quiz_bank = make_quiz_bank(cast)
+    saved = client.post(
+        "/admin/training/lesson/add/", _admin_lesson_post(world, quiz_bank.pk, "后台新课时"), headers=EN
+    )
+    assert saved.status_code == 302
+    assert Lesson.objects.get(title="后台新课时").quiz_bank_id == quiz_bank.pk
+
+
+# --- turning a bank exam-only while lesson quizzes draw on it ----------------------------------
+#
+# question_bank may not import training: training registers a guard for
+# "question_bank.bank_update" in core.registries (TrainingConfig.ready), and bank_update asks it.
+
+
+@pytest.fixture
+def quizzed_bank(cast: Cast, world: World) -> Bank:
+    """A practice bank two lessons of two courses quiz from (a third, retired, does not count)."""
+    bank = make_quiz_bank(cast)
+    second = build_course(cast, title="第二门课")
+    retired = build_course(cast, title="第三门课")
+    for lesson in (
+        world.article,
+        Lesson.objects.get(chapter__course=second, kind=Lesson.Kind.ARTICLE),
+        Lesson.objects.get(chapter__course=retired, kind=Lesson.Kind.ARTICLE),
+    ):
+        training_services.lesson_update(
+            actor=cast.east.training_admin,
+            lesson=lesson,
+            chapter=lesson.chapter,
+            title=lesson.title,
+            credit_minutes=lesson.credit_minutes,
+            body_html=lesson.body_html,
+            quiz_bank_id=bank.pk,
+            quiz_question_count=3,
+        )
+    training_services.lesson_set_retired(lesson=lesson, retired=True)
+    return bank
+
+
+def _purpose_of(bank: Bank) -> str:
+    return Bank.objects.values_list("purpose", flat=True).get(pk=bank.pk)
+
+
+def test_training_registers_its_guard(db: None) -> None:
+    assert "training.lesson_quizzes" in registries.guards_for("question_bank.bank_update")
+
+
+def test_the_service_refuses_to_turn_a_quizzed_bank_exam_only(cast: Cast, world: World, quizzed_bank: Bank) -> None:
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        services.bank_update(
+            actor=cast.east.training_admin, bank=quizzed_bank, data={"purpose": "exam_only", "name": "新名字"}
+        )
+    assert refused.value.message_dict == {
+        "purpose": [
+            "2 个课时（2 门课程）的课后测验使用此题库：请先为这些课时更换课后测验题库（或停用这些课时），再设为仅限考试。"
+        ]
+    }
+    quizzed_bank.refresh_from_db()
+    assert (quizzed_bank.purpose, quizzed_bank.name) == (Bank.Purpose.PRACTICE, "东区课后测验题库 east-quiz")
+    # Other changes go through; and once no lesson that is not retired quizzes from it, so does this one.
+    services.bank_update(actor=cast.east.training_admin, bank=quizzed_bank, data={"name": "新名字"})
+    Lesson.objects.filter(quiz_bank_id=quizzed_bank.pk, retired=False).update(retired=True)
+    services.bank_update(actor=cast.east.training_admin, bank=quizzed_bank, data={"purpose": "exam_only"})
+    assert _purpose_of(quizzed_bank) == Bank.Purpose.EXAM_ONLY
+
+
+def test_the_api_refuses_to_turn_a_quizzed_bank_exam_only(cast: Cast, world: World, quizzed_bank: Bank) -> None:
+    client = api(cast.east.training_admin)
+    url = f"/api/v1/question-banks/{quizzed_bank.pk}/"
+    patched = client.patch(url, {"purpose": "exam_only"}, format="json", headers={"Accept-Language": "zh-hans"})
+    assert patched.status_code == 400
+    assert list(patched.json()["errors"]) == ["purpose"]
+    assert "2 个课时（2 门课程）的课后测验使用此题库" in patched.json()["errors"]["purpose"][0]
+    put = client.put(
+        url,
+        {"code": quizzed_bank.code, "name": "改名", "owner": "east-center", "purpose": "exam_only"},
+        format="json",
+    )
+    assert put.status_code == 400
+    assert "purpose" in put.json()["errors"]
+    quizzed_bank.refresh_from_db()
+    assert (quizzed_bank.purpose, quizzed_bank.name) == (Bank.Purpose.PRACTICE, "东区课后测验题库 east-quiz")
+
+
+def test_the_admin_form_refuses_to_turn_a_quizzed_bank_exam_only(
+    cast: Cast, world: World, quizzed_bank: Bank, staff_east_trainer: Any
+) -> None:
+    client = login_client(staff_east_trainer)
+    form = {
+        "code": quizzed_bank.code,
+        "name": "后台改名",
+        "owner": cast.east.provider.pk,
+        "purpose": "exam_only",
+        "visibility": "shared",
+        "shared_with": cast.east.jurisdiction.pk,
+    }
+    refused = client.post(f"/admin/question_bank/bank/{quizzed_bank.pk}/change/", form, headers=EN)
+    assert refused.status_code == 200
+    errors = refused.context["adminform"].form.errors
+    assert "The quizzes of 2 lesson(s) in 2 course(s) draw on this bank" in errors["purpose"][0]
+    quizzed_bank.refresh_from_db()
+    assert (quizzed_bank.purpose, quizzed_bank.name) == (Bank.Purpose.PRACTICE, "东区课后测验题库 east-quiz")
+    saved = client.post(
+        f"/admin/question_bank/bank/{quizzed_bank.pk}/change/", {**form, "purpose": "practice"}, headers=EN
+    )
+    assert saved.status_code == 302
+    quizzed_bank.refresh_from_db()
+    assert quizzed_bank.name == "后台改名"

@@ -54,6 +54,7 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
     course = Course.objects.create(title=title, owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
     services.lesson_create(
+        actor=None,
         chapter=chapter,
         title="视频：安全帽的正确佩戴",
         kind=Lesson.Kind.VIDEO,
@@ -63,9 +64,16 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
         order=1,
     )
     services.lesson_create(
-        chapter=chapter, title="文档：安全操作规程", kind=Lesson.Kind.DOCUMENT, credit_minutes=1, data=TINY_PDF, order=2
+        actor=None,
+        chapter=chapter,
+        title="文档：安全操作规程",
+        kind=Lesson.Kind.DOCUMENT,
+        credit_minutes=1,
+        data=TINY_PDF,
+        order=2,
     )
     services.lesson_create(
+        actor=None,
         chapter=chapter,
         title="文章：事故案例",
         kind=Lesson.Kind.ARTICLE,

@@ -29,7 +29,13 @@ def east_training(cast: Any) -> dict[str, Any]:
     course = Course.objects.create(title="东区安全课程", owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章")
     video = services.lesson_create(
-        chapter=chapter, title="东区视频", kind=Lesson.Kind.VIDEO, credit_minutes=1, data=FAKE_MP4, duration_seconds=60
+        actor=None,
+        chapter=chapter,
+        title="东区视频",
+        kind=Lesson.Kind.VIDEO,
+        credit_minutes=1,
+        data=FAKE_MP4,
+        duration_seconds=60,
     )
     services.assignment_create(learner=east.learner.user, course=course)
     Progress.objects.get_or_create(learner=east.learner.user, lesson=video)
@@ -77,6 +83,7 @@ def east_builder(cast: Any) -> dict[str, Any]:
     chapter = Chapter.objects.create(course=course, title="测验章")
     bank = make_quiz_bank(cast, code="east-route-quiz")
     quiz_lesson = services.lesson_create(
+        actor=None,
         chapter=chapter,
         title="东区测验课",
         kind=Lesson.Kind.ARTICLE,
@@ -87,7 +94,7 @@ def east_builder(cast: Any) -> dict[str, Any]:
     )
     spare = Chapter.objects.create(course=course, title="备用章")
     spare_lesson = services.lesson_create(
-        chapter=spare, title="备用课", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>备用</p>"
+        actor=None, chapter=spare, title="备用课", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>备用</p>"
     )
     built = {
         "course": course,

@@ -249,6 +249,7 @@ def test_a_lesson_completes_when_time_and_end_are_reached(world: World, cast: An
 
     chapter = Chapter.objects.get(course=world.course)
     short = services.lesson_create(
+        actor=None,
         chapter=chapter,
         title="短视频",
         kind=Lesson.Kind.VIDEO,

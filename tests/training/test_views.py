@@ -119,12 +119,18 @@ class TestMedia:
     def test_wrong_type_and_oversized_uploads_are_refused(self, world: World, settings: Any) -> None:
         chapter = world.course.chapters.first()
         with pytest.raises(services.MediaRejected, match="MP4 or WebM"):
-            services.lesson_create(chapter=chapter, title="x", kind="video", credit_minutes=1, data=b"%PDF-1.4 fake")
+            services.lesson_create(
+                actor=None, chapter=chapter, title="x", kind="video", credit_minutes=1, data=b"%PDF-1.4 fake"
+            )
         with pytest.raises(services.MediaRejected, match="not a PDF"):
-            services.lesson_create(chapter=chapter, title="x", kind="document", credit_minutes=1, data=FAKE_MP4)
+            services.lesson_create(
+                actor=None, chapter=chapter, title="x", kind="document", credit_minutes=1, data=FAKE_MP4
+            )
         settings.TRAINING_MEDIA_MAX_BYTES = 1024
         with pytest.raises(services.MediaRejected, match="limit"):
-            services.lesson_create(chapter=chapter, title="x", kind="video", credit_minutes=1, data=FAKE_MP4)
+            services.lesson_create(
+                actor=None, chapter=chapter, title="x", kind="video", credit_minutes=1, data=FAKE_MP4
+            )
         assert chapter.lessons.count() == 3  # nothing half-created
 
 

@@ -1,0 +1,64 @@
+"""Guards: how a higher app refuses a write in a lower app that may not import it.
+
+``question_bank`` may not import ``training``, yet turning a bank exam-only
+would silently break the lesson quizzes that draw on it. So the lower app's
+service asks ``check_guards(event, **kwargs)`` before it writes, and the higher
+app registers a guard for that event in its ``AppConfig.ready()``::
+
+    registries.register_guard("question_bank.bank_update", "training.lesson_quizzes", check)
+
+An event is named after the service that asks (``app.service``); the keyword
+arguments it passes are listed below. A guard returns None to let the write
+through, or raises ``django.core.exceptions.ValidationError`` naming the field
+it refuses. Every guard is asked; their errors are merged into one
+``ValidationError`` and nothing is written. Any other exception propagates: a
+broken guard stops the write rather than letting it through.
+
+Its sibling ``core.preconditions`` answers a different question (may this exam start, and
+what must the person do first, described for listings); a guard only refuses a write, so the
+two stay separate registries in the same shape.
+
+Events:
+
+- ``"question_bank.bank_update"``: ``actor`` (the user, or None for the system),
+  ``bank`` (the bank as stored), ``changes`` (field name -> new value, only the
+  fields that change). Asked inside the update's transaction, with the bank's
+  row locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+
+Guard = Callable[..., None]
+
+_guards: dict[str, dict[str, Guard]] = {}
+
+
+def register_guard(event: str, name: str, guard: Guard) -> None:
+    """Register (or replace) the guard called ``name`` for ``event``; call from ``AppConfig.ready()``."""
+    _guards.setdefault(event, {})[name] = guard
+
+
+def unregister_guard(event: str, name: str) -> None:
+    _guards.get(event, {}).pop(name, None)
+
+
+def guards_for(event: str) -> list[str]:
+    """Names of the guards registered for ``event``, in registration order."""
+    return list(_guards.get(event, {}))
+
+
+def check_guards(event: str, **kwargs: Any) -> None:
+    """Ask every guard of ``event``; raise one ``ValidationError`` with all their refusals, if any."""
+    errors: dict[str, list[ValidationError]] = {}
+    for guard in list(_guards.get(event, {}).values()):
+        try:
+            guard(**kwargs)
+        except ValidationError as exc:
+            exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)

@@ -1,0 +1,57 @@
+"""core.registries: guards let a higher app refuse a write in a lower app that may not import it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+from core import registries
+
+EVENT = "tests.thing_update"
+
+
+@pytest.fixture
+def event() -> Iterator[str]:
+    yield EVENT
+    for name in registries.guards_for(EVENT):
+        registries.unregister_guard(EVENT, name)
+
+
+def test_no_guard_lets_everything_through(event: str) -> None:
+    assert registries.guards_for(event) == []
+    registries.check_guards(event, thing=1)
+
+
+def test_every_guard_is_asked_and_their_refusals_are_merged(event: str) -> None:
+    asked: list[dict[str, Any]] = []
+
+    def name_guard(**kwargs: Any) -> None:
+        asked.append(kwargs)
+        raise ValidationError({"name": "taken"})
+
+    def whole_guard(**kwargs: Any) -> None:
+        asked.append(kwargs)
+        raise ValidationError("not now")
+
+    registries.register_guard(event, "a.name", name_guard)
+    registries.register_guard(event, "b.whole", whole_guard)
+    registries.register_guard(event, "c.fine", lambda **kwargs: None)
+    assert registries.guards_for(event) == ["a.name", "b.whole", "c.fine"]
+    with pytest.raises(ValidationError) as refused:
+        registries.check_guards(event, thing=7)
+    assert refused.value.message_dict == {"name": ["taken"], NON_FIELD_ERRORS: ["not now"]}
+    assert asked == [{"thing": 7}, {"thing": 7}]
+
+
+def test_a_broken_guard_stops_the_write(event: str) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("bug")
+
+    registries.register_guard(event, "broken", broken)
+    with pytest.raises(RuntimeError):
+        registries.check_guards(event)
+    registries.unregister_guard(event, "broken")
+    registries.check_guards(event)
