@@ -15,6 +15,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
+from django.test import override_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
@@ -214,3 +215,35 @@ def test_token_socket_with_a_foreign_origin_is_refused(cast: Cast) -> None:
     connected, _code = _connect(path, [FOREIGN_ORIGIN, _cookie(cast.east.learner.user)])
     assert not connected
     assert _connect(path, [OWN_ORIGIN, _cookie(cast.east.learner.user)])[0]
+
+
+def _connect_grid(path: str, subprotocols: list[str]) -> tuple[bool, Any]:
+    async def run() -> tuple[bool, Any]:
+        from config.asgi import application
+
+        communicator = WebsocketCommunicator(application, path, subprotocols=subprotocols)
+        connected, detail = await communicator.connect(timeout=10)
+        await communicator.disconnect()
+        return connected, detail
+
+    return async_to_sync(run)()
+
+
+@ws_db
+def test_token_sockets_obey_the_mfa_and_password_rules_of_the_api(cast: Cast) -> None:
+    """The websocket is a token door too: MFA enrolment and a forced password change are refused there."""
+    attempt = _running_attempt(cast)
+    grid = f"/ws/proctoring/sessions/{attempt.session_id}/"
+    proctor = _key(cast.east.proctor)
+    assert _connect_grid(grid, ["safetrain.token", proctor]) == (True, "safetrain.token")
+    with override_settings(MFA_REQUIRED_ROLES=["proctor"]):
+        # The proctor holds a role that requires TOTP and has none: the same token is refused.
+        assert _connect_grid(grid, ["safetrain.token", proctor]) == (False, 4401)
+        assert _token_client(cast.east.proctor).get(reverse("api:api-me")).status_code == 403
+    examinee = f"/ws/proctoring/attempts/{attempt.pk}/"
+    learner = cast.east.learner.user
+    owner = _key(learner)
+    assert _connect(examinee, [], ["safetrain.token", owner]) == (True, "safetrain.token")
+    learner.must_change_password = True
+    learner.save(update_fields=["must_change_password"])
+    assert _connect(examinee, [], ["safetrain.token", owner]) == (False, 4401)
