@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from core.http import safe_next
 from organizations import selectors
 
 
@@ -30,4 +31,4 @@ def admin_login(request: HttpRequest, extra_context: object = None) -> HttpRespo
     if request.user.is_authenticated:
         # Signed in but not staff: a redirect to the login page would loop.
         raise PermissionDenied
-    return redirect_to_login(request.GET.get("next", reverse("admin:index")), reverse("account_login"))
+    return redirect_to_login(safe_next(request, reverse("admin:index")), reverse("account_login"))
