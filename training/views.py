@@ -27,6 +27,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import mainland_mobile
+from core.http import csp_framed_by_self
 from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
 from organizations.models import Jurisdiction, Person
@@ -231,6 +232,7 @@ def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -
 @login_required
 @require_GET
 @xframe_options_sameorigin  # the PDF viewer embeds it in an <iframe> of our own page
+@csp_framed_by_self
 def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
     """Stream a lesson's private file to whoever may open the lesson, with
     HTTP Range support so a video can be scrubbed (within what was watched)."""
