@@ -185,7 +185,7 @@ def test_the_live_grid_connects_its_websocket_under_connect_src_self(
     console = _watch(page)
     login(page, live_server_url, "demo_proctor")
     page.goto(f"{live_server_url}/proctoring/sessions/{demo['proctored']}/live/")
-    page.wait_for_function("document.body.getAttribute('data-live') === '1'")
+    page.wait_for_function("() => document.body.getAttribute('data-live') === '1'")
     page.screenshot(path=str(tmp_path / "live.png"), full_page=True)
     assert page.evaluate("window.__csp") == []
     assert console == []
