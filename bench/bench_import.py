@@ -9,7 +9,7 @@ as xlsx and csv into a temporary directory.
 Baseline: pandas ``read_excel(engine="openpyxl")`` / ``read_csv``, the same
 row validation, then for every row a lookup by fingerprint and
 ``Question.objects.create`` (autocommit, one INSERT per row). Production:
-``config.uploads.check_spreadsheet`` + pandas/python-calamine parse, validation,
+``core.uploads.check_spreadsheet`` + pandas/python-calamine parse, validation,
 and ``services.import_parsed`` (batched lookups, ``bulk_create`` in one
 transaction).
 
@@ -160,7 +160,7 @@ def worker(mode: str, path: Path, baseline_rows: int) -> dict[str, object]:
 
     note = ""
     if mode == "production":
-        from config.uploads import check_spreadsheet
+        from core.uploads import check_spreadsheet
 
         table = timed("parse", lambda: importers.read_spreadsheet(check_spreadsheet(data, path.name)))
         parsed = timed("validate", lambda: importers.validate(table))

@@ -7,6 +7,7 @@ a deployment stops start-up instead of silently falling back to a default.
 from __future__ import annotations
 
 import os
+import re
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -58,6 +59,33 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_proxy_ssl_header(name: str) -> tuple[str, str] | None:
+    """``X-Forwarded-Proto`` (or ``X-Forwarded-Proto=https``) → Django's ``SECURE_PROXY_SSL_HEADER``.
+
+    Set it only when a proxy in front of the site overwrites that header on
+    every request: otherwise any client could claim to have come over https.
+    """
+    value = _raw(name)
+    if value is None:
+        return None
+    header, _, expected = value.partition("=")
+    header, expected = header.strip(), (expected.strip() or "https")
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]*", header) or not re.fullmatch(r"[A-Za-z0-9.-]+", expected):
+        raise ImproperlyConfigured(f"{name}={value!r} is not a header name such as X-Forwarded-Proto (=https)")
+    return "HTTP_" + header.upper().replace("-", "_"), expected
+
+
+def env_report_uri(name: str) -> str | None:
+    """A CSP report endpoint: a path on this site (``/csp-report/``) or an https:// URL."""
+    value = _raw(name)
+    if value is None:
+        return None
+    if value.startswith("/") and not value.startswith("//"):
+        return value
+    env_url(name, schemes=("https",))
+    return value
 
 
 def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:

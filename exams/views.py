@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from typing import Any
 
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import preconditions
+from core.spreadsheets import Sheet, spreadsheet_response
 from exams import certificates, selectors, services
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
 from exams.models import Attempt, Certificate, ExamSession
@@ -323,59 +323,40 @@ def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def session_export(request: HttpRequest, pk: int) -> HttpResponse:
-    import pandas as pd
-
     session = get_object_or_404(selectors.sessions_supervised_by(request.user), pk=pk)
     stats = selectors.session_statistics(session)
-    examinees = pd.DataFrame(
-        [
-            {
-                _("Name"): a.person.name,
-                _("Enterprise"): a.person.enterprise.name,
-                _("Attempt"): a.seq,
-                _("Score"): float(a.score or 0),
-                _("Passed"): _("Yes") if a.passed else _("No"),
-                _("Submitted at"): timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M")
-                if a.submitted_at
-                else "",
-            }
+    examinees = Sheet(
+        title=_("Examinees"),
+        columns=[_("Name"), _("Enterprise"), _("Attempt"), _("Score"), _("Passed"), _("Submitted at")],
+        rows=(
+            [
+                a.person.name,
+                a.person.enterprise.name,
+                a.seq,
+                float(a.score or 0),
+                _("Yes") if a.passed else _("No"),
+                timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M") if a.submitted_at else "",
+            ]
             for a in stats["finals"]
-        ]
+        ),
     )
-    items = pd.DataFrame(
-        [
-            {
-                _("Question"): r["stem"],
-                _("Knowledge point"): r["knowledge_point"],
-                _("Answered"): r["answered"],
-                _("Facility"): r["facility"],
-                _("Discrimination"): r["discrimination"],
-            }
-            for r in stats["items"]
-        ]
+    items = Sheet(
+        title=_("Items"),
+        columns=[_("Question"), _("Knowledge point"), _("Answered"), _("Facility"), _("Discrimination")],
+        rows=(
+            [r["stem"], r["knowledge_point"], r["answered"], r["facility"], r["discrimination"]] for r in stats["items"]
+        ),
     )
-    enterprises = pd.DataFrame(
-        [
-            {
-                _("Enterprise"): r["enterprise"],
-                _("Examinees"): r["examinees"],
-                _("Passed"): r["passed"],
-                _("Pass rate"): r["pass_rate"],
-                _("Average"): r["average"],
-            }
-            for r in stats["enterprises"]
-        ]
+    enterprises = Sheet(
+        title=_("Enterprises"),
+        columns=[_("Enterprise"), _("Examinees"), _("Passed"), _("Pass rate"), _("Average")],
+        rows=(
+            [r["enterprise"], r["examinees"], r["passed"], r["pass_rate"], r["average"]] for r in stats["enterprises"]
+        ),
     )
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        # Leading "=" etc. could run as formulas in Excel: text cells are written as plain strings.
-        examinees.to_excel(writer, sheet_name=_("Examinees")[:31], index=False)
-        items.to_excel(writer, sheet_name=_("Items")[:31], index=False)
-        enterprises.to_excel(writer, sheet_name=_("Enterprises")[:31], index=False)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = spreadsheet_response(
+        kind="xlsx", sheets=[examinees, items, enterprises], filename=f"exam-{session.pk}-statistics.xlsx"
     )
-    response["Content-Disposition"] = content_disposition_header(True, f"exam-{session.pk}-statistics.xlsx")
     return _no_cache(response)
 
 

@@ -26,7 +26,8 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from config.uploads import CheckedUpload, UploadRejected, check_spreadsheet, decode_csv
+from core.spreadsheets import Column, Sheet, write_csv, write_xlsx
+from core.uploads import CheckedUpload, UploadRejected, check_spreadsheet, decode_csv
 from organizations.models import Enterprise, Person
 from organizations.services import person_create
 from organizations.validators import normalize_id_number, validate_id_number
@@ -629,13 +630,13 @@ def import_roster_bytes(
 
 
 def credentials_csv(result: ImportResult) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([_("Row"), _("Name"), _("Username"), _("Initial password")])
-    for c in result.credentials:
-        writer.writerow([c.row, c.name, c.username, c.password])
-    # A BOM lets Excel on Chinese Windows open the UTF-8 file correctly.
-    return "\ufeff" + out.getvalue()
+    """The new logins, as csv text with a BOM (Excel on Chinese Windows); names are neutralised."""
+    sheet = Sheet(
+        title="credentials",
+        columns=[_("Row"), _("Name"), _("Username"), _("Initial password")],
+        rows=([c.row, c.name, c.username, c.password] for c in result.credentials),
+    )
+    return write_csv(sheet).decode("utf-8")
 
 
 # --- the template ----------------------------------------------------------------
@@ -643,14 +644,6 @@ def credentials_csv(result: ImportResult) -> str:
 
 def template_workbook() -> bytes:
     """An empty roster with the column titles and a sheet of instructions."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "花名册"
-    sheet.append([CANONICAL_TITLES[f] for f in FIELDS])
     widths = {
         "name": 12,
         "id_number": 22,
@@ -661,18 +654,17 @@ def template_workbook() -> bytes:
         "phone": 15,
         "email": 24,
     }
-    for i, name in enumerate(FIELDS, start=1):
-        letter = get_column_letter(i)
-        sheet.column_dimensions[letter].width = widths[name]
-        sheet.cell(row=1, column=i).font = Font(bold=True)
-        # Text format keeps 18-digit ID numbers and phone numbers intact.
-        fmt = "yyyy-mm-dd" if name.endswith("_date") else "@"
-        for row in range(2, 1002):
-            sheet.cell(row=row, column=i).number_format = fmt
-    sheet.freeze_panes = "A2"
-
-    notes = book.create_sheet(_("Instructions"))
-    notes.append([_("Column"), _("English title"), _("Required"), _("What to enter")])
+    # Text format keeps 18-digit ID numbers and phone numbers intact.
+    columns = [
+        Column(
+            CANONICAL_TITLES[name],
+            width=widths[name],
+            number_format="yyyy-mm-dd" if name.endswith("_date") else "@",
+        )
+        for name in FIELDS
+    ]
+    roster = Sheet(title="花名册", columns=columns, formatted_rows=1000)
+    rows: list[list[str]] = []
     explanations = {
         "name": _("The person's full name."),
         "id_number": _("18-character resident ID card number; the last character may be X. Keep the column as text."),
@@ -686,10 +678,10 @@ def template_workbook() -> bytes:
         "email": _("Optional; the person can sign in with it."),
     }
     for name in FIELDS:
-        notes.append(
+        rows.append(
             [CANONICAL_TITLES[name], name, _("yes") if name in REQUIRED_FIELDS else _("no"), str(explanations[name])]
         )
-    notes.append([])
+    rows.append([])
     for line in (
         _("Only the first sheet is read. Columns may be in any order; other columns are ignored."),
         _(
@@ -698,11 +690,15 @@ def template_workbook() -> bytes:
         _("Importing the same file again is safe: people are matched by ID card number and only changes are saved."),
         _("New people get an account with a one-time password that must be changed at the first sign-in."),
     ):
-        notes.append([str(line)])
-    for i, width in enumerate((14, 16, 10, 90), start=1):
-        notes.column_dimensions[get_column_letter(i)].width = width
-    for cell in notes[1]:
-        cell.font = Font(bold=True)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        rows.append([str(line)])
+    notes = Sheet(
+        title=_("Instructions"),
+        columns=[
+            Column(_("Column"), width=14),
+            Column(_("English title"), width=16),
+            Column(_("Required"), width=10),
+            Column(_("What to enter"), width=90),
+        ],
+        rows=rows,
+    )
+    return write_xlsx([roster, notes])

@@ -14,7 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from config.uploads import UploadRejected, check_uploaded_file
+from core.uploads import UploadRejected, check_uploaded_file
 from organizations import roster as roster_import
 from organizations import selectors
 from organizations.models import Enterprise, Person

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.http import safe_next
 from exams.models import ExamSession
 from exams.selectors import session_admits, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
@@ -73,12 +74,12 @@ def my_face(request: HttpRequest) -> HttpResponse:
             if _wants_json(request):
                 return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
             messages.error(request, exc.message)
-        return redirect(request.POST.get("next") or reverse("proctoring:my_face"))
+        return redirect(safe_next(request, reverse("proctoring:my_face")))
     context = {
         "consent": selectors.active_consent(person),
         "enrolment": selectors.enrolment_of(person),
         "consent_version": services.settings.PROCTORING_CONSENT_VERSION,
-        "next": request.GET.get("next", ""),
+        "next": safe_next(request, ""),
     }
     return _no_store(render(request, "proctoring/my_face.html", context))
 

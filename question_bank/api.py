@@ -20,7 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.uploads import UploadRejected, check_spreadsheet
+from core.uploads import UploadRejected, check_spreadsheet
 from organizations.models import Jurisdiction, TrainingProvider
 from organizations.selectors import is_platform_admin
 from question_bank import importers, selectors, services

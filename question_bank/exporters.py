@@ -1,19 +1,19 @@
 """Writing banks out: xlsx/csv in the import layout, GIFT, Aiken, the template and error reports.
 
-Every text cell goes through ``importers.neutralise`` so nothing a spreadsheet
-opens runs as a formula; the importer removes exactly that apostrophe again,
-so export → import is lossless.
+Spreadsheets are written by ``core.spreadsheets``, which neutralises every
+text cell so nothing a spreadsheet opens runs as a formula; the importer removes
+exactly that apostrophe again (``unneutralise``), so export → import is lossless.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import Column, Sheet, write_csv, write_xlsx
 from question_bank.importers import (
     COLUMN_TITLES,
     FIELDS,
@@ -23,7 +23,6 @@ from question_bank.importers import (
     RowError,
     answer_text,
     gift_escape,
-    neutralise,
 )
 from question_bank.models import OPTION_LETTERS, Question, QuestionType
 
@@ -47,17 +46,18 @@ def header() -> list[str]:
 
 
 def question_cells(q: Question) -> list[Any]:
+    """Raw values: the spreadsheet writer neutralises them (once)."""
     options = list(q.options) + [""] * (len(OPTION_FIELDS) - len(q.options))
     return [
         TYPE_TITLES[q.type],
-        neutralise(q.stem),
-        *(neutralise(o) for o in options),
-        neutralise(answer_text(q.type, q.answer)),
-        neutralise(q.explanation),
+        q.stem,
+        *options,
+        answer_text(q.type, q.answer),
+        q.explanation,
         q.difficulty,
-        neutralise(q.knowledge_point),
-        neutralise(q.industry_tags),
-        neutralise(q.post_tags),
+        q.knowledge_point,
+        q.industry_tags,
+        q.post_tags,
     ]
 
 
@@ -67,32 +67,34 @@ def _iter(questions: Iterable[Question]) -> Iterator[Question]:
     return iter(questions)
 
 
-def export_xlsx(questions: Iterable[Question], stream: io.BufferedIOBase | Any) -> int:
-    from openpyxl import Workbook
+class _Counted:
+    """The rows of a bank, counting them as the writer takes them."""
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("题库")
-    sheet.append(header())
-    count = 0
-    for q in _iter(questions):
-        sheet.append(question_cells(q))
-        count += 1
-    book.save(stream)
-    return count
+    def __init__(self, questions: Iterable[Question]) -> None:
+        self.questions = questions
+        self.count = 0
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        for q in _iter(self.questions):
+            self.count += 1
+            yield question_cells(q)
+
+
+def _bank_sheet(rows: Iterable[list[Any]]) -> Sheet:
+    return Sheet(title="题库", columns=header(), rows=rows)
+
+
+def export_xlsx(questions: Iterable[Question], stream: io.BufferedIOBase | Any) -> int:
+    rows = _Counted(questions)
+    stream.write(write_xlsx([_bank_sheet(rows)]))
+    return rows.count
 
 
 def export_csv(questions: Iterable[Question], stream: Any) -> int:
     """UTF-8 with BOM so Excel on Chinese Windows opens it correctly."""
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    writer = csv.writer(text)
-    writer.writerow(header())
-    count = 0
-    for q in _iter(questions):
-        writer.writerow(question_cells(q))
-        count += 1
-    text.flush()
-    text.detach()
-    return count
+    rows = _Counted(questions)
+    stream.write(write_csv(_bank_sheet(rows)))
+    return rows.count
 
 
 def export_gift(questions: Iterable[Question], stream: Any) -> tuple[int, int]:
@@ -163,13 +165,6 @@ def export_aiken(questions: Iterable[Question], stream: Any) -> tuple[int, int]:
 
 def template_xlsx() -> bytes:
     """The downloadable template: the 题库 sheet with examples, and an instructions sheet."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "题库"
-    sheet.append(header())
     examples = [
         [
             "单选题",
@@ -244,13 +239,6 @@ def template_xlsx() -> bytes:
             "主要负责人、安全管理人员",
         ],
     ]
-    for row in examples:
-        sheet.append(row)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    sheet.column_dimensions["B"].width = 48
-    guide = book.create_sheet(_("Instructions"))
     lines = [
         _("How to fill in this template"),
         _(
@@ -273,30 +261,25 @@ def template_xlsx() -> bytes:
             "Re-importing a file changes nothing; a changed answer or explanation updates the question and raises its version."
         ),
     ]
-    for line in lines:
-        guide.append([line])
-    guide["A1"].font = Font(bold=True)
-    guide.column_dimensions["A"].width = 120
-    for row in guide.iter_rows():
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True)
-    stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue()
+    columns = [Column(title, width=48 if i == 1 else None) for i, title in enumerate(header())]
+    return write_xlsx(
+        [
+            Sheet(title="题库", columns=columns, rows=examples),
+            Sheet(
+                title=_("Instructions"), columns=[Column(lines[0], width=120, wrap=True)], rows=[[x] for x in lines[1:]]
+            ),
+        ]
+    )
 
 
 def error_report_xlsx(
     errors: Iterable[dict[str, Any] | RowError], warnings: Iterable[dict[str, Any] | RowError]
 ) -> bytes:
-    from openpyxl import Workbook
+    def rows() -> Iterator[list[Any]]:
+        for kind, items in ((_("Error"), errors), (_("Duplicate"), warnings)):
+            for item in items:
+                data = item.as_dict() if isinstance(item, RowError) else item
+                yield [data["row"], str(data["column"]), kind, str(data["message"])]
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Errors"))
-    sheet.append([_("Row"), _("Column"), _("Kind"), _("Message")])
-    for kind, items in ((_("Error"), errors), (_("Duplicate"), warnings)):
-        for item in items:
-            data = item.as_dict() if isinstance(item, RowError) else item
-            sheet.append([data["row"], neutralise(str(data["column"])), kind, neutralise(str(data["message"]))])
-    stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue()
+    columns = [_("Row"), _("Column"), _("Kind"), _("Message")]
+    return write_xlsx([Sheet(title=_("Errors"), columns=columns, rows=rows())])

@@ -28,7 +28,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from config.uploads import CheckedUpload, UploadRejected, decode_csv
+from core.spreadsheets import FORMULA_TRIGGERS, neutralise, unneutralise  # noqa: F401 (re-exported)
+from core.uploads import CheckedUpload, UploadRejected, decode_csv
 from question_bank.models import OPTION_LETTERS, QuestionType
 
 FIELDS = (
@@ -100,7 +101,6 @@ _TAG_SEPARATORS = re.compile(r"[,，、;；/\s]+")
 _SPACES = re.compile(r"\s+")
 # Cells that a spreadsheet would take for a formula; the exporter puts an
 # apostrophe in front of them and the importer takes exactly that one off.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_SEARCH_ROWS = 5
 DEFAULT_DIFFICULTY = 3
 
@@ -160,21 +160,6 @@ class ParseResult:
 
 
 # --- cells ---------------------------------------------------------------------
-
-
-def neutralise(value: str) -> str:
-    """Prefix an apostrophe to a cell a spreadsheet would run as a formula (see ``unneutralise``)."""
-    if value.lstrip("'").startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def unneutralise(value: str) -> str:
-    # Exactly the inverse of neutralise(): for a value starting with "'",
-    # neutralise(value[1:]) adds the apostrophe back iff this condition holds.
-    if value.startswith("'") and value.lstrip("'").startswith(FORMULA_TRIGGERS):
-        return value[1:]
-    return value
 
 
 def clean_cell(value: Any) -> str:
@@ -609,7 +594,7 @@ def read_csv(data: bytes, source: str = "") -> RawTable:
 
 
 def read_spreadsheet(checked: CheckedUpload) -> RawTable:
-    """Parse an upload that config.uploads.check_spreadsheet has already let through."""
+    """Parse an upload that core.uploads.check_spreadsheet has already let through."""
     if checked.kind == "xlsx":
         return read_xlsx(checked.data, source=checked.name)
     return read_csv(checked.data, source=checked.name)
@@ -839,7 +824,7 @@ def _gift_question(text: str, number: int, extra: dict[str, str]) -> RawRow:
 
 def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:
     """Any supported file by its format (``auto``: by content and extension)."""
-    from config.uploads import check_spreadsheet
+    from core.uploads import check_spreadsheet
 
     lowered = name.lower()
     if fmt == "auto":

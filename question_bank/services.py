@@ -316,7 +316,7 @@ def import_file(
 ) -> ImportResult:
     """Check, parse, validate and store one file.
 
-    Raises ``config.uploads.UploadRejected`` or ``importers.ImportRefused`` when
+    Raises ``core.uploads.UploadRejected`` or ``importers.ImportRefused`` when
     the file as a whole is refused (nothing is written then either).
     """
     if progress is not None:
@@ -353,7 +353,7 @@ def import_job_run(*, job_id: int) -> None:
     """Run a queued job once: the conditional UPDATE claims it, so a redelivered task does nothing."""
     from django.core.cache import cache
 
-    from config.uploads import UploadRejected
+    from core.uploads import UploadRejected
 
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.RUNNING, progress=1

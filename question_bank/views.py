@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from config.uploads import UploadRejected, check_spreadsheet, check_uploaded_file
+from core.uploads import UploadRejected, check_spreadsheet, check_uploaded_file
 from organizations import selectors as org_selectors
 from question_bank import exporters, selectors, services
 from question_bank.forms import BankForm, PracticeStartForm, QuestionForm, UploadForm

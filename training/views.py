@@ -4,14 +4,12 @@ service or selector, render."""
 
 from __future__ import annotations
 
-import io
 import mimetypes
 import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-import pandas as pd
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import login
@@ -23,13 +21,14 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import mainland_mobile
+from core.http import csp_framed_by_self
+from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
 from organizations.models import Jurisdiction, Person
 from training import selectors, services
@@ -233,6 +232,7 @@ def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -
 @login_required
 @require_GET
 @xframe_options_sameorigin  # the PDF viewer embeds it in an <iframe> of our own page
+@csp_framed_by_self
 def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
     """Stream a lesson's private file to whoever may open the lesson, with
     HTTP Range support so a video can be scrubbed (within what was watched)."""
@@ -354,49 +354,42 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     chosen = request.GET.get("enterprise", "")
     if chosen.isdigit():
         entries = entries.filter(learner__person__enterprise_id=int(chosen))
-    columns = {
-        "learner": _("Learner"),
-        "enterprise": _("Enterprise"),
-        "course": _("Course"),
-        "lesson": _("Lesson"),
-        "from": _("From"),
-        "to": _("To"),
-        "seconds": _("Seconds"),
-        "minutes": _("Minutes"),
-        "method": _("Method"),
-        "detail": _("How it was counted"),
-    }
-    records = []
+    columns = [
+        _("Learner"),
+        _("Enterprise"),
+        _("Course"),
+        _("Lesson"),
+        _("From"),
+        _("To"),
+        _("Seconds"),
+        _("Minutes"),
+        _("Method"),
+        _("How it was counted"),
+    ]
     tz = timezone.get_current_timezone()
-    for entry in entries.order_by("started_at", "pk").iterator(chunk_size=2000):
-        person = getattr(entry.learner, "person", None)
-        records.append(
-            {
-                "learner": str(entry.learner),
-                "enterprise": person.enterprise.name if person else "",
-                "course": entry.lesson.chapter.course.title,
-                "lesson": entry.lesson.title,
-                "from": entry.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-                "to": entry.ended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
-                "seconds": entry.seconds,
-                "minutes": round(entry.seconds / 60, 2),
-                "method": entry.get_method_display(),
-                "detail": entry.detail,
-            }
-        )
-    frame = pd.DataFrame(records, columns=list(columns)).rename(columns=columns)
-    stamp = timezone.localdate().isoformat()
-    if request.GET.get("as") == "xlsx":
-        buffer = io.BytesIO()
-        frame.to_excel(buffer, index=False, sheet_name="ledger")
-        response = HttpResponse(
-            buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
-        response["Content-Disposition"] = content_disposition_header(True, f"credit-ledger-{stamp}.xlsx")
-        return response
-    response = HttpResponse(frame.to_csv(index=False).encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, f"credit-ledger-{stamp}.csv")
-    return response
+
+    def rows() -> Iterator[list[object]]:
+        for entry in entries.order_by("started_at", "pk").iterator(chunk_size=2000):
+            person = getattr(entry.learner, "person", None)
+            yield [
+                str(entry.learner),
+                person.enterprise.name if person else "",
+                entry.lesson.chapter.course.title,
+                entry.lesson.title,
+                entry.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                entry.ended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                entry.seconds,
+                round(entry.seconds / 60, 2),
+                entry.get_method_display(),
+                entry.detail,
+            ]
+
+    kind = "xlsx" if request.GET.get("as") == "xlsx" else "csv"
+    return spreadsheet_response(
+        kind=kind,
+        sheets=[Sheet(title="ledger", columns=columns, rows=rows())],
+        filename=f"credit-ledger-{timezone.localdate().isoformat()}",
+    )
 
 
 class AssignForm(forms.Form):

@@ -129,7 +129,7 @@ def _answer(page: Any, fieldset: Any) -> Any:
 
 
 def _wait_saved(page: Any) -> None:
-    page.wait_for_function("document.body.getAttribute('data-unsaved-count') === '0'")
+    page.wait_for_function("() => document.body.getAttribute('data-unsaved-count') === '0'")
 
 
 @pytest.mark.parametrize(("username", "size"), [("ex_phone", (390, 844)), ("ex_desktop", (1280, 900))])
@@ -193,7 +193,7 @@ def test_the_server_submits_when_the_timer_runs_out_with_the_examinee_gone(
     assert _state(run_manage, sessions["ex_timeout"])["status"] == "in_progress"
     # The examinee vanishes: the page can't reach the server when its timer ends.
     page.context.set_offline(True)
-    page.wait_for_function("document.querySelector('[data-timer]').textContent === '00:00'", timeout=60_000)
+    page.wait_for_function("() => document.querySelector('[data-timer]').textContent === '00:00'", timeout=60_000)
     for _ in range(60):  # the deadline job runs every 2 s on this server; poll, don't time
         if os.environ.get("REDIS_URL"):
             # Scaled out, Celery beat runs the job in its own process; play beat's part.

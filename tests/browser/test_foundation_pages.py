@@ -57,12 +57,12 @@ def test_switching_to_english(page: Any, live_server_url: str) -> None:
     login(page, live_server_url, "demo_learner")
     page.select_option("#lang-select", "en")
     page.wait_for_load_state()
-    page.wait_for_function("document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'")
     assert page.locator("[data-menu-toggle]").inner_text().strip() == "Menu"
     page.locator("[data-menu-toggle]").click()
     assert page.locator("#site-nav").get_by_role("link", name="My profile").is_visible()
     page.select_option("#lang-select", "zh-hans")
-    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    page.wait_for_function("() => document.documentElement.lang === 'zh-hans'")
 
 
 def test_desktop_shows_the_nav_without_a_toggle(new_page: Any, live_server_url: str) -> None:

@@ -186,7 +186,7 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     assert page.url.endswith(f"/exams/{session}/notice/")
     _confirm_and_start(page, live_server_url, session)
     page.wait_for_url(f"**/proctoring/sessions/{session}/check/")
-    page.wait_for_function("document.querySelector('[data-video]').videoWidth > 0")
+    page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
     # No question reached the browser: the paper is drawn only after the check.
     assert page.locator("[data-exam-form], [data-question]").count() == 0
     assert _state(run_manage, session)["status"] == "prepared"
@@ -200,15 +200,15 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     proctor = new_page(1280, 900)
     login(proctor, live_server_url, "demo_proctor")
     proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
-    proctor.wait_for_function("document.body.getAttribute('data-live') === '1'")
+    proctor.wait_for_function("() => document.body.getAttribute('data-live') === '1'")
 
     page.click("[data-back-to-notice]")
     page.check("[data-confirm-notice]")
     page.click("[data-start]")
     page.wait_for_selector("[data-exam-form]")
     assert page.locator("[data-identity-required]").count() == 0
-    page.wait_for_function("document.body.getAttribute('data-proctor-connected') === '1'")
-    page.wait_for_function("document.body.getAttribute('data-proctor-face') === 'match'", timeout=30_000)
+    page.wait_for_function("() => document.body.getAttribute('data-proctor-connected') === '1'")
+    page.wait_for_function("() => document.body.getAttribute('data-proctor-face') === 'match'", timeout=30_000)
     assert page.locator("[data-face-prompt]").is_hidden()
     tile = proctor.locator("[data-tile]").first
     tile.locator("[data-thumb]").wait_for(state="visible", timeout=30_000)
@@ -232,9 +232,9 @@ def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(
     page = camera_page("hopper")
     login(page, live_server_url, "demo_learner")
     page.goto(f"{live_server_url}/proctoring/sessions/{sessions['refused']}/check/")
-    page.wait_for_function("document.querySelector('[data-video]').videoWidth > 0")
+    page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
     page.click("[data-capture]")
-    page.wait_for_function("!document.querySelector('[data-capture]').disabled")
+    page.wait_for_function("() => !document.querySelector('[data-capture]').disabled")
     assert page.locator("[data-back-to-notice]").count() == 0
     assert _state(run_manage, sessions["refused"])["identity"] == [["failed", "mismatch"]]
     _confirm_and_start(page, live_server_url, sessions["refused"])
@@ -245,7 +245,7 @@ def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(
     session = sessions["other"]
     _confirm_and_start(page, live_server_url, session)
     page.wait_for_selector("[data-exam-form]")
-    page.wait_for_function("document.body.getAttribute('data-proctor-face') === 'mismatch'", timeout=30_000)
+    page.wait_for_function("() => document.body.getAttribute('data-proctor-face') === 'mismatch'", timeout=30_000)
     state = _state(run_manage, session)
     assert "face" in state["flags"]
     assert state["status"] == "in_progress"  # face results alone don't end the exam unless the policy says so
@@ -259,21 +259,21 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     login(page, live_server_url, "demo_learner")
     _confirm_and_start(page, live_server_url, session)
     page.wait_for_selector("[data-exam-form]")
-    page.wait_for_function("document.body.getAttribute('data-proctor-connected') === '1'")
+    page.wait_for_function("() => document.body.getAttribute('data-proctor-connected') === '1'")
 
     _switch_tab(page)
     page.wait_for_selector("[data-proctor-warning]:not([hidden])")
     assert "3" in page.locator("[data-proctor-warning]").inner_text()
-    page.wait_for_function("document.body.getAttribute('data-proctor-switches') === '1'")
+    page.wait_for_function("() => document.body.getAttribute('data-proctor-switches') === '1'")
 
     # Drop the connection: events recorded while it is down are resent after the reconnect.
     page.evaluate("window.SafetrainProctor.reconnect()")
     _switch_tab(page)
-    page.wait_for_function("document.body.getAttribute('data-proctor-switches') === '2'", timeout=30_000)
+    page.wait_for_function("() => document.body.getAttribute('data-proctor-switches') === '2'", timeout=30_000)
     assert _state(run_manage, session)["status"] == "in_progress"
 
     _switch_tab(page)
-    page.wait_for_function("document.body.getAttribute('data-proctor-finished') === '1'", timeout=30_000)
+    page.wait_for_function("() => document.body.getAttribute('data-proctor-finished') === '1'", timeout=30_000)
     page.wait_for_url("**/exams/attempts/*/result/", timeout=30_000)
     state = _state(run_manage, session)
     assert (state["status"], state["reason"]) == ("submitted", "auto_policy")
@@ -310,7 +310,7 @@ def test_the_live_grid_shows_an_examinee_whose_snapshots_stopped(
     proctor = new_page(1280, 900)
     login(proctor, live_server_url, "demo_proctor")
     proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
-    proctor.wait_for_function("document.body.getAttribute('data-live') === '1'")
+    proctor.wait_for_function("() => document.body.getAttribute('data-live') === '1'")
     tile = proctor.locator("[data-tile]").first
     tile.wait_for()
     assert tile.locator("[data-snapshots-missing]").is_hidden()
@@ -318,7 +318,7 @@ def test_the_live_grid_shows_an_examinee_whose_snapshots_stopped(
     assert "flagged=1" in run_manage("proctoring_tick").stdout
     # Pushed live where the channel layer is shared (Redis); the resync rows carry it in any case.
     proctor.reload()
-    proctor.wait_for_function("document.body.getAttribute('data-live') === '1'")
+    proctor.wait_for_function("() => document.body.getAttribute('data-live') === '1'")
     badge = proctor.locator("[data-tile]").first.locator("[data-snapshots-missing]")
     badge.wait_for(state="visible", timeout=15_000)
     assert badge.inner_text() == "未收到抓拍"

@@ -111,10 +111,10 @@ def test_phone_learner_earns_credit_and_cannot_seek_ahead(
 ) -> None:
     page = new_page()
     _open_lesson(page, training_url, "bt_phone", course_ids)
-    page.wait_for_function("Number(document.getElementById('player').dataset.creditedSeconds || 0) > 0")
+    page.wait_for_function("() => Number(document.getElementById('player').dataset.creditedSeconds || 0) > 0")
     assert _credited(page) > 0
     page.evaluate("document.getElementById('lesson-video').currentTime = 35")
-    page.wait_for_function("document.getElementById('player').dataset.seekRefused === '1'")
+    page.wait_for_function("() => document.getElementById('player').dataset.seekRefused === '1'")
     assert page.evaluate("document.getElementById('lesson-video').currentTime") < 20
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
 
@@ -124,13 +124,13 @@ def test_desktop_learner_is_locked_when_idle_and_completion_unlocks_the_exam(
 ) -> None:
     page = new_page(1280, 900)
     _open_lesson(page, training_url, "bt_desktop", course_ids)
-    page.wait_for_function("Number(document.getElementById('player').dataset.creditedSeconds || 0) > 0")
+    page.wait_for_function("() => Number(document.getElementById('player').dataset.creditedSeconds || 0) > 0")
     # Nobody touches the page: after the idle limit the lesson locks and credit stops.
     page.wait_for_selector("[data-idle-lock]:not([hidden])")
     assert page.evaluate("document.getElementById('lesson-video').paused")
     frozen = _credited(page)
     seq = page.evaluate("window.safetrainPlayer.state().seq")
-    page.wait_for_function(f"window.safetrainPlayer.state().seq >= {seq + 2}")  # two more heartbeats
+    page.wait_for_function(f"() => window.safetrainPlayer.state().seq >= {seq + 2}")  # two more heartbeats
     assert _credited(page) == frozen
     page.click("[data-still-here]")
     page.wait_for_selector("[data-idle-lock]", state="hidden")

@@ -22,7 +22,7 @@ from django.utils import translation
 from openpyxl import Workbook
 
 from accounts.models import User
-from config.uploads import UploadRejected
+from core.uploads import UploadRejected
 from organizations.models import Person
 from organizations.roster import ImportResult, import_roster_bytes, parse_date
 from tests import factories

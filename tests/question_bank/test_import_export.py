@@ -10,7 +10,7 @@ import pytest
 from django.test import override_settings
 from openpyxl import load_workbook
 
-from config.uploads import UploadRejected
+from core.uploads import UploadRejected
 from question_bank import exporters, importers, services
 from question_bank.models import Bank, Question
 from tests.question_bank.conftest import ROWS, csv_bytes, xlsx_bytes

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config.uploads import UploadRejected
+from core.uploads import UploadRejected
 from question_bank import importers
 from question_bank.importers import ImportRefused
 from tests.question_bank.conftest import HEADER, ROWS, csv_bytes, parse, xlsx_bytes

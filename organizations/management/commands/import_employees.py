@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from config.uploads import UploadRejected
+from core.uploads import UploadRejected
 from organizations.models import Enterprise
 from organizations.roster import ImportResult, credentials_csv, import_roster_bytes
 from organizations.validators import normalize_credit_code, validate_credit_code

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from config.uploads import UploadRejected
+from core.uploads import UploadRejected
 from organizations.models import TrainingProvider
 from question_bank import importers, services
 from question_bank.models import Bank

@@ -1,0 +1,42 @@
+"""Small HTTP helpers every app may use."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from csp.decorators import csp_replace
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+_View = Callable[..., Any]
+
+
+def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str:
+    """The ``next`` URL from the POST body (else the query) when it stays on this site, else ``default``.
+
+    Refused: other hosts (``https://evil.example``, ``//evil.example``,
+    ``\\\\evil.example``, ``/\\evil.example``), other schemes (``javascript:``,
+    ``data:``), and plain http when the request came over https.
+    """
+    value = request.POST.get(field) if request.method == "POST" and field in request.POST else request.GET.get(field)
+    if value and is_safe_url(request, value):
+        return value
+    return default
+
+
+def is_safe_url(request: HttpRequest, url: str) -> bool:
+    return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
+
+
+def csp_replace_everywhere(directives: dict[str, list[str]]) -> Callable[[_View], _View]:
+    """Replace some CSP directives for one view, in the enforced and the report-only policy alike."""
+
+    def decorator(view: _View) -> _View:
+        return csp_replace(directives)(csp_replace(directives, REPORT_ONLY=True)(view))
+
+    return decorator
+
+
+# A page of ours that shows this response in an <iframe> (the lesson player's PDF viewer).
+csp_framed_by_self = csp_replace_everywhere({"frame-ancestors": ["'self'"]})
