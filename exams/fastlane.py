@@ -12,7 +12,7 @@ URLconf, for token clients (the mobile and mini-program API). It calls the same
 functions as the DRF views (``exams.api.start_reply``, ``save_reply`` and
 ``submit_reply``). They run in a few threads of its own, and each thread keeps
 its database connection. The response headers come from the same middlewares
-(``SecurityMiddleware``, ``XFrameOptionsMiddleware``) and the same
+(``SecurityMiddleware``, ``CSPMiddleware``, ``XFrameOptionsMiddleware``) and the same
 ``ASGIHandler.send_response``.
 
 Everything else goes to Django unchanged, and so does every request on which
@@ -48,6 +48,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from csp.middleware import CSPMiddleware
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.asgi import ASGIRequest
@@ -72,6 +73,7 @@ logger = logging.getLogger(__name__)
 # they only act on sessions, CSRF cookies, static files, messages or redirects.
 CHECKED_MIDDLEWARE = (
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -164,6 +166,7 @@ class ExamFastLane:
         self._spawned = 0
         self._security = SecurityMiddleware(lambda request: HttpResponse())
         self._xframe = XFrameOptionsMiddleware(lambda request: HttpResponse())
+        self._csp = CSPMiddleware(lambda request: HttpResponse())
         self._allow = {key: _allowed_methods(key[0]) for key in ROUTES}
 
     @staticmethod
@@ -305,6 +308,7 @@ class ExamFastLane:
         patch_vary_headers(response, ("Accept", "Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", language)
         response = self._xframe.process_response(request, response)
+        response = self._csp.process_response(request, response)
         response = self._security.process_response(request, response)
         response["Content-Length"] = str(len(response.content))
         return response
