@@ -246,3 +246,15 @@ def test_the_api_doors_refuse_face_processing_until_agreed_again(
     assert check.status_code == 403
     assert check.json()["code"] == "consent_outdated"
     assert not IdentityCheck.objects.exists()
+
+
+def test_the_admin_shows_the_old_consent_as_superseded_not_withdrawn(cast: Cast, outdated: FaceEnrolment) -> None:
+    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    services.consent_give(person=cast.west.learner, by=cast.west.learner.user)
+    services.consent_withdraw(person=cast.west.learner, by=cast.west.learner.user)
+    admin = cast.platform_admin
+    admin.is_superuser = True
+    admin.save()
+    page = _web(admin).get(reverse("admin:proctoring_faceconsent_changelist")).content.decode()
+    assert page.count("superseded: agreed again to a newer text") == 1
+    assert page.count("withdrawn: face data deleted") == 1
