@@ -354,6 +354,7 @@ PROCTORING_EVENT_MAX_BYTES = env_int("PROCTORING_EVENT_MAX_BYTES", 4096, minimum
 # Enrolment and identity-check photos each cost a face encoding: at most this many
 # per person in a window (COUNT/PERIOD, unit s/m/h/d), counted by
 # proctoring.services.photo_upload_allow on every door, unreadable photos included.
+# The setting holds (count, seconds), e.g. (10, 600).
 PROCTORING_PHOTO_RATE = env_rate("PROCTORING_PHOTO_RATE", "10/10m")
 # Enrolment and identity-check photos (an ID photo scan may be a few MB).
 PROCTORING_PHOTO_MAX_BYTES = env_int("PROCTORING_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
