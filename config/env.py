@@ -49,6 +49,32 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     return number
 
 
+_RATE_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(value: str, *, name: str = "rate") -> tuple[int, int]:
+    """``"10/10m"`` → ``(10, 600)``: at most 10 in any window of 600 seconds.
+
+    The period is a whole number (1 if left out) and one unit: s, m, h or d.
+    Anything else, a zero count or a zero period raises naming ``name``.
+    """
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*", value, flags=re.ASCII)
+    if match is None:
+        raise ImproperlyConfigured(
+            f"{name}={value!r} is not a rate: write COUNT/PERIOD with a unit s, m, h or d, such as 10/10m"
+        )
+    count, length, unit = int(match[1]), int(match[2] or 1), match[3]
+    if count < 1 or length < 1:
+        raise ImproperlyConfigured(f"{name}={value!r}: the count and the period must be at least 1")
+    return count, length * _RATE_UNITS[unit]
+
+
+def env_rate(name: str, default: str) -> tuple[int, int]:
+    """A rate such as ``10/10m`` (see ``parse_rate``) as ``(count, seconds)``."""
+    value = _raw(name)
+    return parse_rate(default if value is None else value, name=name)
+
+
 def env_str(name: str, default: str) -> str:
     value = _raw(name)
     return default if value is None else value

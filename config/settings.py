@@ -19,6 +19,7 @@ from config.env import (
     env_int,
     env_list,
     env_proxy_ssl_header,
+    env_rate,
     env_report_uri,
     env_str,
     env_url,
@@ -460,6 +461,11 @@ PROCTORING_PURGE_HOURS = env_int("PROCTORING_PURGE_HOURS", 24, minimum=1)
 PROCTORING_SNAPSHOT_MAX_BYTES = env_int("PROCTORING_SNAPSHOT_MAX_BYTES", 256 * 1024, minimum=1024)
 # A JSON websocket frame (one browser event) over this is refused.
 PROCTORING_EVENT_MAX_BYTES = env_int("PROCTORING_EVENT_MAX_BYTES", 4096, minimum=256)
+# Enrolment and identity-check photos each cost a face encoding: at most this many
+# per person in a window (COUNT/PERIOD, unit s/m/h/d), counted by
+# proctoring.services.photo_upload_allow on every door, unreadable photos included.
+# The setting holds (count, seconds), e.g. (10, 600).
+PROCTORING_PHOTO_RATE = env_rate("PROCTORING_PHOTO_RATE", "10/10m")
 # Enrolment and identity-check photos (an ID photo scan may be a few MB).
 PROCTORING_PHOTO_MAX_BYTES = env_int("PROCTORING_PHOTO_MAX_BYTES", 8 * 1024 * 1024, minimum=1024)
 # Phone-aware policies ignore a hidden page shorter than this (system pop-ups).

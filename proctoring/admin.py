@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from exams.admin import NoDeleteMixin, ReadOnlyMixin
 from exams.selectors import sessions_managed_by
@@ -62,15 +63,25 @@ class ProctoringPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(FaceConsent)
 class FaceConsentAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("person", "text_version", "given_at", "given_by", "withdrawn_at")
+    list_display = ("person", "text_version", "given_at", "given_by", "withdrawn_at", "ended")
     list_filter = ("text_version",)
     search_fields = ("person__name",)
     list_select_related = ("person", "given_by")
-    fields = ("person", "text_version", "given_at", "given_by", "withdrawn_at")
+    fields = ("person", "text_version", "given_at", "given_by", "withdrawn_at", "ended")
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FaceConsent]:
-        return FaceConsent.objects.filter(person__in=people_visible_to(request.user))
+        # services.consent_give closes a consent to an older text at the moment the next one is given.
+        newer = FaceConsent.objects.filter(person=OuterRef("person"), given_at=OuterRef("withdrawn_at"))
+        return FaceConsent.objects.filter(person__in=people_visible_to(request.user)).annotate(superseded=Exists(newer))
+
+    @admin.display(description=_("ended"))
+    def ended(self, obj: FaceConsent) -> str:
+        if obj.withdrawn_at is None:
+            return ""
+        if getattr(obj, "superseded", False):
+            return _("superseded: agreed again to a newer text")
+        return _("withdrawn: face data deleted")
 
 
 @admin.register(FaceEnrolment)

@@ -36,12 +36,17 @@ ERROR = inline_serializer(
         "detail": serializers.CharField(help_text="For the user, in their language."),
         "code": serializers.CharField(
             required=False,
-            help_text="consent_required, bad_image, not_enrolled, identity_locked, attempt_finished, …",
+            help_text="consent_required, consent_outdated (agree to the current text again), bad_image, "
+            "too_many_photos, not_enrolled, identity_locked, attempt_finished, …",
         ),
         "reason": serializers.CharField(
             required=False,
             help_text="bad_image only: empty, not_an_image, truncated_image, corrupt_image, too_many_pixels, "
             "frame_too_large, reference_no_face, reference_multiple_faces, …",
+        ),
+        "retry_after": serializers.IntegerField(
+            required=False,
+            help_text="too_many_photos only: seconds until a photo is accepted again (also the Retry-After header).",
         ),
     },
 )
@@ -57,7 +62,10 @@ VALIDATION_ERROR = inline_serializer(
 
 
 def _error(exc: services.ProctoringError) -> Response:
-    return Response({"detail": exc.message, "code": exc.code, **exc.details}, status=exc.status)
+    response = Response({"detail": exc.message, "code": exc.code, **exc.details}, status=exc.status)
+    if "retry_after" in exc.details:
+        response["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 def _person(request: Request) -> Person:
@@ -94,9 +102,18 @@ class ConsentOut(serializers.Serializer):
     retention_days = serializers.IntegerField(help_text="Photos and face data are deleted after this many days.")
     retention = serializers.CharField(help_text="The retention, as a sentence for the user.")
     alternative = serializers.CharField(help_text="What happens without consent (a manual ID check).")
-    active = serializers.BooleanField(help_text="Whether this person has an active (not withdrawn) consent.")
-    given_at = serializers.DateTimeField(allow_null=True)
-    given_version = serializers.CharField(allow_null=True, help_text="The text version the active consent was for.")
+    active = serializers.BooleanField(
+        help_text="Whether this person's consent stands for the current text version (face processing may run)."
+    )
+    outdated = serializers.BooleanField(
+        help_text="The person agreed to an older text: show the text and notice, and ask them to agree again. "
+        "Until then nothing of theirs is face-processed (their reference photo is kept)."
+    )
+    notice = serializers.CharField(allow_null=True, help_text="For the user, when outdated: the text has changed.")
+    given_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the standing (not withdrawn) consent was given, current or outdated."
+    )
+    given_version = serializers.CharField(allow_null=True, help_text="The text version the standing consent was for.")
 
 
 class ConsentIn(serializers.Serializer):
@@ -124,7 +141,8 @@ class ConsentWithdrawnOut(ConsentOut):
 
 
 def _consent_payload(person: Person) -> dict[str, Any]:
-    consent = selectors.active_consent(person)
+    standing = selectors.consent_state(person)
+    consent = standing.consent
     days = settings.PROCTORING_RETENTION_DAYS
     return {
         "version": settings.PROCTORING_CONSENT_VERSION,
@@ -137,7 +155,9 @@ def _consent_payload(person: Person) -> dict[str, Any]:
         "retention_days": days,
         "retention": _("Photos and face data are deleted %(days)d days after they are taken.") % {"days": days},
         "alternative": _("If you do not agree, a proctor can check your ID manually instead."),
-        "active": consent is not None,
+        "active": standing.state == "current",
+        "outdated": standing.outdated,
+        "notice": services.consent_outdated_text() if standing.outdated else None,
         "given_at": consent.given_at if consent else None,
         "given_version": consent.text_version if consent else None,
     }
@@ -157,8 +177,9 @@ class ConsentView(APIView):
         operation_id="proctoring_consent_give",
         request=ConsentIn,
         responses={201: ConsentOut, 200: ConsentOut, 400: VALIDATION_ERROR, 401: ERROR, 404: ERROR},
-        description="Record consent to face processing (separate consent). 201 when recorded now, "
-        "200 when an active consent already exists.",
+        description="Record consent to face processing (separate consent) to the current text version. "
+        "201 when recorded now (also when an older version's consent is superseded), 200 when a consent to the "
+        "current version already stands.",
         examples=[OpenApiExample("agree", value={"agree": True, "version": "2026-01"}, request_only=True)],
         tags=TAGS,
     )
@@ -187,8 +208,11 @@ class ConsentView(APIView):
 
 
 class EnrolmentOut(serializers.Serializer):
-    consent = serializers.BooleanField(help_text="An active consent exists (needed to enrol).")
-    enrolled = serializers.BooleanField()
+    consent = serializers.BooleanField(help_text="A consent to the current text stands (needed to enrol).")
+    consent_outdated = serializers.BooleanField(
+        help_text="The consent was for an older text: agree again first (a kept reference face is then used again)."
+    )
+    enrolled = serializers.BooleanField(help_text="A reference face usable for face checks is enrolled.")
     enrolled_at = serializers.DateTimeField(allow_null=True)
     source = serializers.ChoiceField(
         choices=FaceEnrolment.Source.choices, allow_null=True, help_text="live: taken by the person; id_photo: an admin"
@@ -197,8 +221,10 @@ class EnrolmentOut(serializers.Serializer):
 
 def _enrolment_payload(person: Person) -> dict[str, Any]:
     enrolment = selectors.enrolment_of(person)
+    standing = selectors.consent_state(person)
     return {
-        "consent": selectors.active_consent(person) is not None,
+        "consent": standing.state == "current",
+        "consent_outdated": standing.outdated,
         "enrolled": enrolment is not None,
         "enrolled_at": enrolment.created_at if enrolment else None,
         "source": enrolment.source if enrolment else None,
@@ -220,9 +246,11 @@ class EnrolmentView(APIView):
     @extend_schema(
         operation_id="proctoring_enrolment_create",
         request={"multipart/form-data": PhotoIn},
-        responses={201: EnrolmentOut, 400: ERROR, 403: ERROR, 401: ERROR, 404: ERROR},
-        description="Enrol (or replace) the reference face from a live photo. Needs consent first "
-        "(403 consent_required); an unusable photo is 400 bad_image with the reason.",
+        responses={201: EnrolmentOut, 400: ERROR, 403: ERROR, 401: ERROR, 404: ERROR, 429: ERROR},
+        description="Enrol (or replace) the reference face from a live photo. Needs consent to the current text "
+        "first (403 consent_required or consent_outdated); an unusable photo is 400 bad_image with the reason. "
+        "Photos (enrolment and identity check together, readable or not) are limited per person: "
+        "429 too_many_photos with retry_after.",
         tags=TAGS,
     )
     def post(self, request: Request) -> Response:
@@ -252,7 +280,10 @@ class IdentityStatusOut(serializers.Serializer):
     methods = serializers.ListField(
         child=serializers.ChoiceField(choices=["face", "manual"]), help_text="What the examinee may do now."
     )
-    consent = serializers.BooleanField(help_text="Consent to face processing is given (needed for the face check).")
+    consent = serializers.BooleanField(
+        help_text="Consent to face processing is given for the current text (needed for the face check)."
+    )
+    consent_outdated = serializers.BooleanField(help_text="The consent was for an older text: agree again first.")
     enrolled = serializers.BooleanField(help_text="A reference face is enrolled (needed for the face check).")
 
 
@@ -292,6 +323,7 @@ def _identity_payload(session: ExamSession, person: Person) -> dict[str, Any]:
         "tries_left": state.tries_left,
         "methods": _methods(policy, state),
         "consent": selectors.active_consent(person) is not None,
+        "consent_outdated": selectors.consent_state(person).outdated,
         "enrolled": selectors.enrolment_of(person) is not None,
     }
 
@@ -312,10 +344,11 @@ class IdentityCheckView(APIView):
     @extend_schema(
         operation_id="exam_identity_check_face",
         request={"multipart/form-data": PhotoIn},
-        responses={200: IdentityResultOut, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
+        responses={200: IdentityResultOut, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 429: ERROR},
         description="One try at the face check (a live photo). ok=false with tries_left when the face does not "
         "match; after the last failed try a proctor decides (state pending_manual). 409 not_enrolled / "
-        "identity_locked; 400 bad_image with the reason.",
+        "identity_locked; 403 consent_outdated (agree to the current text again); 400 bad_image with the reason; "
+        "429 too_many_photos with retry_after (photos are limited per person, enrolment included).",
         tags=TAGS,
     )
     def post(self, request: Request, session_id: int) -> Response:

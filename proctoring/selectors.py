@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
@@ -132,10 +133,52 @@ def policy_for(session: ExamSession | int) -> ProctoringPolicy | None:
 
 
 def active_consent(person: Person) -> FaceConsent | None:
-    return FaceConsent.objects.filter(person=person, withdrawn_at__isnull=True).first()
+    """The person's consent to face processing, if they gave it for the current text.
+
+    Separate consent (PIPL art. 29) is to the text the person read: a consent
+    still standing for an older ``PROCTORING_CONSENT_VERSION`` does not count
+    (``consent_state`` tells the two apart, for the "the text has changed" notice).
+    """
+    return FaceConsent.objects.filter(
+        person=person, withdrawn_at__isnull=True, text_version=settings.PROCTORING_CONSENT_VERSION
+    ).first()
+
+
+@dataclass
+class ConsentState:
+    state: str  # current | outdated | none
+    consent: FaceConsent | None  # the standing (not withdrawn) consent, whatever its text version
+
+    @property
+    def outdated(self) -> bool:
+        return self.state == "outdated"
+
+
+def consent_state(person: Person) -> ConsentState:
+    consent = FaceConsent.objects.filter(person=person, withdrawn_at__isnull=True).first()
+    if consent is None:
+        return ConsentState("none", None)
+    return ConsentState(
+        "current" if consent.text_version == settings.PROCTORING_CONSENT_VERSION else "outdated", consent
+    )
 
 
 def enrolment_of(person: Person) -> FaceEnrolment | None:
+    """The reference face that face processing may use: only while the person consents to the current text.
+
+    After a change of the consent text the enrolment is kept (``enrolment_record``)
+    but not used (identity checks refuse, snapshots fail with ``no_reference``)
+    until the person agrees to the new text; then it is used again as it is.
+    """
+    return FaceEnrolment.objects.filter(
+        person=person,
+        person__face_consents__withdrawn_at__isnull=True,
+        person__face_consents__text_version=settings.PROCTORING_CONSENT_VERSION,
+    ).first()
+
+
+def enrolment_record(person: Person) -> FaceEnrolment | None:
+    """The person's enrolment as stored, usable or not (for pages that say what is on file)."""
     return FaceEnrolment.objects.filter(person=person).first()
 
 

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DateTimeField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from config import background
 from config.db import update_rows
@@ -41,7 +43,14 @@ from proctoring.models import (
     ReviewDecision,
     Snapshot,
 )
-from proctoring.selectors import active_consent, enrolment_of, identity_status, policy_for, snapshot_url
+from proctoring.selectors import (
+    active_consent,
+    consent_state,
+    enrolment_of,
+    identity_status,
+    policy_for,
+    snapshot_url,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +70,21 @@ class ConsentRequired(ProctoringError):
     status = 403
 
 
+class ConsentOutdated(ConsentRequired):
+    """The standing consent was for an older consent text: the person must read and agree again."""
+
+    code = "consent_outdated"
+
+
 class NotEnrolled(ProctoringError):
     code = "not_enrolled"
+
+
+class TooManyPhotos(ProctoringError):
+    """More enrolment / identity-check photos than ``PROCTORING_PHOTO_RATE`` allows; ``retry_after`` in seconds."""
+
+    code = "too_many_photos"
+    status = 429
 
 
 class BadImage(ProctoringError):
@@ -143,23 +165,103 @@ def _check_size(data: bytes, cap: int) -> bytes:
 # --- consent and enrolment ------------------------------------------------------------
 
 
+def consent_outdated_text() -> str:
+    return _("The consent text has changed since you agreed. Please read it and agree again.")
+
+
 def consent_give(
     *, person: Person, by: Any, text_version: str | None = None, now: dt.datetime | None = None
 ) -> FaceConsent:
-    """Record consent to face processing (idempotent while a consent is active)."""
-    existing = active_consent(person)
-    if existing is not None:
-        return existing
-    try:
-        with transaction.atomic():
-            return FaceConsent.objects.create(
-                person=person,
-                text_version=text_version or settings.PROCTORING_CONSENT_VERSION,
-                given_at=now or timezone.now(),
-                given_by=by if getattr(by, "pk", None) else None,
-            )
-    except IntegrityError:
-        return FaceConsent.objects.get(person=person, withdrawn_at__isnull=True)
+    """Record consent to face processing for the current text (``PROCTORING_CONSENT_VERSION``).
+
+    Idempotent while a consent to the current text stands. A consent standing
+    for an older text is superseded: it is closed (``withdrawn_at`` = the new
+    row's ``given_at``, nothing purged, since the person did not withdraw) and
+    a new row records consent to the current text; the old row stays as the
+    record of what was agreed to before. An enrolment made under the old
+    consent keeps its photo and is used again from now on (``enrolment_of``).
+    ``text_version``, when given, is the version the person read; another
+    than the current one raises ``ConsentOutdated`` and records nothing.
+    """
+    current = settings.PROCTORING_CONSENT_VERSION
+    if text_version is not None and text_version != current:
+        raise ConsentOutdated(consent_outdated_text())
+    now = now or timezone.now()
+    with transaction.atomic():
+        standing = FaceConsent.objects.select_for_update().filter(person=person, withdrawn_at__isnull=True).first()
+        if standing is not None and standing.text_version == current:
+            return standing
+        if standing is not None:
+            standing.withdrawn_at = now
+            standing.save(update_fields=["withdrawn_at"])
+        try:
+            with transaction.atomic():
+                return FaceConsent.objects.create(
+                    person=person, text_version=current, given_at=now, given_by=by if getattr(by, "pk", None) else None
+                )
+        except IntegrityError:
+            # Given at the same moment by another request: theirs stands.
+            return FaceConsent.objects.get(person=person, withdrawn_at__isnull=True)
+
+
+def _require_consent(person: Person) -> FaceConsent:
+    consent = active_consent(person)
+    if consent is not None:
+        return consent
+    if consent_state(person).outdated:
+        raise ConsentOutdated(consent_outdated_text())
+    raise ConsentRequired(_("Face processing needs the person's consent first."))
+
+
+# --- photo uploads: a per-person budget -------------------------------------------------
+
+
+def _duration_text(seconds: int) -> str:
+    if seconds < 60:
+        return ngettext("%(n)d second", "%(n)d seconds", seconds) % {"n": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+
+
+def photo_upload_allow(*, person: Person, now: dt.datetime | None = None) -> int:
+    """Count one enrolment or identity-check photo of ``person``; returns how many more the window allows.
+
+    Call before the photo is decoded (``enrol`` and ``identity_check_face``
+    do), so that every door is held to it and an unreadable photo counts too.
+    At most ``PROCTORING_PHOTO_RATE`` = (count, seconds) photos per person in
+    a window that opens with the first photo and closes ``seconds`` later;
+    beyond that ``TooManyPhotos`` (429) says when to try again. The counter
+    lives in the Django cache (locmem per process, Redis shared), so with
+    locmem and several processes each process counts on its own.
+    """
+    limit, period = settings.PROCTORING_PHOTO_RATE
+    now = now or timezone.now()
+    base = f"proctoring:photo-rate:{person.pk}"
+    opened = cache.get_or_set(f"{base}:opened", now.timestamp(), timeout=period)
+    counter = f"{base}:{opened}"
+    # The counter outlives its window a little; a new window gets a new counter.
+    if cache.add(counter, 1, timeout=period + 60):
+        count = 1
+    else:
+        try:
+            count = cache.incr(counter)
+        except ValueError:  # evicted between add and incr
+            cache.set(counter, 1, timeout=period + 60)
+            count = 1
+    if count <= limit:
+        return limit - count
+    wait = max(1, math.ceil(opened + period - now.timestamp()))
+    at = timezone.localtime(now + dt.timedelta(seconds=wait))
+    raise TooManyPhotos(
+        _("Too many photos sent: at most %(limit)d in %(period)s. Try again in %(wait)s (after %(time)s).")
+        % {
+            "limit": limit,
+            "period": _duration_text(period),
+            "wait": _duration_text(wait),
+            "time": at.strftime("%H:%M"),
+        },
+        retry_after=wait,
+    )
 
 
 def purge_person_biometrics(*, person: Person, now: dt.datetime | None = None) -> int:
@@ -199,15 +301,15 @@ def consent_withdraw(*, person: Person, by: Any, now: dt.datetime | None = None)
 def enrol(*, person: Person, photo: bytes, source: str, by: Any, now: dt.datetime | None = None) -> FaceEnrolment:
     """Compute and store the person's reference encoding; the photo goes to private storage.
 
-    Needs an active consent. Refused photos (not an image, no face, several
-    faces, a bomb) raise ``BadImage`` and change nothing.
+    Needs a consent to the current text (``ConsentRequired`` / ``ConsentOutdated``)
+    and counts towards ``photo_upload_allow`` (``TooManyPhotos``). Refused photos
+    (not an image, no face, several faces, a bomb) raise ``BadImage`` and change nothing.
     """
     now = now or timezone.now()
-    consent = active_consent(person)
-    if consent is None:
-        raise ConsentRequired(_("Face processing needs the person's consent first."))
+    consent = _require_consent(person)
     if source not in FaceEnrolment.Source.values:
         raise BadEvent(_("Unknown enrolment source."))
+    photo_upload_allow(person=person, now=now)
     data = _check_size(photo, settings.PROCTORING_PHOTO_MAX_BYTES)
     try:
         encoding = vision.encode_reference(data, max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES)
@@ -272,7 +374,11 @@ def policy_set(*, session: ExamSession, **fields: Any) -> ProctoringPolicy:
 def identity_check_face(
     *, session: ExamSession, person: Person, frame: bytes, now: dt.datetime | None = None
 ) -> IdentityCheck:
-    """One try at the pre-exam face check. After ``identity_max_tries`` failures a proctor decides."""
+    """One try at the pre-exam face check. After ``identity_max_tries`` failures a proctor decides.
+
+    Needs an enrolment usable under a consent to the current text; the photo
+    counts towards ``photo_upload_allow`` before it is decoded.
+    """
     now = now or timezone.now()
     policy = policy_for(session)
     if policy is None or not policy.require_identity_check:
@@ -286,7 +392,11 @@ def identity_check_face(
         raise IdentityLocked(_("The identity check was not passed. Contact the proctor."))
     enrolment = enrolment_of(person)
     if enrolment is None:
+        if consent_state(person).outdated:
+            # The reference photo is kept, but not used until the person agrees to the current text.
+            raise ConsentOutdated(consent_outdated_text())
         raise NotEnrolled(_("Enrol your face first, or ask for a manual ID check."))
+    photo_upload_allow(person=person, now=now)
     data = _check_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
     try:
         result = vision.check_frame(

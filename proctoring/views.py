@@ -76,6 +76,8 @@ def my_face(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect(safe_next(request, reverse("proctoring:my_face")))
     context = {
+        # A consent to an older text: "the text has changed, read and agree again".
+        "standing": selectors.consent_state(person),
         "consent": selectors.active_consent(person),
         "enrolment": selectors.enrolment_of(person),
         "consent_version": services.settings.PROCTORING_CONSENT_VERSION,

@@ -8,6 +8,7 @@ should have no access to anything.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,6 +112,16 @@ def _fast_password_hashing(settings: Any) -> None:
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "accounts.hashers.OneTimePasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache_namespace(settings: Any) -> None:
+    # Counters in the cache (photo uploads per person, rate limits) would add up across tests for the same
+    # ids; a fresh key prefix per test keeps them apart without flushing a Redis that other runs share.
+    settings.CACHES = {
+        alias: {**conf, "KEY_PREFIX": f"{conf.get('KEY_PREFIX', '')}t{uuid.uuid4().hex[:12]}"}
+        for alias, conf in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(scope="session")

@@ -138,7 +138,13 @@ def test_consent_text_is_chinese_by_default(cast: Cast) -> None:
 
 def test_enrolment_needs_consent_then_takes_a_live_photo(cast: Cast, astronaut_jpeg: bytes) -> None:
     client = token_client(cast.east.learner.user)
-    assert client.get(ENROLMENT).json() == {"consent": False, "enrolled": False, "enrolled_at": None, "source": None}
+    assert client.get(ENROLMENT).json() == {
+        "consent": False,
+        "consent_outdated": False,
+        "enrolled": False,
+        "enrolled_at": None,
+        "source": None,
+    }
     refused = client.post(ENROLMENT, {"photo": photo(astronaut_jpeg)}, format="multipart")
     assert refused.status_code == 403
     assert refused.json()["code"] == "consent_required"
@@ -152,7 +158,7 @@ def test_enrolment_needs_consent_then_takes_a_live_photo(cast: Cast, astronaut_j
     assert status["source"] == "live"
     assert status["enrolled_at"]
     # Never the photo or the face data.
-    assert set(status) == {"consent", "enrolled", "enrolled_at", "source"}
+    assert set(status) == {"consent", "consent_outdated", "enrolled", "enrolled_at", "source"}
     assert FaceEnrolment.objects.get(person=cast.east.learner).source == FaceEnrolment.Source.LIVE
 
 
@@ -201,6 +207,7 @@ def test_identity_check_through_the_api(
         "tries_left": 3,
         "methods": ["face", "manual"],
         "consent": False,
+        "consent_outdated": False,
         "enrolled": False,
     }
     not_enrolled = client.post(url, {"photo": photo(astronaut_snapshot)}, format="multipart")
