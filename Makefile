@@ -49,11 +49,13 @@ setup-test: $(VENV)/.installed-test system-deps-test
 
 test: setup-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 bench: $(VENV)/.installed-test
 	@for f in bench/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

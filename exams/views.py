@@ -18,7 +18,7 @@ from django.utils.http import content_disposition_header, url_has_allowed_host_a
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core import preconditions
+from core import fragments, preconditions
 from core.spreadsheets import Sheet, spreadsheet_response
 from exams import certificates, selectors, services
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
@@ -137,7 +137,17 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
         for q in attempt.payload
     ]
     return _no_cache(
-        render(request, "exams/attempt.html", {"attempt": attempt, "config": config, "questions": questions})
+        render(
+            request,
+            "exams/attempt.html",
+            {
+                "attempt": attempt,
+                "config": config,
+                "questions": questions,
+                # Proctoring's camera and tab-switch client, for a proctored session (core.fragments).
+                "page_fragments": fragments.render(fragments.EXAM_PAGE, request=request, attempt=attempt),
+            },
+        )
     )
 
 
@@ -169,15 +179,15 @@ def _require_manager(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-def _proctoring_links(user: Any, sessions: list[ExamSession]) -> dict[str, Any]:
-    """Links to the proctoring pages of these sessions (policy, live grid) and to the review queue."""
-    # Proctoring builds on exams, so it is imported here rather than at module level.
-    from proctoring import selectors as proctoring_selectors
+def _admin_links(user: Any, sessions: list[ExamSession]) -> tuple[dict[int, dict[str, Any]], dict[str, Any]]:
+    """What other apps link to from these sessions (proctoring: policy, live grid, review queue).
 
-    return {
-        "links": proctoring_selectors.proctoring_links(user, [s.pk for s in sessions]),
-        "review_queue_url": reverse("proctoring:review_queue") if proctoring_selectors.is_proctor(user) else None,
-    }
+    Asked through ``core.fragments``, never by importing the app: per session and
+    page-wide, each contributor's values under its name (``links.proctoring.policy_url``).
+    """
+    found = fragments.session_admin_links(user=user, session_ids=[s.pk for s in sessions])
+    per_session = {s.pk: {name: links.sessions.get(s.pk, {}) for name, links in found.items()} for s in sessions}
+    return per_session, {name: links.page for name, links in found.items()}
 
 
 @login_required
@@ -185,14 +195,14 @@ def _proctoring_links(user: Any, sessions: list[ExamSession]) -> dict[str, Any]:
 def admin_home(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     sessions = list(selectors.sessions_managed_by(request.user)[:50])
-    proctoring = _proctoring_links(request.user, sessions)
+    links, page_links = _admin_links(request.user, sessions)
     return render(
         request,
         "exams/admin_home.html",
         {
             "papers": selectors.papers_managed_by(request.user)[:50],
-            "rows": [{"session": s, **proctoring["links"][s.pk]} for s in sessions],
-            "review_queue_url": proctoring["review_queue_url"],
+            "rows": [{"session": s, "links": links[s.pk]} for s in sessions],
+            "page_links": page_links,
         },
     )
 
@@ -282,7 +292,11 @@ def session_new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Exam scheduled. Papers are prepared before it opens."))
             if setup_proctoring:
-                return redirect("proctoring:policy_edit", session_id=session.pk)
+                # Proctoring's policy page for this session, as its links offer it to the session's manager.
+                links, _page = _admin_links(request.user, [session])
+                policy_url = links[session.pk].get("proctoring", {}).get("policy_url")
+                if policy_url:
+                    return redirect(policy_url)
             return redirect("exams:session_stats", pk=session.pk)
     return render(request, "exams/session_form.html", {"form": form})
 
@@ -302,15 +316,15 @@ def _bar_svg(distribution: list[tuple[str, int]]) -> dict[str, Any]:
 def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(selectors.sessions_supervised_by(request.user), pk=pk)
     stats = selectors.session_statistics(session)
-    proctoring = _proctoring_links(request.user, [session])
+    links, page_links = _admin_links(request.user, [session])
     return _no_cache(
         render(
             request,
             "exams/session_stats.html",
             {
                 "session": session,
-                "proctoring": proctoring["links"][session.pk],
-                "review_queue_url": proctoring["review_queue_url"],
+                "links": links[session.pk],
+                "page_links": page_links,
                 "stats": stats,
                 "chart": _bar_svg(stats["distribution"]),
                 "prepared": Attempt.objects.filter(session=session).count(),

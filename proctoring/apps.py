@@ -7,12 +7,19 @@ class ProctoringConfig(AppConfig):
     verbose_name = _("Proctoring")
 
     def ready(self) -> None:
-        from core import preconditions
+        from core import fragments, preconditions
         from exams import events
+        from proctoring import fragments as proctoring_fragments
         from proctoring import gates, hooks, scheduler
 
         # No paper before the identity check: exams.services.attempt_start asks every door's start.
         preconditions.register(gates.NAME, gates.identity_precondition)
+        # Exams' pages ask these slots instead of importing proctoring: the exam page's
+        # camera/tab-switch client, and the policy / live grid / review queue links.
+        fragments.register(fragments.EXAM_PAGE, proctoring_fragments.NAME, proctoring_fragments.exam_page)
+        fragments.register(
+            fragments.SESSION_ADMIN_LINKS, proctoring_fragments.NAME, proctoring_fragments.session_admin_links
+        )
 
         # Attempt lifecycle (submitted by the examinee, the deadline job or a
         # proctor) reaches the live grid through exams' after-commit hooks.

@@ -349,26 +349,5 @@ def enrolment_image(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def exam_client_context(attempt: Any, user: Any) -> dict[str, Any] | None:
-    """What the exam page's proctoring include needs; None when the session is not proctored."""
-    policy = selectors.policy_for(attempt.session_id)
-    if policy is None:
-        return None
-    # No identity overlay: the attempt could not have started before the check passed (proctoring.gates).
-    return {
-        "policy": policy,
-        "config": {
-            "attempt_id": attempt.pk,
-            "ws_url": f"/ws/proctoring/attempts/{attempt.pk}/",
-            "snapshot_min": policy.snapshot_min_seconds,
-            "snapshot_max": policy.snapshot_max_seconds,
-            "max_bytes": services.settings.PROCTORING_SNAPSHOT_MAX_BYTES,
-            "camera": selectors.enrolment_of(attempt.person) is not None,
-            "tab_submit_at": policy.tab_submit_at,
-            "result_url": reverse("exams:result", args=[attempt.pk]),
-        },
-    }
-
-
 def is_admin(user: Any) -> bool:
     return is_platform_admin(user)

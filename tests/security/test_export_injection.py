@@ -135,7 +135,7 @@ def test_public_self_registration_name_is_neutralised_in_the_bureau_ledger(cast:
 
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
     lesson = training.lesson_create(
-        chapter=chapter, title="文章", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>x</p>", order=1
+        actor=None, chapter=chapter, title="文章", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>x</p>", order=1
     )
     name = PAYLOADS[0]
     anonymous = Client()
