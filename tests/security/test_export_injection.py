@@ -166,7 +166,7 @@ def test_exam_statistics_xlsx_is_neutralised(cast: Cast, planted: dict[str, Any]
 
 @pytest.mark.django_db
 def test_question_export_xlsx_and_csv_are_neutralised(cast: Cast) -> None:
-    bank = qb.bank_create(code="east-inject", name="注入", owner=cast.east.provider, visibility=Bank.Visibility.PRIVATE)
+    bank = qb.bank_create(actor=None, code="east-inject", name="注入", owner=cast.east.provider, visibility=Bank.Visibility.PRIVATE)
     for i, payload in enumerate(STORED):
         qb.question_create(
             bank=bank,
