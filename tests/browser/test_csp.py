@@ -52,7 +52,7 @@ session = services.session_create(provider=paper.provider, paper=paper, title="å
     opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=30,
     pass_score=Decimal("10"), eligible_people=[person])
 services.session_prepare(session=session)
-attempt = services.attempt_start(session=session, person=person)
+attempt = services.attempt_start(session=session, person=person, notice_confirmed=True)
 from training.selectors import lessons_visible_to
 visible = lessons_visible_to(learner.user).order_by("pk")
 lessons = Lesson.objects.filter(pk__in=[visible.filter(kind=k).values_list("pk", flat=True).first() for k in Lesson.Kind.values])

@@ -296,7 +296,7 @@ session = services.session_create(provider=paper.provider, paper=paper, title=f"
     pass_score=Decimal("10"), eligible_people=[learner])
 policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, missing_flag_after=1,
     missing_grace_seconds=0, require_identity_check=False)
-attempt = services.attempt_start(session=session, person=learner)
+attempt = services.attempt_start(session=session, person=learner, notice_confirmed=True)
 # Started ten minutes ago and no camera socket ever opened: no snapshot at all.
 Attempt.objects.filter(pk=attempt.pk).update(started_at=now - dt.timedelta(minutes=10))
 print(json.dumps({"session": session.pk}))
