@@ -69,7 +69,9 @@ def _docs_stay_untouched() -> Iterator[None]:
     after = _docs_state()
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     if changed:
-        pytest.fail(f"browser tests wrote into docs/ (save screenshots under SCREENSHOTS = var/screenshots/): {changed}")
+        pytest.fail(
+            f"browser tests wrote into docs/ (save screenshots under SCREENSHOTS = var/screenshots/): {changed}"
+        )
 
 
 def _free_port() -> int:
