@@ -247,7 +247,7 @@ def test_the_walk_sees_the_known_routes() -> None:
     assert build_url(r"api/v1/^people/(?P<pk>[^/.]+)\.(?P<format>[a-z0-9]+)/?$", {"pk": 7, "format": "json"}) == (
         "/api/v1/people/7.json"
     )
-    assert build_url("org/people/<int:pk>/", {"pk": 7}) == reverse("organizations:person_detail", args=[7])
+    assert build_url("org/people/<id:pk>/", {"pk": 7}) == reverse("organizations:person_detail", args=[7])
 
 
 def _ws_routes() -> list[tuple[str, list[str]]]:
