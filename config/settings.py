@@ -233,6 +233,13 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "question_bank.models.QuestionType",
     },
+    # The ".json" suffix routes of the DRF router duplicate every operation: left out of the schema.
+    "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
+    # The error answers (400/401/403/404/429 with {"detail", "errors"}) are documented on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.document_error_responses",
+    ],
 }
 
 # --- i18n -------------------------------------------------------------------
