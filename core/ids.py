@@ -30,6 +30,8 @@ from django.utils.translation import gettext as _
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 MAX_ID = 2**63 - 1
+# The largest value of an IntegerField / PositiveIntegerField column (PostgreSQL ``integer``).
+MAX_INT32 = 2**31 - 1
 ID_FIELD_LIMITS: dict[str, int] = {"min_value": 1, "max_value": MAX_ID}
 
 

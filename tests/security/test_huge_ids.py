@@ -213,3 +213,28 @@ def test_huge_ids_in_websocket_routes_are_refused(cast: Cast) -> None:
             # Channels' URLRouter refuses a path no route matches, as for any unknown path.
             accepted.append(async_to_sync(_ws_accepts)(url))
     assert not any(accepted), accepted
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [2**64, 2**63, 2**31])
+def test_a_huge_client_seq_in_an_answer_or_heartbeat_is_a_400(cast: Cast, value: int) -> None:
+    from tests.exams.route_data import east_exam
+    from tests.training.route_data import east_training
+
+    exam = east_exam(cast)
+    attempt, question = exam["in_progress"], exam["question"]
+    client = login_client(cast.east.learner.user)
+    response = client.put(
+        f"/api/v1/attempts/{attempt.pk}/answers/{question.pk}/",
+        data=json.dumps({"answer": None, "client_seq": value}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
+    assert "client_seq" in response.json()["errors"]
+    lesson = east_training(cast)["video"]
+    response = client.post(
+        f"/api/v1/lessons/{lesson.pk}/heartbeat/",
+        data=json.dumps({"token": "x", "client_seq": value, "position": value, "visible": True}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400, response.content
