@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test test-fast lint bench setup setup-test system-deps clean
+.PHONY: run test test-fast lint bench setup setup-test system-deps clean screenshots
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ test: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The browser tests save screenshots under var/screenshots/ (ignored by git), so a
+# test run never changes a tracked file. This target alone refreshes the docs' copies.
+screenshots: setup-test
+	$(VENV)/bin/pytest tests/browser -q -p no:randomly $(PYTEST_ARGS)
+	@mkdir -p docs/screenshots
+	cp var/screenshots/*.png docs/screenshots/
+	@echo "docs/screenshots/ refreshed from var/screenshots/: review with git diff --stat docs/ and commit"
 
 lint: $(VENV)/.installed-test
 	$(VENV)/bin/ruff check .

@@ -126,8 +126,8 @@ if os.environ.get("BENCH_EXAM_SERVER") == "1":
             return Response({"question_id": aq.pk, "client_seq": aq.client_seq})
 
     urlpatterns = [
-        path("bench-naive/exams/<int:session_id>/attempts/", NaiveStart.as_view()),
-        path("bench-naive/attempts/<int:attempt_id>/answers/<int:question_id>/", NaiveAnswer.as_view()),
+        path("bench-naive/exams/<id:session_id>/attempts/", NaiveStart.as_view()),
+        path("bench-naive/attempts/<id:attempt_id>/answers/<id:question_id>/", NaiveAnswer.as_view()),
         path("", include("config.urls")),
     ]
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import os
 import re
-from urllib.parse import urlsplit
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -166,4 +167,47 @@ def postgres_settings(url: str, name: str = "DATABASE_URL", pool_max: int = 0) -
         # A connection that broke is still noticed: the failing query marks it unusable and
         # Django closes it before the next request.
         "CONN_HEALTH_CHECKS": False,
+    }
+
+
+def sqlite_path_from_url(url: str, *, base_dir: Path, name: str = "DATABASE_URL") -> str:
+    """The database file a ``sqlite://`` URL names (dj-database-url's spelling).
+
+    ``sqlite:///relative/db.sqlite3`` is relative to ``base_dir`` (the project
+    directory, not the current directory, so that manage.py, daphne and celery
+    started from anywhere share one file); ``sqlite:////abs/db.sqlite3`` is
+    absolute; ``sqlite:///:memory:`` is an in-memory database. A URL with a
+    host (``sqlite://x/db``), a query or no file is refused, naming ``name``.
+    """
+    parts = urlsplit(url)
+    if parts.scheme != "sqlite":
+        raise ImproperlyConfigured(f"{name} is not a sqlite:// URL")
+    if parts.netloc:
+        raise ImproperlyConfigured(
+            f"{name}={url!r} has a host part ({parts.netloc!r}): write sqlite:///relative/path or sqlite:////absolute/path"
+        )
+    if parts.query or parts.fragment:
+        raise ImproperlyConfigured(f"{name}={url!r}: options in a sqlite:// URL are not supported")
+    # urlsplit keeps the slash that separates the (empty) host from the path.
+    path = unquote(parts.path)[1:]
+    if not path or path.endswith("/"):
+        raise ImproperlyConfigured(f"{name}={url!r} names no database file (sqlite:///path/to/file.sqlite3)")
+    if path == ":memory:":
+        return path
+    file = Path(path)
+    return str(file if file.is_absolute() else base_dir / file)
+
+
+def sqlite_settings(path: str) -> dict[str, object]:
+    """Django DATABASES entry for the SQLite file at ``path``."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            # WAL and a busy timeout let the ASGI server's threads and the
+            # in-process workers share the file without "database is locked".
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+        },
     }

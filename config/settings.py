@@ -24,6 +24,8 @@ from config.env import (
     env_str,
     env_url,
     postgres_settings,
+    sqlite_path_from_url,
+    sqlite_settings,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -116,24 +118,19 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
+# DATABASE_URL: postgres://… or sqlite:///relative/path (to the project directory)
+# or sqlite:////absolute/path. Without it, SQLITE_PATH (default db.sqlite3 here).
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
-if DATABASE_URL and not DATABASE_URL.startswith("sqlite"):
+if DATABASE_URL and not DATABASE_URL.startswith("sqlite:"):
     DATABASES = {"default": postgres_settings(DATABASE_URL, pool_max=env_int("DATABASE_POOL_MAX", 0, minimum=0))}
+elif DATABASE_URL:
+    sqlite_path = sqlite_path_from_url(DATABASE_URL, base_dir=BASE_DIR)
+    other_path = env_str("SQLITE_PATH", "")
+    if other_path and Path(other_path).resolve() != Path(sqlite_path).resolve():
+        raise ImproperlyConfigured("DATABASE_URL and SQLITE_PATH name different SQLite files: set only one of them")
+    DATABASES = {"default": sqlite_settings(sqlite_path)}
 else:
-    sqlite_path = env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3"))
-    DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": sqlite_path,
-            "OPTIONS": {
-                # WAL and a busy timeout let the ASGI server's threads and the
-                # in-process workers share the file without "database is locked".
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-            },
-        }
-    }
+    DATABASES = {"default": sqlite_settings(env_str("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer, cache, Celery -------------------------------------
@@ -303,6 +300,13 @@ SPECTACULAR_SETTINGS = {
         "QuestionTypeEnum": "question_bank.models.QuestionType",
         "BankPurposeEnum": "question_bank.models.Bank.Purpose",
     },
+    # The ".json" suffix routes of the DRF router duplicate every operation: left out of the schema.
+    "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
+    # The error answers (400/401/403/404/429 with {"detail", "errors"}) are documented on every operation.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.document_error_responses",
+    ],
 }
 
 # --- i18n -------------------------------------------------------------------

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
-from rest_framework.routers import DefaultRouter
 
 from accounts.api import MeView, TokenView
 from config import health, views
+from core.ids import IdDefaultRouter
 from organizations.api import EnterpriseViewSet, JurisdictionViewSet, PersonViewSet
 
-router = DefaultRouter()
+router = IdDefaultRouter()
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
 router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("people", PersonViewSet, basename="person")

@@ -7,3 +7,13 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from django.db.models import ForeignObject
+        from django.urls import register_converter
+
+        from core.ids import IdConverter, RelatedExactInRange
+
+        # Before any URLconf is imported: ``<id:pk>`` in every app's urls.py and in config.routing.
+        register_converter(IdConverter, "id")
+        ForeignObject.register_lookup(RelatedExactInRange, lookup_name="exact")

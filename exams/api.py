@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 
 from config.db import fetch
 from core import preconditions
+from core.ids import MAX_INT32
 from exams import selectors, services
 from exams.models import Attempt, ExamSession
 from organizations.selectors import person_of
@@ -119,7 +120,9 @@ class AnswerIn(serializers.Serializer):
         allow_null=True,
         help_text='single: "B"; multiple: "ACD"; true_false: true/false; fill_blank: ["text", …]; null clears.',
     )
-    client_seq = serializers.IntegerField(min_value=1, help_text="Increases with every change of this answer.")
+    client_seq = serializers.IntegerField(
+        min_value=1, max_value=MAX_INT32, help_text="Increases with every change of this answer."
+    )
     device = serializers.CharField(required=False, allow_blank=True, max_length=32)
 
 

@@ -11,7 +11,8 @@ from organizations.validators import mask_id_number
 
 
 class JurisdictionSerializer(serializers.ModelSerializer):
-    parent_code = serializers.CharField(source="parent.code", default=None, read_only=True)
+    # A district (the root of its tree) has no parent: null, documented as such.
+    parent_code = serializers.CharField(source="parent.code", default=None, allow_null=True, read_only=True)
 
     class Meta:
         model = Jurisdiction

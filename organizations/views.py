@@ -14,6 +14,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.ids import query_id
 from core.uploads import UploadRejected, check_uploaded_file
 from organizations import roster as roster_import
 from organizations import selectors
@@ -112,7 +113,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         # Another enterprise's id is a 404, not a form error: it is not theirs to name.
         chosen = request.POST.get("enterprise", "")
-        if chosen and not (chosen.isdigit() and enterprises.filter(pk=int(chosen)).exists()):
+        if chosen and not (chosen.isdigit() and enterprises.filter(pk=query_id(request.POST, "enterprise")).exists()):
             raise Http404
         form = RosterUploadForm(request.POST, request.FILES, enterprises=enterprises)
         if form.is_valid():
@@ -133,8 +134,8 @@ def roster(request: HttpRequest) -> HttpResponse:
                 credentials_href = f"data:text/csv;charset=utf-8;base64,{encoded}"
     else:
         initial = {}
-        if request.GET.get("enterprise", "").isdigit():
-            initial["enterprise"] = get_object_or_404(enterprises, pk=int(request.GET["enterprise"]))
+        if (chosen_id := query_id(request.GET, "enterprise")) is not None:
+            initial["enterprise"] = get_object_or_404(enterprises, pk=chosen_id)
         form = RosterUploadForm(initial=initial, enterprises=enterprises)
     response = render(
         request,

@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from core.ids import query_id
 from core.uploads import UploadRejected, check_spreadsheet
 from organizations.models import Jurisdiction, TrainingProvider
 from organizations.selectors import is_platform_admin
@@ -314,8 +315,8 @@ class QuestionViewSet(viewsets.ModelViewSet):
         else:
             qs = selectors.questions_managed_by(self.request.user)
         params = self.request.query_params
-        if params.get("bank", "").isdigit():
-            qs = qs.filter(bank_id=int(params["bank"]))
+        if (bank := query_id(params, "bank")) is not None:
+            qs = qs.filter(bank_id=bank)
         return selectors.filter_questions(
             qs,
             search=params.get("search", ""),
@@ -384,8 +385,8 @@ class PracticeQuestionViewSet(viewsets.ReadOnlyModelViewSet):
             return Question.objects.none()
         qs = selectors.practice_questions_for(self.request.user)
         params = self.request.query_params
-        if params.get("bank", "").isdigit():
-            qs = qs.filter(bank_id=int(params["bank"]))
+        if (bank := query_id(params, "bank")) is not None:
+            qs = qs.filter(bank_id=bank)
         if params.get("knowledge_point"):
             qs = qs.filter(knowledge_point=params["knowledge_point"])
         if params.get("industry"):

@@ -1,11 +1,11 @@
 """Question-bank API routes, included under /api/v1/ by config.urls."""
 
 from django.urls import include, path
-from rest_framework.routers import SimpleRouter
 
+from core.ids import IdRouter
 from question_bank import api
 
-router = SimpleRouter()
+router = IdRouter()
 router.register("question-banks", api.BankViewSet, basename="question-bank")
 router.register("questions", api.QuestionViewSet, basename="question")
 router.register("question-imports", api.ImportJobViewSet, basename="question-import")

@@ -12,6 +12,16 @@ How it works (and how a new app extends it):
 * Routes WITHOUT parameters: anonymous users are sent to the login page or get
   401/403; the outsider and the WEST users never see EAST data in the body.
 * Websocket routes in config.routing: an anonymous connection is refused.
+* Writes (``test_every_write_to_another_tenants_object_is_refused``): every
+  parametrised route gets POST, PUT, PATCH and DELETE with the EAST object in
+  the path and EAST ids in the body (``bank``, ``person``, ``enterprise``,
+  ``session``, ``course`` …, see ``east_body_ids``), from the outsider and from
+  the WEST users (the same role as the route's witness, or every staff role
+  when the witness is the superuser). Each must be refused (403/404, 405 for a
+  method the route does not take, or a redirect to a login page) and the
+  database must be exactly as before (every table's rows, see
+  ``database_fingerprint``). Parameterless routes get the same writes with
+  EAST ids in the body: no 5xx and, again, nothing changed.
 
 Routes skipped on purpose are in ``EXCLUDED`` below with the reason; routes
 public by design are in ``PUBLIC_ROUTES`` in tests/route_params.py.
@@ -19,6 +29,8 @@ public by design are in ``PUBLIC_ROUTES`` in tests/route_params.py.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +40,7 @@ from urllib.parse import urlsplit
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
@@ -247,7 +260,7 @@ def test_the_walk_sees_the_known_routes() -> None:
     assert build_url(r"api/v1/^people/(?P<pk>[^/.]+)\.(?P<format>[a-z0-9]+)/?$", {"pk": 7, "format": "json"}) == (
         "/api/v1/people/7.json"
     )
-    assert build_url("org/people/<int:pk>/", {"pk": 7}) == reverse("organizations:person_detail", args=[7])
+    assert build_url("org/people/<id:pk>/", {"pk": 7}) == reverse("organizations:person_detail", args=[7])
 
 
 def _ws_routes() -> list[tuple[str, list[str]]]:
@@ -287,3 +300,205 @@ async def _ws_accepts(url: str) -> bool:
     connected, _code = await communicator.connect()
     await communicator.disconnect()
     return connected
+
+
+# ---------------------------------------------------------------------------
+# Writes: POST, PUT, PATCH and DELETE with another tenant's ids
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+ADMIN_LOGIN_PATH = "/admin/login/"
+# Tables a refused request may still touch: the session store and login-attempt records.
+VOLATILE_TABLES = {"sessions.session"}
+VOLATILE_APPS = {"axes"}
+
+
+def database_fingerprint() -> dict[str, str]:
+    """A digest of every row of every table (but the volatile ones), by model label."""
+    digests = {}
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.label_lower in VOLATILE_TABLES or meta.app_label in VOLATILE_APPS:
+            continue
+        rows = list(model._base_manager.order_by("pk").values_list())
+        digests[meta.label_lower] = hashlib.sha256(repr(rows).encode()).hexdigest()
+    return digests
+
+
+def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    return sorted(label for label in before.keys() | after.keys() if before.get(label) != after.get(label))
+
+
+def east_body_ids(cast: Cast) -> dict[str, Any]:
+    """Field names that name objects in our forms and serializers, each set to an EAST object's id."""
+    from tests.exams.route_data import east_exam
+    from tests.question_bank.route_data import east_question_bank
+    from tests.training.route_data import east_training
+
+    exam, bank, training = east_exam(cast), east_question_bank(cast), east_training(cast)
+    learner = cast.east.learner
+    return {
+        "enterprise": cast.east.enterprises[0].pk,
+        "person": learner.pk,
+        "people": [learner.pk],
+        "selected": [learner.pk],
+        "learner": learner.user.pk,
+        "user": learner.user.pk,
+        "provider": cast.east.provider.pk,
+        "owner": cast.east.provider.pk,
+        "jurisdiction": cast.east.street.pk,
+        "shared_with": cast.east.jurisdiction.code,
+        "bank": bank["bank"].pk,
+        "banks": [bank["bank"].pk],
+        "question": bank["question"].pk,
+        "course": training["course"].pk,
+        "courses": [training["course"].pk],
+        "lesson": training["video"].pk,
+        "session": exam["running"].pk,
+        "paper": exam["paper"].pk,
+        "attempt": exam["in_progress"].pk,
+    }
+
+
+def _write(client: Client, method: str, url: str, body: dict[str, Any]) -> Any:
+    if url.startswith("/api/"):
+        return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
+    if method == "post":
+        return client.post(url, body)
+    return getattr(client, method)(url, data=json.dumps(body), content_type="application/json")
+
+
+def _refused(response: Any) -> bool:
+    if response.status_code in (401, 403, 404, 405):
+        return True
+    if response.status_code in (301, 302):
+        return urlsplit(response["Location"]).path in (LOGIN_PATH, ADMIN_LOGIN_PATH)
+    return False
+
+
+def _write_users(cast: Cast, witness: Any) -> dict[str, Any]:
+    """The outsider and the WEST users of the witness's role (every staff role for the superuser)."""
+    same_role = {
+        cast.east.learner.user: {"west learner": cast.west.learner.user},
+        cast.east.enterprise_admin: {"west enterprise admin": cast.west.enterprise_admin},
+        cast.east.training_admin: {"west training admin": cast.west.training_admin},
+        cast.east.proctor: {"west proctor": cast.west.proctor},
+        cast.east.bureau: {"west bureau": cast.west.bureau},
+    }.get(witness)
+    if same_role is None:
+        same_role = {
+            "west learner": cast.west.learner.user,
+            "west enterprise admin": cast.west.enterprise_admin,
+            "west training admin": cast.west.training_admin,
+            "west proctor": cast.west.proctor,
+            "west bureau": cast.west.bureau,
+        }
+    return {"outsider": cast.outsider, **same_role}
+
+
+@pytest.mark.django_db
+def test_every_write_to_another_tenants_object_is_refused(cast: Cast) -> None:
+    root = factories.make_user("scoping_write_root", is_staff=True, is_superuser=True)
+    body = east_body_ids(cast)
+    clients: dict[Any, Client] = {}
+
+    def client_of(user: Any) -> Client:
+        if user not in clients:
+            clients[user] = login_client(user)
+        return clients[user]
+
+    leaks, changes, checked, refused_by_scope = [], [], 0, 0
+    for route in all_routes():
+        params = [p for p in route.params if p != "format"]
+        if not params or _public(route):
+            continue
+        build = _registry_entry(route)
+        if build is None:
+            continue  # test_every_parametrised_route_refuses_other_tenants names it
+        kwargs = dict(build(cast))
+        witness = kwargs.pop("_as", root)
+        kwargs.setdefault("format", "json")
+        url = build_url(route.route, kwargs)
+        users = _write_users(cast, witness)
+        if route.route.startswith("admin/"):
+            # The admin refuses every non-staff user in one place: the outsider and one WEST user suffice.
+            users = dict(list(users.items())[:2])
+        for user in users.values():
+            client_of(user)  # logging in writes a session row: before the snapshot
+        before = database_fingerprint()
+        for method in WRITE_METHODS:
+            for label, user in users.items():
+                response = _write(client_of(user), method, url, body)
+                if not _refused(response):
+                    leaks.append(f"{method.upper()} {url} ({route.label}) gave {response.status_code} to the {label}")
+                if response.status_code in (403, 404):
+                    refused_by_scope += 1
+                if response.status_code == 405 and label == "outsider":
+                    break  # the route does not take this method at all
+        changed = _changed(before, database_fingerprint())
+        if changed:
+            changes.append(f"{route.label}: writes by other tenants changed {changed}")
+        checked += 1
+    report = []
+    if leaks:
+        report += ["Writes to EAST objects were not refused:", *leaks]
+    if changes:
+        report += ["Refused writes still changed the database:", *changes]
+    assert not report, "\n  ".join(report)
+    assert checked >= 50
+    assert refused_by_scope >= 100  # the writes reached the views' scoping, not only 405s
+
+
+@pytest.mark.django_db
+def test_writes_naming_another_tenants_ids_in_the_body_change_nothing(cast: Cast) -> None:
+    """Parameterless routes (creates, uploads, forms) with EAST ids in the body, from WEST users and the outsider."""
+    body = east_body_ids(cast)
+    users = {
+        "outsider": cast.outsider,
+        "west learner": cast.west.learner.user,
+        "west enterprise admin": cast.west.enterprise_admin,
+        "west training admin": cast.west.training_admin,
+        "west proctor": cast.west.proctor,
+        "west bureau": cast.west.bureau,
+    }
+    clients = {label: login_client(user) for label, user in users.items()}
+    crashes, changes, checked = [], [], 0
+    for route in all_routes():
+        if [p for p in route.params if p != "format"] or _public(route) or route.route.startswith("admin/"):
+            continue
+        url = build_url(route.route, {"format": "json"})
+        before = database_fingerprint()
+        for method in WRITE_METHODS:
+            for label, client in clients.items():
+                response = _write(client, method, url, body)
+                if response.status_code >= 500:
+                    crashes.append(f"{method.upper()} {url} ({route.label}) gave {response.status_code} to the {label}")
+                if 200 <= response.status_code < 300 and url.startswith("/api/") and method != "delete":
+                    crashes.append(f"{method.upper()} {url} ({route.label}) accepted EAST ids from the {label}")
+        changed = _changed(before, database_fingerprint())
+        if changed:
+            changes.append(f"{route.label}: writes naming EAST ids changed {changed}")
+        checked += 1
+    assert not crashes, "\n  ".join(["Writes naming EAST ids:", *crashes])
+    assert not changes, "\n  ".join(["Writes naming EAST ids changed the database:", *changes])
+    assert checked >= 20
+
+
+@pytest.mark.django_db
+def test_a_question_for_another_tenants_bank_is_a_400_and_nothing_is_created(cast: Cast) -> None:
+    from question_bank.models import Question
+    from tests.question_bank.route_data import east_question_bank
+
+    bank = east_question_bank(cast)["bank"]
+    client = login_client(cast.west.training_admin)
+    before = database_fingerprint()
+    response = client.post(
+        "/api/v1/questions/",
+        data=json.dumps(
+            {"bank": bank.pk, "type": "single", "stem": "西区写入东区题库?", "options": ["是", "否"], "answer": "A"}
+        ),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "bank" in response.json()["errors"]
+    assert not Question.objects.filter(stem="西区写入东区题库?").exists()
+    assert _changed(before, database_fingerprint()) == []

@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.ids import MAX_ID, MAX_INT32
 from training import selectors, services
 from training.models import Lesson, Progress
 
@@ -82,8 +83,12 @@ class TokenInSerializer(serializers.Serializer):
 
 class HeartbeatInSerializer(serializers.Serializer):
     token = serializers.CharField(max_length=64)
-    client_seq = serializers.IntegerField(min_value=1, help_text="Increases by one with every heartbeat.")
-    position = serializers.IntegerField(help_text="Seconds (video), page (document) or percent read (article).")
+    client_seq = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="Increases by one with every heartbeat."
+    )
+    position = serializers.IntegerField(
+        min_value=0, max_value=MAX_INT32, help_text="Seconds (video), page (document) or percent read (article)."
+    )
     visible = serializers.BooleanField()
     playback_rate = serializers.FloatField(default=1.0)
     client_time = serializers.DateTimeField(required=False, allow_null=True)

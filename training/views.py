@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import mainland_mobile
 from core.http import csp_framed_by_self
+from core.ids import query_id
 from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
 from organizations.models import Jurisdiction, Person
@@ -146,10 +147,10 @@ def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
     if not selectors.lesson_is_assigned(user=request.user, lesson=lesson):
         raise PermissionDenied
     context: dict[str, Any] = {"lesson": lesson, "course": lesson.chapter.course}
-    shown = request.GET.get("attempt", "")
-    if request.method == "GET" and shown.isdigit():
+    shown = query_id(request.GET, "attempt")
+    if request.method == "GET" and shown is not None:
         attempt = get_object_or_404(
-            selectors.quiz_attempts_of(request.user).filter(lesson=lesson, submitted_at__isnull=False), pk=int(shown)
+            selectors.quiz_attempts_of(request.user).filter(lesson=lesson, submitted_at__isnull=False), pk=shown
         )
         return render(request, "training/lesson_quiz.html", {**context, **_quiz_result(attempt)})
     progress = selectors.lesson_progress_for(request.user, [lesson]).get(lesson.pk)
@@ -292,9 +293,9 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     enterprises = org.enterprises_visible_to(request.user)
     managed = org.enterprises_managed_by(request.user)
     enterprise = None
-    chosen = request.GET.get("enterprise", "")
-    if chosen.isdigit():
-        enterprise = enterprises.filter(pk=int(chosen)).first()
+    chosen = query_id(request.GET, "enterprise")
+    if chosen is not None:
+        enterprise = enterprises.filter(pk=chosen).first()
     elif managed.count() == 1:
         enterprise = managed.first()
     department = request.GET.get("department", "").strip()
@@ -351,9 +352,9 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
 def ledger_export(request: HttpRequest) -> HttpResponse:
     """Every credited span the user may see, as CSV or XLSX (?as=xlsx). No ID numbers."""
     entries = selectors.ledger_visible_to(request.user)
-    chosen = request.GET.get("enterprise", "")
-    if chosen.isdigit():
-        entries = entries.filter(learner__person__enterprise_id=int(chosen))
+    chosen = query_id(request.GET, "enterprise")
+    if chosen is not None:
+        entries = entries.filter(learner__person__enterprise_id=chosen)
     columns = [
         _("Learner"),
         _("Enterprise"),
@@ -457,8 +458,8 @@ def assign(request: HttpRequest) -> HttpResponse:
     managed = org.enterprises_managed_by(request.user)
     if not managed.exists():
         raise PermissionDenied
-    chosen = request.GET.get("enterprise") or request.POST.get("enterprise") or ""
-    enterprise = managed.filter(pk=int(chosen)).first() if chosen.isdigit() else managed.first()
+    chosen = query_id(request.GET, "enterprise") or query_id(request.POST, "enterprise")
+    enterprise = managed.filter(pk=chosen).first() if chosen is not None else managed.first()
     if enterprise is None:
         raise Http404
     form = AssignForm(request.POST or None, enterprise=enterprise)

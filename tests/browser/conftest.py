@@ -24,6 +24,11 @@ Fixtures for every helper's browser tests (mark them ``@pytest.mark.browser``):
     ``new_page(width, height)`` (function) makes pages of other sizes.
 
 ``login(page, username)`` helper: signs in through the real login form.
+
+``SCREENSHOTS``
+    Where tests save screenshots: ``var/screenshots/`` (git-ignored), so a test
+    run never changes a tracked file. ``make screenshots`` copies them into
+    ``docs/screenshots/``; the session fails if a test wrote into ``docs/``.
 """
 
 from __future__ import annotations
@@ -47,6 +52,26 @@ DAPHNE = ROOT / ".venv" / "bin" / "daphne"
 CHROMIUM = "/usr/bin/chromium"
 DEMO_PASSWORD = "demo-pass-2026"
 PHONE = {"width": 390, "height": 844}
+SCREENSHOTS = ROOT / "var" / "screenshots"
+DOCS = ROOT / "docs"
+
+
+def _docs_state() -> dict[str, tuple[int, int]]:
+    return {str(f.relative_to(DOCS)): (f.stat().st_size, f.stat().st_mtime_ns) for f in DOCS.rglob("*") if f.is_file()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _docs_stay_untouched() -> Iterator[None]:
+    """Fail the run if a browser test wrote into the tracked docs/ folder."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    before = _docs_state()
+    yield
+    after = _docs_state()
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    if changed:
+        pytest.fail(
+            f"browser tests wrote into docs/ (save screenshots under SCREENSHOTS = var/screenshots/): {changed}"
+        )
 
 
 def _free_port() -> int:

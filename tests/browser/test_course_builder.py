@@ -12,7 +12,7 @@ import pytest
 from tests.browser.conftest import ROOT, login
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "var" / "screenshots"
 
 
 def test_training_admin_builds_a_course_with_an_article_on_a_phone(page: Any, live_server_url: str) -> None:

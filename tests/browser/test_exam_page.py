@@ -4,7 +4,7 @@ An examinee answers, loses the connection, answers more (the banner says they
 are not saved), comes back and submits: every answer is recorded. A second
 run lets the timer expire with the page offline, so only the server's
 deadline job can submit. Screenshots of the exam page, result, statistics and
-a certificate (and its public verification page) go to docs/screenshots/.
+a certificate (and its public verification page) go to var/screenshots/ (``make screenshots`` copies them to docs/).
 
 A second daphne serves the shared live server's database with the exam job
 ticking every 2 s instead of 15; everything else is the production path.
@@ -26,7 +26,7 @@ import pytest
 from tests.browser.conftest import DAPHNE, ROOT, _free_port, login
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "var" / "screenshots"
 
 SETUP = """
 import datetime as dt, json

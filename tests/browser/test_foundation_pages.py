@@ -11,7 +11,7 @@ import pytest
 from tests.browser.conftest import login
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 
 
 def _off_host(page: Any, base_url: str) -> list[str]:

@@ -222,8 +222,8 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     state = _state(run_manage, session)
     assert ["processed", "match"] in state["snapshots"]
     assert state["flags"] == []
-    proctor.screenshot(path=str(ROOT / "docs" / "screenshots" / "proctoring-live-grid.png"))
-    page.screenshot(path=str(ROOT / "docs" / "screenshots" / "proctoring-exam-phone.png"))
+    proctor.screenshot(path=str(ROOT / "var" / "screenshots" / "proctoring-live-grid.png"))
+    page.screenshot(path=str(ROOT / "var" / "screenshots" / "proctoring-exam-phone.png"))
 
 
 def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(

@@ -1,7 +1,7 @@
 """The player in headless Chromium, on a phone and on a desktop: a learner
 opens the assigned course, plays a generated video, sees credit rise, cannot
 seek ahead, is locked when idle (and credit stops), and finishing the course
-unlocks its exam. Screenshots of both dashboards go to docs/screenshots/.
+unlocks its exam. Screenshots of both dashboards go to var/screenshots/ (``make screenshots`` copies them to docs/).
 
 A second daphne serves the same database as the shared live server, with the
 credit timings shortened (heartbeat every 2 s, idle lock after 8 s) so the
@@ -23,7 +23,7 @@ import pytest
 from tests.browser.conftest import DAPHNE, ROOT, _free_port, login
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = ROOT / "var" / "screenshots"
 FAST = {
     "TRAINING_HEARTBEAT_SECONDS": "2",
     "TRAINING_HEARTBEAT_MIN_INTERVAL_SECONDS": "1",

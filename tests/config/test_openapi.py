@@ -47,3 +47,25 @@ def test_docs_load_their_assets_from_our_static() -> None:
     for url in scripts:
         assert client.get(url).status_code == 200, url
     assert "cdn" not in html.lower()
+
+
+@pytest.mark.django_db
+def test_a_districts_parent_code_is_null_and_documented_so(cast) -> None:
+    from tests.conftest import login_client
+
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert schema["components"]["schemas"]["Jurisdiction"]["properties"]["parent_code"].get("nullable") is True
+    response = login_client(cast.east.bureau).get(f"/api/v1/jurisdictions/{cast.east.jurisdiction.pk}/")
+    assert response.status_code == 200
+    assert response.json()["parent_code"] is None
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_its_error_answers() -> None:
+    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
+    for path, operations in schema["paths"].items():
+        assert "{format}" not in path  # the router's .json twins are not operations of their own
+        for method, operation in operations.items():
+            for code in ("400", "401", "403", "404"):
+                assert code in operation["responses"], f"{method.upper()} {path} does not document {code}"

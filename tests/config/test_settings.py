@@ -11,7 +11,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # Variables that select a backend; cleared so each case sees only its own.
-_SELECTORS = ("DATABASE_URL", "REDIS_URL", "DEBUG", "BACKGROUND_THREADS", "MFA_REQUIRED_ROLES", "SECRET_KEY")
+_SELECTORS = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "DEBUG",
+    "BACKGROUND_THREADS",
+    "MFA_REQUIRED_ROLES",
+    "SECRET_KEY",
+    "SQLITE_PATH",
+)
 
 
 def _start(code: str = "import django; django.setup()", **env: str) -> subprocess.CompletedProcess[str]:
@@ -88,3 +96,66 @@ def test_mfa_required_by_default_outside_debug() -> None:
     assert off.stdout.strip() == "['bureau_official', 'platform_admin']"
     on = _start(code, DEBUG="true")
     assert on.stdout.strip() == "[]"
+
+
+def _database_name(**env: str) -> subprocess.CompletedProcess[str]:
+    return _start(
+        "import django; django.setup(); from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['ENGINE'], d['NAME'], d['OPTIONS']['transaction_mode'], d['OPTIONS']['timeout'], "
+        "'journal_mode=WAL' in d['OPTIONS']['init_command'])",
+        **env,
+    )
+
+
+def test_sqlite_url_with_an_absolute_path_is_honoured(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere.sqlite3"
+    result = _database_name(DATABASE_URL=f"sqlite:///{target}")  # four slashes: sqlite:////tmp/...
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", str(target), "IMMEDIATE", "20", "True"]
+
+
+def test_sqlite_url_with_a_relative_path_is_relative_to_the_project() -> None:
+    result = _database_name(DATABASE_URL="sqlite:///var/ci.sqlite3")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[1] == str(ROOT / "var" / "ci.sqlite3")
+
+
+def test_sqlite_url_really_writes_to_that_file(tmp_path: Path) -> None:
+    target = tmp_path / "migrated.sqlite3"
+    result = _start(
+        "import django; django.setup(); from django.db import connection; "
+        "cursor = connection.cursor(); cursor.execute('CREATE TABLE marker (x int)'); connection.close()",
+        DATABASE_URL=f"sqlite:///{target}",
+    )
+    assert result.returncode == 0, result.stderr
+    assert target.exists()
+    assert not (ROOT / "marker").exists()
+
+
+def test_sqlite_path_keeps_working(tmp_path: Path) -> None:
+    target = tmp_path / "by-path.sqlite3"
+    result = _database_name(SQLITE_PATH=str(target))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["django.db.backends.sqlite3", str(target)]
+
+
+@pytest.mark.parametrize(
+    ("url", "words"),
+    [
+        ("sqlite://somehost/db.sqlite3", "host part"),
+        ("sqlite:///dir/", "names no database file"),
+        ("sqlite:///db.sqlite3?mode=ro", "not supported"),
+    ],
+)
+def test_unusable_sqlite_url_is_refused_with_a_clear_message(url: str, words: str) -> None:
+    result = _start(DATABASE_URL=url)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "DATABASE_URL" in result.stderr
+    assert words in result.stderr
+
+
+def test_sqlite_url_and_sqlite_path_naming_different_files_are_refused(tmp_path: Path) -> None:
+    result = _start(DATABASE_URL=f"sqlite:///{tmp_path / 'a.sqlite3'}", SQLITE_PATH=str(tmp_path / "b.sqlite3"))
+    assert result.returncode != 0
+    assert "set only one of them" in result.stderr

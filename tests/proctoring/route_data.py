@@ -78,8 +78,8 @@ def proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "api:exam-identity-check-manual": build(lambda d: {"session_id": d["session"].pk}, learner=True),
         "api:exam-attempt-proctoring": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}, learner=True),
         # websockets (route strings): the test connects anonymously and expects a refusal
-        "ws/proctoring/attempts/<int:attempt_id>/": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}),
-        "ws/proctoring/sessions/<int:session_id>/": build(lambda d: {"session_id": d["session"].pk}),
+        "ws/proctoring/attempts/<id:attempt_id>/": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}),
+        "ws/proctoring/sessions/<id:session_id>/": build(lambda d: {"session_id": d["session"].pk}),
         # Django admin object pages (proctoring/admin.py)
         **{
             re.compile(rf"admin/proctoring/{model}/<path:object_id>/(?:(?:change|delete|history)/)?"): (

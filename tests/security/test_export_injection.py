@@ -135,7 +135,13 @@ def test_public_self_registration_name_is_neutralised_in_the_bureau_ledger(cast:
 
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
     lesson = training.lesson_create(
-        actor=None, chapter=chapter, title="文章", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>x</p>", order=1
+        actor=None,
+        chapter=chapter,
+        title="文章",
+        kind=Lesson.Kind.ARTICLE,
+        credit_minutes=1,
+        body_html="<p>x</p>",
+        order=1,
     )
     name = PAYLOADS[0]
     anonymous = Client()
@@ -166,7 +172,9 @@ def test_exam_statistics_xlsx_is_neutralised(cast: Cast, planted: dict[str, Any]
 
 @pytest.mark.django_db
 def test_question_export_xlsx_and_csv_are_neutralised(cast: Cast) -> None:
-    bank = qb.bank_create(actor=None, code="east-inject", name="注入", owner=cast.east.provider, visibility=Bank.Visibility.PRIVATE)
+    bank = qb.bank_create(
+        actor=None, code="east-inject", name="注入", owner=cast.east.provider, visibility=Bank.Visibility.PRIVATE
+    )
     for i, payload in enumerate(STORED):
         qb.question_create(
             bank=bank,
