@@ -555,6 +555,8 @@ def main() -> None:
         "DATABASE_URL": bench_url,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "false",
+        # Plain HTTP on loopback: TLS and its redirect belong to the reverse proxy in front.
+        "SECURE_SSL_REDIRECT": "false",
         "SECRET_KEY": "bench-exam-" + secrets.token_hex(16),
         "LOG_LEVEL": "WARNING",
         "BENCH_EXAM_SERVER": "1",

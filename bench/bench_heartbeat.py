@@ -67,6 +67,8 @@ def _django(url: str) -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "false")
+    # Plain HTTP: TLS and its redirect belong to the reverse proxy in front.
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("SECRET_KEY", "bench-only")
     os.environ["LOG_LEVEL"] = "WARNING"  # refusals are logged at INFO
     # A run that falls behind must not lose its leases (they guard against two
