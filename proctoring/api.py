@@ -202,7 +202,10 @@ class ConsentView(APIView):
         operation_id="proctoring_consent_withdraw",
         request=None,
         responses={200: ConsentWithdrawnOut, 401: ERROR, 404: ERROR},
-        description="Withdraw consent: the reference photo, the face data and every face image are deleted at once.",
+        description="Withdraw consent: the reference photo, the face data and every face image are deleted at once. "
+        "During a running proctored attempt that owes snapshots the attempt is flagged for review at once "
+        "(consent_withdrawn); from then on snapshots are refused (error consent_required) and the session's "
+        "missing-snapshot rules apply as usual (they may submit the attempt).",
         tags=TAGS,
     )
     def delete(self, request: Request) -> Response:
