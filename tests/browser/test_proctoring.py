@@ -299,6 +299,9 @@ policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, mis
 attempt = services.attempt_start(session=session, person=learner, notice_confirmed=True)
 # Started ten minutes ago and no camera socket ever opened: no snapshot at all.
 Attempt.objects.filter(pk=attempt.pk).update(started_at=now - dt.timedelta(minutes=10))
+# The face was enrolled before that delivery, so the attempt owes snapshots (proctoring.selectors.snapshots_required_q).
+from proctoring.models import FaceEnrolment
+assert FaceEnrolment.objects.filter(person=learner).update(created_at=now - dt.timedelta(hours=1)) == 1
 print(json.dumps({"session": session.pk}))
 """
 
