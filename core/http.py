@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from csp.decorators import csp_replace
 from django.http import HttpRequest
@@ -17,7 +18,8 @@ def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str
 
     Refused: other hosts (``https://evil.example``, ``//evil.example``,
     ``\\\\evil.example``, ``/\\evil.example``), other schemes (``javascript:``,
-    ``data:``), and plain http when the request came over https.
+    ``data:``), bare words (``foo``, ``account_logout``: see ``is_safe_url``),
+    and plain http when the request came over https.
     """
     value = request.POST.get(field) if request.method == "POST" and field in request.POST else request.GET.get(field)
     if value and is_safe_url(request, value):
@@ -26,6 +28,14 @@ def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str
 
 
 def is_safe_url(request: HttpRequest, url: str) -> bool:
+    """On this site, and a path from the root or a full http(s) URL: never a bare word.
+
+    A bare word (``foo``, ``account_logout``) is a relative URL to the browser
+    but a URL *name* to ``django.shortcuts.redirect``; it is refused, so the
+    value is never ambiguous. Redirect with ``HttpResponseRedirect`` anyway.
+    """
+    if not (url.startswith("/") or urlsplit(url).scheme in ("http", "https")):
+        return False
     return url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure())
 
 

@@ -37,7 +37,9 @@ ERROR = inline_serializer(
         "code": serializers.CharField(
             required=False,
             help_text="consent_required, consent_outdated (agree to the current text again), bad_image, "
-            "too_many_photos, not_enrolled, identity_locked, attempt_finished, …",
+            "too_many_photos, photo_required, not_enrolled, identity_locked, already_passed (the identity check is passed: "
+            "nothing was checked), not_open (the session has closed or does not open within the hour), "
+            "attempt_finished, …",
         ),
         "reason": serializers.CharField(
             required=False,
@@ -47,6 +49,11 @@ ERROR = inline_serializer(
         "retry_after": serializers.IntegerField(
             required=False,
             help_text="too_many_photos only: seconds until a photo is accepted again (also the Retry-After header).",
+        ),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="photo_required only: messages by field (photo).",
         ),
     },
 )
@@ -195,7 +202,10 @@ class ConsentView(APIView):
         operation_id="proctoring_consent_withdraw",
         request=None,
         responses={200: ConsentWithdrawnOut, 401: ERROR, 404: ERROR},
-        description="Withdraw consent: the reference photo, the face data and every face image are deleted at once.",
+        description="Withdraw consent: the reference photo, the face data and every face image are deleted at once. "
+        "During a running proctored attempt that owes snapshots the attempt is flagged for review at once "
+        "(consent_withdrawn); from then on snapshots are refused (error consent_required) and the session's "
+        "missing-snapshot rules apply as usual (they may submit the attempt).",
         tags=TAGS,
     )
     def delete(self, request: Request) -> Response:
@@ -344,15 +354,32 @@ class IdentityCheckView(APIView):
     @extend_schema(
         operation_id="exam_identity_check_face",
         request={"multipart/form-data": PhotoIn},
-        responses={200: IdentityResultOut, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 429: ERROR},
+        responses={
+            200: IdentityResultOut,
+            400: ERROR,
+            401: ERROR,
+            403: ERROR,
+            404: ERROR,
+            409: ERROR,
+            429: ERROR,
+        },
         description="One try at the face check (a live photo). ok=false with tries_left when the face does not "
-        "match; after the last failed try a proctor decides (state pending_manual). 409 not_enrolled / "
-        "identity_locked; 403 consent_outdated (agree to the current text again); 400 bad_image with the reason; "
+        "match; after the last failed try a proctor decides (state pending_manual). Every 200 is the result of "
+        "this photo. 400 photo_required without a photo field (errors.photo; nothing checked), 400 bad_image with the reason; "
+        "409 already_passed (the check was passed before: nothing is checked, counted or stored), not_open (the "
+        "session has closed, or opens more than an hour from now), not_enrolled, identity_locked; "
+        "403 consent_outdated (agree to the current text again); "
         "429 too_many_photos with retry_after (photos are limited per person, enrolment included).",
         tags=TAGS,
     )
     def post(self, request: Request, session_id: int) -> Response:
         session, person = _admitted(request, session_id)
+        if request.FILES.get("photo") is None:
+            message = _("Send the photo to check as the multipart field photo.")
+            return Response(
+                {"detail": f"photo: {message}", "code": "photo_required", "errors": {"photo": [message]}},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         try:
             check = services.identity_check_face(session=session, person=person, frame=_photo(request))
         except services.ProctoringError as exc:
@@ -374,7 +401,9 @@ class IdentityManualView(APIView):
         request=None,
         responses={200: IdentityStatusOut, 401: ERROR, 404: ERROR, 409: ERROR},
         description="Ask a proctor to check the examinee's ID instead of the face check (only where the policy "
-        "allows it, or after the face tries are used up); then poll GET until the state changes.",
+        "allows it, or after the face tries are used up); then poll GET until the state changes. "
+        "409 not_open when the session has closed or opens more than an hour from now (nothing is queued); "
+        "409 identity_locked.",
         tags=TAGS,
     )
     def post(self, request: Request, session_id: int) -> Response:
@@ -392,6 +421,11 @@ class IdentityManualView(APIView):
 class MessageShape(serializers.Serializer):
     type = serializers.CharField()
     example = serializers.JSONField(help_text="A frame of this type (binary frames: a description).")
+    fields = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every key a frame of this type may carry (type included); the example shows the usual ones. "
+        "Empty for binary frames.",
+    )
     description = serializers.CharField()
 
 
@@ -405,7 +439,13 @@ class AttemptProctoringOut(serializers.Serializer):
     )
     subprotocol = serializers.CharField(help_text="Offer [subprotocol, your API token]; the server echoes it.")
     camera = serializers.BooleanField(
-        help_text="A reference face is enrolled: send snapshots (they are compared with it)."
+        help_text="Send snapshots now: a reference face is enrolled under a standing consent (frames are compared "
+        "with it). False after consent is withdrawn: frames are then refused (consent_required)."
+    )
+    snapshots_required = serializers.BooleanField(
+        help_text="This attempt owes snapshots, decided when the paper was delivered (the identity check was passed "
+        "by face, or a face was enrolled then). Stays true if consent is withdrawn mid-exam: the attempt is "
+        "flagged for review at once, and missing snapshots are then handled by the policy."
     )
     snapshot_min_seconds = serializers.IntegerField(allow_null=True)
     snapshot_max_seconds = serializers.IntegerField(
@@ -421,14 +461,21 @@ class AttemptProctoringOut(serializers.Serializer):
     )
     client_messages = MessageShape(many=True)
     server_messages = MessageShape(many=True)
-    close_codes = serializers.DictField(child=serializers.CharField())
+    handshake_refused = serializers.CharField(
+        help_text="What a client sees when the socket is refused before it opens (not a close code)."
+    )
+    close_codes = serializers.DictField(
+        child=serializers.CharField(), help_text="Close codes the server uses once the socket is open."
+    )
 
 
-def _message(kind: str, example: Any, description: str) -> dict[str, Any]:
-    return {"type": kind, "example": example, "description": description}
+def _message(kind: str, example: Any, description: str, fields: list[str] | None = None) -> dict[str, Any]:
+    keys = fields if fields is not None else (list(example) if isinstance(example, dict) else [])
+    return {"type": kind, "example": example, "fields": keys, "description": description}
 
 
-# What proctoring/consumers.py (ExamineeConsumer) reads and sends; keep the two in step.
+# What proctoring/consumers.py (ExamineeConsumer) and the services it relays (broadcast.to_examinee)
+# read and send; tests/proctoring/test_socket_docs.py holds the two in step.
 CLIENT_MESSAGES = [
     _message(
         "event",
@@ -438,23 +485,28 @@ CLIENT_MESSAGES = [
         "out_of_sequence and the expected seq). Optional: at (ISO 8601 with zone), duration_ms (on visible, "
         "focus, online: how long the page was hidden, unfocused or offline), hidden_during (on focus: the page "
         "was hidden meanwhile). Acknowledged with ack only once stored.",
+        ["type", "seq", "event", "at", "duration_ms", "hidden_during"],
     ),
     _message(
         "event",
         {"type": "event", "seq": 2, "event": "visible", "duration_ms": 5300, "at": "2026-03-01T09:00:10+08:00"},
         "The return event carries how long the page was away; the policy counts tab switches from it.",
+        ["type", "seq", "event", "at", "duration_ms", "hidden_during"],
     ),
     _message(
         "event",
         {"type": "event", "seq": 3, "event": "focus", "duration_ms": 2100, "hidden_during": False},
         "Focus back after blur (another window in front without hiding the page).",
+        ["type", "seq", "event", "at", "duration_ms", "hidden_during"],
     ),
     _message("ping", {"type": "ping"}, "Keep-alive; answered with pong."),
     _message(
         "snapshot",
         "<binary frame: one JPEG image>",
-        "A camera snapshot as a binary websocket frame (JPEG, a 320 px wide frame is plenty). Answered with "
-        "snapshot_ack; the face check runs afterwards and its result comes as face.",
+        "A camera snapshot as a binary websocket frame (JPEG, a 320 px wide frame is plenty), at most one per "
+        "snapshot_min_seconds. Answered with snapshot_ack; the face check runs afterwards and its result comes "
+        "as face. A refused frame is answered with error (snapshot_too_soon with retry_after, "
+        "snapshot_storage_full, bad_image with reason, too_large, consent_required, attempt_finished).",
     ),
 ]
 SERVER_MESSAGES = [
@@ -468,30 +520,47 @@ SERVER_MESSAGES = [
     _message(
         "warning",
         {"type": "warning", "text": "…", "tab_switches": 2, "limit": 3},
-        "Show the text: a policy warning (tab switches) or a proctor's message (from_proctor: true).",
+        "Show the text. A policy warning about tab switches (tab_switches, limit: the count that submits, or "
+        "null), a proctor's message (from_proctor: true), missing snapshots (snapshots_missing: true), or "
+        "consent withdrawn mid-exam (consent_withdrawn: true; stop sending snapshots).",
+        ["type", "text", "tab_switches", "limit", "from_proctor", "snapshots_missing", "consent_withdrawn"],
     ),
     _message(
         "face",
         {"type": "face", "outcome": "no_face", "prompt": True, "submitted": False},
-        "A snapshot's face check: match, mismatch, no_face, multiple_faces (or failed with a reason). "
-        "prompt: ask the examinee to face the camera.",
+        "A snapshot's face check: outcome match, mismatch, no_face, multiple_faces; prompt: ask the examinee to "
+        "face the camera; submitted: the policy ended the exam. A frame that could not be checked comes as "
+        "outcome failed with a reason (no_reference, file_missing, corrupt_image, …) and no prompt.",
+        ["type", "outcome", "prompt", "submitted", "reason"],
     ),
     _message(
         "submitted",
-        {"type": "submitted", "text": "…"},
-        "The exam was ended (by the policy or a proctor): stop and fetch the result.",
+        {"type": "submitted", "reason": "auto_policy"},
+        "The exam has ended: stop and fetch the result. Sent whenever the attempt ends, with reason: the submit "
+        "reason (examinee, time_up, deadline_job, proctor, auto_policy), or, when the attempt is invalidated "
+        "on review, the reviewer's reason. When the policy or a proctor ends it, a second submitted frame "
+        "carries the text to show (text; from_proctor: true when a proctor ended it).",
+        ["type", "reason", "text", "from_proctor"],
     ),
     _message(
         "error",
-        {"type": "error", "code": "too_large", "detail": "…"},
-        "A frame was refused (malformed, unknown_type, bad_event, out_of_sequence with expected, too_large, "
-        "attempt_finished, bad_image, …); the socket stays open.",
+        {"type": "error", "code": "snapshot_too_soon", "detail": "…", "retry_after": 12},
+        "A frame was refused; the socket stays open. code: malformed, unknown_type, too_large, bad_event, "
+        "out_of_sequence (with expected), attempt_finished (events: with seq), snapshot_too_soon (with "
+        "retry_after seconds), snapshot_storage_full, bad_image (with reason), consent_required. After "
+        "PROCTORING_SNAPSHOT_MAX_REFUSALS refused snapshots in a row the socket is closed with 4429.",
+        ["type", "code", "detail", "seq", "expected", "retry_after", "reason"],
     ),
     _message("pong", {"type": "pong"}, "The answer to ping."),
 ]
+HANDSHAKE_REFUSED = (
+    "The opening handshake is answered with HTTP 403 (the socket never opens, so no close code is seen) when the "
+    "request is not signed in (no valid token in the subprotocol, an MFA-required account without TOTP, a forced "
+    "password change) or the attempt is not this user's or does not exist."
+)
 CLOSE_CODES = {
-    "4401": "Not signed in: no valid token (or session).",
-    "4403": "Not this user's attempt, or no such attempt.",
+    "4429": "Too many refused snapshots in a row (PROCTORING_SNAPSHOT_MAX_REFUSALS): reconnect and send at most "
+    "one snapshot per snapshot_min_seconds.",
 }
 
 
@@ -524,6 +593,7 @@ def _attempt_payload(attempt: Attempt) -> dict[str, Any]:
         "websocket_path": f"/ws/proctoring/attempts/{attempt.pk}/" if policy else None,
         "subprotocol": TOKEN_SUBPROTOCOL,
         "camera": policy is not None and selectors.enrolment_of(person) is not None,
+        "snapshots_required": policy is not None and selectors.snapshots_required(attempt),
         "snapshot_min_seconds": policy.snapshot_min_seconds if policy else None,
         "snapshot_max_seconds": policy.snapshot_max_seconds if policy else None,
         "snapshot_max_bytes": settings.PROCTORING_SNAPSHOT_MAX_BYTES,
@@ -534,5 +604,6 @@ def _attempt_payload(attempt: Attempt) -> dict[str, Any]:
         "tab_submit_at": policy.tab_submit_at if policy else None,
         "client_messages": CLIENT_MESSAGES,
         "server_messages": SERVER_MESSAGES,
+        "handshake_refused": HANDSHAKE_REFUSED,
         "close_codes": CLOSE_CODES,
     }

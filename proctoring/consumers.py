@@ -6,10 +6,12 @@
   ``{"type": "ping"}``, and binary frames (one JPEG snapshot each).
   Server → client: ``hello`` (``last_seq``: what the server holds, so the
   client resends the rest), ``ack``, ``snapshot_ack``, ``warning``, ``face``,
-  ``submitted``, ``error`` (the socket stays open).
+  ``submitted`` (``reason`` from exams' event; the policy's or a proctor's
+  ``text`` in a second frame), ``error`` (the socket stays open). The API
+  documents every field (proctoring.api.SERVER_MESSAGES; tests/proctoring/test_socket_docs.py).
   A refused snapshot gets an ``error`` frame with the service's code
   (``snapshot_too_soon`` with ``retry_after``, ``snapshot_storage_full``,
-  ``bad_image`` with ``reason``, ``too_large``, ``attempt_finished``) and the
+  ``bad_image`` with ``reason``, ``too_large``, ``consent_required``, ``attempt_finished``) and the
   socket stays usable; after PROCTORING_SNAPSHOT_MAX_REFUSALS refusals in a row
   (an accepted frame resets the count) the socket is closed with 4429.
 ``ws/proctoring/sessions/<session_id>/`` — a proctor's live grid.
@@ -19,8 +21,10 @@
   Client → server: ``{"type": "warn", "attempt": id, "text": ...}``,
   ``{"type": "terminate", "attempt": id, "reason": ...}``.
 
-Close codes: 4401 not signed in, 4403 not yours / not found, 4429 snapshot flood
-(too many refused snapshots in a row; the client may reconnect and send at the policy's rate).
+Close codes: 4401 not signed in, 4403 not yours / not found — both sent before
+``accept``, so a real server (daphne, uvicorn) answers the handshake with HTTP 403
+and a client never sees them; 4429 snapshot flood, after accept (too many refused
+snapshots in a row; the client may reconnect and send at the policy's rate).
 """
 
 from __future__ import annotations

@@ -328,6 +328,8 @@ class Flag(models.Model):
         IDENTITY = "identity", _("Identity checked manually")
         SNAPSHOTS_MISSING = "snapshots_missing", _("Snapshots missing")
         SNAPSHOT_STORAGE = "snapshot_storage", _("Snapshot storage limit reached")
+        # services.consent_withdraw: the examinee withdrew face-processing consent while the attempt ran.
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Face-processing consent withdrawn during the exam")
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="proctoring_flags")
     kind = models.CharField(max_length=24, choices=Kind.choices)

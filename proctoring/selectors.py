@@ -208,6 +208,33 @@ def identity_status(session: ExamSession, person: Person, policy: ProctoringPoli
     return IdentityStatus("needs_check", max(policy.identity_max_tries - failed, 0), checks)
 
 
+def snapshots_required_q() -> Q:
+    """Attempts (``Attempt`` querysets) whose examinee must send snapshots: decided when the paper was delivered.
+
+    The camera runs for an examinee who passed the identity check by face for
+    the session, or who had a face enrolled when the paper was delivered
+    (``started_at``). Withdrawing consent later does not change it: the face
+    check's row survives the biometric purge (only its photo goes), and an
+    attempt whose examinee withdrew mid-exam keeps its ``consent_withdrawn`` flag.
+    An examinee on the manual ID-check path who never enrolled sends none.
+    """
+    face_passed = IdentityCheck.objects.filter(
+        session_id=OuterRef("session_id"),
+        person_id=OuterRef("person_id"),
+        kind=IdentityCheck.Kind.FACE,
+        result=IdentityCheck.Result.PASSED,
+    )
+    enrolled_at_delivery = FaceEnrolment.objects.filter(
+        person_id=OuterRef("person_id"), created_at__lte=OuterRef("started_at")
+    )
+    withdrew = Flag.objects.filter(attempt_id=OuterRef("pk"), kind=Flag.Kind.CONSENT_WITHDRAWN)
+    return Q(Exists(face_passed)) | Q(Exists(enrolled_at_delivery)) | Q(Exists(withdrew))
+
+
+def snapshots_required(attempt: Attempt) -> bool:
+    return Attempt.objects.filter(pk=attempt.pk).filter(snapshots_required_q()).exists()
+
+
 # --- live grid --------------------------------------------------------------------------
 
 
@@ -236,6 +263,8 @@ def attempt_row(attempt: Attempt, monitor: AttemptMonitor | None) -> dict[str, A
             monitor and monitor.snapshot_gap_since is not None and attempt.status == Attempt.Status.IN_PROGRESS
         ),
         "storage_full": bool(monitor and monitor.snapshot_storage_full_at is not None),
+        # Consent to face processing withdrawn while the attempt ran (services.consent_withdraw).
+        "consent_withdrawn": bool(getattr(attempt, "consent_withdrawn", False)),
     }
 
 
@@ -244,6 +273,9 @@ def dashboard_rows(session: ExamSession) -> list[dict[str, Any]]:
         Attempt.objects.filter(session=session)
         .exclude(status=Attempt.Status.PREPARED)
         .select_related("person", "monitor__last_snapshot")
+        .annotate(
+            consent_withdrawn=Exists(Flag.objects.filter(attempt_id=OuterRef("pk"), kind=Flag.Kind.CONSENT_WITHDRAWN))
+        )
         .defer("payload")
         .order_by("person__name", "seq")
     )

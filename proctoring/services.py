@@ -18,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q, Value, When
+from django.db.models import Case, DateTimeField, DurationField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -50,6 +50,7 @@ from proctoring.selectors import (
     identity_status,
     policy_for,
     snapshot_url,
+    snapshots_required_q,
 )
 
 logger = logging.getLogger(__name__)
@@ -124,6 +125,18 @@ class SnapshotTooSoon(ProctoringError):
 class SnapshotStorageFull(ProctoringError):
     code = "snapshot_storage_full"
     status = 413
+
+
+class AlreadyPassed(ProctoringError):
+    """The identity check is passed already: a new photo is not a new check (the API says so, 409)."""
+
+    code = "already_passed"
+
+
+class SessionNotOpen(ProctoringError):
+    """The identity check is asked for a session that has closed, or that opens more than IDENTITY_CHECK_LEAD ahead."""
+
+    code = "not_open"
 
 
 # Vision's stable reasons, as the user reads them.
@@ -289,13 +302,55 @@ def purge_person_biometrics(*, person: Person, now: dt.datetime | None = None) -
 
 
 def consent_withdraw(*, person: Person, by: Any, now: dt.datetime | None = None) -> int:
-    """Withdraw consent: the person's biometrics are purged at once. Returns the files deleted."""
+    """Withdraw consent: the person's biometrics are purged at once. Returns the files deleted.
+
+    Withdrawing does not switch the camera off unnoticed: every running
+    proctored attempt of the person that must send snapshots (``snapshots_required_q``,
+    decided when the paper was delivered) is flagged for review at once
+    (``Flag.Kind.CONSENT_WITHDRAWN``, shown on the live grid and in the review
+    queue). The attempt still owes its snapshots, but no frame of the person is
+    accepted any more (``snapshot_receive`` refuses it with ``consent_required``,
+    nothing stored or face-matched), so the missing-snapshot rule
+    (``snapshot_gaps_check``) then applies as usual.
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        FaceConsent.objects.filter(person=person, withdrawn_at__isnull=True).update(withdrawn_at=now)
+        withdrawn = FaceConsent.objects.filter(person=person, withdrawn_at__isnull=True).update(withdrawn_at=now)
+        running = (
+            list(
+                Attempt.objects.filter(person=person, status=Attempt.Status.IN_PROGRESS, started_at__isnull=False)
+                .filter(session__proctoring_policy__isnull=False)
+                .filter(snapshots_required_q())
+                .values_list("pk", "session_id")
+            )
+            if withdrawn
+            else []
+        )
+        # Before the purge: the enrolment the exists-check reads is deleted by it.
         deleted = purge_person_biometrics(person=person, now=now)
+        for attempt_id, session_id in running:
+            _consent_withdrawn_flag(attempt_id, session_id, now)
     logger.info("Face consent withdrawn for person %s; %d image(s) purged", person.pk, deleted)
     return deleted
+
+
+def _consent_withdrawn_flag(attempt_id: int, session_id: int, now: dt.datetime) -> None:
+    """Flag a running attempt whose examinee withdrew consent; tell its proctors and the examinee."""
+    with translation.override(settings.LANGUAGE_CODE):  # stored for proctors, like the policy's texts
+        detail = _("Face-processing consent was withdrawn during the exam")
+        text = _(
+            "You withdrew consent to face processing. Snapshots are no longer accepted; this is recorded for "
+            "the proctor, and the exam's rules on missing snapshots apply."
+        )
+    monitor_for(attempt_id)
+    Flag.objects.create(attempt_id=attempt_id, kind=Flag.Kind.CONSENT_WITHDRAWN, detail=detail, created_at=now)
+    AttemptMonitor.objects.filter(attempt_id=attempt_id).update(flag_count=F("flag_count") + 1)
+    ProctorMessage.objects.create(attempt_id=attempt_id, kind=ProctorMessage.Kind.POLICY, text=text, sent_at=now)
+    flags = AttemptMonitor.objects.filter(attempt_id=attempt_id).values_list("flag_count", flat=True).first()
+    broadcast.to_examinee(attempt_id, {"type": "warning", "text": text, "consent_withdrawn": True})
+    broadcast.to_proctors(
+        session_id, {"type": "snapshots", "attempt": attempt_id, "consent_withdrawn": True, "flags": flags}
+    )
 
 
 def enrol(*, person: Person, photo: bytes, source: str, by: Any, now: dt.datetime | None = None) -> FaceEnrolment:
@@ -370,6 +425,27 @@ def policy_set(*, session: ExamSession, **fields: Any) -> ProctoringPolicy:
 
 # --- identity check before the exam ------------------------------------------------------
 
+# The identity check may be done this long before the session opens (the notice is
+# readable before; checking early spares the queue at the start), and not after it closes.
+IDENTITY_CHECK_LEAD = dt.timedelta(hours=1)
+
+
+def _require_open(session: ExamSession, now: dt.datetime) -> None:
+    """Refuse (``SessionNotOpen``, 409 ``not_open``) an identity check outside the session's window and lead."""
+    if now >= session.closes_at:
+        raise SessionNotOpen(
+            _("This exam closed at %(closes)s: there is nothing to check identity for.")
+            % {"closes": timezone.localtime(session.closes_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    if now < session.opens_at - IDENTITY_CHECK_LEAD:
+        raise SessionNotOpen(
+            _("The identity check opens %(minutes)d minutes before the exam (from %(from)s).")
+            % {
+                "minutes": int(IDENTITY_CHECK_LEAD.total_seconds() // 60),
+                "from": timezone.localtime(session.opens_at - IDENTITY_CHECK_LEAD).strftime("%Y-%m-%d %H:%M"),
+            }
+        )
+
 
 def identity_check_face(
     *, session: ExamSession, person: Person, frame: bytes, now: dt.datetime | None = None
@@ -377,15 +453,20 @@ def identity_check_face(
     """One try at the pre-exam face check. After ``identity_max_tries`` failures a proctor decides.
 
     Needs an enrolment usable under a consent to the current text; the photo
-    counts towards ``photo_upload_allow`` before it is decoded.
+    counts towards ``photo_upload_allow`` before it is decoded. Refused with
+    ``SessionNotOpen`` (nothing counted or stored) after the session closed or
+    more than ``IDENTITY_CHECK_LEAD`` before it opens, and with ``AlreadyPassed``
+    once passed (a photo then is not a new check; nothing counted or stored).
     """
     now = now or timezone.now()
     policy = policy_for(session)
     if policy is None or not policy.require_identity_check:
         raise IdentityLocked(_("This exam has no identity check."))
+    _require_open(session, now)
     status = identity_status(session, person, policy)
     if status.state == "passed":
-        return next(c for c in status.checks if c.result == IdentityCheck.Result.PASSED)
+        # Not a new check: the photo is neither counted nor stored.
+        raise AlreadyPassed(_("The identity check for this exam is already passed."))
     if status.state == "pending_manual":
         raise IdentityLocked(_("A proctor is checking your identity. Please wait."))
     if status.state == "rejected" or status.tries_left <= 0:
@@ -445,11 +526,15 @@ def _manual_pending(session: ExamSession, person: Person, now: dt.datetime, note
 
 
 def identity_request_manual(*, session: ExamSession, person: Person, now: dt.datetime | None = None) -> IdentityCheck:
-    """The non-biometric path: a proctor checks the person's ID instead of a face match."""
+    """The non-biometric path: a proctor checks the person's ID instead of a face match.
+
+    Refused with ``SessionNotOpen`` (nothing queued) outside the session's window and lead.
+    """
     now = now or timezone.now()
     policy = policy_for(session)
     if policy is None or not policy.require_identity_check:
         raise IdentityLocked(_("This exam has no identity check."))
+    _require_open(session, now)
     status = identity_status(session, person, policy)
     if status.state in ("passed", "pending_manual"):
         return next(c for c in reversed(status.checks) if c.result != IdentityCheck.Result.FAILED)
@@ -791,7 +876,8 @@ def snapshot_receive(*, attempt_id: int, data: bytes, now: dt.datetime | None = 
     a JPEG/PNG of at most ``PROCTORING_SNAPSHOT_MAX_SIDE`` pixels a side
     (``BadImage``, with ``reason``); a frame of a finished attempt
     (``AttemptFinished``); a frame ahead of the rate (``SnapshotTooSoon``, with
-    ``retry_after`` seconds); a frame beyond the attempt's
+    ``retry_after`` seconds); a frame of a person without a standing face
+    consent, e.g. withdrawn mid-exam (``ConsentRequired``); a frame beyond the attempt's
     ``PROCTORING_ATTEMPT_MAX_BYTES`` (``SnapshotStorageFull``; the proctor is told once).
 
     The rate is counted on the server clock only, as a GCRA limiter on the
@@ -813,9 +899,14 @@ def snapshot_receive(*, attempt_id: int, data: bytes, now: dt.datetime | None = 
         )
     except vision.VisionError as exc:
         raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
-    attempt = Attempt.objects.filter(pk=attempt_id).values("status", "session_id").first()
+    attempt = Attempt.objects.filter(pk=attempt_id).values("status", "session_id", "person_id").first()
     if attempt is None or attempt["status"] != Attempt.Status.IN_PROGRESS:
         raise AttemptFinished(_("This exam has already been submitted; the snapshot was not kept."))
+    if not FaceConsent.objects.filter(person_id=attempt["person_id"], withdrawn_at__isnull=True).exists():
+        # Withdrawn (or never given): no face image of theirs is kept or face-matched.
+        raise ConsentRequired(
+            _("Consent to face processing has been withdrawn or was never given; the snapshot was not kept.")
+        )
     policy = policy_for(attempt["session_id"])
     interval = dt.timedelta(seconds=policy.snapshot_min_seconds if policy else _DEFAULT_SNAPSHOT_MIN_SECONDS)
     size, cap = len(data), settings.PROCTORING_ATTEMPT_MAX_BYTES
@@ -928,11 +1019,13 @@ class GapCheck:
 def snapshot_gaps_check(*, now: dt.datetime | None = None) -> GapCheck:
     """Flag (once per gap), warn and, per policy, submit in-progress proctored attempts whose snapshots stopped.
 
-    Who must send snapshots: the examinee whose camera the exam page turns on,
-    i.e. one with a face enrolment (``proctoring.views.exam_client_context``:
-    ``camera``). An examinee on the manual ID-check path, who chose not to
-    enrol, sends none and is never flagged for it; nor are attempts of
-    sessions without a policy, or finished attempts.
+    Who must send snapshots is decided when the paper is delivered, not re-read
+    from the current enrolment (``snapshots_required_q``): an examinee who passed
+    the identity check by face, or had a face enrolled at delivery. Withdrawing
+    consent mid-exam does not end the duty (the attempt is flagged
+    ``consent_withdrawn`` at once, and later frames are refused). An examinee on
+    the manual ID-check path, who never enrolled, sends none and is never
+    flagged for it; nor are attempts of sessions without a policy, or finished attempts.
 
     A gap starts at the last stored snapshot (with none, at the attempt's
     ``started_at``). With M the policy's ``snapshot_max_seconds`` and G its
@@ -969,7 +1062,7 @@ def _gap_candidates(now: dt.datetime) -> list[dict[str, Any]]:
         Attempt.objects.filter(
             status=Attempt.Status.IN_PROGRESS, started_at__isnull=False, session__proctoring_policy__isnull=False
         )
-        .filter(Exists(FaceEnrolment.objects.filter(person_id=OuterRef("person_id"))))
+        .filter(snapshots_required_q())
         .annotate(gap_start=Coalesce(F("monitor__last_snapshot_at"), F("started_at")))
         .annotate(gap_end=ExpressionWrapper(F("gap_start") + limit, output_field=DateTimeField()))
         .filter(gap_end__lt=now)

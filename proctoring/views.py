@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -74,7 +74,8 @@ def my_face(request: HttpRequest) -> HttpResponse:
             if _wants_json(request):
                 return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
             messages.error(request, exc.message)
-        return redirect(safe_next(request, reverse("proctoring:my_face")))
+        # Never redirect(): it would read a bare word such as "account_logout" as a URL name.
+        return HttpResponseRedirect(safe_next(request, reverse("proctoring:my_face")))
     context = {
         # A consent to an older text: "the text has changed, read and agree again".
         "standing": selectors.consent_state(person),

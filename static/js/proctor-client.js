@@ -31,6 +31,7 @@
   var ready = false;
   var retries = 0;
   var finished = false;
+  var cameraOff = false;  // consent withdrawn mid-exam: no frame is accepted any more
   var hiddenAt = null, blurAt = null, offlineAt = null, hiddenSinceBlur = false;
 
   function mark() {
@@ -79,6 +80,7 @@
       body.setAttribute("data-proctor-switches", String(msg.tab_switches));
       save();
     } else if (msg.type === "warning") {
+      if (msg.consent_withdrawn) { stopCamera(); }
       showWarning((msg.from_proctor ? text.warning + " " : "") + msg.text);
     } else if (msg.type === "submitted") {
       finish(msg.text);
@@ -87,6 +89,7 @@
       if (msg.prompt) { promptEl.hidden = false; record("face_prompt"); } else if (msg.outcome === "match") { promptEl.hidden = true; }
     } else if (msg.type === "error") {
       if (msg.code === "attempt_finished") { finish(); return; }
+      if (msg.code === "consent_required") { stopCamera(); return; }
       if (msg.code === "out_of_sequence" && msg.expected) {
         // The server is missing events we no longer hold: renumber what is left from where it stands.
         var next = msg.expected;
@@ -148,12 +151,16 @@
   });
 
   // --- snapshots --------------------------------------------------------------------
+  function stopCamera() {
+    cameraOff = true;
+    if (window.SafetrainCamera) { window.SafetrainCamera.stop(); }
+  }
   function nextDelay() {
     var low = cfg.snapshot_min * 1000, high = cfg.snapshot_max * 1000;
     return low + Math.random() * (high - low);
   }
   function snap() {
-    if (finished) { return; }
+    if (finished || cameraOff) { return; }
     if (ready && video.videoWidth) {
       window.SafetrainCamera.capture(video, 320, 0.7).then(function (blob) {
         if (blob.size > cfg.max_bytes || !ready) { return; }

@@ -45,6 +45,7 @@
     // Badges with their (translated) text in the template; the row only says whether they show.
     if (row.snapshots_missing !== undefined) { el.querySelector("[data-snapshots-missing]").hidden = !row.snapshots_missing; el.classList.toggle("snapshots-missing", !!row.snapshots_missing); }
     if (row.storage_full !== undefined) { el.querySelector("[data-storage-full]").hidden = !row.storage_full; }
+    if (row.consent_withdrawn !== undefined) { el.querySelector("[data-consent-withdrawn]").hidden = !row.consent_withdrawn; }
     if (row.thumbnail) { var img = el.querySelector("[data-thumb]"); img.src = row.thumbnail; img.hidden = false; }
   }
   function onMessage(msg) {

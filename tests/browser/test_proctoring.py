@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from proctoring import faces, y4m
-from tests.browser.conftest import CHROMIUM, PHONE, ROOT, SCREENSHOTS, login
+from tests.browser.conftest import CHROMIUM, PHONE, ROOT, login
 
 pytestmark = pytest.mark.browser
 
@@ -181,7 +181,7 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     # The notice says the exam is proctored and what is recorded; starting sends to the identity check.
     page.goto(f"{live_server_url}/exams/{session}/notice/")
     assert page.locator('[data-requirement="identity_check_required"][data-satisfied="no"]').count() == 1
-    page.screenshot(path=str(SCREENSHOTS / "exam-notice-phone.png"), full_page=True)
+    page.screenshot(path=str(ROOT / "var" / "screenshots" / "exam-notice-phone.png"), full_page=True)
     page.click("[data-start]")  # not ticked: the browser itself keeps the form from being sent
     assert page.url.endswith(f"/exams/{session}/notice/")
     _confirm_and_start(page, live_server_url, session)
@@ -190,7 +190,7 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     # No question reached the browser: the paper is drawn only after the check.
     assert page.locator("[data-exam-form], [data-question]").count() == 0
     assert _state(run_manage, session)["status"] == "prepared"
-    page.screenshot(path=str(SCREENSHOTS / "exam-identity-redirect-phone.png"), full_page=True)
+    page.screenshot(path=str(ROOT / "var" / "screenshots" / "exam-identity-redirect-phone.png"), full_page=True)
     page.click("[data-capture]")
     page.wait_for_selector("[data-back-to-notice]")  # the page reloads once the identity is confirmed
     assert _state(run_manage, session)["identity"][0] == ["passed", "match"]
@@ -299,6 +299,9 @@ policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, mis
 attempt = services.attempt_start(session=session, person=learner, notice_confirmed=True)
 # Started ten minutes ago and no camera socket ever opened: no snapshot at all.
 Attempt.objects.filter(pk=attempt.pk).update(started_at=now - dt.timedelta(minutes=10))
+# The face was enrolled before that delivery, so the attempt owes snapshots (proctoring.selectors.snapshots_required_q).
+from proctoring.models import FaceEnrolment
+assert FaceEnrolment.objects.filter(person=learner).update(created_at=now - dt.timedelta(hours=1)) == 1
 print(json.dumps({"session": session.pk}))
 """
 

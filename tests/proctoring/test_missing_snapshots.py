@@ -23,7 +23,7 @@ from skimage import data as skimage_data
 
 from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import services
+from proctoring import faces, services
 from proctoring.models import AttemptMonitor, Flag, ProctorMessage
 from proctoring.selectors import dashboard_rows, review_queue
 from proctoring.views import PolicyForm
@@ -41,8 +41,15 @@ def jpeg() -> bytes:
 
 
 def _proctored(cast: Cast, astronaut_jpeg: bytes, **policy: Any) -> dict[str, Any]:
-    data = make_proctored(cast, **{**POLICY, **policy})
-    enrol_astronaut(cast.east.learner, astronaut_jpeg)
+    """A camera attempt: the identity check passed by face, so the attempt owes snapshots."""
+    data = make_proctored(cast, start=False, **{**POLICY, **policy})
+    learner = cast.east.learner
+    enrol_astronaut(learner, astronaut_jpeg)
+    check = services.identity_check_face(
+        session=data["session"], person=learner, frame=faces.snapshot_jpeg(faces.astronaut_bgr())
+    )
+    assert check.result == "passed", check.outcome
+    data["attempt"] = exam_services.attempt_start(notice_confirmed=True, session=data["session"], person=learner)
     data["start"] = Attempt.objects.get(pk=data["attempt"].pk).started_at
     return data
 

@@ -80,6 +80,7 @@ def test_purge_keeps_results_and_is_idempotent(
 
 def test_retention_days_can_be_given(cast: Cast, astronaut_snapshot: bytes) -> None:
     data = make_proctored(cast)
+    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
     snap = services.snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
     Snapshot.objects.filter(pk=snap.pk).update(
         received_at=timezone.now() - dt.timedelta(days=3), status="failed", failure_reason="no_reference"

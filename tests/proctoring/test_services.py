@@ -296,6 +296,8 @@ def test_face_auto_submit_only_when_the_exam_says_so(cast: Any, astronaut_jpeg: 
 def test_a_snapshot_is_never_silently_dropped(
     cast: Any, proctored: dict[str, Any], astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
+    # Consent given, no face enrolled: the frame is kept but cannot be compared.
+    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
     no_reference = _snap(proctored, astronaut_snapshot)
     assert (no_reference.status, no_reference.failure_reason) == ("failed", "no_reference")
     enrol_astronaut(cast.east.learner, astronaut_jpeg)

@@ -46,6 +46,12 @@ def jpeg(astronaut: Image.Image) -> bytes:
     return _encode(astronaut, "JPEG", quality=70)
 
 
+@pytest.fixture(autouse=True)
+def _consented(cast: Any) -> None:
+    # Frames are kept only under a standing face-processing consent (services.snapshot_receive).
+    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+
+
 def _files() -> list[Path]:
     root = Path(settings.PRIVATE_STORAGE_ROOT)
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
@@ -141,6 +147,7 @@ def test_the_rate_is_per_attempt_and_ignores_what_the_client_says(cast: Any, jpe
         started_at=t0,
         deadline=t0 + dt.timedelta(hours=1),
     )
+    services.consent_give(person=cast.west.learner, by=cast.west.learner.user)
     assert services.snapshot_receive(attempt_id=other.pk, data=jpeg, now=t0)
 
 

@@ -161,3 +161,37 @@ def test_logout_and_language_switch_never_redirect_off_site(evil: str) -> None:
 def test_language_switch_follows_a_local_next(client: Any) -> None:
     response = client.post("/i18n/setlang/", {"language": "en", "next": LOCAL})
     assert response["Location"] == LOCAL
+
+
+# --- a bare word is not a URL name: /proctoring/face/ never reverses or follows it --------------------
+
+WORDS = ["foo", "account_logout", "logout", "java%0ascript:alert(1)", "java\nscript:alert(1)"]
+
+
+@pytest.mark.parametrize("word", WORDS)
+def test_face_post_with_a_bare_word_next_stays_on_the_face_page(cast: Cast, word: str) -> None:
+    client = login_client(cast.east.learner.user)
+    response = client.post(reverse("proctoring:my_face"), {"action": "consent", "agree": "yes", "next": word})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("proctoring:my_face")
+    # Not logged out by next=account_logout.
+    assert client.get(reverse("proctoring:my_face")).status_code == 200
+
+
+@pytest.mark.parametrize("word", WORDS)
+def test_face_page_renders_no_bare_word_next(cast: Cast, word: str) -> None:
+    person = cast.east.learner
+    client = login_client(person.user)
+    proctoring.consent_give(person=person, by=person.user)
+    page = client.get(reverse("proctoring:my_face"), {"next": word})
+    assert page.status_code == 200
+    assert word not in _hidden_next(page.content.decode())
+    assert word not in _urls_in(page.content.decode())
+
+
+def test_face_post_with_a_query_string_next_in_the_url(cast: Cast) -> None:
+    # next in the query string of a POST (no next field in the body) is checked the same way.
+    client = login_client(cast.east.learner.user)
+    url = reverse("proctoring:my_face") + "?next=account_logout"
+    response = client.post(url, {"action": "consent", "agree": "yes"})
+    assert response["Location"] == reverse("proctoring:my_face")

@@ -24,6 +24,7 @@ from django.utils import timezone
 from PIL import Image
 from skimage import data as skimage_data
 
+from proctoring import services as proctoring
 from proctoring.consumers import CLOSE_SNAPSHOT_FLOOD
 from proctoring.models import AttemptMonitor, Snapshot
 from tests.conftest import Cast
@@ -68,6 +69,7 @@ def test_a_flood_is_refused_and_the_socket_stays_usable(cast: Cast, jpeg: bytes,
     settings.BACKGROUND_BACKEND = "threads"
     settings.PROCTORING_SNAPSHOT_BURST = 1
     data = make_proctored(cast, snapshot_min_seconds=20, snapshot_max_seconds=60)
+    proctoring.consent_give(person=cast.east.learner, by=cast.east.learner.user)
     attempt_id = data["attempt"].pk
     headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
 
