@@ -379,7 +379,7 @@ class MyExamsView(APIView):
                     "attempts_left": r["attempts_left"],
                     "running_attempt_id": r["running"].pk if r["running"] else None,
                     "latest_attempt_id": r["latest"].pk if r["latest"] else None,
-                    "notice": selectors.exam_notice(r["session"], attempts_left=r["attempts_left"]),
+                    "notice": NoticeOut(selectors.exam_notice(r["session"], attempts_left=r["attempts_left"])).data,
                     "requirements": [
                         req.as_dict() for req in preconditions.describe(session=r["session"], person=person)
                     ],
