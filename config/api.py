@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
@@ -24,6 +25,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail={exc.name: [str(exc)]})
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        # Django's get_object_or_404 says "No Bank matches the given query." in English whatever the
+        # language, and names a model: the API says DRF's translated "Not found." instead.
+        exc = exceptions.NotFound()
     if isinstance(exc, BadRequest | SuspiciousOperation | MultiPartParserError):
         # Django refused the request (a body it cannot parse, too many fields, …): a 400, not a 500.
         exc = exceptions.ParseError(_("The request could not be read."))

@@ -132,3 +132,24 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if refusal is not None:
             raise TokenRefused(code=refusal.code, message=str(refusal.message))
         return user, token
+
+
+# Django's CSRF reasons (django.middleware.csrf.REASON_*) are English only; DRF puts them after "CSRF Failed: ".
+CSRF_REASONS = {
+    "CSRF token missing.": _("The CSRF token is missing."),
+    "CSRF cookie not set.": _("The CSRF cookie is not set."),
+}
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, with its CSRF refusal in the user's language."""
+
+    def enforce_csrf(self, request: Any) -> None:
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            reason = str(exc.detail).removeprefix("CSRF Failed: ")
+            raise exceptions.PermissionDenied(
+                _("CSRF check failed: %(reason)s Reload the page and try again.")
+                % {"reason": CSRF_REASONS.get(reason, _("The request did not carry a valid CSRF token."))}
+            ) from None
