@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 
 from config.db import instance_from_row
@@ -153,3 +154,9 @@ class SessionAuthentication(authentication.SessionAuthentication):
                 _("CSRF check failed: %(reason)s Reload the page and try again.")
                 % {"reason": CSRF_REASONS.get(reason, _("The request did not carry a valid CSRF token."))}
             ) from None
+
+
+class SessionAuthenticationScheme(SessionScheme):
+    """The schema's ``cookieAuth`` for our SessionAuthentication, as drf-spectacular gives DRF's."""
+
+    target_class = "config.authentication.SessionAuthentication"
