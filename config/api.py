@@ -53,6 +53,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+def with_errors(body: dict[str, Any], status: int, *, field: str | None = None) -> dict[str, Any]:
+    """A service error's body (``detail``, ``code``, …) in the shape every 400 of the API has: with
+    ``errors`` naming ``field`` (or ``body["field"]``, else the whole request). Other statuses as they are."""
+    if status != 400 or "errors" in body:
+        return body
+    name = field or body.get("field") or api_settings.NON_FIELD_ERRORS_KEY
+    return {**body, "errors": {name: [str(body["detail"])]}}
+
+
 def _first_message(data: Any) -> str:
     if isinstance(data, dict):
         for key, value in data.items():
@@ -109,4 +118,4 @@ def document_error_responses(result: dict[str, Any], generator: Any, request: An
     return result
 
 
-__all__ = ["document_error_responses", "exception_handler"]
+__all__ = ["document_error_responses", "exception_handler", "with_errors"]

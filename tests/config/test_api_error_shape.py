@@ -67,6 +67,26 @@ def test_an_empty_multipart_body_gets_a_json_answer(cast: Any, path: str) -> Non
     assert 400 <= response.status_code < 500
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"]
+    if response.status_code == 400:  # a service's own 400 (bad_image, notice_not_confirmed) too
+        _shape(response)
+
+
+def test_an_autosave_the_question_cannot_take_names_answer(cast: Any) -> None:
+    from exams import services
+    from exams.models import AttemptQuestion
+
+    session = make_session(cast.east.provider, make_paper(cast.east.provider, make_bank(cast.east.provider)))
+    attempt = services.attempt_start(session=session, person=cast.east.learner, notice_confirmed=True)
+    question = AttemptQuestion.objects.filter(attempt=attempt, qtype="true_false").first()
+    response = _client(cast.east.learner.user).put(
+        f"/api/v1/attempts/{attempt.pk}/answers/{question.pk}/",
+        {"answer": "A", "client_seq": 1, "device": attempt.device_token},
+        format="json",
+        headers=ZH,
+    )
+    body = _shape(response)
+    assert body["code"] == "bad_answer"
+    assert list(body["errors"]) == ["answer"]
 
 
 def test_a_list_of_errors_is_keyed_like_every_other_400() -> None:
