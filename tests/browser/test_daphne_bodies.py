@@ -69,4 +69,5 @@ def test_a_broken_multipart_body_is_worded_by_the_api(live_server_url: str, lear
     assert status == 400
     assert headers.get("Content-Type") == "application/json"
     data = json.loads(body)
-    assert data["detail"] and data["errors"]
+    assert data["detail"]
+    assert data["errors"]
