@@ -5,9 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.ids import InvalidId
@@ -20,6 +25,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail={exc.name: [str(exc)]})
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        # Django's get_object_or_404 says "No Bank matches the given query." in English whatever the
+        # language, and names a model: the API says DRF's translated "Not found." instead.
+        exc = exceptions.NotFound()
+    if isinstance(exc, BadRequest | SuspiciousOperation | MultiPartParserError):
+        # Django refused the request (a body it cannot parse, too many fields, …): a 400, not a 500.
+        exc = exceptions.ParseError(_("The request could not be read."))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # ApiJsonErrorsMiddleware turns it into a JSON 500
@@ -27,7 +39,27 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.data = {"detail": _first_message(response.data), "errors": response.data}
     elif isinstance(response.data, list):
         response.data = {"detail": _first_message(response.data), "errors": response.data}
+    if isinstance(response.data, dict):
+        # One shape for every error (ERROR_SCHEMA): a ``code`` for programs, and on a 400 the
+        # ``errors`` by field, also when the body could not even be parsed (ParseError).
+        response.data.setdefault("code", getattr(exc, "default_code", "error"))
+        if response.status_code == 400:
+            errors = response.data.get("errors")
+            if not errors:
+                errors = [str(response.data["detail"])]
+            if not isinstance(errors, dict):
+                errors = {api_settings.NON_FIELD_ERRORS_KEY: errors}
+            response.data["errors"] = errors
     return response
+
+
+def with_errors(body: dict[str, Any], status: int, *, field: str | None = None) -> dict[str, Any]:
+    """A service error's body (``detail``, ``code``, …) in the shape every 400 of the API has: with
+    ``errors`` naming ``field`` (or ``body["field"]``, else the whole request). Other statuses as they are."""
+    if status != 400 or "errors" in body:
+        return body
+    name = field or body.get("field") or api_settings.NON_FIELD_ERRORS_KEY
+    return {**body, "errors": {name: [str(body["detail"])]}}
 
 
 def _first_message(data: Any) -> str:
@@ -53,26 +85,37 @@ ERROR_SCHEMA = {
     "description": "Every 4xx and 5xx answer of the API.",
     "properties": {
         "detail": {"type": "string", "description": "A message for people."},
-        "errors": {"description": "Per field or parameter, as DRF words them (object or list)."},
+        "code": {"type": "string", "description": "For programs: not_found, permission_denied, parse_error, …"},
+        "errors": {
+            "type": "object",
+            "description": "400 only: the messages by field or parameter (non_field_errors for the whole body).",
+        },
     },
     "required": ["detail"],
+}
+BAD_REQUEST_SCHEMA = {
+    **ERROR_SCHEMA,
+    "description": "A 400 answer of the API: ``detail`` says why, ``errors`` names each field or parameter.",
+    "required": ["detail", "errors"],
 }
 
 
 def document_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
     """drf-spectacular postprocessing hook: the error answers every operation can give are in the schema."""
-    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    reference = {"$ref": "#/components/schemas/Error"}
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = ERROR_SCHEMA
+    schemas["BadRequest"] = BAD_REQUEST_SCHEMA
     for operations in result.get("paths", {}).values():
         for method, operation in operations.items():
             if method not in ("get", "put", "post", "patch", "delete"):
                 continue
             responses = operation.setdefault("responses", {})
             for code, description in ERROR_RESPONSES.items():
+                reference = {"$ref": "#/components/schemas/" + ("BadRequest" if code == "400" else "Error")}
                 responses.setdefault(
                     code, {"description": description, "content": {"application/json": {"schema": reference}}}
                 )
     return result
 
 
-__all__ = ["document_error_responses", "exception_handler"]
+__all__ = ["document_error_responses", "exception_handler", "with_errors"]

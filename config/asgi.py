@@ -9,9 +9,13 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from config.concurrency import HttpConcurrencyLimit  # noqa: E402
+from config.daphne import hand_bodies_to_django  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
 from config.websocket_auth import WebsocketAuth  # noqa: E402
 from exams.fastlane import ExamFastLane, lane_threads  # noqa: E402
+
+# Twisted (under daphne) must not answer a multipart body it cannot parse itself (config/daphne.py).
+hand_bodies_to_django()
 
 # The examinee's hot calls from token clients skip Django's per-request machinery
 # (exams/fastlane.py); every other HTTP request takes a bounded slot in Django.

@@ -24,6 +24,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 
 from config.db import instance_from_row
@@ -132,3 +133,30 @@ class TokenAuthentication(authentication.TokenAuthentication):
         if refusal is not None:
             raise TokenRefused(code=refusal.code, message=str(refusal.message))
         return user, token
+
+
+# Django's CSRF reasons (django.middleware.csrf.REASON_*) are English only; DRF puts them after "CSRF Failed: ".
+CSRF_REASONS = {
+    "CSRF token missing.": _("The CSRF token is missing."),
+    "CSRF cookie not set.": _("The CSRF cookie is not set."),
+}
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication, with its CSRF refusal in the user's language."""
+
+    def enforce_csrf(self, request: Any) -> None:
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied as exc:
+            reason = str(exc.detail).removeprefix("CSRF Failed: ")
+            raise exceptions.PermissionDenied(
+                _("CSRF check failed: %(reason)s Reload the page and try again.")
+                % {"reason": CSRF_REASONS.get(reason, _("The request did not carry a valid CSRF token."))}
+            ) from None
+
+
+class SessionAuthenticationScheme(SessionScheme):
+    """The schema's ``cookieAuth`` for our SessionAuthentication, as drf-spectacular gives DRF's."""
+
+    target_class = "config.authentication.SessionAuthentication"

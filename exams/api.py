@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import with_errors
 from config.db import fetch
 from core import preconditions
 from core.ids import MAX_INT32
@@ -206,7 +207,8 @@ class Reply:
 
 
 def error_reply(exc: services.ExamError) -> Reply:
-    return Reply(exc.status, {"detail": exc.message, "code": exc.code, **exc.details})
+    body = {"detail": exc.message, "code": exc.code, **exc.details}
+    return Reply(exc.status, with_errors(body, exc.status, field="answer" if exc.code == "bad_answer" else None))
 
 
 def respond(reply: Reply) -> Response:
@@ -379,7 +381,7 @@ class MyExamsView(APIView):
                     "attempts_left": r["attempts_left"],
                     "running_attempt_id": r["running"].pk if r["running"] else None,
                     "latest_attempt_id": r["latest"].pk if r["latest"] else None,
-                    "notice": selectors.exam_notice(r["session"], attempts_left=r["attempts_left"]),
+                    "notice": NoticeOut(selectors.exam_notice(r["session"], attempts_left=r["attempts_left"])).data,
                     "requirements": [
                         req.as_dict() for req in preconditions.describe(session=r["session"], person=person)
                     ],

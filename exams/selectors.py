@@ -142,12 +142,22 @@ def exams_for_person(person: Person, now: dt.datetime | None = None) -> list[dic
                 "attempts": mine,
                 "finished": finished,
                 "running": running,
-                "attempts_left": max(session.attempts_allowed - len(finished), 0),
+                "attempts_left": attempts_left(session, mine),
                 "is_open": session.is_open(now),
                 "latest": finished[-1] if finished else None,
             }
         )
     return rows
+
+
+def attempts_left(session: ExamSession, attempts: list[Attempt]) -> int:
+    """Attempts this person can still start, as ``services.attempt_start`` counts them.
+
+    Every attempt whose paper was delivered is used up: a finished one, the one in
+    progress (it stays resumable: callers offer ``running`` before a new start) and
+    any with a start time. A paper only prepared in advance uses nothing."""
+    used = sum(1 for a in attempts if a.is_finished or a.status == Attempt.Status.IN_PROGRESS or a.started_at)
+    return max(session.attempts_allowed - used, 0)
 
 
 def paper_summary(paper: PaperTemplate) -> tuple[int, Decimal]:

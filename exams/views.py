@@ -61,9 +61,8 @@ def notice(request: HttpRequest, session_id: int) -> HttpResponse:
     mine = list(Attempt.objects.filter(session=session, person=person).defer("payload"))
     if not mine and not selectors.session_admits(session, person):
         raise Http404
-    finished = [a for a in mine if a.is_finished]
     running = next((a for a in mine if a.status == Attempt.Status.IN_PROGRESS), None)
-    attempts_left = max(session.attempts_allowed - len(finished), 0)
+    attempts_left = selectors.attempts_left(session, mine)
     context = {
         "session": session,
         "notice": selectors.exam_notice(session, attempts_left=attempts_left),

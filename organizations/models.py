@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.validators import validate_credit_code, validate_id_number
 
@@ -30,7 +31,7 @@ class Jurisdiction(models.Model):
         ZONE = "zone", _("Development zone")
 
     code = models.CharField(_("administrative code"), max_length=12, unique=True, validators=[admin_code_validator])
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
@@ -62,7 +63,7 @@ class Jurisdiction(models.Model):
 
 class Industry(models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=100)
     is_key = models.BooleanField(_("key industry"), default=False)
     is_high_risk = models.BooleanField(
         _("high-risk industry"),
@@ -88,7 +89,7 @@ class TrainingProvider(models.Model):
     """An organisation whose training admins own banks, courses and exams."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200)
     jurisdiction = models.ForeignKey(
         Jurisdiction, on_delete=models.PROTECT, related_name="providers", verbose_name=_("jurisdiction served")
     )
@@ -103,7 +104,7 @@ class TrainingProvider(models.Model):
 
 
 class Enterprise(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(pgettext_lazy("thing", "name"), max_length=200)
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code]
     )

@@ -20,6 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import with_errors
 from config.websocket_auth import TOKEN_SUBPROTOCOL
 from exams.models import Attempt, ExamSession
 from exams.selectors import session_admits
@@ -69,7 +70,9 @@ VALIDATION_ERROR = inline_serializer(
 
 
 def _error(exc: services.ProctoringError) -> Response:
-    response = Response({"detail": exc.message, "code": exc.code, **exc.details}, status=exc.status)
+    response = Response(
+        with_errors({"detail": exc.message, "code": exc.code, **exc.details}, exc.status), status=exc.status
+    )
     if "retry_after" in exc.details:
         response["Retry-After"] = str(exc.details["retry_after"])
     return response

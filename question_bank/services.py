@@ -18,7 +18,16 @@ from core import registries
 from organizations.models import Jurisdiction, TrainingProvider
 from question_bank import importers, selectors
 from question_bank.importers import CleanQuestion, ParseResult, RawRow, RawTable
-from question_bank.models import Bank, ImportJob, PracticeAnswer, PracticeSession, Question, QuestionType, WrongAnswer
+from question_bank.models import (
+    OPTION_LETTERS,
+    Bank,
+    ImportJob,
+    PracticeAnswer,
+    PracticeSession,
+    Question,
+    QuestionType,
+    WrongAnswer,
+)
 
 BATCH_SIZE = 2000
 PRACTICE_SESSION_SIZE = 50
@@ -522,7 +531,9 @@ def _norm(text: str) -> str:
 
 
 def normalise_given(question: Question, given: Any) -> Any:
-    """A learner's answer in the canonical form of ``question.answer``."""
+    """A learner's answer in the canonical form of ``question.answer``, for grading what was
+    stored already: anything unreadable becomes a wrong answer. New answers go through
+    ``validate_given`` first."""
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         if isinstance(given, list):
             given = "".join(str(g) for g in given)
@@ -535,6 +546,70 @@ def normalise_given(question: Question, given: Any) -> Any:
     if isinstance(given, str):
         given = given.split("|")
     return [str(g).strip() for g in (given or [])]
+
+
+MAX_BLANK_LENGTH = 200
+
+
+def _blank_answer(given: Any) -> bool:
+    return given is None or given == "" or given == []
+
+
+def validate_given(question: Question, given: Any, *, field: str = "answer", allow_blank: bool = False) -> Any:
+    """A learner's new answer in canonical form, or ``ValidationError`` naming ``field``.
+
+    Choices are option letters of this question (``"AC"``, ``["A", "C"]``, ``"a、c"``), one for a
+    single choice; true/false is a boolean or a word such as 正确/错误/对/错/true/false; a
+    fill-in-the-blank answer is one text per blank (a list, or one string split at ``|``).
+    Without ``allow_blank`` an empty choice or true/false answer is refused too (the
+    lesson quiz allows it: an unanswered question counts as wrong)."""
+
+    def refuse(message: str) -> ValidationError:
+        return ValidationError({field: [message]})
+
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE):
+        if _blank_answer(given):
+            if allow_blank:
+                return None if question.type == QuestionType.TRUE_FALSE else ""
+            raise refuse(_("Choose an answer first."))
+    if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+        if isinstance(given, list) and all(isinstance(g, str) for g in given):
+            given = "".join(given)
+        allowed = OPTION_LETTERS[: len(question.options)]
+        letters = importers.parse_letters(given) if isinstance(given, str) and len(given) <= 40 else None
+        if letters is None or any(letter not in allowed for letter in letters):
+            raise refuse(
+                _("“%(answer)s” is not an option of this question: choose among %(allowed)s.")
+                % {"answer": str(given)[:20], "allowed": ", ".join(allowed)}
+            )
+        if question.type == QuestionType.SINGLE and len(letters) > 1:
+            raise refuse(_("A single-choice question takes one letter."))
+        return "".join(letters)
+    if question.type == QuestionType.TRUE_FALSE:
+        if isinstance(given, bool):
+            return given
+        truth = importers.truth_of(given) if isinstance(given, str) and len(given) <= 20 else None
+        if truth is None:
+            raise refuse(
+                _("“%(answer)s” is not an answer to a true/false question: send true or false (正确 or 错误).")
+                % {"answer": str(given)[:20]}
+            )
+        return truth
+    blanks = len(question.answer)
+    if isinstance(given, str):
+        given = given.split("|")
+    if given is None and allow_blank:
+        given = [""] * blanks
+    if (
+        not isinstance(given, list)
+        or len(given) != blanks
+        or not all(isinstance(g, str) and len(g) <= MAX_BLANK_LENGTH for g in given)
+    ):
+        raise refuse(
+            _("The answer to this fill-in-the-blank question is a list of %(n)d text(s), at most 200 characters each.")
+            % {"n": blanks}
+        )
+    return [g.strip() for g in given]
 
 
 def is_correct(question: Question, given: Any) -> bool:
@@ -557,10 +632,11 @@ def practice_answer(
 ) -> PracticeOutcome:
     """Record one practice answer and keep the wrong-answer book; practice never feeds exams.
 
-    Raises ``PracticeRefused`` for a question of an exam-only bank: its answer must not be revealed."""
+    Raises ``PracticeRefused`` for a question of an exam-only bank: its answer must not be revealed;
+    ``ValidationError`` naming ``answer`` for an answer this question cannot take, writing nothing."""
     if not Bank.objects.filter(pk=question.bank_id, purpose=Bank.Purpose.PRACTICE).exists():
         raise PracticeRefused(_("This bank is for exams only and cannot be practised."))
-    canonical = normalise_given(question, given)
+    canonical = validate_given(question, given)
     correct = is_correct(question, canonical)
     with transaction.atomic():
         if session is not None:

@@ -334,13 +334,18 @@ def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
         PracticeSession.objects.filter(pk=session.pk, position=session.position).update(position=session.position + 1)
         return redirect("question_bank:practice_question", pk=session.pk)
     outcome = None
+    answer_error = ""
     if request.method == "POST":
         if request.POST.get("question") != str(question.pk):
             return redirect("question_bank:practice_question", pk=session.pk)
-        outcome = services.practice_answer(
-            user=request.user, question=question, given=_given_from_post(question, request.POST), session=session
-        )
-        session.refresh_from_db()
+        try:
+            outcome = services.practice_answer(
+                user=request.user, question=question, given=_given_from_post(question, request.POST), session=session
+            )
+        except ValidationError as exc:
+            answer_error = " ".join(exc.message_dict.get("answer", exc.messages))
+        else:
+            session.refresh_from_db()
     return render(
         request,
         "question_bank/practice_question.html",
@@ -353,7 +358,9 @@ def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
             "given_display": _given_display(question, outcome.given) if outcome else "",
             "choices": _choices(question),
             "blanks": range(len(question.answer)) if question.type == QuestionType.FILL_BLANK else [],
+            "answer_error": answer_error,
         },
+        status=400 if answer_error else 200,
     )
 
 

@@ -95,3 +95,54 @@ schema = _load_schema()
 )
 def test_api_matches_its_schema(case: Any, token_headers: dict[str, str]) -> None:
     case.call_and_validate(headers=token_headers, checks=CHECKS)
+
+
+EMPTY_MULTIPART = b"--b--\r\n"  # only the closing boundary: no parts at all
+NOT_JSON = b"{bad"
+
+
+def _body_operations() -> list[Any]:
+    """Every operation that takes a body, with each media type it documents (multipart twice:
+    the closing boundary alone, and no boundary in the Content-Type at all)."""
+    cases = []
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() not in ("POST", "PUT", "PATCH"):
+            continue
+        for media_type in operation.get_request_payload_content_types():
+            variants = ["empty"]
+            if media_type.startswith("multipart/"):
+                variants.append("no boundary")
+            if media_type == "application/json":
+                variants.append("not json")
+            for variant in variants:
+                cases.append(
+                    pytest.param(operation, media_type, variant, id=f"{operation.label} {media_type} {variant}")
+                )
+    return cases
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("_same_connection_as_the_test")
+@pytest.mark.parametrize(("operation", "media_type", "variant"), _body_operations())
+def test_an_empty_body_of_each_media_type_is_answered_as_documented(
+    operation: Any, media_type: str, variant: str, token_headers: dict[str, str]
+) -> None:
+    """An empty multipart body (``--b--``), a multipart without boundary, an empty form,
+    ``{}`` and a JSON body that does not parse: the answer is documented, never a 5xx, and a 400 says what is wrong.
+    (tests/browser/test_daphne_bodies.py sends the empty multipart through daphne.)"""
+    path_parameters = {p.name: 1 for p in operation.iter_parameters() if p.location == "path"}
+    headers = dict(token_headers)
+    body: Any = {}
+    if media_type.startswith("multipart/") and variant == "empty":
+        body = EMPTY_MULTIPART
+        headers["Content-Type"] = f"{media_type}; boundary=b"
+    if variant == "not json":
+        body = NOT_JSON
+        headers["Content-Type"] = media_type
+    case = operation.Case(path_parameters=path_parameters, body=body, media_type=media_type, headers=headers)
+    response = case.call_and_validate(checks=CHECKS)
+    content_type = {k.lower(): v for k, v in response.headers.items()}.get("content-type", [""])[0]
+    assert response.status_code in (201, 204) or content_type.startswith("application/json")
+    if response.status_code == 400:
+        assert response.json()["detail"]

@@ -933,11 +933,27 @@ def quiz_attempt_open(*, user: User, lesson: Lesson) -> QuizAttempt:
 def quiz_attempt_submit(*, attempt: QuizAttempt, answers: dict[int, Any]) -> QuizAttempt:
     """Grade an open attempt with question_bank's own answer checking and
     record the result (lesson_quiz_record). ``answers`` maps question id to
-    the raw answer as posted. Submitting twice grades once: the first wins."""
+    the raw answer as posted. Submitting twice grades once: the first wins.
+
+    An unanswered question counts as wrong; an answer its question cannot take (a
+    letter beyond its options, a word that is not true or false) raises
+    ``ValidationError`` naming each such question's field (``q<id>``), writing nothing."""
     from question_bank.models import Question
-    from question_bank.services import is_correct, normalise_given
+    from question_bank.services import is_correct, validate_given
 
     questions = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+    canonical: dict[int, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for question_id, question in questions.items():
+        try:
+            canonical[question_id] = validate_given(
+                question, answers.get(question_id), field=f"q{question_id}", allow_blank=True
+            )
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
     graded: dict[str, Any] = {}
     correct = 0
     for question_id in attempt.question_ids:
@@ -945,7 +961,7 @@ def quiz_attempt_submit(*, attempt: QuizAttempt, answers: dict[int, Any]) -> Qui
         if question is None:  # deleted since the draw: it counts for the learner
             correct += 1
             continue
-        given = normalise_given(question, answers.get(question_id))
+        given = canonical[question_id]
         right = is_correct(question, given)
         correct += right
         graded[str(question_id)] = {"given": given, "correct": right}

@@ -171,7 +171,24 @@ def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
         if request.POST.get("attempt") != str(attempt.pk):
             messages.error(request, _("This quiz page was out of date; here is your current quiz."))
             return redirect("training:lesson_quiz", pk=lesson.pk)
-        attempt = services.quiz_attempt_submit(attempt=attempt, answers=quiz_answers_from_post(request.POST, questions))
+        try:
+            attempt = services.quiz_attempt_submit(
+                attempt=attempt, answers=quiz_answers_from_post(request.POST, questions)
+            )
+        except ValidationError as exc:
+            errors = exc.message_dict
+            return render(
+                request,
+                "training/lesson_quiz.html",
+                {
+                    **context,
+                    "state": "open",
+                    "attempt": attempt,
+                    "questions": [{**_quiz_item(q), "errors": errors.get(f"q{q.pk}", [])} for q in questions],
+                    "quiz_error": _("Some answers could not be read: check the marked questions."),
+                },
+                status=400,
+            )
         return redirect(f"{reverse('training:lesson_quiz', args=[lesson.pk])}?attempt={attempt.pk}")
     return render(
         request,

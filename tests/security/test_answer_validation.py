@@ -1,0 +1,170 @@
+"""An answer a question cannot take is a 400 naming the field, on every door, never a 500
+or a partial write: the practice API and page, the lesson quiz and the exam autosave.
+
+(A true/false practice answer of "A" used to reach the database as NULL: a 500.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from exams import services as exam_services
+from exams.models import AttemptQuestion
+from question_bank import services
+from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
+from tests.conftest import Cast, login_client
+from tests.question_bank.conftest import ROWS, xlsx_bytes
+from tests.training.conftest import (
+    World,
+    _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
+    build_course,
+    make_quiz_bank,
+)
+from tests.training.test_quiz import _study
+from training import services as training_services
+from training.models import Lesson, QuizAttempt
+
+pytestmark = pytest.mark.django_db
+
+# (question type, answers it cannot take)
+BAD = {
+    "true_false": ["A", "maybe", 3, {"a": 1}, ["正确"], "正确" * 20],
+    "single": ["AB", "E", "Z", 3, ["A", 1], "甲", ""],
+    "multiple": ["Q", {"a": 1}, None, "A" * 100],
+    "fill_blank": [3, {"a": 1}, ["x" * 201], ["a", "b", "c"]],
+}
+
+
+@pytest.fixture
+def bank(cast: Cast) -> Bank:
+    bank = services.bank_create(
+        actor=None,
+        purpose=Bank.Purpose.PRACTICE,
+        code="answers",
+        name="东区练习题库",
+        owner=cast.east.provider,
+        visibility=Bank.Visibility.SHARED,
+        shared_with=cast.east.jurisdiction,
+    )
+    services.import_file(bank=bank, data=xlsx_bytes(ROWS), name="answers.xlsx")
+    return bank
+
+
+def _question(bank: Bank, qtype: str) -> Question:
+    return Question.objects.get(bank=bank, type=qtype)
+
+
+def _nothing_written(user: Any) -> None:
+    assert not PracticeAnswer.objects.filter(user=user).exists()
+    assert not WrongAnswer.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize(("qtype", "sent"), [(t, v) for t, values in BAD.items() for v in values])
+def test_the_practice_api_refuses_it_naming_answer(cast: Cast, bank: Bank, qtype: str, sent: Any) -> None:
+    user = cast.east.learner.user
+    client = APIClient()
+    client.force_authenticate(user)
+    question = _question(bank, qtype)
+    response = client.post(
+        f"/api/v1/practice/questions/{question.pk}/answer/",
+        {"answer": sent},
+        format="json",
+        headers={"Accept-Language": "zh-hans"},
+    )
+    assert response.status_code == 400, response.content
+    body = response.json()
+    assert list(body["errors"]) == ["answer"]
+    assert body["detail"].startswith("answer: ")
+    _nothing_written(user)
+
+
+def test_a_true_false_answer_in_words_is_still_read(cast: Cast, bank: Bank) -> None:
+    user = cast.east.learner.user
+    question = _question(bank, "true_false")
+    for word in ("对", "错误", "TRUE", "false"):
+        services.practice_answer(user=user, question=question, given=word)
+    assert PracticeAnswer.objects.filter(user=user).count() == 4
+
+
+def test_the_practice_service_refuses_it(cast: Cast, bank: Bank) -> None:
+    user = cast.east.learner.user
+    with pytest.raises(ValidationError) as info:
+        services.practice_answer(user=user, question=_question(bank, "true_false"), given="A")
+    assert list(info.value.message_dict) == ["answer"]
+    _nothing_written(user)
+
+
+@pytest.mark.parametrize(("qtype", "post"), [("true_false", {"choice": "A"}), ("single", {"choice": "H"}),
+                                             ("single", {}), ("multiple", {"choice": ["A", "Z"]})])  # fmt: skip
+def test_the_practice_page_refuses_it_and_asks_again(cast: Cast, bank: Bank, qtype: str, post: dict) -> None:
+    user = cast.east.learner.user
+    client = login_client(user)
+    question = _question(bank, qtype)
+    session = PracticeSession.objects.create(
+        user=user, bank=bank, mode=PracticeSession.Mode.ORDER, question_ids=[question.pk]
+    )
+    response = client.post(
+        reverse("question_bank:practice_question", args=[session.pk]),
+        {"question": question.pk, **post},
+        headers={"Accept-Language": "zh-hans"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "data-answer-error" in page
+    assert "data-answer-form" in page  # the question is asked again
+    assert "data-answer>" not in page  # and its answer is not revealed
+    _nothing_written(user)
+    session.refresh_from_db()
+    assert (session.position, session.correct_count) == (0, 0)
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    course = build_course(cast)
+    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
+    assignment = training_services.assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
+    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+
+
+def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World) -> None:
+    quiz_bank = make_quiz_bank(cast)
+    lesson = world.article
+    Lesson.objects.filter(pk=lesson.pk).update(quiz_bank_id=quiz_bank.pk, quiz_question_count=3)
+    lesson.refresh_from_db()
+    learner = world.learner.user
+    _study(learner, lesson, position=100)
+    attempt = training_services.quiz_attempt_open(user=learner, lesson=lesson)
+    questions = list(Question.objects.filter(pk__in=attempt.question_ids))
+    stray = {q.pk: ("A" if q.type == "true_false" else "Z") for q in questions if q.type != "fill_blank"}
+    assert stray
+    with pytest.raises(ValidationError) as info:
+        training_services.quiz_attempt_submit(attempt=attempt, answers=stray)
+    assert set(info.value.message_dict) == {f"q{pk}" for pk in stray}
+    page = login_client(learner).post(
+        reverse("training:lesson_quiz", args=[lesson.pk]),
+        {"attempt": attempt.pk, **{f"q{pk}": value for pk, value in stray.items()}},
+        headers={"Accept-Language": "zh-hans"},
+    )
+    assert page.status_code == 400
+    assert "data-question-error" in page.content.decode()
+    attempt = QuizAttempt.objects.get(pk=attempt.pk)
+    assert attempt.submitted_at is None
+    assert attempt.answers in ({}, None, [])
+    # unanswered questions still just count as wrong
+    graded = training_services.quiz_attempt_submit(attempt=attempt, answers={})
+    assert graded.submitted_at is not None
+    assert graded.correct == 0
+
+
+@pytest.mark.parametrize(("qtype", "sent"), [("true_false", "A"), ("true_false", "正确"), ("single", "E")])
+def test_the_exam_autosave_refuses_it(qtype: str, sent: Any) -> None:
+    aq = AttemptQuestion(qtype=qtype, options=["a", "b", "c", "d"], answer=True if qtype == "true_false" else "A")
+    with pytest.raises(exam_services.BadAnswer) as info:
+        exam_services.validate_answer(aq, sent)
+    assert info.value.status == 400
+    assert info.value.message
