@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from organizations.models import RoleGrant
 from question_bank import selectors, services
-from question_bank.models import Bank
+from question_bank.models import Bank, Question
 from tests import factories
 from tests.conftest import Cast, login_client
 from tests.question_bank.conftest import ROWS, xlsx_bytes
@@ -312,3 +312,41 @@ def test_import_command_creates_banks_through_the_service(cast: Cast, tmp_path: 
     )
     with pytest.raises(CommandError):
         call_command("import_questions", str(path), "--bank", "x", "--create-bank", "x", "--owner", "nobody")
+
+
+def test_the_admin_question_list_shows_answer_keys_only_of_banks_one_may_browse(cast: Cast) -> None:
+    """The admin is a door too: a staff training admin with the view permission reads the answer
+    keys of their own provider's questions, never another provider's."""
+    stems = {}
+    for side in (cast.east, cast.west):
+        bank = services.bank_create(
+            actor=None, code=f"admin-{side.provider.code}", name="后台题库", owner=side.provider
+        )
+        stems[side.provider.code] = f"{side.provider.code} 的题目：灭火器压力表指针应在哪个区域？"
+        services.question_create(
+            bank=bank,
+            values={
+                "type": "单选题",
+                "stem": stems[side.provider.code],
+                "option_a": "绿区",
+                "option_b": "红区",
+                "answer": "A",
+            },
+        )
+    user = cast.east.training_admin
+    user.is_staff = True
+    user.save()
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="question_bank", codename__in=["view_question", "view_bank"])
+    )
+    client = login_client(user)
+    listing = client.get("/admin/question_bank/question/")
+    assert listing.status_code == 200
+    html = listing.content.decode()
+    assert stems[cast.east.provider.code] in html
+    assert stems[cast.west.provider.code] not in html
+    west = Question.objects.get(stem=stems[cast.west.provider.code])
+    # Django's admin answers an object outside the queryset with a redirect to the index, not the object.
+    other = client.get(f"/admin/question_bank/question/{west.pk}/change/")
+    assert other.status_code == 302
+    assert stems[cast.west.provider.code] not in client.get(other["Location"], follow=True).content.decode()
