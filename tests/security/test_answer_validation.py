@@ -140,14 +140,23 @@ def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World
     _study(learner, lesson, position=100)
     attempt = training_services.quiz_attempt_open(user=learner, lesson=lesson)
     questions = list(Question.objects.filter(pk__in=attempt.question_ids))
-    stray = {q.pk: ("A" if q.type == "true_false" else "Z") for q in questions if q.type != "fill_blank"}
-    assert stray
+    # Every kind of question gets a value it cannot take: a letter for true/false, a letter
+    # outside the options, two answers for one blank (the draw decides which kinds come up).
+    cannot_take = {"true_false": "A", "fill_blank": ["一", "二"]}
+    stray = {q.pk: cannot_take.get(q.type, "Z") for q in questions}
+    assert len(stray) == 3
     with pytest.raises(ValidationError) as info:
         training_services.quiz_attempt_submit(attempt=attempt, answers=stray)
     assert set(info.value.message_dict) == {f"q{pk}" for pk in stray}
+    # The page names each blank's input q<id>_<n>: there, a blank too long for any answer.
+    kinds = {q.pk: q.type for q in questions}
+    web_stray = {
+        (f"q{pk}_0" if kinds[pk] == "fill_blank" else f"q{pk}"): ("长" * 201 if kinds[pk] == "fill_blank" else value)
+        for pk, value in stray.items()
+    }
     page = login_client(learner).post(
         reverse("training:lesson_quiz", args=[lesson.pk]),
-        {"attempt": attempt.pk, **{f"q{pk}": value for pk, value in stray.items()}},
+        {"attempt": attempt.pk, **web_stray},
         headers={"Accept-Language": "zh-hans"},
     )
     assert page.status_code == 400
