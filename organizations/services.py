@@ -13,10 +13,16 @@ from organizations.models import Enterprise, Person, RoleGrant
 from organizations.validators import normalize_id_number
 from training.services import onboarding_assign
 
+# Letters and digits only, without look-alikes (0/O, 1/l/I): the password is read off a page or a
+# spreadsheet and typed on a phone, and it never starts with a character a spreadsheet would take
+# for a formula (token_urlsafe's "-" was turned into "'-" by the safe writer, a wrong password).
+INITIAL_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet, not a password
+INITIAL_PASSWORD_LENGTH = 12  # about 70 bits
+
 
 def initial_password() -> str:
     # Handed to the enterprise admin once; the account must change it at first login.
-    return secrets.token_urlsafe(9)
+    return "".join(secrets.choice(INITIAL_PASSWORD_ALPHABET) for _ in range(INITIAL_PASSWORD_LENGTH))
 
 
 def new_username() -> str:

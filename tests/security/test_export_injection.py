@@ -268,3 +268,15 @@ def test_the_scan_finds_a_direct_writer(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     assert len(_spreadsheet_writes(sample)) == 4
+
+
+def test_initial_passwords_pass_through_the_writer_unchanged() -> None:
+    """A one-time password in the credentials csv must be the password itself: one that began with
+    "-" came out as "'-…" once neutralised, and the new employee could not sign in."""
+    from core.spreadsheets import neutralise
+    from organizations.services import initial_password
+
+    for _ in range(2000):
+        password = initial_password()
+        assert neutralise(password) == password
+        assert len(password) == 12
