@@ -139,7 +139,7 @@ def lockout_response(
                 "locked_until": until.isoformat(),
             },
             status=429,
-            json_dumps_params={"ensure_ascii": False},  # UTF-8 like every other API answer, not \uXXXX
+            json_dumps_params={"ensure_ascii": False},  # UTF-8 like every other API answer, not \u escapes
         )
     else:
         response = render(
