@@ -269,7 +269,8 @@ def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
     from rest_framework.authtoken.models import Token
 
     from accounts.models import User
-    from exams import services
+    from exams.services.papers import RuleSpec, paper_create_rules
+    from exams.services.sessions import session_create, session_prepare
     from organizations.models import Enterprise, Industry, Jurisdiction, Person, TrainingProvider
     from organizations.validators import complete_credit_code, complete_id_number
     from question_bank.importers import fingerprint
@@ -315,10 +316,10 @@ def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
                 )
             )
     Question.objects.bulk_create(rows)
-    paper = services.paper_create_rules(
+    paper = paper_create_rules(
         provider=provider,
         name="压测试卷",
-        rules=[services.RuleSpec(qtype=k, count=v, score=Decimal(5), banks=[bank]) for k, v in per_type.items()],
+        rules=[RuleSpec(qtype=k, count=v, score=Decimal(5), banks=[bank]) for k, v in per_type.items()],
     )
 
     def people(count: int, offset: int) -> list[str]:
@@ -352,16 +353,16 @@ def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
     prod_people = Person.objects.filter(user__username__in=[f"bench{i}" for i in range(n)])
     naive_people = Person.objects.filter(user__username__in=[f"bench{i}" for i in range(n, n + naive_n)])
     window = {"closes_at": now + dt.timedelta(hours=3), "duration_minutes": 120, "grace_seconds": 30}
-    prod = services.session_create(
+    prod = session_create(
         provider=provider, paper=paper, title="压测（生产路径）", opens_at=now + dt.timedelta(minutes=5), **window
     )
     prod.eligible_people.set(prod_people)
-    naive = services.session_create(
+    naive = session_create(
         provider=provider, paper=paper, title="压测（朴素路径）", opens_at=now - dt.timedelta(minutes=1), **window
     )
     naive.eligible_people.set(naive_people)
     began = time.perf_counter()
-    prepared = services.session_prepare(session=prod)
+    prepared = session_prepare(session=prod)
     prepare_seconds = time.perf_counter() - began
     connection.close()
     return {

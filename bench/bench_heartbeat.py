@@ -5,7 +5,7 @@ Compares, in the same run and on the same database:
 * ``naive``: the obvious ORM code — ``select_for_update().get()`` of the
   progress row, the same credit rules in Python, ``save()`` of the whole row
   and a ledger ``create()`` per heartbeat;
-* ``production``: ``training.services.heartbeat_record`` — one SELECT, one
+* ``production``: ``training.services.crediting.heartbeat_record`` — one SELECT, one
   conditional UPDATE (``WHERE client_seq = <read value>``), one ledger INSERT
   when time is credited, the lease in the cache.
 
@@ -170,7 +170,7 @@ def _worker(
     from django.utils import timezone
 
     from accounts.models import User
-    from training import services
+    from training.services.crediting import heartbeat_record
 
     real_interval = interval / compression
     for uid in user_ids:
@@ -184,7 +184,7 @@ def _worker(
             return naive_heartbeat(
                 user_id=uid, lesson_id=lesson_id, token=f"t{uid}", client_seq=k + 1, position=k * 30, now=now
             )
-        return services.heartbeat_record(
+        return heartbeat_record(
             user=users[uid],
             lesson=lesson_id,
             token=f"t{uid}",

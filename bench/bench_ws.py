@@ -99,7 +99,7 @@ def setup_data(n: int, snapshot_period: float = 30.0) -> dict[str, Any]:
     """Examinees with in-progress attempts in one proctored session, and their session cookies.
 
     The policy's shortest snapshot interval is the examinees' snapshot period (the server refuses
-    frames faster than the policy allows: proctoring.services.snapshot_receive).
+    frames faster than the policy allows: proctoring.services.snapshots.snapshot_receive).
     """
     import django
 
@@ -115,7 +115,7 @@ def setup_data(n: int, snapshot_period: float = 30.0) -> dict[str, Any]:
     from exams.models import Attempt, ExamSession, PaperTemplate
     from organizations.models import Enterprise, Industry, Jurisdiction, Person, RoleGrant, TrainingProvider
     from organizations.validators import complete_credit_code, complete_id_number
-    from proctoring.services import policy_set
+    from proctoring.services.actions import policy_set
 
     district = Jurisdiction(code="990198", name="压测区", kind=Jurisdiction.Kind.DISTRICT)
     district.save()

@@ -1,7 +1,7 @@
 """Exam start preconditions: how a higher app (proctoring) tells exams what must hold before a paper is delivered.
 
 Exams may not import the apps built on it. An app registers a callable in its
-``AppConfig.ready()``; ``exams.services.attempt_start`` asks every one before
+``AppConfig.ready()``; ``exams.services.attempts.attempt_start`` asks every one before
 anything is used up, and the exam listings (web notice page, ``/api/v1/me/exams/``)
 show what each one describes.
 

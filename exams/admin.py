@@ -14,8 +14,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from exams import selectors, services
+from exams import selectors
 from exams.models import Attempt, Certificate, ExamSession, PaperItem, PaperRule, PaperTemplate
+from exams.services.certificates import certificate_revoke
 from organizations.selectors import (
     enterprises_visible_to,
     is_platform_admin,
@@ -212,7 +213,7 @@ class CertificateAdmin(NoDeleteMixin, admin.ModelAdmin):
         reason = str(_("Revoked in the administration site by %(user)s")) % {"user": request.user}
         count = 0
         for certificate in revocable:
-            services.certificate_revoke(certificate=certificate, reason=reason)
+            certificate_revoke(certificate=certificate, reason=reason)
             self.log_change(request, certificate, reason)
             count += 1
         self.message_user(

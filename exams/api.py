@@ -24,8 +24,16 @@ from config.api import with_errors
 from config.db import fetch
 from core import preconditions
 from core.ids import MAX_INT32
-from exams import selectors, services
+from exams import selectors
 from exams.models import Attempt, ExamSession
+from exams.services.attempts import (
+    attempt_answerable,
+    attempt_save_answer,
+    attempt_start,
+    attempt_submit,
+    saved_answers,
+)
+from exams.services.errors import ExamError, NotEligible
 from organizations.selectors import person_of
 
 ERROR = inline_serializer(
@@ -206,7 +214,7 @@ class Reply:
     data: dict[str, Any]
 
 
-def error_reply(exc: services.ExamError) -> Reply:
+def error_reply(exc: ExamError) -> Reply:
     body = {"detail": exc.message, "code": exc.code, **exc.details}
     return Reply(exc.status, with_errors(body, exc.status, field="answer" if exc.code == "bad_answer" else None))
 
@@ -224,7 +232,7 @@ def start_payload(attempt: Attempt) -> dict[str, Any]:
         "server_time": timezone.now(),
         "device": attempt.device_token,
         "questions": attempt.payload,
-        "saved": {str(k): v for k, v in services.saved_answers(attempt).items()},
+        "saved": {str(k): v for k, v in saved_answers(attempt).items()},
     }
 
 
@@ -301,14 +309,12 @@ def start_reply(user: Any, session_id: int, body: Any) -> Reply:
             raise Http404  # someone else's session is a 404, not a validation hint
         data.is_valid(raise_exception=True)
     try:
-        attempt = services.attempt_start(
-            session=session, person=person, notice_confirmed=data.validated_data["confirm_notice"]
-        )
-    except services.NotEligible as exc:
+        attempt = attempt_start(session=session, person=person, notice_confirmed=data.validated_data["confirm_notice"])
+    except NotEligible as exc:
         if not selectors.session_admits(session, person):
             raise Http404 from exc
         return error_reply(exc)
-    except services.ExamError as exc:
+    except ExamError as exc:
         return error_reply(exc)
     attempt.session = session
     return Reply(status.HTTP_201_CREATED, start_payload(attempt))
@@ -320,7 +326,7 @@ def save_reply(user: Any, attempt_id: int, question_id: int, body: Any) -> Reply
         _answerable(user, attempt_id)  # someone else's attempt is a 404, not a validation hint
         data.is_valid(raise_exception=True)
     try:
-        saved = services.attempt_save_answer(
+        saved = attempt_save_answer(
             attempt=Attempt(pk=attempt_id),
             user=user,
             question_id=question_id,
@@ -328,7 +334,7 @@ def save_reply(user: Any, attempt_id: int, question_id: int, body: Any) -> Reply
             client_seq=data.validated_data["client_seq"],
             device=data.validated_data.get("device") or None,
         )
-    except services.ExamError as exc:
+    except ExamError as exc:
         return error_reply(exc)
     return Reply(
         status.HTTP_200_OK,
@@ -343,13 +349,13 @@ def save_reply(user: Any, attempt_id: int, question_id: int, body: Any) -> Reply
 
 
 def submit_reply(user: Any, attempt_id: int, body: Any) -> Reply:
-    if not services.attempt_answerable(attempt_id=attempt_id, user=user):
+    if not attempt_answerable(attempt_id=attempt_id, user=user):
         raise Http404
     data = SubmitIn(data=body)
     data.is_valid(raise_exception=True)
     try:
-        result = services.attempt_submit(attempt=Attempt(pk=attempt_id), reason=data.validated_data["reason"])
-    except services.ExamError as exc:
+        result = attempt_submit(attempt=Attempt(pk=attempt_id), reason=data.validated_data["reason"])
+    except ExamError as exc:
         return error_reply(exc)
     return Reply(status.HTTP_200_OK, result_payload(result.attempt))
 

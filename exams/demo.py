@@ -15,8 +15,10 @@ from typing import Any
 from django.db.models import Count
 from django.utils import timezone
 
-from exams import services
 from exams.models import Attempt, CertificateType, ExamSession, PaperTemplate
+from exams.services.attempts import attempt_save_answer, attempt_start, attempt_submit
+from exams.services.papers import RuleSpec, paper_create_rules
+from exams.services.sessions import session_create, session_prepare
 from organizations.models import Person, TrainingProvider
 from question_bank.importers import fingerprint
 from question_bank.models import Bank, Question, QuestionType
@@ -85,15 +87,15 @@ def _paper(provider: TrainingProvider, bank: Bank, name: str) -> PaperTemplate:
         Question.objects.filter(bank=bank, is_active=True).values_list("type").annotate(n=Count("pk")).order_by()
     )
     rules = [
-        services.RuleSpec(qtype=qtype, count=min(want, available[qtype]), score=Decimal(SCORES[qtype]), banks=[bank])
+        RuleSpec(qtype=qtype, count=min(want, available[qtype]), score=Decimal(SCORES[qtype]), banks=[bank])
         for qtype, want in WANTED.items()
         if available.get(qtype)
     ]
-    return services.paper_create_rules(provider=provider, name=name, rules=rules)
+    return paper_create_rules(provider=provider, name=name, rules=rules)
 
 
 def _sit(session: ExamSession, person: Person, share: float, when: dt.datetime, rng: random.Random) -> Attempt:
-    attempt = services.attempt_start(notice_confirmed=True, session=session, person=person, now=when)
+    attempt = attempt_start(notice_confirmed=True, session=session, person=person, now=when)
     for seq, aq in enumerate(attempt.questions.order_by("position"), start=1):
         right = rng.random() < share
         if aq.qtype == QuestionType.FILL_BLANK:
@@ -105,10 +107,10 @@ def _sit(session: ExamSession, person: Person, share: float, when: dt.datetime, 
         else:
             wrong = [ch for ch in "ABCD"[: len(aq.options)] if ch not in aq.answer]
             answer = wrong[0] if wrong else None
-        services.attempt_save_answer(
+        attempt_save_answer(
             attempt=attempt, question_id=aq.pk, answer=answer, client_seq=1, now=when + dt.timedelta(seconds=20 * seq)
         )
-    return services.attempt_submit(
+    return attempt_submit(
         attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE, now=when + dt.timedelta(minutes=25)
     ).attempt
 
@@ -122,7 +124,7 @@ def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
 
     open_session = ExamSession.objects.filter(title=OPEN_TITLE).first()
     if open_session is None:
-        open_session = services.session_create(
+        open_session = session_create(
             provider=provider,
             paper=paper,
             title=OPEN_TITLE,
@@ -136,7 +138,7 @@ def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
             certificate_type=CertificateType.NEW_EMPLOYEE,
             eligible_enterprises=[enterprise],
         )
-        services.session_prepare(session=open_session, now=now)
+        session_prepare(session=open_session, now=now)
     result["open"] = open_session
 
     if ExamSession.objects.filter(title=GATED_TITLE).first() is None:
@@ -147,7 +149,7 @@ def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
             or Course.objects.filter(owner_provider=provider).first()
         )
         if course is not None:
-            result["gated"] = services.session_create(
+            result["gated"] = session_create(
                 provider=provider,
                 paper=paper,
                 title=GATED_TITLE,
@@ -164,7 +166,7 @@ def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
         # Recent enough that its proctoring snapshots are inside the media retention
         # (30 days by default): the review page of the flagged attempt shows them.
         opens = now - dt.timedelta(days=3)
-        past = services.session_create(
+        past = session_create(
             provider=provider,
             paper=paper,
             title=PAST_TITLE,

@@ -13,11 +13,11 @@ For the proctoring app (issue 6):
   don't depend on proctoring's; proctoring reads it and may turn it into a
   real ForeignKey in a later exams migration.
 * Terminate or force-submit an attempt with
-  ``exams.services.attempt_submit(attempt=..., reason=Attempt.SubmitReason.PROCTOR)``
+  ``exams.services.attempts.attempt_submit(attempt=..., reason=Attempt.SubmitReason.PROCTOR)``
   (``AUTO_POLICY`` when the proctoring policy, not a person, ends it);
-  invalidate it after review with ``exams.services.attempt_invalidate`` (revokes
+  invalidate it after review with ``exams.services.attempts.attempt_invalidate`` (revokes
   its certificate), and undo that when the review is revised with
-  ``exams.admin_services.attempt_reinstate``.
+  ``exams.services.attempts.attempt_reinstate``.
 * Attempt lifecycle events (started, answer saved, submitted, invalidated) are
   broadcast after commit by ``exams.events``: register a hook there or listen
   on the channel-layer group ``exams.events.group_name(attempt_id)``.
@@ -296,7 +296,7 @@ class Attempt(models.Model):
     def is_finished(self) -> bool:
         return self.status in (self.Status.SUBMITTED, self.Status.INVALIDATED)
 
-    # Set by exams.services.attempt_start on the instance it just moved out of "prepared":
+    # Set by exams.services.attempts.attempt_start on the instance it just moved out of "prepared":
     # no answer can be saved yet, so the start response skips looking (not a field).
     fresh_start = False
 

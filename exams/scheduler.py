@@ -29,17 +29,19 @@ _last_reminder_day: list[object] = [None]
 
 
 def tick() -> dict[str, int]:
-    from exams import services
+    from exams.services.attempts import attempts_submit_overdue
+    from exams.services.certificates import certificates_remind_expiring
+    from exams.services.sessions import sessions_prepare_due
 
     now = timezone.now()
     result = {
-        "prepared": services.sessions_prepare_due(now=now),
-        "auto_submitted": services.attempts_submit_overdue(now=now),
+        "prepared": sessions_prepare_due(now=now),
+        "auto_submitted": attempts_submit_overdue(now=now),
         "reminded": 0,
     }
     today = timezone.localdate(now)
     if _last_reminder_day[0] != today:
-        result["reminded"] = services.certificates_remind_expiring(today=today)
+        result["reminded"] = certificates_remind_expiring(today=today)
         _last_reminder_day[0] = today
     return result
 

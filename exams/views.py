@@ -20,9 +20,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core import fragments, preconditions
 from core.spreadsheets import Sheet, spreadsheet_response
-from exams import certificates, selectors, services
+from exams import certificates, selectors
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
 from exams.models import Attempt, Certificate, ExamSession
+from exams.services.attempts import attempt_resume, attempt_start, saved_answers
+from exams.services.errors import ExamError, NotEligible, NoticeNotConfirmed, PoolTooSmall, PreconditionUnmet
+from exams.services.papers import RuleSpec, paper_create_rules, paper_preview
+from exams.services.sessions import session_create
+from exams.services.spot_tests import spot_test_open
 from organizations.selectors import enterprises_visible_to, jurisdictions_visible_to, person_of
 from question_bank.models import OPTION_LETTERS, Question
 from question_bank.selectors import banks_managed_by, banks_visible_to
@@ -79,25 +84,25 @@ def notice(request: HttpRequest, session_id: int) -> HttpResponse:
 def start(request: HttpRequest, session_id: int) -> HttpResponse:
     person, session = _examinee_session(request, session_id)
     try:
-        attempt = services.attempt_start(
+        attempt = attempt_start(
             session=session, person=person, notice_confirmed=request.POST.get("confirm_notice") == "yes"
         )
-    except services.NotEligible as exc:
+    except NotEligible as exc:
         if not selectors.session_admits(session, person):
             raise Http404 from exc
         messages.error(request, exc.message)
         return redirect("exams:my_exams")
-    except services.NoticeNotConfirmed as exc:
+    except NoticeNotConfirmed as exc:
         messages.error(request, exc.message)
         return redirect("exams:notice", session_id=session.pk)
-    except services.PreconditionUnmet as exc:
+    except PreconditionUnmet as exc:
         # Where the precondition is satisfied (the identity check page); it leads back to the notice.
         messages.info(request, exc.message)
         url = exc.requirement.details.get("url") or ""
         if url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
             return redirect(url)
         return redirect("exams:notice", session_id=session.pk)
-    except services.ExamError as exc:
+    except ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:my_exams")
     return redirect("exams:attempt", attempt_id=attempt.pk)
@@ -113,8 +118,8 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     if attempt.status != Attempt.Status.IN_PROGRESS:
         raise Http404
     try:
-        services.attempt_resume(attempt=attempt)
-    except services.ExamError:
+        attempt_resume(attempt=attempt)
+    except ExamError:
         return redirect("exams:result", attempt_id=attempt.pk)
     config = {
         "attempt_id": attempt.pk,
@@ -122,7 +127,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "server_time": timezone.now().isoformat(),
         "device": attempt.device_token,
         "questions": attempt.payload,
-        "saved": {str(k): v for k, v in services.saved_answers(attempt).items()},
+        "saved": {str(k): v for k, v in saved_answers(attempt).items()},
         "answer_url": reverse("api:exam-attempt-answer", args=[attempt.pk, 0]),
         "submit_url": reverse("api:exam-attempt-submit", args=[attempt.pk]),
         "result_url": reverse("exams:result", args=[attempt.pk]),
@@ -224,13 +229,13 @@ def paper_new(request: HttpRequest) -> HttpResponse:
             from organizations.models import TrainingProvider
 
             try:
-                paper = services.paper_create_rules(
+                paper = paper_create_rules(
                     provider=TrainingProvider.objects.get(pk=provider_id),
                     name=form.cleaned_data["name"],
-                    rules=[services.RuleSpec(**r) for r in form.cleaned_data["rules"]],
+                    rules=[RuleSpec(**r) for r in form.cleaned_data["rules"]],
                     created_by=request.user,
                 )
-            except services.PoolTooSmall as exc:
+            except PoolTooSmall as exc:
                 form.add_error(None, exc.message)
             else:
                 messages.success(request, _("Paper saved."))
@@ -243,9 +248,9 @@ def paper_new(request: HttpRequest) -> HttpResponse:
 def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
     paper = get_object_or_404(selectors.papers_managed_by(request.user), pk=pk)
     try:
-        preview = services.paper_preview(paper=paper)
+        preview = paper_preview(paper=paper)
         problem = ""
-    except services.PoolTooSmall as exc:
+    except PoolTooSmall as exc:
         preview, problem = [], exc.message
     total = sum((row["score"] for row in preview), 0)
     return _no_cache(
@@ -283,10 +288,8 @@ def session_new(request: HttpRequest) -> HttpResponse:
         title = data.pop("title")
         setup_proctoring = data.pop("setup_proctoring", False)
         try:
-            session = services.session_create(
-                provider=paper.provider, paper=paper, title=title, created_by=request.user, **data
-            )
-        except services.PoolTooSmall as exc:
+            session = session_create(provider=paper.provider, paper=paper, title=title, created_by=request.user, **data)
+        except PoolTooSmall as exc:
             form.add_error("paper", exc.message)
         else:
             messages.success(request, _("Exam scheduled. Papers are prepared before it opens."))
@@ -456,8 +459,8 @@ def spot_person(request: HttpRequest, person_id: int) -> HttpResponse:
 def _spot_open(request: HttpRequest, person: Any) -> HttpResponse:
     questions = Question.objects.filter(bank__in=banks_visible_to(request.user).values("pk"))
     try:
-        attempt = services.spot_test_open(inspector=request.user, person=person, questions=questions)
-    except services.ExamError as exc:
+        attempt = spot_test_open(inspector=request.user, person=person, questions=questions)
+    except ExamError as exc:
         messages.error(request, exc.message)
         return redirect("exams:spot_new")
     return redirect("exams:attempt", attempt_id=attempt.pk)

@@ -11,7 +11,7 @@ from django.db import transaction
 from accounts.models import User
 from organizations.models import Enterprise, Person, RoleGrant
 from organizations.validators import normalize_id_number
-from training.services import onboarding_assign
+from training.services.assignments import onboarding_assign
 
 # Letters and digits only, without look-alikes (0/O, 1/l/I): the password is read off a page or a
 # spreadsheet and typed on a phone, and it never starts with a character a spreadsheet would take

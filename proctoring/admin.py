@@ -17,8 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from exams.admin import NoDeleteMixin, ReadOnlyMixin
 from exams.selectors import sessions_managed_by
 from organizations.selectors import people_visible_to
-from proctoring import selectors, services
+from proctoring import selectors
 from proctoring.models import FaceConsent, FaceEnrolment, ProctoringPolicy, ReviewDecision
+from proctoring.services.actions import policy_set
 from proctoring.views import PolicyForm
 
 
@@ -55,9 +56,7 @@ class ProctoringPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ProctoringPolicy, form: Any, change: bool) -> None:
         # Through the service, which also names the policy on the exam session.
-        saved = services.policy_set(
-            session=obj.session, **{name: getattr(obj, name) for name in PolicyForm.Meta.fields}
-        )
+        saved = policy_set(session=obj.session, **{name: getattr(obj, name) for name in PolicyForm.Meta.fields})
         obj.pk = saved.pk
 
 

@@ -26,8 +26,11 @@ from exams.models import Attempt, ExamSession
 from exams.selectors import session_admits
 from organizations.models import Person
 from organizations.selectors import person_of
-from proctoring import selectors, services
+from proctoring import selectors
 from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, ProctoringPolicy
+from proctoring.services.consent import consent_give, consent_outdated_text, consent_withdraw
+from proctoring.services.errors import AttemptFinished, BadImage, ProctoringError, image_reason_text
+from proctoring.services.identity import enrol, identity_check_face, identity_request_manual
 
 TAGS = ["proctoring"]
 
@@ -69,7 +72,7 @@ VALIDATION_ERROR = inline_serializer(
 )
 
 
-def _error(exc: services.ProctoringError) -> Response:
+def _error(exc: ProctoringError) -> Response:
     response = Response(
         with_errors({"detail": exc.message, "code": exc.code, **exc.details}, exc.status), status=exc.status
     )
@@ -92,7 +95,7 @@ def _photo(request: Request) -> bytes:
         return b""
     if upload.size and upload.size > settings.PROCTORING_PHOTO_MAX_BYTES:
         # Refused before it is read into memory.
-        raise services.BadImage(services.image_reason_text("frame_too_large"), reason="frame_too_large")
+        raise BadImage(image_reason_text("frame_too_large"), reason="frame_too_large")
     return upload.read()
 
 
@@ -167,7 +170,7 @@ def _consent_payload(person: Person) -> dict[str, Any]:
         "alternative": _("If you do not agree, a proctor can check your ID manually instead."),
         "active": standing.state == "current",
         "outdated": standing.outdated,
-        "notice": services.consent_outdated_text() if standing.outdated else None,
+        "notice": consent_outdated_text() if standing.outdated else None,
         "given_at": consent.given_at if consent else None,
         "given_version": consent.text_version if consent else None,
     }
@@ -198,7 +201,7 @@ class ConsentView(APIView):
         data = ConsentIn(data=request.data)
         data.is_valid(raise_exception=True)
         existed = selectors.active_consent(person) is not None
-        services.consent_give(person=person, by=request.user, text_version=data.validated_data["version"])
+        consent_give(person=person, by=request.user, text_version=data.validated_data["version"])
         return Response(_consent_payload(person), status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -213,7 +216,7 @@ class ConsentView(APIView):
     )
     def delete(self, request: Request) -> Response:
         person = _person(request)
-        deleted = services.consent_withdraw(person=person, by=request.user)
+        deleted = consent_withdraw(person=person, by=request.user)
         return Response({**_consent_payload(person), "images_deleted": deleted})
 
 
@@ -269,8 +272,8 @@ class EnrolmentView(APIView):
     def post(self, request: Request) -> Response:
         person = _person(request)
         try:
-            services.enrol(person=person, photo=_photo(request), source=FaceEnrolment.Source.LIVE, by=request.user)
-        except services.ProctoringError as exc:
+            enrol(person=person, photo=_photo(request), source=FaceEnrolment.Source.LIVE, by=request.user)
+        except ProctoringError as exc:
             return _error(exc)
         return Response(_enrolment_payload(person), status=status.HTTP_201_CREATED)
 
@@ -384,8 +387,8 @@ class IdentityCheckView(APIView):
                 status=status.HTTP_400_BAD_REQUEST,
             )
         try:
-            check = services.identity_check_face(session=session, person=person, frame=_photo(request))
-        except services.ProctoringError as exc:
+            check = identity_check_face(session=session, person=person, frame=_photo(request))
+        except ProctoringError as exc:
             return _error(exc)
         state = selectors.identity_status(session, person)
         return Response(
@@ -412,8 +415,8 @@ class IdentityManualView(APIView):
     def post(self, request: Request, session_id: int) -> Response:
         session, person = _admitted(request, session_id)
         try:
-            services.identity_request_manual(session=session, person=person)
-        except services.ProctoringError as exc:
+            identity_request_manual(session=session, person=person)
+        except ProctoringError as exc:
             return _error(exc)
         return Response(_identity_payload(session, person))
 
@@ -580,7 +583,7 @@ class AttemptProctoringView(APIView):
         if attempt is None:
             raise Http404
         if attempt.is_finished:
-            return _error(services.AttemptFinished(_("This exam has already been submitted.")))
+            return _error(AttemptFinished(_("This exam has already been submitted.")))
         return Response(_attempt_payload(attempt))
 
 

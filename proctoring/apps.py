@@ -12,7 +12,7 @@ class ProctoringConfig(AppConfig):
         from proctoring import fragments as proctoring_fragments
         from proctoring import gates, hooks, scheduler
 
-        # No paper before the identity check: exams.services.attempt_start asks every door's start.
+        # No paper before the identity check: exams.services.attempts.attempt_start asks every door's start.
         preconditions.register(gates.NAME, gates.identity_precondition)
         # Exams' pages ask these slots instead of importing proctoring: the exam page's
         # camera/tab-switch client, and the policy / live grid / review queue links.

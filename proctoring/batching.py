@@ -6,7 +6,7 @@ a hop to a worker thread); the server's two cores then spend their time in
 per-statement overhead and the acknowledgements queue up. Here every socket
 hands its event to the process's ``EventBatcher`` and waits; the batcher
 stores whatever has accumulated in one transaction
-(``proctoring.services.events_record``) and answers each socket only after
+(``proctoring.services.events.events_record``) and answers each socket only after
 the commit, so an acknowledgement still means "stored". There is no timer:
 a batch is whatever arrived while the previous one was being written, so a
 quiet server writes each event at once and a busy one writes bigger batches.
@@ -18,7 +18,7 @@ import asyncio
 import logging
 from typing import Any
 
-from proctoring import services
+from proctoring.services.events import EventIn, EventResult
 
 logger = logging.getLogger(__name__)
 
@@ -30,17 +30,17 @@ class EventBatcher:
         # ``store`` runs ``services.events_record`` off the event loop (an awaitable callable).
         self.store = store
         self.max_batch = max_batch
-        self._pending: list[tuple[services.EventIn, asyncio.Future[services.EventResult]]] = []
+        self._pending: list[tuple[EventIn, asyncio.Future[EventResult]]] = []
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    async def record(self, item: services.EventIn) -> services.EventResult:
+    async def record(self, item: EventIn) -> EventResult:
         """Store ``item`` with the others of its batch; raises its ``ProctoringError`` if refused."""
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             # A new event loop (a test, a restarted server): nothing of the old one can run.
             self._loop, self._pending, self._task = loop, [], None
-        future: asyncio.Future[services.EventResult] = loop.create_future()
+        future: asyncio.Future[EventResult] = loop.create_future()
         self._pending.append((item, future))
         if self._task is None or self._task.done():
             self._task = loop.create_task(self._drain())

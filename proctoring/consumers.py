@@ -42,7 +42,11 @@ from django.db import connections
 from django.utils.translation import gettext as _
 
 from exams import events as exam_events
-from proctoring import batching, broadcast, selectors, services
+from proctoring import batching, broadcast, selectors
+from proctoring.services.actions import proctor_terminate, proctor_warn
+from proctoring.services.errors import BadEvent, ProctoringError
+from proctoring.services.events import EventIn, events_record, mark_online, monitor_open
+from proctoring.services.snapshots import snapshot_receive
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
@@ -105,10 +109,10 @@ def in_pool(func: Any, executor: ThreadPoolExecutor | None = None) -> Any:
 # busy with connects and snapshots, and an event batch queued behind them would wait
 # hundreds of milliseconds for its ack (bench/bench_ws.py --timeline showed it).
 _event_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proctor-events")
-_events_record = in_pool(services.events_record, executor=_event_thread)
+_events_record = in_pool(events_record, executor=_event_thread)
 
 
-async def _store_events(items: list[services.EventIn]) -> list[Any]:
+async def _store_events(items: list[EventIn]) -> list[Any]:
     return await _events_record(items=items)
 
 
@@ -190,7 +194,7 @@ class ExamineeConsumer(_JsonSocket):
             return None
         # Loaded once per connection: a policy edited mid-exam applies from the next (re)connect.
         policy = selectors.joined_policy(attempt)
-        last_seq, tab_switches = services.monitor_open(attempt_id=attempt.pk, online=not attempt.is_finished)
+        last_seq, tab_switches = monitor_open(attempt_id=attempt.pk, online=not attempt.is_finished)
         hello = {"type": "hello", "last_seq": last_seq, "tab_switches": tab_switches, "finished": attempt.is_finished}
         return attempt, policy, hello
 
@@ -198,7 +202,7 @@ class ExamineeConsumer(_JsonSocket):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "attempt", None) is not None:
-            await in_pool(services.mark_online)(attempt_id=self.attempt.pk, online=False)
+            await in_pool(mark_online)(attempt_id=self.attempt.pk, online=False)
             await self.channel_layer.group_send(
                 broadcast.session_group(self.attempt.session_id),
                 {
@@ -223,7 +227,7 @@ class ExamineeConsumer(_JsonSocket):
             await self.error("unknown_type", _("Unknown message type: %(type)s.") % {"type": str(kind)[:32]})
 
     async def event(self, content: dict[str, Any]) -> None:
-        item = services.EventIn(
+        item = EventIn(
             attempt_id=self.attempt.pk,
             session_id=self.attempt.session_id,
             client_seq=content.get("seq"),
@@ -235,7 +239,7 @@ class ExamineeConsumer(_JsonSocket):
         )
         try:
             result = await _event_batcher.record(item)
-        except services.ProctoringError as exc:
+        except ProctoringError as exc:
             await self.error(exc.code, exc.message, seq=content.get("seq"), **exc.details)
             return
         # Stored (and committed) before anyone hears of it.
@@ -253,8 +257,8 @@ class ExamineeConsumer(_JsonSocket):
             )
             return
         try:
-            snapshot = await in_pool(services.snapshot_receive)(attempt_id=self.attempt.pk, data=data)
-        except services.ProctoringError as exc:
+            snapshot = await in_pool(snapshot_receive)(attempt_id=self.attempt.pk, data=data)
+        except ProctoringError as exc:
             await self.refuse_snapshot(exc.code, exc.message, **exc.details)
             return
         self.snapshot_refusals = 0
@@ -319,7 +323,7 @@ class ProctorConsumer(_JsonSocket):
             return
         try:
             reply = await database_sync_to_async(self._act)(kind, content)
-        except services.ProctoringError as exc:
+        except ProctoringError as exc:
             await self.error(exc.code, exc.message)
             return
         await self.send_json(reply)
@@ -332,10 +336,10 @@ class ProctorConsumer(_JsonSocket):
             .first()
         )
         if attempt is None:
-            raise services.BadEvent(_("No such examinee in this session."))
+            raise BadEvent(_("No such examinee in this session."))
         user = self.scope["user"]
         if kind == "warn":
-            services.proctor_warn(attempt=attempt, by=user, text=str(content.get("text", ""))[:500])
+            proctor_warn(attempt=attempt, by=user, text=str(content.get("text", ""))[:500])
             return {"type": "done", "action": "warn", "attempt": attempt.pk}
-        services.proctor_terminate(attempt=attempt, by=user, reason=str(content.get("reason", ""))[:500])
+        proctor_terminate(attempt=attempt, by=user, reason=str(content.get("reason", ""))[:500])
         return {"type": "done", "action": "terminate", "attempt": attempt.pk}

@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from exams.models import Attempt, ExamSession
 from organizations.models import Person
-from proctoring import faces, services, storage
+from proctoring import faces, storage
 from proctoring.models import (
     AttemptMonitor,
     BrowserEvent,
@@ -28,6 +28,10 @@ from proctoring.models import (
     ProctorMessage,
     Snapshot,
 )
+from proctoring.selectors import policy_for
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give
+from proctoring.services.identity import enrol
 
 OPEN_POLICY = {
     "snapshot_min_seconds": 20,
@@ -43,21 +47,21 @@ OPEN_POLICY = {
 
 def seed(*, learner: Person, open_title: str, past_title: str) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    services.consent_give(person=learner, by=learner.user)
+    consent_give(person=learner, by=learner.user)
     if not FaceEnrolment.objects.filter(person=learner).exists():
-        services.enrol(person=learner, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=learner.user)
+        enrol(person=learner, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=learner.user)
     result["enrolment"] = FaceEnrolment.objects.get(person=learner)
 
     open_session = ExamSession.objects.filter(title=open_title).first()
-    if open_session is not None and services.policy_for(open_session) is None:
-        services.policy_set(session=open_session, **OPEN_POLICY)
-    result["open_policy"] = services.policy_for(open_session) if open_session else None
+    if open_session is not None and policy_for(open_session) is None:
+        policy_set(session=open_session, **OPEN_POLICY)
+    result["open_policy"] = policy_for(open_session) if open_session else None
 
     past = ExamSession.objects.filter(title=past_title).first()
     if past is None:
         return result
-    if services.policy_for(past) is None:
-        services.policy_set(session=past, **OPEN_POLICY)
+    if policy_for(past) is None:
+        policy_set(session=past, **OPEN_POLICY)
     attempt = (
         Attempt.objects.filter(session=past, status=Attempt.Status.SUBMITTED)
         .filter(~Q(person__user__username="demo_principal"))

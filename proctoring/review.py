@@ -1,6 +1,6 @@
 """Revising a review decision: valid → invalid or invalid → valid, with a reason, audited.
 
-The first decision is ``proctoring.services.review_decide``. A revision never
+The first decision is ``proctoring.services.actions.review_decide``. A revision never
 changes or deletes a row: it adds one that ``revises`` the current decision
 (see ``ReviewDecision``), and applies the difference to the attempt (void it,
 or reinstate its score and certificate).
@@ -16,12 +16,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams import admin_services as exam_admin_services
-from exams import services as exam_services
 from exams.models import Attempt
+from exams.services.attempts import attempt_invalidate, attempt_reinstate
 from proctoring.models import ReviewDecision
 from proctoring.selectors import current_decision
-from proctoring.services import AlreadyDecided, BadEvent
+from proctoring.services.errors import AlreadyDecided, BadEvent
 
 logger = logging.getLogger(__name__)
 
@@ -72,9 +71,9 @@ def review_revise(
                 attempt=attempt, decision=decision, reason=reason[:255], decided_by=by, decided_at=now, revises=previous
             )
             if decision == ReviewDecision.Decision.INVALID:
-                exam_services.attempt_invalidate(attempt=attempt, reason=reason, now=now)
+                attempt_invalidate(attempt=attempt, reason=reason, now=now)
             else:
-                exam_admin_services.attempt_reinstate(attempt=attempt, invalidated_at=previous.decided_at, now=now)
+                attempt_reinstate(attempt=attempt, invalidated_at=previous.decided_at, now=now)
     except IntegrityError:
         raise DecisionChanged(_("The decision was changed meanwhile by someone else; read it again first.")) from None
     logger.info("Review decision on attempt %s revised to %s by user %s", attempt.pk, decision, getattr(by, "pk", None))

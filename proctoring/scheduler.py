@@ -22,13 +22,13 @@ logger = logging.getLogger(__name__)
 
 
 def purge() -> None:
-    from proctoring.services import purge_media
+    from proctoring.services.retention import purge_media
 
     logger.info("Proctoring media purge: %s", purge_media())
 
 
 def tick() -> dict[str, int]:
-    from proctoring.services import snapshot_gaps_tick
+    from proctoring.services.snapshots import snapshot_gaps_tick
 
     result = snapshot_gaps_tick()
     return {"in_gap": result.in_gap, "flagged": result.flagged, "submitted": result.submitted}

@@ -9,17 +9,17 @@ from celery import shared_task
 
 @shared_task(name="proctoring.process_snapshot", ignore_result=True)
 def process_snapshot(snapshot_id: int) -> str | None:
-    from proctoring import services
+    from proctoring.services.snapshots import snapshot_process
 
-    snapshot = services.snapshot_process(snapshot_id=snapshot_id)
+    snapshot = snapshot_process(snapshot_id=snapshot_id)
     return snapshot.status if snapshot else None
 
 
 @shared_task(name="proctoring.purge_media", ignore_result=True)
 def purge_media() -> dict[str, Any]:
-    from proctoring import services
+    from proctoring.services import retention as retention_services
 
-    return services.purge_media()
+    return retention_services.purge_media()
 
 
 @shared_task(name="proctoring.tick", ignore_result=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,8 +21,13 @@ from core.http import safe_next
 from exams.models import ExamSession
 from exams.selectors import session_admits, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
-from proctoring import review, selectors, services, storage
+from proctoring import review, selectors, storage
 from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy
+from proctoring.services import identity as identity_services
+from proctoring.services.actions import policy_set, review_decide
+from proctoring.services.consent import consent_give, consent_withdraw
+from proctoring.services.errors import BadEvent, BadImage, ConsentRequired, ProctoringError, image_reason_text
+from proctoring.services.identity import enrol, identity_check_face, identity_request_manual
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -33,9 +39,9 @@ def _no_store(response: HttpResponse) -> HttpResponse:
 def _upload(request: HttpRequest, name: str = "photo") -> bytes:
     upload = request.FILES.get(name)
     if upload is None:
-        raise services.BadImage(_("Choose or capture a photo first."), reason="empty")
-    if upload.size and upload.size > services.settings.PROCTORING_PHOTO_MAX_BYTES:
-        raise services.BadImage(services.image_reason_text("frame_too_large"), reason="frame_too_large")
+        raise BadImage(_("Choose or capture a photo first."), reason="empty")
+    if upload.size and upload.size > settings.PROCTORING_PHOTO_MAX_BYTES:
+        raise BadImage(image_reason_text("frame_too_large"), reason="frame_too_large")
     return upload.read()
 
 
@@ -57,20 +63,20 @@ def my_face(request: HttpRequest) -> HttpResponse:
         try:
             if action == "consent":
                 if request.POST.get("agree") != "yes":
-                    raise services.ConsentRequired(_("Tick the box to agree, or use the manual ID check instead."))
-                services.consent_give(person=person, by=request.user)
+                    raise ConsentRequired(_("Tick the box to agree, or use the manual ID check instead."))
+                consent_give(person=person, by=request.user)
                 messages.success(request, _("Consent recorded. Now take your reference photo."))
             elif action == "withdraw":
-                services.consent_withdraw(person=person, by=request.user)
+                consent_withdraw(person=person, by=request.user)
                 messages.success(request, _("Consent withdrawn. Your face data and photos have been deleted."))
             elif action == "enrol":
-                services.enrol(person=person, photo=_upload(request), source=FaceEnrolment.Source.LIVE, by=request.user)
+                enrol(person=person, photo=_upload(request), source=FaceEnrolment.Source.LIVE, by=request.user)
                 if _wants_json(request):
                     return JsonResponse({"ok": True, "message": _("Your face is enrolled.")})
                 messages.success(request, _("Your face is enrolled."))
             else:
-                raise services.BadEvent(_("Unknown action."))
-        except services.ProctoringError as exc:
+                raise BadEvent(_("Unknown action."))
+        except ProctoringError as exc:
             if _wants_json(request):
                 return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
             messages.error(request, exc.message)
@@ -81,7 +87,7 @@ def my_face(request: HttpRequest) -> HttpResponse:
         "standing": selectors.consent_state(person),
         "consent": selectors.active_consent(person),
         "enrolment": selectors.enrolment_of(person),
-        "consent_version": services.settings.PROCTORING_CONSENT_VERSION,
+        "consent_version": settings.PROCTORING_CONSENT_VERSION,
         "next": safe_next(request, ""),
     }
     return _no_store(render(request, "proctoring/my_face.html", context))
@@ -103,15 +109,15 @@ def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             if form.cleaned_data["consent_on_paper"]:
-                services.consent_give(person=person, by=request.user)
+                consent_give(person=person, by=request.user)
             request.FILES["photo"].seek(0)
-            services.enrol(
+            enrol(
                 person=person,
                 photo=request.FILES["photo"].read(),
                 source=FaceEnrolment.Source.ID_PHOTO,
                 by=request.user,
             )
-        except services.ProctoringError as exc:
+        except ProctoringError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("The ID photo is enrolled for %(name)s.") % {"name": person.name})
@@ -139,9 +145,9 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("action") == "manual":
-                services.identity_request_manual(session=session, person=person)
+                identity_request_manual(session=session, person=person)
             else:
-                check = services.identity_check_face(session=session, person=person, frame=_upload(request))
+                check = identity_check_face(session=session, person=person, frame=_upload(request))
                 status = selectors.identity_status(session, person, policy)
                 payload = {
                     "ok": check.result == IdentityCheck.Result.PASSED,
@@ -151,7 +157,7 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
                 }
                 if _wants_json(request):
                     return JsonResponse(payload)
-        except services.ProctoringError as exc:
+        except ProctoringError as exc:
             if _wants_json(request):
                 return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
             messages.error(request, exc.message)
@@ -204,13 +210,13 @@ def live(request: HttpRequest, session_id: int) -> HttpResponse:
 def identity_decide(request: HttpRequest, check_id: int) -> HttpResponse:
     check = get_object_or_404(selectors.identity_checks_proctored_by(request.user), pk=check_id)
     try:
-        services.identity_decide(
+        identity_services.identity_decide(
             check=check,
             by=request.user,
             passed=request.POST.get("decision") == "pass",
             note=request.POST.get("note", ""),
         )
-    except services.ProctoringError as exc:
+    except ProctoringError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Identity decision recorded for %(name)s.") % {"name": check.person.name})
@@ -246,7 +252,7 @@ def policy_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     current = selectors.policy_for(session)
     form = PolicyForm(request.POST or None, instance=current or ProctoringPolicy(session=session))
     if request.method == "POST" and form.is_valid():
-        services.policy_set(session=session, **{k: v for k, v in form.cleaned_data.items()})
+        policy_set(session=session, **{k: v for k, v in form.cleaned_data.items()})
         messages.success(request, _("Proctoring policy saved."))
         return redirect("proctoring:policy_edit", session_id=session.pk)
     return render(request, "proctoring/policy_form.html", {"session": session, "form": form})
@@ -282,10 +288,10 @@ def review_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
                 )
                 messages.success(request, _("Decision changed. The earlier decision stays on record."))
             else:
-                services.review_decide(attempt=attempt, by=request.user, decision=decision, reason=reason)
+                review_decide(attempt=attempt, by=request.user, decision=decision, reason=reason)
                 messages.success(request, _("Decision recorded."))
                 return redirect("proctoring:review_queue")
-        except services.ProctoringError as exc:
+        except ProctoringError as exc:
             messages.error(request, exc.message)
         return redirect("proctoring:review_detail", attempt_id=attempt.pk)
     history = selectors.decision_history(attempt)

@@ -14,7 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
-from training import selectors, services
+from training import selectors
 from training.models import (
     Assignment,
     Chapter,
@@ -28,6 +28,8 @@ from training.models import (
     PublicLearner,
     RequirementProfile,
 )
+from training.services.content import check_lesson_media, lesson_check_quiz_bank, pdf_page_count, sanitize_article_html
+from training.services.errors import MediaRejected
 
 
 @admin.register(RequirementProfile)
@@ -85,21 +87,21 @@ class LessonAdminForm(forms.ModelForm):
             head = upload.read(64)
             upload.seek(0)
             try:
-                self.instance.media_type = services.check_lesson_media(head, kind=kind, size=upload.size)
-            except services.MediaRejected as exc:
+                self.instance.media_type = check_lesson_media(head, kind=kind, size=upload.size)
+            except MediaRejected as exc:
                 self.add_error("media", str(exc))
             else:
                 if kind == Lesson.Kind.DOCUMENT:
-                    self.instance.page_count = services.pdf_page_count(upload.read())
+                    self.instance.page_count = pdf_page_count(upload.read())
                     upload.seek(0)
         elif kind in (Lesson.Kind.VIDEO, Lesson.Kind.DOCUMENT) and not (self.instance.media or upload):
             self.add_error("media", _("Choose a file for this lesson."))
         if kind == Lesson.Kind.ARTICLE:
-            data["body_html"] = services.sanitize_article_html(data.get("body_html") or "")
+            data["body_html"] = sanitize_article_html(data.get("body_html") or "")
         if "quiz_bank_id" in data:
             # The bank is a raw id here: the same rule as the course builder's (services.lesson_check_quiz_bank).
             try:
-                services.lesson_check_quiz_bank(
+                lesson_check_quiz_bank(
                     actor=self.actor,
                     quiz_bank_id=data["quiz_bank_id"],
                     lesson=self.instance if self.instance.pk else None,

@@ -17,8 +17,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.ids import MAX_ID, MAX_INT32
-from training import selectors, services
+from training import selectors
 from training.models import Lesson, Progress
+from training.services.crediting import Refusal, heartbeat_record, lesson_start, lesson_stop, presence_confirm
+from training.services.errors import LeaseHeld, LessonNotAssigned
 
 
 class AssignmentOutSerializer(serializers.Serializer):
@@ -196,12 +198,10 @@ class LessonStartView(APIView):
         incoming = StartInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
-            result = services.lesson_start(
-                user=request.user, lesson=lesson, takeover=incoming.validated_data["takeover"]
-            )
-        except services.LessonNotAssigned:
+            result = lesson_start(user=request.user, lesson=lesson, takeover=incoming.validated_data["takeover"])
+        except LessonNotAssigned:
             return Response({"detail": "This lesson is not assigned to you."}, status=status.HTTP_403_FORBIDDEN)
-        except services.LeaseHeld:
+        except LeaseHeld:
             return Response(
                 {"detail": "You are studying in another window or device.", "code": "another_session"},
                 status=status.HTTP_409_CONFLICT,
@@ -231,7 +231,7 @@ class LessonHeartbeatView(APIView):
                 return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
             incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        result = services.heartbeat_record(
+        result = heartbeat_record(
             user=request.user,
             lesson=pk,
             token=data["token"],
@@ -243,9 +243,9 @@ class LessonHeartbeatView(APIView):
             interaction=data["interaction"],
             extra=data.get("extra") or {},
         )
-        if result.reason == services.Refusal.NOT_ASSIGNED:
+        if result.reason == Refusal.NOT_ASSIGNED:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        code = status.HTTP_409_CONFLICT if result.reason == services.Refusal.ANOTHER_SESSION else status.HTTP_200_OK
+        code = status.HTTP_409_CONFLICT if result.reason == Refusal.ANOTHER_SESSION else status.HTTP_200_OK
         return Response(HeartbeatOutSerializer(result.__dict__).data, status=code)
 
 
@@ -255,7 +255,7 @@ class LessonPresenceView(APIView):
         lesson = _lesson(request, pk)
         incoming = TokenInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        unlocked = services.presence_confirm(user=request.user, lesson=lesson, token=incoming.validated_data["token"])
+        unlocked = presence_confirm(user=request.user, lesson=lesson, token=incoming.validated_data["token"])
         return Response({"unlocked": unlocked})
 
 
@@ -265,5 +265,5 @@ class LessonStopView(APIView):
         lesson = _lesson(request, pk)
         incoming = TokenInSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        services.lesson_stop(user=request.user, lesson_id=lesson.pk, token=incoming.validated_data["token"])
+        lesson_stop(user=request.user, lesson_id=lesson.pk, token=incoming.validated_data["token"])
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -19,9 +19,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from training import selectors, services
+from training import selectors
 from training.forms import ChapterForm, CourseForm, LessonForm
 from training.models import CreditLedger, Lesson
+from training.services import content as content_services
+from training.services.content import course_save, lesson_set_retired, lesson_update
+from training.services.errors import ContentHasCredit, MediaRejected
 
 
 def _require_builder(request: HttpRequest) -> None:
@@ -51,7 +54,7 @@ def course_create(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     form = CourseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        course = services.course_save(course=None, **_course_fields(form.cleaned_data))
+        course = course_save(course=None, **_course_fields(form.cleaned_data))
         messages.success(request, _("Course created. Now add chapters and lessons."))
         return redirect("training:manage_course", pk=course.pk)
     return render(request, "training/manage/course_form.html", {"form": form, "course": None})
@@ -77,7 +80,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     form = CourseForm(request.POST or None, user=request.user, course=course)
     if request.method == "POST" and form.is_valid():
-        services.course_save(course=course, **_course_fields(form.cleaned_data))
+        course_save(course=course, **_course_fields(form.cleaned_data))
         messages.success(request, _("Course saved."))
         return redirect("training:manage_course", pk=course.pk)
     return render(request, "training/manage/course_form.html", {"form": form, "course": course})
@@ -107,7 +110,7 @@ def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     form = ChapterForm(request.POST)
     if form.is_valid():
-        chapter = services.chapter_create(course=course, title=form.cleaned_data["title"])
+        chapter = content_services.chapter_create(course=course, title=form.cleaned_data["title"])
         return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
     messages.error(request, _("Enter a chapter title."))
     return redirect(_outline_url(course.pk))
@@ -119,7 +122,7 @@ def chapter_rename(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     form = ChapterForm(request.POST)
     if form.is_valid():
-        services.chapter_rename(chapter=chapter, title=form.cleaned_data["title"])
+        content_services.chapter_rename(chapter=chapter, title=form.cleaned_data["title"])
     else:
         messages.error(request, _("Enter a chapter title."))
     return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
@@ -134,7 +137,7 @@ def _offset(request: HttpRequest) -> int:
 def chapter_move(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     if offset := _offset(request):
-        services.chapter_move(chapter=chapter, offset=offset)
+        content_services.chapter_move(chapter=chapter, offset=offset)
     return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
 
 
@@ -146,8 +149,8 @@ def chapter_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm") != "1":
         return redirect(_outline_url(course_id, f"chapter-{chapter.pk}"))
     try:
-        services.chapter_delete(chapter=chapter)
-    except services.ContentHasCredit as exc:
+        content_services.chapter_delete(chapter=chapter)
+    except ContentHasCredit as exc:
         messages.error(request, str(exc))
         return redirect(_outline_url(course_id, f"chapter-{chapter.pk}"))
     messages.success(request, _("Chapter deleted."))
@@ -176,7 +179,7 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            lesson = services.lesson_create(
+            lesson = content_services.lesson_create(
                 actor=request.user,
                 chapter=data["chapter"],
                 title=data["title"],
@@ -189,7 +192,7 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
                 quiz_question_count=data["quiz_question_count"],
                 quiz_pass_percent=data["quiz_pass_percent"],
             )
-        except services.MediaRejected as exc:
+        except MediaRejected as exc:
             form.add_error("media", str(exc))
         except ValidationError as exc:  # the quiz-bank rule, should the bank change after the form was checked
             form.add_error(None, exc)
@@ -215,7 +218,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.lesson_update(
+            lesson_update(
                 actor=request.user,
                 lesson=lesson,
                 chapter=data["chapter"],
@@ -228,7 +231,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 quiz_question_count=data["quiz_question_count"],
                 quiz_pass_percent=data["quiz_pass_percent"],
             )
-        except services.MediaRejected as exc:
+        except MediaRejected as exc:
             form.add_error("media", str(exc))
         except ValidationError as exc:  # the quiz-bank rule, should the bank change after the form was checked
             form.add_error(None, exc)
@@ -248,7 +251,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     if offset := _offset(request):
-        services.lesson_move(lesson=lesson, offset=offset)
+        content_services.lesson_move(lesson=lesson, offset=offset)
     return redirect(_outline_url(lesson.chapter.course_id, f"lesson-{lesson.pk}"))
 
 
@@ -257,7 +260,7 @@ def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
 def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     retired = request.POST.get("retired") == "1"
-    services.lesson_set_retired(lesson=lesson, retired=retired)
+    lesson_set_retired(lesson=lesson, retired=retired)
     if retired:
         messages.success(request, _("“%(title)s” is retired: learners no longer see it.") % {"title": lesson.title})
     else:
@@ -273,8 +276,8 @@ def lesson_delete(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     if request.method == "POST" and request.POST.get("confirm") == "1":
         try:
-            services.lesson_delete(lesson=lesson)
-        except services.ContentHasCredit as exc:
+            content_services.lesson_delete(lesson=lesson)
+        except ContentHasCredit as exc:
             error = str(exc)
         else:
             messages.success(request, _("Lesson deleted."))

@@ -19,7 +19,6 @@ from django.utils import timezone
 from accounts.models import User
 from organizations.models import Enterprise, Person, TrainingProvider
 from organizations.validators import complete_id_number
-from training import services
 from training.models import (
     Assignment,
     Chapter,
@@ -29,6 +28,8 @@ from training.models import (
     PlanTemplate,
     Progress,
 )
+from training.services.assignments import assignment_create, assignments_refresh, onboarding_assign
+from training.services.content import lesson_create
 
 DEMO_SEED_DETAIL = "seed_demo"
 
@@ -138,7 +139,7 @@ def _course(
     )
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
     for order, (kind, lesson_title, minutes) in enumerate(lessons, start=1):
-        services.lesson_create(
+        lesson_create(
             actor=None,
             chapter=chapter,
             title=lesson_title,
@@ -214,12 +215,12 @@ def seed(*, enterprise: Enterprise, provider: TrainingProvider, learner: Person,
 
     # The demo learner: onboarding plan in progress (plant level done, workshop
     # half way), and a finished course.
-    plan_assignment = services.onboarding_assign(person=learner)
+    plan_assignment = onboarding_assign(person=learner)
     for lesson in lessons_of(level_courses["plant"]):
         _credit(learner.user, lesson, 1.0, when=now - dt.timedelta(days=3))
     for lesson in lessons_of(level_courses["workshop"])[:1]:
         _credit(learner.user, lesson, 0.5, when=now - dt.timedelta(days=1))
-    services.assignment_create(learner=learner.user, course=confined, due_date=today + dt.timedelta(days=20))
+    assignment_create(learner=learner.user, course=confined, due_date=today + dt.timedelta(days=20))
     for lesson in lessons_of(confined):
         _credit(learner.user, lesson, 1.0, when=now - dt.timedelta(days=5))
 
@@ -250,6 +251,6 @@ def seed(*, enterprise: Enterprise, provider: TrainingProvider, learner: Person,
                 break
             _credit(person.user, lesson, min(1.0, remaining), when=now - dt.timedelta(days=2))
             remaining -= 1
-        services.assignments_refresh(learner=person.user)
-    services.assignments_refresh(learner=learner.user)
+        assignments_refresh(learner=person.user)
+    assignments_refresh(learner=learner.user)
     return {"plan_assignment": plan_assignment, "courses": level_courses}

@@ -12,8 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from organizations.models import Industry, Jurisdiction, Person
-from training import selectors, services
+from training import selectors
 from training.models import Chapter, Course, Lesson
+from training.services.content import lesson_check_quiz_bank
 
 MAX_QUIZ_QUESTIONS = 50
 
@@ -221,7 +222,7 @@ class LessonForm(forms.Form):
         bank_id = data.get("quiz_bank")
         if bank_id:
             try:
-                services.lesson_check_quiz_bank(actor=self.user, quiz_bank_id=bank_id, lesson=self.lesson)
+                lesson_check_quiz_bank(actor=self.user, quiz_bank_id=bank_id, lesson=self.lesson)
             except ValidationError as exc:
                 self.add_error(None, exc)
             else:

@@ -136,7 +136,7 @@ class Lesson(models.Model):
         help_text=_("Study time this lesson can credit; one credit hour is a configured number of minutes."),
     )
     # Loose link to question_bank: the lesson quiz is optional and is recorded
-    # through training.services.lesson_quiz_record by whoever grades it.
+    # through training.services.crediting.lesson_quiz_record by whoever grades it.
     quiz_bank_id = models.PositiveIntegerField(_("quiz question bank"), null=True, blank=True)
     quiz_question_count = models.PositiveSmallIntegerField(_("quiz questions"), default=0)
     quiz_pass_percent = models.PositiveSmallIntegerField(_("quiz pass mark (%)"), default=60)
@@ -254,7 +254,7 @@ class Plan(models.Model):
     template = models.ForeignKey(PlanTemplate, on_delete=models.SET_NULL, null=True, blank=True, related_name="plans")
     post = models.CharField(_("post"), max_length=32, choices=Post.choices, blank=True)
     required_minutes = models.PositiveIntegerField(_("required minutes"))
-    # The year an annual-retraining plan covers (training.services.annual_training_assign).
+    # The year an annual-retraining plan covers (training.services.annual.annual_training_assign).
     year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
     courses = models.ManyToManyField(Course, through="PlanCourse", related_name="plans", verbose_name=_("courses"))
     created_at = models.DateTimeField(auto_now_add=True)
@@ -360,7 +360,7 @@ class Assignment(models.Model):
 
 class Progress(models.Model):
     """Where a learner is in one lesson. Written on the hot path by a
-    conditional UPDATE in training.services.heartbeat_record.
+    conditional UPDATE in training.services.crediting.heartbeat_record.
 
     Positions are seconds (video), pages (document) or percent read (article).
     """

@@ -28,11 +28,12 @@ RUN_AT_HOUR = 2
 
 
 def daily() -> dict[str, Any]:
-    from training import services
+    from training.services.annual import annual_training_assign
+    from training.services.assignments import reminders_send
 
     today = timezone.localdate()
-    annual = services.annual_training_assign(year=today.year)
-    reminded = services.reminders_send(today=today)
+    annual = annual_training_assign(year=today.year)
+    reminded = reminders_send(today=today)
     result = {"year": annual.year, "annual_assigned": annual.assigned, "reminders": reminded}
     logger.info("Training daily job: %s", result)
     return result

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -32,9 +33,14 @@ from core.ids import query_id
 from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
 from organizations.models import Jurisdiction, Person
-from training import selectors, services
+from training import selectors
 from training.forms import quiz_answers_from_post
 from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt
+from training.services import public as public_services
+from training.services.assignments import assign_to_people
+from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
+from training.services.errors import QuizUnavailable
+from training.services.public import public_learner_register
 
 ADMIN_ROLES = {"platform_admin", "bureau_official", "enterprise_admin", "training_admin"}
 
@@ -60,7 +66,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 reminders.append(
                     _("“%(title)s” was due on %(due)s.") % {"title": assignment.title, "due": assignment.due_date}
                 )
-            elif days_left <= services.settings.TRAINING_REMINDER_DAYS:
+            elif days_left <= settings.TRAINING_REMINDER_DAYS:
                 reminders.append(
                     _("“%(title)s” is due in %(days)d days.") % {"title": assignment.title, "days": days_left}
                 )
@@ -70,8 +76,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "summary": summary,
                 "overdue": overdue,
                 "next_lesson": lessons.get(summary.next_lesson_id),
-                "earned_hours": round(summary.earned_minutes / services.settings.MINUTES_PER_CREDIT_HOUR, 1),
-                "required_hours": round(summary.required_minutes / services.settings.MINUTES_PER_CREDIT_HOUR, 1),
+                "earned_hours": round(summary.earned_minutes / settings.MINUTES_PER_CREDIT_HOUR, 1),
+                "required_hours": round(summary.required_minutes / settings.MINUTES_PER_CREDIT_HOUR, 1),
             }
         )
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
@@ -82,7 +88,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "items": items,
             "reminders": reminders,
             "public": public,
-            "minutes_per_hour": services.settings.MINUTES_PER_CREDIT_HOUR,
+            "minutes_per_hour": settings.MINUTES_PER_CREDIT_HOUR,
         },
     )
 
@@ -163,8 +169,8 @@ def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
             {**context, "state": "not_ready", "earned": (progress.credited_seconds // 60) if progress else 0},
         )
     try:
-        attempt = services.quiz_attempt_open(user=request.user, lesson=lesson)
-    except services.QuizUnavailable as exc:
+        attempt = quiz_attempt_open(user=request.user, lesson=lesson)
+    except QuizUnavailable as exc:
         return render(request, "training/lesson_quiz.html", {**context, "state": "unavailable", "reason": str(exc)})
     questions = _quiz_questions(attempt)
     if request.method == "POST":
@@ -172,9 +178,7 @@ def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("This quiz page was out of date; here is your current quiz."))
             return redirect("training:lesson_quiz", pk=lesson.pk)
         try:
-            attempt = services.quiz_attempt_submit(
-                attempt=attempt, answers=quiz_answers_from_post(request.POST, questions)
-            )
+            attempt = quiz_attempt_submit(attempt=attempt, answers=quiz_answers_from_post(request.POST, questions))
         except ValidationError as exc:
             errors = exc.message_dict
             return render(
@@ -482,7 +486,7 @@ def assign(request: HttpRequest) -> HttpResponse:
     form = AssignForm(request.POST or None, enterprise=enterprise)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        created = services.assign_to_people(
+        created = assign_to_people(
             people=data["selected"],
             course=data.get("course"),
             plan=data.get("plan"),
@@ -535,7 +539,7 @@ def public_register(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with transaction.atomic():
-            learner = services.public_learner_register(
+            learner = public_learner_register(
                 jurisdiction=data["jurisdiction"], name=data["name"], phone=data["phone"], password=data["password"]
             )
         login(request, learner.user, backend="django.contrib.auth.backends.ModelBackend")
@@ -564,5 +568,5 @@ def public_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     if public is None:
         raise PermissionDenied
     course = get_object_or_404(selectors.public_courses_for(public.jurisdiction.path), pk=pk)
-    services.public_enrol(user=request.user, course=course)
+    public_services.public_enrol(user=request.user, course=course)
     return redirect("training:course_detail", pk=course.pk)

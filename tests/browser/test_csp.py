@@ -32,7 +32,8 @@ import datetime as dt, json
 from decimal import Decimal
 from django.urls import reverse
 from django.utils import timezone
-from exams import services
+from exams.services.attempts import attempt_start
+from exams.services.sessions import session_create, session_prepare
 from exams.models import ExamSession, PaperTemplate
 from organizations.models import Person
 from organizations.services import person_create
@@ -48,11 +49,11 @@ if person is None:
         hire_date=timezone.localdate() - dt.timedelta(days=30))
 paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
 now = timezone.now()
-session = services.session_create(provider=paper.provider, paper=paper, title="内容安全策略考试",
+session = session_create(provider=paper.provider, paper=paper, title="内容安全策略考试",
     opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=30,
     pass_score=Decimal("10"), eligible_people=[person])
-services.session_prepare(session=session)
-attempt = services.attempt_start(session=session, person=person, notice_confirmed=True)
+session_prepare(session=session)
+attempt = attempt_start(session=session, person=person, notice_confirmed=True)
 from training.selectors import lessons_visible_to
 visible = lessons_visible_to(learner.user).order_by("pk")
 lessons = Lesson.objects.filter(pk__in=[visible.filter(kind=k).values_list("pk", flat=True).first() for k in Lesson.Kind.values])

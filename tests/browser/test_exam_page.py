@@ -32,7 +32,7 @@ SETUP = """
 import datetime as dt, json
 from decimal import Decimal
 from django.utils import timezone
-from exams import services
+from exams.services.sessions import session_create, session_prepare
 from exams.models import ExamSession, PaperTemplate
 from organizations.models import Person
 from organizations.services import person_create
@@ -48,10 +48,10 @@ for index, username in {users}:
             password="demo-pass-2026", id_number=complete_id_number(f"99010119970707{index + 600:03d}"),
             hire_date=timezone.localdate() - dt.timedelta(days=30))
     seconds = {seconds}
-    session = services.session_create(provider=paper.provider, paper=paper, title=f"浏览器考试 {username}",
+    session = session_create(provider=paper.provider, paper=paper, title=f"浏览器考试 {username}",
         opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(seconds=seconds), duration_minutes=30,
         pass_score=Decimal("10"), grace_seconds=0, review_answers=True, eligible_people=[person])
-    services.session_prepare(session=session)
+    session_prepare(session=session)
     out[username] = session.pk
 print(json.dumps(out))
 """

@@ -37,21 +37,21 @@ SETUP = """
 import datetime as dt, json
 from decimal import Decimal
 from django.utils import timezone
-from exams import services
+from exams.services.sessions import session_create, session_prepare
 from exams.models import PaperTemplate
 from organizations.models import Person
-from proctoring.services import policy_set
+from proctoring.services.actions import policy_set
 learner = Person.objects.get(user__username="demo_learner")
 paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
 now = timezone.now()
 out = {}
 for name, identity in (("face", True), ("tabs", False), ("other", False), ("refused", True)):
-    session = services.session_create(provider=paper.provider, paper=paper, title=f"监考浏览器测试 {name} {now:%H%M%S%f}",
+    session = session_create(provider=paper.provider, paper=paper, title=f"监考浏览器测试 {name} {now:%H%M%S%f}",
         opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
         pass_score=Decimal("10"), eligible_people=[learner])
     policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=6, tab_warn_at=1, tab_submit_at=3,
         tab_ignore_seconds=0, phone_aware=False, face_flag_after=1, require_identity_check=identity, identity_max_tries=3)
-    services.session_prepare(session=session)
+    session_prepare(session=session)
     out[name] = session.pk
 print(json.dumps(out))
 """
@@ -284,19 +284,20 @@ GAP_SETUP = """
 import datetime as dt, json
 from decimal import Decimal
 from django.utils import timezone
-from exams import services
+from exams.services.attempts import attempt_start
+from exams.services.sessions import session_create
 from exams.models import Attempt, PaperTemplate
 from organizations.models import Person
-from proctoring.services import policy_set
+from proctoring.services.actions import policy_set
 learner = Person.objects.get(user__username="demo_learner")
 paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
 now = timezone.now()
-session = services.session_create(provider=paper.provider, paper=paper, title=f"监考抓拍缺失 {now:%H%M%S%f}",
+session = session_create(provider=paper.provider, paper=paper, title=f"监考抓拍缺失 {now:%H%M%S%f}",
     opens_at=now - dt.timedelta(minutes=30), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
     pass_score=Decimal("10"), eligible_people=[learner])
 policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, missing_flag_after=1,
     missing_grace_seconds=0, require_identity_check=False)
-attempt = services.attempt_start(session=session, person=learner, notice_confirmed=True)
+attempt = attempt_start(session=session, person=learner, notice_confirmed=True)
 # Started ten minutes ago and no camera socket ever opened: no snapshot at all.
 Attempt.objects.filter(pk=attempt.pk).update(started_at=now - dt.timedelta(minutes=10))
 # The face was enrolled before that delivery, so the attempt owes snapshots (proctoring.selectors.snapshots_required_q).

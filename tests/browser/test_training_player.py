@@ -37,7 +37,8 @@ from django.utils import timezone
 from organizations.models import Enterprise, Person, TrainingProvider
 from organizations.services import person_create
 from organizations.validators import complete_id_number
-from training import services
+from training.services.assignments import assignment_create
+from training.services.content import lesson_create
 from training.demo import make_demo_video
 from training.models import Chapter, Course, Lesson
 provider = TrainingProvider.objects.get(code="demo-center")
@@ -46,14 +47,14 @@ course, created = Course.objects.get_or_create(
     title="浏览器测试：安全帽佩戴", owner_provider=provider, defaults={"shared_with": provider.jurisdiction})
 if created:
     chapter = Chapter.objects.create(course=course, title="第一章")
-    services.lesson_create(actor=None, chapter=chapter, title="安全帽佩戴（视频）", kind=Lesson.Kind.VIDEO, credit_minutes=1,
+    lesson_create(actor=None, chapter=chapter, title="安全帽佩戴（视频）", kind=Lesson.Kind.VIDEO, credit_minutes=1,
                            data=make_demo_video(seconds=40), duration_seconds=40)
 out = {"course": course.pk, "lesson": Lesson.objects.get(chapter__course=course).pk}
 for index, username in enumerate(["bt_phone", "bt_desktop"], start=1):
     if not Person.objects.filter(user__username=username).exists():
         person, _ = person_create(enterprise=enterprise, name=username, username=username, password="demo-pass-2026",
             id_number=complete_id_number(f"99010119960606{index + 500:03d}"), hire_date=timezone.localdate() - dt.timedelta(days=400))
-        services.assignment_create(learner=person.user, course=course, due_date=timezone.localdate() + dt.timedelta(days=7))
+        assignment_create(learner=person.user, course=course, due_date=timezone.localdate() + dt.timedelta(days=7))
 print(json.dumps(out))
 """
 

@@ -72,11 +72,11 @@ def test_an_empty_multipart_body_gets_a_json_answer(cast: Any, path: str) -> Non
 
 
 def test_an_autosave_the_question_cannot_take_names_answer(cast: Any) -> None:
-    from exams import services
     from exams.models import AttemptQuestion
+    from exams.services.attempts import attempt_start
 
     session = make_session(cast.east.provider, make_paper(cast.east.provider, make_bank(cast.east.provider)))
-    attempt = services.attempt_start(session=session, person=cast.east.learner, notice_confirmed=True)
+    attempt = attempt_start(session=session, person=cast.east.learner, notice_confirmed=True)
     question = AttemptQuestion.objects.filter(attempt=attempt, qtype="true_false").first()
     response = _client(cast.east.learner.user).put(
         f"/api/v1/attempts/{attempt.pk}/answers/{question.pk}/",

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from exams import services
 from exams.models import ExamSession, PaperTemplate
+from exams.services.papers import RuleSpec, paper_create_rules
+from exams.services.sessions import session_create
 from question_bank.importers import fingerprint
 from question_bank.models import Bank, Question, QuestionType
 
@@ -52,12 +53,11 @@ def make_bank(provider: Any, code: str = "bank-east", per_type: int = 6) -> Bank
 
 
 def make_paper(provider: Any, bank: Bank, per_type: int = 2, score: str = "5") -> PaperTemplate:
-    return services.paper_create_rules(
+    return paper_create_rules(
         provider=provider,
         name="试卷",
         rules=[
-            services.RuleSpec(qtype=qtype, count=per_type, score=Decimal(score), banks=[bank])
-            for qtype in QuestionType.values
+            RuleSpec(qtype=qtype, count=per_type, score=Decimal(score), banks=[bank]) for qtype in QuestionType.values
         ],
     )
 
@@ -72,7 +72,7 @@ def make_session(provider: Any, paper: PaperTemplate, **fields: Any) -> ExamSess
         "pass_score": Decimal("20"),
     }
     defaults.update(fields)
-    return services.session_create(provider=provider, paper=paper, title=title, **defaults)
+    return session_create(provider=provider, paper=paper, title=title, **defaults)
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from exams import services
 from exams.models import Attempt, Certificate, CertificateType
+from exams.services.attempts import attempt_save_answer, attempt_start, attempt_submit
 
 Kwargs = dict[str, Any]
 
@@ -27,11 +27,11 @@ def east_exam(cast: Any) -> dict[str, Any]:
         provider, paper, title="东区已考考试", certificate_type=CertificateType.NEW_EMPLOYEE, pass_score=Decimal("10")
     )
     person = cast.east.learner
-    in_progress = services.attempt_start(notice_confirmed=True, session=running, person=person)
-    done = services.attempt_start(notice_confirmed=True, session=finished, person=person)
+    in_progress = attempt_start(notice_confirmed=True, session=running, person=person)
+    done = attempt_start(notice_confirmed=True, session=finished, person=person)
     for aq in done.questions.all():
-        services.attempt_save_answer(attempt=done, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
-    done = services.attempt_submit(attempt=done, reason=Attempt.SubmitReason.EXAMINEE).attempt
+        attempt_save_answer(attempt=done, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
+    done = attempt_submit(attempt=done, reason=Attempt.SubmitReason.EXAMINEE).attempt
     data = {
         "paper": paper,
         "running": running,

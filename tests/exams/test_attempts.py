@@ -12,8 +12,10 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from exams import events, services
+from exams import events
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion
+from exams.services.attempts import attempt_save_answer, attempt_start, attempt_submit, attempts_submit_overdue
+from exams.services.errors import AttemptClosed
 from question_bank.models import QuestionType
 from tests import factories
 from tests.conftest import login_client
@@ -80,7 +82,7 @@ def test_bad_input_is_refused_with_clear_json_and_leaves_the_attempt_unchanged(c
 
     # a question of another attempt
     other_person = factories.make_person(cast.east.enterprises[0])
-    other = services.attempt_start(notice_confirmed=True, session=exam["session"], person=other_person)
+    other = attempt_start(notice_confirmed=True, session=exam["session"], person=other_person)
     foreign_q = other.questions.first().pk
     cases = {
         "question not in attempt": put(client, attempt_id, foreign_q, {"answer": "A", "client_seq": 5}),
@@ -211,29 +213,29 @@ def test_a_closed_window_and_an_unfinished_prerequisite_refuse_start(cast: Any, 
 
 @pytest.mark.django_db
 def test_the_deadline_job_submits_and_grades_the_saved_answers(cast: Any, exam: dict[str, Any]) -> None:
-    attempt = services.attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
+    attempt = attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
     aq = attempt.questions.first()
-    services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
+    attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
     now = timezone.now()
-    assert services.attempts_submit_overdue(now=now) == 0
+    assert attempts_submit_overdue(now=now) == 0
     grace = exam["session"].grace_seconds
     # inside the grace period: still open
-    assert services.attempts_submit_overdue(now=attempt.deadline + dt.timedelta(seconds=grace - 1)) == 0
-    assert services.attempts_submit_overdue(now=attempt.deadline + dt.timedelta(seconds=grace + 1)) == 1
+    assert attempts_submit_overdue(now=attempt.deadline + dt.timedelta(seconds=grace - 1)) == 0
+    assert attempts_submit_overdue(now=attempt.deadline + dt.timedelta(seconds=grace + 1)) == 1
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED
     assert attempt.submit_reason == Attempt.SubmitReason.DEADLINE_JOB
     assert attempt.score == aq.score
-    assert services.attempts_submit_overdue(now=attempt.deadline + dt.timedelta(hours=1)) == 0
+    assert attempts_submit_overdue(now=attempt.deadline + dt.timedelta(hours=1)) == 0
 
 
 @pytest.mark.django_db
 def test_a_save_racing_a_submit_is_either_graded_or_refused(cast: Any, exam: dict[str, Any]) -> None:
-    attempt = services.attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
+    attempt = attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
     aq = attempt.questions.first()
-    services.attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
-    with pytest.raises(services.AttemptClosed):
-        services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
+    attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
+    with pytest.raises(AttemptClosed):
+        attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks across connections (PostgreSQL)")
@@ -243,9 +245,9 @@ def test_a_save_racing_a_submit_is_either_graded_or_refused(cast: Any, exam: dic
 def test_fifty_simultaneous_submits_grade_exactly_once(cast: Any) -> None:
     bank = make_bank(cast.east.provider)
     session = make_session(cast.east.provider, make_paper(cast.east.provider, bank))
-    attempt = services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
+    attempt = attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     for aq in attempt.questions.all():
-        services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
+        attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
     graded: list[str] = []
     events.register(lambda name, attempt_id, data: graded.append(name) if name == "submitted" else None)
     barrier = threading.Barrier(50)
@@ -255,7 +257,7 @@ def test_fifty_simultaneous_submits_grade_exactly_once(cast: Any) -> None:
     def submit() -> None:
         try:
             barrier.wait()
-            results.append(services.attempt_submit(attempt=Attempt(pk=attempt.pk), reason="examinee"))
+            results.append(attempt_submit(attempt=Attempt(pk=attempt.pk), reason="examinee"))
         except BaseException as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
         finally:

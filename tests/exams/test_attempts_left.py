@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
-from exams import services
 from exams.models import Attempt
+from exams.services.attempts import attempt_start, attempt_submit
+from exams.services.sessions import session_prepare
 from tests.conftest import login_client
 from tests.exams.conftest import make_bank, make_paper, make_session
 
@@ -42,7 +43,7 @@ def test_a_running_attempt_is_counted_and_stays_resumable(cast: Any, three_tries
     assert before["row"]["attempts_left"] == before["row"]["notice"]["attempts_left"] == 3
     assert "剩余 3 / 3 次机会" in before["notice"]
 
-    running = services.attempt_start(session=three_tries, person=person, notice_confirmed=True)
+    running = attempt_start(session=three_tries, person=person, notice_confirmed=True)
     seen = _seen(cast, three_tries)
     assert seen["row"]["attempts_left"] == 2
     assert seen["row"]["notice"]["attempts_left"] == 2
@@ -52,23 +53,23 @@ def test_a_running_attempt_is_counted_and_stays_resumable(cast: Any, three_tries
     assert "剩余 2 / 3 次机会" in seen["listing"]
     assert "data-resume" in seen["listing"]  # the running attempt is offered, not a new start
     # the service agrees: a new start resumes the running attempt, it does not use another
-    assert services.attempt_start(session=three_tries, person=person, notice_confirmed=True).pk == running.pk
+    assert attempt_start(session=three_tries, person=person, notice_confirmed=True).pk == running.pk
     assert Attempt.objects.filter(session=three_tries, person=person).count() == 1
 
 
 def test_the_last_attempt_running_leaves_none_but_can_be_resumed(cast: Any, three_tries: Any) -> None:
     person = cast.east.learner
     for _ in range(2):
-        attempt = services.attempt_start(session=three_tries, person=person, notice_confirmed=True)
-        services.attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
-    last = services.attempt_start(session=three_tries, person=person, notice_confirmed=True)
+        attempt = attempt_start(session=three_tries, person=person, notice_confirmed=True)
+        attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
+    last = attempt_start(session=three_tries, person=person, notice_confirmed=True)
     seen = _seen(cast, three_tries)
     assert seen["row"]["attempts_left"] == 0
     assert "data-resume" in seen["listing"]
-    assert services.attempt_start(session=three_tries, person=person, notice_confirmed=True).pk == last.pk
+    assert attempt_start(session=three_tries, person=person, notice_confirmed=True).pk == last.pk
 
 
 def test_a_prepared_paper_not_yet_delivered_uses_nothing(cast: Any, three_tries: Any) -> None:
-    services.session_prepare(session=three_tries)
+    session_prepare(session=three_tries)
     assert Attempt.objects.filter(session=three_tries, status=Attempt.Status.PREPARED).exists()
     assert _seen(cast, three_tries)["row"]["attempts_left"] == 3

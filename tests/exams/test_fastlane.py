@@ -24,9 +24,10 @@ from django.test import override_settings
 from rest_framework.authtoken.models import Token
 
 from config.concurrency import HttpConcurrencyLimit
-from exams import events, services
+from exams import events
 from exams.fastlane import ExamFastLane, lane_threads
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion
+from exams.services.papers import paper_create_fixed
 from question_bank.models import Question, QuestionType
 from tests import factories
 from tests.exams.conftest import FILL_KEYS, make_bank, make_session
@@ -139,7 +140,7 @@ class Examinee:
 def sitting(cast: Any) -> dict[str, Any]:
     bank = make_bank(cast.east.provider)
     questions = [Question.objects.filter(bank=bank, type=qtype).order_by("pk").first() for qtype in QuestionType.values]
-    paper = services.paper_create_fixed(
+    paper = paper_create_fixed(
         provider=cast.east.provider, name="固定卷", questions=[(q, Decimal(5)) for q in questions]
     )
     session = make_session(cast.east.provider, paper, pass_score=Decimal(10), shuffle_options=False, attempts_allowed=1)
@@ -375,11 +376,11 @@ PROCTORED_STEPS: list[tuple[str, str, str, Any, list[tuple[str, str]], bool]] = 
 def test_a_proctored_start_is_refused_alike_by_either_door_until_the_check_passes(
     sitting: dict[str, Any], lane: Any, cast: Any
 ) -> None:
-    from proctoring import services as proctoring_services
+    from proctoring.services.actions import policy_set
     from tests.proctoring.conftest import pass_identity_check
 
     a, b = sitting["a"], sitting["b"]
-    proctoring_services.policy_set(session=sitting["session"])
+    policy_set(session=sitting["session"])
     refusals: list[Any] = []
 
     def between(what: str) -> None:

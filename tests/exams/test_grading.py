@@ -5,8 +5,10 @@ from typing import Any
 
 import pytest
 
-from exams import services
 from exams.models import AttemptQuestion
+from exams.services.attempts import validate_answer
+from exams.services.errors import BadAnswer
+from exams.services.grading import grade_question
 from question_bank.models import QuestionType
 
 
@@ -35,7 +37,7 @@ def aq(qtype: str, answer: Any, given: Any, score: str = "4", options: int = 4) 
     ],
 )
 def test_all_or_nothing_grading(qtype: str, answer: Any, given: Any, correct: bool, points: str) -> None:
-    assert services.grade_question(aq(qtype, answer, given), partial_credit=False) == (correct, Decimal(points))
+    assert grade_question(aq(qtype, answer, given), partial_credit=False) == (correct, Decimal(points))
 
 
 @pytest.mark.parametrize(
@@ -43,7 +45,7 @@ def test_all_or_nothing_grading(qtype: str, answer: Any, given: Any, correct: bo
     [("ACD", "3"), ("AC", "2.0"), ("A", "1.0"), ("AB", "0"), ("ABCD", "0"), (None, "0")],
 )
 def test_partial_credit_for_multiple_choice_only_without_a_wrong_option(given: str | None, points: str) -> None:
-    _correct, awarded = services.grade_question(aq(QuestionType.MULTIPLE, "ACD", given, score="3"), partial_credit=True)
+    _correct, awarded = grade_question(aq(QuestionType.MULTIPLE, "ACD", given, score="3"), partial_credit=True)
     assert awarded == Decimal(points)
 
 
@@ -59,7 +61,7 @@ def test_partial_credit_for_multiple_choice_only_without_a_wrong_option(given: s
 )
 def test_answers_are_stored_in_canonical_form(qtype: str, sent: Any, canonical: Any) -> None:
     answer = [["x"], ["y"]] if qtype == QuestionType.FILL_BLANK else "A"
-    assert services.validate_answer(aq(qtype, answer, None), sent) == canonical
+    assert validate_answer(aq(qtype, answer, None), sent) == canonical
 
 
 @pytest.mark.parametrize(
@@ -78,6 +80,6 @@ def test_answers_are_stored_in_canonical_form(qtype: str, sent: Any, canonical: 
 )
 def test_malformed_answers_are_refused_with_a_reason(qtype: str, sent: Any) -> None:
     answer = [["x"], ["y"]] if qtype == QuestionType.FILL_BLANK else "A"
-    with pytest.raises(services.BadAnswer) as info:
-        services.validate_answer(aq(qtype, answer, None), sent)
+    with pytest.raises(BadAnswer) as info:
+        validate_answer(aq(qtype, answer, None), sent)
     assert info.value.message

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exams.models import ExamSession
-from proctoring import services as proctoring_services
+from proctoring.services.actions import policy_set
 from tests.conftest import Cast, login_client
 from tests.exams.conftest import make_session
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def sessions(cast: Cast, exam: dict[str, Any]) -> dict[str, ExamSession]:
     """The EAST exam without proctoring, and a second one with a policy."""
     proctored = make_session(cast.east.provider, exam["paper"], title="东区监考考试")
-    proctoring_services.policy_set(session=proctored)
+    policy_set(session=proctored)
     return {"plain": exam["session"], "proctored": proctored}
 
 

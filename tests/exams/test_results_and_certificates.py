@@ -9,8 +9,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from exams import certificates, services
+from exams import certificates
 from exams.models import Attempt, Certificate, CertificateType, ExamSession
+from exams.services.attempts import attempt_invalidate, attempt_save_answer, attempt_start, attempt_submit
+from exams.services.certificates import certificate_revoke, certificates_remind_expiring
 from organizations.validators import mask_id_number
 from tests import factories
 from tests.conftest import login_client
@@ -18,12 +20,12 @@ from tests.exams.conftest import correct_answer, make_bank, make_paper, make_ses
 
 
 def sit(session: ExamSession, person: Any, right: int) -> Attempt:
-    attempt = services.attempt_start(notice_confirmed=True, session=session, person=person)
+    attempt = attempt_start(notice_confirmed=True, session=session, person=person)
     for i, aq in enumerate(attempt.questions.order_by("position")):
         answer = correct_answer(aq) if i < right else None
         if answer is not None:
-            services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=answer, client_seq=1)
-    return services.attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE).attempt
+            attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=answer, client_seq=1)
+    return attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE).attempt
 
 
 @pytest.fixture
@@ -89,7 +91,7 @@ def test_a_pass_issues_a_certificate_that_verifies_through_its_qr_link(cast: Any
     assert anonymous.get(path.split("?")[0]).status_code == 404
     assert anonymous.get(path.split("?")[0] + "?s=forged").status_code == 404
     # revoked and expired show as such
-    services.certificate_revoke(certificate=certificate, reason="替考")
+    certificate_revoke(certificate=certificate, reason="替考")
     assert 'data-state="revoked"' in anonymous.get(path).content.decode()
     Certificate.objects.filter(pk=certificate.pk).update(
         status="valid",
@@ -108,7 +110,7 @@ def test_failing_issues_no_certificate_and_invalidation_revokes(cast: Any, cert_
     other = factories.make_person(cast.east.enterprises[0], post="principal")
     passed = sit(cert_session, other, right=8)
     certificate = Certificate.objects.get(attempt=passed)
-    services.attempt_invalidate(attempt=passed, reason="人脸比对不一致")
+    attempt_invalidate(attempt=passed, reason="人脸比对不一致")
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.REVOKED
     assert certificate.revoked_reason == "人脸比对不一致"
@@ -140,8 +142,8 @@ def test_expiry_reminders_are_sent_once(cast: Any, cert_session: ExamSession, ma
     user.save()
     certificate = Certificate.objects.get(attempt=sit(cert_session, cast.east.learner, right=8))
     today = certificate.valid_until - dt.timedelta(days=10)
-    assert services.certificates_remind_expiring(today=today) == 1
-    assert services.certificates_remind_expiring(today=today) == 0
+    assert certificates_remind_expiring(today=today) == 1
+    assert certificates_remind_expiring(today=today) == 0
     assert len(mailoutbox) == 1
     assert certificate.number in mailoutbox[0].subject
 

@@ -10,8 +10,9 @@ import pytest
 from django.utils import timezone
 
 from config import background
-from exams import scheduler, services
+from exams import scheduler
 from exams.models import Attempt
+from exams.services.attempts import attempt_start
 from tests.exams.conftest import make_session
 
 
@@ -35,7 +36,7 @@ def test_a_tick_prepares_upcoming_papers_and_submits_overdue_attempts(cast: Any,
         opens_at=timezone.now() + dt.timedelta(minutes=10),
         closes_at=timezone.now() + dt.timedelta(hours=2),
     )
-    running = services.attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
+    running = attempt_start(notice_confirmed=True, session=exam["session"], person=cast.east.learner)
     Attempt.objects.filter(pk=running.pk).update(deadline=timezone.now() - dt.timedelta(minutes=5))
     result = scheduler.tick()
     assert result["auto_submitted"] == 1

@@ -6,9 +6,12 @@ from typing import Any
 
 import pytest
 
-from exams import services as exam_services
-from proctoring import faces, services
+from exams.services.attempts import attempt_start
+from proctoring import faces
 from proctoring.models import FaceEnrolment
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give
+from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 
 
 @pytest.fixture(autouse=True)
@@ -95,10 +98,10 @@ def pass_identity_check(session: Any, person: Any, proctor: Any) -> Any:
     """The identity check passed through the real services: the examinee asks, a proctor approves."""
     from proctoring.models import IdentityCheck
 
-    check = services.identity_request_manual(session=session, person=person)
+    check = identity_request_manual(session=session, person=person)
     if check.result == IdentityCheck.Result.PASSED:
         return check
-    return services.identity_decide(check=check, by=proctor, passed=True, note="身份证核对一致")
+    return identity_decide(check=check, by=proctor, passed=True, note="身份证核对一致")
 
 
 def make_proctored(cast: Any, *, start: bool = True, **policy: Any) -> dict[str, Any]:
@@ -109,12 +112,12 @@ def make_proctored(cast: Any, *, start: bool = True, **policy: Any) -> dict[str,
     bank = make_bank(provider, code=f"proctor-bank-{len(policy)}-{id(policy) % 10000}")
     paper = make_paper(provider, bank)
     session = make_session(provider, paper, title="监考考试")
-    pol = services.policy_set(session=session, **policy)
+    pol = policy_set(session=session, **policy)
     attempt = None
     if start:
         if pol.require_identity_check:
             pass_identity_check(session, cast.east.learner, cast.east.proctor)
-        attempt = exam_services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
+        attempt = attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     return {"session": session, "policy": pol, "attempt": attempt}
 
 
@@ -126,5 +129,5 @@ def proctored(cast: Any) -> dict[str, Any]:
 
 
 def enrol_astronaut(person: Any, photo: bytes) -> FaceEnrolment:
-    services.consent_give(person=person, by=person.user)
-    return services.enrol(person=person, photo=photo, source=FaceEnrolment.Source.LIVE, by=person.user)
+    consent_give(person=person, by=person.user)
+    return enrol(person=person, photo=photo, source=FaceEnrolment.Source.LIVE, by=person.user)

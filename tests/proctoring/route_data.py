@@ -6,8 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from proctoring import faces, services
+from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck, Snapshot
+from proctoring.selectors import active_consent
+from proctoring.services.actions import policy_set, proctor_warn, review_decide
+from proctoring.services.consent import consent_give
 
 Kwargs = dict[str, Any]
 
@@ -21,13 +24,13 @@ def east_proctoring(cast: Any) -> dict[str, Any]:
     exam = east_exam(cast)
     person = cast.east.learner
     session = exam["running"]
-    services.policy_set(session=session)
-    services.consent_give(person=person, by=person.user)
+    policy_set(session=session)
+    consent_give(person=person, by=person.user)
     photo = faces.blank_jpeg()
     # Rows with files, made directly: the scoping walk needs objects, not face matching.
     from proctoring import storage
 
-    consent = services.active_consent(person)
+    consent = active_consent(person)
     enrolment = FaceEnrolment.objects.create(
         person=person,
         consent=consent,
@@ -47,7 +50,7 @@ def east_proctoring(cast: Any) -> dict[str, Any]:
         result=IdentityCheck.Result.PENDING,
         photo_path=storage.save("identity", person.pk, photo),
     )
-    services.proctor_warn(attempt=exam["in_progress"], by=cast.east.proctor, text="请正对摄像头")
+    proctor_warn(attempt=exam["in_progress"], by=cast.east.proctor, text="请正对摄像头")
     data = {"session": session, "enrolment": enrolment, "snapshot": snapshot, "check": check, "done": exam["done"]}
     cast.east.extra["proctoring"] = data
     return data
@@ -105,5 +108,5 @@ def _admin_object(cast: Any, key: str) -> Any:
         return data["enrolment"].consent
     if key == "decision":
         existing = ReviewDecision.objects.filter(attempt=data["done"]).first()
-        return existing or services.review_decide(attempt=data["done"], by=cast.east.proctor, decision="valid")
+        return existing or review_decide(attempt=data["done"], by=cast.east.proctor, decision="valid")
     return data[key]

@@ -9,8 +9,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from exams.models import ExamSession
-from proctoring import services
 from proctoring.models import FaceEnrolment, ProctoringPolicy, ReviewDecision
+from proctoring.services.actions import review_decide
 from tests.conftest import Cast, login_client
 from tests.proctoring.route_data import east_proctoring
 
@@ -34,7 +34,7 @@ def _page(user: Any, name: str, *args: Any) -> str:
 @pytest.fixture
 def east(cast: Cast) -> dict[str, Any]:
     data = east_proctoring(cast)
-    decision = services.review_decide(attempt=data["done"], by=cast.east.proctor, decision="invalid", reason="代考嫌疑")
+    decision = review_decide(attempt=data["done"], by=cast.east.proctor, decision="invalid", reason="代考嫌疑")
     return {**data, "decision": decision, "policy": ProctoringPolicy.objects.get(session=data["session"])}
 
 

@@ -8,16 +8,20 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import faces, services
+from exams.services.attempts import attempt_start, attempt_submit
+from proctoring import faces
 from proctoring.models import BrowserEvent, FaceConsent, FaceEnrolment, IdentityCheck, Snapshot
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give
+from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.conftest import Cast
 
 pytestmark = pytest.mark.django_db
@@ -46,13 +50,13 @@ def proctored_session(cast: Cast, **policy: Any) -> Any:
     provider = cast.east.provider
     paper = make_paper(provider, make_bank(provider, code=f"papi-{len(policy)}-{id(policy) % 10000}"))
     session = make_session(provider, paper, title="监考考试")
-    services.policy_set(session=session, **policy)
+    policy_set(session=session, **policy)
     return session
 
 
 def pass_identity_manually(session: Any, person: Any, proctor: Any) -> None:
-    check = services.identity_request_manual(session=session, person=person)
-    services.identity_decide(check=check, by=proctor, passed=True)
+    check = identity_request_manual(session=session, person=person)
+    identity_decide(check=check, by=proctor, passed=True)
 
 
 CONSENT = reverse("api:proctoring-consent")
@@ -150,7 +154,7 @@ def test_enrolment_needs_consent_then_takes_a_live_photo(cast: Cast, astronaut_j
     assert refused.json()["code"] == "consent_required"
     assert not FaceEnrolment.objects.exists()
 
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
     enrolled = client.post(ENROLMENT, {"photo": photo(astronaut_jpeg)}, format="multipart")
     assert enrolled.status_code == 201
     status = client.get(ENROLMENT).json()
@@ -174,7 +178,7 @@ def test_enrolment_needs_consent_then_takes_a_live_photo(cast: Cast, astronaut_j
 )
 def test_a_bad_photo_is_400_with_the_reason(cast: Cast, settings: Any, upload: Any, reason: str) -> None:
     settings.PROCTORING_PHOTO_MAX_BYTES = 64 * 1024
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
     client = token_client(cast.east.learner.user)
     if upload == "blank":
         upload = faces.blank_jpeg()
@@ -214,7 +218,7 @@ def test_identity_check_through_the_api(
     assert not_enrolled.status_code == 409
     assert not_enrolled.json()["code"] == "not_enrolled"
 
-    client.post(CONSENT, {"agree": True, "version": services.settings.PROCTORING_CONSENT_VERSION}, format="json")
+    client.post(CONSENT, {"agree": True, "version": settings.PROCTORING_CONSENT_VERSION}, format="json")
     assert client.post(ENROLMENT, {"photo": photo(astronaut_jpeg)}, format="multipart").status_code == 201
     assert client.get(url).json()["enrolled"] is True
 
@@ -234,8 +238,8 @@ def test_identity_check_through_the_api(
 
 def test_after_the_last_failed_try_a_proctor_decides(cast: Cast, astronaut_jpeg: bytes, hopper_snapshot: bytes) -> None:
     session = proctored_session(cast, identity_max_tries=1, allow_non_biometric=False)
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
-    services.enrol(person=cast.east.learner, photo=astronaut_jpeg, source="live", by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    enrol(person=cast.east.learner, photo=astronaut_jpeg, source="live", by=cast.east.learner.user)
     url = reverse("api:exam-identity-check", args=[session.pk])
     client = token_client(cast.east.learner.user)
     assert client.get(url).json()["methods"] == ["face"]
@@ -261,7 +265,7 @@ def test_manual_check_only_where_the_policy_allows_it(cast: Cast) -> None:
     check = IdentityCheck.objects.get(session=lenient, person=cast.east.learner)
     assert (check.kind, check.result) == ("manual", "pending")
     # The proctor passes it; the client sees it on its next poll.
-    services.identity_decide(check=check, by=cast.east.proctor, passed=True)
+    identity_decide(check=check, by=cast.east.proctor, passed=True)
     assert client.get(reverse("api:exam-identity-check", args=[lenient.pk])).json()["state"] == "passed"
 
 
@@ -284,7 +288,7 @@ def test_the_attempt_says_what_the_client_must_send(cast: Cast) -> None:
     session = proctored_session(cast, snapshot_min_seconds=15, snapshot_max_seconds=45, tab_submit_at=4)
     learner = cast.east.learner
     pass_identity_manually(session, learner, cast.east.proctor)
-    attempt = exam_services.attempt_start(session=session, person=learner, notice_confirmed=True)
+    attempt = attempt_start(session=session, person=learner, notice_confirmed=True)
     url = reverse("api:exam-attempt-proctoring", args=[attempt.pk])
     body = token_client(learner.user).get(url).json()
     assert body["proctored"] is True
@@ -292,7 +296,7 @@ def test_the_attempt_says_what_the_client_must_send(cast: Cast) -> None:
     assert body["websocket_path"] == f"/ws/proctoring/attempts/{attempt.pk}/"
     assert body["subprotocol"] == "safetrain.token"
     assert (body["snapshot_min_seconds"], body["snapshot_max_seconds"]) == (15, 45)
-    assert body["snapshot_max_bytes"] == services.settings.PROCTORING_SNAPSHOT_MAX_BYTES
+    assert body["snapshot_max_bytes"] == settings.PROCTORING_SNAPSHOT_MAX_BYTES
     assert body["snapshot_format"] == "image/jpeg"
     assert body["tab_submit_at"] == 4
     assert {"hidden", "visible", "blur", "focus"} <= set(body["event_types"])
@@ -304,7 +308,7 @@ def test_the_attempt_says_what_the_client_must_send(cast: Cast) -> None:
         assert token_client(user).get(url).status_code == 404, user
     assert APIClient().get(url).status_code == 401
 
-    exam_services.attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
+    attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
     finished = token_client(learner.user).get(url)
     assert finished.status_code == 409
     assert finished.json()["code"] == "attempt_finished"
@@ -314,7 +318,7 @@ def test_an_unproctored_attempt_needs_no_socket(cast: Cast) -> None:
     from tests.exams.conftest import make_bank, make_paper, make_session
 
     paper = make_paper(cast.east.provider, make_bank(cast.east.provider, code="papi-plain"))
-    attempt = exam_services.attempt_start(
+    attempt = attempt_start(
         session=make_session(cast.east.provider, paper), person=cast.east.learner, notice_confirmed=True
     )
     body = token_client(cast.east.learner.user).get(reverse("api:exam-attempt-proctoring", args=[attempt.pk])).json()
@@ -367,7 +371,7 @@ def test_a_token_client_sits_the_proctored_exam_over_the_socket(
     assert "questions" not in refused.json()
     assert not Attempt.objects.filter(session=session, person=learner, status=Attempt.Status.IN_PROGRESS).exists()
     # The whole flow through the API: consent, enrolment, identity check, then the attempt.
-    client.post(CONSENT, {"agree": True, "version": services.settings.PROCTORING_CONSENT_VERSION}, format="json")
+    client.post(CONSENT, {"agree": True, "version": settings.PROCTORING_CONSENT_VERSION}, format="json")
     client.post(ENROLMENT, {"photo": photo(astronaut_jpeg)}, format="multipart")
     check = client.post(
         reverse("api:exam-identity-check", args=[session.pk]), {"photo": photo(astronaut_snapshot)}, format="multipart"

@@ -10,7 +10,8 @@ from django.test import Client
 from django.urls import reverse
 
 from exams.models import Attempt
-from proctoring import services
+from proctoring.services.actions import proctor_terminate
+from proctoring.services.events import EventResult, event_record
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import make_proctored
 
@@ -23,10 +24,10 @@ def _client(user: Any, language: str) -> Client:
     return client
 
 
-def _switch_tab(data: dict[str, Any], seq: int) -> services.EventResult:
+def _switch_tab(data: dict[str, Any], seq: int) -> EventResult:
     ids = {"attempt_id": data["attempt"].pk, "session_id": data["session"].pk}
-    services.event_record(**ids, client_seq=seq, event_type="hidden")
-    return services.event_record(**ids, client_seq=seq + 1, event_type="visible", duration_ms=6000)
+    event_record(**ids, client_seq=seq, event_type="hidden")
+    return event_record(**ids, client_seq=seq + 1, event_type="visible", duration_ms=6000)
 
 
 def test_tab_switch_limit_submits_with_the_policy_reason(cast: Cast) -> None:
@@ -49,7 +50,7 @@ def test_tab_switch_limit_submits_with_the_policy_reason(cast: Cast) -> None:
 
 def test_a_proctor_ending_the_exam_is_still_the_proctor(cast: Cast) -> None:
     data = make_proctored(cast)
-    attempt = services.proctor_terminate(attempt=data["attempt"], by=cast.east.proctor, reason="旁人代答")
+    attempt = proctor_terminate(attempt=data["attempt"], by=cast.east.proctor, reason="旁人代答")
     assert attempt.submit_reason == Attempt.SubmitReason.PROCTOR
     page = _client(cast.east.proctor, "en").get(reverse("proctoring:review_detail", args=[attempt.pk]))
     assert 'data-timeline-submitted="proctor"' in page.content.decode()

@@ -15,8 +15,14 @@ from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from proctoring import selectors, services
+from proctoring import selectors
 from proctoring.models import FaceConsent, FaceEnrolment, IdentityCheck, Snapshot
+from proctoring.services import identity as identity_services
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give, consent_withdraw
+from proctoring.services.errors import ConsentOutdated
+from proctoring.services.identity import identity_check_face
+from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
 
@@ -47,7 +53,7 @@ def _session(cast: Cast, **policy: Any) -> Any:
     provider = cast.east.provider
     paper = make_paper(provider, make_bank(provider, code="consent-version"))
     session = make_session(provider, paper, title="监考考试")
-    services.policy_set(session=session, require_identity_check=True, **policy)
+    policy_set(session=session, require_identity_check=True, **policy)
     return session
 
 
@@ -85,16 +91,16 @@ def test_enrolment_and_the_identity_check_refuse_an_outdated_consent(
     cast: Cast, outdated: FaceEnrolment, astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
     person = cast.east.learner
-    with pytest.raises(services.ConsentOutdated) as refused:
-        services.enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
+    with pytest.raises(ConsentOutdated) as refused:
+        identity_services.enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
     assert refused.value.code == "consent_outdated"
     assert refused.value.status == 403
     assert "agree again" in refused.value.message
     assert FaceEnrolment.objects.get(person=person).version == outdated.version
 
     session = _session(cast)
-    with pytest.raises(services.ConsentOutdated):
-        services.identity_check_face(session=session, person=person, frame=astronaut_snapshot)
+    with pytest.raises(ConsentOutdated):
+        identity_check_face(session=session, person=person, frame=astronaut_snapshot)
     assert not IdentityCheck.objects.exists()
 
 
@@ -105,8 +111,8 @@ def test_snapshots_are_not_face_checked_under_an_outdated_consent(
     attempt = make_proctored(cast, require_identity_check=False)["attempt"]
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
     settings.PROCTORING_CONSENT_VERSION = NEW
-    snapshot = services.snapshot_receive(attempt_id=attempt.pk, data=astronaut_snapshot)
-    done = services.snapshot_process(snapshot_id=snapshot.pk)
+    snapshot = snapshot_receive(attempt_id=attempt.pk, data=astronaut_snapshot)
+    done = snapshot_process(snapshot_id=snapshot.pk)
     assert done.status == Snapshot.Status.FAILED
     assert done.failure_reason == "no_reference"
     assert done.distance is None
@@ -117,7 +123,7 @@ def test_agreeing_to_the_new_text_records_a_new_consent_and_keeps_the_old(
 ) -> None:
     person = cast.east.learner
     old = FaceConsent.objects.get(person=person)
-    new = services.consent_give(person=person, by=person.user)
+    new = consent_give(person=person, by=person.user)
     assert new.pk != old.pk
     assert new.text_version == NEW
     old.refresh_from_db()
@@ -127,24 +133,24 @@ def test_agreeing_to_the_new_text_records_a_new_consent_and_keeps_the_old(
     assert selectors.active_consent(person) == new
     assert list(FaceConsent.objects.filter(person=person).values_list("text_version", flat=True)) == [NEW, OLD]
     # Agreeing again to the same text changes nothing.
-    assert services.consent_give(person=person, by=person.user) == new
+    assert consent_give(person=person, by=person.user) == new
     assert FaceConsent.objects.filter(person=person).count() == 2
     # The kept reference photo is used again as it is.
     assert selectors.enrolment_of(person) == outdated
-    check = services.identity_check_face(session=_session(cast), person=person, frame=astronaut_snapshot)
+    check = identity_check_face(session=_session(cast), person=person, frame=astronaut_snapshot)
     assert check.result == IdentityCheck.Result.PASSED
 
 
 def test_consent_to_a_stale_text_version_is_refused(cast: Cast, settings: Any) -> None:
     settings.PROCTORING_CONSENT_VERSION = NEW
     person = cast.east.learner
-    with pytest.raises(services.ConsentOutdated):
-        services.consent_give(person=person, by=person.user, text_version=OLD)
+    with pytest.raises(ConsentOutdated):
+        consent_give(person=person, by=person.user, text_version=OLD)
     assert not FaceConsent.objects.exists()
 
 
 def test_withdrawing_an_outdated_consent_purges_the_kept_photo(cast: Cast, outdated: FaceEnrolment) -> None:
-    assert services.consent_withdraw(person=cast.east.learner, by=cast.east.learner.user) == 1
+    assert consent_withdraw(person=cast.east.learner, by=cast.east.learner.user) == 1
     assert not FaceEnrolment.objects.exists()
     assert selectors.consent_state(cast.east.learner).state == "none"
 
@@ -249,9 +255,9 @@ def test_the_api_doors_refuse_face_processing_until_agreed_again(
 
 
 def test_the_admin_shows_the_old_consent_as_superseded_not_withdrawn(cast: Cast, outdated: FaceEnrolment) -> None:
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
-    services.consent_give(person=cast.west.learner, by=cast.west.learner.user)
-    services.consent_withdraw(person=cast.west.learner, by=cast.west.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    consent_give(person=cast.west.learner, by=cast.west.learner.user)
+    consent_withdraw(person=cast.west.learner, by=cast.west.learner.user)
     admin = cast.platform_admin
     admin.is_superuser = True
     admin.save()

@@ -11,8 +11,8 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 
-from exams import services as exam_services
 from exams.models import Attempt
+from exams.services.attempts import attempt_submit
 from proctoring.models import BrowserEvent, Snapshot
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
@@ -176,7 +176,7 @@ def test_events_are_acked_after_storing_and_resent_without_gaps(cast: Cast) -> N
 @db
 def test_frames_for_a_finished_attempt_are_refused(cast: Cast, astronaut_snapshot: bytes) -> None:
     data = make_proctored(cast)
-    exam_services.attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
     headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
 
     async def run() -> list[dict[str, Any]]:

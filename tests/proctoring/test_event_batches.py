@@ -1,4 +1,4 @@
-"""Browser events of many sockets stored together (proctoring.services.events_record, proctoring.batching)."""
+"""Browser events of many sockets stored together (proctoring.services.events.events_record, proctoring.batching)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from exams.models import Attempt
-from proctoring import batching, services
+from proctoring import batching
 from proctoring.models import AttemptMonitor, BrowserEvent
+from proctoring.services.errors import AttemptFinished, OutOfSequence, ProctoringError
+from proctoring.services.events import EventIn, events_record
 from tests.conftest import Cast
 
 
@@ -35,10 +37,8 @@ def _second_attempt(cast: Cast, data: dict[str, Any]) -> Attempt:
     )
 
 
-def _item(attempt: Attempt, seq: Any, event: Any = "blur", **extra: Any) -> services.EventIn:
-    return services.EventIn(
-        attempt_id=attempt.pk, session_id=attempt.session_id, client_seq=seq, event_type=event, **extra
-    )
+def _item(attempt: Attempt, seq: Any, event: Any = "blur", **extra: Any) -> EventIn:
+    return EventIn(attempt_id=attempt.pk, session_id=attempt.session_id, client_seq=seq, event_type=event, **extra)
 
 
 def _stored(attempt: Attempt) -> list[tuple[int, str]]:
@@ -47,7 +47,7 @@ def _stored(attempt: Attempt) -> list[tuple[int, str]]:
 
 def test_one_batch_answers_every_socket_on_its_own(cast: Cast, proctored: dict[str, Any]) -> None:
     first, second = proctored["attempt"], _second_attempt(cast, proctored)
-    outcomes = services.events_record(
+    outcomes = events_record(
         items=[
             _item(first, 1, "hidden"),
             _item(second, 1, "copy"),
@@ -88,17 +88,17 @@ def test_events_after_an_automatic_submit_in_the_same_batch_are_refused(cast: Ca
     for n in range(3):
         items += [_item(attempt, 2 * n + 1, "hidden"), _item(attempt, 2 * n + 2, "visible", duration_ms=5000)]
     items.append(_item(attempt, 7, "blur"))
-    outcomes = services.events_record(items=items)
+    outcomes = events_record(items=items)
     assert outcomes[5].submitted
-    assert isinstance(outcomes[6], services.AttemptFinished)
+    assert isinstance(outcomes[6], AttemptFinished)
     assert Attempt.objects.get(pk=attempt.pk).status == Attempt.Status.SUBMITTED
     assert [seq for seq, _type in _stored(attempt)] == [1, 2, 3, 4, 5, 6]
 
 
 def test_an_event_for_an_attempt_that_does_not_exist_is_refused(proctored: dict[str, Any]) -> None:
-    ghost = services.EventIn(attempt_id=10**8, session_id=proctored["session"].pk, client_seq=1, event_type="blur")
-    (outcome,) = services.events_record(items=[ghost])
-    assert isinstance(outcome, services.AttemptFinished)
+    ghost = EventIn(attempt_id=10**8, session_id=proctored["session"].pk, client_seq=1, event_type="blur")
+    (outcome,) = events_record(items=[ghost])
+    assert isinstance(outcome, AttemptFinished)
     assert not BrowserEvent.objects.exists()
 
 
@@ -110,9 +110,9 @@ def test_sockets_waiting_together_share_batches_and_each_gets_its_own_answer(cas
     first, second = data["attempt"], _second_attempt(cast, data)
     calls: list[int] = []
 
-    async def store(items: list[services.EventIn]) -> list[Any]:
+    async def store(items: list[EventIn]) -> list[Any]:
         calls.append(len(items))
-        return await database_sync_to_async(services.events_record)(items=items)
+        return await database_sync_to_async(events_record)(items=items)
 
     batcher = batching.EventBatcher(store)
 
@@ -121,7 +121,7 @@ def test_sockets_waiting_together_share_batches_and_each_gets_its_own_answer(cas
         for seq in range(1, count + 1):
             try:
                 answers.append((await batcher.record(_item(attempt, seq))).client_seq)
-            except services.ProctoringError as exc:
+            except ProctoringError as exc:
                 answers.append(exc.code)
         return answers
 
@@ -130,7 +130,7 @@ def test_sockets_waiting_together_share_batches_and_each_gets_its_own_answer(cas
         refused = None
         try:
             await batcher.record(_item(first, 99))
-        except services.OutOfSequence as exc:
+        except OutOfSequence as exc:
             refused = exc.details
         return a, b, refused
 

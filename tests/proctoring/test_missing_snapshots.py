@@ -21,11 +21,14 @@ from django.utils import timezone, translation
 from PIL import Image
 from skimage import data as skimage_data
 
-from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import faces, services
+from exams.services.attempts import attempt_start, attempt_submit
+from proctoring import faces
 from proctoring.models import AttemptMonitor, Flag, ProctorMessage
 from proctoring.selectors import dashboard_rows, review_queue
+from proctoring.services.actions import policy_set
+from proctoring.services.identity import identity_check_face
+from proctoring.services.snapshots import GapCheck, snapshot_gaps_check, snapshot_receive
 from proctoring.views import PolicyForm
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
@@ -45,11 +48,11 @@ def _proctored(cast: Cast, astronaut_jpeg: bytes, **policy: Any) -> dict[str, An
     data = make_proctored(cast, start=False, **{**POLICY, **policy})
     learner = cast.east.learner
     enrol_astronaut(learner, astronaut_jpeg)
-    check = services.identity_check_face(
+    check = identity_check_face(
         session=data["session"], person=learner, frame=faces.snapshot_jpeg(faces.astronaut_bgr())
     )
     assert check.result == "passed", check.outcome
-    data["attempt"] = exam_services.attempt_start(notice_confirmed=True, session=data["session"], person=learner)
+    data["attempt"] = attempt_start(notice_confirmed=True, session=data["session"], person=learner)
     data["start"] = Attempt.objects.get(pk=data["attempt"].pk).started_at
     return data
 
@@ -58,8 +61,8 @@ def _at(data: dict[str, Any], seconds: float) -> dt.datetime:
     return data["start"] + dt.timedelta(seconds=seconds)
 
 
-def _check(data: dict[str, Any], seconds: float) -> services.GapCheck:
-    return services.snapshot_gaps_check(now=_at(data, seconds))
+def _check(data: dict[str, Any], seconds: float) -> GapCheck:
+    return snapshot_gaps_check(now=_at(data, seconds))
 
 
 def _flags(data: dict[str, Any], kind: str = Flag.Kind.SNAPSHOTS_MISSING) -> list[Flag]:
@@ -105,7 +108,7 @@ def test_a_snapshot_ends_the_gap_and_the_next_gap_is_flagged_again(
 ) -> None:
     data = _proctored(cast, astronaut_jpeg)
     _check(data, 200)
-    services.snapshot_receive(attempt_id=data["attempt"].pk, data=jpeg, now=_at(data, 210))
+    snapshot_receive(attempt_id=data["attempt"].pk, data=jpeg, now=_at(data, 210))
     assert _row(data)["snapshots_missing"] is False
     # 150 s after the snapshot is still fine, 151 s is a new gap.
     assert _check(data, 360).flagged == 0
@@ -118,7 +121,7 @@ def test_a_snapshot_ends_the_gap_and_the_next_gap_is_flagged_again(
 def test_snapshots_on_time_are_never_flagged(cast: Cast, astronaut_jpeg: bytes, jpeg: bytes) -> None:
     data = _proctored(cast, astronaut_jpeg)
     for seconds in range(3, 1200, 55):
-        services.snapshot_receive(attempt_id=data["attempt"].pk, data=jpeg, now=_at(data, seconds))
+        snapshot_receive(attempt_id=data["attempt"].pk, data=jpeg, now=_at(data, seconds))
         assert _check(data, seconds + 54).in_gap == 0
     assert _flags(data) == []
 
@@ -128,7 +131,7 @@ def test_who_is_not_expected_to_send_snapshots(cast: Cast, astronaut_jpeg: bytes
     # The manual ID-check path: no face enrolled, so the exam page never turns the camera on.
     manual = make_proctored(cast, **POLICY)
     start = Attempt.objects.get(pk=manual["attempt"].pk).started_at
-    assert services.snapshot_gaps_check(now=start + dt.timedelta(hours=1)).in_gap == 0
+    assert snapshot_gaps_check(now=start + dt.timedelta(hours=1)).in_gap == 0
     assert not Flag.objects.exists()
 
     # Enrolled, but the session has no proctoring policy.
@@ -136,12 +139,12 @@ def test_who_is_not_expected_to_send_snapshots(cast: Cast, astronaut_jpeg: bytes
     from proctoring.models import ProctoringPolicy
 
     ProctoringPolicy.objects.all().delete()
-    assert services.snapshot_gaps_check(now=start + dt.timedelta(hours=1)).in_gap == 0
+    assert snapshot_gaps_check(now=start + dt.timedelta(hours=1)).in_gap == 0
 
     # A policy again, but the attempt is finished.
-    services.policy_set(session=manual["session"], **POLICY)
-    exam_services.attempt_submit(attempt=manual["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
-    assert services.snapshot_gaps_check(now=start + dt.timedelta(hours=1)).in_gap == 0
+    policy_set(session=manual["session"], **POLICY)
+    attempt_submit(attempt=manual["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    assert snapshot_gaps_check(now=start + dt.timedelta(hours=1)).in_gap == 0
     assert not Flag.objects.exists()
 
 
@@ -177,7 +180,7 @@ def test_the_review_queue_lists_the_gap_once_the_attempt_is_finished(cast: Cast,
     data = _proctored(cast, astronaut_jpeg)
     _check(data, 151)
     assert list(review_queue(cast.east.proctor)) == []  # running: watched live
-    exam_services.attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
     assert [a.pk for a in review_queue(cast.east.proctor)] == [data["attempt"].pk]
     assert list(review_queue(cast.west.proctor)) == []
     html = login_client(cast.east.proctor).get("/proctoring/review/", HTTP_ACCEPT_LANGUAGE="zh-hans")
@@ -260,7 +263,7 @@ def test_the_live_grid_and_the_examinee_hear_of_the_gap(cast: Cast, astronaut_jp
         assert connected
         await examinee.receive_json_from()
 
-        result = await database_sync_to_async(services.snapshot_gaps_check)(now=_at(data, 151))
+        result = await database_sync_to_async(snapshot_gaps_check)(now=_at(data, 151))
         assert result.flagged == 1
         update = await _receive_until(grid, "snapshots")
         assert update == {"type": "snapshots", "attempt": data["attempt"].pk, "snapshots_missing": True, "flags": 1}

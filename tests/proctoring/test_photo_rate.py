@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from django.utils import timezone, translation
 
-from proctoring import services
 from proctoring.models import FaceEnrolment, IdentityCheck
+from proctoring.services.errors import BadImage, ConsentRequired, TooManyPhotos
+from proctoring.services.identity import enrol, identity_check_face, photo_upload_allow
 from tests.conftest import Cast
 from tests.proctoring.conftest import enrol_astronaut
 
@@ -29,10 +30,10 @@ def test_photos_beyond_the_rate_are_refused_saying_when_to_retry(cast: Cast, set
     settings.PROCTORING_PHOTO_RATE = (3, 600)
     person = cast.east.learner
     opened = timezone.now()
-    assert [services.photo_upload_allow(person=person, now=opened) for _ in range(3)] == [2, 1, 0]
+    assert [photo_upload_allow(person=person, now=opened) for _ in range(3)] == [2, 1, 0]
     later = opened + dt.timedelta(seconds=250)
-    with pytest.raises(services.TooManyPhotos) as refused:
-        services.photo_upload_allow(person=person, now=later)
+    with pytest.raises(TooManyPhotos) as refused:
+        photo_upload_allow(person=person, now=later)
     assert refused.value.code == "too_many_photos"
     assert refused.value.status == 429
     # The window opened with the first photo: it closes 600 s later, 350 s after this try.
@@ -42,16 +43,16 @@ def test_photos_beyond_the_rate_are_refused_saying_when_to_retry(cast: Cast, set
         f"Too many photos sent: at most 3 in 10 minutes. Try again in 6 minutes (after {retry_at})."
     )
     # Refused tries keep being refused until the window closes.
-    with pytest.raises(services.TooManyPhotos):
-        services.photo_upload_allow(person=person, now=later)
+    with pytest.raises(TooManyPhotos):
+        photo_upload_allow(person=person, now=later)
 
 
 def test_the_limit_is_per_person(cast: Cast, settings: Any) -> None:
     settings.PROCTORING_PHOTO_RATE = (1, 60)
-    services.photo_upload_allow(person=cast.east.learner)
-    with pytest.raises(services.TooManyPhotos):
-        services.photo_upload_allow(person=cast.east.learner)
-    assert services.photo_upload_allow(person=cast.west.learner) == 0
+    photo_upload_allow(person=cast.east.learner)
+    with pytest.raises(TooManyPhotos):
+        photo_upload_allow(person=cast.east.learner)
+    assert photo_upload_allow(person=cast.west.learner) == 0
 
 
 def test_unreadable_photos_count_and_enrolment_and_identity_checks_share_the_budget(
@@ -63,15 +64,15 @@ def test_unreadable_photos_count_and_enrolment_and_identity_checks_share_the_bud
     person = cast.east.learner
     enrol_astronaut(person, astronaut_jpeg)  # 1
     for _ in range(2):  # 2, 3
-        with pytest.raises(services.BadImage):
-            services.enrol(person=person, photo=b"\x8b\x1f" * 500, source=FaceEnrolment.Source.LIVE, by=person.user)
+        with pytest.raises(BadImage):
+            enrol(person=person, photo=b"\x8b\x1f" * 500, source=FaceEnrolment.Source.LIVE, by=person.user)
     session = _session(cast, identity_max_tries=5)
-    with pytest.raises(services.BadImage):  # 4
-        services.identity_check_face(session=session, person=person, frame=b"not an image at all")
-    with pytest.raises(services.TooManyPhotos):
-        services.identity_check_face(session=session, person=person, frame=astronaut_snapshot)
-    with pytest.raises(services.TooManyPhotos):
-        services.enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
+    with pytest.raises(BadImage):  # 4
+        identity_check_face(session=session, person=person, frame=b"not an image at all")
+    with pytest.raises(TooManyPhotos):
+        identity_check_face(session=session, person=person, frame=astronaut_snapshot)
+    with pytest.raises(TooManyPhotos):
+        enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
     assert not IdentityCheck.objects.exists()
     assert FaceEnrolment.objects.get(person=person).version == 1
 
@@ -80,7 +81,7 @@ def test_refusals_before_the_photo_do_not_count(cast: Cast, settings: Any, astro
     settings.PROCTORING_PHOTO_RATE = (1, 600)
     person = cast.east.learner
     for _ in range(3):
-        with pytest.raises(services.ConsentRequired):
-            services.enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
+        with pytest.raises(ConsentRequired):
+            enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
     enrol_astronaut(person, astronaut_jpeg)
     assert FaceEnrolment.objects.filter(person=person).exists()

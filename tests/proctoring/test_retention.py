@@ -12,10 +12,14 @@ from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
-from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import services
+from exams.services.attempts import attempt_start
 from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, ReviewDecision, Snapshot
+from proctoring.services.actions import proctor_terminate, review_decide
+from proctoring.services.consent import consent_give
+from proctoring.services.events import event_record
+from proctoring.services.identity import identity_check_face
+from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.conftest import Cast
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
 
@@ -38,21 +42,19 @@ def test_purge_keeps_results_and_is_idempotent(
 ) -> None:
     data = make_proctored(cast, start=False)
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    services.identity_check_face(session=data["session"], person=cast.east.learner, frame=astronaut_snapshot)
-    data["attempt"] = exam_services.attempt_start(
-        session=data["session"], person=cast.east.learner, notice_confirmed=True
-    )
-    old = services.snapshot_receive(attempt_id=data["attempt"].pk, data=hopper_snapshot)
-    services.snapshot_process(snapshot_id=old.pk)
-    services.event_record(attempt_id=data["attempt"].pk, session_id=data["session"].pk, client_seq=1, event_type="blur")
+    identity_check_face(session=data["session"], person=cast.east.learner, frame=astronaut_snapshot)
+    data["attempt"] = attempt_start(session=data["session"], person=cast.east.learner, notice_confirmed=True)
+    old = snapshot_receive(attempt_id=data["attempt"].pk, data=hopper_snapshot)
+    snapshot_process(snapshot_id=old.pk)
+    event_record(attempt_id=data["attempt"].pk, session_id=data["session"].pk, client_seq=1, event_type="blur")
     long_ago = timezone.now() - dt.timedelta(days=settings.PROCTORING_RETENTION_DAYS + 1)
     Snapshot.objects.filter(pk=old.pk).update(received_at=long_ago)
     IdentityCheck.objects.update(created_at=long_ago)
     FaceEnrolment.objects.update(created_at=long_ago)
-    recent = services.snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
-    services.snapshot_process(snapshot_id=recent.pk)
-    attempt = services.proctor_terminate(attempt=data["attempt"], by=cast.east.proctor, reason="测试")
-    services.review_decide(attempt=attempt, by=cast.east.proctor, decision="valid")
+    recent = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
+    snapshot_process(snapshot_id=recent.pk)
+    attempt = proctor_terminate(attempt=data["attempt"], by=cast.east.proctor, reason="测试")
+    review_decide(attempt=attempt, by=cast.east.proctor, decision="valid")
     before = _files()
     assert len(before) == 4
 
@@ -80,8 +82,8 @@ def test_purge_keeps_results_and_is_idempotent(
 
 def test_retention_days_can_be_given(cast: Cast, astronaut_snapshot: bytes) -> None:
     data = make_proctored(cast)
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
-    snap = services.snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    snap = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
     Snapshot.objects.filter(pk=snap.pk).update(
         received_at=timezone.now() - dt.timedelta(days=3), status="failed", failure_reason="no_reference"
     )

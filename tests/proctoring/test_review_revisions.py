@@ -13,10 +13,13 @@ from django.urls import reverse
 from django.utils import translation
 
 from exams import certificates
-from exams import services as exam_services
 from exams.models import Attempt, Certificate, CertificateType
-from proctoring import review, services
+from exams.services.attempts import attempt_save_answer, attempt_start
+from exams.services.certificates import certificate_revoke
+from proctoring import review
 from proctoring.models import ReviewDecision
+from proctoring.services.actions import policy_set, proctor_terminate, review_decide
+from proctoring.services.errors import BadEvent
 from tests.conftest import Cast, login_client
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
 from tests.proctoring.conftest import pass_identity_check
@@ -46,12 +49,12 @@ def flagged(cast: Cast) -> Attempt:
         title="可复核考试",
         certificate_type=CertificateType.NEW_EMPLOYEE,
     )
-    services.policy_set(session=session)
+    policy_set(session=session)
     pass_identity_check(session, cast.east.learner, cast.east.proctor)
-    attempt = exam_services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
+    attempt = attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     for aq in attempt.questions.all():
-        exam_services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
-    return services.proctor_terminate(attempt=attempt, by=cast.east.proctor, reason="疑似旁人提示")
+        attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
+    return proctor_terminate(attempt=attempt, by=cast.east.proctor, reason="疑似旁人提示")
 
 
 def _verify_state(certificate: Certificate) -> str:
@@ -114,7 +117,7 @@ def test_invalid_then_valid_restores_the_score_and_the_same_certificate(cast: Ca
 
 
 def test_a_platform_admin_turns_valid_into_invalid(cast: Cast, flagged: Attempt) -> None:
-    first = services.review_decide(attempt=flagged, by=cast.east.proctor, decision="valid")
+    first = review_decide(attempt=flagged, by=cast.east.proctor, decision="valid")
     detail = reverse("proctoring:review_detail", args=[flagged.pk])
     admin = _client(cast.platform_admin)
     assert "data-revise-invalid" in admin.get(detail).content.decode()
@@ -129,8 +132,8 @@ def test_a_platform_admin_turns_valid_into_invalid(cast: Cast, flagged: Attempt)
 
 
 def test_a_stale_or_pointless_revision_is_refused(cast: Cast, flagged: Attempt) -> None:
-    first = services.review_decide(attempt=flagged, by=cast.east.proctor, decision="valid")
-    with pytest.raises(services.BadEvent):
+    first = review_decide(attempt=flagged, by=cast.east.proctor, decision="valid")
+    with pytest.raises(BadEvent):
         review.review_revise(attempt=flagged, by=cast.east.proctor, decision="valid", reason="再确认")
     second = review.review_revise(
         attempt=flagged, by=cast.east.proctor, decision="invalid", reason="作弊", expected=first.pk
@@ -152,8 +155,8 @@ def test_a_stale_or_pointless_revision_is_refused(cast: Cast, flagged: Attempt) 
 
 def test_reinstating_keeps_a_certificate_revoked_for_another_reason(cast: Cast, flagged: Attempt) -> None:
     certificate = Certificate.objects.get(attempt=flagged)
-    exam_services.certificate_revoke(certificate=certificate, reason="证书信息有误")
-    first = services.review_decide(attempt=flagged, by=cast.east.proctor, decision="invalid", reason="代考")
+    certificate_revoke(certificate=certificate, reason="证书信息有误")
+    first = review_decide(attempt=flagged, by=cast.east.proctor, decision="invalid", reason="代考")
     review.review_revise(attempt=flagged, by=cast.east.proctor, decision="valid", reason="误判", expected=first.pk)
     assert Attempt.objects.get(pk=flagged.pk).status == Attempt.Status.SUBMITTED
     certificate.refresh_from_db()
@@ -161,7 +164,7 @@ def test_reinstating_keeps_a_certificate_revoked_for_another_reason(cast: Cast, 
 
 
 def test_only_the_sessions_proctors_and_platform_admins_revise(cast: Cast, flagged: Attempt) -> None:
-    first = services.review_decide(attempt=flagged, by=cast.east.proctor, decision="invalid", reason="代考")
+    first = review_decide(attempt=flagged, by=cast.east.proctor, decision="invalid", reason="代考")
     detail = reverse("proctoring:review_detail", args=[flagged.pk])
     form = {"action": "revise", "current": first.pk, "decision": "valid", "reason": "本人作答"}
     others = (

@@ -11,9 +11,9 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from exams import services as exam_services
 from exams.models import Attempt, Certificate, CertificateType
-from proctoring import faces, services, storage
+from exams.services.attempts import attempt_save_answer, attempt_start, attempt_submit
+from proctoring import faces, storage
 from proctoring.models import (
     BrowserEvent,
     FaceConsent,
@@ -25,6 +25,20 @@ from proctoring.models import (
     Snapshot,
 )
 from proctoring.selectors import identity_status, review_queue
+from proctoring.services.actions import policy_set, proctor_terminate, review_decide
+from proctoring.services.consent import consent_give, consent_withdraw
+from proctoring.services.errors import (
+    AlreadyDecided,
+    AttemptFinished,
+    BadEvent,
+    BadImage,
+    ConsentRequired,
+    IdentityLocked,
+    OutOfSequence,
+)
+from proctoring.services.events import EventResult, event_record
+from proctoring.services.identity import enrol, identity_check_face, identity_decide, identity_request_manual
+from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.proctoring.conftest import enrol_astronaut, make_proctored, pass_identity_check
 
 pytestmark = pytest.mark.django_db
@@ -39,8 +53,8 @@ def _files(root: Path) -> list[Path]:
 
 def test_enrolment_needs_consent_first(cast: Any, astronaut_jpeg: bytes) -> None:
     person = cast.east.learner
-    with pytest.raises(services.ConsentRequired):
-        services.enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
+    with pytest.raises(ConsentRequired):
+        enrol(person=person, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=person.user)
     assert not FaceEnrolment.objects.exists()
 
 
@@ -65,9 +79,9 @@ def test_enrolment_stores_the_encoding_and_a_private_photo(cast: Any, astronaut_
 )
 def test_a_bad_reference_photo_is_refused_and_nothing_is_written(cast: Any, photo: bytes, reason: str) -> None:
     person = cast.east.learner
-    services.consent_give(person=person, by=person.user)
-    with pytest.raises(services.BadImage) as info:
-        services.enrol(person=person, photo=photo, source=FaceEnrolment.Source.LIVE, by=person.user)
+    consent_give(person=person, by=person.user)
+    with pytest.raises(BadImage) as info:
+        enrol(person=person, photo=photo, source=FaceEnrolment.Source.LIVE, by=person.user)
     assert info.value.details["reason"] == reason
     assert info.value.message
     assert not FaceEnrolment.objects.exists()
@@ -80,15 +94,15 @@ def test_withdrawing_consent_purges_biometrics_but_keeps_the_results(
     data = make_proctored(cast, start=False)
     person = cast.east.learner
     enrol_astronaut(person, astronaut_jpeg)
-    services.identity_check_face(session=data["session"], person=person, frame=astronaut_snapshot)
-    data["attempt"] = exam_services.attempt_start(session=data["session"], person=person, notice_confirmed=True)
-    snap = services.snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
-    services.snapshot_process(snapshot_id=snap.pk)
+    identity_check_face(session=data["session"], person=person, frame=astronaut_snapshot)
+    data["attempt"] = attempt_start(session=data["session"], person=person, notice_confirmed=True)
+    snap = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
+    snapshot_process(snapshot_id=snap.pk)
     root = Path(settings.PRIVATE_STORAGE_ROOT)
     assert len(_files(root)) == 3
 
     with django_capture_on_commit_callbacks(execute=True):
-        deleted = services.consent_withdraw(person=person, by=person.user)
+        deleted = consent_withdraw(person=person, by=person.user)
 
     assert deleted == 3
     assert _files(root) == []
@@ -110,7 +124,7 @@ def test_the_enrolled_face_passes_the_identity_check(
 ) -> None:
     data = make_proctored(cast, start=False)
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    check = services.identity_check_face(session=data["session"], person=cast.east.learner, frame=astronaut_snapshot)
+    check = identity_check_face(session=data["session"], person=cast.east.learner, frame=astronaut_snapshot)
     assert check.result == IdentityCheck.Result.PASSED
     assert check.distance is not None
     assert check.distance <= check.threshold
@@ -121,42 +135,42 @@ def test_after_n_failed_tries_a_proctor_decides(cast: Any, astronaut_jpeg: bytes
     data = make_proctored(cast, start=False, identity_max_tries=2)
     person = cast.east.learner
     enrol_astronaut(person, astronaut_jpeg)
-    first = services.identity_check_face(session=data["session"], person=person, frame=hopper_snapshot)
+    first = identity_check_face(session=data["session"], person=person, frame=hopper_snapshot)
     assert first.result == IdentityCheck.Result.FAILED
     assert first.outcome == "mismatch"
     assert identity_status(data["session"], person).tries_left == 1
-    services.identity_check_face(session=data["session"], person=person, frame=hopper_snapshot)
+    identity_check_face(session=data["session"], person=person, frame=hopper_snapshot)
     status = identity_status(data["session"], person)
     assert status.state == "pending_manual"
-    with pytest.raises(services.IdentityLocked):
-        services.identity_check_face(session=data["session"], person=person, frame=hopper_snapshot)
+    with pytest.raises(IdentityLocked):
+        identity_check_face(session=data["session"], person=person, frame=hopper_snapshot)
     pending = IdentityCheck.objects.get(person=person, kind=IdentityCheck.Kind.MANUAL)
-    services.identity_decide(check=pending, by=cast.east.proctor, passed=True, note="身份证核对一致")
+    identity_decide(check=pending, by=cast.east.proctor, passed=True, note="身份证核对一致")
     assert identity_status(data["session"], person).passed
-    with pytest.raises(services.AlreadyDecided):
-        services.identity_decide(check=pending, by=cast.east.proctor, passed=False)
+    with pytest.raises(AlreadyDecided):
+        identity_decide(check=pending, by=cast.east.proctor, passed=False)
 
 
 def test_someone_without_a_camera_takes_the_manual_path(cast: Any) -> None:
     data = make_proctored(cast, start=False)
-    check = services.identity_request_manual(session=data["session"], person=cast.east.learner)
+    check = identity_request_manual(session=data["session"], person=cast.east.learner)
     assert check.result == IdentityCheck.Result.PENDING
     assert identity_status(data["session"], cast.east.learner).state == "pending_manual"
-    services.identity_decide(check=check, by=cast.east.proctor, passed=False, note="证件不符")
+    identity_decide(check=check, by=cast.east.proctor, passed=False, note="证件不符")
     assert identity_status(data["session"], cast.east.learner).state == "rejected"
 
 
 def test_manual_path_refused_when_the_exam_requires_the_face_check(cast: Any) -> None:
     data = make_proctored(cast, start=False, allow_non_biometric=False)
-    with pytest.raises(services.IdentityLocked):
-        services.identity_request_manual(session=data["session"], person=cast.east.learner)
+    with pytest.raises(IdentityLocked):
+        identity_request_manual(session=data["session"], person=cast.east.learner)
 
 
 # --- events and the tab-switch policy -----------------------------------------------------
 
 
-def _event(data: dict[str, Any], seq: int, event: str, **extra: Any) -> services.EventResult:
-    return services.event_record(
+def _event(data: dict[str, Any], seq: int, event: str, **extra: Any) -> EventResult:
+    return event_record(
         attempt_id=data["attempt"].pk, session_id=data["session"].pk, client_seq=seq, event_type=event, **extra
     )
 
@@ -186,7 +200,7 @@ def test_tab_switches_warn_then_submit_automatically(cast: Any, proctored: dict[
         "auto_submitted",
     }
     assert ProctorMessage.objects.filter(attempt=attempt, kind="policy").count() == 2
-    with pytest.raises(services.AttemptFinished):
+    with pytest.raises(AttemptFinished):
         _event(proctored, next(seq), "hidden")
 
 
@@ -219,15 +233,15 @@ def test_phone_aware_mode_tolerates_system_popups(cast: Any) -> None:
 def test_events_are_stored_once_and_in_sequence(cast: Any, proctored: dict[str, Any]) -> None:
     _event(proctored, 1, "blur")
     assert _event(proctored, 1, "blur").duplicate  # a resend after a reconnect
-    with pytest.raises(services.OutOfSequence) as info:
+    with pytest.raises(OutOfSequence) as info:
         _event(proctored, 5, "copy")  # forged / skipped ahead
     assert info.value.details["expected"] == 2
     for bad in (0, -1, "2", 2.5, True, None):
-        with pytest.raises(services.BadEvent):
+        with pytest.raises(BadEvent):
             _event(proctored, bad, "copy")
-    with pytest.raises(services.BadEvent):
+    with pytest.raises(BadEvent):
         _event(proctored, 2, "teleport")
-    with pytest.raises(services.BadEvent):
+    with pytest.raises(BadEvent):
         _event(proctored, 2, "visible", duration_ms=-5)
     _event(proctored, 2, "copy")
     assert list(BrowserEvent.objects.values_list("client_seq", "type")) == [(1, "blur"), (2, "copy")]
@@ -242,8 +256,8 @@ _frame_clock = itertools.count(1)
 def _snap(data: dict[str, Any], frame: bytes) -> Snapshot:
     # Frames at the policy's rate (at most one per snapshot_min_seconds, 20 s here).
     at = timezone.now() + dt.timedelta(seconds=25 * next(_frame_clock))
-    snapshot = services.snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=at)
-    return services.snapshot_process(snapshot_id=snapshot.pk)
+    snapshot = snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=at)
+    return snapshot_process(snapshot_id=snapshot.pk)
 
 
 def test_snapshots_of_the_enrolled_face_match(
@@ -254,7 +268,7 @@ def test_snapshots_of_the_enrolled_face_match(
     assert snap.status == Snapshot.Status.PROCESSED
     assert snap.outcome == "match"
     assert snap.distance < snap.threshold == pytest.approx(0.6)
-    assert services.snapshot_process(snapshot_id=snap.pk).processed_at == snap.processed_at  # idempotent
+    assert snapshot_process(snapshot_id=snap.pk).processed_at == snap.processed_at  # idempotent
 
 
 def test_another_face_is_flagged_after_k_in_a_row(
@@ -278,7 +292,7 @@ def test_another_face_is_flagged_after_k_in_a_row(
         Attempt.objects.get(pk=proctored["attempt"].pk).status == Attempt.Status.IN_PROGRESS
     )  # face results alone never submit
     assert list(review_queue(cast.east.proctor)) == []  # still running: not yet decidable, but listed once finished
-    exam_services.attempt_submit(attempt=proctored["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    attempt_submit(attempt=proctored["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
     assert [a.pk for a in review_queue(cast.east.proctor)] == [proctored["attempt"].pk]
     assert list(review_queue(cast.west.proctor)) == []
 
@@ -297,23 +311,23 @@ def test_a_snapshot_is_never_silently_dropped(
     cast: Any, proctored: dict[str, Any], astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
     # Consent given, no face enrolled: the frame is kept but cannot be compared.
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
     no_reference = _snap(proctored, astronaut_snapshot)
     assert (no_reference.status, no_reference.failure_reason) == ("failed", "no_reference")
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
     # A frame that does not decode is refused at the door, with its reason for the client; nothing is stored.
-    with pytest.raises(services.BadImage) as garbage:
+    with pytest.raises(BadImage) as garbage:
         _snap(proctored, b"\xff\xd8\xff garbage that claims to be a JPEG")
     assert garbage.value.details["reason"] in ("corrupt_image", "truncated_image")
-    with pytest.raises(services.BadImage) as truncated:
+    with pytest.raises(BadImage) as truncated:
         _snap(proctored, astronaut_snapshot[: len(astronaut_snapshot) // 2])
     assert truncated.value.details["reason"] == "truncated_image"
     assert Snapshot.objects.count() == 1
     # A stored frame whose file is gone by the time it is processed still ends failed, with the reason.
     at = timezone.now() + dt.timedelta(seconds=25 * next(_frame_clock))
-    stored = services.snapshot_receive(attempt_id=proctored["attempt"].pk, data=astronaut_snapshot, now=at)
+    stored = snapshot_receive(attempt_id=proctored["attempt"].pk, data=astronaut_snapshot, now=at)
     storage.delete(stored.photo_path)
-    missing = services.snapshot_process(snapshot_id=stored.pk)
+    missing = snapshot_process(snapshot_id=stored.pk)
     assert (missing.status, missing.failure_reason) == ("failed", "file_missing")
     assert Snapshot.objects.filter(status="queued").count() == 0
 
@@ -321,14 +335,12 @@ def test_a_snapshot_is_never_silently_dropped(
 def test_snapshots_refused_when_too_large_or_the_attempt_is_finished(
     cast: Any, proctored: dict[str, Any], astronaut_snapshot: bytes
 ) -> None:
-    with pytest.raises(services.BadImage) as info:
-        services.snapshot_receive(
-            attempt_id=proctored["attempt"].pk, data=b"x" * (settings.PROCTORING_SNAPSHOT_MAX_BYTES + 1)
-        )
+    with pytest.raises(BadImage) as info:
+        snapshot_receive(attempt_id=proctored["attempt"].pk, data=b"x" * (settings.PROCTORING_SNAPSHOT_MAX_BYTES + 1))
     assert info.value.details["reason"] == "frame_too_large"
-    exam_services.attempt_submit(attempt=proctored["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
-    with pytest.raises(services.AttemptFinished):
-        services.snapshot_receive(attempt_id=proctored["attempt"].pk, data=astronaut_snapshot)
+    attempt_submit(attempt=proctored["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    with pytest.raises(AttemptFinished):
+        snapshot_receive(attempt_id=proctored["attempt"].pk, data=astronaut_snapshot)
     assert not Snapshot.objects.exists()
 
 
@@ -336,9 +348,9 @@ def test_snapshots_refused_when_too_large_or_the_attempt_is_finished(
 
 
 def test_proctor_terminates_with_a_recorded_reason(cast: Any, proctored: dict[str, Any]) -> None:
-    with pytest.raises(services.BadEvent):
-        services.proctor_terminate(attempt=proctored["attempt"], by=cast.east.proctor, reason="  ")
-    attempt = services.proctor_terminate(attempt=proctored["attempt"], by=cast.east.proctor, reason="旁人代答")
+    with pytest.raises(BadEvent):
+        proctor_terminate(attempt=proctored["attempt"], by=cast.east.proctor, reason="  ")
+    attempt = proctor_terminate(attempt=proctored["attempt"], by=cast.east.proctor, reason="旁人代答")
     assert attempt.status == Attempt.Status.SUBMITTED
     assert attempt.submit_reason == "proctor"
     message = ProctorMessage.objects.get(attempt=attempt, kind="terminate")
@@ -353,28 +365,28 @@ def test_an_invalid_decision_voids_the_score_and_revokes_the_certificate(cast: A
     session = make_session(
         provider, make_paper(provider, make_bank(provider, code="rv")), certificate_type=CertificateType.NEW_EMPLOYEE
     )
-    services.policy_set(session=session)
+    policy_set(session=session)
     pass_identity_check(session, cast.east.learner, cast.east.proctor)
-    attempt = exam_services.attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
+    attempt = attempt_start(notice_confirmed=True, session=session, person=cast.east.learner)
     for aq in attempt.questions.all():
-        exam_services.attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
-    attempt = exam_services.attempt_submit(attempt=attempt, reason="examinee").attempt
+        attempt_save_answer(attempt=attempt, question_id=aq.pk, answer=correct_answer(aq), client_seq=1)
+    attempt = attempt_submit(attempt=attempt, reason="examinee").attempt
     assert Certificate.objects.get(attempt=attempt).status == "valid"
-    with pytest.raises(services.BadEvent):
-        services.review_decide(attempt=attempt, by=cast.east.proctor, decision="invalid", reason="")
-    decision = services.review_decide(attempt=attempt, by=cast.east.proctor, decision="invalid", reason="替考")
+    with pytest.raises(BadEvent):
+        review_decide(attempt=attempt, by=cast.east.proctor, decision="invalid", reason="")
+    decision = review_decide(attempt=attempt, by=cast.east.proctor, decision="invalid", reason="替考")
     assert (decision.decided_by, decision.reason) == (cast.east.proctor, "替考")
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.INVALIDATED
     assert attempt.passed is False
     assert Certificate.objects.get(attempt=attempt).status == "revoked"
-    with pytest.raises(services.AlreadyDecided):
-        services.review_decide(attempt=attempt, by=cast.east.proctor, decision="valid")
+    with pytest.raises(AlreadyDecided):
+        review_decide(attempt=attempt, by=cast.east.proctor, decision="valid")
     assert ReviewDecision.objects.count() == 1
 
 
 def test_a_valid_decision_keeps_the_result(cast: Any, proctored: dict[str, Any]) -> None:
-    attempt = exam_services.attempt_submit(attempt=proctored["attempt"], reason="examinee").attempt
-    services.review_decide(attempt=attempt, by=cast.east.proctor, decision="valid")
+    attempt = attempt_submit(attempt=proctored["attempt"], reason="examinee").attempt
+    review_decide(attempt=attempt, by=cast.east.proctor, decision="valid")
     attempt.refresh_from_db()
     assert attempt.status == Attempt.Status.SUBMITTED

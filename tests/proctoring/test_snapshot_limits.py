@@ -21,10 +21,12 @@ from django.utils import timezone
 from PIL import Image
 from skimage import data as skimage_data
 
-from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import services
+from exams.services.attempts import attempt_submit
 from proctoring.models import AttemptMonitor, Flag, Snapshot
+from proctoring.services.consent import consent_give
+from proctoring.services.errors import AttemptFinished, BadImage, SnapshotStorageFull, SnapshotTooSoon
+from proctoring.services.snapshots import snapshot_receive
 from tests.proctoring.conftest import make_proctored
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +51,7 @@ def jpeg(astronaut: Image.Image) -> bytes:
 @pytest.fixture(autouse=True)
 def _consented(cast: Any) -> None:
     # Frames are kept only under a standing face-processing consent (services.snapshot_receive).
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
 
 
 def _files() -> list[Path]:
@@ -58,7 +60,7 @@ def _files() -> list[Path]:
 
 
 def _receive(data: dict[str, Any], frame: bytes, now: dt.datetime) -> Snapshot:
-    return services.snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=now)
+    return snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=now)
 
 
 def _monitor(data: dict[str, Any]) -> AttemptMonitor:
@@ -78,7 +80,7 @@ def test_frames_beyond_the_policy_rate_are_refused(cast: Any, jpeg: bytes, setti
         at = t0 + dt.timedelta(milliseconds=65 * i)
         try:
             accepted.append(_receive(data, jpeg, at).pk)
-        except services.SnapshotTooSoon as exc:
+        except SnapshotTooSoon as exc:
             refused.append(exc)
     # One frame per interval, plus one early frame (a reloaded page's first one).
     assert len(accepted) == 2
@@ -91,7 +93,7 @@ def test_frames_beyond_the_policy_rate_are_refused(cast: Any, jpeg: bytes, setti
     assert len(_files()) == 2
     # At the rate, frames are accepted again; one second early after the burst is spent is not.
     assert _receive(data, jpeg, t0 + dt.timedelta(seconds=20))
-    with pytest.raises(services.SnapshotTooSoon) as info:
+    with pytest.raises(SnapshotTooSoon) as info:
         _receive(data, jpeg, t0 + dt.timedelta(seconds=39))
     assert info.value.details["retry_after"] == 1
     assert _receive(data, jpeg, t0 + dt.timedelta(seconds=40))
@@ -109,13 +111,13 @@ def test_the_burst_lets_a_reconnected_page_send_once_early_and_no_more(cast: Any
     _receive(data, jpeg, t0 + dt.timedelta(seconds=30))
     # The page reloads and sends its first frame 3 s later: the burst allows it once.
     _receive(data, jpeg, t0 + dt.timedelta(seconds=33))
-    with pytest.raises(services.SnapshotTooSoon):
+    with pytest.raises(SnapshotTooSoon):
         _receive(data, jpeg, t0 + dt.timedelta(seconds=36))
     # An idle spell does not bank more than the burst: after 10 minutes still only 2 at once.
     later = t0 + dt.timedelta(minutes=10)
     _receive(data, jpeg, later)
     _receive(data, jpeg, later + dt.timedelta(seconds=1))
-    with pytest.raises(services.SnapshotTooSoon):
+    with pytest.raises(SnapshotTooSoon):
         _receive(data, jpeg, later + dt.timedelta(seconds=2))
     assert Snapshot.objects.count() == 5
 
@@ -125,7 +127,7 @@ def test_without_burst_exactly_one_frame_per_interval(cast: Any, jpeg: bytes, se
     data = make_proctored(cast, snapshot_min_seconds=10, snapshot_max_seconds=30)
     t0 = timezone.now()
     _receive(data, jpeg, t0)
-    with pytest.raises(services.SnapshotTooSoon) as info:
+    with pytest.raises(SnapshotTooSoon) as info:
         _receive(data, jpeg, t0 + dt.timedelta(seconds=9, milliseconds=500))
     assert info.value.details["retry_after"] == 1
     _receive(data, jpeg, t0 + dt.timedelta(seconds=10))
@@ -137,7 +139,7 @@ def test_the_rate_is_per_attempt_and_ignores_what_the_client_says(cast: Any, jpe
     t0 = timezone.now()
     _receive(first, jpeg, t0)
     _receive(first, jpeg, t0)
-    with pytest.raises(services.SnapshotTooSoon):
+    with pytest.raises(SnapshotTooSoon):
         _receive(first, jpeg, t0)
     # Another examinee of the class is not held back by the first one's frames.
     other = Attempt.objects.create(
@@ -147,8 +149,8 @@ def test_the_rate_is_per_attempt_and_ignores_what_the_client_says(cast: Any, jpe
         started_at=t0,
         deadline=t0 + dt.timedelta(hours=1),
     )
-    services.consent_give(person=cast.west.learner, by=cast.west.learner.user)
-    assert services.snapshot_receive(attempt_id=other.pk, data=jpeg, now=t0)
+    consent_give(person=cast.west.learner, by=cast.west.learner.user)
+    assert snapshot_receive(attempt_id=other.pk, data=jpeg, now=t0)
 
 
 # --- storage cap ------------------------------------------------------------------------------------
@@ -163,7 +165,7 @@ def test_the_attempt_storage_cap_refuses_and_tells_the_proctor_once(
     _receive(data, jpeg, t0)
     _receive(data, jpeg, t0 + dt.timedelta(seconds=5))
     for i in (2, 3, 4):
-        with pytest.raises(services.SnapshotStorageFull) as info:
+        with pytest.raises(SnapshotStorageFull) as info:
             _receive(data, jpeg, t0 + dt.timedelta(seconds=5 * i))
         assert info.value.code == "snapshot_storage_full"
     assert Snapshot.objects.count() == 2
@@ -190,7 +192,7 @@ def _assert_nothing_written(data: dict[str, Any]) -> None:
 def test_random_bytes_are_refused_and_nothing_is_written(cast: Any) -> None:
     data = make_proctored(cast)
     noise = np.random.default_rng(12).integers(0, 256, 250 * 1024, dtype=np.uint8).tobytes()
-    with pytest.raises(services.BadImage) as info:
+    with pytest.raises(BadImage) as info:
         _receive(data, noise, timezone.now())
     assert info.value.code == "bad_image"
     assert info.value.details["reason"] == "not_an_image"
@@ -209,7 +211,7 @@ def test_random_bytes_are_refused_and_nothing_is_written(cast: Any) -> None:
 )
 def test_damaged_images_are_refused_and_nothing_is_written(cast: Any, jpeg: bytes, make: Any, reason: Any) -> None:
     data = make_proctored(cast)
-    with pytest.raises(services.BadImage) as info:
+    with pytest.raises(BadImage) as info:
         _receive(data, make(jpeg), timezone.now())
     assert info.value.details["reason"] in ((reason,) if reason else ("corrupt_image", "truncated_image"))
     _assert_nothing_written(data)
@@ -218,7 +220,7 @@ def test_damaged_images_are_refused_and_nothing_is_written(cast: Any, jpeg: byte
 def test_an_image_larger_than_the_side_limit_is_refused(cast: Any, settings: Any) -> None:
     data = make_proctored(cast)
     wide = _encode(Image.new("RGB", (settings.PROCTORING_SNAPSHOT_MAX_SIDE + 1, 8), (90, 90, 90)), "JPEG")
-    with pytest.raises(services.BadImage) as info:
+    with pytest.raises(BadImage) as info:
         _receive(data, wide, timezone.now())
     assert info.value.details["reason"] == "too_many_pixels"
     _assert_nothing_written(data)
@@ -236,15 +238,15 @@ def test_a_png_that_decodes_is_stored(cast: Any, astronaut: Image.Image) -> None
 def test_a_refused_frame_does_not_use_up_the_rate(cast: Any, jpeg: bytes) -> None:
     data = make_proctored(cast, snapshot_min_seconds=20)
     t0 = timezone.now()
-    with pytest.raises(services.BadImage):
+    with pytest.raises(BadImage):
         _receive(data, b"not an image at all", t0)
     assert _receive(data, jpeg, t0)
 
 
 def test_frames_of_a_finished_attempt_write_nothing(cast: Any, jpeg: bytes) -> None:
     data = make_proctored(cast)
-    exam_services.attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
-    with pytest.raises(services.AttemptFinished):
+    attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    with pytest.raises(AttemptFinished):
         _receive(data, jpeg, timezone.now())
     _assert_nothing_written(data)
 
@@ -267,7 +269,7 @@ def test_two_sockets_of_one_attempt_cannot_both_take_one_slot(cast: Any, jpeg: b
             barrier.wait(timeout=10)
             _receive(data, jpeg, now)
             outcomes.append("accepted")
-        except services.SnapshotTooSoon:
+        except SnapshotTooSoon:
             outcomes.append("too_soon")
         finally:
             connections.close_all()

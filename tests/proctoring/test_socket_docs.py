@@ -20,12 +20,16 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
-from proctoring import api, consumers, services
+from proctoring import api, consumers
+from proctoring.services import errors
+from proctoring.services.actions import proctor_terminate, proctor_warn
+from proctoring.services.errors import ProctoringError
 from tests.conftest import Cast
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
 from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _cookie, _open
 
 ROOT = Path(__file__).resolve().parents[2] / "proctoring"
+SERVICES = sorted((ROOT / "services").glob("*.py"))
 
 
 def _documented() -> dict[str, set[str]]:
@@ -57,20 +61,19 @@ def _literal_frames(node: ast.AST) -> list[tuple[str, set[str], bool]]:
 
 def _error_extras() -> set[str]:
     """Keyword details of every ProctoringError the services raise (they ride on error frames)."""
-    names = {
-        name for name, obj in inspect.getmembers(services, inspect.isclass) if issubclass(obj, services.ProctoringError)
-    }
+    names = {name for name, obj in inspect.getmembers(errors, inspect.isclass) if issubclass(obj, ProctoringError)}
     extras: set[str] = set()
-    for node in ast.walk(ast.parse((ROOT / "services.py").read_text())):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
-            extras.update(k.arg for k in node.keywords if k.arg)
+    for module in SERVICES:
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in names:
+                extras.update(k.arg for k in node.keywords if k.arg)
     return extras
 
 
 def _examinee_frames() -> list[tuple[str, set[str], bool]]:
     frames: list[tuple[str, set[str], bool]] = []
-    services_tree = ast.parse((ROOT / "services.py").read_text())
-    for node in ast.walk(services_tree):
+    services_trees = [ast.parse(module.read_text()) for module in SERVICES]
+    for node in (node for tree in services_trees for node in ast.walk(tree)):
         if not isinstance(node, ast.Call) or not isinstance(node.func, ast.Attribute):
             continue
         target = node.func
@@ -165,9 +168,9 @@ def test_a_socket_session_receives_only_documented_frames(
         await until("face")
         await examinee.send_to(bytes_data=b"\xff\xd8\xff not really a JPEG")
         await until("error", code="bad_image")
-        await database_sync_to_async(services.proctor_warn)(attempt=attempt, by=proctor, text="请正对摄像头")
+        await database_sync_to_async(proctor_warn)(attempt=attempt, by=proctor, text="请正对摄像头")
         await until("warning", from_proctor=True)
-        await database_sync_to_async(services.proctor_terminate)(attempt=attempt, by=proctor, reason="有人代考")
+        await database_sync_to_async(proctor_terminate)(attempt=attempt, by=proctor, reason="有人代考")
         first = await until("submitted")
         await until("submitted", **({"reason": "proctor"} if "text" in first else {"text": "有人代考"}))
         await examinee.disconnect()

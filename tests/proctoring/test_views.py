@@ -12,10 +12,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import services
+from exams.services.attempts import attempt_submit
 from proctoring.models import FaceConsent, FaceEnrolment, MediaAccessLog, ReviewDecision
+from proctoring.services.identity import identity_request_manual
+from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
 
@@ -128,7 +129,7 @@ def test_image_view_is_scoped_audited_and_never_cached(
 ) -> None:
     data = make_proctored(cast)
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    snap = services.snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
+    snap = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
     url = reverse("proctoring:snapshot_image", args=[snap.pk])
 
     response = _client(cast.east.proctor).get(url)
@@ -171,9 +172,9 @@ def test_live_grid_and_review_queue_are_for_the_sessions_proctors(
 ) -> None:
     data = make_proctored(cast, face_flag_after=1)
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    snap = services.snapshot_receive(attempt_id=data["attempt"].pk, data=hopper_snapshot)
-    services.snapshot_process(snapshot_id=snap.pk)
-    exam_services.attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    snap = snapshot_receive(attempt_id=data["attempt"].pk, data=hopper_snapshot)
+    snapshot_process(snapshot_id=snap.pk)
+    attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
     live = reverse("proctoring:live", args=[data["session"].pk])
     queue = reverse("proctoring:review_queue")
     detail = reverse("proctoring:review_detail", args=[data["attempt"].pk])
@@ -203,7 +204,7 @@ def test_live_grid_and_review_queue_are_for_the_sessions_proctors(
 
 def test_proctor_admits_after_a_manual_id_check(cast: Cast) -> None:
     data = make_proctored(cast, start=False)
-    check = services.identity_request_manual(session=data["session"], person=cast.east.learner)
+    check = identity_request_manual(session=data["session"], person=cast.east.learner)
     url = reverse("proctoring:identity_decide", args=[check.pk])
     assert _client(cast.west.proctor).post(url, {"decision": "pass"}).status_code == 404
     assert (

@@ -13,8 +13,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from exams import services as exam_services
 from exams.models import AttemptQuestion
+from exams.services.attempts import validate_answer
+from exams.services.errors import BadAnswer
 from question_bank import services
 from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
 from tests.conftest import Cast, login_client
@@ -26,8 +27,9 @@ from tests.training.conftest import (
     make_quiz_bank,
 )
 from tests.training.test_quiz import _study
-from training import services as training_services
 from training.models import Lesson, QuizAttempt
+from training.services.assignments import assignment_create
+from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
 
 pytestmark = pytest.mark.django_db
 
@@ -127,7 +129,7 @@ def test_the_practice_page_refuses_it_and_asks_again(cast: Cast, bank: Bank, qty
 def world(cast: Cast) -> World:
     course = build_course(cast)
     lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = training_services.assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
+    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
     return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
 
 
@@ -138,7 +140,7 @@ def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World
     lesson.refresh_from_db()
     learner = world.learner.user
     _study(learner, lesson, position=100)
-    attempt = training_services.quiz_attempt_open(user=learner, lesson=lesson)
+    attempt = quiz_attempt_open(user=learner, lesson=lesson)
     questions = list(Question.objects.filter(pk__in=attempt.question_ids))
     # Every kind of question gets a value it cannot take: a letter for true/false, a letter
     # outside the options, two answers for one blank (the draw decides which kinds come up).
@@ -146,7 +148,7 @@ def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World
     stray = {q.pk: cannot_take.get(q.type, "Z") for q in questions}
     assert len(stray) == 3
     with pytest.raises(ValidationError) as info:
-        training_services.quiz_attempt_submit(attempt=attempt, answers=stray)
+        quiz_attempt_submit(attempt=attempt, answers=stray)
     assert set(info.value.message_dict) == {f"q{pk}" for pk in stray}
     # The page names each blank's input q<id>_<n>: there, a blank too long for any answer.
     kinds = {q.pk: q.type for q in questions}
@@ -165,7 +167,7 @@ def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World
     assert attempt.submitted_at is None
     assert attempt.answers in ({}, None, [])
     # unanswered questions still just count as wrong
-    graded = training_services.quiz_attempt_submit(attempt=attempt, answers={})
+    graded = quiz_attempt_submit(attempt=attempt, answers={})
     assert graded.submitted_at is not None
     assert graded.correct == 0
 
@@ -173,7 +175,7 @@ def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World
 @pytest.mark.parametrize(("qtype", "sent"), [("true_false", "A"), ("true_false", "正确"), ("single", "E")])
 def test_the_exam_autosave_refuses_it(qtype: str, sent: Any) -> None:
     aq = AttemptQuestion(qtype=qtype, options=["a", "b", "c", "d"], answer=True if qtype == "true_false" else "A")
-    with pytest.raises(exam_services.BadAnswer) as info:
-        exam_services.validate_answer(aq, sent)
+    with pytest.raises(BadAnswer) as info:
+        validate_answer(aq, sent)
     assert info.value.status == 400
     assert info.value.message

@@ -25,11 +25,16 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import faces, services
+from exams.services.attempts import attempt_start, attempt_submit
+from proctoring import faces
 from proctoring.models import AttemptMonitor, FaceEnrolment, Flag, ProctorMessage, Snapshot
 from proctoring.selectors import dashboard_rows
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give, consent_withdraw
+from proctoring.services.errors import ConsentRequired
+from proctoring.services.identity import enrol, identity_check_face, identity_decide, identity_request_manual
+from proctoring.services.snapshots import snapshot_gaps_check, snapshot_process, snapshot_receive
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder; pool connections closed after the socket tests.
@@ -44,13 +49,13 @@ def _session(cast: Cast) -> Any:
 
     provider = cast.east.provider
     session = make_session(provider, make_paper(provider, make_bank(provider, code="withdraw")), title="监考考试")
-    services.policy_set(session=session, **POLICY)
+    policy_set(session=session, **POLICY)
     return session
 
 
 def _enrol(person: Any) -> None:
-    services.consent_give(person=person, by=person.user)
-    services.enrol(person=person, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=person.user)
+    consent_give(person=person, by=person.user)
+    enrol(person=person, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=person.user)
 
 
 def _camera_attempt(cast: Cast, *, check: str = "face") -> dict[str, Any]:
@@ -58,14 +63,12 @@ def _camera_attempt(cast: Cast, *, check: str = "face") -> dict[str, Any]:
     session, learner = _session(cast), cast.east.learner
     _enrol(learner)
     if check == "face":
-        passed = services.identity_check_face(
-            session=session, person=learner, frame=faces.snapshot_jpeg(faces.astronaut_bgr())
-        )
+        passed = identity_check_face(session=session, person=learner, frame=faces.snapshot_jpeg(faces.astronaut_bgr()))
         assert passed.result == "passed"
     else:
-        manual = services.identity_request_manual(session=session, person=learner)
-        services.identity_decide(check=manual, by=cast.east.proctor, passed=True)
-    attempt = exam_services.attempt_start(session=session, person=learner, notice_confirmed=True)
+        manual = identity_request_manual(session=session, person=learner)
+        identity_decide(check=manual, by=cast.east.proctor, passed=True)
+    attempt = attempt_start(session=session, person=learner, notice_confirmed=True)
     started = Attempt.objects.get(pk=attempt.pk).started_at
     return {"session": session, "attempt": attempt, "start": started}
 
@@ -87,7 +90,7 @@ def _assert_flagged_now_and_gap_rule_applies(data: dict[str, Any]) -> None:
     # The examinee is told why (a stored policy message, in the platform's language).
     assert ProctorMessage.objects.filter(attempt=data["attempt"], text__contains="撤回").exists()
     # The duty to send snapshots stands: the gap is flagged as for any camera attempt.
-    result = services.snapshot_gaps_check(now=_at(data, 151))
+    result = snapshot_gaps_check(now=_at(data, 151))
     assert (result.in_gap, result.flagged) == (1, 1)
     assert sorted(_kinds(data)) == sorted([Flag.Kind.CONSENT_WITHDRAWN, Flag.Kind.SNAPSHOTS_MISSING])
 
@@ -98,14 +101,14 @@ def _assert_flagged_now_and_gap_rule_applies(data: dict[str, Any]) -> None:
 @pytest.mark.django_db
 def test_withdrawal_mid_exam_is_flagged_at_once_and_the_gap_rule_still_applies(cast: Cast) -> None:
     data = _camera_attempt(cast)
-    services.consent_withdraw(person=cast.east.learner, by=cast.east.learner.user, now=_at(data, 10))
+    consent_withdraw(person=cast.east.learner, by=cast.east.learner.user, now=_at(data, 10))
     _assert_flagged_now_and_gap_rule_applies(data)
 
 
 @pytest.mark.django_db
 def test_enrolled_at_delivery_owes_snapshots_even_after_a_manual_check(cast: Cast) -> None:
     data = _camera_attempt(cast, check="manual")
-    services.consent_withdraw(person=cast.east.learner, by=cast.east.learner.user, now=_at(data, 10))
+    consent_withdraw(person=cast.east.learner, by=cast.east.learner.user, now=_at(data, 10))
     _assert_flagged_now_and_gap_rule_applies(data)
 
 
@@ -113,14 +116,14 @@ def test_enrolled_at_delivery_owes_snapshots_even_after_a_manual_check(cast: Cas
 def test_no_frame_is_kept_or_face_matched_after_withdrawal(cast: Cast) -> None:
     data = _camera_attempt(cast)
     frame = faces.snapshot_jpeg(faces.astronaut_bgr())
-    kept = services.snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=_at(data, 5))
-    services.consent_withdraw(person=cast.east.learner, by=cast.east.learner.user, now=_at(data, 10))
-    with pytest.raises(services.ConsentRequired) as refused:
-        services.snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=_at(data, 60))
+    kept = snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=_at(data, 5))
+    consent_withdraw(person=cast.east.learner, by=cast.east.learner.user, now=_at(data, 10))
+    with pytest.raises(ConsentRequired) as refused:
+        snapshot_receive(attempt_id=data["attempt"].pk, data=frame, now=_at(data, 60))
     assert refused.value.code == "consent_required"
     assert list(Snapshot.objects.values_list("pk", flat=True)) == [kept.pk]
     # The frame queued before the withdrawal is not matched afterwards either: its image went with the purge.
-    processed = services.snapshot_process(snapshot_id=kept.pk)
+    processed = snapshot_process(snapshot_id=kept.pk)
     assert processed is not None
     assert processed.status == Snapshot.Status.FAILED
     assert (processed.distance, processed.outcome) == (None, "")
@@ -129,8 +132,8 @@ def test_no_frame_is_kept_or_face_matched_after_withdrawal(cast: Cast) -> None:
 @pytest.mark.django_db
 def test_the_review_queue_shows_the_withdrawal(cast: Cast) -> None:
     data = _camera_attempt(cast)
-    services.consent_withdraw(person=cast.east.learner, by=cast.east.learner.user)
-    exam_services.attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
+    consent_withdraw(person=cast.east.learner, by=cast.east.learner.user)
+    attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
     page = login_client(cast.east.proctor).get(reverse("proctoring:review_queue"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert page.status_code == 200
     html = page.content.decode()
@@ -146,13 +149,13 @@ def test_the_review_queue_shows_the_withdrawal(cast: Cast) -> None:
 def test_who_never_had_the_camera_on_is_neither_flagged_nor_owes_snapshots(cast: Cast) -> None:
     # Consent given but no face enrolled; the identity check done by a proctor: the page never turned a camera on.
     session, learner = _session(cast), cast.east.learner
-    services.consent_give(person=learner, by=learner.user)
-    manual = services.identity_request_manual(session=session, person=learner)
-    services.identity_decide(check=manual, by=cast.east.proctor, passed=True)
-    attempt = exam_services.attempt_start(session=session, person=learner, notice_confirmed=True)
-    services.consent_withdraw(person=learner, by=learner.user)
+    consent_give(person=learner, by=learner.user)
+    manual = identity_request_manual(session=session, person=learner)
+    identity_decide(check=manual, by=cast.east.proctor, passed=True)
+    attempt = attempt_start(session=session, person=learner, notice_confirmed=True)
+    consent_withdraw(person=learner, by=learner.user)
     started = Attempt.objects.get(pk=attempt.pk).started_at
-    assert services.snapshot_gaps_check(now=started + dt.timedelta(hours=1)).in_gap == 0
+    assert snapshot_gaps_check(now=started + dt.timedelta(hours=1)).in_gap == 0
     assert not Flag.objects.filter(attempt=attempt).exists()
 
 
@@ -207,7 +210,7 @@ def test_socket_refuses_frames_after_withdrawal_and_the_grid_hears_of_it(cast: C
         examinee, connected, _ = await _open(f"/ws/proctoring/attempts/{data['attempt'].pk}/", examinee_headers)
         assert connected
         await _receive_until(examinee, "hello")
-        await database_sync_to_async(services.consent_withdraw)(person=learner, by=user)
+        await database_sync_to_async(consent_withdraw)(person=learner, by=user)
         warning = await _receive_until(examinee, "warning")
         update = await _receive_until(grid, "snapshots")
         await examinee.send_to(bytes_data=frame)

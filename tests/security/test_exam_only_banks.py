@@ -31,9 +31,12 @@ from tests.training.conftest import (
     make_quiz_bank,
 )
 from tests.training.test_quiz import _study
-from training import services as training_services
 from training.forms import LessonForm
 from training.models import Lesson, QuizAttempt
+from training.services.assignments import assignment_create
+from training.services.content import lesson_create, lesson_set_retired, lesson_update
+from training.services.crediting import quiz_attempt_open
+from training.services.errors import QuizUnavailable
 
 pytestmark = pytest.mark.django_db
 EN = {"Accept-Language": "en"}
@@ -79,7 +82,7 @@ def world(cast: Cast) -> World:
     """A course assigned to the east learner (as in tests/training)."""
     course = build_course(cast)
     lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = training_services.assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
+    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
     return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
 
 
@@ -216,8 +219,8 @@ def test_the_quiz_service_and_page_refuse_it(cast: Cast, world: World, exam_bank
     lesson.refresh_from_db()
     learner = world.learner.user
     _study(learner, lesson, position=100)
-    with pytest.raises(training_services.QuizUnavailable):
-        training_services.quiz_attempt_open(user=learner, lesson=lesson)
+    with pytest.raises(QuizUnavailable):
+        quiz_attempt_open(user=learner, lesson=lesson)
     page = login_client(learner).get(f"/training/lessons/{lesson.pk}/quiz/").content.decode()
     assert 'data-quiz-state="unavailable"' in page
     _no_exam_stem(page)
@@ -231,12 +234,12 @@ def test_an_open_quiz_attempt_is_refused_once_the_bank_turns_exam_only(cast: Cas
     lesson.refresh_from_db()
     learner = world.learner.user
     _study(learner, lesson, position=100)
-    assert training_services.quiz_attempt_open(user=learner, lesson=lesson).question_ids
+    assert quiz_attempt_open(user=learner, lesson=lesson).question_ids
     # bank_update now refuses this while the lesson quizzes from it (tests below); a bank switched
     # another way (a row written before that rule, here a raw update) still never reaches the quiz.
     Bank.objects.filter(pk=bank.pk).update(purpose=Bank.Purpose.EXAM_ONLY)
-    with pytest.raises(training_services.QuizUnavailable):
-        training_services.quiz_attempt_open(user=learner, lesson=lesson)
+    with pytest.raises(QuizUnavailable):
+        quiz_attempt_open(user=learner, lesson=lesson)
     page = login_client(learner).get(f"/training/lessons/{lesson.pk}/quiz/").content.decode()
     assert "第1题" not in page
 
@@ -245,14 +248,14 @@ def test_an_open_quiz_attempt_is_refused_once_the_bank_turns_exam_only(cast: Cas
 
 
 def test_an_exam_draws_from_it(cast: Cast, exam_bank: Bank) -> None:
-    from exams import services as exams
+    from exams.services.papers import RuleSpec, paper_create_rules, paper_preview
 
-    paper = exams.paper_create_rules(
+    paper = paper_create_rules(
         provider=cast.east.provider,
         name="考试",
-        rules=[exams.RuleSpec(qtype="single", count=1, score=Decimal(5), banks=[exam_bank])],
+        rules=[RuleSpec(qtype="single", count=1, score=Decimal(5), banks=[exam_bank])],
     )
-    drawn = exams.paper_preview(paper=paper, seed=1)
+    drawn = paper_preview(paper=paper, seed=1)
     assert [q["stem"] for q in drawn] == ["我国的火灾报警电话是？"]
 
 
@@ -295,7 +298,7 @@ def test_the_demo_exam_draws_on_questions_the_demo_learner_cannot_practise(db: N
 
 # --- saving a lesson's quiz bank: the rule in the training service, on every door -----------
 #
-# The quiz bank is checked when a lesson is saved (training.services.lesson_check_quiz_bank):
+# The quiz bank is checked when a lesson is saved (training.services.content.lesson_check_quiz_bank):
 # an exam-only bank, a bank that does not exist, or one the actor may not use for quizzes is
 # refused with a ValidationError on ``quiz_bank`` and nothing is written. Doors: the service
 # (lesson_create / lesson_update), the course builder's pages, the Django admin's lesson form
@@ -313,7 +316,7 @@ def test_lesson_services_refuse_an_exam_only_quiz_bank(cast: Cast, world: World,
     before = chapter.lessons.count()
     for actor in (None, cast.east.training_admin, cast.platform_admin):
         with pytest.raises(ValidationError) as refused:
-            training_services.lesson_create(
+            lesson_create(
                 actor=actor,
                 chapter=chapter,
                 title="带考试题库的课时",
@@ -328,7 +331,7 @@ def test_lesson_services_refuse_an_exam_only_quiz_bank(cast: Cast, world: World,
     assert chapter.lessons.count() == before
     row = _lesson_row(world.article)
     with pytest.raises(ValidationError) as refused:
-        training_services.lesson_update(
+        lesson_update(
             actor=cast.east.training_admin,
             lesson=world.article,
             chapter=chapter,
@@ -355,14 +358,14 @@ def test_lesson_services_refuse_a_bank_the_actor_may_not_use(cast: Cast, world: 
     }
     for bank_id, message in ((east_bank.pk, "Choose a question bank you may use."), (10**9, "no question bank")):
         with pytest.raises(ValidationError) as refused:
-            training_services.lesson_create(actor=cast.west.training_admin, quiz_bank_id=bank_id, **fields)
+            lesson_create(actor=cast.west.training_admin, quiz_bank_id=bank_id, **fields)
         assert message in refused.value.message_dict["quiz_bank"][0]
     assert not Lesson.objects.filter(title="西区管理员的课时").exists()
     # Those who may use it may; and a lesson keeps its bank when its editor no longer sees it.
-    lesson = training_services.lesson_create(actor=cast.east.training_admin, quiz_bank_id=east_bank.pk, **fields)
+    lesson = lesson_create(actor=cast.east.training_admin, quiz_bank_id=east_bank.pk, **fields)
     assert lesson.quiz_bank_id == east_bank.pk
     fields.pop("kind")
-    kept = training_services.lesson_update(
+    kept = lesson_update(
         actor=cast.west.training_admin, lesson=lesson, quiz_bank_id=east_bank.pk, **{**fields, "title": "改名"}
     )
     assert (kept.title, kept.quiz_bank_id) == ("改名", east_bank.pk)
@@ -483,7 +486,7 @@ def quizzed_bank(cast: Cast, world: World) -> Bank:
         Lesson.objects.get(chapter__course=second, kind=Lesson.Kind.ARTICLE),
         Lesson.objects.get(chapter__course=retired, kind=Lesson.Kind.ARTICLE),
     ):
-        training_services.lesson_update(
+        lesson_update(
             actor=cast.east.training_admin,
             lesson=lesson,
             chapter=lesson.chapter,
@@ -493,7 +496,7 @@ def quizzed_bank(cast: Cast, world: World) -> Bank:
             quiz_bank_id=bank.pk,
             quiz_question_count=3,
         )
-    training_services.lesson_set_retired(lesson=lesson, retired=True)
+    lesson_set_retired(lesson=lesson, retired=True)
     return bank
 
 

@@ -23,11 +23,15 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core import preconditions
-from exams import services as exam_services
 from exams.models import Attempt, AttemptQuestion, ExamSession
+from exams.services.attempts import attempt_start
+from exams.services.errors import PreconditionUnmet
+from exams.services.sessions import session_prepare
 from proctoring import faces
-from proctoring import services as proctoring_services
 from proctoring.models import FaceEnrolment, IdentityCheck
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give
+from proctoring.services.identity import enrol, identity_check_face, identity_decide, identity_request_manual
 from tests.conftest import Cast, login_client
 from tests.exams.conftest import CONFIRM, make_bank, make_paper, make_session
 
@@ -43,7 +47,7 @@ def _private_storage(settings: Any, tmp_path: Any) -> Any:
 def _proctored_session(cast: Cast, **policy: Any) -> ExamSession:
     provider = cast.east.provider
     session = make_session(provider, make_paper(provider, make_bank(provider, code="gate")), title="监考考试")
-    proctoring_services.policy_set(session=session, **policy)
+    policy_set(session=session, **policy)
     return session
 
 
@@ -51,7 +55,7 @@ def _proctored_session(cast: Cast, **policy: Any) -> ExamSession:
 def gated(cast: Cast) -> dict[str, Any]:
     """A proctored EAST session (identity check required) whose papers are prepared ahead, as in production."""
     session = _proctored_session(cast)
-    exam_services.session_prepare(session=session)
+    session_prepare(session=session)
     stems = list(
         AttemptQuestion.objects.filter(attempt__session=session, attempt__person=cast.east.learner).values_list(
             "stem", flat=True
@@ -75,13 +79,9 @@ def _shows_no_question(body: str, stems: list[str]) -> bool:
 
 def _face_check_passed(session: ExamSession, person: Any) -> IdentityCheck:
     """Consent, a reference photo and a matching face check, all through the real services."""
-    proctoring_services.consent_give(person=person, by=person.user)
-    proctoring_services.enrol(
-        person=person, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=person.user
-    )
-    check = proctoring_services.identity_check_face(
-        session=session, person=person, frame=faces.snapshot_jpeg(faces.astronaut_bgr())
-    )
+    consent_give(person=person, by=person.user)
+    enrol(person=person, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=person.user)
+    check = identity_check_face(session=session, person=person, frame=faces.snapshot_jpeg(faces.astronaut_bgr()))
     assert check.result == IdentityCheck.Result.PASSED
     return check
 
@@ -228,20 +228,20 @@ def test_after_the_face_check_the_deadline_counts_from_the_start_that_delivers_t
 ) -> None:
     session, person = gated["session"], gated["person"]
     tapped = timezone.now()
-    with pytest.raises(exam_services.PreconditionUnmet) as refused:
-        exam_services.attempt_start(session=session, person=person, notice_confirmed=True, now=tapped)
+    with pytest.raises(PreconditionUnmet) as refused:
+        attempt_start(session=session, person=person, notice_confirmed=True, now=tapped)
     assert refused.value.code == "identity_check_required"
     assert refused.value.status == 403
     _face_check_passed(session, person)
     delivered = tapped + dt.timedelta(minutes=7)  # the face check took a while
-    attempt = exam_services.attempt_start(session=session, person=person, notice_confirmed=True, now=delivered)
+    attempt = attempt_start(session=session, person=person, notice_confirmed=True, now=delivered)
     assert attempt.status == Attempt.Status.IN_PROGRESS
     assert attempt.started_at == delivered
     assert attempt.deadline == delivered + dt.timedelta(minutes=session.duration_minutes)
     stored = Attempt.objects.get(pk=attempt.pk)
     assert (stored.started_at, stored.deadline) == (delivered, delivered + dt.timedelta(minutes=30))
     # Resuming does not ask again (the check was made at delivery) and keeps the deadline.
-    resumed = exam_services.attempt_start(session=session, person=person, now=delivered + dt.timedelta(minutes=3))
+    resumed = attempt_start(session=session, person=person, now=delivered + dt.timedelta(minutes=3))
     assert resumed.pk == attempt.pk
     assert Attempt.objects.get(pk=attempt.pk).deadline == stored.deadline
 
@@ -258,7 +258,7 @@ def test_a_proctors_manual_approval_opens_the_start(cast: Cast, gated: dict[str,
         "pending_manual",
     )
     check = IdentityCheck.objects.get(session=session, person=person)
-    proctoring_services.identity_decide(check=check, by=cast.east.proctor, passed=True, note="身份证核对一致")
+    identity_decide(check=check, by=cast.east.proctor, passed=True, note="身份证核对一致")
     started = client.post(START.format(session.pk), CONFIRM, content_type="application/json")
     assert started.status_code == 201
     assert {q["stem"] for q in started.json()["questions"]} == set(gated["stems"])
@@ -267,8 +267,8 @@ def test_a_proctors_manual_approval_opens_the_start(cast: Cast, gated: dict[str,
 @pytest.mark.django_db
 def test_a_rejected_manual_check_keeps_the_paper_shut(cast: Cast, gated: dict[str, Any]) -> None:
     session, person = gated["session"], gated["person"]
-    check = proctoring_services.identity_request_manual(session=session, person=person)
-    proctoring_services.identity_decide(check=check, by=cast.east.proctor, passed=False, note="证件不符")
+    check = identity_request_manual(session=session, person=person)
+    identity_decide(check=check, by=cast.east.proctor, passed=False, note="证件不符")
     refused = login_client(person.user).post(START.format(session.pk), CONFIRM, content_type="application/json")
     assert refused.status_code == 403
     assert refused.json()["requirement"]["details"]["identity_state"] == "rejected"

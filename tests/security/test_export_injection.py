@@ -34,8 +34,10 @@ from tests.exams.conftest import make_bank, make_paper, make_session
 from tests.exams.test_results_and_certificates import sit
 from tests.organizations.test_roster_import import HEADER, csv_bytes, person_row
 from tests.training.conftest import build_course
-from training import services as training
 from training.models import Course, Lesson
+from training.services.assignments import assignment_create
+from training.services.content import lesson_create
+from training.services.crediting import heartbeat_record, lesson_start
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 # What is left of each payload once the import has trimmed the whitespace around a name.
@@ -69,9 +71,9 @@ def assert_csv_safe(content: bytes, planted: list[str]) -> None:
 
 def _study(user: Any, lesson: Lesson) -> None:
     now = timezone.now()
-    token = training.lesson_start(user=user, lesson=lesson, takeover=True, now=now).token
+    token = lesson_start(user=user, lesson=lesson, takeover=True, now=now).token
     for seq, t in enumerate((0, 15, 30), start=1):
-        training.heartbeat_record(
+        heartbeat_record(
             user=user,
             lesson=lesson,
             token=token,
@@ -111,7 +113,7 @@ def test_ledger_csv_and_xlsx_are_neutralised(cast: Cast, planted: dict[str, Any]
     course = build_course(cast)
     video = Lesson.objects.filter(chapter__course=course).order_by("order").first()
     for person in planted["people"]:
-        training.assignment_create(learner=person.user, course=course, due_date=timezone.localdate())
+        assignment_create(learner=person.user, course=course, due_date=timezone.localdate())
         _study(person.user, video)
     client = login_client(cast.east.enterprise_admin)
     as_csv = client.get("/training/ledger/export/")
@@ -134,7 +136,7 @@ def test_public_self_registration_name_is_neutralised_in_the_bureau_ledger(cast:
     from training.models import Chapter
 
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
-    lesson = training.lesson_create(
+    lesson = lesson_create(
         actor=None,
         chapter=chapter,
         title="文章",

@@ -21,8 +21,11 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from proctoring import faces, services
+from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give
+from proctoring.services.identity import enrol, identity_check_face
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder.
@@ -43,7 +46,7 @@ def _session(cast: Cast, *, opens_in: dt.timedelta, lasts: dt.timedelta = dt.tim
         opens_at=now + opens_in,
         closes_at=now + opens_in + lasts,
     )
-    services.policy_set(session=session)
+    policy_set(session=session)
     return session
 
 
@@ -59,8 +62,8 @@ def _photo() -> SimpleUploadedFile:
 
 def _enrolled(cast: Cast) -> Any:
     learner = cast.east.learner
-    services.consent_give(person=learner, by=learner.user)
-    services.enrol(person=learner, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=learner.user)
+    consent_give(person=learner, by=learner.user)
+    enrol(person=learner, photo=faces.astronaut_jpeg(), source=FaceEnrolment.Source.LIVE, by=learner.user)
     return learner
 
 
@@ -135,7 +138,7 @@ def test_the_not_open_message_says_when_in_chinese(cast: Cast) -> None:
 def _passed(cast: Cast) -> Any:
     session = _session(cast, opens_in=-dt.timedelta(minutes=5))
     learner = _enrolled(cast)
-    check = services.identity_check_face(session=session, person=learner, frame=_photo().read())
+    check = identity_check_face(session=session, person=learner, frame=_photo().read())
     assert check.result == IdentityCheck.Result.PASSED
     return session
 

@@ -19,7 +19,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from proctoring import services as proctoring
+from proctoring.services.consent import consent_give
 from tests import factories
 from tests.conftest import Cast, login_client
 
@@ -72,7 +72,7 @@ def test_face_page_renders_no_foreign_continue_link(cast: Cast, evil: str) -> No
     url = reverse("proctoring:my_face")
     before = client.get(url, {"next": evil}).content.decode()  # consent form with its hidden next
     _assert_page_safe(before, evil)
-    proctoring.consent_give(person=person, by=person.user)
+    consent_give(person=person, by=person.user)
     after = client.get(url, {"next": evil}).content.decode()  # the 继续 link
     _assert_page_safe(after, evil)
 
@@ -182,7 +182,7 @@ def test_face_post_with_a_bare_word_next_stays_on_the_face_page(cast: Cast, word
 def test_face_page_renders_no_bare_word_next(cast: Cast, word: str) -> None:
     person = cast.east.learner
     client = login_client(person.user)
-    proctoring.consent_give(person=person, by=person.user)
+    consent_give(person=person, by=person.user)
     page = client.get(reverse("proctoring:my_face"), {"next": word})
     assert page.status_code == 200
     assert word not in _hidden_next(page.content.decode())

@@ -17,8 +17,11 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from proctoring import faces, services
+from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give
+from proctoring.services.identity import enrol
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder (autouse fixture).
@@ -60,12 +63,12 @@ def _session(cast: Cast) -> Any:
     provider = cast.east.provider
     paper = make_paper(provider, make_bank(provider, code="photo-rate"))
     session = make_session(provider, paper, title="监考考试")
-    services.policy_set(session=session, require_identity_check=True, identity_max_tries=5)
+    policy_set(session=session, require_identity_check=True, identity_max_tries=5)
     return session
 
 
 def _consented(cast: Cast) -> Any:
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
     return cast.east.learner
 
 
@@ -89,7 +92,7 @@ def test_api_enrolment_is_limited_and_unreadable_photos_count(cast: Cast, astron
     assert refused["Retry-After"] == str(refused.json()["retry_after"])
     assert FaceEnrolment.objects.get().version == 1
     # Another person's budget is their own.
-    services.consent_give(person=cast.west.learner, by=cast.west.learner.user)
+    consent_give(person=cast.west.learner, by=cast.west.learner.user)
     assert (
         _api(cast.west.learner.user).post(url, {"photo": _photo(astronaut_jpeg)}, format="multipart").status_code == 201
     )
@@ -124,7 +127,7 @@ def test_web_enrolment_is_limited(cast: Cast, astronaut_jpeg: bytes) -> None:
 
 def test_web_identity_check_is_limited(cast: Cast, astronaut_jpeg: bytes, astronaut_snapshot: bytes) -> None:
     learner = _consented(cast)
-    services.enrol(person=learner, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=learner.user)
+    enrol(person=learner, photo=astronaut_jpeg, source=FaceEnrolment.Source.LIVE, by=learner.user)
     session = _session(cast)
     client = login_client(learner.user)
     url = reverse("proctoring:identity_check", args=[session.pk])

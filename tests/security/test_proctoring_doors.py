@@ -21,9 +21,12 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from exams import services as exam_services
-from proctoring import faces, services
+from exams.services.attempts import attempt_start
+from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck
+from proctoring.services.actions import policy_set
+from proctoring.services.consent import consent_give
+from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder; pool connections closed after the socket tests.
@@ -54,16 +57,16 @@ def _session(cast: Cast, **policy: Any) -> Any:
     provider = cast.east.provider
     paper = make_paper(provider, make_bank(provider, code=f"doors-{len(policy)}"))
     session = make_session(provider, paper, title="监考考试")
-    services.policy_set(session=session, **policy)
+    policy_set(session=session, **policy)
     return session
 
 
 def _running_attempt(cast: Cast) -> Any:
     session = _session(cast)
     learner = cast.east.learner
-    check = services.identity_request_manual(session=session, person=learner)
-    services.identity_decide(check=check, by=cast.east.proctor, passed=True)
-    return exam_services.attempt_start(session=session, person=learner, notice_confirmed=True)
+    check = identity_request_manual(session=session, person=learner)
+    identity_decide(check=check, by=cast.east.proctor, passed=True)
+    return attempt_start(session=session, person=learner, notice_confirmed=True)
 
 
 def _cookie(user: Any) -> tuple[bytes, bytes]:
@@ -110,8 +113,8 @@ def test_enrolment_needs_consent_on_the_web_and_the_api(cast: Cast) -> None:
 def test_consent_and_enrolment_belong_to_the_caller_only(cast: Cast) -> None:
     """There is no person id to pass: a bureau official or an outsider without a roster entry gets 404."""
     astronaut_jpeg = faces.astronaut_jpeg()
-    services.consent_give(person=cast.east.learner, by=cast.east.learner.user)
-    services.enrol(person=cast.east.learner, photo=astronaut_jpeg, source="live", by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    enrol(person=cast.east.learner, photo=astronaut_jpeg, source="live", by=cast.east.learner.user)
     for user in (cast.east.bureau, cast.west.bureau, cast.outsider):
         client = _token_client(user)
         for url in (reverse("api:proctoring-consent"), reverse("api:proctoring-enrolment")):

@@ -1,6 +1,6 @@
 """Snapshot limits on the websocket door: the service's rules (rate, decodable images) hold for the socket.
 
-The service (proctoring.services.snapshot_receive) is where the rules live, so
+The service (proctoring.services.snapshots.snapshot_receive) is where the rules live, so
 every door obeys them; tests/proctoring/test_snapshot_limits.py checks them at
 that level. Here the examinee socket: a flood is refused frame by frame with the
 ``error`` frame, the socket stays usable, and a client that keeps flooding is
@@ -24,9 +24,9 @@ from django.utils import timezone
 from PIL import Image
 from skimage import data as skimage_data
 
-from proctoring import services as proctoring
 from proctoring.consumers import CLOSE_SNAPSHOT_FLOOD
 from proctoring.models import AttemptMonitor, Snapshot
+from proctoring.services.consent import consent_give
 from tests.conftest import Cast
 from tests.proctoring.conftest import _close_pool_connections, _private_storage, make_proctored  # noqa: F401
 from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _cookie, _open
@@ -69,7 +69,7 @@ def test_a_flood_is_refused_and_the_socket_stays_usable(cast: Cast, jpeg: bytes,
     settings.BACKGROUND_BACKEND = "threads"
     settings.PROCTORING_SNAPSHOT_BURST = 1
     data = make_proctored(cast, snapshot_min_seconds=20, snapshot_max_seconds=60)
-    proctoring.consent_give(person=cast.east.learner, by=cast.east.learner.user)
+    consent_give(person=cast.east.learner, by=cast.east.learner.user)
     attempt_id = data["attempt"].pk
     headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
 

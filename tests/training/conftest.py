@@ -11,8 +11,9 @@ from django.utils.functional import empty
 
 from organizations.models import Person
 from tests.conftest import Cast
-from training import services
 from training.models import Assignment, Chapter, Course, Lesson, private_storage
+from training.services.assignments import assignment_create
+from training.services.content import lesson_create
 
 # A minimal valid-looking MP4 header (magic bytes are what the check reads).
 FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2048
@@ -53,7 +54,7 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
     east = cast.east
     course = Course.objects.create(title=title, owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
-    services.lesson_create(
+    lesson_create(
         actor=None,
         chapter=chapter,
         title="视频：安全帽的正确佩戴",
@@ -63,7 +64,7 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
         duration_seconds=video_seconds,
         order=1,
     )
-    services.lesson_create(
+    lesson_create(
         actor=None,
         chapter=chapter,
         title="文档：安全操作规程",
@@ -72,7 +73,7 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
         data=TINY_PDF,
         order=2,
     )
-    services.lesson_create(
+    lesson_create(
         actor=None,
         chapter=chapter,
         title="文章：事故案例",
@@ -88,7 +89,7 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
 def world(cast: Cast) -> World:
     course = build_course(cast)
     lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = services.assignment_create(
+    assignment = assignment_create(
         learner=cast.east.learner.user, course=course, due_date=timezone.localdate() + dt.timedelta(days=10)
     )
     return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.utils import timezone
 
-from training import services
 from training.models import (
     Assignment,
     Chapter,
@@ -17,6 +16,9 @@ from training.models import (
     Progress,
     RequirementProfile,
 )
+from training.services.assignments import assignment_create, onboarding_plan_for
+from training.services.content import lesson_create
+from training.services.public import public_learner_register
 
 
 def east_training(cast: Any) -> dict[str, Any]:
@@ -28,7 +30,7 @@ def east_training(cast: Any) -> dict[str, Any]:
     east = cast.east
     course = Course.objects.create(title="东区安全课程", owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章")
-    video = services.lesson_create(
+    video = lesson_create(
         actor=None,
         chapter=chapter,
         title="东区视频",
@@ -37,15 +39,15 @@ def east_training(cast: Any) -> dict[str, Any]:
         data=FAKE_MP4,
         duration_seconds=60,
     )
-    services.assignment_create(learner=east.learner.user, course=course)
+    assignment_create(learner=east.learner.user, course=course)
     Progress.objects.get_or_create(learner=east.learner.user, lesson=video)
     public_course = Course.objects.create(
         title="东区应急救护", owner_provider=east.provider, shared_with=east.jurisdiction, is_public=True
     )
-    public = services.public_learner_register(
+    public = public_learner_register(
         jurisdiction=east.street, name="东区居民", phone="13700000001", password="route-pass-99"
     )
-    plan = services.onboarding_plan_for(enterprise=east.enterprises[0], post=east.learner.post)
+    plan = onboarding_plan_for(enterprise=east.enterprises[0], post=east.learner.post)
     entry = CreditLedger.objects.create(
         learner=east.learner.user, lesson=video, started_at=timezone.now(), ended_at=timezone.now(), seconds=0
     )
@@ -82,7 +84,7 @@ def east_builder(cast: Any) -> dict[str, Any]:
     course = data["course"]
     chapter = Chapter.objects.create(course=course, title="测验章")
     bank = make_quiz_bank(cast, code="east-route-quiz")
-    quiz_lesson = services.lesson_create(
+    quiz_lesson = lesson_create(
         actor=None,
         chapter=chapter,
         title="东区测验课",
@@ -93,7 +95,7 @@ def east_builder(cast: Any) -> dict[str, Any]:
         quiz_question_count=3,
     )
     spare = Chapter.objects.create(course=course, title="备用章")
-    spare_lesson = services.lesson_create(
+    spare_lesson = lesson_create(
         actor=None, chapter=spare, title="备用课", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>备用</p>"
     )
     built = {

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from tests.conftest import Cast, login_client
 from tests.training.conftest import FAKE_MP4, TINY_PDF, World, make_quiz_bank
-from training import services
+from training import selectors
 from training.models import Chapter, Course, CreditLedger, Lesson
+from training.services.crediting import lesson_start
+from training.services.errors import LessonNotAssigned
 
 
 def _client(user: Any) -> Any:
@@ -311,7 +313,7 @@ class TestLessons:
         assert world.document.retired
         html = _client(world.learner.user).get(f"/training/courses/{world.course.pk}/").content.decode()
         assert world.document.title not in html
-        summary = services.selectors.assignment_summary(world.assignment)
+        summary = selectors.assignment_summary(world.assignment)
         assert summary.lessons_total == 2
-        with pytest.raises(services.LessonNotAssigned):
-            services.lesson_start(user=world.learner.user, lesson=world.document)
+        with pytest.raises(LessonNotAssigned):
+            lesson_start(user=world.learner.user, lesson=world.document)

@@ -11,8 +11,18 @@ import pytest
 from django.utils import timezone
 
 from tests.training.conftest import World
-from training import hooks, services
+from training import hooks
 from training.models import CreditLedger, Progress
+from training.services.content import lesson_create
+from training.services.crediting import (
+    HeartbeatResult,
+    Refusal,
+    heartbeat_record,
+    lesson_start,
+    lesson_stop,
+    presence_confirm,
+)
+from training.services.errors import LeaseHeld, LessonNotAssigned
 
 T0 = timezone.now().replace(microsecond=0)
 
@@ -27,14 +37,14 @@ class Learner:
     def __init__(self, world: World, lesson: Any = None, *, takeover: bool = False, start: float = 0) -> None:
         self.user = world.learner.user
         self.lesson = lesson or world.video
-        self.token = services.lesson_start(user=self.user, lesson=self.lesson, takeover=takeover, now=at(start)).token
+        self.token = lesson_start(user=self.user, lesson=self.lesson, takeover=takeover, now=at(start)).token
         self.seq = 0
 
-    def beat(self, t: float, position: int, **kwargs: Any) -> services.HeartbeatResult:
+    def beat(self, t: float, position: int, **kwargs: Any) -> HeartbeatResult:
         self.seq += 1
         kwargs.setdefault("visible", True)
         kwargs.setdefault("interaction", True)
-        return services.heartbeat_record(
+        return heartbeat_record(
             user=self.user,
             lesson=self.lesson,
             token=kwargs.pop("token", self.token),
@@ -78,7 +88,7 @@ class TestHonestStudy:
         for step in range(1, 12):
             last = learner.beat(15 * step, 15 * step)
         assert credited(world) == world.video.credit_minutes * 60
-        assert last.reason == services.Refusal.FULL
+        assert last.reason == Refusal.FULL
         assert last.credited == 0
         assert ledger_seconds(world) == world.video.credit_minutes * 60
 
@@ -86,7 +96,7 @@ class TestHonestStudy:
         learner = Learner(world)
         learner.beat(0, 0)
         learner.beat(15, 15)
-        assert learner.beat(30, 15).reason == services.Refusal.PAUSED
+        assert learner.beat(30, 15).reason == Refusal.PAUSED
         assert credited(world) == 15
 
 
@@ -96,7 +106,7 @@ class TestForgedHeartbeats:
         learner = Learner(world)
         learner.beat(0, 0)
         results = [learner.beat(t, t) for t in range(1, 31)]  # one a second
-        refused = [r for r in results if r.reason == services.Refusal.TOO_FREQUENT]
+        refused = [r for r in results if r.reason == Refusal.TOO_FREQUENT]
         assert refused
         assert all(r.credited == 0 for r in refused)
         assert credited(world) <= 30
@@ -106,7 +116,7 @@ class TestForgedHeartbeats:
         learner = Learner(world)
         learner.beat(0, 0)
         result = learner.beat(15, 15, client_time=at(15) + dt.timedelta(hours=1))
-        assert (result.accepted, result.reason) == (False, services.Refusal.FUTURE_TIMESTAMP)
+        assert (result.accepted, result.reason) == (False, Refusal.FUTURE_TIMESTAMP)
         assert credited(world) == 0
 
     def test_a_replayed_sequence_number_is_ignored(self, world: World) -> None:
@@ -114,29 +124,29 @@ class TestForgedHeartbeats:
         learner.beat(0, 0)
         learner.beat(15, 15)
         replay = learner.beat(30, 30, client_seq=2)
-        assert replay.reason == services.Refusal.REPLAYED
+        assert replay.reason == Refusal.REPLAYED
         assert credited(world) == 15
 
     def test_a_lesson_that_is_not_assigned_cannot_be_started_or_credited(self, world: World, cast: Any) -> None:
         outsider_lesson = world.video
         west_learner = cast.west.learner.user
-        with pytest.raises(services.LessonNotAssigned):
-            services.lesson_start(user=west_learner, lesson=outsider_lesson)
-        result = services.heartbeat_record(
+        with pytest.raises(LessonNotAssigned):
+            lesson_start(user=west_learner, lesson=outsider_lesson)
+        result = heartbeat_record(
             user=west_learner, lesson=outsider_lesson, token="x", client_seq=1, position=0, visible=True
         )
-        assert result.reason == services.Refusal.NOT_ASSIGNED
+        assert result.reason == Refusal.NOT_ASSIGNED
         assert not CreditLedger.objects.filter(learner=west_learner).exists()
 
     def test_tampered_positions_credit_nothing(self, world: World) -> None:
         learner = Learner(world)
         learner.beat(0, 0)
-        assert learner.beat(15, world.video.duration_seconds + 50).reason == services.Refusal.TAMPERED
-        assert learner.beat(30, -5).reason == services.Refusal.TAMPERED
+        assert learner.beat(15, world.video.duration_seconds + 50).reason == Refusal.TAMPERED
+        assert learner.beat(30, -5).reason == Refusal.TAMPERED
         assert credited(world) == 0
 
     def test_refusals_are_logged_without_id_numbers(self, world: World, caplog: Any) -> None:
-        caplog.set_level(logging.INFO, logger="training.services")
+        caplog.set_level(logging.INFO, logger="training.services.crediting")
         learner = Learner(world)
         learner.beat(0, 0)
         learner.beat(15, 15, client_time=at(3600))
@@ -148,8 +158,8 @@ class TestForgedHeartbeats:
 class TestOneLessonAtATime:
     def test_a_second_window_is_refused(self, world: World) -> None:
         Learner(world)
-        with pytest.raises(services.LeaseHeld):
-            services.lesson_start(user=world.learner.user, lesson=world.document)
+        with pytest.raises(LeaseHeld):
+            lesson_start(user=world.learner.user, lesson=world.document)
 
     def test_two_devices_never_count_twice(self, world: World) -> None:
         phone = Learner(world)
@@ -159,7 +169,7 @@ class TestOneLessonAtATime:
         pc.beat(16, 1)
         # Both keep sending for the same minute: only the window holding the lease counts.
         stale = phone.beat(30, 30)
-        assert (stale.accepted, stale.reason) == (False, services.Refusal.ANOTHER_SESSION)
+        assert (stale.accepted, stale.reason) == (False, Refusal.ANOTHER_SESSION)
         pc.beat(31, 1)
         phone.beat(45, 45)
         pc.beat(46, 2)
@@ -169,7 +179,7 @@ class TestOneLessonAtATime:
 
     def test_stopping_releases_the_lease(self, world: World) -> None:
         first = Learner(world)
-        services.lesson_stop(user=world.learner.user, lesson_id=world.video.pk, token=first.token)
+        lesson_stop(user=world.learner.user, lesson_id=world.video.pk, token=first.token)
         Learner(world, world.article)  # no LeaseHeld
 
 
@@ -178,7 +188,7 @@ class TestAttention:
     def test_no_credit_while_the_page_is_hidden(self, world: World) -> None:
         learner = Learner(world)
         learner.beat(0, 0)
-        assert learner.beat(15, 15, visible=False).reason == services.Refusal.HIDDEN
+        assert learner.beat(15, 15, visible=False).reason == Refusal.HIDDEN
         assert learner.beat(45, 15, visible=False).credited == 0
         assert learner.beat(60, 30).credited == 15  # only the visible span after returning
         assert credited(world) == 15
@@ -191,18 +201,18 @@ class TestAttention:
             assert learner.beat(t, t, interaction=False).credited == 15
         locked = learner.beat(75, 75, interaction=False)
         assert locked.locked
-        assert locked.reason == services.Refusal.IDLE_LOCKED
+        assert locked.reason == Refusal.IDLE_LOCKED
         assert locked.credited == 0
         # Touching the page is not enough once locked: the question must be answered.
         assert learner.beat(90, 90, interaction=True).credited == 0
-        assert services.presence_confirm(user=world.learner.user, lesson=world.video, token=learner.token, now=at(300))
+        assert presence_confirm(user=world.learner.user, lesson=world.video, token=learner.token, now=at(300))
         assert learner.beat(300, 90).credited == 0  # a fresh span starts at the answer
         assert learner.beat(315, 105).credited == 15
         assert credited(world) == 75
 
     def test_presence_needs_the_windows_own_token(self, world: World) -> None:
         Learner(world)
-        assert not services.presence_confirm(user=world.learner.user, lesson=world.video, token="forged")
+        assert not presence_confirm(user=world.learner.user, lesson=world.video, token="forged")
 
 
 @pytest.mark.django_db
@@ -213,7 +223,7 @@ class TestPlaybackRules:
         learner.beat(15, 15)
         result = learner.beat(30, 400)
         assert (result.reason, result.credited, result.furthest, result.position) == (
-            services.Refusal.SEEK_AHEAD,
+            Refusal.SEEK_AHEAD,
             0,
             15,
             15,
@@ -231,14 +241,14 @@ class TestPlaybackRules:
         learner = Learner(world)
         learner.beat(0, 0)
         fast = learner.beat(15, 30, playback_rate=2.0)
-        assert (fast.reason, fast.credited) == (services.Refusal.RATE_TOO_HIGH, 0)
+        assert (fast.reason, fast.credited) == (Refusal.RATE_TOO_HIGH, 0)
         ok = learner.beat(30, 22, playback_rate=1.5)
         assert ok.credited == 15  # real time, not content time
 
     def test_document_pages_advance_one_at_a_time(self, world: World) -> None:
         learner = Learner(world, world.document)
         learner.beat(0, 1)
-        assert learner.beat(15, 3).reason == services.Refusal.SEEK_AHEAD
+        assert learner.beat(15, 3).reason == Refusal.SEEK_AHEAD
         assert learner.beat(30, 2).credited == 15
         assert learner.beat(45, 3).furthest == 3
 
@@ -248,7 +258,7 @@ def test_a_lesson_completes_when_time_and_end_are_reached(world: World, cast: An
     from training.models import Chapter, Lesson
 
     chapter = Chapter.objects.get(course=world.course)
-    short = services.lesson_create(
+    short = lesson_create(
         actor=None,
         chapter=chapter,
         title="短视频",

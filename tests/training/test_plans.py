@@ -12,7 +12,7 @@ from organizations.models import Person
 from organizations.services import person_create
 from tests import factories
 from tests.training.conftest import World, build_course
-from training import selectors, services
+from training import selectors
 from training.models import (
     Assignment,
     Lesson,
@@ -20,6 +20,8 @@ from training.models import (
     Progress,
     RequirementProfile,
 )
+from training.services.assignments import assign_to_people, onboarding_plan_for, reminders_send
+from training.services.crediting import lesson_quiz_record
 
 
 @pytest.mark.django_db
@@ -121,7 +123,7 @@ class TestCompletionAndEligibility:
 
     def test_a_plan_needs_its_required_minutes_not_only_its_lessons(self, world: World, cast: Any) -> None:
         _add_to_template(world.course)
-        plan = services.onboarding_plan_for(enterprise=cast.east.enterprises[0], post=Person.Post.EMPLOYEE)
+        plan = onboarding_plan_for(enterprise=cast.east.enterprises[0], post=Person.Post.EMPLOYEE)
         for lesson in (world.video, world.document, world.article):
             _finish(world, lesson)
         verdict = selectors.is_eligible_for_exam(person=world.learner, plan=plan)
@@ -137,7 +139,7 @@ class TestCompletionAndEligibility:
             learner=world.learner.user, lesson=world.article, credited_seconds=60, furthest=100, position=100
         )
         assert not selectors.is_eligible_for_exam(person=world.learner, course=world.course)
-        services.lesson_quiz_record(user=world.learner.user, lesson=world.article, passed=True)
+        lesson_quiz_record(user=world.learner.user, lesson=world.article, passed=True)
         assert selectors.is_eligible_for_exam(person=world.learner, course=world.course)
         world.assignment.refresh_from_db()
         assert world.assignment.status == Assignment.Status.COMPLETED
@@ -150,7 +152,7 @@ class TestCompletionAndEligibility:
 def test_assigning_by_post_reaches_only_that_post(world: World, cast: Any) -> None:
     chem = cast.east.enterprises[0]
     manager = factories.make_person(chem, post=Person.Post.SAFETY_MANAGER)
-    created = services.assign_to_people(
+    created = assign_to_people(
         people=list(chem.people.filter(post=Person.Post.SAFETY_MANAGER)),
         course=world.course,
         due_date=None,
@@ -159,9 +161,7 @@ def test_assigning_by_post_reaches_only_that_post(world: World, cast: Any) -> No
     assert created == 1
     assert Assignment.objects.filter(course=world.course, learner=manager.user).exists()
     # Assigning again creates nothing new.
-    assert (
-        services.assign_to_people(people=[manager], course=world.course, due_date=None, assigned_by=manager.user) == 0
-    )
+    assert assign_to_people(people=[manager], course=world.course, due_date=None, assigned_by=manager.user) == 0
 
 
 @pytest.mark.django_db
@@ -171,6 +171,6 @@ def test_reminders_email_learners_with_due_assignments(world: World, mailoutbox:
     user.email = "learner@example.com"
     user.save()
     Assignment.objects.filter(pk=world.assignment.pk).update(due_date=timezone.localdate() - dt.timedelta(days=1))
-    assert services.reminders_send() == 1
+    assert reminders_send() == 1
     assert "learner@example.com" in mailoutbox[0].to
-    assert services.reminders_send() == 0  # not again the same day
+    assert reminders_send() == 0  # not again the same day

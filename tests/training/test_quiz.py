@@ -13,8 +13,9 @@ from django.utils import timezone
 
 from tests.conftest import Cast, login_client
 from tests.training.conftest import World, make_quiz_bank, right_answers
-from training import selectors, services
+from training import selectors
 from training.models import Assignment, Lesson, Progress, QuizAttempt
+from training.services.crediting import heartbeat_record, lesson_start, lesson_stop
 
 
 def _client(user: Any) -> Any:
@@ -27,9 +28,9 @@ def _study(user: Any, lesson: Lesson, *, position: int | None = None, seconds: i
     """Really study through the heartbeat service (the server counts the time).
     Without ``position`` a video plays at normal speed from the start."""
     now = timezone.now()
-    token = services.lesson_start(user=user, lesson=lesson, now=now).token
+    token = lesson_start(user=user, lesson=lesson, now=now).token
     for seq, t in enumerate(range(0, seconds + 1, 15), start=1):
-        services.heartbeat_record(
+        heartbeat_record(
             user=user,
             lesson=lesson,
             token=token,
@@ -39,7 +40,7 @@ def _study(user: Any, lesson: Lesson, *, position: int | None = None, seconds: i
             interaction=True,
             now=now + dt.timedelta(seconds=t),
         )
-    services.lesson_stop(user=user, lesson_id=lesson.pk, token=token)
+    lesson_stop(user=user, lesson_id=lesson.pk, token=token)
 
 
 @pytest.fixture
@@ -87,9 +88,9 @@ class TestQuiz:
         _study(user, world.video, seconds=world.video.duration_seconds)
         # The document: one page per heartbeat, then the full minute.
         now = timezone.now()
-        token = services.lesson_start(user=user, lesson=world.document, now=now).token
+        token = lesson_start(user=user, lesson=world.document, now=now).token
         for seq in range(1, 6):
-            services.heartbeat_record(
+            heartbeat_record(
                 user=user,
                 lesson=world.document,
                 token=token,
@@ -99,7 +100,7 @@ class TestQuiz:
                 interaction=True,
                 now=now + dt.timedelta(seconds=15 * (seq - 1)),
             )
-        services.lesson_stop(user=user, lesson_id=world.document.pk, token=token)
+        lesson_stop(user=user, lesson_id=world.document.pk, token=token)
         _study(user, quiz, position=100)
         # Time earned everywhere, but the article's quiz is not passed yet.
         progress = Progress.objects.get(learner=user, lesson=quiz)

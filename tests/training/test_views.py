@@ -16,8 +16,13 @@ from organizations.models import Person
 from tests import factories
 from tests.conftest import login_client
 from tests.training.conftest import FAKE_MP4, World
-from training import services
 from training.models import Assignment, Course, CreditLedger, Progress, PublicLearner
+from training.services.assignments import assignment_create, assignments_refresh
+from training.services.content import lesson_create
+from training.services.crediting import heartbeat_record, lesson_start
+from training.services.errors import MediaRejected
+from training.services.public import public_learner_register
+from training.services.retention import ledger_purge_expired
 
 EN = {"Accept-Language": "en"}
 
@@ -25,9 +30,9 @@ EN = {"Accept-Language": "en"}
 def _study(world: World, seconds: int = 30) -> None:
     user = world.learner.user
     now = timezone.now()
-    token = services.lesson_start(user=user, lesson=world.video, now=now).token
+    token = lesson_start(user=user, lesson=world.video, now=now).token
     for seq, t in enumerate(range(0, seconds + 1, 15), start=1):
-        services.heartbeat_record(
+        heartbeat_record(
             user=user,
             lesson=world.video,
             token=token,
@@ -118,19 +123,13 @@ class TestMedia:
 
     def test_wrong_type_and_oversized_uploads_are_refused(self, world: World, settings: Any) -> None:
         chapter = world.course.chapters.first()
-        with pytest.raises(services.MediaRejected, match="MP4 or WebM"):
-            services.lesson_create(
-                actor=None, chapter=chapter, title="x", kind="video", credit_minutes=1, data=b"%PDF-1.4 fake"
-            )
-        with pytest.raises(services.MediaRejected, match="not a PDF"):
-            services.lesson_create(
-                actor=None, chapter=chapter, title="x", kind="document", credit_minutes=1, data=FAKE_MP4
-            )
+        with pytest.raises(MediaRejected, match="MP4 or WebM"):
+            lesson_create(actor=None, chapter=chapter, title="x", kind="video", credit_minutes=1, data=b"%PDF-1.4 fake")
+        with pytest.raises(MediaRejected, match="not a PDF"):
+            lesson_create(actor=None, chapter=chapter, title="x", kind="document", credit_minutes=1, data=FAKE_MP4)
         settings.TRAINING_MEDIA_MAX_BYTES = 1024
-        with pytest.raises(services.MediaRejected, match="limit"):
-            services.lesson_create(
-                actor=None, chapter=chapter, title="x", kind="video", credit_minutes=1, data=FAKE_MP4
-            )
+        with pytest.raises(MediaRejected, match="limit"):
+            lesson_create(actor=None, chapter=chapter, title="x", kind="video", credit_minutes=1, data=FAKE_MP4)
         assert chapter.lessons.count() == 3  # nothing half-created
 
 
@@ -142,8 +141,8 @@ class TestEnterpriseDashboard:
         for key, department in (("done", "一车间"), ("late", "二车间")):
             people[key].department = department
             people[key].save()
-        services.assignment_create(learner=people["done"].user, course=world.course)
-        late = services.assignment_create(learner=people["late"].user, course=world.course)
+        assignment_create(learner=people["done"].user, course=world.course)
+        late = assignment_create(learner=people["late"].user, course=world.course)
         Assignment.objects.filter(pk=late.pk).update(due_date=timezone.localdate() - dt.timedelta(days=1))
         for lesson in (world.video, world.document, world.article):
             Progress.objects.create(
@@ -154,7 +153,7 @@ class TestEnterpriseDashboard:
                 position=lesson.end_position,
                 completed_at=timezone.now(),
             )
-        services.assignments_refresh(learner=people["done"].user)
+        assignments_refresh(learner=people["done"].user)
         return people
 
     def test_admin_sees_status_per_employee_with_filters_and_chart(self, world: World, cast: Any) -> None:
@@ -218,15 +217,15 @@ class TestLedger:
 
     def test_expired_rows_are_purged_by_post_retention(self, world: World, settings: Any) -> None:
         _study(world)
-        assert services.ledger_purge_expired() == 0
+        assert ledger_purge_expired() == 0
         later = timezone.now() + dt.timedelta(days=365 * 3 + 2)
-        assert services.ledger_purge_expired(now=later) == 2  # an employee: 3 years
+        assert ledger_purge_expired(now=later) == 2  # an employee: 3 years
         assert not CreditLedger.objects.exists()
 
     def test_special_operators_are_kept_six_years(self, world: World) -> None:
         Person.objects.filter(pk=world.learner.pk).update(post=Person.Post.SPECIAL_OPERATOR)
         _study(world)
-        assert services.ledger_purge_expired(now=timezone.now() + dt.timedelta(days=365 * 4)) == 0
+        assert ledger_purge_expired(now=timezone.now() + dt.timedelta(days=365 * 4)) == 0
 
     def test_export_csv_and_xlsx_without_id_numbers(self, world: World, cast: Any) -> None:
         _study(world)
@@ -325,7 +324,7 @@ class TestPublicLearners:
         west = Course.objects.create(
             title="西区急救", owner_provider=cast.west.provider, shared_with=cast.west.jurisdiction, is_public=True
         )
-        learner = services.public_learner_register(
+        learner = public_learner_register(
             jurisdiction=cast.east.street, name="居民丙", phone="13800009999", password="safe-pass-99"
         )
         client = login_client(learner.user)

@@ -5,7 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-from proctoring.services import purge_media
+from proctoring.services.retention import purge_media
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from training import services
+from training.services.annual import annual_training_assign
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
         year = options["year"] or timezone.localdate().year
         if not 2000 <= year <= 2100:
             raise CommandError(f"--year {year} is out of range (2000–2100).")
-        result = services.annual_training_assign(year=year, dry_run=options["dry_run"])
+        result = annual_training_assign(year=year, dry_run=options["dry_run"])
         prefix = "[dry run] would assign" if options["dry_run"] else "assigned"
         self.stdout.write(
             f"{prefix} {result.assigned} annual retraining assignments for {year} "

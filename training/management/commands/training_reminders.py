@@ -4,12 +4,12 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from training import services
+from training.services.assignments import reminders_send
 
 
 class Command(BaseCommand):
     help = "Email learners whose training is due soon or overdue (run daily; in-app reminders need no job)."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        sent = services.reminders_send()
+        sent = reminders_send()
         self.stdout.write(f"reminders sent: {sent}")

@@ -1,0 +1,45 @@
+"""Retention: delete face images past the retention period."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from proctoring import storage
+from proctoring.models import (
+    FaceEnrolment,
+    IdentityCheck,
+    Snapshot,
+)
+
+
+def purge_media(*, days: int | None = None, dry_run: bool = False, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete face images older than the retention; keep the rows (outcomes, distances, decisions, events).
+
+    Idempotent: a purged row has an empty path and is not selected again.
+    """
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days if days is not None else settings.PROCTORING_RETENTION_DAYS)
+    targets = {
+        "snapshots": Snapshot.objects.filter(received_at__lt=cutoff)
+        .exclude(photo_path="")
+        .exclude(status=Snapshot.Status.QUEUED),
+        "identity_checks": IdentityCheck.objects.filter(created_at__lt=cutoff).exclude(photo_path=""),
+        "reference_photos": FaceEnrolment.objects.filter(created_at__lt=cutoff).exclude(photo_path=""),
+    }
+    counts: dict[str, int] = {}
+    for name, qs in targets.items():
+        rows = list(qs.values_list("pk", "photo_path"))
+        counts[name] = len(rows)
+        if dry_run or not rows:
+            continue
+        for start in range(0, len(rows), 500):
+            chunk = rows[start : start + 500]
+            with transaction.atomic():
+                qs.model.objects.filter(pk__in=[pk for pk, _path in chunk]).update(photo_path="", photo_purged_at=now)
+            for _pk, path in chunk:
+                storage.delete(path)
+    return counts
