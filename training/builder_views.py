@@ -23,7 +23,6 @@ from training import selectors
 from training.forms import ChapterForm, CourseForm, LessonForm
 from training.models import CreditLedger, Lesson
 from training.services import content as content_services
-from training.services.content import course_save, lesson_set_retired, lesson_update
 from training.services.errors import ContentHasCredit, MediaRejected
 
 
@@ -54,7 +53,7 @@ def course_create(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     form = CourseForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        course = course_save(course=None, **_course_fields(form.cleaned_data))
+        course = content_services.course_save(course=None, **_course_fields(form.cleaned_data))
         messages.success(request, _("Course created. Now add chapters and lessons."))
         return redirect("training:manage_course", pk=course.pk)
     return render(request, "training/manage/course_form.html", {"form": form, "course": None})
@@ -80,7 +79,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     form = CourseForm(request.POST or None, user=request.user, course=course)
     if request.method == "POST" and form.is_valid():
-        course_save(course=course, **_course_fields(form.cleaned_data))
+        content_services.course_save(course=course, **_course_fields(form.cleaned_data))
         messages.success(request, _("Course saved."))
         return redirect("training:manage_course", pk=course.pk)
     return render(request, "training/manage/course_form.html", {"form": form, "course": course})
@@ -218,7 +217,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            lesson_update(
+            content_services.lesson_update(
                 actor=request.user,
                 lesson=lesson,
                 chapter=data["chapter"],
@@ -260,7 +259,7 @@ def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
 def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     retired = request.POST.get("retired") == "1"
-    lesson_set_retired(lesson=lesson, retired=retired)
+    content_services.lesson_set_retired(lesson=lesson, retired=retired)
     if retired:
         messages.success(request, _("“%(title)s” is retired: learners no longer see it.") % {"title": lesson.title})
     else:

@@ -17,13 +17,7 @@ from django.utils.translation import gettext as _
 from config.db import fetch, get_with_related, update_where
 from core import preconditions
 from exams import events
-from exams.models import (
-    Attempt,
-    AttemptAnswer,
-    AttemptQuestion,
-    Certificate,
-    ExamSession,
-)
+from exams.models import Attempt, AttemptAnswer, AttemptQuestion, Certificate, ExamSession
 from exams.services.certificates import certificate_issue, certificate_revoke
 from exams.services.errors import (
     AttemptClosed,

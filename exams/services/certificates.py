@@ -10,10 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams.models import (
-    Attempt,
-    Certificate,
-)
+from exams.models import Attempt, Certificate
 from organizations.validators import mask_id_number
 
 

@@ -10,10 +10,7 @@ from django.utils.translation import gettext as _
 
 from config.db import fetch, update_rows, update_where
 from exams import events
-from exams.models import (
-    Attempt,
-    AttemptQuestion,
-)
+from exams.models import Attempt, AttemptQuestion
 from exams.services.certificates import certificate_issue
 from exams.services.papers import as_decimal
 from question_bank import services as qb_services

@@ -11,11 +11,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from exams.models import (
-    PaperItem,
-    PaperRule,
-    PaperTemplate,
-)
+from exams.models import PaperItem, PaperRule, PaperTemplate
 from exams.services.errors import PoolTooSmall
 from organizations.models import TrainingProvider
 from question_bank.models import Bank, Question, QuestionType

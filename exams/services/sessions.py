@@ -13,12 +13,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from exams.models import (
-    Attempt,
-    AttemptQuestion,
-    ExamSession,
-    PaperTemplate,
-)
+from exams.models import Attempt, AttemptQuestion, ExamSession, PaperTemplate
 from exams.services.errors import PoolTooSmall
 from exams.services.papers import PaperDrawer, paper_check
 from organizations.models import Person, TrainingProvider

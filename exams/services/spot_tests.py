@@ -14,10 +14,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams.models import (
-    Attempt,
-    ExamSession,
-)
+from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_start
 from exams.services.errors import PoolTooSmall
 from exams.services.papers import PaperDrawer, as_decimal, paper_create_fixed

@@ -14,13 +14,7 @@ from django.utils.translation import gettext as _
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_invalidate, attempt_submit
 from proctoring import broadcast
-from proctoring.models import (
-    AttemptMonitor,
-    Flag,
-    ProctoringPolicy,
-    ProctorMessage,
-    ReviewDecision,
-)
+from proctoring.models import AttemptMonitor, Flag, ProctoringPolicy, ProctorMessage, ReviewDecision
 from proctoring.services.errors import AlreadyDecided, AttemptFinished, BadEvent
 from proctoring.services.events import monitor_flag, monitor_for
 

@@ -15,20 +15,8 @@ from django.utils.translation import gettext as _
 from exams.models import Attempt
 from organizations.models import Person
 from proctoring import broadcast, storage, vision
-from proctoring.models import (
-    AttemptMonitor,
-    FaceConsent,
-    FaceEnrolment,
-    Flag,
-    IdentityCheck,
-    ProctorMessage,
-    Snapshot,
-)
-from proctoring.selectors import (
-    active_consent,
-    consent_state,
-    snapshots_required_q,
-)
+from proctoring.models import AttemptMonitor, FaceConsent, FaceEnrolment, Flag, IdentityCheck, ProctorMessage, Snapshot
+from proctoring.selectors import active_consent, consent_state, snapshots_required_q
 from proctoring.services.errors import ConsentOutdated, ConsentRequired
 from proctoring.services.events import monitor_for
 

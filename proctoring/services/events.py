@@ -16,16 +16,8 @@ from config.db import update_rows
 from exams.models import Attempt
 from exams.services.attempts import attempt_submit
 from proctoring import broadcast
-from proctoring.models import (
-    AttemptMonitor,
-    BrowserEvent,
-    Flag,
-    ProctoringPolicy,
-    ProctorMessage,
-)
-from proctoring.selectors import (
-    policy_for,
-)
+from proctoring.models import AttemptMonitor, BrowserEvent, Flag, ProctoringPolicy, ProctorMessage
+from proctoring.selectors import policy_for
 from proctoring.services.errors import AttemptFinished, BadEvent, OutOfSequence, ProctoringError
 
 

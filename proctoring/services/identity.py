@@ -16,16 +16,8 @@ from django.utils.translation import ngettext
 from exams.models import ExamSession
 from organizations.models import Person
 from proctoring import broadcast, storage, vision
-from proctoring.models import (
-    FaceEnrolment,
-    IdentityCheck,
-)
-from proctoring.selectors import (
-    consent_state,
-    enrolment_of,
-    identity_status,
-    policy_for,
-)
+from proctoring.models import FaceEnrolment, IdentityCheck, ProctoringPolicy
+from proctoring.selectors import IdentityStatus, consent_state, enrolment_of, identity_status, policy_for
 from proctoring.services.consent import consent_outdated_text, consent_require
 from proctoring.services.errors import (
     AlreadyDecided,
@@ -167,6 +159,17 @@ def _require_open(session: ExamSession, now: dt.datetime) -> None:
         )
 
 
+def _identity_check_state(
+    session: ExamSession, person: Person, now: dt.datetime
+) -> tuple[ProctoringPolicy, IdentityStatus]:
+    """The session's policy and the person's identity status; refused when the session has no check or is not open."""
+    policy = policy_for(session)
+    if policy is None or not policy.require_identity_check:
+        raise IdentityLocked(_("This exam has no identity check."))
+    _require_open(session, now)
+    return policy, identity_status(session, person, policy)
+
+
 def identity_check_face(
     *, session: ExamSession, person: Person, frame: bytes, now: dt.datetime | None = None
 ) -> IdentityCheck:
@@ -179,11 +182,7 @@ def identity_check_face(
     once passed (a photo then is not a new check; nothing counted or stored).
     """
     now = now or timezone.now()
-    policy = policy_for(session)
-    if policy is None or not policy.require_identity_check:
-        raise IdentityLocked(_("This exam has no identity check."))
-    _require_open(session, now)
-    status = identity_status(session, person, policy)
+    policy, status = _identity_check_state(session, person, now)
     if status.state == "passed":
         # Not a new check: the photo is neither counted nor stored.
         raise AlreadyPassed(_("The identity check for this exam is already passed."))
@@ -251,11 +250,7 @@ def identity_request_manual(*, session: ExamSession, person: Person, now: dt.dat
     Refused with ``SessionNotOpen`` (nothing queued) outside the session's window and lead.
     """
     now = now or timezone.now()
-    policy = policy_for(session)
-    if policy is None or not policy.require_identity_check:
-        raise IdentityLocked(_("This exam has no identity check."))
-    _require_open(session, now)
-    status = identity_status(session, person, policy)
+    policy, status = _identity_check_state(session, person, now)
     if status.state in ("passed", "pending_manual"):
         return next(c for c in reversed(status.checks) if c.result != IdentityCheck.Result.FAILED)
     if status.state == "rejected":

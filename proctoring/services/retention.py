@@ -9,11 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from proctoring import storage
-from proctoring.models import (
-    FaceEnrolment,
-    IdentityCheck,
-    Snapshot,
-)
+from proctoring.models import FaceEnrolment, IdentityCheck, Snapshot
 
 
 def purge_media(*, days: int | None = None, dry_run: bool = False, now: dt.datetime | None = None) -> dict[str, int]:

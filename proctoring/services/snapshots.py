@@ -17,21 +17,8 @@ from django.utils.translation import gettext as _
 from config import background
 from exams.models import Attempt
 from proctoring import broadcast, storage, vision
-from proctoring.models import (
-    AttemptMonitor,
-    FaceConsent,
-    FaceOutcome,
-    Flag,
-    ProctoringPolicy,
-    ProctorMessage,
-    Snapshot,
-)
-from proctoring.selectors import (
-    enrolment_of,
-    policy_for,
-    snapshot_url,
-    snapshots_required_q,
-)
+from proctoring.models import AttemptMonitor, FaceConsent, FaceOutcome, Flag, ProctoringPolicy, ProctorMessage, Snapshot
+from proctoring.selectors import enrolment_of, policy_for, snapshot_url, snapshots_required_q
 from proctoring.services.errors import (
     AttemptFinished,
     BadImage,

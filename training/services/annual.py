@@ -11,14 +11,7 @@ from django.utils.translation import gettext as _
 
 from organizations.models import Enterprise, Person
 from training import selectors
-from training.models import (
-    Assignment,
-    Course,
-    Plan,
-    PlanCourse,
-    PlanTemplate,
-    RequirementProfile,
-)
+from training.models import Assignment, Course, Plan, PlanCourse, PlanTemplate, RequirementProfile
 from training.services.assignments import assignment_create, course_matches
 
 

@@ -14,14 +14,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from organizations.models import Enterprise, Industry, Person
 from training import selectors
-from training.models import (
-    Assignment,
-    Course,
-    Plan,
-    PlanCourse,
-    PlanTemplate,
-    RequirementProfile,
-)
+from training.models import Assignment, Course, Plan, PlanCourse, PlanTemplate, RequirementProfile
 
 ACTIVE_STATUSES = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 

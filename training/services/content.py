@@ -16,13 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from organizations.models import Enterprise, Industry, Jurisdiction, TrainingProvider
 from training import selectors
-from training.models import (
-    Chapter,
-    Course,
-    CreditLedger,
-    Lesson,
-    Progress,
-)
+from training.models import Chapter, Course, CreditLedger, Lesson, Progress
 from training.services.assignments import assignments_refresh
 from training.services.errors import ContentHasCredit, MediaRejected
 

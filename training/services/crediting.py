@@ -20,12 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from organizations.models import Person
 from training import hooks, selectors
-from training.models import (
-    CreditLedger,
-    Lesson,
-    Progress,
-    QuizAttempt,
-)
+from training.models import CreditLedger, Lesson, Progress, QuizAttempt
 from training.services.assignments import assignments_refresh
 from training.services.errors import LeaseHeld, LessonNotAssigned, QuizUnavailable
 

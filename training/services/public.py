@@ -6,11 +6,7 @@ from django.db import transaction
 
 from accounts.models import User
 from organizations.models import Jurisdiction
-from training.models import (
-    Assignment,
-    Course,
-    PublicLearner,
-)
+from training.models import Assignment, Course, PublicLearner
 from training.services.assignments import assignment_create
 
 

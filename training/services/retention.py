@@ -7,9 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from training.models import (
-    CreditLedger,
-)
+from training.models import CreditLedger
 
 
 def ledger_purge_expired(*, now: dt.datetime | None = None) -> int:
