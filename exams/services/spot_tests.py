@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -71,7 +70,3 @@ def spot_test_open(
         Attempt.objects.filter(pk=attempt.pk).update(opened_by=inspector)
         attempt.opened_by = inspector
     return attempt_start(session=session, person=person, now=now)
-
-
-def validation_message(exc: ValidationError) -> str:
-    return "; ".join(exc.messages)
