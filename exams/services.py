@@ -38,6 +38,7 @@ from exams.models import (
     PaperRule,
     PaperTemplate,
 )
+from exams.selectors import attempts_answerable_by_sql
 from organizations.models import Person, TrainingProvider
 from organizations.validators import mask_id_number
 from question_bank import services as qb_services
@@ -706,12 +707,6 @@ _AQ = AttemptQuestion._meta.db_table
 _AA = AttemptAnswer._meta.db_table
 _ATTEMPT = Attempt._meta.db_table
 _SESSION = ExamSession._meta.db_table
-_PERSON = Person._meta.db_table
-# Mirrors selectors.attempts_answerable_by (tests/exams/test_answer_scope.py holds them equal).
-_ANSWERABLE_BY = (
-    f"((s.kind = 'exam' AND EXISTS (SELECT 1 FROM {_PERSON} p WHERE p.id = a.person_id AND p.user_id = %s)) "  # noqa: S608 - our names
-    "OR (s.kind = 'spot' AND a.opened_by_id = %s))"
-)
 
 
 def attempt_answerable(*, attempt_id: int, user: Any) -> bool:
@@ -722,11 +717,12 @@ def attempt_answerable(*, attempt_id: int, user: Any) -> bool:
     """
     if not getattr(user, "is_authenticated", False):
         return False
+    answerable, params = attempts_answerable_by_sql(user)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {_ATTEMPT} a JOIN {_SESSION} s ON s.id = a.session_id "  # noqa: S608 - our names
-            f"WHERE a.id = %s AND {_ANSWERABLE_BY}",
-            [attempt_id, user.pk, user.pk],
+            f"WHERE a.id = %s AND {answerable}",
+            [attempt_id, *params],
         )
         return cursor.fetchone() is not None
 
@@ -738,7 +734,7 @@ def _save_state(attempt_id: int, question_id: Any, user: Any) -> _SaveState:
     scoped = user is not None
     if scoped and not getattr(user, "is_authenticated", False):
         return _SaveState(found=False)
-    allowed, params = (_ANSWERABLE_BY, [user.pk, user.pk]) if scoped else ("TRUE", [])
+    allowed, params = attempts_answerable_by_sql(user) if scoped else ("TRUE", [])
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT a.status, a.deadline, a.device_token, s.grace_seconds, {allowed}, "  # noqa: S608 - our names

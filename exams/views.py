@@ -23,7 +23,12 @@ from core.spreadsheets import Sheet, spreadsheet_response
 from exams import certificates, selectors, services
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
 from exams.models import Attempt, Certificate, ExamSession
-from organizations.selectors import enterprises_visible_to, jurisdictions_visible_to, person_of
+from organizations.selectors import (
+    enterprises_visible_to,
+    jurisdictions_visible_to,
+    person_of,
+    provider_ids_managed_by,
+)
 from question_bank.models import OPTION_LETTERS, Question
 from question_bank.selectors import banks_managed_by, banks_visible_to
 
@@ -210,7 +215,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def paper_new(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
-    providers = selectors.managed_provider_ids(request.user)
+    providers = provider_ids_managed_by(request.user)
     banks = banks_managed_by(request.user)
     form = PaperRulesForm(request.POST or None, banks=banks)
     if request.method == "POST" and form.is_valid():
