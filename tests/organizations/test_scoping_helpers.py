@@ -57,19 +57,15 @@ def test_ancestor_paths_are_the_stored_paths_up_the_parent_chain(cast: Cast) -> 
 
 @pytest.mark.django_db
 def test_public_courses_of_a_street_given_without_its_trailing_slash(cast: Cast) -> None:
-    street_course = Course.objects.create(
-        title="街道公开课",
-        owner_provider=cast.east.provider,
-        shared_with=cast.east.street,
-        is_public=True,
-        published=True,
-    )
-    district_course = Course.objects.create(
-        title="区公开课",
-        owner_provider=cast.east.provider,
-        shared_with=cast.east.jurisdiction,
-        is_public=True,
-        published=True,
+    street_course, district_course = (
+        Course.objects.create(
+            title=f"{where.name}公开课",
+            owner_provider=cast.east.provider,
+            shared_with=where,
+            is_public=True,
+            published=True,
+        )
+        for where in (cast.east.street, cast.east.jurisdiction)
     )
     expected = {street_course, district_course}
     assert set(training_selectors.public_courses_for(cast.east.street.path)) == expected
