@@ -22,6 +22,7 @@ from organizations.selectors import (
     is_platform_admin,
     jurisdictions_visible_to,
     people_visible_to,
+    provider_ids_managed_by,
 )
 
 
@@ -209,7 +210,7 @@ class CertificateAdmin(NoDeleteMixin, admin.ModelAdmin):
         # Only the issuer's training admins (or a platform admin) revoke; a bureau reads.
         revocable = queryset.filter(status=Certificate.Status.VALID)
         if not is_platform_admin(request.user):
-            revocable = revocable.filter(provider_id__in=selectors.managed_provider_ids(request.user))
+            revocable = revocable.filter(provider_id__in=provider_ids_managed_by(request.user))
         reason = str(_("Revoked in the administration site by %(user)s")) % {"user": request.user}
         count = 0
         for certificate in revocable:

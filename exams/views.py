@@ -28,7 +28,12 @@ from exams.services.errors import ExamError, NotEligible, NoticeNotConfirmed, Po
 from exams.services.papers import RuleSpec, paper_create_rules, paper_preview
 from exams.services.sessions import session_create
 from exams.services.spot_tests import spot_test_open
-from organizations.selectors import enterprises_visible_to, jurisdictions_visible_to, person_of
+from organizations.selectors import (
+    enterprises_visible_to,
+    jurisdictions_visible_to,
+    person_of,
+    provider_ids_managed_by,
+)
 from question_bank.models import OPTION_LETTERS, Question
 from question_bank.selectors import banks_managed_by, banks_visible_to
 
@@ -215,7 +220,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def paper_new(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
-    providers = selectors.managed_provider_ids(request.user)
+    providers = provider_ids_managed_by(request.user)
     banks = banks_managed_by(request.user)
     form = PaperRulesForm(request.POST or None, banks=banks)
     if request.method == "POST" and form.is_valid():

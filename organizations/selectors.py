@@ -2,10 +2,15 @@
 
 Views, the API, websockets, exports and the admin all call these functions;
 nothing else filters by tenant. Subtrees are path-prefix queries.
+
+The building blocks every app's selectors compose their scoping from live
+here and only here: ``grants_of``, ``jurisdiction_paths_of``, ``subtree_q``,
+``ancestor_paths``, ``provider_ids_managed_by`` and ``enterprise_ids_managed_by``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -17,8 +22,13 @@ from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, Tr
 Role = RoleGrant.Role
 
 
-def _grants(user: Any) -> list[RoleGrant]:
-    # Cached on the user object for the duration of a request.
+def grants_of(user: Any) -> list[RoleGrant]:
+    """The user's role grants, with their scope rows; none for an anonymous user.
+
+    Cached on the user object for the duration of a request.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return []
     cached = getattr(user, "_role_grants_cache", None)
     if cached is None:
         cached = list(
@@ -31,7 +41,7 @@ def _grants(user: Any) -> list[RoleGrant]:
 def roles_of(user: Any) -> set[str]:
     if not getattr(user, "is_authenticated", False):
         return set()
-    roles = {g.role for g in _grants(user)}
+    roles = {g.role for g in grants_of(user)}
     if user.is_superuser:
         roles.add(Role.PLATFORM_ADMIN)
     if hasattr(user, "person"):
@@ -50,20 +60,45 @@ def person_of(user: Any) -> Person | None:
         return None
 
 
-def _subtree_q(paths: list[str], field: str) -> Q:
+def subtree_q(paths: Iterable[str], field: str) -> Q:
+    """Rows whose jurisdiction path ``field`` lies in the subtree of any of ``paths``; none for no paths."""
+    paths = list(paths)
     if not paths:
         return Q(pk__in=[])
     return reduce(or_, (Q(**{f"{field}__startswith": p}) for p in paths))
 
 
-def _jurisdiction_paths(user: Any, roles: set[str]) -> list[str]:
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of a jurisdiction and of every jurisdiction above it, root first.
+
+    ``"/110105/110105001/"`` -> ``["/110105/", "/110105/110105001/"]``. Built from
+    the codes, so a path given without its trailing slash still names itself.
+    """
+    codes = [c for c in path.split("/") if c]
+    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
+
+def jurisdiction_paths_of(user: Any, roles: Iterable[str]) -> list[str]:
+    """Where the user's grants of ``roles`` reach: the granted jurisdiction, or the
+    jurisdiction a granted training provider serves. Subtree roots, for ``subtree_q``."""
+    roles = set(roles)
     paths = []
-    for g in _grants(user):
+    for g in grants_of(user):
         if g.role in roles and g.jurisdiction_id:
             paths.append(g.jurisdiction.path)
         if g.role in roles and g.provider_id:
             paths.append(g.provider.jurisdiction.path)
     return paths
+
+
+def provider_ids_managed_by(user: Any) -> list[int]:
+    """Training providers this user administers (a training admin's grants)."""
+    return [g.provider_id for g in grants_of(user) if g.role == Role.TRAINING_ADMIN and g.provider_id]
+
+
+def enterprise_ids_managed_by(user: Any) -> list[int]:
+    """Enterprises this user administers (an enterprise admin's grants); see ``enterprises_managed_by``."""
+    return [g.enterprise_id for g in grants_of(user) if g.role == Role.ENTERPRISE_ADMIN and g.enterprise_id]
 
 
 def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
@@ -72,8 +107,8 @@ def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
-    return qs.filter(_subtree_q(paths, "path"))
+    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
+    return qs.filter(subtree_q(paths, "path"))
 
 
 def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
@@ -82,9 +117,9 @@ def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
-    q = _subtree_q(paths, "jurisdiction__path")
-    enterprise_ids = [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
+    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
+    q = subtree_q(paths, "jurisdiction__path")
+    enterprise_ids = enterprise_ids_managed_by(user)
     person = person_of(user)
     if person is not None:
         enterprise_ids.append(person.enterprise_id)
@@ -98,12 +133,7 @@ def enterprises_managed_by(user: Any) -> QuerySet[Enterprise]:
     qs = Enterprise.objects.select_related("industry", "jurisdiction")
     if is_platform_admin(user):
         return qs
-    ids = (
-        [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
-        if getattr(user, "is_authenticated", False)
-        else []
-    )
-    return qs.filter(pk__in=ids)
+    return qs.filter(pk__in=enterprise_ids_managed_by(user))
 
 
 def people_visible_to(user: Any) -> QuerySet[Person]:
@@ -112,9 +142,9 @@ def people_visible_to(user: Any) -> QuerySet[Person]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
-    q = _subtree_q(paths, "enterprise__jurisdiction__path")
-    enterprise_ids = [g.enterprise_id for g in _grants(user) if g.role == Role.ENTERPRISE_ADMIN]
+    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
+    q = subtree_q(paths, "enterprise__jurisdiction__path")
+    enterprise_ids = enterprise_ids_managed_by(user)
     if enterprise_ids:
         q |= Q(enterprise_id__in=enterprise_ids)
     q |= Q(user_id=user.pk)
@@ -145,15 +175,15 @@ def providers_visible_to(user: Any) -> QuerySet[TrainingProvider]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    ids = [g.provider_id for g in _grants(user) if g.role == Role.TRAINING_ADMIN]
-    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
-    return qs.filter(Q(pk__in=ids) | _subtree_q(paths, "jurisdiction__path"))
+    ids = provider_ids_managed_by(user)
+    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
+    return qs.filter(Q(pk__in=ids) | subtree_q(paths, "jurisdiction__path"))
 
 
 def scope_summary(user: Any) -> dict[str, Any]:
     """What /api/v1/me/ reports: roles and the scope each role covers."""
     grants = []
-    for g in _grants(user):
+    for g in grants_of(user):
         entry: dict[str, Any] = {"role": g.role}
         if g.jurisdiction_id:
             entry["jurisdiction"] = {"code": g.jurisdiction.code, "name": g.jurisdiction.name}

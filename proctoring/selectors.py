@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from exams.models import Attempt, ExamSession
 from organizations.models import Person, RoleGrant
-from organizations.selectors import _jurisdiction_paths, _subtree_q, is_platform_admin, person_of
+from organizations.selectors import is_platform_admin, jurisdiction_paths_of, person_of, subtree_q
 from proctoring.models import (
     AttemptMonitor,
     BrowserEvent,
@@ -44,14 +44,14 @@ def sessions_proctored_by(user: Any) -> QuerySet[ExamSession]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = _jurisdiction_paths(user, {Role.PROCTOR})
-    return qs.filter(_subtree_q(paths, "provider__jurisdiction__path"))
+    paths = jurisdiction_paths_of(user, {Role.PROCTOR})
+    return qs.filter(subtree_q(paths, "provider__jurisdiction__path"))
 
 
 def is_proctor(user: Any) -> bool:
     if not _authenticated(user):
         return False
-    return is_platform_admin(user) or bool(_jurisdiction_paths(user, {Role.PROCTOR}))
+    return is_platform_admin(user) or bool(jurisdiction_paths_of(user, {Role.PROCTOR}))
 
 
 def proctoring_links(user: Any, session_ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -97,10 +97,10 @@ def enrolments_viewable_by(user: Any) -> QuerySet[FaceEnrolment]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = _jurisdiction_paths(user, {Role.PROCTOR})
+    paths = jurisdiction_paths_of(user, {Role.PROCTOR})
     if not paths:
         return qs.none()
-    return qs.filter(_subtree_q(paths, "person__enterprise__jurisdiction__path"))
+    return qs.filter(subtree_q(paths, "person__enterprise__jurisdiction__path"))
 
 
 def attempt_of_examinee(user: Any, attempt_id: int) -> Attempt | None:

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from core.ids import query_id
 from core.uploads import UploadRejected, check_spreadsheet
 from organizations.models import Jurisdiction, TrainingProvider
-from organizations.selectors import is_platform_admin
+from organizations.selectors import is_platform_admin, provider_ids_managed_by
 from question_bank import importers, selectors, services
 from question_bank.models import Bank, ImportJob, PracticeSession, Question
 
@@ -245,7 +245,7 @@ class BankViewSet(
         return selectors.banks_managed_by(self.request.user)
 
     def perform_create(self, serializer: serializers.BaseSerializer) -> None:
-        if not (is_platform_admin(self.request.user) or selectors.managed_provider_ids(self.request.user)):
+        if not (is_platform_admin(self.request.user) or provider_ids_managed_by(self.request.user)):
             raise exceptions.PermissionDenied()
         serializer.save()  # BankSerializer.create: services.bank_create with the requesting user
 

@@ -20,7 +20,14 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from organizations.models import Jurisdiction, RoleGrant, TrainingProvider
-from organizations.selectors import _grants, _jurisdiction_paths, _subtree_q, is_platform_admin, person_of
+from organizations.selectors import (
+    ancestor_paths,
+    is_platform_admin,
+    jurisdiction_paths_of,
+    person_of,
+    provider_ids_managed_by,
+    subtree_q,
+)
 from question_bank.models import Bank, ImportJob, PracticeAnswer, PracticeSession, Question, WrongAnswer
 
 Role = RoleGrant.Role
@@ -30,12 +37,6 @@ def _authenticated(user: Any) -> bool:
     return bool(getattr(user, "is_authenticated", False))
 
 
-def managed_provider_ids(user: Any) -> list[int]:
-    if not _authenticated(user):
-        return []
-    return [g.provider_id for g in _grants(user) if g.role == Role.TRAINING_ADMIN and g.provider_id]
-
-
 def banks_managed_by(user: Any) -> QuerySet[Bank]:
     """Banks whose questions this user may import, edit, retire and export."""
     qs = Bank.objects.select_related("owner", "shared_with")
@@ -43,7 +44,7 @@ def banks_managed_by(user: Any) -> QuerySet[Bank]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    return qs.filter(owner_id__in=managed_provider_ids(user))
+    return qs.filter(owner_id__in=provider_ids_managed_by(user))
 
 
 def bank_owner_choices(user: Any) -> QuerySet[TrainingProvider]:
@@ -53,7 +54,7 @@ def bank_owner_choices(user: Any) -> QuerySet[TrainingProvider]:
         return TrainingProvider.objects.none()
     if is_platform_admin(user):
         return TrainingProvider.objects.all()
-    return TrainingProvider.objects.filter(pk__in=managed_provider_ids(user))
+    return TrainingProvider.objects.filter(pk__in=provider_ids_managed_by(user))
 
 
 def share_reach_of(owner: TrainingProvider | None) -> QuerySet[Jurisdiction]:
@@ -74,19 +75,14 @@ def sharing_jurisdictions_for(user: Any) -> QuerySet[Jurisdiction]:
     if is_platform_admin(user):
         return Jurisdiction.objects.all()
     paths = [p.jurisdiction.path for p in bank_owner_choices(user).select_related("jurisdiction")]
-    return Jurisdiction.objects.filter(_subtree_q(paths, "path"))
-
-
-def _ancestor_paths(path: str) -> list[str]:
-    codes = [c for c in path.split("/") if c]
-    return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+    return Jurisdiction.objects.filter(subtree_q(paths, "path"))
 
 
 def _practisable_q(user: Any) -> Q | None:
     person = person_of(user)
     if person is None:
         return None
-    paths = _ancestor_paths(person.enterprise.jurisdiction.path)
+    paths = ancestor_paths(person.enterprise.jurisdiction.path)
     return Q(visibility=Bank.Visibility.SHARED, purpose=Bank.Purpose.PRACTICE) & (
         Q(shared_with__path__in=paths) | Q(shared_with__isnull=True, owner__isnull=True)
     )
@@ -99,11 +95,11 @@ def banks_visible_to(user: Any) -> QuerySet[Bank]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    q = Q(owner_id__in=managed_provider_ids(user))
-    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    q = Q(owner_id__in=provider_ids_managed_by(user))
+    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
     if paths:
-        q |= _subtree_q(paths, "owner__jurisdiction__path") | (
-            Q(visibility=Bank.Visibility.SHARED) & _subtree_q(paths, "shared_with__path")
+        q |= subtree_q(paths, "owner__jurisdiction__path") | (
+            Q(visibility=Bank.Visibility.SHARED) & subtree_q(paths, "shared_with__path")
         )
     practisable = _practisable_q(user)
     if practisable is not None:
@@ -156,12 +152,12 @@ def _readable_not_practice(user: Any) -> QuerySet[Bank]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = _jurisdiction_paths(user, {Role.BUREAU_OFFICIAL})
+    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
     if not paths:
         return qs.none()
     return qs.filter(
-        _subtree_q(paths, "owner__jurisdiction__path")
-        | (Q(visibility=Bank.Visibility.SHARED) & _subtree_q(paths, "shared_with__path"))
+        subtree_q(paths, "owner__jurisdiction__path")
+        | (Q(visibility=Bank.Visibility.SHARED) & subtree_q(paths, "shared_with__path"))
     )
 
 

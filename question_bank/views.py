@@ -38,7 +38,9 @@ EXPORT_TYPES = {
 def bank_list(request: HttpRequest) -> HttpResponse:
     banks = selectors.banks_browsable_by(request.user)
     managed_ids = set(selectors.banks_managed_by(request.user).values_list("pk", flat=True))
-    can_create = org_selectors.is_platform_admin(request.user) or bool(selectors.managed_provider_ids(request.user))
+    can_create = org_selectors.is_platform_admin(request.user) or bool(
+        org_selectors.provider_ids_managed_by(request.user)
+    )
     if not banks.exists() and not can_create:
         if org_selectors.person_of(request.user) is not None:
             return redirect("question_bank:practice_home")

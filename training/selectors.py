@@ -32,17 +32,12 @@ from training.models import (
 ACTIVE = (Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS)
 
 
-def _ancestor_paths(path: str) -> list[str]:
-    # "/110105/110105001/" -> ["/110105/", "/110105/110105001/"]
-    return [path[: i + 1] for i, ch in enumerate(path) if ch == "/" and i > 0]
-
-
 def courses_available_to_enterprise(enterprise: Enterprise) -> QuerySet[Course]:
     """Courses an enterprise may assign: its own, and providers' courses
     shared with a jurisdiction that contains the enterprise."""
     return Course.objects.filter(published=True).filter(
         Q(owner_enterprise=enterprise)
-        | Q(owner_provider__isnull=False, shared_with__path__in=_ancestor_paths(enterprise.jurisdiction.path))
+        | Q(owner_provider__isnull=False, shared_with__path__in=org.ancestor_paths(enterprise.jurisdiction.path))
     )
 
 
@@ -53,25 +48,23 @@ def courses_visible_to(user: Any) -> QuerySet[Course]:
     if org.is_platform_admin(user):
         return qs
     q = Q(pk__in=[])
-    grants = org._grants(user)  # noqa: SLF001 - the cached grants of this request
-    provider_ids = [g.provider_id for g in grants if g.role == org.Role.TRAINING_ADMIN]
+    provider_ids = org.provider_ids_managed_by(user)
     if provider_ids:
         q |= Q(owner_provider_id__in=provider_ids)
-    bureau_paths = [g.jurisdiction.path for g in grants if g.role == org.Role.BUREAU_OFFICIAL]
-    for path in bureau_paths:
-        q |= Q(shared_with__path__startswith=path) | Q(shared_with__path__in=_ancestor_paths(path))
+    for path in org.jurisdiction_paths_of(user, {org.Role.BUREAU_OFFICIAL}):
+        q |= Q(shared_with__path__startswith=path) | Q(shared_with__path__in=org.ancestor_paths(path))
     for enterprise in org.enterprises_managed_by(user):
         q |= Q(pk__in=courses_available_to_enterprise(enterprise).values("pk"))
     q |= Q(pk__in=_assigned_course_ids(user))
     public = PublicLearner.objects.filter(user=user).select_related("jurisdiction").first()
     if public is not None:
-        q |= Q(is_public=True, published=True, shared_with__path__in=_ancestor_paths(public.jurisdiction.path))
+        q |= Q(is_public=True, published=True, shared_with__path__in=org.ancestor_paths(public.jurisdiction.path))
     return qs.filter(q)
 
 
 def public_courses_for(jurisdiction_path: str) -> QuerySet[Course]:
     return Course.objects.filter(
-        is_public=True, published=True, shared_with__path__in=_ancestor_paths(jurisdiction_path)
+        is_public=True, published=True, shared_with__path__in=org.ancestor_paths(jurisdiction_path)
     )
 
 
@@ -98,10 +91,6 @@ def lessons_visible_to(user: Any) -> QuerySet[Lesson]:
 # --- Course builder: who may edit which content ---------------------------------------
 
 
-def _provider_ids_administered(user: Any) -> list[int]:
-    return [g.provider_id for g in org._grants(user) if g.role == org.Role.TRAINING_ADMIN and g.provider_id]  # noqa: SLF001
-
-
 def courses_managed_by(user: Any) -> QuerySet[Course]:
     """Courses whose content this user may edit: a training admin their
     providers' courses, an enterprise admin their enterprises' private
@@ -112,7 +101,7 @@ def courses_managed_by(user: Any) -> QuerySet[Course]:
     if org.is_platform_admin(user):
         return qs
     return qs.filter(
-        Q(owner_provider_id__in=_provider_ids_administered(user))
+        Q(owner_provider_id__in=org.provider_ids_managed_by(user))
         | Q(owner_enterprise__in=org.enterprises_managed_by(user).values("pk"))
     )
 
@@ -134,7 +123,7 @@ def course_owners_for(user: Any) -> tuple[QuerySet[TrainingProvider], QuerySet[E
         return TrainingProvider.objects.none(), Enterprise.objects.none()
     if org.is_platform_admin(user):
         return TrainingProvider.objects.all(), org.enterprises_managed_by(user)
-    return TrainingProvider.objects.filter(pk__in=_provider_ids_administered(user)), org.enterprises_managed_by(user)
+    return TrainingProvider.objects.filter(pk__in=org.provider_ids_managed_by(user)), org.enterprises_managed_by(user)
 
 
 def can_build_courses(user: Any) -> bool:
@@ -149,10 +138,8 @@ def share_targets_for(user: Any) -> QuerySet[Jurisdiction]:
         return Jurisdiction.objects.none()
     if org.is_platform_admin(user):
         return Jurisdiction.objects.order_by("path")
-    paths = [
-        g.provider.jurisdiction.path for g in org._grants(user) if g.role == org.Role.TRAINING_ADMIN and g.provider_id
-    ]  # noqa: SLF001
-    return Jurisdiction.objects.filter(org._subtree_q(paths, "path")).order_by("path")  # noqa: SLF001
+    paths = org.jurisdiction_paths_of(user, {org.Role.TRAINING_ADMIN})
+    return Jurisdiction.objects.filter(org.subtree_q(paths, "path")).order_by("path")
 
 
 def quiz_banks_for(user: Any) -> QuerySet[Any]:

@@ -18,6 +18,7 @@ from config.db import fetch, get_with_related, update_where
 from core import preconditions
 from exams import events
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion, Certificate, ExamSession
+from exams.selectors import attempts_answerable_by_sql
 from exams.services.certificates import certificate_issue, certificate_revoke
 from exams.services.errors import (
     AttemptClosed,
@@ -280,16 +281,6 @@ _ATTEMPT = Attempt._meta.db_table
 _SESSION = ExamSession._meta.db_table
 
 
-_PERSON = Person._meta.db_table
-
-
-# Mirrors selectors.attempts_answerable_by (tests/exams/test_answer_scope.py holds them equal).
-_ANSWERABLE_BY = (
-    f"((s.kind = 'exam' AND EXISTS (SELECT 1 FROM {_PERSON} p WHERE p.id = a.person_id AND p.user_id = %s)) "  # noqa: S608 - our names
-    "OR (s.kind = 'spot' AND a.opened_by_id = %s))"
-)
-
-
 def attempt_answerable(*, attempt_id: int, user: Any) -> bool:
     """Whether ``user`` may answer and submit this attempt: ``selectors.attempts_answerable_by``, as one raw query.
 
@@ -298,11 +289,12 @@ def attempt_answerable(*, attempt_id: int, user: Any) -> bool:
     """
     if not getattr(user, "is_authenticated", False):
         return False
+    answerable, params = attempts_answerable_by_sql(user)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 1 FROM {_ATTEMPT} a JOIN {_SESSION} s ON s.id = a.session_id "  # noqa: S608 - our names
-            f"WHERE a.id = %s AND {_ANSWERABLE_BY}",
-            [attempt_id, user.pk, user.pk],
+            f"WHERE a.id = %s AND {answerable}",
+            [attempt_id, *params],
         )
         return cursor.fetchone() is not None
 
@@ -314,7 +306,7 @@ def _save_state(attempt_id: int, question_id: Any, user: Any) -> _SaveState:
     scoped = user is not None
     if scoped and not getattr(user, "is_authenticated", False):
         return _SaveState(found=False)
-    allowed, params = (_ANSWERABLE_BY, [user.pk, user.pk]) if scoped else ("TRUE", [])
+    allowed, params = attempts_answerable_by_sql(user) if scoped else ("TRUE", [])
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT a.status, a.deadline, a.device_token, s.grace_seconds, {allowed}, "  # noqa: S608 - our names
