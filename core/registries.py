@@ -1,4 +1,4 @@
-"""Guards: how a higher app refuses a write in a lower app that may not import it.
+"""Guards and follow-ups: how a higher app refuses, or follows, a write in a lower app that may not import it.
 
 ``question_bank`` may not import ``training``, yet turning a bank exam-only
 would silently break the lesson quizzes that draw on it. So the lower app's
@@ -18,12 +18,26 @@ Its sibling ``core.preconditions`` answers a different question (may this exam s
 what must the person do first, described for listings); a guard only refuses a write, so the
 two stay separate registries in the same shape.
 
-Events:
+A follow-up is the other half: the higher app's own write that must happen
+with the lower app's, e.g. training's onboarding assignment when a person joins
+a roster. The lower service calls ``run_follow_ups(event, **kwargs)`` where the
+follow-up belongs (inside its transaction, after its own write), and the higher
+app registers with ``register_follow_up`` in ``AppConfig.ready()``. Follow-ups
+run in registration order; an exception propagates and undoes the whole write.
+These are explicit calls from a service, not signals: the service names the
+moment, and the rule lives in the higher app's service.
+
+Guard events:
 
 - ``"question_bank.bank_update"``: ``actor`` (the user, or None for the system),
   ``bank`` (the bank as stored), ``changes`` (field name -> new value, only the
   fields that change). Asked inside the update's transaction, with the bank's
   row locked.
+
+Follow-up events:
+
+- ``"organizations.person_create"``: ``person`` (just created, with its user).
+  Run inside ``organizations.services.person_create``'s transaction.
 """
 
 from __future__ import annotations
@@ -62,3 +76,28 @@ def check_guards(event: str, **kwargs: Any) -> None:
             exc.update_error_dict(errors)
     if errors:
         raise ValidationError(errors)
+
+
+FollowUp = Callable[..., object]
+
+_follow_ups: dict[str, dict[str, FollowUp]] = {}
+
+
+def register_follow_up(event: str, name: str, follow_up: FollowUp) -> None:
+    """Register (or replace) the follow-up called ``name`` for ``event``; call from ``AppConfig.ready()``."""
+    _follow_ups.setdefault(event, {})[name] = follow_up
+
+
+def unregister_follow_up(event: str, name: str) -> None:
+    _follow_ups.get(event, {}).pop(name, None)
+
+
+def follow_ups_for(event: str) -> list[str]:
+    """Names of the follow-ups registered for ``event``, in registration order."""
+    return list(_follow_ups.get(event, {}))
+
+
+def run_follow_ups(event: str, **kwargs: Any) -> None:
+    """Run every follow-up of ``event`` with ``kwargs``, in registration order."""
+    for follow_up in list(_follow_ups.get(event, {}).values()):
+        follow_up(**kwargs)

@@ -24,8 +24,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from config.db import fetch, get_with_related, update_rows, update_where
 from core import preconditions
+from core.db import get_with_related, update_rows, update_where
+from core.db import select_where as fetch
 from core.preconditions import Requirement
 from exams import events
 from exams.models import (

@@ -24,8 +24,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from config import background
-from config.db import update_rows
+from core import background
+from core.db import update_rows
 from exams import services as exam_services
 from exams.models import Attempt, ExamSession
 from organizations.models import Person

@@ -7,14 +7,18 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training")
 
     def ready(self) -> None:
-        from core import registries
-        from training import scheduler, services
+        from core import navigation, registries
+        from organizations.services import PERSON_CREATED
+        from training import nav, scheduler, services
 
         # question_bank may not import training: its bank_update asks this guard before a bank
         # that lesson quizzes draw on is turned exam-only.
         registries.register_guard(
             "question_bank.bank_update", "training.lesson_quizzes", services.check_bank_change_keeps_lesson_quizzes
         )
+        # organizations may not import training: a recent hire added to a roster gets the onboarding plan.
+        registries.register_follow_up(PERSON_CREATED, "training.onboarding", services.onboarding_assign)
+        navigation.register("training", nav.nav_items, position=navigation.TRAINING)
 
         # Guarded: only an ASGI/dev server process runs the embedded daily job.
         scheduler.start()

@@ -47,12 +47,12 @@ def _close_thread_sensitive_connection() -> None:
 
 
 def _close_background_connections() -> None:
-    """Same for config.background's worker threads (snapshots processed in-process)."""
+    """Same for core.background's worker threads (snapshots processed in-process)."""
     import threading
 
     from django.db import connections
 
-    from config import background
+    from core import background
 
     executor = background._executor
     if executor is None:

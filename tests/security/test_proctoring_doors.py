@@ -194,7 +194,7 @@ def test_token_socket_refuses_bad_tokens(cast: Cast) -> None:
     # Never from the URL, which ends up in access logs.
     assert _connect(f"{path}?token={owner}", [])[0] is False
     assert _connect(f"{path}?token={owner}", [OWN_ORIGIN]) == (False, 4401)
-    # The socket applies the API's token rules (config.authentication.TokenAuthentication): an inactive
+    # The socket applies the API's token rules (organizations.authentication.TokenAuthentication): an inactive
     # account's token is refused there, so here too.
     user = cast.east.learner.user
     user.is_active = False
