@@ -10,7 +10,7 @@ class ProctoringConfig(AppConfig):
         from core import fragments, navigation, preconditions
         from exams import events
         from proctoring import fragments as proctoring_fragments
-        from proctoring import gates, hooks, nav, scheduler
+        from proctoring import exam_listeners, gates, nav, scheduler
 
         # No paper before the identity check: exams.services.attempt_start asks every door's start.
         preconditions.register(gates.NAME, gates.identity_precondition)
@@ -24,6 +24,6 @@ class ProctoringConfig(AppConfig):
         navigation.register("proctoring", nav.nav_items, position=navigation.PROCTORING)
 
         # Attempt lifecycle (submitted by the examinee, the deadline job or a
-        # proctor) reaches the live grid through exams' after-commit hooks.
-        events.register(hooks.exam_event)
+        # proctor) reaches the live grid through exams' after-commit listeners.
+        events.register(exam_listeners.live_grid_status)
         scheduler.start()

@@ -29,7 +29,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from organizations.models import Enterprise, Industry, Jurisdiction, Person, TrainingProvider
-from training import hooks, selectors
+from training import heartbeat_checks as hooks
+from training import selectors
 from training.models import (
     Assignment,
     Chapter,
