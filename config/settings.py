@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "exams",
     "proctoring",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [

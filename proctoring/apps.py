@@ -9,8 +9,8 @@ class ProctoringConfig(AppConfig):
     def ready(self) -> None:
         from core import fragments, navigation, preconditions
         from exams import events
-        from proctoring import fragments as proctoring_fragments
         from proctoring import exam_listeners, gates, nav, scheduler
+        from proctoring import fragments as proctoring_fragments
 
         # No paper before the identity check: exams.services.attempt_start asks every door's start.
         preconditions.register(gates.NAME, gates.identity_precondition)

@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from exams import services as exam_services
-from proctoring import faces, services
+from proctoring import services
 from proctoring.models import FaceEnrolment
+from tests.support import faces
 
 
 @pytest.fixture(autouse=True)

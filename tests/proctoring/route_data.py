@@ -6,8 +6,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from proctoring import faces, services
+from proctoring import services
 from proctoring.models import FaceEnrolment, IdentityCheck, Snapshot
+from tests.support import faces
 
 Kwargs = dict[str, Any]
 

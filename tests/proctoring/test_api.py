@@ -16,9 +16,10 @@ from rest_framework.test import APIClient
 
 from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import faces, services
+from proctoring import services
 from proctoring.models import BrowserEvent, FaceConsent, FaceEnrolment, IdentityCheck, Snapshot
 from tests.conftest import Cast
+from tests.support import faces
 
 pytestmark = pytest.mark.django_db
 

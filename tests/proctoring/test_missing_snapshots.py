@@ -23,12 +23,13 @@ from skimage import data as skimage_data
 
 from exams import services as exam_services
 from exams.models import Attempt
-from proctoring import faces, services
+from proctoring import services
 from proctoring.models import AttemptMonitor, Flag, ProctorMessage
 from proctoring.selectors import dashboard_rows, review_queue
 from proctoring.views import PolicyForm
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
+from tests.support import faces
 
 POLICY = {"snapshot_min_seconds": 20, "snapshot_max_seconds": 60, "missing_flag_after": 2, "missing_grace_seconds": 30}
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from exams import services as exam_services
 from exams.models import Attempt, Certificate, CertificateType
-from proctoring import faces, services, storage
+from proctoring import services, storage
 from proctoring.models import (
     BrowserEvent,
     FaceConsent,
@@ -26,6 +26,7 @@ from proctoring.models import (
 )
 from proctoring.selectors import identity_status, review_queue
 from tests.proctoring.conftest import enrol_astronaut, make_proctored, pass_identity_check
+from tests.support import faces
 
 pytestmark = pytest.mark.django_db
 

@@ -25,11 +25,11 @@ from rest_framework.authtoken.models import Token
 from core import preconditions
 from exams import services as exam_services
 from exams.models import Attempt, AttemptQuestion, ExamSession
-from proctoring import faces
 from proctoring import services as proctoring_services
 from proctoring.models import FaceEnrolment, IdentityCheck
 from tests.conftest import Cast, login_client
 from tests.exams.conftest import CONFIRM, make_bank, make_paper, make_session
+from tests.support import faces
 
 START = "/api/v1/exams/{}/attempts/"
 

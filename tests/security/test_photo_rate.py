@@ -17,12 +17,13 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from proctoring import faces, services
+from proctoring import services
 from proctoring.models import FaceEnrolment, IdentityCheck
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder (autouse fixture).
 from tests.proctoring.conftest import _private_storage  # noqa: F401
+from tests.support import faces
 
 pytestmark = pytest.mark.django_db
 

@@ -22,12 +22,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from exams import services as exam_services
-from proctoring import faces, services
+from proctoring import services
 from proctoring.models import FaceEnrolment, IdentityCheck
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder; pool connections closed after the socket tests.
 from tests.proctoring.conftest import _close_pool_connections, _private_storage  # noqa: F401 - autouse fixtures
+from tests.support import faces
 
 OWN_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 FOREIGN_ORIGIN = (b"origin", b"https://evil.example")
