@@ -48,28 +48,50 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 Guard = Callable[..., None]
+FollowUp = Callable[..., object]
 
-_guards: dict[str, dict[str, Guard]] = {}
+
+class _ByEvent:
+    """Callables by event, then by name, each event's in registration order."""
+
+    def __init__(self) -> None:
+        self._by_event: dict[str, dict[str, Callable[..., Any]]] = {}
+
+    def register(self, event: str, name: str, function: Callable[..., Any]) -> None:
+        self._by_event.setdefault(event, {})[name] = function
+
+    def unregister(self, event: str, name: str) -> None:
+        self._by_event.get(event, {}).pop(name, None)
+
+    def names(self, event: str) -> list[str]:
+        return list(self._by_event.get(event, {}))
+
+    def functions(self, event: str) -> list[Callable[..., Any]]:
+        return list(self._by_event.get(event, {}).values())
+
+
+_guards = _ByEvent()
+_follow_ups = _ByEvent()
 
 
 def register_guard(event: str, name: str, guard: Guard) -> None:
     """Register (or replace) the guard called ``name`` for ``event``; call from ``AppConfig.ready()``."""
-    _guards.setdefault(event, {})[name] = guard
+    _guards.register(event, name, guard)
 
 
 def unregister_guard(event: str, name: str) -> None:
-    _guards.get(event, {}).pop(name, None)
+    _guards.unregister(event, name)
 
 
 def guards_for(event: str) -> list[str]:
     """Names of the guards registered for ``event``, in registration order."""
-    return list(_guards.get(event, {}))
+    return _guards.names(event)
 
 
 def check_guards(event: str, **kwargs: Any) -> None:
     """Ask every guard of ``event``; raise one ``ValidationError`` with all their refusals, if any."""
     errors: dict[str, list[ValidationError]] = {}
-    for guard in list(_guards.get(event, {}).values()):
+    for guard in _guards.functions(event):
         try:
             guard(**kwargs)
         except ValidationError as exc:
@@ -78,26 +100,21 @@ def check_guards(event: str, **kwargs: Any) -> None:
         raise ValidationError(errors)
 
 
-FollowUp = Callable[..., object]
-
-_follow_ups: dict[str, dict[str, FollowUp]] = {}
-
-
 def register_follow_up(event: str, name: str, follow_up: FollowUp) -> None:
     """Register (or replace) the follow-up called ``name`` for ``event``; call from ``AppConfig.ready()``."""
-    _follow_ups.setdefault(event, {})[name] = follow_up
+    _follow_ups.register(event, name, follow_up)
 
 
 def unregister_follow_up(event: str, name: str) -> None:
-    _follow_ups.get(event, {}).pop(name, None)
+    _follow_ups.unregister(event, name)
 
 
 def follow_ups_for(event: str) -> list[str]:
     """Names of the follow-ups registered for ``event``, in registration order."""
-    return list(_follow_ups.get(event, {}))
+    return _follow_ups.names(event)
 
 
 def run_follow_ups(event: str, **kwargs: Any) -> None:
     """Run every follow-up of ``event`` with ``kwargs``, in registration order."""
-    for follow_up in list(_follow_ups.get(event, {}).values()):
+    for follow_up in _follow_ups.functions(event):
         follow_up(**kwargs)
