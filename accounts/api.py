@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.models import Token
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 from accounts.lockout import lockout_response
 from accounts.network import client_ip
 from accounts.selectors import token_refusal
-from organizations.selectors import scope_summary
 
 
 class TokenRateThrottle(ScopedRateThrottle):
@@ -114,25 +113,3 @@ class TokenView(APIView):
             return Response({"detail": refusal.message, "code": refusal.code}, status=status.HTTP_403_FORBIDDEN)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
-
-
-class MeView(APIView):
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        responses={
-            200: inline_serializer(
-                "Me",
-                {
-                    "username": serializers.CharField(),
-                    "display_name": serializers.CharField(),
-                    "roles": serializers.ListField(child=serializers.CharField()),
-                    "grants": serializers.ListField(child=serializers.DictField()),
-                    "person": serializers.DictField(allow_null=True),
-                },
-            )
-        }
-    )
-    def get(self, request: Request) -> Response:
-        user = request.user
-        return Response({"username": user.get_username(), "display_name": str(user), **scope_summary(user)})

@@ -4,7 +4,7 @@
 2. Members of the roles in ``settings.MFA_REQUIRED_ROLES`` must enrol TOTP.
 
 The rule is ``accounts.selectors.token_refusal``, which API tokens obey too
-(config.authentication). API requests get a JSON 403 instead of a redirect.
+(organizations.authentication). API requests get a JSON 403 instead of a redirect.
 """
 
 from __future__ import annotations

@@ -7,10 +7,13 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from core import roles
 
-# Set by config.authentication.TokenAuthentication from its one query: for the
+# Set by organizations.authentication.TokenAuthentication from its one query: for the
 # MFA_REQUIRED_ROLES it was read with, (holds a grant of one of them, has TOTP).
 MFA_FACTS_ATTR = "_mfa_facts"
+# The role a superuser holds without a grant (organizations' RoleGrant.Role.PLATFORM_ADMIN).
+PLATFORM_ADMIN = "platform_admin"
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,9 @@ def user_needs_mfa_enrolment(user: User) -> bool:
 
     No query when the setting is empty or TokenAuthentication has read the
     answer with the token; otherwise the role grants (cached on the user for
-    the views, organizations.selectors.roles_of) and, for holders of such a
-    role only, whether a TOTP exists.
+    the views; ``core.roles.roles_of``, answered by organizations) and, for
+    holders of such a role only, whether a TOTP exists.
     """
-    from organizations.models import RoleGrant
-    from organizations.selectors import roles_of
-
     required = required_mfa_roles()
     if not required:
         return False
@@ -52,10 +52,10 @@ def user_needs_mfa_enrolment(user: User) -> bool:
     if isinstance(facts, MfaFacts) and facts.required_roles == required:
         return not facts.has_totp and (
             facts.holds_required_grant
-            or (user.is_superuser and RoleGrant.Role.PLATFORM_ADMIN in required)
+            or (user.is_superuser and PLATFORM_ADMIN in required)
             or ("learner" in required and hasattr(user, "person"))
         )
-    if not (roles_of(user) & set(required)):
+    if not (roles.roles_of(user) & set(required)):
         return False
     return not user_has_totp(user)
 

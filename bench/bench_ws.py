@@ -458,7 +458,7 @@ def main() -> None:
             )
             args.snapshot_every = 5 * args.compress
         data = setup_data(max(args.sizes), args.snapshot_every / args.compress)
-        from proctoring import faces
+        from tests.support import faces
 
         snapshot = faces.snapshot_jpeg(faces.astronaut_bgr())
         log_dir = Path(tempfile.gettempdir())

@@ -11,7 +11,7 @@ from django.conf import settings  # noqa: E402
 from config.concurrency import HttpConcurrencyLimit  # noqa: E402
 from config.daphne import hand_bodies_to_django  # noqa: E402
 from config.routing import websocket_urlpatterns  # noqa: E402
-from config.websocket_auth import WebsocketAuth  # noqa: E402
+from core.websocket_auth import WebsocketAuth  # noqa: E402
 from exams.fastlane import ExamFastLane, lane_threads  # noqa: E402
 
 # Twisted (under daphne) must not answer a multipart body it cannot parse itself (config/daphne.py).

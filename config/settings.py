@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "exams",
     "proctoring",
     "analytics",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -82,7 +83,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AccountObligationsMiddleware",
-    "config.middleware.ApiJsonErrorsMiddleware",
+    "core.middleware.ApiJsonErrorsMiddleware",
     # Last, as axes asks: turns a login refused for a locked account into the
     # lockout answer (accounts.lockout.lockout_response).
     "axes.middleware.AxesMiddleware",
@@ -111,7 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
-                "organizations.context_processors.navigation",
+                "core.navigation.navigation",
             ],
         },
     },
@@ -151,7 +152,7 @@ if REDIS_URL:
     }
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.SharedPoolRedisCache",
+            "BACKEND": "core.cache.SharedPoolRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("REDIS_PREFIX", "safetrain"),
         }
@@ -169,7 +170,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 # Background work runs on Celery only when Redis is configured; otherwise a
-# pool of threads inside the server process takes it (config.background).
+# pool of threads inside the server process takes it (core.background).
 BACKGROUND_BACKEND = "celery" if REDIS_URL else "threads"
 BACKGROUND_THREADS = env_int("BACKGROUND_THREADS", 2, minimum=1)
 
@@ -273,14 +274,14 @@ REST_FRAMEWORK = {
     # Token first: an anonymous or bad-token call then gets 401 with
     # "WWW-Authenticate: Token" instead of a bare 403.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.authentication.TokenAuthentication",
-        "config.authentication.SessionAuthentication",
+        "organizations.authentication.TokenAuthentication",
+        "core.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_THROTTLE_RATES": {"token": env_str("TOKEN_RATE_LIMIT", "10/min")},
     # DRF would otherwise key throttles on the whole X-Forwarded-For header, which
     # the client writes; 0 means REMOTE_ADDR (see TRUSTED_PROXIES above).
@@ -305,7 +306,7 @@ SPECTACULAR_SETTINGS = {
     # The error answers (400/401/403/404/429 with {"detail", "errors"}) are documented on every operation.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.api.document_error_responses",
+        "core.api_errors.document_error_responses",
     ],
 }
 
@@ -444,10 +445,12 @@ LOGGING = {
 EXAMS_PREPARE_AHEAD_MINUTES = env_int("EXAMS_PREPARE_AHEAD_MINUTES", 30, minimum=1)
 # The deadline job (auto-submit, preparing papers, certificate reminders) runs
 # this often: on Celery beat when REDIS_URL is set, otherwise on a daemon
-# thread in the ASGI server process. EXAMS_SCHEDULER=off disables the thread
+# thread in the ASGI server process. PERIODIC_JOBS=off disables the thread
 # (e.g. when a separate process runs `manage.py exams_tick --loop`).
 EXAMS_TICK_SECONDS = env_int("EXAMS_TICK_SECONDS", 15, minimum=1)
-EXAMS_SCHEDULER = env_str("EXAMS_SCHEDULER", "auto")
+# Whether this process runs the embedded periodic jobs of every app (core.background.periodic_jobs_wanted):
+# "auto" (only an ASGI/dev server process), "on" or "off". EXAMS_SCHEDULER is its older name, still read.
+PERIODIC_JOBS = env_str("PERIODIC_JOBS", env_str("EXAMS_SCHEDULER", "auto"))
 EXAMS_CERTIFICATE_REMINDER_DAYS = env_int("EXAMS_CERTIFICATE_REMINDER_DAYS", 60, minimum=1)
 EXAMS_SPOT_TEST_QUESTIONS = env_int("EXAMS_SPOT_TEST_QUESTIONS", 5, minimum=1)
 EXAMS_SPOT_TEST_MINUTES = env_int("EXAMS_SPOT_TEST_MINUTES", 10, minimum=1)

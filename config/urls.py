@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.api import MeView, TokenView
-from config import health, views
+from accounts.api import TokenView
+from core import health, views
 from core.ids import IdDefaultRouter
-from organizations.api import EnterpriseViewSet, JurisdictionViewSet, PersonViewSet
+from organizations import views as organization_views
+from organizations.api import EnterpriseViewSet, JurisdictionViewSet, MeView, PersonViewSet
 
 router = IdDefaultRouter()
 router.register("jurisdictions", JurisdictionViewSet, basename="jurisdiction")
@@ -28,7 +29,7 @@ admin.site.site_header = admin.site.site_title = "safetrain"
 
 urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
-    path("", views.home, name="home"),
+    path("", organization_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/public/", include("training.public_urls")),
     path("accounts/", include("allauth.urls")),

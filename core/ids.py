@@ -11,7 +11,7 @@ refuses it before any query runs:
   the detail routes' lookup;
 * ``query_id(request.GET, "enterprise")`` for an id in a query string or form:
   ``InvalidId`` (a ``BadRequest``: 400, and a JSON 400 naming the parameter
-  through ``config.api.exception_handler``);
+  through ``core.api_errors.exception_handler``);
 * ``ID_FIELD_LIMITS`` (``max_value``) for DRF ``IntegerField``s that hold ids;
 * ``RelatedExactInRange`` (registered by ``core.apps`` for every foreign key):
   ``filter(enterprise=<huge>)`` matches nothing, as Django already does for

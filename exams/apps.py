@@ -7,9 +7,12 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self) -> None:
-        from exams import scheduler
+        from core import background, navigation
+        from exams import nav, scheduler
+
+        navigation.register("exams", nav.nav_items, position=navigation.EXAMS)
 
         # Guarded: only an ASGI/dev server process runs the embedded deadline
-        # job (see exams.scheduler); tests and management commands don't.
-        if scheduler.should_start():
+        # job (core.background.periodic_jobs_wanted); tests and management commands don't.
+        if background.periodic_jobs_wanted():
             scheduler.start()

@@ -4,12 +4,12 @@ An event is ``(name, attempt_id, data)``; ``data`` never holds an answer key.
 Events are dispatched after the transaction commits, so a listener never sees
 an attempt state that was rolled back.
 
-* In-process listeners: ``register(hook)`` where ``hook(name, attempt_id, data)``;
-  a hook that raises is logged and skipped.
+* In-process listeners: ``register(listener)`` where ``listener(name, attempt_id, data)``;
+  a listener that raises is logged and skipped.
 * Websocket consumers: the events that end an attempt (``submitted``,
   ``invalidated``) are also sent to the channel-layer group
   ``group_name(attempt_id)`` as ``{"type": "exam.event", "event": name, ...data}``.
-  ``started`` and ``answer_saved`` go to hooks only: they are the hot paths
+  ``started`` and ``answer_saved`` go to listeners only: they are the hot paths
   (a class starts in the same second) and no socket waits for them.
 """
 
@@ -23,8 +23,8 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
-Hook = Callable[[str, int, dict[str, Any]], None]
-_hooks: list[Hook] = []
+Listener = Callable[[str, int, dict[str, Any]], None]
+_listeners: list[Listener] = []
 BROADCAST = {"submitted", "invalidated"}
 
 
@@ -32,14 +32,14 @@ def group_name(attempt_id: int) -> str:
     return f"exam-attempt-{attempt_id}"
 
 
-def register(hook: Hook) -> None:
-    if hook not in _hooks:
-        _hooks.append(hook)
+def register(listener: Listener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
 
 
-def unregister(hook: Hook) -> None:
-    if hook in _hooks:
-        _hooks.remove(hook)
+def unregister(listener: Listener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
 
 
 def emit(name: str, attempt_id: int, data: dict[str, Any] | None = None) -> None:
@@ -48,11 +48,11 @@ def emit(name: str, attempt_id: int, data: dict[str, Any] | None = None) -> None
 
 
 def _dispatch(name: str, attempt_id: int, data: dict[str, Any]) -> None:
-    for hook in list(_hooks):
+    for listener in list(_listeners):
         try:
-            hook(name, attempt_id, data)
+            listener(name, attempt_id, data)
         except Exception:
-            logger.exception("Exam event hook failed for %s", name)
+            logger.exception("Exam event listener failed for %s", name)
     if name in BROADCAST:
         _broadcast(name, attempt_id, data)
 
@@ -67,7 +67,7 @@ def _broadcast(name: str, attempt_id: int, data: dict[str, Any]) -> None:
     try:
         async_to_sync(layer.group_send)(group_name(attempt_id), {"type": "exam.event", "event": name, **data})
     except RuntimeError:
-        # Called from inside an event loop (an async consumer): hooks already ran.
+        # Called from inside an event loop (an async consumer): listeners already ran.
         logger.warning("Exam event %s not broadcast: called from async context", name)
     except Exception:
         logger.exception("Exam event broadcast failed for %s", name)

@@ -63,8 +63,8 @@ from rest_framework import exceptions as drf_exceptions
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import JSONRenderer
 
-from config.authentication import TokenAuthentication
 from exams import api
+from organizations.authentication import TokenAuthentication
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +84,7 @@ CHECKED_MIDDLEWARE = (
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "accounts.middleware.AccountObligationsMiddleware",
-    "config.middleware.ApiJsonErrorsMiddleware",
+    "core.middleware.ApiJsonErrorsMiddleware",
     # Acts only on a request on which authenticate() refused a locked account; these routes never call it.
     "axes.middleware.AxesMiddleware",
 )

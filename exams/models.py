@@ -19,7 +19,7 @@ For the proctoring app (issue 6):
   its certificate), and undo that when the review is revised with
   ``exams.services.attempts.attempt_reinstate``.
 * Attempt lifecycle events (started, answer saved, submitted, invalidated) are
-  broadcast after commit by ``exams.events``: register a hook there or listen
+  broadcast after commit by ``exams.events``: register a listener there or listen
   on the channel-layer group ``exams.events.group_name(attempt_id)``.
 """
 

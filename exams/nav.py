@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 
-def nav_items(roles: set[str]) -> list[tuple[str, str]]:
+def nav_items(*, user: Any, roles: set[str]) -> list[tuple[str, str]]:
     items = []
     if "learner" in roles:
         items.append((reverse("exams:my_exams"), _("My exams")))

@@ -4,10 +4,11 @@ Scaled out (REDIS_URL set), Celery beat runs ``exams.tasks.tick`` every
 ``EXAMS_TICK_SECONDS`` (config/celery.py). In the embedded default a daemon
 thread in the ASGI server process runs the same ``tick``.
 
-The thread starts from ``ExamsConfig.ready`` only in a server process (daphne,
-uvicorn or runserver on argv) and never under pytest or other management
+The thread starts from ``ExamsConfig.ready`` only where
+``core.background.periodic_jobs_wanted`` says so: a server process (daphne,
+uvicorn or runserver on argv), never under pytest or other management
 commands, so a migration or a test run doesn't start submitting attempts; set
-``EXAMS_SCHEDULER=on`` to force it, ``off`` to disable it. Several server
+``PERIODIC_JOBS=on`` to force it, ``off`` to disable it. Several server
 processes may each run it: every step is idempotent (the submit is a
 conditional UPDATE), so overlap costs a few queries, never a double grading.
 """
@@ -15,13 +16,11 @@ conditional UPDATE), so overlap costs a few queries, never a double grading.
 from __future__ import annotations
 
 import logging
-import os
-import sys
 
 from django.conf import settings
 from django.utils import timezone
 
-from config import background
+from core import background
 
 logger = logging.getLogger(__name__)
 THREAD = "exams-scheduler"
@@ -44,21 +43,6 @@ def tick() -> dict[str, int]:
         result["reminded"] = certificates_remind_expiring(today=today)
         _last_reminder_day[0] = today
     return result
-
-
-def is_server_process(argv: list[str] | None = None) -> bool:
-    argv = argv if argv is not None else sys.argv
-    if "pytest" in sys.modules:
-        return False
-    program = os.path.basename(argv[0]) if argv else ""
-    return program in ("daphne", "uvicorn") or "runserver" in argv[1:2]
-
-
-def should_start() -> bool:
-    mode = settings.EXAMS_SCHEDULER
-    if mode == "off" or settings.BACKGROUND_BACKEND == "celery":
-        return False
-    return mode == "on" or is_server_process()
 
 
 def start() -> bool:

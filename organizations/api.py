@@ -3,7 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, viewsets
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from organizations import selectors
 from organizations.models import Enterprise, Industry, Jurisdiction, Person
@@ -77,3 +82,25 @@ class PersonViewSet(viewsets.ReadOnlyModelViewSet):
             kwargs.setdefault("context", self.get_serializer_context())
             kwargs["context"]["id_numbers"] = selectors.id_numbers_shown_to(self.request.user, people)
         return super().get_serializer(*args, **kwargs)
+
+
+class MeView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses={
+            200: inline_serializer(
+                "Me",
+                {
+                    "username": serializers.CharField(),
+                    "display_name": serializers.CharField(),
+                    "roles": serializers.ListField(child=serializers.CharField()),
+                    "grants": serializers.ListField(child=serializers.DictField()),
+                    "person": serializers.DictField(allow_null=True),
+                },
+            )
+        }
+    )
+    def get(self, request: Request) -> Response:
+        user = request.user
+        return Response({"username": user.get_username(), "display_name": str(user), **selectors.scope_summary(user)})

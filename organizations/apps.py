@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class OrganizationsConfig(AppConfig):
     name = "organizations"
     verbose_name = _("Organizations")
+
+    def ready(self) -> None:
+        from core import navigation, roles
+        from organizations import nav, selectors
+
+        # accounts (below) asks core.roles for a user's roles: the MFA rule depends on them.
+        roles.register(selectors.roles_of)
+        navigation.register("organizations", nav.nav_items, position=navigation.ORGANIZATIONS)
+        navigation.register("organizations.personal", nav.personal_nav_items, position=navigation.PERSONAL)

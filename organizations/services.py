@@ -9,15 +9,18 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from accounts.models import User
+from core import registries
 from organizations.models import Enterprise, Person, RoleGrant
 from organizations.validators import normalize_id_number
-from training.services.assignments import onboarding_assign
 
 # Letters and digits only, without look-alikes (0/O, 1/l/I): the password is read off a page or a
 # spreadsheet and typed on a phone, and it never starts with a character a spreadsheet would take
 # for a formula (token_urlsafe's "-" was turned into "'-" by the safe writer, a wrong password).
 INITIAL_PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet, not a password
 INITIAL_PASSWORD_LENGTH = 12  # about 70 bits
+
+# The follow-up event person_create runs (core.registries).
+PERSON_CREATED = "organizations.person_create"
 
 
 def initial_password() -> str:
@@ -78,8 +81,9 @@ def person_create(
         post=post,
         department=department,
     )
-    # A recent hire gets the onboarding plan for their industry and post.
-    onboarding_assign(person=person)
+    # Whatever the apps above must do when someone joins a roster: training assigns a recent
+    # hire the onboarding plan for their industry and post (core.registries).
+    registries.run_follow_ups(PERSON_CREATED, person=person)
     return person, one_time
 
 

@@ -21,6 +21,22 @@ from organizations import selectors
 from organizations.models import Enterprise, Person
 
 
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The landing page: what this user may see, by their roles and scope."""
+    user = request.user
+    roles = selectors.roles_of(user)
+    context = {
+        "roles": roles,
+        "scope": selectors.scope_summary(user),
+        "person": selectors.person_of(user),
+        "enterprise_count": selectors.enterprises_visible_to(user).count(),
+        "people_count": selectors.people_visible_to(user).count(),
+        "managed_enterprises": list(selectors.enterprises_managed_by(user)[:20]),
+    }
+    return render(request, "home.html", context)
+
+
 def _id_display(user: object, person: Person) -> str:
     return selectors.id_numbers_shown_to(user, [person])[person.pk]
 

@@ -20,8 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import with_errors
-from config.websocket_auth import TOKEN_SUBPROTOCOL
+from core.api_errors import with_errors
+from core.websocket_auth import TOKEN_SUBPROTOCOL
 from exams.models import Attempt, ExamSession
 from exams.selectors import session_admits
 from organizations.models import Person

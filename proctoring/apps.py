@@ -7,10 +7,10 @@ class ProctoringConfig(AppConfig):
     verbose_name = _("Proctoring")
 
     def ready(self) -> None:
-        from core import fragments, preconditions
+        from core import fragments, navigation, preconditions
         from exams import events
+        from proctoring import exam_listeners, gates, nav, scheduler
         from proctoring import fragments as proctoring_fragments
-        from proctoring import gates, hooks, scheduler
 
         # No paper before the identity check: exams.services.attempts.attempt_start asks every door's start.
         preconditions.register(gates.NAME, gates.identity_precondition)
@@ -21,7 +21,9 @@ class ProctoringConfig(AppConfig):
             fragments.SESSION_ADMIN_LINKS, proctoring_fragments.NAME, proctoring_fragments.session_admin_links
         )
 
+        navigation.register("proctoring", nav.nav_items, position=navigation.PROCTORING)
+
         # Attempt lifecycle (submitted by the examinee, the deadline job or a
-        # proctor) reaches the live grid through exams' after-commit hooks.
-        events.register(hooks.exam_event)
+        # proctor) reaches the live grid through exams' after-commit listeners.
+        events.register(exam_listeners.live_grid_status)
         scheduler.start()

@@ -36,7 +36,7 @@ def remember_loop() -> None:
     """Called by the consumers: the server's event loop, for sends from plain worker threads.
 
     The in-memory channel layer's queues belong to the server's loop; a
-    background thread (config.background's pool) that ran ``async_to_sync``
+    background thread (core.background's pool) that ran ``async_to_sync``
     would put messages on a loop of its own that nobody waits on.
     """
     global _server_loop, _server_thread

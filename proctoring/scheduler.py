@@ -4,8 +4,8 @@
   ``PROCTORING_TICK_SECONDS``; also ``manage.py proctoring_tick`` (cron, tests).
 - ``purge``: the retention purge every ``PROCTORING_PURGE_HOURS``.
 
-The threads start only where exams' deadline thread would (exams.scheduler's
-checks: an ASGI/dev server process, not pytest, not with Celery), so tests
+The threads start only where ``core.background.periodic_jobs_wanted`` says
+(an ASGI/dev server process, not pytest, not with Celery), so tests
 and management commands never flag or purge by surprise. Several processes
 may each run them: both jobs are idempotent.
 """
@@ -16,7 +16,7 @@ import logging
 
 from django.conf import settings
 
-from config import background
+from core import background
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,7 @@ def tick() -> dict[str, int]:
 
 
 def start() -> bool:
-    from exams import scheduler as exams_scheduler
-
-    if not exams_scheduler.should_start():
+    if not background.periodic_jobs_wanted():
         return False
     started = background.run_periodically("proctoring-tick", tick, interval=settings.PROCTORING_TICK_SECONDS)
     purging = background.run_periodically("proctoring-purge", purge, interval=settings.PROCTORING_PURGE_HOURS * 3600)

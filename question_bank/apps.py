@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class QuestionBankConfig(AppConfig):
     name = "question_bank"
     verbose_name = _("Question bank")
+
+    def ready(self) -> None:
+        from core import navigation
+        from question_bank import nav
+
+        navigation.register("question_bank", nav.nav_items, position=navigation.QUESTION_BANK)

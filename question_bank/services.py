@@ -345,7 +345,7 @@ def import_file(
 def import_job_create(
     *, bank: Bank, user: Any, data: bytes, file_name: str, valid_only: bool, language: str = "zh-hans"
 ) -> ImportJob:
-    from config.background import enqueue
+    from core.background import enqueue
     from question_bank.tasks import run_import_job
 
     job = ImportJob.objects.create(

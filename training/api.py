@@ -97,7 +97,7 @@ class HeartbeatInSerializer(serializers.Serializer):
     interaction = serializers.BooleanField(
         default=False, help_text="The user touched, clicked or typed since the last heartbeat."
     )
-    extra = serializers.DictField(required=False, help_text="Fields for registered heartbeat hooks (proctoring).")
+    extra = serializers.DictField(required=False, help_text="Fields for registered credit checks (proctoring).")
 
 
 class HeartbeatOutSerializer(serializers.Serializer):

@@ -7,8 +7,10 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training")
 
     def ready(self) -> None:
-        from core import registries
-        from training import scheduler
+        from core import navigation, registries
+        from organizations.services import PERSON_CREATED
+        from training import nav, scheduler
+        from training.services.assignments import onboarding_assign
         from training.services.content import check_bank_change_keeps_lesson_quizzes
 
         # question_bank may not import training: its bank_update asks this guard before a bank
@@ -16,6 +18,9 @@ class TrainingConfig(AppConfig):
         registries.register_guard(
             "question_bank.bank_update", "training.lesson_quizzes", check_bank_change_keeps_lesson_quizzes
         )
+        # organizations may not import training: a recent hire added to a roster gets the onboarding plan.
+        registries.register_follow_up(PERSON_CREATED, "training.onboarding", onboarding_assign)
+        navigation.register("training", nav.nav_items, position=navigation.TRAINING)
 
         # Guarded: only an ASGI/dev server process runs the embedded daily job.
         scheduler.start()

@@ -2,9 +2,9 @@
 
 Scaled out (REDIS_URL set), Celery beat runs ``training.tasks.daily`` every
 ``TRAINING_DAILY_JOB_HOURS`` (config/celery.py). In the embedded default a
-daemon thread runs the same job, started only where exams' deadline thread
-would be (an ASGI/dev server process, not pytest, not with Celery; see
-exams.scheduler.should_start). The thread's first run is at the next
+daemon thread runs the same job, started only where
+``core.background.periodic_jobs_wanted`` says (an ASGI/dev server process, not
+pytest, not with Celery). The thread's first run is at the next
 ``RUN_AT_HOUR`` o'clock local time, then every interval: a nightly job, not
 one that fires on every restart in the middle of the working day. Both steps are idempotent, so several server
 processes overlapping cost a few queries, never a duplicate assignment or a
@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from config import background
+from core import background
 
 logger = logging.getLogger(__name__)
 RUN_AT_HOUR = 2
@@ -48,9 +48,7 @@ def seconds_until_next_run(now: dt.datetime | None = None) -> float:
 
 
 def start() -> bool:
-    from exams import scheduler as exams_scheduler
-
-    if not exams_scheduler.should_start():
+    if not background.periodic_jobs_wanted():
         return False
     return background.run_periodically(
         "training-daily", daily, interval=settings.TRAINING_DAILY_JOB_HOURS * 3600, first_delay=seconds_until_next_run

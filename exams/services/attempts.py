@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from config.db import fetch, get_with_related, update_where
 from core import preconditions
+from core.db import get_with_related, select_where, update_where
 from exams import events
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion, Certificate, ExamSession
 from exams.selectors import attempts_answerable_by_sql
@@ -76,7 +76,7 @@ def attempt_start(
                 "closes": timezone.localtime(session.closes_at).strftime("%Y-%m-%d %H:%M"),
             }
         )
-    attempts = fetch(Attempt, {"session": session.pk, "person": person.pk}, order_by=["seq"])
+    attempts = select_where(Attempt, {"session": session.pk, "person": person.pk}, order_by=["seq"])
     running = next((a for a in attempts if a.status == Attempt.Status.IN_PROGRESS), None)
     if running is not None:
         return attempt_resume(attempt=running, now=now)

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from config.db import fetch, update_rows, update_where
+from core.db import select_where, update_rows, update_where
 from exams import events
 from exams.models import Attempt, AttemptQuestion
 from exams.services.certificates import certificate_issue
@@ -37,7 +37,7 @@ def grade_question(aq: AttemptQuestion, *, partial_credit: bool) -> tuple[bool, 
 def attempt_grade(attempt: Attempt, now: dt.datetime) -> None:
     """Call only after winning the submit UPDATE, inside its transaction."""
     session = attempt.session
-    questions = fetch(AttemptQuestion, {"attempt": attempt.pk}, order_by=["position"])
+    questions = select_where(AttemptQuestion, {"attempt": attempt.pk}, order_by=["position"])
     total = Decimal(0)
     by_kp: dict[str, dict[str, Any]] = {}
     for aq in questions:

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from config.db import update_rows
+from core.db import update_rows
 from exams.models import Attempt
 from exams.services.attempts import attempt_submit
 from proctoring import broadcast

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from config import background
+from core import background
 from exams.models import Attempt
 from proctoring import broadcast, storage, vision
 from proctoring.models import AttemptMonitor, FaceConsent, FaceOutcome, Flag, ProctoringPolicy, ProctorMessage, Snapshot

@@ -1,7 +1,7 @@
 """Proctoring end to end in headless Chromium with a fake camera fed from packaged faces.
 
 Chromium runs with ``--use-file-for-fake-video-capture`` on a Y4M file written
-by proctoring.y4m from the astronaut (the demo learner's enrolled face) or
+by tests.support.y4m from the astronaut (the demo learner's enrolled face) or
 from Grace Hopper (someone else). Everything after the camera is the
 production path: getUserMedia, capture and downscale in the page, the
 identity-check POST, binary websocket frames, face matching off the event
@@ -28,8 +28,8 @@ from typing import Any
 
 import pytest
 
-from proctoring import faces, y4m
 from tests.browser.conftest import CHROMIUM, PHONE, ROOT, login
+from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
 

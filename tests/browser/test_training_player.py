@@ -39,7 +39,7 @@ from organizations.services import person_create
 from organizations.validators import complete_id_number
 from training.services.assignments import assignment_create
 from training.services.content import lesson_create
-from training.demo import make_demo_video
+from demo.training import make_demo_video
 from training.models import Chapter, Course, Lesson
 provider = TrainingProvider.objects.get(code="demo-center")
 enterprise = Person.objects.get(user__username="demo_learner").enterprise

@@ -65,7 +65,7 @@ def test_good_values_start() -> None:
         "False",
         "django.db.backends.postgresql",
         "6543",
-        "config.cache.SharedPoolRedisCache",
+        "core.cache.SharedPoolRedisCache",
         "4",
     ]
 

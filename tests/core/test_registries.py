@@ -18,6 +18,8 @@ def event() -> Iterator[str]:
     yield EVENT
     for name in registries.guards_for(EVENT):
         registries.unregister_guard(EVENT, name)
+    for name in registries.follow_ups_for(EVENT):
+        registries.unregister_follow_up(EVENT, name)
 
 
 def test_no_guard_lets_everything_through(event: str) -> None:
@@ -55,3 +57,26 @@ def test_a_broken_guard_stops_the_write(event: str) -> None:
         registries.check_guards(event)
     registries.unregister_guard(event, "broken")
     registries.check_guards(event)
+
+
+def test_follow_ups_run_in_registration_order_with_the_event_arguments(event: str) -> None:
+    ran: list[tuple[str, Any]] = []
+    registries.register_follow_up(event, "b.second", lambda **kwargs: ran.append(("b", kwargs)))
+    registries.register_follow_up(event, "a.first", lambda **kwargs: ran.append(("a", kwargs)))
+    assert registries.follow_ups_for(event) == ["b.second", "a.first"]
+    registries.run_follow_ups(event, thing=3)
+    assert ran == [("b", {"thing": 3}), ("a", {"thing": 3})]
+
+
+def test_a_failing_follow_up_propagates(event: str) -> None:
+    def broken(**kwargs: Any) -> None:
+        raise RuntimeError("bug")
+
+    registries.register_follow_up(event, "broken", broken)
+    with pytest.raises(RuntimeError):
+        registries.run_follow_ups(event)
+
+
+def test_training_follows_a_new_roster_entry_with_its_onboarding_plan() -> None:
+    # organizations does not import training: the arrow runs through this registration.
+    assert "training.onboarding" in registries.follow_ups_for("organizations.person_create")

@@ -270,7 +270,7 @@ def test_fifty_simultaneous_submits_grade_exactly_once(cast: Any) -> None:
         t.start()
     for t in threads:
         t.join()
-    events._hooks.clear()
+    events._listeners.clear()
     assert not errors
     assert sum(r.graded_now for r in results) == 1
     assert graded == ["submitted"]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from config import background
+from core import background
 from exams import scheduler
 from exams.models import Attempt
 from exams.services.attempts import attempt_start
@@ -19,12 +19,12 @@ from tests.exams.conftest import make_session
 def test_the_scheduler_thread_does_not_start_under_pytest_or_commands(settings: Any) -> None:
     assert not background.periodic_started(scheduler.THREAD)
     assert "exams-scheduler" not in {t.name for t in threading.enumerate()}
-    assert scheduler.is_server_process(["/x/.venv/bin/daphne", "config.asgi:application"]) is False  # pytest loaded
-    settings.EXAMS_SCHEDULER = "auto"
-    assert scheduler.should_start() is False
-    settings.EXAMS_SCHEDULER = "on"
+    assert background.is_server_process(["/x/.venv/bin/daphne", "config.asgi:application"]) is False  # pytest loaded
+    settings.PERIODIC_JOBS = "auto"
+    assert background.periodic_jobs_wanted() is False
+    settings.PERIODIC_JOBS = "on"
     settings.BACKGROUND_BACKEND = "celery"  # Celery beat runs the job instead
-    assert scheduler.should_start() is False
+    assert background.periodic_jobs_wanted() is False
 
 
 @pytest.mark.django_db

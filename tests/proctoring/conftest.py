@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from exams.services.attempts import attempt_start
-from proctoring import faces
 from proctoring.models import FaceEnrolment
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_decide, identity_request_manual
+from tests.support import faces
 
 
 @pytest.fixture(autouse=True)
@@ -50,12 +50,12 @@ def _close_thread_sensitive_connection() -> None:
 
 
 def _close_background_connections() -> None:
-    """Same for config.background's worker threads (snapshots processed in-process)."""
+    """Same for core.background's worker threads (snapshots processed in-process)."""
     import threading
 
     from django.db import connections
 
-    from config import background
+    from core import background
 
     executor = background._executor
     if executor is None:

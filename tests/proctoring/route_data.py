@@ -6,11 +6,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck, Snapshot
 from proctoring.selectors import active_consent
 from proctoring.services.actions import policy_set, proctor_warn, review_decide
 from proctoring.services.consent import consent_give
+from tests.support import faces
 
 Kwargs = dict[str, Any]
 

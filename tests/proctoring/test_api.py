@@ -17,12 +17,12 @@ from rest_framework.test import APIClient
 
 from exams.models import Attempt
 from exams.services.attempts import attempt_start, attempt_submit
-from proctoring import faces
 from proctoring.models import BrowserEvent, FaceConsent, FaceEnrolment, IdentityCheck, Snapshot
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.conftest import Cast
+from tests.support import faces
 
 pytestmark = pytest.mark.django_db
 

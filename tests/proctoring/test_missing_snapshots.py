@@ -23,7 +23,6 @@ from skimage import data as skimage_data
 
 from exams.models import Attempt
 from exams.services.attempts import attempt_start, attempt_submit
-from proctoring import faces
 from proctoring.models import AttemptMonitor, Flag, ProctorMessage
 from proctoring.selectors import dashboard_rows, review_queue
 from proctoring.services.actions import policy_set
@@ -32,6 +31,7 @@ from proctoring.services.snapshots import GapCheck, snapshot_gaps_check, snapsho
 from proctoring.views import PolicyForm
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
+from tests.support import faces
 
 POLICY = {"snapshot_min_seconds": 20, "snapshot_max_seconds": 60, "missing_flag_after": 2, "missing_grace_seconds": 30}
 

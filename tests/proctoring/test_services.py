@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from exams.models import Attempt, Certificate, CertificateType
 from exams.services.attempts import attempt_save_answer, attempt_start, attempt_submit
-from proctoring import faces, storage
+from proctoring import storage
 from proctoring.models import (
     BrowserEvent,
     FaceConsent,
@@ -40,6 +40,7 @@ from proctoring.services.events import EventResult, event_record
 from proctoring.services.identity import enrol, identity_check_face, identity_decide, identity_request_manual
 from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.proctoring.conftest import enrol_astronaut, make_proctored, pass_identity_check
+from tests.support import faces
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ import pytest
 from skimage import data as skdata
 
 from proctoring import vision
-from proctoring.y4m import fit_frame, read_y4m, write_y4m
+from tests.support.y4m import fit_frame, read_y4m, write_y4m
 
 
 @pytest.fixture(scope="module")

@@ -27,7 +27,6 @@ from rest_framework.test import APIClient
 
 from exams.models import Attempt
 from exams.services.attempts import attempt_start, attempt_submit
-from proctoring import faces
 from proctoring.models import AttemptMonitor, FaceEnrolment, Flag, ProctorMessage, Snapshot
 from proctoring.selectors import dashboard_rows
 from proctoring.services.actions import policy_set
@@ -39,6 +38,7 @@ from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder; pool connections closed after the socket tests.
 from tests.proctoring.conftest import _close_pool_connections, _private_storage  # noqa: F401 - autouse fixtures
+from tests.support import faces
 
 POLICY = {"snapshot_min_seconds": 20, "snapshot_max_seconds": 60, "missing_flag_after": 2, "missing_grace_seconds": 30}
 DETAIL = "考试中撤回了人脸处理同意"

@@ -27,13 +27,13 @@ from exams.models import Attempt, AttemptQuestion, ExamSession
 from exams.services.attempts import attempt_start
 from exams.services.errors import PreconditionUnmet
 from exams.services.sessions import session_prepare
-from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_check_face, identity_decide, identity_request_manual
 from tests.conftest import Cast, login_client
 from tests.exams.conftest import CONFIRM, make_bank, make_paper, make_session
+from tests.support import faces
 
 START = "/api/v1/exams/{}/attempts/"
 

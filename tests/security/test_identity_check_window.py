@@ -21,7 +21,6 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
@@ -30,6 +29,7 @@ from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder.
 from tests.proctoring.conftest import _private_storage  # noqa: F401 - autouse fixture
+from tests.support import faces
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from django.test import Client, override_settings
 from rest_framework import exceptions
 from rest_framework.authtoken.models import Token
 
-from config.authentication import TokenAuthentication
+from organizations.authentication import TokenAuthentication
 from organizations.models import RoleGrant
 from tests import factories
 from tests.accounts.helpers import current_code, enrol_totp, wrong_code

@@ -17,7 +17,6 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
@@ -26,6 +25,7 @@ from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder (autouse fixture).
 from tests.proctoring.conftest import _private_storage  # noqa: F401
+from tests.support import faces
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,6 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from exams.services.attempts import attempt_start
-from proctoring import faces
 from proctoring.models import FaceEnrolment, IdentityCheck
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
@@ -31,6 +30,7 @@ from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder; pool connections closed after the socket tests.
 from tests.proctoring.conftest import _close_pool_connections, _private_storage  # noqa: F401 - autouse fixtures
+from tests.support import faces
 
 OWN_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 FOREIGN_ORIGIN = (b"origin", b"https://evil.example")
@@ -197,7 +197,7 @@ def test_token_socket_refuses_bad_tokens(cast: Cast) -> None:
     # Never from the URL, which ends up in access logs.
     assert _connect(f"{path}?token={owner}", [])[0] is False
     assert _connect(f"{path}?token={owner}", [OWN_ORIGIN]) == (False, 4401)
-    # The socket applies the API's token rules (config.authentication.TokenAuthentication): an inactive
+    # The socket applies the API's token rules (organizations.authentication.TokenAuthentication): an inactive
     # account's token is refused there, so here too.
     user = cast.east.learner.user
     user.is_active = False

@@ -11,7 +11,7 @@ import pytest
 from django.utils import timezone
 
 from tests.training.conftest import World
-from training import hooks
+from training import heartbeat_checks
 from training.models import CreditLedger, Progress
 from training.services.content import lesson_create
 from training.services.crediting import (
@@ -282,16 +282,16 @@ def test_a_lesson_completes_when_time_and_end_are_reached(world: World, cast: An
 
 @pytest.mark.django_db
 class TestHooks:
-    def test_a_hook_can_withhold_credit_and_ask_for_a_face_check(self, world: World) -> None:
+    def test_a_credit_check_can_withhold_credit_and_ask_for_a_face_check(self, world: World) -> None:
         class FaceCheck:
-            def before_credit(self, ctx: hooks.HeartbeatContext) -> str | None:
+            def before_credit(self, ctx: heartbeat_checks.HeartbeatContext) -> str | None:
                 return "face_check_pending" if ctx.extra.get("face") != "ok" else None
 
-            def after_heartbeat(self, ctx: hooks.HeartbeatContext) -> dict[str, Any]:
+            def after_heartbeat(self, ctx: heartbeat_checks.HeartbeatContext) -> dict[str, Any]:
                 return {"face_check": ctx.lesson_kind == "video"}
 
-        hook = FaceCheck()
-        hooks.register(hook)
+        check = FaceCheck()
+        heartbeat_checks.register(check)
         try:
             learner = Learner(world)
             learner.beat(0, 0)
@@ -299,18 +299,18 @@ class TestHooks:
             assert (vetoed.reason, vetoed.credited, vetoed.extras) == ("face_check_pending", 0, {"face_check": True})
             assert learner.beat(30, 30, extra={"face": "ok"}).credited == 15
         finally:
-            hooks.unregister(hook)
+            heartbeat_checks.unregister(check)
 
-    def test_a_broken_hook_does_not_stop_honest_credit(self, world: World) -> None:
+    def test_a_broken_credit_check_does_not_stop_honest_credit(self, world: World) -> None:
         class Broken:
-            def before_credit(self, ctx: hooks.HeartbeatContext) -> str | None:
+            def before_credit(self, ctx: heartbeat_checks.HeartbeatContext) -> str | None:
                 raise RuntimeError("boom")
 
-        hook = Broken()
-        hooks.register(hook)
+        check = Broken()
+        heartbeat_checks.register(check)
         try:
             learner = Learner(world)
             learner.beat(0, 0)
             assert learner.beat(15, 15).credited == 15
         finally:
-            hooks.unregister(hook)
+            heartbeat_checks.unregister(check)

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from organizations.models import Person
-from training import hooks, selectors
+from training import heartbeat_checks, selectors
 from training.models import CreditLedger, Lesson, Progress, QuizAttempt
 from training.services.assignments import assignments_refresh
 from training.services.errors import LeaseHeld, LessonNotAssigned, QuizUnavailable
@@ -333,7 +333,7 @@ def heartbeat_record(
     if not decision.write:
         return _refuse(user_id, lesson_id, decision.reason, **state)
     reason, credit, new_position, gap = decision.reason, decision.credit, decision.position, decision.gap
-    ctx = hooks.HeartbeatContext(
+    ctx = heartbeat_checks.HeartbeatContext(
         user_id=user_id,
         lesson_id=lesson_id,
         lesson_kind=row["lesson__kind"],
@@ -344,7 +344,7 @@ def heartbeat_record(
         extra=extra or {},
     )
     if credit:
-        veto = hooks.veto_reason(ctx)
+        veto = heartbeat_checks.veto_reason(ctx)
         if veto:
             reason, credit = veto, 0
     new_furthest = max(row["furthest"], new_position)
@@ -390,7 +390,7 @@ def heartbeat_record(
         furthest=new_furthest,
         locked=decision.locked,
         completed=newly_completed or row["completed_at"] is not None,
-        extras=hooks.response_extras(ctx),
+        extras=heartbeat_checks.response_extras(ctx),
     )
 
 

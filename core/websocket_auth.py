@@ -8,8 +8,9 @@ URL, because URLs end up in access logs.
 - Cookie sockets keep ``AllowedHostsOriginValidator(AuthMiddlewareStack(...))``:
   a browser sends the cookie to any page that opens the socket, so the Origin
   must be ours.
-- Token sockets are authenticated by ``config.authentication.TokenAuthentication``
-  (the same rules as the HTTP API, including whatever it refuses), never by a
+- Token sockets are authenticated by the API's token authentication (the
+  ``TokenAuthentication`` subclass in DRF's ``DEFAULT_AUTHENTICATION_CLASSES``:
+  the same rules as the HTTP API, including whatever it refuses), never by a
   cookie the request may also carry. They may come without an Origin (native
   clients send none), but an Origin that is sent must be ours.
 
@@ -25,7 +26,9 @@ from channels.auth import AuthMiddlewareStack
 from channels.db import database_sync_to_async
 from channels.security.websocket import AllowedHostsOriginValidator, OriginValidator
 from django.contrib.auth.models import AnonymousUser
-from rest_framework import exceptions
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import authentication, exceptions
+from rest_framework.settings import api_settings
 
 TOKEN_SUBPROTOCOL = "safetrain.token"  # noqa: S105 - a protocol name, not a secret
 # DRF token keys are 40 hex characters; anything much longer is not a key.
@@ -46,14 +49,20 @@ def offered_token(scope: Scope) -> tuple[bool, str | None]:
     return True, key
 
 
+def api_token_authentication() -> authentication.TokenAuthentication:
+    """The API's own token authenticator, as settings name it: the socket knows no app."""
+    for authenticator in api_settings.DEFAULT_AUTHENTICATION_CLASSES:
+        if issubclass(authenticator, authentication.TokenAuthentication):
+            return authenticator()
+    raise ImproperlyConfigured("REST_FRAMEWORK's DEFAULT_AUTHENTICATION_CLASSES has no token authentication.")
+
+
 @database_sync_to_async
 def _user_for_key(key: str | None) -> Any:
-    from config.authentication import TokenAuthentication
-
     if key is None:
         return AnonymousUser()
     try:
-        user, _token = TokenAuthentication().authenticate_credentials(key)
+        user, _token = api_token_authentication().authenticate_credentials(key)
     except exceptions.APIException:
         # Invalid, inactive, or refused by a rule of the API (e.g. MFA not enrolled).
         return AnonymousUser()

@@ -1,7 +1,7 @@
-"""Extension point for the heartbeat: how another app (proctoring) takes part
+"""Credit checks on the heartbeat: how another app (proctoring) takes part
 in crediting study time without training importing it.
 
-A hook is an object with either or both of these methods::
+A check is an object with either or both of these methods::
 
     def before_credit(self, ctx: HeartbeatContext) -> str | None:
         '''Return a reason to withhold credit for this heartbeat, or None.'''
@@ -12,11 +12,11 @@ A hook is an object with either or both of these methods::
 
 Register it once at start-up, from the other app's ``AppConfig.ready``::
 
-    from training import hooks
-    hooks.register(MyFaceCheckHook())
+    from training import heartbeat_checks
+    heartbeat_checks.register(MyFaceCheck())
 
-Hooks run inside the heartbeat request, so they must be cheap (a cache
-lookup, a random draw); heavy work goes to a background task. A hook that
+Checks run inside the heartbeat request, so they must be cheap (a cache
+lookup, a random draw); heavy work goes to a background task. A check that
 raises is logged and skipped: a broken add-on must not stop the crediting of
 honest study time, nor grant any.
 """
@@ -39,38 +39,38 @@ class HeartbeatContext:
     position: int
     visible: bool
     now: dt.datetime
-    credit_seconds: int  # what training would credit before hooks are asked
-    extra: dict[str, Any] = field(default_factory=dict)  # fields the client sent for hooks
+    credit_seconds: int  # what training would credit before the checks are asked
+    extra: dict[str, Any] = field(default_factory=dict)  # fields the client sent for the checks
 
 
-class HeartbeatHook(Protocol):  # pragma: no cover - documentation of the shape
+class HeartbeatCheck(Protocol):  # pragma: no cover - documentation of the shape
     def before_credit(self, ctx: HeartbeatContext) -> str | None: ...
 
     def after_heartbeat(self, ctx: HeartbeatContext) -> dict[str, Any] | None: ...
 
 
-_hooks: list[Any] = []
+_checks: list[Any] = []
 
 
-def register(hook: Any) -> None:
-    if hook not in _hooks:
-        _hooks.append(hook)
+def register(check: Any) -> None:
+    if check not in _checks:
+        _checks.append(check)
 
 
-def unregister(hook: Any) -> None:
-    if hook in _hooks:
-        _hooks.remove(hook)
+def unregister(check: Any) -> None:
+    if check in _checks:
+        _checks.remove(check)
 
 
 def veto_reason(ctx: HeartbeatContext) -> str | None:
-    for hook in list(_hooks):
-        method = getattr(hook, "before_credit", None)
+    for check in list(_checks):
+        method = getattr(check, "before_credit", None)
         if method is None:
             continue
         try:
             reason = method(ctx)
         except Exception:
-            logger.exception("training heartbeat hook %r failed in before_credit", hook)
+            logger.exception("training heartbeat check %r failed in before_credit", check)
             continue
         if reason:
             return str(reason)
@@ -79,12 +79,12 @@ def veto_reason(ctx: HeartbeatContext) -> str | None:
 
 def response_extras(ctx: HeartbeatContext) -> dict[str, Any]:
     extras: dict[str, Any] = {}
-    for hook in list(_hooks):
-        method = getattr(hook, "after_heartbeat", None)
+    for check in list(_checks):
+        method = getattr(check, "after_heartbeat", None)
         if method is None:
             continue
         try:
             extras.update(method(ctx) or {})
         except Exception:
-            logger.exception("training heartbeat hook %r failed in after_heartbeat", hook)
+            logger.exception("training heartbeat check %r failed in after_heartbeat", check)
     return extras

@@ -1,4 +1,4 @@
-"""Listeners on exams' attempt events (exams.events)."""
+"""Proctoring's listeners on exams' attempt events (``exams.events``), registered in ``ProctoringConfig.ready``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _proctored(session_id: int, *, fresh: bool) -> bool:
     return exists
 
 
-def exam_event(name: str, attempt_id: int, data: dict[str, Any]) -> None:
+def live_grid_status(name: str, attempt_id: int, data: dict[str, Any]) -> None:
+    """An attempt that starts, ends or is reinstated shows its new status on its session's live grid."""
     if name not in ("started", "submitted", "invalidated", "reinstated"):
         return
     session_id = data.get("session_id")

@@ -70,7 +70,8 @@ def instance_from_row(model: type[models.Model], fields: Sequence[Any], values: 
     return model.from_db(connection.alias, [f.attname for f in fields], converted)
 
 
-def _q(name: str) -> str:
+def quote_name(name: str) -> str:
+    """A table or column name quoted for this connection's database."""
     return connection.ops.quote_name(name)
 
 
@@ -83,9 +84,9 @@ def _joined_select(
     own = [f for f in model._meta.concrete_fields if f.name not in exclude]
     theirs = list(other._meta.concrete_fields)
     sql = (
-        f"SELECT {', '.join(f't.{_q(f.column)}' for f in own)}, {', '.join(f'r.{_q(f.column)}' for f in theirs)} "  # noqa: S608 - names come from the models
-        f"FROM {_q(model._meta.db_table)} t JOIN {_q(other._meta.db_table)} r ON r.{_q(other._meta.pk.column)} = t.{_q(fk.column)} "
-        f"WHERE t.{_q(model._meta.pk.column)} = %s"
+        f"SELECT {', '.join(f't.{quote_name(f.column)}' for f in own)}, {', '.join(f'r.{quote_name(f.column)}' for f in theirs)} "  # noqa: S608 - names come from the models
+        f"FROM {quote_name(model._meta.db_table)} t JOIN {quote_name(other._meta.db_table)} r ON r.{quote_name(other._meta.pk.column)} = t.{quote_name(fk.column)} "
+        f"WHERE t.{quote_name(model._meta.pk.column)} = %s"
     )
     return sql, own, theirs
 
@@ -117,15 +118,15 @@ def _select_sql(
     fields = [f for f in meta.concrete_fields if f.name not in exclude]
     conditions = [meta.get_field(name) for name in where]
     sql = (
-        f"SELECT {', '.join(_q(f.column) for f in fields)} FROM {_q(meta.db_table)} "  # noqa: S608 - names come from the model
-        f"WHERE {' AND '.join(f'{_q(f.column)} = %s' for f in conditions)}"
+        f"SELECT {', '.join(quote_name(f.column) for f in fields)} FROM {quote_name(meta.db_table)} "  # noqa: S608 - names come from the model
+        f"WHERE {' AND '.join(f'{quote_name(f.column)} = %s' for f in conditions)}"
     )
     if order_by:
-        sql += " ORDER BY " + ", ".join(_q(meta.get_field(name).column) for name in order_by)
+        sql += " ORDER BY " + ", ".join(quote_name(meta.get_field(name).column) for name in order_by)
     return sql, fields, conditions
 
 
-def fetch(
+def select_where(
     model: type[models.Model], where: dict[str, Any], *, order_by: Sequence[str] = (), exclude: Sequence[str] = ()
 ) -> list[Any]:
     """``model.objects.filter(**where).order_by(*order_by).defer(*exclude)`` for equality conditions on fields."""
@@ -147,8 +148,8 @@ def _update_sql(
     conditions = [meta.get_field(name) for name in where]
     fields = [meta.get_field(name) for name in columns]
     sql = (
-        f"UPDATE {_q(meta.db_table)} SET {', '.join(f'{_q(f.column)} = %s' for f in fields)} "  # noqa: S608 - names come from the model
-        f"WHERE {' AND '.join(f'{_q(f.column)} = %s' for f in conditions)}"
+        f"UPDATE {quote_name(meta.db_table)} SET {', '.join(f'{quote_name(f.column)} = %s' for f in fields)} "  # noqa: S608 - names come from the model
+        f"WHERE {' AND '.join(f'{quote_name(f.column)} = %s' for f in conditions)}"
     )
     return sql, fields, conditions
 

@@ -1,4 +1,4 @@
-"""Every API error has one shape (config/api.py): ``detail`` and ``code``, and on a 400 the
+"""Every API error has one shape (core/api_errors.py): ``detail`` and ``code``, and on a 400 the
 ``errors`` by field, whichever view answers and whatever went wrong with the body."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework import exceptions
 from rest_framework.test import APIClient
 
-from config.api import exception_handler
-from config.middleware import ApiJsonErrorsMiddleware
+from core.api_errors import exception_handler
+from core.middleware import ApiJsonErrorsMiddleware
 from tests.exams.conftest import make_bank, make_paper, make_session
 
 pytestmark = pytest.mark.django_db

@@ -16,9 +16,10 @@ from typing import Any
 
 from django.db.models import Q
 
+from demo import faces
 from exams.models import Attempt, ExamSession
 from organizations.models import Person
-from proctoring import faces, storage
+from proctoring import storage
 from proctoring.models import (
     AttemptMonitor,
     BrowserEvent,

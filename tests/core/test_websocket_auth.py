@@ -1,4 +1,4 @@
-"""config.websocket_auth: a token socket's user comes from the token, and the key goes no further than the door."""
+"""core.websocket_auth: a token socket's user comes from the token, and the key goes no further than the door."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.testing import WebsocketCommunicator
 from rest_framework.authtoken.models import Token
 
-from config.websocket_auth import TOKEN_SUBPROTOCOL, WebsocketAuth, offered_token
+from core.websocket_auth import TOKEN_SUBPROTOCOL, WebsocketAuth, offered_token
 from tests.conftest import Cast
 
 seen: list[dict[str, Any]] = []

@@ -1,4 +1,4 @@
-"""The Redis cache shares one connection pool per process across async contexts (config.cache)."""
+"""The Redis cache shares one connection pool per process across async contexts (core.cache)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,8 @@ after the current transaction commits, so a worker never sees a missing row.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -49,6 +51,28 @@ def enqueue(task: Any, *args: Any, **kwargs: Any) -> None:
 
 
 # --- periodic jobs in the embedded default (Celery beat does this when scaled) -------------
+
+
+def is_server_process(argv: list[str] | None = None) -> bool:
+    """Whether this is an ASGI or dev server process (daphne, uvicorn, runserver), never under pytest."""
+    argv = argv if argv is not None else sys.argv
+    if "pytest" in sys.modules:
+        return False
+    program = os.path.basename(argv[0]) if argv else ""
+    return program in ("daphne", "uvicorn") or "runserver" in argv[1:2]
+
+
+def periodic_jobs_wanted() -> bool:
+    """Whether this process should run the apps' periodic jobs in threads (``PERIODIC_JOBS``).
+
+    Never with Celery (beat runs them); with "auto", only in a server process, so that a
+    migration, a management command or a test run never starts submitting attempts.
+    """
+    mode = settings.PERIODIC_JOBS
+    if mode == "off" or settings.BACKGROUND_BACKEND == "celery":
+        return False
+    return mode == "on" or is_server_process()
+
 
 _periodic: set[str] = set()
 _periodic_lock = threading.Lock()

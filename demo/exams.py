@@ -71,7 +71,7 @@ def _fallback_bank(provider: TrainingProvider) -> Bank:
 
 def _bank(provider: TrainingProvider) -> Bank:
     # The exam-only demo bank: the demo learner cannot have practised the paper's questions.
-    from question_bank.demo import DEMO_EXAM_BANK_CODE
+    from demo.question_bank import DEMO_EXAM_BANK_CODE
 
     bank = Bank.objects.filter(code=DEMO_EXAM_BANK_CODE).first()
     if bank is not None and Question.objects.filter(bank=bank, is_active=True).count() >= 10:

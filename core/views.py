@@ -1,3 +1,5 @@
+"""Project pages that belong to no app: the admin's login door and the API documentation."""
+
 from __future__ import annotations
 
 import base64
@@ -5,32 +7,14 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.template import loader
 from django.urls import reverse
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from core.http import csp_replace_everywhere, safe_next
-from organizations import selectors
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    roles = selectors.roles_of(user)
-    context = {
-        "roles": roles,
-        "scope": selectors.scope_summary(user),
-        "person": selectors.person_of(user),
-        "enterprise_count": selectors.enterprises_visible_to(user).count(),
-        "people_count": selectors.people_visible_to(user).count(),
-        "managed_enterprises": list(selectors.enterprises_managed_by(user)[:20]),
-    }
-    return render(request, "home.html", context)
 
 
 def admin_login(request: HttpRequest, extra_context: object = None) -> HttpResponse:

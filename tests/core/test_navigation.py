@@ -1,0 +1,101 @@
+"""core.navigation: every app adds its menu entries; the menu keeps one order whatever the app order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.test import RequestFactory
+from django.urls import resolve
+
+from core import navigation
+from tests.conftest import Cast
+
+
+def _menu(user: Any) -> list[str]:
+    request = RequestFactory().get("/")
+    request.user = user
+    return [resolve(url).view_name for url, _label in navigation.navigation(request)["nav_items"]]
+
+
+@pytest.mark.django_db
+def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
+    # The menu of the context processor that imported training, exams and proctoring, entry for entry.
+    assert _menu(cast.platform_admin) == [
+        "home",
+        "organizations:enterprise_list",
+        "organizations:roster",
+        "question_bank:bank_list",
+        "training:enterprise_dashboard",
+        "training:manage_courses",
+        "exams:admin_home",
+        "exams:spot_new",
+        "proctoring:home",
+        "admin:index",
+    ]
+    assert _menu(cast.east.learner.user) == [
+        "home",
+        "question_bank:practice_home",
+        "training:dashboard",
+        "exams:my_exams",
+        "proctoring:my_face",
+        "organizations:my_profile",
+    ]
+    assert _menu(cast.east.enterprise_admin) == [
+        "home",
+        "organizations:roster",
+        "training:enterprise_dashboard",
+        "training:manage_courses",
+    ]
+    assert _menu(cast.east.training_admin) == [
+        "home",
+        "organizations:enterprise_list",
+        "question_bank:bank_list",
+        "training:enterprise_dashboard",
+        "training:manage_courses",
+        "exams:admin_home",
+    ]
+    assert _menu(cast.east.proctor) == ["home", "organizations:enterprise_list", "exams:spot_new", "proctoring:home"]
+    assert _menu(cast.east.bureau) == [
+        "home",
+        "organizations:enterprise_list",
+        "question_bank:bank_list",
+        "training:enterprise_dashboard",
+        "exams:spot_new",
+    ]
+    assert _menu(cast.outsider) == ["home"]
+
+
+def test_an_anonymous_visitor_has_no_menu() -> None:
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    assert navigation.navigation(request) == {"nav_items": [], "user_roles": set()}
+
+
+@pytest.fixture
+def extra_entries() -> Iterator[None]:
+    yield
+    for name in ("tests.late", "tests.early"):
+        navigation.unregister(name)
+
+
+@pytest.mark.usefixtures("extra_entries")
+def test_entries_go_by_position_not_by_registration_order() -> None:
+    navigation.register("tests.late", lambda *, user, roles: [("/late/", "Late")], position=navigation.PERSONAL + 1)
+    navigation.register("tests.early", lambda *, user, roles: [("/early/", "Early")], position=0)
+    names = navigation.registered()
+    assert names[0] == "tests.early"
+    assert names[-1] == "tests.late"
+    assert names[1:-1] == [
+        "organizations",
+        "question_bank",
+        "training",
+        "exams",
+        "proctoring",
+        "organizations.personal",
+    ]
+    menu = navigation.menu(object(), set())
+    assert menu[0] == ("/early/", "Early")
+    assert menu[-1] == ("/late/", "Late")
