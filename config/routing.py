@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config.consumers import PingConsumer
+from core.sockets import PingConsumer
 from proctoring.consumers import ExamineeConsumer, ProctorConsumer
 
 # Later apps (exams, proctoring) append their consumers here.

@@ -113,6 +113,24 @@ def start(request: HttpRequest, session_id: int) -> HttpResponse:
     return redirect("exams:attempt", attempt_id=attempt.pk)
 
 
+def exam_page_strings() -> dict[str, str]:
+    """The exam page script's UI text (static/js/exam.js), in the request's language."""
+    return {
+        "blank": _("Blank"),
+        "saved": _("All answers saved"),
+        "saving": _("Saving…"),
+        "pending": _("Not saved yet:"),
+        "confirm": _("Submit now? You cannot change your answers afterwards."),
+        "unanswered": _("Unanswered questions:"),
+        "timeup": _("Time is up. Your saved answers are being submitted."),
+        "other_device": _("This exam was opened on another device. Reload this page to continue here."),
+        "closed": _("The exam has been submitted."),
+        "submit_failed": _(
+            "Could not submit: you seem to be offline. Your answers are kept; try again when the connection is back."
+        ),
+    }
+
+
 @login_required
 @require_GET
 def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
@@ -152,6 +170,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
             {
                 "attempt": attempt,
                 "config": config,
+                "strings": exam_page_strings(),
                 "questions": questions,
                 # Proctoring's camera and tab-switch client, for a proctored session (core.fragments).
                 "page_fragments": fragments.render(fragments.EXAM_PAGE, request=request, attempt=attempt),

@@ -21,154 +21,56 @@
   Client → server: ``{"type": "warn", "attempt": id, "text": ...}``,
   ``{"type": "terminate", "attempt": id, "reason": ...}``.
 
+Every text frame passes core.sockets.JsonSocket's door first (at most
+PROCTORING_EVENT_MAX_BYTES, a JSON object; else an ``error`` frame ``too_large`` or
+``malformed``). Events are stored through proctoring.live (batched per process),
+whose flusher also coalesces the live grid's counters.
+
 Close codes: 4401 not signed in, 4403 not yours / not found — both sent before
 ``accept``, so a real server (daphne, uvicorn) answers the handshake with HTTP 403
-and a client never sees them; 4429 snapshot flood, after accept (too many refused
-snapshots in a row; the client may reconnect and send at the policy's rate).
+and a client never sees them (core.sockets); 4429 snapshot flood, after accept
+(too many refused snapshots in a row; the client may reconnect and send at the
+policy's rate).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
-import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from channels.db import DatabaseSyncToAsync, database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.db import database_sync_to_async
 from django.conf import settings
-from django.db import connections
 from django.utils.translation import gettext as _
 
+from core.pools import sync_to_worker_pool
+from core.sockets import CLOSE_FORBIDDEN, JsonSocket
 from exams import events as exam_events
-from proctoring import batching, broadcast, selectors
+from proctoring import broadcast, live, selectors
 from proctoring.services.actions import proctor_terminate, proctor_warn
 from proctoring.services.errors import BadEvent, ProctoringError
-from proctoring.services.events import EventIn, events_record, mark_online, monitor_open
+from proctoring.services.events import EventIn, mark_online, monitor_open
 from proctoring.services.snapshots import snapshot_receive
 
-CLOSE_UNAUTHENTICATED = 4401
-CLOSE_FORBIDDEN = 4403
 CLOSE_SNAPSHOT_FLOOD = 4429
 
 
-_pool_connections: set[Any] = set()
-
-# Live-grid counters are coalesced per session and sent at most every LIVE_FLUSH_SECONDS:
-# a class of 1,000 examinees makes ~200 events a second, the grid needs a few updates.
-LIVE_FLUSH_SECONDS = 0.5
-_live: dict[int, dict[int, dict[str, Any]]] = {}
-_flusher: asyncio.Task[None] | None = None
-
-
-def queue_live(layer: Any, session_id: int, payload: dict[str, Any]) -> None:
-    global _flusher
-    _live.setdefault(session_id, {})[payload["attempt"]] = payload
-    loop = asyncio.get_running_loop()
-    if _flusher is None or _flusher.done() or _flusher.get_loop() is not loop:
-        _flusher = loop.create_task(_flush_live(layer))
-
-
-async def _flush_live(layer: Any) -> None:
-    global _flusher
-    while True:
-        await asyncio.sleep(LIVE_FLUSH_SECONDS)
-        if not _live:
-            break
-        batch = dict(_live)
-        _live.clear()
-        for session_id, rows in batch.items():
-            await layer.group_send(
-                broadcast.session_group(session_id),
-                {"type": "proctoring.message", "payload": {"type": "events", "rows": list(rows.values())}},
-            )
-    _flusher = None
-
-
-def in_pool(func: Any, executor: ThreadPoolExecutor | None = None) -> Any:
-    """Run ``func`` on a worker pool (``executor``, or the loop's default), not the single
-    thread-sensitive ORM thread.
-
-    Events and snapshots of different examinees then store in parallel (each
-    pool thread keeps its own connection); one socket's messages stay in order
-    because a consumer handles one message at a time.
-    """
-
-    @functools.wraps(func)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        finally:
-            _pool_connections.add(connections["default"])
-
-    return DatabaseSyncToAsync(run, thread_sensitive=False, executor=executor)
-
-
-# Events have a thread of their own: during a class's connect storm the shared pool is
-# busy with connects and snapshots, and an event batch queued behind them would wait
-# hundreds of milliseconds for its ack (bench/bench_ws.py --timeline showed it).
-_event_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="proctor-events")
-_events_record = in_pool(events_record, executor=_event_thread)
-
-
-async def _store_events(items: list[EventIn]) -> list[Any]:
-    return await _events_record(items=items)
-
-
-# One per server process: every examinee socket of the process stores its events through it.
-_event_batcher = batching.EventBatcher(_store_events)
-
-
-def close_pool_connections() -> None:
-    """Close the pool threads' idle database connections (tests, before the test database is dropped)."""
-    for connection in list(_pool_connections):
-        connection.inc_thread_sharing()
-        try:
-            connection.close()
-        finally:
-            connection.dec_thread_sharing()
-    _pool_connections.clear()
-
-
-class _JsonSocket(AsyncWebsocketConsumer):
-    async def send_json(self, content: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(content, ensure_ascii=False, default=str))
-
-    async def error(self, code: str, detail: str, **extra: Any) -> None:
-        await self.send_json({"type": "error", "code": code, "detail": detail, **extra})
-
-    async def parse(self, text_data: str) -> dict[str, Any] | None:
-        if len(text_data.encode()) > settings.PROCTORING_EVENT_MAX_BYTES:
-            await self.error(
-                "too_large",
-                _("Message larger than %(max)d bytes.") % {"max": settings.PROCTORING_EVENT_MAX_BYTES},
-            )
-            return None
-        try:
-            content = json.loads(text_data)
-        except ValueError:
-            await self.error("malformed", _("Message is not valid JSON."))
-            return None
-        if not isinstance(content, dict):
-            await self.error("malformed", _("Message is not a JSON object."))
-            return None
-        return content
+class _ProctoringSocket(JsonSocket):
+    def max_frame_bytes(self) -> int:
+        return settings.PROCTORING_EVENT_MAX_BYTES
 
     async def proctoring_message(self, message: dict[str, Any]) -> None:
+        """A services' broadcast (proctoring.broadcast), relayed as it is."""
         await self.send_json(message["payload"])
 
 
-class ExamineeConsumer(_JsonSocket):
+class ExamineeConsumer(_ProctoringSocket):
     async def connect(self) -> None:
         broadcast.remember_loop()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await self.signed_in_user()
+        if user is None:
             return
         # One pool hop for everything a connect reads and writes: a class of examinees
         # (re)connecting at once must not queue behind each other on one thread.
-        opened = await in_pool(self._open)(user, int(self.scope["url_route"]["kwargs"]["attempt_id"]))
+        opened = await sync_to_worker_pool(self._open)(user, int(self.scope["url_route"]["kwargs"]["attempt_id"]))
         if opened is None:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -202,7 +104,7 @@ class ExamineeConsumer(_JsonSocket):
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if getattr(self, "attempt", None) is not None:
-            await in_pool(mark_online)(attempt_id=self.attempt.pk, online=False)
+            await sync_to_worker_pool(mark_online)(attempt_id=self.attempt.pk, online=False)
             await self.channel_layer.group_send(
                 broadcast.session_group(self.attempt.session_id),
                 {
@@ -211,13 +113,7 @@ class ExamineeConsumer(_JsonSocket):
                 },
             )
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if bytes_data is not None:
-            await self.snapshot(bytes_data)
-            return
-        content = await self.parse(text_data or "")
-        if content is None:
-            return
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         kind = content.get("type")
         if kind == "event":
             await self.event(content)
@@ -238,7 +134,7 @@ class ExamineeConsumer(_JsonSocket):
             policy=self.policy,
         )
         try:
-            result = await _event_batcher.record(item)
+            result = await live.record_event(item)
         except ProctoringError as exc:
             await self.error(exc.code, exc.message, seq=content.get("seq"), **exc.details)
             return
@@ -247,9 +143,10 @@ class ExamineeConsumer(_JsonSocket):
         for notice in result.notices:
             await self.send_json(notice)
         if result.live:
-            queue_live(self.channel_layer, self.attempt.session_id, result.live)
+            live.queue_live(self.channel_layer, self.attempt.session_id, result.live)
 
-    async def snapshot(self, data: bytes) -> None:
+    async def receive_bytes(self, data: bytes) -> None:
+        """One JPEG snapshot."""
         if len(data) > settings.PROCTORING_SNAPSHOT_MAX_BYTES:
             await self.refuse_snapshot(
                 "too_large",
@@ -257,7 +154,7 @@ class ExamineeConsumer(_JsonSocket):
             )
             return
         try:
-            snapshot = await in_pool(snapshot_receive)(attempt_id=self.attempt.pk, data=data)
+            snapshot = await sync_to_worker_pool(snapshot_receive)(attempt_id=self.attempt.pk, data=data)
         except ProctoringError as exc:
             await self.refuse_snapshot(exc.code, exc.message, **exc.details)
             return
@@ -275,12 +172,11 @@ class ExamineeConsumer(_JsonSocket):
             await self.send_json({"type": "submitted", "reason": message.get("reason", "")})
 
 
-class ProctorConsumer(_JsonSocket):
+class ProctorConsumer(_ProctoringSocket):
     async def connect(self) -> None:
         broadcast.remember_loop()
-        user = self.scope.get("user")
-        if user is None or not user.is_authenticated:
-            await self.close(code=CLOSE_UNAUTHENTICATED)
+        user = await self.signed_in_user()
+        if user is None:
             return
         session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
         self.session = await database_sync_to_async(
@@ -307,13 +203,7 @@ class ProctorConsumer(_JsonSocket):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if bytes_data is not None:
-            await self.error("malformed", _("Binary messages are not accepted here."))
-            return
-        content = await self.parse(text_data or "")
-        if content is None:
-            return
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         kind = content.get("type")
         if kind == "resync":
             await self.send_json(await database_sync_to_async(self._rows)())

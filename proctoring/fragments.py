@@ -12,6 +12,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from core.fragments import SessionLinks
 from proctoring import selectors
@@ -36,6 +37,13 @@ def exam_client_context(attempt: Any, user: Any) -> dict[str, Any] | None:
             "camera": selectors.enrolment_of(attempt.person) is not None,
             "tab_submit_at": policy.tab_submit_at,
             "result_url": reverse("exams:result", args=[attempt.pk]),
+        },
+        # The client script's UI text (static/js/proctor-client.js).
+        "strings": {
+            "warning": _("Warning from the proctor:"),
+            "submitted": _("The exam has been submitted."),
+            "camera": _("The camera is not available: the proctor will be told."),
+            "reconnecting": _("Reconnecting to the proctor…"),
         },
     }
 

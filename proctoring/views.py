@@ -52,6 +52,17 @@ def _wants_json(request: HttpRequest) -> bool:
 # --- examinee: consent and enrolment --------------------------------------------------
 
 
+def camera_strings() -> dict[str, str]:
+    """The capture script's UI text (static/js/proctor-capture.js): enrolment and identity check."""
+    return {
+        "denied": _("The camera is not available. Allow camera access, or use the manual ID check."),
+        "sending": _("Checking…"),
+        "ok": _("Done."),
+        "failed": _("Not recognised. Try again facing the camera in good light."),
+        "offline": _("Could not send the photo: check your connection and try again."),
+    }
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_face(request: HttpRequest) -> HttpResponse:
@@ -89,6 +100,7 @@ def my_face(request: HttpRequest) -> HttpResponse:
         "enrolment": selectors.enrolment_of(person),
         "consent_version": settings.PROCTORING_CONSENT_VERSION,
         "next": safe_next(request, ""),
+        "camera_strings": camera_strings(),
     }
     return _no_store(render(request, "proctoring/my_face.html", context))
 
@@ -169,6 +181,7 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
         "status": status,
         "enrolment": selectors.enrolment_of(person),
         "consent": selectors.active_consent(person),
+        "camera_strings": camera_strings(),
     }
     return _no_store(render(request, "proctoring/identity_check.html", context))
 
@@ -201,8 +214,34 @@ def live(request: HttpRequest, session_id: int) -> HttpResponse:
         "decide_url": reverse("proctoring:identity_decide", args=[0]),
         "review_url": reverse("proctoring:review_detail", args=[0]),
     }
-    context = {"session": session, "config": config, "pending": selectors.pending_identity_checks(session)}
+    context = {
+        "session": session,
+        "config": config,
+        "strings": live_grid_strings(),
+        "pending": selectors.pending_identity_checks(session),
+    }
     return _no_store(render(request, "proctoring/live.html", context))
+
+
+def live_grid_strings() -> dict[str, str]:
+    """The live grid script's UI text (static/js/proctor-live.js); statuses and face outcomes by their value."""
+    return {
+        "connected": _("Live"),
+        "reconnecting": _("Reconnecting…"),
+        "online": _("online"),
+        "offline": _("offline"),
+        "warn_prompt": _("Warning to send to this examinee:"),
+        "stop_prompt": _("Reason for ending this exam (recorded):"),
+        "in_progress": _("Sitting the exam"),
+        "submitted": _("Submitted"),
+        "invalidated": _("Invalidated"),
+        "match": _("Face matches"),
+        "mismatch": _("Different face"),
+        "no_face": _("No face visible"),
+        "multiple_faces": _("Several faces"),
+        "failed": _("Check failed"),
+        "identity": _("Waiting for a manual ID check:"),
+    }
 
 
 @login_required

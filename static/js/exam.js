@@ -8,15 +8,13 @@
 // device's wall clock is never read for it.
 (function () {
   "use strict";
-  var configEl = document.getElementById("exam-config");
-  if (!configEl) { return; }
-  var cfg = JSON.parse(configEl.textContent);
-  var text = JSON.parse(document.getElementById("exam-text").textContent);
+  var lib = window.SafetrainLib;
+  var cfg = lib.readJson("exam-config");
+  if (!cfg) { return; }
+  var text = lib.readJson("exam-text");
   var form = document.querySelector("[data-exam-form]");
-  var csrf = (form.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
-  var prefix = "exam:" + cfg.attempt_id + ":";
-  var queueKey = prefix + "queue";
-  var seqKey = prefix + "seq";
+  var csrf = lib.csrfToken(form);
+  var stored = lib.storage("exam:" + cfg.attempt_id + ":");
   var banner = document.querySelector("[data-unsaved]");
   var bannerCount = document.querySelector("[data-unsaved-count]");
   var fatal = document.querySelector("[data-fatal]");
@@ -28,14 +26,8 @@
   var retryTimer = null;
   var submitting = false;
 
-  function load(key, fallback) {
-    try { var v = localStorage.getItem(key); return v ? JSON.parse(v) : fallback; } catch (e) { return fallback; }
-  }
-  function store(key, value) {
-    try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode: memory only */ }
-  }
-  var queue = load(queueKey, {});
-  var seqs = load(seqKey, {});
+  var queue = stored.load("queue", {});
+  var seqs = stored.load("seq", {});
   Object.keys(cfg.saved).forEach(function (qid) {
     seqs[qid] = Math.max(seqs[qid] || 0, cfg.saved[qid].client_seq);
   });
@@ -104,8 +96,8 @@
     last[qid] = key;
     seqs[qid] = (seqs[qid] || 0) + 1;
     queue[qid] = { answer: answer, client_seq: seqs[qid] };
-    store(seqKey, seqs);
-    store(queueKey, queue);
+    stored.save("seq", seqs);
+    stored.save("queue", queue);
     showQueue();
     flush();
   }
@@ -124,7 +116,7 @@
   function handleRefusal(body) {
     var code = body && body.code;
     if (code === "other_device") { stop(text.other_device, false); return true; }
-    if (code === "attempt_closed" || code === "time_up") { store(queueKey, {}); stop(text.closed, true); return true; }
+    if (code === "attempt_closed" || code === "time_up") { stored.save("queue", {}); stop(text.closed, true); return true; }
     return false;
   }
   function flush() {
@@ -139,17 +131,16 @@
       chain = chain.then(function () {
         if (failed || stopped || !queue[qid]) { return; }
         var item = queue[qid];
-        return fetch(answerUrl(qid), {
+        return lib.request(answerUrl(qid), {
           method: "PUT",
-          credentials: "same-origin",
-          headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-          body: JSON.stringify({ answer: item.answer, client_seq: item.client_seq, device: cfg.device })
+          csrf: csrf,
+          json: { answer: item.answer, client_seq: item.client_seq, device: cfg.device }
         }).then(function (response) {
-          return response.json().catch(function () { return {}; }).then(function (body) {
+          return lib.jsonBody(response).then(function (body) {
             if (body.server_time) { resync(body.server_time); }
             if (response.ok || (response.status === 409 && body.code === "stale_client_seq") || response.status === 400 || response.status === 404) {
               // Saved, superseded by a newer save, or refused for good: it leaves the queue.
-              if (queue[qid] && queue[qid].client_seq <= item.client_seq) { delete queue[qid]; store(queueKey, queue); }
+              if (queue[qid] && queue[qid].client_seq <= item.client_seq) { delete queue[qid]; stored.save("queue", queue); }
               if (response.status === 400 || response.status === 404) { fatal.textContent = body.detail || ""; fatal.hidden = false; }
             } else if (!handleRefusal(body)) {
               failed = true;
@@ -174,16 +165,11 @@
     submitting = true;
     flush().then(function () {
       if (pending() && reason !== "time_up") { throw new Error("unsaved"); }
-      return fetch(cfg.submit_url, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
-        body: JSON.stringify({ reason: reason })
-      });
+      return lib.request(cfg.submit_url, { csrf: csrf, json: { reason: reason } });
     }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (body) {
+      return lib.jsonBody(response).then(function (body) {
         if (response.ok || (body && body.code === "attempt_closed")) {
-          store(queueKey, {});
+          stored.save("queue", {});
           stopped = true;
           window.location.href = cfg.result_url;
           return;

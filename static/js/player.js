@@ -3,13 +3,14 @@
 // hidden) are a courtesy to honest learners: the server enforces them anyway.
 (function () {
   "use strict";
+  var lib = window.SafetrainLib;
   var root = document.getElementById("player");
   if (!root) return;
   var api = root.dataset.api;
   var kind = root.dataset.kind;
   var end = parseInt(root.dataset.end, 10) || 0;
   var requiredSeconds = (parseInt(root.dataset.required, 10) || 1) * 60;
-  var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  var csrf = lib.csrfToken();
   var video = document.getElementById("lesson-video");
   var doc = document.getElementById("lesson-doc");
   var article = document.getElementById("lesson-article");
@@ -33,13 +34,7 @@
   function msg(name) { return root.dataset["msg" + name.charAt(0).toUpperCase() + name.slice(1)] || ""; }
 
   function post(path, body, keepalive) {
-    return fetch(api + path, {
-      method: "POST",
-      credentials: "same-origin",
-      keepalive: !!keepalive,
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf },
-      body: JSON.stringify(body || {})
-    });
+    return lib.request(api + path, { csrf: csrf, json: body || {}, keepalive: keepalive });
   }
 
   function showCredited(seconds) {

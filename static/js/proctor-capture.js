@@ -1,13 +1,14 @@
 // Enrolment and pre-exam identity check: live camera, capture, downscale, POST.
 (function () {
   "use strict";
+  var lib = window.SafetrainLib;
   var box = document.querySelector("[data-camera]");
   if (!box || !window.SafetrainCamera) { return; }
-  var text = JSON.parse(document.getElementById("camera-text").textContent);
+  var text = lib.readJson("camera-text");
   var video = box.querySelector("[data-video]");
   var status = box.querySelector("[data-camera-status]");
   var button = box.querySelector("[data-capture]");
-  var csrf = (document.querySelector("input[name=csrfmiddlewaretoken]") || {}).value || "";
+  var csrf = lib.csrfToken();
   window.SafetrainCamera.start(video).catch(function () {
     status.textContent = text.denied;
     button.disabled = true;
@@ -19,10 +20,7 @@
       var body = new FormData();
       body.append("action", button.getAttribute("data-action"));
       body.append("photo", blob, "capture.jpg");
-      return fetch(button.getAttribute("data-url"), {
-        method: "POST", credentials: "same-origin", body: body,
-        headers: { "X-CSRFToken": csrf, "Accept": "application/json" }
-      });
+      return lib.request(button.getAttribute("data-url"), { csrf: csrf, body: body });
     }).then(function (response) {
       return response.json().then(function (data) {
         if (data.ok) {

@@ -8,28 +8,20 @@
 // none is stored twice. The socket reconnects with exponential backoff.
 (function () {
   "use strict";
-  var configEl = document.getElementById("proctor-config");
-  if (!configEl) { return; }
-  var cfg = JSON.parse(configEl.textContent);
-  var text = JSON.parse(document.getElementById("proctor-text").textContent);
+  var lib = window.SafetrainLib;
+  var cfg = lib.readJson("proctor-config");
+  if (!cfg) { return; }
+  var text = lib.readJson("proctor-text");
   var warningEl = document.querySelector("[data-proctor-warning]");
   var promptEl = document.querySelector("[data-face-prompt]");
   var dot = document.querySelector("[data-proctor-dot]");
   var video = document.querySelector("[data-proctor-video]");
-  var prefix = "proctor:" + cfg.attempt_id + ":";
   var body = document.body;
-
-  function load(key, fallback) {
-    try { var v = localStorage.getItem(prefix + key); return v ? JSON.parse(v) : fallback; } catch (e) { return fallback; }
-  }
-  function store(key, value) {
-    try { localStorage.setItem(prefix + key, JSON.stringify(value)); } catch (e) { /* memory only */ }
-  }
-  var seq = load("seq", 0);
-  var queue = load("queue", []);
+  var stored = lib.storage("proctor:" + cfg.attempt_id + ":");
+  var seq = stored.load("seq", 0);
+  var queue = stored.load("queue", []);
   var socket = null;
   var ready = false;
-  var retries = 0;
   var finished = false;
   var cameraOff = false;  // consent withdrawn mid-exam: no frame is accepted any more
   var hiddenAt = null, blurAt = null, offlineAt = null, hiddenSinceBlur = false;
@@ -38,7 +30,7 @@
     body.setAttribute("data-proctor-pending", String(queue.length));
     body.setAttribute("data-proctor-seq", String(seq));
   }
-  function save() { store("seq", seq); store("queue", queue); mark(); }
+  function save() { stored.save("seq", seq); stored.save("queue", queue); mark(); }
 
   function record(type, extra) {
     if (finished) { return; }
@@ -102,24 +94,18 @@
   }
 
   function connect() {
-    if (finished) { return; }
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.ws_url;
-    socket = new WebSocket(url);
-    socket.binaryType = "arraybuffer";
-    socket.onopen = function () { retries = 0; dot.classList.add("on"); body.setAttribute("data-proctor-connected", "1"); };
-    socket.onmessage = function (e) {
-      if (typeof e.data !== "string") { return; }
-      try { onMessage(JSON.parse(e.data)); } catch (err) { /* ignore a bad frame */ }
-    };
-    socket.onclose = function () {
-      ready = false;
-      dot.classList.remove("on");
-      body.setAttribute("data-proctor-connected", "0");
-      if (finished) { return; }
-      var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
-      retries += 1;
-      setTimeout(connect, delay);
-    };
+    socket = lib.reconnectingSocket({
+      path: cfg.ws_url,
+      binaryType: "arraybuffer",
+      onOpen: function () { dot.classList.add("on"); body.setAttribute("data-proctor-connected", "1"); },
+      onMessage: onMessage,
+      onClose: function () {
+        ready = false;
+        dot.classList.remove("on");
+        body.setAttribute("data-proctor-connected", "0");
+      },
+      stopped: function () { return finished; }
+    });
   }
   // Tests and the exam page may drop the connection on purpose to check the resend.
   window.SafetrainProctor = { reconnect: function () { if (socket) { socket.close(); } }, record: record };

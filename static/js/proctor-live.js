@@ -1,16 +1,16 @@
 // The proctor's live grid: rows from the database on (re)connect, then live updates.
 (function () {
   "use strict";
-  var cfgEl = document.getElementById("live-config");
-  if (!cfgEl) { return; }
-  var cfg = JSON.parse(cfgEl.textContent);
-  var text = JSON.parse(document.getElementById("live-text").textContent);
+  var lib = window.SafetrainLib;
+  var cfg = lib.readJson("live-config");
+  if (!cfg) { return; }
+  var text = lib.readJson("live-text");
   var grid = document.querySelector("[data-grid]");
   var template = document.querySelector("[data-tile-template]");
   var stateEl = document.querySelector("[data-live-state]");
   var pendingBox = document.querySelector("[data-pending-list]");
   var tiles = {};
-  var socket = null, retries = 0;
+  var socket = null;
 
   function tile(id) {
     if (tiles[id]) { return tiles[id]; }
@@ -66,19 +66,11 @@
       window.alert(msg.detail);
     }
   }
-  function send(msg) { if (socket && socket.readyState === 1) { socket.send(JSON.stringify(msg)); } }
-  function connect() {
-    var url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + cfg.ws_url;
-    socket = new WebSocket(url);
-    socket.onopen = function () { retries = 0; stateEl.textContent = text.connected; document.body.setAttribute("data-live", "1"); };
-    socket.onmessage = function (e) { try { onMessage(JSON.parse(e.data)); } catch (err) { /* ignore */ } };
-    socket.onclose = function () {
-      stateEl.textContent = text.reconnecting;
-      document.body.setAttribute("data-live", "0");
-      var delay = Math.min(15000, 500 * Math.pow(2, retries)) * (0.5 + Math.random() / 2);
-      retries += 1;
-      setTimeout(connect, delay);
-    };
-  }
-  connect();
+  function send(msg) { if (socket) { socket.send(JSON.stringify(msg)); } }
+  socket = lib.reconnectingSocket({
+    path: cfg.ws_url,
+    onOpen: function () { stateEl.textContent = text.connected; document.body.setAttribute("data-live", "1"); },
+    onMessage: onMessage,
+    onClose: function () { stateEl.textContent = text.reconnecting; document.body.setAttribute("data-live", "0"); }
+  });
 })();

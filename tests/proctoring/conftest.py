@@ -25,9 +25,9 @@ def _close_pool_connections() -> Any:
     # Socket handlers store on pool threads whose connections would outlive the test
     # (and keep PostgreSQL from dropping the test database).
     yield
-    from proctoring.consumers import close_pool_connections
+    from core.pools import close_worker_pool_connections
 
-    close_pool_connections()
+    close_worker_pool_connections()
     _close_background_connections()
     _close_thread_sensitive_connection()
 

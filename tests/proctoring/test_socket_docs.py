@@ -20,6 +20,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
+from core import sockets
 from proctoring import api, consumers
 from proctoring.services import errors
 from proctoring.services.actions import proctor_terminate, proctor_warn
@@ -95,7 +96,7 @@ def test_every_frame_the_server_builds_for_the_examinee_is_documented() -> None:
     documented = _documented()
     frames = _examinee_frames()
     seen = {kind for kind, _keys, _unpacked in frames}
-    # error frames are built by _JsonSocket.error: type, code, detail and the refusal's details.
+    # error frames are built by core.sockets.JsonSocket.error: type, code, detail and the refusal's details.
     seen.add("error")
     assert seen == set(documented), (seen, set(documented))
     for kind, keys, _unpacked in frames:
@@ -105,7 +106,7 @@ def test_every_frame_the_server_builds_for_the_examinee_is_documented() -> None:
 
 
 def test_the_consumer_error_frame_has_the_documented_base_fields() -> None:
-    source = inspect.getsource(consumers._JsonSocket.error)
+    source = inspect.getsource(sockets.JsonSocket.error)
     frames = [f for node in ast.walk(ast.parse(source.strip())) for f in _literal_frames(node)]
     assert frames == [("error", {"type", "code", "detail"}, True)]
 
@@ -114,7 +115,7 @@ def test_close_codes_are_those_the_consumer_uses_after_accept() -> None:
     assert set(api.CLOSE_CODES) == {str(consumers.CLOSE_SNAPSHOT_FLOOD)}
     # 4401/4403 are sent before accept: a real server turns them into an HTTP 403 handshake answer.
     assert "403" in api.HANDSHAKE_REFUSED
-    for code in (consumers.CLOSE_UNAUTHENTICATED, consumers.CLOSE_FORBIDDEN):
+    for code in (sockets.CLOSE_UNAUTHENTICATED, sockets.CLOSE_FORBIDDEN):
         assert str(code) not in api.CLOSE_CODES
 
 
