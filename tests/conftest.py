@@ -9,11 +9,14 @@ should have no access to anything.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
 from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, TrainingProvider
@@ -98,6 +101,21 @@ def login_client(user: User) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+def english_client(user: User) -> Client:
+    """A signed-in client whose pages come in English: assertions read the English
+    strings, and without the language cookie LocaleMiddleware serves Chinese."""
+    client = login_client(user)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English for the test (``pytest.mark.usefixtures("english")``)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
