@@ -40,23 +40,24 @@ def is_exam_manager(user: Any) -> bool:
 # --- papers and sessions (admins) ---------------------------------------------------
 
 
-def papers_managed_by(user: Any) -> QuerySet[PaperTemplate]:
-    qs = PaperTemplate.objects.select_related("provider").filter(provider__isnull=False)
+def _of_managed_providers(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """Rows of ``qs`` whose provider the user manages: none when signed out, all for a platform admin."""
     if not _authenticated(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
     return qs.filter(provider_id__in=provider_ids_managed_by(user))
+
+
+def papers_managed_by(user: Any) -> QuerySet[PaperTemplate]:
+    return _of_managed_providers(PaperTemplate.objects.select_related("provider").filter(provider__isnull=False), user)
 
 
 def sessions_managed_by(user: Any) -> QuerySet[ExamSession]:
     """Sessions this user may schedule, edit and read statistics of."""
-    qs = ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM)
-    if not _authenticated(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    return qs.filter(provider_id__in=provider_ids_managed_by(user))
+    return _of_managed_providers(
+        ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM), user
+    )
 
 
 def sessions_supervised_by(user: Any) -> QuerySet[ExamSession]:
