@@ -25,8 +25,9 @@ from tests.training.conftest import (
     _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
     build_course,
     make_quiz_bank,
+    quiz_on_article,
+    study,
 )
-from tests.training.test_quiz import _study
 from training.models import Lesson, QuizAttempt
 from training.services.assignments import assignment_create
 from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
@@ -135,11 +136,9 @@ def world(cast: Cast) -> World:
 
 def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World) -> None:
     quiz_bank = make_quiz_bank(cast)
-    lesson = world.article
-    Lesson.objects.filter(pk=lesson.pk).update(quiz_bank_id=quiz_bank.pk, quiz_question_count=3)
-    lesson.refresh_from_db()
+    lesson = quiz_on_article(world, quiz_bank, count=3)
     learner = world.learner.user
-    _study(learner, lesson, position=100)
+    study(learner, lesson, position=100)
     attempt = quiz_attempt_open(user=learner, lesson=lesson)
     questions = list(Question.objects.filter(pk__in=attempt.question_ids))
     # Every kind of question gets a value it cannot take: a letter for true/false, a letter

@@ -29,8 +29,9 @@ from tests.training.conftest import (
     _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
     build_course,
     make_quiz_bank,
+    quiz_on_article,
+    study,
 )
-from tests.training.test_quiz import _study
 from training.forms import LessonForm
 from training.models import Lesson, QuizAttempt
 from training.services.assignments import assignment_create
@@ -214,11 +215,9 @@ def test_lesson_quiz_choices_exclude_it(cast: Cast, world: World, exam_bank: Ban
 
 
 def test_the_quiz_service_and_page_refuse_it(cast: Cast, world: World, exam_bank: Bank) -> None:
-    lesson = world.article
-    Lesson.objects.filter(pk=lesson.pk).update(quiz_bank_id=exam_bank.pk, quiz_question_count=3)
-    lesson.refresh_from_db()
+    lesson = quiz_on_article(world, exam_bank, count=3)
     learner = world.learner.user
-    _study(learner, lesson, position=100)
+    study(learner, lesson, position=100)
     with pytest.raises(QuizUnavailable):
         quiz_attempt_open(user=learner, lesson=lesson)
     page = login_client(learner).get(f"/training/lessons/{lesson.pk}/quiz/").content.decode()
@@ -229,11 +228,9 @@ def test_the_quiz_service_and_page_refuse_it(cast: Cast, world: World, exam_bank
 
 def test_an_open_quiz_attempt_is_refused_once_the_bank_turns_exam_only(cast: Cast, world: World) -> None:
     bank = make_quiz_bank(cast)
-    lesson = world.article
-    Lesson.objects.filter(pk=lesson.pk).update(quiz_bank_id=bank.pk, quiz_question_count=3)
-    lesson.refresh_from_db()
+    lesson = quiz_on_article(world, bank, count=3)
     learner = world.learner.user
-    _study(learner, lesson, position=100)
+    study(learner, lesson, position=100)
     assert quiz_attempt_open(user=learner, lesson=lesson).question_ids
     # bank_update now refuses this while the lesson quizzes from it (tests below); a bank switched
     # another way (a row written before that rule, here a raw update) still never reaches the quiz.

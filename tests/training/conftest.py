@@ -14,6 +14,7 @@ from tests.conftest import Cast
 from training.models import Assignment, Chapter, Course, Lesson, private_storage
 from training.services.assignments import assignment_create
 from training.services.content import lesson_create
+from training.services.crediting import heartbeat_record, lesson_start, lesson_stop
 
 # A minimal valid-looking MP4 header (magic bytes are what the check reads).
 FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2048
@@ -147,3 +148,29 @@ def right_answers(question_ids: list[int]) -> dict[str, Any]:
         else:
             body[f"q{question.pk}"] = list(question.answer)
     return body
+
+
+def study(user: Any, lesson: Lesson, *, position: int | None = None, seconds: int = 60) -> None:
+    """Really study through the heartbeat service (the server counts the time).
+    Without ``position`` a video plays at normal speed from the start."""
+    now = timezone.now()
+    token = lesson_start(user=user, lesson=lesson, now=now).token
+    for seq, t in enumerate(range(0, seconds + 1, 15), start=1):
+        heartbeat_record(
+            user=user,
+            lesson=lesson,
+            token=token,
+            client_seq=seq,
+            position=min(t, lesson.end_position) if position is None else position,
+            visible=True,
+            interaction=True,
+            now=now + dt.timedelta(seconds=t),
+        )
+    lesson_stop(user=user, lesson_id=lesson.pk, token=token)
+
+
+def quiz_on_article(world: World, bank: Any, *, count: int, **extra: Any) -> Lesson:
+    """The world's article lesson, now quizzing ``count`` questions from ``bank`` (``extra``: other quiz fields)."""
+    Lesson.objects.filter(pk=world.article.pk).update(quiz_bank_id=bank.pk, quiz_question_count=count, **extra)
+    world.article.refresh_from_db()
+    return world.article
