@@ -19,7 +19,7 @@ from exams.services.errors import BadAnswer
 from question_bank import services
 from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
 from tests.conftest import Cast, login_client
-from tests.question_bank.conftest import ROWS, xlsx_bytes
+from tests.question_bank.conftest import make_east_practice_bank
 from tests.training.conftest import (
     World,
     _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
@@ -45,17 +45,7 @@ BAD = {
 
 @pytest.fixture
 def bank(cast: Cast) -> Bank:
-    bank = services.bank_create(
-        actor=None,
-        purpose=Bank.Purpose.PRACTICE,
-        code="answers",
-        name="东区练习题库",
-        owner=cast.east.provider,
-        visibility=Bank.Visibility.SHARED,
-        shared_with=cast.east.jurisdiction,
-    )
-    services.import_file(bank=bank, data=xlsx_bytes(ROWS), name="answers.xlsx")
-    return bank
+    return make_east_practice_bank(cast, code="answers", name="东区练习题库", file_name="answers.xlsx")
 
 
 def _question(bank: Bank, qtype: str) -> Question:
