@@ -118,6 +118,22 @@ def english() -> Iterator[None]:
         yield
 
 
+@pytest.fixture(scope="session")
+def astronaut_jpeg() -> bytes:
+    """A packaged face photo (scikit-image's astronaut), for enrolment."""
+    from tests.support import faces
+
+    return faces.astronaut_jpeg()
+
+
+@pytest.fixture(scope="session")
+def astronaut_snapshot() -> bytes:
+    """The same face as a webcam snapshot would send it."""
+    from tests.support import faces
+
+    return faces.snapshot_jpeg(faces.astronaut_bgr())
+
+
 @pytest.fixture
 def client_for():
     return login_client

@@ -15,13 +15,12 @@ from rest_framework.test import APIClient
 from proctoring import selectors
 from proctoring.models import FaceConsent, FaceEnrolment, IdentityCheck, Snapshot
 from proctoring.services import identity as identity_services
-from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give, consent_withdraw
 from proctoring.services.errors import ConsentOutdated
 from proctoring.services.identity import identity_check_face
 from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.conftest import Cast, english_client, login_client
-from tests.proctoring.conftest import enrol_astronaut, make_proctored
+from tests.proctoring.conftest import enrol_astronaut, make_proctored, proctored_session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -39,13 +38,7 @@ def outdated(cast: Cast, settings: Any, astronaut_jpeg: bytes) -> FaceEnrolment:
 
 def _session(cast: Cast, **policy: Any) -> Any:
     """An open EAST exam with an identity check; nobody has started it."""
-    from tests.exams.conftest import make_bank, make_paper, make_session
-
-    provider = cast.east.provider
-    paper = make_paper(provider, make_bank(provider, code="consent-version"))
-    session = make_session(provider, paper, title="监考考试")
-    policy_set(session=session, require_identity_check=True, **policy)
-    return session
+    return proctored_session(cast, bank_code="consent-version", require_identity_check=True, **policy)
 
 
 def _api(user: Any, language: str = "en") -> APIClient:
