@@ -9,12 +9,13 @@ should have no access to anything.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.utils import translation
 
@@ -101,6 +102,17 @@ def login_client(user: User) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+def make_staff(user: User, *codenames: str, apps: Iterable[str] | None = None) -> User:
+    """``user`` made staff with the permissions named by ``codenames`` (only those of ``apps``, when given)."""
+    user.is_staff = True
+    user.save()
+    permissions = Permission.objects.filter(codename__in=codenames)
+    if apps is not None:
+        permissions = permissions.filter(content_type__app_label__in=list(apps))
+    user.user_permissions.add(*permissions)
+    return user
 
 
 def english_client(user: User) -> Client:

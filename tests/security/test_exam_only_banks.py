@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -22,7 +21,7 @@ from rest_framework.test import APIClient
 from core import registries
 from question_bank import selectors, services
 from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, make_staff
 from tests.question_bank.conftest import ROWS, xlsx_bytes
 from tests.training.conftest import (
     World,
@@ -409,16 +408,11 @@ def test_the_course_builder_refuses_an_exam_only_quiz_bank(cast: Cast, world: Wo
 @pytest.fixture
 def staff_east_trainer(cast: Cast) -> Any:
     """The east training admin, with access to the Django admin's lessons and banks."""
-    user = cast.east.training_admin
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label__in=["training", "question_bank"],
-            codename__in=["add_lesson", "change_lesson", "view_lesson", "change_bank", "view_bank"],
-        )
+    return make_staff(
+        cast.east.training_admin,
+        *["add_lesson", "change_lesson", "view_lesson", "change_bank", "view_bank"],
+        apps=["training", "question_bank"],
     )
-    return user
 
 
 def _admin_lesson_post(world: World, bank_id: int, title: str) -> dict[str, Any]:
