@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import _free_port, login
-from tests.support.servers import ROOT, daphne_server
+from tests.browser.conftest import login
+from tests.support.servers import ROOT, daphne_server, free_port
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -66,7 +66,7 @@ print(json.dumps({{"status": a.status, "reason": a.submit_reason,
 
 @pytest.fixture(scope="module")
 def exam_url(live_server_url: str, server_env: dict[str, str], server_dir: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     with daphne_server(
         port=port, env={**server_env, "EXAMS_TICK_SECONDS": "2"}, log=server_dir / f"daphne-exams-{port}.log"
     ) as url:

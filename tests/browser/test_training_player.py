@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import _free_port, login
-from tests.support.servers import ROOT, daphne_server
+from tests.browser.conftest import login
+from tests.support.servers import ROOT, daphne_server, free_port
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -59,7 +59,7 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def training_url(live_server_url: str, server_env: dict[str, str], server_dir: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     with daphne_server(port=port, env={**server_env, **FAST}, log=server_dir / f"daphne-training-{port}.log") as url:
         yield url
 

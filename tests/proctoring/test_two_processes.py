@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -19,13 +18,7 @@ from django.db import connection
 
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import make_proctored
-from tests.support.servers import DAPHNE, ROOT, wait_until_healthy
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.servers import DAPHNE, ROOT, free_port, wait_until_healthy
 
 
 @pytest.fixture
@@ -47,7 +40,7 @@ def two_servers(transactional_db: None, tmp_path: Path) -> Iterator[list[str]]:
     }
     processes, urls = [], []
     for index in range(2):
-        port = _free_port()
+        port = free_port()
         log = open(tmp_path / f"daphne-{index}.log", "w")  # noqa: SIM115 - closed with the process
         processes.append(
             subprocess.Popen(
