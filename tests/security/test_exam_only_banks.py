@@ -26,6 +26,7 @@ from tests.question_bank.conftest import ROWS, xlsx_bytes
 from tests.training.conftest import (
     World,
     _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
+    article_lesson,
     build_course,
     make_quiz_bank,
     quiz_on_article,
@@ -312,16 +313,7 @@ def test_lesson_services_refuse_an_exam_only_quiz_bank(cast: Cast, world: World,
     before = chapter.lessons.count()
     for actor in (None, cast.east.training_admin, cast.platform_admin):
         with pytest.raises(ValidationError) as refused:
-            lesson_create(
-                actor=actor,
-                chapter=chapter,
-                title="带考试题库的课时",
-                kind=Lesson.Kind.ARTICLE,
-                credit_minutes=1,
-                body_html="<p>x</p>",
-                quiz_bank_id=exam_bank.pk,
-                quiz_question_count=3,
-            )
+            article_lesson(chapter, "带考试题库的课时", actor=actor, quiz_bank_id=exam_bank.pk, quiz_question_count=3)
         assert list(refused.value.message_dict) == ["quiz_bank"]
         assert EXAM_ONLY_MESSAGE in refused.value.message_dict["quiz_bank"][0]
     assert chapter.lessons.count() == before

@@ -51,20 +51,42 @@ class World:
     assignment: Assignment
 
 
+def video_lesson(
+    chapter: Chapter, title: str, *, seconds: int = 60, minutes: int = 1, data: bytes = FAKE_MP4, **extra: Any
+) -> Lesson:
+    """A video lesson of ``seconds`` (a fake MP4 by default), created by the system."""
+    return lesson_create(
+        actor=None,
+        chapter=chapter,
+        title=title,
+        kind=Lesson.Kind.VIDEO,
+        credit_minutes=minutes,
+        data=data,
+        duration_seconds=seconds,
+        **extra,
+    )
+
+
+def article_lesson(
+    chapter: Chapter, title: str, *, body: str = "<p>x</p>", minutes: int = 1, actor: Any = None, **extra: Any
+) -> Lesson:
+    """An article lesson (``extra``: a quiz bank, an order…), created by ``actor`` (None: the system)."""
+    return lesson_create(
+        actor=actor,
+        chapter=chapter,
+        title=title,
+        kind=Lesson.Kind.ARTICLE,
+        credit_minutes=minutes,
+        body_html=body,
+        **extra,
+    )
+
+
 def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds: int = 600) -> Course:
     east = cast.east
     course = Course.objects.create(title=title, owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
-    lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="视频：安全帽的正确佩戴",
-        kind=Lesson.Kind.VIDEO,
-        credit_minutes=2,
-        data=FAKE_MP4,
-        duration_seconds=video_seconds,
-        order=1,
-    )
+    video_lesson(chapter, "视频：安全帽的正确佩戴", seconds=video_seconds, minutes=2, order=1)
     lesson_create(
         actor=None,
         chapter=chapter,
@@ -74,15 +96,7 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
         data=TINY_PDF,
         order=2,
     )
-    lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="文章：事故案例",
-        kind=Lesson.Kind.ARTICLE,
-        credit_minutes=1,
-        body_html="<p>案例<script>alert(1)</script></p>",
-        order=3,
-    )
+    article_lesson(chapter, "文章：事故案例", body="<p>案例<script>alert(1)</script></p>", order=3)
     return course
 
 
