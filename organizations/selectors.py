@@ -101,6 +101,10 @@ def enterprise_ids_managed_by(user: Any) -> list[int]:
     return [g.enterprise_id for g in grants_of(user) if g.role == Role.ENTERPRISE_ADMIN and g.enterprise_id]
 
 
+# The grants that reach a jurisdiction subtree of enterprises and people.
+_REGIONAL_ROLES = {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN}
+
+
 def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
     qs = Jurisdiction.objects.all()
     if not getattr(user, "is_authenticated", False):
@@ -108,9 +112,6 @@ def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
     if is_platform_admin(user):
         return qs
     return qs.filter(subtree_q(jurisdiction_paths_of(user, _REGIONAL_ROLES), "path"))
-
-
-_REGIONAL_ROLES = {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN}
 
 
 def _regional_or_enterprise_q(user: Any, *, path: str, enterprise: str, also: Sequence[int] = ()) -> Q:
