@@ -51,35 +51,20 @@ class World:
     assignment: Assignment
 
 
-def video_lesson(
-    chapter: Chapter, title: str, *, seconds: int = 60, minutes: int = 1, data: bytes = FAKE_MP4, **extra: Any
+def make_lesson(
+    chapter: Chapter, title: str, kind: str, *, minutes: int = 1, actor: Any = None, **fields: Any
 ) -> Lesson:
-    """A video lesson of ``seconds`` (a fake MP4 by default), created by the system."""
-    return lesson_create(
-        actor=None,
-        chapter=chapter,
-        title=title,
-        kind=Lesson.Kind.VIDEO,
-        credit_minutes=minutes,
-        data=data,
-        duration_seconds=seconds,
-        **extra,
-    )
+    """A lesson made through the service by ``actor`` (None: the system); ``fields``: media, body, quiz, order."""
+    return lesson_create(actor=actor, chapter=chapter, title=title, kind=kind, credit_minutes=minutes, **fields)
 
 
-def article_lesson(
-    chapter: Chapter, title: str, *, body: str = "<p>x</p>", minutes: int = 1, actor: Any = None, **extra: Any
-) -> Lesson:
-    """An article lesson (``extra``: a quiz bank, an order…), created by ``actor`` (None: the system)."""
-    return lesson_create(
-        actor=actor,
-        chapter=chapter,
-        title=title,
-        kind=Lesson.Kind.ARTICLE,
-        credit_minutes=minutes,
-        body_html=body,
-        **extra,
-    )
+def video_lesson(chapter: Chapter, title: str, *, seconds: int = 60, data: bytes = FAKE_MP4, **fields: Any) -> Lesson:
+    """A video lesson of ``seconds`` (a fake MP4 unless ``data`` says otherwise)."""
+    return make_lesson(chapter, title, Lesson.Kind.VIDEO, data=data, duration_seconds=seconds, **fields)
+
+
+def article_lesson(chapter: Chapter, title: str, *, body: str = "<p>x</p>", **fields: Any) -> Lesson:
+    return make_lesson(chapter, title, Lesson.Kind.ARTICLE, body_html=body, **fields)
 
 
 def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds: int = 600) -> Course:
@@ -87,15 +72,7 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
     course = Course.objects.create(title=title, owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
     video_lesson(chapter, "视频：安全帽的正确佩戴", seconds=video_seconds, minutes=2, order=1)
-    lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="文档：安全操作规程",
-        kind=Lesson.Kind.DOCUMENT,
-        credit_minutes=1,
-        data=TINY_PDF,
-        order=2,
-    )
+    make_lesson(chapter, "文档：安全操作规程", Lesson.Kind.DOCUMENT, data=TINY_PDF, order=2)
     article_lesson(chapter, "文章：事故案例", body="<p>案例<script>alert(1)</script></p>", order=3)
     return course
 
