@@ -23,13 +23,12 @@ from tests.question_bank.conftest import make_east_practice_bank
 from tests.training.conftest import (
     World,
     _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
-    build_course,
     make_quiz_bank,
+    make_world,
     quiz_on_article,
     study,
 )
-from training.models import Lesson, QuizAttempt
-from training.services.assignments import assignment_create
+from training.models import QuizAttempt
 from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
 
 pytestmark = pytest.mark.django_db
@@ -118,10 +117,7 @@ def test_the_practice_page_refuses_it_and_asks_again(cast: Cast, bank: Bank, qty
 
 @pytest.fixture
 def world(cast: Cast) -> World:
-    course = build_course(cast)
-    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
-    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+    return make_world(cast, due_date=None)
 
 
 def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World) -> None:

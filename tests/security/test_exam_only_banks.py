@@ -29,12 +29,12 @@ from tests.training.conftest import (
     article_lesson,
     build_course,
     make_quiz_bank,
+    make_world,
     quiz_on_article,
     study,
 )
 from training.forms import LessonForm
 from training.models import Lesson, QuizAttempt
-from training.services.assignments import assignment_create
 from training.services.content import lesson_create, lesson_set_retired, lesson_update
 from training.services.crediting import quiz_attempt_open
 from training.services.errors import QuizUnavailable
@@ -81,10 +81,7 @@ def practice_bank(cast: Cast) -> Bank:
 @pytest.fixture
 def world(cast: Cast) -> World:
     """A course assigned to the east learner (as in tests/training)."""
-    course = build_course(cast)
-    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
-    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+    return make_world(cast, due_date=None)
 
 
 def _no_exam_stem(text: str) -> None:

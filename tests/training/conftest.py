@@ -77,14 +77,17 @@ def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds
     return course
 
 
-@pytest.fixture
-def world(cast: Cast) -> World:
+def make_world(cast: Cast, *, due_date: dt.date | None) -> World:
+    """``build_course``, assigned to the east learner (due on ``due_date``)."""
     course = build_course(cast)
     lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = assignment_create(
-        learner=cast.east.learner.user, course=course, due_date=timezone.localdate() + dt.timedelta(days=10)
-    )
+    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=due_date)
     return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+
+
+@pytest.fixture
+def world(cast: Cast) -> World:
+    return make_world(cast, due_date=timezone.localdate() + dt.timedelta(days=10))
 
 
 def make_quiz_bank(cast: Cast, *, code: str = "east-quiz", questions: int = 5) -> Any:
