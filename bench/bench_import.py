@@ -191,20 +191,7 @@ def worker(mode: str, path: Path, baseline_rows: int) -> dict[str, object]:
             for q in subset:
                 if Question.objects.filter(bank=bank, fingerprint=q.fingerprint).exists():
                     continue
-                Question.objects.create(
-                    bank=bank,
-                    type=q.type,
-                    stem=q.stem,
-                    options=list(q.options),
-                    answer=q.answer,
-                    explanation=q.explanation,
-                    difficulty=q.difficulty,
-                    knowledge_point=q.knowledge_point,
-                    industry_tags=q.industry_tags,
-                    post_tags=q.post_tags,
-                    source=path.name,
-                    fingerprint=q.fingerprint,
-                )
+                services.question_build(bank=bank, clean=q, source=path.name).save()
 
         timed("write", write)
         if len(subset) < len(parsed.questions):

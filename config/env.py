@@ -143,24 +143,22 @@ def postgres_settings(url: str, name: str = "DATABASE_URL", pool_max: int = 0) -
     database = parts.path.lstrip("/")
     if not database:
         raise ImproperlyConfigured(f"{name} names no database (…/DBNAME)")
-    if pool_max > 0:
-        return {
-            "ENGINE": "django.db.backends.postgresql",
-            "NAME": database,
-            "USER": parts.username or "",
-            "PASSWORD": parts.password or "",
-            "HOST": parts.hostname or "",
-            "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": 0,
-            "OPTIONS": {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 30}},
-        }
-    return {
+    connection = {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": database,
         "USER": parts.username or "",
         "PASSWORD": parts.password or "",
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
+    }
+    if pool_max > 0:
+        return {
+            **connection,
+            "CONN_MAX_AGE": 0,
+            "OPTIONS": {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 30}},
+        }
+    return {
+        **connection,
         "CONN_MAX_AGE": 60,
         # No health check: it is a ``SELECT 1`` before every ORM hop of a websocket consumer
         # (channels treats each as a request), ~7 % of a class's connect storm (bench_ws.py).

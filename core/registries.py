@@ -42,13 +42,34 @@ Follow-up events:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar
 
 from django.core.exceptions import ValidationError
 
 Guard = Callable[..., None]
 FollowUp = Callable[..., object]
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """An ordered set of add-ons (listeners, checks) that a higher app registers from its
+    ``AppConfig.ready()``; registering twice keeps one. Iterating walks a snapshot, so an
+    add-on may unregister while it runs."""
+
+    def __init__(self) -> None:
+        self._items: list[T] = []
+
+    def register(self, item: T) -> None:
+        if item not in self._items:
+            self._items.append(item)
+
+    def unregister(self, item: T) -> None:
+        if item in self._items:
+            self._items.remove(item)
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._items))
 
 
 class _ByEvent:

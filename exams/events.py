@@ -21,10 +21,12 @@ from typing import Any
 
 from django.db import transaction
 
+from core.registries import Registry
+
 logger = logging.getLogger(__name__)
 
 Listener = Callable[[str, int, dict[str, Any]], None]
-_listeners: list[Listener] = []
+_listeners: Registry[Listener] = Registry()
 BROADCAST = {"submitted", "invalidated"}
 
 
@@ -32,14 +34,8 @@ def group_name(attempt_id: int) -> str:
     return f"exam-attempt-{attempt_id}"
 
 
-def register(listener: Listener) -> None:
-    if listener not in _listeners:
-        _listeners.append(listener)
-
-
-def unregister(listener: Listener) -> None:
-    if listener in _listeners:
-        _listeners.remove(listener)
+register = _listeners.register
+unregister = _listeners.unregister
 
 
 def emit(name: str, attempt_id: int, data: dict[str, Any] | None = None) -> None:
@@ -48,7 +44,7 @@ def emit(name: str, attempt_id: int, data: dict[str, Any] | None = None) -> None
 
 
 def _dispatch(name: str, attempt_id: int, data: dict[str, Any]) -> None:
-    for listener in list(_listeners):
+    for listener in _listeners:
         try:
             listener(name, attempt_id, data)
         except Exception:

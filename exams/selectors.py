@@ -40,23 +40,24 @@ def is_exam_manager(user: Any) -> bool:
 # --- papers and sessions (admins) ---------------------------------------------------
 
 
-def papers_managed_by(user: Any) -> QuerySet[PaperTemplate]:
-    qs = PaperTemplate.objects.select_related("provider").filter(provider__isnull=False)
+def _of_managed_providers(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """Rows of ``qs`` whose provider the user manages: none when signed out, all for a platform admin."""
     if not _authenticated(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
     return qs.filter(provider_id__in=provider_ids_managed_by(user))
+
+
+def papers_managed_by(user: Any) -> QuerySet[PaperTemplate]:
+    return _of_managed_providers(PaperTemplate.objects.select_related("provider").filter(provider__isnull=False), user)
 
 
 def sessions_managed_by(user: Any) -> QuerySet[ExamSession]:
     """Sessions this user may schedule, edit and read statistics of."""
-    qs = ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM)
-    if not _authenticated(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    return qs.filter(provider_id__in=provider_ids_managed_by(user))
+    return _of_managed_providers(
+        ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM), user
+    )
 
 
 def sessions_supervised_by(user: Any) -> QuerySet[ExamSession]:
@@ -234,6 +235,25 @@ def attempts_answerable_by_sql(user: Any) -> tuple[str, list[Any]]:
     return _ANSWERABLE_BY_SQL, [user.pk, user.pk]
 
 
+def _results_readers_q(user: Any, q: Q, *, person: str, provider: str, enterprise: str) -> Q:
+    """``q`` widened to the exam results ``user`` may read: of their own person, of a training
+    provider they manage, in their bureau's subtree, of an enterprise they manage. ``person``,
+    ``provider`` and ``enterprise`` name those relations on the model (attempts and certificates)."""
+    me = person_of(user)
+    if me is not None:
+        q |= Q(**{f"{person}_id": me.pk})
+    providers = provider_ids_managed_by(user)
+    if providers:
+        q |= Q(**{f"{provider}_id__in": providers})
+    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
+    if paths:
+        q |= subtree_q(paths, f"{enterprise}__jurisdiction__path")
+    enterprises = enterprise_ids_managed_by(user)
+    if enterprises:
+        q |= Q(**{f"{enterprise}_id__in": enterprises})
+    return q
+
+
 def attempts_visible_to(user: Any) -> QuerySet[Attempt]:
     """Attempts whose results this user may read."""
     qs = Attempt.objects.select_related("session", "person__enterprise")
@@ -241,20 +261,10 @@ def attempts_visible_to(user: Any) -> QuerySet[Attempt]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    q = Q(opened_by_id=user.pk)
-    person = person_of(user)
-    if person is not None:
-        q |= Q(person_id=person.pk)
-    providers = provider_ids_managed_by(user)
-    if providers:
-        q |= Q(session__provider_id__in=providers)
-    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
-    if paths:
-        q |= subtree_q(paths, "person__enterprise__jurisdiction__path")
-    enterprises = enterprise_ids_managed_by(user)
-    if enterprises:
-        q |= Q(person__enterprise_id__in=enterprises)
-    return qs.filter(q)
+    opened = Q(opened_by_id=user.pk)
+    return qs.filter(
+        _results_readers_q(user, opened, person="person", provider="session__provider", enterprise="person__enterprise")
+    )
 
 
 def result_visible(attempt: Attempt, now: dt.datetime | None = None) -> bool:
@@ -300,20 +310,9 @@ def certificates_visible_to(user: Any) -> QuerySet[Certificate]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    q = Q(pk__in=[])
-    person = person_of(user)
-    if person is not None:
-        q |= Q(holder_id=person.pk)
-    providers = provider_ids_managed_by(user)
-    if providers:
-        q |= Q(provider_id__in=providers)
-    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
-    if paths:
-        q |= subtree_q(paths, "enterprise__jurisdiction__path")
-    enterprises = enterprise_ids_managed_by(user)
-    if enterprises:
-        q |= Q(enterprise_id__in=enterprises)
-    return qs.filter(q)
+    return qs.filter(
+        _results_readers_q(user, Q(pk__in=[]), person="holder", provider="provider", enterprise="enterprise")
+    )
 
 
 # --- statistics (分数统计) -----------------------------------------------------------

@@ -10,7 +10,7 @@ here and only here: ``grants_of``, ``jurisdiction_paths_of``, ``subtree_q``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -101,14 +101,27 @@ def enterprise_ids_managed_by(user: Any) -> list[int]:
     return [g.enterprise_id for g in grants_of(user) if g.role == Role.ENTERPRISE_ADMIN and g.enterprise_id]
 
 
+# The grants that reach a jurisdiction subtree of enterprises and people.
+_REGIONAL_ROLES = {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN}
+
+
 def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
     qs = Jurisdiction.objects.all()
     if not getattr(user, "is_authenticated", False):
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
-    return qs.filter(subtree_q(paths, "path"))
+    return qs.filter(subtree_q(jurisdiction_paths_of(user, _REGIONAL_ROLES), "path"))
+
+
+def _regional_or_enterprise_q(user: Any, *, path: str, enterprise: str, also: Sequence[int] = ()) -> Q:
+    """Rows in the jurisdiction subtree of the user's regional grants (``path`` names the jurisdiction
+    path), or of an enterprise the user manages or is in ``also`` (``enterprise`` names its id)."""
+    q = subtree_q(jurisdiction_paths_of(user, _REGIONAL_ROLES), path)
+    enterprise_ids = [*enterprise_ids_managed_by(user), *also]
+    if enterprise_ids:
+        q |= Q(**{f"{enterprise}__in": enterprise_ids})
+    return q
 
 
 def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
@@ -117,15 +130,9 @@ def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
-    q = subtree_q(paths, "jurisdiction__path")
-    enterprise_ids = enterprise_ids_managed_by(user)
     person = person_of(user)
-    if person is not None:
-        enterprise_ids.append(person.enterprise_id)
-    if enterprise_ids:
-        q |= Q(pk__in=enterprise_ids)
-    return qs.filter(q)
+    own = [person.enterprise_id] if person is not None else []
+    return qs.filter(_regional_or_enterprise_q(user, path="jurisdiction__path", enterprise="pk", also=own))
 
 
 def enterprises_managed_by(user: Any) -> QuerySet[Enterprise]:
@@ -142,13 +149,8 @@ def people_visible_to(user: Any) -> QuerySet[Person]:
         return qs.none()
     if is_platform_admin(user):
         return qs
-    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN})
-    q = subtree_q(paths, "enterprise__jurisdiction__path")
-    enterprise_ids = enterprise_ids_managed_by(user)
-    if enterprise_ids:
-        q |= Q(enterprise_id__in=enterprise_ids)
-    q |= Q(user_id=user.pk)
-    return qs.filter(q)
+    q = _regional_or_enterprise_q(user, path="enterprise__jurisdiction__path", enterprise="enterprise_id")
+    return qs.filter(q | Q(user_id=user.pk))
 
 
 def people_managed_by(user: Any) -> QuerySet[Person]:

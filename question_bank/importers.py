@@ -32,10 +32,11 @@ from core.spreadsheets import FORMULA_TRIGGERS, neutralise, unneutralise  # noqa
 from core.uploads import CheckedUpload, UploadRejected, decode_csv
 from question_bank.models import OPTION_LETTERS, QuestionType
 
+OPTION_FIELDS = tuple(f"option_{c.lower()}" for c in OPTION_LETTERS)
 FIELDS = (
     "type",
     "stem",
-    *(f"option_{c.lower()}" for c in OPTION_LETTERS),
+    *OPTION_FIELDS,
     "answer",
     "explanation",
     "difficulty",
@@ -43,7 +44,6 @@ FIELDS = (
     "industry",
     "post",
 )
-OPTION_FIELDS = tuple(f"option_{c.lower()}" for c in OPTION_LETTERS)
 REQUIRED_COLUMNS = ("type", "stem", "answer")
 # The column titles written by the exporter and the template (the layout Chinese banks use).
 COLUMN_TITLES = {

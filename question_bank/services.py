@@ -416,25 +416,30 @@ def _validated_one(values: dict[str, Any]) -> CleanQuestion:
     return parsed.questions[0]
 
 
+def question_build(*, bank: Bank, clean: CleanQuestion, source: str) -> Question:
+    """The unsaved ``Question`` for one validated import row (the one mapping from row to model)."""
+    return Question(
+        bank=bank,
+        type=clean.type,
+        stem=clean.stem,
+        options=list(clean.options),
+        answer=clean.answer,
+        explanation=clean.explanation,
+        difficulty=clean.difficulty,
+        knowledge_point=clean.knowledge_point,
+        industry_tags=clean.industry_tags,
+        post_tags=clean.post_tags,
+        source=source[:255],
+        fingerprint=clean.fingerprint,
+    )
+
+
 def question_create(*, bank: Bank, values: dict[str, Any], source: str = "") -> Question:
     """Add one question given as import-layout values (the same checks as an import)."""
     q = _validated_one(values)
     if Question.objects.filter(bank=bank, fingerprint=q.fingerprint).exists():
         raise ValidationError(_("The bank already has a question with this type, stem and options."))
-    question = Question(
-        bank=bank,
-        type=q.type,
-        stem=q.stem,
-        options=list(q.options),
-        answer=q.answer,
-        explanation=q.explanation,
-        difficulty=q.difficulty,
-        knowledge_point=q.knowledge_point,
-        industry_tags=q.industry_tags,
-        post_tags=q.post_tags,
-        source=source[:255],
-        fingerprint=q.fingerprint,
-    )
+    question = question_build(bank=bank, clean=q, source=source)
     question.save()
     return question
 

@@ -9,11 +9,15 @@ should have no access to anything.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.contrib.auth.models import Permission
 from django.test import Client
+from django.utils import translation
 
 from accounts.models import User
 from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, TrainingProvider
@@ -98,6 +102,48 @@ def login_client(user: User) -> Client:
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+def make_staff(user: User, *codenames: str, apps: Iterable[str] | None = None) -> User:
+    """``user`` made staff with the permissions named by ``codenames`` (only those of ``apps``, when given)."""
+    user.is_staff = True
+    user.save()
+    permissions = Permission.objects.filter(codename__in=codenames)
+    if apps is not None:
+        permissions = permissions.filter(content_type__app_label__in=list(apps))
+    user.user_permissions.add(*permissions)
+    return user
+
+
+def english_client(user: User) -> Client:
+    """A signed-in client whose pages come in English: assertions read the English
+    strings, and without the language cookie LocaleMiddleware serves Chinese."""
+    client = login_client(user)
+    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+@pytest.fixture
+def english() -> Iterator[None]:
+    """Messages in English for the test (``pytest.mark.usefixtures("english")``)."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(scope="session")
+def astronaut_jpeg() -> bytes:
+    """A packaged face photo (scikit-image's astronaut), for enrolment."""
+    from tests.support import faces
+
+    return faces.astronaut_jpeg()
+
+
+@pytest.fixture(scope="session")
+def astronaut_snapshot() -> bytes:
+    """The same face as a webcam snapshot would send it."""
+    from tests.support import faces
+
+    return faces.snapshot_jpeg(faces.astronaut_bgr())
 
 
 @pytest.fixture

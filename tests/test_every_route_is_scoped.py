@@ -115,6 +115,25 @@ def all_routes() -> list[Route]:
     return [r for r in _walk(get_resolver().url_patterns) if not _excluded(r)]
 
 
+def _parametrised_routes(cast: Cast, root: Any, missing: list[str] | None = None) -> Iterator[tuple[Route, str, Any]]:
+    """Each non-public route with parameters, its URL built from tests/route_params.py and the
+    witness (the entry's ``_as``, else ``root``) who must reach it. Routes without an entry are
+    skipped, their labels added to ``missing``."""
+    for route in all_routes():
+        params = [p for p in route.params if p != "format"]
+        if not params or _public(route):
+            continue
+        build = _registry_entry(route)
+        if build is None:
+            if missing is not None:
+                missing.append(route.label)
+            continue
+        kwargs = dict(build(cast))
+        witness = kwargs.pop("_as", root)
+        kwargs.setdefault("format", "json")
+        yield route, build_url(route.route, kwargs), witness
+
+
 def _registry_entry(route: Route) -> Any:
     for key, build in ROUTE_PARAMS.items():
         if isinstance(key, str):
@@ -189,18 +208,7 @@ def test_every_parametrised_route_refuses_other_tenants(cast: Cast) -> None:
     users = _cast_users(cast)
     clients = {label: login_client(user) for label, user in users.items()}
     missing, leaks, checked = [], [], 0
-    for route in all_routes():
-        params = [p for p in route.params if p != "format"]
-        if not params or _public(route):
-            continue
-        build = _registry_entry(route)
-        if build is None:
-            missing.append(route.label)
-            continue
-        kwargs = dict(build(cast))
-        witness = kwargs.pop("_as", root)
-        kwargs.setdefault("format", "json")
-        url = build_url(route.route, kwargs)
+    for route, url, witness in _parametrised_routes(cast, root, missing=missing):
         assert resolve(url).route.replace("^", "") == route.route.replace("^", ""), f"{url} is not {route.label}"
         seen = _fetch(login_client(witness), url)
         # Any answer but "not found / not allowed / crashed" shows the witness reached it
@@ -407,17 +415,8 @@ def test_every_write_to_another_tenants_object_is_refused(cast: Cast) -> None:
         return clients[user]
 
     leaks, changes, checked, refused_by_scope = [], [], 0, 0
-    for route in all_routes():
-        params = [p for p in route.params if p != "format"]
-        if not params or _public(route):
-            continue
-        build = _registry_entry(route)
-        if build is None:
-            continue  # test_every_parametrised_route_refuses_other_tenants names it
-        kwargs = dict(build(cast))
-        witness = kwargs.pop("_as", root)
-        kwargs.setdefault("format", "json")
-        url = build_url(route.route, kwargs)
+    # A route without an entry is named by test_every_parametrised_route_refuses_other_tenants.
+    for route, url, witness in _parametrised_routes(cast, root):
         users = _write_users(cast, witness)
         if route.route.startswith("admin/"):
             # The admin refuses every non-staff user in one place: the outsider and one WEST user suffice.

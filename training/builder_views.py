@@ -7,6 +7,7 @@ gets a 404. Views validate with training.forms and call one service.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -156,6 +157,48 @@ def chapter_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_outline_url(course_id))
 
 
+def _lesson_values(data: dict[str, Any]) -> dict[str, Any]:
+    """The service keywords a valid LessonForm carries, the same for create and edit."""
+    return {
+        "chapter": data["chapter"],
+        "title": data["title"],
+        "credit_minutes": data["credit_minutes"],
+        "upload": data.get("media"),
+        "body_html": data.get("body_html", ""),
+        "quiz_bank_id": data["quiz_bank"],
+        "quiz_question_count": data["quiz_question_count"],
+        "quiz_pass_percent": data["quiz_pass_percent"],
+    }
+
+
+def _lesson_form(
+    request: HttpRequest,
+    form: LessonForm,
+    *,
+    save: Callable[[dict[str, Any]], Lesson],
+    success: Callable[[Lesson], str],
+    course: Any,
+    context: Callable[[], dict[str, Any]],
+) -> HttpResponse:
+    """Validate, save, report the service's refusals on the form; back to the outline on success."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            lesson = save(form.cleaned_data)
+        except MediaRejected as exc:
+            form.add_error("media", str(exc))
+        except ValidationError as exc:  # the quiz-bank rule, should the bank change after the form was checked
+            form.add_error(None, exc)
+        else:
+            messages.success(request, success(lesson))
+            return redirect(_outline_url(course.pk, f"lesson-{lesson.pk}"))
+    return render(
+        request,
+        "training/manage/lesson_form.html",
+        {"form": form, "course": course, **context()},
+        status=400 if form.errors else 200,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -175,34 +218,19 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
         kind=kind,
         initial={"chapter": chapter.pk, "quiz_question_count": 5, "quiz_pass_percent": 60},
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            lesson = content_services.lesson_create(
-                actor=request.user,
-                chapter=data["chapter"],
-                title=data["title"],
-                kind=kind,
-                credit_minutes=data["credit_minutes"],
-                upload=data.get("media"),
-                body_html=data.get("body_html", ""),
-                duration_seconds=data.get("duration_seconds") or 0,
-                quiz_bank_id=data["quiz_bank"],
-                quiz_question_count=data["quiz_question_count"],
-                quiz_pass_percent=data["quiz_pass_percent"],
-            )
-        except MediaRejected as exc:
-            form.add_error("media", str(exc))
-        except ValidationError as exc:  # the quiz-bank rule, should the bank change after the form was checked
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Lesson “%(title)s” added.") % {"title": lesson.title})
-            return redirect(_outline_url(chapter.course_id, f"lesson-{lesson.pk}"))
-    return render(
+
+    def save(data: dict[str, Any]) -> Lesson:
+        return content_services.lesson_create(
+            actor=request.user, kind=kind, duration_seconds=data.get("duration_seconds") or 0, **_lesson_values(data)
+        )
+
+    return _lesson_form(
         request,
-        "training/manage/lesson_form.html",
-        {"form": form, "course": chapter.course, "chapter": chapter, "kind": kind, "lesson": None},
-        status=400 if form.errors else 200,
+        form,
+        save=save,
+        success=lambda lesson: _("Lesson “%(title)s” added.") % {"title": lesson.title},
+        course=chapter.course,
+        context=lambda: {"chapter": chapter, "kind": kind, "lesson": None},
     )
 
 
@@ -214,34 +242,20 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = LessonForm(
         request.POST or None, request.FILES or None, user=request.user, course=course, kind=lesson.kind, lesson=lesson
     )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            content_services.lesson_update(
-                actor=request.user,
-                lesson=lesson,
-                chapter=data["chapter"],
-                title=data["title"],
-                credit_minutes=data["credit_minutes"],
-                upload=data.get("media"),
-                body_html=data.get("body_html", ""),
-                duration_seconds=data.get("duration_seconds"),
-                quiz_bank_id=data["quiz_bank"],
-                quiz_question_count=data["quiz_question_count"],
-                quiz_pass_percent=data["quiz_pass_percent"],
-            )
-        except MediaRejected as exc:
-            form.add_error("media", str(exc))
-        except ValidationError as exc:  # the quiz-bank rule, should the bank change after the form was checked
-            form.add_error(None, exc)
-        else:
-            messages.success(request, _("Lesson saved."))
-            return redirect(_outline_url(course.pk, f"lesson-{lesson.pk}"))
-    return render(
+
+    def save(data: dict[str, Any]) -> Lesson:
+        content_services.lesson_update(
+            actor=request.user, lesson=lesson, duration_seconds=data.get("duration_seconds"), **_lesson_values(data)
+        )
+        return lesson
+
+    return _lesson_form(
         request,
-        "training/manage/lesson_form.html",
-        {"form": form, "course": course, "chapter": lesson.chapter, "kind": lesson.kind, "lesson": lesson},
-        status=400 if form.errors else 200,
+        form,
+        save=save,
+        success=lambda _lesson: _("Lesson saved."),
+        course=course,
+        context=lambda: {"chapter": lesson.chapter, "kind": lesson.kind, "lesson": lesson},
     )
 
 

@@ -28,6 +28,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from core.registries import Registry
+
 logger = logging.getLogger(__name__)
 
 
@@ -49,21 +51,13 @@ class HeartbeatCheck(Protocol):  # pragma: no cover - documentation of the shape
     def after_heartbeat(self, ctx: HeartbeatContext) -> dict[str, Any] | None: ...
 
 
-_checks: list[Any] = []
-
-
-def register(check: Any) -> None:
-    if check not in _checks:
-        _checks.append(check)
-
-
-def unregister(check: Any) -> None:
-    if check in _checks:
-        _checks.remove(check)
+_checks: Registry[Any] = Registry()
+register = _checks.register
+unregister = _checks.unregister
 
 
 def veto_reason(ctx: HeartbeatContext) -> str | None:
-    for check in list(_checks):
+    for check in _checks:
         method = getattr(check, "before_credit", None)
         if method is None:
             continue
@@ -79,7 +73,7 @@ def veto_reason(ctx: HeartbeatContext) -> str | None:
 
 def response_extras(ctx: HeartbeatContext) -> dict[str, Any]:
     extras: dict[str, Any] = {}
-    for check in list(_checks):
+    for check in _checks:
         method = getattr(check, "after_heartbeat", None)
         if method is None:
             continue

@@ -90,14 +90,10 @@
     };
     interacted = false;
     return post("heartbeat/", body).then(function (r) {
-      if (r.status === 409) {
+      return jsonUnlessTakenOver(r, function () {
         stopped = true;
         if (video) video.pause();
-        say(msg("another"));
-        if (takeoverEl) takeoverEl.hidden = false;
-        return null;
-      }
-      return r.ok ? r.json() : null;
+      });
     }).then(function (data) {
       if (!data) return;
       root.dataset.lastReason = data.reason;
@@ -117,14 +113,20 @@
     }).catch(function () { /* offline: the next heartbeat carries on; nothing is credited for the gap beyond the cap */ });
   }
 
+  // 409: the lesson plays in another window; offer to take it over. Else the JSON body of a 2xx, or null.
+  function jsonUnlessTakenOver(r, onConflict) {
+    if (r.status === 409) {
+      if (onConflict) onConflict();
+      say(msg("another"));
+      if (takeoverEl) takeoverEl.hidden = false;
+      return null;
+    }
+    return r.ok ? r.json() : null;
+  }
+
   function start(takeover) {
     return post("start/", { takeover: !!takeover }).then(function (r) {
-      if (r.status === 409) {
-        say(msg("another"));
-        if (takeoverEl) takeoverEl.hidden = false;
-        return null;
-      }
-      return r.ok ? r.json() : null;
+      return jsonUnlessTakenOver(r);
     }).then(function (data) {
       if (!data) return;
       session = data;

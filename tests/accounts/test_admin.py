@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.management import call_command
 from django.test import Client
 
 from organizations.validators import mask_id_number
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, make_staff
 
 
 def test_anonymous_is_sent_to_the_site_login(db: None) -> None:
@@ -46,13 +45,7 @@ def test_demo_superuser_gets_in(db: None, settings: Any) -> None:
 
 @pytest.fixture
 def staff_bureau(cast: Cast) -> Any:
-    user = cast.west.bureau
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_enterprise", "view_person", "change_enterprise"])
-    )
-    return user
+    return make_staff(cast.west.bureau, "view_enterprise", "view_person", "change_enterprise")
 
 
 def test_enterprise_changelist_is_scoped(cast: Cast, staff_bureau: Any) -> None:

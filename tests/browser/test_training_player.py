@@ -11,16 +11,14 @@ test runs in about a minute; every rule is the production code path.
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.request import urlopen
 
 import pytest
 
-from tests.browser.conftest import DAPHNE, ROOT, _free_port, login
+from tests.browser.conftest import login
+from tests.support.servers import ROOT, daphne_server, free_port
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -61,31 +59,9 @@ print(json.dumps(out))
 
 @pytest.fixture(scope="module")
 def training_url(live_server_url: str, server_env: dict[str, str], server_dir: Path) -> Iterator[str]:
-    port = _free_port()
-    log = server_dir / f"daphne-training-{port}.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env={**server_env, **FAST},
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # readiness poll, not a timed assertion
-            if process.poll() is not None:
-                raise RuntimeError(log.read_text())
-            try:
-                with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
+    port = free_port()
+    with daphne_server(port=port, env={**server_env, **FAST}, log=server_dir / f"daphne-training-{port}.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -80,3 +80,24 @@ def test_a_failing_follow_up_propagates(event: str) -> None:
 def test_training_follows_a_new_roster_entry_with_its_onboarding_plan() -> None:
     # organizations does not import training: the arrow runs through this registration.
     assert "training.onboarding" in registries.follow_ups_for("organizations.person_create")
+
+
+def test_a_registry_keeps_each_add_on_once_in_order_and_walks_a_snapshot() -> None:
+    registry: registries.Registry[Any] = registries.Registry()
+    seen: list[str] = []
+
+    def first() -> None:
+        seen.append("first")
+        registry.unregister(first)  # while the walk is under way
+
+    def second() -> None:
+        seen.append("second")
+
+    for add_on in (first, second, first):
+        registry.register(add_on)
+    for add_on in registry:
+        add_on()
+    assert seen == ["first", "second"]
+    assert list(registry) == [second]
+    registry.unregister(first)  # not registered any more: a no-op
+    assert list(registry) == [second]

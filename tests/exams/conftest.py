@@ -93,3 +93,21 @@ def correct_answer(aq: Any) -> Any:
 
 # The body of an API start: the examinee has read and agreed to the exam notice.
 CONFIRM = {"confirm_notice": True}
+
+
+def session_form_data(paper: Any, title: str, **extra: Any) -> dict[str, Any]:
+    """What the session form posts for a plain exam opening tomorrow; ``extra`` adds or overrides fields."""
+    now = timezone.localtime()
+    return {
+        "title": title,
+        "paper": paper.pk,
+        "opens_at": (now + timezone.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        "closes_at": (now + timezone.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        "duration_minutes": 60,
+        "attempts_allowed": 1,
+        "pass_score": "60",
+        "result_release": "immediate",
+        "certificate_validity_years": 3,
+        "grace_seconds": 30,
+        **extra,
+    }

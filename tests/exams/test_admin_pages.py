@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from exams.models import ExamSession, PaperTemplate
 from tests.conftest import login_client
-from tests.exams.conftest import make_bank
+from tests.exams.conftest import make_bank, session_form_data
 
 
 def _rule_form(bank: Any, count: int) -> dict[str, Any]:
@@ -80,18 +80,7 @@ def test_scheduling_a_session_for_principals_and_safety_managers(cast: Any, exam
     assert list(session_population(session)) == [principal]  # the learner is an employee
     bad = admin.post(
         "/exams/manage/sessions/new/",
-        {
-            "title": "x",
-            "paper": exam["paper"].pk,
-            "opens_at": "2026-01-02T10:00",
-            "closes_at": "2026-01-01T10:00",
-            "duration_minutes": 60,
-            "attempts_allowed": 1,
-            "pass_score": "60",
-            "result_release": "immediate",
-            "certificate_validity_years": 3,
-            "grace_seconds": 30,
-        },
+        session_form_data(exam["paper"], "x", opens_at="2026-01-02T10:00", closes_at="2026-01-01T10:00"),
     )
     assert bad.status_code == 200
     assert ExamSession.objects.filter(title="x").count() == 0

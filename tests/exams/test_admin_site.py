@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from exams.models import Attempt, Certificate
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, make_staff
 from tests.exams.route_data import east_exam
 
 pytestmark = pytest.mark.django_db
@@ -18,10 +17,7 @@ VIEW = ["view_papertemplate", "view_examsession", "view_attempt", "view_certific
 
 
 def _staff(user: Any, *codenames: str) -> Any:
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="exams", codename__in=codenames))
-    return user
+    return make_staff(user, *codenames, apps=["exams"])
 
 
 def _changelist(user: Any, model: str) -> str:

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from exams.models import ExamSession
 from proctoring.services.actions import policy_set
 from tests.conftest import Cast, login_client
-from tests.exams.conftest import make_session
+from tests.exams.conftest import make_session, session_form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -82,35 +81,18 @@ def test_the_statistics_page_offers_only_what_the_reader_may_open(cast: Cast, se
     assert reverse("proctoring:policy_edit", args=[sessions["proctored"].pk]) not in west_home
 
 
-def _session_form(paper: Any, title: str, **extra: Any) -> dict[str, Any]:
-    now = timezone.localtime()
-    return {
-        "title": title,
-        "paper": paper.pk,
-        "opens_at": (now + timezone.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
-        "closes_at": (now + timezone.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
-        "duration_minutes": 60,
-        "attempts_allowed": 1,
-        "pass_score": "60",
-        "result_release": "immediate",
-        "certificate_validity_years": 3,
-        "grace_seconds": 30,
-        **extra,
-    }
-
-
 def test_scheduling_an_exam_can_go_on_to_its_proctoring_policy(cast: Cast, exam: dict[str, Any]) -> None:
     admin = login_client(cast.east.training_admin)
     form_page = admin.get(reverse("exams:session_new")).content.decode()
     assert re.search(r'<input[^>]*name="setup_proctoring"[^>]*checked', form_page)  # offered, ticked
 
     response = admin.post(
-        reverse("exams:session_new"), _session_form(exam["paper"], "要监考的考试", setup_proctoring="on")
+        reverse("exams:session_new"), session_form_data(exam["paper"], "要监考的考试", setup_proctoring="on")
     )
     session = ExamSession.objects.get(title="要监考的考试")
     assert response["Location"] == reverse("proctoring:policy_edit", args=[session.pk])
     policy_page = admin.get(response["Location"]).content.decode()
     assert reverse("exams:session_stats", args=[session.pk]) in policy_page  # and back
 
-    plain = admin.post(reverse("exams:session_new"), _session_form(exam["paper"], "不监考的考试"))
+    plain = admin.post(reverse("exams:session_new"), session_form_data(exam["paper"], "不监考的考试"))
     assert plain["Location"] == reverse("exams:session_stats", args=[ExamSession.objects.get(title="不监考的考试").pk])

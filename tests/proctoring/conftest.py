@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -75,16 +76,6 @@ def _close_background_connections() -> None:
 
 
 @pytest.fixture(scope="session")
-def astronaut_jpeg() -> bytes:
-    return faces.astronaut_jpeg()
-
-
-@pytest.fixture(scope="session")
-def astronaut_snapshot() -> bytes:
-    return faces.snapshot_jpeg(faces.astronaut_bgr())
-
-
-@pytest.fixture(scope="session")
 def hopper_snapshot() -> bytes:
     return faces.snapshot_jpeg(faces.grace_hopper_bgr())
 
@@ -104,15 +95,21 @@ def pass_identity_check(session: Any, person: Any, proctor: Any) -> Any:
     return identity_decide(check=check, by=proctor, passed=True, note="身份证核对一致")
 
 
-def make_proctored(cast: Any, *, start: bool = True, **policy: Any) -> dict[str, Any]:
-    """An open EAST session with a policy, and (``start``) the EAST learner's attempt started after the check."""
+def proctored_session(cast: Any, *, bank_code: str | None = None, **policy: Any) -> Any:
+    """An open EAST exam session ("监考考试", on a bank of its own) with a proctoring policy; nobody has started it."""
     from tests.exams.conftest import make_bank, make_paper, make_session
 
     provider = cast.east.provider
-    bank = make_bank(provider, code=f"proctor-bank-{len(policy)}-{id(policy) % 10000}")
-    paper = make_paper(provider, bank)
+    paper = make_paper(provider, make_bank(provider, code=bank_code or f"proctored-{uuid.uuid4().hex[:10]}"))
     session = make_session(provider, paper, title="监考考试")
-    pol = policy_set(session=session, **policy)
+    policy_set(session=session, **policy)
+    return session
+
+
+def make_proctored(cast: Any, *, start: bool = True, **policy: Any) -> dict[str, Any]:
+    """An open EAST session with a policy, and (``start``) the EAST learner's attempt started after the check."""
+    session = proctored_session(cast, **policy)
+    pol = session.proctoring_policy
     attempt = None
     if start:
         if pol.require_identity_check:

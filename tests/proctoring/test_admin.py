@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from exams.models import ExamSession
 from proctoring.models import FaceEnrolment, ProctoringPolicy, ReviewDecision
 from proctoring.services.actions import review_decide
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, make_staff
 from tests.proctoring.route_data import east_proctoring
 
 pytestmark = pytest.mark.django_db
@@ -20,10 +19,7 @@ MODELS = ["proctoringpolicy", "faceconsent", "faceenrolment", "reviewdecision"]
 
 
 def _staff(user: Any, *codenames: str) -> Any:
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(*Permission.objects.filter(content_type__app_label="proctoring", codename__in=codenames))
-    return user
+    return make_staff(user, *codenames, apps=["proctoring"])
 
 
 def _page(user: Any, name: str, *args: Any) -> str:

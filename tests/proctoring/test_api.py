@@ -11,26 +11,19 @@ from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from exams.models import Attempt
 from exams.services.attempts import attempt_start, attempt_submit
 from proctoring.models import BrowserEvent, FaceConsent, FaceEnrolment, IdentityCheck, Snapshot
-from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.conftest import Cast
+from tests.proctoring.conftest import proctored_session
 from tests.support import faces
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english() -> Any:
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def token_client(user: Any) -> APIClient:
@@ -41,17 +34,6 @@ def token_client(user: Any) -> APIClient:
 
 def photo(data: bytes, name: str = "capture.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, data, content_type="image/jpeg")
-
-
-def proctored_session(cast: Cast, **policy: Any) -> Any:
-    """An open EAST exam session with a proctoring policy; nobody has started it."""
-    from tests.exams.conftest import make_bank, make_paper, make_session
-
-    provider = cast.east.provider
-    paper = make_paper(provider, make_bank(provider, code=f"papi-{len(policy)}-{id(policy) % 10000}"))
-    session = make_session(provider, paper, title="监考考试")
-    policy_set(session=session, **policy)
-    return session
 
 
 def pass_identity_manually(session: Any, person: Any, proctor: Any) -> None:

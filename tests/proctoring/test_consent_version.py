@@ -7,34 +7,24 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from proctoring import selectors
 from proctoring.models import FaceConsent, FaceEnrolment, IdentityCheck, Snapshot
 from proctoring.services import identity as identity_services
-from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give, consent_withdraw
 from proctoring.services.errors import ConsentOutdated
 from proctoring.services.identity import identity_check_face
 from proctoring.services.snapshots import snapshot_process, snapshot_receive
-from tests.conftest import Cast, login_client
-from tests.proctoring.conftest import enrol_astronaut, make_proctored
+from tests.conftest import Cast, english_client, login_client
+from tests.proctoring.conftest import enrol_astronaut, make_proctored, proctored_session
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 OLD, NEW = "2026-01", "2026-09"
-
-
-@pytest.fixture(autouse=True)
-def _english() -> Any:
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
@@ -48,19 +38,7 @@ def outdated(cast: Cast, settings: Any, astronaut_jpeg: bytes) -> FaceEnrolment:
 
 def _session(cast: Cast, **policy: Any) -> Any:
     """An open EAST exam with an identity check; nobody has started it."""
-    from tests.exams.conftest import make_bank, make_paper, make_session
-
-    provider = cast.east.provider
-    paper = make_paper(provider, make_bank(provider, code="consent-version"))
-    session = make_session(provider, paper, title="监考考试")
-    policy_set(session=session, require_identity_check=True, **policy)
-    return session
-
-
-def _web(user: Any) -> Client:
-    client = login_client(user)
-    client.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+    return proctored_session(cast, bank_code="consent-version", require_identity_check=True, **policy)
 
 
 def _api(user: Any, language: str = "en") -> APIClient:
@@ -159,7 +137,7 @@ def test_withdrawing_an_outdated_consent_purges_the_kept_photo(cast: Cast, outda
 
 
 def test_the_page_says_the_text_changed_and_takes_a_new_consent(cast: Cast, outdated: FaceEnrolment) -> None:
-    client = _web(cast.east.learner.user)
+    client = english_client(cast.east.learner.user)
     url = reverse("proctoring:my_face")
     page = client.get(url).content.decode()
     assert "data-consent-outdated" in page
@@ -185,7 +163,7 @@ def test_the_page_says_it_in_chinese_by_default(cast: Cast, outdated: FaceEnrolm
 def test_the_web_doors_refuse_face_processing_until_agreed_again(
     cast: Cast, outdated: FaceEnrolment, astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
-    client = _web(cast.east.learner.user)
+    client = english_client(cast.east.learner.user)
     enrol = client.post(
         reverse("proctoring:my_face"),
         {"action": "enrol", "photo": _photo(astronaut_jpeg)},
@@ -261,6 +239,6 @@ def test_the_admin_shows_the_old_consent_as_superseded_not_withdrawn(cast: Cast,
     admin = cast.platform_admin
     admin.is_superuser = True
     admin.save()
-    page = _web(admin).get(reverse("admin:proctoring_faceconsent_changelist")).content.decode()
+    page = english_client(admin).get(reverse("admin:proctoring_faceconsent_changelist")).content.decode()
     assert page.count("superseded: agreed again to a newer text") == 1
     assert page.count("withdrawn: face data deleted") == 1

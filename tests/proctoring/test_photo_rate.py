@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from proctoring.models import FaceEnrolment, IdentityCheck
 from proctoring.services.errors import BadImage, ConsentRequired, TooManyPhotos
@@ -17,13 +17,7 @@ from proctoring.services.identity import enrol, identity_check_face, photo_uploa
 from tests.conftest import Cast
 from tests.proctoring.conftest import enrol_astronaut
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english() -> Any:
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_photos_beyond_the_rate_are_refused_saying_when_to_retry(cast: Cast, settings: Any) -> None:

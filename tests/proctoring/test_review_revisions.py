@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from exams import certificates
 from exams.models import Attempt, Certificate, CertificateType
@@ -20,23 +17,11 @@ from proctoring import review
 from proctoring.models import ReviewDecision
 from proctoring.services.actions import policy_set, proctor_terminate, review_decide
 from proctoring.services.errors import BadEvent
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, english_client
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
 from tests.proctoring.conftest import pass_identity_check
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english() -> Any:
-    with translation.override("en"):
-        yield
-
-
-def _client(user: Any) -> Client:
-    client = login_client(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture
@@ -68,7 +53,7 @@ def test_invalid_then_valid_restores_the_score_and_the_same_certificate(cast: Ca
     score = flagged.score
     certificate = Certificate.objects.get(attempt=flagged)
     detail = reverse("proctoring:review_detail", args=[flagged.pk])
-    proctor = _client(cast.east.proctor)
+    proctor = english_client(cast.east.proctor)
     proctor.post(detail, {"decision": "invalid", "reason": "另一人代考"})
     flagged.refresh_from_db()
     assert flagged.status == Attempt.Status.INVALIDATED
@@ -95,7 +80,7 @@ def test_invalid_then_valid_restores_the_score_and_the_same_certificate(cast: Ca
     assert (reissued.pk, reissued.number, reissued.status) == (certificate.pk, certificate.number, "valid")
     assert _verify_state(reissued) == "valid"
     # The examinee sees the result again.
-    result = _client(cast.east.learner.user).get(reverse("exams:result", args=[flagged.pk])).content.decode()
+    result = english_client(cast.east.learner.user).get(reverse("exams:result", args=[flagged.pk])).content.decode()
     assert "invalidated" not in result
     assert f'data-score="{score}"' in result
 
@@ -119,7 +104,7 @@ def test_invalid_then_valid_restores_the_score_and_the_same_certificate(cast: Ca
 def test_a_platform_admin_turns_valid_into_invalid(cast: Cast, flagged: Attempt) -> None:
     first = review_decide(attempt=flagged, by=cast.east.proctor, decision="valid")
     detail = reverse("proctoring:review_detail", args=[flagged.pk])
-    admin = _client(cast.platform_admin)
+    admin = english_client(cast.platform_admin)
     assert "data-revise-invalid" in admin.get(detail).content.decode()
     admin.post(detail, {"action": "revise", "current": first.pk, "decision": "invalid", "reason": "监考复查发现作弊"})
     flagged.refresh_from_db()
@@ -176,7 +161,7 @@ def test_only_the_sessions_proctors_and_platform_admins_revise(cast: Cast, flagg
         cast.outsider,
     )
     for user in others:
-        assert _client(user).post(detail, form).status_code == 404, user
+        assert english_client(user).post(detail, form).status_code == 404, user
     assert ReviewDecision.objects.count() == 1
     assert Attempt.objects.get(pk=flagged.pk).status == Attempt.Status.INVALIDATED
     assert Certificate.objects.get(attempt=flagged).status == "revoked"

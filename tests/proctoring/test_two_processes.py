@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-from urllib.request import urlopen
 
 import pytest
 from django.conf import settings
@@ -21,14 +18,7 @@ from django.db import connection
 
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import make_proctored
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.support.servers import DAPHNE, ROOT, free_port, wait_until_healthy
 
 
 @pytest.fixture
@@ -50,11 +40,11 @@ def two_servers(transactional_db: None, tmp_path: Path) -> Iterator[list[str]]:
     }
     processes, urls = [], []
     for index in range(2):
-        port = _free_port()
+        port = free_port()
         log = open(tmp_path / f"daphne-{index}.log", "w")  # noqa: SIM115 - closed with the process
         processes.append(
             subprocess.Popen(
-                [str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+                [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -64,15 +54,7 @@ def two_servers(transactional_db: None, tmp_path: Path) -> Iterator[list[str]]:
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url, process in zip(urls, processes, strict=True):
-            for _ in range(300):  # readiness poll, not a timed assertion
-                if process.poll() is not None:
-                    raise RuntimeError((tmp_path / "daphne-0.log").read_text())
-                try:
-                    with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                        if response.status == 200:
-                            break
-                except OSError:
-                    time.sleep(0.1)
+            wait_until_healthy(url, process, tmp_path / "daphne-0.log")
         yield urls
     finally:
         for process in processes:

@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
 
 from exams.models import Attempt
 from exams.services.attempts import attempt_submit
 from proctoring.models import FaceConsent, FaceEnrolment, MediaAccessLog, ReviewDecision
 from proctoring.services.identity import identity_request_manual
 from proctoring.services.snapshots import snapshot_process, snapshot_receive
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, english_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english() -> Any:
-    with translation.override("en"):
-        yield
-
-
-def _client(user: Any) -> Client:
-    # Assertions read the English strings; without the cookie LocaleMiddleware serves Chinese.
-    client = login_client(user)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def _photo(data: bytes) -> SimpleUploadedFile:
@@ -41,7 +25,7 @@ def _photo(data: bytes) -> SimpleUploadedFile:
 
 
 def test_consent_then_enrol_then_withdraw(cast: Cast, astronaut_jpeg: bytes) -> None:
-    client = _client(cast.east.learner.user)
+    client = english_client(cast.east.learner.user)
     url = reverse("proctoring:my_face")
     page = client.get(url)
     assert page.status_code == 200
@@ -69,11 +53,11 @@ def test_consent_then_enrol_then_withdraw(cast: Cast, astronaut_jpeg: bytes) -> 
 
 def test_an_admin_enrols_from_an_id_photo(cast: Cast, astronaut_jpeg: bytes) -> None:
     url = reverse("proctoring:id_photo", args=[cast.east.learner.pk])
-    client = _client(cast.east.enterprise_admin)
+    client = english_client(cast.east.enterprise_admin)
     client.post(url, {"photo": _photo(astronaut_jpeg), "consent_on_paper": "on"})
     assert FaceEnrolment.objects.get(person=cast.east.learner).source == "id_photo"
     for user in (cast.west.enterprise_admin, cast.east.learner.user, cast.outsider, cast.east.proctor):
-        assert _client(user).get(url).status_code == 404, user
+        assert english_client(user).get(url).status_code == 404, user
 
 
 def test_identity_check_page_then_start(
@@ -82,7 +66,7 @@ def test_identity_check_page_then_start(
     data = make_proctored(cast, start=False, identity_max_tries=2)
     session = data["session"]
     url = reverse("proctoring:identity_check", args=[session.pk])
-    client = _client(cast.east.learner.user)
+    client = english_client(cast.east.learner.user)
     page = client.get(url)
     assert b"Enrol my face" in page.content
     assert b"data-manual" in page.content
@@ -98,14 +82,14 @@ def test_identity_check_page_then_start(
     assert reverse("exams:notice", args=[session.pk]) in passed
     assert "data-start" not in passed
     for user in (cast.west.learner.user, cast.outsider):
-        assert _client(user).get(url).status_code == 404
+        assert english_client(user).get(url).status_code == 404
 
 
 def test_the_exam_page_of_a_checked_examinee_runs_the_client_without_an_identity_overlay(cast: Cast) -> None:
     # make_proctored starts the attempt only after a proctor approved the identity check:
     # the page needs no overlay in front of the paper, and the snapshot/tab-switch client runs.
     data = make_proctored(cast)
-    client = _client(cast.east.learner.user)
+    client = english_client(cast.east.learner.user)
     page = client.get(reverse("exams:attempt", args=[data["attempt"].pk])).content.decode()
     assert "data-identity-required" not in page
     assert "data-question=" in page
@@ -119,7 +103,7 @@ def test_an_unproctored_exam_page_has_no_client(cast: Cast) -> None:
     from tests.exams.route_data import east_exam
 
     attempt = east_exam(cast)["in_progress"]
-    page = _client(cast.east.learner.user).get(reverse("exams:attempt", args=[attempt.pk])).content.decode()
+    page = english_client(cast.east.learner.user).get(reverse("exams:attempt", args=[attempt.pk])).content.decode()
     assert "proctor-client.js" not in page
     assert "data-identity-required" not in page
 
@@ -132,7 +116,7 @@ def test_image_view_is_scoped_audited_and_never_cached(
     snap = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
     url = reverse("proctoring:snapshot_image", args=[snap.pk])
 
-    response = _client(cast.east.proctor).get(url)
+    response = english_client(cast.east.proctor).get(url)
     assert response.status_code == 200
     assert response.content == astronaut_snapshot
     assert response["Content-Type"] == "image/jpeg"
@@ -145,7 +129,7 @@ def test_image_view_is_scoped_audited_and_never_cached(
         cast.east.learner,
     )
 
-    assert _client(cast.platform_admin).get(url).status_code == 200
+    assert english_client(cast.platform_admin).get(url).status_code == 200
     # The examinee themself, another district's proctor, bureaus, trainers, the outsider: nothing.
     for user in (
         cast.east.learner.user,
@@ -155,15 +139,15 @@ def test_image_view_is_scoped_audited_and_never_cached(
         cast.east.enterprise_admin,
         cast.outsider,
     ):
-        assert _client(user).get(url).status_code in (403, 404), user
+        assert english_client(user).get(url).status_code in (403, 404), user
     assert MediaAccessLog.objects.count() == 2
     anonymous = Client().get(url)
     assert anonymous.status_code == 302
     assert "/accounts/login/" in anonymous["Location"]
 
     reference = reverse("proctoring:enrolment_image", args=[FaceEnrolment.objects.get().pk])
-    assert _client(cast.east.proctor).get(reference).status_code == 200
-    assert _client(cast.west.proctor).get(reference).status_code == 404
+    assert english_client(cast.east.proctor).get(reference).status_code == 200
+    assert english_client(cast.west.proctor).get(reference).status_code == 404
     assert MediaAccessLog.objects.filter(kind="enrolment").count() == 1
 
 
@@ -178,7 +162,7 @@ def test_live_grid_and_review_queue_are_for_the_sessions_proctors(
     live = reverse("proctoring:live", args=[data["session"].pk])
     queue = reverse("proctoring:review_queue")
     detail = reverse("proctoring:review_detail", args=[data["attempt"].pk])
-    proctor = _client(cast.east.proctor)
+    proctor = english_client(cast.east.proctor)
     assert proctor.get(live).status_code == 200
     listing = proctor.get(queue).content.decode()
     assert cast.east.learner.name in listing
@@ -186,12 +170,12 @@ def test_live_grid_and_review_queue_are_for_the_sessions_proctors(
     assert "Different face" in timeline
     assert reverse("proctoring:snapshot_image", args=[snap.pk]) in timeline
     for user in (cast.west.proctor, cast.east.bureau, cast.outsider, cast.east.learner.user):
-        client = _client(user)
+        client = english_client(user)
         assert client.get(live).status_code == 404, user
         assert client.get(detail).status_code == 404, user
         assert client.post(detail, {"decision": "invalid", "reason": "x"}).status_code == 404, user
-    assert _client(cast.west.proctor).get(queue).content.decode().count(cast.east.learner.name) == 0
-    assert _client(cast.outsider).get(queue).status_code == 403
+    assert english_client(cast.west.proctor).get(queue).content.decode().count(cast.east.learner.name) == 0
+    assert english_client(cast.outsider).get(queue).status_code == 403
 
     proctor.post(detail, {"decision": "invalid", "reason": ""})
     assert not ReviewDecision.objects.exists()  # a reason is required
@@ -206,12 +190,12 @@ def test_proctor_admits_after_a_manual_id_check(cast: Cast) -> None:
     data = make_proctored(cast, start=False)
     check = identity_request_manual(session=data["session"], person=cast.east.learner)
     url = reverse("proctoring:identity_decide", args=[check.pk])
-    assert _client(cast.west.proctor).post(url, {"decision": "pass"}).status_code == 404
+    assert english_client(cast.west.proctor).post(url, {"decision": "pass"}).status_code == 404
     assert (
         cast.east.learner.name
-        in _client(cast.east.proctor).get(reverse("proctoring:live", args=[data["session"].pk])).content.decode()
+        in english_client(cast.east.proctor).get(reverse("proctoring:live", args=[data["session"].pk])).content.decode()
     )
-    _client(cast.east.proctor).post(url, {"decision": "pass"})
+    english_client(cast.east.proctor).post(url, {"decision": "pass"})
     check.refresh_from_db()
     assert check.result == "passed"
     assert check.decided_by == cast.east.proctor
@@ -232,11 +216,11 @@ def test_policy_is_set_by_the_sessions_managers(cast: Cast) -> None:
         "identity_max_tries": 3,
         "require_identity_check": "on",
     }
-    trainer = _client(cast.east.training_admin)
+    trainer = english_client(cast.east.training_admin)
     response = trainer.post(url, form)
     assert response.status_code == 200  # min above max: refused, form shown again
     trainer.post(url, {**form, "snapshot_max_seconds": 90, "tab_submit_at": 4})
     data["policy"].refresh_from_db()
     assert (data["policy"].snapshot_max_seconds, data["policy"].tab_submit_at, data["policy"].tolerance) == (90, 4, 0.5)
     for user in (cast.west.training_admin, cast.east.proctor, cast.outsider):
-        assert _client(user).get(url).status_code == 404, user
+        assert english_client(user).get(url).status_code == 404, user

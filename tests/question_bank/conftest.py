@@ -139,20 +139,25 @@ def _english_messages() -> Any:
         yield
 
 
-@pytest.fixture
-def east_bank(cast: Any) -> Bank:
-    """An east-provider bank shared with the east district, holding ROWS."""
+def make_east_practice_bank(cast: Any, *, code: str, name: str, file_name: str = "east.xlsx") -> Bank:
+    """A practice bank of the east provider, shared with the east district, holding ROWS."""
     bank = services.bank_create(
         actor=None,
         purpose=Bank.Purpose.PRACTICE,
-        code="east-bank",
-        name="东区安全题库",
+        code=code,
+        name=name,
         owner=cast.east.provider,
         visibility=Bank.Visibility.SHARED,
         shared_with=cast.east.jurisdiction,
     )
-    services.import_file(bank=bank, data=xlsx_bytes(ROWS), name="east.xlsx")
+    services.import_file(bank=bank, data=xlsx_bytes(ROWS), name=file_name)
     return bank
+
+
+@pytest.fixture
+def east_bank(cast: Any) -> Bank:
+    """An east-provider bank shared with the east district, holding ROWS."""
+    return make_east_practice_bank(cast, code="east-bank", name="东区安全题库")
 
 
 @pytest.fixture

@@ -12,20 +12,10 @@ Kwargs = dict[str, Any]
 def east_question_bank(cast: Any) -> dict[str, Any]:
     """A shared east bank with its questions, an import job and a practice session (built once per cast)."""
     if "question_bank" not in cast.east.extra:
-        from question_bank import services
-        from question_bank.models import Bank, ImportJob, PracticeSession, Question
-        from tests.question_bank.conftest import ROWS, xlsx_bytes
+        from question_bank.models import ImportJob, PracticeSession, Question
+        from tests.question_bank.conftest import make_east_practice_bank
 
-        bank = services.bank_create(
-            actor=None,
-            purpose=Bank.Purpose.PRACTICE,
-            code="east-route-bank",
-            name="东区路由题库",
-            owner=cast.east.provider,
-            visibility=Bank.Visibility.SHARED,
-            shared_with=cast.east.jurisdiction,
-        )
-        services.import_file(bank=bank, data=xlsx_bytes(ROWS), name="east.xlsx")
+        bank = make_east_practice_bank(cast, code="east-route-bank", name="东区路由题库")
         question = Question.objects.filter(bank=bank).order_by("pk").first()
         question.image.name = _route_image()
         question.save(update_fields=["image"])

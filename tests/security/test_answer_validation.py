@@ -19,16 +19,16 @@ from exams.services.errors import BadAnswer
 from question_bank import services
 from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
 from tests.conftest import Cast, login_client
-from tests.question_bank.conftest import ROWS, xlsx_bytes
+from tests.question_bank.conftest import make_east_practice_bank
 from tests.training.conftest import (
     World,
     _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
-    build_course,
     make_quiz_bank,
+    make_world,
+    quiz_on_article,
+    study,
 )
-from tests.training.test_quiz import _study
-from training.models import Lesson, QuizAttempt
-from training.services.assignments import assignment_create
+from training.models import QuizAttempt
 from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
 
 pytestmark = pytest.mark.django_db
@@ -44,17 +44,7 @@ BAD = {
 
 @pytest.fixture
 def bank(cast: Cast) -> Bank:
-    bank = services.bank_create(
-        actor=None,
-        purpose=Bank.Purpose.PRACTICE,
-        code="answers",
-        name="东区练习题库",
-        owner=cast.east.provider,
-        visibility=Bank.Visibility.SHARED,
-        shared_with=cast.east.jurisdiction,
-    )
-    services.import_file(bank=bank, data=xlsx_bytes(ROWS), name="answers.xlsx")
-    return bank
+    return make_east_practice_bank(cast, code="answers", name="东区练习题库", file_name="answers.xlsx")
 
 
 def _question(bank: Bank, qtype: str) -> Question:
@@ -127,19 +117,14 @@ def test_the_practice_page_refuses_it_and_asks_again(cast: Cast, bank: Bank, qty
 
 @pytest.fixture
 def world(cast: Cast) -> World:
-    course = build_course(cast)
-    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
-    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+    return make_world(cast, due_date=None)
 
 
 def test_the_lesson_quiz_refuses_it_naming_the_question(cast: Cast, world: World) -> None:
     quiz_bank = make_quiz_bank(cast)
-    lesson = world.article
-    Lesson.objects.filter(pk=lesson.pk).update(quiz_bank_id=quiz_bank.pk, quiz_question_count=3)
-    lesson.refresh_from_db()
+    lesson = quiz_on_article(world, quiz_bank, count=3)
     learner = world.learner.user
-    _study(learner, lesson, position=100)
+    study(learner, lesson, position=100)
     attempt = quiz_attempt_open(user=learner, lesson=lesson)
     questions = list(Question.objects.filter(pk__in=attempt.question_ids))
     # Every kind of question gets a value it cannot take: a letter for true/false, a letter

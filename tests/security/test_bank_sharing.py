@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -22,7 +21,7 @@ from organizations.models import RoleGrant
 from question_bank import selectors, services
 from question_bank.models import Bank, Question
 from tests import factories
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, make_staff
 from tests.question_bank.conftest import ROWS, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
@@ -235,15 +234,7 @@ def test_api_patch_of_visibility_rechecks_an_old_out_of_reach_sharing(cast: Cast
 
 @pytest.fixture
 def staff_trainer(cast: Cast, two_hat_trainer: Any) -> Any:
-    user = two_hat_trainer
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label="question_bank", codename__in=["add_bank", "change_bank", "view_bank"]
-        )
-    )
-    return user
+    return make_staff(two_hat_trainer, "add_bank", "change_bank", "view_bank", apps=["question_bank"])
 
 
 def test_admin_add_form_refuses_another_district(cast: Cast, staff_trainer: Any) -> None:
@@ -333,12 +324,7 @@ def test_the_admin_question_list_shows_answer_keys_only_of_banks_one_may_browse(
                 "answer": "A",
             },
         )
-    user = cast.east.training_admin
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="question_bank", codename__in=["view_question", "view_bank"])
-    )
+    user = make_staff(cast.east.training_admin, "view_question", "view_bank", apps=["question_bank"])
     client = login_client(user)
     listing = client.get("/admin/question_bank/question/")
     assert listing.status_code == 200

@@ -12,7 +12,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.urls import reverse
@@ -22,18 +21,20 @@ from rest_framework.test import APIClient
 from core import registries
 from question_bank import selectors, services
 from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, make_staff
 from tests.question_bank.conftest import ROWS, xlsx_bytes
 from tests.training.conftest import (
     World,
     _private_storage_and_cache,  # noqa: F401 - autouse: private files, cache
+    article_lesson,
     build_course,
     make_quiz_bank,
+    make_world,
+    quiz_on_article,
+    study,
 )
-from tests.training.test_quiz import _study
 from training.forms import LessonForm
 from training.models import Lesson, QuizAttempt
-from training.services.assignments import assignment_create
 from training.services.content import lesson_create, lesson_set_retired, lesson_update
 from training.services.crediting import quiz_attempt_open
 from training.services.errors import QuizUnavailable
@@ -80,10 +81,7 @@ def practice_bank(cast: Cast) -> Bank:
 @pytest.fixture
 def world(cast: Cast) -> World:
     """A course assigned to the east learner (as in tests/training)."""
-    course = build_course(cast)
-    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=None)
-    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+    return make_world(cast, due_date=None)
 
 
 def _no_exam_stem(text: str) -> None:
@@ -214,11 +212,9 @@ def test_lesson_quiz_choices_exclude_it(cast: Cast, world: World, exam_bank: Ban
 
 
 def test_the_quiz_service_and_page_refuse_it(cast: Cast, world: World, exam_bank: Bank) -> None:
-    lesson = world.article
-    Lesson.objects.filter(pk=lesson.pk).update(quiz_bank_id=exam_bank.pk, quiz_question_count=3)
-    lesson.refresh_from_db()
+    lesson = quiz_on_article(world, exam_bank, count=3)
     learner = world.learner.user
-    _study(learner, lesson, position=100)
+    study(learner, lesson, position=100)
     with pytest.raises(QuizUnavailable):
         quiz_attempt_open(user=learner, lesson=lesson)
     page = login_client(learner).get(f"/training/lessons/{lesson.pk}/quiz/").content.decode()
@@ -229,11 +225,9 @@ def test_the_quiz_service_and_page_refuse_it(cast: Cast, world: World, exam_bank
 
 def test_an_open_quiz_attempt_is_refused_once_the_bank_turns_exam_only(cast: Cast, world: World) -> None:
     bank = make_quiz_bank(cast)
-    lesson = world.article
-    Lesson.objects.filter(pk=lesson.pk).update(quiz_bank_id=bank.pk, quiz_question_count=3)
-    lesson.refresh_from_db()
+    lesson = quiz_on_article(world, bank, count=3)
     learner = world.learner.user
-    _study(learner, lesson, position=100)
+    study(learner, lesson, position=100)
     assert quiz_attempt_open(user=learner, lesson=lesson).question_ids
     # bank_update now refuses this while the lesson quizzes from it (tests below); a bank switched
     # another way (a row written before that rule, here a raw update) still never reaches the quiz.
@@ -316,16 +310,7 @@ def test_lesson_services_refuse_an_exam_only_quiz_bank(cast: Cast, world: World,
     before = chapter.lessons.count()
     for actor in (None, cast.east.training_admin, cast.platform_admin):
         with pytest.raises(ValidationError) as refused:
-            lesson_create(
-                actor=actor,
-                chapter=chapter,
-                title="带考试题库的课时",
-                kind=Lesson.Kind.ARTICLE,
-                credit_minutes=1,
-                body_html="<p>x</p>",
-                quiz_bank_id=exam_bank.pk,
-                quiz_question_count=3,
-            )
+            article_lesson(chapter, "带考试题库的课时", actor=actor, quiz_bank_id=exam_bank.pk, quiz_question_count=3)
         assert list(refused.value.message_dict) == ["quiz_bank"]
         assert EXAM_ONLY_MESSAGE in refused.value.message_dict["quiz_bank"][0]
     assert chapter.lessons.count() == before
@@ -412,16 +397,11 @@ def test_the_course_builder_refuses_an_exam_only_quiz_bank(cast: Cast, world: Wo
 @pytest.fixture
 def staff_east_trainer(cast: Cast) -> Any:
     """The east training admin, with access to the Django admin's lessons and banks."""
-    user = cast.east.training_admin
-    user.is_staff = True
-    user.save()
-    user.user_permissions.add(
-        *Permission.objects.filter(
-            content_type__app_label__in=["training", "question_bank"],
-            codename__in=["add_lesson", "change_lesson", "view_lesson", "change_bank", "view_bank"],
-        )
+    return make_staff(
+        cast.east.training_admin,
+        *["add_lesson", "change_lesson", "view_lesson", "change_bank", "view_bank"],
+        apps=["training", "question_bank"],
     )
-    return user
 
 
 def _admin_lesson_post(world: World, bank_id: int, title: str) -> dict[str, Any]:

@@ -28,27 +28,18 @@ from exams.services.attempts import attempt_start
 from exams.services.errors import PreconditionUnmet
 from exams.services.sessions import session_prepare
 from proctoring.models import FaceEnrolment, IdentityCheck
-from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_check_face, identity_decide, identity_request_manual
 from tests.conftest import Cast, login_client
 from tests.exams.conftest import CONFIRM, make_bank, make_paper, make_session
+from tests.proctoring.conftest import _private_storage, proctored_session  # noqa: F401 - autouse fixture
 from tests.support import faces
 
 START = "/api/v1/exams/{}/attempts/"
 
 
-@pytest.fixture(autouse=True)
-def _private_storage(settings: Any, tmp_path: Any) -> Any:
-    settings.PRIVATE_STORAGE_ROOT = tmp_path / "private"
-    return settings.PRIVATE_STORAGE_ROOT
-
-
 def _proctored_session(cast: Cast, **policy: Any) -> ExamSession:
-    provider = cast.east.provider
-    session = make_session(provider, make_paper(provider, make_bank(provider, code="gate")), title="监考考试")
-    policy_set(session=session, **policy)
-    return session
+    return proctored_session(cast, bank_code="gate", **policy)
 
 
 @pytest.fixture

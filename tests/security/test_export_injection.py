@@ -33,10 +33,9 @@ from tests.conftest import Cast, login_client
 from tests.exams.conftest import make_bank, make_paper, make_session
 from tests.exams.test_results_and_certificates import sit
 from tests.organizations.test_roster_import import HEADER, csv_bytes, person_row
-from tests.training.conftest import build_course
+from tests.training.conftest import article_lesson, build_course
 from training.models import Course, Lesson
 from training.services.assignments import assignment_create
-from training.services.content import lesson_create
 from training.services.crediting import heartbeat_record, lesson_start
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
@@ -136,15 +135,7 @@ def test_public_self_registration_name_is_neutralised_in_the_bureau_ledger(cast:
     from training.models import Chapter
 
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
-    lesson = lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="文章",
-        kind=Lesson.Kind.ARTICLE,
-        credit_minutes=1,
-        body_html="<p>x</p>",
-        order=1,
-    )
+    lesson = article_lesson(chapter, "文章", order=1)
     name = PAYLOADS[0]
     anonymous = Client()
     response = anonymous.post(

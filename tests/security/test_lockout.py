@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import uuid
 from typing import Any
 
 import pytest
@@ -28,14 +27,6 @@ LOGIN = "/accounts/login/"
 TOKEN = "/api/v1/auth/token/"
 WRONG = "wrong-guess-1"
 _addresses = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def cache_namespace(settings: Any) -> None:
-    # Fresh throttle and rate-limit counters per test, also on a shared Redis.
-    caches = {alias: dict(conf) for alias, conf in settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = caches
 
 
 @pytest.fixture

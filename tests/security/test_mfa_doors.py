@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import json
-import uuid
 from typing import Any
 
 import pytest
@@ -26,14 +25,6 @@ from tests.conftest import Cast
 TOKEN = "/api/v1/auth/token/"
 PEOPLE = "/api/v1/people/"
 MFA_ROLES = ["platform_admin", "bureau_official"]
-
-
-@pytest.fixture(autouse=True)
-def cache_namespace(settings: Any) -> None:
-    # Fresh throttle and rate-limit counters per test, also on a shared Redis.
-    caches = {alias: dict(conf) for alias, conf in settings.CACHES.items()}
-    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
-    settings.CACHES = caches
 
 
 @pytest.fixture

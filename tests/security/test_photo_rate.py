@@ -18,28 +18,16 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from proctoring.models import FaceEnrolment, IdentityCheck
-from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder (autouse fixture).
-from tests.proctoring.conftest import _private_storage  # noqa: F401
-from tests.support import faces
+from tests.proctoring.conftest import _private_storage, proctored_session  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
 GARBAGE = b"\x8b\x1f" + bytes(range(256)) * 8
-
-
-@pytest.fixture(scope="module")
-def astronaut_jpeg() -> bytes:
-    return faces.astronaut_jpeg()
-
-
-@pytest.fixture(scope="module")
-def astronaut_snapshot() -> bytes:
-    return faces.snapshot_jpeg(faces.astronaut_bgr())
 
 
 @pytest.fixture(autouse=True)
@@ -58,13 +46,7 @@ def _photo(data: bytes) -> SimpleUploadedFile:
 
 
 def _session(cast: Cast) -> Any:
-    from tests.exams.conftest import make_bank, make_paper, make_session
-
-    provider = cast.east.provider
-    paper = make_paper(provider, make_bank(provider, code="photo-rate"))
-    session = make_session(provider, paper, title="监考考试")
-    policy_set(session=session, require_identity_check=True, identity_max_tries=5)
-    return session
+    return proctored_session(cast, bank_code="photo-rate", require_identity_check=True, identity_max_tries=5)
 
 
 def _consented(cast: Cast) -> Any:

@@ -23,13 +23,12 @@ from rest_framework.test import APIClient
 
 from exams.services.attempts import attempt_start
 from proctoring.models import FaceEnrolment, IdentityCheck
-from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.conftest import Cast, login_client
 
 # Private storage in a temporary folder; pool connections closed after the socket tests.
-from tests.proctoring.conftest import _close_pool_connections, _private_storage  # noqa: F401 - autouse fixtures
+from tests.proctoring.conftest import _close_pool_connections, _private_storage, proctored_session  # noqa: F401 - autouse fixtures
 from tests.support import faces
 
 OWN_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
@@ -52,13 +51,7 @@ def _photo(data: bytes) -> SimpleUploadedFile:
 
 
 def _session(cast: Cast, **policy: Any) -> Any:
-    from tests.exams.conftest import make_bank, make_paper, make_session
-
-    provider = cast.east.provider
-    paper = make_paper(provider, make_bank(provider, code=f"doors-{len(policy)}"))
-    session = make_session(provider, paper, title="监考考试")
-    policy_set(session=session, **policy)
-    return session
+    return proctored_session(cast, bank_code=f"doors-{len(policy)}", **policy)
 
 
 def _running_attempt(cast: Cast) -> Any:

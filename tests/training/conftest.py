@@ -14,6 +14,7 @@ from tests.conftest import Cast
 from training.models import Assignment, Chapter, Course, Lesson, private_storage
 from training.services.assignments import assignment_create
 from training.services.content import lesson_create
+from training.services.crediting import heartbeat_record, lesson_start, lesson_stop
 
 # A minimal valid-looking MP4 header (magic bytes are what the check reads).
 FAKE_MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 2048
@@ -50,49 +51,43 @@ class World:
     assignment: Assignment
 
 
+def make_lesson(
+    chapter: Chapter, title: str, kind: str, *, minutes: int = 1, actor: Any = None, **fields: Any
+) -> Lesson:
+    """A lesson made through the service by ``actor`` (None: the system); ``fields``: media, body, quiz, order."""
+    return lesson_create(actor=actor, chapter=chapter, title=title, kind=kind, credit_minutes=minutes, **fields)
+
+
+def video_lesson(chapter: Chapter, title: str, *, seconds: int = 60, data: bytes = FAKE_MP4, **fields: Any) -> Lesson:
+    """A video lesson of ``seconds`` (a fake MP4 unless ``data`` says otherwise)."""
+    return make_lesson(chapter, title, Lesson.Kind.VIDEO, data=data, duration_seconds=seconds, **fields)
+
+
+def article_lesson(chapter: Chapter, title: str, *, body: str = "<p>x</p>", **fields: Any) -> Lesson:
+    return make_lesson(chapter, title, Lesson.Kind.ARTICLE, body_html=body, **fields)
+
+
 def build_course(cast: Cast, *, title: str = "安全生产基础", video_seconds: int = 600) -> Course:
     east = cast.east
     course = Course.objects.create(title=title, owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章", order=1)
-    lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="视频：安全帽的正确佩戴",
-        kind=Lesson.Kind.VIDEO,
-        credit_minutes=2,
-        data=FAKE_MP4,
-        duration_seconds=video_seconds,
-        order=1,
-    )
-    lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="文档：安全操作规程",
-        kind=Lesson.Kind.DOCUMENT,
-        credit_minutes=1,
-        data=TINY_PDF,
-        order=2,
-    )
-    lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="文章：事故案例",
-        kind=Lesson.Kind.ARTICLE,
-        credit_minutes=1,
-        body_html="<p>案例<script>alert(1)</script></p>",
-        order=3,
-    )
+    video_lesson(chapter, "视频：安全帽的正确佩戴", seconds=video_seconds, minutes=2, order=1)
+    make_lesson(chapter, "文档：安全操作规程", Lesson.Kind.DOCUMENT, data=TINY_PDF, order=2)
+    article_lesson(chapter, "文章：事故案例", body="<p>案例<script>alert(1)</script></p>", order=3)
     return course
+
+
+def make_world(cast: Cast, *, due_date: dt.date | None) -> World:
+    """``build_course``, assigned to the east learner (due on ``due_date``)."""
+    course = build_course(cast)
+    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
+    assignment = assignment_create(learner=cast.east.learner.user, course=course, due_date=due_date)
+    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
 
 
 @pytest.fixture
 def world(cast: Cast) -> World:
-    course = build_course(cast)
-    lessons = list(Lesson.objects.filter(chapter__course=course).order_by("order"))
-    assignment = assignment_create(
-        learner=cast.east.learner.user, course=course, due_date=timezone.localdate() + dt.timedelta(days=10)
-    )
-    return World(course, lessons[0], lessons[1], lessons[2], cast.east.learner, assignment)
+    return make_world(cast, due_date=timezone.localdate() + dt.timedelta(days=10))
 
 
 def make_quiz_bank(cast: Cast, *, code: str = "east-quiz", questions: int = 5) -> Any:
@@ -147,3 +142,29 @@ def right_answers(question_ids: list[int]) -> dict[str, Any]:
         else:
             body[f"q{question.pk}"] = list(question.answer)
     return body
+
+
+def study(user: Any, lesson: Lesson, *, position: int | None = None, seconds: int = 60) -> None:
+    """Really study through the heartbeat service (the server counts the time).
+    Without ``position`` a video plays at normal speed from the start."""
+    now = timezone.now()
+    token = lesson_start(user=user, lesson=lesson, now=now).token
+    for seq, t in enumerate(range(0, seconds + 1, 15), start=1):
+        heartbeat_record(
+            user=user,
+            lesson=lesson,
+            token=token,
+            client_seq=seq,
+            position=min(t, lesson.end_position) if position is None else position,
+            visible=True,
+            interaction=True,
+            now=now + dt.timedelta(seconds=t),
+        )
+    lesson_stop(user=user, lesson_id=lesson.pk, token=token)
+
+
+def quiz_on_article(world: World, bank: Any, *, count: int, **extra: Any) -> Lesson:
+    """The world's article lesson, now quizzing ``count`` questions from ``bank`` (``extra``: other quiz fields)."""
+    Lesson.objects.filter(pk=world.article.pk).update(quiz_bank_id=bank.pk, quiz_question_count=count, **extra)
+    world.article.refresh_from_db()
+    return world.article

@@ -11,13 +11,11 @@ from training.models import (
     Chapter,
     Course,
     CreditLedger,
-    Lesson,
     PlanTemplate,
     Progress,
     RequirementProfile,
 )
 from training.services.assignments import assignment_create, onboarding_plan_for
-from training.services.content import lesson_create
 from training.services.public import public_learner_register
 
 
@@ -25,20 +23,12 @@ def east_training(cast: Any) -> dict[str, Any]:
     cached = cast.east.extra.get("training")
     if cached:
         return cached
-    from tests.training.conftest import FAKE_MP4
+    from tests.training.conftest import video_lesson
 
     east = cast.east
     course = Course.objects.create(title="东区安全课程", owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章")
-    video = lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="东区视频",
-        kind=Lesson.Kind.VIDEO,
-        credit_minutes=1,
-        data=FAKE_MP4,
-        duration_seconds=60,
-    )
+    video = video_lesson(chapter, "东区视频", seconds=60)
     assignment_create(learner=east.learner.user, course=course)
     Progress.objects.get_or_create(learner=east.learner.user, lesson=video)
     public_course = Course.objects.create(
@@ -78,26 +68,15 @@ def east_builder(cast: Any) -> dict[str, Any]:
     cached = cast.east.extra.get("training_builder")
     if cached:
         return cached
-    from tests.training.conftest import make_quiz_bank
+    from tests.training.conftest import article_lesson, make_quiz_bank
 
     data = east_training(cast)
     course = data["course"]
     chapter = Chapter.objects.create(course=course, title="测验章")
     bank = make_quiz_bank(cast, code="east-route-quiz")
-    quiz_lesson = lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="东区测验课",
-        kind=Lesson.Kind.ARTICLE,
-        credit_minutes=1,
-        body_html="<p>文章</p>",
-        quiz_bank_id=bank.pk,
-        quiz_question_count=3,
-    )
+    quiz_lesson = article_lesson(chapter, "东区测验课", body="<p>文章</p>", quiz_bank_id=bank.pk, quiz_question_count=3)
     spare = Chapter.objects.create(course=course, title="备用章")
-    spare_lesson = lesson_create(
-        actor=None, chapter=spare, title="备用课", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>备用</p>"
-    )
+    spare_lesson = article_lesson(spare, "备用课", body="<p>备用</p>")
     built = {
         "course": course,
         "chapter": chapter,

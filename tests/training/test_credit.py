@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.training.conftest import World
+from tests.training.conftest import World, video_lesson
 from training import heartbeat_checks
 from training.models import CreditLedger, Progress
-from training.services.content import lesson_create
 from training.services.crediting import (
     HeartbeatResult,
     Refusal,
@@ -255,18 +254,10 @@ class TestPlaybackRules:
 
 @pytest.mark.django_db
 def test_a_lesson_completes_when_time_and_end_are_reached(world: World, cast: Any) -> None:
-    from training.models import Chapter, Lesson
+    from training.models import Chapter
 
     chapter = Chapter.objects.get(course=world.course)
-    short = lesson_create(
-        actor=None,
-        chapter=chapter,
-        title="短视频",
-        kind=Lesson.Kind.VIDEO,
-        credit_minutes=1,
-        data=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64,
-        duration_seconds=30,
-    )
+    short = video_lesson(chapter, "短视频", seconds=30, data=b"\x00\x00\x00\x18ftypisom" + b"\x00" * 64)
     learner = Learner(world, short)
     learner.beat(0, 0)
     learner.beat(15, 15)

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from tests.conftest import Cast, login_client
-from tests.training.conftest import World, make_quiz_bank, right_answers
+from tests.training.conftest import World, make_quiz_bank, quiz_on_article, right_answers, study
 from training import selectors
 from training.models import Assignment, Lesson, Progress, QuizAttempt
 from training.services.crediting import heartbeat_record, lesson_start, lesson_stop
@@ -24,31 +24,9 @@ def _client(user: Any) -> Any:
     return client
 
 
-def _study(user: Any, lesson: Lesson, *, position: int | None = None, seconds: int = 60) -> None:
-    """Really study through the heartbeat service (the server counts the time).
-    Without ``position`` a video plays at normal speed from the start."""
-    now = timezone.now()
-    token = lesson_start(user=user, lesson=lesson, now=now).token
-    for seq, t in enumerate(range(0, seconds + 1, 15), start=1):
-        heartbeat_record(
-            user=user,
-            lesson=lesson,
-            token=token,
-            client_seq=seq,
-            position=min(t, lesson.end_position) if position is None else position,
-            visible=True,
-            interaction=True,
-            now=now + dt.timedelta(seconds=t),
-        )
-    lesson_stop(user=user, lesson_id=lesson.pk, token=token)
-
-
 @pytest.fixture
 def quiz(world: World, cast: Cast) -> Lesson:
-    bank = make_quiz_bank(cast)
-    Lesson.objects.filter(pk=world.article.pk).update(quiz_bank_id=bank.pk, quiz_question_count=5, quiz_pass_percent=60)
-    world.article.refresh_from_db()
-    return world.article
+    return quiz_on_article(world, make_quiz_bank(cast), count=5, quiz_pass_percent=60)
 
 
 def _open_attempt(world: World) -> QuizAttempt:
@@ -64,12 +42,12 @@ class TestQuiz:
         page = client.get(f"/training/lessons/{quiz.pk}/quiz/").content.decode()
         assert 'data-quiz-state="not_ready"' in page
         assert not QuizAttempt.objects.exists()
-        _study(world.learner.user, quiz, position=100)
+        study(world.learner.user, quiz, position=100)
         player = client.get(f"/training/lessons/{quiz.pk}/").content.decode()
         assert re.search(r"<p data-quiz\s+>", player)
 
     def test_answers_are_not_sent_before_submission(self, world: World, quiz: Lesson) -> None:
-        _study(world.learner.user, quiz, position=100)
+        study(world.learner.user, quiz, position=100)
         client = _client(world.learner.user)
         page = client.get(f"/training/lessons/{quiz.pk}/quiz/").content.decode()
         assert 'data-quiz-state="open"' in page
@@ -85,7 +63,7 @@ class TestQuiz:
 
     def test_a_pass_records_progress_and_completes_the_course(self, world: World, quiz: Lesson, cast: Cast) -> None:
         user = world.learner.user
-        _study(user, world.video, seconds=world.video.duration_seconds)
+        study(user, world.video, seconds=world.video.duration_seconds)
         # The document: one page per heartbeat, then the full minute.
         now = timezone.now()
         token = lesson_start(user=user, lesson=world.document, now=now).token
@@ -101,7 +79,7 @@ class TestQuiz:
                 now=now + dt.timedelta(seconds=15 * (seq - 1)),
             )
         lesson_stop(user=user, lesson_id=world.document.pk, token=token)
-        _study(user, quiz, position=100)
+        study(user, quiz, position=100)
         # Time earned everywhere, but the article's quiz is not passed yet.
         progress = Progress.objects.get(learner=user, lesson=quiz)
         assert progress.completed_at is None
@@ -136,7 +114,7 @@ class TestQuiz:
         assert QuizAttempt.objects.filter(learner=user, submitted_at__isnull=True).count() == 0
 
     def test_a_fail_allows_a_retry_with_a_fresh_draw(self, world: World, quiz: Lesson) -> None:
-        _study(world.learner.user, quiz, position=100)
+        study(world.learner.user, quiz, position=100)
         client = _client(world.learner.user)
         client.get(f"/training/lessons/{quiz.pk}/quiz/")
         first = _open_attempt(world)
@@ -161,7 +139,7 @@ class TestQuiz:
         assert progress.completed_at is not None
 
     def test_the_open_attempt_is_graded_once_and_a_stale_form_is_refused(self, world: World, quiz: Lesson) -> None:
-        _study(world.learner.user, quiz, position=100)
+        study(world.learner.user, quiz, position=100)
         client = _client(world.learner.user)
         client.get(f"/training/lessons/{quiz.pk}/quiz/")
         attempt = _open_attempt(world)
@@ -178,7 +156,7 @@ class TestQuiz:
         assert QuizAttempt.objects.filter(submitted_at__isnull=False).count() == 1
 
     def test_it_validates_ownership(self, world: World, quiz: Lesson, cast: Cast) -> None:
-        _study(world.learner.user, quiz, position=100)
+        study(world.learner.user, quiz, position=100)
         _client(world.learner.user).get(f"/training/lessons/{quiz.pk}/quiz/")
         attempt = _open_attempt(world)
         for user in (cast.outsider, cast.west.learner.user, cast.west.enterprise_admin):
