@@ -8,8 +8,16 @@ released together at the start; each gets a 20-question paper, answers every
 question after 30-90 s of think time (divided by --compress; 10 % of answers
 are changed once more), autosaving each answer, then submits.
 
-Run: the real ASGI server (--servers daphne processes of config.asgi) on a
-fresh PostgreSQL database (``<DATABASE_URL db>_bench_exam``, dropped after).
+Run on a fresh PostgreSQL database (``<DATABASE_URL db>_bench_exam``, dropped
+after), against one of the two serving topologies (--topology):
+- ``asgi`` (default): --servers daphne processes of config.asgi, each client
+  pinned to one of them; every request through Django's ASGI handler, each
+  process with a psycopg pool of --pool connections (the embedded default's
+  server, multiplied);
+- ``wsgi``: one gunicorn (config/gunicorn.py) with --servers gthread workers of
+  --threads threads sharing one listening socket, each thread keeping its
+  PostgreSQL connection (the scaled-out topology's HTTP side; its websockets
+  would be daphne's, and this bench opens none).
 The load generator is one asyncio process (aiohttp, no per-request threads);
 its CPU share is printed next to the results.
 
@@ -255,13 +263,18 @@ class CpuSampler:
             self.samples.append((now, shares["s"], shares["p"], shares["g"]))
             previous, at = current, now
 
+    def _server_cpu(self) -> float:
+        return sum(_process_cpu(pid) for pid in self.server_pids + [c for p in self.server_pids for c in _children(p)])
+
     def __enter__(self) -> CpuSampler:
+        self.server_cpu = -self._server_cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.server_cpu += self._server_cpu()  # CPU seconds the servers spent on this cohort
 
     def window(self, released_at: float, start: float, end: float) -> tuple[float, float, float]:
         rows = [s[1:] for s in self.samples if start <= s[0] - released_at < end]
@@ -712,6 +725,12 @@ def main() -> None:
             f"attempts submitted {submitted}/{len(cohort.tokens)}; load generator CPU {cpu:.1f} s = "
             f"{cpu / wall * 100:.0f}% of one core ({cpu / wall / cores * 100:.0f}% of the machine); "
             f"machine busy {busy * 100:.0f}%"
+        )
+        requests = sum(len(v) for v in cohort.latencies.values())
+        print(
+            f"  server CPU {cohort.cpu.server_cpu:.1f} s for {requests} requests = "
+            f"{cohort.cpu.server_cpu / max(requests, 1) * 1000:.2f} ms per request (all processes, less load-sensitive "
+            "than latency on a shared host)"
         )
         for sample in cohort.error_samples:
             print(f"  error sample: {sample}")
