@@ -10,8 +10,9 @@ replaced by placeholders) and the two attempts' rows must be equal; no answer
 key leaves either door before the submit.
 
 (Until issue 13 the ASGI side had a second request path for these three routes,
-``exams/fastlane.py``; these tests compared it with Django's. Gunicorn met the
-same targets through Django's own handling, so the lane went: docs/PERFORMANCE.md.)
+``exams/fastlane.py``, and these tests compared it with Django's. gunicorn, going
+through Django's own handling, measured within the host's noise of the lane, so
+the lane was removed: docs/PERFORMANCE.md, "Serving topology".)
 """
 
 from __future__ import annotations
