@@ -64,7 +64,7 @@ def token_refusal(*, user: User) -> TokenRefusal | None:
     """Why this user may neither get an API token nor use one, or None.
 
     The one rule for the token endpoint, TokenAuthentication (DRF views, the
-    exam fast lane, the websocket) and the site's obligations middleware.
+    websocket) and the site's obligations middleware.
     """
     if user.must_change_password:
         return TokenRefusal(

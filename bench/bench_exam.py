@@ -8,8 +8,16 @@ released together at the start; each gets a 20-question paper, answers every
 question after 30-90 s of think time (divided by --compress; 10 % of answers
 are changed once more), autosaving each answer, then submits.
 
-Run: the real ASGI server (--servers daphne processes of config.asgi) on a
-fresh PostgreSQL database (``<DATABASE_URL db>_bench_exam``, dropped after).
+Run on a fresh PostgreSQL database (``<DATABASE_URL db>_bench_exam``, dropped
+after), against one of the two serving topologies (--topology):
+- ``asgi`` (default): --servers daphne processes of config.asgi, each client
+  pinned to one of them; every request through Django's ASGI handler, each
+  process with a psycopg pool of --pool connections (the embedded default's
+  server, multiplied);
+- ``wsgi``: one gunicorn (config/gunicorn.py) with --servers gthread workers of
+  --threads threads sharing one listening socket, each thread keeping its
+  PostgreSQL connection (the scaled-out topology's HTTP side; its websockets
+  would be daphne's, and this bench opens none).
 The load generator is one asyncio process (aiohttp, no per-request threads);
 its CPU share is printed next to the results.
 
@@ -47,6 +55,8 @@ if os.environ.get("BENCH_EXAM_SERVER") == "1":
     # Django's ASGI handler runs each concurrent request's sync code in its own
     # thread, each with its own connection: without a bounded pool, 2,000
     # simultaneous starts exhaust PostgreSQL's max_connections (100 here).
+    # Under gunicorn's gthread worker (--topology wsgi) each thread keeps its own
+    # connection (CONN_MAX_AGE) and the bench passes --pool 0.
     pool_size = int(os.environ.get("BENCH_DB_POOL", "8"))
     if pool_size:
         settings.DATABASES["default"].update(
@@ -62,7 +72,10 @@ if os.environ.get("BENCH_EXAM_SERVER") == "1":
     from rest_framework.response import Response
     from rest_framework.views import APIView
 
-    from config.asgi import application  # noqa: F401  (daphne bench.bench_exam:application)
+    if os.environ.get("BENCH_TOPOLOGY") == "wsgi":
+        from config.wsgi import application  # noqa: F401  (gunicorn bench.bench_exam:application)
+    else:
+        from config.asgi import application  # noqa: F401  (daphne bench.bench_exam:application)
     from exams.models import Attempt, AttemptQuestion, ExamSession
     from question_bank.models import Question
 
@@ -191,6 +204,20 @@ def _process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (gunicorn's workers under its master)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
 def _postgres_pids() -> list[int]:
     pids = []
     for entry in os.listdir("/proc"):
@@ -218,7 +245,8 @@ class CpuSampler:
     def _totals(self) -> dict[str, float]:
         """CPU seconds so far per process; a delta is taken only for processes seen in both samples."""
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        totals = {f"s{pid}": _process_cpu(pid) for pid in self.server_pids}
+        server_pids = self.server_pids + [child for pid in self.server_pids for child in _children(pid)]
+        totals = {f"s{pid}": _process_cpu(pid) for pid in server_pids}
         totals.update({f"p{pid}": _process_cpu(pid) for pid in _postgres_pids()})
         totals["generator"] = usage.ru_utime + usage.ru_stime
         return totals
@@ -235,13 +263,18 @@ class CpuSampler:
             self.samples.append((now, shares["s"], shares["p"], shares["g"]))
             previous, at = current, now
 
+    def _server_cpu(self) -> float:
+        return sum(_process_cpu(pid) for pid in self.server_pids + [c for p in self.server_pids for c in _children(p)])
+
     def __enter__(self) -> CpuSampler:
+        self.server_cpu = -self._server_cpu()
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self.server_cpu += self._server_cpu()  # CPU seconds the servers spent on this cohort
 
     def window(self, released_at: float, start: float, end: float) -> tuple[float, float, float]:
         rows = [s[1:] for s in self.samples if start <= s[0] - released_at < end]
@@ -491,11 +524,35 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
 
 
-def start_servers(count: int, env: dict[str, str], log_dir: Path) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+def start_servers(
+    count: int, env: dict[str, str], log_dir: Path, *, topology: str = "asgi", threads: int = 4
+) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
+    """``asgi``: ``count`` daphne processes, one URL each (the clients spread over them).
+
+    ``wsgi``: one gunicorn master with ``count`` gthread workers of ``threads`` threads,
+    sharing one listening socket (config/gunicorn.py, as deployed; one URL).
+    """
     from urllib.request import urlopen
 
     processes, urls = [], []
-    for i in range(count):
+    if topology == "wsgi":
+        port = _free_port()
+        log = open(log_dir / "bench-exam-gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+        command = [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "-c",
+            "python:config.gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(count),
+            "--threads",
+            str(threads),
+            "bench.bench_exam:application",
+        ]
+        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
+        urls.append(f"http://127.0.0.1:{port}")
+    for i in range(count if topology == "asgi" else 0):
         port = _free_port()
         log = open(log_dir / f"bench-exam-daphne-{i}.log", "w")  # noqa: SIM115 - closed with the process
         command = [
@@ -532,15 +589,30 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="examinees released at once (production path)")
     parser.add_argument("--naive-n", type=int, default=500, help="examinees on the naive baseline path")
     parser.add_argument("--questions", type=int, default=20)
-    parser.add_argument("--servers", type=int, default=4, help="ASGI server processes")
+    parser.add_argument(
+        "--topology",
+        choices=("asgi", "wsgi"),
+        default="asgi",
+        help="asgi: HTTP in daphne processes (config.asgi); wsgi: HTTP in gunicorn gthread workers (config.gunicorn)",
+    )
+    parser.add_argument("--servers", type=int, default=4, help="daphne processes (asgi) or gunicorn workers (wsgi)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (wsgi)")
     parser.add_argument("--compress", type=float, default=4.0, help="think time 30-90 s divided by this")
     parser.add_argument("--timeline", action="store_true", help="latency per 30 s of the run, per operation")
     parser.add_argument(
         "--start-only", action="store_true", help="start only: no answers, no submit (to study the start burst alone)"
     )
-    parser.add_argument("--pool", type=int, default=8, help="PostgreSQL pool size per server process (0: none)")
+    parser.add_argument(
+        "--pool",
+        type=int,
+        default=None,
+        help="PostgreSQL pool size per server process (0: none, each thread keeps its connection); "
+        "default 8 for asgi, 0 for wsgi",
+    )
     parser.add_argument("--window", type=int, default=30, help="seconds per --timeline row")
     args = parser.parse_args()
+    if args.pool is None:
+        args.pool = 8 if args.topology == "asgi" else 0
 
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")):
@@ -563,6 +635,7 @@ def main() -> None:
         "BENCH_EXAM_SERVER": "1",
         "TOKEN_RATE_LIMIT": "100000/min",
         "BENCH_DB_POOL": str(args.pool),
+        "BENCH_TOPOLOGY": args.topology,
         # The deadline job would prepare the naive cohort's papers too; nobody is overdue here.
         "EXAMS_SCHEDULER": "off",
     }
@@ -581,7 +654,7 @@ def main() -> None:
             "(before the window opens)"
         )
         log_dir = Path(os.environ.get("TMPDIR", "/tmp"))
-        processes, servers = start_servers(args.servers, env, log_dir)
+        processes, servers = start_servers(args.servers, env, log_dir, topology=args.topology, threads=args.threads)
         prod = Cohort(
             "production",
             *data["prod"],
@@ -623,8 +696,14 @@ def main() -> None:
         _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     cores = os.cpu_count() or 1
+    shape = (
+        f"{args.servers} daphne processes"
+        if args.topology == "asgi"
+        else f"gunicorn: {args.servers} gthread workers x {args.threads} threads"
+    )
+    pool = f"PostgreSQL pool {args.pool} each" if args.pool else "each thread keeps its PostgreSQL connection"
     print(
-        f"\n{args.servers} daphne processes (PostgreSQL pool {args.pool} each), {cores} cores; think time 30-90 s / {args.compress:g} "
+        f"\n{shape} ({pool}), {cores} cores; think time 30-90 s / {args.compress:g} "
         f"(time compression x{args.compress:g}); {args.questions} questions; 10% of answers changed once"
     )
     header = (
@@ -647,6 +726,12 @@ def main() -> None:
             f"attempts submitted {submitted}/{len(cohort.tokens)}; load generator CPU {cpu:.1f} s = "
             f"{cpu / wall * 100:.0f}% of one core ({cpu / wall / cores * 100:.0f}% of the machine); "
             f"machine busy {busy * 100:.0f}%"
+        )
+        requests = sum(len(v) for v in cohort.latencies.values())
+        print(
+            f"  server CPU {cohort.cpu.server_cpu:.1f} s for {requests} requests = "
+            f"{cohort.cpu.server_cpu / max(requests, 1) * 1000:.2f} ms per request (all processes, less load-sensitive "
+            "than latency on a shared host)"
         )
         for sample in cohort.error_samples:
             print(f"  error sample: {sample}")

@@ -91,15 +91,12 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
-# HTTP requests one server process works on at once; the rest wait their turn in the
-# event loop (config/concurrency.py). 0 turns the bound off.
+# HTTP requests one ASGI server process works on at once; the rest wait their turn in
+# the event loop (core/concurrency.py). 0 turns the bound off. Under gunicorn
+# (config/gunicorn.py) the bound is its thread pool, GUNICORN_THREADS per worker.
 ASGI_HTTP_CONCURRENCY = env_int("ASGI_HTTP_CONCURRENCY", 12, minimum=0)
-# Threads per server process that serve the examinee's start, autosave and submit
-# for token clients, each keeping its database connection (exams/fastlane.py).
-# With DATABASE_POOL_MAX set, at most half the pool is used. 0 sends those calls
-# through Django's request handling like every other route.
-EXAM_FAST_LANE_THREADS = env_int("EXAM_FAST_LANE_THREADS", 4, minimum=0)
-WSGI_APPLICATION = None
+# The scaled-out topology serves HTTP from gunicorn (config/gunicorn.py), websockets from daphne.
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {

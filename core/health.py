@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 import uuid
 
 from asgiref.sync import async_to_sync
@@ -31,11 +32,17 @@ async def _roundtrip(layer: object) -> None:
         raise RuntimeError("channel layer returned a different message")
 
 
+# One round trip at a time per process: under gunicorn's threads, two probes at once would
+# receive() on the shared channel layer from two event loops, which channels-redis refuses.
+_roundtrip_lock = threading.Lock()
+
+
 def _check_channel_layer() -> None:
     layer = get_channel_layer()
     if layer is None:
         raise RuntimeError("no channel layer configured")
-    async_to_sync(_roundtrip)(layer)
+    with _roundtrip_lock:
+        async_to_sync(_roundtrip)(layer)
 
 
 def healthz(request: HttpRequest) -> JsonResponse:

@@ -208,7 +208,7 @@ class MyExamOut(serializers.Serializer):
 
 @dataclass(frozen=True)
 class Reply:
-    """What a hot route answers: the DRF view and ``exams.fastlane`` both send it as JSON."""
+    """What a hot route answers; the DRF view sends it as JSON."""
 
     status: int
     data: dict[str, Any]
@@ -293,8 +293,7 @@ def _answerable(user: Any, attempt_id: int) -> Attempt:
 
 
 # The three routes every examinee calls, as plain functions of (user, URL arguments, parsed body).
-# They raise Http404 or a DRF ValidationError for what the view's exception handling renders;
-# exams.fastlane hands such requests to Django instead of rendering them itself.
+# They raise Http404 or a DRF ValidationError for what the view's exception handling renders.
 
 
 def start_reply(user: Any, session_id: int, body: Any) -> Reply:

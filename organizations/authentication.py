@@ -14,7 +14,7 @@ token_refusal``: a forced password change, or MFA enrolment their role
 requires), whenever it was issued. When ``MFA_REQUIRED_ROLES`` is set, the same
 query also answers whether the user holds such a role and has TOTP, so the
 check costs no second query. Every token door calls ``authenticate_credentials``:
-DRF views, the exam fast lane and the websocket (``core.websocket_auth``).
+DRF views (under daphne and gunicorn alike) and the websocket (``core.websocket_auth``).
 """
 
 from __future__ import annotations

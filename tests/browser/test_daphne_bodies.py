@@ -1,20 +1,26 @@
-"""A body the server cannot parse reaches Django, under the real server (daphne).
+"""A body the server cannot parse reaches Django, under the real servers (daphne and gunicorn).
 
 Twisted, under daphne, used to parse a multipart POST body itself and answer an
 empty multipart (``--b--``) with a bare ``400 Bad Request``: no Content-Type,
-no body, before Django saw it (config/daphne.py). Each door of the token
-client's proctored-exam journey now answers in the API's error shape.
+no body, before Django saw it (core/daphne.py). Each door of the token
+client's proctored-exam journey now answers in the API's error shape, and so does
+each under gunicorn (config/gunicorn.py), the scaled-out topology's HTTP server.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 import pytest
+
+from tests.browser.conftest import ROOT, _free_port
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +43,47 @@ def learner_token(run_manage: Callable[..., Any], live_server_url: str) -> str:
     return next(line for line in result.stdout.splitlines() if line.startswith("TOKEN="))[6:]
 
 
+@pytest.fixture(scope="module")
+def gunicorn_url(server_env: dict[str, str], server_dir: Path, live_server_url: str) -> Iterator[str]:
+    """gunicorn with config/gunicorn.py (2 gthread workers) on the live server's database, as deployed."""
+    port = _free_port()
+    log = server_dir / f"gunicorn-{port}.log"
+    env = {**server_env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2"}
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "python:config.gunicorn"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):  # readiness poll, not a timed assertion
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn did not become ready:\n{log.read_text()}")
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(params=["daphne", "gunicorn"])
+def server_url(request: pytest.FixtureRequest, live_server_url: str) -> str:
+    return live_server_url if request.param == "daphne" else request.getfixturevalue("gunicorn_url")
+
+
 def _post(url: str, token: str, body: bytes, content_type: str) -> tuple[int, dict[str, str], bytes]:
     request = Request(  # noqa: S310 - loopback
         url,
@@ -52,19 +99,17 @@ def _post(url: str, token: str, body: bytes, content_type: str) -> tuple[int, di
 
 
 @pytest.mark.parametrize("path", DOORS)
-def test_an_empty_multipart_body_gets_a_json_answer(path: str, live_server_url: str, learner_token: str) -> None:
-    status, headers, body = _post(
-        live_server_url + path, learner_token, b"--b--\r\n", "multipart/form-data; boundary=b"
-    )
+def test_an_empty_multipart_body_gets_a_json_answer(path: str, server_url: str, learner_token: str) -> None:
+    status, headers, body = _post(server_url + path, learner_token, b"--b--\r\n", "multipart/form-data; boundary=b")
     assert 400 <= status < 500
     assert headers.get("Content-Type") == "application/json"
     assert json.loads(body)["detail"]
 
 
-def test_a_broken_multipart_body_is_worded_by_the_api(live_server_url: str, learner_token: str) -> None:
+def test_a_broken_multipart_body_is_worded_by_the_api(server_url: str, learner_token: str) -> None:
     # Django's own multipart parser refuses this one: DRF turns it into the API's 400.
     status, headers, body = _post(
-        live_server_url + "/api/v1/proctoring/enrolment/", learner_token, b"garbage", "multipart/form-data"
+        server_url + "/api/v1/proctoring/enrolment/", learner_token, b"garbage", "multipart/form-data"
     )
     assert status == 400
     assert headers.get("Content-Type") == "application/json"

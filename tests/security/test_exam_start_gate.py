@@ -1,7 +1,7 @@
 """The exam start gate on every door: no question before the identity check, nothing used up by a refusal.
 
 A proctored session's policy requires the identity check. Through the web start
-view, the API (session and token auth) and the exam fast lane, an examinee who
+view, the API (session and token auth) and both server doors (ASGI, WSGI), an examinee who
 has not passed it gets no attempt started, no paper drawn and no question; once
 a face check or a proctor's manual approval passes, the start works, and the
 deadline counts from that start (the moment the paper is delivered).
@@ -9,11 +9,9 @@ deadline counts from that start (the moment the paper is delivered).
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import gc
 import json
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -303,47 +301,43 @@ def test_a_not_yet_started_paper_reaches_no_page_or_api(cast: Cast, gated: dict[
     assert Attempt.objects.get(pk=prepared.pk).status == Attempt.Status.PREPARED
 
 
-# --- fast lane -----------------------------------------------------------------------------
+# --- both HTTP doors: the ASGI app (embedded default) and the WSGI app (gunicorn, scaled out) ---
 
 
-def _through(app: Any, method: str, path: str, body: bytes, token: str) -> tuple[int, bytes]:
-    from tests.exams.test_fastlane import call
+def _through(door: str, method: str, path: str, body: bytes, token: str) -> tuple[int, bytes]:
+    from config.asgi import application as asgi_app
+    from config.wsgi import application as wsgi_app
+    from tests.doors import call_asgi, call_wsgi
 
     headers = [
         ("Authorization", f"Token {token}"),
         ("Accept", "application/json"),
         ("Content-Type", "application/json"),
     ]
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        status, _headers, content = pool.submit(asyncio.run, call(app, method, path, body, headers)).result(120)
+    if door == "asgi":
+        status, _headers, content = call_asgi(asgi_app, method, path, body, headers)
+    else:
+        status, _headers, content = call_wsgi(wsgi_app, method, path, body, headers)
     return status, content
 
 
+@pytest.mark.parametrize("door", ["asgi", "wsgi"])
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_fast_lane_refuses_an_unchecked_start_itself_and_starts_a_checked_one(gated: dict[str, Any]) -> None:
-    from config.asgi import django_asgi_app
-    from config.concurrency import HttpConcurrencyLimit
-    from exams.fastlane import ExamFastLane
-
+def test_each_server_door_refuses_an_unchecked_start_and_starts_a_checked_one(gated: dict[str, Any], door: str) -> None:
     session, person = gated["session"], gated["person"]
     token = Token.objects.create(user=person.user).key
-    lane = ExamFastLane(HttpConcurrencyLimit(django_asgi_app, 12), 2, django_app=django_asgi_app)
     try:
-        assert lane.open
         before = _state(session, person)
-        status, content = _through(lane, "POST", START.format(session.pk), json.dumps(CONFIRM).encode(), token)
+        status, content = _through(door, "POST", START.format(session.pk), json.dumps(CONFIRM).encode(), token)
         assert status == 403
         assert json.loads(content)["code"] == "identity_check_required"
         assert _shows_no_question(content.decode(), gated["stems"])
-        status, content = _through(lane, "POST", START.format(session.pk), b"{}", token)
+        status, content = _through(door, "POST", START.format(session.pk), b"{}", token)
         assert (status, json.loads(content)["code"]) == (400, "notice_not_confirmed")
         assert _state(session, person) == before
-        assert lane.served == 2  # refused by the lane itself, with the service's rule
         _face_check_passed(session, person)
-        status, content = _through(lane, "POST", START.format(session.pk), json.dumps(CONFIRM).encode(), token)
+        status, content = _through(door, "POST", START.format(session.pk), json.dumps(CONFIRM).encode(), token)
         assert status == 201
         assert {q["stem"] for q in json.loads(content)["questions"]} == set(gated["stems"])
-        assert lane.served == 3
     finally:
-        lane.close()
         gc.collect()

@@ -4,7 +4,8 @@ An id above 2^63-1 used to reach the database: SQLite raised OverflowError,
 and the request ended in a 500. Every door is walked here: every URL pattern
 (pages, API, admin) with a 2^64-sized id in each id slot in turn, by GET and
 by every write method; every route with id-like query parameters; JSON bodies
-naming huge ids; the exam fast lane; and the websocket routes.
+naming huge ids; the exam's hot routes through both server doors (ASGI, WSGI);
+and the websocket routes.
 """
 
 from __future__ import annotations
@@ -162,11 +163,10 @@ def test_huge_ids_in_json_bodies_are_a_400_naming_the_field(cast: Cast) -> None:
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_huge_ids_through_the_exam_fast_lane_are_the_same_404_as_django(cast: Cast) -> None:
-    from config.asgi import django_asgi_app
-    from config.concurrency import HttpConcurrencyLimit
-    from exams.fastlane import ExamFastLane
-    from tests.exams.test_fastlane import call
+def test_huge_ids_in_the_exam_hot_routes_are_the_same_404_through_either_server_door(cast: Cast) -> None:
+    from config.asgi import application as asgi_app
+    from config.wsgi import application as wsgi_app
+    from tests.doors import call, call_wsgi
 
     token = Token.objects.create(user=cast.east.learner.user).key
     headers = [
@@ -182,22 +182,14 @@ def test_huge_ids_through_the_exam_fast_lane_are_the_same_404_as_django(cast: Ca
         ("PUT", "/api/v1/attempts/444898479403189355413504/answers/75192/", body),
         ("POST", f"/api/v1/attempts/{HUGE}/submit/", b"{}"),
     ]
-    lane = ExamFastLane(HttpConcurrencyLimit(django_asgi_app, 12), 2, django_app=django_asgi_app)
 
-    async def run() -> list[tuple[int, int]]:
-        statuses = []
-        for method, path, raw in requests:
-            through_lane = await call(lane, method, path, raw, headers)
-            through_django = await call(django_asgi_app, method, path, raw, headers)
-            statuses.append((through_lane[0], through_django[0]))
-        return statuses
+    async def run() -> list[int]:
+        return [(await call(asgi_app, method, path, raw, headers))[0] for method, path, raw in requests]
 
-    try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            statuses = pool.submit(asyncio.run, run()).result(timeout=120)
-    finally:
-        lane.close()
-    assert statuses == [(404, 404)] * len(requests)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        through_asgi = pool.submit(asyncio.run, run()).result(timeout=120)
+    through_wsgi = [call_wsgi(wsgi_app, method, path, raw, headers)[0] for method, path, raw in requests]
+    assert list(zip(through_asgi, through_wsgi, strict=True)) == [(404, 404)] * len(requests)
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

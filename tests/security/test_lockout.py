@@ -309,11 +309,11 @@ def test_the_lock_is_answered_the_same_through_the_asgi_server(member: Any) -> N
     import json
 
     from config.asgi import django_asgi_app
-    from tests.exams.test_fastlane import _in_own_thread, call
+    from tests.doors import call_asgi
 
     def post(path: str, body: bytes, content_type: str, address: int) -> tuple[int, dict[str, str], bytes]:
         headers = [("Content-Type", content_type), ("X-Forwarded-For", f"203.0.113.{address}")]
-        return _in_own_thread(call(django_asgi_app, "POST", path, body, headers))
+        return call_asgi(django_asgi_app, "POST", path, body, headers)
 
     try:
         for n in range(settings.AXES_FAILURE_LIMIT):

@@ -1,6 +1,6 @@
 """MFA on every token door: no token without TOTP for the roles that require it,
-and a token of such a user refused on DRF views, the exam fast lane and the
-websocket's ``authenticate_credentials``, whenever it was issued.
+and a token of such a user refused on DRF views (through the ASGI and the WSGI
+server door alike) and on the websocket's ``authenticate_credentials``, whenever it was issued.
 
 A forced password change is refused the same way on each door.
 """
@@ -177,16 +177,15 @@ def test_the_check_costs_no_query_of_its_own(cast: Cast, roles: list[str], djang
                 TokenAuthentication().authenticate_credentials(bureau_token)
 
 
-# --- the exam fast lane ----------------------------------------------------------------------
+# --- both HTTP doors: the ASGI app (embedded default) and the WSGI app (gunicorn, scaled out) ---
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_the_fast_lane_hands_a_refused_token_to_django_which_refuses_it(cast: Cast, mfa_roles: None) -> None:
-    from config.asgi import django_asgi_app
-    from config.concurrency import HttpConcurrencyLimit
-    from exams.fastlane import ExamFastLane
+def test_each_server_door_refuses_a_token_that_owes_mfa_enrolment(cast: Cast, mfa_roles: None) -> None:
+    from config.asgi import application as asgi_app
+    from config.wsgi import application as wsgi_app
+    from tests.doors import call_asgi, call_wsgi
     from tests.exams.conftest import make_bank, make_paper, make_session
-    from tests.exams.test_fastlane import _in_own_thread, call
 
     provider = cast.east.provider
     session = make_session(provider, make_paper(provider, make_bank(provider)))
@@ -194,8 +193,6 @@ def test_the_fast_lane_hands_a_refused_token_to_django_which_refuses_it(cast: Ca
     token = Token.objects.create(user=examinee).key  # issued before the role grant
     factories.grant(examinee, RoleGrant.Role.BUREAU_OFFICIAL, jurisdiction=cast.east.jurisdiction)
 
-    lane = ExamFastLane(HttpConcurrencyLimit(django_asgi_app, 12), 2, django_app=django_asgi_app)
-    assert lane.open
     request = (
         "POST",
         f"/api/v1/exams/{session.pk}/attempts/",
@@ -203,15 +200,13 @@ def test_the_fast_lane_hands_a_refused_token_to_django_which_refuses_it(cast: Ca
         [("Authorization", f"Token {token}"), ("Accept", "application/json")],
     )
     try:
-        through_lane = _in_own_thread(call(lane, *request))
-        through_django = _in_own_thread(call(django_asgi_app, *request))
+        through_asgi = call_asgi(asgi_app, *request)
+        through_wsgi = call_wsgi(wsgi_app, *request)
     finally:
-        lane.close()
         gc.collect()
-    assert lane.served == 0  # handed to Django
-    for status, headers, content in (through_lane, through_django):
+    for status, headers, content in (through_asgi, through_wsgi):
         assert status == 403, content
         assert headers["content-type"] == "application/json"
         assert json.loads(content)["code"] == "mfa_enrolment_required"
-    assert through_lane[2] == through_django[2]
+    assert through_asgi[2] == through_wsgi[2]
     assert not session.attempts.exists()  # no paper drawn

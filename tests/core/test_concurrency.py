@@ -1,4 +1,4 @@
-"""config.concurrency.HttpConcurrencyLimit: how many HTTP requests a server process works on at once."""
+"""core.concurrency.HttpConcurrencyLimit: how many HTTP requests a server process works on at once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from config.concurrency import HttpConcurrencyLimit
+from core.concurrency import HttpConcurrencyLimit
 
 
 def _run_in_own_thread(coroutine: Any) -> Any:
