@@ -7,7 +7,8 @@ deadline job can submit. Screenshots of the exam page, result, statistics and
 a certificate (and its public verification page) go to var/screenshots/ (``make screenshots`` copies them to docs/).
 
 A second daphne serves the shared live server's database with the exam job
-ticking every 2 s instead of 15; everything else is the production path.
+ticking every 2 s instead of 15 (the shared live server runs no periodic jobs);
+everything else is the production path.
 """
 
 from __future__ import annotations
@@ -73,7 +74,8 @@ def exam_url(live_server_url: str, server_env: dict[str, str], server_dir: Path)
         process = subprocess.Popen(
             [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             cwd=ROOT,
-            env={**server_env, "EXAMS_TICK_SECONDS": "2"},
+            # The one server of the browser tests whose own jobs run (server_env turns them off).
+            env={**server_env, "PERIODIC_JOBS": "on", "EXAMS_TICK_SECONDS": "2"},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
