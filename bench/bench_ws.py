@@ -8,7 +8,7 @@ channels-redis), and, like static/js/proctor-client.js:
   sequence number, keeps it until the server acknowledges it (the server
   stores it before acking), and after a reconnect drops what the server's
   ``hello`` says it holds and resends the rest;
-* sends a binary snapshot (a ~12 KB JPEG of the packaged astronaut, what the
+* sends a binary snapshot (a ~17 KB JPEG of the packaged astronaut, what the
   page sends) every 30 s (``--snapshot-every``; the session's policy allows
   exactly that rate, and never more than one per 5 s): stored privately and queued
   for Celery. No worker runs here: face matching is bench_snapshot.py's
@@ -27,6 +27,9 @@ Reported per N (200, 500, 1000 by default): event-ack p50/p95/p99/max,
 sequence gaps (events the client generated that the database does not hold
 exactly once, in order, plus holes), snapshots acknowledged vs stored, and
 RSS per connection (server RSS with the connections open minus idle, / N).
+Every examinee has agreed to face processing (``consent_give``), so snapshots
+are stored, not refused; an error frame with any code but ``snapshot_too_soon``
+stops the run with a non-zero exit.
 
 Usage::
 
