@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.users import is_signed_in
 from exams.models import Attempt, AttemptQuestion, Certificate, ExamSession, PaperTemplate
 from organizations.models import Person, RoleGrant
 from organizations.selectors import (
@@ -29,10 +30,6 @@ from organizations.selectors import (
 Role = RoleGrant.Role
 
 
-def _authenticated(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
-
-
 def is_exam_manager(user: Any) -> bool:
     return is_platform_admin(user) or bool(provider_ids_managed_by(user))
 
@@ -42,7 +39,7 @@ def is_exam_manager(user: Any) -> bool:
 
 def _of_managed_providers(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
     """Rows of ``qs`` whose provider the user manages: none when signed out, all for a platform admin."""
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -63,7 +60,7 @@ def sessions_managed_by(user: Any) -> QuerySet[ExamSession]:
 def sessions_supervised_by(user: Any) -> QuerySet[ExamSession]:
     """Sessions whose statistics this user may read: managed ones, and a bureau's subtree."""
     qs = ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM)
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -204,7 +201,7 @@ def exam_notice(session: ExamSession, *, attempts_left: int) -> dict[str, Any]:
 def attempts_answerable_by(user: Any) -> QuerySet[Attempt]:
     """Attempts this user may start, answer and submit: their own, and spot tests they opened."""
     qs = Attempt.objects.select_related("session")
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     # By user id through a join, not person_of(): one query less on the autosave path.
     q = Q(opened_by_id=user.pk, session__kind=ExamSession.Kind.SPOT) | Q(
@@ -257,7 +254,7 @@ def _results_readers_q(user: Any, q: Q, *, person: str, provider: str, enterpris
 def attempts_visible_to(user: Any) -> QuerySet[Attempt]:
     """Attempts whose results this user may read."""
     qs = Attempt.objects.select_related("session", "person__enterprise")
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -289,7 +286,7 @@ def may_inspect(user: Any) -> bool:
 
 def people_inspectable_by(user: Any) -> QuerySet[Person]:
     qs = Person.objects.select_related("enterprise__industry")
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -306,7 +303,7 @@ def spot_tests_visible_to(user: Any) -> QuerySet[Attempt]:
 
 def certificates_visible_to(user: Any) -> QuerySet[Certificate]:
     qs = Certificate.objects.select_related("holder", "enterprise", "provider")
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs

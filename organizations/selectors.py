@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 
+from core.users import is_signed_in
 from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, TrainingProvider
 
 Role = RoleGrant.Role
@@ -27,7 +28,7 @@ def grants_of(user: Any) -> list[RoleGrant]:
 
     Cached on the user object for the duration of a request.
     """
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return []
     cached = getattr(user, "_role_grants_cache", None)
     if cached is None:
@@ -39,7 +40,7 @@ def grants_of(user: Any) -> list[RoleGrant]:
 
 
 def roles_of(user: Any) -> set[str]:
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return set()
     roles = {g.role for g in grants_of(user)}
     if user.is_superuser:
@@ -107,7 +108,7 @@ _REGIONAL_ROLES = {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN}
 
 def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
     qs = Jurisdiction.objects.all()
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -126,7 +127,7 @@ def _regional_or_enterprise_q(user: Any, *, path: str, enterprise: str, also: Se
 
 def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
     qs = Enterprise.objects.select_related("industry", "jurisdiction")
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -145,7 +146,7 @@ def enterprises_managed_by(user: Any) -> QuerySet[Enterprise]:
 
 def people_visible_to(user: Any) -> QuerySet[Person]:
     qs = Person.objects.select_related("enterprise", "user")
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -173,7 +174,7 @@ def id_numbers_shown_to(user: Any, people: list[Person]) -> dict[int, str]:
 
 def providers_visible_to(user: Any) -> QuerySet[TrainingProvider]:
     qs = TrainingProvider.objects.select_related("jurisdiction")
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
+from core.users import is_signed_in
 from exams.models import Attempt, ExamSession
 from organizations.models import Person, RoleGrant
 from organizations.selectors import is_platform_admin, jurisdiction_paths_of, person_of, subtree_q
@@ -34,13 +35,9 @@ from proctoring.models import (
 Role = RoleGrant.Role
 
 
-def _authenticated(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
-
-
 def sessions_proctored_by(user: Any) -> QuerySet[ExamSession]:
     qs = ExamSession.objects.select_related("provider__jurisdiction").filter(kind=ExamSession.Kind.EXAM)
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -49,7 +46,7 @@ def sessions_proctored_by(user: Any) -> QuerySet[ExamSession]:
 
 
 def is_proctor(user: Any) -> bool:
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return False
     return is_platform_admin(user) or bool(jurisdiction_paths_of(user, {Role.PROCTOR}))
 
@@ -93,7 +90,7 @@ def snapshots_viewable_by(user: Any) -> QuerySet[Snapshot]:
 def enrolments_viewable_by(user: Any) -> QuerySet[FaceEnrolment]:
     """Reference photos: platform admins, and proctors of a session the person is admitted to or sat."""
     qs = FaceEnrolment.objects.select_related("person")
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -109,7 +106,7 @@ def attempt_of_examinee(user: Any, attempt_id: int) -> Attempt | None:
     One query, with the session, its proctoring policy and the attempt's monitor
     joined in: a class of examinees (re)connects its sockets at once.
     """
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return None
     return (
         Attempt.objects.select_related("session", "session__proctoring_policy", "monitor")

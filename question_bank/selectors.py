@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 
+from core.users import is_signed_in
 from organizations.models import Jurisdiction, RoleGrant, TrainingProvider
 from organizations.selectors import (
     ancestor_paths,
@@ -33,14 +34,10 @@ from question_bank.models import Bank, ImportJob, PracticeAnswer, PracticeSessio
 Role = RoleGrant.Role
 
 
-def _authenticated(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False))
-
-
 def banks_managed_by(user: Any) -> QuerySet[Bank]:
     """Banks whose questions this user may import, edit, retire and export."""
     qs = Bank.objects.select_related("owner", "shared_with")
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -50,7 +47,7 @@ def banks_managed_by(user: Any) -> QuerySet[Bank]:
 def bank_owner_choices(user: Any) -> QuerySet[TrainingProvider]:
     """Providers this user may own a bank for: the ones they administer (platform admins: any,
     and only they may also create platform banks, owned by no provider)."""
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return TrainingProvider.objects.none()
     if is_platform_admin(user):
         return TrainingProvider.objects.all()
@@ -70,7 +67,7 @@ def sharing_jurisdictions_for(user: Any) -> QuerySet[Jurisdiction]:
     the web form and the admin): anywhere for platform admins, otherwise the union of
     ``share_reach_of`` over the providers they administer. The service then checks the bank's
     actual owner (``services.bank_check_scope``)."""
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return Jurisdiction.objects.none()
     if is_platform_admin(user):
         return Jurisdiction.objects.all()
@@ -91,7 +88,7 @@ def _practisable_q(user: Any) -> Q | None:
 def banks_visible_to(user: Any) -> QuerySet[Bank]:
     """Banks this user may read (browse and export): managed, supervised or practised on."""
     qs = Bank.objects.select_related("owner", "shared_with")
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -109,7 +106,7 @@ def banks_visible_to(user: Any) -> QuerySet[Bank]:
 
 def banks_practisable_by(user: Any) -> QuerySet[Bank]:
     qs = Bank.objects.select_related("owner", "shared_with")
-    q = _practisable_q(user) if _authenticated(user) else None
+    q = _practisable_q(user) if is_signed_in(user) else None
     if q is None:
         return qs.none()
     return qs.filter(q)
@@ -148,7 +145,7 @@ def questions_visible_to(user: Any) -> QuerySet[Question]:
 
 def _readable_not_practice(user: Any) -> QuerySet[Bank]:
     qs = Bank.objects.all()
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
@@ -169,7 +166,7 @@ def practice_questions_for(user: Any) -> QuerySet[Question]:
 
 
 def practice_sessions_of(user: Any) -> QuerySet[PracticeSession]:
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return PracticeSession.objects.none()
     return PracticeSession.objects.filter(user=user).select_related("bank")
 
@@ -230,7 +227,7 @@ def industry_tags(qs: QuerySet[Question]) -> list[str]:
 
 def accuracy_by_knowledge_point(user: Any) -> list[dict[str, Any]]:
     """Per knowledge point: answers given in practice, how many right, and the rate."""
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return []
     rows = (
         PracticeAnswer.objects.filter(user=user)
@@ -250,7 +247,7 @@ def accuracy_by_knowledge_point(user: Any) -> list[dict[str, Any]]:
 
 
 def wrong_answer_count(user: Any, bank: Bank | None = None) -> int:
-    if not _authenticated(user):
+    if not is_signed_in(user):
         return 0
     # A bank turned exam-only since the answer was given leaves the book.
     qs = WrongAnswer.objects.filter(user=user, question__bank__purpose=Bank.Purpose.PRACTICE)

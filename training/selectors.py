@@ -14,6 +14,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.users import is_signed_in
 from organizations import selectors as org
 from organizations.models import Enterprise, Jurisdiction, Person, TrainingProvider
 from training.models import (
@@ -43,7 +44,7 @@ def courses_available_to_enterprise(enterprise: Enterprise) -> QuerySet[Course]:
 
 def courses_visible_to(user: Any) -> QuerySet[Course]:
     qs = Course.objects.select_related("owner_provider", "owner_enterprise", "shared_with")
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if org.is_platform_admin(user):
         return qs
@@ -96,7 +97,7 @@ def courses_managed_by(user: Any) -> QuerySet[Course]:
     providers' courses, an enterprise admin their enterprises' private
     courses, a platform admin all. Bureau officials read, never edit."""
     qs = Course.objects.select_related("owner_provider", "owner_enterprise", "shared_with")
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if org.is_platform_admin(user):
         return qs
@@ -119,7 +120,7 @@ def lessons_managed_by(user: Any) -> QuerySet[Lesson]:
 def course_owners_for(user: Any) -> tuple[QuerySet[TrainingProvider], QuerySet[Enterprise]]:
     """Who a new course may belong to: the providers this user administers
     and the enterprises they manage (every one for a platform admin)."""
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return TrainingProvider.objects.none(), Enterprise.objects.none()
     if org.is_platform_admin(user):
         return TrainingProvider.objects.all(), org.enterprises_managed_by(user)
@@ -134,7 +135,7 @@ def can_build_courses(user: Any) -> bool:
 def share_targets_for(user: Any) -> QuerySet[Jurisdiction]:
     """Jurisdictions a provider's course may be shared with: the subtree of
     the user's providers (every one for a platform admin)."""
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return Jurisdiction.objects.none()
     if org.is_platform_admin(user):
         return Jurisdiction.objects.order_by("path")
@@ -189,14 +190,14 @@ def quiz_bank_is_exam_only(lesson: Lesson) -> bool:
 
 
 def quiz_attempts_of(user: Any) -> QuerySet[QuizAttempt]:
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return QuizAttempt.objects.none()
     return QuizAttempt.objects.filter(learner=user).select_related("lesson")
 
 
 def assignments_visible_to(user: Any) -> QuerySet[Assignment]:
     qs = Assignment.objects.select_related("learner", "course", "plan", "learner__person__enterprise")
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if org.is_platform_admin(user):
         return qs
@@ -208,7 +209,7 @@ def assignments_visible_to(user: Any) -> QuerySet[Assignment]:
 
 def ledger_visible_to(user: Any) -> QuerySet[CreditLedger]:
     qs = CreditLedger.objects.select_related("learner", "learner__person__enterprise", "lesson__chapter__course")
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return qs.none()
     if org.is_platform_admin(user):
         return qs

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from core import preconditions
 from core.db import get_with_related, select_where, update_where
+from core.users import is_signed_in
 from exams import events
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion, Certificate, ExamSession
 from exams.selectors import attempts_answerable_by_sql
@@ -287,7 +288,7 @@ def attempt_answerable(*, attempt_id: int, user: Any) -> bool:
     For the submit path, which needs only the yes or no: compiling the selector's
     queryset was a quarter of a submit's CPU (bench/bench_exam.py).
     """
-    if not getattr(user, "is_authenticated", False):
+    if not is_signed_in(user):
         return False
     answerable, params = attempts_answerable_by_sql(user)
     with connection.cursor() as cursor:
@@ -304,7 +305,7 @@ def _save_state(attempt_id: int, question_id: Any, user: Any) -> _SaveState:
     if not isinstance(question_id, int) or isinstance(question_id, bool):
         question_id = 0
     scoped = user is not None
-    if scoped and not getattr(user, "is_authenticated", False):
+    if scoped and not is_signed_in(user):
         return _SaveState(found=False)
     allowed, params = attempts_answerable_by_sql(user) if scoped else ("TRUE", [])
     with connection.cursor() as cursor:

@@ -10,7 +10,9 @@ Fixtures for every helper's browser tests (mark them ``@pytest.mark.browser``):
     file (``SQLITE_PATH``); on the PostgreSQL pass (``DATABASE_URL`` set) a
     separate database ``safetrain_browser_<pid>`` is created and dropped
     afterwards. ``REDIS_URL`` is passed through, so the server uses Redis when
-    the suite does. Returns e.g. ``"http://127.0.0.1:54321"``.
+    the suite does. The server runs no periodic jobs (``PERIODIC_JOBS=off``):
+    a test that needs a tick runs it (``run_manage("proctoring_tick")``).
+    Returns e.g. ``"http://127.0.0.1:54321"``.
     The server's database is NOT the pytest-django test database: create extra
     data through the UI or with ``run_manage(...)``.
 
@@ -102,6 +104,11 @@ def server_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server_env(server_dir: Path) -> Iterator[dict[str, str]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="true", PYTHONUNBUFFERED="1")
+    # The tests drive the periodic jobs themselves (manage.py proctoring_tick, exams_tick): a
+    # server's own tick, every 15 s, would race them (flag a snapshot gap before the test's tick
+    # does). A server that a test wants ticking turns it on (test_exam_page's deadline server).
+    env["PERIODIC_JOBS"] = "off"
+    env.pop("EXAMS_SCHEDULER", None)
     admin_url = os.environ.get("DATABASE_URL")
     database = None
     if admin_url and not admin_url.startswith("sqlite"):

@@ -7,7 +7,8 @@ deadline job can submit. Screenshots of the exam page, result, statistics and
 a certificate (and its public verification page) go to var/screenshots/ (``make screenshots`` copies them to docs/).
 
 A second daphne serves the shared live server's database with the exam job
-ticking every 2 s instead of 15; everything else is the production path.
+ticking every 2 s instead of 15 (the shared live server runs no periodic jobs);
+everything else is the production path.
 """
 
 from __future__ import annotations
@@ -67,8 +68,11 @@ print(json.dumps({{"status": a.status, "reason": a.submit_reason,
 @pytest.fixture(scope="module")
 def exam_url(live_server_url: str, server_env: dict[str, str], server_dir: Path) -> Iterator[str]:
     port = free_port()
+    # The one server of the browser tests whose own jobs run (server_env turns them off).
     with daphne_server(
-        port=port, env={**server_env, "EXAMS_TICK_SECONDS": "2"}, log=server_dir / f"daphne-exams-{port}.log"
+        port=port,
+        env={**server_env, "PERIODIC_JOBS": "on", "EXAMS_TICK_SECONDS": "2"},
+        log=server_dir / f"daphne-exams-{port}.log",
     ) as url:
         yield url
 
