@@ -14,33 +14,20 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 
-class TickCommand(BaseCommand):
-    """Subclasses set ``seconds_setting`` and implement ``tick()``."""
-
-    seconds_setting: str
-
-    def tick(self) -> Mapping[str, Any]:
-        raise NotImplementedError
-
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--loop", action="store_true", help=f"Keep running every {self.seconds_setting}.")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        while True:
-            result = self.tick()
-            self.stdout.write(", ".join(f"{k}={v}" for k, v in result.items()))
-            if not options["loop"]:
-                return
-            time.sleep(getattr(settings, self.seconds_setting))
-
-
-def tick_command(tick: Callable[[], Mapping[str, Any]], *, seconds_setting: str, help: str) -> type[TickCommand]:  # noqa: A002
+def tick_command(tick: Callable[[], Mapping[str, Any]], *, seconds_setting: str, help: str) -> type[BaseCommand]:  # noqa: A002
     """A ``Command`` class for ``tick``, looping every ``settings.<seconds_setting>``."""
 
-    class Command(TickCommand):
-        def tick(self) -> Mapping[str, Any]:
-            return tick()
+    class Command(BaseCommand):
+        def add_arguments(self, parser: CommandParser) -> None:
+            parser.add_argument("--loop", action="store_true", help=f"Keep running every {seconds_setting}.")
 
-    Command.seconds_setting = seconds_setting
+        def handle(self, *args: Any, **options: Any) -> None:
+            while True:
+                result = tick()
+                self.stdout.write(", ".join(f"{k}={v}" for k, v in result.items()))
+                if not options["loop"]:
+                    return
+                time.sleep(getattr(settings, seconds_setting))
+
     Command.help = help
     return Command
