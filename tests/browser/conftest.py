@@ -36,21 +36,18 @@ Fixtures for every helper's browser tests (mark them ``@pytest.mark.browser``):
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
-from urllib.request import urlopen
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DAPHNE = ROOT / ".venv" / "bin" / "daphne"
+from tests.support.servers import ROOT, daphne_server, free_port
+
 CHROMIUM = "/usr/bin/chromium"
 DEMO_PASSWORD = "demo-pass-2026"
 PHONE = {"width": 390, "height": 844}
@@ -74,12 +71,6 @@ def _docs_stay_untouched() -> Iterator[None]:
         pytest.fail(
             f"browser tests wrote into docs/ (save screenshots under SCREENSHOTS = var/screenshots/): {changed}"
         )
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _with_database(url: str, name: str) -> str:
@@ -152,36 +143,9 @@ def live_server_url(server_env: dict[str, str], server_dir: Path, run_manage: Ca
     run_manage("migrate", "--noinput")
     run_manage("seed_demo")
     run_manage("compilemessages", "--ignore=.venv")
-    port = _free_port()
-    log = server_dir / f"daphne-{port}.log"
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=server_env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # readiness poll, not a timed assertion
-            if process.poll() is not None:
-                raise RuntimeError(f"daphne exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"daphne did not become ready:\n{log.read_text()}")
+    port = free_port()
+    with daphne_server(port=port, env=server_env, log=server_dir / f"daphne-{port}.log") as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(scope="session")

@@ -10,8 +10,6 @@ each under gunicorn (config/gunicorn.py), the scaled-out topology's HTTP server.
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from urllib.request import Request, urlopen
 
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port
+from tests.support.servers import ROOT, free_port, server
 
 pytestmark = pytest.mark.browser
 
@@ -46,37 +44,12 @@ def learner_token(run_manage: Callable[..., Any], live_server_url: str) -> str:
 @pytest.fixture(scope="module")
 def gunicorn_url(server_env: dict[str, str], server_dir: Path, live_server_url: str) -> Iterator[str]:
     """gunicorn with config/gunicorn.py (2 gthread workers) on the live server's database, as deployed."""
-    port = _free_port()
+    port = free_port()
     log = server_dir / f"gunicorn-{port}.log"
     env = {**server_env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "2"}
-    with open(log, "w") as out:
-        process = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "python:config.gunicorn"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):  # readiness poll, not a timed assertion
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
-            try:
-                with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"gunicorn did not become ready:\n{log.read_text()}")
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "python:config.gunicorn"]
+    with server(command, port=port, env=env, log=log, stop_seconds=30) as url:
         yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 @pytest.fixture(params=["daphne", "gunicorn"])

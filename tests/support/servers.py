@@ -8,6 +8,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,33 +23,38 @@ def free_port() -> int:
 
 
 def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    """Poll ``url``/healthz until it answers 200; the log is raised if the process dies first."""
+    """Poll ``url``/healthz until it answers 200; the log is raised if the process dies or never gets ready."""
     for _ in range(300):  # readiness poll, not a timed assertion
         if process.poll() is not None:
-            raise RuntimeError(log.read_text())
+            raise RuntimeError(f"{Path(process.args[0]).name} exited with {process.returncode}:\n{log.read_text()}")
         try:
             with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.1)
+    raise RuntimeError(f"{Path(process.args[0]).name} did not become ready:\n{log.read_text()}")
 
 
 @contextmanager
-def daphne_server(*, port: int, env: dict[str, str], log: Path) -> Iterator[str]:
-    """One daphne process serving config.asgi on ``port``, ready when the URL is yielded; stopped after."""
+def server(command: list[str], *, port: int, env: dict[str, str], log: Path, stop_seconds: int = 10) -> Iterator[str]:
+    """One server process listening on ``port``, ready when its URL is yielded; stopped (or killed) after."""
     with open(log, "w") as out:
-        process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_healthy(url, process, log)
         yield url
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=stop_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def daphne_server(*, port: int, env: dict[str, str], log: Path) -> Any:
+    """One daphne process serving config.asgi on ``port`` (see ``server``)."""
+    return server(
+        [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], port=port, env=env, log=log
+    )
