@@ -397,6 +397,8 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "safetrain@localhost")
 # --- Regulatory defaults (DESIGN.md); logic reads them, never literals --------
 MINUTES_PER_CREDIT_HOUR = env_int("MINUTES_PER_CREDIT_HOUR", 45, minimum=1)
 NEW_HIRE_WINDOW_DAYS = env_int("NEW_HIRE_WINDOW_DAYS", 90, minimum=0)
+# The longest period one statistics question may cover (analytics.queries).
+ANALYTICS_MAX_PERIOD_DAYS = env_int("ANALYTICS_MAX_PERIOD_DAYS", 3 * 366, minimum=31)
 
 # --- Training: server-counted credit (training.services.heartbeat_record) -----
 # The player sends a heartbeat every TRAINING_HEARTBEAT_SECONDS; the server

@@ -127,6 +127,7 @@ class CertificateType(models.TextChoices):
     PRINCIPAL = "principal", _("Safety knowledge and management capability certificate for principals")
     SAFETY_MANAGER = "safety_manager", _("Safety knowledge and management capability certificate for safety managers")
     NEW_EMPLOYEE = "new_employee", _("Pre-job safety training certificate for new employees")
+    SPECIAL_OPERATOR = "special_operator", _("Special operations certificate")
 
 
 class ExamSession(models.Model):
@@ -188,6 +189,11 @@ class ExamSession(models.Model):
         _("certificate issued on pass"), max_length=32, choices=CertificateType.choices, blank=True
     )
     certificate_validity_years = models.PositiveSmallIntegerField(_("certificate validity (years)"), default=3)
+    is_onboarding = models.BooleanField(
+        _("onboarding assessment"),
+        default=False,
+        help_text=_("Passing it completes the assessment part of a new employee's pre-job training."),
+    )
     grace_seconds = models.PositiveSmallIntegerField(
         _("grace period (seconds)"),
         default=30,
@@ -382,7 +388,17 @@ class Certificate(models.Model):
     attempt = models.OneToOneField(
         Attempt, on_delete=models.PROTECT, null=True, blank=True, related_name="certificate", verbose_name=_("attempt")
     )
-    provider = models.ForeignKey(TrainingProvider, on_delete=models.PROTECT, related_name="+", verbose_name=_("issuer"))
+    # Empty for a certificate issued outside the platform (imported).
+    provider = models.ForeignKey(
+        TrainingProvider, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("issuer")
+    )
+    issuer_name = models.CharField(_("issuing authority"), max_length=200, blank=True)
+    operation_category = models.CharField(_("operation category"), max_length=100, blank=True)
+    imported = models.BooleanField(_("imported"), default=False)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     score = models.DecimalField(_("score"), max_digits=7, decimal_places=1, null=True, blank=True)
     issued_on = models.DateField(_("issued on"))
     valid_until = models.DateField(_("valid until"))
@@ -403,6 +419,7 @@ class Certificate(models.Model):
                 name="certificate_revoked_has_time", condition=Q(status="valid") | Q(revoked_at__isnull=False)
             ),
         ]
+        indexes = [models.Index(fields=["holder", "cert_type"], name="certificate_holder_type")]
 
     def __str__(self) -> str:
         return self.number

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -9,6 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from organizations.validators import validate_credit_code, validate_id_number
+
+#: ``valid_from`` of an enterprise's first status: it holds since the beginning.
+BEGINNING = dt.date(1900, 1, 1)
 
 admin_code_validator = RegexValidator(
     r"^\d{6}(\d{3}){0,2}$",
@@ -37,6 +42,12 @@ class Jurisdiction(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
     )
     path = models.CharField(max_length=255, unique=True, editable=False, db_index=True)
+    population = models.PositiveIntegerField(
+        _("resident population"),
+        null=True,
+        blank=True,
+        help_text=_("Used for the public first-aid training coverage rate."),
+    )
 
     class Meta:
         ordering = ["path"]
@@ -161,6 +172,78 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class EnterpriseStatus(models.Model):
+    """What an enterprise was from ``valid_from`` on: its industry, whether it
+    was above designated scale, and its jurisdiction.
+
+    The row in force on a day is the one with the latest ``valid_from`` on or
+    before it. Indicators read these rows, never the enterprise's current
+    columns, so a report for a past period gives the same figures next year.
+    A change is a new row; the past is never rewritten.
+    """
+
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.CASCADE, related_name="statuses", verbose_name=_("enterprise")
+    )
+    valid_from = models.DateField(_("valid from"))
+    industry = models.ForeignKey(Industry, on_delete=models.PROTECT, related_name="+", verbose_name=_("industry"))
+    above_scale = models.BooleanField(_("above designated scale"))
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="+", verbose_name=_("jurisdiction")
+    )
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["enterprise", "valid_from"]
+        verbose_name = _("enterprise status")
+        verbose_name_plural = _("enterprise statuses")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "valid_from"], name="enterprisestatus_unique_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} @ {self.valid_from}"
+
+
+class Employment(models.Model):
+    """A person's work at one enterprise, in one post, from ``start_date`` to
+    ``end_date`` (inclusive; open while it is empty). A transfer ends one
+    employment and starts another; ``Person.enterprise`` is the current one,
+    but indicators read employments."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="employments", verbose_name=_("person"))
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, related_name="employments", verbose_name=_("enterprise")
+    )
+    post = models.CharField(_("post"), max_length=32, choices=Person.Post.choices, default=Person.Post.EMPLOYEE)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["person", "start_date", "pk"]
+        verbose_name = _("employment")
+        verbose_name_plural = _("employments")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="employment_end_after_start",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["enterprise", "start_date"]),
+            models.Index(fields=["start_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} @ {self.enterprise_id} {self.start_date}–{self.end_date or ''}"
 
 
 class RoleGrant(models.Model):

@@ -183,6 +183,12 @@ class RequirementProfile(models.Model):
     post = models.CharField(_("post"), max_length=32, choices=Post.choices)
     initial_hours = models.PositiveIntegerField(_("initial training (credit hours)"))
     annual_hours = models.PositiveIntegerField(_("annual retraining (credit hours)"), default=0)
+    minutes_per_hour = models.PositiveSmallIntegerField(
+        _("minutes per credit hour"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the platform default (45 minutes)."),
+    )
     note = models.CharField(_("legal basis"), max_length=200, blank=True)
 
     class Meta:
@@ -407,10 +413,18 @@ class CreditLedger(models.Model):
         ADJUSTMENT = "adjustment", _("Manual adjustment")
         IMPORT = "import", _("Imported record")
 
+    class Purpose(models.TextChoices):
+        ONBOARDING = "onboarding", _("Pre-job (onboarding) training")
+        ANNUAL = "annual", _("Annual retraining")
+        OTHER = "other", _("Other training")
+
     learner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credit_ledger", verbose_name=_("learner")
     )
-    lesson = models.ForeignKey(Lesson, on_delete=models.PROTECT, related_name="ledger", verbose_name=_("lesson"))
+    # Empty for classroom training imported from outside the platform.
+    lesson = models.ForeignKey(
+        Lesson, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger", verbose_name=_("lesson")
+    )
     started_at = models.DateTimeField(_("from"))
     ended_at = models.DateTimeField(_("to"))
     seconds = models.PositiveIntegerField(_("seconds credited"))
@@ -418,6 +432,19 @@ class CreditLedger(models.Model):
     detail = models.CharField(_("how it was counted"), max_length=200, blank=True)
     # Snapshot of the learner's post when credited: it decides the retention period.
     post = models.CharField(_("post"), max_length=32, blank=True)
+    # Whose training this was and of which kind: the enterprise and purpose of
+    # the assignment it was credited under (or the imported row's). Indicators
+    # count onboarding hours only for the employment at that enterprise.
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("enterprise")
+    )
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.OTHER)
+    # Imported rows: the assessment result on the row, where the file gave one.
+    assessment_passed = models.BooleanField(_("assessment passed"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     objects = CreditLedgerQuerySet.as_manager()
@@ -429,7 +456,11 @@ class CreditLedger(models.Model):
         constraints = [
             models.CheckConstraint(name="ledger_span_ordered", condition=Q(ended_at__gte=models.F("started_at"))),
         ]
-        indexes = [models.Index(fields=["learner", "lesson"]), models.Index(fields=["recorded_at"])]
+        indexes = [
+            models.Index(fields=["learner", "lesson"]),
+            models.Index(fields=["recorded_at"]),
+            models.Index(fields=["learner", "purpose", "started_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.learner} · {self.lesson} · {self.seconds}s"
