@@ -73,25 +73,22 @@ class Query:
 
 @dataclass(frozen=True)
 class Figure:
-    numerator: int
-    denominator: int
+    """A rate's numerator and denominator; for a volume indicator the numerator
+    is the value (hours, learners, completions) and the denominator ``None``."""
+
+    numerator: float
+    denominator: int | None
 
     @property
     def rate(self) -> float | None:
-        """A fraction between 0 and 1; ``None`` for a zero denominator (shown as "—", never 0 %)."""
+        """A fraction between 0 and 1; ``None`` for a zero denominator (shown as "—", never 0 %) and for volumes."""
         return self.numerator / self.denominator if self.denominator else None
 
 
 @dataclass(frozen=True)
-class Row:
-    key: str
-    label: str
-    numerator: int
-    denominator: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.numerator / self.denominator if self.denominator else None
+class Row(Figure):
+    key: str = ""
+    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +121,8 @@ class Indicator(ABC):
 
     code: ClassVar[str]
     name: ClassVar[Promise]
+    kind: ClassVar[str] = "rate"  # "rate" or "volume" (a sum or count; denominator None)
+    unit: ClassVar[Promise | str] = "%"
     target: ClassVar[float | None] = None  # as a fraction; None where the plans set none
     params: ClassVar[tuple[Param, ...]] = ()
     group_bys: ClassVar[tuple[str, ...]] = GROUP_BYS
