@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import secrets
+from collections.abc import Iterator
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -414,3 +416,72 @@ def employment_hire_date_set(*, person: Person, hire_date: dt.date) -> Employmen
     first.save(update_fields=["start_date"])
     _person_current_sync(person)
     return first
+
+
+@transaction.atomic
+def person_employment_update(
+    *,
+    person: Person,
+    post: str,
+    hire_date: dt.date,
+    leave_date: dt.date | None,
+    today: dt.date | None = None,
+    source: str = "",
+) -> None:
+    """Bring a person's employments in line with a roster row of their current
+    enterprise (the row is the person as they are now):
+
+    - another hire date corrects the start of the run at this enterprise;
+    - another leave date ends (or, when blank, reopens) the current employment;
+    - another post is a new employment from today, the current one ending
+      yesterday; when the current employment starts today or later, or ended
+      before today, its post is corrected instead (nobody held the old post
+      in between).
+
+    Raises ``HistoryRewrite`` when the row contradicts the recorded history;
+    its ``details['field']`` names the field (hire_date, leave_date or post).
+    """
+    today = today or timezone.localdate()
+    person.refresh_from_db()
+    if not Employment.objects.filter(person=person).exists():
+        # A person from before the history (or a bulk load) gets theirs now.
+        Employment.objects.create(
+            person=person,
+            enterprise_id=person.enterprise_id,
+            post=person.post,
+            start_date=person.hire_date,
+            end_date=person.leave_date,
+            source=source[:255],
+        )
+    if hire_date != person.hire_date:
+        with _naming_field("hire_date"):
+            employment_hire_date_set(person=person, hire_date=hire_date)
+        person.refresh_from_db()
+    if leave_date != person.leave_date:
+        with _naming_field("leave_date"):
+            employment_end(person=person, end_date=leave_date)
+        person.refresh_from_db()
+    if post != person.post:
+        current = Employment.objects.filter(person=person).order_by("-start_date", "-pk").first()
+        assert current is not None  # created above when missing
+        ended = current.end_date is not None and current.end_date < today
+        start = current.start_date if ended or current.start_date >= today else today
+        with _naming_field("post"):
+            employment_start(
+                person=person,
+                enterprise=person.enterprise,
+                post=post,
+                start_date=start,
+                end_date=current.end_date,
+                source=source,
+            )
+
+
+@contextlib.contextmanager
+def _naming_field(name: str) -> Iterator[None]:
+    """A refusal names the roster field that caused it (``details['field']``)."""
+    try:
+        yield
+    except HistoryRewrite as refused:
+        refused.details.setdefault("field", name)
+        raise

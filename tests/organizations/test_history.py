@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from organizations.errors import HistoryRewrite
 from organizations.models import BEGINNING, Employment, EnterpriseStatus, Industry, Person
+from organizations.roster import import_roster_bytes
 from organizations.services import (
     employment_end,
     employment_hire_date_set,
@@ -17,7 +21,9 @@ from organizations.services import (
     person_create,
 )
 from tests import factories
-from tests.conftest import ensure_industries
+from tests.conftest import Cast, ensure_industries, login_client
+from tests.organizations.test_roster_import import csv_bytes, new_id, person_row
+from tests.organizations.test_roster_views import upload
 
 pytestmark = pytest.mark.django_db
 
@@ -276,3 +282,109 @@ def test_correcting_the_hire_date_moves_the_first_employment_of_the_run(place):
     assert _employments(person)[0][2] == dt.date(2024, 11, 1)
     with pytest.raises(HistoryRewrite):
         employment_hire_date_set(person=person, hire_date=dt.date(2026, 3, 5))
+
+
+# --- the roster keeps the history ----------------------------------------------
+
+
+def _roster(enterprise, rows, **kwargs):
+    return import_roster_bytes(enterprise=enterprise, data=csv_bytes(rows), name="roster.csv", **kwargs)
+
+
+def test_a_roster_import_records_employments_with_their_source(cast: Cast) -> None:
+    enterprise = cast.east.enterprises[0]
+    id_number = new_id()
+    result = _roster(enterprise, [person_row(name="张三", id_number=id_number, hire=dt.date(2025, 3, 1))])
+    assert not result.errors
+    person = Person.objects.get(id_number=id_number)
+    employment = Employment.objects.get(person=person)
+    assert (employment.enterprise, employment.post, employment.start_date, employment.end_date) == (
+        enterprise,
+        Post.EMPLOYEE,
+        dt.date(2025, 3, 1),
+        None,
+    )
+    assert employment.source == "roster.csv row 2"
+    # The same file again: unchanged, no second employment.
+    again = _roster(enterprise, [person_row(name="张三", id_number=id_number, hire=dt.date(2025, 3, 1))])
+    assert again.unchanged == 1
+    assert Employment.objects.filter(person=person).count() == 1
+
+
+def test_a_new_post_on_the_roster_is_a_new_employment_from_today(cast: Cast) -> None:
+    enterprise = cast.east.enterprises[0]
+    id_number = new_id()
+    _roster(enterprise, [person_row(id_number=id_number, hire=dt.date(2025, 3, 1))])
+    result = _roster(enterprise, [person_row(id_number=id_number, post="安全管理人员", hire=dt.date(2025, 3, 1))])
+    assert result.updated == 1
+    today = timezone.localdate()
+    person = Person.objects.get(id_number=id_number)
+    assert _employments(person) == [
+        (enterprise.name, Post.EMPLOYEE, dt.date(2025, 3, 1), today - dt.timedelta(days=1)),
+        (enterprise.name, Post.SAFETY_MANAGER, today, None),
+    ]
+    assert (person.post, person.hire_date) == (Post.SAFETY_MANAGER, dt.date(2025, 3, 1))
+    # Re-importing the new roster changes nothing more.
+    again = _roster(enterprise, [person_row(id_number=id_number, post="安全管理人员", hire=dt.date(2025, 3, 1))])
+    assert again.unchanged == 1
+    assert len(_employments(person)) == 2
+
+
+def test_a_leave_date_on_the_roster_ends_the_employment(cast: Cast) -> None:
+    enterprise = cast.east.enterprises[0]
+    id_number = new_id()
+    _roster(enterprise, [person_row(id_number=id_number, hire=dt.date(2025, 3, 1))])
+    _roster(enterprise, [person_row(id_number=id_number, hire=dt.date(2025, 3, 1), leave=dt.date(2026, 1, 31))])
+    person = Person.objects.get(id_number=id_number)
+    assert person.leave_date == dt.date(2026, 1, 31)
+    assert _employments(person) == [(enterprise.name, Post.EMPLOYEE, dt.date(2025, 3, 1), dt.date(2026, 1, 31))]
+
+
+def test_a_roster_row_against_the_history_is_refused_naming_row_and_column(cast: Cast) -> None:
+    enterprise = cast.east.enterprises[0]
+    id_number = new_id()
+    _roster(enterprise, [person_row(id_number=id_number, hire=dt.date(2025, 3, 1))])
+    person = Person.objects.get(id_number=id_number)
+    employment_start(person=person, enterprise=enterprise, post=Post.PRINCIPAL, start_date=dt.date(2025, 9, 1))
+    other = new_id()
+    rows = [
+        person_row(name="李四", id_number=other),
+        # Left before the current (principal's) employment began.
+        person_row(id_number=id_number, post="主要负责人", hire=dt.date(2025, 3, 1), leave=dt.date(2025, 6, 30)),
+    ]
+    for dry_run in (True, False):
+        result = _roster(enterprise, rows, dry_run=dry_run)
+        assert [(e.row, e.column) for e in result.errors] == [(3, "离职日期")]
+        assert "2025-09-01" in result.errors[0].message
+        assert result.refused
+    # Nothing was written: not the good row, not the bad one.
+    assert not Person.objects.filter(id_number=other).exists()
+    person.refresh_from_db()
+    assert person.leave_date is None
+    assert len(_employments(person)) == 2
+    # With --valid-only the good row goes in.
+    result = _roster(enterprise, rows, valid_only=True)
+    assert result.created == 1
+    assert Employment.objects.filter(person__id_number=other).count() == 1
+
+
+def test_import_employees_and_the_upload_page_keep_employments(cast: Cast, tmp_path: Path) -> None:
+    enterprise = cast.east.enterprises[0]
+    id_number = new_id()
+    path = tmp_path / "花名册.csv"
+    path.write_bytes(csv_bytes([person_row(id_number=id_number, hire=dt.date(2025, 3, 1))]))
+    call_command(
+        "import_employees", str(path), enterprise=enterprise.credit_code, credentials_out=str(tmp_path / "c.csv")
+    )
+    person = Person.objects.get(id_number=id_number)
+    assert Employment.objects.get(person=person).source == "花名册.csv row 2"
+    response = upload(
+        login_client(cast.east.enterprise_admin),
+        enterprise.pk,
+        csv_bytes([person_row(id_number=id_number, hire=dt.date(2025, 3, 1), leave=dt.date(2026, 2, 28))]),
+        name="roster.csv",
+    )
+    assert response.status_code == 200
+    person.refresh_from_db()
+    assert person.leave_date == dt.date(2026, 2, 28)
+    assert _employments(person) == [(enterprise.name, Post.EMPLOYEE, dt.date(2025, 3, 1), dt.date(2026, 2, 28))]
