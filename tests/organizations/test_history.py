@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
 from organizations.errors import HistoryRewrite
@@ -21,7 +23,7 @@ from organizations.services import (
     person_create,
 )
 from tests import factories
-from tests.conftest import Cast, ensure_industries, login_client
+from tests.conftest import Cast, ensure_industries, login_client, make_staff
 from tests.organizations.test_roster_import import csv_bytes, new_id, person_row
 from tests.organizations.test_roster_views import upload
 
@@ -388,3 +390,82 @@ def test_import_employees_and_the_upload_page_keep_employments(cast: Cast, tmp_p
     person.refresh_from_db()
     assert person.leave_date == dt.date(2026, 2, 28)
     assert _employments(person) == [(enterprise.name, Post.EMPLOYEE, dt.date(2025, 3, 1), dt.date(2026, 2, 28))]
+
+
+# --- the admin writes through the services --------------------------------------
+
+
+def _admin_form(client, url):
+    """The change form's fields as the browser would post them back."""
+    page = client.get(url).content.decode()
+    data = {}
+    for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page):
+        data[name] = value
+    return data
+
+
+def test_the_admin_records_an_enterprise_change_as_a_new_status(cast: Cast) -> None:
+    enterprise = cast.east.enterprises[0]
+    enterprise_status_record(
+        enterprise=enterprise,
+        valid_from=BEGINNING,
+        industry=enterprise.industry,
+        above_scale=enterprise.above_scale,
+        jurisdiction=enterprise.jurisdiction,
+    )
+    staff = make_staff(cast.platform_admin, "change_enterprise", "view_enterprisestatus", apps=["organizations"])
+    client = login_client(staff)
+    url = reverse("admin:organizations_enterprise_change", args=[enterprise.pk])
+    data = _admin_form(client, url)
+    data.update(
+        {
+            "name": enterprise.name,
+            "credit_code": enterprise.credit_code,
+            "industry": Industry.objects.get(code="machinery").pk,
+            "jurisdiction": enterprise.jurisdiction.pk,
+            "above_scale": "",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    today = timezone.localdate()
+    assert _history(enterprise) == [
+        (BEGINNING, "hazardous_chemicals", True, enterprise.jurisdiction.code),
+        (today, "machinery", False, enterprise.jurisdiction.code),
+    ]
+    enterprise.refresh_from_db()
+    assert (enterprise.industry.code, enterprise.above_scale) == ("machinery", False)
+    # The status rows show on the page, read-only.
+    page = client.get(url).content.decode()
+    assert "1900" in page or "Jan. 1, 1900" in page
+    assert 'name="statuses-0-valid_from"' not in page
+
+
+def test_the_admin_records_a_new_post_as_a_new_employment(cast: Cast) -> None:
+    person = cast.east.learner
+    person.refresh_from_db()
+    staff = make_staff(cast.platform_admin, "change_person", "view_employment", apps=["organizations"])
+    client = login_client(staff)
+    url = reverse("admin:organizations_person_change", args=[person.pk])
+    data = _admin_form(client, url)
+    data.update(
+        {
+            "user": person.user.pk,
+            "enterprise": person.enterprise.pk,
+            "name": person.name,
+            "post": Post.SAFETY_MANAGER,
+            "department": "",
+            "hire_date": person.hire_date.isoformat(),
+            "leave_date": "",
+            "id_number": person.id_number,
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    today = timezone.localdate()
+    person.refresh_from_db()
+    assert (person.post, person.hire_date) == (Post.SAFETY_MANAGER, dt.date(2026, 1, 5))
+    assert _employments(person)[-2:] == [
+        (person.enterprise.name, Post.EMPLOYEE, dt.date(2026, 1, 5), today - dt.timedelta(days=1)),
+        (person.enterprise.name, Post.SAFETY_MANAGER, today, None),
+    ]
