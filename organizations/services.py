@@ -127,12 +127,48 @@ def role_grant(*, user: User, role: str, **scope: object) -> RoleGrant:
 # present.
 
 
+# The source of a history row made from an enterprise's or person's current columns
+# when a write meets one that has none yet (as the data migration's "migration").
+FROM_CURRENT = "current columns"
+
+
 def _day(value: dt.date) -> str:
     return date_format(value, "Y-m-d") if value != BEGINNING else _("the beginning")
 
 
 def _status_values(status: EnterpriseStatus) -> tuple[int, bool, int]:
     return (status.industry_id, status.above_scale, status.jurisdiction_id)
+
+
+def _enterprise_history_ensure(enterprise: Enterprise) -> None:
+    """An enterprise from before the history (or a bulk load) gets its first
+    status from its current columns, holding since the beginning, as the data
+    migration gave every enterprise that existed then."""
+    if not EnterpriseStatus.objects.filter(enterprise=enterprise).exists():
+        current = Enterprise.objects.get(pk=enterprise.pk)
+        EnterpriseStatus.objects.create(
+            enterprise=enterprise,
+            valid_from=BEGINNING,
+            industry_id=current.industry_id,
+            above_scale=current.above_scale,
+            jurisdiction_id=current.jurisdiction_id,
+            source=FROM_CURRENT,
+        )
+
+
+def _person_history_ensure(person: Person) -> None:
+    """A person from before the history (or a bulk load) gets their employment
+    from their current columns first, as the data migration did."""
+    if not Employment.objects.filter(person=person).exists():
+        current = Person.objects.get(pk=person.pk)
+        Employment.objects.create(
+            person=person,
+            enterprise_id=current.enterprise_id,
+            post=current.post,
+            start_date=current.hire_date,
+            end_date=current.leave_date,
+            source=FROM_CURRENT,
+        )
 
 
 def enterprise_current_sync(*, enterprise: Enterprise, today: dt.date | None = None) -> None:
@@ -176,12 +212,15 @@ def enterprise_status_record(
       when the day is today or later (a same-day correction no past report has
       read); otherwise refused like a day before it.
 
-    The enterprise's current columns follow the status in force today.
-    Takes the enterprise's row lock: writers of one enterprise queue.
+    An enterprise without statuses (from before the history) first gets one
+    from its current columns, since the beginning. The enterprise's current
+    columns follow the status in force today. Takes the enterprise's row lock:
+    writers of one enterprise queue.
     """
     today = today or timezone.localdate()
     valid_from = valid_from or today
     Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+    _enterprise_history_ensure(enterprise)
     values = (industry.pk, bool(above_scale), jurisdiction.pk)
     statuses = EnterpriseStatus.objects.filter(enterprise=enterprise)
     in_force = statuses.filter(valid_from__lte=valid_from).order_by("-valid_from").first()
@@ -309,9 +348,12 @@ def employment_start(
     - Starting before the current employment's start is refused
       (``HistoryRewrite`` naming that date).
 
-    The person's current columns follow. Takes the person's row lock.
+    A person without employments (from before the history) first gets one
+    from their current columns. The person's current columns follow. Takes
+    the person's row lock.
     """
     Person.objects.select_for_update().filter(pk=person.pk).first()
+    _person_history_ensure(person)
     employments = Employment.objects.filter(person=person)
     same = employments.filter(enterprise=enterprise, post=post, start_date=start_date).order_by("-pk").first()
     if same is not None:
@@ -353,6 +395,7 @@ def employment_end(*, person: Person, end_date: dt.date | None) -> Employment | 
     the employment's start is refused. Returns the employment, or None when the
     person has none."""
     Person.objects.select_for_update().filter(pk=person.pk).first()
+    _person_history_ensure(person)
     current = Employment.objects.filter(person=person).order_by("-start_date", "-pk").first()
     if current is None:
         return None
@@ -379,6 +422,7 @@ def employment_hire_date_set(*, person: Person, hire_date: dt.date) -> Employmen
     the employment before it. Returns the corrected employment (None when the
     person has none)."""
     Person.objects.select_for_update().filter(pk=person.pk).first()
+    _person_history_ensure(person)
     employments = list(Employment.objects.filter(person=person).order_by("start_date", "pk"))
     if not employments:
         return None
@@ -443,16 +487,7 @@ def person_employment_update(
     """
     today = today or timezone.localdate()
     person.refresh_from_db()
-    if not Employment.objects.filter(person=person).exists():
-        # A person from before the history (or a bulk load) gets theirs now.
-        Employment.objects.create(
-            person=person,
-            enterprise_id=person.enterprise_id,
-            post=person.post,
-            start_date=person.hire_date,
-            end_date=person.leave_date,
-            source=source[:255],
-        )
+    _person_history_ensure(person)
     if hire_date != person.hire_date:
         with _naming_field("hire_date"):
             employment_hire_date_set(person=person, hire_date=hire_date)

@@ -469,3 +469,30 @@ def test_the_admin_records_a_new_post_as_a_new_employment(cast: Cast) -> None:
         (person.enterprise.name, Post.EMPLOYEE, dt.date(2026, 1, 5), today - dt.timedelta(days=1)),
         (person.enterprise.name, Post.SAFETY_MANAGER, today, None),
     ]
+
+
+def test_an_enterprise_and_a_person_from_before_the_history_keep_their_past(place) -> None:
+    """Made without the services (a bulk load): the first write records their
+    current values as the past before recording the change."""
+    district, street = place
+    legacy = factories.make_enterprise(district, name="旧厂", industry_code="hazardous_chemicals")
+    person = factories.make_person(legacy)  # hired 2026-01-05
+    enterprise_status_record(
+        enterprise=legacy,
+        valid_from=dt.date(2026, 3, 1),
+        industry=Industry.objects.get(code="machinery"),
+        above_scale=True,
+        jurisdiction=street,
+        today=TODAY,
+    )
+    assert _history(legacy) == [
+        (BEGINNING, "hazardous_chemicals", True, "990101"),
+        (dt.date(2026, 3, 1), "machinery", True, "990101001"),
+    ]
+    assert EnterpriseStatus.objects.get(enterprise=legacy, valid_from=BEGINNING).source == "current columns"
+    second = _enterprise(place, "乙机械厂")
+    employment_start(person=person, enterprise=second, post=Post.EMPLOYEE, start_date=dt.date(2026, 4, 1))
+    assert _employments(person) == [
+        ("旧厂", Post.EMPLOYEE, dt.date(2026, 1, 5), dt.date(2026, 3, 31)),
+        ("乙机械厂", Post.EMPLOYEE, dt.date(2026, 4, 1), None),
+    ]
