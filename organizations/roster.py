@@ -30,7 +30,7 @@ from core.spreadsheets import Column, Sheet, write_csv, write_xlsx
 from core.uploads import CheckedUpload, UploadRejected, check_spreadsheet, decode_csv
 from organizations.errors import OrganizationsError
 from organizations.models import Enterprise, Person
-from organizations.services import person_create, person_employment_update
+from organizations.services import employment_start, person_create, person_employment_update
 from organizations.validators import normalize_id_number, validate_id_number
 
 logger = logging.getLogger(__name__)
@@ -441,7 +441,7 @@ def _check_database(
 
     for r in rows:
         person = existing.get(r.id_number)
-        if person is not None and person.enterprise_id != enterprise.pk:
+        if person is not None and person.enterprise_id != enterprise.pk and not _joins_from_elsewhere(person, r):
             # The other enterprise is not named: it is not this admin's business.
             error(
                 r,
@@ -478,6 +478,11 @@ def _check_database(
         if r.email and email_users.get(r.email.lower(), {mine}) - {mine}:
             error(r, "email", _("This email address is already used by another account."))
     return errors
+
+
+def _joins_from_elsewhere(person: Person, r: _Row) -> bool:
+    """A person who left another enterprise before this row's hire date joins this one (a transfer)."""
+    return person.leave_date is not None and r.hire_date is not None and person.leave_date < r.hire_date
 
 
 def _changes(person: Person, r: _Row, sheet: _Sheet) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -615,21 +620,32 @@ def _validate_and_write(
             result.credentials.append(Credential(r.row, r.name, person.user.username, password))
             continue
         person_changes, user_changes = _changes(person, r, sheet)
-        if not person_changes and not user_changes:
+        transfer = person.enterprise_id != enterprise.pk
+        if not person_changes and not user_changes and not transfer:
             result.unchanged += 1
             continue
         # Post, hire and leave dates are history: they go through the employment services,
         # also on a dry run (inside a savepoint that is rolled back) so that it reports their refusals.
-        if HISTORY_FIELDS & person_changes.keys():
+        if transfer or HISTORY_FIELDS & person_changes.keys():
             try:
                 with transaction.atomic():
-                    person_employment_update(
-                        person=person,
-                        post=r.post,
-                        hire_date=r.hire_date,  # type: ignore[arg-type]
-                        leave_date=r.leave_date if sheet.has("leave_date") else person.leave_date,
-                        source=_source(upload_name, r.row),
-                    )
+                    if transfer:
+                        employment_start(
+                            person=person,
+                            enterprise=enterprise,
+                            post=r.post,
+                            start_date=r.hire_date,  # type: ignore[arg-type]
+                            end_date=r.leave_date,
+                            source=_source(upload_name, r.row),
+                        )
+                    else:
+                        person_employment_update(
+                            person=person,
+                            post=r.post,
+                            hire_date=r.hire_date,  # type: ignore[arg-type]
+                            leave_date=r.leave_date if sheet.has("leave_date") else person.leave_date,
+                            source=_source(upload_name, r.row),
+                        )
                     if dry_run:
                         raise _RolledBack
             except _RolledBack:

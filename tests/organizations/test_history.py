@@ -496,3 +496,29 @@ def test_an_enterprise_and_a_person_from_before_the_history_keep_their_past(plac
         ("旧厂", Post.EMPLOYEE, dt.date(2026, 1, 5), dt.date(2026, 3, 31)),
         ("乙机械厂", Post.EMPLOYEE, dt.date(2026, 4, 1), None),
     ]
+
+
+def test_someone_who_left_another_enterprise_joins_through_the_roster(cast: Cast) -> None:
+    first, second = cast.east.enterprises
+    id_number = new_id()
+    _roster(first, [person_row(id_number=id_number, hire=dt.date(2025, 3, 1))])
+    # Still on the first roster: the second enterprise cannot take them.
+    refused = _roster(second, [person_row(id_number=id_number, hire=dt.date(2026, 2, 1))])
+    assert [(e.row, e.column) for e in refused.errors] == [(2, "身份证号")]
+    # Once they left, the second roster hires them: a transfer.
+    _roster(first, [person_row(id_number=id_number, hire=dt.date(2025, 3, 1), leave=dt.date(2026, 1, 15))])
+    joined = _roster(second, [person_row(id_number=id_number, post="特种作业人员", hire=dt.date(2026, 2, 1))])
+    assert (joined.errors, joined.updated) == ([], 1)
+    person = Person.objects.get(id_number=id_number)
+    assert (person.enterprise, person.post, person.hire_date, person.leave_date) == (
+        second,
+        Post.SPECIAL_OPERATOR,
+        dt.date(2026, 2, 1),
+        None,
+    )
+    assert _employments(person) == [
+        (first.name, Post.EMPLOYEE, dt.date(2025, 3, 1), dt.date(2026, 1, 15)),
+        (second.name, Post.SPECIAL_OPERATOR, dt.date(2026, 2, 1), None),
+    ]
+    again = _roster(second, [person_row(id_number=id_number, post="特种作业人员", hire=dt.date(2026, 2, 1))])
+    assert again.unchanged == 1
