@@ -14,7 +14,6 @@ from django.utils import timezone
 from organizations import selectors
 from organizations.errors import OrganizationsError
 from organizations.models import (
-    BEGINNING,
     Employment,
     Enterprise,
     EnterpriseStatus,
@@ -24,7 +23,12 @@ from organizations.models import (
     RoleGrant,
     TrainingProvider,
 )
-from organizations.services import employment_start, enterprise_status_record, person_employment_update
+from organizations.services import (
+    employment_start,
+    enterprise_status_first,
+    enterprise_status_record,
+    person_employment_update,
+)
 from organizations.validators import mask_id_number
 
 # The history the admin shows but never edits in place: a change of these fields on the
@@ -108,15 +112,7 @@ class EnterpriseAdmin(ScopedAdmin):
         if not change or not changed:
             super().save_model(request, obj, form, change)
             if not change:
-                enterprise_status_record(
-                    enterprise=obj,
-                    valid_from=BEGINNING,
-                    industry=obj.industry,
-                    above_scale=obj.above_scale,
-                    jurisdiction=obj.jurisdiction,
-                    user=request.user,  # type: ignore[arg-type]
-                    source="admin",
-                )
+                enterprise_status_first(enterprise=obj, user=request.user, source="admin")  # type: ignore[arg-type]
             return
         new = _keep_old(obj, STATUS_FIELDS)
         super().save_model(request, obj, form, change)

@@ -140,20 +140,25 @@ def _status_values(status: EnterpriseStatus) -> tuple[int, bool, int]:
     return (status.industry_id, status.above_scale, status.jurisdiction_id)
 
 
-def _enterprise_history_ensure(enterprise: Enterprise) -> None:
-    """An enterprise from before the history (or a bulk load) gets its first
-    status from its current columns, holding since the beginning, as the data
-    migration gave every enterprise that existed then."""
-    if not EnterpriseStatus.objects.filter(enterprise=enterprise).exists():
-        current = Enterprise.objects.get(pk=enterprise.pk)
-        EnterpriseStatus.objects.create(
-            enterprise=enterprise,
-            valid_from=BEGINNING,
-            industry_id=current.industry_id,
-            above_scale=current.above_scale,
-            jurisdiction_id=current.jurisdiction_id,
-            source=FROM_CURRENT,
-        )
+def enterprise_status_first(
+    *, enterprise: Enterprise, valid_from: dt.date | None = None, user: User | None = None, source: str = ""
+) -> EnterpriseStatus:
+    """The enterprise's first status, from its current columns, holding from
+    ``valid_from`` (None: since the beginning), unless it has one already
+    (returned unchanged)."""
+    first = EnterpriseStatus.objects.filter(enterprise=enterprise).order_by("valid_from").first()
+    if first is not None:
+        return first
+    current = Enterprise.objects.get(pk=enterprise.pk)
+    return EnterpriseStatus.objects.create(
+        enterprise=enterprise,
+        valid_from=valid_from or BEGINNING,
+        industry_id=current.industry_id,
+        above_scale=current.above_scale,
+        jurisdiction_id=current.jurisdiction_id,
+        source=source[:255],
+        recorded_by=user,
+    )
 
 
 def _person_history_ensure(person: Person) -> None:
@@ -220,7 +225,9 @@ def enterprise_status_record(
     today = today or timezone.localdate()
     valid_from = valid_from or today
     Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
-    _enterprise_history_ensure(enterprise)
+    # An enterprise from before the history (or a bulk load) gets its first status
+    # from its current columns, as the data migration gave every enterprise then.
+    enterprise_status_first(enterprise=enterprise, source=FROM_CURRENT)
     values = (industry.pk, bool(above_scale), jurisdiction.pk)
     statuses = EnterpriseStatus.objects.filter(enterprise=enterprise)
     in_force = statuses.filter(valid_from__lte=valid_from).order_by("-valid_from").first()
@@ -275,15 +282,7 @@ def enterprise_create(
         above_scale=above_scale,
         jurisdiction=jurisdiction,
     )
-    EnterpriseStatus.objects.create(
-        enterprise=enterprise,
-        valid_from=valid_from or BEGINNING,
-        industry=industry,
-        above_scale=above_scale,
-        jurisdiction=jurisdiction,
-        source=source[:255],
-        recorded_by=user,
-    )
+    enterprise_status_first(enterprise=enterprise, valid_from=valid_from, user=user, source=source)
     return enterprise
 
 

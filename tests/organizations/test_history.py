@@ -522,3 +522,55 @@ def test_someone_who_left_another_enterprise_joins_through_the_roster(cast: Cast
     ]
     again = _roster(second, [person_row(id_number=id_number, post="特种作业人员", hire=dt.date(2026, 2, 1))])
     assert again.unchanged == 1
+
+
+def test_the_admin_transfers_a_person_and_creates_an_enterprise_with_its_status(cast: Cast) -> None:
+    person = cast.east.learner
+    person.refresh_from_db()
+    staff = make_staff(
+        cast.platform_admin,
+        "change_person",
+        "view_employment",
+        "add_enterprise",
+        "view_enterprisestatus",
+        apps=["organizations"],
+    )
+    client = login_client(staff)
+    add = reverse("admin:organizations_enterprise_add")
+    data = _admin_form(client, add)
+    data.update(
+        {
+            "name": "新建化工厂",
+            "credit_code": factories.credit_code("990101"),
+            "industry": Industry.objects.get(code="hazardous_chemicals").pk,
+            "jurisdiction": cast.east.jurisdiction.pk,
+            "above_scale": "on",
+        }
+    )
+    assert client.post(add, data).status_code == 302
+    created = cast.east.enterprises[0].__class__.objects.get(name="新建化工厂")
+    assert _history(created) == [(BEGINNING, "hazardous_chemicals", True, cast.east.jurisdiction.code)]
+    assert EnterpriseStatus.objects.get(enterprise=created).recorded_by == staff
+
+    url = reverse("admin:organizations_person_change", args=[person.pk])
+    data = _admin_form(client, url)
+    data.update(
+        {
+            "user": person.user.pk,
+            "enterprise": created.pk,
+            "name": person.name,
+            "post": person.post,
+            "department": "",
+            "hire_date": "2026-05-01",
+            "leave_date": "",
+            "id_number": person.id_number,
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    person.refresh_from_db()
+    assert (person.enterprise, person.hire_date) == (created, dt.date(2026, 5, 1))
+    assert _employments(person) == [
+        (cast.east.enterprises[0].name, Post.EMPLOYEE, dt.date(2026, 1, 5), dt.date(2026, 4, 30)),
+        ("新建化工厂", Post.EMPLOYEE, dt.date(2026, 5, 1), None),
+    ]
