@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Aggregate, Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -152,6 +152,33 @@ class Indicator(ABC):
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         return {}
 
+    def parts(self, query: Query) -> list[QuerySet[Any]]:
+        """The subjects as one queryset per part; an indicator counted once per
+        calendar year (annual retraining) returns one part per year, summed."""
+        return [self.subjects(query)]
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        """How a group of subjects becomes a figure: for a rate ``COUNT(*)``
+        and the ``COUNT`` of counted subjects; for a volume the ``SUM`` of the
+        subjects' ``value`` (override for a distinct count)."""
+        if self.kind == "volume":
+            return {"numerator": Sum("value")}
+        return {"denominator": Count("pk"), "numerator": Count("pk", filter=Q(counted=True))}
+
+    def figures(self, query: Query) -> tuple[Figure, list[Row]]:
+        """The total and the grouped rows, counted in SQL over ``parts``."""
+        total: list[float | None] = [0, None if self.kind == "volume" else 0]
+        merged: dict[str, list[Any]] = {}
+        for part in self.parts(query):
+            got = part.order_by().aggregate(**self.aggregates())
+            _add(total, got)
+            for row in _rows(query, part, self):
+                acc = merged.setdefault(row.key, [row.label, [0, None if self.kind == "volume" else 0]])
+                _add(acc[1], {"numerator": row.numerator, "denominator": row.denominator})
+        rows = [Row(key=k, label=v[0], numerator=v[1][0], denominator=v[1][1]) for k, v in merged.items()]
+        order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
+        return Figure(numerator=total[0] or 0, denominator=total[1]), sorted(rows, key=order)
+
 
 _REGISTRY: dict[str, Indicator] = {}
 
@@ -185,88 +212,97 @@ def _period_key(group_by: str, day: dt.date) -> str:
     return f"{day.year:04d}"
 
 
-def _counts(qs: QuerySet[Any], *group: str) -> list[dict[str, Any]]:
-    return list(
-        qs.order_by().values(*group).annotate(denominator=Count("pk"), numerator=Count("pk", filter=Q(counted=True)))
-    )
+def _add(acc: list[Any], got: Mapping[str, Any]) -> None:
+    acc[0] += got.get("numerator") or 0
+    if acc[1] is not None:
+        acc[1] += got.get("denominator") or 0
 
 
-def _rows(query: Query, subjects: QuerySet[Any]) -> list[Row]:
+def _counts(qs: QuerySet[Any], ind: Indicator, *group: str) -> list[dict[str, Any]]:
+    return list(qs.order_by().values(*group).annotate(**ind.aggregates()))
+
+
+def _nd(g: Mapping[str, Any]) -> dict[str, Any]:
+    return {"numerator": g.get("numerator") or 0, "denominator": g.get("denominator")}
+
+
+def _rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
     by = query.group_by
     if by is None:
         return []
     if by in _TRUNC:
-        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), "period")
+        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period")
         rows = [(_period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
-        return [Row(key=k, label=k, numerator=g["numerator"], denominator=g["denominator"]) for k, g in sorted(rows)]
+        return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
-        grouped = _counts(subjects, "st_industry_id")
+        grouped = _counts(subjects, ind, "st_industry_id")
         names = Industry.objects.in_bulk([g["st_industry_id"] for g in grouped])
-        rows = [
+        return [
             Row(key=names[g["st_industry_id"]].code, label=names[g["st_industry_id"]].name, **_nd(g))
             for g in grouped
             if g["st_industry_id"] in names
         ]
-        return sorted(rows, key=lambda r: r.key)
     if by == "enterprise":
-        grouped = _counts(subjects, "enterprise_id")
+        grouped = _counts(subjects, ind, "enterprise_id")
         names = Enterprise.objects.in_bulk([g["enterprise_id"] for g in grouped])
-        rows = [
+        return [
             Row(key=names[g["enterprise_id"]].credit_code, label=names[g["enterprise_id"]].name, **_nd(g))
             for g in grouped
             if g["enterprise_id"] in names
         ]
-        return sorted(rows, key=lambda r: r.label)
-    return _jurisdiction_rows(query, _counts(subjects, "st_jurisdiction_id"))
+    return _jurisdiction_rows(query, subjects, ind)
 
 
-def _nd(g: Mapping[str, Any]) -> dict[str, int]:
-    return {"numerator": g["numerator"], "denominator": g["denominator"]}
+def scope_node(query: Query) -> Jurisdiction | None:
+    """The node whose children ``group_by=jurisdiction`` lists: the one asked
+    for, else the asked enterprise's jurisdiction, else none (the roots)."""
+    if query.jurisdiction is not None:
+        return query.jurisdiction
+    if query.enterprise is not None:
+        return query.enterprise.jurisdiction
+    return None
 
 
-def _jurisdiction_rows(query: Query, grouped: list[dict[str, Any]]) -> list[Row]:
-    """Roll the per-jurisdiction counts (one group per jurisdiction, not per
-    row) up to the children of the node asked for; a subject placed on the
-    node itself gets the node's own row."""
-    node = query.jurisdiction
-    if node is None and query.enterprise is not None:
-        node = query.enterprise.jurisdiction
+def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
+    """One row per child of the node asked for, grouped in SQL: each subject's
+    jurisdiction (in force on its reference date) is mapped to the child whose
+    subtree holds it, so a distinct count stays distinct. A subject placed on
+    the node itself gets the node's own row; every child gets a row, with "—"
+    where nobody is counted."""
+    node = scope_node(query)
     children = (
         list(Jurisdiction.objects.filter(parent=node))
         if node
         else list(Jurisdiction.objects.filter(parent__isnull=True))
     )
-    paths = dict(
-        Jurisdiction.objects.filter(pk__in=[g["st_jurisdiction_id"] for g in grouped]).values_list("pk", "path")
-    )
-    totals: dict[str, list[int]] = {}
-    labels: dict[str, str] = {}
-    for g in grouped:
-        path = paths.get(g["st_jurisdiction_id"], "")
-        owner = next((c for c in children if path.startswith(c.path)), node)
-        if owner is None:
-            continue
-        labels[owner.code] = owner.name
-        acc = totals.setdefault(owner.code, [0, 0])
-        acc[0] += g["numerator"]
-        acc[1] += g["denominator"]
-    for c in children:  # every child gets a row, with "—" where nobody is counted
-        labels.setdefault(c.code, c.name)
-        totals.setdefault(c.code, [0, 0])
-    return [Row(key=k, label=labels[k], numerator=v[0], denominator=v[1]) for k, v in sorted(totals.items())]
+    whens = [
+        When(
+            st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=c.path).values("pk"), then=Value(c.code)
+        )
+        for c in children
+    ]
+    own = Value(node.code) if node is not None else Value(None, output_field=CharField())
+    owner = Case(*whens, default=own, output_field=CharField()) if whens else own
+    grouped = _counts(subjects.annotate(owner=owner), ind, "owner")
+    labels = {c.code: c.name for c in children}
+    if node is not None:
+        labels[node.code] = node.name
+    volume = ind.kind == "volume"
+    found = {g["owner"]: g for g in grouped if g["owner"] is not None}
+    rows = [Row(key=k, label=labels.get(k, k), **_nd(g)) for k, g in found.items()]
+    rows += [
+        Row(key=c.code, label=c.name, numerator=0, denominator=None if volume else 0)
+        for c in children
+        if c.code not in found
+    ]
+    return rows
 
 
 def compute(query: Query) -> Result:
     """The indicator's total and, with ``group_by``, its rows."""
     ind = indicator_get(query.code)
-    subjects = ind.subjects(query)
-    total = subjects.order_by().aggregate(denominator=Count("pk"), numerator=Count("pk", filter=Q(counted=True)))
-    return Result(
-        query=query,
-        total=Figure(numerator=total["numerator"], denominator=total["denominator"]),
-        rows=_rows(query, subjects),
-        extra=ind.extras(query, subjects),
-    )
+    total, rows = ind.figures(query)
+    return Result(query=query, total=total, rows=rows, extra=ind.extras(query, ind.subjects(query)))
 
 
 def people(query: Query, *, status: str | None = None) -> list[PersonLine]:
@@ -281,6 +317,8 @@ def status_in_force(enterprise_field: str, day: Any) -> dict[str, Subquery]:
     """Annotations for the enterprise status in force on ``day`` (a date or an
     expression such as ``F("start_date")``): ``st_jurisdiction_id``,
     ``st_industry_id`` and ``st_above_scale``."""
+    if isinstance(day, F):  # a column of the outer row, read from inside the subquery
+        day = OuterRef(day.name)
     latest = EnterpriseStatus.objects.filter(enterprise=OuterRef(enterprise_field), valid_from__lte=day).order_by(
         "-valid_from"
     )
@@ -300,3 +338,30 @@ def in_scope(subjects: QuerySet[Any], query: Query) -> QuerySet[Any]:
         subtree = Jurisdiction.objects.filter(path__startswith=query.jurisdiction.path).values("pk")
         subjects = subjects.filter(st_jurisdiction_id__in=subtree)
     return subjects
+
+
+def industry_ids(*, key: bool | None = None, high_risk: bool | None = None) -> list[int]:
+    """Ids of the industries with the given flags (the catalogue is small, so
+    a subject's flags are read from ``st_industry_id`` without a join)."""
+    qs = Industry.objects.all()
+    if key is not None:
+        qs = qs.filter(is_key=key)
+    if high_risk is not None:
+        qs = qs.filter(is_high_risk=high_risk)
+    return list(qs.values_list("pk", flat=True))
+
+
+def years_of(query: Query) -> list[tuple[int, dt.date]]:
+    """The calendar years of the period that have begun by ``as_of``, each with
+    its own reference date: 31 December, or ``as_of`` within its year."""
+    as_of = query.as_of
+    return [
+        (year, min(dt.date(year, 12, 31), as_of))
+        for year in range(query.date_from.year, query.date_to.year + 1)
+        if dt.date(year, 1, 1) <= as_of
+    ]
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The first instant of a local day, for index-friendly datetime ranges."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
