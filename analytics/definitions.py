@@ -14,13 +14,18 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db.models import (
+    Aggregate,
+    Avg,
     BooleanField,
     Case,
     CharField,
+    Count,
     DateField,
+    DecimalField,
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
     IntegerField,
     Max,
     OuterRef,
@@ -31,24 +36,29 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least
+from django.db.models.functions import Coalesce, Least, Length, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accounts.models import User
 from analytics.indicators import (
+    Figure,
     Indicator,
     Param,
     PersonLine,
     Query,
+    Row,
+    day_start,
     in_scope,
     industry_ids,
     register,
     status_in_force,
+    years_of,
 )
 from exams.models import Attempt, Certificate, CertificateType
-from organizations.models import Employment, Person
-from training.models import CreditLedger, RequirementProfile
+from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
+from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
 
 Post = Person.Post
 
@@ -362,3 +372,568 @@ class NewEmployeeTrainingRate(Indicator):
             return _("; ").join(parts)
 
         return _lines(rows.order_by("enterprise__name", "person__name", "person_id", "start_date"), reason)
+
+
+def _local_day(field: str) -> TruncDate:
+    """The local (``TIME_ZONE``) date of a datetime column."""
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def _employer_on(person_ref: str, day_ref: str) -> Subquery:
+    """The enterprise of the person's employment active on the day (the latest
+    started, when two overlap)."""
+    active = (
+        Employment.objects.filter(person_id=OuterRef(person_ref), start_date__lte=OuterRef(day_ref))
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef(day_ref)))
+        .order_by("-start_date", "-pk")
+    )
+    return Subquery(active.values("enterprise_id")[:1])
+
+
+def _enterprise_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``enterprise__credit_code`` and ``enterprise__name`` to rows that
+    carry an annotated ``enterprise_id`` (one query, for formatting only)."""
+    names = Enterprise.objects.in_bulk({r["enterprise_id"] for r in rows if r["enterprise_id"]})
+    for r in rows:
+        e = names.get(r["enterprise_id"])
+        r["enterprise__credit_code"] = e.credit_code if e else ""
+        r["enterprise__name"] = e.name if e else ""
+    return rows
+
+
+@register
+class AnnualRetrainingRate(Indicator):
+    """People who completed their annual retraining hours (年度再培训完成率), per calendar year.
+
+    For each calendar year of the period that has begun by ``as_of``, the
+    reference date is 31 December, or ``as_of`` within that year.
+    Denominator: employments that started before 1 January of that year and
+    are still active on the reference date (a person who moved enterprise
+    during the year is not counted for it). Scope and industry are the
+    enterprise status in force on the reference date.
+    Numerator: those whose annual retraining 学时 credited from 1 January to
+    the reference date (entries of the annual purpose, at any enterprise)
+    reach the annual requirement of the profile for their post and their
+    industry's risk; a post whose profile asks no annual hours reaches it.
+    Onboarding hours never count. Years are added up: a person counts once
+    per year of the period.
+    """
+
+    code = "annual_retraining_rate"
+    name = gettext_lazy("Annual retraining completed")
+    target = 1.0
+    group_bys = ("jurisdiction", "industry", "enterprise", "year")
+
+    def _year(self, query: Query, year: int, ref: dt.date) -> QuerySet[Any]:
+        first = dt.date(year, 1, 1)
+        seconds = (
+            CreditLedger.objects.filter(
+                learner_id=OuterRef("person__user_id"),
+                purpose=CreditLedger.Purpose.ANNUAL,
+                started_at__gte=day_start(first),
+                started_at__lt=day_start(ref + dt.timedelta(days=1)),
+            )
+            .order_by()
+            .values("learner_id")
+            .annotate(s=Sum("seconds"))
+            .values("s")[:1]
+        )
+        qs = (
+            Employment.objects.filter(start_date__lt=first)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=ref))
+            .annotate(**status_in_force("enterprise_id", ref), ref_date=Value(ref, output_field=DateField()))
+        )
+        return (
+            in_scope(qs, query)
+            .annotate(
+                **_profile_cases("annual_hours", industry_ids(high_risk=True)),
+                annual_seconds=Coalesce(Subquery(seconds, output_field=IntegerField()), Value(0)),
+                year=Value(year, output_field=IntegerField()),
+            )
+            .annotate(
+                counted=ExpressionWrapper(Q(annual_seconds__gte=F("required_seconds")), output_field=BooleanField())
+            )
+        )
+
+    def parts(self, query: Query) -> list[QuerySet[Any]]:
+        return [self._year(query, year, ref) for year, ref in years_of(query)]
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        """The last year of the period (``parts`` has them all)."""
+        years = years_of(query)
+        if not years:
+            return Employment.objects.none()
+        return self._year(query, *years[-1])
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        several = len(years_of(query)) > 1
+        lines: list[PersonLine] = []
+        for part in self.parts(query):
+            rows = _only(part, status).values(
+                *PERSON_VALUES, "counted", "annual_seconds", "required_seconds", "hour_seconds", "year"
+            )
+
+            def reason(r: dict[str, Any]) -> str:
+                short = _("annual hours short by %(hours)s") % {
+                    "hours": _hours(r["required_seconds"] - r["annual_seconds"], r["hour_seconds"])
+                }
+                return f"{r['year']}: {short}" if several else short
+
+            lines += _lines(rows.order_by("enterprise__name", "person__name", "person_id"), reason)
+        return lines
+
+
+class _Exams:
+    """(person, session) pairs of sessions closing within ``[from, as_of]``."""
+
+    @staticmethod
+    def pairs(query: Query) -> QuerySet[Attempt]:
+        same_pair = Attempt.objects.filter(session_id=OuterRef("session_id"), person_id=OuterRef("person_id"))
+        submitted = same_pair.filter(status=Attempt.Status.SUBMITTED)
+        best = submitted.order_by().values("person_id").annotate(m=Max("score")).values("m")[:1]
+        qs = (
+            Attempt.objects.filter(
+                session__closes_at__gte=day_start(query.date_from),
+                session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+            )
+            # One row per pair: its first attempt.
+            .filter(~Exists(same_pair.filter(seq__lt=OuterRef("seq"))))
+            .annotate(ref_date=_local_day("session__closes_at"))
+            .annotate(
+                enterprise_id=Coalesce(
+                    _employer_on("person_id", "ref_date"), F("person__enterprise_id"), output_field=IntegerField()
+                )
+            )
+            .annotate(**status_in_force("enterprise_id", F("ref_date")))
+            .annotate(
+                sat=Exists(submitted),
+                counted=Exists(submitted.filter(passed=True)),
+                best_score=Subquery(best, output_field=DecimalField(max_digits=7, decimal_places=1)),
+            )
+        )
+        return in_scope(qs, query)
+
+
+@register
+class ExamPassRate(Indicator):
+    """Exam pass rate (考试合格率), with the average score.
+
+    Counted over the (person, session) pairs of exam sessions (spot tests
+    included) that close within the period, up to ``as_of`` (local dates).
+    Denominator: the pairs that sat, i.e. have a submitted attempt
+    (invalidated attempts do not count). Numerator: the pairs whose best
+    attempt passed, so a passed retake counts. Scope is the enterprise of the
+    person's employment on the closing day (else their current enterprise),
+    by its status in force that day. ``extra``: ``average_score`` (of the
+    best attempts of the pairs that sat, or ``None``) and ``not_sat`` (pairs
+    with no submitted attempt).
+    """
+
+    code = "exam_pass_rate"
+    name = gettext_lazy("Exam pass rate")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        return _Exams.pairs(query).filter(sat=True)
+
+    def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
+        average = subjects.order_by().aggregate(a=Avg("best_score"))["a"]
+        not_sat = _Exams.pairs(query).filter(sat=False).order_by().count()
+        return {"average_score": round(float(average), 1) if average is not None else None, "not_sat": not_sat}
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        rows = _only(self.subjects(query), status).values(
+            "person_id", "person__name", "person__id_number", "enterprise_id", "counted", "best_score", "session__title"
+        )
+        rows = _enterprise_names(list(rows.order_by("person__name", "person_id", "session__closes_at")))
+        return _lines(
+            rows,
+            lambda r: (
+                _("failed %(exam)s (best score %(score)s)")
+                % {"exam": r["session__title"], "score": f"{float(r['best_score']):g}"}
+            ),
+        )
+
+
+class _Volume(Indicator):
+    kind = "volume"
+    group_bys = ("jurisdiction", "industry", "enterprise", "month", "quarter", "year")
+
+    def _entries(self, query: Query) -> QuerySet[CreditLedger]:
+        """Ledger entries dated within ``[from, as_of]`` (local days), of an
+        enterprise, scoped by its status in force on the entry's day."""
+        qs = (
+            CreditLedger.objects.filter(
+                started_at__gte=day_start(query.date_from),
+                started_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+                enterprise__isnull=False,
+            )
+            .annotate(ref_date=_local_day("started_at"))
+            .annotate(**status_in_force("enterprise_id", F("ref_date")))
+        )
+        return in_scope(qs, query)
+
+    def _learner_lines(self, qs: QuerySet[Any], status: str | None) -> list[PersonLine]:
+        """Everyone behind a volume counts; there is nobody missing."""
+        if status == "missing":
+            return []
+        rows = (
+            qs.filter(learner__person__isnull=False)
+            .values(
+                "learner__person__id",
+                "learner__person__name",
+                "learner__person__id_number",
+                "enterprise__credit_code",
+                "enterprise__name",
+            )
+            .distinct()
+            .order_by("enterprise__name", "learner__person__name", "learner__person__id")
+        )
+        return [
+            PersonLine(
+                person_id=r["learner__person__id"],
+                name=r["learner__person__name"],
+                id_number=r["learner__person__id_number"],
+                credit_code=r["enterprise__credit_code"],
+                enterprise_name=r["enterprise__name"],
+                status="counted",
+                reason="",
+            )
+            for r in rows
+        ]
+
+
+@register
+class TrainingHours(_Volume):
+    """学时 delivered (培训学时总量).
+
+    The sum of the 学时 credited in ledger entries dated within the period up
+    to ``as_of`` (local days), of every purpose, platform and imported alike,
+    of entries that belong to an enterprise (residents' public courses are in
+    ``public_first_aid_coverage``). Seconds become 学时 by the profile of the
+    entry's post and industry risk (``minutes_per_hour``, else
+    ``MINUTES_PER_CREDIT_HOUR``). Scope: the entry's enterprise by its status
+    in force on the entry's day. A float; no denominator.
+    """
+
+    code = "training_hours"
+    name = gettext_lazy("Training hours delivered")
+    unit = gettext_lazy("credit hours")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        return (
+            self._entries(query)
+            .annotate(**_profile_cases("initial_hours", industry_ids(high_risk=True)))
+            .annotate(
+                value=ExpressionWrapper(F("seconds") * 1.0 / F("hour_seconds"), output_field=FloatField()),
+            )
+        )
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        return self._learner_lines(self._entries(query), status)
+
+
+@register
+class ActiveLearners(_Volume):
+    """Active learners (活跃学员数).
+
+    The number of distinct people with at least one ledger entry (platform
+    or imported) dated within the period up to ``as_of``, counted once in
+    the total and once in each group they trained in. Scope: the entry's
+    enterprise by its status in force on the entry's day. No denominator.
+    """
+
+    code = "active_learners"
+    name = gettext_lazy("Active learners")
+    unit = gettext_lazy("people")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        return self._entries(query)
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        return {"numerator": Count("learner_id", distinct=True)}
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        return self._learner_lines(self._entries(query), status)
+
+
+@register
+class CourseCompletions(_Volume):
+    """Course and plan completions (课程完成数).
+
+    The number of assignments (a course or a training plan) of employees
+    completed within the period up to ``as_of`` (local days). Scope: the
+    enterprise of the person's employment on the completion day (else their
+    current enterprise), by its status in force that day. No denominator.
+    """
+
+    code = "course_completions"
+    name = gettext_lazy("Course completions")
+    unit = gettext_lazy("completions")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        qs = (
+            Assignment.objects.filter(
+                status=Assignment.Status.COMPLETED,
+                completed_at__gte=day_start(query.date_from),
+                completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+                learner__person__isnull=False,
+            )
+            .annotate(ref_date=_local_day("completed_at"))
+            .annotate(
+                enterprise_id=Coalesce(
+                    _employer_on("learner__person__id", "ref_date"),
+                    F("learner__person__enterprise_id"),
+                    output_field=IntegerField(),
+                )
+            )
+            .annotate(**status_in_force("enterprise_id", F("ref_date")))
+        )
+        return in_scope(qs, query)
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        return {"numerator": Count("pk")}
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        if status == "missing":
+            return []
+        rows = (
+            self.subjects(query)
+            .values("learner__person__id", "learner__person__name", "learner__person__id_number", "enterprise_id")
+            .distinct()
+            .order_by("learner__person__name", "learner__person__id")
+        )
+        return [
+            PersonLine(
+                person_id=r["learner__person__id"],
+                name=r["learner__person__name"],
+                id_number=r["learner__person__id_number"],
+                credit_code=r["enterprise__credit_code"],
+                enterprise_name=r["enterprise__name"],
+                status="counted",
+                reason="",
+            )
+            for r in _enterprise_names(list(rows))
+        ]
+
+
+def _population(node: Jurisdiction | None) -> int:
+    """The resident population of a node: its configured figure, else the sum
+    of its children's (recursively); the whole platform is the sum of the roots."""
+    nodes = list(Jurisdiction.objects.values("pk", "parent_id", "population"))
+    children: dict[int | None, list[dict[str, Any]]] = {}
+    for n in nodes:
+        children.setdefault(n["parent_id"], []).append(n)
+
+    def of(n: dict[str, Any]) -> int:
+        if n["population"] is not None:
+            return int(n["population"])
+        return sum(of(c) for c in children.get(n["pk"], []))
+
+    if node is None:
+        return sum(of(n) for n in children.get(None, []))
+    return of({"pk": node.pk, "population": node.population})
+
+
+@register
+class PublicFirstAidCoverage(Indicator):
+    """Residents trained in first aid (群众应急救护培训达标普及率); the plans' target is 2 %.
+
+    Numerator: public learners (residents who registered for public courses)
+    registered in the scope who completed a self-enrolled public course
+    within the period, up to ``as_of`` (local days); each resident counts
+    once, in the month of their first such completion.
+    Denominator: the resident population configured for the jurisdiction
+    asked for (a node without a figure adds up its children's). Where no
+    population is configured, the rate is ``None``. Grouped by jurisdiction,
+    each child's trained residents are divided by the child's population; by
+    month, quarter or year, by the population of the whole scope. Residents
+    belong to no enterprise: an enterprise's query has no denominator.
+    """
+
+    code = "public_first_aid_coverage"
+    name = gettext_lazy("Residents trained in first aid")
+    target = 0.02
+    group_bys = ("jurisdiction", "month", "quarter", "year")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        completions = Assignment.objects.filter(
+            learner_id=OuterRef("user_id"),
+            source=Assignment.Source.PUBLIC,
+            status=Assignment.Status.COMPLETED,
+            completed_at__gte=day_start(query.date_from),
+            completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+        )
+        first = completions.order_by("completed_at").values("completed_at")[:1]
+        qs = (
+            PublicLearner.objects.filter(Exists(completions))
+            .annotate(
+                st_jurisdiction_id=F("jurisdiction_id"),
+                st_industry_id=Value(None, output_field=IntegerField()),
+                enterprise_id=Value(None, output_field=IntegerField()),
+                first_completed=Subquery(first),
+            )
+            .annotate(ref_date=_local_day("first_completed"), counted=Value(True, output_field=BooleanField()))
+        )
+        if query.enterprise is not None:
+            return qs.none()
+        return in_scope(qs, query)
+
+    def figures(self, query: Query) -> tuple[Figure, list[Row]]:
+        trained, rows = super().figures(query)
+        if query.enterprise is not None:
+            return Figure(numerator=0, denominator=0), []
+        whole = _population(query.jurisdiction)
+        if query.group_by == "jurisdiction":
+            nodes = {j.code: j for j in Jurisdiction.objects.filter(code__in=[r.key for r in rows])}
+            rows = [
+                Row(
+                    key=r.key,
+                    label=r.label,
+                    numerator=r.numerator,
+                    denominator=_population(nodes.get(r.key)) if r.key in nodes else 0,
+                )
+                for r in rows
+            ]
+        else:
+            rows = [Row(key=r.key, label=r.label, numerator=r.numerator, denominator=whole) for r in rows]
+        return Figure(numerator=trained.numerator, denominator=whole), rows
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        if status == "missing":
+            return []
+        rows = self.subjects(query).values("pk", "name").order_by("name", "pk")
+        return [
+            PersonLine(
+                person_id=r["pk"],
+                name=r["name"],
+                id_number="",
+                credit_code="",
+                enterprise_name="",
+                status="counted",
+                reason="",
+            )
+            for r in rows
+        ]
+
+
+@register
+class RegulatorTrainingRate(Indicator):
+    """Regulators who completed their continuing education (监管人员继续教育完成率), per calendar year.
+
+    Reading: regulators are the accounts holding a bureau official grant on a
+    jurisdiction of the scope (placed on the widest such jurisdiction).
+    Grants keep no history, so today's grants stand for every year. Each
+    calendar year of the period is judged on 31 December, or ``as_of``
+    within its year. A training is a course or plan assignment completed by
+    them; the numerator counts those who completed at least
+    ``min_trainings`` (default 2) from 1 January to that date.
+    Years are added up. ``extra``: their exam pass rate (监管人员专业水平合格率),
+    over the exam pairs of those who also have a person record, counted as
+    ``exam_pass_rate`` counts (``exam_sat``, ``exam_passed``,
+    ``exam_pass_rate``). Regulators belong to no enterprise.
+    """
+
+    code = "regulator_training_rate"
+    name = gettext_lazy("Regulators who completed their continuing education")
+    target = 1.0
+    params = (Param("min_trainings", 2, gettext_lazy("trainings required per year"), 1, 50),)
+    group_bys = ("jurisdiction", "year")
+
+    def _grants(self, query: Query) -> QuerySet[RoleGrant]:
+        grants = RoleGrant.objects.filter(role=RoleGrant.Role.BUREAU_OFFICIAL)
+        if query.jurisdiction is not None:
+            grants = grants.filter(jurisdiction__path__startswith=query.jurisdiction.path)
+        return grants
+
+    def _year(self, query: Query, year: int, ref: dt.date) -> QuerySet[Any]:
+        grants = (
+            self._grants(query)
+            .filter(user_id=OuterRef("pk"))
+            .order_by(Length("jurisdiction__path"), "jurisdiction__path")
+        )
+        done = (
+            Assignment.objects.filter(
+                learner_id=OuterRef("pk"),
+                status=Assignment.Status.COMPLETED,
+                completed_at__gte=day_start(dt.date(year, 1, 1)),
+                completed_at__lt=day_start(ref + dt.timedelta(days=1)),
+            )
+            .order_by()
+            .values("learner_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        qs = (
+            User.objects.filter(Exists(grants))
+            .annotate(
+                st_jurisdiction_id=Subquery(grants.values("jurisdiction_id")[:1]),
+                st_industry_id=Value(None, output_field=IntegerField()),
+                enterprise_id=Value(None, output_field=IntegerField()),
+                ref_date=Value(ref, output_field=DateField()),
+                trainings=Coalesce(Subquery(done, output_field=IntegerField()), Value(0)),
+                year=Value(year, output_field=IntegerField()),
+            )
+            .annotate(
+                counted=ExpressionWrapper(Q(trainings__gte=query.param("min_trainings")), output_field=BooleanField())
+            )
+        )
+        if query.enterprise is not None:
+            return qs.none()
+        return qs
+
+    def parts(self, query: Query) -> list[QuerySet[Any]]:
+        return [self._year(query, year, ref) for year, ref in years_of(query)]
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        """The last year of the period (``parts`` has them all)."""
+        years = years_of(query)
+        return self._year(query, *years[-1]) if years else User.objects.none()
+
+    def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
+        users = self._grants(query).values("user_id")
+        pairs = _Exams.pairs(query).filter(person__user_id__in=users, sat=True)
+        got = pairs.order_by().aggregate(sat=Count("pk"), passed=Count("pk", filter=Q(counted=True)))
+        if query.enterprise is not None:
+            got = {"sat": 0, "passed": 0}
+        return {
+            "exam_sat": got["sat"],
+            "exam_passed": got["passed"],
+            "exam_pass_rate": got["passed"] / got["sat"] if got["sat"] else None,
+        }
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        several = len(years_of(query)) > 1
+        wanted = query.param("min_trainings")
+        lines: list[PersonLine] = []
+        for part in self.parts(query):
+            rows = _only(part, status).values(
+                "pk",
+                "display_name",
+                "username",
+                "person__id",
+                "person__name",
+                "person__id_number",
+                "counted",
+                "trainings",
+                "year",
+            )
+            for r in rows.order_by("display_name", "username", "pk"):
+                reason = ""
+                if not r["counted"]:
+                    reason = _("completed %(done)s of %(wanted)s trainings") % {
+                        "done": r["trainings"],
+                        "wanted": wanted,
+                    }
+                    reason = f"{r['year']}: {reason}" if several else reason
+                lines.append(
+                    PersonLine(
+                        person_id=r["person__id"] or 0,
+                        name=r["person__name"] or r["display_name"] or r["username"],
+                        id_number=r["person__id_number"] or "",
+                        credit_code="",
+                        enterprise_name="",
+                        status="counted" if r["counted"] else "missing",
+                        reason=reason,
+                    )
+                )
+        return lines

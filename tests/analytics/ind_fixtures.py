@@ -82,10 +82,12 @@ def credit(
     purpose: str = CreditLedger.Purpose.ONBOARDING,
     *,
     assessment_passed: bool | None = None,
+    hour: int = 10,
+    minute: int = 0,
 ) -> CreditLedger:
-    """``hours`` 学时 credited on ``day`` under ``e`` for ``purpose``."""
+    """``hours`` 学时 credited on ``day`` (from ``hour``:``minute`` local time) under ``e`` for ``purpose``."""
     user = p.user if isinstance(p, Person) else p
-    start = at(day)
+    start = at(day, hour) + dt.timedelta(minutes=minute)
     seconds = round(hours * HOUR)
     return CreditLedger.objects.create(
         learner=user,
@@ -97,6 +99,7 @@ def credit(
         purpose=purpose,
         assessment_passed=assessment_passed,
         source="fixture",
+        post=p.post if isinstance(p, Person) else "",
     )
 
 
