@@ -54,6 +54,7 @@ from analytics.indicators import (
     industry_ids,
     register,
     status_in_force,
+    with_status,
     years_of,
 )
 from exams.models import Attempt, Certificate, CertificateType
@@ -143,12 +144,12 @@ class _HolderRate(Indicator):
         wanted = Case(
             *(When(post=post, then=Value(cert)) for post, cert in self.posts.items()), output_field=CharField()
         )
-        qs = (
-            Employment.objects.filter(post__in=list(self.posts), start_date__lte=as_of)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=as_of))
-            .annotate(**status_in_force("enterprise_id", as_of), ref_date=Value(as_of, output_field=DateField()))
-            .annotate(wanted=wanted)
-        )
+        qs = with_status(
+            Employment.objects.filter(post__in=list(self.posts), start_date__lte=as_of).filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=as_of)
+            ),
+            as_of,
+        ).annotate(ref_date=Value(as_of, output_field=DateField()), wanted=wanted)
         return in_scope(qs, query)
 
     def subjects(self, query: Query) -> QuerySet[Any]:
@@ -305,8 +306,11 @@ class NewEmployeeTrainingRate(Indicator):
         days = query.param("pretraining_days")
         high = industry_ids(high_risk=True)
         qs = (
-            Employment.objects.filter(start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of))
-            .annotate(**status_in_force("enterprise_id", F("start_date")), ref_date=F("start_date"))
+            with_status(
+                Employment.objects.filter(start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)),
+                F("start_date"),
+            )
+            .annotate(ref_date=F("start_date"))
             .filter(st_above_scale=True, st_industry_id__in=industry_ids(key=True))
         )
         return in_scope(qs, query).annotate(
@@ -438,11 +442,10 @@ class AnnualRetrainingRate(Indicator):
             .annotate(s=Sum("seconds"))
             .values("s")[:1]
         )
-        qs = (
-            Employment.objects.filter(start_date__lt=first)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=ref))
-            .annotate(**status_in_force("enterprise_id", ref), ref_date=Value(ref, output_field=DateField()))
-        )
+        qs = with_status(
+            Employment.objects.filter(start_date__lt=first).filter(Q(end_date__isnull=True) | Q(end_date__gte=ref)),
+            ref,
+        ).annotate(ref_date=Value(ref, output_field=DateField()))
         return (
             in_scope(qs, query)
             .annotate(
@@ -561,14 +564,13 @@ class _Volume(Indicator):
     def _entries(self, query: Query) -> QuerySet[CreditLedger]:
         """Ledger entries dated within ``[from, as_of]`` (local days), of an
         enterprise, scoped by its status in force on the entry's day."""
-        qs = (
+        qs = with_status(
             CreditLedger.objects.filter(
                 started_at__gte=day_start(query.date_from),
                 started_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
                 enterprise__isnull=False,
-            )
-            .annotate(ref_date=_local_day("started_at"))
-            .annotate(**status_in_force("enterprise_id", F("ref_date")))
+            ).annotate(ref_date=_local_day("started_at")),
+            F("ref_date"),
         )
         return in_scope(qs, query)
 

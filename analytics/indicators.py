@@ -20,7 +20,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from django.db.models import Aggregate, Case, CharField, Count, F, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -327,6 +342,30 @@ def status_in_force(enterprise_field: str, day: Any) -> dict[str, Subquery]:
         "st_industry_id": Subquery(latest.values("industry_id")[:1]),
         "st_above_scale": Subquery(latest.values("above_scale")[:1]),
     }
+
+
+def with_status(subjects: QuerySet[Any], day: Any, *, enterprise_field: str = "enterprise") -> QuerySet[Any]:
+    """``subjects`` annotated with ``st_jurisdiction_id``, ``st_industry_id`` and
+    ``st_above_scale`` from the enterprise status in force on ``day`` (a date
+    or ``F("column")``), by a join rather than a subquery per column: the
+    status rows on or before the day, less any with a later one also on or
+    before it (an anti-join on the ``(enterprise, valid_from)`` index), so
+    exactly one row per subject and every later reference is a plain column.
+    ``enterprise_field`` is the subjects' foreign key to the enterprise."""
+    outer_day = OuterRef(day.name) if isinstance(day, F) else day
+    later = EnterpriseStatus.objects.filter(
+        enterprise_id=OuterRef(f"{enterprise_field}_id"),
+        valid_from__gt=OuterRef("st_valid_from"),
+        valid_from__lte=outer_day,
+    )
+    relation = f"{enterprise_field}__statuses"
+    return subjects.annotate(
+        st=FilteredRelation(relation, condition=Q(**{f"{relation}__valid_from__lte": day})),
+        st_valid_from=F("st__valid_from"),
+        st_jurisdiction_id=F("st__jurisdiction_id"),
+        st_industry_id=F("st__industry_id"),
+        st_above_scale=F("st__above_scale"),
+    ).filter(~Exists(later))
 
 
 def in_scope(subjects: QuerySet[Any], query: Query) -> QuerySet[Any]:
