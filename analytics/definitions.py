@@ -25,6 +25,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FilteredRelation,
     FloatField,
     IntegerField,
     Max,
@@ -383,15 +384,31 @@ def _local_day(field: str) -> TruncDate:
     return TruncDate(field, tzinfo=timezone.get_current_timezone())
 
 
-def _employer_on(person_ref: str, day_ref: str) -> Subquery:
-    """The enterprise of the person's employment active on the day (the latest
-    started, when two overlap)."""
-    active = (
-        Employment.objects.filter(person_id=OuterRef(person_ref), start_date__lte=OuterRef(day_ref))
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef(day_ref)))
-        .order_by("-start_date", "-pk")
+def _employment_on(person: str, day: F) -> dict[str, Any]:
+    """Annotations joining the person's employment active on ``day`` (a
+    column): ``em`` and ``enterprise_id`` (that employment's enterprise, else
+    the person's current one). Exclude ``_later_employment`` after it."""
+    employments = f"{person}__employments"
+    active = Q(**{f"{employments}__start_date__lte": day}) & (
+        Q(**{f"{employments}__end_date__isnull": True}) | Q(**{f"{employments}__end_date__gte": day})
     )
-    return Subquery(active.values("enterprise_id")[:1])
+    return {
+        "em": FilteredRelation(employments, condition=active),
+        "em_id": F("em__id"),
+        "em_start": F("em__start_date"),
+        "enterprise_id": Coalesce(F("em__enterprise_id"), F(f"{person}__enterprise_id"), output_field=IntegerField()),
+    }
+
+
+def _later_employment(person: str, day: F) -> QuerySet[Employment]:
+    """Another employment active on the day that started later (or on the same
+    day and was recorded later): excluding it keeps one row per subject when
+    two employments overlap."""
+    return (
+        Employment.objects.filter(person_id=OuterRef(f"{person}__id"), start_date__lte=OuterRef(day.name))
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef(day.name)))
+        .filter(Q(start_date__gt=OuterRef("em_start")) | Q(start_date=OuterRef("em_start"), pk__gt=OuterRef("em_id")))
+    )
 
 
 def _enterprise_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -453,8 +470,15 @@ class AnnualRetrainingRate(Indicator):
                 annual_seconds=Coalesce(Subquery(seconds, output_field=IntegerField()), Value(0)),
                 year=Value(year, output_field=IntegerField()),
             )
+            # A CASE, so the ledger is summed only where the profile asks for hours.
             .annotate(
-                counted=ExpressionWrapper(Q(annual_seconds__gte=F("required_seconds")), output_field=BooleanField())
+                counted=Case(
+                    When(required_seconds__lte=0, then=Value(True)),
+                    default=ExpressionWrapper(
+                        Q(annual_seconds__gte=F("required_seconds")), output_field=BooleanField()
+                    ),
+                    output_field=BooleanField(),
+                )
             )
         )
 
@@ -499,15 +523,13 @@ class _Exams:
                 session__closes_at__gte=day_start(query.date_from),
                 session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
             )
-            # One row per pair: its first attempt.
-            .filter(~Exists(same_pair.filter(seq__lt=OuterRef("seq"))))
+            # One row per pair: its first attempt. Papers are prepared with
+            # seq 1 and retakes numbered after it; attempts are never deleted.
+            .filter(seq=1)
             .annotate(ref_date=_local_day("session__closes_at"))
-            .annotate(
-                enterprise_id=Coalesce(
-                    _employer_on("person_id", "ref_date"), F("person__enterprise_id"), output_field=IntegerField()
-                )
-            )
+            .annotate(**_employment_on("person", F("ref_date")))
             .annotate(**status_in_force("enterprise_id", F("ref_date")))
+            .filter(~Exists(_later_employment("person", F("ref_date"))))
             .annotate(
                 sat=Exists(submitted),
                 counted=Exists(submitted.filter(passed=True)),
@@ -681,14 +703,9 @@ class CourseCompletions(_Volume):
                 learner__person__isnull=False,
             )
             .annotate(ref_date=_local_day("completed_at"))
-            .annotate(
-                enterprise_id=Coalesce(
-                    _employer_on("learner__person__id", "ref_date"),
-                    F("learner__person__enterprise_id"),
-                    output_field=IntegerField(),
-                )
-            )
+            .annotate(**_employment_on("learner__person", F("ref_date")))
             .annotate(**status_in_force("enterprise_id", F("ref_date")))
+            .filter(~Exists(_later_employment("learner__person", F("ref_date"))))
         )
         return in_scope(qs, query)
 

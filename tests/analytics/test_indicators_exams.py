@@ -110,3 +110,21 @@ def test_no_exams_no_rate(w):
     result = compute(q(CODE, FROM, TO, enterprise=w.C, group_by="month"))
     assert (result.total.denominator, result.total.rate, result.rows) == (0, None, [])
     assert result.extra == {"average_score": None, "not_sat": 0}
+
+
+def test_overlapping_employments_count_a_pair_once(w):
+    # Two employments active on the closing day: the pair counts once, at the later-started one.
+    both = person(w.A, "何兼职")
+    employ(both, w.A, D(2020, 1, 1))
+    employ(both, w.B, D(2025, 6, 1))
+    attempt(w.mar, both, score=90)
+    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="enterprise")).rows
+    assert {r.label: (r.numerator, r.denominator) for r in rows} == {"甲机械": (3, 4), "乙化工": (2, 3)}
+    assert compute(q(CODE, FROM, TO, jurisdiction=w.district)).total.denominator == 7
+
+
+def test_a_person_without_an_employment_counts_at_their_enterprise(w):
+    loose = person(w.C, "吕无记录")  # no employment rows: their current enterprise
+    attempt(w.jan, loose, score=61)
+    result = compute(q(CODE, FROM, TO, enterprise=w.C))
+    assert (result.total.numerator, result.total.denominator) == (1, 1)
