@@ -255,8 +255,9 @@ class SpecialOperatorCertifiedRate(_HolderRate):
     Denominator: people whose employment is active on ``as_of`` as special
     operators. Numerator: those holding, on ``as_of``, a special operations
     certificate issued on or before ``as_of``, valid until ``as_of`` or later
-    and not revoked on or before ``as_of``. ``extra["expiring"]`` as for
-    principals.
+    and not revoked on or before ``as_of``. Imported certificates count
+    exactly as platform ones. ``extra["expiring"]``: holders whose
+    certificate expires within ``expiring_days`` (default 90) after ``as_of``.
     """
 
     code = "special_operator_certified_rate"

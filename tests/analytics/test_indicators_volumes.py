@@ -71,6 +71,7 @@ def test_training_hours(w):
     result = compute(q("training_hours", FROM, TO, jurisdiction=w.district))
     assert result.total.numerator == pytest.approx(2 + 3 + 1.5 + 4 + 1 + 2)
     assert (result.total.denominator, result.total.rate) == (None, None)
+    assert isinstance(result.total.numerator, float)  # 学时 as a float, on every database
     assert grouped("training_hours", w, "jurisdiction") == pytest.approx(
         {"330101001": 6.5 + 1, "330101002": 2, "330101": 4}
     )
