@@ -598,20 +598,15 @@ class _Volume(Indicator):
         return in_scope(qs, query)
 
     def _learner_lines(self, qs: QuerySet[Any], status: str | None) -> list[PersonLine]:
-        """Everyone behind a volume counts; there is nobody missing."""
+        """Everyone behind a volume counts; there is nobody missing. ``qs``
+        carries ``enterprise_id`` (a column or an annotation)."""
         if status == "missing":
             return []
         rows = (
             qs.filter(learner__person__isnull=False)
-            .values(
-                "learner__person__id",
-                "learner__person__name",
-                "learner__person__id_number",
-                "enterprise__credit_code",
-                "enterprise__name",
-            )
+            .values("learner__person__id", "learner__person__name", "learner__person__id_number", "enterprise_id")
             .distinct()
-            .order_by("enterprise__name", "learner__person__name", "learner__person__id")
+            .order_by("learner__person__name", "learner__person__id", "enterprise_id")
         )
         return [
             PersonLine(
@@ -623,7 +618,7 @@ class _Volume(Indicator):
                 status="counted",
                 reason="",
             )
-            for r in rows
+            for r in _enterprise_names(list(rows))
         ]
 
 
@@ -714,26 +709,7 @@ class CourseCompletions(_Volume):
         return {"numerator": Count("pk")}
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
-        if status == "missing":
-            return []
-        rows = (
-            self.subjects(query)
-            .values("learner__person__id", "learner__person__name", "learner__person__id_number", "enterprise_id")
-            .distinct()
-            .order_by("learner__person__name", "learner__person__id")
-        )
-        return [
-            PersonLine(
-                person_id=r["learner__person__id"],
-                name=r["learner__person__name"],
-                id_number=r["learner__person__id_number"],
-                credit_code=r["enterprise__credit_code"],
-                enterprise_name=r["enterprise__name"],
-                status="counted",
-                reason="",
-            )
-            for r in _enterprise_names(list(rows))
-        ]
+        return self._learner_lines(self.subjects(query), status)
 
 
 def _population(node: Jurisdiction | None) -> int:

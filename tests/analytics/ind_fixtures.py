@@ -203,3 +203,18 @@ __all__ = [
     "HOUR",
     "Post",
 ]
+
+
+STREET_NAMES = ["第一街道", "第二街道", "第三街道"]
+
+
+def east_district(streets: int = 1) -> tuple[Jurisdiction, list[Jurisdiction]]:
+    """东城区 (330101) with its first ``streets`` streets (330101001, …), on a
+    seeded industry catalogue."""
+    from tests.conftest import ensure_industries
+
+    ensure_industries()
+    root = factories.make_jurisdiction("330101", "东城区")
+    return root, [
+        factories.make_jurisdiction(f"330101{i + 1:03d}", STREET_NAMES[i], parent=root) for i in range(streets)
+    ]

@@ -16,9 +16,7 @@ import pytest
 from django.utils import translation
 
 from analytics.indicators import compute, people
-from tests import factories
-from tests.analytics.ind_fixtures import credit, employ, enterprise, person, q, status
-from tests.conftest import ensure_industries
+from tests.analytics.ind_fixtures import credit, east_district, employ, enterprise, person, q, status
 from training.models import CreditLedger
 
 CODE = "annual_retraining_rate"
@@ -29,9 +27,7 @@ FROM, TO = D(2025, 1, 1), D(2026, 6, 30)
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    ensure_industries()
-    district = factories.make_jurisdiction("330101", "东城区")
-    s1 = factories.make_jurisdiction("330101001", "第一街道", parent=district)
+    district, (s1,) = east_district(1)
     A = enterprise(s1, "甲机械")
     B = enterprise(district, "乙化工", industry="hazardous_chemicals")
     H = enterprise(s1, "庚转型")

@@ -13,9 +13,7 @@ from django.utils import timezone, translation
 
 from analytics.indicators import compute, people
 from exams.models import CertificateType
-from tests import factories
-from tests.analytics.ind_fixtures import certificate, employ, enterprise, person, q
-from tests.conftest import ensure_industries
+from tests.analytics.ind_fixtures import certificate, east_district, employ, enterprise, person, q
 
 D = dt.date
 FROM, TO = D(2026, 1, 1), D(2026, 6, 30)
@@ -25,9 +23,7 @@ T = CertificateType
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    ensure_industries()
-    district = factories.make_jurisdiction("330101", "东城区")
-    s1 = factories.make_jurisdiction("330101001", "第一街道", parent=district)
+    district, (s1,) = east_district(1)
     A = enterprise(s1, "甲机械")
     B = enterprise(district, "乙化工", industry="hazardous_chemicals")
     since = D(2020, 1, 1)

@@ -13,9 +13,7 @@ from django.utils import timezone, translation
 
 from analytics.indicators import compute, people
 from exams.models import Attempt
-from tests import factories
-from tests.analytics.ind_fixtures import attempt, employ, enterprise, person, q, session
-from tests.conftest import ensure_industries
+from tests.analytics.ind_fixtures import attempt, east_district, employ, enterprise, person, q, session
 
 CODE = "exam_pass_rate"
 D = dt.date
@@ -24,9 +22,7 @@ FROM, TO = D(2026, 1, 1), D(2026, 3, 31)
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    ensure_industries()
-    district = factories.make_jurisdiction("330101", "东城区")
-    s1 = factories.make_jurisdiction("330101001", "第一街道", parent=district)
+    district, (s1,) = east_district(1)
     A = enterprise(s1, "甲机械")
     B = enterprise(district, "乙化工", industry="hazardous_chemicals")
     C = enterprise(s1, "丙无考")

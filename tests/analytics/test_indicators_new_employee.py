@@ -24,6 +24,7 @@ from tests.analytics.ind_fixtures import (
     attempt,
     certificate,
     credit,
+    east_district,
     employ,
     enterprise,
     person,
@@ -31,7 +32,6 @@ from tests.analytics.ind_fixtures import (
     session,
     status,
 )
-from tests.conftest import ensure_industries
 from training.models import CreditLedger, RequirementProfile
 
 CODE = "new_employee_training_rate"
@@ -42,10 +42,7 @@ ANNUAL = CreditLedger.Purpose.ANNUAL
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    ensure_industries()
-    district = factories.make_jurisdiction("330101", "东城区")
-    s1 = factories.make_jurisdiction("330101001", "第一街道", parent=district)
-    s2 = factories.make_jurisdiction("330101002", "第二街道", parent=district)
+    district, (s1, s2) = east_district(2)
     other = factories.make_jurisdiction("330102", "西城区")
     A = enterprise(s1, "甲机械")
     B = enterprise(s2, "乙化工", industry="hazardous_chemicals")

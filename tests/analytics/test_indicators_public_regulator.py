@@ -14,6 +14,7 @@ from tests import factories
 from tests.analytics.ind_fixtures import (
     attempt,
     complete,
+    east_district,
     enterprise,
     person,
     provider,
@@ -22,7 +23,6 @@ from tests.analytics.ind_fixtures import (
     resident,
     session,
 )
-from tests.conftest import ensure_industries
 from training.models import Assignment, Course
 
 D = dt.date
@@ -33,11 +33,7 @@ BUREAU = RoleGrant.Role.BUREAU_OFFICIAL
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    ensure_industries()
-    district = factories.make_jurisdiction("330101", "东城区")
-    s1 = factories.make_jurisdiction("330101001", "第一街道", parent=district)
-    s2 = factories.make_jurisdiction("330101002", "第二街道", parent=district)
-    s3 = factories.make_jurisdiction("330101003", "第三街道", parent=district)
+    district, (s1, s2, s3) = east_district(3)
     west = factories.make_jurisdiction("330102", "西城区")
     district.population, s1.population, s3.population = 10000, 4000, 1000
     for j in (district, s1, s3):

@@ -13,9 +13,18 @@ from types import SimpleNamespace
 import pytest
 
 from analytics.indicators import compute, people
-from tests import factories
-from tests.analytics.ind_fixtures import complete, credit, employ, enterprise, person, provider, q, resident, status
-from tests.conftest import ensure_industries
+from tests.analytics.ind_fixtures import (
+    complete,
+    credit,
+    east_district,
+    employ,
+    enterprise,
+    person,
+    provider,
+    q,
+    resident,
+    status,
+)
 from training.models import Assignment, Course, CreditLedger, RequirementProfile
 
 D = dt.date
@@ -25,10 +34,7 @@ P = CreditLedger.Purpose
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    ensure_industries()
-    district = factories.make_jurisdiction("330101", "东城区")
-    s1 = factories.make_jurisdiction("330101001", "第一街道", parent=district)
-    s2 = factories.make_jurisdiction("330101002", "第二街道", parent=district)
+    district, (s1, s2) = east_district(2)
     A = enterprise(s1, "甲机械")
     B = enterprise(district, "乙化工", industry="hazardous_chemicals")
     G = enterprise(s1, "庚搬迁")
