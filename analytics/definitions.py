@@ -138,6 +138,7 @@ class _HolderRate(Indicator):
     counted to the certificate type it must hold."""
 
     posts: ClassVar[dict[str, str]]
+    trend = True
     params = (Param("expiring_days", 90, gettext_lazy("expiring within (days)"), minimum=0, maximum=3650),)
 
     def _employments(self, query: Query) -> QuerySet[Employment]:

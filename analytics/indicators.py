@@ -17,7 +17,7 @@ import datetime as dt
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 from django.db.models import (
@@ -141,6 +141,10 @@ class Indicator(ABC):
     target: ClassVar[float | None] = None  # as a fraction; None where the plans set none
     params: ClassVar[tuple[Param, ...]] = ()
     group_bys: ClassVar[tuple[str, ...]] = GROUP_BYS
+    # True for a stock counted on one day (certificates held on ``as_of``):
+    # grouped by month, quarter or year it gives the figure on each period's
+    # last day (or ``as_of``), a trend whose last row is the total.
+    trend: ClassVar[bool] = False
 
     @classmethod
     def definition(cls) -> str:
@@ -182,6 +186,8 @@ class Indicator(ABC):
 
     def figures(self, query: Query) -> tuple[Figure, list[Row]]:
         """The total and the grouped rows, counted in SQL over ``parts``."""
+        if self.trend and query.group_by in _TRUNC:
+            return self._trend(query)
         total: list[float | None] = [0, None if self.kind == "volume" else 0]
         merged: dict[str, list[Any]] = {}
         for part in self.parts(query):
@@ -193,6 +199,15 @@ class Indicator(ABC):
         rows = [Row(key=k, label=v[0], numerator=v[1][0], denominator=v[1][1]) for k, v in merged.items()]
         order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
         return Figure(numerator=total[0] or 0, denominator=total[1]), sorted(rows, key=order)
+
+    def _trend(self, query: Query) -> tuple[Figure, list[Row]]:
+        rows = []
+        for day in period_ends(query):
+            got = self.subjects(replace(query, date_to=day, group_by=None)).order_by().aggregate(**self.aggregates())
+            key = period_key(str(query.group_by), day)
+            rows.append(Row(key=key, label=key, **_nd(got)))
+        total = rows[-1] if rows else Row(numerator=0, denominator=0)
+        return Figure(numerator=total.numerator, denominator=total.denominator), rows
 
 
 _REGISTRY: dict[str, Indicator] = {}
@@ -219,7 +234,7 @@ def indicator_get(code: str) -> Indicator:
 _TRUNC = {"month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
 
 
-def _period_key(group_by: str, day: dt.date) -> str:
+def period_key(group_by: str, day: dt.date) -> str:
     if group_by == "month":
         return f"{day.year:04d}-{day.month:02d}"
     if group_by == "quarter":
@@ -247,7 +262,7 @@ def _rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
         return []
     if by in _TRUNC:
         grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period")
-        rows = [(_period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
+        rows = [(period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
         return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
         grouped = _counts(subjects, ind, "st_industry_id")
@@ -404,3 +419,19 @@ def years_of(query: Query) -> list[tuple[int, dt.date]]:
 def day_start(day: dt.date) -> dt.datetime:
     """The first instant of a local day, for index-friendly datetime ranges."""
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def period_ends(query: Query) -> list[dt.date]:
+    """The last day of each month, quarter or year (``query.group_by``) of the
+    period that has begun by ``as_of``, the last one cut at ``as_of``."""
+    months = {"month": 1, "quarter": 3, "year": 12}[str(query.group_by)]
+    as_of = query.as_of
+    first = query.date_from.month - 1
+    first -= first % months
+    year, month0 = query.date_from.year, first
+    ends = []
+    while dt.date(year, month0 + 1, 1) <= as_of:
+        nxt_year, nxt_month0 = (year, month0 + months) if month0 + months < 12 else (year + 1, month0 + months - 12)
+        ends.append(min(dt.date(nxt_year, nxt_month0 + 1, 1) - dt.timedelta(days=1), as_of))
+        year, month0 = nxt_year, nxt_month0
+    return ends

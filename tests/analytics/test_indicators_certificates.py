@@ -78,8 +78,38 @@ def test_principal_reasons(w):
 def test_principal_groups(w):
     rows = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="enterprise")).rows
     assert {r.label: (r.numerator, r.denominator) for r in rows} == {"甲机械": (4, 7), "乙化工": (2, 3)}
-    rows = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="month")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"2026-06": (6, 10)}
+    rows = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="industry")).rows
+    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"machinery": (4, 7), "hazardous_chemicals": (2, 3)}
+    rows = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="jurisdiction")).rows
+    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"330101001": (4, 7), "330101": (2, 3)}
+
+
+def test_by_month_is_the_trend_at_each_months_end(w):
+    result = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="month"))
+    # Until May: 王已过期 valid, 孙已撤 not yet revoked, 冯已离 still employed (9 of 11);
+    # on 06-30: 6 of 10, the total.
+    assert {r.key: (r.numerator, r.denominator) for r in result.rows} == {
+        **{f"2026-{m:02d}": (9, 11) for m in range(1, 6)},
+        "2026-06": (6, 10),
+    }
+    assert (result.total.numerator, result.total.denominator) == (6, 10)
+    quarters = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="quarter")).rows
+    assert [(r.key, r.numerator, r.denominator) for r in quarters] == [("2026-Q1", 9, 11), ("2026-Q2", 6, 10)]
+
+
+def test_the_trend_stops_at_today(w):
+    query = q(
+        "principal_certified_rate",
+        D(2026, 5, 1),
+        D(2026, 12, 31),
+        jurisdiction=w.district,
+        group_by="month",
+        today=D(2026, 6, 15),
+    )
+    result = compute(query)
+    # On 06-15 孙已撤 is revoked, 王已过期 still valid.
+    assert [(r.key, r.numerator, r.denominator) for r in result.rows] == [("2026-05", 9, 11), ("2026-06", 8, 11)]
+    assert (result.total.numerator, result.total.denominator) == (8, 11)
 
 
 def test_an_earlier_as_of_sees_the_revoked_certificate_valid(w):
