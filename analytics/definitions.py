@@ -664,6 +664,7 @@ class ActiveLearners(_Volume):
     """
 
     code = "active_learners"
+    distinct_counts = True
     name = gettext_lazy("Active learners")
     unit = gettext_lazy("people")
 

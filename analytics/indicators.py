@@ -145,6 +145,9 @@ class Indicator(ABC):
     # grouped by month, quarter or year it gives the figure on each period's
     # last day (or ``as_of``), a trend whose last row is the total.
     trend: ClassVar[bool] = False
+    # True when ``aggregates`` counts distinct values (learners), which groups
+    # cannot simply add up.
+    distinct_counts: ClassVar[bool] = False
 
     @classmethod
     def definition(cls) -> str:
@@ -294,38 +297,62 @@ def scope_node(query: Query) -> Jurisdiction | None:
 
 
 def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
-    """One row per child of the node asked for, grouped in SQL: each subject's
-    jurisdiction (in force on its reference date) is mapped to the child whose
-    subtree holds it, so a distinct count stays distinct. A subject placed on
-    the node itself gets the node's own row; every child gets a row, with "—"
-    where nobody is counted."""
+    """One row per child of the node asked for. A subject placed on the node
+    itself gets the node's own row; every child gets a row, with "—" where
+    nobody is counted.
+
+    Counts and sums are grouped in SQL by the jurisdiction in force and rolled
+    up to the children (one group per jurisdiction, not per subject). A
+    distinct count cannot be added up, so for it the SQL maps each subject's
+    jurisdiction to its child (a CASE over the children's subtrees) and
+    groups by that."""
     node = scope_node(query)
     children = (
         list(Jurisdiction.objects.filter(parent=node))
         if node
         else list(Jurisdiction.objects.filter(parent__isnull=True))
     )
-    whens = [
-        When(
-            st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=c.path).values("pk"), then=Value(c.code)
-        )
-        for c in children
-    ]
-    own = Value(node.code) if node is not None else Value(None, output_field=CharField())
-    owner = Case(*whens, default=own, output_field=CharField()) if whens else own
-    grouped = _counts(subjects.annotate(owner=owner), ind, "owner")
     labels = {c.code: c.name for c in children}
     if node is not None:
         labels[node.code] = node.name
     volume = ind.kind == "volume"
-    found = {g["owner"]: g for g in grouped if g["owner"] is not None}
-    rows = [Row(key=k, label=labels.get(k, k), **_nd(g)) for k, g in found.items()]
+    if ind.distinct_counts:
+        whens = [
+            When(
+                st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=c.path).values("pk"),
+                then=Value(c.code),
+            )
+            for c in children
+        ]
+        own = Value(node.code) if node is not None else Value(None, output_field=CharField())
+        owner = Case(*whens, default=own, output_field=CharField()) if whens else own
+        found = {g["owner"]: _nd(g) for g in _counts(subjects.annotate(owner=owner), ind, "owner") if g["owner"]}
+    else:
+        grouped = _counts(subjects, ind, "st_jurisdiction_id")
+        paths = dict(
+            Jurisdiction.objects.filter(pk__in=[g["st_jurisdiction_id"] for g in grouped]).values_list("pk", "path")
+        )
+        found = {}
+        for g in grouped:
+            path = paths.get(g["st_jurisdiction_id"], "")
+            owner = next((c for c in children if path.startswith(c.path)), node)
+            if owner is None:
+                continue
+            acc = found.setdefault(owner.code, {"numerator": 0, "denominator": None if volume else 0})
+            _add_to(acc, _nd(g))
+    rows = [Row(key=k, label=labels.get(k, k), **v) for k, v in found.items()]
     rows += [
         Row(key=c.code, label=c.name, numerator=0, denominator=None if volume else 0)
         for c in children
         if c.code not in found
     ]
     return rows
+
+
+def _add_to(acc: dict[str, Any], got: Mapping[str, Any]) -> None:
+    acc["numerator"] += got.get("numerator") or 0
+    if acc["denominator"] is not None:
+        acc["denominator"] += got.get("denominator") or 0
 
 
 def compute(query: Query) -> Result:
