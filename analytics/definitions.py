@@ -65,15 +65,6 @@ from training.models import Assignment, CreditLedger, PublicLearner, Requirement
 Post = Person.Post
 
 
-def _certificates_valid_on(query: Query) -> QuerySet[Certificate]:
-    """Certificates issued on or before ``as_of``, valid until ``as_of`` or
-    later, and not revoked on or before ``as_of``."""
-    as_of = query.as_of
-    return Certificate.objects.filter(issued_on__lte=as_of, valid_until__gte=as_of).exclude(
-        status=Certificate.Status.REVOKED, revoked_at__date__lte=as_of
-    )
-
-
 PERSON_VALUES = ("person_id", "person__name", "person__id_number", "enterprise__credit_code", "enterprise__name")
 
 
@@ -155,13 +146,13 @@ class _HolderRate(Indicator):
         return in_scope(qs, query)
 
     def subjects(self, query: Query) -> QuerySet[Any]:
-        valid = _certificates_valid_on(query).filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
+        valid = _valid_certificates_on(query.as_of).filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
         return self._employments(query).annotate(counted=Exists(valid))
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
         longest = (
-            _certificates_valid_on(query)
+            _valid_certificates_on(query.as_of)
             .filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
             .order_by("-valid_until")
             .values("valid_until")[:1]
