@@ -8,7 +8,12 @@ the caller's scope) and call ``compute`` or ``people``.
 
 An indicator describes its *subjects* (the employments, people or sessions it
 counts) as one annotated queryset; ``compute`` groups and counts them in SQL
-(``COUNT(*)`` and a filtered ``COUNT``), never row by row in Python.
+(``COUNT(*)`` and a filtered ``COUNT``, or a volume's ``SUM``/distinct
+``COUNT``: ``Indicator.aggregates``), never row by row in Python. A yearly
+indicator gives one queryset per calendar year (``Indicator.parts``), added
+up; a stock counted on one day (``Indicator.trend``) grouped by month,
+quarter or year gives its figure on each period's last day. ``with_status``
+joins the enterprise status in force on each subject's reference date.
 """
 
 from __future__ import annotations
