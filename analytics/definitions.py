@@ -258,6 +258,21 @@ class SpecialOperatorCertifiedRate(_HolderRate):
     posts = {Post.SPECIAL_OPERATOR: CertificateType.SPECIAL_OPERATOR}
 
 
+def _continued_from() -> QuerySet[Employment]:
+    """An employment of the same person at the same enterprise that runs up to
+    the day before (or past) the outer one's start: the outer one is a change of
+    post, not a new hire (``organizations.services.person_employment_update``
+    records a post change as a new employment from that day)."""
+    return Employment.objects.filter(
+        person_id=OuterRef("person_id"),
+        enterprise_id=OuterRef("enterprise_id"),
+        start_date__lt=OuterRef("start_date"),
+    ).filter(
+        Q(end_date__isnull=True)
+        | Q(end_date__gte=ExpressionWrapper(OuterRef("start_date") - dt.timedelta(days=1), output_field=DateField()))
+    )
+
+
 @register
 class NewEmployeeTrainingRate(Indicator):
     """New employees of key industries' above-scale enterprises trained before
@@ -267,8 +282,9 @@ class NewEmployeeTrainingRate(Indicator):
     ``as_of``) at an enterprise that is above scale and in a key industry on
     the start date (the enterprise status in force that day, which also
     decides the jurisdiction). A transfer is a new employment at the new
-    enterprise. An employment that ended without completing stays in the
-    denominator.
+    enterprise. A change of post at the same enterprise (an employment that
+    follows on from one there without a gap) is not a new hire. An employment
+    that ended without completing stays in the denominator.
 
     Numerator: those whose onboarding was complete on or before ``as_of``:
 
@@ -306,6 +322,7 @@ class NewEmployeeTrainingRate(Indicator):
             )
             .annotate(ref_date=F("start_date"))
             .filter(st_above_scale=True, st_industry_id__in=industry_ids(key=True))
+            .exclude(Exists(_continued_from()))
         )
         return in_scope(qs, query).annotate(
             window_from=ExpressionWrapper(F("start_date") - dt.timedelta(days=days), output_field=DateField()),

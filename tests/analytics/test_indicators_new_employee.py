@@ -20,6 +20,7 @@ from analytics.indicators import compute, people
 from exams.models import CertificateType
 from tests import factories
 from tests.analytics.ind_fixtures import (
+    Post,
     at,
     attempt,
     certificate,
@@ -337,3 +338,21 @@ def test_definition_and_names(w):
     assert ind.target == 1.0
     with translation.override("zh-hans"):
         assert str(ind.name) == "重点行业规模以上企业新增从业人员安全技能培训率"
+
+
+@pytest.mark.django_db
+def test_a_change_of_post_at_the_same_enterprise_is_not_a_new_hire() -> None:
+    """The roster records a post change as a new employment from that day: the
+    person was hired once (in January), not again in March."""
+    district, (street, *_rest) = east_district()
+    a = enterprise(street, "甲机械")
+    promoted = person(a, "钱升职")
+    employ(promoted, a, D(2026, 1, 10), D(2026, 2, 28))
+    employ(promoted, a, D(2026, 3, 1), post=Post.SAFETY_MANAGER)
+    returned = person(a, "孙回聘")  # left in January, back in March: hired twice
+    employ(returned, a, D(2026, 1, 5), D(2026, 1, 20))
+    employ(returned, a, D(2026, 3, 10))
+    result = compute(q(CODE, JAN1, MAR31, jurisdiction=district))
+    assert result.total.denominator == 3
+    names = sorted(line.name for line in people(q(CODE, JAN1, MAR31, jurisdiction=district)))
+    assert names == ["孙回聘", "孙回聘", "钱升职"]
