@@ -28,14 +28,18 @@ def test_a_row_creates_an_imported_certificate_with_the_holders_snapshots(cast: 
 
     assert (result.created, result.errors) == (1, [])
     c = Certificate.objects.get(number="T001")
-    assert c.imported and c.attempt is None and c.provider is None
+    assert c.imported
+    assert c.attempt is None
+    assert c.provider is None
     assert c.cert_type == CertificateType.SPECIAL_OPERATOR
     assert (c.issued_on, c.valid_until) == (dt.date(2025, 3, 1), dt.date(2031, 3, 1))
     assert c.operation_category == "电工作业"
     assert c.issuer_name == "东区应急管理局"
-    assert c.holder == person and c.holder_name == person.name
+    assert c.holder == person
+    assert c.holder_name == person.name
     assert c.masked_id_number == mask_id_number(person.id_number) != person.id_number
-    assert c.enterprise == person.enterprise and c.enterprise_name == person.enterprise.name
+    assert c.enterprise == person.enterprise
+    assert c.enterprise_name == person.enterprise.name
     assert c.source == "certs.csv row 2"
     assert c.imported_by == cast.east.bureau
     assert c.state(dt.date(2026, 1, 1)) == "valid"
@@ -52,7 +56,8 @@ def test_reimport_is_unchanged_and_a_later_revocation_is_an_update(cast: Cast) -
 
     assert (revoked.updated, revoked.errors) == (1, [])
     c = Certificate.objects.get(number="T001")
-    assert c.status == Certificate.Status.REVOKED and c.revoked_at.date() in (dt.date(2026, 1, 31), dt.date(2026, 2, 1))
+    assert c.status == Certificate.Status.REVOKED
+    assert c.revoked_at.date() in (dt.date(2026, 1, 31), dt.date(2026, 2, 1))
     assert c.state() == "revoked"
     assert Certificate.objects.count() == 1
 
@@ -114,4 +119,5 @@ def test_enterprise_admins_may_not_import_certificates(cast: Cast) -> None:
     kind = tabular.kind_get("certificates")
     assert kind is not None
     assert not kind.allowed(cast.east.enterprise_admin)
-    assert kind.allowed(cast.east.bureau) and kind.allowed(cast.platform_admin)
+    assert kind.allowed(cast.east.bureau)
+    assert kind.allowed(cast.platform_admin)

@@ -27,7 +27,8 @@ def test_jurisdictions_children_may_come_before_their_parents(cast: Cast) -> Non
     result = run("jurisdictions", data, user=cast.platform_admin)
     assert (result.created, result.errors) == (3, [])
     street = Jurisdiction.objects.get(code="990103001")
-    assert street.path == "/990103/990103001/" and street.kind == Jurisdiction.Kind.STREET
+    assert street.path == "/990103/990103001/"
+    assert street.kind == Jurisdiction.Kind.STREET
     assert Jurisdiction.objects.get(code="990103002").kind == Jurisdiction.Kind.ZONE
 
     again = run("jurisdictions", data, user=cast.platform_admin)
@@ -75,7 +76,8 @@ def test_a_new_enterprise_holds_its_status_from_the_beginning(cast: Cast) -> Non
     result = run("enterprises", data, user=cast.east.bureau, name="register.csv")
     assert (result.created, result.errors) == (1, [])
     enterprise = Enterprise.objects.get(credit_code=code)
-    assert enterprise.industry.code == "machinery" and enterprise.above_scale
+    assert enterprise.industry.code == "machinery"
+    assert enterprise.above_scale
     assert enterprise.jurisdiction == cast.east.street
     status = EnterpriseStatus.objects.get(enterprise=enterprise)
     assert (status.valid_from, status.source, status.recorded_by) == (BEGINNING, "register.csv row 2", cast.east.bureau)
@@ -93,7 +95,8 @@ def test_a_later_date_records_a_change_and_never_rewrites_the_past(cast: Cast) -
     enterprise = Enterprise.objects.get(credit_code=code)
     rows = list(EnterpriseStatus.objects.filter(enterprise=enterprise).values_list("valid_from", "above_scale"))
     assert rows == [(dt.date(2020, 1, 1), False), (dt.date(2024, 7, 1), True)]
-    assert enterprise.industry.code == "hazardous_chemicals" and enterprise.above_scale
+    assert enterprise.industry.code == "hazardous_chemicals"
+    assert enterprise.above_scale
 
     past = run("enterprises", csv_bytes(E_HEADER, [code, "企业", "其他行业", "否", "990101", "2022-01-01"]))
     assert errors_of(past) == [(2, "生效日期")]
@@ -109,7 +112,8 @@ def test_a_change_without_a_date_holds_from_today(cast: Cast) -> None:
     )
     assert result.updated == 1
     latest = EnterpriseStatus.objects.filter(enterprise=enterprise).latest("valid_from")
-    assert latest.valid_from == timezone.localdate() and latest.above_scale is False
+    assert latest.valid_from == timezone.localdate()
+    assert latest.above_scale is False
     enterprise.refresh_from_db()
     assert enterprise.above_scale is False
 
