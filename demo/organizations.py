@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from organizations.models import Enterprise, Industry, Jurisdiction, Person, RoleGrant, TrainingProvider
+from organizations.services import employment_start, enterprise_create
 from organizations.validators import complete_credit_code, complete_id_number
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - documented demo credential, DEBUG only
@@ -84,29 +85,39 @@ def seed() -> None:
     for index, (username, name, post, department, hired, phone) in enumerate(people, start=1):
         user = _user(username, name, phone=phone)
         id_number = complete_id_number(f"99010119900101{index:03d}")
-        Person.objects.get_or_create(
-            user=user,
-            defaults={
-                "enterprise": chem,
-                "name": name,
-                "post": post,
-                "department": department,
-                "hire_date": hired,
-                "id_number": id_number,
-            },
+        _person(
+            user,
+            enterprise=chem,
+            name=name,
+            post=post,
+            department=department,
+            hire_date=hired,
+            id_number=id_number,
         )
     worker = _user("demo_machinist", "孙机工", phone="13900000011")
-    Person.objects.get_or_create(
-        user=worker,
-        defaults={
-            "enterprise": machine,
-            "name": "孙机工",
-            "post": Person.Post.EMPLOYEE,
-            "department": "装配车间",
-            "hire_date": today - dt.timedelta(days=30),
-            "id_number": complete_id_number("99010119920202011"),
-        },
+    _person(
+        worker,
+        enterprise=machine,
+        name="孙机工",
+        post=Person.Post.EMPLOYEE,
+        department="装配车间",
+        hire_date=today - dt.timedelta(days=30),
+        id_number=complete_id_number("99010119920202011"),
     )
+
+
+def _person(user: User, **fields: Any) -> Person:
+    """The person of a role account, with their employment (the history indicators read)."""
+    person, created = Person.objects.get_or_create(user=user, defaults=fields)
+    if created:
+        employment_start(
+            person=person,
+            enterprise=person.enterprise,
+            post=person.post,
+            start_date=person.hire_date,
+            source="seed_demo",
+        )
+    return person
 
 
 def _jurisdiction(code: str, name: str, kind: str, parent: Jurisdiction | None) -> Jurisdiction:
@@ -120,10 +131,16 @@ def _jurisdiction(code: str, name: str, kind: str, parent: Jurisdiction | None) 
 def _enterprise(
     name: str, code17: str, industry: Industry, jurisdiction: Jurisdiction, *, above_scale: bool = True
 ) -> Enterprise:
-    obj, _ = Enterprise.objects.get_or_create(
-        credit_code=complete_credit_code(code17),
-        defaults={"name": name, "industry": industry, "jurisdiction": jurisdiction, "above_scale": above_scale},
-    )
+    obj = Enterprise.objects.filter(credit_code=complete_credit_code(code17)).first()
+    if obj is None:
+        obj = enterprise_create(
+            name=name,
+            credit_code=complete_credit_code(code17),
+            industry=industry,
+            above_scale=above_scale,
+            jurisdiction=jurisdiction,
+            source="seed_demo",
+        )
     return obj
 
 

@@ -30,6 +30,7 @@ from training.models import (
 )
 from training.services.assignments import assignment_create, assignments_refresh, onboarding_assign
 from training.services.content import lesson_create
+from training.services.crediting import credit_attribution
 
 DEMO_SEED_DETAIL = "seed_demo"
 
@@ -169,7 +170,8 @@ def _credit(user: User, lesson: Lesson, fraction: float, *, when: dt.datetime) -
         completed_at=when if done else None,
     )
     if seconds:
-        post = getattr(getattr(user, "person", None), "post", "public")
+        # Whose training and of which kind, as a heartbeat would have recorded it.
+        attribution = credit_attribution(user=user, lesson=lesson)
         CreditLedger.objects.create(
             learner=user,
             lesson=lesson,
@@ -178,7 +180,9 @@ def _credit(user: User, lesson: Lesson, fraction: float, *, when: dt.datetime) -
             seconds=seconds,
             method=CreditLedger.Method.IMPORT,
             detail=DEMO_SEED_DETAIL,
-            post=post,
+            post=attribution.post,
+            enterprise_id=attribution.enterprise_id,
+            purpose=attribution.purpose,
         )
 
 

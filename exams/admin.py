@@ -90,7 +90,7 @@ class PaperTemplateAdmin(admin.ModelAdmin):
 @admin.register(ExamSession)
 class ExamSessionAdmin(NoDeleteMixin, admin.ModelAdmin):
     list_display = ("title", "provider", "opens_at", "closes_at", "duration_minutes", "pass_score", "certificate_type")
-    list_filter = ("result_release", "certificate_type")
+    list_filter = ("result_release", "certificate_type", "is_onboarding")
     search_fields = ("title",)
     date_hierarchy = "opens_at"
     raw_id_fields = ("eligible_people",)

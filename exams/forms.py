@@ -118,6 +118,7 @@ class SessionForm(forms.ModelForm):
             "shuffle_options",
             "certificate_type",
             "certificate_validity_years",
+            "is_onboarding",
             "grace_seconds",
         ]
         widgets = {

@@ -28,8 +28,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.spreadsheets import Column, Sheet, write_csv, write_xlsx
 from core.uploads import CheckedUpload, UploadRejected, check_spreadsheet, decode_csv
+from organizations.errors import OrganizationsError
 from organizations.models import Enterprise, Person
-from organizations.services import person_create
+from organizations.services import employment_start, person_create, person_employment_update
 from organizations.validators import normalize_id_number, validate_id_number
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ Post = Person.Post
 # The fields a roster may carry, in template order.
 FIELDS = ("name", "id_number", "post", "department", "hire_date", "leave_date", "phone", "email")
 REQUIRED_FIELDS = ("name", "id_number", "post", "hire_date")
+# Fields whose changes are employment history (organizations.services.person_employment_update).
+HISTORY_FIELDS = frozenset({"post", "hire_date", "leave_date"})
 # The Chinese titles are the template's; the English ones are accepted too.
 CANONICAL_TITLES = {
     "name": "姓名",
@@ -438,7 +441,7 @@ def _check_database(
 
     for r in rows:
         person = existing.get(r.id_number)
-        if person is not None and person.enterprise_id != enterprise.pk:
+        if person is not None and person.enterprise_id != enterprise.pk and not _joins_from_elsewhere(person, r):
             # The other enterprise is not named: it is not this admin's business.
             error(
                 r,
@@ -475,6 +478,11 @@ def _check_database(
         if r.email and email_users.get(r.email.lower(), {mine}) - {mine}:
             error(r, "email", _("This email address is already used by another account."))
     return errors
+
+
+def _joins_from_elsewhere(person: Person, r: _Row) -> bool:
+    """A person who left another enterprise before this row's hire date joins this one (a transfer)."""
+    return person.leave_date is not None and r.hire_date is not None and person.leave_date < r.hire_date
 
 
 def _changes(person: Person, r: _Row, sheet: _Sheet) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -537,7 +545,7 @@ def import_roster(
             if not dry_run:
                 # One import per enterprise at a time: the checks below stay true until commit.
                 Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
-            _validate_and_write(result, rows, sheet, enterprise, dry_run=dry_run)
+            _validate_and_write(result, rows, sheet, enterprise, dry_run=dry_run, upload_name=upload.name)
     except IntegrityError:
         # Another import or edit took an ID number or phone between our check and our write.
         result.created = result.updated = result.unchanged = 0
@@ -571,7 +579,13 @@ def _field_of(error: RowError, sheet: _Sheet) -> str | None:
 
 
 def _validate_and_write(
-    result: ImportResult, rows: list[_Row], sheet: _Sheet, enterprise: Enterprise, *, dry_run: bool
+    result: ImportResult,
+    rows: list[_Row],
+    sheet: _Sheet,
+    enterprise: Enterprise,
+    *,
+    dry_run: bool,
+    upload_name: str = "",
 ) -> None:
     existing = {
         p.id_number: p
@@ -591,6 +605,7 @@ def _validate_and_write(
             if dry_run:
                 continue
             person, password = person_create(
+                source=_source(upload_name, r.row),
                 enterprise=enterprise,
                 name=r.name,
                 id_number=r.id_number,
@@ -605,20 +620,69 @@ def _validate_and_write(
             result.credentials.append(Credential(r.row, r.name, person.user.username, password))
             continue
         person_changes, user_changes = _changes(person, r, sheet)
-        if not person_changes and not user_changes:
+        transfer = person.enterprise_id != enterprise.pk
+        if not person_changes and not user_changes and not transfer:
             result.unchanged += 1
             continue
+        # Post, hire and leave dates are history: they go through the employment services,
+        # also on a dry run (inside a savepoint that is rolled back) so that it reports their refusals.
+        if transfer or HISTORY_FIELDS & person_changes.keys():
+            try:
+                with transaction.atomic():
+                    if transfer:
+                        employment_start(
+                            person=person,
+                            enterprise=enterprise,
+                            post=r.post,
+                            start_date=r.hire_date,  # type: ignore[arg-type]
+                            end_date=r.leave_date,
+                            source=_source(upload_name, r.row),
+                        )
+                    else:
+                        person_employment_update(
+                            person=person,
+                            post=r.post,
+                            hire_date=r.hire_date,  # type: ignore[arg-type]
+                            leave_date=r.leave_date if sheet.has("leave_date") else person.leave_date,
+                            source=_source(upload_name, r.row),
+                        )
+                    if dry_run:
+                        raise _RolledBack
+            except _RolledBack:
+                pass
+            except OrganizationsError as refused:
+                name = str(refused.details.get("field", ""))
+                result.errors.append(
+                    RowError(r.row, sheet.titles.get(name, CANONICAL_TITLES.get(name, "")), refused.message)
+                )
+                result.error_rows.add(r.row)
+                continue
         result.updated += 1
         if dry_run:
             continue
-        if person_changes:
-            for k, v in person_changes.items():
+        plain = {k: v for k, v in person_changes.items() if k not in HISTORY_FIELDS}
+        if plain:
+            for k, v in plain.items():
                 setattr(person, k, v)
-            person.save(update_fields=[*person_changes, "updated_at"])
+            person.save(update_fields=[*plain, "updated_at"])
         if user_changes:
             for k, v in user_changes.items():
                 setattr(person.user, k, v)
             person.user.save(update_fields=list(user_changes))
+    if result.errors and not result.valid_only:
+        # A row refused while writing: nothing of this import stays.
+        transaction.set_rollback(True)
+        result.created = result.updated = result.unchanged = 0
+        result.credentials = []
+
+
+class _RolledBack(Exception):
+    """Leaves a dry run's savepoint, undoing its writes."""
+
+
+def _source(upload_name: str, row: int) -> str:
+    # Stored with the employment, the same in every language (as the ledger's import sources).
+    return f"{upload_name or 'roster'} row {row}"[:255]
 
 
 def import_roster_bytes(

@@ -14,13 +14,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from organizations.models import Person
 from training import heartbeat_checks, selectors
-from training.models import CreditLedger, Lesson, Progress, QuizAttempt
+from training.models import Assignment, CreditLedger, Lesson, PlanTemplate, Progress, QuizAttempt
 from training.services.assignments import assignments_refresh
 from training.services.errors import LeaseHeld, LessonNotAssigned, QuizUnavailable
 
@@ -38,9 +39,76 @@ def _lease_set(key: str, holder: str) -> None:
     cache.set(key, f"{holder}:{int(time.time()) + ttl}", ttl)
 
 
-def _post_of(user: User) -> str:
-    person = Person.objects.filter(user=user).only("post").first()
-    return person.post if person else "public"
+@dataclass(frozen=True)
+class Attribution:
+    """Whose training a credited span is, and of which kind (the ledger's ``enterprise`` and ``purpose``)."""
+
+    post: str
+    enterprise_id: int | None
+    purpose: str
+
+
+# The purpose of an assignment, by its plan's kind or else its source.
+_PURPOSE_OF_PLAN_KIND = {
+    PlanTemplate.Kind.ONBOARDING: CreditLedger.Purpose.ONBOARDING,
+    PlanTemplate.Kind.ANNUAL: CreditLedger.Purpose.ANNUAL,
+}
+_PURPOSE_OF_SOURCE = {
+    Assignment.Source.ONBOARDING: CreditLedger.Purpose.ONBOARDING,
+    Assignment.Source.ANNUAL: CreditLedger.Purpose.ANNUAL,
+}
+_PURPOSE_RANK = {CreditLedger.Purpose.ONBOARDING: 0, CreditLedger.Purpose.ANNUAL: 1, CreditLedger.Purpose.OTHER: 2}
+
+
+def credit_attribution(*, user: User, lesson: Lesson) -> Attribution:
+    """The assignment a lesson is studied under decides the credit's purpose and enterprise.
+
+    Among the learner's assignments whose course, or whose plan's courses,
+    include the lesson's course, open ones before completed ones, onboarding is
+    preferred, then annual retraining, then anything else. The enterprise is
+    the plan's; for an assignment of a single course, the learner's current
+    enterprise. Two queries; called once per lesson start, never per heartbeat.
+    """
+    person = Person.objects.filter(user=user).values("post", "enterprise_id").first()
+    post = person["post"] if person else "public"
+    enterprise_id = person["enterprise_id"] if person else None
+    course_id = Lesson.objects.filter(pk=lesson.pk).values_list("chapter__course_id", flat=True).first()
+    candidates = (
+        Assignment.objects.filter(
+            learner=user,
+            status__in=(Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS, Assignment.Status.COMPLETED),
+        )
+        .filter(Q(course_id=course_id) | Q(plan__plan_courses__course_id=course_id))
+        .values("status", "source", "plan__kind", "plan__enterprise_id", "pk")
+        .distinct()
+    )
+    best: tuple[tuple[int, int, int], Attribution] | None = None
+    for row in candidates:
+        purpose = _PURPOSE_OF_PLAN_KIND.get(row["plan__kind"]) or _PURPOSE_OF_SOURCE.get(
+            row["source"], CreditLedger.Purpose.OTHER
+        )
+        rank = (int(row["status"] == Assignment.Status.COMPLETED), _PURPOSE_RANK[purpose], row["pk"])
+        if best is None or rank < best[0]:
+            best = (rank, Attribution(post, row["plan__enterprise_id"] or enterprise_id, purpose))
+    return best[1] if best else Attribution(post, enterprise_id, CreditLedger.Purpose.OTHER)
+
+
+def _lease_value(lesson_id: int, token: str, attribution: Attribution) -> str:
+    return f"{lesson_id}:{token}:{attribution.post}:{attribution.enterprise_id or ''}:{attribution.purpose}"
+
+
+def _lease_parse(parts: list[str]) -> tuple[Attribution, int, int]:
+    """The attribution a lease carries, its expiry and how many leading parts are the value (without the expiry).
+
+    ``lesson:token:post:enterprise:purpose:expires``; a lease written before the
+    ledger had an enterprise is ``lesson:token:post:expires``."""
+    if len(parts) >= 6:
+        enterprise = int(parts[3]) if parts[3].isdigit() else None
+        expires = int(parts[5]) if parts[5].isdigit() else 0
+        return Attribution(parts[2], enterprise, parts[4] or CreditLedger.Purpose.OTHER), expires, 5
+    post = parts[2] if len(parts) > 2 else ""
+    expires = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+    return Attribution(post, None, CreditLedger.Purpose.OTHER), expires, 3
 
 
 @dataclass
@@ -70,7 +138,7 @@ def lesson_start(*, user: User, lesson: Lesson, takeover: bool = False, now: dt.
         logger.info("training start refused user=%s lesson=%s reason=another_session", user.pk, lesson.pk)
         raise LeaseHeld
     token = secrets.token_urlsafe(12)
-    _lease_set(key, f"{lesson.pk}:{token}:{_post_of(user)}")
+    _lease_set(key, _lease_value(lesson.pk, token, credit_attribution(user=user, lesson=lesson)))
     progress, created = Progress.objects.get_or_create(learner=user, lesson=lesson)
     # A fresh window starts a fresh span: time before this start is never credited.
     Progress.objects.filter(pk=progress.pk).update(last_heartbeat_at=None, last_presence_at=now)
@@ -317,8 +385,7 @@ def heartbeat_record(
     state = {"position": row["position"], "furthest": row["furthest"], "credited_total": row["credited_seconds"]}
     if parts[:2] != [str(lesson_id), token]:
         return _refuse(user_id, lesson_id, Refusal.ANOTHER_SESSION, **state)
-    post = parts[2] if len(parts) > 2 else ""
-    lease_expires = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+    attribution, lease_expires, lease_parts = _lease_parse(parts)
     decision = decide_credit(
         row=row,
         client_seq=client_seq,
@@ -368,7 +435,11 @@ def heartbeat_record(
             "seconds": credit,
             "method": CreditLedger.Method.HEARTBEAT,
             "detail": f"seq={client_seq} gap={gap:.0f}s rate={playback_rate:g} pos={new_position}",
-            "post": post,
+            "post": attribution.post,
+            "enterprise_id": attribution.enterprise_id,
+            "purpose": attribution.purpose,
+            # The PostgreSQL path inserts with raw SQL: every NOT NULL column without a database default is named.
+            "source": "",
         }
     if newly_completed:
         fields["completed_at"] = now
@@ -376,7 +447,7 @@ def heartbeat_record(
         # Another request for the same row won the race: it credited, this one doesn't.
         return _refuse(user_id, lesson_id, Refusal.CONFLICT, **state)
     if lease_expires - time.time() < settings.TRAINING_LEASE_SECONDS / 2:
-        _lease_set(_lease_key(user_id), ":".join(parts[:3]))
+        _lease_set(_lease_key(user_id), ":".join(parts[:lease_parts]))
     if newly_completed:
         assignments_refresh(learner=user)
     if reason and reason not in (Refusal.FIRST, Refusal.PAUSED, Refusal.FULL):
