@@ -55,6 +55,21 @@ class CellError(ValueError):
     """A cell that cannot be parsed; the message is for the user and names no row (the caller adds it)."""
 
 
+class _DryRun(Exception):  # noqa: N818 - a signal to undo the transaction, not an error
+    def __init__(self, plan: Plan) -> None:
+        super().__init__("dry run")
+        self.plan = plan
+
+
+class RowRefused(Exception):
+    """A kind's write refused one row after the checks passed (a service's refusal, e.g. history
+    recorded meanwhile): the import's transaction is undone and the row named."""
+
+    def __init__(self, row: int, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.row, self.field, self.message = row, field, str(message)
+
+
 @dataclass(frozen=True)
 class RowError:
     row: int  # the spreadsheet's row number (the title row of a plain sheet is row 1)
@@ -485,8 +500,17 @@ def run_import(
     try:
         with transaction.atomic():
             plan = kind.prepare(rows, user=user, errors=errors, source=source, today=today)
-            if not errors and not dry_run and plan.apply is not None:
+            if not errors and plan.apply is not None:
                 plan.apply()
+            if dry_run:
+                # A dry run writes too, then undoes it: a service's refusal shows as it would for real.
+                raise _DryRun(plan)
+    except _DryRun as done:
+        plan = done.plan
+        plan.credentials = []  # the accounts were not kept
+    except RowRefused as exc:
+        errors.add(exc.row, exc.field, exc.message)
+        plan = Plan()
     except IntegrityError:
         # Someone wrote the same records between our checks and our writes; the transaction undid ours.
         errors.add(

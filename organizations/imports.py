@@ -41,6 +41,7 @@ from core.tabular import (
     ImportKind,
     Plan,
     Row,
+    RowRefused,
     choice_parser,
     chunked,
     compact,
@@ -49,6 +50,7 @@ from core.tabular import (
     text,
     text_parser,
 )
+from organizations.errors import HistoryRewrite
 from organizations.models import (
     BEGINNING,
     Employment,
@@ -61,7 +63,14 @@ from organizations.models import (
 )
 from organizations.roster import parse_post
 from organizations.selectors import enterprise_ids_managed_by, is_platform_admin, jurisdiction_paths_of
-from organizations.services import person_create
+from organizations.services import (
+    employment_end,
+    employment_start,
+    enterprise_create,
+    enterprise_status_record,
+    person_create,
+    person_employment_update,
+)
 from organizations.validators import (
     normalize_credit_code,
     normalize_id_number,
@@ -451,15 +460,18 @@ class EnterprisesImport(ImportKind):
         def apply() -> None:
             for group in creates:
                 first = group[0]
-                enterprise = Enterprise.objects.create(
+                enterprise = enterprise_create(
                     name=group[-1]["name"],
                     credit_code=first["credit_code"],
                     industry=first["industry"],
                     above_scale=first["above_scale"],
                     jurisdiction=first["jurisdiction"],
+                    valid_from=first["valid_from"],
+                    user=user,
+                    source=source_of(source, first.number),
                 )
-                for r in group:
-                    _status_record(enterprise, r, r["valid_from"] or BEGINNING, user, source, today)
+                for r in group[1:]:
+                    _status_record(enterprise, r, r["valid_from"], user, source, today)
             for enterprise, r, day in changes:
                 _status_record(enterprise, r, day, user, source, today)
             for pk, name in renames.items():
@@ -478,28 +490,20 @@ def _same_status(status: EnterpriseStatus, r: Row) -> bool:
 
 
 def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, source: str, today: dt.date) -> None:
-    # TODO(h-hist): organizations.services.enterprise_status_record once merged.
-    EnterpriseStatus.objects.update_or_create(
-        enterprise=enterprise,
-        valid_from=day,
-        defaults={
-            "industry": r["industry"],
-            "above_scale": r["above_scale"],
-            "jurisdiction": r["jurisdiction"],
-            "source": source_of(source, r.number),
-            "recorded_by": user,
-        },
-    )
-    if (
-        day <= today
-        and not EnterpriseStatus.objects.filter(
-            enterprise=enterprise, valid_from__gt=day, valid_from__lte=today
-        ).exists()
-    ):
-        # The status in force today is mirrored on the enterprise's current columns.
-        Enterprise.objects.filter(pk=enterprise.pk).update(
-            industry=r["industry"], above_scale=r["above_scale"], jurisdiction=r["jurisdiction"]
+    try:
+        enterprise_status_record(
+            enterprise=enterprise,
+            valid_from=day,
+            industry=r["industry"],
+            above_scale=r["above_scale"],
+            jurisdiction=r["jurisdiction"],
+            user=user,
+            source=source_of(source, r.number),
+            today=today,
         )
+    except HistoryRewrite as exc:
+        # prepare() checked the dates; a status recorded meanwhile lands here and undoes the import.
+        raise RowRefused(r.number, "valid_from", exc.message) from None
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -528,6 +532,8 @@ class _PersonPlan:
     changed: bool = False
     phone: str | None = None
     email: str | None = None
+    # A row at the person's current enterprise: the roster's semantics (person_employment_update).
+    roster_row: Row | None = None
 
 
 class PeopleImport(ImportKind):
@@ -617,7 +623,7 @@ class PeopleImport(ImportKind):
                     )
                 )
                 plan.changed = True
-            if self._plan_person(plan, enterprises, scope, errors):
+            if self._plan_person(plan, enterprises, scope, errors, "leave_date" in errors.titles):
                 plans.append(plan)
 
         result = Plan()
@@ -632,17 +638,42 @@ class PeopleImport(ImportKind):
         def apply() -> None:
             for p in plans:
                 if p.person is None or p.changed:
-                    _write_person(p, source, result.credentials)
+                    _write_person(p, source, result.credentials, today)
 
         result.apply = apply
         return result
 
     def _plan_person(
-        self, plan: _PersonPlan, enterprises: dict[str, Enterprise], scope: ImportScope, errors: Errors
+        self,
+        plan: _PersonPlan,
+        enterprises: dict[str, Enterprise],
+        scope: ImportScope,
+        errors: Errors,
+        leave_column: bool,
     ) -> bool:
+        person = plan.person
         for r in plan.rows:
             enterprise = enterprises[r["credit_code"]]
             hire, leave = r["hire_date"], r["leave_date"]
+            if (
+                person is not None
+                and r is plan.rows[-1]
+                and enterprise.pk == person.enterprise_id
+                and (not plan.jobs or plan.jobs[-1].enterprise.pk == enterprise.pk)
+            ):
+                # The person as they are now at their current enterprise: as the roster import does it.
+                if not leave_column:
+                    r.values["leave_date"] = person.leave_date
+                plan.roster_row = r
+                plan.enterprise = enterprise
+                plan.fields = {
+                    "name": r["name"],
+                    **({"department": r["department"]} if r["department"] is not None else {}),
+                }
+                plan.phone, plan.email = r["phone"], r["email"]
+                if (person.post, person.hire_date, person.leave_date) != (r["post"], hire, r["leave_date"]):
+                    plan.changed = True
+                break
             same = next((j for j in plan.jobs if j.enterprise.pk == enterprise.pk and j.start == hire), None)
             if same is not None:
                 if same.post != r["post"] or (leave is not None and same.end != leave):
@@ -703,7 +734,6 @@ class PeopleImport(ImportKind):
                     **({"department": r["department"]} if r["department"] is not None else {}),
                 }
                 plan.phone, plan.email = r["phone"], r["email"]
-        person = plan.person
         if person is not None:
             if person.enterprise_id != plan.enterprise.pk:  # type: ignore[union-attr]
                 plan.changed = True
@@ -741,40 +771,61 @@ class PeopleImport(ImportKind):
                 errors.add(r.number, "email", _("This email address is already used by another account."))
 
 
-def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential]) -> None:
-    current = plan.jobs[-1]
-    enterprise = plan.enterprise
-    assert enterprise is not None
+def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential], today: dt.date) -> None:
+    """Write one person's plan through the history services: ``person_create`` for the first
+    employment of someone new, ``employment_start`` for each later one (a transfer ends the
+    one before), ``employment_end`` for the current one's end (it also brings the person's
+    current columns in line). An earlier employment slotted in before the latest one, or a
+    changed end of a past one, is history the services do not write: it is written here."""
     phone, email = plan.phone, plan.email
     person = plan.person
+    jobs = plan.jobs
     if person is None:
+        first, jobs = jobs[0], jobs[1:]
         person, password = person_create(
-            enterprise=enterprise,
+            enterprise=first.enterprise,
             name=plan.fields["name"],
             id_number=plan.rows[0]["id_number"],
-            hire_date=current.start,
-            post=current.post,
+            hire_date=first.start,
+            post=first.post,
             department=plan.fields.get("department") or "",
             phone=phone or None,
             email=email or "",
-            leave_date=current.end,
+            leave_date=first.end,
+            source=source_of(source, first.row),
         )
         assert password is not None
         credentials.append(Credential(plan.rows[-1].number, person.name, person.user.username, password))
-        # person_create may open the first employment itself; the import's are the ones to keep.
-        Employment.objects.filter(person=person).delete()
+        latest = first.start
     else:
-        fields = {**plan.fields, "enterprise": enterprise}
-        for k, v in fields.items():
-            setattr(person, k, v)
-        person.save(update_fields=[*fields, "updated_at"])
-        user_fields = {k: v for k, v in (("phone", phone), ("email", email), ("display_name", person.name)) if v}
-        if any(getattr(person.user, k) != v for k, v in user_fields.items()):
-            for k, v in user_fields.items():
-                setattr(person.user, k, v)
-            person.user.save(update_fields=list(user_fields))
-    for job in plan.jobs:
-        if job.pk is None:
+        if not Employment.objects.filter(person=person).exists():
+            # From before the history: the employment planned from the current columns is recorded as it stands.
+            jobs[0].pk = Employment.objects.create(
+                person=person,
+                enterprise=jobs[0].enterprise,
+                post=jobs[0].post,
+                start_date=jobs[0].start,
+                end_date=jobs[0].end,
+                source=source_of(source, jobs[0].row),
+            ).pk
+        latest = max(j.start for j in jobs if j.pk is not None)
+        for job in jobs:
+            if job.pk is not None and job.dirty:
+                Employment.objects.filter(pk=job.pk).update(post=job.post, end_date=job.end)
+    for job in jobs:
+        if job.pk is not None:
+            continue
+        if job.start > latest:
+            employment_start(
+                person=person,
+                enterprise=job.enterprise,
+                post=job.post,
+                start_date=job.start,
+                end_date=job.end,
+                source=source_of(source, job.row),
+            )
+            latest = job.start
+        else:
             Employment.objects.create(
                 person=person,
                 enterprise=job.enterprise,
@@ -783,5 +834,33 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential])
                 end_date=job.end,
                 source=source_of(source, job.row),
             )
-        elif job.dirty:
-            Employment.objects.filter(pk=job.pk).update(post=job.post, end_date=job.end)
+    person.refresh_from_db()
+    row = plan.roster_row
+    try:
+        if row is not None:
+            person_employment_update(
+                person=person,
+                post=row["post"],
+                hire_date=row["hire_date"],
+                leave_date=row["leave_date"],
+                today=today,
+                source=source_of(source, row.number),
+            )
+        else:
+            employment_end(person=person, end_date=plan.jobs[-1].end)
+    except HistoryRewrite as exc:
+        field = exc.details.get("field") or "hire_date"
+        raise RowRefused((row or plan.rows[-1]).number, field, exc.message) from None
+    person.refresh_from_db()
+    identity = {"name": plan.fields["name"]}
+    if "department" in plan.fields:
+        identity["department"] = plan.fields["department"]
+    if any(getattr(person, k) != v for k, v in identity.items()):
+        for k, v in identity.items():
+            setattr(person, k, v)
+        person.save(update_fields=[*identity, "updated_at"])
+    user_fields = {k: v for k, v in (("phone", phone), ("email", email), ("display_name", person.name)) if v}
+    if any(getattr(person.user, k) != v for k, v in user_fields.items()):
+        for k, v in user_fields.items():
+            setattr(person.user, k, v)
+        person.user.save(update_fields=list(user_fields))

@@ -120,3 +120,32 @@ def test_an_enterprise_admin_imports_only_their_own_people(cast: Cast) -> None:
     assert cast.west.enterprises[0].name not in moved.errors[0].message
     west.refresh_from_db()
     assert west.enterprise == cast.west.enterprises[0]
+
+
+def test_a_row_at_the_current_enterprise_is_a_roster_row(cast: Cast) -> None:
+    from django.utils import timezone
+
+    person = cast.east.learner  # an employee since 2026-01-05
+    enterprise = person.enterprise
+    row = [person.name, person.id_number, enterprise.credit_code, "安全管理人员", "2026-01-05", "", ""]
+
+    result = run("people", csv_bytes(HEADER, row))
+
+    assert (result.updated, result.errors) == (1, [])
+    person.refresh_from_db()
+    assert person.post == Person.Post.SAFETY_MANAGER
+    today = timezone.localdate()
+    jobs = list(Employment.objects.filter(person=person).order_by("start_date").values_list("post", "end_date"))
+    if today > dt.date(2026, 1, 5):  # a change of post is a new employment from today
+        assert jobs == [(Person.Post.EMPLOYEE, today - dt.timedelta(days=1)), (Person.Post.SAFETY_MANAGER, None)]
+    assert run("people", csv_bytes(HEADER, row)).unchanged == 1
+
+
+def test_a_dry_run_reports_and_keeps_nothing(cast: Cast) -> None:
+    a = cast.east.enterprises[0]
+    number = id_number()
+    result = run(
+        "people", csv_bytes(HEADER, ["沈七", number, a.credit_code, "从业人员", "2026-01-01", "", ""]), dry_run=True
+    )
+    assert (result.created, result.errors, result.credentials) == (1, [], [])
+    assert not Person.objects.filter(id_number=number).exists()
