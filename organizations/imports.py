@@ -61,7 +61,7 @@ from organizations.models import (
     Person,
     RoleGrant,
 )
-from organizations.roster import parse_post
+from organizations.roster import MOBILE, clean_phone, parse_post
 from organizations.selectors import enterprise_ids_managed_by, is_platform_admin, jurisdiction_paths_of
 from organizations.services import (
     employment_end,
@@ -80,7 +80,6 @@ from organizations.validators import (
 
 Role = RoleGrant.Role
 _CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 # --- parsers shared by every kind ------------------------------------------------
@@ -135,12 +134,8 @@ def _parse_post(value: Any) -> str:
 
 
 def _parse_phone(value: Any) -> str:
-    phone = re.sub(r"[\s\-()（）\u3000]", "", text(value))
-    if phone.startswith("+86"):
-        phone = phone[3:]
-    elif phone.startswith("86") and len(phone) == 13:
-        phone = phone[2:]
-    if not _MOBILE.match(phone):
+    phone = clean_phone(value)
+    if not MOBILE.match(phone):
         raise CellError(_("The mobile phone number must have 11 digits and start with 1."))
     return phone
 
