@@ -6,7 +6,6 @@ still checked against their scope when the file is imported.
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from django import forms
@@ -68,8 +67,7 @@ def import_data(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", str(exc))
             if result is not None and result.credentials:
                 # Handed out once, in this response only: nothing keeps the passwords afterwards.
-                text = tabular.credentials_csv(result.credentials)
-                credentials_href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(text.encode()).decode()
+                credentials_href = tabular.credentials_href(result.credentials)
     else:
         initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in {k.code for k in kinds} else {}
         form = ImportForm(initial=initial, kinds=kinds)

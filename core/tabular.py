@@ -593,3 +593,30 @@ def credentials_csv(credentials: Sequence[Credential]) -> str:
         rows=([c.row, c.name, c.username, c.password] for c in credentials),
     )
     return write_csv(sheet).decode("utf-8")
+
+
+def credentials_href(credentials: Sequence[Credential]) -> str:
+    """The new logins as a ``data:`` link: handed out in the one response, never kept on the server."""
+    import base64
+
+    encoded = base64.b64encode(credentials_csv(credentials).encode("utf-8")).decode("ascii")
+    return f"data:text/csv;charset=utf-8;base64,{encoded}"
+
+
+def hand_out(write: Callable[[str], None], credentials: Sequence[Credential], out: str | None) -> None:
+    """A command's hand-out of new logins: into ``out`` (created mode 0600), or printed once."""
+    import os
+
+    if out:
+        # Created private from the start: the file holds passwords.
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(credentials_csv(credentials))
+        write(
+            _("The one-time passwords of %(n)d new account(s) were written to %(path)s.")
+            % {"n": len(credentials), "path": out}
+        )
+        return
+    write(_("New accounts (shown once; each must change the password at first sign-in):"))
+    for c in credentials:
+        write(f"  {_('row %(row)d') % {'row': c.row}}\t{c.name}\t{c.username}\t{c.password}")

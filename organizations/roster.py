@@ -613,11 +613,6 @@ def import_roster_bytes(
     return import_roster(enterprise=enterprise, upload=upload, dry_run=dry_run, valid_only=valid_only)
 
 
-def credentials_csv(result: ImportResult) -> str:
-    """The new logins, as csv text with a BOM (Excel on Chinese Windows); names are neutralised."""
-    return tabular.credentials_csv(result.credentials)
-
-
 # --- the template ----------------------------------------------------------------
 
 

@@ -164,3 +164,22 @@ def test_the_template_has_the_chinese_titles_and_an_example_row(cast: Cast) -> N
     assert rows[1][2] == "岗前"
     assert client.get("/import/template.xlsx?kind=nothing").status_code == 404
     assert login_client(cast.east.enterprise_admin).get("/import/template.xlsx?kind=certificates").status_code == 404
+
+
+def test_the_command_hands_out_new_logins_privately(cast: Cast, tmp_path: Path) -> None:
+    from tests.factories import id_number
+
+    enterprise = cast.east.enterprises[0]
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        csv_bytes(
+            ("姓名", "身份证号", "统一社会信用代码", "岗位", "入职日期"),
+            ["韩八", id_number(), enterprise.credit_code, "从业人员", "2026-01-05"],
+        )
+    )
+    out_file = tmp_path / "passwords.csv"
+    out = io.StringIO()
+    call_command("import_data", "people", str(path), "--credentials-out", str(out_file), stdout=out)
+    assert "1 created" in out.getvalue()
+    assert out_file.stat().st_mode & 0o777 == 0o600
+    assert "韩八" in out_file.read_text(encoding="utf-8-sig")

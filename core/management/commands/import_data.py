@@ -8,7 +8,6 @@ the user's scope applies to every row. Exit status 1 when any row has an error
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -74,22 +73,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(summary(result))
         if result.credentials:
-            self._hand_out(result, options["credentials_out"])
-
-    def _hand_out(self, result: tabular.ImportResult, out: str | None) -> None:
-        if out:
-            # Created private from the start: the file holds passwords.
-            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(tabular.credentials_csv(result.credentials))
-            self.stdout.write(
-                _("The one-time passwords of %(n)d new account(s) were written to %(path)s.")
-                % {"n": len(result.credentials), "path": out}
-            )
-            return
-        self.stdout.write(_("New accounts (shown once; each must change the password at first sign-in):"))
-        for c in result.credentials:
-            self.stdout.write(f"  {_('row %(row)d') % {'row': c.row}}\t{c.name}\t{c.username}\t{c.password}")
+            tabular.hand_out(self.stdout.write, result.credentials, options["credentials_out"])
 
 
 def summary(result: tabular.ImportResult) -> str:
