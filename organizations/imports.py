@@ -429,7 +429,7 @@ class EnterprisesImport(ImportKind):
                 same = holding is not None and _same_status(holding, r)
                 if same:
                     continue
-                if day <= latest:
+                if day < latest or (day == latest and day < today):  # a same-day correction is allowed
                     errors.add(
                         r.number,
                         "valid_from",

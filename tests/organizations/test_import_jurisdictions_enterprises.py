@@ -155,3 +155,15 @@ def test_a_bureau_official_cannot_register_in_another_district(cast: Cast) -> No
         user=cast.east.bureau,
     )
     assert errors_of(result) == [(2, "统一社会信用代码")]
+
+
+def test_a_second_change_on_the_same_day_corrects_the_first(cast: Cast) -> None:
+    enterprise = cast.east.enterprises[1]
+    row = [enterprise.credit_code, enterprise.name, "machinery", "否", "990101", ""]
+    run("enterprises", csv_bytes(E_HEADER, row))
+    row[3] = "是"
+    row[2] = "建筑施工"
+    assert run("enterprises", csv_bytes(E_HEADER, row)).updated == 1
+    enterprise.refresh_from_db()
+    assert enterprise.industry.code == "construction"
+    assert EnterpriseStatus.objects.filter(enterprise=enterprise).count() == 2  # the first one and today's
