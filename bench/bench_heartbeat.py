@@ -150,6 +150,7 @@ def naive_heartbeat(
                 seconds=credit,
                 detail="bench naive",
                 post="employee",
+                purpose="onboarding",
             )
     return True
 
@@ -174,7 +175,8 @@ def _worker(
 
     real_interval = interval / compression
     for uid in user_ids:
-        cache.set(f"training:lease:{uid}", f"{lesson_id}:t{uid}:employee:{int(time.time()) + 86400}", 86400)
+        # lesson:token:post:enterprise:purpose:expires, as lesson_start writes it (no enterprise here).
+        cache.set(f"training:lease:{uid}", f"{lesson_id}:t{uid}:employee::onboarding:{int(time.time()) + 86400}", 86400)
     users = {uid: User(pk=uid) for uid in user_ids}
     sim_t0 = timezone.now()
 

@@ -663,6 +663,9 @@ def template_workbook() -> bytes:
         ),
         _("Importing the same file again is safe: people are matched by ID card number and only changes are saved."),
         _("New people get an account with a one-time password that must be changed at the first sign-in."),
+        _(
+            "Employment history is kept for the statistics: a changed post counts from the day of the import, a leave date ends the employment, and someone who left another enterprise before the hire date joins this one."
+        ),
     ):
         rows.append([str(line)])
     notes = Sheet(

@@ -337,8 +337,9 @@ def employment_start(
 ) -> Employment:
     """Start an employment (a hire, a transfer or a change of post).
 
-    - The same employment (enterprise, post, start date) again: no-op, except
-      that a given ``end_date`` is recorded.
+    - The same employment (enterprise, post, start date) again, or a later
+      start at the enterprise and in the post the person is still working in:
+      no-op (not a new hire), except that a given ``end_date`` is recorded.
     - The person's current (latest) employment, when still open or ending on or
       after ``start_date``, ends the day before ``start_date``; one that already
       ended earlier is left as it is.
@@ -373,6 +374,13 @@ def employment_start(
         _person_current_sync(person)
         return current
     if current is not None and (current.end_date is None or current.end_date >= start_date):
+        if current.enterprise_id == enterprise.pk and current.post == post:
+            # Already working there in that post: not a new hire (a later date on a re-sent row changes nothing).
+            if end_date is not None and current.end_date != end_date:
+                current.end_date = end_date
+                current.save(update_fields=["end_date"])
+            _person_current_sync(person)
+            return current
         current.end_date = start_date - dt.timedelta(days=1)
         current.save(update_fields=["end_date"])
     employment = Employment.objects.create(

@@ -574,3 +574,20 @@ def test_the_admin_transfers_a_person_and_creates_an_enterprise_with_its_status(
         (cast.east.enterprises[0].name, Post.EMPLOYEE, dt.date(2026, 1, 5), dt.date(2026, 4, 30)),
         ("新建化工厂", Post.EMPLOYEE, dt.date(2026, 5, 1), None),
     ]
+
+
+def test_a_later_start_where_the_person_already_works_is_not_a_new_hire(place) -> None:
+    enterprise = _enterprise(place)
+    person = _person(enterprise)
+    same = employment_start(person=person, enterprise=enterprise, post=Post.EMPLOYEE, start_date=dt.date(2026, 3, 1))
+    assert _employments(person) == [("甲化工厂", Post.EMPLOYEE, dt.date(2025, 1, 10), None)]
+    assert same.start_date == dt.date(2025, 1, 10)
+    # After leaving, the same enterprise and post again is a re-hire.
+    employment_end(person=person, end_date=dt.date(2026, 3, 31))
+    employment_start(person=person, enterprise=enterprise, post=Post.EMPLOYEE, start_date=dt.date(2026, 6, 1))
+    assert _employments(person) == [
+        ("甲化工厂", Post.EMPLOYEE, dt.date(2025, 1, 10), dt.date(2026, 3, 31)),
+        ("甲化工厂", Post.EMPLOYEE, dt.date(2026, 6, 1), None),
+    ]
+    person.refresh_from_db()
+    assert (person.hire_date, person.leave_date) == (dt.date(2026, 6, 1), None)

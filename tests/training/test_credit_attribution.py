@@ -4,6 +4,7 @@ enterprise and purpose of the assignment the lesson is studied under."""
 from __future__ import annotations
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 
 from organizations.services import employment_start
@@ -81,3 +82,15 @@ def test_the_attribution_is_decided_at_start_and_kept_for_the_window(world: Worl
     learner.beat(55, 30)
     latest = CreditLedger.objects.filter(learner=person.user).order_by("-started_at").first()
     assert latest.enterprise_id == second.pk
+
+
+def test_a_lease_taken_before_the_upgrade_still_credits(world: World) -> None:
+    """A window opened before the ledger had an enterprise holds a lease
+    ``lesson:token:post:expires``; its heartbeats go on crediting (as other training)."""
+    learner = Learner(world)
+    key = f"training:lease:{world.learner.user.pk}"
+    cache.set(key, f"{world.video.pk}:{learner.token}:employee:9999999999", 600)
+    learner.beat(0, 0)
+    assert learner.beat(15, 15).credited == 15
+    entry = CreditLedger.objects.get(learner=world.learner.user)
+    assert (entry.post, entry.enterprise_id, entry.purpose) == ("employee", None, CreditLedger.Purpose.OTHER)
