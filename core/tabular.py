@@ -17,8 +17,10 @@ follows the same rules, held here:
   and a re-import of the same file changes nothing.
 
 A kind's ``prepare`` does the database checks (lookups in bulk, the user's
-scope on every row) and returns a ``Plan`` whose ``apply`` writes. ``dry_run``
-stops after ``prepare``.
+scope on every row) and returns a ``Plan`` whose ``apply`` writes; a refusal
+that only the write can see (a service's) is raised as ``RowRefused`` and names
+its row. A dry run writes too and then undoes the transaction, so it reports
+exactly what the import would do.
 """
 
 from __future__ import annotations
