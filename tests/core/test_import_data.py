@@ -183,3 +183,9 @@ def test_the_command_hands_out_new_logins_privately(cast: Cast, tmp_path: Path) 
     assert "1 created" in out.getvalue()
     assert out_file.stat().st_mode & 0o777 == 0o600
     assert "韩八" in out_file.read_text(encoding="utf-8-sig")
+
+
+def test_the_page_is_chinese_by_default(cast: Cast) -> None:
+    page = login_client(cast.east.bureau).get("/import/").content.decode()
+    for text in ("导入历史数据", "下载模板（.xlsx）", "行政区划代码", "证书编号", "培训类别"):
+        assert text in page, text
