@@ -149,6 +149,15 @@ def _parse_email(value: Any) -> str:
     return email
 
 
+def _parse_population(value: Any) -> int:
+    raw = compact(value).replace(",", "")
+    if raw.endswith(".0"):
+        raw = raw[:-2]
+    if not raw.isdigit():
+        raise CellError(_("“%(value)s” is not a whole number.") % {"value": raw[:40]})
+    return int(raw)
+
+
 # --- who may import what ----------------------------------------------------------
 
 
@@ -234,6 +243,13 @@ class JurisdictionsImport(ImportKind):
             example="街道",
             help=gettext_lazy("区, 街道, 镇 or 开发区. Empty: 区 without a parent, 街道 with one."),
         ),
+        Field(
+            "population",
+            "常住人口",
+            _parse_population,
+            example="120000",
+            help=gettext_lazy("Optional: the resident population, for the public first-aid training coverage rate."),
+        ),
     )
 
     def allowed(self, user: Any) -> bool:
@@ -292,7 +308,13 @@ class JurisdictionsImport(ImportKind):
                 continue
             kind = r["kind"] or current.kind
             current_parent = current.parent.code if current.parent_id else None  # type: ignore[union-attr]
-            if current.name == r["name"] and current.kind == kind and current_parent == parent:
+            population = r["population"] if r["population"] is not None else current.population
+            if (current.name, current.kind, current_parent, current.population) == (
+                r["name"],
+                kind,
+                parent,
+                population,
+            ):
                 plan.unchanged += 1
             else:
                 plan.updated += 1
@@ -307,6 +329,8 @@ class JurisdictionsImport(ImportKind):
                 node.parent = nodes.get(r["parent_code"]) if r["parent_code"] else None
                 if r["parent_code"] and node.parent is None:
                     node.parent = Jurisdiction.objects.get(code=r["parent_code"])
+                if r["population"] is not None:
+                    node.population = r["population"]
                 node.kind = (
                     r["kind"] or node.kind or (Jurisdiction.Kind.STREET if node.parent else Jurisdiction.Kind.DISTRICT)
                 )

@@ -167,3 +167,13 @@ def test_a_second_change_on_the_same_day_corrects_the_first(cast: Cast) -> None:
     enterprise.refresh_from_db()
     assert enterprise.industry.code == "construction"
     assert EnterpriseStatus.objects.filter(enterprise=enterprise).count() == 2  # the first one and today's
+
+
+def test_a_population_column_sets_the_jurisdictions_population(cast: Cast) -> None:
+    header = (*J_HEADER, "常住人口")
+    result = run("jurisdictions", csv_bytes(header, ["990101", "东区", "", "区", "350,000"]))
+    assert result.updated == 1
+    assert Jurisdiction.objects.get(code="990101").population == 350000
+    assert run("jurisdictions", csv_bytes(J_HEADER, ["990101", "东区", "", "区"])).unchanged == 1
+    bad = run("jurisdictions", csv_bytes(header, ["990101", "东区", "", "区", "很多"]))
+    assert errors_of(bad) == [(2, "常住人口")]
