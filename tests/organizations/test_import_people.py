@@ -149,3 +149,19 @@ def test_a_dry_run_reports_and_keeps_nothing(cast: Cast) -> None:
     )
     assert (result.created, result.errors, result.credentials) == (1, [], [])
     assert not Person.objects.filter(id_number=number).exists()
+
+
+def test_a_row_the_history_refuses_is_named_even_on_a_dry_run(cast: Cast) -> None:
+    a, b = cast.east.enterprises
+    number = id_number()
+    run("people", csv_bytes(HEADER, ["杨九", number, a.credit_code, "从业人员", "2024-03-01", "", ""]))
+    run("people", csv_bytes(HEADER, ["杨九", number, b.credit_code, "从业人员", "2025-06-01", "", ""]))
+    # At the current enterprise, a hire date before the previous employment ended rewrites the past.
+    row = ["杨九", number, b.credit_code, "从业人员", "2024-01-01", "", ""]
+    for dry_run in (True, False):
+        result = run("people", csv_bytes(HEADER, row), dry_run=dry_run)
+        assert errors_of(result) == [(2, "入职日期")]
+        assert result.updated == 0
+    person = Person.objects.get(id_number=number)
+    assert person.hire_date == dt.date(2025, 6, 1)
+    assert _jobs(person) == [(a.name, dt.date(2024, 3, 1), dt.date(2025, 5, 31)), (b.name, dt.date(2025, 6, 1), None)]
