@@ -35,6 +35,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("organizations.urls")),
+    path("import/", include("core.import_urls")),
     path("qb/", include("question_bank.urls")),
     path("training/", include("training.urls")),
     path("exams/", include("exams.urls")),

@@ -12,8 +12,11 @@ class CoreConfig(AppConfig):
         from django.db.models import ForeignObject
         from django.urls import register_converter
 
+        from core import import_views, navigation
         from core.ids import IdConverter, RelatedExactInRange
 
         # Before any URLconf is imported: ``<id:pk>`` in every app's urls.py and in config.routing.
         register_converter(IdConverter, "id")
         ForeignObject.register_lookup(RelatedExactInRange, lookup_name="exact")
+        # The import page lists the kinds the apps register (core.tabular); shown to whoever may use one.
+        navigation.register("core.imports", import_views.nav_items, position=navigation.ORGANIZATIONS + 1)

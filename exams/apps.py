@@ -11,6 +11,10 @@ class ExamsConfig(AppConfig):
         from exams import nav, scheduler
 
         navigation.register("exams", nav.nav_items, position=navigation.EXAMS)
+        from core import tabular
+        from exams.imports import CertificatesImport
+
+        tabular.register(CertificatesImport())
 
         # Guarded: only an ASGI/dev server process runs the embedded deadline
         # job (core.background.periodic_jobs_wanted); tests and management commands don't.

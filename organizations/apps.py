@@ -7,10 +7,13 @@ class OrganizationsConfig(AppConfig):
     verbose_name = _("Organizations")
 
     def ready(self) -> None:
-        from core import navigation, roles
-        from organizations import nav, selectors
+        from core import navigation, roles, tabular
+        from organizations import imports, nav, selectors
 
         # accounts (below) asks core.roles for a user's roles: the MFA rule depends on them.
         roles.register(selectors.roles_of)
         navigation.register("organizations", nav.nav_items, position=navigation.ORGANIZATIONS)
         navigation.register("organizations.personal", nav.personal_nav_items, position=navigation.PERSONAL)
+        # import_data: the records a district already has (core.tabular).
+        for kind in (imports.JurisdictionsImport(), imports.EnterprisesImport(), imports.PeopleImport()):
+            tabular.register(kind)

@@ -9,16 +9,12 @@ and never logged, and neither are ID numbers.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
@@ -26,8 +22,10 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.spreadsheets import Column, Sheet, write_csv, write_xlsx
-from core.uploads import CheckedUpload, UploadRejected, check_spreadsheet, decode_csv
+from core import tabular
+from core.spreadsheets import Column, Sheet, write_xlsx
+from core.tabular import Credential, RowError
+from core.uploads import CheckedUpload, check_spreadsheet
 from organizations.errors import OrganizationsError
 from organizations.models import Enterprise, Person
 from organizations.services import employment_start, person_create, person_employment_update
@@ -72,30 +70,10 @@ _POST_ALIASES = {
 # How many leading rows may hold a title or notes above the column titles.
 HEADER_SEARCH_ROWS = 10
 
-_BLANKS = " \t\r\n\u3000\xa0\u200b\ufeff"
+_BLANKS = tabular.BLANKS
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff·•"
 _CJK_NAME = re.compile(rf"^[{_CJK}]+(?:\s+[{_CJK}]+)+$")
-_DATE_TEXT = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]0{1,2}:00(?::00(?:\.0+)?)?)?$"
-)
-_DATE_DIGITS = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_EXCEL_EPOCH = dt.date(1899, 12, 30)
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # Excel row number, the header being row 1 of a plain sheet
-    column: str  # the column title as written in the file; "" for the whole row
-    message: str
-
-
-@dataclass(frozen=True)
-class Credential:
-    row: int
-    name: str
-    username: str
-    password: str
+MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 @dataclass
@@ -150,52 +128,15 @@ class _Sheet:
 
 
 def read_table(upload: CheckedUpload) -> list[list[Any]]:
-    """The cells of the first sheet, row i being Excel/CSV row i + 1."""
-    if upload.kind == "xlsx":
-        try:
-            frame = pd.read_excel(upload.stream(), engine="calamine", header=None, dtype=object, sheet_name=0)
-        except Exception:  # calamine raises its own types for every kind of damage
-            raise UploadRejected(_("The Excel workbook could not be read; it may be damaged.")) from None
-    else:
-        text = decode_csv(upload.data)
-        # pandas wants the width up front or refuses rows longer than the first.
-        width = max((len(r) for r in csv.reader(io.StringIO(text))), default=0)
-        if width == 0:
-            raise UploadRejected(_("The file is empty."))
-        try:
-            frame = pd.read_csv(
-                io.StringIO(text),
-                header=None,
-                names=list(range(width)),
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-            )
-        except (pd.errors.ParserError, ValueError):
-            raise UploadRejected(_("The CSV file could not be read; check its quotes and separators.")) from None
-    return frame.astype(object).where(frame.notna(), None).values.tolist()
+    """The cells of the first sheet, row i being Excel/CSV row i + 1 (``core.tabular``, as every import)."""
+    return tabular.read_first_sheet(upload)
 
 
-def _is_blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.strip(_BLANKS)
+_is_blank = tabular.is_blank
+_text = tabular.text
 
 
-def _text(value: Any) -> str:
-    if _is_blank(value):
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip(_BLANKS)
-
-
-def _title_key(value: Any) -> str:
-    text = _text(value).lower()
-    text = re.sub(r"[（(【\[].*?[)）】\]]", "", text)  # "姓名（必填）", "name (required)"
-    return re.sub(rf"[\s{_BLANKS}*＊_\-:：]", "", text)
+_title_key = tabular.key_of
 
 
 _TITLE_LOOKUP = {re.sub(r"[\s_\-]", "", alias.lower()): f for f, aliases in _TITLE_ALIASES.items() for alias in aliases}
@@ -264,29 +205,8 @@ def field_label(name: str) -> str:
 # --- cell parsing --------------------------------------------------------------
 
 
-def parse_date(value: Any) -> dt.date:
-    """A real Excel date, an Excel serial number, or text such as 2026-01-05,
-    2026/1/5, 2026年1月5日 or 20260105. Raises ValueError."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        number = float(value)
-        if number.is_integer() and 19000101 <= number <= 29991231:
-            return parse_date(str(int(number)))
-        # A date cell that lost its date format is left with its serial number.
-        if number.is_integer() and 1 <= number <= 2958465:
-            return _EXCEL_EPOCH + dt.timedelta(days=int(number))
-        raise ValueError(value)
-    text = _text(value)
-    match = _DATE_TEXT.match(text) or _DATE_DIGITS.match(text)
-    if not match:
-        raise ValueError(text)
-    year, month, day = (int(g) for g in match.groups())
-    return dt.date(year, month, day)
+# A real Excel date, an Excel serial number, or text such as 2026-01-05; raises ValueError.
+parse_date = tabular.parse_date
 
 
 def parse_post(value: Any) -> str | None:
@@ -302,7 +222,7 @@ def _clean_name(value: Any) -> str:
     return name
 
 
-def _clean_phone(value: Any) -> str:
+def clean_phone(value: Any) -> str:
     phone = re.sub(rf"[\s{_BLANKS}\-()（）]", "", _text(value))
     if phone.startswith("+86"):
         phone = phone[3:]
@@ -386,8 +306,8 @@ def _parse_row(sheet: _Sheet, number: int, cells: list[Any]) -> tuple[_Row | Non
         error("leave_date", _("The leave date is before the hire date."))
 
     if not _is_blank(cell("phone")):
-        row.phone = _clean_phone(cell("phone"))
-        if not _MOBILE.match(row.phone):
+        row.phone = clean_phone(cell("phone"))
+        if not MOBILE.match(row.phone):
             error("phone", _("The mobile phone number must have 11 digits and start with 1."))
 
     if not _is_blank(cell("email")):
@@ -691,16 +611,6 @@ def import_roster_bytes(
     """Check the raw file (size, magic bytes, zip bomb) and import it."""
     upload = check_spreadsheet(data, name)
     return import_roster(enterprise=enterprise, upload=upload, dry_run=dry_run, valid_only=valid_only)
-
-
-def credentials_csv(result: ImportResult) -> str:
-    """The new logins, as csv text with a BOM (Excel on Chinese Windows); names are neutralised."""
-    sheet = Sheet(
-        title="credentials",
-        columns=[_("Row"), _("Name"), _("Username"), _("Initial password")],
-        rows=([c.row, c.name, c.username, c.password] for c in result.credentials),
-    )
-    return write_csv(sheet).decode("utf-8")
 
 
 # --- the template ----------------------------------------------------------------

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import base64
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -14,6 +12,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import tabular
 from core.ids import query_id
 from core.uploads import UploadRejected, check_uploaded_file
 from organizations import roster as roster_import
@@ -146,8 +145,7 @@ def roster(request: HttpRequest) -> HttpResponse:
                 form.add_error("file", str(exc))
             if result is not None and result.credentials:
                 # Handed out once, in this response only: nothing keeps the passwords afterwards.
-                encoded = base64.b64encode(roster_import.credentials_csv(result).encode("utf-8")).decode("ascii")
-                credentials_href = f"data:text/csv;charset=utf-8;base64,{encoded}"
+                credentials_href = tabular.credentials_href(result.credentials)
     else:
         initial = {}
         if (chosen_id := query_id(request.GET, "enterprise")) is not None:

@@ -27,6 +27,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "home",
         "organizations:enterprise_list",
         "organizations:roster",
+        "imports:import_data",
         "question_bank:bank_list",
         "training:enterprise_dashboard",
         "training:manage_courses",
@@ -46,6 +47,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
     assert _menu(cast.east.enterprise_admin) == [
         "home",
         "organizations:roster",
+        "imports:import_data",
         "training:enterprise_dashboard",
         "training:manage_courses",
     ]
@@ -61,6 +63,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
     assert _menu(cast.east.bureau) == [
         "home",
         "organizations:enterprise_list",
+        "imports:import_data",
         "question_bank:bank_list",
         "training:enterprise_dashboard",
         "exams:spot_new",
@@ -90,6 +93,7 @@ def test_entries_go_by_position_not_by_registration_order() -> None:
     assert names[-1] == "tests.late"
     assert names[1:-1] == [
         "organizations",
+        "core.imports",
         "question_bank",
         "training",
         "exams",

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from core import tabular
 from core.uploads import UploadRejected
 from organizations.models import Enterprise
-from organizations.roster import ImportResult, credentials_csv, import_roster_bytes
+from organizations.roster import ImportResult, import_roster_bytes
 from organizations.validators import normalize_credit_code, validate_credit_code
 
 
@@ -63,7 +63,7 @@ class Command(BaseCommand):
 
         self._report(result)
         if result.credentials:
-            self._hand_out(result, options["credentials_out"])
+            tabular.hand_out(self.stdout.write, result.credentials, options["credentials_out"])
         if result.refused:
             raise CommandError(
                 _("%(n)d error(s): nothing was imported. Fix the rows above, or use --valid-only.")
@@ -92,19 +92,3 @@ class Command(BaseCommand):
                 "error_rows": len({e.row for e in result.errors}),
             }
         )
-
-    def _hand_out(self, result: ImportResult, out: str | None) -> None:
-        if out:
-            path = Path(out)
-            # Created private from the start: the file holds passwords.
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-                handle.write(credentials_csv(result))
-            self.stdout.write(
-                _("The one-time passwords of %(n)d new account(s) were written to %(path)s.")
-                % {"n": len(result.credentials), "path": path}
-            )
-            return
-        self.stdout.write(_("New accounts (shown once; each must change the password at first sign-in):"))
-        for c in result.credentials:
-            self.stdout.write(f"  {_('row %(row)d') % {'row': c.row}}\t{c.name}\t{c.username}\t{c.password}")

@@ -1,0 +1,108 @@
+"""The import_data upload page: one page for every registered kind (``core.tabular``).
+
+A user sees the kinds their roles allow (``ImportKind.allowed``); each row is
+still checked against their scope when the file is imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from core import tabular
+from core.spreadsheets import XLSX_CONTENT_TYPE, attachment_response
+from core.uploads import UploadRejected, check_uploaded_file
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"))
+    file = forms.FileField(
+        label=gettext_lazy("File"),
+        help_text=gettext_lazy("The first sheet of an .xlsx workbook, or a .csv file (UTF-8 or GB18030)."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,text/csv"}),
+    )
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Check only: show what would change, write nothing"), required=False
+    )
+
+    def __init__(self, *args: Any, kinds: list[tabular.ImportKind], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.code, k.label) for k in kinds]  # type: ignore[attr-defined]
+
+
+def _kinds_or_403(request: HttpRequest) -> list[tabular.ImportKind]:
+    kinds = tabular.kinds_for(request.user)
+    if not kinds:
+        raise PermissionDenied
+    return kinds
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_data(request: HttpRequest) -> HttpResponse:
+    kinds = _kinds_or_403(request)
+    result = None
+    credentials_href = ""
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES, kinds=kinds)
+        if form.is_valid():
+            kind = tabular.kind_get(form.cleaned_data["kind"])
+            assert kind is not None  # the choices are the registered kinds
+            try:
+                upload = check_uploaded_file(form.cleaned_data["file"])
+                result = tabular.run_import(
+                    kind=kind, upload=upload, user=request.user, dry_run=form.cleaned_data["dry_run"]
+                )
+            except UploadRejected as exc:
+                form.add_error("file", str(exc))
+            if result is not None and result.credentials:
+                # Handed out once, in this response only: nothing keeps the passwords afterwards.
+                credentials_href = tabular.credentials_href(result.credentials)
+    else:
+        initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in {k.code for k in kinds} else {}
+        form = ImportForm(initial=initial, kinds=kinds)
+    response = render(
+        request,
+        "core/import_data.html",
+        {
+            "form": form,
+            "kinds": [
+                (k, f"{reverse('imports:template')}?kind={k.code}", [f for f in k.fields if f.required]) for k in kinds
+            ],
+            "result": result,
+            "credentials_href": credentials_href,
+        },
+    )
+    if result is not None:
+        add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_GET
+def template(request: HttpRequest) -> HttpResponse:
+    kinds = {k.code: k for k in _kinds_or_403(request)}
+    kind = kinds.get(request.GET.get("kind", ""))
+    if kind is None:
+        raise Http404
+    return attachment_response(
+        content=tabular.template_workbook(kind),
+        filename=_("%(kind)s import template.xlsx") % {"kind": kind.label},
+        content_type=XLSX_CONTENT_TYPE,
+    )
+
+
+def nav_items(*, user: Any, roles: set[str]) -> list[tuple[str, str]]:
+    if not tabular.kinds_for(user):
+        return []
+    return [(reverse("imports:import_data"), _("Import records"))]
