@@ -79,3 +79,17 @@ def stats_world(cast: Cast) -> dict[str, Person]:
     certificate(people["east_p2"], CertificateType.PRINCIPAL, dt.date(2023, 3, 1), dt.date(2026, 3, 1))
     certificate(people["west_p1"], CertificateType.PRINCIPAL, dt.date(2025, 2, 1), dt.date(2028, 2, 1))
     return people
+
+
+def east_export_job(cast: Cast) -> Any:
+    """A finished export of the EAST bureau (its file in private storage), for the route walker."""
+    from analytics.exports import export_job_run
+    from analytics.models import ExportJob
+
+    job = ExportJob.objects.filter(requested_by=cast.east.bureau, status=ExportJob.Status.DONE).first()
+    if job is None:
+        job = ExportJob.objects.create(
+            requested_by=cast.east.bureau, code="principal_certified_rate", params={"from": FROM, "to": TO}, kind="csv"
+        )
+        export_job_run(job_id=job.pk)
+    return job
