@@ -110,6 +110,13 @@ def people_rows(
             progress(done, max(total, done))
 
 
+def people_sheet(rows: Iterable[list[Any]]) -> Sheet:
+    """The people sheet over ``rows`` (consumed lazily); ID numbers and credit codes stored as text."""
+    text = ("身份证号", "统一社会信用代码")
+    columns = [Column(c, number_format="@" if c in text else None) for c in PEOPLE_COLUMNS]
+    return Sheet(title=_("People"), columns=columns, rows=rows)
+
+
 def metadata_rows(spec: ExportSpec, *, user: Any, generated_at: dt.datetime | None = None) -> list[list[Any]]:
     """What the metadata sheet says: the definition, period, filters and who made it when."""
     q = spec.query
@@ -160,15 +167,9 @@ def export_write(
     """Write the export into ``target`` (a binary file), streaming."""
     if spec.people:
         total = rows_total(spec) if progress is not None else 0
-        columns: Iterable[str] = PEOPLE_COLUMNS
-        rows: Iterable[list[Any]] = people_rows(
-            spec.query, status=spec.status, user=user, progress=progress, total=total
-        )
-        cols = [Column(c, number_format="@" if c == "身份证号" or c == "统一社会信用代码" else None) for c in columns]
+        data = people_sheet(people_rows(spec.query, status=spec.status, user=user, progress=progress, total=total))
     else:
-        rows = table_rows(spec.query)
-        cols = [Column(c) for c in TABLE_COLUMNS]
-    data = Sheet(title=_("People") if spec.people else _("Figures"), columns=cols, rows=rows)
+        data = Sheet(title=_("Figures"), columns=[Column(c) for c in TABLE_COLUMNS], rows=table_rows(spec.query))
     sheets = [data]
     if spec.kind == "xlsx":
         about = Sheet(
