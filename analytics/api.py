@@ -9,6 +9,7 @@ not the caller's, is a 403.
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Any
 
 from django.utils import translation
@@ -22,7 +23,19 @@ from rest_framework.views import APIView
 
 from analytics import serializers as out
 from analytics.errors import AnalyticsError
-from analytics.indicators import GROUP_BYS, STATUSES, Figure, Indicator, Query, compute, indicators_all, people
+from analytics.indicators import (
+    GROUP_BYS,
+    STATUSES,
+    Figure,
+    Indicator,
+    PersonLine,
+    Query,
+    compute,
+    indicator_get,
+    indicators_all,
+    people_count,
+    people_iter,
+)
 from analytics.queries import may_read_statistics, query_build
 from core.api_errors import with_errors
 from organizations.models import Person
@@ -103,7 +116,7 @@ class IndicatorListView(APIView):
 
 def _result_body(query: Query) -> dict[str, Any]:
     result = compute(query)
-    ind = next(i for i in indicators_all() if i.code == query.code)
+    ind = indicator_get(query.code)
     return {
         "indicator": query.code,
         "name": str(ind.name),
@@ -139,6 +152,20 @@ class IndicatorView(APIView):
         return Response(out.StatsResultOut(_result_body(query)).data)
 
 
+class _Lines:
+    """The people of a query as the paginator sees them: a length (one SQL count) and the
+    page's slice read from ``people_iter``, so a page never builds the whole list."""
+
+    def __init__(self, query: Query, status: str | None) -> None:
+        self.query, self.status = query, status
+
+    def __len__(self) -> int:
+        return people_count(self.query, status=self.status)
+
+    def __getitem__(self, page: slice) -> list[PersonLine]:
+        return list(islice(people_iter(self.query, status=self.status), page.start, page.stop))
+
+
 class PeoplePagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
@@ -172,7 +199,7 @@ class IndicatorPeopleView(APIView):
             body = {"detail": _("“status” must be counted or missing."), "code": "invalid"}
             return Response(with_errors(body, 400, field="status"), status=400)
         paginator = self.pagination_class()
-        page = paginator.paginate_queryset(people(query, status=status), request, view=self)  # type: ignore[arg-type]
+        page = paginator.paginate_queryset(_Lines(query, status), request, view=self)  # type: ignore[arg-type]
         lines = page or []
         shown = id_numbers_shown_to(request.user, [Person(pk=ln.person_id, id_number=ln.id_number) for ln in lines])
         data = [

@@ -35,7 +35,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from analytics.errors import AnalyticsError
-from analytics.indicators import Figure, Query, compute, indicator_get, people_count, people_iter
+from analytics.indicators import Query, compute, indicator_get, people_count, people_iter
 from analytics.models import ExportJob
 from analytics.queries import query_build
 from core import background
@@ -77,14 +77,10 @@ def rows_total(spec: ExportSpec) -> int:
     return 0  # a table is computed in one go; its size is known only then
 
 
-def _rate(figure: Figure) -> float | None:
-    return figure.rate
-
-
 def table_rows(query: Query) -> list[list[Any]]:
     result = compute(query)
-    rows: list[list[Any]] = [[r.key, r.label, r.numerator, r.denominator, _rate(r)] for r in result.rows]
-    rows.append(["total", _("Total"), result.total.numerator, result.total.denominator, _rate(result.total)])
+    rows: list[list[Any]] = [[r.key, r.label, r.numerator, r.denominator, r.rate] for r in result.rows]
+    rows.append(["total", _("Total"), result.total.numerator, result.total.denominator, result.total.rate])
     return rows
 
 
