@@ -218,3 +218,28 @@ def test_the_people_export_streams_from_an_iterator(cast: Cast, world: Any) -> N
     out = io.BytesIO()
     write_to(out, "csv", [Sheet(title="x", columns=["a", "b"], rows=rows())])
     assert _csv(out.getvalue()) == [["a", "b"], ["'=cmd0", "0"], ["'=cmd1", "1"], ["'=cmd2", "2"]]
+
+
+def test_the_purge_command_reports_what_it_deleted(cast: Cast, world: Any, settings: Any) -> None:
+    from django.core.management import call_command
+
+    settings.ANALYTICS_EXPORT_RETENTION_HOURS = 1
+    job = ExportJob.objects.create(
+        requested_by=cast.east.bureau, code=CODE, params={"from": FROM, "to": TO}, kind="csv"
+    )
+    export_job_run(job_id=job.pk)
+    ExportJob.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(hours=2))
+    out = io.StringIO()
+    call_command("purge_analytics_exports", stdout=out)
+    assert out.getvalue().strip() == "expired=1, stale=0"
+    assert ExportJob.objects.get().status == ExportJob.Status.EXPIRED
+
+
+def test_the_job_page_is_chinese_by_default(cast: Cast, world: Any) -> None:
+    job = ExportJob.objects.create(
+        requested_by=cast.east.bureau, code=CODE, params={"from": FROM, "to": TO}, kind="csv"
+    )
+    html = login_client(cast.east.bureau).get(f"/stats/exports/{job.pk}/").content.decode()
+    assert "导出" in html
+    assert "排队中" in html  # the status
+    assert "Download" not in html
