@@ -156,7 +156,10 @@ class Indicator(ABC):
         return iter(self.people(query, status=status))
 
     def people_count(self, query: Query, *, status: str | None = None) -> int:
-        """How many lines ``people`` has: the subjects, or those counted or missing (one SQL count)."""
+        """How many lines ``people`` has: the subjects, or those counted or missing (one SQL count).
+        An indicator whose people lines are not one per subject (one line per
+        person over several sessions, say) overrides it: the API's pages and the
+        export's progress bar trust it, and ``people_iter`` must keep one order."""
         subjects = self.subjects(query).order_by()
         if status == "counted":
             subjects = subjects.filter(counted=True)
