@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
@@ -146,6 +146,8 @@ class Indicator(ABC):
     target: ClassVar[float | None] = None  # as a fraction; None where the plans set none
     params: ClassVar[tuple[Param, ...]] = ()
     group_bys: ClassVar[tuple[str, ...]] = GROUP_BYS
+    # One people line per unit of the denominator (counted = numerator).
+    people_match_total: ClassVar[bool] = True
     # True for a stock counted on one day (certificates held on ``as_of``):
     # grouped by month, quarter or year it gives the figure on each period's
     # last day (or ``as_of``), a trend whose last row is the total.
@@ -175,6 +177,23 @@ class Indicator(ABC):
     @abstractmethod
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         """Everyone in the denominator (or only ``status``), with the reason a missing one is missing."""
+
+    def people_iter(self, query: Query, *, status: str | None = None) -> Iterator[PersonLine]:
+        """``people`` one line at a time, for exports of any size. An indicator
+        whose lists can be long overrides this to stream from the database (and
+        builds ``people`` on it); the default materialises ``people``."""
+        return iter(self.people(query, status=status))
+
+    def people_count(self, query: Query, *, status: str | None = None) -> int:
+        """How many lines ``people`` has (the API's pages and the export's
+        progress bar trust it). For a rate whose people are its denominator
+        (``people_match_total``), read off the figure in SQL; otherwise count
+        the lines."""
+        if self.kind == "rate" and self.people_match_total:
+            total, _rows = self.figures(replace(query, group_by=None))
+            numerator, denominator = int(total.numerator), total.denominator or 0
+            return {"counted": numerator, "missing": denominator - numerator}.get(status or "", denominator)
+        return sum(1 for _line in self.people_iter(query, status=status))
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         return {}
@@ -370,6 +389,15 @@ def compute(query: Query) -> Result:
 def people(query: Query, *, status: str | None = None) -> list[PersonLine]:
     """The people behind the figure, each counted or missing with the reason."""
     return indicator_get(query.code).people(query, status=status)
+
+
+def people_iter(query: Query, *, status: str | None = None) -> Iterator[PersonLine]:
+    """``people`` as an iterator: what exports use, so a million lines are never held at once."""
+    return indicator_get(query.code).people_iter(query, status=status)
+
+
+def people_count(query: Query, *, status: str | None = None) -> int:
+    return indicator_get(query.code).people_count(query, status=status)
 
 
 # --- building blocks for the definitions --------------------------------------------------

@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("proctoring.api_urls")),
     path("", include("training.api_urls")),
     path("", include("question_bank.api_urls")),
+    path("", include("analytics.api_urls")),
     path("", include(router.urls)),
 ]
 
@@ -40,6 +41,7 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("exams/", include("exams.urls")),
     path("proctoring/", include("proctoring.urls")),
+    path("stats/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", views.api_docs(), name="api-docs"),

@@ -11,7 +11,7 @@ import datetime as dt
 import pytest
 from django.utils import translation
 
-from analytics.indicators import GROUP_BYS, compute, indicator_get, indicators_all, people
+from analytics.indicators import GROUP_BYS, compute, indicator_get, indicators_all, people, people_count
 from tests.analytics.ind_fixtures import q
 from tests.analytics.test_indicators_new_employee import w  # noqa: F401  (the fixture)
 
@@ -80,6 +80,12 @@ def test_people_match_the_figure(w, code):  # noqa: F811
     everyone = people(query)
     counted, missing = people(query, status="counted"), people(query, status="missing")
     assert len(everyone) == len(counted) + len(missing)
+    # The API's pages and the export's progress bar trust people_count.
+    assert [people_count(query), people_count(query, status="counted"), people_count(query, status="missing")] == [
+        len(everyone),
+        len(counted),
+        len(missing),
+    ]
     assert all(x.status == "counted" and x.reason == "" for x in counted)
     assert all(x.status == "missing" and x.reason for x in missing)
     if ind.kind == "rate" and code != "public_first_aid_coverage":
