@@ -631,6 +631,68 @@ def naive_holders(query: Any, posts: dict[str, str]) -> tuple[int, int, int]:
     return sum(num.values()), sum(den.values()), len(den)
 
 
+def naive_new_employee(query: Any) -> tuple[int, int, int]:
+    """new_employee_training_rate, the naive way: the period's employments,
+    every status row, the onboarding ledger entries, passed onboarding exams
+    and new-employee certificates into Python; count there."""
+    from django.conf import settings
+
+    from exams.models import Attempt, Certificate
+    from organizations.models import Employment, Industry, Person
+    from training.models import CreditLedger, RequirementProfile
+
+    as_of = query.as_of
+    days = dt.timedelta(days=query.param("pretraining_days"))
+    statuses = _Statuses()
+    key = set(Industry.objects.filter(is_key=True).values_list("pk", flat=True))
+    high = set(Industry.objects.filter(is_high_risk=True).values_list("pk", flat=True))
+    minutes = settings.MINUTES_PER_CREDIT_HOUR
+    need = {
+        (p.high_risk, p.post): p.initial_hours * (p.minutes_per_hour or minutes) * 60
+        for p in RequirementProfile.objects.all()
+    }
+    user_of = dict(Person.objects.values_list("pk", "user_id"))
+    entries: dict[tuple[int, int], list[tuple[dt.date, int, bool | None]]] = {}
+    for learner, ent, started, seconds, passed in CreditLedger.objects.filter(
+        purpose="onboarding", started_at__date__gte=query.date_from - days, started_at__date__lte=as_of
+    ).values_list("learner_id", "enterprise_id", "started_at", "seconds", "assessment_passed"):
+        entries.setdefault((learner, ent), []).append((started.astimezone(NOW_TZ).date(), seconds, passed))
+    exams: dict[int, list[dt.date]] = {}
+    for person, submitted in Attempt.objects.filter(
+        session__is_onboarding=True, status="submitted", passed=True, submitted_at__date__lte=as_of
+    ).values_list("person_id", "submitted_at"):
+        exams.setdefault(person, []).append(submitted.astimezone(NOW_TZ).date())
+    certs: dict[int, list[tuple[dt.date, dt.date, dt.date | None]]] = {}
+    for holder, issued, until, state, revoked in Certificate.objects.filter(cert_type="new_employee").values_list(
+        "holder_id", "issued_on", "valid_until", "status", "revoked_at"
+    ):
+        gone = revoked.astimezone(NOW_TZ).date() if state == "revoked" else None
+        certs.setdefault(holder, []).append((issued, until, gone))
+    root = query.jurisdiction.path if query.jurisdiction else "/"
+    den: Counter[Any] = Counter()
+    num: Counter[Any] = Counter()
+    for person, ent, post, start, end in Employment.objects.filter(
+        start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)
+    ).values_list("person_id", "enterprise_id", "post", "start_date", "end_date"):
+        status = statuses.on(ent, start)
+        if status is None or not status[1] or status[0] not in key:
+            continue
+        if not statuses.paths[status[2]].startswith(root):
+            continue
+        lo, hi = start - days, min(as_of, end or as_of)
+        rows = [e for e in entries.get((user_of[person], ent), []) if lo <= e[0] <= hi]
+        hours = sum(e[1] for e in rows) >= need.get((status[0] in high, post), 0)
+        assessed = (
+            any(e[2] for e in rows)
+            or any(lo <= d <= hi for d in exams.get(person, []))
+            or any(i <= hi <= u and not (g and g <= hi) for i, u, g in certs.get(person, []))
+        )
+        k = _group_key(query, statuses, status, ent, start)
+        den[k] += 1
+        num[k] += hours and assessed
+    return sum(num.values()), sum(den.values()), len(den)
+
+
 def naive_rows(query: Any) -> tuple[int, int, int]:
     """The generic fallback: the per-subject rows into Python, counted there."""
     from analytics.indicators import indicator_get
@@ -659,6 +721,8 @@ def _baseline(code: str) -> tuple[str, Callable[[Any], tuple[int, int, int]]]:
     }
     if code in posts:
         return "naive", lambda q: naive_holders(q, posts[code])
+    if code == "new_employee_training_rate":
+        return "naive", naive_new_employee
     return "rows", naive_rows
 
 

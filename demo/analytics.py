@@ -112,6 +112,14 @@ class _Enterprise:
         return [s for s in self.statuses if s[0] <= day][-1]
 
 
+def _years_after(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
 def seed(*, provider: TrainingProvider, password: str) -> None:
     """The statistics demo; a no-op when it already exists."""
     if Enterprise.objects.filter(credit_code=complete_credit_code(FIRST_CODE17)).exists():
@@ -235,7 +243,7 @@ class _Builder:
         rng = self.rng
         people: list[_Person] = []
         for ent_index, _e in enumerate(self.enterprises):
-            size = rng.randint(6, 22)
+            size = rng.randint(6, 18)
             posts = [Post.PRINCIPAL, Post.SAFETY_MANAGER] + ([Post.SAFETY_MANAGER] if size > 15 else [])
             posts += [Post.SPECIAL_OPERATOR] * rng.randint(0, 3)
             posts += [Post.EMPLOYEE] * (size - len(posts))
@@ -372,7 +380,7 @@ class _Builder:
                     roll = rng.random()
                     share = 1.0 if roll < 0.66 else (rng.uniform(0.3, 0.9) if roll < 0.86 else 0.0)
                     seconds = int(required * share)
-                    pieces = rng.randint(2, 3)
+                    pieces = rng.randint(1, 2)
                     first = job.start - dt.timedelta(days=rng.choice((0, 0, 0, 5, 12)))
                     for piece in range(pieces if seconds else 0):
                         day = min(first + dt.timedelta(days=piece * rng.randint(2, 8)), last)
@@ -411,11 +419,11 @@ class _Builder:
                         need + rng.randint(0, 4) if roll < 0.64 else (rng.randint(2, need - 1) if roll < 0.84 else 0)
                     )
                     year_end = min(dt.date(year, 12, 31), today)
-                    for _half in range(2 if hours else 0):
+                    if hours:
                         day = dt.date(year, 1, 1) + dt.timedelta(
                             days=rng.randint(0, (year_end - dt.date(year, 1, 1)).days)
                         )
-                        entry(person, job, day, hours * annual_minute * 30, Purpose.ANNUAL, None)
+                        entry(person, job, day, hours * annual_minute * 60, Purpose.ANNUAL, None)
         CreditLedger.objects.bulk_create(ledger, batch_size=2000)
         Attempt.objects.bulk_create(attempts, batch_size=2000)
         Assignment.objects.bulk_create(completions, batch_size=2000)
@@ -481,7 +489,7 @@ class _Builder:
                 imported=imported,
                 source=SOURCE if imported else "",
                 issued_on=issued,
-                valid_until=issued.replace(year=issued.year + years) - dt.timedelta(days=1),
+                valid_until=_years_after(issued, years) - dt.timedelta(days=1),
             )
             rows.append(cert)
             return cert
@@ -524,7 +532,7 @@ class _Builder:
         leaves = sorted(c for c in self.jurisdictions if len(c) == 9)
         users = User.objects.bulk_create(
             User(username=f"demo_pub{index:04d}", display_name=self._name(), password=self.password_hash)
-            for index in range(1, 901)
+            for index in range(1, 601)
         )
         PublicLearner.objects.bulk_create(
             PublicLearner(user=user, jurisdiction=self.jurisdictions[rng.choice(leaves)], name=user.display_name)
