@@ -873,6 +873,12 @@ def _p50(fn: Callable[[], Any], runs: int, warmup: bool = True) -> tuple[float, 
     return statistics.median(times), result
 
 
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
     from analytics.indicators import Query, compute, indicators_all
     from organizations.models import Jurisdiction
@@ -920,7 +926,7 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
             print(
                 f"{row['indicator']:<34} {row['group_by']:<12} {sql_s * 1000:9.1f} ms  "
                 f"{kind:>5} {base_s * 1000:10.1f} ms  {row['ratio']:7.1f}x  "
-                f"{row['numerator']:>10g}/{row['denominator'] or '-':<9} rows={row['rows']:<4} "
+                f"{_number(row['numerator']):>12}/{_number(row['denominator']):<10} rows={row['rows']:<4} "
                 f"{'same' if same else 'DIFFERENT'}",
                 flush=True,
             )
