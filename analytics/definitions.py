@@ -8,25 +8,119 @@ each subject's reference date. A zero denominator gives a rate of ``None``.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from django.db.models import Case, CharField, DateField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.conf import settings
+from django.db.models import (
+    Aggregate,
+    Avg,
+    BooleanField,
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    FloatField,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, Length, TruncDate
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from analytics.indicators import Indicator, Param, PersonLine, Query, in_scope, register, status_in_force
-from exams.models import Certificate, CertificateType
-from organizations.models import Employment, Person
+from accounts.models import User
+from analytics.indicators import (
+    Figure,
+    Indicator,
+    Param,
+    PersonLine,
+    Query,
+    Row,
+    day_start,
+    in_scope,
+    industry_ids,
+    register,
+    status_in_force,
+    with_status,
+    years_of,
+)
+from exams.models import Attempt, Certificate, CertificateType
+from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
+from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
 
 Post = Person.Post
 
 
-def _certificates_valid_on(query: Query) -> QuerySet[Certificate]:
-    """Certificates issued on or before ``as_of``, valid until ``as_of`` or
-    later, and not revoked on or before ``as_of``."""
-    as_of = query.as_of
-    return Certificate.objects.filter(issued_on__lte=as_of, valid_until__gte=as_of).exclude(
-        status=Certificate.Status.REVOKED, revoked_at__date__lte=as_of
+PERSON_VALUES = ("person_id", "person__name", "person__id_number", "enterprise__credit_code", "enterprise__name")
+
+
+def _lines(rows: Iterable[dict[str, Any]], reason: Any) -> list[PersonLine]:
+    """Format the people list (the only loop over rows: the figures are counted in SQL)."""
+    return [
+        PersonLine(
+            person_id=r["person_id"],
+            name=r["person__name"],
+            id_number=r["person__id_number"],
+            credit_code=r["enterprise__credit_code"] or "",
+            enterprise_name=r["enterprise__name"] or "",
+            status="counted" if r["counted"] else "missing",
+            reason="" if r["counted"] else reason(r),
+        )
+        for r in rows
+    ]
+
+
+def _only(rows: QuerySet[Any], status: str | None) -> QuerySet[Any]:
+    if status == "counted":
+        return rows.filter(counted=True)
+    if status == "missing":
+        return rows.filter(counted=False)
+    return rows
+
+
+def _hours(seconds: float, hour_seconds: float) -> str:
+    """学时 rounded up to one decimal (a shortfall is never shown smaller than it is)."""
+    value = math.ceil(seconds * 10 / hour_seconds) / 10 if hour_seconds else 0
+    return f"{value:g}"
+
+
+def _profile_cases(hours_field: str, high_ids: list[int]) -> dict[str, Case]:
+    """``required_seconds`` and ``hour_seconds`` of each subject, from the
+    requirement profile of its ``post`` and of the risk of ``st_industry_id``:
+    a CASE over the few profile rows, so no join per subject. A post without a
+    profile requires nothing."""
+    default = settings.MINUTES_PER_CREDIT_HOUR
+    required, per_hour = [], []
+    for p in RequirementProfile.objects.all():
+        risk = Q(st_industry_id__in=high_ids) if p.high_risk else ~Q(st_industry_id__in=high_ids)
+        minutes = p.minutes_per_hour or default
+        required.append(When(Q(post=p.post) & risk, then=Value(getattr(p, hours_field) * minutes * 60)))
+        per_hour.append(When(Q(post=p.post) & risk, then=Value(minutes * 60)))
+    return {
+        "required_seconds": Case(*required, default=Value(0), output_field=IntegerField()),
+        "hour_seconds": Case(*per_hour, default=Value(default * 60), output_field=IntegerField()),
+    }
+
+
+def _valid_certificates_on(day: Any) -> QuerySet[Certificate]:
+    """Certificates valid on ``day`` (a date or an ``OuterRef``): issued on or
+    before it, valid until it or later, not revoked on or before it."""
+    return Certificate.objects.filter(issued_on__lte=day, valid_until__gte=day).exclude(
+        status=Certificate.Status.REVOKED, revoked_at__date__lte=day
     )
 
 
@@ -35,6 +129,7 @@ class _HolderRate(Indicator):
     counted to the certificate type it must hold."""
 
     posts: ClassVar[dict[str, str]]
+    trend = True
     params = (Param("expiring_days", 90, gettext_lazy("expiring within (days)"), minimum=0, maximum=3650),)
 
     def _employments(self, query: Query) -> QuerySet[Employment]:
@@ -42,22 +137,22 @@ class _HolderRate(Indicator):
         wanted = Case(
             *(When(post=post, then=Value(cert)) for post, cert in self.posts.items()), output_field=CharField()
         )
-        qs = (
-            Employment.objects.filter(post__in=list(self.posts), start_date__lte=as_of)
-            .filter(Q(end_date__isnull=True) | Q(end_date__gte=as_of))
-            .annotate(**status_in_force("enterprise_id", as_of), ref_date=Value(as_of, output_field=DateField()))
-            .annotate(wanted=wanted)
-        )
+        qs = with_status(
+            Employment.objects.filter(post__in=list(self.posts), start_date__lte=as_of).filter(
+                Q(end_date__isnull=True) | Q(end_date__gte=as_of)
+            ),
+            as_of,
+        ).annotate(ref_date=Value(as_of, output_field=DateField()), wanted=wanted)
         return in_scope(qs, query)
 
     def subjects(self, query: Query) -> QuerySet[Any]:
-        valid = _certificates_valid_on(query).filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
+        valid = _valid_certificates_on(query.as_of).filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
         return self._employments(query).annotate(counted=Exists(valid))
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
         longest = (
-            _certificates_valid_on(query)
+            _valid_certificates_on(query.as_of)
             .filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
             .order_by("-valid_until")
             .values("valid_until")[:1]
@@ -106,7 +201,7 @@ class _HolderRate(Indicator):
             if r["counted"]:
                 reason = ""
             elif r["revoked_on"] is not None:
-                reason = _("certificate revoked on %(day)s") % {"day": r["revoked_on"].date().isoformat()}
+                reason = _("certificate revoked on %(day)s") % {"day": timezone.localdate(r["revoked_on"]).isoformat()}
             elif r["last_expiry"] is not None:
                 reason = _("certificate expired on %(day)s") % {"day": r["last_expiry"].isoformat()}
             else:
@@ -152,11 +247,682 @@ class SpecialOperatorCertifiedRate(_HolderRate):
     Denominator: people whose employment is active on ``as_of`` as special
     operators. Numerator: those holding, on ``as_of``, a special operations
     certificate issued on or before ``as_of``, valid until ``as_of`` or later
-    and not revoked on or before ``as_of``. ``extra["expiring"]`` as for
-    principals.
+    and not revoked on or before ``as_of``. Imported certificates count
+    exactly as platform ones. ``extra["expiring"]``: holders whose
+    certificate expires within ``expiring_days`` (default 90) after ``as_of``.
     """
 
     code = "special_operator_certified_rate"
     name = gettext_lazy("Special operators certified")
     target = 1.0
     posts = {Post.SPECIAL_OPERATOR: CertificateType.SPECIAL_OPERATOR}
+
+
+@register
+class NewEmployeeTrainingRate(Indicator):
+    """New employees of key industries' above-scale enterprises trained before
+    taking up their post (重点行业规模以上企业新增从业人员安全技能培训率).
+
+    Denominator: employments that start within the period (on or before
+    ``as_of``) at an enterprise that is above scale and in a key industry on
+    the start date (the enterprise status in force that day, which also
+    decides the jurisdiction). A transfer is a new employment at the new
+    enterprise. An employment that ended without completing stays in the
+    denominator.
+
+    Numerator: those whose onboarding was complete on or before ``as_of``:
+
+    * hours: the onboarding (岗前) 学时 credited for this employment reach the
+      initial requirement of the profile for its post and for the risk of the
+      enterprise's industry on the start date (one 学时 is the profile's
+      ``minutes_per_hour``, else ``MINUTES_PER_CREDIT_HOUR``);
+    * assessment: a passed (best) attempt at an exam session marked as
+      onboarding, an imported onboarding row with a passed assessment for
+      this enterprise, or a 新员工岗前培训 certificate valid on the last day
+      of the window.
+
+    The window of an employment runs from ``pretraining_days`` (default 30)
+    before its start date to the earlier of ``as_of`` and its end date, both
+    inclusive (local dates). Ledger entries count only if they are of the
+    onboarding purpose and belong to the employment's enterprise; annual
+    retraining never counts. Hours count whatever the assessment result on
+    the same row. A platform onboarding exam counts when it was submitted
+    within the window (sessions are not owned by an enterprise).
+    """
+
+    code = "new_employee_training_rate"
+    name = gettext_lazy("New employees trained before taking up their post")
+    target = 1.0
+    params = (Param("pretraining_days", 30, gettext_lazy("training counted from (days before the start)"), 0, 365),)
+
+    def _employments(self, query: Query) -> QuerySet[Employment]:
+        as_of = query.as_of
+        days = query.param("pretraining_days")
+        high = industry_ids(high_risk=True)
+        qs = (
+            with_status(
+                Employment.objects.filter(start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)),
+                F("start_date"),
+            )
+            .annotate(ref_date=F("start_date"))
+            .filter(st_above_scale=True, st_industry_id__in=industry_ids(key=True))
+        )
+        return in_scope(qs, query).annotate(
+            window_from=ExpressionWrapper(F("start_date") - dt.timedelta(days=days), output_field=DateField()),
+            window_to=Least(Value(as_of), Coalesce("end_date", Value(as_of)), output_field=DateField()),
+            **_profile_cases("initial_hours", high),
+        )
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        window = {
+            "started_at__date__gte": OuterRef("window_from"),
+            "started_at__date__lte": OuterRef("window_to"),
+        }
+        entries = CreditLedger.objects.filter(
+            learner_id=OuterRef("person__user_id"),
+            enterprise_id=OuterRef("enterprise_id"),
+            purpose=CreditLedger.Purpose.ONBOARDING,
+            **window,
+        )
+        seconds = entries.order_by().values("learner_id").annotate(s=Sum("seconds")).values("s")[:1]
+        exam = Attempt.objects.filter(
+            person_id=OuterRef("person_id"),
+            session__is_onboarding=True,
+            status=Attempt.Status.SUBMITTED,
+            passed=True,
+            submitted_at__date__gte=OuterRef("window_from"),
+            submitted_at__date__lte=OuterRef("window_to"),
+        )
+        certificate = _valid_certificates_on(OuterRef("window_to")).filter(
+            holder_id=OuterRef("person_id"), cert_type=CertificateType.NEW_EMPLOYEE
+        )
+        return (
+            self._employments(query)
+            .annotate(
+                onboarding_seconds=Coalesce(Subquery(seconds, output_field=IntegerField()), Value(0)),
+                assessed=ExpressionWrapper(
+                    Exists(exam) | Exists(entries.filter(assessment_passed=True)) | Exists(certificate),
+                    output_field=BooleanField(),
+                ),
+            )
+            .annotate(
+                counted=ExpressionWrapper(
+                    Q(onboarding_seconds__gte=F("required_seconds"), assessed=True), output_field=BooleanField()
+                )
+            )
+        )
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        as_of = query.as_of
+        rows = _only(self.subjects(query), status).values(
+            *PERSON_VALUES, "counted", "onboarding_seconds", "required_seconds", "hour_seconds", "assessed", "end_date"
+        )
+
+        def reason(r: dict[str, Any]) -> str:
+            parts = []
+            if r["end_date"] is not None and r["end_date"] < as_of:
+                parts.append(_("left on %(day)s without completing") % {"day": r["end_date"].isoformat()})
+            short = r["required_seconds"] - r["onboarding_seconds"]
+            if short > 0:
+                parts.append(_("hours short by %(hours)s") % {"hours": _hours(short, r["hour_seconds"])})
+            if not r["assessed"]:
+                parts.append(_("onboarding assessment not passed"))
+            return _("; ").join(parts)
+
+        return _lines(rows.order_by("enterprise__name", "person__name", "person_id", "start_date"), reason)
+
+
+def _local_day(field: str) -> TruncDate:
+    """The local (``TIME_ZONE``) date of a datetime column."""
+    return TruncDate(field, tzinfo=timezone.get_current_timezone())
+
+
+def _employment_on(person: str, day: F) -> dict[str, Any]:
+    """Annotations joining the person's employment active on ``day`` (a
+    column): ``em`` and ``enterprise_id`` (that employment's enterprise, else
+    the person's current one). Exclude ``_later_employment`` after it."""
+    employments = f"{person}__employments"
+    active = Q(**{f"{employments}__start_date__lte": day}) & (
+        Q(**{f"{employments}__end_date__isnull": True}) | Q(**{f"{employments}__end_date__gte": day})
+    )
+    return {
+        "em": FilteredRelation(employments, condition=active),
+        "em_id": F("em__id"),
+        "em_start": F("em__start_date"),
+        "enterprise_id": Coalesce(F("em__enterprise_id"), F(f"{person}__enterprise_id"), output_field=IntegerField()),
+    }
+
+
+def _later_employment(person: str, day: F) -> QuerySet[Employment]:
+    """Another employment active on the day that started later (or on the same
+    day and was recorded later): excluding it keeps one row per subject when
+    two employments overlap."""
+    return (
+        Employment.objects.filter(person_id=OuterRef(f"{person}__id"), start_date__lte=OuterRef(day.name))
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=OuterRef(day.name)))
+        .filter(Q(start_date__gt=OuterRef("em_start")) | Q(start_date=OuterRef("em_start"), pk__gt=OuterRef("em_id")))
+    )
+
+
+def _enterprise_names(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Add ``enterprise__credit_code`` and ``enterprise__name`` to rows that
+    carry an annotated ``enterprise_id`` (one query, for formatting only)."""
+    names = Enterprise.objects.in_bulk({r["enterprise_id"] for r in rows if r["enterprise_id"]})
+    for r in rows:
+        e = names.get(r["enterprise_id"])
+        r["enterprise__credit_code"] = e.credit_code if e else ""
+        r["enterprise__name"] = e.name if e else ""
+    return rows
+
+
+@register
+class AnnualRetrainingRate(Indicator):
+    """People who completed their annual retraining hours (年度再培训完成率), per calendar year.
+
+    For each calendar year of the period that has begun by ``as_of``, the
+    reference date is 31 December, or ``as_of`` within that year.
+    Denominator: employments that started before 1 January of that year and
+    are still active on the reference date (a person who moved enterprise
+    during the year is not counted for it). Scope and industry are the
+    enterprise status in force on the reference date.
+    Numerator: those whose annual retraining 学时 credited from 1 January to
+    the reference date (entries of the annual purpose, at any enterprise)
+    reach the annual requirement of the profile for their post and their
+    industry's risk; a post whose profile asks no annual hours reaches it.
+    Onboarding hours never count. Years are added up: a person counts once
+    per year of the period.
+    """
+
+    code = "annual_retraining_rate"
+    name = gettext_lazy("Annual retraining completed")
+    target = 1.0
+    group_bys = ("jurisdiction", "industry", "enterprise", "year")
+
+    def _year(self, query: Query, year: int, ref: dt.date) -> QuerySet[Any]:
+        first = dt.date(year, 1, 1)
+        seconds = (
+            CreditLedger.objects.filter(
+                learner_id=OuterRef("person__user_id"),
+                purpose=CreditLedger.Purpose.ANNUAL,
+                started_at__gte=day_start(first),
+                started_at__lt=day_start(ref + dt.timedelta(days=1)),
+            )
+            .order_by()
+            .values("learner_id")
+            .annotate(s=Sum("seconds"))
+            .values("s")[:1]
+        )
+        qs = with_status(
+            Employment.objects.filter(start_date__lt=first).filter(Q(end_date__isnull=True) | Q(end_date__gte=ref)),
+            ref,
+        ).annotate(ref_date=Value(ref, output_field=DateField()))
+        return (
+            in_scope(qs, query)
+            .annotate(
+                **_profile_cases("annual_hours", industry_ids(high_risk=True)),
+                annual_seconds=Coalesce(Subquery(seconds, output_field=IntegerField()), Value(0)),
+                year=Value(year, output_field=IntegerField()),
+            )
+            # A CASE, so the ledger is summed only where the profile asks for hours.
+            .annotate(
+                counted=Case(
+                    When(required_seconds__lte=0, then=Value(True)),
+                    default=ExpressionWrapper(
+                        Q(annual_seconds__gte=F("required_seconds")), output_field=BooleanField()
+                    ),
+                    output_field=BooleanField(),
+                )
+            )
+        )
+
+    def parts(self, query: Query) -> list[QuerySet[Any]]:
+        return [self._year(query, year, ref) for year, ref in years_of(query)]
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        """The last year of the period (``parts`` has them all)."""
+        years = years_of(query)
+        if not years:
+            return Employment.objects.none()
+        return self._year(query, *years[-1])
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        several = len(years_of(query)) > 1
+        lines: list[PersonLine] = []
+        for part in self.parts(query):
+            rows = _only(part, status).values(
+                *PERSON_VALUES, "counted", "annual_seconds", "required_seconds", "hour_seconds", "year"
+            )
+
+            def reason(r: dict[str, Any]) -> str:
+                short = _("annual hours short by %(hours)s") % {
+                    "hours": _hours(r["required_seconds"] - r["annual_seconds"], r["hour_seconds"])
+                }
+                return f"{r['year']}: {short}" if several else short
+
+            lines += _lines(rows.order_by("enterprise__name", "person__name", "person_id"), reason)
+        return lines
+
+
+class _Exams:
+    """(person, session) pairs of sessions closing within ``[from, as_of]``."""
+
+    @staticmethod
+    def pairs(query: Query) -> QuerySet[Attempt]:
+        same_pair = Attempt.objects.filter(session_id=OuterRef("session_id"), person_id=OuterRef("person_id"))
+        submitted = same_pair.filter(status=Attempt.Status.SUBMITTED)
+        best = submitted.order_by().values("person_id").annotate(m=Max("score")).values("m")[:1]
+        qs = (
+            Attempt.objects.filter(
+                session__closes_at__gte=day_start(query.date_from),
+                session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+            )
+            # One row per pair: its first attempt. Papers are prepared with
+            # seq 1 and retakes numbered after it; attempts are never deleted.
+            .filter(seq=1)
+            .annotate(ref_date=_local_day("session__closes_at"))
+            .annotate(**_employment_on("person", F("ref_date")))
+            .annotate(**status_in_force("enterprise_id", F("ref_date")))
+            .filter(~Exists(_later_employment("person", F("ref_date"))))
+            .annotate(
+                sat=Exists(submitted),
+                counted=Exists(submitted.filter(passed=True)),
+                best_score=Subquery(best, output_field=DecimalField(max_digits=7, decimal_places=1)),
+            )
+        )
+        return in_scope(qs, query)
+
+
+@register
+class ExamPassRate(Indicator):
+    """Exam pass rate (考试合格率), with the average score.
+
+    Counted over the (person, session) pairs of exam sessions (spot tests
+    included) that close within the period, up to ``as_of`` (local dates).
+    Denominator: the pairs that sat, i.e. have a submitted attempt
+    (invalidated attempts do not count). Numerator: the pairs whose best
+    attempt passed, so a passed retake counts. Scope is the enterprise of the
+    person's employment on the closing day (else their current enterprise),
+    by its status in force that day. ``extra``: ``average_score`` (of the
+    best attempts of the pairs that sat, or ``None``) and ``not_sat`` (pairs
+    with no submitted attempt).
+    """
+
+    code = "exam_pass_rate"
+    name = gettext_lazy("Exam pass rate")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        return _Exams.pairs(query).filter(sat=True)
+
+    def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
+        average = subjects.order_by().aggregate(a=Avg("best_score"))["a"]
+        not_sat = _Exams.pairs(query).filter(sat=False).order_by().count()
+        return {"average_score": round(float(average), 1) if average is not None else None, "not_sat": not_sat}
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        rows = _only(self.subjects(query), status).values(
+            "person_id", "person__name", "person__id_number", "enterprise_id", "counted", "best_score", "session__title"
+        )
+        rows = _enterprise_names(list(rows.order_by("person__name", "person_id", "session__closes_at")))
+        return _lines(
+            rows,
+            lambda r: (
+                _("failed %(exam)s (best score %(score)s)")
+                % {"exam": r["session__title"], "score": f"{float(r['best_score']):g}"}
+            ),
+        )
+
+
+class _Volume(Indicator):
+    kind = "volume"
+    group_bys = ("jurisdiction", "industry", "enterprise", "month", "quarter", "year")
+
+    def _entries(self, query: Query) -> QuerySet[CreditLedger]:
+        """Ledger entries dated within ``[from, as_of]`` (local days), of an
+        enterprise, scoped by its status in force on the entry's day."""
+        qs = with_status(
+            CreditLedger.objects.filter(
+                started_at__gte=day_start(query.date_from),
+                started_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+                enterprise__isnull=False,
+            ).annotate(ref_date=_local_day("started_at")),
+            F("ref_date"),
+        )
+        return in_scope(qs, query)
+
+    def _learner_lines(self, qs: QuerySet[Any], status: str | None) -> list[PersonLine]:
+        """Everyone behind a volume counts; there is nobody missing. ``qs``
+        carries ``enterprise_id`` (a column or an annotation)."""
+        if status == "missing":
+            return []
+        rows = (
+            qs.filter(learner__person__isnull=False)
+            .values("learner__person__id", "learner__person__name", "learner__person__id_number", "enterprise_id")
+            .distinct()
+            .order_by("learner__person__name", "learner__person__id", "enterprise_id")
+        )
+        return [
+            PersonLine(
+                person_id=r["learner__person__id"],
+                name=r["learner__person__name"],
+                id_number=r["learner__person__id_number"],
+                credit_code=r["enterprise__credit_code"],
+                enterprise_name=r["enterprise__name"],
+                status="counted",
+                reason="",
+            )
+            for r in _enterprise_names(list(rows))
+        ]
+
+
+@register
+class TrainingHours(_Volume):
+    """学时 delivered (培训学时总量).
+
+    The sum of the 学时 credited in ledger entries dated within the period up
+    to ``as_of`` (local days), of every purpose, platform and imported alike,
+    of entries that belong to an enterprise (residents' public courses are in
+    ``public_first_aid_coverage``). Seconds become 学时 by the profile of the
+    entry's post and industry risk (``minutes_per_hour``, else
+    ``MINUTES_PER_CREDIT_HOUR``). Scope: the entry's enterprise by its status
+    in force on the entry's day. A float; no denominator.
+    """
+
+    code = "training_hours"
+    name = gettext_lazy("Training hours delivered")
+    unit = gettext_lazy("credit hours")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        return (
+            self._entries(query)
+            .annotate(**_profile_cases("initial_hours", industry_ids(high_risk=True)))
+            .annotate(
+                value=ExpressionWrapper(F("seconds") * 1.0 / F("hour_seconds"), output_field=FloatField()),
+            )
+        )
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        return self._learner_lines(self._entries(query), status)
+
+
+@register
+class ActiveLearners(_Volume):
+    """Active learners (活跃学员数).
+
+    The number of distinct people with at least one ledger entry (platform
+    or imported) dated within the period up to ``as_of``, counted once in
+    the total and once in each group they trained in. Scope: the entry's
+    enterprise by its status in force on the entry's day. No denominator.
+    """
+
+    code = "active_learners"
+    distinct_counts = True
+    name = gettext_lazy("Active learners")
+    unit = gettext_lazy("people")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        return self._entries(query)
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        return {"numerator": Count("learner_id", distinct=True)}
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        return self._learner_lines(self._entries(query), status)
+
+
+@register
+class CourseCompletions(_Volume):
+    """Course and plan completions (课程完成数).
+
+    The number of assignments (a course or a training plan) of employees
+    completed within the period up to ``as_of`` (local days). Scope: the
+    enterprise of the person's employment on the completion day (else their
+    current enterprise), by its status in force that day. No denominator.
+    """
+
+    code = "course_completions"
+    name = gettext_lazy("Course completions")
+    unit = gettext_lazy("completions")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        qs = (
+            Assignment.objects.filter(
+                status=Assignment.Status.COMPLETED,
+                completed_at__gte=day_start(query.date_from),
+                completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+                learner__person__isnull=False,
+            )
+            .annotate(ref_date=_local_day("completed_at"))
+            .annotate(**_employment_on("learner__person", F("ref_date")))
+            .annotate(**status_in_force("enterprise_id", F("ref_date")))
+            .filter(~Exists(_later_employment("learner__person", F("ref_date"))))
+        )
+        return in_scope(qs, query)
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        return {"numerator": Count("pk")}
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        return self._learner_lines(self.subjects(query), status)
+
+
+def _population(node: Jurisdiction | None) -> int:
+    """The resident population of a node: its configured figure, else the sum
+    of its children's (recursively); the whole platform is the sum of the roots."""
+    nodes = list(Jurisdiction.objects.values("pk", "parent_id", "population"))
+    children: dict[int | None, list[dict[str, Any]]] = {}
+    for n in nodes:
+        children.setdefault(n["parent_id"], []).append(n)
+
+    def of(n: dict[str, Any]) -> int:
+        if n["population"] is not None:
+            return int(n["population"])
+        return sum(of(c) for c in children.get(n["pk"], []))
+
+    if node is None:
+        return sum(of(n) for n in children.get(None, []))
+    return of({"pk": node.pk, "population": node.population})
+
+
+@register
+class PublicFirstAidCoverage(Indicator):
+    """Residents trained in first aid (群众应急救护培训达标普及率); the plans' target is 2 %.
+
+    Numerator: public learners (residents who registered for public courses)
+    registered in the scope who completed a self-enrolled public course
+    within the period, up to ``as_of`` (local days); each resident counts
+    once, in the month of their first such completion.
+    Denominator: the resident population configured for the jurisdiction
+    asked for (a node without a figure adds up its children's). Where no
+    population is configured, the rate is ``None``. Grouped by jurisdiction,
+    each child's trained residents are divided by the child's population; by
+    month, quarter or year, by the population of the whole scope. Residents
+    belong to no enterprise: an enterprise's query has no denominator.
+    """
+
+    code = "public_first_aid_coverage"
+    name = gettext_lazy("Residents trained in first aid")
+    target = 0.02
+    group_bys = ("jurisdiction", "month", "quarter", "year")
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        completions = Assignment.objects.filter(
+            learner_id=OuterRef("user_id"),
+            source=Assignment.Source.PUBLIC,
+            status=Assignment.Status.COMPLETED,
+            completed_at__gte=day_start(query.date_from),
+            completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
+        )
+        first = completions.order_by("completed_at").values("completed_at")[:1]
+        qs = (
+            PublicLearner.objects.filter(Exists(completions))
+            .annotate(
+                st_jurisdiction_id=F("jurisdiction_id"),
+                st_industry_id=Value(None, output_field=IntegerField()),
+                enterprise_id=Value(None, output_field=IntegerField()),
+                first_completed=Subquery(first),
+            )
+            .annotate(ref_date=_local_day("first_completed"), counted=Value(True, output_field=BooleanField()))
+        )
+        if query.enterprise is not None:
+            return qs.none()
+        return in_scope(qs, query)
+
+    def figures(self, query: Query) -> tuple[Figure, list[Row]]:
+        trained, rows = super().figures(query)
+        if query.enterprise is not None:
+            return Figure(numerator=0, denominator=0), []
+        whole = _population(query.jurisdiction)
+        if query.group_by == "jurisdiction":
+            nodes = {j.code: j for j in Jurisdiction.objects.filter(code__in=[r.key for r in rows])}
+            rows = [
+                Row(
+                    key=r.key,
+                    label=r.label,
+                    numerator=r.numerator,
+                    denominator=_population(nodes.get(r.key)) if r.key in nodes else 0,
+                )
+                for r in rows
+            ]
+        else:
+            rows = [Row(key=r.key, label=r.label, numerator=r.numerator, denominator=whole) for r in rows]
+        return Figure(numerator=trained.numerator, denominator=whole), rows
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        if status == "missing":
+            return []
+        rows = self.subjects(query).values("pk", "name").order_by("name", "pk")
+        return [
+            PersonLine(
+                person_id=r["pk"],
+                name=r["name"],
+                id_number="",
+                credit_code="",
+                enterprise_name="",
+                status="counted",
+                reason="",
+            )
+            for r in rows
+        ]
+
+
+@register
+class RegulatorTrainingRate(Indicator):
+    """Regulators who completed their continuing education (监管人员继续教育完成率), per calendar year.
+
+    Reading: regulators are the accounts holding a bureau official grant on a
+    jurisdiction of the scope (placed on the widest such jurisdiction).
+    Grants keep no history, so today's grants stand for every year. Each
+    calendar year of the period is judged on 31 December, or ``as_of``
+    within its year. A training is a course or plan assignment completed by
+    them; the numerator counts those who completed at least
+    ``min_trainings`` (default 2) from 1 January to that date.
+    Years are added up. ``extra``: their exam pass rate (监管人员专业水平合格率),
+    over the exam pairs of those who also have a person record, counted as
+    ``exam_pass_rate`` counts (``exam_sat``, ``exam_passed``,
+    ``exam_pass_rate``). Regulators belong to no enterprise.
+    """
+
+    code = "regulator_training_rate"
+    name = gettext_lazy("Regulators who completed their continuing education")
+    target = 1.0
+    params = (Param("min_trainings", 2, gettext_lazy("trainings required per year"), 1, 50),)
+    group_bys = ("jurisdiction", "year")
+
+    def _grants(self, query: Query) -> QuerySet[RoleGrant]:
+        grants = RoleGrant.objects.filter(role=RoleGrant.Role.BUREAU_OFFICIAL)
+        if query.jurisdiction is not None:
+            grants = grants.filter(jurisdiction__path__startswith=query.jurisdiction.path)
+        return grants
+
+    def _year(self, query: Query, year: int, ref: dt.date) -> QuerySet[Any]:
+        grants = (
+            self._grants(query)
+            .filter(user_id=OuterRef("pk"))
+            .order_by(Length("jurisdiction__path"), "jurisdiction__path")
+        )
+        done = (
+            Assignment.objects.filter(
+                learner_id=OuterRef("pk"),
+                status=Assignment.Status.COMPLETED,
+                completed_at__gte=day_start(dt.date(year, 1, 1)),
+                completed_at__lt=day_start(ref + dt.timedelta(days=1)),
+            )
+            .order_by()
+            .values("learner_id")
+            .annotate(n=Count("pk"))
+            .values("n")[:1]
+        )
+        qs = (
+            User.objects.filter(Exists(grants))
+            .annotate(
+                st_jurisdiction_id=Subquery(grants.values("jurisdiction_id")[:1]),
+                st_industry_id=Value(None, output_field=IntegerField()),
+                enterprise_id=Value(None, output_field=IntegerField()),
+                ref_date=Value(ref, output_field=DateField()),
+                trainings=Coalesce(Subquery(done, output_field=IntegerField()), Value(0)),
+                year=Value(year, output_field=IntegerField()),
+            )
+            .annotate(
+                counted=ExpressionWrapper(Q(trainings__gte=query.param("min_trainings")), output_field=BooleanField())
+            )
+        )
+        if query.enterprise is not None:
+            return qs.none()
+        return qs
+
+    def parts(self, query: Query) -> list[QuerySet[Any]]:
+        return [self._year(query, year, ref) for year, ref in years_of(query)]
+
+    def subjects(self, query: Query) -> QuerySet[Any]:
+        """The last year of the period (``parts`` has them all)."""
+        years = years_of(query)
+        return self._year(query, *years[-1]) if years else User.objects.none()
+
+    def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
+        users = self._grants(query).values("user_id")
+        pairs = _Exams.pairs(query).filter(person__user_id__in=users, sat=True)
+        got = pairs.order_by().aggregate(sat=Count("pk"), passed=Count("pk", filter=Q(counted=True)))
+        if query.enterprise is not None:
+            got = {"sat": 0, "passed": 0}
+        return {
+            "exam_sat": got["sat"],
+            "exam_passed": got["passed"],
+            "exam_pass_rate": got["passed"] / got["sat"] if got["sat"] else None,
+        }
+
+    def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        several = len(years_of(query)) > 1
+        wanted = query.param("min_trainings")
+        lines: list[PersonLine] = []
+        for part in self.parts(query):
+            rows = _only(part, status).values(
+                "pk",
+                "display_name",
+                "username",
+                "person__id",
+                "person__name",
+                "person__id_number",
+                "counted",
+                "trainings",
+                "year",
+            )
+            for r in rows.order_by("display_name", "username", "pk"):
+                reason = ""
+                if not r["counted"]:
+                    reason = _("completed %(done)s of %(wanted)s trainings") % {
+                        "done": r["trainings"],
+                        "wanted": wanted,
+                    }
+                    reason = f"{r['year']}: {reason}" if several else reason
+                lines.append(
+                    PersonLine(
+                        person_id=r["person__id"] or 0,
+                        name=r["person__name"] or r["display_name"] or r["username"],
+                        id_number=r["person__id_number"] or "",
+                        credit_code="",
+                        enterprise_name="",
+                        status="counted" if r["counted"] else "missing",
+                        reason=reason,
+                    )
+                )
+        return lines

@@ -8,7 +8,12 @@ the caller's scope) and call ``compute`` or ``people``.
 
 An indicator describes its *subjects* (the employments, people or sessions it
 counts) as one annotated queryset; ``compute`` groups and counts them in SQL
-(``COUNT(*)`` and a filtered ``COUNT``), never row by row in Python.
+(``COUNT(*)`` and a filtered ``COUNT``, or a volume's ``SUM``/distinct
+``COUNT``: ``Indicator.aggregates``), never row by row in Python. A yearly
+indicator gives one queryset per calendar year (``Indicator.parts``), added
+up; a stock counted on one day (``Indicator.trend``) grouped by month,
+quarter or year gives its figure on each period's last day. ``with_status``
+joins the enterprise status in force on each subject's reference date.
 """
 
 from __future__ import annotations
@@ -17,10 +22,25 @@ import datetime as dt
 import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Aggregate,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -126,6 +146,13 @@ class Indicator(ABC):
     target: ClassVar[float | None] = None  # as a fraction; None where the plans set none
     params: ClassVar[tuple[Param, ...]] = ()
     group_bys: ClassVar[tuple[str, ...]] = GROUP_BYS
+    # True for a stock counted on one day (certificates held on ``as_of``):
+    # grouped by month, quarter or year it gives the figure on each period's
+    # last day (or ``as_of``), a trend whose last row is the total.
+    trend: ClassVar[bool] = False
+    # True when ``aggregates`` counts distinct values (learners), which groups
+    # cannot simply add up.
+    distinct_counts: ClassVar[bool] = False
 
     @classmethod
     def definition(cls) -> str:
@@ -152,6 +179,44 @@ class Indicator(ABC):
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         return {}
 
+    def parts(self, query: Query) -> list[QuerySet[Any]]:
+        """The subjects as one queryset per part; an indicator counted once per
+        calendar year (annual retraining) returns one part per year, summed."""
+        return [self.subjects(query)]
+
+    def aggregates(self) -> dict[str, Aggregate]:
+        """How a group of subjects becomes a figure: for a rate ``COUNT(*)``
+        and the ``COUNT`` of counted subjects; for a volume the ``SUM`` of the
+        subjects' ``value`` (override for a distinct count)."""
+        if self.kind == "volume":
+            return {"numerator": Sum("value")}
+        return {"denominator": Count("pk"), "numerator": Count("pk", filter=Q(counted=True))}
+
+    def figures(self, query: Query) -> tuple[Figure, list[Row]]:
+        """The total and the grouped rows, counted in SQL over ``parts``."""
+        if self.trend and query.group_by in _TRUNC:
+            return self._trend(query)
+        total: list[float | None] = [0, None if self.kind == "volume" else 0]
+        merged: dict[str, list[Any]] = {}
+        for part in self.parts(query):
+            got = part.order_by().aggregate(**self.aggregates())
+            _add(total, got)
+            for row in _rows(query, part, self):
+                acc = merged.setdefault(row.key, [row.label, [0, None if self.kind == "volume" else 0]])
+                _add(acc[1], {"numerator": row.numerator, "denominator": row.denominator})
+        rows = [Row(key=k, label=v[0], numerator=v[1][0], denominator=v[1][1]) for k, v in merged.items()]
+        order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
+        return Figure(numerator=total[0] or 0, denominator=total[1]), sorted(rows, key=order)
+
+    def _trend(self, query: Query) -> tuple[Figure, list[Row]]:
+        rows = []
+        for day in period_ends(query):
+            got = self.subjects(replace(query, date_to=day, group_by=None)).order_by().aggregate(**self.aggregates())
+            key = period_key(str(query.group_by), day)
+            rows.append(Row(key=key, label=key, **_nd(got)))
+        total = rows[-1] if rows else Row(numerator=0, denominator=0)
+        return Figure(numerator=total.numerator, denominator=total.denominator), rows
+
 
 _REGISTRY: dict[str, Indicator] = {}
 
@@ -177,7 +242,7 @@ def indicator_get(code: str) -> Indicator:
 _TRUNC = {"month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
 
 
-def _period_key(group_by: str, day: dt.date) -> str:
+def period_key(group_by: str, day: dt.date) -> str:
     if group_by == "month":
         return f"{day.year:04d}-{day.month:02d}"
     if group_by == "quarter":
@@ -185,88 +250,121 @@ def _period_key(group_by: str, day: dt.date) -> str:
     return f"{day.year:04d}"
 
 
-def _counts(qs: QuerySet[Any], *group: str) -> list[dict[str, Any]]:
-    return list(
-        qs.order_by().values(*group).annotate(denominator=Count("pk"), numerator=Count("pk", filter=Q(counted=True)))
-    )
+def _add(acc: list[Any], got: Mapping[str, Any]) -> None:
+    acc[0] += got.get("numerator") or 0
+    if acc[1] is not None:
+        acc[1] += got.get("denominator") or 0
 
 
-def _rows(query: Query, subjects: QuerySet[Any]) -> list[Row]:
+def _counts(qs: QuerySet[Any], ind: Indicator, *group: str) -> list[dict[str, Any]]:
+    return list(qs.order_by().values(*group).annotate(**ind.aggregates()))
+
+
+def _nd(g: Mapping[str, Any]) -> dict[str, Any]:
+    return {"numerator": g.get("numerator") or 0, "denominator": g.get("denominator")}
+
+
+def _rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
     by = query.group_by
     if by is None:
         return []
     if by in _TRUNC:
-        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), "period")
-        rows = [(_period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
-        return [Row(key=k, label=k, numerator=g["numerator"], denominator=g["denominator"]) for k, g in sorted(rows)]
+        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period")
+        rows = [(period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
+        return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
-        grouped = _counts(subjects, "st_industry_id")
+        grouped = _counts(subjects, ind, "st_industry_id")
         names = Industry.objects.in_bulk([g["st_industry_id"] for g in grouped])
-        rows = [
+        return [
             Row(key=names[g["st_industry_id"]].code, label=names[g["st_industry_id"]].name, **_nd(g))
             for g in grouped
             if g["st_industry_id"] in names
         ]
-        return sorted(rows, key=lambda r: r.key)
     if by == "enterprise":
-        grouped = _counts(subjects, "enterprise_id")
+        grouped = _counts(subjects, ind, "enterprise_id")
         names = Enterprise.objects.in_bulk([g["enterprise_id"] for g in grouped])
-        rows = [
+        return [
             Row(key=names[g["enterprise_id"]].credit_code, label=names[g["enterprise_id"]].name, **_nd(g))
             for g in grouped
             if g["enterprise_id"] in names
         ]
-        return sorted(rows, key=lambda r: r.label)
-    return _jurisdiction_rows(query, _counts(subjects, "st_jurisdiction_id"))
+    return _jurisdiction_rows(query, subjects, ind)
 
 
-def _nd(g: Mapping[str, Any]) -> dict[str, int]:
-    return {"numerator": g["numerator"], "denominator": g["denominator"]}
+def scope_node(query: Query) -> Jurisdiction | None:
+    """The node whose children ``group_by=jurisdiction`` lists: the one asked
+    for, else the asked enterprise's jurisdiction, else none (the roots)."""
+    if query.jurisdiction is not None:
+        return query.jurisdiction
+    if query.enterprise is not None:
+        return query.enterprise.jurisdiction
+    return None
 
 
-def _jurisdiction_rows(query: Query, grouped: list[dict[str, Any]]) -> list[Row]:
-    """Roll the per-jurisdiction counts (one group per jurisdiction, not per
-    row) up to the children of the node asked for; a subject placed on the
-    node itself gets the node's own row."""
-    node = query.jurisdiction
-    if node is None and query.enterprise is not None:
-        node = query.enterprise.jurisdiction
+def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
+    """One row per child of the node asked for. A subject placed on the node
+    itself gets the node's own row; every child gets a row, with "—" where
+    nobody is counted.
+
+    Counts and sums are grouped in SQL by the jurisdiction in force and rolled
+    up to the children (one group per jurisdiction, not per subject). A
+    distinct count cannot be added up, so for it the SQL maps each subject's
+    jurisdiction to its child (a CASE over the children's subtrees) and
+    groups by that."""
+    node = scope_node(query)
     children = (
         list(Jurisdiction.objects.filter(parent=node))
         if node
         else list(Jurisdiction.objects.filter(parent__isnull=True))
     )
-    paths = dict(
-        Jurisdiction.objects.filter(pk__in=[g["st_jurisdiction_id"] for g in grouped]).values_list("pk", "path")
-    )
-    totals: dict[str, list[int]] = {}
-    labels: dict[str, str] = {}
-    for g in grouped:
-        path = paths.get(g["st_jurisdiction_id"], "")
-        owner = next((c for c in children if path.startswith(c.path)), node)
-        if owner is None:
-            continue
-        labels[owner.code] = owner.name
-        acc = totals.setdefault(owner.code, [0, 0])
-        acc[0] += g["numerator"]
-        acc[1] += g["denominator"]
-    for c in children:  # every child gets a row, with "—" where nobody is counted
-        labels.setdefault(c.code, c.name)
-        totals.setdefault(c.code, [0, 0])
-    return [Row(key=k, label=labels[k], numerator=v[0], denominator=v[1]) for k, v in sorted(totals.items())]
+    labels = {c.code: c.name for c in children}
+    if node is not None:
+        labels[node.code] = node.name
+    volume = ind.kind == "volume"
+    if ind.distinct_counts:
+        whens = [
+            When(
+                st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=c.path).values("pk"),
+                then=Value(c.code),
+            )
+            for c in children
+        ]
+        own = Value(node.code) if node is not None else Value(None, output_field=CharField())
+        owner = Case(*whens, default=own, output_field=CharField()) if whens else own
+        found = {g["owner"]: _nd(g) for g in _counts(subjects.annotate(owner=owner), ind, "owner") if g["owner"]}
+    else:
+        grouped = _counts(subjects, ind, "st_jurisdiction_id")
+        paths = dict(
+            Jurisdiction.objects.filter(pk__in=[g["st_jurisdiction_id"] for g in grouped]).values_list("pk", "path")
+        )
+        found = {}
+        for g in grouped:
+            path = paths.get(g["st_jurisdiction_id"], "")
+            owner = next((c for c in children if path.startswith(c.path)), node)
+            if owner is None:
+                continue
+            acc = found.setdefault(owner.code, {"numerator": 0, "denominator": None if volume else 0})
+            _add_to(acc, _nd(g))
+    rows = [Row(key=k, label=labels.get(k, k), **v) for k, v in found.items()]
+    rows += [
+        Row(key=c.code, label=c.name, numerator=0, denominator=None if volume else 0)
+        for c in children
+        if c.code not in found
+    ]
+    return rows
+
+
+def _add_to(acc: dict[str, Any], got: Mapping[str, Any]) -> None:
+    acc["numerator"] += got.get("numerator") or 0
+    if acc["denominator"] is not None:
+        acc["denominator"] += got.get("denominator") or 0
 
 
 def compute(query: Query) -> Result:
     """The indicator's total and, with ``group_by``, its rows."""
     ind = indicator_get(query.code)
-    subjects = ind.subjects(query)
-    total = subjects.order_by().aggregate(denominator=Count("pk"), numerator=Count("pk", filter=Q(counted=True)))
-    return Result(
-        query=query,
-        total=Figure(numerator=total["numerator"], denominator=total["denominator"]),
-        rows=_rows(query, subjects),
-        extra=ind.extras(query, subjects),
-    )
+    total, rows = ind.figures(query)
+    return Result(query=query, total=total, rows=rows, extra=ind.extras(query, ind.subjects(query)))
 
 
 def people(query: Query, *, status: str | None = None) -> list[PersonLine]:
@@ -281,6 +379,8 @@ def status_in_force(enterprise_field: str, day: Any) -> dict[str, Subquery]:
     """Annotations for the enterprise status in force on ``day`` (a date or an
     expression such as ``F("start_date")``): ``st_jurisdiction_id``,
     ``st_industry_id`` and ``st_above_scale``."""
+    if isinstance(day, F):  # a column of the outer row, read from inside the subquery
+        day = OuterRef(day.name)
     latest = EnterpriseStatus.objects.filter(enterprise=OuterRef(enterprise_field), valid_from__lte=day).order_by(
         "-valid_from"
     )
@@ -289,6 +389,30 @@ def status_in_force(enterprise_field: str, day: Any) -> dict[str, Subquery]:
         "st_industry_id": Subquery(latest.values("industry_id")[:1]),
         "st_above_scale": Subquery(latest.values("above_scale")[:1]),
     }
+
+
+def with_status(subjects: QuerySet[Any], day: Any, *, enterprise_field: str = "enterprise") -> QuerySet[Any]:
+    """``subjects`` annotated with ``st_jurisdiction_id``, ``st_industry_id`` and
+    ``st_above_scale`` from the enterprise status in force on ``day`` (a date
+    or ``F("column")``), by a join rather than a subquery per column: the
+    status rows on or before the day, less any with a later one also on or
+    before it (an anti-join on the ``(enterprise, valid_from)`` index), so
+    exactly one row per subject and every later reference is a plain column.
+    ``enterprise_field`` is the subjects' foreign key to the enterprise."""
+    outer_day = OuterRef(day.name) if isinstance(day, F) else day
+    later = EnterpriseStatus.objects.filter(
+        enterprise_id=OuterRef(f"{enterprise_field}_id"),
+        valid_from__gt=OuterRef("st_valid_from"),
+        valid_from__lte=outer_day,
+    )
+    relation = f"{enterprise_field}__statuses"
+    return subjects.annotate(
+        st=FilteredRelation(relation, condition=Q(**{f"{relation}__valid_from__lte": day})),
+        st_valid_from=F("st__valid_from"),
+        st_jurisdiction_id=F("st__jurisdiction_id"),
+        st_industry_id=F("st__industry_id"),
+        st_above_scale=F("st__above_scale"),
+    ).filter(~Exists(later))
 
 
 def in_scope(subjects: QuerySet[Any], query: Query) -> QuerySet[Any]:
@@ -300,3 +424,46 @@ def in_scope(subjects: QuerySet[Any], query: Query) -> QuerySet[Any]:
         subtree = Jurisdiction.objects.filter(path__startswith=query.jurisdiction.path).values("pk")
         subjects = subjects.filter(st_jurisdiction_id__in=subtree)
     return subjects
+
+
+def industry_ids(*, key: bool | None = None, high_risk: bool | None = None) -> list[int]:
+    """Ids of the industries with the given flags (the catalogue is small, so
+    a subject's flags are read from ``st_industry_id`` without a join)."""
+    qs = Industry.objects.all()
+    if key is not None:
+        qs = qs.filter(is_key=key)
+    if high_risk is not None:
+        qs = qs.filter(is_high_risk=high_risk)
+    return list(qs.values_list("pk", flat=True))
+
+
+def years_of(query: Query) -> list[tuple[int, dt.date]]:
+    """The calendar years of the period that have begun by ``as_of``, each with
+    its own reference date: 31 December, or ``as_of`` within its year."""
+    as_of = query.as_of
+    return [
+        (year, min(dt.date(year, 12, 31), as_of))
+        for year in range(query.date_from.year, query.date_to.year + 1)
+        if dt.date(year, 1, 1) <= as_of
+    ]
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """The first instant of a local day, for index-friendly datetime ranges."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def period_ends(query: Query) -> list[dt.date]:
+    """The last day of each month, quarter or year (``query.group_by``) of the
+    period that has begun by ``as_of``, the last one cut at ``as_of``."""
+    months = {"month": 1, "quarter": 3, "year": 12}[str(query.group_by)]
+    as_of = query.as_of
+    first = query.date_from.month - 1
+    first -= first % months
+    year, month0 = query.date_from.year, first
+    ends = []
+    while dt.date(year, month0 + 1, 1) <= as_of:
+        nxt_year, nxt_month0 = (year, month0 + months) if month0 + months < 12 else (year + 1, month0 + months - 12)
+        ends.append(min(dt.date(nxt_year, nxt_month0 + 1, 1) - dt.timedelta(days=1), as_of))
+        year, month0 = nxt_year, nxt_month0
+    return ends
