@@ -239,11 +239,15 @@ def generate() -> dict[str, list[dict[str, str]]]:
         )
 
     def hours_rows(idn: str, code: str, kind: str, total: float, days: list[dt.date], result: str = "") -> None:
+        """``total`` 学时 spread over ``days``; pieces on the same day are one row (a
+        file never repeats a row), the assessment result sits on the last one."""
         share = round(total / len(days), 1)
+        per_day: dict[dt.date, float] = {}
         for n, day in enumerate(days):
             amount = share if n < len(days) - 1 else round(total - share * (len(days) - 1), 1)
-            if amount <= 0:
-                continue
+            if amount > 0:
+                per_day[day] = round(per_day.get(day, 0.0) + amount, 1)
+        for n, (day, amount) in enumerate(per_day.items()):
             training.append(
                 {
                     "身份证号": idn,
@@ -251,7 +255,7 @@ def generate() -> dict[str, list[dict[str, str]]]:
                     "培训类别": kind,
                     "学时": f"{amount:g}",
                     "培训日期": day.isoformat(),
-                    "考核结果": result if n == len(days) - 1 else "",
+                    "考核结果": result if n == len(per_day) - 1 else "",
                 }
             )
 
