@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from demo import exams, organizations, proctoring, question_bank, training
+from demo import analytics, exams, organizations, proctoring, question_bank, training
 
 
 class Command(BaseCommand):
@@ -29,6 +29,7 @@ class Command(BaseCommand):
             question_bank.seed_question_bank(provider=organizations.provider(), shared_with=organizations.district())
             exams.seed(provider=organizations.provider(), learner=organizations.learner())
             proctoring.seed(learner=organizations.learner(), open_title=exams.OPEN_TITLE, past_title=exams.PAST_TITLE)
+            analytics.seed(provider=organizations.provider(), password=organizations.DEMO_PASSWORD)
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts: demo_admin, demo_bureau, demo_trainer, demo_enterprise, demo_proctor, demo_learner"
