@@ -151,14 +151,18 @@ def postgres_settings(url: str, name: str = "DATABASE_URL", pool_max: int = 0) -
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
     }
+    # JIT compiles each statistics query for seconds before it runs (bench_analytics:
+    # one figure 5 s slower with it); no query of ours runs long enough to repay it.
+    options: dict[str, object] = {"options": "-c jit=off"}
     if pool_max > 0:
         return {
             **connection,
             "CONN_MAX_AGE": 0,
-            "OPTIONS": {"pool": {"min_size": 1, "max_size": pool_max, "timeout": 30}},
+            "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": pool_max, "timeout": 30}},
         }
     return {
         **connection,
+        "OPTIONS": options,
         "CONN_MAX_AGE": 60,
         # No health check: it is a ``SELECT 1`` before every ORM hop of a websocket consumer
         # (channels treats each as a request), ~7 % of a class's connect storm (bench_ws.py).
