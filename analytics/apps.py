@@ -8,4 +8,7 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers every indicator (analytics.indicators.register).
-        from analytics import definitions  # noqa: F401
+        from analytics import definitions, nav  # noqa: F401
+        from core import navigation
+
+        navigation.register("analytics", nav.nav_items, position=navigation.ANALYTICS)

@@ -39,6 +39,7 @@ urlpatterns = [
     path("training/", include("training.urls")),
     path("exams/", include("exams.urls")),
     path("proctoring/", include("proctoring.urls")),
+    path("stats/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", views.api_docs(), name="api-docs"),
