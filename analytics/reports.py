@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.errors import AnalyticsError, InvalidQuery, OutOfScope
-from analytics.indicators import Figure, PersonLine, Query, Result, Row, compute, indicator_get, people
+from analytics.indicators import GROUP_BYS, Figure, PersonLine, Query, Result, Row, compute, indicator_get, people
 from analytics.models import PublishedReport, ReportFigure, ReportPerson
 from analytics.queries import query_build, reader_scope
 from organizations.selectors import subtree_q
@@ -86,6 +86,12 @@ def report_publish(
     if not codes:
         raise InvalidQuery(_("Choose at least one indicator."), field="indicators")
     group_by = params.get("group_by") or None
+    if group_by is not None and group_by not in GROUP_BYS:
+        raise InvalidQuery(
+            _("“%(value)s” is not a supported grouping; use one of %(allowed)s.")
+            % {"value": group_by, "allowed": ", ".join(GROUP_BYS)},
+            field="group_by",
+        )
     queries: list[Query] = []
     for code in codes:
         indicator = indicator_get(code)

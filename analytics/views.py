@@ -37,6 +37,11 @@ TABLE_GROUPS = ("jurisdiction", "industry", "enterprise")
 PEOPLE_PER_PAGE = 50
 
 
+def _group_label(group_by: str) -> str:
+    labels = {"jurisdiction": _("Jurisdiction"), "industry": _("Industry"), "enterprise": _("Enterprise")}
+    return labels.get(group_by, _("Period"))
+
+
 # --- shared pieces ------------------------------------------------------------------------
 
 
@@ -334,6 +339,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "indicator": indicator,
             "definition": indicator.definition(),
             "group_by": group_by,
+            "group_label": _group_label(group_by),
             "groupings": groupings,
             "total": {
                 "value": _value(indicator, result.total),
@@ -518,4 +524,8 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 ],
             }
         )
-    return render(request, "analytics/report_detail.html", {"report": report, "comparisons": comparisons})
+    return render(
+        request,
+        "analytics/report_detail.html",
+        {"report": report, "comparisons": comparisons, "group_label": _group_label(report.group_by)},
+    )
