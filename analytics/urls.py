@@ -13,5 +13,5 @@ urlpatterns = [
     path("reports/<id:pk>/", views.report_detail, name="report_detail"),
 ]
 
-if views.EXPORTS:  # analytics/export_urls.py comes with the exports work
-    urlpatterns.append(path("exports/", include("analytics.export_urls")))
+if views.EXPORTS:  # analytics/export_urls.py (its routes start with exports/) comes with the exports work
+    urlpatterns.append(path("", include("analytics.export_urls")))
