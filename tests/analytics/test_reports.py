@@ -139,3 +139,17 @@ def test_enterprise_admins_and_others_may_not_publish(cast: Cast, people: Any) -
         assert _publish(user).status_code == 403
         assert login_client(user).get(reverse("analytics:report_new")).status_code == 403
     assert _counts() == (0, 0, 0)
+
+
+def test_the_publish_form_offers_every_indicator_and_carries_the_scope(cast: Cast, people: Any) -> None:
+    street = cast.east.street.code
+    url = f"{reverse('analytics:report_new')}?jurisdiction={street}&from=2026-04-01&to=2026-06-30"
+    response = login_client(cast.east.bureau).get(url)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'name="jurisdiction" value="{street}"' in html
+    assert 'value="2026-04-01"' in html
+    for code in (CODE, "special_operator_certified_rate"):
+        assert f'value="{code}" checked' in html
+    assert "月报" in html
+    assert "季报" in html
