@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import Enterprise, Jurisdiction, Person
+from organizations.models import Enterprise, Jurisdiction
 
 # --- published reports (月报/季报) ------------------------------------------------------------
 #
@@ -107,7 +107,10 @@ class ReportPerson(_Frozen):
 
     report = models.ForeignKey(PublishedReport, on_delete=models.PROTECT, related_name="people")
     indicator = models.CharField(_("indicator"), max_length=64)
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    # The indicator's person id, kept as a number: most indicators count people, but public
+    # first-aid coverage counts public learners and the regulators' rate staff without a
+    # roster entry (0). One person may stand more than once (an exam per session, a year each).
+    person_id = models.BigIntegerField()
     name = models.CharField(_("name"), max_length=100)
     credit_code = models.CharField(max_length=18)
     enterprise_name = models.CharField(max_length=200)

@@ -135,9 +135,9 @@ def report_publish(
                         report=report,
                         indicator=indicator.code,
                         person_id=line.person_id,
-                        name=line.name,
-                        credit_code=line.credit_code,
-                        enterprise_name=line.enterprise_name,
+                        name=line.name[:100],
+                        credit_code=line.credit_code[:18],
+                        enterprise_name=line.enterprise_name[:200],
                         status=line.status,
                         reason=line.reason[:255],
                     )
@@ -155,8 +155,10 @@ class Change:
     person_id: int
     name: str
     enterprise_name: str
-    then: str  # "counted" | "missing" | "" (not in the published denominator)
+    then: str  # translated: counted, missing, both, or "" (not in the published figure)
     now: str  # the same, today
+    then_code: str  # "counted" | "missing" | "" (absent or mixed)
+    now_code: str
     reason_then: str
     reason_now: str
 
@@ -199,25 +201,42 @@ def report_compare(*, report: PublishedReport, today: dt.date | None = None) -> 
     return comparisons
 
 
+def _status_label(statuses: list[str]) -> str:
+    """``counted``, ``missing``, both (a person counted once per session or year), or nothing."""
+    labels = {"counted": _("counted"), "missing": _("missing")}
+    if not statuses:
+        return ""
+    return " / ".join(str(labels.get(s, s)) for s in sorted(set(statuses)))
+
+
 def _changes(report: PublishedReport, figure: ReportFigure, lines: list[PersonLine]) -> list[Change]:
-    then = {p.person_id: p for p in report.people.filter(indicator=figure.indicator)}
-    now = {line.person_id: line for line in lines}
+    """People whose statuses differ, matched by (person id, name): a person may stand more
+    than once in a figure (an exam session each), and staff without a roster entry share id 0."""
+    then: dict[tuple[int, str], list[Any]] = {}
+    for p in report.people.filter(indicator=figure.indicator).order_by("pk"):
+        then.setdefault((p.person_id, p.name), []).append(p)
+    now: dict[tuple[int, str], list[PersonLine]] = {}
+    for line in lines:
+        now.setdefault((line.person_id, line.name[:100]), []).append(line)
     changes = []
-    for person_id in then.keys() | now.keys():
-        before, after = then.get(person_id), now.get(person_id)
-        status_then = before.status if before else ""
-        status_now = after.status if after else ""
-        if status_then == status_now:
+    for key in then.keys() | now.keys():
+        before, after = then.get(key, []), now.get(key, [])
+        statuses_then = sorted(p.status for p in before)
+        statuses_now = sorted(line.status for line in after)
+        if statuses_then == statuses_now:
             continue
+        last = after[0] if after else before[0]
         changes.append(
             Change(
-                person_id=person_id,
-                name=after.name if after else before.name,  # type: ignore[union-attr]
-                enterprise_name=after.enterprise_name if after else before.enterprise_name,  # type: ignore[union-attr]
-                then=status_then,
-                now=status_now,
-                reason_then=before.reason if before else "",
-                reason_now=after.reason if after else "",
+                person_id=key[0],
+                name=key[1],
+                enterprise_name=last.enterprise_name,
+                then=_status_label(statuses_then),
+                now=_status_label(statuses_now),
+                then_code=statuses_then[0] if len(set(statuses_then)) == 1 else "",
+                now_code=statuses_now[0] if len(set(statuses_now)) == 1 else "",
+                reason_then="; ".join(sorted({p.reason for p in before if p.reason})),
+                reason_now="; ".join(sorted({line.reason for line in after if line.reason})),
             )
         )
     return sorted(changes, key=lambda c: (c.enterprise_name, c.name, c.person_id))

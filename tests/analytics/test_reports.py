@@ -62,7 +62,7 @@ def test_a_bureau_publishes_and_later_sees_every_change_beside_the_frozen_figure
     assert "李无证" in section
     assert "王过期" not in section  # unchanged people are not listed
     # The frozen rows stay as published.
-    assert report.people.get(indicator=CODE, person=people["uncertified"]).status == "missing"
+    assert report.people.get(indicator=CODE, person_id=people["uncertified"].pk).status == "missing"
     figure.refresh_from_db()
     assert (figure.numerator, figure.denominator) == (1, 3)
 
@@ -153,3 +153,46 @@ def test_the_publish_form_offers_every_indicator_and_carries_the_scope(cast: Cas
         assert f'value="{code}" checked' in html
     assert "月报" in html
     assert "季报" in html
+
+
+def test_people_who_stand_more_than_once_or_have_no_roster_entry_are_compared_by_id_and_name(
+    cast: Cast, people: Any
+) -> None:
+    """Exam pass rates list a person once per session, the regulators' rate lists staff
+    without a roster entry as id 0: the comparison matches (id, name) and their statuses."""
+    from analytics.indicators import PersonLine
+    from analytics.reports import _changes
+
+    report = PublishedReport.objects.create(
+        kind="other",
+        title="t",
+        date_from="2026-01-01",
+        date_to="2026-01-31",
+        as_of="2026-01-31",
+        jurisdiction=cast.east.jurisdiction,
+        published_by=cast.east.bureau,
+    )
+    figure = ReportFigure.objects.create(report=report, indicator="x", name="x", numerator=1, denominator=4)
+    for person_id, name, status in (
+        (7, "甲", "missing"),
+        (7, "甲", "counted"),
+        (0, "乙", "missing"),
+        (0, "丙", "counted"),
+    ):
+        ReportPerson.objects.create(
+            report=report,
+            indicator="x",
+            person_id=person_id,
+            name=name,
+            credit_code="",
+            enterprise_name="",
+            status=status,
+        )
+
+    def line(person_id: int, name: str, status: str) -> PersonLine:
+        return PersonLine(person_id, name, "", "", "", status, "")
+
+    today = [line(7, "甲", "counted"), line(7, "甲", "counted"), line(0, "乙", "missing"), line(0, "丙", "counted")]
+    changes = _changes(report, figure, today)
+    assert [(c.person_id, c.name, c.then_code, c.now_code) for c in changes] == [(7, "甲", "", "counted")]
+    assert changes[0].then == "达标 / 未达标"
