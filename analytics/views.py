@@ -33,7 +33,8 @@ from organizations.selectors import enterprises_visible_to, id_numbers_shown_to,
 # The export views arrive with the exports work (analytics/export_urls.py); until then the pages show no buttons.
 EXPORTS = importlib.util.find_spec("analytics.export_urls") is not None
 SCOPE_KEYS = ("from", "to", "jurisdiction", "enterprise")
-TABLE_GROUPS = ("jurisdiction", "industry", "enterprise")
+TABLE_GROUPS = ("jurisdiction", "industry", "enterprise", "quarter", "year")
+TREND_GROUPS = ("month", "quarter", "year")
 PEOPLE_PER_PAGE = 50
 
 
@@ -91,12 +92,12 @@ def _value(indicator: Indicator, figure: Figure) -> str:
 
 
 def _status(indicator: Indicator, figure: Figure) -> str:
-    """The tile's colour: ok at or above target, warn within 10 points of it, bad below; none without both."""
+    """The tile's colour: ok at or above target, warn from 90 % of it, bad below; none without both."""
     if indicator.kind == "volume" or indicator.target is None or figure.rate is None:
         return "none"
     if figure.rate >= indicator.target:
         return "ok"
-    return "warn" if figure.rate >= indicator.target - 0.1 else "bad"
+    return "warn" if figure.rate >= 0.9 * indicator.target else "bad"
 
 
 def _target(indicator: Indicator) -> str:
@@ -292,8 +293,10 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
         indicator = indicator_get(code)
         scope = reader_scope(request.user)
         enterprise_only = params.get("enterprise") or (scope is not None and not scope[0])
-        group_by = request.GET.get("group_by") or ("enterprise" if enterprise_only else "jurisdiction")
-        if group_by not in TABLE_GROUPS:
+        preferred = ("enterprise", "jurisdiction") if enterprise_only else ("jurisdiction", "enterprise")
+        supported = [g for g in (*preferred, "industry", "year", "quarter") if g in indicator.group_bys]
+        group_by = request.GET.get("group_by") or (supported[0] if supported else "")
+        if group_by and group_by not in TABLE_GROUPS:
             raise InvalidQuery(
                 _("“%(value)s” is not a supported grouping; use one of %(allowed)s.")
                 % {"value": group_by, "allowed": ", ".join(TABLE_GROUPS)},
@@ -303,11 +306,15 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
         query = query_build(user=request.user, code=code, params={**params, **own, "group_by": group_by})
         result = compute(query)
         trend = None
-        if "month" in indicator.group_bys:
-            trend = compute(query_build(user=request.user, code=code, params={**params, **own, "group_by": "month"}))
+        trend_by = next((g for g in TREND_GROUPS if g in indicator.group_bys), None)
+        if trend_by is not None:
+            trend = compute(query_build(user=request.user, code=code, params={**params, **own, "group_by": trend_by}))
     except AnalyticsError as error:
         return _refused(request, error, title=_("Statistics"))
     scoped = _scope_of(query)
+    trend_title = {"month": _("Trend by month"), "quarter": _("Trend by quarter"), "year": _("Trend by year")}.get(
+        trend_by or "", ""
+    )
     charts = {
         "kind": indicator.kind,
         "unit": "%" if indicator.kind == "rate" else str(indicator.unit or ""),
@@ -315,7 +322,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
         "trend": _chart_points(indicator, trend.rows) if trend else [],
         "bars": _chart_points(indicator, result.rows),
         "labels": {
-            "trend": _("Trend by month"),
+            "trend": str(trend_title),
             "bars": _("Breakdown"),
             "target": _("Target"),
             "value": str(indicator.name),
@@ -328,6 +335,8 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             ("jurisdiction", _("By jurisdiction")),
             ("industry", _("By industry")),
             ("enterprise", _("By enterprise")),
+            ("quarter", _("By quarter")),
+            ("year", _("By year")),
         )
         if g in indicator.group_bys
     ]
@@ -340,6 +349,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "definition": indicator.definition(),
             "group_by": group_by,
             "group_label": _group_label(group_by),
+            "trend_title": trend_title,
             "groupings": groupings,
             "total": {
                 "value": _value(indicator, result.total),
