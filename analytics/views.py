@@ -158,7 +158,8 @@ def _scope_choices(request: HttpRequest, query: Query) -> dict[str, Any]:
         enterprises = list(visible.order_by("name")[:300])
     elif scope[1]:
         enterprises = list(Enterprise.objects.filter(pk__in=scope[1]).order_by("name"))
-    return {"crumbs": crumbs, "children": children, "enterprises": enterprises, "node": node}
+    regional = scope is None or bool(scope[0])
+    return {"crumbs": crumbs, "children": children, "enterprises": enterprises, "node": node, "regional": regional}
 
 
 def _page_context(request: HttpRequest, query: Query) -> dict[str, Any]:

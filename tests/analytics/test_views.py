@@ -204,3 +204,16 @@ def test_another_districts_scope_is_forbidden(cast: Cast, people: Any) -> None:
 def test_the_platform_admin_sees_every_district(cast: Cast, people: Any) -> None:
     html = _get(cast.platform_admin, "analytics:overview", **PERIOD).content.decode()
     assert "25%" in _tile(html, CODE)  # 1 of 4 across both districts
+
+
+def test_the_scope_picker_never_narrows_a_reader_by_itself(cast: Cast, people: Any) -> None:
+    """Submitting the picker unchanged keeps the whole scope: the first option is "all"."""
+    html = _get(cast.platform_admin, "analytics:overview").content.decode()
+    jurisdictions = re.search(r'<select id="f-jurisdiction".*?</select>', html, re.S).group(0)
+    assert re.search(r'<option value="">\s*全平台', jurisdictions.split("\n", 1)[1])
+    enterprises = re.search(r'<select id="f-enterprise".*?</select>', html, re.S).group(0)
+    assert '<option value="">全部企业</option>' in enterprises
+    html = _get(cast.east.bureau, "analytics:overview").content.decode()
+    jurisdictions = re.search(r'<select id="f-jurisdiction".*?</select>', html, re.S).group(0)
+    assert f'<option value="{cast.east.jurisdiction.code}" selected>' in jurisdictions
+    assert cast.west.jurisdiction.code not in jurisdictions
