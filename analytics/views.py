@@ -106,6 +106,30 @@ def _target(indicator: Indicator) -> str:
     return _percent(indicator.target) if indicator.kind == "rate" else _number(indicator.target)
 
 
+def _extra_lines(extra: dict[str, Any]) -> list[str]:
+    """The figures some indicators give beside their rate, as sentences."""
+    lines = []
+    if extra.get("expiring"):
+        lines.append(
+            _("%(n)s certificates expire within %(days)s days")
+            % {"n": extra["expiring"], "days": extra.get("expiring_days", "")}
+        )
+    if extra.get("average_score") is not None:
+        lines.append(_("Average score %(score)s") % {"score": extra["average_score"]})
+    if extra.get("not_sat"):
+        lines.append(_("%(n)s did not sit the exam") % {"n": extra["not_sat"]})
+    if "exam_pass_rate" in extra:
+        lines.append(
+            _("Their exam pass rate: %(rate)s (%(passed)s of %(sat)s)")
+            % {
+                "rate": _percent(extra["exam_pass_rate"]),
+                "passed": extra.get("exam_passed", 0),
+                "sat": extra.get("exam_sat", 0),
+            }
+        )
+    return lines
+
+
 def _presets(today: dt.date) -> list[dict[str, Any]]:
     month_start = today.replace(day=1)
     last_month_end = month_start - dt.timedelta(days=1)
@@ -364,7 +388,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
                     else ""
                 ),
             },
-            "extra": result.extra,
+            "extra_lines": _extra_lines(result.extra),
             "rows": _table_rows(query, indicator, result.rows, group_by),
             "charts": charts,
             "missing_url": _url("analytics:people", indicator=code, status="missing", **scoped),

@@ -217,3 +217,15 @@ def test_the_scope_picker_never_narrows_a_reader_by_itself(cast: Cast, people: A
     jurisdictions = re.search(r'<select id="f-jurisdiction".*?</select>', html, re.S).group(0)
     assert f'<option value="{cast.east.jurisdiction.code}" selected>' in jurisdictions
     assert cast.west.jurisdiction.code not in jurisdictions
+
+
+def test_the_indicator_page_names_certificates_about_to_expire(cast: Cast, people: Any) -> None:
+    import datetime as dt
+
+    from exams.models import CertificateType
+
+    soon = world.staff(cast.east.enterprises[0], world.Post.PRINCIPAL, "钱将到期")
+    world.certify(soon, CertificateType.PRINCIPAL, valid_until=dt.date(2026, 8, 1))
+    html = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
+    assert "1 本证书将在 90 天内到期" in html
+    assert "50%" in re.search(r"data-total.*?</div>", html, re.S).group(0)  # 2 of 4
