@@ -80,7 +80,8 @@ def _percent(value: float | None) -> str:
 def _number(value: float | None) -> str:
     if value is None:
         return "—"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    value = round(float(value), 1)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,.1f}"
 
 
 def _value(indicator: Indicator, figure: Figure) -> str:
@@ -300,7 +301,7 @@ def _chart_points(indicator: Indicator, rows: list[Any]) -> list[dict[str, Any]]
     points = []
     for row in rows:
         if indicator.kind == "volume":
-            value = row.numerator
+            value = round(float(row.numerator), 1)
         else:
             value = None if row.rate is None else round(row.rate * 100, 1)
         points.append({"key": row.key, "label": row.label, "value": value, "n": row.numerator, "d": row.denominator})

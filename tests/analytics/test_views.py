@@ -229,3 +229,15 @@ def test_the_indicator_page_names_certificates_about_to_expire(cast: Cast, peopl
     html = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
     assert "1 本证书将在 90 天内到期" in html
     assert "50%" in re.search(r"data-total.*?</div>", html, re.S).group(0)  # 2 of 4
+
+
+def test_figures_read_as_people_expect_them() -> None:
+    from analytics.views import _number, _percent
+
+    assert _percent(None) == "—"  # a zero denominator, never 0 %
+    assert _percent(0.0) == "0%"
+    assert _percent(1 / 3) == "33.3%"
+    assert _percent(1.0) == "100%"
+    assert _number(19882.98) == "19,883"  # hours summed from seconds: no "19,883.0"
+    assert _number(3458.768) == "3,458.8"
+    assert _number(None) == "—"
