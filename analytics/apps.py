@@ -9,6 +9,15 @@ class AnalyticsConfig(AppConfig):
     def ready(self) -> None:
         # Registers every indicator (analytics.indicators.register).
         from analytics import definitions, nav  # noqa: F401
-        from core import navigation
+        from core import background, navigation
 
         navigation.register("analytics", nav.nav_items, position=navigation.ANALYTICS)
+        if background.periodic_jobs_wanted():
+            # Celery beat runs it when scaled out (config/celery.py); idempotent, so several processes may.
+            from django.conf import settings
+
+            from analytics.exports import export_purge
+
+            background.run_periodically(
+                "analytics-purge-exports", export_purge, interval=settings.ANALYTICS_EXPORT_PURGE_SECONDS
+            )

@@ -8,6 +8,7 @@ each subject's reference date. A zero denominator gives a rate of ``None``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from django.db.models import Case, CharField, DateField, Exists, Max, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -66,6 +67,9 @@ class _HolderRate(Indicator):
         return {"expiring": expiring.count(), "expiring_days": query.param("expiring_days")}
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
+        return list(self.people_iter(query, status=status))
+
+    def people_iter(self, query: Query, *, status: str | None = None) -> Iterator[PersonLine]:
         as_of = query.as_of
         same_type = Certificate.objects.filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
         rows = (
@@ -101,8 +105,7 @@ class _HolderRate(Indicator):
             rows = rows.filter(counted=True)
         elif status == "missing":
             rows = rows.filter(counted=False)
-        lines = []
-        for r in rows:
+        for r in rows.iterator(chunk_size=2000):
             if r["counted"]:
                 reason = ""
             elif r["revoked_on"] is not None:
@@ -111,18 +114,15 @@ class _HolderRate(Indicator):
                 reason = _("certificate expired on %(day)s") % {"day": r["last_expiry"].isoformat()}
             else:
                 reason = _("no certificate")
-            lines.append(
-                PersonLine(
-                    person_id=r["person_id"],
-                    name=r["person__name"],
-                    id_number=r["person__id_number"],
-                    credit_code=r["enterprise__credit_code"],
-                    enterprise_name=r["enterprise__name"],
-                    status="counted" if r["counted"] else "missing",
-                    reason=reason,
-                )
+            yield PersonLine(
+                person_id=r["person_id"],
+                name=r["person__name"],
+                id_number=r["person__id_number"],
+                credit_code=r["enterprise__credit_code"],
+                enterprise_name=r["enterprise__name"],
+                status="counted" if r["counted"] else "missing",
+                reason=reason,
             )
-        return lines
 
 
 @register

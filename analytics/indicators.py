@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -149,6 +149,24 @@ class Indicator(ABC):
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         """Everyone in the denominator (or only ``status``), with the reason a missing one is missing."""
 
+    def people_iter(self, query: Query, *, status: str | None = None) -> Iterator[PersonLine]:
+        """``people`` one line at a time, for exports of any size. An indicator
+        whose lists can be long overrides this to stream from the database (and
+        builds ``people`` on it); the default materialises ``people``."""
+        return iter(self.people(query, status=status))
+
+    def people_count(self, query: Query, *, status: str | None = None) -> int:
+        """How many lines ``people`` has: the subjects, or those counted or missing (one SQL count).
+        An indicator whose people lines are not one per subject (one line per
+        person over several sessions, say) overrides it: the API's pages and the
+        export's progress bar trust it, and ``people_iter`` must keep one order."""
+        subjects = self.subjects(query).order_by()
+        if status == "counted":
+            subjects = subjects.filter(counted=True)
+        elif status == "missing":
+            subjects = subjects.filter(counted=False)
+        return subjects.count()
+
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         return {}
 
@@ -272,6 +290,15 @@ def compute(query: Query) -> Result:
 def people(query: Query, *, status: str | None = None) -> list[PersonLine]:
     """The people behind the figure, each counted or missing with the reason."""
     return indicator_get(query.code).people(query, status=status)
+
+
+def people_iter(query: Query, *, status: str | None = None) -> Iterator[PersonLine]:
+    """``people`` as an iterator: what exports use, so a million lines are never held at once."""
+    return indicator_get(query.code).people_iter(query, status=status)
+
+
+def people_count(query: Query, *, status: str | None = None) -> int:
+    return indicator_get(query.code).people_count(query, status=status)
 
 
 # --- building blocks for the definitions --------------------------------------------------

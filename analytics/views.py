@@ -8,7 +8,6 @@ question is a page with the reason and its 400 or 403, never a 500.
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 from typing import Any
 from urllib.parse import urlencode
 
@@ -30,8 +29,6 @@ from analytics.reports import may_publish, report_compare, report_publish, repor
 from organizations.models import Enterprise, Jurisdiction, Person
 from organizations.selectors import enterprises_visible_to, id_numbers_shown_to, subtree_q
 
-# The export views arrive with the exports work (analytics/export_urls.py); until then the pages show no buttons.
-EXPORTS = importlib.util.find_spec("analytics.export_urls") is not None
 SCOPE_KEYS = ("from", "to", "jurisdiction", "enterprise")
 TABLE_GROUPS = ("jurisdiction", "industry", "enterprise", "quarter", "year")
 TREND_GROUPS = ("month", "quarter", "year")
@@ -196,7 +193,6 @@ def _page_context(request: HttpRequest, query: Query) -> dict[str, Any]:
         "chosen": chosen,
         "period": {"from": query.date_from.isoformat(), "to": query.date_to.isoformat()},
         "scope": _scope_choices(request, query),
-        "exports": EXPORTS,
         "export_formats": [("xlsx", _("Export to Excel")), ("csv", _("Export to CSV"))],
         "may_publish": may_publish(request.user),
     }

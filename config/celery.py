@@ -35,3 +35,10 @@ app.conf.beat_schedule["training-daily"] = {
     "task": "training.daily",
     "schedule": float(os.environ.get("TRAINING_DAILY_JOB_HOURS", "24")) * 3600,
 }
+
+# Analytics: delete export files past ANALYTICS_EXPORT_RETENTION_HOURS (analytics.exports.export_purge);
+# in the embedded default analytics.apps starts it on a thread, `manage.py purge_analytics_exports` from cron.
+app.conf.beat_schedule["analytics-purge-exports"] = {
+    "task": "analytics.purge_exports",
+    "schedule": float(os.environ.get("ANALYTICS_EXPORT_PURGE_SECONDS", "21600")),
+}

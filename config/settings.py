@@ -399,6 +399,11 @@ MINUTES_PER_CREDIT_HOUR = env_int("MINUTES_PER_CREDIT_HOUR", 45, minimum=1)
 NEW_HIRE_WINDOW_DAYS = env_int("NEW_HIRE_WINDOW_DAYS", 90, minimum=0)
 # The longest period one statistics question may cover (analytics.queries).
 ANALYTICS_MAX_PERIOD_DAYS = env_int("ANALYTICS_MAX_PERIOD_DAYS", 3 * 366, minimum=31)
+# Exports (analytics.exports): a people list longer than this is written by a background job
+# with a progress page; shorter ones and tables are sent at once. Files are deleted after the retention.
+ANALYTICS_EXPORT_INLINE_ROWS = env_int("ANALYTICS_EXPORT_INLINE_ROWS", 5000, minimum=0)
+ANALYTICS_EXPORT_RETENTION_HOURS = env_int("ANALYTICS_EXPORT_RETENTION_HOURS", 72, minimum=1)
+ANALYTICS_EXPORT_PURGE_SECONDS = env_int("ANALYTICS_EXPORT_PURGE_SECONDS", 6 * 3600, minimum=60)
 
 # --- Training: server-counted credit (training.services.heartbeat_record) -----
 # The player sends a heartbeat every TRAINING_HEARTBEAT_SECONDS; the server

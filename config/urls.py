@@ -21,6 +21,7 @@ api_v1 = [
     path("", include("proctoring.api_urls")),
     path("", include("training.api_urls")),
     path("", include("question_bank.api_urls")),
+    path("", include("analytics.api_urls")),
     path("", include(router.urls)),
 ]
 

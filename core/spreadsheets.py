@@ -24,7 +24,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
@@ -101,6 +101,16 @@ def sheet_title(title: str) -> str:
 
 def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """A workbook with the given sheets, written in openpyxl's streaming mode."""
+    stream = io.BytesIO()
+    write_xlsx_to(stream, sheets)
+    return stream.getvalue()
+
+
+def write_xlsx_to(target: BinaryIO, sheets: Sequence[Sheet]) -> None:
+    """Stream a workbook into ``target`` in constant memory: rows are consumed
+    one by one from each sheet's iterable (openpyxl's write-only mode keeps
+    nothing but the current row and writes strings inline, with no shared
+    string table growing with the file)."""
     from openpyxl import Workbook
 
     book = Workbook(write_only=True)
@@ -113,9 +123,7 @@ def write_xlsx(sheets: Sequence[Sheet]) -> bytes:
         _fill(book.create_sheet(title), spec)
     if not sheets:
         book.create_sheet("Sheet")
-    stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue()
+    book.save(target)
 
 
 def _fill(sheet: Any, spec: Sheet) -> None:
@@ -160,22 +168,40 @@ def _xlsx_cell(sheet: Any, value: Any, col: Column | None) -> Any:
 
 def write_csv(sheet: Sheet) -> bytes:
     """UTF-8 with a BOM, so that Excel on Chinese Windows opens it correctly."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    if sheet.header and sheet.cols:
-        writer.writerow([safe_value(c.title) for c in sheet.cols])
-    for row in sheet.rows:
-        writer.writerow(["" if v is None else v for v in map(safe_value, row)])
-    return text.getvalue().encode("utf-8-sig")
+    stream = io.BytesIO()
+    write_csv_to(stream, sheet)
+    return stream.getvalue()
+
+
+def write_csv_to(target: BinaryIO, sheet: Sheet) -> None:
+    """Stream ``sheet`` into ``target`` as UTF-8 csv with a BOM, one row at a time."""
+    text = io.TextIOWrapper(target, encoding="utf-8-sig", newline="", write_through=False)
+    try:
+        writer = csv.writer(text)
+        if sheet.header and sheet.cols:
+            writer.writerow([safe_value(c.title) for c in sheet.cols])
+        for row in sheet.rows:
+            writer.writerow(["" if v is None else v for v in map(safe_value, row)])
+        text.flush()
+    finally:
+        text.detach()  # the caller owns ``target``: leave it open
 
 
 def write(kind: Kind, sheets: Sequence[Sheet]) -> bytes:
     """xlsx holds every sheet; a csv holds exactly one."""
+    stream = io.BytesIO()
+    write_to(stream, kind, sheets)
+    return stream.getvalue()
+
+
+def write_to(target: BinaryIO, kind: Kind, sheets: Sequence[Sheet]) -> None:
+    """``write`` into a binary file, streaming: for exports too large to hold in memory."""
     if kind == "xlsx":
-        return write_xlsx(sheets)
+        write_xlsx_to(target, sheets)
+        return
     if len(sheets) != 1:
         raise ValueError("A csv file holds exactly one sheet.")
-    return write_csv(sheets[0])
+    write_csv_to(target, sheets[0])
 
 
 def attachment_response(*, content: bytes, filename: str, content_type: str) -> HttpResponse:

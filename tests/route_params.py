@@ -22,6 +22,10 @@ so you need not supply it.
 
 As a check that the kwargs name a real object, the test requests each route
 as a superuser and expects any status but 401/403/404/5xx.
+A route whose parameter is not a tenant's object (an indicator code) names
+the EAST object in the query string instead: put it under ``"_query"``
+(a dict, urlencoded after the path), e.g. ``{"code": "x", "_query":
+{"jurisdiction": east_code}}``.
 If the superuser is the wrong witness for your route, put the user who *can*
 reach it under the key ``"_as"`` (it is removed before the URL is built), e.g.
 ``lambda c: {"pk": attempt.pk, "_as": c.east.learner.user}``.
@@ -128,6 +132,23 @@ def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     }
 
 
+def _analytics_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    def indicator(cast: Any) -> Kwargs:
+        # The code is no tenant's; the EAST district is named in the query.
+        return {"code": "principal_certified_rate", "_query": {"jurisdiction": cast.east.jurisdiction.code}}
+
+    def export_job(cast: Any) -> Kwargs:
+        from tests.analytics.api_world import east_export_job
+
+        return {"pk": east_export_job(cast).pk, "_as": cast.east.bureau}
+
+    return {
+        "api:stats-indicator": indicator,
+        "api:stats-indicator-people": indicator,
+        **{f"analytics:{name}": export_job for name in ("export_detail", "export_status", "export_download")},
+    }
+
+
 # route name or full route string -> why anyone may call it
 PUBLIC_ROUTES: dict[str, str] = {
     "healthz": "load balancers poll it; it reports only ok/error per part",
@@ -179,6 +200,7 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     **_question_bank_routes(),
     # analytics (published reports; the statistics pages take their scope from the query string)
     "analytics:report_detail": lambda c: _east_report(c),
+    **_analytics_routes(),
 }
 
 

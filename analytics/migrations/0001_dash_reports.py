@@ -7,9 +7,8 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
+        ("analytics", "0001_api_exportjob"),
         ('organizations', '0004_history_from_current'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,6 +106,14 @@ def test_from_the_tile_to_the_missing_people_in_three_clicks(
     assert person.locator("[data-reason]").inner_text().strip() == "无证书"
     _no_overflow(page, width)
     page.screenshot(path=str(SCREENSHOTS / f"stats-missing-{label}.png"), full_page=True)
+
+    # The missing people to Excel, for the monthly report (a short list is sent at once).
+    with page.expect_download() as download:
+        page.locator("form[data-export]", has=page.locator('input[name="format"][value="xlsx"]')).locator(
+            "button"
+        ).click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"  # a zip container: a real xlsx
 
     assert page.evaluate("window.__csp") == []
     assert console == []

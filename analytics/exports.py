@@ -1,0 +1,306 @@
+"""Exports of an indicator's table or of the people behind it, as xlsx or csv.
+
+Every door (the export pages and their background jobs, the
+``export_indicators`` command) writes through ``export_write``: the same
+columns, the same ID-number masking, the same metadata. Writing streams
+(``core.spreadsheets.write_to``) and the people come from
+``analytics.indicators.people_iter``, so a list of a million people is never
+held in memory.
+
+Columns are fixed for machines: a table is ``key,label,numerator,denominator,
+rate`` with a last row whose key is ``total``; a people list is
+``姓名,身份证号,统一社会信用代码,企业名称,status,reason``. ``rate`` is a fraction
+between 0 and 1, empty for a zero denominator and for volume indicators.
+
+The metadata (definition, period, filters, generated at and by) is a second
+sheet of the xlsx. A csv's first line stays the column header so that a
+program can read it as it is; it carries no metadata (ask for xlsx, or read
+the indicator's definition from the API).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from analytics.errors import AnalyticsError
+from analytics.indicators import Query, compute, indicator_get, people_count, people_iter
+from analytics.models import ExportJob
+from analytics.queries import query_build
+from core import background
+from core.spreadsheets import Column, Kind, Sheet, write_to
+from core.users import is_signed_in
+from organizations.models import Person
+from organizations.selectors import id_numbers_shown_to, is_platform_admin
+
+TABLE_COLUMNS = ("key", "label", "numerator", "denominator", "rate")
+PEOPLE_COLUMNS = ("姓名", "身份证号", "统一社会信用代码", "企业名称", "status", "reason")
+KINDS: tuple[Kind, ...] = ("xlsx", "csv")
+# People are masked and written in chunks of this many (one query per chunk for the masking).
+CHUNK = 2000
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ExportSpec:
+    """What to export: an indicator's table (``people`` false) or the people behind it."""
+
+    query: Query
+    kind: Kind
+    people: bool = False
+    status: str | None = None
+
+
+def export_filename(spec: ExportSpec) -> str:
+    q = spec.query
+    what = "people" if spec.people else "table"
+    suffix = f"-{spec.status}" if spec.people and spec.status else ""
+    return f"{q.code}-{q.date_from.isoformat()}-{q.date_to.isoformat()}-{what}{suffix}.{spec.kind}"
+
+
+def rows_total(spec: ExportSpec) -> int:
+    """How many data rows the export will have (for a progress bar): one SQL count."""
+    if spec.people:
+        return people_count(spec.query, status=spec.status)
+    return 0  # a table is computed in one go; its size is known only then
+
+
+def table_rows(query: Query) -> list[list[Any]]:
+    result = compute(query)
+    rows: list[list[Any]] = [[r.key, r.label, r.numerator, r.denominator, r.rate] for r in result.rows]
+    rows.append(["total", _("Total"), result.total.numerator, result.total.denominator, result.total.rate])
+    return rows
+
+
+def people_rows(
+    query: Query, *, status: str | None, user: Any, progress: Progress | None = None, total: int = 0
+) -> Iterator[list[Any]]:
+    """The people lines as rows, ID numbers shown as ``user`` may see them
+    (``user=None``: an operator at the command line, who sees them in full)."""
+    lines = people_iter(query, status=status)
+    done = 0
+    while True:
+        chunk = list(islice(lines, CHUNK))
+        if not chunk:
+            return
+        shown: dict[int, str] | None = None
+        if user is not None:
+            shown = id_numbers_shown_to(user, [Person(pk=ln.person_id, id_number=ln.id_number) for ln in chunk])
+        for ln in chunk:
+            number = ln.id_number if shown is None else shown[ln.person_id]
+            yield [ln.name, number, ln.credit_code, ln.enterprise_name, ln.status, ln.reason]
+        done += len(chunk)
+        if progress is not None:
+            progress(done, max(total, done))
+
+
+def people_sheet(rows: Iterable[list[Any]]) -> Sheet:
+    """The people sheet over ``rows`` (consumed lazily); ID numbers and credit codes stored as text."""
+    text = ("身份证号", "统一社会信用代码")
+    columns = [Column(c, number_format="@" if c in text else None) for c in PEOPLE_COLUMNS]
+    return Sheet(title=_("People"), columns=columns, rows=rows)
+
+
+def metadata_rows(spec: ExportSpec, *, user: Any, generated_at: dt.datetime | None = None) -> list[list[Any]]:
+    """What the metadata sheet says: the definition, period, filters and who made it when."""
+    q = spec.query
+    indicator = indicator_get(q.code)
+    generated_at = timezone.localtime(generated_at or timezone.now())
+    filters = []
+    if q.jurisdiction is not None:
+        filters.append(_("jurisdiction %(code)s %(name)s") % {"code": q.jurisdiction.code, "name": q.jurisdiction.name})
+    if q.enterprise is not None:
+        filters.append(
+            _("enterprise %(code)s %(name)s") % {"code": q.enterprise.credit_code, "name": q.enterprise.name}
+        )
+    if not filters:
+        filters.append(_("the whole platform"))
+    params = ", ".join(f"{p.name}={q.param(p.name)}" for p in indicator.params)
+    if user is None:
+        who = _("operator (command line)")
+    else:
+        who = user.get_username()
+    rows: list[list[Any]] = [
+        [_("Indicator"), f"{indicator.name} ({indicator.code})"],
+        [_("Definition"), indicator.definition()],
+        [_("Period"), f"{q.date_from.isoformat()} – {q.date_to.isoformat()}"],
+        [_("As of"), q.as_of.isoformat()],
+        [_("Scope"), "; ".join(filters)],
+        [_("Grouped by"), q.group_by or "—"],
+        [_("Parameters"), params or "—"],
+        [_("Contents"), _("people behind the figure") if spec.people else _("table of figures")],
+    ]
+    if spec.people:
+        rows.append([_("People shown"), spec.status or _("counted and missing")])
+    rows += [
+        [_("Target"), "—" if indicator.target is None else indicator.target],
+        [_("Generated at"), generated_at.strftime("%Y-%m-%d %H:%M:%S %Z")],
+        [_("Generated by"), who],
+    ]
+    return rows
+
+
+def export_write(
+    spec: ExportSpec,
+    target: BinaryIO,
+    *,
+    user: Any,
+    progress: Progress | None = None,
+    generated_at: dt.datetime | None = None,
+) -> None:
+    """Write the export into ``target`` (a binary file), streaming."""
+    if spec.people:
+        total = rows_total(spec) if progress is not None else 0
+        data = people_sheet(people_rows(spec.query, status=spec.status, user=user, progress=progress, total=total))
+    else:
+        data = Sheet(title=_("Figures"), columns=[Column(c) for c in TABLE_COLUMNS], rows=table_rows(spec.query))
+    sheets = [data]
+    if spec.kind == "xlsx":
+        about = Sheet(
+            title=_("About this export"),
+            columns=[Column(_("Item"), width=16), Column(_("Value"), width=80, wrap=True)],
+            rows=metadata_rows(spec, user=user, generated_at=generated_at),
+        )
+        sheets.append(about)
+    write_to(target, spec.kind, sheets)
+    if progress is not None and not spec.people:
+        progress(1, 1)
+
+
+# --- background export jobs -------------------------------------------------------------------
+
+SUBDIR = "analytics-exports"
+
+
+def _root() -> Path:
+    return (Path(settings.PRIVATE_STORAGE_ROOT) / SUBDIR).resolve()
+
+
+def export_path(relative: str) -> Path:
+    """The file of a job, inside private storage (never served by URL; streamed by a view that checks who asks)."""
+    root = _root()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise ValueError("path escapes the export storage")
+    return path
+
+
+def export_jobs_visible_to(user: Any) -> QuerySet[ExportJob]:
+    """A job is its requester's alone (a platform admin may see every job)."""
+    if not is_signed_in(user):
+        return ExportJob.objects.none()
+    if is_platform_admin(user):
+        return ExportJob.objects.all()
+    return ExportJob.objects.filter(requested_by=user)
+
+
+def export_job_create(*, user: Any, spec: ExportSpec, params: dict[str, Any]) -> ExportJob:
+    """Queue an export of ``spec`` (already checked by ``query_build`` for ``user``); it runs after commit."""
+    from analytics.tasks import run_export_job
+
+    job = ExportJob.objects.create(
+        requested_by=user,
+        code=spec.query.code,
+        params={k: str(v) for k, v in params.items() if v not in (None, "")},
+        people=spec.people,
+        people_status=spec.status or "",
+        kind=spec.kind,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+        file_name=export_filename(spec),
+    )
+    background.enqueue(run_export_job, job.pk)
+    return job
+
+
+def export_job_run(*, job_id: int) -> None:
+    """Run a queued job once: the conditional UPDATE claims it, so a redelivered task does nothing.
+
+    The question is checked again for the requester (a grant withdrawn since
+    the request means no file)."""
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportJob.Status.QUEUED).update(
+        status=ExportJob.Status.RUNNING
+    )
+    if claimed != 1:
+        return
+    job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
+    relative = f"{job.pk}/{secrets.token_hex(12)}.{job.kind}"
+    path = export_path(relative)
+    partial = path.with_name(path.name + ".part")
+    try:
+        with translation.override(job.language):
+            query = query_build(user=job.requested_by, code=job.code, params=job.params)
+            spec = ExportSpec(query=query, kind=job.kind, people=job.people, status=job.people_status or None)  # type: ignore[arg-type]
+            total = rows_total(spec)
+            ExportJob.objects.filter(pk=job_id).update(total=total)
+            last = [0]
+
+            def progress(done: int, of: int) -> None:
+                # One UPDATE per chunk, and none closer together than a few per second's worth of rows.
+                if done - last[0] >= CHUNK or done == of:
+                    last[0] = done
+                    ExportJob.objects.filter(pk=job_id).update(done=done, total=max(of, done))
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as stream:
+                export_write(spec, stream, user=job.requested_by, progress=progress)
+            partial.replace(path)
+    except AnalyticsError as exc:
+        partial.unlink(missing_ok=True)
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.FAILED, error=exc.message, finished_at=timezone.now()
+        )
+        return
+    except Exception:
+        partial.unlink(missing_ok=True)
+        with translation.override(job.language):
+            message = _("The export failed unexpectedly; ask for it again.")
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportJob.Status.FAILED, error=message, finished_at=timezone.now()
+        )
+        raise
+    ExportJob.objects.filter(pk=job_id).update(
+        status=ExportJob.Status.DONE,
+        file=relative,
+        size=path.stat().st_size,
+        finished_at=timezone.now(),
+    )
+
+
+def export_job_file(job: ExportJob) -> Path | None:
+    """The finished file, or ``None`` when the job has none (not done, expired, deleted)."""
+    if job.status != ExportJob.Status.DONE or not job.file:
+        return None
+    path = export_path(job.file)
+    return path if path.is_file() else None
+
+
+def export_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete export files older than ``ANALYTICS_EXPORT_RETENTION_HOURS`` (the jobs stay, marked expired),
+    and jobs stuck unfinished that long. Idempotent."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(hours=settings.ANALYTICS_EXPORT_RETENTION_HOURS)
+    expired = 0
+    for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff).only("pk", "file"):
+        if job.file:
+            export_path(job.file).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                export_path(job.file).parent.rmdir()
+        expired += ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.DONE).update(
+            status=ExportJob.Status.EXPIRED, file=""
+        )
+    stale = ExportJob.objects.filter(
+        status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING], created_at__lt=cutoff
+    ).update(status=ExportJob.Status.FAILED, error="expired before it finished", finished_at=now)
+    return {"expired": expired, "stale": stale}

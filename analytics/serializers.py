@@ -1,0 +1,102 @@
+"""Shapes of the statistics API (``analytics.api``): what it answers, for the OpenAPI schema."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.Field):
+    """A count stays an integer, hours may be a fraction: the value as computed."""
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class StatsParamOut(serializers.Serializer):
+    name = serializers.CharField(help_text="The query parameter's name.")
+    label = serializers.CharField()
+    default = serializers.IntegerField()
+    minimum = serializers.IntegerField()
+    maximum = serializers.IntegerField()
+
+
+class StatsIndicatorOut(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField(help_text="In the request's language.")
+    names = serializers.DictField(child=serializers.CharField(), help_text="The name in each language (zh-hans, en).")
+    kind = serializers.ChoiceField(
+        choices=["rate", "volume"], help_text="rate: numerator / denominator; volume: a sum or count, no denominator."
+    )
+    unit = serializers.CharField()
+    target = serializers.FloatField(allow_null=True, help_text="As a fraction (1.0 = 100 %); null where none is set.")
+    definition = serializers.CharField(help_text="Numerator, denominator and reference dates, exactly.")
+    group_bys = serializers.ListField(child=serializers.CharField(), help_text="The groupings it supports.")
+    parameters = StatsParamOut(many=True)
+
+
+class StatsFigureOut(serializers.Serializer):
+    numerator = NumberField()
+    denominator = serializers.IntegerField(allow_null=True, help_text="null for a volume indicator.")
+    rate = serializers.FloatField(
+        allow_null=True, help_text="A fraction between 0 and 1; null for a zero denominator and for volumes."
+    )
+
+
+class StatsRowOut(StatsFigureOut):
+    key = serializers.CharField(
+        help_text="Jurisdiction code, industry code, enterprise credit code, or YYYY-MM / YYYY-Qn / YYYY."
+    )
+    label = serializers.CharField()
+
+
+# "from" is a Python keyword, so the class is built with type().
+StatsPeriodOut = type(
+    "StatsPeriodOut",
+    (serializers.Serializer,),
+    {
+        "from": serializers.DateField(help_text="First day, inclusive."),
+        "to": serializers.DateField(help_text="Last day, inclusive."),
+    },
+)
+
+
+class StatsScopeOut(serializers.Serializer):
+    jurisdiction = serializers.CharField(allow_null=True, help_text="The subtree's root code, if any.")
+    enterprise = serializers.CharField(allow_null=True, help_text="The enterprise's credit code, if any.")
+
+
+class StatsResultOut(serializers.Serializer):
+    indicator = serializers.CharField(help_text="The indicator's code.")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    unit = serializers.CharField()
+    target = serializers.FloatField(allow_null=True)
+    period = StatsPeriodOut()
+    as_of = serializers.DateField(help_text="`to`, or today when `to` is in the future.")
+    scope = StatsScopeOut()
+    group_by = serializers.CharField(allow_null=True)
+    total = StatsFigureOut()
+    rows = StatsRowOut(many=True)
+    extra = serializers.DictField(help_text="Indicator-specific figures (e.g. certificates expiring soon).")
+
+
+class StatsPersonOut(serializers.Serializer):
+    person_id = serializers.IntegerField()
+    name = serializers.CharField()
+    id_number = serializers.CharField(help_text="In full to whoever manages the person, masked to everyone else.")
+    credit_code = serializers.CharField()
+    enterprise_name = serializers.CharField()
+    status = serializers.ChoiceField(choices=["counted", "missing"])
+    reason = serializers.CharField(help_text="Why a missing person is missing; empty when counted.")
+
+
+class StatsPeoplePageOut(serializers.Serializer):
+    count = serializers.IntegerField(help_text="People in all (every page).")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = StatsPersonOut(many=True)
