@@ -8,9 +8,10 @@ class AnalyticsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers every indicator (analytics.indicators.register).
-        from analytics import definitions  # noqa: F401
-        from core import background
+        from analytics import definitions, nav  # noqa: F401
+        from core import background, navigation
 
+        navigation.register("analytics", nav.nav_items, position=navigation.ANALYTICS)
         if background.periodic_jobs_wanted():
             # Celery beat runs it when scaled out (config/celery.py); idempotent, so several processes may.
             from django.conf import settings

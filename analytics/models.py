@@ -1,11 +1,15 @@
-"""Export jobs: an indicator table or people list being written in the background."""
+"""Analytics records: export jobs, and published reports (§7) with their frozen figures and people."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Enterprise, Jurisdiction
 
 
 class ExportJob(models.Model):
@@ -71,3 +75,118 @@ class ExportJob(models.Model):
         if not self.total:
             return 0
         return min(99, self.done * 100 // self.total)
+
+
+# --- published reports (月报/季报) ------------------------------------------------------------
+#
+# A published report is evidence: once written, its figures and the people behind them never
+# change. The querysets and save()/delete() refuse edits, and the admin registers no edit page.
+
+
+class FrozenQuerySet(models.QuerySet[Any]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("A published report is frozen.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("A published report is frozen.")
+
+
+class _Frozen(models.Model):
+    objects = FrozenQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("A published report is frozen.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("A published report is frozen.")
+
+
+class PublishedReport(_Frozen):
+    """A period's figures published by a bureau for one scope, frozen when published."""
+
+    class Kind(models.TextChoices):
+        MONTHLY = "monthly", _("Monthly report")
+        QUARTERLY = "quarterly", _("Quarterly report")
+        OTHER = "other", _("Other period")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=200)
+    date_from = models.DateField(_("from"))
+    date_to = models.DateField(_("to"))
+    # The reference date the figures were computed for (the earlier of date_to and the publishing day).
+    as_of = models.DateField(_("as of"))
+    jurisdiction = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("jurisdiction")
+    )
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("enterprise")
+    )
+    group_by = models.CharField(_("grouped by"), max_length=16, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("published by")
+    )
+    published_at = models.DateTimeField(_("published at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        verbose_name = _("published report")
+        verbose_name_plural = _("published reports")
+        constraints = [
+            models.CheckConstraint(name="report_period_ordered", condition=models.Q(date_to__gte=models.F("date_from")))
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ReportFigure(_Frozen):
+    """One indicator's total and rows as published (``rows``: ``[{key, label, numerator, denominator}]``)."""
+
+    report = models.ForeignKey(PublishedReport, on_delete=models.PROTECT, related_name="figures")
+    indicator = models.CharField(_("indicator"), max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(max_length=16, default="rate")
+    numerator = models.FloatField()
+    denominator = models.IntegerField(null=True)
+    rows = models.JSONField(default=list)
+    extra = models.JSONField(default=dict)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["report", "position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["report", "indicator"], name="report_figure_once")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} · {self.indicator}"
+
+    @property
+    def rate(self) -> float | None:
+        return self.numerator / self.denominator if self.denominator else None
+
+
+class ReportPerson(_Frozen):
+    """One person behind a published figure, as they stood when it was published."""
+
+    report = models.ForeignKey(PublishedReport, on_delete=models.PROTECT, related_name="people")
+    indicator = models.CharField(_("indicator"), max_length=64)
+    # The indicator's person id, kept as a number: most indicators count people, but public
+    # first-aid coverage counts public learners and the regulators' rate staff without a
+    # roster entry (0). One person may stand more than once (an exam per session, a year each).
+    person_id = models.BigIntegerField()
+    name = models.CharField(_("name"), max_length=100)
+    credit_code = models.CharField(max_length=18)
+    enterprise_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=8)  # "counted" | "missing"
+    reason = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["report", "indicator", "pk"]
+        indexes = [models.Index(fields=["report", "indicator", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} · {self.indicator} · {self.name}"

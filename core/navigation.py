@@ -28,6 +28,7 @@ QUESTION_BANK = 20
 TRAINING = 30
 EXAMS = 40
 PROCTORING = 50
+ANALYTICS = 60
 PERSONAL = 90
 
 _registry: dict[str, tuple[int, Entries]] = {}

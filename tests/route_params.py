@@ -198,8 +198,24 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     **_exam_routes(),
     **_proctoring_routes(),
     **_question_bank_routes(),
+    # analytics (published reports; the statistics pages take their scope from the query string)
+    "analytics:report_detail": lambda c: _east_report(c),
     **_analytics_routes(),
 }
+
+
+def _east_report(cast: Any) -> Kwargs:
+    """A report published by the east bureau for its district."""
+    from analytics.reports import report_publish
+
+    report = report_publish(
+        user=cast.east.bureau,
+        kind="monthly",
+        title="东区月报",
+        codes=["principal_certified_rate"],
+        params={"from": "2026-06-01", "to": "2026-06-30"},
+    )
+    return {"pk": report.pk, "_as": cast.east.bureau}
 
 
 def _east_group(cast: Any) -> Any:

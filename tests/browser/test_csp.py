@@ -109,8 +109,16 @@ ROLES: dict[str, list[str]] = {
         "/proctoring/sessions/{proctored}/check/",
         "/org/me/",
     ],
-    "demo_enterprise": ["/", "/org/roster/", "/training/enterprise/", "/training/assign/"],
-    "demo_bureau": ["/", "/training/enterprise/"],
+    "demo_enterprise": ["/", "/org/roster/", "/training/enterprise/", "/training/assign/", "/stats/"],
+    "demo_bureau": [
+        "/",
+        "/training/enterprise/",
+        "/stats/",
+        "/stats/indicator/?indicator=principal_certified_rate",
+        "/stats/people/?indicator=principal_certified_rate&status=missing",
+        "/stats/reports/",
+        "/stats/reports/new/",
+    ],
     "demo_trainer": [
         "/",
         "/exams/manage/",

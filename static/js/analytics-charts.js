@@ -1,0 +1,81 @@
+// Statistics charts: the data comes from the page's json_script block (#chart-data);
+// ECharts is vendored (static/vendor/echarts). Without JavaScript the table below says it all.
+(function () {
+  "use strict";
+  var source = document.getElementById("chart-data");
+  if (!source || typeof window.echarts === "undefined") return;
+  var data = JSON.parse(source.textContent);
+  var isRate = data.kind !== "volume";
+  var unit = data.unit || "";
+  var charts = [];
+
+  function fmt(v) { return v === null || v === undefined ? "—" : v + (isRate ? "%" : (unit ? " " + unit : "")); }
+
+  function tooltip(points) {
+    return {
+      trigger: "axis",
+      renderMode: "richText",  // drawn on the canvas: no HTML with inline styles (CSP)
+      formatter: function (items) {
+        var p = points[items[0].dataIndex];
+        var line = p.label + "\n" + fmt(p.value);
+        if (isRate) line += "  (" + p.n + "/" + p.d + ")";
+        return line;
+      }
+    };
+  }
+
+  function targetLine() {
+    if (!isRate || data.target === null) return undefined;
+    return { silent: true, symbol: "none", lineStyle: { color: "#1e7b34", type: "dashed" },
+      label: { formatter: data.labels.target + " " + data.target + "%", position: "insideEndTop" },
+      data: [{ yAxis: data.target }] };
+  }
+
+  function make(el, option) {
+    var chart = window.echarts.init(el, null, { renderer: "canvas" });
+    chart.setOption(option);
+    charts.push(chart);
+  }
+
+  var trendEl = document.querySelector('[data-chart="trend"]');
+  if (trendEl) {
+    if (!data.trend.length) { trendEl.classList.add("empty"); trendEl.textContent = data.labels.none; }
+    else make(trendEl, {
+      animation: false,
+      grid: { left: 44, right: 16, top: 24, bottom: 28 },
+      tooltip: tooltip(data.trend),
+      xAxis: { type: "category", data: data.trend.map(function (p) { return p.label; }) },
+      yAxis: isRate ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } } : { type: "value" },
+      series: [{ type: "line", name: data.labels.value, connectNulls: false, symbolSize: 7,
+        itemStyle: { color: "#1d5fbf" }, data: data.trend.map(function (p) { return p.value; }),
+        markLine: targetLine() }]
+    });
+  }
+
+  var barsEl = document.querySelector('[data-chart="bars"]');
+  if (barsEl) {
+    var bars = data.bars.slice(0, 30);
+    if (!bars.length) { barsEl.classList.add("empty"); barsEl.textContent = data.labels.none; }
+    else {
+      barsEl.classList.add(bars.length <= 6 ? "rows-s" : bars.length <= 14 ? "rows-m" : "rows-l");
+      make(barsEl, {
+        animation: false,
+        grid: { left: 8, right: 40, top: 8, bottom: 8, containLabel: true },
+        tooltip: tooltip(bars),
+        yAxis: { type: "category", inverse: true, data: bars.map(function (p) { return p.label; }),
+          axisLabel: { width: 110, overflow: "truncate" } },
+        xAxis: isRate ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } } : { type: "value" },
+        series: [{ type: "bar", name: data.labels.value, barMaxWidth: 22,
+          data: bars.map(function (p) {
+            var good = !isRate || data.target === null || p.value === null || p.value >= data.target;
+            return { value: p.value, itemStyle: { color: good ? "#1e7b34" : "#b42318" } };
+          }),
+          label: { show: true, position: "right", formatter: function (x) { return fmt(x.value); } },
+          markLine: targetLine() && { silent: true, symbol: "none", lineStyle: { color: "#1e7b34", type: "dashed" },
+            label: { show: false }, data: [{ xAxis: data.target }] } }]
+      });
+    }
+  }
+
+  window.addEventListener("resize", function () { charts.forEach(function (c) { c.resize(); }); });
+})();

@@ -1,0 +1,262 @@
+"""The statistics pages: tiles, indicator page, people list, scope and every refusal."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+
+from analytics.indicators import indicators_all
+from organizations.validators import mask_id_number
+from tests.analytics import world
+from tests.conftest import Cast, login_client
+
+CODE = "principal_certified_rate"
+PERIOD = {"from": "2026-01-01", "to": "2026-06-30"}
+
+
+def _get(user: Any, name: str, **params: Any) -> Any:
+    return login_client(user).get(f"{reverse(name)}?{urlencode(params)}")
+
+
+@pytest.fixture
+def people(cast: Cast) -> dict[str, Any]:
+    return world.build(cast)
+
+
+def _tile(html: str, code: str) -> str:
+    match = re.search(rf'<section class="[^"]*" data-tile="{code}">.*?</section>', html, re.S)
+    assert match, f"no tile for {code}"
+    return match.group(0)
+
+
+def test_the_bureau_sees_a_tile_per_indicator_with_its_subtree_figures(cast: Cast, people: Any) -> None:
+    response = _get(cast.east.bureau, "analytics:overview", **PERIOD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "统计分析" in html  # Chinese by default
+    for indicator in indicators_all():
+        assert f'data-tile="{indicator.code}"' in html
+    tile = _tile(html, CODE)
+    # One of the three east principals and safety managers holds a valid certificate.
+    assert "33.3%" in tile
+    assert "1 / 3" in tile
+    assert "kpi-bad" in tile
+    assert "目标 100%" in tile
+    assert "2 人未达标" in tile
+    # A zero denominator is "—", never 0 %.
+    special = _tile(html, "special_operator_certified_rate")
+    assert "data-value>—</b>" in special
+    assert "kpi-none" in special
+    assert "赵西区" not in html
+    assert "西区" not in html
+
+
+def test_the_menu_lists_statistics_for_readers_only(cast: Cast, people: Any) -> None:
+    url = reverse("analytics:overview")
+    for user in (cast.east.bureau, cast.east.enterprise_admin, cast.platform_admin):
+        assert f'href="{url}"' in login_client(user).get("/").content.decode()
+    for user in (cast.east.learner.user, cast.east.training_admin, cast.outsider):
+        assert f'href="{url}"' not in login_client(user).get("/").content.decode()
+
+
+def test_the_enterprise_admin_sees_only_their_enterprise(cast: Cast, people: Any) -> None:
+    html = _get(cast.east.enterprise_admin, "analytics:overview", **PERIOD).content.decode()
+    assert "50%" in _tile(html, CODE)
+    assert "1 / 2" in _tile(html, CODE)
+    html = _get(cast.east.enterprise_admin, "analytics:people", indicator=CODE, **PERIOD).content.decode()
+    assert "李无证" in html
+    assert "张持证" in html
+    assert "王过期" not in html
+    # They manage these people: full ID numbers.
+    assert people["uncertified"].id_number in html
+
+
+def test_people_without_a_statistics_role_are_refused(cast: Cast, people: Any, client: Any) -> None:
+    for name, params in (
+        ("analytics:overview", {}),
+        ("analytics:indicator", {"indicator": CODE}),
+        ("analytics:people", {"indicator": CODE}),
+        ("analytics:report_list", {}),
+    ):
+        for user in (cast.east.learner.user, cast.outsider, cast.east.training_admin, cast.east.proctor):
+            assert _get(user, name, **params).status_code == 403, (name, user)
+        anonymous = client.get(f"{reverse(name)}?{urlencode(params)}")
+        assert anonymous.status_code == 302
+        assert "/accounts/login/" in anonymous["Location"]
+
+
+def test_the_indicator_page_breaks_down_by_children_and_links_every_figure(cast: Cast, people: Any) -> None:
+    east = cast.east
+    response = _get(east.bureau, "analytics:indicator", indicator=CODE, **PERIOD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    street = re.search(rf'<tr data-key="{east.street.code}">.*?</tr>', html, re.S).group(0)
+    assert "50%" in street
+    # The street's row drills to the same indicator scoped to the street, and its missing count to the people.
+    assert f"jurisdiction={east.street.code}" in street
+    assert "indicator=" + CODE in street
+    assert "status=missing" in street
+    assert "status=counted" in street
+    own = re.search(rf'<tr data-key="{east.jurisdiction.code}">.*?</tr>', html, re.S).group(0)
+    assert "0%" in own  # the district's own enterprise: 0 of 1
+    charts = json.loads(re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', html).group(1))
+    assert charts["kind"] == "rate"
+    assert charts["target"] == 100.0
+    assert {p["key"] for p in charts["bars"]} == {east.street.code, east.jurisdiction.code}
+    assert [p["value"] for p in charts["trend"]] == [33.3]
+    assert "data-missing-link" in html
+    assert "未达标人员" in html
+    assert "<script>" not in html
+    assert "style=" not in html
+
+    by_enterprise = _get(east.bureau, "analytics:indicator", indicator=CODE, group_by="enterprise", **PERIOD)
+    html = by_enterprise.content.decode()
+    plant = east.enterprises[0]
+    row = re.search(rf'<tr data-key="{plant.credit_code}">.*?</tr>', html, re.S).group(0)
+    assert plant.name in row
+    assert f"enterprise={plant.credit_code}" in row
+
+    narrowed = _get(east.bureau, "analytics:indicator", indicator=CODE, jurisdiction=east.street.code, **PERIOD)
+    assert narrowed.status_code == 200
+    assert "50%" in re.search(r"data-total.*?</div>", narrowed.content.decode(), re.S).group(0)
+
+
+def test_the_missing_people_carry_their_reason_and_masked_id_numbers(cast: Cast, people: Any) -> None:
+    response = _get(cast.east.bureau, "analytics:people", indicator=CODE, status="missing", **PERIOD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "李无证" in html
+    assert "王过期" in html
+    assert "张持证" not in html
+    assert "无证书" in html
+    assert "证书已于 2021-01-01 过期" in html
+    for key in ("uncertified", "expired"):
+        assert people[key].id_number not in html
+        assert mask_id_number(people[key].id_number) in html
+    counted = _get(cast.east.bureau, "analytics:people", indicator=CODE, status="counted", **PERIOD)
+    assert "张持证" in counted.content.decode()
+    assert "李无证" not in counted.content.decode()
+
+
+def test_the_people_list_is_paginated(cast: Cast, people: Any) -> None:
+    for i in range(52):
+        world.staff(cast.east.enterprises[1], world.Post.SAFETY_MANAGER, f"安全员{i:02d}")
+    first = _get(cast.east.bureau, "analytics:people", indicator=CODE, status="missing", **PERIOD)
+    html = first.content.decode()
+    assert html.count('class="card person-line"') == 50
+    assert "第 1 / 2 页" in html or "共 2 页" in html
+    second = _get(cast.east.bureau, "analytics:people", indicator=CODE, status="missing", page=2, **PERIOD)
+    assert second.content.decode().count('class="card person-line"') == 4
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "field"),
+    [
+        ({"indicator": "no_such_indicator"}, 400, "indicator"),
+        ({"indicator": CODE, "from": "2026-13-01"}, 400, "from"),
+        ({"indicator": CODE, "from": "2026-06-01", "to": "2026-01-01"}, 400, "from"),
+        ({"indicator": CODE, "from": "2020-01-01", "to": "2026-01-01"}, 400, "to"),
+        ({"indicator": CODE, "jurisdiction": "000000"}, 400, "jurisdiction"),
+        ({"indicator": CODE, "enterprise": "not-a-code"}, 400, "enterprise"),
+        ({"indicator": CODE, "group_by": "weekday"}, 400, "group_by"),
+    ],
+)
+def test_a_bad_question_is_a_page_naming_the_field(
+    cast: Cast, people: Any, params: dict[str, str], status: int, field: str
+) -> None:
+    for name in ("analytics:indicator", "analytics:people", "analytics:overview"):
+        if name == "analytics:people" and field == "group_by":
+            continue
+        if name == "analytics:overview" and field in ("indicator", "group_by"):
+            continue
+        response = _get(cast.east.bureau, name, **params)
+        assert response.status_code == status, (name, params)
+        html = response.content.decode()
+        assert "data-refused" in html
+        assert f'data-field="{field}"' in html
+
+
+def test_a_bad_status_is_refused(cast: Cast, people: Any) -> None:
+    response = _get(cast.east.bureau, "analytics:people", indicator=CODE, status="late")
+    assert response.status_code == 400
+    assert 'data-field="status"' in response.content.decode()
+
+
+def test_another_districts_scope_is_forbidden(cast: Cast, people: Any) -> None:
+    west = cast.west
+    for name in ("analytics:overview", "analytics:indicator", "analytics:people"):
+        for params in ({"jurisdiction": west.jurisdiction.code}, {"enterprise": west.enterprises[0].credit_code}):
+            response = _get(cast.east.bureau, name, indicator=CODE, **params)
+            assert response.status_code == 403, (name, params)
+            assert "赵西区" not in response.content.decode()
+    # An enterprise admin reads their own enterprise only: not the district, not a neighbour.
+    admin = cast.east.enterprise_admin
+    assert _get(admin, "analytics:overview", jurisdiction=cast.east.jurisdiction.code).status_code == 403
+    other = cast.east.enterprises[1].credit_code
+    assert _get(admin, "analytics:people", indicator=CODE, enterprise=other).status_code == 403
+
+
+def test_the_platform_admin_sees_every_district(cast: Cast, people: Any) -> None:
+    html = _get(cast.platform_admin, "analytics:overview", **PERIOD).content.decode()
+    assert "25%" in _tile(html, CODE)  # 1 of 4 across both districts
+
+
+def test_the_scope_picker_never_narrows_a_reader_by_itself(cast: Cast, people: Any) -> None:
+    """Submitting the picker unchanged keeps the whole scope: the first option is "all"."""
+    html = _get(cast.platform_admin, "analytics:overview").content.decode()
+    jurisdictions = re.search(r'<select id="f-jurisdiction".*?</select>', html, re.S).group(0)
+    assert re.search(r'<option value="">\s*全平台', jurisdictions.split("\n", 1)[1])
+    enterprises = re.search(r'<select id="f-enterprise".*?</select>', html, re.S).group(0)
+    assert '<option value="">全部企业</option>' in enterprises
+    html = _get(cast.east.bureau, "analytics:overview").content.decode()
+    jurisdictions = re.search(r'<select id="f-jurisdiction".*?</select>', html, re.S).group(0)
+    assert f'<option value="{cast.east.jurisdiction.code}" selected>' in jurisdictions
+    assert cast.west.jurisdiction.code not in jurisdictions
+
+
+def test_the_indicator_page_names_certificates_about_to_expire(cast: Cast, people: Any) -> None:
+    import datetime as dt
+
+    from exams.models import CertificateType
+
+    soon = world.staff(cast.east.enterprises[0], world.Post.PRINCIPAL, "钱将到期")
+    world.certify(soon, CertificateType.PRINCIPAL, valid_until=dt.date(2026, 8, 1))
+    html = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
+    assert "1 本证书将在 90 天内到期" in html
+    assert "50%" in re.search(r"data-total.*?</div>", html, re.S).group(0)  # 2 of 4
+
+
+def test_figures_read_as_people_expect_them() -> None:
+    from analytics.views import _number, _percent
+
+    assert _percent(None) == "—"  # a zero denominator, never 0 %
+    assert _percent(0.0) == "0%"
+    assert _percent(1 / 3) == "33.3%"
+    assert _percent(1.0) == "100%"
+    assert _number(19882.98) == "19,883"  # hours summed from seconds: no "19,883.0"
+    assert _number(3458.768) == "3,458.8"
+    assert _number(None) == "—"
+
+
+def test_the_export_buttons_post_the_question_on_the_page(cast: Cast, people: Any) -> None:
+    """The people page's "导出 CSV" form, posted as the browser would, gives the missing people."""
+    bureau = login_client(cast.east.bureau)
+    url = f"{reverse('analytics:people')}?{urlencode({'indicator': CODE, 'status': 'missing', **PERIOD})}"
+    html = bureau.get(url).content.decode()
+    forms = re.findall(r"<form method=\"post\" action=\"([^\"]+)\"[^>]*data-export>(.*?)</form>", html, re.S)
+    assert [action for action, _ in forms] == [reverse("analytics:export_start")] * 2
+    csv_form = next(body for _, body in forms if 'name="format" value="csv"' in body)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', csv_form))
+    fields.pop("csrfmiddlewaretoken", None)
+    assert fields["people"] == "1"
+    response = bureau.post(reverse("analytics:export_start"), fields)
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
+    assert "李无证" in body
+    assert "王过期" in body
+    assert "张持证" not in body

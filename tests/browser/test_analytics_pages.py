@@ -1,0 +1,138 @@
+"""The statistics pages in a real browser: a bureau official goes from the tile to the
+missing people in three clicks, at 390×844 and at 1280×800, in Chinese, without
+horizontal scrolling on the phone and without a Content-Security-Policy violation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import SCREENSHOTS, login
+
+pytestmark = pytest.mark.browser
+
+# The demo's enterprises and people as the analytics foundation expects them (one status row
+# per enterprise, one open employment per person: what migration 0004 does for older data),
+# plus a safety manager without a certificate, who must appear among the missing.
+SETUP = """
+import datetime as dt, json
+from django.utils import timezone
+from organizations.models import BEGINNING, Employment, Enterprise, EnterpriseStatus, Person
+from organizations.services import person_create
+from organizations.validators import complete_id_number
+for e in Enterprise.objects.all():
+    if not e.statuses.exists():
+        EnterpriseStatus.objects.create(enterprise=e, valid_from=BEGINNING, industry=e.industry,
+            above_scale=e.above_scale, jurisdiction=e.jurisdiction)
+machine = Enterprise.objects.get(name="安泰机械制造有限公司")
+if not Person.objects.filter(user__username="stats_safety").exists():
+    person_create(enterprise=machine, name="周未持证", username="stats_safety", password="demo-pass-2026",
+        id_number=complete_id_number("99010119880808088"), post=Person.Post.SAFETY_MANAGER,
+        hire_date=timezone.localdate() - dt.timedelta(days=300))
+for p in Person.objects.filter(employments__isnull=True):
+    Employment.objects.create(person=p, enterprise=p.enterprise, post=p.post, start_date=p.hire_date)
+print(json.dumps({"missing": "周未持证"}))
+"""
+
+RECORD = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__csp.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " at " + e.sourceFile + ":" + e.lineNumber);
+});
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, Any]:
+    return json.loads(run_manage("shell", "-c", SETUP).stdout.strip().splitlines()[-1])
+
+
+def _no_overflow(page: Any, width: int) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, "the page scrolls sideways"
+
+
+@pytest.mark.parametrize(("width", "height", "label"), [(390, 844, "phone"), (1280, 800, "desktop")])
+def test_from_the_tile_to_the_missing_people_in_three_clicks(
+    new_page: Callable[..., Any], live_server_url: str, demo: dict[str, Any], width: int, height: int, label: str
+) -> None:
+    page = new_page(width, height)
+    page.add_init_script(RECORD)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text) if "Content Security Policy" in m.text else None)
+    login(page, live_server_url, "demo_bureau")
+
+    # Click 1: the menu entry (behind the menu button on a phone).
+    if width < 760:
+        page.click("[data-menu-toggle]")
+    page.get_by_role("link", name="统计分析").click()
+    page.wait_for_load_state("networkidle")
+    assert page.get_attribute("html", "lang") == "zh-hans"
+    assert "统计分析" in page.locator("h1").inner_text()
+    tile = page.locator('[data-tile="principal_certified_rate"]')
+    assert tile.is_visible()
+    value = tile.locator("[data-value]").inner_text().strip()
+    assert value.endswith("%")
+    assert value != "100%"
+    _no_overflow(page, width)
+    page.screenshot(path=str(SCREENSHOTS / f"stats-overview-{label}.png"), full_page=True)
+
+    # Click 2: the tile opens the indicator, its charts drawn by the vendored ECharts.
+    tile.locator(".kpi-link").click()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector('[data-chart="trend"] canvas')
+    page.wait_for_selector('[data-chart="bars"] canvas')
+    assert page.locator("h1").inner_text().strip() == "主要负责人和安全管理人员持证率"
+    assert page.locator("#stats-table tbody tr").count() >= 1
+    _no_overflow(page, width)
+    page.screenshot(path=str(SCREENSHOTS / f"stats-indicator-{label}.png"), full_page=True)
+
+    # The table sorts and filters in the page.
+    page.locator("#stats-table thead th").nth(1).locator("button").click()
+    assert page.locator("#stats-table thead th").nth(1).get_attribute("aria-sort") == "ascending"
+    page.fill("#table-filter", "不存在的名字")
+    assert page.locator("#stats-table tbody tr:visible").count() == 0
+    page.fill("#table-filter", "")
+
+    # Click 3: 未达标人员.
+    page.locator("[data-missing-link]").click()
+    page.wait_for_load_state("networkidle")
+    assert "未达标人员" in page.locator("h1").inner_text()
+    person = page.locator(".person-line", has_text=demo["missing"])
+    assert person.is_visible()
+    assert person.locator("[data-reason]").inner_text().strip() == "无证书"
+    _no_overflow(page, width)
+    page.screenshot(path=str(SCREENSHOTS / f"stats-missing-{label}.png"), full_page=True)
+
+    # The missing people to Excel, for the monthly report (a short list is sent at once).
+    with page.expect_download() as download:
+        page.locator("form[data-export]", has=page.locator('input[name="format"][value="xlsx"]')).locator(
+            "button"
+        ).click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"  # a zip container: a real xlsx
+
+    assert page.evaluate("window.__csp") == []
+    assert console == []
+    host = live_server_url.split("//", 1)[1]
+    assert all(u.startswith(("data:", "blob:")) or host in u for u in page.requests_seen)  # no CDN
+
+
+def test_a_bureau_publishes_a_report_and_reads_it_on_a_phone(
+    new_page: Callable[..., Any], live_server_url: str, demo: dict[str, Any]
+) -> None:
+    page = new_page()
+    page.add_init_script(RECORD)
+    login(page, live_server_url, "demo_bureau")
+    page.goto(f"{live_server_url}/stats/reports/new/")
+    page.fill("#r-title", "示范区月报（浏览器测试）")
+    page.click("form[data-publish] button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("h1").inner_text().strip() == "示范区月报（浏览器测试）"
+    assert page.locator('[data-figure="principal_certified_rate"] [data-then]').inner_text().strip()
+    _no_overflow(page, 390)
+    page.screenshot(path=str(SCREENSHOTS / "stats-report-phone.png"), full_page=True)
+    assert page.evaluate("window.__csp") == []
