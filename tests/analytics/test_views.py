@@ -108,7 +108,11 @@ def test_the_indicator_page_breaks_down_by_children_and_links_every_figure(cast:
     assert charts["kind"] == "rate"
     assert charts["target"] == 100.0
     assert {p["key"] for p in charts["bars"]} == {east.street.code, east.jurisdiction.code}
-    assert [p["value"] for p in charts["trend"]] == [33.3]
+    # Certificates held is a stock: the trend gives the figure on each month's
+    # last day; nothing changed in the period, so every month reads 1 of 3.
+    trend = charts["trend"]
+    assert [p["key"] for p in trend] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
+    assert {p["value"] for p in trend} == {33.3}
     assert "data-missing-link" in html
     assert "未达标人员" in html
     assert "<script>" not in html
