@@ -74,6 +74,14 @@ def _percent(value: float | None) -> str:
     return (text[:-2] if text.endswith(".0") else text) + "%"
 
 
+def _missing(indicator: Any, figure: Any) -> str:
+    """How many are missing, where there is a list of them to open: not for a
+    volume, nor for a rate over a population (residents trained in first aid)."""
+    if figure.denominator is None or not indicator.people_match_total:
+        return ""
+    return _number(figure.denominator - figure.numerator)
+
+
 def _number(value: float | None) -> str:
     if value is None:
         return "—"
@@ -234,11 +242,7 @@ def overview(request: HttpRequest) -> HttpResponse:
                     "target": _target(indicator),
                     "numerator": _number(result.total.numerator),
                     "denominator": _number(result.total.denominator),
-                    "missing": (
-                        _number(result.total.denominator - result.total.numerator)
-                        if result.total.denominator is not None
-                        else ""
-                    ),
+                    "missing": _missing(indicator, result.total),
                     "status": _status(indicator, result.total),
                     "url": _url("analytics:indicator", indicator=indicator.code, **scoped),
                     "missing_url": _url("analytics:people", indicator=indicator.code, status="missing", **scoped),
@@ -265,7 +269,7 @@ def _table_rows(query: Query, indicator: Indicator, rows: list[Any], group_by: s
         elif group_by == "enterprise":
             narrowed["enterprise"] = row.key
             drill = _url("analytics:indicator", indicator=indicator.code, **narrowed)
-        people_ok = group_by in ("jurisdiction", "enterprise")
+        people_ok = group_by in ("jurisdiction", "enterprise") and indicator.people_match_total
         lines.append(
             {
                 "key": row.key,
@@ -379,11 +383,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
                 "target": _target(indicator),
                 "numerator": _number(result.total.numerator),
                 "denominator": _number(result.total.denominator),
-                "missing": (
-                    _number(result.total.denominator - result.total.numerator)
-                    if result.total.denominator is not None
-                    else ""
-                ),
+                "missing": _missing(indicator, result.total),
             },
             "extra_lines": _extra_lines(result.extra),
             "rows": _table_rows(query, indicator, result.rows, group_by),

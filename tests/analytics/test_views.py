@@ -264,3 +264,14 @@ def test_the_export_buttons_post_the_question_on_the_page(cast: Cast, people: An
     assert "李无证" in body
     assert "王过期" in body
     assert "张持证" not in body
+
+
+def test_a_rate_over_a_population_offers_no_missing_list(cast: Cast, people: Any) -> None:
+    """Residents trained in first aid are counted against a population: there is
+    no list of the untrained residents to open, so no page offers one."""
+    response = _get(cast.east.bureau, "analytics:indicator", indicator="public_first_aid_coverage", **PERIOD)
+    assert response.status_code == 200
+    assert "data-missing-link" not in response.content.decode()
+    assert (
+        "data-missing-link" in _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
+    )
