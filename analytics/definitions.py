@@ -145,19 +145,25 @@ class _HolderRate(Indicator):
         ).annotate(ref_date=Value(as_of, output_field=DateField()), wanted=wanted)
         return in_scope(qs, query)
 
+    def _holding(self, day: dt.date, **more: Any) -> Q:
+        """A subject holds the certificate its post wants, valid on ``day`` (and
+        matching ``more``): per post a non-correlated ``person_id IN (holders
+        of that type)``, which the database builds once as a hashed set rather
+        than probing the certificates once per subject."""
+        held = Q()
+        for post, cert in self.posts.items():
+            holders = _valid_certificates_on(day).filter(cert_type=cert, **more).values("holder_id")
+            held |= Q(post=post, person_id__in=holders)
+        return held
+
     def subjects(self, query: Query) -> QuerySet[Any]:
-        valid = _valid_certificates_on(query.as_of).filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
-        return self._employments(query).annotate(counted=Exists(valid))
+        counted = ExpressionWrapper(self._holding(query.as_of), output_field=BooleanField())
+        return self._employments(query).annotate(counted=counted)
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
+        # Holders none of whose valid certificates of the wanted type runs past the horizon.
         horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
-        longest = (
-            _valid_certificates_on(query.as_of)
-            .filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
-            .order_by("-valid_until")
-            .values("valid_until")[:1]
-        )
-        expiring = subjects.filter(counted=True).annotate(until=Subquery(longest)).filter(until__lte=horizon)
+        expiring = subjects.filter(counted=True).exclude(self._holding(query.as_of, valid_until__gt=horizon))
         return {"expiring": expiring.count(), "expiring_days": query.param("expiring_days")}
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
