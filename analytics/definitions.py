@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -51,9 +52,11 @@ from analytics.indicators import (
     Query,
     Row,
     day_start,
+    grouped_rows,
     in_scope,
     industry_ids,
     register,
+    rows_sorted,
     status_in_force,
     with_status,
     years_of,
@@ -576,9 +579,25 @@ class ExamPassRate(Indicator):
         return _Exams.pairs(query).filter(sat=True)
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
-        average = subjects.order_by().aggregate(a=Avg("best_score"))["a"]
-        not_sat = _Exams.pairs(query).filter(sat=False).order_by().count()
-        return {"average_score": round(float(average), 1) if average is not None else None, "not_sat": not_sat}
+        return self.evaluate(replace(query, group_by=None))[2]
+
+    def evaluate(self, query: Query) -> tuple[Figure, list[Row], dict[str, Any]]:
+        """The total and both extras as filtered aggregates of one pass over
+        the pairs (rather than one pass each); the rows, if grouped, in one more."""
+        got = (
+            _Exams.pairs(query)
+            .order_by()
+            .aggregate(
+                denominator=Count("pk", filter=Q(sat=True)),
+                numerator=Count("pk", filter=Q(sat=True, counted=True)),
+                average=Avg("best_score", filter=Q(sat=True)),
+                not_sat=Count("pk", filter=Q(sat=False)),
+            )
+        )
+        rows = rows_sorted(query, grouped_rows(query, self.subjects(query), self))
+        average = got["average"]
+        extra = {"average_score": round(float(average), 1) if average is not None else None, "not_sat": got["not_sat"]}
+        return Figure(numerator=got["numerator"], denominator=got["denominator"]), rows, extra
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         rows = _only(self.subjects(query), status).values(

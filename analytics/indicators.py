@@ -220,12 +220,18 @@ class Indicator(ABC):
         for part in self.parts(query):
             got = part.order_by().aggregate(**self.aggregates())
             _add(total, got)
-            for row in _rows(query, part, self):
+            for row in grouped_rows(query, part, self):
                 acc = merged.setdefault(row.key, [row.label, [0, None if self.kind == "volume" else 0]])
                 _add(acc[1], {"numerator": row.numerator, "denominator": row.denominator})
         rows = [Row(key=k, label=v[0], numerator=v[1][0], denominator=v[1][1]) for k, v in merged.items()]
-        order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
-        return Figure(numerator=total[0] or 0, denominator=total[1]), sorted(rows, key=order)
+        return Figure(numerator=total[0] or 0, denominator=total[1]), rows_sorted(query, rows)
+
+    def evaluate(self, query: Query) -> tuple[Figure, list[Row], dict[str, Any]]:
+        """What ``compute`` returns: ``figures`` and ``extras``. An indicator
+        whose extras are aggregates of the same subjects overrides this to
+        count them in one pass."""
+        total, rows = self.figures(query)
+        return total, rows, self.extras(query, self.subjects(query))
 
     def _trend(self, query: Query) -> tuple[Figure, list[Row]]:
         rows = []
@@ -269,6 +275,12 @@ def period_key(group_by: str, day: dt.date) -> str:
     return f"{day.year:04d}"
 
 
+def rows_sorted(query: Query, rows: list[Row]) -> list[Row]:
+    """Rows in the order every door shows them: enterprises by name, the rest by key."""
+    order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
+    return sorted(rows, key=order)
+
+
 def _add(acc: list[Any], got: Mapping[str, Any]) -> None:
     acc[0] += got.get("numerator") or 0
     if acc[1] is not None:
@@ -283,7 +295,7 @@ def _nd(g: Mapping[str, Any]) -> dict[str, Any]:
     return {"numerator": g.get("numerator") or 0, "denominator": g.get("denominator")}
 
 
-def _rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
+def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
     by = query.group_by
     if by is None:
         return []
@@ -381,9 +393,8 @@ def _add_to(acc: dict[str, Any], got: Mapping[str, Any]) -> None:
 
 def compute(query: Query) -> Result:
     """The indicator's total and, with ``group_by``, its rows."""
-    ind = indicator_get(query.code)
-    total, rows = ind.figures(query)
-    return Result(query=query, total=total, rows=rows, extra=ind.extras(query, ind.subjects(query)))
+    total, rows, extra = indicator_get(query.code).evaluate(query)
+    return Result(query=query, total=total, rows=rows, extra=extra)
 
 
 def people(query: Query, *, status: str | None = None) -> list[PersonLine]:
