@@ -16,7 +16,6 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db.models import (
     Aggregate,
-    Avg,
     BooleanField,
     Case,
     CharField,
@@ -51,12 +50,14 @@ from analytics.indicators import (
     PersonLine,
     Query,
     Row,
+    Tally,
     day_start,
     grouped_rows,
     in_scope,
     industry_ids,
     register,
     rows_sorted,
+    scope_node,
     status_in_force,
     with_status,
     years_of,
@@ -528,6 +529,13 @@ class AnnualRetrainingRate(Indicator):
         return lines
 
 
+def _child_codes(query: Query) -> set[str]:
+    """The codes of the jurisdictions ``group_by=jurisdiction`` lists a row for."""
+    node = scope_node(query)
+    children = Jurisdiction.objects.filter(parent=node) if node else Jurisdiction.objects.filter(parent__isnull=True)
+    return set(children.values_list("code", flat=True))
+
+
 class _Exams:
     """(person, session) pairs of sessions closing within ``[from, as_of]``."""
 
@@ -582,22 +590,32 @@ class ExamPassRate(Indicator):
         return self.evaluate(replace(query, group_by=None))[2]
 
     def evaluate(self, query: Query) -> tuple[Figure, list[Row], dict[str, Any]]:
-        """The total and both extras as filtered aggregates of one pass over
-        the pairs (rather than one pass each); the rows, if grouped, in one more."""
-        got = (
-            _Exams.pairs(query)
-            .order_by()
-            .aggregate(
-                denominator=Count("pk", filter=Q(sat=True)),
-                numerator=Count("pk", filter=Q(sat=True, counted=True)),
-                average=Avg("best_score", filter=Q(sat=True)),
-                not_sat=Count("pk", filter=Q(sat=False)),
-            )
-        )
-        rows = rows_sorted(query, grouped_rows(query, self.subjects(query), self))
-        average = got["average"]
+        """The total, the rows and both extras in one pass over the pairs:
+        filtered aggregates (rather than one pass each for the total, the
+        rows, the average and ``not_sat``); grouped, the total is the sum of
+        every group, those no row shows included."""
+        sat = Q(sat=True)
+        aggregates: dict[str, Aggregate] = {
+            "denominator": Count("pk", filter=sat),
+            "numerator": Count("pk", filter=sat & Q(counted=True)),
+            "scored": Count("best_score", filter=sat),
+            "score_sum": Sum("best_score", filter=sat),
+            "not_sat": Count("pk", filter=~sat),
+        }
+        pairs = _Exams.pairs(query)
+        if query.group_by is None:
+            groups, rows = [pairs.order_by().aggregate(**aggregates)], []
+        else:
+            tally = Tally(aggregates=aggregates)
+            # A group whose pairs all did not sit is no row of the subjects (who sat), except a
+            # child jurisdiction, which always has its row.
+            shown = _child_codes(query) if query.group_by == "jurisdiction" else set()
+            rows = [r for r in grouped_rows(query, pairs, self, tally=tally) if r.denominator or r.key in shown]
+            groups = tally.seen
+        got = {name: sum(g[name] or 0 for g in groups) for name in aggregates}
+        average = got["score_sum"] / got["scored"] if got["scored"] else None
         extra = {"average_score": round(float(average), 1) if average is not None else None, "not_sat": got["not_sat"]}
-        return Figure(numerator=got["numerator"], denominator=got["denominator"]), rows, extra
+        return Figure(numerator=got["numerator"], denominator=got["denominator"]), rows_sorted(query, rows), extra
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         rows = _only(self.subjects(query), status).values(

@@ -287,24 +287,39 @@ def _add(acc: list[Any], got: Mapping[str, Any]) -> None:
         acc[1] += got.get("denominator") or 0
 
 
-def _counts(qs: QuerySet[Any], ind: Indicator, *group: str) -> list[dict[str, Any]]:
-    return list(qs.order_by().values(*group).annotate(**ind.aggregates()))
+@dataclass
+class Tally:
+    """Optional companion of ``grouped_rows``: other ``aggregates`` to count
+    per group instead of ``Indicator.aggregates()``, and every group counted
+    (``seen``, those no row shows included), so a caller can add up its total
+    from the same single grouped query."""
+
+    aggregates: dict[str, Aggregate]
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _counts(qs: QuerySet[Any], ind: Indicator, *group: str, tally: Tally | None = None) -> list[dict[str, Any]]:
+    aggregates = tally.aggregates if tally is not None else ind.aggregates()
+    got = list(qs.order_by().values(*group).annotate(**aggregates))
+    if tally is not None:
+        tally.seen.extend(got)
+    return got
 
 
 def _nd(g: Mapping[str, Any]) -> dict[str, Any]:
     return {"numerator": g.get("numerator") or 0, "denominator": g.get("denominator")}
 
 
-def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
+def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally: Tally | None = None) -> list[Row]:
     by = query.group_by
     if by is None:
         return []
     if by in _TRUNC:
-        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period")
+        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period", tally=tally)
         rows = [(period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
         return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
-        grouped = _counts(subjects, ind, "st_industry_id")
+        grouped = _counts(subjects, ind, "st_industry_id", tally=tally)
         names = Industry.objects.in_bulk([g["st_industry_id"] for g in grouped])
         return [
             Row(key=names[g["st_industry_id"]].code, label=names[g["st_industry_id"]].name, **_nd(g))
@@ -312,14 +327,14 @@ def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[
             if g["st_industry_id"] in names
         ]
     if by == "enterprise":
-        grouped = _counts(subjects, ind, "enterprise_id")
+        grouped = _counts(subjects, ind, "enterprise_id", tally=tally)
         names = Enterprise.objects.in_bulk([g["enterprise_id"] for g in grouped])
         return [
             Row(key=names[g["enterprise_id"]].credit_code, label=names[g["enterprise_id"]].name, **_nd(g))
             for g in grouped
             if g["enterprise_id"] in names
         ]
-    return _jurisdiction_rows(query, subjects, ind)
+    return _jurisdiction_rows(query, subjects, ind, tally)
 
 
 def scope_node(query: Query) -> Jurisdiction | None:
@@ -332,7 +347,7 @@ def scope_node(query: Query) -> Jurisdiction | None:
     return None
 
 
-def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
+def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, tally: Tally | None = None) -> list[Row]:
     """One row per child of the node asked for. A subject placed on the node
     itself gets the node's own row; every child gets a row, with "—" where
     nobody is counted.
@@ -362,9 +377,11 @@ def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) ->
         ]
         own = Value(node.code) if node is not None else Value(None, output_field=CharField())
         owner = Case(*whens, default=own, output_field=CharField()) if whens else own
-        found = {g["owner"]: _nd(g) for g in _counts(subjects.annotate(owner=owner), ind, "owner") if g["owner"]}
+        found = {
+            g["owner"]: _nd(g) for g in _counts(subjects.annotate(owner=owner), ind, "owner", tally=tally) if g["owner"]
+        }
     else:
-        grouped = _counts(subjects, ind, "st_jurisdiction_id")
+        grouped = _counts(subjects, ind, "st_jurisdiction_id", tally=tally)
         paths = dict(
             Jurisdiction.objects.filter(pk__in=[g["st_jurisdiction_id"] for g in grouped]).values_list("pk", "path")
         )
