@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db.models import (
     Aggregate,
+    Avg,
     BooleanField,
     Case,
     CharField,
@@ -594,27 +595,34 @@ class ExamPassRate(Indicator):
         filtered aggregates (rather than one pass each for the total, the
         rows, the average and ``not_sat``); grouped, the total is the sum of
         every group, those no row shows included."""
-        sat = Q(sat=True)
+        # PostgreSQL pulls the pairs' subquery up into the aggregate and runs a
+        # per-pair subquery once per reference, so each is referenced as few
+        # times as the figures allow: ``counted`` and ``best_score`` imply
+        # ``sat`` (both read submitted attempts only), ``not_sat`` is the rest.
         aggregates: dict[str, Aggregate] = {
-            "denominator": Count("pk", filter=sat),
-            "numerator": Count("pk", filter=sat & Q(counted=True)),
-            "scored": Count("best_score", filter=sat),
-            "score_sum": Sum("best_score", filter=sat),
-            "not_sat": Count("pk", filter=~sat),
+            "pairs": Count("pk"),
+            "denominator": Count("pk", filter=Q(sat=True)),
+            "numerator": Count("pk", filter=Q(counted=True)),
         }
         pairs = _Exams.pairs(query)
         if query.group_by is None:
-            groups, rows = [pairs.order_by().aggregate(**aggregates)], []
+            got = pairs.order_by().aggregate(**aggregates, average=Avg("best_score"))
+            rows: list[Row] = []
         else:
+            # Grouped, the average is added up from each group's sum and count.
+            aggregates |= {"scored": Count("best_score"), "score_sum": Sum("best_score")}
             tally = Tally(aggregates=aggregates)
             # A group whose pairs all did not sit is no row of the subjects (who sat), except a
             # child jurisdiction, which always has its row.
             shown = _child_codes(query) if query.group_by == "jurisdiction" else set()
             rows = [r for r in grouped_rows(query, pairs, self, tally=tally) if r.denominator or r.key in shown]
-            groups = tally.seen
-        got = {name: sum(g[name] or 0 for g in groups) for name in aggregates}
-        average = got["score_sum"] / got["scored"] if got["scored"] else None
-        extra = {"average_score": round(float(average), 1) if average is not None else None, "not_sat": got["not_sat"]}
+            got = {name: sum(g[name] or 0 for g in tally.seen) for name in aggregates}
+            got["average"] = got["score_sum"] / got["scored"] if got["scored"] else None
+        average = got["average"]
+        extra = {
+            "average_score": round(float(average), 1) if average is not None else None,
+            "not_sat": got["pairs"] - got["denominator"],
+        }
         return Figure(numerator=got["numerator"], denominator=got["denominator"]), rows_sorted(query, rows), extra
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:

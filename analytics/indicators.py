@@ -217,10 +217,20 @@ class Indicator(ABC):
             return self._trend(query)
         total: list[float | None] = [0, None if self.kind == "volume" else 0]
         merged: dict[str, list[Any]] = {}
+        # Grouped, a rate's total is the sum of all its groups (those no row
+        # shows included): one grouped query per part instead of two passes.
+        # Volumes keep their own total (a float sum added up in another order
+        # could differ in the last digit) and distinct counts cannot be added.
+        one_pass = query.group_by is not None and self.kind == "rate" and not self.distinct_counts
         for part in self.parts(query):
-            got = part.order_by().aggregate(**self.aggregates())
+            tally = Tally(aggregates=self.aggregates()) if one_pass else None
+            part_rows = grouped_rows(query, part, self, tally=tally)
+            if tally is not None:
+                got = {k: sum(g.get(k) or 0 for g in tally.seen) for k in ("numerator", "denominator")}
+            else:
+                got = part.order_by().aggregate(**self.aggregates())
             _add(total, got)
-            for row in grouped_rows(query, part, self):
+            for row in part_rows:
                 acc = merged.setdefault(row.key, [row.label, [0, None if self.kind == "volume" else 0]])
                 _add(acc[1], {"numerator": row.numerator, "denominator": row.denominator})
         rows = [Row(key=k, label=v[0], numerator=v[1][0], denominator=v[1][1]) for k, v in merged.items()]
