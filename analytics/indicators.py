@@ -217,11 +217,12 @@ class Indicator(ABC):
             return self._trend(query)
         total: list[float | None] = [0, None if self.kind == "volume" else 0]
         merged: dict[str, list[Any]] = {}
-        # Grouped, a rate's total is the sum of all its groups (those no row
+        # Grouped, a count's total is the sum of all its groups (those no row
         # shows included): one grouped query per part instead of two passes.
-        # Volumes keep their own total (a float sum added up in another order
-        # could differ in the last digit) and distinct counts cannot be added.
-        one_pass = query.group_by is not None and self.kind == "rate" and not self.distinct_counts
+        # A float sum keeps its own total (added up in another order it could
+        # differ in the last digit) and distinct counts cannot be added.
+        counts_only = all(isinstance(a, Count) and not a.distinct for a in self.aggregates().values())
+        one_pass = query.group_by is not None and counts_only and not self.distinct_counts
         for part in self.parts(query):
             tally = Tally(aggregates=self.aggregates()) if one_pass else None
             part_rows = grouped_rows(query, part, self, tally=tally)
