@@ -368,7 +368,7 @@ class NewEmployeeTrainingRate(Indicator):
             .annotate(
                 onboarding_seconds=Coalesce(Subquery(seconds, output_field=IntegerField()), Value(0)),
                 assessed=ExpressionWrapper(
-                    Exists(exam) | Exists(entries.filter(assessment_passed=True)) | Exists(certificate),
+                    Exists(entries.filter(assessment_passed=True)) | Exists(certificate) | Exists(exam),
                     output_field=BooleanField(),
                 ),
             )
