@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -50,10 +51,14 @@ from analytics.indicators import (
     PersonLine,
     Query,
     Row,
+    Tally,
     day_start,
+    grouped_rows,
     in_scope,
     industry_ids,
     register,
+    rows_sorted,
+    scope_node,
     status_in_force,
     with_status,
     years_of,
@@ -145,19 +150,25 @@ class _HolderRate(Indicator):
         ).annotate(ref_date=Value(as_of, output_field=DateField()), wanted=wanted)
         return in_scope(qs, query)
 
+    def _holding(self, day: dt.date, **more: Any) -> Q:
+        """A subject holds the certificate its post wants, valid on ``day`` (and
+        matching ``more``): per post a non-correlated ``person_id IN (holders
+        of that type)``, which the database builds once as a hashed set rather
+        than probing the certificates once per subject."""
+        held = Q()
+        for post, cert in self.posts.items():
+            holders = _valid_certificates_on(day).filter(cert_type=cert, **more).values("holder_id")
+            held |= Q(post=post, person_id__in=holders)
+        return held
+
     def subjects(self, query: Query) -> QuerySet[Any]:
-        valid = _valid_certificates_on(query.as_of).filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
-        return self._employments(query).annotate(counted=Exists(valid))
+        counted = ExpressionWrapper(self._holding(query.as_of), output_field=BooleanField())
+        return self._employments(query).annotate(counted=counted)
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
+        # Holders none of whose valid certificates of the wanted type runs past the horizon.
         horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
-        longest = (
-            _valid_certificates_on(query.as_of)
-            .filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
-            .order_by("-valid_until")
-            .values("valid_until")[:1]
-        )
-        expiring = subjects.filter(counted=True).annotate(until=Subquery(longest)).filter(until__lte=horizon)
+        expiring = subjects.filter(counted=True).exclude(self._holding(query.as_of, valid_until__gt=horizon))
         return {"expiring": expiring.count(), "expiring_days": query.param("expiring_days")}
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
@@ -357,7 +368,7 @@ class NewEmployeeTrainingRate(Indicator):
             .annotate(
                 onboarding_seconds=Coalesce(Subquery(seconds, output_field=IntegerField()), Value(0)),
                 assessed=ExpressionWrapper(
-                    Exists(exam) | Exists(entries.filter(assessment_passed=True)) | Exists(certificate),
+                    Exists(entries.filter(assessment_passed=True)) | Exists(certificate) | Exists(exam),
                     output_field=BooleanField(),
                 ),
             )
@@ -519,6 +530,13 @@ class AnnualRetrainingRate(Indicator):
         return lines
 
 
+def _child_codes(query: Query) -> set[str]:
+    """The codes of the jurisdictions ``group_by=jurisdiction`` lists a row for."""
+    node = scope_node(query)
+    children = Jurisdiction.objects.filter(parent=node) if node else Jurisdiction.objects.filter(parent__isnull=True)
+    return set(children.values_list("code", flat=True))
+
+
 class _Exams:
     """(person, session) pairs of sessions closing within ``[from, as_of]``."""
 
@@ -570,9 +588,42 @@ class ExamPassRate(Indicator):
         return _Exams.pairs(query).filter(sat=True)
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
-        average = subjects.order_by().aggregate(a=Avg("best_score"))["a"]
-        not_sat = _Exams.pairs(query).filter(sat=False).order_by().count()
-        return {"average_score": round(float(average), 1) if average is not None else None, "not_sat": not_sat}
+        return self.evaluate(replace(query, group_by=None))[2]
+
+    def evaluate(self, query: Query) -> tuple[Figure, list[Row], dict[str, Any]]:
+        """The total, the rows and both extras in one pass over the pairs:
+        filtered aggregates (rather than one pass each for the total, the
+        rows, the average and ``not_sat``); grouped, the total is the sum of
+        every group, those no row shows included."""
+        # PostgreSQL pulls the pairs' subquery up into the aggregate and runs a
+        # per-pair subquery once per reference, so each is referenced as few
+        # times as the figures allow: ``counted`` and ``best_score`` imply
+        # ``sat`` (both read submitted attempts only), ``not_sat`` is the rest.
+        aggregates: dict[str, Aggregate] = {
+            "pairs": Count("pk"),
+            "denominator": Count("pk", filter=Q(sat=True)),
+            "numerator": Count("pk", filter=Q(counted=True)),
+        }
+        pairs = _Exams.pairs(query)
+        if query.group_by is None:
+            got = pairs.order_by().aggregate(**aggregates, average=Avg("best_score"))
+            rows: list[Row] = []
+        else:
+            # Grouped, the average is added up from each group's sum and count.
+            aggregates |= {"scored": Count("best_score"), "score_sum": Sum("best_score")}
+            tally = Tally(aggregates=aggregates)
+            # A group whose pairs all did not sit is no row of the subjects (who sat), except a
+            # child jurisdiction, which always has its row.
+            shown = _child_codes(query) if query.group_by == "jurisdiction" else set()
+            rows = [r for r in grouped_rows(query, pairs, self, tally=tally) if r.denominator or r.key in shown]
+            got = {name: sum(g[name] or 0 for g in tally.seen) for name in aggregates}
+            got["average"] = got["score_sum"] / got["scored"] if got["scored"] else None
+        average = got["average"]
+        extra = {
+            "average_score": round(float(average), 1) if average is not None else None,
+            "not_sat": got["pairs"] - got["denominator"],
+        }
+        return Figure(numerator=got["numerator"], denominator=got["denominator"]), rows_sorted(query, rows), extra
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         rows = _only(self.subjects(query), status).values(

@@ -217,15 +217,32 @@ class Indicator(ABC):
             return self._trend(query)
         total: list[float | None] = [0, None if self.kind == "volume" else 0]
         merged: dict[str, list[Any]] = {}
+        # Grouped, a count's total is the sum of all its groups (those no row
+        # shows included): one grouped query per part instead of two passes.
+        # A float sum keeps its own total (added up in another order it could
+        # differ in the last digit) and distinct counts cannot be added.
+        counts_only = all(isinstance(a, Count) and not a.distinct for a in self.aggregates().values())
+        one_pass = query.group_by is not None and counts_only and not self.distinct_counts
         for part in self.parts(query):
-            got = part.order_by().aggregate(**self.aggregates())
+            tally = Tally(aggregates=self.aggregates()) if one_pass else None
+            part_rows = grouped_rows(query, part, self, tally=tally)
+            if tally is not None:
+                got = {k: sum(g.get(k) or 0 for g in tally.seen) for k in ("numerator", "denominator")}
+            else:
+                got = part.order_by().aggregate(**self.aggregates())
             _add(total, got)
-            for row in _rows(query, part, self):
+            for row in part_rows:
                 acc = merged.setdefault(row.key, [row.label, [0, None if self.kind == "volume" else 0]])
                 _add(acc[1], {"numerator": row.numerator, "denominator": row.denominator})
         rows = [Row(key=k, label=v[0], numerator=v[1][0], denominator=v[1][1]) for k, v in merged.items()]
-        order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
-        return Figure(numerator=total[0] or 0, denominator=total[1]), sorted(rows, key=order)
+        return Figure(numerator=total[0] or 0, denominator=total[1]), rows_sorted(query, rows)
+
+    def evaluate(self, query: Query) -> tuple[Figure, list[Row], dict[str, Any]]:
+        """What ``compute`` returns: ``figures`` and ``extras``. An indicator
+        whose extras are aggregates of the same subjects overrides this to
+        count them in one pass."""
+        total, rows = self.figures(query)
+        return total, rows, self.extras(query, self.subjects(query))
 
     def _trend(self, query: Query) -> tuple[Figure, list[Row]]:
         rows = []
@@ -269,30 +286,51 @@ def period_key(group_by: str, day: dt.date) -> str:
     return f"{day.year:04d}"
 
 
+def rows_sorted(query: Query, rows: list[Row]) -> list[Row]:
+    """Rows in the order every door shows them: enterprises by name, the rest by key."""
+    order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
+    return sorted(rows, key=order)
+
+
 def _add(acc: list[Any], got: Mapping[str, Any]) -> None:
     acc[0] += got.get("numerator") or 0
     if acc[1] is not None:
         acc[1] += got.get("denominator") or 0
 
 
-def _counts(qs: QuerySet[Any], ind: Indicator, *group: str) -> list[dict[str, Any]]:
-    return list(qs.order_by().values(*group).annotate(**ind.aggregates()))
+@dataclass
+class Tally:
+    """Optional companion of ``grouped_rows``: other ``aggregates`` to count
+    per group instead of ``Indicator.aggregates()``, and every group counted
+    (``seen``, those no row shows included), so a caller can add up its total
+    from the same single grouped query."""
+
+    aggregates: dict[str, Aggregate]
+    seen: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _counts(qs: QuerySet[Any], ind: Indicator, *group: str, tally: Tally | None = None) -> list[dict[str, Any]]:
+    aggregates = tally.aggregates if tally is not None else ind.aggregates()
+    got = list(qs.order_by().values(*group).annotate(**aggregates))
+    if tally is not None:
+        tally.seen.extend(got)
+    return got
 
 
 def _nd(g: Mapping[str, Any]) -> dict[str, Any]:
     return {"numerator": g.get("numerator") or 0, "denominator": g.get("denominator")}
 
 
-def _rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
+def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally: Tally | None = None) -> list[Row]:
     by = query.group_by
     if by is None:
         return []
     if by in _TRUNC:
-        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period")
+        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period", tally=tally)
         rows = [(period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
         return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
-        grouped = _counts(subjects, ind, "st_industry_id")
+        grouped = _counts(subjects, ind, "st_industry_id", tally=tally)
         names = Industry.objects.in_bulk([g["st_industry_id"] for g in grouped])
         return [
             Row(key=names[g["st_industry_id"]].code, label=names[g["st_industry_id"]].name, **_nd(g))
@@ -300,14 +338,14 @@ def _rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
             if g["st_industry_id"] in names
         ]
     if by == "enterprise":
-        grouped = _counts(subjects, ind, "enterprise_id")
+        grouped = _counts(subjects, ind, "enterprise_id", tally=tally)
         names = Enterprise.objects.in_bulk([g["enterprise_id"] for g in grouped])
         return [
             Row(key=names[g["enterprise_id"]].credit_code, label=names[g["enterprise_id"]].name, **_nd(g))
             for g in grouped
             if g["enterprise_id"] in names
         ]
-    return _jurisdiction_rows(query, subjects, ind)
+    return _jurisdiction_rows(query, subjects, ind, tally)
 
 
 def scope_node(query: Query) -> Jurisdiction | None:
@@ -320,7 +358,7 @@ def scope_node(query: Query) -> Jurisdiction | None:
     return None
 
 
-def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) -> list[Row]:
+def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, tally: Tally | None = None) -> list[Row]:
     """One row per child of the node asked for. A subject placed on the node
     itself gets the node's own row; every child gets a row, with "—" where
     nobody is counted.
@@ -350,9 +388,11 @@ def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator) ->
         ]
         own = Value(node.code) if node is not None else Value(None, output_field=CharField())
         owner = Case(*whens, default=own, output_field=CharField()) if whens else own
-        found = {g["owner"]: _nd(g) for g in _counts(subjects.annotate(owner=owner), ind, "owner") if g["owner"]}
+        found = {
+            g["owner"]: _nd(g) for g in _counts(subjects.annotate(owner=owner), ind, "owner", tally=tally) if g["owner"]
+        }
     else:
-        grouped = _counts(subjects, ind, "st_jurisdiction_id")
+        grouped = _counts(subjects, ind, "st_jurisdiction_id", tally=tally)
         paths = dict(
             Jurisdiction.objects.filter(pk__in=[g["st_jurisdiction_id"] for g in grouped]).values_list("pk", "path")
         )
@@ -381,9 +421,8 @@ def _add_to(acc: dict[str, Any], got: Mapping[str, Any]) -> None:
 
 def compute(query: Query) -> Result:
     """The indicator's total and, with ``group_by``, its rows."""
-    ind = indicator_get(query.code)
-    total, rows = ind.figures(query)
-    return Result(query=query, total=total, rows=rows, extra=ind.extras(query, ind.subjects(query)))
+    total, rows, extra = indicator_get(query.code).evaluate(query)
+    return Result(query=query, total=total, rows=rows, extra=extra)
 
 
 def people(query: Query, *, status: str | None = None) -> list[PersonLine]:

@@ -947,7 +947,9 @@ def main() -> None:
         "--jit", choices=("server", "off"), default="server", help="PostgreSQL JIT: the server's setting, or off"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument("--reuse", action="store_true", help="time against the database a --keep run left")
+    parser.add_argument(
+        "--reuse", action="store_true", help="time against the database a --keep run left (and keep it)"
+    )
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
@@ -1008,7 +1010,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not args.keep and not reuse:  # a reused database was kept on purpose: never drop it
             _admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

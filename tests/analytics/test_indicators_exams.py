@@ -124,3 +124,38 @@ def test_a_person_without_an_employment_counts_at_their_enterprise(w):
     attempt(w.jan, loose, score=61)
     result = compute(q(CODE, FROM, TO, enterprise=w.C))
     assert (result.total.numerator, result.total.denominator) == (1, 1)
+
+
+@pytest.mark.parametrize("by", [None, "jurisdiction", "industry", "enterprise", "month", "quarter", "year"])
+def test_one_pass_gives_the_figures_of_separate_passes(w, by):
+    """``exam_pass_rate`` counts its total, rows and extras in one grouped
+    query; they equal the generic figures (total, rows over the pairs that
+    sat) and extras, including a group whose only pair did not sit (C's
+    prepared paper in February is no row)."""
+    from analytics.indicators import indicator_get
+
+    p7 = person(w.C, "周没去", D(2020, 1, 1))
+    attempt(session(D(2026, 2, 27), title="考试三"), p7, score=None)
+    ind = indicator_get(CODE)
+    for scope in ({"jurisdiction": w.district}, {"jurisdiction": w.s1}, {"enterprise": w.C}, {}):
+        query = q(CODE, FROM, TO, group_by=by, **scope)
+        got = compute(query)
+        total, rows = ind.figures(query)
+        extra = {"average_score": _generic_average(query), "not_sat": _generic_not_sat(query)}
+        assert (got.total, got.rows, got.extra) == (total, rows, extra), scope
+    assert compute(q(CODE, FROM, TO, jurisdiction=w.district)).extra == {"average_score": 63.3, "not_sat": 3}
+
+
+def _generic_average(query):
+    from django.db.models import Avg
+
+    from analytics.indicators import indicator_get
+
+    average = indicator_get(CODE).subjects(query).order_by().aggregate(a=Avg("best_score"))["a"]
+    return round(float(average), 1) if average is not None else None
+
+
+def _generic_not_sat(query):
+    from analytics.definitions import _Exams
+
+    return _Exams.pairs(query).filter(sat=False).order_by().count()
