@@ -22,7 +22,8 @@ def _menu(user: Any) -> list[str]:
 
 @pytest.mark.django_db
 def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
-    # The menu of the context processor that imported training, exams and proctoring, entry for entry.
+    # The menu of the context processor that imported training, exams and proctoring, entry for
+    # entry, plus the pages added since (imports, statistics).
     assert _menu(cast.platform_admin) == [
         "home",
         "organizations:enterprise_list",
@@ -34,6 +35,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "exams:admin_home",
         "exams:spot_new",
         "proctoring:home",
+        "analytics:overview",
         "admin:index",
     ]
     assert _menu(cast.east.learner.user) == [
@@ -50,6 +52,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "imports:import_data",
         "training:enterprise_dashboard",
         "training:manage_courses",
+        "analytics:overview",
     ]
     assert _menu(cast.east.training_admin) == [
         "home",
@@ -67,6 +70,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "question_bank:bank_list",
         "training:enterprise_dashboard",
         "exams:spot_new",
+        "analytics:overview",
     ]
     assert _menu(cast.outsider) == ["home"]
 
@@ -98,6 +102,7 @@ def test_entries_go_by_position_not_by_registration_order() -> None:
         "training",
         "exams",
         "proctoring",
+        "analytics",
         "organizations.personal",
     ]
     menu = navigation.menu(object(), set())
