@@ -669,11 +669,20 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
         gone = revoked.astimezone(NOW_TZ).date() if state == "revoked" else None
         certs.setdefault(holder, []).append((issued, until, gone))
     root = query.jurisdiction.path if query.jurisdiction else "/"
+    # A change of post at the same enterprise (an employment following on from
+    # one there) is not a new hire.
+    spans: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
+    for person, ent, start, end in Employment.objects.filter(start_date__lte=min(query.date_to, as_of)).values_list(
+        "person_id", "enterprise_id", "start_date", "end_date"
+    ):
+        spans.setdefault((person, ent), []).append((start, end))
     den: Counter[Any] = Counter()
     num: Counter[Any] = Counter()
     for person, ent, post, start, end in Employment.objects.filter(
         start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)
     ).values_list("person_id", "enterprise_id", "post", "start_date", "end_date"):
+        if any(s < start and (e is None or e >= start - dt.timedelta(days=1)) for s, e in spans[(person, ent)]):
+            continue
         status = statuses.on(ent, start)
         if status is None or not status[1] or status[0] not in key:
             continue
