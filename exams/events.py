@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db import transaction
 
+from core.broadcast import send_to_group
 from core.registries import Registry
 
 logger = logging.getLogger(__name__)
@@ -54,16 +55,4 @@ def _dispatch(name: str, attempt_id: int, data: dict[str, Any]) -> None:
 
 
 def _broadcast(name: str, attempt_id: int, data: dict[str, Any]) -> None:
-    from asgiref.sync import async_to_sync
-    from channels.layers import get_channel_layer
-
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        async_to_sync(layer.group_send)(group_name(attempt_id), {"type": "exam.event", "event": name, **data})
-    except RuntimeError:
-        # Called from inside an event loop (an async consumer): listeners already ran.
-        logger.warning("Exam event %s not broadcast: called from async context", name)
-    except Exception:
-        logger.exception("Exam event broadcast failed for %s", name)
+    send_to_group(group_name(attempt_id), {"type": "exam.event", "event": name, **data})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from core.broadcast import send_to_group
 from proctoring import broadcast
 
 _POLICY_TTL = 30.0
@@ -47,7 +48,7 @@ def live_grid_status(name: str, attempt_id: int, data: dict[str, Any]) -> None:
         "invalidated": "invalidated",
         "reinstated": "submitted",  # a review decision reversed
     }[name]
-    broadcast.send_now(
+    send_to_group(
         broadcast.session_group(session_id),
         {"type": "proctoring.message", "payload": {"type": "status", "attempt": attempt_id, "status": status}},
     )
