@@ -56,18 +56,48 @@ def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
             )
 
 
-def instance_from_row(model: type[models.Model], fields: Sequence[Any], values: Sequence[Any]) -> Any:
-    """A model instance from its row, with the converters a queryset would apply (SQLite datetimes, JSON).
+def _converters(model: type[models.Model], fields: Sequence[Any]) -> list[tuple[int, Any, list[Any]]]:
+    """(position, column, converters) of the fields that have converters on this connection."""
+    table = model._meta.db_table
+    found = []
+    for index, field in enumerate(fields):
+        col = field.get_col(table)
+        converters = connection.ops.get_db_converters(col) + field.get_db_converters(connection)
+        if converters:
+            found.append((index, col, converters))
+    return found
 
-    Fields not in ``fields`` are deferred, as with ``QuerySet.defer()``.
+
+def instances_from_rows(model: type[models.Model], fields: Sequence[Any], rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """Model instances from their rows, with the converters a queryset would apply (SQLite datetimes, JSON).
+
+    Fields not in ``fields`` are deferred, as with ``QuerySet.defer()``. The
+    converters are looked up once for all the rows, as a queryset does: per row
+    and field that lookup cost a graded attempt's 25 questions more than
+    reading them.
     """
-    converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(col) + field.get_db_converters(connection):
-            value = converter(value, col, connection)
-        converted.append(value)
-    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+    if len(rows) == 0:
+        return []
+    converters = _converters(model, fields)
+    attnames = [f.attname for f in fields]
+    alias = connection.alias
+    instances = []
+    for row in rows:
+        values = list(row)
+        if len(values) != len(attnames):
+            raise ValueError(f"{len(values)} values for {len(attnames)} fields of {model._meta.label}")
+        for index, col, field_converters in converters:
+            value = values[index]
+            for converter in field_converters:
+                value = converter(value, col, connection)
+            values[index] = value
+        instances.append(model.from_db(alias, attnames, values))
+    return instances
+
+
+def instance_from_row(model: type[models.Model], fields: Sequence[Any], values: Sequence[Any]) -> Any:
+    """One model instance from its row (``instances_from_rows`` for one row)."""
+    return instances_from_rows(model, fields, [values])[0]
 
 
 def quote_name(name: str) -> str:
@@ -137,7 +167,7 @@ def select_where(
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    return [instance_from_row(model, fields, row) for row in rows]
+    return instances_from_rows(model, fields, rows)
 
 
 @cache
