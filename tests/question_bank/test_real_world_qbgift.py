@@ -32,9 +32,7 @@ def bank() -> Bank:
 
 
 def _import(bank: Bank, name: str, fmt: str) -> services.ImportResult:
-    return services.import_file(
-        bank=bank, data=(HERE / name).read_bytes(), name=name, fmt=fmt, valid_only=True
-    )
+    return services.import_file(bank=bank, data=(HERE / name).read_bytes(), name=name, fmt=fmt, valid_only=True)
 
 
 def _stored(bank: Bank, stem: str, **more: Any) -> Question:
