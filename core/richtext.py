@@ -74,7 +74,8 @@ class _TextReader(HTMLParser):
 
     def handle_data(self, data: str) -> None:
         # HTML collapses runs of white space; only <br> and block ends break lines.
-        self.parts.append(_SPACES.sub(" ", data))
+        # A no-break space is a plain space once the text is no longer HTML.
+        self.parts.append(_SPACES.sub(" ", data).replace("\xa0", " "))
 
 
 def html_to_text(html: str) -> HtmlText:

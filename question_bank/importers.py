@@ -1157,7 +1157,7 @@ def _letter(index: int) -> str:
 
 _MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
 _MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]*)[^)]*\)")
-_MD_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!_)__(?=[^\s_])(.+?)(?<=[^\s_])__(?!_)")
 _MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\*)")
 _MD_CODE = re.compile(r"`([^`\n]+)`")
 _MD_LINE = re.compile(r"^(?:#{1,6}\s+|>\s?)", re.MULTILINE)
@@ -1167,26 +1167,26 @@ _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
 def _markdown_to_text(text: str) -> tuple[str, list[str]]:
     """Markdown read as plain text: emphasis, code marks, heading and quote marks
     go; a link or an image keeps its text (the targets are returned). Runs of
-    underscores (fill-in blanks) are left alone."""
+    underscores (fill-in blanks) and backslash-escaped characters are left alone."""
     lost: list[str] = []
+    escaped: list[str] = []
 
-    def image(match: re.Match[str]) -> str:
+    def protect(match: re.Match[str]) -> str:
+        escaped.append(match.group(1))
+        return f"\ue100{len(escaped) - 1}\ue101"
+
+    def target(match: re.Match[str]) -> str:
         lost.append(match.group(2))
         return match.group(1)
 
-    def link(match: re.Match[str]) -> str:
-        lost.append(match.group(2))
-        return match.group(1)
-
-    text = _MD_IMAGE.sub(image, text)
-    text = _MD_LINK.sub(link, text)
+    text = _MD_ESCAPE.sub(protect, text)
+    text = _MD_IMAGE.sub(target, text)
+    text = _MD_LINK.sub(target, text)
     text = _MD_CODE.sub(r"\1", text)
-    text = _MD_STRONG.sub(
-        lambda m: m.group(2) if m.group(1) == "**" or not set(m.group(2)) <= {"_"} else m.group(0), text
-    )
+    text = _MD_STRONG.sub(lambda m: m.group(1) or m.group(2), text)
     text = _MD_EM.sub(r"\1", text)
     text = _MD_LINE.sub("", text)
-    text = _MD_ESCAPE.sub(r"\1", text)
+    text = re.sub("\ue100(\\d+)\ue101", lambda m: escaped[int(m.group(1))], text)
     return text.strip(), lost
 
 

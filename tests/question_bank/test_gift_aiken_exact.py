@@ -188,7 +188,7 @@ def test_html_is_sanitised_and_read_as_text() -> None:
         "<p>A &amp; B&nbsp;检查</p>{=办理动火证 ~[html]<i>直接</i>动火}"
     )
     question = result.questions[0]
-    assert question.stem == "动火作业前必须：\nA & B\xa0检查"
+    assert question.stem == "动火作业前必须：\nA & B 检查"
     assert question.options == ("办理动火证", "直接动火")
     assert "alert" not in question.stem
     assert messages(result.notices) == ["第 1 题：题干中的链接和图片（http://x/p.png）未保存，只保存了文字。"]
@@ -198,6 +198,19 @@ def test_markdown_is_read_as_text_and_blanks_survive() -> None:
     result = gift("[markdown]**动火作业**前须办理 `动火证`，见 [规定](http://x/r)。____ 是什么？{=许可 ~备案}")
     assert result.questions[0].stem == "动火作业前须办理 动火证，见 规定。____ 是什么？"
     assert messages(result.notices) == ["第 1 题：题干中的链接和图片（http://x/r）未保存，只保存了文字。"]
+
+
+@pytest.mark.parametrize(
+    ("markdown", "text"),
+    [
+        ("安全__第一__，____是方针", "安全第一，____是方针"),
+        ("____火____", "____火____"),
+        ("2*3*4 与 \\*星号\\* 与 snake_case_name", "2*3*4 与 *星号* 与 snake_case_name"),
+        ("# 标题\\n> 引用", "标题\n引用"),
+    ],
+)
+def test_markdown_leaves_blanks_escapes_and_arithmetic_alone(markdown: str, text: str) -> None:
+    assert gift(f"[markdown]{markdown}{{T}}").questions[0].stem == text
 
 
 def test_plain_text_keeps_what_looks_like_markup() -> None:
