@@ -351,6 +351,22 @@ def test_import_page_shows_what_was_not_kept(cast: Any, django_capture_on_commit
     assert Question.objects.get(bank=bank).answer == "A"
 
 
+def test_import_command_prints_notices_and_refused_questions(tmp_path: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    path = tmp_path / "q.gift"
+    path.write_text("配对。{=a -> b =c -> d}\n\n压力指针？{=绿区 ~%50%黄区 ~红区}\n", encoding="utf-8")
+    out, err = StringIO(), StringIO()
+    call_command(
+        "import_questions", str(path), "--bank", "cmd", "--create-bank", "命令", "--valid-only", stdout=out, stderr=err
+    )
+    assert "created 1 / updated 0 / unchanged 0 / duplicate 0 / error 1" in out.getvalue()
+    assert "row 3 [答案] 第 2 题：选项 B（50%）的部分得分未保存，只有选 A 得分。" in out.getvalue()
+    assert "row 1 [题型] 第 1 题：匹配题（GIFT matching）暂不支持，未导入。" in err.getvalue()
+
+
 # --- migration 0003 ----------------------------------------------------------------------------
 
 
