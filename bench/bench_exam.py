@@ -345,7 +345,7 @@ def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
                     options=options,
                     answer=answer,
                     knowledge_point=f"知识点{i % 5}",
-                    fingerprint=fingerprint(qtype, stem, options),
+                    fingerprint=fingerprint(qtype, stem, options, answer),
                 )
             )
     Question.objects.bulk_create(rows)

@@ -60,7 +60,7 @@ def _fallback_bank(provider: TrainingProvider) -> Bank:
         defaults={"owner": provider, "name": "考试示范题库", "purpose": Bank.Purpose.EXAM_ONLY},
     )
     for qtype, stem, options, answer, kp in _FALLBACK:
-        fp = fingerprint(qtype, stem, options)
+        fp = fingerprint(qtype, stem, options, answer)
         Question.objects.get_or_create(
             bank=bank,
             fingerprint=fp,

@@ -248,7 +248,8 @@ def template_xlsx() -> bytes:
             "The sheet named 题库 (or questions) is read, otherwise the first sheet. Row 1 is the header; blank rows are skipped."
         ),
         _(
-            "Re-importing a file changes nothing; a changed answer or explanation updates the question and raises its version."
+            "Re-importing a file changes nothing; a changed answer or explanation updates the question and raises its "
+            "version. A fill-in question with other answers is another question (its answers are part of it)."
         ),
     ]
     columns = [Column(title, width=48 if i == 1 else None) for i, title in enumerate(header())]
@@ -263,10 +264,12 @@ def template_xlsx() -> bytes:
 
 
 def error_report_xlsx(
-    errors: Iterable[dict[str, Any] | RowError], warnings: Iterable[dict[str, Any] | RowError]
+    errors: Iterable[dict[str, Any] | RowError],
+    warnings: Iterable[dict[str, Any] | RowError],
+    notices: Iterable[dict[str, Any] | RowError] = (),
 ) -> bytes:
     def rows() -> Iterator[list[Any]]:
-        for kind, items in ((_("Error"), errors), (_("Duplicate"), warnings)):
+        for kind, items in ((_("Error"), errors), (_("Duplicate"), warnings), (_("Not kept"), notices)):
             for item in items:
                 data = item.as_dict() if isinstance(item, RowError) else item
                 yield [data["row"], str(data["column"]), kind, str(data["message"])]

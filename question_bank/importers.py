@@ -21,13 +21,14 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any
 
 from django.utils.translation import gettext as _
 
+from core.richtext import html_to_text
 from core.spreadsheets import FORMULA_TRIGGERS, neutralise, unneutralise  # noqa: F401 (re-exported)
 from core.uploads import CheckedUpload, UploadRejected, decode_csv
 from question_bank.models import OPTION_LETTERS, QuestionType
@@ -130,6 +131,10 @@ class RawTable:
     rows: list[RawRow]
     labels: dict[str, str]  # field -> the column title as written in the file
     source: str = ""
+    # Questions a reader already refused (a GIFT matching question, an Aiken
+    # question without ANSWER:), and notices about what it did not keep.
+    errors: list[RowError] = field(default_factory=list)
+    notices: list[RowError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,9 @@ class CleanQuestion:
 class ParseResult:
     questions: list[CleanQuestion] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowError] = field(default_factory=list)
+    warnings: list[RowError] = field(default_factory=list)  # duplicates inside the file
+    # Imported, but not all of it: what the file said that is not stored (partial credit…).
+    notices: list[RowError] = field(default_factory=list)
     rows: int = 0
     source: str = ""
 
@@ -190,9 +197,30 @@ def normalise_for_fingerprint(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
-def fingerprint(qtype: str, stem: str, options: Iterable[str]) -> str:
+def fingerprint(qtype: str, stem: str, options: Iterable[str], answer: Any) -> str:
+    """What makes two questions of a bank the same question (unique per bank).
+
+    A choice question is its stem and options: a re-import with another key
+    corrects the key of the stored question (an update). A fill-in question
+    has no options, so its answer is part of what it is: 该标志的名称是____
+    asked of two pictures is two questions. Migration 0003 recomputed the
+    stored fingerprints when the answer came in; keep it in step with this."""
     parts = [qtype, normalise_for_fingerprint(stem), *(normalise_for_fingerprint(o) for o in options)]
+    if qtype == QuestionType.FILL_BLANK:
+        parts.append("\x1e" + fill_blank_key(answer))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def fill_blank_key(answer: Any) -> str:
+    """A fill-in answer as grading sees it: per blank, the set of accepted
+    alternatives compared without case, width or spacing differences."""
+    if not isinstance(answer, list):
+        return normalise_for_fingerprint(str(answer)).casefold()
+    blanks = []
+    for blank in answer:
+        alternatives = blank if isinstance(blank, list) else [blank]
+        blanks.append("/".join(sorted({normalise_for_fingerprint(str(a)).casefold() for a in alternatives})))
+    return "|".join(blanks)
 
 
 # --- answers -------------------------------------------------------------------
@@ -317,7 +345,8 @@ def _add_error(errors: list[RowError], row: int, label: Callable[[str, str], str
 
 def validate(table: RawTable, progress: Callable[[float], None] | None = None) -> ParseResult:
     """Check every row; return the clean questions, the row errors and the in-file duplicates."""
-    result = ParseResult(source=table.source)
+    result = ParseResult(source=table.source, errors=list(table.errors))
+    result.rows = len({e.row for e in table.errors})
     seen: dict[str, int] = {}
     label = table.labels.get
     total = len(table.rows)
@@ -406,7 +435,7 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         assert qtype is not None
         if qtype == QuestionType.TRUE_FALSE:
             options = []  # 正确/错误 are implied; storing them would split one question in two
-        fp = fingerprint(qtype, stem, options)
+        fp = fingerprint(qtype, stem, options, answer)
         first = seen.get(fp)
         if first is not None:
             result.warnings.append(
@@ -436,6 +465,10 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         )
     if result.rows == 0:
         raise ImportRefused(_("The file has a header but no questions."))
+    if table.errors:
+        result.errors.sort(key=lambda e: e.row)
+    refused = {e.row for e in result.errors}
+    result.notices = [n for n in table.notices if n.row not in refused]
     return result
 
 
@@ -601,6 +634,13 @@ def read_spreadsheet(checked: CheckedUpload) -> RawTable:
 
 
 # --- Moodle text formats -------------------------------------------------------
+#
+# moodle/moodle question/format/gift/format.php and question/format/aiken/format.php
+# are the reference. What Moodle can hold and this platform cannot (matching,
+# numerical and essay questions, descriptions, partial credit, wildcard answers)
+# is never stored as something else: the question is refused with a message
+# naming it, or, where the key stays exact, imported with a notice saying what
+# was not kept.
 
 
 def _text_row(number: int, **values: str) -> RawRow:
@@ -611,54 +651,128 @@ def _letters_options(options: list[str]) -> dict[str, str]:
     return {OPTION_FIELDS[i]: text for i, text in enumerate(options[: len(OPTION_FIELDS)])}
 
 
-_AIKEN_OPTION = re.compile(r"^([A-Ha-h])\s*[.)、．]\s*(.*)$")
-_AIKEN_ANSWER = re.compile(r"^ANSWER\s*[:：]\s*(.+)$", re.IGNORECASE)
+def _too_many_options(number: int, count: int) -> str:
+    return _("Question %(number)d: it has %(count)d options; at most %(max)d (A–%(last)s) are possible here.") % {
+        "number": number,
+        "count": count,
+        "max": len(OPTION_LETTERS),
+        "last": OPTION_LETTERS[-1],
+    }
+
+
+def _shorten(text: str, size: int = 30) -> str:
+    text = _SPACES.sub(" ", text).strip()
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+_AIKEN_OPTION = re.compile(r"^([A-Za-z])\s*[.)、．）]\s*(.*)$")
+_AIKEN_ANSWER = re.compile(r"^ANSWER\s*[:：]\s*(.*)$", re.IGNORECASE)
+
+
+@dataclass
+class _AikenQuestion:
+    number: int  # the question's place in the file (第 N 题)
+    line: int
+    stem: list[str]
+    options: list[str] = field(default_factory=list)
+    refused: str = ""
 
 
 def read_aiken(text: str, source: str = "") -> RawTable:
-    """Aiken: stem, ``A. option`` lines, ``ANSWER: B``; blank lines between questions.
+    """Aiken: a stem line, ``A) option`` / ``A. option`` lines, ``ANSWER: B``.
 
-    Two options that are 正确/错误 (or True/False) make a true/false question;
-    ``ANSWER: A, C`` (an extension some tools write) makes a multiple choice.
+    As in Moodle, a question ends at its ``ANSWER:`` line, and a line that is
+    neither an option nor an answer after the options (or after a blank line)
+    starts the next question: a question without ``ANSWER:`` is an error of its
+    own and never swallows the one after it. Extensions of ours: a stem may run
+    over several lines (without a blank line between them), ``A、`` labels,
+    and ``ANSWER: A, C`` makes a multiple choice. Two options that are
+    正确/错误 (or True/False) make a true/false question.
     """
     rows: list[RawRow] = []
-    stem_lines: list[str] = []
-    options: list[str] = []
-    start = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        if not stem_lines:
-            start = number
-            stem_lines.append(line)
-            continue
-        match = _AIKEN_ANSWER.match(line)
-        if match:
-            answer = match.group(1).strip()
-            letters = parse_letters(answer) or []
-            truths = [truth_of(o) for o in options]
-            if len(options) == 2 and None not in truths and truths[0] != truths[1]:
-                qtype, answer = "true_false", answer
-            else:
-                qtype = "multiple" if len(letters) > 1 else "single"
-            rows.append(
-                _text_row(start, type=qtype, stem="\n".join(stem_lines), answer=answer, **_letters_options(options))
+    errors: list[RowError] = []
+    current: _AikenQuestion | None = None
+    count = 0
+    after_blank = False
+
+    def refuse(line: int, message: str, column: str = "stem") -> None:
+        errors.append(RowError(line, COLUMN_TITLES[column], message))
+
+    def close_unanswered() -> None:
+        if current is not None:
+            refuse(
+                current.line,
+                _("Question %(number)d (line %(line)d) has no “ANSWER:” line; it was not imported.")
+                % {"number": current.number, "line": current.line},
+                "answer",
             )
-            stem_lines, options = [], []
+
+    for number, raw_line in enumerate(text.splitlines(), start=1):
+        line = raw_line.strip()
+        if len(line) < 2:  # Moodle skips these too
+            after_blank = True
+            continue
+        blank_before, after_blank = after_blank, False
+        answer = _AIKEN_ANSWER.match(line)
+        if answer:
+            if current is None:
+                refuse(
+                    number,
+                    _("Line %(line)d: “%(text)s” belongs to no question.") % {"line": number, "text": _shorten(line)},
+                )
+                continue
+            if current.refused:
+                refuse(current.line, current.refused, "option_a")
+            elif len(current.options) > len(OPTION_FIELDS):
+                refuse(current.line, _too_many_options(current.number, len(current.options)), "option_a")
+            else:
+                rows.append(_aiken_row(current, answer.group(1).strip()))
+            current = None
             continue
         option = _AIKEN_OPTION.match(line)
-        if option and ord(option.group(1).upper()) - 65 == len(options):
-            options.append(option.group(2).strip())
-        elif options:
-            options[-1] += "\n" + line
-        else:
-            stem_lines.append(line)
-    if stem_lines:
-        rows.append(_text_row(start, type="single", stem="\n".join(stem_lines), answer="", **_letters_options(options)))
-    if not rows:
+        if option and current is not None:
+            letter = option.group(1)
+            expected = chr(ord("A") + len(current.options))
+            if letter.upper() == expected:
+                current.options.append(option.group(2).strip())
+                continue
+            if letter.isupper():
+                if not current.refused:
+                    current.refused = _(
+                        "Question %(number)d: option %(letter)s comes where option %(expected)s should be; "
+                        "it was not imported."
+                    ) % {"number": current.number, "letter": letter, "expected": expected}
+                continue
+        elif option and current is None and option.group(1).isupper():
+            refuse(
+                number,
+                _("Line %(line)d: “%(text)s” belongs to no question.") % {"line": number, "text": _shorten(line)},
+            )
+            continue
+        # A line of text: more of the stem, or the start of the next question.
+        if current is not None and not current.options and not blank_before:
+            current.stem.append(line)
+            continue
+        close_unanswered()
+        count += 1
+        current = _AikenQuestion(number=count, line=number, stem=[line])
+    close_unanswered()
+    if not rows and not errors:
         raise ImportRefused(_("The file has no questions."))
-    return RawTable(rows=rows, labels={k: k for k in FIELDS}, source=source)
+    return RawTable(rows=rows, labels=dict(COLUMN_TITLES), source=source, errors=errors)
+
+
+def _aiken_row(question: _AikenQuestion, answer: str) -> RawRow:
+    options = question.options
+    letters = parse_letters(answer) or ()
+    truths = [truth_of(o) for o in options]
+    if len(options) == 2 and None not in truths and truths[0] != truths[1]:
+        qtype = "true_false"
+    else:
+        qtype = "multiple" if len(letters) > 1 else "single"
+    return _text_row(
+        question.line, type=qtype, stem="\n".join(question.stem), answer=answer, **_letters_options(options)
+    )
 
 
 _GIFT_SPECIAL = "~=#{}:"
@@ -671,78 +785,75 @@ def gift_escape(text: str) -> str:
     return text.replace("\n", "\\n")
 
 
-def _gift_unescape(text: str) -> str:
+# Moodle's escapedchar_pre/escapedchar_post: escaped control characters become
+# placeholders (private-use characters here) before the question is taken
+# apart, and turn back into the characters afterwards. ``\\`` is a backslash;
+# a backslash before any other character stays as it is.
+_GIFT_ESCAPES = {"\\": "\\", ":": "\ue001", "#": "\ue002", "=": "\ue003", "{": "\ue004", "}": "\ue005", "~": "\ue006", "n": "\ue007"}  # fmt: skip
+_GIFT_RESTORE = str.maketrans({"\ue001": ":", "\ue002": "#", "\ue003": "=", "\ue004": "{", "\ue005": "}", "\ue006": "~", "\ue007": "\n"})  # fmt: skip
+
+
+def _gift_protect(text: str) -> str:
     out, i = [], 0
     while i < len(text):
         ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            nxt = text[i + 1]
-            out.append("\n" if nxt == "n" else nxt)
+        if ch == "\\" and i + 1 < len(text) and text[i + 1] in _GIFT_ESCAPES:
+            out.append(_GIFT_ESCAPES[text[i + 1]])
             i += 2
             continue
         out.append(ch)
         i += 1
-    return "".join(out).strip()
+    return "".join(out)
 
 
-def _split_unescaped(text: str, markers: str) -> Iterator[tuple[str, str]]:
-    """Yield (marker, text) pieces of ``text`` split at unescaped marker characters."""
-    marker, buf, i = "", [], 0
-    while i < len(text):
-        ch = text[i]
-        if ch == "\\" and i + 1 < len(text):
-            buf.append(text[i : i + 2])
-            i += 2
-            continue
-        if ch in markers:
-            if buf or marker:
-                yield marker, "".join(buf)
-            marker, buf = ch, []
-        else:
-            buf.append(ch)
-        i += 1
-    if buf or marker:
-        yield marker, "".join(buf)
-
-
-def _find_unescaped(text: str, ch: str, start: int = 0) -> int:
-    i = start
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == ch:
-            return i
-        i += 1
-    return -1
+def _gift_restore(text: str) -> str:
+    return text.translate(_GIFT_RESTORE).strip()
 
 
 _GIFT_WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
-_GIFT_FORMAT = re.compile(r"^\[(?:html|moodle|plain|markdown)\]", re.IGNORECASE)
-
+_GIFT_FORMAT = re.compile(r"^\[(moodle|html|plain|markdown)\]")
+_GIFT_TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
+_FULL = 100.0
+_EPSILON = 0.01  # percent: our own exporter writes 33.33333 three times
+_FILL_SEPARATORS = re.compile(r"[/|;；]")
 
 GIFT_META_PREFIX = "// safetrain:"
 
 
 def read_gift(text: str, source: str = "") -> RawTable:
-    """Moodle GIFT: single (``{=right ~wrong}``), multiple (``{~%50%a ~%50%b ~%-100%c}``),
-    true/false (``{TRUE}``), short answer (``{=a =b}``, one blank).
+    """Moodle GIFT, read as Moodle reads it.
+
+    - ``{=right ~wrong ~%50%half}``: single choice; the partial credit of a
+      distractor is not kept (the question gets a notice saying so).
+    - ``{~%50%a ~%50%b ~%-100%c}`` (no ``=``): the positive weights must add
+      up to 100 %; several of them make a multiple choice of those options,
+      one makes a single choice. Otherwise the question is refused.
+    - ``{TRUE}``, ``{F#wrong#right}``: true/false.
+    - ``{=a =b}``: short answer → one fill-in blank accepting the fully
+      correct answers; ``=%50%x`` and wildcard ``*`` answers are not stored.
+    - matching (``->``), numerical (``#``), essay (``{}``) and descriptions
+      (no braces) are refused, each with a message naming it.
+    - ``[html]`` text is sanitised with the articles' allow-list and read as
+      plain text (stems are plain text everywhere); ``[markdown]`` is read as
+      plain text; ``[plain]``/``[moodle]`` are kept as written.
 
     ``$CATEGORY:`` sets the knowledge point and ``####`` general feedback is the
-    explanation. Our exporter adds a ``// safetrain: difficulty=… industry=… post=…``
-    comment (Moodle skips comments) so GIFT round trips lose nothing; a field a
-    GIFT file does not carry is left as stored when a question is re-imported.
+    explanation; titles and per-answer feedback are not kept. Our exporter adds
+    a ``// safetrain: difficulty=… industry=… post=…`` comment (Moodle skips
+    comments) so GIFT round trips lose nothing; a field a GIFT file does not
+    carry is left as stored when a question is re-imported.
     """
-    rows: list[RawRow] = []
+    table = RawTable(rows=[], labels=dict(COLUMN_TITLES), source=source)
     extra: dict[str, str] = {}
     block: list[str] = []
     meta: dict[str, str] = {}
-    start = 0
+    start = count = 0
 
     def flush() -> None:
-        nonlocal block, meta
+        nonlocal block, meta, count
         if block:
-            rows.append(_gift_question("\n".join(block), start, {**extra, **meta}))
+            count += 1
+            _GiftReader(table, count, start).read("\n".join(block), {**extra, **meta})
         block, meta = [], {}
 
     for number, line in enumerate(text.splitlines(), start=1):
@@ -767,59 +878,316 @@ def read_gift(text: str, source: str = "") -> RawTable:
             start = number
         block.append(stripped)
     flush()
-    if not rows:
+    if not table.rows and not table.errors:
         raise ImportRefused(_("The file has no questions."))
-    return RawTable(rows=rows, labels={k: k for k in FIELDS}, source=source)
+    return table
 
 
-def _gift_question(text: str, number: int, extra: dict[str, str]) -> RawRow:
-    title_end = text.find("::", 2) if text.startswith("::") else -1
-    body = text[title_end + 2 :].strip() if title_end > 0 else text
-    body = _GIFT_FORMAT.sub("", body).strip()
-    open_at = _find_unescaped(body, "{")
-    close_at = _find_unescaped(body, "}", open_at + 1) if open_at >= 0 else -1
-    if open_at < 0 or close_at < 0:  # a description or essay: no type we keep
-        return _text_row(number, type="description", stem=_gift_unescape(body), answer="", **extra)
-    before, after = body[:open_at].strip(), body[close_at + 1 :].strip()
-    # An answer block inside the sentence is where the blank is.
-    stem = _gift_unescape(f"{before}____{after}" if after else before)
-    inner = body[open_at + 1 : close_at]
-    feedback_at = inner.find("####")
-    if feedback_at >= 0:
-        extra = {**extra, "explanation": _gift_unescape(inner[feedback_at + 4 :])}
-        inner = inner[:feedback_at]
-    keyword = _gift_unescape(inner).upper()
-    if keyword in ("T", "TRUE", "F", "FALSE"):
-        return _text_row(
-            number, type="true_false", stem=stem, answer="正确" if keyword.startswith("T") else "错误", **extra
+def _percent(weight: float) -> str:
+    return f"{weight:.5f}".rstrip("0").rstrip(".") + "%"
+
+
+class _GiftReader:
+    """One GIFT question: a row, or an error; and the notices about what was not kept."""
+
+    def __init__(self, table: RawTable, number: int, line: int) -> None:
+        self.table, self.number, self.line = table, number, line
+
+    def refuse(self, message: str, column: str = "answer") -> None:
+        self.table.errors.append(RowError(self.line, COLUMN_TITLES[column], message))
+
+    def notice(self, message: str, column: str = "answer") -> None:
+        self.table.notices.append(RowError(self.line, COLUMN_TITLES[column], message))
+
+    def text(self, raw: str, default: str, column: str) -> str:
+        """Moodle's parse_text_with_format, then the text as plain text."""
+        raw = raw.strip()
+        fmt = default
+        marker = _GIFT_FORMAT.match(raw)
+        if marker:
+            fmt, raw = marker.group(1), raw[marker.end() :]
+        text = _gift_restore(raw)
+        lost: list[str] = []
+        if fmt == "html":
+            read = html_to_text(text)
+            text, lost = read.text, [*read.images, *read.links]
+        elif fmt == "markdown":
+            text, lost = _markdown_to_text(text)
+        if lost:
+            what = {"stem": _("stem"), "option_a": _("options"), "explanation": _("explanation")}.get(
+                column, _("answer")
+            )
+            self.notice(
+                _(
+                    "Question %(number)d: the links and images of the %(what)s (%(targets)s) are not kept, only its text."
+                )
+                % {"number": self.number, "what": what, "targets": "、".join(t or "?" for t in lost)},
+                column,
+            )
+        return text
+
+    def read(self, text: str, extra: dict[str, str]) -> None:
+        text = _gift_protect(text)
+        if text.startswith("::"):
+            text = text[2:]
+            name_end = text.find("::")
+            if name_end >= 0:
+                text = text[name_end + 2 :].strip()
+        open_at, close_at = text.find("{"), text.find("}")
+        if open_at < 0 and close_at < 0:
+            self.refuse(
+                _("Question %(number)d: a description (GIFT description) has no answer and is not a question; "
+                  "it was not imported.") % {"number": self.number},
+                "type",
+            )  # fmt: skip
+            return
+        if open_at < 0 or close_at < open_at or "{" in text[close_at:] or "}" in text[close_at + 1 :]:
+            self.refuse(
+                _("Question %(number)d: the braces { } do not pair up (one answer block per question; "
+                  "write \\{ and \\} for braces in the text).") % {"number": self.number},
+                "stem",
+            )  # fmt: skip
+            return
+        answer = text[open_at + 1 : close_at].strip()
+        if text.endswith("}"):
+            stem_raw = text[:open_at]
+        else:  # the answer block inside the sentence is where the blank is
+            stem_raw = text[:open_at] + "____" + text[close_at + 1 :]
+        feedback_at = answer.rfind("####")
+        general = ""
+        if feedback_at >= 0:
+            answer, general = answer[:feedback_at].strip(), answer[feedback_at + 4 :]
+        marker = _GIFT_FORMAT.match(stem_raw.strip())
+        fmt = marker.group(1) if marker else "moodle"
+        stem = self.text(stem_raw, "moodle", "stem")
+        values = {**extra, "stem": stem}
+        if general.strip():
+            values["explanation"] = self.text(general, fmt, "explanation")
+        unsupported = self._unsupported(answer)
+        if unsupported:
+            self.refuse(
+                _("Question %(number)d: %(kind)s is not supported; it was not imported.")
+                % {"number": self.number, "kind": unsupported},
+                "type",
+            )
+            return
+        if "~" in answer:
+            self._choice(answer, fmt, values)
+            return
+        truth_word = answer.split("#", 1)[0].strip()
+        if truth_word.upper() in _GIFT_TRUE_FALSE:
+            truth = _GIFT_TRUE_FALSE[truth_word.upper()]
+            self.table.rows.append(
+                _text_row(self.line, type="true_false", answer="正确" if truth else "错误", **values)
+            )
+            return
+        self._short_answer(answer, fmt, values)
+
+    @staticmethod
+    def _unsupported(answer: str) -> str:
+        if answer == "":
+            return _("an essay question (GIFT essay)")
+        if answer.startswith("#"):
+            return _("a numerical question (GIFT numerical)")
+        if "~" not in answer and "=" in answer and "->" in answer:
+            return _("a matching question (GIFT matching)")
+        return ""
+
+    def _answers(self, answer: str) -> list[str]:
+        # Moodle: every "=" starts an answer as well as every "~"; text before
+        # the first marker is an answer of its own.
+        pieces = answer.replace("=", "~=").split("~")
+        if not pieces[0].strip():
+            pieces = pieces[1:]
+        return [p.strip() for p in pieces]
+
+    def _choice(self, answer: str, fmt: str, values: dict[str, str]) -> None:
+        single = "=" in answer
+        options: list[str] = []
+        weights: list[float] = []
+        for piece in self._answers(answer):
+            if piece.startswith("="):
+                piece = piece[1:].strip()
+                if _GIFT_WEIGHT.match(piece):
+                    self.refuse(
+                        _("Question %(number)d: “=%(answer)s”: in a choice question “=” marks the right answer "
+                          "and takes no weight (write “~%%50%%…” for a weighted option).")
+                        % {"number": self.number, "answer": _shorten(_gift_restore(piece))}
+                    )  # fmt: skip
+                    return
+                weight = _FULL
+            else:
+                match = _GIFT_WEIGHT.match(piece)
+                weight = float(match.group(1)) if match else 0.0
+                if match:
+                    piece = piece[match.end() :]
+            text = self.text(piece.split("#", 1)[0], fmt, "option_a")
+            if not text:
+                self.refuse(
+                    _("Question %(number)d: option %(letter)s is empty.")
+                    % {"number": self.number, "letter": _letter(len(options))},
+                    "option_a",
+                )
+                return
+            options.append(text)
+            weights.append(weight)
+        if len(options) < 2:
+            self.refuse(
+                _("Question %(number)d: a choice question needs at least two options.") % {"number": self.number},
+                "option_b",
+            )
+            return
+        if len(options) > len(OPTION_FIELDS):
+            self.refuse(_too_many_options(self.number, len(options)), "option_a")
+            return
+        full = [i for i, w in enumerate(weights) if w >= _FULL - _EPSILON]
+        if any(w > _FULL + _EPSILON for w in weights):
+            self.refuse(_("Question %(number)d: an option is weighted over 100%%.") % {"number": self.number})
+            return
+        if single and len(full) > 1:
+            self.refuse(
+                _("Question %(number)d: options %(letters)s are all fully right; a single-choice question has "
+                  "exactly one right answer here.") % {"number": self.number, "letters": "、".join(_letter(i) for i in full)}
+            )  # fmt: skip
+            return
+        positive = [i for i, w in enumerate(weights) if w > 0]
+        total = sum(weights[i] for i in positive)
+        if not single:
+            if not positive:
+                self.refuse(
+                    _("Question %(number)d: no option has a positive weight, so no answer is right.")
+                    % {"number": self.number}
+                )
+                return
+            if abs(total - _FULL) > _EPSILON:
+                self.refuse(
+                    _("Question %(number)d: the positive weights add up to %(total)s, not 100%%, so the right "
+                      "answer is unclear.") % {"number": self.number, "total": _percent(total)}
+                )  # fmt: skip
+                return
+        key = full if len(full) == 1 else positive
+        if len(key) == 1:
+            partial = [i for i, w in enumerate(weights) if i != key[0] and w > 0]
+            penalty = [i for i, w in enumerate(weights) if w < 0]
+            if partial:
+                self.notice(
+                    _("Question %(number)d: the partial credit of option %(weights)s is not kept; only %(key)s scores.")
+                    % {"number": self.number, "weights": _weights(partial, weights), "key": _letter(key[0])}
+                )
+            if penalty:
+                self.notice(
+                    _("Question %(number)d: the penalty of option %(weights)s is not kept; a wrong choice scores 0.")
+                    % {"number": self.number, "weights": _weights(penalty, weights)}
+                )
+            qtype = "single"
+        else:
+            if len({round(weights[i], 2) for i in key}) > 1:
+                self.notice(
+                    _("Question %(number)d: the weights of the right options %(weights)s are not kept: choosing all "
+                      "of %(key)s scores in full (with partial credit, each right option counts the same).")
+                    % {
+                        "number": self.number,
+                        "weights": _weights(key, weights),
+                        "key": "、".join(_letter(i) for i in key),
+                    }
+                )  # fmt: skip
+            qtype = "multiple"
+        self.table.rows.append(
+            _text_row(
+                self.line,
+                type=qtype,
+                answer="".join(_letter(i) for i in key),
+                **_letters_options(options),
+                **values,
+            )
         )
-    options, correct, all_right = [], [], True
-    for marker, piece in _split_unescaped(inner, "=~"):
-        if not marker:
-            continue
-        cut = _find_unescaped(piece, "#")  # per-answer feedback is dropped
-        if cut >= 0:
-            piece = piece[:cut]
-        piece = piece.strip()
-        weight_match = _GIFT_WEIGHT.match(piece)
-        weight = float(weight_match.group(1)) if weight_match else (100.0 if marker == "=" else 0.0)
-        if weight_match:
-            piece = piece[weight_match.end() :]
-        if marker == "~":
-            all_right = False
-        options.append(_gift_unescape(piece))
-        if weight > 0:
-            correct.append(len(options) - 1)
-    if options and all_right:  # short answer: every alternative is right — one blank
-        return _text_row(number, type="fill_blank", stem=stem, answer="/".join(options), **extra)
-    return _text_row(
-        number,
-        type="multiple" if len(correct) > 1 else "single",
-        stem=stem,
-        answer="".join(OPTION_LETTERS[i] for i in correct if i < len(OPTION_LETTERS)),
-        **_letters_options(options),
-        **extra,
-    )
+
+    def _short_answer(self, answer: str, fmt: str, values: dict[str, str]) -> None:
+        accepted: list[str] = []
+        dropped: list[str] = []
+        for piece in self._answers(answer):
+            piece = piece.removeprefix("=").strip()
+            match = _GIFT_WEIGHT.match(piece)
+            weight = float(match.group(1)) if match else _FULL
+            if match:
+                piece = piece[match.end() :]
+            text = self.text(piece.split("#", 1)[0], fmt, "answer")
+            if weight <= 0 or not text:
+                continue  # a wrong answer with its feedback: wrong here too
+            if weight > _FULL + _EPSILON:
+                self.refuse(_("Question %(number)d: an answer is weighted over 100%%.") % {"number": self.number})
+                return
+            if weight < _FULL - _EPSILON:
+                dropped.append(_("“%(answer)s” (%(weight)s)") % {"answer": text, "weight": _percent(weight)})
+            elif "*" in text:
+                dropped.append(_("“%(answer)s” (wildcard *)") % {"answer": text})
+            else:
+                separator = _FILL_SEPARATORS.search(text)
+                if separator:
+                    self.refuse(
+                        _("Question %(number)d: the answer “%(answer)s” contains “%(char)s”, which separates "
+                          "alternatives and blanks in a fill-in answer here; it was not imported.")
+                        % {"number": self.number, "answer": text, "char": separator.group()}
+                    )  # fmt: skip
+                    return
+                accepted.append(text)
+        if not accepted:
+            reason = "、".join(dropped) if dropped else _("none is given")
+            self.refuse(
+                _("Question %(number)d: no fully right answer can be stored (%(reason)s); it was not imported.")
+                % {"number": self.number, "reason": reason}
+            )
+            return
+        if dropped:
+            self.notice(
+                _("Question %(number)d: the answers %(answers)s are not kept (not fully right); only %(kept)s "
+                  "count as right.")
+                % {"number": self.number, "answers": "、".join(dropped), "kept": "、".join(f"“{a}”" for a in accepted)}
+            )  # fmt: skip
+        self.table.rows.append(_text_row(self.line, type="fill_blank", answer="/".join(accepted), **values))
+
+
+def _weights(indexes: list[int], weights: list[float]) -> str:
+    return "、".join(f"{_letter(i)}（{_percent(weights[i])}）" for i in indexes)
+
+
+def _letter(index: int) -> str:
+    return OPTION_LETTERS[index] if index < len(OPTION_LETTERS) else "?"
+
+
+_MD_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]*)[^)]*\)")
+_MD_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]*)[^)]*\)")
+_MD_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!_)__(?=[^\s_])(.+?)(?<=[^\s_])__(?!_)")
+_MD_EM = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?!\*)")
+_MD_CODE = re.compile(r"`([^`\n]+)`")
+_MD_LINE = re.compile(r"^(?:#{1,6}\s+|>\s?)", re.MULTILINE)
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")
+
+
+def _markdown_to_text(text: str) -> tuple[str, list[str]]:
+    """Markdown read as plain text: emphasis, code marks, heading and quote marks
+    go; a link or an image keeps its text (the targets are returned). Runs of
+    underscores (fill-in blanks) and backslash-escaped characters are left alone."""
+    lost: list[str] = []
+    escaped: list[str] = []
+
+    def protect(match: re.Match[str]) -> str:
+        escaped.append(match.group(1))
+        return f"\ue100{len(escaped) - 1}\ue101"
+
+    def target(match: re.Match[str]) -> str:
+        lost.append(match.group(2))
+        return match.group(1)
+
+    text = _MD_ESCAPE.sub(protect, text)
+    text = _MD_IMAGE.sub(target, text)
+    text = _MD_LINK.sub(target, text)
+    text = _MD_CODE.sub(r"\1", text)
+    text = _MD_STRONG.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _MD_EM.sub(r"\1", text)
+    text = _MD_LINE.sub("", text)
+    text = re.sub("\ue100(\\d+)\ue101", lambda m: escaped[int(m.group(1))], text)
+    return text.strip(), lost
 
 
 def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:

@@ -201,6 +201,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     errors = job.result.get("errors", [])
     warnings = job.result.get("warnings", [])
+    notices = job.result.get("notices", [])
     return render(
         request,
         "question_bank/import_job.html",
@@ -209,7 +210,8 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "state": _job_status(job),
             "errors": errors[:200],
             "warnings": warnings[:200],
-            "more": len(errors) > 200 or len(warnings) > 200,
+            "notices": notices[:200],
+            "more": max(len(errors), len(warnings), len(notices)) > 200,
         },
     )
 
@@ -223,7 +225,9 @@ def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
-    data = exporters.error_report_xlsx(job.result.get("errors", []), job.result.get("warnings", []))
+    data = exporters.error_report_xlsx(
+        job.result.get("errors", []), job.result.get("warnings", []), job.result.get("notices", [])
+    )
     return FileResponse(
         io.BytesIO(data), as_attachment=True, filename=f"import-{job.pk}-errors.xlsx", content_type=XLSX
     )

@@ -40,7 +40,7 @@ def make_question(bank: Bank, qtype: str, n: int, *, kp: str = "", difficulty: i
         difficulty=difficulty,
         knowledge_point=kp or f"知识点{qtype}",
         industry_tags=industry,
-        fingerprint=fingerprint(qtype, stem, options),
+        fingerprint=fingerprint(qtype, stem, options, answer),
     )
 
 

@@ -309,7 +309,8 @@ $CATEGORY: $course$/消防器材
         ("single", "火警电话是？", ("119", "110", "120"), "A", "消防器材"),
         ("true_false", "电气火灾应先断电。", (), True, "消防器材"),
         ("multiple", "灭火方法有？", ("冷却", "窒息", "加热"), "AB", "消防器材"),
-        ("fill_blank", "火警电话是____。", (), [["119", "幺幺九"]], "消防器材"),
+        # As in Moodle, the blank takes the place of the answer block and the spaces around it stay.
+        ("fill_blank", "火警电话是 ____ 。", (), [["119", "幺幺九"]], "消防器材"),
         ("single", "比例 1:2 的写法", ("1:2", "2:1"), "A", "消防器材"),
     ]
     assert result.questions[0].explanation == "火警119。"

@@ -6,7 +6,6 @@ import re
 import secrets
 from typing import Any
 
-import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -14,31 +13,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.richtext import sanitize_html as sanitize_article_html
 from organizations.models import Enterprise, Industry, Jurisdiction, TrainingProvider
 from training import selectors
 from training.models import Chapter, Course, CreditLedger, Lesson, Progress
 from training.services.assignments import assignments_refresh
 from training.services.errors import ContentHasCredit, MediaRejected
-
-ARTICLE_TAGS = {
-    "p", "br", "h2", "h3", "h4", "strong", "em", "b", "i", "u", "ul", "ol", "li",
-    "blockquote", "a", "table", "thead", "tbody", "tr", "th", "td", "img", "figure", "figcaption", "hr",
-}  # fmt: skip
-
-
-ARTICLE_ATTRIBUTES = {"a": {"href", "title"}, "img": {"src", "alt", "width", "height"}, "td": {"colspan", "rowspan"}}
-
-
-def sanitize_article_html(html: str) -> str:
-    """Allow-list sanitising (nh3/ammonia): scripts, event handlers, styles
-    and javascript: URLs are dropped, links get rel=noopener."""
-    return nh3.clean(
-        html,
-        tags=ARTICLE_TAGS,
-        attributes=ARTICLE_ATTRIBUTES,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-    )
 
 
 def check_lesson_media(data: bytes, *, kind: str, size: int | None = None) -> str:

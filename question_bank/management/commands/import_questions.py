@@ -79,6 +79,7 @@ class Command(BaseCommand):
                     duplicates=len(parsed.warnings),
                     errors=parsed.errors,
                     warnings=parsed.warnings,
+                    notices=parsed.notices,
                 )
             else:
                 result = services.import_file(
@@ -98,7 +99,7 @@ class Command(BaseCommand):
                 **counts
             )
         )
-        for warning in result.warnings:
+        for warning in [*result.warnings, *result.notices]:
             self.stdout.write(f"  row {warning.row} [{warning.column}] {warning.message}")
         for error in result.errors:
             self.stderr.write(f"  row {error.row} [{error.column}] {error.message}")
