@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import islice
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -105,6 +106,9 @@ HEADER_SEARCH_ROWS = 5
 DEFAULT_DIFFICULTY = 3
 
 
+ColumnMap = dict[int, str | None]  # column index (0 = A) -> field name, or None to ignore the column
+
+
 class ImportRefused(ValueError):
     """The whole file is refused (no sheet, missing columns, no questions…); the message is for the user."""
 
@@ -130,6 +134,11 @@ class RawTable:
     rows: list[RawRow]
     labels: dict[str, str]  # field -> the column title as written in the file
     source: str = ""
+    # Read with an explicit column map (``read_file(..., column_map=…)``): every column title of
+    # the header row, the first data rows as cells, and the titles of the columns left unmapped.
+    mapped_columns: list[str] = field(default_factory=list)
+    mapped_samples: list[list[str]] = field(default_factory=list)
+    mapped_ignored: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -461,10 +470,17 @@ def _map_header(cells: list[str]) -> dict[str, int]:
     return mapping
 
 
-def rows_to_table(grid: list[list[Any]], *, source: str = "", first_row_number: int = 1) -> RawTable:
-    """Find the header in the first rows of a grid of cells and key every row below it by field."""
+def rows_to_table(
+    grid: list[list[Any]], *, source: str = "", first_row_number: int = 1, column_map: ColumnMap | None = None
+) -> RawTable:
+    """Find the header in the first rows of a grid of cells and key every row below it by field.
+
+    With ``column_map`` (column index -> field or None) the header's titles are not interpreted:
+    see ``mapped_table``."""
     if not grid:
         raise ImportRefused(_("The file is empty."))
+    if column_map is not None:
+        return mapped_table(grid, column_map, source=source, first_row_number=first_row_number)
     header_at, mapping = 0, {}
     for at, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
         candidate = _map_header([clean_cell(c) for c in cells])
@@ -508,7 +524,7 @@ def _choose_sheet(names: list[str]) -> str:
     return names[0]
 
 
-def read_xlsx(data: bytes, source: str = "") -> RawTable:
+def read_xlsx(data: bytes, source: str = "", column_map: ColumnMap | None = None) -> RawTable:
     """Read the question sheet with python-calamine.
 
     This is the engine pandas' ``read_excel(engine="calamine")`` uses, called
@@ -528,7 +544,7 @@ def read_xlsx(data: bytes, source: str = "") -> RawTable:
     except (CalamineError, XmlError, ZipError, ValueError, KeyError, OSError):
         raise UploadRejected(_("The workbook could not be read: it is damaged or not an Excel file.")) from None
     _apply_merged(grid, merged)
-    return rows_to_table(grid, source=source)
+    return rows_to_table(grid, source=source, column_map=column_map)
 
 
 def _apply_merged(grid: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
@@ -559,7 +575,7 @@ def _below_header(grid: list[list[Any]], row: int) -> bool:
     return any("stem" in _map_header([clean_cell(c) for c in grid[r]]) for r in range(row))
 
 
-def read_csv(data: bytes, source: str = "") -> RawTable:
+def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None) -> RawTable:
     """UTF-8 (with or without BOM) or GB18030, comma- or tab-separated.
 
     pandas gets the bytes and the encoding, not decoded text: its C parser
@@ -590,14 +606,14 @@ def read_csv(data: bytes, source: str = "") -> RawTable:
         raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None
     grid = frame.to_numpy(dtype=object).tolist()
     del frame
-    return rows_to_table(grid, source=source)
+    return rows_to_table(grid, source=source, column_map=column_map)
 
 
-def read_spreadsheet(checked: CheckedUpload) -> RawTable:
+def read_spreadsheet(checked: CheckedUpload, column_map: ColumnMap | None = None) -> RawTable:
     """Parse an upload that core.uploads.check_spreadsheet has already let through."""
     if checked.kind == "xlsx":
-        return read_xlsx(checked.data, source=checked.name)
-    return read_csv(checked.data, source=checked.name)
+        return read_xlsx(checked.data, source=checked.name, column_map=column_map)
+    return read_csv(checked.data, source=checked.name, column_map=column_map)
 
 
 # --- Moodle text formats -------------------------------------------------------
@@ -822,8 +838,10 @@ def _gift_question(text: str, number: int, extra: dict[str, str]) -> RawRow:
     )
 
 
-def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:
-    """Any supported file by its format (``auto``: by content and extension)."""
+def read_file(data: bytes, name: str, fmt: str = "auto", column_map: ColumnMap | None = None) -> RawTable:
+    """Any supported file by its format (``auto``: by content and extension).
+
+    ``column_map`` applies to spreadsheets only (see ``mapped_table``)."""
     from core.uploads import check_spreadsheet
 
     lowered = name.lower()
@@ -839,10 +857,116 @@ def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:
             check_spreadsheet(data, name)  # raises the size message
         text = decode_csv(data)
         return read_gift(text, name) if fmt == "gift" else read_aiken(text, name)
-    return read_spreadsheet(check_spreadsheet(data, name))
+    return read_spreadsheet(check_spreadsheet(data, name), column_map=column_map)
 
 
 def _upload_limit() -> int:
     from django.conf import settings
 
     return settings.UPLOAD_MAX_BYTES
+
+
+# --- column mapping (the admin names the columns) ------------------------------
+
+MAPPING_SAMPLE_ROWS = 3
+
+
+def mapping_header_row(grid: list[list[Any]]) -> int:
+    """The header row when its titles are not interpreted: among the first rows, the first one
+    with the most filled cells (a title row above the header has a single cell)."""
+    best_at, best = 0, -1
+    for at, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        filled = sum(1 for c in cells if clean_cell(c))
+        if filled > best:
+            best_at, best = at, filled
+    return best_at
+
+
+def mapped_table(
+    grid: list[list[Any]], column_map: ColumnMap, *, source: str = "", first_row_number: int = 1
+) -> RawTable:
+    """Key every row below the header by the fields ``column_map`` gives its columns.
+
+    ``column_map`` is trusted here (``check_column_map`` says what is wrong with one); an empty
+    map reads only the columns and a few sample rows, for the page that asks for the map."""
+    header_at = mapping_header_row(grid)
+    body = grid[header_at + 1 :]
+    width = max((len(cells) for cells in grid[header_at : header_at + 1 + 20]), default=0)
+    titles = [clean_cell(c) for c in grid[header_at]] + [""] * width
+    filled = [i for i in range(width) if titles[i] or any(i < len(r) and clean_cell(r[i]) for r in body[:20])]
+    width = filled[-1] + 1 if filled else 0
+    columns = [titles[i] or _cell_name(header_at, i) for i in range(width)]
+    items = [(key, index) for index, key in sorted(column_map.items()) if key]
+    filled_rows = (cells for cells in body if any(clean_cell(c) for c in cells))
+    samples = [[clean_cell(c) for c in cells[:width]] for cells in islice(filled_rows, MAPPING_SAMPLE_ROWS)]
+    rows = []
+    for offset, cells in enumerate(body, start=header_at + 1 + first_row_number):
+        size = len(cells)
+        rows.append(RawRow(offset, {key: clean_cell(cells[index]) if index < size else "" for key, index in items}))
+    return RawTable(
+        rows=rows,
+        labels={key: columns[index] if index < width else _cell_name(header_at, index) for key, index in items},
+        source=source,
+        mapped_columns=columns,
+        mapped_samples=samples,
+        mapped_ignored=[columns[i] for i in range(width) if not column_map.get(i) and titles[i]],
+    )
+
+
+def guess_field(title: str) -> str | None:
+    """The field a column title names, as header recognition reads it (None: not recognised)."""
+    return _header_key(title)
+
+
+def check_column_map(column_map: dict[Any, Any], width: int | None = None) -> list[str]:
+    """What is wrong with a column map, one message per problem (empty: nothing).
+
+    Keys are column indexes (0 = the first column; strings of digits are accepted, as JSON
+    sends them) below ``width`` when it is known; values are field names or None/"" to ignore."""
+    problems: list[str] = []
+    seen: dict[str, list[str]] = {}
+    for raw_index, key in column_map.items():
+        index = _column_index(raw_index)
+        if index is None or index < 0 or (width is not None and index >= width):
+            if width is None or index is None or index < 0:
+                problems.append(_("“%(index)s” is not a column number.") % {"index": raw_index})
+            else:
+                problems.append(
+                    _("Column %(index)s is out of range: the file has %(width)d columns (0 to %(last)d).")
+                    % {"index": raw_index, "width": width, "last": width - 1}
+                )
+            continue
+        if key in (None, ""):
+            continue
+        if not isinstance(key, str) or key not in FIELDS:
+            problems.append(
+                _("“%(field)s” (column %(index)s) is not a field; use one of %(fields)s, or null to ignore it.")
+                % {"field": key, "index": raw_index, "fields": ", ".join(FIELDS)}
+            )
+            continue
+        seen.setdefault(key, []).append(f"{column_letter(index)}({index})")
+    for key, letters in seen.items():
+        if len(letters) > 1:
+            problems.append(
+                _("Columns %(columns)s are all mapped to %(field)s; a field takes one column.")
+                % {"columns": "、".join(letters), "field": COLUMN_TITLES[key]}
+            )
+    missing = [COLUMN_TITLES[key] for key in REQUIRED_COLUMNS if key not in seen]
+    if missing:
+        problems.append(_("No column is mapped to %(fields)s.") % {"fields": "、".join(missing)})
+    return problems
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: the column's name in a spreadsheet."""
+    return _cell_name(0, index)[:-1]
+
+
+def _column_index(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        return int(raw.strip())
+    return None
