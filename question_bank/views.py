@@ -314,8 +314,10 @@ def _preview_question(q: importers.CleanQuestion) -> dict[str, Any]:
         options = list(zip(OPTION_LETTERS, q.options, strict=False))
         if q.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
             key = "、".join(f"{c}. {q.options[OPTION_LETTERS.index(c)]}" for c in q.answer)
-        else:
+        elif q.type == QuestionType.FILL_BLANK:
             key = "；".join(" / ".join(blank) for blank in q.answer)
+        else:  # a type added later (a subjective question's reference answer…): its written form
+            key = q.answer if isinstance(q.answer, str) else importers.answer_text(q.type, q.answer)
     return {
         "row": q.row,
         "type_display": QuestionType(q.type).label if q.type in QuestionType.values else q.type,
