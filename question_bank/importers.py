@@ -889,6 +889,8 @@ def mapped_table(
 
     ``column_map`` is trusted here (``check_column_map`` says what is wrong with one); an empty
     map reads only the columns and a few sample rows, for the page that asks for the map."""
+    if not grid:
+        raise ImportRefused(_("The file is empty."))
     header_at = mapping_header_row(grid)
     body = grid[header_at + 1 :]
     width = max((len(cells) for cells in grid[header_at : header_at + 1 + 20]), default=0)
@@ -911,6 +913,55 @@ def mapped_table(
         mapped_samples=samples,
         mapped_ignored=[columns[i] for i in range(width) if not column_map.get(i) and titles[i]],
     )
+
+
+MAPPING_HEAD_ROWS = 25
+
+
+def read_head(data: bytes, name: str, rows: int = MAPPING_HEAD_ROWS) -> list[list[Any]]:
+    """The first ``rows`` rows of a spreadsheet's question sheet, cells as read (merges not applied):
+    enough to find the header and show samples without reading a large file whole."""
+    from core.uploads import check_spreadsheet
+
+    checked = check_spreadsheet(data, name)
+    if checked.kind == "csv":
+        import pandas as pd
+
+        try:
+            encoding = "utf-8-sig" if _is_utf8(data) else "gb18030"
+            head = data[:4096].decode(encoding, errors="ignore")
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                encoding=encoding,
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                sep="\t" if head.count("\t") > head.count(",") else ",",
+                nrows=rows,
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None
+        return frame.to_numpy(dtype=object).tolist()
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
+        sheet = book.get_sheet_by_name(_choose_sheet(list(book.sheet_names)))
+        return sheet.to_python(skip_empty_area=False, nrows=rows)
+    except PasswordError:
+        raise UploadRejected(_("The workbook is protected by a password; remove it and upload again.")) from None
+    except (CalamineError, XmlError, ZipError, ValueError, KeyError, OSError):
+        raise UploadRejected(_("The workbook could not be read: it is damaged or not an Excel file.")) from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def guess_field(title: str) -> str | None:

@@ -495,7 +495,7 @@ def import_columns(*, data: bytes, name: str) -> list[str]:
                 ]
             }
         )
-    return importers.read_file(data, name, column_map={}).mapped_columns
+    return importers.mapped_table(importers.read_head(data, name), {}).mapped_columns
 
 
 def _mappable(name: str) -> bool:
@@ -553,11 +553,11 @@ def import_staged_columns(*, job: ImportJob) -> StagedColumns:
     this header, else what the header's titles are recognised as."""
     from core.uploads import UploadRejected
 
-    data = _payload(job)
-    table = importers.read_file(data, job.file_name, column_map={})
+    head = importers.read_head(_payload(job), job.file_name)
+    table = importers.mapped_table(head, {})
     refused = ""
     try:
-        importers.read_file(data, job.file_name)
+        importers.rows_to_table(head)
     except (UploadRejected, importers.ImportRefused) as exc:
         refused = str(exc)
     saved = ColumnMapping.objects.filter(bank=job.bank, header_key=header_key(table.mapped_columns)).first()
@@ -582,15 +582,15 @@ def import_staged_needs_mapping(*, job: ImportJob) -> bool:
 
     if not _mappable(job.file_name):
         return False
-    data = _payload(job)
     try:
-        columns = importers.read_file(data, job.file_name, column_map={}).mapped_columns
+        head = importers.read_head(_payload(job), job.file_name)
+        columns = importers.mapped_table(head, {}).mapped_columns
     except (UploadRejected, importers.ImportRefused):
         return False
     if ColumnMapping.objects.filter(bank=job.bank, header_key=header_key(columns)).exists():
         return True
     try:
-        importers.read_file(data, job.file_name)
+        importers.rows_to_table(head)
     except (UploadRejected, importers.ImportRefused):
         return bool(columns)
     return False
@@ -602,7 +602,7 @@ def import_staged_map(*, job: ImportJob, user: Any, column_map: dict[Any, Any]) 
     it for this bank and header. ``ValidationError`` on ``column_map``: nothing is written."""
     data = _payload(job)
     checked = import_check_column_map(data=data, name=job.file_name, column_map=column_map)
-    columns = import_columns(data=data, name=job.file_name)
+    columns = import_columns(data=data, name=job.file_name)  # a second look at 25 rows: cheap
     stored = _stored_map(checked)
     ColumnMapping.objects.update_or_create(
         bank=job.bank,

@@ -396,3 +396,19 @@ def test_api_refuses_a_bad_column_map_naming_it(
     assert response.status_code == 400, response.content
     assert expected in json.dumps(response.json(), ensure_ascii=False)
     assert not ImportJob.objects.exists()
+
+
+def test_a_workbook_with_a_title_row_shows_the_real_header_on_the_mapping_page(cast: Any, east_bank: Bank) -> None:
+    client = login_client(cast.east.training_admin)
+    workbook = xlsx_bytes([["2024 年安全生产知识题库"], ODD_HEADER, *ODD_ROWS], header=None)
+    response = _upload(client, east_bank, workbook, name="外来.xlsx")
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("question_bank:import_map", args=[job.pk])
+    page = client.get(response["Location"]).content.decode()
+    assert page.count('class="card map-column"') == len(ODD_HEADER)
+    assert '第 C 列: <span class="map-title">考题</span>' in page
+    assert "灭火的基本方法有哪些？" in page
+    _map_post(client, job, ODD_MAP)
+    preview = _text(client.get(reverse("question_bank:import_preview", args=[job.pk])).content.decode())
+    assert "现在导入将新建 3 道" in preview
+    assert "第 3 行 · 单选题" in preview  # rows are counted as the workbook numbers them
