@@ -543,7 +543,10 @@ def read_xlsx(data: bytes, source: str = "", column_map: ColumnMap | None = None
         raise UploadRejected(_("The workbook is protected by a password; remove it and upload again.")) from None
     except (CalamineError, XmlError, ZipError, ValueError, KeyError, OSError):
         raise UploadRejected(_("The workbook could not be read: it is damaged or not an Excel file.")) from None
-    _apply_merged(grid, merged)
+    if column_map is None:
+        _apply_merged(grid, merged)
+    else:
+        _apply_merged_mapped(grid, merged)
     return rows_to_table(grid, source=source, column_map=column_map)
 
 
@@ -897,7 +900,7 @@ def mapped_table(
     titles = [clean_cell(c) for c in grid[header_at]] + [""] * width
     filled = [i for i in range(width) if titles[i] or any(i < len(r) and clean_cell(r[i]) for r in body[:20])]
     width = filled[-1] + 1 if filled else 0
-    columns = [titles[i] or _cell_name(header_at, i) for i in range(width)]
+    columns = [titles[i] or column_letter(i) for i in range(width)]
     items = [(key, index) for index, key in sorted(column_map.items()) if key]
     filled_rows = (cells for cells in body if any(clean_cell(c) for c in cells))
     samples = [[clean_cell(c) for c in cells[:width]] for cells in islice(filled_rows, MAPPING_SAMPLE_ROWS)]
@@ -907,11 +910,11 @@ def mapped_table(
         rows.append(RawRow(offset, {key: clean_cell(cells[index]) if index < size else "" for key, index in items}))
     return RawTable(
         rows=rows,
-        labels={key: columns[index] if index < width else _cell_name(header_at, index) for key, index in items},
+        labels={key: columns[index] if index < width else column_letter(index) for key, index in items},
         source=source,
         mapped_columns=columns,
         mapped_samples=samples,
-        mapped_ignored=[columns[i] for i in range(width) if not column_map.get(i) and titles[i]],
+        mapped_ignored=[columns[i] for i in filled if not column_map.get(i)],
     )
 
 
@@ -962,6 +965,28 @@ def _is_utf8(data: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def _apply_merged_mapped(grid: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+    """``_apply_merged`` for a sheet read with a column map: the header is where
+    ``mapping_header_row`` finds it, whatever its titles; a merged title row above it is skipped."""
+    header_at = mapping_header_row(grid)
+    below = [m for m in merged if m[1][0] > header_at]
+    refused = [
+        f"{_cell_name(r0, c0)}:{_cell_name(r1, c1)}" for (r0, c0), (r1, c1) in below if c0 != c1 or r0 <= header_at
+    ]
+    if refused:
+        raise ImportRefused(
+            _(
+                "Merged cells %(cells)s span several columns or the header; unmerge them (merging down one column is fine)."
+            )
+            % {"cells": ", ".join(refused)}
+        )
+    for (r0, c0), (r1, _c1) in below:
+        value = grid[r0][c0] if r0 < len(grid) and c0 < len(grid[r0]) else ""
+        for r in range(r0 + 1, min(r1 + 1, len(grid))):
+            if c0 < len(grid[r]):
+                grid[r][c0] = value
 
 
 def guess_field(title: str) -> str | None:

@@ -412,3 +412,17 @@ def test_a_workbook_with_a_title_row_shows_the_real_header_on_the_mapping_page(c
     preview = _text(client.get(reverse("question_bank:import_preview", args=[job.pk])).content.decode())
     assert "现在导入将新建 3 道" in preview
     assert "第 3 行 · 单选题" in preview  # rows are counted as the workbook numbers them
+
+
+def test_merged_type_groups_under_an_unknown_header_are_read_with_a_map() -> None:
+    # A merged title row over every column, then 种类 merged down the rows of each group.
+    rows = [["2024 年安全生产知识题库"], ODD_HEADER, *ODD_ROWS[:1], [*ODD_ROWS[0][:1], "", *ODD_ROWS[2][2:]]]
+    rows[3][2] = "下列属于单选题的是？"
+    rows[3][7] = "A"
+    workbook = xlsx_bytes(rows, header=None, merges=["A1:J1", "B3:B4"])
+    parsed = importers.validate(importers.read_file(workbook, "merged.xlsx", column_map=ODD_MAP))
+    assert [(q.row, q.type, q.answer) for q in parsed.questions] == [(3, "single", "B"), (4, "single", "A")]
+    assert parsed.errors == []
+    across = xlsx_bytes([ODD_HEADER, *ODD_ROWS], header=None, merges=["C2:D2"])
+    with pytest.raises(importers.ImportRefused, match="C2:D2"):
+        importers.read_file(across, "across.xlsx", column_map=ODD_MAP)
