@@ -328,6 +328,10 @@ def test_it_validates_ownership_of_a_staged_upload(cast: Any, east_bank: Bank) -
     job.refresh_from_db()
     assert job.status == ImportJob.Status.STAGED
     assert job.column_map is None
+    # The colleague manages the bank, so the job page is theirs to read: it says who must act.
+    page = login_client(colleague).get(reverse("question_bank:import_job", args=[job.pk])).content.decode()
+    assert "等待上传者预览并确认导入；目前还没有保存任何题目。" in page
+    assert "未保存任何题目：" not in page
 
 
 # --- the importer hook -----------------------------------------------------------------
