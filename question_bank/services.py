@@ -487,7 +487,7 @@ def import_columns(*, data: bytes, name: str) -> list[str]:
 
     Raises ``ValidationError`` on ``column_map`` for a file that has no columns to map (GIFT, Aiken,
     text), ``UploadRejected``/``ImportRefused`` when the file cannot be read."""
-    if not _mappable(name):
+    if not import_mappable(name):
         raise ValidationError(
             {
                 "column_map": [
@@ -498,7 +498,8 @@ def import_columns(*, data: bytes, name: str) -> list[str]:
     return importers.mapped_table(importers.read_head(data, name), {}).mapped_columns
 
 
-def _mappable(name: str) -> bool:
+def import_mappable(name: str) -> bool:
+    """Whether a file's columns can be mapped: spreadsheets, by name (their content is checked on reading)."""
     return name.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")) or "." not in name
 
 
@@ -580,7 +581,7 @@ def import_staged_needs_mapping(*, job: ImportJob) -> bool:
     remembered mapping for."""
     from core.uploads import UploadRejected
 
-    if not _mappable(job.file_name):
+    if not import_mappable(job.file_name):
         return False
     try:
         head = importers.read_head(_payload(job), job.file_name)

@@ -184,14 +184,11 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 file_name=upload.name,
                 valid_only=form.cleaned_data["valid_only"],
             )
-            wants_map = form.cleaned_data["map_columns"] and upload.name.lower().endswith(SPREADSHEETS)
+            wants_map = form.cleaned_data["map_columns"] and services.import_mappable(upload.name)
             if wants_map or services.import_staged_needs_mapping(job=job):
                 return redirect("question_bank:import_map", pk=job.pk)
             return redirect("question_bank:import_preview", pk=job.pk)
     return render(request, "question_bank/import_form.html", {"bank": bank, "form": form})
-
-
-SPREADSHEETS = (".xlsx", ".xlsm", ".xls", ".csv")
 
 
 def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None, HttpResponse | None]:
@@ -214,7 +211,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     job, elsewhere = _staged_or_redirect(request, pk)
     if job is None:
         return elsewhere  # type: ignore[return-value]
-    if not job.file_name.lower().endswith(SPREADSHEETS):
+    if not services.import_mappable(job.file_name):
         return redirect("question_bank:import_preview", pk=job.pk)
     try:
         staged = services.import_staged_columns(job=job)
@@ -299,7 +296,7 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
             "warnings": result.warnings[:200] if result else [],
             "more": result is not None and (len(result.errors) > 200 or len(result.warnings) > 200),
             "ignored_columns": result.ignored_columns if result else [],
-            "mappable": job.file_name.lower().endswith(SPREADSHEETS),
+            "mappable": services.import_mappable(job.file_name),
             "mapped": job.column_map is not None,
         },
     )

@@ -430,3 +430,17 @@ def test_merged_type_groups_under_an_unknown_header_are_read_with_a_map() -> Non
     across = xlsx_bytes([ODD_HEADER, *ODD_ROWS], header=None, merges=["C2:D2"])
     with pytest.raises(importers.ImportRefused, match="C2:D2"):
         importers.read_file(across, "across.xlsx", column_map=ODD_MAP)
+
+
+def test_a_text_format_goes_straight_to_the_preview_without_columns(cast: Any, east_bank: Bank) -> None:
+    client = login_client(cast.east.training_admin)
+    gift = "::Q1:: 我国的火警电话是？ {=119 ~110 ~120}\n\n::Q2:: 进入受限空间前应先通风。 {TRUE}\n".encode()
+    response = _upload(client, east_bank, gift, name="moodle.gift", map_columns="on")
+    job = ImportJob.objects.get()
+    assert response["Location"] == reverse("question_bank:import_preview", args=[job.pk])
+    assert client.get(reverse("question_bank:import_map", args=[job.pk]))["Location"] == response["Location"]
+    html = client.get(response["Location"]).content.decode()
+    preview = _text(html)
+    assert "现在导入将新建 2 道" in preview
+    assert "答案: A. 119" in preview
+    assert "data-change-map" not in html  # a GIFT file has no columns to map
