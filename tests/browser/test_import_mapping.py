@@ -76,6 +76,8 @@ def test_admin_maps_unknown_columns_previews_and_imports_on_a_phone(
     import_worker: Any,  # noqa: F811
 ) -> None:
     assert page.viewport_size == {"width": 390, "height": 844}
+    console_errors: list[str] = []
+    page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
     login(page, live_server_url, "demo_trainer")
     code = f"map-{uuid.uuid4().hex[:6]}"
     page.goto(f"{live_server_url}/qb/banks/new/")
@@ -157,3 +159,5 @@ def test_admin_maps_unknown_columns_previews_and_imports_on_a_phone(
     page.get_by_role("button", name="按此对应关系检查").click()
     page.wait_for_load_state()
     assert "现在导入将新建 0 道、更新 0 道、3 道未变" in page.locator("[data-preview-summary]").inner_text()
+    # No CSP refusal and no script error on any step; the one 400 is the refused mapping page itself.
+    assert console_errors == ["Failed to load resource: the server responded with a status of 400 (Bad Request)"]
