@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -169,13 +170,41 @@ class QuestionSerializer(serializers.ModelSerializer):
 class ImportJobSerializer(serializers.ModelSerializer):
     class Meta:
         model = ImportJob
-        fields = ["id", "bank", "file_name", "valid_only", "status", "progress", "result", "created_at", "finished_at"]
+        fields = [
+            "id",
+            "bank",
+            "file_name",
+            "valid_only",
+            "column_map",
+            "status",
+            "progress",
+            "result",
+            "created_at",
+            "finished_at",
+        ]
         read_only_fields = fields
 
 
 class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     valid_only = serializers.BooleanField(default=False)
+    column_map = serializers.JSONField(
+        required=False,
+        help_text=(
+            "Spreadsheets only: which column holds what, instead of recognising the header's titles. "
+            "A JSON object from column number (0 = A) to field name, null to ignore the column: "
+            '{"0": "type", "1": "stem", "2": "option_a", "3": "option_b", "4": "answer", "5": null}. '
+            "Fields: " + ", ".join(importers.FIELDS) + ". type, stem and answer are required; a field takes one column."
+        ),
+    )
+
+    def validate_column_map(self, value: Any) -> Any:
+        if not isinstance(value, dict):
+            raise serializers.ValidationError(_("The column mapping must map column numbers to field names."))
+        problems = importers.check_column_map(value)
+        if problems:
+            raise serializers.ValidationError(problems)
+        return value
 
 
 class PracticeQuestionSerializer(serializers.ModelSerializer):
@@ -283,14 +312,20 @@ class BankViewSet(
                 check_spreadsheet(data, file.name)
         except UploadRejected as exc:
             raise exceptions.ValidationError({"file": [str(exc)]}) from None
-        job = services.import_job_create(
-            bank=bank,
-            user=request.user,
-            data=data,
-            file_name=file.name,
-            valid_only=upload.validated_data["valid_only"],
-            language=translation.get_language() or "zh-hans",
-        )
+        try:
+            job = services.import_job_create(
+                bank=bank,
+                user=request.user,
+                data=data,
+                file_name=file.name,
+                valid_only=upload.validated_data["valid_only"],
+                language=translation.get_language() or "zh-hans",
+                column_map=upload.validated_data.get("column_map"),
+            )
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
+        except (UploadRejected, importers.ImportRefused) as exc:
+            raise exceptions.ValidationError({"file": [str(exc)]}) from None
         return Response(ImportJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 

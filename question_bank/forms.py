@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from question_bank.importers import answer_text
+from question_bank.importers import COLUMN_TITLES, FIELDS, answer_text, check_column_map
 from question_bank.models import OPTION_LETTERS, Bank, PracticeSession, Question, QuestionType
 
 
@@ -44,6 +44,40 @@ class UploadForm(forms.Form):
         label=_("Question file"),
         help_text=_("xlsx or csv in the template's layout, or a Moodle GIFT / Aiken text file."),
     )
+    valid_only = forms.BooleanField(label=_("Import the valid rows even if some rows are in error"), required=False)
+    map_columns = forms.BooleanField(
+        label=_("Let me say which column holds what"),
+        help_text=_("Otherwise the columns are recognised by their titles; unknown titles always ask."),
+        required=False,
+    )
+
+
+class ColumnMapForm(forms.Form):
+    """One choice per column of the uploaded sheet: the field it holds, or nothing (ignored)."""
+
+    def __init__(self, *args: Any, columns: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.columns = columns
+        choices = [("", _("— ignore this column —")), *((key, COLUMN_TITLES[key]) for key in FIELDS)]
+        for index, title in enumerate(columns):
+            self.fields[f"col_{index}"] = forms.ChoiceField(label=title, choices=choices, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for problem in check_column_map(self.column_map(), width=len(self.columns)):
+            self.add_error(None, problem)
+        return data
+
+    def column_map(self) -> dict[int, str | None]:
+        data = getattr(self, "cleaned_data", {})
+        return {index: data.get(f"col_{index}") or None for index in range(len(self.columns))}
+
+    @staticmethod
+    def initial_for(column_map: dict[int, str | None]) -> dict[str, str]:
+        return {f"col_{index}": key or "" for index, key in column_map.items()}
+
+
+class ImportConfirmForm(forms.Form):
     valid_only = forms.BooleanField(label=_("Import the valid rows even if some rows are in error"), required=False)
 
 

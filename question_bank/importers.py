@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
+from itertools import islice
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -106,6 +107,9 @@ HEADER_SEARCH_ROWS = 5
 DEFAULT_DIFFICULTY = 3
 
 
+ColumnMap = dict[int, str | None]  # column index (0 = A) -> field name, or None to ignore the column
+
+
 class ImportRefused(ValueError):
     """The whole file is refused (no sheet, missing columns, no questions…); the message is for the user."""
 
@@ -135,6 +139,11 @@ class RawTable:
     # question without ANSWER:), and notices about what it did not keep.
     errors: list[RowError] = field(default_factory=list)
     notices: list[RowError] = field(default_factory=list)
+    # Read with an explicit column map (``read_file(..., column_map=…)``): every column title of
+    # the header row, the first data rows as cells, and the titles of the columns left unmapped.
+    mapped_columns: list[str] = field(default_factory=list)
+    mapped_samples: list[list[str]] = field(default_factory=list)
+    mapped_ignored: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -494,10 +503,17 @@ def _map_header(cells: list[str]) -> dict[str, int]:
     return mapping
 
 
-def rows_to_table(grid: list[list[Any]], *, source: str = "", first_row_number: int = 1) -> RawTable:
-    """Find the header in the first rows of a grid of cells and key every row below it by field."""
+def rows_to_table(
+    grid: list[list[Any]], *, source: str = "", first_row_number: int = 1, column_map: ColumnMap | None = None
+) -> RawTable:
+    """Find the header in the first rows of a grid of cells and key every row below it by field.
+
+    With ``column_map`` (column index -> field or None) the header's titles are not interpreted:
+    see ``mapped_table``."""
     if not grid:
         raise ImportRefused(_("The file is empty."))
+    if column_map is not None:
+        return mapped_table(grid, column_map, source=source, first_row_number=first_row_number)
     header_at, mapping = 0, {}
     for at, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
         candidate = _map_header([clean_cell(c) for c in cells])
@@ -541,7 +557,7 @@ def _choose_sheet(names: list[str]) -> str:
     return names[0]
 
 
-def read_xlsx(data: bytes, source: str = "") -> RawTable:
+def read_xlsx(data: bytes, source: str = "", column_map: ColumnMap | None = None) -> RawTable:
     """Read the question sheet with python-calamine.
 
     This is the engine pandas' ``read_excel(engine="calamine")`` uses, called
@@ -560,8 +576,11 @@ def read_xlsx(data: bytes, source: str = "") -> RawTable:
         raise UploadRejected(_("The workbook is protected by a password; remove it and upload again.")) from None
     except (CalamineError, XmlError, ZipError, ValueError, KeyError, OSError):
         raise UploadRejected(_("The workbook could not be read: it is damaged or not an Excel file.")) from None
-    _apply_merged(grid, merged)
-    return rows_to_table(grid, source=source)
+    if column_map is None:
+        _apply_merged(grid, merged)
+    else:
+        _apply_merged_mapped(grid, merged)
+    return rows_to_table(grid, source=source, column_map=column_map)
 
 
 def _apply_merged(grid: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
@@ -592,7 +611,7 @@ def _below_header(grid: list[list[Any]], row: int) -> bool:
     return any("stem" in _map_header([clean_cell(c) for c in grid[r]]) for r in range(row))
 
 
-def read_csv(data: bytes, source: str = "") -> RawTable:
+def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None) -> RawTable:
     """UTF-8 (with or without BOM) or GB18030, comma- or tab-separated.
 
     pandas gets the bytes and the encoding, not decoded text: its C parser
@@ -623,14 +642,14 @@ def read_csv(data: bytes, source: str = "") -> RawTable:
         raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None
     grid = frame.to_numpy(dtype=object).tolist()
     del frame
-    return rows_to_table(grid, source=source)
+    return rows_to_table(grid, source=source, column_map=column_map)
 
 
-def read_spreadsheet(checked: CheckedUpload) -> RawTable:
+def read_spreadsheet(checked: CheckedUpload, column_map: ColumnMap | None = None) -> RawTable:
     """Parse an upload that core.uploads.check_spreadsheet has already let through."""
     if checked.kind == "xlsx":
-        return read_xlsx(checked.data, source=checked.name)
-    return read_csv(checked.data, source=checked.name)
+        return read_xlsx(checked.data, source=checked.name, column_map=column_map)
+    return read_csv(checked.data, source=checked.name, column_map=column_map)
 
 
 # --- Moodle text formats -------------------------------------------------------
@@ -1190,8 +1209,10 @@ def _markdown_to_text(text: str) -> tuple[str, list[str]]:
     return text.strip(), lost
 
 
-def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:
-    """Any supported file by its format (``auto``: by content and extension)."""
+def read_file(data: bytes, name: str, fmt: str = "auto", column_map: ColumnMap | None = None) -> RawTable:
+    """Any supported file by its format (``auto``: by content and extension).
+
+    ``column_map`` applies to spreadsheets only (see ``mapped_table``)."""
     from core.uploads import check_spreadsheet
 
     lowered = name.lower()
@@ -1207,10 +1228,189 @@ def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:
             check_spreadsheet(data, name)  # raises the size message
         text = decode_csv(data)
         return read_gift(text, name) if fmt == "gift" else read_aiken(text, name)
-    return read_spreadsheet(check_spreadsheet(data, name))
+    return read_spreadsheet(check_spreadsheet(data, name), column_map=column_map)
 
 
 def _upload_limit() -> int:
     from django.conf import settings
 
     return settings.UPLOAD_MAX_BYTES
+
+
+# --- column mapping (the admin names the columns) ------------------------------
+
+MAPPING_SAMPLE_ROWS = 3
+
+
+def mapping_header_row(grid: list[list[Any]]) -> int:
+    """The header row when its titles are not interpreted: among the first rows, the first one
+    with the most filled cells (a title row above the header has a single cell)."""
+    best_at, best = 0, -1
+    for at, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        filled = sum(1 for c in cells if clean_cell(c))
+        if filled > best:
+            best_at, best = at, filled
+    return best_at
+
+
+def mapped_table(
+    grid: list[list[Any]], column_map: ColumnMap, *, source: str = "", first_row_number: int = 1
+) -> RawTable:
+    """Key every row below the header by the fields ``column_map`` gives its columns.
+
+    ``column_map`` is trusted here (``check_column_map`` says what is wrong with one); an empty
+    map reads only the columns and a few sample rows, for the page that asks for the map."""
+    if not grid:
+        raise ImportRefused(_("The file is empty."))
+    header_at = mapping_header_row(grid)
+    body = grid[header_at + 1 :]
+    width = max((len(cells) for cells in grid[header_at : header_at + 1 + 20]), default=0)
+    titles = [clean_cell(c) for c in grid[header_at]] + [""] * width
+    filled = [i for i in range(width) if titles[i] or any(i < len(r) and clean_cell(r[i]) for r in body[:20])]
+    width = filled[-1] + 1 if filled else 0
+    columns = [titles[i] or column_letter(i) for i in range(width)]
+    items = [(key, index) for index, key in sorted(column_map.items()) if key]
+    filled_rows = (cells for cells in body if any(clean_cell(c) for c in cells))
+    samples = [[clean_cell(c) for c in cells[:width]] for cells in islice(filled_rows, MAPPING_SAMPLE_ROWS)]
+    rows = []
+    for offset, cells in enumerate(body, start=header_at + 1 + first_row_number):
+        size = len(cells)
+        rows.append(RawRow(offset, {key: clean_cell(cells[index]) if index < size else "" for key, index in items}))
+    return RawTable(
+        rows=rows,
+        labels={key: columns[index] if index < width else column_letter(index) for key, index in items},
+        source=source,
+        mapped_columns=columns,
+        mapped_samples=samples,
+        mapped_ignored=[columns[i] for i in filled if not column_map.get(i)],
+    )
+
+
+MAPPING_HEAD_ROWS = 25
+
+
+def read_head(data: bytes, name: str, rows: int = MAPPING_HEAD_ROWS) -> list[list[Any]]:
+    """The first ``rows`` rows of a spreadsheet's question sheet, cells as read (merges not applied):
+    enough to find the header and show samples without reading a large file whole."""
+    from core.uploads import check_spreadsheet
+
+    checked = check_spreadsheet(data, name)
+    if checked.kind == "csv":
+        import pandas as pd
+
+        try:
+            encoding = "utf-8-sig" if _is_utf8(data) else "gb18030"
+            head = data[:4096].decode(encoding, errors="ignore")
+            frame = pd.read_csv(
+                io.BytesIO(data),
+                encoding=encoding,
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                skip_blank_lines=False,
+                sep="\t" if head.count("\t") > head.count(",") else ",",
+                nrows=rows,
+            )
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+            raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None
+        return frame.to_numpy(dtype=object).tolist()
+    from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
+
+    try:
+        book = CalamineWorkbook.from_filelike(io.BytesIO(checked.data))
+        sheet = book.get_sheet_by_name(_choose_sheet(list(book.sheet_names)))
+        return sheet.to_python(skip_empty_area=False, nrows=rows)
+    except PasswordError:
+        raise UploadRejected(_("The workbook is protected by a password; remove it and upload again.")) from None
+    except (CalamineError, XmlError, ZipError, ValueError, KeyError, OSError):
+        raise UploadRejected(_("The workbook could not be read: it is damaged or not an Excel file.")) from None
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _apply_merged_mapped(grid: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+    """``_apply_merged`` for a sheet read with a column map: the header is where
+    ``mapping_header_row`` finds it, whatever its titles; a merged title row above it is skipped."""
+    header_at = mapping_header_row(grid)
+    below = [m for m in merged if m[1][0] > header_at]
+    refused = [
+        f"{_cell_name(r0, c0)}:{_cell_name(r1, c1)}" for (r0, c0), (r1, c1) in below if c0 != c1 or r0 <= header_at
+    ]
+    if refused:
+        raise ImportRefused(
+            _(
+                "Merged cells %(cells)s span several columns or the header; unmerge them (merging down one column is fine)."
+            )
+            % {"cells": ", ".join(refused)}
+        )
+    for (r0, c0), (r1, _c1) in below:
+        value = grid[r0][c0] if r0 < len(grid) and c0 < len(grid[r0]) else ""
+        for r in range(r0 + 1, min(r1 + 1, len(grid))):
+            if c0 < len(grid[r]):
+                grid[r][c0] = value
+
+
+def guess_field(title: str) -> str | None:
+    """The field a column title names, as header recognition reads it (None: not recognised)."""
+    return _header_key(title)
+
+
+def check_column_map(column_map: dict[Any, Any], width: int | None = None) -> list[str]:
+    """What is wrong with a column map, one message per problem (empty: nothing).
+
+    Keys are column indexes (0 = the first column; strings of digits are accepted, as JSON
+    sends them) below ``width`` when it is known; values are field names or None/"" to ignore."""
+    problems: list[str] = []
+    seen: dict[str, list[str]] = {}
+    for raw_index, key in column_map.items():
+        index = _column_index(raw_index)
+        if index is None or index < 0 or (width is not None and index >= width):
+            if width is None or index is None or index < 0:
+                problems.append(_("“%(index)s” is not a column number.") % {"index": raw_index})
+            else:
+                problems.append(
+                    _("Column %(index)s is out of range: the file has %(width)d columns (0 to %(last)d).")
+                    % {"index": raw_index, "width": width, "last": width - 1}
+                )
+            continue
+        if key in (None, ""):
+            continue
+        if not isinstance(key, str) or key not in FIELDS:
+            problems.append(
+                _("“%(field)s” (column %(index)s) is not a field; use one of %(fields)s, or null to ignore it.")
+                % {"field": key, "index": raw_index, "fields": ", ".join(FIELDS)}
+            )
+            continue
+        seen.setdefault(key, []).append(f"{column_letter(index)}({index})")
+    for key, letters in seen.items():
+        if len(letters) > 1:
+            problems.append(
+                _("Columns %(columns)s are all mapped to %(field)s; a field takes one column.")
+                % {"columns": "、".join(letters), "field": COLUMN_TITLES[key]}
+            )
+    missing = [COLUMN_TITLES[key] for key in REQUIRED_COLUMNS if key not in seen]
+    if missing:
+        problems.append(_("No column is mapped to %(fields)s.") % {"fields": "、".join(missing)})
+    return problems
+
+
+def column_letter(index: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA: the column's name in a spreadsheet."""
+    return _cell_name(0, index)[:-1]
+
+
+def _column_index(raw: Any) -> int | None:
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+        return int(raw.strip())
+    return None

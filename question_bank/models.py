@@ -171,6 +171,7 @@ class ImportJob(models.Model):
     """An upload being imported in the background; the page polls its status."""
 
     class Status(models.TextChoices):
+        STAGED = "staged", _("Awaiting confirmation")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
@@ -186,6 +187,8 @@ class ImportJob(models.Model):
     # host can read it; it is emptied once the import has run.
     payload = models.BinaryField(default=b"", editable=False)
     valid_only = models.BooleanField(_("import valid rows only"), default=False)
+    # The columns as the uploader mapped them ({"0": "type", "3": null…}); null: recognised from the header.
+    column_map = models.JSONField(_("column mapping"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     result = models.JSONField(_("result"), default=dict, blank=True)
@@ -207,6 +210,28 @@ class ImportJob(models.Model):
 
     def counts(self) -> dict[str, Any]:
         return self.result.get("counts", {})
+
+
+class ColumnMapping(models.Model):
+    """How an admin mapped the columns of a spreadsheet to question fields, remembered per bank
+    and per header (the same titles in the same order), to pre-fill the next upload."""
+
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="column_mappings", verbose_name=_("bank"))
+    header_key = models.CharField(max_length=64, editable=False)  # sha256 of the normalised titles
+    headers = models.JSONField(_("column titles"), default=list)
+    column_map = models.JSONField(_("column mapping"), default=dict)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+        constraints = [models.UniqueConstraint(fields=["bank", "header_key"], name="column_mapping_once_per_header")]
+
+    def __str__(self) -> str:
+        return f"{self.bank_id} · {'、'.join(self.headers)[:60]}"
 
 
 class PracticeSession(models.Model):

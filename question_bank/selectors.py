@@ -177,6 +177,11 @@ def import_jobs_visible_to(user: Any) -> QuerySet[ImportJob]:
     )
 
 
+def staged_imports_of(user: Any) -> QuerySet[ImportJob]:
+    """Imports this user uploaded to a bank they still manage: a staged upload is its uploader's alone."""
+    return import_jobs_visible_to(user).filter(created_by=user) if is_signed_in(user) else ImportJob.objects.none()
+
+
 def tag_q(field: str, tag: str) -> Q:
     """Rows whose ``、``-joined tag field holds exactly ``tag``."""
     return (

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import random
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,6 +23,7 @@ from question_bank.importers import CleanQuestion, ParseResult, RawRow, RawTable
 from question_bank.models import (
     OPTION_LETTERS,
     Bank,
+    ColumnMapping,
     ImportJob,
     PracticeAnswer,
     PracticeSession,
@@ -46,6 +49,7 @@ class ImportResult:
     errors: list[importers.RowError] = field(default_factory=list)
     warnings: list[importers.RowError] = field(default_factory=list)
     notices: list[importers.RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -66,6 +70,7 @@ class ImportResult:
             "warnings": [w.as_dict() for w in self.warnings[:max_messages]],
             "notices": [n.as_dict() for n in self.notices[:max_messages]],
             "truncated": max(len(self.errors), len(self.warnings), len(self.notices)) > max_messages,
+            "ignored_columns": self.ignored_columns,
         }
 
 
@@ -328,34 +333,61 @@ def import_file(
     valid_only: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    column_map: importers.ColumnMap | None = None,
 ) -> ImportResult:
     """Check, parse, validate and store one file.
 
     Raises ``core.uploads.UploadRejected`` or ``importers.ImportRefused`` when
-    the file as a whole is refused (nothing is written then either).
+    the file as a whole is refused (nothing is written then either). ``column_map``
+    (column index -> field or None) replaces the header's recognition; check it first
+    (``import_check_column_map``).
     """
     if progress is not None:
         progress("parse", 0.0)
-    table = importers.read_file(data, name, fmt)
+    table = importers.read_file(data, name, fmt, column_map=column_map)
     if progress is not None:
         progress("validate", 0.0)
     parsed = importers.validate(table, progress=(lambda f: progress("validate", f)) if progress else None)
-    return import_parsed(
+    result = import_parsed(
         bank=bank, parsed=parsed, valid_only=valid_only, dry_run=dry_run, source=name, progress=progress
     )
+    result.ignored_columns = ignored_columns(table, parsed)
+    return result
+
+
+def ignored_columns(table: RawTable, parsed: ParseResult) -> list[str]:
+    """The titles of the columns the import does not use (reported, never dropped silently)."""
+    found = [*getattr(parsed, "ignored_columns", []), *table.mapped_ignored]
+    return list(dict.fromkeys(title for title in found if title))
 
 
 # --- import jobs (background) --------------------------------------------------
 
 
 def import_job_create(
-    *, bank: Bank, user: Any, data: bytes, file_name: str, valid_only: bool, language: str = "zh-hans"
+    *,
+    bank: Bank,
+    user: Any,
+    data: bytes,
+    file_name: str,
+    valid_only: bool,
+    language: str = "zh-hans",
+    column_map: importers.ColumnMap | None = None,
 ) -> ImportJob:
+    """Queue an import at once (the API's door). A ``column_map`` is checked against the file
+    first (``import_check_column_map``): ``ValidationError`` naming it, nothing queued."""
     from core.background import enqueue
     from question_bank.tasks import run_import_job
 
+    if column_map is not None:
+        column_map = import_check_column_map(data=data, name=file_name, column_map=column_map)
     job = ImportJob.objects.create(
-        bank=bank, created_by=user, file_name=file_name[:255], payload=data, valid_only=valid_only
+        bank=bank,
+        created_by=user,
+        file_name=file_name[:255],
+        payload=data,
+        valid_only=valid_only,
+        column_map=_stored_map(column_map),
     )
     enqueue(run_import_job, job.pk, language)
     return job
@@ -387,7 +419,12 @@ def import_job_run(*, job_id: int) -> None:
     status, result = ImportJob.Status.DONE, {}
     try:
         outcome = import_file(
-            bank=job.bank, data=data, name=job.file_name, valid_only=job.valid_only, progress=progress
+            bank=job.bank,
+            data=data,
+            name=job.file_name,
+            valid_only=job.valid_only,
+            progress=progress,
+            column_map=loaded_map(job.column_map),
         )
         result = outcome.as_dict()
     except (UploadRejected, importers.ImportRefused) as exc:
@@ -406,6 +443,217 @@ def import_job_run(*, job_id: int) -> None:
 
 def job_progress_key(job_id: int) -> str:
     return f"question_bank:import:{job_id}:progress"
+
+
+# --- staged imports: map the columns, preview, then confirm -----------------------
+
+# An upload waits this long for its mapping and confirmation; then it is gone.
+IMPORT_STAGING_TTL = timedelta(hours=2)
+PREVIEW_QUESTIONS = 5
+
+
+class StagedUploadExpired(importers.ImportRefused):
+    """The staged upload is older than ``IMPORT_STAGING_TTL`` (or was already confirmed)."""
+
+
+def _stored_map(column_map: importers.ColumnMap | None) -> dict[str, str | None] | None:
+    return None if column_map is None else {str(index): key for index, key in sorted(column_map.items())}
+
+
+def loaded_map(stored: dict[str, Any] | None) -> importers.ColumnMap | None:
+    """A column map as ``ImportJob``/``ColumnMapping`` keep it (JSON: string keys) for the importer."""
+    if stored is None:
+        return None
+    return {int(index): key or None for index, key in stored.items()}
+
+
+def header_key(columns: list[str]) -> str:
+    """The key under which a bank remembers the mapping of a header: its titles, in order."""
+    normalised = [importers.normalise_for_fingerprint(title).casefold() for title in columns]
+    return hashlib.sha256("\x1f".join(normalised).encode()).hexdigest()
+
+
+def import_check_column_map(*, data: bytes, name: str, column_map: dict[Any, Any]) -> importers.ColumnMap:
+    """``column_map`` checked against the file's columns, as the importer takes it; else
+    ``ValidationError`` on ``column_map`` naming every unknown field, column out of range,
+    field given twice and required field left out."""
+    if not isinstance(column_map, dict):
+        raise ValidationError({"column_map": [_("The column mapping must map column numbers to field names.")]})
+    problems = importers.check_column_map(column_map)
+    if not problems:
+        columns = import_columns(data=data, name=name)
+        problems = importers.check_column_map(column_map, width=len(columns))
+    if problems:
+        raise ValidationError({"column_map": problems})
+    return {int(index): key or None for index, key in column_map.items()}
+
+
+def import_columns(*, data: bytes, name: str) -> list[str]:
+    """The column titles of a spreadsheet's header row (titles not interpreted).
+
+    Raises ``ValidationError`` on ``column_map`` for a file that has no columns to map (GIFT, Aiken,
+    text), ``UploadRejected``/``ImportRefused`` when the file cannot be read."""
+    if not import_mappable(name):
+        raise ValidationError(
+            {
+                "column_map": [
+                    _("Only spreadsheets (xlsx, xls, csv) have columns to map; %(name)s has none.") % {"name": name}
+                ]
+            }
+        )
+    return importers.mapped_table(importers.read_head(data, name), {}).mapped_columns
+
+
+def import_mappable(name: str) -> bool:
+    """Whether a file's columns can be mapped: spreadsheets, by name (their content is checked on reading)."""
+    return name.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")) or "." not in name
+
+
+def import_stage(*, bank: Bank, user: Any, data: bytes, file_name: str, valid_only: bool = False) -> ImportJob:
+    """Keep an upload (checked by ``core.uploads``) for its uploader to map and preview; nothing is
+    imported until ``import_staged_confirm``. Uploads left waiting longer than the TTL are dropped."""
+    import_staged_purge()
+    return ImportJob.objects.create(
+        bank=bank,
+        created_by=user,
+        file_name=file_name[:255],
+        payload=data,
+        valid_only=valid_only,
+        status=ImportJob.Status.STAGED,
+    )
+
+
+def import_staged_purge() -> int:
+    """Delete the staged uploads nobody confirmed in time (they were never imported)."""
+    cutoff = timezone.now() - IMPORT_STAGING_TTL
+    deleted, _by_model = ImportJob.objects.filter(status=ImportJob.Status.STAGED, created_at__lt=cutoff).delete()
+    return deleted
+
+
+def import_staged_check(*, job: ImportJob) -> None:
+    """Raise ``StagedUploadExpired`` unless ``job`` is a staged upload still within its TTL."""
+    if job.status != ImportJob.Status.STAGED or job.created_at < timezone.now() - IMPORT_STAGING_TTL:
+        raise StagedUploadExpired(_("This upload has expired or was already imported; upload the file again."))
+
+
+def _payload(job: ImportJob) -> bytes:
+    import_staged_check(job=job)
+    data = ImportJob.objects.filter(pk=job.pk).values_list("payload", flat=True).first()
+    if not data:
+        raise StagedUploadExpired(_("This upload has expired or was already imported; upload the file again."))
+    return bytes(data)
+
+
+@dataclass
+class StagedColumns:
+    """What the mapping page shows: the columns found, sample rows and the map to pre-fill."""
+
+    columns: list[str]
+    samples: list[list[str]]
+    initial: dict[int, str | None]
+    remembered: bool
+    refused: str = ""  # why the header was not recognised (empty: it was)
+
+
+def import_staged_columns(*, job: ImportJob) -> StagedColumns:
+    """The staged file's columns, with the map to pre-fill: the one this bank remembers for
+    this header, else what the header's titles are recognised as."""
+    from core.uploads import UploadRejected
+
+    head = importers.read_head(_payload(job), job.file_name)
+    table = importers.mapped_table(head, {})
+    refused = ""
+    try:
+        importers.rows_to_table(head)
+    except (UploadRejected, importers.ImportRefused) as exc:
+        refused = str(exc)
+    saved = ColumnMapping.objects.filter(bank=job.bank, header_key=header_key(table.mapped_columns)).first()
+    if job.column_map is not None:
+        initial, remembered = loaded_map(job.column_map) or {}, False
+    elif saved is not None:
+        initial, remembered = loaded_map(saved.column_map) or {}, True
+    else:
+        guessed: dict[int, str | None] = {}
+        for index, title in enumerate(table.mapped_columns):
+            key = importers.guess_field(title)
+            guessed[index] = key if key not in guessed.values() else None
+        initial, remembered = guessed, False
+    return StagedColumns(table.mapped_columns, table.mapped_samples, initial, remembered, refused)
+
+
+def import_staged_needs_mapping(*, job: ImportJob) -> bool:
+    """Whether the staged file goes to the mapping page first: a spreadsheet whose header is not
+    recognised (whatever the refusal, if its columns can be read), or one this bank has a
+    remembered mapping for."""
+    from core.uploads import UploadRejected
+
+    if not import_mappable(job.file_name):
+        return False
+    try:
+        head = importers.read_head(_payload(job), job.file_name)
+        columns = importers.mapped_table(head, {}).mapped_columns
+    except (UploadRejected, importers.ImportRefused):
+        return False
+    if ColumnMapping.objects.filter(bank=job.bank, header_key=header_key(columns)).exists():
+        return True
+    try:
+        importers.rows_to_table(head)
+    except (UploadRejected, importers.ImportRefused):
+        return bool(columns)
+    return False
+
+
+@transaction.atomic
+def import_staged_map(*, job: ImportJob, user: Any, column_map: dict[Any, Any]) -> ImportJob:
+    """Set the staged upload's column map (checked as ``import_check_column_map`` does) and remember
+    it for this bank and header. ``ValidationError`` on ``column_map``: nothing is written."""
+    data = _payload(job)
+    checked = import_check_column_map(data=data, name=job.file_name, column_map=column_map)
+    columns = import_columns(data=data, name=job.file_name)  # a second look at 25 rows: cheap
+    stored = _stored_map(checked)
+    ColumnMapping.objects.update_or_create(
+        bank=job.bank,
+        header_key=header_key(columns),
+        defaults={"headers": columns, "column_map": stored, "updated_by": user},
+    )
+    ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.STAGED).update(column_map=stored)
+    job.column_map = stored
+    return job
+
+
+@dataclass
+class ImportPreview:
+    result: ImportResult  # what an import would do (``written`` is False)
+    questions: list[CleanQuestion]  # the first few, as they would be stored
+
+
+def import_staged_preview(*, job: ImportJob, limit: int = PREVIEW_QUESTIONS) -> ImportPreview:
+    """Parse and check the staged file as the import will, writing nothing.
+
+    Raises ``UploadRejected``/``ImportRefused`` when the file as a whole is refused."""
+    data = _payload(job)
+    table = importers.read_file(data, job.file_name, column_map=loaded_map(job.column_map))
+    parsed = importers.validate(table)
+    result = import_parsed(bank=job.bank, parsed=parsed, dry_run=True, source=job.file_name)
+    result.ignored_columns = ignored_columns(table, parsed)
+    return ImportPreview(result=result, questions=parsed.questions[:limit])
+
+
+def import_staged_confirm(*, job: ImportJob, valid_only: bool, language: str = "zh-hans") -> ImportJob:
+    """Queue the staged upload for import. The conditional UPDATE claims it, so a second
+    click (or a second tab) queues nothing; ``StagedUploadExpired`` when it is gone."""
+    from core.background import enqueue
+    from question_bank.tasks import run_import_job
+
+    import_staged_check(job=job)
+    claimed = ImportJob.objects.filter(
+        pk=job.pk, status=ImportJob.Status.STAGED, created_at__gte=timezone.now() - IMPORT_STAGING_TTL
+    ).update(status=ImportJob.Status.QUEUED, valid_only=valid_only)
+    if claimed != 1:
+        raise StagedUploadExpired(_("This upload has expired or was already imported; upload the file again."))
+    enqueue(run_import_job, job.pk, language)
+    job.refresh_from_db()
+    return job
 
 
 # --- editing -------------------------------------------------------------------

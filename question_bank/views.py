@@ -17,8 +17,15 @@ from django.views.decorators.http import require_POST
 
 from core.uploads import UploadRejected, check_spreadsheet, check_uploaded_file
 from organizations import selectors as org_selectors
-from question_bank import exporters, selectors, services
-from question_bank.forms import BankForm, PracticeStartForm, QuestionForm, UploadForm
+from question_bank import exporters, importers, selectors, services
+from question_bank.forms import (
+    BankForm,
+    ColumnMapForm,
+    ImportConfirmForm,
+    PracticeStartForm,
+    QuestionForm,
+    UploadForm,
+)
 from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType
 
 TEXT_FORMATS = (".gift", ".txt", ".aiken")
@@ -155,6 +162,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 1 of 3: keep the upload (nothing is imported yet), then map its columns or preview it."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -169,16 +177,154 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
         except UploadRejected as exc:
             form.add_error("file", str(exc))
         else:
-            job = services.import_job_create(
+            job = services.import_stage(
                 bank=bank,
                 user=request.user,
                 data=data,
                 file_name=upload.name,
                 valid_only=form.cleaned_data["valid_only"],
+            )
+            wants_map = form.cleaned_data["map_columns"] and services.import_mappable(upload.name)
+            if wants_map or services.import_staged_needs_mapping(job=job):
+                return redirect("question_bank:import_map", pk=job.pk)
+            return redirect("question_bank:import_preview", pk=job.pk)
+    return render(request, "question_bank/import_form.html", {"bank": bank, "form": form})
+
+
+def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None, HttpResponse | None]:
+    """The requester's own staged upload, or where to send them instead: the job page once it
+    was confirmed, the upload page (with a message) once it expired."""
+    job = get_object_or_404(selectors.staged_imports_of(request.user), pk=pk)
+    if job.status != ImportJob.Status.STAGED:
+        return None, redirect("question_bank:import_job", pk=job.pk)
+    try:
+        services.import_staged_check(job=job)
+    except services.StagedUploadExpired as exc:
+        messages.error(request, str(exc))
+        return None, redirect("question_bank:import_upload", pk=job.bank_id)
+    return job, None
+
+
+@login_required
+def import_map(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 2 (when the header is not recognised, or on request): say which column holds what."""
+    job, elsewhere = _staged_or_redirect(request, pk)
+    if job is None:
+        return elsewhere  # type: ignore[return-value]
+    if not services.import_mappable(job.file_name):
+        return redirect("question_bank:import_preview", pk=job.pk)
+    try:
+        staged = services.import_staged_columns(job=job)
+    except services.StagedUploadExpired as exc:
+        messages.error(request, str(exc))
+        return redirect("question_bank:import_upload", pk=job.bank_id)
+    except (UploadRejected, importers.ImportRefused) as exc:
+        messages.error(request, str(exc))
+        return redirect("question_bank:import_upload", pk=job.bank_id)
+    form = ColumnMapForm(
+        request.POST if request.method == "POST" else None,
+        columns=staged.columns,
+        initial=ColumnMapForm.initial_for(staged.initial),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_staged_map(job=job, user=request.user, column_map=form.column_map())
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        except services.StagedUploadExpired as exc:
+            messages.error(request, str(exc))
+            return redirect("question_bank:import_upload", pk=job.bank_id)
+        else:
+            return redirect("question_bank:import_preview", pk=job.pk)
+    rows = [
+        (
+            form[f"col_{index}"],
+            importers.column_letter(index),
+            title,
+            [sample[index] if index < len(sample) else "" for sample in staged.samples],
+        )
+        for index, title in enumerate(staged.columns)
+    ]
+    return render(
+        request,
+        "question_bank/import_map.html",
+        {"bank": job.bank, "job": job, "form": form, "rows": rows, "staged": staged},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    """Step 3: the first questions as a learner will see them, with their keys, and every error;
+    nothing is written until the admin confirms."""
+    job, elsewhere = _staged_or_redirect(request, pk)
+    if job is None:
+        return elsewhere  # type: ignore[return-value]
+    form = ImportConfirmForm(request.POST if request.method == "POST" else None, initial={"valid_only": job.valid_only})
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_staged_confirm(
+                job=job,
+                valid_only=form.cleaned_data["valid_only"],
                 language=translation.get_language() or "zh-hans",
             )
-            return redirect("question_bank:import_job", pk=job.pk)
-    return render(request, "question_bank/import_form.html", {"bank": bank, "form": form})
+        except services.StagedUploadExpired as exc:
+            messages.error(request, str(exc))
+            return redirect("question_bank:import_upload", pk=job.bank_id)
+        return redirect("question_bank:import_job", pk=job.pk)
+    refused, preview = "", None
+    try:
+        preview = services.import_staged_preview(job=job)
+    except services.StagedUploadExpired as exc:
+        messages.error(request, str(exc))
+        return redirect("question_bank:import_upload", pk=job.bank_id)
+    except (UploadRejected, importers.ImportRefused) as exc:
+        refused = str(exc)
+    result = preview.result if preview else None
+    return render(
+        request,
+        "question_bank/import_preview.html",
+        {
+            "bank": job.bank,
+            "job": job,
+            "form": form,
+            "refused": refused,
+            "result": result,
+            "counts": result.counts if result else {},
+            "questions": [_preview_question(q) for q in preview.questions] if preview else [],
+            "errors": result.errors[:200] if result else [],
+            "warnings": result.warnings[:200] if result else [],
+            "more": result is not None and (len(result.errors) > 200 or len(result.warnings) > 200),
+            "ignored_columns": result.ignored_columns if result else [],
+            "mappable": services.import_mappable(job.file_name),
+            "mapped": job.column_map is not None,
+        },
+    )
+
+
+def _preview_question(q: importers.CleanQuestion) -> dict[str, Any]:
+    """A clean question as the practice page shows it, and its key as the answer line shows it."""
+    if q.type == QuestionType.TRUE_FALSE:
+        options: list[tuple[str, str]] = [("", "正确"), ("", "错误")]
+        key = "正确" if q.answer else "错误"
+    else:
+        options = list(zip(OPTION_LETTERS, q.options, strict=False))
+        if q.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
+            key = "、".join(f"{c}. {q.options[OPTION_LETTERS.index(c)]}" for c in q.answer)
+        elif q.type == QuestionType.FILL_BLANK:
+            key = "；".join(" / ".join(blank) for blank in q.answer)
+        else:  # a type added later (a subjective question's reference answer…): its written form
+            key = q.answer if isinstance(q.answer, str) else importers.answer_text(q.type, q.answer)
+    return {
+        "row": q.row,
+        "type_display": QuestionType(q.type).label if q.type in QuestionType.values else q.type,
+        "stem": q.stem,
+        "options": options,
+        "key": key,
+        "explanation": q.explanation,
+        "knowledge_point": q.knowledge_point,
+        "difficulty": q.difficulty,
+    }
 
 
 def _job_status(job: ImportJob) -> dict[str, Any]:
@@ -199,6 +345,8 @@ def _job_status(job: ImportJob) -> dict[str, Any]:
 @login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
+    if job.status == ImportJob.Status.STAGED and job.created_by_id == request.user.pk:
+        return redirect("question_bank:import_preview", pk=job.pk)
     errors = job.result.get("errors", [])
     warnings = job.result.get("warnings", [])
     notices = job.result.get("notices", [])
@@ -212,6 +360,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "warnings": warnings[:200],
             "notices": notices[:200],
             "more": max(len(errors), len(warnings), len(notices)) > 200,
+            "ignored_columns": job.result.get("ignored_columns", []),
         },
     )
 

@@ -52,11 +52,13 @@ def _route_image() -> str:
     return name
 
 
-def _pk(key: str, as_learner: bool = False) -> Callable[[Any], Kwargs]:
+def _pk(key: str, as_learner: bool = False, as_uploader: bool = False) -> Callable[[Any], Kwargs]:
     def build(cast: Any) -> Kwargs:
         kwargs: Kwargs = {"pk": east_question_bank(cast)[key].pk}
         if as_learner:
             kwargs["_as"] = cast.east.learner.user
+        if as_uploader:
+            kwargs["_as"] = cast.east.training_admin
         return kwargs
 
     return build
@@ -71,6 +73,9 @@ def question_bank_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs
         "question_bank:import_job": job,
         "question_bank:import_job_status": job,
         "question_bank:import_job_errors": job,
+        # A staged upload is its uploader's alone: the superuser is not let in, the uploader is.
+        "question_bank:import_map": _pk("job", as_uploader=True),
+        "question_bank:import_preview": _pk("job", as_uploader=True),
         "question_bank:question_edit": question,
         "question_bank:question_set_active": _pk("to_retire"),
         "question_bank:question_image": question,

@@ -66,7 +66,8 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "bank.xlsx"
     path.write_bytes(xlsx_bytes(ROWS))
     out, _ = _run("import_questions", str(path), "--bank", "dry", "--create-bank", "Dry", "--dry-run")
-    assert "created 4" in out
+    assert "nothing written: would create 4 / update 0 / leave 0 unchanged" in out
+    assert "created 4" not in out
     assert "Dry run" in out
     assert not Bank.objects.exists()
     assert not Question.objects.exists()
@@ -93,3 +94,15 @@ def test_export_then_import_is_unchanged(tmp_path: Path, fmt: str) -> None:
     assert f"Exported {expected} question(s)" in out
     out, _ = _run("import_questions", str(target), "--bank", "b")
     assert f"created 0 / updated 0 / unchanged {expected}" in out
+
+
+def test_row_errors_print_what_would_happen_never_created(tmp_path: Path) -> None:
+    from io import StringIO
+
+    path = tmp_path / "bank.xlsx"
+    path.write_bytes(xlsx_bytes([*ROWS, [5, "单选题", "坏题", "a", "b", "", "", "E"]]))
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_questions", str(path), "--bank", "b", "--create-bank", "B", stdout=out, stderr=StringIO())
+    assert "nothing written: would create 4 / update 0 / leave 0 unchanged / duplicate 0 / error 1" in out.getvalue()
+    assert "created" not in out.getvalue()

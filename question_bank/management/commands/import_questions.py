@@ -94,11 +94,18 @@ class Command(BaseCommand):
             raise CommandError(f"{path.name}: {exc}") from None
 
         counts = result.counts
-        self.stdout.write(
-            "created {created} / updated {updated} / unchanged {unchanged} / duplicate {duplicate} / error {error}".format(
-                **counts
+        if result.written:
+            summary = (
+                "created {created} / updated {updated} / unchanged {unchanged} / duplicate {duplicate} / error {error}"
             )
-        )
+        else:  # never "created N" when nothing was: say what an import would do
+            summary = (
+                "nothing written: would create {created} / update {updated} / leave {unchanged} unchanged"
+                " / duplicate {duplicate} / error {error}"
+            )
+        self.stdout.write(summary.format(**counts))
+        if result.ignored_columns:
+            self.stdout.write(f"ignored columns: {', '.join(result.ignored_columns)}")
         for warning in [*result.warnings, *result.notices]:
             self.stdout.write(f"  row {warning.row} [{warning.column}] {warning.message}")
         for error in result.errors:
