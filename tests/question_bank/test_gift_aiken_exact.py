@@ -337,9 +337,14 @@ def test_import_page_shows_what_was_not_kept(cast: Any, django_capture_on_commit
     client = login_client(cast.east.training_admin)
     data = "灭火器压力指针在哪个区域表示正常？{=绿区 ~%50%黄区 ~红区}\n".encode()
     with django_capture_on_commit_callbacks(execute=False):
-        client.post(
+        staged = client.post(
             reverse("question_bank:import_upload", args=[bank.pk]), {"file": SimpleUploadedFile("q.gift", data)}
         )
+        # The preview says what will not be kept before anything is written.
+        preview = client.get(staged["Location"]).content.decode()
+        assert "第 1 题：选项 B（50%）的部分得分未保存，只有选 A 得分。" in preview
+        assert not Question.objects.filter(bank=bank).exists()
+        client.post(staged["Location"])
     for job in ImportJob.objects.filter(status=ImportJob.Status.QUEUED):
         services.import_job_run(job_id=job.pk)
     job = ImportJob.objects.get(bank=bank)
