@@ -444,15 +444,12 @@ def question_create(*, bank: Bank, values: dict[str, Any], source: str = "") -> 
     return question
 
 
-def question_update(*, question: Question, values: dict[str, str]) -> Question:
-    """Apply an edit given as import-layout cell values; bumps the version.
-
-    Exam attempts keep their own snapshot of each question, so an edit (or a
-    retirement) never changes an attempt already taken.
-    """
+def question_check(*, values: dict[str, Any], question: Question | None = None) -> CleanQuestion:
+    """The validated question for import-layout ``values`` (``ValidationError`` naming the fields), as an
+    edit of ``question`` when given: an edit never turns a machine-graded question subjective, since exam
+    papers, attempts and lesson quizzes may hold it and they take only machine-graded questions."""
     q = _validated_one(values)
-    if q.type == QuestionType.SUBJECTIVE and question.type != QuestionType.SUBJECTIVE:
-        # Papers, attempts and lesson quizzes may hold it already, and they only take machine-graded questions.
+    if question is not None and q.type == QuestionType.SUBJECTIVE and question.type != QuestionType.SUBJECTIVE:
         raise ValidationError(
             {
                 "type": _(
@@ -461,6 +458,16 @@ def question_update(*, question: Question, values: dict[str, str]) -> Question:
                 )
             }
         )
+    return q
+
+
+def question_update(*, question: Question, values: dict[str, str]) -> Question:
+    """Apply an edit given as import-layout cell values; bumps the version.
+
+    Exam attempts keep their own snapshot of each question, so an edit (or a
+    retirement) never changes an attempt already taken.
+    """
+    q = question_check(values=values, question=question)
     if Question.objects.filter(bank=question.bank, fingerprint=q.fingerprint).exclude(pk=question.pk).exists():
         raise ValidationError(_("The bank already has a question with this type, stem and options."))
     for name in ("type", "stem", "answer", "explanation", "difficulty", "knowledge_point", "industry_tags"):
