@@ -377,6 +377,7 @@ def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
             "choices": _choices(question),
             "blanks": range(len(question.answer)) if question.type == QuestionType.FILL_BLANK else [],
             "answer_error": answer_error,
+            "written": request.POST.get("text", "") if answer_error else "",
         },
         status=400 if answer_error else 200,
     )

@@ -133,6 +133,8 @@ def test_the_editor_changes_a_reference_answer(cast: Any, subjective: Question) 
     assert response.status_code == 302
     subjective.refresh_from_db()
     assert (subjective.answer, subjective.version) == ("通风、检测、监护。\n缺一不可。", 2)
+    detail = client.get(reverse("question_bank:bank_detail", args=[subjective.bank_id])).content.decode()
+    assert "<span data-reference>通风、检测、监护。<br>缺一不可。</span>" in detail
 
 
 def test_a_machine_graded_question_cannot_be_turned_subjective(cast: Any, bank: Bank) -> None:
@@ -217,6 +219,11 @@ def test_learner_writes_then_sees_the_reference_then_marks_themselves(
     assert empty.status_code == 400
     assert REFERENCE not in empty.content.decode()
     assert "请先写下你的答案" in empty.content.decode()
+    # Nor does one too long to keep; what was written stays in the box.
+    long = client.post(url, {"question": subjective.pk, "text": "长" * 5001})
+    assert long.status_code == 400
+    assert REFERENCE not in long.content.decode()
+    assert "长" * 5001 + "</textarea>" in long.content.decode()
     # Nor does a self-mark sent before any answer.
     early = client.post(url, {"question": subjective.pk, "mastered": "1"})
     assert early.status_code == 400
