@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from exams.models import ExamSession
 from organizations.models import Person
-from question_bank.models import QuestionType
+from question_bank.models import AUTO_GRADED_CHOICES
 
 RULE_ROWS = 4
 
@@ -26,7 +26,7 @@ class PaperRulesForm(forms.Form):
                     queryset=banks, required=False, label=_("Banks"), widget=forms.SelectMultiple(attrs={"size": 3})
                 ),
                 f"r{i}_qtype": forms.ChoiceField(
-                    choices=[("", "—"), *QuestionType.choices], required=False, label=_("Question type")
+                    choices=[("", "—"), *AUTO_GRADED_CHOICES], required=False, label=_("Question type")
                 ),
                 f"r{i}_count": forms.IntegerField(min_value=1, max_value=200, required=False, label=_("Number")),
                 f"r{i}_score": forms.DecimalField(

@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, Jurisdiction, Person, TrainingProvider
-from question_bank.models import Bank, Question, QuestionType
+from question_bank.models import AUTO_GRADED_CHOICES, AUTO_GRADED_TYPES, Bank, Question
 
 
 class PaperTemplate(models.Model):
@@ -76,7 +76,8 @@ class PaperRule(models.Model):
     paper = models.ForeignKey(PaperTemplate, on_delete=models.CASCADE, related_name="rules", verbose_name=_("paper"))
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     banks = models.ManyToManyField(Bank, related_name="+", verbose_name=_("banks"))
-    qtype = models.CharField(_("question type"), max_length=16, choices=QuestionType.choices)
+    # Only types a machine grades: a subjective question needs a marker, which exams do not have.
+    qtype = models.CharField(_("question type"), max_length=16, choices=AUTO_GRADED_CHOICES)
     count = models.PositiveSmallIntegerField(_("number of questions"), validators=[MinValueValidator(1)])
     score = models.DecimalField(_("score per question"), max_digits=5, decimal_places=1)
     knowledge_point = models.CharField(_("knowledge point"), max_length=200, blank=True)
@@ -91,6 +92,9 @@ class PaperRule(models.Model):
         verbose_name_plural = _("paper rules")
         constraints = [
             models.CheckConstraint(name="paperrule_count_positive", condition=Q(count__gte=1)),
+            models.CheckConstraint(
+                name="paperrule_qtype_auto_graded", condition=Q(qtype__in=[t.value for t in AUTO_GRADED_TYPES])
+            ),
             models.CheckConstraint(name="paperrule_score_positive", condition=Q(score__gt=0)),
             models.CheckConstraint(
                 name="paperrule_difficulty_range",
@@ -318,7 +322,7 @@ class AttemptQuestion(models.Model):
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="questions")
     question = models.ForeignKey(Question, on_delete=models.SET_NULL, null=True, related_name="+")
     position = models.PositiveSmallIntegerField()
-    qtype = models.CharField(max_length=16, choices=QuestionType.choices)
+    qtype = models.CharField(max_length=16, choices=AUTO_GRADED_CHOICES)
     stem = models.TextField()
     options = models.JSONField(default=list)
     option_order = models.JSONField(default=list)  # shown position -> index in the bank's options
@@ -338,6 +342,10 @@ class AttemptQuestion(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["attempt", "position"], name="attemptquestion_position_once"),
             models.UniqueConstraint(fields=["attempt", "question"], name="attemptquestion_question_once"),
+            # No attempt ever holds a question nobody can grade (subjective): the last line behind the services.
+            models.CheckConstraint(
+                name="attemptquestion_qtype_auto_graded", condition=Q(qtype__in=[t.value for t in AUTO_GRADED_TYPES])
+            ),
         ]
 
     def __str__(self) -> str:

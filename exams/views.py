@@ -22,10 +22,10 @@ from core import fragments, preconditions
 from core.spreadsheets import Sheet, spreadsheet_response
 from exams import certificates, selectors
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
-from exams.models import Attempt, Certificate, ExamSession
+from exams.models import Attempt, Certificate, ExamSession, PaperRule
 from exams.services.attempts import attempt_resume, attempt_start, saved_answers
 from exams.services.errors import ExamError, NotEligible, NoticeNotConfirmed, PoolTooSmall, PreconditionUnmet
-from exams.services.papers import RuleSpec, paper_create_rules, paper_preview
+from exams.services.papers import RuleSpec, paper_create_rules, paper_preview, subjective_left_out_message
 from exams.services.sessions import session_create
 from exams.services.spot_tests import spot_test_open
 from organizations.selectors import (
@@ -264,7 +264,11 @@ def paper_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Paper saved."))
                 return redirect("exams:paper_detail", pk=paper.pk)
-    return render(request, "exams/paper_form.html", {"form": form})
+    return render(
+        request,
+        "exams/paper_form.html",
+        {"form": form, "subjective_note": subjective_left_out_message(banks.values("pk"))},
+    )
 
 
 @login_required
@@ -277,11 +281,19 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except PoolTooSmall as exc:
         preview, problem = [], exc.message
     total = sum((row["score"] for row in preview), 0)
+    rule_banks = PaperRule.banks.through.objects.filter(paperrule__paper=paper).values("bank_id")
     return _no_cache(
         render(
             request,
             "exams/paper_detail.html",
-            {"paper": paper, "preview": preview, "problem": problem, "total": total, "rules": paper.rules.all()},
+            {
+                "paper": paper,
+                "preview": preview,
+                "problem": problem,
+                "total": total,
+                "rules": paper.rules.all(),
+                "subjective_note": subjective_left_out_message(rule_banks),
+            },
         )
     )
 

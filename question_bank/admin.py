@@ -11,8 +11,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from question_bank import selectors, services
+from question_bank import importers, selectors, services
 from question_bank.models import Bank, ImportJob, Question
 
 
@@ -73,8 +74,79 @@ class BankAdmin(admin.ModelAdmin):
         obj.created_at = saved.created_at
 
 
+class QuestionAdminForm(forms.ModelForm):
+    """The answer in the import layout (``ACD``, ``正确``, ``119|火警``, or a subjective question's reference
+    answer), checked by the same validator as imports and the web editor (``services.question_check``)."""
+
+    answer_text = forms.CharField(
+        label=_("Answer"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Letters (ACD) for choice questions, 正确/错误 for true/false, blanks joined by | and alternatives by /; "
+            "for a subjective question, the reference answer (learners see it after writing theirs)."
+        ),
+    )
+
+    class Meta:
+        model = Question
+        fields = [
+            "bank",
+            "type",
+            "stem",
+            "image",
+            "options",
+            "answer_text",
+            "explanation",
+            "difficulty",
+            "knowledge_point",
+            "industry_tags",
+            "post_tags",
+            "source",
+            "is_active",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["answer_text"].initial = importers.answer_text(self.instance.type, self.instance.answer)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors:
+            return data
+        values = {
+            "type": data.get("type", ""),
+            "stem": data.get("stem", ""),
+            "answer": data.get("answer_text", ""),
+            "explanation": data.get("explanation", ""),
+            "difficulty": str(data.get("difficulty", "")),
+            "knowledge_point": data.get("knowledge_point", ""),
+            "industry": data.get("industry_tags", ""),
+            "post": data.get("post_tags", ""),
+        }
+        options = data.get("options") or []
+        if not isinstance(options, list):
+            self.add_error("options", _("Options are a list of texts."))
+            return data
+        values.update(zip(importers.OPTION_FIELDS, (str(o) for o in options), strict=False))
+        stored = Question.objects.get(pk=self.instance.pk) if self.instance.pk is not None else None
+        try:
+            clean = services.question_check(values=values, question=stored)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                target = {"answer": "answer_text", "industry": "industry_tags", "post": "post_tags"}.get(field, field)
+                for message in errors:
+                    self.add_error(target if target in self.fields else None, message)
+            return data
+        self.instance.answer = clean.answer
+        self.instance.options = list(clean.options)
+        self.instance.fingerprint = clean.fingerprint
+        return data
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
+    form = QuestionAdminForm
     list_display = ["id", "bank", "type", "short_stem", "knowledge_point", "difficulty", "is_active", "version"]
     list_filter = ["type", "is_active", "difficulty", "bank"]
     search_fields = ["stem", "knowledge_point"]

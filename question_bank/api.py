@@ -1,7 +1,9 @@
 """Question-bank API: bank and question management for admins, practice for learners.
 
 Practice endpoints never carry an answer in a question; the answer and the
-explanation come only in the response to ``POST …/answer/``.
+explanation come only in the response to ``POST …/answer/``. A subjective
+question's answer is the learner's text: the response carries the reference
+answer and ``correct: null``, and ``POST …/self_mark/`` records 掌握了 / 没掌握.
 """
 
 from __future__ import annotations
@@ -224,12 +226,22 @@ class PracticeQuestionSerializer(serializers.ModelSerializer):
 
 class PracticeAnswerInSerializer(serializers.Serializer):
     answer = serializers.JSONField(
-        help_text='Letters ("AC" or ["A","C"]), true/false (true, "正确", "对"…), or a list with one string per blank.'
+        help_text='Letters ("AC" or ["A","C"]), true/false (true, "正确", "对"…), a list with one string per blank, '
+        "or for a subjective question the learner's own text."
+    )
+
+
+class PracticeSelfMarkInSerializer(serializers.Serializer):
+    mastered = serializers.BooleanField(
+        help_text="The learner's own mark after comparing with the reference answer: true 掌握了, false 没掌握."
     )
 
 
 class PracticeResultSerializer(serializers.Serializer):
-    correct = serializers.BooleanField()
+    correct = serializers.BooleanField(
+        allow_null=True,
+        help_text="null: a subjective answer waiting for the learner's self-mark (POST …/self_mark/).",
+    )
     given = serializers.JSONField()
     answer = serializers.JSONField()
     answer_text = serializers.CharField()
@@ -245,7 +257,7 @@ class AccuracySerializer(serializers.Serializer):
 
 _QUESTION_FILTERS = [
     OpenApiParameter("bank", int, description="Bank id"),
-    OpenApiParameter("type", str, enum=["single", "multiple", "true_false", "fill_blank"]),
+    OpenApiParameter("type", str, enum=["single", "multiple", "true_false", "fill_blank", "subjective"]),
     OpenApiParameter("difficulty", int),
     OpenApiParameter("knowledge_point", str),
     OpenApiParameter("tag", str, description="Industry or post tag"),
@@ -440,17 +452,22 @@ class PracticeQuestionViewSet(viewsets.ReadOnlyModelViewSet):
         given = PracticeAnswerInSerializer(data=request.data)
         given.is_valid(raise_exception=True)
         outcome = services.practice_answer(user=request.user, question=question, given=given.validated_data["answer"])
-        return Response(
-            PracticeResultSerializer(
-                {
-                    "correct": outcome.correct,
-                    "given": outcome.given,
-                    "answer": question.answer,
-                    "answer_text": importers.answer_text(question.type, question.answer),
-                    "explanation": question.explanation,
-                }
-            ).data
+        return Response(_practice_result(outcome))
+
+    @extend_schema(
+        request=PracticeSelfMarkInSerializer,
+        responses={200: PracticeResultSerializer},
+        summary="Mark your own answer to a subjective question (after answering it).",
+    )
+    @action(detail=True, methods=["post"], url_path="self_mark")
+    def self_mark(self, request: Request, pk: str | None = None) -> Response:
+        question = self.get_object()
+        mark = PracticeSelfMarkInSerializer(data=request.data)
+        mark.is_valid(raise_exception=True)
+        outcome = services.practice_self_mark(
+            user=request.user, question=question, mastered=mark.validated_data["mastered"]
         )
+        return Response(_practice_result(outcome))
 
     @extend_schema(parameters=[], responses={200: AccuracySerializer(many=True)})
     @action(detail=False, methods=["get"], pagination_class=None)
@@ -458,3 +475,16 @@ class PracticeQuestionViewSet(viewsets.ReadOnlyModelViewSet):
         if selectors.person_of(request.user) is None:
             raise DjangoPermissionDenied
         return Response(AccuracySerializer(selectors.accuracy_by_knowledge_point(request.user), many=True).data)
+
+
+def _practice_result(outcome: services.PracticeOutcome) -> dict[str, Any]:
+    question = outcome.question
+    return PracticeResultSerializer(
+        {
+            "correct": outcome.correct,
+            "given": outcome.given,
+            "answer": question.answer,
+            "answer_text": importers.answer_text(question.type, question.answer),
+            "explanation": question.explanation,
+        }
+    ).data

@@ -88,7 +88,8 @@ def export_csv(questions: Iterable[Question], stream: Any) -> int:
 
 
 def export_gift(questions: Iterable[Question], stream: Any) -> tuple[int, int]:
-    """(written, skipped): multi-blank fill-in questions have no GIFT form."""
+    """(written, skipped): multi-blank fill-in questions have no GIFT form, and a subjective question's
+    reference answer has none either (a GIFT essay holds no answer): both are skipped."""
     out = io.TextIOWrapper(stream, encoding="utf-8", newline="\n")
     written = skipped = 0
     category = None
@@ -109,6 +110,8 @@ def export_gift(questions: Iterable[Question], stream: Any) -> tuple[int, int]:
 
 
 def _gift_block(q: Question) -> str | None:
+    if q.type == QuestionType.SUBJECTIVE:
+        return None
     feedback = f" ####{gift_escape(q.explanation)}" if q.explanation else ""
     if q.type == QuestionType.TRUE_FALSE:
         return "{" + ("TRUE" if q.answer else "FALSE") + feedback + "}"
@@ -228,6 +231,24 @@ def template_xlsx() -> bytes:
             "通用",
             "主要负责人、安全管理人员",
         ],
+        [
+            "简答题",
+            "简述受限空间作业“先通风、再检测、后作业”的要求。",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "作业前先通风置换，再检测氧含量和有毒有害、易燃易爆气体浓度，合格后方可进入作业，作业中持续监测。",
+            "主观题不自动评分：练习时学员对照参考答案自评，不参与考试随机组卷。",
+            3,
+            "受限空间",
+            "通用",
+            "全员",
+        ],
     ]
     lines = [
         _("How to fill in this template"),
@@ -235,6 +256,10 @@ def template_xlsx() -> bytes:
             "Columns: 题型, 题干, 选项A…选项H, 答案 (or 正确答案), 解析, 难度, 知识点, 行业, 适用岗位. Order is free; other columns (序号…) are ignored."
         ),
         _("Types: 单选题/单选, 多选题/多选, 判断题/判断, 填空题/填空 (or single, multiple, true_false, fill_blank)."),
+        _(
+            "Subjective questions (简答题, 论述题, 案例分析, 问答题, 简述题 or 主观题): no options; the answer column "
+            "holds the reference answer. Learners practise them and mark themselves; exams never draw them."
+        ),
         _(
             "Multiple choice: ABC, A,C, A、C, A，C, A C, lowercase or full-width letters. Single choice has exactly one letter; multiple choice at least two."
         ),

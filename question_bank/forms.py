@@ -88,8 +88,10 @@ class QuestionForm(forms.Form):
     stem = forms.CharField(label=_("Stem"), widget=forms.Textarea(attrs={"rows": 4}))
     answer = forms.CharField(
         label=_("Answer"),
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
-            "Letters (ACD) for choice questions, 正确/错误 for true/false, blanks joined by | and alternatives by /."
+            "Letters (ACD) for choice questions, 正确/错误 for true/false, blanks joined by | and alternatives by /; "
+            "for a subjective question, the reference answer (learners see it after writing theirs)."
         ),
     )
     explanation = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -87,13 +87,21 @@ TYPE_NAMES = {
     "填空题": QuestionType.FILL_BLANK,
     "填空": QuestionType.FILL_BLANK,
     "fill_blank": QuestionType.FILL_BLANK,
+    # Subjective: the answer column holds the reference answer.
+    **dict.fromkeys(
+        ("主观题", "简答题", "简答", "论述题", "论述", "案例分析", "案例分析题", "问答题", "简述题", "subjective"),
+        QuestionType.SUBJECTIVE,
+    ),
 }
 TYPE_TITLES = {
     QuestionType.SINGLE: "单选题",
     QuestionType.MULTIPLE: "多选题",
     QuestionType.TRUE_FALSE: "判断题",
     QuestionType.FILL_BLANK: "填空题",
+    QuestionType.SUBJECTIVE: "主观题",
 }
+# What banks write in the answer column of a subjective question when they give no reference answer.
+_NO_REFERENCE = {"略", "答案略", "无", "暂无", "见教材", "见解析"}
 _TRUE_WORDS = {"正确", "对", "√", "✓", "✔", "是", "t", "true"}
 _FALSE_WORDS = {"错误", "错", "×", "✗", "✘", "否", "f", "false"}
 _DIFFICULTY_WORDS = {"易": 1, "较易": 2, "中": 3, "较难": 4, "难": 5, "简单": 1, "一般": 3, "困难": 5}
@@ -268,7 +276,7 @@ def answer_text(qtype: str, answer: Any) -> str:
         return "正确" if answer else "错误"
     if qtype == QuestionType.FILL_BLANK:
         return "|".join("/".join(blank) for blank in answer)
-    return str(answer)
+    return str(answer)  # choice letters, or a subjective question's reference answer
 
 
 def parse_answer(qtype: str, raw: str, options: list[str]) -> tuple[Any, str | None]:
@@ -301,6 +309,8 @@ def parse_answer(qtype: str, raw: str, options: list[str]) -> tuple[Any, str | N
         if truth is None:
             return None, _("“%(answer)s” is not a true/false answer (正确/错误, 对/错, √/×, T/F…).") % {"answer": raw}
         return truth, None
+    if qtype == QuestionType.SUBJECTIVE:
+        return raw, None  # the reference answer, as written (the caller has checked it is not empty)
     blanks = parse_blanks(raw)
     if any(not blank for blank in blanks):
         return None, _("Every blank needs an answer; “%(answer)s” has an empty one.") % {"answer": raw}
@@ -379,14 +389,18 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         elif qtype is None:
             error(
                 "type",
-                _("Unknown question type “%(type)s”: use 单选题, 多选题, 判断题 or 填空题.") % {"type": type_raw},
+                _("Unknown question type “%(type)s”: use 单选题, 多选题, 判断题, 填空题 or 简答题.")
+                % {"type": type_raw},
             )
         stem = values.get("stem", "")
         if not stem:
             error("stem", _("The stem is empty."))
         answer_raw = values.get("answer", "")
         if not answer_raw:
-            error("answer", _("The answer is empty."))
+            if qtype == QuestionType.SUBJECTIVE:
+                error("answer", _("A subjective question needs its reference answer in the answer column."))
+            else:
+                error("answer", _("The answer is empty."))
 
         options: list[str] = []
         gap = gapped = False
@@ -412,7 +426,22 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                 error("option_a", _("A true/false question takes no options other than 正确 and 错误."))
         elif qtype == QuestionType.FILL_BLANK and options:
             error("option_a", _("A fill-in-blank question has no options."))
-        if qtype is not None and answer_raw and not row_errors:
+        elif qtype == QuestionType.SUBJECTIVE and options:
+            error(
+                "option_a",
+                _(
+                    "A subjective question (简答题, 论述题, 案例分析…) has no options: its answer is the reference answer."
+                ),
+            )
+        if qtype == QuestionType.SUBJECTIVE and answer_raw and not row_errors:
+            if unicodedata.normalize("NFKC", answer_raw).strip("（）()。. ") in _NO_REFERENCE:
+                error(
+                    "answer",
+                    _("“%(answer)s” is not a reference answer: a learner would compare their answer with nothing.")
+                    % {"answer": answer_raw},
+                )
+            answer = answer_raw  # the reference answer: too varied to be worth caching
+        elif qtype is not None and answer_raw and not row_errors:
             key = (qtype, answer_raw, tuple(options) if qtype == QuestionType.TRUE_FALSE else len(options))
             parsed_answer = answers.get(key)
             if parsed_answer is None:

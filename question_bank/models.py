@@ -18,6 +18,15 @@ class QuestionType(models.TextChoices):
     MULTIPLE = "multiple", _("Multiple choice")
     TRUE_FALSE = "true_false", _("True/false")
     FILL_BLANK = "fill_blank", _("Fill in the blank")
+    # 简答题, 论述题, 案例分析…: ``answer`` is the reference answer (text); nobody grades it
+    # automatically, so it is practised with self-marking and never reaches an exam or a quiz.
+    SUBJECTIVE = "subjective", _("Subjective")
+
+
+# The types a machine can grade: the only ones exam papers, attempts, spot tests and lesson
+# quizzes hold (exams' own fields take their choices from here).
+AUTO_GRADED_TYPES = (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE, QuestionType.FILL_BLANK)
+AUTO_GRADED_CHOICES = [(t.value, t.label) for t in AUTO_GRADED_TYPES]
 
 
 class Bank(models.Model):
@@ -142,6 +151,11 @@ class Question(models.Model):
             ),
             models.CheckConstraint(name="question_version_positive", condition=Q(version__gte=1)),
             models.CheckConstraint(name="question_type_known", condition=Q(type__in=QuestionType.values)),
+            # A subjective question has a reference answer and no options.
+            models.CheckConstraint(
+                name="question_subjective_reference",
+                condition=~Q(type="subjective") | (Q(options=[]) & ~Q(answer="")),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -275,11 +289,14 @@ class PracticeSession(models.Model):
 
 
 class PracticeAnswer(models.Model):
+    """One practice answer. A subjective question is marked by the learner: ``is_correct`` is
+    empty between the answer (which reveals the reference) and the self-mark (掌握了 / 没掌握)."""
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
     session = models.ForeignKey(PracticeSession, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     given = models.JSONField()
-    is_correct = models.BooleanField()
+    is_correct = models.BooleanField(null=True)
     answered_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

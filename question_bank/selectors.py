@@ -29,7 +29,15 @@ from organizations.selectors import (
     provider_ids_managed_by,
     subtree_q,
 )
-from question_bank.models import Bank, ImportJob, PracticeAnswer, PracticeSession, Question, WrongAnswer
+from question_bank.models import (
+    Bank,
+    ImportJob,
+    PracticeAnswer,
+    PracticeSession,
+    Question,
+    QuestionType,
+    WrongAnswer,
+)
 
 Role = RoleGrant.Role
 
@@ -235,7 +243,8 @@ def accuracy_by_knowledge_point(user: Any) -> list[dict[str, Any]]:
     if not is_signed_in(user):
         return []
     rows = (
-        PracticeAnswer.objects.filter(user=user)
+        # A subjective answer counts once the learner has marked it.
+        PracticeAnswer.objects.filter(user=user, is_correct__isnull=False)
         .values("question__knowledge_point")
         .annotate(total=Count("pk"), correct=Count("pk", filter=Q(is_correct=True)))
         .order_by("question__knowledge_point")
@@ -263,3 +272,9 @@ def wrong_answer_count(user: Any, bank: Bank | None = None) -> int:
 
 def wrong_question_ids(user: Any) -> QuerySet[WrongAnswer]:
     return WrongAnswer.objects.filter(user=user, question__bank__purpose=Bank.Purpose.PRACTICE).values("question_id")
+
+
+def subjective_count(bank_ids: Any) -> int:
+    """Active subjective questions in these banks: exams and lesson quizzes leave them out (nobody
+    marks them there), and their builders say how many were left out."""
+    return Question.objects.filter(bank_id__in=bank_ids, is_active=True, type=QuestionType.SUBJECTIVE).count()

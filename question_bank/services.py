@@ -698,13 +698,30 @@ def question_create(*, bank: Bank, values: dict[str, Any], source: str = "") -> 
     return question
 
 
+def question_check(*, values: dict[str, Any], question: Question | None = None) -> CleanQuestion:
+    """The validated question for import-layout ``values`` (``ValidationError`` naming the fields), as an
+    edit of ``question`` when given: an edit never turns a machine-graded question subjective, since exam
+    papers, attempts and lesson quizzes may hold it and they take only machine-graded questions."""
+    q = _validated_one(values)
+    if question is not None and q.type == QuestionType.SUBJECTIVE and question.type != QuestionType.SUBJECTIVE:
+        raise ValidationError(
+            {
+                "type": _(
+                    "A question that is graded automatically cannot become subjective: exam papers and quizzes "
+                    "may use it. Retire it and add a subjective question instead."
+                )
+            }
+        )
+    return q
+
+
 def question_update(*, question: Question, values: dict[str, str]) -> Question:
     """Apply an edit given as import-layout cell values; bumps the version.
 
     Exam attempts keep their own snapshot of each question, so an edit (or a
     retirement) never changes an attempt already taken.
     """
-    q = _validated_one(values)
+    q = question_check(values=values, question=question)
     if Question.objects.filter(bank=question.bank, fingerprint=q.fingerprint).exclude(pk=question.pk).exists():
         raise ValidationError(_("The bank already has a question with this type, stem and options."))
     for name in ("type", "stem", "answer", "explanation", "difficulty", "knowledge_point", "industry_tags"):
@@ -793,6 +810,8 @@ def normalise_given(question: Question, given: Any) -> Any:
     """A learner's answer in the canonical form of ``question.answer``, for grading what was
     stored already: anything unreadable becomes a wrong answer. New answers go through
     ``validate_given`` first."""
+    if question.type == QuestionType.SUBJECTIVE:
+        return str(given or "").strip()
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE):
         if isinstance(given, list):
             given = "".join(str(g) for g in given)
@@ -808,6 +827,7 @@ def normalise_given(question: Question, given: Any) -> Any:
 
 
 MAX_BLANK_LENGTH = 200
+MAX_SUBJECTIVE_LENGTH = 5000
 
 
 def _blank_answer(given: Any) -> bool:
@@ -825,6 +845,17 @@ def validate_given(question: Question, given: Any, *, field: str = "answer", all
 
     def refuse(message: str) -> ValidationError:
         return ValidationError({field: [message]})
+
+    if question.type == QuestionType.SUBJECTIVE:
+        text = given.strip() if isinstance(given, str) else None
+        if text is None or len(text) > MAX_SUBJECTIVE_LENGTH:
+            raise refuse(
+                _("The answer to a subjective question is a text of at most %(n)d characters.")
+                % {"n": MAX_SUBJECTIVE_LENGTH}
+            )
+        if not text and not allow_blank:
+            raise refuse(_("Write your answer first: the reference answer is shown once you have."))
+        return text
 
     if question.type in (QuestionType.SINGLE, QuestionType.MULTIPLE, QuestionType.TRUE_FALSE):
         if _blank_answer(given):
@@ -872,6 +903,10 @@ def validate_given(question: Question, given: Any, *, field: str = "answer", all
 
 
 def is_correct(question: Question, given: Any) -> bool:
+    """Machine grading. A subjective question has none: the learner marks it in practice
+    (``practice_self_mark``), and exams and quizzes never hold one."""
+    if question.type == QuestionType.SUBJECTIVE:
+        raise ValueError("a subjective question is not graded automatically")
     if question.type == QuestionType.FILL_BLANK:
         if len(given) != len(question.answer):
             return False
@@ -881,9 +916,37 @@ def is_correct(question: Question, given: Any) -> bool:
 
 @dataclass
 class PracticeOutcome:
+    """``correct`` is None for a subjective answer the learner has not marked yet."""
+
     question: Question
     given: Any
-    correct: bool
+    correct: bool | None
+
+    @property
+    def awaiting_self_mark(self) -> bool:
+        return self.correct is None
+
+
+def _check_practice_allowed(question: Question) -> None:
+    if not Bank.objects.filter(pk=question.bank_id, purpose=Bank.Purpose.PRACTICE).exists():
+        raise PracticeRefused(_("This bank is for exams only and cannot be practised."))
+
+
+def _record_result(*, user: Any, question: Question, session: PracticeSession | None, correct: bool) -> None:
+    """Keep the wrong-answer book and the session's count for one result (inside the caller's transaction)."""
+    if correct:
+        if session is not None and session.mode == PracticeSession.Mode.WRONG:
+            WrongAnswer.objects.filter(user=user, question=question).delete()
+    else:
+        updated = WrongAnswer.objects.filter(user=user, question=question).update(
+            times_wrong=F("times_wrong") + 1, last_wrong_at=timezone.now()
+        )
+        if not updated:
+            WrongAnswer.objects.create(user=user, question=question)
+    if session is not None:
+        session.position = F("position") + 1
+        session.correct_count = F("correct_count") + (1 if correct else 0)
+        session.save(update_fields=["position", "correct_count"])
 
 
 def practice_answer(
@@ -891,32 +954,61 @@ def practice_answer(
 ) -> PracticeOutcome:
     """Record one practice answer and keep the wrong-answer book; practice never feeds exams.
 
+    A subjective question's answer is the learner's text: it is stored unmarked (``correct`` None),
+    the caller may now show the reference answer, and ``practice_self_mark`` records the result.
+
     Raises ``PracticeRefused`` for a question of an exam-only bank: its answer must not be revealed;
     ``ValidationError`` naming ``answer`` for an answer this question cannot take, writing nothing."""
-    if not Bank.objects.filter(pk=question.bank_id, purpose=Bank.Purpose.PRACTICE).exists():
-        raise PracticeRefused(_("This bank is for exams only and cannot be practised."))
+    _check_practice_allowed(question)
     canonical = validate_given(question, given)
-    correct = is_correct(question, canonical)
+    subjective = question.type == QuestionType.SUBJECTIVE
+    correct = None if subjective else is_correct(question, canonical)
     with transaction.atomic():
         if session is not None:
             session = PracticeSession.objects.select_for_update().get(pk=session.pk)
-            if PracticeAnswer.objects.filter(session=session, question=question).exists():
-                previous = PracticeAnswer.objects.get(session=session, question=question)
+            previous = PracticeAnswer.objects.filter(session=session, question=question).first()
+            if previous is not None:
                 return PracticeOutcome(question, previous.given, previous.is_correct)
         PracticeAnswer.objects.create(
             user=user, question=question, session=session, given=canonical, is_correct=correct
         )
-        if correct:
-            if session is not None and session.mode == PracticeSession.Mode.WRONG:
-                WrongAnswer.objects.filter(user=user, question=question).delete()
-        else:
-            updated = WrongAnswer.objects.filter(user=user, question=question).update(
-                times_wrong=F("times_wrong") + 1, last_wrong_at=timezone.now()
-            )
-            if not updated:
-                WrongAnswer.objects.create(user=user, question=question)
-        if session is not None:
-            session.position = F("position") + 1
-            session.correct_count = F("correct_count") + (1 if correct else 0)
-            session.save(update_fields=["position", "correct_count"])
+        if correct is not None:
+            _record_result(user=user, question=question, session=session, correct=correct)
     return PracticeOutcome(question, canonical, correct)
+
+
+def practice_pending_answer(*, user: Any, question: Question, session: PracticeSession | None) -> PracticeAnswer | None:
+    """The learner's answer to a subjective question that still waits for their self-mark."""
+    return (
+        PracticeAnswer.objects.filter(user=user, question=question, session=session, is_correct__isnull=True)
+        .order_by("-answered_at", "-pk")
+        .first()
+    )
+
+
+def practice_self_mark(
+    *, user: Any, question: Question, mastered: bool, session: PracticeSession | None = None
+) -> PracticeOutcome:
+    """The learner marks their own answer to a subjective question (掌握了 / 没掌握) after seeing the
+    reference: recorded like a graded answer (accuracy, wrong-answer book, the session's count).
+
+    Only after ``practice_answer``: with no answer waiting, ``ValidationError`` naming ``answer``
+    (the reference is never shown before the learner has written theirs). Marking twice in a
+    session keeps the first mark."""
+    _check_practice_allowed(question)
+    if question.type != QuestionType.SUBJECTIVE:
+        raise ValidationError({"mastered": [_("Only a subjective question is marked by the learner.")]})
+    with transaction.atomic():
+        if session is not None:
+            session = PracticeSession.objects.select_for_update().get(pk=session.pk)
+            marked = PracticeAnswer.objects.filter(session=session, question=question, is_correct__isnull=False).first()
+            if marked is not None:
+                return PracticeOutcome(question, marked.given, marked.is_correct)
+        pending = practice_pending_answer(user=user, question=question, session=session)
+        if pending is None:
+            raise ValidationError(
+                {"answer": [_("Write your answer first: the reference answer is shown once you have.")]}
+            )
+        PracticeAnswer.objects.filter(pk=pending.pk).update(is_correct=mastered)
+        _record_result(user=user, question=question, session=session, correct=mastered)
+    return PracticeOutcome(question, pending.given, mastered)

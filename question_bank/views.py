@@ -472,6 +472,8 @@ def practice_home(request: HttpRequest) -> HttpResponse:
 
 
 def _given_from_post(question: Question, post: Any) -> Any:
+    if question.type == QuestionType.SUBJECTIVE:
+        return post.get("text", "")
     if question.type == QuestionType.MULTIPLE:
         return "".join(post.getlist("choice"))
     if question.type == QuestionType.FILL_BLANK:
@@ -491,30 +493,45 @@ def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("question_bank:practice_question", pk=session.pk)
     outcome = None
     answer_error = ""
+    subjective = question.type == QuestionType.SUBJECTIVE
     if request.method == "POST":
         if request.POST.get("question") != str(question.pk):
             return redirect("question_bank:practice_question", pk=session.pk)
         try:
-            outcome = services.practice_answer(
-                user=request.user, question=question, given=_given_from_post(question, request.POST), session=session
-            )
+            if subjective and request.POST.get("mastered") in ("1", "0"):
+                outcome = services.practice_self_mark(
+                    user=request.user, question=question, mastered=request.POST["mastered"] == "1", session=session
+                )
+            else:
+                outcome = services.practice_answer(
+                    user=request.user,
+                    question=question,
+                    given=_given_from_post(question, request.POST),
+                    session=session,
+                )
         except ValidationError as exc:
             answer_error = " ".join(exc.message_dict.get("answer", exc.messages))
         else:
             session.refresh_from_db()
+    elif subjective:
+        # Written and revealed already (a reload before the self-mark): the same page again.
+        pending = services.practice_pending_answer(user=request.user, question=question, session=session)
+        if pending is not None:
+            outcome = services.PracticeOutcome(question, pending.given, None)
     return render(
         request,
         "question_bank/practice_question.html",
         {
             "session": session,
             "question": question,
-            "number": session.position if outcome else session.position + 1,
+            "number": session.position if outcome and not outcome.awaiting_self_mark else session.position + 1,
             "outcome": outcome,
             "answer_display": _answer_display(question) if outcome else "",
             "given_display": _given_display(question, outcome.given) if outcome else "",
             "choices": _choices(question),
             "blanks": range(len(question.answer)) if question.type == QuestionType.FILL_BLANK else [],
             "answer_error": answer_error,
+            "written": request.POST.get("text", "") if answer_error else "",
         },
         status=400 if answer_error else 200,
     )
@@ -531,6 +548,8 @@ def _answer_display(question: Question) -> str:
         return "、".join(f"{c}. {question.options[OPTION_LETTERS.index(c)]}" for c in question.answer)
     if question.type == QuestionType.TRUE_FALSE:
         return "正确" if question.answer else "错误"
+    if question.type == QuestionType.SUBJECTIVE:
+        return question.answer
     return "；".join(" / ".join(blank) for blank in question.answer)
 
 
@@ -539,4 +558,4 @@ def _given_display(question: Question, given: Any) -> str:
         return {True: "正确", False: "错误"}.get(given, "—")
     if question.type == QuestionType.FILL_BLANK:
         return "；".join(given) or "—"
-    return given or "—"
+    return given or "—"  # letters, or a subjective answer's text

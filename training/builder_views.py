@@ -190,6 +190,18 @@ def _lesson_form(
             form.add_error(None, exc)
         else:
             messages.success(request, success(lesson))
+            if lesson.quiz_bank_id is not None:
+                from question_bank.selectors import subjective_count
+
+                if left_out := subjective_count([lesson.quiz_bank_id]):
+                    messages.warning(
+                        request,
+                        _(
+                            "The quiz bank holds %(count)d subjective question(s): they need manual marking and "
+                            "are not drawn into the quiz."
+                        )
+                        % {"count": left_out},
+                    )
             return redirect(_outline_url(course.pk, f"lesson-{lesson.pk}"))
     return render(
         request,

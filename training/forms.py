@@ -226,17 +226,28 @@ class LessonForm(forms.Form):
             except ValidationError as exc:
                 self.add_error(None, exc)
             else:
-                from question_bank.models import Question
+                from question_bank.models import AUTO_GRADED_TYPES, Question
+                from question_bank.selectors import subjective_count
 
-                available = Question.objects.filter(bank_id=bank_id, is_active=True).count()
+                available = Question.objects.filter(bank_id=bank_id, is_active=True, type__in=AUTO_GRADED_TYPES).count()
+                subjective = subjective_count([bank_id])
+                left_out = (
+                    _(
+                        "(%(count)d subjective question(s) of the bank need manual marking and are not drawn "
+                        "into quizzes.)"
+                    )
+                    % {"count": subjective}
+                    if subjective
+                    else ""
+                )
                 count = data.get("quiz_question_count") or 5
                 if available == 0:
-                    self.add_error("quiz_bank", _("This bank has no active questions."))
-                elif count > available:
                     self.add_error(
-                        "quiz_question_count",
-                        _("The bank has only %(available)d active questions.") % {"available": available},
+                        "quiz_bank", " ".join(filter(None, [str(_("This bank has no active questions.")), left_out]))
                     )
+                elif count > available:
+                    too_few = _("The bank has only %(available)d active questions.") % {"available": available}
+                    self.add_error("quiz_question_count", " ".join(filter(None, [str(too_few), left_out])))
                 data["quiz_question_count"] = count
                 data["quiz_pass_percent"] = data.get("quiz_pass_percent") or 60
         else:

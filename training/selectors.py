@@ -167,15 +167,20 @@ def lesson_study_done(lesson: Lesson, progress: Progress | None) -> bool:
 
 
 def quiz_question_ids(lesson: Lesson) -> list[int]:
-    """Active questions of the lesson's bank that a quiz may draw: none from an exam-only bank."""
+    """Active questions of the lesson's bank that a quiz may draw: none from an exam-only bank, and
+    no subjective one."""
     from question_bank import selectors as qb
-    from question_bank.models import Question
+    from question_bank.models import AUTO_GRADED_TYPES, Question
 
     if lesson.quiz_bank_id is None:
         return []
+    # A subjective question has no automatic grading: a quiz never draws one.
     return list(
         Question.objects.filter(
-            bank_id=lesson.quiz_bank_id, bank_id__in=qb.practice_allowed_bank_ids(), is_active=True
+            bank_id=lesson.quiz_bank_id,
+            bank_id__in=qb.practice_allowed_bank_ids(),
+            is_active=True,
+            type__in=AUTO_GRADED_TYPES,
         ).values_list("pk", flat=True)
     )
 

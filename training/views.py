@@ -202,9 +202,9 @@ def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _quiz_questions(attempt: QuizAttempt) -> list[Any]:
-    from question_bank.models import Question
+    from question_bank.models import AUTO_GRADED_TYPES, Question
 
-    found = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+    found = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids, type__in=AUTO_GRADED_TYPES)}
     return [found[pk] for pk in attempt.question_ids if pk in found]
 
 

@@ -67,6 +67,12 @@ class PoolTooSmall(ExamError):
     status = 400
 
 
+class SubjectiveRefused(PoolTooSmall):
+    """A subjective question picked into a paper: exams grade automatically, and nobody marks it."""
+
+    code = "subjective_question"
+
+
 class NoticeNotConfirmed(ExamError):
     """The examinee has not confirmed the exam notice (考试须知): nothing is used up."""
 

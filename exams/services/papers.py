@@ -12,10 +12,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from exams.models import PaperItem, PaperRule, PaperTemplate
-from exams.services.errors import PoolTooSmall
+from exams.services.errors import PoolTooSmall, SubjectiveRefused
 from organizations.models import TrainingProvider
-from question_bank.models import Bank, Question, QuestionType
-from question_bank.selectors import tag_q
+from question_bank.models import AUTO_GRADED_TYPES, Bank, Question, QuestionType
+from question_bank.selectors import subjective_count, tag_q
 
 ONE_DECIMAL = Decimal("0.1")
 
@@ -25,11 +25,13 @@ def as_decimal(value: Any) -> Decimal:
 
 
 def rule_pool(rule: PaperRule) -> QuerySet[Question]:
-    """The active questions a rule may draw from."""
+    """The active questions a rule may draw from: never a subjective one (``rule.qtype`` is a
+    machine-graded type, and the filter says so again)."""
     qs = Question.objects.filter(
         bank__in=rule.banks.all(),
         is_active=True,
         type=rule.qtype,
+        type__in=AUTO_GRADED_TYPES,
         difficulty__gte=rule.difficulty_min,
         difficulty__lte=rule.difficulty_max,
     )
@@ -51,6 +53,7 @@ def paper_check(*, paper: PaperTemplate) -> None:
         items = list(paper.items.select_related("question"))
         if not items:
             raise PoolTooSmall(_("The paper has no questions."))
+        check_auto_graded([(i.position, i.question) for i in items])
         retired = [i.position + 1 for i in items if not i.question.is_active]
         if retired:
             raise PoolTooSmall(
@@ -85,6 +88,34 @@ def paper_check(*, paper: PaperTemplate) -> None:
         taken |= set(list(ids)[: rule.count])
 
 
+def check_auto_graded(picked: list[tuple[int, Question]]) -> None:
+    """Refuse (``SubjectiveRefused``) a paper that would hold a subjective question: exams grade
+    every answer automatically, and nobody would mark it. ``picked``: (position from 0, question)."""
+    subjective = [(position, q) for position, q in picked if q.type not in AUTO_GRADED_TYPES]
+    if subjective:
+        raise SubjectiveRefused(
+            _(
+                "Question(s) at position %(positions)s are subjective (%(stems)s): they need manual marking, "
+                "which exams do not have, so a paper cannot hold them."
+            )
+            % {
+                "positions": ", ".join(str(position + 1) for position, _q in subjective),
+                "stems": "；".join(f"#{q.pk} {q.stem[:20]}" for _p, q in subjective[:3]),
+            }
+        )
+
+
+def subjective_left_out_message(bank_ids: Any) -> str:
+    """What a paper or quiz builder tells the admin about the subjective questions it leaves out ("" if none)."""
+    count = subjective_count(bank_ids)
+    if not count:
+        return ""
+    return _(
+        "The question bank holds %(count)d subjective question(s): they need manual marking and are not drawn "
+        "into papers."
+    ) % {"count": count}
+
+
 @dataclass
 class RuleSpec:
     qtype: str
@@ -109,6 +140,14 @@ def paper_create_rules(
         for position, spec in enumerate(rules):
             if not spec.banks:
                 raise PoolTooSmall(_("Rule %(number)d names no bank.") % {"number": position + 1})
+            if spec.qtype not in AUTO_GRADED_TYPES:
+                raise SubjectiveRefused(
+                    _(
+                        "Rule %(number)d asks for subjective questions: they need manual marking, which exams do "
+                        "not have, so papers never draw them."
+                    )
+                    % {"number": position + 1}
+                )
             rule = PaperRule.objects.create(
                 paper=paper,
                 position=position,
@@ -129,6 +168,8 @@ def paper_create_rules(
 def paper_create_fixed(
     *, provider: TrainingProvider | None, name: str, questions: list[tuple[Question, Decimal]], created_by: Any = None
 ) -> PaperTemplate:
+    """A paper of hand-picked questions; ``SubjectiveRefused`` (nothing written) if one is subjective."""
+    check_auto_graded([(i, q) for i, (q, _score) in enumerate(questions)])
     with transaction.atomic():
         paper = PaperTemplate.objects.create(
             provider=provider, name=name, kind=PaperTemplate.Kind.FIXED, created_by=created_by
@@ -149,6 +190,7 @@ class PaperDrawer:
         self.pools: list[tuple[PaperRule, list[Question]]] = []
         if paper.kind == PaperTemplate.Kind.FIXED:
             self.fixed = [(i.question, i.score) for i in paper.items.select_related("question")]
+            check_auto_graded([(position, q) for position, (q, _s) in enumerate(self.fixed)])
         else:
             for rule in paper.rules.all():
                 self.pools.append((rule, list(rule_pool(rule).order_by("pk"))))

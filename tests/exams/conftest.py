@@ -13,7 +13,7 @@ from exams.models import ExamSession, PaperTemplate
 from exams.services.papers import RuleSpec, paper_create_rules
 from exams.services.sessions import session_create
 from question_bank.importers import fingerprint
-from question_bank.models import Bank, Question, QuestionType
+from question_bank.models import AUTO_GRADED_TYPES, Bank, Question, QuestionType
 
 # Answer texts that appear nowhere else, so a leak check can search for them.
 FILL_KEYS = ["钥匙甲{}", "钥匙乙{}"]
@@ -27,6 +27,8 @@ def make_question(bank: Bank, qtype: str, n: int, *, kp: str = "", difficulty: i
         options, answer = [f"多选{n}选项{c}" for c in "ABCD"], "ACD"
     elif qtype == QuestionType.TRUE_FALSE:
         answer = n % 2 == 0
+    elif qtype == QuestionType.SUBJECTIVE:
+        answer = f"参考答案{n}：先通风、再检测、后作业。"
     else:
         answer = [[FILL_KEYS[0].format(n)], [FILL_KEYS[1].format(n), f"别名{n}"]]
     stem = f"{bank.code} {qtype} 题干 {n}" + (" ____ ____" if qtype == QuestionType.FILL_BLANK else "")
@@ -46,7 +48,7 @@ def make_question(bank: Bank, qtype: str, n: int, *, kp: str = "", difficulty: i
 
 def make_bank(provider: Any, code: str = "bank-east", per_type: int = 6) -> Bank:
     bank = Bank.objects.create(owner=provider, code=code, name=f"题库 {code}")
-    for qtype in QuestionType.values:
+    for qtype in AUTO_GRADED_TYPES:  # exams draw only machine-graded types
         for n in range(per_type):
             make_question(bank, qtype, n)
     return bank
@@ -57,7 +59,7 @@ def make_paper(provider: Any, bank: Bank, per_type: int = 2, score: str = "5") -
         provider=provider,
         name="试卷",
         rules=[
-            RuleSpec(qtype=qtype, count=per_type, score=Decimal(score), banks=[bank]) for qtype in QuestionType.values
+            RuleSpec(qtype=qtype, count=per_type, score=Decimal(score), banks=[bank]) for qtype in AUTO_GRADED_TYPES
         ],
     )
 

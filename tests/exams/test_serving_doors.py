@@ -30,7 +30,7 @@ from rest_framework.authtoken.models import Token
 from exams import events
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion
 from exams.services.papers import paper_create_fixed
-from question_bank.models import Question, QuestionType
+from question_bank.models import AUTO_GRADED_TYPES, Question, QuestionType
 from tests import factories
 from tests.doors import call, call_asgi, call_wsgi, call_wsgi_together, in_own_thread
 from tests.exams.conftest import FILL_KEYS, make_bank, make_session
@@ -94,7 +94,7 @@ class Examinee:
 @pytest.fixture
 def sitting(cast: Any) -> dict[str, Any]:
     bank = make_bank(cast.east.provider)
-    questions = [Question.objects.filter(bank=bank, type=qtype).order_by("pk").first() for qtype in QuestionType.values]
+    questions = [Question.objects.filter(bank=bank, type=qtype).order_by("pk").first() for qtype in AUTO_GRADED_TYPES]
     paper = paper_create_fixed(
         provider=cast.east.provider, name="固定卷", questions=[(q, Decimal(5)) for q in questions]
     )
@@ -371,7 +371,7 @@ def _compare(
                 if what.startswith(("start", "resume")) and status == 201:
                     who.attempt_id = data["attempt_id"]
                     # Each examinee gets the paper in an order of their own: number by type.
-                    order = list(QuestionType.values)
+                    order = list(AUTO_GRADED_TYPES)
                     ranked = sorted(data["questions"], key=lambda q: order.index(q["type"]))
                     who.questions = [q["id"] for q in ranked]
                     who.device = data["device"]

@@ -87,6 +87,7 @@ def question_bank_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs
         "api:practice-bank-detail": _pk("bank", as_learner=True),
         "api:practice-question-detail": _pk("question", as_learner=True),
         "api:practice-question-answer": _pk("question", as_learner=True),
+        "api:practice-question-self-mark": _pk("question", as_learner=True),
         **{
             re.compile(rf"admin/question_bank/{model}/<path:object_id>/(?:(?:change|delete|history)/)?"): (
                 lambda c, key=key: {"object_id": east_question_bank(c)[key].pk}

@@ -198,7 +198,8 @@ def test_template_has_instructions_and_imports_cleanly(bank: Bank) -> None:
     assert len(book.sheetnames) == 2
     result = _import(bank, data)
     assert result.errors == []
-    assert result.created == 4
+    assert result.created == 5  # one of each type, the subjective 简答题 included
+    assert Question.objects.filter(bank=bank, type="subjective").count() == 1
 
 
 def test_error_report_lists_rows_columns_and_messages() -> None:

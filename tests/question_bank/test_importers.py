@@ -202,7 +202,7 @@ def test_single_needs_exactly_one_and_multiple_at_least_two() -> None:
 
 def test_unknown_type_and_missing_cells_named_by_row_and_column() -> None:
     rows = [
-        [1, "问答题", "简述动火作业要求。", "", "", "", "", "略"],
+        [1, "怪题", "简述动火作业要求。", "", "", "", "", "略"],
         [2, "", "火警电话？", "110", "119", "", "", "B"],
         [3, "单选题", "火警电话？", "110", "119", "", "", ""],
         [4, "单选题", "只有一个选项？", "110", "", "", "", "A"],
@@ -222,7 +222,7 @@ def test_unknown_type_and_missing_cells_named_by_row_and_column() -> None:
         (8, "选项A"),
         (9, "难度"),
     ]
-    assert "问答题" in parse(xlsx_bytes(rows)).errors[0].message
+    assert "怪题" in parse(xlsx_bytes(rows)).errors[0].message
 
 
 def test_missing_required_columns_are_named() -> None:

@@ -559,10 +559,11 @@ def quiz_attempt_submit(*, attempt: QuizAttempt, answers: dict[int, Any]) -> Qui
     An unanswered question counts as wrong; an answer its question cannot take (a
     letter beyond its options, a word that is not true or false) raises
     ``ValidationError`` naming each such question's field (``q<id>``), writing nothing."""
-    from question_bank.models import Question
+    from question_bank.models import AUTO_GRADED_TYPES, Question
     from question_bank.services import is_correct, validate_given
 
-    questions = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids)}
+    # Only machine-graded questions are drawn; one that is not (never expected) counts like a deleted one.
+    questions = {q.pk: q for q in Question.objects.filter(pk__in=attempt.question_ids, type__in=AUTO_GRADED_TYPES)}
     canonical: dict[int, Any] = {}
     errors: dict[str, list[str]] = {}
     for question_id, question in questions.items():
