@@ -176,7 +176,7 @@ def test_the_admin_adds_a_subjective_question_with_its_reference_answer(cast: An
     assert response.status_code == 302, response.content.decode()[:3000]
     added = Question.objects.get(stem="简述动火作业“三不动火”。")
     assert (added.type, added.answer, added.options) == ("subjective", form["answer_text"], [])
-    assert added.fingerprint == importers.fingerprint("subjective", added.stem, [])
+    assert added.fingerprint == importers.fingerprint("subjective", added.stem, [], added.answer)
     # The same checks as an import: options on a subjective question are refused, naming them.
     refused = client.post("/admin/question_bank/question/add/", {**form, "stem": "另一题", "options": '["甲", "乙"]'})
     assert refused.status_code == 200
