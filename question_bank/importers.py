@@ -29,7 +29,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from core.spreadsheets import FORMULA_TRIGGERS, neutralise, unneutralise  # noqa: F401 (re-exported)
-from core.uploads import CheckedUpload, UploadRejected, decode_csv
+from core.uploads import CheckedUpload, UploadRejected, check_image, decode_csv
 from question_bank.models import OPTION_LETTERS, QuestionType
 
 OPTION_FIELDS = tuple(f"option_{c.lower()}" for c in OPTION_LETTERS)
@@ -123,6 +123,8 @@ class RowError:
 class RawRow:
     number: int  # Excel row number (header = 1), or the line number in a text format
     values: dict[str, str]
+    label: str = ""  # where a text format's question is ("第 3 题（第 12 行）"): put before its messages
+    images: tuple[bytes, ...] = ()  # pictures in the question's paragraphs (Word): the stem's image
 
 
 @dataclass
@@ -148,6 +150,7 @@ class CleanQuestion:
     # Stored fields the source says nothing about (a column the file lacks, or
     # what GIFT/Aiken cannot hold): a re-import leaves them as they are.
     absent: frozenset[str] = frozenset()
+    image: bytes = b""  # the stem's picture, checked by core.uploads.check_image
 
 
 @dataclass
@@ -400,20 +403,29 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         if len(post) > 255:
             error("post", _("The post tags are longer than 255 characters."))
 
+        image = _stem_image(raw, error)
+
         if row_errors:
-            result.errors.extend(row_errors)
+            result.errors.extend(_placed(raw, row_errors))
             continue
         assert qtype is not None
         if qtype == QuestionType.TRUE_FALSE:
             options = []  # 正确/错误 are implied; storing them would split one question in two
         fp = fingerprint(qtype, stem, options)
+        if image:  # the same words about another picture are another question
+            fp = hashlib.sha256(f"{fp}\x1f{hashlib.sha256(image).hexdigest()}".encode()).hexdigest()
         first = seen.get(fp)
         if first is not None:
-            result.warnings.append(
-                RowError(
-                    raw.number,
-                    label("stem", COLUMN_TITLES["stem"]),
-                    _("Duplicate of row %(row)d in this file; imported once.") % {"row": first},
+            result.warnings.extend(
+                _placed(
+                    raw,
+                    [
+                        RowError(
+                            raw.number,
+                            label("stem", COLUMN_TITLES["stem"]),
+                            _("Duplicate of row %(row)d in this file; imported once.") % {"row": first},
+                        )
+                    ],
                 )
             )
             continue
@@ -432,11 +444,39 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                 post_tags=post,
                 fingerprint=fp,
                 absent=_absent(values),
+                image=image,
             )
         )
     if result.rows == 0:
         raise ImportRefused(_("The file has a header but no questions."))
     return result
+
+
+def _stem_image(raw: RawRow, error: Callable[[str, str], None]) -> bytes:
+    if not raw.images:
+        return b""
+    if len(raw.images) > 1:
+        error(
+            "stem",
+            _("The question has %(count)d pictures; only one picture (the stem's) can be stored per question.")
+            % {"count": len(raw.images)},
+        )
+        return b""
+    try:
+        check_image(raw.images[0])
+    except UploadRejected as exc:
+        error("stem", str(exc))
+        return b""
+    return raw.images[0]
+
+
+def _placed(raw: RawRow, errors: list[RowError]) -> list[RowError]:
+    if not raw.label:
+        return errors
+    return [
+        RowError(e.row, e.column, _("%(where)s: %(message)s") % {"where": raw.label, "message": e.message})
+        for e in errors
+    ]
 
 
 # --- spreadsheets --------------------------------------------------------------
@@ -825,15 +865,26 @@ def _gift_question(text: str, number: int, extra: dict[str, str]) -> RawRow:
 def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:
     """Any supported file by its format (``auto``: by content and extension)."""
     from core.uploads import check_spreadsheet
+    from question_bank import text_formats
 
     lowered = name.lower()
     if fmt == "auto":
         if lowered.endswith(".gift"):
             fmt = "gift"
+        elif lowered.endswith(".docx"):
+            fmt = "docx"
+        elif lowered.endswith(".txt") and text_formats.looks_numbered(data):
+            fmt = "numbered"
         elif lowered.endswith((".aiken", ".txt")):
             fmt = "aiken"
         else:
             fmt = "spreadsheet"
+    if fmt == "docx":
+        return text_formats.read_docx(data, name)
+    if fmt == "numbered":
+        if len(data) > _upload_limit():
+            check_spreadsheet(data, name)  # raises the size message
+        return text_formats.read_txt(data, name)
     if fmt in ("gift", "aiken"):
         if len(data) > _upload_limit():
             check_spreadsheet(data, name)  # raises the size message

@@ -15,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.uploads import UploadRejected, check_spreadsheet, check_uploaded_file
+from core.uploads import UploadRejected, check_docx, check_spreadsheet, check_uploaded_file
 from organizations import selectors as org_selectors
 from question_bank import exporters, selectors, services
 from question_bank.forms import BankForm, PracticeStartForm, QuestionForm, UploadForm
@@ -164,6 +164,8 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
                 if len(data) > settings.UPLOAD_MAX_BYTES:
                     check_spreadsheet(data, upload.name)  # raises with the size message
+            elif upload.name.lower().endswith(".docx"):
+                data = check_docx(upload.read(settings.UPLOAD_MAX_BYTES + 1), upload.name).data
             else:
                 data = check_uploaded_file(upload).data
         except UploadRejected as exc:

@@ -1,0 +1,537 @@
+"""Word (.docx) and plain-text (.txt) banks in the numbered layout most Chinese safety banks circulate in.
+
+::
+
+    一、单选题
+    1. 生产经营单位的（ ）是本单位安全生产第一责任人。
+    A. 主要负责人  B. 安全管理人员
+    C. 分管负责人  D. 班组长
+    答案：A
+    解析：……
+
+Pure like ``importers``: bytes in, a ``RawTable`` out, which ``importers.validate``
+checks like every other format. What the reader understands:
+
+- questions numbered ``1.`` ``1、`` ``1．`` ``1)`` ``（1）`` ``第1题``, or Word's own
+  automatic numbering; a file with no numbers at all is split at blank lines;
+- options ``A.`` ``A．`` ``A、`` ``(A)``, several on one line or one per line, and
+  options written on the stem's own line;
+- the key as ``答案：A``, ``【答案】A``, ``正确答案：AB``, or in brackets in the stem
+  (``……的（A）`` / ``……。（√）``), which is then taken out of the stem so
+  learners do not see it;
+- ``解析：`` / ``【解析】`` (on the answer's line or below it, over several lines),
+  ``难度：`` and ``知识点：`` lines;
+- section headings (``一、单选题``, ``二、多项选择题（共20题）``, ``三、判断题``,
+  ``填空题``, ``简答题``…) give the type of the questions below them; without one
+  the type follows from the options and the key. Subjective sections become
+  ``简答题`` and ``validate`` decides what that type may do.
+
+Every question remembers its number and first line, and ``validate`` puts
+"第 N 题（第 L 行）" in front of its messages. A question without a key is an error
+for that question only: the next number always starts the next question.
+
+Word files are read as a stream (``lxml.iterparse`` over ``word/document.xml``,
+each paragraph dropped once read) rather than through python-docx, whose
+document object holds the whole tree: a 100k-question bank is a ~200 MB XML part
+and the tree would not fit the import's memory budget. Pictures in a question's
+paragraphs travel with it as its stem image (``RawRow.images``); ``validate``
+checks them. The upload as a whole is checked first by ``core.uploads.check_docx``.
+"""
+
+from __future__ import annotations
+
+import io
+import posixpath
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import chain, islice
+
+from django.utils.translation import gettext as _
+
+from core.uploads import UploadRejected, check_docx, decode_csv
+from question_bank.importers import (
+    COLUMN_TITLES,
+    OPTION_FIELDS,
+    TYPE_TITLES,
+    ImportRefused,
+    RawRow,
+    RawTable,
+    parse_letters,
+    truth_of,
+)
+from question_bank.models import OPTION_LETTERS, QuestionType
+
+SUBJECTIVE = "简答题"
+
+# Section titles (after the 一、 and a trailing "（共20题，每题1分）" are taken off) -> type.
+# None: a choice section whose key decides between single and multiple (不定项).
+_SECTIONS: dict[str, str | None] = {
+    **dict.fromkeys(("单选题", "单选", "单项选择题", "单项选择", "单选择题"), TYPE_TITLES[QuestionType.SINGLE]),
+    **dict.fromkeys(("多选题", "多选", "多项选择题", "多项选择"), TYPE_TITLES[QuestionType.MULTIPLE]),
+    **dict.fromkeys(("不定项选择题", "不定项选择", "不定项", "选择题"), None),
+    **dict.fromkeys(
+        ("判断题", "判断", "是非题", "是非判断题", "判断正误", "判断正误题"), TYPE_TITLES[QuestionType.TRUE_FALSE]
+    ),
+    **dict.fromkeys(("填空题", "填空"), TYPE_TITLES[QuestionType.FILL_BLANK]),
+    **dict.fromkeys(
+        ("简答题", "简答", "问答题", "问答", "论述题", "论述", "案例分析题", "案例分析", "案例题", "主观题"), SUBJECTIVE
+    ),
+}
+_ANY_SECTION = "any"  # a heading that names no type we know: the type follows from each question
+
+_HEADING_PREFIX = re.compile(r"^(?:第?[一二三四五六七八九十百]+\s*(?:[、.．]|部分|章|节)?|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s*[、.．]?)\s*")
+_HEADING_TAIL = re.compile(r"[（(][^（()）]*[)）]\s*$|[:：。．.]\s*$")
+_QUESTION = re.compile(
+    r"^(?:第\s*(\d{1,5})\s*题\s*[.、．:：]?|(\d{1,5})\s*(?:[、．:：)）]|\.(?!\d))|[（(]\s*(\d{1,5})\s*[)）])\s*(.*)$",
+    re.DOTALL,
+)
+_OPTION_MARK = re.compile(r"(?:[（(]\s*([A-HＡ-Ｈ])\s*[)）]|([A-HＡ-Ｈ])\s*[.．、:：)）])\s*")
+_ANSWER = re.compile(
+    r"^(?:【\s*(?:参考|正确|标准)?答案\s*】|(?:参考|正确|标准)?答案\s*[:：]|(?:参考|正确|标准)答案\s*)\s*(.*)$",
+    re.DOTALL,
+)
+_EXPLANATION = re.compile(
+    r"^(?:【\s*(?:答案|试题)?(?:解析|分析|解答)\s*】|(?:答案|试题)?(?:解析|分析|解答)\s*[:：])\s*(.*)$", re.DOTALL
+)
+_EXPLANATION_INLINE = re.compile(r"\s*(?:【\s*(?:答案|试题)?解析\s*】|(?:答案|试题)?解析\s*[:：])")
+_META = re.compile(r"^(难度|难易程度|知识点|考点)\s*[:：]\s*(.+)$")
+_BRACKET_KEY = re.compile(r"[（(]\s*([A-HＡ-Ｈ](?:\s*[、,，]?\s*[A-HＡ-Ｈ]){0,7}|[√×✓✗✔✘]|对|错|正确|错误)\s*[)）]")
+_MARKUP = re.compile(r"\*\*|__(?=[A-HＡ-Ｈ])")
+_KEY_END = re.compile(r"[。.；;，,\s]+$")
+_BLANK_IN_STEM = re.compile(r"_{2,}|[（(]\s*[)）]")
+
+
+@dataclass(slots=True)
+class Line:
+    number: int  # the line of a text file, the paragraph of a Word document (1-based)
+    text: str
+    images: tuple[bytes, ...] = ()
+
+
+@dataclass
+class _Question:
+    number: int | None
+    line: int
+    section: str | None
+    stem: list[str] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
+    answer: str | None = None
+    explanation: list[str] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    images: list[bytes] = field(default_factory=list)
+    in_explanation: bool = False
+
+
+# --- lines → rows ----------------------------------------------------------------
+
+
+def _heading(text: str) -> str | None:
+    """The section a heading line opens (``_ANY_SECTION`` for an unknown one), or None when it is no heading."""
+    if len(text) > 40:
+        return None
+    prefixed = _HEADING_PREFIX.match(text)
+    rest = text[prefixed.end() :] if prefixed else text
+    rest = _HEADING_TAIL.sub("", _HEADING_TAIL.sub("", rest)).strip()
+    rest = re.sub(r"\s+", "", rest)
+    if rest in _SECTIONS:
+        return _SECTIONS[rest] or _ANY_SECTION
+    if rest.endswith("题") and rest[:-1] in _SECTIONS:
+        return _SECTIONS[rest[:-1]] or _ANY_SECTION
+    return None
+
+
+def _letter(mark: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", mark.group(1) or mark.group(2))
+
+
+def split_options(text: str, first: str = "A") -> tuple[str, list[str]]:
+    """``"题干 A.x B.y"`` → ``("题干", ["x", "y"])``: option marks count only in the order A, B, C…
+
+    A mark must start the text or follow a space, a tab or the end of the
+    previous option's text (``A.正确B.错误``); letters out of order are text.
+    """
+    text = _MARKUP.sub(" ", text)
+    expected = OPTION_LETTERS.index(first)
+    cuts: list[tuple[int, int]] = []
+    for mark in _OPTION_MARK.finditer(text):
+        if expected >= len(OPTION_LETTERS) or _letter(mark) != OPTION_LETTERS[expected]:
+            continue
+        at = mark.start()
+        before = text[at - 1] if at else " "
+        if at and not (before.isspace() or (cuts and not before.isascii()) or before in "。；;，,）)"):
+            continue
+        cuts.append((at, mark.end()))
+        expected += 1
+    if not cuts:
+        return text.strip(), []
+    head = text[: cuts[0][0]].strip()
+    options = [
+        text[end : (cuts[i + 1][0] if i + 1 < len(cuts) else len(text))].strip() for i, (_at, end) in enumerate(cuts)
+    ]
+    return head, options
+
+
+def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
+    """Group lines into questions and key each as a ``RawRow`` (see the module docstring)."""
+    stream = iter(lines)
+    head = list(islice(stream, 2000))
+    numbered = any(_QUESTION.match(line.text) for line in head if line.text)
+    rows: list[RawRow] = []
+    section: str | None = None
+    current: _Question | None = None
+    closed = True  # the current question ended (a blank line after its key, unnumbered files)
+
+    def flush() -> None:
+        nonlocal current
+        if current is not None:
+            rows.append(_row(current))
+        current = None
+
+    for line in chain(head, stream):
+        text = line.text.strip()
+        if not text and not line.images:
+            if current is not None and (current.answer is not None or (not numbered and current.options)):
+                current.in_explanation = False
+                closed = True
+            continue
+        heading = _heading(text) if text else None
+        if heading is not None:
+            flush()
+            section = None if heading == _ANY_SECTION else heading
+            continue
+        start = _QUESTION.match(text) if numbered else None
+        if start:
+            number = int(start.group(1) or start.group(2) or start.group(3))
+            if _starts_question(current, number):
+                flush()
+                current = _Question(number, line.number, section)
+                closed = False
+                _stem_text(current, start.group(4))
+                current.images.extend(line.images)
+                continue
+        if current is None or (not numbered and closed and _plain(text)):
+            if numbered:
+                continue  # a title or a note above the first question
+            flush()
+            current = _Question(None, line.number, section)
+            closed = False
+            _stem_text(current, text)
+            current.images.extend(line.images)
+            continue
+        current.images.extend(line.images)
+        if text:
+            _add_line(current, text)
+    flush()
+    if not rows:
+        raise ImportRefused(
+            _("No numbered questions were found: write them as “1. stem”, options “A. …” and “答案：A”.")
+        )
+    return RawTable(rows=rows, labels=dict(COLUMN_TITLES), source=source)
+
+
+def _starts_question(current: _Question | None, number: int) -> bool:
+    if current is None or current.number is None:
+        return True
+    if number > current.number:
+        return True
+    # Numbering restarting at 1 without a heading: only once the question before is answered.
+    return number == 1 and current.answer is not None and not current.in_explanation
+
+
+def _plain(text: str) -> bool:
+    return not (_ANSWER.match(text) or _EXPLANATION.match(text) or _META.match(text) or split_options(text)[1])
+
+
+def _stem_text(question: _Question, text: str) -> None:
+    head, options = split_options(text)
+    if len(options) >= 2:
+        question.stem.append(head)
+        question.options.extend(options)
+    elif text.strip():
+        question.stem.append(text.strip())
+
+
+def _add_line(question: _Question, text: str) -> None:
+    answer = _ANSWER.match(text)
+    if answer and (question.answer is None or question.in_explanation is False):
+        key, explanation = _split_explanation(answer.group(1))
+        question.answer = _KEY_END.sub("", key.strip())
+        question.in_explanation = False
+        if explanation is not None:
+            question.explanation.append(explanation)
+            question.in_explanation = True
+        return
+    explanation_match = _EXPLANATION.match(text)
+    if explanation_match:
+        question.explanation.append(explanation_match.group(1).strip())
+        question.in_explanation = True
+        return
+    meta = _META.match(text)
+    if meta:
+        key = "difficulty" if meta.group(1).startswith("难") else "knowledge_point"
+        question.meta[key] = meta.group(2).strip()
+        question.in_explanation = False
+        return
+    if question.in_explanation:
+        question.explanation.append(text)
+        return
+    if question.answer is None:
+        first = OPTION_LETTERS[len(question.options)] if len(question.options) < len(OPTION_LETTERS) else "H"
+        head, options = split_options(text, first)
+        if options and not head:
+            question.options.extend(options)
+            return
+        if question.options:
+            question.options[-1] = f"{question.options[-1]} {text}".strip()
+            return
+        if len(options) >= 2 or (options and first != "A"):
+            question.stem.append(head)
+            question.options.extend(options)
+            return
+        question.stem.append(text)
+        return
+    question.explanation.append(text)  # text after the key without a 解析 label
+
+
+def _split_explanation(text: str) -> tuple[str, str | None]:
+    found = _EXPLANATION_INLINE.search(text)
+    if not found:
+        return text, None
+    return text[: found.start()], text[found.end() :].strip()
+
+
+def _row(question: _Question) -> RawRow:
+    stem = "\n".join(part for part in question.stem if part)
+    options = question.options[: len(OPTION_FIELDS)]
+    answer = question.answer or ""
+    if not answer:
+        stem, answer = _key_in_stem(stem, options, question.section)
+    values = {"stem": stem, "answer": answer, "type": _type(question.section, options, answer, stem)}
+    values.update({OPTION_FIELDS[i]: text for i, text in enumerate(options)})
+    if question.explanation:
+        values["explanation"] = "\n".join(part for part in question.explanation if part)
+    values.update(question.meta)
+    where = (
+        _("Question %(number)d (line %(line)d)") % {"number": question.number, "line": question.line}
+        if question.number is not None
+        else _("Question at line %(line)d") % {"line": question.line}
+    )
+    return RawRow(question.line, values, label=where, images=tuple(question.images))
+
+
+def _key_in_stem(stem: str, options: list[str], section: str | None) -> tuple[str, str]:
+    """The key written in brackets in the stem (``……的（A）``, ``……。（√）``), taken out of the stem."""
+    matches = list(_BRACKET_KEY.finditer(stem))
+    if not matches:
+        return stem, ""
+    found = matches[-1]
+    key = found.group(1)
+    letters = parse_letters(key)
+    if letters is not None:
+        if not options or section in (TYPE_TITLES[QuestionType.FILL_BLANK], SUBJECTIVE):
+            return stem, ""
+    elif truth_of(key) is None or (options and len(options) != 2):
+        return stem, ""
+    return stem[: found.start()] + "（ ）" + stem[found.end() :], key
+
+
+def _type(section: str | None, options: list[str], answer: str, stem: str) -> str:
+    if section is not None:
+        return section
+    if options:
+        truths = [truth_of(o) for o in options]
+        if len(options) == 2 and None not in truths and truths[0] != truths[1]:
+            return TYPE_TITLES[QuestionType.TRUE_FALSE]
+        letters = parse_letters(answer)
+        return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
+    if answer and truth_of(answer) is not None:
+        return TYPE_TITLES[QuestionType.TRUE_FALSE]
+    if _BLANK_IN_STEM.search(stem):
+        return TYPE_TITLES[QuestionType.FILL_BLANK]
+    return SUBJECTIVE
+
+
+# --- plain text ----------------------------------------------------------------------
+
+
+def text_lines(text: str) -> list[Line]:
+    return [Line(number, line) for number, line in enumerate(text.splitlines(), start=1)]
+
+
+_AIKEN_ANSWER = re.compile(r"^\s*ANSWER\s*[:：]", re.MULTILINE)
+_CHINESE_KEY = re.compile(r"^\s*(?:【\s*答案\s*】|(?:参考|正确|标准)?答案\s*[:：])", re.MULTILINE)
+
+
+def looks_numbered(data: bytes) -> bool:
+    """A ``.txt`` upload: the numbered Chinese layout (True) or Aiken (False, it has ``ANSWER:`` lines)."""
+    try:
+        text = decode_csv(data[:262144])
+    except UploadRejected:
+        return True  # read_txt gives the encoding message
+    except UnicodeDecodeError:
+        return True
+    return not (_AIKEN_ANSWER.search(text) and not _CHINESE_KEY.search(text))
+
+
+def read_txt(data: bytes, source: str = "") -> RawTable:
+    return parse_lines(text_lines(decode_csv(data)), source=source)
+
+
+# --- Word ------------------------------------------------------------------------------
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_V = "{urn:schemas-microsoft-com:vml}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_CHINESE_DIGITS = "〇一二三四五六七八九十"
+
+
+def read_docx(data: bytes, source: str = "") -> RawTable:
+    from lxml import etree
+
+    check_docx(data, source)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        return parse_lines(docx_lines(archive), source=source)
+    except (ImportRefused, UploadRejected):
+        raise
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, etree.LxmlError):
+        raise UploadRejected(_("The Word document could not be read: it is damaged or not a .docx file.")) from None
+
+
+def docx_lines(archive: zipfile.ZipFile) -> Iterator[Line]:
+    """Every paragraph of the body (table cells included) as lines: a manual line break splits one."""
+    from lxml import etree
+
+    targets = _relationships(archive)
+    numbering = _Numbering(archive)
+    with archive.open("word/document.xml") as stream:
+        number = 0
+        for _event, paragraph in etree.iterparse(
+            stream, events=("end",), tag=f"{_W}p", resolve_entities=False, huge_tree=True
+        ):
+            number += 1
+            pieces: list[str] = []
+            images: dict[str, None] = {}
+            for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr", f"{_A}blip", f"{_V}imagedata"):
+                tag = node.tag
+                if tag == f"{_W}t":
+                    pieces.append(node.text or "")
+                elif tag == f"{_W}tab":
+                    pieces.append("\t")
+                elif tag in (f"{_W}br", f"{_W}cr"):
+                    if node.get(f"{_W}type") in (None, "textWrapping"):
+                        pieces.append("\n")
+                else:
+                    rid = node.get(f"{_R}embed") or node.get(f"{_R}id")
+                    target = targets.get(rid or "")
+                    if target:
+                        images[target] = None  # one picture, even when drawn and in its VML fallback
+            prefix = numbering.label(paragraph)
+            text = prefix + "".join(pieces)
+            blobs = tuple(archive.read(name) for name in images)
+            paragraph.clear()
+            parent = paragraph.getparent()
+            if parent is not None:
+                while paragraph.getprevious() is not None:
+                    del parent[0]
+            parts = text.split("\n")
+            for index, part in enumerate(parts):
+                yield Line(number, part, blobs if index == len(parts) - 1 else ())
+
+
+def _relationships(archive: zipfile.ZipFile) -> dict[str, str]:
+    """rId -> the zip path of each picture the document part refers to."""
+    from lxml import etree
+
+    try:
+        rels = archive.read("word/_rels/document.xml.rels")
+    except KeyError:
+        return {}
+    root = etree.fromstring(rels, etree.XMLParser(resolve_entities=False, no_network=True))
+    names = set(archive.namelist())
+    targets = {}
+    for rel in root.iter(f"{_REL}Relationship"):
+        if not (rel.get("Type") or "").endswith("/image") or rel.get("TargetMode") == "External":
+            continue
+        target = posixpath.normpath(posixpath.join("word", rel.get("Target") or "")).lstrip("/")
+        if target in names:
+            targets[rel.get("Id") or ""] = target
+    return targets
+
+
+class _Numbering:
+    """Word's automatic list numbers (``w:numPr``), written out as the text a reader sees ("3." / "B.")."""
+
+    def __init__(self, archive: zipfile.ZipFile) -> None:
+        from lxml import etree
+
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}
+        self.counters: dict[str, list[int]] = {}
+        try:
+            xml = archive.read("word/numbering.xml")
+        except KeyError:
+            return
+        root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+        abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
+        for node in root.iter(f"{_W}abstractNum"):
+            levels = {}
+            for level in node.iter(f"{_W}lvl"):
+                fmt = level.find(f"{_W}numFmt")
+                text = level.find(f"{_W}lvlText")
+                start = level.find(f"{_W}start")
+                levels[int(level.get(f"{_W}ilvl") or 0)] = (
+                    fmt.get(f"{_W}val") if fmt is not None else "decimal",
+                    text.get(f"{_W}val") if text is not None else "",
+                    int(start.get(f"{_W}val") or 1) if start is not None else 1,
+                )
+            abstract[node.get(f"{_W}abstractNumId") or ""] = levels
+        for node in root.iter(f"{_W}num"):
+            ref = node.find(f"{_W}abstractNumId")
+            levels = abstract.get(ref.get(f"{_W}val") or "" if ref is not None else "", {})
+            for ilvl, spec in levels.items():
+                self.levels[(node.get(f"{_W}numId") or "", ilvl)] = spec
+
+    def label(self, paragraph: object) -> str:
+        if not self.levels:
+            return ""
+        num_pr = paragraph.find(f"{_W}pPr/{_W}numPr")  # type: ignore[attr-defined]
+        if num_pr is None:
+            return ""
+        num_id_node = num_pr.find(f"{_W}numId")
+        ilvl_node = num_pr.find(f"{_W}ilvl")
+        num_id = num_id_node.get(f"{_W}val") if num_id_node is not None else ""
+        ilvl = int(ilvl_node.get(f"{_W}val") or 0) if ilvl_node is not None else 0
+        spec = self.levels.get((num_id or "", ilvl))
+        if spec is None:
+            return ""
+        fmt, template, start = spec
+        counters = self.counters.setdefault(num_id or "", [0] * 9)
+        counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
+        for deeper in range(ilvl + 1, len(counters)):
+            counters[deeper] = 0
+        label = template
+        for level in range(ilvl + 1):
+            value = counters[level] or self.levels.get((num_id or "", level), ("decimal", "", 1))[2]
+            level_fmt = self.levels.get((num_id or "", level), (fmt, "", 1))[0]
+            label = label.replace(f"%{level + 1}", _format_number(value, level_fmt))
+        if fmt == "bullet" or not label:
+            return ""
+        return label + " "
+
+
+def _format_number(value: int, fmt: str) -> str:
+    if fmt == "upperLetter":
+        return OPTION_LETTERS[(value - 1) % len(OPTION_LETTERS)] if value <= 8 else chr(64 + (value - 1) % 26 + 1)
+    if fmt == "lowerLetter":
+        return chr(96 + (value - 1) % 26 + 1)
+    if fmt.startswith("chinese") or fmt.startswith("ideograph") or fmt.startswith("taiwanese"):
+        if value <= 10:
+            return _CHINESE_DIGITS[value]
+        tens, ones = divmod(value, 10)
+        return (_CHINESE_DIGITS[tens] if tens > 1 else "") + "十" + (_CHINESE_DIGITS[ones] if ones else "")
+    return str(value)
