@@ -90,9 +90,10 @@ _QUESTION = re.compile(
 )
 _OPTION_MARK = re.compile(r"(?:[（(]\s*([A-HＡ-Ｈ])\s*[)）]|([A-HＡ-Ｈ])\s*[.．、:：)）])\s*")
 _ANSWER = re.compile(
-    r"^(?:【\s*(?:参考|正确|标准)?答案\s*】|(?:参考|正确|标准)?答案\s*[:：]|(?:参考|正确|标准)答案\s*)\s*(.*)$",
+    r"^(?:【\s*(?:参考|正确|标准)?答\s*案\s*】|(?:参考|正确|标准)?答\s*案\s*[:：]|(?:参考|正确|标准)答案\s*)\s*(.*)$",
     re.DOTALL,
 )
+_CHAPTER = re.compile(r"^第\s*[一二三四五六七八九十百\d]+\s*[章节篇]\s*(.*)$")
 _EXPLANATION = re.compile(
     r"^(?:【\s*(?:答案|试题)?(?:解析|分析|解答)\s*】|(?:答案|试题)?(?:解析|分析|解答)\s*[:：])\s*(.*)$", re.DOTALL
 )
@@ -116,6 +117,7 @@ class _Question:
     number: int | None
     line: int
     section: str | None
+    chapter: str = ""
     stem: list[str] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     answer: str | None = None
@@ -161,7 +163,10 @@ def split_options(text: str, first: str = "A") -> tuple[str, list[str]]:
             continue
         at = mark.start()
         before = text[at - 1] if at else " "
-        if at and not (before.isspace() or (cuts and not before.isascii()) or before in "。；;，,）)"):
+        # "A、1B、2C、3" and "A.正确B.错误" run on; "PVC" or "2B" inside a word do not start an option.
+        if at and not (
+            before.isspace() or before in "。；;，,）)" or (cuts and not (before.isascii() and before.isalpha()))
+        ):
             continue
         cuts.append((at, mark.end()))
         expected += 1
@@ -181,6 +186,7 @@ def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
     numbered = any(_QUESTION.match(line.text) for line in head if line.text)
     rows: list[RawRow] = []
     section: str | None = None
+    chapter = ""  # "第一章 安全生产法律基本知识": the knowledge point of the questions below it
     current: _Question | None = None
     closed = True  # the current question ended (a blank line after its key, unnumbered files)
 
@@ -202,12 +208,17 @@ def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
             flush()
             section = None if heading == _ANY_SECTION else heading
             continue
+        chapter_match = _CHAPTER.match(text)
+        if chapter_match:
+            flush()
+            chapter = chapter_match.group(1).strip()[:200]
+            continue
         start = _QUESTION.match(text) if numbered else None
         if start:
             number = int(start.group(1) or start.group(2) or start.group(3))
             if _starts_question(current, number):
                 flush()
-                current = _Question(number, line.number, section)
+                current = _Question(number, line.number, section, chapter=chapter)
                 closed = False
                 _stem_text(current, start.group(4))
                 current.images.extend(line.images)
@@ -216,7 +227,7 @@ def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
             if numbered:
                 continue  # a title or a note above the first question
             flush()
-            current = _Question(None, line.number, section)
+            current = _Question(None, line.number, section, chapter=chapter)
             closed = False
             _stem_text(current, text)
             current.images.extend(line.images)
@@ -225,6 +236,8 @@ def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
         if text:
             _add_line(current, text)
     flush()
+    if not numbered and not any(row.values.get("answer") or row.values.get("option_a") for row in rows):
+        rows = []  # no numbers, no options, no keys: prose, not a bank
     if not rows:
         raise ImportRefused(
             _("No numbered questions were found: write them as “1. stem”, options “A. …” and “答案：A”.")
@@ -313,6 +326,8 @@ def _row(question: _Question) -> RawRow:
     values.update({OPTION_FIELDS[i]: text for i, text in enumerate(options)})
     if question.explanation:
         values["explanation"] = "\n".join(part for part in question.explanation if part)
+    if question.chapter:
+        values["knowledge_point"] = question.chapter
     values.update(question.meta)
     where = (
         _("Question %(number)d (line %(line)d)") % {"number": question.number, "line": question.line}
