@@ -80,7 +80,9 @@ _SECTIONS: dict[str, str | None] = {
         ("简答题", "简答", "问答题", "问答", "论述题", "论述", "案例分析题", "案例分析", "案例题", "主观题"), SUBJECTIVE
     ),
 }
-_ANY_SECTION = "any"  # a heading that names no type we know: the type follows from each question
+_ANY_SECTION = "any"
+_HEADING_START = frozenset("第一二三四五六七八九十ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ单多不选判是填简问论案主")
+_SPACES = re.compile(r"\s+")  # a heading that names no type we know: the type follows from each question
 
 _HEADING_PREFIX = re.compile(r"^(?:第?[一二三四五六七八九十百]+\s*(?:[、.．]|部分|章|节)?|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s*[、.．]?)\s*")
 _HEADING_TAIL = re.compile(r"[（(][^（()）]*[)）]\s*$|[:：。．.]\s*$")
@@ -100,6 +102,7 @@ _EXPLANATION = re.compile(
 _EXPLANATION_INLINE = re.compile(r"\s*(?:【\s*(?:答案|试题)?解析\s*】|(?:答案|试题)?解析\s*[:：])")
 _META = re.compile(r"^(难度|难易程度|知识点|考点)\s*[:：]\s*(.+)$")
 _BRACKET_KEY = re.compile(r"[（(]\s*([A-HＡ-Ｈ](?:\s*[、,，]?\s*[A-HＡ-Ｈ]){0,7}|[√×✓✗✔✘]|对|错|正确|错误)\s*[)）]")
+_MAY_HAVE_OPTION = re.compile(r"[A-HＡ-Ｈ]")
 _MARKUP = re.compile(r"\*\*|__(?=[A-HＡ-Ｈ])")
 _KEY_END = re.compile(r"[。.；;，,\s]+$")
 _BLANK_IN_STEM = re.compile(r"_{2,}|[（(]\s*[)）]")
@@ -132,12 +135,12 @@ class _Question:
 
 def _heading(text: str) -> str | None:
     """The section a heading line opens (``_ANY_SECTION`` for an unknown one), or None when it is no heading."""
-    if len(text) > 40:
+    if len(text) > 40 or text[0] not in _HEADING_START:
         return None
     prefixed = _HEADING_PREFIX.match(text)
     rest = text[prefixed.end() :] if prefixed else text
     rest = _HEADING_TAIL.sub("", _HEADING_TAIL.sub("", rest)).strip()
-    rest = re.sub(r"\s+", "", rest)
+    rest = _SPACES.sub("", rest)
     if rest in _SECTIONS:
         return _SECTIONS[rest] or _ANY_SECTION
     if rest.endswith("题") and rest[:-1] in _SECTIONS:
@@ -155,7 +158,8 @@ def split_options(text: str, first: str = "A") -> tuple[str, list[str]]:
     A mark must start the text or follow a space, a tab or the end of the
     previous option's text (``A.正确B.错误``); letters out of order are text.
     """
-    text = _MARKUP.sub(" ", text)
+    if "*" in text or "__" in text:
+        text = _MARKUP.sub(" ", text)
     expected = OPTION_LETTERS.index(first)
     cuts: list[tuple[int, int]] = []
     for mark in _OPTION_MARK.finditer(text):
@@ -185,6 +189,7 @@ def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
     head = list(islice(stream, 2000))
     numbered = any(_QUESTION.match(line.text) for line in head if line.text)
     rows: list[RawRow] = []
+    labels = (_("Question %(number)d (line %(line)d)"), _("Question at line %(line)d"))
     section: str | None = None
     chapter = ""  # "第一章 安全生产法律基本知识": the knowledge point of the questions below it
     current: _Question | None = None
@@ -193,7 +198,7 @@ def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
     def flush() -> None:
         nonlocal current
         if current is not None:
-            rows.append(_row(current))
+            rows.append(_row(current, labels))
         current = None
 
     for line in chain(head, stream):
@@ -259,7 +264,7 @@ def _plain(text: str) -> bool:
 
 
 def _stem_text(question: _Question, text: str) -> None:
-    head, options = split_options(text)
+    head, options = split_options(text) if _MAY_HAVE_OPTION.search(text) else (text, [])
     if len(options) >= 2:
         question.stem.append(head)
         question.options.extend(options)
@@ -316,7 +321,7 @@ def _split_explanation(text: str) -> tuple[str, str | None]:
     return text[: found.start()], text[found.end() :].strip()
 
 
-def _row(question: _Question) -> RawRow:
+def _row(question: _Question, labels: tuple[str, str]) -> RawRow:
     stem = "\n".join(part for part in question.stem if part)
     options = question.options[: len(OPTION_FIELDS)]
     answer = question.answer or ""
@@ -330,9 +335,9 @@ def _row(question: _Question) -> RawRow:
         values["knowledge_point"] = question.chapter
     values.update(question.meta)
     where = (
-        _("Question %(number)d (line %(line)d)") % {"number": question.number, "line": question.line}
+        labels[0] % {"number": question.number, "line": question.line}
         if question.number is not None
-        else _("Question at line %(line)d") % {"line": question.line}
+        else labels[1] % {"line": question.line}
     )
     return RawRow(question.line, values, label=where, images=tuple(question.images))
 
@@ -364,6 +369,9 @@ def _type(section: str | None, options: list[str], answer: str, stem: str) -> st
         return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
     if answer and truth_of(answer) is not None:
         return TYPE_TITLES[QuestionType.TRUE_FALSE]
+    letters = parse_letters(answer) if answer else None
+    if letters:  # keyed by option letters but no options were found: a choice question validate will refuse
+        return TYPE_TITLES[QuestionType.MULTIPLE if len(letters) > 1 else QuestionType.SINGLE]
     if _BLANK_IN_STEM.search(stem):
         return TYPE_TITLES[QuestionType.FILL_BLANK]
     return SUBJECTIVE
@@ -419,44 +427,61 @@ def read_docx(data: bytes, source: str = "") -> RawTable:
 
 
 def docx_lines(archive: zipfile.ZipFile) -> Iterator[Line]:
-    """Every paragraph of the body (table cells included) as lines: a manual line break splits one."""
+    """Every paragraph of the body (table cells included) as lines: a manual line break splits one.
+
+    One pass of ``iterparse`` events over the elements that matter (text, tabs,
+    breaks, list numbers, pictures); each paragraph is dropped once read.
+    """
     from lxml import etree
 
     targets = _relationships(archive)
     numbering = _Numbering(archive)
+    text_tag, tab, br, cr, num_tag, ilvl_tag = (f"{_W}{t}" for t in ("t", "tab", "br", "cr", "numId", "ilvl"))
+    paragraph_tag, blip, imagedata = f"{_W}p", f"{_A}blip", f"{_V}imagedata"
+    tags = (paragraph_tag, text_tag, tab, br, cr, num_tag, ilvl_tag, blip, imagedata)
+    break_type, val, embed, rel_id = f"{_W}type", f"{_W}val", f"{_R}embed", f"{_R}id"
     with archive.open("word/document.xml") as stream:
         number = 0
-        for _event, paragraph in etree.iterparse(
-            stream, events=("end",), tag=f"{_W}p", resolve_entities=False, huge_tree=True
+        pieces: list[str] = []
+        images: dict[str, None] = {}
+        num_id, ilvl = "", 0
+        for _event, node in etree.iterparse(
+            stream, events=("end",), tag=tags, resolve_entities=False, huge_tree=True, no_network=True
         ):
-            number += 1
-            pieces: list[str] = []
-            images: dict[str, None] = {}
-            for node in paragraph.iter(f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr", f"{_A}blip", f"{_V}imagedata"):
-                tag = node.tag
-                if tag == f"{_W}t":
-                    pieces.append(node.text or "")
-                elif tag == f"{_W}tab":
-                    pieces.append("\t")
-                elif tag in (f"{_W}br", f"{_W}cr"):
-                    if node.get(f"{_W}type") in (None, "textWrapping"):
-                        pieces.append("\n")
-                else:
-                    rid = node.get(f"{_R}embed") or node.get(f"{_R}id")
-                    target = targets.get(rid or "")
-                    if target:
-                        images[target] = None  # one picture, even when drawn and in its VML fallback
-            prefix = numbering.label(paragraph)
-            text = prefix + "".join(pieces)
-            blobs = tuple(archive.read(name) for name in images)
-            paragraph.clear()
-            parent = paragraph.getparent()
-            if parent is not None:
-                while paragraph.getprevious() is not None:
-                    del parent[0]
-            parts = text.split("\n")
-            for index, part in enumerate(parts):
-                yield Line(number, part, blobs if index == len(parts) - 1 else ())
+            tag = node.tag
+            if tag == text_tag:
+                pieces.append(node.text or "")
+            elif tag == paragraph_tag:
+                number += 1
+                text = "".join(pieces)
+                if num_id:
+                    text = numbering.label(num_id, ilvl) + text
+                blobs = tuple(archive.read(name) for name in images)
+                pieces, images, num_id, ilvl = [], {}, "", 0
+                node.clear()
+                parent = node.getparent()
+                if parent is not None:
+                    while node.getprevious() is not None:
+                        del parent[0]
+                if "\n" in text:
+                    parts = text.split("\n")
+                    for part in parts[:-1]:
+                        yield Line(number, part)
+                    text = parts[-1]
+                yield Line(number, text, blobs)
+            elif tag == tab:
+                pieces.append("\t")
+            elif tag in (br, cr):
+                if node.get(break_type) in (None, "textWrapping"):
+                    pieces.append("\n")
+            elif tag == num_tag:
+                num_id = node.get(val) or ""
+            elif tag == ilvl_tag:
+                ilvl = int(node.get(val) or 0)
+            else:
+                target = targets.get(node.get(embed) or node.get(rel_id) or "")
+                if target:
+                    images[target] = None  # one picture, even when drawn and in its VML fallback
 
 
 def _relationships(archive: zipfile.ZipFile) -> dict[str, str]:
@@ -480,62 +505,67 @@ def _relationships(archive: zipfile.ZipFile) -> dict[str, str]:
 
 
 class _Numbering:
-    """Word's automatic list numbers (``w:numPr``), written out as the text a reader sees ("3." / "B.")."""
+    """Word's automatic list numbers (``w:numPr``), written out as the text a reader sees ("3、" / "B.").
+
+    As in Word, lists that share an abstract definition continue one count,
+    unless a list restarts it (``w:startOverride``, Word's "restart numbering").
+    """
 
     def __init__(self, archive: zipfile.ZipFile) -> None:
         from lxml import etree
 
-        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, ilvl) -> format, text, start
+        self.abstract_of: dict[str, str] = {}
+        self.overrides: dict[tuple[str, int], int] = {}
+        self.seen: set[tuple[str, int]] = set()
         self.counters: dict[str, list[int]] = {}
         try:
             xml = archive.read("word/numbering.xml")
         except KeyError:
             return
         root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+        val = f"{_W}val"
         abstract: dict[str, dict[int, tuple[str, str, int]]] = {}
         for node in root.iter(f"{_W}abstractNum"):
             levels = {}
             for level in node.iter(f"{_W}lvl"):
-                fmt = level.find(f"{_W}numFmt")
-                text = level.find(f"{_W}lvlText")
-                start = level.find(f"{_W}start")
+                fmt, text, start = level.find(f"{_W}numFmt"), level.find(f"{_W}lvlText"), level.find(f"{_W}start")
                 levels[int(level.get(f"{_W}ilvl") or 0)] = (
-                    fmt.get(f"{_W}val") if fmt is not None else "decimal",
-                    text.get(f"{_W}val") if text is not None else "",
-                    int(start.get(f"{_W}val") or 1) if start is not None else 1,
+                    (fmt.get(val) or "decimal") if fmt is not None else "decimal",
+                    (text.get(val) or "") if text is not None else "",
+                    int(start.get(val) or 1) if start is not None else 1,
                 )
             abstract[node.get(f"{_W}abstractNumId") or ""] = levels
         for node in root.iter(f"{_W}num"):
+            num_id = node.get(f"{_W}numId") or ""
             ref = node.find(f"{_W}abstractNumId")
-            levels = abstract.get(ref.get(f"{_W}val") or "" if ref is not None else "", {})
-            for ilvl, spec in levels.items():
-                self.levels[(node.get(f"{_W}numId") or "", ilvl)] = spec
+            self.abstract_of[num_id] = (ref.get(val) or "") if ref is not None else ""
+            for ilvl, spec in abstract.get(self.abstract_of[num_id], {}).items():
+                self.levels[(num_id, ilvl)] = spec
+            for override in node.iter(f"{_W}lvlOverride"):
+                start = override.find(f"{_W}startOverride")
+                if start is not None:
+                    self.overrides[(num_id, int(override.get(f"{_W}ilvl") or 0))] = int(start.get(val) or 1)
 
-    def label(self, paragraph: object) -> str:
-        if not self.levels:
-            return ""
-        num_pr = paragraph.find(f"{_W}pPr/{_W}numPr")  # type: ignore[attr-defined]
-        if num_pr is None:
-            return ""
-        num_id_node = num_pr.find(f"{_W}numId")
-        ilvl_node = num_pr.find(f"{_W}ilvl")
-        num_id = num_id_node.get(f"{_W}val") if num_id_node is not None else ""
-        ilvl = int(ilvl_node.get(f"{_W}val") or 0) if ilvl_node is not None else 0
-        spec = self.levels.get((num_id or "", ilvl))
+    def label(self, num_id: str, ilvl: int) -> str:
+        spec = self.levels.get((num_id, ilvl))
         if spec is None:
             return ""
         fmt, template, start = spec
-        counters = self.counters.setdefault(num_id or "", [0] * 9)
-        counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
+        counters = self.counters.setdefault(self.abstract_of[num_id], [0] * 10)
+        if (num_id, ilvl) in self.overrides and (num_id, ilvl) not in self.seen:
+            counters[ilvl] = self.overrides[(num_id, ilvl)]
+        else:
+            counters[ilvl] = counters[ilvl] + 1 if counters[ilvl] else start
+        self.seen.add((num_id, ilvl))
         for deeper in range(ilvl + 1, len(counters)):
             counters[deeper] = 0
+        if fmt in ("bullet", "none") or not template:
+            return ""
         label = template
         for level in range(ilvl + 1):
-            value = counters[level] or self.levels.get((num_id or "", level), ("decimal", "", 1))[2]
-            level_fmt = self.levels.get((num_id or "", level), (fmt, "", 1))[0]
-            label = label.replace(f"%{level + 1}", _format_number(value, level_fmt))
-        if fmt == "bullet" or not label:
-            return ""
+            level_fmt, _text, level_start = self.levels.get((num_id, level), (fmt, "", 1))
+            label = label.replace(f"%{level + 1}", _format_number(counters[level] or level_start, level_fmt))
         return label + " "
 
 

@@ -261,7 +261,7 @@ def _build_with_picture(document: Any) -> None:
     document.add_paragraph("答案：A")
 
 
-def test_word_automatic_numbering_is_read_as_the_numbers_a_reader_sees() -> None:
+def _auto_numbered(restart: bool) -> bytes:
     from docx.oxml import parse_xml
     from docx.oxml.ns import nsdecls
 
@@ -275,9 +275,13 @@ def test_word_automatic_numbering_is_read_as_the_numbers_a_reader_sees() -> None
                     f'<w:start w:val="1"/><w:numFmt w:val="{fmt}"/><w:lvlText w:val="{text}"/></w:lvl></w:abstractNum>'
                 ),
             )
+        override = '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride>' if restart else ""
         for num, abstract in (("70", "70"), ("71", "71"), ("72", "71")):
             numbering.append(
-                parse_xml(f'<w:num {nsdecls("w")} w:numId="{num}"><w:abstractNumId w:val="{abstract}"/></w:num>')
+                parse_xml(
+                    f'<w:num {nsdecls("w")} w:numId="{num}"><w:abstractNumId w:val="{abstract}"/>'
+                    f"{override if num != '70' else ''}</w:num>"
+                )
             )
 
         def numbered(text: str, num: str) -> None:
@@ -292,11 +296,24 @@ def test_word_automatic_numbering_is_read_as_the_numbers_a_reader_sees() -> None
             numbered("乙", str(71 + index))
             document.add_paragraph(f"答案：{key}")
 
-    result = importers.validate(importers.read_file(_docx(build), "auto.docx"))
+    return _docx(build)
+
+
+def test_word_automatic_numbering_is_read_as_the_numbers_a_reader_sees() -> None:
+    result = importers.validate(importers.read_file(_auto_numbered(restart=True), "auto.docx"))
     assert result.errors == []
     assert [(q.stem, q.options, q.answer) for q in result.questions] == [
         ("第1个题干（ ）", ("甲", "乙"), "B"),
         ("第2个题干（ ）", ("甲", "乙"), "A"),
+    ]
+
+
+def test_word_lists_that_do_not_restart_continue_their_letters_as_word_shows_them() -> None:
+    # Word shows the second question's options as C. 甲 / D. 乙: they are not options A and B.
+    result = importers.validate(importers.read_file(_auto_numbered(restart=False), "auto.docx"))
+    assert [q.stem for q in result.questions] == ["第1个题干（ ）"]
+    assert [(e.row, e.message) for e in result.errors] == [
+        (5, "Question 2 (line 5): A choice question needs at least two options.")
     ]
 
 

@@ -59,7 +59,13 @@ def _numbering(document: docx.document.Document, questions: int) -> None:
     )
     numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
     for n in range(questions):
-        numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="{91 + n}"><w:abstractNumId w:val="91"/></w:num>'))
+        # Each question's options restart at A, the way Word writes "Restart numbering".
+        numbering.append(
+            parse_xml(
+                f'<w:num {nsdecls("w")} w:numId="{91 + n}"><w:abstractNumId w:val="91"/>'
+                '<w:lvlOverride w:ilvl="0"><w:startOverride w:val="1"/></w:lvlOverride></w:num>'
+            )
+        )
 
 
 def _numbered(paragraph: docx.text.paragraph.Paragraph, num_id: int) -> None:
