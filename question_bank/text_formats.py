@@ -43,7 +43,6 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -148,8 +147,11 @@ def _heading(text: str) -> str | None:
     return None
 
 
+_LETTERS = {**{c: c for c in OPTION_LETTERS}, **{chr(ord(c) + 0xFEE0): c for c in OPTION_LETTERS}}  # Ａ -> A
+
+
 def _letter(mark: re.Match[str]) -> str:
-    return unicodedata.normalize("NFKC", mark.group(1) or mark.group(2))
+    return _LETTERS[mark.group(1) or mark.group(2)]
 
 
 def split_options(text: str, first: str = "A") -> tuple[str, list[str]]:
