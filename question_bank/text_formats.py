@@ -329,6 +329,8 @@ def _row(question: _Question, labels: tuple[str, str]) -> RawRow:
     answer = question.answer or ""
     if not answer:
         stem, answer = _key_in_stem(stem, options, question.section)
+    else:
+        stem = _hide_key(stem, answer)
     values = {"stem": stem, "answer": answer, "type": _type(question.section, options, answer, stem)}
     values.update({OPTION_FIELDS[i]: text for i, text in enumerate(options)})
     if question.explanation:
@@ -358,6 +360,17 @@ def _key_in_stem(stem: str, options: list[str], section: str | None) -> tuple[st
     elif truth_of(key) is None or (options and len(options) != 2):
         return stem, ""
     return stem[: found.start()] + "（ ）" + stem[found.end() :], key
+
+
+def _hide_key(stem: str, answer: str) -> str:
+    """A stem that also shows its key in brackets (``……的（A）``, ``答案：A`` below) loses it: learners see the stem."""
+    for found in reversed(list(_BRACKET_KEY.finditer(stem))):
+        key = found.group(1)
+        letters = parse_letters(key)
+        same = letters == parse_letters(answer) if letters is not None else truth_of(key) == truth_of(answer)
+        if same and (letters is not None or truth_of(key) is not None):
+            return stem[: found.start()] + "（ ）" + stem[found.end() :]
+    return stem
 
 
 def _type(section: str | None, options: list[str], answer: str, stem: str) -> str:

@@ -111,6 +111,13 @@ def test_sections_give_the_type_and_keys_in_brackets_are_taken_out_of_the_stem()
     assert (blanks.type, blanks.answer) == ("fill_blank", [["119"], ["120"]])
 
 
+def test_a_key_shown_in_the_stem_and_on_its_own_line_is_taken_out_of_the_stem() -> None:
+    result = _txt(
+        "1. 生产经营单位的（A）是第一责任人。\nA.主要负责人 B.班组长\n答案：A\n2. 电气火灾应先断电。（√）\n答案：正确\n"
+    )
+    assert [q.stem for q in result.questions] == ["生产经营单位的（ ）是第一责任人。", "电气火灾应先断电。（ ）"]
+
+
 def test_without_a_heading_the_type_follows_from_options_and_key() -> None:
     result = _txt(
         "1. 单选题干（ ）\nA.甲 B.乙\n答案：B\n"
