@@ -79,9 +79,9 @@ _SECTIONS: dict[str, str | None] = {
         ("简答题", "简答", "问答题", "问答", "论述题", "论述", "案例分析题", "案例分析", "案例题", "主观题"), SUBJECTIVE
     ),
 }
-_ANY_SECTION = "any"
-_HEADING_START = frozenset("第一二三四五六七八九十ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ单多不选判是填简问论案主")
-_SPACES = re.compile(r"\s+")  # a heading that names no type we know: the type follows from each question
+_ANY_SECTION = "any"  # a heading that names no type we know: the type follows from each question
+_HEADING_START = frozenset("第一二三四五六七八九十ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ单多不选判是填简问论案主")  # cheap refusal of most lines
+_SPACES = re.compile(r"\s+")
 
 _HEADING_PREFIX = re.compile(r"^(?:第?[一二三四五六七八九十百]+\s*(?:[、.．]|部分|章|节)?|[ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+\s*[、.．]?)\s*")
 _HEADING_TAIL = re.compile(r"[（(][^（()）]*[)）]\s*$|[:：。．.]\s*$")

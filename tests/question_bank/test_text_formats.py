@@ -416,7 +416,11 @@ def test_training_admin_uploads_a_word_bank_in_the_browser(
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
     assert job.result["counts"]["created"] == 1
-    assert Question.objects.get(bank=east_bank, stem="题（ ）").image
+    question = Question.objects.get(bank=east_bank, stem="题（ ）")
+    image_url = reverse("question_bank:question_image", args=[question.pk])
+    page = client.get(reverse("question_bank:bank_detail", args=[east_bank.pk]), {"q": "题（ ）"}).content.decode()
+    assert f'src="{image_url}"' in page  # the admin sees the picture with the question
+    assert b"".join(client.get(image_url).streaming_content) == _png()
 
 
 @pytest.mark.django_db
