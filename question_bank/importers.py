@@ -871,7 +871,7 @@ def read_file(data: bytes, name: str, fmt: str = "auto") -> RawTable:
     if fmt == "auto":
         if lowered.endswith(".gift"):
             fmt = "gift"
-        elif lowered.endswith(".docx"):
+        elif lowered.endswith(".docx") or text_formats.is_docx(data):
             fmt = "docx"
         elif lowered.endswith(".txt") and text_formats.looks_numbered(data):
             fmt = "numbered"

@@ -428,6 +428,16 @@ _REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 _CHINESE_DIGITS = "〇一二三四五六七八九十"
 
 
+def is_docx(data: bytes) -> bool:
+    """A Word package whatever its name says (a ZIP holding ``word/document.xml``)."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        return "word/document.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return False
+
+
 def read_docx(data: bytes, source: str = "") -> RawTable:
     from lxml import etree
 

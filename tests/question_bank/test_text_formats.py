@@ -199,6 +199,12 @@ def test_docx_paragraphs_read_like_text_lines() -> None:
     assert [(q.answer, q.options) for q in result.questions] == [("B", ("110", "119")), ("C", ("110", "119", "120"))]
 
 
+def test_a_word_file_under_another_name_is_read_as_word() -> None:
+    data = _docx(_paragraphs("1. 火警电话是（ ）。", "A. 110  B. 119", "答案：B"))
+    result = importers.validate(importers.read_file(data, "题库（最终版）"))
+    assert [q.answer for q in result.questions] == ["B"]
+
+
 def test_docx_pictures_become_stem_images_and_the_same_words_with_other_pictures_are_other_questions() -> None:
     red, blue = _png("red"), _png("blue")
 
