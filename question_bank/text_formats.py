@@ -101,6 +101,8 @@ _EXPLANATION = re.compile(
 _EXPLANATION_INLINE = re.compile(r"\s*(?:【\s*(?:答案|试题)?解析\s*】|(?:答案|试题)?解析\s*[:：])")
 _META = re.compile(r"^(难度|难易程度|知识点|考点)\s*[:：]\s*(.+)$")
 _BRACKET_KEY = re.compile(r"[（(]\s*([A-HＡ-Ｈ](?:\s*[、,，]?\s*[A-HＡ-Ｈ]){0,7}|[√×✓✗✔✘]|对|错|正确|错误)\s*[)）]")
+_LABEL_START = frozenset("【参正标答试解分难知考")  # the first characters of 答案/解析/难度… lines
+_QUESTION_START = frozenset("0123456789０１２３４５６７８９（(第")
 _MAY_HAVE_OPTION = re.compile(r"[A-HＡ-Ｈ]")
 _MARKUP = re.compile(r"\*\*|__(?=[A-HＡ-Ｈ])")
 _KEY_END = re.compile(r"[。.；;，,\s]+$")
@@ -215,12 +217,12 @@ def parse_lines(lines: Iterable[Line], *, source: str = "") -> RawTable:
             flush()
             section = None if heading == _ANY_SECTION else heading
             continue
-        chapter_match = _CHAPTER.match(text)
+        chapter_match = _CHAPTER.match(text) if text[:1] == "第" else None
         if chapter_match:
             flush()
             chapter = chapter_match.group(1).strip()[:200]
             continue
-        start = _QUESTION.match(text) if numbered else None
+        start = _QUESTION.match(text) if numbered and text[:1] in _QUESTION_START else None
         if start:
             number = int(start.group(1) or start.group(2) or start.group(3))
             if _starts_question(current, number):
@@ -275,25 +277,7 @@ def _stem_text(question: _Question, text: str) -> None:
 
 
 def _add_line(question: _Question, text: str) -> None:
-    answer = _ANSWER.match(text)
-    if answer and (question.answer is None or question.in_explanation is False):
-        key, explanation = _split_explanation(answer.group(1))
-        question.answer = _KEY_END.sub("", key.strip())
-        question.in_explanation = False
-        if explanation is not None:
-            question.explanation.append(explanation)
-            question.in_explanation = True
-        return
-    explanation_match = _EXPLANATION.match(text)
-    if explanation_match:
-        question.explanation.append(explanation_match.group(1).strip())
-        question.in_explanation = True
-        return
-    meta = _META.match(text)
-    if meta:
-        key = "difficulty" if meta.group(1).startswith("难") else "knowledge_point"
-        question.meta[key] = meta.group(2).strip()
-        question.in_explanation = False
+    if text[0] in _LABEL_START and _labelled(question, text):
         return
     if question.in_explanation:
         question.explanation.append(text)
@@ -314,6 +298,31 @@ def _add_line(question: _Question, text: str) -> None:
         question.stem.append(text)
         return
     question.explanation.append(text)  # text after the key without a 解析 label
+
+
+def _labelled(question: _Question, text: str) -> bool:
+    """An ``答案：`` / ``解析：`` / ``难度：`` line, taken into the question."""
+    answer = _ANSWER.match(text)
+    if answer and (question.answer is None or question.in_explanation is False):
+        key, explanation = _split_explanation(answer.group(1))
+        question.answer = _KEY_END.sub("", key.strip())
+        question.in_explanation = False
+        if explanation is not None:
+            question.explanation.append(explanation)
+            question.in_explanation = True
+        return True
+    explanation_match = _EXPLANATION.match(text)
+    if explanation_match:
+        question.explanation.append(explanation_match.group(1).strip())
+        question.in_explanation = True
+        return True
+    meta = _META.match(text)
+    if meta:
+        key = "difficulty" if meta.group(1).startswith("难") else "knowledge_point"
+        question.meta[key] = meta.group(2).strip()
+        question.in_explanation = False
+        return True
+    return False
 
 
 def _split_explanation(text: str) -> tuple[str, str | None]:
