@@ -2,9 +2,17 @@
 
     .venv/bin/python bench/bench_import.py                      # 10k and 100k, xlsx and csv, both databases
     .venv/bin/python bench/bench_import.py --sizes 10000 --db sqlite
+    .venv/bin/python bench/bench_import.py --sizes 100000 --formats docx   # a Word bank of 100k questions
 
 Data: generated banks of N questions (all four types, 30 % long stems) written
-as xlsx and csv into a temporary directory.
+as xlsx and csv into a temporary directory; for ``docx`` the same questions in
+the numbered Word layout (一、单选题 … / ``1. stem`` / ``A. x  B. y`` / ``答案：A`` /
+``解析：…``, one paragraph a line), written straight into a python-docx package.
+
+Word baseline: python-docx ``Document`` and ``paragraph.text`` for every
+paragraph (the whole tree in memory), the same line grouping and validation,
+then the same per-row writes as below. Word production: ``importers.read_file``
+(``core.uploads.check_docx``, then ``lxml.iterparse`` over the document part).
 
 Baseline: pandas ``read_excel(engine="openpyxl")`` / ``read_csv``, the same
 row validation, then for every row a lookup by fingerprint and
@@ -85,12 +93,54 @@ HEADER = [
 ]
 
 
-def write_files(n: int, directory: Path) -> dict[str, Path]:
+def write_docx(rows: list[list[object]], path: Path) -> None:
+    """The rows as a numbered Word bank: sections by type, one paragraph per line."""
+    import io
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    import docx
+
+    sections = {"单选题": [], "多选题": [], "判断题": [], "填空题": []}  # type: ignore[var-annotated]
+    for row in rows:
+        sections[str(row[1])].append(row)
+    body: list[str] = []
+
+    def para(text: str) -> None:
+        body.append(f'<w:p><w:r><w:t xml:space="preserve">{escape(text)}</w:t></w:r></w:p>')
+
+    for heading, (title, items) in zip("一二三四", sections.items(), strict=True):
+        para(f"{heading}、{title}")
+        for number, row in enumerate(items, start=1):
+            para(f"{number}. {row[2]}")
+            options = [str(o) for o in row[3:11] if o]
+            for i in range(0, len(options), 2):
+                para("  ".join(f"{'ABCDEFGH'[i + j]}. {text}" for j, text in enumerate(options[i : i + 2])))
+            para(f"答案：{row[11]}")
+            para(f"解析：{row[12]}")
+    template = io.BytesIO()
+    docx.Document().save(template)
+    source = zipfile.ZipFile(template)
+    xml = source.read("word/document.xml").decode()
+    start, end = xml.index("<w:body>") + len("<w:body>"), xml.index("<w:sectPr")
+    xml = xml[:start] + "".join(body) + xml[end:]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, xml if info.filename == "word/document.xml" else source.read(info))
+
+
+def write_files(n: int, directory: Path, formats: tuple[str, ...] = ("xlsx", "csv")) -> dict[str, Path]:
     import csv
 
     from openpyxl import Workbook
 
     rows = generate(n)
+    files: dict[str, Path] = {}
+    if "docx" in formats:
+        files["docx"] = directory / f"bank_{n}.docx"
+        write_docx(rows, files["docx"])
+    if not {"xlsx", "csv"} & set(formats):
+        return files
     xlsx = directory / f"bank_{n}.xlsx"
     book = Workbook(write_only=True)
     sheet = book.create_sheet("题库")
@@ -103,7 +153,7 @@ def write_files(n: int, directory: Path) -> dict[str, Path]:
         writer = csv.writer(f)
         writer.writerow(HEADER)
         writer.writerows(rows)
-    return {"xlsx": xlsx, "csv": csv_path}
+    return {**files, "xlsx": xlsx, "csv": csv_path}
 
 
 # --- measurement ---------------------------------------------------------------
@@ -162,7 +212,10 @@ def worker(mode: str, path: Path, baseline_rows: int) -> dict[str, object]:
     if mode == "production":
         from core.uploads import check_spreadsheet
 
-        table = timed("parse", lambda: importers.read_spreadsheet(check_spreadsheet(data, path.name)))
+        if path.suffix == ".docx":
+            table = timed("parse", lambda: importers.read_file(data, path.name))
+        else:
+            table = timed("parse", lambda: importers.read_spreadsheet(check_spreadsheet(data, path.name)))
         parsed = timed("validate", lambda: importers.validate(table))
         del table
         result = timed("write", lambda: services.import_parsed(bank=bank, parsed=parsed, source=path.name))
@@ -173,6 +226,14 @@ def worker(mode: str, path: Path, baseline_rows: int) -> dict[str, object]:
         import pandas as pd
 
         def parse() -> importers.RawTable:
+            if path.suffix == ".docx":
+                import docx
+
+                from question_bank import text_formats
+
+                document = docx.Document(io.BytesIO(data))
+                lines = [text_formats.Line(i, p.text) for i, p in enumerate(document.paragraphs, start=1)]
+                return text_formats.parse_lines(lines, source=path.name)
             if path.suffix == ".xlsx":
                 frame = pd.read_excel(
                     io.BytesIO(data), engine="openpyxl", header=None, dtype=str, keep_default_na=False
@@ -280,7 +341,7 @@ def main() -> None:
         workdir = Path(tmp)
         for n in sizes:
             start = time.perf_counter()
-            files = write_files(n, workdir)
+            files = write_files(n, workdir, tuple(formats))
             print(
                 f"\ngenerated {n} questions in {time.perf_counter() - start:.1f}s: "
                 + ", ".join(f"{p.name} {p.stat().st_size / 1_048_576:.1f} MB" for p in files.values())
@@ -317,7 +378,7 @@ def report(n: int, fmt: str, db: str, results: dict[str, dict]) -> None:  # type
         for stage in prod["stages"]
     )
     target = ""
-    if n >= 100_000 and fmt == "xlsx":
+    if n >= 100_000 and fmt in ("xlsx", "docx"):
         ok = prod["total_seconds"] < 30 and ratio >= 10 and prod["peak_rss_mb"] < 1024
         target = f"  target (<30 s, ≥10×, <1 GiB): {'MET' if ok else 'NOT MET'}"
     print(f"production is ×{ratio:.1f} faster than the baseline ({per_stage}).{target}")

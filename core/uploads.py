@@ -201,3 +201,111 @@ def _refuse_dtd(chunk: bytes, name: str) -> None:
             _("Part %(name)s of the workbook declares XML entities, which Excel never writes; it is refused.")
             % {"name": name}
         )
+
+
+# --- Word documents and pictures ------------------------------------------------
+
+DOCX_MAIN_PART = "word/document.xml"
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
+IMAGE_MAX_PIXELS = 25_000_000
+IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "BMP": "bmp", "WEBP": "webp"}
+_XML_CHUNK = 1 << 20
+
+
+def check_docx(data: bytes, name: str = "") -> CheckedUpload:
+    """A Word (.docx) upload: a real OOXML word-processing package, zip-bomb safe.
+
+    The sum of the declared part sizes is capped (``UPLOAD_MAX_UNCOMPRESSED_BYTES``)
+    and so is the compression ratio, before anything is inflated; then every XML
+    part is inflated through ``zipfile`` (which never yields more than the size
+    its directory declares) in bounded chunks and refused if it declares a DTD.
+    """
+    limit = settings.UPLOAD_MAX_BYTES
+    if len(data) > limit:
+        raise UploadRejected(
+            _("The file is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": round(len(data) / 1_048_576, 1), "limit": round(limit / 1_048_576, 1)}
+        )
+    if not data.strip():
+        raise UploadRejected(_("The file is empty."))
+    if data.startswith(OLE_MAGIC):
+        raise UploadRejected(_("Old Word .doc files are not supported: save the file as .docx and upload it again."))
+    damaged = UploadRejected(_("The file is named .docx but is not a Word document, or it is damaged."))
+    if not data.startswith(XLSX_MAGIC):
+        raise damaged
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise damaged from None
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or DOCX_MAIN_PART not in names:
+        raise damaged
+    total = sum(info.file_size for info in infos)
+    if total > settings.UPLOAD_MAX_UNCOMPRESSED_BYTES:
+        raise UploadRejected(
+            _(
+                "The Word document would expand to %(size)s MB, over the limit of %(limit)s MB; "
+                "it is refused as a possible zip bomb."
+            )
+            % {"size": total // 1_048_576, "limit": settings.UPLOAD_MAX_UNCOMPRESSED_BYTES // 1_048_576}
+        )
+    for info in infos:
+        if (
+            info.compress_size
+            and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO
+            and info.file_size > 1_048_576
+        ):
+            raise UploadRejected(
+                _("Part %(name)s of the Word document is compressed %(ratio)d:1; it is refused as a possible zip bomb.")
+                % {"name": info.filename, "ratio": info.file_size // info.compress_size}
+            )
+    for info in infos:
+        if not info.filename.endswith((".xml", ".rels")):
+            continue
+        tail = b""
+        try:
+            with archive.open(info) as part:
+                while chunk := part.read(_XML_CHUNK):
+                    if any(marker in tail + chunk for marker in _DTD_MARKERS):
+                        raise UploadRejected(
+                            _(
+                                "Part %(name)s of the Word document declares XML entities, which Word never writes; "
+                                "it is refused."
+                            )
+                            % {"name": info.filename}
+                        )
+                    tail = chunk[-16:]
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError):
+            raise damaged from None
+    return CheckedUpload("docx", data, name)
+
+
+def check_image(data: bytes) -> str:
+    """A picture to show in a page: PNG, JPEG, GIF, BMP or WebP within the size caps; returns its extension."""
+    from PIL import Image, UnidentifiedImageError
+
+    if len(data) > IMAGE_MAX_BYTES:
+        raise UploadRejected(
+            _("The picture is %(size)s MB; the limit is %(limit)s MB.")
+            % {"size": round(len(data) / 1_048_576, 1), "limit": round(IMAGE_MAX_BYTES / 1_048_576, 1)}
+        )
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            kind = image.format or ""
+            width, height = image.size
+            if kind in IMAGE_FORMATS and width * height <= IMAGE_MAX_PIXELS:
+                image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UploadRejected(_("The picture is damaged or not an image.")) from None
+    if kind not in IMAGE_FORMATS:
+        raise UploadRejected(
+            _("The picture is in %(format)s format, which browsers cannot show: use PNG or JPEG.")
+            % {"format": kind or "?"}
+        )
+    if width * height > IMAGE_MAX_PIXELS:
+        raise UploadRejected(
+            _("The picture has %(pixels)s million pixels; the limit is %(limit)s million.")
+            % {"pixels": round(width * height / 1_000_000, 1), "limit": IMAGE_MAX_PIXELS // 1_000_000}
+        )
+    return IMAGE_FORMATS[kind]

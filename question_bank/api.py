@@ -24,7 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.ids import query_id
-from core.uploads import UploadRejected, check_spreadsheet
+from core.uploads import UploadRejected, check_docx, check_spreadsheet
 from organizations.models import Jurisdiction, TrainingProvider
 from organizations.selectors import is_platform_admin, provider_ids_managed_by
 from question_bank import importers, selectors, services
@@ -320,7 +320,9 @@ class BankViewSet(
         file = upload.validated_data["file"]
         data = file.read(settings.UPLOAD_MAX_BYTES + 1)
         try:
-            if not file.name.lower().endswith((".gift", ".txt", ".aiken")) or len(data) > settings.UPLOAD_MAX_BYTES:
+            if file.name.lower().endswith(".docx"):
+                check_docx(data, file.name)
+            elif not file.name.lower().endswith((".gift", ".txt", ".aiken")) or len(data) > settings.UPLOAD_MAX_BYTES:
                 check_spreadsheet(data, file.name)
         except UploadRejected as exc:
             raise exceptions.ValidationError({"file": [str(exc)]}) from None

@@ -42,7 +42,11 @@ class BankForm(forms.ModelForm):
 class UploadForm(forms.Form):
     file = forms.FileField(
         label=_("Question file"),
-        help_text=_("xlsx or csv in the template's layout, or a Moodle GIFT / Aiken text file."),
+        help_text=_(
+            "xlsx, xls or csv in the template's layout; a Word (.docx) or text (.txt) bank numbered “1. stem / "
+            "A. option / 答案：A”; or a Moodle GIFT / Aiken text file."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv,.docx,.txt,.gift,.aiken"}),
     )
     valid_only = forms.BooleanField(label=_("Import the valid rows even if some rows are in error"), required=False)
     map_columns = forms.BooleanField(

@@ -31,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from core.richtext import html_to_text
 from core.spreadsheets import FORMULA_TRIGGERS, neutralise, unneutralise  # noqa: F401 (re-exported)
-from core.uploads import CheckedUpload, UploadRejected, decode_csv
+from core.uploads import CheckedUpload, UploadRejected, check_image, decode_csv
 from question_bank.models import OPTION_LETTERS, QuestionType
 
 OPTION_FIELDS = tuple(f"option_{c.lower()}" for c in OPTION_LETTERS)
@@ -136,6 +136,8 @@ class RowError:
 class RawRow:
     number: int  # Excel row number (header = 1), or the line number in a text format
     values: dict[str, str]
+    label: str = ""  # where a text format's question is ("第 3 题（第 12 行）"): put before its messages
+    images: tuple[bytes, ...] = ()  # pictures in the question's paragraphs (Word): the stem's image
 
 
 @dataclass
@@ -170,6 +172,7 @@ class CleanQuestion:
     # Stored fields the source says nothing about (a column the file lacks, or
     # what GIFT/Aiken cannot hold): a re-import leaves them as they are.
     absent: frozenset[str] = frozenset()
+    image: bytes = b""  # the stem's picture, checked by core.uploads.check_image
 
 
 @dataclass
@@ -214,7 +217,7 @@ def normalise_for_fingerprint(text: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
 
 
-def fingerprint(qtype: str, stem: str, options: Iterable[str], answer: Any) -> str:
+def fingerprint(qtype: str, stem: str, options: Iterable[str], answer: Any, *, image: bytes | None = None) -> str:
     """What makes two questions of a bank the same question (unique per bank).
 
     A choice question is its stem and options: a re-import with another key
@@ -225,6 +228,8 @@ def fingerprint(qtype: str, stem: str, options: Iterable[str], answer: Any) -> s
     parts = [qtype, normalise_for_fingerprint(stem), *(normalise_for_fingerprint(o) for o in options)]
     if qtype == QuestionType.FILL_BLANK:
         parts.append("\x1e" + fill_blank_key(answer))
+    if image:  # the same words about another picture (a Word bank's sign) are another question
+        parts.append("\x1d" + hashlib.sha256(image).hexdigest())
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
@@ -467,20 +472,27 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         if len(post) > 255:
             error("post", _("The post tags are longer than 255 characters."))
 
+        image = _stem_image(raw, error)
+
         if row_errors:
-            result.errors.extend(row_errors)
+            result.errors.extend(_placed(raw, row_errors))
             continue
         assert qtype is not None
         if qtype == QuestionType.TRUE_FALSE:
             options = []  # 正确/错误 are implied; storing them would split one question in two
-        fp = fingerprint(qtype, stem, options, answer)
+        fp = fingerprint(qtype, stem, options, answer, image=image)
         first = seen.get(fp)
         if first is not None:
-            result.warnings.append(
-                RowError(
-                    raw.number,
-                    label("stem", COLUMN_TITLES["stem"]),
-                    _("Duplicate of row %(row)d in this file; imported once.") % {"row": first},
+            result.warnings.extend(
+                _placed(
+                    raw,
+                    [
+                        RowError(
+                            raw.number,
+                            label("stem", COLUMN_TITLES["stem"]),
+                            _("Duplicate of row %(row)d in this file; imported once.") % {"row": first},
+                        )
+                    ],
                 )
             )
             continue
@@ -499,6 +511,7 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                 post_tags=post,
                 fingerprint=fp,
                 absent=_absent(values),
+                image=image,
             )
         )
     if result.rows == 0:
@@ -508,6 +521,33 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
     refused = {e.row for e in result.errors}
     result.notices = [n for n in table.notices if n.row not in refused]
     return result
+
+
+def _stem_image(raw: RawRow, error: Callable[[str, str], None]) -> bytes:
+    if not raw.images:
+        return b""
+    if len(raw.images) > 1:
+        error(
+            "stem",
+            _("The question has %(count)d pictures; only one picture (the stem's) can be stored per question.")
+            % {"count": len(raw.images)},
+        )
+        return b""
+    try:
+        check_image(raw.images[0])
+    except UploadRejected as exc:
+        error("stem", str(exc))
+        return b""
+    return raw.images[0]
+
+
+def _placed(raw: RawRow, errors: list[RowError]) -> list[RowError]:
+    if not raw.label:
+        return errors
+    return [
+        RowError(e.row, e.column, _("%(where)s: %(message)s") % {"where": raw.label, "message": e.message})
+        for e in errors
+    ]
 
 
 # --- spreadsheets --------------------------------------------------------------
@@ -1243,15 +1283,26 @@ def read_file(data: bytes, name: str, fmt: str = "auto", column_map: ColumnMap |
 
     ``column_map`` applies to spreadsheets only (see ``mapped_table``)."""
     from core.uploads import check_spreadsheet
+    from question_bank import text_formats
 
     lowered = name.lower()
     if fmt == "auto":
         if lowered.endswith(".gift"):
             fmt = "gift"
+        elif lowered.endswith(".docx") or text_formats.is_docx(data):
+            fmt = "docx"
+        elif lowered.endswith(".txt") and text_formats.looks_numbered(data):
+            fmt = "numbered"
         elif lowered.endswith((".aiken", ".txt")):
             fmt = "aiken"
         else:
             fmt = "spreadsheet"
+    if fmt == "docx":
+        return text_formats.read_docx(data, name)
+    if fmt == "numbered":
+        if len(data) > _upload_limit():
+            check_spreadsheet(data, name)  # raises the size message
+        return text_formats.read_txt(data, name)
     if fmt in ("gift", "aiken"):
         if len(data) > _upload_limit():
             check_spreadsheet(data, name)  # raises the size message

@@ -201,6 +201,30 @@ def import_parsed(
     questions = parsed.questions
     total = max(len(questions), 1)
     now = timezone.now()
+    saved: list[str] = []  # pictures this import put in storage: removed again if it fails
+    try:
+        _import_batches(bank, questions, result, write, source, now, saved, progress, batch_size, total)
+    except BaseException:
+        storage = Question._meta.get_field("image").storage
+        for name in saved:
+            storage.delete(name)
+        raise
+    result.written = write
+    return result
+
+
+def _import_batches(
+    bank: Bank,
+    questions: list[CleanQuestion],
+    result: ImportResult,
+    write: bool,
+    source: str,
+    now: Any,
+    saved: list[str],
+    progress: Progress | None,
+    batch_size: int,
+    total: int,
+) -> None:
     with transaction.atomic():
         # A first import into an empty bank (the large case) needs no lookups at all.
         bank_has_questions = bank.pk is not None and Question.objects.filter(bank=bank).exists()
@@ -230,12 +254,10 @@ def import_parsed(
             result.created += len(to_create)
             result.updated += len(to_update)
             if write:
-                _insert(bank, to_create, source, now)
+                _insert(bank, to_create, source, now, saved)
                 Question.objects.bulk_update(to_update, [*_COMPARED, "version", "updated_at"], batch_size=500)
             if progress is not None:
                 progress("write", min((start + batch_size) / total, 1.0))
-    result.written = write
-    return result
 
 
 _INSERT_COLUMNS = (
@@ -280,7 +302,21 @@ def _existing(bank: Bank, fingerprints: list[str]) -> dict[str, tuple[Any, ...]]
     return found
 
 
-def _insert(bank: Bank, questions: list[CleanQuestion], source: str, now: Any) -> None:
+def _store_image(data: bytes, saved: list[str]) -> str:
+    """Put an imported stem picture in the image field's storage, named by its content (one file per picture)."""
+    from django.core.files.base import ContentFile
+
+    from core.uploads import check_image
+
+    storage = Question._meta.get_field("image").storage
+    name = f"question_bank/images/import/{hashlib.sha256(data).hexdigest()[:40]}.{check_image(data)}"
+    if not storage.exists(name):
+        name = storage.save(name, ContentFile(data))
+        saved.append(name)
+    return name
+
+
+def _insert(bank: Bank, questions: list[CleanQuestion], source: str, now: Any, saved: list[str]) -> None:
     """INSERT through ``executemany``: bulk_create spends ~0.2 ms per row preparing
     values field by field, which is most of a 100k-row import. The values here are
     adapted with the backend's own adapters, so rows read back exactly as ORM-made ones."""
@@ -297,7 +333,7 @@ def _insert(bank: Bank, questions: list[CleanQuestion], source: str, now: Any) -
             bank.pk,
             q.type,
             q.stem,
-            "",
+            _store_image(q.image, saved) if q.image else "",
             ops.adapt_json_value(list(q.options), None),
             ops.adapt_json_value(q.answer, None),
             q.explanation,
@@ -722,13 +758,15 @@ def question_update(*, question: Question, values: dict[str, str]) -> Question:
     retirement) never changes an attempt already taken.
     """
     q = question_check(values=values, question=question)
-    if Question.objects.filter(bank=question.bank, fingerprint=q.fingerprint).exclude(pk=question.pk).exists():
+    # The picture stays, so it stays part of what the question is (as when a Word bank brought it).
+    fingerprint = importers.fingerprint(q.type, q.stem, q.options, q.answer, image=_image_bytes(question))
+    if Question.objects.filter(bank=question.bank, fingerprint=fingerprint).exclude(pk=question.pk).exists():
         raise ValidationError(_("The bank already has a question with this type, stem and options."))
     for name in ("type", "stem", "answer", "explanation", "difficulty", "knowledge_point", "industry_tags"):
         setattr(question, name, getattr(q, name))
     question.post_tags = q.post_tags
     question.options = list(q.options)
-    question.fingerprint = q.fingerprint
+    question.fingerprint = fingerprint
     question.version = F("version") + 1
     try:
         with transaction.atomic():
@@ -746,13 +784,32 @@ def _field_of(column: str) -> str:
     return column or "__all__"
 
 
+def _image_bytes(question: Question) -> bytes | None:
+    if not question.image:
+        return None
+    with question.image.open("rb") as f:
+        return f.read()
+
+
 def question_set_image(*, question: Question, image: Any | None) -> Question:
-    """Attach (or with None remove) the stem's picture; a new picture is a new version."""
+    """Attach (or with None remove) the stem's picture; a new picture is a new version.
+
+    The picture is part of the question's fingerprint (the same words about
+    another picture are another question), so the fingerprint follows it."""
+    data = None
+    if image:
+        image.seek(0)
+        data = image.read()
+        image.seek(0)
+    fingerprint = importers.fingerprint(question.type, question.stem, question.options, question.answer, image=data)
+    if Question.objects.filter(bank=question.bank, fingerprint=fingerprint).exclude(pk=question.pk).exists():
+        raise ValidationError(_("The bank already has this question with this picture."))
     if question.image:
         question.image.delete(save=False)
     question.image = image or ""
+    question.fingerprint = fingerprint
     question.version = F("version") + 1
-    question.save(update_fields=["image", "version", "updated_at"])
+    question.save(update_fields=["image", "fingerprint", "version", "updated_at"])
     question.refresh_from_db()
     return question
 

@@ -9,13 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.uploads import UploadRejected, check_spreadsheet, check_uploaded_file
+from core.uploads import UploadRejected, check_docx, check_spreadsheet, check_uploaded_file
 from organizations import selectors as org_selectors
 from question_bank import exporters, importers, selectors, services
 from question_bank.forms import (
@@ -172,6 +173,8 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
                 if len(data) > settings.UPLOAD_MAX_BYTES:
                     check_spreadsheet(data, upload.name)  # raises with the size message
+            elif upload.name.lower().endswith(".docx"):
+                data = check_docx(upload.read(settings.UPLOAD_MAX_BYTES + 1), upload.name).data
             else:
                 data = check_uploaded_file(upload).data
         except UploadRejected as exc:
@@ -392,9 +395,10 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuestionForm(request.POST or None, request.FILES or None, initial=QuestionForm.initial_for(question))
     if request.method == "POST" and form.is_valid():
         try:
-            services.question_update(question=question, values=form.import_values())
-            if form.cleaned_data["image"] or form.cleaned_data["remove_image"]:
-                services.question_set_image(question=question, image=form.cleaned_data["image"])
+            with transaction.atomic():  # a refused picture leaves the text unchanged too
+                services.question_update(question=question, values=form.import_values())
+                if form.cleaned_data["image"] or form.cleaned_data["remove_image"]:
+                    services.question_set_image(question=question, image=form.cleaned_data["image"])
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

@@ -13,7 +13,7 @@ from question_bank.models import Bank
 
 
 class Command(BaseCommand):
-    help = "Import questions from an xlsx, csv, GIFT or Aiken file into a bank."
+    help = "Import questions from an xlsx, csv, Word (.docx), numbered text (.txt), GIFT or Aiken file into a bank."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format",
             default="auto",
-            choices=["auto", "spreadsheet", "gift", "aiken"],
+            choices=["auto", "spreadsheet", "gift", "aiken", "docx", "numbered"],
             help="File format (default: by extension).",
         )
 
