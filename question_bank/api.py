@@ -280,7 +280,7 @@ class BankViewSet(
         data = file.read(settings.UPLOAD_MAX_BYTES + 1)
         try:
             if not file.name.lower().endswith((".gift", ".txt", ".aiken")) or len(data) > settings.UPLOAD_MAX_BYTES:
-                check_spreadsheet(data, file.name)
+                check_spreadsheet(data, file.name, allow_xls=True)
         except UploadRejected as exc:
             raise exceptions.ValidationError({"file": [str(exc)]}) from None
         job = services.import_job_create(

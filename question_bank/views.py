@@ -165,7 +165,7 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
                 if len(data) > settings.UPLOAD_MAX_BYTES:
                     check_spreadsheet(data, upload.name)  # raises with the size message
             else:
-                data = check_uploaded_file(upload).data
+                data = check_uploaded_file(upload, allow_xls=True).data
         except UploadRejected as exc:
             form.add_error("file", str(exc))
         else:
