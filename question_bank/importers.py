@@ -106,13 +106,16 @@ _HEADER_ALIASES = {
     "option_right": ("是否正确项", "是否正确", "是否正确答案", "是否答案", "正确项", "是否为正确答案"),
 }
 _HEADER_LOOKUP = {alias.casefold(): key for key, aliases in _HEADER_ALIASES.items() for alias in aliases}
-_OPTION_HEADER = re.compile(r"^(?:选项|option_?)([a-h])$|^([a-h])(?:选项|项)?$")
+_OPTION_HEADER = re.compile(r"^(?:选项|option_?)([a-h])$|^([a-h])(?:选项|项目?)?$")
 # 答案A, 答案B… or 答案1, 答案2…: one blank's answer per column (fill-in-the-blank sheets).
 _ANSWER_PART_HEADER = re.compile(r"^(?:答案|填空答案|空)([a-l]|[1-9]|1[0-2])$")
-# “题目（必填）：”, “*题干”: the marks templates put on titles are not part of the name.
-_HEADER_NOISE = re.compile(r"\((?:必填|选填|可选|非必填|必选)\)|[*:]")
+# “题目（必填）：”, “*题干”, “答案（多选用逗号分隔）”: the marks and notes templates put
+# on titles are not part of the name.
+_HEADER_NOISE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|[*:]")
 # Columns that only number the rows: using nothing from them is not worth reporting.
-_NUMBERING_TITLES = frozenset({"序号", "题号", "编号", "题目序号", "试题序号", "题目编号", "试题编号", "no", "no.", "id"})
+_NUMBERING_TITLES = frozenset(
+    {"序号", "题号", "编号", "题目序号", "试题序号", "题目编号", "试题编号", "no", "no.", "id"}
+)
 
 TYPE_NAMES = {
     "单选题": QuestionType.SINGLE,
@@ -152,6 +155,8 @@ TYPE_TITLES = {
     QuestionType.TRUE_FALSE: "判断题",
     QuestionType.FILL_BLANK: "填空题",
 }
+# Answers that only a true/false question has (a blank answered “×” is a 判断题 typed wrong).
+_TRUTH_MARKS = frozenset({"√", "✓", "✔", "×", "✗", "✘", "对", "错", "正确", "错误"})
 _TRUE_WORDS = {"正确", "对", "√", "✓", "✔", "是", "t", "true"}
 _FALSE_WORDS = {"错误", "错", "×", "✗", "✘", "否", "f", "false"}
 _DIFFICULTY_WORDS = {
@@ -208,6 +213,7 @@ class RawTable:
     # No type column: each row's type is inferred from its options and answer.
     infer_types: bool = False
     notes: list[RowError] = field(default_factory=list)  # warnings found while reading the file
+    sheet_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # per sheet, when rows name one
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,7 @@ class ParseResult:
     rows: int = 0
     source: str = ""
     ignored_columns: list[str] = field(default_factory=list)  # column titles the import read nothing from
+    duplicates: int = 0  # rows repeating an earlier row of the file (each also a warning)
 
 
 # --- cells ---------------------------------------------------------------------
@@ -362,6 +369,8 @@ _OPTION_MARK = re.compile(r"\(?([A-Ha-h])\s*[.,:)]\s*")
 _OPTION_SEPARATORS = " \t\r\n;；|,，、*"
 _MARKUP = re.compile(r"\*\*|</?(?:b|strong|i|em|u|span|p|div|font)(?:\s[^<>]*)?>", re.IGNORECASE)
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# A stem pasted from a list (“* 下列…”, “** 下列…”): the bullet is no part of it.
+_LEADING_BULLET = re.compile(r"^\*+\s+")
 
 
 def strip_markup(text: str, joiner: str = "") -> str:
@@ -409,14 +418,32 @@ def split_options(cell: str) -> list[str] | None:
     return options
 
 
-# ____ , _(1)_ , （ ）, ( ): where a blank is written in the stem.
-_BLANK_MARK = re.compile(r"_*[(（]\s*\d{1,2}\s*[)）]_+|_+[(（]\s*\d{1,2}\s*[)）]_*|_{2,}|[(（][\s\u3000\xa0]*[)）]")
-# An answer written as one cell for several blanks: “全部带有电压、一部分带有电压、一经操作即带有电压”.
-_BLANK_ANSWER_SEPARATORS = re.compile(r"\s*[、，,；;]\s*|\s{2,}")
+# Where real banks write a blank in the stem: ____ or _ ; _(1)_ or （1）; （ ） or ( );
+# ( 、 、 ) for as many blanks as it has parts. Without any of these, runs of
+# spaces are the blanks (but not beside them: those are a sloppy layout).
+_BLANK_MARK = re.compile(
+    r"_*[(（]\s*\d{1,2}\s*[)）][_\s\u3000]*"
+    r"|[\s\u3000]*_+[_\s\u3000]*"
+    r"|[(（][\s\u3000\xa0、，,]*[)）][\s\u3000]*"
+)
+_BLANK_SPACES = re.compile(r"[ \u3000\xa0]{3,}")
+_BLANK_PARTS = re.compile(r"[、，,]")
+# An answer written as one cell for several blanks: “全部带有电压、一部分带有电压、一经操作即带有电压”;
+# tried in this order, the first that gives one answer a blank wins.
+_BLANK_ANSWER_SEPARATORS = (
+    re.compile(r"\s*、\s*"),
+    re.compile(r"\s*[；;]\s*"),
+    re.compile(r"\s*[，,]\s*"),
+    re.compile(r"\s{2,}"),
+)
 
 
 def count_blanks(stem: str) -> int:
-    return len(_BLANK_MARK.findall(stem))
+    count = 0
+    for match in _BLANK_MARK.finditer(stem):
+        mark = match.group()
+        count += 1 + (len(_BLANK_PARTS.findall(mark)) if mark.lstrip()[:1] in "(（" else 0)
+    return count or len(_BLANK_SPACES.findall(stem.strip()))
 
 
 @lru_cache(maxsize=1024)
@@ -496,12 +523,12 @@ def _check_blanks(stem: str, answer: list[list[str]]) -> tuple[list[list[str]], 
     if len(answer) == max(blanks, 1):
         return answer, None
     if blanks > 1 and len(answer) == 1 and len(answer[0]) == 1:
-        parts = [part for part in _BLANK_ANSWER_SEPARATORS.split(answer[0][0]) if part]
-        if len(parts) == blanks:
-            return [[part] for part in parts], None
+        for separator in _BLANK_ANSWER_SEPARATORS:
+            parts = [part for part in separator.split(answer[0][0]) if part]
+            if len(parts) == blanks:
+                return [[part] for part in parts], None
     return answer, _(
-        "The stem has %(blanks)d blank(s) but the answer gives %(answers)d: "
-        "write one answer per blank, separated by |."
+        "The stem has %(blanks)d blank(s) but the answer gives %(answers)d: write one answer per blank, separated by |."
     ) % {"blanks": blanks, "answers": len(answer)}
 
 
@@ -526,12 +553,14 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         row_errors: list[RowError] = []
         row_label = label
         if raw.sheet:
-            row_label = sheet_labels.get(raw.sheet) or sheet_labels.setdefault(raw.sheet, _sheet_label(label, raw.sheet))
+            row_label = sheet_labels.get(raw.sheet) or sheet_labels.setdefault(
+                raw.sheet, _sheet_label(table.sheet_labels.get(raw.sheet, table.labels).get, raw.sheet)
+            )
         error = partial(_add_error, row_errors, raw.number, row_label)
 
         stem = values.get("stem", "")
         if "*" in stem or "<" in stem:
-            stem = strip_markup(stem)
+            stem = _LEADING_BULLET.sub("", strip_markup(stem))
         answer_raw = values.get("answer", "")
 
         options: list[str] = []
@@ -590,7 +619,23 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
             if len(options) != 2 or None in truths or truths[0] == truths[1]:
                 error("option_a", _("A true/false question takes no options other than 正确 and 错误."))
         elif qtype == QuestionType.FILL_BLANK and options:
-            error("option_a", _("A fill-in-blank question has no options."))
+            if parse_letters(answer_raw):
+                error(
+                    "option_a",
+                    _(
+                        "The type says %(type)s but the row has options and the answer “%(answer)s” names "
+                        "option letters: is it a choice question? Correct the type."
+                    )
+                    % {"type": type_raw, "answer": answer_raw},
+                )
+            else:
+                error("option_a", _("A fill-in-blank question has no options."))
+        elif qtype == QuestionType.FILL_BLANK and answer_raw in _TRUTH_MARKS:
+            error(
+                "answer",
+                _("The type says %(type)s but the answer “%(answer)s” is a true/false answer: is it 判断题?")
+                % {"type": type_raw, "answer": answer_raw},
+            )
         if qtype is not None and answer_raw and not row_errors:
             key = (qtype, answer_raw, tuple(options) if qtype == QuestionType.TRUE_FALSE else len(options))
             parsed_answer = answers.get(key)
@@ -635,6 +680,7 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                     _("Duplicate of row %(row)d in this file; imported once.") % {"row": first},
                 )
             )
+            result.duplicates += 1
             continue
         seen[fp] = raw.number
         if open_single:
@@ -759,9 +805,7 @@ def _refuse_header(grid: list[list[Any]], mapping: dict[str, int], *, typed: boo
         )
 
 
-def _ignored_titles(
-    grid: list[list[Any]], header_at: int, used: Iterable[int], *, prefix: str = ""
-) -> list[str]:
+def _ignored_titles(grid: list[list[Any]], header_at: int, used: Iterable[int], *, prefix: str = "") -> list[str]:
     """Titles of the columns that hold data the import does not read (numbering columns aside)."""
     used = set(used)
     header = grid[header_at]
@@ -852,11 +896,11 @@ def _option_rows_table(
                 "next to 是否正确项; none was found."
             )
         )
-    group_at = next(
-        (i for i, c in enumerate(header_cells) if _header_text(clean_cell(c)) in _NUMBERING_TITLES), None
-    )
+    group_at = next((i for i, c in enumerate(header_cells) if _header_text(clean_cell(c)) in _NUMBERING_TITLES), None)
     right_at = mapping["option_right"]
-    kept = {key: mapping[key] for key in ("type", "stem", "explanation", "difficulty", "knowledge_point") if key in mapping}
+    kept = {
+        key: mapping[key] for key in ("type", "stem", "explanation", "difficulty", "knowledge_point") if key in mapping
+    }
     labels = {key: clean_cell(header_cells[index]) for key, index in kept.items()}
     labels["answer"] = clean_cell(header_cells[right_at])
     labels["options"] = clean_cell(header_cells[text_at])
@@ -999,8 +1043,7 @@ def read_xlsx(data: bytes, source: str = "") -> RawTable:
         first.rows.extend(table.rows)
         first.ignored.extend(table.ignored)
         first.notes.extend(table.notes)
-        for key, title in table.labels.items():
-            first.labels.setdefault(key, title)
+    first.sheet_labels = {table.rows[0].sheet: table.labels for table in tables if table.rows}
     return first
 
 

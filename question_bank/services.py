@@ -45,6 +45,7 @@ class ImportResult:
     written: bool = False
     errors: list[importers.RowError] = field(default_factory=list)
     warnings: list[importers.RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # titles of the file's columns nothing was read from
 
     @property
     def counts(self) -> dict[str, int]:
@@ -63,6 +64,7 @@ class ImportResult:
             "written": self.written,
             "errors": [e.as_dict() for e in self.errors[:max_messages]],
             "warnings": [w.as_dict() for w in self.warnings[:max_messages]],
+            "ignored_columns": self.ignored_columns,
             "truncated": len(self.errors) > max_messages or len(self.warnings) > max_messages,
         }
 
@@ -184,7 +186,11 @@ def import_parsed(
     in one transaction: the bank is never left half-imported.
     """
     result = ImportResult(
-        rows=parsed.rows, errors=parsed.errors, warnings=parsed.warnings, duplicates=len(parsed.warnings)
+        rows=parsed.rows,
+        errors=parsed.errors,
+        warnings=parsed.warnings,
+        duplicates=parsed.duplicates,
+        ignored_columns=list(parsed.ignored_columns),
     )
     write = not dry_run and (valid_only or not parsed.errors)
     questions = parsed.questions
