@@ -366,7 +366,7 @@ _OPTION_MARK_WIDTH = str.maketrans(
 )
 # “A.”, “A、”, “A．”, “A:”, “(A)”, “A)”: a letter followed by its mark.
 _OPTION_MARK = re.compile(r"\(?([A-Ha-h])\s*[.,:)]\s*")
-_OPTION_SEPARATORS = " \t\r\n;；|,，、*"
+_OPTION_SEPARATORS = " \t\r\n\u3000\xa0;；|,，、*"
 _MARKUP = re.compile(r"\*\*|</?(?:b|strong|i|em|u|span|p|div|font)(?:\s[^<>]*)?>", re.IGNORECASE)
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
 # A stem pasted from a list (“* 下列…”, “** 下列…”): the bullet is no part of it.
@@ -773,9 +773,15 @@ def _find_header(grid: list[list[Any]]) -> tuple[int, dict[str, int]]:
     return best_at, best
 
 
-def _titles_found(grid: list[list[Any]]) -> str:
+def _titles_found(grid: list[list[Any]], header_at: int, mapping: dict[str, int]) -> str:
+    """The cells of the title rows and of the row taken for the header (not the questions below it)."""
+    if not mapping:
+        header_at = next(
+            (at for at, cells in enumerate(grid[:HEADER_SEARCH_ROWS]) if sum(1 for c in cells if clean_cell(c)) >= 2),
+            0,
+        )
     titles: list[str] = []
-    for cells in grid[:HEADER_SEARCH_ROWS]:
+    for cells in grid[: header_at + 1]:
         for cell in cells:
             text = _SPACES.sub(" ", clean_cell(cell))
             if text and text not in titles:
@@ -783,8 +789,8 @@ def _titles_found(grid: list[list[Any]]) -> str:
     return "、".join(f"“{t}”" for t in titles[:30]) or _("none")
 
 
-def _refuse_header(grid: list[list[Any]], mapping: dict[str, int], *, typed: bool) -> None:
-    found = _titles_found(grid)
+def _refuse_header(grid: list[list[Any]], header_at: int, mapping: dict[str, int], *, typed: bool) -> None:
+    found = _titles_found(grid, header_at, mapping)
     if "stem" not in mapping:
         raise ImportRefused(
             _(
@@ -838,7 +844,7 @@ def rows_to_table(
     header_at, mapping = _find_header(grid)
     typed = "type" in mapping or bool(sheet_type)
     infer_types = not typed and _is_header(mapping) and "option_right" not in mapping
-    _refuse_header(grid, mapping, typed=typed or infer_types or "option_right" in mapping)
+    _refuse_header(grid, header_at, mapping, typed=typed or infer_types or "option_right" in mapping)
     _apply_merged(grid, list(merged), header_at)
     header_cells = grid[header_at]
     if "option_right" in mapping:
