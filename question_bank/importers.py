@@ -17,8 +17,10 @@ nothing is ever evaluated (a formula without a cached value reads as empty).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -588,7 +590,7 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                 options = split
 
         type_raw = values.get("type", "")
-        if not type_raw and table.infer_types and answer_raw and "type" not in values:
+        if not type_raw and table.infer_types and "type" not in values:
             type_raw = _inferred_type(options, answer_raw)
         qtype = type_of(type_raw) if type_raw else None
         if not type_raw:
@@ -1098,16 +1100,25 @@ def read_csv(data: bytes, source: str = "") -> RawTable:
         encoding = "gb18030"
     head = data[:4096].decode(encoding, errors="ignore")
     tabs = head.count("\t") > head.count(",")
+    sep = "\t" if tabs else ","
+    # A title line above the header (“安全知识题库”) is narrower than the header:
+    # pandas takes the first line's width for the file's unless told the widest.
+    widths = [
+        len(r)
+        for r in itertools.islice(csv.reader(io.StringIO(head.lstrip("\ufeff")), delimiter=sep), 1 + HEADER_SEARCH_ROWS)
+    ]
+    names = list(range(max(widths))) if widths and max(widths) > widths[0] else None
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
             encoding=encoding,
             header=None,
+            names=names,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
-            sep="\t" if tabs else ",",
+            sep=sep,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None

@@ -411,6 +411,12 @@ def test_csv_with_options_in_one_cell() -> None:
     assert (result.questions[0].options, result.questions[0].answer) == (("110", "119"), "B")
 
 
+def test_csv_with_a_title_line_above_the_header() -> None:
+    data = "安全知识题库\n题型,题干,选项,答案\n单选题,火警电话是？,A.110 B.119,B\n".encode()
+    result = parse(data, "bank.csv")
+    assert [(q.row, q.stem, q.answer) for q in result.questions] == [(3, "火警电话是？", "B")]
+
+
 def test_legacy_xls_is_read_by_question_banks_and_still_refused_elsewhere() -> None:
     data = (REAL / "qbsheet_maogai_practice.xls").read_bytes()
     assert data.startswith(OLE_MAGIC)
