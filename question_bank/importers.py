@@ -791,7 +791,8 @@ def _titles_found(grid: list[list[Any]], header_at: int, mapping: dict[str, int]
     return "、".join(f"“{t}”" for t in titles[:30]) or _("none")
 
 
-def _refuse_header(grid: list[list[Any]], header_at: int, mapping: dict[str, int], *, typed: bool) -> None:
+def _refuse_header(grid: list[list[Any]], header_at: int, mapping: dict[str, int]) -> None:
+    """Refuse a file without a stem and an answer column (a missing type column is inferred, row by row)."""
     found = _titles_found(grid, header_at, mapping)
     if "stem" not in mapping:
         raise ImportRefused(
@@ -802,8 +803,6 @@ def _refuse_header(grid: list[list[Any]], header_at: int, mapping: dict[str, int
             % {"rows": HEADER_SEARCH_ROWS, "titles": found}
         )
     missing = [COLUMN_TITLES["answer"]] if not _is_header(mapping) else []
-    if not typed:
-        missing.insert(0, COLUMN_TITLES["type"])
     if missing:
         raise ImportRefused(
             _("Required columns are missing: %(columns)s. The first row must name the columns (题型, 题干, 答案…).")
@@ -844,9 +843,8 @@ def rows_to_table(
     if not grid:
         raise ImportRefused(_("The file is empty."))
     header_at, mapping = _find_header(grid)
-    typed = "type" in mapping or bool(sheet_type)
-    infer_types = not typed and _is_header(mapping) and "option_right" not in mapping
-    _refuse_header(grid, header_at, mapping, typed=typed or infer_types or "option_right" in mapping)
+    _refuse_header(grid, header_at, mapping)
+    infer_types = "type" not in mapping and not sheet_type and "option_right" not in mapping
     _apply_merged(grid, list(merged), header_at)
     header_cells = grid[header_at]
     if "option_right" in mapping:
