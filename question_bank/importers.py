@@ -368,6 +368,8 @@ _OPTION_MARK_WIDTH = str.maketrans(
 )
 # “A.”, “A、”, “A．”, “A:”, “(A)”, “A)”: a letter followed by its mark.
 _OPTION_MARK = re.compile(r"\(?([A-Ha-h])\s*[.,:)]\s*")
+# The same mark at the start or after a separator: where the options of a well-formed cell begin.
+_OPTION_CUT = re.compile(r"(?:^|(?<=[ \t\r\n\xa0;；|,，、*)]))\(?([A-Ha-h])\s*[.,:)]\s*")
 _OPTION_SEPARATORS = " \t\r\n\u3000\xa0;；|,，、*"
 _MARKUP = re.compile(r"\*\*|</?(?:b|strong|i|em|u|span|p|div|font)(?:\s[^<>]*)?>", re.IGNORECASE)
 _LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
@@ -390,6 +392,14 @@ def split_options(cell: str) -> list[str] | None:
     """
     text = strip_markup(cell, " ")
     marks = text.translate(_OPTION_MARK_WIDTH)
+    # Fast path (one scan): every mark found is the next letter, A, B, C….
+    cuts = list(_OPTION_CUT.finditer(marks))
+    if (
+        len(cuts) >= 2
+        and cuts[0].start() == 0
+        and "".join(c.group(1) for c in cuts).upper() == OPTION_LETTERS[: len(cuts)]
+    ):
+        return _cut_options(text, cuts)
     first = _OPTION_MARK.match(marks)
     if first is None or first.group(1).upper() != "A":
         return None
@@ -411,12 +421,17 @@ def split_options(cell: str) -> list[str] | None:
         position = found.end()
     if len(cuts) < 2:
         return None
+    return _cut_options(text, cuts)
+
+
+def _cut_options(text: str, cuts: list[re.Match[str]]) -> list[str] | None:
     options = []
     for index, cut in enumerate(cuts):
         end = cuts[index + 1].start() if index + 1 < len(cuts) else len(text)
-        options.append(text[cut.end() : end].strip(_OPTION_SEPARATORS))
-    if any(not option for option in options):
-        return None
+        option = text[cut.end() : end].strip(_OPTION_SEPARATORS)
+        if not option:
+            return None
+        options.append(option)
     return options
 
 

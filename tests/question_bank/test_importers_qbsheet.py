@@ -453,3 +453,19 @@ def test_duplicates_are_counted_apart_from_other_warnings() -> None:
     result = _sheet(["题型", "题干", "选项A", "选项B", "答案"], *rows)
     assert result.duplicates == 1
     assert len(result.warnings) == 2  # the duplicate, and the 不定项 stored as single choice
+
+
+@pytest.mark.django_db
+def test_import_command_reads_a_legacy_xls_and_names_the_ignored_columns(tmp_path: Path) -> None:
+    from django.core.management import call_command
+
+    path = tmp_path / "题库.xls"
+    path.write_bytes((REAL / "qbsheet_maogai_practice.xls").read_bytes())
+    out, err = io.StringIO(), io.StringIO()
+    call_command(
+        "import_questions", str(path), "--bank", "mg", "--create-bank", "毛概", "--valid-only", stdout=out, stderr=err
+    )
+    assert "/ duplicate 0 / error" in out.getvalue()
+    assert "ignored columns: 目录、章节" in out.getvalue()
+    objective = ["single", "multiple", "true_false", "fill_blank"]
+    assert Question.objects.filter(bank__code="mg", type__in=objective).count() == 909

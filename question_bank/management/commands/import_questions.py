@@ -76,9 +76,10 @@ class Command(BaseCommand):
                 result = services.ImportResult(
                     rows=parsed.rows,
                     created=len(parsed.questions),
-                    duplicates=len(parsed.warnings),
+                    duplicates=parsed.duplicates,
                     errors=parsed.errors,
                     warnings=parsed.warnings,
+                    ignored_columns=parsed.ignored_columns,
                 )
             else:
                 result = services.import_file(
@@ -98,6 +99,8 @@ class Command(BaseCommand):
                 **counts
             )
         )
+        if result.ignored_columns:
+            self.stdout.write("ignored columns: " + "、".join(result.ignored_columns))
         for warning in result.warnings:
             self.stdout.write(f"  row {warning.row} [{warning.column}] {warning.message}")
         for error in result.errors:
