@@ -216,6 +216,9 @@ class RawTable:
     infer_types: bool = False
     notes: list[RowError] = field(default_factory=list)  # warnings found while reading the file
     sheet_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # per sheet, when rows name one
+    # Spreadsheet cells are plain text: ``**`` and inline tags in a stem are stray markup,
+    # taken off (GIFT's [html] stems, say, keep theirs).
+    plain_cells: bool = False
 
 
 @dataclass(frozen=True)
@@ -576,7 +579,7 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         error = partial(_add_error, row_errors, raw.number, row_label)
 
         stem = values.get("stem", "")
-        if "*" in stem or "<" in stem:
+        if table.plain_cells and ("*" in stem or "<" in stem):
             stem = _LEADING_BULLET.sub("", strip_markup(stem))
         answer_raw = values.get("answer", "")
 
@@ -895,7 +898,15 @@ def rows_to_table(
                 ),
             )
         )
-    return RawTable(rows=rows, labels=labels, source=source, ignored=ignored, infer_types=infer_types, notes=notes)
+    return RawTable(
+        rows=rows,
+        labels=labels,
+        source=source,
+        ignored=ignored,
+        infer_types=infer_types,
+        notes=notes,
+        plain_cells=True,
+    )
 
 
 _ROW_KEYS = frozenset((*FIELDS, "options"))
@@ -985,7 +996,12 @@ def _option_rows_table(
         ),
     )
     return RawTable(
-        rows=rows, labels=labels, source=source, ignored=_ignored_titles(grid, header_at, used), notes=notes
+        rows=rows,
+        labels=labels,
+        source=source,
+        ignored=_ignored_titles(grid, header_at, used),
+        notes=notes,
+        plain_cells=True,
     )
 
 

@@ -469,3 +469,12 @@ def test_import_command_reads_a_legacy_xls_and_names_the_ignored_columns(tmp_pat
     assert "ignored columns: 目录、章节" in out.getvalue()
     objective = ["single", "multiple", "true_false", "fill_blank"]
     assert Question.objects.filter(bank__code="mg", type__in=objective).count() == 909
+
+
+def test_stray_markup_is_taken_off_spreadsheet_stems_only() -> None:
+    result = _sheet(["题型", "题干", "选项", "答案"], ["单选题", "** 火警电话是<b>多少</b>？", "A.110 B.119", "B"])
+    assert result.questions[0].stem == "火警电话是多少？"
+    # Rows from other readers (GIFT [html], say) keep what their reader made of the stem.
+    row = importers.RawRow(1, {"type": "单选题", "stem": "火警电话是<b>多少</b>？", "option_a": "110",
+                               "option_b": "119", "answer": "B"})  # fmt: skip
+    assert importers.validate(importers.RawTable(rows=[row], labels={})).questions[0].stem == "火警电话是<b>多少</b>？"
