@@ -2,11 +2,15 @@
 
     .venv/bin/python bench/bench_import.py                      # 10k and 100k, xlsx and csv, both databases
     .venv/bin/python bench/bench_import.py --sizes 10000 --db sqlite
+    .venv/bin/python bench/bench_import.py --layouts one-cell --formats xlsx --db sqlite
     .venv/bin/python bench/bench_import.py --sizes 100000 --formats docx   # a Word bank of 100k questions
 
 Data: generated banks of N questions (all four types, 30 % long stems) written
-as xlsx and csv into a temporary directory; for ``docx`` the same questions in
-the numbered Word layout (一、单选题 … / ``1. stem`` / ``A. x  B. y`` / ``答案：A`` /
+as xlsx and csv into a temporary directory, in two layouts: ``columns`` (the
+template: one column per option) and ``one-cell`` (what other systems export:
+all the options in one 选项 cell, “A.… B.… C.… D.…”, true/false questions with
+“A.正确 B.错误” answered by letter, titles 题目/正确答案/答案解析/难度等级).
+For ``docx`` the template layout's questions are written in the numbered Word layout (一、单选题 … / ``1. stem`` / ``A. x  B. y`` / ``答案：A`` /
 ``解析：…``, one paragraph a line), written straight into a python-docx package.
 
 Word baseline: python-docx ``Document`` and ``paragraph.text`` for every
@@ -56,7 +60,22 @@ LONG_TEXT = (
 # --- data ----------------------------------------------------------------------
 
 
-def generate(n: int, seed: int = 7) -> list[list[object]]:
+def generate(n: int, seed: int = 7, layout: str = "columns") -> list[list[object]]:
+    rows = _generate(n, seed)
+    if layout == "columns":
+        return rows
+    one_cell = []
+    for number, qtype, stem, *rest in rows:
+        options, answer, tail = rest[:8], rest[8], rest[9:]
+        if qtype == "判断题":
+            cell, answer = "A.正确 B.错误", "A" if answer in ("正确", "√") else "B"
+        else:
+            cell = " ".join(f"{letter}.{text}" for letter, text in zip("ABCDEFGH", options, strict=True) if text)
+        one_cell.append([number, qtype, stem, cell, answer, *tail])
+    return one_cell
+
+
+def _generate(n: int, seed: int) -> list[list[object]]:
     rng = random.Random(seed)
     rows: list[list[object]] = []
     for i in range(n):
@@ -91,6 +110,7 @@ HEADER = [
     "行业",
     "适用岗位",
 ]
+ONE_CELL_HEADER = ["序号", "题型", "题目", "选项", "正确答案", "答案解析", "难度等级", "知识点分类", "行业", "适用岗位"]
 
 
 def write_docx(rows: list[list[object]], path: Path) -> None:
@@ -129,29 +149,32 @@ def write_docx(rows: list[list[object]], path: Path) -> None:
             target.writestr(info.filename, xml if info.filename == "word/document.xml" else source.read(info))
 
 
-def write_files(n: int, directory: Path, formats: tuple[str, ...] = ("xlsx", "csv")) -> dict[str, Path]:
+def write_files(
+    n: int, directory: Path, layout: str = "columns", formats: tuple[str, ...] = ("xlsx", "csv")
+) -> dict[str, Path]:
     import csv
 
     from openpyxl import Workbook
 
-    rows = generate(n)
+    rows = generate(n, layout=layout)
     files: dict[str, Path] = {}
-    if "docx" in formats:
+    if "docx" in formats and layout == "columns":  # the Word layout is written from the template's rows
         files["docx"] = directory / f"bank_{n}.docx"
         write_docx(rows, files["docx"])
     if not {"xlsx", "csv"} & set(formats):
         return files
-    xlsx = directory / f"bank_{n}.xlsx"
+    header = HEADER if layout == "columns" else ONE_CELL_HEADER
+    xlsx = directory / f"bank_{layout}_{n}.xlsx"
     book = Workbook(write_only=True)
     sheet = book.create_sheet("题库")
-    sheet.append(HEADER)
+    sheet.append(header)
     for row in rows:
         sheet.append(row)
     book.save(xlsx)
-    csv_path = directory / f"bank_{n}.csv"
+    csv_path = directory / f"bank_{layout}_{n}.csv"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(HEADER)
+        writer.writerow(header)
         writer.writerows(rows)
     return {**files, "xlsx": xlsx, "csv": csv_path}
 
@@ -323,6 +346,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,100000")
     parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument("--layouts", default="columns,one-cell", help="columns (the template) and/or one-cell")
     parser.add_argument("--db", default="sqlite,postgres")
     parser.add_argument("--baseline-rows", type=int, default=10000, help="cap on rows the baseline writes")
     parser.add_argument("--paths", default="baseline,production", help="which paths to run (ratio needs both)")
@@ -340,19 +364,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench_import_") as tmp:
         workdir = Path(tmp)
         for n in sizes:
-            start = time.perf_counter()
-            files = write_files(n, workdir, tuple(formats))
-            print(
-                f"\ngenerated {n} questions in {time.perf_counter() - start:.1f}s: "
-                + ", ".join(f"{p.name} {p.stat().st_size / 1_048_576:.1f} MB" for p in files.values())
-            )
-            for fmt in formats:
-                for db in dbs:
-                    results = {
-                        mode: run_one(db, mode, files[fmt], workdir, args.baseline_rows, pg_url)
-                        for mode in args.paths.split(",")
-                    }
-                    report(n, fmt, db, results)
+            for layout in args.layouts.split(","):
+                start = time.perf_counter()
+                files = write_files(n, workdir, layout, tuple(formats))
+                print(
+                    f"\ngenerated {n} questions ({layout}) in {time.perf_counter() - start:.1f}s: "
+                    + ", ".join(f"{p.name} {p.stat().st_size / 1_048_576:.1f} MB" for p in files.values())
+                )
+                for fmt in [f for f in formats if f in files]:
+                    for db in dbs:
+                        results = {
+                            mode: run_one(db, mode, files[fmt], workdir, args.baseline_rows, pg_url)
+                            for mode in args.paths.split(",")
+                        }
+                        report(n, f"{fmt} {layout}", db, results)
 
 
 def report(n: int, fmt: str, db: str, results: dict[str, dict]) -> None:  # type: ignore[type-arg]
@@ -378,7 +403,7 @@ def report(n: int, fmt: str, db: str, results: dict[str, dict]) -> None:  # type
         for stage in prod["stages"]
     )
     target = ""
-    if n >= 100_000 and fmt in ("xlsx", "docx"):
+    if n >= 100_000 and fmt.split()[0] in ("xlsx", "docx"):
         ok = prod["total_seconds"] < 30 and ratio >= 10 and prod["peak_rss_mb"] < 1024
         target = f"  target (<30 s, ≥10×, <1 GiB): {'MET' if ok else 'NOT MET'}"
     print(f"production is ×{ratio:.1f} faster than the baseline ({per_stage}).{target}")

@@ -2,7 +2,8 @@
 
 - size cap (``settings.UPLOAD_MAX_BYTES``);
 - the format by its magic bytes, not its name: xlsx is a ZIP (``PK\\x03\\x04``),
-  csv is text that decodes as UTF-8 (with or without BOM) or GB18030;
+  csv is text that decodes as UTF-8 (with or without BOM) or GB18030; a legacy
+  .xls (OLE2) only where the caller reads it (``allow_xls``: question banks);
 - zip bombs: the sum of the declared uncompressed sizes and the compression
   ratio are checked from the ZIP directory before anything is inflated; then
   every part is inflated in bounded chunks, because a crafted directory can
@@ -42,7 +43,7 @@ class UploadRejected(ValueError):
 
 @dataclass(frozen=True)
 class CheckedUpload:
-    kind: str  # "xlsx" or "csv"
+    kind: str  # "xlsx", "csv", or "xls" when the caller allows it
     data: bytes
     name: str
 
@@ -50,7 +51,8 @@ class CheckedUpload:
         return io.BytesIO(self.data)
 
 
-def check_spreadsheet(data: bytes, name: str = "") -> CheckedUpload:
+def check_spreadsheet(data: bytes, name: str = "", *, allow_xls: bool = False) -> CheckedUpload:
+    """``allow_xls``: the caller reads legacy .xls workbooks (kind ``"xls"``, an OLE2 file) too."""
     limit = settings.UPLOAD_MAX_BYTES
     if len(data) > limit:
         raise UploadRejected(
@@ -66,6 +68,10 @@ def check_spreadsheet(data: bytes, name: str = "") -> CheckedUpload:
         _check_zip(data)
         return CheckedUpload("xlsx", data, name)
     if data.startswith(OLE_MAGIC):
+        if allow_xls:
+            if suffix == "csv":
+                raise UploadRejected(_("The file is named .csv but its content is not CSV text."))
+            return CheckedUpload("xls", data, name)
         raise UploadRejected(_("Old .xls files are not supported: save the file as .xlsx and upload it again."))
     if suffix in ("xlsx", "xlsm"):
         # Magic bytes decide; a name that promises a workbook must not be read as text.
@@ -75,7 +81,7 @@ def check_spreadsheet(data: bytes, name: str = "") -> CheckedUpload:
     raise UploadRejected(_("The file is neither an Excel workbook (.xlsx) nor a CSV text file."))
 
 
-def check_uploaded_file(uploaded: object) -> CheckedUpload:
+def check_uploaded_file(uploaded: object, *, allow_xls: bool = False) -> CheckedUpload:
     """Read a Django UploadedFile with the size cap enforced while reading."""
     limit = settings.UPLOAD_MAX_BYTES
     size = getattr(uploaded, "size", None)
@@ -85,7 +91,7 @@ def check_uploaded_file(uploaded: object) -> CheckedUpload:
             % {"size": round(size / 1_048_576, 1), "limit": round(limit / 1_048_576, 1)}
         )
     data = uploaded.read(limit + 1)  # type: ignore[attr-defined]
-    return check_spreadsheet(data, getattr(uploaded, "name", ""))
+    return check_spreadsheet(data, getattr(uploaded, "name", ""), allow_xls=allow_xls)
 
 
 def decode_csv(data: bytes) -> str:

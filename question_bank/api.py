@@ -323,7 +323,7 @@ class BankViewSet(
             if file.name.lower().endswith(".docx"):
                 check_docx(data, file.name)
             elif not file.name.lower().endswith((".gift", ".txt", ".aiken")) or len(data) > settings.UPLOAD_MAX_BYTES:
-                check_spreadsheet(data, file.name)
+                check_spreadsheet(data, file.name, allow_xls=True)
         except UploadRejected as exc:
             raise exceptions.ValidationError({"file": [str(exc)]}) from None
         try:

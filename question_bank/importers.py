@@ -17,8 +17,10 @@ nothing is ever evaluated (a formula without a cached value reads as empty).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable
@@ -60,29 +62,88 @@ COLUMN_TITLES = {
     "post": "适用岗位",
 }
 _HEADER_ALIASES = {
-    "type": ("题型", "题目类型", "试题类型", "类型", "type"),
-    "stem": ("题干", "题目", "试题", "题目内容", "试题内容", "stem", "question"),
-    "answer": ("答案", "正确答案", "标准答案", "参考答案", "answer"),
-    "explanation": ("解析", "答案解析", "试题解析", "explanation"),
-    "difficulty": ("难度", "难易程度", "难易度", "difficulty"),
-    "knowledge_point": ("知识点", "考点", "knowledge_point", "knowledgepoint"),
+    "type": ("题型", "题目类型", "试题类型", "类型", "试题题型", "题目题型", "题类", "type"),
+    "stem": (
+        "题干",
+        "题目",
+        "试题",
+        "题目内容",
+        "试题内容",
+        "问题内容",
+        "问题",
+        "题目名称",
+        "题目标题",
+        "试题题干",
+        "题目题干",
+        "stem",
+        "question",
+    ),
+    "answer": (
+        "答案",
+        "正确答案",
+        "标准答案",
+        "参考答案",
+        "题目答案",
+        "试题答案",
+        "正确选项",
+        "答案选项号",
+        "answer",
+    ),
+    "explanation": ("解析", "答案解析", "试题解析", "题目解析", "解析说明", "整体解析", "答案说明", "explanation"),
+    "difficulty": ("难度", "难易程度", "难易度", "难度等级", "难度系数", "试题难度", "题目难度", "difficulty"),
+    "knowledge_point": (
+        "知识点",
+        "考点",
+        "考核点",
+        "知识点分类",
+        "试题分类",
+        "题目分类",
+        "分类",
+        "knowledge_point",
+        "knowledgepoint",
+    ),
     "industry": ("行业", "适用行业", "industry"),
     "post": ("适用岗位", "岗位", "post"),
+    # All the options in one cell (“A.正确 B.错误”), when there are no per-option columns.
+    "options": ("选项", "选项内容", "答案选项", "备选答案", "备选项", "题目选项", "试题选项", "所有选项", "options"),
+    # The one-row-per-option layout (yf-exam and its derivatives): which row is a right option.
+    "option_right": ("是否正确项", "是否正确", "是否正确答案", "是否答案", "正确项", "是否为正确答案"),
 }
 _HEADER_LOOKUP = {alias.casefold(): key for key, aliases in _HEADER_ALIASES.items() for alias in aliases}
-_OPTION_HEADER = re.compile(r"^(?:选项|option_?)([a-h])$|^([a-h])(?:选项)?$")
+_OPTION_HEADER = re.compile(r"^(?:选项|option_?)([a-h])$|^([a-h])(?:选项|项目?)?$")
+# 答案A, 答案B… or 答案1, 答案2…: one blank's answer per column (fill-in-the-blank sheets).
+_ANSWER_PART_HEADER = re.compile(r"^(?:答案|填空答案|空)([a-l]|[1-9]|1[0-2])$")
+# “题目（必填）：”, “*题干”, “答案（多选用逗号分隔）”: the marks and notes templates put
+# on titles are not part of the name.
+_HEADER_NOISE = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|【[^【】]*】|[*:]")
+# Columns that only number the rows: using nothing from them is not worth reporting.
+_NUMBERING_TITLES = frozenset(
+    {"序号", "题号", "编号", "题目序号", "试题序号", "题目编号", "试题编号", "no", "no.", "id"}
+)
 
 TYPE_NAMES = {
     "单选题": QuestionType.SINGLE,
     "单选": QuestionType.SINGLE,
     "单项选择题": QuestionType.SINGLE,
+    "单项选择": QuestionType.SINGLE,
+    "单选择题": QuestionType.SINGLE,
     "single": QuestionType.SINGLE,
     "多选题": QuestionType.MULTIPLE,
     "多选": QuestionType.MULTIPLE,
     "多项选择题": QuestionType.MULTIPLE,
+    "多项选择": QuestionType.MULTIPLE,
+    "不定项选择题": QuestionType.MULTIPLE,
+    "不定项选择": QuestionType.MULTIPLE,
+    "不定项": QuestionType.MULTIPLE,
     "multiple": QuestionType.MULTIPLE,
     "判断题": QuestionType.TRUE_FALSE,
     "判断": QuestionType.TRUE_FALSE,
+    "是非题": QuestionType.TRUE_FALSE,
+    "是非": QuestionType.TRUE_FALSE,
+    "判断正误": QuestionType.TRUE_FALSE,
+    "判断正误题": QuestionType.TRUE_FALSE,
+    "判断对错": QuestionType.TRUE_FALSE,
+    "对错题": QuestionType.TRUE_FALSE,
     "true_false": QuestionType.TRUE_FALSE,
     "填空题": QuestionType.FILL_BLANK,
     "填空": QuestionType.FILL_BLANK,
@@ -93,6 +154,10 @@ TYPE_NAMES = {
         QuestionType.SUBJECTIVE,
     ),
 }
+# Type names that allow one right answer or several (不定项): a choice question either way.
+_OPEN_CHOICE_NAMES = frozenset({"不定项选择题", "不定项选择", "不定项"})
+# yf-exam writes its types as numbers in the one-row-per-option layout.
+_OPTION_ROWS_TYPE_CODES = {"1": "单选题", "2": "多选题", "3": "判断题"}
 TYPE_TITLES = {
     QuestionType.SINGLE: "单选题",
     QuestionType.MULTIPLE: "多选题",
@@ -102,16 +167,31 @@ TYPE_TITLES = {
 }
 # What banks write in the answer column of a subjective question when they give no reference answer.
 _NO_REFERENCE = {"略", "答案略", "无", "暂无", "见教材", "见解析"}
+# Answers that only a true/false question has (a blank answered “×” is a 判断题 typed wrong).
+_TRUTH_MARKS = frozenset({"√", "✓", "✔", "×", "✗", "✘", "对", "错", "正确", "错误"})
 _TRUE_WORDS = {"正确", "对", "√", "✓", "✔", "是", "t", "true"}
 _FALSE_WORDS = {"错误", "错", "×", "✗", "✘", "否", "f", "false"}
-_DIFFICULTY_WORDS = {"易": 1, "较易": 2, "中": 3, "较难": 4, "难": 5, "简单": 1, "一般": 3, "困难": 5}
+_DIFFICULTY_WORDS = {
+    "易": 1,
+    "容易": 1,
+    "简单": 1,
+    "较易": 2,
+    "较容易": 2,
+    "中": 3,
+    "中等": 3,
+    "适中": 3,
+    "一般": 3,
+    "较难": 4,
+    "难": 5,
+    "困难": 5,
+}
 _LETTER_SEPARATORS = re.compile(r"[\s,、;]+")
 _BLANK_SEPARATORS = re.compile(r"[|；;]")
 _TAG_SEPARATORS = re.compile(r"[,，、;；/\s]+")
 _SPACES = re.compile(r"\s+")
 # Cells that a spreadsheet would take for a formula; the exporter puts an
 # apostrophe in front of them and the importer takes exactly that one off.
-HEADER_SEARCH_ROWS = 5
+HEADER_SEARCH_ROWS = 10
 DEFAULT_DIFFICULTY = 3
 
 
@@ -138,6 +218,7 @@ class RawRow:
     values: dict[str, str]
     label: str = ""  # where a text format's question is ("第 3 题（第 12 行）"): put before its messages
     images: tuple[bytes, ...] = ()  # pictures in the question's paragraphs (Word): the stem's image
+    sheet: str = ""  # set when a workbook's questions come from several sheets
 
 
 @dataclass
@@ -154,6 +235,14 @@ class RawTable:
     mapped_columns: list[str] = field(default_factory=list)
     mapped_samples: list[list[str]] = field(default_factory=list)
     mapped_ignored: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # titles of the columns nothing is read from
+    # No type column: each row's type is inferred from its options and answer.
+    infer_types: bool = False
+    notes: list[RowError] = field(default_factory=list)  # warnings found while reading the file
+    sheet_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # per sheet, when rows name one
+    # Spreadsheet cells are plain text: ``**`` and inline tags in a stem are stray markup,
+    # taken off (GIFT's [html] stems, say, keep theirs).
+    plain_cells: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,6 +273,8 @@ class ParseResult:
     notices: list[RowError] = field(default_factory=list)
     rows: int = 0
     source: str = ""
+    ignored_columns: list[str] = field(default_factory=list)  # column titles the import read nothing from
+    duplicates: int = 0  # rows repeating an earlier row of the file (each also a warning)
 
 
 # --- cells ---------------------------------------------------------------------
@@ -322,6 +413,111 @@ def parse_answer(qtype: str, raw: str, options: list[str]) -> tuple[Any, str | N
     return blanks, None
 
 
+# --- options in one cell, blanks, markup -------------------------------------------
+
+# Full-width letters and marks read as their ASCII forms, one character for one
+# character, so positions found in the translated text cut the original.
+_OPTION_MARK_WIDTH = str.maketrans(
+    {**{chr(0xFF21 + i): chr(65 + i) for i in range(8)}, **{chr(0xFF41 + i): chr(97 + i) for i in range(8)}}
+    | {"．": ".", "：": ":", "（": "(", "）": ")", "、": ",", "，": ",", "\u3000": " "}
+)
+# “A.”, “A、”, “A．”, “A:”, “(A)”, “A)”: a letter followed by its mark.
+_OPTION_MARK = re.compile(r"\(?([A-Ha-h])\s*[.,:)]\s*")
+# The same mark at the start or after a separator: where the options of a well-formed cell begin.
+_OPTION_CUT = re.compile(r"(?:^|(?<=[ \t\r\n\xa0;；|,，、*)]))\(?([A-Ha-h])\s*[.,:)]\s*")
+_OPTION_SEPARATORS = " \t\r\n\u3000\xa0;；|,，、*"
+_MARKUP = re.compile(r"\*\*|</?(?:b|strong|i|em|u|span|p|div|font)(?:\s[^<>]*)?>", re.IGNORECASE)
+_LINE_BREAK_TAG = re.compile(r"<br\s*/?>", re.IGNORECASE)
+# A stem pasted from a list (“* 下列…”, “** 下列…”): the bullet is no part of it.
+_LEADING_BULLET = re.compile(r"^\*+\s+")
+
+
+def strip_markup(text: str, joiner: str = "") -> str:
+    """``**bold**`` and simple inline HTML tags off; ``<br>`` as a line break. Other text is kept."""
+    if "*" not in text and "<" not in text:
+        return text
+    return _MARKUP.sub(joiner, _LINE_BREAK_TAG.sub("\n", text)).strip()
+
+
+def split_options(cell: str) -> list[str] | None:
+    """``"A.正确 B.错误"``, ``"A、甲\\nB、乙"``, ``"A．甲；B．乙"``, ``"**A.x**B.y"`` → the option texts.
+
+    The letters must start the cell and follow each other A, B, C… (a “B.” inside
+    an option's text further on is text); None when the cell is not laid out so.
+    """
+    text = strip_markup(cell, " ")
+    marks = text.translate(_OPTION_MARK_WIDTH)
+    # Fast path (one scan): every mark found is the next letter, A, B, C….
+    cuts = list(_OPTION_CUT.finditer(marks))
+    if (
+        len(cuts) >= 2
+        and cuts[0].start() == 0
+        and "".join(c.group(1) for c in cuts).upper() == OPTION_LETTERS[: len(cuts)]
+    ):
+        return _cut_options(text, cuts)
+    first = _OPTION_MARK.match(marks)
+    if first is None or first.group(1).upper() != "A":
+        return None
+    cuts = [first]
+    position = first.end()
+    while len(cuts) < len(OPTION_LETTERS):
+        expected = OPTION_LETTERS[len(cuts)]
+        found = None
+        for match in _OPTION_MARK.finditer(marks, position):
+            if match.group(1).upper() != expected:
+                continue
+            before = marks[match.start() - 1] if match.start() else " "
+            if before in _OPTION_SEPARATORS or before == ")":
+                found = match
+                break
+        if found is None:
+            break
+        cuts.append(found)
+        position = found.end()
+    if len(cuts) < 2:
+        return None
+    return _cut_options(text, cuts)
+
+
+def _cut_options(text: str, cuts: list[re.Match[str]]) -> list[str] | None:
+    options = []
+    for index, cut in enumerate(cuts):
+        end = cuts[index + 1].start() if index + 1 < len(cuts) else len(text)
+        option = text[cut.end() : end].strip(_OPTION_SEPARATORS)
+        if not option:
+            return None
+        options.append(option)
+    return options
+
+
+# Where real banks write a blank in the stem: ____ or _ ; _(1)_ or （1）; （ ） or ( );
+# ( 、 、 ) for as many blanks as it has parts. Without any of these, runs of
+# spaces are the blanks (but not beside them: those are a sloppy layout).
+_BLANK_MARK = re.compile(
+    r"_*[(（]\s*\d{1,2}\s*[)）][_\s\u3000]*"
+    r"|[\s\u3000]*_+[_\s\u3000]*"
+    r"|[(（][\s\u3000\xa0、，,]*[)）][\s\u3000]*"
+)
+_BLANK_SPACES = re.compile(r"[ \u3000\xa0]{3,}")
+_BLANK_PARTS = re.compile(r"[、，,]")
+# An answer written as one cell for several blanks: “全部带有电压、一部分带有电压、一经操作即带有电压”;
+# tried in this order, the first that gives one answer a blank wins.
+_BLANK_ANSWER_SEPARATORS = (
+    re.compile(r"\s*、\s*"),
+    re.compile(r"\s*[；;]\s*"),
+    re.compile(r"\s*[，,]\s*"),
+    re.compile(r"\s{2,}"),
+)
+
+
+def count_blanks(stem: str) -> int:
+    count = 0
+    for match in _BLANK_MARK.finditer(stem):
+        mark = match.group()
+        count += 1 + (len(_BLANK_PARTS.findall(mark)) if mark.lstrip()[:1] in "(（" else 0)
+    return count or len(_BLANK_SPACES.findall(stem.strip()))
+
+
 @lru_cache(maxsize=1024)
 def parse_difficulty(raw: str) -> int | None:
     if not raw:
@@ -358,21 +554,64 @@ _NOTHING_ABSENT: frozenset[str] = frozenset()
 
 
 def _absent(values: dict[str, str]) -> frozenset[str]:
-    if len(values) >= len(FIELDS):
+    if all(key in values for key in _OPTIONAL_KEYS):
         return _NOTHING_ABSENT
     return frozenset(name for key, name in _OPTIONAL_KEYS.items() if key not in values)
 
 
+_TITLES = {**COLUMN_TITLES, "options": "选项"}
+
+
 def _add_error(errors: list[RowError], row: int, label: Callable[[str, str], str], key: str, message: str) -> None:
-    errors.append(RowError(row, label(key, COLUMN_TITLES.get(key, key)), message))
+    errors.append(RowError(row, label(key, _TITLES.get(key, key)), message))
+
+
+def _sheet_label(label: Callable[[str, str], str], sheet: str) -> Callable[[str, str], str]:
+    # Excel's own way of naming a cell range on another sheet: 多选题!答案.
+    return lambda key, default: f"{sheet}!{label(key, default)}"
+
+
+def _inferred_type(options: list[str], answer_raw: str) -> str:
+    """The type of a row in a file without a type column, read off its options and answer."""
+    if options:
+        truths = [truth_of(o) for o in options]
+        if len(options) == 2 and None not in truths and truths[0] != truths[1]:
+            return TYPE_TITLES[QuestionType.TRUE_FALSE]
+        letters = parse_letters(answer_raw)
+        return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
+    if truth_of(answer_raw) is not None:
+        return TYPE_TITLES[QuestionType.TRUE_FALSE]
+    return TYPE_TITLES[QuestionType.FILL_BLANK]
+
+
+def _check_blanks(stem: str, answer: list[list[str]]) -> tuple[list[list[str]], str | None]:
+    """The answer matched to the blanks of the stem, or the message saying they don't match.
+
+    A stem without a blank mark asks for one answer. An answer written as one
+    piece for several blanks (“甲、乙、丙” for three blanks) is cut at its
+    separators when that gives exactly one answer a blank.
+    """
+    blanks = count_blanks(stem)
+    if len(answer) == max(blanks, 1):
+        return answer, None
+    if blanks > 1 and len(answer) == 1 and len(answer[0]) == 1:
+        for separator in _BLANK_ANSWER_SEPARATORS:
+            parts = [part for part in separator.split(answer[0][0]) if part]
+            if len(parts) == blanks:
+                return [[part] for part in parts], None
+    return answer, _(
+        "The stem has %(blanks)d blank(s) but the answer gives %(answers)d: write one answer per blank, separated by |."
+    ) % {"blanks": blanks, "answers": len(answer)}
 
 
 def validate(table: RawTable, progress: Callable[[float], None] | None = None) -> ParseResult:
     """Check every row; return the clean questions, the row errors and the in-file duplicates."""
-    result = ParseResult(source=table.source, errors=list(table.errors))
-    result.rows = len({e.row for e in table.errors})
+    result = ParseResult(source=table.source, errors=list(table.errors), ignored_columns=list(table.ignored))
+    result.rows = len({e.row for e in table.errors})  # questions a text reader already refused
+    result.warnings.extend(table.notes)
     seen: dict[str, int] = {}
     label = table.labels.get
+    sheet_labels: dict[str, Callable[[str, str], str]] = {}
     total = len(table.rows)
     step = max(total // 20, 1)
     # Answers repeat a lot ("A", "正确"…): parse each distinct one once per file.
@@ -385,27 +624,17 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
             continue  # a blank row
         result.rows += 1
         row_errors: list[RowError] = []
-        error = partial(_add_error, row_errors, raw.number, label)
-
-        type_raw = values.get("type", "")
-        qtype = type_of(type_raw) if type_raw else None
-        if not type_raw:
-            error("type", _("The type is empty."))
-        elif qtype is None:
-            error(
-                "type",
-                _("Unknown question type “%(type)s”: use 单选题, 多选题, 判断题, 填空题 or 简答题.")
-                % {"type": type_raw},
+        row_label = label
+        if raw.sheet:
+            row_label = sheet_labels.get(raw.sheet) or sheet_labels.setdefault(
+                raw.sheet, _sheet_label(table.sheet_labels.get(raw.sheet, table.labels).get, raw.sheet)
             )
+        error = partial(_add_error, row_errors, raw.number, row_label)
+
         stem = values.get("stem", "")
-        if not stem:
-            error("stem", _("The stem is empty."))
+        if table.plain_cells and ("*" in stem or "<" in stem):
+            stem = _LEADING_BULLET.sub("", strip_markup(stem))
         answer_raw = values.get("answer", "")
-        if not answer_raw:
-            if qtype == QuestionType.SUBJECTIVE:
-                error("answer", _("A subjective question needs its reference answer in the answer column."))
-            else:
-                error("answer", _("The answer is empty."))
 
         options: list[str] = []
         gap = gapped = False
@@ -419,6 +648,43 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                 options.append(text)
             else:
                 gap = True
+        if not options and not gapped and values.get("options"):
+            split = split_options(values["options"])
+            if split is None:
+                error(
+                    "options",
+                    _("The options cell “%(options)s” could not be split into options A., B., C….")
+                    % {"options": values["options"][:60]},
+                )
+                gapped = True
+            else:
+                options = split
+
+        type_raw = values.get("type", "")
+        if not type_raw and table.infer_types and "type" not in values:
+            type_raw = _inferred_type(options, answer_raw)
+        qtype = type_of(type_raw) if type_raw else None
+        if not type_raw:
+            error("type", _("The type is empty."))
+        elif qtype is None:
+            error(
+                "type",
+                _("Unknown question type “%(type)s”: use 单选题, 多选题, 判断题, 填空题 or 简答题.")
+                % {"type": type_raw},
+            )
+        if not stem:
+            error("stem", _("The stem is empty."))
+        if not answer_raw:
+            if qtype == QuestionType.SUBJECTIVE:
+                error("answer", _("A subjective question needs its reference answer in the answer column."))
+            else:
+                error("answer", _("The answer is empty."))
+        # 不定项选择题 may have one right answer: a single-choice question, said so.
+        open_single = False
+        if qtype == QuestionType.MULTIPLE and type_raw.strip() in _OPEN_CHOICE_NAMES:
+            letters = parse_letters(answer_raw)
+            if letters is not None and len(letters) == 1:
+                qtype, open_single = QuestionType.SINGLE, True
 
         answer: Any = None
         if gapped:
@@ -430,7 +696,23 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
             if len(options) != 2 or None in truths or truths[0] == truths[1]:
                 error("option_a", _("A true/false question takes no options other than 正确 and 错误."))
         elif qtype == QuestionType.FILL_BLANK and options:
-            error("option_a", _("A fill-in-blank question has no options."))
+            if parse_letters(answer_raw):
+                error(
+                    "option_a",
+                    _(
+                        "The type says %(type)s but the row has options and the answer “%(answer)s” names "
+                        "option letters: is it a choice question? Correct the type."
+                    )
+                    % {"type": type_raw, "answer": answer_raw},
+                )
+            else:
+                error("option_a", _("A fill-in-blank question has no options."))
+        elif qtype == QuestionType.FILL_BLANK and answer_raw in _TRUTH_MARKS:
+            error(
+                "answer",
+                _("The type says %(type)s but the answer “%(answer)s” is a true/false answer: is it 判断题?")
+                % {"type": type_raw, "answer": answer_raw},
+            )
         elif qtype == QuestionType.SUBJECTIVE and options:
             error(
                 "option_a",
@@ -452,6 +734,8 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
             if parsed_answer is None:
                 parsed_answer = answers[key] = parse_answer(qtype, answer_raw, options)
             answer, message = parsed_answer
+            if not message and qtype == QuestionType.FILL_BLANK:
+                answer, message = _check_blanks(stem, answer)
             if message:
                 error("answer", message)
 
@@ -489,14 +773,23 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                     [
                         RowError(
                             raw.number,
-                            label("stem", COLUMN_TITLES["stem"]),
+                            row_label("stem", COLUMN_TITLES["stem"]),
                             _("Duplicate of row %(row)d in this file; imported once.") % {"row": first},
                         )
                     ],
                 )
             )
+            result.duplicates += 1
             continue
         seen[fp] = raw.number
+        if open_single:
+            result.warnings.append(
+                RowError(
+                    raw.number,
+                    row_label("type", COLUMN_TITLES["type"]),
+                    _("“%(type)s” with one right answer is stored as a single-choice question.") % {"type": type_raw},
+                )
+            )
         result.questions.append(
             CleanQuestion(
                 row=raw.number,
@@ -553,13 +846,21 @@ def _placed(raw: RawRow, errors: list[RowError]) -> list[RowError]:
 # --- spreadsheets --------------------------------------------------------------
 
 
+def _header_text(title: str) -> str:
+    return _HEADER_NOISE.sub("", _SPACES.sub("", unicodedata.normalize("NFKC", title))).casefold()
+
+
 def _header_key(title: str) -> str | None:
-    text = _SPACES.sub("", unicodedata.normalize("NFKC", title)).casefold()
+    text = _header_text(title)
     if text in _HEADER_LOOKUP:
         return _HEADER_LOOKUP[text]
     match = _OPTION_HEADER.match(text)
     if match:
         return f"option_{match.group(1) or match.group(2)}"
+    match = _ANSWER_PART_HEADER.match(text)
+    if match:
+        part = match.group(1)
+        return f"answer_{int(part) if part.isdigit() else ord(part) - 96:02d}"
     return None
 
 
@@ -572,40 +873,257 @@ def _map_header(cells: list[str]) -> dict[str, int]:
     return mapping
 
 
-def rows_to_table(
-    grid: list[list[Any]], *, source: str = "", first_row_number: int = 1, column_map: ColumnMap | None = None
-) -> RawTable:
-    """Find the header in the first rows of a grid of cells and key every row below it by field.
+def _answer_columns(mapping: dict[str, int]) -> list[int]:
+    """The 答案A, 答案B… columns, in blank order; used only when there is no 答案 column."""
+    if "answer" in mapping:
+        return []
+    return [mapping[key] for key in sorted(k for k in mapping if k.startswith("answer_"))]
 
-    With ``column_map`` (column index -> field or None) the header's titles are not interpreted:
-    see ``mapped_table``."""
-    if not grid:
-        raise ImportRefused(_("The file is empty."))
-    if column_map is not None:
-        return mapped_table(grid, column_map, source=source, first_row_number=first_row_number)
-    header_at, mapping = 0, {}
+
+def _is_header(mapping: dict[str, int]) -> bool:
+    return "stem" in mapping and ("answer" in mapping or "option_right" in mapping or bool(_answer_columns(mapping)))
+
+
+def _find_header(grid: list[list[Any]]) -> tuple[int, dict[str, int]]:
+    """The header row among the first rows, and its field → column index mapping.
+
+    A title row above the header (a merged title, or a lone cell such as 试题)
+    holds one value: it is never taken for the header, even when its text is a
+    column name.
+    """
+    best_at, best = 0, {}
     for at, cells in enumerate(grid[:HEADER_SEARCH_ROWS]):
-        candidate = _map_header([clean_cell(c) for c in cells])
-        if "stem" in candidate or len(candidate) > len(mapping):
-            header_at, mapping = at, candidate
-        if "stem" in candidate:
-            break
-    missing = [COLUMN_TITLES[key] for key in REQUIRED_COLUMNS if key not in mapping]
+        titles = [clean_cell(c) for c in cells]
+        if sum(1 for t in titles if t) < 2:
+            continue
+        candidate = _map_header(titles)
+        if _is_header(candidate):
+            return at, candidate
+        if len(candidate) > len(best) or ("stem" in candidate and "stem" not in best):
+            best_at, best = at, candidate
+    return best_at, best
+
+
+def _titles_found(grid: list[list[Any]], header_at: int, mapping: dict[str, int]) -> str:
+    """The cells of the title rows and of the row taken for the header (not the questions below it)."""
+    if not mapping:
+        header_at = next(
+            (at for at, cells in enumerate(grid[:HEADER_SEARCH_ROWS]) if sum(1 for c in cells if clean_cell(c)) >= 2),
+            0,
+        )
+    titles: list[str] = []
+    for cells in grid[: header_at + 1]:
+        for cell in cells:
+            text = _SPACES.sub(" ", clean_cell(cell))
+            if text and text not in titles:
+                titles.append(text[:20] + ("…" if len(text) > 20 else ""))
+    return "、".join(f"“{t}”" for t in titles[:30]) or _("none")
+
+
+def _refuse_header(grid: list[list[Any]], header_at: int, mapping: dict[str, int]) -> None:
+    """Refuse a file without a stem and an answer column (a missing type column is inferred, row by row)."""
+    found = _titles_found(grid, header_at, mapping)
+    if "stem" not in mapping:
+        raise ImportRefused(
+            _(
+                "No header row found: none of the first %(rows)d rows names the columns 题型, 题干 and 答案. "
+                "Titles found: %(titles)s."
+            )
+            % {"rows": HEADER_SEARCH_ROWS, "titles": found}
+        )
+    missing = [COLUMN_TITLES["answer"]] if not _is_header(mapping) else []
     if missing:
         raise ImportRefused(
             _("Required columns are missing: %(columns)s. The first row must name the columns (题型, 题干, 答案…).")
             % {"columns": "、".join(missing)}
+            + " "
+            + _("Titles found: %(titles)s.") % {"titles": found}
         )
+
+
+def _ignored_titles(grid: list[list[Any]], header_at: int, used: Iterable[int], *, prefix: str = "") -> list[str]:
+    """Titles of the columns that hold data the import does not read (numbering columns aside)."""
+    used = set(used)
+    header = grid[header_at]
+    ignored = []
+    for index, cell in enumerate(header):
+        title = clean_cell(cell)
+        if index in used or not title or _header_text(title) in _NUMBERING_TITLES:
+            continue
+        if any(index < len(row) and clean_cell(row[index]) for row in grid[header_at + 1 :]):
+            ignored.append(prefix + title)
+    return ignored
+
+
+def rows_to_table(
+    grid: list[list[Any]],
+    *,
+    source: str = "",
+    first_row_number: int = 1,
+    merged: Iterable[tuple[tuple[int, int], tuple[int, int]]] = (),
+    sheet: str = "",
+    sheet_type: str = "",
+    column_map: ColumnMap | None = None,
+) -> RawTable:
+    """Find the header in the first rows of a grid of cells and key every row below it by field.
+
+    ``sheet``/``sheet_type``: the rows come from one of several sheets, named
+    by their question type (a sheet 单选题 without a type column holds 单选题).
+    With ``column_map`` (column index -> field or None) the header's titles are
+    not interpreted: see ``mapped_table``.
+    """
+    if not grid:
+        raise ImportRefused(_("The file is empty."))
+    if column_map is not None:
+        _apply_merged_mapped(grid, list(merged))
+        return mapped_table(grid, column_map, source=source, first_row_number=first_row_number)
+    header_at, mapping = _find_header(grid)
+    _refuse_header(grid, header_at, mapping)
+    infer_types = "type" not in mapping and not sheet_type and "option_right" not in mapping
+    _apply_merged(grid, list(merged), header_at)
     header_cells = grid[header_at]
-    labels = {key: clean_cell(header_cells[index]) for key, index in mapping.items()}
-    items = list(mapping.items())
+    if "option_right" in mapping:
+        return _option_rows_table(grid, header_at, mapping, source=source, first_row_number=first_row_number)
+    mapping.pop("option_right", None)
+    parts = _answer_columns(mapping)
+    items = [(key, index) for key, index in mapping.items() if key in _ROW_KEYS]
+    labels = {key: clean_cell(header_cells[index]) for key, index in items}
+    if parts:
+        labels["answer"] = clean_cell(header_cells[parts[0]])
+    ignored = _ignored_titles(grid, header_at, [i for _k, i in items] + parts, prefix=f"{sheet}!" if sheet else "")
     rows = []
     for offset, cells in enumerate(grid[header_at + 1 :], start=header_at + 1 + first_row_number):
         width = len(cells)
-        rows.append(RawRow(offset, {key: clean_cell(cells[index]) if index < width else "" for key, index in items}))
+        values = {key: clean_cell(cells[index]) if index < width else "" for key, index in items}
+        if parts:
+            answers = [clean_cell(cells[i]) if i < width else "" for i in parts]
+            values["answer"] = "|".join(a for a in answers if a)
+        if sheet_type and "type" not in mapping and any(values.values()):
+            values["type"] = sheet_type
+        rows.append(RawRow(offset, values, sheet))
     if not any(any(r.values.values()) for r in rows):
         raise ImportRefused(_("The file has a header but no questions."))
-    return RawTable(rows=rows, labels=labels, source=source)
+    notes = []
+    if infer_types:
+        notes.append(
+            RowError(
+                header_at + first_row_number,
+                COLUMN_TITLES["type"],
+                _(
+                    "The file has no type column: each question's type is read from its options and answer "
+                    "(正确/错误 → 判断题, several letters → 多选题, one letter → 单选题, no options → 填空题)."
+                ),
+            )
+        )
+    return RawTable(
+        rows=rows,
+        labels=labels,
+        source=source,
+        ignored=ignored,
+        infer_types=infer_types,
+        notes=notes,
+        plain_cells=True,
+    )
+
+
+_ROW_KEYS = frozenset((*FIELDS, "options"))
+_RIGHT_MARKS = frozenset({"1", "y", "yes"})
+
+
+def _option_rows_table(
+    grid: list[list[Any]], header_at: int, mapping: dict[str, int], *, source: str, first_row_number: int
+) -> RawTable:
+    """One row per option (yf-exam and its derivatives): 题目序号, 题目类型, 题目内容, 整体解析,
+    是否正确项, 选项内容…; the rows of one question share its number, and its text
+    stands in its first row. Each question becomes one row of the usual layout."""
+    header_cells = grid[header_at]
+    text_at = mapping.get("options")
+    if text_at is None:
+        raise ImportRefused(
+            _(
+                "This file is in the one-row-per-option layout (yf-exam): it needs a 选项内容 column "
+                "next to 是否正确项; none was found."
+            )
+        )
+    group_at = next((i for i, c in enumerate(header_cells) if _header_text(clean_cell(c)) in _NUMBERING_TITLES), None)
+    right_at = mapping["option_right"]
+    kept = {
+        key: mapping[key] for key in ("type", "stem", "explanation", "difficulty", "knowledge_point") if key in mapping
+    }
+    labels = {key: clean_cell(header_cells[index]) for key, index in kept.items()}
+    labels["answer"] = clean_cell(header_cells[right_at])
+    labels["options"] = clean_cell(header_cells[text_at])
+    used = [*kept.values(), text_at, right_at, *([group_at] if group_at is not None else [])]
+    rows: list[RawRow] = []
+    notes: list[RowError] = []
+    current: dict[str, Any] | None = None
+
+    def cell(cells: list[Any], index: int | None) -> str:
+        return clean_cell(cells[index]) if index is not None and index < len(cells) else ""
+
+    def close() -> None:
+        if current is None:
+            return
+        options, right = current["options"], current["right"]
+        if len(options) > len(OPTION_LETTERS):
+            notes.append(
+                RowError(
+                    current["row"],
+                    labels["options"],
+                    _("The question has %(count)d options; only the first %(max)d are kept.")
+                    % {"count": len(options), "max": len(OPTION_LETTERS)},
+                )
+            )
+        values = {**current["values"], **_letters_options(options)}
+        values["answer"] = "".join(OPTION_LETTERS[i] for i in right if i < len(OPTION_LETTERS))
+        code = values.get("type", "")
+        values["type"] = _OPTION_ROWS_TYPE_CODES.get(code, code)
+        rows.append(RawRow(current["row"], values))
+
+    for offset, cells in enumerate(grid[header_at + 1 :], start=header_at + 1 + first_row_number):
+        group = cell(cells, group_at)
+        stem = cell(cells, kept.get("stem"))
+        text = cell(cells, text_at)
+        if not (group or stem or text):
+            continue
+        new = current is None or (group and group != current["group"]) or (not group and stem)
+        if new:
+            close()
+            current = {
+                "row": offset,
+                "group": group,
+                "values": {key: cell(cells, index) for key, index in kept.items()},
+                "options": [],
+                "right": [],
+            }
+        assert current is not None
+        if text:
+            if _is_right_mark(cell(cells, right_at)):
+                current["right"].append(len(current["options"]))
+            current["options"].append(text)
+    close()
+    if not rows:
+        raise ImportRefused(_("The file has a header but no questions."))
+    notes.insert(
+        0,
+        RowError(
+            header_at + first_row_number,
+            labels["answer"],
+            _("One-row-per-option layout (yf-exam) recognised: the rows of each question were joined into one."),
+        ),
+    )
+    return RawTable(
+        rows=rows,
+        labels=labels,
+        source=source,
+        ignored=_ignored_titles(grid, header_at, used),
+        notes=notes,
+        plain_cells=True,
+    )
+
+
+def _is_right_mark(value: str) -> bool:
+    return value.casefold() in _RIGHT_MARKS or truth_of(value) is True
 
 
 def _cell_name(row: int, col: int) -> str:
@@ -626,37 +1144,74 @@ def _choose_sheet(names: list[str]) -> str:
     return names[0]
 
 
+# Sheets named by a type we do not keep still hold questions (they are refused by name, row by row).
+_OTHER_TYPE_SHEETS = ("问答题", "简答题", "论述题", "案例分析", "案例分析题", "简述题", "计算题", "综合题")
+
+
+def _is_type_sheet(name: str) -> bool:
+    text = unicodedata.normalize("NFKC", name).strip()
+    return type_of(text) is not None or text.endswith(_OTHER_TYPE_SHEETS)
+
+
 def read_xlsx(data: bytes, source: str = "", column_map: ColumnMap | None = None) -> RawTable:
-    """Read the question sheet with python-calamine.
+    """Read the question sheet (xlsx, or legacy xls) with python-calamine.
 
     This is the engine pandas' ``read_excel(engine="calamine")`` uses, called
     directly: pandas would load the sheet a second time to learn its merged
     cells and spends longer turning cells into a frame than calamine spends
     reading them (100k rows: 2.7 s here against 6.2 s through pandas).
+
+    A workbook with one sheet per type (单选题, 多选题, 判断题…, and no sheet
+    named 题库) is read sheet by sheet, each sheet's name giving the type of
+    its rows when it has no type column; errors then name the sheet
+    (``多选题!答案``).
     """
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
+    sheets: list[tuple[str, list[list[Any]], list[Any]]] = []
     try:
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = book.get_sheet_by_name(_choose_sheet(list(book.sheet_names)))
-        merged = sheet.merged_cell_ranges or []
-        grid = sheet.to_python(skip_empty_area=False)
+        names = list(book.sheet_names)
+        chosen = _choose_sheet(names)
+        typed = [name for name in names if _is_type_sheet(name)]
+        named = chosen.strip() == "题库" or chosen.strip().casefold() == "questions"
+        for name in typed if len(typed) >= 2 and not named and column_map is None else [chosen]:
+            sheet = book.get_sheet_by_name(name)
+            sheets.append((name, sheet.to_python(skip_empty_area=False), sheet.merged_cell_ranges or []))
     except PasswordError:
         raise UploadRejected(_("The workbook is protected by a password; remove it and upload again.")) from None
     except (CalamineError, XmlError, ZipError, ValueError, KeyError, OSError):
         raise UploadRejected(_("The workbook could not be read: it is damaged or not an Excel file.")) from None
-    if column_map is None:
-        _apply_merged(grid, merged)
-    else:
-        _apply_merged_mapped(grid, merged)
-    return rows_to_table(grid, source=source, column_map=column_map)
+    if len(sheets) == 1:
+        _name, grid, merged = sheets[0]
+        return rows_to_table(grid, source=source, merged=merged, column_map=column_map)
+    tables = [
+        rows_to_table(grid, source=source, merged=merged, sheet=name.strip(), sheet_type=name.strip())
+        for name, grid, merged in sheets
+        if any(clean_cell(c) for row in grid[:HEADER_SEARCH_ROWS] for c in row)
+    ]
+    if not tables:
+        raise ImportRefused(_("The file has a header but no questions."))
+    first = tables[0]
+    for table in tables[1:]:
+        first.rows.extend(table.rows)
+        first.ignored.extend(table.ignored)
+        first.notes.extend(table.notes)
+    first.sheet_labels = {table.rows[0].sheet: table.labels for table in tables if table.rows}
+    return first
 
 
-def _apply_merged(grid: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
+def _apply_merged(grid: list[list[Any]], merged: list[tuple[tuple[int, int], tuple[int, int]]], header_at: int) -> None:
+    """Pour a range merged down one column below the header into every row of it.
+
+    A merged title above the header is no data and is left alone; a range
+    spanning several columns below it, or touching the header, is refused.
+    """
     refused = []
-    header_rows = min(HEADER_SEARCH_ROWS, len(grid))
     for (r0, c0), (r1, c1) in merged:
-        if c0 != c1 or r0 < header_rows and not _below_header(grid, r0):
+        if r1 < header_at:
+            continue
+        if c0 != c1 or r0 <= header_at:
             refused.append(f"{_cell_name(r0, c0)}:{_cell_name(r1, c1)}")
     if refused:
         raise ImportRefused(
@@ -666,18 +1221,13 @@ def _apply_merged(grid: list[list[Any]], merged: list[tuple[tuple[int, int], tup
             % {"cells": ", ".join(refused)}
         )
     for (r0, c0), (r1, _c1) in merged:
-        if r0 >= len(grid):
+        if r1 < header_at or r0 >= len(grid):
             continue
         value = grid[r0][c0] if c0 < len(grid[r0]) else ""
         for r in range(r0 + 1, min(r1 + 1, len(grid))):
             row = grid[r]
             if c0 < len(row):
                 row[c0] = value
-
-
-def _below_header(grid: list[list[Any]], row: int) -> bool:
-    # A merge starting in the first rows is fine when a header row sits above it.
-    return any("stem" in _map_header([clean_cell(c) for c in grid[r]]) for r in range(row))
 
 
 def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None) -> RawTable:
@@ -696,16 +1246,25 @@ def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None)
         encoding = "gb18030"
     head = data[:4096].decode(encoding, errors="ignore")
     tabs = head.count("\t") > head.count(",")
+    sep = "\t" if tabs else ","
+    # A title line above the header (“安全知识题库”) is narrower than the header:
+    # pandas takes the first line's width for the file's unless told the widest.
+    widths = [
+        len(r)
+        for r in itertools.islice(csv.reader(io.StringIO(head.lstrip("\ufeff")), delimiter=sep), 1 + HEADER_SEARCH_ROWS)
+    ]
+    names = list(range(max(widths))) if widths and max(widths) > widths[0] else None
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
             encoding=encoding,
             header=None,
+            names=names,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
-            sep="\t" if tabs else ",",
+            sep=sep,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None
@@ -716,7 +1275,7 @@ def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None)
 
 def read_spreadsheet(checked: CheckedUpload, column_map: ColumnMap | None = None) -> RawTable:
     """Parse an upload that core.uploads.check_spreadsheet has already let through."""
-    if checked.kind == "xlsx":
+    if checked.kind in ("xlsx", "xls"):
         return read_xlsx(checked.data, source=checked.name, column_map=column_map)
     return read_csv(checked.data, source=checked.name, column_map=column_map)
 
@@ -1308,7 +1867,7 @@ def read_file(data: bytes, name: str, fmt: str = "auto", column_map: ColumnMap |
             check_spreadsheet(data, name)  # raises the size message
         text = decode_csv(data)
         return read_gift(text, name) if fmt == "gift" else read_aiken(text, name)
-    return read_spreadsheet(check_spreadsheet(data, name), column_map=column_map)
+    return read_spreadsheet(check_spreadsheet(data, name, allow_xls=True), column_map=column_map)
 
 
 def _upload_limit() -> int:
@@ -1374,7 +1933,7 @@ def read_head(data: bytes, name: str, rows: int = MAPPING_HEAD_ROWS) -> list[lis
     enough to find the header and show samples without reading a large file whole."""
     from core.uploads import check_spreadsheet
 
-    checked = check_spreadsheet(data, name)
+    checked = check_spreadsheet(data, name, allow_xls=True)
     if checked.kind == "csv":
         import pandas as pd
 

@@ -49,7 +49,7 @@ class ImportResult:
     errors: list[importers.RowError] = field(default_factory=list)
     warnings: list[importers.RowError] = field(default_factory=list)
     notices: list[importers.RowError] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)  # titles of the file's columns nothing was read from
 
     @property
     def counts(self) -> dict[str, int]:
@@ -195,7 +195,8 @@ def import_parsed(
         errors=parsed.errors,
         warnings=parsed.warnings,
         notices=parsed.notices,
-        duplicates=len(parsed.warnings),
+        duplicates=parsed.duplicates,
+        ignored_columns=list(parsed.ignored_columns),
     )
     write = not dry_run and (valid_only or not parsed.errors)
     questions = parsed.questions

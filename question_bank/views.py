@@ -176,7 +176,7 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
             elif upload.name.lower().endswith(".docx"):
                 data = check_docx(upload.read(settings.UPLOAD_MAX_BYTES + 1), upload.name).data
             else:
-                data = check_uploaded_file(upload).data
+                data = check_uploaded_file(upload, allow_xls=True).data
         except UploadRejected as exc:
             form.add_error("file", str(exc))
         else:

@@ -110,7 +110,7 @@ def test_renamed_non_spreadsheet_is_refused(bank: Bank) -> None:
 def test_export_then_import_is_all_unchanged(bank: Bank, fmt: str) -> None:
     tricky = [
         [9, "单选题", "=SUM(A1:A2) 是公式吗？", "+1", "-1", "@x", "'=y", "A", "-5℃ 以下", "", "=kp", "化工", ""],
-        [10, "填空题", "温度低于____时停止作业。", "", "", "", "", "-5℃/零下五度|'+x", "", 5, "", "", ""],
+        [10, "填空题", "温度低于____时停止作业，再记下____。", "", "", "", "", "-5℃/零下五度|'+x", "", 5, "", "", ""],
     ]
     # csv, because openpyxl would store "=SUM…" as a formula; in a csv it is text.
     assert _import(bank, csv_bytes([*ROWS, *tricky]), "source.csv").created == 6

@@ -63,7 +63,8 @@ def test_true_false_answered_by_letter_when_options_are_given(letter: str, truth
     ],
 )
 def test_fill_in_blank_answers(written: object, blanks: list[list[str]]) -> None:
-    result = _one([1, "填空题", "火警电话是____。", "", "", "", "", written, "", "", "", "", ""])
+    stem = "火警电话是" + "、".join("____" for _blank in blanks) + "。"  # one blank per answer
+    result = _one([1, "填空题", stem, "", "", "", "", written, "", "", "", "", ""])
     assert result.errors == []
     assert result.questions[0].answer == blanks
 

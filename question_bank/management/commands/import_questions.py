@@ -76,10 +76,11 @@ class Command(BaseCommand):
                 result = services.ImportResult(
                     rows=parsed.rows,
                     created=len(parsed.questions),
-                    duplicates=len(parsed.warnings),
+                    duplicates=parsed.duplicates,
                     errors=parsed.errors,
                     warnings=parsed.warnings,
                     notices=parsed.notices,
+                    ignored_columns=parsed.ignored_columns,
                 )
             else:
                 result = services.import_file(
