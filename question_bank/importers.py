@@ -610,6 +610,9 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
     result.rows = len({e.row for e in table.errors})  # questions a text reader already refused
     result.warnings.extend(table.notes)
     seen: dict[str, int] = {}
+    # Per fingerprint: the first row's number, answer, row and labels; and the questions keyed two ways.
+    keys: dict[str, list[tuple[int, Any, RawRow, Callable[[str, str], str]]]] = {}
+    conflicted: set[str] = set()
     label = table.labels.get
     sheet_labels: dict[str, Callable[[str, str], str]] = {}
     total = len(table.rows)
@@ -686,6 +689,20 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
             if letters is not None and len(letters) == 1:
                 qtype, open_single = QuestionType.SINGLE, True
 
+        reference_from = _reference_in_options(qtype, options, answer_raw) if not gapped else None
+        if reference_from is not None:
+            # Some systems keep a 简答题's reference answer in option A and answer “A”.
+            letters = reference_from
+            answer_raw = "\n".join(options[OPTION_LETTERS.index(letter)] for letter in letters)
+            options = []
+            result.warnings.append(
+                RowError(
+                    raw.number,
+                    row_label("answer", COLUMN_TITLES["answer"]),
+                    _("The reference answer of this subjective question is taken from option %(letters)s.")
+                    % {"letters": "、".join(letters)},
+                )
+            )
         answer: Any = None
         if gapped:
             pass
@@ -767,21 +784,26 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         fp = fingerprint(qtype, stem, options, answer, image=image)
         first = seen.get(fp)
         if first is not None:
+            rows_of_fp = keys[fp]
+            first_answer = rows_of_fp[0][1]
+            rows_of_fp.append((raw.number, answer, raw, row_label))
+            if fp in conflicted or (first_answer != answer and qtype != QuestionType.SUBJECTIVE):
+                conflicted.add(fp)  # the same question keyed two ways: which key is right is not ours to guess
+                continue
+            if first_answer != answer:
+                message = _(
+                    "Duplicate of row %(row)d in this file with another reference answer; imported once, "
+                    "with the reference answer of row %(row)d."
+                ) % {"row": first}
+            else:
+                message = _("Duplicate of row %(row)d in this file; imported once.") % {"row": first}
             result.warnings.extend(
-                _placed(
-                    raw,
-                    [
-                        RowError(
-                            raw.number,
-                            row_label("stem", COLUMN_TITLES["stem"]),
-                            _("Duplicate of row %(row)d in this file; imported once.") % {"row": first},
-                        )
-                    ],
-                )
+                _placed(raw, [RowError(raw.number, row_label("stem", COLUMN_TITLES["stem"]), message)])
             )
             result.duplicates += 1
             continue
         seen[fp] = raw.number
+        keys[fp] = [(raw.number, answer, raw, row_label)]
         if open_single:
             result.warnings.append(
                 RowError(
@@ -809,11 +831,56 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
         )
     if result.rows == 0:
         raise ImportRefused(_("The file has a header but no questions."))
-    if table.errors:
+    if conflicted:
+        _refuse_conflicting_keys(result, {fp: keys[fp] for fp in conflicted})
+    if table.errors or conflicted:
         result.errors.sort(key=lambda e: e.row)
     refused = {e.row for e in result.errors}
     result.notices = [n for n in table.notices if n.row not in refused]
     return result
+
+
+def _refuse_conflicting_keys(
+    result: ParseResult, conflicts: dict[str, list[tuple[int, Any, RawRow, Callable[[str, str], str]]]]
+) -> None:
+    """Every row of a question that the file keys in two ways is an error naming the other rows and
+    their answers; none of them is imported (nor counted as a duplicate)."""
+    refused_rows = {entry[0] for entries in conflicts.values() for entry in entries}
+    result.questions = [q for q in result.questions if q.fingerprint not in conflicts]
+    duplicate_warnings = [w for w in result.warnings if w.row in refused_rows]
+    result.duplicates -= len(duplicate_warnings)
+    result.warnings = [w for w in result.warnings if w.row not in refused_rows]
+    for entries in conflicts.values():
+        for number, _answer, raw, row_label in entries:
+            others = "；".join(
+                _("row %(row)d: “%(answer)s”") % {"row": n, "answer": _answer_shown(a)}
+                for n, a, _raw, _label in entries
+                if n != number
+            )
+            message = _(
+                "The same question is in this file with another answer (%(others)s); the key is unclear, so none "
+                "of them is imported: correct the key."
+            ) % {"others": others}
+            result.errors.extend(
+                _placed(raw, [RowError(number, row_label("answer", COLUMN_TITLES["answer"]), message)])
+            )
+
+
+def _answer_shown(answer: Any) -> str:
+    if isinstance(answer, bool):
+        return "正确" if answer else "错误"
+    if isinstance(answer, list):
+        return "|".join("/".join(str(a) for a in blank) if isinstance(blank, list) else str(blank) for blank in answer)
+    return str(answer)
+
+
+def _reference_in_options(qtype: QuestionType | None, options: list[str], answer_raw: str) -> tuple[str, ...] | None:
+    """``("A",)`` when a subjective question's only option is its reference answer and the answer
+    says “A” (a layout some exam systems export); else None. Several options with a letter answer
+    look like a mistyped choice question: that stays an error."""
+    if qtype != QuestionType.SUBJECTIVE or len(options) != 1:
+        return None
+    return ("A",) if parse_letters(answer_raw) == ("A",) else None
 
 
 def _stem_image(raw: RawRow, error: Callable[[str, str], None]) -> bytes:
@@ -1000,7 +1067,7 @@ def rows_to_table(
             values["answer"] = "|".join(a for a in answers if a)
         if sheet_type and "type" not in mapping and any(values.values()):
             values["type"] = sheet_type
-        rows.append(RawRow(offset, values, sheet))
+        rows.append(RawRow(offset, values, sheet=sheet))
     if not any(any(r.values.values()) for r in rows):
         raise ImportRefused(_("The file has a header but no questions."))
     notes = []

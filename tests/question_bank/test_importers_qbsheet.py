@@ -439,13 +439,17 @@ def test_training_admin_uploads_a_legacy_xls(
             reverse("question_bank:import_upload", args=[east_bank.pk]),
             {"file": SimpleUploadedFile("题库.xls", data), "valid_only": "on"},
         )
-    assert response.status_code == 302
+        assert response.status_code == 302
+        assert "关于矛盾的共性与个性" in client.get(response["Location"]).content.decode()  # the preview
+        client.post(response["Location"], {"valid_only": "on"})
     job = ImportJob.objects.get()
     services.import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
-    assert job.result["counts"]["created"] == 909
-    assert Question.objects.filter(bank=east_bank).count() == before + 909
+    # 909 objective questions and the 42 简答题 (reference answers in option A); the 44 rows typed 填空题
+    # with options are refused.
+    assert job.result["counts"]["created"] == 951
+    assert Question.objects.filter(bank=east_bank).count() == before + 951
 
 
 def test_duplicates_are_counted_apart_from_other_warnings() -> None:

@@ -84,16 +84,19 @@ def test_power_safety_rules_bank_typed_all_fill_in_is_refused_row_by_row_with_re
 def test_power_new_staff_bank_one_sheet_per_type(bank: Bank) -> None:
     result = _import(bank, "qbsheet_power_new_staff_contest.xlsx")
     assert result.rows == 2174 + 1082 + 2058 + 809 + 720  # counted by hand, sheet by sheet
-    assert result.duplicates == 21
+    # 21 objective duplicates, and 27 among the 问答题 (21 with the same reference answer, 6 with another:
+    # imported once, with the first one's reference, and said so).
+    assert result.duplicates == 48
+    other_reference = [w for w in result.warnings if "another reference answer" in w.message]
+    assert len(other_reference) == 6
     assert _objective_created(bank) == 6078
     counts = Counter(Question.objects.filter(bank=bank).values_list("type", flat=True))
     assert (counts["single"], counts["multiple"], counts["true_false"], counts["fill_blank"]) == (2162, 1074, 2055, 787)
-    kinds = _kinds(result)
-    subjective = kinds[("问答题!题型", "Unknown question type “…”: use 单选题, 多选题, 判断题 or 填空题.")]
-    if not hasattr(QuestionType, "SUBJECTIVE"):
-        assert subjective == 720
-    else:  # once subjective questions exist, 问答题 rows are kept as such, never as an objective type
-        assert subjective + Question.objects.filter(bank=bank, type="subjective").count() == 720
+    # 问答题 are subjective questions with their reference answers: 720 rows, 27 of them repeats.
+    assert Question.objects.filter(bank=bank, type=QuestionType.SUBJECTIVE).count() == 720 - 27
+    reference = _question(bank, "什么情况下设备的停、送电，可填用一张电气第一种工作票？").answer
+    assert reference.startswith("（1）属于同一电压等级.位于同一平面场所")
+    assert reference.endswith("（3）全站停电。")
     blank_errors = [e for e in result.errors if e.message.startswith("The stem has")]
     assert len(blank_errors) == 22
     assert {e.column for e in blank_errors} == {"填空题!答案A"}
@@ -124,8 +127,12 @@ def test_legacy_xls_bank_is_read(bank: Bank) -> None:
         "is it a choice question? Correct the type.",
     )
     assert kinds[fill_with_options] == 44
-    if not hasattr(QuestionType, "SUBJECTIVE"):
-        assert kinds[("类型", "Unknown question type “…”: use 单选题, 多选题, 判断题 or 填空题.")] == 42
+    # The 42 简答题 keep their reference answer in option A and answer “A”: read as such, and said so.
+    assert Question.objects.filter(bank=bank, type=QuestionType.SUBJECTIVE).count() == 42
+    from_option = [w for w in result.warnings if "taken from option A" in w.message]
+    assert len(from_option) == 42
+    reference = _question(bank, "简述量变和质变的关系。")
+    assert (reference.options, reference.answer.startswith("一，量变是质变的必要准备。")) == ([], True)
     assert result.ignored_columns == ["目录", "章节"]  # “D项目” (sic) is read as option D
     # Five keys, checked by hand against the file.
     assert _question(bank, "关于矛盾的共性与个性").answer == "CD"
@@ -142,10 +149,13 @@ def test_scraped_csv_bank(bank: Bank) -> None:
     assert result.duplicates == 38
     assert _objective_created(bank) == 1469
     errored = {e.row for e in result.errors}
-    assert len(errored) == 43
+    assert len(errored) == 38
     kinds = _kinds(result)
     assert kinds[("答案", "“…” is not a true/false answer (正确/错误, 对/错, √/×, T/F…).")] == 26
-    assert kinds[("答案", "The answer is empty.")] == 4
+    # 9 简答题/论述题: 4 have no reference answer (refused), 5 are stored. One of those 5 holds the scraped
+    # page text “章节测验 已完成” as its reference: a subjective answer is free text, so this is not caught.
+    assert kinds[("答案", "A subjective question needs its reference answer in the answer column.")] == 4
+    assert Question.objects.filter(bank=bank, type=QuestionType.SUBJECTIVE).count() == 5
     polluted = [e for e in result.errors if e.message.startswith("The answer “") and "option letters" in e.message]
     assert len(polluted) == 6
     assert result.ignored_columns == ["章节", "分组"]

@@ -106,7 +106,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(summary.format(**counts))
         if result.ignored_columns:
-            self.stdout.write(f"ignored columns: {', '.join(result.ignored_columns)}")
+            self.stdout.write("ignored columns: " + "、".join(result.ignored_columns))
         for warning in [*result.warnings, *result.notices]:
             self.stdout.write(f"  row {warning.row} [{warning.column}] {warning.message}")
         for error in result.errors:
