@@ -151,12 +151,22 @@ import asyncio  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
 import secrets  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from bench.common import (  # noqa: E402
+    cpu_busy,
+    daphne,
+    database_create,
+    database_drop,
+    pct,
+    processes_stop,
+    servers_start,
+)
+from tests.support.servers import free_port  # noqa: E402
 
 
 @dataclass
@@ -174,24 +184,6 @@ class Cohort:
     released_at: float = 0.0
     timeline: list[tuple[str, float, float]] = field(default_factory=list)  # (op, sent after release s, latency s)
     cpu: Any = None  # CpuSampler of the run
-
-
-def _db_url(base: str, name: str) -> str:
-    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-
-
-def _psql(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _cpu_busy() -> tuple[float, float]:
-    with open("/proc/stat") as f:
-        values = [float(v) for v in f.readline().split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 def _process_cpu(pid: int) -> float:
@@ -281,12 +273,6 @@ class CpuSampler:
         if not rows:
             return (0.0, 0.0, 0.0)
         return tuple(sum(column) / len(rows) for column in zip(*rows, strict=True))  # type: ignore[return-value]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
@@ -517,13 +503,6 @@ async def run_cohort(servers: list[str], cohort: Cohort, args: argparse.Namespac
         return time.perf_counter() - began
 
 
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
-
-
 def start_servers(
     count: int, env: dict[str, str], log_dir: Path, *, topology: str = "asgi", threads: int = 4
 ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
@@ -532,12 +511,8 @@ def start_servers(
     ``wsgi``: one gunicorn master with ``count`` gthread workers of ``threads`` threads,
     sharing one listening socket (config/gunicorn.py, as deployed; one URL).
     """
-    from urllib.request import urlopen
-
-    processes, urls = [], []
     if topology == "wsgi":
-        port = _free_port()
-        log = open(log_dir / "bench-exam-gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+        port = free_port()
         command = [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "-c",
@@ -550,38 +525,13 @@ def start_servers(
             str(threads),
             "bench.bench_exam:application",
         ]
-        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
-        urls.append(f"http://127.0.0.1:{port}")
-    for i in range(count if topology == "asgi" else 0):
-        port = _free_port()
-        log = open(log_dir / f"bench-exam-daphne-{i}.log", "w")  # noqa: SIM115 - closed with the process
-        command = [
-            str(ROOT / ".venv" / "bin" / "daphne"),
-            "-e",
-            f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
-            "bench.bench_exam:application",
-        ]
-        processes.append(
-            subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    for url in urls:
-        for _ in range(300):
-            try:
-                with urlopen(f"{url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"{url} did not start; see {log_dir}")
-    return processes, urls
+        return servers_start([(port, command)], env=env, logs=[log_dir / "bench-exam-gunicorn.log"])
+    ports = [free_port() for _ in range(count)]
+    return servers_start(
+        [(port, daphne(port, "bench.bench_exam:application")) for port in ports],
+        env=env,
+        logs=[log_dir / f"bench-exam-daphne-{i}.log" for i in range(count)],
+    )
 
 
 def main() -> None:
@@ -620,9 +570,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
     name = urlsplit(admin_url).path.lstrip("/") + "_bench_exam"
-    bench_url = _db_url(admin_url, name)
-    _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql(admin_url, f'CREATE DATABASE "{name}"')
+    bench_url = database_create(admin_url, name)
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -673,27 +621,18 @@ def main() -> None:
                 continue
             if cohort is prod:
                 open_window(cohort.session_id)
-            cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
+            cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), cpu_busy()
             with CpuSampler([p.pid for p in processes]) as sampler:
                 wall = asyncio.run(run_cohort(servers, cohort, args))
             cohort.cpu = sampler
-            cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
+            cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), cpu_busy()
             generator_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
             machine_busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
             lost, submitted = lost_answers(cohort)
             results.append((cohort, wall, generator_cpu, machine_busy, lost, submitted))
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        from django.db import connections
-
-        connections.close_all()
-        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        processes_stop(processes)
+        database_drop(admin_url, name)
 
     cores = os.cpu_count() or 1
     shape = (
