@@ -454,17 +454,24 @@ def check_duplicates(rows: list[Row], kind: ImportKind, errors: Errors) -> None:
 # --- the import ------------------------------------------------------------------
 
 
-@dataclass
-class ImportResult:
-    kind: ImportKind
-    source: str
-    dry_run: bool
+@dataclass(kw_only=True)
+class ImportCounts:
+    """What an import did (or a dry run would do) and the new accounts' one-time passwords:
+    every import's result (this machinery's, the roster's)."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult(ImportCounts):
+    kind: ImportKind
+    source: str
+    dry_run: bool
 
     @property
     def refused(self) -> bool:

@@ -77,16 +77,10 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 @dataclass
-class ImportResult:
+class ImportResult(tabular.ImportCounts):
     enterprise: Enterprise
     dry_run: bool
     valid_only: bool
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    credentials: list[Credential] = field(default_factory=list)
     error_rows: set[int] = field(default_factory=set)
 
     @property
