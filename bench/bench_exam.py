@@ -157,15 +157,7 @@ from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
 
-from bench.common import (  # noqa: E402
-    cpu_busy,
-    daphne,
-    database_create,
-    database_drop,
-    pct,
-    processes_stop,
-    servers_start,
-)
+from bench import common  # noqa: E402
 from tests.support.servers import free_port  # noqa: E402
 
 
@@ -525,10 +517,10 @@ def start_servers(
             str(threads),
             "bench.bench_exam:application",
         ]
-        return servers_start([(port, command)], env=env, logs=[log_dir / "bench-exam-gunicorn.log"])
+        return common.servers_start([(port, command)], env=env, logs=[log_dir / "bench-exam-gunicorn.log"])
     ports = [free_port() for _ in range(count)]
-    return servers_start(
-        [(port, daphne(port, "bench.bench_exam:application")) for port in ports],
+    return common.servers_start(
+        [(port, common.daphne(port, "bench.bench_exam:application")) for port in ports],
         env=env,
         logs=[log_dir / f"bench-exam-daphne-{i}.log" for i in range(count)],
     )
@@ -570,7 +562,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
     name = urlsplit(admin_url).path.lstrip("/") + "_bench_exam"
-    bench_url = database_create(admin_url, name)
+    bench_url = common.database_create(admin_url, name)
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -621,18 +613,18 @@ def main() -> None:
                 continue
             if cohort is prod:
                 open_window(cohort.session_id)
-            cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), cpu_busy()
+            cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), common.cpu_busy()
             with CpuSampler([p.pid for p in processes]) as sampler:
                 wall = asyncio.run(run_cohort(servers, cohort, args))
             cohort.cpu = sampler
-            cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), cpu_busy()
+            cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), common.cpu_busy()
             generator_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
             machine_busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
             lost, submitted = lost_answers(cohort)
             results.append((cohort, wall, generator_cpu, machine_busy, lost, submitted))
     finally:
-        processes_stop(processes)
-        database_drop(admin_url, name)
+        common.processes_stop(processes)
+        common.database_drop(admin_url, name)
 
     cores = os.cpu_count() or 1
     shape = (
@@ -654,8 +646,8 @@ def main() -> None:
         for op in ("start", "autosave", "submit"):
             values = cohort.latencies[op]
             print(
-                f"{cohort.name:<16}{len(cohort.tokens):>6}{op:>10}{len(values):>8}{pct(values, 50):>9.0f}"
-                f"{pct(values, 95):>9.0f}{pct(values, 99):>9.0f}{(max(values) * 1000 if values else 0):>9.0f}"
+                f"{cohort.name:<16}{len(cohort.tokens):>6}{op:>10}{len(values):>8}{common.pct(values, 50):>9.0f}"
+                f"{common.pct(values, 95):>9.0f}{common.pct(values, 99):>9.0f}{(max(values) * 1000 if values else 0):>9.0f}"
                 f"{cohort.errors[op]:>8}"
             )
     print()
@@ -693,12 +685,12 @@ def main() -> None:
                     last = bucket
                 print(
                     f"  {bucket * step:>5}-{bucket * step + step:<5} {op:>8} {len(values):>6} "
-                    f"{pct(values, 50):7.0f} {pct(values, 95):7.0f} {pct(values, 99):7.0f}{cpu}"
+                    f"{common.pct(values, 50):7.0f} {common.pct(values, 95):7.0f} {common.pct(values, 99):7.0f}{cpu}"
                 )
     if len(results) == 2:
         prod_r, naive_r = results[0][0], results[1][0]
         for op in ("start", "autosave"):
-            a, b = pct(prod_r.latencies[op], 95), pct(naive_r.latencies[op], 95)
+            a, b = common.pct(prod_r.latencies[op], 95), common.pct(naive_r.latencies[op], 95)
             print(f"p95 {op}: naive / production = {b / a:.1f}x" if a else "")
 
 

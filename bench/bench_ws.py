@@ -61,15 +61,7 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import (  # noqa: E402
-    cpu_busy,
-    daphne,
-    database_create,
-    database_drop,
-    pct,
-    processes_stop,
-    servers_start,
-)
+from bench import common  # noqa: E402
 from tests.support.servers import free_port  # noqa: E402
 
 # The only refusal a well-behaved client may meet: a frame the server clock sees ahead of the
@@ -414,7 +406,7 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
     name = urlsplit(admin_url).path.lstrip("/") + "_bench_ws"
-    bench_url = database_create(admin_url, name)
+    bench_url = common.database_create(admin_url, name)
     private = Path(tempfile.mkdtemp(prefix="bench-ws-private-"))
     prefix = "benchws-" + secrets.token_hex(4)
     env = {
@@ -462,8 +454,8 @@ def main() -> None:
         snapshot = faces.snapshot_jpeg(faces.astronaut_bgr())
         log_dir = Path(tempfile.gettempdir())
         ports = [free_port() for _ in range(args.servers)]
-        started, servers = servers_start(
-            [(port, daphne(port, "config.asgi:application")) for port in ports],
+        started, servers = common.servers_start(
+            [(port, common.daphne(port, "config.asgi:application")) for port in ports],
             env=env,
             logs=[log_dir / f"bench-ws-daphne-{i}.log" for i in range(args.servers)],
         )
@@ -471,9 +463,9 @@ def main() -> None:
         pids = [p.pid for p in processes]
         for n in sorted(args.sizes):
             reset_events()
-            busy0, server0 = cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
+            busy0, server0 = common.cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
             stats, memory = asyncio.run(run_load(servers, data, n, args, snapshot, pids))
-            busy1, server1 = cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
+            busy1, server1 = common.cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
             stored = stored_events()
             # A gap is a hole: a sequence number missing below one the server stored (or stored twice).
             # Events the client still holds unacknowledged at the end are counted apart: they are
@@ -489,9 +481,9 @@ def main() -> None:
                     "n": n,
                     "events": sum(stats.generated.values()),
                     "acks": len(stats.acks),
-                    "p50": pct(stats.acks, 50),
-                    "p95": pct(stats.acks, 95),
-                    "p99": pct(stats.acks, 99),
+                    "p50": common.pct(stats.acks, 50),
+                    "p95": common.pct(stats.acks, 95),
+                    "p99": common.pct(stats.acks, 99),
                     "max": max(stats.acks) * 1000 if stats.acks else float("nan"),
                     "gaps": gaps,
                     "unacked_at_end": unacked,
@@ -520,7 +512,7 @@ def main() -> None:
                 for bucket, values in sorted(buckets.items()):
                     print(
                         f"  t={bucket * 5:>3}-{bucket * 5 + 5:<3}s acks {len(values):>5}  "
-                        f"p50 {pct(values, 50):7.1f}  p99 {pct(values, 99):7.1f}  max {max(values) * 1000:7.1f} ms"
+                        f"p50 {common.pct(values, 50):7.1f}  p99 {common.pct(values, 99):7.1f}  max {max(values) * 1000:7.1f} ms"
                     )
             unexpected = {code: count for code, count in stats.errors.items() if code not in EXPECTED_ERRORS}
             if unexpected:
@@ -531,8 +523,8 @@ def main() -> None:
                 )
                 break
     finally:
-        processes_stop(processes)
-        database_drop(admin_url, name)
+        common.processes_stop(processes)
+        common.database_drop(admin_url, name)
         shutil.rmtree(private, ignore_errors=True)
         try:
             import redis
