@@ -31,7 +31,7 @@ import io
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -557,11 +557,7 @@ def template_workbook(kind: ImportKind) -> bytes:
     """The kind's columns with their Chinese titles and an example row, and a sheet of instructions."""
     columns = [Column(f.title, width=f.width, number_format="yyyy-mm-dd" if f.is_date else "@") for f in kind.fields]
     data = Sheet(title=str(kind.label), columns=columns, rows=[[f.example for f in kind.fields]], formatted_rows=200)
-    notes: list[Sequence[Any]] = [
-        [f.title, f.name, _("yes") if f.required else _("no"), str(f.help)] for f in kind.fields
-    ]
-    notes.append([])
-    for line in (
+    general = (
         _(
             "Only the first sheet is read. Columns may be in any order; the English titles are accepted too; other columns are ignored."
         ),
@@ -570,20 +566,33 @@ def template_workbook(kind: ImportKind) -> bytes:
             "Every row is checked first; if any row has an error nothing is imported, and every error names its row and column."
         ),
         _("Importing the same file again is safe: it changes nothing."),
-        *[str(n) for n in kind.notes()],
-    ):
-        notes.append([str(line)])
-    instructions = Sheet(
+        *kind.notes(),
+    )
+    columns_help = [(f.title, f.name, f.required, f.help) for f in kind.fields]
+    return write_xlsx([data, instructions_sheet(columns_help, general)])
+
+
+def instructions_sheet(
+    columns: Iterable[tuple[str, str, bool, object]], notes: Iterable[object], *, widths: tuple[int, int] = (16, 18)
+) -> Sheet:
+    """The instructions sheet of an import template: a row per column (its title, English name,
+    whether it is required, what to enter), a blank row, then a row per general note.
+    ``widths``: of the first two columns (titles and names)."""
+    rows: list[Sequence[Any]] = [
+        [title, name, _("yes") if required else _("no"), str(help_text)] for title, name, required, help_text in columns
+    ]
+    rows.append([])
+    rows.extend([str(line)] for line in notes)
+    return Sheet(
         title=_("Instructions"),
         columns=[
-            Column(_("Column"), width=16),
-            Column(_("English title"), width=18),
+            Column(_("Column"), width=widths[0]),
+            Column(_("English title"), width=widths[1]),
             Column(_("Required"), width=10),
             Column(_("What to enter"), width=90),
         ],
-        rows=notes,
+        rows=rows,
     )
-    return write_xlsx([data, instructions])
 
 
 def chunked(values: Sequence[Any] | set[Any], size: int = 2000) -> list[list[Any]]:

@@ -632,7 +632,6 @@ def template_workbook() -> bytes:
         for name in FIELDS
     ]
     roster = Sheet(title="花名册", columns=columns, formatted_rows=1000)
-    rows: list[list[str]] = []
     explanations = {
         "name": _("The person's full name."),
         "id_number": _("18-character resident ID card number; the last character may be X. Keep the column as text."),
@@ -645,12 +644,8 @@ def template_workbook() -> bytes:
         "phone": _("11-digit mainland mobile number; the person can sign in with it. Not shared with another account."),
         "email": _("Optional; the person can sign in with it."),
     }
-    for name in FIELDS:
-        rows.append(
-            [CANONICAL_TITLES[name], name, _("yes") if name in REQUIRED_FIELDS else _("no"), str(explanations[name])]
-        )
-    rows.append([])
-    for line in (
+    columns_help = [(CANONICAL_TITLES[name], name, name in REQUIRED_FIELDS, explanations[name]) for name in FIELDS]
+    general = (
         _("Only the first sheet is read. Columns may be in any order; other columns are ignored."),
         _(
             "Every row is checked first; if any row has an error nothing is imported, unless you choose to import the valid rows only."
@@ -660,16 +655,5 @@ def template_workbook() -> bytes:
         _(
             "Employment history is kept for the statistics: a changed post counts from the day of the import, a leave date ends the employment, and someone who left another enterprise before the hire date joins this one."
         ),
-    ):
-        rows.append([str(line)])
-    notes = Sheet(
-        title=_("Instructions"),
-        columns=[
-            Column(_("Column"), width=14),
-            Column(_("English title"), width=16),
-            Column(_("Required"), width=10),
-            Column(_("What to enter"), width=90),
-        ],
-        rows=rows,
     )
-    return write_xlsx([roster, notes])
+    return write_xlsx([roster, tabular.instructions_sheet(columns_help, general, widths=(14, 16))])
