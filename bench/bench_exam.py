@@ -559,26 +559,19 @@ def main() -> None:
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark creates and drops its own database).")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    common.open_files_raise()
     name = urlsplit(admin_url).path.lstrip("/") + "_bench_exam"
     bench_url = common.database_create(admin_url, name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": bench_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        # Plain HTTP on loopback: TLS and its redirect belong to the reverse proxy in front.
-        "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": "bench-exam-" + secrets.token_hex(16),
-        "LOG_LEVEL": "WARNING",
-        "BENCH_EXAM_SERVER": "1",
-        "TOKEN_RATE_LIMIT": "100000/min",
-        "BENCH_DB_POOL": str(args.pool),
-        "BENCH_TOPOLOGY": args.topology,
+    env = common.server_env(
+        bench_url,
+        "bench-exam",
+        BENCH_EXAM_SERVER="1",
+        TOKEN_RATE_LIMIT="100000/min",
+        BENCH_DB_POOL=str(args.pool),
+        BENCH_TOPOLOGY=args.topology,
         # The deadline job would prepare the naive cohort's papers too; nobody is overdue here.
-        "EXAMS_SCHEDULER": "off",
-    }
+        EXAMS_SCHEDULER="off",
+    )
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY")})
     processes: list[subprocess.Popen[bytes]] = []
     try:

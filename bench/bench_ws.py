@@ -46,7 +46,6 @@ import asyncio
 import json
 import os
 import random
-import resource
 import secrets
 import shutil
 import subprocess
@@ -403,27 +402,20 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")) or not redis_url:
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the target is two ASGI processes on Redis.")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    common.open_files_raise()
     name = urlsplit(admin_url).path.lstrip("/") + "_bench_ws"
     bench_url = common.database_create(admin_url, name)
     private = Path(tempfile.mkdtemp(prefix="bench-ws-private-"))
     prefix = "benchws-" + secrets.token_hex(4)
-    env = {
-        **os.environ,
-        "DATABASE_URL": bench_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        # Plain HTTP on loopback: TLS and its redirect belong to the reverse proxy in front.
-        "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": "bench-ws-" + secrets.token_hex(16),
-        "LOG_LEVEL": "WARNING",
-        "PRIVATE_STORAGE_ROOT": str(private),
-        "REDIS_PREFIX": prefix,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    env = common.server_env(
+        bench_url,
+        "bench-ws",
+        PRIVATE_STORAGE_ROOT=str(private),
+        REDIS_PREFIX=prefix,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
         # No periodic jobs in the servers: the bench measures the sockets alone.
-        "PERIODIC_JOBS": "off",
-    }
+        PERIODIC_JOBS="off",
+    )
     os.environ.update(
         {
             k: env[k]

@@ -5,6 +5,8 @@ benchmark puts the repository root on ``sys.path`` first)."""
 from __future__ import annotations
 
 import os
+import resource
+import secrets
 import subprocess
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -41,6 +43,28 @@ def database_drop(admin_url: str, name: str) -> None:
 
     connections.close_all()
     psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def server_env(url: str, label: str, **extra: str) -> dict[str, str]:
+    """The environment of the server processes a benchmark starts: this one's, on the database
+    ``url``, plain HTTP, warnings only in the log, a secret key of this run; ``extra`` on top."""
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        # Plain HTTP on loopback: TLS and its redirect belong to the reverse proxy in front.
+        "SECURE_SSL_REDIRECT": "false",
+        "SECRET_KEY": f"{label}-{secrets.token_hex(16)}",
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
+
+
+def open_files_raise() -> None:
+    """Raise this process's open-file limit to the hard limit (up to 65,536): thousands of sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
 
 
 def django_setup(url: str, **env: str) -> None:
