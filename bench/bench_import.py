@@ -36,6 +36,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 
 TOPICS = ["危险化学品储存", "动火作业", "受限空间", "消防器材", "安全生产法", "应急救援", "高处作业", "临时用电"]
@@ -86,24 +91,9 @@ HEADER = [
 
 
 def write_files(n: int, directory: Path) -> dict[str, Path]:
-    import csv
-
-    from openpyxl import Workbook
-
-    rows = generate(n)
-    xlsx = directory / f"bank_{n}.xlsx"
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("题库")
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
-    book.save(xlsx)
-    csv_path = directory / f"bank_{n}.csv"
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    return {"xlsx": xlsx, "csv": csv_path}
+    paths = {"xlsx": directory / f"bank_{n}.xlsx", "csv": directory / f"bank_{n}.csv"}
+    common.sheet_files_write(HEADER, generate(n), sheet="题库", **paths)
+    return paths
 
 
 # --- measurement ---------------------------------------------------------------

@@ -140,3 +140,22 @@ def pct(values: list[float], p: float) -> float:
         return float("nan")
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
+
+
+def sheet_files_write(header: list[str], rows: list[list[object]], *, sheet: str, xlsx: Path, csv: Path) -> None:
+    """The same table twice, as users upload it: an .xlsx (one sheet called ``sheet``, written
+    row by row) and a UTF-8 .csv with a BOM (as Excel saves one)."""
+    import csv as csv_module
+
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    ws = book.create_sheet(sheet)
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    book.save(xlsx)
+    with csv.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv_module.writer(f)
+        writer.writerow(header)
+        writer.writerows(rows)
