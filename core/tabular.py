@@ -333,6 +333,26 @@ def read_first_sheet(upload: CheckedUpload) -> list[list[Any]]:
         raise UploadRejected(_("The CSV file could not be read; check its quotes and separators.")) from None
 
 
+def header_columns(
+    row: int, cells: Sequence[Any], named: Sequence[str | None], same_field: Callable[[str, str, str], str]
+) -> tuple[dict[str, int], dict[str, str], list[RowError]]:
+    """Read a title row: ``named`` holds the field each cell names (None: a column to ignore).
+    Returns the column of each field, its title as written, and an error for each field named
+    twice, whose message is ``same_field(field, first title, second title)``."""
+    columns: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    errors = []
+    for i, name in enumerate(named):
+        if name is None:
+            continue  # 序号, 备注 and other columns are ignored
+        if name in columns:
+            errors.append(RowError(row, text(cells[i]), same_field(name, titles[name], text(cells[i]))))
+            continue
+        columns[name] = i
+        titles[name] = text(cells[i])
+    return columns, titles, errors
+
+
 def find_header(table: list[list[Any]], kind: ImportKind) -> tuple[int, dict[str, int], dict[str, str], list[RowError]]:
     """The title row (1-based), the column of each field, the titles as written, and header errors."""
     lookup: dict[str, str] = {}
@@ -341,28 +361,18 @@ def find_header(table: list[list[Any]], kind: ImportKind) -> tuple[int, dict[str
             lookup[key_of(alias)] = f.name
     needed = min(2, len(kind.fields))
     for index, cells in enumerate(table[:HEADER_SEARCH_ROWS]):
-        found = [(i, lookup.get(key_of(c))) for i, c in enumerate(cells)]
-        if len({name for _i, name in found if name}) < needed:
+        named = [lookup.get(key_of(c)) for c in cells]
+        if len({name for name in named if name}) < needed:
             continue
         number = index + 1
-        columns: dict[str, int] = {}
-        titles: dict[str, str] = {}
-        errors = []
-        for i, name in found:
-            if name is None:
-                continue  # 序号, 备注 and other columns are ignored
-            if name in columns:
-                errors.append(
-                    RowError(
-                        number,
-                        text(cells[i]),
-                        _("Columns “%(first)s” and “%(second)s” are the same field.")
-                        % {"first": titles[name], "second": text(cells[i])},
-                    )
-                )
-                continue
-            columns[name] = i
-            titles[name] = text(cells[i])
+        columns, titles, errors = header_columns(
+            number,
+            cells,
+            named,
+            lambda _name, first, second: (
+                _("Columns “%(first)s” and “%(second)s” are the same field.") % {"first": first, "second": second}
+            ),
+        )
         for f in kind.fields:
             if f.required and f.name not in columns:
                 errors.append(

@@ -139,29 +139,19 @@ _POST_LOOKUP = {re.sub(r"[\s_\-]", "", alias.lower()): p for p, aliases in _POST
 
 def _find_header(table: list[list[Any]]) -> tuple[_Sheet | None, list[RowError]]:
     for index, cells in enumerate(table[:HEADER_SEARCH_ROWS]):
-        found = {i: _TITLE_LOOKUP.get(_title_key(c)) for i, c in enumerate(cells)}
-        fields = [f for f in found.values() if f]
-        if "name" not in fields or "id_number" not in fields:
+        named = [_TITLE_LOOKUP.get(_title_key(c)) for c in cells]
+        if "name" not in named or "id_number" not in named:
             continue
         row = index + 1
-        columns: dict[str, int] = {}
-        titles: dict[str, str] = {}
-        errors = []
-        for i, name in found.items():
-            if name is None:
-                continue  # unknown columns (序号, 备注, …) are ignored
-            if name in columns:
-                errors.append(
-                    RowError(
-                        row,
-                        _text(cells[i]),
-                        _("Columns “%(first)s” and “%(second)s” both hold the %(field)s.")
-                        % {"first": titles[name], "second": _text(cells[i]), "field": field_label(name)},
-                    )
-                )
-                continue
-            columns[name] = i
-            titles[name] = _text(cells[i])
+        columns, titles, errors = tabular.header_columns(
+            row,
+            cells,
+            named,
+            lambda name, first, second: (
+                _("Columns “%(first)s” and “%(second)s” both hold the %(field)s.")
+                % {"first": first, "second": second, "field": field_label(name)}
+            ),
+        )
         for name in REQUIRED_FIELDS:
             if name not in columns:
                 errors.append(
