@@ -330,22 +330,23 @@ def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally
         rows = [(period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
         return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
-        grouped = _counts(subjects, ind, "st_industry_id", tally=tally)
-        names = Industry.objects.in_bulk([g["st_industry_id"] for g in grouped])
-        return [
-            Row(key=names[g["st_industry_id"]].code, label=names[g["st_industry_id"]].name, **_nd(g))
-            for g in grouped
-            if g["st_industry_id"] in names
-        ]
+        return _named_rows(_counts(subjects, ind, "st_industry_id", tally=tally), "st_industry_id", Industry, "code")
     if by == "enterprise":
-        grouped = _counts(subjects, ind, "enterprise_id", tally=tally)
-        names = Enterprise.objects.in_bulk([g["enterprise_id"] for g in grouped])
-        return [
-            Row(key=names[g["enterprise_id"]].credit_code, label=names[g["enterprise_id"]].name, **_nd(g))
-            for g in grouped
-            if g["enterprise_id"] in names
-        ]
+        return _named_rows(
+            _counts(subjects, ind, "enterprise_id", tally=tally), "enterprise_id", Enterprise, "credit_code"
+        )
     return _jurisdiction_rows(query, subjects, ind, tally)
+
+
+def _named_rows(grouped: list[dict[str, Any]], column: str, model: Any, key: str) -> list[Row]:
+    """A row per group of ``column`` (an id of ``model``), keyed by the object's ``key`` attribute
+    and labelled with its name; groups whose object is gone are left out."""
+    objects = model.objects.in_bulk([g[column] for g in grouped])
+    return [
+        Row(key=getattr(objects[g[column]], key), label=objects[g[column]].name, **_nd(g))
+        for g in grouped
+        if g[column] in objects
+    ]
 
 
 def scope_node(query: Query) -> Jurisdiction | None:

@@ -54,6 +54,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.common import django_setup  # noqa: E402
+
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench_analytics"
 NOW_TZ = dt.timezone(dt.timedelta(hours=8))  # Asia/Shanghai, fixed: no DST
 
@@ -75,18 +77,6 @@ def _db_exists(url: str) -> bool:
     name = urlsplit(url).path.lstrip("/")
     with psycopg.connect(_admin_url(url), autocommit=True) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
-
-
-def _django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DEBUG", "false")
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
 
 
 # --- COPY ---------------------------------------------------------------------------------
@@ -974,7 +964,7 @@ def main() -> None:
     if args.jit == "off":
         os.environ["PGOPTIONS"] = (os.environ.get("PGOPTIONS", "") + " -c jit=off").strip()
     try:
-        _django(url)
+        django_setup(url)
         if reuse:  # indexes a later migration adds
             from django.core.management import call_command
 

@@ -151,12 +151,14 @@ import asyncio  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
 import secrets  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
-from urllib.parse import urlsplit, urlunsplit  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+from bench import common  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
 
 
 @dataclass
@@ -174,24 +176,6 @@ class Cohort:
     released_at: float = 0.0
     timeline: list[tuple[str, float, float]] = field(default_factory=list)  # (op, sent after release s, latency s)
     cpu: Any = None  # CpuSampler of the run
-
-
-def _db_url(base: str, name: str) -> str:
-    return urlunsplit(urlsplit(base)._replace(path=f"/{name}"))
-
-
-def _psql(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _cpu_busy() -> tuple[float, float]:
-    with open("/proc/stat") as f:
-        values = [float(v) for v in f.readline().split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 def _process_cpu(pid: int) -> float:
@@ -281,12 +265,6 @@ class CpuSampler:
         if not rows:
             return (0.0, 0.0, 0.0)
         return tuple(sum(column) / len(rows) for column in zip(*rows, strict=True))  # type: ignore[return-value]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
@@ -517,13 +495,6 @@ async def run_cohort(servers: list[str], cohort: Cohort, args: argparse.Namespac
         return time.perf_counter() - began
 
 
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
-
-
 def start_servers(
     count: int, env: dict[str, str], log_dir: Path, *, topology: str = "asgi", threads: int = 4
 ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
@@ -532,12 +503,8 @@ def start_servers(
     ``wsgi``: one gunicorn master with ``count`` gthread workers of ``threads`` threads,
     sharing one listening socket (config/gunicorn.py, as deployed; one URL).
     """
-    from urllib.request import urlopen
-
-    processes, urls = [], []
     if topology == "wsgi":
-        port = _free_port()
-        log = open(log_dir / "bench-exam-gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+        port = free_port()
         command = [
             str(ROOT / ".venv" / "bin" / "gunicorn"),
             "-c",
@@ -550,38 +517,13 @@ def start_servers(
             str(threads),
             "bench.bench_exam:application",
         ]
-        processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT))
-        urls.append(f"http://127.0.0.1:{port}")
-    for i in range(count if topology == "asgi" else 0):
-        port = _free_port()
-        log = open(log_dir / f"bench-exam-daphne-{i}.log", "w")  # noqa: SIM115 - closed with the process
-        command = [
-            str(ROOT / ".venv" / "bin" / "daphne"),
-            "-e",
-            f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
-            "bench.bench_exam:application",
-        ]
-        processes.append(
-            subprocess.Popen(
-                command,
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    for url in urls:
-        for _ in range(300):
-            try:
-                with urlopen(f"{url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise RuntimeError(f"{url} did not start; see {log_dir}")
-    return processes, urls
+        return common.servers_start([(port, command)], env=env, logs=[log_dir / "bench-exam-gunicorn.log"])
+    ports = [free_port() for _ in range(count)]
+    return common.servers_start(
+        [(port, common.daphne(port, "bench.bench_exam:application")) for port in ports],
+        env=env,
+        logs=[log_dir / f"bench-exam-daphne-{i}.log" for i in range(count)],
+    )
 
 
 def main() -> None:
@@ -617,28 +559,19 @@ def main() -> None:
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")):
         sys.exit("Set DATABASE_URL to a PostgreSQL server (the benchmark creates and drops its own database).")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    common.open_files_raise()
     name = urlsplit(admin_url).path.lstrip("/") + "_bench_exam"
-    bench_url = _db_url(admin_url, name)
-    _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql(admin_url, f'CREATE DATABASE "{name}"')
-    env = {
-        **os.environ,
-        "DATABASE_URL": bench_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        # Plain HTTP on loopback: TLS and its redirect belong to the reverse proxy in front.
-        "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": "bench-exam-" + secrets.token_hex(16),
-        "LOG_LEVEL": "WARNING",
-        "BENCH_EXAM_SERVER": "1",
-        "TOKEN_RATE_LIMIT": "100000/min",
-        "BENCH_DB_POOL": str(args.pool),
-        "BENCH_TOPOLOGY": args.topology,
+    bench_url = common.database_create(admin_url, name)
+    env = common.server_env(
+        bench_url,
+        "bench-exam",
+        BENCH_EXAM_SERVER="1",
+        TOKEN_RATE_LIMIT="100000/min",
+        BENCH_DB_POOL=str(args.pool),
+        BENCH_TOPOLOGY=args.topology,
         # The deadline job would prepare the naive cohort's papers too; nobody is overdue here.
-        "EXAMS_SCHEDULER": "off",
-    }
+        EXAMS_SCHEDULER="off",
+    )
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY")})
     processes: list[subprocess.Popen[bytes]] = []
     try:
@@ -673,27 +606,18 @@ def main() -> None:
                 continue
             if cohort is prod:
                 open_window(cohort.session_id)
-            cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
+            cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), common.cpu_busy()
             with CpuSampler([p.pid for p in processes]) as sampler:
                 wall = asyncio.run(run_cohort(servers, cohort, args))
             cohort.cpu = sampler
-            cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), _cpu_busy()
+            cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), common.cpu_busy()
             generator_cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
             machine_busy = (busy1[0] - busy0[0]) / max(busy1[1] - busy0[1], 1)
             lost, submitted = lost_answers(cohort)
             results.append((cohort, wall, generator_cpu, machine_busy, lost, submitted))
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        from django.db import connections
-
-        connections.close_all()
-        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        common.processes_stop(processes)
+        common.database_drop(admin_url, name)
 
     cores = os.cpu_count() or 1
     shape = (
@@ -715,8 +639,8 @@ def main() -> None:
         for op in ("start", "autosave", "submit"):
             values = cohort.latencies[op]
             print(
-                f"{cohort.name:<16}{len(cohort.tokens):>6}{op:>10}{len(values):>8}{pct(values, 50):>9.0f}"
-                f"{pct(values, 95):>9.0f}{pct(values, 99):>9.0f}{(max(values) * 1000 if values else 0):>9.0f}"
+                f"{cohort.name:<16}{len(cohort.tokens):>6}{op:>10}{len(values):>8}{common.pct(values, 50):>9.0f}"
+                f"{common.pct(values, 95):>9.0f}{common.pct(values, 99):>9.0f}{(max(values) * 1000 if values else 0):>9.0f}"
                 f"{cohort.errors[op]:>8}"
             )
     print()
@@ -754,12 +678,12 @@ def main() -> None:
                     last = bucket
                 print(
                     f"  {bucket * step:>5}-{bucket * step + step:<5} {op:>8} {len(values):>6} "
-                    f"{pct(values, 50):7.0f} {pct(values, 95):7.0f} {pct(values, 99):7.0f}{cpu}"
+                    f"{common.pct(values, 50):7.0f} {common.pct(values, 95):7.0f} {common.pct(values, 99):7.0f}{cpu}"
                 )
     if len(results) == 2:
         prod_r, naive_r = results[0][0], results[1][0]
         for op in ("start", "autosave"):
-            a, b = pct(prod_r.latencies[op], 95), pct(naive_r.latencies[op], 95)
+            a, b = common.pct(prod_r.latencies[op], 95), common.pct(naive_r.latencies[op], 95)
             print(f"p95 {op}: naive / production = {b / a:.1f}x" if a else "")
 
 

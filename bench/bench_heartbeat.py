@@ -39,17 +39,12 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
+from bench.common import database_create, database_drop, django_setup  # noqa: E402
 
 
 def _setup_database(args: argparse.Namespace) -> tuple[str, str]:
@@ -58,26 +53,14 @@ def _setup_database(args: argparse.Namespace) -> tuple[str, str]:
         sys.exit("Set DATABASE_URL to a PostgreSQL server: the target is measured on PostgreSQL.")
     parts = urlsplit(base)
     name = f"{parts.path.lstrip('/') or 'postgres'}_bench_heartbeat"
-    _admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _admin(base, f'CREATE DATABASE "{name}"')
-    return base, urlunsplit(parts._replace(path=f"/{name}"))
+    return base, database_create(base, name)
 
 
 def _django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("DEBUG", "false")
-    # Plain HTTP: TLS and its redirect belong to the reverse proxy in front.
-    os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
-    os.environ.setdefault("SECRET_KEY", "bench-only")
-    os.environ["LOG_LEVEL"] = "WARNING"  # refusals are logged at INFO
     # A run that falls behind must not lose its leases (they guard against two
     # windows, which the benchmark never opens): otherwise refusals, which are
-    # cheap, would flatter the figures. Any refusal is reported.
-    os.environ["TRAINING_LEASE_SECONDS"] = "86400"
-    import django
-
-    django.setup()
+    # cheap, would flatter the figures. Any refusal (logged at INFO) is reported.
+    django_setup(url, TRAINING_LEASE_SECONDS="86400")
 
 
 def _populate(learners: int) -> dict[str, int]:
@@ -331,11 +314,12 @@ def main() -> None:
         print(f"target (production p95 < 200 ms, 0 errors, 0 refused): {'MET' if target else 'NOT MET'}")
         print(f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     finally:
-        from django.db import connections
+        if args.keep:
+            from django.db import connections
 
-        connections.close_all()
-        if not args.keep:
-            _admin(admin_url, f'DROP DATABASE IF EXISTS "{urlsplit(url).path.lstrip("/")}" WITH (FORCE)')
+            connections.close_all()
+        else:
+            database_drop(admin_url, urlsplit(url).path.lstrip("/"))
 
 
 if __name__ == "__main__":

@@ -48,6 +48,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 
 TOPICS = ["危险化学品储存", "动火作业", "受限空间", "消防器材", "安全生产法", "应急救援", "高处作业", "临时用电"]
@@ -152,10 +157,6 @@ def write_docx(rows: list[list[object]], path: Path) -> None:
 def write_files(
     n: int, directory: Path, layout: str = "columns", formats: tuple[str, ...] = ("xlsx", "csv")
 ) -> dict[str, Path]:
-    import csv
-
-    from openpyxl import Workbook
-
     rows = generate(n, layout=layout)
     files: dict[str, Path] = {}
     if "docx" in formats and layout == "columns":  # the Word layout is written from the template's rows
@@ -163,20 +164,9 @@ def write_files(
         write_docx(rows, files["docx"])
     if not {"xlsx", "csv"} & set(formats):
         return files
-    header = HEADER if layout == "columns" else ONE_CELL_HEADER
-    xlsx = directory / f"bank_{layout}_{n}.xlsx"
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("题库")
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    book.save(xlsx)
-    csv_path = directory / f"bank_{layout}_{n}.csv"
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return {**files, "xlsx": xlsx, "csv": csv_path}
+    paths = {"xlsx": directory / f"bank_{layout}_{n}.xlsx", "csv": directory / f"bank_{layout}_{n}.csv"}
+    common.sheet_files_write(HEADER if layout == "columns" else ONE_CELL_HEADER, rows, sheet="题库", **paths)
+    return {**files, **paths}
 
 
 # --- measurement ---------------------------------------------------------------

@@ -28,7 +28,6 @@ extrapolated linearly to ``--rows`` (the output says so).
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import os
 import random
@@ -41,6 +40,8 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
 
 HEADER = ["身份证号", "统一社会信用代码", "培训类别", "学时", "培训日期", "考核结果"]
 
@@ -145,21 +146,9 @@ def _rows(n: int, people: list[tuple[str, str]]) -> list[list[object]]:
 
 
 def _write(rows: list[list[object]], directory: Path) -> dict[str, Path]:
-    from openpyxl import Workbook
-
-    csv_path = directory / "training.csv"
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(HEADER)
-        writer.writerows(rows)
-    xlsx_path = directory / "training.xlsx"
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("培训记录")
-    sheet.append(HEADER)
-    for row in rows:
-        sheet.append(row)
-    book.save(xlsx_path)
-    return {"csv": csv_path, "xlsx": xlsx_path}
+    paths = {"csv": directory / "training.csv", "xlsx": directory / "training.xlsx"}
+    common.sheet_files_write(HEADER, rows, sheet="培训记录", **paths)
+    return paths
 
 
 def _baseline(rows: list[list[object]]) -> float:

@@ -46,10 +46,8 @@ import asyncio
 import json
 import os
 import random
-import resource
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -57,29 +55,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import common  # noqa: E402
+from tests.support.servers import free_port  # noqa: E402
+
 # The only refusal a well-behaved client may meet: a frame the server clock sees ahead of the
 # policy's rate (the client's timer and the server's clock disagree by more than the burst).
 # Any other error code means the bench is not measuring what it says (e.g. ``consent_required``:
 # every snapshot refused, nothing stored), and the run fails.
 EXPECTED_ERRORS = frozenset({"snapshot_too_soon"})
 EVENTS = ["blur", "focus", "copy", "paste", "contextmenu", "fullscreen_exit", "offline", "online"]
-
-
-def _psql(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rss_kb(pid: int) -> int:
@@ -94,13 +83,6 @@ def _cpu_seconds(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _cpu_busy() -> tuple[float, float]:
-    with open("/proc/stat") as f:
-        values = [float(v) for v in f.readline().split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 def setup_data(n: int, snapshot_period: float = 30.0) -> dict[str, Any]:
@@ -395,13 +377,6 @@ async def run_load(
     return stats, {"idle_kb": idle, "loaded_kb": loaded, "broadcasts": broadcasts[0]}
 
 
-def pct(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))] * 1000
-
-
 def reset_events() -> None:
     from proctoring.models import AttemptMonitor, BrowserEvent, Snapshot
 
@@ -427,29 +402,20 @@ def main() -> None:
     redis_url = os.environ.get("REDIS_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")) or not redis_url:
         sys.exit("Set DATABASE_URL (PostgreSQL) and REDIS_URL: the target is two ASGI processes on Redis.")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, max(soft, 65536)), hard))
+    common.open_files_raise()
     name = urlsplit(admin_url).path.lstrip("/") + "_bench_ws"
-    bench_url = urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-    _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    _psql(admin_url, f'CREATE DATABASE "{name}"')
+    bench_url = common.database_create(admin_url, name)
     private = Path(tempfile.mkdtemp(prefix="bench-ws-private-"))
     prefix = "benchws-" + secrets.token_hex(4)
-    env = {
-        **os.environ,
-        "DATABASE_URL": bench_url,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DEBUG": "false",
-        # Plain HTTP on loopback: TLS and its redirect belong to the reverse proxy in front.
-        "SECURE_SSL_REDIRECT": "false",
-        "SECRET_KEY": "bench-ws-" + secrets.token_hex(16),
-        "LOG_LEVEL": "WARNING",
-        "PRIVATE_STORAGE_ROOT": str(private),
-        "REDIS_PREFIX": prefix,
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+    env = common.server_env(
+        bench_url,
+        "bench-ws",
+        PRIVATE_STORAGE_ROOT=str(private),
+        REDIS_PREFIX=prefix,
+        ALLOWED_HOSTS="127.0.0.1,localhost",
         # No periodic jobs in the servers: the bench measures the sockets alone.
-        "PERIODIC_JOBS": "off",
-    }
+        PERIODIC_JOBS="off",
+    )
     os.environ.update(
         {
             k: env[k]
@@ -479,43 +445,19 @@ def main() -> None:
 
         snapshot = faces.snapshot_jpeg(faces.astronaut_bgr())
         log_dir = Path(tempfile.gettempdir())
-        servers = []
-        for i in range(args.servers):
-            port = _free_port()
-            log = open(log_dir / f"bench-ws-daphne-{i}.log", "w")  # noqa: SIM115 - closed with the process
-            processes.append(
-                subprocess.Popen(
-                    [
-                        str(ROOT / ".venv" / "bin" / "daphne"),
-                        "-e",
-                        f"tcp:port={port}:interface=127.0.0.1:backlog=4096",
-                        "config.asgi:application",
-                    ],
-                    cwd=ROOT,
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-            servers.append(f"http://127.0.0.1:{port}")
-        from urllib.request import urlopen
-
-        for url in servers:
-            for _ in range(300):
-                try:
-                    with urlopen(f"{url}/healthz", timeout=2) as response:  # noqa: S310 - loopback
-                        if response.status == 200:
-                            break
-                except OSError:
-                    time.sleep(0.1)
-            else:
-                raise RuntimeError(f"{url} did not start; see {log_dir}")
+        ports = [free_port() for _ in range(args.servers)]
+        started, servers = common.servers_start(
+            [(port, common.daphne(port, "config.asgi:application")) for port in ports],
+            env=env,
+            logs=[log_dir / f"bench-ws-daphne-{i}.log" for i in range(args.servers)],
+        )
+        processes.extend(started)
         pids = [p.pid for p in processes]
         for n in sorted(args.sizes):
             reset_events()
-            busy0, server0 = _cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
+            busy0, server0 = common.cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
             stats, memory = asyncio.run(run_load(servers, data, n, args, snapshot, pids))
-            busy1, server1 = _cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
+            busy1, server1 = common.cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
             stored = stored_events()
             # A gap is a hole: a sequence number missing below one the server stored (or stored twice).
             # Events the client still holds unacknowledged at the end are counted apart: they are
@@ -531,9 +473,9 @@ def main() -> None:
                     "n": n,
                     "events": sum(stats.generated.values()),
                     "acks": len(stats.acks),
-                    "p50": pct(stats.acks, 50),
-                    "p95": pct(stats.acks, 95),
-                    "p99": pct(stats.acks, 99),
+                    "p50": common.pct(stats.acks, 50),
+                    "p95": common.pct(stats.acks, 95),
+                    "p99": common.pct(stats.acks, 99),
                     "max": max(stats.acks) * 1000 if stats.acks else float("nan"),
                     "gaps": gaps,
                     "unacked_at_end": unacked,
@@ -562,7 +504,7 @@ def main() -> None:
                 for bucket, values in sorted(buckets.items()):
                     print(
                         f"  t={bucket * 5:>3}-{bucket * 5 + 5:<3}s acks {len(values):>5}  "
-                        f"p50 {pct(values, 50):7.1f}  p99 {pct(values, 99):7.1f}  max {max(values) * 1000:7.1f} ms"
+                        f"p50 {common.pct(values, 50):7.1f}  p99 {common.pct(values, 99):7.1f}  max {max(values) * 1000:7.1f} ms"
                     )
             unexpected = {code: count for code, count in stats.errors.items() if code not in EXPECTED_ERRORS}
             if unexpected:
@@ -573,17 +515,8 @@ def main() -> None:
                 )
                 break
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        from django.db import connections
-
-        connections.close_all()
-        _psql(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        common.processes_stop(processes)
+        common.database_drop(admin_url, name)
         shutil.rmtree(private, ignore_errors=True)
         try:
             import redis

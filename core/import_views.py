@@ -6,7 +6,8 @@ still checked against their scope when the file is imported.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -21,7 +22,36 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import tabular
 from core.spreadsheets import XLSX_CONTENT_TYPE, attachment_response
-from core.uploads import UploadRejected, check_uploaded_file
+from core.uploads import CheckedUpload, UploadRejected, check_uploaded_file
+
+
+class _WithCredentials(Protocol):
+    credentials: Sequence[tabular.Credential]
+
+
+R = TypeVar("R", bound=_WithCredentials)
+
+
+def import_upload(form: forms.Form, run: Callable[[CheckedUpload], R]) -> tuple[R | None, str]:
+    """Run an import (``run``) on the valid ``form``'s checked ``file``; a file refused becomes that
+    field's error. Returns the result (None when refused) and the href of the new accounts'
+    one-time passwords ("" for none). For the import pages: import_data and the roster."""
+    try:
+        upload = check_uploaded_file(form.cleaned_data["file"])
+        result = run(upload)
+    except UploadRejected as exc:
+        form.add_error("file", str(exc))
+        return None, ""
+    # Handed out once, in this response only: nothing keeps the passwords afterwards.
+    return result, tabular.credentials_href(result.credentials) if result.credentials else ""
+
+
+def import_page(request: HttpRequest, template: str, context: dict[str, Any]) -> HttpResponse:
+    """Render an import page; one that shows a result (perhaps passwords) is never cached."""
+    response = render(request, template, context)
+    if context.get("result") is not None:
+        add_never_cache_headers(response)
+    return response
 
 
 class ImportForm(forms.Form):
@@ -58,20 +88,16 @@ def import_data(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             kind = tabular.kind_get(form.cleaned_data["kind"])
             assert kind is not None  # the choices are the registered kinds
-            try:
-                upload = check_uploaded_file(form.cleaned_data["file"])
-                result = tabular.run_import(
+            result, credentials_href = import_upload(
+                form,
+                lambda upload: tabular.run_import(
                     kind=kind, upload=upload, user=request.user, dry_run=form.cleaned_data["dry_run"]
-                )
-            except UploadRejected as exc:
-                form.add_error("file", str(exc))
-            if result is not None and result.credentials:
-                # Handed out once, in this response only: nothing keeps the passwords afterwards.
-                credentials_href = tabular.credentials_href(result.credentials)
+                ),
+            )
     else:
         initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in {k.code for k in kinds} else {}
         form = ImportForm(initial=initial, kinds=kinds)
-    response = render(
+    return import_page(
         request,
         "core/import_data.html",
         {
@@ -83,9 +109,6 @@ def import_data(request: HttpRequest) -> HttpResponse:
             "credentials_href": credentials_href,
         },
     )
-    if result is not None:
-        add_never_cache_headers(response)
-    return response
 
 
 @login_required

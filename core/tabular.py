@@ -31,7 +31,7 @@ import io
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -333,6 +333,26 @@ def read_first_sheet(upload: CheckedUpload) -> list[list[Any]]:
         raise UploadRejected(_("The CSV file could not be read; check its quotes and separators.")) from None
 
 
+def header_columns(
+    row: int, cells: Sequence[Any], named: Sequence[str | None], same_field: Callable[[str, str, str], str]
+) -> tuple[dict[str, int], dict[str, str], list[RowError]]:
+    """Read a title row: ``named`` holds the field each cell names (None: a column to ignore).
+    Returns the column of each field, its title as written, and an error for each field named
+    twice, whose message is ``same_field(field, first title, second title)``."""
+    columns: dict[str, int] = {}
+    titles: dict[str, str] = {}
+    errors = []
+    for i, name in enumerate(named):
+        if name is None:
+            continue  # 序号, 备注 and other columns are ignored
+        if name in columns:
+            errors.append(RowError(row, text(cells[i]), same_field(name, titles[name], text(cells[i]))))
+            continue
+        columns[name] = i
+        titles[name] = text(cells[i])
+    return columns, titles, errors
+
+
 def find_header(table: list[list[Any]], kind: ImportKind) -> tuple[int, dict[str, int], dict[str, str], list[RowError]]:
     """The title row (1-based), the column of each field, the titles as written, and header errors."""
     lookup: dict[str, str] = {}
@@ -341,28 +361,18 @@ def find_header(table: list[list[Any]], kind: ImportKind) -> tuple[int, dict[str
             lookup[key_of(alias)] = f.name
     needed = min(2, len(kind.fields))
     for index, cells in enumerate(table[:HEADER_SEARCH_ROWS]):
-        found = [(i, lookup.get(key_of(c))) for i, c in enumerate(cells)]
-        if len({name for _i, name in found if name}) < needed:
+        named = [lookup.get(key_of(c)) for c in cells]
+        if len({name for name in named if name}) < needed:
             continue
         number = index + 1
-        columns: dict[str, int] = {}
-        titles: dict[str, str] = {}
-        errors = []
-        for i, name in found:
-            if name is None:
-                continue  # 序号, 备注 and other columns are ignored
-            if name in columns:
-                errors.append(
-                    RowError(
-                        number,
-                        text(cells[i]),
-                        _("Columns “%(first)s” and “%(second)s” are the same field.")
-                        % {"first": titles[name], "second": text(cells[i])},
-                    )
-                )
-                continue
-            columns[name] = i
-            titles[name] = text(cells[i])
+        columns, titles, errors = header_columns(
+            number,
+            cells,
+            named,
+            lambda _name, first, second: (
+                _("Columns “%(first)s” and “%(second)s” are the same field.") % {"first": first, "second": second}
+            ),
+        )
         for f in kind.fields:
             if f.required and f.name not in columns:
                 errors.append(
@@ -454,17 +464,24 @@ def check_duplicates(rows: list[Row], kind: ImportKind, errors: Errors) -> None:
 # --- the import ------------------------------------------------------------------
 
 
-@dataclass
-class ImportResult:
-    kind: ImportKind
-    source: str
-    dry_run: bool
+@dataclass(kw_only=True)
+class ImportCounts:
+    """What an import did (or a dry run would do) and the new accounts' one-time passwords:
+    every import's result (this machinery's, the roster's)."""
+
     rows: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
     credentials: list[Credential] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult(ImportCounts):
+    kind: ImportKind
+    source: str
+    dry_run: bool
 
     @property
     def refused(self) -> bool:
@@ -550,11 +567,7 @@ def template_workbook(kind: ImportKind) -> bytes:
     """The kind's columns with their Chinese titles and an example row, and a sheet of instructions."""
     columns = [Column(f.title, width=f.width, number_format="yyyy-mm-dd" if f.is_date else "@") for f in kind.fields]
     data = Sheet(title=str(kind.label), columns=columns, rows=[[f.example for f in kind.fields]], formatted_rows=200)
-    notes: list[Sequence[Any]] = [
-        [f.title, f.name, _("yes") if f.required else _("no"), str(f.help)] for f in kind.fields
-    ]
-    notes.append([])
-    for line in (
+    general = (
         _(
             "Only the first sheet is read. Columns may be in any order; the English titles are accepted too; other columns are ignored."
         ),
@@ -563,20 +576,33 @@ def template_workbook(kind: ImportKind) -> bytes:
             "Every row is checked first; if any row has an error nothing is imported, and every error names its row and column."
         ),
         _("Importing the same file again is safe: it changes nothing."),
-        *[str(n) for n in kind.notes()],
-    ):
-        notes.append([str(line)])
-    instructions = Sheet(
+        *kind.notes(),
+    )
+    columns_help = [(f.title, f.name, f.required, f.help) for f in kind.fields]
+    return write_xlsx([data, instructions_sheet(columns_help, general)])
+
+
+def instructions_sheet(
+    columns: Iterable[tuple[str, str, bool, object]], notes: Iterable[object], *, widths: tuple[int, int] = (16, 18)
+) -> Sheet:
+    """The instructions sheet of an import template: a row per column (its title, English name,
+    whether it is required, what to enter), a blank row, then a row per general note.
+    ``widths``: of the first two columns (titles and names)."""
+    rows: list[Sequence[Any]] = [
+        [title, name, _("yes") if required else _("no"), str(help_text)] for title, name, required, help_text in columns
+    ]
+    rows.append([])
+    rows.extend([str(line)] for line in notes)
+    return Sheet(
         title=_("Instructions"),
         columns=[
-            Column(_("Column"), width=16),
-            Column(_("English title"), width=18),
+            Column(_("Column"), width=widths[0]),
+            Column(_("English title"), width=widths[1]),
             Column(_("Required"), width=10),
             Column(_("What to enter"), width=90),
         ],
-        rows=notes,
+        rows=rows,
     )
-    return write_xlsx([data, instructions])
 
 
 def chunked(values: Sequence[Any] | set[Any], size: int = 2000) -> list[list[Any]]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,13 +86,17 @@ _CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
 # --- parsers shared by every kind ------------------------------------------------
 
 
-def parse_credit_code(value: Any) -> str:
-    code = normalize_credit_code(compact(value))
+def _validated(code: str, validate: Callable[[str], None]) -> str:
+    """``code`` once ``validate`` accepts it; its refusal becomes the cell's error."""
     try:
-        validate_credit_code(code)
+        validate(code)
     except ValidationError as exc:
         raise CellError(" ".join(str(m) for m in exc.messages)) from None
     return code
+
+
+def parse_credit_code(value: Any) -> str:
+    return _validated(normalize_credit_code(compact(value)), validate_credit_code)
 
 
 def parse_id_number(value: Any) -> str:
@@ -102,19 +107,18 @@ def parse_id_number(value: Any) -> str:
                 "The ID card number was stored as a number and Excel dropped its last digits; format the column as text and type it again."
             )
         )
-    code = normalize_id_number(compact(value))
-    try:
-        validate_id_number(code)
-    except ValidationError as exc:
-        raise CellError(" ".join(str(m) for m in exc.messages)) from None
-    return code
+    return _validated(normalize_id_number(compact(value)), validate_id_number)
+
+
+def _matching(value: str, pattern: re.Pattern[str], message: str) -> str:
+    """``value`` if ``pattern`` matches it; otherwise ``message`` is the cell's error."""
+    if not pattern.match(value):
+        raise CellError(message)
+    return value
 
 
 def parse_admin_code(value: Any) -> str:
-    code = compact(value)
-    if not _CODE.match(code):
-        raise CellError(_("An administrative division code has 6, 9 or 12 digits."))
-    return code
+    return _matching(compact(value), _CODE, _("An administrative division code has 6, 9 or 12 digits."))
 
 
 def parse_yes_no(value: Any) -> bool:
@@ -134,10 +138,7 @@ def _parse_post(value: Any) -> str:
 
 
 def _parse_phone(value: Any) -> str:
-    phone = clean_phone(value)
-    if not MOBILE.match(phone):
-        raise CellError(_("The mobile phone number must have 11 digits and start with 1."))
-    return phone
+    return _matching(clean_phone(value), MOBILE, _("The mobile phone number must have 11 digits and start with 1."))
 
 
 def _parse_email(value: Any) -> str:
@@ -834,25 +835,18 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential],
     for job in jobs:
         if job.pk is not None:
             continue
-        if job.start > latest:
-            employment_start(
-                person=person,
-                enterprise=job.enterprise,
-                post=job.post,
-                start_date=job.start,
-                end_date=job.end,
-                source=source_of(source, job.row),
-            )
-            latest = job.start
-        else:
-            Employment.objects.create(
-                person=person,
-                enterprise=job.enterprise,
-                post=job.post,
-                start_date=job.start,
-                end_date=job.end,
-                source=source_of(source, job.row),
-            )
+        # A job after the latest recorded one goes through the service (it closes the current one);
+        # an earlier one is history the file fills in, recorded as it stands.
+        write: Callable[..., object] = employment_start if job.start > latest else Employment.objects.create
+        write(
+            person=person,
+            enterprise=job.enterprise,
+            post=job.post,
+            start_date=job.start,
+            end_date=job.end,
+            source=source_of(source, job.row),
+        )
+        latest = max(latest, job.start)
     person.refresh_from_db()
     row = plan.roster_row
     try:

@@ -77,16 +77,10 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 
 
 @dataclass
-class ImportResult:
+class ImportResult(tabular.ImportCounts):
     enterprise: Enterprise
     dry_run: bool
     valid_only: bool
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    credentials: list[Credential] = field(default_factory=list)
     error_rows: set[int] = field(default_factory=set)
 
     @property
@@ -145,29 +139,19 @@ _POST_LOOKUP = {re.sub(r"[\s_\-]", "", alias.lower()): p for p, aliases in _POST
 
 def _find_header(table: list[list[Any]]) -> tuple[_Sheet | None, list[RowError]]:
     for index, cells in enumerate(table[:HEADER_SEARCH_ROWS]):
-        found = {i: _TITLE_LOOKUP.get(_title_key(c)) for i, c in enumerate(cells)}
-        fields = [f for f in found.values() if f]
-        if "name" not in fields or "id_number" not in fields:
+        named = [_TITLE_LOOKUP.get(_title_key(c)) for c in cells]
+        if "name" not in named or "id_number" not in named:
             continue
         row = index + 1
-        columns: dict[str, int] = {}
-        titles: dict[str, str] = {}
-        errors = []
-        for i, name in found.items():
-            if name is None:
-                continue  # unknown columns (序号, 备注, …) are ignored
-            if name in columns:
-                errors.append(
-                    RowError(
-                        row,
-                        _text(cells[i]),
-                        _("Columns “%(first)s” and “%(second)s” both hold the %(field)s.")
-                        % {"first": titles[name], "second": _text(cells[i]), "field": field_label(name)},
-                    )
-                )
-                continue
-            columns[name] = i
-            titles[name] = _text(cells[i])
+        columns, titles, errors = tabular.header_columns(
+            row,
+            cells,
+            named,
+            lambda name, first, second: (
+                _("Columns “%(first)s” and “%(second)s” both hold the %(field)s.")
+                % {"first": first, "second": second, "field": field_label(name)}
+            ),
+        )
         for name in REQUIRED_FIELDS:
             if name not in columns:
                 errors.append(
@@ -638,7 +622,6 @@ def template_workbook() -> bytes:
         for name in FIELDS
     ]
     roster = Sheet(title="花名册", columns=columns, formatted_rows=1000)
-    rows: list[list[str]] = []
     explanations = {
         "name": _("The person's full name."),
         "id_number": _("18-character resident ID card number; the last character may be X. Keep the column as text."),
@@ -651,12 +634,8 @@ def template_workbook() -> bytes:
         "phone": _("11-digit mainland mobile number; the person can sign in with it. Not shared with another account."),
         "email": _("Optional; the person can sign in with it."),
     }
-    for name in FIELDS:
-        rows.append(
-            [CANONICAL_TITLES[name], name, _("yes") if name in REQUIRED_FIELDS else _("no"), str(explanations[name])]
-        )
-    rows.append([])
-    for line in (
+    columns_help = [(CANONICAL_TITLES[name], name, name in REQUIRED_FIELDS, explanations[name]) for name in FIELDS]
+    general = (
         _("Only the first sheet is read. Columns may be in any order; other columns are ignored."),
         _(
             "Every row is checked first; if any row has an error nothing is imported, unless you choose to import the valid rows only."
@@ -666,16 +645,5 @@ def template_workbook() -> bytes:
         _(
             "Employment history is kept for the statistics: a changed post counts from the day of the import, a leave date ends the employment, and someone who left another enterprise before the hire date joins this one."
         ),
-    ):
-        rows.append([str(line)])
-    notes = Sheet(
-        title=_("Instructions"),
-        columns=[
-            Column(_("Column"), width=14),
-            Column(_("English title"), width=16),
-            Column(_("Required"), width=10),
-            Column(_("What to enter"), width=90),
-        ],
-        rows=rows,
     )
-    return write_xlsx([roster, notes])
+    return write_xlsx([roster, tabular.instructions_sheet(columns_help, general, widths=(14, 16))])

@@ -7,14 +7,12 @@ from django.core.paginator import Paginator
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core import tabular
 from core.ids import query_id
-from core.uploads import UploadRejected, check_uploaded_file
+from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
 from organizations import selectors
 from organizations.models import Enterprise, Person
@@ -133,25 +131,21 @@ def roster(request: HttpRequest) -> HttpResponse:
         form = RosterUploadForm(request.POST, request.FILES, enterprises=enterprises)
         if form.is_valid():
             mode = form.cleaned_data["mode"]
-            try:
-                upload = check_uploaded_file(form.cleaned_data["file"])
-                result = roster_import.import_roster(
+            result, credentials_href = import_upload(
+                form,
+                lambda upload: roster_import.import_roster(
                     enterprise=form.cleaned_data["enterprise"],
                     upload=upload,
                     dry_run=mode == RosterUploadForm.Mode.DRY_RUN,
                     valid_only=mode == RosterUploadForm.Mode.VALID_ONLY,
-                )
-            except UploadRejected as exc:
-                form.add_error("file", str(exc))
-            if result is not None and result.credentials:
-                # Handed out once, in this response only: nothing keeps the passwords afterwards.
-                credentials_href = tabular.credentials_href(result.credentials)
+                ),
+            )
     else:
         initial = {}
         if (chosen_id := query_id(request.GET, "enterprise")) is not None:
             initial["enterprise"] = get_object_or_404(enterprises, pk=chosen_id)
         form = RosterUploadForm(initial=initial, enterprises=enterprises)
-    response = render(
+    return import_page(
         request,
         "organizations/roster.html",
         {
@@ -161,9 +155,6 @@ def roster(request: HttpRequest) -> HttpResponse:
             "credentials_href": credentials_href,
         },
     )
-    if result is not None:
-        add_never_cache_headers(response)
-    return response
 
 
 @login_required

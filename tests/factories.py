@@ -6,8 +6,9 @@ import datetime as dt
 import itertools
 
 from accounts.models import User
+from exams.models import Certificate
 from organizations.models import Enterprise, Industry, Jurisdiction, Person, RoleGrant, TrainingProvider
-from organizations.validators import complete_credit_code, complete_id_number
+from organizations.validators import complete_credit_code, complete_id_number, mask_id_number
 
 PASSWORD = "test-pass-2026"
 _seq = itertools.count(1)
@@ -72,6 +73,30 @@ def make_person(
         post=post,
         hire_date=hire_date or dt.date(2026, 1, 5),
         id_number=id_number(enterprise.jurisdiction.code[:6]),
+    )
+
+
+def make_certificate(
+    person: Person,
+    cert_type: str,
+    *,
+    issued_on: dt.date,
+    valid_until: dt.date,
+    masked_id_number: str | None = None,
+    **fields: object,
+) -> Certificate:
+    """A certificate held by ``person`` at their current enterprise (names copied as issued)."""
+    return Certificate.objects.create(
+        number=f"C{next_seq():08d}",
+        cert_type=cert_type,
+        holder=person,
+        holder_name=person.name,
+        masked_id_number=mask_id_number(person.id_number) if masked_id_number is None else masked_id_number,
+        enterprise=person.enterprise,
+        enterprise_name=person.enterprise.name,
+        issued_on=issued_on,
+        valid_until=valid_until,
+        **fields,
     )
 
 

@@ -21,7 +21,6 @@ from typing import Any
 
 from exams.models import Certificate, CertificateType
 from organizations.models import BEGINNING, Employment, EnterpriseStatus, Person
-from organizations.validators import mask_id_number
 from tests import factories
 from tests.conftest import Cast
 
@@ -51,17 +50,7 @@ def _holder(enterprise: Any, username: str, post: str, name: str) -> Person:
 
 
 def certificate(person: Person, cert_type: str, issued: dt.date, until: dt.date) -> Certificate:
-    return Certificate.objects.create(
-        number=f"C{factories.next_seq():08d}",
-        cert_type=cert_type,
-        holder=person,
-        holder_name=person.name,
-        masked_id_number=mask_id_number(person.id_number),
-        enterprise=person.enterprise,
-        enterprise_name=person.enterprise.name,
-        issued_on=issued,
-        valid_until=until,
-    )
+    return factories.make_certificate(person, cert_type, issued_on=issued, valid_until=until)
 
 
 def stats_world(cast: Cast) -> dict[str, Person]:

@@ -162,16 +162,12 @@ def certificate(
     revoked: dt.date | None = None,
     imported: bool = False,
 ) -> Certificate:
-    return Certificate.objects.create(
-        number=f"C{factories.next_seq():08d}",
-        cert_type=cert_type,
-        holder=p,
-        holder_name=p.name,
-        masked_id_number=p.id_number[:6] + "********",
-        enterprise=p.enterprise,
-        enterprise_name=p.enterprise.name,
+    return factories.make_certificate(
+        p,
+        cert_type,
         issued_on=issued,
         valid_until=until,
+        masked_id_number=p.id_number[:6] + "********",
         status=Certificate.Status.REVOKED if revoked else Certificate.Status.VALID,
         revoked_at=at(revoked) if revoked else None,
         imported=imported,

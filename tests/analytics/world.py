@@ -14,7 +14,6 @@ from typing import Any
 
 from exams.models import Certificate, CertificateType
 from organizations.models import BEGINNING, Employment, Enterprise, EnterpriseStatus, Person
-from organizations.validators import mask_id_number
 from tests import factories
 
 Post = Person.Post
@@ -39,17 +38,8 @@ def staff(enterprise: Enterprise, post: str, name: str) -> Person:
 
 
 def certify(person: Person, cert_type: str, *, valid_until: dt.date = dt.date(2099, 12, 31)) -> Certificate:
-    return Certificate.objects.create(
-        number=f"C{factories.next_seq():08d}",
-        cert_type=cert_type,
-        holder=person,
-        holder_name=person.name,
-        masked_id_number=mask_id_number(person.id_number),
-        enterprise=person.enterprise,
-        enterprise_name=person.enterprise.name,
-        issued_on=dt.date(2019, 1, 1),
-        valid_until=valid_until,
-        imported=True,
+    return factories.make_certificate(
+        person, cert_type, issued_on=dt.date(2019, 1, 1), valid_until=valid_until, imported=True
     )
 
 

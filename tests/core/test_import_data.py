@@ -189,3 +189,10 @@ def test_the_page_is_chinese_by_default(cast: Cast) -> None:
     page = login_client(cast.east.bureau).get("/import/").content.decode()
     for text in ("导入历史数据", "下载模板（.xlsx）", "行政区划代码", "证书编号", "培训类别"):
         assert text in page, text
+
+
+def test_two_columns_for_one_field_are_refused_naming_both(cast: Cast) -> None:
+    result = run("training", csv_bytes((*HEADER, "身份证号"), [*_training(cast), cast.east.learner.id_number]))
+    assert errors_of(result) == [(1, "身份证号")]
+    assert result.errors[0].message.count("“身份证号”") == 2
+    assert result.created == 0

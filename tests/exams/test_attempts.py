@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 from typing import Any
 
 import pytest
@@ -20,6 +19,7 @@ from question_bank.models import QuestionType
 from tests import factories
 from tests.conftest import login_client
 from tests.exams.conftest import CONFIRM, correct_answer, make_bank, make_paper, make_session
+from tests.support.concurrency import at_once
 
 
 def start(client: Client, session_id: int) -> dict[str, Any]:
@@ -255,26 +255,7 @@ def test_fifty_simultaneous_submits_grade_exactly_once(cast: Any) -> None:
             graded.append(name)
 
     events.register(count_grading)
-    barrier = threading.Barrier(50)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def submit() -> None:
-        try:
-            barrier.wait()
-            results.append(attempt_submit(attempt=Attempt(pk=attempt.pk), reason="examinee"))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            # close(), not close_old_connections(): with CONN_MAX_AGE the latter keeps the
-            # thread's connection open, and fifty of them stop the test database's teardown.
-            connection.close()
-
-    threads = [threading.Thread(target=submit) for _ in range(50)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results, errors = at_once(50, lambda: attempt_submit(attempt=Attempt(pk=attempt.pk), reason="examinee"))
     events.unregister(count_grading)  # only this test's listener: the apps' own stay registered
     assert not errors
     assert sum(r.graded_now for r in results) == 1

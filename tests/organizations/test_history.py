@@ -52,6 +52,19 @@ def _enterprise(place, name="甲化工厂"):
     )
 
 
+def _record(enterprise, valid_from, industry, jurisdiction, *, above_scale=True, **more):
+    """enterprise_status_record as of TODAY."""
+    return enterprise_status_record(
+        enterprise=enterprise,
+        valid_from=valid_from,
+        industry=industry,
+        above_scale=above_scale,
+        jurisdiction=jurisdiction,
+        today=TODAY,
+        **more,
+    )
+
+
 def _history(enterprise):
     return [
         (s.valid_from, s.industry.code, s.above_scale, s.jurisdiction.code)
@@ -68,15 +81,7 @@ def test_a_change_is_a_new_row_and_the_current_columns_follow(place):
     enterprise = _enterprise(place)
     _district, street = place
     machinery = Industry.objects.get(code="machinery")
-    status = enterprise_status_record(
-        enterprise=enterprise,
-        valid_from=dt.date(2026, 3, 1),
-        industry=machinery,
-        above_scale=False,
-        jurisdiction=street,
-        source="test",
-        today=TODAY,
-    )
+    status = _record(enterprise, dt.date(2026, 3, 1), machinery, street, above_scale=False, source="test")
     assert status is not None
     assert _history(enterprise) == [
         (BEGINNING, "hazardous_chemicals", True, "990101"),
@@ -95,17 +100,7 @@ def test_recording_the_same_status_again_changes_nothing(place):
     district, _street = place
     chemicals = Industry.objects.get(code="hazardous_chemicals")
     for day in (None, dt.date(2025, 1, 1), TODAY):
-        assert (
-            enterprise_status_record(
-                enterprise=enterprise,
-                valid_from=day,
-                industry=chemicals,
-                above_scale=True,
-                jurisdiction=district,
-                today=TODAY,
-            )
-            is None
-        )
+        assert _record(enterprise, day, chemicals, district) is None
     assert len(_history(enterprise)) == 1
 
 
@@ -113,35 +108,14 @@ def test_a_status_before_the_latest_one_is_refused_naming_its_day(place):
     enterprise = _enterprise(place)
     district, _street = place
     machinery = Industry.objects.get(code="machinery")
-    enterprise_status_record(
-        enterprise=enterprise,
-        valid_from=dt.date(2026, 3, 1),
-        industry=machinery,
-        above_scale=True,
-        jurisdiction=district,
-        today=TODAY,
-    )
+    _record(enterprise, dt.date(2026, 3, 1), machinery, district)
     with pytest.raises(HistoryRewrite) as refused:
-        enterprise_status_record(
-            enterprise=enterprise,
-            valid_from=dt.date(2026, 2, 1),
-            industry=machinery,
-            above_scale=False,
-            jurisdiction=district,
-            today=TODAY,
-        )
+        _record(enterprise, dt.date(2026, 2, 1), machinery, district, above_scale=False)
     assert "2026-03-01" in refused.value.message
     assert refused.value.details["date"] == "2026-03-01"
     # The same day with other values, in the past: refused too.
     with pytest.raises(HistoryRewrite):
-        enterprise_status_record(
-            enterprise=enterprise,
-            valid_from=dt.date(2026, 3, 1),
-            industry=machinery,
-            above_scale=False,
-            jurisdiction=district,
-            today=TODAY,
-        )
+        _record(enterprise, dt.date(2026, 3, 1), machinery, district, above_scale=False)
     assert len(_history(enterprise)) == 2
 
 
@@ -149,17 +123,8 @@ def test_the_same_day_today_is_a_correction(place):
     enterprise = _enterprise(place)
     district, _street = place
     machinery = Industry.objects.get(code="machinery")
-    enterprise_status_record(
-        enterprise=enterprise, valid_from=None, industry=machinery, above_scale=True, jurisdiction=district, today=TODAY
-    )
-    enterprise_status_record(
-        enterprise=enterprise,
-        valid_from=None,
-        industry=machinery,
-        above_scale=False,
-        jurisdiction=district,
-        today=TODAY,
-    )
+    _record(enterprise, None, machinery, district)
+    _record(enterprise, None, machinery, district, above_scale=False)
     assert _history(enterprise)[-1] == (TODAY, "machinery", False, "990101")
     assert len(_history(enterprise)) == 2
     enterprise.refresh_from_db()
@@ -170,14 +135,7 @@ def test_a_future_status_waits_for_its_day(place):
     enterprise = _enterprise(place)
     district, _street = place
     machinery = Industry.objects.get(code="machinery")
-    enterprise_status_record(
-        enterprise=enterprise,
-        valid_from=dt.date(2026, 9, 1),
-        industry=machinery,
-        above_scale=True,
-        jurisdiction=district,
-        today=TODAY,
-    )
+    _record(enterprise, dt.date(2026, 9, 1), machinery, district)
     enterprise.refresh_from_db()
     assert enterprise.industry.code == "hazardous_chemicals"
 
@@ -477,14 +435,7 @@ def test_an_enterprise_and_a_person_from_before_the_history_keep_their_past(plac
     district, street = place
     legacy = factories.make_enterprise(district, name="旧厂", industry_code="hazardous_chemicals")
     person = factories.make_person(legacy)  # hired 2026-01-05
-    enterprise_status_record(
-        enterprise=legacy,
-        valid_from=dt.date(2026, 3, 1),
-        industry=Industry.objects.get(code="machinery"),
-        above_scale=True,
-        jurisdiction=street,
-        today=TODAY,
-    )
+    _record(legacy, dt.date(2026, 3, 1), Industry.objects.get(code="machinery"), street)
     assert _history(legacy) == [
         (BEGINNING, "hazardous_chemicals", True, "990101"),
         (dt.date(2026, 3, 1), "machinery", True, "990101001"),

@@ -605,3 +605,15 @@ def test_rehire_without_a_leave_date_column_is_explained(cast: Cast) -> None:
     assert errors_of(result) == {(2, "入职日期")}
     learner.refresh_from_db()
     assert learner.hire_date == dt.date(2026, 1, 5)
+
+
+@pytest.mark.django_db
+def test_two_columns_for_one_field_are_refused_naming_both(cast: Cast) -> None:
+    before = people_count()
+    header = ["姓名", "身份证号", "岗位", "入职日期", "员工姓名"]
+    result = run(cast, xlsx([["张三", new_id(), "从业人员", "2026-01-05", "张三"]], header=header))
+    assert result.refused
+    assert errors_of(result) == {(1, "员工姓名")}
+    assert "“姓名”" in result.errors[0].message
+    assert "“员工姓名”" in result.errors[0].message
+    assert people_count() == before

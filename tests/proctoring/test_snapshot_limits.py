@@ -9,14 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 from PIL import Image
 from skimage import data as skimage_data
@@ -28,6 +27,7 @@ from proctoring.services.consent import consent_give
 from proctoring.services.errors import AttemptFinished, BadImage, SnapshotStorageFull, SnapshotTooSoon
 from proctoring.services.snapshots import snapshot_receive
 from tests.proctoring.conftest import make_proctored
+from tests.support.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -261,24 +261,13 @@ def test_two_sockets_of_one_attempt_cannot_both_take_one_slot(cast: Any, jpeg: b
     data = make_proctored(cast, snapshot_min_seconds=20)
     now = timezone.now()
     AttemptMonitor.objects.get_or_create(attempt_id=data["attempt"].pk)
-    barrier = threading.Barrier(4)
-    outcomes: list[str] = []
 
-    def send() -> None:
-        try:
-            barrier.wait(timeout=10)
-            _receive(data, jpeg, now)
-            outcomes.append("accepted")
-        except SnapshotTooSoon:
-            outcomes.append("too_soon")
-        finally:
-            connections.close_all()
+    def send() -> str:
+        _receive(data, jpeg, now)
+        return "accepted"
 
-    threads = [threading.Thread(target=send) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    accepted, errors = at_once(4, send, barrier_timeout=10, join_timeout=30)
+    outcomes = accepted + ["too_soon" for exc in errors if isinstance(exc, SnapshotTooSoon)]
     assert sorted(outcomes) == ["accepted", "too_soon", "too_soon", "too_soon"]
     assert Snapshot.objects.filter(attempt=data["attempt"]).count() == 1
     assert _monitor(data).snapshot_count == 1

@@ -33,10 +33,9 @@ from tests.conftest import Cast, login_client
 from tests.exams.conftest import make_bank, make_paper, make_session
 from tests.exams.test_results_and_certificates import sit
 from tests.organizations.test_roster_import import HEADER, csv_bytes, person_row
-from tests.training.conftest import article_lesson, build_course
+from tests.training.conftest import article_lesson, build_course, study
 from training.models import Course, Lesson
 from training.services.assignments import assignment_create
-from training.services.crediting import heartbeat_record, lesson_start
 
 PAYLOADS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 # What is left of each payload once the import has trimmed the whitespace around a name.
@@ -69,19 +68,7 @@ def assert_csv_safe(content: bytes, planted: list[str]) -> None:
 
 
 def _study(user: Any, lesson: Lesson) -> None:
-    now = timezone.now()
-    token = lesson_start(user=user, lesson=lesson, takeover=True, now=now).token
-    for seq, t in enumerate((0, 15, 30), start=1):
-        heartbeat_record(
-            user=user,
-            lesson=lesson,
-            token=token,
-            client_seq=seq,
-            position=t,
-            visible=True,
-            interaction=True,
-            now=now + dt.timedelta(seconds=t),
-        )
+    study(user, lesson, seconds=30, takeover=True, stop=False)
 
 
 @pytest.fixture

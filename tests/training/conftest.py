@@ -144,11 +144,20 @@ def right_answers(question_ids: list[int]) -> dict[str, Any]:
     return body
 
 
-def study(user: Any, lesson: Lesson, *, position: int | None = None, seconds: int = 60) -> None:
-    """Really study through the heartbeat service (the server counts the time).
-    Without ``position`` a video plays at normal speed from the start."""
+def study(
+    user: Any,
+    lesson: Lesson,
+    *,
+    position: int | None = None,
+    seconds: int = 60,
+    takeover: bool = False,
+    stop: bool = True,
+) -> None:
+    """Really study through the heartbeat service (the server counts the time): a heartbeat
+    every 15 s from 0 to ``seconds``, then (``stop``) the lesson stopped. Without ``position``
+    a video plays at normal speed from the start. ``takeover``: as lesson_start's."""
     now = timezone.now()
-    token = lesson_start(user=user, lesson=lesson, now=now).token
+    token = lesson_start(user=user, lesson=lesson, takeover=takeover, now=now).token
     for seq, t in enumerate(range(0, seconds + 1, 15), start=1):
         heartbeat_record(
             user=user,
@@ -160,7 +169,8 @@ def study(user: Any, lesson: Lesson, *, position: int | None = None, seconds: in
             interaction=True,
             now=now + dt.timedelta(seconds=t),
         )
-    lesson_stop(user=user, lesson_id=lesson.pk, token=token)
+    if stop:
+        lesson_stop(user=user, lesson_id=lesson.pk, token=token)
 
 
 def quiz_on_article(world: World, bank: Any, *, count: int, **extra: Any) -> Lesson:

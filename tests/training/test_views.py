@@ -15,11 +15,10 @@ from django.utils import timezone
 from organizations.models import Person
 from tests import factories
 from tests.conftest import login_client
-from tests.training.conftest import FAKE_MP4, World
+from tests.training.conftest import FAKE_MP4, World, study
 from training.models import Assignment, Course, CreditLedger, Progress, PublicLearner
 from training.services.assignments import assignment_create, assignments_refresh
 from training.services.content import lesson_create
-from training.services.crediting import heartbeat_record, lesson_start
 from training.services.errors import MediaRejected
 from training.services.public import public_learner_register
 from training.services.retention import ledger_purge_expired
@@ -28,20 +27,7 @@ EN = {"Accept-Language": "en"}
 
 
 def _study(world: World, seconds: int = 30) -> None:
-    user = world.learner.user
-    now = timezone.now()
-    token = lesson_start(user=user, lesson=world.video, now=now).token
-    for seq, t in enumerate(range(0, seconds + 1, 15), start=1):
-        heartbeat_record(
-            user=user,
-            lesson=world.video,
-            token=token,
-            client_seq=seq,
-            position=t,
-            visible=True,
-            interaction=True,
-            now=now + dt.timedelta(seconds=t),
-        )
+    study(world.learner.user, world.video, seconds=seconds, stop=False)
 
 
 @pytest.mark.django_db

@@ -8,15 +8,14 @@ the user's scope applies to every row. Exit status 1 when any row has an error
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from core import tabular
+from core.management.imports import read_file, write_row_errors
 from core.uploads import UploadRejected
 
 
@@ -48,24 +47,13 @@ class Command(BaseCommand):
                 raise CommandError(_("--user: no active user is called %(name)s.") % {"name": options["user"]})
             if not kind.allowed(user):
                 raise CommandError(_("--user: %(name)s may not import %(kind)s.") % {"name": user, "kind": kind.code})
-        path = Path(options["file"])
+        data, name = read_file(options["file"])
         try:
-            with path.open("rb") as handle:
-                data = handle.read(settings.UPLOAD_MAX_BYTES + 1)
-        except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
-        try:
-            result = tabular.run_import_bytes(
-                kind=kind, data=data, name=path.name, user=user, dry_run=options["dry_run"]
-            )
+            result = tabular.run_import_bytes(kind=kind, data=data, name=name, user=user, dry_run=options["dry_run"])
         except UploadRejected as exc:
             raise CommandError(str(exc)) from None
 
-        for error in result.errors:
-            where = _("row %(row)d") % {"row": error.row}
-            if error.column:
-                where += f" [{error.column}]"
-            self.stderr.write(f"{where}: {error.message}")
+        write_row_errors(self.stderr.write, result.errors)
         if result.refused:
             raise CommandError(
                 _("%(n)d error(s) in %(rows)d row(s): nothing was imported.")

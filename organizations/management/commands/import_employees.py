@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from core import tabular
+from core.management.imports import read_file, write_row_errors
 from core.uploads import UploadRejected
 from organizations.models import Enterprise
 from organizations.roster import ImportResult, import_roster_bytes
@@ -43,18 +42,13 @@ class Command(BaseCommand):
         if enterprise is None:
             raise CommandError(_("--enterprise: no enterprise has the credit code %(code)s.") % {"code": code})
 
-        path = Path(options["file"])
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(settings.UPLOAD_MAX_BYTES + 1)
-        except OSError as exc:
-            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
+        data, name = read_file(options["file"])
 
         try:
             result = import_roster_bytes(
                 enterprise=enterprise,
                 data=data,
-                name=path.name,
+                name=name,
                 dry_run=options["dry_run"],
                 valid_only=options["valid_only"],
             )
@@ -71,11 +65,7 @@ class Command(BaseCommand):
             )
 
     def _report(self, result: ImportResult) -> None:
-        for error in result.errors:
-            where = _("row %(row)d") % {"row": error.row}
-            if error.column:
-                where += f" [{error.column}]"
-            self.stderr.write(f"{where}: {error.message}")
+        write_row_errors(self.stderr.write, result.errors)
         heading = _("Dry run, nothing written") if result.dry_run else _("Import")
         self.stdout.write(
             _(
