@@ -689,18 +689,15 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
             if letters is not None and len(letters) == 1:
                 qtype, open_single = QuestionType.SINGLE, True
 
-        reference_from = _reference_in_options(qtype, options, answer_raw) if not gapped else None
-        if reference_from is not None:
-            # Some systems keep a 简答题's reference answer in option A and answer “A”.
-            letters = reference_from
-            answer_raw = "\n".join(options[OPTION_LETTERS.index(letter)] for letter in letters)
-            options = []
+        if not gapped and _answer_in_option_a(qtype, options, answer_raw):
+            # Some systems keep the answer of a question without options (填空题, 简答题) in
+            # option A and answer “A”: the option's text is the answer.
+            answer_raw, options = options[0], []
             result.warnings.append(
                 RowError(
                     raw.number,
                     row_label("answer", COLUMN_TITLES["answer"]),
-                    _("The reference answer of this subjective question is taken from option %(letters)s.")
-                    % {"letters": "、".join(letters)},
+                    _("The answer of this question is taken from option A, where the file keeps it."),
                 )
             )
         answer: Any = None
@@ -874,13 +871,13 @@ def _answer_shown(answer: Any) -> str:
     return str(answer)
 
 
-def _reference_in_options(qtype: QuestionType | None, options: list[str], answer_raw: str) -> tuple[str, ...] | None:
-    """``("A",)`` when a subjective question's only option is its reference answer and the answer
-    says “A” (a layout some exam systems export); else None. Several options with a letter answer
-    look like a mistyped choice question: that stays an error."""
-    if qtype != QuestionType.SUBJECTIVE or len(options) != 1:
-        return None
-    return ("A",) if parse_letters(answer_raw) == ("A",) else None
+def _answer_in_option_a(qtype: QuestionType | None, options: list[str], answer_raw: str) -> bool:
+    """Whether a question of a type without options (fill-in, subjective) has one option only and
+    the answer “A” (a layout some exam systems export: the option holds the answer). Several
+    options with a letter answer look like a mistyped choice question: that stays an error."""
+    if qtype not in (QuestionType.FILL_BLANK, QuestionType.SUBJECTIVE) or len(options) != 1:
+        return False
+    return parse_letters(answer_raw) == ("A",)
 
 
 def _stem_image(raw: RawRow, error: Callable[[str, str], None]) -> bytes:

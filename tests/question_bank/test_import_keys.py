@@ -47,13 +47,15 @@ def test_a_repeat_with_the_same_key_is_imported_once() -> None:
     assert "Duplicate of row 2" in result.warnings[0].message
 
 
-def test_a_subjective_reference_answer_kept_in_option_a_is_read_as_such() -> None:
+def test_an_answer_kept_in_option_a_is_read_as_such() -> None:
     rows = [
         _row(1, "简答题", "简述量变和质变的关系。", "A", "量变是质变的必要准备；质变是量变的必然结果。"),
         _row(2, "简答题", "带两个选项的简答题？", "A", "甲", "乙"),  # a mistyped choice question
+        _row(3, "填空题", "（ ）是一事物区别于其他事物的内在规定性。", "A", "质"),
     ]
     result = parse(xlsx_bytes(rows))
-    [question] = result.questions
+    question, fill = result.questions
+    assert (fill.type, fill.options, fill.answer) == ("fill_blank", (), [["质"]])
     assert (question.type, question.options, question.answer) == (
         "subjective",
         (),

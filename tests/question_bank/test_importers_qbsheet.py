@@ -446,10 +446,9 @@ def test_training_admin_uploads_a_legacy_xls(
     services.import_job_run(job_id=job.pk)
     job.refresh_from_db()
     assert job.status == ImportJob.Status.DONE
-    # 909 objective questions and the 42 简答题 (reference answers in option A); the 44 rows typed 填空题
-    # with options are refused.
-    assert job.result["counts"]["created"] == 951
-    assert Question.objects.filter(bank=east_bank).count() == before + 951
+    # All 995: the 44 填空题 and 42 简答题 keep their answers in option A (read as such).
+    assert job.result["counts"]["created"] == 995
+    assert Question.objects.filter(bank=east_bank).count() == before + 995
 
 
 def test_duplicates_are_counted_apart_from_other_warnings() -> None:
@@ -469,10 +468,11 @@ def test_import_command_reads_a_legacy_xls_and_names_the_ignored_columns(tmp_pat
     call_command(
         "import_questions", str(path), "--bank", "mg", "--create-bank", "毛概", "--valid-only", stdout=out, stderr=err
     )
-    assert "/ duplicate 0 / error" in out.getvalue()
+    assert "created 995 / updated 0 / unchanged 0 / duplicate 0 / error 0" in out.getvalue()
     assert "ignored columns: 目录、章节" in out.getvalue()
     objective = ["single", "multiple", "true_false", "fill_blank"]
-    assert Question.objects.filter(bank__code="mg", type__in=objective).count() == 909
+    assert Question.objects.filter(bank__code="mg", type__in=objective).count() == 953
+    assert Question.objects.filter(bank__code="mg", type="subjective").count() == 42
 
 
 def test_stray_markup_is_taken_off_spreadsheet_stems_only() -> None:
