@@ -108,8 +108,12 @@ def test_trainer_uploads_and_the_page_follows_the_import(
     tab.get_by_role("link", name="安全生产基础知识题库").click()
     tab.get_by_role("link", name="导入试题").click()
     tab.set_input_files('input[type="file"]', str(path))
+    tab.get_by_role("button", name="上传并检查").click()
+    # The preview shows the questions as a learner sees them and the row in error; nothing is written yet.
+    tab.wait_for_selector("[data-preview-errors]")
+    assert "坏题：选项不存在" not in tab.locator("[data-preview-errors]").inner_text()
     tab.get_by_label("即使部分行有错误，也导入其余正确的行").check()
-    tab.get_by_role("button", name="上传并导入").click()
+    tab.get_by_role("button", name="确认导入").click()
     # The job page polls its status and reloads itself with the result.
     tab.wait_for_selector(".stat", timeout=120_000)
     count = {

@@ -133,17 +133,14 @@ def test_columns_nothing_is_read_from_are_listed_but_not_numbering_or_empty_ones
     assert result.ignored_columns == ["出题人", "分值"]  # 备注 holds nothing; 序号 only numbers the rows
 
 
-def test_the_import_result_carries_the_ignored_columns(django_db_blocker: Any) -> None:
+@pytest.mark.django_db
+def test_the_import_result_carries_the_ignored_columns() -> None:
     header = ["题型", "题干", "选项A", "选项B", "答案", "出题人"]
-    with django_db_blocker.unblock():
-        bank = services.bank_create(actor=None, code="ignored", name="ignored", owner=None)
-        try:
-            result = services.import_file(
-                bank=bank, data=xlsx_bytes([["单选题", "火警电话？", "110", "119", "B", "张三"]], header=header),
-                name="b.xlsx", dry_run=True,
-            )  # fmt: skip
-        finally:
-            bank.delete()
+    bank = services.bank_create(actor=None, code="ignored", name="ignored", owner=None)
+    result = services.import_file(
+        bank=bank, data=xlsx_bytes([["单选题", "火警电话？", "110", "119", "B", "张三"]], header=header),
+        name="b.xlsx", dry_run=True,
+    )  # fmt: skip
     assert result.ignored_columns == ["出题人"]
     assert result.as_dict()["ignored_columns"] == ["出题人"]
 
