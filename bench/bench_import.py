@@ -357,6 +357,8 @@ def main() -> None:
             for layout in args.layouts.split(","):
                 start = time.perf_counter()
                 files = write_files(n, workdir, layout, tuple(formats))
+                if not files:  # docx is written in the template layout only
+                    continue
                 print(
                     f"\ngenerated {n} questions ({layout}) in {time.perf_counter() - start:.1f}s: "
                     + ", ".join(f"{p.name} {p.stat().st_size / 1_048_576:.1f} MB" for p in files.values())

@@ -304,8 +304,27 @@ def type_of(raw: str) -> str | None:
     return TYPE_NAMES.get(unicodedata.normalize("NFKC", raw).strip().casefold())
 
 
+# Full-width ASCII (（）：，；？！ＡＢ…) and the ideographic space, mapped as NFKC maps them: after
+# this, most Chinese text is already in NFKC, which ``is_normalized`` checks far faster than
+# ``normalize`` rewrites it (100k stems and options: the largest part of validating a bank).
+_FULL_WIDTH = {chr(c): unicodedata.normalize("NFKC", chr(c)) for c in (*range(0xFF01, 0xFF5F), 0x3000)}
+_FULL_WIDTH_CHAR = re.compile("[\uff01-\uff5e\u3000]")
+
+
+def _half_width(match: re.Match[str]) -> str:
+    return _FULL_WIDTH[match.group()]
+
+
+def nfkc(text: str) -> str:
+    """``unicodedata.normalize("NFKC", text)``, faster on Chinese text (the same result)."""
+    if text.isascii():
+        return text
+    mapped = _FULL_WIDTH_CHAR.sub(_half_width, text)
+    return mapped if unicodedata.is_normalized("NFKC", mapped) else unicodedata.normalize("NFKC", mapped)
+
+
 def normalise_for_fingerprint(text: str) -> str:
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+    return _SPACES.sub(" ", nfkc(text)).strip()
 
 
 def fingerprint(qtype: str, stem: str, options: Iterable[str], answer: Any, *, image: bytes | None = None) -> str:
@@ -553,10 +572,20 @@ _OPTIONAL_KEYS = {
 _NOTHING_ABSENT: frozenset[str] = frozenset()
 
 
+_ABSENT_BY_KEYS: dict[tuple[str, ...], frozenset[str]] = {}
+
+
 def _absent(values: dict[str, str]) -> frozenset[str]:
-    if all(key in values for key in _OPTIONAL_KEYS):
-        return _NOTHING_ABSENT
-    return frozenset(name for key, name in _OPTIONAL_KEYS.items() if key not in values)
+    """The optional model fields the file has no column for (an update leaves them alone).
+
+    The rows of one reader share their keys, so the answer is kept per key tuple."""
+    keys = tuple(values)
+    found = _ABSENT_BY_KEYS.get(keys)
+    if found is None:
+        found = frozenset(name for key, name in _OPTIONAL_KEYS.items() if key not in values) or _NOTHING_ABSENT
+        if len(_ABSENT_BY_KEYS) < 256:
+            _ABSENT_BY_KEYS[keys] = found
+    return found
 
 
 _TITLES = {**COLUMN_TITLES, "options": "选项"}

@@ -490,8 +490,10 @@ def docx_lines(archive: zipfile.ZipFile) -> Iterator[Line]:
                 text = "".join(pieces)
                 if num_id:
                     text = numbering.label(num_id, ilvl) + text
-                blobs = tuple(archive.read(name) for name in images)
-                pieces, images, num_id, ilvl = [], {}, "", 0
+                blobs = tuple(archive.read(name) for name in images) if images else ()
+                pieces, num_id, ilvl = [], "", 0
+                if images:
+                    images = {}
                 node.clear()
                 parent = node.getparent()
                 if parent is not None:
