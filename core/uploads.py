@@ -130,13 +130,27 @@ def _check_zip(data: bytes) -> None:
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names:
         raise UploadRejected(_("The file is a ZIP archive but not an Excel workbook."))
+    _refuse_zip_bomb(
+        infos,
+        too_large=_(
+            "The workbook would expand to %(size)s MB, over the limit of %(limit)s MB; it is refused as a possible zip bomb."
+        ),
+        too_compressed=_(
+            "Part %(name)s of the workbook is compressed %(ratio)d:1; it is refused as a possible zip bomb."
+        ),
+    )
+    for info in infos:
+        _inflate_within_declared_size(data, info)
+
+
+def _refuse_zip_bomb(infos: list[zipfile.ZipInfo], *, too_large: str, too_compressed: str) -> None:
+    """Refuse an archive by its directory, before anything is inflated: the declared sizes add up
+    over ``UPLOAD_MAX_UNCOMPRESSED_BYTES``, or a part over 1 MiB is compressed beyond
+    ``MAX_COMPRESSION_RATIO``. The messages name the kind of file (workbook, Word document)."""
     total = sum(info.file_size for info in infos)
     if total > settings.UPLOAD_MAX_UNCOMPRESSED_BYTES:
         raise UploadRejected(
-            _(
-                "The workbook would expand to %(size)s MB, over the limit of %(limit)s MB; it is refused as a possible zip bomb."
-            )
-            % {"size": total // 1_048_576, "limit": settings.UPLOAD_MAX_UNCOMPRESSED_BYTES // 1_048_576}
+            too_large % {"size": total // 1_048_576, "limit": settings.UPLOAD_MAX_UNCOMPRESSED_BYTES // 1_048_576}
         )
     for info in infos:
         if (
@@ -145,11 +159,8 @@ def _check_zip(data: bytes) -> None:
             and info.file_size > 1_048_576
         ):
             raise UploadRejected(
-                _("Part %(name)s of the workbook is compressed %(ratio)d:1; it is refused as a possible zip bomb.")
-                % {"name": info.filename, "ratio": info.file_size // info.compress_size}
+                too_compressed % {"name": info.filename, "ratio": info.file_size // info.compress_size}
             )
-    for info in infos:
-        _inflate_within_declared_size(data, info)
 
 
 def _inflate_within_declared_size(data: bytes, info: zipfile.ZipInfo) -> None:
@@ -247,25 +258,16 @@ def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names or DOCX_MAIN_PART not in names:
         raise damaged
-    total = sum(info.file_size for info in infos)
-    if total > settings.UPLOAD_MAX_UNCOMPRESSED_BYTES:
-        raise UploadRejected(
-            _(
-                "The Word document would expand to %(size)s MB, over the limit of %(limit)s MB; "
-                "it is refused as a possible zip bomb."
-            )
-            % {"size": total // 1_048_576, "limit": settings.UPLOAD_MAX_UNCOMPRESSED_BYTES // 1_048_576}
-        )
-    for info in infos:
-        if (
-            info.compress_size
-            and info.file_size / info.compress_size > MAX_COMPRESSION_RATIO
-            and info.file_size > 1_048_576
-        ):
-            raise UploadRejected(
-                _("Part %(name)s of the Word document is compressed %(ratio)d:1; it is refused as a possible zip bomb.")
-                % {"name": info.filename, "ratio": info.file_size // info.compress_size}
-            )
+    _refuse_zip_bomb(
+        infos,
+        too_large=_(
+            "The Word document would expand to %(size)s MB, over the limit of %(limit)s MB; "
+            "it is refused as a possible zip bomb."
+        ),
+        too_compressed=_(
+            "Part %(name)s of the Word document is compressed %(ratio)d:1; it is refused as a possible zip bomb."
+        ),
+    )
     for info in infos:
         if not info.filename.endswith((".xml", ".rels")):
             continue
