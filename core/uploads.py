@@ -51,8 +51,7 @@ class CheckedUpload:
         return io.BytesIO(self.data)
 
 
-def check_spreadsheet(data: bytes, name: str = "", *, allow_xls: bool = False) -> CheckedUpload:
-    """``allow_xls``: the caller reads legacy .xls workbooks (kind ``"xls"``, an OLE2 file) too."""
+def _refuse_oversize_or_empty(data: bytes) -> None:
     limit = settings.UPLOAD_MAX_BYTES
     if len(data) > limit:
         raise UploadRejected(
@@ -61,6 +60,11 @@ def check_spreadsheet(data: bytes, name: str = "", *, allow_xls: bool = False) -
         )
     if not data.strip():
         raise UploadRejected(_("The file is empty."))
+
+
+def check_spreadsheet(data: bytes, name: str = "", *, allow_xls: bool = False) -> CheckedUpload:
+    """``allow_xls``: the caller reads legacy .xls workbooks (kind ``"xls"``, an OLE2 file) too."""
+    _refuse_oversize_or_empty(data)
     suffix = name.lower().rsplit(".", 1)[-1] if "." in name else ""
     if data.startswith(XLSX_MAGIC):
         if suffix == "csv":
@@ -237,14 +241,7 @@ def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     part is inflated through ``zipfile`` (which never yields more than the size
     its directory declares) in bounded chunks and refused if it declares a DTD.
     """
-    limit = settings.UPLOAD_MAX_BYTES
-    if len(data) > limit:
-        raise UploadRejected(
-            _("The file is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": round(len(data) / 1_048_576, 1), "limit": round(limit / 1_048_576, 1)}
-        )
-    if not data.strip():
-        raise UploadRejected(_("The file is empty."))
+    _refuse_oversize_or_empty(data)
     if data.startswith(OLE_MAGIC):
         raise UploadRejected(_("Old Word .doc files are not supported: save the file as .docx and upload it again."))
     damaged = UploadRejected(_("The file is named .docx but is not a Word document, or it is damaged."))
