@@ -642,6 +642,7 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
     # Per fingerprint: the first row's number, answer, row and labels; and the questions keyed two ways.
     keys: dict[str, list[tuple[int, Any, RawRow, Callable[[str, str], str]]]] = {}
     conflicted: set[str] = set()
+    repeats: dict[str, list[RowError]] = {}  # per fingerprint, the "duplicate of row N" warnings given
     label = table.labels.get
     sheet_labels: dict[str, Callable[[str, str], str]] = {}
     total = len(table.rows)
@@ -823,9 +824,9 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
                 ) % {"row": first}
             else:
                 message = _("Duplicate of row %(row)d in this file; imported once.") % {"row": first}
-            result.warnings.extend(
-                _placed(raw, [RowError(raw.number, row_label("stem", COLUMN_TITLES["stem"]), message)])
-            )
+            repeat = _placed(raw, [RowError(raw.number, row_label("stem", COLUMN_TITLES["stem"]), message)])
+            result.warnings.extend(repeat)
+            repeats.setdefault(fp, []).extend(repeat)
             result.duplicates += 1
             continue
         seen[fp] = raw.number
@@ -858,7 +859,11 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
     if result.rows == 0:
         raise ImportRefused(_("The file has a header but no questions."))
     if conflicted:
-        _refuse_conflicting_keys(result, {fp: keys[fp] for fp in conflicted})
+        _refuse_conflicting_keys(
+            result,
+            {fp: keys[fp] for fp in conflicted},
+            [warning for fp in conflicted for warning in repeats.get(fp, [])],
+        )
     if table.errors or conflicted:
         result.errors.sort(key=lambda e: e.row)
     refused = {e.row for e in result.errors}
@@ -867,15 +872,17 @@ def validate(table: RawTable, progress: Callable[[float], None] | None = None) -
 
 
 def _refuse_conflicting_keys(
-    result: ParseResult, conflicts: dict[str, list[tuple[int, Any, RawRow, Callable[[str, str], str]]]]
+    result: ParseResult,
+    conflicts: dict[str, list[tuple[int, Any, RawRow, Callable[[str, str], str]]]],
+    repeat_warnings: list[RowError],
 ) -> None:
     """Every row of a question that the file keys in two ways is an error naming the other rows and
-    their answers; none of them is imported (nor counted as a duplicate)."""
-    refused_rows = {entry[0] for entries in conflicts.values() for entry in entries}
+    their answers; none of them is imported, nor counted as a duplicate (``repeat_warnings``: the
+    "duplicate of row N" warnings given to its repeats before the other key showed up)."""
     result.questions = [q for q in result.questions if q.fingerprint not in conflicts]
-    duplicate_warnings = [w for w in result.warnings if w.row in refused_rows]
-    result.duplicates -= len(duplicate_warnings)
-    result.warnings = [w for w in result.warnings if w.row not in refused_rows]
+    withdrawn = {id(warning) for warning in repeat_warnings}
+    result.duplicates -= len(withdrawn)
+    result.warnings = [w for w in result.warnings if id(w) not in withdrawn]
     for entries in conflicts.values():
         for number, _answer, raw, row_label in entries:
             others = "；".join(

@@ -74,3 +74,21 @@ def test_a_subjective_repeat_with_another_reference_is_imported_once_and_said_so
     assert [q.answer for q in result.questions] == ["厂级、车间级、班组级安全教育。"]
     assert "another reference answer" in result.warnings[0].message
     assert result.errors == []
+
+
+def test_a_conflict_withdraws_only_the_duplicate_warnings_it_makes_untrue() -> None:
+    rows = [
+        _row(1, "不定项选择题", "火警电话是（ ）。", "B", "110", "119"),  # stored as single choice: a warning
+        _row(2, "不定项选择题", "火警电话是（ ）。", "B", "110", "119"),  # a repeat…
+        _row(3, "不定项选择题", "火警电话是（ ）。", "A", "110", "119"),  # …until another key shows up
+        _row(4, "单选题", "急救电话是（ ）。", "C", "110", "119", "120"),
+        _row(5, "单选题", "急救电话是（ ）。", "C", "110", "119", "120"),  # a true repeat, imported once
+    ]
+    result = parse(xlsx_bytes(rows))
+    assert [q.row for q in result.questions] == [5]
+    assert sorted(e.row for e in result.errors) == [2, 3, 4]
+    assert result.duplicates == 1  # the 急救 repeat only
+    messages = [(w.row, w.message) for w in result.warnings]
+    assert [row for row, message in messages if "Duplicate of row" in message] == [6]
+    # The rows' other warnings (the 不定项 one stored as single choice) still stand.
+    assert any(row == 2 and "single-choice" in message for row, message in messages)
