@@ -419,6 +419,9 @@ class _Models:
         self.dlib = dlib
         self.detector = dlib.get_frontal_face_detector()
         self.landmarks = dlib.shape_predictor(face_recognition_models.pose_predictor_five_point_model_location())
+        self._landmarks68_path = face_recognition_models.pose_predictor_model_location()
+        self._landmarks68: Any = None
+        self._landmarks68_lock = threading.Lock()
         self._dlib_net = dlib.face_recognition_model_v1(face_recognition_models.face_recognition_model_location())
         self._convs, self._fc = _load_resnet(face_recognition_models.face_recognition_model_location())
         # These GEMMs are small (at most ~5000x300 by 300x32); OpenBLAS threads cost more than they
@@ -448,6 +451,14 @@ class _Models:
                     skip = _pool(x, 2, np.mean) if down and index == 0 else x
                     x = np.maximum(_add(y, skip), 0)
             return (x.mean(axis=(0, 1)) @ self._fc).astype(np.float64)
+
+    def landmarks68(self) -> Any:
+        """dlib's 68-point predictor (~100 MB), loaded on first use: only enrolment and liveness need it."""
+        if self._landmarks68 is None:
+            with self._landmarks68_lock:
+                if self._landmarks68 is None:
+                    self._landmarks68 = self.dlib.shape_predictor(self._landmarks68_path)
+        return self._landmarks68
 
     def descriptor(self, chip_rgb: np.ndarray) -> np.ndarray:
         if self.use_numpy:
@@ -502,6 +513,14 @@ def _encode_face(models: _Models, image_bgr: np.ndarray, face: Any) -> np.ndarra
 
 def _box(rect: Any) -> Box:
     return Box(left=rect.left(), top=rect.top(), right=rect.right(), bottom=rect.bottom())
+
+
+def face_landmarks68(image: np.ndarray, box: Box) -> np.ndarray:
+    """The 68 landmarks (``proctoring.landmarks`` numbering) of the face in ``box``, as a (68, 2) float array."""
+    models = _get_models()
+    rect = models.dlib.rectangle(box.left, box.top, box.right, box.bottom)
+    shape = models.landmarks68()(image, rect)
+    return np.array([(shape.part(i).x, shape.part(i).y) for i in range(shape.num_parts)], dtype=np.float64)
 
 
 def face_distance(a: np.ndarray, b: np.ndarray) -> float:
