@@ -457,6 +457,22 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+PUBLISH_ENTERPRISE_CHOICES = 1000
+
+
+def _publish_choices(user: Any) -> dict[str, Any]:
+    """What the publish form's pickers offer: the jurisdictions of the reader's
+    subtrees, indented by depth, and the enterprises there (by name; the first
+    ``PUBLISH_ENTERPRISE_CHOICES``, the credit code can still be typed)."""
+    scope = reader_scope(user)
+    nodes = Jurisdiction.objects.order_by("path")
+    if scope is not None:
+        nodes = nodes.filter(subtree_q(scope[0], "path"))
+    jurisdictions = [(j.code, "\u3000" * (j.path.count("/") - 2) + j.name) for j in nodes]
+    enterprises = enterprises_visible_to(user).order_by("name").values_list("credit_code", "name")
+    return {"jurisdictions": jurisdictions, "enterprises": list(enterprises[:PUBLISH_ENTERPRISE_CHOICES])}
+
+
 def _last_month(today: dt.date) -> tuple[dt.date, dt.date]:
     end = today.replace(day=1) - dt.timedelta(days=1)
     return end.replace(day=1), end
@@ -507,6 +523,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
                 ("", _("No breakdown")),
             ],
             "error": error,
+            **_publish_choices(request.user),
         },
         status=error.status if error else 200,
     )

@@ -147,12 +147,26 @@ def test_the_publish_form_offers_every_indicator_and_carries_the_scope(cast: Cas
     response = login_client(cast.east.bureau).get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert f'name="jurisdiction" value="{street}"' in html
+    assert f'<option value="{street}" selected>' in html
     assert 'value="2026-04-01"' in html
     for code in (CODE, "special_operator_certified_rate"):
         assert f'value="{code}" checked' in html
     assert "月报" in html
     assert "季报" in html
+
+
+def test_the_publish_form_picks_from_the_readers_own_jurisdictions_and_enterprises(cast: Cast) -> None:
+    html = login_client(cast.east.bureau).get(reverse("analytics:report_new")).content.decode()
+    picker = html[html.index('id="r-jurisdiction"') : html.index("</select>", html.index('id="r-jurisdiction"'))]
+    assert f'<option value="{cast.east.jurisdiction.code}">东区</option>' in picker
+    assert f'<option value="{cast.east.street.code}">\u3000东区第一街道</option>' in picker
+    assert cast.west.jurisdiction.code not in picker
+    names = html[html.index('<datalist id="r-enterprises">') : html.index("</datalist>")]
+    for enterprise in cast.east.enterprises:
+        assert f'<option value="{enterprise.credit_code}">{enterprise.name}</option>' in names
+    for enterprise in cast.west.enterprises:
+        assert enterprise.credit_code not in names
+    assert "输入企业名称即可选择" in html
 
 
 def test_people_who_stand_more_than_once_or_have_no_roster_entry_are_compared_by_id_and_name(
