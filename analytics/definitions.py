@@ -810,6 +810,7 @@ class PublicFirstAidCoverage(Indicator):
     name = gettext_lazy("Residents trained in first aid")
     target = 0.02
     people_match_total = False  # the denominator is a population, not people listed
+    missing_label = gettext_lazy("Registered residents not trained")
     group_bys = ("jurisdiction", "month", "quarter", "year")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
@@ -855,10 +856,27 @@ class PublicFirstAidCoverage(Indicator):
             rows = [Row(key=r.key, label=r.label, numerator=r.numerator, denominator=whole) for r in rows]
         return Figure(numerator=trained.numerator, denominator=whole), rows
 
+    def _registered(self, query: Query) -> QuerySet[Any]:
+        """Residents registered in the scope by ``as_of``, each marked ``counted``
+        when trained in the period (as ``subjects``): the missing list is those
+        who registered and were not trained, the only residents the platform
+        knows by name (the rest of the population never registered)."""
+        trained = self.subjects(replace(query, group_by=None)).values("pk")
+        public = Assignment.objects.filter(learner_id=OuterRef("user_id"), source=Assignment.Source.PUBLIC)
+        qs = (
+            PublicLearner.objects.annotate(
+                st_jurisdiction_id=F("jurisdiction_id"),
+                enterprise_id=Value(None, output_field=IntegerField()),
+                counted=ExpressionWrapper(Q(pk__in=trained), output_field=BooleanField()),
+                started=Exists(public),
+            )
+            # Not yet registered on as_of: not missing then (the trained are counted as ``subjects`` counts them).
+            .filter(Q(counted=True) | Q(created_at__lt=day_start(query.as_of + dt.timedelta(days=1))))
+        )
+        return qs.none() if query.enterprise is not None else in_scope(qs, query)
+
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
-        if status == "missing":
-            return []
-        rows = self.subjects(query).values("pk", "name").order_by("name", "pk")
+        rows = _only(self._registered(query), status).values("pk", "name", "counted", "started", "created_at")
         return [
             PersonLine(
                 person_id=r["pk"],
@@ -866,10 +884,17 @@ class PublicFirstAidCoverage(Indicator):
                 id_number="",
                 credit_code="",
                 enterprise_name="",
-                status="counted",
-                reason="",
+                status="counted" if r["counted"] else "missing",
+                reason=""
+                if r["counted"]
+                else (
+                    _("started a public course, not completed in the period")
+                    if r["started"]
+                    else _("registered on %(day)s, no public course taken")
+                    % {"day": timezone.localdate(r["created_at"]).isoformat()}
+                ),
             )
-            for r in rows
+            for r in rows.order_by("name", "pk")
         ]
 
 

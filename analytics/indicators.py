@@ -148,6 +148,9 @@ class Indicator(ABC):
     group_bys: ClassVar[tuple[str, ...]] = GROUP_BYS
     # One people line per unit of the denominator (counted = numerator).
     people_match_total: ClassVar[bool] = True
+    # Where the denominator is not a list of people (a population), the name of
+    # the list ``people(status="missing")`` gives instead, if any.
+    missing_label: ClassVar[Promise | None] = None
     # True for a stock counted on one day (certificates held on ``as_of``):
     # grouped by month, quarter or year it gives the figure on each period's
     # last day (or ``as_of``), a trend whose last row is the total.

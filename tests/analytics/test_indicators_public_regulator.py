@@ -6,7 +6,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from analytics.indicators import compute, indicator_get, people
 from organizations.models import RoleGrant
@@ -23,7 +23,7 @@ from tests.analytics.ind_fixtures import (
     resident,
     session,
 )
-from training.models import Assignment, Course
+from training.models import Assignment, Course, PublicLearner
 
 D = dt.date
 FROM, TO = D(2026, 1, 1), D(2026, 3, 31)
@@ -62,7 +62,25 @@ def test_coverage_over_the_population(w):
     assert (result.total.numerator, result.total.denominator) == (3, 10000)
     assert result.total.rate == pytest.approx(0.0003)
     assert indicator_get(COVER).target == 0.02
-    assert sorted(x.name for x in people(result.query)) == ["居民一", "居民三", "居民二"]
+    assert sorted(x.name for x in people(result.query, status="counted")) == ["居民一", "居民三", "居民二"]
+
+
+def test_the_missing_are_the_registered_residents_not_trained_in_the_period(w):
+    PublicLearner.objects.update(created_at=timezone.make_aware(dt.datetime(2025, 12, 1)))
+    query = q(COVER, FROM, TO, jurisdiction=w.district)
+    with translation.override("zh-hans"):
+        missing = {x.name: x.reason for x in people(query, status="missing")}
+    # 居民四 completed after the period, 居民五 never completed, 居民六 was assigned (not
+    # self-enrolled): registered, not trained. 居民七 is in the other district.
+    assert set(missing) == {"居民四", "居民五", "居民六"}
+    assert "未在统计期内完成" in missing["居民五"]
+    assert all(x.status == "missing" for x in people(query, status="missing"))
+    assert {x.name for x in people(query)} == {"居民一", "居民二", "居民三", "居民四", "居民五", "居民六"}
+    # A resident who registered after as_of is not missing then; an enterprise has no residents.
+    PublicLearner.objects.filter(name="居民五").update(created_at=timezone.make_aware(dt.datetime(2026, 4, 15)))
+    assert {x.name for x in people(query, status="missing")} == {"居民四", "居民六"}
+    assert people(q(COVER, FROM, TO, enterprise=w.A)) == []
+    assert people(q(COVER, FROM, TO, enterprise=w.A)) == []
 
 
 def test_coverage_by_jurisdiction_divides_by_each_childs_population(w):

@@ -266,12 +266,16 @@ def test_the_export_buttons_post_the_question_on_the_page(cast: Cast, people: An
     assert "张持证" not in body
 
 
-def test_a_rate_over_a_population_offers_no_missing_list(cast: Cast, people: Any) -> None:
-    """Residents trained in first aid are counted against a population: there is
-    no list of the untrained residents to open, so no page offers one."""
+def test_a_rate_over_a_population_lists_the_registered_residents_not_trained(cast: Cast, people: Any) -> None:
+    """Residents trained in first aid are counted against a population: the
+    untrained population is nobody's list, but residents who registered and were
+    not trained are, under their own name (no "missing" count beside the population)."""
     response = _get(cast.east.bureau, "analytics:indicator", indicator="public_first_aid_coverage", **PERIOD)
     assert response.status_code == 200
-    assert "data-missing-link" not in response.content.decode()
+    body = response.content.decode()
+    link = body[body.index("data-missing-link") - 200 : body.index("data-missing-link") + 100]
+    assert "已注册未培训的居民" in link
+    assert "status=missing" in link
     assert (
         "data-missing-link" in _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
     )
