@@ -334,6 +334,8 @@ MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
 
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+# import_data: a larger file is imported by a background job with a progress page (core.import_jobs).
+IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024, minimum=0)
 # A spreadsheet whose parts inflate past this is refused before parsing.
 UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 400 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

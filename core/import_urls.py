@@ -7,4 +7,5 @@ app_name = "imports"
 urlpatterns = [
     path("", import_views.import_data, name="import_data"),
     path("template.xlsx", import_views.template, name="template"),
+    path("jobs/<id:pk>/", import_views.import_job, name="job"),
 ]

@@ -13,7 +13,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
@@ -21,6 +21,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import tabular
+from core.import_jobs import (
+    import_inline,
+    import_job_credentials_take,
+    import_job_result,
+    import_job_start,
+    jobs_visible_to,
+)
 from core.spreadsheets import XLSX_CONTENT_TYPE, attachment_response
 from core.uploads import CheckedUpload, UploadRejected, check_uploaded_file
 
@@ -32,12 +39,15 @@ class _WithCredentials(Protocol):
 R = TypeVar("R", bound=_WithCredentials)
 
 
-def import_upload(form: forms.Form, run: Callable[[CheckedUpload], R]) -> tuple[R | None, str]:
-    """Run an import (``run``) on the valid ``form``'s checked ``file``; a file refused becomes that
-    field's error. Returns the result (None when refused) and the href of the new accounts'
-    one-time passwords ("" for none). For the import pages: import_data and the roster."""
+def import_upload(
+    form: forms.Form, run: Callable[[CheckedUpload], R], *, upload: CheckedUpload | None = None
+) -> tuple[R | None, str]:
+    """Run an import (``run``) on the valid ``form``'s checked ``file`` (or on ``upload``, checked
+    already); a file refused becomes that field's error. Returns the result (None when refused)
+    and the href of the new accounts' one-time passwords ("" for none). For the import pages:
+    import_data and the roster."""
     try:
-        upload = check_uploaded_file(form.cleaned_data["file"])
+        upload = upload or check_uploaded_file(form.cleaned_data["file"])
         result = run(upload)
     except UploadRejected as exc:
         form.add_error("file", str(exc))
@@ -88,12 +98,20 @@ def import_data(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             kind = tabular.kind_get(form.cleaned_data["kind"])
             assert kind is not None  # the choices are the registered kinds
-            result, credentials_href = import_upload(
-                form,
-                lambda upload: tabular.run_import(
-                    kind=kind, upload=upload, user=request.user, dry_run=form.cleaned_data["dry_run"]
-                ),
-            )
+            dry_run = form.cleaned_data["dry_run"]
+            try:
+                upload = check_uploaded_file(form.cleaned_data["file"])
+            except UploadRejected as exc:
+                form.add_error("file", str(exc))
+            else:
+                if not import_inline(upload):
+                    job = import_job_start(kind=kind, upload=upload, user=request.user, dry_run=dry_run)
+                    return redirect("imports:job", pk=job.pk)
+                result, credentials_href = import_upload(
+                    form,
+                    lambda upload: tabular.run_import(kind=kind, upload=upload, user=request.user, dry_run=dry_run),
+                    upload=upload,
+                )
     else:
         initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in {k.code for k in kinds} else {}
         form = ImportForm(initial=initial, kinds=kinds)
@@ -109,6 +127,33 @@ def import_data(request: HttpRequest) -> HttpResponse:
             "credentials_href": credentials_href,
         },
     )
+
+
+@login_required
+@require_GET
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """A background import: its progress while it runs (the page reloads itself), then its
+    result as the upload page shows it, with the new accounts' passwords this once."""
+    job = get_object_or_404(jobs_visible_to(request.user), pk=pk)
+    result = import_job_result(job)
+    credentials_href = ""
+    if result is not None:
+        result.credentials = import_job_credentials_take(job)
+        credentials_href = tabular.credentials_href(result.credentials) if result.credentials else ""
+    kind = tabular.kind_get(job.kind)
+    response = render(
+        request,
+        "core/import_job.html",
+        {
+            "job": job,
+            "kind_label": kind.label if kind else job.kind,
+            "result": result,
+            "credentials_href": credentials_href,
+            "refused": job.result.get("refused", ""),
+        },
+    )
+    add_never_cache_headers(response)
+    return response
 
 
 @login_required

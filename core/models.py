@@ -1,0 +1,52 @@
+"""The tenancy core's one table: a large upload to ``import_data`` imported in the background."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DataImport(models.Model):
+    """An ``import_data`` upload too large to import within the request; its page polls the status.
+
+    The file travels in the database (a Celery worker on another host reads it)
+    and is emptied once the import has run. New accounts' one-time passwords are
+    never stored here (``core.import_jobs``).
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("what the file holds"), max_length=32)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("uploaded by")
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_kind = models.CharField(max_length=8, editable=False)  # CheckedUpload.kind: xlsx / csv
+    payload = models.BinaryField(default=b"", editable=False)
+    dry_run = models.BooleanField(_("check only"), default=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("data import")
+        verbose_name_plural = _("data imports")
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    def counts(self) -> dict[str, Any]:
+        return self.result.get("counts", {})
