@@ -35,6 +35,8 @@ from core.uploads import CheckedUpload, UploadRejected
 logger = logging.getLogger(__name__)
 
 CREDENTIALS_TTL = 30 * 60
+# A job keeps the first errors (the page lists no more) and their total.
+ERRORS_KEPT = 1000
 
 
 def import_inline(upload: CheckedUpload) -> bool:
@@ -70,7 +72,8 @@ def _result_dict(result: tabular.ImportResult) -> dict[str, Any]:
             "updated": result.updated,
             "unchanged": result.unchanged,
         },
-        "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors],
+        "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors[:ERRORS_KEPT]],
+        "error_count": len(result.errors),
         "new_accounts": len(result.credentials),
     }
 

@@ -124,6 +124,7 @@ def import_data(request: HttpRequest) -> HttpResponse:
                 (k, f"{reverse('imports:template')}?kind={k.code}", [f for f in k.fields if f.required]) for k in kinds
             ],
             "result": result,
+            "errors_total": len(result.errors) if result is not None else 0,
             "credentials_href": credentials_href,
         },
     )
@@ -150,6 +151,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "credentials_href": credentials_href,
             "refused": job.result.get("refused", ""),
+            "errors_total": job.result.get("error_count", 0),
         },
     )
     add_never_cache_headers(response)

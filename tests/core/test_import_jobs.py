@@ -13,7 +13,7 @@ from core.models import DataImport
 from organizations.models import Person
 from tests.conftest import Cast, english_client, login_client
 from tests.factories import id_number
-from tests.support.imports import csv_bytes
+from tests.support.imports import csv_bytes, run
 from training.models import CreditLedger
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -80,7 +80,26 @@ def test_a_bad_large_file_lists_every_bad_row_and_writes_nothing(
     assert "Nothing was imported" in page
     assert "<td>3</td><td>学时</td>" in page
     assert "<td>4</td><td>学时</td>" in page
+    assert f"{len(run('training', _training_csv(cast, '8', '-1', 'abc')).errors)} errors were found" in page
     assert not CreditLedger.objects.exists()
+
+
+def test_a_job_keeps_the_first_thousand_errors_and_counts_them_all(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = english_client(cast.east.enterprise_admin)
+    data = _training_csv(cast, *["-1"] * 1200)
+    every = len(run("training", data).errors)  # as the request would count them
+    assert every > 1200
+    _, job = _upload(client, "training", data, django_capture_on_commit_callbacks)
+    import_job_run(job_id=job.pk)
+    job.refresh_from_db()
+    assert (len(job.result["errors"]), job.result["error_count"]) == (1000, every)
+    page = client.get(f"/import/jobs/{job.pk}/").content.decode()
+    assert f"{every} errors were found" in page
+    assert f'data-count="errors">{every}<' in page
+    assert "Only the first 1,000 errors are listed" in page
+    assert page.count("<tr><td>") == 1000
 
 
 def test_a_dry_run_in_the_background_writes_nothing(cast: Cast, django_capture_on_commit_callbacks: Any) -> None:
