@@ -90,6 +90,8 @@ def test_phone_learner_earns_credit_and_cannot_seek_ahead(
     _open_lesson(page, training_url, "bt_phone", course_ids)
     page.wait_for_function("() => Number(document.getElementById('player').dataset.creditedSeconds || 0) > 0")
     assert _credited(page) > 0
+    # Offered only when the lesson plays in another window: [hidden] beats button{display:inline-block}.
+    assert not page.locator("[data-takeover]").is_visible()
     page.evaluate("document.getElementById('lesson-video').currentTime = 35")
     page.wait_for_function("() => document.getElementById('player').dataset.seekRefused === '1'")
     assert page.evaluate("document.getElementById('lesson-video').currentTime") < 20
