@@ -37,6 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, Jurisdiction, Person, TrainingProvider
+from question_bank.display import answer_display
 from question_bank.models import AUTO_GRADED_CHOICES, AUTO_GRADED_TYPES, Bank, Question
 
 
@@ -355,6 +356,16 @@ class AttemptQuestion(models.Model):
     def type(self) -> str:
         # question_bank.services.is_correct/normalise_given read ``type``.
         return self.qtype
+
+    @property
+    def given_text(self) -> str:
+        """The learner's answer as a person writes it ("" when unanswered)."""
+        return answer_display(self.qtype, self.given, self.options)
+
+    @property
+    def answer_text(self) -> str:
+        """The key as a person writes it: 正确 / 错误, "B. 二氧化碳", the blanks' words."""
+        return answer_display(self.qtype, self.answer, self.options)
 
 
 class AttemptAnswer(models.Model):
