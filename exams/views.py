@@ -304,9 +304,14 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _session_form(request: HttpRequest, data: Any = None) -> SessionForm:
     from training.selectors import courses_visible_to
 
+    papers = selectors.papers_managed_by(request.user)
+    # "Schedule an exam on this paper" links here with ?paper=ID: that paper is chosen already.
+    wanted = request.GET.get("paper", "")
+    chosen = papers.filter(pk=int(wanted)).first() if data is None and wanted.isdigit() else None
     return SessionForm(
         data,
-        papers=selectors.papers_managed_by(request.user),
+        initial={"paper": chosen.pk, "title": chosen.name} if chosen else None,
+        papers=papers,
         enterprises=enterprises_visible_to(request.user),
         jurisdictions=jurisdictions_visible_to(request.user),
         courses=courses_visible_to(request.user),

@@ -36,3 +36,17 @@ def test_the_admin_edits_the_onboarding_flag(cast: Cast, exam: dict[str, Any]) -
     trainer = make_staff(cast.east.training_admin, "view_examsession", "change_examsession", apps=["exams"])
     page = login_client(trainer).get(reverse("admin:exams_examsession_change", args=[exam["session"].pk]))
     assert 'name="is_onboarding"' in page.content.decode()
+
+
+def test_scheduling_from_a_paper_has_that_paper_chosen(cast: Cast, exam: dict[str, Any]) -> None:
+    paper = exam["paper"]
+    admin = login_client(cast.east.training_admin)
+    page = admin.get(f"{reverse('exams:session_new')}?paper={paper.pk}").content.decode()
+    assert f'<option value="{paper.pk}" selected>' in page
+    assert f'value="{paper.name}"' in page  # the title starts as the paper's name
+    # A paper the trainer does not manage, or nonsense, chooses nothing.
+    outsider = login_client(cast.west.training_admin)
+    other = outsider.get(f"{reverse('exams:session_new')}?paper={paper.pk}").content.decode()
+    assert f'<option value="{paper.pk}"' not in other
+    assert f'value="{paper.name}"' not in other
+    assert admin.get(f"{reverse('exams:session_new')}?paper=abc").status_code == 200
