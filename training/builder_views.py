@@ -24,7 +24,7 @@ from training import selectors
 from training.forms import ChapterForm, CourseForm, LessonForm
 from training.models import CreditLedger, Lesson
 from training.services import content as content_services
-from training.services.errors import ContentHasCredit, MediaRejected
+from training.services.errors import ContentHasCredit, MediaRejected, TrainingError
 
 
 def _require_builder(request: HttpRequest) -> None:
@@ -84,6 +84,20 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Course saved."))
         return redirect("training:manage_course", pk=course.pk)
     return render(request, "training/manage/course_form.html", {"form": form, "course": course})
+
+
+@login_required
+@require_POST
+def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
+    publish = request.POST.get("published") == "1"
+    try:
+        content_services.course_publish(course=course, published=publish)
+    except TrainingError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Course published.") if publish else _("Course taken back to draft."))
+    return redirect("training:manage_course", pk=course.pk)
 
 
 @login_required

@@ -52,8 +52,10 @@ class CourseForm(forms.Form):
     published = forms.BooleanField(
         label=gettext_lazy("Published"),
         required=False,
-        initial=True,
-        help_text=gettext_lazy("Unpublished courses can't be newly assigned."),
+        initial=False,
+        help_text=gettext_lazy(
+            "A new course starts as a draft: publish it when its lessons are ready. Drafts can't be assigned."
+        ),
     )
 
     def __init__(self, *args: Any, user: Any, course: Course | None = None, **kwargs: Any) -> None:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("manage/courses/new/", builder.course_create, name="manage_course_create"),
     path("manage/courses/<id:pk>/", builder.course_outline, name="manage_course"),
     path("manage/courses/<id:pk>/edit/", builder.course_edit, name="manage_course_edit"),
+    path("manage/courses/<id:pk>/publish/", builder.course_publish, name="manage_course_publish"),
     path("manage/courses/<id:pk>/chapters/new/", builder.chapter_create, name="manage_chapter_create"),
     path("manage/chapters/<id:pk>/rename/", builder.chapter_rename, name="manage_chapter_rename"),
     path("manage/chapters/<id:pk>/move/", builder.chapter_move, name="manage_chapter_move"),

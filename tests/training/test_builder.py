@@ -317,3 +317,41 @@ class TestLessons:
         assert summary.lessons_total == 2
         with pytest.raises(LessonNotAssigned):
             lesson_start(user=world.learner.user, lesson=world.document)
+
+
+@pytest.mark.django_db
+class TestDraftsAndPublishing:
+    def test_a_new_course_form_starts_as_a_draft(self, cast: Cast) -> None:
+        page = _client(cast.east.training_admin).get("/training/manage/courses/new/").content.decode()
+        checkbox = page[page.index('name="published"') - 120 : page.index('name="published"') + 80]
+        assert "checked" not in checkbox
+
+    def test_an_empty_course_is_not_published_and_a_course_with_lessons_is(self, world: World, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        empty = Course.objects.create(title="空课程", owner_provider=world.course.owner_provider, published=False)
+        response = client.post(f"/training/manage/courses/{empty.pk}/publish/", {"published": "1"}, follow=True)
+        assert "Add at least one lesson" in response.content.decode()
+        empty.refresh_from_db()
+        assert empty.published is False
+
+        Course.objects.filter(pk=world.course.pk).update(published=False)
+        page = client.get(f"/training/manage/courses/{world.course.pk}/").content.decode()
+        assert "data-draft" in page
+        client.post(f"/training/manage/courses/{world.course.pk}/publish/", {"published": "1"})
+        world.course.refresh_from_db()
+        assert world.course.published is True
+        client.post(f"/training/manage/courses/{world.course.pk}/publish/", {"published": "0"})
+        world.course.refresh_from_db()
+        assert world.course.published is False
+
+    def test_only_the_courses_managers_publish(self, world: World, cast: Cast) -> None:
+        Course.objects.filter(pk=world.course.pk).update(published=False)
+        for user in (cast.west.training_admin, cast.east.learner.user, cast.outsider):
+            response = _client(user).post(f"/training/manage/courses/{world.course.pk}/publish/", {"published": "1"})
+            assert response.status_code in (403, 404)
+        world.course.refresh_from_db()
+        assert world.course.published is False
+        assert (
+            _client(cast.east.training_admin).get(f"/training/manage/courses/{world.course.pk}/publish/").status_code
+            == 405
+        )

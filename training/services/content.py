@@ -18,7 +18,7 @@ from organizations.models import Enterprise, Industry, Jurisdiction, TrainingPro
 from training import selectors
 from training.models import Chapter, Course, CreditLedger, Lesson, Progress
 from training.services.assignments import assignments_refresh
-from training.services.errors import ContentHasCredit, MediaRejected
+from training.services.errors import ContentHasCredit, CourseEmpty, MediaRejected
 
 
 def check_lesson_media(data: bytes, *, kind: str, size: int | None = None) -> str:
@@ -328,6 +328,16 @@ def course_save(
     course.published = published
     course.save()
     course.industries.set(industries)
+    return course
+
+
+def course_publish(*, course: Course, published: bool) -> Course:
+    """Publish a draft (learners may then be assigned it) or take it back to draft.
+    A course without a lesson is refused: there would be nothing to study."""
+    if published and not Lesson.objects.filter(chapter__course=course).exists():
+        raise CourseEmpty(_("Add at least one lesson before publishing the course."))
+    Course.objects.filter(pk=course.pk).update(published=published)
+    course.published = published
     return course
 
 

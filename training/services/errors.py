@@ -30,3 +30,7 @@ class LeaseHeld(TrainingError, RuntimeError):
 
 class QuizUnavailable(TrainingError, ValueError):
     """The quiz can't be taken now; the message is for the learner."""
+
+
+class CourseEmpty(TrainingError, ValueError):
+    code = "course_empty"
