@@ -73,15 +73,7 @@ class Command(BaseCommand):
             if bank.pk is None:  # dry run against a bank that does not exist yet
                 table = importers.read_file(path.read_bytes(), path.name, options["format"])
                 parsed = importers.validate(table)
-                result = services.ImportResult(
-                    rows=parsed.rows,
-                    created=len(parsed.questions),
-                    duplicates=parsed.duplicates,
-                    errors=parsed.errors,
-                    warnings=parsed.warnings,
-                    notices=parsed.notices,
-                    ignored_columns=parsed.ignored_columns,
-                )
+                result = services.ImportResult.of(parsed, created=len(parsed.questions))
             else:
                 result = services.import_file(
                     bank=bank,
