@@ -600,14 +600,20 @@ def _sheet_label(label: Callable[[str, str], str], sheet: str) -> Callable[[str,
     return lambda key, default: f"{sheet}!{label(key, default)}"
 
 
+def options_type(options: list[str], answer: str) -> str:
+    """The type title of a question with options but no type given: true/false when its
+    two options are a true and a false, multiple when keyed by several letters, else single."""
+    truths = [truth_of(o) for o in options]
+    if len(options) == 2 and None not in truths and truths[0] != truths[1]:
+        return TYPE_TITLES[QuestionType.TRUE_FALSE]
+    letters = parse_letters(answer)
+    return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
+
+
 def _inferred_type(options: list[str], answer_raw: str) -> str:
     """The type of a row in a file without a type column, read off its options and answer."""
     if options:
-        truths = [truth_of(o) for o in options]
-        if len(options) == 2 and None not in truths and truths[0] != truths[1]:
-            return TYPE_TITLES[QuestionType.TRUE_FALSE]
-        letters = parse_letters(answer_raw)
-        return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
+        return options_type(options, answer_raw)
     if truth_of(answer_raw) is not None:
         return TYPE_TITLES[QuestionType.TRUE_FALSE]
     return TYPE_TITLES[QuestionType.FILL_BLANK]
