@@ -52,19 +52,6 @@ class ImportResult:
     notices: list[importers.RowError] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)  # titles of the file's columns nothing was read from
 
-    @classmethod
-    def of(cls, parsed: ParseResult, **counts: int) -> ImportResult:
-        """What reading the file found (rows, duplicates, messages), with ``counts`` (``created`` …) so far."""
-        return cls(
-            rows=parsed.rows,
-            duplicates=parsed.duplicates,
-            errors=parsed.errors,
-            warnings=parsed.warnings,
-            notices=parsed.notices,
-            ignored_columns=list(parsed.ignored_columns),
-            **counts,
-        )
-
     @property
     def counts(self) -> dict[str, int]:
         return {
@@ -204,7 +191,14 @@ def import_parsed(
     ``dry_run``; the counts then say what an import would do. All writes happen
     in one transaction: the bank is never left half-imported.
     """
-    result = ImportResult.of(parsed)
+    result = ImportResult(
+        rows=parsed.rows,
+        errors=parsed.errors,
+        warnings=parsed.warnings,
+        notices=parsed.notices,
+        duplicates=parsed.duplicates,
+        ignored_columns=list(parsed.ignored_columns),
+    )
     write = not dry_run and (valid_only or not parsed.errors)
     questions = parsed.questions
     total = max(len(questions), 1)

@@ -73,7 +73,15 @@ class Command(BaseCommand):
             if bank.pk is None:  # dry run against a bank that does not exist yet
                 table = importers.read_file(path.read_bytes(), path.name, options["format"])
                 parsed = importers.validate(table)
-                result = services.ImportResult.of(parsed, created=len(parsed.questions))
+                result = services.ImportResult(
+                    rows=parsed.rows,
+                    created=len(parsed.questions),
+                    duplicates=parsed.duplicates,
+                    errors=parsed.errors,
+                    warnings=parsed.warnings,
+                    notices=parsed.notices,
+                    ignored_columns=parsed.ignored_columns,
+                )
             else:
                 result = services.import_file(
                     bank=bank,
