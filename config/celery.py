@@ -8,37 +8,27 @@ app = Celery("safetrain")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Exams: the deadline job (auto-submit at deadline + grace, preparing papers,
-# certificate reminders); in the embedded default exams.scheduler runs it.
+
+def _every(task: str, env: str, default: str, *, unit_seconds: int = 1) -> dict[str, object]:
+    """A beat entry running ``task`` every ``env`` units (seconds, or hours with ``unit_seconds=3600``)."""
+    return {"task": task, "schedule": float(os.environ.get(env, default)) * unit_seconds}
+
+
 app.conf.beat_schedule = {
     **(app.conf.beat_schedule or {}),
-    "exams-tick": {"task": "exams.tick", "schedule": float(os.environ.get("EXAMS_TICK_SECONDS", "15"))},
-}
-
-# Proctoring: delete face images past the retention (proctoring.services.purge_media);
-# in the embedded default proctoring.scheduler runs it on a thread.
-app.conf.beat_schedule["proctoring-purge-media"] = {
-    "task": "proctoring.purge_media",
-    "schedule": float(os.environ.get("PROCTORING_PURGE_HOURS", "24")) * 3600,
-}
-
-# Proctoring: the missing-snapshot check (proctoring.scheduler.tick); in the embedded
-# default proctoring.scheduler runs it on a thread, `manage.py proctoring_tick` from cron.
-app.conf.beat_schedule["proctoring-tick"] = {
-    "task": "proctoring.tick",
-    "schedule": float(os.environ.get("PROCTORING_TICK_SECONDS", "15")),
-}
-
-# Training: the daily job (annual retraining assignment, due-date reminders);
-# in the embedded default training.scheduler runs it on a thread.
-app.conf.beat_schedule["training-daily"] = {
-    "task": "training.daily",
-    "schedule": float(os.environ.get("TRAINING_DAILY_JOB_HOURS", "24")) * 3600,
-}
-
-# Analytics: delete export files past ANALYTICS_EXPORT_RETENTION_HOURS (analytics.exports.export_purge);
-# in the embedded default analytics.apps starts it on a thread, `manage.py purge_analytics_exports` from cron.
-app.conf.beat_schedule["analytics-purge-exports"] = {
-    "task": "analytics.purge_exports",
-    "schedule": float(os.environ.get("ANALYTICS_EXPORT_PURGE_SECONDS", "21600")),
+    # Exams: the deadline job (auto-submit at deadline + grace, preparing papers,
+    # certificate reminders); in the embedded default exams.scheduler runs it.
+    "exams-tick": _every("exams.tick", "EXAMS_TICK_SECONDS", "15"),
+    # Proctoring: delete face images past the retention (proctoring.services.purge_media);
+    # in the embedded default proctoring.scheduler runs it on a thread.
+    "proctoring-purge-media": _every("proctoring.purge_media", "PROCTORING_PURGE_HOURS", "24", unit_seconds=3600),
+    # Proctoring: the missing-snapshot check (proctoring.scheduler.tick); in the embedded
+    # default proctoring.scheduler runs it on a thread, `manage.py proctoring_tick` from cron.
+    "proctoring-tick": _every("proctoring.tick", "PROCTORING_TICK_SECONDS", "15"),
+    # Training: the daily job (annual retraining assignment, due-date reminders);
+    # in the embedded default training.scheduler runs it on a thread.
+    "training-daily": _every("training.daily", "TRAINING_DAILY_JOB_HOURS", "24", unit_seconds=3600),
+    # Analytics: delete export files past ANALYTICS_EXPORT_RETENTION_HOURS (analytics.exports.export_purge);
+    # in the embedded default analytics.apps starts it on a thread, `manage.py purge_analytics_exports` from cron.
+    "analytics-purge-exports": _every("analytics.purge_exports", "ANALYTICS_EXPORT_PURGE_SECONDS", "21600"),
 }

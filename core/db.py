@@ -196,7 +196,9 @@ def update_where(model: type[models.Model], where: dict[str, Any], values: dict[
         return cursor.rowcount
 
 
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+def insert_rows(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]], *, prepared: bool = False
+) -> None:
     """INSERT many rows of ``fields`` (attnames, e.g. ``learner_id``; no ``auto_now_add`` magic).
 
     ``COPY … FROM STDIN`` on PostgreSQL, ``executemany`` elsewhere. ``bulk_create``
@@ -207,7 +209,10 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
     Values are plain Python (int, str, bool, None, aware datetime, date,
     Decimal). psycopg adapts those itself for COPY, so on PostgreSQL they go as
     given (preparing them field by field was two thirds of the CPU time); elsewhere
-    each field's ``get_db_prep_save`` prepares them. Call inside the caller's transaction.
+    each field's ``get_db_prep_save`` prepares them. With ``prepared=True`` the
+    caller has already adapted every value with the backend's own adapters
+    (``connection.ops.adapt_json_value`` …), and they go as given on every backend.
+    Call inside the caller's transaction.
     """
     if not rows:
         return
@@ -221,9 +226,10 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
                 for row in rows:
                     copy.write_row(row)
         else:
-            prepared = (
-                [field.get_db_prep_save(value, connection) for field, value in zip(columns, row, strict=True)]
-                for row in rows
-            )
+            if not prepared:
+                rows = [
+                    [field.get_db_prep_save(value, connection) for field, value in zip(columns, row, strict=True)]
+                    for row in rows
+                ]
             placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", list(prepared))  # noqa: S608
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", list(rows))  # noqa: S608

@@ -32,8 +32,8 @@ from core.tabular import (
     text_parser,
 )
 from exams.models import Certificate, CertificateType
+from exams.services.certificates import holder_fields
 from organizations.imports import import_scope, out_of_scope, parse_id_number, people_by_id_number
-from organizations.validators import mask_id_number
 
 _TYPES = {
     "主要负责人": CertificateType.PRINCIPAL,
@@ -142,11 +142,7 @@ class CertificatesImport(ImportKind):
                 creates.append(
                     Certificate(
                         number=r["number"],
-                        holder=person,
-                        holder_name=person.name,
-                        masked_id_number=mask_id_number(person.id_number),
-                        enterprise=person.enterprise,
-                        enterprise_name=person.enterprise.name,
+                        **holder_fields(person),
                         imported=True,
                         source=source_of(source, r.number),
                         imported_by=user,

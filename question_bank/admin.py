@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from question_bank import importers, selectors, services
+from question_bank.forms import answer_field
 from question_bank.models import Bank, ImportJob, Question
 
 
@@ -78,14 +79,7 @@ class QuestionAdminForm(forms.ModelForm):
     """The answer in the import layout (``ACD``, ``正确``, ``119|火警``, or a subjective question's reference
     answer), checked by the same validator as imports and the web editor (``services.question_check``)."""
 
-    answer_text = forms.CharField(
-        label=_("Answer"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_(
-            "Letters (ACD) for choice questions, 正确/错误 for true/false, blanks joined by | and alternatives by /; "
-            "for a subjective question, the reference answer (learners see it after writing theirs)."
-        ),
-    )
+    answer_text = answer_field(rows=3)
 
     class Meta:
         model = Question

@@ -85,19 +85,24 @@ class ImportConfirmForm(forms.Form):
     valid_only = forms.BooleanField(label=_("Import the valid rows even if some rows are in error"), required=False)
 
 
-class QuestionForm(forms.Form):
-    """A question in the import layout; the same parser checks it, so web edits and imports agree."""
-
-    type = forms.ChoiceField(label=_("Type"), choices=QuestionType.choices)
-    stem = forms.CharField(label=_("Stem"), widget=forms.Textarea(attrs={"rows": 4}))
-    answer = forms.CharField(
+def answer_field(*, rows: int) -> forms.CharField:
+    """A question's answer in the import layout, as the web editor and the admin both ask for it."""
+    return forms.CharField(
         label=_("Answer"),
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": rows}),
         help_text=_(
             "Letters (ACD) for choice questions, 正确/错误 for true/false, blanks joined by | and alternatives by /; "
             "for a subjective question, the reference answer (learners see it after writing theirs)."
         ),
     )
+
+
+class QuestionForm(forms.Form):
+    """A question in the import layout; the same parser checks it, so web edits and imports agree."""
+
+    type = forms.ChoiceField(label=_("Type"), choices=QuestionType.choices)
+    stem = forms.CharField(label=_("Stem"), widget=forms.Textarea(attrs={"rows": 4}))
+    answer = answer_field(rows=2)
     explanation = forms.CharField(label=_("Explanation"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
     difficulty = forms.TypedChoiceField(
         label=_("Difficulty"), choices=[(i, str(i)) for i in range(1, 6)], coerce=int, initial=3

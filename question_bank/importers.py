@@ -600,14 +600,20 @@ def _sheet_label(label: Callable[[str, str], str], sheet: str) -> Callable[[str,
     return lambda key, default: f"{sheet}!{label(key, default)}"
 
 
+def options_type(options: list[str], answer: str) -> str:
+    """The type title of a question with options but no type given: true/false when its
+    two options are a true and a false, multiple when keyed by several letters, else single."""
+    truths = [truth_of(o) for o in options]
+    if len(options) == 2 and None not in truths and truths[0] != truths[1]:
+        return TYPE_TITLES[QuestionType.TRUE_FALSE]
+    letters = parse_letters(answer)
+    return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
+
+
 def _inferred_type(options: list[str], answer_raw: str) -> str:
     """The type of a row in a file without a type column, read off its options and answer."""
     if options:
-        truths = [truth_of(o) for o in options]
-        if len(options) == 2 and None not in truths and truths[0] != truths[1]:
-            return TYPE_TITLES[QuestionType.TRUE_FALSE]
-        letters = parse_letters(answer_raw)
-        return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
+        return options_type(options, answer_raw)
     if truth_of(answer_raw) is not None:
         return TYPE_TITLES[QuestionType.TRUE_FALSE]
     return TYPE_TITLES[QuestionType.FILL_BLANK]
@@ -1336,7 +1342,6 @@ def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None)
     pandas gets the bytes and the encoding, not decoded text: its C parser
     reads bytes three times faster than it reads a StringIO.
     """
-    import pandas as pd
 
     try:
         data.decode("utf-8-sig")
@@ -1345,8 +1350,7 @@ def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None)
         decode_csv(data)  # GB18030, or the refusal naming the encodings accepted
         encoding = "gb18030"
     head = data[:4096].decode(encoding, errors="ignore")
-    tabs = head.count("\t") > head.count(",")
-    sep = "\t" if tabs else ","
+    sep = _csv_separator(head)
     # A title line above the header (“安全知识题库”) is narrower than the header:
     # pandas takes the first line's width for the file's unless told the widest.
     widths = [
@@ -1354,23 +1358,35 @@ def read_csv(data: bytes, source: str = "", column_map: ColumnMap | None = None)
         for r in itertools.islice(csv.reader(io.StringIO(head.lstrip("\ufeff")), delimiter=sep), 1 + HEADER_SEARCH_ROWS)
     ]
     names = list(range(max(widths))) if widths and max(widths) > widths[0] else None
+    grid = _csv_cells(data, encoding=encoding, sep=sep, names=names)
+    return rows_to_table(grid, source=source, column_map=column_map)
+
+
+def _csv_separator(head: str) -> str:
+    """Tab or comma, whichever the first lines hold more of."""
+    return "\t" if head.count("\t") > head.count(",") else ","
+
+
+def _csv_cells(data: bytes, *, encoding: str, sep: str, **options: Any) -> list[list[Any]]:
+    """The cells of a CSV file as text, blank lines and empty cells kept as they are
+    (``options``: pandas' ``names``, ``nrows``); a file pandas cannot parse is refused."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(
             io.BytesIO(data),
             encoding=encoding,
             header=None,
-            names=names,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
             skip_blank_lines=False,
             sep=sep,
+            **options,
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None
-    grid = frame.to_numpy(dtype=object).tolist()
-    del frame
-    return rows_to_table(grid, source=source, column_map=column_map)
+    return frame.to_numpy(dtype=object).tolist()
 
 
 def read_spreadsheet(checked: CheckedUpload, column_map: ColumnMap | None = None) -> RawTable:
@@ -2035,25 +2051,9 @@ def read_head(data: bytes, name: str, rows: int = MAPPING_HEAD_ROWS) -> list[lis
 
     checked = check_spreadsheet(data, name, allow_xls=True)
     if checked.kind == "csv":
-        import pandas as pd
-
-        try:
-            encoding = "utf-8-sig" if _is_utf8(data) else "gb18030"
-            head = data[:4096].decode(encoding, errors="ignore")
-            frame = pd.read_csv(
-                io.BytesIO(data),
-                encoding=encoding,
-                header=None,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                skip_blank_lines=False,
-                sep="\t" if head.count("\t") > head.count(",") else ",",
-                nrows=rows,
-            )
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-            raise ImportRefused(_("The CSV file could not be read: %(error)s") % {"error": exc}) from None
-        return frame.to_numpy(dtype=object).tolist()
+        encoding = "utf-8-sig" if _is_utf8(data) else "gb18030"
+        head = data[:4096].decode(encoding, errors="ignore")
+        return _csv_cells(data, encoding=encoding, sep=_csv_separator(head), nrows=rows)
     from python_calamine import CalamineError, CalamineWorkbook, PasswordError, XmlError, ZipError
 
     try:

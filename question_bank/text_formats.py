@@ -58,6 +58,7 @@ from question_bank.importers import (
     ImportRefused,
     RawRow,
     RawTable,
+    options_type,
     parse_letters,
     truth_of,
 )
@@ -386,11 +387,7 @@ def _type(section: str | None, options: list[str], answer: str, stem: str) -> st
     if section is not None:
         return section
     if options:
-        truths = [truth_of(o) for o in options]
-        if len(options) == 2 and None not in truths and truths[0] != truths[1]:
-            return TYPE_TITLES[QuestionType.TRUE_FALSE]
-        letters = parse_letters(answer)
-        return TYPE_TITLES[QuestionType.MULTIPLE if letters and len(letters) > 1 else QuestionType.SINGLE]
+        return options_type(options, answer)
     if answer and truth_of(answer) is not None:
         return TYPE_TITLES[QuestionType.TRUE_FALSE]
     letters = parse_letters(answer) if answer else None

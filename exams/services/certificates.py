@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -11,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams.models import Attempt, Certificate
+from organizations.models import Person
 from organizations.validators import mask_id_number
 
 
@@ -19,6 +21,17 @@ def _add_years(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
+
+
+def holder_fields(person: Person) -> dict[str, Any]:
+    """What a certificate keeps of its holder as they were when it was issued or imported (the ID number masked)."""
+    return {
+        "holder": person,
+        "holder_name": person.name,
+        "masked_id_number": mask_id_number(person.id_number),
+        "enterprise": person.enterprise,
+        "enterprise_name": person.enterprise.name,
+    }
 
 
 def certificate_issue(*, attempt: Attempt, now: dt.datetime | None = None) -> Certificate:
@@ -33,11 +46,7 @@ def certificate_issue(*, attempt: Attempt, now: dt.datetime | None = None) -> Ce
                 return Certificate.objects.create(
                     number=number,
                     cert_type=session.certificate_type,
-                    holder=person,
-                    holder_name=person.name,
-                    masked_id_number=mask_id_number(person.id_number),
-                    enterprise=person.enterprise,
-                    enterprise_name=person.enterprise.name,
+                    **holder_fields(person),
                     attempt=attempt,
                     provider_id=session.provider_id,
                     score=attempt.score,
