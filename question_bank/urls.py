@@ -9,6 +9,7 @@ urlpatterns = [
     path("banks/new/", views.bank_create, name="bank_create"),
     path("banks/<id:pk>/", views.bank_detail, name="bank_detail"),
     path("banks/<id:pk>/import/", views.import_upload, name="import_upload"),
+    path("banks/<id:pk>/questions/new/", views.question_new, name="question_new"),
     path("banks/<id:pk>/export/<str:fmt>/", views.bank_export, name="bank_export"),
     path("template.xlsx", views.template_download, name="template"),
     path("imports/<id:pk>/", views.import_job, name="import_job"),

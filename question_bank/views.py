@@ -390,6 +390,28 @@ def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def question_new(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add one question to a bank by hand (the same checks as an imported row)."""
+    bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
+    form = QuestionForm(request.POST or None, request.FILES or None)
+    del form.fields["remove_image"]  # nothing to remove yet
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():  # a refused picture adds no question
+                question = services.question_create(bank=bank, values=form.import_values(), source=_("added by hand"))
+                if form.cleaned_data["image"]:
+                    services.question_set_image(question=question, image=form.cleaned_data["image"])
+        except ValidationError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("Question added."))
+            if "another" in request.POST:
+                return redirect("question_bank:question_new", pk=bank.pk)
+            return redirect("question_bank:bank_detail", pk=bank.pk)
+    return render(request, "question_bank/question_form.html", {"form": form, "question": None, "bank": bank})
+
+
+@login_required
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
     form = QuestionForm(request.POST or None, request.FILES or None, initial=QuestionForm.initial_for(question))

@@ -77,6 +77,7 @@ def question_bank_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs
         "question_bank:import_map": _pk("job", as_uploader=True),
         "question_bank:import_preview": _pk("job", as_uploader=True),
         "question_bank:question_edit": question,
+        "question_bank:question_new": bank,
         "question_bank:question_set_active": _pk("to_retire"),
         "question_bank:question_image": question,
         "question_bank:practice_question": _pk("session", as_learner=True),

@@ -156,6 +156,30 @@ def test_edit_bumps_the_version_and_validates_like_an_import(cast: Any, east_que
     )
 
 
+def test_a_question_is_added_by_hand_from_the_bank_page(cast: Any, east_bank: Bank) -> None:
+    client = login_client(cast.east.training_admin)
+    page = client.get(reverse("question_bank:bank_detail", args=[east_bank.pk])).content.decode()
+    url = reverse("question_bank:question_new", args=[east_bank.pk])
+    assert f'href="{url}"' in page
+    form = {"type": "true_false", "stem": "发现火情应立即拨打119。", "answer": "正确", "explanation": "",
+            "difficulty": "1", "knowledge_point": "消防", "industry": "", "post": ""}  # fmt: skip
+    before = Question.objects.filter(bank=east_bank).count()
+    refused = client.post(url, {**form, "answer": "也许"})
+    assert refused.status_code == 200
+    assert Question.objects.filter(bank=east_bank).count() == before
+    response = client.post(url, {**form, "another": "1"})
+    assert response["Location"] == url
+    added = Question.objects.get(bank=east_bank, stem="发现火情应立即拨打119。")
+    assert (added.type, added.answer, added.version) == ("true_false", True, 1)
+    # The same question twice is refused, as an import refuses a duplicate.
+    assert client.post(url, form).status_code == 200
+    assert Question.objects.filter(bank=east_bank, stem="发现火情应立即拨打119。").count() == 1
+    # Only the bank's managers add questions.
+    for user in (cast.west.training_admin, cast.east.learner.user):
+        assert login_client(user).post(url, {**form, "stem": "别人的题"}).status_code in (403, 404)
+    assert not Question.objects.filter(stem="别人的题").exists()
+
+
 def test_retire_and_restore(cast: Any, east_question: Question) -> None:
     client = login_client(cast.east.training_admin)
     url = reverse("question_bank:question_set_active", args=[east_question.pk])

@@ -96,6 +96,7 @@ def training_builder_routes() -> dict[str, Any]:
         "training:lesson_quiz": build("quiz_lesson", _as=lambda c: c.east.learner.user),
         "training:manage_course": build("course"),
         "training:manage_course_edit": build("course"),
+        "training:manage_course_publish": build("course"),
         "training:manage_chapter_create": build("course"),
         "training:manage_chapter_rename": build("chapter"),
         "training:manage_chapter_move": build("chapter"),
