@@ -165,10 +165,8 @@ class Indicator(ABC):
 
     @classmethod
     def param(cls, name: str) -> Param:
-        for p in cls.params:
-            if p.name == name:
-                return p
-        raise KeyError(name)
+        """The parameter called ``name`` (KeyError if there is none)."""
+        return {p.name: p for p in cls.params}[name]
 
     @abstractmethod
     def subjects(self, query: Query) -> QuerySet[Any]:

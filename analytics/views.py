@@ -8,6 +8,8 @@ question is a page with the reason and its 400 or 403, never a 500.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from analytics.errors import AnalyticsError, InvalidQuery
 from analytics.indicators import STATUSES, Figure, Indicator, Query, compute, indicator_get, indicators_all, people
@@ -34,6 +36,8 @@ TABLE_GROUPS = ("jurisdiction", "industry", "enterprise", "quarter", "year")
 TREND_GROUPS = ("month", "quarter", "year")
 PEOPLE_PER_PAGE = 50
 
+View = Callable[..., HttpResponse]
+
 
 def _group_label(group_by: str) -> str:
     labels = {"jurisdiction": _("Jurisdiction"), "industry": _("Industry"), "enterprise": _("Enterprise")}
@@ -43,9 +47,20 @@ def _group_label(group_by: str) -> str:
 # --- shared pieces ------------------------------------------------------------------------
 
 
-def _reader(request: HttpRequest) -> None:
-    if not may_read_statistics(request.user):
-        raise PermissionDenied(_("Your account may not read statistics."))
+def _statistics_page(*methods: str) -> Callable[[View], View]:
+    """A statistics page: signed in (else the login page), asked with one of ``methods`` (else 405),
+    and for readers of statistics only (else 403), checked in that order."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not may_read_statistics(request.user):
+                raise PermissionDenied(_("Your account may not read statistics."))
+            return view(request, *args, **kwargs)
+
+        return login_required(require_http_methods(list(methods))(page))
+
+    return decorate
 
 
 def _scope_params(request: HttpRequest) -> dict[str, str]:
@@ -219,11 +234,9 @@ def _scope_of(query: Query) -> dict[str, str]:
 # --- pages --------------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
+@_statistics_page("GET")
 def overview(request: HttpRequest) -> HttpResponse:
     """A KPI tile per indicator against its target, for the period and scope chosen."""
-    _reader(request)
     params = _scope_params(request)
     tiles = []
     query = None
@@ -308,11 +321,9 @@ def _chart_points(indicator: Indicator, rows: list[Any]) -> list[dict[str, Any]]
     return points
 
 
-@login_required
-@require_GET
+@_statistics_page("GET")
 def indicator_page(request: HttpRequest) -> HttpResponse:
     """One indicator: its trend by month, its breakdown, and the table that drills down."""
-    _reader(request)
     params = _scope_params(request)
     code = request.GET.get("indicator", "")
     try:
@@ -396,11 +407,9 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@_statistics_page("GET")
 def people_page(request: HttpRequest) -> HttpResponse:
     """The people behind a figure, counted or missing, with the reason; paginated."""
-    _reader(request)
     params = _scope_params(request)
     code = request.GET.get("indicator", "")
     status = request.GET.get("status", "") or None
@@ -445,10 +454,8 @@ def people_page(request: HttpRequest) -> HttpResponse:
 # --- published reports ----------------------------------------------------------------------
 
 
-@login_required
-@require_GET
+@_statistics_page("GET")
 def report_list(request: HttpRequest) -> HttpResponse:
-    _reader(request)
     page = Paginator(reports_visible_to(request.user), 30).get_page(request.GET.get("page"))
     return render(
         request,
@@ -478,11 +485,9 @@ def _last_month(today: dt.date) -> tuple[dt.date, dt.date]:
     return end.replace(day=1), end
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@_statistics_page("GET", "POST")
 def report_new(request: HttpRequest) -> HttpResponse:
     """Publish a period's figures as a report (月报/季报); bureau officials only."""
-    _reader(request)
     if not may_publish(request.user):
         raise PermissionDenied(_("Only bureau officials publish reports."))
     data = request.POST if request.method == "POST" else request.GET
@@ -529,11 +534,9 @@ def report_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@_statistics_page("GET")
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The frozen figures beside today's, and every person whose status changed since."""
-    _reader(request)
     report = get_object_or_404(reports_visible_to(request.user), pk=pk)
     comparisons = []
     for c in report_compare(report=report):

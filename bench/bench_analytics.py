@@ -82,18 +82,19 @@ def _db_exists(url: str) -> bool:
 # --- COPY ---------------------------------------------------------------------------------
 
 
-def _copy(model: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """COPY ``rows`` (values for ``columns``, attnames) into ``model``'s table;
+def _copy(model: Any, columns: str, rows: Iterable[Sequence[Any]]) -> int:
+    """COPY ``rows`` (values for ``columns``, attnames separated by spaces) into ``model``'s table;
     every other NOT NULL column gets its model default (``auto_now*`` → now)."""
     from django.db import connection
     from django.utils import timezone
 
+    names = columns.split()
     now = timezone.now()
     column_of = {f.attname: f.column for f in model._meta.concrete_fields}
     extra_cols: list[str] = []
     extra_vals: list[Any] = []
     for f in model._meta.concrete_fields:
-        if f.attname in columns or f.null or f.primary_key:
+        if f.attname in names or f.null or f.primary_key:
             continue
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
             value = now
@@ -107,8 +108,8 @@ def _copy(model: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> 
             raise ValueError(f"{model.__name__}.{f.attname} needs a value")
         extra_cols.append(f.column)
         extra_vals.append(value)
-    names = ", ".join(f'"{c}"' for c in [*(column_of[c] for c in columns), *extra_cols])
-    sql = f'COPY "{model._meta.db_table}" ({names}) FROM STDIN'
+    quoted = ", ".join(f'"{c}"' for c in [*(column_of[c] for c in names), *extra_cols])
+    sql = f'COPY "{model._meta.db_table}" ({quoted}) FROM STDIN'
     tail = tuple(extra_vals)
     n = 0
     connection.ensure_connection()
@@ -238,11 +239,11 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                 yield (i, f"基准企业{i}", f"91990100MA{i:08d}", industry, above, street)
 
         counts["enterprises"] = _copy(
-            Enterprise, ["id", "name", "credit_code", "industry_id", "above_scale", "jurisdiction_id"], enterprises()
+            Enterprise, "id name credit_code industry_id above_scale jurisdiction_id", enterprises()
         )
         counts["enterprise statuses"] = _copy(
             EnterpriseStatus,
-            ["enterprise_id", "valid_from", "industry_id", "above_scale", "jurisdiction_id", "source"],
+            "enterprise_id valid_from industry_id above_scale jurisdiction_id source",
             (
                 (e, day, industry, above, street, "bench")
                 for e, history in enumerate(ent_status, start=1)
@@ -280,12 +281,12 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
     with transaction.atomic():
         counts["users"] = _copy(
             User,
-            ["id", "username", "password", "display_name"],
+            "id username password display_name",
             ((i, f"b{i:07d}", "!", f"员工{i}") for i in range(1, args.people + 1)),
         )
         counts["people"] = _copy(
             Person,
-            ["id", "user_id", "enterprise_id", "name", "post", "hire_date", "leave_date", "id_number"],
+            "id user_id enterprise_id name post hire_date leave_date id_number",
             (
                 (i, i, js[-1][0], f"员工{i}", js[-1][1], js[-1][2], js[-1][3], f"990100{i:011d}X")
                 for i, js in enumerate(jobs, start=1)
@@ -293,7 +294,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
         )
         counts["employments"] = _copy(
             Employment,
-            ["person_id", "enterprise_id", "post", "start_date", "end_date", "source"],
+            "person_id enterprise_id post start_date end_date source",
             ((i, ent, post, start, end, "bench") for i, js in enumerate(jobs, start=1) for ent, post, start, end in js),
         )
     print(f"people: {time.perf_counter() - t0:.1f} s", flush=True)
@@ -334,16 +335,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
     with transaction.atomic():
         counts["ledger entries"] = _copy(
             CreditLedger,
-            [
-                "learner_id",
-                "started_at",
-                "ended_at",
-                "seconds",
-                "post",
-                "enterprise_id",
-                "purpose",
-                "assessment_passed",
-            ],
+            "learner_id started_at ended_at seconds post enterprise_id purpose assessment_passed",
             ledger(),
         )
     print(f"ledger: {time.perf_counter() - t0:.1f} s", flush=True)
@@ -388,20 +380,8 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
     with transaction.atomic():
         counts["exam attempts"] = _copy(
             Attempt,
-            [
-                "session_id",
-                "person_id",
-                "seq",
-                "status",
-                "max_score",
-                "started_at",
-                "deadline",
-                "submitted_at",
-                "submit_reason",
-                "graded_at",
-                "score",
-                "passed",
-            ],
+            "session_id person_id seq status max_score started_at deadline"
+            " submitted_at submit_reason graded_at score passed",
             attempts(),
         )
     print(f"attempts: {time.perf_counter() - t0:.1f} s", flush=True)
@@ -452,21 +432,8 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
     with transaction.atomic():
         counts["certificates"] = _copy(
             Certificate,
-            [
-                "number",
-                "cert_type",
-                "holder_id",
-                "holder_name",
-                "masked_id_number",
-                "enterprise_id",
-                "enterprise_name",
-                "provider_id",
-                "imported",
-                "issued_on",
-                "valid_until",
-                "status",
-                "revoked_at",
-            ],
+            "number cert_type holder_id holder_name masked_id_number enterprise_id enterprise_name"
+            " provider_id imported issued_on valid_until status revoked_at",
             certificates(),
         )
     print(f"certificates: {time.perf_counter() - t0:.1f} s", flush=True)
@@ -479,7 +446,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
     with transaction.atomic():
         counts["assignments"] = _copy(
             Assignment,
-            ["learner_id", "course_id", "status", "source", "completed_at"],
+            "learner_id course_id status source completed_at",
             (
                 (
                     p,
@@ -494,17 +461,17 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
         )
         counts["users"] += _copy(
             User,
-            ["id", "username", "password", "display_name"],
+            "id username password display_name",
             ((i, f"x{i:07d}", "!", f"居民{i}") for i in range(first_extra, first_extra + n_public + n_staff)),
         )
         counts["public learners"] = _copy(
             PublicLearner,
-            ["user_id", "jurisdiction_id", "name"],
+            "user_id jurisdiction_id name",
             ((i, rng.choice(streets).pk, f"居民{i}") for i in range(first_extra, first_extra + n_public)),
         )
         counts["assignments"] += _copy(
             Assignment,
-            ["learner_id", "course_id", "status", "source", "completed_at"],
+            "learner_id course_id status source completed_at",
             (
                 (i, courses[0].pk, "completed", "public", aware(today - dt.timedelta(days=rng.randint(0, 700))))
                 for i in range(first_extra, first_extra + n_public)
@@ -514,12 +481,12 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
         staff = range(first_extra + n_public, first_extra + n_public + n_staff)
         counts["role grants"] = _copy(
             RoleGrant,
-            ["user_id", "role", "jurisdiction_id"],
+            "user_id role jurisdiction_id",
             ((i, "bureau_official", rng.choice(streets).parent_id) for i in staff),
         )
         counts["assignments"] += _copy(
             Assignment,
-            ["learner_id", "course_id", "status", "source", "completed_at"],
+            "learner_id course_id status source completed_at",
             (
                 (
                     i,

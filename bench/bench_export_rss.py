@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import threading
@@ -34,6 +33,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.children import child_env, child_result  # noqa: E402
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -196,9 +200,7 @@ def _generate(n: int) -> float:
 
 
 def run(mode: str, rows: int, kind: str, workdir: Path) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH")}
-    env.update(DJANGO_SETTINGS_MODULE="config.settings", DEBUG="0", PYTHONPATH=str(ROOT))
-    env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-deployment")
+    env = child_env()
     env["SQLITE_PATH"] = str(workdir / f"{mode}-{rows}.sqlite3")
     out = workdir / f"{mode}-{rows}.{kind}"
     generated: dict[str, Any] = {}
@@ -206,16 +208,8 @@ def run(mode: str, rows: int, kind: str, workdir: Path) -> dict[str, Any]:
         # The data is made by another process, so that the export's RSS is its own.
         generated = run("generate", rows, kind, workdir)
         env["SQLITE_PATH"] = str(workdir / f"generate-{rows}.sqlite3")
-    proc = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--rows", str(rows), "--kind", kind, "--out", str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode:
-        raise SystemExit(f"{mode} {rows} {kind} failed:\n{proc.stderr[-3000:]}")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    args = ["--child", mode, "--rows", str(rows), "--kind", kind, "--out", str(out)]
+    result = child_result(__file__, args, env, f"{mode} {rows} {kind}")
     if generated:
         result["generate_seconds"] = generated["generate_seconds"]
     return result

@@ -40,7 +40,6 @@ import argparse
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import threading
@@ -52,6 +51,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench import common  # noqa: E402
+from bench.children import child_env, child_result  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -298,12 +298,7 @@ def _pg_admin(url: str):  # type: ignore[no-untyped-def]
 
 
 def run_one(db: str, mode: str, path: Path, workdir: Path, baseline_rows: int, pg_url: str) -> dict[str, object]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "SQLITE_PATH")}
-    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    # Production settings: DEBUG off (no query log) for both paths alike.
-    env["DEBUG"] = "0"
-    env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-deployment")
-    env["PYTHONPATH"] = str(ROOT)
+    env = child_env()  # production settings (no query log) for both paths alike
     dbname = None
     if db == "sqlite":
         sqlite_file = workdir / f"{mode}-{path.name}.sqlite3"
@@ -316,16 +311,8 @@ def run_one(db: str, mode: str, path: Path, workdir: Path, baseline_rows: int, p
             conn.execute(f'CREATE DATABASE "{dbname}"')
         env["DATABASE_URL"] = pg_url.rsplit("/", 1)[0] + "/" + dbname
     try:
-        out = subprocess.run(
-            [sys.executable, __file__, "--worker", mode, str(path), "--baseline-rows", str(baseline_rows)],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if out.returncode:
-            raise SystemExit(f"worker failed ({db} {mode} {path.name}):\n{out.stderr[-3000:]}")
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        args = ["--worker", mode, str(path), "--baseline-rows", str(baseline_rows)]
+        return child_result(__file__, args, env, f"worker ({db} {mode} {path.name})")
     finally:
         if dbname:
             with _pg_admin(pg_url) as conn:

@@ -5,22 +5,23 @@ nothing else filters by tenant. Subtrees are path-prefix queries.
 
 The building blocks every app's selectors compose their scoping from live
 here and only here: ``grants_of``, ``jurisdiction_paths_of``, ``subtree_q``,
-``ancestor_paths``, ``provider_ids_managed_by`` and ``enterprise_ids_managed_by``.
+``ancestor_paths``, ``provider_ids_managed_by``, ``enterprise_ids_managed_by`` and ``visible_rows``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from core.users import is_signed_in
 from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, TrainingProvider
 
 Role = RoleGrant.Role
+M = TypeVar("M", bound=Model)
 
 
 def grants_of(user: Any) -> list[RoleGrant]:
@@ -106,13 +107,20 @@ def enterprise_ids_managed_by(user: Any) -> list[int]:
 _REGIONAL_ROLES = {Role.BUREAU_OFFICIAL, Role.PROCTOR, Role.TRAINING_ADMIN}
 
 
-def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
-    qs = Jurisdiction.objects.all()
+def visible_rows(qs: QuerySet[M], user: Any, rule: Callable[[], Q]) -> QuerySet[M]:
+    """``qs`` as ``user`` may see it: none of it when signed out, all of it for a platform admin,
+    and otherwise the rows ``rule()`` selects (called only then, so it may read the user's grants)."""
     if not is_signed_in(user):
         return qs.none()
     if is_platform_admin(user):
         return qs
-    return qs.filter(subtree_q(jurisdiction_paths_of(user, _REGIONAL_ROLES), "path"))
+    return qs.filter(rule())
+
+
+def jurisdictions_visible_to(user: Any) -> QuerySet[Jurisdiction]:
+    return visible_rows(
+        Jurisdiction.objects.all(), user, lambda: subtree_q(jurisdiction_paths_of(user, _REGIONAL_ROLES), "path")
+    )
 
 
 def _regional_or_enterprise_q(user: Any, *, path: str, enterprise: str, also: Sequence[int] = ()) -> Q:
@@ -126,14 +134,12 @@ def _regional_or_enterprise_q(user: Any, *, path: str, enterprise: str, also: Se
 
 
 def enterprises_visible_to(user: Any) -> QuerySet[Enterprise]:
-    qs = Enterprise.objects.select_related("industry", "jurisdiction")
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    person = person_of(user)
-    own = [person.enterprise_id] if person is not None else []
-    return qs.filter(_regional_or_enterprise_q(user, path="jurisdiction__path", enterprise="pk", also=own))
+    def rule() -> Q:
+        person = person_of(user)
+        own = [person.enterprise_id] if person is not None else []
+        return _regional_or_enterprise_q(user, path="jurisdiction__path", enterprise="pk", also=own)
+
+    return visible_rows(Enterprise.objects.select_related("industry", "jurisdiction"), user, rule)
 
 
 def enterprises_managed_by(user: Any) -> QuerySet[Enterprise]:
@@ -145,13 +151,11 @@ def enterprises_managed_by(user: Any) -> QuerySet[Enterprise]:
 
 
 def people_visible_to(user: Any) -> QuerySet[Person]:
-    qs = Person.objects.select_related("enterprise", "user")
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    q = _regional_or_enterprise_q(user, path="enterprise__jurisdiction__path", enterprise="enterprise_id")
-    return qs.filter(q | Q(user_id=user.pk))
+    def rule() -> Q:
+        q = _regional_or_enterprise_q(user, path="enterprise__jurisdiction__path", enterprise="enterprise_id")
+        return q | Q(user_id=user.pk)
+
+    return visible_rows(Person.objects.select_related("enterprise", "user"), user, rule)
 
 
 def people_managed_by(user: Any) -> QuerySet[Person]:
@@ -173,14 +177,11 @@ def id_numbers_shown_to(user: Any, people: list[Person]) -> dict[int, str]:
 
 
 def providers_visible_to(user: Any) -> QuerySet[TrainingProvider]:
-    qs = TrainingProvider.objects.select_related("jurisdiction")
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    ids = provider_ids_managed_by(user)
-    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
-    return qs.filter(Q(pk__in=ids) | subtree_q(paths, "jurisdiction__path"))
+    def rule() -> Q:
+        paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
+        return Q(pk__in=provider_ids_managed_by(user)) | subtree_q(paths, "jurisdiction__path")
+
+    return visible_rows(TrainingProvider.objects.select_related("jurisdiction"), user, rule)
 
 
 def scope_summary(user: Any) -> dict[str, Any]:

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.utils import translation
 
 from analytics.indicators import compute, people
+from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals
 from tests.analytics.ind_fixtures import credit, east_district, employ, enterprise, person, q, status
 from training.models import CreditLedger
 
@@ -28,8 +30,7 @@ FROM, TO = D(2025, 1, 1), D(2026, 6, 30)
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
     district, (s1,) = east_district(1)
-    A = enterprise(s1, "甲机械")
-    B = enterprise(district, "乙化工", industry="hazardous_chemicals")
+    A, B = machinery_and_chemicals(s1, district)
     H = enterprise(s1, "庚转型")
     status(H, D(2026, 6, 1), industry="hazardous_chemicals", above_scale=True, jurisdiction=s1)
     p = SimpleNamespace()
@@ -56,6 +57,11 @@ def w(db: None) -> SimpleNamespace:
     return SimpleNamespace(district=district, s1=s1, A=A, B=B, H=H, p=p)
 
 
+def district_by(w: SimpleNamespace, by: str) -> Any:
+    """The query over the whole period in the district, grouped by ``by``."""
+    return q(CODE, FROM, TO, jurisdiction=w.district, group_by=by)
+
+
 def figures(query) -> tuple[int, int]:
     r = compute(query)
     return r.total.numerator, r.total.denominator
@@ -68,28 +74,17 @@ def test_two_years_add_up(w):
 
 
 def test_group_by_year(w):
-    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="year")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"2025": (6, 7), "2026": (2, 7)}
+    assert by_key(district_by(w, "year")) == {"2025": (6, 7), "2026": (2, 7)}
 
 
 def test_group_by_industry_uses_the_status_of_each_year(w):
-    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="industry")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {
-        "hazardous_chemicals": (3, 8),
-        "machinery": (5, 6),
-    }
+    assert by_key(district_by(w, "industry")) == {"hazardous_chemicals": (3, 8), "machinery": (5, 6)}
 
 
 def test_group_by_enterprise_and_jurisdiction(w):
-    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="enterprise")).rows
-    assert {r.label: (r.numerator, r.denominator) for r in rows} == {
-        "甲机械": (4, 5),
-        "乙化工": (3, 7),
-        "庚转型": (1, 2),
-    }
-    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="jurisdiction")).rows
+    assert by_label(district_by(w, "enterprise")) == {"甲机械": (4, 5), "乙化工": (3, 7), "庚转型": (1, 2)}
     # B sits on the district itself; A and H on street 1.
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"330101001": (5, 7), "330101": (3, 7)}
+    assert by_key(district_by(w, "jurisdiction")) == {"330101001": (5, 7), "330101": (3, 7)}
 
 
 def test_month_is_not_a_grouping_of_a_yearly_indicator(w):

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.utils import timezone, translation
 
 from analytics.indicators import compute, people
 from exams.models import CertificateType
-from tests.analytics.ind_fixtures import certificate, east_district, employ, enterprise, person, q
+from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals
+from tests.analytics.ind_fixtures import certificate, east_district, employ, person, q
 
 D = dt.date
 FROM, TO = D(2026, 1, 1), D(2026, 6, 30)
@@ -24,8 +26,7 @@ T = CertificateType
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
     district, (s1,) = east_district(1)
-    A = enterprise(s1, "甲机械")
-    B = enterprise(district, "乙化工", industry="hazardous_chemicals")
+    A, B = machinery_and_chemicals(s1, district)
     since = D(2020, 1, 1)
     certificate(person(A, "张有效", since, post=PR), T.PRINCIPAL, D(2024, 1, 1), D(2027, 1, 1))
     certificate(person(A, "李将到期", since, post=PR), T.PRINCIPAL, D(2023, 8, 15), D(2026, 8, 15))
@@ -76,12 +77,12 @@ def test_principal_reasons(w):
 
 
 def test_principal_groups(w):
-    rows = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="enterprise")).rows
-    assert {r.label: (r.numerator, r.denominator) for r in rows} == {"甲机械": (4, 7), "乙化工": (2, 3)}
-    rows = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="industry")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"machinery": (4, 7), "hazardous_chemicals": (2, 3)}
-    rows = compute(q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by="jurisdiction")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"330101001": (4, 7), "330101": (2, 3)}
+    def grouped_by(by: str) -> Any:
+        return q("principal_certified_rate", FROM, TO, jurisdiction=w.district, group_by=by)
+
+    assert by_label(grouped_by("enterprise")) == {"甲机械": (4, 7), "乙化工": (2, 3)}
+    assert by_key(grouped_by("industry")) == {"machinery": (4, 7), "hazardous_chemicals": (2, 3)}
+    assert by_key(grouped_by("jurisdiction")) == {"330101001": (4, 7), "330101": (2, 3)}
 
 
 def test_by_month_is_the_trend_at_each_months_end(w):

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.utils import timezone, translation
 
 from analytics.indicators import compute, people
 from exams.models import Attempt
+from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals
 from tests.analytics.ind_fixtures import attempt, east_district, employ, enterprise, person, q, session
 
 CODE = "exam_pass_rate"
@@ -23,8 +25,7 @@ FROM, TO = D(2026, 1, 1), D(2026, 3, 31)
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
     district, (s1,) = east_district(1)
-    A = enterprise(s1, "甲机械")
-    B = enterprise(district, "乙化工", industry="hazardous_chemicals")
+    A, B = machinery_and_chemicals(s1, district)
     C = enterprise(s1, "丙无考")
     p = SimpleNamespace(
         p1=person(A, "张补考", D(2020, 1, 1)),
@@ -58,6 +59,11 @@ def w(db: None) -> SimpleNamespace:
     return SimpleNamespace(district=district, s1=s1, A=A, B=B, C=C, p=p, jan=jan, mar=mar)
 
 
+def district_by(w: SimpleNamespace, by: str) -> Any:
+    """The query over the whole period in the district, grouped by ``by``."""
+    return q(CODE, FROM, TO, jurisdiction=w.district, group_by=by)
+
+
 def test_pass_rate_and_average(w):
     result = compute(q(CODE, FROM, TO, jurisdiction=w.district))
     # Sat: January p1 ✓ (retake), p2 ✗, p6 ✓; March p1 ✓, p5 ✓, p6 ✗.
@@ -67,18 +73,13 @@ def test_pass_rate_and_average(w):
 
 
 def test_group_by_enterprise_follows_the_employment_on_the_closing_day(w):
-    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="enterprise")).rows
-    assert {r.label: (r.numerator, r.denominator) for r in rows} == {"甲机械": (3, 4), "乙化工": (1, 2)}
-    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="jurisdiction")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"330101001": (3, 4), "330101": (1, 2)}
+    assert by_label(district_by(w, "enterprise")) == {"甲机械": (3, 4), "乙化工": (1, 2)}
+    assert by_key(district_by(w, "jurisdiction")) == {"330101001": (3, 4), "330101": (1, 2)}
 
 
 def test_group_by_period(w):
     def grouped(by: str) -> dict[str, tuple[int, int]]:
-        return {
-            r.key: (r.numerator, r.denominator)
-            for r in compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by=by)).rows
-        }
+        return by_key(district_by(w, by))
 
     assert grouped("month") == {"2026-01": (2, 3), "2026-03": (2, 3)}
     assert grouped("quarter") == {"2026-Q1": (4, 6)}
@@ -114,8 +115,7 @@ def test_overlapping_employments_count_a_pair_once(w):
     employ(both, w.A, D(2020, 1, 1))
     employ(both, w.B, D(2025, 6, 1))
     attempt(w.mar, both, score=90)
-    rows = compute(q(CODE, FROM, TO, jurisdiction=w.district, group_by="enterprise")).rows
-    assert {r.label: (r.numerator, r.denominator) for r in rows} == {"甲机械": (3, 4), "乙化工": (2, 3)}
+    assert by_label(district_by(w, "enterprise")) == {"甲机械": (3, 4), "乙化工": (2, 3)}
     assert compute(q(CODE, FROM, TO, jurisdiction=w.district)).total.denominator == 7
 
 

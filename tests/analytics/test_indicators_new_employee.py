@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.utils import translation
@@ -19,6 +20,7 @@ from django.utils import translation
 from analytics.indicators import compute, people
 from exams.models import CertificateType
 from tests import factories
+from tests.analytics.ind_figures import by_key, machinery_and_chemicals
 from tests.analytics.ind_fixtures import (
     Post,
     at,
@@ -45,8 +47,7 @@ ANNUAL = CreditLedger.Purpose.ANNUAL
 def w(db: None) -> SimpleNamespace:
     district, (s1, s2) = east_district(2)
     other = factories.make_jurisdiction("330102", "西城区")
-    A = enterprise(s1, "甲机械")
-    B = enterprise(s2, "乙化工", industry="hazardous_chemicals")
+    A, B = machinery_and_chemicals(s1, s2)
     C = enterprise(s1, "丙饭店", industry="hospitality")
     E = enterprise(s1, "戊机械", above_scale=False)
     status(E, D(2026, 2, 1), industry="machinery", above_scale=True, jurisdiction=s1)
@@ -132,6 +133,11 @@ def w(db: None) -> SimpleNamespace:
     return SimpleNamespace(district=district, s1=s1, s2=s2, other=other, A=A, B=B, C=C, E=E, F=F, G=G, p=p)
 
 
+def district_by(w: SimpleNamespace, by: str) -> Any:
+    """The query over the whole period in the district, grouped by ``by``."""
+    return q(CODE, JAN1, MAR31, jurisdiction=w.district, group_by=by)
+
+
 def counted_names(query) -> set[str]:
     return {line.name for line in people(query, status="counted")}
 
@@ -195,7 +201,7 @@ def test_hours_short_shows_a_fraction_rounded_up(w):
 
 
 def test_group_by_enterprise(w):
-    rows = compute(q(CODE, JAN1, MAR31, jurisdiction=w.district, group_by="enterprise")).rows
+    rows = compute(district_by(w, "enterprise")).rows
     got = {r.key: (r.label, r.numerator, r.denominator) for r in rows}
     assert got == {
         w.A.credit_code: ("甲机械", 3, 11),
@@ -207,7 +213,7 @@ def test_group_by_enterprise(w):
 
 
 def test_group_by_jurisdiction_follows_the_status_on_the_start_date(w):
-    rows = compute(q(CODE, JAN1, MAR31, jurisdiction=w.district, group_by="jurisdiction")).rows
+    rows = compute(district_by(w, "jurisdiction")).rows
     got = {r.key: (r.numerator, r.denominator) for r in rows}
     # Street 1: A (3/11), E (0/1), G's January hire (0/1). Street 2: B (1/2) and
     # G's March hire (1/1). F sits on the district itself.
@@ -217,19 +223,17 @@ def test_group_by_jurisdiction_follows_the_status_on_the_start_date(w):
 
 def test_group_by_jurisdiction_lists_every_child_even_empty(w):
     factories.make_jurisdiction("330101003", "第三街道", parent=w.district)
-    rows = compute(q(CODE, JAN1, MAR31, jurisdiction=w.district, group_by="jurisdiction")).rows
+    rows = compute(district_by(w, "jurisdiction")).rows
     third = next(r for r in rows if r.key == "330101003")
     assert (third.numerator, third.denominator, third.rate, third.label) == (0, 0, None, "第三街道")
 
 
 def test_group_by_jurisdiction_at_the_top_lists_the_districts(w):
-    rows = compute(q(CODE, JAN1, MAR31, group_by="jurisdiction")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"330101": (5, 17), "330102": (0, 1)}
+    assert by_key(q(CODE, JAN1, MAR31, group_by="jurisdiction")) == {"330101": (5, 17), "330102": (0, 1)}
 
 
 def test_group_by_industry(w):
-    rows = compute(q(CODE, JAN1, MAR31, jurisdiction=w.district, group_by="industry")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {
+    assert by_key(district_by(w, "industry")) == {
         "machinery": (4, 14),
         "hazardous_chemicals": (1, 2),
         "construction": (0, 1),
@@ -238,8 +242,7 @@ def test_group_by_industry(w):
 
 def test_group_by_month_quarter_year(w):
     def grouped(by: str) -> dict[str, tuple[int, int]]:
-        rows = compute(q(CODE, JAN1, MAR31, jurisdiction=w.district, group_by=by)).rows
-        return {r.key: (r.numerator, r.denominator) for r in rows}
+        return by_key(district_by(w, by))
 
     # January: first_day, full, f_key, imported, g_s1, left. February: transfer,
     # e_big, early. March: the other eight.

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from analytics.indicators import compute, indicator_get, people
 from organizations.models import RoleGrant
 from tests import factories
+from tests.analytics.ind_figures import by_key
 from tests.analytics.ind_fixtures import (
     attempt,
     complete,
@@ -93,8 +94,10 @@ def test_coverage_by_jurisdiction_divides_by_each_childs_population(w):
 
 
 def test_coverage_by_month(w):
-    rows = compute(q(COVER, FROM, TO, jurisdiction=w.district, group_by="month")).rows
-    assert {r.key: (r.numerator, r.denominator) for r in rows} == {"2026-01": (2, 10000), "2026-02": (1, 10000)}
+    assert by_key(q(COVER, FROM, TO, jurisdiction=w.district, group_by="month")) == {
+        "2026-01": (2, 10000),
+        "2026-02": (1, 10000),
+    }
 
 
 def test_coverage_without_population_or_for_an_enterprise(w):

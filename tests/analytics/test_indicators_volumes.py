@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from analytics.indicators import compute, people
+from tests.analytics.ind_figures import machinery_and_chemicals
 from tests.analytics.ind_fixtures import (
     complete,
     credit,
@@ -35,8 +36,7 @@ P = CreditLedger.Purpose
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
     district, (s1, s2) = east_district(2)
-    A = enterprise(s1, "甲机械")
-    B = enterprise(district, "乙化工", industry="hazardous_chemicals")
+    A, B = machinery_and_chemicals(s1, district)
     G = enterprise(s1, "庚搬迁")
     status(G, D(2026, 2, 1), industry="machinery", above_scale=True, jurisdiction=s2)
     pa1 = person(A, "张一", D(2020, 1, 1))

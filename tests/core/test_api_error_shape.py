@@ -41,15 +41,25 @@ def _shape(response: Any) -> dict[str, Any]:
     return body
 
 
+def _east_session(cast: Any) -> Any:
+    """An open exam session of the east provider, on a paper drawn from its own bank."""
+    return make_session(cast.east.provider, make_paper(cast.east.provider, make_bank(cast.east.provider)))
+
+
+def _learner_post(cast: Any, path: str, body: bytes, content_type: str, **extra: Any) -> Any:
+    """POST ``body`` as the east learner to ``path``, its {session} an open east session."""
+    session = _east_session(cast)
+    return _client(cast.east.learner.user).generic(
+        "POST", path.format(session=session.pk), body, content_type=content_type, **extra
+    )
+
+
 @pytest.mark.parametrize(
     "path",
     ["/api/v1/proctoring/consent/", "/api/v1/exams/{session}/attempts/", "/api/v1/question-banks/"],
 )
 def test_a_body_that_is_not_json_gets_errors_and_a_code(cast: Any, path: str) -> None:
-    session = make_session(cast.east.provider, make_paper(cast.east.provider, make_bank(cast.east.provider)))
-    response = _client(cast.east.learner.user).generic(
-        "POST", path.format(session=session.pk), b"{bad", content_type="application/json", headers=ZH
-    )
+    response = _learner_post(cast, path, b"{bad", "application/json", headers=ZH)
     body = _shape(response)
     assert body["code"] == "parse_error"
     assert list(body["errors"]) == ["non_field_errors"]
@@ -60,10 +70,7 @@ def test_a_body_that_is_not_json_gets_errors_and_a_code(cast: Any, path: str) ->
     ["/api/v1/exams/{session}/attempts/", "/api/v1/proctoring/enrolment/", "/api/v1/exams/{session}/identity-check/"],
 )
 def test_an_empty_multipart_body_gets_a_json_answer(cast: Any, path: str) -> None:
-    session = make_session(cast.east.provider, make_paper(cast.east.provider, make_bank(cast.east.provider)))
-    response = _client(cast.east.learner.user).generic(
-        "POST", path.format(session=session.pk), b"--b--\r\n", content_type="multipart/form-data; boundary=b"
-    )
+    response = _learner_post(cast, path, b"--b--\r\n", "multipart/form-data; boundary=b")
     assert 400 <= response.status_code < 500
     assert response["Content-Type"] == "application/json"
     assert response.json()["detail"]
@@ -75,7 +82,7 @@ def test_an_autosave_the_question_cannot_take_names_answer(cast: Any) -> None:
     from exams.models import AttemptQuestion
     from exams.services.attempts import attempt_start
 
-    session = make_session(cast.east.provider, make_paper(cast.east.provider, make_bank(cast.east.provider)))
+    session = _east_session(cast)
     attempt = attempt_start(session=session, person=cast.east.learner, notice_confirmed=True)
     question = AttemptQuestion.objects.filter(attempt=attempt, qtype="true_false").first()
     response = _client(cast.east.learner.user).put(
@@ -107,7 +114,7 @@ def test_a_request_django_refuses_is_a_json_400_not_a_500() -> None:
 
 
 def test_the_notice_scores_are_decimal_strings_as_documented(cast: Any) -> None:
-    session = make_session(cast.east.provider, make_paper(cast.east.provider, make_bank(cast.east.provider)))
+    session = _east_session(cast)
     rows = _client(cast.east.learner.user).get("/api/v1/me/exams/").json()
     notice = next(r for r in rows if r["session_id"] == session.pk)["notice"]
     assert notice["total_score"] == "40.0"

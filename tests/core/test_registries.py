@@ -48,11 +48,13 @@ def test_every_guard_is_asked_and_their_refusals_are_merged(event: str) -> None:
     assert asked == [{"thing": 7}, {"thing": 7}]
 
 
-def test_a_broken_guard_stops_the_write(event: str) -> None:
-    def broken(**kwargs: Any) -> None:
-        raise RuntimeError("bug")
+def _broken(**kwargs: Any) -> None:
+    """A guard or follow-up with a bug in it."""
+    raise RuntimeError("bug")
 
-    registries.register_guard(event, "broken", broken)
+
+def test_a_broken_guard_stops_the_write(event: str) -> None:
+    registries.register_guard(event, "broken", _broken)
     with pytest.raises(RuntimeError):
         registries.check_guards(event)
     registries.unregister_guard(event, "broken")
@@ -69,10 +71,7 @@ def test_follow_ups_run_in_registration_order_with_the_event_arguments(event: st
 
 
 def test_a_failing_follow_up_propagates(event: str) -> None:
-    def broken(**kwargs: Any) -> None:
-        raise RuntimeError("bug")
-
-    registries.register_follow_up(event, "broken", broken)
+    registries.register_follow_up(event, "broken", _broken)
     with pytest.raises(RuntimeError):
         registries.run_follow_ups(event)
 

@@ -152,6 +152,12 @@ def _person(enterprise, hire=dt.date(2025, 1, 10), post=Post.EMPLOYEE, leave=Non
     return person
 
 
+def _current(person):
+    """The person's current columns as saved: enterprise, post, hire date and leave date."""
+    person.refresh_from_db()
+    return (person.enterprise, person.post, person.hire_date, person.leave_date)
+
+
 def _employments(person):
     return [
         (e.enterprise.name, e.post, e.start_date, e.end_date)
@@ -174,13 +180,7 @@ def test_a_transfer_ends_the_old_employment_the_day_before(place):
         ("甲化工厂", Post.EMPLOYEE, dt.date(2025, 1, 10), dt.date(2026, 1, 31)),
         ("乙机械厂", Post.SAFETY_MANAGER, dt.date(2026, 2, 1), None),
     ]
-    person.refresh_from_db()
-    assert (person.enterprise, person.post, person.hire_date, person.leave_date) == (
-        second,
-        Post.SAFETY_MANAGER,
-        dt.date(2026, 2, 1),
-        None,
-    )
+    assert _current(person) == (second, Post.SAFETY_MANAGER, dt.date(2026, 2, 1), None)
     # The same transfer again (a re-imported file) changes nothing.
     employment_start(person=person, enterprise=second, post=Post.SAFETY_MANAGER, start_date=dt.date(2026, 2, 1))
     assert len(_employments(person)) == 2
@@ -461,12 +461,7 @@ def test_someone_who_left_another_enterprise_joins_through_the_roster(cast: Cast
     joined = _roster(second, [person_row(id_number=id_number, post="特种作业人员", hire=dt.date(2026, 2, 1))])
     assert (joined.errors, joined.updated) == ([], 1)
     person = Person.objects.get(id_number=id_number)
-    assert (person.enterprise, person.post, person.hire_date, person.leave_date) == (
-        second,
-        Post.SPECIAL_OPERATOR,
-        dt.date(2026, 2, 1),
-        None,
-    )
+    assert _current(person) == (second, Post.SPECIAL_OPERATOR, dt.date(2026, 2, 1), None)
     assert _employments(person) == [
         (first.name, Post.EMPLOYEE, dt.date(2025, 3, 1), dt.date(2026, 1, 15)),
         (second.name, Post.SPECIAL_OPERATOR, dt.date(2026, 2, 1), None),

@@ -139,8 +139,11 @@ def _english_messages() -> Any:
         yield
 
 
-def make_east_practice_bank(cast: Any, *, code: str, name: str, file_name: str = "east.xlsx") -> Bank:
-    """A practice bank of the east provider, shared with the east district, holding ROWS."""
+def make_east_practice_bank(
+    cast: Any, *, code: str, name: str, rows: list[list[Any]] | None = ROWS, file_name: str = "east.xlsx"
+) -> Bank:
+    """A practice bank of the east provider, shared with the east district, holding ``rows``
+    (imported from an xlsx called ``file_name``; None: an empty bank)."""
     bank = services.bank_create(
         actor=None,
         purpose=Bank.Purpose.PRACTICE,
@@ -150,7 +153,8 @@ def make_east_practice_bank(cast: Any, *, code: str, name: str, file_name: str =
         visibility=Bank.Visibility.SHARED,
         shared_with=cast.east.jurisdiction,
     )
-    services.import_file(bank=bank, data=xlsx_bytes(ROWS), name=file_name)
+    if rows is not None:
+        services.import_file(bank=bank, data=xlsx_bytes(rows), name=file_name)
     return bank
 
 

@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 
 from question_bank.models import Bank, ImportJob, Question
 from tests.question_bank.conftest import ROWS, xlsx_bytes
+from tests.support.cast_users import cast_user
 
 pytestmark = pytest.mark.django_db
 
@@ -122,16 +123,11 @@ def test_practice_questions_carry_no_answer_until_answered(cast: Any, east_bank:
     assert [b["code"] for b in banks["results"]] == [east_bank.code]
 
 
-@pytest.mark.parametrize("who", ["outsider", "west_admin", "west_bureau", "west_learner", "west_entadmin"])
+@pytest.mark.parametrize(
+    "who", ["outsider", "west.training_admin", "west.bureau", "west.learner", "west.enterprise_admin"]
+)
 def test_others_get_nothing_on_every_route(cast: Any, east_bank: Bank, east_question: Question, who: str) -> None:
-    user = {
-        "outsider": cast.outsider,
-        "west_admin": cast.west.training_admin,
-        "west_bureau": cast.west.bureau,
-        "west_learner": cast.west.learner.user,
-        "west_entadmin": cast.west.enterprise_admin,
-    }[who]
-    client = api(user)
+    client = api(cast_user(cast, who))
     job = ImportJob.objects.create(bank=east_bank, created_by=cast.east.training_admin, file_name="x.xlsx")
     for url in ("/api/v1/question-banks/", "/api/v1/questions/", "/api/v1/question-imports/", "/api/v1/practice/banks/",
                 "/api/v1/practice/questions/"):  # fmt: skip

@@ -60,6 +60,13 @@ def _map_post(client: Any, job: ImportJob, column_map: dict[int, str | None]) ->
     return client.post(reverse("question_bank:import_map", args=[job.pk]), data)
 
 
+def _staged_bank_file(cast: Any, bank: Bank) -> tuple[Any, ImportJob]:
+    """The east training admin's client and the staged job of a file in the bank's own layout (ROWS)."""
+    client = login_client(cast.east.training_admin)
+    _upload(client, bank, xlsx_bytes(ROWS), name="bank.xlsx")
+    return client, ImportJob.objects.get()
+
+
 def _run_queued() -> None:
     for job in ImportJob.objects.filter(status=ImportJob.Status.QUEUED):
         services.import_job_run(job_id=job.pk)
@@ -215,9 +222,7 @@ def test_valid_rows_only_is_chosen_on_the_preview(
 def test_reimport_of_the_same_file_says_nothing_new(
     cast: Any, east_bank: Bank, django_capture_on_commit_callbacks: Any
 ) -> None:
-    client = login_client(cast.east.training_admin)
-    _upload(client, east_bank, xlsx_bytes(ROWS), name="bank.xlsx")
-    job = ImportJob.objects.get()
+    client, job = _staged_bank_file(cast, east_bank)
     with django_capture_on_commit_callbacks(execute=False):
         client.post(reverse("question_bank:import_preview", args=[job.pk]), {})
     _run_queued()
@@ -301,9 +306,7 @@ def test_an_expired_upload_is_refused_everywhere_and_nothing_is_written(
 def test_confirming_twice_queues_one_import(
     cast: Any, east_bank: Bank, django_capture_on_commit_callbacks: Any
 ) -> None:
-    client = login_client(cast.east.training_admin)
-    _upload(client, east_bank, xlsx_bytes(ROWS), name="bank.xlsx")
-    job = ImportJob.objects.get()
+    client, job = _staged_bank_file(cast, east_bank)
     url = reverse("question_bank:import_preview", args=[job.pk])
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         client.post(url, {})

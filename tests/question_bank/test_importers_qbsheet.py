@@ -245,17 +245,7 @@ def test_merge_across_columns_below_the_header_is_still_refused() -> None:
 def _with_rows_above(
     above: list[list[object]], header: list[str], rows: list[list[object]], merges: list[str] = ()
 ) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    for row in [*above, header, *rows]:
-        sheet.append(row)
-    for cells in merges:
-        sheet.merge_cells(cells)
-    stream = io.BytesIO()
-    book.save(stream)
-    return stream.getvalue()
+    return xlsx_bytes([*above, header, *rows], header=None, sheet="Sheet", merges=merges)
 
 
 # --- one sheet per type, no type column ------------------------------------------------

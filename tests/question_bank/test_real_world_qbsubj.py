@@ -16,6 +16,7 @@ from django.urls import reverse
 from question_bank import exporters, services
 from question_bank.models import Bank, PracticeSession, Question
 from tests.conftest import login_client
+from tests.question_bank.conftest import make_east_practice_bank
 
 pytestmark = pytest.mark.django_db
 
@@ -24,15 +25,7 @@ FILE = Path(__file__).parent / "real_world" / "subjective_safety_managers_gb1803
 
 @pytest.fixture
 def bank(cast: Any) -> Bank:
-    return services.bank_create(
-        actor=None,
-        purpose=Bank.Purpose.PRACTICE,
-        code="managers",
-        name="安全管理人员题库",
-        owner=cast.east.provider,
-        visibility=Bank.Visibility.SHARED,
-        shared_with=cast.east.jurisdiction,
-    )
+    return make_east_practice_bank(cast, code="managers", name="安全管理人员题库", rows=None)
 
 
 def _import(bank: Bank, **kwargs: Any) -> services.ImportResult:

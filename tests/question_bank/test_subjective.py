@@ -13,7 +13,7 @@ from django.urls import reverse
 from question_bank import exporters, importers, selectors, services
 from question_bank.models import Bank, PracticeAnswer, PracticeSession, Question, WrongAnswer
 from tests.conftest import login_client, make_staff
-from tests.question_bank.conftest import ROWS, parse, xlsx_bytes
+from tests.question_bank.conftest import ROWS, make_east_practice_bank, parse, xlsx_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -90,17 +90,8 @@ def test_the_database_refuses_a_subjective_question_with_options_or_without_a_re
 
 @pytest.fixture
 def bank(cast: Any) -> Bank:
-    bank = services.bank_create(
-        actor=None,
-        purpose=Bank.Purpose.PRACTICE,
-        code="subj",
-        name="主观题练习库",
-        owner=cast.east.provider,
-        visibility=Bank.Visibility.SHARED,
-        shared_with=cast.east.jurisdiction,
-    )
-    services.import_file(bank=bank, data=xlsx_bytes([*ROWS, _row(5, "简答题")]), name="b.xlsx")
-    return bank
+    rows = [*ROWS, _row(5, "简答题")]
+    return make_east_practice_bank(cast, code="subj", name="主观题练习库", rows=rows, file_name="b.xlsx")
 
 
 @pytest.fixture

@@ -33,17 +33,17 @@ def api(user: Any, language: str = "en") -> APIClient:
     return client
 
 
-def _east_bank(cast: Cast, **fields: Any) -> Bank:
+def _share(cast: Cast, actor: Any, where: Any, *, code: str, name: str, **fields: Any) -> Bank:
+    """A bank of the east provider that ``actor`` (None: the operator) creates shared with ``where``;
+    ``fields`` are the rest of ``bank_create``'s (a ``visibility`` other than shared, a ``purpose``)."""
+    fields.setdefault("visibility", Bank.Visibility.SHARED)
     return services.bank_create(
-        actor=None,
-        code=fields.pop("code", "east-bank"),
-        name="东区题库",
-        owner=cast.east.provider,
-        visibility=Bank.Visibility.SHARED,
-        shared_with=cast.east.jurisdiction,
-        purpose=Bank.Purpose.PRACTICE,
-        **fields,
+        actor=actor, code=code, name=name, owner=cast.east.provider, shared_with=where, **fields
     )
+
+
+def _east_bank(cast: Cast, code: str = "east-bank") -> Bank:
+    return _share(cast, None, cast.east.jurisdiction, code=code, name="东区题库", purpose=Bank.Purpose.PRACTICE)
 
 
 @pytest.fixture
@@ -61,28 +61,13 @@ def two_hat_trainer(cast: Cast) -> Any:
 def test_service_refuses_a_jurisdiction_outside_the_owners_reach(cast: Cast) -> None:
     for actor in (cast.east.training_admin, None):
         with pytest.raises(ValidationError) as refused:
-            services.bank_create(
-                actor=actor,
-                code="pushed",
-                name="推送题库",
-                owner=cast.east.provider,
-                visibility=Bank.Visibility.SHARED,
-                shared_with=cast.west.jurisdiction,
-                purpose=Bank.Purpose.PRACTICE,
-            )
+            _share(cast, actor, cast.west.jurisdiction, code="pushed", name="推送题库", purpose=Bank.Purpose.PRACTICE)
         assert list(refused.value.message_dict) == ["shared_with"]
         assert cast.west.jurisdiction.name in refused.value.message_dict["shared_with"][0]
     assert not Bank.objects.filter(code="pushed").exists()
     # Inside the reach: the provider's district and a street below it.
     for code, where in (("ok-root", cast.east.jurisdiction), ("ok-street", cast.east.street)):
-        services.bank_create(
-            actor=cast.east.training_admin,
-            code=code,
-            name=code,
-            owner=cast.east.provider,
-            visibility=Bank.Visibility.SHARED,
-            shared_with=where,
-        )
+        _share(cast, cast.east.training_admin, where, code=code, name=code)
     assert Bank.objects.filter(code__startswith="ok-").count() == 2
 
 
@@ -95,14 +80,7 @@ def test_service_refuses_an_owner_the_actor_does_not_administer(cast: Cast) -> N
 
 
 def test_platform_admins_may_share_anywhere(cast: Cast) -> None:
-    bank = services.bank_create(
-        actor=cast.platform_admin,
-        code="platform-push",
-        name="平台推送",
-        owner=cast.east.provider,
-        visibility=Bank.Visibility.SHARED,
-        shared_with=cast.west.jurisdiction,
-    )
+    bank = _share(cast, cast.platform_admin, cast.west.jurisdiction, code="platform-push", name="平台推送")
     assert bank.shared_with == cast.west.jurisdiction
     assert set(selectors.sharing_jurisdictions_for(cast.platform_admin)) >= {
         cast.east.jurisdiction,
@@ -211,14 +189,8 @@ def test_api_patch_is_checked_the_same_way(cast: Cast) -> None:
 def test_api_patch_of_visibility_rechecks_an_old_out_of_reach_sharing(cast: Cast) -> None:
     """A private bank a platform admin once pointed at the west district: its own admin
     may rename it, but making it shared (and so practised in the west) is refused."""
-    bank = services.bank_create(
-        actor=cast.platform_admin,
-        code="old-row",
-        name="旧题库",
-        owner=cast.east.provider,
-        visibility=Bank.Visibility.PRIVATE,
-        shared_with=cast.west.jurisdiction,
-    )
+    west = cast.west.jurisdiction
+    bank = _share(cast, cast.platform_admin, west, code="old-row", name="旧题库", visibility=Bank.Visibility.PRIVATE)
     client = api(cast.east.training_admin)
     url = f"/api/v1/question-banks/{bank.pk}/"
     assert client.patch(url, {"name": "新名字"}, format="json").status_code == 200

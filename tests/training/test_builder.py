@@ -166,22 +166,25 @@ class TestLessons:
     def _url(self, world: World, kind: str) -> str:
         return f"/training/manage/chapters/{world.video.chapter_id}/lessons/new/?kind={kind}"
 
+    def _add(self, client: Any, world: World, kind: str, *, title: str, credit_minutes: int, **fields: Any) -> Any:
+        """POST a new ``kind`` lesson into the chapter of the world's video lesson."""
+        data = {"kind": kind, "chapter": world.video.chapter_id, "title": title, "credit_minutes": credit_minutes}
+        return client.post(self._url(world, kind), {**data, **fields})
+
     def test_add_an_article_lesson_sanitised_with_a_quiz(self, world: World, cast: Cast) -> None:
         bank = make_quiz_bank(cast)
         client = _client(cast.east.training_admin)
         assert bank.name in client.get(self._url(world, "article")).content.decode()
-        response = client.post(
-            self._url(world, "article"),
-            {
-                "kind": "article",
-                "chapter": world.video.chapter_id,
-                "title": "事故案例：受限空间中毒",
-                "credit_minutes": 5,
-                "body_html": '<h2>经过</h2><p onclick="x()">未检测即进入<script>alert(1)</script></p>',
-                "quiz_bank": bank.pk,
-                "quiz_question_count": 3,
-                "quiz_pass_percent": 80,
-            },
+        response = self._add(
+            client,
+            world,
+            "article",
+            title="事故案例：受限空间中毒",
+            credit_minutes=5,
+            body_html='<h2>经过</h2><p onclick="x()">未检测即进入<script>alert(1)</script></p>',
+            quiz_bank=bank.pk,
+            quiz_question_count=3,
+            quiz_pass_percent=80,
         )
         lesson = Lesson.objects.get(title="事故案例：受限空间中毒")
         assert response.status_code == 302
@@ -191,27 +194,10 @@ class TestLessons:
 
     def test_add_video_and_pdf_lessons(self, world: World, cast: Cast) -> None:
         client = _client(cast.east.training_admin)
-        client.post(
-            self._url(world, "video"),
-            {
-                "kind": "video",
-                "chapter": world.video.chapter_id,
-                "title": "新视频",
-                "credit_minutes": 3,
-                "duration_seconds": 120,
-                "media": SimpleUploadedFile("clip.mp4", FAKE_MP4, content_type="video/mp4"),
-            },
-        )
-        client.post(
-            self._url(world, "document"),
-            {
-                "kind": "document",
-                "chapter": world.video.chapter_id,
-                "title": "新规程",
-                "credit_minutes": 2,
-                "media": SimpleUploadedFile("rules.pdf", TINY_PDF, content_type="application/pdf"),
-            },
-        )
+        mp4 = SimpleUploadedFile("clip.mp4", FAKE_MP4, content_type="video/mp4")
+        self._add(client, world, "video", title="新视频", credit_minutes=3, duration_seconds=120, media=mp4)
+        pdf = SimpleUploadedFile("rules.pdf", TINY_PDF, content_type="application/pdf")
+        self._add(client, world, "document", title="新规程", credit_minutes=2, media=pdf)
         video = Lesson.objects.get(title="新视频")
         document = Lesson.objects.get(title="新规程")
         assert (video.media_type, video.duration_seconds) == ("video/mp4", 120)
@@ -220,17 +206,11 @@ class TestLessons:
 
     def test_a_wrong_file_type_is_refused_and_nothing_saved(self, world: World, cast: Cast) -> None:
         before = Lesson.objects.count()
-        response = _client(cast.east.training_admin).post(
-            self._url(world, "video"),
-            {
-                "kind": "video",
-                "chapter": world.video.chapter_id,
-                "title": "伪装的视频",
-                "credit_minutes": 3,
-                "duration_seconds": 60,
-                # A PDF renamed to .mp4: the bytes decide.
-                "media": SimpleUploadedFile("clip.mp4", TINY_PDF, content_type="video/mp4"),
-            },
+        # A PDF renamed to .mp4: the bytes decide.
+        renamed = SimpleUploadedFile("clip.mp4", TINY_PDF, content_type="video/mp4")
+        client = _client(cast.east.training_admin)
+        response = self._add(
+            client, world, "video", title="伪装的视频", credit_minutes=3, duration_seconds=60, media=renamed
         )
         assert response.status_code == 400
         assert "A video lesson needs an MP4 or WebM file; this file is neither." in response.content.decode()
@@ -239,15 +219,9 @@ class TestLessons:
     def test_an_oversized_file_is_refused_and_nothing_saved(self, world: World, cast: Cast, settings: Any) -> None:
         settings.TRAINING_MEDIA_MAX_BYTES = 1024
         before = Lesson.objects.count()
-        response = _client(cast.east.training_admin).post(
-            self._url(world, "document"),
-            {
-                "kind": "document",
-                "chapter": world.video.chapter_id,
-                "title": "太大的文档",
-                "credit_minutes": 2,
-                "media": SimpleUploadedFile("big.pdf", TINY_PDF + b"0" * 4096, content_type="application/pdf"),
-            },
+        big = SimpleUploadedFile("big.pdf", TINY_PDF + b"0" * 4096, content_type="application/pdf")
+        response = self._add(
+            _client(cast.east.training_admin), world, "document", title="太大的文档", credit_minutes=2, media=big
         )
         assert response.status_code == 400
         assert "the limit is" in response.content.decode()
