@@ -3,7 +3,7 @@
     .venv/bin/python bench/make_face_corpus.py            # write the edits, check labels.csv
     .venv/bin/python bench/make_face_corpus.py --labels   # rewrite labels.csv from the originals
 
-The originals (real photos of 22 people, their sources and licences in
+The originals (real photos of 27 people, their sources and licences in
 ``tests/proctoring/faces/README.md``) are committed in ``tests/proctoring/faces/``.
 The edits are not: they are computed from the originals, deterministically, by
 ``edits()`` (no randomness, no face detector), so ``bench/eval_faces.py`` and

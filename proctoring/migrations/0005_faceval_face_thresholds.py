@@ -57,7 +57,7 @@ class Migration(migrations.Migration):
             model_name="proctoringpolicy",
             name="mismatch_threshold",
             field=models.FloatField(
-                default=0.62,
+                default=0.63,
                 help_text="A face over this distance is a different person. Between the two thresholds the result is uncertain: another frame is asked for soon and the attempt goes to review, never to an automatic submit.",
                 validators=[
                     django.core.validators.MinValueValidator(0.2),

@@ -212,7 +212,7 @@ def test_the_policy_form_validates_the_new_fields(cast: Cast) -> None:
         "tab_ignore_seconds": 2,
         "face_flag_after": 3,
         "match_threshold": 0.48,
-        "mismatch_threshold": 0.62,
+        "mismatch_threshold": 0.63,
         "identity_max_tries": 3,
         "missing_flag_after": 3,
         "missing_grace_seconds": 30,

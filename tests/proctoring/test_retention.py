@@ -73,7 +73,7 @@ def test_purge_keeps_results_and_is_idempotent(
         "mismatch",
         True,
         0.48,
-        0.62,
+        0.63,
     )
     enrolment = FaceEnrolment.objects.get()
     assert enrolment.photo_path == ""
