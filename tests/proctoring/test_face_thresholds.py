@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from exams.models import Attempt
@@ -284,3 +286,37 @@ def test_the_socket_asks_for_another_frame_soon_after_an_uncertain_one(cast: Cas
     # The next slot of the rate limit (one frame per 20 s, one early frame allowed): at most 20 s away.
     assert 1 <= result["retry_in"] <= 20
     assert AttemptMonitor.objects.get(attempt=data["attempt"]).face_uncertain == 1
+
+
+# --- the migration from the single tolerance -------------------------------------------------------
+
+BEFORE = ("proctoring", "0004_flag_kind_consent_withdrawn")
+AFTER = ("proctoring", "0005_faceval_face_thresholds")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_existing_policies_keep_their_tolerance_as_the_mismatch_threshold(
+    cast: Cast, django_db_serialized_rollback: None
+) -> None:
+    sessions = [proctored_session(cast), proctored_session(cast), proctored_session(cast)]
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate([BEFORE])
+        old = executor.loader.project_state([BEFORE]).apps.get_model("proctoring", "ProctoringPolicy")
+        for session, tolerance in zip(sessions, (0.6, 0.55, 0.4), strict=True):
+            old.objects.filter(session_id=session.pk).update(tolerance=tolerance)
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([AFTER])
+        migrated = {p.session_id: (p.match_threshold, p.mismatch_threshold) for p in ProctoringPolicy.objects.all()}
+        # Whatever matched before still never counts toward a flag; only the calibrated band becomes uncertain.
+        assert [migrated[s.pk] for s in sessions] == [(0.48, 0.6), (0.48, 0.55), (0.4, 0.4)]
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate([BEFORE])  # and back: the tolerance is the mismatch threshold
+        old = executor.loader.project_state([BEFORE]).apps.get_model("proctoring", "ProctoringPolicy")
+        assert sorted(old.objects.values_list("tolerance", flat=True)) == [0.4, 0.55, 0.6]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
