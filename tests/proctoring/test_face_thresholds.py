@@ -192,6 +192,11 @@ def test_uncertain_snapshots_go_to_review_and_never_submit(cast: Cast) -> None:
     attempt_submit(attempt=attempt, reason=Attempt.SubmitReason.EXAMINEE)
     assert [a.pk for a in review_queue(cast.east.proctor)] == [attempt.pk]
     assert list(review_queue(cast.west.proctor)) == []
+    proctor = login_client(cast.east.proctor)
+    assert str(attempt.pk) in proctor.get(reverse("proctoring:review_queue")).content.decode()
+    detail = proctor.get(reverse("proctoring:review_detail", args=[attempt.pk])).content.decode()
+    assert "人脸核验无法确认" in detail  # the flag
+    assert "人脸无法确认" in detail and "0.48–0.63" in detail  # each uncertain frame, with both thresholds
 
 
 @pytest.mark.django_db
