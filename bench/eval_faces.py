@@ -252,12 +252,15 @@ def report(name: str, refs: dict, failures: dict, probes: dict, match: float, mi
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument(
+        "--faces", type=Path, default=corpus.FACES, help="a corpus folder: photos and a labels.csv (default: ours)"
+    )
     parser.add_argument("--no-edits", action="store_true", help="originals only")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive path (the slow one)")
     parser.add_argument("--match", type=float, default=vision.DEFAULT_MATCH_THRESHOLD)
     parser.add_argument("--mismatch", type=float, default=vision.DEFAULT_MISMATCH_THRESHOLD)
     args = parser.parse_args()
-    items = list(corpus.load(with_edits=not args.no_edits))
+    items = list(corpus.load(args.faces, with_edits=not args.no_edits))
     people = {item.identity for item in items}
     print(
         f"corpus: {len(items)} images ({sum(i.is_original for i in items)} originals) of {len(people)} people; "
