@@ -9,6 +9,8 @@ blanks the path; the rows (outcome, distance, threshold, decisions) stay.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -84,6 +86,16 @@ class FaceEnrolment(models.Model):
         return f"{self.person_id} v{self.version}"
 
 
+def _distance_threshold(verbose_name: Any, default: float, help_text: Any) -> models.FloatField:
+    """A face-distance threshold of a policy (proctoring.vision.decide; chosen by bench/eval_faces.py)."""
+    return models.FloatField(
+        verbose_name,
+        default=default,
+        validators=[MinValueValidator(0.2), MaxValueValidator(0.9)],
+        help_text=help_text,
+    )
+
+
 class ProctoringPolicy(models.Model):
     """What one exam session asks of proctoring. Defaults are lenient; limits are off unless set."""
 
@@ -118,21 +130,18 @@ class ProctoringPolicy(models.Model):
         default=True,
         help_text=_("Tolerate the short system pop-ups of a phone (calls, notifications, keyboard)."),
     )
-    # Face distance thresholds (proctoring.vision.decide; chosen on the corpus by bench/eval_faces.py).
-    match_threshold = models.FloatField(
+    match_threshold = _distance_threshold(
         _("face match threshold"),
-        default=DEFAULT_MATCH_THRESHOLD,
-        validators=[MinValueValidator(0.2), MaxValueValidator(0.9)],
-        help_text=_(
+        DEFAULT_MATCH_THRESHOLD,
+        _(
             "A face at or under this distance from the reference matches. Lower is stricter; "
             "see docs/PROCTORING.md before changing it."
         ),
     )
-    mismatch_threshold = models.FloatField(
+    mismatch_threshold = _distance_threshold(
         _("face mismatch threshold"),
-        default=DEFAULT_MISMATCH_THRESHOLD,
-        validators=[MinValueValidator(0.2), MaxValueValidator(0.9)],
-        help_text=_(
+        DEFAULT_MISMATCH_THRESHOLD,
+        _(
             "A face over this distance is a different person. Between the two thresholds the result is "
             "uncertain: another frame is asked for soon and the attempt goes to review, never to an automatic "
             "submit."
