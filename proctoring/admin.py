@@ -35,7 +35,8 @@ class ProctoringPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
         "face_submit_after",
         "missing_flag_after",
         "missing_submit_after",
-        "tolerance",
+        "match_threshold",
+        "mismatch_threshold",
     )
     search_fields = ("session__title",)
     list_select_related = ("session",)

@@ -27,10 +27,10 @@ from exams.selectors import session_admits
 from organizations.models import Person
 from organizations.selectors import person_of
 from proctoring import selectors
-from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, ProctoringPolicy
+from proctoring.models import BrowserEvent, FaceEnrolment, ProctoringPolicy
 from proctoring.services.consent import consent_give, consent_outdated_text, consent_withdraw
 from proctoring.services.errors import AttemptFinished, BadImage, ProctoringError, image_reason_text
-from proctoring.services.identity import enrol, identity_check_face, identity_request_manual
+from proctoring.services.identity import enrol, identity_check_face, identity_request_manual, identity_result
 
 TAGS = ["proctoring"]
 
@@ -305,9 +305,15 @@ class IdentityStatusOut(serializers.Serializer):
 
 class IdentityResultOut(serializers.Serializer):
     ok = serializers.BooleanField(help_text="The face matched: the identity check is passed.")
-    outcome = serializers.CharField(help_text="match, mismatch, no_face or multiple_faces.")
+    outcome = serializers.CharField(help_text="match, uncertain, mismatch, no_face or multiple_faces.")
     state = serializers.ChoiceField(choices=IDENTITY_STATES)
     tries_left = serializers.IntegerField()
+    reason = serializers.CharField(
+        required=False,
+        help_text="uncertain: the face was neither clearly the enrolled person nor clearly someone else (between "
+        "the policy's two thresholds); the try failed, take another photo.",
+    )
+    detail = serializers.CharField(required=False, help_text="With reason: the message to show.")
 
 
 def _admitted(request: Request, session_id: int) -> tuple[ExamSession, Person]:
@@ -390,15 +396,7 @@ class IdentityCheckView(APIView):
             check = identity_check_face(session=session, person=person, frame=_photo(request))
         except ProctoringError as exc:
             return _error(exc)
-        state = selectors.identity_status(session, person)
-        return Response(
-            {
-                "ok": check.result == IdentityCheck.Result.PASSED,
-                "outcome": check.outcome,
-                "state": state.state,
-                "tries_left": state.tries_left,
-            }
-        )
+        return Response(identity_result(check, selectors.identity_status(session, person)))
 
 
 class IdentityManualView(APIView):
@@ -533,11 +531,14 @@ SERVER_MESSAGES = [
     ),
     _message(
         "face",
-        {"type": "face", "outcome": "no_face", "prompt": True, "submitted": False},
-        "A snapshot's face check: outcome match, mismatch, no_face, multiple_faces; prompt: ask the examinee to "
-        "face the camera; submitted: the policy ended the exam. A frame that could not be checked comes as "
-        "outcome failed with a reason (no_reference, file_missing, corrupt_image, …) and no prompt.",
-        ["type", "outcome", "prompt", "submitted", "reason"],
+        {"type": "face", "outcome": "uncertain", "prompt": True, "submitted": False, "retry_in": 4},
+        "A snapshot's face check: outcome match, uncertain, mismatch, no_face, multiple_faces; prompt: ask the "
+        "examinee to face the camera; submitted: the policy ended the exam. uncertain (the face is neither "
+        "clearly the enrolled person nor clearly someone else) comes with retry_in: send the next snapshot in "
+        "that many seconds rather than at the usual random interval (the rate limit still applies). A frame "
+        "that could not be checked comes as outcome failed with a reason (no_reference, file_missing, "
+        "corrupt_image, …) and no prompt.",
+        ["type", "outcome", "prompt", "submitted", "retry_in", "reason"],
     ),
     _message(
         "submitted",

@@ -9,6 +9,8 @@ blanks the path; the rows (outcome, distance, threshold, decisions) stay.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -18,10 +20,13 @@ from django.utils.translation import gettext_lazy as _
 
 from exams.models import Attempt, ExamSession
 from organizations.models import Person
+from proctoring.vision import DEFAULT_MATCH_THRESHOLD, DEFAULT_MISMATCH_THRESHOLD
 
 
 class FaceOutcome(models.TextChoices):
     MATCH = "match", _("Face matches")
+    # Between the policy's two thresholds: another frame is asked for and a person reviews the attempt.
+    UNCERTAIN = "uncertain", _("Face uncertain")
     MISMATCH = "mismatch", _("Different face")
     NO_FACE = "no_face", _("No face visible")
     MULTIPLE_FACES = "multiple_faces", _("Several faces")
@@ -81,6 +86,16 @@ class FaceEnrolment(models.Model):
         return f"{self.person_id} v{self.version}"
 
 
+def _distance_threshold(verbose_name: Any, default: float, help_text: Any) -> models.FloatField:
+    """A face-distance threshold of a policy (proctoring.vision.decide; chosen by bench/eval_faces.py)."""
+    return models.FloatField(
+        verbose_name,
+        default=default,
+        validators=[MinValueValidator(0.2), MaxValueValidator(0.9)],
+        help_text=help_text,
+    )
+
+
 class ProctoringPolicy(models.Model):
     """What one exam session asks of proctoring. Defaults are lenient; limits are off unless set."""
 
@@ -115,11 +130,22 @@ class ProctoringPolicy(models.Model):
         default=True,
         help_text=_("Tolerate the short system pop-ups of a phone (calls, notifications, keyboard)."),
     )
-    tolerance = models.FloatField(
-        _("face distance tolerance"),
-        default=0.6,
-        validators=[MinValueValidator(0.2), MaxValueValidator(0.9)],
-        help_text=_("Lower is stricter. 0.6 is the library default; see proctoring/vision.py to calibrate."),
+    match_threshold = _distance_threshold(
+        _("face match threshold"),
+        DEFAULT_MATCH_THRESHOLD,
+        _(
+            "A face at or under this distance from the reference matches. Lower is stricter; "
+            "see docs/PROCTORING.md before changing it."
+        ),
+    )
+    mismatch_threshold = _distance_threshold(
+        _("face mismatch threshold"),
+        DEFAULT_MISMATCH_THRESHOLD,
+        _(
+            "A face over this distance is a different person. Between the two thresholds the result is "
+            "uncertain: another frame is asked for soon and the attempt goes to review, never to an automatic "
+            "submit."
+        ),
     )
     missing_flag_after = models.PositiveSmallIntegerField(
         _("flag for review after this many missed snapshot intervals"),
@@ -162,7 +188,15 @@ class ProctoringPolicy(models.Model):
                 name="policy_submit_after_warn",
                 condition=Q(tab_submit_at__isnull=True) | Q(tab_submit_at__gte=models.F("tab_warn_at")),
             ),
-            models.CheckConstraint(name="policy_tolerance_range", condition=Q(tolerance__gte=0.2, tolerance__lte=0.9)),
+            models.CheckConstraint(
+                name="policy_face_thresholds",
+                condition=Q(
+                    match_threshold__gte=0.2,
+                    mismatch_threshold__gte=models.F("match_threshold"),
+                    mismatch_threshold__lte=0.9,
+                ),
+                violation_error_message=_("The mismatch threshold must be at or above the match threshold."),
+            ),
             models.CheckConstraint(
                 name="policy_missing_submit_after_flag",
                 condition=Q(missing_flag_after__gte=1)
@@ -195,7 +229,9 @@ class IdentityCheck(models.Model):
     result = models.CharField(_("result"), max_length=16, choices=Result.choices)
     outcome = models.CharField(_("face outcome"), max_length=16, choices=FaceOutcome.choices, blank=True)
     distance = models.FloatField(null=True, blank=True)
+    # The match threshold used; mismatch_threshold is null on rows from the single-tolerance days.
     threshold = models.FloatField(null=True, blank=True)
+    mismatch_threshold = models.FloatField(null=True, blank=True)
     failure_reason = models.CharField(max_length=64, blank=True)
     photo_path = models.CharField(max_length=255, blank=True, editable=False)
     photo_purged_at = models.DateTimeField(null=True, blank=True)
@@ -230,6 +266,8 @@ class AttemptMonitor(models.Model):
     tab_switches = models.PositiveSmallIntegerField(default=0)
     warnings = models.PositiveSmallIntegerField(default=0)
     face_failures_in_row = models.PositiveSmallIntegerField(default=0)
+    # Frames between the two thresholds (neither a pass nor a failure; services.decide_face_policy).
+    face_uncertain = models.PositiveIntegerField(default=0, db_default=0)
     snapshot_count = models.PositiveIntegerField(default=0)
     last_snapshot = models.ForeignKey("Snapshot", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     flag_count = models.PositiveSmallIntegerField(default=0)
@@ -264,7 +302,9 @@ class Snapshot(models.Model):
     failure_reason = models.CharField(max_length=64, blank=True)
     outcome = models.CharField(max_length=16, choices=FaceOutcome.choices, blank=True)
     distance = models.FloatField(null=True, blank=True)
+    # The match threshold used; mismatch_threshold is null on rows from the single-tolerance days.
     threshold = models.FloatField(null=True, blank=True)
+    mismatch_threshold = models.FloatField(null=True, blank=True)
     face_count = models.PositiveSmallIntegerField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     photo_path = models.CharField(max_length=255, blank=True, editable=False)
@@ -322,6 +362,8 @@ class BrowserEvent(models.Model):
 class Flag(models.Model):
     class Kind(models.TextChoices):
         FACE = "face", _("Face checks failed")
+        # The first uncertain face check of an attempt: a person looks at it (never submits by itself).
+        FACE_UNCERTAIN = "face_uncertain", _("Face checks uncertain")
         TAB_SWITCHES = "tab_switches", _("Tab switches")
         AUTO_SUBMITTED = "auto_submitted", _("Submitted automatically")
         TERMINATED = "terminated", _("Ended by a proctor")

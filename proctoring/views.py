@@ -22,12 +22,12 @@ from exams.models import ExamSession
 from exams.selectors import session_admits, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
 from proctoring import review, selectors, storage
-from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy
+from proctoring.models import FaceEnrolment, MediaAccessLog, ProctoringPolicy
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
 from proctoring.services.consent import consent_give, consent_withdraw
 from proctoring.services.errors import BadEvent, BadImage, ConsentRequired, ProctoringError, image_reason_text
-from proctoring.services.identity import enrol, identity_check_face, identity_request_manual
+from proctoring.services.identity import enrol, identity_check_face, identity_request_manual, identity_result
 
 
 def _no_store(response: HttpResponse) -> HttpResponse:
@@ -160,13 +160,7 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
                 identity_request_manual(session=session, person=person)
             else:
                 check = identity_check_face(session=session, person=person, frame=_upload(request))
-                status = selectors.identity_status(session, person, policy)
-                payload = {
-                    "ok": check.result == IdentityCheck.Result.PASSED,
-                    "outcome": check.outcome,
-                    "state": status.state,
-                    "tries_left": status.tries_left,
-                }
+                payload = identity_result(check, selectors.identity_status(session, person, policy))
                 if _wants_json(request):
                     return JsonResponse(payload)
         except ProctoringError as exc:
@@ -236,6 +230,7 @@ def live_grid_strings() -> dict[str, str]:
         "submitted": _("Submitted"),
         "invalidated": _("Invalidated"),
         "match": _("Face matches"),
+        "uncertain": _("Face uncertain"),
         "mismatch": _("Different face"),
         "no_face": _("No face visible"),
         "multiple_faces": _("Several faces"),
@@ -277,7 +272,8 @@ class PolicyForm(forms.ModelForm):
             "missing_submit_after",
             "missing_grace_seconds",
             "phone_aware",
-            "tolerance",
+            "match_threshold",
+            "mismatch_threshold",
             "identity_max_tries",
             "require_identity_check",
             "allow_non_biometric",

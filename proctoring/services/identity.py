@@ -200,7 +200,11 @@ def identity_check_face(
     data = check_image_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
     try:
         result = vision.check_frame(
-            data, face_reference(enrolment), tolerance=policy.tolerance, max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES
+            data,
+            face_reference(enrolment),
+            match_threshold=policy.match_threshold,
+            mismatch_threshold=policy.mismatch_threshold,
+            max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
         )
     except vision.VisionError as exc:
         raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
@@ -215,6 +219,9 @@ def identity_check_face(
             outcome=str(result.outcome),
             distance=result.distance,
             threshold=result.threshold,
+            mismatch_threshold=result.mismatch_threshold,
+            # Uncertain (between the thresholds) is a failed try that asks for another photo.
+            failure_reason="uncertain" if result.outcome == vision.Outcome.UNCERTAIN else "",
             photo_path=path,
             created_at=now,
         )
@@ -223,6 +230,22 @@ def identity_check_face(
                 session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
             )
     return check
+
+
+def identity_result(check: IdentityCheck, status: IdentityStatus) -> dict[str, Any]:
+    """What the web page and the API answer to one face try (``identity_check_face``)."""
+    payload: dict[str, Any] = {
+        "ok": check.result == IdentityCheck.Result.PASSED,
+        "outcome": check.outcome,
+        "state": status.state,
+        "tries_left": status.tries_left,
+    }
+    if check.failure_reason == "uncertain":
+        payload["reason"] = "uncertain"
+        payload["detail"] = str(
+            _("We could not be sure this is you. Please try again: face the camera, in good light, uncovered.")
+        )
+    return payload
 
 
 def _manual_pending(session: ExamSession, person: Person, now: dt.datetime, note: str) -> IdentityCheck:

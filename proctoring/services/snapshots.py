@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,7 +76,7 @@ def snapshot_receive(*, attempt_id: int, data: bytes, now: dt.datetime | None = 
             _("Consent to face processing has been withdrawn or was never given; the snapshot was not kept.")
         )
     policy = policy_for(attempt["session_id"])
-    interval = dt.timedelta(seconds=policy.snapshot_min_seconds if policy else _DEFAULT_SNAPSHOT_MIN_SECONDS)
+    interval = _snapshot_interval(policy)
     size, cap = len(data), settings.PROCTORING_ATTEMPT_MAX_BYTES
     refusal: ProctoringError | None = None
     path = ""
@@ -107,6 +108,10 @@ def snapshot_receive(*, attempt_id: int, data: bytes, now: dt.datetime | None = 
 
 
 _DEFAULT_SNAPSHOT_MIN_SECONDS: int = ProctoringPolicy._meta.get_field("snapshot_min_seconds").default  # type: ignore[assignment]
+
+
+def _snapshot_interval(policy: ProctoringPolicy | None) -> dt.timedelta:
+    return dt.timedelta(seconds=policy.snapshot_min_seconds if policy else _DEFAULT_SNAPSHOT_MIN_SECONDS)
 
 
 def _snapshot_slot_take(attempt_id: int, now: dt.datetime, interval: dt.timedelta, size: int, cap: int) -> bool:
@@ -142,14 +147,18 @@ def _snapshot_refusal(
         return SnapshotStorageFull(
             _("This exam's snapshot storage (%(mb)s MB) is full; the snapshot was not kept.") % {"mb": _megabytes(cap)}
         )
-    burst = interval * settings.PROCTORING_SNAPSHOT_BURST
-    wait = (row["snapshot_tat"] - burst - now).total_seconds() if row["snapshot_tat"] else 0
-    retry_after = max(1, int(wait) + (wait % 1 > 0))
+    retry_after = _seconds_until_slot(row["snapshot_tat"], interval, now)
     return SnapshotTooSoon(
         _("Snapshots are sent too often: at most one every %(n)d seconds. Try again in %(s)d seconds.")
         % {"n": int(interval.total_seconds()), "s": retry_after},
         retry_after=retry_after,
     )
+
+
+def _seconds_until_slot(tat: dt.datetime | None, interval: dt.timedelta, now: dt.datetime) -> int:
+    """Whole seconds (at least 1) until ``_snapshot_slot_take`` accepts a frame, given the monitor's ``snapshot_tat``."""
+    wait = (tat - interval * settings.PROCTORING_SNAPSHOT_BURST - now).total_seconds() if tat else 0
+    return max(1, math.ceil(wait))
 
 
 def _megabytes(size: int) -> str:
@@ -344,10 +353,18 @@ class FaceDecision:
     failures_in_row: int
     flag: bool  # this check completes the run the policy flags
     submit: bool  # the run reached the policy's automatic submit (if the attempt is still running)
+    uncertain: int = 0  # uncertain checks of the attempt so far, this one included
+    flag_uncertain: bool = False  # the attempt's first uncertain check: a person reviews the attempt
+    retry: bool = False  # ask the examinee's client for another frame soon
 
 
 def decide_face_policy(
-    *, outcome: str, failures_before: int, flag_after: int | None, submit_after: int | None
+    *,
+    outcome: str,
+    failures_before: int,
+    flag_after: int | None,
+    submit_after: int | None,
+    uncertain_before: int = 0,
 ) -> FaceDecision:
     """The face policy for one processed snapshot, with no database.
 
@@ -355,13 +372,34 @@ def decide_face_policy(
     match ends the run. The flag is raised once, when the run reaches
     ``flag_after``; the attempt is submitted from ``submit_after`` on (0 or
     None: never). ``None`` thresholds: the session has no policy.
+
+    An uncertain check (between the two thresholds) is neither: the run stays
+    as it was (so it can never bring an automatic submit closer), the
+    attempt's uncertain checks are counted apart, the first one flags the
+    attempt for review, and the client is asked for another frame soon.
     """
+    if outcome == FaceOutcome.UNCERTAIN:
+        uncertain = uncertain_before + 1
+        return FaceDecision(
+            failures_in_row=failures_before,
+            flag=False,
+            submit=False,
+            uncertain=uncertain,
+            flag_uncertain=flag_after is not None and uncertain == 1,
+            retry=True,
+        )
     failures = 0 if outcome == FaceOutcome.MATCH else failures_before + 1
     return FaceDecision(
         failures_in_row=failures,
         flag=flag_after is not None and failures == flag_after,
         submit=submit_after is not None and submit_after != 0 and failures >= submit_after,
+        uncertain=uncertain_before,
     )
+
+
+def _retry_in(monitor: AttemptMonitor, policy: ProctoringPolicy | None, now: dt.datetime) -> int:
+    """Seconds until the rate limiter of ``snapshot_receive`` takes the next frame (at least 1)."""
+    return _seconds_until_slot(monitor.snapshot_tat, _snapshot_interval(policy), now)
 
 
 def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Snapshot | None:
@@ -382,10 +420,13 @@ def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Sna
     if enrolment is None:
         return _fail_snapshot(snapshot, "no_reference", now)
     policy = policy_for(attempt.session_id)
-    tolerance = policy.tolerance if policy else vision.DEFAULT_TOLERANCE
     try:
         check = vision.check_frame(
-            data, face_reference(enrolment), tolerance=tolerance, max_bytes=settings.PROCTORING_SNAPSHOT_MAX_BYTES
+            data,
+            face_reference(enrolment),
+            match_threshold=policy.match_threshold if policy else vision.DEFAULT_MATCH_THRESHOLD,
+            mismatch_threshold=policy.mismatch_threshold if policy else vision.DEFAULT_MISMATCH_THRESHOLD,
+            max_bytes=settings.PROCTORING_SNAPSHOT_MAX_BYTES,
         )
     except vision.VisionError as exc:
         return _fail_snapshot(snapshot, exc.reason, now)
@@ -399,6 +440,7 @@ def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Sna
             outcome=outcome,
             distance=check.distance,
             threshold=check.threshold,
+            mismatch_threshold=check.mismatch_threshold,
             face_count=check.face_count,
             processed_at=now,
         )
@@ -411,8 +453,10 @@ def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Sna
             failures_before=monitor.face_failures_in_row,
             flag_after=policy.face_flag_after if policy is not None else None,
             submit_after=policy.face_submit_after if policy is not None else None,
+            uncertain_before=monitor.face_uncertain,
         )
         monitor.face_failures_in_row = failures = decision.failures_in_row
+        monitor.face_uncertain = decision.uncertain
         monitor.last_snapshot_id = snapshot.pk
         submitted = False
         if decision.flag:
@@ -424,15 +468,32 @@ def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Sna
                 % {"n": failures, "outcome": FaceOutcome(outcome).label},
                 now,
             )
+        if decision.flag_uncertain:
+            monitor_flag(
+                monitor,
+                attempt.pk,
+                Flag.Kind.FACE_UNCERTAIN,
+                _("A face check was uncertain (distance %(distance).2f): another frame was asked for.")
+                % {"distance": check.distance},
+                now,
+            )
         if decision.submit and Attempt.objects.filter(pk=attempt.pk, status=Attempt.Status.IN_PROGRESS).exists():
             text = _("The exam was submitted automatically: the face check failed %(n)d times in a row.") % {
                 "n": failures
             }
             submitted = monitor_auto_submit(attempt.pk, attempt.session_id, text, monitor, now)
-        monitor.save(update_fields=["face_failures_in_row", "last_snapshot", "flag_count"])
+        monitor.save(update_fields=["face_failures_in_row", "face_uncertain", "last_snapshot", "flag_count"])
+        # Uncertain: another frame soon (the client's scheduler honours retry_in; the rate limit still applies).
+        retry = {"retry_in": _retry_in(monitor, policy, now)} if decision.retry and not submitted else {}
         broadcast.to_examinee(
             attempt.pk,
-            {"type": "face", "outcome": outcome, "prompt": outcome == FaceOutcome.NO_FACE, "submitted": submitted},
+            {
+                "type": "face",
+                "outcome": outcome,
+                "prompt": outcome in (FaceOutcome.NO_FACE, FaceOutcome.UNCERTAIN),
+                "submitted": submitted,
+                **retry,
+            },
         )
         broadcast.to_proctors(
             attempt.session_id,

@@ -24,6 +24,7 @@
   var ready = false;
   var finished = false;
   var cameraOff = false;  // consent withdrawn mid-exam: no frame is accepted any more
+  var snapTimer = null;  // the next snapshot (schedule); a face result with retry_in brings it forward
   var hiddenAt = null, blurAt = null, offlineAt = null, hiddenSinceBlur = false;
 
   function mark() {
@@ -79,6 +80,8 @@
     } else if (msg.type === "face") {
       body.setAttribute("data-proctor-face", msg.outcome);
       if (msg.prompt) { promptEl.hidden = false; record("face_prompt"); } else if (msg.outcome === "match") { promptEl.hidden = true; }
+      // Uncertain: the server asks for another frame soon instead of at the next random interval.
+      if (msg.retry_in > 0 && !finished && !cameraOff) { schedule(msg.retry_in * 1000); }
     } else if (msg.type === "error") {
       if (msg.code === "attempt_finished") { finish(); return; }
       if (msg.code === "consent_required") { stopCamera(); return; }
@@ -156,11 +159,15 @@
         });
       }).catch(function () {});
     }
-    setTimeout(snap, nextDelay());
+    schedule(nextDelay());
+  }
+  function schedule(delay) {
+    clearTimeout(snapTimer);
+    snapTimer = setTimeout(snap, delay);
   }
   if (cfg.camera && window.SafetrainCamera) {
     window.SafetrainCamera.start(video).then(function () {
-      setTimeout(snap, Math.min(3000, nextDelay()));
+      schedule(Math.min(3000, nextDelay()));
     }).catch(function () { showWarning(text.camera); });
   }
   mark();

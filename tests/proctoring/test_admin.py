@@ -89,7 +89,8 @@ def test_a_training_admin_edits_the_policy_through_the_service(cast: Cast, east:
         "face_flag_after": 2,
         "missing_flag_after": 2,
         "missing_grace_seconds": 30,
-        "tolerance": 0.5,
+        "match_threshold": 0.45,
+        "mismatch_threshold": 0.5,
         "identity_max_tries": 3,
         "require_identity_check": "on",
         "allow_non_biometric": "on",
@@ -97,7 +98,7 @@ def test_a_training_admin_edits_the_policy_through_the_service(cast: Cast, east:
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:3000]
     policy = ProctoringPolicy.objects.get(pk=east["policy"].pk)
-    assert (policy.tab_submit_at, policy.tolerance) == (4, 0.5)
+    assert (policy.tab_submit_at, policy.match_threshold, policy.mismatch_threshold) == (4, 0.45, 0.5)
     assert ExamSession.objects.get(pk=east["session"].pk).proctoring_policy_id == policy.pk
     # A limit below the warning is refused with the field named, nothing saved.
     refused = client.post(url, {**form, "tab_submit_at": 1})

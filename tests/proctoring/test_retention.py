@@ -69,7 +69,12 @@ def test_purge_keeps_results_and_is_idempotent(
     purged = Snapshot.objects.get(pk=old.pk)
     assert purged.photo_path == ""
     assert purged.photo_purged_at is not None
-    assert (purged.outcome, purged.distance is not None, purged.threshold) == ("mismatch", True, 0.6)
+    assert (purged.outcome, purged.distance is not None, purged.threshold, purged.mismatch_threshold) == (
+        "mismatch",
+        True,
+        0.48,
+        0.63,
+    )
     enrolment = FaceEnrolment.objects.get()
     assert enrolment.photo_path == ""
     assert len(bytes(enrolment.encoding)) == 1024

@@ -212,7 +212,8 @@ def test_policy_is_set_by_the_sessions_managers(cast: Cast) -> None:
         "face_flag_after": 3,
         "missing_flag_after": 2,
         "missing_grace_seconds": 30,
-        "tolerance": 0.5,
+        "match_threshold": 0.45,
+        "mismatch_threshold": 0.5,
         "identity_max_tries": 3,
         "require_identity_check": "on",
     }
@@ -221,6 +222,12 @@ def test_policy_is_set_by_the_sessions_managers(cast: Cast) -> None:
     assert response.status_code == 200  # min above max: refused, form shown again
     trainer.post(url, {**form, "snapshot_max_seconds": 90, "tab_submit_at": 4})
     data["policy"].refresh_from_db()
-    assert (data["policy"].snapshot_max_seconds, data["policy"].tab_submit_at, data["policy"].tolerance) == (90, 4, 0.5)
+    policy = data["policy"]
+    assert (policy.snapshot_max_seconds, policy.tab_submit_at, policy.match_threshold, policy.mismatch_threshold) == (
+        90,
+        4,
+        0.45,
+        0.5,
+    )
     for user in (cast.west.training_admin, cast.east.proctor, cast.outsider):
         assert english_client(user).get(url).status_code == 404, user

@@ -95,7 +95,7 @@ def test_another_person_is_a_mismatch(hopper_jpeg, reference):
     result = vision.check_frame(hopper_jpeg, reference)
     assert result.outcome is Outcome.MISMATCH
     assert 0.6 < result.distance < 0.85
-    assert result.threshold == 0.6
+    assert (result.threshold, result.mismatch_threshold) == (0.48, 0.63)
     assert result.face_count == 1
     assert (result.width, result.height) == (512, 600)
 
