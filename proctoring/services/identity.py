@@ -200,7 +200,11 @@ def identity_check_face(
     data = check_image_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
     try:
         result = vision.check_frame(
-            data, face_reference(enrolment), tolerance=policy.tolerance, max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES
+            data,
+            face_reference(enrolment),
+            tolerance=policy.tolerance,
+            max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
+            detection=vision.REFERENCE_DETECTION,
         )
     except vision.VisionError as exc:
         raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
