@@ -79,7 +79,9 @@ DEFAULT_MAX_PIXELS = 24_000_000
 DETECT_WIDTH = 480
 # A snapshot with no face at DETECT_WIDTH is looked at once more at this width before it is
 # called no_face: HOG's window is fixed (80 px), so a face that fills a close-up frame is
-# found when the frame is made smaller (the corpus's misses at 480 px, see "Robust detection").
+# found when the frame is made smaller. Of the face corpus's images and their ±10° turns (1,896), 13
+# have no face at 480 px; 320 px finds 7 of them at ~10 ms (640: 5 at ~33 ms; 480 with upsampling:
+# 7 at ~75 ms). The cost in the snapshot bench: docs/PERFORMANCE.md.
 SNAPSHOT_RETRY_WIDTH = 320
 # References come from posed photos that may be scans or large phone pictures:
 # detect them a little larger, to be sure of the one face.

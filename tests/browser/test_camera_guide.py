@@ -6,37 +6,17 @@ While the camera is open (Chromium's fake camera fed from a Y4M of the astronaut
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from tests.browser.conftest import SCREENSHOTS, login
-from tests.browser.test_proctoring import camera_page, cameras, snapshot_worker  # noqa: F401 (fixtures)
+from tests.browser.test_proctoring import camera_page, cameras, sessions, snapshot_worker  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
 GUIDE = "请正对摄像头，保持光线充足"
-
-SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
-from exams.services.sessions import session_create, session_prepare
-from exams.models import PaperTemplate
-from organizations.models import Person
-from proctoring.services.actions import policy_set
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
-session = session_create(provider=paper.provider, paper=paper, title=f"取景引导 {now:%H%M%S%f}",
-    opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
-    pass_score=Decimal("10"), eligible_people=[learner])
-policy_set(session=session, require_identity_check=True, identity_max_tries=3)
-session_prepare(session=session)
-print(json.dumps(session.pk))
-"""
 
 
 def _guide_shows(page: Any) -> None:
@@ -58,9 +38,9 @@ def _guide_shows(page: Any) -> None:
 def test_the_guide_shows_while_the_camera_is_open(
     camera_page: Callable[[str], Any],  # noqa: F811
     live_server_url: str,
-    run_manage: Callable[..., Any],
+    sessions: dict[str, int],  # noqa: F811
 ) -> None:
-    session = json.loads(run_manage("shell", "-c", SETUP).stdout.strip().splitlines()[-1])
+    session = sessions["refused"]  # an identity check the demo learner has not taken
     page = camera_page("astronaut")
     login(page, live_server_url, "demo_learner")
     page.goto(f"{live_server_url}/proctoring/face/")

@@ -24,9 +24,10 @@ from proctoring import landmarks, quality, vision
 from proctoring.models import FaceEnrolment
 from proctoring.services.consent import consent_give
 from proctoring.services.errors import BadImage
-from proctoring.services.identity import enrol
+from proctoring.services.identity import enrol, identity_check_face
 from proctoring.vision import Outcome
 from tests.conftest import Cast
+from tests.proctoring.conftest import make_proctored
 
 FACES = Path(__file__).resolve().parent / "faces"
 
@@ -115,14 +116,16 @@ def test_a_small_face_behind_the_person_is_ignored_but_two_people_are_refused() 
     assert _reason(_jpeg(pair)) == "reference_multiple_faces"
 
 
-def test_a_snapshot_with_no_face_at_the_fast_width_is_looked_at_once_more(astronaut_jpeg: bytes) -> None:
-    # dorsey_3 turned 10 degrees: HOG misses it at 480 px, finds it at 320 px (the retry width).
+def _tilted_dorsey() -> bytes:
     image = _read("dorsey_3.jpg")
     h, w = image.shape[:2]
-    tilted = cv2.warpAffine(
-        image, cv2.getRotationMatrix2D((w / 2, h / 2), -10, 1.0), (w, h), borderMode=cv2.BORDER_REPLICATE
-    )
-    frame = _jpeg(tilted)
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), -10, 1.0)
+    return _jpeg(cv2.warpAffine(image, matrix, (w, h), borderMode=cv2.BORDER_REPLICATE))
+
+
+def test_a_snapshot_with_no_face_at_the_fast_width_is_looked_at_once_more() -> None:
+    # dorsey_3 turned 10 degrees: HOG misses it at 480 px, finds it at 320 px (the retry width).
+    frame = _tilted_dorsey()
     reference = vision.encode_reference((FACES / "dorsey_1.jpg").read_bytes())
     once = vision.check_frame(frame, reference, detection=vision.Detection(widths=(vision.DETECT_WIDTH,)))
     assert once.outcome is Outcome.NO_FACE
@@ -132,6 +135,16 @@ def test_a_snapshot_with_no_face_at_the_fast_width_is_looked_at_once_more(astron
     # A frame with nobody in it is still no_face after the retry.
     blank = vision.check_frame(_jpeg(np.full((480, 640, 3), 128, np.uint8)), reference)
     assert blank.outcome is Outcome.NO_FACE
+
+
+@pytest.mark.django_db
+def test_the_identity_check_finds_a_face_the_fast_width_misses(cast: Cast) -> None:
+    person = cast.east.learner
+    consent_give(person=person, by=person.user)
+    enrol(person=person, photo=(FACES / "dorsey_1.jpg").read_bytes(), source=FaceEnrolment.Source.LIVE, by=person.user)
+    session = make_proctored(cast, start=False, identity_max_tries=3)["session"]
+    check = identity_check_face(session=session, person=person, frame=_tilted_dorsey())
+    assert (check.result, check.outcome) == ("passed", "match")
 
 
 # --- enrolment quality ----------------------------------------------------------------------
