@@ -76,7 +76,7 @@ class Frame:
             return "no_face"
         if self.kind == "two":
             return "multiple_faces"
-        return "match" if self.person == self.reference else "mismatch"
+        return "match" if self.reference in (self.person, f"faces:{self.person}") else "mismatch"
 
 
 FACES = ROOT / "tests" / "proctoring" / "faces"
