@@ -176,8 +176,11 @@ class Detection:
 
 # Snapshots: the fast width, then one retry (about 10 ms on a 640x480 frame, paid by no-face frames only).
 SNAPSHOT_DETECTION = Detection(widths=(DETECT_WIDTH, SNAPSHOT_RETRY_WIDTH))
-# Enrolment and the identity check before the exam: a person posing, worth a few more tries.
+# Enrolment and the identity check before the exam: a person posing, worth a few more tries. Each starts
+# at the width it always used (so a photo that worked still gives the same face), and tries the others
+# only when that finds nothing.
 REFERENCE_DETECTION = Detection(widths=(REFERENCE_DETECT_WIDTH, 480, 800, 320), upsample=True, main_face=True)
+IDENTITY_DETECTION = Detection(widths=(DETECT_WIDTH, REFERENCE_DETECT_WIDTH, 800, 320), upsample=True, main_face=True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,7 +204,7 @@ def identity_check_face(
             face_reference(enrolment),
             tolerance=policy.tolerance,
             max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
-            detection=vision.REFERENCE_DETECTION,
+            detection=vision.IDENTITY_DETECTION,
         )
     except vision.VisionError as exc:
         raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
