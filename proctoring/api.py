@@ -48,7 +48,9 @@ ERROR = inline_serializer(
         "reason": serializers.CharField(
             required=False,
             help_text="bad_image only: empty, not_an_image, truncated_image, corrupt_image, too_many_pixels, "
-            "frame_too_large, reference_no_face, reference_multiple_faces, …",
+            "frame_too_large, reference_no_face, reference_multiple_faces, and the enrolment photo's quality: "
+            "reference_face_too_small, reference_too_dark, reference_too_bright, reference_blurred, "
+            "reference_eyes_closed, reference_turned, …",
         ),
         "retry_after": serializers.IntegerField(
             required=False,

@@ -72,6 +72,8 @@ import cv2
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from proctoring import quality
+
 # The two face-distance thresholds (see "Choosing the thresholds" above and
 # bench/eval_faces.py): match at or under the lower, mismatch over the upper,
 # uncertain in between.
@@ -86,9 +88,19 @@ DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 DEFAULT_MAX_PIXELS = 24_000_000
 # Frames are normalised to this width for detection (see the module docstring).
 DETECT_WIDTH = 480
+# A snapshot with no face at DETECT_WIDTH is looked at once more at this width before it is
+# called no_face: HOG's window is fixed (80 px), so a face that fills a close-up frame is
+# found when the frame is made smaller. Of the face corpus's images and their ±10° turns (1,896), 13
+# have no face at 480 px; 320 px finds 7 of them at ~10 ms (640: 5 at ~33 ms; 480 with upsampling:
+# 7 at ~75 ms). The cost in the snapshot bench: docs/PERFORMANCE.md.
+SNAPSHOT_RETRY_WIDTH = 320
 # References come from posed photos that may be scans or large phone pictures:
 # detect them a little larger, to be sure of the one face.
 REFERENCE_DETECT_WIDTH = 640
+# A second face at least half the main face's side makes a photo "several faces" (two people side by side,
+# one nearer the camera: 0.59 in test_vision's pair);
+# a smaller one (a poster, someone far behind) is ignored where only the main face counts.
+COMPARABLE_FACE_RATIO = 0.5
 ENCODING_SIZE = 128
 
 
@@ -156,6 +168,33 @@ class Box:
     top: int
     right: int
     bottom: int
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """How faces are looked for in one image.
+
+    ``widths`` are tried in order until one finds a face (HOG at a single
+    scale misses faces by chance at one width that it finds at another);
+    then, if still none, ``upsample`` runs dlib's upsampling once at the
+    first width (4x the pixels: the slow last resort). With ``main_face``
+    the most central, largest face is kept alone unless another face is
+    comparable in size (``COMPARABLE_FACE_RATIO``): a small face far behind
+    the person does not make the photo "several faces", two people do.
+    """
+
+    widths: tuple[int, ...]
+    upsample: bool = False
+    main_face: bool = False
+
+
+# Snapshots: the fast width, then one retry (about 10 ms on a 640x480 frame, paid by no-face frames only).
+SNAPSHOT_DETECTION = Detection(widths=(DETECT_WIDTH, SNAPSHOT_RETRY_WIDTH))
+# Enrolment and the identity check before the exam: a person posing, worth a few more tries. Each starts
+# at the width it always used (so a photo that worked still gives the same face), and tries the others
+# only when that finds nothing.
+REFERENCE_DETECTION = Detection(widths=(REFERENCE_DETECT_WIDTH, 480, 800, 320), upsample=True, main_face=True)
+IDENTITY_DETECTION = Detection(widths=(DETECT_WIDTH, REFERENCE_DETECT_WIDTH, 800, 320), upsample=True, main_face=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,6 +560,39 @@ def _detect(models: _Models, image: np.ndarray, width: int, upsample: int = 0) -
     ]
 
 
+def _main_faces(faces: list[Any], width: int, height: int) -> list[Any]:
+    """The main face alone, or every face comparable in size to it (then the photo shows several people).
+
+    The main face is the largest, weighed by how central it is: its side times
+    1 - 0.5 x (its centre's distance from the image centre / half the diagonal).
+    """
+    if len(faces) < 2:
+        return faces
+    cx, cy, half_diagonal = width / 2, height / 2, max(1.0, float(np.hypot(width, height)) / 2)
+
+    def score(face: Any) -> float:
+        off = np.hypot((face.left() + face.right()) / 2 - cx, (face.top() + face.bottom()) / 2 - cy)
+        return face.width() * (1 - 0.5 * min(1.0, off / half_diagonal))
+
+    main = max(faces, key=score)
+    comparable = [f for f in faces if f is main or f.width() >= COMPARABLE_FACE_RATIO * main.width()]
+    return comparable if len(comparable) > 1 else [main]
+
+
+def _find_faces(models: _Models, image: np.ndarray, detection: Detection) -> list[Any]:
+    """Face rectangles (full-resolution coordinates) as ``detection`` says to look for them."""
+    faces: list[Any] = []
+    for width in detection.widths:
+        faces = _detect(models, image, width)
+        if faces:
+            break
+    if not faces and detection.upsample:
+        faces = _detect(models, image, detection.widths[0], upsample=1)
+    if detection.main_face:
+        faces = _main_faces(faces, image.shape[1], image.shape[0])
+    return faces
+
+
 def _encode_face(models: _Models, image_bgr: np.ndarray, face: Any) -> np.ndarray:
     shape = models.landmarks(image_bgr, face)  # uses mean intensity: channel order does not matter
     chip = models.dlib.get_face_chip(image_bgr, shape, size=_CHIP_SIZE, padding=_CHIP_PADDING)
@@ -576,6 +648,7 @@ def check_frame(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     detect_width: int = DETECT_WIDTH,
+    detection: Detection | None = None,
 ) -> FrameCheck:
     """Compare the one face in ``frame`` (JPEG/PNG bytes) with ``reference``.
 
@@ -591,7 +664,7 @@ def check_frame(
     image = decode_image(frame, max_bytes=max_bytes, max_pixels=max_pixels)
     decoded = time.perf_counter()
     models = _get_models()
-    faces = _detect(models, image, detect_width)
+    faces = _find_faces(models, image, detection or Detection(widths=(detect_width, SNAPSHOT_RETRY_WIDTH)))
     detected = time.perf_counter()
     distance = None
     if len(faces) == 1:
@@ -626,18 +699,26 @@ def encode_reference(
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> np.ndarray:
-    """The 128-float encoding of the single face in a reference photo.
+    """The 128-float encoding of the main face in a reference photo.
 
-    Raises ``ReferenceRejected`` (reason ``reference_no_face`` or
-    ``reference_multiple_faces``) unless exactly one face is found.
+    Faces are looked for as ``REFERENCE_DETECTION`` says (several widths, then
+    upsampling; a small face behind the person is ignored). Raises
+    ``ReferenceRejected`` with reason ``reference_no_face``,
+    ``reference_multiple_faces`` (two comparable faces), or the reason of
+    ``proctoring.quality.assess`` when the face would match badly (too small,
+    too dark or bright, blurred, eyes closed, turned away).
     """
     image = decode_image(photo, max_bytes=max_bytes, max_pixels=max_pixels)
     models = _get_models()
-    faces = _detect(models, image, REFERENCE_DETECT_WIDTH)
+    faces = _find_faces(models, image, REFERENCE_DETECTION)
     if not faces:
         raise ReferenceRejected("no face found in the reference photo", reason="reference_no_face")
     if len(faces) > 1:
         raise ReferenceRejected(f"{len(faces)} faces found in the reference photo", reason="reference_multiple_faces")
+    box = _box(faces[0])
+    problem = quality.assess(image, (box.left, box.top, box.right, box.bottom), face_landmarks68(image, box))
+    if problem:
+        raise ReferenceRejected(f"reference photo refused: {problem}", reason=problem)
     return _encode_face(models, image, faces[0])
 
 

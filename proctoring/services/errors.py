@@ -98,6 +98,18 @@ IMAGE_REASONS = {
     "bad_encoding": gettext_lazy("The stored face reference is damaged; enrol again."),
     "reference_no_face": gettext_lazy("No face was found in the photo. Face the camera in good light."),
     "reference_multiple_faces": gettext_lazy("More than one face is in the photo: use a photo of yourself alone."),
+    "reference_face_too_small": gettext_lazy(
+        "Your face is too small in the photo. Come closer to the camera so that your face fills more of the frame."
+    ),
+    "reference_too_dark": gettext_lazy("The photo is too dark. Turn on a light or face a window, then try again."),
+    "reference_too_bright": gettext_lazy(
+        "The photo is too bright. Move out of direct light, or away from a window behind you, then try again."
+    ),
+    "reference_blurred": gettext_lazy("The photo is blurred. Hold the camera still and let it focus, then try again."),
+    "reference_eyes_closed": gettext_lazy(
+        "Your eyes look closed in the photo. Look at the camera with your eyes open."
+    ),
+    "reference_turned": gettext_lazy("Your head is turned too far to the side. Face the camera straight on."),
     "no_reference": gettext_lazy("No face is enrolled for this person."),
     "file_missing": gettext_lazy("The image file is missing."),
     "internal_error": gettext_lazy("The image could not be processed."),

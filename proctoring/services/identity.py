@@ -205,6 +205,7 @@ def identity_check_face(
             match_threshold=policy.match_threshold,
             mismatch_threshold=policy.mismatch_threshold,
             max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
+            detection=vision.IDENTITY_DETECTION,
         )
     except vision.VisionError as exc:
         raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None

@@ -8,8 +8,11 @@
   var video = box.querySelector("[data-video]");
   var status = box.querySelector("[data-camera-status]");
   var button = box.querySelector("[data-capture]");
+  var guide = box.querySelector("[data-camera-guide]");
   var csrf = lib.csrfToken();
-  window.SafetrainCamera.start(video).catch(function () {
+  window.SafetrainCamera.start(video).then(function () {
+    if (guide) { guide.hidden = false; }  // the live guide, while the camera is open
+  }).catch(function () {
     status.textContent = text.denied;
     button.disabled = true;
   });
