@@ -21,7 +21,7 @@ from proctoring.services.errors import AttemptFinished, LivenessRequired
 from proctoring.services.identity import enrol, identity_check_face
 from proctoring.services.liveness import draw_challenges, liveness_start, liveness_step
 from proctoring.services.retention import purge_media
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, make_staff
 from tests.proctoring.conftest import make_proctored, proctored_session
 from tests.proctoring.test_api import token_client
 from tests.support import faces
@@ -341,3 +341,30 @@ def test_failed_frames_go_with_retention_and_with_consent(
     assert deleted >= 8  # the reference photo and the recent check's frames
     assert not _liveness_files()
     assert LivenessCheck.objects.get(pk=recent.pk).frames_path == ""
+
+
+def test_the_admin_shows_the_checks_to_their_proctors_without_frames_or_face_data(
+    cast: Cast, session: Any, still: list[bytes]
+) -> None:
+    check = liveness_start(session=session, person=cast.east.learner, purpose="identity")
+    liveness_step(check=check, step=0, frames=still)
+    check.refresh_from_db()
+    url = reverse("admin:proctoring_livenesscheck_change", args=[check.pk])
+    proctor = make_staff(cast.east.proctor, "view_livenesscheck", "change_livenesscheck", apps=["proctoring"])
+    listing = login_client(proctor).get(reverse("admin:proctoring_livenesscheck_changelist")).content.decode()
+    assert cast.east.learner.name in listing
+    detail = login_client(proctor).get(url).content.decode()
+    assert "field-results" in detail
+    assert 'name="_save"' not in detail  # read-only
+    for page in (listing, detail):
+        assert check.frames_path not in page
+        assert "field-frames_path" not in page
+        assert "field-encoding" not in page
+        assert "/proctoring/media/" not in page
+    west = make_staff(cast.west.proctor, "view_livenesscheck", apps=["proctoring"])
+    assert (
+        cast.east.learner.name
+        not in login_client(west).get(reverse("admin:proctoring_livenesscheck_changelist")).content.decode()
+    )
+    assert login_client(west).get(url, follow=True).status_code in (200, 404)
+    assert cast.east.learner.name not in login_client(west).get(url, follow=True).content.decode()
