@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "question_bank.models.QuestionType",
         "BankPurposeEnum": "question_bank.models.Bank.Purpose",
+        "LivenessPurposeEnum": "proctoring.models.LivenessCheck.Purpose",
+        "LivenessStatusEnum": "proctoring.models.LivenessCheck.Status",
     },
     # The ".json" suffix routes of the DRF router duplicate every operation: left out of the schema.
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
@@ -463,8 +465,8 @@ EXAMS_SPOT_TEST_MINUTES = env_int("EXAMS_SPOT_TEST_MINUTES", 10, minimum=1)
 
 # --- Proctoring (proctoring.services) ------------------------------------------
 # Version of the face-processing consent text shown to examinees; a new text
-# version means new consents are recorded against it.
-PROCTORING_CONSENT_VERSION = env_str("PROCTORING_CONSENT_VERSION", "2026-01")
+# version means new consents are recorded against it. 2026-12: the text says that liveness is checked.
+PROCTORING_CONSENT_VERSION = env_str("PROCTORING_CONSENT_VERSION", "2026-12")
 # Snapshots, identity-check captures and reference photos older than this are
 # deleted by `manage.py purge_proctoring_media` (decisions, distances and event
 # logs stay); it runs every PROCTORING_PURGE_HOURS on Celery beat or a thread.
