@@ -28,7 +28,7 @@ from exams.selectors import session_admits
 from organizations.models import Person
 from organizations.selectors import person_of
 from proctoring import liveness, selectors
-from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, LivenessCheck, ProctoringPolicy
+from proctoring.models import BrowserEvent, FaceEnrolment, LivenessCheck, ProctoringPolicy
 from proctoring.services import liveness as liveness_services
 from proctoring.services.consent import consent_give, consent_outdated_text, consent_text, consent_withdraw
 from proctoring.services.errors import AttemptFinished, BadFrames, BadImage, ProctoringError, image_reason_text
