@@ -314,7 +314,8 @@ def test_existing_policies_keep_their_tolerance_as_the_mismatch_threshold(
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate([AFTER])
-        migrated = {p.session_id: (p.match_threshold, p.mismatch_threshold) for p in ProctoringPolicy.objects.all()}
+        new = executor.loader.project_state([AFTER]).apps.get_model("proctoring", "ProctoringPolicy")
+        migrated = {p.session_id: (p.match_threshold, p.mismatch_threshold) for p in new.objects.all()}
         # Whatever matched before still never counts toward a flag; only the calibrated band becomes uncertain.
         assert [migrated[s.pk] for s in sessions] == [(0.48, 0.6), (0.48, 0.55), (0.4, 0.4)]
         executor = MigrationExecutor(connection)
