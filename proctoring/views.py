@@ -22,6 +22,7 @@ from exams.models import ExamSession
 from exams.selectors import session_admits, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
 from proctoring import review, selectors, storage
+from proctoring.liveness_client import liveness_client
 from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
@@ -60,6 +61,7 @@ def camera_strings() -> dict[str, str]:
         "ok": _("Done."),
         "failed": _("Not recognised. Try again facing the camera in good light."),
         "offline": _("Could not send the photo: check your connection and try again."),
+        "liveness_passed": _("Liveness check passed. Now face the camera and tap “Check my face”."),
     }
 
 
@@ -182,6 +184,11 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
         "enrolment": selectors.enrolment_of(person),
         "consent": selectors.active_consent(person),
         "camera_strings": camera_strings(),
+        "liveness": (
+            liveness_client(session_id=session.pk, purpose="identity")
+            if getattr(policy, "require_liveness", False)
+            else None
+        ),
     }
     return _no_store(render(request, "proctoring/identity_check.html", context))
 

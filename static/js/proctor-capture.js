@@ -9,9 +9,18 @@
   var status = box.querySelector("[data-camera-status]");
   var button = box.querySelector("[data-capture]");
   var csrf = lib.csrfToken();
+  // Where the policy asks for liveness, the face photo waits until a liveness check has passed.
+  var livenessRoot = box.querySelector("[data-liveness]");
+  var liveness = livenessRoot && window.SafetrainLiveness ? window.SafetrainLiveness.mount(livenessRoot, {
+    video: video,
+    csrf: csrf,
+    onPassed: function () { button.hidden = false; status.textContent = text.liveness_passed; },
+    onFailed: function () { button.hidden = true; }
+  }) : null;
   window.SafetrainCamera.start(video).catch(function () {
     status.textContent = text.denied;
     button.disabled = true;
+    if (livenessRoot) { livenessRoot.querySelector("[data-liveness-start]").disabled = true; }
   });
   button.addEventListener("click", function () {
     button.disabled = true;
@@ -30,6 +39,7 @@
           return;
         }
         status.textContent = data.detail || text.failed;
+        if (data.code === "liveness_required" && liveness) { button.hidden = true; liveness.reset(data.detail); }
         if (data.state && data.state !== "needs_check") { window.location.reload(); return; }
         button.disabled = false;
       });
