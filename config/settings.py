@@ -461,8 +461,8 @@ EXAMS_SPOT_TEST_MINUTES = env_int("EXAMS_SPOT_TEST_MINUTES", 10, minimum=1)
 
 # --- Proctoring (proctoring.services) ------------------------------------------
 # Version of the face-processing consent text shown to examinees; a new text
-# version means new consents are recorded against it.
-PROCTORING_CONSENT_VERSION = env_str("PROCTORING_CONSENT_VERSION", "2026-01")
+# version means new consents are recorded against it. 2026-12: the text says that liveness is checked.
+PROCTORING_CONSENT_VERSION = env_str("PROCTORING_CONSENT_VERSION", "2026-12")
 # Snapshots, identity-check captures and reference photos older than this are
 # deleted by `manage.py purge_proctoring_media` (decisions, distances and event
 # logs stay); it runs every PROCTORING_PURGE_HOURS on Celery beat or a thread.

@@ -18,7 +18,7 @@ from exams.admin import NoDeleteMixin, ReadOnlyMixin
 from exams.selectors import sessions_managed_by
 from organizations.selectors import people_visible_to
 from proctoring import selectors
-from proctoring.models import FaceConsent, FaceEnrolment, ProctoringPolicy, ReviewDecision
+from proctoring.models import FaceConsent, FaceEnrolment, LivenessCheck, ProctoringPolicy, ReviewDecision
 from proctoring.services.actions import policy_set
 from proctoring.views import PolicyForm
 
@@ -108,3 +108,31 @@ class ReviewDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewDecision]:
         return ReviewDecision.objects.filter(attempt__in=selectors.attempts_proctored_by(request.user))
+
+
+@admin.register(LivenessCheck)
+class LivenessCheckAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("person", "session", "purpose", "status", "reason", "created_at", "decided_at", "frames_purged_at")
+    list_filter = ("purpose", "status")
+    search_fields = ("person__name", "session__title")
+    list_select_related = ("person", "session")
+    # Never the frames (not even their path) or the face encoding: the audited review page shows the frames.
+    fields = (
+        "person",
+        "session",
+        "attempt",
+        "purpose",
+        "challenges",
+        "results",
+        "status",
+        "reason",
+        "created_at",
+        "expires_at",
+        "decided_at",
+        "frames_purged_at",
+        "flag",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LivenessCheck]:
+        return selectors.liveness_checks_proctored_by(request.user).defer("encoding")

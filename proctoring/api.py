@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import parsers, serializers, status
@@ -26,10 +27,11 @@ from exams.models import Attempt, ExamSession
 from exams.selectors import session_admits
 from organizations.models import Person
 from organizations.selectors import person_of
-from proctoring import selectors
-from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, ProctoringPolicy
-from proctoring.services.consent import consent_give, consent_outdated_text, consent_withdraw
-from proctoring.services.errors import AttemptFinished, BadImage, ProctoringError, image_reason_text
+from proctoring import liveness, selectors
+from proctoring.models import BrowserEvent, FaceEnrolment, IdentityCheck, LivenessCheck, ProctoringPolicy
+from proctoring.services import liveness as liveness_services
+from proctoring.services.consent import consent_give, consent_outdated_text, consent_text, consent_withdraw
+from proctoring.services.errors import AttemptFinished, BadFrames, BadImage, ProctoringError, image_reason_text
 from proctoring.services.identity import enrol, identity_check_face, identity_request_manual
 
 TAGS = ["proctoring"]
@@ -43,7 +45,8 @@ ERROR = inline_serializer(
             help_text="consent_required, consent_outdated (agree to the current text again), bad_image, "
             "too_many_photos, photo_required, not_enrolled, identity_locked, already_passed (the identity check is passed: "
             "nothing was checked), not_open (the session has closed or does not open within the hour), "
-            "attempt_finished, …",
+            "attempt_finished, liveness_required (complete a liveness check first), step_out_of_order, "
+            "liveness_expired, liveness_finished, bad_frames, …",
         ),
         "reason": serializers.CharField(
             required=False,
@@ -159,12 +162,7 @@ def _consent_payload(person: Person) -> dict[str, Any]:
     days = settings.PROCTORING_RETENTION_DAYS
     return {
         "version": settings.PROCTORING_CONSENT_VERSION,
-        "text": _(
-            "Proctored exams compare photos taken by your camera with a reference photo of you, to check that "
-            "you are the person sitting the exam. Your reference face data and the photos are kept privately, "
-            "seen only by the proctors of your exams and platform administrators, and deleted after the "
-            "retention period. You can withdraw this consent at any time: your face data is then deleted at once."
-        ),
+        "text": consent_text(),
         "retention_days": days,
         "retention": _("Photos and face data are deleted %(days)d days after they are taken.") % {"days": days},
         "alternative": _("If you do not agree, a proctor can check your ID manually instead."),
@@ -301,6 +299,12 @@ class IdentityStatusOut(serializers.Serializer):
     )
     consent_outdated = serializers.BooleanField(help_text="The consent was for an older text: agree again first.")
     enrolled = serializers.BooleanField(help_text="A reference face is enrolled (needed for the face check).")
+    liveness_required = serializers.BooleanField(
+        help_text="The face check needs a passed liveness check (purpose identity) first: POST "
+        "/api/v1/exams/{session_id}/liveness/, then the face photo within liveness_valid_seconds."
+    )
+    liveness_ok = serializers.BooleanField(help_text="A liveness check passed recently enough for the face check.")
+    liveness_valid_seconds = serializers.IntegerField(help_text="How long a passed liveness check lets the photo in.")
 
 
 class IdentityResultOut(serializers.Serializer):
@@ -341,6 +345,9 @@ def _identity_payload(session: ExamSession, person: Person) -> dict[str, Any]:
         "consent": selectors.active_consent(person) is not None,
         "consent_outdated": selectors.consent_state(person).outdated,
         "enrolled": selectors.enrolment_of(person) is not None,
+        "liveness_required": bool(policy and policy.require_identity_check and policy.require_liveness),
+        "liveness_ok": selectors.recent_identity_liveness(session, person, timezone.now()) is not None,
+        "liveness_valid_seconds": int(selectors.LIVENESS_VALID_FOR.total_seconds()),
     }
 
 
@@ -373,7 +380,8 @@ class IdentityCheckView(APIView):
         "match; after the last failed try a proctor decides (state pending_manual). Every 200 is the result of "
         "this photo. 400 photo_required without a photo field (errors.photo; nothing checked), 400 bad_image with the reason; "
         "409 already_passed (the check was passed before: nothing is checked, counted or stored), not_open (the "
-        "session has closed, or opens more than an hour from now), not_enrolled, identity_locked; "
+        "session has closed, or opens more than an hour from now), not_enrolled, identity_locked, liveness_required "
+        "(the policy asks for a passed liveness check first: nothing checked, counted or stored); "
         "403 consent_outdated (agree to the current text again); "
         "429 too_many_photos with retry_after (photos are limited per person, enrolment included).",
         tags=TAGS,
@@ -419,6 +427,183 @@ class IdentityManualView(APIView):
         except ProctoringError as exc:
             return _error(exc)
         return Response(_identity_payload(session, person))
+
+
+# --- action liveness (动作活体) -------------------------------------------------------------
+
+
+class LivenessStepOut(serializers.Serializer):
+    step = serializers.IntegerField(help_text="0, 1, 2: send the steps in this order.")
+    challenge = serializers.ChoiceField(choices=[str(c) for c in liveness.Challenge])
+    prompt = serializers.CharField(help_text="What to show the examinee (e.g. 请眨眨眼), in their language.")
+    status = serializers.ChoiceField(choices=["pending", "passed", "failed"])
+    reason = serializers.CharField(
+        help_text="Once decided: passed, or why not (no_blink, no_mouth_open, no_turn, wrong_direction, no_face, "
+        "multiple_faces, face_changed, identity_mismatch, not_steady, too_few_frames); empty while pending."
+    )
+    message = serializers.CharField(help_text="The decided step's reason for the examinee; empty while pending.")
+
+
+class LivenessOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=LivenessCheck.Status.values)
+    reason = serializers.CharField(help_text="Why the check failed (a step's reason, expired, superseded); else empty.")
+    purpose = serializers.ChoiceField(choices=LivenessCheck.Purpose.values)
+    expires_at = serializers.DateTimeField(help_text="Every step must arrive before this.")
+    frames_per_step = serializers.IntegerField(help_text="Frames to capture per step.")
+    frame_interval_ms = serializers.IntegerField(help_text="Milliseconds between two frames of a burst.")
+    steps = LivenessStepOut(many=True)
+
+
+class LivenessStartIn(serializers.Serializer):
+    purpose = serializers.ChoiceField(
+        choices=LivenessCheck.Purpose.values,
+        help_text="identity: before the identity check's photo; on_demand: during the running attempt, when the "
+        "socket sent liveness_request.",
+    )
+
+
+class LivenessFramesIn(serializers.Serializer):
+    frames = serializers.ListField(
+        child=serializers.FileField(),
+        help_text=f"The burst: {liveness.MIN_FRAMES} to {liveness.MAX_FRAMES} JPEG/PNG frames in capture order, "
+        "the multipart field repeated; unmirrored, each at most PROCTORING_SNAPSHOT_MAX_BYTES and "
+        "PROCTORING_SNAPSHOT_MAX_SIDE pixels a side (as snapshots).",
+    )
+
+
+class LivenessStepResultOut(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=LivenessCheck.Status.values, help_text="The whole check's status now.")
+    step = serializers.IntegerField()
+    step_status = serializers.ChoiceField(choices=["passed", "failed"])
+    reason = serializers.CharField(help_text="passed, or why the step failed (see the steps' reason).")
+    message = serializers.CharField(help_text="For the examinee, in their language.")
+    next_step = serializers.IntegerField(allow_null=True, help_text="The step to send next; null when decided.")
+
+
+def liveness_payload(check: LivenessCheck) -> dict[str, Any]:
+    steps = [
+        {**step, "message": liveness_services.step_message(step["reason"]) if step["reason"] else ""}
+        for step in check.steps()
+    ]
+    return {
+        "id": check.pk,
+        "status": check.status,
+        "reason": check.reason,
+        "purpose": check.purpose,
+        "expires_at": check.expires_at,
+        "frames_per_step": liveness.FRAMES_PER_STEP,
+        "frame_interval_ms": liveness.FRAME_INTERVAL_MS,
+        "steps": steps,
+    }
+
+
+def _frames(request: Request) -> list[bytes]:
+    """The uploaded ``frames``; too many or an oversized one is refused before anything is read."""
+    uploads = request.FILES.getlist("frames")
+    if len(uploads) > liveness.MAX_FRAMES:
+        return [b""] * len(uploads)  # the service words the refusal (too_many_frames) without reading them
+    for index, upload in enumerate(uploads):
+        if upload.size and upload.size > settings.PROCTORING_SNAPSHOT_MAX_BYTES:
+            raise BadFrames(
+                _("Frame %(n)d: %(why)s") % {"n": index + 1, "why": image_reason_text("frame_too_large")},
+                reason="frame_too_large",
+            )
+    return [upload.read() for upload in uploads]
+
+
+def _liveness_error(exc: ProctoringError) -> Response:
+    if isinstance(exc, BadFrames):
+        body = {"detail": f"frames: {exc.message}", "code": exc.code, **exc.details}
+        return Response({**body, "errors": {"frames": [exc.message]}}, status=exc.status)
+    return _error(exc)
+
+
+def _own_check(request: Request, session_id: int, check_id: int) -> tuple[ExamSession, Person, LivenessCheck]:
+    session, person = _admitted(request, session_id)
+    check = LivenessCheck.objects.filter(pk=check_id, session=session, person=person).first()
+    if check is None:
+        raise Http404
+    return session, person, check
+
+
+LIVENESS_ERRORS_409 = (
+    "409 step_out_of_order (with expected: the step to send), liveness_expired (the deadline passed: the check "
+    "failed; start a new one), liveness_finished (decided already)"
+)
+
+
+class LivenessStartView(APIView):
+    @extend_schema(
+        operation_id="exam_liveness_start",
+        request=LivenessStartIn,
+        responses={201: LivenessOut, 400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 429: ERROR},
+        description="Start an action-liveness check: the server draws 2 or 3 distinct challenges (blink, "
+        "mouth_open, turn_left, turn_right). For each step in order, show its prompt, capture frames_per_step "
+        "frames frame_interval_ms apart (unmirrored: as the camera captured them) and POST them to the step. "
+        "A pending check of this examinee for the session is closed (superseded). identity: needed before the "
+        "face photo when the policy requires liveness (409 liveness_required there otherwise); counts as one "
+        "photo of the per-person limit (429 too_many_photos). on_demand: only during the running attempt "
+        "(409 attempt_finished); a failed check flags the attempt for review. 409 not_open, already_passed, "
+        "identity_locked, not_enrolled; 403 consent_outdated.",
+        examples=[OpenApiExample("identity", value={"purpose": "identity"}, request_only=True)],
+        tags=TAGS,
+    )
+    def post(self, request: Request, session_id: int) -> Response:
+        session, person = _admitted(request, session_id)
+        data = LivenessStartIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            check = liveness_services.liveness_start(
+                session=session, person=person, purpose=data.validated_data["purpose"]
+            )
+        except ProctoringError as exc:
+            return _error(exc)
+        return Response(liveness_payload(check), status=status.HTTP_201_CREATED)
+
+
+class LivenessView(APIView):
+    @extend_schema(
+        operation_id="exam_liveness_get",
+        responses={200: LivenessOut, 401: ERROR, 404: ERROR},
+        description="A liveness check of this examinee: its status and each step's.",
+        tags=TAGS,
+    )
+    def get(self, request: Request, session_id: int, check_id: int) -> Response:
+        _session, _person, check = _own_check(request, session_id, check_id)
+        return Response(liveness_payload(check))
+
+
+class LivenessStepView(APIView):
+    parser_classes = [parsers.MultiPartParser, parsers.FormParser]
+
+    @extend_schema(
+        operation_id="exam_liveness_step",
+        request={"multipart/form-data": LivenessFramesIn},
+        responses={200: LivenessStepResultOut, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
+        description="The burst of frames of one step; the step is decided at once. The first failed step fails "
+        "the check, the last passed one passes it. 400 bad_frames (errors.frames, with reason: too_few_frames, "
+        "too_many_frames, frame_too_large, not_an_image, …; nothing stored); " + LIVENESS_ERRORS_409 + ".",
+        tags=TAGS,
+    )
+    def post(self, request: Request, session_id: int, check_id: int, step: int) -> Response:
+        _session, _person, check = _own_check(request, session_id, check_id)
+        try:
+            outcome = liveness_services.liveness_step(check=check, step=step, frames=_frames(request))
+        except ProctoringError as exc:
+            return _liveness_error(exc)
+        return Response(
+            {
+                "id": outcome.check.pk,
+                "status": outcome.check.status,
+                "step": outcome.step,
+                "step_status": "passed" if outcome.passed else "failed",
+                "reason": outcome.reason,
+                "message": outcome.message,
+                "next_step": outcome.next_step,
+            }
+        )
 
 
 # --- the running attempt: what the client must do -------------------------------------------
@@ -558,6 +743,12 @@ SERVER_MESSAGES = [
         ["type", "code", "detail", "seq", "expected", "retry_after", "reason"],
     ),
     _message("pong", {"type": "pong"}, "The answer to ping."),
+    _message(
+        "liveness_request",
+        {"type": "liveness_request", "text": "…"},
+        "A proctor asks for an action-liveness check now: show the text, start a check with purpose on_demand "
+        "(POST /api/v1/exams/{session_id}/liveness/) and send its steps. A failed check flags the attempt.",
+    ),
 ]
 HANDSHAKE_REFUSED = (
     "The opening handshake is answered with HTTP 403 (the socket never opens, so no close code is seen) when the "

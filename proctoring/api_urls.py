@@ -13,5 +13,12 @@ urlpatterns = [
         api.IdentityManualView.as_view(),
         name="exam-identity-check-manual",
     ),
+    path("exams/<id:session_id>/liveness/", api.LivenessStartView.as_view(), name="exam-liveness"),
+    path("exams/<id:session_id>/liveness/<id:check_id>/", api.LivenessView.as_view(), name="exam-liveness-check"),
+    path(
+        "exams/<id:session_id>/liveness/<id:check_id>/steps/<int:step>/",
+        api.LivenessStepView.as_view(),
+        name="exam-liveness-step",
+    ),
     path("attempts/<id:attempt_id>/proctoring/", api.AttemptProctoringView.as_view(), name="exam-attempt-proctoring"),
 ]

@@ -6,7 +6,7 @@
   ``{"type": "ping"}``, and binary frames (one JPEG snapshot each).
   Server → client: ``hello`` (``last_seq``: what the server holds, so the
   client resends the rest), ``ack``, ``snapshot_ack``, ``warning``, ``face``,
-  ``submitted`` (``reason`` from exams' event; the policy's or a proctor's
+  ``liveness_request`` (a proctor asks for an on-demand liveness check), ``submitted`` (``reason`` from exams' event; the policy's or a proctor's
   ``text`` in a second frame), ``error`` (the socket stays open). The API
   documents every field (proctoring.api.SERVER_MESSAGES; tests/proctoring/test_socket_docs.py).
   A refused snapshot gets an ``error`` frame with the service's code
@@ -17,9 +17,10 @@
 ``ws/proctoring/sessions/<session_id>/`` — a proctor's live grid.
   Server → client: ``rows`` on connect (resync from the database), then
   ``events`` (counters, coalesced every LIVE_FLUSH_SECONDS), ``face``, ``presence``,
-  ``status`` and ``identity_pending`` updates.
+  ``status``, ``identity_pending`` and ``liveness`` (a check of a running attempt decided) updates.
   Client → server: ``{"type": "warn", "attempt": id, "text": ...}``,
-  ``{"type": "terminate", "attempt": id, "reason": ...}``.
+  ``{"type": "terminate", "attempt": id, "reason": ...}``,
+  ``{"type": "liveness", "attempt": id}`` (ask for an on-demand liveness check).
 
 Every text frame passes core.sockets.JsonSocket's door first (at most
 PROCTORING_EVENT_MAX_BYTES, a JSON object; else an ``error`` frame ``too_large`` or
@@ -46,7 +47,7 @@ from core.pools import sync_to_worker_pool
 from core.sockets import CLOSE_FORBIDDEN, JsonSocket
 from exams import events as exam_events
 from proctoring import broadcast, live, selectors
-from proctoring.services.actions import proctor_terminate, proctor_warn
+from proctoring.services.actions import proctor_request_liveness, proctor_terminate, proctor_warn
 from proctoring.services.errors import BadEvent, ProctoringError
 from proctoring.services.events import EventIn, mark_online, monitor_open
 from proctoring.services.snapshots import snapshot_receive
@@ -209,7 +210,7 @@ class ProctorConsumer(_ProctoringSocket):
         if kind == "resync":
             await self.send_json(await database_sync_to_async(self._rows)())
             return
-        if kind not in ("warn", "terminate"):
+        if kind not in ("warn", "terminate", "liveness"):
             await self.error("unknown_type", _("Unknown message type: %(type)s.") % {"type": str(kind)[:32]})
             return
         try:
@@ -232,5 +233,8 @@ class ProctorConsumer(_ProctoringSocket):
         if kind == "warn":
             proctor_warn(attempt=attempt, by=user, text=str(content.get("text", ""))[:500])
             return {"type": "done", "action": "warn", "attempt": attempt.pk}
+        if kind == "liveness":
+            proctor_request_liveness(attempt=attempt, by=user)
+            return {"type": "done", "action": "liveness", "attempt": attempt.pk}
         proctor_terminate(attempt=attempt, by=user, reason=str(content.get("reason", ""))[:500])
         return {"type": "done", "action": "terminate", "attempt": attempt.pk}

@@ -94,6 +94,7 @@ def _details(session: Any, person: Any, policy: ProctoringPolicy, state: str, tr
         "identity_state": state,
         "tries_left": tries_left,
         "manual_check_allowed": policy.allow_non_biometric,
+        "liveness_required": policy.require_identity_check and policy.require_liveness,
         "consent_given": active_consent(person) is not None,
         "enrolled": enrolment_of(person) is not None,
         "snapshot_min_seconds": policy.snapshot_min_seconds,
@@ -108,6 +109,7 @@ def _details(session: Any, person: Any, policy: ProctoringPolicy, state: str, tr
             "enrolment": _api_url("api:proctoring-enrolment"),
             "identity_check": _api_url("api:exam-identity-check", session.pk),
             "identity_check_manual": _api_url("api:exam-identity-check-manual", session.pk),
+            "liveness": _api_url("api:exam-liveness", session.pk),
             "websocket": WEBSOCKET_PATH,
         },
     }

@@ -147,6 +147,15 @@ class ProctoringPolicy(models.Model):
         _("identity-check tries before a proctor decides"), default=3, validators=[MinValueValidator(1)]
     )
     require_identity_check = models.BooleanField(_("identity check before the exam"), default=True)
+    # New policies ask for it; the migration gave existing ones False, so sessions already set up keep their flow.
+    require_liveness = models.BooleanField(
+        _("liveness check before the face check"),
+        default=True,
+        help_text=_(
+            "The examinee performs 2-3 random actions (blink, open the mouth, turn the head) before the face "
+            "check, so that a photo held up to the camera does not pass."
+        ),
+    )
     allow_non_biometric = models.BooleanField(_("allow a manual ID check instead of face processing"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -330,6 +339,7 @@ class Flag(models.Model):
         SNAPSHOT_STORAGE = "snapshot_storage", _("Snapshot storage limit reached")
         # services.consent_withdraw: the examinee withdrew face-processing consent while the attempt ran.
         CONSENT_WITHDRAWN = "consent_withdrawn", _("Face-processing consent withdrawn during the exam")
+        LIVENESS = "liveness", _("Liveness check failed")
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="proctoring_flags")
     kind = models.CharField(max_length=24, choices=Kind.choices)
@@ -350,6 +360,7 @@ class ProctorMessage(models.Model):
         WARNING = "warning", _("Warning")
         TERMINATE = "terminate", _("Exam ended")
         POLICY = "policy", _("Automatic notice")
+        LIVENESS = "liveness", _("Liveness check requested")
 
     attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="proctor_messages")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -416,6 +427,7 @@ class MediaAccessLog(models.Model):
         SNAPSHOT = "snapshot", _("Snapshot")
         IDENTITY = "identity", _("Identity-check capture")
         ENROLMENT = "enrolment", _("Reference photo")
+        LIVENESS = "liveness", _("Liveness-check frame")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -429,3 +441,89 @@ class MediaAccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind}:{self.object_id}"
+
+
+# The challenges of proctoring.liveness.Challenge, as the examinee is asked to perform them.
+LIVENESS_PROMPTS = {
+    "blink": _("Blink your eyes"),
+    "mouth_open": _("Open your mouth"),
+    "turn_left": _("Turn your head to the left"),
+    "turn_right": _("Turn your head to the right"),
+}
+
+
+class LivenessCheck(models.Model):
+    """One action-liveness check (动作活体): 2-3 random challenges, each answered with a burst of frames.
+
+    ``results`` holds per step the decision and its numbers (ratios, counts,
+    distances), never an image or a descriptor. The frames are kept (under
+    ``frames_path``, a folder of private storage) only when the check failed,
+    as evidence for review, under the same retention as identity photos; a
+    passed check keeps none (a constraint says so). ``encoding`` is the face
+    seen in a passed ``identity`` check, kept only until the identity check
+    compares its photo with it (or consent is withdrawn, or retention ends).
+    """
+
+    class Purpose(models.TextChoices):
+        IDENTITY = "identity", _("Before the exam (identity check)")
+        ON_DEMAND = "on_demand", _("During the exam, on request")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("In progress")
+        PASSED = "passed", _("Passed")
+        FAILED = "failed", _("Failed")
+
+    session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="liveness_checks")
+    attempt = models.ForeignKey(
+        Attempt, on_delete=models.CASCADE, null=True, blank=True, related_name="liveness_checks"
+    )
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    challenges = models.JSONField(_("challenges"), default=list)
+    results = models.JSONField(_("step results"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("deadline"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    frames_path = models.CharField(max_length=255, blank=True, editable=False)
+    frames_purged_at = models.DateTimeField(null=True, blank=True)
+    encoding = models.BinaryField(default=b"", blank=True, editable=False)
+    flag = models.OneToOneField(
+        Flag, on_delete=models.SET_NULL, null=True, blank=True, related_name="liveness_check", editable=False
+    )
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("liveness check")
+        verbose_name_plural = _("liveness checks")
+        constraints = [
+            models.CheckConstraint(name="liveness_failed_has_reason", condition=~Q(status="failed") | ~Q(reason="")),
+            models.CheckConstraint(
+                name="liveness_passed_keeps_no_frames", condition=~Q(status="passed") | Q(frames_path="")
+            ),
+            models.CheckConstraint(
+                name="liveness_on_demand_has_attempt", condition=~Q(purpose="on_demand") | Q(attempt__isnull=False)
+            ),
+            models.UniqueConstraint(
+                fields=["session", "person"], condition=Q(status="pending"), name="liveness_one_pending"
+            ),
+        ]
+        indexes = [models.Index(fields=["session", "person"], name="liveness_session_person")]
+
+    def __str__(self) -> str:
+        return f"{self.session_id}/{self.person_id} {self.purpose} {self.status}"
+
+    def steps(self) -> list[dict[str, str]]:
+        """Each challenge with its prompt and, once decided, its status and reason."""
+        done = {result["step"]: result for result in self.results}
+        return [
+            {
+                "step": index,
+                "challenge": challenge,
+                "prompt": str(LIVENESS_PROMPTS.get(challenge, challenge)),
+                "status": done[index]["status"] if index in done else "pending",
+                "reason": done[index]["reason"] if index in done else "",
+            }
+            for index, challenge in enumerate(self.challenges)
+        ]

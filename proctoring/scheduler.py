@@ -1,6 +1,7 @@
 """Proctoring's periodic jobs: Celery beat with REDIS_URL (config/celery.py), daemon threads otherwise.
 
-- ``tick``: the missing-snapshot check (``services.snapshot_gaps_tick``) every
+- ``tick``: the missing-snapshot check (``services.snapshot_gaps_tick``) and the
+  deadline of liveness checks (``services.liveness.liveness_expire_tick``) every
   ``PROCTORING_TICK_SECONDS``; also ``manage.py proctoring_tick`` (cron, tests).
 - ``purge``: the retention purge every ``PROCTORING_PURGE_HOURS``.
 
@@ -28,10 +29,12 @@ def purge() -> None:
 
 
 def tick() -> dict[str, int]:
+    from proctoring.services.liveness import liveness_expire_tick
     from proctoring.services.snapshots import snapshot_gaps_tick
 
     result = snapshot_gaps_tick()
-    return {"in_gap": result.in_gap, "flagged": result.flagged, "submitted": result.submitted}
+    expired = liveness_expire_tick()
+    return {"in_gap": result.in_gap, "flagged": result.flagged, "submitted": result.submitted, "expired": expired}
 
 
 def start() -> bool:

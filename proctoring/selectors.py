@@ -8,6 +8,7 @@ queue. Built on organizations.selectors, like every other scoping function.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from core.users import is_signed_in
 from exams.models import Attempt, ExamSession
 from organizations.models import Person, RoleGrant
 from organizations.selectors import is_platform_admin, jurisdiction_paths_of, person_of, subtree_q
+from proctoring import storage
 from proctoring.models import (
     AttemptMonitor,
     BrowserEvent,
@@ -26,6 +28,7 @@ from proctoring.models import (
     FaceEnrolment,
     Flag,
     IdentityCheck,
+    LivenessCheck,
     ProctoringPolicy,
     ProctorMessage,
     ReviewDecision,
@@ -325,7 +328,7 @@ def decision_history(attempt: Attempt) -> list[ReviewDecision]:
 
 
 def timeline(attempt: Attempt) -> list[dict[str, Any]]:
-    """Snapshots (with distances), events, messages, flags, identity checks and the submit, in time order."""
+    """Snapshots (with distances), events, messages, flags, identity and liveness checks and the submit, in time order."""
     items: list[dict[str, Any]] = []
     for s in Snapshot.objects.filter(attempt=attempt):
         items.append(
@@ -340,6 +343,10 @@ def timeline(attempt: Attempt) -> list[dict[str, Any]]:
     for c in IdentityCheck.objects.filter(session_id=attempt.session_id, person_id=attempt.person_id):
         url = reverse("proctoring:identity_image", args=[c.pk]) if c.photo_path else None
         items.append({"at": c.created_at, "kind": "identity", "obj": c, "url": url})
+    for check in LivenessCheck.objects.filter(session_id=attempt.session_id, person_id=attempt.person_id):
+        frames = len(storage.list_folder(check.frames_path)) if check.status == LivenessCheck.Status.FAILED else 0
+        urls = [reverse("proctoring:liveness_frame", args=[check.pk, index]) for index in range(frames)]
+        items.append({"at": check.created_at, "kind": "liveness", "obj": check, "urls": urls})
     if attempt.submitted_at is not None:
         # Who or what ended it: the examinee, the clock, a proctor, or the policy by itself.
         items.append({"at": attempt.submitted_at, "kind": "submitted", "obj": attempt})
@@ -350,3 +357,26 @@ def timeline(attempt: Attempt) -> list[dict[str, Any]]:
 def own_attempt_q(user: Any) -> Q:
     person = person_of(user)
     return Q(person_id=person.pk) if person else Q(pk__in=[])
+
+
+# A passed liveness check (purpose identity) lets the face check through for this long.
+LIVENESS_VALID_FOR = dt.timedelta(minutes=5)
+
+
+def recent_identity_liveness(session: ExamSession, person: Person, now: dt.datetime) -> LivenessCheck | None:
+    """The latest liveness check of purpose identity that (session, person) passed within ``LIVENESS_VALID_FOR``."""
+    return (
+        LivenessCheck.objects.filter(
+            session=session,
+            person=person,
+            purpose=LivenessCheck.Purpose.IDENTITY,
+            status=LivenessCheck.Status.PASSED,
+            decided_at__gte=now - LIVENESS_VALID_FOR,
+        )
+        .order_by("-decided_at", "-pk")
+        .first()
+    )
+
+
+def liveness_checks_proctored_by(user: Any) -> QuerySet[LivenessCheck]:
+    return LivenessCheck.objects.select_related("person", "session").filter(session__in=sessions_proctored_by(user))

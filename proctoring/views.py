@@ -26,7 +26,7 @@ from proctoring.liveness_client import liveness_client
 from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
-from proctoring.services.consent import consent_give, consent_withdraw
+from proctoring.services.consent import consent_give, consent_text, consent_withdraw
 from proctoring.services.errors import BadEvent, BadImage, ConsentRequired, ProctoringError, image_reason_text
 from proctoring.services.identity import enrol, identity_check_face, identity_request_manual
 
@@ -101,6 +101,7 @@ def my_face(request: HttpRequest) -> HttpResponse:
         "consent": selectors.active_consent(person),
         "enrolment": selectors.enrolment_of(person),
         "consent_version": settings.PROCTORING_CONSENT_VERSION,
+        "consent_text": consent_text(),
         "next": safe_next(request, ""),
         "camera_strings": camera_strings(),
     }
@@ -248,6 +249,9 @@ def live_grid_strings() -> dict[str, str]:
         "multiple_faces": _("Several faces"),
         "failed": _("Check failed"),
         "identity": _("Waiting for a manual ID check:"),
+        "liveness_pending": _("Liveness check in progress"),
+        "liveness_passed": _("Liveness check passed"),
+        "liveness_failed": _("Liveness check failed"),
     }
 
 
@@ -287,6 +291,7 @@ class PolicyForm(forms.ModelForm):
             "tolerance",
             "identity_max_tries",
             "require_identity_check",
+            "require_liveness",
             "allow_non_biometric",
         ]
 
@@ -400,6 +405,17 @@ def enrolment_image(request: HttpRequest, pk: int) -> HttpResponse:
     return _image_response(
         request, MediaAccessLog.Kind.ENROLMENT, enrolment.pk, enrolment.person_id, enrolment.photo_path
     )
+
+
+@login_required
+@require_GET
+def liveness_frame(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """A frame of a failed liveness check (the evidence a reviewer sees); a passed check keeps none."""
+    check = get_object_or_404(selectors.liveness_checks_proctored_by(request.user), pk=pk)
+    frames = storage.list_folder(check.frames_path)
+    if index >= len(frames):
+        raise Http404
+    return _image_response(request, MediaAccessLog.Kind.LIVENESS, check.pk, check.person_id, frames[index])
 
 
 def is_admin(user: Any) -> bool:

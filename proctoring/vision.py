@@ -657,3 +657,17 @@ class ReferenceCache:
 
 
 reference_cache = ReferenceCache()
+
+
+# ---------------------------------------------------------------- helpers for action liveness (proctoring.liveness)
+
+
+def face_boxes(image: np.ndarray, width: int = DETECT_WIDTH) -> list[Box]:
+    """The faces of a decoded frame, found as ``check_frame`` finds them."""
+    return [_box(face) for face in _detect(_get_models(), image, width)]
+
+
+def face_descriptor(image: np.ndarray, box: Box) -> np.ndarray:
+    """The 128-float descriptor of the face in ``box`` (as ``check_frame`` computes it)."""
+    models = _get_models()
+    return _encode_face(models, image, models.dlib.rectangle(box.left, box.top, box.right, box.bottom))

@@ -1,4 +1,4 @@
-"""What proctors and exam admins do: set a session's policy, warn or stop an examinee, decide a review."""
+"""What proctors and exam admins do: set a session's policy, warn or stop an examinee, ask for liveness, decide a review."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_invalidate, attempt_submit
 from proctoring import broadcast
 from proctoring.models import AttemptMonitor, Flag, ProctoringPolicy, ProctorMessage, ReviewDecision
-from proctoring.services.errors import AlreadyDecided, AttemptFinished, BadEvent
+from proctoring.selectors import enrolment_of
+from proctoring.services.errors import AlreadyDecided, AttemptFinished, BadEvent, NotEnrolled
 from proctoring.services.events import monitor_flag, monitor_for
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,26 @@ def proctor_warn(*, attempt: Attempt, by: Any, text: str, now: dt.datetime | Non
         )
         AttemptMonitor.objects.filter(attempt_id=attempt.pk).update(warnings=F("warnings") + 1)
         broadcast.to_examinee(attempt.pk, {"type": "warning", "text": message.text, "from_proctor": True})
+    return message
+
+
+def proctor_request_liveness(*, attempt: Attempt, by: Any, now: dt.datetime | None = None) -> ProctorMessage:
+    """Ask the examinee for an on-demand liveness check: recorded, and ``liveness_request`` sent to their page.
+
+    The examinee's page then starts a check of purpose ``on_demand``
+    (``services.liveness.liveness_start``); a failed one flags the attempt.
+    Only for a running attempt of a person with an enrolled face (``NotEnrolled``).
+    """
+    if attempt.status != Attempt.Status.IN_PROGRESS:
+        raise AttemptFinished(_("This exam is not in progress."))
+    if enrolment_of(attempt.person) is None:
+        raise NotEnrolled(_("This examinee has no enrolled face: check their ID by hand instead."))
+    text = _("The proctor asks you to complete a short liveness check in front of the camera.")
+    with transaction.atomic():
+        message = ProctorMessage.objects.create(
+            attempt=attempt, kind=ProctorMessage.Kind.LIVENESS, text=text, sent_by=by, sent_at=now or timezone.now()
+        )
+        broadcast.to_examinee(attempt.pk, {"type": "liveness_request", "text": text})
     return message
 
 

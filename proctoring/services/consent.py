@@ -15,12 +15,36 @@ from django.utils.translation import gettext as _
 from exams.models import Attempt
 from organizations.models import Person
 from proctoring import broadcast, storage, vision
-from proctoring.models import AttemptMonitor, FaceConsent, FaceEnrolment, Flag, IdentityCheck, ProctorMessage, Snapshot
+from proctoring.models import (
+    AttemptMonitor,
+    FaceConsent,
+    FaceEnrolment,
+    Flag,
+    IdentityCheck,
+    LivenessCheck,
+    ProctorMessage,
+    Snapshot,
+)
 from proctoring.selectors import active_consent, consent_state, snapshots_required_q
 from proctoring.services.errors import ConsentOutdated, ConsentRequired
 from proctoring.services.events import monitor_for
+from proctoring.services.retention import purge_liveness_frames
 
 logger = logging.getLogger(__name__)
+
+
+def consent_text() -> str:
+    """What the person agrees to (version ``PROCTORING_CONSENT_VERSION``): a change here needs a new version."""
+    return _(
+        "Proctored exams compare photos taken by your camera with a reference photo of you, to check that you are "
+        "the person sitting the exam. Before the exam, and when a proctor asks during it, a liveness check asks you "
+        "to perform a few short actions in front of the camera (blink, open your mouth, turn your head), so that a "
+        "photo held up to the camera does not pass; its frames are deleted once it is decided, unless it failed "
+        "(they are then kept for the proctors' review like other photos). Your reference face data and the photos "
+        "are kept privately, seen only by the proctors of your exams and platform administrators, and deleted "
+        "after the retention period. You can withdraw this consent at any time: your face data is then deleted "
+        "at once."
+    )
 
 
 def consent_outdated_text() -> str:
@@ -90,9 +114,10 @@ def purge_person_biometrics(*, person: Person, now: dt.datetime | None = None) -
         checks = IdentityCheck.objects.filter(person=person).exclude(photo_path="")
         paths += list(checks.values_list("photo_path", flat=True))
         checks.update(photo_path="", photo_purged_at=now)
+        folders = purge_liveness_frames(LivenessCheck.objects.filter(person=person), now)
         transaction.on_commit(lambda: [storage.delete(p) for p in paths])
     vision.reference_cache.discard(person.pk)
-    return len([p for p in paths if p])
+    return len([p for p in paths if p]) + folders
 
 
 def consent_withdraw(*, person: Person, by: Any, now: dt.datetime | None = None) -> int:

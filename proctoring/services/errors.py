@@ -88,6 +88,36 @@ class SessionNotOpen(ProctoringError):
     code = "not_open"
 
 
+class LivenessRequired(ProctoringError):
+    """The policy asks for a passed liveness check (purpose identity, recent) before the face check."""
+
+    code = "liveness_required"
+
+
+class LivenessOutOfOrder(ProctoringError):
+    """A liveness step sent before the previous one, or again (details: ``expected`` step)."""
+
+    code = "step_out_of_order"
+
+
+class LivenessExpired(ProctoringError):
+    """The liveness check's deadline passed: the check failed; start a new one."""
+
+    code = "liveness_expired"
+
+
+class LivenessFinished(ProctoringError):
+    """The liveness check is decided already (passed or failed)."""
+
+    code = "liveness_finished"
+
+
+class BadFrames(BadImage):
+    """The ``frames`` of a liveness step: none, too few, too many, or one not a usable image (``reason``)."""
+
+    code = "bad_frames"
+
+
 # Vision's stable reasons, as the user reads them.
 IMAGE_REASONS = {
     "not_an_image": gettext_lazy("This is not a JPEG or PNG image."),

@@ -16,8 +16,15 @@ from django.utils.translation import ngettext
 from exams.models import ExamSession
 from organizations.models import Person
 from proctoring import broadcast, storage, vision
-from proctoring.models import FaceEnrolment, IdentityCheck, ProctoringPolicy
-from proctoring.selectors import IdentityStatus, consent_state, enrolment_of, identity_status, policy_for
+from proctoring.models import FaceEnrolment, IdentityCheck, LivenessCheck, ProctoringPolicy
+from proctoring.selectors import (
+    IdentityStatus,
+    consent_state,
+    enrolment_of,
+    identity_status,
+    policy_for,
+    recent_identity_liveness,
+)
 from proctoring.services.consent import consent_outdated_text, consent_require
 from proctoring.services.errors import (
     AlreadyDecided,
@@ -26,6 +33,7 @@ from proctoring.services.errors import (
     BadImage,
     ConsentOutdated,
     IdentityLocked,
+    LivenessRequired,
     NotEnrolled,
     SessionNotOpen,
     TooManyPhotos,
@@ -159,7 +167,7 @@ def _require_open(session: ExamSession, now: dt.datetime) -> None:
         )
 
 
-def _identity_check_state(
+def identity_check_state(
     session: ExamSession, person: Person, now: dt.datetime
 ) -> tuple[ProctoringPolicy, IdentityStatus]:
     """The session's policy and the person's identity status; refused when the session has no check or is not open."""
@@ -180,9 +188,13 @@ def identity_check_face(
     ``SessionNotOpen`` (nothing counted or stored) after the session closed or
     more than ``IDENTITY_CHECK_LEAD`` before it opens, and with ``AlreadyPassed``
     once passed (a photo then is not a new check; nothing counted or stored).
+    When the policy has ``require_liveness``, refused with ``LivenessRequired``
+    (nothing counted or stored) unless a liveness check of purpose ``identity``
+    passed within ``LIVENESS_VALID_FOR``; the photo must then also match the face
+    seen in that check (else the try fails, ``failure_reason`` ``liveness_face_differs``).
     """
     now = now or timezone.now()
-    policy, status = _identity_check_state(session, person, now)
+    policy, status = identity_check_state(session, person, now)
     if status.state == "passed":
         # Not a new check: the photo is neither counted nor stored.
         raise AlreadyPassed(_("The identity check for this exam is already passed."))
@@ -190,12 +202,8 @@ def identity_check_face(
         raise IdentityLocked(_("A proctor is checking your identity. Please wait."))
     if status.state == "rejected" or status.tries_left <= 0:
         raise IdentityLocked(_("The identity check was not passed. Contact the proctor."))
-    enrolment = enrolment_of(person)
-    if enrolment is None:
-        if consent_state(person).outdated:
-            # The reference photo is kept, but not used until the person agrees to the current text.
-            raise ConsentOutdated(consent_outdated_text())
-        raise NotEnrolled(_("Enrol your face first, or ask for a manual ID check."))
+    enrolment = usable_enrolment(person)
+    liveness = _liveness_passed(session, person, policy, now)
     photo_upload_allow(person=person, now=now)
     data = check_image_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
     try:
@@ -205,6 +213,10 @@ def identity_check_face(
     except vision.VisionError as exc:
         raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None
     passed = result.outcome == vision.Outcome.MATCH
+    outcome, failure_reason = str(result.outcome), ""
+    if passed and liveness is not None and not _same_face_as_liveness(data, liveness, policy.tolerance):
+        # The photo matches the enrolled face, but not the face that performed the liveness actions.
+        passed, outcome, failure_reason = False, vision.Outcome.MISMATCH, "liveness_face_differs"
     path = storage.save("identity", person.pk, data, storage.sniff_suffix(data))
     with transaction.atomic():
         check = IdentityCheck.objects.create(
@@ -212,17 +224,61 @@ def identity_check_face(
             person=person,
             kind=IdentityCheck.Kind.FACE,
             result=IdentityCheck.Result.PASSED if passed else IdentityCheck.Result.FAILED,
-            outcome=str(result.outcome),
+            outcome=str(outcome),
             distance=result.distance,
             threshold=result.threshold,
+            failure_reason=failure_reason,
             photo_path=path,
             created_at=now,
         )
+        if passed and liveness is not None:
+            # Used: the face seen in the liveness check is not kept any longer.
+            LivenessCheck.objects.filter(pk=liveness.pk).update(encoding=b"")
         if not passed and status.tries_left - 1 <= 0:
             _manual_pending(
                 session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
             )
     return check
+
+
+def usable_enrolment(person: Person) -> FaceEnrolment:
+    """The person's enrolment usable for face checks, or the refusal that says what to do first."""
+    enrolment = enrolment_of(person)
+    if enrolment is None:
+        if consent_state(person).outdated:
+            # The reference photo is kept, but not used until the person agrees to the current text.
+            raise ConsentOutdated(consent_outdated_text())
+        raise NotEnrolled(_("Enrol your face first, or ask for a manual ID check."))
+    return enrolment
+
+
+def _liveness_passed(
+    session: ExamSession, person: Person, policy: ProctoringPolicy, now: dt.datetime
+) -> LivenessCheck | None:
+    """The recent passed liveness check the face check rests on; None when the policy asks for none."""
+    if not policy.require_liveness:
+        return None
+    check = recent_identity_liveness(session, person, now)
+    if check is None:
+        raise LivenessRequired(
+            _("First complete the liveness check (a few short actions in front of the camera), then take the photo.")
+        )
+    return check
+
+
+def _same_face_as_liveness(data: bytes, liveness: LivenessCheck, tolerance: float) -> bool:
+    if not liveness.encoding:
+        return False
+    try:
+        result = vision.check_frame(
+            data,
+            vision.encoding_from_bytes(bytes(liveness.encoding)),
+            tolerance=tolerance,
+            max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
+        )
+    except vision.VisionError:
+        return False
+    return result.outcome == vision.Outcome.MATCH
 
 
 def _manual_pending(session: ExamSession, person: Person, now: dt.datetime, note: str) -> IdentityCheck:
@@ -250,7 +306,7 @@ def identity_request_manual(*, session: ExamSession, person: Person, now: dt.dat
     Refused with ``SessionNotOpen`` (nothing queued) outside the session's window and lead.
     """
     now = now or timezone.now()
-    policy, status = _identity_check_state(session, person, now)
+    policy, status = identity_check_state(session, person, now)
     if status.state in ("passed", "pending_manual"):
         return next(c for c in reversed(status.checks) if c.result != IdentityCheck.Result.FAILED)
     if status.state == "rejected":

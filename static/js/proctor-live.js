@@ -21,6 +21,9 @@
       var message = window.prompt(text.warn_prompt);
       if (message) { send({ type: "warn", attempt: Number(id), text: message }); }
     });
+    el.querySelector("[data-liveness]").addEventListener("click", function () {
+      send({ type: "liveness", attempt: Number(id) });
+    });
     el.querySelector("[data-stop]").addEventListener("click", function () {
       var reason = window.prompt(text.stop_prompt);
       if (reason) { send({ type: "terminate", attempt: Number(id), reason: reason }); }
@@ -46,13 +49,15 @@
     if (row.snapshots_missing !== undefined) { el.querySelector("[data-snapshots-missing]").hidden = !row.snapshots_missing; el.classList.toggle("snapshots-missing", !!row.snapshots_missing); }
     if (row.storage_full !== undefined) { el.querySelector("[data-storage-full]").hidden = !row.storage_full; }
     if (row.consent_withdrawn !== undefined) { el.querySelector("[data-consent-withdrawn]").hidden = !row.consent_withdrawn; }
+    if (row.liveness) { var badge = el.querySelector("[data-liveness-state]"); badge.textContent = text["liveness_" + row.liveness] || row.liveness; badge.hidden = false; }
     if (row.thumbnail) { var img = el.querySelector("[data-thumb]"); img.src = row.thumbnail; img.hidden = false; }
   }
   function onMessage(msg) {
     if (msg.type === "rows") {
       msg.rows.forEach(apply);
       pendingBox.hidden = !msg.identity_pending.length && !pendingBox.querySelector("li");
-    } else if (msg.type === "event" || msg.type === "face" || msg.type === "presence" || msg.type === "status" || msg.type === "snapshots") {
+    } else if (msg.type === "event" || msg.type === "face" || msg.type === "presence" || msg.type === "status" || msg.type === "snapshots" || msg.type === "liveness") {
+      if (msg.type === "liveness") { msg.liveness = msg.status; delete msg.status; }
       if (msg.type === "presence") { msg.online = msg.online; }
       if (!tiles[msg.attempt]) { send({ type: "resync" }); return; }
       apply(msg);
