@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 # Frames are downscaled to this width in the browser: landmarks need the face, not megapixels,
@@ -18,7 +19,7 @@ FRAME_WIDTH = 480
 def liveness_client(*, session_id: int, purpose: str) -> dict[str, Any]:
     """The widget's start URL (the token API's, with the page's session and CSRF), purpose and UI text."""
     return {
-        "start_url": f"/api/v1/exams/{session_id}/liveness/",
+        "start_url": reverse("api:exam-liveness", args=[session_id]),
         "purpose": purpose,
         "frame_width": FRAME_WIDTH,
         "strings": liveness_strings(),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +24,7 @@ from exams.selectors import session_admits, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
 from proctoring import review, selectors, storage
 from proctoring.liveness_client import liveness_client
-from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog, ProctoringPolicy
+from proctoring.models import FaceEnrolment, IdentityCheck, LivenessCheck, MediaAccessLog, ProctoringPolicy
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
 from proctoring.services.consent import consent_give, consent_text, consent_withdraw
@@ -185,9 +186,12 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
         "enrolment": selectors.enrolment_of(person),
         "consent": selectors.active_consent(person),
         "camera_strings": camera_strings(),
+        # The face photo waits behind a liveness check, unless one passed within the last minutes.
         "liveness": (
-            liveness_client(session_id=session.pk, purpose="identity")
-            if getattr(policy, "require_liveness", False)
+            liveness_client(session_id=session.pk, purpose=LivenessCheck.Purpose.IDENTITY)
+            if policy is not None
+            and policy.require_liveness
+            and selectors.recent_identity_liveness(session, person, timezone.now()) is None
             else None
         ),
     }

@@ -58,3 +58,29 @@ def test_without_a_reference_face_the_exam_page_has_no_liveness_overlay(cast: Ca
     assert "data-liveness-overlay" not in html
     assert _block(html, "liveness-text") is None
     assert "js/liveness.js" not in html
+
+
+def test_the_identity_check_puts_the_face_photo_behind_liveness_where_the_policy_asks(
+    cast: Cast, astronaut_jpeg: bytes
+) -> None:
+    enrol_astronaut(cast.east.learner, astronaut_jpeg)
+    data = make_proctored(cast, start=False, require_liveness=True)
+    url = reverse("proctoring:identity_check", args=[data["session"].pk])
+    html = login_client(cast.east.learner.user).get(url).content.decode()
+    widget = re.search(r"<section [^>]*data-liveness [^>]*>", html)
+    assert widget, "no liveness widget on the identity check"
+    assert 'data-purpose="identity"' in widget.group(0)
+    assert re.search(r"<button [^>]*data-capture[^>]*hidden", html)  # the face photo waits
+    assert "开始活体检测" in html
+    assert _block(html, "liveness-text")["passed"] == "活体检测通过。"
+    assert html.index("js/liveness.js") < html.index("js/proctor-capture.js")
+
+
+def test_without_require_liveness_the_identity_check_is_unchanged(cast: Cast, astronaut_jpeg: bytes) -> None:
+    enrol_astronaut(cast.east.learner, astronaut_jpeg)
+    data = make_proctored(cast, start=False, require_liveness=False)
+    url = reverse("proctoring:identity_check", args=[data["session"].pk])
+    html = login_client(cast.east.learner.user).get(url).content.decode()
+    assert "data-liveness" not in html
+    assert re.search(r"<button [^>]*data-capture[^>]*>", html)
+    assert not re.search(r"<button [^>]*data-capture[^>]*hidden", html)
