@@ -38,6 +38,7 @@ def liveness_strings() -> dict[str, str]:
         "step_passed": _("✓ done"),
         "step_failed": _("✗ not seen"),
         "passed": _("Liveness check passed."),
-        "failed": _("Liveness check failed: the actions were not seen. Face the camera in good light and try again."),
+        "failed": _("Liveness check failed."),
+        "retry_hint": _("Face the camera in good light and try again."),
         "offline": _("Could not reach the server: check your connection and try again."),
     }

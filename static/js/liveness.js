@@ -34,8 +34,10 @@
     var running = false;
 
     function setState(state) { root.setAttribute("data-liveness-state", state); }
-    function showResult(message, ok) {
+    // The verdict on the first line, the reason (if any) on the next.
+    function showResult(message, ok, detail) {
       resultEl.textContent = message;
+      if (detail) { resultEl.appendChild(document.createElement("br")); resultEl.appendChild(document.createTextNode(detail)); }
       resultEl.hidden = false;
       resultEl.classList.toggle("ok", !!ok);
       resultEl.classList.toggle("bad", !ok);
@@ -96,18 +98,21 @@
       return chain.then(function () { return frames; });
     }
 
+    // The verdict: what was asked and how each step went stay listed; the prompt, counter and clock go.
     function finish(check, passed, message) {
       running = false;
       stopClock();
-      promptEl.textContent = "";
+      promptEl.hidden = true;
+      counterEl.textContent = "";
+      countdownEl.textContent = "";
       phaseEl.textContent = "";
       setState(passed ? "passed" : "failed");
-      showResult(message || (passed ? text.passed : text.failed), passed);
+      showResult(passed ? text.passed : text.failed, passed, passed ? "" : message || text.retry_hint);
       retryButton.hidden = passed;
       if (passed && options.onPassed) { options.onPassed(check); }
       if (!passed && options.onFailed) { options.onFailed(check); }
     }
-    function refused(body) { finish(null, false, body.detail || text.failed); }
+    function refused(body) { finish(null, false, body.detail); }
 
     function runStep(check, index) {
       var step = check.steps[index];
@@ -128,9 +133,9 @@
         return lib.jsonBody(response).then(function (result) {
           if (!response.ok) { markStep(index, "failed"); refused(result); return; }
           markStep(index, result.step_status);
-          if (result.status === "passed") { finish(check, true, result.message); return; }
-          if (result.status === "failed") { finish(check, false, result.message || text.failed); return; }
-          if (result.next_step === null || result.next_step === undefined) { finish(check, false, text.failed); return; }
+          if (result.status === "passed") { finish(check, true); return; }
+          if (result.status === "failed") { finish(check, false, result.message); return; }
+          if (result.next_step === null || result.next_step === undefined) { finish(check, false); return; }
           return runStep(check, result.next_step);
         });
       });
@@ -146,6 +151,7 @@
       counterEl.textContent = "";
       countdownEl.textContent = "";
       promptEl.textContent = "";
+      promptEl.hidden = false;
       phaseEl.textContent = text.starting;
       stage.hidden = false;
       setState("running");

@@ -75,14 +75,6 @@ print(json.dumps({{
 }}))
 """
 
-REQUEST = """
-from django.contrib.auth import get_user_model
-from exams.models import Attempt
-from proctoring.services.actions import proctor_request_liveness
-attempt = Attempt.objects.get(pk={attempt})
-proctor_request_liveness(attempt=attempt, by=get_user_model().objects.get(username="demo_proctor"))
-"""
-
 
 @pytest.fixture(scope="module")
 def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, int]:
@@ -170,7 +162,9 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     assert _run_check(page, root, shot="liveness-prompt-phone.png") == "failed"
     result = page.locator(f"{root} [data-liveness-result]")
     assert result.is_visible()
-    assert CJK.search(result.inner_text()), result.inner_text()
+    # Said in Chinese: the check failed, and why (the server's reason for the step).
+    assert result.inner_text().startswith("活体检测未通过。"), result.inner_text()
+    assert len(result.inner_text().splitlines()) == 2, result.inner_text()
     assert page.locator(f'{root} [data-liveness-step][data-status="failed"]').count() >= 1
     assert "未通过" in page.locator(f'{root} [data-liveness-step][data-status="failed"]').first.inner_text()
     # Offered next: a new check, or the manual ID check; never the face photo.
@@ -210,7 +204,11 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
 
 
 def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
-    still_page: Callable[[], Any], live_server_url: str, sessions: dict[str, int], run_manage: Callable[..., Any]
+    still_page: Callable[[], Any],
+    new_page: Callable[..., Any],
+    live_server_url: str,
+    sessions: dict[str, int],
+    run_manage: Callable[..., Any],
 ) -> None:
     session = sessions["on_demand"]
     page = still_page()
@@ -223,8 +221,12 @@ def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
     overlay = page.locator("[data-liveness-overlay]")
     assert overlay.is_hidden()
 
-    attempt = _state(run_manage, session)["attempt"]
-    run_manage("shell", "-c", REQUEST.format(attempt=attempt))
+    # The proctor asks from the live grid.
+    proctor = new_page(1280, 900)
+    login(proctor, live_server_url, "demo_proctor")
+    proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
+    proctor.wait_for_function("() => document.body.getAttribute('data-live') === '1'")
+    proctor.locator("[data-tile] [data-liveness]").first.click()
     overlay.wait_for(state="visible", timeout=30_000)
     assert overlay.locator("h2").inner_text() == "监考员要求进行活体检测"
     # The overlay fills the screen, is opaque, and is what sits over the questions: nothing of the paper shows
@@ -248,7 +250,7 @@ def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
     _shot(page, "liveness-on-demand-phone.png")
 
     assert _run_check(page, "[data-liveness-overlay] [data-liveness]") == "failed"
-    assert CJK.search(overlay.locator("[data-liveness-result]").inner_text())
+    assert overlay.locator("[data-liveness-result]").inner_text().startswith("活体检测未通过。")
     _shot(page, "liveness-on-demand-failed-phone.png")
     state = _state(run_manage, session)
     assert state["liveness"] == [["on_demand", "failed"]]
