@@ -297,6 +297,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "QuestionTypeEnum": "question_bank.models.QuestionType",
         "BankPurposeEnum": "question_bank.models.Bank.Purpose",
+        "LivenessPurposeEnum": "proctoring.models.LivenessCheck.Purpose",
+        "LivenessStatusEnum": "proctoring.models.LivenessCheck.Status",
     },
     # The ".json" suffix routes of the DRF router duplicate every operation: left out of the schema.
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],

@@ -436,7 +436,7 @@ class LivenessStepOut(serializers.Serializer):
     step = serializers.IntegerField(help_text="0, 1, 2: send the steps in this order.")
     challenge = serializers.ChoiceField(choices=[str(c) for c in liveness.Challenge])
     prompt = serializers.CharField(help_text="What to show the examinee (e.g. 请眨眨眼), in their language.")
-    status = serializers.ChoiceField(choices=["pending", "passed", "failed"])
+    status = serializers.ChoiceField(choices=LivenessCheck.Status.choices)
     reason = serializers.CharField(
         help_text="Once decided: passed, or why not (no_blink, no_mouth_open, no_turn, wrong_direction, no_face, "
         "multiple_faces, face_changed, identity_mismatch, not_steady, too_few_frames); empty while pending."
@@ -446,9 +446,9 @@ class LivenessStepOut(serializers.Serializer):
 
 class LivenessOut(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=LivenessCheck.Status.values)
+    status = serializers.ChoiceField(choices=LivenessCheck.Status.choices)
     reason = serializers.CharField(help_text="Why the check failed (a step's reason, expired, superseded); else empty.")
-    purpose = serializers.ChoiceField(choices=LivenessCheck.Purpose.values)
+    purpose = serializers.ChoiceField(choices=LivenessCheck.Purpose.choices)
     expires_at = serializers.DateTimeField(help_text="Every step must arrive before this.")
     frames_per_step = serializers.IntegerField(help_text="Frames to capture per step.")
     frame_interval_ms = serializers.IntegerField(help_text="Milliseconds between two frames of a burst.")
@@ -457,7 +457,7 @@ class LivenessOut(serializers.Serializer):
 
 class LivenessStartIn(serializers.Serializer):
     purpose = serializers.ChoiceField(
-        choices=LivenessCheck.Purpose.values,
+        choices=LivenessCheck.Purpose.choices,
         help_text="identity: before the identity check's photo; on_demand: during the running attempt, when the "
         "socket sent liveness_request.",
     )
@@ -474,7 +474,7 @@ class LivenessFramesIn(serializers.Serializer):
 
 class LivenessStepResultOut(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.ChoiceField(choices=LivenessCheck.Status.values, help_text="The whole check's status now.")
+    status = serializers.ChoiceField(choices=LivenessCheck.Status.choices, help_text="The whole check's status now.")
     step = serializers.IntegerField()
     step_status = serializers.ChoiceField(choices=["passed", "failed"])
     reason = serializers.CharField(help_text="passed, or why the step failed (see the steps' reason).")

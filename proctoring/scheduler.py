@@ -34,7 +34,12 @@ def tick() -> dict[str, int]:
 
     result = snapshot_gaps_tick()
     expired = liveness_expire_tick()
-    return {"in_gap": result.in_gap, "flagged": result.flagged, "submitted": result.submitted, "expired": expired}
+    return {
+        "in_gap": result.in_gap,
+        "flagged": result.flagged,
+        "submitted": result.submitted,
+        "liveness_expired": expired,
+    }
 
 
 def start() -> bool:

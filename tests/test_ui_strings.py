@@ -78,7 +78,8 @@ def test_the_live_grid_gets_its_text_in_chinese(cast: Cast) -> None:
         strings,
         {"connected", "reconnecting", "online", "offline", "warn_prompt", "stop_prompt", "identity"}
         | {"in_progress", "submitted", "invalidated"}
-        | {"match", "mismatch", "no_face", "multiple_faces", "failed"},
+        | {"match", "mismatch", "no_face", "multiple_faces", "failed"}
+        | {"liveness_pending", "liveness_passed", "liveness_failed"},
     )
     assert strings["online"] == "在线"
 

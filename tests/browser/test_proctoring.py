@@ -50,7 +50,8 @@ for name, identity in (("face", True), ("tabs", False), ("other", False), ("refu
         opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
         pass_score=Decimal("10"), eligible_people=[learner])
     policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=6, tab_warn_at=1, tab_submit_at=3,
-        tab_ignore_seconds=0, phone_aware=False, face_flag_after=1, require_identity_check=identity, identity_max_tries=3)
+        tab_ignore_seconds=0, phone_aware=False, face_flag_after=1, require_identity_check=identity, identity_max_tries=3,
+        require_liveness=False)
     session_prepare(session=session)
     out[name] = session.pk
 print(json.dumps(out))
@@ -296,7 +297,7 @@ session = session_create(provider=paper.provider, paper=paper, title=f"监考抓
     opens_at=now - dt.timedelta(minutes=30), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
     pass_score=Decimal("10"), eligible_people=[learner])
 policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, missing_flag_after=1,
-    missing_grace_seconds=0, require_identity_check=False)
+    missing_grace_seconds=0, require_identity_check=False, require_liveness=False)
 attempt = attempt_start(session=session, person=learner, notice_confirmed=True)
 # Started ten minutes ago and no camera socket ever opened: no snapshot at all.
 Attempt.objects.filter(pk=attempt.pk).update(started_at=now - dt.timedelta(minutes=10))

@@ -195,6 +195,9 @@ def test_identity_check_through_the_api(
         "consent": False,
         "consent_outdated": False,
         "enrolled": False,
+        "liveness_required": False,
+        "liveness_ok": False,
+        "liveness_valid_seconds": 300,
     }
     not_enrolled = client.post(url, {"photo": photo(astronaut_snapshot)}, format="multipart")
     assert not_enrolled.status_code == 409

@@ -13,7 +13,7 @@ from django.conf import settings as django_settings
 
 from exams.models import Attempt
 from exams.services.attempts import attempt_submit
-from proctoring.models import BrowserEvent, Snapshot
+from proctoring.models import BrowserEvent, ProctorMessage, Snapshot
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
 
@@ -250,6 +250,13 @@ def test_examinee_and_proctor_see_each_other_live(
         assert (await _receive_until(examinee, "warning"))["text"] == "请正对摄像头"
         await grid.send_json_to({"type": "warn", "attempt": attempt_id + 999, "text": "x"})
         assert (await _receive_until(grid, "error"))["code"] == "bad_event"
+        # The proctor asks for a liveness check: the examinee's page hears it, and it is on record.
+        await grid.send_json_to({"type": "liveness", "attempt": attempt_id})
+        assert (await _receive_until(examinee, "liveness_request"))["text"]
+        done = await _receive_until(grid, "done")
+        while done["action"] != "liveness":
+            done = await _receive_until(grid, "done")
+        assert done["attempt"] == attempt_id
         await grid.send_json_to({"type": "terminate", "attempt": attempt_id, "reason": "有人代考"})
         submitted = await _receive_until(examinee, "submitted")
         while "text" not in submitted:  # exams' own "submitted" event may come first
@@ -264,3 +271,4 @@ def test_examinee_and_proctor_see_each_other_live(
     attempt = Attempt.objects.get(pk=attempt_id)
     assert attempt.status == Attempt.Status.SUBMITTED
     assert Snapshot.objects.get(attempt=attempt).outcome == "mismatch"
+    assert ProctorMessage.objects.filter(attempt=attempt, kind=ProctorMessage.Kind.LIVENESS).count() == 1

@@ -196,10 +196,10 @@ def test_the_management_command_runs_the_check(cast: Cast, astronaut_jpeg: bytes
     Attempt.objects.filter(pk=data["attempt"].pk).update(started_at=timezone.now() - dt.timedelta(minutes=10))
     out = StringIO()
     call_command("proctoring_tick", stdout=out)
-    assert out.getvalue().strip() == "in_gap=1, flagged=1, submitted=0"
+    assert out.getvalue().strip() == "in_gap=1, flagged=1, submitted=0, liveness_expired=0"
     out = StringIO()
     call_command("proctoring_tick", stdout=out)
-    assert out.getvalue().strip() == "in_gap=1, flagged=0, submitted=0"
+    assert out.getvalue().strip() == "in_gap=1, flagged=0, submitted=0, liveness_expired=0"
     assert len(_flags(data)) == 1
 
 

@@ -23,7 +23,7 @@ from channels.db import database_sync_to_async
 from core import sockets
 from proctoring import api, consumers
 from proctoring.services import errors
-from proctoring.services.actions import proctor_terminate, proctor_warn
+from proctoring.services.actions import proctor_request_liveness, proctor_terminate, proctor_warn
 from proctoring.services.errors import ProctoringError
 from tests.conftest import Cast
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
@@ -171,6 +171,8 @@ def test_a_socket_session_receives_only_documented_frames(
         await until("error", code="bad_image")
         await database_sync_to_async(proctor_warn)(attempt=attempt, by=proctor, text="请正对摄像头")
         await until("warning", from_proctor=True)
+        await database_sync_to_async(proctor_request_liveness)(attempt=attempt, by=proctor)
+        await until("liveness_request")
         await database_sync_to_async(proctor_terminate)(attempt=attempt, by=proctor, reason="有人代考")
         first = await until("submitted")
         await until("submitted", **({"reason": "proctor"} if "text" in first else {"text": "有人代考"}))

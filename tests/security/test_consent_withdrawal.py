@@ -40,7 +40,13 @@ from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import _close_pool_connections, _private_storage  # noqa: F401 - autouse fixtures
 from tests.support import faces
 
-POLICY = {"snapshot_min_seconds": 20, "snapshot_max_seconds": 60, "missing_flag_after": 2, "missing_grace_seconds": 30}
+POLICY = {
+    "snapshot_min_seconds": 20,
+    "snapshot_max_seconds": 60,
+    "missing_flag_after": 2,
+    "missing_grace_seconds": 30,
+    "require_liveness": False,  # the face check as before liveness: a still photo cannot pass liveness
+}
 DETAIL = "考试中撤回了人脸处理同意"
 
 
