@@ -262,3 +262,29 @@ def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
     assert overlay.is_hidden()
     assert page.evaluate("() => document.querySelector('[data-exam-form]').closest('[inert]') === null")
     page.locator("[data-question] input").first.click()
+
+
+def test_the_consent_text_says_liveness_is_checked_and_enrolment_still_works(
+    still_page: Callable[[], Any], live_server_url: str, run_manage: Callable[..., Any]
+) -> None:
+    # demo_welder (钱焊工) has never consented nor enrolled, and is in no other browser test.
+    page = still_page()
+    login(page, live_server_url, "demo_welder")
+    page.goto(f"{live_server_url}/proctoring/face/")
+    consent = page.locator("[data-consent-text]").inner_text()
+    assert "活体检测" in consent
+    assert "眨眼、张嘴、转头" in consent
+    _shot(page, "liveness-consent-phone.png", full_page=True)
+    page.check('input[name="agree"]')
+    page.click("[data-give-consent]")
+    page.wait_for_selector("[data-camera]")
+    page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
+    page.click("[data-capture]")
+    page.wait_for_selector("[data-enrolled]")  # the page reloads once the reference photo is kept
+    enrolled = run_manage(
+        "shell",
+        "-c",
+        "from proctoring.models import FaceEnrolment; "
+        "print(FaceEnrolment.objects.filter(person__user__username='demo_welder').count())",
+    )
+    assert enrolled.stdout.strip().splitlines()[-1] == "1"
