@@ -14,15 +14,14 @@ opaque overlay that covers the paper.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PHONE, SCREENSHOTS, login
+from tests.browser.conftest import PHONE, SCREENSHOTS, login, shell_json
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
@@ -78,11 +77,11 @@ print(json.dumps({{
 
 @pytest.fixture(scope="module")
 def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, int]:
-    return json.loads(run_manage("shell", "-c", SETUP).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, SETUP)
 
 
 def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
-    return json.loads(run_manage("shell", "-c", STATE.format(session=session)).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, STATE.format(session=session))
 
 
 @pytest.fixture(scope="module")
@@ -93,39 +92,26 @@ def still_camera(tmp_path_factory: Any) -> Path:
 
 
 @pytest.fixture(scope="module")
-def still_page(browser: Any, still_camera: Path) -> Iterator[Callable[[], Any]]:
+def still_page(fake_camera_page: Callable[[Path], Any], still_camera: Path) -> Callable[[], Any]:
     """A phone-sized page in a Chromium whose camera shows the still photo."""
-    launched: list[Any] = []
-
-    def make() -> Any:
-        instance = browser.browser_type.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={still_camera}",
-            ],
-        )
-        launched.append(instance)
-        context = instance.new_context(viewport=PHONE, locale="zh-CN")
-        context.grant_permissions(["camera"])
-        return context.new_page()
-
-    yield make
-    for instance in launched:
-        instance.close()
+    return lambda: fake_camera_page(still_camera)
 
 
 def _shot(page: Any, name: str, *, full_page: bool = False) -> None:
     page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
 
 
-def _run_check(page: Any, root: str, shot: str | None = None) -> str:
-    """Start the check in ``root``, read the prompt, counter and steps shown, wait for the verdict; return it."""
-    page.click(f"{root} [data-liveness-start], {root} [data-liveness-retry]:visible")
+def _camera_page(still_page: Callable[[], Any], base_url: str, path: str) -> Any:
+    """The still-photo camera's page, signed in as demo_machinist, at ``path``."""
+    page = still_page()
+    login(page, base_url, "demo_machinist")
+    page.goto(f"{base_url}{path}")
+    return page
+
+
+def _run_check(page: Any, root: str, *, button: str = "start", shot: str | None = None) -> str:
+    """Press start (or retry), read the prompt, counter and steps shown, wait for the verdict; return it."""
+    page.click(f"{root} [data-liveness-{button}]")
     page.wait_for_function(f"() => document.querySelector('{root} [data-liveness-prompt]').textContent !== ''")
     assert page.locator(f"{root} [data-liveness-prompt]").inner_text() in PROMPTS
     counter = page.locator(f"{root} [data-liveness-counter]").inner_text()
@@ -148,9 +134,7 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     still_page: Callable[[], Any], live_server_url: str, sessions: dict[str, int], run_manage: Callable[..., Any]
 ) -> None:
     session = sessions["identity"]
-    page = still_page()
-    login(page, live_server_url, "demo_machinist")
-    page.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
+    page = _camera_page(still_page, live_server_url, f"/proctoring/sessions/{session}/check/")
     page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
     # The policy asks for liveness: the face photo waits behind it.
     root = "[data-camera] [data-liveness]"
@@ -190,17 +174,18 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     state = _state(run_manage, session)
     assert state["identity"] == []  # no face check was even attempted
     assert state["liveness"] == [["identity", "failed"]]
-    # Starting the exam still sends back to the check.
+
+    # A retry is a new check, with its own challenges; the still photo fails it again.
+    assert _run_check(page, root, button="retry") == "failed"
+    assert page.locator("[data-capture]").is_hidden()
+    assert _state(run_manage, session)["liveness"] == [["identity", "failed"], ["identity", "failed"]]
+
+    # Starting the exam still sends back to the check; no paper was drawn.
     page.goto(f"{live_server_url}/exams/{session}/notice/")
     page.check("[data-confirm-notice]")
     page.click("[data-start]")
     page.wait_for_url(f"**/proctoring/sessions/{session}/check/")
-    assert state["status"] in (None, "prepared")
-
-    # A retry is a new check, with its own challenges; the still photo fails it again.
-    page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
-    assert _run_check(page, root) == "failed"
-    assert _state(run_manage, session)["liveness"] == [["identity", "failed"], ["identity", "failed"]]
+    assert _state(run_manage, session)["status"] in (None, "prepared")
 
 
 def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
@@ -211,9 +196,7 @@ def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
     run_manage: Callable[..., Any],
 ) -> None:
     session = sessions["on_demand"]
-    page = still_page()
-    login(page, live_server_url, "demo_machinist")
-    page.goto(f"{live_server_url}/exams/{session}/notice/")
+    page = _camera_page(still_page, live_server_url, f"/exams/{session}/notice/")
     page.check("[data-confirm-notice]")
     page.click("[data-start]")
     page.wait_for_selector("[data-exam-form]")
