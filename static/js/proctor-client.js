@@ -171,6 +171,7 @@
     overlay.hidden = false;
     setInert(true);
     body.setAttribute("data-liveness-open", "1");
+    overlay.querySelector("[data-liveness-start]").focus();
     window.SafetrainCamera.start(overlayVideo).catch(function () { showWarning(text.camera); back.hidden = false; });
   }
 
