@@ -117,20 +117,9 @@ class LivenessCheckAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("person__name", "session__title")
     list_select_related = ("person", "session")
     # Never the frames (not even their path) or the face encoding: the audited review page shows the frames.
-    fields = (
-        "person",
-        "session",
-        "attempt",
-        "purpose",
-        "challenges",
-        "results",
-        "status",
-        "reason",
-        "created_at",
-        "expires_at",
-        "decided_at",
-        "frames_purged_at",
-        "flag",
+    fields = tuple(
+        "person session attempt purpose challenges results status reason created_at expires_at decided_at "
+        "frames_purged_at flag".split()
     )
     readonly_fields = fields
 

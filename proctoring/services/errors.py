@@ -118,7 +118,7 @@ class BadFrames(BadImage):
     code = "bad_frames"
 
 
-# Vision's stable reasons, as the user reads them.
+# Stable reasons (vision's, and the liveness decision's), as the user reads them.
 IMAGE_REASONS = {
     "not_an_image": gettext_lazy("This is not a JPEG or PNG image."),
     "truncated_image": gettext_lazy("The image is incomplete (the file was cut off)."),
@@ -132,6 +132,19 @@ IMAGE_REASONS = {
     "file_missing": gettext_lazy("The image file is missing."),
     "internal_error": gettext_lazy("The image could not be processed."),
     "empty": gettext_lazy("The image is empty."),
+    "passed": gettext_lazy("Done."),
+    "too_few_frames": gettext_lazy("Too few frames arrived. Keep the page open and try again."),
+    "multiple_faces": gettext_lazy("More than one face was seen. Be alone in front of the camera."),
+    "no_face": gettext_lazy("Your face was not seen in most frames. Face the camera in good light."),
+    "face_changed": gettext_lazy("The face changed during the step."),
+    "identity_mismatch": gettext_lazy("The face does not match your enrolled photo."),
+    "no_blink": gettext_lazy("No blink was seen. Blink once, clearly, while the camera records."),
+    "no_mouth_open": gettext_lazy("Your mouth did not open wide enough."),
+    "no_turn": gettext_lazy("Your head did not turn far enough."),
+    "wrong_direction": gettext_lazy("Your head turned the other way."),
+    "not_steady": gettext_lazy("The face moved as a photo does, not as a head does. Hold still and try again."),
+    "expired": gettext_lazy("Time ran out."),
+    "superseded": gettext_lazy("A new liveness check was started."),
 }
 
 

@@ -22,7 +22,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from exams.models import Attempt, ExamSession
 from organizations.models import Person
@@ -50,26 +49,10 @@ logger = logging.getLogger(__name__)
 # The whole check (every step) must be done within this.
 CHECK_SECONDS = 60
 
-# What the examinee reads after a step, by the decision's reason.
-STEP_MESSAGES = {
-    "passed": gettext_lazy("Done."),
-    "too_few_frames": gettext_lazy("Too few frames arrived. Keep the page open and try again."),
-    "multiple_faces": gettext_lazy("More than one face was seen. Be alone in front of the camera."),
-    "no_face": gettext_lazy("Your face was not seen in most frames. Face the camera in good light."),
-    "face_changed": gettext_lazy("The face changed during the step."),
-    "identity_mismatch": gettext_lazy("The face does not match your enrolled photo."),
-    "no_blink": gettext_lazy("No blink was seen. Blink once, clearly, while the camera records."),
-    "no_mouth_open": gettext_lazy("Your mouth did not open wide enough."),
-    "no_turn": gettext_lazy("Your head did not turn far enough."),
-    "wrong_direction": gettext_lazy("Your head turned the other way."),
-    "not_steady": gettext_lazy("The face moved as a photo does, not as a head does. Hold still and try again."),
-    "expired": gettext_lazy("Time ran out."),
-    "superseded": gettext_lazy("A new liveness check was started."),
-}
-
 
 def step_message(reason: str) -> str:
-    return str(STEP_MESSAGES.get(reason, STEP_MESSAGES["no_face"]))
+    """What the examinee reads after a step, by the decision's reason."""
+    return image_reason_text(reason)
 
 
 def draw_challenges(rng: secrets.SystemRandom | Any = None) -> list[str]:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from proctoring.models import FaceEnrolment, IdentityCheck, Snapshot
+from proctoring.models import FaceEnrolment, IdentityCheck, LivenessCheck, Snapshot
 from proctoring.selectors import active_consent
 from proctoring.services.actions import policy_set, proctor_warn, review_decide
 from proctoring.services.consent import consent_give
@@ -50,8 +50,29 @@ def east_proctoring(cast: Any) -> dict[str, Any]:
         result=IdentityCheck.Result.PENDING,
         photo_path=storage.save("identity", person.pk, photo),
     )
+    frames = storage.folder("liveness", person.pk)
+    storage.save_into(frames, "0-00.jpg", photo)
+    liveness = LivenessCheck.objects.create(
+        session=session,
+        person=person,
+        purpose=LivenessCheck.Purpose.IDENTITY,
+        challenges=["blink", "turn_left"],
+        results=[{"step": 0, "challenge": "blink", "status": "failed", "reason": "no_blink", "metrics": {}}],
+        status=LivenessCheck.Status.FAILED,
+        reason="no_blink",
+        expires_at=session.opens_at,
+        decided_at=session.opens_at,
+        frames_path=frames,
+    )
     proctor_warn(attempt=exam["in_progress"], by=cast.east.proctor, text="请正对摄像头")
-    data = {"session": session, "enrolment": enrolment, "snapshot": snapshot, "check": check, "done": exam["done"]}
+    data = {
+        "session": session,
+        "enrolment": enrolment,
+        "snapshot": snapshot,
+        "check": check,
+        "liveness": liveness,
+        "done": exam["done"],
+    }
     cast.east.extra["proctoring"] = data
     return data
 
@@ -76,10 +97,18 @@ def proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "proctoring:snapshot_image": build(lambda d: {"pk": d["snapshot"].pk}),
         "proctoring:identity_image": build(lambda d: {"pk": d["check"].pk}),
         "proctoring:enrolment_image": build(lambda d: {"pk": d["enrolment"].pk}),
+        "proctoring:liveness_frame": build(lambda d: {"pk": d["liveness"].pk, "index": 0}),
         # API for token clients (proctoring/api_urls.py): the EAST learner reaches them
         "api:exam-identity-check": build(lambda d: {"session_id": d["session"].pk}, learner=True),
         "api:exam-identity-check-manual": build(lambda d: {"session_id": d["session"].pk}, learner=True),
         "api:exam-attempt-proctoring": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}, learner=True),
+        "api:exam-liveness": build(lambda d: {"session_id": d["session"].pk}, learner=True),
+        "api:exam-liveness-check": build(
+            lambda d: {"session_id": d["session"].pk, "check_id": d["liveness"].pk}, learner=True
+        ),
+        "api:exam-liveness-step": build(
+            lambda d: {"session_id": d["session"].pk, "check_id": d["liveness"].pk, "step": 1}, learner=True
+        ),
         # websockets (route strings): the test connects anonymously and expects a refusal
         "ws/proctoring/attempts/<id:attempt_id>/": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}),
         "ws/proctoring/sessions/<id:session_id>/": build(lambda d: {"session_id": d["session"].pk}),
@@ -93,6 +122,7 @@ def proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
                 ("faceconsent", "consent"),
                 ("faceenrolment", "enrolment"),
                 ("reviewdecision", "decision"),
+                ("livenesscheck", "liveness"),
             )
         },
     }
