@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from core.fragments import SessionLinks
 from proctoring import selectors
+from proctoring.liveness_client import liveness_client
+from proctoring.models import LivenessCheck
 
 NAME = "proctoring"  # exams' templates read the links under this name: links.proctoring.policy_url
 
@@ -45,6 +47,12 @@ def exam_client_context(attempt: Any, user: Any) -> dict[str, Any] | None:
             "camera": _("The camera is not available: the proctor will be told."),
             "reconnecting": _("Reconnecting to the proctor…"),
         },
+        # The on-demand liveness overlay (a proctor's request arrives on the websocket); it needs the camera.
+        "liveness": (
+            liveness_client(session_id=attempt.session_id, purpose=LivenessCheck.Purpose.ON_DEMAND)
+            if selectors.enrolment_of(attempt.person) is not None
+            else None
+        ),
     }
 
 

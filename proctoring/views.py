@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,7 +23,8 @@ from exams.models import ExamSession
 from exams.selectors import session_admits, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
 from proctoring import review, selectors, storage
-from proctoring.models import FaceEnrolment, MediaAccessLog, ProctoringPolicy
+from proctoring.liveness_client import liveness_client
+from proctoring.models import FaceEnrolment, LivenessCheck, MediaAccessLog, ProctoringPolicy
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
 from proctoring.services.consent import consent_give, consent_text, consent_withdraw
@@ -60,6 +62,7 @@ def camera_strings() -> dict[str, str]:
         "ok": _("Done."),
         "failed": _("Not recognised. Try again facing the camera in good light."),
         "offline": _("Could not send the photo: check your connection and try again."),
+        "liveness_passed": _("Liveness check passed. Now face the camera and tap “Check my face”."),
     }
 
 
@@ -177,6 +180,14 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
         "enrolment": selectors.enrolment_of(person),
         "consent": selectors.active_consent(person),
         "camera_strings": camera_strings(),
+        # The face photo waits behind a liveness check, unless one passed within the last minutes.
+        "liveness": (
+            liveness_client(session_id=session.pk, purpose=LivenessCheck.Purpose.IDENTITY)
+            if policy is not None
+            and policy.require_liveness
+            and selectors.recent_identity_liveness(session, person, timezone.now()) is None
+            else None
+        ),
     }
     return _no_store(render(request, "proctoring/identity_check.html", context))
 

@@ -87,7 +87,7 @@ def test_the_live_grid_gets_its_text_in_chinese(cast: Cast) -> None:
 def test_the_camera_pages_get_their_text_in_chinese(cast: Cast) -> None:
     data = make_proctored(cast, start=False)
     client = login_client(cast.east.learner.user)
-    keys = {"denied", "sending", "ok", "failed", "offline"}
+    keys = {"denied", "sending", "ok", "failed", "offline", "liveness_passed"}
     for url in (reverse("proctoring:my_face"), reverse("proctoring:identity_check", args=[data["session"].pk])):
         _assert_chinese(_block(client.get(url).content.decode(), "camera-text"), keys)
 

@@ -10,11 +10,20 @@
   var button = box.querySelector("[data-capture]");
   var guide = box.querySelector("[data-camera-guide]");
   var csrf = lib.csrfToken();
+  // Where the policy asks for liveness, the face photo waits until a liveness check has passed.
+  var livenessRoot = box.querySelector("[data-liveness]");
+  var liveness = livenessRoot && window.SafetrainLiveness ? window.SafetrainLiveness.mount(livenessRoot, {
+    video: video,
+    csrf: csrf,
+    onPassed: function () { button.hidden = false; status.textContent = text.liveness_passed; },
+    onFailed: function () { button.hidden = true; }
+  }) : null;
   window.SafetrainCamera.start(video).then(function () {
     if (guide) { guide.hidden = false; }  // the live guide, while the camera is open
   }).catch(function () {
     status.textContent = text.denied;
     button.disabled = true;
+    if (livenessRoot) { livenessRoot.querySelector("[data-liveness-start]").disabled = true; }
   });
   button.addEventListener("click", function () {
     button.disabled = true;
@@ -33,6 +42,7 @@
           return;
         }
         status.textContent = data.detail || text.failed;
+        if (data.code === "liveness_required" && liveness) { button.hidden = true; liveness.reset(data.detail); }
         if (data.state && data.state !== "needs_check") { window.location.reload(); return; }
         button.disabled = false;
       });

@@ -51,6 +51,7 @@
   function finish(message) {
     if (finished) { return; }
     finished = true;
+    if (overlay && !overlay.hidden) { closeLiveness(); }
     queue = [];
     save();
     showWarning(message || text.submitted);
@@ -77,6 +78,8 @@
       showWarning((msg.from_proctor ? text.warning + " " : "") + msg.text);
     } else if (msg.type === "submitted") {
       finish(msg.text);
+    } else if (msg.type === "liveness_request") {
+      openLiveness();
     } else if (msg.type === "face") {
       body.setAttribute("data-proctor-face", msg.outcome);
       if (msg.prompt) { promptEl.hidden = false; record("face_prompt"); } else if (msg.outcome === "match") { promptEl.hidden = true; }
@@ -138,6 +141,42 @@
     record("online", offlineAt === null ? null : { duration_ms: Math.round(performance.now() - offlineAt) });
     offlineAt = null;
   });
+
+  // --- on-demand liveness (a proctor's request) -------------------------------------------
+  // The overlay is opaque and the rest of the page inert while it is open: the paper can be
+  // neither read nor answered behind it. The examinee starts the check, sees the result, goes back.
+  var overlay = document.querySelector("[data-liveness-overlay]");
+  var liveness = null;
+  function setInert(on) {
+    Array.prototype.forEach.call(body.children, function (el) { if (el !== overlay) { el.inert = on; } });
+  }
+  function closeLiveness() {
+    overlay.hidden = true;
+    setInert(false);
+    body.removeAttribute("data-liveness-open");
+  }
+  function openLiveness() {
+    if (!overlay || !window.SafetrainLiveness || finished || !overlay.hidden) { return; }
+    var overlayVideo = overlay.querySelector("[data-liveness-video]");
+    var back = overlay.querySelector("[data-liveness-close]");
+    if (!liveness) {
+      body.appendChild(overlay);  // out of <main>, so that everything else can be made inert
+      liveness = window.SafetrainLiveness.mount(overlay.querySelector("[data-liveness]"), {
+        video: overlayVideo,
+        csrf: lib.csrfToken(),
+        onPassed: function () { back.hidden = false; },
+        onFailed: function () { back.hidden = false; }
+      });
+      back.addEventListener("click", closeLiveness);
+    }
+    liveness.reset();
+    back.hidden = true;
+    overlay.hidden = false;
+    setInert(true);
+    body.setAttribute("data-liveness-open", "1");
+    overlay.querySelector("[data-liveness-start]").focus();
+    window.SafetrainCamera.start(overlayVideo).catch(function () { showWarning(text.camera); back.hidden = false; });
+  }
 
   // --- snapshots --------------------------------------------------------------------
   function stopCamera() {

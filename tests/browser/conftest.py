@@ -25,7 +25,15 @@ Fixtures for every helper's browser tests (mark them ``@pytest.mark.browser``):
     at 390×844 (phone) whose requests are recorded in ``page.requests_seen``.
     ``new_page(width, height)`` (function) makes pages of other sizes.
 
+``fake_camera_page(y4m_file)`` (module)
+    A phone-sized page (zh-CN, camera permission granted) in a Chromium of
+    its own, launched with ``--use-file-for-fake-video-capture=y4m_file``:
+    ``getUserMedia`` streams the file's frames, looping (tests.support.y4m).
+
 ``login(page, username)`` helper: signs in through the real login form.
+
+``shell_json(run_manage, code)`` helper: runs ``code`` in ``manage.py shell``
+against the server's database and parses the JSON its last line printed.
 
 ``SCREENSHOTS``
     Where tests save screenshots: ``var/screenshots/`` (git-ignored), so a test
@@ -35,6 +43,7 @@ Fixtures for every helper's browser tests (mark them ``@pytest.mark.browser``):
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -161,6 +170,32 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+@pytest.fixture(scope="module")
+def fake_camera_page(browser: Any) -> Iterator[Callable[[Path], Any]]:
+    launched: list[Any] = []
+
+    def make(y4m_file: Path) -> Any:
+        instance = browser.browser_type.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--use-fake-device-for-media-stream",
+                "--use-fake-ui-for-media-stream",
+                f"--use-file-for-fake-video-capture={y4m_file}",
+            ],
+        )
+        launched.append(instance)
+        context = instance.new_context(viewport=PHONE, locale="zh-CN")
+        context.grant_permissions(["camera"])
+        return context.new_page()
+
+    yield make
+    for instance in launched:
+        instance.close()
+
+
 @pytest.fixture
 def new_page(browser: Any, live_server_url: str) -> Iterator[Callable[..., Any]]:
     contexts = []
@@ -189,3 +224,7 @@ def login(page: Any, base_url: str, username: str, password: str = DEMO_PASSWORD
     page.fill('input[name="password"]', password)
     page.click('form button[type="submit"]')
     page.wait_for_load_state()
+
+
+def shell_json(run_manage: Callable[..., subprocess.CompletedProcess[str]], code: str) -> Any:
+    return json.loads(run_manage("shell", "-c", code).stdout.strip().splitlines()[-1])

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM, PHONE, ROOT, login
+from tests.browser.conftest import ROOT, login
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
@@ -119,30 +119,11 @@ def cameras(tmp_path_factory: Any) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def camera_page(browser: Any, cameras: dict[str, Path], snapshot_worker: None) -> Iterator[Callable[[str], Any]]:
+def camera_page(
+    fake_camera_page: Callable[[Path], Any], cameras: dict[str, Path], snapshot_worker: None
+) -> Callable[[str], Any]:
     """A phone-sized page in a Chromium whose camera shows the given face."""
-    launched: list[Any] = []
-
-    def make(face: str) -> Any:
-        instance = browser.browser_type.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--use-fake-device-for-media-stream",
-                "--use-fake-ui-for-media-stream",
-                f"--use-file-for-fake-video-capture={cameras[face]}",
-            ],
-        )
-        launched.append(instance)
-        context = instance.new_context(viewport=PHONE, locale="zh-CN")
-        context.grant_permissions(["camera"])
-        return context.new_page()
-
-    yield make
-    for instance in launched:
-        instance.close()
+    return lambda face: fake_camera_page(cameras[face])
 
 
 def _switch_tab(page: Any) -> None:
