@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
@@ -44,5 +45,6 @@ urlpatterns = [
     path("stats/", include("analytics.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", views.api_docs(), name="api-docs"),
+    # Signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); a person is sent to the login page.
+    path("api/docs/", login_required(views.api_docs()), name="api-docs"),
 ]
