@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
+    default = True  # this module also holds allauth's configs below
     name = "accounts"
     verbose_name = _("User accounts")
 
