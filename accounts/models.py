@@ -29,3 +29,8 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+def user_display(user: User) -> str:
+    """How allauth names a user in its messages (settings.ACCOUNT_USER_DISPLAY)."""
+    return str(user)

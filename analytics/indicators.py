@@ -44,6 +44,7 @@ from django.db.models import (
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from analytics.errors import UnknownIndicator
 from organizations.models import Enterprise, EnterpriseStatus, Industry, Jurisdiction
@@ -271,7 +272,7 @@ def indicator_get(code: str) -> Indicator:
     try:
         return _REGISTRY[code]
     except KeyError:
-        raise UnknownIndicator(f"unknown indicator {code!r}") from None
+        raise UnknownIndicator(_("There is no indicator “%(code)s”.") % {"code": code}) from None
 
 
 # --- grouping ------------------------------------------------------------------------------

@@ -56,8 +56,8 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "allauth",
-    "allauth.account",
-    "allauth.mfa",
+    "accounts.apps.AllauthAccountConfig",
+    "accounts.apps.AllauthMFAConfig",
     "axes",
     "core",
     "accounts",
@@ -197,6 +197,9 @@ LOGIN_REDIRECT_URL = "home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# Messages such as "以 … 成功登录" name the person (User.__str__: the display name), not an
+# imported worker's generated username.
+ACCOUNT_USER_DISPLAY = "accounts.models.user_display"
 ACCOUNT_LOGIN_METHODS = {"username", "email", "phone"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "email", "password1*", "password2*"]
 ACCOUNT_PHONE_VERIFICATION_ENABLED = False
@@ -285,8 +288,13 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "safetrain API",
-    "DESCRIPTION": "Safety training and exam platform (培考一体).",
+    # Lazy: the docs page and the schema speak the reader's language (Chinese by default).
+    "TITLE": _("safetrain API"),
+    "DESCRIPTION": _(
+        "The API of the safety training and exam platform (培考一体): sign in with a token from /api/v1/auth/token/."
+    ),
+    # The schema and its docs page are for signed-in users (a session or a token); the token route stays open.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -443,9 +451,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"quiet_403": {"()": "config.logfilters.PermissionDeniedWithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}},
+    "loggers": {"daphne": {"level": "WARNING"}, "django.request": {"filters": ["quiet_403"]}},
 }
 
 # --- Exams (exams.services, exams.scheduler) -----------------------------------

@@ -1,4 +1,4 @@
-"""Project pages that belong to no app: the admin's login door and the API documentation."""
+"""Project pages that belong to no app: the admin's login door, the favicon and the API documentation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.template import loader
+from django.templatetags.static import static
 from django.urls import reverse
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
@@ -23,6 +24,11 @@ def admin_login(request: HttpRequest, extra_context: object = None) -> HttpRespo
         # Signed in but not staff: a redirect to the login page would loop.
         raise PermissionDenied
     return redirect_to_login(safe_next(request, reverse("admin:index")), reverse("account_login"))
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page says; send them to the logo."""
+    return HttpResponsePermanentRedirect(static("img/logo.svg"))
 
 
 def _inline_style_hashes(template_name: str) -> list[str]:

@@ -56,8 +56,6 @@ EXCLUDED: dict[str, str] = {
     "i18n/": "the language switch only sets a cookie",
     "static/": "static assets are public",
     "media/": "not served by URL (private files are streamed by permission-checking views)",
-    "api/schema/": "the OpenAPI schema is public by design (no data, only the API's shape)",
-    "api/docs/": "Swagger UI is public by design (no data)",
     "admin/login/": "admin's internal view: the login redirect (tests/accounts/test_admin.py)",
     "admin/logout/": "admin's internal view: logout",
     "admin/password_change/": "admin's internal view: the staff member's own password",

@@ -21,8 +21,8 @@ def test_schema_generates_without_warnings_or_errors(tmp_path) -> None:
 
 
 @pytest.mark.django_db
-def test_schema_endpoint_describes_the_api() -> None:
-    response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+def test_schema_endpoint_describes_the_api(admin_client: Client) -> None:
+    response = admin_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     schema = response.json()
     assert schema["openapi"].startswith("3.")
@@ -32,8 +32,8 @@ def test_schema_endpoint_describes_the_api() -> None:
 
 
 @pytest.mark.django_db
-def test_docs_load_their_assets_from_our_static() -> None:
-    client = Client()
+def test_docs_load_their_assets_from_our_static(admin_client: Client) -> None:
+    client = admin_client
     response = client.get("/api/docs/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -53,7 +53,7 @@ def test_docs_load_their_assets_from_our_static() -> None:
 def test_a_districts_parent_code_is_null_and_documented_so(cast) -> None:
     from tests.conftest import login_client
 
-    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    schema = login_client(cast.east.bureau).get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert schema["components"]["schemas"]["Jurisdiction"]["properties"]["parent_code"].get("nullable") is True
     response = login_client(cast.east.bureau).get(f"/api/v1/jurisdictions/{cast.east.jurisdiction.pk}/")
     assert response.status_code == 200
@@ -61,11 +61,28 @@ def test_a_districts_parent_code_is_null_and_documented_so(cast) -> None:
 
 
 @pytest.mark.django_db
-def test_every_operation_documents_its_error_answers() -> None:
-    schema = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+def test_every_operation_documents_its_error_answers(admin_client: Client) -> None:
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert schema["components"]["schemas"]["Error"]["required"] == ["detail"]
     for path, operations in schema["paths"].items():
         assert "{format}" not in path  # the router's .json twins are not operations of their own
         for method, operation in operations.items():
             for code in ("400", "401", "403", "404"):
                 assert code in operation["responses"], f"{method.upper()} {path} does not document {code}"
+
+
+@pytest.mark.django_db
+def test_the_docs_and_the_schema_are_for_signed_in_users_and_speak_chinese(admin_client: Client) -> None:
+    docs = Client().get("/api/docs/")
+    assert docs.status_code == 302
+    assert docs["Location"].startswith("/accounts/login/?next=/api/docs/")
+    assert Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").status_code == 401
+    # The token route, the API's own login, stays open.
+    assert Client().post("/api/v1/auth/token/", {}).status_code == 400
+    page = admin_client.get("/api/docs/").content.decode()
+    assert "<title>安全培训平台 API</title>" in page
+    info = admin_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()["info"]
+    assert info["title"] == "安全培训平台 API"
+    assert info["description"].startswith("安全培训考试平台（培考一体）的接口")
+    english = admin_client.get("/api/schema/?lang=en", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    assert english["info"]["title"] == "safetrain API"

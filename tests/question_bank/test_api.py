@@ -162,15 +162,15 @@ def test_anonymous_is_refused() -> None:
     assert APIClient().get("/api/v1/practice/questions/").status_code in (401, 403)
 
 
-def test_routes_are_in_the_openapi_schema(client: Any) -> None:
-    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
+def test_routes_are_in_the_openapi_schema(admin_client: Any) -> None:
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json").content.decode()
     for path in ("/api/v1/question-banks/", "/api/v1/questions/{id}/", "/api/v1/question-banks/{id}/imports/",
                  "/api/v1/practice/questions/{id}/answer/", "/api/v1/practice/questions/accuracy/"):  # fmt: skip
         assert path in schema
 
 
-def test_bank_purpose_is_documented_in_the_schema(client: Any) -> None:
-    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+def test_bank_purpose_is_documented_in_the_schema(admin_client: Any) -> None:
+    schema = admin_client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
     bank = schema["components"]["schemas"]["Bank"]["properties"]
     purpose = bank["purpose"]
     ref = purpose.get("$ref") or purpose["allOf"][0]["$ref"]

@@ -65,8 +65,8 @@ def test_an_api_response_carries_the_exact_policy() -> None:
 
 
 @pytest.mark.django_db
-def test_no_inline_script_anywhere_and_only_the_docs_style_block_by_hash() -> None:
-    docs = Client().get("/api/docs/")
+def test_no_inline_script_anywhere_and_only_the_docs_style_block_by_hash(admin_client: Client) -> None:
+    docs = admin_client.get("/api/docs/")
     assert docs.status_code == 200
     directives = policy(docs["Content-Security-Policy"])
     assert directives["script-src"] == ["'self'"]
