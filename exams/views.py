@@ -430,7 +430,8 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk)
+    # Only the platform's own certificates: an imported one was printed by its issuer (and has no provider).
+    certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk, imported=False)
     url = request.build_absolute_uri(certificates.verify_path(certificate))
     response = HttpResponse(certificates.pdf_bytes(certificate, url), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, f"{certificate.number}.pdf")
