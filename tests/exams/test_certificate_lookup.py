@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from core.ratelimit import window_hit
 from exams.models import Attempt, Certificate, CertificateType
@@ -23,7 +22,8 @@ from exams.services.certificate_lookup import (
     mask_name,
 )
 from exams.services.certificates import certificate_revoke
-from tests import factories
+from tests.exams.certificate_data import held
+from tests.exams.certificate_data import imported as imported_certificate
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
 
 pytestmark = pytest.mark.django_db
@@ -38,39 +38,12 @@ def world(cast: Any) -> dict[str, Any]:
     person = cast.east.learner
     person.name = "张小三"
     person.save(update_fields=["name"])
-    today = timezone.localdate()
-    valid = factories.make_certificate(
-        person,
-        CertificateType.NEW_EMPLOYEE,
-        issued_on=today - dt.timedelta(days=30),
-        valid_until=today + dt.timedelta(days=1000),
-        provider=cast.east.provider,
-    )
-    expired = factories.make_certificate(
-        person,
-        CertificateType.SAFETY_MANAGER,
-        issued_on=today - dt.timedelta(days=1200),
-        valid_until=today - dt.timedelta(days=1),
-        provider=cast.east.provider,
-    )
-    revoked = factories.make_certificate(
-        person,
-        CertificateType.PRINCIPAL,
-        issued_on=today - dt.timedelta(days=100),
-        valid_until=today + dt.timedelta(days=900),
-        provider=cast.east.provider,
-    )
+    provider = cast.east.provider
+    valid = held(person, CertificateType.NEW_EMPLOYEE, issued_ago=30, left=1000, provider=provider)
+    expired = held(person, CertificateType.SAFETY_MANAGER, issued_ago=1200, left=-1, provider=provider)
+    revoked = held(person, CertificateType.PRINCIPAL, issued_ago=100, left=900, provider=provider)
     certificate_revoke(certificate=revoked, reason="考核材料不实")
-    imported = factories.make_certificate(
-        person,
-        CertificateType.SPECIAL_OPERATOR,
-        issued_on=today - dt.timedelta(days=400),
-        valid_until=today + dt.timedelta(days=1800),
-        imported=True,
-        issuer_name="某省应急管理厅",
-        operation_category="低压电工作业",
-        source="certs.xlsx:2",
-    )
+    imported = imported_certificate(person, issuer="某省应急管理厅", operation="低压电工作业")
     return {"person": person, "valid": valid, "expired": expired, "revoked": revoked, "imported": imported}
 
 
@@ -105,12 +78,7 @@ def test_the_name_matches_as_people_type_it(world: dict[str, Any]) -> None:
     person = world["person"]
     person.name = "买买提·艾力"
     person.save(update_fields=["name"])
-    dotted = factories.make_certificate(
-        person,
-        CertificateType.NEW_EMPLOYEE,
-        issued_on=timezone.localdate(),
-        valid_until=timezone.localdate() + dt.timedelta(days=10),
-    )
+    dotted = held(person, CertificateType.NEW_EMPLOYEE, issued_ago=0, left=10)
     for typed in ("买买提•艾力", "买买提．艾力", "买买提.艾力"):
         assert certificate_lookup(number=dotted.number, name=typed, client="203.0.113.5").holder == "买****力"
 
