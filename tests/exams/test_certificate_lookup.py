@@ -301,3 +301,24 @@ def test_the_login_page_links_the_lookup(db: None) -> None:
     page = Client().get("/accounts/login/").content.decode()
     assert f'href="{PAGE}"' in page
     assert "证书查询" in page
+
+
+def test_a_typed_verification_address_points_to_the_lookup_whether_the_number_exists_or_not(
+    world: dict[str, Any],
+) -> None:
+    client = Client()
+    number = world["valid"].number
+    real = client.get(f"/exams/verify/{number}/")
+    made_up = client.get("/exams/verify/AQ2026NOSUCH/")
+    assert real.status_code == made_up.status_code == 404
+    assert f'href="{PAGE}?number={number}"' in real.content.decode()
+    assert f'href="{PAGE}?number=AQ2026NOSUCH"' in made_up.content.decode()
+
+    # Nothing tells the two apart but the number typed: no enumeration by address either.
+    def shown(response: Any, typed: str) -> str:
+        page = response.content.decode().replace(typed, "N")
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", page)  # the language form's token
+
+    assert shown(real, number) == shown(made_up, "AQ2026NOSUCH")
+    assert "data-verify " not in real.content.decode()
+    assert world["valid"].enterprise_name not in real.content.decode()
