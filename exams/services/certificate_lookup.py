@@ -118,14 +118,17 @@ def certificate_lookup(
 
     Counts against ``client`` first (``TooManyLookups``, 429); then
     ``CertificateNotFound`` (404) unless both match. The number is compared
-    without surrounding spaces and regardless of case, the name regardless of
+    without surrounding spaces, as typed or in capitals; the name regardless of
     spaces, the form of a middle dot and full-width characters.
     """
     lookup_allow(client=client, now=now)
-    number = number.strip()
+    number = unicodedata.normalize("NFKC", number).strip()  # full-width ＡＱ２０２６ as a Chinese keyboard types it
     key = _name_key(name)
     if number and key and len(number) <= NUMBER_MAX_LENGTH:
-        candidates = Certificate.objects.filter(number__iexact=number).select_related("provider")
+        # As typed or in capitals (numbers are printed in capitals): both by the unique index, where
+        # number__iexact would read every certificate on PostgreSQL.
+        typed = {number, number.upper()}
+        candidates = Certificate.objects.filter(number__in=typed).select_related("provider")
         for certificate in candidates:
             if _name_key(certificate.holder_name) == key:
                 return public_certificate(certificate, today=today or timezone.localdate())
