@@ -471,6 +471,8 @@ PERIODIC_JOBS = env_str("PERIODIC_JOBS", env_str("EXAMS_SCHEDULER", "auto"))
 EXAMS_CERTIFICATE_REMINDER_DAYS = env_int("EXAMS_CERTIFICATE_REMINDER_DAYS", 60, minimum=1)
 EXAMS_SPOT_TEST_QUESTIONS = env_int("EXAMS_SPOT_TEST_QUESTIONS", 5, minimum=1)
 EXAMS_SPOT_TEST_MINUTES = env_int("EXAMS_SPOT_TEST_MINUTES", 10, minimum=1)
+# The public certificate lookup (page and API together): lookups per client address a minute, found or not.
+EXAMS_CERTIFICATE_LOOKUPS_PER_MINUTE = env_int("EXAMS_CERTIFICATE_LOOKUPS_PER_MINUTE", 10, minimum=1)
 
 # --- Proctoring (proctoring.services) ------------------------------------------
 # Version of the face-processing consent text shown to examinees; a new text

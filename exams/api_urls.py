@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams import api
+from exams import api, certificate_api
 
 urlpatterns = [
     path("me/exams/", api.MyExamsView.as_view(), name="my-exams"),
@@ -12,4 +12,5 @@ urlpatterns = [
     ),
     path("attempts/<id:attempt_id>/submit/", api.SubmitView.as_view(), name="exam-attempt-submit"),
     path("attempts/<id:attempt_id>/result/", api.ResultView.as_view(), name="exam-attempt-result"),
+    path("certificates/verify/", certificate_api.CertificateVerifyView.as_view(), name="certificate-verify"),
 ]

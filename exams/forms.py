@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from exams.models import ExamSession
+from exams.services.certificate_lookup import NAME_MAX_LENGTH, NUMBER_MAX_LENGTH
 from organizations.models import Person
 from question_bank.models import AUTO_GRADED_CHOICES
 
@@ -151,3 +152,18 @@ class SpotTestForm(forms.Form):
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = people
+
+
+class CertificateLookupForm(forms.Form):
+    """The public lookup (证书查询): both the number and the holder's name, as printed on the certificate."""
+
+    number = forms.CharField(
+        label=_("Certificate number"),
+        max_length=NUMBER_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )
+    name = forms.CharField(
+        label=_("Holder's name"),
+        max_length=NAME_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )

@@ -451,5 +451,5 @@ class Certificate(models.Model):
             return "expired"
         return "valid"
 
-    def state_label(self) -> Any:
-        return {"valid": _("Valid"), "expired": _("Expired"), "revoked": _("Revoked")}[self.state()]
+    def state_label(self, today: dt.date | None = None) -> Any:
+        return {"valid": _("Valid"), "expired": _("Expired"), "revoked": _("Revoked")}[self.state(today)]

@@ -12,6 +12,7 @@ def nav_items(*, user: Any, roles: set[str]) -> list[tuple[str, str]]:
     items = []
     if "learner" in roles:
         items.append((reverse("exams:my_exams"), _("My exams")))
+        items.append((reverse("exams:my_certificates"), _("My certificates")))
     if roles & {"platform_admin", "training_admin"}:
         items.append((reverse("exams:admin_home"), _("Exams")))
     if roles & {"platform_admin", "bureau_official", "proctor"}:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams import views
+from exams import certificate_views, views
 
 app_name = "exams"
 
@@ -16,6 +16,8 @@ urlpatterns = [
     path("manage/sessions/new/", views.session_new, name="session_new"),
     path("manage/sessions/<id:pk>/statistics/", views.session_stats, name="session_stats"),
     path("manage/sessions/<id:pk>/statistics.xlsx", views.session_export, name="session_export"),
+    path("certificates/", certificate_views.my_certificates, name="my_certificates"),
+    path("certificates/lookup/", certificate_views.certificate_lookup_page, name="certificate_lookup"),
     path("certificates/<id:pk>/", views.certificate_detail, name="certificate_detail"),
     path("certificates/<id:pk>/pdf/", views.certificate_pdf, name="certificate_pdf"),
     path("verify/<str:number>/", views.certificate_verify, name="certificate_verify"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -435,7 +436,8 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk)
+    # Only the platform's own certificates: an imported one was printed by its issuer (and has no provider).
+    certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk, imported=False)
     url = request.build_absolute_uri(certificates.verify_path(certificate))
     response = HttpResponse(certificates.pdf_bytes(certificate, url), content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(False, f"{certificate.number}.pdf")
@@ -447,14 +449,17 @@ def certificate_verify(request: HttpRequest, number: str) -> HttpResponse:
     """Public page behind the QR code: valid / expired / revoked and the masked fields only.
 
     Opens with the signature from the QR code, or for a signed-in user who may
-    see the certificate; otherwise 404, so numbers can't be enumerated.
+    see the certificate; otherwise 404, so numbers can't be enumerated: the
+    same page whether the number exists or not, pointing to the lookup by
+    number and name (证书查询).
     """
     certificate = Certificate.objects.filter(number=number).select_related("provider").first()
-    if certificate is None:
-        raise Http404
-    signed = certificates.signature_ok(number, request.GET.get("s", ""))
-    if not signed and not selectors.certificates_visible_to(request.user).filter(pk=certificate.pk).exists():
-        raise Http404
+    signed = certificate is not None and certificates.signature_ok(number, request.GET.get("s", ""))
+    if certificate is None or (
+        not signed and not selectors.certificates_visible_to(request.user).filter(pk=certificate.pk).exists()
+    ):
+        lookup = reverse("exams:certificate_lookup") + "?" + urlencode({"number": number[:64]})
+        return _no_cache(render(request, "exams/certificate_verify_unsigned.html", {"lookup": lookup}, status=404))
     response = render(
         request, "exams/certificate_verify.html", {"certificate": certificate, "state": certificate.state()}
     )

@@ -155,6 +155,8 @@ PUBLIC_ROUTES: dict[str, str] = {
     "favicon": "browsers ask for it on every page; a redirect to the static logo",
     "api:api-token": "the API's login: it takes credentials and answers nothing else",
     "training_public:register": "self-registration for public learners, before they have an account",
+    "exams:certificate_lookup": "the public certificate lookup (证书查询): number AND name, rate-limited, name masked",
+    "api:certificate-verify": "the same lookup's API door, under the same rules (tests/exams/test_certificate_lookup.py)",
 }
 
 ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.ratelimit import counter_hit
 from exams.models import ExamSession
 from organizations.models import Person
 from proctoring import broadcast, storage, vision
@@ -66,14 +67,7 @@ def photo_upload_allow(*, person: Person, now: dt.datetime | None = None) -> int
     opened = cache.get_or_set(f"{base}:opened", now.timestamp(), timeout=period)
     counter = f"{base}:{opened}"
     # The counter outlives its window a little; a new window gets a new counter.
-    if cache.add(counter, 1, timeout=period + 60):
-        count = 1
-    else:
-        try:
-            count = cache.incr(counter)
-        except ValueError:  # evicted between add and incr
-            cache.set(counter, 1, timeout=period + 60)
-            count = 1
+    count = counter_hit(counter, timeout=period + 60)
     if count <= limit:
         return limit - count
     wait = max(1, math.ceil(opened + period - now.timestamp()))
