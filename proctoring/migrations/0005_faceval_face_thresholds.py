@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
             name="match_threshold",
             field=models.FloatField(
                 default=0.48,
-                help_text="A face at or under this distance from the reference matches. Lower is stricter; see docs/PROCTORING.md before changing it.",
+                help_text="A face at or under this distance from the reference matches. Lower is stricter: fewer impostors pass, more real examinees wait for a proctor. The default was calibrated on real photos; change it only on your own measurements.",
                 validators=[
                     django.core.validators.MinValueValidator(0.2),
                     django.core.validators.MaxValueValidator(0.9),
