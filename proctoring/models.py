@@ -532,6 +532,16 @@ class LivenessCheck(models.Model):
     frames_path = models.CharField(max_length=255, blank=True, editable=False)
     frames_purged_at = models.DateTimeField(null=True, blank=True)
     encoding = models.BinaryField(default=b"", blank=True, editable=False)
+    # The try at the identity check this check decided: the failed face try a failed check counts as,
+    # or the passed face check that rested on it.
+    identity_check = models.OneToOneField(
+        IdentityCheck,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="liveness_check",
+        editable=False,
+    )
     flag = models.OneToOneField(
         Flag, on_delete=models.SET_NULL, null=True, blank=True, related_name="liveness_check", editable=False
     )

@@ -234,8 +234,8 @@ def identity_check_face(
             created_at=now,
         )
         if passed and liveness is not None:
-            # Used: the face seen in the liveness check is not kept any longer.
-            LivenessCheck.objects.filter(pk=liveness.pk).update(encoding=b"")
+            # Used: the face seen in the liveness check is not kept any longer; the check stays linked.
+            LivenessCheck.objects.filter(pk=liveness.pk).update(encoding=b"", identity_check=check)
         if not passed and status.tries_left - 1 <= 0:
             _manual_pending(
                 session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
@@ -303,6 +303,35 @@ def _same_face_as_liveness(data: bytes, liveness: LivenessCheck, tolerance: floa
     except vision.VisionError:
         return False
     return result.outcome == vision.Outcome.MATCH
+
+
+def identity_try_failed(
+    *, session: ExamSession, person: Person, reason: str, note: str, now: dt.datetime
+) -> IdentityCheck | None:
+    """A failed try at the door that was not a face photo (a failed liveness check): it uses one of the
+    policy's ``identity_max_tries`` as a face mismatch does, and the last one hands the person to a
+    proctor. None when the session has no identity check or the person is past it."""
+    policy = policy_for(session)
+    if policy is None or not policy.require_identity_check:
+        return None
+    status = identity_status(session, person, policy)
+    if status.state != "needs_check" or status.tries_left <= 0:
+        return None
+    with transaction.atomic():
+        check = IdentityCheck.objects.create(
+            session=session,
+            person=person,
+            kind=IdentityCheck.Kind.FACE,
+            result=IdentityCheck.Result.FAILED,
+            failure_reason=reason[:64],
+            note=note[:255],
+            created_at=now,
+        )
+        if status.tries_left - 1 <= 0:
+            _manual_pending(
+                session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
+            )
+    return check
 
 
 def _manual_pending(session: ExamSession, person: Person, now: dt.datetime, note: str) -> IdentityCheck:

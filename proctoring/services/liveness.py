@@ -42,7 +42,13 @@ from proctoring.services.errors import (
     image_reason_text,
 )
 from proctoring.services.events import monitor_flag, monitor_for
-from proctoring.services.identity import face_reference, identity_check_state, photo_upload_allow, usable_enrolment
+from proctoring.services.identity import (
+    face_reference,
+    identity_check_state,
+    identity_try_failed,
+    photo_upload_allow,
+    usable_enrolment,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +237,24 @@ def _close(check: LivenessCheck, status: str, reason: str, now: dt.datetime, *, 
         transaction.on_commit(lambda: storage.delete_folder(folder))
     if status == LivenessCheck.Status.FAILED and flag and check.attempt_id is not None:
         check.flag = _flag_attempt(check, reason, now)
+    if (
+        status == LivenessCheck.Status.FAILED
+        and check.purpose == LivenessCheck.Purpose.IDENTITY
+        and reason
+        not in (
+            "superseded",
+            "expired",
+        )
+    ):
+        # At the door a failed liveness check is a failed try, as a face mismatch is (a check left to
+        # expire or replaced by a new one is not: nothing was shown to fail).
+        check.identity_check = identity_try_failed(
+            session=check.session,
+            person=check.person,
+            reason="liveness_failed",
+            note=_("Liveness check failed (%(reason)s)") % {"reason": reason},
+            now=now,
+        )
     check.save()
     if check.attempt_id is not None:
         broadcast.to_proctors(

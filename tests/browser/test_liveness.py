@@ -172,13 +172,15 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     assert answer["body"]["code"] == "liveness_required", answer
     assert CJK.search(answer["body"]["detail"])
     state = _state(run_manage, session)
-    assert state["identity"] == []  # no face check was even attempted
+    # The failed liveness check used one of the three face tries, as a mismatch would; the photo none.
+    assert state["identity"] == ["failed"]
     assert state["liveness"] == [["identity", "failed"]]
 
     # A retry is a new check, with its own challenges; the still photo fails it again.
     assert _run_check(page, root, button="retry") == "failed"
     assert page.locator("[data-capture]").is_hidden()
     assert _state(run_manage, session)["liveness"] == [["identity", "failed"], ["identity", "failed"]]
+    assert _state(run_manage, session)["identity"] == ["failed", "failed"]
 
     # Starting the exam still sends back to the check; no paper was drawn.
     page.goto(f"{live_server_url}/exams/{session}/notice/")

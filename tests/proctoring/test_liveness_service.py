@@ -17,7 +17,7 @@ from proctoring import liveness, storage, vision
 from proctoring.models import Flag, IdentityCheck, LivenessCheck, MediaAccessLog, ProctoringPolicy, ProctorMessage
 from proctoring.services.actions import proctor_request_liveness
 from proctoring.services.consent import consent_give, consent_withdraw
-from proctoring.services.errors import AttemptFinished, LivenessRequired
+from proctoring.services.errors import AttemptFinished, IdentityLocked, LivenessRequired
 from proctoring.services.identity import enrol, identity_check_face
 from proctoring.services.liveness import draw_challenges, liveness_start, liveness_step
 from proctoring.services.retention import purge_media
@@ -147,7 +147,10 @@ def test_a_still_photo_fails_through_the_token_api_and_the_identity_check_stays_
     )
     assert refused.status_code == 409
     assert refused.json()["code"] == "liveness_required"
-    assert not IdentityCheck.objects.exists()
+    # The failed liveness check used one face try, as a mismatch would; the refused photo used none.
+    (failed_try,) = IdentityCheck.objects.all()
+    assert (failed_try.kind, failed_try.result, failed_try.failure_reason) == ("face", "failed", "liveness_failed")
+    assert LivenessCheck.objects.get(pk=body["id"]).identity_check == failed_try
 
 
 def test_the_web_page_uses_the_same_urls_with_its_session(cast: Cast, session: Any, still: list[bytes]) -> None:
@@ -241,6 +244,28 @@ def test_a_passed_check_keeps_no_frames_and_lets_the_photo_through(
     passed = identity_check_face(session=session, person=person, frame=hopper_snapshot)
     assert passed.result == IdentityCheck.Result.PASSED
     assert bytes(LivenessCheck.objects.get(pk=check.pk).encoding) == b""
+    assert LivenessCheck.objects.get(pk=check.pk).identity_check == passed  # stored with the identity check
+
+
+def test_failed_liveness_checks_use_the_face_tries_and_the_last_sends_the_person_to_a_proctor(
+    cast: Cast, session: Any, still: list[bytes]
+) -> None:
+    person = cast.east.learner
+    tries = ProctoringPolicy.objects.get(session=session).identity_max_tries
+    # Replaced or abandoned checks show nothing failing: they use no try.
+    liveness_start(session=session, person=person, purpose="identity")
+    liveness_start(session=session, person=person, purpose="identity")
+    assert not IdentityCheck.objects.exists()
+    for _ in range(tries):
+        check = liveness_start(session=session, person=person, purpose="identity")
+        liveness_step(check=check, step=0, frames=still)
+    failed = IdentityCheck.objects.filter(kind="face", result="failed", failure_reason="liveness_failed")
+    assert failed.count() == tries
+    pending = IdentityCheck.objects.get(kind="manual", result="pending")
+    assert str(tries) in pending.note
+    # Now a proctor decides: no further liveness check starts.
+    with pytest.raises(IdentityLocked):
+        liveness_start(session=session, person=person, purpose="identity")
 
 
 def test_the_photo_must_show_the_face_that_performed_the_liveness_check(
