@@ -16,7 +16,7 @@ urlpatterns = [
     path("exams/<id:session_id>/liveness/", api.LivenessStartView.as_view(), name="exam-liveness"),
     path("exams/<id:session_id>/liveness/<id:check_id>/", api.LivenessView.as_view(), name="exam-liveness-check"),
     path(
-        "exams/<id:session_id>/liveness/<id:check_id>/steps/<int:step>/",
+        "exams/<id:session_id>/liveness/<id:check_id>/steps/<id:step>/",
         api.LivenessStepView.as_view(),
         name="exam-liveness-step",
     ),

@@ -17,5 +17,5 @@ urlpatterns = [
     path("media/snapshots/<id:pk>/", views.snapshot_image, name="snapshot_image"),
     path("media/identity/<id:pk>/", views.identity_image, name="identity_image"),
     path("media/references/<id:pk>/", views.enrolment_image, name="enrolment_image"),
-    path("media/liveness/<id:pk>/<int:index>/", views.liveness_frame, name="liveness_frame"),
+    path("media/liveness/<id:pk>/<id:index>/", views.liveness_frame, name="liveness_frame"),
 ]

@@ -43,6 +43,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "question_bank:practice_home",
         "training:dashboard",
         "exams:my_exams",
+        "exams:my_certificates",  # added since (issue 17)
         "proctoring:my_face",
         "organizations:my_profile",
     ]
