@@ -10,6 +10,7 @@ from typing import Any
 
 from django.utils.translation import pgettext
 
+from question_bank.importers import truth_of
 from question_bank.models import OPTION_LETTERS, QuestionType
 
 SEPARATOR = "；"
@@ -28,7 +29,9 @@ def answer_display(qtype: str, value: Any, options: Sequence[str] = ()) -> str:
             parts.append(f"{letter}. {text}" if text else letter)
         return SEPARATOR.join(parts)
     if qtype == QuestionType.TRUE_FALSE:
-        truth = value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "t", "正确", "对")
+        truth = value if isinstance(value, bool) else truth_of(str(value))
+        if truth is None:
+            return str(value)  # not a true/false word: shown as given, never guessed
         return pgettext("answer", "True") if truth else pgettext("answer", "False")
     if qtype == QuestionType.FILL_BLANK:
         blanks = value if isinstance(value, list) else str(value).split("|")
