@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from typing import Any
@@ -40,9 +39,6 @@ class MainlandPhoneField(PhoneField):
 
     def to_python(self, value: Any) -> str:
         return normalize_phone(super().to_python(value))
-
-
-logger = logging.getLogger(__name__)
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -114,6 +110,11 @@ class AccountAdapter(DefaultAccountAdapter):
         return User.objects.filter(phone=normalize_phone(phone), is_active=True).first()
 
     def send_verification_code_sms(self, user: Any, phone: str, code: str, **kwargs: Any) -> None:
-        # No SMS gateway is configured in this deployment; the code itself is a
-        # secret and is never logged.
-        logger.warning("SMS gateway not configured; verification SMS for user %s not sent", user.pk)
+        # Through the one SMS backend (accounts.sms); the code itself is a secret and is never logged.
+        from accounts.sms import send_sms
+
+        send_sms(
+            phone=phone,
+            template="verification_code",
+            params={"code": code, "minutes": "15", "purpose": str(_("verifying your phone number"))},
+        )

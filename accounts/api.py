@@ -18,7 +18,9 @@ from rest_framework.views import APIView
 
 from accounts.lockout import lockout_response
 from accounts.network import client_ip
+from accounts.phone_reset import PhoneResetRefused, password_reset_by_phone, reset_code_send
 from accounts.selectors import token_refusal
+from core.api_errors import with_errors
 
 
 class TokenRateThrottle(ScopedRateThrottle):
@@ -113,3 +115,82 @@ class TokenView(APIView):
             return Response({"detail": refusal.message, "code": refusal.code}, status=status.HTTP_403_FORBIDDEN)
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+class PhoneResetCodeRequestSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32, help_text=_("The mobile number the account signs in with."))
+
+
+class PhoneResetSerializer(PhoneResetCodeRequestSerializer):
+    code = serializers.CharField(max_length=6, min_length=6, help_text=_("The six-digit code from the text message."))
+    new_password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+
+def _reset_refused(error: PhoneResetRefused) -> Response:
+    body = {"detail": error.message, "code": error.code, **error.details}
+    field = {"password": "new_password"}.get(error.details.get("field", ""), error.details.get("field"))
+    body.pop("field", None)
+    response = Response(with_errors(body, error.status, field=field), status=error.status)
+    if "retry_after" in error.details:
+        response["Retry-After"] = str(error.details["retry_after"])
+    return response
+
+
+class PhoneResetCodeView(APIView):
+    """Text a password-reset code to a mobile number (找回密码).
+
+    The answer is the same whether or not an account signs in with the number
+    (202, nothing sent when none does). Limits as for sign-in: the address's
+    ``login`` limit, and one code a minute and five an hour per number (429 with
+    ``retry_after``); 503 ``sms_unavailable`` where no SMS gateway is configured.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=PhoneResetCodeRequestSerializer,
+        responses={202: inline_serializer("PhoneResetCodeSent", {"detail": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        data = PhoneResetCodeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            reset_code_send(request=request._request, phone=data.validated_data["phone"])
+        except PhoneResetRefused as error:
+            return _reset_refused(error)
+        return Response(
+            {"detail": _("If an account signs in with this number, a code has been sent to it.")},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+
+class PhoneResetView(APIView):
+    """Set a new password with the code from the text message.
+
+    ``code_invalid`` (400, on ``code``) for a wrong, expired or spent code (five
+    wrong tries spend it; wrong codes count like failed sign-ins);
+    ``password_invalid`` (400, on ``new_password``) when the password validators
+    refuse it (the code stays valid). A reset deletes the account's API tokens.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+    @extend_schema(
+        request=PhoneResetSerializer,
+        responses={200: inline_serializer("PhoneResetDone", {"detail": serializers.CharField()})},
+    )
+    def post(self, request: Request) -> Response:
+        data = PhoneResetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            password_reset_by_phone(
+                request=request._request,
+                phone=data.validated_data["phone"],
+                code=data.validated_data["code"],
+                password=data.validated_data["new_password"],
+            )
+        except PhoneResetRefused as error:
+            return _reset_refused(error)
+        return Response({"detail": _("Your password has been reset. Sign in with the new password.")})

@@ -214,6 +214,11 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
     "reset_password": "20/m/ip,5/m/key",
 }
+# Text messages (accounts.sms): password reset by phone sends its code through this backend.
+# The demo prints messages on the server console; without DEBUG nothing is sent until a real
+# provider's adapter is configured (docs/SMS.md).
+SMS_BACKEND = env_str("SMS_BACKEND", "accounts.sms.ConsoleBackend" if DEBUG else "accounts.sms.DisabledBackend")
+PHONE_RESET_CODE_MINUTES = env_int("PHONE_RESET_CODE_MINUTES", 10, minimum=1)
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "safetrain"
 # Roles whose members must enrol TOTP before using the site or getting an API token.

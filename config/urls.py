@@ -3,7 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from accounts.api import TokenView
+from accounts.api import PhoneResetCodeView, PhoneResetView, TokenView
 from core import health, views
 from core.ids import IdDefaultRouter
 from organizations import views as organization_views
@@ -16,6 +16,8 @@ router.register("people", PersonViewSet, basename="person")
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/password-reset/phone/", PhoneResetCodeView.as_view(), name="api-phone-reset-code"),
+    path("auth/password-reset/phone/confirm/", PhoneResetView.as_view(), name="api-phone-reset"),
     path("me/", MeView.as_view(), name="api-me"),
     # Exams first: an examinee's start, autosave and submit are the hottest routes.
     path("", include("exams.api_urls")),
@@ -35,6 +37,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("accounts/public/", include("training.public_urls")),
+    path("accounts/password/reset/phone/", include("accounts.urls")),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("org/", include("organizations.urls")),

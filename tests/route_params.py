@@ -157,6 +157,10 @@ PUBLIC_ROUTES: dict[str, str] = {
     "training_public:register": "self-registration for public learners, before they have an account",
     "exams:certificate_lookup": "the public certificate lookup (证书查询): number AND name, rate-limited, name masked",
     "api:certificate-verify": "the same lookup's API door, under the same rules (tests/exams/test_certificate_lookup.py)",
+    "accounts:phone_reset": "password reset by phone (找回密码): one answer for every number, login's rate limits",
+    "accounts:phone_reset_confirm": "its code step: needs the number from the first step; the code is the credential",
+    "api:api-phone-reset-code": "the same reset's API door (tests/accounts/test_phone_reset.py)",
+    "api:api-phone-reset": "the same reset's code step on the API",
 }
 
 ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
