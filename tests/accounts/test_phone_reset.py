@@ -61,6 +61,7 @@ def _can_sign_in(password: str) -> bool:
 def test_a_worker_resets_the_password_by_phone_from_the_login_page(worker: User, outbox: list[sms.Message]) -> None:
     client = Client()
     login = client.get("/accounts/login/").content.decode()
+    assert "忘记密码？" in login
     assert "用手机号找回" in login
     assert 'href="/accounts/password/reset/phone/"' in login
 
