@@ -171,6 +171,16 @@ class ImportScope:
     paths: tuple[str, ...] = ()
     enterprise_ids: frozenset[int] = field(default_factory=frozenset)
 
+    @property
+    def reaches_jurisdictions(self) -> bool:
+        """Holds a bureau subtree (or everything): may import records kept per jurisdiction."""
+        return self.everything or bool(self.paths)
+
+    @property
+    def reaches_enterprises(self) -> bool:
+        """Holds a bureau subtree or administers an enterprise: may import records kept per enterprise."""
+        return self.reaches_jurisdictions or bool(self.enterprise_ids)
+
     def covers_path(self, path: str) -> bool:
         return self.everything or any(path.startswith(p) for p in self.paths)
 
@@ -254,8 +264,7 @@ class JurisdictionsImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths)
+        return import_scope(user).reaches_jurisdictions
 
     def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
         scope = import_scope(user)
@@ -375,8 +384,7 @@ class EnterprisesImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths)
+        return import_scope(user).reaches_jurisdictions
 
     def notes(self) -> list[Any]:
         return [_("Enterprises are matched by their unified social credit code.")]
@@ -589,8 +597,7 @@ class PeopleImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths) or bool(scope.enterprise_ids)
+        return import_scope(user).reaches_enterprises
 
     def notes(self) -> list[Any]:
         return [

@@ -120,8 +120,7 @@ class TrainingImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths) or bool(scope.enterprise_ids)
+        return import_scope(user).reaches_enterprises
 
     def notes(self) -> list[Any]:
         return [
