@@ -70,27 +70,15 @@ class Command(BaseCommand):
             else:
                 bank = Bank(code=options["bank"], name=options["create_bank"], owner=owner, purpose=options["purpose"])
         try:
-            if bank.pk is None:  # dry run against a bank that does not exist yet
-                table = importers.read_file(path.read_bytes(), path.name, options["format"])
-                parsed = importers.validate(table)
-                result = services.ImportResult(
-                    rows=parsed.rows,
-                    created=len(parsed.questions),
-                    duplicates=parsed.duplicates,
-                    errors=parsed.errors,
-                    warnings=parsed.warnings,
-                    notices=parsed.notices,
-                    ignored_columns=parsed.ignored_columns,
-                )
-            else:
-                result = services.import_file(
-                    bank=bank,
-                    data=path.read_bytes(),
-                    name=path.name,
-                    fmt=options["format"],
-                    valid_only=options["valid_only"],
-                    dry_run=options["dry_run"],
-                )
+            # A bank not saved yet (a dry run that would create it) holds no questions: every valid row counts as new.
+            result = services.import_file(
+                bank=bank,
+                data=path.read_bytes(),
+                name=path.name,
+                fmt=options["format"],
+                valid_only=options["valid_only"],
+                dry_run=options["dry_run"],
+            )
         except (UploadRejected, importers.ImportRefused) as exc:
             raise CommandError(f"{path.name}: {exc}") from None
 
