@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.management.imports import add_check_switches
 from core.uploads import UploadRejected
 from organizations.models import TrainingProvider
 from question_bank import importers, services
@@ -31,10 +32,7 @@ class Command(BaseCommand):
             help="Purpose of a new bank: exam_only (default; its questions reach exam papers only) or practice "
             "(learners it is shared with may practise on it and lesson quizzes may use it).",
         )
-        parser.add_argument("--dry-run", action="store_true", help="Check and count, write nothing.")
-        parser.add_argument(
-            "--valid-only", action="store_true", help="Import the valid rows even if some rows are in error."
-        )
+        add_check_switches(parser)
         parser.add_argument(
             "--format",
             default="auto",
