@@ -122,24 +122,30 @@ def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
-    form = ChapterForm(request.POST)
-    if form.is_valid():
-        chapter = content_services.chapter_create(course=course, title=form.cleaned_data["title"])
-        return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
-    messages.error(request, _("Enter a chapter title."))
-    return redirect(_outline_url(course.pk))
+    title = _chapter_title(request)
+    if title is None:
+        return redirect(_outline_url(course.pk))
+    chapter = content_services.chapter_create(course=course, title=title)
+    return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
 
 
 @login_required
 @require_POST
 def chapter_rename(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
+    title = _chapter_title(request)
+    if title is not None:
+        content_services.chapter_rename(chapter=chapter, title=title)
+    return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
+
+
+def _chapter_title(request: HttpRequest) -> str | None:
+    """The posted chapter title; None, with a message asking for one, when it is missing."""
     form = ChapterForm(request.POST)
     if form.is_valid():
-        content_services.chapter_rename(chapter=chapter, title=form.cleaned_data["title"])
-    else:
-        messages.error(request, _("Enter a chapter title."))
-    return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
+        return form.cleaned_data["title"]
+    messages.error(request, _("Enter a chapter title."))
+    return None
 
 
 def _offset(request: HttpRequest) -> int:
