@@ -20,10 +20,11 @@ shared with the exams and training kinds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -517,8 +518,18 @@ def _same_status(status: EnterpriseStatus, r: Row) -> bool:
     )
 
 
-def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, source: str, today: dt.date) -> None:
+@contextlib.contextmanager
+def _history_refused_on_row(number: int, column: str) -> Iterator[None]:
+    """prepare() checked the dates: history recorded meanwhile is refused here, on the row (in the
+    column the refusal names, else ``column``), and the refusal undoes the import."""
     try:
+        yield
+    except HistoryRewrite as exc:
+        raise RowRefused(number, exc.details.get("field") or column, exc.message) from None
+
+
+def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, source: str, today: dt.date) -> None:
+    with _history_refused_on_row(r.number, "valid_from"):
         enterprise_status_record(
             enterprise=enterprise,
             valid_from=day,
@@ -529,9 +540,6 @@ def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, sour
             source=source_of(source, r.number),
             today=today,
         )
-    except HistoryRewrite as exc:
-        # prepare() checked the dates; a status recorded meanwhile lands here and undoes the import.
-        raise RowRefused(r.number, "valid_from", exc.message) from None
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -856,7 +864,7 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential],
         latest = max(latest, job.start)
     person.refresh_from_db()
     row = plan.roster_row
-    try:
+    with _history_refused_on_row((row or plan.rows[-1]).number, "hire_date"):
         if row is not None:
             person_employment_update(
                 person=person,
@@ -868,9 +876,6 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential],
             )
         else:
             employment_end(person=person, end_date=plan.jobs[-1].end)
-    except HistoryRewrite as exc:
-        field = exc.details.get("field") or "hire_date"
-        raise RowRefused((row or plan.rows[-1]).number, field, exc.message) from None
     person.refresh_from_db()
     identity = {"name": plan.fields["name"]}
     if "department" in plan.fields:
