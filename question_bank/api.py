@@ -137,20 +137,7 @@ class QuestionSerializer(serializers.ModelSerializer):
         return fields
 
     def import_values(self) -> dict[str, str]:
-        data = {**self._instance_values(), **self.validated_data}
-        values = {
-            "type": data.get("type", ""),
-            "stem": data.get("stem", ""),
-            "answer": data.get("answer_text", ""),
-            "explanation": data.get("explanation", ""),
-            "difficulty": str(data.get("difficulty", "") or ""),
-            "knowledge_point": data.get("knowledge_point", ""),
-            "industry": data.get("industry_tags", ""),
-            "post": data.get("post_tags", ""),
-        }
-        for key, text in zip(importers.OPTION_FIELDS, data.get("options", []), strict=False):
-            values[key] = text
-        return values
+        return importers.edit_values({**self._instance_values(), **self.validated_data})
 
     def _instance_values(self) -> dict[str, Any]:
         q = self.instance
