@@ -215,6 +215,18 @@ def enterprises_by_code(codes: set[str]) -> dict[str, Enterprise]:
     return found
 
 
+def row_enterprise(r: Row, enterprises: dict[str, Enterprise], scope: ImportScope, errors: Errors) -> Enterprise | None:
+    """The enterprise the row names by its credit code (``enterprises``: from ``enterprises_by_code``)
+    when there is one and it lies in ``scope``; otherwise None, and the row's error says why."""
+    enterprise = enterprises.get(r["credit_code"])
+    if enterprise is None:
+        errors.add(r.number, "credit_code", _("No enterprise has this unified social credit code."))
+    elif not scope.covers_enterprise(enterprise.pk, enterprise.jurisdiction.path):
+        errors.add(r.number, "credit_code", out_of_scope())
+        return None
+    return enterprise
+
+
 def people_by_id_number(numbers: set[str]) -> dict[str, Person]:
     found: dict[str, Person] = {}
     for chunk in chunked(numbers):
@@ -619,12 +631,8 @@ class PeopleImport(ImportKind):
         scope = import_scope(user)
         enterprises = enterprises_by_code({r["credit_code"] for r in rows if r["credit_code"]})
         for r in rows:
-            if r["credit_code"] and r["credit_code"] not in enterprises:
-                errors.add(r.number, "credit_code", _("No enterprise has this unified social credit code."))
-            elif r["credit_code"]:
-                e = enterprises[r["credit_code"]]
-                if not scope.covers_enterprise(e.pk, e.jurisdiction.path):
-                    errors.add(r.number, "credit_code", out_of_scope())
+            if r["credit_code"]:
+                row_enterprise(r, enterprises, scope, errors)
             if r["hire_date"] and r["leave_date"] and r["leave_date"] < r["hire_date"]:
                 errors.add(r.number, "leave_date", _("The leave date is before the hire date."))
         people = people_by_id_number({r["id_number"] for r in rows if r["id_number"]})
