@@ -1971,6 +1971,26 @@ def _markdown_to_text(text: str) -> tuple[str, list[str]]:
     return text.strip(), lost
 
 
+TEXT_FORMATS = (".gift", ".txt", ".aiken")
+
+
+def upload_bytes(uploaded: Any) -> bytes:
+    """The bytes of an uploaded question file (a Django ``UploadedFile``) once ``core.uploads`` lets
+    them through for its kind: a Word file as a .docx package, a text format (GIFT, Aiken, numbered
+    text) for its size only, anything else as a spreadsheet (.xls too). ``UploadRejected`` says why not."""
+    from core.uploads import check_docx, check_spreadsheet, check_uploaded_file
+
+    lowered = uploaded.name.lower()
+    if lowered.endswith(".docx"):
+        return check_docx(uploaded.read(_upload_limit() + 1), uploaded.name).data
+    if lowered.endswith(TEXT_FORMATS):
+        data = uploaded.read(_upload_limit() + 1)
+        if len(data) > _upload_limit():
+            check_spreadsheet(data, uploaded.name)  # raises with the size message
+        return data
+    return check_uploaded_file(uploaded, allow_xls=True).data
+
+
 def read_file(data: bytes, name: str, fmt: str = "auto", column_map: ColumnMap | None = None) -> RawTable:
     """Any supported file by its format (``auto``: by content and extension).
 

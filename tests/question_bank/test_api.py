@@ -109,6 +109,23 @@ def test_upload_through_the_api_queues_an_import(
     assert refused.status_code == 400
 
 
+@pytest.mark.parametrize("name", ["big.xlsx", "big.gift", "big.docx"])
+def test_an_upload_over_the_size_limit_is_refused_whatever_its_kind(
+    cast: Any, east_bank: Bank, settings: Any, name: str
+) -> None:
+    settings.UPLOAD_MAX_BYTES = 1000
+    client = api(cast.east.training_admin)
+    refused = client.post(
+        f"/api/v1/question-banks/{east_bank.pk}/imports/",
+        {"file": SimpleUploadedFile(name, b"x" * 5000)},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert refused.status_code == 400
+    assert "the limit is" in str(refused.json()["errors"]["file"])
+    assert not ImportJob.objects.exists()
+
+
 def test_practice_questions_carry_no_answer_until_answered(cast: Any, east_bank: Bank) -> None:
     client = api(cast.east.learner.user)
     listed = client.get("/api/v1/practice/questions/", {"bank": east_bank.pk}).json()
