@@ -19,7 +19,7 @@ from exams.models import Attempt, CertificateType, ExamSession, PaperTemplate
 from exams.services.attempts import attempt_save_answer, attempt_start, attempt_submit
 from exams.services.papers import RuleSpec, paper_create_rules
 from exams.services.sessions import session_create, session_prepare
-from organizations.models import Person, TrainingProvider
+from organizations.models import Enterprise, Person, TrainingProvider
 from question_bank.importers import fingerprint
 from question_bank.models import Bank, Question, QuestionType
 
@@ -115,28 +115,42 @@ def _sit(session: ExamSession, person: Person, share: float, when: dt.datetime, 
     ).attempt
 
 
+def _session(paper: PaperTemplate, enterprise: Enterprise, title: str, **rules: Any) -> ExamSession:
+    """A demo session of the provider's paper for the learner's enterprise, passed at 60."""
+    return session_create(
+        provider=paper.provider,
+        paper=paper,
+        title=title,
+        pass_score=Decimal("60"),
+        eligible_enterprises=[enterprise],
+        **rules,
+    )
+
+
 def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
     now = timezone.now()
     enterprise = learner.enterprise
     bank = _bank(provider)
     paper = _paper(provider, bank, "新员工岗前安全培训试卷（示范）")
     result: dict[str, Any] = {"bank": bank, "paper": paper}
+    # Open now, for two months: the sessions a demo learner can sit today.
+    open_now = {
+        "opens_at": now - dt.timedelta(hours=1),
+        "closes_at": now + dt.timedelta(days=60),
+        "duration_minutes": 30,
+    }
 
     open_session = ExamSession.objects.filter(title=OPEN_TITLE).first()
     if open_session is None:
-        open_session = session_create(
-            provider=provider,
-            paper=paper,
-            title=OPEN_TITLE,
-            opens_at=now - dt.timedelta(hours=1),
-            closes_at=now + dt.timedelta(days=60),
-            duration_minutes=30,
+        open_session = _session(
+            paper,
+            enterprise,
+            OPEN_TITLE,
+            **open_now,
             attempts_allowed=3,
-            pass_score=Decimal("60"),
             review_answers=True,
             partial_credit=True,
             certificate_type=CertificateType.NEW_EMPLOYEE,
-            eligible_enterprises=[enterprise],
         )
         session_prepare(session=open_session, now=now)
     result["open"] = open_session
@@ -149,35 +163,23 @@ def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
             or Course.objects.filter(owner_provider=provider).first()
         )
         if course is not None:
-            result["gated"] = session_create(
-                provider=provider,
-                paper=paper,
-                title=GATED_TITLE,
-                opens_at=now - dt.timedelta(hours=1),
-                closes_at=now + dt.timedelta(days=60),
-                duration_minutes=30,
-                pass_score=Decimal("60"),
-                required_course=course,
-                eligible_enterprises=[enterprise],
-            )
+            result["gated"] = _session(paper, enterprise, GATED_TITLE, **open_now, required_course=course)
 
     past = ExamSession.objects.filter(title=PAST_TITLE).first()
     if past is None:
         # Recent enough that its proctoring snapshots are inside the media retention
         # (30 days by default): the review page of the flagged attempt shows them.
         opens = now - dt.timedelta(days=3)
-        past = session_create(
-            provider=provider,
-            paper=paper,
-            title=PAST_TITLE,
+        past = _session(
+            paper,
+            enterprise,
+            PAST_TITLE,
             opens_at=opens,
             closes_at=opens + dt.timedelta(days=2),
             duration_minutes=60,
-            pass_score=Decimal("60"),
             result_release=ExamSession.Release.AFTER_CLOSE,
             review_answers=True,
             certificate_type=CertificateType.PRINCIPAL,
-            eligible_enterprises=[enterprise],
         )
         rng = random.Random(2026)  # noqa: S311 - demo data
         people = list(Person.objects.filter(enterprise=enterprise).exclude(pk=learner.pk).order_by("pk")[:24])

@@ -88,8 +88,7 @@ class CertificatesImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths)
+        return import_scope(user).reaches_jurisdictions
 
     def notes(self) -> list[Any]:
         return [_("The holder must already be on a roster: import the people first.")]

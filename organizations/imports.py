@@ -20,10 +20,11 @@ shared with the exams and training kinds.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -171,6 +172,16 @@ class ImportScope:
     paths: tuple[str, ...] = ()
     enterprise_ids: frozenset[int] = field(default_factory=frozenset)
 
+    @property
+    def reaches_jurisdictions(self) -> bool:
+        """Holds a bureau subtree (or everything): may import records kept per jurisdiction."""
+        return self.everything or bool(self.paths)
+
+    @property
+    def reaches_enterprises(self) -> bool:
+        """Holds a bureau subtree or administers an enterprise: may import records kept per enterprise."""
+        return self.reaches_jurisdictions or bool(self.enterprise_ids)
+
     def covers_path(self, path: str) -> bool:
         return self.everything or any(path.startswith(p) for p in self.paths)
 
@@ -202,6 +213,18 @@ def enterprises_by_code(codes: set[str]) -> dict[str, Enterprise]:
         for e in Enterprise.objects.select_related("jurisdiction", "industry").filter(credit_code__in=chunk):
             found[e.credit_code] = e
     return found
+
+
+def row_enterprise(r: Row, enterprises: dict[str, Enterprise], scope: ImportScope, errors: Errors) -> Enterprise | None:
+    """The enterprise the row names by its credit code (``enterprises``: from ``enterprises_by_code``)
+    when there is one and it lies in ``scope``; otherwise None, and the row's error says why."""
+    enterprise = enterprises.get(r["credit_code"])
+    if enterprise is None:
+        errors.add(r.number, "credit_code", _("No enterprise has this unified social credit code."))
+    elif not scope.covers_enterprise(enterprise.pk, enterprise.jurisdiction.path):
+        errors.add(r.number, "credit_code", out_of_scope())
+        return None
+    return enterprise
 
 
 def people_by_id_number(numbers: set[str]) -> dict[str, Person]:
@@ -254,8 +277,7 @@ class JurisdictionsImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths)
+        return import_scope(user).reaches_jurisdictions
 
     def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
         scope = import_scope(user)
@@ -375,8 +397,7 @@ class EnterprisesImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths)
+        return import_scope(user).reaches_jurisdictions
 
     def notes(self) -> list[Any]:
         return [_("Enterprises are matched by their unified social credit code.")]
@@ -509,8 +530,18 @@ def _same_status(status: EnterpriseStatus, r: Row) -> bool:
     )
 
 
-def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, source: str, today: dt.date) -> None:
+@contextlib.contextmanager
+def _history_refused_on_row(number: int, column: str) -> Iterator[None]:
+    """prepare() checked the dates: history recorded meanwhile is refused here, on the row (in the
+    column the refusal names, else ``column``), and the refusal undoes the import."""
     try:
+        yield
+    except HistoryRewrite as exc:
+        raise RowRefused(number, exc.details.get("field") or column, exc.message) from None
+
+
+def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, source: str, today: dt.date) -> None:
+    with _history_refused_on_row(r.number, "valid_from"):
         enterprise_status_record(
             enterprise=enterprise,
             valid_from=day,
@@ -521,9 +552,6 @@ def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, sour
             source=source_of(source, r.number),
             today=today,
         )
-    except HistoryRewrite as exc:
-        # prepare() checked the dates; a status recorded meanwhile lands here and undoes the import.
-        raise RowRefused(r.number, "valid_from", exc.message) from None
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -589,8 +617,7 @@ class PeopleImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths) or bool(scope.enterprise_ids)
+        return import_scope(user).reaches_enterprises
 
     def notes(self) -> list[Any]:
         return [
@@ -604,12 +631,8 @@ class PeopleImport(ImportKind):
         scope = import_scope(user)
         enterprises = enterprises_by_code({r["credit_code"] for r in rows if r["credit_code"]})
         for r in rows:
-            if r["credit_code"] and r["credit_code"] not in enterprises:
-                errors.add(r.number, "credit_code", _("No enterprise has this unified social credit code."))
-            elif r["credit_code"]:
-                e = enterprises[r["credit_code"]]
-                if not scope.covers_enterprise(e.pk, e.jurisdiction.path):
-                    errors.add(r.number, "credit_code", out_of_scope())
+            if r["credit_code"]:
+                row_enterprise(r, enterprises, scope, errors)
             if r["hire_date"] and r["leave_date"] and r["leave_date"] < r["hire_date"]:
                 errors.add(r.number, "leave_date", _("The leave date is before the hire date."))
         people = people_by_id_number({r["id_number"] for r in rows if r["id_number"]})
@@ -849,7 +872,7 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential],
         latest = max(latest, job.start)
     person.refresh_from_db()
     row = plan.roster_row
-    try:
+    with _history_refused_on_row((row or plan.rows[-1]).number, "hire_date"):
         if row is not None:
             person_employment_update(
                 person=person,
@@ -861,9 +884,6 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential],
             )
         else:
             employment_end(person=person, end_date=plan.jobs[-1].end)
-    except HistoryRewrite as exc:
-        field = exc.details.get("field") or "hire_date"
-        raise RowRefused((row or plan.rows[-1]).number, field, exc.message) from None
     person.refresh_from_db()
     identity = {"name": plan.fields["name"]}
     if "department" in plan.fields:

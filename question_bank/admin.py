@@ -108,21 +108,10 @@ class QuestionAdminForm(forms.ModelForm):
         data = super().clean()
         if self.errors:
             return data
-        values = {
-            "type": data.get("type", ""),
-            "stem": data.get("stem", ""),
-            "answer": data.get("answer_text", ""),
-            "explanation": data.get("explanation", ""),
-            "difficulty": str(data.get("difficulty", "")),
-            "knowledge_point": data.get("knowledge_point", ""),
-            "industry": data.get("industry_tags", ""),
-            "post": data.get("post_tags", ""),
-        }
-        options = data.get("options") or []
-        if not isinstance(options, list):
+        if not isinstance(data.get("options") or [], list):
             self.add_error("options", _("Options are a list of texts."))
             return data
-        values.update(zip(importers.OPTION_FIELDS, (str(o) for o in options), strict=False))
+        values = importers.edit_values(data)
         stored = Question.objects.get(pk=self.instance.pk) if self.instance.pk is not None else None
         try:
             clean = services.question_check(values=values, question=stored)

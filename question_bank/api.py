@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
@@ -24,7 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from core.ids import query_id
-from core.uploads import UploadRejected, check_docx, check_spreadsheet
+from core.uploads import UploadRejected
 from organizations.models import Jurisdiction, TrainingProvider
 from organizations.selectors import is_platform_admin, provider_ids_managed_by
 from question_bank import importers, selectors, services
@@ -137,20 +136,7 @@ class QuestionSerializer(serializers.ModelSerializer):
         return fields
 
     def import_values(self) -> dict[str, str]:
-        data = {**self._instance_values(), **self.validated_data}
-        values = {
-            "type": data.get("type", ""),
-            "stem": data.get("stem", ""),
-            "answer": data.get("answer_text", ""),
-            "explanation": data.get("explanation", ""),
-            "difficulty": str(data.get("difficulty", "") or ""),
-            "knowledge_point": data.get("knowledge_point", ""),
-            "industry": data.get("industry_tags", ""),
-            "post": data.get("post_tags", ""),
-        }
-        for key, text in zip(importers.OPTION_FIELDS, data.get("options", []), strict=False):
-            values[key] = text
-        return values
+        return importers.edit_values({**self._instance_values(), **self.validated_data})
 
     def _instance_values(self) -> dict[str, Any]:
         q = self.instance
@@ -318,12 +304,8 @@ class BankViewSet(
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         file = upload.validated_data["file"]
-        data = file.read(settings.UPLOAD_MAX_BYTES + 1)
         try:
-            if file.name.lower().endswith(".docx"):
-                check_docx(data, file.name)
-            elif not file.name.lower().endswith((".gift", ".txt", ".aiken")) or len(data) > settings.UPLOAD_MAX_BYTES:
-                check_spreadsheet(data, file.name, allow_xls=True)
+            data = importers.upload_bytes(file)
         except UploadRejected as exc:
             raise exceptions.ValidationError({"file": [str(exc)]}) from None
         try:

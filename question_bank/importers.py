@@ -23,7 +23,7 @@ import io
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from itertools import islice
@@ -392,6 +392,24 @@ def answer_text(qtype: str, answer: Any) -> str:
     if qtype == QuestionType.FILL_BLANK:
         return "|".join("/".join(blank) for blank in answer)
     return str(answer)  # choice letters, or a subjective question's reference answer
+
+
+def edit_values(fields: Mapping[str, Any]) -> dict[str, str]:
+    """The import-layout cells of a question edited by its model fields (the answer as ``answer_text``,
+    the options as a list): the admin and the API check edits with the importer's own rules."""
+    difficulty = fields.get("difficulty")
+    values = {
+        "type": fields.get("type", ""),
+        "stem": fields.get("stem", ""),
+        "answer": fields.get("answer_text", ""),
+        "explanation": fields.get("explanation", ""),
+        "difficulty": "" if difficulty is None else str(difficulty),  # none given: the default; 0 is refused
+        "knowledge_point": fields.get("knowledge_point", ""),
+        "industry": fields.get("industry_tags", ""),
+        "post": fields.get("post_tags", ""),
+    }
+    values.update(zip(OPTION_FIELDS, (str(o) for o in fields.get("options") or []), strict=False))
+    return values
 
 
 def parse_answer(qtype: str, raw: str, options: list[str]) -> tuple[Any, str | None]:
@@ -1951,6 +1969,26 @@ def _markdown_to_text(text: str) -> tuple[str, list[str]]:
     text = _MD_LINE.sub("", text)
     text = re.sub("\ue100(\\d+)\ue101", lambda m: escaped[int(m.group(1))], text)
     return text.strip(), lost
+
+
+TEXT_FORMATS = (".gift", ".txt", ".aiken")
+
+
+def upload_bytes(uploaded: Any) -> bytes:
+    """The bytes of an uploaded question file (a Django ``UploadedFile``) once ``core.uploads`` lets
+    them through for its kind: a Word file as a .docx package, a text format (GIFT, Aiken, numbered
+    text) for its size only, anything else as a spreadsheet (.xls too). ``UploadRejected`` says why not."""
+    from core.uploads import check_docx, check_spreadsheet, check_uploaded_file
+
+    lowered = uploaded.name.lower()
+    if lowered.endswith(".docx"):
+        return check_docx(uploaded.read(_upload_limit() + 1), uploaded.name).data
+    if lowered.endswith(TEXT_FORMATS):
+        data = uploaded.read(_upload_limit() + 1)
+        if len(data) > _upload_limit():
+            check_spreadsheet(data, uploaded.name)  # raises with the size message
+        return data
+    return check_uploaded_file(uploaded, allow_xls=True).data
 
 
 def read_file(data: bytes, name: str, fmt: str = "auto", column_map: ColumnMap | None = None) -> RawTable:

@@ -3,7 +3,6 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
@@ -16,7 +15,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from core.uploads import UploadRejected, check_docx, check_spreadsheet, check_uploaded_file
+from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
 from question_bank import exporters, importers, selectors, services
 from question_bank.forms import (
@@ -29,7 +28,6 @@ from question_bank.forms import (
 )
 from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType
 
-TEXT_FORMATS = (".gift", ".txt", ".aiken")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {
     "xlsx": (XLSX, "xlsx"),
@@ -169,14 +167,7 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.name.lower().endswith(TEXT_FORMATS):
-                data = upload.read(settings.UPLOAD_MAX_BYTES + 1)
-                if len(data) > settings.UPLOAD_MAX_BYTES:
-                    check_spreadsheet(data, upload.name)  # raises with the size message
-            elif upload.name.lower().endswith(".docx"):
-                data = check_docx(upload.read(settings.UPLOAD_MAX_BYTES + 1), upload.name).data
-            else:
-                data = check_uploaded_file(upload, allow_xls=True).data
+            data = importers.upload_bytes(upload)
         except UploadRejected as exc:
             form.add_error("file", str(exc))
         else:

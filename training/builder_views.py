@@ -8,6 +8,7 @@ gets a 404. Views validate with training.forms and call one service.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -122,37 +123,45 @@ def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
-    form = ChapterForm(request.POST)
-    if form.is_valid():
-        chapter = content_services.chapter_create(course=course, title=form.cleaned_data["title"])
-        return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
-    messages.error(request, _("Enter a chapter title."))
-    return redirect(_outline_url(course.pk))
+    title = _chapter_title(request)
+    if title is None:
+        return redirect(_outline_url(course.pk))
+    chapter = content_services.chapter_create(course=course, title=title)
+    return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
 
 
 @login_required
 @require_POST
 def chapter_rename(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
-    form = ChapterForm(request.POST)
-    if form.is_valid():
-        content_services.chapter_rename(chapter=chapter, title=form.cleaned_data["title"])
-    else:
-        messages.error(request, _("Enter a chapter title."))
+    title = _chapter_title(request)
+    if title is not None:
+        content_services.chapter_rename(chapter=chapter, title=title)
     return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
 
 
-def _offset(request: HttpRequest) -> int:
-    return {"up": -1, "down": 1}.get(request.POST.get("direction", ""), 0)
+def _chapter_title(request: HttpRequest) -> str | None:
+    """The posted chapter title; None, with a message asking for one, when it is missing."""
+    form = ChapterForm(request.POST)
+    if form.is_valid():
+        return form.cleaned_data["title"]
+    messages.error(request, _("Enter a chapter title."))
+    return None
+
+
+def _moved(request: HttpRequest, move: Callable[..., object], course_id: int, anchor: str) -> HttpResponse:
+    """Move an outline item one step (``direction`` up or down; anything else leaves it) and show it."""
+    if offset := {"up": -1, "down": 1}.get(request.POST.get("direction", ""), 0):
+        move(offset=offset)
+    return redirect(_outline_url(course_id, anchor))
 
 
 @login_required
 @require_POST
 def chapter_move(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
-    if offset := _offset(request):
-        content_services.chapter_move(chapter=chapter, offset=offset)
-    return redirect(_outline_url(chapter.course_id, f"chapter-{chapter.pk}"))
+    move = partial(content_services.chapter_move, chapter=chapter)
+    return _moved(request, move, chapter.course_id, f"chapter-{chapter.pk}")
 
 
 @login_required
@@ -289,9 +298,8 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
-    if offset := _offset(request):
-        content_services.lesson_move(lesson=lesson, offset=offset)
-    return redirect(_outline_url(lesson.chapter.course_id, f"lesson-{lesson.pk}"))
+    move = partial(content_services.lesson_move, lesson=lesson)
+    return _moved(request, move, lesson.chapter.course_id, f"lesson-{lesson.pk}")
 
 
 @login_required

@@ -51,9 +51,9 @@ from core.tabular import (
 from organizations.imports import (
     enterprises_by_code,
     import_scope,
-    out_of_scope,
     parse_credit_code,
     parse_id_number,
+    row_enterprise,
 )
 from organizations.models import Employment, Person
 from training.models import CreditLedger, RequirementProfile
@@ -120,8 +120,7 @@ class TrainingImport(ImportKind):
     )
 
     def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths) or bool(scope.enterprise_ids)
+        return import_scope(user).reaches_enterprises
 
     def notes(self) -> list[Any]:
         return [
@@ -174,12 +173,8 @@ class TrainingImport(ImportKind):
         for r in rows:
             if r.number in errors.rows():
                 continue
-            enterprise = enterprises.get(r["credit_code"])
+            enterprise = row_enterprise(r, enterprises, scope, errors)
             if enterprise is None:
-                errors.add(r.number, "credit_code", _("No enterprise has this unified social credit code."))
-                continue
-            if not scope.covers_enterprise(enterprise.pk, enterprise.jurisdiction.path):
-                errors.add(r.number, "credit_code", out_of_scope())
                 continue
             person = people.get(r["id_number"])
             if person is None or (person[0], enterprise.pk) not in employed:

@@ -1,5 +1,6 @@
-"""What the import commands share (``import_data``, ``import_employees``): the file named on the
-command line, read as an upload would be, and the rows' errors written one a line."""
+"""What the import commands share (``import_data``, ``import_employees``, ``import_questions``): the
+file named on the command line, read as an upload would be, the check-first switches, and the rows'
+errors written one a line."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from core.tabular import RowError
@@ -23,6 +24,15 @@ def read_file(value: str) -> tuple[bytes, str]:
     except OSError as exc:
         raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
     return data, path.name
+
+
+def add_check_switches(parser: CommandParser, *, valid_only: bool = True) -> None:
+    """``--dry-run``, and where a file may be imported in part, ``--valid-only``."""
+    parser.add_argument("--dry-run", action="store_true", help="Check every row and report; write nothing.")
+    if valid_only:
+        parser.add_argument(
+            "--valid-only", action="store_true", help="Import the rows without errors even if other rows have some."
+        )
 
 
 def write_row_errors(write: Callable[[str], object], errors: Iterable[RowError]) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from organizations.models import Employment, Person
 from tests.conftest import Cast
-from tests.factories import id_number
+from tests.factories import complete_credit_code, id_number
 from tests.support.imports import csv_bytes, errors_of, run
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -99,6 +99,14 @@ def test_bad_rows_are_named_and_nothing_is_written(cast: Cast) -> None:
     assert not Person.objects.filter(id_number=good).exists()
 
 
+def test_a_credit_code_no_enterprise_has_is_refused(cast: Cast) -> None:
+    unknown = complete_credit_code("91990101MA9999999")
+    result = run("people", csv_bytes(HEADER, ["杨七", id_number(), unknown, "从业人员", "2026-01-01", "", ""]))
+    assert errors_of(result) == [(2, "统一社会信用代码")]
+    assert "No enterprise has this unified social credit code" in result.errors[0].message
+    assert not Person.objects.filter(name="杨七").exists()
+
+
 def test_an_enterprise_admin_imports_only_their_own_people(cast: Cast) -> None:
     mine, theirs = cast.east.enterprises
     data = csv_bytes(
@@ -108,6 +116,7 @@ def test_an_enterprise_admin_imports_only_their_own_people(cast: Cast) -> None:
     )
     result = run("people", data, user=cast.east.enterprise_admin)
     assert errors_of(result) == [(3, "统一社会信用代码")]
+    assert "outside" in result.errors[0].message
 
     # Transferring someone from an enterprise they do not manage is refused without naming it.
     west = cast.west.learner

@@ -51,6 +51,17 @@ def test_admin_lists_and_manages_questions(cast: Any, east_bank: Bank) -> None:
     assert not Question.objects.get(pk=pk).is_active
 
 
+def test_a_difficulty_out_of_range_is_refused_and_none_given_is_the_default(cast: Any, east_bank: Bank) -> None:
+    client = api(cast.east.training_admin)
+    question = {"bank": east_bank.pk, "type": "true_false", "stem": "动火作业须办理作业票。", "answer_text": "正确"}
+    zero = client.post("/api/v1/questions/", {**question, "difficulty": 0}, format="json")
+    assert zero.status_code == 400
+    assert "difficulty" in zero.json()["errors"]
+    created = client.post("/api/v1/questions/", question, format="json")
+    assert created.status_code == 201, created.json()
+    assert created.json()["difficulty"] == 3
+
+
 def test_admin_creates_banks_only_for_their_provider(cast: Any) -> None:
     client = api(cast.east.training_admin)
     ok = client.post(
@@ -96,6 +107,23 @@ def test_upload_through_the_api_queues_an_import(
         format="multipart",
     )
     assert refused.status_code == 400
+
+
+@pytest.mark.parametrize("name", ["big.xlsx", "big.gift", "big.docx"])
+def test_an_upload_over_the_size_limit_is_refused_whatever_its_kind(
+    cast: Any, east_bank: Bank, settings: Any, name: str
+) -> None:
+    settings.UPLOAD_MAX_BYTES = 1000
+    client = api(cast.east.training_admin)
+    refused = client.post(
+        f"/api/v1/question-banks/{east_bank.pk}/imports/",
+        {"file": SimpleUploadedFile(name, b"x" * 5000)},
+        format="multipart",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert refused.status_code == 400
+    assert "the limit is" in str(refused.json()["errors"]["file"])
+    assert not ImportJob.objects.exists()
 
 
 def test_practice_questions_carry_no_answer_until_answered(cast: Any, east_bank: Bank) -> None:

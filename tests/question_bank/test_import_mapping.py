@@ -76,6 +76,11 @@ def _text(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
 
 
+def _current_step(html: str) -> list[str]:
+    """The import steps the page marks as its own (exactly one)."""
+    return re.findall(r'<li aria-current="step">([^<]*)</li>', html)
+
+
 # --- the whole journey ---------------------------------------------------------------
 
 
@@ -91,6 +96,7 @@ def test_unknown_titles_are_mapped_previewed_and_imported(
     assert response["Location"] == reverse("question_bank:import_map", args=[job.pk])
 
     page = client.get(response["Location"]).content.decode()
+    assert _current_step(page) == ["列对应"]
     text = _text(page)
     assert "每一列是什么" in text
     assert "没有认出列标题" in text  # says why it asks
@@ -102,7 +108,9 @@ def test_unknown_titles_are_mapped_previewed_and_imported(
 
     response = _map_post(client, job, ODD_MAP)
     assert response["Location"] == reverse("question_bank:import_preview", args=[job.pk])
-    preview = _text(client.get(response["Location"]).content.decode())
+    preview_page = client.get(response["Location"]).content.decode()
+    assert _current_step(preview_page) == ["预览"]
+    preview = _text(preview_page)
     assert "目前还没有保存任何题目" in preview
     assert "现在导入将新建 3 道、更新 0 道、0 道未变；0 行有错误。" in preview
     assert "发现火灾应拨打的电话是？" in preview
@@ -294,6 +302,7 @@ def test_an_expired_upload_is_refused_everywhere_and_nothing_is_written(
     assert not callbacks
     page = client.get(upload_page).content.decode()
     assert "这次上传已过期或已导入，请重新上传文件。" in page
+    assert _current_step(page) == ["上传"]
     job.refresh_from_db()
     assert job.status == ImportJob.Status.STAGED
     assert job.column_map is None

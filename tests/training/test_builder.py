@@ -145,6 +145,16 @@ class TestChapters:
         client.post(f"/training/manage/chapters/{second.pk}/delete/", {"confirm": "1"})
         assert not Chapter.objects.filter(pk=second.pk).exists()
 
+    def test_a_blank_chapter_title_is_asked_for_again(self, world: World, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        chapters = list(world.course.chapters.values_list("pk", "title"))
+        created = client.post(f"/training/manage/courses/{world.course.pk}/chapters/new/", {"title": ""}, follow=True)
+        assert "Enter a chapter title." in created.content.decode()
+        first = world.course.chapters.get()
+        renamed = client.post(f"/training/manage/chapters/{first.pk}/rename/", {"title": " "}, follow=True)
+        assert "Enter a chapter title." in renamed.content.decode()
+        assert list(world.course.chapters.values_list("pk", "title")) == chapters
+
     def test_a_chapter_with_credited_lessons_is_not_deleted(self, world: World, cast: Cast) -> None:
         _credit(world.video, world)
         response = _client(cast.east.training_admin).post(

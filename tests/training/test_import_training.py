@@ -107,6 +107,7 @@ def test_every_bad_cell_is_named_and_nothing_is_written(cast: Cast) -> None:
         (9, "身份证号"),
     ]
     assert "row 2" in result.errors[-1].message
+    assert "No enterprise has this unified social credit code" in result.errors[5].message  # row 8
     assert result.created == 0
     assert not CreditLedger.objects.exists()
 

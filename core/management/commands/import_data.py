@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from core import tabular
-from core.management.imports import read_file, write_row_errors
+from core.management.imports import add_check_switches, read_file, write_row_errors
 from core.uploads import UploadRejected
 
 
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("kind", help="What the file holds: " + ", ".join(k.code for k in tabular.kinds()) + ".")
         parser.add_argument("file", help="The first sheet of an .xlsx, or a .csv (UTF-8 or GB18030).")
         parser.add_argument("--user", help="Import as this user (their scope applies; they are recorded as importer).")
-        parser.add_argument("--dry-run", action="store_true", help="Check every row and report; write nothing.")
+        add_check_switches(parser, valid_only=False)
         parser.add_argument(
             "--credentials-out",
             metavar="FILE.csv",

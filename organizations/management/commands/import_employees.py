@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from core import tabular
-from core.management.imports import read_file, write_row_errors
+from core.management.imports import add_check_switches, read_file, write_row_errors
 from core.uploads import UploadRejected
 from organizations.models import Enterprise
 from organizations.roster import ImportResult, import_roster_bytes
@@ -20,10 +20,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="The roster, .xlsx or .csv (UTF-8 or GB18030).")
         parser.add_argument("--enterprise", required=True, help="The enterprise's unified social credit code.")
-        parser.add_argument("--dry-run", action="store_true", help="Check the file and report; write nothing.")
-        parser.add_argument(
-            "--valid-only", action="store_true", help="Import the rows without errors even if other rows have some."
-        )
+        add_check_switches(parser)
         parser.add_argument(
             "--credentials-out",
             metavar="FILE.csv",

@@ -6,6 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from core.management.imports import add_check_switches
 from core.uploads import UploadRejected
 from organizations.models import TrainingProvider
 from question_bank import importers, services
@@ -31,10 +32,7 @@ class Command(BaseCommand):
             help="Purpose of a new bank: exam_only (default; its questions reach exam papers only) or practice "
             "(learners it is shared with may practise on it and lesson quizzes may use it).",
         )
-        parser.add_argument("--dry-run", action="store_true", help="Check and count, write nothing.")
-        parser.add_argument(
-            "--valid-only", action="store_true", help="Import the valid rows even if some rows are in error."
-        )
+        add_check_switches(parser)
         parser.add_argument(
             "--format",
             default="auto",
@@ -70,27 +68,15 @@ class Command(BaseCommand):
             else:
                 bank = Bank(code=options["bank"], name=options["create_bank"], owner=owner, purpose=options["purpose"])
         try:
-            if bank.pk is None:  # dry run against a bank that does not exist yet
-                table = importers.read_file(path.read_bytes(), path.name, options["format"])
-                parsed = importers.validate(table)
-                result = services.ImportResult(
-                    rows=parsed.rows,
-                    created=len(parsed.questions),
-                    duplicates=parsed.duplicates,
-                    errors=parsed.errors,
-                    warnings=parsed.warnings,
-                    notices=parsed.notices,
-                    ignored_columns=parsed.ignored_columns,
-                )
-            else:
-                result = services.import_file(
-                    bank=bank,
-                    data=path.read_bytes(),
-                    name=path.name,
-                    fmt=options["format"],
-                    valid_only=options["valid_only"],
-                    dry_run=options["dry_run"],
-                )
+            # A bank not saved yet (a dry run that would create it) holds no questions: every valid row counts as new.
+            result = services.import_file(
+                bank=bank,
+                data=path.read_bytes(),
+                name=path.name,
+                fmt=options["format"],
+                valid_only=options["valid_only"],
+                dry_run=options["dry_run"],
+            )
         except (UploadRejected, importers.ImportRefused) as exc:
             raise CommandError(f"{path.name}: {exc}") from None
 
