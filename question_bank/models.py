@@ -362,6 +362,10 @@ class SiblingGroup(models.Model):
     def __str__(self) -> str:
         return f"{self.bank_id} · #{self.pk}"
 
+    @property
+    def similarity_percent(self) -> int:
+        return round(self.similarity * 100)
+
 
 class SiblingMember(models.Model):
     """A question in a sibling group: a question is in at most one group. ``confirmed``: the

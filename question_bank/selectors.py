@@ -295,3 +295,13 @@ def sibling_keys(questions: QuerySet[Question]) -> dict[int, int]:
             "question_id", "group_id"
         )
     )
+
+
+def sibling_members_of(groups: Any) -> dict[int, list[SiblingMember]]:
+    """Each group's members with their questions (one query), by group id."""
+    found: dict[int, list[SiblingMember]] = {}
+    for member in (
+        SiblingMember.objects.filter(group__in=list(groups)).select_related("question").order_by("question_id")
+    ):
+        found.setdefault(member.group_id, []).append(member)
+    return found
