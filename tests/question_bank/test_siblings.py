@@ -15,11 +15,11 @@ from exams.services.errors import PoolTooSmall
 from exams.services.papers import PaperDrawer, RuleSpec, paper_create_rules
 from exams.services.spot_tests import spot_test_open
 from question_bank import services
-from question_bank.importers import fingerprint
 from question_bank.models import Bank, Question, QuestionType, SiblingGroup, SiblingMember, SiblingSplit
 from question_bank.siblings import sibling_group_confirm, sibling_split, siblings_scan
 from question_bank.similarity import Item, cluster, similar_pairs
 from tests.conftest import login_client
+from tests.exams.conftest import create_question
 
 # The two pairs of the issue, as banks write them, and unrelated questions around them.
 FIRE_SINGLE = ("single", "电器设备着火时，应首先（  ）。", ["切断电源", "用水扑救", "打开门窗", "大声呼救"], "A")
@@ -55,16 +55,7 @@ UNRELATED = [
 
 
 def add(bank: Bank, spec: tuple[str, str, list[str], Any], *, industry: str = "") -> Question:
-    qtype, stem, options, answer = spec
-    return Question.objects.create(
-        bank=bank,
-        type=qtype,
-        stem=stem,
-        options=options,
-        answer=answer,
-        industry_tags=industry,
-        fingerprint=fingerprint(qtype, stem, options, answer),
-    )
+    return create_question(bank, *spec, industry_tags=industry)
 
 
 def sibling_bank(provider: Any, code: str = "sib") -> tuple[Bank, dict[str, Question]]:
