@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,6 +19,7 @@ from question_bank.models import AUTO_GRADED_TYPES, Bank, Question, QuestionType
 from question_bank.selectors import sibling_keys, subjective_count, tag_q
 
 ONE_DECIMAL = Decimal("0.1")
+logger = logging.getLogger(__name__)
 
 
 def as_decimal(value: Any) -> Decimal:
@@ -317,20 +319,26 @@ class PaperDrawer:
         return sum((r.score * r.count for r in self.rules), Decimal(0))
 
     def draw(self, rng: random.Random) -> list[tuple[Question, Decimal]]:
+        """One examinee's questions. A paper scheduled before a scan found siblings that leave it
+        short (``paper_check`` refuses such a paper at scheduling) still draws, siblings allowed:
+        an examinee is never turned away at the door for it."""
         if self.fixed:
             return list(self.fixed)
-        chosen = _assign(self.keys, [r.count for r in self.rules], rng)
+        counts = [r.count for r in self.rules]
+        pools, chosen = self.pools, _assign(self.keys, counts, rng)
+        if isinstance(chosen, tuple):
+            pools = [{q.pk: [q] for questions in pool.values() for q in questions} for pool in self.pools]
+            chosen = _assign([list(pool) for pool in pools], counts, rng)
+            if not isinstance(chosen, tuple):
+                logger.warning("paper %s drawn with sibling questions together: its pools are short", self.paper.pk)
         if isinstance(chosen, tuple):
             rule, available = chosen
             raise PoolTooSmall(
-                _(
-                    "A rule of paper “%(paper)s” needs %(count)d questions but its pool holds only %(available)d "
-                    "(at most one question of each sibling group)."
-                )
+                _("A rule of paper “%(paper)s” needs %(count)d questions but its pool holds only %(available)d.")
                 % {"paper": self.paper.name, "count": self.rules[rule].count, "available": available}
             )
         drawn: list[tuple[Question, Decimal]] = []
-        for rule, pool, keys in zip(self.rules, self.pools, chosen, strict=True):
+        for rule, pool, keys in zip(self.rules, pools, chosen, strict=True):
             for key in keys:
                 siblings = pool[key]
                 drawn.append((siblings[rng.randrange(len(siblings))] if len(siblings) > 1 else siblings[0], rule.score))

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from exams.services.errors import PoolTooSmall
-from exams.services.papers import PaperDrawer, RuleSpec, paper_create_rules
+from exams.services.papers import PaperDrawer, RuleSpec, paper_check, paper_create_rules
 from exams.services.spot_tests import spot_test_open
 from question_bank import services
 from question_bank.models import Bank, Question, QuestionType, SiblingGroup, SiblingMember, SiblingSplit
@@ -199,6 +199,27 @@ def test_a_bank_that_cannot_fill_the_rules_once_siblings_are_excluded_says_so(ca
     # Without the true/false rule's second question the four facts fill it.
     rules[1].count = 1
     paper_create_rules(provider=cast.east.provider, name="刚好", rules=rules)
+
+
+@pytest.mark.django_db
+def test_a_paper_scheduled_before_a_scan_left_it_short_still_draws(cast: Any) -> None:
+    bank = Bank.objects.create(owner=cast.east.provider, code="late", name="后扫描题库")
+    facts = []
+    for sentence, right, wrong in FACTS[:3]:
+        single = add(bank, ("single", sentence.format("（ ）"), [right, *wrong, "以上都不对"], "A"))
+        true = add(bank, ("true_false", sentence.format(right), [], True))
+        facts.append({single.pk, true.pk})
+    rules = [
+        RuleSpec(qtype=QuestionType.SINGLE, count=3, score=Decimal(5), banks=[bank]),
+        RuleSpec(qtype=QuestionType.TRUE_FALSE, count=1, score=Decimal(5), banks=[bank]),
+    ]
+    paper = paper_create_rules(provider=cast.east.provider, name="扫描前", rules=rules)
+    siblings_scan(bank=bank)  # three facts cannot fill four places one per fact
+    with pytest.raises(PoolTooSmall):
+        paper_check(paper=paper)
+    drawn = {q.pk for q, _score in PaperDrawer(paper).draw(random.Random(3))}
+    assert len(drawn) == 4
+    assert sum(fact <= drawn for fact in facts) == 1
 
 
 @pytest.mark.django_db
