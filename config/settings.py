@@ -461,8 +461,8 @@ LOGGING = {
 # Two questions whose character 2/3-gram Jaccard reaches this many percent are suggested as
 # siblings (calibrated on the real banks in tests/question_bank/real_world: docs/SIBLINGS.md).
 QUESTION_BANK_SIBLING_PERCENT = env_int("QUESTION_BANK_SIBLING_PERCENT", 60, minimum=1)
-# An import re-scans its bank for siblings when the bank holds at most this many active
-# questions (about a second per 3,000 here); a larger bank is scanned from its siblings page.
+# An import (and the siblings page's button) re-scans a bank of at most this many active
+# questions at once (about a second per 3,000 here); a larger bank is scanned in the background.
 QUESTION_BANK_SIBLING_AUTO_SCAN_MAX = env_int("QUESTION_BANK_SIBLING_AUTO_SCAN_MAX", 3000, minimum=0)
 
 # --- Exams (exams.services, exams.scheduler) -----------------------------------

@@ -32,7 +32,7 @@ from question_bank.models import (
     QuestionType,
     WrongAnswer,
 )
-from question_bank.siblings import siblings_scan_after_import
+from question_bank.siblings import siblings_scan_soon
 
 BATCH_SIZE = 2000
 PRACTICE_SESSION_SIZE = 50
@@ -214,7 +214,7 @@ def import_parsed(
         raise
     result.written = write
     if write and (result.created or result.updated):
-        siblings_scan_after_import(bank=bank)
+        siblings_scan_soon(bank=bank)
     return result
 
 

@@ -90,12 +90,16 @@ def siblings_scan(*, bank: Bank, threshold: float | None = None) -> ScanResult:
         )
 
 
-def siblings_scan_after_import(*, bank: Bank) -> ScanResult | None:
-    """The scan an import runs, when the bank is small enough for it to be cheap (else: the page's button)."""
-    active = Question.objects.filter(bank=bank, is_active=True).count()
-    if active > settings.QUESTION_BANK_SIBLING_AUTO_SCAN_MAX:
-        return None
-    return siblings_scan(bank=bank)
+def siblings_scan_soon(*, bank: Bank) -> ScanResult | None:
+    """Scan now when the bank is small enough for it to be cheap (the result), else queue the
+    scan in the background after commit (``None``): what an import and the page's button run."""
+    from core.background import enqueue
+    from question_bank.tasks import run_sibling_scan
+
+    if Question.objects.filter(bank=bank, is_active=True).count() <= settings.QUESTION_BANK_SIBLING_AUTO_SCAN_MAX:
+        return siblings_scan(bank=bank)
+    enqueue(run_sibling_scan, bank.pk)
+    return None
 
 
 @transaction.atomic

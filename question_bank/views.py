@@ -602,12 +602,17 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     """The bank's sibling groups, texts side by side, to confirm or split; POST re-scans the bank."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
     if request.method == "POST":
-        result = siblings.siblings_scan(bank=bank)
-        messages.success(
-            request,
-            _("Scanned %(scanned)d questions: %(groups)d sibling groups, %(suggested)d waiting for your decision.")
-            % {"scanned": result.scanned, "groups": result.groups, "suggested": result.suggested},
-        )
+        result = siblings.siblings_scan_soon(bank=bank)
+        if result is None:
+            messages.success(
+                request, _("The bank is large: it is being scanned in the background. Reload in a minute.")
+            )
+        else:
+            messages.success(
+                request,
+                _("Scanned %(scanned)d questions: %(groups)d sibling groups, %(suggested)d waiting for your decision.")
+                % {"scanned": result.scanned, "groups": result.groups, "suggested": result.suggested},
+            )
         return redirect("question_bank:bank_siblings", pk=bank.pk)
     status = request.GET.get("status", "")
     groups = selectors.sibling_groups_visible_to(request.user).filter(bank=bank)

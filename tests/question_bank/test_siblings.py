@@ -263,6 +263,25 @@ def test_an_import_scans_its_bank(cast: Any) -> None:
     assert groups_of(bank) == [fire]
 
 
+@pytest.mark.django_db
+def test_a_large_bank_is_scanned_in_the_background(
+    cast: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from question_bank.tasks import run_sibling_scan
+
+    settings.QUESTION_BANK_SIBLING_AUTO_SCAN_MAX = 5
+    bank, q = sibling_bank(cast.east.provider)
+    client = login_client(cast.east.training_admin)
+    page = reverse("question_bank:bank_siblings", kwargs={"pk": bank.pk})
+    with django_capture_on_commit_callbacks() as queued:
+        response = client.post(page, follow=True)
+    assert "后台扫描" in response.text
+    assert len(queued) == 1
+    assert groups_of(bank) == []  # nothing yet: the worker runs it
+    run_sibling_scan.run(bank.pk)
+    assert {q["fire_single"].pk, q["fire_true"].pk} in groups_of(bank)
+
+
 # --- the page ------------------------------------------------------------------
 
 
