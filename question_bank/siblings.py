@@ -45,13 +45,14 @@ def siblings_scan(*, bank: Bank, threshold: float | None = None) -> ScanResult:
     (it is then suggested again, for the trainer to look at the newcomer); two groups never merge.
     """
     threshold = sibling_threshold() if threshold is None else threshold
+    # The texts are compared outside the transaction: seconds for a large bank, no lock held.
+    rows = Question.objects.filter(bank=bank, is_active=True, type__in=AUTO_GRADED_TYPES).values_list(
+        "pk", "type", "stem", "options", "answer"
+    )
+    items = [Item(pk, qtype, stem, options or (), answer) for pk, qtype, stem, options, answer in rows]
+    pairs = similar_pairs(items, threshold=threshold)
     with transaction.atomic():
-        Bank.objects.select_for_update().filter(pk=bank.pk).first()  # one scan of a bank at a time
-        rows = Question.objects.filter(bank=bank, is_active=True, type__in=AUTO_GRADED_TYPES).values_list(
-            "pk", "type", "stem", "options", "answer"
-        )
-        items = [Item(pk, qtype, stem, options or (), answer) for pk, qtype, stem, options, answer in rows]
-        pairs = similar_pairs(items, threshold=threshold)
+        Bank.objects.select_for_update().filter(pk=bank.pk).first()  # one scan writes a bank's groups at a time
         SiblingMember.objects.filter(group__bank=bank, confirmed=False).delete()
         SiblingGroup.objects.filter(bank=bank).annotate(n=Count("members")).filter(n__lt=2).delete()
         members: dict[int, list[int]] = {}
