@@ -52,7 +52,10 @@ def siblings_scan(*, bank: Bank, threshold: float | None = None) -> ScanResult:
     items = [Item(pk, qtype, stem, options or (), answer) for pk, qtype, stem, options, answer in rows]
     pairs = similar_pairs(items, threshold=threshold)
     with transaction.atomic():
-        Bank.objects.select_for_update().filter(pk=bank.pk).first()  # one scan writes a bank's groups at a time
+        if Bank.objects.select_for_update().filter(pk=bank.pk).first() is None:  # one scan writes at a time
+            return ScanResult(scanned=0, groups=0, suggested=0)  # the bank is gone
+        alive = set(Question.objects.filter(bank=bank).values_list("pk", flat=True))  # deleted meanwhile: left out
+        pairs = {pair: score for pair, score in pairs.items() if pair[0] in alive and pair[1] in alive}
         SiblingMember.objects.filter(group__bank=bank, confirmed=False).delete()
         SiblingGroup.objects.filter(bank=bank).annotate(n=Count("members")).filter(n__lt=2).delete()
         members: dict[int, list[int]] = {}
