@@ -128,6 +128,10 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "knowledge_points": selectors.knowledge_points(all_questions),
             "tags": selectors.industry_tags(all_questions),
             "can_manage": can_manage,
+            # Only those who may edit the bank see its groups.
+            "sibling_ids": selectors.sibling_keys(Question.objects.filter(pk__in=[q.pk for q in page]))
+            if can_manage
+            else {},
             "sibling_review": selectors.sibling_groups_visible_to(request.user)
             .filter(bank=bank, status=SiblingGroup.Status.SUGGESTED)
             .count()

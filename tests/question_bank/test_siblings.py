@@ -297,6 +297,8 @@ def test_the_trainer_confirms_and_splits_on_the_page(cast: Any) -> None:
     assert client.post(page).status_code == 302  # re-scan
     shown = client.get(page).text
     assert shown.count("data-sibling-group=") == 2
+    # The bank page marks the four questions that have siblings.
+    assert client.get(reverse("question_bank:bank_detail", kwargs={"pk": bank.pk})).text.count("data-has-siblings") == 4
     assert FIRE_SINGLE[1] in shown
     assert FIRE_TRUE[1] in shown
     assert "切断电源" in shown
@@ -342,6 +344,7 @@ def test_it_validates_ownership(cast: Any) -> None:
     detail = login_client(cast.east.bureau).get(reverse("question_bank:bank_detail", kwargs={"pk": bank.pk}))
     assert detail.status_code == 200
     assert "data-siblings-link" not in detail.text
+    assert "data-has-siblings" not in detail.text
     assert login_client(cast.platform_admin).get(urls[0][1]).status_code == 200
 
 
