@@ -339,8 +339,8 @@ class SiblingGroup(models.Model):
     """
 
     class Status(models.TextChoices):
-        SUGGESTED = "suggested", _("Suggested")
-        CONFIRMED = "confirmed", _("Confirmed")
+        SUGGESTED = "suggested", pgettext_lazy("sibling group", "Suggested")
+        CONFIRMED = "confirmed", pgettext_lazy("sibling group", "Confirmed")
 
     bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="sibling_groups", verbose_name=_("bank"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUGGESTED)
