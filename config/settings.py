@@ -462,6 +462,14 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}, "django.request": {"filters": ["quiet_403"]}},
 }
 
+# --- Question bank: sibling (near-duplicate) questions (question_bank.siblings) ---
+# Two questions whose character 2/3-gram Jaccard reaches this many percent are suggested as
+# siblings (calibrated on the real banks in tests/question_bank/real_world: docs/SIBLINGS.md).
+QUESTION_BANK_SIBLING_PERCENT = env_int("QUESTION_BANK_SIBLING_PERCENT", 60, minimum=1)
+# An import (and the siblings page's button) re-scans a bank of at most this many active
+# questions at once (about a second per 3,000 here); a larger bank is scanned in the background.
+QUESTION_BANK_SIBLING_AUTO_SCAN_MAX = env_int("QUESTION_BANK_SIBLING_AUTO_SCAN_MAX", 3000, minimum=0)
+
 # --- Exams (exams.services, exams.scheduler) -----------------------------------
 # Papers are prepared this long before a session opens, so that starting is cheap.
 EXAMS_PREPARE_AHEAD_MINUTES = env_int("EXAMS_PREPARE_AHEAD_MINUTES", 30, minimum=1)

@@ -326,3 +326,82 @@ class WrongAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.question_id} ×{self.times_wrong}"
+
+
+class SiblingGroup(models.Model):
+    """Questions of one bank that ask the same thing (near duplicates): a paper or a spot test
+    draws at most one of them.
+
+    A scan (``question_bank.siblings.siblings_scan``) suggests groups; the trainer confirms them
+    or splits a question out. A group is ``confirmed`` once the trainer confirmed every member;
+    a re-scan that adds a question to a confirmed group makes it ``suggested`` again. Suggested
+    groups count for draws too: an unreviewed pair is far likelier a real pair than not.
+    """
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", pgettext_lazy("sibling group", "Suggested")
+        CONFIRMED = "confirmed", pgettext_lazy("sibling group", "Confirmed")
+
+    bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="sibling_groups", verbose_name=_("bank"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUGGESTED)
+    similarity = models.FloatField(_("similarity"), default=0)  # the strongest link found by the scan
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["bank", "status", "-similarity", "id"]
+        verbose_name = _("sibling group")
+        verbose_name_plural = _("sibling groups")
+        constraints = [
+            models.CheckConstraint(name="siblinggroup_status_known", condition=Q(status__in=["suggested", "confirmed"]))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank_id} · #{self.pk}"
+
+    @property
+    def similarity_percent(self) -> int:
+        return round(self.similarity * 100)
+
+
+class SiblingMember(models.Model):
+    """A question in a sibling group: a question is in at most one group. ``confirmed``: the
+    trainer saw it in the group and agreed (a re-scan keeps it; unconfirmed members are recomputed)."""
+
+    group = models.ForeignKey(SiblingGroup, on_delete=models.CASCADE, related_name="members")
+    question = models.OneToOneField(Question, on_delete=models.CASCADE, related_name="sibling_membership")
+    confirmed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["group", "question"]
+        verbose_name = _("sibling group member")
+        verbose_name_plural = _("sibling group members")
+
+    def __str__(self) -> str:
+        return f"{self.group_id} · {self.question_id}"
+
+
+class SiblingSplit(models.Model):
+    """Two questions the trainer said are not siblings (one was split out of the other's group):
+    no scan ever puts them in one group again. Stored once per pair, lower id first."""
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    other = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    split_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    split_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sibling split")
+        verbose_name_plural = _("sibling splits")
+        constraints = [
+            models.UniqueConstraint(fields=["question", "other"], name="siblingsplit_once_per_pair"),
+            models.CheckConstraint(name="siblingsplit_ordered_pair", condition=Q(question__lt=models.F("other"))),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.question_id} ≠ {self.other_id}"

@@ -36,6 +36,8 @@ from question_bank.models import (
     PracticeSession,
     Question,
     QuestionType,
+    SiblingGroup,
+    SiblingMember,
     WrongAnswer,
 )
 
@@ -278,3 +280,28 @@ def subjective_count(bank_ids: Any) -> int:
     """Active subjective questions in these banks: exams and lesson quizzes leave them out (nobody
     marks them there), and their builders say how many were left out."""
     return Question.objects.filter(bank_id__in=bank_ids, is_active=True, type=QuestionType.SUBJECTIVE).count()
+
+
+def sibling_groups_visible_to(user: Any) -> QuerySet[SiblingGroup]:
+    """Sibling groups of the banks this user may edit: only they see and change them."""
+    return SiblingGroup.objects.filter(bank__in=banks_managed_by(user).values("pk")).select_related("bank")
+
+
+def sibling_keys(questions: QuerySet[Question]) -> dict[int, int]:
+    """Question id -> its sibling group, for those of ``questions`` in a group (suggested or
+    confirmed: both keep their members apart in a draw). One query, ``questions`` as a subquery."""
+    return dict(
+        SiblingMember.objects.filter(question__in=questions.order_by().values("pk")).values_list(
+            "question_id", "group_id"
+        )
+    )
+
+
+def sibling_members_of(groups: Any) -> dict[int, list[SiblingMember]]:
+    """Each group's members with their questions (one query), by group id."""
+    found: dict[int, list[SiblingMember]] = {}
+    for member in (
+        SiblingMember.objects.filter(group__in=list(groups)).select_related("question").order_by("question_id")
+    ):
+        found.setdefault(member.group_id, []).append(member)
+    return found

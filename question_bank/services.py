@@ -32,6 +32,7 @@ from question_bank.models import (
     QuestionType,
     WrongAnswer,
 )
+from question_bank.siblings import siblings_scan_soon
 
 BATCH_SIZE = 2000
 PRACTICE_SESSION_SIZE = 50
@@ -212,6 +213,8 @@ def import_parsed(
             storage.delete(name)
         raise
     result.written = write
+    if write and (result.created or result.updated):
+        siblings_scan_soon(bank=bank)
     return result
 
 

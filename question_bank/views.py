@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 
 from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
-from question_bank import exporters, importers, selectors, services
+from question_bank import exporters, importers, selectors, services, siblings
+from question_bank.display import answer_display
 from question_bank.forms import (
     BankForm,
     ColumnMapForm,
@@ -26,7 +27,7 @@ from question_bank.forms import (
     QuestionForm,
     UploadForm,
 )
-from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType
+from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType, SiblingGroup
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {
@@ -110,6 +111,7 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
         active=f["active"],
     )
     page = Paginator(questions.order_by("pk"), 30).get_page(request.GET.get("page"))
+    can_manage = selectors.can_manage(request.user, bank)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -123,7 +125,16 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "types": QuestionType.choices,
             "knowledge_points": selectors.knowledge_points(all_questions),
             "tags": selectors.industry_tags(all_questions),
-            "can_manage": selectors.can_manage(request.user, bank),
+            "can_manage": can_manage,
+            # Only those who may edit the bank see its groups.
+            "sibling_ids": selectors.sibling_keys(Question.objects.filter(pk__in=[q.pk for q in page]))
+            if can_manage
+            else {},
+            "sibling_review": selectors.sibling_groups_visible_to(request.user)
+            .filter(bank=bank, status=SiblingGroup.Status.SUGGESTED)
+            .count()
+            if can_manage
+            else 0,
             "total": all_questions.count(),
             "jobs": selectors.import_jobs_visible_to(request.user).filter(bank=bank)[:5],
         },
@@ -576,3 +587,93 @@ def _given_display(question: Question, given: Any) -> str:
     if question.type == QuestionType.FILL_BLANK:
         return "；".join(given) or "—"
     return given or "—"  # letters, or a subjective answer's text
+
+
+# --- sibling questions -----------------------------------------------------------
+
+
+@login_required
+def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bank's sibling groups, texts side by side, to confirm or split; POST re-scans the bank."""
+    bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
+    if request.method == "POST":
+        result = siblings.siblings_scan_soon(bank=bank)
+        if result is None:
+            messages.success(
+                request, _("The bank is large: it is being scanned in the background. Reload in a minute.")
+            )
+        else:
+            messages.success(
+                request,
+                _("Scanned %(scanned)d questions: %(groups)d sibling groups, %(suggested)d waiting for your decision.")
+                % {"scanned": result.scanned, "groups": result.groups, "suggested": result.suggested},
+            )
+        return redirect("question_bank:bank_siblings", pk=bank.pk)
+    status = request.GET.get("status", "")
+    groups = selectors.sibling_groups_visible_to(request.user).filter(bank=bank)
+    counts = {s: groups.filter(status=s).count() for s in SiblingGroup.Status.values}
+    if status in SiblingGroup.Status.values:
+        groups = groups.filter(status=status)
+    page = Paginator(groups.order_by("-status", "-similarity", "pk"), 20).get_page(request.GET.get("page"))
+    members = selectors.sibling_members_of(page.object_list)
+    shown = {
+        group_id: [(m, answer_display(m.question.type, m.question.answer, m.question.options)) for m in found]
+        for group_id, found in members.items()
+    }
+    return render(
+        request,
+        "question_bank/bank_siblings.html",
+        {
+            "bank": bank,
+            "page": page,
+            "rows": [(group, shown.get(group.pk, [])) for group in page],
+            "status": status,
+            "counts": counts,
+            "total": sum(counts.values()),
+        },
+    )
+
+
+@login_required
+@require_POST
+def sibling_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_object_or_404(selectors.sibling_groups_visible_to(request.user), pk=pk)
+    siblings.sibling_group_confirm(group=group, user=request.user)
+    messages.success(request, _("Confirmed: a paper or spot test draws at most one of these questions."))
+    return redirect(_siblings_back(request, group.bank_id))
+
+
+@login_required
+@require_POST
+def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
+    group = get_object_or_404(selectors.sibling_groups_visible_to(request.user), pk=pk)
+    question_id = request.POST.get("question", "")
+    try:
+        left = siblings.sibling_split(
+            group=group, question_id=int(question_id) if question_id.isdigit() else 0, user=request.user
+        )
+    except siblings.SiblingRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("Split out; a re-scan will not group them again.")
+            if left is not None
+            else _("Split out; the group held only these two questions and is gone."),
+        )
+    return redirect(_siblings_back(request, group.bank_id))
+
+
+def _siblings_back(request: HttpRequest, bank_id: int) -> str:
+    """The siblings page the form was on, its filter and page kept."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    query = {}
+    if request.POST.get("status") in SiblingGroup.Status.values:
+        query["status"] = request.POST["status"]
+    if request.POST.get("page", "").isdigit():
+        query["page"] = request.POST["page"]
+    base = reverse("question_bank:bank_siblings", kwargs={"pk": bank_id})
+    return f"{base}?{urlencode(query)}" if query else base

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import random
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -15,9 +16,10 @@ from exams.models import PaperItem, PaperRule, PaperTemplate
 from exams.services.errors import PoolTooSmall, SubjectiveRefused
 from organizations.models import TrainingProvider
 from question_bank.models import AUTO_GRADED_TYPES, Bank, Question, QuestionType
-from question_bank.selectors import subjective_count, tag_q
+from question_bank.selectors import sibling_keys, subjective_count, tag_q
 
 ONE_DECIMAL = Decimal("0.1")
+logger = logging.getLogger(__name__)
 
 
 def as_decimal(value: Any) -> Decimal:
@@ -47,7 +49,8 @@ def rule_pool(rule: PaperRule) -> QuerySet[Question]:
 def paper_check(*, paper: PaperTemplate) -> None:
     """Raise ``PoolTooSmall`` naming the first rule whose pool can't supply it.
 
-    Rules draw without overlap: a question matched by two rules counts once.
+    Rules draw without overlap: a question matched by two rules counts once, and so does a
+    sibling group (``PaperDrawer``): the check is the drawer's own assignment.
     """
     if paper.kind == PaperTemplate.Kind.FIXED:
         items = list(paper.items.select_related("question"))
@@ -64,28 +67,133 @@ def paper_check(*, paper: PaperTemplate) -> None:
     rules = list(paper.rules.all())
     if not rules:
         raise PoolTooSmall(_("The paper has no rules."))
-    taken: set[int] = set()
-    for number, rule in enumerate(rules, start=1):
-        ids = set(rule_pool(rule).values_list("pk", flat=True)) - taken
-        if len(ids) < rule.count:
-            raise PoolTooSmall(
-                _(
-                    "Rule %(number)d (%(type)s, difficulty %(low)d–%(high)d%(kp)s) needs %(count)d questions "
-                    "but its pool holds only %(available)d."
-                )
-                % {
-                    "number": number,
-                    "type": rule.get_qtype_display(),
-                    "low": rule.difficulty_min,
-                    "high": rule.difficulty_max,
-                    "kp": f", {rule.knowledge_point}" if rule.knowledge_point else "",
-                    "count": rule.count,
-                    "available": len(ids),
-                },
-                rule=number,
-                available=len(ids),
+    pools = [list(rule_pool(rule).order_by("pk").values_list("pk", flat=True)) for rule in rules]
+    groups = sibling_keys(_paper_bank_questions(paper))
+    _check_fill(rules, pools, groups)
+
+
+def _paper_bank_questions(paper: PaperTemplate) -> QuerySet[Question]:
+    """Every question of the banks a rule-drawn paper draws on."""
+    rule_banks = PaperRule.banks.through.objects.filter(paperrule__paper=paper).values("bank_id")
+    return Question.objects.filter(bank__in=rule_banks)
+
+
+def _check_fill(rules: list[PaperRule], pools: list[list[int]], groups: dict[int, int]) -> None:
+    """Raise ``PoolTooSmall`` naming the first rule the pools can't fill, with one question per
+    sibling group at most; the message says when sibling groups are what makes it short."""
+    keyed = [keyed_by_sibling(pool, groups) for pool in pools]
+    filled = _assign([list(k) for k in keyed], [r.count for r in rules], random.Random(0))
+    if not isinstance(filled, tuple):
+        return
+    number, available = filled
+    rule = rules[number]
+    details = {
+        "number": number + 1,
+        "type": rule.get_qtype_display(),
+        "low": rule.difficulty_min,
+        "high": rule.difficulty_max,
+        "kp": f", {rule.knowledge_point}" if rule.knowledge_point else "",
+        "count": rule.count,
+        "available": available,
+    }
+    plain = [keyed_by_sibling(pool, {}) for pool in pools]
+    if not isinstance(_assign([list(k) for k in plain], [r.count for r in rules], random.Random(0)), tuple):
+        raise PoolTooSmall(
+            _(
+                "Rule %(number)d (%(type)s, difficulty %(low)d–%(high)d%(kp)s) needs %(count)d questions, but a "
+                "paper takes at most one question of each sibling group (questions that ask the same thing) and "
+                "its pool then offers only %(available)d. Add questions, lower the count, or split questions "
+                "that are not siblings out of their groups on the bank's sibling page."
             )
-        taken |= set(list(ids)[: rule.count])
+            % details,
+            rule=number + 1,
+            available=available,
+            siblings=True,
+        )
+    raise PoolTooSmall(
+        _(
+            "Rule %(number)d (%(type)s, difficulty %(low)d–%(high)d%(kp)s) needs %(count)d questions "
+            "but its pool holds only %(available)d."
+        )
+        % details,
+        rule=number + 1,
+        available=available,
+    )
+
+
+def keyed_by_sibling(pool: list[Any], groups: dict[int, int], pk_of: Any = None) -> dict[int, list[Any]]:
+    """A pool (question ids, or questions with ``pk_of``) by draw key: its sibling group (negative, so it
+    never meets a question id) or the question itself."""
+    keyed: dict[int, list[Any]] = {}
+    for item in pool:
+        pk = item if pk_of is None else pk_of(item)
+        group = groups.get(pk)
+        keyed.setdefault(pk if group is None else -group, []).append(item)
+    return keyed
+
+
+def _assign(keys: list[list[int]], counts: list[int], rng: random.Random) -> list[list[int]] | tuple[int, int]:
+    """Give each rule ``counts[r]`` distinct keys of its own ``keys[r]``, no key to two rules; at
+    random, and whenever it is possible at all (a rule may take a key another rule took if that
+    one can move to another key: augmenting paths, as in bipartite matching).
+
+    Returns each rule's keys, or (the first rule that cannot be filled, how many it got).
+    """
+    owner: dict[int, int] = {}
+    decks: list[list[int] | None] = [None] * len(keys)
+    cursors = [0] * len(keys)
+
+    def next_free(rule: int) -> int | None:
+        # A lazy shuffle: each call draws one more key at random; taken keys are passed over for
+        # good (a key once taken stays taken, only its rule may change).
+        deck = decks[rule]
+        if deck is None:
+            deck = decks[rule] = list(keys[rule])
+        i = cursors[rule]
+        while i < len(deck):
+            j = rng.randrange(i, len(deck))
+            deck[i], deck[j] = deck[j], deck[i]
+            key = deck[i]
+            i += 1
+            if key not in owner:
+                cursors[rule] = i
+                return key
+        cursors[rule] = i
+        return None
+
+    def augment(rule: int) -> bool:
+        came_from: dict[int, tuple[int, int] | None] = {rule: None}
+        queue = [rule]
+        while queue:
+            current = queue.pop(0)
+            for key in keys[current]:
+                other = owner[key]
+                if other in came_from:
+                    continue
+                came_from[other] = (current, key)
+                free = next_free(other)
+                if free is not None:
+                    owner[free] = other
+                    while other != rule:
+                        step = came_from[other]
+                        assert step is not None
+                        owner[step[1]] = step[0]
+                        other = step[0]
+                    return True
+                queue.append(other)
+        return False
+
+    for rule, count in enumerate(counts):
+        for got in range(count):
+            key = next_free(rule)
+            if key is not None:
+                owner[key] = rule
+            elif not augment(rule):
+                return rule, got
+    chosen: list[list[int]] = [[] for _rule in counts]
+    for key, rule in owner.items():
+        chosen[rule].append(key)
+    return chosen
 
 
 def check_auto_graded(picked: list[tuple[int, Question]]) -> None:
@@ -182,40 +290,58 @@ def paper_create_fixed(
 
 
 class PaperDrawer:
-    """Draws papers for many examinees from pools loaded once."""
+    """Draws papers for many examinees from pools loaded once.
+
+    A rule-drawn paper holds at most one question of each sibling group
+    (``question_bank.models.SiblingGroup``, suggested or confirmed), across all its rules.
+    """
 
     def __init__(self, paper: PaperTemplate) -> None:
         self.paper = paper
         self.fixed: list[tuple[Question, Decimal]] = []
-        self.pools: list[tuple[PaperRule, list[Question]]] = []
+        self.rules: list[PaperRule] = []
+        self.pools: list[dict[int, list[Question]]] = []  # per rule: draw key -> its questions
+        self.keys: list[list[int]] = []
         if paper.kind == PaperTemplate.Kind.FIXED:
             self.fixed = [(i.question, i.score) for i in paper.items.select_related("question")]
             check_auto_graded([(position, q) for position, (q, _s) in enumerate(self.fixed)])
         else:
-            for rule in paper.rules.all():
-                self.pools.append((rule, list(rule_pool(rule).order_by("pk"))))
+            self.rules = list(paper.rules.all())
+            groups = sibling_keys(_paper_bank_questions(paper))
+            for rule in self.rules:
+                self.pools.append(keyed_by_sibling(list(rule_pool(rule).order_by("pk")), groups, lambda q: q.pk))
+            self.keys = [list(pool) for pool in self.pools]
 
     @property
     def max_score(self) -> Decimal:
         if self.fixed:
             return sum((s for _q, s in self.fixed), Decimal(0))
-        return sum((r.score * r.count for r, _p in self.pools), Decimal(0))
+        return sum((r.score * r.count for r in self.rules), Decimal(0))
 
     def draw(self, rng: random.Random) -> list[tuple[Question, Decimal]]:
+        """One examinee's questions. A paper scheduled before a scan found siblings that leave it
+        short (``paper_check`` refuses such a paper at scheduling) still draws, siblings allowed:
+        an examinee is never turned away at the door for it."""
         if self.fixed:
             return list(self.fixed)
+        counts = [r.count for r in self.rules]
+        pools, chosen = self.pools, _assign(self.keys, counts, rng)
+        if isinstance(chosen, tuple):
+            pools = [{q.pk: [q] for questions in pool.values() for q in questions} for pool in self.pools]
+            chosen = _assign([list(pool) for pool in pools], counts, rng)
+            if not isinstance(chosen, tuple):
+                logger.warning("paper %s drawn with sibling questions together: its pools are short", self.paper.pk)
+        if isinstance(chosen, tuple):
+            rule, available = chosen
+            raise PoolTooSmall(
+                _("A rule of paper “%(paper)s” needs %(count)d questions but its pool holds only %(available)d.")
+                % {"paper": self.paper.name, "count": self.rules[rule].count, "available": available}
+            )
         drawn: list[tuple[Question, Decimal]] = []
-        taken: set[int] = set()
-        for rule, pool in self.pools:
-            candidates = [q for q in pool if q.pk not in taken]
-            if len(candidates) < rule.count:
-                raise PoolTooSmall(
-                    _("A rule of paper “%(paper)s” needs %(count)d questions but its pool holds only %(available)d.")
-                    % {"paper": self.paper.name, "count": rule.count, "available": len(candidates)}
-                )
-            for q in rng.sample(candidates, rule.count):
-                taken.add(q.pk)
-                drawn.append((q, rule.score))
+        for rule, pool, keys in zip(self.rules, pools, chosen, strict=True):
+            for key in keys:
+                siblings = pool[key]
+                drawn.append((siblings[rng.randrange(len(siblings))] if len(siblings) > 1 else siblings[0], rule.score))
         return drawn
 
 

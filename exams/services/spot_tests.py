@@ -16,11 +16,11 @@ from django.utils.translation import gettext as _
 from exams.models import Attempt, ExamSession
 from exams.services.attempts import attempt_start
 from exams.services.errors import PoolTooSmall
-from exams.services.papers import PaperDrawer, as_decimal, paper_create_fixed
+from exams.services.papers import PaperDrawer, as_decimal, keyed_by_sibling, paper_create_fixed
 from exams.services.sessions import attempts_prepare
 from organizations.models import Person
 from question_bank.models import Question, QuestionType
-from question_bank.selectors import tag_q
+from question_bank.selectors import sibling_keys, tag_q
 
 
 def spot_test_open(
@@ -35,15 +35,30 @@ def spot_test_open(
     pool = questions.filter(
         is_active=True, type__in=[QuestionType.SINGLE, QuestionType.TRUE_FALSE, QuestionType.MULTIPLE]
     )
-    matched = pool.filter(tag_q("industry_tags", industry))
-    chosen_pool = matched if matched.count() >= count else pool
-    ids = list(chosen_pool.values_list("pk", flat=True)[:2000])
-    if len(ids) < count:
+    # At most one question of each sibling group (questions that ask the same thing): keyed by group.
+    groups = sibling_keys(pool)
+    matched = keyed_by_sibling(
+        list(pool.filter(tag_q("industry_tags", industry)).values_list("pk", flat=True)[:2000]), groups
+    )
+    everything = keyed_by_sibling(list(pool.values_list("pk", flat=True)[:2000]), groups)
+    chosen = matched if len(matched) >= count else everything
+    if len(chosen) < count:
+        questions_found = sum(len(ids) for ids in chosen.values())
+        if questions_found >= count:
+            raise PoolTooSmall(
+                _(
+                    "Not enough questions for a spot test: %(available)d found, but they ask only %(distinct)d "
+                    "different things (a spot test takes at most one question of each sibling group); "
+                    "%(count)d needed."
+                )
+                % {"available": questions_found, "distinct": len(chosen), "count": count},
+                siblings=True,
+            )
         raise PoolTooSmall(
             _("Not enough questions for a spot test: %(available)d found, %(count)d needed.")
-            % {"available": len(ids), "count": count}
+            % {"available": questions_found, "count": count}
         )
-    picked = random.sample(ids, count)
+    picked = [random.choice(chosen[key]) for key in random.sample(sorted(chosen), count)]
     now = timezone.now()
     score = as_decimal(Decimal(100) / count)
     with transaction.atomic():

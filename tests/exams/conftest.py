@@ -32,17 +32,29 @@ def make_question(bank: Bank, qtype: str, n: int, *, kp: str = "", difficulty: i
     else:
         answer = [[FILL_KEYS[0].format(n)], [FILL_KEYS[1].format(n), f"别名{n}"]]
     stem = f"{bank.code} {qtype} 题干 {n}" + (" ____ ____" if qtype == QuestionType.FILL_BLANK else "")
+    return create_question(
+        bank,
+        qtype,
+        stem,
+        options,
+        answer,
+        explanation=f"解析{n}",
+        difficulty=difficulty,
+        knowledge_point=kp or f"知识点{qtype}",
+        industry_tags=industry,
+    )
+
+
+def create_question(bank: Bank, qtype: str, stem: str, options: list[str], answer: Any, **fields: Any) -> Question:
+    """A question with exactly this text, stored directly (no import, so no sibling scan)."""
     return Question.objects.create(
         bank=bank,
         type=qtype,
         stem=stem,
         options=options,
         answer=answer,
-        explanation=f"解析{n}",
-        difficulty=difficulty,
-        knowledge_point=kp or f"知识点{qtype}",
-        industry_tags=industry,
         fingerprint=fingerprint(qtype, stem, options, answer),
+        **fields,
     )
 
 
