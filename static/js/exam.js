@@ -256,7 +256,7 @@
 
   // The track is as tall as the question on screen, so 交卷 follows it rather than the tallest one.
   function fitTrack() {
-    track.style.height = paged.matches ? boxes[current].offsetHeight + "px" : "";
+    track.style.height = paged.matches && boxes[current] ? boxes[current].offsetHeight + "px" : "";
   }
   function setCurrent(index) {
     current = index;
@@ -347,6 +347,7 @@
   }
 
   function wireNavigation() {
+    if (!boxes.length) { return; }
     boxes.forEach(function (fs, i) {
       showFlag(i);
       fs.querySelector("[data-flag]").addEventListener("click", function () { toggleFlag(i); });
@@ -376,7 +377,8 @@
       fitTrack();
       if (paged.matches) { track.scrollLeft = current * track.clientWidth; } else { closeCard(); }
     });
-    var at = Math.max(0, Math.min(boxes.length - 1, Number(stored.load("at", 0)) || 0));
+    // Back on the question that was on screen before a reload (phones; a list starts at its top).
+    var at = paged.matches ? Math.max(0, Math.min(boxes.length - 1, Number(stored.load("at", 0)) || 0)) : 0;
     if (paged.matches) { track.scrollLeft = at * track.clientWidth; }
     setCurrent(at);
   }
