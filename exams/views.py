@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import fragments, preconditions
@@ -121,14 +122,23 @@ def exam_page_strings() -> dict[str, str]:
         "saved": _("All answers saved"),
         "saving": _("Saving…"),
         "pending": _("Not saved yet:"),
-        "confirm": _("Submit now? You cannot change your answers afterwards."),
-        "unanswered": _("Unanswered questions:"),
         "timeup": _("Time is up. Your saved answers are being submitted."),
         "other_device": _("This exam was opened on another device. Reload this page to continue here."),
         "closed": _("The exam has been submitted."),
         "submit_failed": _(
             "Could not submit: you seem to be offline. Your answers are kept; try again when the connection is back."
         ),
+        # Moving around the paper: the position, the answer card, flags, the confirmation before submit.
+        "position": _("Question {n} of {total}"),
+        "question_no": _("Question {n}"),
+        "answered": pgettext("answer card", "Answered"),
+        "unanswered": pgettext("answer card", "Unanswered"),
+        "flagged": pgettext("answer card", "Flagged"),
+        "flag": pgettext("exam question", "Flag"),
+        "unflag": pgettext("exam question", "Unflag"),
+        "count": _("({count} questions)"),
+        "submit_anyway": _("Submit anyway"),
+        "submit_now": _("Submit the exam"),
     }
 
 

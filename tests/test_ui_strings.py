@@ -55,14 +55,24 @@ def test_the_proctored_exam_page_gets_its_text_in_chinese(cast: Cast) -> None:
             "saved",
             "saving",
             "pending",
-            "confirm",
-            "unanswered",
             "timeup",
             "other_device",
             "closed",
             "submit_failed",
+            # the answer card, flags and the confirmation before submit
+            "position",
+            "question_no",
+            "answered",
+            "unanswered",
+            "flagged",
+            "flag",
+            "unflag",
+            "count",
+            "submit_anyway",
+            "submit_now",
         },
     )
+    assert exam["position"] == "第 {n} / {total} 题"
     assert exam["saved"] == "答案已全部保存"
     proctor = _block(html, "proctor-text")
     _assert_chinese(proctor, {"warning", "submitted", "camera", "reconnecting"})

@@ -6,6 +6,14 @@
 // resent on reconnect; a banner shows while anything is unsaved. The time
 // left is deadline - server_time, advanced with the monotonic clock; the
 // device's wall clock is never read for it.
+//
+// Moving around the paper: on phones the questions sit side by side in a track
+// that scrolls sideways, one per screen, with 上一题 / 下一题 and swipe; wider
+// screens list them all. The answer card shows each number as answered,
+// unanswered or flagged and jumps to it. Flags (and the question on screen) are
+// kept in the same per-attempt local storage as the queue, so they survive a
+// reload on this device. 交卷 first lists what is unanswered or flagged, each
+// number a way back to it.
 (function () {
   "use strict";
   var lib = window.SafetrainLib;
@@ -78,6 +86,7 @@
     var n = 0;
     form.querySelectorAll("[data-question]").forEach(function (fs) { if (readAnswer(fs) !== null) { n += 1; } });
     answeredEl.textContent = n;
+    paintCard();
   }
 
   // --- the queue --------------------------------------------------------------------
@@ -170,6 +179,7 @@
       return lib.jsonBody(response).then(function (body) {
         if (response.ok || (body && body.code === "attempt_closed")) {
           stored.save("queue", {});
+          stored.save("flags", {});
           stopped = true;
           window.location.href = cfg.result_url;
           return;
@@ -187,10 +197,190 @@
   }
   function timeUp() {
     stopped = false;
+    closeOverlays();
     fatal.textContent = text.timeup;
     fatal.hidden = false;
     form.querySelectorAll("input").forEach(function (el) { el.disabled = true; });
     submit("time_up");
+  }
+
+  // --- moving around the paper: one question per screen, the answer card, flags ------------
+  var track = form.querySelector("[data-track]");
+  var boxes = Array.prototype.slice.call(form.querySelectorAll("[data-question]"));
+  var examBar = document.querySelector("[data-exam-bar]");
+  var card = document.querySelector("[data-answer-card]");
+  var cardItems = Array.prototype.slice.call(card.querySelectorAll("[data-card-item]"));
+  var cardOpener = document.querySelector("[data-card-open]");
+  var prevButton = document.querySelector("[data-prev]");
+  var nextButton = document.querySelector("[data-next]");
+  var positionEl = document.querySelector("[data-position]");
+  var backdrop = document.querySelector("[data-backdrop]");
+  var confirmBox = document.querySelector("[data-confirm]");
+  var confirmSubmit = confirmBox.querySelector("[data-confirm-submit]");
+  var paged = window.matchMedia("(max-width: 700px)"); // the CSS breakpoint of the sideways track
+  var calm = window.matchMedia("(prefers-reduced-motion: reduce)");
+  var flags = stored.load("flags", {});
+  var current = 0;
+
+  function qidAt(index) { return boxes[index].getAttribute("data-question"); }
+  function isFlagged(index) { return !!flags[qidAt(index)]; }
+  function describe(index, answered) {
+    var parts = [lib.format(text.question_no, { n: index + 1 }), answered ? text.answered : text.unanswered];
+    if (isFlagged(index)) { parts.push(text.flagged); }
+    return parts.join(" · ");
+  }
+  // One number of the card (or of the confirmation): a filled square when answered, a dashed
+  // one when not, a corner mark when flagged; the same words for screen readers and on hover.
+  function paintNumber(button, index, answered) {
+    button.setAttribute("data-state", answered ? "answered" : "unanswered");
+    button.toggleAttribute("data-flagged", isFlagged(index));
+    button.setAttribute("aria-label", describe(index, answered));
+    button.title = describe(index, answered);
+  }
+  function paintCard() {
+    boxes.forEach(function (fs, i) { paintNumber(cardItems[i], i, readAnswer(fs) !== null); });
+  }
+  function showFlag(index) {
+    var on = isFlagged(index);
+    var button = boxes[index].querySelector("[data-flag]");
+    button.setAttribute("aria-pressed", on ? "true" : "false");
+    button.textContent = on ? text.unflag : text.flag;
+    boxes[index].classList.toggle("flagged", on);
+  }
+  function toggleFlag(index) {
+    if (isFlagged(index)) { delete flags[qidAt(index)]; } else { flags[qidAt(index)] = true; }
+    stored.save("flags", flags);
+    showFlag(index);
+    paintCard();
+  }
+
+  // The track is as tall as the question on screen, so 交卷 follows it rather than the tallest one.
+  function fitTrack() {
+    track.style.height = paged.matches && boxes[current] ? boxes[current].offsetHeight + "px" : "";
+  }
+  function setCurrent(index) {
+    current = index;
+    fitTrack();
+    positionEl.textContent = lib.format(text.position, { n: index + 1, total: boxes.length });
+    prevButton.disabled = index === 0;
+    nextButton.disabled = index === boxes.length - 1;
+    cardItems.forEach(function (item, i) {
+      if (i === index) { item.setAttribute("aria-current", "step"); } else { item.removeAttribute("aria-current"); }
+    });
+    stored.save("at", index);
+  }
+  function goTo(index, focus) {
+    index = Math.max(0, Math.min(boxes.length - 1, index));
+    var how = calm.matches ? "auto" : "smooth";
+    if (paged.matches) {
+      track.scrollTo({ left: index * track.clientWidth, behavior: how });
+      // Scrolled down a long question: bring the next one's top back under the timer bar.
+      var above = track.getBoundingClientRect().top - examBar.getBoundingClientRect().bottom;
+      if (above < 0) { window.scrollBy({ top: above - 8, behavior: how }); }
+    } else {
+      boxes[index].scrollIntoView({ block: "start", behavior: how });
+    }
+    setCurrent(index);
+    if (focus) { boxes[index].focus({ preventScroll: true }); }
+  }
+  var scrollFrame = 0;
+  function followTrack() {
+    // A swipe (or the browser bringing a focused field into view) moves the track: follow it.
+    if (scrollFrame || !paged.matches) { return; }
+    scrollFrame = requestAnimationFrame(function () {
+      scrollFrame = 0;
+      var index = Math.max(0, Math.min(boxes.length - 1, Math.round(track.scrollLeft / Math.max(1, track.clientWidth))));
+      if (index !== current) { setCurrent(index); }
+    });
+  }
+
+  function showBackdrop() { backdrop.hidden = !card.classList.contains("open") && confirmBox.hidden; }
+  function openCard() {
+    card.classList.add("open");
+    cardOpener.setAttribute("aria-expanded", "true");
+    showBackdrop();
+    (cardItems[current] || cardItems[0]).focus();
+  }
+  function closeCard() {
+    card.classList.remove("open");
+    cardOpener.setAttribute("aria-expanded", "false");
+    showBackdrop();
+  }
+  function closeOverlays() {
+    confirmBox.hidden = true;
+    closeCard();
+  }
+
+  // --- the confirmation before submitting ---------------------------------------------
+  function listNumbers(section, indexes, answeredOf) {
+    section.hidden = !indexes.length;
+    section.querySelector("[data-confirm-count]").textContent = lib.format(text.count, { count: indexes.length });
+    var list = section.querySelector("[data-confirm-list]");
+    list.textContent = "";
+    indexes.forEach(function (i) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "card-no";
+      button.textContent = String(i + 1);
+      button.setAttribute("data-goto", String(i));
+      paintNumber(button, i, answeredOf[i]);
+      list.appendChild(button);
+    });
+  }
+  function openConfirm() {
+    if (stopped || submitting) { return; }
+    var answered = boxes.map(function (fs) { return readAnswer(fs) !== null; });
+    var unanswered = [], flagged = [];
+    answered.forEach(function (yes, i) {
+      if (!yes) { unanswered.push(i); }
+      if (isFlagged(i)) { flagged.push(i); }
+    });
+    listNumbers(confirmBox.querySelector("[data-confirm-unanswered]"), unanswered, answered);
+    listNumbers(confirmBox.querySelector("[data-confirm-flagged]"), flagged, answered);
+    var clean = !unanswered.length && !flagged.length;
+    confirmBox.querySelector("[data-confirm-complete]").hidden = !clean;
+    confirmSubmit.textContent = clean ? text.submit_now : text.submit_anyway;
+    card.classList.remove("open");
+    confirmBox.hidden = false;
+    showBackdrop();
+    confirmBox.querySelector("[data-confirm-back]").focus();
+  }
+
+  function wireNavigation() {
+    if (!boxes.length) { return; }
+    boxes.forEach(function (fs, i) {
+      showFlag(i);
+      fs.querySelector("[data-flag]").addEventListener("click", function () { toggleFlag(i); });
+    });
+    cardItems.forEach(function (item, i) {
+      item.addEventListener("click", function () { closeCard(); goTo(i, true); });
+    });
+    confirmBox.addEventListener("click", function (e) {
+      var target = e.target.closest("[data-goto]");
+      if (target) { closeOverlays(); goTo(Number(target.getAttribute("data-goto")), true); }
+    });
+    prevButton.addEventListener("click", function () { goTo(current - 1, false); });
+    nextButton.addEventListener("click", function () { goTo(current + 1, false); });
+    cardOpener.addEventListener("click", openCard);
+    card.querySelector("[data-card-close]").addEventListener("click", function () { closeCard(); cardOpener.focus(); });
+    card.querySelector("[data-card-submit]").addEventListener("click", openConfirm);
+    confirmBox.querySelector("[data-confirm-back]").addEventListener("click", closeOverlays);
+    confirmSubmit.addEventListener("click", function () { closeOverlays(); submit("examinee"); });
+    backdrop.addEventListener("click", closeOverlays);
+    document.addEventListener("keydown", function (e) { if (e.key === "Escape") { closeOverlays(); } });
+    track.addEventListener("scroll", followTrack, { passive: true });
+    if (window.ResizeObserver) {
+      var resized = new ResizeObserver(fitTrack);
+      boxes.forEach(function (fs) { resized.observe(fs); });
+    }
+    window.addEventListener("resize", function () {
+      fitTrack();
+      if (paged.matches) { track.scrollLeft = current * track.clientWidth; } else { closeCard(); }
+    });
+    // Back on the question that was on screen before a reload (phones; a list starts at its top).
+    var at = paged.matches ? Math.max(0, Math.min(boxes.length - 1, Number(stored.load("at", 0)) || 0)) : 0;
+    if (paged.matches) { track.scrollLeft = at * track.clientWidth; }
+    setCurrent(at);
   }
 
   // --- wiring -----------------------------------------------------------------------
@@ -210,13 +400,10 @@
       });
     }
   });
-  document.querySelector("[data-submit]").addEventListener("click", function () {
-    var unanswered = form.querySelectorAll("[data-question]").length - Number(answeredEl.textContent);
-    var message = (unanswered ? text.unanswered + " " + unanswered + "\n" : "") + text.confirm;
-    if (window.confirm(message)) { submit("examinee"); }
-  });
+  document.querySelector("[data-submit]").addEventListener("click", openConfirm);
   window.addEventListener("online", flush);
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { flush(); } });
+  wireNavigation();
   countAnswered();
   showQueue();
   flush();

@@ -88,12 +88,18 @@
     };
   }
 
+  // A UI string with {name} placeholders filled in: format("第 {n} 题", { n: 3 }). Unknown names stay as written.
+  function format(template, values) {
+    return String(template).replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : String(values[key]); });
+  }
+
   window.SafetrainLib = {
     readJson: readJson,
     storage: storage,
     csrfToken: csrfToken,
     request: request,
     jsonBody: jsonBody,
-    reconnectingSocket: reconnectingSocket
+    reconnectingSocket: reconnectingSocket,
+    format: format
   };
 })();

@@ -150,8 +150,10 @@ def test_answers_given_offline_are_saved_on_reconnect_and_submitted(
     _wait_saved(page)
     assert page.locator("[data-unsaved]").is_hidden()
 
-    page.on("dialog", lambda dialog: dialog.accept())
+    # 交卷 asks first (issue 17): everything is answered and nothing flagged, so it only confirms.
     page.click("[data-submit]")
+    assert page.locator("[data-confirm-complete]").is_visible()
+    page.click("[data-confirm-submit]")
     page.wait_for_selector("[data-result]")
     state = _state(run_manage, sessions[username])
     assert state["status"] == "submitted"
