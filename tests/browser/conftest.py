@@ -61,6 +61,18 @@ CHROMIUM = "/usr/bin/chromium"
 DEMO_PASSWORD = "demo-pass-2026"
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = ROOT / "var" / "screenshots"
+# The start of a setup script for ``shell_json``: the demo learner, the demo centre's rules paper, now.
+DEMO_EXAM_SCRIPT = """
+import datetime as dt, json
+from decimal import Decimal
+from django.utils import timezone
+from exams.models import PaperTemplate
+from exams.services.sessions import session_create, session_prepare
+from organizations.models import Person
+learner = Person.objects.get(user__username="demo_learner")
+paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
+now = timezone.now()
+"""
 DOCS = ROOT / "docs"
 
 

@@ -13,7 +13,6 @@ everything else is the production path.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -22,24 +21,17 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, login, shell_json
 from tests.support.servers import ROOT, daphne_server, free_port
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
-SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
-from exams.services.sessions import session_create, session_prepare
-from exams.models import ExamSession, PaperTemplate
-from organizations.models import Person
+SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from organizations.services import person_create
 from organizations.validators import complete_id_number
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
 out = {}
 for index, username in {users}:
     person = Person.objects.filter(user__username=username).first()
@@ -55,6 +47,7 @@ for index, username in {users}:
     out[username] = session.pk
 print(json.dumps(out))
 """
+)
 
 STATE = """
 import json
@@ -84,11 +77,11 @@ def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, 
 
 def _sessions(run_manage: Callable[..., Any], users: list[tuple[int, str]], *, seconds: int) -> dict[str, int]:
     code = SETUP.replace("{users}", repr(users)).replace("{seconds}", str(seconds))
-    return json.loads(run_manage("shell", "-c", code).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, code)
 
 
 def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
-    return json.loads(run_manage("shell", "-c", STATE.format(session=session)).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, STATE.format(session=session))
 
 
 def _start(page: Any, url: str, username: str, session: int) -> None:

@@ -19,7 +19,6 @@ same process); it launches its own Chromium processes with the camera flags.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -28,22 +27,15 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, login
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, ROOT, login, shell_json
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
 
-SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
-from exams.services.sessions import session_create, session_prepare
-from exams.models import PaperTemplate
-from organizations.models import Person
+SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from proctoring.services.actions import policy_set
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
 out = {}
 for name, identity in (("face", True), ("tabs", False), ("other", False), ("refused", True)):
     session = session_create(provider=paper.provider, paper=paper, title=f"监考浏览器测试 {name} {now:%H%M%S%f}",
@@ -56,6 +48,7 @@ for name, identity in (("face", True), ("tabs", False), ("other", False), ("refu
     out[name] = session.pk
 print(json.dumps(out))
 """
+)
 
 STATE = """
 import json
@@ -71,11 +64,11 @@ print(json.dumps({{"status": a.status, "reason": a.submit_reason,
 
 @pytest.fixture(scope="module")
 def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, int]:
-    return json.loads(run_manage("shell", "-c", SETUP).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, SETUP)
 
 
 def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
-    return json.loads(run_manage("shell", "-c", STATE.format(session=session)).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, STATE.format(session=session))
 
 
 @pytest.fixture(scope="module")
@@ -262,18 +255,12 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     assert set(state["flags"]) >= {"tab_switches", "auto_submitted"}
 
 
-GAP_SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
+GAP_SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from exams.services.attempts import attempt_start
-from exams.services.sessions import session_create
-from exams.models import Attempt, PaperTemplate
-from organizations.models import Person
+from exams.models import Attempt
 from proctoring.services.actions import policy_set
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
 session = session_create(provider=paper.provider, paper=paper, title=f"监考抓拍缺失 {now:%H%M%S%f}",
     opens_at=now - dt.timedelta(minutes=30), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
     pass_score=Decimal("10"), eligible_people=[learner])
@@ -287,12 +274,13 @@ from proctoring.models import FaceEnrolment
 assert FaceEnrolment.objects.filter(person=learner).update(created_at=now - dt.timedelta(hours=1)) == 1
 print(json.dumps({"session": session.pk}))
 """
+)
 
 
 def test_the_live_grid_shows_an_examinee_whose_snapshots_stopped(
     new_page: Callable[..., Any], live_server_url: str, run_manage: Callable[..., Any]
 ) -> None:
-    session = json.loads(run_manage("shell", "-c", GAP_SETUP).stdout.strip().splitlines()[-1])["session"]
+    session = shell_json(run_manage, GAP_SETUP)["session"]
     proctor = new_page(1280, 900)
     login(proctor, live_server_url, "demo_proctor")
     proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
