@@ -52,7 +52,7 @@ if str(ROOT) not in sys.path:
 
 from bench import common  # noqa: E402
 from bench.children import child_env, child_result  # noqa: E402
-from tests.support.question_sheet import sheet_header  # noqa: E402
+from tests.support.questions import sheet_header  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 

@@ -12,8 +12,8 @@ from django.utils import timezone
 from exams.models import ExamSession, PaperTemplate
 from exams.services.papers import RuleSpec, paper_create_rules
 from exams.services.sessions import session_create
-from question_bank.importers import fingerprint
 from question_bank.models import AUTO_GRADED_TYPES, Bank, Question, QuestionType
+from tests.support.questions import new_question
 
 # Answer texts that appear nowhere else, so a leak check can search for them.
 FILL_KEYS = ["钥匙甲{}", "钥匙乙{}"]
@@ -32,18 +32,19 @@ def make_question(bank: Bank, qtype: str, n: int, *, kp: str = "", difficulty: i
     else:
         answer = [[FILL_KEYS[0].format(n)], [FILL_KEYS[1].format(n), f"别名{n}"]]
     stem = f"{bank.code} {qtype} 题干 {n}" + (" ____ ____" if qtype == QuestionType.FILL_BLANK else "")
-    return Question.objects.create(
-        bank=bank,
-        type=qtype,
-        stem=stem,
-        options=options,
-        answer=answer,
+    question = new_question(
+        bank,
+        qtype,
+        stem,
+        options,
+        answer,
         explanation=f"解析{n}",
         difficulty=difficulty,
         knowledge_point=kp or f"知识点{qtype}",
         industry_tags=industry,
-        fingerprint=fingerprint(qtype, stem, options, answer),
     )
+    question.save(force_insert=True)
+    return question
 
 
 def make_bank(provider: Any, code: str = "bank-east", per_type: int = 6) -> Bank:

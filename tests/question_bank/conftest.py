@@ -8,7 +8,7 @@ import pytest
 
 from question_bank import importers, services
 from question_bank.models import Bank, Question
-from tests.support.question_sheet import sheet_header
+from tests.support.questions import sheet_header
 
 HEADER = sheet_header("ABCD")
 
