@@ -41,9 +41,7 @@ if person is None:
     person, _ = person_create(enterprise=learner.enterprise, name="内容策略考生", username="csp_examinee",
         password="demo-pass-2026", id_number=complete_id_number("99010119970707777"),
         hire_date=timezone.localdate() - dt.timedelta(days=30))
-session = session_create(provider=paper.provider, paper=paper, title="内容安全策略考试",
-    opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=30,
-    pass_score=Decimal("10"), eligible_people=[person])
+session = demo_session("内容安全策略考试", person, duration_minutes=30)
 session_prepare(session=session)
 attempt = attempt_start(session=session, person=person, notice_confirmed=True)
 from training.selectors import lessons_visible_to

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DEMO_EXAM_SCRIPT, ROOT, login, shell_json
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, ROOT, login, session_json, shell_json
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
@@ -38,9 +38,7 @@ SETUP = (
 from proctoring.services.actions import policy_set
 out = {}
 for name, identity in (("face", True), ("tabs", False), ("other", False), ("refused", True)):
-    session = session_create(provider=paper.provider, paper=paper, title=f"监考浏览器测试 {name} {now:%H%M%S%f}",
-        opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
-        pass_score=Decimal("10"), eligible_people=[learner])
+    session = demo_session(f"监考浏览器测试 {name} {now:%H%M%S%f}", learner, duration_minutes=60)
     policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=6, tab_warn_at=1, tab_submit_at=3,
         tab_ignore_seconds=0, phone_aware=False, face_flag_after=1, require_identity_check=identity, identity_max_tries=3,
         require_liveness=False)
@@ -65,10 +63,6 @@ print(json.dumps({{"status": a.status, "reason": a.submit_reason,
 @pytest.fixture(scope="module")
 def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, int]:
     return shell_json(run_manage, SETUP)
-
-
-def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
-    return shell_json(run_manage, STATE.format(session=session))
 
 
 @pytest.fixture(scope="module")
@@ -164,12 +158,14 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
     # No question reached the browser: the paper is drawn only after the check.
     assert page.locator("[data-exam-form], [data-question]").count() == 0
-    assert _state(run_manage, session)["status"] == "prepared"
+    assert session_json(run_manage, STATE, session)["status"] == "prepared"
     page.screenshot(path=str(ROOT / "var" / "screenshots" / "exam-identity-redirect-phone.png"), full_page=True)
     page.click("[data-capture]")
     page.wait_for_selector("[data-back-to-notice]")  # the page reloads once the identity is confirmed
-    assert _state(run_manage, session)["identity"][0] == ["passed", "match"]
-    assert _state(run_manage, session)["status"] == "prepared"  # the clock has not started during the check
+    assert session_json(run_manage, STATE, session)["identity"][0] == ["passed", "match"]
+    assert (
+        session_json(run_manage, STATE, session)["status"] == "prepared"
+    )  # the clock has not started during the check
 
     # The proctor watches the live grid from another browser.
     proctor = new_page(1280, 900)
@@ -194,7 +190,7 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     image = proctor.request.get(f"{live_server_url}{src}")
     assert image.status == 200
     assert "no-store" in image.headers["cache-control"]
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     assert ["processed", "match"] in state["snapshots"]
     assert state["flags"] == []
     proctor.screenshot(path=str(ROOT / "var" / "screenshots" / "proctoring-live-grid.png"))
@@ -211,17 +207,17 @@ def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(
     page.click("[data-capture]")
     page.wait_for_function("() => !document.querySelector('[data-capture]').disabled")
     assert page.locator("[data-back-to-notice]").count() == 0
-    assert _state(run_manage, sessions["refused"])["identity"] == [["failed", "mismatch"]]
+    assert session_json(run_manage, STATE, sessions["refused"])["identity"] == [["failed", "mismatch"]]
     _confirm_and_start(page, live_server_url, sessions["refused"])
     page.wait_for_url(f"**/proctoring/sessions/{sessions['refused']}/check/")  # still refused
-    assert _state(run_manage, sessions["refused"])["status"] == "prepared"
+    assert session_json(run_manage, STATE, sessions["refused"])["status"] == "prepared"
 
     # An exam without the pre-exam check: the in-exam snapshots catch the other face.
     session = sessions["other"]
     _confirm_and_start(page, live_server_url, session)
     page.wait_for_selector("[data-exam-form]")
     page.wait_for_function("() => document.body.getAttribute('data-proctor-face') === 'mismatch'", timeout=30_000)
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     assert "face" in state["flags"]
     assert state["status"] == "in_progress"  # face results alone don't end the exam unless the policy says so
 
@@ -245,12 +241,12 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     page.evaluate("window.SafetrainProctor.reconnect()")
     _switch_tab(page)
     page.wait_for_function("() => document.body.getAttribute('data-proctor-switches') === '2'", timeout=30_000)
-    assert _state(run_manage, session)["status"] == "in_progress"
+    assert session_json(run_manage, STATE, session)["status"] == "in_progress"
 
     _switch_tab(page)
     page.wait_for_function("() => document.body.getAttribute('data-proctor-finished') === '1'", timeout=30_000)
     page.wait_for_url("**/exams/attempts/*/result/", timeout=30_000)
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     assert (state["status"], state["reason"]) == ("submitted", "auto_policy")
     assert set(state["flags"]) >= {"tab_switches", "auto_submitted"}
 
@@ -261,9 +257,7 @@ GAP_SETUP = (
 from exams.services.attempts import attempt_start
 from exams.models import Attempt
 from proctoring.services.actions import policy_set
-session = session_create(provider=paper.provider, paper=paper, title=f"监考抓拍缺失 {now:%H%M%S%f}",
-    opens_at=now - dt.timedelta(minutes=30), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
-    pass_score=Decimal("10"), eligible_people=[learner])
+session = demo_session(f"监考抓拍缺失 {now:%H%M%S%f}", learner, opens_ago=dt.timedelta(minutes=30), duration_minutes=60)
 policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, missing_flag_after=1,
     missing_grace_seconds=0, require_identity_check=False, require_liveness=False)
 attempt = attempt_start(session=session, person=learner, notice_confirmed=True)
