@@ -212,6 +212,10 @@ class FrameCheck:
     height: int
     timings: Timings
 
+    def scores(self) -> dict[str, float | None]:
+        """What a stored check keeps of the comparison: the distance and the two thresholds it was judged by."""
+        return {"distance": self.distance, "threshold": self.threshold, "mismatch_threshold": self.mismatch_threshold}
+
 
 # ---------------------------------------------------------------- decoding
 

@@ -228,11 +228,9 @@ def identity_check_face(
             now,
             result=IdentityCheck.Result.PASSED if passed else IdentityCheck.Result.FAILED,
             outcome=str(outcome),
-            distance=result.distance,
-            threshold=result.threshold,
-            mismatch_threshold=result.mismatch_threshold,
             failure_reason=failure_reason,
             photo_path=path,
+            **result.scores(),
         )
         if passed and liveness is not None:
             # Used: the face seen in the liveness check is not kept any longer; the check stays linked.
