@@ -9,21 +9,17 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from django.conf import settings
+from core.private_files import private_path, private_root
 
 SUBDIR = "proctoring"
 
 
 def _root() -> Path:
-    return (Path(settings.PRIVATE_STORAGE_ROOT) / SUBDIR).resolve()
+    return private_root(SUBDIR)
 
 
 def _resolve(relative: str) -> Path:
-    root = _root()
-    path = (root / relative).resolve()
-    if root not in path.parents:
-        raise ValueError("path escapes the private proctoring storage")
-    return path
+    return private_path(SUBDIR, relative)
 
 
 def save(kind: str, owner_id: int, data: bytes, suffix: str = ".jpg") -> str:
