@@ -192,6 +192,17 @@ def import_scope(user: Any) -> ImportScope:
     )
 
 
+class ScopedImport(ImportKind):
+    """A kind whose rows must lie in the user's ``import_scope``: platform admins (and the operator)
+    and bureau officials may use it, enterprise admins too where ``enterprise_admins``."""
+
+    enterprise_admins = False
+
+    def allowed(self, user: Any) -> bool:
+        scope = import_scope(user)
+        return scope.everything or bool(scope.paths) or (self.enterprise_admins and bool(scope.enterprise_ids))
+
+
 def out_of_scope() -> str:
     return _("This record is outside the jurisdictions and enterprises you may import for.")
 
@@ -228,7 +239,7 @@ _KIND_CHOICES = {
 }
 
 
-class JurisdictionsImport(ImportKind):
+class JurisdictionsImport(ScopedImport):
     code = "jurisdictions"
     label = gettext_lazy("Jurisdictions")
     description = gettext_lazy("The administrative tree: districts, streets, towns and development zones.")
@@ -252,10 +263,6 @@ class JurisdictionsImport(ImportKind):
             help=gettext_lazy("Optional: the resident population, for the public first-aid training coverage rate."),
         ),
     )
-
-    def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths)
 
     def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
         scope = import_scope(user)
@@ -345,7 +352,7 @@ class JurisdictionsImport(ImportKind):
 # --- enterprises -------------------------------------------------------------------------
 
 
-class EnterprisesImport(ImportKind):
+class EnterprisesImport(ScopedImport):
     code = "enterprises"
     label = gettext_lazy("Enterprises")
     description = gettext_lazy("The enterprise register, and changes of industry, scale or jurisdiction from a date.")
@@ -373,10 +380,6 @@ class EnterprisesImport(ImportKind):
             ),
         ),
     )
-
-    def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths)
 
     def notes(self) -> list[Any]:
         return [_("Enterprises are matched by their unified social credit code.")]
@@ -556,8 +559,9 @@ class _PersonPlan:
     roster_row: Row | None = None
 
 
-class PeopleImport(ImportKind):
+class PeopleImport(ScopedImport):
     code = "people"
+    enterprise_admins = True
     label = gettext_lazy("People")
     description = gettext_lazy(
         "Employees across many enterprises, as the roster import, plus the enterprise's credit code; a later hire date at another enterprise is a transfer."
@@ -587,10 +591,6 @@ class PeopleImport(ImportKind):
         Field("phone", "手机号", _parse_phone, width=15),
         Field("email", "邮箱", _parse_email, width=24),
     )
-
-    def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths) or bool(scope.enterprise_ids)
 
     def notes(self) -> list[Any]:
         return [
