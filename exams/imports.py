@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from core.tabular import (
     Errors,
     Field,
+    ImportKind,
     Plan,
     Row,
     choice_parser,
@@ -32,7 +33,7 @@ from core.tabular import (
 )
 from exams.models import Certificate, CertificateType
 from exams.services.certificates import holder_fields
-from organizations.imports import ScopedImport, import_scope, out_of_scope, parse_id_number, people_by_id_number
+from organizations.imports import import_scope, out_of_scope, parse_id_number, people_by_id_number
 
 _TYPES = {
     "主要负责人": CertificateType.PRINCIPAL,
@@ -53,7 +54,7 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(0)))
 
 
-class CertificatesImport(ScopedImport):
+class CertificatesImport(ImportKind):
     code = "certificates"
     label = gettext_lazy("Certificates")
     description = gettext_lazy(
@@ -85,6 +86,10 @@ class CertificatesImport(ScopedImport):
             help=gettext_lazy("Required when the status is 已撤销."),
         ),
     )
+
+    def allowed(self, user: Any) -> bool:
+        scope = import_scope(user)
+        return scope.everything or bool(scope.paths)
 
     def notes(self) -> list[Any]:
         return [_("The holder must already be on a roster: import the people first.")]

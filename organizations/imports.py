@@ -192,17 +192,6 @@ def import_scope(user: Any) -> ImportScope:
     )
 
 
-class ScopedImport(ImportKind):
-    """A kind whose rows must lie in the user's ``import_scope``: platform admins (and the operator)
-    and bureau officials may use it, enterprise admins too where ``enterprise_admins``."""
-
-    enterprise_admins = False
-
-    def allowed(self, user: Any) -> bool:
-        scope = import_scope(user)
-        return scope.everything or bool(scope.paths) or (self.enterprise_admins and bool(scope.enterprise_ids))
-
-
 def out_of_scope() -> str:
     return _("This record is outside the jurisdictions and enterprises you may import for.")
 
@@ -239,7 +228,7 @@ _KIND_CHOICES = {
 }
 
 
-class JurisdictionsImport(ScopedImport):
+class JurisdictionsImport(ImportKind):
     code = "jurisdictions"
     label = gettext_lazy("Jurisdictions")
     description = gettext_lazy("The administrative tree: districts, streets, towns and development zones.")
@@ -263,6 +252,10 @@ class JurisdictionsImport(ScopedImport):
             help=gettext_lazy("Optional: the resident population, for the public first-aid training coverage rate."),
         ),
     )
+
+    def allowed(self, user: Any) -> bool:
+        scope = import_scope(user)
+        return scope.everything or bool(scope.paths)
 
     def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
         scope = import_scope(user)
@@ -352,7 +345,7 @@ class JurisdictionsImport(ScopedImport):
 # --- enterprises -------------------------------------------------------------------------
 
 
-class EnterprisesImport(ScopedImport):
+class EnterprisesImport(ImportKind):
     code = "enterprises"
     label = gettext_lazy("Enterprises")
     description = gettext_lazy("The enterprise register, and changes of industry, scale or jurisdiction from a date.")
@@ -380,6 +373,10 @@ class EnterprisesImport(ScopedImport):
             ),
         ),
     )
+
+    def allowed(self, user: Any) -> bool:
+        scope = import_scope(user)
+        return scope.everything or bool(scope.paths)
 
     def notes(self) -> list[Any]:
         return [_("Enterprises are matched by their unified social credit code.")]
@@ -559,9 +556,8 @@ class _PersonPlan:
     roster_row: Row | None = None
 
 
-class PeopleImport(ScopedImport):
+class PeopleImport(ImportKind):
     code = "people"
-    enterprise_admins = True
     label = gettext_lazy("People")
     description = gettext_lazy(
         "Employees across many enterprises, as the roster import, plus the enterprise's credit code; a later hire date at another enterprise is a transfer."
@@ -591,6 +587,10 @@ class PeopleImport(ScopedImport):
         Field("phone", "手机号", _parse_phone, width=15),
         Field("email", "邮箱", _parse_email, width=24),
     )
+
+    def allowed(self, user: Any) -> bool:
+        scope = import_scope(user)
+        return scope.everything or bool(scope.paths) or bool(scope.enterprise_ids)
 
     def notes(self) -> list[Any]:
         return [

@@ -38,6 +38,7 @@ from core.db import insert_rows
 from core.tabular import (
     Errors,
     Field,
+    ImportKind,
     Plan,
     Row,
     choice_parser,
@@ -48,7 +49,6 @@ from core.tabular import (
     source_prefix,
 )
 from organizations.imports import (
-    ScopedImport,
     enterprises_by_code,
     import_scope,
     out_of_scope,
@@ -89,9 +89,8 @@ _COLUMNS = (
 )
 
 
-class TrainingImport(ScopedImport):
+class TrainingImport(ImportKind):
     code = "training"
-    enterprise_admins = True
     label = gettext_lazy("Training records")
     description = gettext_lazy("Classroom or earlier training, credited to the credit-hour ledger with its source.")
     key_fields = ("id_number", "credit_code", "purpose", "date", "hours")
@@ -119,6 +118,10 @@ class TrainingImport(ScopedImport):
         Field("date", "培训日期", parse_date, required=True, example="2026-01-05", is_date=True),
         Field("passed", "考核结果", choice_parser(_RESULTS, "合格/不合格"), example="合格", help="合格/不合格"),
     )
+
+    def allowed(self, user: Any) -> bool:
+        scope = import_scope(user)
+        return scope.everything or bool(scope.paths) or bool(scope.enterprise_ids)
 
     def notes(self) -> list[Any]:
         return [
