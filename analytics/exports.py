@@ -39,7 +39,6 @@ from analytics.indicators import Query, compute, indicator_get, people_count, pe
 from analytics.models import ExportJob
 from analytics.queries import query_build
 from core import background
-from core.private_files import private_path
 from core.spreadsheets import Column, Kind, Sheet, write_to
 from core.users import is_signed_in
 from organizations.models import Person
@@ -185,9 +184,17 @@ def export_write(
 SUBDIR = "analytics-exports"
 
 
+def _root() -> Path:
+    return (Path(settings.PRIVATE_STORAGE_ROOT) / SUBDIR).resolve()
+
+
 def export_path(relative: str) -> Path:
     """The file of a job, inside private storage (never served by URL; streamed by a view that checks who asks)."""
-    return private_path(SUBDIR, relative)
+    root = _root()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise ValueError("path escapes the export storage")
+    return path
 
 
 def export_jobs_visible_to(user: Any) -> QuerySet[ExportJob]:

@@ -9,17 +9,21 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from core.private_files import private_path, private_root
+from django.conf import settings
 
 SUBDIR = "proctoring"
 
 
 def _root() -> Path:
-    return private_root(SUBDIR)
+    return (Path(settings.PRIVATE_STORAGE_ROOT) / SUBDIR).resolve()
 
 
 def _resolve(relative: str) -> Path:
-    return private_path(SUBDIR, relative)
+    root = _root()
+    path = (root / relative).resolve()
+    if root not in path.parents:
+        raise ValueError("path escapes the private proctoring storage")
+    return path
 
 
 def save(kind: str, owner_id: int, data: bytes, suffix: str = ".jpg") -> str:
