@@ -149,8 +149,7 @@ class ReferenceRejected(VisionError):
         self.reason = reason
 
 
-class BadEncoding(VisionError):
-    reason = "bad_encoding"
+class BadEncoding(VisionError, reason="bad_encoding"): ...
 
 
 @dataclass(frozen=True, slots=True)
