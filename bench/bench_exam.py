@@ -284,8 +284,8 @@ def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
     from exams.services.sessions import session_create, session_prepare
     from organizations.models import Enterprise, Industry, Jurisdiction, Person, TrainingProvider
     from organizations.validators import complete_credit_code, complete_id_number
-    from question_bank.importers import fingerprint
     from question_bank.models import Bank, Question, QuestionType
+    from tests.support.questions import new_question
 
     district = Jurisdiction(code="990199", name="压测区", kind=Jurisdiction.Kind.DISTRICT)
     district.save()
@@ -315,17 +315,7 @@ def setup_data(n: int, naive_n: int, questions: int) -> dict[str, Any]:
             options = [f"选项{c}{i}" for c in "ABCD"] if qtype in ("single", "multiple") else []
             answer: Any = {"single": "B", "multiple": "ACD", "true_false": True, "fill_blank": [["答案"]]}[qtype]
             stem = f"{qtype} 压测题 {i}：" + "安全生产" * 10
-            rows.append(
-                Question(
-                    bank=bank,
-                    type=qtype,
-                    stem=stem,
-                    options=options,
-                    answer=answer,
-                    knowledge_point=f"知识点{i % 5}",
-                    fingerprint=fingerprint(qtype, stem, options, answer),
-                )
-            )
+            rows.append(new_question(bank, qtype, stem, options, answer, knowledge_point=f"知识点{i % 5}"))
     Question.objects.bulk_create(rows)
     paper = paper_create_rules(
         provider=provider,

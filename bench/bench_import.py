@@ -52,6 +52,7 @@ if str(ROOT) not in sys.path:
 
 from bench import common  # noqa: E402
 from bench.children import child_env, child_result  # noqa: E402
+from tests.support.questions import sheet_header  # noqa: E402
 
 DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -103,18 +104,7 @@ def _generate(n: int, seed: int) -> list[list[object]]:
     return rows
 
 
-HEADER = [
-    "序号",
-    "题型",
-    "题干",
-    *[f"选项{c}" for c in "ABCDEFGH"],
-    "答案",
-    "解析",
-    "难度",
-    "知识点",
-    "行业",
-    "适用岗位",
-]
+HEADER = sheet_header("ABCDEFGH")
 ONE_CELL_HEADER = ["序号", "题型", "题目", "选项", "正确答案", "答案解析", "难度等级", "知识点分类", "行业", "适用岗位"]
 
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.errors import ServiceError
 from core.ids import InvalidId
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,19 @@ def with_errors(body: dict[str, Any], status: int, *, field: str | None = None) 
         return body
     name = field or body.get("field") or api_settings.NON_FIELD_ERRORS_KEY
     return {**body, "errors": {name: [str(body["detail"])]}}
+
+
+def refusal_body(exc: ServiceError, *, field: str | None = None) -> dict[str, Any]:
+    """A service's refusal as an API body: ``detail``, ``code`` and its details, with ``errors`` on a 400."""
+    return with_errors({"detail": exc.message, "code": exc.code, **exc.details}, exc.status, field=field)
+
+
+def refusal_response(exc: ServiceError, *, field: str | None = None) -> Response:
+    """The refusal answered with its status; ``Retry-After`` too when it says when to try again."""
+    response = Response(refusal_body(exc, field=field), status=exc.status)
+    if "retry_after" in exc.details:
+        response["Retry-After"] = str(exc.details["retry_after"])
+    return response
 
 
 def _first_message(data: Any) -> str:

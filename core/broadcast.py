@@ -53,7 +53,7 @@ EXIT_FLUSH_SECONDS = 2.0
 
 
 def remember_server_loop() -> None:
-    """Called by the sockets when they connect: this process serves ASGI on the running loop."""
+    """Called by every ``core.sockets.JsonSocket`` as it connects: this process serves ASGI on the running loop."""
     global _server_loop, _server_thread
     _server_loop = asyncio.get_running_loop()
     _server_thread = threading.get_ident()

@@ -19,6 +19,8 @@ from typing import Any
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils.translation import gettext as _
 
+from core.broadcast import remember_server_loop
+
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 
@@ -30,6 +32,11 @@ class JsonSocket(AsyncJsonWebsocketConsumer):
 
     def max_frame_bytes(self) -> int:
         return DEFAULT_MAX_FRAME_BYTES
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        # This process serves sockets on the running loop: core.broadcast sends from sync code through it.
+        remember_server_loop()
+        await super().websocket_connect(message)
 
     async def signed_in_user(self) -> Any | None:
         """The scope's user, or ``None`` after closing with 4401 (call from ``connect``, before ``accept``)."""

@@ -37,13 +37,17 @@ class NoDeleteMixin:
 
 
 class ReadOnlyMixin(NoDeleteMixin):
-    """No add, change or delete: the admin shows these rows, the services write them."""
+    """No add, change or delete: the admin shows these rows (every field in ``fields`` read-only), the services
+    write them."""
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return tuple(self.fields or ())  # type: ignore[attr-defined]
 
 
 class PaperRuleInline(ReadOnlyMixin, admin.TabularInline):
@@ -59,14 +63,12 @@ class PaperRuleInline(ReadOnlyMixin, admin.TabularInline):
         "difficulty_min",
         "difficulty_max",
     )
-    readonly_fields = fields
 
 
 class PaperItemInline(ReadOnlyMixin, admin.TabularInline):
     model = PaperItem
     extra = 0
     fields = ("position", "question", "score")
-    readonly_fields = fields
 
 
 @admin.register(PaperTemplate)
@@ -158,7 +160,6 @@ class AttemptAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "invalidated_reason",
         "opened_by",
     )
-    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Attempt]:
         return selectors.attempts_visible_to(request.user).defer("payload")

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import preconditions
-from core.api_errors import with_errors
+from core.api_errors import refusal_body
 from core.db import select_where
 from core.ids import MAX_INT32
 from exams import selectors
@@ -215,8 +215,7 @@ class Reply:
 
 
 def error_reply(exc: ExamError) -> Reply:
-    body = {"detail": exc.message, "code": exc.code, **exc.details}
-    return Reply(exc.status, with_errors(body, exc.status, field="answer" if exc.code == "bad_answer" else None))
+    return Reply(exc.status, refusal_body(exc, field="answer" if exc.code == "bad_answer" else None))
 
 
 def respond(reply: Reply) -> Response:

@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.network import client_ip
-from exams.api import ERROR, error_reply, respond
+from core.api_errors import refusal_response
+from exams.api import ERROR
 from exams.models import CertificateType
 from exams.services.certificate_lookup import NAME_MAX_LENGTH, NUMBER_MAX_LENGTH, certificate_lookup
 from exams.services.errors import ExamError
@@ -68,10 +69,7 @@ class CertificateVerifyView(APIView):
                 client=client_ip(request._request),
             )
         except ExamError as exc:
-            response = respond(error_reply(exc))
-            if "retry_after" in exc.details:
-                response["Retry-After"] = str(exc.details["retry_after"])
-            return response
+            return refusal_response(exc)
         response = Response(CertificateVerifyOut(found).data)
         response["Cache-Control"] = "no-store"
         return response

@@ -25,6 +25,7 @@ from organizations.selectors import (
     provider_ids_managed_by,
     roles_of,
     subtree_q,
+    visible_rows,
 )
 
 Role = RoleGrant.Role
@@ -39,11 +40,7 @@ def is_exam_manager(user: Any) -> bool:
 
 def _of_managed_providers(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
     """Rows of ``qs`` whose provider the user manages: none when signed out, all for a platform admin."""
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    return qs.filter(provider_id__in=provider_ids_managed_by(user))
+    return visible_rows(qs, user, lambda: Q(provider_id__in=provider_ids_managed_by(user)))
 
 
 def papers_managed_by(user: Any) -> QuerySet[PaperTemplate]:
@@ -60,15 +57,15 @@ def sessions_managed_by(user: Any) -> QuerySet[ExamSession]:
 def sessions_supervised_by(user: Any) -> QuerySet[ExamSession]:
     """Sessions whose statistics this user may read: managed ones, and a bureau's subtree."""
     qs = ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM)
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
+    return visible_rows(qs, user, lambda: _supervisors_q(user))
+
+
+def _supervisors_q(user: Any) -> Q:
     q = Q(provider_id__in=provider_ids_managed_by(user))
     paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL})
     if paths:
         q |= subtree_q(paths, "provider__jurisdiction__path")
-    return qs.filter(q)
+    return q
 
 
 # --- who may sit ---------------------------------------------------------------------
@@ -254,13 +251,16 @@ def _results_readers_q(user: Any, q: Q, *, person: str, provider: str, enterpris
 def attempts_visible_to(user: Any) -> QuerySet[Attempt]:
     """Attempts whose results this user may read."""
     qs = Attempt.objects.select_related("session", "person__enterprise")
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    opened = Q(opened_by_id=user.pk)
-    return qs.filter(
-        _results_readers_q(user, opened, person="person", provider="session__provider", enterprise="person__enterprise")
+    return visible_rows(
+        qs,
+        user,
+        lambda: _results_readers_q(
+            user,
+            Q(opened_by_id=user.pk),
+            person="person",
+            provider="session__provider",
+            enterprise="person__enterprise",
+        ),
     )
 
 
@@ -286,12 +286,13 @@ def may_inspect(user: Any) -> bool:
 
 def people_inspectable_by(user: Any) -> QuerySet[Person]:
     qs = Person.objects.select_related("enterprise__industry")
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    paths = jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR})
-    return qs.filter(subtree_q(paths, "enterprise__jurisdiction__path"))
+    return visible_rows(
+        qs,
+        user,
+        lambda: subtree_q(
+            jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR}), "enterprise__jurisdiction__path"
+        ),
+    )
 
 
 def spot_tests_visible_to(user: Any) -> QuerySet[Attempt]:
@@ -303,12 +304,10 @@ def spot_tests_visible_to(user: Any) -> QuerySet[Attempt]:
 
 def certificates_visible_to(user: Any) -> QuerySet[Certificate]:
     qs = Certificate.objects.select_related("holder", "enterprise", "provider")
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    return qs.filter(
-        _results_readers_q(user, Q(pk__in=[]), person="holder", provider="provider", enterprise="enterprise")
+    return visible_rows(
+        qs,
+        user,
+        lambda: _results_readers_q(user, Q(pk__in=[]), person="holder", provider="provider", enterprise="enterprise"),
     )
 
 

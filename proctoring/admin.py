@@ -68,7 +68,6 @@ class FaceConsentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("person__name",)
     list_select_related = ("person", "given_by")
     fields = ("person", "text_version", "given_at", "given_by", "withdrawn_at", "ended")
-    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FaceConsent]:
         # services.consent_give closes a consent to an older text at the moment the next one is given.
@@ -92,7 +91,6 @@ class FaceEnrolmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_select_related = ("person", "created_by")
     # Never the encoding or the photo path.
     fields = ("person", "consent", "source", "version", "created_at", "created_by", "photo_purged_at")
-    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FaceEnrolment]:
         return selectors.enrolments_viewable_by(request.user).defer("encoding")
@@ -105,7 +103,6 @@ class ReviewDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ("attempt__person__name", "reason")
     list_select_related = ("attempt__person", "attempt__session", "decided_by", "revises")
     fields = ("attempt", "decision", "reason", "decided_by", "decided_at", "revises")
-    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewDecision]:
         return ReviewDecision.objects.filter(attempt__in=selectors.attempts_proctored_by(request.user))
@@ -122,7 +119,6 @@ class LivenessCheckAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "person session attempt purpose challenges results status reason created_at expires_at decided_at "
         "frames_purged_at flag".split()
     )
-    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LivenessCheck]:
         return selectors.liveness_checks_proctored_by(request.user).defer("encoding")

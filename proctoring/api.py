@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api_errors import with_errors
+from core.api_errors import refusal_response
 from core.websocket_auth import TOKEN_SUBPROTOCOL
 from exams.models import Attempt, ExamSession
 from exams.selectors import session_admits
@@ -75,15 +75,6 @@ VALIDATION_ERROR = inline_serializer(
         ),
     },
 )
-
-
-def _error(exc: ProctoringError) -> Response:
-    response = Response(
-        with_errors({"detail": exc.message, "code": exc.code, **exc.details}, exc.status), status=exc.status
-    )
-    if "retry_after" in exc.details:
-        response["Retry-After"] = str(exc.details["retry_after"])
-    return response
 
 
 def _person(request: Request) -> Person:
@@ -274,7 +265,7 @@ class EnrolmentView(APIView):
         try:
             enrol(person=person, photo=_photo(request), source=FaceEnrolment.Source.LIVE, by=request.user)
         except ProctoringError as exc:
-            return _error(exc)
+            return refusal_response(exc)
         return Response(_enrolment_payload(person), status=status.HTTP_201_CREATED)
 
 
@@ -405,7 +396,7 @@ class IdentityCheckView(APIView):
         try:
             check = identity_check_face(session=session, person=person, frame=_photo(request))
         except ProctoringError as exc:
-            return _error(exc)
+            return refusal_response(exc)
         return Response(identity_result(check, selectors.identity_status(session, person)))
 
 
@@ -425,7 +416,7 @@ class IdentityManualView(APIView):
         try:
             identity_request_manual(session=session, person=person)
         except ProctoringError as exc:
-            return _error(exc)
+            return refusal_response(exc)
         return Response(_identity_payload(session, person))
 
 
@@ -517,7 +508,7 @@ def _liveness_error(exc: ProctoringError) -> Response:
     if isinstance(exc, BadFrames):
         body = {"detail": f"frames: {exc.message}", "code": exc.code, **exc.details}
         return Response({**body, "errors": {"frames": [exc.message]}}, status=exc.status)
-    return _error(exc)
+    return refusal_response(exc)
 
 
 def _own_check(request: Request, session_id: int, check_id: int) -> tuple[ExamSession, Person, LivenessCheck]:
@@ -559,7 +550,7 @@ class LivenessStartView(APIView):
                 session=session, person=person, purpose=data.validated_data["purpose"]
             )
         except ProctoringError as exc:
-            return _error(exc)
+            return refusal_response(exc)
         return Response(liveness_payload(check), status=status.HTTP_201_CREATED)
 
 
@@ -777,7 +768,7 @@ class AttemptProctoringView(APIView):
         if attempt is None:
             raise Http404
         if attempt.is_finished:
-            return _error(AttemptFinished(_("This exam has already been submitted.")))
+            return refusal_response(AttemptFinished(_("This exam has already been submitted.")))
         return Response(_attempt_payload(attempt))
 
 

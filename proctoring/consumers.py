@@ -42,7 +42,6 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from core.broadcast import remember_server_loop
 from core.pools import sync_to_worker_pool
 from core.sockets import CLOSE_FORBIDDEN, JsonSocket
 from exams import events as exam_events
@@ -66,7 +65,6 @@ class _ProctoringSocket(JsonSocket):
 
 class ExamineeConsumer(_ProctoringSocket):
     async def connect(self) -> None:
-        remember_server_loop()
         user = await self.signed_in_user()
         if user is None:
             return
@@ -176,7 +174,6 @@ class ExamineeConsumer(_ProctoringSocket):
 
 class ProctorConsumer(_ProctoringSocket):
     async def connect(self) -> None:
-        remember_server_loop()
         user = await self.signed_in_user()
         if user is None:
             return

@@ -25,10 +25,8 @@ from proctoring.services.errors import AlreadyDecided, BadEvent
 logger = logging.getLogger(__name__)
 
 
-class DecisionChanged(AlreadyDecided):
+class DecisionChanged(AlreadyDecided, code="decision_changed"):
     """Someone else revised the decision since the page was loaded."""
-
-    code = "decision_changed"
 
 
 def review_revise(

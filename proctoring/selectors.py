@@ -19,7 +19,7 @@ from django.urls import reverse
 from core.users import is_signed_in
 from exams.models import Attempt, ExamSession
 from organizations.models import Person, RoleGrant
-from organizations.selectors import is_platform_admin, jurisdiction_paths_of, person_of, subtree_q
+from organizations.selectors import is_platform_admin, jurisdiction_paths_of, person_of, subtree_q, visible_rows
 from proctoring import storage
 from proctoring.models import (
     AttemptMonitor,
@@ -40,12 +40,9 @@ Role = RoleGrant.Role
 
 def sessions_proctored_by(user: Any) -> QuerySet[ExamSession]:
     qs = ExamSession.objects.select_related("provider__jurisdiction").filter(kind=ExamSession.Kind.EXAM)
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    paths = jurisdiction_paths_of(user, {Role.PROCTOR})
-    return qs.filter(subtree_q(paths, "provider__jurisdiction__path"))
+    return visible_rows(
+        qs, user, lambda: subtree_q(jurisdiction_paths_of(user, {Role.PROCTOR}), "provider__jurisdiction__path")
+    )
 
 
 def is_proctor(user: Any) -> bool:
@@ -93,14 +90,11 @@ def snapshots_viewable_by(user: Any) -> QuerySet[Snapshot]:
 def enrolments_viewable_by(user: Any) -> QuerySet[FaceEnrolment]:
     """Reference photos: platform admins, and proctors of a session the person is admitted to or sat."""
     qs = FaceEnrolment.objects.select_related("person")
-    if not is_signed_in(user):
-        return qs.none()
-    if is_platform_admin(user):
-        return qs
-    paths = jurisdiction_paths_of(user, {Role.PROCTOR})
-    if not paths:
-        return qs.none()
-    return qs.filter(subtree_q(paths, "person__enterprise__jurisdiction__path"))
+    return visible_rows(
+        qs,
+        user,
+        lambda: subtree_q(jurisdiction_paths_of(user, {Role.PROCTOR}), "person__enterprise__jurisdiction__path"),
+    )
 
 
 def attempt_of_examinee(user: Any, attempt_id: int) -> Attempt | None:

@@ -115,29 +115,30 @@ class Outcome(enum.StrEnum):
 
 
 class VisionError(ValueError):
-    """Refused input. ``reason`` is a stable code for services to translate."""
+    """Refused input. ``reason`` is a stable code for services to translate (a subclass names its own
+    in its header: ``class NotAnImage(VisionError, reason="not_an_image")``)."""
 
     reason = "vision_error"
 
-
-class FrameTooLarge(VisionError):
-    reason = "frame_too_large"
-
-
-class TooManyPixels(VisionError):
-    reason = "too_many_pixels"
+    def __init_subclass__(cls, *, reason: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if reason is not None:
+            cls.reason = reason
 
 
-class NotAnImage(VisionError):
-    reason = "not_an_image"
+class FrameTooLarge(VisionError, reason="frame_too_large"): ...
 
 
-class TruncatedImage(VisionError):
-    reason = "truncated_image"
+class TooManyPixels(VisionError, reason="too_many_pixels"): ...
 
 
-class CorruptImage(VisionError):
-    reason = "corrupt_image"
+class NotAnImage(VisionError, reason="not_an_image"): ...
+
+
+class TruncatedImage(VisionError, reason="truncated_image"): ...
+
+
+class CorruptImage(VisionError, reason="corrupt_image"): ...
 
 
 class ReferenceRejected(VisionError):
@@ -148,8 +149,7 @@ class ReferenceRejected(VisionError):
         self.reason = reason
 
 
-class BadEncoding(VisionError):
-    reason = "bad_encoding"
+class BadEncoding(VisionError, reason="bad_encoding"): ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +210,10 @@ class FrameCheck:
     width: int
     height: int
     timings: Timings
+
+    def scores(self) -> dict[str, float | None]:
+        """What a stored check keeps of the comparison: the distance and the two thresholds it was judged by."""
+        return {"distance": self.distance, "threshold": self.threshold, "mismatch_threshold": self.mismatch_threshold}
 
 
 # ---------------------------------------------------------------- decoding

@@ -3,7 +3,9 @@
 The embedded default serves every request from daphne (``config.asgi``); the
 scaled-out topology serves pages and the API from gunicorn (``config.wsgi``)
 and only websockets from daphne. Tests that must hold for both send the same
-request through :func:`call_asgi` and :func:`call_wsgi` and compare.
+request through :func:`call_asgi` and :func:`call_wsgi` and compare. Websockets
+go through :func:`socket_open` (the communicator, to talk on) or
+:func:`socket_answer` (accepted or refused, and how).
 
 Both return ``(status, headers by lower-case name, body)``. Each request runs
 in a thread of its own, as under a server, and that thread's database
@@ -17,6 +19,8 @@ import io
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from asgiref.sync import async_to_sync
 
 Request = tuple[str, str, bytes, list[tuple[str, str]]]  # method, path, body, extra headers
 Response = tuple[int, dict[str, str], bytes]
@@ -142,3 +146,39 @@ def call_asgi(
 ) -> Response:
     """One HTTP request through an ASGI app, on an event loop in a thread of its own."""
     return in_own_thread(call(app, method, path, body, headers))
+
+
+async def socket_open(
+    path: str, headers: list[tuple[bytes, bytes]] | None = None, subprotocols: list[str] | None = None
+) -> tuple[Any, bool, Any]:
+    """A websocket to ``config.asgi``'s application: (communicator, accepted, subprotocol or close code)."""
+    from channels.testing import WebsocketCommunicator
+
+    from config.asgi import application
+
+    communicator = WebsocketCommunicator(application, path, headers=headers, subprotocols=subprotocols)
+    accepted, detail = await communicator.connect(timeout=10)
+    return communicator, accepted, detail
+
+
+def socket_answer(
+    path: str, headers: list[tuple[bytes, bytes]] | None = None, subprotocols: list[str] | None = None
+) -> tuple[bool, Any]:
+    """Whether a websocket to ``path`` is accepted, and its subprotocol or close code; closed again at once."""
+
+    async def run() -> tuple[bool, Any]:
+        communicator, accepted, detail = await socket_open(path, headers, subprotocols)
+        await communicator.disconnect()
+        return accepted, detail
+
+    return async_to_sync(run)()
+
+
+def session_cookie(user: Any) -> tuple[bytes, bytes]:
+    """The handshake header that carries ``user``'s session (signed in through the test client)."""
+    from django.conf import settings
+
+    from tests.conftest import login_client
+
+    name = settings.SESSION_COOKIE_NAME
+    return (b"cookie", f"{name}={login_client(user).cookies[name].value}".encode())

@@ -38,14 +38,13 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
-from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from tests import factories
 from tests.conftest import Cast, login_client
+from tests.doors import socket_answer
 from tests.route_params import PUBLIC_ROUTES, ROUTE_PARAMS
 
 # allauth's own login/password/MFA views under accounts/ hold no tenant data
@@ -297,19 +296,10 @@ def test_every_websocket_route_refuses_anonymous(cast: Cast) -> None:
             kwargs = dict(build(cast))
             kwargs.pop("_as", None)
         url = build_url(route, kwargs)
-        if async_to_sync(_ws_accepts)(url):
+        if socket_answer(url, [(b"origin", b"http://testserver")])[0]:
             accepted.append(url)
     assert not missing, "Websocket routes without an entry in tests/route_params.py: " + ", ".join(missing)
     assert not accepted, "Anonymous websocket connections were accepted: " + ", ".join(accepted)
-
-
-async def _ws_accepts(url: str) -> bool:
-    from config.asgi import application
-
-    communicator = WebsocketCommunicator(application, url, headers=[(b"origin", b"http://testserver")])
-    connected, _code = await communicator.connect()
-    await communicator.disconnect()
-    return connected
 
 
 # ---------------------------------------------------------------------------

@@ -30,18 +30,12 @@ NAME_MAX_LENGTH = Certificate._meta.get_field("holder_name").max_length or 64
 _NAME_DOTS = re.compile(r"[·・•‧∙.]")
 
 
-class CertificateNotFound(ExamError):
+class CertificateNotFound(ExamError, code="certificate_not_found", status=404):
     """No certificate has this number with this holder's name (which of the two is wrong is not said)."""
 
-    code = "certificate_not_found"
-    status = 404
 
-
-class TooManyLookups(ExamError):
+class TooManyLookups(ExamError, code="too_many_lookups", status=429):
     """Over the per-address limit; ``retry_after`` (seconds) in ``details``."""
-
-    code = "too_many_lookups"
-    status = 429
 
 
 @dataclass(frozen=True)

@@ -13,77 +13,52 @@ class ExamError(ServiceError):
     """A refusal with a message for the user; ``status`` is the HTTP status the API uses."""
 
 
-class NotOpen(ExamError):
-    code = "not_open"
+class NotOpen(ExamError, code="not_open"): ...
 
 
-class NotEligible(ExamError):
-    code = "not_eligible"
-    status = 403
+class NotEligible(ExamError, code="not_eligible", status=403): ...
 
 
-class NoAttemptsLeft(ExamError):
-    code = "no_attempts_left"
+class NoAttemptsLeft(ExamError, code="no_attempts_left"): ...
 
 
-class AttemptClosed(ExamError):
-    code = "attempt_closed"
+class AttemptClosed(ExamError, code="attempt_closed"): ...
 
 
-class TimeUp(ExamError):
-    code = "time_up"
+class TimeUp(ExamError, code="time_up"): ...
 
 
-class OtherDevice(ExamError):
-    code = "other_device"
+class OtherDevice(ExamError, code="other_device"): ...
 
 
-class StaleAnswer(ExamError):
-    code = "stale_client_seq"
+class StaleAnswer(ExamError, code="stale_client_seq"): ...
 
 
-class BadAnswer(ExamError):
-    code = "bad_answer"
-    status = 400
+class BadAnswer(ExamError, code="bad_answer", status=400): ...
 
 
-class UnknownQuestion(ExamError):
-    code = "question_not_in_attempt"
-    status = 404
+class UnknownQuestion(ExamError, code="question_not_in_attempt", status=404): ...
 
 
-class UnknownAttempt(ExamError):
-    code = "not_found"
-    status = 404
+class UnknownAttempt(ExamError, code="not_found", status=404): ...
 
 
-class EarlyTimeUp(ExamError):
-    code = "time_not_up"
-    status = 400
+class EarlyTimeUp(ExamError, code="time_not_up", status=400): ...
 
 
-class PoolTooSmall(ExamError):
-    code = "pool_too_small"
-    status = 400
+class PoolTooSmall(ExamError, code="pool_too_small", status=400): ...
 
 
-class SubjectiveRefused(PoolTooSmall):
+class SubjectiveRefused(PoolTooSmall, code="subjective_question"):
     """A subjective question picked into a paper: exams grade automatically, and nobody marks it."""
 
-    code = "subjective_question"
 
-
-class NoticeNotConfirmed(ExamError):
+class NoticeNotConfirmed(ExamError, code="notice_not_confirmed", status=400):
     """The examinee has not confirmed the exam notice (考试须知): nothing is used up."""
 
-    code = "notice_not_confirmed"
-    status = 400
 
-
-class PreconditionUnmet(ExamError):
+class PreconditionUnmet(ExamError, status=403):
     """A registered start precondition (``core.preconditions``) does not hold; ``code`` is the precondition's."""
-
-    status = 403
 
     def __init__(self, requirement: Requirement) -> None:
         super().__init__(requirement.message, requirement=requirement.as_dict())

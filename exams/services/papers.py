@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -236,6 +236,10 @@ class RuleSpec:
     difficulty_min: int = 1
     difficulty_max: int = 5
 
+    def rule_fields(self) -> dict[str, Any]:
+        """The ``PaperRule`` fields this spec gives, each under its own name (the banks are a relation)."""
+        return {field.name: getattr(self, field.name) for field in fields(self) if field.name != "banks"}
+
 
 def paper_create_rules(
     *, provider: TrainingProvider, name: str, rules: list[RuleSpec], created_by: Any = None
@@ -256,18 +260,7 @@ def paper_create_rules(
                     )
                     % {"number": position + 1}
                 )
-            rule = PaperRule.objects.create(
-                paper=paper,
-                position=position,
-                qtype=spec.qtype,
-                count=spec.count,
-                score=spec.score,
-                knowledge_point=spec.knowledge_point,
-                industry_tag=spec.industry_tag,
-                post_tag=spec.post_tag,
-                difficulty_min=spec.difficulty_min,
-                difficulty_max=spec.difficulty_max,
-            )
+            rule = PaperRule.objects.create(paper=paper, position=position, **spec.rule_fields())
             rule.banks.set(spec.banks)
         paper_check(paper=paper)
     return paper

@@ -15,107 +15,71 @@ class ProctoringError(ServiceError):
     """A refusal with a message for the examinee or proctor; ``code`` and ``details`` ride on the API body and error frames."""
 
 
-class ConsentRequired(ProctoringError):
-    code = "consent_required"
-    status = 403
+class ConsentRequired(ProctoringError, code="consent_required", status=403): ...
 
 
-class ConsentOutdated(ConsentRequired):
+class ConsentOutdated(ConsentRequired, code="consent_outdated"):
     """The standing consent was for an older consent text: the person must read and agree again."""
 
-    code = "consent_outdated"
+
+class NotEnrolled(ProctoringError, code="not_enrolled"): ...
 
 
-class NotEnrolled(ProctoringError):
-    code = "not_enrolled"
-
-
-class TooManyPhotos(ProctoringError):
+class TooManyPhotos(ProctoringError, code="too_many_photos", status=429):
     """More enrolment / identity-check photos than ``PROCTORING_PHOTO_RATE`` allows; ``retry_after`` in seconds."""
 
-    code = "too_many_photos"
-    status = 429
+
+class BadImage(ProctoringError, code="bad_image", status=400): ...
 
 
-class BadImage(ProctoringError):
-    code = "bad_image"
-    status = 400
+class AttemptFinished(ProctoringError, code="attempt_finished"): ...
 
 
-class AttemptFinished(ProctoringError):
-    code = "attempt_finished"
+class BadEvent(ProctoringError, code="bad_event", status=400): ...
 
 
-class BadEvent(ProctoringError):
-    code = "bad_event"
-    status = 400
+class OutOfSequence(ProctoringError, code="out_of_sequence", status=400): ...
 
 
-class OutOfSequence(ProctoringError):
-    code = "out_of_sequence"
-    status = 400
+class IdentityLocked(ProctoringError, code="identity_locked"): ...
 
 
-class IdentityLocked(ProctoringError):
-    code = "identity_locked"
+class AlreadyDecided(ProctoringError, code="already_decided"): ...
 
 
-class AlreadyDecided(ProctoringError):
-    code = "already_decided"
-
-
-class SnapshotTooSoon(ProctoringError):
+class SnapshotTooSoon(ProctoringError, code="snapshot_too_soon", status=429):
     """A frame ahead of the policy's rate (details: ``retry_after`` in seconds)."""
 
-    code = "snapshot_too_soon"
-    status = 429
+
+class SnapshotStorageFull(ProctoringError, code="snapshot_storage_full", status=413): ...
 
 
-class SnapshotStorageFull(ProctoringError):
-    code = "snapshot_storage_full"
-    status = 413
-
-
-class AlreadyPassed(ProctoringError):
+class AlreadyPassed(ProctoringError, code="already_passed"):
     """The identity check is passed already: a new photo is not a new check (the API says so, 409)."""
 
-    code = "already_passed"
 
-
-class SessionNotOpen(ProctoringError):
+class SessionNotOpen(ProctoringError, code="not_open"):
     """The identity check is asked for a session that has closed, or that opens more than IDENTITY_CHECK_LEAD ahead."""
 
-    code = "not_open"
 
-
-class LivenessRequired(ProctoringError):
+class LivenessRequired(ProctoringError, code="liveness_required"):
     """The policy asks for a passed liveness check (purpose identity, recent) before the face check."""
 
-    code = "liveness_required"
 
-
-class LivenessOutOfOrder(ProctoringError):
+class LivenessOutOfOrder(ProctoringError, code="step_out_of_order"):
     """A liveness step sent before the previous one, or again (details: ``expected`` step)."""
 
-    code = "step_out_of_order"
 
-
-class LivenessExpired(ProctoringError):
+class LivenessExpired(ProctoringError, code="liveness_expired"):
     """The liveness check's deadline passed: the check failed; start a new one."""
 
-    code = "liveness_expired"
 
-
-class LivenessFinished(ProctoringError):
+class LivenessFinished(ProctoringError, code="liveness_finished"):
     """The liveness check is decided already (passed or failed)."""
 
-    code = "liveness_finished"
 
-
-class BadFrames(BadImage):
+class BadFrames(BadImage, code="bad_frames"):
     """The ``frames`` of a liveness step: none, too few, too many, or one not a usable image (``reason``)."""
-
-    code = "bad_frames"
 
 
 # Stable reasons (vision's, and the liveness decision's), as the user reads them.

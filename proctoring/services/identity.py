@@ -220,26 +220,41 @@ def identity_check_face(
         passed, outcome, failure_reason = False, vision.Outcome.MISMATCH, "liveness_face_differs"
     path = storage.save("identity", person.pk, data, storage.sniff_suffix(data))
     with transaction.atomic():
-        check = IdentityCheck.objects.create(
-            session=session,
-            person=person,
-            kind=IdentityCheck.Kind.FACE,
+        check = _face_try_record(
+            session,
+            person,
+            status,
+            policy,
+            now,
             result=IdentityCheck.Result.PASSED if passed else IdentityCheck.Result.FAILED,
             outcome=str(outcome),
-            distance=result.distance,
-            threshold=result.threshold,
-            mismatch_threshold=result.mismatch_threshold,
             failure_reason=failure_reason,
             photo_path=path,
-            created_at=now,
+            **result.scores(),
         )
         if passed and liveness is not None:
             # Used: the face seen in the liveness check is not kept any longer; the check stays linked.
             LivenessCheck.objects.filter(pk=liveness.pk).update(encoding=b"", identity_check=check)
-        if not passed and status.tries_left - 1 <= 0:
-            _manual_pending(
-                session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
-            )
+    return check
+
+
+def _face_try_record(
+    session: ExamSession,
+    person: Person,
+    status: IdentityStatus,
+    policy: ProctoringPolicy,
+    now: dt.datetime,
+    **fields: Any,
+) -> IdentityCheck:
+    """One try of the face check (call inside a transaction): a failed try that was the person's last
+    (``status`` as it stood before it) hands the person to a proctor."""
+    check = IdentityCheck.objects.create(
+        session=session, person=person, kind=IdentityCheck.Kind.FACE, created_at=now, **fields
+    )
+    if check.result == IdentityCheck.Result.FAILED and status.tries_left - 1 <= 0:
+        _manual_pending(
+            session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
+        )
     return check
 
 
@@ -318,20 +333,16 @@ def identity_try_failed(
     if status.state != "needs_check" or status.tries_left <= 0:
         return None
     with transaction.atomic():
-        check = IdentityCheck.objects.create(
-            session=session,
-            person=person,
-            kind=IdentityCheck.Kind.FACE,
+        return _face_try_record(
+            session,
+            person,
+            status,
+            policy,
+            now,
             result=IdentityCheck.Result.FAILED,
             failure_reason=reason[:64],
             note=note[:255],
-            created_at=now,
         )
-        if status.tries_left - 1 <= 0:
-            _manual_pending(
-                session, person, now, note=_("Face check failed %(n)d times.") % {"n": policy.identity_max_tries}
-            )
-    return check
 
 
 def _manual_pending(session: ExamSession, person: Person, now: dt.datetime, note: str) -> IdentityCheck:

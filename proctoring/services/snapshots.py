@@ -438,10 +438,8 @@ def snapshot_process(*, snapshot_id: int, now: dt.datetime | None = None) -> Sna
         changed = Snapshot.objects.filter(pk=snapshot.pk, status=Snapshot.Status.QUEUED).update(
             status=Snapshot.Status.PROCESSED,
             outcome=outcome,
-            distance=check.distance,
-            threshold=check.threshold,
-            mismatch_threshold=check.mismatch_threshold,
             face_count=check.face_count,
+            **check.scores(),
             processed_at=now,
         )
         if changed != 1:

@@ -17,8 +17,8 @@ import pytest
 from django.utils import translation
 
 from analytics.indicators import compute, people
-from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals
-from tests.analytics.ind_fixtures import credit, east_district, employ, enterprise, person, q, status
+from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals_district
+from tests.analytics.ind_fixtures import credit, employ, enterprise, person, q, status
 from training.models import CreditLedger
 
 CODE = "annual_retraining_rate"
@@ -29,8 +29,7 @@ FROM, TO = D(2025, 1, 1), D(2026, 6, 30)
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    district, (s1,) = east_district(1)
-    A, B = machinery_and_chemicals(s1, district)
+    district, s1, A, B = machinery_and_chemicals_district()
     H = enterprise(s1, "庚转型")
     status(H, D(2026, 6, 1), industry="hazardous_chemicals", above_scale=True, jurisdiction=s1)
     p = SimpleNamespace()

@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 
 from analytics.indicators import compute, people
 from exams.models import CertificateType
-from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals
-from tests.analytics.ind_fixtures import certificate, east_district, employ, person, q
+from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals_district
+from tests.analytics.ind_fixtures import certificate, employ, person, q
 
 D = dt.date
 FROM, TO = D(2026, 1, 1), D(2026, 6, 30)
@@ -25,8 +25,7 @@ T = CertificateType
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    district, (s1,) = east_district(1)
-    A, B = machinery_and_chemicals(s1, district)
+    district, s1, A, B = machinery_and_chemicals_district()
     since = D(2020, 1, 1)
     certificate(person(A, "张有效", since, post=PR), T.PRINCIPAL, D(2024, 1, 1), D(2027, 1, 1))
     certificate(person(A, "李将到期", since, post=PR), T.PRINCIPAL, D(2023, 8, 15), D(2026, 8, 15))

@@ -14,8 +14,8 @@ from django.utils import timezone, translation
 
 from analytics.indicators import compute, people
 from exams.models import Attempt
-from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals
-from tests.analytics.ind_fixtures import attempt, east_district, employ, enterprise, person, q, session
+from tests.analytics.ind_figures import by_key, by_label, machinery_and_chemicals_district
+from tests.analytics.ind_fixtures import attempt, employ, enterprise, person, q, session
 
 CODE = "exam_pass_rate"
 D = dt.date
@@ -24,8 +24,7 @@ FROM, TO = D(2026, 1, 1), D(2026, 3, 31)
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    district, (s1,) = east_district(1)
-    A, B = machinery_and_chemicals(s1, district)
+    district, s1, A, B = machinery_and_chemicals_district()
     C = enterprise(s1, "丙无考")
     p = SimpleNamespace(
         p1=person(A, "张补考", D(2020, 1, 1)),

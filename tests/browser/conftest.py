@@ -33,7 +33,9 @@ Fixtures for every helper's browser tests (mark them ``@pytest.mark.browser``):
 ``login(page, username)`` helper: signs in through the real login form.
 
 ``shell_json(run_manage, code)`` helper: runs ``code`` in ``manage.py shell``
-against the server's database and parses the JSON its last line printed.
+against the server's database and parses the JSON its last line printed;
+``session_json(run_manage, script, session)`` the same for a script about one
+exam session, and ``DEMO_EXAM_SCRIPT`` the start of a setup script.
 
 ``SCREENSHOTS``
     Where tests save screenshots: ``var/screenshots/`` (git-ignored), so a test
@@ -61,6 +63,22 @@ CHROMIUM = "/usr/bin/chromium"
 DEMO_PASSWORD = "demo-pass-2026"
 PHONE = {"width": 390, "height": 844}
 SCREENSHOTS = ROOT / "var" / "screenshots"
+# The start of a setup script for ``shell_json``: the demo learner, the demo centre's rules paper, now, and
+# ``demo_session``: a session of that paper for one person, open since a minute ago (pass mark 10).
+DEMO_EXAM_SCRIPT = """
+import datetime as dt, json
+from decimal import Decimal
+from django.utils import timezone
+from exams.models import PaperTemplate
+from exams.services.sessions import session_create, session_prepare
+from organizations.models import Person
+learner = Person.objects.get(user__username="demo_learner")
+paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
+now = timezone.now()
+def demo_session(title, person, *, opens_ago=dt.timedelta(minutes=1), closes_in=dt.timedelta(hours=2), **fields):
+    return session_create(provider=paper.provider, paper=paper, title=title, opens_at=now - opens_ago,
+        closes_at=now + closes_in, pass_score=Decimal("10"), eligible_people=[person], **fields)
+"""
 DOCS = ROOT / "docs"
 
 
@@ -228,3 +246,8 @@ def login(page: Any, base_url: str, username: str, password: str = DEMO_PASSWORD
 
 def shell_json(run_manage: Callable[..., subprocess.CompletedProcess[str]], code: str) -> Any:
     return json.loads(run_manage("shell", "-c", code).stdout.strip().splitlines()[-1])
+
+
+def session_json(run_manage: Callable[..., subprocess.CompletedProcess[str]], script: str, session: int) -> Any:
+    """``shell_json`` of a script about one exam session: ``{session}`` in ``script`` is its pk."""
+    return shell_json(run_manage, script.format(session=session))

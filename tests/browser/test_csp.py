@@ -9,14 +9,13 @@ folder (not the tracked docs/screenshots/).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, login, shell_json
 
 pytestmark = pytest.mark.browser
 
@@ -27,31 +26,22 @@ document.addEventListener("securitypolicyviolation", function (e) {
 });
 """
 
-SETUP = """
-import datetime as dt, json
-from decimal import Decimal
+SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from django.urls import reverse
-from django.utils import timezone
 from exams.services.attempts import attempt_start
-from exams.services.sessions import session_create, session_prepare
-from exams.models import ExamSession, PaperTemplate
-from organizations.models import Person
 from organizations.services import person_create
 from organizations.validators import complete_id_number
 from proctoring.models import ProctoringPolicy
 from question_bank.models import Bank
 from training.models import Lesson
-learner = Person.objects.get(user__username="demo_learner")
 person = Person.objects.filter(user__username="csp_examinee").first()
 if person is None:
     person, _ = person_create(enterprise=learner.enterprise, name="内容策略考生", username="csp_examinee",
         password="demo-pass-2026", id_number=complete_id_number("99010119970707777"),
         hire_date=timezone.localdate() - dt.timedelta(days=30))
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
-session = session_create(provider=paper.provider, paper=paper, title="内容安全策略考试",
-    opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=30,
-    pass_score=Decimal("10"), eligible_people=[person])
+session = demo_session("内容安全策略考试", person, duration_minutes=30)
 session_prepare(session=session)
 attempt = attempt_start(session=session, person=person, notice_confirmed=True)
 from training.selectors import lessons_visible_to
@@ -67,11 +57,12 @@ print(json.dumps({
     "bank": Bank.objects.order_by("pk").first().pk,
 }))
 """
+)
 
 
 @pytest.fixture(scope="module")
 def demo(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, Any]:
-    return json.loads(run_manage("shell", "-c", SETUP).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, SETUP)
 
 
 def _watch(page: Any) -> list[str]:

@@ -13,7 +13,6 @@ everything else is the production path.
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -22,24 +21,17 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, login, session_json, shell_json
 from tests.support.servers import ROOT, daphne_server, free_port
 
 pytestmark = pytest.mark.browser
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
-SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
-from exams.services.sessions import session_create, session_prepare
-from exams.models import ExamSession, PaperTemplate
-from organizations.models import Person
+SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from organizations.services import person_create
 from organizations.validators import complete_id_number
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
 out = {}
 for index, username in {users}:
     person = Person.objects.filter(user__username=username).first()
@@ -48,13 +40,13 @@ for index, username in {users}:
             password="demo-pass-2026", id_number=complete_id_number(f"99010119970707{index + 600:03d}"),
             hire_date=timezone.localdate() - dt.timedelta(days=30))
     seconds = {seconds}
-    session = session_create(provider=paper.provider, paper=paper, title=f"浏览器考试 {username}",
-        opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(seconds=seconds), duration_minutes=30,
-        pass_score=Decimal("10"), grace_seconds=0, review_answers=True, eligible_people=[person])
+    session = demo_session(f"浏览器考试 {username}", person, closes_in=dt.timedelta(seconds=seconds),
+        duration_minutes=30, grace_seconds=0, review_answers=True)
     session_prepare(session=session)
     out[username] = session.pk
 print(json.dumps(out))
 """
+)
 
 STATE = """
 import json
@@ -84,11 +76,7 @@ def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, 
 
 def _sessions(run_manage: Callable[..., Any], users: list[tuple[int, str]], *, seconds: int) -> dict[str, int]:
     code = SETUP.replace("{users}", repr(users)).replace("{seconds}", str(seconds))
-    return json.loads(run_manage("shell", "-c", code).stdout.strip().splitlines()[-1])
-
-
-def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
-    return json.loads(run_manage("shell", "-c", STATE.format(session=session)).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, code)
 
 
 def _start(page: Any, url: str, username: str, session: int) -> None:
@@ -155,7 +143,7 @@ def test_answers_given_offline_are_saved_on_reconnect_and_submitted(
     assert page.locator("[data-confirm-complete]").is_visible()
     page.click("[data-confirm-submit]")
     page.wait_for_selector("[data-result]")
-    state = _state(run_manage, sessions[username])
+    state = session_json(run_manage, STATE, sessions[username])
     assert state["status"] == "submitted"
     assert state["reason"] == "examinee"
     assert all(state["given"][qid] is not None for qid in ids), state["given"]
@@ -175,7 +163,7 @@ def test_the_server_submits_when_the_timer_runs_out_with_the_examinee_gone(
     first_id = first.get_attribute("data-question")
     _answer(page, first)
     _wait_saved(page)
-    assert _state(run_manage, sessions["ex_timeout"])["status"] == "in_progress"
+    assert session_json(run_manage, STATE, sessions["ex_timeout"])["status"] == "in_progress"
     # The examinee vanishes: the page can't reach the server when its timer ends.
     page.context.set_offline(True)
     page.wait_for_function("() => document.querySelector('[data-timer]').textContent === '00:00'", timeout=60_000)
@@ -183,7 +171,7 @@ def test_the_server_submits_when_the_timer_runs_out_with_the_examinee_gone(
         if os.environ.get("REDIS_URL"):
             # Scaled out, Celery beat runs the job in its own process; play beat's part.
             run_manage("exams_tick")
-        state = _state(run_manage, sessions["ex_timeout"])
+        state = session_json(run_manage, STATE, sessions["ex_timeout"])
         if state["status"] == "submitted":
             break
         time.sleep(1)

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, SCREENSHOTS, login, shell_json
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, PHONE, SCREENSHOTS, login, session_json, shell_json
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
@@ -30,13 +30,9 @@ PROMPTS = {"请眨眨眼", "请张张嘴", "请向左转头", "请向右转头"}
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # demo_machinist (孙机工) is in no other browser test: here Grace Hopper is his enrolled face.
-SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
-from exams.services.sessions import session_create, session_prepare
-from exams.models import PaperTemplate
-from organizations.models import Person
+SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from proctoring.models import FaceEnrolment
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give
@@ -46,19 +42,16 @@ person = Person.objects.get(user__username="demo_machinist")
 consent_give(person=person, by=person.user)
 if not FaceEnrolment.objects.filter(person=person).exists():
     enrol(person=person, photo=faces.grace_hopper_jpeg(), source=FaceEnrolment.Source.LIVE, by=person.user)
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
 out = {}
 for name, identity in (("identity", True), ("on_demand", False)):
-    session = session_create(provider=paper.provider, paper=paper, title=f"活体检测浏览器测试 {name} {now:%H%M%S%f}",
-        opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
-        pass_score=Decimal("10"), eligible_people=[person])
+    session = demo_session(f"活体检测浏览器测试 {name} {now:%H%M%S%f}", person, duration_minutes=60)
     policy_set(session=session, snapshot_min_seconds=30, snapshot_max_seconds=60, phone_aware=False,
         require_identity_check=identity, require_liveness=True, identity_max_tries=3, allow_non_biometric=True)
     session_prepare(session=session)
     out[name] = session.pk
 print(json.dumps(out))
 """
+)
 
 STATE = """
 import json
@@ -78,10 +71,6 @@ print(json.dumps({{
 @pytest.fixture(scope="module")
 def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, int]:
     return shell_json(run_manage, SETUP)
-
-
-def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
-    return shell_json(run_manage, STATE.format(session=session))
 
 
 @pytest.fixture(scope="module")
@@ -171,7 +160,7 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     )
     assert answer["body"]["code"] == "liveness_required", answer
     assert CJK.search(answer["body"]["detail"])
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     # The failed liveness check used one of the three face tries, as a mismatch would; the photo none.
     assert state["identity"] == ["failed"]
     assert state["liveness"] == [["identity", "failed"]]
@@ -179,15 +168,15 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     # A retry is a new check, with its own challenges; the still photo fails it again.
     assert _run_check(page, root, button="retry") == "failed"
     assert page.locator("[data-capture]").is_hidden()
-    assert _state(run_manage, session)["liveness"] == [["identity", "failed"], ["identity", "failed"]]
-    assert _state(run_manage, session)["identity"] == ["failed", "failed"]
+    assert session_json(run_manage, STATE, session)["liveness"] == [["identity", "failed"], ["identity", "failed"]]
+    assert session_json(run_manage, STATE, session)["identity"] == ["failed", "failed"]
 
     # Starting the exam still sends back to the check; no paper was drawn.
     page.goto(f"{live_server_url}/exams/{session}/notice/")
     page.check("[data-confirm-notice]")
     page.click("[data-start]")
     page.wait_for_url(f"**/proctoring/sessions/{session}/check/")
-    assert _state(run_manage, session)["status"] in (None, "prepared")
+    assert session_json(run_manage, STATE, session)["status"] in (None, "prepared")
 
 
 def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
@@ -237,7 +226,7 @@ def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
     assert _run_check(page, "[data-liveness-overlay] [data-liveness]") == "failed"
     assert overlay.locator("[data-liveness-result]").inner_text().startswith("活体检测未通过。")
     _shot(page, "liveness-on-demand-failed-phone.png")
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     assert state["liveness"] == [["on_demand", "failed"]]
     assert "liveness" in state["flags"], state["flags"]  # a failure goes to review like a face mismatch
     assert state["status"] == "in_progress"

@@ -19,7 +19,6 @@ same process); it launches its own Chromium processes with the camera flags.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
@@ -28,27 +27,18 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ROOT, login
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, ROOT, login, session_json, shell_json
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
 
-SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
-from exams.services.sessions import session_create, session_prepare
-from exams.models import PaperTemplate
-from organizations.models import Person
+SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from proctoring.services.actions import policy_set
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
 out = {}
 for name, identity in (("face", True), ("tabs", False), ("other", False), ("refused", True)):
-    session = session_create(provider=paper.provider, paper=paper, title=f"监考浏览器测试 {name} {now:%H%M%S%f}",
-        opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
-        pass_score=Decimal("10"), eligible_people=[learner])
+    session = demo_session(f"监考浏览器测试 {name} {now:%H%M%S%f}", learner, duration_minutes=60)
     policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=6, tab_warn_at=1, tab_submit_at=3,
         tab_ignore_seconds=0, phone_aware=False, face_flag_after=1, require_identity_check=identity, identity_max_tries=3,
         require_liveness=False)
@@ -56,6 +46,7 @@ for name, identity in (("face", True), ("tabs", False), ("other", False), ("refu
     out[name] = session.pk
 print(json.dumps(out))
 """
+)
 
 STATE = """
 import json
@@ -71,11 +62,7 @@ print(json.dumps({{"status": a.status, "reason": a.submit_reason,
 
 @pytest.fixture(scope="module")
 def sessions(run_manage: Callable[..., Any], live_server_url: str) -> dict[str, int]:
-    return json.loads(run_manage("shell", "-c", SETUP).stdout.strip().splitlines()[-1])
-
-
-def _state(run_manage: Callable[..., Any], session: int) -> dict[str, Any]:
-    return json.loads(run_manage("shell", "-c", STATE.format(session=session)).stdout.strip().splitlines()[-1])
+    return shell_json(run_manage, SETUP)
 
 
 @pytest.fixture(scope="module")
@@ -171,12 +158,14 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
     # No question reached the browser: the paper is drawn only after the check.
     assert page.locator("[data-exam-form], [data-question]").count() == 0
-    assert _state(run_manage, session)["status"] == "prepared"
+    assert session_json(run_manage, STATE, session)["status"] == "prepared"
     page.screenshot(path=str(ROOT / "var" / "screenshots" / "exam-identity-redirect-phone.png"), full_page=True)
     page.click("[data-capture]")
     page.wait_for_selector("[data-back-to-notice]")  # the page reloads once the identity is confirmed
-    assert _state(run_manage, session)["identity"][0] == ["passed", "match"]
-    assert _state(run_manage, session)["status"] == "prepared"  # the clock has not started during the check
+    assert session_json(run_manage, STATE, session)["identity"][0] == ["passed", "match"]
+    assert (
+        session_json(run_manage, STATE, session)["status"] == "prepared"
+    )  # the clock has not started during the check
 
     # The proctor watches the live grid from another browser.
     proctor = new_page(1280, 900)
@@ -201,7 +190,7 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     image = proctor.request.get(f"{live_server_url}{src}")
     assert image.status == 200
     assert "no-store" in image.headers["cache-control"]
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     assert ["processed", "match"] in state["snapshots"]
     assert state["flags"] == []
     proctor.screenshot(path=str(ROOT / "var" / "screenshots" / "proctoring-live-grid.png"))
@@ -218,17 +207,17 @@ def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(
     page.click("[data-capture]")
     page.wait_for_function("() => !document.querySelector('[data-capture]').disabled")
     assert page.locator("[data-back-to-notice]").count() == 0
-    assert _state(run_manage, sessions["refused"])["identity"] == [["failed", "mismatch"]]
+    assert session_json(run_manage, STATE, sessions["refused"])["identity"] == [["failed", "mismatch"]]
     _confirm_and_start(page, live_server_url, sessions["refused"])
     page.wait_for_url(f"**/proctoring/sessions/{sessions['refused']}/check/")  # still refused
-    assert _state(run_manage, sessions["refused"])["status"] == "prepared"
+    assert session_json(run_manage, STATE, sessions["refused"])["status"] == "prepared"
 
     # An exam without the pre-exam check: the in-exam snapshots catch the other face.
     session = sessions["other"]
     _confirm_and_start(page, live_server_url, session)
     page.wait_for_selector("[data-exam-form]")
     page.wait_for_function("() => document.body.getAttribute('data-proctor-face') === 'mismatch'", timeout=30_000)
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     assert "face" in state["flags"]
     assert state["status"] == "in_progress"  # face results alone don't end the exam unless the policy says so
 
@@ -252,31 +241,23 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     page.evaluate("window.SafetrainProctor.reconnect()")
     _switch_tab(page)
     page.wait_for_function("() => document.body.getAttribute('data-proctor-switches') === '2'", timeout=30_000)
-    assert _state(run_manage, session)["status"] == "in_progress"
+    assert session_json(run_manage, STATE, session)["status"] == "in_progress"
 
     _switch_tab(page)
     page.wait_for_function("() => document.body.getAttribute('data-proctor-finished') === '1'", timeout=30_000)
     page.wait_for_url("**/exams/attempts/*/result/", timeout=30_000)
-    state = _state(run_manage, session)
+    state = session_json(run_manage, STATE, session)
     assert (state["status"], state["reason"]) == ("submitted", "auto_policy")
     assert set(state["flags"]) >= {"tab_switches", "auto_submitted"}
 
 
-GAP_SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
+GAP_SETUP = (
+    DEMO_EXAM_SCRIPT
+    + """
 from exams.services.attempts import attempt_start
-from exams.services.sessions import session_create
-from exams.models import Attempt, PaperTemplate
-from organizations.models import Person
+from exams.models import Attempt
 from proctoring.services.actions import policy_set
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
-session = session_create(provider=paper.provider, paper=paper, title=f"监考抓拍缺失 {now:%H%M%S%f}",
-    opens_at=now - dt.timedelta(minutes=30), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
-    pass_score=Decimal("10"), eligible_people=[learner])
+session = demo_session(f"监考抓拍缺失 {now:%H%M%S%f}", learner, opens_ago=dt.timedelta(minutes=30), duration_minutes=60)
 policy_set(session=session, snapshot_min_seconds=5, snapshot_max_seconds=10, missing_flag_after=1,
     missing_grace_seconds=0, require_identity_check=False, require_liveness=False)
 attempt = attempt_start(session=session, person=learner, notice_confirmed=True)
@@ -287,12 +268,13 @@ from proctoring.models import FaceEnrolment
 assert FaceEnrolment.objects.filter(person=learner).update(created_at=now - dt.timedelta(hours=1)) == 1
 print(json.dumps({"session": session.pk}))
 """
+)
 
 
 def test_the_live_grid_shows_an_examinee_whose_snapshots_stopped(
     new_page: Callable[..., Any], live_server_url: str, run_manage: Callable[..., Any]
 ) -> None:
-    session = json.loads(run_manage("shell", "-c", GAP_SETUP).stdout.strip().splitlines()[-1])["session"]
+    session = shell_json(run_manage, GAP_SETUP)["session"]
     proctor = new_page(1280, 900)
     login(proctor, live_server_url, "demo_proctor")
     proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")

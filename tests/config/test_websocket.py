@@ -14,31 +14,17 @@ from typing import Any
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
 from tests.conftest import Cast, login_client
+from tests.doors import session_cookie, socket_answer, socket_open
 
 ROOT = Path(__file__).resolve().parents[2]
 OWN_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 
 
-def _session_cookie(user: Any) -> tuple[bytes, bytes]:
-    client = login_client(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    return (b"cookie", f"{settings.SESSION_COOKIE_NAME}={cookie}".encode())
-
-
-async def _connect(headers: list[tuple[bytes, bytes]]) -> tuple[WebsocketCommunicator, bool, Any]:
-    from config.asgi import application
-
-    communicator = WebsocketCommunicator(application, "/ws/ping/", headers=headers)
-    connected, code = await communicator.connect()
-    return communicator, connected, code
-
-
 async def _echo(headers: list[tuple[bytes, bytes]], frames: list[Any]) -> list[Any]:
-    communicator, connected, code = await _connect(headers)
+    communicator, connected, code = await socket_open("/ws/ping/", headers)
     assert connected, f"refused with {code}"
     replies = []
     for frame in frames:
@@ -53,14 +39,14 @@ async def _echo(headers: list[tuple[bytes, bytes]], frames: list[Any]) -> list[A
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_logged_in_user_gets_an_echo(cast: Cast) -> None:
-    headers = [OWN_ORIGIN, _session_cookie(cast.east.bureau)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.bureau)]
     [reply] = async_to_sync(_echo)(headers, [{"hello": "世界"}])
     assert reply == {"type": "pong", "echo": {"hello": "世界"}, "user": "east_bureau"}
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_non_json_frames_get_an_error_and_the_socket_lives_on(cast: Cast) -> None:
-    headers = [OWN_ORIGIN, _session_cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
     replies = async_to_sync(_echo)(headers, ["not json {", "[1, 2]", "x" * 5000, {"still": "alive"}])
     assert [r["type"] for r in replies] == ["error", "error", "error", "pong"]
     assert all(r["detail"] for r in replies[:3])
@@ -68,12 +54,7 @@ def test_non_json_frames_get_an_error_and_the_socket_lives_on(cast: Cast) -> Non
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_anonymous_is_refused(cast: Cast) -> None:
-    async def run() -> tuple[bool, Any]:
-        communicator, connected, code = await _connect([OWN_ORIGIN])
-        await communicator.disconnect()
-        return connected, code
-
-    connected, code = async_to_sync(run)()
+    connected, code = socket_answer("/ws/ping/", [OWN_ORIGIN])
     assert not connected
     assert code == 4401
 
@@ -84,25 +65,17 @@ def test_a_logged_out_session_is_refused(cast: Cast) -> None:
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     client.logout()
 
-    async def run() -> bool:
-        communicator, connected, _ = await _connect([OWN_ORIGIN, (b"cookie", f"sessionid={cookie}".encode())])
-        await communicator.disconnect()
-        return connected
-
-    assert not async_to_sync(run)()
+    connected, _code = socket_answer("/ws/ping/", [OWN_ORIGIN, (b"cookie", f"sessionid={cookie}".encode())])
+    assert not connected
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 @pytest.mark.parametrize("origin", [b"https://evil.example", b"http://127.0.0.1.evil.example"])
 def test_foreign_origin_is_refused_even_when_logged_in(cast: Cast, origin: bytes) -> None:
-    cookie = _session_cookie(cast.east.bureau)
+    cookie = session_cookie(cast.east.bureau)
 
-    async def run() -> bool:
-        communicator, connected, _ = await _connect([(b"origin", origin), cookie])
-        await communicator.disconnect()
-        return connected
-
-    assert not async_to_sync(run)()
+    connected, _code = socket_answer("/ws/ping/", [(b"origin", origin), cookie])
+    assert not connected
 
 
 def test_two_server_processes_share_messages_through_the_channel_layer() -> None:

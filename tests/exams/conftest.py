@@ -12,8 +12,8 @@ from django.utils import timezone
 from exams.models import ExamSession, PaperTemplate
 from exams.services.papers import RuleSpec, paper_create_rules
 from exams.services.sessions import session_create
-from question_bank.importers import fingerprint
 from question_bank.models import AUTO_GRADED_TYPES, Bank, Question, QuestionType
+from tests.support.questions import new_question
 
 # Answer texts that appear nowhere else, so a leak check can search for them.
 FILL_KEYS = ["钥匙甲{}", "钥匙乙{}"]
@@ -47,15 +47,9 @@ def make_question(bank: Bank, qtype: str, n: int, *, kp: str = "", difficulty: i
 
 def create_question(bank: Bank, qtype: str, stem: str, options: list[str], answer: Any, **fields: Any) -> Question:
     """A question with exactly this text, stored directly (no import, so no sibling scan)."""
-    return Question.objects.create(
-        bank=bank,
-        type=qtype,
-        stem=stem,
-        options=options,
-        answer=answer,
-        fingerprint=fingerprint(qtype, stem, options, answer),
-        **fields,
-    )
+    question = new_question(bank, qtype, stem, options, answer, **fields)
+    question.save(force_insert=True)
+    return question
 
 
 def make_bank(provider: Any, code: str = "bank-east", per_type: int = 6) -> Bank:

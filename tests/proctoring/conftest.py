@@ -14,6 +14,23 @@ from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.support import faces
 
+# A valid policy as the edit forms (the page and the admin) post it; a test overrides the fields it is about.
+POLICY_FORM = {
+    "snapshot_min_seconds": 30,
+    "snapshot_max_seconds": 90,
+    "tab_warn_at": 2,
+    "tab_submit_at": 4,
+    "tab_ignore_seconds": 3,
+    "face_flag_after": 2,
+    "missing_flag_after": 2,
+    "missing_grace_seconds": 30,
+    "match_threshold": 0.45,
+    "mismatch_threshold": 0.5,
+    "identity_max_tries": 3,
+    "require_identity_check": "on",
+    "allow_non_biometric": "on",
+}
+
 
 @pytest.fixture(autouse=True)
 def _private_storage(settings: Any, tmp_path: Any) -> Any:

@@ -11,6 +11,7 @@ from exams.models import ExamSession
 from proctoring.models import FaceEnrolment, ProctoringPolicy, ReviewDecision
 from proctoring.services.actions import review_decide
 from tests.conftest import Cast, login_client, make_staff
+from tests.proctoring.conftest import POLICY_FORM
 from tests.proctoring.route_data import east_proctoring
 
 pytestmark = pytest.mark.django_db
@@ -80,21 +81,7 @@ def test_a_training_admin_edits_the_policy_through_the_service(cast: Cast, east:
     url = reverse("admin:proctoring_proctoringpolicy_change", args=[east["policy"].pk])
     client = login_client(trainer)
     assert client.get(url).status_code == 200
-    form = {
-        "snapshot_min_seconds": 30,
-        "snapshot_max_seconds": 90,
-        "tab_warn_at": 2,
-        "tab_submit_at": 4,
-        "tab_ignore_seconds": 3,
-        "face_flag_after": 2,
-        "missing_flag_after": 2,
-        "missing_grace_seconds": 30,
-        "match_threshold": 0.45,
-        "mismatch_threshold": 0.5,
-        "identity_max_tries": 3,
-        "require_identity_check": "on",
-        "allow_non_biometric": "on",
-    }
+    form = POLICY_FORM
     response = client.post(url, form)
     assert response.status_code == 302, response.content.decode()[:3000]
     policy = ProctoringPolicy.objects.get(pk=east["policy"].pk)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -20,6 +19,7 @@ from proctoring.models import BrowserEvent, FaceConsent, FaceEnrolment, Identity
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.conftest import Cast
+from tests.doors import socket_open
 from tests.proctoring.conftest import proctored_session
 from tests.support import faces
 
@@ -371,13 +371,10 @@ def test_a_token_client_sits_the_proctored_exam_over_the_socket(
     info = client.get(reverse("api:exam-attempt-proctoring", args=[attempt.pk])).json()
 
     async def run() -> list[dict[str, Any]]:
-        from config.asgi import application
-
         # A mini-program sends no Origin header.
-        communicator = WebsocketCommunicator(
-            application, info["websocket_path"], subprotocols=[info["subprotocol"], key]
+        communicator, connected, subprotocol = await socket_open(
+            info["websocket_path"], subprotocols=[info["subprotocol"], key]
         )
-        connected, subprotocol = await communicator.connect(timeout=10)
         assert connected, subprotocol
         assert subprotocol == "safetrain.token"
         replies = [await communicator.receive_json_from(timeout=10)]

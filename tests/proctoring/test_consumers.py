@@ -14,27 +14,12 @@ from django.conf import settings as django_settings
 from exams.models import Attempt
 from exams.services.attempts import attempt_submit
 from proctoring.models import BrowserEvent, ProctorMessage, Snapshot
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast
+from tests.doors import session_cookie, socket_answer, socket_open
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
 
 OWN_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def _cookie(user: Any) -> tuple[bytes, bytes]:
-    client = login_client(user)
-    return (
-        b"cookie",
-        f"{django_settings.SESSION_COOKIE_NAME}={client.cookies[django_settings.SESSION_COOKIE_NAME].value}".encode(),
-    )
-
-
-async def _open(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[WebsocketCommunicator, bool, Any]:
-    from config.asgi import application
-
-    communicator = WebsocketCommunicator(application, path, headers=headers)
-    connected, code = await communicator.connect(timeout=10)
-    return communicator, connected, code
 
 
 def _attempt_path(data: dict[str, Any]) -> str:
@@ -52,45 +37,38 @@ async def _receive_until(communicator: WebsocketCommunicator, kind: str, timeout
             return message
 
 
-def _refused(path: str, headers: list[tuple[bytes, bytes]]) -> tuple[bool, Any]:
-    async def run() -> tuple[bool, Any]:
-        communicator, connected, code = await _open(path, headers)
-        await communicator.disconnect()
-        return connected, code
-
-    return async_to_sync(run)()
-
-
 @db
 def test_who_may_connect(cast: Cast) -> None:
     data = make_proctored(cast)
     examinee = _attempt_path(data)
     grid = _session_path(data)
-    assert _refused(examinee, [OWN_ORIGIN]) == (False, 4401)
-    assert _refused(grid, [OWN_ORIGIN]) == (False, 4401)
+    assert socket_answer(examinee, [OWN_ORIGIN]) == (False, 4401)
+    assert socket_answer(grid, [OWN_ORIGIN]) == (False, 4401)
     # Another person's attempt, a proctor or a bureau official on the examinee socket: refused.
     for user in (cast.west.learner.user, cast.outsider, cast.east.proctor, cast.east.bureau):
-        assert _refused(examinee, [OWN_ORIGIN, _cookie(user)]) == (False, 4403), user
+        assert socket_answer(examinee, [OWN_ORIGIN, session_cookie(user)]) == (False, 4403), user
     # The grid: only proctors of the session's jurisdiction and platform admins.
     for user in (cast.west.proctor, cast.east.learner.user, cast.east.bureau, cast.east.training_admin, cast.outsider):
-        assert _refused(grid, [OWN_ORIGIN, _cookie(user)]) == (False, 4403), user
+        assert socket_answer(grid, [OWN_ORIGIN, session_cookie(user)]) == (False, 4403), user
     # A foreign Origin is refused even with the right session cookie.
-    connected, _code = _refused(examinee, [(b"origin", b"https://evil.example"), _cookie(cast.east.learner.user)])
+    connected, _code = socket_answer(
+        examinee, [(b"origin", b"https://evil.example"), session_cookie(cast.east.learner.user)]
+    )
     assert not connected
-    connected, _code = _refused(grid, [(b"origin", b"https://evil.example"), _cookie(cast.east.proctor)])
+    connected, _code = socket_answer(grid, [(b"origin", b"https://evil.example"), session_cookie(cast.east.proctor)])
     assert not connected
-    assert _refused(examinee, [OWN_ORIGIN, _cookie(cast.east.learner.user)])[0]
-    assert _refused(grid, [OWN_ORIGIN, _cookie(cast.east.proctor)])[0]
-    assert _refused(grid, [OWN_ORIGIN, _cookie(cast.platform_admin)])[0]
+    assert socket_answer(examinee, [OWN_ORIGIN, session_cookie(cast.east.learner.user)])[0]
+    assert socket_answer(grid, [OWN_ORIGIN, session_cookie(cast.east.proctor)])[0]
+    assert socket_answer(grid, [OWN_ORIGIN, session_cookie(cast.platform_admin)])[0]
 
 
 @db
 def test_bad_frames_get_an_error_and_the_socket_lives_on(cast: Cast) -> None:
     data = make_proctored(cast)
-    headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
 
     async def run() -> list[dict[str, Any]]:
-        communicator, connected, _ = await _open(_attempt_path(data), headers)
+        communicator, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
         hello = await communicator.receive_json_from()
         assert hello == {"type": "hello", "last_seq": 0, "tab_switches": 0, "finished": False}
@@ -138,13 +116,13 @@ def test_bad_frames_get_an_error_and_the_socket_lives_on(cast: Cast) -> None:
 @db
 def test_events_are_acked_after_storing_and_resent_without_gaps(cast: Cast) -> None:
     data = make_proctored(cast)
-    headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
 
     def stored() -> list[tuple[int, str]]:
         return list(BrowserEvent.objects.filter(attempt=data["attempt"]).values_list("client_seq", "type"))
 
     async def run() -> None:
-        first, connected, _ = await _open(_attempt_path(data), headers)
+        first, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
         await first.receive_json_from()
         for seq, event in [(1, "blur"), (2, "focus")]:
@@ -158,7 +136,7 @@ def test_events_are_acked_after_storing_and_resent_without_gaps(cast: Cast) -> N
         await _receive_until(first, "ack")
         await first.disconnect()
 
-        second, connected, _ = await _open(_attempt_path(data), headers)
+        second, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
         hello = await second.receive_json_from()
         assert hello["last_seq"] == 3
@@ -177,10 +155,10 @@ def test_events_are_acked_after_storing_and_resent_without_gaps(cast: Cast) -> N
 def test_frames_for_a_finished_attempt_are_refused(cast: Cast, astronaut_snapshot: bytes) -> None:
     data = make_proctored(cast)
     attempt_submit(attempt=data["attempt"], reason=Attempt.SubmitReason.EXAMINEE)
-    headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
 
     async def run() -> list[dict[str, Any]]:
-        communicator, connected, _ = await _open(_attempt_path(data), headers)
+        communicator, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
         hello = await communicator.receive_json_from()
         assert hello["finished"] is True
@@ -210,16 +188,16 @@ def test_examinee_and_proctor_see_each_other_live(
     )
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
     attempt_id = data["attempt"].pk
-    proctor_headers = [OWN_ORIGIN, _cookie(cast.east.proctor)]
-    examinee_headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    proctor_headers = [OWN_ORIGIN, session_cookie(cast.east.proctor)]
+    examinee_headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
 
     async def run() -> None:
-        grid, connected, _ = await _open(_session_path(data), proctor_headers)
+        grid, connected, _ = await socket_open(_session_path(data), proctor_headers)
         assert connected
         rows = await grid.receive_json_from()
         assert rows["type"] == "rows"
         assert [r["attempt"] for r in rows["rows"]] == [attempt_id]
-        examinee, connected, _ = await _open(_attempt_path(data), examinee_headers)
+        examinee, connected, _ = await socket_open(_attempt_path(data), examinee_headers)
         assert connected
         await examinee.receive_json_from()
         assert (await _receive_until(grid, "presence"))["online"] is True

@@ -32,9 +32,10 @@ from proctoring.services.identity import enrol
 from proctoring.services.snapshots import decide_face_policy, snapshot_process, snapshot_receive
 from proctoring.vision import Outcome
 from tests.conftest import Cast, login_client
+from tests.doors import session_cookie, socket_open
 from tests.proctoring.conftest import make_proctored, proctored_session
 from tests.proctoring.test_api import photo, token_client
-from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _cookie, _open, _receive_until
+from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _receive_until
 
 ROOT = Path(__file__).resolve().parents[2]
 FACES = Path(__file__).resolve().parent / "faces"
@@ -274,11 +275,11 @@ def test_the_socket_asks_for_another_frame_soon_after_an_uncertain_one(cast: Cas
     settings.BACKGROUND_BACKEND = "threads"
     data = make_proctored(cast, snapshot_min_seconds=20, snapshot_max_seconds=60, face_flag_after=3)
     _enrol(cast.east.learner, "aniston_1.jpg")
-    headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
     identity_frame = face("aniston_7.jpg")
 
     async def run() -> dict[str, Any]:
-        examinee, connected, _ = await _open(_attempt_path(data), headers)
+        examinee, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
         await examinee.receive_json_from()  # hello
         await examinee.send_to(bytes_data=identity_frame)

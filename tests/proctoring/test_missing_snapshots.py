@@ -250,17 +250,18 @@ db_transactional = pytest.mark.django_db(transaction=True, serialized_rollback=T
 
 @db_transactional
 def test_the_live_grid_and_the_examinee_hear_of_the_gap(cast: Cast, astronaut_jpeg: bytes, jpeg: bytes) -> None:
-    from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _cookie, _open, _receive_until, _session_path
+    from tests.doors import session_cookie, socket_open
+    from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _receive_until, _session_path
 
     data = _proctored(cast, astronaut_jpeg)
-    proctor_headers = [OWN_ORIGIN, _cookie(cast.east.proctor)]
-    examinee_headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    proctor_headers = [OWN_ORIGIN, session_cookie(cast.east.proctor)]
+    examinee_headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
 
     async def run() -> None:
-        grid, connected, _ = await _open(_session_path(data), proctor_headers)
+        grid, connected, _ = await socket_open(_session_path(data), proctor_headers)
         assert connected
         assert (await grid.receive_json_from())["rows"][0]["snapshots_missing"] is False
-        examinee, connected, _ = await _open(_attempt_path(data), examinee_headers)
+        examinee, connected, _ = await socket_open(_attempt_path(data), examinee_headers)
         assert connected
         await examinee.receive_json_from()
 

@@ -26,8 +26,9 @@ from proctoring.services import errors
 from proctoring.services.actions import proctor_request_liveness, proctor_terminate, proctor_warn
 from proctoring.services.errors import ProctoringError
 from tests.conftest import Cast
+from tests.doors import session_cookie, socket_open
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
-from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _cookie, _open
+from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path
 
 ROOT = Path(__file__).resolve().parents[2] / "proctoring"
 SERVICES = sorted((ROOT / "services").glob("*.py"))
@@ -138,12 +139,12 @@ def test_a_socket_session_receives_only_documented_frames(
     data = make_proctored(cast, tab_warn_at=1, tab_ignore_seconds=0, phone_aware=False, face_flag_after=1)
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
     attempt = data["attempt"]
-    headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
     proctor = cast.east.proctor
     received: list[dict[str, Any]] = []
 
     async def run() -> None:
-        examinee, connected, _ = await _open(_attempt_path(data), headers)
+        examinee, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
 
         async def until(kind: str, **match: Any) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from proctoring.models import FaceConsent, FaceEnrolment, MediaAccessLog, Review
 from proctoring.services.identity import identity_request_manual
 from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.conftest import Cast, english_client
-from tests.proctoring.conftest import enrol_astronaut, make_proctored
+from tests.proctoring.conftest import POLICY_FORM, enrol_astronaut, make_proctored
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -204,19 +204,7 @@ def test_proctor_admits_after_a_manual_id_check(cast: Cast) -> None:
 def test_policy_is_set_by_the_sessions_managers(cast: Cast) -> None:
     data = make_proctored(cast)
     url = reverse("proctoring:policy_edit", args=[data["session"].pk])
-    form = {
-        "snapshot_min_seconds": 30,
-        "snapshot_max_seconds": 20,
-        "tab_warn_at": 1,
-        "tab_ignore_seconds": 2,
-        "face_flag_after": 3,
-        "missing_flag_after": 2,
-        "missing_grace_seconds": 30,
-        "match_threshold": 0.45,
-        "mismatch_threshold": 0.5,
-        "identity_max_tries": 3,
-        "require_identity_check": "on",
-    }
+    form = {**POLICY_FORM, "snapshot_max_seconds": 20, "tab_warn_at": 1, "tab_ignore_seconds": 2, "face_flag_after": 3}
     trainer = english_client(cast.east.training_admin)
     response = trainer.post(url, form)
     assert response.status_code == 200  # min above max: refused, form shown again

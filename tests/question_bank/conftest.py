@@ -8,22 +8,9 @@ import pytest
 
 from question_bank import importers, services
 from question_bank.models import Bank, Question
+from tests.support.questions import sheet_header
 
-HEADER = [
-    "序号",
-    "题型",
-    "题干",
-    "选项A",
-    "选项B",
-    "选项C",
-    "选项D",
-    "答案",
-    "解析",
-    "难度",
-    "知识点",
-    "行业",
-    "适用岗位",
-]
+HEADER = sheet_header("ABCD")
 
 # A small bank in the layout real banks use, one row per type.
 ROWS = [

@@ -199,21 +199,22 @@ db_transactional = pytest.mark.django_db(transaction=True, serialized_rollback=T
 
 @db_transactional
 def test_socket_refuses_frames_after_withdrawal_and_the_grid_hears_of_it(cast: Cast) -> None:
-    from tests.proctoring.test_consumers import OWN_ORIGIN, _cookie, _open, _receive_until
+    from tests.doors import session_cookie, socket_open
+    from tests.proctoring.test_consumers import OWN_ORIGIN, _receive_until
 
     data = _camera_attempt(cast)
     learner = cast.east.learner
     user = learner.user
     frame = faces.snapshot_jpeg(faces.astronaut_bgr())
-    grid_headers, examinee_headers = [OWN_ORIGIN, _cookie(cast.east.proctor)], [OWN_ORIGIN, _cookie(user)]
+    grid_headers, examinee_headers = [OWN_ORIGIN, session_cookie(cast.east.proctor)], [OWN_ORIGIN, session_cookie(user)]
 
     async def run() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
         from channels.db import database_sync_to_async
 
-        grid, connected, _ = await _open(f"/ws/proctoring/sessions/{data['session'].pk}/", grid_headers)
+        grid, connected, _ = await socket_open(f"/ws/proctoring/sessions/{data['session'].pk}/", grid_headers)
         assert connected
         await _receive_until(grid, "rows")
-        examinee, connected, _ = await _open(f"/ws/proctoring/attempts/{data['attempt'].pk}/", examinee_headers)
+        examinee, connected, _ = await socket_open(f"/ws/proctoring/attempts/{data['attempt'].pk}/", examinee_headers)
         assert connected
         await _receive_until(examinee, "hello")
         await database_sync_to_async(consent_withdraw)(person=learner, by=user)

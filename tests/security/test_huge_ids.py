@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from django.urls import Resolver404, resolve
 from rest_framework.authtoken.models import Token
 
@@ -194,7 +193,7 @@ def test_huge_ids_in_the_exam_hot_routes_are_the_same_404_through_either_server_
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_huge_ids_in_websocket_routes_are_refused(cast: Cast) -> None:
-    from tests.test_every_route_is_scoped import _ws_accepts
+    from tests.doors import socket_answer
 
     routes = [(route, params) for route, params in _ws_routes() if params]
     assert routes
@@ -203,7 +202,7 @@ def test_huge_ids_in_websocket_routes_are_refused(cast: Cast) -> None:
         url = build_url(route, dict.fromkeys(params, HUGE))
         with pytest.raises(ValueError, match="No route found"):
             # Channels' URLRouter refuses a path no route matches, as for any unknown path.
-            accepted.append(async_to_sync(_ws_accepts)(url))
+            accepted.append(socket_answer(url, [(b"origin", b"http://testserver")])[0])
     assert not any(accepted), accepted
 
 

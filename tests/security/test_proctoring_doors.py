@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
@@ -26,6 +24,7 @@ from proctoring.models import FaceEnrolment, IdentityCheck
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_decide, identity_request_manual
 from tests.conftest import Cast, login_client
+from tests.doors import session_cookie, socket_answer, socket_open
 
 # Private storage in a temporary folder; pool connections closed after the socket tests.
 from tests.proctoring.conftest import _close_pool_connections, _private_storage, proctored_session  # noqa: F401 - autouse fixtures
@@ -62,17 +61,9 @@ def _running_attempt(cast: Cast) -> Any:
     return attempt_start(session=session, person=learner, notice_confirmed=True)
 
 
-def _cookie(user: Any) -> tuple[bytes, bytes]:
-    name = django_settings.SESSION_COOKIE_NAME
-    return (b"cookie", f"{name}={login_client(user).cookies[name].value}".encode())
-
-
 def _connect(path: str, headers: list[tuple[bytes, bytes]], subprotocols: list[str] | None = None) -> tuple[bool, Any]:
     async def run() -> tuple[bool, Any]:
-        from config.asgi import application
-
-        communicator = WebsocketCommunicator(application, path, headers=headers, subprotocols=subprotocols)
-        connected, detail = await communicator.connect(timeout=10)
+        communicator, connected, detail = await socket_open(path, headers, subprotocols)
         if connected:
             hello = await communicator.receive_json_from(timeout=10)
             assert hello["type"] == "hello"
@@ -171,9 +162,11 @@ def test_token_socket_is_the_token_owners_only(cast: Cast) -> None:
     # Another person's token gets the same refusal as their cookie.
     for user in (cast.west.learner.user, cast.east.proctor, cast.east.bureau, cast.outsider):
         assert _connect(path, [], ["safetrain.token", _key(user)]) == (False, 4403), user
-        assert _connect(path, [OWN_ORIGIN, _cookie(user)]) == (False, 4403), user
+        assert _connect(path, [OWN_ORIGIN, session_cookie(user)]) == (False, 4403), user
     # A token socket is judged by its token alone, not by a cookie it also carries.
-    assert _connect(path, [OWN_ORIGIN, _cookie(cast.east.learner.user)], ["safetrain.token", _key(cast.outsider)]) == (
+    assert _connect(
+        path, [OWN_ORIGIN, session_cookie(cast.east.learner.user)], ["safetrain.token", _key(cast.outsider)]
+    ) == (
         False,
         4403,
     )
@@ -207,23 +200,11 @@ def test_token_socket_with_a_foreign_origin_is_refused(cast: Cast) -> None:
         connected, _code = _connect(path, [origin], ["safetrain.token", owner])
         assert not connected, origin
     # Cookie sockets still need our Origin: a browser would send the cookie from any site.
-    connected, _code = _connect(path, [_cookie(cast.east.learner.user)])
+    connected, _code = _connect(path, [session_cookie(cast.east.learner.user)])
     assert not connected
-    connected, _code = _connect(path, [FOREIGN_ORIGIN, _cookie(cast.east.learner.user)])
+    connected, _code = _connect(path, [FOREIGN_ORIGIN, session_cookie(cast.east.learner.user)])
     assert not connected
-    assert _connect(path, [OWN_ORIGIN, _cookie(cast.east.learner.user)])[0]
-
-
-def _connect_grid(path: str, subprotocols: list[str]) -> tuple[bool, Any]:
-    async def run() -> tuple[bool, Any]:
-        from config.asgi import application
-
-        communicator = WebsocketCommunicator(application, path, subprotocols=subprotocols)
-        connected, detail = await communicator.connect(timeout=10)
-        await communicator.disconnect()
-        return connected, detail
-
-    return async_to_sync(run)()
+    assert _connect(path, [OWN_ORIGIN, session_cookie(cast.east.learner.user)])[0]
 
 
 @ws_db
@@ -232,10 +213,10 @@ def test_token_sockets_obey_the_mfa_and_password_rules_of_the_api(cast: Cast) ->
     attempt = _running_attempt(cast)
     grid = f"/ws/proctoring/sessions/{attempt.session_id}/"
     proctor = _key(cast.east.proctor)
-    assert _connect_grid(grid, ["safetrain.token", proctor]) == (True, "safetrain.token")
+    assert socket_answer(grid, subprotocols=["safetrain.token", proctor]) == (True, "safetrain.token")
     with override_settings(MFA_REQUIRED_ROLES=["proctor"]):
         # The proctor holds a role that requires TOTP and has none: the same token is refused.
-        assert _connect_grid(grid, ["safetrain.token", proctor]) == (False, 4401)
+        assert socket_answer(grid, subprotocols=["safetrain.token", proctor]) == (False, 4401)
         assert _token_client(cast.east.proctor).get(reverse("api:api-me")).status_code == 403
     examinee = f"/ws/proctoring/attempts/{attempt.pk}/"
     learner = cast.east.learner.user

@@ -29,8 +29,9 @@ from proctoring.consumers import CLOSE_SNAPSHOT_FLOOD
 from proctoring.models import AttemptMonitor, Snapshot
 from proctoring.services.consent import consent_give
 from tests.conftest import Cast
+from tests.doors import session_cookie, socket_open
 from tests.proctoring.conftest import _close_pool_connections, _private_storage, make_proctored  # noqa: F401
-from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path, _cookie, _open
+from tests.proctoring.test_consumers import OWN_ORIGIN, _attempt_path
 
 db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -93,10 +94,10 @@ def test_a_flood_is_refused_and_the_socket_stays_usable(
     data = make_proctored(cast, snapshot_min_seconds=20, snapshot_max_seconds=60)
     consent_give(person=cast.east.learner, by=cast.east.learner.user)
     attempt_id = data["attempt"].pk
-    headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
 
     async def run() -> list[dict[str, Any]]:
-        examinee, connected, _ = await _open(_attempt_path(data), headers)
+        examinee, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
         assert (await examinee.receive_json_from())["type"] == "hello"
         replies = []
@@ -135,10 +136,10 @@ def test_a_flood_is_refused_and_the_socket_stays_usable(
 def test_a_client_that_keeps_flooding_is_closed(cast: Cast, noise: bytes, settings: Any) -> None:
     settings.PROCTORING_SNAPSHOT_MAX_REFUSALS = 5
     data = make_proctored(cast)
-    headers = [OWN_ORIGIN, _cookie(cast.east.learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(cast.east.learner.user)]
 
     async def run() -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        examinee, connected, _ = await _open(_attempt_path(data), headers)
+        examinee, connected, _ = await socket_open(_attempt_path(data), headers)
         assert connected
         await examinee.receive_json_from()
         errors = []
