@@ -22,6 +22,11 @@
   ``{"type": "terminate", "attempt": id, "reason": ...}``,
   ``{"type": "liveness", "attempt": id}`` (ask for an on-demand liveness check).
 
+``ws/proctoring/sessions/<session_id>/identity/`` — the examinee's identity-check page (no attempt yet).
+  Server → client: ``identity`` (``state``: passed, pending_manual, rejected, needs_check…; ``reason``:
+  the proctor's refusal reason; ``next``: the exam notice) on connect and when a proctor decides.
+  Client → server: ``{"type": "ping"}``.
+
 Every text frame passes core.sockets.JsonSocket's door first (at most
 PROCTORING_EVENT_MAX_BYTES, a JSON object; else an ``error`` frame ``too_large`` or
 ``malformed``). Events are stored through proctoring.live (batched per process),
@@ -238,3 +243,42 @@ class ProctorConsumer(_ProctoringSocket):
             return {"type": "done", "action": "liveness", "attempt": attempt.pk}
         proctor_terminate(attempt=attempt, by=user, reason=str(content.get("reason", ""))[:500])
         return {"type": "done", "action": "terminate", "attempt": attempt.pk}
+
+
+class IdentityWaitConsumer(_ProctoringSocket):
+    """The examinee's identity-check page hears a proctor's decision (proctoring.services.identity.identity_decide)."""
+
+    async def connect(self) -> None:
+        remember_server_loop()
+        user = await self.signed_in_user()
+        if user is None:
+            return
+        opened = await database_sync_to_async(self._open)(user, int(self.scope["url_route"]["kwargs"]["session_id"]))
+        if opened is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.session, self.person = opened
+        self.group = broadcast.identity_group(self.session.pk, self.person.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # Read after joining the group: a decision made in between is not missed.
+        await self.send_json(await database_sync_to_async(self._state)())
+
+    @staticmethod
+    def _open(user: Any, session_id: int) -> tuple[Any, Any] | None:
+        return selectors.identity_waiting_for(user, session_id)
+
+    def _state(self) -> dict[str, Any]:
+        return selectors.identity_state_message(self.session, selectors.identity_status(self.session, self.person))
+
+    async def disconnect(self, code: int) -> None:
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.error(
+                "unknown_type", _("Unknown message type: %(type)s.") % {"type": str(content.get("type"))[:32]}
+            )
