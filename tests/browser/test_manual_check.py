@@ -17,27 +17,15 @@ pytestmark = pytest.mark.browser
 # The demo learner (enrolled with the astronaut) fails the one face try with Grace Hopper's face:
 # the check goes to a proctor with a reference photo and a photo at the check to compare.
 SETUP = """
-import datetime as dt, json
-from decimal import Decimal
-from django.utils import timezone
-from exams.models import PaperTemplate
-from exams.services.sessions import session_create, session_prepare
-from organizations.models import Person
-from proctoring.models import IdentityCheck
-from proctoring.services.actions import policy_set
+import json
 from proctoring.services.identity import identity_check_face
 from tests.support import faces
-learner = Person.objects.get(user__username="demo_learner")
-paper = PaperTemplate.objects.filter(provider__code="demo-center", kind="rules").order_by("pk").first()
-now = timezone.now()
-session = session_create(provider=paper.provider, paper=paper, title=f"人工核验测试 {now:%H%M%S%f}",
-    opens_at=now - dt.timedelta(minutes=1), closes_at=now + dt.timedelta(hours=2), duration_minutes=60,
-    pass_score=Decimal("10"), eligible_people=[learner])
-policy_set(session=session, require_identity_check=True, identity_max_tries=1, require_liveness=False,
-    allow_non_biometric={manual})
-session_prepare(session=session)
+from tests.support.demo_sessions import demo_learner, proctored_demo_session
+session = proctored_demo_session("人工核验测试", require_identity_check=True, identity_max_tries=1,
+    require_liveness=False, allow_non_biometric={manual})
 if not {manual}:
-    identity_check_face(session=session, person=learner, frame=faces.snapshot_jpeg(faces.grace_hopper_bgr()))
+    frame = faces.snapshot_jpeg(faces.grace_hopper_bgr())
+    identity_check_face(session=session, person=demo_learner(), frame=frame)
 print(json.dumps({{"session": session.pk}}))
 """
 
