@@ -59,6 +59,8 @@ def test_the_proctor_compares_the_photos_and_the_waiting_page_goes_on_by_itself(
     proctor = new_page()
     login(proctor, live_server_url, "demo_proctor")
     proctor.goto(f"{live_server_url}/proctoring/sessions/{session}/live/")
+    proctor.locator(f'[data-pending-check="{check}"]').wait_for()
+    proctor.screenshot(path=str(SCREENSHOTS / "proctor-live-pending-phone.png"))
     proctor.locator(f'[data-pending-check="{check}"] [data-open-check]').click()
     proctor.wait_for_url(f"**/proctoring/identity/{check}/")
     proctor.wait_for_function(
