@@ -108,3 +108,4 @@ def test_a_refusal_reaches_the_waiting_page_while_its_socket_is_down(
     assert learner.locator("[data-refusal-reason]").inner_text() == "未出示身份证件"
     assert learner.locator("[data-pending]").is_hidden()
     assert learner.get_attribute("[data-identity-wait]", "data-socket") != "open"
+    learner.screenshot(path=str(SCREENSHOTS / "identity-refused-phone.png"), full_page=True)
