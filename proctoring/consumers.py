@@ -17,10 +17,15 @@
 ``ws/proctoring/sessions/<session_id>/`` — a proctor's live grid.
   Server → client: ``rows`` on connect (resync from the database), then
   ``events`` (counters, coalesced every LIVE_FLUSH_SECONDS), ``face``, ``presence``,
-  ``status``, ``identity_pending`` and ``liveness`` (a check of a running attempt decided) updates.
+  ``status``, ``identity_pending``, ``identity_decided`` (a manual ID check decided, by any proctor) and ``liveness`` (a check of a running attempt decided) updates.
   Client → server: ``{"type": "warn", "attempt": id, "text": ...}``,
   ``{"type": "terminate", "attempt": id, "reason": ...}``,
   ``{"type": "liveness", "attempt": id}`` (ask for an on-demand liveness check).
+
+``ws/proctoring/sessions/<session_id>/identity/`` — the examinee's identity-check page (no attempt yet).
+  Server → client: ``identity`` (``state``: passed, pending_manual, rejected, needs_check…; ``reason``:
+  the proctor's refusal reason; ``next``: the exam notice) on connect and when a proctor decides.
+  Client → server: ``{"type": "ping"}``.
 
 Every text frame passes core.sockets.JsonSocket's door first (at most
 PROCTORING_EVENT_MAX_BYTES, a JSON object; else an ``error`` frame ``too_large`` or
@@ -36,6 +41,7 @@ policy's rate).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -62,22 +68,36 @@ class _ProctoringSocket(JsonSocket):
         """A services' broadcast (proctoring.broadcast), relayed as it is."""
         await self.send_json(message["payload"])
 
+    async def open_scoped(self, load: Callable[[Any, int], Awaitable[Any]], kwarg: str) -> Any | None:
+        """``await load(user, id from the URL)`` for a signed-in user; None after closing (4401 not signed in,
+        4403 when ``load`` finds nothing for this user). Call from ``connect``, before ``accept``."""
+        user = await self.signed_in_user()
+        if user is None:
+            return None
+        opened = await load(user, int(self.scope["url_route"]["kwargs"][kwarg]))
+        if opened is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+        return opened
+
+    async def join(self, *groups: str) -> None:
+        self.groups_joined = list(groups)
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
 
 class ExamineeConsumer(_ProctoringSocket):
     async def connect(self) -> None:
-        user = await self.signed_in_user()
-        if user is None:
-            return
         # One pool hop for everything a connect reads and writes: a class of examinees
         # (re)connecting at once must not queue behind each other on one thread.
-        opened = await sync_to_worker_pool(self._open)(user, int(self.scope["url_route"]["kwargs"]["attempt_id"]))
+        opened = await self.open_scoped(sync_to_worker_pool(self._open), "attempt_id")
         if opened is None:
-            await self.close(code=CLOSE_FORBIDDEN)
             return
         self.attempt, self.policy, hello = opened
-        self.groups_joined = [broadcast.attempt_group(self.attempt.pk), exam_events.group_name(self.attempt.pk)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        await self.join(broadcast.attempt_group(self.attempt.pk), exam_events.group_name(self.attempt.pk))
         await self.accept()
         await self.send_json(hello)
         if not hello["finished"]:
@@ -101,8 +121,7 @@ class ExamineeConsumer(_ProctoringSocket):
         return attempt, policy, hello
 
     async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await super().disconnect(code)
         if getattr(self, "attempt", None) is not None:
             await sync_to_worker_pool(mark_online)(attempt_id=self.attempt.pk, online=False)
             await self.channel_layer.group_send(
@@ -174,20 +193,16 @@ class ExamineeConsumer(_ProctoringSocket):
 
 class ProctorConsumer(_ProctoringSocket):
     async def connect(self) -> None:
-        user = await self.signed_in_user()
-        if user is None:
-            return
-        session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
-        self.session = await database_sync_to_async(
-            lambda: selectors.sessions_proctored_by(user).filter(pk=session_id).first()
-        )()
+        self.session = await self.open_scoped(database_sync_to_async(self._open), "session_id")
         if self.session is None:
-            await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = broadcast.session_group(self.session.pk)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.join(broadcast.session_group(self.session.pk))
         await self.accept()
         await self.send_json(await database_sync_to_async(self._rows)())
+
+    @staticmethod
+    def _open(user: Any, session_id: int) -> Any:
+        return selectors.sessions_proctored_by(user).filter(pk=session_id).first()
 
     def _rows(self) -> dict[str, Any]:
         return {
@@ -197,10 +212,6 @@ class ProctorConsumer(_ProctoringSocket):
                 {"check": c.pk, "name": c.person.name} for c in selectors.pending_identity_checks(self.session)
             ],
         }
-
-    async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
         kind = content.get("type")
@@ -235,3 +246,28 @@ class ProctorConsumer(_ProctoringSocket):
             return {"type": "done", "action": "liveness", "attempt": attempt.pk}
         proctor_terminate(attempt=attempt, by=user, reason=str(content.get("reason", ""))[:500])
         return {"type": "done", "action": "terminate", "attempt": attempt.pk}
+
+
+class IdentityWaitConsumer(_ProctoringSocket):
+    """The examinee's identity-check page hears a proctor's decision (proctoring.services.identity.identity_decide)."""
+
+    async def connect(self) -> None:
+        opened = await self.open_scoped(database_sync_to_async(selectors.identity_waiting_for), "session_id")
+        if opened is None:
+            return
+        self.session, self.person = opened
+        await self.join(broadcast.identity_group(self.session.pk, self.person.pk))
+        await self.accept()
+        # Read after joining the group: a decision made in between is not missed.
+        await self.send_json(await database_sync_to_async(self._state)())
+
+    def _state(self) -> dict[str, Any]:
+        return selectors.identity_state_message(self.session, selectors.identity_status(self.session, self.person))
+
+    async def receive_json(self, content: dict[str, Any], **kwargs: Any) -> None:
+        if content.get("type") == "ping":
+            await self.send_json({"type": "pong"})
+        else:
+            await self.error(
+                "unknown_type", _("Unknown message type: %(type)s.") % {"type": str(content.get("type"))[:32]}
+            )

@@ -20,6 +20,7 @@ from core.users import is_signed_in
 from exams.models import Attempt, ExamSession
 from organizations.models import Person, RoleGrant
 from organizations.selectors import is_platform_admin, jurisdiction_paths_of, person_of, subtree_q, visible_rows
+from organizations.validators import mask_id_number
 from proctoring import storage
 from proctoring.models import (
     AttemptMonitor,
@@ -80,7 +81,9 @@ def attempts_proctored_by(user: Any) -> QuerySet[Attempt]:
 
 
 def identity_checks_proctored_by(user: Any) -> QuerySet[IdentityCheck]:
-    return IdentityCheck.objects.select_related("person", "session").filter(session__in=sessions_proctored_by(user))
+    return IdentityCheck.objects.select_related("person__enterprise", "session").filter(
+        session__in=sessions_proctored_by(user)
+    )
 
 
 def snapshots_viewable_by(user: Any) -> QuerySet[Snapshot]:
@@ -202,6 +205,36 @@ def identity_status(session: ExamSession, person: Person, policy: ProctoringPoli
     return IdentityStatus("needs_check", max(policy.identity_max_tries - failed, 0), checks)
 
 
+def identity_waiting_for(user: Any, session_id: int) -> tuple[ExamSession, Person] | None:
+    """(session, person) when ``user`` is a person admitted to exam session ``session_id``: the identity-check
+    page and its socket. None for anyone else (another person's session, a spot test, not signed in)."""
+    from exams.selectors import session_admits
+
+    person = person_of(user) if is_signed_in(user) else None
+    session = ExamSession.objects.filter(pk=session_id, kind=ExamSession.Kind.EXAM).first() if person else None
+    if person is None or session is None or not session_admits(session, person):
+        return None
+    return session, person
+
+
+def identity_state_message(session: ExamSession, status: IdentityStatus) -> dict[str, Any]:
+    """What the examinee's identity-check page hears: on its socket (on connect and when a proctor decides)
+    and as the page's JSON answer, the fallback when the socket is down. ``reason`` is the proctor's
+    refusal reason, ``next`` where the page goes once the identity is confirmed (the exam notice)."""
+    reason = ""
+    if status.state == "rejected":
+        refused = [
+            c for c in status.checks if c.kind == IdentityCheck.Kind.MANUAL and c.result == IdentityCheck.Result.FAILED
+        ]
+        reason = refused[-1].note if refused and refused[-1].decided_by_id else ""
+    return {
+        "type": "identity",
+        "state": status.state,
+        "reason": reason,
+        "next": reverse("exams:notice", args=[session.pk]),
+    }
+
+
 def snapshots_required_q() -> Q:
     """Attempts (``Attempt`` querysets) whose examinee must send snapshots: decided when the paper was delivered.
 
@@ -281,6 +314,44 @@ def dashboard_rows(session: ExamSession) -> list[dict[str, Any]]:
             monitor = None
         rows.append(attempt_row(attempt, monitor))
     return rows
+
+
+@dataclass
+class ManualCheckFile:
+    """What a proctor compares on a manual ID check: the person, the reference photo, the automatic tries."""
+
+    check: IdentityCheck
+    masked_id: str
+    reference: FaceEnrolment | None  # usable (current consent) and with its photo kept
+    tries: list[IdentityCheck]  # the face tries at this session, newest first
+
+    @property
+    def live_photo(self) -> IdentityCheck | None:
+        """The newest try whose photo is kept (a failed liveness check keeps none)."""
+        return next((t for t in self.tries if t.photo_path), None)
+
+
+def manual_check_reference(check: IdentityCheck) -> FaceEnrolment | None:
+    """The reference photo shown on a manual check: only while the person consents to face processing."""
+    enrolment = enrolment_of(check.person)
+    return enrolment if enrolment is not None and enrolment.photo_path else None
+
+
+def manual_check_file(check: IdentityCheck) -> ManualCheckFile:
+    """For a check read through ``manual_checks_proctored_by`` (the caller scopes)."""
+    tries = IdentityCheck.objects.filter(
+        session_id=check.session_id, person_id=check.person_id, kind=IdentityCheck.Kind.FACE
+    ).order_by("-created_at", "-pk")
+    return ManualCheckFile(
+        check=check,
+        masked_id=mask_id_number(check.person.id_number) if check.person.id_number else "",
+        reference=manual_check_reference(check),
+        tries=list(tries),
+    )
+
+
+def manual_checks_proctored_by(user: Any) -> QuerySet[IdentityCheck]:
+    return identity_checks_proctored_by(user).filter(kind=IdentityCheck.Kind.MANUAL)
 
 
 def pending_identity_checks(session: ExamSession) -> QuerySet[IdentityCheck]:

@@ -19,12 +19,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import safe_next
-from exams.models import ExamSession
-from exams.selectors import session_admits, sessions_managed_by
+from exams.selectors import sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
 from proctoring import review, selectors, storage
 from proctoring.liveness_client import liveness_client
-from proctoring.models import FaceEnrolment, LivenessCheck, MediaAccessLog, ProctoringPolicy
+from proctoring.models import FaceEnrolment, IdentityCheck, LivenessCheck, MediaAccessLog, ProctoringPolicy
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
 from proctoring.services.consent import consent_give, consent_text, consent_withdraw
@@ -153,10 +152,10 @@ def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
-    person = person_of(request.user)
-    session = ExamSession.objects.filter(pk=session_id, kind=ExamSession.Kind.EXAM).first()
-    if person is None or session is None or not session_admits(session, person):
+    waiting = selectors.identity_waiting_for(request.user, session_id)
+    if waiting is None:
         raise Http404
+    session, person = waiting
     policy = selectors.policy_for(session)
     if request.method == "POST":
         try:
@@ -173,10 +172,20 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
             messages.error(request, exc.message)
         return redirect("proctoring:identity_check", session_id=session.pk)
     status = selectors.identity_status(session, person, policy)
+    state = selectors.identity_state_message(session, status)
+    if _wants_json(request):
+        # The waiting page's fallback when its socket is down: the same message the socket sends.
+        return _no_store(JsonResponse(state))
     context = {
         "session": session,
         "policy": policy,
         "status": status,
+        "refusal_reason": state["reason"],
+        "wait_config": {
+            "ws_url": f"/ws/proctoring/sessions/{session.pk}/identity/",
+            "poll_url": request.path,
+            "poll_seconds": IDENTITY_POLL_SECONDS,
+        },
         "enrolment": selectors.enrolment_of(person),
         "consent": selectors.active_consent(person),
         "camera_strings": camera_strings(),
@@ -190,6 +199,10 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
         ),
     }
     return _no_store(render(request, "proctoring/identity_check.html", context))
+
+
+# How often the waiting page asks while its socket is down.
+IDENTITY_POLL_SECONDS = 10
 
 
 # --- proctors ---------------------------------------------------------------------------
@@ -255,6 +268,15 @@ def live_grid_strings() -> dict[str, str]:
 
 
 @login_required
+@require_GET
+def identity_review(request: HttpRequest, check_id: int) -> HttpResponse:
+    """A manual ID check: the person, the masked ID number, the reference photo and the automatic tries."""
+    check = get_object_or_404(selectors.manual_checks_proctored_by(request.user), pk=check_id)
+    context = {"file": selectors.manual_check_file(check), "session": check.session}
+    return _no_store(render(request, "proctoring/identity_review.html", context))
+
+
+@login_required
 @require_POST
 def identity_decide(request: HttpRequest, check_id: int) -> HttpResponse:
     check = get_object_or_404(selectors.identity_checks_proctored_by(request.user), pk=check_id)
@@ -267,6 +289,8 @@ def identity_decide(request: HttpRequest, check_id: int) -> HttpResponse:
         )
     except ProctoringError as exc:
         messages.error(request, exc.message)
+        if check.kind == IdentityCheck.Kind.MANUAL:
+            return redirect("proctoring:identity_review", check_id=check.pk)
     else:
         messages.success(request, _("Identity decision recorded for %(name)s.") % {"name": check.person.name})
     return redirect("proctoring:live", session_id=check.session_id)
@@ -396,6 +420,19 @@ def snapshot_image(request: HttpRequest, pk: int) -> HttpResponse:
 def identity_image(request: HttpRequest, pk: int) -> HttpResponse:
     check = get_object_or_404(selectors.identity_checks_proctored_by(request.user), pk=pk)
     return _image_response(request, MediaAccessLog.Kind.IDENTITY, check.pk, check.person_id, check.photo_path)
+
+
+@login_required
+@require_GET
+def identity_reference_image(request: HttpRequest, check_id: int) -> HttpResponse:
+    """The reference photo of the person on a manual ID check, for the session's proctors to compare."""
+    check = get_object_or_404(selectors.manual_checks_proctored_by(request.user), pk=check_id)
+    enrolment = selectors.manual_check_reference(check)
+    if enrolment is None:
+        raise Http404
+    return _image_response(
+        request, MediaAccessLog.Kind.ENROLMENT, enrolment.pk, enrolment.person_id, enrolment.photo_path
+    )
 
 
 @login_required

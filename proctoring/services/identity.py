@@ -22,6 +22,7 @@ from proctoring.selectors import (
     IdentityStatus,
     consent_state,
     enrolment_of,
+    identity_state_message,
     identity_status,
     policy_for,
     recent_identity_liveness,
@@ -383,7 +384,15 @@ def identity_request_manual(*, session: ExamSession, person: Person, now: dt.dat
 def identity_decide(
     *, check: IdentityCheck, by: Any, passed: bool, note: str = "", now: dt.datetime | None = None
 ) -> IdentityCheck:
+    """A proctor's decision on a manual ID check. A refusal needs its reason (``BadEvent``): the examinee reads it.
+
+    After commit the examinee's identity-check page hears the new state on its socket
+    (``broadcast.to_identity_waiter``) and the session's other proctors drop the check from their list.
+    """
     now = now or timezone.now()
+    note = (note or "").strip()
+    if not passed and not note:
+        raise BadEvent(_("Give the reason for refusing: the examinee sees it."))
     changed = IdentityCheck.objects.filter(pk=check.pk, result=IdentityCheck.Result.PENDING).update(
         result=IdentityCheck.Result.PASSED if passed else IdentityCheck.Result.FAILED,
         decided_by=by,
@@ -393,4 +402,7 @@ def identity_decide(
     if changed != 1:
         raise AlreadyDecided(_("This identity check has already been decided."))
     check.refresh_from_db()
+    status = identity_status(check.session, check.person)
+    broadcast.to_identity_waiter(check.session_id, check.person_id, identity_state_message(check.session, status))
+    broadcast.to_proctors(check.session_id, {"type": "identity_decided", "check": check.pk, "result": check.result})
     return check

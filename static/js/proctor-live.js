@@ -67,6 +67,11 @@
       if (missing) { send({ type: "resync" }); }
     } else if (msg.type === "identity_pending") {
       window.location.reload();
+    } else if (msg.type === "identity_decided") {
+      // Decided (here or by another proctor): the check leaves the list.
+      var done = document.querySelector('[data-pending-check="' + msg.check + '"]');
+      if (done) { done.remove(); }
+      pendingBox.hidden = !pendingBox.querySelector("li");
     } else if (msg.type === "error") {
       window.alert(msg.detail);
     }

@@ -93,6 +93,8 @@ def proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "proctoring:live": build(lambda d: {"session_id": d["session"].pk}),
         "proctoring:policy_edit": build(lambda d: {"session_id": d["session"].pk}),
         "proctoring:identity_decide": build(lambda d: {"check_id": d["check"].pk}),
+        "proctoring:identity_review": build(lambda d: {"check_id": d["check"].pk}),
+        "proctoring:identity_reference_image": build(lambda d: {"check_id": d["check"].pk}),
         "proctoring:review_detail": build(lambda d: {"attempt_id": d["done"].pk}),
         "proctoring:snapshot_image": build(lambda d: {"pk": d["snapshot"].pk}),
         "proctoring:identity_image": build(lambda d: {"pk": d["check"].pk}),
@@ -112,6 +114,7 @@ def proctoring_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         # websockets (route strings): the test connects anonymously and expects a refusal
         "ws/proctoring/attempts/<id:attempt_id>/": build(lambda d: {"attempt_id": d["snapshot"].attempt_id}),
         "ws/proctoring/sessions/<id:session_id>/": build(lambda d: {"session_id": d["session"].pk}),
+        "ws/proctoring/sessions/<id:session_id>/identity/": build(lambda d: {"session_id": d["session"].pk}),
         # Django admin object pages (proctoring/admin.py)
         **{
             re.compile(rf"admin/proctoring/{model}/<path:object_id>/(?:(?:change|delete|history)/)?"): (

@@ -149,7 +149,7 @@ def test_after_n_failed_tries_a_proctor_decides(cast: Any, astronaut_jpeg: bytes
     identity_decide(check=pending, by=cast.east.proctor, passed=True, note="身份证核对一致")
     assert identity_status(data["session"], person).passed
     with pytest.raises(AlreadyDecided):
-        identity_decide(check=pending, by=cast.east.proctor, passed=False)
+        identity_decide(check=pending, by=cast.east.proctor, passed=False, note="证件不符")
 
 
 def test_someone_without_a_camera_takes_the_manual_path(cast: Any) -> None:
