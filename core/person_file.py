@@ -4,7 +4,7 @@ organizations shows a person's file (page and PDF) but may not import training, 
 proctoring (the layers contract). So each of those apps registers a contributor in its
 ``AppConfig.ready()``::
 
-    person_file.register("training", training_person_file.sections, order=20)
+    person_file.contributors.register("training", training_person_file.sections, position=20)
 
 and organizations asks ``sections_of(person=..., user=...)``. A contributor is called as
 ``contributor(person=..., user=...)`` and returns ``Section`` s: what ``user`` may read about
@@ -23,6 +23,8 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.formats import date_format
+
+from core.registries import Ranked
 
 # The text of an empty cell (no date, no score).
 NONE = "—"
@@ -46,29 +48,13 @@ class Section:
 
 Contributor = Callable[..., Sequence[Section]]
 
-_contributors: dict[str, tuple[int, Contributor]] = {}
-
-
-def register(name: str, contributor: Contributor, *, order: int) -> None:
-    """Register (or replace) ``name``'s contributor; sections come in ``order``. Call from ``AppConfig.ready()``."""
-    _contributors[name] = (order, contributor)
-
-
-def unregister(name: str) -> None:
-    _contributors.pop(name, None)
-
-
-def contributors() -> list[str]:
-    """The registered names, in order."""
-    return [name for name, _ in sorted(_contributors.items(), key=lambda item: item[1][0])]
+#: The contributors by name, in the order their sections come (``register(name, contributor, position=...)``).
+contributors: Ranked[Contributor] = Ranked()
 
 
 def sections_of(*, person: Any, user: Any) -> list[Section]:
     """Every section of ``person``'s file as ``user`` may read it, in the contributors' order."""
-    sections: list[Section] = []
-    for name in contributors():
-        sections.extend(_contributors[name][1](person=person, user=user))
-    return sections
+    return [section for contributor in contributors.items() for section in contributor(person=person, user=user)]
 
 
 def day(value: dt.date | None) -> str:

@@ -19,7 +19,7 @@ class ExamsConfig(AppConfig):
         from exams import person_file as exams_file
 
         # organizations' 一人一档 page may not import exams: attempts, scores and certificates.
-        person_file.register(exams_file.NAME, exams_file.sections, order=30)
+        person_file.contributors.register(exams_file.NAME, exams_file.sections, position=30)
 
         # Guarded: only an ASGI/dev server process runs the embedded deadline
         # job (core.background.periodic_jobs_wanted); tests and management commands don't.

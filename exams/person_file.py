@@ -33,39 +33,36 @@ def _exam_title(attempt: Attempt) -> str:
     return session.title
 
 
-def _attempts(person: Person, user: Any) -> Section:
-    attempts = selectors.attempts_visible_to(user).filter(person=person).defer("payload").order_by("created_at", "pk")
-    return Section(
-        key="attempts",
-        title=_("Exam attempts and scores"),
-        columns=(_("Exam"), _("Attempt"), _("Submitted"), _("Score"), _("Result")),
-        rows=[
-            (
-                _exam_title(a),
-                str(a.seq),
-                moment(a.submitted_at),
-                _score(a),
-                _result(a) + (f"：{a.invalidated_reason}" if a.invalidated_reason else ""),
-            )
-            for a in attempts
-        ],
-        empty=_("No exam taken."),
-    )
-
-
-def _certificates(person: Person, user: Any) -> Section:
-    certificates = selectors.certificates_visible_to(user).filter(holder=person).order_by("issued_on", "pk")
-    return Section(
-        key="certificates",
-        title=_("Certificates"),
-        columns=(_("Certificate number"), _("Certificate type"), _("Status"), _("Issued on"), _("Valid until")),
-        rows=[
-            (c.number, c.get_cert_type_display(), str(c.state_label()), day(c.issued_on), day(c.valid_until))
-            for c in certificates
-        ],
-        empty=_("No certificate."),
-    )
+def _attempt_row(attempt: Attempt) -> tuple[str, ...]:
+    result = _result(attempt)
+    if attempt.invalidated_reason:
+        result = f"{result}：{attempt.invalidated_reason}"
+    return (_exam_title(attempt), str(attempt.seq), moment(attempt.submitted_at), _score(attempt), result)
 
 
 def sections(*, person: Person, user: Any) -> list[Section]:
-    return [_attempts(person, user), _certificates(person, user)]
+    """Attempts and certificates as ``user`` may read them (attempts_visible_to, certificates_visible_to)."""
+    attempts = selectors.attempts_visible_to(user).filter(person=person).defer("payload").order_by("created_at", "pk")
+    certificates = selectors.certificates_visible_to(user).filter(holder=person).order_by("issued_on", "pk")
+    attempt_columns = (_("Exam"), _("Attempt"), _("Submitted"), _("Score"), _("Result"))
+    certificate_columns = (
+        _("Certificate number"),
+        _("Certificate type"),
+        _("Status"),
+        _("Issued on"),
+        _("Valid until"),
+    )
+    certificate_rows = [
+        (c.number, c.get_cert_type_display(), str(c.state_label()), day(c.issued_on), day(c.valid_until))
+        for c in certificates
+    ]
+    return [
+        Section(
+            "attempts",
+            _("Exam attempts and scores"),
+            attempt_columns,
+            list(map(_attempt_row, attempts)),
+            _("No exam taken."),
+        ),
+        Section("certificates", _("Certificates"), certificate_columns, certificate_rows, _("No certificate.")),
+    ]

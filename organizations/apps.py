@@ -21,4 +21,4 @@ class OrganizationsConfig(AppConfig):
         from organizations import person_file as organizations_file
 
         # 一人一档: the file page lives here; training, exams and proctoring add their sections (core.person_file).
-        person_file.register(organizations_file.NAME, organizations_file.sections, order=10)
+        person_file.contributors.register(organizations_file.NAME, organizations_file.sections, position=10)

@@ -26,7 +26,7 @@ class ProctoringConfig(AppConfig):
         from proctoring import person_file as proctoring_file
 
         # organizations' 一人一档 page may not import proctoring: review decisions and identity checks.
-        person_file.register(proctoring_file.NAME, proctoring_file.sections, order=40)
+        person_file.contributors.register(proctoring_file.NAME, proctoring_file.sections, position=40)
 
         # Attempt lifecycle (submitted by the examinee, the deadline job or a
         # proctor) reaches the live grid through exams' after-commit listeners.

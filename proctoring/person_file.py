@@ -13,43 +13,40 @@ from django.utils.translation import pgettext
 from core.person_file import NONE, Section, moment
 from organizations.models import Person
 from proctoring import selectors
+from proctoring.models import ReviewDecision
 
 NAME = "proctoring"
 
 
-def _reviews(person: Person, user: Any) -> Section:
-    decisions = selectors.review_decisions_visible_to(user).filter(attempt__person=person).order_by("decided_at", "pk")
-    return Section(
-        key="reviews",
-        title=_("Proctoring review decisions"),
-        columns=(_("Exam"), _("Attempt"), _("Decision"), _("Reason"), pgettext("person file", "Decided at")),
-        rows=[
-            (
-                d.attempt.session.title,
-                str(d.attempt.seq),
-                d.get_decision_display() + (f"（{pgettext('person file', 'revised')}）" if d.revises_id else ""),
-                d.reason or NONE,
-                moment(d.decided_at),
-            )
-            for d in decisions
-        ],
-        empty=_("No proctoring review concerned this person."),
-    )
-
-
-def _identity_checks(person: Person, user: Any) -> Section:
-    checks = selectors.identity_checks_visible_to(user).filter(person=person).order_by("created_at", "pk")
-    return Section(
-        key="identity_checks",
-        title=pgettext("person file", "Identity checks"),
-        columns=(_("Exam"), _("Kind"), pgettext("person file", "Outcome"), _("Time")),
-        rows=[
-            (c.session.title, c.get_kind_display(), c.get_result_display(), moment(c.decided_at or c.created_at))
-            for c in checks
-        ],
-        empty=_("No identity check."),
-    )
+def _decision_row(decision: ReviewDecision) -> tuple[str, ...]:
+    label = decision.get_decision_display()
+    if decision.revises_id:
+        label = f"{label}（{pgettext('person file', 'revised')}）"
+    attempt = decision.attempt
+    return (attempt.session.title, str(attempt.seq), label, decision.reason or NONE, moment(decision.decided_at))
 
 
 def sections(*, person: Person, user: Any) -> list[Section]:
-    return [_reviews(person, user), _identity_checks(person, user)]
+    """Review decisions (every row of each chain) and identity checks as ``user`` may read them."""
+    decisions = selectors.review_decisions_visible_to(user).filter(attempt__person=person).order_by("decided_at", "pk")
+    checks = selectors.identity_checks_visible_to(user).filter(person=person).order_by("created_at", "pk")
+    decided_at, outcome = pgettext("person file", "Decided at"), pgettext("person file", "Outcome")
+    check_rows = [
+        (c.session.title, c.get_kind_display(), c.get_result_display(), moment(c.decided_at or c.created_at))
+        for c in checks
+    ]
+    reviews = Section(
+        "reviews",
+        _("Proctoring review decisions"),
+        (_("Exam"), _("Attempt"), _("Decision"), _("Reason"), decided_at),
+        [_decision_row(d) for d in decisions],
+        _("No proctoring review concerned this person."),
+    )
+    identity = Section(
+        "identity_checks",
+        pgettext("person file", "Identity checks"),
+        (_("Exam"), _("Kind"), outcome, _("Time")),
+        check_rows,
+        _("No identity check."),
+    )
+    return [reviews, identity]
