@@ -257,3 +257,16 @@ def test_an_empty_file_says_so(cast: Cast) -> None:
     assert "暂无考试记录" in sections["attempts"]
     assert "暂无证书" in sections["certificates"]
     assert "<table" not in sections["certificates"]
+
+
+def test_a_learner_opens_their_own_file_from_their_profile(cast: Cast, file: File) -> None:
+    client = login_client(file.person.user)
+    profile = client.get(reverse("organizations:my_profile")).content.decode()
+    url = reverse("organizations:person_detail", args=[file.person.pk])
+    assert f'href="{url}"' in profile
+    sections = _sections(client.get(url).content.decode())
+    assert file.certificate.number in sections["certificates"]
+    assert "编辑" not in client.get(url).content.decode().split("<main", 1)[1]
+    other = cast.east.enterprises[0]
+    someone = factories.make_person(other)
+    assert client.get(reverse("organizations:person_detail", args=[someone.pk])).status_code == 404
