@@ -20,7 +20,7 @@ def sections(*, person: Person, user: Any) -> list[Section]:
         Section(
             key="employments",
             title=_("Employments and posts"),
-            columns=(_("Enterprise"), _("Post"), _("From"), pgettext("person file", "Until")),
+            columns=(_("Enterprise"), _("Post"), pgettext("person file", "From"), pgettext("person file", "Until")),
             rows=[
                 (
                     e.enterprise.name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -20,6 +21,12 @@ NAME = "training"
 
 def _hours(seconds: int) -> str:
     return f"{seconds / 60 / settings.MINUTES_PER_CREDIT_HOUR:.2f}"
+
+
+def _span(first: dt.datetime, last: dt.datetime) -> str:
+    """ "2026-03-02 09:00 – 09:45", the end's day written out only when it is another day."""
+    start, end = moment(first), moment(last)
+    return f"{start} – {end[-5:] if end[:10] == start[:10] else end}"
 
 
 def _assignments(person: Person, user: Any) -> Section:
@@ -78,7 +85,7 @@ def _ledger(person: Person, user: Any) -> Section:
             source = f"{source}：{e['source'] or e['detail']}"
         rows.append(
             (
-                f"{moment(e['first'])} – {moment(e['last'])[-5:]}",
+                _span(e["first"], e["last"]),
                 training or e["detail"] or NONE,
                 str(purposes.get(e["purpose"], e["purpose"])),
                 _hours(e["seconds"]),
