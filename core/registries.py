@@ -72,6 +72,27 @@ class Registry(Generic[T]):
         return iter(list(self._items))
 
 
+class Ranked(Generic[T]):
+    """Add-ons by name, each at a position (a menu's entries, a person file's sections):
+    registering a name again replaces it; walking goes by position, then registration order."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[int, T]] = {}
+
+    def register(self, name: str, item: T, *, position: int) -> None:
+        self._items[name] = (position, item)
+
+    def unregister(self, name: str) -> None:
+        self._items.pop(name, None)
+
+    def names(self) -> list[str]:
+        order = list(self._items)
+        return sorted(order, key=lambda name: (self._items[name][0], order.index(name)))
+
+    def items(self) -> list[T]:
+        return [self._items[name][1] for name in self.names()]
+
+
 class _ByEvent:
     """Callables by event, then by name, each event's in registration order."""
 

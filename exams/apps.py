@@ -15,6 +15,11 @@ class ExamsConfig(AppConfig):
         from exams.imports import CertificatesImport
 
         tabular.register(CertificatesImport())
+        from core import person_file
+        from exams import person_file as exams_file
+
+        # organizations' 一人一档 page may not import exams: attempts, scores and certificates.
+        person_file.contributors.register(exams_file.NAME, exams_file.sections, position=30)
 
         # Guarded: only an ASGI/dev server process runs the embedded deadline
         # job (core.background.periodic_jobs_wanted); tests and management commands don't.

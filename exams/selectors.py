@@ -229,7 +229,7 @@ def attempts_answerable_by_sql(user: Any) -> tuple[str, list[Any]]:
     return _ANSWERABLE_BY_SQL, [user.pk, user.pk]
 
 
-def _results_readers_q(user: Any, q: Q, *, person: str, provider: str, enterprise: str) -> Q:
+def results_readers_q(user: Any, q: Q, *, person: str, provider: str, enterprise: str) -> Q:
     """``q`` widened to the exam results ``user`` may read: of their own person, of a training
     provider they manage, in their bureau's subtree, of an enterprise they manage. ``person``,
     ``provider`` and ``enterprise`` name those relations on the model (attempts and certificates)."""
@@ -254,7 +254,7 @@ def attempts_visible_to(user: Any) -> QuerySet[Attempt]:
     return visible_rows(
         qs,
         user,
-        lambda: _results_readers_q(
+        lambda: results_readers_q(
             user,
             Q(opened_by_id=user.pk),
             person="person",
@@ -307,7 +307,7 @@ def certificates_visible_to(user: Any) -> QuerySet[Certificate]:
     return visible_rows(
         qs,
         user,
-        lambda: _results_readers_q(user, Q(pk__in=[]), person="holder", provider="provider", enterprise="enterprise"),
+        lambda: results_readers_q(user, Q(pk__in=[]), person="holder", provider="provider", enterprise="enterprise"),
     )
 
 

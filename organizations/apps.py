@@ -17,3 +17,8 @@ class OrganizationsConfig(AppConfig):
         # import_data: the records a district already has (core.tabular).
         for kind in (imports.JurisdictionsImport(), imports.EnterprisesImport(), imports.PeopleImport()):
             tabular.register(kind)
+        from core import person_file
+        from organizations import person_file as organizations_file
+
+        # 一人一档: the file page lives here; training, exams and proctoring add their sections (core.person_file).
+        person_file.contributors.register(organizations_file.NAME, organizations_file.sections, position=10)

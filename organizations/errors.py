@@ -18,3 +18,10 @@ class HistoryRewrite(OrganizationsError, ValueError):
     current one). ``details['date']`` is the date that stands in the way."""
 
     code = "history_rewrite"
+
+
+class PersonRefused(OrganizationsError, ValueError):
+    """An edit of a person the staff list refuses (a taken phone or ID number, a leave date in
+    the future). ``details['field']`` names the form field."""
+
+    code = "person_refused"

@@ -204,3 +204,25 @@ def scope_summary(user: Any) -> dict[str, Any]:
             {"name": person.name, "enterprise": person.enterprise.name, "post": person.post} if person else None
         ),
     }
+
+
+# --- the staff list ------------------------------------------------------------------
+
+
+def people_matching(people: QuerySet[Person], query: str, *, with_phone: bool = False) -> QuerySet[Person]:
+    """The staff-list search: part of a name or department, a post's name, the tail of an ID
+    number as the masked form shows it (its last four characters, "1234" or "***1234"), and,
+    for whoever manages the people (``with_phone``), part of a mobile phone number."""
+    query = query.strip()
+    if not query:
+        return people
+    q = Q(name__icontains=query) | Q(department__icontains=query)
+    tail = query.rsplit("*", 1)[-1].upper()
+    if tail and len(tail) <= 4 and all(c.isdigit() or c == "X" for c in tail):
+        q |= Q(id_number__endswith=tail)
+    posts = [value for value, label in Person.Post.choices if query.lower() in str(label).lower()]
+    if posts:
+        q |= Q(post__in=posts)
+    if with_phone and query.isdigit():
+        q |= Q(user__phone__contains=query)
+    return people.filter(q)

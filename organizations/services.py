@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core import registries
-from organizations.errors import HistoryRewrite
+from organizations.errors import HistoryRewrite, PersonRefused
 from organizations.models import (
     BEGINNING,
     Employment,
@@ -527,3 +527,68 @@ def _naming_field(name: str) -> Iterator[None]:
     except HistoryRewrite as refused:
         refused.details.setdefault("field", name)
         raise
+
+
+# --- the staff list: edit and leave ------------------------------------------------
+
+
+@transaction.atomic
+def person_update(
+    *,
+    person: Person,
+    name: str,
+    phone: str | None,
+    post: str,
+    hire_date: dt.date,
+    department: str,
+    id_number: str,
+    today: dt.date | None = None,
+    source: str = "",
+) -> Person:
+    """Edit a person from the staff list. Post and hire date are history and go through
+    ``person_employment_update`` (a new post counts from today; a hire date corrects the
+    run at this enterprise; refusals are ``HistoryRewrite`` naming the field). Name, phone,
+    department and ID number are corrections. A phone or ID number that belongs to someone
+    else is refused (``PersonRefused``)."""
+    id_number = normalize_id_number(id_number)
+    phone = phone or None
+    if Person.objects.filter(id_number=id_number).exclude(pk=person.pk).exists():
+        raise PersonRefused(_("This ID card number belongs to another person."), field="id_number")
+    if phone and User.objects.filter(phone=phone).exclude(pk=person.user_id).exists():
+        raise PersonRefused(_("This mobile phone number is already used by another account."), field="phone")
+    person_employment_update(
+        person=person, post=post, hire_date=hire_date, leave_date=person.leave_date, today=today, source=source
+    )
+    person.refresh_from_db()
+    corrected = {"name": name, "department": department, "id_number": id_number}
+    changed = [field for field, value in corrected.items() if getattr(person, field) != value]
+    for field in changed:
+        setattr(person, field, corrected[field])
+    if changed:
+        person.save(update_fields=[*changed, "updated_at"])
+    user = person.user
+    if (user.display_name, user.phone) != (name, phone):
+        user.display_name, user.phone = name, phone
+        user.save(update_fields=["display_name", "phone"])
+    return person
+
+
+@transaction.atomic
+def person_leave(*, person: Person, leave_date: dt.date, today: dt.date | None = None) -> bool:
+    """The person leaves their current enterprise: their current employment ends on
+    ``leave_date`` (``employment_end``; not after today, not before its start), and their
+    login is disabled unless another employment of theirs is still open. The records stay:
+    the 一人一档 keeps the file of someone who left. Returns whether the login was disabled."""
+    today = today or timezone.localdate()
+    if leave_date > today:
+        raise PersonRefused(_("The leave date cannot be in the future."), field="leave_date")
+    with _naming_field("leave_date"):
+        ended = employment_end(person=person, end_date=leave_date)
+    still_employed = Employment.objects.filter(person=person).exclude(pk=getattr(ended, "pk", None))
+    if still_employed.filter(end_date__isnull=True).exists() or still_employed.filter(end_date__gte=today).exists():
+        return False
+    user = person.user
+    if user.is_active:
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+    return True

@@ -4,18 +4,21 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core.ids import query_id
 from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
 from organizations import selectors
-from organizations.models import Enterprise, Person
+from organizations.models import Enterprise
+from organizations.validators import mask_id_number
 
 
 @login_required
@@ -34,8 +37,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", context)
 
 
-def _id_display(user: object, person: Person) -> str:
-    return selectors.id_numbers_shown_to(user, [person])[person.pk]
+class StaffStatus:
+    """Which people the staff list shows."""
+
+    CURRENT = "current"
+    LEFT = "left"
+    ALL = "all"
 
 
 @login_required
@@ -50,23 +57,42 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The enterprise and its staff list: search, who works here now or has left, masked ID numbers;
+    whoever manages the enterprise also sees phones and may edit a person or record that they left."""
     enterprise = get_object_or_404(selectors.enterprises_visible_to(request.user), pk=pk)
+    manages = selectors.enterprises_managed_by(request.user).filter(pk=enterprise.pk).exists()
     people = selectors.people_visible_to(request.user).filter(enterprise=enterprise)
+    query = request.GET.get("q", "").strip()
+    people = selectors.people_matching(people, query, with_phone=manages)
+    status = request.GET.get("status", StaffStatus.CURRENT)
+    today = timezone.localdate()
+    working = Q(leave_date__isnull=True) | Q(leave_date__gte=today)
+    if status == StaffStatus.CURRENT:
+        people = people.filter(working)
+    elif status == StaffStatus.LEFT:
+        people = people.exclude(working)
+    else:
+        status = StaffStatus.ALL
     page = Paginator(people, 50).get_page(request.GET.get("page"))
-    shown = selectors.id_numbers_shown_to(request.user, list(page))
-    rows = [(p, shown[p.pk]) for p in page]
-    return render(
-        request, "organizations/enterprise_detail.html", {"enterprise": enterprise, "page": page, "rows": rows}
-    )
-
-
-@login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(selectors.people_visible_to(request.user), pk=pk)
+    rows = [(p, mask_id_number(p.id_number)) for p in page]
+    statuses = [
+        (StaffStatus.CURRENT, pgettext("person file", "Working here")),
+        (StaffStatus.LEFT, pgettext("person file", "Left")),
+        (StaffStatus.ALL, _("Everyone")),
+    ]
     return render(
         request,
-        "organizations/person_detail.html",
-        {"person": person, "id_display": _id_display(request.user, person)},
+        "organizations/enterprise_detail.html",
+        {
+            "enterprise": enterprise,
+            "page": page,
+            "rows": rows,
+            "q": query,
+            "status": status,
+            "statuses": statuses,
+            "manages": manages,
+            "today": today,
+        },
     )
 
 
@@ -78,7 +104,7 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "organizations/person_detail.html",
-        {"person": person, "id_display": _id_display(request.user, person)},
+        {"person": person, "id_display": mask_id_number(person.id_number)},
     )
 
 

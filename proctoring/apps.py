@@ -22,6 +22,11 @@ class ProctoringConfig(AppConfig):
         )
 
         navigation.register("proctoring", nav.nav_items, position=navigation.PROCTORING)
+        from core import person_file
+        from proctoring import person_file as proctoring_file
+
+        # organizations' 一人一档 page may not import proctoring: review decisions and identity checks.
+        person_file.contributors.register(proctoring_file.NAME, proctoring_file.sections, position=40)
 
         # Attempt lifecycle (submitted by the examinee, the deadline job or a
         # proctor) reaches the live grid through exams' after-commit listeners.

@@ -18,6 +18,7 @@ from django.urls import reverse
 
 from core.users import is_signed_in
 from exams.models import Attempt, ExamSession
+from exams.selectors import attempts_visible_to, results_readers_q
 from organizations.models import Person, RoleGrant
 from organizations.selectors import is_platform_admin, jurisdiction_paths_of, person_of, subtree_q, visible_rows
 from organizations.validators import mask_id_number
@@ -445,3 +446,31 @@ def recent_identity_liveness(session: ExamSession, person: Person, now: dt.datet
 
 def liveness_checks_proctored_by(user: Any) -> QuerySet[LivenessCheck]:
     return LivenessCheck.objects.select_related("person", "session").filter(session__in=sessions_proctored_by(user))
+
+
+# --- 一人一档 (proctoring/person_file.py) ------------------------------------------------
+
+
+def identity_checks_visible_to(user: Any) -> QuerySet[IdentityCheck]:
+    """Identity checks whose outcome (never the photo) this user may read: those of the sessions
+    they proctor, and those of the people whose exam results they may read (as attempts)."""
+    qs = IdentityCheck.objects.select_related("session", "person")
+    if not is_signed_in(user):
+        return qs.none()
+    if is_platform_admin(user):
+        return qs
+    readers = results_readers_q(
+        user,
+        Q(session__in=sessions_proctored_by(user)),
+        person="person",
+        provider="session__provider",
+        enterprise="person__enterprise",
+    )
+    return qs.filter(readers)
+
+
+def review_decisions_visible_to(user: Any) -> QuerySet[ReviewDecision]:
+    """Review decisions (every row of each chain) on the attempts this user may read or proctors."""
+    readable = Q(attempt__in=attempts_visible_to(user).values("pk"))
+    proctored = Q(attempt__in=attempts_proctored_by(user).values("pk"))
+    return ReviewDecision.objects.select_related("attempt__session").filter(readable | proctored)

@@ -167,6 +167,9 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     # organizations (pages)
     "organizations:enterprise_detail": _east_enterprise,
     "organizations:person_detail": _east_person,
+    "organizations:person_file_pdf": _east_person,
+    "organizations:person_edit": _east_person,
+    "organizations:person_leave": _east_person,
     # API v1 (DRF router)
     "api:enterprise-detail": _east_enterprise,
     "api:person-detail": _east_person,

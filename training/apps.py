@@ -25,6 +25,11 @@ class TrainingConfig(AppConfig):
         from training.imports import TrainingImport
 
         tabular.register(TrainingImport())
+        from core import person_file
+        from training import person_file as training_file
+
+        # organizations' 一人一档 page may not import training: assignments and the 学时 ledger.
+        person_file.contributors.register(training_file.NAME, training_file.sections, position=20)
 
         # Guarded: only an ASGI/dev server process runs the embedded daily job.
         scheduler.start()
