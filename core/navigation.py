@@ -19,6 +19,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from core import roles as core_roles
+from core.registries import Positioned
 
 Entries = Callable[..., list[tuple[str, str]]]
 
@@ -31,29 +32,28 @@ PROCTORING = 50
 ANALYTICS = 60
 PERSONAL = 90
 
-_registry: dict[str, tuple[int, Entries]] = {}
+_registry: Positioned[Entries] = Positioned()
 
 
 def register(name: str, entries: Entries, *, position: int) -> None:
     """Register (or replace) ``name``'s menu entries at ``position``; call from ``AppConfig.ready()``."""
-    _registry[name] = (position, entries)
+    _registry.register(name, entries, position=position)
 
 
 def unregister(name: str) -> None:
-    _registry.pop(name, None)
+    _registry.unregister(name)
 
 
 def registered() -> list[str]:
     """The registered names in menu order."""
-    order = list(_registry)
-    return sorted(order, key=lambda name: (_registry[name][0], order.index(name)))
+    return _registry.names()
 
 
 def menu(user: Any, roles: set[str]) -> list[tuple[str, str]]:
     """Every app's entries for this user, in menu order."""
     items: list[tuple[str, str]] = []
-    for name in registered():
-        items += _registry[name][1](user=user, roles=roles)
+    for entries in _registry:
+        items += entries(user=user, roles=roles)
     return items
 
 

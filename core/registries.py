@@ -72,6 +72,28 @@ class Registry(Generic[T]):
         return iter(list(self._items))
 
 
+class Positioned(Generic[T]):
+    """Named add-ons at a position (the menu's entries, the home's sections): listed by position, then by
+    registration order; registering a name again replaces its add-on."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[int, T]] = {}
+
+    def register(self, name: str, item: T, *, position: int) -> None:
+        self._items[name] = (position, item)
+
+    def unregister(self, name: str) -> None:
+        self._items.pop(name, None)
+
+    def names(self) -> list[str]:
+        order = list(self._items)
+        return sorted(order, key=lambda name: (self._items[name][0], order.index(name)))
+
+    def __iter__(self) -> Iterator[T]:
+        """The add-ons in order (a snapshot)."""
+        return iter([self._items[name][1] for name in self.names()])
+
+
 class _ByEvent:
     """Callables by event, then by name, each event's in registration order."""
 

@@ -4,7 +4,7 @@ The home page lives in the tenancy (``organizations``), which may not import the
 features whose to-dos it lists, so every app registers a provider in its
 ``AppConfig.ready()``::
 
-    todo.register("training", home.todo_courses, position=todo.COURSES)
+    todo.providers.register("training.courses", home.todo_courses, position=todo.COURSES)
 
 ``provider(user=..., now=...)`` returns a ``Section`` for a user who learns in
 that app (its ``items`` may be empty: nothing to do there today), or ``None``
@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import timezone
+
+from core.registries import Positioned
 
 # Where each section goes on the home page: what is due first, shortcuts last.
 COURSES = 10
@@ -71,30 +73,12 @@ class Home:
 
 Provider = Callable[..., Section | None]
 
-_registry: dict[str, tuple[int, Provider]] = {}
-
-
-def register(name: str, provider: Provider, *, position: int) -> None:
-    """Register (or replace) ``name``'s section provider at ``position``; call from ``AppConfig.ready()``."""
-    _registry[name] = (position, provider)
-
-
-def unregister(name: str) -> None:
-    _registry.pop(name, None)
-
-
-def registered() -> list[str]:
-    """The registered names in page order."""
-    order = list(_registry)
-    return sorted(order, key=lambda name: (_registry[name][0], order.index(name)))
+# Register from ``AppConfig.ready()``: ``todo.providers.register(name, provider, position=...)``.
+providers: Positioned[Provider] = Positioned()
 
 
 def home_for(*, user: Any, now: dt.datetime | None = None) -> Home:
     """Every app's section for this user, in page order (apps with nothing to say left out)."""
     now = now or timezone.now()
-    sections = []
-    for name in registered():
-        section = _registry[name][1](user=user, now=now)
-        if section is not None:
-            sections.append(section)
-    return Home(tuple(sections))
+    sections = (provider(user=user, now=now) for provider in providers)
+    return Home(tuple(section for section in sections if section is not None))

@@ -14,8 +14,8 @@ class ExamsConfig(AppConfig):
         from core import todo
         from exams import home
 
-        todo.register("exams.exams", home.todo_exams, position=todo.EXAMS)
-        todo.register("exams.certificates", home.todo_certificates, position=todo.CERTIFICATES)
+        todo.providers.register("exams.exams", home.todo_exams, position=todo.EXAMS)
+        todo.providers.register("exams.certificates", home.todo_certificates, position=todo.CERTIFICATES)
         from core import tabular
         from exams.imports import CertificatesImport
 

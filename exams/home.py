@@ -45,13 +45,15 @@ def _exam_item(row: dict[str, Any], person: Any) -> todo.Item:
             badge=_("Exam in progress"),
             tone="warn",
         )
+    may_start = row["is_open"]
     if session.required_course is not None and not is_eligible_for_exam(person=person, course=session.required_course):
         lines.append(_("Finish the course first: %(title)s") % {"title": session.required_course.title})
+        may_start = False
     open_now = row["is_open"]
     return todo.Item(
         title=session.title,
         url=reverse("exams:notice", args=[session.pk]),
-        action=_("Exam notice and start") if open_now else _("Exam notice"),
+        action=_("Exam notice and start") if may_start else _("Exam notice"),
         lines=tuple(lines),
         badge=_("Open now") if open_now else _("Opens soon"),
         tone="ok" if open_now else "",

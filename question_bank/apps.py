@@ -14,4 +14,4 @@ class QuestionBankConfig(AppConfig):
         from core import todo
         from question_bank import home
 
-        todo.register("question_bank.practice", home.todo_practice, position=todo.PRACTICE)
+        todo.providers.register("question_bank.practice", home.todo_practice, position=todo.PRACTICE)

@@ -24,7 +24,7 @@ class TrainingConfig(AppConfig):
         from core import todo
         from training import home
 
-        todo.register("training.courses", home.todo_courses, position=todo.COURSES)
+        todo.providers.register("training.courses", home.todo_courses, position=todo.COURSES)
         from core import tabular
         from training.imports import TrainingImport
 

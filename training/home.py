@@ -45,7 +45,10 @@ def todo_courses(*, user: Any, now: dt.datetime) -> todo.Section | None:
     items = []
     for assignment, summary in rows:
         line, badge, tone = _due_line(assignment, today)
-        lines = [line]
+        lines = [
+            line,
+            _("%(done)s of %(total)s lessons done") % {"done": summary.lessons_done, "total": summary.lessons_total},
+        ]
         if summary.next_lesson_id:
             # One tap: straight into the player of the first unfinished lesson, not the course outline.
             url = reverse("training:lesson_player", args=[summary.next_lesson_id])

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from core import todo
+from core.registries import Positioned
 from tests.conftest import Cast
 
 
 @pytest.fixture
-def saved_registry() -> Iterator[None]:
-    saved = dict(todo._registry)
-    yield
-    todo._registry.clear()
-    todo._registry.update(saved)
+def saved_registry(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(todo, "providers", Positioned())
 
 
 def test_the_apps_register_their_sections_in_page_order() -> None:
-    assert todo.registered() == [
+    assert todo.providers.names() == [
         "training.courses",
         "exams.exams",
         "exams.certificates",
@@ -30,7 +27,6 @@ def test_the_apps_register_their_sections_in_page_order() -> None:
 
 @pytest.mark.usefixtures("saved_registry")
 def test_sections_come_by_position_and_an_app_with_nothing_to_say_is_left_out() -> None:
-    todo._registry.clear()
     item = todo.Item(title="课程", url="/x/", action="继续学习")
 
     def late(**_: Any) -> todo.Section:
@@ -39,15 +35,15 @@ def test_sections_come_by_position_and_an_app_with_nothing_to_say_is_left_out() 
     def early(**_: Any) -> todo.Section:
         return todo.Section(key="early", title="先", todo=False)
 
-    todo.register("late", late, position=50)
-    todo.register("silent", lambda **_: None, position=5)
-    todo.register("early", early, position=10)
+    todo.providers.register("late", late, position=50)
+    todo.providers.register("silent", lambda **_: None, position=5)
+    todo.providers.register("early", early, position=10)
     home = todo.home_for(user=object())
     assert [s.key for s in home.sections] == ["early", "late"]
     assert home.learner
     assert home.has_todo
     assert home.has_items
-    todo.unregister("late")
+    todo.providers.unregister("late")
     home = todo.home_for(user=object())
     assert home.learner
     assert not home.has_todo

@@ -131,6 +131,7 @@ class TestExams:
         ExamSession.objects.filter(pk=exam["session"].pk).update(required_course=course)
         [item] = _exams(cast.east.learner.user)
         assert "Finish the course first: 考前必修课" in item.lines
+        assert item.action == "Exam notice"  # not "and start": the notice says why it cannot start yet
 
     def test_another_persons_exam_is_never_shown(self, cast: Cast, exam: dict[str, Any]) -> None:
         attempt = attempt_start(session=exam["session"], person=cast.east.learner, notice_confirmed=True)

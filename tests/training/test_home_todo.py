@@ -38,6 +38,7 @@ def test_a_new_assignment_starts_in_the_player_of_its_first_lesson(world: World)
     assert course.href == f"/training/lessons/{world.video.pk}/"  # the player, not the course page
     assert f"Due on {world.assignment.due_date:%Y-%m-%d}" in course.lines
     assert f"Next: {world.video.title}" in course.lines
+    assert "0 of 3 lessons done" in course.lines
 
 
 def test_after_a_finished_lesson_one_tap_resumes_the_next_one(world: World) -> None:
@@ -46,6 +47,7 @@ def test_after_a_finished_lesson_one_tap_resumes_the_next_one(world: World) -> N
     assert course.action == "Continue studying"
     assert course.href == f"/training/lessons/{world.document.pk}/"
     assert course.percent == 50  # 2 of 4 credit minutes
+    assert "1 of 3 lessons done" in course.lines
     # The link really is the lesson player.
     player = login_client(world.learner.user).get(course.href)
     assert player.status_code == 200
