@@ -74,3 +74,38 @@ def test_learner_home_is_a_to_do_list_and_one_tap_resumes_the_lesson(
     page.wait_for_load_state()
     assert page.url == f"{live_server_url}/training/lessons/{ids['next_lesson']}/"
     page.wait_for_selector("#player")
+
+
+IDLE = """
+import json
+from organizations.models import Jurisdiction, Person
+from tests import factories
+person = Person.objects.filter(user__username="bt_home_idle").first()
+if person is None:
+    # A district of its own: no course, exam or certificate reaches this person.
+    district = Jurisdiction.objects.filter(code="990199").first() or factories.make_jurisdiction("990199", "测试新区")
+    person = factories.make_person(factories.make_enterprise(district, name="新区机械厂"), username="bt_home_idle")
+    Person.objects.filter(pk=person.pk).update(name="王新")
+    person.user.display_name = "王新"
+    person.user.set_password("demo-pass-2026")
+    person.user.save()
+print(json.dumps({"person": person.pk}))
+"""
+
+
+def test_with_nothing_to_do_the_home_says_so_and_where_to_go(
+    new_page: Callable[..., Any], live_server_url: str, run_manage: Callable[..., Any]
+) -> None:
+    shell_json(run_manage, IDLE)
+    page = new_page()
+    login(page, live_server_url, "bt_home_idle")
+    page.goto(f"{live_server_url}/")
+    empty = page.locator("[data-todo-empty]")
+    assert "暂无待办事项" in empty.inner_text()
+    links = empty.locator("a.button")
+    assert links.count() == 4  # my training, my exams, my certificates, practice
+    assert page.locator("[data-todo-item]").count() == 0
+    page.screenshot(path=str(SCREENSHOTS / "home-learner-empty-phone.png"), full_page=True)
+    links.last.click()
+    page.wait_for_load_state()
+    assert page.url == f"{live_server_url}/qb/practice/"
