@@ -19,7 +19,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from core import roles as core_roles
-from core.registries import Ranked
+from core.registries import Positioned
 
 Entries = Callable[..., list[tuple[str, str]]]
 
@@ -32,7 +32,7 @@ PROCTORING = 50
 ANALYTICS = 60
 PERSONAL = 90
 
-_registry: Ranked[Entries] = Ranked()
+_registry: Positioned[Entries] = Positioned()
 
 
 def register(name: str, entries: Entries, *, position: int) -> None:
@@ -52,7 +52,7 @@ def registered() -> list[str]:
 def menu(user: Any, roles: set[str]) -> list[tuple[str, str]]:
     """Every app's entries for this user, in menu order."""
     items: list[tuple[str, str]] = []
-    for entries in _registry.items():
+    for entries in _registry:
         items += entries(user=user, roles=roles)
     return items
 

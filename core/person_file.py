@@ -24,7 +24,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from core.registries import Ranked
+from core.registries import Positioned
 
 # The text of an empty cell (no date, no score).
 NONE = "—"
@@ -49,12 +49,12 @@ class Section:
 Contributor = Callable[..., Sequence[Section]]
 
 #: The contributors by name, in the order their sections come (``register(name, contributor, position=...)``).
-contributors: Ranked[Contributor] = Ranked()
+contributors: Positioned[Contributor] = Positioned()
 
 
 def sections_of(*, person: Any, user: Any) -> list[Section]:
     """Every section of ``person``'s file as ``user`` may read it, in the contributors' order."""
-    return [section for contributor in contributors.items() for section in contributor(person=person, user=user)]
+    return [section for contributor in contributors for section in contributor(person=person, user=user)]
 
 
 def day(value: dt.date | None) -> str:

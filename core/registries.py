@@ -72,9 +72,9 @@ class Registry(Generic[T]):
         return iter(list(self._items))
 
 
-class Ranked(Generic[T]):
-    """Add-ons by name, each at a position (a menu's entries, a person file's sections):
-    registering a name again replaces it; walking goes by position, then registration order."""
+class Positioned(Generic[T]):
+    """Named add-ons at a position (the menu's entries, the home's sections, a person file's sections): listed by
+    position, then by registration order; registering a name again replaces its add-on."""
 
     def __init__(self) -> None:
         self._items: dict[str, tuple[int, T]] = {}
@@ -89,8 +89,9 @@ class Ranked(Generic[T]):
         order = list(self._items)
         return sorted(order, key=lambda name: (self._items[name][0], order.index(name)))
 
-    def items(self) -> list[T]:
-        return [self._items[name][1] for name in self.names()]
+    def __iter__(self) -> Iterator[T]:
+        """The add-ons in order (a snapshot)."""
+        return iter([self._items[name][1] for name in self.names()])
 
 
 class _ByEvent:

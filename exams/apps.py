@@ -11,6 +11,11 @@ class ExamsConfig(AppConfig):
         from exams import nav, scheduler
 
         navigation.register("exams", nav.nav_items, position=navigation.EXAMS)
+        from core import todo
+        from exams import home
+
+        todo.providers.register("exams.exams", home.todo_exams, position=todo.EXAMS)
+        todo.providers.register("exams.certificates", home.todo_certificates, position=todo.CERTIFICATES)
         from core import tabular
         from exams.imports import CertificatesImport
 

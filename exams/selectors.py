@@ -143,6 +143,30 @@ def exams_for_person(person: Person, now: dt.datetime | None = None) -> list[dic
     return rows
 
 
+def exams_to_do(person: Person, now: dt.datetime, *, soon_days: int) -> list[dict[str, Any]]:
+    """The person's exams to act on (the home's to-do list): one in progress, and those open now or opening
+    within ``soon_days`` with an attempt left; never one already passed (once its result is out, so the list
+    does not tell a result early). In progress first, then open ones by closing time, then upcoming ones."""
+    horizon = now + dt.timedelta(days=soon_days)
+    rows = []
+    for row in exams_for_person(person, now):
+        session = row["session"]
+        if row["running"] is None:
+            if not row["attempts_left"] or session.closes_at <= now or session.opens_at > horizon:
+                continue
+            if session.results_released(now) and any(a.passed for a in row["finished"]):
+                continue
+        rows.append(row)
+    return sorted(
+        rows,
+        key=lambda row: (
+            row["running"] is None,
+            not row["is_open"],
+            row["session"].closes_at if row["is_open"] else row["session"].opens_at,
+        ),
+    )
+
+
 def attempts_left(session: ExamSession, attempts: list[Attempt]) -> int:
     """Attempts this person can still start, as ``services.attempt_start`` counts them.
 
@@ -309,6 +333,19 @@ def certificates_visible_to(user: Any) -> QuerySet[Certificate]:
         user,
         lambda: results_readers_q(user, Q(pk__in=[]), person="holder", provider="provider", enterprise="enterprise"),
     )
+
+
+def certificates_to_renew(user: Any, today: dt.date, *, within_days: int) -> list[Certificate]:
+    """The user's own certificates expired or expiring within ``within_days`` (the home's to-do list),
+    soonest first: never a revoked one, nor one already renewed by a later certificate of the same type."""
+    person = person_of(user) if is_signed_in(user) else None
+    if person is None:
+        return []
+    held = certificates_visible_to(user).filter(holder=person, status=Certificate.Status.VALID)
+    # Ordered by expiry, so the last of each type is the one that counts.
+    latest = {(c.cert_type, c.operation_category): c for c in held.order_by("valid_until", "pk")}
+    horizon = today + dt.timedelta(days=within_days)
+    return sorted((c for c in latest.values() if c.valid_until <= horizon), key=lambda c: (c.valid_until, c.pk))
 
 
 # --- statistics (分数统计) -----------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core import todo
 from core.ids import query_id
 from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
@@ -26,8 +27,12 @@ def home(request: HttpRequest) -> HttpResponse:
     """The landing page: what this user may see, by their roles and scope."""
     user = request.user
     roles = selectors.roles_of(user)
+    todo_list = todo.home_for(user=user)
     context = {
         "roles": roles,
+        # Learners see their to-do list (with an empty state); someone who also administers sees it only
+        # when there is something in it, above the home of their other roles.
+        "todo": todo_list if todo_list.learner and (todo_list.has_items or not roles - {"learner"}) else None,
         "scope": selectors.scope_summary(user),
         "person": selectors.person_of(user),
         "enterprise_count": selectors.enterprises_visible_to(user).count(),

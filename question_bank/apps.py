@@ -11,3 +11,7 @@ class QuestionBankConfig(AppConfig):
         from question_bank import nav
 
         navigation.register("question_bank", nav.nav_items, position=navigation.QUESTION_BANK)
+        from core import todo
+        from question_bank import home
+
+        todo.providers.register("question_bank.practice", home.todo_practice, position=todo.PRACTICE)

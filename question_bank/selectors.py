@@ -15,6 +15,7 @@ form, the API, the admin and the service all take it from these functions.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -179,6 +180,24 @@ def practice_sessions_of(user: Any) -> QuerySet[PracticeSession]:
     if not is_signed_in(user):
         return PracticeSession.objects.none()
     return PracticeSession.objects.filter(user=user).select_related("bank")
+
+
+def last_practice(user: Any) -> tuple[PracticeSession, dt.datetime] | None:
+    """The user's latest practice run in a bank they may still practise, and when they last worked in it
+    (the last answer, or the start when nothing was answered yet)."""
+    sessions = practice_sessions_of(user).filter(bank__in=banks_practisable_by(user).values("pk"))
+    started = sessions.order_by("-created_at", "-pk").first()
+    if started is None:
+        return None
+    answered = (
+        PracticeAnswer.objects.filter(user=user, session__in=sessions.values("pk"))
+        .order_by("-answered_at", "-pk")
+        .values_list("session_id", "answered_at")
+        .first()
+    )
+    if answered is not None and answered[1] >= started.created_at:
+        return sessions.get(pk=answered[0]), answered[1]
+    return started, started.created_at
 
 
 def import_jobs_visible_to(user: Any) -> QuerySet[ImportJob]:

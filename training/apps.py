@@ -21,6 +21,10 @@ class TrainingConfig(AppConfig):
         # organizations may not import training: a recent hire added to a roster gets the onboarding plan.
         registries.register_follow_up(PERSON_CREATED, "training.onboarding", onboarding_assign)
         navigation.register("training", nav.nav_items, position=navigation.TRAINING)
+        from core import todo
+        from training import home
+
+        todo.providers.register("training.courses", home.todo_courses, position=todo.COURSES)
         from core import tabular
         from training.imports import TrainingImport
 

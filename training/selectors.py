@@ -339,6 +339,24 @@ def my_assignments(user: Any) -> list[tuple[Assignment, Summary]]:
     return [(a, sums[a.pk]) for a in assignments]
 
 
+def courses_to_continue(user: Any, today: dt.date | None = None) -> list[tuple[Assignment, Summary]]:
+    """The user's own assignments still to study (the home's to-do list): overdue first, then by due date,
+    those without one last."""
+    today = today or timezone.localdate()
+    rows = [(a, s) for a, s in my_assignments(user) if a.status in ACTIVE]
+    return sorted(
+        rows,
+        key=lambda row: (not is_overdue(row[0], today), row[0].due_date is None, row[0].due_date or today, row[0].pk),
+    )
+
+
+def studies_here(user: Any) -> bool:
+    """A person on a roster or a resident registered for public courses: someone who learns."""
+    if not is_signed_in(user):
+        return False
+    return Person.objects.filter(user=user).exists() or PublicLearner.objects.filter(user=user).exists()
+
+
 def lesson_progress_for(user: Any, lessons: list[Lesson]) -> dict[int, Progress]:
     return {p.lesson_id: p for p in Progress.objects.filter(learner=user, lesson__in=lessons)}
 
