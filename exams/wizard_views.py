@@ -138,7 +138,8 @@ def _session_summary(form: forms.Form) -> list[tuple[str, str]]:
         (_("Title"), data["title"]),
         (
             _("Window"),
-            f"{timezone.localtime(data['opens_at']).strftime(when)} – {timezone.localtime(data['closes_at']).strftime(when)}",
+            # Two lines on a phone (the summary keeps line breaks): opening, then closing.
+            f"{timezone.localtime(data['opens_at']).strftime(when)}\n– {timezone.localtime(data['closes_at']).strftime(when)}",
         ),
         (_("Duration"), _("%(minutes)d minutes") % {"minutes": data["duration_minutes"]}),
         (_("Attempts allowed"), str(data["attempts_allowed"])),

@@ -34,6 +34,8 @@ class ProctoringStepForm(forms.ModelForm):
         model = ProctoringPolicy
         fields = POLICY_FIELDS
 
+    field_order = ["enabled", *POLICY_FIELDS]
+
 
 def initial(*, certificate: bool) -> dict[str, Any]:
     defaults = {name: ProctoringPolicy._meta.get_field(name).get_default() for name in POLICY_FIELDS}
