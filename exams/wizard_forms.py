@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from exams.forms import SessionForm
 from exams.models import CertificateType, ExamSession
-from exams.services.wizard import TypeRule, WizardRefused, pass_score_check, rules_check
+from exams.services.errors import WizardRefused
+from exams.services.wizard import TypeRule, pass_score_check, rules_check
 from question_bank.models import AUTO_GRADED_CHOICES, Bank
 
 

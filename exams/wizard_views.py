@@ -27,11 +27,10 @@ from django.views.decorators.http import require_http_methods
 
 from core import wizard_steps
 from exams import selectors
-from exams.services.errors import PoolTooSmall
+from exams.services.errors import PoolTooSmall, WizardRefused
 from exams.services.wizard import (
     ATTEMPTS,
     DURATION_MINUTES,
-    WizardRefused,
     default_pass_score,
     default_rules,
     default_window,

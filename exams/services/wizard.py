@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from core import wizard_steps
 from exams.models import ExamSession
-from exams.services.errors import ExamError
+from exams.services.errors import WizardRefused
 from exams.services.papers import RuleSpec, as_decimal, paper_create_rules
 from exams.services.sessions import session_create
 from organizations.models import TrainingProvider
@@ -35,13 +35,6 @@ PASS_SHARE = Decimal("0.6")
 DURATION_MINUTES = 60
 ATTEMPTS = 2
 WINDOW = dt.timedelta(days=7)
-
-
-class WizardRefused(ExamError):
-    """A wizard value the exam cannot have; ``field`` names the form field to mark."""
-
-    code = "wizard_refused"
-    status = 400
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,8 @@ def test_a_trainer_creates_a_proctored_exam_from_a_bank_in_under_ten_actions(
 
     assert _step(page) == "核对并创建"
     summary = page.locator("[data-wizard-form]").inner_text()
-    assert BANK in summary and "监考（默认策略）" in summary
+    assert BANK in summary
+    assert "监考（默认策略）" in summary
     assert shell_json(run_manage, CREATED)["count"] == before  # nothing is written before 创建
     _shot(page, "exam-wizard-summary-phone.png")
     user.click("[data-wizard-create]")
@@ -108,7 +109,8 @@ def test_a_trainer_creates_a_proctored_exam_from_a_bank_in_under_ten_actions(
     assert created["banks"] == [BANK]
     assert float(created["pass_score"]) == pytest.approx(float(created["total"]) * 0.6, abs=0.05)
     assert (created["attempts"], created["certificate"]) == (2, "new_employee")
-    assert created["policy"] and created["policy_named"]
+    assert created["policy"]
+    assert created["policy_named"]
 
 
 def test_a_banks_page_opens_the_wizard_at_the_paper(page: Any, live_server_url: str) -> None:

@@ -12,7 +12,8 @@ from django.test import Client
 from django.utils import timezone
 
 from exams.models import ExamSession, PaperRule, PaperTemplate
-from exams.services.wizard import TypeRule, WizardRefused, exam_wizard_create
+from exams.services.errors import WizardRefused
+from exams.services.wizard import TypeRule, exam_wizard_create
 from proctoring.models import ProctoringPolicy
 from question_bank.models import Bank, QuestionType
 from tests.conftest import login_client
@@ -205,4 +206,27 @@ def test_a_refused_step_undoes_the_paper_and_the_session(cast: Any) -> None:
     assert not PaperTemplate.objects.exists()
     session = exam_wizard_create(**call, steps={"proctoring": {"enabled": False}})
     assert session.paper.rules.get().count == 5
+    assert not ProctoringPolicy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_without_a_registered_step_the_wizard_has_only_its_own(cast: Any) -> None:
+    """Exams knows proctoring only through core.wizard_steps: unregistered, the step and its policy are gone."""
+    from core import wizard_steps
+    from proctoring import wizard as proctoring_wizard
+
+    bank = make_bank(cast.east.provider, per_type=6)
+    trainer = login_client(cast.east.training_admin)
+    wizard_steps.unregister(proctoring_wizard.NAME)
+    try:
+        page = _press(trainer, trainer.get(f"{URL}?bank={bank.pk}"))
+        page = _press(trainer, page, **{"session-certificate_type": "principal"})
+        assert _step(page) == "summary"
+        assert [str(t) for t in page.context["steps"]] == ["题库", "试卷", "考试场次", "确认"]
+        _press(trainer, page, action="create")
+    finally:
+        wizard_steps.register(proctoring_wizard.STEP)
+    session = ExamSession.objects.get()
+    assert session.certificate_type == "principal"
+    assert session.proctoring_policy_id is None
     assert not ProctoringPolicy.objects.exists()
