@@ -68,6 +68,10 @@ def _steps(request: HttpRequest) -> list[Step]:
     def bank_form(data: Any, initial: dict[str, Any], earlier: dict[str, Any]) -> forms.Form:
         return BankStepForm(data, initial=initial, prefix="bank", banks=banks, counts=_bank_counts(banks))
 
+    def bank_initial(earlier: dict[str, Any]) -> dict[str, Any]:
+        only = list(banks[:2])
+        return {"bank": only[0].pk} if len(only) == 1 else {}  # a trainer with one bank has chosen it
+
     def rules_form(data: Any, initial: dict[str, Any], earlier: dict[str, Any]) -> forms.Form:
         return RulesStepForm(data, initial=initial, prefix="rules", available=earlier["available"])
 
@@ -103,7 +107,7 @@ def _steps(request: HttpRequest) -> list[Step]:
         )
 
     return [
-        Step("bank", gettext_lazy("Question bank"), bank_form, lambda earlier: {}, _bank_summary),
+        Step("bank", gettext_lazy("Question bank"), bank_form, bank_initial, _bank_summary),
         Step("rules", gettext_lazy("Paper"), rules_form, rules_initial, _rules_summary),
         Step("session", gettext_lazy("Exam session"), session_form, session_initial, _session_summary),
         *(extra(step) for step in wizard_steps.steps()),

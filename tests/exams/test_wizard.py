@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -230,3 +231,16 @@ def test_without_a_registered_step_the_wizard_has_only_its_own(cast: Any) -> Non
     assert session.certificate_type == "principal"
     assert session.proctoring_policy_id is None
     assert not ProctoringPolicy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_trainer_with_one_bank_finds_it_chosen(cast: Any) -> None:
+    bank = make_bank(cast.east.provider, per_type=2)
+    trainer = login_client(cast.east.training_admin)
+    page = trainer.get(URL)
+    assert page.context["form"]["bank"].value() == bank.pk
+    radio = re.search(rf'<input type="radio" name="bank-bank" value="{bank.pk}"[^>]*>', page.content.decode())
+    assert radio is not None
+    assert "checked" in radio.group(0)
+    make_bank(cast.east.provider, code="second-bank", per_type=2)
+    assert trainer.get(URL).context["form"]["bank"].value() is None
