@@ -16,7 +16,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -182,7 +182,6 @@ def exam_wizard(request: HttpRequest) -> HttpResponse:
     steps = _steps(request)
     summary_index = len(steps)
     data = request.POST.copy() if request.method == "POST" else None
-    current = 0
     if data is None:
         # "用此题库创建考试" on a bank's page: the bank is chosen, the wizard opens at the paper.
         wanted = request.GET.get("bank", "")
@@ -191,7 +190,7 @@ def exam_wizard(request: HttpRequest) -> HttpResponse:
                 raise Http404
             data = request.POST.copy()
             data.update({"seen-bank": "1", "bank-bank": wanted})
-            current, target = 0, 1
+            target = 1
         else:
             target = 0
     else:
@@ -271,6 +270,9 @@ def _create(request: HttpRequest, earlier: dict[str, Any], steps: list[Step]) ->
         return (2 if field == "pass_score" else 1), field, exc.message
     except PoolTooSmall as exc:
         return 1, None, exc.message
+    except ValidationError as exc:
+        # A registered step's own service refused what its form let through: shown on the last step.
+        return len(steps) - 1, None, " ".join(exc.messages)
     messages.success(request, _("Exam created. Papers are prepared before it opens."))
     return redirect("exams:session_stats", pk=created.pk)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import MinValueValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -35,6 +36,13 @@ class ProctoringStepForm(forms.ModelForm):
         fields = POLICY_FIELDS
 
     field_order = ["enabled", *POLICY_FIELDS]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The default policy warns at the first switch (tab_warn_at): an automatic submit comes no earlier.
+        self.fields["tab_submit_at"].min_value = 1
+        self.fields["tab_submit_at"].validators.append(MinValueValidator(1))
+        self.fields["tab_submit_at"].widget.attrs["min"] = 1
 
 
 def initial(*, certificate: bool) -> dict[str, Any]:

@@ -153,6 +153,14 @@ def test_too_many_questions_and_a_pass_mark_above_the_total_name_the_field_and_k
     assert "及格分高于试卷总分 52" in too_high.context["form"].errors["pass_score"][0]
     assert too_high.context["form"]["pass_score"].value() == "53"
 
+    proctoring = _press(trainer, too_high, **{"session-pass_score": "31.2"})
+    assert _step(proctoring) == "proctoring"
+    zero = _press(trainer, proctoring, **{"proctoring-enabled": "on", "proctoring-tab_submit_at": "0"})
+    assert _step(zero) == "proctoring"
+    assert zero.context["form"].errors["tab_submit_at"]
+    too_high = _press(trainer, zero, action="back")
+    assert _step(too_high) == "session"
+
     # Going back keeps what was typed on the later step.
     back = _press(trainer, too_high, action="back", **{"session-title": "年度考试"})
     assert _step(back) == "rules"
