@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django import forms
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
@@ -252,3 +253,40 @@ def test_a_trainer_with_one_bank_finds_it_chosen(cast: Any) -> None:
     assert "checked" in radio.group(0)
     make_bank(cast.east.provider, code="second-bank", per_type=2)
     assert trainer.get(URL).context["form"]["bank"].value() is None
+
+
+class _RefusingForm(forms.Form):
+    note = forms.CharField(required=False)
+
+
+def _refuse(*, session: Any, data: dict[str, Any], by: Any) -> None:
+    raise ValidationError("此项设置被拒绝。")
+
+
+@pytest.mark.django_db
+def test_a_registered_steps_refusal_undoes_everything_and_shows_on_the_last_step(cast: Any) -> None:
+    from core import wizard_steps
+
+    step = wizard_steps.WizardStep(
+        name="refusing",
+        title="拒绝",
+        form_class=_RefusingForm,
+        initial=lambda *, certificate: {},
+        summary=lambda data: [],
+        apply=_refuse,
+    )
+    bank = make_bank(cast.east.provider, per_type=6)
+    trainer = login_client(cast.east.training_admin)
+    wizard_steps.register(step)
+    try:
+        page = _press(trainer, trainer.get(f"{URL}?bank={bank.pk}"))
+        while _step(page) != "summary":
+            page = _press(trainer, page)
+        refused = _press(trainer, page, action="create")
+    finally:
+        wizard_steps.unregister(step.name)
+    assert _step(refused) == "refusing"
+    assert refused.context["form"].non_field_errors() == ["此项设置被拒绝。"]
+    assert not PaperTemplate.objects.exists()
+    assert not ExamSession.objects.exists()
+    assert not ProctoringPolicy.objects.exists()
