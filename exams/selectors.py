@@ -478,3 +478,21 @@ def session_statistics(session: ExamSession) -> dict[str, Any]:
         "enterprises": enterprise_rows,
         "finals": finals,
     }
+
+
+# --- the exam wizard ------------------------------------------------------------------
+
+
+def bank_type_counts(bank_id: int) -> dict[str, int]:
+    """The bank's active machine-graded questions by type: what a wizard paper may draw."""
+    from django.db.models import Count
+
+    from question_bank.models import AUTO_GRADED_TYPES, Question
+
+    rows = (
+        Question.objects.filter(bank_id=bank_id, is_active=True, type__in=AUTO_GRADED_TYPES)
+        .values("type")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return {row["type"]: row["n"] for row in rows}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams import certificate_views, views
+from exams import certificate_views, views, wizard_views
 
 app_name = "exams"
 
@@ -14,6 +14,7 @@ urlpatterns = [
     path("manage/papers/new/", views.paper_new, name="paper_new"),
     path("manage/papers/<id:pk>/", views.paper_detail, name="paper_detail"),
     path("manage/sessions/new/", views.session_new, name="session_new"),
+    path("manage/wizard/", wizard_views.exam_wizard, name="exam_wizard"),
     path("manage/sessions/<id:pk>/statistics/", views.session_stats, name="session_stats"),
     path("manage/sessions/<id:pk>/statistics.xlsx", views.session_export, name="session_export"),
     path("certificates/", certificate_views.my_certificates, name="my_certificates"),

@@ -7,9 +7,9 @@ class ProctoringConfig(AppConfig):
     verbose_name = _("Proctoring")
 
     def ready(self) -> None:
-        from core import fragments, navigation, preconditions
+        from core import fragments, navigation, preconditions, wizard_steps
         from exams import events
-        from proctoring import exam_listeners, gates, nav, scheduler
+        from proctoring import exam_listeners, gates, nav, scheduler, wizard
         from proctoring import fragments as proctoring_fragments
 
         # No paper before the identity check: exams.services.attempts.attempt_start asks every door's start.
@@ -20,6 +20,9 @@ class ProctoringConfig(AppConfig):
         fragments.register(
             fragments.SESSION_ADMIN_LINKS, proctoring_fragments.NAME, proctoring_fragments.session_admin_links
         )
+
+        # The exam wizard's proctoring step (on for certificate exams, the default policy).
+        wizard_steps.register(wizard.STEP)
 
         navigation.register("proctoring", nav.nav_items, position=navigation.PROCTORING)
         from core import person_file

@@ -64,3 +64,11 @@ class PreconditionUnmet(ExamError, status=403):
         super().__init__(requirement.message, requirement=requirement.as_dict())
         self.code = requirement.code
         self.requirement = requirement
+
+
+class WizardRefused(ExamError):
+    """A value the exam wizard cannot create (too many questions, a pass mark above the total);
+    ``field`` in ``details`` names the wizard's form field to mark."""
+
+    code = "wizard_refused"
+    status = 400

@@ -16,8 +16,9 @@ from proctoring.models import FaceEnrolment, IdentityCheck, MediaAccessLog
 from proctoring.services.consent import consent_withdraw
 from proctoring.services.identity import identity_check_face, identity_decide, identity_request_manual
 from tests.conftest import Cast, login_client
+from tests.doors import session_cookie, socket_answer, socket_open
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
-from tests.proctoring.test_consumers import OWN_ORIGIN, _cookie, _open, _receive_until, _refused
+from tests.proctoring.test_consumers import OWN_ORIGIN, _receive_until
 
 
 def _handed_to_a_proctor(cast: Cast, astronaut_jpeg: bytes, hopper_snapshot: bytes) -> dict[str, Any]:
@@ -139,12 +140,14 @@ def _identity_path(data: dict[str, Any]) -> str:
 def test_only_the_waiting_examinee_connects(cast: Cast) -> None:
     data = make_proctored(cast, start=False)
     path = _identity_path(data)
-    assert _refused(path, [OWN_ORIGIN]) == (False, 4401)
+    assert socket_answer(path, [OWN_ORIGIN]) == (False, 4401)
     for user in (cast.west.learner.user, cast.east.proctor, cast.outsider, cast.platform_admin):
-        assert _refused(path, [OWN_ORIGIN, _cookie(user)]) == (False, 4403), user
-    connected, _code = _refused(path, [(b"origin", b"https://evil.example"), _cookie(cast.east.learner.user)])
+        assert socket_answer(path, [OWN_ORIGIN, session_cookie(user)]) == (False, 4403), user
+    connected, _code = socket_answer(
+        path, [(b"origin", b"https://evil.example"), session_cookie(cast.east.learner.user)]
+    )
     assert not connected
-    assert _refused(path, [OWN_ORIGIN, _cookie(cast.east.learner.user)])[0]
+    assert socket_answer(path, [OWN_ORIGIN, session_cookie(cast.east.learner.user)])[0]
 
 
 @db
@@ -153,13 +156,13 @@ def test_the_decision_reaches_the_waiting_page_and_the_other_proctors(cast: Cast
     learner = cast.east.learner
     check = identity_request_manual(session=data["session"], person=learner)
     notice = reverse("exams:notice", args=[data["session"].pk])
-    learner_headers = [OWN_ORIGIN, _cookie(learner.user)]
-    proctor_headers = [OWN_ORIGIN, _cookie(cast.east.proctor)]
+    learner_headers = [OWN_ORIGIN, session_cookie(learner.user)]
+    proctor_headers = [OWN_ORIGIN, session_cookie(cast.east.proctor)]
 
     async def run() -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-        page, connected, _ = await _open(_identity_path(data), learner_headers)
+        page, connected, _ = await socket_open(_identity_path(data), learner_headers)
         assert connected
-        grid, connected, _ = await _open(f"/ws/proctoring/sessions/{data['session'].pk}/", proctor_headers)
+        grid, connected, _ = await socket_open(f"/ws/proctoring/sessions/{data['session'].pk}/", proctor_headers)
         assert connected
         await _receive_until(grid, "rows")
         on_connect = await page.receive_json_from(timeout=10)
@@ -181,10 +184,10 @@ def test_a_refusal_reaches_the_waiting_page_with_its_reason(cast: Cast) -> None:
     data = make_proctored(cast, start=False)
     learner = cast.east.learner
     check = identity_request_manual(session=data["session"], person=learner)
-    headers = [OWN_ORIGIN, _cookie(learner.user)]
+    headers = [OWN_ORIGIN, session_cookie(learner.user)]
 
     async def run() -> dict[str, Any]:
-        page, connected, _ = await _open(_identity_path(data), headers)
+        page, connected, _ = await socket_open(_identity_path(data), headers)
         assert connected
         await page.receive_json_from(timeout=10)
         await database_sync_to_async(identity_decide)(
