@@ -136,7 +136,14 @@ def _reset_refused(error: PhoneResetRefused) -> Response:
     return response
 
 
-class PhoneResetCodeView(APIView):
+class _SignedOutView(APIView):
+    """For people who cannot sign in (the password reset): no authentication, anyone may call."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+
+
+class PhoneResetCodeView(_SignedOutView):
     """Text a password-reset code to a mobile number (找回密码).
 
     The answer is the same whether or not an account signs in with the number
@@ -144,9 +151,6 @@ class PhoneResetCodeView(APIView):
     ``login`` limit, and one code a minute and five an hour per number (429 with
     ``retry_after``); 503 ``sms_unavailable`` where no SMS gateway is configured.
     """
-
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
 
     @extend_schema(
         request=PhoneResetCodeRequestSerializer,
@@ -165,7 +169,7 @@ class PhoneResetCodeView(APIView):
         )
 
 
-class PhoneResetView(APIView):
+class PhoneResetView(_SignedOutView):
     """Set a new password with the code from the text message.
 
     ``code_invalid`` (400, on ``code``) for a wrong, expired or spent code (five
@@ -173,9 +177,6 @@ class PhoneResetView(APIView):
     ``password_invalid`` (400, on ``new_password``) when the password validators
     refuse it (the code stays valid). A reset deletes the account's API tokens.
     """
-
-    permission_classes = [AllowAny]
-    authentication_classes: list[Any] = []
 
     @extend_schema(
         request=PhoneResetSerializer,
