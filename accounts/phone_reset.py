@@ -141,7 +141,12 @@ def _wrong_code(request: HttpRequest, phone: str, entry: dict[str, Any] | None) 
         if counter_hit(_key(phone, "wrong"), timeout=remaining) >= MAX_WRONG_CODES:
             cache.delete(_key(phone, "code"))
     return PhoneResetRefused(
-        _("The code is wrong or has expired. Ask for a new code."), code="code_invalid", field="code"
+        _(
+            "The code is not right, or it has expired. Check the text message and try again; "
+            "after five wrong tries, ask for a new code."
+        ),
+        code="code_invalid",
+        field="code",
     )
 
 

@@ -95,7 +95,7 @@ def test_a_worker_resets_the_password_by_phone_from_the_login_page(worker: User,
         {"code": code, "password1": "Other-Pass-9876", "password2": "Other-Pass-9876"},
     )
     assert reused.status_code == 400
-    assert "验证码错误或已过期" in reused.content.decode()
+    assert "验证码不正确或已过期" in reused.content.decode()
     assert _can_sign_in(NEW_PASSWORD)
 
 
