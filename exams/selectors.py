@@ -484,15 +484,25 @@ def session_statistics(session: ExamSession) -> dict[str, Any]:
 
 
 def bank_type_counts(bank_id: int) -> dict[str, int]:
-    """The bank's active machine-graded questions by type: what a wizard paper may draw."""
-    from django.db.models import Count
+    """How many questions of each machine-graded type one paper can always draw from the bank.
 
+    A paper draws at most one question of a sibling group (``question_bank.selectors.sibling_keys``),
+    and a group may hold questions of several types (a choice question and its true/false twin).
+    So each group counts once, for the type of its first question; questions in no group count
+    for their own type. Counts within these figures can be drawn together whatever the others are.
+    """
     from question_bank.models import AUTO_GRADED_TYPES, Question
+    from question_bank.selectors import sibling_keys
 
-    rows = (
-        Question.objects.filter(bank_id=bank_id, is_active=True, type__in=AUTO_GRADED_TYPES)
-        .values("type")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["type"]: row["n"] for row in rows}
+    questions = Question.objects.filter(bank_id=bank_id, is_active=True, type__in=AUTO_GRADED_TYPES)
+    groups = sibling_keys(questions)
+    counts: dict[str, int] = {}
+    seen: set[int] = set()
+    for pk, qtype in questions.order_by("pk").values_list("pk", "type"):
+        group = groups.get(pk)
+        if group is not None:
+            if group in seen:
+                continue
+            seen.add(group)
+        counts[qtype] = counts.get(qtype, 0) + 1
+    return counts

@@ -77,7 +77,11 @@ def rules_check(*, available: dict[str, int], rules: list[TypeRule]) -> None:
         have = available.get(rule.qtype, 0)
         if rule.count > have:
             raise WizardRefused(
-                _("The bank holds only %(available)d active questions of this type.") % {"available": have},
+                _(
+                    "One paper can draw at most %(available)d questions of this type from this bank "
+                    "(similar questions count once)."
+                )
+                % {"available": have},
                 field=f"count_{rule.qtype}",
             )
     if paper_total(rules) <= 0:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from exams.models import ExamSession, PaperRule, PaperTemplate
 from exams.services.errors import WizardRefused
+from exams.services.papers import RuleSpec, paper_create_rules
 from exams.services.wizard import TypeRule, exam_wizard_create
 from proctoring.models import ProctoringPolicy
 from question_bank.models import Bank, QuestionType
@@ -143,7 +144,7 @@ def test_too_many_questions_and_a_pass_mark_above_the_total_name_the_field_and_k
     refused = _press(trainer, rules, **{"rules-count_single": "9", "rules-paper_name": "我的试卷"})
     assert _step(refused) == "rules"
     form = refused.context["form"]
-    assert "题库中此类题型只有 6 道有效题目。" in form.errors["count_single"][0]
+    assert "本题库每份试卷最多可抽取该题型 6 道题（相似题只算一道）。" in form.errors["count_single"][0]
     assert form["count_single"].value() == "9"
     assert form["paper_name"].value() == "我的试卷"
 
@@ -290,3 +291,26 @@ def test_a_registered_steps_refusal_undoes_everything_and_shows_on_the_last_step
     assert not PaperTemplate.objects.exists()
     assert not ExamSession.objects.exists()
     assert not ProctoringPolicy.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_sibling_group_counts_once_for_the_wizard(cast: Any) -> None:
+    """Two questions of one sibling group (even of two types) give the wizard one question to draw, not two."""
+    from exams.selectors import bank_type_counts
+    from question_bank.models import SiblingGroup, SiblingMember
+
+    bank = make_bank(cast.east.provider, per_type=3)
+    before = bank_type_counts(bank.pk)
+    single = bank.questions.filter(type=QuestionType.SINGLE).order_by("pk")
+    true_false = bank.questions.filter(type=QuestionType.TRUE_FALSE).order_by("pk")
+    group = SiblingGroup.objects.create(bank=bank)
+    SiblingMember.objects.create(group=group, question=single[0])
+    SiblingMember.objects.create(group=group, question=true_false[0])
+    after = bank_type_counts(bank.pk)
+    assert sum(after.values()) == sum(before.values()) - 1
+    paper = paper_create_rules(
+        provider=cast.east.provider,
+        name="全部可抽",
+        rules=[RuleSpec(qtype=qtype, count=n, score=Decimal("1"), banks=[bank]) for qtype, n in after.items()],
+    )
+    assert paper.rules.count() == len(after)
