@@ -20,6 +20,7 @@ same process); it launches its own Chromium processes with the camera flags.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -283,7 +284,11 @@ def test_the_live_grid_shows_an_examinee_whose_snapshots_stopped(
     tile.wait_for()
     assert tile.locator("[data-snapshots-missing]").is_hidden()
 
-    assert "flagged=1" in run_manage("proctoring_tick").stdout
+    # The tick flags every attempt in a gap: other tests' attempts on the shared server may be too.
+    # That this one is among them, the tile below says.
+    flagged = re.search(r"flagged=(\d+)", run_manage("proctoring_tick").stdout)
+    assert flagged is not None
+    assert int(flagged.group(1)) >= 1
     # Pushed live where the channel layer is shared (Redis); the resync rows carry it in any case.
     proctor.reload()
     proctor.wait_for_function("() => document.body.getAttribute('data-live') === '1'")
