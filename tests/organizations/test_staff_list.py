@@ -248,3 +248,15 @@ def test_the_status_filter_submits_itself_and_keeps_its_button(cast: Cast, staff
     html = _staff(cast.east.enterprise_admin, cast)
     assert re.search(r'<select id="staff-status" name="status" data-autosubmit>', html)
     assert re.search(r'<form method="get"[^>]*>.*<button type="submit">.*</form>', html, re.S)
+
+
+def test_the_enterprise_admin_menu_leads_to_the_staff_list(cast: Cast, staff: dict[str, Person]) -> None:
+    client = login_client(cast.east.enterprise_admin)
+    home = client.get(reverse("home")).content.decode()
+    url = reverse("organizations:enterprise_detail", args=[cast.east.enterprises[0].pk])
+    assert re.search(rf'<li><a href="{url}">员工档案</a></li>', home)
+    staff_page = client.get(url).content.decode()
+    assert re.search(rf'<a href="{url}" aria-current="page">员工档案</a>', staff_page)
+    assert "张建国" in _names(staff_page)
+    # Nobody else gets the entry.
+    assert "员工档案" not in login_client(cast.east.learner.user).get(reverse("home")).content.decode()
