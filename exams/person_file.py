@@ -23,7 +23,8 @@ def _score(attempt: Attempt) -> str:
 def _result(attempt: Attempt) -> str:
     if attempt.status != Attempt.Status.SUBMITTED or attempt.passed is None:
         return attempt.get_status_display()
-    return _("Passed") if attempt.passed else _("Failed")
+    # The result page's words (exams/result.html): 合格 / 不合格.
+    return _("Passed") if attempt.passed else _("Not passed")
 
 
 def _exam_title(attempt: Attempt) -> str:
@@ -41,8 +42,16 @@ def _attempt_row(attempt: Attempt) -> tuple[str, ...]:
 
 
 def sections(*, person: Person, user: Any) -> list[Section]:
-    """Attempts and certificates as ``user`` may read them (attempts_visible_to, certificates_visible_to)."""
-    attempts = selectors.attempts_visible_to(user).filter(person=person).defer("payload").order_by("created_at", "pk")
+    """Started attempts and certificates as ``user`` may read them (attempts_visible_to,
+    certificates_visible_to)."""
+    # Papers prepared ahead of time (PREPARED) are no exam the person took: only attempts they started.
+    attempts = (
+        selectors.attempts_visible_to(user)
+        .filter(person=person)
+        .exclude(status=Attempt.Status.PREPARED)
+        .defer("payload")
+        .order_by("created_at", "pk")
+    )
     certificates = selectors.certificates_visible_to(user).filter(holder=person).order_by("issued_on", "pk")
     attempt_columns = (_("Exam"), _("Attempt"), _("Submitted"), _("Score"), _("Result"))
     certificate_columns = (

@@ -6,15 +6,33 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
+from organizations import selectors
 
 
 def nav_items(*, user: Any, roles: set[str]) -> list[tuple[str, str]]:
     items = [(reverse("home"), _("Home"))]
     if roles & {"platform_admin", "bureau_official", "training_admin", "proctor"}:
         items.append((reverse("organizations:enterprise_list"), _("Enterprises")))
+    if "enterprise_admin" in roles and "platform_admin" not in roles:
+        items += _staff_list_items(user)
     if roles & {"platform_admin", "enterprise_admin"}:
         items.append((reverse("organizations:roster"), _("Roster")))
     return items
+
+
+def _staff_list_items(user: Any) -> list[tuple[str, str]]:
+    """An enterprise admin's staff files: the staff list of the enterprise they manage, or the
+    list of their enterprises when they manage several."""
+    managed = selectors.enterprise_ids_managed_by(user)
+    if not managed:
+        return []
+    if len(managed) == 1:
+        url = reverse("organizations:enterprise_detail", args=[managed[0]])
+    else:
+        url = reverse("organizations:enterprise_list")
+    return [(url, pgettext("person file", "Staff files"))]
 
 
 def personal_nav_items(*, user: Any, roles: set[str]) -> list[tuple[str, str]]:

@@ -10,6 +10,7 @@ here and only here: ``grants_of``, ``jurisdiction_paths_of``, ``subtree_q``,
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from functools import reduce
 from operator import or_
@@ -207,6 +208,17 @@ def scope_summary(user: Any) -> dict[str, Any]:
 
 
 # --- the staff list ------------------------------------------------------------------
+
+
+def people_working(people: QuerySet[Person], *, today: dt.date) -> QuerySet[Person]:
+    """Who still works here on ``today``: no leave date, or one still to come. A leave date of
+    today or earlier means the person has left (the leave form's default is today)."""
+    return people.filter(Q(leave_date__isnull=True) | Q(leave_date__gt=today))
+
+
+def people_left(people: QuerySet[Person], *, today: dt.date) -> QuerySet[Person]:
+    """Who has left by ``today``: the complement of :func:`people_working`."""
+    return people.filter(leave_date__lte=today)
 
 
 def people_matching(people: QuerySet[Person], query: str, *, with_phone: bool = False) -> QuerySet[Person]:

@@ -4,7 +4,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -71,11 +71,10 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     people = selectors.people_matching(people, query, with_phone=manages)
     status = request.GET.get("status", StaffStatus.CURRENT)
     today = timezone.localdate()
-    working = Q(leave_date__isnull=True) | Q(leave_date__gte=today)
     if status == StaffStatus.CURRENT:
-        people = people.filter(working)
+        people = selectors.people_working(people, today=today)
     elif status == StaffStatus.LEFT:
-        people = people.exclude(working)
+        people = selectors.people_left(people, today=today)
     else:
         status = StaffStatus.ALL
     page = Paginator(people, 50).get_page(request.GET.get("page"))

@@ -80,3 +80,26 @@ def test_enterprise_admin_finds_a_person_and_opens_their_file(
     _fits_the_screen(page)
     page.screenshot(path=str(SCREENSHOTS / "person-edit-phone.png"), full_page=True)
     assert errors == []
+
+
+def test_the_menu_leads_to_the_staff_list_and_the_status_filter_applies_on_change(
+    page: Any, live_server_url: str
+) -> None:
+    login(page, live_server_url, "demo_enterprise")
+    page.goto(f"{live_server_url}/")
+    page.click("[data-menu-toggle]")
+    page.get_by_role("link", name="员工档案", exact=True).click()
+    page.wait_for_load_state()
+    assert page.locator("h2#staff").inner_text().strip() == "员工名单"
+    # Choosing 已离职 lists those who left at once: no press on 搜索.
+    with page.expect_navigation():
+        page.select_option("#staff-status", "left")
+    assert "status=left" in page.url
+    assert page.input_value("#staff-status") == "left"
+    rows = page.locator("tr[data-person]")
+    if rows.count():
+        assert rows.locator(".badge.left").count() == rows.count()
+    else:
+        assert page.locator(".staff-table tbody").inner_text().strip() == "没有已离职人员。"
+    _fits_the_screen(page)
+    page.screenshot(path=str(SCREENSHOTS / "staff-list-left-phone.png"), full_page=True)

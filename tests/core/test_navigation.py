@@ -49,6 +49,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
     ]
     assert _menu(cast.east.enterprise_admin) == [
         "home",
+        "organizations:enterprise_detail",  # the staff list (员工档案), added since (issue 17 QA)
         "organizations:roster",
         "imports:import_data",
         "training:enterprise_dashboard",

@@ -17,7 +17,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from exams.models import Certificate, CertificateType, ExamSession
+from exams.models import Attempt, Certificate, CertificateType, ExamSession
+from exams.services.sessions import session_prepare
 from organizations.models import Person
 from organizations.services import person_update
 from organizations.validators import mask_id_number
@@ -270,3 +271,28 @@ def test_a_learner_opens_their_own_file_from_their_profile(cast: Cast, file: Fil
     other = cast.east.enterprises[0]
     someone = factories.make_person(other)
     assert client.get(reverse("organizations:person_detail", args=[someone.pk])).status_code == 404
+
+
+def test_the_file_leaves_out_papers_never_started_and_words_a_fail_as_the_result_page(cast: Cast, file: File) -> None:
+    east = cast.east
+    unstarted = make_session(
+        east.provider, make_paper(east.provider, make_bank(east.provider, code="bank-ahead")), title="尚未开考的考试"
+    )
+    session_prepare(session=unstarted)
+    assert Attempt.objects.filter(session=unstarted, person=file.person, status=Attempt.Status.PREPARED).exists()
+    failed = make_session(
+        east.provider, make_paper(east.provider, make_bank(east.provider, code="bank-fail")), title="季度考核"
+    )
+    sit(failed, file.person, right=0)
+    attempts = _sections(_page(east.enterprise_admin, file.person))["attempts"]
+    assert "尚未开考的考试" not in attempts
+    assert "已备卷" not in attempts
+    row = attempts.split("季度考核", 1)[1].split("</tr>", 1)[0]
+    assert "不合格" in row
+    assert "失败" not in attempts
+    pdf = login_client(east.enterprise_admin).get(reverse("organizations:person_file_pdf", args=[file.person.pk]))
+    text = pdf_text(pdf.content).replace("\n", "")
+    assert "尚未开考的考试" not in text
+    assert "已备卷" not in text
+    assert "不合格" in text
+    assert "失败" not in text

@@ -208,3 +208,55 @@ def test_leaving_is_refused_in_the_future_and_for_outsiders(cast: Cast, staff: d
     person.refresh_from_db()
     assert person.leave_date is None
     assert person.user.is_active
+
+
+def test_leaving_today_moves_the_person_to_the_left_filter_at_once(cast: Cast, staff: dict[str, Person]) -> None:
+    admin = cast.east.enterprise_admin
+    url = reverse("organizations:person_leave", args=[staff["zhang"].pk])
+    login_client(admin).post(url, {"leave_date": timezone.localdate().isoformat()})
+    assert "张建国" not in _names(_staff(admin, cast))
+    assert "张建国" not in _names(_staff(admin, cast, status="current"))
+    left = _staff(admin, cast, status="left")
+    assert _names(left) == {"张建国"}
+    assert 'class="badge left"' in left
+
+
+def test_a_leave_date_still_to_come_keeps_the_person_working(cast: Cast, staff: dict[str, Person]) -> None:
+    # Only a roster import can set one; until that day the person still works here.
+    Person.objects.filter(pk=staff["wang"].pk).update(leave_date=timezone.localdate() + dt.timedelta(days=3))
+    admin = cast.east.enterprise_admin
+    assert "王强" in _names(_staff(admin, cast))
+    assert "王强" not in _names(_staff(admin, cast, status="left"))
+
+
+def test_each_filter_names_its_empty_state(cast: Cast, staff: dict[str, Person]) -> None:
+    admin = cast.east.enterprise_admin
+    nobody_left = _staff(admin, cast, status="left")
+    assert "没有已离职人员" in nobody_left
+    assert "花名册中还没有人员" not in nobody_left
+    Person.objects.filter(pk__in=[p.pk for p in staff.values()]).update(leave_date=timezone.localdate())
+    Person.objects.filter(enterprise=cast.east.enterprises[0], leave_date__isnull=True).update(
+        leave_date=timezone.localdate()
+    )
+    nobody_working = _staff(admin, cast, status="current")
+    assert "没有在职人员" in nobody_working
+    assert "花名册中还没有人员" not in nobody_working
+    assert "没有符合条件的人员" in _staff(admin, cast, q="不存在的人", status="left")
+
+
+def test_the_status_filter_submits_itself_and_keeps_its_button(cast: Cast, staff: dict[str, Person]) -> None:
+    html = _staff(cast.east.enterprise_admin, cast)
+    assert re.search(r'<select id="staff-status" name="status" data-autosubmit>', html)
+    assert re.search(r'<form method="get"[^>]*>.*<button type="submit">.*</form>', html, re.S)
+
+
+def test_the_enterprise_admin_menu_leads_to_the_staff_list(cast: Cast, staff: dict[str, Person]) -> None:
+    client = login_client(cast.east.enterprise_admin)
+    home = client.get(reverse("home")).content.decode()
+    url = reverse("organizations:enterprise_detail", args=[cast.east.enterprises[0].pk])
+    assert re.search(rf'<li><a href="{url}">员工档案</a></li>', home)
+    staff_page = client.get(url).content.decode()
+    assert re.search(rf'<a href="{url}" aria-current="page">员工档案</a>', staff_page)
+    assert "张建国" in _names(staff_page)
+    # Nobody else gets the entry.
+    assert "员工档案" not in login_client(cast.east.learner.user).get(reverse("home")).content.decode()
