@@ -12,23 +12,15 @@ from django.utils import timezone
 
 from exams.models import Attempt, ExamSession
 from tests.conftest import Cast, login_client
-from training.models import Chapter, Course, Lesson, Progress
-from training.services.content import lesson_create
+from tests.exams.conftest import require_course
+from training.models import Course, Lesson, Progress
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def course(cast: Cast, exam: dict[str, Any]) -> Course:
-    course = Course.objects.create(
-        title="考前必修课", owner_provider=cast.east.provider, shared_with=cast.east.jurisdiction
-    )
-    chapter = Chapter.objects.create(course=course, title="第一章")
-    lesson_create(
-        actor=None, chapter=chapter, title="文章", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>x</p>"
-    )
-    ExamSession.objects.filter(pk=exam["session"].pk).update(required_course=course)
-    return course
+    return require_course(cast, exam["session"])
 
 
 def _page(client: Any, url: str) -> Any:
