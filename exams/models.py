@@ -35,6 +35,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.models import Enterprise, Jurisdiction, Person, TrainingProvider
 from question_bank.display import answer_display
@@ -144,6 +145,13 @@ class ExamSession(models.Model):
         EXAM = "exam", _("Exam")
         SPOT = "spot", _("Spot test on inspection")
 
+    class Phase(models.TextChoices):
+        """Where the window stands (computed from the clock, not stored)."""
+
+        UPCOMING = "upcoming", pgettext_lazy("exam session phase", "Not started")
+        OPEN = "open", pgettext_lazy("exam session phase", "Under way")
+        ENDED = "ended", pgettext_lazy("exam session phase", "Ended")
+
     provider = models.ForeignKey(
         TrainingProvider,
         on_delete=models.PROTECT,
@@ -229,6 +237,12 @@ class ExamSession(models.Model):
     def is_open(self, now: dt.datetime | None = None) -> bool:
         now = now or timezone.now()
         return self.opens_at <= now < self.closes_at
+
+    def phase(self, now: dt.datetime | None = None) -> ExamSession.Phase:
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return self.Phase.UPCOMING
+        return self.Phase.OPEN if now < self.closes_at else self.Phase.ENDED
 
     def results_released(self, now: dt.datetime | None = None) -> bool:
         if self.result_release == self.Release.IMMEDIATE:

@@ -27,6 +27,7 @@ from organizations.selectors import (
     subtree_q,
     visible_rows,
 )
+from training.selectors import is_eligible_for_exam
 
 Role = RoleGrant.Role
 
@@ -98,6 +99,14 @@ def session_population(session: ExamSession) -> QuerySet[Person]:
             group &= subtree_q(paths, "enterprise__jurisdiction__path")
     listed = Q(pk__in=people_ids) if people_ids else Q(pk__in=[])
     return qs.filter(listed | group if group is not None else listed)
+
+
+def unmet_prerequisite(session: ExamSession, person: Person) -> str:
+    """Why ``person`` may not start ``session`` yet for want of its training ("" when met or none is required)."""
+    if session.required_course_id is None:
+        return ""
+    eligibility = is_eligible_for_exam(person=person, course=session.required_course)
+    return "" if eligibility else eligibility.reason or _("Finish the required training first.")
 
 
 def session_admits(session: ExamSession, person: Person) -> bool:

@@ -53,6 +53,10 @@ def _no_cache(response: HttpResponse) -> HttpResponse:
 def my_exams(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
     rows = selectors.exams_for_person(person) if person else []
+    for row in rows:
+        # Only where a start is on offer: the card then says what to finish instead.
+        startable = row["running"] is None and row["is_open"] and row["attempts_left"]
+        row["prerequisite"] = selectors.unmet_prerequisite(row["session"], person) if startable else ""
     certs = selectors.certificates_visible_to(request.user).filter(holder=person) if person else []
     return render(request, "exams/my_exams.html", {"rows": rows, "certificates": certs, "now": timezone.now()})
 
@@ -82,6 +86,7 @@ def notice(request: HttpRequest, session_id: int) -> HttpResponse:
         "running": running,
         "can_start": running is None and session.is_open() and attempts_left > 0,
         "not_yet_open": session.opens_at > timezone.now(),
+        "prerequisite": "" if running else selectors.unmet_prerequisite(session, person),
     }
     return _no_cache(render(request, "exams/notice.html", context))
 

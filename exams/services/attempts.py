@@ -19,7 +19,7 @@ from core.db import get_with_related, select_where, update_where
 from core.users import is_signed_in
 from exams import events
 from exams.models import Attempt, AttemptAnswer, AttemptQuestion, Certificate, ExamSession
-from exams.selectors import attempts_answerable_by_sql
+from exams.selectors import attempts_answerable_by_sql, unmet_prerequisite
 from exams.services.certificates import certificate_issue, certificate_revoke
 from exams.services.errors import (
     AttemptClosed,
@@ -41,15 +41,12 @@ from exams.services.papers import PaperDrawer
 from exams.services.sessions import attempts_prepare
 from organizations.models import Person
 from question_bank.models import OPTION_LETTERS, QuestionType
-from training.selectors import is_eligible_for_exam
 
 
 def _check_prerequisite(session: ExamSession, person: Person) -> None:
-    if session.required_course_id is None:
-        return
-    eligibility = is_eligible_for_exam(person=person, course=session.required_course)
-    if not eligibility:
-        raise NotEligible(eligibility.reason or _("Finish the required training first."))
+    reason = unmet_prerequisite(session, person)
+    if reason:
+        raise NotEligible(reason)
 
 
 def attempt_start(

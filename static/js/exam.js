@@ -400,7 +400,7 @@
       });
     }
   });
-  document.querySelector("[data-submit]").addEventListener("click", openConfirm);
+  document.querySelectorAll("[data-submit]").forEach(function (button) { button.addEventListener("click", openConfirm); });
   window.addEventListener("online", flush);
   document.addEventListener("visibilitychange", function () { if (!document.hidden) { flush(); } });
   wireNavigation();

@@ -63,6 +63,15 @@ def test_a_learner_goes_from_home_to_a_submitted_exam_with_the_answer_card(
     ids = [fs.get_attribute("data-question") for fs in page.locator("[data-question]").all()]
     total = len(ids)
     assert total >= 6
+    # Nothing in the header invites leaving: no site menu, only the exam's title, timer and a small 交卷
+    # (outlined, in the exam bar, not a full-width red button under the question).
+    assert page.locator("[data-menu-toggle], #site-nav").count() == 0
+    submit = page.locator("[data-exam-bar] [data-submit]")
+    assert page.locator("[data-submit]:visible").count() == 1
+    assert submit.inner_text() == "交卷"
+    assert submit.bounding_box()["width"] < PHONE["width"] / 3
+    assert submit.bounding_box()["y"] < _question(page, 1).bounding_box()["y"]
+    assert submit.evaluate("b => getComputedStyle(b).backgroundColor") == "rgba(0, 0, 0, 0)"
 
     # One question per screen, with its place in the paper; 上一题 is disabled on the first.
     assert _on_screen(page) == [1]

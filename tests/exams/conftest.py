@@ -14,6 +14,8 @@ from exams.services.papers import RuleSpec, paper_create_rules
 from exams.services.sessions import session_create
 from question_bank.models import AUTO_GRADED_TYPES, Bank, Question, QuestionType
 from tests.support.questions import new_question
+from training.models import Chapter, Course, Lesson
+from training.services.content import lesson_create
 
 # Answer texts that appear nowhere else, so a leak check can search for them.
 FILL_KEYS = ["钥匙甲{}", "钥匙乙{}"]
@@ -119,3 +121,14 @@ def session_form_data(paper: Any, title: str, **extra: Any) -> dict[str, Any]:
         "grace_seconds": 30,
         **extra,
     }
+
+
+def require_course(cast: Any, session: ExamSession, title: str = "考前必修课") -> Course:
+    """Make ``session`` need a one-lesson EAST course nobody has finished yet (its training prerequisite)."""
+    course = Course.objects.create(title=title, owner_provider=cast.east.provider, shared_with=cast.east.jurisdiction)
+    chapter = Chapter.objects.create(course=course, title="第一章")
+    lesson_create(
+        actor=None, chapter=chapter, title="文章", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>x</p>"
+    )
+    ExamSession.objects.filter(pk=session.pk).update(required_course=course)
+    return course

@@ -17,10 +17,8 @@ from exams.services.certificates import certificate_revoke
 from tests import factories
 from tests.conftest import Cast, login_client
 from tests.exams.certificate_data import held
-from tests.exams.conftest import make_session
+from tests.exams.conftest import make_session, require_course
 from tests.support.home_todo import home_todo
-from training.models import Chapter, Course, Lesson
-from training.services.content import lesson_create
 
 pytestmark = pytest.mark.django_db
 NEW = CertificateType.NEW_EMPLOYEE
@@ -121,14 +119,7 @@ class TestExams:
         assert "1 of 2 attempts left" in item.lines[1]
 
     def test_an_unfinished_prerequisite_is_named(self, cast: Cast, exam: dict[str, Any]) -> None:
-        course = Course.objects.create(
-            title="考前必修课", owner_provider=cast.east.provider, shared_with=cast.east.jurisdiction
-        )
-        chapter = Chapter.objects.create(course=course, title="第一章")
-        lesson_create(
-            actor=None, chapter=chapter, title="文章", kind=Lesson.Kind.ARTICLE, credit_minutes=1, body_html="<p>x</p>"
-        )
-        ExamSession.objects.filter(pk=exam["session"].pk).update(required_course=course)
+        require_course(cast, exam["session"])
         [item] = _exams(cast.east.learner.user)
         assert "Finish the course first: 考前必修课" in item.lines
         assert item.action == "Exam notice"  # not "and start": the notice says why it cannot start yet

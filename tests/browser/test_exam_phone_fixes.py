@@ -1,0 +1,71 @@
+"""Phone (390×844) checks of the exam pages the QA walk found wanting, against the demo data of a real server:
+the gated exam says what to finish before the learner ticks anything, with the start button disabled and looking
+it; the trainer's exam list fits the screen with each session's phase and its 统计 link in view."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import PHONE, SCREENSHOTS, login
+
+pytestmark = pytest.mark.browser
+
+GATED = "车间级安全教育结业考试（需先完成培训）"  # demo/exams.py GATED_TITLE: the learner has not done its course
+DISABLED_GREY = "rgb(201, 206, 214)"  # app.css button:disabled
+
+
+def _fits(page: Any) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_a_gated_exam_names_its_course_and_cannot_be_started(
+    new_page: Callable[..., Any], live_server_url: str
+) -> None:
+    page = new_page()
+    login(page, live_server_url, "demo_learner")
+    page.goto(f"{live_server_url}/exams/")
+    card = page.locator(".exam-card", has_text=GATED)
+    block = card.locator("[data-prerequisite-unmet]")
+    assert block.is_visible()
+    assert "已完成" in block.inner_text()
+    assert card.locator("[data-prerequisite-course]").is_visible()
+    blocked = card.locator("[data-start-blocked]")
+    assert blocked.is_disabled()
+    assert blocked.evaluate("b => getComputedStyle(b).backgroundColor") == DISABLED_GREY
+    _fits(page)
+    card.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "exam-gated-my-exams-phone.png"))
+
+    card.locator("[data-notice]").click()
+    assert page.locator("[data-prerequisite-unmet]").is_visible()
+    start = page.locator("[data-start]")
+    page.check("[data-confirm-notice]")  # ticking the agreement does not make it startable
+    assert start.is_disabled()
+    assert start.evaluate("b => getComputedStyle(b).backgroundColor") == DISABLED_GREY
+    _fits(page)
+    page.screenshot(path=str(SCREENSHOTS / "exam-gated-notice-phone.png"), full_page=True)
+
+    page.locator("[data-prerequisite-course]").click()
+    assert "/training/courses/" in page.url
+
+
+def test_the_exam_list_fits_a_phone_with_phases_and_links(new_page: Callable[..., Any], live_server_url: str) -> None:
+    page = new_page()
+    login(page, live_server_url, "demo_trainer")
+    page.goto(f"{live_server_url}/exams/manage/")
+    rows = page.locator("tr[data-session]")
+    assert rows.count() > 0
+    _fits(page)
+    phases = {p.inner_text() for p in page.locator("[data-session-phase]").all()}
+    assert phases <= {"未开始", "进行中", "已结束"}
+    assert "进行中" in phases
+    for link in page.locator("[data-stats-link]").all():
+        link.scroll_into_view_if_needed()
+        box = link.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
+    page.screenshot(path=str(SCREENSHOTS / "exam-manage-phone.png"), full_page=True)
