@@ -317,6 +317,16 @@ def dashboard_rows(session: ExamSession) -> list[dict[str, Any]]:
     return rows
 
 
+def live_grid_summary(session: ExamSession) -> dict[str, Any]:
+    """What the live grid shows before its socket answers: whether anyone has started, and how many may sit."""
+    from exams.selectors import session_population
+
+    return {
+        "started": Attempt.objects.filter(session=session).exclude(status=Attempt.Status.PREPARED).exists(),
+        "expected": session_population(session).count(),
+    }
+
+
 @dataclass
 class ManualCheckFile:
     """What a proctor compares on a manual ID check: the person, the reference photo, the automatic tries."""

@@ -238,6 +238,7 @@ def live(request: HttpRequest, session_id: int) -> HttpResponse:
         "config": config,
         "strings": live_grid_strings(),
         "pending": selectors.pending_identity_checks(session),
+        "summary": selectors.live_grid_summary(session),
     }
     return _no_store(render(request, "proctoring/live.html", context))
 
@@ -245,8 +246,8 @@ def live(request: HttpRequest, session_id: int) -> HttpResponse:
 def live_grid_strings() -> dict[str, str]:
     """The live grid script's UI text (static/js/proctor-live.js); statuses and face outcomes by their value."""
     return {
-        "connected": _("Live"),
-        "reconnecting": _("Reconnecting…"),
+        "connected": _("Connected"),
+        "reconnecting": _("Connection lost, reconnecting…"),
         "online": _("online"),
         "offline": _("offline"),
         "warn_prompt": _("Warning to send to this examinee:"),

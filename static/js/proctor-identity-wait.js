@@ -1,6 +1,6 @@
 // The examinee's identity-check page while a proctor checks their ID: the decision arrives on the
 // socket by itself (approved: on to the exam notice; refused: the reason). While the socket is
-// down the page asks the server every few seconds instead; the Refresh button stays as a last resort.
+// down the page asks the server every few seconds instead; the manual refresh shows then as a last resort.
 (function () {
   "use strict";
   var lib = window.SafetrainLib;
@@ -43,8 +43,9 @@
   socket = lib.reconnectingSocket({
     path: cfg.ws_url,
     stopped: function () { return decided; },
-    onOpen: function () { box.setAttribute("data-socket", "open"); },
-    onClose: function () { box.setAttribute("data-socket", "closed"); },
+    // The manual refresh is the last resort: offered only while the socket is down.
+    onOpen: function () { box.setAttribute("data-socket", "open"); show("[data-refresh]", false); },
+    onClose: function () { box.setAttribute("data-socket", "closed"); show("[data-refresh]", !decided); },
     onMessage: apply
   });
   window.setInterval(poll, cfg.poll_seconds * 1000);

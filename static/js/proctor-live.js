@@ -9,6 +9,7 @@
   var template = document.querySelector("[data-tile-template]");
   var stateEl = document.querySelector("[data-live-state]");
   var pendingBox = document.querySelector("[data-pending-list]");
+  var emptyBox = document.querySelector("[data-grid-empty]");
   var tiles = {};
   var socket = null;
 
@@ -30,6 +31,7 @@
     });
     grid.appendChild(el);
     tiles[id] = el;
+    emptyBox.hidden = true;
     return el;
   }
   function set(el, selector, value) { var t = el.querySelector(selector); if (t && value !== undefined && value !== null) { t.textContent = value; } }
@@ -76,11 +78,17 @@
       window.alert(msg.detail);
     }
   }
+  function showState(state) {
+    stateEl.textContent = text[state];
+    stateEl.setAttribute("data-live-state", state);
+    stateEl.classList.toggle("ok", state === "connected");
+    stateEl.classList.toggle("warn", state !== "connected");
+  }
   function send(msg) { if (socket) { socket.send(JSON.stringify(msg)); } }
   socket = lib.reconnectingSocket({
     path: cfg.ws_url,
-    onOpen: function () { stateEl.textContent = text.connected; document.body.setAttribute("data-live", "1"); },
+    onOpen: function () { showState("connected"); document.body.setAttribute("data-live", "1"); },
     onMessage: onMessage,
-    onClose: function () { stateEl.textContent = text.reconnecting; document.body.setAttribute("data-live", "0"); }
+    onClose: function () { showState("reconnecting"); document.body.setAttribute("data-live", "0"); }
   });
 })();

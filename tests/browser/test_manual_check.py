@@ -54,6 +54,8 @@ def test_the_proctor_compares_the_photos_and_the_waiting_page_goes_on_by_itself(
     learner.goto(f"{live_server_url}/proctoring/sessions/{session}/check/")
     learner.wait_for_selector('[data-identity-wait][data-socket="open"]')
     assert learner.locator("[data-pending]").is_visible()
+    assert "无需刷新" not in learner.locator("[data-pending]").inner_text()
+    assert learner.locator("[data-refresh]").is_hidden()  # the socket carries the decision: nothing to refresh
     learner.screenshot(path=str(SCREENSHOTS / "identity-pending-phone.png"), full_page=True)
 
     proctor = new_page()
@@ -93,6 +95,11 @@ def test_a_refusal_reaches_the_waiting_page_while_its_socket_is_down(
     learner.click("[data-manual]")
     learner.wait_for_selector("[data-identity-wait]")
     check = shell_json(run_manage, PENDING.format(session=session))["check"]
+    # The socket is down: the manual refresh is offered, as a last resort.
+    learner.wait_for_selector('[data-identity-wait][data-socket="closed"]')
+    assert learner.locator("[data-refresh]").is_visible()
+    assert learner.locator("[data-refresh]").inner_text().strip() == "没有变化？手动刷新"
+    learner.screenshot(path=str(SCREENSHOTS / "identity-pending-socket-down-phone.png"), full_page=True)
 
     proctor = new_page()
     login(proctor, live_server_url, "demo_proctor")

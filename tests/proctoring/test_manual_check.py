@@ -3,12 +3,14 @@ hears the decision on the socket of the identity-check page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.urls import reverse
+from django.utils import timezone
 
 from organizations.validators import mask_id_number
 from proctoring import storage
@@ -127,6 +129,29 @@ def test_a_refusal_needs_its_reason_and_the_examinee_reads_it(cast: Cast) -> Non
         "reason": "证件照片与本人不符",
         "next": reverse("exams:notice", args=[data["session"].pk]),
     }
+
+
+def test_the_exam_time_shows_the_end_date_when_the_session_ends_another_day(cast: Cast) -> None:
+    data = make_proctored(cast, start=False)
+    session = data["session"]
+    check = identity_request_manual(session=session, person=cast.east.learner)
+    proctor = login_client(cast.east.proctor)
+    page_url = reverse("proctoring:identity_review", args=[check.pk])
+
+    def exam_time() -> str:
+        html = proctor.get(page_url).content.decode()
+        return html.split("data-exam-time>", 1)[1].split("</dd>", 1)[0]
+
+    start = timezone.localtime(session.opens_at)
+    session.closes_at = start + timedelta(days=60, hours=1)
+    session.save(update_fields=["closes_at"])
+    end = timezone.localtime(session.closes_at)
+    assert exam_time() == f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+
+    # The same day: the end is its time alone.
+    session.closes_at = start.replace(hour=23, minute=59)
+    session.save(update_fields=["closes_at"])
+    assert exam_time() == f"{start:%Y-%m-%d %H:%M} – 23:59"
 
 
 db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
