@@ -137,3 +137,22 @@ def sibling_split(*, group: SiblingGroup, question_id: int, user: Any) -> Siblin
         group.delete()
         return None
     return group
+
+
+def sibling_groups_confirm(*, groups: Any, user: Any) -> int:
+    """Confirm every suggested group of ``groups`` at once (the page's "confirm all"); how many."""
+    confirmed = 0
+    with transaction.atomic():
+        for group in groups:
+            if group.status != SiblingGroup.Status.CONFIRMED:
+                sibling_group_confirm(group=group, user=user)
+                confirmed += 1
+    return confirmed
+
+
+def sibling_split_undo(*, split: SiblingSplit) -> ScanResult | None:
+    """Forget that the trainer split these two questions apart; the bank is scanned again so
+    they are suggested as one group when they still read alike (``None``: the scan is queued)."""
+    bank = split.question.bank
+    split.delete()
+    return siblings_scan_soon(bank=bank)

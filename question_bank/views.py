@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
 from question_bank import exporters, importers, selectors, services, siblings
-from question_bank.display import answer_display
+from question_bank.display import answer_display, question_label
 from question_bank.forms import (
     BankForm,
     ColumnMapForm,
@@ -614,7 +614,7 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     counts = {s: groups.filter(status=s).count() for s in SiblingGroup.Status.values}
     if status in SiblingGroup.Status.values:
         groups = groups.filter(status=status)
-    page = Paginator(groups.order_by("-status", "-similarity", "pk"), 20).get_page(request.GET.get("page"))
+    page = Paginator(groups.order_by("-status", "-similarity", "pk"), 10).get_page(request.GET.get("page"))
     members = selectors.sibling_members_of(page.object_list)
     shown = {
         group_id: [(m, answer_display(m.question.type, m.question.answer, m.question.options)) for m in found]
@@ -630,6 +630,8 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
             "status": status,
             "counts": counts,
             "total": sum(counts.values()),
+            "pending_ids": [group.pk for group in page if group.status == SiblingGroup.Status.SUGGESTED],
+            "splits": selectors.sibling_splits_visible_to(request.user).filter(question__bank=bank)[:50],
         },
     )
 
@@ -655,13 +657,42 @@ def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
     except siblings.SiblingRefused as exc:
         messages.error(request, exc.message)
     else:
+        question = Question.objects.get(pk=question_id)
+        label = {"question": question_label(question)}
         messages.success(
             request,
-            _("Split out; a re-scan will not group them again.")
+            _("Split out %(question)s; a re-scan will not group it with them again. Undo below under “Split apart”.")
+            % label
             if left is not None
-            else _("Split out; the group held only these two questions and is gone."),
+            else _(
+                "Split out %(question)s; the group held only two questions and is gone. Undo below under “Split apart”."
+            )
+            % label,
         )
     return redirect(_siblings_back(request, group.bank_id))
+
+
+@login_required
+@require_POST
+def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm the suggested groups the trainer saw on the page (their ids come with the form)."""
+    bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
+    ids = [int(value) for value in request.POST.getlist("group") if value.isdigit()]
+    groups = selectors.sibling_groups_visible_to(request.user).filter(bank=bank, pk__in=ids)
+    confirmed = siblings.sibling_groups_confirm(groups=groups, user=request.user)
+    messages.success(request, _("Confirmed %(count)d sibling groups.") % {"count": confirmed})
+    return redirect(_siblings_back(request, bank.pk))
+
+
+@login_required
+@require_POST
+def sibling_split_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    split = get_object_or_404(selectors.sibling_splits_visible_to(request.user), pk=pk)
+    bank_id = split.question.bank_id
+    names = {"question": question_label(split.question), "other": question_label(split.other)}
+    siblings.sibling_split_undo(split=split)
+    messages.success(request, _("Restored: %(question)s and %(other)s may be grouped again.") % names)
+    return redirect(_siblings_back(request, bank_id))
 
 
 def _siblings_back(request: HttpRequest, bank_id: int) -> str:
