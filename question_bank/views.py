@@ -26,6 +26,7 @@ from question_bank.forms import (
     PracticeStartForm,
     QuestionForm,
     UploadForm,
+    question_form_ui,
 )
 from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType, SiblingGroup
 
@@ -96,6 +97,9 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+BANK_PAGE_SIZE = 30  # questions on a page of the bank
+
+
 @login_required
 def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
@@ -110,7 +114,7 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
         tag=f["tag"],
         active=f["active"],
     )
-    page = Paginator(questions.order_by("pk"), 30).get_page(request.GET.get("page"))
+    page = Paginator(questions.order_by("pk"), BANK_PAGE_SIZE).get_page(request.GET.get("page"))
     can_manage = selectors.can_manage(request.user, bank)
     query = request.GET.copy()
     query.pop("page", None)
@@ -406,11 +410,15 @@ def question_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Question added."))
+            messages.success(request, _("Question %(question)s added.") % {"question": question_label(question)})
             if "another" in request.POST:
                 return redirect("question_bank:question_new", pk=bank.pk)
-            return redirect("question_bank:bank_detail", pk=bank.pk)
-    return render(request, "question_bank/question_form.html", {"form": form, "question": None, "bank": bank})
+            return redirect(_question_on_bank_page(question))
+    return render(
+        request,
+        "question_bank/question_form.html",
+        {"form": form, "question": None, "bank": bank, "ui": question_form_ui()},
+    )
 
 
 @login_required
@@ -426,9 +434,25 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Question saved (version %(version)d).") % {"version": question.version})
-            return redirect("question_bank:bank_detail", pk=question.bank_id)
-    return render(request, "question_bank/question_form.html", {"form": form, "question": question})
+            messages.success(
+                request,
+                _("Question %(question)s saved (version %(version)d).")
+                % {"question": question_label(question), "version": question.version},
+            )
+            return redirect(_question_on_bank_page(question))
+    return render(
+        request, "question_bank/question_form.html", {"form": form, "question": question, "ui": question_form_ui()}
+    )
+
+
+def _question_on_bank_page(question: Question) -> str:
+    """The bank page (unfiltered, by number, 30 a page as ``bank_detail``) at the question's card."""
+    from django.urls import reverse
+
+    before = Question.objects.filter(bank_id=question.bank_id, pk__lt=question.pk).count()
+    url = reverse("question_bank:bank_detail", kwargs={"pk": question.bank_id})
+    page = before // BANK_PAGE_SIZE + 1
+    return f"{url}{f'?page={page}' if page > 1 else ''}#q-{question.pk}"
 
 
 @login_required
