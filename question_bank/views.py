@@ -655,7 +655,9 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
             "counts": counts,
             "total": sum(counts.values()),
             "pending_ids": [group.pk for group in page if group.status == SiblingGroup.Status.SUGGESTED],
-            "splits": selectors.sibling_splits_visible_to(request.user).filter(question__bank=bank)[:50],
+            "splits": _split_entries(
+                list(selectors.sibling_splits_visible_to(request.user).filter(question__bank=bank)[:60])
+            ),
         },
     )
 
@@ -713,10 +715,28 @@ def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
 def sibling_split_undo(request: HttpRequest, pk: int) -> HttpResponse:
     split = get_object_or_404(selectors.sibling_splits_visible_to(request.user), pk=pk)
     bank_id = split.question.bank_id
-    names = {"question": question_label(split.question), "other": question_label(split.other)}
+    out, _batch = siblings.sibling_split_batch(split=split)
+    question = split.other if out in (None, split.other_id) else split.question
     siblings.sibling_split_undo(split=split)
-    messages.success(request, _("Restored: %(question)s and %(other)s may be grouped again.") % names)
+    messages.success(
+        request, _("Restored %(question)s: a scan may group it again.") % {"question": question_label(question)}
+    )
     return redirect(_siblings_back(request, bank_id))
+
+
+def _split_entries(splits: list[Any]) -> list[tuple[Any, Question, list[Question]]]:
+    """Each "split out" once: (a pair to undo it by, the question split out, the ones it left)."""
+    entries, seen = [], set()
+    questions = {s.question_id: s.question for s in splits} | {s.other_id: s.other for s in splits}
+    for split in splits:
+        if split.pk in seen:
+            continue
+        out, batch = siblings.sibling_split_batch(split=split, among=splits)
+        seen.update(s.pk for s in batch)
+        out = out or split.other_id
+        left = sorted({q for s in batch for q in (s.question_id, s.other_id)} - {out})
+        entries.append((split, questions[out], [questions[q] for q in left]))
+    return entries
 
 
 def _siblings_back(request: HttpRequest, bank_id: int) -> str:

@@ -62,7 +62,8 @@ def test_trainer_confirms_and_splits_sibling_questions_on_a_phone(page: Any, liv
     assert f"#{question_id}「" in message  # names the question
     assert page.locator(f'[data-sibling-question="{question_id}"]').count() == 0
     # The split pair is listed under 已拆分 with 恢复; the scan link stays at the bottom, after it.
-    split = page.locator("[data-sibling-split]", has_text=f"#{question_id}").first
+    split = page.locator("[data-split-entry]", has_text=f"#{question_id}").first
+    assert page.locator("[data-split-entry]").count() == 1  # one line per split, however many pairs
     assert split.locator("[data-sibling-restore]").inner_text().strip() == "恢复"
     page.locator("[data-sibling-splits]").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "bank-siblings-split-phone.png"), full_page=True)

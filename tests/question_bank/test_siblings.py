@@ -389,7 +389,7 @@ def test_a_split_is_named_and_can_be_undone(cast: Any) -> None:
     assert f"#{q['retrain_true'].pk}「煤矿、非煤矿山" in text
     assert "已拆分" in text
     split = SiblingSplit.objects.get()
-    assert f'data-sibling-split="{split.pk}"' in text
+    assert f'data-split-entry="{split.pk}"' in text
     assert groups_of(bank) == [{q["fire_single"].pk, q["fire_true"].pk}]
     restored = client.post(reverse("question_bank:sibling_split_undo", kwargs={"pk": split.pk}), follow=True)
     assert not SiblingSplit.objects.exists()
@@ -451,3 +451,20 @@ def test_many_groups_are_paged_and_confirmed_ones_folded(cast: Any) -> None:
     sibling_group_confirm(group=SiblingGroup.objects.filter(bank=bank).first(), user=None)
     confirmed = client.get(page, {"status": "confirmed"}).text
     assert confirmed.count("<details") == 1
+
+
+@pytest.mark.django_db
+def test_a_question_split_out_of_three_is_listed_and_restored_once(cast: Any) -> None:
+    bank, q = sibling_bank(cast.east.provider)
+    group = SiblingGroup.objects.create(bank=bank)
+    trio = [q["fire_single"], q["fire_true"], q["other0"]]
+    SiblingMember.objects.bulk_create([SiblingMember(group=group, question=x) for x in trio])
+    client = login_client(cast.east.training_admin)
+    client.post(reverse("question_bank:sibling_split", kwargs={"pk": group.pk}), {"question": q["other0"].pk})
+    assert SiblingSplit.objects.count() == 2
+    shown = client.get(reverse("question_bank:bank_siblings", kwargs={"pk": bank.pk})).text
+    assert shown.count("data-split-entry=") == 1  # one split, one line
+    assert f"<b>#{q['other0'].pk}</b>" in shown
+    split = SiblingSplit.objects.first()
+    client.post(reverse("question_bank:sibling_split_undo", kwargs={"pk": split.pk}))
+    assert not SiblingSplit.objects.exists()
