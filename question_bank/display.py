@@ -37,3 +37,10 @@ def answer_display(qtype: str, value: Any, options: Sequence[str] = ()) -> str:
         blanks = value if isinstance(value, list) else str(value).split("|")
         return SEPARATOR.join("/".join(str(a) for a in b) if isinstance(b, list) else str(b) for b in blanks)
     return str(value)
+
+
+def question_label(question: Any, *, length: int = 18) -> str:
+    """How a message names a question: its number and the start of its stem (#12「电器设备着火时…」)."""
+    from django.utils.text import Truncator
+
+    return f"#{question.pk}「{Truncator(' '.join(question.stem.split())).chars(length)}」"

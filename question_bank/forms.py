@@ -97,6 +97,27 @@ def answer_field(*, rows: int) -> forms.CharField:
     )
 
 
+def question_form_ui() -> dict[str, Any]:
+    """The question form script's words (the answer field's help for each type, the widgets' labels)."""
+    return {
+        "yes": _("The statement is true"),
+        "no": _("The statement is false"),
+        "correct": _("Correct answer"),
+        "chosen": _("Correct answer: {letters}"),
+        "pickHint": _("Tick the correct option(s) above."),
+        "blank": _("Blank {n}"),
+        "blankHint": _("Accepted answers, separated by /"),
+        "addBlank": _("Add a blank"),
+        "help": {
+            "true_false": _("Is the statement in the stem true or false?"),
+            "single": _("Tick the one correct option."),
+            "multiple": _("Tick every correct option."),
+            "fill_blank": _("One line per blank, in the order of the stem; several accepted answers separated by /."),
+            "subjective": _("The reference answer: learners see it after writing theirs."),
+        },
+    }
+
+
 class QuestionForm(forms.Form):
     """A question in the import layout; the same parser checks it, so web edits and imports agree."""
 

@@ -39,6 +39,7 @@ from question_bank.models import (
     QuestionType,
     SiblingGroup,
     SiblingMember,
+    SiblingSplit,
     WrongAnswer,
 )
 
@@ -304,6 +305,15 @@ def subjective_count(bank_ids: Any) -> int:
 def sibling_groups_visible_to(user: Any) -> QuerySet[SiblingGroup]:
     """Sibling groups of the banks this user may edit: only they see and change them."""
     return SiblingGroup.objects.filter(bank__in=banks_managed_by(user).values("pk")).select_related("bank")
+
+
+def sibling_splits_visible_to(user: Any) -> QuerySet[SiblingSplit]:
+    """Pairs split apart in the banks this user may edit, newest first, with both questions."""
+    return (
+        SiblingSplit.objects.filter(question__bank__in=banks_managed_by(user).values("pk"))
+        .select_related("question", "other")
+        .order_by("-split_at", "-pk")
+    )
 
 
 def sibling_keys(questions: QuerySet[Question]) -> dict[int, int]:

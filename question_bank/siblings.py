@@ -137,3 +137,44 @@ def sibling_split(*, group: SiblingGroup, question_id: int, user: Any) -> Siblin
         group.delete()
         return None
     return group
+
+
+def sibling_groups_confirm(*, groups: Any, user: Any) -> int:
+    """Confirm every suggested group of ``groups`` at once (the page's "confirm all"); how many."""
+    confirmed = 0
+    with transaction.atomic():
+        for group in groups:
+            if group.status != SiblingGroup.Status.CONFIRMED:
+                sibling_group_confirm(group=group, user=user)
+                confirmed += 1
+    return confirmed
+
+
+def sibling_split_batch(*, split: SiblingSplit, among: Any = None) -> tuple[int | None, list[SiblingSplit]]:
+    """The pairs one "split out" stored along with ``split`` (same person, same moment, one question
+    in common) and that question (``None`` when it cannot be told: a single pair)."""
+    from datetime import timedelta
+
+    if among is None:
+        among = SiblingSplit.objects.filter(
+            question__bank_id=split.question.bank_id,
+            split_by_id=split.split_by_id,
+            split_at__range=(split.split_at - timedelta(seconds=2), split.split_at + timedelta(seconds=2)),
+        )
+    pair = {split.question_id, split.other_id}
+    batch = [s for s in among if {s.question_id, s.other_id} & pair and s.split_by_id == split.split_by_id]
+    batch = [s for s in batch if abs((s.split_at - split.split_at).total_seconds()) <= 2] or [split]
+    common = set.intersection(*({s.question_id, s.other_id} for s in batch))
+    if len(batch) < 2 or len(common) != 1:
+        return None, [split]
+    return common.pop(), batch
+
+
+def sibling_split_undo(*, split: SiblingSplit) -> ScanResult | None:
+    """Forget that the trainer split this question out (every pair that split stored); the bank
+    is scanned again so they are suggested as one group when they still read alike (``None``:
+    the scan is queued)."""
+    bank = split.question.bank
+    _question, batch = sibling_split_batch(split=split)
+    SiblingSplit.objects.filter(pk__in=[s.pk for s in batch]).delete()
+    return siblings_scan_soon(bank=bank)

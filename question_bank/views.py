@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
 from question_bank import exporters, importers, selectors, services, siblings
-from question_bank.display import answer_display
+from question_bank.display import answer_display, question_label
 from question_bank.forms import (
     BankForm,
     ColumnMapForm,
@@ -26,6 +26,7 @@ from question_bank.forms import (
     PracticeStartForm,
     QuestionForm,
     UploadForm,
+    question_form_ui,
 )
 from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType, SiblingGroup
 
@@ -96,6 +97,9 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, message)
 
 
+BANK_PAGE_SIZE = 30  # questions on a page of the bank
+
+
 @login_required
 def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
@@ -110,7 +114,7 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
         tag=f["tag"],
         active=f["active"],
     )
-    page = Paginator(questions.order_by("pk"), 30).get_page(request.GET.get("page"))
+    page = Paginator(questions.order_by("pk"), BANK_PAGE_SIZE).get_page(request.GET.get("page"))
     can_manage = selectors.can_manage(request.user, bank)
     query = request.GET.copy()
     query.pop("page", None)
@@ -406,11 +410,15 @@ def question_new(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Question added."))
+            messages.success(request, _("Question %(question)s added.") % {"question": question_label(question)})
             if "another" in request.POST:
                 return redirect("question_bank:question_new", pk=bank.pk)
-            return redirect("question_bank:bank_detail", pk=bank.pk)
-    return render(request, "question_bank/question_form.html", {"form": form, "question": None, "bank": bank})
+            return redirect(_question_on_bank_page(question))
+    return render(
+        request,
+        "question_bank/question_form.html",
+        {"form": form, "question": None, "bank": bank, "ui": question_form_ui()},
+    )
 
 
 @login_required
@@ -426,9 +434,25 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         else:
-            messages.success(request, _("Question saved (version %(version)d).") % {"version": question.version})
-            return redirect("question_bank:bank_detail", pk=question.bank_id)
-    return render(request, "question_bank/question_form.html", {"form": form, "question": question})
+            messages.success(
+                request,
+                _("Question %(question)s saved (version %(version)d).")
+                % {"question": question_label(question), "version": question.version},
+            )
+            return redirect(_question_on_bank_page(question))
+    return render(
+        request, "question_bank/question_form.html", {"form": form, "question": question, "ui": question_form_ui()}
+    )
+
+
+def _question_on_bank_page(question: Question) -> str:
+    """The bank page (unfiltered, by number, 30 a page as ``bank_detail``) at the question's card."""
+    from django.urls import reverse
+
+    before = Question.objects.filter(bank_id=question.bank_id, pk__lt=question.pk).count()
+    url = reverse("question_bank:bank_detail", kwargs={"pk": question.bank_id})
+    page = before // BANK_PAGE_SIZE + 1
+    return f"{url}{f'?page={page}' if page > 1 else ''}#q-{question.pk}"
 
 
 @login_required
@@ -614,7 +638,7 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     counts = {s: groups.filter(status=s).count() for s in SiblingGroup.Status.values}
     if status in SiblingGroup.Status.values:
         groups = groups.filter(status=status)
-    page = Paginator(groups.order_by("-status", "-similarity", "pk"), 20).get_page(request.GET.get("page"))
+    page = Paginator(groups.order_by("-status", "-similarity", "pk"), 10).get_page(request.GET.get("page"))
     members = selectors.sibling_members_of(page.object_list)
     shown = {
         group_id: [(m, answer_display(m.question.type, m.question.answer, m.question.options)) for m in found]
@@ -630,6 +654,10 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
             "status": status,
             "counts": counts,
             "total": sum(counts.values()),
+            "pending_ids": [group.pk for group in page if group.status == SiblingGroup.Status.SUGGESTED],
+            "splits": _split_entries(
+                list(selectors.sibling_splits_visible_to(request.user).filter(question__bank=bank)[:60])
+            ),
         },
     )
 
@@ -655,13 +683,60 @@ def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
     except siblings.SiblingRefused as exc:
         messages.error(request, exc.message)
     else:
+        question = Question.objects.get(pk=question_id)
+        label = {"question": question_label(question)}
         messages.success(
             request,
-            _("Split out; a re-scan will not group them again.")
+            _("Split out %(question)s; a re-scan will not group it with them again. Undo below under “Split apart”.")
+            % label
             if left is not None
-            else _("Split out; the group held only these two questions and is gone."),
+            else _(
+                "Split out %(question)s; the group held only two questions and is gone. Undo below under “Split apart”."
+            )
+            % label,
         )
     return redirect(_siblings_back(request, group.bank_id))
+
+
+@login_required
+@require_POST
+def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
+    """Confirm the suggested groups the trainer saw on the page (their ids come with the form)."""
+    bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
+    ids = [int(value) for value in request.POST.getlist("group") if value.isdigit()]
+    groups = selectors.sibling_groups_visible_to(request.user).filter(bank=bank, pk__in=ids)
+    confirmed = siblings.sibling_groups_confirm(groups=groups, user=request.user)
+    messages.success(request, _("Confirmed %(count)d sibling groups.") % {"count": confirmed})
+    return redirect(_siblings_back(request, bank.pk))
+
+
+@login_required
+@require_POST
+def sibling_split_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    split = get_object_or_404(selectors.sibling_splits_visible_to(request.user), pk=pk)
+    bank_id = split.question.bank_id
+    out, _batch = siblings.sibling_split_batch(split=split)
+    question = split.other if out in (None, split.other_id) else split.question
+    siblings.sibling_split_undo(split=split)
+    messages.success(
+        request, _("Restored %(question)s: a scan may group it again.") % {"question": question_label(question)}
+    )
+    return redirect(_siblings_back(request, bank_id))
+
+
+def _split_entries(splits: list[Any]) -> list[tuple[Any, Question, list[Question]]]:
+    """Each "split out" once: (a pair to undo it by, the question split out, the ones it left)."""
+    entries, seen = [], set()
+    questions = {s.question_id: s.question for s in splits} | {s.other_id: s.other for s in splits}
+    for split in splits:
+        if split.pk in seen:
+            continue
+        out, batch = siblings.sibling_split_batch(split=split, among=splits)
+        seen.update(s.pk for s in batch)
+        out = out or split.other_id
+        left = sorted({q for s in batch for q in (s.question_id, s.other_id)} - {out})
+        entries.append((split, questions[out], [questions[q] for q in left]))
+    return entries
 
 
 def _siblings_back(request: HttpRequest, bank_id: int) -> str:

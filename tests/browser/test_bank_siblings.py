@@ -50,10 +50,26 @@ def test_trainer_confirms_and_splits_sibling_questions_on_a_phone(page: Any, liv
     group = page.locator("[data-sibling-group]").first
     question = group.locator("[data-sibling-question]").last
     question_id = question.get_attribute("data-sibling-question")
+    # Split asks first: cancelling changes nothing.
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    question.locator("[data-sibling-split]").click()
+    assert page.locator(f'[data-sibling-question="{question_id}"]').count() == 1
+    page.once("dialog", lambda dialog: dialog.accept())
     question.locator("[data-sibling-split]").click()
     page.wait_for_load_state()
-    assert "已拆分" in page.locator(".message").first.inner_text()
+    message = page.locator(".message").first.inner_text()
+    assert "已拆分" in message
+    assert f"#{question_id}「" in message  # names the question
     assert page.locator(f'[data-sibling-question="{question_id}"]').count() == 0
+    # The split pair is listed under 已拆分 with 恢复; the scan link stays at the bottom, after it.
+    split = page.locator("[data-split-entry]", has_text=f"#{question_id}").first
+    assert page.locator("[data-split-entry]").count() == 1  # one line per split, however many pairs
+    assert split.locator("[data-sibling-restore]").inner_text().strip() == "恢复"
+    page.locator("[data-sibling-splits]").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "bank-siblings-split-phone.png"), full_page=True)
+    split.locator("[data-sibling-restore]").click()
+    page.wait_for_load_state()
+    assert "已恢复" in page.locator(".message").first.inner_text()
     page.locator("[data-siblings-scan]").click()
     page.wait_for_load_state()
     assert "已扫描" in page.locator(".message").first.inner_text()

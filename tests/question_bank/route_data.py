@@ -26,14 +26,17 @@ def east_question_bank(cast: Any) -> dict[str, Any]:
         # The scoping walk POSTs an empty form as the superuser, which retires a
         # question: give that route a question of its own.
         to_retire = Question.objects.filter(bank=bank).order_by("-pk").first()
-        from question_bank.models import SiblingGroup, SiblingMember
+        from question_bank.models import SiblingGroup, SiblingMember, SiblingSplit
 
         group = SiblingGroup.objects.create(bank=bank)
         SiblingMember.objects.bulk_create(
             SiblingMember(group=group, question=q) for q in Question.objects.filter(bank=bank).order_by("pk")[:2]
         )
+        first, last = Question.objects.filter(bank=bank).order_by("pk")[:1].get(), to_retire
+        split = SiblingSplit.objects.create(question=first, other=last)
         cast.east.extra["question_bank"] = {
             "sibling_group": group,
+            "sibling_split": split,
             "bank": bank,
             "question": question,
             "to_retire": to_retire,
@@ -89,6 +92,8 @@ def question_bank_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs
         "question_bank:bank_siblings": bank,
         "question_bank:sibling_confirm": _pk("sibling_group"),
         "question_bank:sibling_split": _pk("sibling_group"),
+        "question_bank:sibling_confirm_all": bank,
+        "question_bank:sibling_split_undo": _pk("sibling_split"),
         "question_bank:question_image": question,
         "question_bank:practice_question": _pk("session", as_learner=True),
         "api:question-bank-detail": bank,

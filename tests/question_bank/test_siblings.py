@@ -364,3 +364,107 @@ def test_export_and_reimport_leave_the_groups_alone(cast: Any) -> None:
     assert (result.created, result.updated) == (0, 0)
     assert groups_of(bank) == before
     assert SiblingGroup.objects.filter(bank=bank, status=SiblingGroup.Status.CONFIRMED).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_split_is_named_and_can_be_undone(cast: Any) -> None:
+    """The message names the split question (number and stem); the pair is listed under
+    "split apart" with a restore button that lets the scan group it again."""
+    bank, q = sibling_bank(cast.east.provider)
+    siblings_scan(bank=bank)
+    client = login_client(cast.east.training_admin)
+    page = reverse("question_bank:bank_siblings", kwargs={"pk": bank.pk})
+    retrain = SiblingGroup.objects.get(members__question=q["retrain_single"])
+    shown = client.get(page).text
+    assert "data-confirm=" in shown  # the split button asks first
+    assert "data-sibling-splits" not in shown
+    with translation.override("zh-hans"):
+        response = client.post(
+            reverse("question_bank:sibling_split", kwargs={"pk": retrain.pk}),
+            {"question": q["retrain_true"].pk},
+            follow=True,
+            headers={"accept-language": "zh-hans"},
+        )
+    text = response.content.decode()
+    assert f"#{q['retrain_true'].pk}「煤矿、非煤矿山" in text
+    assert "已拆分" in text
+    split = SiblingSplit.objects.get()
+    assert f'data-split-entry="{split.pk}"' in text
+    assert groups_of(bank) == [{q["fire_single"].pk, q["fire_true"].pk}]
+    restored = client.post(reverse("question_bank:sibling_split_undo", kwargs={"pk": split.pk}), follow=True)
+    assert not SiblingSplit.objects.exists()
+    assert "data-sibling-splits" not in restored.content.decode()
+    assert {q["retrain_single"].pk, q["retrain_true"].pk} in groups_of(bank)  # grouped again by the re-scan
+    # Another district's trainer cannot restore a pair of this bank.
+    sibling_split(
+        group=SiblingGroup.objects.get(members__question=q["retrain_single"]),
+        question_id=q["retrain_true"].pk,
+        user=None,
+    )
+    split = SiblingSplit.objects.get()
+    other = login_client(cast.west.training_admin)
+    assert other.post(reverse("question_bank:sibling_split_undo", kwargs={"pk": split.pk})).status_code == 404
+    assert SiblingSplit.objects.filter(pk=split.pk).exists()
+
+
+@pytest.mark.django_db
+def test_confirm_all_confirms_the_groups_of_the_page_only(cast: Any) -> None:
+    bank, q = sibling_bank(cast.east.provider)
+    siblings_scan(bank=bank)
+    client = login_client(cast.east.training_admin)
+    page = reverse("question_bank:bank_siblings", kwargs={"pk": bank.pk})
+    shown = client.get(page).text
+    assert "data-sibling-confirm-all" in shown
+    assert shown.index("data-sibling-confirm-all") < shown.index("data-sibling-group=")
+    assert shown.index("data-siblings-scan") > shown.index("data-sibling-confirm>")  # the re-scan comes last
+    fire = SiblingGroup.objects.get(members__question=q["fire_single"])
+    retrain = SiblingGroup.objects.get(members__question=q["retrain_single"])
+    other_bank, other_q = sibling_bank(cast.east.provider, code="sib2")
+    siblings_scan(bank=other_bank)
+    foreign = SiblingGroup.objects.get(members__question=other_q["fire_single"])
+    url = reverse("question_bank:sibling_confirm_all", kwargs={"pk": bank.pk})
+    response = client.post(url, {"group": [fire.pk, foreign.pk]}, follow=True)
+    assert SiblingGroup.objects.get(pk=fire.pk).status == SiblingGroup.Status.CONFIRMED
+    assert SiblingGroup.objects.get(pk=retrain.pk).status == SiblingGroup.Status.SUGGESTED  # not sent
+    assert SiblingGroup.objects.get(pk=foreign.pk).status == SiblingGroup.Status.SUGGESTED  # another bank
+    assert "data-sibling-confirm-all" not in response.content.decode()  # one group left to review
+    assert login_client(cast.west.training_admin).post(url, {"group": [retrain.pk]}).status_code == 404
+    assert SiblingGroup.objects.get(pk=retrain.pk).status == SiblingGroup.Status.SUGGESTED
+
+
+@pytest.mark.django_db
+def test_many_groups_are_paged_and_confirmed_ones_folded(cast: Any) -> None:
+    bank = Bank.objects.create(owner=cast.east.provider, code="many", name="多组题库")
+    for n in range(12):  # a scan would find these; the page is what is tested here
+        group = SiblingGroup.objects.create(bank=bank, similarity=0.9)
+        a = add(bank, ("single", f"第{n}号阀门检修前，应首先关闭（  ）。", ["上游阀", "下游阀", "旁路", "备用"], "A"))
+        b = add(bank, ("true_false", f"第{n}号阀门检修前，应首先关闭上游阀。", [], True))
+        SiblingMember.objects.bulk_create(
+            [SiblingMember(group=group, question=a), SiblingMember(group=group, question=b)]
+        )
+    client = login_client(cast.east.training_admin)
+    page = reverse("question_bank:bank_siblings", kwargs={"pk": bank.pk})
+    first = client.get(page).text
+    assert first.count("data-sibling-group=") == 10
+    assert 'class="pager"' in first
+    assert first.count("data-sibling-group=") == 10  # page 1 of 2
+    sibling_group_confirm(group=SiblingGroup.objects.filter(bank=bank).first(), user=None)
+    confirmed = client.get(page, {"status": "confirmed"}).text
+    assert confirmed.count("<details") == 1
+
+
+@pytest.mark.django_db
+def test_a_question_split_out_of_three_is_listed_and_restored_once(cast: Any) -> None:
+    bank, q = sibling_bank(cast.east.provider)
+    group = SiblingGroup.objects.create(bank=bank)
+    trio = [q["fire_single"], q["fire_true"], q["other0"]]
+    SiblingMember.objects.bulk_create([SiblingMember(group=group, question=x) for x in trio])
+    client = login_client(cast.east.training_admin)
+    client.post(reverse("question_bank:sibling_split", kwargs={"pk": group.pk}), {"question": q["other0"].pk})
+    assert SiblingSplit.objects.count() == 2
+    shown = client.get(reverse("question_bank:bank_siblings", kwargs={"pk": bank.pk})).text
+    assert shown.count("data-split-entry=") == 1  # one split, one line
+    assert f"<b>#{q['other0'].pk}</b>" in shown
+    split = SiblingSplit.objects.first()
+    client.post(reverse("question_bank:sibling_split_undo", kwargs={"pk": split.pk}))
+    assert not SiblingSplit.objects.exists()

@@ -178,6 +178,27 @@ def test_a_question_is_added_by_hand_from_the_bank_page(cast: Any, east_bank: Ba
     assert not Question.objects.filter(stem="别人的题").exists()
 
 
+def test_after_saving_the_trainer_lands_on_the_question_with_a_message_naming_it(
+    cast: Any, east_bank: Bank, east_question: Question
+) -> None:
+    client = login_client(cast.east.training_admin)
+    form = {"type": "true_false", "stem": "发现火情应立即拨打119报警。", "answer": "正确", "difficulty": "1"}
+    response = client.post(reverse("question_bank:question_new", args=[east_bank.pk]), form, follow=True)
+    added = Question.objects.get(bank=east_bank, stem=form["stem"])
+    url, _status = response.redirect_chain[-1]
+    assert url == reverse("question_bank:bank_detail", args=[east_bank.pk]) + f"#q-{added.pk}"
+    text = response.content.decode()
+    assert f'id="q-{added.pk}"' in text
+    assert f"#{added.pk}「发现火情应立即拨打119报警。」" in text
+    edited = client.post(
+        reverse("question_bank:question_edit", args=[east_question.pk]),
+        {**form, "stem": "火警电话是119。"},
+        follow=True,
+    )
+    assert edited.redirect_chain[-1][0].endswith(f"#q-{east_question.pk}")
+    assert f"#{east_question.pk}「火警电话是119。」" in edited.content.decode()
+
+
 def test_retire_and_restore(cast: Any, east_question: Question) -> None:
     client = login_client(cast.east.training_admin)
     url = reverse("question_bank:question_set_active", args=[east_question.pk])
