@@ -29,6 +29,7 @@ Codes are secrets: no backend here writes them to a log.
 from __future__ import annotations
 
 import sys
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -61,11 +62,12 @@ class Message:
         return str(TEMPLATES[self.template]) % self.params
 
 
-class SmsBackend:
+class SmsBackend(ABC):
     """Sends one templated message to a mainland mobile number (11 digits)."""
 
+    @abstractmethod
     def send(self, *, phone: str, template: str, params: dict[str, str]) -> None:
-        raise NotImplementedError
+        """Send, or raise :class:`SmsNotSent`; never log ``params`` (they hold the code)."""
 
 
 class ConsoleBackend(SmsBackend):
