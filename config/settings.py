@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "training",
     "exams",
     "proctoring",
+    "classroom",
     "analytics",
     "demo",
 ]

@@ -1,4 +1,4 @@
-"""The tenancy core's one table: a large upload to ``import_data`` imported in the background."""
+"""The tenancy core's tables: a large upload to ``import_data`` imported in the background, and the audit log."""
 
 from __future__ import annotations
 
@@ -50,3 +50,40 @@ class DataImport(models.Model):
 
     def counts(self) -> dict[str, Any]:
         return self.result.get("counts", {})
+
+
+class AuditEntry(models.Model):
+    """One action that an auditor must be able to find later: who did what to which object, when and why.
+
+    Append-only; features write it through ``core.audit.audit_record``. ``detail`` must never hold
+    faces, ID numbers or answer keys.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    action = models.CharField(_("action"), max_length=64)
+    object_type = models.CharField(_("object type"), max_length=64)
+    object_id = models.CharField(_("object"), max_length=64)
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit log")
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["action", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} · {self.action} · {self.object_type}:{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)

@@ -412,6 +412,7 @@ class CreditLedger(models.Model):
         HEARTBEAT = "heartbeat", _("Server-counted heartbeat")
         ADJUSTMENT = "adjustment", _("Manual adjustment")
         IMPORT = "import", _("Imported record")
+        CLASSROOM = "classroom", _("Classroom attendance")
 
     class Purpose(models.TextChoices):
         ONBOARDING = "onboarding", _("Pre-job (onboarding) training")
@@ -529,3 +530,160 @@ class PublicLearner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class LessonPlan(models.Model):
+    """A lesson plan (教案) in the shared library: a docx, pdf or pptx file with its catalogue data.
+
+    Owned by an enterprise or a training provider. ``share`` says who else finds
+    it: nobody (the owner only), the jurisdiction subtree ``shared_with``, or the
+    whole platform. A provider's plan reaches a district's library only through
+    an accepted ``LibraryOffer``.
+    """
+
+    class Share(models.TextChoices):
+        OWNER = "owner", _("Only my organisation")
+        SUBTREE = "subtree", _("A jurisdiction and everything below it")
+        PLATFORM = "platform", _("The whole platform")
+
+    class FileType(models.TextChoices):
+        PDF = "pdf", "PDF"
+        DOCX = "docx", "Word (docx)"
+        PPTX = "pptx", "PowerPoint (pptx)"
+
+    title = models.CharField(_("title"), max_length=200)
+    topic = models.CharField(_("topic"), max_length=200, blank=True)
+    industry = models.ForeignKey(
+        Industry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lesson_plans",
+        verbose_name=_("industry"),
+        help_text=_("Leave empty for every industry."),
+    )
+    level = models.CharField(_("level"), max_length=16, choices=PlanLevel.choices, default=PlanLevel.GENERAL)
+    credit_minutes = models.PositiveIntegerField(_("credit minutes"))
+    file = models.FileField(_("file"), storage=_private_storage, upload_to="lesson_plans/%Y/%m/")
+    file_name = models.CharField(_("file name"), max_length=200)
+    file_type = models.CharField(_("file type"), max_length=8, choices=FileType.choices)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    owner_provider = models.ForeignKey(
+        TrainingProvider,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lesson_plans",
+        verbose_name=_("owning training provider"),
+    )
+    owner_enterprise = models.ForeignKey(
+        Enterprise,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="lesson_plans",
+        verbose_name=_("owning enterprise"),
+    )
+    share = models.CharField(_("shared with"), max_length=16, choices=Share.choices, default=Share.OWNER)
+    shared_with = models.ForeignKey(
+        Jurisdiction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="shared_lesson_plans",
+        verbose_name=_("jurisdiction subtree"),
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("lesson plan")
+        verbose_name_plural = _("lesson plans")
+        constraints = [
+            models.CheckConstraint(
+                name="lessonplan_one_owner",
+                condition=(
+                    Q(owner_provider__isnull=False, owner_enterprise__isnull=True)
+                    | Q(owner_provider__isnull=True, owner_enterprise__isnull=False)
+                ),
+            ),
+            models.CheckConstraint(
+                name="lessonplan_subtree_named",
+                condition=~Q(share="subtree") | Q(shared_with__isnull=False),
+            ),
+            models.CheckConstraint(name="lessonplan_credit_positive", condition=Q(credit_minutes__gt=0)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class LibraryOffer(models.Model):
+    """A training provider's offer of a course or a lesson plan to a district's library.
+
+    It reaches the district's learners and trainers only once the district accepts it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting acceptance")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    provider = models.ForeignKey(
+        TrainingProvider, on_delete=models.CASCADE, related_name="library_offers", verbose_name=_("training provider")
+    )
+    district = models.ForeignKey(
+        Jurisdiction, on_delete=models.PROTECT, related_name="library_offers", verbose_name=_("district")
+    )
+    course = models.ForeignKey(
+        Course, on_delete=models.CASCADE, null=True, blank=True, related_name="library_offers", verbose_name=_("course")
+    )
+    lesson_plan = models.ForeignKey(
+        LessonPlan,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="library_offers",
+        verbose_name=_("lesson plan"),
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    offered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    offered_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-offered_at", "-pk"]
+        verbose_name = _("library offer")
+        verbose_name_plural = _("library offers")
+        constraints = [
+            models.CheckConstraint(
+                name="libraryoffer_one_item",
+                condition=(
+                    Q(course__isnull=False, lesson_plan__isnull=True)
+                    | Q(course__isnull=True, lesson_plan__isnull=False)
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["district", "course"],
+                condition=Q(course__isnull=False, status__in=["pending", "accepted"]),
+                name="libraryoffer_course_once",
+            ),
+            models.UniqueConstraint(
+                fields=["district", "lesson_plan"],
+                condition=Q(lesson_plan__isnull=False, status__in=["pending", "accepted"]),
+                name="libraryoffer_plan_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.course or self.lesson_plan} → {self.district}"
