@@ -38,6 +38,7 @@ from analytics.exports import (
 from analytics.indicators import STATUSES
 from analytics.models import ExportJob
 from analytics.queries import may_read_statistics, query_build
+from analytics.routes import pages
 from core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, safe_filename
 
 TRUE = ("1", "true", "on", "yes")
@@ -59,6 +60,7 @@ def _download(handle: Any, filename: str, kind: str) -> FileResponse:
     return response
 
 
+@pages.route("exports/", name="export_start")
 @login_required
 @require_POST
 def export_start(request: HttpRequest) -> HttpResponse:
@@ -104,6 +106,7 @@ def _state(job: ExportJob) -> dict[str, Any]:
     return state
 
 
+@pages.route("exports/<id:pk>/", name="export_detail")
 @login_required
 @require_GET
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -115,6 +118,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("exports/<id:pk>/status/", name="export_status")
 @login_required
 @require_GET
 def export_status(request: HttpRequest, pk: int) -> JsonResponse:
@@ -122,6 +126,7 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(_state(job))
 
 
+@pages.route("exports/<id:pk>/download/", name="export_download")
 @login_required
 @require_GET
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:

@@ -28,6 +28,7 @@ from analytics.indicators import STATUSES, Figure, Indicator, Query, compute, in
 from analytics.models import PublishedReport
 from analytics.queries import may_read_statistics, query_build, reader_scope
 from analytics.reports import may_publish, report_compare, report_publish, reports_visible_to
+from analytics.routes import pages
 from organizations.models import Enterprise, Jurisdiction, Person
 from organizations.selectors import enterprises_visible_to, id_numbers_shown_to, subtree_q
 
@@ -234,6 +235,7 @@ def _scope_of(query: Query) -> dict[str, str]:
 # --- pages --------------------------------------------------------------------------------
 
 
+@pages.route("", name="overview")
 @_statistics_page("GET")
 def overview(request: HttpRequest) -> HttpResponse:
     """A KPI tile per indicator against its target, for the period and scope chosen."""
@@ -321,6 +323,7 @@ def _chart_points(indicator: Indicator, rows: list[Any]) -> list[dict[str, Any]]
     return points
 
 
+@pages.route("indicator/", name="indicator")
 @_statistics_page("GET")
 def indicator_page(request: HttpRequest) -> HttpResponse:
     """One indicator: its trend by month, its breakdown, and the table that drills down."""
@@ -407,6 +410,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pages.route("people/", name="people")
 @_statistics_page("GET")
 def people_page(request: HttpRequest) -> HttpResponse:
     """The people behind a figure, counted or missing, with the reason; paginated."""
@@ -454,6 +458,7 @@ def people_page(request: HttpRequest) -> HttpResponse:
 # --- published reports ----------------------------------------------------------------------
 
 
+@pages.route("reports/", name="report_list")
 @_statistics_page("GET")
 def report_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(reports_visible_to(request.user), 30).get_page(request.GET.get("page"))
@@ -485,6 +490,7 @@ def _last_month(today: dt.date) -> tuple[dt.date, dt.date]:
     return end.replace(day=1), end
 
 
+@pages.route("reports/new/", name="report_new")
 @_statistics_page("GET", "POST")
 def report_new(request: HttpRequest) -> HttpResponse:
     """Publish a period's figures as a report (月报/季报); bureau officials only."""
@@ -534,6 +540,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pages.route("reports/<id:pk>/", name="report_detail")
 @_statistics_page("GET")
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The frozen figures beside today's, and every person whose status changed since."""

@@ -17,6 +17,7 @@ from accounts.network import client_ip
 from exams import certificates, selectors
 from exams.forms import CertificateLookupForm
 from exams.models import Certificate
+from exams.routes import pages
 from exams.services.certificate_lookup import (
     CertificateNotFound,
     TooManyLookups,
@@ -26,6 +27,7 @@ from exams.services.certificate_lookup import (
 from organizations.selectors import person_of
 
 
+@pages.route("certificates/lookup/", name="certificate_lookup")
 @require_http_methods(["GET", "POST"])
 def certificate_lookup_page(request: HttpRequest) -> HttpResponse:
     """Public: type the number and the holder's name, see valid / expired / revoked.
@@ -78,6 +80,7 @@ def _row(request: HttpRequest, certificate: Certificate, today: dt.date) -> dict
     }
 
 
+@pages.route("certificates/", name="my_certificates")
 @login_required
 @require_GET
 def my_certificates(request: HttpRequest) -> HttpResponse:

@@ -25,6 +25,7 @@ from core.spreadsheets import Sheet, spreadsheet_response
 from exams import certificates, selectors
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
 from exams.models import Attempt, Certificate, ExamSession, PaperRule
+from exams.routes import pages
 from exams.services.attempts import attempt_resume, attempt_start, saved_answers
 from exams.services.errors import ExamError, NotEligible, NoticeNotConfirmed, PoolTooSmall, PreconditionUnmet
 from exams.services.papers import RuleSpec, paper_create_rules, paper_preview, subjective_left_out_message
@@ -48,6 +49,7 @@ def _no_cache(response: HttpResponse) -> HttpResponse:
 # --- examinee ------------------------------------------------------------------------
 
 
+@pages.route("", name="my_exams")
 @login_required
 @require_GET
 def my_exams(request: HttpRequest) -> HttpResponse:
@@ -69,6 +71,7 @@ def _examinee_session(request: HttpRequest, session_id: int) -> tuple[Any, ExamS
     return person, session
 
 
+@pages.route("<id:session_id>/notice/", name="notice")
 @login_required
 @require_GET
 def notice(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -91,6 +94,7 @@ def notice(request: HttpRequest, session_id: int) -> HttpResponse:
     return _no_cache(render(request, "exams/notice.html", context))
 
 
+@pages.route("sessions/<id:session_id>/start/", name="start")
 @login_required
 @require_POST
 def start(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -147,6 +151,7 @@ def exam_page_strings() -> dict[str, str]:
     }
 
 
+@pages.route("attempts/<id:attempt_id>/", name="attempt")
 @login_required
 @require_GET
 def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
@@ -195,6 +200,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
 
 
+@pages.route("attempts/<id:attempt_id>/result/", name="result")
 @login_required
 @require_GET
 def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
@@ -234,6 +240,7 @@ def _admin_links(user: Any, sessions: list[ExamSession]) -> tuple[dict[int, dict
     return per_session, {name: links.page for name, links in found.items()}
 
 
+@pages.route("manage/", name="admin_home")
 @login_required
 @require_GET
 def admin_home(request: HttpRequest) -> HttpResponse:
@@ -251,6 +258,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pages.route("manage/papers/new/", name="paper_new")
 @login_required
 @require_http_methods(["GET", "POST"])
 def paper_new(request: HttpRequest) -> HttpResponse:
@@ -287,6 +295,7 @@ def paper_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pages.route("manage/papers/<id:pk>/", name="paper_detail")
 @login_required
 @require_GET
 def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -334,6 +343,7 @@ def _session_form(request: HttpRequest, data: Any = None) -> SessionForm:
     )
 
 
+@pages.route("manage/sessions/new/", name="session_new")
 @login_required
 @require_http_methods(["GET", "POST"])
 def session_new(request: HttpRequest) -> HttpResponse:
@@ -370,6 +380,7 @@ def _bar_svg(distribution: list[tuple[str, int]]) -> dict[str, Any]:
     return {"bars": bars, "width": len(distribution) * (width + gap) + 8, "height": height + 34}
 
 
+@pages.route("manage/sessions/<id:pk>/statistics/", name="session_stats")
 @login_required
 @require_GET
 def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
@@ -393,6 +404,7 @@ def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("manage/sessions/<id:pk>/statistics.xlsx", name="session_export")
 @login_required
 @require_GET
 def session_export(request: HttpRequest, pk: int) -> HttpResponse:
@@ -436,6 +448,7 @@ def session_export(request: HttpRequest, pk: int) -> HttpResponse:
 # --- certificates --------------------------------------------------------------------
 
 
+@pages.route("certificates/<id:pk>/", name="certificate_detail")
 @login_required
 @require_GET
 def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -448,6 +461,7 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("certificates/<id:pk>/pdf/", name="certificate_pdf")
 @login_required
 @require_GET
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
@@ -459,6 +473,7 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@pages.route("verify/<str:number>/", name="certificate_verify")
 @require_GET
 def certificate_verify(request: HttpRequest, number: str) -> HttpResponse:
     """Public page behind the QR code: valid / expired / revoked and the masked fields only.
@@ -490,6 +505,7 @@ def _require_inspector(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+@pages.route("spot/", name="spot_new")
 @login_required
 @require_http_methods(["GET", "POST"])
 def spot_new(request: HttpRequest) -> HttpResponse:
@@ -505,6 +521,7 @@ def spot_new(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/spot_new.html", {"form": form, "q": query, "recent": recent})
 
 
+@pages.route("spot/people/<id:person_id>/", name="spot_person")
 @login_required
 @require_http_methods(["GET", "POST"])
 def spot_person(request: HttpRequest, person_id: int) -> HttpResponse:

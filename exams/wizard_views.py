@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods
 
 from core import wizard_steps
 from exams import selectors
+from exams.routes import pages
 from exams.services.errors import PoolTooSmall, WizardRefused
 from exams.services.wizard import (
     ATTEMPTS,
@@ -174,6 +175,7 @@ def _provider_for(user: Any, bank: Bank) -> TrainingProvider | None:
     return TrainingProvider.objects.filter(pk__in=managed).first() if managed else None
 
 
+@pages.route("manage/wizard/", name="exam_wizard")
 @login_required
 @require_http_methods(["GET", "POST"])
 def exam_wizard(request: HttpRequest) -> HttpResponse:

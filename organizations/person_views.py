@@ -24,6 +24,7 @@ from organizations import selectors, services
 from organizations.errors import OrganizationsError
 from organizations.forms import PersonEditForm, PersonLeaveForm
 from organizations.models import Person
+from organizations.routes import pages
 from organizations.validators import mask_id_number
 
 
@@ -42,6 +43,7 @@ def _facts(person: Person) -> list[tuple[str, str]]:
     return facts
 
 
+@pages.route("people/<id:pk>/", name="person_detail")
 @login_required
 @require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -59,6 +61,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("people/<id:pk>/file.pdf", name="person_file_pdf")
 @login_required
 @require_GET
 def person_file_pdf(request: HttpRequest, pk: int) -> HttpResponse:
@@ -91,6 +94,7 @@ def _refused_on(form: Any, refused: OrganizationsError) -> None:
     form.add_error(field if field in form.fields else None, refused.message)
 
 
+@pages.route("people/<id:pk>/edit/", name="person_edit")
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -109,6 +113,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+@pages.route("people/<id:pk>/leave/", name="person_leave")
 @login_required
 @require_http_methods(["GET", "POST"])
 def person_leave(request: HttpRequest, pk: int) -> HttpResponse:

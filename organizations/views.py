@@ -19,6 +19,7 @@ from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
 from organizations import selectors
 from organizations.models import Enterprise
+from organizations.routes import pages
 from organizations.validators import mask_id_number
 
 
@@ -50,6 +51,7 @@ class StaffStatus:
     ALL = "all"
 
 
+@pages.route("enterprises/", name="enterprise_list")
 @login_required
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     enterprises = selectors.enterprises_visible_to(request.user)
@@ -60,6 +62,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     return render(request, "organizations/enterprise_list.html", {"page": page, "q": query})
 
 
+@pages.route("enterprises/<id:pk>/", name="enterprise_detail")
 @login_required
 def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The enterprise and its staff list: search, who works here now or has left, masked ID numbers;
@@ -100,6 +103,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("me/", name="my_profile")
 @login_required
 def my_profile(request: HttpRequest) -> HttpResponse:
     person = selectors.person_of(request.user)
@@ -147,6 +151,7 @@ def _managed_or_403(request: HttpRequest) -> QuerySet[Enterprise]:
     return enterprises
 
 
+@pages.route("roster/", name="roster")
 @login_required
 @require_http_methods(["GET", "POST"])
 def roster(request: HttpRequest) -> HttpResponse:
@@ -187,6 +192,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pages.route("roster/template.xlsx", name="roster_template")
 @login_required
 @require_GET
 def roster_template(request: HttpRequest) -> HttpResponse:

@@ -24,6 +24,7 @@ from organizations.selectors import is_platform_admin, people_managed_by, person
 from proctoring import review, selectors, storage
 from proctoring.liveness_client import liveness_client
 from proctoring.models import FaceEnrolment, IdentityCheck, LivenessCheck, MediaAccessLog, ProctoringPolicy
+from proctoring.routes import pages
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
 from proctoring.services.consent import consent_give, consent_text, consent_withdraw
@@ -65,6 +66,7 @@ def camera_strings() -> dict[str, str]:
     }
 
 
+@pages.route("face/", name="my_face")
 @login_required
 @require_http_methods(["GET", "POST"])
 def my_face(request: HttpRequest) -> HttpResponse:
@@ -115,6 +117,7 @@ class IdPhotoForm(forms.Form):
     )
 
 
+@pages.route("people/<id:person_id>/id-photo/", name="id_photo")
 @login_required
 @require_http_methods(["GET", "POST"])
 def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
@@ -149,6 +152,7 @@ def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
 # --- examinee: identity check before the exam -------------------------------------------
 
 
+@pages.route("sessions/<id:session_id>/check/", name="identity_check")
 @login_required
 @require_http_methods(["GET", "POST"])
 def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -213,6 +217,7 @@ def _require_proctor(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+@pages.route("", name="home")
 @login_required
 @require_GET
 def proctor_home(request: HttpRequest) -> HttpResponse:
@@ -224,6 +229,7 @@ def proctor_home(request: HttpRequest) -> HttpResponse:
     return render(request, "proctoring/home.html", context)
 
 
+@pages.route("sessions/<id:session_id>/live/", name="live")
 @login_required
 @require_GET
 def live(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -268,6 +274,7 @@ def live_grid_strings() -> dict[str, str]:
     }
 
 
+@pages.route("identity/<id:check_id>/", name="identity_review")
 @login_required
 @require_GET
 def identity_review(request: HttpRequest, check_id: int) -> HttpResponse:
@@ -277,6 +284,7 @@ def identity_review(request: HttpRequest, check_id: int) -> HttpResponse:
     return _no_store(render(request, "proctoring/identity_review.html", context))
 
 
+@pages.route("identity/<id:check_id>/decide/", name="identity_decide")
 @login_required
 @require_POST
 def identity_decide(request: HttpRequest, check_id: int) -> HttpResponse:
@@ -321,6 +329,7 @@ class PolicyForm(forms.ModelForm):
         ]
 
 
+@pages.route("sessions/<id:session_id>/policy/", name="policy_edit")
 @login_required
 @require_http_methods(["GET", "POST"])
 def policy_edit(request: HttpRequest, session_id: int) -> HttpResponse:
@@ -334,6 +343,7 @@ def policy_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(request, "proctoring/policy_form.html", {"session": session, "form": form})
 
 
+@pages.route("review/", name="review_queue")
 @login_required
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
@@ -345,6 +355,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "proctoring/review_queue.html", {"queue": queue[:200], "decided": decided})
 
 
+@pages.route("review/<id:attempt_id>/", name="review_detail")
 @login_required
 @require_http_methods(["GET", "POST"])
 def review_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
@@ -409,6 +420,7 @@ def _image_response(request: HttpRequest, kind: str, object_id: int, person_id: 
     return _no_store(response)
 
 
+@pages.route("media/snapshots/<id:pk>/", name="snapshot_image")
 @login_required
 @require_GET
 def snapshot_image(request: HttpRequest, pk: int) -> HttpResponse:
@@ -416,6 +428,7 @@ def snapshot_image(request: HttpRequest, pk: int) -> HttpResponse:
     return _image_response(request, MediaAccessLog.Kind.SNAPSHOT, snap.pk, snap.attempt.person_id, snap.photo_path)
 
 
+@pages.route("media/identity/<id:pk>/", name="identity_image")
 @login_required
 @require_GET
 def identity_image(request: HttpRequest, pk: int) -> HttpResponse:
@@ -423,6 +436,7 @@ def identity_image(request: HttpRequest, pk: int) -> HttpResponse:
     return _image_response(request, MediaAccessLog.Kind.IDENTITY, check.pk, check.person_id, check.photo_path)
 
 
+@pages.route("media/identity/<id:check_id>/reference/", name="identity_reference_image")
 @login_required
 @require_GET
 def identity_reference_image(request: HttpRequest, check_id: int) -> HttpResponse:
@@ -436,6 +450,7 @@ def identity_reference_image(request: HttpRequest, check_id: int) -> HttpRespons
     )
 
 
+@pages.route("media/references/<id:pk>/", name="enrolment_image")
 @login_required
 @require_GET
 def enrolment_image(request: HttpRequest, pk: int) -> HttpResponse:
@@ -445,6 +460,7 @@ def enrolment_image(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("media/liveness/<id:pk>/<id:index>/", name="liveness_frame")
 @login_required
 @require_GET
 def liveness_frame(request: HttpRequest, pk: int, index: int) -> HttpResponse:

@@ -29,6 +29,7 @@ from question_bank.forms import (
     question_form_ui,
 )
 from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType, SiblingGroup
+from question_bank.routes import pages
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {
@@ -42,6 +43,7 @@ EXPORT_TYPES = {
 # --- banks ---------------------------------------------------------------------
 
 
+@pages.route("", name="bank_list")
 @login_required
 def bank_list(request: HttpRequest) -> HttpResponse:
     banks = selectors.banks_browsable_by(request.user)
@@ -65,6 +67,7 @@ def _bank_form_choices(user: Any) -> tuple[Any, Any, bool]:
     return selectors.bank_owner_choices(user), selectors.sharing_jurisdictions_for(user), platform
 
 
+@pages.route("banks/new/", name="bank_create")
 @login_required
 def bank_create(request: HttpRequest) -> HttpResponse:
     providers, jurisdictions, platform = _bank_form_choices(request.user)
@@ -100,6 +103,7 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
 BANK_PAGE_SIZE = 30  # questions on a page of the bank
 
 
+@pages.route("banks/<id:pk>/", name="bank_detail")
 @login_required
 def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
@@ -145,6 +149,7 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("banks/<id:pk>/export/<str:fmt>/", name="bank_export")
 @login_required
 def bank_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
@@ -164,6 +169,7 @@ def bank_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     return FileResponse(stream, as_attachment=True, filename=f"{bank.code}.{extension}", content_type=content_type)
 
 
+@pages.route("template.xlsx", name="template")
 @login_required
 def template_download(request: HttpRequest) -> HttpResponse:
     return FileResponse(
@@ -174,6 +180,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 # --- imports -------------------------------------------------------------------
 
 
+@pages.route("banks/<id:pk>/import/", name="import_upload")
 @login_required
 def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 1 of 3: keep the upload (nothing is imported yet), then map its columns or preview it."""
@@ -214,6 +221,7 @@ def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None
     return job, None
 
 
+@pages.route("imports/<id:pk>/columns/", name="import_map")
 @login_required
 def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2 (when the header is not recognised, or on request): say which column holds what."""
@@ -262,6 +270,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("imports/<id:pk>/preview/", name="import_preview")
 @login_required
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 3: the first questions as a learner will see them, with their keys, and every error;
@@ -352,6 +361,7 @@ def _job_status(job: ImportJob) -> dict[str, Any]:
     }
 
 
+@pages.route("imports/<id:pk>/", name="import_job")
 @login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
@@ -375,12 +385,14 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("imports/<id:pk>/status/", name="import_job_status")
 @login_required
 def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     return JsonResponse(_job_status(job))
 
 
+@pages.route("imports/<id:pk>/errors.xlsx", name="import_job_errors")
 @login_required
 def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
@@ -395,6 +407,7 @@ def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
 # --- questions -----------------------------------------------------------------
 
 
+@pages.route("banks/<id:pk>/questions/new/", name="question_new")
 @login_required
 def question_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Add one question to a bank by hand (the same checks as an imported row)."""
@@ -421,6 +434,7 @@ def question_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("questions/<id:pk>/edit/", name="question_edit")
 @login_required
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
@@ -455,6 +469,7 @@ def _question_on_bank_page(question: Question) -> str:
     return f"{url}{f'?page={page}' if page > 1 else ''}#q-{question.pk}"
 
 
+@pages.route("questions/<id:pk>/image/", name="question_image")
 @login_required
 def question_image(request: HttpRequest, pk: int) -> HttpResponse:
     """The stem's picture, streamed only to those who may see the question (media/ is not served)."""
@@ -466,6 +481,7 @@ def question_image(request: HttpRequest, pk: int) -> HttpResponse:
     return FileResponse(question.image.open("rb"))
 
 
+@pages.route("questions/<id:pk>/active/", name="question_set_active")
 @login_required
 @require_POST
 def question_set_active(request: HttpRequest, pk: int) -> HttpResponse:
@@ -485,6 +501,7 @@ def _learner_banks(request: HttpRequest) -> Any:
     return selectors.banks_practisable_by(request.user)
 
 
+@pages.route("practice/", name="practice_home")
 @login_required
 def practice_home(request: HttpRequest) -> HttpResponse:
     banks = _learner_banks(request)
@@ -533,6 +550,7 @@ def _given_from_post(question: Question, post: Any) -> Any:
     return post.get("choice", "")
 
 
+@pages.route("practice/<id:pk>/", name="practice_question")
 @login_required
 def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(selectors.practice_sessions_of(request.user), pk=pk)
@@ -616,6 +634,7 @@ def _given_display(question: Question, given: Any) -> str:
 # --- sibling questions -----------------------------------------------------------
 
 
+@pages.route("banks/<id:pk>/siblings/", name="bank_siblings")
 @login_required
 def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     """The bank's sibling groups, texts side by side, to confirm or split; POST re-scans the bank."""
@@ -662,6 +681,7 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("siblings/<id:pk>/confirm/", name="sibling_confirm")
 @login_required
 @require_POST
 def sibling_confirm(request: HttpRequest, pk: int) -> HttpResponse:
@@ -671,6 +691,7 @@ def sibling_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, group.bank_id))
 
 
+@pages.route("siblings/<id:pk>/split/", name="sibling_split")
 @login_required
 @require_POST
 def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
@@ -698,6 +719,7 @@ def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, group.bank_id))
 
 
+@pages.route("banks/<id:pk>/siblings/confirm/", name="sibling_confirm_all")
 @login_required
 @require_POST
 def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
@@ -710,6 +732,7 @@ def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, bank.pk))
 
 
+@pages.route("sibling-splits/<id:pk>/undo/", name="sibling_split_undo")
 @login_required
 @require_POST
 def sibling_split_undo(request: HttpRequest, pk: int) -> HttpResponse:

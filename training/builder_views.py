@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from training import selectors
 from training.forms import ChapterForm, CourseForm, LessonForm
 from training.models import CreditLedger, Lesson
+from training.routes import pages
 from training.services import content as content_services
 from training.services.errors import ContentHasCredit, MediaRejected, TrainingError
 
@@ -38,6 +39,7 @@ def _outline_url(course_id: int, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
+@pages.route("manage/", name="manage_courses")
 @login_required
 def course_list(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
@@ -49,6 +51,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
     return render(request, "training/manage/course_list.html", {"courses": courses})
 
 
+@pages.route("manage/courses/new/", name="manage_course_create")
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_create(request: HttpRequest) -> HttpResponse:
@@ -75,6 +78,7 @@ def _course_fields(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+@pages.route("manage/courses/<id:pk>/edit/", name="manage_course_edit")
 @login_required
 @require_http_methods(["GET", "POST"])
 def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -87,6 +91,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "training/manage/course_form.html", {"form": form, "course": course})
 
 
+@pages.route("manage/courses/<id:pk>/publish/", name="manage_course_publish")
 @login_required
 @require_POST
 def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
@@ -101,6 +106,7 @@ def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("training:manage_course", pk=course.pk)
 
 
+@pages.route("manage/courses/<id:pk>/", name="manage_course")
 @login_required
 def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
@@ -119,6 +125,7 @@ def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("manage/courses/<id:pk>/chapters/new/", name="manage_chapter_create")
 @login_required
 @require_POST
 def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -130,6 +137,7 @@ def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
 
 
+@pages.route("manage/chapters/<id:pk>/rename/", name="manage_chapter_rename")
 @login_required
 @require_POST
 def chapter_rename(request: HttpRequest, pk: int) -> HttpResponse:
@@ -156,6 +164,7 @@ def _moved(request: HttpRequest, move: Callable[..., object], course_id: int, an
     return redirect(_outline_url(course_id, anchor))
 
 
+@pages.route("manage/chapters/<id:pk>/move/", name="manage_chapter_move")
 @login_required
 @require_POST
 def chapter_move(request: HttpRequest, pk: int) -> HttpResponse:
@@ -164,6 +173,7 @@ def chapter_move(request: HttpRequest, pk: int) -> HttpResponse:
     return _moved(request, move, chapter.course_id, f"chapter-{chapter.pk}")
 
 
+@pages.route("manage/chapters/<id:pk>/delete/", name="manage_chapter_delete")
 @login_required
 @require_POST
 def chapter_delete(request: HttpRequest, pk: int) -> HttpResponse:
@@ -234,6 +244,7 @@ def _lesson_form(
     )
 
 
+@pages.route("manage/chapters/<id:pk>/lessons/new/", name="manage_lesson_create")
 @login_required
 @require_http_methods(["GET", "POST"])
 def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
@@ -269,6 +280,7 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("manage/lessons/<id:pk>/edit/", name="manage_lesson_edit")
 @login_required
 @require_http_methods(["GET", "POST"])
 def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -294,6 +306,7 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("manage/lessons/<id:pk>/move/", name="manage_lesson_move")
 @login_required
 @require_POST
 def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
@@ -302,6 +315,7 @@ def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
     return _moved(request, move, lesson.chapter.course_id, f"lesson-{lesson.pk}")
 
 
+@pages.route("manage/lessons/<id:pk>/retire/", name="manage_lesson_retire")
 @login_required
 @require_POST
 def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
@@ -315,6 +329,7 @@ def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_outline_url(lesson.chapter.course_id, f"lesson-{lesson.pk}"))
 
 
+@pages.route("manage/lessons/<id:pk>/delete/", name="manage_lesson_delete")
 @login_required
 @require_http_methods(["GET", "POST"])
 def lesson_delete(request: HttpRequest, pk: int) -> HttpResponse:

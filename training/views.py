@@ -36,6 +36,7 @@ from organizations.models import Jurisdiction, Person
 from training import selectors
 from training.forms import quiz_answers_from_post
 from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt
+from training.routes import pages, public
 from training.services import public as public_services
 from training.services.assignments import assign_to_people
 from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
@@ -48,6 +49,7 @@ ADMIN_ROLES = {"platform_admin", "bureau_official", "enterprise_admin", "trainin
 # --- Learner ------------------------------------------------------------------------------
 
 
+@pages.route("", name="dashboard")
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = selectors.my_assignments(request.user)
@@ -93,6 +95,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pages.route("courses/<id:pk>/", name="course_detail")
 @login_required
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_visible_to(request.user), pk=pk)
@@ -119,6 +122,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("lessons/<id:pk>/", name="lesson_player")
 @login_required
 def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
@@ -141,6 +145,7 @@ def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@pages.route("lessons/<id:pk>/quiz/", name="lesson_quiz")
 @login_required
 @require_http_methods(["GET", "POST"])
 def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
@@ -251,6 +256,7 @@ def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -
         handle.close()
 
 
+@pages.route("lessons/<id:pk>/media/", name="lesson_media")
 @login_required
 @require_GET
 @xframe_options_sameorigin  # the PDF viewer embeds it in an <iframe> of our own page
@@ -308,6 +314,7 @@ def _bar_chart(items: list[tuple[str, int, int]], *, unit: str = "%") -> dict[st
     return {"bars": bars, "height": 16 + 30 * len(items)}
 
 
+@pages.route("enterprise/", name="enterprise_dashboard")
 @login_required
 def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
@@ -368,6 +375,7 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+@pages.route("ledger/export/", name="ledger_export")
 @login_required
 @require_GET
 def ledger_export(request: HttpRequest) -> HttpResponse:
@@ -473,6 +481,7 @@ class AssignForm(forms.Form):
         return data
 
 
+@pages.route("assign/", name="assign")
 @login_required
 @require_http_methods(["GET", "POST"])
 def assign(request: HttpRequest) -> HttpResponse:
@@ -529,6 +538,7 @@ class PublicRegisterForm(forms.Form):
         return phone
 
 
+@public.route("register/", name="register")
 @require_http_methods(["GET", "POST"])
 def public_register(request: HttpRequest) -> HttpResponse:
     """Residents register themselves with a phone number for public courses
@@ -547,6 +557,7 @@ def public_register(request: HttpRequest) -> HttpResponse:
     return render(request, "training/public_register.html", {"form": form})
 
 
+@pages.route("public/", name="public_courses")
 @login_required
 def public_courses(request: HttpRequest) -> HttpResponse:
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
@@ -561,6 +572,7 @@ def public_courses(request: HttpRequest) -> HttpResponse:
     return render(request, "training/public_courses.html", {"courses": courses, "enrolled": enrolled, "public": public})
 
 
+@pages.route("public/courses/<id:pk>/enrol/", name="public_enrol")
 @login_required
 @require_POST
 def public_enrol(request: HttpRequest, pk: int) -> HttpResponse:
