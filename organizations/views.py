@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET, require_http_methods
 
 from core import todo
 from core.ids import query_id
@@ -52,7 +51,6 @@ class StaffStatus:
 
 
 @pages.route("enterprises/", name="enterprise_list")
-@login_required
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     enterprises = selectors.enterprises_visible_to(request.user)
     query = request.GET.get("q", "").strip()
@@ -63,7 +61,6 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
 
 
 @pages.route("enterprises/<id:pk>/", name="enterprise_detail")
-@login_required
 def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The enterprise and its staff list: search, who works here now or has left, masked ID numbers;
     whoever manages the enterprise also sees phones and may edit a person or record that they left."""
@@ -104,7 +101,6 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("me/", name="my_profile")
-@login_required
 def my_profile(request: HttpRequest) -> HttpResponse:
     person = selectors.person_of(request.user)
     if person is None:
@@ -151,9 +147,7 @@ def _managed_or_403(request: HttpRequest) -> QuerySet[Enterprise]:
     return enterprises
 
 
-@pages.route("roster/", name="roster")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("roster/", name="roster", methods=("GET", "POST"))
 def roster(request: HttpRequest) -> HttpResponse:
     enterprises = _managed_or_403(request)
     result = None
@@ -192,9 +186,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     )
 
 
-@pages.route("roster/template.xlsx", name="roster_template")
-@login_required
-@require_GET
+@pages.get("roster/template.xlsx", name="roster_template")
 def roster_template(request: HttpRequest) -> HttpResponse:
     _managed_or_403(request)
     response = HttpResponse(

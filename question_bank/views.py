@@ -4,7 +4,6 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -13,7 +12,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
@@ -44,7 +42,6 @@ EXPORT_TYPES = {
 
 
 @pages.route("", name="bank_list")
-@login_required
 def bank_list(request: HttpRequest) -> HttpResponse:
     banks = selectors.banks_browsable_by(request.user)
     managed_ids = set(selectors.banks_managed_by(request.user).values_list("pk", flat=True))
@@ -68,7 +65,6 @@ def _bank_form_choices(user: Any) -> tuple[Any, Any, bool]:
 
 
 @pages.route("banks/new/", name="bank_create")
-@login_required
 def bank_create(request: HttpRequest) -> HttpResponse:
     providers, jurisdictions, platform = _bank_form_choices(request.user)
     if not platform and not providers.exists():
@@ -104,7 +100,6 @@ BANK_PAGE_SIZE = 30  # questions on a page of the bank
 
 
 @pages.route("banks/<id:pk>/", name="bank_detail")
-@login_required
 def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
     all_questions = Question.objects.filter(bank=bank)
@@ -150,7 +145,6 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("banks/<id:pk>/export/<str:fmt>/", name="bank_export")
-@login_required
 def bank_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
     if fmt not in EXPORT_TYPES:
@@ -170,7 +164,6 @@ def bank_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 
 @pages.route("template.xlsx", name="template")
-@login_required
 def template_download(request: HttpRequest) -> HttpResponse:
     return FileResponse(
         io.BytesIO(exporters.template_xlsx()), as_attachment=True, filename="question_template.xlsx", content_type=XLSX
@@ -181,7 +174,6 @@ def template_download(request: HttpRequest) -> HttpResponse:
 
 
 @pages.route("banks/<id:pk>/import/", name="import_upload")
-@login_required
 def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 1 of 3: keep the upload (nothing is imported yet), then map its columns or preview it."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -222,7 +214,6 @@ def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None
 
 
 @pages.route("imports/<id:pk>/columns/", name="import_map")
-@login_required
 def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2 (when the header is not recognised, or on request): say which column holds what."""
     job, elsewhere = _staged_or_redirect(request, pk)
@@ -271,7 +262,6 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("imports/<id:pk>/preview/", name="import_preview")
-@login_required
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 3: the first questions as a learner will see them, with their keys, and every error;
     nothing is written until the admin confirms."""
@@ -362,7 +352,6 @@ def _job_status(job: ImportJob) -> dict[str, Any]:
 
 
 @pages.route("imports/<id:pk>/", name="import_job")
-@login_required
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     if job.status == ImportJob.Status.STAGED and job.created_by_id == request.user.pk:
@@ -386,14 +375,12 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("imports/<id:pk>/status/", name="import_job_status")
-@login_required
 def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     return JsonResponse(_job_status(job))
 
 
 @pages.route("imports/<id:pk>/errors.xlsx", name="import_job_errors")
-@login_required
 def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     data = exporters.error_report_xlsx(
@@ -408,7 +395,6 @@ def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("banks/<id:pk>/questions/new/", name="question_new")
-@login_required
 def question_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Add one question to a bank by hand (the same checks as an imported row)."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -435,7 +421,6 @@ def question_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("questions/<id:pk>/edit/", name="question_edit")
-@login_required
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
     form = QuestionForm(request.POST or None, request.FILES or None, initial=QuestionForm.initial_for(question))
@@ -470,7 +455,6 @@ def _question_on_bank_page(question: Question) -> str:
 
 
 @pages.route("questions/<id:pk>/image/", name="question_image")
-@login_required
 def question_image(request: HttpRequest, pk: int) -> HttpResponse:
     """The stem's picture, streamed only to those who may see the question (media/ is not served)."""
     visible = selectors.questions_visible_to(request.user).filter(pk=pk)
@@ -481,9 +465,7 @@ def question_image(request: HttpRequest, pk: int) -> HttpResponse:
     return FileResponse(question.image.open("rb"))
 
 
-@pages.route("questions/<id:pk>/active/", name="question_set_active")
-@login_required
-@require_POST
+@pages.post("questions/<id:pk>/active/", name="question_set_active")
 def question_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
     active = request.POST.get("active") == "1"
@@ -502,7 +484,6 @@ def _learner_banks(request: HttpRequest) -> Any:
 
 
 @pages.route("practice/", name="practice_home")
-@login_required
 def practice_home(request: HttpRequest) -> HttpResponse:
     banks = _learner_banks(request)
     form = PracticeStartForm(request.POST or None, banks=banks)
@@ -551,7 +532,6 @@ def _given_from_post(question: Question, post: Any) -> Any:
 
 
 @pages.route("practice/<id:pk>/", name="practice_question")
-@login_required
 def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(selectors.practice_sessions_of(request.user), pk=pk)
     if session.finished:
@@ -635,7 +615,6 @@ def _given_display(question: Question, given: Any) -> str:
 
 
 @pages.route("banks/<id:pk>/siblings/", name="bank_siblings")
-@login_required
 def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     """The bank's sibling groups, texts side by side, to confirm or split; POST re-scans the bank."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -681,9 +660,7 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@pages.route("siblings/<id:pk>/confirm/", name="sibling_confirm")
-@login_required
-@require_POST
+@pages.post("siblings/<id:pk>/confirm/", name="sibling_confirm")
 def sibling_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(selectors.sibling_groups_visible_to(request.user), pk=pk)
     siblings.sibling_group_confirm(group=group, user=request.user)
@@ -691,9 +668,7 @@ def sibling_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, group.bank_id))
 
 
-@pages.route("siblings/<id:pk>/split/", name="sibling_split")
-@login_required
-@require_POST
+@pages.post("siblings/<id:pk>/split/", name="sibling_split")
 def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(selectors.sibling_groups_visible_to(request.user), pk=pk)
     question_id = request.POST.get("question", "")
@@ -719,9 +694,7 @@ def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, group.bank_id))
 
 
-@pages.route("banks/<id:pk>/siblings/confirm/", name="sibling_confirm_all")
-@login_required
-@require_POST
+@pages.post("banks/<id:pk>/siblings/confirm/", name="sibling_confirm_all")
 def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm the suggested groups the trainer saw on the page (their ids come with the form)."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -732,9 +705,7 @@ def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, bank.pk))
 
 
-@pages.route("sibling-splits/<id:pk>/undo/", name="sibling_split_undo")
-@login_required
-@require_POST
+@pages.post("sibling-splits/<id:pk>/undo/", name="sibling_split_undo")
 def sibling_split_undo(request: HttpRequest, pk: int) -> HttpResponse:
     split = get_object_or_404(selectors.sibling_splits_visible_to(request.user), pk=pk)
     bank_id = split.question.bank_id

@@ -12,14 +12,12 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
 
 from training import selectors
 from training.forms import ChapterForm, CourseForm, LessonForm
@@ -40,7 +38,6 @@ def _outline_url(course_id: int, anchor: str = "") -> str:
 
 
 @pages.route("manage/", name="manage_courses")
-@login_required
 def course_list(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     courses = (
@@ -51,9 +48,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
     return render(request, "training/manage/course_list.html", {"courses": courses})
 
 
-@pages.route("manage/courses/new/", name="manage_course_create")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/courses/new/", name="manage_course_create", methods=("GET", "POST"))
 def course_create(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     form = CourseForm(request.POST or None, user=request.user)
@@ -78,9 +73,7 @@ def _course_fields(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pages.route("manage/courses/<id:pk>/edit/", name="manage_course_edit")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/courses/<id:pk>/edit/", name="manage_course_edit", methods=("GET", "POST"))
 def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     form = CourseForm(request.POST or None, user=request.user, course=course)
@@ -91,9 +84,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "training/manage/course_form.html", {"form": form, "course": course})
 
 
-@pages.route("manage/courses/<id:pk>/publish/", name="manage_course_publish")
-@login_required
-@require_POST
+@pages.post("manage/courses/<id:pk>/publish/", name="manage_course_publish")
 def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     publish = request.POST.get("published") == "1"
@@ -107,7 +98,6 @@ def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("manage/courses/<id:pk>/", name="manage_course")
-@login_required
 def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     credited = CreditLedger.objects.filter(lesson=OuterRef("pk"))
@@ -125,9 +115,7 @@ def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@pages.route("manage/courses/<id:pk>/chapters/new/", name="manage_chapter_create")
-@login_required
-@require_POST
+@pages.post("manage/courses/<id:pk>/chapters/new/", name="manage_chapter_create")
 def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     title = _chapter_title(request)
@@ -137,9 +125,7 @@ def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
 
 
-@pages.route("manage/chapters/<id:pk>/rename/", name="manage_chapter_rename")
-@login_required
-@require_POST
+@pages.post("manage/chapters/<id:pk>/rename/", name="manage_chapter_rename")
 def chapter_rename(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     title = _chapter_title(request)
@@ -164,18 +150,14 @@ def _moved(request: HttpRequest, move: Callable[..., object], course_id: int, an
     return redirect(_outline_url(course_id, anchor))
 
 
-@pages.route("manage/chapters/<id:pk>/move/", name="manage_chapter_move")
-@login_required
-@require_POST
+@pages.post("manage/chapters/<id:pk>/move/", name="manage_chapter_move")
 def chapter_move(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     move = partial(content_services.chapter_move, chapter=chapter)
     return _moved(request, move, chapter.course_id, f"chapter-{chapter.pk}")
 
 
-@pages.route("manage/chapters/<id:pk>/delete/", name="manage_chapter_delete")
-@login_required
-@require_POST
+@pages.post("manage/chapters/<id:pk>/delete/", name="manage_chapter_delete")
 def chapter_delete(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     course_id = chapter.course_id
@@ -244,9 +226,7 @@ def _lesson_form(
     )
 
 
-@pages.route("manage/chapters/<id:pk>/lessons/new/", name="manage_lesson_create")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/chapters/<id:pk>/lessons/new/", name="manage_lesson_create", methods=("GET", "POST"))
 def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
@@ -280,9 +260,7 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@pages.route("manage/lessons/<id:pk>/edit/", name="manage_lesson_edit")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/lessons/<id:pk>/edit/", name="manage_lesson_edit", methods=("GET", "POST"))
 def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     course = lesson.chapter.course
@@ -306,18 +284,14 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@pages.route("manage/lessons/<id:pk>/move/", name="manage_lesson_move")
-@login_required
-@require_POST
+@pages.post("manage/lessons/<id:pk>/move/", name="manage_lesson_move")
 def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     move = partial(content_services.lesson_move, lesson=lesson)
     return _moved(request, move, lesson.chapter.course_id, f"lesson-{lesson.pk}")
 
 
-@pages.route("manage/lessons/<id:pk>/retire/", name="manage_lesson_retire")
-@login_required
-@require_POST
+@pages.post("manage/lessons/<id:pk>/retire/", name="manage_lesson_retire")
 def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     retired = request.POST.get("retired") == "1"
@@ -329,9 +303,7 @@ def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_outline_url(lesson.chapter.course_id, f"lesson-{lesson.pk}"))
 
 
-@pages.route("manage/lessons/<id:pk>/delete/", name="manage_lesson_delete")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/lessons/<id:pk>/delete/", name="manage_lesson_delete", methods=("GET", "POST"))
 def lesson_delete(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     course_id = lesson.chapter.course_id

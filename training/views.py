@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
@@ -25,7 +24,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import mainland_mobile
 from core.http import csp_framed_by_self
@@ -50,7 +48,6 @@ ADMIN_ROLES = {"platform_admin", "bureau_official", "enterprise_admin", "trainin
 
 
 @pages.route("", name="dashboard")
-@login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = selectors.my_assignments(request.user)
     today = timezone.localdate()
@@ -96,7 +93,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @pages.route("courses/<id:pk>/", name="course_detail")
-@login_required
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_visible_to(request.user), pk=pk)
     chapters = list(
@@ -123,7 +119,6 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @pages.route("lessons/<id:pk>/", name="lesson_player")
-@login_required
 def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
     assigned = selectors.lesson_is_assigned(user=request.user, lesson=lesson)
@@ -145,9 +140,7 @@ def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@pages.route("lessons/<id:pk>/quiz/", name="lesson_quiz")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("lessons/<id:pk>/quiz/", name="lesson_quiz", methods=("GET", "POST"))
 def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
     """The lesson's quiz, once its time is earned: questions drawn on the
     server, shown without their answers, graded on the server on submit.
@@ -256,9 +249,7 @@ def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -
         handle.close()
 
 
-@pages.route("lessons/<id:pk>/media/", name="lesson_media")
-@login_required
-@require_GET
+@pages.get("lessons/<id:pk>/media/", name="lesson_media")
 @xframe_options_sameorigin  # the PDF viewer embeds it in an <iframe> of our own page
 @csp_framed_by_self
 def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
@@ -315,7 +306,6 @@ def _bar_chart(items: list[tuple[str, int, int]], *, unit: str = "%") -> dict[st
 
 
 @pages.route("enterprise/", name="enterprise_dashboard")
-@login_required
 def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     enterprises = org.enterprises_visible_to(request.user)
@@ -375,9 +365,7 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@pages.route("ledger/export/", name="ledger_export")
-@login_required
-@require_GET
+@pages.get("ledger/export/", name="ledger_export")
 def ledger_export(request: HttpRequest) -> HttpResponse:
     """Every credited span the user may see, as CSV or XLSX (?as=xlsx). No ID numbers."""
     entries = selectors.ledger_visible_to(request.user)
@@ -481,9 +469,7 @@ class AssignForm(forms.Form):
         return data
 
 
-@pages.route("assign/", name="assign")
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("assign/", name="assign", methods=("GET", "POST"))
 def assign(request: HttpRequest) -> HttpResponse:
     managed = org.enterprises_managed_by(request.user)
     if not managed.exists():
@@ -538,8 +524,7 @@ class PublicRegisterForm(forms.Form):
         return phone
 
 
-@public.route("register/", name="register")
-@require_http_methods(["GET", "POST"])
+@public.route("register/", name="register", methods=("GET", "POST"), login=False)
 def public_register(request: HttpRequest) -> HttpResponse:
     """Residents register themselves with a phone number for public courses
     (e.g. first aid). Anonymous by design; creates a login with no role."""
@@ -558,7 +543,6 @@ def public_register(request: HttpRequest) -> HttpResponse:
 
 
 @pages.route("public/", name="public_courses")
-@login_required
 def public_courses(request: HttpRequest) -> HttpResponse:
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
     if public is None:
@@ -572,9 +556,7 @@ def public_courses(request: HttpRequest) -> HttpResponse:
     return render(request, "training/public_courses.html", {"courses": courses, "enrolled": enrolled, "public": public})
 
 
-@pages.route("public/courses/<id:pk>/enrol/", name="public_enrol")
-@login_required
-@require_POST
+@pages.post("public/courses/<id:pk>/enrol/", name="public_enrol")
 def public_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
     if public is None:
