@@ -1,10 +1,10 @@
-from django.urls import path
+"""Password reset by phone under /accounts/password/reset/phone/ (namespace ``accounts``).
 
-from accounts import views
+Each view declares its route next to itself (``@pages.route``, core.routes); the imports
+below register them."""
+
+from accounts import views  # noqa: F401 - importing a view module registers its routes
+from accounts.routes import pages
 
 app_name = "accounts"
-
-urlpatterns = [
-    path("", views.request_code, name="phone_reset"),
-    path("code/", views.confirm, name="phone_reset_confirm"),
-]
+urlpatterns = pages.urlpatterns

@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts import phone_reset
 from accounts.adapter import normalize_phone
 from accounts.phone_reset import PhoneResetRefused
+from accounts.routes import pages
 
 _SESSION_PHONE = "accounts:phone_reset_phone"
 
@@ -59,6 +60,7 @@ def _refused(form: forms.Form, error: PhoneResetRefused, *, fields: dict[str, st
     return error.status if error.status in (429, 503) else 400
 
 
+@pages.route("", name="phone_reset", login=False)
 @never_cache
 @sensitive_post_parameters("phone")
 def request_code(request: HttpRequest) -> HttpResponse:
@@ -78,6 +80,7 @@ def request_code(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/phone_reset_request.html", context, status=status)
 
 
+@pages.route("code/", name="phone_reset_confirm", login=False)
 @never_cache
 @sensitive_post_parameters("code", "password1", "password2")
 def confirm(request: HttpRequest) -> HttpResponse:

@@ -37,6 +37,7 @@ from analytics.indicators import (
     people_iter,
 )
 from analytics.queries import may_read_statistics, query_build
+from analytics.routes import endpoints
 from core.api_errors import with_errors
 from organizations.models import Person
 from organizations.selectors import id_numbers_shown_to
@@ -105,6 +106,7 @@ def _describe(ind: Indicator) -> dict[str, Any]:
     }
 
 
+@endpoints.route("stats/indicators/", name="stats-indicators")
 class IndicatorListView(APIView):
     @extend_schema(
         tags=TAGS, responses=out.StatsIndicatorOut(many=True), summary="The indicators and their definitions"
@@ -136,6 +138,7 @@ def _result_body(query: Query) -> dict[str, Any]:
     }
 
 
+@endpoints.route("stats/indicators/<str:code>/", name="stats-indicator")
 class IndicatorView(APIView):
     @extend_schema(
         tags=TAGS,
@@ -172,6 +175,7 @@ class PeoplePagination(PageNumberPagination):
     max_page_size = 1000
 
 
+@endpoints.route("stats/indicators/<str:code>/people/", name="stats-indicator-people")
 class IndicatorPeopleView(APIView):
     pagination_class = PeoplePagination
 

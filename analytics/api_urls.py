@@ -1,9 +1,9 @@
-from django.urls import path
+"""The statistics API, included under /api/v1/ (namespace ``api``) by config.urls.
 
-from analytics import api
+Each view declares its route next to itself (``@endpoints.route``, core.routes); the imports
+below register them."""
 
-urlpatterns = [
-    path("stats/indicators/", api.IndicatorListView.as_view(), name="stats-indicators"),
-    path("stats/indicators/<str:code>/", api.IndicatorView.as_view(), name="stats-indicator"),
-    path("stats/indicators/<str:code>/people/", api.IndicatorPeopleView.as_view(), name="stats-indicator-people"),
-]
+from analytics import api  # noqa: F401 - importing a view module registers its routes
+from analytics.routes import endpoints
+
+urlpatterns = endpoints.urlpatterns

@@ -16,13 +16,11 @@ import tempfile
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
 
 from analytics.errors import AnalyticsError
 from analytics.exports import (
@@ -38,6 +36,7 @@ from analytics.exports import (
 from analytics.indicators import STATUSES
 from analytics.models import ExportJob
 from analytics.queries import may_read_statistics, query_build
+from analytics.routes import pages
 from core.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, safe_filename
 
 TRUE = ("1", "true", "on", "yes")
@@ -59,8 +58,7 @@ def _download(handle: Any, filename: str, kind: str) -> FileResponse:
     return response
 
 
-@login_required
-@require_POST
+@pages.post("exports/", name="export_start")
 def export_start(request: HttpRequest) -> HttpResponse:
     if not may_read_statistics(request.user):
         raise PermissionDenied
@@ -104,8 +102,7 @@ def _state(job: ExportJob) -> dict[str, Any]:
     return state
 
 
-@login_required
-@require_GET
+@pages.get("exports/<id:pk>/", name="export_detail")
 def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(export_jobs_visible_to(request.user), pk=pk)
     return render(
@@ -115,15 +112,13 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("exports/<id:pk>/status/", name="export_status")
 def export_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = get_object_or_404(export_jobs_visible_to(request.user), pk=pk)
     return JsonResponse(_state(job))
 
 
-@login_required
-@require_GET
+@pages.get("exports/<id:pk>/download/", name="export_download")
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(export_jobs_visible_to(request.user), pk=pk)
     path = export_job_file(job)

@@ -1,16 +1,10 @@
-from django.urls import include, path
+"""The statistics pages under /stats/ (namespace ``analytics``), exports included.
 
-from analytics import views
+Each view declares its route next to itself (``@pages.route``, core.routes); the imports
+below register them."""
+
+from analytics import export_views, views  # noqa: F401 - importing a view module registers its routes
+from analytics.routes import pages
 
 app_name = "analytics"
-
-urlpatterns = [
-    path("", views.overview, name="overview"),
-    path("indicator/", views.indicator_page, name="indicator"),
-    path("people/", views.people_page, name="people"),
-    path("reports/", views.report_list, name="report_list"),
-    path("reports/new/", views.report_new, name="report_new"),
-    path("reports/<id:pk>/", views.report_detail, name="report_detail"),
-    # exports/… (export_start, export_detail, export_status, export_download)
-    path("", include("analytics.export_urls")),
-]
+urlpatterns = pages.urlpatterns

@@ -13,7 +13,6 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -21,13 +20,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
 
 from analytics.errors import AnalyticsError, InvalidQuery
 from analytics.indicators import STATUSES, Figure, Indicator, Query, compute, indicator_get, indicators_all, people
 from analytics.models import PublishedReport
 from analytics.queries import may_read_statistics, query_build, reader_scope
 from analytics.reports import may_publish, report_compare, report_publish, reports_visible_to
+from analytics.routes import pages
 from organizations.models import Enterprise, Jurisdiction, Person
 from organizations.selectors import enterprises_visible_to, id_numbers_shown_to, subtree_q
 
@@ -47,20 +46,17 @@ def _group_label(group_by: str) -> str:
 # --- shared pieces ------------------------------------------------------------------------
 
 
-def _statistics_page(*methods: str) -> Callable[[View], View]:
-    """A statistics page: signed in (else the login page), asked with one of ``methods`` (else 405),
-    and for readers of statistics only (else 403), checked in that order."""
+def _statistics_readers(view: View) -> View:
+    """For readers of statistics only (else 403); checked after the route's sign-in (else the login
+    page) and method (else 405)."""
 
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not may_read_statistics(request.user):
-                raise PermissionDenied(_("Your account may not read statistics."))
-            return view(request, *args, **kwargs)
+    @wraps(view)
+    def page(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not may_read_statistics(request.user):
+            raise PermissionDenied(_("Your account may not read statistics."))
+        return view(request, *args, **kwargs)
 
-        return login_required(require_http_methods(list(methods))(page))
-
-    return decorate
+    return page
 
 
 def _scope_params(request: HttpRequest) -> dict[str, str]:
@@ -234,7 +230,8 @@ def _scope_of(query: Query) -> dict[str, str]:
 # --- pages --------------------------------------------------------------------------------
 
 
-@_statistics_page("GET")
+@pages.get("", name="overview")
+@_statistics_readers
 def overview(request: HttpRequest) -> HttpResponse:
     """A KPI tile per indicator against its target, for the period and scope chosen."""
     params = _scope_params(request)
@@ -321,7 +318,8 @@ def _chart_points(indicator: Indicator, rows: list[Any]) -> list[dict[str, Any]]
     return points
 
 
-@_statistics_page("GET")
+@pages.get("indicator/", name="indicator")
+@_statistics_readers
 def indicator_page(request: HttpRequest) -> HttpResponse:
     """One indicator: its trend by month, its breakdown, and the table that drills down."""
     params = _scope_params(request)
@@ -407,7 +405,8 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_statistics_page("GET")
+@pages.get("people/", name="people")
+@_statistics_readers
 def people_page(request: HttpRequest) -> HttpResponse:
     """The people behind a figure, counted or missing, with the reason; paginated."""
     params = _scope_params(request)
@@ -454,7 +453,8 @@ def people_page(request: HttpRequest) -> HttpResponse:
 # --- published reports ----------------------------------------------------------------------
 
 
-@_statistics_page("GET")
+@pages.get("reports/", name="report_list")
+@_statistics_readers
 def report_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(reports_visible_to(request.user), 30).get_page(request.GET.get("page"))
     return render(
@@ -485,7 +485,8 @@ def _last_month(today: dt.date) -> tuple[dt.date, dt.date]:
     return end.replace(day=1), end
 
 
-@_statistics_page("GET", "POST")
+@pages.route("reports/new/", name="report_new", methods=("GET", "POST"))
+@_statistics_readers
 def report_new(request: HttpRequest) -> HttpResponse:
     """Publish a period's figures as a report (月报/季报); bureau officials only."""
     if not may_publish(request.user):
@@ -534,7 +535,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@_statistics_page("GET")
+@pages.get("reports/<id:pk>/", name="report_detail")
+@_statistics_readers
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The frozen figures beside today's, and every person whose status changed since."""
     report = get_object_or_404(reports_visible_to(request.user), pk=pk)

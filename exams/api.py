@@ -26,6 +26,7 @@ from core.db import select_where
 from core.ids import MAX_INT32
 from exams import selectors
 from exams.models import Attempt, ExamSession
+from exams.routes import endpoints
 from exams.services.attempts import (
     attempt_answerable,
     attempt_save_answer,
@@ -358,6 +359,7 @@ def submit_reply(user: Any, attempt_id: int, body: Any) -> Reply:
     return Reply(status.HTTP_200_OK, result_payload(result.attempt))
 
 
+@endpoints.route("me/exams/", name="my-exams")
 class MyExamsView(APIView):
     @extend_schema(
         operation_id="me_exams_list",
@@ -395,6 +397,7 @@ class MyExamsView(APIView):
         )
 
 
+@endpoints.route("exams/<id:session_id>/attempts/", name="exam-attempt-start")
 class AttemptStartView(APIView):
     @extend_schema(
         operation_id="exam_attempt_start",
@@ -420,6 +423,7 @@ class SavedOut(serializers.Serializer):
     server_time = serializers.DateTimeField()
 
 
+@endpoints.route("attempts/<id:attempt_id>/answers/<id:question_id>/", name="exam-attempt-answer")
 class AnswerView(APIView):
     @extend_schema(
         operation_id="exam_answer_get",
@@ -455,6 +459,7 @@ class AnswerView(APIView):
         return respond(save_reply(request.user, attempt_id, question_id, request.data))
 
 
+@endpoints.route("attempts/<id:attempt_id>/submit/", name="exam-attempt-submit")
 class SubmitView(APIView):
     @extend_schema(
         operation_id="exam_attempt_submit",
@@ -467,6 +472,7 @@ class SubmitView(APIView):
         return respond(submit_reply(request.user, attempt_id, request.data))
 
 
+@endpoints.route("attempts/<id:attempt_id>/result/", name="exam-attempt-result")
 class ResultView(APIView):
     @extend_schema(
         operation_id="exam_attempt_result",

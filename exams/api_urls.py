@@ -1,16 +1,9 @@
-from django.urls import path
+"""The exam API, included under /api/v1/ (namespace ``api``) by config.urls.
 
-from exams import api, certificate_api
+Each view declares its route next to itself (``@endpoints.route``, core.routes); the imports
+below register them."""
 
-urlpatterns = [
-    path("me/exams/", api.MyExamsView.as_view(), name="my-exams"),
-    path("exams/<id:session_id>/attempts/", api.AttemptStartView.as_view(), name="exam-attempt-start"),
-    path(
-        "attempts/<id:attempt_id>/answers/<id:question_id>/",
-        api.AnswerView.as_view(),
-        name="exam-attempt-answer",
-    ),
-    path("attempts/<id:attempt_id>/submit/", api.SubmitView.as_view(), name="exam-attempt-submit"),
-    path("attempts/<id:attempt_id>/result/", api.ResultView.as_view(), name="exam-attempt-result"),
-    path("certificates/verify/", certificate_api.CertificateVerifyView.as_view(), name="certificate-verify"),
-]
+from exams import api, certificate_api  # noqa: F401 - importing a view module registers its routes
+from exams.routes import endpoints
+
+urlpatterns = endpoints.urlpatterns

@@ -15,6 +15,7 @@ from accounts.network import client_ip
 from core.api_errors import refusal_response
 from exams.api import ERROR
 from exams.models import CertificateType
+from exams.routes import endpoints
 from exams.services.certificate_lookup import NAME_MAX_LENGTH, NUMBER_MAX_LENGTH, certificate_lookup
 from exams.services.errors import ExamError
 
@@ -40,6 +41,7 @@ class CertificateVerifyOut(serializers.Serializer):
     state_label = serializers.CharField(help_text="In the request's language.")
 
 
+@endpoints.route("certificates/verify/", name="certificate-verify")
 class CertificateVerifyView(APIView):
     # Public: no token needed, and a stale one must not turn the answer into a 401.
     permission_classes = [AllowAny]

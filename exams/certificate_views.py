@@ -6,17 +6,16 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
-from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.network import client_ip
 from exams import certificates, selectors
 from exams.forms import CertificateLookupForm
 from exams.models import Certificate
+from exams.routes import pages
 from exams.services.certificate_lookup import (
     CertificateNotFound,
     TooManyLookups,
@@ -26,7 +25,7 @@ from exams.services.certificate_lookup import (
 from organizations.selectors import person_of
 
 
-@require_http_methods(["GET", "POST"])
+@pages.route("certificates/lookup/", name="certificate_lookup", methods=("GET", "POST"), login=False)
 def certificate_lookup_page(request: HttpRequest) -> HttpResponse:
     """Public: type the number and the holder's name, see valid / expired / revoked.
 
@@ -78,8 +77,7 @@ def _row(request: HttpRequest, certificate: Certificate, today: dt.date) -> dict
     }
 
 
-@login_required
-@require_GET
+@pages.get("certificates/", name="my_certificates")
 def my_certificates(request: HttpRequest) -> HttpResponse:
     """The signed-in person's own certificates, each with download, share and its verification QR code."""
     person = person_of(request.user)

@@ -7,7 +7,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,13 +17,13 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core import fragments, preconditions
 from core.spreadsheets import Sheet, spreadsheet_response
 from exams import certificates, selectors
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
 from exams.models import Attempt, Certificate, ExamSession, PaperRule
+from exams.routes import pages
 from exams.services.attempts import attempt_resume, attempt_start, saved_answers
 from exams.services.errors import ExamError, NotEligible, NoticeNotConfirmed, PoolTooSmall, PreconditionUnmet
 from exams.services.papers import RuleSpec, paper_create_rules, paper_preview, subjective_left_out_message
@@ -48,8 +47,7 @@ def _no_cache(response: HttpResponse) -> HttpResponse:
 # --- examinee ------------------------------------------------------------------------
 
 
-@login_required
-@require_GET
+@pages.get("", name="my_exams")
 def my_exams(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
     rows = selectors.exams_for_person(person) if person else []
@@ -69,8 +67,7 @@ def _examinee_session(request: HttpRequest, session_id: int) -> tuple[Any, ExamS
     return person, session
 
 
-@login_required
-@require_GET
+@pages.get("<id:session_id>/notice/", name="notice")
 def notice(request: HttpRequest, session_id: int) -> HttpResponse:
     """The exam notice (考试须知): what the exam is and records, confirmed before anything is used up."""
     person, session = _examinee_session(request, session_id)
@@ -91,8 +88,7 @@ def notice(request: HttpRequest, session_id: int) -> HttpResponse:
     return _no_cache(render(request, "exams/notice.html", context))
 
 
-@login_required
-@require_POST
+@pages.post("sessions/<id:session_id>/start/", name="start")
 def start(request: HttpRequest, session_id: int) -> HttpResponse:
     person, session = _examinee_session(request, session_id)
     try:
@@ -147,8 +143,7 @@ def exam_page_strings() -> dict[str, str]:
     }
 
 
-@login_required
-@require_GET
+@pages.get("attempts/<id:attempt_id>/", name="attempt")
 def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The exam page. Loading it makes this browser the active device."""
     attempt = get_object_or_404(selectors.attempts_answerable_by(request.user), pk=attempt_id)
@@ -195,8 +190,7 @@ def attempt_page(request: HttpRequest, attempt_id: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("attempts/<id:attempt_id>/result/", name="result")
 def result(request: HttpRequest, attempt_id: int) -> HttpResponse:
     attempt = get_object_or_404(selectors.attempts_visible_to(request.user).defer("payload"), pk=attempt_id)
     if not attempt.is_finished:
@@ -234,8 +228,7 @@ def _admin_links(user: Any, sessions: list[ExamSession]) -> tuple[dict[int, dict
     return per_session, {name: links.page for name, links in found.items()}
 
 
-@login_required
-@require_GET
+@pages.get("manage/", name="admin_home")
 def admin_home(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     sessions = list(selectors.sessions_managed_by(request.user)[:50])
@@ -251,8 +244,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/papers/new/", name="paper_new", methods=("GET", "POST"))
 def paper_new(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     providers = provider_ids_managed_by(request.user)
@@ -287,8 +279,7 @@ def paper_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("manage/papers/<id:pk>/", name="paper_detail")
 def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
     paper = get_object_or_404(selectors.papers_managed_by(request.user), pk=pk)
     try:
@@ -334,8 +325,7 @@ def _session_form(request: HttpRequest, data: Any = None) -> SessionForm:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/sessions/new/", name="session_new", methods=("GET", "POST"))
 def session_new(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     form = _session_form(request, request.POST or None)
@@ -370,8 +360,7 @@ def _bar_svg(distribution: list[tuple[str, int]]) -> dict[str, Any]:
     return {"bars": bars, "width": len(distribution) * (width + gap) + 8, "height": height + 34}
 
 
-@login_required
-@require_GET
+@pages.get("manage/sessions/<id:pk>/statistics/", name="session_stats")
 def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(selectors.sessions_supervised_by(request.user), pk=pk)
     stats = selectors.session_statistics(session)
@@ -393,8 +382,7 @@ def session_stats(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("manage/sessions/<id:pk>/statistics.xlsx", name="session_export")
 def session_export(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(selectors.sessions_supervised_by(request.user), pk=pk)
     stats = selectors.session_statistics(session)
@@ -436,8 +424,7 @@ def session_export(request: HttpRequest, pk: int) -> HttpResponse:
 # --- certificates --------------------------------------------------------------------
 
 
-@login_required
-@require_GET
+@pages.get("certificates/<id:pk>/", name="certificate_detail")
 def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk)
     url = request.build_absolute_uri(certificates.verify_path(certificate))
@@ -448,8 +435,7 @@ def certificate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("certificates/<id:pk>/pdf/", name="certificate_pdf")
 def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     # Only the platform's own certificates: an imported one was printed by its issuer (and has no provider).
     certificate = get_object_or_404(selectors.certificates_visible_to(request.user), pk=pk, imported=False)
@@ -459,7 +445,7 @@ def certificate_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@require_GET
+@pages.get("verify/<str:number>/", name="certificate_verify", login=False)
 def certificate_verify(request: HttpRequest, number: str) -> HttpResponse:
     """Public page behind the QR code: valid / expired / revoked and the masked fields only.
 
@@ -490,8 +476,7 @@ def _require_inspector(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("spot/", name="spot_new", methods=("GET", "POST"))
 def spot_new(request: HttpRequest) -> HttpResponse:
     _require_inspector(request)
     people = selectors.people_inspectable_by(request.user)
@@ -505,8 +490,7 @@ def spot_new(request: HttpRequest) -> HttpResponse:
     return render(request, "exams/spot_new.html", {"form": form, "q": query, "recent": recent})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("spot/people/<id:person_id>/", name="spot_person", methods=("GET", "POST"))
 def spot_person(request: HttpRequest, person_id: int) -> HttpResponse:
     """The link behind a worker's QR code: confirm, then the quiz opens on this phone."""
     _require_inspector(request)

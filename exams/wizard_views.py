@@ -15,7 +15,6 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,10 +22,10 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods
 
 from core import wizard_steps
 from exams import selectors
+from exams.routes import pages
 from exams.services.errors import PoolTooSmall, WizardRefused
 from exams.services.wizard import (
     ATTEMPTS,
@@ -174,8 +173,7 @@ def _provider_for(user: Any, bank: Bank) -> TrainingProvider | None:
     return TrainingProvider.objects.filter(pk__in=managed).first() if managed else None
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/wizard/", name="exam_wizard", methods=("GET", "POST"))
 def exam_wizard(request: HttpRequest) -> HttpResponse:
     if not selectors.is_exam_manager(request.user):
         raise PermissionDenied

@@ -10,13 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
 
 from core import person_file
 from core.pdf import tables_pdf
@@ -24,6 +22,7 @@ from organizations import selectors, services
 from organizations.errors import OrganizationsError
 from organizations.forms import PersonEditForm, PersonLeaveForm
 from organizations.models import Person
+from organizations.routes import pages
 from organizations.validators import mask_id_number
 
 
@@ -42,8 +41,7 @@ def _facts(person: Person) -> list[tuple[str, str]]:
     return facts
 
 
-@login_required
-@require_GET
+@pages.get("people/<id:pk>/", name="person_detail")
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(selectors.people_visible_to(request.user), pk=pk)
     return render(
@@ -59,8 +57,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("people/<id:pk>/file.pdf", name="person_file_pdf")
 def person_file_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(selectors.people_visible_to(request.user), pk=pk)
     generated_by = str(request.user)
@@ -91,8 +88,7 @@ def _refused_on(form: Any, refused: OrganizationsError) -> None:
     form.add_error(field if field in form.fields else None, refused.message)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("people/<id:pk>/edit/", name="person_edit", methods=("GET", "POST"))
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(selectors.people_managed_by(request.user), pk=pk)
     form = PersonEditForm(request.POST or None, initial=PersonEditForm.initial_for(person))
@@ -109,8 +105,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("people/<id:pk>/leave/", name="person_leave", methods=("GET", "POST"))
 def person_leave(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(selectors.people_managed_by(request.user), pk=pk)
     form = PersonLeaveForm(request.POST or None)

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET, require_http_methods
 
 from core import todo
 from core.ids import query_id
@@ -19,6 +18,7 @@ from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
 from organizations import selectors
 from organizations.models import Enterprise
+from organizations.routes import pages
 from organizations.validators import mask_id_number
 
 
@@ -50,7 +50,7 @@ class StaffStatus:
     ALL = "all"
 
 
-@login_required
+@pages.route("enterprises/", name="enterprise_list")
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     enterprises = selectors.enterprises_visible_to(request.user)
     query = request.GET.get("q", "").strip()
@@ -60,7 +60,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
     return render(request, "organizations/enterprise_list.html", {"page": page, "q": query})
 
 
-@login_required
+@pages.route("enterprises/<id:pk>/", name="enterprise_detail")
 def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The enterprise and its staff list: search, who works here now or has left, masked ID numbers;
     whoever manages the enterprise also sees phones and may edit a person or record that they left."""
@@ -100,7 +100,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@pages.route("me/", name="my_profile")
 def my_profile(request: HttpRequest) -> HttpResponse:
     person = selectors.person_of(request.user)
     if person is None:
@@ -147,8 +147,7 @@ def _managed_or_403(request: HttpRequest) -> QuerySet[Enterprise]:
     return enterprises
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("roster/", name="roster", methods=("GET", "POST"))
 def roster(request: HttpRequest) -> HttpResponse:
     enterprises = _managed_or_403(request)
     result = None
@@ -187,8 +186,7 @@ def roster(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("roster/template.xlsx", name="roster_template")
 def roster_template(request: HttpRequest) -> HttpResponse:
     _managed_or_403(request)
     response = HttpResponse(

@@ -29,6 +29,7 @@ from organizations.models import Person
 from organizations.selectors import person_of
 from proctoring import liveness, selectors
 from proctoring.models import BrowserEvent, FaceEnrolment, LivenessCheck, ProctoringPolicy
+from proctoring.routes import endpoints
 from proctoring.services import liveness as liveness_services
 from proctoring.services.consent import consent_give, consent_outdated_text, consent_text, consent_withdraw
 from proctoring.services.errors import AttemptFinished, BadFrames, BadImage, ProctoringError, image_reason_text
@@ -167,6 +168,7 @@ def _consent_payload(person: Person) -> dict[str, Any]:
     }
 
 
+@endpoints.route("proctoring/consent/", name="proctoring-consent")
 class ConsentView(APIView):
     @extend_schema(
         operation_id="proctoring_consent_get",
@@ -238,6 +240,7 @@ def _enrolment_payload(person: Person) -> dict[str, Any]:
     }
 
 
+@endpoints.route("proctoring/enrolment/", name="proctoring-enrolment")
 class EnrolmentView(APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
@@ -350,6 +353,7 @@ def _identity_payload(session: ExamSession, person: Person) -> dict[str, Any]:
     }
 
 
+@endpoints.route("exams/<id:session_id>/identity-check/", name="exam-identity-check")
 class IdentityCheckView(APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
@@ -400,6 +404,7 @@ class IdentityCheckView(APIView):
         return Response(identity_result(check, selectors.identity_status(session, person)))
 
 
+@endpoints.route("exams/<id:session_id>/identity-check/manual/", name="exam-identity-check-manual")
 class IdentityManualView(APIView):
     @extend_schema(
         operation_id="exam_identity_check_manual",
@@ -525,6 +530,7 @@ LIVENESS_ERRORS_409 = (
 )
 
 
+@endpoints.route("exams/<id:session_id>/liveness/", name="exam-liveness")
 class LivenessStartView(APIView):
     @extend_schema(
         operation_id="exam_liveness_start",
@@ -554,6 +560,7 @@ class LivenessStartView(APIView):
         return Response(liveness_payload(check), status=status.HTTP_201_CREATED)
 
 
+@endpoints.route("exams/<id:session_id>/liveness/<id:check_id>/", name="exam-liveness-check")
 class LivenessView(APIView):
     @extend_schema(
         operation_id="exam_liveness_get",
@@ -566,6 +573,7 @@ class LivenessView(APIView):
         return Response(liveness_payload(check))
 
 
+@endpoints.route("exams/<id:session_id>/liveness/<id:check_id>/steps/<id:step>/", name="exam-liveness-step")
 class LivenessStepView(APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
@@ -755,6 +763,7 @@ CLOSE_CODES = {
 }
 
 
+@endpoints.route("attempts/<id:attempt_id>/proctoring/", name="exam-attempt-proctoring")
 class AttemptProctoringView(APIView):
     @extend_schema(
         operation_id="exam_attempt_proctoring",

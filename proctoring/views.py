@@ -7,7 +7,6 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +15,6 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.http import safe_next
 from exams.selectors import sessions_managed_by
@@ -24,6 +22,7 @@ from organizations.selectors import is_platform_admin, people_managed_by, person
 from proctoring import review, selectors, storage
 from proctoring.liveness_client import liveness_client
 from proctoring.models import FaceEnrolment, IdentityCheck, LivenessCheck, MediaAccessLog, ProctoringPolicy
+from proctoring.routes import pages
 from proctoring.services import identity as identity_services
 from proctoring.services.actions import policy_set, review_decide
 from proctoring.services.consent import consent_give, consent_text, consent_withdraw
@@ -65,8 +64,7 @@ def camera_strings() -> dict[str, str]:
     }
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("face/", name="my_face", methods=("GET", "POST"))
 def my_face(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
     if person is None:
@@ -115,8 +113,7 @@ class IdPhotoForm(forms.Form):
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("people/<id:person_id>/id-photo/", name="id_photo", methods=("GET", "POST"))
 def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
     """An admin enrols a person from their ID photo (consent recorded separately, on paper or by the person)."""
     person = get_object_or_404(people_managed_by(request.user), pk=person_id)
@@ -149,8 +146,7 @@ def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
 # --- examinee: identity check before the exam -------------------------------------------
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("sessions/<id:session_id>/check/", name="identity_check", methods=("GET", "POST"))
 def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
     waiting = selectors.identity_waiting_for(request.user, session_id)
     if waiting is None:
@@ -213,8 +209,7 @@ def _require_proctor(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
-@login_required
-@require_GET
+@pages.get("", name="home")
 def proctor_home(request: HttpRequest) -> HttpResponse:
     _require_proctor(request)
     sessions = (
@@ -224,8 +219,7 @@ def proctor_home(request: HttpRequest) -> HttpResponse:
     return render(request, "proctoring/home.html", context)
 
 
-@login_required
-@require_GET
+@pages.get("sessions/<id:session_id>/live/", name="live")
 def live(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(selectors.sessions_proctored_by(request.user), pk=session_id)
     config = {
@@ -268,8 +262,7 @@ def live_grid_strings() -> dict[str, str]:
     }
 
 
-@login_required
-@require_GET
+@pages.get("identity/<id:check_id>/", name="identity_review")
 def identity_review(request: HttpRequest, check_id: int) -> HttpResponse:
     """A manual ID check: the person, the masked ID number, the reference photo and the automatic tries."""
     check = get_object_or_404(selectors.manual_checks_proctored_by(request.user), pk=check_id)
@@ -277,8 +270,7 @@ def identity_review(request: HttpRequest, check_id: int) -> HttpResponse:
     return _no_store(render(request, "proctoring/identity_review.html", context))
 
 
-@login_required
-@require_POST
+@pages.post("identity/<id:check_id>/decide/", name="identity_decide")
 def identity_decide(request: HttpRequest, check_id: int) -> HttpResponse:
     check = get_object_or_404(selectors.identity_checks_proctored_by(request.user), pk=check_id)
     try:
@@ -321,8 +313,7 @@ class PolicyForm(forms.ModelForm):
         ]
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("sessions/<id:session_id>/policy/", name="policy_edit", methods=("GET", "POST"))
 def policy_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     session = get_object_or_404(sessions_managed_by(request.user), pk=session_id)
     current = selectors.policy_for(session)
@@ -334,8 +325,7 @@ def policy_edit(request: HttpRequest, session_id: int) -> HttpResponse:
     return render(request, "proctoring/policy_form.html", {"session": session, "form": form})
 
 
-@login_required
-@require_GET
+@pages.get("review/", name="review_queue")
 def review_queue(request: HttpRequest) -> HttpResponse:
     _require_proctor(request)
     queue = (
@@ -345,8 +335,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "proctoring/review_queue.html", {"queue": queue[:200], "decided": decided})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("review/<id:attempt_id>/", name="review_detail", methods=("GET", "POST"))
 def review_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
     """The timeline and the decision; a platform admin or a proctor of the session may also revise a decision."""
     attempt = get_object_or_404(selectors.attempts_proctored_by(request.user).defer("payload"), pk=attempt_id)
@@ -409,22 +398,19 @@ def _image_response(request: HttpRequest, kind: str, object_id: int, person_id: 
     return _no_store(response)
 
 
-@login_required
-@require_GET
+@pages.get("media/snapshots/<id:pk>/", name="snapshot_image")
 def snapshot_image(request: HttpRequest, pk: int) -> HttpResponse:
     snap = get_object_or_404(selectors.snapshots_viewable_by(request.user), pk=pk)
     return _image_response(request, MediaAccessLog.Kind.SNAPSHOT, snap.pk, snap.attempt.person_id, snap.photo_path)
 
 
-@login_required
-@require_GET
+@pages.get("media/identity/<id:pk>/", name="identity_image")
 def identity_image(request: HttpRequest, pk: int) -> HttpResponse:
     check = get_object_or_404(selectors.identity_checks_proctored_by(request.user), pk=pk)
     return _image_response(request, MediaAccessLog.Kind.IDENTITY, check.pk, check.person_id, check.photo_path)
 
 
-@login_required
-@require_GET
+@pages.get("media/identity/<id:check_id>/reference/", name="identity_reference_image")
 def identity_reference_image(request: HttpRequest, check_id: int) -> HttpResponse:
     """The reference photo of the person on a manual ID check, for the session's proctors to compare."""
     check = get_object_or_404(selectors.manual_checks_proctored_by(request.user), pk=check_id)
@@ -436,8 +422,7 @@ def identity_reference_image(request: HttpRequest, check_id: int) -> HttpRespons
     )
 
 
-@login_required
-@require_GET
+@pages.get("media/references/<id:pk>/", name="enrolment_image")
 def enrolment_image(request: HttpRequest, pk: int) -> HttpResponse:
     enrolment = get_object_or_404(selectors.enrolments_viewable_by(request.user), pk=pk)
     return _image_response(
@@ -445,8 +430,7 @@ def enrolment_image(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("media/liveness/<id:pk>/<id:index>/", name="liveness_frame")
 def liveness_frame(request: HttpRequest, pk: int, index: int) -> HttpResponse:
     """A frame of a failed liveness check (the evidence a reviewer sees); a passed check keeps none."""
     check = get_object_or_404(selectors.liveness_checks_proctored_by(request.user), pk=pk)

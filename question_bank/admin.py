@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from question_bank import importers, selectors, services
 from question_bank.forms import answer_field
-from question_bank.models import Bank, ImportJob, Question
+from question_bank.models import QUESTION_DETAILS, Bank, ImportJob, Question
 
 
 @admin.register(Bank)
@@ -90,13 +90,7 @@ class QuestionAdminForm(forms.ModelForm):
             "image",
             "options",
             "answer_text",
-            "explanation",
-            "difficulty",
-            "knowledge_point",
-            "industry_tags",
-            "post_tags",
-            "source",
-            "is_active",
+            *QUESTION_DETAILS,
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -27,7 +27,7 @@ from core.uploads import UploadRejected
 from organizations.models import Jurisdiction, TrainingProvider
 from organizations.selectors import is_platform_admin, provider_ids_managed_by
 from question_bank import importers, selectors, services
-from question_bank.models import Bank, ImportJob, PracticeSession, Question
+from question_bank.models import QUESTION_DETAILS, Bank, ImportJob, PracticeSession, Question
 
 # --- serializers -----------------------------------------------------------------
 
@@ -112,13 +112,7 @@ class QuestionSerializer(serializers.ModelSerializer):
             "options",
             "answer",
             "answer_text",
-            "explanation",
-            "difficulty",
-            "knowledge_point",
-            "industry_tags",
-            "post_tags",
-            "source",
-            "is_active",
+            *QUESTION_DETAILS,
             "version",
             "updated_at",
         ]

@@ -109,6 +109,20 @@ class Bank(models.Model):
         return self.purpose == self.Purpose.PRACTICE
 
 
+# What describes a question besides its stem, options and answer, in one order: the admin form,
+# the API serializer and the bulk import's INSERT all list these, so a new descriptive field is
+# added here once.
+QUESTION_DETAILS = (
+    "explanation",
+    "difficulty",
+    "knowledge_point",
+    "industry_tags",
+    "post_tags",
+    "source",
+    "is_active",
+)
+
+
 class Question(models.Model):
     """One question of a bank.
 

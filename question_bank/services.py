@@ -23,6 +23,7 @@ from question_bank import importers, selectors
 from question_bank.importers import CleanQuestion, ParseResult, RawRow, RawTable
 from question_bank.models import (
     OPTION_LETTERS,
+    QUESTION_DETAILS,
     Bank,
     ColumnMapping,
     ImportJob,
@@ -272,13 +273,7 @@ _INSERT_COLUMNS = (
     "image",
     "options",
     "answer",
-    "explanation",
-    "difficulty",
-    "knowledge_point",
-    "industry_tags",
-    "post_tags",
-    "source",
-    "is_active",
+    *QUESTION_DETAILS,
     "version",
     "fingerprint",
     "created_at",

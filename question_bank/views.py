@@ -4,7 +4,6 @@ import io
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -13,7 +12,6 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
@@ -29,6 +27,7 @@ from question_bank.forms import (
     question_form_ui,
 )
 from question_bank.models import OPTION_LETTERS, ImportJob, PracticeSession, Question, QuestionType, SiblingGroup
+from question_bank.routes import pages
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 EXPORT_TYPES = {
@@ -42,7 +41,7 @@ EXPORT_TYPES = {
 # --- banks ---------------------------------------------------------------------
 
 
-@login_required
+@pages.route("", name="bank_list")
 def bank_list(request: HttpRequest) -> HttpResponse:
     banks = selectors.banks_browsable_by(request.user)
     managed_ids = set(selectors.banks_managed_by(request.user).values_list("pk", flat=True))
@@ -65,7 +64,7 @@ def _bank_form_choices(user: Any) -> tuple[Any, Any, bool]:
     return selectors.bank_owner_choices(user), selectors.sharing_jurisdictions_for(user), platform
 
 
-@login_required
+@pages.route("banks/new/", name="bank_create")
 def bank_create(request: HttpRequest) -> HttpResponse:
     providers, jurisdictions, platform = _bank_form_choices(request.user)
     if not platform and not providers.exists():
@@ -100,7 +99,7 @@ def _form_errors(form: Any, exc: ValidationError) -> None:
 BANK_PAGE_SIZE = 30  # questions on a page of the bank
 
 
-@login_required
+@pages.route("banks/<id:pk>/", name="bank_detail")
 def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
     all_questions = Question.objects.filter(bank=bank)
@@ -145,7 +144,7 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@pages.route("banks/<id:pk>/export/<str:fmt>/", name="bank_export")
 def bank_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     bank = get_object_or_404(selectors.banks_browsable_by(request.user), pk=pk)
     if fmt not in EXPORT_TYPES:
@@ -164,7 +163,7 @@ def bank_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     return FileResponse(stream, as_attachment=True, filename=f"{bank.code}.{extension}", content_type=content_type)
 
 
-@login_required
+@pages.route("template.xlsx", name="template")
 def template_download(request: HttpRequest) -> HttpResponse:
     return FileResponse(
         io.BytesIO(exporters.template_xlsx()), as_attachment=True, filename="question_template.xlsx", content_type=XLSX
@@ -174,7 +173,7 @@ def template_download(request: HttpRequest) -> HttpResponse:
 # --- imports -------------------------------------------------------------------
 
 
-@login_required
+@pages.route("banks/<id:pk>/import/", name="import_upload")
 def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 1 of 3: keep the upload (nothing is imported yet), then map its columns or preview it."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -214,7 +213,7 @@ def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None
     return job, None
 
 
-@login_required
+@pages.route("imports/<id:pk>/columns/", name="import_map")
 def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 2 (when the header is not recognised, or on request): say which column holds what."""
     job, elsewhere = _staged_or_redirect(request, pk)
@@ -262,7 +261,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@pages.route("imports/<id:pk>/preview/", name="import_preview")
 def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """Step 3: the first questions as a learner will see them, with their keys, and every error;
     nothing is written until the admin confirms."""
@@ -352,7 +351,7 @@ def _job_status(job: ImportJob) -> dict[str, Any]:
     }
 
 
-@login_required
+@pages.route("imports/<id:pk>/", name="import_job")
 def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     if job.status == ImportJob.Status.STAGED and job.created_by_id == request.user.pk:
@@ -375,13 +374,13 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@pages.route("imports/<id:pk>/status/", name="import_job_status")
 def import_job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     return JsonResponse(_job_status(job))
 
 
-@login_required
+@pages.route("imports/<id:pk>/errors.xlsx", name="import_job_errors")
 def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(selectors.import_jobs_visible_to(request.user), pk=pk)
     data = exporters.error_report_xlsx(
@@ -395,7 +394,7 @@ def import_job_errors(request: HttpRequest, pk: int) -> HttpResponse:
 # --- questions -----------------------------------------------------------------
 
 
-@login_required
+@pages.route("banks/<id:pk>/questions/new/", name="question_new")
 def question_new(request: HttpRequest, pk: int) -> HttpResponse:
     """Add one question to a bank by hand (the same checks as an imported row)."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -421,7 +420,7 @@ def question_new(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@pages.route("questions/<id:pk>/edit/", name="question_edit")
 def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
     form = QuestionForm(request.POST or None, request.FILES or None, initial=QuestionForm.initial_for(question))
@@ -455,7 +454,7 @@ def _question_on_bank_page(question: Question) -> str:
     return f"{url}{f'?page={page}' if page > 1 else ''}#q-{question.pk}"
 
 
-@login_required
+@pages.route("questions/<id:pk>/image/", name="question_image")
 def question_image(request: HttpRequest, pk: int) -> HttpResponse:
     """The stem's picture, streamed only to those who may see the question (media/ is not served)."""
     visible = selectors.questions_visible_to(request.user).filter(pk=pk)
@@ -466,8 +465,7 @@ def question_image(request: HttpRequest, pk: int) -> HttpResponse:
     return FileResponse(question.image.open("rb"))
 
 
-@login_required
-@require_POST
+@pages.post("questions/<id:pk>/active/", name="question_set_active")
 def question_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     question = get_object_or_404(selectors.questions_managed_by(request.user), pk=pk)
     active = request.POST.get("active") == "1"
@@ -485,7 +483,7 @@ def _learner_banks(request: HttpRequest) -> Any:
     return selectors.banks_practisable_by(request.user)
 
 
-@login_required
+@pages.route("practice/", name="practice_home")
 def practice_home(request: HttpRequest) -> HttpResponse:
     banks = _learner_banks(request)
     form = PracticeStartForm(request.POST or None, banks=banks)
@@ -533,7 +531,7 @@ def _given_from_post(question: Question, post: Any) -> Any:
     return post.get("choice", "")
 
 
-@login_required
+@pages.route("practice/<id:pk>/", name="practice_question")
 def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(selectors.practice_sessions_of(request.user), pk=pk)
     if session.finished:
@@ -616,7 +614,7 @@ def _given_display(question: Question, given: Any) -> str:
 # --- sibling questions -----------------------------------------------------------
 
 
-@login_required
+@pages.route("banks/<id:pk>/siblings/", name="bank_siblings")
 def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     """The bank's sibling groups, texts side by side, to confirm or split; POST re-scans the bank."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -662,8 +660,7 @@ def bank_siblings(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@pages.post("siblings/<id:pk>/confirm/", name="sibling_confirm")
 def sibling_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(selectors.sibling_groups_visible_to(request.user), pk=pk)
     siblings.sibling_group_confirm(group=group, user=request.user)
@@ -671,8 +668,7 @@ def sibling_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, group.bank_id))
 
 
-@login_required
-@require_POST
+@pages.post("siblings/<id:pk>/split/", name="sibling_split")
 def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(selectors.sibling_groups_visible_to(request.user), pk=pk)
     question_id = request.POST.get("question", "")
@@ -698,8 +694,7 @@ def sibling_split(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, group.bank_id))
 
 
-@login_required
-@require_POST
+@pages.post("banks/<id:pk>/siblings/confirm/", name="sibling_confirm_all")
 def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
     """Confirm the suggested groups the trainer saw on the page (their ids come with the form)."""
     bank = get_object_or_404(selectors.banks_managed_by(request.user), pk=pk)
@@ -710,8 +705,7 @@ def sibling_confirm_all(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_siblings_back(request, bank.pk))
 
 
-@login_required
-@require_POST
+@pages.post("sibling-splits/<id:pk>/undo/", name="sibling_split_undo")
 def sibling_split_undo(request: HttpRequest, pk: int) -> HttpResponse:
     split = get_object_or_404(selectors.sibling_splits_visible_to(request.user), pk=pk)
     bank_id = split.question.bank_id

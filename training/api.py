@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from core.ids import MAX_ID, MAX_INT32
 from training import selectors
 from training.models import Lesson, Progress
+from training.routes import endpoints
 from training.services.crediting import Refusal, heartbeat_record, lesson_start, lesson_stop, presence_confirm
 from training.services.errors import LeaseHeld, LessonNotAssigned
 
@@ -145,6 +146,7 @@ def progress_payload(lesson: Lesson, progress: Progress | None) -> dict[str, Any
     }
 
 
+@endpoints.route("me/assignments/", name="my-assignments")
 class MyAssignmentsView(APIView):
     @extend_schema(responses=AssignmentOutSerializer(many=True), summary="My training assignments with progress")
     def get(self, request: Request) -> Response:
@@ -156,6 +158,7 @@ def _lesson(request: Request, pk: int) -> Lesson:
     return get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
 
 
+@endpoints.route("lessons/<id:pk>/", name="lesson-detail")
 class LessonView(APIView):
     @extend_schema(responses=LessonOutSerializer, summary="Lesson content and my progress")
     def get(self, request: Request, pk: int) -> Response:
@@ -179,6 +182,7 @@ class LessonView(APIView):
         return Response(LessonOutSerializer(data).data)
 
 
+@endpoints.route("lessons/<id:pk>/progress/", name="lesson-progress")
 class LessonProgressView(APIView):
     @extend_schema(responses=ProgressOutSerializer, summary="My progress in a lesson")
     def get(self, request: Request, pk: int) -> Response:
@@ -187,6 +191,7 @@ class LessonProgressView(APIView):
         return Response(ProgressOutSerializer(progress_payload(lesson, progress)).data)
 
 
+@endpoints.route("lessons/<id:pk>/start/", name="lesson-start")
 class LessonStartView(APIView):
     @extend_schema(
         request=StartInSerializer,
@@ -209,6 +214,7 @@ class LessonStartView(APIView):
         return Response(StartOutSerializer(result.__dict__).data)
 
 
+@endpoints.route("lessons/<id:pk>/heartbeat/", name="lesson-heartbeat")
 class LessonHeartbeatView(APIView):
     @extend_schema(responses=ProgressOutSerializer, summary="What the server has counted so far")
     def get(self, request: Request, pk: int) -> Response:
@@ -249,6 +255,7 @@ class LessonHeartbeatView(APIView):
         return Response(HeartbeatOutSerializer(result.__dict__).data, status=code)
 
 
+@endpoints.route("lessons/<id:pk>/presence/", name="lesson-presence")
 class LessonPresenceView(APIView):
     @extend_schema(request=TokenInSerializer, responses=PresenceOutSerializer, summary="Answer “are you still there?”")
     def post(self, request: Request, pk: int) -> Response:
@@ -259,6 +266,7 @@ class LessonPresenceView(APIView):
         return Response({"unlocked": unlocked})
 
 
+@endpoints.route("lessons/<id:pk>/stop/", name="lesson-stop")
 class LessonStopView(APIView):
     @extend_schema(request=TokenInSerializer, responses={204: None}, summary="Leave a lesson: release the lease")
     def post(self, request: Request, pk: int) -> Response:

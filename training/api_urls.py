@@ -1,13 +1,9 @@
-from django.urls import path
+"""The training API, included under /api/v1/ (namespace ``api``) by config.urls.
 
-from training import api
+Each view declares its route next to itself (``@endpoints.route``, core.routes); the imports
+below register them."""
 
-urlpatterns = [
-    path("me/assignments/", api.MyAssignmentsView.as_view(), name="my-assignments"),
-    path("lessons/<id:pk>/", api.LessonView.as_view(), name="lesson-detail"),
-    path("lessons/<id:pk>/progress/", api.LessonProgressView.as_view(), name="lesson-progress"),
-    path("lessons/<id:pk>/start/", api.LessonStartView.as_view(), name="lesson-start"),
-    path("lessons/<id:pk>/heartbeat/", api.LessonHeartbeatView.as_view(), name="lesson-heartbeat"),
-    path("lessons/<id:pk>/presence/", api.LessonPresenceView.as_view(), name="lesson-presence"),
-    path("lessons/<id:pk>/stop/", api.LessonStopView.as_view(), name="lesson-stop"),
-]
+from training import api  # noqa: F401 - importing a view module registers its routes
+from training.routes import endpoints
+
+urlpatterns = endpoints.urlpatterns

@@ -12,18 +12,17 @@ from functools import partial
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
 
 from training import selectors
 from training.forms import ChapterForm, CourseForm, LessonForm
 from training.models import CreditLedger, Lesson
+from training.routes import pages
 from training.services import content as content_services
 from training.services.errors import ContentHasCredit, MediaRejected, TrainingError
 
@@ -38,7 +37,7 @@ def _outline_url(course_id: int, anchor: str = "") -> str:
     return f"{url}#{anchor}" if anchor else url
 
 
-@login_required
+@pages.route("manage/", name="manage_courses")
 def course_list(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     courses = (
@@ -49,8 +48,7 @@ def course_list(request: HttpRequest) -> HttpResponse:
     return render(request, "training/manage/course_list.html", {"courses": courses})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/courses/new/", name="manage_course_create", methods=("GET", "POST"))
 def course_create(request: HttpRequest) -> HttpResponse:
     _require_builder(request)
     form = CourseForm(request.POST or None, user=request.user)
@@ -75,8 +73,7 @@ def _course_fields(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/courses/<id:pk>/edit/", name="manage_course_edit", methods=("GET", "POST"))
 def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     form = CourseForm(request.POST or None, user=request.user, course=course)
@@ -87,8 +84,7 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "training/manage/course_form.html", {"form": form, "course": course})
 
 
-@login_required
-@require_POST
+@pages.post("manage/courses/<id:pk>/publish/", name="manage_course_publish")
 def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     publish = request.POST.get("published") == "1"
@@ -101,7 +97,7 @@ def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("training:manage_course", pk=course.pk)
 
 
-@login_required
+@pages.route("manage/courses/<id:pk>/", name="manage_course")
 def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     credited = CreditLedger.objects.filter(lesson=OuterRef("pk"))
@@ -119,8 +115,7 @@ def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@pages.post("manage/courses/<id:pk>/chapters/new/", name="manage_chapter_create")
 def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     title = _chapter_title(request)
@@ -130,8 +125,7 @@ def chapter_create(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_outline_url(course.pk, f"chapter-{chapter.pk}"))
 
 
-@login_required
-@require_POST
+@pages.post("manage/chapters/<id:pk>/rename/", name="manage_chapter_rename")
 def chapter_rename(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     title = _chapter_title(request)
@@ -156,16 +150,14 @@ def _moved(request: HttpRequest, move: Callable[..., object], course_id: int, an
     return redirect(_outline_url(course_id, anchor))
 
 
-@login_required
-@require_POST
+@pages.post("manage/chapters/<id:pk>/move/", name="manage_chapter_move")
 def chapter_move(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     move = partial(content_services.chapter_move, chapter=chapter)
     return _moved(request, move, chapter.course_id, f"chapter-{chapter.pk}")
 
 
-@login_required
-@require_POST
+@pages.post("manage/chapters/<id:pk>/delete/", name="manage_chapter_delete")
 def chapter_delete(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     course_id = chapter.course_id
@@ -234,8 +226,7 @@ def _lesson_form(
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/chapters/<id:pk>/lessons/new/", name="manage_lesson_create", methods=("GET", "POST"))
 def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
     chapter = get_object_or_404(selectors.chapters_managed_by(request.user), pk=pk)
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
@@ -269,8 +260,7 @@ def lesson_create(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/lessons/<id:pk>/edit/", name="manage_lesson_edit", methods=("GET", "POST"))
 def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     course = lesson.chapter.course
@@ -294,16 +284,14 @@ def lesson_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_POST
+@pages.post("manage/lessons/<id:pk>/move/", name="manage_lesson_move")
 def lesson_move(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     move = partial(content_services.lesson_move, lesson=lesson)
     return _moved(request, move, lesson.chapter.course_id, f"lesson-{lesson.pk}")
 
 
-@login_required
-@require_POST
+@pages.post("manage/lessons/<id:pk>/retire/", name="manage_lesson_retire")
 def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     retired = request.POST.get("retired") == "1"
@@ -315,8 +303,7 @@ def lesson_retire(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_outline_url(lesson.chapter.course_id, f"lesson-{lesson.pk}"))
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("manage/lessons/<id:pk>/delete/", name="manage_lesson_delete", methods=("GET", "POST"))
 def lesson_delete(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_managed_by(request.user), pk=pk)
     course_id = lesson.chapter.course_id

@@ -1,12 +1,11 @@
 """Self-registration of public learners: a sign-up page, mounted beside the
-other account pages (anonymous by design)."""
+other account pages (anonymous by design).
 
-from django.urls import path
+Each view declares its route next to itself (``@public.route``, core.routes); the imports
+below register them."""
 
-from training import views
+from training import views  # noqa: F401 - importing a view module registers its routes
+from training.routes import public
 
 app_name = "training_public"
-
-urlpatterns = [
-    path("register/", views.public_register, name="register"),
-]
+urlpatterns = public.urlpatterns

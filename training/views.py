@@ -14,7 +14,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
@@ -25,7 +24,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import mainland_mobile
 from core.http import csp_framed_by_self
@@ -36,6 +34,7 @@ from organizations.models import Jurisdiction, Person
 from training import selectors
 from training.forms import quiz_answers_from_post
 from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt
+from training.routes import pages, public
 from training.services import public as public_services
 from training.services.assignments import assign_to_people
 from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
@@ -48,7 +47,7 @@ ADMIN_ROLES = {"platform_admin", "bureau_official", "enterprise_admin", "trainin
 # --- Learner ------------------------------------------------------------------------------
 
 
-@login_required
+@pages.route("", name="dashboard")
 def dashboard(request: HttpRequest) -> HttpResponse:
     rows = selectors.my_assignments(request.user)
     today = timezone.localdate()
@@ -93,7 +92,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@pages.route("courses/<id:pk>/", name="course_detail")
 def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_visible_to(request.user), pk=pk)
     chapters = list(
@@ -119,7 +118,7 @@ def course_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@pages.route("lessons/<id:pk>/", name="lesson_player")
 def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
     assigned = selectors.lesson_is_assigned(user=request.user, lesson=lesson)
@@ -141,8 +140,7 @@ def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("lessons/<id:pk>/quiz/", name="lesson_quiz", methods=("GET", "POST"))
 def lesson_quiz(request: HttpRequest, pk: int) -> HttpResponse:
     """The lesson's quiz, once its time is earned: questions drawn on the
     server, shown without their answers, graded on the server on submit.
@@ -251,8 +249,7 @@ def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -
         handle.close()
 
 
-@login_required
-@require_GET
+@pages.get("lessons/<id:pk>/media/", name="lesson_media")
 @xframe_options_sameorigin  # the PDF viewer embeds it in an <iframe> of our own page
 @csp_framed_by_self
 def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
@@ -308,7 +305,7 @@ def _bar_chart(items: list[tuple[str, int, int]], *, unit: str = "%") -> dict[st
     return {"bars": bars, "height": 16 + 30 * len(items)}
 
 
-@login_required
+@pages.route("enterprise/", name="enterprise_dashboard")
 def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     enterprises = org.enterprises_visible_to(request.user)
@@ -368,8 +365,7 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("ledger/export/", name="ledger_export")
 def ledger_export(request: HttpRequest) -> HttpResponse:
     """Every credited span the user may see, as CSV or XLSX (?as=xlsx). No ID numbers."""
     entries = selectors.ledger_visible_to(request.user)
@@ -473,8 +469,7 @@ class AssignForm(forms.Form):
         return data
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route("assign/", name="assign", methods=("GET", "POST"))
 def assign(request: HttpRequest) -> HttpResponse:
     managed = org.enterprises_managed_by(request.user)
     if not managed.exists():
@@ -529,7 +524,7 @@ class PublicRegisterForm(forms.Form):
         return phone
 
 
-@require_http_methods(["GET", "POST"])
+@public.route("register/", name="register", methods=("GET", "POST"), login=False)
 def public_register(request: HttpRequest) -> HttpResponse:
     """Residents register themselves with a phone number for public courses
     (e.g. first aid). Anonymous by design; creates a login with no role."""
@@ -547,7 +542,7 @@ def public_register(request: HttpRequest) -> HttpResponse:
     return render(request, "training/public_register.html", {"form": form})
 
 
-@login_required
+@pages.route("public/", name="public_courses")
 def public_courses(request: HttpRequest) -> HttpResponse:
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
     if public is None:
@@ -561,8 +556,7 @@ def public_courses(request: HttpRequest) -> HttpResponse:
     return render(request, "training/public_courses.html", {"courses": courses, "enrolled": enrolled, "public": public})
 
 
-@login_required
-@require_POST
+@pages.post("public/courses/<id:pk>/enrol/", name="public_enrol")
 def public_enrol(request: HttpRequest, pk: int) -> HttpResponse:
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
     if public is None:
