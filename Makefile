@@ -7,7 +7,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := config.settings
 
-.PHONY: run test test-fast lint bench setup setup-test system-deps clean screenshots
+.PHONY: run run-scaled test test-fast lint bench setup setup-test system-deps clean screenshots
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ run: setup
 	$(PY) manage.py seed_demo
 	@echo "safetrain on http://127.0.0.1:$(PORT)/  (demo accounts: see README)"
 	$(VENV)/bin/daphne -b 127.0.0.1 -p $(PORT) config.asgi:application
+
+# The district topology on one machine: two gunicorn web processes, daphne for /ws/, a Celery
+# worker and beat (and nginx in front when installed), against DATABASE_URL (PostgreSQL) and
+# REDIS_URL, both required. Ctrl-C stops them all. README: "Running a district".
+run-scaled: $(VENV)/.installed system-deps
+	VENV=$(VENV) deploy/run-scaled.sh
 
 setup-test: $(VENV)/.installed-test system-deps-test
 	$(PY) manage.py compilemessages -v0 --ignore=.venv

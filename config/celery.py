@@ -1,12 +1,24 @@
 import os
+import time
+from typing import Any
 
 from celery import Celery
+from celery.signals import before_task_publish
+
+from core.health import SENT_AT_HEADER
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("safetrain")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def _stamp_sent_at(headers: dict[str, Any] | None = None, **_kwargs: Any) -> None:
+    """When the task was queued: /healthz reads it from the oldest waiting message (core.health)."""
+    if headers is not None:
+        headers[SENT_AT_HEADER] = time.time()
 
 
 def _every(task: str, env: str, default: str, *, unit_seconds: int = 1) -> dict[str, object]:

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the request id and the one JSON log line cover every answer, refusals included.
+    "core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -171,6 +173,12 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # pool of threads inside the server process takes it (core.background).
 BACKGROUND_BACKEND = "celery" if REDIS_URL else "threads"
 BACKGROUND_THREADS = env_int("BACKGROUND_THREADS", 2, minimum=1)
+# The queue the web processes send tasks to and the workers take them from. Two deployments
+# (or a test run and a demo) sharing one Redis database need different names.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "celery")
+# /healthz (core.health) answers 503 when the oldest task waiting in that queue has waited
+# longer than this: no worker is taking tasks, or too few for the load. 0: report, never 503.
+WORKER_QUEUE_MAX_WAIT_SECONDS = env_int("WORKER_QUEUE_MAX_WAIT_SECONDS", 300, minimum=0)
 
 # --- Auth -------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -453,14 +461,28 @@ TRAINING_LEDGER_RETENTION_YEARS = {
     "public": env_int("TRAINING_RETENTION_YEARS_PUBLIC", 3, minimum=1),
 }
 
+# One JSON line per HTTP request on stderr (core.request_log): request id, user id, route, status, duration.
+REQUEST_LOG = env_bool("REQUEST_LOG", True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json_line": {"format": "%(message)s"},
+    },
     "filters": {"quiet_403": {"()": "config.logfilters.PermissionDeniedWithoutTraceback"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "json_line"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"daphne": {"level": "WARNING"}, "django.request": {"filters": ["quiet_403"]}},
+    "loggers": {
+        "daphne": {"level": "WARNING"},
+        "django.request": {"filters": ["quiet_403"]},
+        # core.request_log: one JSON object a line, nothing else on it (docs/OPERATIONS.md).
+        "safetrain.request": {"handlers": ["requests"], "level": "INFO", "propagate": False},
+    },
 }
 
 # --- Question bank: sibling (near-duplicate) questions (question_bank.siblings) ---

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
 import threading
+import time
 import uuid
+from functools import cache as memoize
+from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -45,8 +50,56 @@ def _check_channel_layer() -> None:
         async_to_sync(_roundtrip)(layer)
 
 
+# Set on every task message by config.celery (before_task_publish): when it was queued, in Unix seconds.
+SENT_AT_HEADER = "safetrain_sent_at"
+
+
+@memoize
+def _broker(url: str) -> Any:
+    import redis
+
+    return redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+
+
+def _waited(message: bytes | None, now: float) -> float | None:
+    """Seconds the queued message (kombu's JSON envelope) has waited, when it says when it was sent."""
+    if message is None:
+        return None
+    try:
+        sent = json.loads(message)["headers"][SENT_AT_HEADER]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return max(0.0, now - float(sent)) if isinstance(sent, (int, float)) else None
+
+
+def worker_queue_report() -> tuple[dict[str, Any], bool]:
+    """The worker queue's part of /healthz, and whether it is healthy.
+
+    Embedded default: background work runs on threads of this process ("threads"). With Celery:
+    the broker answers, the queue's length, and how long its oldest task has waited (workers
+    take from the right: the oldest is the last element); longer than
+    ``WORKER_QUEUE_MAX_WAIT_SECONDS`` is "stuck" (no worker takes tasks, or too few).
+    """
+    if settings.BACKGROUND_BACKEND != "celery":
+        return {"worker_queue": "threads"}, True
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    try:
+        broker = _broker(settings.CELERY_BROKER_URL)
+        length = int(broker.llen(queue))
+        waited = _waited(broker.lindex(queue, -1) if length else None, time.time())
+    except Exception as exc:  # noqa: BLE001 - any failure is reported, not raised
+        return {"worker_queue": f"error: {type(exc).__name__}"}, False
+    limit = settings.WORKER_QUEUE_MAX_WAIT_SECONDS
+    stuck = bool(limit) and waited is not None and waited > limit
+    return {
+        "worker_queue": "stuck" if stuck else "ok",
+        "worker_queue_length": length,
+        "worker_oldest_wait_seconds": None if waited is None else round(waited),
+    }, not stuck
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
-    report: dict[str, str] = {}
+    report: dict[str, Any] = {}
     for name, check in (("db", _check_db), ("channel_layer", _check_channel_layer), ("cache", _check_cache)):
         try:
             check()
@@ -55,4 +108,6 @@ def healthz(request: HttpRequest) -> JsonResponse:
         else:
             report[name] = "ok"
     healthy = all(v == "ok" for v in report.values())
-    return JsonResponse(report, status=200 if healthy else 503)
+    workers, workers_healthy = worker_queue_report()
+    report.update(workers)
+    return JsonResponse(report, status=200 if healthy and workers_healthy else 503)

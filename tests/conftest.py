@@ -8,6 +8,7 @@ should have no access to anything.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,11 @@ from organizations.models import Enterprise, Jurisdiction, Person, RoleGrant, Tr
 from tests import factories
 
 Role = RoleGrant.Role
+
+# No Celery worker runs during the tests: tasks the PostgreSQL + Redis pass queues stay in the
+# queue, and the server processes the tests start (which inherit this environment) must still
+# pass their /healthz readiness probe. tests/core/test_health.py sets the threshold itself.
+os.environ.setdefault("WORKER_QUEUE_MAX_WAIT_SECONDS", "0")
 
 
 @dataclass

@@ -1,6 +1,9 @@
 // Lesson player: sends heartbeats; the server decides what is credited.
 // The client-side rules (no seeking ahead, rate cap, idle lock, pause when
 // hidden) are a courtesy to honest learners: the server enforces them anyway.
+// Time is the server's: heartbeats carry no device time (a phone whose clock
+// runs fast would have every heartbeat refused as "from the future"), and the
+// idle lock measures with the monotonic clock, which a clock change leaves alone.
 (function () {
   "use strict";
   var lib = window.SafetrainLib;
@@ -26,7 +29,7 @@
   var page = 1;
   var timer = null;
   var interacted = false;
-  var lastInteraction = Date.now();
+  var lastInteraction = performance.now();
   var locked = false;
   var stopped = false;
 
@@ -68,7 +71,7 @@
       if (data.unlocked) {
         locked = false;
         root.dataset.locked = "0";
-        lastInteraction = Date.now();
+        lastInteraction = performance.now();
         interacted = true;
         if (lockEl) lockEl.hidden = true;
       }
@@ -77,7 +80,7 @@
 
   function beat() {
     if (!session || stopped) return Promise.resolve();
-    if (!locked && Date.now() - lastInteraction > session.idle_lock_seconds * 1000) lock();
+    if (!locked && performance.now() - lastInteraction > session.idle_lock_seconds * 1000) lock();
     seq += 1;
     var body = {
       token: session.token,
@@ -85,7 +88,6 @@
       position: position(),
       visible: document.visibilityState === "visible",
       playback_rate: video ? video.playbackRate : 1,
-      client_time: new Date().toISOString(),
       interaction: interacted
     };
     interacted = false;
@@ -184,7 +186,7 @@
 
   // --- activity and visibility ---
   ["pointerdown", "keydown", "touchstart", "wheel", "scroll"].forEach(function (name) {
-    window.addEventListener(name, function () { if (!locked) { lastInteraction = Date.now(); interacted = true; } }, { passive: true });
+    window.addEventListener(name, function () { if (!locked) { lastInteraction = performance.now(); interacted = true; } }, { passive: true });
   });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState !== "visible" && video && !video.paused) video.pause();

@@ -362,6 +362,8 @@ def _compare(
             if not submitted:  # no answer key leaves the server before the submit (conftest's key texts)
                 assert not any(key.format(0).encode() in content for key in FILL_KEYS), (what, door)
             assert headers.pop("content-length") == str(len(content)), (what, door)
+            # Each request's own id (core.request_log): present on both doors, equal on neither.
+            assert len(headers.pop("x-request-id")) == 32, (what, door)
             if "set-cookie" in headers:  # the browsable API's fresh CSRF token
                 headers["set-cookie"] = headers["set-cookie"].split("=")[0]
             if "content-security-policy" in headers:  # the policy's directives, in whatever order they come
