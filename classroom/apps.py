@@ -7,3 +7,11 @@ class ClassroomConfig(AppConfig):
 
     name = "classroom"
     verbose_name = _("Classroom training")
+
+    def ready(self) -> None:
+        # clweb: the menu entry and the learner's home to-do section.
+        from classroom import home, nav
+        from core import navigation, todo
+
+        navigation.register("classroom", nav.nav_items, position=navigation.TRAINING + 5)
+        todo.providers.register("classroom.classes", home.todo_classes, position=home.POSITION)
