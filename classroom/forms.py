@@ -8,7 +8,6 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -110,7 +109,10 @@ class ClassForm(forms.Form):
         if training_class is not None:
             # The owner of a scheduled class does not change.
             del self.fields["owner"]
-            owner = {"owner_enterprise": training_class.owner_enterprise, "owner_provider": training_class.owner_provider}
+            owner = {
+                "owner_enterprise": training_class.owner_enterprise,
+                "owner_provider": training_class.owner_provider,
+            }
         else:
             self.fields["owner"].choices = owners
             chosen = self.data.get("owner") or self.initial.get("owner") or (owners[0][0] if owners else "")
@@ -156,7 +158,7 @@ class ClassForm(forms.Form):
             data["starts_at"] = dt.datetime.combine(date, start, tzinfo=zone)
             data["ends_at"] = dt.datetime.combine(date, end, tzinfo=zone)
             if data["ends_at"] <= data["starts_at"]:
-                self.add_error("end", _("The class must end after it starts."))
+                self.add_error("end", _("The end time must be after the start time."))
         if data.get("hours") is not None:
             data["credit_minutes"] = max(1, round(data["hours"] * settings.MINUTES_PER_CREDIT_HOUR))
         return data
@@ -202,12 +204,20 @@ class InviteForm(forms.Form):
         posts = dict(Person.Post.choices)
         post_counts = pool.values("post").annotate(n=Count("pk")).order_by("post")
         self.fields["posts"].choices = [
-            (row["post"], _("%(post)s (%(count)d people)") % {"post": posts.get(row["post"], row["post"]), "count": row["n"]})
+            (
+                row["post"],
+                _("%(post)s (%(count)d people)") % {"post": posts.get(row["post"], row["post"]), "count": row["n"]},
+            )
             for row in post_counts
         ]
-        department_counts = pool.exclude(department="").values("department").annotate(n=Count("pk")).order_by("department")
+        department_counts = (
+            pool.exclude(department="").values("department").annotate(n=Count("pk")).order_by("department")
+        )
         self.fields["departments"].choices = [
-            (row["department"], _("%(department)s (%(count)d people)") % {"department": row["department"], "count": row["n"]})
+            (
+                row["department"],
+                _("%(department)s (%(count)d people)") % {"department": row["department"], "count": row["n"]},
+            )
             for row in department_counts
         ]
         people = pool.exclude(pk__in=already).order_by("name", "pk")
@@ -237,7 +247,9 @@ class InviteForm(forms.Form):
 
 
 class CancelForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason for cancelling"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for cancelling"), max_length=300, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ManualSignForm(forms.Form):

@@ -60,13 +60,18 @@ def door_message(error: ClassroomError) -> str:
         "code_expired": _("The sign-in code has expired. Scan the QR code on the screen again."),
         "code_invalid": _("This code is not valid for this class. Scan the QR code on the screen again."),
         "not_invited": _("You are not on this class's list. Ask the trainer to invite you."),
-        "already_signed_in": _("You are already signed in to this class."),
-        "already_signed_out": _("You have already signed out of this class."),
+        "already_signed_in": _("You have signed in to this class already: no need to sign in again."),
+        "already_signed_out": _("You have signed out of this class already."),
         "not_signed_in": _("You have not signed in to this class yet: scan the sign-in code first."),
         "class_not_open": _("This class is not open for signing in now."),
         "class_closed": _("This class has ended."),
-        "face_required": _("This class needs a face check, and you have no usable face enrolment. Ask the trainer to sign you in."),
-        "face_check_failed": _("The face check did not pass. Try again facing the camera in good light, or ask the trainer to sign you in."),
+        "wrong_code": _("This is the other code (sign-in or sign-out). Scan the code the trainer shows now."),
+        "face_required": _(
+            "This class needs a face check, and you have no usable face enrolment. Ask the trainer to sign you in."
+        ),
+        "face_check_failed": _(
+            "The face check did not pass. Try again facing the camera in good light, or ask the trainer to sign you in."
+        ),
     }
     return fixed.get(error.code, error.message)
 
@@ -136,14 +141,13 @@ def class_list(request: HttpRequest) -> HttpResponse:
 
 def _field_errors(form: Any, error: ClassroomError) -> None:
     errors = error.details.get("errors") or {}
-    placed = False
-    for field, problem in errors.items() if isinstance(errors, dict) else ():
-        name = {"starts_at": "start", "ends_at": "end", "credit_minutes": "hours"}.get(field, field)
-        if name in form.fields:
-            form.add_error(name, problem if isinstance(problem, str) else "; ".join(map(str, problem)))
-            placed = True
-    if not placed:
+    if not isinstance(errors, dict) or not errors:
         form.add_error(None, error.message)
+        return
+    for field, problem in errors.items():
+        text = problem if isinstance(problem, str) else " ".join(map(str, problem))
+        name = {"starts_at": "start", "ends_at": "end", "credit_minutes": "hours"}.get(field, field)
+        form.add_error(name if name in form.fields else None, text)
 
 
 @login_required
@@ -163,7 +167,9 @@ def class_new(request: HttpRequest) -> HttpResponse:
                 training_class = schedule_services.class_schedule(by=request.user, **owner, **form.service_fields())
                 invited = 0
                 if invite_form is not None and invite_form.has_choice():
-                    invited = schedule_services.invite(training_class=training_class, by=request.user, **invite_form.chosen())
+                    invited = schedule_services.invite(
+                        training_class=training_class, by=request.user, **invite_form.chosen()
+                    )
         except ClassroomError as exc:
             _field_errors(form, exc)
         else:
@@ -253,7 +259,8 @@ def code_payload(request: HttpRequest, training_class: TrainingClass, kind: str)
     now = timezone.now()
     code = codes.class_code(training_class, kind, now=now)
     url = request.build_absolute_uri(codes.sign_path(training_class, code.code))
-    seconds_left = max(1, int((code.expires_at - now).total_seconds() + 0.999))
+    # The board moves on at the window's end; the code itself is still accepted for a short grace after it.
+    seconds_left = max(1, int((code.refresh_at - now).total_seconds() + 0.999))
     return {
         "kind": kind,
         "code": code.code,
@@ -278,7 +285,9 @@ def _attendance_rows(training_class: TrainingClass) -> list[dict[str, Any]]:
     signed = sorted((r for r in rows if r["attendance"]), key=lambda r: r["attendance"].signed_in_at)
     waiting = [r for r in rows if not r["attendance"]]
     for row in signed:
-        row["credited_hours"] = hours_of(row["attendance"].credited_seconds // 60) if row["attendance"].credited_at else None
+        row["credited_hours"] = (
+            hours_of(row["attendance"].credited_seconds // 60) if row["attendance"].credited_at else None
+        )
     return signed + waiting
 
 
@@ -361,7 +370,11 @@ def class_manual(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             attendance_services.sign_manual(
-                training_class=training_class, person=data["person"], kind=data["kind"], reason=data["reason"], by=request.user
+                training_class=training_class,
+                person=data["person"],
+                kind=data["kind"],
+                reason=data["reason"],
+                by=request.user,
             )
         except ClassroomError as exc:
             messages.error(request, door_message(exc))
@@ -369,7 +382,10 @@ def class_manual(request: HttpRequest, pk: int) -> HttpResponse:
             done = _("%(name)s signed in.") if data["kind"] == "in" else _("%(name)s signed out.")
             messages.success(request, done % {"name": data["person"].name})
     else:
-        problems = "; ".join(f"{form.fields[f].label if f in form.fields else ''}{': ' if f in form.fields else ''}{' '.join(e)}" for f, e in form.errors.items())
+        problems = "; ".join(
+            f"{form.fields[f].label if f in form.fields else ''}{': ' if f in form.fields else ''}{' '.join(e)}"
+            for f, e in form.errors.items()
+        )
         messages.error(request, _("Not signed: %(problems)s") % {"problems": problems})
     return redirect(reverse("classroom:detail", args=[training_class.pk]) + f"?kind={data_kind(request)}#manual")
 
@@ -431,7 +447,9 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 if person is None:
                     raise PermissionDenied
-                attendance_services.sign_by_code(training_class=training_class, user=request.user, code=code, frame=frame)
+                attendance_services.sign_by_code(
+                    training_class=training_class, user=request.user, code=code, frame=frame
+                )
             except ClassroomError as exc:
                 error = door_message(exc)
                 if _wants_json(request):
@@ -459,7 +477,10 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "enrolment": proctoring_selectors.enrolment_of(person),
                 "consent": proctoring_selectors.active_consent(person),
-                "camera_strings": {**camera_strings(), "denied": _("The camera is not available. Ask the trainer to sign you in.")},
+                "camera_strings": {
+                    **camera_strings(),
+                    "denied": _("The camera is not available. Ask the trainer to sign you in."),
+                },
             }
         )
     status = 400 if error and request.method == "POST" else 200
@@ -504,7 +525,12 @@ def my_classes(request: HttpRequest) -> HttpResponse:
     coming, past = [], []
     for training_class in invited:
         phase = phase_of(training_class, now)
-        row = {"class": training_class, "phase": phase, "attendance": records.get(training_class.pk), "hours": hours_of(training_class.credit_minutes)}
+        row = {
+            "class": training_class,
+            "phase": phase,
+            "attendance": records.get(training_class.pk),
+            "hours": hours_of(training_class.credit_minutes),
+        }
         (past if phase == "past" else coming).append(row)
     past.reverse()
     return render(request, "classroom/my_classes.html", {"coming": coming, "past": past})

@@ -83,6 +83,12 @@ def _exam_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     return dict(exam_routes())
 
 
+def _classroom_web_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    from tests.classroom.web_data import classroom_web_routes
+
+    return classroom_web_routes()
+
+
 def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     def lesson(cast: Any) -> Kwargs:
         from tests.training.route_data import east_training
@@ -213,6 +219,8 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     **_analytics_routes(),
     # a background import_data job is its uploader's alone
     "imports:job": lambda c: _east_data_import(c),
+    # classroom pages (clweb; objects from tests/classroom/web_data.py)
+    **_classroom_web_routes(),
 }
 
 
