@@ -39,11 +39,17 @@ def owner_of(choice: str) -> dict[str, Any]:
 
 
 def hours_of(minutes: int) -> Decimal:
-    return (Decimal(minutes) / settings.MINUTES_PER_CREDIT_HOUR).quantize(Decimal("0.1"))
+    """学时 with one decimal, "2" rather than "2.0"."""
+    hours = (Decimal(minutes) / settings.MINUTES_PER_CREDIT_HOUR).quantize(Decimal("0.1"))
+    return hours.quantize(Decimal(1)) if hours == hours.to_integral_value() else hours
 
 
 def lesson_plans_for(*, user: Any, owner_enterprise: Any, owner_provider: Any) -> QuerySet[LessonPlan]:
-    """Plans a class may attach until the library's selector is merged: the owner's own and the platform's."""
+    """The plans this user may attach: the library's ``lesson_plans_attachable_by`` once it is there (the
+    service checks the same); until then the owner's own, its jurisdiction's shared ones and the platform's."""
+    attachable = getattr(training_selectors, "lesson_plans_attachable_by", None)
+    if attachable is not None:
+        return attachable(user).order_by("title")
     q = Q(share=LessonPlan.Share.PLATFORM)
     if owner_enterprise is not None:
         q |= Q(owner_enterprise=owner_enterprise)
@@ -122,6 +128,15 @@ class ClassForm(forms.Form):
                 self.fields["owner"].initial = owners[0][0]
         self.owner = owner
         self.fields["course"].queryset = training_selectors.courses_visible_to(user).order_by("title")
+        for name in ("course", "onboarding_stage", "quiz_lesson"):
+            self.fields[name].empty_label = "—"
+        if training_class is None and not self.is_bound:
+            # A sensible start: today, the next full hour, one hour long, 1 学时.
+            start = (timezone.localtime() + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+            self.initial.setdefault("date", start.date())
+            self.initial.setdefault("start", start.time())
+            self.initial.setdefault("end", (start + dt.timedelta(hours=1)).time())
+            self.initial.setdefault("hours", Decimal(1))
         self.fields["onboarding_stage"].queryset = PlanTemplateStage.objects.filter(
             template__kind=PlanTemplate.Kind.ONBOARDING
         ).select_related("template")
@@ -257,8 +272,10 @@ class ManualSignForm(forms.Form):
 
     KINDS = [("in", gettext_lazy("Sign in")), ("out", gettext_lazy("Sign out"))]
 
-    person = forms.ModelChoiceField(label=gettext_lazy("Person"), queryset=Person.objects.none())
-    kind = forms.ChoiceField(label=gettext_lazy("Action"), choices=KINDS)
+    person = forms.ModelChoiceField(
+        label=gettext_lazy("Person"), queryset=Person.objects.none(), empty_label=gettext_lazy("Choose a person")
+    )
+    kind = forms.ChoiceField(label=gettext_lazy("Sign in or out"), choices=KINDS)
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         max_length=300,

@@ -8,6 +8,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from classroom import selectors
 from classroom.models import Attendance, TrainingClass
@@ -47,7 +48,7 @@ def todo_classes(*, user: Any, now: dt.datetime) -> todo.Section | None:
                     _("Time: %(when)s") % {"when": _when(training_class)},
                     _("Place: %(place)s") % {"place": training_class.place},
                 ),
-                badge=_("In progress") if in_progress else _("Classroom"),
+                badge=pgettext("class", "In progress") if in_progress else _("Classroom"),
                 tone="warn" if in_progress else "",
             )
         )

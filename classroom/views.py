@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classroom import selectors
@@ -129,7 +130,7 @@ def class_list(request: HttpRequest) -> HttpResponse:
         "classroom/class_list.html",
         {
             "sections": [
-                ("in_progress", _("In progress"), groups["in_progress"]),
+                ("in_progress", pgettext("class", "In progress"), groups["in_progress"]),
                 ("upcoming", _("Upcoming"), groups["upcoming"]),
                 ("past", _("Past"), groups["past"][:50]),
             ],
