@@ -54,9 +54,8 @@ ERROR = inline_serializer(
             "manual sign-in), face_check_failed, too_many_photos, …",
         ),
         "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
             required=False,
-            help_text="400 only: messages by field.",
+            help_text="400 only: messages by field (a list field's by item index).",
         ),
         "reason": serializers.CharField(required=False, help_text="face_check_failed only: why."),
         "retry_after": serializers.IntegerField(required=False, help_text="too_many_photos only."),
