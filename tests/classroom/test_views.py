@@ -88,7 +88,7 @@ def test_schedule_form_names_the_wrong_field_and_writes_nothing(cast):
 
 
 def test_board_shows_a_qr_of_the_sign_url_and_the_code_json_moves_with_the_window(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     client = login_client(cast.east.enterprise_admin)
     board = client.get(reverse("classroom:detail", args=[training_class.pk]))
     html = board.content.decode()
@@ -107,7 +107,7 @@ def test_board_shows_a_qr_of_the_sign_url_and_the_code_json_moves_with_the_windo
 
 
 def test_learner_signs_in_from_the_qr_url_and_sees_the_time(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     code = class_code(training_class, "in").code
     client = login_client(cast.east.learner.user)
     url = sign_path(training_class, code)
@@ -132,7 +132,7 @@ def test_learner_signs_in_from_the_qr_url_and_sees_the_time(cast):
 def test_sign_out_shows_the_credited_hours(cast):
     now = timezone.now()
     training_class = class_in_progress(
-        cast.east, starts_at=now - dt.timedelta(minutes=50), ends_at=now + dt.timedelta(minutes=1)
+        cast, starts_at=now - dt.timedelta(minutes=50), ends_at=now + dt.timedelta(minutes=1)
     )
     client = login_client(cast.east.learner.user)
     Attendance.objects.create(
@@ -150,7 +150,7 @@ def test_sign_out_shows_the_credited_hours(cast):
 
 
 def test_expired_code_says_so_in_chinese_and_signs_nothing(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     old = class_code(training_class, "in", now=timezone.now() - dt.timedelta(seconds=3 * CODE_PERIOD)).code
     client = login_client(cast.east.learner.user)
     url = sign_path(training_class, old)
@@ -164,7 +164,7 @@ def test_expired_code_says_so_in_chinese_and_signs_nothing(cast):
 
 
 def test_second_sign_in_is_refused_clearly(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     code = class_code(training_class, "in").code
     client = login_client(cast.east.learner.user)
     client.post(sign_path(training_class, code), {"code": code})
@@ -175,7 +175,7 @@ def test_second_sign_in_is_refused_clearly(cast):
 
 
 def test_signed_out_visitor_logs_in_and_comes_back_to_the_code(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     code = class_code(training_class, "in").code
     response = Client().get(sign_path(training_class, code))
     assert response.status_code == 302
@@ -186,7 +186,7 @@ def test_signed_out_visitor_logs_in_and_comes_back_to_the_code(cast):
 
 
 def test_face_class_without_enrolment_offers_the_trainer_fallback(cast):
-    training_class = class_in_progress(cast.east, requires_face=True)
+    training_class = class_in_progress(cast, requires_face=True)
     code = class_code(training_class, "in").code
     page = login_client(cast.east.learner.user).get(sign_path(training_class, code)).content.decode()
     assert "请培训师为您代签" in page or "请培训师代签" in page
@@ -194,7 +194,7 @@ def test_face_class_without_enrolment_offers_the_trainer_fallback(cast):
 
 
 def test_manual_sign_in_needs_a_reason_and_is_audited(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     client = login_client(cast.east.enterprise_admin)
     url = reverse("classroom:manual", args=[training_class.pk])
     client.post(url, {"person": cast.east.learner.pk, "kind": "in", "reason": ""})
@@ -206,7 +206,7 @@ def test_manual_sign_in_needs_a_reason_and_is_audited(cast):
 
 
 def test_end_class_closes_it_and_the_board_stops_showing_codes(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     client = login_client(cast.east.enterprise_admin)
     client.post(reverse("classroom:close", args=[training_class.pk]))
     training_class.refresh_from_db()
@@ -217,7 +217,7 @@ def test_end_class_closes_it_and_the_board_stops_showing_codes(cast):
 
 
 def test_cancel_needs_a_reason(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     client = login_client(cast.east.enterprise_admin)
     client.post(reverse("classroom:cancel", args=[training_class.pk]), {"reason": ""})
     training_class.refresh_from_db()
@@ -228,7 +228,7 @@ def test_cancel_needs_a_reason(cast):
 
 
 def test_list_groups_classes_and_learner_sees_invitation_on_home_and_my_classes(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     listing = login_client(cast.east.enterprise_admin).get(reverse("classroom:list")).content.decode()
     in_progress = listing[listing.find('data-group="in_progress"') : listing.find('data-group="upcoming"')]
     assert f'data-class="{training_class.pk}"' in in_progress
@@ -242,7 +242,7 @@ def test_list_groups_classes_and_learner_sees_invitation_on_home_and_my_classes(
 
 
 def test_outsiders_get_404_on_every_class_page(cast):
-    training_class = class_in_progress(cast.east)
+    training_class = class_in_progress(cast)
     code = class_code(training_class, "in").code
     west_admin = login_client(cast.west.enterprise_admin)
     for name in ("detail", "edit", "cancel", "invite", "code", "attendance"):

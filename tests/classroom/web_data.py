@@ -9,31 +9,26 @@ from django.utils import timezone
 
 from classroom.models import TrainingClass
 from classroom.services.attendance import sign_manual
-from classroom.services.schedule import class_schedule, invite
+from tests.support.classroom import make_class
 
 
-def class_in_progress(district: Any, *, topic: str = "三级安全教育·厂级", **fields: Any) -> TrainingClass:
-    """A class of the district's first enterprise, begun five minutes ago, with its learner invited."""
+def class_in_progress(cast: Any, **fields: Any) -> TrainingClass:
+    """The east chemical plant's class (``make_class``), begun five minutes ago, the east learner invited."""
     now = timezone.now()
     values: dict[str, Any] = {
-        "topic": topic,
-        "level": TrainingClass.Level.PLANT,
         "starts_at": now - dt.timedelta(minutes=5),
         "ends_at": now + dt.timedelta(minutes=55),
-        "place": "一号会议室",
         "credit_minutes": 45,
         **fields,
     }
-    training_class = class_schedule(by=district.enterprise_admin, owner_enterprise=district.enterprises[0], **values)
-    invite(training_class=training_class, by=district.enterprise_admin, people=[district.learner])
-    return training_class
+    return make_class(cast, **values)
 
 
 def east_classroom(cast: Any) -> dict[str, Any]:
     cached = cast.east.extra.get("classroom_web")
     if cached:
         return cached
-    training_class = class_in_progress(cast.east, topic="东区课堂")
+    training_class = class_in_progress(cast, topic="东区课堂")
     sign_manual(
         training_class=training_class,
         person=cast.east.learner,
