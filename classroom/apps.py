@@ -20,9 +20,11 @@ class ClassroomConfig(AppConfig):
         # Guarded: only an ASGI/dev server process runs the embedded reminder job.
         scheduler.start()
 
-        # clweb: the menu entry and the learner's home to-do section.
+        # clweb: the menu entry, the learner's home to-do section and their invitations on 我的培训.
+        from classroom import fragments as classroom_fragments
         from classroom import home, nav
-        from core import navigation, todo
+        from core import fragments, navigation, todo
 
         navigation.register("classroom", nav.nav_items, position=navigation.TRAINING + 5)
         todo.providers.register("classroom.classes", home.todo_classes, position=home.POSITION)
+        fragments.register(fragments.TRAINING_DASHBOARD, "classroom", classroom_fragments.dashboard_classes)

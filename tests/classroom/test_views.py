@@ -269,3 +269,14 @@ def test_outsiders_get_404_on_every_class_page(cast):
     response = west_admin.post(reverse("classroom:new"), {"owner": f"enterprise:{cast.east.enterprises[0].pk}"})
     assert response.status_code == 200
     assert not TrainingClass.objects.exclude(pk=training_class.pk).exists()
+
+
+def test_invitation_shows_on_my_training_with_date_and_place(cast):
+    training_class = class_in_progress(cast, topic="受限空间作业")
+    page = login_client(cast.east.learner.user).get(reverse("training:dashboard")).content.decode()
+    box = page[page.find("data-dashboard-classes") :]
+    assert f'data-dashboard-class="{training_class.pk}"' in box
+    assert "受限空间作业" in box and "一号会议室" in box
+    assert timezone.localtime(training_class.starts_at).strftime("%Y-%m-%d %H:%M") in box
+    other = login_client(cast.west.learner.user).get(reverse("training:dashboard")).content.decode()
+    assert "data-dashboard-classes" not in other
