@@ -281,3 +281,25 @@ def test_invitation_shows_on_my_training_with_date_and_place(cast):
     assert timezone.localtime(training_class.starts_at).strftime("%Y-%m-%d %H:%M") in box
     other = login_client(cast.west.learner.user).get(reverse("training:dashboard")).content.decode()
     assert "data-dashboard-classes" not in other
+
+
+def test_face_class_captures_first_then_signs_in_with_the_face(cast, astronaut_jpeg, astronaut_snapshot):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.proctoring.conftest import enrol_astronaut
+
+    enrol_astronaut(cast.east.learner, astronaut_jpeg)
+    training_class = class_in_progress(cast, requires_face=True)
+    code = class_code(training_class, "in").code
+    client = login_client(cast.east.learner.user)
+    page = client.get(sign_path(training_class, code)).content.decode()
+    assert "data-sign-face" in page
+    assert "data-sign-submit" not in page  # no plain button: the camera comes first
+    response = client.post(
+        sign_path(training_class, code),
+        {"code": code, "photo": SimpleUploadedFile("capture.jpg", astronaut_snapshot, content_type="image/jpeg")},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.json() == {"ok": True, "redirect": reverse("classroom:signed", args=[training_class.pk])}
+    attendance = Attendance.objects.get(training_class=training_class)
+    assert attendance.in_method == Attendance.Method.QR_FACE
