@@ -332,6 +332,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "poll_seconds": ATTENDANCE_POLL_SECONDS,
                     "offline": _("Connection lost: retrying…"),
                     "countdown": _("Changes in {s} s"),
+                    "confirm_close": _("End the class now? No one can sign in or out afterwards."),
                 },
             }
         )

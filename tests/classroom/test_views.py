@@ -28,6 +28,22 @@ def _sign_url_of(board_html: str) -> str:
     return match.group(1).replace("&amp;", "&")
 
 
+def _class_form(cast, **fields):
+    """The schedule form's fields for a class of the east chemical plant tomorrow, 09:00–11:00, 1 学时."""
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    return {
+        "owner": f"enterprise:{cast.east.enterprises[0].pk}",
+        "level": "workshop",
+        "date": tomorrow.isoformat(),
+        "start": "09:00",
+        "end": "11:00",
+        "place": "二号车间",
+        "hours": "1",
+        "tolerance_minutes": "10",
+        **fields,
+    }
+
+
 def test_schedule_form_creates_the_class_in_minutes_and_invites_by_post(cast, settings):
     settings.MINUTES_PER_CREDIT_HOUR = 45
     east = cast.east
@@ -39,21 +55,9 @@ def test_schedule_form_creates_the_class_in_minutes_and_invites_by_post(cast, se
     assert "安排课堂" in html
     # Each post offers itself with the number of people it adds.
     assert re.search(r"特种作业人员 \(1 人\)", html), html[html.find("invite") : html.find("invite") + 2000]
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
     response = client.post(
         reverse("classroom:new"),
-        {
-            "owner": f"enterprise:{east.enterprises[0].pk}",
-            "topic": "动火作业安全",
-            "level": "workshop",
-            "date": tomorrow.isoformat(),
-            "start": "09:00",
-            "end": "11:00",
-            "place": "二号车间",
-            "hours": "1.5",
-            "tolerance_minutes": "10",
-            "posts": [Person.Post.SPECIAL_OPERATOR],
-        },
+        _class_form(cast, topic="动火作业安全", hours="1.5", posts=[Person.Post.SPECIAL_OPERATOR]),
     )
     training_class = TrainingClass.objects.get(topic="动火作业安全")
     assert response.status_code == 302
@@ -67,20 +71,8 @@ def test_schedule_form_creates_the_class_in_minutes_and_invites_by_post(cast, se
 
 def test_schedule_form_names_the_wrong_field_and_writes_nothing(cast):
     client = login_client(cast.east.enterprise_admin)
-    tomorrow = timezone.localdate() + dt.timedelta(days=1)
     response = client.post(
-        reverse("classroom:new"),
-        {
-            "owner": f"enterprise:{cast.east.enterprises[0].pk}",
-            "topic": "太长的学时",
-            "level": "team",
-            "date": tomorrow.isoformat(),
-            "start": "09:00",
-            "end": "09:30",
-            "place": "班组活动室",
-            "hours": "2",
-            "tolerance_minutes": "10",
-        },
+        reverse("classroom:new"), _class_form(cast, topic="太长的学时", end="09:30", hours="2", level="team")
     )
     assert response.status_code == 200
     assert "不能计" in response.content.decode() or "cannot credit" in response.content.decode()
@@ -303,3 +295,32 @@ def test_face_class_captures_first_then_signs_in_with_the_face(cast, astronaut_j
     assert response.json() == {"ok": True, "redirect": reverse("classroom:signed", args=[training_class.pk])}
     attendance = Attendance.objects.get(training_class=training_class)
     assert attendance.in_method == Attendance.Method.QR_FACE
+
+
+def test_edit_keeps_the_owner_and_invite_adds_people_by_name(cast):
+    training_class = class_in_progress(cast)
+    colleague = factories.make_person(cast.east.enterprises[0])
+    client = login_client(cast.east.enterprise_admin)
+    form = client.get(reverse("classroom:edit", args=[training_class.pk])).content.decode()
+    assert 'name="owner"' not in form
+    assert 'value="一号会议室"' in form
+    local = timezone.localtime(training_class.starts_at)
+    fields = _class_form(
+        cast,
+        topic=training_class.topic,
+        level="plant",
+        date=local.date().isoformat(),
+        start=local.strftime("%H:%M"),
+        end=timezone.localtime(training_class.ends_at).strftime("%H:%M"),
+        place="三号会议室",
+    )
+    fields.pop("owner")
+    response = client.post(reverse("classroom:edit", args=[training_class.pk]), fields)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    training_class.refresh_from_db()
+    assert training_class.place == "三号会议室"
+    invite_page = client.get(reverse("classroom:invite", args=[training_class.pk])).content.decode()
+    assert colleague.name in invite_page
+    assert f'value="{cast.east.learner.pk}"' not in invite_page  # already invited: not offered again
+    client.post(reverse("classroom:invite", args=[training_class.pk]), {"people": [colleague.pk]})
+    assert Invitation.objects.filter(training_class=training_class, person=colleague).exists()

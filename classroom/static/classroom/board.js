@@ -47,6 +47,13 @@
       window.setTimeout(refreshList, config.poll_seconds * 1000);
     });
   }
+  // 结束课堂 cannot be undone: ask once.
+  var closeForm = document.querySelector("[data-close-form]");
+  if (closeForm) {
+    closeForm.addEventListener("submit", function (event) {
+      if (!window.confirm(config.confirm_close)) { event.preventDefault(); }
+    });
+  }
   window.setInterval(tick, 250);
   window.setTimeout(refreshList, config.poll_seconds * 1000);
 })();
