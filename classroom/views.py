@@ -357,7 +357,10 @@ def class_code(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def class_attendance(request: HttpRequest, pk: int) -> HttpResponse:
-    """The live attendance list as an HTML fragment, polled by the class page."""
+    """The live attendance list as an HTML fragment, polled by the class page every few seconds.
+
+    Polling rather than a websocket: the list changes a few times a minute at most, a trainer's phone
+    may sleep and wake, and a plain GET works the same behind gunicorn (WSGI) and daphne."""
     training_class = _class_run_by(request, pk)
     return _no_store(render(request, "classroom/_attendance.html", _attendance_context(training_class)))
 
