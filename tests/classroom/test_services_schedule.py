@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.utils import translation
+from django.utils import timezone, translation
 
 from classroom.models import Invitation, TrainingClass
 from classroom.services.errors import ClassClosed, ClassInvalid, NotAllowed
@@ -260,3 +260,20 @@ def test_uninvite_only_who_has_not_signed_in(cast: Cast) -> None:
     assert list(Invitation.objects.filter(training_class=c).values_list("person_id", flat=True)) == [
         cast.east.learner.pk
     ]
+
+
+def test_the_reminder_command_and_task_run_the_tick(cast: Cast) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from classroom.tasks import reminders
+
+    cast.east.learner.user.email = "east@example.com"
+    cast.east.learner.user.save()
+    now = timezone.now()
+    make_class(cast, starts_at=now + dt.timedelta(hours=3), ends_at=now + dt.timedelta(hours=4), credit_minutes=60)
+    out = StringIO()
+    call_command("classroom_reminders", stdout=out)
+    assert out.getvalue().strip() == "reminders=1"
+    assert reminders() == {"reminders": 0}  # already reminded
