@@ -7,3 +7,24 @@ class ClassroomConfig(AppConfig):
 
     name = "classroom"
     verbose_name = _("Classroom training")
+
+    def ready(self) -> None:
+        # clcore: the quiz gate and the day-before reminders.
+        from classroom import scheduler
+        from classroom.services.attendance import quiz_passed
+        from core import registries
+        from training.services.crediting import QUIZ_PASSED
+
+        # training may not import classroom: an onboarding class's credit waits for its end-of-class quiz.
+        registries.register_follow_up(QUIZ_PASSED, "classroom.class_quiz", quiz_passed)
+        # Guarded: only an ASGI/dev server process runs the embedded reminder job.
+        scheduler.start()
+
+        # clweb: the menu entry, the learner's home to-do section and their invitations on 我的培训.
+        from classroom import fragments as classroom_fragments
+        from classroom import home, nav
+        from core import fragments, navigation, todo
+
+        navigation.register("classroom", nav.nav_items, position=navigation.TRAINING + 5)
+        todo.providers.register("classroom.classes", home.todo_classes, position=home.POSITION)
+        fragments.register(fragments.TRAINING_DASHBOARD, "classroom", classroom_fragments.dashboard_classes)

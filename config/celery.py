@@ -43,4 +43,7 @@ app.conf.beat_schedule = {
     # Analytics: delete export files past ANALYTICS_EXPORT_RETENTION_HOURS (analytics.exports.export_purge);
     # in the embedded default analytics.apps starts it on a thread, `manage.py purge_analytics_exports` from cron.
     "analytics-purge-exports": _every("analytics.purge_exports", "ANALYTICS_EXPORT_PURGE_SECONDS", "21600"),
+    # Classroom: the day-before reminders of classes (classroom.services.reminders); in the embedded
+    # default classroom.scheduler runs it on a thread, `manage.py classroom_reminders` from cron.
+    "classroom-reminders": _every("classroom.reminders", "CLASSROOM_REMINDER_SECONDS", "900"),
 }

@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("training.api_urls")),
     path("", include("question_bank.api_urls")),
     path("", include("analytics.api_urls")),
+    path("", include("classroom.api_urls")),  # clcore (issue 18)
     path("", include(router.urls)),
 ]
 
@@ -47,6 +48,7 @@ urlpatterns = [
     path("exams/", include("exams.urls")),
     path("proctoring/", include("proctoring.urls")),
     path("stats/", include("analytics.urls")),
+    path("classes/", include("classroom.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); a person is sent to the login page.

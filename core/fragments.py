@@ -13,6 +13,12 @@ The slots and how their contributors are called:
     client. Return ``""`` when there is nothing to add. Return HTML that is
     already safe (``render_to_string``): a plain ``str`` is escaped.
 
+``TRAINING_DASHBOARD``
+    ``fragment(request=...) -> str``: HTML shown on the learner's assignments
+    page (``training/dashboard.html``, 我的培训) above the assigned courses,
+    e.g. classroom's invitations with their date and place. ``""`` when there
+    is nothing to show.
+
 ``SESSION_ADMIN_LINKS``
     ``links(user=..., session_ids=[...]) -> SessionLinks``: what ``user`` may
     open about these exam sessions, for the exam admin pages (session list,
@@ -33,6 +39,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 EXAM_PAGE = "exam_page"
 SESSION_ADMIN_LINKS = "session_admin_links"
+TRAINING_DASHBOARD = "training_dashboard"
 
 
 @dataclass(frozen=True)
@@ -43,9 +50,9 @@ class SessionLinks:
     page: dict[str, Any] = field(default_factory=dict)  # page-wide values (e.g. a queue's URL)
 
 
-Contributor = Callable[..., Any]  # str for EXAM_PAGE, SessionLinks for SESSION_ADMIN_LINKS
+Contributor = Callable[..., Any]  # str for EXAM_PAGE and TRAINING_DASHBOARD, SessionLinks for SESSION_ADMIN_LINKS
 
-_registry: dict[str, dict[str, Contributor]] = {EXAM_PAGE: {}, SESSION_ADMIN_LINKS: {}}
+_registry: dict[str, dict[str, Contributor]] = {EXAM_PAGE: {}, SESSION_ADMIN_LINKS: {}, TRAINING_DASHBOARD: {}}
 
 
 def register(slot: str, name: str, contributor: Contributor) -> None:

@@ -83,6 +83,12 @@ def _exam_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     return dict(exam_routes())
 
 
+def _classroom_web_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    from tests.classroom.web_data import classroom_web_routes
+
+    return classroom_web_routes()
+
+
 def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     def lesson(cast: Any) -> Kwargs:
         from tests.training.route_data import east_training
@@ -213,6 +219,11 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     **_analytics_routes(),
     # a background import_data job is its uploader's alone
     "imports:job": lambda c: _east_data_import(c),
+    # classroom pages (clweb; objects from tests/classroom/web_data.py)
+    **_classroom_web_routes(),
+    # classroom API (clcore, issue 18)
+    "api:class-code": lambda c: _classroom_class_code(c),
+    "api:class-sign": lambda c: _classroom_class_sign(c),
 }
 
 
@@ -292,3 +303,17 @@ def _east_axes_records(cast: Any) -> int:
     AccessLog.objects.get_or_create(pk=pk, defaults=fields)
     AccessFailureLog.objects.get_or_create(pk=pk, defaults={**fields, "locked_out": False})
     return pk
+
+
+def _classroom_class_code(cast: Any) -> Kwargs:
+    """The east chemical plant's class (tests/support/classroom.make_class): its code is shown to those who run it."""
+    from tests.support.classroom import make_class
+
+    return {"pk": make_class(cast).pk, "_query": {"kind": "in"}, "_as": cast.east.enterprise_admin}
+
+
+def _classroom_class_sign(cast: Any) -> Kwargs:
+    """The same class's sign door answers its invitees."""
+    from tests.support.classroom import make_class
+
+    return {"pk": make_class(cast).pk, "_as": cast.east.learner.user}

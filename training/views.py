@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.models import mainland_mobile
+from core import fragments
 from core.http import csp_framed_by_self
 from core.ids import query_id
 from core.spreadsheets import Sheet, spreadsheet_response
@@ -88,6 +89,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "reminders": reminders,
             "public": public,
             "minutes_per_hour": settings.MINUTES_PER_CREDIT_HOUR,
+            # Other apps' parts of the page (classroom: the classes the learner is invited to).
+            "page_fragments": fragments.render(fragments.TRAINING_DASHBOARD, request=request),
         },
     )
 

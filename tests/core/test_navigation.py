@@ -32,6 +32,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "question_bank:bank_list",
         "training:enterprise_dashboard",
         "training:manage_courses",
+        "classroom:list",  # added since (issue 18)
         "exams:admin_home",
         "exams:spot_new",
         "proctoring:home",
@@ -42,6 +43,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "home",
         "question_bank:practice_home",
         "training:dashboard",
+        "classroom:mine",  # added since (issue 18)
         "exams:my_exams",
         "exams:my_certificates",  # added since (issue 17)
         "proctoring:my_face",
@@ -54,6 +56,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "imports:import_data",
         "training:enterprise_dashboard",
         "training:manage_courses",
+        "classroom:list",
         "analytics:overview",
     ]
     assert _menu(cast.east.training_admin) == [
@@ -62,6 +65,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "question_bank:bank_list",
         "training:enterprise_dashboard",
         "training:manage_courses",
+        "classroom:list",
         "exams:admin_home",
     ]
     assert _menu(cast.east.proctor) == ["home", "organizations:enterprise_list", "exams:spot_new", "proctoring:home"]
@@ -102,6 +106,7 @@ def test_entries_go_by_position_not_by_registration_order() -> None:
         "core.imports",
         "question_bank",
         "training",
+        "classroom",
         "exams",
         "proctoring",
         "analytics",

@@ -19,6 +19,7 @@ def saved_registry(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_the_apps_register_their_sections_in_page_order() -> None:
     assert todo.providers.names() == [
         "training.courses",
+        "classroom.classes",  # a class is a date to keep: after the courses, before the exams
         "exams.exams",
         "exams.certificates",
         "question_bank.practice",
