@@ -286,14 +286,15 @@ def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     return CheckedUpload("docx", data, name)
 
 
-def check_image(data: bytes) -> str:
-    """A picture to show in a page: PNG, JPEG, GIF, BMP or WebP within the size caps; returns its extension."""
+def check_image(data: bytes, *, max_bytes: int = IMAGE_MAX_BYTES) -> str:
+    """A picture to show in a page: PNG, JPEG, GIF, BMP or WebP within the size caps; returns its extension.
+    ``max_bytes``: a caller that re-encodes what it keeps (a phone's photo) may take larger files."""
     from PIL import Image, UnidentifiedImageError
 
-    if len(data) > IMAGE_MAX_BYTES:
+    if len(data) > max_bytes:
         raise UploadRejected(
             _("The picture is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": round(len(data) / 1_048_576, 1), "limit": round(IMAGE_MAX_BYTES / 1_048_576, 1)}
+            % {"size": round(len(data) / 1_048_576, 1), "limit": round(max_bytes / 1_048_576, 1)}
         )
     try:
         with Image.open(io.BytesIO(data)) as image:
