@@ -7,3 +7,15 @@ class ClassroomConfig(AppConfig):
 
     name = "classroom"
     verbose_name = _("Classroom training")
+
+    def ready(self) -> None:
+        # clcore: the quiz gate and the day-before reminders.
+        from classroom import scheduler
+        from classroom.services.attendance import quiz_passed
+        from core import registries
+        from training.services.crediting import QUIZ_PASSED
+
+        # training may not import classroom: an onboarding class's credit waits for its end-of-class quiz.
+        registries.register_follow_up(QUIZ_PASSED, "classroom.class_quiz", quiz_passed)
+        # Guarded: only an ASGI/dev server process runs the embedded reminder job.
+        scheduler.start()

@@ -523,3 +523,6 @@ PROCTORING_SNAPSHOT_MAX_REFUSALS = env_int("PROCTORING_SNAPSHOT_MAX_REFUSALS", 2
 # The missing-snapshot check (proctoring.scheduler.tick, `manage.py proctoring_tick`) runs this
 # often: on Celery beat with REDIS_URL, otherwise on a thread of the server process.
 PROCTORING_TICK_SECONDS = env_int("PROCTORING_TICK_SECONDS", 15, minimum=1)
+
+# clcore (issue 18): how often the classroom reminder job runs (classroom.scheduler, classroom_reminders --loop).
+CLASSROOM_REMINDER_SECONDS = env_int("CLASSROOM_REMINDER_SECONDS", 900, minimum=60)

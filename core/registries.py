@@ -38,6 +38,8 @@ Follow-up events:
 
 - ``"organizations.person_create"``: ``person`` (just created, with its user).
   Run inside ``organizations.services.person_create``'s transaction.
+- ``"training.quiz_passed"``: ``attempt`` (a lesson ``QuizAttempt`` just graded as passed).
+  Run inside ``training.services.crediting.quiz_attempt_submit``'s transaction.
 """
 
 from __future__ import annotations

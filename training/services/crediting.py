@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core import registries
 from organizations.models import Person
 from training import heartbeat_checks, selectors
 from training.models import Assignment, CreditLedger, Lesson, PlanTemplate, Progress, QuizAttempt
@@ -26,6 +27,8 @@ from training.services.assignments import assignments_refresh
 from training.services.errors import LeaseHeld, LessonNotAssigned, QuizUnavailable
 
 logger = logging.getLogger(__name__)
+# Follow-up event run inside quiz_attempt_submit's transaction when an attempt passes (core.registries).
+QUIZ_PASSED = "training.quiz_passed"
 
 
 def _lease_key(user_id: int) -> str:
@@ -599,6 +602,8 @@ def quiz_attempt_submit(*, attempt: QuizAttempt, answers: dict[int, Any]) -> Qui
             return attempt
         if passed:
             lesson_quiz_record(user=attempt.learner, lesson=attempt.lesson, passed=True)
+            # Higher apps that wait for this quiz (classroom: an onboarding class's end-of-class quiz).
+            registries.run_follow_ups(QUIZ_PASSED, attempt=attempt)
     logger.info(
         "training quiz user=%s lesson=%s correct=%s/%s passed=%s",
         attempt.learner_id,
