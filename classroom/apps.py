@@ -19,3 +19,9 @@ class ClassroomConfig(AppConfig):
         registries.register_follow_up(QUIZ_PASSED, "classroom.class_quiz", quiz_passed)
         # Guarded: only an ASGI/dev server process runs the embedded reminder job.
         scheduler.start()
+
+        # clevid: a classroom entry of a person's 学时 ledger links to its class's evidence.
+        from classroom.evidence_links import ledger_links
+        from core import ledger_evidence
+
+        ledger_evidence.providers.register(ledger_links)

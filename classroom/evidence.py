@@ -28,10 +28,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import user_display
 from classroom import selectors
 from classroom.models import Attendance, SitePhoto, TrainingClass
+from classroom.services.attendance import credit_waits_for_quiz
 from classroom.services.errors import ClassroomError, NotAllowed
 from core.audit import audit_record
 from core.models import AuditEntry
@@ -53,6 +55,8 @@ CONTENT_TYPE = "image/jpeg"
 ACTION_PHOTO_ADD = "classroom.photo_add"
 ACTION_PHOTO_DELETE = "classroom.photo_delete"
 ACTION_PHOTO_VIEW = "classroom.photo_view"
+# classroom.services.attendance.sign_manual's actions, and the reason it records with each.
+MANUAL_ACTIONS = {"classroom.sign_in_manual": "in", "classroom.sign_out_manual": "out"}
 
 
 class PhotoRejected(ClassroomError, ValueError, code="photo_rejected", status=400):
@@ -317,10 +321,9 @@ def _manual_reasons(attendances: Sequence[Attendance]) -> dict[tuple[int, str], 
     ).order_by("at", "pk")
     reasons: dict[tuple[int, str], str] = {}
     for entry in entries:
-        if not entry.reason:
-            continue
-        kind = str((entry.detail or {}).get("kind", "")) or ("out" if "out" in entry.action else "in")
-        reasons[(int(entry.object_id), kind)] = entry.reason
+        kind = MANUAL_ACTIONS.get(entry.action)
+        if kind is not None:
+            reasons[(int(entry.object_id), kind)] = entry.reason
     return reasons
 
 
@@ -351,8 +354,8 @@ def _remarks(training_class: TrainingClass, attendance: Attendance) -> list[str]
             remarks.append(_("left %(minutes)d min early") % {"minutes": early})
         elif early > 0:
             remarks.append(_("left %(minutes)d min early, within the tolerance") % {"minutes": early})
-        if attendance.credited_at is None:
-            remarks.append(_("credit pending"))
+        if credit_waits_for_quiz(attendance):
+            remarks.append(_("credit waits for the end-of-class quiz"))
     return remarks
 
 
@@ -426,36 +429,39 @@ def attendance_sheet(training_class: TrainingClass) -> AttendanceSheet:
         "photos": photo_count,
     }
     facts = [
-        (_("Topic"), training_class.topic),
-        (_("Level"), training_class.get_level_display()),
-        (_("Organised by"), _owner(training_class)),
-        (_("Trainer"), user_display(training_class.trainer)),
-        (_("Place"), training_class.place),
-        (_("Time"), _span(training_class)),
+        (pgettext("attendance sheet", "Topic"), training_class.topic),
+        (pgettext("attendance sheet", "Level"), training_class.get_level_display()),
+        (pgettext("attendance sheet", "Organised by"), _owner(training_class)),
+        (pgettext("attendance sheet", "Trainer"), user_display(training_class.trainer)),
+        (pgettext("attendance sheet", "Place"), training_class.place),
+        (pgettext("attendance sheet", "Time"), _span(training_class)),
         (
-            _("Credit hours"),
+            pgettext("attendance sheet", "Credit hours"),
             _("%(hours)s (%(minutes)d minutes)")
             % {"hours": _hours(training_class.credit_minutes * 60), "minutes": training_class.credit_minutes},
         ),
-        (_("Tolerance"), _("%(minutes)d minutes") % {"minutes": training_class.tolerance_minutes}),
-        (_("Status"), training_class.get_status_display()),
-        (_("Site photos"), str(photo_count)),
+        (
+            pgettext("attendance sheet", "Tolerance"),
+            _("%(minutes)d minutes") % {"minutes": training_class.tolerance_minutes},
+        ),
+        (pgettext("attendance sheet", "Status"), training_class.get_status_display()),
+        (pgettext("attendance sheet", "Site photos"), str(photo_count)),
     ]
     if training_class.course_id:
-        facts.insert(1, (_("Course"), training_class.course.title))  # type: ignore[union-attr]
+        facts.insert(1, (pgettext("attendance sheet", "Course"), training_class.course.title))  # type: ignore[union-attr]
     return AttendanceSheet(
         title=_("Attendance sheet: %(topic)s") % {"topic": training_class.topic},
         facts=facts,
         columns=[
-            _("Name"),
-            _("ID card number"),
-            _("Enterprise"),
-            _("Signed in"),
-            _("Sign-in verified by"),
-            _("Signed out"),
-            _("Sign-out verified by"),
-            _("Credit hours"),
-            _("Remarks"),
+            pgettext("attendance sheet", "Name"),
+            pgettext("attendance sheet", "ID card number"),
+            pgettext("attendance sheet", "Enterprise"),
+            pgettext("attendance sheet", "Signed in"),
+            pgettext("attendance sheet", "Sign-in verified by"),
+            pgettext("attendance sheet", "Signed out"),
+            pgettext("attendance sheet", "Sign-out verified by"),
+            pgettext("attendance sheet", "Credit hours"),
+            pgettext("attendance sheet", "Remarks"),
         ],
         lines=lines,
         totals=totals,
@@ -469,7 +475,7 @@ def sheet_pdf(sheet: AttendanceSheet) -> bytes:
         lines=sheet.facts,
         tables=[
             (
-                _("Attendance"),
+                pgettext("attendance sheet", "Attendance"),
                 sheet.totals,
                 sheet.columns,
                 [line.cells() for line in sheet.lines],
@@ -493,11 +499,13 @@ def sheet_xlsx(sheet: AttendanceSheet) -> bytes:
         cells[7] = float(line.credited_hours)  # a number, so that the column sums
         rows.append(cells)
     rows.append([])
-    rows.append([_("Totals"), sheet.totals])
-    return write_xlsx([Sheet(title=_("Attendance sheet"), columns=columns, rows=rows, header=False)])
+    rows.append([pgettext("attendance sheet", "Totals"), sheet.totals])
+    return write_xlsx(
+        [Sheet(title=pgettext("attendance sheet", "Attendance sheet"), columns=columns, rows=rows, header=False)]
+    )
 
 
 def sheet_filename(training_class: TrainingClass, extension: str) -> str:
     """签到表-<topic>-<date>.<ext>; core.spreadsheets.attachment_response makes it safe to send."""
     day = timezone.localtime(training_class.starts_at).date().isoformat()
-    return f"{_('Attendance sheet')}-{training_class.topic}-{day}.{extension}"
+    return f"{pgettext('attendance sheet', 'Attendance sheet')}-{training_class.topic}-{day}.{extension}"
