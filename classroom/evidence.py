@@ -338,6 +338,11 @@ def _how(attendance: Attendance, kind: str, reasons: dict[tuple[int, str], str])
     return label
 
 
+def _running(training_class: TrainingClass) -> bool:
+    """Still scheduled: nobody is absent yet, only not signed in (the sheet of a class in progress)."""
+    return training_class.status == TrainingClass.Status.SCHEDULED
+
+
 def _remarks(training_class: TrainingClass, attendance: Attendance) -> list[str]:
     remarks = []
     tolerance = training_class.tolerance_minutes
@@ -347,7 +352,7 @@ def _remarks(training_class: TrainingClass, attendance: Attendance) -> list[str]
     elif late > 0:
         remarks.append(_("late %(minutes)d min, within the tolerance") % {"minutes": late})
     if attendance.signed_out_at is None:
-        remarks.append(_("no sign-out"))
+        remarks.append(_("not signed out yet") if _running(training_class) else _("no sign-out"))
     else:
         early = int((training_class.ends_at - attendance.signed_out_at).total_seconds() // 60)
         if early > tolerance:
@@ -387,7 +392,7 @@ def attendance_sheet(training_class: TrainingClass) -> AttendanceSheet:
                     out_how="—",
                     credited_minutes=0,
                     credited_hours=_hours(0),
-                    remarks=_("absent"),
+                    remarks=_("not signed in yet") if _running(training_class) else _("absent"),
                     absent=True,
                 )
             )
@@ -416,10 +421,17 @@ def attendance_sheet(training_class: TrainingClass) -> AttendanceSheet:
         for a in attendances
         if Attendance.Method.MANUAL in (a.in_method, a.out_method)  # signed in or out by the trainer
     )
-    totals = _(
-        "%(invited)d invited, %(present)d present, %(absent)d absent, %(signed_out)d signed out, "
-        "%(manual)d signed by the trainer; %(hours)s credit hours credited in all; %(photos)d site photos."
-    ) % {
+    if _running(training_class):
+        totals = _(
+            "%(invited)d invited, %(present)d signed in, %(absent)d not signed in yet, %(signed_out)d signed out, "
+            "%(manual)d signed by the trainer; %(hours)s credit hours credited so far; %(photos)d site photos."
+        )
+    else:
+        totals = _(
+            "%(invited)d invited, %(present)d present, %(absent)d absent, %(signed_out)d signed out, "
+            "%(manual)d signed by the trainer; %(hours)s credit hours credited in all; %(photos)d site photos."
+        )
+    totals = totals % {
         "invited": len(invited),
         "present": len(present),
         "absent": len(lines) - len(present),
