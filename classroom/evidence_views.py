@@ -55,26 +55,28 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _no_store(render(request, "classroom/evidence/detail.html", context))
 
 
+def _sheet_response(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    training_class = _visible(request, pk)
+    sheet = evidence.attendance_sheet(training_class)
+    content, content_type = (
+        (evidence.sheet_pdf(sheet), "application/pdf")
+        if kind == "pdf"
+        else (evidence.sheet_xlsx(sheet), XLSX_CONTENT_TYPE)
+    )
+    filename = evidence.sheet_filename(training_class, kind)
+    return _no_store(attachment_response(content=content, filename=filename, content_type=content_type))
+
+
 @login_required
 @require_GET
 def sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    training_class = _visible(request, pk)
-    content = evidence.sheet_pdf(evidence.attendance_sheet(training_class))
-    response = attachment_response(
-        content=content, filename=evidence.sheet_filename(training_class, "pdf"), content_type="application/pdf"
-    )
-    return _no_store(response)
+    return _sheet_response(request, pk, "pdf")
 
 
 @login_required
 @require_GET
 def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
-    training_class = _visible(request, pk)
-    content = evidence.sheet_xlsx(evidence.attendance_sheet(training_class))
-    response = attachment_response(
-        content=content, filename=evidence.sheet_filename(training_class, "xlsx"), content_type=XLSX_CONTENT_TYPE
-    )
-    return _no_store(response)
+    return _sheet_response(request, pk, "xlsx")
 
 
 def _photo_response(request: HttpRequest, pk: int, photo_pk: int, *, thumb: bool) -> HttpResponse:

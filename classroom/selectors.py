@@ -45,15 +45,23 @@ def classes_run_by(user: Any) -> QuerySet[TrainingClass]:
     return qs.filter(_owner_q(user))
 
 
+def _oversight_paths(user: Any) -> list[str]:
+    """The jurisdiction subtrees whose classes the user oversees (bureau officials, proctors)."""
+    return org.jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR})
+
+
+def _overseen_q(paths: list[str]) -> Q:
+    """Classes whose owner (enterprise or provider) lies in one of the subtrees ``paths``."""
+    return org.subtree_q(paths, "owner_enterprise__jurisdiction__path") | org.subtree_q(
+        paths, "owner_provider__jurisdiction__path"
+    )
+
+
 def classes_visible_to(user: Any) -> QuerySet[TrainingClass]:
     """Classes the user may see (run, oversee in a jurisdiction, or attend as an invitee)."""
 
     def rule() -> Q:
-        q = _owner_q(user)
-        paths = org.jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR})
-        if paths:
-            q |= org.subtree_q(paths, "owner_enterprise__jurisdiction__path")
-            q |= org.subtree_q(paths, "owner_provider__jurisdiction__path")
+        q = _owner_q(user) | _overseen_q(_oversight_paths(user))
         person = org.person_of(user)
         if person is not None:
             q |= Q(pk__in=Invitation.objects.filter(person=person).values("training_class_id"))
@@ -103,11 +111,9 @@ def class_evidence_visible_to(user: Any) -> QuerySet[TrainingClass]:
     sees only their own line, on their own pages."""
 
     def rule() -> Q:
-        q = _owner_q(user)
-        paths = org.jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR})
+        paths = _oversight_paths(user)
+        q = _owner_q(user) | _overseen_q(paths)
         if paths:
-            q |= org.subtree_q(paths, "owner_enterprise__jurisdiction__path")
-            q |= org.subtree_q(paths, "owner_provider__jurisdiction__path")
             attended = Attendance.objects.filter(org.subtree_q(paths, "person__enterprise__jurisdiction__path"))
             q |= Q(pk__in=attended.values("training_class_id"))
         return q

@@ -79,23 +79,35 @@ def _lesson_plans(provider: TrainingProvider) -> list[Any]:
     return [plan] if plan is not None else []
 
 
+def _schedule(
+    provider: TrainingProvider,
+    trainer: User,
+    topic: str,
+    starts: dt.datetime,
+    place: str,
+    plans: list[Any] | None = None,
+) -> TrainingClass:
+    """A two-hour provider class crediting 90 minutes (2 学时), with the default 10-minute tolerance."""
+    return class_schedule(
+        by=trainer,
+        owner_provider=provider,
+        topic=topic,
+        level=TrainingClass.Level.PROVIDER,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        place=place,
+        credit_minutes=90,
+        tolerance_minutes=10,
+        lesson_plans=plans or (),
+    )
+
+
 def _current(provider: TrainingProvider, trainer: User, learner: Person) -> TrainingClass:
     existing = TrainingClass.objects.filter(owner_provider=provider, topic=CURRENT_TOPIC).first()
     if existing is not None:
         return existing
-    now = timezone.now().replace(second=0, microsecond=0)
-    starts = now - dt.timedelta(minutes=30)
-    training_class = class_schedule(
-        by=trainer,
-        owner_provider=provider,
-        topic=CURRENT_TOPIC,
-        level=TrainingClass.Level.PROVIDER,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(hours=2),
-        place="示范区安全生产培训中心 一号教室",
-        credit_minutes=90,
-        tolerance_minutes=10,
-    )
+    starts = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=30)
+    training_class = _schedule(provider, trainer, CURRENT_TOPIC, starts, "示范区安全生产培训中心 一号教室")
     colleagues = [_person(name) for name in COLLEAGUES]
     invite(training_class=training_class, by=trainer, people=[learner, *colleagues])
     _qr(training_class, colleagues[1], "in", starts - dt.timedelta(minutes=4))
@@ -109,19 +121,9 @@ def _past(provider: TrainingProvider, trainer: User, learner: Person) -> Trainin
         return existing
     day = timezone.localdate() - dt.timedelta(days=3)
     starts = timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
-    ends = starts + dt.timedelta(hours=2)
-    training_class = class_schedule(
-        by=trainer,
-        owner_provider=provider,
-        topic=PAST_TOPIC,
-        level=TrainingClass.Level.PROVIDER,
-        starts_at=starts,
-        ends_at=ends,
-        place="示范区安全生产培训中心 二号教室",
-        credit_minutes=90,
-        tolerance_minutes=10,
-        lesson_plans=_lesson_plans(provider),
-    )
+    plans = _lesson_plans(provider)
+    training_class = _schedule(provider, trainer, PAST_TOPIC, starts, "示范区安全生产培训中心 二号教室", plans)
+    ends = training_class.ends_at
     principal, safety, welder, machinist = (_person(name) for name in COLLEAGUES)
     invite(training_class=training_class, by=trainer, people=[learner, principal, safety, welder, machinist])
     minutes = dt.timedelta(minutes=1)

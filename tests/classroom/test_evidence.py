@@ -185,6 +185,7 @@ def test_the_ledger_entry_in_a_person_file_links_to_the_class(cast: Any, world: 
     person = world["people"]["late"]
     page = login_client(cast.east.bureau).get(f"/org/people/{person.pk}/").content.decode()
     assert f'href="{_url(world)}" data-evidence' in page
+    assert login_client(cast.east.bureau).get(f"/org/people/{person.pk}/file.pdf").status_code == 200
     # The learner's own file shows the entry, not the class's evidence (other people's names).
     own = login_client(person.user).get(f"/org/people/{person.pk}/")
     if own.status_code == 200:
