@@ -109,6 +109,13 @@ def photo_thumb(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
 def photos_add(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = get_object_or_404(selectors.classes_run_by(request.user), pk=pk)
     uploads = request.FILES.getlist("photos")
+    if len(uploads) > evidence.PHOTOS_PER_CLASS:  # refused before anything is read
+        messages.error(
+            request,
+            _("A class keeps at most %(limit)d photos; it has %(count)d.")
+            % {"limit": evidence.PHOTOS_PER_CLASS, "count": training_class.photos.count()},
+        )
+        return redirect("classroom_evidence:detail", pk=training_class.pk)
     files = []
     for upload in uploads:
         if upload.size is not None and upload.size > evidence.PHOTO_MAX_BYTES:

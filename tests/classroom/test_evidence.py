@@ -322,3 +322,22 @@ def _bmp() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buffer, "BMP")
     return buffer.getvalue()
+
+
+def test_a_large_sideways_phone_photo_is_kept_upright_and_scaled_down(cast: Any, open_world: dict[str, Any]) -> None:
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: the phone was held upright, the sensor wrote the picture sideways
+    large = jpeg(width=7000, height=4000, exif=exif.tobytes())  # 28 megapixels, over the pages' picture limit
+    sideways = jpeg(width=400, height=300, exif=exif.tobytes())
+    added = evidence.photos_add(
+        training_class=open_world["class"], by=open_world["trainer"], files=[("big.jpg", large), ("s.jpg", sideways)]
+    )
+    sizes = []
+    for photo in added:
+        with Image.open(io.BytesIO(evidence.photo_bytes(photo) or b"")) as image:
+            sizes.append(image.size)
+    assert sizes == [(1170, 2048), (300, 400)]
+    with Image.open(io.BytesIO(evidence.photo_bytes(added[0], thumb=True) or b"")) as thumb:
+        assert max(thumb.size) == evidence.THUMB_SIDE
