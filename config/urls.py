@@ -25,6 +25,7 @@ api_v1 = [
     path("", include("training.api_urls")),
     path("", include("question_bank.api_urls")),
     path("", include("analytics.api_urls")),
+    path("", include("classroom.api_urls")),  # clcore (issue 18)
     path("", include(router.urls)),
 ]
 

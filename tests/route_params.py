@@ -213,6 +213,9 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     **_analytics_routes(),
     # a background import_data job is its uploader's alone
     "imports:job": lambda c: _east_data_import(c),
+    # classroom API (clcore, issue 18)
+    "api:class-code": lambda c: _classroom_class_code(c),
+    "api:class-sign": lambda c: _classroom_class_sign(c),
 }
 
 
@@ -292,6 +295,20 @@ def _east_axes_records(cast: Any) -> int:
     AccessLog.objects.get_or_create(pk=pk, defaults=fields)
     AccessFailureLog.objects.get_or_create(pk=pk, defaults={**fields, "locked_out": False})
     return pk
+
+
+def _classroom_class_code(cast: Any) -> Kwargs:
+    """The east chemical plant's class (tests/support/classroom.make_class): its code is shown to those who run it."""
+    from tests.support.classroom import make_class
+
+    return {"pk": make_class(cast).pk, "_query": {"kind": "in"}, "_as": cast.east.enterprise_admin}
+
+
+def _classroom_class_sign(cast: Any) -> Kwargs:
+    """The same class's sign door answers its invitees."""
+    from tests.support.classroom import make_class
+
+    return {"pk": make_class(cast).pk, "_as": cast.east.learner.user}
 
 
 # --- clevid: a class's evidence (classroom/evidence_urls.py) ---------------------------------------------
