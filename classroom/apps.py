@@ -28,3 +28,9 @@ class ClassroomConfig(AppConfig):
         navigation.register("classroom", nav.nav_items, position=navigation.TRAINING + 5)
         todo.providers.register("classroom.classes", home.todo_classes, position=home.POSITION)
         fragments.register(fragments.TRAINING_DASHBOARD, "classroom", classroom_fragments.dashboard_classes)
+
+        # clevid: a classroom entry of a person's 学时 ledger links to its class's evidence.
+        from classroom.evidence_links import ledger_links
+        from core import ledger_evidence
+
+        ledger_evidence.providers.register(ledger_links)

@@ -45,15 +45,23 @@ def classes_run_by(user: Any) -> QuerySet[TrainingClass]:
     return qs.filter(_owner_q(user))
 
 
+def _oversight_paths(user: Any) -> list[str]:
+    """The jurisdiction subtrees whose classes the user oversees (bureau officials, proctors)."""
+    return org.jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR})
+
+
+def _overseen_q(paths: list[str]) -> Q:
+    """Classes whose owner (enterprise or provider) lies in one of the subtrees ``paths``."""
+    return org.subtree_q(paths, "owner_enterprise__jurisdiction__path") | org.subtree_q(
+        paths, "owner_provider__jurisdiction__path"
+    )
+
+
 def classes_visible_to(user: Any) -> QuerySet[TrainingClass]:
     """Classes the user may see (run, oversee in a jurisdiction, or attend as an invitee)."""
 
     def rule() -> Q:
-        q = _owner_q(user)
-        paths = org.jurisdiction_paths_of(user, {Role.BUREAU_OFFICIAL, Role.PROCTOR})
-        if paths:
-            q |= org.subtree_q(paths, "owner_enterprise__jurisdiction__path")
-            q |= org.subtree_q(paths, "owner_provider__jurisdiction__path")
+        q = _owner_q(user) | _overseen_q(_oversight_paths(user))
         person = org.person_of(user)
         if person is not None:
             q |= Q(pk__in=Invitation.objects.filter(person=person).values("training_class_id"))
@@ -91,3 +99,29 @@ def attendance_of(training_class: TrainingClass) -> QuerySet[Attendance]:
     return training_class.attendances.select_related("person", "person__enterprise", "ledger_entry").order_by(
         "signed_in_at", "pk"
     )
+
+
+# --- evidence (clevid): the class page, attendance sheet and site photos an auditor opens -------------
+
+
+def class_evidence_visible_to(user: Any) -> QuerySet[TrainingClass]:
+    """Classes whose evidence (attendance sheet, site photos) the user may open: those they run, those of an
+    owner in their jurisdiction subtree (bureau officials, proctors), and those attended by people of that
+    subtree (the auditor who opens a person's 学时 ledger entry). Being invited is not enough: a learner
+    sees only their own line, on their own pages."""
+
+    def rule() -> Q:
+        paths = _oversight_paths(user)
+        q = _owner_q(user) | _overseen_q(paths)
+        if paths:
+            attended = Attendance.objects.filter(org.subtree_q(paths, "person__enterprise__jurisdiction__path"))
+            q |= Q(pk__in=attended.values("training_class_id"))
+        return q
+
+    qs = TrainingClass.objects.select_related("owner_enterprise", "owner_provider", "trainer", "course")
+    return org.visible_rows(qs, user, rule)
+
+
+def invitations_of(training_class: TrainingClass) -> QuerySet[Invitation]:
+    """The class's invitees with the people the attendance sheet shows."""
+    return training_class.invitations.select_related("person", "person__enterprise").order_by("person__name", "pk")

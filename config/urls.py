@@ -49,6 +49,8 @@ urlpatterns = [
     path("proctoring/", include("proctoring.urls")),
     path("stats/", include("analytics.urls")),
     path("classes/", include("classroom.urls")),
+    # clevid: a class's evidence (attendance sheet, site photos)
+    path("classes/", include("classroom.evidence_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); a person is sent to the login page.

@@ -30,14 +30,17 @@ def tables_pdf(
     lines: Sequence[tuple[str, str]],
     tables: Sequence[tuple[str, str, Sequence[str], Sequence[Sequence[str]], str]],
     author: str = "",
+    landscape: bool = False,
 ) -> bytes:
     """An A4 document: ``title``, the ``lines`` as "label: value", then each table as
     (heading, summary, column titles, rows, text when empty), long tables breaking across
-    pages with their column titles repeated. Every cell wraps (Chinese breaks anywhere)."""
+    pages with their column titles repeated. Every cell wraps (Chinese breaks anywhere).
+    ``landscape``: the page turned sideways, for tables of many columns (an attendance sheet)."""
     from xml.sax.saxutils import escape
 
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import landscape as sideways
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -52,14 +55,15 @@ def tables_pdf(
     def text(value: str, style: ParagraphStyle) -> Paragraph:
         return Paragraph(escape(str(value)).replace("\n", "<br/>"), style)
 
+    page = sideways(A4) if landscape else A4
     buffer = io.BytesIO()
     margin = 15 * mm
     doc = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin
+        buffer, pagesize=page, leftMargin=margin, rightMargin=margin, topMargin=margin, bottomMargin=margin
     )
     doc.title = title
     doc.author = author
-    width = A4[0] - 2 * margin
+    width = page[0] - 2 * margin
     story: list = [text(title, big)]
     story.extend(text(f"{label}：{value}", body) for label, value in lines)
     for table_heading, summary, columns, rows, empty in tables:
@@ -85,7 +89,7 @@ def tables_pdf(
 
     def page_number(canvas: object, document: object) -> None:
         canvas.setFont(font, 8)  # type: ignore[attr-defined]
-        canvas.drawRightString(A4[0] - margin, 8 * mm, f"{title} · {document.page}")  # type: ignore[attr-defined]
+        canvas.drawRightString(page[0] - margin, 8 * mm, f"{title} · {document.page}")  # type: ignore[attr-defined]
 
     doc.build(story, onFirstPage=page_number, onLaterPages=page_number)
     return buffer.getvalue()

@@ -40,10 +40,22 @@ class Section:
     rows: Sequence[Sequence[str]]
     empty: str  # said instead of the table when there are no rows
     summary: str = ""  # one line under the title (a total)
+    # Per row, links to the evidence behind it ((label, url) pairs; see core.ledger_evidence): the page shows
+    # them in a last column, the PDF archive leaves them out (a file never holds images).
+    row_links: Sequence[Sequence[tuple[str, str]]] = ()
 
     def labelled_rows(self) -> list[list[tuple[str, str]]]:
         """Each row's cells with their column titles (a phone shows a row as a card of labelled lines)."""
         return [list(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    @property
+    def has_links(self) -> bool:
+        return any(self.row_links)
+
+    def page_rows(self) -> list[tuple[list[tuple[str, str]], Sequence[tuple[str, str]]]]:
+        """Each row's labelled cells with its evidence links (none when the section has no links)."""
+        links = list(self.row_links) + [()] * (len(self.rows) - len(self.row_links))
+        return list(zip(self.labelled_rows(), links, strict=True))
 
 
 Contributor = Callable[..., Sequence[Section]]

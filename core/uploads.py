@@ -286,20 +286,21 @@ def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     return CheckedUpload("docx", data, name)
 
 
-def check_image(data: bytes) -> str:
-    """A picture to show in a page: PNG, JPEG, GIF, BMP or WebP within the size caps; returns its extension."""
+def check_image(data: bytes, *, max_bytes: int = IMAGE_MAX_BYTES, max_pixels: int = IMAGE_MAX_PIXELS) -> str:
+    """A picture to show in a page: PNG, JPEG, GIF, BMP or WebP within the size caps; returns its extension.
+    ``max_bytes``, ``max_pixels``: a caller that scales down what it keeps (a phone's photo) may take more."""
     from PIL import Image, UnidentifiedImageError
 
-    if len(data) > IMAGE_MAX_BYTES:
+    if len(data) > max_bytes:
         raise UploadRejected(
             _("The picture is %(size)s MB; the limit is %(limit)s MB.")
-            % {"size": round(len(data) / 1_048_576, 1), "limit": round(IMAGE_MAX_BYTES / 1_048_576, 1)}
+            % {"size": round(len(data) / 1_048_576, 1), "limit": round(max_bytes / 1_048_576, 1)}
         )
     try:
         with Image.open(io.BytesIO(data)) as image:
             kind = image.format or ""
             width, height = image.size
-            if kind in IMAGE_FORMATS and width * height <= IMAGE_MAX_PIXELS:
+            if kind in IMAGE_FORMATS and width * height <= max_pixels:
                 image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise UploadRejected(_("The picture is damaged or not an image.")) from None
@@ -308,9 +309,9 @@ def check_image(data: bytes) -> str:
             _("The picture is in %(format)s format, which browsers cannot show: use PNG or JPEG.")
             % {"format": kind or "?"}
         )
-    if width * height > IMAGE_MAX_PIXELS:
+    if width * height > max_pixels:
         raise UploadRejected(
             _("The picture has %(pixels)s million pixels; the limit is %(limit)s million.")
-            % {"pixels": round(width * height / 1_000_000, 1), "limit": IMAGE_MAX_PIXELS // 1_000_000}
+            % {"pixels": round(width * height / 1_000_000, 1), "limit": max_pixels // 1_000_000}
         )
     return IMAGE_FORMATS[kind]

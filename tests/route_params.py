@@ -317,3 +317,34 @@ def _classroom_class_sign(cast: Any) -> Kwargs:
     from tests.support.classroom import make_class
 
     return {"pk": make_class(cast).pk, "_as": cast.east.learner.user}
+
+
+# --- clevid: a class's evidence (classroom/evidence_urls.py) ---------------------------------------------
+
+
+def _classroom_evidence_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    def east_class(cast: Any) -> dict[str, Any]:
+        from tests.classroom.evidence_world import evidence_class
+
+        if "evidence" not in cast.east.extra:
+            cast.east.extra["evidence"] = evidence_class(cast.east, photos=2, close=False)
+        return cast.east.extra["evidence"]
+
+    def klass(cast: Any) -> Kwargs:
+        world = east_class(cast)
+        return {"pk": world["class"].pk, "_as": world["trainer"]}
+
+    def photo(cast: Any, index: int = 0) -> Kwargs:
+        world = east_class(cast)
+        return {"pk": world["class"].pk, "photo_pk": world["photos"][index].pk, "_as": world["trainer"]}
+
+    names = ("detail", "sheet_pdf", "sheet_xlsx", "photos_add")
+    return {
+        **{f"classroom_evidence:{name}": klass for name in names},
+        **{f"classroom_evidence:{name}": photo for name in ("photo", "photo_thumb")},
+        # The witness's POST removes the photo it names: its own, so the others stay for the other routes.
+        "classroom_evidence:photo_delete": lambda cast: photo(cast, 1),
+    }
+
+
+ROUTE_PARAMS.update(_classroom_evidence_routes())

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
+from core import ledger_evidence
 from core.person_file import NONE, Section, day, moment
 from organizations.models import Person
 from training import selectors
@@ -66,18 +67,23 @@ def _assignments(person: Person, user: Any) -> Section:
 
 def _ledger(person: Person, user: Any) -> Section:
     # A heartbeat credits every ~15 s: the file shows one line per day, lesson and source, not each span.
-    entries = (
+    entries = list(
         selectors.ledger_visible_to(user)
         .filter(learner_id=person.user_id)
         .annotate(day=TruncDate("started_at"))
         .values("day", "lesson__title", "lesson__chapter__course__title", "method", "purpose", "source", "detail")
-        .annotate(seconds=Sum("seconds"), first=Min("started_at"), last=Max("ended_at"))
+        .annotate(seconds=Sum("seconds"), first=Min("started_at"), last=Max("ended_at"), entry=Min("pk"))
         .order_by("first")
     )
     methods = dict(CreditLedger.Method.choices)
     purposes = dict(CreditLedger.Purpose.choices)
-    rows, total = [], 0
+    # The evidence of entries not counted here (a classroom entry: the class, its sheet, its photos).
+    evidence = ledger_evidence.links_for(
+        entry_ids=[e["entry"] for e in entries if e["method"] != CreditLedger.Method.HEARTBEAT], user=user
+    )
+    rows, links, total = [], [], 0
     for e in entries:
+        links.append(evidence.get(e["entry"], []))
         total += e["seconds"]
         training = " · ".join(t for t in (e["lesson__chapter__course__title"], e["lesson__title"]) if t)
         source = str(methods.get(e["method"], e["method"]))
@@ -105,6 +111,7 @@ def _ledger(person: Person, user: Any) -> Section:
         rows=rows,
         empty=_("No credit hours recorded."),
         summary=_("Total: %(hours)s credit hours") % {"hours": _hours(total)} if rows else "",
+        row_links=links,
     )
 
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from demo import analytics, exams, organizations, proctoring, question_bank, training
+from demo import analytics, classroom, exams, organizations, proctoring, question_bank, training
 
 
 class Command(BaseCommand):
@@ -29,6 +29,8 @@ class Command(BaseCommand):
             question_bank.seed_question_bank(provider=organizations.provider(), shared_with=organizations.district())
             exams.seed(provider=organizations.provider(), learner=organizations.learner())
             proctoring.seed(learner=organizations.learner(), open_title=exams.OPEN_TITLE, past_title=exams.PAST_TITLE)
+            # classroom training (clevid): a class in progress and a past one with its attendance sheet and photos
+            classroom.seed(provider=organizations.provider(), learner=organizations.learner())
             analytics.seed(provider=organizations.provider(), password=organizations.DEMO_PASSWORD)
         self.stdout.write(
             self.style.SUCCESS(
