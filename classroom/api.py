@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from classroom import selectors
 from classroom.models import Attendance, TrainingClass
+from classroom.routes import endpoints
 from classroom.services.attendance import sign_by_code, sign_state
 from classroom.services.codes import KINDS, class_code, sign_path
 from classroom.services.errors import ClassClosed, ClassNotOpen
@@ -229,6 +230,7 @@ def _resolve(data: dict[str, Any], user: Any) -> tuple[dict[str, Any], dict[str,
     return values, errors
 
 
+@endpoints.route("classes/", name="classes")
 class ClassListView(APIView):
     @extend_schema(
         operation_id="classroom_classes_list",
@@ -294,6 +296,7 @@ class ClassListView(APIView):
         return Response(TrainerClassOut(_trainer_payload(c)).data, status=status.HTTP_201_CREATED)
 
 
+@endpoints.route("me/classes/", name="my-classes")
 class MyClassesView(APIView):
     @extend_schema(
         operation_id="classroom_my_classes",
@@ -316,6 +319,7 @@ class MyClassesView(APIView):
         return Response(MyClassOut(rows, many=True).data)
 
 
+@endpoints.route("classes/<id:pk>/code/", name="class-code")
 class ClassCodeView(APIView):
     @extend_schema(
         operation_id="classroom_class_code",
@@ -349,6 +353,7 @@ class ClassCodeView(APIView):
         )
 
 
+@endpoints.route("classes/<id:pk>/sign/", name="class-sign")
 class ClassSignView(APIView):
     @extend_schema(
         operation_id="classroom_class_sign",

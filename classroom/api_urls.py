@@ -1,10 +1,9 @@
-from django.urls import path
+"""The classroom API, included under /api/v1/ (namespace ``api``) by config.urls.
 
-from classroom import api
+Each view declares its route next to itself (``@endpoints.route``, core.routes); the import
+below registers them."""
 
-urlpatterns = [
-    path("classes/", api.ClassListView.as_view(), name="classes"),
-    path("classes/<id:pk>/code/", api.ClassCodeView.as_view(), name="class-code"),
-    path("classes/<id:pk>/sign/", api.ClassSignView.as_view(), name="class-sign"),
-    path("me/classes/", api.MyClassesView.as_view(), name="my-classes"),
-]
+from classroom import api  # noqa: F401 - importing a view module registers its routes
+from classroom.routes import endpoints
+
+urlpatterns = endpoints.urlpatterns

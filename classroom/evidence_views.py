@@ -9,16 +9,15 @@ their own pages, never the class's list of names or its photos.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_POST
 
 from classroom import evidence, selectors
 from classroom.models import SitePhoto, TrainingClass
+from classroom.routes import evidence_pages
 from classroom.services.errors import ClassroomError
 from core.spreadsheets import XLSX_CONTENT_TYPE, attachment_response
 
@@ -36,8 +35,7 @@ def _visible(request: HttpRequest, pk: int) -> TrainingClass:
     return get_object_or_404(selectors.class_evidence_visible_to(request.user), pk=pk)
 
 
-@login_required
-@require_GET
+@evidence_pages.get("<id:pk>/evidence/", name="detail")
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _visible(request, pk)
     runs = selectors.classes_run_by(request.user).filter(pk=training_class.pk).exists()
@@ -67,14 +65,12 @@ def _sheet_response(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     return _no_store(attachment_response(content=content, filename=filename, content_type=content_type))
 
 
-@login_required
-@require_GET
+@evidence_pages.get("<id:pk>/evidence/sheet.pdf", name="sheet_pdf")
 def sheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     return _sheet_response(request, pk, "pdf")
 
 
-@login_required
-@require_GET
+@evidence_pages.get("<id:pk>/evidence/sheet.xlsx", name="sheet_xlsx")
 def sheet_xlsx(request: HttpRequest, pk: int) -> HttpResponse:
     return _sheet_response(request, pk, "xlsx")
 
@@ -92,20 +88,17 @@ def _photo_response(request: HttpRequest, pk: int, photo_pk: int, *, thumb: bool
     return _no_store(response)
 
 
-@login_required
-@require_GET
+@evidence_pages.get("<id:pk>/evidence/photos/<id:photo_pk>/", name="photo")
 def photo(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
     return _photo_response(request, pk, photo_pk, thumb=False)
 
 
-@login_required
-@require_GET
+@evidence_pages.get("<id:pk>/evidence/photos/<id:photo_pk>/thumb/", name="photo_thumb")
 def photo_thumb(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
     return _photo_response(request, pk, photo_pk, thumb=True)
 
 
-@login_required
-@require_POST
+@evidence_pages.post("<id:pk>/evidence/photos/", name="photos_add")
 def photos_add(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = get_object_or_404(selectors.classes_run_by(request.user), pk=pk)
     uploads = request.FILES.getlist("photos")
@@ -142,8 +135,7 @@ def photos_add(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("classroom_evidence:detail", pk=training_class.pk)
 
 
-@login_required
-@require_POST
+@evidence_pages.post("<id:pk>/evidence/photos/<id:photo_pk>/delete/", name="photo_delete")
 def photo_delete(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
     training_class = get_object_or_404(selectors.classes_run_by(request.user), pk=pk)
     photo = get_object_or_404(SitePhoto, pk=photo_pk, training_class=training_class)

@@ -15,7 +15,6 @@ import qrcode
 import qrcode.image.svg
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -26,11 +25,11 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from classroom import selectors
 from classroom.forms import CancelForm, ClassForm, InviteForm, ManualSignForm, hours_of, owner_of, owners_for
 from classroom.models import Attendance, TrainingClass
+from classroom.routes import pages
 from classroom.services import attendance as attendance_services
 from classroom.services import codes
 from classroom.services import schedule as schedule_services
@@ -109,8 +108,7 @@ def _may_schedule(user: Any) -> bool:
 # --- trainer: list, schedule, edit, cancel, invite ----------------------------------------
 
 
-@login_required
-@require_GET
+@pages.get("", name="list")
 def class_list(request: HttpRequest) -> HttpResponse:
     """课堂培训: the classes this user runs, in three groups."""
     may_schedule = _may_schedule(request.user)
@@ -151,8 +149,14 @@ def _field_errors(form: Any, error: ClassroomError) -> None:
         form.add_error(name if name in form.fields else None, text)
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route(
+    "new/",
+    name="new",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
 def class_new(request: HttpRequest) -> HttpResponse:
     """安排课堂: the class and, in the same step, whom to invite."""
     if not _may_schedule(request.user):
@@ -183,8 +187,14 @@ def class_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route(
+    "<id:pk>/edit/",
+    name="edit",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
 def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     if training_class.status != TrainingClass.Status.SCHEDULED:
@@ -204,8 +214,14 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route(
+    "<id:pk>/cancel/",
+    name="cancel",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
 def class_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     form = CancelForm(request.POST or None)
@@ -222,8 +238,14 @@ def class_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "classroom/class_cancel.html", {"form": form, "training_class": training_class})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route(
+    "<id:pk>/invite/",
+    name="invite",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
 def class_invite(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     already = set(training_class.invitations.values_list("person_id", flat=True))
@@ -303,8 +325,7 @@ def _attendance_context(training_class: TrainingClass) -> dict[str, Any]:
     }
 
 
-@login_required
-@require_GET
+@pages.get("<id:pk>/", name="detail")
 def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """The class page. The trainer sees the code board and the live list; an invitee or overseer the class."""
     training_class = _class_visible(request, pk)
@@ -344,8 +365,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "classroom/class_detail.html", context)
 
 
-@login_required
-@require_GET
+@pages.get("<id:pk>/code/", name="code")
 def class_code(request: HttpRequest, pk: int) -> HttpResponse:
     """The board's current code as JSON (the page asks again when the countdown ends)."""
     training_class = _class_run_by(request, pk)
@@ -354,8 +374,7 @@ def class_code(request: HttpRequest, pk: int) -> HttpResponse:
     return _no_store(JsonResponse(code_payload(request, training_class, _kind(request))))
 
 
-@login_required
-@require_GET
+@pages.get("<id:pk>/attendance/", name="attendance")
 def class_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     """The live attendance list as an HTML fragment, polled by the class page every few seconds.
 
@@ -365,8 +384,7 @@ def class_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     return _no_store(render(request, "classroom/_attendance.html", _attendance_context(training_class)))
 
 
-@login_required
-@require_POST
+@pages.post("<id:pk>/manual/", name="manual")
 def class_manual(request: HttpRequest, pk: int) -> HttpResponse:
     """代签: sign a person in or out by hand, with the reason (audit-logged by the service)."""
     training_class = _class_run_by(request, pk)
@@ -399,8 +417,7 @@ def data_kind(request: HttpRequest) -> str:
     return "out" if request.POST.get("kind") == "out" else "in"
 
 
-@login_required
-@require_POST
+@pages.post("<id:pk>/close/", name="close")
 def class_close(request: HttpRequest, pk: int) -> HttpResponse:
     """结束课堂: no more codes; everyone still signed in is handled by the service."""
     training_class = _class_run_by(request, pk)
@@ -425,8 +442,14 @@ def _upload(request: HttpRequest) -> bytes | None:
     return upload.read()
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
+@pages.route(
+    "<id:pk>/sign/",
+    name="sign",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
 def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """The page the QR opens (``/classes/<id>/sign/?code=…``): the class and one big confirm button.
 
@@ -492,8 +515,7 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
     return _no_store(render(request, "classroom/sign.html", context, status=status))
 
 
-@login_required
-@require_GET
+@pages.get("<id:pk>/signed/", name="signed")
 def class_signed(request: HttpRequest, pk: int) -> HttpResponse:
     """After signing: the time, the status and, after sign-out, the credited 学时."""
     training_class = _class_visible(request, pk)
@@ -517,8 +539,7 @@ def class_signed(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
+@pages.get("mine/", name="mine")
 def my_classes(request: HttpRequest) -> HttpResponse:
     """我的课堂: the classes the learner is invited to, coming ones first, with their own attendance."""
     person = person_of(request.user)
