@@ -25,6 +25,8 @@ api_v1 = [
     path("", include("training.api_urls")),
     path("", include("question_bank.api_urls")),
     path("", include("analytics.api_urls")),
+    # the lesson-plan library (lplib)
+    path("", include("training.library_api_urls")),
     path("", include(router.urls)),
 ]
 

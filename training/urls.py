@@ -1,7 +1,7 @@
 from django.urls import path
 
 from training import builder_views as builder
-from training import views
+from training import library_urls, views
 
 app_name = "training"
 
@@ -31,4 +31,6 @@ urlpatterns = [
     path("manage/lessons/<id:pk>/move/", builder.lesson_move, name="manage_lesson_move"),
     path("manage/lessons/<id:pk>/retire/", builder.lesson_retire, name="manage_lesson_retire"),
     path("manage/lessons/<id:pk>/delete/", builder.lesson_delete, name="manage_lesson_delete"),
+    # the lesson-plan library (training/library_urls.py)
+    *library_urls.urlpatterns,
 ]
