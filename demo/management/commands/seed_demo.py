@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from demo import analytics, exams, organizations, proctoring, question_bank, training
+from demo.library import demo_lesson_plans
 
 
 class Command(BaseCommand):
@@ -30,6 +31,12 @@ class Command(BaseCommand):
             exams.seed(provider=organizations.provider(), learner=organizations.learner())
             proctoring.seed(learner=organizations.learner(), open_title=exams.OPEN_TITLE, past_title=exams.PAST_TITLE)
             analytics.seed(provider=organizations.provider(), password=organizations.DEMO_PASSWORD)
+            # the lesson-plan library (lplib)
+            demo_lesson_plans(
+                provider=organizations.provider(),
+                enterprise=organizations.enterprise(),
+                district=organizations.district(),
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts: demo_admin, demo_bureau, demo_trainer, demo_enterprise, demo_proctor, demo_learner"
