@@ -45,7 +45,7 @@ class LessonPlanForm(forms.Form):
     )
     level = forms.ChoiceField(label=gettext_lazy("Level"), choices=PlanLevel.choices, initial=PlanLevel.GENERAL)
     credit_hours = forms.DecimalField(
-        label=gettext_lazy("学时"), min_value=Decimal("0.1"), max_value=Decimal(100), decimal_places=1
+        label=gettext_lazy("Credit hours (学时)"), min_value=Decimal("0.1"), max_value=Decimal(100), decimal_places=1
     )
     owner = forms.ChoiceField(label=gettext_lazy("Owner"))
     share = forms.ChoiceField(label=gettext_lazy("Who may find it"), choices=LessonPlan.Share.choices)

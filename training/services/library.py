@@ -120,9 +120,9 @@ def credit_minutes_from_hours(hours: Any) -> int:
     try:
         value = Decimal(str(hours).strip())
     except (InvalidOperation, ValueError):
-        raise _invalid("credit_hours", _("Enter the 学时 as a number, e.g. 2 or 1.5.")) from None
+        raise _invalid("credit_hours", _("Enter the credit hours as a number, e.g. 2 or 1.5.")) from None
     if not value.is_finite() or value <= 0 or value > 100:
-        raise _invalid("credit_hours", _("The 学时 must be more than 0 and at most 100."))
+        raise _invalid("credit_hours", _("The credit hours must be more than 0 and at most 100."))
     return max(1, int((value * settings.MINUTES_PER_CREDIT_HOUR).to_integral_value()))
 
 
