@@ -126,7 +126,8 @@ def test_offer_accept_through_the_pages(cast: Cast) -> None:
     offer = LibraryOffer.objects.get()
     assert offer.status == "pending"
     mine = trainer.get(reverse("training:library_mine")).content.decode()
-    assert "《高处作业安全》教案" in mine and f'data-offer="{offer.pk}"' in mine
+    assert "《高处作业安全》教案" in mine
+    assert f'data-offer="{offer.pk}"' in mine
     enterprise = login_client(east.enterprise_admin)
     assert enterprise.get(reverse("training:library_detail", args=[plan.pk])).status_code == 404
     # the west bureau cannot decide it, nor see the queue entry
