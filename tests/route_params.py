@@ -149,6 +149,12 @@ def _analytics_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     }
 
 
+def _library_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    from tests.training.library_route_data import library_routes
+
+    return library_routes()
+
+
 # route name or full route string -> why anyone may call it
 PUBLIC_ROUTES: dict[str, str] = {
     "healthz": "load balancers poll it; it reports only ok/error per part",
@@ -213,6 +219,8 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     **_analytics_routes(),
     # a background import_data job is its uploader's alone
     "imports:job": lambda c: _east_data_import(c),
+    # the lesson-plan library (lplib; objects from tests/training/library_route_data.py)
+    **_library_routes(),
 }
 
 

@@ -165,6 +165,9 @@ def library_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def library_delete(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.lesson_plans_managed_by(request.user), pk=pk)
+    if request.POST.get("confirm") != "1":
+        # The page's button says so; a bare POST deletes nothing.
+        return redirect("training:library_detail", pk=plan.pk)
     try:
         library.plan_delete(plan=plan, by=request.user)
     except LibraryError as exc:

@@ -164,7 +164,9 @@ def test_edit_and_delete_pages(cast: Cast, django_capture_on_commit_callbacks: A
     plan.refresh_from_db()
     assert (plan.title, plan.level, plan.share, plan.file_type) == ("新标题", "plant", "owner", "pdf")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("training:library_delete", args=[plan.pk]))
+        client.post(reverse("training:library_delete", args=[plan.pk]))  # no confirmation: kept
+        assert LessonPlan.objects.exists()
+        client.post(reverse("training:library_delete", args=[plan.pk]), {"confirm": "1"})
     assert not LessonPlan.objects.exists()
 
 
