@@ -60,4 +60,10 @@ def library_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "training:library_offer_decide": offer,
         "api:lesson-plan-detail": plan,
         "api:lesson-plan-file": plan,
+        re.compile(r"admin/training/lessonplan/<path:object_id>/(?:(?:change|delete|history)/)?"): lambda c: {
+            "object_id": east_library(c)["plan"].pk
+        },
+        re.compile(r"admin/training/libraryoffer/<path:object_id>/(?:(?:change|delete|history)/)?"): lambda c: {
+            "object_id": east_library(c)["offer"].pk
+        },
     }

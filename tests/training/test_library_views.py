@@ -196,3 +196,22 @@ def test_offer_a_course_from_my_page(cast: Cast) -> None:
 
 def test_pdf_bytes_are_real(cast: Cast) -> None:
     assert pdf_bytes("教案").startswith(b"%PDF-")
+
+
+def test_the_admin_lists_plans_in_scope_and_deletes_through_the_service(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    from tests.conftest import make_staff
+
+    plan = shared_pdf(cast)
+    east_admin = make_staff(cast.east.enterprise_admin, "view_lessonplan", "delete_lessonplan")
+    west_admin = make_staff(cast.west.enterprise_admin, "view_lessonplan", "delete_lessonplan")
+    assert "《有限空间作业安全》教案" in login_client(east_admin).get("/admin/training/lessonplan/").content.decode()
+    assert (
+        "《有限空间作业安全》教案" not in login_client(west_admin).get("/admin/training/lessonplan/").content.decode()
+    )
+    assert login_client(west_admin).get(f"/admin/training/lessonplan/{plan.pk}/change/").status_code in (302, 404)
+    assert login_client(east_admin).get(f"/admin/training/lessonplan/{plan.pk}/change/").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        login_client(east_admin).post(f"/admin/training/lessonplan/{plan.pk}/delete/", {"post": "yes"})
+    assert not LessonPlan.objects.exists()
