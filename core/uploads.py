@@ -233,6 +233,22 @@ IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "BMP": "bmp", "WEBP"
 _XML_CHUNK = 1 << 20
 
 
+def _open_ooxml(data: bytes, main_part: str, damaged: UploadRejected) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """An OOXML package's archive and directory (nothing inflated); ``damaged`` when it is no ZIP
+    or lacks ``[Content_Types].xml`` or its ``main_part``."""
+    if not data.startswith(XLSX_MAGIC):
+        raise damaged
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise damaged from None
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or main_part not in names:
+        raise damaged
+    return archive, infos
+
+
 def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     """A Word (.docx) upload: a real OOXML word-processing package, zip-bomb safe.
 
@@ -245,16 +261,7 @@ def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     if data.startswith(OLE_MAGIC):
         raise UploadRejected(_("Old Word .doc files are not supported: save the file as .docx and upload it again."))
     damaged = UploadRejected(_("The file is named .docx but is not a Word document, or it is damaged."))
-    if not data.startswith(XLSX_MAGIC):
-        raise damaged
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise damaged from None
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" not in names or DOCX_MAIN_PART not in names:
-        raise damaged
+    archive, infos = _open_ooxml(data, DOCX_MAIN_PART, damaged)
     _refuse_zip_bomb(
         infos,
         too_large=_(
@@ -330,16 +337,7 @@ def check_pptx(data: bytes, name: str = "") -> CheckedUpload:
     """
     _refuse_oversize_or_empty(data)
     damaged = UploadRejected(_("The file is not a PowerPoint presentation (.pptx), or it is damaged."))
-    if not data.startswith(XLSX_MAGIC):
-        raise damaged
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise damaged from None
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" not in names or PPTX_MAIN_PART not in names:
-        raise damaged
+    _archive, infos = _open_ooxml(data, PPTX_MAIN_PART, damaged)
     _refuse_zip_bomb(
         infos,
         too_large=_(

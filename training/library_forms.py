@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from organizations.models import Industry, Jurisdiction
 from training import selectors
+from training.forms import owner_choices
 from training.models import Course, LessonPlan, PlanLevel
 from training.services import library
 
@@ -81,14 +82,9 @@ class LessonPlanForm(forms.Form):
             owner: Any = plan.owner_provider or plan.owner_enterprise
             targets = library.share_targets_for_plan(by=user, plan_owner=owner)
         else:
-            choices: list[Any] = []
-            providers = [(f"provider:{p.pk}", p.name) for p in self.providers.order_by("name")]
-            if providers:
-                choices.append((_("Training providers"), providers))
-            enterprises = [(f"enterprise:{e.pk}", e.name) for e in self.enterprises.order_by("name")[:500]]
-            if enterprises:
-                choices.append((_("Enterprises"), enterprises))
-            self.fields["owner"].choices = choices
+            self.fields["owner"].choices = owner_choices(
+                self.providers, self.enterprises, enterprises_label=_("Enterprises")
+            )
             targets = []
             for owner in [*self.providers[:50], *self.enterprises[:50]]:
                 targets += library.share_targets_for_plan(by=user, plan_owner=owner)
