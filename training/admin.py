@@ -245,6 +245,9 @@ class LibraryOfferAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # offers are withdrawn or rejected, never deleted
 
+    def get_urls(self) -> list[Any]:
+        return [u for u in super().get_urls() if not (u.name or "").endswith("_delete")]
+
     @admin.action(description=gettext_lazy("Accept the selected offers"))
     def accept_offers(self, request: HttpRequest, queryset: QuerySet[LibraryOffer]) -> None:
         from training.services.library import offer_decide
