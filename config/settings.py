@@ -451,6 +451,8 @@ TRAINING_REMINDER_DAYS = env_int("TRAINING_REMINDER_DAYS", 7, minimum=0)
 # Celery beat with REDIS_URL, otherwise on a thread of the server (training.scheduler).
 TRAINING_DAILY_JOB_HOURS = env_int("TRAINING_DAILY_JOB_HOURS", 24, minimum=1)
 TRAINING_MEDIA_MAX_BYTES = env_int("TRAINING_MEDIA_MAX_BYTES", 500 * 1024 * 1024, minimum=1024)
+# The largest lesson plan (教案: pdf, docx, pptx) the library accepts.
+LIBRARY_MAX_BYTES = env_int("LIBRARY_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # Credit ledger retention in years, by post (3 for principals and safety
 # managers, 6 for special operators, per the regulators' requests).
 TRAINING_LEDGER_RETENTION_YEARS = {

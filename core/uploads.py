@@ -233,6 +233,22 @@ IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "BMP": "bmp", "WEBP"
 _XML_CHUNK = 1 << 20
 
 
+def _open_ooxml(data: bytes, main_part: str, damaged: UploadRejected) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """An OOXML package's archive and directory (nothing inflated); ``damaged`` when it is no ZIP
+    or lacks ``[Content_Types].xml`` or its ``main_part``."""
+    if not data.startswith(XLSX_MAGIC):
+        raise damaged
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise damaged from None
+    names = {info.filename for info in infos}
+    if "[Content_Types].xml" not in names or main_part not in names:
+        raise damaged
+    return archive, infos
+
+
 def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     """A Word (.docx) upload: a real OOXML word-processing package, zip-bomb safe.
 
@@ -245,16 +261,7 @@ def check_docx(data: bytes, name: str = "") -> CheckedUpload:
     if data.startswith(OLE_MAGIC):
         raise UploadRejected(_("Old Word .doc files are not supported: save the file as .docx and upload it again."))
     damaged = UploadRejected(_("The file is named .docx but is not a Word document, or it is damaged."))
-    if not data.startswith(XLSX_MAGIC):
-        raise damaged
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        infos = archive.infolist()
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise damaged from None
-    names = {info.filename for info in infos}
-    if "[Content_Types].xml" not in names or DOCX_MAIN_PART not in names:
-        raise damaged
+    archive, infos = _open_ooxml(data, DOCX_MAIN_PART, damaged)
     _refuse_zip_bomb(
         infos,
         too_large=_(
@@ -315,3 +322,45 @@ def check_image(data: bytes, *, max_bytes: int = IMAGE_MAX_BYTES, max_pixels: in
             % {"pixels": round(width * height / 1_000_000, 1), "limit": max_pixels // 1_000_000}
         )
     return IMAGE_FORMATS[kind]
+
+
+# --- PowerPoint presentations (the lesson-plan library) -----------------------------------
+
+PPTX_MAIN_PART = "ppt/presentation.xml"
+CONTENT_TYPES_MAX_BYTES = 1 << 20
+
+
+def check_pptx(data: bytes, name: str = "") -> CheckedUpload:
+    """A PowerPoint (.pptx) upload: an OOXML presentation package, judged by its ZIP directory only.
+
+    Nothing but ``[Content_Types].xml`` (capped at 1 MiB) is inflated: the file is stored and
+    downloaded, never parsed here, so the directory's sizes and ratios are what a zip bomb shows.
+    """
+    _refuse_oversize_or_empty(data)
+    damaged = UploadRejected(_("The file is not a PowerPoint presentation (.pptx), or it is damaged."))
+    _archive, infos = _open_ooxml(data, PPTX_MAIN_PART, damaged)
+    _refuse_zip_bomb(
+        infos,
+        too_large=_(
+            "The presentation would expand to %(size)s MB, over the limit of %(limit)s MB; "
+            "it is refused as a possible zip bomb."
+        ),
+        too_compressed=_(
+            "Part %(name)s of the presentation is compressed %(ratio)d:1; it is refused as a possible zip bomb."
+        ),
+    )
+    return CheckedUpload("pptx", data, name)
+
+
+def ooxml_content_types(data: bytes) -> bytes:
+    """The ``[Content_Types].xml`` of an OOXML package that passed its check, read in bounded
+    chunks (at most ``CONTENT_TYPES_MAX_BYTES``); empty when it is missing or too large."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        info = archive.getinfo("[Content_Types].xml")
+        if info.file_size > CONTENT_TYPES_MAX_BYTES:
+            return b""
+        with archive.open(info) as part:
+            return part.read(CONTENT_TYPES_MAX_BYTES + 1)[:CONTENT_TYPES_MAX_BYTES]
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError, NotImplementedError, ValueError):
+        return b""

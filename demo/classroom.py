@@ -26,6 +26,7 @@ from classroom.models import TrainingClass
 from classroom.services.attendance import class_close, sign_by_code, sign_manual
 from classroom.services.codes import class_code
 from classroom.services.schedule import class_schedule, invite
+from demo.library import demo_lesson_plans
 from organizations.models import Enterprise, Jurisdiction, Person, TrainingProvider
 
 TRAINER = "demo_trainer"
@@ -65,17 +66,13 @@ def _qr(training_class: TrainingClass, person: Person, kind: str, at: dt.datetim
 
 
 def _lesson_plans(provider: TrainingProvider) -> list[Any]:
-    """The library's confined-space plan to attach to the past class, when the library's demo is there."""
-    try:
-        from demo.library import demo_lesson_plans  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return []
+    """The library's confined-space plan, attached to the past class."""
     plans = demo_lesson_plans(
         provider=provider,
         enterprise=Enterprise.objects.get(pk=_person("demo_learner").enterprise_id),
         district=Jurisdiction.objects.get(pk=provider.jurisdiction_id),
     )
-    plan = plans.get("confined") if isinstance(plans, dict) else None
+    plan = plans.get("confined")
     return [plan] if plan is not None else []
 
 

@@ -59,7 +59,7 @@ class IndustryAdmin(admin.ModelAdmin):
 @admin.register(TrainingProvider)
 class TrainingProviderAdmin(ScopedAdmin):
     scope_function = staticmethod(selectors.providers_visible_to)
-    list_display = ("code", "name", "jurisdiction")
+    list_display = ("code", "name", "kind", "jurisdiction")
 
 
 class HistoryInline(admin.TabularInline):

@@ -105,6 +105,15 @@ class TrainingProvider(models.Model):
         Jurisdiction, on_delete=models.PROTECT, related_name="providers", verbose_name=_("jurisdiction served")
     )
 
+    class Kind(models.TextChoices):
+        DISTRICT_CENTRE = "district_centre", _("District training centre")
+        UNIVERSITY = "university", _("University")
+        INSTITUTION = "institution", _("Training institution")
+
+    # A district's own training centre accepts offers to its district's lesson-plan library
+    # (training.services.library); universities and institutions only offer.
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.INSTITUTION)
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("training provider")

@@ -155,6 +155,12 @@ def _analytics_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     }
 
 
+def _library_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
+    from tests.training.library_route_data import library_routes
+
+    return library_routes()
+
+
 # route name or full route string -> why anyone may call it
 PUBLIC_ROUTES: dict[str, str] = {
     "healthz": "load balancers poll it; it reports only ok/error per part and the worker queue's length and wait",
@@ -224,6 +230,8 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     # classroom API (clcore, issue 18)
     "api:class-code": lambda c: _classroom_class_code(c),
     "api:class-sign": lambda c: _classroom_class_sign(c),
+    # the lesson-plan library (lplib; objects from tests/training/library_route_data.py)
+    **_library_routes(),
 }
 
 

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from training import selectors
 from training.models import (
@@ -21,6 +22,8 @@ from training.models import (
     Course,
     CreditLedger,
     Lesson,
+    LessonPlan,
+    LibraryOffer,
     Plan,
     PlanCourse,
     PlanTemplate,
@@ -29,7 +32,7 @@ from training.models import (
     RequirementProfile,
 )
 from training.services.content import check_lesson_media, lesson_check_quiz_bank, pdf_page_count, sanitize_article_html
-from training.services.errors import MediaRejected
+from training.services.errors import MediaRejected, TrainingError
 
 
 @admin.register(RequirementProfile)
@@ -181,3 +184,76 @@ class PublicLearnerAdmin(admin.ModelAdmin):
         from organizations import selectors as org
 
         return PublicLearner.objects.filter(jurisdiction__in=org.jurisdictions_visible_to(request.user))
+
+
+# --- the lesson-plan library (lplib): read-only here; changes go through training.services.library
+
+
+@admin.register(LessonPlan)
+class LessonPlanAdmin(admin.ModelAdmin):
+    list_display = ("title", "owner_provider", "owner_enterprise", "share", "shared_with", "file_type", "created_at")
+    list_filter = ("share", "file_type", "level")
+    search_fields = ("title", "topic")
+    # The file has no public URL (private storage): it is opened from the library page.
+    readonly_fields = fields = [f.name for f in LessonPlan._meta.fields if f.name not in ("id", "file")]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LessonPlan]:
+        return selectors.lesson_plans_visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # uploads are checked by content on the library page
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return super().has_delete_permission(request)
+        return (
+            super().has_delete_permission(request, obj)
+            and selectors.lesson_plans_managed_by(request.user).filter(pk=obj.pk).exists()
+            and not obj.classes.exists()
+        )
+
+    def get_actions(self, request: HttpRequest) -> Any:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # one plan at a time, through the service
+        return actions
+
+    def delete_model(self, request: HttpRequest, obj: LessonPlan) -> None:
+        from training.services.library import plan_delete
+
+        plan_delete(plan=obj, by=request.user)
+
+
+@admin.register(LibraryOffer)
+class LibraryOfferAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "provider", "district", "status", "offered_at", "decided_at")
+    list_filter = ("status",)
+    readonly_fields = fields = [f.name for f in LibraryOffer._meta.fields if f.name != "id"]
+    actions = ["accept_offers"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryOffer]:
+        return selectors.library_offers_visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # offers are withdrawn or rejected, never deleted
+
+    def get_urls(self) -> list[Any]:
+        return [u for u in super().get_urls() if not (u.name or "").endswith("_delete")]
+
+    @admin.action(description=gettext_lazy("Accept the selected offers"))
+    def accept_offers(self, request: HttpRequest, queryset: QuerySet[LibraryOffer]) -> None:
+        from training.services.library import offer_decide
+
+        for offer in queryset:
+            try:
+                offer_decide(offer=offer, by=request.user, accept=True)
+            except TrainingError as exc:
+                self.message_user(request, f"{offer}: {exc.message}", level="error")

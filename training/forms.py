@@ -19,6 +19,18 @@ from training.services.content import lesson_check_quiz_bank
 MAX_QUIZ_QUESTIONS = 50
 
 
+def owner_choices(providers: Any, enterprises: Any, *, enterprises_label: str) -> list[Any]:
+    """Grouped choices ``provider:<id>`` / ``enterprise:<id>`` for an "owner" field (courses, lesson plans)."""
+    choices: list[Any] = []
+    by_provider = [(f"provider:{p.pk}", p.name) for p in providers.order_by("name")]
+    if by_provider:
+        choices.append((_("Training providers"), by_provider))
+    by_enterprise = [(f"enterprise:{e.pk}", e.name) for e in enterprises.order_by("name")[:500]]
+    if by_enterprise:
+        choices.append((enterprises_label, by_enterprise))
+    return choices
+
+
 class CourseForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=200)
     description = forms.CharField(
@@ -77,14 +89,9 @@ class CourseForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.providers, self.enterprises = selectors.course_owners_for(user)
-        choices: list[Any] = []
-        providers = [(f"provider:{p.pk}", p.name) for p in self.providers.order_by("name")]
-        if providers:
-            choices.append((_("Training providers"), providers))
-        enterprises = [(f"enterprise:{e.pk}", e.name) for e in self.enterprises.order_by("name")[:500]]
-        if enterprises:
-            choices.append((_("Enterprises (private course)"), enterprises))
-        self.fields["owner"].choices = choices
+        self.fields["owner"].choices = owner_choices(
+            self.providers, self.enterprises, enterprises_label=_("Enterprises (private course)")
+        )
         targets = selectors.share_targets_for(user)
         if course is not None and course.shared_with_id:
             # Keep a share set by someone with a wider scope selectable.

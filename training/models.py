@@ -7,6 +7,7 @@ ledger and assignments hang off the user so both kinds study the same way.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -619,6 +620,11 @@ class LessonPlan(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def credit_hours(self) -> Decimal:
+        """学时, to one decimal (``settings.MINUTES_PER_CREDIT_HOUR`` minutes each)."""
+        return round(Decimal(self.credit_minutes) / settings.MINUTES_PER_CREDIT_HOUR, 1)
 
 
 class LibraryOffer(models.Model):

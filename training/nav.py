@@ -16,4 +16,6 @@ def nav_items(*, user: Any, roles: set[str]) -> list[tuple[str, str]]:
         items.append((reverse("training:enterprise_dashboard"), _("Training progress")))
     if roles & {"platform_admin", "training_admin", "enterprise_admin"}:
         items.append((reverse("training:manage_courses"), _("Course builder")))
+    if roles & {"platform_admin", "training_admin", "enterprise_admin", "bureau_official"}:
+        items.append((reverse("training:library"), _("Lesson-plan library")))
     return items

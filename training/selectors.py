@@ -23,6 +23,8 @@ from training.models import (
     Course,
     CreditLedger,
     Lesson,
+    LessonPlan,
+    LibraryOffer,
     Plan,
     PlanCourse,
     Progress,
@@ -39,6 +41,7 @@ def courses_available_to_enterprise(enterprise: Enterprise) -> QuerySet[Course]:
     return Course.objects.filter(published=True).filter(
         Q(owner_enterprise=enterprise)
         | Q(owner_provider__isnull=False, shared_with__path__in=org.ancestor_paths(enterprise.jurisdiction.path))
+        | Q(owner_provider__isnull=False, pk__in=courses_accepted_in(enterprise.jurisdiction.path))
     )
 
 
@@ -54,6 +57,11 @@ def courses_visible_to(user: Any) -> QuerySet[Course]:
         q |= Q(owner_provider_id__in=provider_ids)
     for path in org.jurisdiction_paths_of(user, {org.Role.BUREAU_OFFICIAL}):
         q |= Q(shared_with__path__startswith=path) | Q(shared_with__path__in=org.ancestor_paths(path))
+        q |= Q(
+            pk__in=LibraryOffer.objects.filter(
+                course__isnull=False, status=LibraryOffer.Status.ACCEPTED, district__path__startswith=path
+            ).values("course_id")
+        )
     for enterprise in org.enterprises_managed_by(user):
         q |= Q(pk__in=courses_available_to_enterprise(enterprise).values("pk"))
     q |= Q(pk__in=_assigned_course_ids(user))
@@ -475,3 +483,157 @@ def employee_progress(
     if status:
         result = [r for r in result if r.status == status]
     return result
+
+
+# --- The lesson-plan library (教案库) --------------------------------------------------------
+#
+# Where a user stands in the tree decides which shared plans reach them: a training admin at
+# the jurisdiction their provider serves, an enterprise admin at their enterprise's
+# jurisdiction, a bureau official at their jurisdiction. A plan shared with a subtree (or
+# accepted by a district through a LibraryOffer) reaches everyone standing inside it; bureau
+# officials also see what is shared below them. Acceptors of a district's offers: its bureau
+# officials (a grant on the district or above it) and the training admins of a provider marked
+# as a district training centre serving it (docs/LESSON_PLAN_LIBRARY.md).
+
+LIBRARY_ROLES = {org.Role.PLATFORM_ADMIN, org.Role.TRAINING_ADMIN, org.Role.ENTERPRISE_ADMIN, org.Role.BUREAU_OFFICIAL}
+
+
+def _library_standpoints(user: Any) -> list[str]:
+    """The jurisdiction paths the user works at (not their subtrees)."""
+    paths = org.jurisdiction_paths_of(user, {org.Role.TRAINING_ADMIN, org.Role.BUREAU_OFFICIAL})
+    paths += list(
+        Enterprise.objects.filter(pk__in=org.enterprise_ids_managed_by(user)).values_list(
+            "jurisdiction__path", flat=True
+        )
+    )
+    return paths
+
+
+def uses_library(user: Any) -> bool:
+    """Whether the library pages are for this user: a trainer, an administrator or an official."""
+    return bool(org.roles_of(user) & LIBRARY_ROLES) or (
+        is_signed_in(user) and LessonPlan.objects.filter(classes__trainer=user).exists()
+    )
+
+
+def library_districts_accepted_by(user: Any) -> QuerySet[Jurisdiction]:
+    """Districts whose library offers this user may accept or reject."""
+    districts = Jurisdiction.objects.filter(kind__in=(Jurisdiction.Kind.DISTRICT, Jurisdiction.Kind.CITY))
+    if not is_signed_in(user):
+        return districts.none()
+    if org.is_platform_admin(user):
+        return districts
+    paths = org.jurisdiction_paths_of(user, {org.Role.BUREAU_OFFICIAL})
+    paths += list(
+        TrainingProvider.objects.filter(
+            pk__in=org.provider_ids_managed_by(user), kind=TrainingProvider.Kind.DISTRICT_CENTRE
+        ).values_list("jurisdiction__path", flat=True)
+    )
+    return districts.filter(org.subtree_q(paths, "path"))
+
+
+def _reaches(paths: list[str], field: str) -> Q:
+    """Rows whose jurisdiction ``field`` contains one of ``paths`` (the users stand inside it)."""
+    ancestors = {a for p in paths for a in org.ancestor_paths(p)}
+    return Q(**{f"{field}__path__in": sorted(ancestors)}) if ancestors else Q(pk__in=[])
+
+
+def lesson_plans_visible_to(user: Any) -> QuerySet[LessonPlan]:
+    """Plans a user may find, preview and download: their organisations' own, those shared with a
+    subtree they stand in (or below them, for officials), the platform's, those a district they
+    stand in accepted, those offered to a district they accept for, and those of classes they teach."""
+    qs = LessonPlan.objects.select_related("owner_provider", "owner_enterprise", "shared_with", "industry")
+
+    def rule() -> Q:
+        q = Q(owner_provider_id__in=org.provider_ids_managed_by(user)) | Q(
+            owner_enterprise_id__in=org.enterprise_ids_managed_by(user)
+        )
+        q |= Q(pk__in=LessonPlan.objects.filter(classes__trainer=user).values("pk"))
+        if not org.roles_of(user) & LIBRARY_ROLES:
+            return q
+        standpoints = _library_standpoints(user)
+        official = org.jurisdiction_paths_of(user, {org.Role.BUREAU_OFFICIAL})
+        q |= Q(share=LessonPlan.Share.PLATFORM)
+        q |= Q(share=LessonPlan.Share.SUBTREE) & (
+            _reaches(standpoints, "shared_with") | org.subtree_q(official, "shared_with__path")
+        )
+        accepted = LibraryOffer.objects.filter(lesson_plan__isnull=False, status=LibraryOffer.Status.ACCEPTED).filter(
+            _reaches(standpoints, "district") | org.subtree_q(official, "district__path")
+        )
+        pending = LibraryOffer.objects.filter(
+            lesson_plan__isnull=False,
+            status=LibraryOffer.Status.PENDING,
+            district__in=library_districts_accepted_by(user),
+        )
+        return q | Q(pk__in=accepted.values("lesson_plan_id")) | Q(pk__in=pending.values("lesson_plan_id"))
+
+    return org.visible_rows(qs, user, rule)
+
+
+def lesson_plans_managed_by(user: Any) -> QuerySet[LessonPlan]:
+    """Plans this user may edit, replace, delete and offer: their organisations' own."""
+    qs = LessonPlan.objects.select_related("owner_provider", "owner_enterprise", "shared_with", "industry")
+    return org.visible_rows(
+        qs,
+        user,
+        lambda: (
+            Q(owner_provider_id__in=org.provider_ids_managed_by(user))
+            | Q(owner_enterprise_id__in=org.enterprise_ids_managed_by(user))
+        ),
+    )
+
+
+def lesson_plans_attachable_by(user: Any, training_class: Any = None) -> QuerySet[LessonPlan]:
+    """Plans a trainer may attach to a class: every plan they may see (the class's own plans stay
+    attachable even when the trainer could no longer find them in the library)."""
+    qs = lesson_plans_visible_to(user)
+    if training_class is not None and getattr(training_class, "pk", None):
+        qs = LessonPlan.objects.filter(Q(pk__in=qs.values("pk")) | Q(classes=training_class)).distinct()
+    return qs
+
+
+def lesson_plans_matching(
+    plans: QuerySet[LessonPlan], *, q: str = "", industry: str = "", level: str = "", file_type: str = ""
+) -> QuerySet[LessonPlan]:
+    """The library search: part of the title or topic; an industry by code; a level; a file type."""
+    q = q.strip()
+    if q:
+        plans = plans.filter(Q(title__icontains=q) | Q(topic__icontains=q))
+    if industry:
+        plans = plans.filter(Q(industry__code=industry) | Q(industry__isnull=True))
+    if level:
+        plans = plans.filter(level=level)
+    if file_type:
+        plans = plans.filter(file_type=file_type)
+    return plans
+
+
+def library_owners_for(user: Any) -> tuple[QuerySet[TrainingProvider], QuerySet[Enterprise]]:
+    """Who a new lesson plan may belong to: the same organisations a new course may."""
+    return course_owners_for(user)
+
+
+def library_offers_visible_to(user: Any) -> QuerySet[LibraryOffer]:
+    """Offers of the providers the user administers, and offers to districts they accept for."""
+    qs = LibraryOffer.objects.select_related("provider", "district", "course", "lesson_plan", "offered_by")
+    return org.visible_rows(
+        qs,
+        user,
+        lambda: (
+            Q(provider_id__in=org.provider_ids_managed_by(user)) | Q(district__in=library_districts_accepted_by(user))
+        ),
+    )
+
+
+def library_offers_awaiting(user: Any) -> QuerySet[LibraryOffer]:
+    """The 待接收 queue: pending offers to districts this user accepts for."""
+    return library_offers_visible_to(user).filter(
+        status=LibraryOffer.Status.PENDING, district__in=library_districts_accepted_by(user)
+    )
+
+
+def courses_accepted_in(path: str) -> QuerySet[Any]:
+    """Ids of courses offered by providers and accepted by a district containing ``path``."""
+    return LibraryOffer.objects.filter(
+        course__isnull=False, status=LibraryOffer.Status.ACCEPTED, district__path__in=org.ancestor_paths(path)
+    ).values("course_id")

@@ -34,3 +34,30 @@ class QuizUnavailable(TrainingError, ValueError):
 
 class CourseEmpty(TrainingError, ValueError):
     code = "course_empty"
+
+
+# --- the lesson-plan library (training.services.library) ----------------------------------
+
+
+class LibraryError(TrainingError):
+    """A refusal of the lesson-plan library; the message is for the user."""
+
+
+class LessonPlanInvalid(LibraryError, ValueError, code="lesson_plan_invalid", status=400):
+    """Bad upload or catalogue data; ``errors`` maps each field to its messages."""
+
+
+class LibraryForbidden(LibraryError, PermissionError, code="forbidden", status=403):
+    pass
+
+
+class LessonPlanInUse(LibraryError, code="lesson_plan_in_use"):
+    """The plan is attached to a class; detach it there first."""
+
+
+class OfferInvalid(LibraryError, ValueError, code="offer_invalid", status=400):
+    pass
+
+
+class OfferDecided(LibraryError, code="offer_decided"):
+    """The offer is no longer pending."""

@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from demo import analytics, classroom, exams, organizations, proctoring, question_bank, training
+from demo.library import demo_lesson_plans
 
 
 class Command(BaseCommand):
@@ -32,6 +33,12 @@ class Command(BaseCommand):
             # classroom training (clevid): a class in progress and a past one with its attendance sheet and photos
             classroom.seed(provider=organizations.provider(), learner=organizations.learner())
             analytics.seed(provider=organizations.provider(), password=organizations.DEMO_PASSWORD)
+            # the lesson-plan library (lplib)
+            demo_lesson_plans(
+                provider=organizations.provider(),
+                enterprise=organizations.enterprise(),
+                district=organizations.district(),
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 "Demo data ready. Accounts: demo_admin, demo_bureau, demo_trainer, demo_enterprise, demo_proctor, demo_learner"

@@ -1,0 +1,280 @@
+"""The lesson-plan library pages (/training/library/…).
+
+Plans are found through ``selectors.lesson_plans_visible_to`` (others get a 404), edited through
+``lesson_plans_managed_by``; every change calls one function of ``training.services.library``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_sameorigin
+
+from core.http import csp_framed_by_self
+from training import selectors
+from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
+from training.models import LessonPlan, LibraryOffer
+from training.routes import pages
+from training.services import library
+from training.services.errors import LibraryError
+
+
+def _require_library(request: HttpRequest) -> None:
+    if not selectors.uses_library(request.user):
+        raise PermissionDenied
+
+
+def _form_error(form: Any, exc: LibraryError) -> None:
+    """Put a service refusal on the field it names (or the whole form)."""
+    errors = exc.details.get("errors") or {}
+    placed = False
+    for field, messages_ in errors.items():
+        if field in form.fields:
+            for message in messages_:
+                form.add_error(field, message)
+            placed = True
+    if not placed:
+        form.add_error(None, exc.message)
+
+
+@pages.get("library/", name="library")
+def library_list(request: HttpRequest) -> HttpResponse:
+    _require_library(request)
+    form = LibrarySearchForm(request.GET or None)
+    plans = selectors.lesson_plans_visible_to(request.user)
+    if form.is_valid():
+        plans = selectors.lesson_plans_matching(plans, **form.cleaned_data)
+    page = Paginator(plans, 20).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "training/library/list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_upload": selectors.can_build_courses(request.user),
+            "awaiting": selectors.library_offers_awaiting(request.user).count(),
+        },
+    )
+
+
+@pages.get("library/<id:pk>/", name="library_detail")
+def library_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
+    manages = selectors.lesson_plans_managed_by(request.user).filter(pk=plan.pk).exists()
+    offers = selectors.library_offers_visible_to(request.user).filter(lesson_plan=plan)
+    return render(
+        request,
+        "training/library/detail.html",
+        {
+            "plan": plan,
+            "manages": manages,
+            "offers": offers,
+            "offer_form": OfferForm() if manages and plan.owner_provider_id else None,
+            "decide_form": DecideForm(),
+            "awaiting": selectors.library_offers_awaiting(request.user).filter(lesson_plan=plan),
+        },
+    )
+
+
+@pages.get("library/<id:pk>/file/", name="library_file")
+@xframe_options_sameorigin  # the detail page shows a PDF in an <iframe> of its own
+@csp_framed_by_self
+def library_file(request: HttpRequest, pk: int) -> HttpResponse:
+    """The plan's file from private storage, after the scope check: a PDF inline (for the
+    preview), an office file as a download."""
+    plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
+    inline = plan.file_type == LessonPlan.FileType.PDF and request.GET.get("download") != "1"
+    response = FileResponse(
+        plan.file.open("rb"),
+        content_type=library.content_type_of(plan),
+        as_attachment=not inline,
+        filename=plan.file_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "title": data["title"],
+        "topic": data.get("topic", ""),
+        "industry": data.get("industry"),
+        "level": data["level"],
+        "credit_hours": data["credit_hours"],
+        "share": data["share"],
+        "shared_with": data.get("shared_with"),
+    }
+
+
+@pages.route(
+    "library/new/",
+    name="library_upload",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
+def library_upload(request: HttpRequest) -> HttpResponse:
+    if not selectors.can_build_courses(request.user):
+        raise PermissionDenied
+    form = LessonPlanForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = library.plan_upload(
+                by=request.user,
+                owner_provider=form.cleaned_data["owner_provider"],
+                owner_enterprise=form.cleaned_data["owner_enterprise"],
+                upload=form.cleaned_data["file"],
+                **_plan_fields(form.cleaned_data),
+            )
+        except LibraryError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Lesson plan uploaded."))
+            return redirect("training:library_detail", pk=plan.pk)
+    return render(request, "training/library/form.html", {"form": form, "plan": None})
+
+
+@pages.route(
+    "library/<id:pk>/edit/",
+    name="library_edit",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
+def library_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.lesson_plans_managed_by(request.user), pk=pk)
+    form = LessonPlanForm(request.POST or None, request.FILES or None, user=request.user, plan=plan)
+    if request.method == "POST" and form.is_valid():
+        try:
+            library.plan_update(
+                plan=plan, by=request.user, upload=form.cleaned_data.get("file"), **_plan_fields(form.cleaned_data)
+            )
+        except LibraryError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("Lesson plan saved."))
+            return redirect("training:library_detail", pk=plan.pk)
+    return render(request, "training/library/form.html", {"form": form, "plan": plan})
+
+
+@pages.post("library/<id:pk>/delete/", name="library_delete")
+def library_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.lesson_plans_managed_by(request.user), pk=pk)
+    if request.POST.get("confirm") != "1":
+        # The page's button says so; a bare POST deletes nothing.
+        return redirect("training:library_detail", pk=plan.pk)
+    try:
+        library.plan_delete(plan=plan, by=request.user)
+    except LibraryError as exc:
+        messages.error(request, exc.message)
+        return redirect("training:library_detail", pk=plan.pk)
+    messages.success(request, _("Lesson plan deleted."))
+    return redirect("training:library_mine")
+
+
+@pages.post("library/<id:pk>/offer/", name="library_offer")
+def library_offer(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = get_object_or_404(selectors.lesson_plans_managed_by(request.user), pk=pk)
+    form = OfferForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the district to offer the lesson plan to."))
+        return redirect("training:library_detail", pk=plan.pk)
+    try:
+        offer = library.offer_create(by=request.user, district=form.cleaned_data["district"], lesson_plan=plan)
+    except LibraryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Offered to %(district)s.") % {"district": offer.district.name})
+    return redirect("training:library_detail", pk=plan.pk)
+
+
+@pages.route(
+    "library/mine/",
+    name="library_mine",
+    methods=(
+        "GET",
+        "POST",
+    ),
+)
+def library_mine(request: HttpRequest) -> HttpResponse:
+    """我的教案: the plans of the user's organisations, their offers, and a course offer form."""
+    _require_library(request)
+    course_form = CourseOfferForm(request.POST or None, user=request.user)
+    if request.method == "POST" and course_form.is_valid():
+        try:
+            offer = library.offer_create(
+                by=request.user,
+                district=course_form.cleaned_data["district"],
+                course=course_form.cleaned_data["course"],
+            )
+        except LibraryError as exc:
+            _form_error(course_form, exc)
+        else:
+            messages.success(request, _("Offered to %(district)s.") % {"district": offer.district.name})
+            return redirect("training:library_mine")
+    providers = selectors.library_owners_for(request.user)[0]
+    offers = selectors.library_offers_visible_to(request.user).filter(provider__in=providers)
+    return render(
+        request,
+        "training/library/mine.html",
+        {
+            "plans": selectors.lesson_plans_managed_by(request.user)[:200],
+            "offers": offers[:200],
+            "course_form": course_form if course_form.fields["course"].queryset.exists() else None,
+        },
+    )
+
+
+@pages.get("library/queue/", name="library_queue")
+def library_queue(request: HttpRequest) -> HttpResponse:
+    """待接收: offers awaiting a decision from the districts this user accepts for."""
+    if not selectors.library_districts_accepted_by(request.user).exists():
+        raise PermissionDenied
+    return render(
+        request,
+        "training/library/queue.html",
+        {"offers": selectors.library_offers_awaiting(request.user)[:200], "decide_form": DecideForm()},
+    )
+
+
+@pages.post("library/offers/<id:pk>/withdraw/", name="library_offer_withdraw")
+def offer_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(selectors.library_offers_visible_to(request.user), pk=pk)
+    try:
+        library.offer_withdraw(offer=offer, by=request.user)
+    except LibraryError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Offer withdrawn."))
+    return redirect("training:library_mine")
+
+
+@pages.post("library/offers/<id:pk>/decide/", name="library_offer_decide")
+def offer_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = get_object_or_404(selectors.library_offers_visible_to(request.user), pk=pk)
+    form = DecideForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    try:
+        decided = library.offer_decide(
+            offer=offer, by=request.user, accept=request.POST.get("decision") == "accept", note=note
+        )
+    except LibraryError as exc:
+        messages.error(request, exc.message)
+    else:
+        if decided.status == LibraryOffer.Status.ACCEPTED:
+            messages.success(request, _("Offer accepted: the district now finds it in its library."))
+        else:
+            messages.success(request, _("Offer rejected."))
+    return redirect("training:library_queue")
