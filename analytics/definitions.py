@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from analytics.facts import facts_active
 from analytics.indicators import (
     Figure,
     Indicator,
@@ -63,6 +64,7 @@ from analytics.indicators import (
     with_status,
     years_of,
 )
+from analytics.models import CompletionFact, ExamPairFact, HolderFact
 from exams.models import Attempt, Certificate, CertificateType
 from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
 from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
@@ -162,12 +164,26 @@ class _HolderRate(Indicator):
         return held
 
     def subjects(self, query: Query) -> QuerySet[Any]:
+        if facts_active():
+            return self._fact_subjects(query)
         counted = ExpressionWrapper(self._holding(query.as_of), output_field=BooleanField())
         return self._employments(query).annotate(counted=counted)
+
+    def _fact_subjects(self, query: Query) -> QuerySet[Any]:
+        """The employment stretches covering ``as_of`` (``HolderFact``): counted when a wanted certificate is valid."""
+        as_of = query.as_of
+        qs = HolderFact.objects.filter(post__in=list(self.posts), day_from__lte=as_of, day_to__gte=as_of).annotate(
+            ref_date=Value(as_of, output_field=DateField()),
+            counted=ExpressionWrapper(Q(holds_until__isnull=False), output_field=BooleanField()),
+        )
+        return in_scope(qs, query)
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         # Holders none of whose valid certificates of the wanted type runs past the horizon.
         horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
+        if facts_active():
+            expiring = subjects.filter(holds_until__isnull=False, holds_until__lte=horizon)
+            return {"expiring": expiring.count(), "expiring_days": query.param("expiring_days")}
         expiring = subjects.filter(counted=True).exclude(self._holding(query.as_of, valid_until__gt=horizon))
         return {"expiring": expiring.count(), "expiring_days": query.param("expiring_days")}
 
@@ -541,29 +557,38 @@ class _Exams:
     """(person, session) pairs of sessions closing within ``[from, as_of]``."""
 
     @staticmethod
-    def pairs(query: Query) -> QuerySet[Attempt]:
-        same_pair = Attempt.objects.filter(session_id=OuterRef("session_id"), person_id=OuterRef("person_id"))
-        submitted = same_pair.filter(status=Attempt.Status.SUBMITTED)
-        best = submitted.order_by().values("person_id").annotate(m=Max("score")).values("m")[:1]
-        qs = (
-            Attempt.objects.filter(
-                session__closes_at__gte=day_start(query.date_from),
-                session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
-            )
-            # One row per pair: its first attempt. Papers are prepared with
-            # seq 1 and retakes numbered after it; attempts are never deleted.
-            .filter(seq=1)
-            .annotate(ref_date=_local_day("session__closes_at"))
-            .annotate(**_employment_on("person", F("ref_date")))
-            .annotate(**status_in_force("enterprise_id", F("ref_date")))
-            .filter(~Exists(_later_employment("person", F("ref_date"))))
-            .annotate(
-                sat=Exists(submitted),
-                counted=Exists(submitted.filter(passed=True)),
-                best_score=Subquery(best, output_field=DecimalField(max_digits=7, decimal_places=1)),
-            )
+    def pairs(query: Query) -> QuerySet[Any]:
+        if facts_active():
+            facts = ExamPairFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
+            return in_scope(facts, query)
+        qs = exam_pairs_all().filter(
+            session__closes_at__gte=day_start(query.date_from),
+            session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
         )
         return in_scope(qs, query)
+
+
+def exam_pairs_all() -> QuerySet[Attempt]:
+    """Every (person, session) pair with what ``exam_pass_rate`` reads of it
+    (live SQL; ``analytics.facts`` stores it as ``ExamPairFact``)."""
+    same_pair = Attempt.objects.filter(session_id=OuterRef("session_id"), person_id=OuterRef("person_id"))
+    submitted = same_pair.filter(status=Attempt.Status.SUBMITTED)
+    best = submitted.order_by().values("person_id").annotate(m=Max("score")).values("m")[:1]
+    return (
+        Attempt.objects.all()
+        # One row per pair: its first attempt. Papers are prepared with
+        # seq 1 and retakes numbered after it; attempts are never deleted.
+        .filter(seq=1)
+        .annotate(ref_date=_local_day("session__closes_at"))
+        .annotate(**_employment_on("person", F("ref_date")))
+        .annotate(**status_in_force("enterprise_id", F("ref_date")))
+        .filter(~Exists(_later_employment("person", F("ref_date"))))
+        .annotate(
+            sat=Exists(submitted),
+            counted=Exists(submitted.filter(passed=True)),
+            best_score=Subquery(best, output_field=DecimalField(max_digits=7, decimal_places=1)),
+        )
+    )
 
 
 @register
@@ -751,17 +776,12 @@ class CourseCompletions(_Volume):
     unit = gettext_lazy("completions")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
-        qs = (
-            Assignment.objects.filter(
-                status=Assignment.Status.COMPLETED,
-                completed_at__gte=day_start(query.date_from),
-                completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
-                learner__person__isnull=False,
-            )
-            .annotate(ref_date=_local_day("completed_at"))
-            .annotate(**_employment_on("learner__person", F("ref_date")))
-            .annotate(**status_in_force("enterprise_id", F("ref_date")))
-            .filter(~Exists(_later_employment("learner__person", F("ref_date"))))
+        if facts_active():
+            facts = CompletionFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
+            return in_scope(facts, query)
+        qs = completions_all().filter(
+            completed_at__gte=day_start(query.date_from),
+            completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
         )
         return in_scope(qs, query)
 
@@ -770,6 +790,21 @@ class CourseCompletions(_Volume):
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return self._learner_lines(self.subjects(query), status)
+
+
+def completions_all() -> QuerySet[Assignment]:
+    """Every completed assignment of an employee with what ``course_completions``
+    reads of it (live SQL; ``analytics.facts`` stores it as ``CompletionFact``)."""
+    return (
+        Assignment.objects.filter(
+            status=Assignment.Status.COMPLETED, completed_at__isnull=False, learner__person__isnull=False
+        )
+        .annotate(ref_date=_local_day("completed_at"))
+        .annotate(**_employment_on("learner__person", F("ref_date")))
+        .annotate(**status_in_force("enterprise_id", F("ref_date")))
+        .filter(~Exists(_later_employment("learner__person", F("ref_date"))))
+        .annotate(assignment_id=F("pk"), person_id=F("learner__person__id"))
+    )
 
 
 def _population(node: Jurisdiction | None) -> int:

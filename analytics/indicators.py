@@ -422,9 +422,17 @@ def _add_to(acc: dict[str, Any], got: Mapping[str, Any]) -> None:
         acc["denominator"] += got.get("denominator") or 0
 
 
-def compute(query: Query) -> Result:
-    """The indicator's total and, with ``group_by``, its rows."""
-    total, rows, extra = indicator_get(query.code).evaluate(query)
+def compute(query: Query, *, live: bool = False) -> Result:
+    """The indicator's total and, with ``group_by``, its rows.
+
+    Read from the pre-aggregated facts (``analytics.facts``) where the
+    indicator has them and they are exact now (nothing pending after a short
+    inline refresh), else from the live SQL over the raw rows; ``live=True``
+    always reads the live SQL (the bench and the tests compare both)."""
+    from analytics.facts import facts_ready, reading_facts
+
+    with reading_facts(not live and facts_ready()):
+        total, rows, extra = indicator_get(query.code).evaluate(query)
     return Result(query=query, total=total, rows=rows, extra=extra)
 
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import Enterprise, Jurisdiction
+from organizations.models import Enterprise, Jurisdiction, Person
 
 
 class ExportJob(models.Model):
@@ -190,3 +190,120 @@ class ReportPerson(_Frozen):
 
     def __str__(self) -> str:
         return f"{self.report_id} · {self.indicator} · {self.name}"
+
+
+# --- pre-aggregated facts (analytics.facts) ----------------------------------------------------
+#
+# Per-subject rows with the derived columns an indicator's predicates need
+# already computed, maintained on write: database triggers (migration
+# 0002_facts_facts) append the person, enterprise, session or user a write
+# touched to ``FactDirty`` in the writer's own transaction, whatever door wrote
+# (service, admin, import, bulk update, COPY), and ``analytics.facts.facts_refresh``
+# recomputes the facts of those people. ``compute`` reads the facts only when
+# nothing is pending (it refreshes a short queue itself), else the live SQL.
+
+
+class FactDirty(models.Model):
+    """A source row changed: the facts of this ``key`` (a person, enterprise,
+    exam session or user id, by ``kind``) must be recomputed. Appended by the
+    triggers (duplicates allowed: a unique key would let a refresh delete a
+    marker a still-open transaction re-used); deleted by id after a refresh."""
+
+    kind = models.CharField(max_length=16)
+    key = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("pending fact refresh")
+        verbose_name_plural = _("pending fact refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class FactState(models.Model):
+    """The one row saying whether the facts were ever built over the data
+    (``built_at``); without it ``compute`` reads the live SQL. Refreshes lock it
+    (``select_for_update``) so two never interleave."""
+
+    built_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fact state")
+        verbose_name_plural = _("fact states")
+
+    def __str__(self) -> str:
+        return f"facts built {self.built_at}"
+
+
+def _person_key() -> models.ForeignKey[Any]:
+    """The person a fact is about: a key to join through (``person__user_id``),
+    without a constraint (facts are rebuilt from the rows, never the other way)."""
+    return models.ForeignKey(Person, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+
+class ExamPairFact(models.Model):
+    """One (person, exam session) pair, as ``exam_pass_rate`` counts it: the
+    session's closing day (local), the enterprise of the person's employment
+    on it (else their current one) and its status in force that day, whether
+    the pair sat, whether its best attempt passed, and the best score."""
+
+    session_id = models.BigIntegerField()
+    person = _person_key()
+    ref_date = models.DateField()
+    enterprise_id = models.BigIntegerField(null=True)
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    sat = models.BooleanField()
+    counted = models.BooleanField()
+    best_score = models.DecimalField(max_digits=7, decimal_places=1, null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ref_date"])]
+
+    def __str__(self) -> str:
+        return f"pair {self.session_id}/{self.person_id}"
+
+
+class HolderFact(models.Model):
+    """One stretch ``[day_from, day_to]`` of an employment in a post that must
+    hold a certificate, over which nothing the certificate rates read changes:
+    the enterprise status in force and the wanted certificates valid. ``holds_until``
+    is the latest ``valid_until`` of the wanted type's certificates valid over
+    the stretch (``None``: none valid, not counted). ``day_to`` of an open
+    employment is 9999-12-31."""
+
+    employment_id = models.BigIntegerField()
+    person = _person_key()
+    enterprise_id = models.BigIntegerField()
+    post = models.CharField(max_length=32)
+    day_from = models.DateField()
+    day_to = models.DateField()
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    holds_until = models.DateField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["post", "day_to", "day_from"])]
+
+    def __str__(self) -> str:
+        return f"employment {self.employment_id} {self.day_from}–{self.day_to}"
+
+
+class CompletionFact(models.Model):
+    """One completed assignment of an employee, as ``course_completions`` counts
+    it: the local completion day, the enterprise of the employment on it (else
+    the current one) and its status in force that day."""
+
+    assignment_id = models.BigIntegerField()
+    person = _person_key()
+    ref_date = models.DateField()
+    enterprise_id = models.BigIntegerField(null=True)
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ref_date"])]
+
+    def __str__(self) -> str:
+        return f"assignment {self.assignment_id}"

@@ -31,4 +31,7 @@ app.conf.beat_schedule = {
     # Analytics: delete export files past ANALYTICS_EXPORT_RETENTION_HOURS (analytics.exports.export_purge);
     # in the embedded default analytics.apps starts it on a thread, `manage.py purge_analytics_exports` from cron.
     "analytics-purge-exports": _every("analytics.purge_exports", "ANALYTICS_EXPORT_PURGE_SECONDS", "21600"),
+    # Analytics: recompute the facts of the rows written since (analytics.facts.facts_refresh);
+    # in the embedded default analytics.apps runs it on a thread, `manage.py analytics_refresh` from cron.
+    "analytics-refresh-facts": _every("analytics.refresh_facts", "ANALYTICS_FACTS_REFRESH_SECONDS", "60"),
 }

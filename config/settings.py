@@ -421,6 +421,11 @@ ANALYTICS_MAX_PERIOD_DAYS = env_int("ANALYTICS_MAX_PERIOD_DAYS", 3 * 366, minimu
 ANALYTICS_EXPORT_INLINE_ROWS = env_int("ANALYTICS_EXPORT_INLINE_ROWS", 5000, minimum=0)
 ANALYTICS_EXPORT_RETENTION_HOURS = env_int("ANALYTICS_EXPORT_RETENTION_HOURS", 72, minimum=1)
 ANALYTICS_EXPORT_PURGE_SECONDS = env_int("ANALYTICS_EXPORT_PURGE_SECONDS", 6 * 3600, minimum=60)
+# Pre-aggregated facts (analytics.facts): the periodic refresh of the facts written rows touched,
+# and the most pending markers a statistics question refreshes itself before reading the facts
+# (more than that and it reads the live SQL until the periodic refresh has caught up).
+ANALYTICS_FACTS_REFRESH_SECONDS = env_int("ANALYTICS_FACTS_REFRESH_SECONDS", 60, minimum=5)
+ANALYTICS_FACTS_INLINE_REFRESH = env_int("ANALYTICS_FACTS_INLINE_REFRESH", 5000, minimum=0)
 
 # --- Training: server-counted credit (training.services.heartbeat_record) -----
 # The player sends a heartbeat every TRAINING_HEARTBEAT_SECONDS; the server

@@ -1,0 +1,292 @@
+"""Pre-aggregated facts: per-subject rows maintained on write, read by ``compute``.
+
+The live SQL (``analytics.definitions``) derives, for every subject of an
+indicator and on every question, the enterprise status in force, the
+employment on a day, whether a certificate was valid or an exam passed… with
+correlated subqueries: over a district's million people that takes seconds.
+Those derived columns do not depend on the question, only on the rows, so
+they are kept in fact tables (``analytics.models``): one row per exam pair
+(``ExamPairFact``), per stretch of a certificate-holding employment
+(``HolderFact``) and per completed assignment (``CompletionFact``). An
+indicator then counts one compact table with the same grouping code.
+
+Maintained on write: triggers on the source tables (migration
+``0002_facts_facts``) append the person, enterprise, exam session or user a
+write touched to ``FactDirty``, in the writer's transaction, whatever door
+wrote. ``facts_refresh`` (the periodic job, ``manage.py analytics_refresh``)
+recomputes the facts of the people behind the markers with the live
+querysets themselves, so facts and live SQL cannot disagree on a rule.
+
+``compute`` reads facts only when they are exact (``facts_ready``): built,
+and nothing pending once a short queue (``ANALYTICS_FACTS_INLINE_REFRESH``
+markers) has been refreshed inline; otherwise it reads the live SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from analytics.models import CompletionFact, ExamPairFact, FactDirty, FactState, HolderFact
+from exams.models import Attempt, Certificate
+from organizations.models import Employment, EnterpriseStatus, Person
+
+OPEN_END = dt.date(9999, 12, 31)
+BATCH = 5000  # people per incremental statement (SQLite's bound parameters, PostgreSQL's IN lists)
+FACT_MODELS = (ExamPairFact, HolderFact, CompletionFact)
+
+_reading: ContextVar[bool] = ContextVar("analytics_reading_facts", default=False)
+
+
+def facts_active() -> bool:
+    """Whether the indicator being evaluated should read the facts (set by ``compute``)."""
+    return _reading.get()
+
+
+@contextmanager
+def reading_facts(on: bool = True) -> Iterator[None]:
+    token = _reading.set(on)
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def inline_limit() -> int:
+    return int(getattr(settings, "ANALYTICS_FACTS_INLINE_REFRESH", 5000))
+
+
+def facts_ready() -> bool:
+    """Whether the facts are exact now: built once over the data, and no write
+    pending (a queue of at most ``inline_limit`` markers is refreshed here)."""
+    state = FactState.objects.order_by("pk").first()
+    if state is None or state.built_at is None:
+        return False
+    limit = inline_limit()
+    pending = FactDirty.objects.order_by()[: limit + 1].count()
+    if pending == 0:
+        return True
+    if pending > limit:
+        return False
+    facts_refresh(limit=limit)
+    return not FactDirty.objects.exists()
+
+
+def facts_pending() -> int:
+    return FactDirty.objects.count()
+
+
+# --- refresh ---------------------------------------------------------------------------------
+
+
+def _people_of(markers: Iterable[tuple[str, int]]) -> set[int]:
+    """The people whose facts a set of markers touches."""
+    keys: dict[str, set[int]] = {}
+    for kind, key in markers:
+        keys.setdefault(kind, set()).add(key)
+    people = set(keys.get("person", ()))
+    for chunk in _chunks(sorted(keys.get("enterprise", ()))):
+        people.update(Employment.objects.filter(enterprise_id__in=chunk).values_list("person_id", flat=True))
+        people.update(Person.objects.filter(enterprise_id__in=chunk).values_list("pk", flat=True))
+    for chunk in _chunks(sorted(keys.get("session", ()))):
+        people.update(Attempt.objects.filter(session_id__in=chunk).values_list("person_id", flat=True))
+    for chunk in _chunks(sorted(keys.get("user", ()))):
+        people.update(Person.objects.filter(user_id__in=chunk).values_list("pk", flat=True))
+    return people
+
+
+def _chunks(items: list[int], size: int = BATCH) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def facts_refresh(*, limit: int | None = None) -> dict[str, Any]:
+    """Recompute the facts of the people behind the pending markers (at most
+    ``limit`` markers, else all, a transaction per 20,000). Markers are
+    deleted before the rows are read, in the same transaction: a write that
+    commits meanwhile keeps its marker for the next refresh."""
+    t0 = time.perf_counter()
+    markers_done = people_done = 0
+    while True:
+        step = min(limit - markers_done, 20000) if limit is not None else 20000
+        if step <= 0:
+            break
+        with transaction.atomic():
+            state = FactState.objects.select_for_update().order_by("pk").first()
+            if state is None or state.built_at is None:
+                break
+            rows = list(FactDirty.objects.order_by("pk").values_list("pk", "kind", "key")[:step])
+            if not rows:
+                break
+            for chunk in _chunks([r[0] for r in rows]):
+                FactDirty.objects.filter(pk__in=chunk).delete()
+            people = sorted(_people_of((kind, key) for _pk, kind, key in rows))
+            for chunk in _chunks(people):
+                _rebuild(chunk)
+            state.refreshed_at = timezone.now()
+            state.save(update_fields=["refreshed_at"])
+        markers_done += len(rows)
+        people_done += len(people)
+        if len(rows) < step:
+            break
+    return {"markers": markers_done, "people": people_done, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def facts_rebuild() -> dict[str, Any]:
+    """Rebuild every fact from the rows (after a bulk load, or to check)."""
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        state = FactState.objects.select_for_update().order_by("pk").first()
+        if state is None:
+            state = FactState.objects.create()
+        FactDirty.objects.all().delete()
+        _rebuild(None)
+        state.built_at = state.refreshed_at = timezone.now()
+        state.save()
+    counts = {m.__name__: m.objects.count() for m in FACT_MODELS}
+    return {"seconds": round(time.perf_counter() - t0, 3), **counts}
+
+
+def _rebuild(people: list[int] | None) -> None:
+    """Delete and recompute the facts of ``people`` (``None``: everyone)."""
+    for model in FACT_MODELS:
+        qs = model.objects.all() if people is None else model.objects.filter(person_id__in=people)
+        qs._raw_delete(qs.db)
+    from analytics import definitions  # the live querysets; definitions reads facts through this module
+
+    pairs = definitions.exam_pairs_all()
+    completions = definitions.completions_all()
+    if people is not None:
+        pairs = pairs.filter(person_id__in=people)
+        completions = completions.filter(learner__person__id__in=people)
+    _insert_select(
+        ExamPairFact,
+        pairs,
+        ("session_id", "person_id", "ref_date", "enterprise_id", "st_jurisdiction_id", "st_industry_id", "sat")
+        + ("counted", "best_score"),
+    )
+    _insert_select(
+        CompletionFact,
+        completions,
+        ("assignment_id", "person_id", "ref_date", "enterprise_id", "st_jurisdiction_id", "st_industry_id"),
+    )
+    _holder_facts(people)
+
+
+def _insert_select(model: Any, qs: QuerySet[Any], columns: tuple[str, ...]) -> None:
+    """``INSERT INTO <fact> SELECT … FROM (<the live queryset>)``: the rows never leave the database."""
+    sql, params = qs.order_by().values(*columns).query.sql_with_params()
+    qn = connection.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {qn(model._meta.db_table)} ({cols}) SELECT {cols} FROM ({sql}) facts_src",  # noqa: S608
+            params,
+        )
+
+
+# --- certificate holding: stretches of employments ------------------------------------------
+
+
+def holder_posts() -> dict[str, str]:
+    """Every post a certificate rate counts, with the certificate type it must hold."""
+    from analytics.indicators import indicators_all
+
+    posts: dict[str, str] = {}
+    for ind in indicators_all():
+        posts.update(getattr(ind, "posts", None) or {})
+    return posts
+
+
+def _valid_on(cert: dict[str, Any], day: dt.date) -> bool:
+    """As ``definitions._valid_certificates_on``: issued by ``day``, valid until it or later, not revoked by it."""
+    if not (cert["issued_on"] <= day <= cert["valid_until"]):
+        return False
+    revoked = cert["revoked_day"]
+    return not (cert["status"] == Certificate.Status.REVOKED and revoked is not None and revoked <= day)
+
+
+def _holder_facts(people: list[int] | None) -> None:
+    posts = holder_posts()
+    if not posts:
+        return
+    employments = Employment.objects.filter(post__in=list(posts))
+    if people is not None:
+        employments = employments.filter(person_id__in=people)
+    ids = sorted(set(employments.values_list("person_id", flat=True)))
+    for chunk in _chunks(ids):
+        _holder_chunk(chunk, posts)
+
+
+def _holder_chunk(people: list[int], posts: dict[str, str]) -> None:
+    employments = list(
+        Employment.objects.filter(person_id__in=people, post__in=list(posts)).values(
+            "pk", "person_id", "enterprise_id", "post", "start_date", "end_date"
+        )
+    )
+    certs: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for c in Certificate.objects.filter(holder_id__in=people, cert_type__in=set(posts.values())).values(
+        "holder_id", "cert_type", "issued_on", "valid_until", "status", "revoked_at"
+    ):
+        c["revoked_day"] = timezone.localdate(c["revoked_at"]) if c["revoked_at"] is not None else None
+        certs.setdefault((c["holder_id"], c["cert_type"]), []).append(c)
+    statuses: dict[int, list[dict[str, Any]]] = {}
+    for s in (
+        EnterpriseStatus.objects.filter(enterprise_id__in={e["enterprise_id"] for e in employments})
+        .order_by("enterprise_id", "valid_from")
+        .values("enterprise_id", "valid_from", "jurisdiction_id", "industry_id")
+    ):
+        statuses.setdefault(s["enterprise_id"], []).append(s)
+    facts = []
+    for e in employments:
+        lo, hi = e["start_date"], e["end_date"] or OPEN_END
+        if hi < lo:
+            continue
+        own = certs.get((e["person_id"], posts[e["post"]]), [])
+        history = statuses.get(e["enterprise_id"], [])
+        days = {lo}
+        days.update(s["valid_from"] for s in history)
+        for c in own:
+            days.add(c["issued_on"])
+            if c["valid_until"] < OPEN_END:
+                days.add(c["valid_until"] + dt.timedelta(days=1))
+            if c["revoked_day"] is not None and c["status"] == Certificate.Status.REVOKED:
+                days.add(c["revoked_day"])
+        starts = sorted(d for d in days if lo <= d <= hi)
+        last: HolderFact | None = None
+        for i, day in enumerate(starts):
+            end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else hi
+            status = next((s for s in reversed(history) if s["valid_from"] <= day), None)
+            valid = [c["valid_until"] for c in own if _valid_on(c, day)]
+            juris = status["jurisdiction_id"] if status else None
+            industry = status["industry_id"] if status else None
+            holds = max(valid) if valid else None
+            if last is not None and (last.st_jurisdiction_id, last.st_industry_id, last.holds_until) == (
+                juris,
+                industry,
+                holds,
+            ):
+                last.day_to = end
+                continue
+            last = HolderFact(
+                employment_id=e["pk"],
+                person_id=e["person_id"],
+                enterprise_id=e["enterprise_id"],
+                post=e["post"],
+                day_from=day,
+                day_to=end,
+                st_jurisdiction_id=juris,
+                st_industry_id=industry,
+                holds_until=holds,
+            )
+            facts.append(last)
+    HolderFact.objects.bulk_create(facts, batch_size=2000)
