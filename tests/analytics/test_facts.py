@@ -11,7 +11,6 @@ the incremental facts equal a full rebuild.
 from __future__ import annotations
 
 import datetime as dt
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from analytics.facts import facts_ready, facts_rebuild, facts_refresh
 from analytics.indicators import compute, indicators_all
 from analytics.models import CompletionFact, ExamPairFact, FactDirty, FactState, HolderFact
 from exams.models import Attempt, Certificate, CertificateType
-from organizations.models import Employment, Enterprise, EnterpriseStatus, Jurisdiction
+from organizations.models import Employment, Enterprise, Jurisdiction
 from tests.analytics.ind_fixtures import certificate, complete, employ, person, q, status
 from tests.analytics.test_indicators_annual import w as annual_world  # noqa: F401
 from tests.analytics.test_indicators_certificates import w as certificates_world  # noqa: F401
@@ -77,8 +76,9 @@ def test_facts_give_the_live_figures_for_every_indicator_and_group_by(world: str
     assert _assert_same_everywhere() > 100
 
 
-def test_the_facts_are_what_compute_reads(certificates_world: SimpleNamespace) -> None:
+def test_the_facts_are_what_compute_reads(request: pytest.FixtureRequest) -> None:
     """Not a tautology: with the facts emptied behind compute's back, the fact path sees nothing."""
+    request.getfixturevalue("certificates_world")
     query = q("principal_certified_rate", D(2026, 1, 1), D(2026, 6, 30))
     live = compute(query, live=True)
     assert live.total.denominator
@@ -97,9 +97,8 @@ def _fact_rows() -> list[list[tuple[Any, ...]]]:
     ]
 
 
-def test_a_certificate_revoked_by_a_queryset_update_reaches_the_next_question(
-    certificates_world: SimpleNamespace,
-) -> None:
+def test_a_certificate_revoked_by_a_queryset_update_reaches_the_next_question(request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue("certificates_world")
     facts_refresh()
     assert not FactDirty.objects.exists()
     query = q("principal_certified_rate", D(2026, 1, 1), D(2026, 6, 30))
@@ -121,9 +120,9 @@ def test_a_certificate_revoked_by_a_queryset_update_reaches_the_next_question(
     assert _fact_rows() == incremental
 
 
-def test_exam_writes_and_a_status_change_reach_the_next_question(exams_world: SimpleNamespace) -> None:
+def test_exam_writes_and_a_status_change_reach_the_next_question(request: pytest.FixtureRequest) -> None:
+    w = request.getfixturevalue("exams_world")
     facts_refresh()
-    w = exams_world
     query = q("exam_pass_rate", D(2026, 1, 1), D(2026, 3, 31), group_by="jurisdiction")
     before = _figures(compute(query))
     Attempt.objects.filter(person=w.p.p2, seq=1).update(score=70, passed=True)  # regraded
@@ -137,12 +136,12 @@ def test_exam_writes_and_a_status_change_reach_the_next_question(exams_world: Si
     assert _fact_rows() == incremental
 
 
-def test_a_long_queue_reads_the_live_sql_until_the_refresh(certificates_world: SimpleNamespace, settings: Any) -> None:
+def test_a_long_queue_reads_the_live_sql_until_the_refresh(request: pytest.FixtureRequest, settings: Any) -> None:
+    a = request.getfixturevalue("certificates_world").A
     facts_refresh()
     settings.ANALYTICS_FACTS_INLINE_REFRESH = 1
     query = q("special_operator_certified_rate", D(2026, 1, 1), D(2026, 6, 30))
     before = compute(query).total
-    a = certificates_world.A
     for name in ("新甲", "新乙"):
         certificate(
             person(a, name, D(2020, 1, 1), post="special_operator"),
@@ -155,11 +154,13 @@ def test_a_long_queue_reads_the_live_sql_until_the_refresh(certificates_world: S
     got = compute(query).total  # live: right without the facts
     assert (got.numerator, got.denominator) == (before.numerator + 2, before.denominator + 2)
     call_command("analytics_refresh", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert not FactDirty.objects.exists() and facts_ready()
+    assert not FactDirty.objects.exists()
+    assert facts_ready()
     assert compute(query).total == got
 
 
-def test_facts_never_built_read_the_live_sql(certificates_world: SimpleNamespace) -> None:
+def test_facts_never_built_read_the_live_sql(request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue("certificates_world")
     FactState.objects.update(built_at=None)
     HolderFact.objects.all().delete()
     assert not facts_ready()
@@ -168,8 +169,9 @@ def test_facts_never_built_read_the_live_sql(certificates_world: SimpleNamespace
     assert compute(query).total.denominator
 
 
-def test_completions_and_employments_moved_between_enterprises(volumes_world: SimpleNamespace) -> None:
+def test_completions_and_employments_moved_between_enterprises(request: pytest.FixtureRequest) -> None:
     """A completion is placed by the employment on its day: moving the employment moves it."""
+    request.getfixturevalue("volumes_world")
     facts_refresh()
     query = q("course_completions", D(2025, 1, 1), D(2026, 12, 31), group_by="enterprise")
     before = _figures(compute(query))
@@ -181,10 +183,11 @@ def test_completions_and_employments_moved_between_enterprises(volumes_world: Si
     assert _figures(compute(query)) == _figures(compute(query, live=True)) != before
 
 
-def test_a_new_employees_completion_reaches_the_facts(certificates_world: SimpleNamespace) -> None:
+def test_a_new_employees_completion_reaches_the_facts(request: pytest.FixtureRequest) -> None:
     """A hire after as_of, then a completion: both reach the facts through the triggers."""
-    p = person(certificates_world.A, "新学员", D(2026, 2, 1))
-    employ(p, certificates_world.B, D(2026, 3, 1))
+    w = request.getfixturevalue("certificates_world")
+    p = person(w.A, "新学员", D(2026, 2, 1))
+    employ(p, w.B, D(2026, 3, 1))
     from tests.analytics.ind_fixtures import public_course
 
     complete(p.user, public_course(), D(2026, 3, 5))
