@@ -137,6 +137,7 @@ class _HolderRate(Indicator):
 
     posts: ClassVar[dict[str, str]]
     trend = True
+    has_facts = True
     params = (Param("expiring_days", 90, gettext_lazy("expiring within (days)"), minimum=0, maximum=3650),)
 
     def _employments(self, query: Query) -> QuerySet[Employment]:
@@ -607,6 +608,7 @@ class ExamPassRate(Indicator):
     """
 
     code = "exam_pass_rate"
+    has_facts = True
     name = gettext_lazy("Exam pass rate")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
@@ -772,6 +774,7 @@ class CourseCompletions(_Volume):
     """
 
     code = "course_completions"
+    has_facts = True
     name = gettext_lazy("Course completions")
     unit = gettext_lazy("completions")
 

@@ -159,6 +159,9 @@ class Indicator(ABC):
     # True when ``aggregates`` counts distinct values (learners), which groups
     # cannot simply add up.
     distinct_counts: ClassVar[bool] = False
+    # True when ``compute`` can read its subjects from the pre-aggregated facts
+    # (``analytics.facts``): its ``subjects``/``evaluate`` switch on ``facts_active()``.
+    has_facts: ClassVar[bool] = False
 
     @classmethod
     def definition(cls) -> str:
@@ -431,8 +434,9 @@ def compute(query: Query, *, live: bool = False) -> Result:
     always reads the live SQL (the bench and the tests compare both)."""
     from analytics.facts import facts_ready, reading_facts
 
-    with reading_facts(not live and facts_ready()):
-        total, rows, extra = indicator_get(query.code).evaluate(query)
+    indicator = indicator_get(query.code)
+    with reading_facts(not live and indicator.has_facts and facts_ready()):
+        total, rows, extra = indicator.evaluate(query)
     return Result(query=query, total=total, rows=rows, extra=extra)
 
 
