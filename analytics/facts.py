@@ -7,14 +7,15 @@ correlated subqueries: over a district's million people that takes seconds.
 Those derived columns do not depend on the question, only on the rows, so
 they are kept in fact tables (``analytics.models``): one row per exam pair
 (``ExamPairFact``), per stretch of a certificate-holding employment
-(``HolderFact``) and per completed assignment (``CompletionFact``). An
+(``HolderFact``), per completed assignment (``CompletionFact``) and per
+enterprise and day of training (``LedgerDayFact``). An
 indicator then counts one compact table with the same grouping code.
 
 Maintained on write: triggers on the source tables (migration
 ``0002_facts_facts``) append the person, enterprise, exam session or user a
 write touched to ``FactDirty``, in the writer's transaction, whatever door
 wrote. ``facts_refresh`` (the periodic job, ``manage.py analytics_refresh``)
-recomputes the facts of the people behind the markers with the live
+recomputes the facts of the people (and enterprises' ledger days) behind the markers with the live
 querysets themselves, so facts and live SQL cannot disagree on a rule.
 
 ``compute`` reads facts only when they are exact (``facts_ready``): built,
@@ -36,13 +37,14 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from analytics.models import CompletionFact, ExamPairFact, FactDirty, FactState, HolderFact
+from analytics.models import CompletionFact, ExamPairFact, FactDirty, FactState, HolderFact, LedgerDayFact
 from exams.models import Attempt, Certificate
 from organizations.models import Employment, EnterpriseStatus, Person
 
 OPEN_END = dt.date(9999, 12, 31)
 BATCH = 5000  # people per incremental statement (SQLite's bound parameters, PostgreSQL's IN lists)
-FACT_MODELS = (ExamPairFact, HolderFact, CompletionFact)
+PERSON_FACTS = (ExamPairFact, HolderFact, CompletionFact)
+FACT_MODELS = (*PERSON_FACTS, LedgerDayFact)
 
 _reading: ContextVar[bool] = ContextVar("analytics_reading_facts", default=False)
 
@@ -129,9 +131,17 @@ def facts_refresh(*, limit: int | None = None) -> dict[str, Any]:
                 break
             for chunk in _chunks([r[0] for r in rows]):
                 FactDirty.objects.filter(pk__in=chunk).delete()
-            people = sorted(_people_of((kind, key) for _pk, kind, key in rows))
-            for chunk in _chunks(people):
-                _rebuild(chunk)
+            if any(kind == "all" for _pk, kind, _key in rows):
+                people = [-1]  # counted as one: everyone
+                _rebuild_people(None)
+                _rebuild_ledger(None)
+            else:
+                people = sorted(_people_of((kind, key) for _pk, kind, key in rows))
+                for chunk in _chunks(people):
+                    _rebuild_people(chunk)
+                ledger = sorted({key for _pk, kind, key in rows if kind in ("ledger", "enterprise")})
+                for chunk in _chunks(ledger):
+                    _rebuild_ledger(chunk)
             state.refreshed_at = timezone.now()
             state.save(update_fields=["refreshed_at"])
         markers_done += len(rows)
@@ -149,16 +159,39 @@ def facts_rebuild() -> dict[str, Any]:
         if state is None:
             state = FactState.objects.create()
         FactDirty.objects.all().delete()
-        _rebuild(None)
+        _rebuild_people(None)
+        _rebuild_ledger(None)
         state.built_at = state.refreshed_at = timezone.now()
         state.save()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        # Fresh statistics and visibility map: the planner's estimates, and index-only scans.
+        with connection.cursor() as cursor:
+            for model in FACT_MODELS:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(model._meta.db_table)}")
     counts = {m.__name__: m.objects.count() for m in FACT_MODELS}
     return {"seconds": round(time.perf_counter() - t0, 3), **counts}
 
 
-def _rebuild(people: list[int] | None) -> None:
+def _rebuild_ledger(enterprises: list[int] | None) -> None:
+    """Delete and recompute the ledger days of ``enterprises`` (``None``: all)."""
+    from analytics import definitions
+
+    qs = (
+        LedgerDayFact.objects.all()
+        if enterprises is None
+        else LedgerDayFact.objects.filter(enterprise_id__in=enterprises)
+    )
+    qs._raw_delete(qs.db)
+    days = definitions.ledger_days_all()
+    if enterprises is not None:
+        days = days.filter(enterprise_id__in=enterprises)
+    columns = ("enterprise_id", "ref_date", "st_jurisdiction_id", "st_industry_id", "hours", "entries")
+    _insert_select(LedgerDayFact, days, columns)
+
+
+def _rebuild_people(people: list[int] | None) -> None:
     """Delete and recompute the facts of ``people`` (``None``: everyone)."""
-    for model in FACT_MODELS:
+    for model in PERSON_FACTS:
         qs = model.objects.all() if people is None else model.objects.filter(person_id__in=people)
         qs._raw_delete(qs.db)
     from analytics import definitions  # the live querysets; definitions reads facts through this module

@@ -259,7 +259,14 @@ class ExamPairFact(models.Model):
     best_score = models.DecimalField(max_digits=7, decimal_places=1, null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["ref_date"])]
+        # Covering (PostgreSQL): a period's pairs are read from the index alone.
+        indexes = [
+            models.Index(
+                fields=["ref_date"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "sat", "counted", "best_score"],
+                name="exampairfact_period",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"pair {self.session_id}/{self.person_id}"
@@ -284,7 +291,13 @@ class HolderFact(models.Model):
     holds_until = models.DateField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["post", "day_to", "day_from"])]
+        indexes = [
+            models.Index(
+                fields=["post", "day_to", "day_from"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "holds_until"],
+                name="holderfact_on_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"employment {self.employment_id} {self.day_from}–{self.day_to}"
@@ -303,7 +316,39 @@ class CompletionFact(models.Model):
     st_industry_id = models.BigIntegerField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["ref_date"])]
+        indexes = [
+            models.Index(
+                fields=["ref_date"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id"],
+                name="completionfact_period",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"assignment {self.assignment_id}"
+
+
+class LedgerDayFact(models.Model):
+    """The 学时 credited on one local day at one enterprise, as ``training_hours``
+    counts them (each entry's seconds by its post's and its industry risk's
+    学时), with the enterprise status in force that day."""
+
+    enterprise_id = models.BigIntegerField()
+    ref_date = models.DateField()
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    hours = models.FloatField()
+    entries = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ref_date"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "hours"],
+                name="ledgerdayfact_period",
+            ),
+            models.Index(fields=["enterprise_id", "ref_date"], name="ledgerdayfact_enterprise"),
+        ]
+
+    def __str__(self) -> str:
+        return f"enterprise {self.enterprise_id} on {self.ref_date}"

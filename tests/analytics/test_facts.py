@@ -30,6 +30,8 @@ from tests.analytics.test_indicators_new_employee import w as new_employee_world
 from tests.analytics.test_indicators_public_regulator import w as public_world  # noqa: F401
 from tests.analytics.test_indicators_volumes import w as volumes_world  # noqa: F401
 
+pytestmark = pytest.mark.django_db
+
 D = dt.date
 PERIODS = [(D(2025, 1, 1), D(2026, 12, 31)), (D(2026, 1, 31), D(2026, 6, 30))]
 FACT_CODES = {"principal_certified_rate", "special_operator_certified_rate", "exam_pass_rate", "course_completions"}
