@@ -64,7 +64,7 @@ from analytics.indicators import (
     with_status,
     years_of,
 )
-from analytics.models import CompletionFact, ExamPairFact, HolderFact, LedgerDayFact
+from analytics.models import CompletionFact, ExamPairFact, HolderFact, LedgerDayFact, NewHireFact
 from exams.models import Attempt, Certificate, CertificateType
 from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
 from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
@@ -356,26 +356,39 @@ class NewEmployeeTrainingRate(Indicator):
     target = 1.0
     params = (Param("pretraining_days", 30, gettext_lazy("training counted from (days before the start)"), 0, 365),)
 
+    has_facts = True
+
     def _employments(self, query: Query) -> QuerySet[Employment]:
         as_of = query.as_of
-        days = query.param("pretraining_days")
-        high = industry_ids(high_risk=True)
-        qs = (
-            with_status(
-                Employment.objects.filter(start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)),
-                F("start_date"),
-            )
-            .annotate(ref_date=F("start_date"))
-            .filter(st_above_scale=True, st_industry_id__in=industry_ids(key=True))
-            .exclude(Exists(_continued_from()))
+        qs = new_hires_all(query.param("pretraining_days")).filter(
+            start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)
         )
         return in_scope(qs, query).annotate(
-            window_from=ExpressionWrapper(F("start_date") - dt.timedelta(days=days), output_field=DateField()),
             window_to=Least(Value(as_of), Coalesce("end_date", Value(as_of)), output_field=DateField()),
-            **_profile_cases("initial_hours", high),
         )
 
+    def _fact_subjects(self, query: Query) -> QuerySet[Any]:
+        """The new hires' facts (``NewHireFact``): counted when the day the
+        hours were reached and the day the assessment was passed (or a
+        certificate valid then) fall on or before the end of the window."""
+        as_of = query.as_of
+        qs = NewHireFact.objects.filter(
+            pretraining_days=query.param("pretraining_days"),
+            start_date__gte=query.date_from,
+            start_date__lte=min(query.date_to, as_of),
+        ).annotate(
+            ref_date=F("start_date"),
+            window_to=Least(Value(as_of), Coalesce("end_date", Value(as_of)), output_field=DateField()),
+        )
+        certificate = _valid_certificates_on(OuterRef("window_to")).filter(
+            holder_id=OuterRef("person_id"), cert_type=CertificateType.NEW_EMPLOYEE
+        )
+        counted = Q(hours_done_on__lte=F("window_to")) & (Q(assessed_on__lte=F("window_to")) | Exists(certificate))
+        return in_scope(qs, query).annotate(counted=ExpressionWrapper(counted, output_field=BooleanField()))
+
     def subjects(self, query: Query) -> QuerySet[Any]:
+        if facts_active() and query.param("pretraining_days") == self.param("pretraining_days").default:
+            return self._fact_subjects(query)
         window = {
             "started_at__date__gte": OuterRef("window_from"),
             "started_at__date__lte": OuterRef("window_to"),
@@ -432,6 +445,24 @@ class NewEmployeeTrainingRate(Indicator):
             return _("; ").join(parts)
 
         return _lines(rows.order_by("enterprise__name", "person__name", "person_id", "start_date"), reason)
+
+
+def new_hires_all(days: int) -> QuerySet[Employment]:
+    """Every employment ``new_employee_training_rate`` counts, with its status on
+    the start date, its window's first day (``days`` before the start) and the
+    hours its post and industry risk require (live SQL; ``analytics.facts``
+    stores it with the days the hours and the assessment were reached as
+    ``NewHireFact``)."""
+    return (
+        with_status(Employment.objects.all(), F("start_date"))
+        .annotate(ref_date=F("start_date"))
+        .filter(st_above_scale=True, st_industry_id__in=industry_ids(key=True))
+        .exclude(Exists(_continued_from()))
+        .annotate(
+            window_from=ExpressionWrapper(F("start_date") - dt.timedelta(days=days), output_field=DateField()),
+            **_profile_cases("initial_hours", industry_ids(high_risk=True)),
+        )
+    )
 
 
 def _local_day(field: str) -> TruncDate:

@@ -37,13 +37,22 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from analytics.models import CompletionFact, ExamPairFact, FactDirty, FactState, HolderFact, LedgerDayFact
+from analytics.models import (
+    CompletionFact,
+    ExamPairFact,
+    FactDirty,
+    FactState,
+    HolderFact,
+    LedgerDayFact,
+    NewHireFact,
+)
 from exams.models import Attempt, Certificate
 from organizations.models import Employment, EnterpriseStatus, Person
+from training.models import CreditLedger
 
 OPEN_END = dt.date(9999, 12, 31)
 BATCH = 5000  # people per incremental statement (SQLite's bound parameters, PostgreSQL's IN lists)
-PERSON_FACTS = (ExamPairFact, HolderFact, CompletionFact)
+PERSON_FACTS = (ExamPairFact, HolderFact, CompletionFact, NewHireFact)
 FACT_MODELS = (*PERSON_FACTS, LedgerDayFact)
 
 _reading: ContextVar[bool] = ContextVar("analytics_reading_facts", default=False)
@@ -213,6 +222,7 @@ def _rebuild_people(people: list[int] | None) -> None:
         ("assignment_id", "person_id", "ref_date", "enterprise_id", "st_jurisdiction_id", "st_industry_id"),
     )
     _holder_facts(people)
+    _new_hire_facts(people)
 
 
 def _insert_select(model: Any, qs: QuerySet[Any], columns: tuple[str, ...]) -> None:
@@ -323,3 +333,86 @@ def _holder_chunk(people: list[int], posts: dict[str, str]) -> None:
             )
             facts.append(last)
     HolderFact.objects.bulk_create(facts, batch_size=2000)
+
+
+# --- new hires: the days their onboarding hours and assessment were reached --------------
+
+
+def _new_hire_facts(people: list[int] | None) -> None:
+    from analytics import definitions
+
+    days = definitions.NewEmployeeTrainingRate.param("pretraining_days").default
+    hires = definitions.new_hires_all(days)
+    if people is None:
+        ids = sorted(set(hires.values_list("person_id", flat=True)))
+    else:
+        ids = sorted(set(hires.filter(person_id__in=people).values_list("person_id", flat=True)))
+    for chunk in _chunks(ids):
+        _new_hire_chunk(definitions.new_hires_all(days).filter(person_id__in=chunk), chunk, days)
+
+
+def _new_hire_chunk(hires: QuerySet[Any], people: list[int], days: int) -> None:
+    rows = list(
+        hires.values(
+            "pk",
+            "person_id",
+            "person__user_id",
+            "enterprise_id",
+            "start_date",
+            "end_date",
+            "st_jurisdiction_id",
+            "st_industry_id",
+            "required_seconds",
+            "window_from",
+        )
+    )
+    users = {r["person__user_id"] for r in rows}
+    entries: dict[tuple[int, int], list[tuple[dt.date, int, bool]]] = {}
+    for e in CreditLedger.objects.filter(learner_id__in=users, purpose=CreditLedger.Purpose.ONBOARDING).values(
+        "learner_id", "enterprise_id", "started_at", "seconds", "assessment_passed"
+    ):
+        day = timezone.localdate(e["started_at"])
+        entries.setdefault((e["learner_id"], e["enterprise_id"]), []).append(
+            (day, e["seconds"], e["assessment_passed"] is True)
+        )
+    for got in entries.values():
+        got.sort()
+    exams: dict[int, list[dt.date]] = {}
+    for a in Attempt.objects.filter(
+        person_id__in=people,
+        session__is_onboarding=True,
+        status=Attempt.Status.SUBMITTED,
+        passed=True,
+        submitted_at__isnull=False,
+    ).values("person_id", "submitted_at"):
+        exams.setdefault(a["person_id"], []).append(timezone.localdate(a["submitted_at"]))
+    facts = []
+    for r in rows:
+        window_from = r["window_from"]
+        own = [e for e in entries.get((r["person__user_id"], r["enterprise_id"]), []) if e[0] >= window_from]
+        hours_done_on = dt.date.min if r["required_seconds"] <= 0 else None
+        total = 0
+        for day, seconds, _passed in own:
+            if hours_done_on is not None:
+                break
+            total += seconds
+            if total >= r["required_seconds"]:
+                hours_done_on = day
+        assessed = [day for day, _seconds, passed in own if passed]
+        assessed += [day for day in exams.get(r["person_id"], []) if day >= window_from]
+        facts.append(
+            NewHireFact(
+                employment_id=r["pk"],
+                person_id=r["person_id"],
+                enterprise_id=r["enterprise_id"],
+                start_date=r["start_date"],
+                end_date=r["end_date"],
+                st_jurisdiction_id=r["st_jurisdiction_id"],
+                st_industry_id=r["st_industry_id"],
+                pretraining_days=days,
+                required_seconds=r["required_seconds"],
+                hours_done_on=hours_done_on,
+                assessed_on=min(assessed) if assessed else None,
+            )
+        )
+    NewHireFact.objects.bulk_create(facts, batch_size=2000)

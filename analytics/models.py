@@ -352,3 +352,44 @@ class LedgerDayFact(models.Model):
 
     def __str__(self) -> str:
         return f"enterprise {self.enterprise_id} on {self.ref_date}"
+
+
+class NewHireFact(models.Model):
+    """One employment ``new_employee_training_rate`` counts, for a window
+    opening ``pretraining_days`` before its start: the status on the start day,
+    the 学时 required, the first day the onboarding 学时 credited in the window
+    reached them (``hours_done_on``; 0001-01-01 when none are required) and the
+    first day an onboarding assessment was passed in it (``assessed_on``: a
+    passed onboarding entry at the enterprise or a passed onboarding exam).
+    Certificates are read at question time (valid on the window's last day)."""
+
+    employment_id = models.BigIntegerField()
+    person = _person_key()
+    enterprise_id = models.BigIntegerField()
+    start_date = models.DateField()
+    end_date = models.DateField(null=True)
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    pretraining_days = models.PositiveSmallIntegerField()
+    required_seconds = models.IntegerField()
+    hours_done_on = models.DateField(null=True)
+    assessed_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["pretraining_days", "start_date"],
+                include=[
+                    "st_jurisdiction_id",
+                    "st_industry_id",
+                    "enterprise_id",
+                    "end_date",
+                    "hours_done_on",
+                    "assessed_on",
+                ],
+                name="newhirefact_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"new hire {self.employment_id}"

@@ -34,7 +34,7 @@ pytestmark = pytest.mark.django_db
 
 D = dt.date
 PERIODS = [(D(2025, 1, 1), D(2026, 12, 31)), (D(2026, 1, 31), D(2026, 6, 30))]
-FACT_CODES = {"principal_certified_rate", "special_operator_certified_rate", "exam_pass_rate", "course_completions"}
+FACT_CODES = {ind.code for ind in indicators_all() if ind.has_facts}
 
 
 def _scopes() -> list[dict[str, Any]]:
