@@ -363,7 +363,6 @@ def _new_hire_chunk(hires: QuerySet[Any], people: list[int], days: int) -> None:
             "st_jurisdiction_id",
             "st_industry_id",
             "required_seconds",
-            "window_from",
         )
     )
     users = {r["person__user_id"] for r in rows}
@@ -388,7 +387,7 @@ def _new_hire_chunk(hires: QuerySet[Any], people: list[int], days: int) -> None:
         exams.setdefault(a["person_id"], []).append(timezone.localdate(a["submitted_at"]))
     facts = []
     for r in rows:
-        window_from = r["window_from"]
+        window_from = r["start_date"] - dt.timedelta(days=days)  # (PostgreSQL gives date - interval as a timestamp)
         own = [e for e in entries.get((r["person__user_id"], r["enterprise_id"]), []) if e[0] >= window_from]
         hours_done_on = dt.date.min if r["required_seconds"] <= 0 else None
         total = 0
