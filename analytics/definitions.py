@@ -44,7 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from analytics.facts import facts_active
+from analytics.facts import annual_years, facts_active
 from analytics.indicators import (
     Figure,
     Indicator,
@@ -64,7 +64,7 @@ from analytics.indicators import (
     with_status,
     years_of,
 )
-from analytics.models import CompletionFact, ExamPairFact, HolderFact, LedgerDayFact, NewHireFact
+from analytics.models import AnnualFact, CompletionFact, ExamPairFact, HolderFact, LedgerDayFact, NewHireFact
 from exams.models import Attempt, Certificate, CertificateType
 from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
 from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
@@ -568,15 +568,33 @@ class AnnualRetrainingRate(Indicator):
             )
         )
 
+    has_facts = True
+
+    def _fact_year(self, query: Query, year: int, ref: dt.date) -> QuerySet[Any]:
+        """The year's stretches covering ``ref`` (``AnnualFact``): counted when the hours were reached by ``ref``."""
+        qs = AnnualFact.objects.filter(year=year, day_from__lte=ref, day_to__gte=ref).annotate(
+            ref_date=Value(ref, output_field=DateField()),
+            counted=ExpressionWrapper(Q(done_on__lte=ref), output_field=BooleanField()),
+        )
+        return in_scope(qs, query)
+
+    def _on_facts(self, query: Query) -> bool:
+        if not facts_active():
+            return False
+        covered = annual_years()
+        return covered is not None and all(covered[0] <= year <= covered[1] for year, _ref in years_of(query))
+
     def parts(self, query: Query) -> list[QuerySet[Any]]:
-        return [self._year(query, year, ref) for year, ref in years_of(query)]
+        year_of = self._fact_year if self._on_facts(query) else self._year
+        return [year_of(query, year, ref) for year, ref in years_of(query)]
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         """The last year of the period (``parts`` has them all)."""
         years = years_of(query)
         if not years:
             return Employment.objects.none()
-        return self._year(query, *years[-1])
+        year_of = self._fact_year if self._on_facts(query) else self._year
+        return year_of(query, *years[-1])
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         several = len(years_of(query)) > 1

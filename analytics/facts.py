@@ -38,6 +38,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from analytics.models import (
+    AnnualFact,
     CompletionFact,
     ExamPairFact,
     FactDirty,
@@ -47,12 +48,12 @@ from analytics.models import (
     NewHireFact,
 )
 from exams.models import Attempt, Certificate
-from organizations.models import Employment, EnterpriseStatus, Person
-from training.models import CreditLedger
+from organizations.models import Employment, EnterpriseStatus, Industry, Person
+from training.models import CreditLedger, RequirementProfile
 
 OPEN_END = dt.date(9999, 12, 31)
 BATCH = 5000  # people per incremental statement (SQLite's bound parameters, PostgreSQL's IN lists)
-PERSON_FACTS = (ExamPairFact, HolderFact, CompletionFact, NewHireFact)
+PERSON_FACTS = (ExamPairFact, HolderFact, CompletionFact, NewHireFact, AnnualFact)
 FACT_MODELS = (*PERSON_FACTS, LedgerDayFact)
 
 _reading: ContextVar[bool] = ContextVar("analytics_reading_facts", default=False)
@@ -92,6 +93,14 @@ def facts_ready() -> bool:
     return not FactDirty.objects.exists()
 
 
+def annual_years() -> tuple[int, int] | None:
+    """The calendar years ``AnnualFact`` covers, if the facts are built."""
+    state = FactState.objects.order_by("pk").first()
+    if state is None or state.built_at is None or state.annual_from is None or state.annual_to is None:
+        return None
+    return state.annual_from, state.annual_to
+
+
 def facts_pending() -> int:
     return FactDirty.objects.count()
 
@@ -127,6 +136,7 @@ def facts_refresh(*, limit: int | None = None) -> dict[str, Any]:
     commits meanwhile keeps its marker for the next refresh."""
     t0 = time.perf_counter()
     markers_done = people_done = 0
+    _annual_roll_over()
     while True:
         step = min(limit - markers_done, 20000) if limit is not None else 20000
         if step <= 0:
@@ -138,6 +148,7 @@ def facts_refresh(*, limit: int | None = None) -> dict[str, Any]:
             rows = list(FactDirty.objects.order_by("pk").values_list("pk", "kind", "key")[:step])
             if not rows:
                 break
+            _annual.years = (state.annual_from, state.annual_to)
             for chunk in _chunks([r[0] for r in rows]):
                 FactDirty.objects.filter(pk__in=chunk).delete()
             if any(kind == "all" for _pk, kind, _key in rows):
@@ -160,6 +171,21 @@ def facts_refresh(*, limit: int | None = None) -> dict[str, Any]:
     return {"markers": markers_done, "people": people_done, "seconds": round(time.perf_counter() - t0, 3)}
 
 
+def _annual_roll_over() -> None:
+    """On a new calendar year, move ``AnnualFact``'s years on (a rebuild of that table)."""
+    this_year = timezone.localdate().year
+    with transaction.atomic():
+        state = FactState.objects.select_for_update().order_by("pk").first()
+        if state is None or state.built_at is None or state.annual_to is None or state.annual_to >= this_year:
+            return
+        state.annual_from, state.annual_to = this_year - settings.ANALYTICS_FACTS_ANNUAL_YEARS + 1, this_year
+        _annual.years = (state.annual_from, state.annual_to)
+        qs = AnnualFact.objects.all()
+        qs._raw_delete(qs.db)
+        _annual_facts(None)
+        state.save(update_fields=["annual_from", "annual_to"])
+
+
 def facts_rebuild() -> dict[str, Any]:
     """Rebuild every fact from the rows (after a bulk load, or to check)."""
     t0 = time.perf_counter()
@@ -168,6 +194,9 @@ def facts_rebuild() -> dict[str, Any]:
         if state is None:
             state = FactState.objects.create()
         FactDirty.objects.all().delete()
+        this_year = timezone.localdate().year
+        state.annual_from, state.annual_to = this_year - settings.ANALYTICS_FACTS_ANNUAL_YEARS + 1, this_year
+        _annual.years = (state.annual_from, state.annual_to)
         _rebuild_people(None)
         _rebuild_ledger(None)
         state.built_at = state.refreshed_at = timezone.now()
@@ -223,6 +252,7 @@ def _rebuild_people(people: list[int] | None) -> None:
     )
     _holder_facts(people)
     _new_hire_facts(people)
+    _annual_facts(people)
 
 
 def _insert_select(model: Any, qs: QuerySet[Any], columns: tuple[str, ...]) -> None:
@@ -415,3 +445,121 @@ def _new_hire_chunk(hires: QuerySet[Any], people: list[int], days: int) -> None:
             )
         )
     NewHireFact.objects.bulk_create(facts, batch_size=2000)
+
+
+# --- annual retraining: per year, the day the annual hours were reached -------------------
+
+
+class _AnnualRange:
+    years: tuple[int | None, int | None] = (None, None)
+
+
+_annual = _AnnualRange()
+
+
+def _annual_facts(people: list[int] | None) -> None:
+    first, last = _annual.years
+    if first is None or last is None:
+        return
+    employments = Employment.objects.filter(start_date__lt=dt.date(last, 1, 1))
+    if people is not None:
+        employments = employments.filter(person_id__in=people)
+    ids = sorted(set(employments.values_list("person_id", flat=True)))
+    high = set(Industry.objects.filter(is_high_risk=True).values_list("pk", flat=True))
+    default = settings.MINUTES_PER_CREDIT_HOUR
+    profiles = [
+        (p.post, p.high_risk, p.annual_hours * (p.minutes_per_hour or default) * 60)
+        for p in RequirementProfile.objects.all()
+    ]
+    for chunk in _chunks(ids):
+        _annual_chunk(chunk, first, last, high, profiles)
+
+
+def _required(post: str, industry: int | None, high: set[int], profiles: list[tuple[str, bool, int]]) -> int:
+    """As ``definitions._profile_cases`` (the first matching profile; none, or no status: 0)."""
+    if industry is None:
+        return 0
+    for p_post, p_high, seconds in profiles:
+        if p_post == post and p_high == (industry in high):
+            return seconds
+    return 0
+
+
+def _annual_chunk(
+    people: list[int], first: int, last: int, high: set[int], profiles: list[tuple[str, bool, int]]
+) -> None:
+    employments = list(
+        Employment.objects.filter(person_id__in=people, start_date__lt=dt.date(last, 1, 1)).values(
+            "pk", "person_id", "person__user_id", "enterprise_id", "post", "start_date", "end_date"
+        )
+    )
+    users = {e["person__user_id"] for e in employments}
+    seconds: dict[tuple[int, int], list[tuple[dt.date, int]]] = {}
+    for e in CreditLedger.objects.filter(
+        learner_id__in=users,
+        purpose=CreditLedger.Purpose.ANNUAL,
+        started_at__gte=_day_start(dt.date(first, 1, 1)),
+        started_at__lt=_day_start(dt.date(last + 1, 1, 1)),
+    ).values("learner_id", "started_at", "seconds"):
+        day = timezone.localdate(e["started_at"])
+        seconds.setdefault((e["learner_id"], day.year), []).append((day, e["seconds"]))
+    for got in seconds.values():
+        got.sort()
+    statuses: dict[int, list[dict[str, Any]]] = {}
+    for s in (
+        EnterpriseStatus.objects.filter(enterprise_id__in={e["enterprise_id"] for e in employments})
+        .order_by("enterprise_id", "valid_from")
+        .values("enterprise_id", "valid_from", "jurisdiction_id", "industry_id")
+    ):
+        statuses.setdefault(s["enterprise_id"], []).append(s)
+
+    def done_on(user: int, year: int, required: int) -> dt.date | None:
+        if required <= 0:
+            return dt.date.min
+        total = 0
+        for day, got in seconds.get((user, year), []):
+            total += got
+            if total >= required:
+                return day
+        return None
+
+    facts = []
+    for e in employments:
+        history = statuses.get(e["enterprise_id"], [])
+        for year in range(first, last + 1):
+            lo = dt.date(year, 1, 1)
+            hi = min(dt.date(year, 12, 31), e["end_date"] or OPEN_END)
+            if not e["start_date"] < lo or hi < lo:
+                continue
+            starts = sorted({lo} | {s["valid_from"] for s in history if lo < s["valid_from"] <= hi})
+            last_fact: AnnualFact | None = None
+            for i, day in enumerate(starts):
+                end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else hi
+                status = next((s for s in reversed(history) if s["valid_from"] <= day), None)
+                juris = status["jurisdiction_id"] if status else None
+                industry = status["industry_id"] if status else None
+                done = done_on(e["person__user_id"], year, _required(e["post"], industry, high, profiles))
+                if last_fact is not None and (
+                    last_fact.st_jurisdiction_id,
+                    last_fact.st_industry_id,
+                    last_fact.done_on,
+                ) == (juris, industry, done):
+                    last_fact.day_to = end
+                    continue
+                last_fact = AnnualFact(
+                    employment_id=e["pk"],
+                    person_id=e["person_id"],
+                    enterprise_id=e["enterprise_id"],
+                    year=year,
+                    day_from=day,
+                    day_to=end,
+                    st_jurisdiction_id=juris,
+                    st_industry_id=industry,
+                    done_on=done,
+                )
+                facts.append(last_fact)
+    AnnualFact.objects.bulk_create(facts, batch_size=2000)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

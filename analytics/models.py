@@ -227,6 +227,10 @@ class FactState(models.Model):
 
     built_at = models.DateTimeField(null=True, blank=True)
     refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The calendar years ``AnnualFact`` covers (``ANALYTICS_FACTS_ANNUAL_YEARS`` up to the
+    # year of the last rebuild); a question about another year reads the live SQL.
+    annual_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    annual_to = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("fact state")
@@ -393,3 +397,34 @@ class NewHireFact(models.Model):
 
     def __str__(self) -> str:
         return f"new hire {self.employment_id}"
+
+
+class AnnualFact(models.Model):
+    """One stretch ``[day_from, day_to]`` of calendar year ``year`` over which an
+    employment started before that year is active and its enterprise status
+    unchanged, as ``annual_retraining_rate`` counts it on a reference day in
+    the stretch: counted when ``done_on`` (the first day of the year the
+    person's annual 学时 from 1 January reached the requirement of the post
+    and industry risk; 0001-01-01 when none is required) is on or before it."""
+
+    employment_id = models.BigIntegerField()
+    person = _person_key()
+    enterprise_id = models.BigIntegerField()
+    year = models.PositiveSmallIntegerField()
+    day_from = models.DateField()
+    day_to = models.DateField()
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    done_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["year", "day_to", "day_from"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "done_on"],
+                name="annualfact_on_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"employment {self.employment_id} in {self.year}"

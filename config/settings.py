@@ -428,6 +428,8 @@ ANALYTICS_EXPORT_PURGE_SECONDS = env_int("ANALYTICS_EXPORT_PURGE_SECONDS", 6 * 3
 # (more than that and it reads the live SQL until the periodic refresh has caught up).
 ANALYTICS_FACTS_REFRESH_SECONDS = env_int("ANALYTICS_FACTS_REFRESH_SECONDS", 60, minimum=5)
 ANALYTICS_FACTS_INLINE_REFRESH = env_int("ANALYTICS_FACTS_INLINE_REFRESH", 5000, minimum=0)
+# The calendar years annual_retraining_rate keeps facts for: this year and the ones before it.
+ANALYTICS_FACTS_ANNUAL_YEARS = env_int("ANALYTICS_FACTS_ANNUAL_YEARS", 3, minimum=1)
 
 # --- Training: server-counted credit (training.services.heartbeat_record) -----
 # The player sends a heartbeat every TRAINING_HEARTBEAT_SECONDS; the server
