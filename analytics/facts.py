@@ -288,6 +288,26 @@ def _valid_on(cert: dict[str, Any], day: dt.date) -> bool:
     return not (cert["status"] == Certificate.Status.REVOKED and revoked is not None and revoked <= day)
 
 
+def _status_on(history: list[dict[str, Any]], day: dt.date) -> tuple[int | None, int | None]:
+    """(jurisdiction, industry) of the status in force on ``day`` (``history`` by ``valid_from``), else (None, None)."""
+    status = next((s for s in reversed(history) if s["valid_from"] <= day), None)
+    return (status["jurisdiction_id"], status["industry_id"]) if status else (None, None)
+
+
+def _stretches(starts: list[dt.date], last: dt.date, value: Any) -> list[tuple[dt.date, dt.date, tuple]]:
+    """``[start, next start - 1]`` stretches up to ``last``, each with ``value(start)``;
+    neighbours with the same value merged."""
+    out: list[tuple[dt.date, dt.date, tuple]] = []
+    for i, day in enumerate(starts):
+        end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else last
+        got = value(day)
+        if out and out[-1][2] == got:
+            out[-1] = (out[-1][0], end, got)
+        else:
+            out.append((day, end, got))
+    return out
+
+
 def _holder_facts(people: list[int] | None) -> None:
     posts = holder_posts()
     if not posts:
@@ -335,33 +355,26 @@ def _holder_chunk(people: list[int], posts: dict[str, str]) -> None:
             if c["revoked_day"] is not None and c["status"] == Certificate.Status.REVOKED:
                 days.add(c["revoked_day"])
         starts = sorted(d for d in days if lo <= d <= hi)
-        last: HolderFact | None = None
-        for i, day in enumerate(starts):
-            end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else hi
-            status = next((s for s in reversed(history) if s["valid_from"] <= day), None)
+
+        def holding(day: dt.date, own: list[dict[str, Any]] = own, history: list[dict[str, Any]] = history) -> tuple:
+            status = _status_on(history, day)
             valid = [c["valid_until"] for c in own if _valid_on(c, day)]
-            juris = status["jurisdiction_id"] if status else None
-            industry = status["industry_id"] if status else None
-            holds = max(valid) if valid else None
-            if last is not None and (last.st_jurisdiction_id, last.st_industry_id, last.holds_until) == (
-                juris,
-                industry,
-                holds,
-            ):
-                last.day_to = end
-                continue
-            last = HolderFact(
-                employment_id=e["pk"],
-                person_id=e["person_id"],
-                enterprise_id=e["enterprise_id"],
-                post=e["post"],
-                day_from=day,
-                day_to=end,
-                st_jurisdiction_id=juris,
-                st_industry_id=industry,
-                holds_until=holds,
+            return (*status, max(valid) if valid else None)
+
+        for day_from, day_to, (juris, industry, holds) in _stretches(starts, hi, holding):
+            facts.append(
+                HolderFact(
+                    employment_id=e["pk"],
+                    person_id=e["person_id"],
+                    enterprise_id=e["enterprise_id"],
+                    post=e["post"],
+                    day_from=day_from,
+                    day_to=day_to,
+                    st_jurisdiction_id=juris,
+                    st_industry_id=industry,
+                    holds_until=holds,
+                )
             )
-            facts.append(last)
     HolderFact.objects.bulk_create(facts, batch_size=2000)
 
 
@@ -532,32 +545,29 @@ def _annual_chunk(
             if not e["start_date"] < lo or hi < lo:
                 continue
             starts = sorted({lo} | {s["valid_from"] for s in history if lo < s["valid_from"] <= hi})
-            last_fact: AnnualFact | None = None
-            for i, day in enumerate(starts):
-                end = starts[i + 1] - dt.timedelta(days=1) if i + 1 < len(starts) else hi
-                status = next((s for s in reversed(history) if s["valid_from"] <= day), None)
-                juris = status["jurisdiction_id"] if status else None
-                industry = status["industry_id"] if status else None
-                done = done_on(e["person__user_id"], year, _required(e["post"], industry, high, profiles))
-                if last_fact is not None and (
-                    last_fact.st_jurisdiction_id,
-                    last_fact.st_industry_id,
-                    last_fact.done_on,
-                ) == (juris, industry, done):
-                    last_fact.day_to = end
-                    continue
-                last_fact = AnnualFact(
-                    employment_id=e["pk"],
-                    person_id=e["person_id"],
-                    enterprise_id=e["enterprise_id"],
-                    year=year,
-                    day_from=day,
-                    day_to=end,
-                    st_jurisdiction_id=juris,
-                    st_industry_id=industry,
-                    done_on=done,
+
+            def reached(day: dt.date, e: dict[str, Any] = e, year: int = year, history: list[Any] = history) -> tuple:
+                juris, industry = _status_on(history, day)
+                return (
+                    juris,
+                    industry,
+                    done_on(e["person__user_id"], year, _required(e["post"], industry, high, profiles)),
                 )
-                facts.append(last_fact)
+
+            for day_from, day_to, (juris, industry, done) in _stretches(starts, hi, reached):
+                facts.append(
+                    AnnualFact(
+                        employment_id=e["pk"],
+                        person_id=e["person_id"],
+                        enterprise_id=e["enterprise_id"],
+                        year=year,
+                        day_from=day_from,
+                        day_to=day_to,
+                        st_jurisdiction_id=juris,
+                        st_industry_id=industry,
+                        done_on=done,
+                    )
+                )
     AnnualFact.objects.bulk_create(facts, batch_size=2000)
 
 
