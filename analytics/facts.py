@@ -308,6 +308,19 @@ def _stretches(starts: list[dt.date], last: dt.date, value: Any) -> list[tuple[d
     return out
 
 
+def _stretch(e: dict[str, Any], day_from: dt.date, day_to: dt.date, juris: int | None, industry: int | None) -> dict:
+    """The columns every employment stretch fact has."""
+    return {
+        "employment_id": e["pk"],
+        "person_id": e["person_id"],
+        "enterprise_id": e["enterprise_id"],
+        "day_from": day_from,
+        "day_to": day_to,
+        "st_jurisdiction_id": juris,
+        "st_industry_id": industry,
+    }
+
+
 def _holder_facts(people: list[int] | None) -> None:
     posts = holder_posts()
     if not posts:
@@ -363,17 +376,7 @@ def _holder_chunk(people: list[int], posts: dict[str, str]) -> None:
 
         for day_from, day_to, (juris, industry, holds) in _stretches(starts, hi, holding):
             facts.append(
-                HolderFact(
-                    employment_id=e["pk"],
-                    person_id=e["person_id"],
-                    enterprise_id=e["enterprise_id"],
-                    post=e["post"],
-                    day_from=day_from,
-                    day_to=day_to,
-                    st_jurisdiction_id=juris,
-                    st_industry_id=industry,
-                    holds_until=holds,
-                )
+                HolderFact(**_stretch(e, day_from, day_to, juris, industry), post=e["post"], holds_until=holds)
             )
     HolderFact.objects.bulk_create(facts, batch_size=2000)
 
@@ -555,19 +558,7 @@ def _annual_chunk(
                 )
 
             for day_from, day_to, (juris, industry, done) in _stretches(starts, hi, reached):
-                facts.append(
-                    AnnualFact(
-                        employment_id=e["pk"],
-                        person_id=e["person_id"],
-                        enterprise_id=e["enterprise_id"],
-                        year=year,
-                        day_from=day_from,
-                        day_to=day_to,
-                        st_jurisdiction_id=juris,
-                        st_industry_id=industry,
-                        done_on=done,
-                    )
-                )
+                facts.append(AnnualFact(**_stretch(e, day_from, day_to, juris, industry), year=year, done_on=done))
     AnnualFact.objects.bulk_create(facts, batch_size=2000)
 
 
