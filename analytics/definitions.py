@@ -58,6 +58,7 @@ from analytics.indicators import (
     in_scope,
     industry_ids,
     register,
+    row_key,
     rows_sorted,
     scope_node,
     status_in_force,
@@ -185,7 +186,7 @@ class _HolderRate(Indicator):
         if not facts_active() or query.group_by in ("month", "quarter", "year"):
             return super().evaluate(query)
         horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
-        aggregates = {**self.aggregates(), "expiring": Count("pk", filter=Q(holds_until__lte=horizon))}
+        aggregates = {**self.aggregates(), "expiring": Count(row_key(), filter=Q(holds_until__lte=horizon))}
         subjects = self.subjects(query)
         rows: list[Row] = []
         if query.group_by is None:
@@ -694,9 +695,9 @@ class ExamPassRate(Indicator):
         # times as the figures allow: ``counted`` and ``best_score`` imply
         # ``sat`` (both read submitted attempts only), ``not_sat`` is the rest.
         aggregates: dict[str, Aggregate] = {
-            "pairs": Count("pk"),
-            "denominator": Count("pk", filter=Q(sat=True)),
-            "numerator": Count("pk", filter=Q(counted=True)),
+            "pairs": Count(row_key()),
+            "denominator": Count(row_key(), filter=Q(sat=True)),
+            "numerator": Count(row_key(), filter=Q(counted=True)),
         }
         pairs = _Exams.pairs(query)
         if query.group_by is None:
@@ -878,7 +879,7 @@ class CourseCompletions(_Volume):
         return in_scope(qs, query)
 
     def aggregates(self) -> dict[str, Aggregate]:
-        return {"numerator": Count("pk")}
+        return {"numerator": Count(row_key())}
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return self._learner_lines(self.subjects(query), status)

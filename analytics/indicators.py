@@ -47,6 +47,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from analytics.errors import UnknownIndicator
+from analytics.facts import facts_active
 from organizations.models import Enterprise, EnterpriseStatus, Industry, Jurisdiction
 
 GROUP_BYS = ("jurisdiction", "industry", "enterprise", "month", "quarter", "year")
@@ -214,7 +215,7 @@ class Indicator(ABC):
         subjects' ``value`` (override for a distinct count)."""
         if self.kind == "volume":
             return {"numerator": Sum("value")}
-        return {"denominator": Count("pk"), "numerator": Count("pk", filter=Q(counted=True))}
+        return {"denominator": Count(row_key()), "numerator": Count(row_key(), filter=Q(counted=True))}
 
     def figures(self, query: Query) -> tuple[Figure, list[Row]]:
         """The total and the grouped rows, counted in SQL over ``parts``."""
@@ -227,7 +228,8 @@ class Indicator(ABC):
         # A float sum keeps its own total (added up in another order it could
         # differ in the last digit) and distinct counts cannot be added.
         counts_only = all(isinstance(a, Count) and not a.distinct for a in self.aggregates().values())
-        one_pass = query.group_by is not None and counts_only and not self.distinct_counts
+        # On the facts a sum's total is its groups' too (equal to the last digits of a float).
+        one_pass = query.group_by is not None and (counts_only or facts_active()) and not self.distinct_counts
         for part in self.parts(query):
             tally = Tally(aggregates=self.aggregates()) if one_pass else None
             part_rows = grouped_rows(query, part, self, tally=tally)
@@ -257,6 +259,13 @@ class Indicator(ABC):
             rows.append(Row(key=key, label=key, **_nd(got)))
         total = rows[-1] if rows else Row(numerator=0, denominator=0)
         return Figure(numerator=total.numerator, denominator=total.denominator), rows
+
+
+def row_key() -> str:
+    """What ``COUNT`` counts subjects by: the primary key, or on the facts
+    ``ref_date`` (every subject has one, never null), which the facts'
+    covering indexes hold, so a count is read from the index alone."""
+    return "ref_date" if facts_active() else "pk"
 
 
 _REGISTRY: dict[str, Indicator] = {}
