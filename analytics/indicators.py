@@ -355,11 +355,12 @@ def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally
 def _named_rows(grouped: list[dict[str, Any]], column: str, model: Any, key: str) -> list[Row]:
     """A row per group of ``column`` (an id of ``model``), keyed by the object's ``key`` attribute
     and labelled with its name; groups whose object is gone are left out."""
-    objects = model.objects.in_bulk([g[column] for g in grouped])
+    ids = [g[column] for g in grouped]
+    # Only the key and the name: by enterprise a city has tens of thousands of rows.
+    names = model.objects.all() if len(ids) > 2000 else model.objects.filter(pk__in=ids)
+    objects = {pk: (k, name) for pk, k, name in names.values_list("pk", key, "name")}
     return [
-        Row(key=getattr(objects[g[column]], key), label=objects[g[column]].name, **_nd(g))
-        for g in grouped
-        if g[column] in objects
+        Row(key=objects[g[column]][0], label=objects[g[column]][1], **_nd(g)) for g in grouped if g[column] in objects
     ]
 
 
