@@ -87,8 +87,8 @@ def facts_ready() -> bool:
     pending = FactDirty.objects.order_by()[: limit + 1].count()
     if pending == 0:
         return True
-    if pending > limit:
-        return False
+    if pending > limit or FactDirty.objects.filter(kind="all").exists():
+        return False  # a long queue or a full rebuild: the periodic refresh's work, not a question's
     facts_refresh(limit=limit)
     return not FactDirty.objects.exists()
 

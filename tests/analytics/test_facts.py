@@ -219,3 +219,18 @@ def test_a_new_employees_completion_reaches_the_facts(request: pytest.FixtureReq
     query = q("course_completions", D(2026, 1, 1), D(2026, 6, 30), group_by="enterprise")
     assert _figures(compute(query)) == _figures(compute(query, live=True))
     assert CompletionFact.objects.filter(person=p).exists()
+
+
+def test_a_catalogue_change_reads_the_live_sql_until_the_rebuild(request: pytest.FixtureRequest) -> None:
+    """A requirement profile edited: every fact may change, so questions read the live SQL (no rebuild inline)."""
+    request.getfixturevalue("new_employee_world")
+    facts_refresh()
+    from training.models import RequirementProfile
+
+    profile = RequirementProfile.objects.order_by("pk").first()
+    RequirementProfile.objects.filter(pk=profile.pk).update(initial_hours=profile.initial_hours + 1)
+    assert FactDirty.objects.filter(kind="all").exists()
+    assert not facts_ready()
+    facts_refresh()
+    assert facts_ready()
+    assert _assert_same_everywhere(FACT_CODES)
