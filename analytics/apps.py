@@ -21,3 +21,8 @@ class AnalyticsConfig(AppConfig):
             background.run_periodically(
                 "analytics-purge-exports", export_purge, interval=settings.ANALYTICS_EXPORT_PURGE_SECONDS
             )
+            from analytics.facts import facts_refresh
+
+            background.run_periodically(
+                "analytics-refresh-facts", facts_refresh, interval=settings.ANALYTICS_FACTS_REFRESH_SECONDS
+            )

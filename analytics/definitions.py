@@ -44,6 +44,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from analytics.facts import annual_years, facts_active
 from analytics.indicators import (
     Figure,
     Indicator,
@@ -57,12 +58,14 @@ from analytics.indicators import (
     in_scope,
     industry_ids,
     register,
+    row_key,
     rows_sorted,
     scope_node,
     status_in_force,
     with_status,
     years_of,
 )
+from analytics.models import AnnualFact, CompletionFact, ExamPairFact, HolderFact, LedgerDayFact, NewHireFact
 from exams.models import Attempt, Certificate, CertificateType
 from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
 from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
@@ -135,6 +138,7 @@ class _HolderRate(Indicator):
 
     posts: ClassVar[dict[str, str]]
     trend = True
+    has_facts = True
     params = (Param("expiring_days", 90, gettext_lazy("expiring within (days)"), minimum=0, maximum=3650),)
 
     def _employments(self, query: Query) -> QuerySet[Employment]:
@@ -162,12 +166,44 @@ class _HolderRate(Indicator):
         return held
 
     def subjects(self, query: Query) -> QuerySet[Any]:
+        if facts_active():
+            return self._fact_subjects(query)
         counted = ExpressionWrapper(self._holding(query.as_of), output_field=BooleanField())
         return self._employments(query).annotate(counted=counted)
+
+    def _fact_subjects(self, query: Query) -> QuerySet[Any]:
+        """The employment stretches covering ``as_of`` (``HolderFact``): counted when a wanted certificate is valid."""
+        as_of = query.as_of
+        qs = HolderFact.objects.filter(post__in=list(self.posts), day_from__lte=as_of, day_to__gte=as_of).annotate(
+            ref_date=Value(as_of, output_field=DateField()),
+            counted=ExpressionWrapper(Q(holds_until__isnull=False), output_field=BooleanField()),
+        )
+        return in_scope(qs, query)
+
+    def evaluate(self, query: Query) -> tuple[Figure, list[Row], dict[str, Any]]:
+        """On the facts, the figures and ``expiring`` in one pass: a filtered
+        count beside the rate's (grouped, summed over every group)."""
+        if not facts_active() or query.group_by in ("month", "quarter", "year"):
+            return super().evaluate(query)
+        horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
+        aggregates = {**self.aggregates(), "expiring": Count(row_key(), filter=Q(holds_until__lte=horizon))}
+        subjects = self.subjects(query)
+        rows: list[Row] = []
+        if query.group_by is None:
+            got = subjects.order_by().aggregate(**aggregates)
+        else:
+            tally = Tally(aggregates=aggregates)
+            rows = grouped_rows(query, subjects, self, tally=tally)
+            got = {name: sum(g[name] or 0 for g in tally.seen) for name in aggregates}
+        extra = {"expiring": got["expiring"], "expiring_days": query.param("expiring_days")}
+        return Figure(numerator=got["numerator"], denominator=got["denominator"]), rows_sorted(query, rows), extra
 
     def extras(self, query: Query, subjects: QuerySet[Any]) -> dict[str, Any]:
         # Holders none of whose valid certificates of the wanted type runs past the horizon.
         horizon = query.as_of + dt.timedelta(days=query.param("expiring_days"))
+        if facts_active():  # the facts keep the latest expiry of the wanted certificates valid
+            expiring = subjects.filter(holds_until__isnull=False, holds_until__lte=horizon)
+            return {"expiring": expiring.count(), "expiring_days": query.param("expiring_days")}
         expiring = subjects.filter(counted=True).exclude(self._holding(query.as_of, valid_until__gt=horizon))
         return {"expiring": expiring.count(), "expiring_days": query.param("expiring_days")}
 
@@ -321,26 +357,39 @@ class NewEmployeeTrainingRate(Indicator):
     target = 1.0
     params = (Param("pretraining_days", 30, gettext_lazy("training counted from (days before the start)"), 0, 365),)
 
+    has_facts = True
+
     def _employments(self, query: Query) -> QuerySet[Employment]:
         as_of = query.as_of
-        days = query.param("pretraining_days")
-        high = industry_ids(high_risk=True)
-        qs = (
-            with_status(
-                Employment.objects.filter(start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)),
-                F("start_date"),
-            )
-            .annotate(ref_date=F("start_date"))
-            .filter(st_above_scale=True, st_industry_id__in=industry_ids(key=True))
-            .exclude(Exists(_continued_from()))
+        qs = new_hires_all(query.param("pretraining_days")).filter(
+            start_date__gte=query.date_from, start_date__lte=min(query.date_to, as_of)
         )
         return in_scope(qs, query).annotate(
-            window_from=ExpressionWrapper(F("start_date") - dt.timedelta(days=days), output_field=DateField()),
             window_to=Least(Value(as_of), Coalesce("end_date", Value(as_of)), output_field=DateField()),
-            **_profile_cases("initial_hours", high),
         )
 
+    def _fact_subjects(self, query: Query) -> QuerySet[Any]:
+        """The new hires' facts (``NewHireFact``): counted when the day the
+        hours were reached and the day the assessment was passed (or a
+        certificate valid then) fall on or before the end of the window."""
+        as_of = query.as_of
+        qs = NewHireFact.objects.filter(
+            pretraining_days=query.param("pretraining_days"),
+            start_date__gte=query.date_from,
+            start_date__lte=min(query.date_to, as_of),
+        ).annotate(
+            ref_date=F("start_date"),
+            window_to=Least(Value(as_of), Coalesce("end_date", Value(as_of)), output_field=DateField()),
+        )
+        certificate = _valid_certificates_on(OuterRef("window_to")).filter(
+            holder_id=OuterRef("person_id"), cert_type=CertificateType.NEW_EMPLOYEE
+        )
+        counted = Q(hours_done_on__lte=F("window_to")) & (Q(assessed_on__lte=F("window_to")) | Exists(certificate))
+        return in_scope(qs, query).annotate(counted=ExpressionWrapper(counted, output_field=BooleanField()))
+
     def subjects(self, query: Query) -> QuerySet[Any]:
+        if facts_active() and query.param("pretraining_days") == self.param("pretraining_days").default:
+            return self._fact_subjects(query)
         window = {
             "started_at__date__gte": OuterRef("window_from"),
             "started_at__date__lte": OuterRef("window_to"),
@@ -397,6 +446,24 @@ class NewEmployeeTrainingRate(Indicator):
             return _("; ").join(parts)
 
         return _lines(rows.order_by("enterprise__name", "person__name", "person_id", "start_date"), reason)
+
+
+def new_hires_all(days: int) -> QuerySet[Employment]:
+    """Every employment ``new_employee_training_rate`` counts, with its status on
+    the start date, its window's first day (``days`` before the start) and the
+    hours its post and industry risk require (live SQL; ``analytics.facts``
+    stores it with the days the hours and the assessment were reached as
+    ``NewHireFact``)."""
+    return (
+        with_status(Employment.objects.all(), F("start_date"))
+        .annotate(ref_date=F("start_date"))
+        .filter(st_above_scale=True, st_industry_id__in=industry_ids(key=True))
+        .exclude(Exists(_continued_from()))
+        .annotate(
+            window_from=ExpressionWrapper(F("start_date") - dt.timedelta(days=days), output_field=DateField()),
+            **_profile_cases("initial_hours", industry_ids(high_risk=True)),
+        )
+    )
 
 
 def _local_day(field: str) -> TruncDate:
@@ -502,15 +569,33 @@ class AnnualRetrainingRate(Indicator):
             )
         )
 
+    has_facts = True
+
+    def _fact_year(self, query: Query, year: int, ref: dt.date) -> QuerySet[Any]:
+        """The year's stretches covering ``ref`` (``AnnualFact``): counted when the hours were reached by ``ref``."""
+        qs = AnnualFact.objects.filter(year=year, day_from__lte=ref, day_to__gte=ref).annotate(
+            ref_date=Value(ref, output_field=DateField()),
+            counted=ExpressionWrapper(Q(done_on__lte=ref), output_field=BooleanField()),
+        )
+        return in_scope(qs, query)
+
+    def _on_facts(self, query: Query) -> bool:
+        if not facts_active():
+            return False
+        covered = annual_years()
+        return covered is not None and all(covered[0] <= year <= covered[1] for year, _ref in years_of(query))
+
     def parts(self, query: Query) -> list[QuerySet[Any]]:
-        return [self._year(query, year, ref) for year, ref in years_of(query)]
+        year_of = self._fact_year if self._on_facts(query) else self._year
+        return [year_of(query, year, ref) for year, ref in years_of(query)]
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         """The last year of the period (``parts`` has them all)."""
         years = years_of(query)
         if not years:
             return Employment.objects.none()
-        return self._year(query, *years[-1])
+        year_of = self._fact_year if self._on_facts(query) else self._year
+        return year_of(query, *years[-1])
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         several = len(years_of(query)) > 1
@@ -541,29 +626,38 @@ class _Exams:
     """(person, session) pairs of sessions closing within ``[from, as_of]``."""
 
     @staticmethod
-    def pairs(query: Query) -> QuerySet[Attempt]:
-        same_pair = Attempt.objects.filter(session_id=OuterRef("session_id"), person_id=OuterRef("person_id"))
-        submitted = same_pair.filter(status=Attempt.Status.SUBMITTED)
-        best = submitted.order_by().values("person_id").annotate(m=Max("score")).values("m")[:1]
-        qs = (
-            Attempt.objects.filter(
-                session__closes_at__gte=day_start(query.date_from),
-                session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
-            )
-            # One row per pair: its first attempt. Papers are prepared with
-            # seq 1 and retakes numbered after it; attempts are never deleted.
-            .filter(seq=1)
-            .annotate(ref_date=_local_day("session__closes_at"))
-            .annotate(**_employment_on("person", F("ref_date")))
-            .annotate(**status_in_force("enterprise_id", F("ref_date")))
-            .filter(~Exists(_later_employment("person", F("ref_date"))))
-            .annotate(
-                sat=Exists(submitted),
-                counted=Exists(submitted.filter(passed=True)),
-                best_score=Subquery(best, output_field=DecimalField(max_digits=7, decimal_places=1)),
-            )
+    def pairs(query: Query) -> QuerySet[Any]:
+        if facts_active():
+            facts = ExamPairFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
+            return in_scope(facts, query)
+        qs = exam_pairs_all().filter(
+            session__closes_at__gte=day_start(query.date_from),
+            session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
         )
         return in_scope(qs, query)
+
+
+def exam_pairs_all() -> QuerySet[Attempt]:
+    """Every (person, session) pair with what ``exam_pass_rate`` reads of it
+    (live SQL; ``analytics.facts`` stores it as ``ExamPairFact``)."""
+    same_pair = Attempt.objects.filter(session_id=OuterRef("session_id"), person_id=OuterRef("person_id"))
+    submitted = same_pair.filter(status=Attempt.Status.SUBMITTED)
+    best = submitted.order_by().values("person_id").annotate(m=Max("score")).values("m")[:1]
+    return (
+        Attempt.objects.all()
+        # One row per pair: its first attempt. Papers are prepared with
+        # seq 1 and retakes numbered after it; attempts are never deleted.
+        .filter(seq=1)
+        .annotate(ref_date=_local_day("session__closes_at"))
+        .annotate(**_employment_on("person", F("ref_date")))
+        .annotate(**status_in_force("enterprise_id", F("ref_date")))
+        .filter(~Exists(_later_employment("person", F("ref_date"))))
+        .annotate(
+            sat=Exists(submitted),
+            counted=Exists(submitted.filter(passed=True)),
+            best_score=Subquery(best, output_field=DecimalField(max_digits=7, decimal_places=1)),
+        )
+    )
 
 
 @register
@@ -582,6 +676,7 @@ class ExamPassRate(Indicator):
     """
 
     code = "exam_pass_rate"
+    has_facts = True
     name = gettext_lazy("Exam pass rate")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
@@ -600,9 +695,9 @@ class ExamPassRate(Indicator):
         # times as the figures allow: ``counted`` and ``best_score`` imply
         # ``sat`` (both read submitted attempts only), ``not_sat`` is the rest.
         aggregates: dict[str, Aggregate] = {
-            "pairs": Count("pk"),
-            "denominator": Count("pk", filter=Q(sat=True)),
-            "numerator": Count("pk", filter=Q(counted=True)),
+            "pairs": Count(row_key()),
+            "denominator": Count(row_key(), filter=Q(sat=True)),
+            "numerator": Count(row_key(), filter=Q(counted=True)),
         }
         pairs = _Exams.pairs(query)
         if query.group_by is None:
@@ -637,6 +732,29 @@ class ExamPassRate(Indicator):
                 % {"exam": r["session__title"], "score": f"{float(r['best_score']):g}"}
             ),
         )
+
+
+def ledger_hours(entries: QuerySet[CreditLedger]) -> QuerySet[Any]:
+    """Ledger entries annotated with their ``value`` in 学时: seconds by the
+    profile of the entry's post and of the risk of ``st_industry_id``."""
+    return entries.annotate(**_profile_cases("initial_hours", industry_ids(high_risk=True))).annotate(
+        value=ExpressionWrapper(F("seconds") * 1.0 / F("hour_seconds"), output_field=FloatField()),
+    )
+
+
+def ledger_days_all() -> QuerySet[Any]:
+    """学时 per (enterprise, local day) with the status in force that day (live
+    SQL; ``analytics.facts`` stores it as ``LedgerDayFact``)."""
+    entries = with_status(
+        CreditLedger.objects.filter(enterprise__isnull=False).annotate(ref_date=_local_day("started_at")),
+        F("ref_date"),
+    )
+    return (
+        ledger_hours(entries)
+        .order_by()
+        .values("enterprise_id", "ref_date", "st_jurisdiction_id", "st_industry_id")
+        .annotate(hours=Sum("value"), entries=Count("pk"))
+    )
 
 
 class _Volume(Indicator):
@@ -698,14 +816,13 @@ class TrainingHours(_Volume):
     name = gettext_lazy("Training hours delivered")
     unit = gettext_lazy("credit hours")
 
+    has_facts = True
+
     def subjects(self, query: Query) -> QuerySet[Any]:
-        return (
-            self._entries(query)
-            .annotate(**_profile_cases("initial_hours", industry_ids(high_risk=True)))
-            .annotate(
-                value=ExpressionWrapper(F("seconds") * 1.0 / F("hour_seconds"), output_field=FloatField()),
-            )
-        )
+        if facts_active():
+            facts = LedgerDayFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
+            return in_scope(facts, query).annotate(value=F("hours"))
+        return ledger_hours(self._entries(query))
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return self._learner_lines(self._entries(query), status)
@@ -747,29 +864,40 @@ class CourseCompletions(_Volume):
     """
 
     code = "course_completions"
+    has_facts = True
     name = gettext_lazy("Course completions")
     unit = gettext_lazy("completions")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
-        qs = (
-            Assignment.objects.filter(
-                status=Assignment.Status.COMPLETED,
-                completed_at__gte=day_start(query.date_from),
-                completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
-                learner__person__isnull=False,
-            )
-            .annotate(ref_date=_local_day("completed_at"))
-            .annotate(**_employment_on("learner__person", F("ref_date")))
-            .annotate(**status_in_force("enterprise_id", F("ref_date")))
-            .filter(~Exists(_later_employment("learner__person", F("ref_date"))))
+        if facts_active():
+            facts = CompletionFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
+            return in_scope(facts, query)
+        qs = completions_all().filter(
+            completed_at__gte=day_start(query.date_from),
+            completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
         )
         return in_scope(qs, query)
 
     def aggregates(self) -> dict[str, Aggregate]:
-        return {"numerator": Count("pk")}
+        return {"numerator": Count(row_key())}
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return self._learner_lines(self.subjects(query), status)
+
+
+def completions_all() -> QuerySet[Assignment]:
+    """Every completed assignment of an employee with what ``course_completions``
+    reads of it (live SQL; ``analytics.facts`` stores it as ``CompletionFact``)."""
+    return (
+        Assignment.objects.filter(
+            status=Assignment.Status.COMPLETED, completed_at__isnull=False, learner__person__isnull=False
+        )
+        .annotate(ref_date=_local_day("completed_at"))
+        .annotate(**_employment_on("learner__person", F("ref_date")))
+        .annotate(**status_in_force("enterprise_id", F("ref_date")))
+        .filter(~Exists(_later_employment("learner__person", F("ref_date"))))
+        .annotate(assignment_id=F("pk"), person_id=F("learner__person__id"))
+    )
 
 
 def _population(node: Jurisdiction | None) -> int:

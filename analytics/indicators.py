@@ -47,6 +47,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from analytics.errors import UnknownIndicator
+from analytics.facts import facts_active
 from organizations.models import Enterprise, EnterpriseStatus, Industry, Jurisdiction
 
 GROUP_BYS = ("jurisdiction", "industry", "enterprise", "month", "quarter", "year")
@@ -159,6 +160,9 @@ class Indicator(ABC):
     # True when ``aggregates`` counts distinct values (learners), which groups
     # cannot simply add up.
     distinct_counts: ClassVar[bool] = False
+    # True when ``compute`` can read its subjects from the pre-aggregated facts
+    # (``analytics.facts``): its ``subjects``/``evaluate`` switch on ``facts_active()``.
+    has_facts: ClassVar[bool] = False
 
     @classmethod
     def definition(cls) -> str:
@@ -211,7 +215,7 @@ class Indicator(ABC):
         subjects' ``value`` (override for a distinct count)."""
         if self.kind == "volume":
             return {"numerator": Sum("value")}
-        return {"denominator": Count("pk"), "numerator": Count("pk", filter=Q(counted=True))}
+        return {"denominator": Count(row_key()), "numerator": Count(row_key(), filter=Q(counted=True))}
 
     def figures(self, query: Query) -> tuple[Figure, list[Row]]:
         """The total and the grouped rows, counted in SQL over ``parts``."""
@@ -224,7 +228,8 @@ class Indicator(ABC):
         # A float sum keeps its own total (added up in another order it could
         # differ in the last digit) and distinct counts cannot be added.
         counts_only = all(isinstance(a, Count) and not a.distinct for a in self.aggregates().values())
-        one_pass = query.group_by is not None and counts_only and not self.distinct_counts
+        # On the facts a sum's total is its groups' too (equal to the last digits of a float).
+        one_pass = query.group_by is not None and (counts_only or facts_active()) and not self.distinct_counts
         for part in self.parts(query):
             tally = Tally(aggregates=self.aggregates()) if one_pass else None
             part_rows = grouped_rows(query, part, self, tally=tally)
@@ -254,6 +259,13 @@ class Indicator(ABC):
             rows.append(Row(key=key, label=key, **_nd(got)))
         total = rows[-1] if rows else Row(numerator=0, denominator=0)
         return Figure(numerator=total.numerator, denominator=total.denominator), rows
+
+
+def row_key() -> str:
+    """What ``COUNT`` counts subjects by: the primary key, or on the facts
+    ``ref_date`` (every subject has one, never null), which the facts'
+    covering indexes hold, so a count is read from the index alone."""
+    return "ref_date" if facts_active() else "pk"
 
 
 _REGISTRY: dict[str, Indicator] = {}
@@ -343,11 +355,12 @@ def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally
 def _named_rows(grouped: list[dict[str, Any]], column: str, model: Any, key: str) -> list[Row]:
     """A row per group of ``column`` (an id of ``model``), keyed by the object's ``key`` attribute
     and labelled with its name; groups whose object is gone are left out."""
-    objects = model.objects.in_bulk([g[column] for g in grouped])
+    ids = [g[column] for g in grouped]
+    # Only the key and the name: by enterprise a city has tens of thousands of rows.
+    names = model.objects.all() if len(ids) > 2000 else model.objects.filter(pk__in=ids)
+    objects = {pk: (k, name) for pk, k, name in names.values_list("pk", key, "name")}
     return [
-        Row(key=getattr(objects[g[column]], key), label=objects[g[column]].name, **_nd(g))
-        for g in grouped
-        if g[column] in objects
+        Row(key=objects[g[column]][0], label=objects[g[column]][1], **_nd(g)) for g in grouped if g[column] in objects
     ]
 
 
@@ -422,9 +435,18 @@ def _add_to(acc: dict[str, Any], got: Mapping[str, Any]) -> None:
         acc["denominator"] += got.get("denominator") or 0
 
 
-def compute(query: Query) -> Result:
-    """The indicator's total and, with ``group_by``, its rows."""
-    total, rows, extra = indicator_get(query.code).evaluate(query)
+def compute(query: Query, *, live: bool = False) -> Result:
+    """The indicator's total and, with ``group_by``, its rows.
+
+    Read from the pre-aggregated facts (``analytics.facts``) where the
+    indicator has them and they are exact now (nothing pending after a short
+    inline refresh), else from the live SQL over the raw rows; ``live=True``
+    always reads the live SQL (the bench and the tests compare both)."""
+    from analytics.facts import facts_ready, reading_facts
+
+    indicator = indicator_get(query.code)
+    with reading_facts(not live and indicator.has_facts and facts_ready()):
+        total, rows, extra = indicator.evaluate(query)
     return Result(query=query, total=total, rows=rows, extra=extra)
 
 

@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from organizations.models import Enterprise, Jurisdiction
+from organizations.models import Enterprise, Jurisdiction, Person
 
 
 class ExportJob(models.Model):
@@ -190,3 +190,241 @@ class ReportPerson(_Frozen):
 
     def __str__(self) -> str:
         return f"{self.report_id} · {self.indicator} · {self.name}"
+
+
+# --- pre-aggregated facts (analytics.facts) ----------------------------------------------------
+#
+# Per-subject rows with the derived columns an indicator's predicates need
+# already computed, maintained on write: database triggers (migration
+# 0002_facts_facts) append the person, enterprise, session or user a write
+# touched to ``FactDirty`` in the writer's own transaction, whatever door wrote
+# (service, admin, import, bulk update, COPY), and ``analytics.facts.facts_refresh``
+# recomputes the facts of those people. ``compute`` reads the facts only when
+# nothing is pending (it refreshes a short queue itself), else the live SQL.
+
+
+class FactDirty(models.Model):
+    """A source row changed: the facts of this ``key`` (a person, enterprise,
+    exam session or user id, by ``kind``) must be recomputed. Appended by the
+    triggers (duplicates allowed: a unique key would let a refresh delete a
+    marker a still-open transaction re-used); deleted by id after a refresh."""
+
+    kind = models.CharField(max_length=16)
+    key = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = _("pending fact refresh")
+        verbose_name_plural = _("pending fact refreshes")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+class FactState(models.Model):
+    """The one row saying whether the facts were ever built over the data
+    (``built_at``); without it ``compute`` reads the live SQL. Refreshes lock it
+    (``select_for_update``) so two never interleave."""
+
+    built_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    # The calendar years ``AnnualFact`` covers (``ANALYTICS_FACTS_ANNUAL_YEARS`` up to the
+    # year of the last rebuild); a question about another year reads the live SQL.
+    annual_from = models.PositiveSmallIntegerField(null=True, blank=True)
+    annual_to = models.PositiveSmallIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("fact state")
+        verbose_name_plural = _("fact states")
+
+    def __str__(self) -> str:
+        return f"facts built {self.built_at}"
+
+
+def _person_key() -> models.ForeignKey[Any]:
+    """The person a fact is about: a key to join through (``person__user_id``),
+    without a constraint (facts are rebuilt from the rows, never the other way)."""
+    return models.ForeignKey(Person, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+
+
+class ExamPairFact(models.Model):
+    """One (person, exam session) pair, as ``exam_pass_rate`` counts it: the
+    session's closing day (local), the enterprise of the person's employment
+    on it (else their current one) and its status in force that day, whether
+    the pair sat, whether its best attempt passed, and the best score."""
+
+    session_id = models.BigIntegerField()
+    person = _person_key()
+    ref_date = models.DateField()
+    enterprise_id = models.BigIntegerField(null=True)
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    sat = models.BooleanField()
+    counted = models.BooleanField()
+    best_score = models.DecimalField(max_digits=7, decimal_places=1, null=True)
+
+    class Meta:
+        # Covering (PostgreSQL): a period's pairs are read from the index alone.
+        indexes = [
+            models.Index(
+                fields=["ref_date"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "sat", "counted", "best_score"],
+                name="exampairfact_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"pair {self.session_id}/{self.person_id}"
+
+
+class HolderFact(models.Model):
+    """One stretch ``[day_from, day_to]`` of an employment in a post that must
+    hold a certificate, over which nothing the certificate rates read changes:
+    the enterprise status in force and the wanted certificates valid. ``holds_until``
+    is the latest ``valid_until`` of the wanted type's certificates valid over
+    the stretch (``None``: none valid, not counted). ``day_to`` of an open
+    employment is 9999-12-31."""
+
+    employment_id = models.BigIntegerField()
+    person = _person_key()
+    enterprise_id = models.BigIntegerField()
+    post = models.CharField(max_length=32)
+    day_from = models.DateField()
+    day_to = models.DateField()
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    holds_until = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["post", "day_to", "day_from"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "holds_until"],
+                name="holderfact_on_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"employment {self.employment_id} {self.day_from}–{self.day_to}"
+
+
+class CompletionFact(models.Model):
+    """One completed assignment of an employee, as ``course_completions`` counts
+    it: the local completion day, the enterprise of the employment on it (else
+    the current one) and its status in force that day."""
+
+    assignment_id = models.BigIntegerField()
+    person = _person_key()
+    ref_date = models.DateField()
+    enterprise_id = models.BigIntegerField(null=True)
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ref_date"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id"],
+                name="completionfact_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"assignment {self.assignment_id}"
+
+
+class LedgerDayFact(models.Model):
+    """The 学时 credited on one local day at one enterprise, as ``training_hours``
+    counts them (each entry's seconds by its post's and its industry risk's
+    学时), with the enterprise status in force that day."""
+
+    enterprise_id = models.BigIntegerField()
+    ref_date = models.DateField()
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    hours = models.FloatField()
+    entries = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ref_date"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "hours"],
+                name="ledgerdayfact_period",
+            ),
+            models.Index(fields=["enterprise_id", "ref_date"], name="ledgerdayfact_enterprise"),
+        ]
+
+    def __str__(self) -> str:
+        return f"enterprise {self.enterprise_id} on {self.ref_date}"
+
+
+class NewHireFact(models.Model):
+    """One employment ``new_employee_training_rate`` counts, for a window
+    opening ``pretraining_days`` before its start: the status on the start day,
+    the 学时 required, the first day the onboarding 学时 credited in the window
+    reached them (``hours_done_on``; 0001-01-01 when none are required) and the
+    first day an onboarding assessment was passed in it (``assessed_on``: a
+    passed onboarding entry at the enterprise or a passed onboarding exam).
+    Certificates are read at question time (valid on the window's last day)."""
+
+    employment_id = models.BigIntegerField()
+    person = _person_key()
+    enterprise_id = models.BigIntegerField()
+    start_date = models.DateField()
+    end_date = models.DateField(null=True)
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    pretraining_days = models.PositiveSmallIntegerField()
+    required_seconds = models.IntegerField()
+    hours_done_on = models.DateField(null=True)
+    assessed_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["pretraining_days", "start_date"],
+                include=[
+                    "st_jurisdiction_id",
+                    "st_industry_id",
+                    "enterprise_id",
+                    "end_date",
+                    "hours_done_on",
+                    "assessed_on",
+                ],
+                name="newhirefact_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"new hire {self.employment_id}"
+
+
+class AnnualFact(models.Model):
+    """One stretch ``[day_from, day_to]`` of calendar year ``year`` over which an
+    employment started before that year is active and its enterprise status
+    unchanged, as ``annual_retraining_rate`` counts it on a reference day in
+    the stretch: counted when ``done_on`` (the first day of the year the
+    person's annual 学时 from 1 January reached the requirement of the post
+    and industry risk; 0001-01-01 when none is required) is on or before it."""
+
+    employment_id = models.BigIntegerField()
+    person = _person_key()
+    enterprise_id = models.BigIntegerField()
+    year = models.PositiveSmallIntegerField()
+    day_from = models.DateField()
+    day_to = models.DateField()
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    done_on = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["year", "day_to", "day_from"],
+                include=["st_jurisdiction_id", "st_industry_id", "enterprise_id", "done_on"],
+                name="annualfact_on_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"employment {self.employment_id} in {self.year}"

@@ -19,3 +19,10 @@ def purge_exports() -> dict[str, Any]:
     from analytics.exports import export_purge
 
     return export_purge()
+
+
+@shared_task(name="analytics.refresh_facts", ignore_result=True)
+def refresh_facts() -> dict[str, Any]:
+    from analytics.facts import facts_refresh
+
+    return facts_refresh()

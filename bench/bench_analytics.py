@@ -845,7 +845,65 @@ def _number(value: float | None) -> str:
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
+def facts_prepare(args: argparse.Namespace) -> None:
+    """Build the pre-aggregated facts (``analytics.facts``) when they are not
+    (a fresh load, a database from before them) or ``--rebuild-facts``, timed;
+    then time an incremental refresh after ``--refresh-writes`` written rows."""
+    from analytics.facts import facts_rebuild, facts_refresh
+    from analytics.models import FactDirty, FactState
+
+    state = FactState.objects.order_by("pk").first()
+    if args.rebuild_facts or state is None or state.built_at is None:
+        print(f"facts: full rebuild ({FactDirty.objects.count():,} markers pending) …", flush=True)
+        got = facts_rebuild()
+        print("facts: full rebuild " + ", ".join(f"{k}={v:,}" for k, v in got.items()) + " (seconds)", flush=True)
+    else:
+        got = facts_refresh()
+        print(f"facts: refresh of what was pending: {got}", flush=True)
+    if args.refresh_writes:
+        facts_refresh_cost(args.refresh_writes)
+
+
+def facts_refresh_cost(writes: int) -> None:
+    """Write ``writes`` rows the way the services do (half certificates, half
+    graded attempts: each changed and changed back, so the data set stays
+    the same), then time the refresh of the facts those writes touched."""
+    import random
+
+    from django.db import transaction
+    from django.db.models import F
+
+    from analytics.facts import facts_refresh
+    from analytics.models import FactDirty
+    from exams.models import Attempt, Certificate
+
+    rng = random.Random(writes)
+
+    def sample(model: Any, n: int, **more: Any) -> list[int]:
+        ids = list(model.objects.filter(**more).order_by("pk").values_list("pk", flat=True))
+        return rng.sample(ids, min(n, len(ids)))
+
+    certs = sample(Certificate, writes // 2)
+    attempts = sample(Attempt, writes - len(certs), score__isnull=False)
+    t0 = time.perf_counter()
+    with transaction.atomic():
+        for step in (1, -1):
+            Certificate.objects.filter(pk__in=certs).update(valid_until=F("valid_until") + dt.timedelta(days=step))
+            Attempt.objects.filter(pk__in=attempts).update(score=F("score") + step)
+    write_s = time.perf_counter() - t0
+    markers = FactDirty.objects.count()
+    got = facts_refresh()
+    print(
+        f"facts: incremental refresh after {len(certs) + len(attempts):,} written rows "
+        f"({len(certs):,} certificates, {len(attempts):,} attempts, each changed and changed back; "
+        f"writes {write_s:.2f} s with their triggers): {markers:,} markers, {got['people']:,} people, "
+        f"{got['seconds']:.2f} s",
+        flush=True,
+    )
+
+
 def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from analytics.facts import facts_ready
     from analytics.indicators import Query, compute, indicators_all
     from organizations.models import Jurisdiction
 
@@ -866,7 +924,9 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 group_by=group_by,
                 today=today,
             )
-            sql_s, result = _p50(lambda q=query: compute(q), args.runs, not args.no_warmup)
+            path = "facts" if indicator.has_facts and facts_ready() else "live"
+            sql_s, result = _p50(lambda q=query: compute(q, live=args.live), args.runs, not args.no_warmup)
+            path = "live" if args.live else path
             kind, naive = _baseline(indicator.code)
             if args.no_baseline:
                 base_s, base = float("nan"), None
@@ -887,13 +947,14 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "denominator": result.total.denominator,
                 "rows": len(result.rows),
                 "same": same,
+                "path": path,
             }
             out.append(row)
             print(
                 f"{row['indicator']:<34} {row['group_by']:<12} {sql_s * 1000:9.1f} ms  "
                 f"{kind:>5} {base_s * 1000:10.1f} ms  {row['ratio']:7.1f}x  "
                 f"{_number(row['numerator']):>12}/{_number(row['denominator']):<10} rows={row['rows']:<4} "
-                f"{'same' if same else 'DIFFERENT'}",
+                f"{'same' if same else 'DIFFERENT'} {path}",
                 flush=True,
             )
     return out
@@ -916,6 +977,16 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="time against the database a --keep run left (and keep it)"
     )
+    parser.add_argument(
+        "--rebuild-facts", action="store_true", help="rebuild the analytics facts even if they are built (timed)"
+    )
+    parser.add_argument(
+        "--refresh-writes",
+        type=int,
+        default=1000,
+        help="rows written (and written back) before timing an incremental facts refresh; 0: skip",
+    )
+    parser.add_argument("--live", action="store_true", help="time compute(live=True), the live SQL, not the facts")
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
@@ -956,6 +1027,7 @@ def main() -> None:
             f"db=postgresql jit={jit} cores={os.cpu_count()} runs={args.runs} baseline_runs={args.baseline_runs} "
             f"load average {os.getloadavg()[0]:.1f}"
         )
+        facts_prepare(args)
         print(f"{'indicator':<34} {'group_by':<12} {'p50':>12}  {'baseline':>16}  {'ratio':>8}")
         rows = measure(args)
         timed = [r for r in rows if r["p50_s"] == r["p50_s"]]

@@ -46,4 +46,7 @@ app.conf.beat_schedule = {
     # Classroom: the day-before reminders of classes (classroom.services.reminders); in the embedded
     # default classroom.scheduler runs it on a thread, `manage.py classroom_reminders` from cron.
     "classroom-reminders": _every("classroom.reminders", "CLASSROOM_REMINDER_SECONDS", "900"),
+    # Analytics: recompute the facts of the rows written since (analytics.facts.facts_refresh);
+    # in the embedded default analytics.apps runs it on a thread, `manage.py analytics_refresh` from cron.
+    "analytics-refresh-facts": _every("analytics.refresh_facts", "ANALYTICS_FACTS_REFRESH_SECONDS", "60"),
 }
