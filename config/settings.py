@@ -323,6 +323,11 @@ SPECTACULAR_SETTINGS = {
         "BankPurposeEnum": "question_bank.models.Bank.Purpose",
         "LivenessPurposeEnum": "proctoring.models.LivenessCheck.Purpose",
         "LivenessStatusEnum": "proctoring.models.LivenessCheck.Status",
+        "PostEnum": "organizations.models.Person.Post",
+        "ClassLevelEnum": "classroom.models.TrainingClass.Level",
+        "ClassStatusEnum": "classroom.models.TrainingClass.Status",
+        "SignStatusEnum": ["invited", "signed_in", "signed_out"],
+        "PlanLevelEnum": "training.models.PlanLevel",
     },
     # The ".json" suffix routes of the DRF router duplicate every operation: left out of the schema.
     "PREPROCESSING_HOOKS": ["drf_spectacular.hooks.preprocess_exclude_path_format"],
