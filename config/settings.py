@@ -564,3 +564,6 @@ PROCTORING_TICK_SECONDS = env_int("PROCTORING_TICK_SECONDS", 15, minimum=1)
 
 # clcore (issue 18): how often the classroom reminder job runs (classroom.scheduler, classroom_reminders --loop).
 CLASSROOM_REMINDER_SECONDS = env_int("CLASSROOM_REMINDER_SECONDS", 900, minimum=60)
+# Days after a class ends within which its end-of-class quiz makes the class count toward the onboarding
+# stage; after that the attended minutes are credited as other training (classroom.services.attendance).
+CLASSROOM_QUIZ_DAYS = env_int("CLASSROOM_QUIZ_DAYS", 7, minimum=0)

@@ -14,7 +14,10 @@ Rules, on every door (web page, API, admin):
   to the ledger once, in the sign-out's transaction. A class that fulfils an
   onboarding stage and has an end-of-class quiz waits for the quiz: the ledger
   row is written when the learner passes it (``quiz_passed``, a follow-up of
-  ``training.services.crediting.quiz_attempt_submit``).
+  ``training.services.crediting.quiz_attempt_submit``). Attended hours are
+  never lost: a quiz not passed within ``CLASSROOM_QUIZ_DAYS`` after the class
+  ends credits the same minutes as other training, not toward the onboarding
+  stage (``quiz_window_lapse``, run by the classroom periodic job).
 
 Tolerance is a threshold, not a free allowance: lateness (or early leave) of
 at most ``tolerance_minutes`` costs nothing; beyond it the whole lateness is
@@ -234,9 +237,12 @@ def _quiz_passed_since(training_class: TrainingClass, person: Person, since: dt.
     ).exists()
 
 
-def _ledger_write(attendance: Attendance, training_class: TrainingClass, now: dt.datetime) -> CreditLedger:
+def _ledger_write(
+    attendance: Attendance, training_class: TrainingClass, now: dt.datetime, *, onboarding: bool | None = None
+) -> CreditLedger:
     person = attendance.person
-    onboarding = training_class.onboarding_stage_id is not None
+    if onboarding is None:
+        onboarding = training_class.onboarding_stage_id is not None
     assert attendance.signed_out_at is not None
     return CreditLedger.objects.create(
         learner_id=person.user_id,
@@ -314,6 +320,41 @@ def quiz_passed(*, attempt: QuizAttempt, **_kwargs: Any) -> int:
         )
         written += 1
     return written
+
+
+def quiz_window_lapse(*, now: dt.datetime | None = None) -> int:
+    """Credit as other training (not toward the onboarding stage) the waiting minutes of everyone who did not
+    pass the end-of-class quiz within ``CLASSROOM_QUIZ_DAYS`` after the class ended. Returns how many."""
+    now = now or timezone.now()
+    lapsed = 0
+    with transaction.atomic():
+        waiting = (
+            Attendance.objects.select_for_update()
+            .filter(
+                training_class__onboarding_stage__isnull=False,
+                training_class__quiz_lesson__isnull=False,
+                training_class__ends_at__lt=now - dt.timedelta(days=settings.CLASSROOM_QUIZ_DAYS),
+                signed_out_at__isnull=False,
+                ledger_entry__isnull=True,
+                credited_seconds__gt=0,
+            )
+            .select_related("person", "training_class")
+        )
+        for attendance in waiting:
+            with translation.override(settings.LANGUAGE_CODE):
+                detail = attendance.credit_detail.replace(
+                    _("; ") + _("counts once the end-of-class quiz is passed"),
+                    _("; ")
+                    + _("end-of-class quiz not passed within %(days)d days: counted as other training, not onboarding")
+                    % {"days": settings.CLASSROOM_QUIZ_DAYS},
+                )[:300]
+            attendance.credit_detail = detail
+            entry = _ledger_write(attendance, attendance.training_class, now, onboarding=False)
+            Attendance.objects.filter(pk=attendance.pk, ledger_entry__isnull=True).update(
+                ledger_entry=entry, credited_at=now, credit_detail=detail
+            )
+            lapsed += 1
+    return lapsed
 
 
 # --- signing -----------------------------------------------------------------------------------------------

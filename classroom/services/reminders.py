@@ -116,7 +116,11 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
 
 
 def reminders_tick() -> dict[str, int]:
-    """The periodic job (``classroom_reminders`` command, the embedded thread): send the day-before reminders."""
+    """The periodic job (``classroom_reminders`` command, the embedded thread, Celery beat): send the
+    day-before reminders, and credit as other training the waiting minutes whose end-of-class quiz lapsed."""
+    from classroom.services.attendance import quiz_window_lapse
+
     sent = reminders_send()
-    logger.info("Classroom reminders sent: %s", sent)
-    return {"reminders": sent}
+    lapsed = quiz_window_lapse()
+    logger.info("Classroom reminders sent: %s; lapsed quiz credits: %s", sent, lapsed)
+    return {"reminders": sent, "quiz_lapsed": lapsed}

@@ -340,6 +340,29 @@ def test_onboarding_credit_waits_for_the_end_of_class_quiz(cast: Cast) -> None:
     assert a.ledger_entry == entry
 
 
+def test_a_lapsed_quiz_credits_the_attended_minutes_as_other_training(cast: Cast, settings: Any) -> None:
+    from classroom.services.attendance import quiz_window_lapse
+
+    settings.CLASSROOM_QUIZ_DAYS = 7
+    lesson = _quiz_lesson(cast)
+    c = make_class(cast, onboarding_stage=_stage(), quiz_lesson=lesson)
+    user = cast.east.learner.user
+    _sign(c, user, "in", 0)
+    _sign(c, user, "out", 90)
+    # Within the quiz window nothing lapses: the credit still waits for the quiz.
+    assert quiz_window_lapse(now=c.ends_at + dt.timedelta(days=6)) == 0
+    assert not CreditLedger.objects.filter(learner=user).exists()
+    # After it, the attended minutes reach the ledger as other training, and the line says why.
+    assert quiz_window_lapse(now=c.ends_at + dt.timedelta(days=8)) == 1
+    entry = CreditLedger.objects.get(learner=user)
+    assert (entry.purpose, entry.seconds, entry.method) == ("other", 90 * 60, "classroom")
+    assert "7 天内未通过" in entry.detail
+    # Once only; and a quiz passed later does not add an onboarding row beside it.
+    assert quiz_window_lapse(now=c.ends_at + dt.timedelta(days=9)) == 0
+    assert _take_quiz(user, lesson, right=True).passed
+    assert list(CreditLedger.objects.filter(learner=user).values_list("purpose", flat=True)) == ["other"]
+
+
 def test_onboarding_class_without_quiz_credits_onboarding_at_once(cast: Cast) -> None:
     c = make_class(cast, onboarding_stage=_stage())
     user = cast.east.learner.user
