@@ -11,12 +11,15 @@ class ClassroomConfig(AppConfig):
     def ready(self) -> None:
         # clcore: the quiz gate and the day-before reminders.
         from classroom import scheduler
-        from classroom.services.attendance import quiz_passed
+        from classroom.services.attendance import face_photos_of_person_purge, quiz_passed
         from core import registries
+        from proctoring.services.consent import BIOMETRICS_PURGED
         from training.services.crediting import QUIZ_PASSED
 
         # training may not import classroom: an onboarding class's credit waits for its end-of-class quiz.
         registries.register_follow_up(QUIZ_PASSED, "classroom.class_quiz", quiz_passed)
+        # PIPL: withdrawing face consent deletes the sign-in face photos too (proctoring may not import classroom).
+        registries.register_follow_up(BIOMETRICS_PURGED, "classroom.face_photos", face_photos_of_person_purge)
         # Guarded: only an ASGI/dev server process runs the embedded reminder job.
         scheduler.start()
 

@@ -228,6 +228,31 @@ def _face_photo_delete(relative: str) -> None:
         pass
 
 
+def _face_photos_drop(attendances: Any) -> int:
+    """Forget and delete (after the commit) the sign-in face photos of ``attendances``; returns how many."""
+    rows = list(attendances.exclude(face_photo="").values_list("pk", "face_photo"))
+    if rows:
+        Attendance.objects.filter(pk__in=[pk for pk, _path in rows]).update(face_photo="")
+        paths = [path for _pk, path in rows]
+        transaction.on_commit(lambda: [_face_photo_delete(p) for p in paths])
+    return len(rows)
+
+
+def face_photos_purge(*, now: dt.datetime | None = None, days: int | None = None) -> int:
+    """Retention (PIPL): delete sign-in face photos older than the proctoring retention
+    (``PROCTORING_RETENTION_DAYS``), like proctoring's identity-check photos; the attendance keeps how it was
+    verified. Run by the classroom periodic job. Returns how many photos were deleted."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days if days is not None else settings.PROCTORING_RETENTION_DAYS)
+    with transaction.atomic():
+        return _face_photos_drop(Attendance.objects.filter(signed_in_at__lt=cutoff))
+
+
+def face_photos_of_person_purge(*, person: Person, deleted: list[int], **_kwargs: Any) -> None:
+    """Follow-up of ``proctoring.biometrics_purged`` (consent withdrawn): the person's sign-in face photos go too."""
+    deleted.append(_face_photos_drop(Attendance.objects.filter(person=person)))
+
+
 # --- crediting ---------------------------------------------------------------------------------------------
 
 

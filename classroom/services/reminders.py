@@ -117,10 +117,12 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
 
 def reminders_tick() -> dict[str, int]:
     """The periodic job (``classroom_reminders`` command, the embedded thread, Celery beat): send the
-    day-before reminders, and credit as other training the waiting minutes whose end-of-class quiz lapsed."""
-    from classroom.services.attendance import quiz_window_lapse
+    day-before reminders, credit as other training the waiting minutes whose end-of-class quiz lapsed, and
+    delete sign-in face photos past the retention."""
+    from classroom.services.attendance import face_photos_purge, quiz_window_lapse
 
     sent = reminders_send()
     lapsed = quiz_window_lapse()
-    logger.info("Classroom reminders sent: %s; lapsed quiz credits: %s", sent, lapsed)
-    return {"reminders": sent, "quiz_lapsed": lapsed}
+    purged = face_photos_purge()
+    logger.info("Classroom reminders sent: %s; lapsed quiz credits: %s; face photos purged: %s", sent, lapsed, purged)
+    return {"reminders": sent, "quiz_lapsed": lapsed, "face_photos_purged": purged}

@@ -12,6 +12,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from core import registries
 from exams.models import Attempt
 from organizations.models import Person
 from proctoring import broadcast, storage, vision
@@ -95,11 +96,17 @@ def consent_require(person: Person) -> FaceConsent:
     raise ConsentRequired(_("Face processing needs the person's consent first."))
 
 
+# Follow-up event of purge_person_biometrics: apps above proctoring that keep face images of their own
+# (classroom's sign-in face checks) delete them too; each returns how many files it deletes.
+BIOMETRICS_PURGED = "proctoring.biometrics_purged"
+
+
 def purge_person_biometrics(*, person: Person, now: dt.datetime | None = None) -> int:
     """Delete the person's encoding and every face image of theirs; keep outcomes and distances.
 
     Returns how many files were deleted. Files go after the commit, so a
-    rollback never leaves rows pointing at deleted files.
+    rollback never leaves rows pointing at deleted files. Face images kept by
+    apps above proctoring are deleted by their ``BIOMETRICS_PURGED`` follow-ups.
     """
     now = now or timezone.now()
     paths: list[str] = []
@@ -116,8 +123,10 @@ def purge_person_biometrics(*, person: Person, now: dt.datetime | None = None) -
         checks.update(photo_path="", photo_purged_at=now)
         folders = purge_liveness_frames(LivenessCheck.objects.filter(person=person), now)
         transaction.on_commit(lambda: [storage.delete(p) for p in paths])
+        others: list[int] = []
+        registries.run_follow_ups(BIOMETRICS_PURGED, person=person, now=now, deleted=others)
     vision.reference_cache.discard(person.pk)
-    return len([p for p in paths if p]) + folders
+    return len([p for p in paths if p]) + folders + sum(others)
 
 
 def consent_withdraw(*, person: Person, by: Any, now: dt.datetime | None = None) -> int:

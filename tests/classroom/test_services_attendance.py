@@ -292,6 +292,36 @@ def test_face_class_signs_in_the_enrolled_face_only(
     assert _sign(c, user, "out", 90).out_method == "qr"
 
 
+@pytest.mark.django_db(transaction=True)
+def test_sign_in_face_photos_are_deleted_past_the_retention_and_on_withdrawal(
+    cast: Cast, astronaut_jpeg: bytes, astronaut_snapshot: bytes, settings: Any
+) -> None:
+    from classroom.services.attendance import face_photos_purge
+    from core.private_files import private_path
+    from proctoring.services.consent import consent_withdraw
+    from tests.proctoring.conftest import enrol_astronaut
+
+    settings.PROCTORING_RETENTION_DAYS = 30
+    enrol_astronaut(cast.east.learner, astronaut_jpeg)
+    user = cast.east.learner.user
+    old, recent = make_class(cast, requires_face=True, topic="旧课"), make_class(cast, requires_face=True, topic="新课")
+    first = _sign(old, user, "in", 0, frame=astronaut_snapshot)
+    second = _sign(recent, user, "in", 0, frame=astronaut_snapshot)
+    first_file, second_file = private_path("classroom", first.face_photo), private_path("classroom", second.face_photo)
+    # Retention: 31 days after the first sign-in only photos that old go; how it was verified stays.
+    Attendance.objects.filter(pk=second.pk).update(signed_in_at=second.signed_in_at + dt.timedelta(days=5))
+    assert face_photos_purge(now=first.signed_in_at + dt.timedelta(days=31)) == 1
+    first.refresh_from_db()
+    assert (first.face_photo, first.in_method) == ("", "qr_face")
+    assert not first_file.exists()
+    assert second_file.exists()
+    # Withdrawing face consent deletes the rest at once.
+    assert consent_withdraw(person=cast.east.learner, by=user) >= 2  # the reference photo and this one
+    second.refresh_from_db()
+    assert second.face_photo == ""
+    assert not second_file.exists()
+
+
 # --- the quiz gate of an onboarding class ------------------------------------------------------------------
 
 

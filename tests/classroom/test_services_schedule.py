@@ -275,5 +275,5 @@ def test_the_reminder_command_and_task_run_the_tick(cast: Cast) -> None:
     make_class(cast, starts_at=now + dt.timedelta(hours=3), ends_at=now + dt.timedelta(hours=4), credit_minutes=60)
     out = StringIO()
     call_command("classroom_reminders", stdout=out)
-    assert out.getvalue().strip() == "reminders=1, quiz_lapsed=0"
-    assert reminders() == {"reminders": 0, "quiz_lapsed": 0}  # already reminded
+    assert out.getvalue().strip() == "reminders=1, quiz_lapsed=0, face_photos_purged=0"
+    assert reminders() == {"reminders": 0, "quiz_lapsed": 0, "face_photos_purged": 0}  # already reminded
