@@ -31,8 +31,14 @@ from training.models import (
     PublicLearner,
     RequirementProfile,
 )
-from training.services.content import check_lesson_media, lesson_check_quiz_bank, pdf_page_count, sanitize_article_html
-from training.services.errors import MediaRejected, TrainingError
+from training.services.content import (
+    check_lesson_media,
+    course_share_check,
+    lesson_check_quiz_bank,
+    pdf_page_count,
+    sanitize_article_html,
+)
+from training.services.errors import MediaRejected, ShareNeedsOffer, TrainingError
 
 
 @admin.register(RequirementProfile)
@@ -59,8 +65,31 @@ class ChapterInline(admin.TabularInline):
     extra = 0
 
 
+class CourseAdminForm(forms.ModelForm):
+    class Meta:
+        model = Course
+        fields = (
+            "title", "description", "owner_provider", "owner_enterprise", "shared_with", "industries", "posts",
+            "is_public", "published",
+        )  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        # The builder's rule on this door too: a university's or institution's course reaches a district
+        # only through an accepted offer (training.services.content.course_share_check).
+        data = super().clean()
+        previous = Course.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        try:
+            course_share_check(
+                course=previous, owner_provider=data.get("owner_provider"), shared_with=data.get("shared_with")
+            )
+        except ShareNeedsOffer as exc:
+            self.add_error("shared_with", exc.message)
+        return data
+
+
 @admin.register(Course)
 class CourseAdmin(admin.ModelAdmin):
+    form = CourseAdminForm
     list_display = ("title", "owner_provider", "owner_enterprise", "shared_with", "is_public", "published")
     list_filter = ("is_public", "published")
     search_fields = ("title",)

@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy
 from organizations.models import Industry, Jurisdiction, Person
 from training import selectors
 from training.models import Chapter, Course, Lesson
-from training.services.content import lesson_check_quiz_bank
+from training.services.content import course_share_check, lesson_check_quiz_bank
+from training.services.errors import ShareNeedsOffer
 
 MAX_QUIZ_QUESTIONS = 50
 
@@ -88,6 +89,7 @@ class CourseForm(forms.Form):
                 "published": course.published,
             }
         super().__init__(*args, **kwargs)
+        self.course = course
         self.providers, self.enterprises = selectors.course_owners_for(user)
         self.fields["owner"].choices = owner_choices(
             self.providers, self.enterprises, enterprises_label=_("Enterprises (private course)")
@@ -116,6 +118,13 @@ class CourseForm(forms.Form):
                 self.add_error("is_public", _("Only a training provider’s shared course can be open to the public."))
         elif data.get("is_public") and not data.get("shared_with"):
             self.add_error("is_public", _("Choose the jurisdiction whose residents may take this public course."))
+        if data["owner_provider"] is not None and data.get("shared_with") and "shared_with" not in self.errors:
+            try:
+                course_share_check(
+                    course=self.course, owner_provider=data["owner_provider"], shared_with=data["shared_with"]
+                )
+            except ShareNeedsOffer as exc:
+                self.add_error("shared_with", exc.message)
         return data
 
 

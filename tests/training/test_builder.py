@@ -9,12 +9,14 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from organizations.models import TrainingProvider
 from tests.conftest import Cast, login_client
 from tests.training.conftest import FAKE_MP4, TINY_PDF, World, make_quiz_bank
 from training import selectors
 from training.models import Chapter, Course, CreditLedger, Lesson
+from training.services.content import course_save
 from training.services.crediting import lesson_start
-from training.services.errors import LessonNotAssigned
+from training.services.errors import LessonNotAssigned, ShareNeedsOffer
 
 
 def _client(user: Any) -> Any:
@@ -93,7 +95,29 @@ class TestScoping:
 
 @pytest.mark.django_db
 class TestCourse:
+    def test_an_institution_offers_its_course_instead_of_sharing_it(self, cast: Cast) -> None:
+        assert cast.east.provider.kind == TrainingProvider.Kind.INSTITUTION
+        client = _client(cast.east.training_admin)
+        response = client.post("/training/manage/courses/new/", _course_post(cast))
+        assert response.status_code == 200
+        assert "publishes a course to a district by offering it" in response.content.decode()
+        assert not Course.objects.filter(title="受限空间作业安全").exists()
+        # Not shared, the course is created; a share already in place is kept on edit.
+        client.post("/training/manage/courses/new/", _course_post(cast, shared_with=""))
+        course = Course.objects.get(title="受限空间作业安全")
+        Course.objects.filter(pk=course.pk).update(shared_with=cast.east.jurisdiction)
+        response = client.post(f"/training/manage/courses/{course.pk}/edit/", _course_post(cast, title="修订"))
+        assert response.status_code == 302
+        # The service refuses it on every door, whatever the form.
+        with pytest.raises(ShareNeedsOffer):
+            course_save(
+                course=None, title="x", description="", owner_provider=cast.east.provider, owner_enterprise=None,
+                shared_with=cast.east.jurisdiction, industries=[], posts=[], is_public=False, published=False,
+            )  # fmt: skip
+
     def test_training_admin_creates_and_edits_a_shared_course(self, cast: Cast) -> None:
+        # The district's own training centre shares within its area directly (issue 18's library rule).
+        TrainingProvider.objects.filter(pk=cast.east.provider.pk).update(kind=TrainingProvider.Kind.DISTRICT_CENTRE)
         client = _client(cast.east.training_admin)
         machinery = cast.east.enterprises[1].industry
         response = client.post("/training/manage/courses/new/", _course_post(cast, industries=[machinery.pk]))

@@ -18,7 +18,7 @@ from organizations.models import Enterprise, Industry, Jurisdiction, TrainingPro
 from training import selectors
 from training.models import Chapter, Course, CreditLedger, Lesson, Progress
 from training.services.assignments import assignments_refresh
-from training.services.errors import ContentHasCredit, CourseEmpty, MediaRejected
+from training.services.errors import ContentHasCredit, CourseEmpty, MediaRejected, ShareNeedsOffer
 
 
 def check_lesson_media(data: bytes, *, kind: str, size: int | None = None) -> str:
@@ -300,6 +300,32 @@ def lesson_move(*, lesson: Lesson, offset: int) -> None:
 
 
 @transaction.atomic
+def course_share_check(
+    *, course: Course | None, owner_provider: TrainingProvider | None, shared_with: Jurisdiction | None
+) -> None:
+    """Whether a provider may share a course with ``shared_with`` directly (issue 18's library rule).
+
+    Only a district's own training centre (``TrainingProvider.Kind.DISTRICT_CENTRE``) shares directly, within
+    the area it serves; a university or training institution publishes a course to a district's library through
+    a ``LibraryOffer`` that the district accepts (``training.services.library``). A share already in place is kept.
+    """
+    if owner_provider is None or shared_with is None:
+        return
+    if course is not None and course.shared_with_id == shared_with.pk:
+        return
+    if owner_provider.kind == TrainingProvider.Kind.DISTRICT_CENTRE and shared_with.path.startswith(
+        owner_provider.jurisdiction.path
+    ):
+        return
+    raise ShareNeedsOffer(
+        _(
+            "A university or training institution publishes a course to a district by offering it from the "
+            "lesson-plan library (My lesson plans), and the district accepts it. Only a district training centre "
+            "shares a course within its own area."
+        )
+    )
+
+
 def course_save(
     *,
     course: Course | None,
@@ -317,6 +343,7 @@ def course_save(
     course is shared with no one and never public."""
     if owner_enterprise is not None:
         shared_with, is_public = None, False
+    course_share_check(course=course, owner_provider=owner_provider, shared_with=shared_with)
     course = course or Course()
     course.title = title
     course.description = description

@@ -36,6 +36,12 @@ class CourseEmpty(TrainingError, ValueError):
     code = "course_empty"
 
 
+class ShareNeedsOffer(TrainingError, PermissionError):
+    """A university's or institution's course reaches a district only through an offer the district accepts."""
+
+    code = "share_needs_offer"
+
+
 # --- the lesson-plan library (training.services.library) ----------------------------------
 
 
