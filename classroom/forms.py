@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from classroom.models import TrainingClass
 from organizations import selectors as org
@@ -270,7 +270,7 @@ class CancelForm(forms.Form):
 class ManualSignForm(forms.Form):
     """代签: the trainer signs a person in or out by hand; the reason goes into the audit log."""
 
-    KINDS = [("in", gettext_lazy("Sign in")), ("out", gettext_lazy("Sign out"))]
+    KINDS = [("in", pgettext_lazy("attendance", "Sign in")), ("out", pgettext_lazy("attendance", "Sign out"))]
 
     person = forms.ModelChoiceField(
         label=gettext_lazy("Person"), queryset=Person.objects.none(), empty_label=gettext_lazy("Choose a person")
