@@ -235,16 +235,19 @@ class InviteForm(forms.Form):
             )
             for row in department_counts
         ]
-        people = pool.exclude(pk__in=already).order_by("name", "pk")
+        people = pool.exclude(pk__in=already).select_related("enterprise").order_by("name", "pk")
         self.fields["people"].queryset = people
+        # A provider's pool spans many enterprises, where names repeat: then each line names the enterprise too.
+        self.many_enterprises = pool.values("enterprise_id").distinct().count() > 1
         self.fields["people"].label_from_instance = self.person_label
         self.people_total = people.count()
         self.people_shown = min(self.people_total, PEOPLE_LIST_MAX)
         self.pool = pool
 
-    @staticmethod
-    def person_label(person: Person) -> str:
+    def person_label(self, person: Person) -> str:
         parts = [person.name, person.get_post_display()]
+        if self.many_enterprises:
+            parts.append(person.enterprise.name)
         if person.department:
             parts.append(person.department)
         return " · ".join(parts)

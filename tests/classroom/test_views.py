@@ -356,3 +356,16 @@ def test_board_links_to_the_evidence_and_explains_zero_credit_after_the_close(ca
     assert "签到表与现场照片" in html
     assert "未签退：不计学时。" in html, "the trainer sees why a signed-in learner got nothing"
     assert client.get(evidence).status_code == 200
+
+
+def test_invite_by_name_names_the_enterprise_when_the_pool_spans_several(cast):
+    """A provider invites across the district, where the same name recurs: each line says whose worker it is."""
+    from classroom.forms import InviteForm
+
+    east, west = cast.east.learner, cast.west.learner
+    mixed = InviteForm(pool=Person.objects.filter(pk__in=[east.pk, west.pk]))
+    labels = dict(mixed.fields["people"].choices)
+    assert any(east.enterprise.name in str(label) for label in labels.values())
+    assert any(west.enterprise.name in str(label) for label in labels.values())
+    one = InviteForm(pool=Person.objects.filter(pk=east.pk))
+    assert all(east.enterprise.name not in str(label) for label in dict(one.fields["people"].choices).values())
