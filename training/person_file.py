@@ -15,7 +15,7 @@ from core import ledger_evidence
 from core.person_file import NONE, Section, day, moment
 from organizations.models import Person
 from training import selectors
-from training.models import CreditLedger
+from training.models import CreditLedger, ledger_source_text
 
 NAME = "training"
 
@@ -88,7 +88,7 @@ def _ledger(person: Person, user: Any) -> Section:
         training = " · ".join(t for t in (e["lesson__chapter__course__title"], e["lesson__title"]) if t)
         source = str(methods.get(e["method"], e["method"]))
         if e["method"] != CreditLedger.Method.HEARTBEAT and (e["source"] or e["detail"]):
-            source = f"{source}：{e['source'] or e['detail']}"
+            source = f"{source}：{ledger_source_text(e['source']) or e['detail']}"
         rows.append(
             (
                 _span(e["first"], e["last"]),

@@ -327,7 +327,7 @@ def test_edit_keeps_the_owner_and_invite_adds_people_by_name(cast):
 
 
 def test_manual_sign_form_offers_签退_not_the_logout_words(cast):
-    """"Sign out" alone is the project's 退出登录 (log out); the 代签 choice must read 签退."""
+    """ "Sign out" alone is the project's 退出登录 (log out); the 代签 choice must read 签退."""
     training_class = class_in_progress(cast)
     client = login_client(cast.east.enterprise_admin)
     html = client.get(reverse("classroom:detail", args=[training_class.pk])).content.decode()
