@@ -87,8 +87,11 @@ def _ledger(person: Person, user: Any) -> Section:
         total += e["seconds"]
         training = " · ".join(t for t in (e["lesson__chapter__course__title"], e["lesson__title"]) if t)
         source = str(methods.get(e["method"], e["method"]))
-        if e["method"] != CreditLedger.Method.HEARTBEAT and (e["source"] or e["detail"]):
-            source = f"{source}：{ledger_source_text(e['source']) or e['detail']}"
+        said = ledger_source_text(e["source"])
+        if not training and e["method"] == CreditLedger.Method.CLASSROOM and said:
+            training, said = said, e["detail"]  # a class: its topic is the training, the credit detail the source
+        if e["method"] != CreditLedger.Method.HEARTBEAT and (said or e["detail"]):
+            source = f"{source}：{said or e['detail']}"
         rows.append(
             (
                 _span(e["first"], e["last"]),
