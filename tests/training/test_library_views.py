@@ -237,3 +237,11 @@ def test_an_accepted_provider_plan_says_which_district_library_has_it(cast: Cast
         scope = scope[scope.index("data-scope>") : scope.index("</span>", scope.index("data-scope>"))]
         assert in_library in scope, url
         assert "仅本单位" not in scope, url
+
+
+def test_the_offer_form_asks_for_a_district_in_chinese(cast: Cast) -> None:
+    east = cast.east
+    plan = make_plan(east.training_admin, "《起重吊装》教案", owner_provider=east.provider)
+    html = login_client(east.training_admin).get(reverse("training:library_detail", args=[plan.pk])).content.decode()
+    assert '<option value="" selected>请选择区县</option>' in html
+    assert "---------" not in html
