@@ -348,6 +348,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "kind": kind,
                 "code": code_payload(request, training_class, kind) if open_for_codes else None,
+                "sign_in_opens": attendance_services.sign_in_not_open_yet(training_class, now) if kind == "in" else "",
                 "manual_form": ManualSignForm(training_class=training_class, initial={"kind": kind}),
                 "board_config": {
                     "code_url": reverse("classroom:code", args=[training_class.pk]) + f"?kind={kind}",

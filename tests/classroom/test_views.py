@@ -369,3 +369,14 @@ def test_invite_by_name_names_the_enterprise_when_the_pool_spans_several(cast):
     assert any(west.enterprise.name in str(label) for label in labels.values())
     one = InviteForm(pool=Person.objects.filter(pk=east.pk))
     assert all(east.enterprise.name not in str(label) for label in dict(one.fields["people"].choices).values())
+
+
+def test_board_of_a_class_not_open_yet_says_when_signing_in_opens(cast):
+    now = timezone.now()
+    later = class_in_progress(cast, starts_at=now + dt.timedelta(hours=3), ends_at=now + dt.timedelta(hours=4))
+    client = login_client(cast.east.enterprise_admin)
+    html = client.get(reverse("classroom:detail", args=[later.pk])).content.decode()
+    assert "data-sign-in-opens" in html
+    assert "签到在开课前 30 分钟开放" in html
+    soon = class_in_progress(cast)
+    assert "data-sign-in-opens" not in client.get(reverse("classroom:detail", args=[soon.pk])).content.decode()
