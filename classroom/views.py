@@ -291,6 +291,7 @@ def code_payload(request: HttpRequest, training_class: TrainingClass, kind: str)
         "seconds_left": seconds_left,
         "url": url,
         "svg": str(qr_svg(url)),
+        "sign_in_opens": attendance_services.sign_in_not_open_yet(training_class, now) if kind == "in" else "",
     }
 
 
@@ -348,7 +349,6 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "kind": kind,
                 "code": code_payload(request, training_class, kind) if open_for_codes else None,
-                "sign_in_opens": attendance_services.sign_in_not_open_yet(training_class, now) if kind == "in" else "",
                 "manual_form": ManualSignForm(training_class=training_class, initial={"kind": kind}),
                 "board_config": {
                     "code_url": reverse("classroom:code", args=[training_class.pk]) + f"?kind={kind}",

@@ -380,3 +380,11 @@ def test_board_of_a_class_not_open_yet_says_when_signing_in_opens(cast):
     assert "签到在开课前 30 分钟开放" in html
     soon = class_in_progress(cast)
     assert "data-sign-in-opens" not in client.get(reverse("classroom:detail", args=[soon.pk])).content.decode()
+
+
+def test_the_code_json_says_when_signing_in_opens_until_it_does(cast):
+    now = timezone.now()
+    later = class_in_progress(cast, starts_at=now + dt.timedelta(hours=3), ends_at=now + dt.timedelta(hours=4))
+    client = login_client(cast.east.enterprise_admin)
+    assert "签到在开课前" in client.get(reverse("classroom:code", args=[later.pk])).json()["sign_in_opens"]
+    assert client.get(reverse("classroom:code", args=[class_in_progress(cast).pk])).json()["sign_in_opens"] == ""
