@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from classroom.models import TrainingClass
 from organizations import selectors as org
@@ -235,16 +235,19 @@ class InviteForm(forms.Form):
             )
             for row in department_counts
         ]
-        people = pool.exclude(pk__in=already).order_by("name", "pk")
+        people = pool.exclude(pk__in=already).select_related("enterprise").order_by("name", "pk")
         self.fields["people"].queryset = people
+        # A provider's pool spans many enterprises, where names repeat: then each line names the enterprise too.
+        self.many_enterprises = pool.values("enterprise_id").distinct().count() > 1
         self.fields["people"].label_from_instance = self.person_label
         self.people_total = people.count()
         self.people_shown = min(self.people_total, PEOPLE_LIST_MAX)
         self.pool = pool
 
-    @staticmethod
-    def person_label(person: Person) -> str:
+    def person_label(self, person: Person) -> str:
         parts = [person.name, person.get_post_display()]
+        if self.many_enterprises:
+            parts.append(person.enterprise.name)
         if person.department:
             parts.append(person.department)
         return " · ".join(parts)
@@ -270,7 +273,7 @@ class CancelForm(forms.Form):
 class ManualSignForm(forms.Form):
     """代签: the trainer signs a person in or out by hand; the reason goes into the audit log."""
 
-    KINDS = [("in", gettext_lazy("Sign in")), ("out", gettext_lazy("Sign out"))]
+    KINDS = [("in", pgettext_lazy("attendance", "Sign in")), ("out", pgettext_lazy("attendance", "Sign out"))]
 
     person = forms.ModelChoiceField(
         label=gettext_lazy("Person"), queryset=Person.objects.none(), empty_label=gettext_lazy("Choose a person")

@@ -291,6 +291,7 @@ def code_payload(request: HttpRequest, training_class: TrainingClass, kind: str)
         "seconds_left": seconds_left,
         "url": url,
         "svg": str(qr_svg(url)),
+        "sign_in_opens": attendance_services.sign_in_not_open_yet(training_class, now) if kind == "in" else "",
     }
 
 
@@ -308,9 +309,11 @@ def _attendance_rows(training_class: TrainingClass) -> list[dict[str, Any]]:
     signed = sorted((r for r in rows if r["attendance"]), key=lambda r: r["attendance"].signed_in_at)
     waiting = [r for r in rows if not r["attendance"]]
     for row in signed:
-        row["credited_hours"] = (
-            hours_of(row["attendance"].credited_seconds // 60) if row["attendance"].credited_at else None
-        )
+        attendance = row["attendance"]
+        row["credited_hours"] = hours_of(attendance.credited_seconds // 60) if attendance.credited_at else None
+        # Decided but nothing in the ledger (no sign-out at the close, all minutes deducted, quiz pending):
+        # the trainer sees why, as the learner does on their result page.
+        row["credit_note"] = attendance.credit_detail if attendance.credited_at is None else ""
     return signed + waiting
 
 

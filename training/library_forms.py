@@ -114,6 +114,7 @@ class OfferForm(forms.Form):
         queryset=Jurisdiction.objects.filter(kind__in=(Jurisdiction.Kind.DISTRICT, Jurisdiction.Kind.CITY)).order_by(
             "path"
         ),
+        empty_label=gettext_lazy("Choose a district"),
     )
 
 

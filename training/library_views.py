@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -43,6 +44,13 @@ def _form_error(form: Any, exc: LibraryError) -> None:
         form.add_error(None, exc.message)
 
 
+def _with_districts(plans: QuerySet[LessonPlan]) -> QuerySet[LessonPlan]:
+    """Each plan with the districts whose library accepted it (``plan.accepted_offers``): a provider's plan
+    kept "only by its owner" still reaches those districts, and its line says so."""
+    accepted = LibraryOffer.objects.filter(status=LibraryOffer.Status.ACCEPTED).select_related("district")
+    return plans.prefetch_related(Prefetch("library_offers", queryset=accepted, to_attr="accepted_offers"))
+
+
 @pages.get("library/", name="library")
 def library_list(request: HttpRequest) -> HttpResponse:
     _require_library(request)
@@ -50,7 +58,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
     plans = selectors.lesson_plans_visible_to(request.user)
     if form.is_valid():
         plans = selectors.lesson_plans_matching(plans, **form.cleaned_data)
-    page = Paginator(plans, 20).get_page(request.GET.get("page"))
+    page = Paginator(_with_districts(plans), 20).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -68,7 +76,7 @@ def library_list(request: HttpRequest) -> HttpResponse:
 
 @pages.get("library/<id:pk>/", name="library_detail")
 def library_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
+    plan = get_object_or_404(_with_districts(selectors.lesson_plans_visible_to(request.user)), pk=pk)
     manages = selectors.lesson_plans_managed_by(request.user).filter(pk=plan.pk).exists()
     offers = selectors.library_offers_visible_to(request.user).filter(lesson_plan=plan)
     return render(
@@ -230,7 +238,7 @@ def library_mine(request: HttpRequest) -> HttpResponse:
         request,
         "training/library/mine.html",
         {
-            "plans": selectors.lesson_plans_managed_by(request.user)[:200],
+            "plans": _with_districts(selectors.lesson_plans_managed_by(request.user))[:200],
             "offers": offers[:200],
             "course_form": course_form if course_form.fields["course"].queryset.exists() else None,
         },

@@ -7,6 +7,7 @@ ledger and assignments hang off the user so both kinds study the same way.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -403,6 +404,15 @@ class CreditLedgerQuerySet(models.QuerySet["CreditLedger"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise PermissionError("The credit ledger is append-only; expired rows go through ledger_purge_expired.")
+
+
+_SOURCE_KEY = re.compile(r"^[a-z_]+:\d+\s+")
+
+
+def ledger_source_text(source: str) -> str:
+    """A ledger row's ``source`` as people read it: without the machine key that starts some of them
+    (``classroom:<class id> <topic>`` shows as the topic)."""
+    return _SOURCE_KEY.sub("", source or "", count=1)
 
 
 class CreditLedger(models.Model):

@@ -15,7 +15,7 @@ from core import ledger_evidence
 from core.person_file import NONE, Section, day, moment
 from organizations.models import Person
 from training import selectors
-from training.models import CreditLedger
+from training.models import CreditLedger, ledger_source_text
 
 NAME = "training"
 
@@ -87,8 +87,11 @@ def _ledger(person: Person, user: Any) -> Section:
         total += e["seconds"]
         training = " · ".join(t for t in (e["lesson__chapter__course__title"], e["lesson__title"]) if t)
         source = str(methods.get(e["method"], e["method"]))
-        if e["method"] != CreditLedger.Method.HEARTBEAT and (e["source"] or e["detail"]):
-            source = f"{source}：{e['source'] or e['detail']}"
+        said = ledger_source_text(e["source"])
+        if not training and e["method"] == CreditLedger.Method.CLASSROOM and said:
+            training, said = said, e["detail"]  # a class: its topic is the training, the credit detail the source
+        if e["method"] != CreditLedger.Method.HEARTBEAT and (said or e["detail"]):
+            source = f"{source}：{said or e['detail']}"
         rows.append(
             (
                 _span(e["first"], e["last"]),

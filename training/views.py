@@ -34,7 +34,7 @@ from organizations import selectors as org
 from organizations.models import Jurisdiction, Person
 from training import selectors
 from training.forms import quiz_answers_from_post
-from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt
+from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt, ledger_source_text
 from training.routes import pages, public
 from training.services import public as public_services
 from training.services.assignments import assign_to_people
@@ -392,11 +392,12 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     def rows() -> Iterator[list[object]]:
         for entry in entries.order_by("started_at", "pk").iterator(chunk_size=2000):
             person = getattr(entry.learner, "person", None)
+            lesson = entry.lesson  # none for a classroom entry: its class's topic stands in the lesson column
             yield [
                 str(entry.learner),
                 person.enterprise.name if person else "",
-                entry.lesson.chapter.course.title,
-                entry.lesson.title,
+                lesson.chapter.course.title if lesson else "",
+                lesson.title if lesson else ledger_source_text(entry.source),
                 entry.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 entry.ended_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
                 entry.seconds,

@@ -152,6 +152,18 @@ def _require_open(training_class: TrainingClass) -> None:
         raise ClassClosed(_("This class is closed: signing in or out is over."))
 
 
+def sign_in_not_open_yet(training_class: TrainingClass, at: dt.datetime) -> str:
+    """What a learner scanning now would be told while the sign-in window has not opened yet, else "".
+    The trainer's board shows it above the code."""
+    if at >= training_class.starts_at - SIGN_IN_LEAD:
+        return ""
+    try:
+        _require_sign_in_window(training_class, at)
+    except ClassNotOpen as exc:
+        return exc.message
+    return ""
+
+
 def _require_sign_in_window(training_class: TrainingClass, at: dt.datetime) -> None:
     opens = training_class.starts_at - SIGN_IN_LEAD
     if at < opens:

@@ -341,3 +341,22 @@ def test_a_large_sideways_phone_photo_is_kept_upright_and_scaled_down(cast: Any,
     assert sizes == [(1170, 2048), (300, 400)]
     with Image.open(io.BytesIO(evidence.photo_bytes(added[0], thumb=True) or b"")) as thumb:
         assert max(thumb.size) == evidence.THUMB_SIDE
+
+
+def test_a_classroom_entry_reads_as_its_topic_and_the_ledger_export_carries_it(
+    cast: Any, world: dict[str, Any]
+) -> None:
+    """The person file shows no machine key (``classroom:<id>``), and the ledger export, which assumed
+    every entry has a lesson, no longer fails once a class credited someone."""
+    person = world["people"]["late"]
+    topic = world["class"].topic
+    bureau = login_client(cast.east.bureau)
+    page = bureau.get(f"/org/people/{person.pk}/").content.decode()
+    assert topic in page
+    assert "课堂出勤：" in page
+    assert "classroom:" not in page
+    export = bureau.get("/training/ledger/export/")
+    assert export.status_code == 200
+    text = b"".join(export.streaming_content).decode("utf-8-sig") if export.streaming else export.content.decode()
+    assert any(topic in row for row in text.splitlines()[1:]), "the class's topic stands in the lesson column"
+    assert "classroom:" not in text

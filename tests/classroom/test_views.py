@@ -324,3 +324,67 @@ def test_edit_keeps_the_owner_and_invite_adds_people_by_name(cast):
     assert f'value="{cast.east.learner.pk}"' not in invite_page  # already invited: not offered again
     client.post(reverse("classroom:invite", args=[training_class.pk]), {"people": [colleague.pk]})
     assert Invitation.objects.filter(training_class=training_class, person=colleague).exists()
+
+
+def test_manual_sign_form_offers_签退_not_the_logout_words(cast):
+    """ "Sign out" alone is the project's 退出登录 (log out); the 代签 choice must read 签退."""
+    training_class = class_in_progress(cast)
+    client = login_client(cast.east.enterprise_admin)
+    html = client.get(reverse("classroom:detail", args=[training_class.pk])).content.decode()
+    manual = html[html.index('name="kind"') :]
+    manual = manual[: manual.index("</select>")]
+    assert '<option value="out">签退</option>' in manual
+    assert "退出登录" not in manual
+
+
+def test_board_links_to_the_evidence_and_explains_zero_credit_after_the_close(cast):
+    now = timezone.now()
+    training_class = class_in_progress(cast, starts_at=now - dt.timedelta(minutes=30))
+    Attendance.objects.create(
+        training_class=training_class,
+        person=cast.east.learner,
+        signed_in_at=now - dt.timedelta(minutes=30),
+        in_method=Attendance.Method.QR,
+    )
+    client = login_client(cast.east.enterprise_admin)
+    evidence = reverse("classroom_evidence:detail", args=[training_class.pk])
+    html = client.get(reverse("classroom:detail", args=[training_class.pk])).content.decode()
+    assert f'href="{evidence}"' in html, "a running class's board leads to its photos and sheet"
+    client.post(reverse("classroom:close", args=[training_class.pk]))
+    html = client.get(reverse("classroom:detail", args=[training_class.pk])).content.decode()
+    assert f'href="{evidence}"' in html
+    assert "签到表与现场照片" in html
+    assert "未签退：不计学时。" in html, "the trainer sees why a signed-in learner got nothing"
+    assert client.get(evidence).status_code == 200
+
+
+def test_invite_by_name_names_the_enterprise_when_the_pool_spans_several(cast):
+    """A provider invites across the district, where the same name recurs: each line says whose worker it is."""
+    from classroom.forms import InviteForm
+
+    east, west = cast.east.learner, cast.west.learner
+    mixed = InviteForm(pool=Person.objects.filter(pk__in=[east.pk, west.pk]))
+    labels = dict(mixed.fields["people"].choices)
+    assert any(east.enterprise.name in str(label) for label in labels.values())
+    assert any(west.enterprise.name in str(label) for label in labels.values())
+    one = InviteForm(pool=Person.objects.filter(pk=east.pk))
+    assert all(east.enterprise.name not in str(label) for label in dict(one.fields["people"].choices).values())
+
+
+def test_board_of_a_class_not_open_yet_says_when_signing_in_opens(cast):
+    now = timezone.now()
+    later = class_in_progress(cast, starts_at=now + dt.timedelta(hours=3), ends_at=now + dt.timedelta(hours=4))
+    client = login_client(cast.east.enterprise_admin)
+    html = client.get(reverse("classroom:detail", args=[later.pk])).content.decode()
+    assert "data-sign-in-opens" in html
+    assert "签到在开课前 30 分钟开放" in html
+    soon = class_in_progress(cast)
+    assert "data-sign-in-opens" not in client.get(reverse("classroom:detail", args=[soon.pk])).content.decode()
+
+
+def test_the_code_json_says_when_signing_in_opens_until_it_does(cast):
+    now = timezone.now()
+    later = class_in_progress(cast, starts_at=now + dt.timedelta(hours=3), ends_at=now + dt.timedelta(hours=4))
+    client = login_client(cast.east.enterprise_admin)
+    assert "签到在开课前" in client.get(reverse("classroom:code", args=[later.pk])).json()["sign_in_opens"]
+    assert client.get(reverse("classroom:code", args=[class_in_progress(cast).pk])).json()["sign_in_opens"] == ""

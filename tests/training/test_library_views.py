@@ -215,3 +215,33 @@ def test_the_admin_lists_plans_in_scope_and_deletes_through_the_service(
     with django_capture_on_commit_callbacks(execute=True):
         login_client(east_admin).post(f"/admin/training/lessonplan/{plan.pk}/delete/", {"post": "yes"})
     assert not LessonPlan.objects.exists()
+
+
+def test_an_accepted_provider_plan_says_which_district_library_has_it(cast: Cast) -> None:
+    """Not "仅本单位" once a district accepted it: the owner, the enterprise and the list all see where it is."""
+    east = cast.east
+    plan = make_plan(east.training_admin, "《脚手架安全》教案", owner_provider=east.provider)
+    owner = login_client(east.training_admin)
+    owner.post(reverse("training:library_offer", args=[plan.pk]), {"district": east.jurisdiction.pk})
+    offer = LibraryOffer.objects.get(lesson_plan=plan)
+    login_client(east.bureau).post(reverse("training:library_offer_decide", args=[offer.pk]), {"decision": "accept"})
+    in_library = f"已收入{east.jurisdiction.name}教案库"
+    enterprise = login_client(east.enterprise_admin)
+    for client, url in (
+        (enterprise, reverse("training:library_detail", args=[plan.pk])),
+        (enterprise, reverse("training:library")),
+        (owner, reverse("training:library_mine")),
+    ):
+        html = client.get(url).content.decode()
+        scope = html[html.index("《脚手架安全》教案") :]
+        scope = scope[scope.index("data-scope>") : scope.index("</span>", scope.index("data-scope>"))]
+        assert in_library in scope, url
+        assert "仅本单位" not in scope, url
+
+
+def test_the_offer_form_asks_for_a_district_in_chinese(cast: Cast) -> None:
+    east = cast.east
+    plan = make_plan(east.training_admin, "《起重吊装》教案", owner_provider=east.provider)
+    html = login_client(east.training_admin).get(reverse("training:library_detail", args=[plan.pk])).content.decode()
+    assert '<option value="" selected>请选择区县</option>' in html
+    assert "---------" not in html

@@ -27,6 +27,8 @@
     getJson(config.code_url).then(function (r) { return r.json(); }).then(function (data) {
       qr.innerHTML = data.svg;
       board.setAttribute("data-sign-url", data.url);
+      var opens = board.querySelector("[data-sign-in-opens]");
+      if (opens && !data.sign_in_opens) { opens.hidden = true; }
       expiresAt = Date.now() + data.seconds_left * 1000;
       showOffline(false);
     }).catch(function () {
