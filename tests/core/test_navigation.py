@@ -32,6 +32,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "question_bank:bank_list",
         "training:enterprise_dashboard",
         "training:manage_courses",
+        "training:library",  # the lesson-plan library, added since (issue 18)
         "classroom:list",  # added since (issue 18)
         "exams:admin_home",
         "exams:spot_new",
@@ -56,6 +57,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "imports:import_data",
         "training:enterprise_dashboard",
         "training:manage_courses",
+        "training:library",
         "classroom:list",
         "analytics:overview",
     ]
@@ -65,6 +67,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "question_bank:bank_list",
         "training:enterprise_dashboard",
         "training:manage_courses",
+        "training:library",
         "classroom:list",
         "exams:admin_home",
     ]
@@ -75,6 +78,7 @@ def test_each_role_sees_the_menu_it_saw_before_the_registry(cast: Cast) -> None:
         "imports:import_data",
         "question_bank:bank_list",
         "training:enterprise_dashboard",
+        "training:library",
         "exams:spot_new",
         "analytics:overview",
     ]

@@ -54,6 +54,10 @@ ALLOWED = {
     "Token",
     "JPEG",
     "PNG",
+    "WebP",  # site photos (classroom evidence)
+    "docx",  # lesson plans: Word (docx) and PowerPoint (pptx) are the formats' names
+    "PowerPoint",
+    "pptx",
     "MP4",
     "KB",
     "MB",
