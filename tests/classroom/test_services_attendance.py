@@ -292,7 +292,7 @@ def test_face_class_signs_in_the_enrolled_face_only(
     assert _sign(c, user, "out", 90).out_method == "qr"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_sign_in_face_photos_are_deleted_past_the_retention_and_on_withdrawal(
     cast: Cast, astronaut_jpeg: bytes, astronaut_snapshot: bytes, settings: Any
 ) -> None:
