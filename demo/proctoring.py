@@ -20,15 +20,7 @@ from demo import faces
 from exams.models import Attempt, ExamSession
 from organizations.models import Person
 from proctoring import storage
-from proctoring.models import (
-    AttemptMonitor,
-    BrowserEvent,
-    FaceEnrolment,
-    FaceOutcome,
-    Flag,
-    ProctorMessage,
-    Snapshot,
-)
+from proctoring.models import AttemptMonitor, BrowserEvent, FaceEnrolment, FaceOutcome, Flag, ProctorMessage, Snapshot
 from proctoring.selectors import policy_for
 from proctoring.services.actions import policy_set
 from proctoring.services.consent import consent_give

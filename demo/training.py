@@ -19,15 +19,7 @@ from django.utils import timezone
 from accounts.models import User
 from organizations.models import Enterprise, Person, TrainingProvider
 from organizations.validators import complete_id_number
-from training.models import (
-    Assignment,
-    Chapter,
-    Course,
-    CreditLedger,
-    Lesson,
-    PlanTemplate,
-    Progress,
-)
+from training.models import Assignment, Chapter, Course, CreditLedger, Lesson, PlanTemplate, Progress
 from training.services.assignments import assignment_create, assignments_refresh, onboarding_assign
 from training.services.content import lesson_create
 from training.services.crediting import credit_attribution

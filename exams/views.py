@@ -29,12 +29,7 @@ from exams.services.errors import ExamError, NotEligible, NoticeNotConfirmed, Po
 from exams.services.papers import RuleSpec, paper_create_rules, paper_preview, subjective_left_out_message
 from exams.services.sessions import session_create
 from exams.services.spot_tests import spot_test_open
-from organizations.selectors import (
-    enterprises_visible_to,
-    jurisdictions_visible_to,
-    person_of,
-    provider_ids_managed_by,
-)
+from organizations.selectors import enterprises_visible_to, jurisdictions_visible_to, person_of, provider_ids_managed_by
 from question_bank.models import OPTION_LETTERS, Question
 from question_bank.selectors import banks_managed_by, banks_visible_to
 

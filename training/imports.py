@@ -48,13 +48,7 @@ from core.tabular import (
     source_of,
     source_prefix,
 )
-from organizations.imports import (
-    enterprises_by_code,
-    import_scope,
-    parse_credit_code,
-    parse_id_number,
-    row_enterprise,
-)
+from organizations.imports import enterprises_by_code, import_scope, parse_credit_code, parse_id_number, row_enterprise
 from organizations.models import Employment, Person
 from training.models import CreditLedger, RequirementProfile
 

@@ -15,12 +15,7 @@ from django.test import Client
 from core.ratelimit import window_hit
 from exams.models import Attempt, Certificate, CertificateType
 from exams.services.attempts import attempt_save_answer, attempt_start, attempt_submit
-from exams.services.certificate_lookup import (
-    CertificateNotFound,
-    TooManyLookups,
-    certificate_lookup,
-    mask_name,
-)
+from exams.services.certificate_lookup import CertificateNotFound, TooManyLookups, certificate_lookup, mask_name
 from exams.services.certificates import certificate_revoke
 from tests.conftest import login_client
 from tests.exams.certificate_data import held

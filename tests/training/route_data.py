@@ -6,15 +6,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from training.models import (
-    Assignment,
-    Chapter,
-    Course,
-    CreditLedger,
-    PlanTemplate,
-    Progress,
-    RequirementProfile,
-)
+from training.models import Assignment, Chapter, Course, CreditLedger, PlanTemplate, Progress, RequirementProfile
 from training.services.assignments import assignment_create, onboarding_plan_for
 from training.services.public import public_learner_register
 

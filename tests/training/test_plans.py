@@ -13,13 +13,7 @@ from organizations.services import person_create
 from tests import factories
 from tests.training.conftest import World, build_course
 from training import selectors
-from training.models import (
-    Assignment,
-    Lesson,
-    PlanTemplate,
-    Progress,
-    RequirementProfile,
-)
+from training.models import Assignment, Lesson, PlanTemplate, Progress, RequirementProfile
 from training.services.assignments import assign_to_people, onboarding_plan_for, reminders_send
 from training.services.crediting import lesson_quiz_record
 

@@ -38,13 +38,7 @@ from organizations import selectors as org
 from organizations.models import Enterprise, Industry, Jurisdiction, TrainingProvider
 from training import selectors
 from training.models import Course, LessonPlan, LibraryOffer, PlanLevel
-from training.services.errors import (
-    LessonPlanInUse,
-    LessonPlanInvalid,
-    LibraryForbidden,
-    OfferDecided,
-    OfferInvalid,
-)
+from training.services.errors import LessonPlanInUse, LessonPlanInvalid, LibraryForbidden, OfferDecided, OfferInvalid
 
 PDF_MAGIC = b"%PDF-"
 _MAIN_TYPES = {
