@@ -509,6 +509,12 @@ class _Statuses:
         i = bisect.bisect_right(days, day) - 1
         return values[i] if i >= 0 else None
 
+    def placed(self, query: Any, ent: int, day: dt.date) -> tuple[int, bool, int] | None:
+        """The status in force on ``day`` if it places the enterprise in the query's jurisdiction."""
+        status = self.on(ent, day)
+        root = query.jurisdiction.path if query.jurisdiction else "/"
+        return status if status is not None and self.paths[status[2]].startswith(root) else None
+
 
 def _high_risk_ids() -> set[int]:
     from organizations.models import Industry
@@ -565,7 +571,6 @@ def naive_holders(query: Any, posts: dict[str, str]) -> tuple[int, int, int]:
     ).values_list("holder_id", "cert_type", "issued_on", "valid_until", "status", "revoked_at"):
         if issued <= as_of <= until and not (state == "revoked" and revoked.astimezone(NOW_TZ).date() <= as_of):
             valid.add((holder, kind))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     den: Counter[Any] = Counter()
     num: Counter[Any] = Counter()
     for person, ent, post, start, end in Employment.objects.filter(post__in=list(posts)).values_list(
@@ -573,8 +578,7 @@ def naive_holders(query: Any, posts: dict[str, str]) -> tuple[int, int, int]:
     ):
         if start > as_of or (end is not None and end < as_of):
             continue
-        status = statuses.on(ent, as_of)
-        if status is None or not statuses.paths[status[2]].startswith(root):
+        if (status := statuses.placed(query, ent, as_of)) is None:
             continue
         key = _group_key(query, statuses, status, ent, as_of)
         den[key] += 1
@@ -614,7 +618,6 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
     ):
         gone = revoked.astimezone(NOW_TZ).date() if state == "revoked" else None
         certs.setdefault(holder, []).append((issued, until, gone))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     # A change of post at the same enterprise (an employment following on from
     # one there) is not a new hire.
     spans: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
@@ -629,10 +632,8 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
     ).values_list("person_id", "enterprise_id", "post", "start_date", "end_date"):
         if any(s < start and (e is None or e >= start - dt.timedelta(days=1)) for s, e in spans[(person, ent)]):
             continue
-        status = statuses.on(ent, start)
+        status = statuses.placed(query, ent, start)
         if status is None or not status[1] or status[0] not in key:
-            continue
-        if not statuses.paths[status[2]].startswith(root):
             continue
         lo, hi = start - days, min(as_of, end or as_of)
         rows = [e for e in entries.get((user_of[person], ent), []) if lo <= e[0] <= hi]
@@ -675,7 +676,6 @@ def naive_exam_pass(query: Any) -> tuple[int, int, int]:
     ):
         jobs.setdefault(person, []).append((start, end, ent))
     current = dict(Person.objects.values_list("pk", "enterprise_id"))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     den: Counter[Any] = Counter()
     num: Counter[Any] = Counter()
     for (session, person), (sat, passed) in pairs.items():
@@ -684,8 +684,7 @@ def naive_exam_pass(query: Any) -> tuple[int, int, int]:
         day = closing[session]
         ents = [e for s, f, e in sorted(jobs.get(person, [])) if s <= day and (f is None or f >= day)]
         ent = ents[-1] if ents else current[person]
-        status = statuses.on(ent, day)
-        if status is None or not statuses.paths[status[2]].startswith(root):
+        if (status := statuses.placed(query, ent, day)) is None:
             continue
         k = _group_key(query, statuses, status, ent, day)
         den[k] += 1
@@ -704,15 +703,13 @@ def naive_ledger(query: Any, *, distinct: bool) -> tuple[float, int, int]:
     high = _high_risk_ids()
     minutes = settings.MINUTES_PER_CREDIT_HOUR
     hour = _profile_seconds()
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     sums: defaultdict[Any, float] = defaultdict(float)
     learners: defaultdict[Any, set[int]] = defaultdict(set)
     for learner, ent, started, seconds, post in CreditLedger.objects.filter(
         started_at__date__gte=query.date_from, started_at__date__lte=query.as_of, enterprise__isnull=False
     ).values_list("learner_id", "enterprise_id", "started_at", "seconds", "post"):
         day = started.astimezone(NOW_TZ).date()
-        status = statuses.on(ent, day)
-        if status is None or not statuses.paths[status[2]].startswith(root):
+        if (status := statuses.placed(query, ent, day)) is None:
             continue
         k = _group_key(query, statuses, status, ent, day)
         if distinct:
@@ -736,7 +733,6 @@ def naive_annual(query: Any) -> tuple[int, int, int]:
     high = _high_risk_ids()
     need = _profile_seconds("annual_hours")
     user_of = dict(Person.objects.values_list("pk", "user_id"))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     den: Counter[Any] = Counter()
     num: Counter[Any] = Counter()
     for year in range(query.date_from.year, query.as_of.year + 1):
@@ -754,8 +750,7 @@ def naive_annual(query: Any) -> tuple[int, int, int]:
         ):
             if end is not None and end < ref:
                 continue
-            status = statuses.on(ent, ref)
-            if status is None or not statuses.paths[status[2]].startswith(root):
+            if (status := statuses.placed(query, ent, ref)) is None:
                 continue
             k = _group_key(query, statuses, status, ent, ref)
             den[k] += 1

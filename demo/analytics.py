@@ -346,6 +346,7 @@ class _Builder:
             ledger.append(
                 CreditLedger(
                     learner_id=person.user_id,
+                    lesson=None,
                     started_at=start,
                     ended_at=start + dt.timedelta(seconds=seconds),
                     seconds=seconds,

@@ -77,11 +77,10 @@ def credit(
     minute: int = 0,
 ) -> CreditLedger:
     """``hours`` 学时 credited on ``day`` (from ``hour``:``minute`` local time) under ``e`` for ``purpose``."""
-    user = p.user if isinstance(p, org.Person) else p
     start = at(day, hour) + dt.timedelta(minutes=minute)
     seconds = round(hours * HOUR)
     return CreditLedger.objects.create(
-        learner=user,
+        learner=p.user if isinstance(p, org.Person) else p,
         started_at=start,
         ended_at=start + dt.timedelta(seconds=seconds),
         seconds=seconds,
