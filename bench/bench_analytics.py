@@ -490,10 +490,12 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
 
 
 class _Statuses:
-    """Every enterprise's status history, fetched once per baseline run."""
+    """Every enterprise's status history, fetched once per baseline run of ``query``."""
 
-    def __init__(self) -> None:
+    def __init__(self, query: Any) -> None:
         from organizations.models import EnterpriseStatus, Jurisdiction
+
+        self.root = query.jurisdiction.path if query.jurisdiction else "/"
 
         self.by_ent: dict[int, tuple[list[dt.date], list[tuple[int, bool, int]]]] = {}
         for ent, day, industry, above, place in EnterpriseStatus.objects.order_by(
@@ -509,11 +511,10 @@ class _Statuses:
         i = bisect.bisect_right(days, day) - 1
         return values[i] if i >= 0 else None
 
-    def placed(self, query: Any, ent: int, day: dt.date) -> tuple[int, bool, int] | None:
+    def placed(self, ent: int, day: dt.date) -> tuple[int, bool, int] | None:
         """The status in force on ``day`` if it places the enterprise in the query's jurisdiction."""
         status = self.on(ent, day)
-        root = query.jurisdiction.path if query.jurisdiction else "/"
-        return status if status is not None and self.paths[status[2]].startswith(root) else None
+        return status if status is not None and self.paths[status[2]].startswith(self.root) else None
 
 
 def _high_risk_ids() -> set[int]:
@@ -545,10 +546,8 @@ def _group_key(query: Any, statuses: _Statuses, status: tuple[int, bool, int], e
     if by == "enterprise":
         return ent
     if by == "jurisdiction":
-        path = statuses.paths[status[2]]
-        root = query.jurisdiction.path if query.jurisdiction else "/"
-        rest = path[len(root) :].split("/")
-        return rest[0] or root
+        rest = statuses.paths[status[2]][len(statuses.root) :].split("/")
+        return rest[0] or statuses.root
     if by == "month":
         return f"{day:%Y-%m}"
     if by == "quarter":
@@ -564,7 +563,7 @@ def naive_holders(query: Any, posts: dict[str, str]) -> tuple[int, int, int]:
     from organizations.models import Employment
 
     as_of = query.as_of
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     valid: set[tuple[int, str]] = set()
     for holder, kind, issued, until, state, revoked in Certificate.objects.filter(
         cert_type__in=list(posts.values())
@@ -578,7 +577,7 @@ def naive_holders(query: Any, posts: dict[str, str]) -> tuple[int, int, int]:
     ):
         if start > as_of or (end is not None and end < as_of):
             continue
-        if (status := statuses.placed(query, ent, as_of)) is None:
+        if (status := statuses.placed(ent, as_of)) is None:
             continue
         key = _group_key(query, statuses, status, ent, as_of)
         den[key] += 1
@@ -597,7 +596,7 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
 
     as_of = query.as_of
     days = dt.timedelta(days=query.param("pretraining_days"))
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     key = set(Industry.objects.filter(is_key=True).values_list("pk", flat=True))
     high = _high_risk_ids()
     need = _profile_seconds("initial_hours")
@@ -632,7 +631,7 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
     ).values_list("person_id", "enterprise_id", "post", "start_date", "end_date"):
         if any(s < start and (e is None or e >= start - dt.timedelta(days=1)) for s, e in spans[(person, ent)]):
             continue
-        status = statuses.placed(query, ent, start)
+        status = statuses.placed(ent, start)
         if status is None or not status[1] or status[0] not in key:
             continue
         lo, hi = start - days, min(as_of, end or as_of)
@@ -669,7 +668,7 @@ def naive_exam_pass(query: Any) -> tuple[int, int, int]:
         if state == "submitted":
             flags[0] = True
             flags[1] = flags[1] or bool(passed)
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     jobs: dict[int, list[tuple[dt.date, dt.date | None, int]]] = {}
     for person, ent, start, end in Employment.objects.values_list(
         "person_id", "enterprise_id", "start_date", "end_date"
@@ -684,7 +683,7 @@ def naive_exam_pass(query: Any) -> tuple[int, int, int]:
         day = closing[session]
         ents = [e for s, f, e in sorted(jobs.get(person, [])) if s <= day and (f is None or f >= day)]
         ent = ents[-1] if ents else current[person]
-        if (status := statuses.placed(query, ent, day)) is None:
+        if (status := statuses.placed(ent, day)) is None:
             continue
         k = _group_key(query, statuses, status, ent, day)
         den[k] += 1
@@ -699,7 +698,7 @@ def naive_ledger(query: Any, *, distinct: bool) -> tuple[float, int, int]:
 
     from training.models import CreditLedger
 
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     high = _high_risk_ids()
     minutes = settings.MINUTES_PER_CREDIT_HOUR
     hour = _profile_seconds()
@@ -709,7 +708,7 @@ def naive_ledger(query: Any, *, distinct: bool) -> tuple[float, int, int]:
         started_at__date__gte=query.date_from, started_at__date__lte=query.as_of, enterprise__isnull=False
     ).values_list("learner_id", "enterprise_id", "started_at", "seconds", "post"):
         day = started.astimezone(NOW_TZ).date()
-        if (status := statuses.placed(query, ent, day)) is None:
+        if (status := statuses.placed(ent, day)) is None:
             continue
         k = _group_key(query, statuses, status, ent, day)
         if distinct:
@@ -729,7 +728,7 @@ def naive_annual(query: Any) -> tuple[int, int, int]:
     from organizations.models import Employment, Person
     from training.models import CreditLedger
 
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     high = _high_risk_ids()
     need = _profile_seconds("annual_hours")
     user_of = dict(Person.objects.values_list("pk", "user_id"))
@@ -750,7 +749,7 @@ def naive_annual(query: Any) -> tuple[int, int, int]:
         ):
             if end is not None and end < ref:
                 continue
-            if (status := statuses.placed(query, ent, ref)) is None:
+            if (status := statuses.placed(ent, ref)) is None:
                 continue
             k = _group_key(query, statuses, status, ent, ref)
             den[k] += 1
