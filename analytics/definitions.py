@@ -63,6 +63,7 @@ from analytics.indicators import (
     scope_node,
     status_in_force,
     with_status,
+    within_period,
     years_of,
 )
 from analytics.models import AnnualFact, CompletionFact, ExamPairFact, HolderFact, LedgerDayFact, NewHireFact
@@ -90,6 +91,11 @@ def _lines(rows: Iterable[dict[str, Any]], reason: Any) -> list[PersonLine]:
         )
         for r in rows
     ]
+
+
+def _facts_in_period(model: Any, query: Query) -> QuerySet[Any]:
+    """The facts of ``model`` whose reference date lies within ``[date_from, as_of]``, in scope."""
+    return in_scope(model.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of), query)
 
 
 def _only(rows: QuerySet[Any], status: str | None) -> QuerySet[Any]:
@@ -628,13 +634,8 @@ class _Exams:
     @staticmethod
     def pairs(query: Query) -> QuerySet[Any]:
         if facts_active():
-            facts = ExamPairFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
-            return in_scope(facts, query)
-        qs = exam_pairs_all().filter(
-            session__closes_at__gte=day_start(query.date_from),
-            session__closes_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
-        )
-        return in_scope(qs, query)
+            return _facts_in_period(ExamPairFact, query)
+        return in_scope(exam_pairs_all().filter(within_period("session__closes_at", query)), query)
 
 
 def exam_pairs_all() -> QuerySet[Attempt]:
@@ -765,11 +766,9 @@ class _Volume(Indicator):
         """Ledger entries dated within ``[from, as_of]`` (local days), of an
         enterprise, scoped by its status in force on the entry's day."""
         qs = with_status(
-            CreditLedger.objects.filter(
-                started_at__gte=day_start(query.date_from),
-                started_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
-                enterprise__isnull=False,
-            ).annotate(ref_date=_local_day("started_at")),
+            CreditLedger.objects.filter(within_period("started_at", query), enterprise__isnull=False).annotate(
+                ref_date=_local_day("started_at")
+            ),
             F("ref_date"),
         )
         return in_scope(qs, query)
@@ -820,8 +819,7 @@ class TrainingHours(_Volume):
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         if facts_active():
-            facts = LedgerDayFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
-            return in_scope(facts, query).annotate(value=F("hours"))
+            return _facts_in_period(LedgerDayFact, query).annotate(value=F("hours"))
         return ledger_hours(self._entries(query))
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
@@ -870,13 +868,8 @@ class CourseCompletions(_Volume):
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         if facts_active():
-            facts = CompletionFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
-            return in_scope(facts, query)
-        qs = completions_all().filter(
-            completed_at__gte=day_start(query.date_from),
-            completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
-        )
-        return in_scope(qs, query)
+            return _facts_in_period(CompletionFact, query)
+        return in_scope(completions_all().filter(within_period("completed_at", query)), query)
 
     def aggregates(self) -> dict[str, Aggregate]:
         return {"numerator": Count(row_key())}
@@ -943,11 +936,10 @@ class PublicFirstAidCoverage(Indicator):
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         completions = Assignment.objects.filter(
+            within_period("completed_at", query),
             learner_id=OuterRef("user_id"),
             source=Assignment.Source.PUBLIC,
             status=Assignment.Status.COMPLETED,
-            completed_at__gte=day_start(query.date_from),
-            completed_at__lt=day_start(query.as_of + dt.timedelta(days=1)),
         )
         first = completions.order_by("completed_at").values("completed_at")[:1]
         qs = (

@@ -288,6 +288,18 @@ def _valid_on(cert: dict[str, Any], day: dt.date) -> bool:
     return not (cert["status"] == Certificate.Status.REVOKED and revoked is not None and revoked <= day)
 
 
+def _status_histories(employments: list[dict[str, Any]]) -> dict[int, list[dict[str, Any]]]:
+    """The status rows of the employments' enterprises, per enterprise, oldest first."""
+    statuses: dict[int, list[dict[str, Any]]] = {}
+    for s in (
+        EnterpriseStatus.objects.filter(enterprise_id__in={e["enterprise_id"] for e in employments})
+        .order_by("enterprise_id", "valid_from")
+        .values("enterprise_id", "valid_from", "jurisdiction_id", "industry_id")
+    ):
+        statuses.setdefault(s["enterprise_id"], []).append(s)
+    return statuses
+
+
 def _status_on(history: list[dict[str, Any]], day: dt.date) -> tuple[int | None, int | None]:
     """(jurisdiction, industry) of the status in force on ``day`` (``history`` by ``valid_from``), else (None, None)."""
     status = next((s for s in reversed(history) if s["valid_from"] <= day), None)
@@ -345,13 +357,7 @@ def _holder_chunk(people: list[int], posts: dict[str, str]) -> None:
     ):
         c["revoked_day"] = timezone.localdate(c["revoked_at"]) if c["revoked_at"] is not None else None
         certs.setdefault((c["holder_id"], c["cert_type"]), []).append(c)
-    statuses: dict[int, list[dict[str, Any]]] = {}
-    for s in (
-        EnterpriseStatus.objects.filter(enterprise_id__in={e["enterprise_id"] for e in employments})
-        .order_by("enterprise_id", "valid_from")
-        .values("enterprise_id", "valid_from", "jurisdiction_id", "industry_id")
-    ):
-        statuses.setdefault(s["enterprise_id"], []).append(s)
+    statuses = _status_histories(employments)
     facts = []
     for e in employments:
         lo, hi = e["start_date"], e["end_date"] or OPEN_END
@@ -397,20 +403,20 @@ def _new_hire_facts(people: list[int] | None) -> None:
         _new_hire_chunk(definitions.new_hires_all(days).filter(person_id__in=chunk), chunk, days)
 
 
+# The columns a new-hire fact copies from its row of ``definitions.new_hires_all``.
+_NEW_HIRE_COLUMNS = (
+    "person_id",
+    "enterprise_id",
+    "start_date",
+    "end_date",
+    "st_jurisdiction_id",
+    "st_industry_id",
+    "required_seconds",
+)
+
+
 def _new_hire_chunk(hires: QuerySet[Any], people: list[int], days: int) -> None:
-    rows = list(
-        hires.values(
-            "pk",
-            "person_id",
-            "person__user_id",
-            "enterprise_id",
-            "start_date",
-            "end_date",
-            "st_jurisdiction_id",
-            "st_industry_id",
-            "required_seconds",
-        )
-    )
+    rows = list(hires.values("pk", "person__user_id", *_NEW_HIRE_COLUMNS))
     users = {r["person__user_id"] for r in rows}
     entries: dict[tuple[int, int], list[tuple[dt.date, int, bool]]] = {}
     for e in CreditLedger.objects.filter(learner_id__in=users, purpose=CreditLedger.Purpose.ONBOARDING).values(
@@ -448,14 +454,8 @@ def _new_hire_chunk(hires: QuerySet[Any], people: list[int], days: int) -> None:
         facts.append(
             NewHireFact(
                 employment_id=r["pk"],
-                person_id=r["person_id"],
-                enterprise_id=r["enterprise_id"],
-                start_date=r["start_date"],
-                end_date=r["end_date"],
-                st_jurisdiction_id=r["st_jurisdiction_id"],
-                st_industry_id=r["st_industry_id"],
+                **{column: r[column] for column in _NEW_HIRE_COLUMNS},
                 pretraining_days=days,
-                required_seconds=r["required_seconds"],
                 hours_done_on=hours_done_on,
                 assessed_on=min(assessed) if assessed else None,
             )
@@ -521,13 +521,7 @@ def _annual_chunk(
         seconds.setdefault((e["learner_id"], day.year), []).append((day, e["seconds"]))
     for got in seconds.values():
         got.sort()
-    statuses: dict[int, list[dict[str, Any]]] = {}
-    for s in (
-        EnterpriseStatus.objects.filter(enterprise_id__in={e["enterprise_id"] for e in employments})
-        .order_by("enterprise_id", "valid_from")
-        .values("enterprise_id", "valid_from", "jurisdiction_id", "industry_id")
-    ):
-        statuses.setdefault(s["enterprise_id"], []).append(s)
+    statuses = _status_histories(employments)
 
     def done_on(user: int, year: int, required: int) -> dt.date | None:
         if required <= 0:

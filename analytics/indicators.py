@@ -545,6 +545,13 @@ def day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def within_period(field: str, query: Query) -> Q:
+    """``field``, an instant, on a local day within ``[date_from, as_of]`` (an index-friendly range)."""
+    return Q(
+        **{f"{field}__gte": day_start(query.date_from), f"{field}__lt": day_start(query.as_of + dt.timedelta(days=1))}
+    )
+
+
 def period_ends(query: Query) -> list[dt.date]:
     """The last day of each month, quarter or year (``query.group_by``) of the
     period that has begun by ``as_of``, the last one cut at ``as_of``."""

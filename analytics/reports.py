@@ -48,6 +48,10 @@ def reports_visible_to(user: Any) -> QuerySet[PublishedReport]:
     )
 
 
+# What a report shares with every query it publishes: the period, its reference date and the scope.
+REPORT_FRAME = ("date_from", "date_to", "as_of", "jurisdiction", "enterprise")
+
+
 def _scope_params(report: PublishedReport) -> dict[str, Any]:
     params: dict[str, Any] = {"from": report.date_from, "to": report.date_to}
     if report.jurisdiction_id:
@@ -105,13 +109,9 @@ def report_publish(
         report = PublishedReport.objects.create(
             kind=kind,
             title=title,
-            date_from=first.date_from,
-            date_to=first.date_to,
-            as_of=first.as_of,
-            jurisdiction=first.jurisdiction,
-            enterprise=first.enterprise,
             group_by=group_by or "",
             published_by=user,
+            **{name: getattr(first, name) for name in REPORT_FRAME},
         )
         for position, (result, lines) in enumerate(results):
             indicator = indicator_get(result.query.code)

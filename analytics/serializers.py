@@ -19,10 +19,10 @@ class NumberField(serializers.Field):
 
 class StatsParamOut(serializers.Serializer):
     name = serializers.CharField(help_text="The query parameter's name.")
-    label = serializers.CharField()
+    label = serializers.CharField(help_text="What it sets, with its unit, in the request's language.")
     default = serializers.IntegerField()
-    minimum = serializers.IntegerField()
-    maximum = serializers.IntegerField()
+    minimum = serializers.IntegerField(help_text="The smallest value accepted, inclusive.")
+    maximum = serializers.IntegerField(help_text="The largest value accepted, inclusive.")
 
 
 class StatsIndicatorOut(serializers.Serializer):
@@ -86,10 +86,15 @@ class StatsResultOut(serializers.Serializer):
 
 
 class StatsPersonOut(serializers.Serializer):
-    person_id = serializers.IntegerField()
+    person_id = serializers.IntegerField(
+        help_text="The person's id; a resident's public-learner id (public_first_aid_coverage); "
+        "0 for bureau staff without a person record."
+    )
     name = serializers.CharField()
     id_number = serializers.CharField(help_text="In full to whoever manages the person, masked to everyone else.")
-    credit_code = serializers.CharField()
+    credit_code = serializers.CharField(
+        help_text="The enterprise's unified social credit code; empty for residents and bureau staff."
+    )
     enterprise_name = serializers.CharField()
     status = serializers.ChoiceField(choices=["counted", "missing"])
     reason = serializers.CharField(help_text="Why a missing person is missing; empty when counted.")

@@ -84,10 +84,12 @@ def _db_exists(url: str) -> bool:
 
 def _copy(model: Any, columns: str, rows: Iterable[Sequence[Any]]) -> int:
     """COPY ``rows`` (values for ``columns``, attnames separated by spaces) into ``model``'s table;
-    every other NOT NULL column gets its model default (``auto_now*`` → now)."""
+    every other NOT NULL column gets its model default (``auto_now*`` → now). Prints the time it took
+    (generating the rows included) and returns the number of rows."""
     from django.db import connection
     from django.utils import timezone
 
+    t0 = time.perf_counter()
     names = columns.split()
     now = timezone.now()
     column_of = {f.attname: f.column for f in model._meta.concrete_fields}
@@ -117,6 +119,7 @@ def _copy(model: Any, columns: str, rows: Iterable[Sequence[Any]]) -> int:
         for row in rows:
             copy.write_row((*row, *tail))
             n += 1
+    print(f"{model._meta.db_table}: {n:,} rows in {time.perf_counter() - t0:.1f} s", flush=True)
     return n
 
 
@@ -141,17 +144,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
 
     from accounts.models import User
     from exams.models import Attempt, Certificate, ExamSession, PaperTemplate
-    from organizations.models import (
-        BEGINNING,
-        Employment,
-        Enterprise,
-        EnterpriseStatus,
-        Industry,
-        Jurisdiction,
-        Person,
-        RoleGrant,
-        TrainingProvider,
-    )
+    from organizations import models as org
     from training.models import Assignment, Chapter, Course, CreditLedger, PublicLearner, RequirementProfile
 
     t0 = time.perf_counter()
@@ -160,17 +153,16 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
     rng = random.Random(9)  # noqa: S311 - synthetic data
     today = dt.date.today()
     counts: dict[str, int] = {}
-    t0 = time.perf_counter()
 
     # Jurisdictions, provider, courses, paper, sessions: a few rows through the ORM.
-    city = Jurisdiction(code="990100", name="基准市", kind="city")
+    city = org.Jurisdiction(code="990100", name="基准市", kind="city")
     city.save()
-    streets: list[Jurisdiction] = []
+    streets: list[org.Jurisdiction] = []
     for d in range(1, 11):
-        district = Jurisdiction(code=f"9901{d:02d}", name=f"基准{d}区", kind="district", parent=city)
+        district = org.Jurisdiction(code=f"9901{d:02d}", name=f"基准{d}区", kind="district", parent=city)
         district.save()
         for s in range(1, 10):
-            street = Jurisdiction(
+            street = org.Jurisdiction(
                 code=f"9901{d:02d}{s:03d}",
                 name=f"基准{d}区{s}街道",
                 kind="street",
@@ -179,11 +171,11 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
             )
             street.save()
             streets.append(street)
-    industries = list(Industry.objects.order_by("code"))
+    industries = list(org.Industry.objects.order_by("code"))
     high_risk = {i.pk for i in industries if i.is_high_risk}
     key_ids = [i.pk for i in industries if i.is_key]
     other_ids = [i.pk for i in industries if not i.is_key]
-    provider = TrainingProvider.objects.create(code="bench", name="基准培训中心", jurisdiction=city)
+    provider = org.TrainingProvider.objects.create(code="bench", name="基准培训中心", jurisdiction=city)
     courses = []
     for n in range(6):
         course = Course.objects.create(title=f"基准课程{n}", owner_provider=provider, is_public=n == 0)
@@ -222,7 +214,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                 industry = rng.choice(key_ids) if rng.random() < 0.7 else rng.choice(other_ids)
                 above = rng.random() < 0.7
                 street = rng.choice(streets).pk
-                history = [(BEGINNING, industry, above, street)]
+                history = [(org.BEGINNING, industry, above, street)]
                 if rng.random() < 0.2:
                     day = today - dt.timedelta(days=rng.randint(30, 700))
                     kind = rng.randrange(3)
@@ -239,10 +231,10 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                 yield (i, f"基准企业{i}", f"91990100MA{i:08d}", industry, above, street)
 
         counts["enterprises"] = _copy(
-            Enterprise, "id name credit_code industry_id above_scale jurisdiction_id", enterprises()
+            org.Enterprise, "id name credit_code industry_id above_scale jurisdiction_id", enterprises()
         )
         counts["enterprise statuses"] = _copy(
-            EnterpriseStatus,
+            org.EnterpriseStatus,
             "enterprise_id valid_from industry_id above_scale jurisdiction_id source",
             (
                 (e, day, industry, above, street, "bench")
@@ -250,7 +242,6 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                 for day, industry, above, street in history
             ),
         )
-    print(f"enterprises: {time.perf_counter() - t0:.1f} s", flush=True)
 
     def industry_on(ent: int, day: dt.date) -> int:
         history = ent_status[ent - 1]
@@ -259,7 +250,6 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
     # People: users, persons, employments.
     posts = ["principal"] * 4 + ["safety_manager"] * 5 + ["special_operator"] * 10 + ["employee"] * 81
     jobs: list[list[tuple[int, str, dt.date, dt.date | None]]] = []
-    t0 = time.perf_counter()
     for _ in range(args.people):
         ent = rng.randint(1, n_ent)
         post = rng.choice(posts)
@@ -285,7 +275,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
             ((i, f"b{i:07d}", "!", f"员工{i}") for i in range(1, args.people + 1)),
         )
         counts["people"] = _copy(
-            Person,
+            org.Person,
             "id user_id enterprise_id name post hire_date leave_date id_number",
             (
                 (i, i, js[-1][0], f"员工{i}", js[-1][1], js[-1][2], js[-1][3], f"990100{i:011d}X")
@@ -293,14 +283,12 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
             ),
         )
         counts["employments"] = _copy(
-            Employment,
+            org.Employment,
             "person_id enterprise_id post start_date end_date source",
             ((i, ent, post, start, end, "bench") for i, js in enumerate(jobs, start=1) for ent, post, start, end in js),
         )
-    print(f"people: {time.perf_counter() - t0:.1f} s", flush=True)
 
-    # Ledger entries, attempts, certificates, course completions.
-    t0 = time.perf_counter()
+    # Ledger entries, attempts, certificates, course completions (one COPY each commits on its own).
     two_years = today - dt.timedelta(days=730)
     years = (today.year - 1, today.year)
 
@@ -332,15 +320,9 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                         secs = hours * 45 * 20
                         yield (person, at, at + dt.timedelta(seconds=secs), secs, post, ent, "annual", None)
 
-    with transaction.atomic():
-        counts["ledger entries"] = _copy(
-            CreditLedger,
-            "learner_id started_at ended_at seconds post enterprise_id purpose assessment_passed",
-            ledger(),
-        )
-    print(f"ledger: {time.perf_counter() - t0:.1f} s", flush=True)
-
-    t0 = time.perf_counter()
+    counts["ledger entries"] = _copy(
+        CreditLedger, "learner_id started_at ended_at seconds post enterprise_id purpose assessment_passed", ledger()
+    )
 
     def attempts() -> Iterator[tuple[Any, ...]]:
         for person, js in enumerate(jobs, start=1):
@@ -377,16 +359,13 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                         score >= 60,
                     )
 
-    with transaction.atomic():
-        counts["exam attempts"] = _copy(
-            Attempt,
-            "session_id person_id seq status max_score started_at deadline"
-            " submitted_at submit_reason graded_at score passed",
-            attempts(),
-        )
-    print(f"attempts: {time.perf_counter() - t0:.1f} s", flush=True)
+    counts["exam attempts"] = _copy(
+        Attempt,
+        "session_id person_id seq status max_score started_at deadline"
+        " submitted_at submit_reason graded_at score passed",
+        attempts(),
+    )
 
-    t0 = time.perf_counter()
     cert_of = {"principal": "principal", "safety_manager": "safety_manager", "special_operator": "special_operator"}
 
     def certificates() -> Iterator[tuple[Any, ...]]:
@@ -429,17 +408,14 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                     aware(day + dt.timedelta(days=60)) if revoked else None,
                 )
 
-    with transaction.atomic():
-        counts["certificates"] = _copy(
-            Certificate,
-            "number cert_type holder_id holder_name masked_id_number enterprise_id enterprise_name"
-            " provider_id imported issued_on valid_until status revoked_at",
-            certificates(),
-        )
-    print(f"certificates: {time.perf_counter() - t0:.1f} s", flush=True)
+    counts["certificates"] = _copy(
+        Certificate,
+        "number cert_type holder_id holder_name masked_id_number enterprise_id enterprise_name"
+        " provider_id imported issued_on valid_until status revoked_at",
+        certificates(),
+    )
 
     # Course completions, public learners, bureau staff.
-    t0 = time.perf_counter()
     n_public = max(args.people // 20, 100)
     n_staff = 500
     first_extra = args.people + 1
@@ -480,7 +456,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
         )
         staff = range(first_extra + n_public, first_extra + n_public + n_staff)
         counts["role grants"] = _copy(
-            RoleGrant,
+            org.RoleGrant,
             "user_id role jurisdiction_id",
             ((i, "bureau_official", rng.choice(streets).parent_id) for i in staff),
         )
@@ -502,8 +478,7 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
                 for course in rng.sample(courses[1:], rng.choice((0, 1, 2, 3)))
             ),
         )
-    _reset_sequences(User, Person, Enterprise)
-    print(f"the rest: {time.perf_counter() - t0:.1f} s", flush=True)
+    _reset_sequences(User, org.Person, org.Enterprise)
     t0 = time.perf_counter()
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -515,10 +490,12 @@ def populate(args: argparse.Namespace) -> dict[str, int]:
 
 
 class _Statuses:
-    """Every enterprise's status history, fetched once per baseline run."""
+    """Every enterprise's status history, fetched once per baseline run of ``query``."""
 
-    def __init__(self) -> None:
+    def __init__(self, query: Any) -> None:
         from organizations.models import EnterpriseStatus, Jurisdiction
+
+        self.root = query.jurisdiction.path if query.jurisdiction else "/"
 
         self.by_ent: dict[int, tuple[list[dt.date], list[tuple[int, bool, int]]]] = {}
         for ent, day, industry, above, place in EnterpriseStatus.objects.order_by(
@@ -534,6 +511,31 @@ class _Statuses:
         i = bisect.bisect_right(days, day) - 1
         return values[i] if i >= 0 else None
 
+    def placed(self, ent: int, day: dt.date) -> tuple[int, bool, int] | None:
+        """The status in force on ``day`` if it places the enterprise in the query's jurisdiction."""
+        status = self.on(ent, day)
+        return status if status is not None and self.paths[status[2]].startswith(self.root) else None
+
+
+def _high_risk_ids() -> set[int]:
+    from organizations.models import Industry
+
+    return set(Industry.objects.filter(is_high_risk=True).values_list("pk", flat=True))
+
+
+def _profile_seconds(hours: str | None = None) -> dict[tuple[bool, str], int]:
+    """Per requirement profile (high-risk, post): the seconds of one 学时, or with ``hours``
+    (``initial_hours``, ``annual_hours``) the seconds the profile requires."""
+    from django.conf import settings
+
+    from training.models import RequirementProfile
+
+    minutes = settings.MINUTES_PER_CREDIT_HOUR
+    return {
+        (p.high_risk, p.post): (getattr(p, hours) if hours else 1) * (p.minutes_per_hour or minutes) * 60
+        for p in RequirementProfile.objects.all()
+    }
+
 
 def _group_key(query: Any, statuses: _Statuses, status: tuple[int, bool, int], ent: int, day: dt.date) -> Any:
     by = query.group_by
@@ -544,10 +546,8 @@ def _group_key(query: Any, statuses: _Statuses, status: tuple[int, bool, int], e
     if by == "enterprise":
         return ent
     if by == "jurisdiction":
-        path = statuses.paths[status[2]]
-        root = query.jurisdiction.path if query.jurisdiction else "/"
-        rest = path[len(root) :].split("/")
-        return rest[0] or root
+        rest = statuses.paths[status[2]][len(statuses.root) :].split("/")
+        return rest[0] or statuses.root
     if by == "month":
         return f"{day:%Y-%m}"
     if by == "quarter":
@@ -563,14 +563,13 @@ def naive_holders(query: Any, posts: dict[str, str]) -> tuple[int, int, int]:
     from organizations.models import Employment
 
     as_of = query.as_of
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     valid: set[tuple[int, str]] = set()
     for holder, kind, issued, until, state, revoked in Certificate.objects.filter(
         cert_type__in=list(posts.values())
     ).values_list("holder_id", "cert_type", "issued_on", "valid_until", "status", "revoked_at"):
         if issued <= as_of <= until and not (state == "revoked" and revoked.astimezone(NOW_TZ).date() <= as_of):
             valid.add((holder, kind))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     den: Counter[Any] = Counter()
     num: Counter[Any] = Counter()
     for person, ent, post, start, end in Employment.objects.filter(post__in=list(posts)).values_list(
@@ -578,8 +577,7 @@ def naive_holders(query: Any, posts: dict[str, str]) -> tuple[int, int, int]:
     ):
         if start > as_of or (end is not None and end < as_of):
             continue
-        status = statuses.on(ent, as_of)
-        if status is None or not statuses.paths[status[2]].startswith(root):
+        if (status := statuses.placed(ent, as_of)) is None:
             continue
         key = _group_key(query, statuses, status, ent, as_of)
         den[key] += 1
@@ -592,22 +590,16 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
     """new_employee_training_rate, the naive way: the period's employments,
     every status row, the onboarding ledger entries, passed onboarding exams
     and new-employee certificates into Python; count there."""
-    from django.conf import settings
-
     from exams.models import Attempt, Certificate
     from organizations.models import Employment, Industry, Person
-    from training.models import CreditLedger, RequirementProfile
+    from training.models import CreditLedger
 
     as_of = query.as_of
     days = dt.timedelta(days=query.param("pretraining_days"))
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     key = set(Industry.objects.filter(is_key=True).values_list("pk", flat=True))
-    high = set(Industry.objects.filter(is_high_risk=True).values_list("pk", flat=True))
-    minutes = settings.MINUTES_PER_CREDIT_HOUR
-    need = {
-        (p.high_risk, p.post): p.initial_hours * (p.minutes_per_hour or minutes) * 60
-        for p in RequirementProfile.objects.all()
-    }
+    high = _high_risk_ids()
+    need = _profile_seconds("initial_hours")
     user_of = dict(Person.objects.values_list("pk", "user_id"))
     entries: dict[tuple[int, int], list[tuple[dt.date, int, bool | None]]] = {}
     for learner, ent, started, seconds, passed in CreditLedger.objects.filter(
@@ -625,7 +617,6 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
     ):
         gone = revoked.astimezone(NOW_TZ).date() if state == "revoked" else None
         certs.setdefault(holder, []).append((issued, until, gone))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     # A change of post at the same enterprise (an employment following on from
     # one there) is not a new hire.
     spans: dict[tuple[int, int], list[tuple[dt.date, dt.date | None]]] = {}
@@ -640,10 +631,8 @@ def naive_new_employee(query: Any) -> tuple[int, int, int]:
     ).values_list("person_id", "enterprise_id", "post", "start_date", "end_date"):
         if any(s < start and (e is None or e >= start - dt.timedelta(days=1)) for s, e in spans[(person, ent)]):
             continue
-        status = statuses.on(ent, start)
+        status = statuses.placed(ent, start)
         if status is None or not status[1] or status[0] not in key:
-            continue
-        if not statuses.paths[status[2]].startswith(root):
             continue
         lo, hi = start - days, min(as_of, end or as_of)
         rows = [e for e in entries.get((user_of[person], ent), []) if lo <= e[0] <= hi]
@@ -679,14 +668,13 @@ def naive_exam_pass(query: Any) -> tuple[int, int, int]:
         if state == "submitted":
             flags[0] = True
             flags[1] = flags[1] or bool(passed)
-    statuses = _Statuses()
+    statuses = _Statuses(query)
     jobs: dict[int, list[tuple[dt.date, dt.date | None, int]]] = {}
     for person, ent, start, end in Employment.objects.values_list(
         "person_id", "enterprise_id", "start_date", "end_date"
     ):
         jobs.setdefault(person, []).append((start, end, ent))
     current = dict(Person.objects.values_list("pk", "enterprise_id"))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     den: Counter[Any] = Counter()
     num: Counter[Any] = Counter()
     for (session, person), (sat, passed) in pairs.items():
@@ -695,8 +683,7 @@ def naive_exam_pass(query: Any) -> tuple[int, int, int]:
         day = closing[session]
         ents = [e for s, f, e in sorted(jobs.get(person, [])) if s <= day and (f is None or f >= day)]
         ent = ents[-1] if ents else current[person]
-        status = statuses.on(ent, day)
-        if status is None or not statuses.paths[status[2]].startswith(root):
+        if (status := statuses.placed(ent, day)) is None:
             continue
         k = _group_key(query, statuses, status, ent, day)
         den[k] += 1
@@ -709,22 +696,19 @@ def naive_ledger(query: Any, *, distinct: bool) -> tuple[float, int, int]:
     way: every ledger entry of the period and every status row into Python."""
     from django.conf import settings
 
-    from organizations.models import Industry
-    from training.models import CreditLedger, RequirementProfile
+    from training.models import CreditLedger
 
-    statuses = _Statuses()
-    high = set(Industry.objects.filter(is_high_risk=True).values_list("pk", flat=True))
+    statuses = _Statuses(query)
+    high = _high_risk_ids()
     minutes = settings.MINUTES_PER_CREDIT_HOUR
-    hour = {(p.high_risk, p.post): (p.minutes_per_hour or minutes) * 60 for p in RequirementProfile.objects.all()}
-    root = query.jurisdiction.path if query.jurisdiction else "/"
+    hour = _profile_seconds()
     sums: defaultdict[Any, float] = defaultdict(float)
     learners: defaultdict[Any, set[int]] = defaultdict(set)
     for learner, ent, started, seconds, post in CreditLedger.objects.filter(
         started_at__date__gte=query.date_from, started_at__date__lte=query.as_of, enterprise__isnull=False
     ).values_list("learner_id", "enterprise_id", "started_at", "seconds", "post"):
         day = started.astimezone(NOW_TZ).date()
-        status = statuses.on(ent, day)
-        if status is None or not statuses.paths[status[2]].startswith(root):
+        if (status := statuses.placed(ent, day)) is None:
             continue
         k = _group_key(query, statuses, status, ent, day)
         if distinct:
@@ -741,20 +725,13 @@ def naive_annual(query: Any) -> tuple[int, int, int]:
     """annual_retraining_rate, the naive way: for each calendar year of the
     period, the employments, every status row and the year's annual ledger
     entries into Python; count there."""
-    from django.conf import settings
+    from organizations.models import Employment, Person
+    from training.models import CreditLedger
 
-    from organizations.models import Employment, Industry, Person
-    from training.models import CreditLedger, RequirementProfile
-
-    statuses = _Statuses()
-    high = set(Industry.objects.filter(is_high_risk=True).values_list("pk", flat=True))
-    minutes = settings.MINUTES_PER_CREDIT_HOUR
-    need = {
-        (p.high_risk, p.post): p.annual_hours * (p.minutes_per_hour or minutes) * 60
-        for p in RequirementProfile.objects.all()
-    }
+    statuses = _Statuses(query)
+    high = _high_risk_ids()
+    need = _profile_seconds("annual_hours")
     user_of = dict(Person.objects.values_list("pk", "user_id"))
-    root = query.jurisdiction.path if query.jurisdiction else "/"
     den: Counter[Any] = Counter()
     num: Counter[Any] = Counter()
     for year in range(query.date_from.year, query.as_of.year + 1):
@@ -772,8 +749,7 @@ def naive_annual(query: Any) -> tuple[int, int, int]:
         ):
             if end is not None and end < ref:
                 continue
-            status = statuses.on(ent, ref)
-            if status is None or not statuses.paths[status[2]].startswith(root):
+            if (status := statuses.placed(ent, ref)) is None:
                 continue
             k = _group_key(query, statuses, status, ent, ref)
             den[k] += 1
@@ -966,19 +942,10 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=0, help="default: people / 20")
     parser.add_argument("--runs", type=int, default=5, help="timed runs per indicator and group_by (p50)")
     parser.add_argument("--baseline-runs", type=int, default=1)
-    parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument("--no-warmup", action="store_true", help="skip the untimed first run (for multi-second runs)")
     parser.add_argument("--only", nargs="*", help="indicator codes to time")
     parser.add_argument("--group-bys", nargs="*", help="group_bys to time (default: every one; '-' is none)")
     parser.add_argument(
         "--jit", choices=("server", "off"), default="server", help="PostgreSQL JIT: the server's setting, or off"
-    )
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    parser.add_argument(
-        "--reuse", action="store_true", help="time against the database a --keep run left (and keep it)"
-    )
-    parser.add_argument(
-        "--rebuild-facts", action="store_true", help="rebuild the analytics facts even if they are built (timed)"
     )
     parser.add_argument(
         "--refresh-writes",
@@ -986,7 +953,16 @@ def main() -> None:
         default=1000,
         help="rows written (and written back) before timing an incremental facts refresh; 0: skip",
     )
-    parser.add_argument("--live", action="store_true", help="time compute(live=True), the live SQL, not the facts")
+    switches = {
+        "--no-baseline": "time the indicators only, without the naive baseline",
+        "--no-warmup": "skip the untimed first run (for multi-second runs)",
+        "--keep": "keep the database afterwards",
+        "--reuse": "time against the database a --keep run left (and keep it)",
+        "--rebuild-facts": "rebuild the analytics facts even if they are built (timed)",
+        "--live": "time compute(live=True), the live SQL, not the facts",
+    }
+    for switch, help_text in switches.items():
+        parser.add_argument(switch, action="store_true", help=help_text)
     args = parser.parse_args()
 
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)

@@ -27,21 +27,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from exams.models import Attempt, Certificate, CertificateType, ExamSession, PaperTemplate
-from organizations.models import (
-    BEGINNING,
-    Employment,
-    Enterprise,
-    EnterpriseStatus,
-    Industry,
-    Jurisdiction,
-    Person,
-    RoleGrant,
-    TrainingProvider,
-)
+from organizations import models as org
+from organizations.services import role_grant
 from organizations.validators import complete_credit_code, complete_id_number, mask_id_number
 from training.models import Assignment, Course, CreditLedger, PublicLearner, RequirementProfile
 
-Post = Person.Post
+Post = org.Person.Post
 Purpose = CreditLedger.Purpose
 
 SEED = 14
@@ -52,11 +43,11 @@ ONBOARDING_EXAM = "新员工岗前安全考核（示范）"
 
 # (code, name, kind, parent code, resident population)
 JURISDICTIONS = [
-    ("990101002", "安宁街道", Jurisdiction.Kind.STREET, "990101", 16_000),
-    ("990102", "东湖区", Jurisdiction.Kind.DISTRICT, None, 0),
-    ("990102001", "东湖街道", Jurisdiction.Kind.STREET, "990102", 21_000),
-    ("990102002", "湖滨街道", Jurisdiction.Kind.STREET, "990102", 17_500),
-    ("990102101", "青山镇", Jurisdiction.Kind.TOWN, "990102", 9_000),
+    ("990101002", "安宁街道", org.Jurisdiction.Kind.STREET, "990101", 16_000),
+    ("990102", "东湖区", org.Jurisdiction.Kind.DISTRICT, None, 0),
+    ("990102001", "东湖街道", org.Jurisdiction.Kind.STREET, "990102", 21_000),
+    ("990102002", "湖滨街道", org.Jurisdiction.Kind.STREET, "990102", 17_500),
+    ("990102101", "青山镇", org.Jurisdiction.Kind.TOWN, "990102", 9_000),
 ]
 # Populations of the nodes seed() in demo.organizations creates.
 EXISTING_POPULATION = {"990101001": 18_000, "990101101": 12_500, "990101201": 3_000}
@@ -120,21 +111,21 @@ def _years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years, day=28)
 
 
-def seed(*, provider: TrainingProvider, password: str) -> None:
+def seed(*, provider: org.TrainingProvider, password: str) -> None:
     """The statistics demo; a no-op when it already exists."""
-    if Enterprise.objects.filter(credit_code=complete_credit_code(FIRST_CODE17)).exists():
+    if org.Enterprise.objects.filter(credit_code=complete_credit_code(FIRST_CODE17)).exists():
         return
     with transaction.atomic():
         _Builder(provider=provider, password=password).build()
 
 
 class _Builder:
-    def __init__(self, *, provider: TrainingProvider, password: str) -> None:
+    def __init__(self, *, provider: org.TrainingProvider, password: str) -> None:
         self.provider = provider
         self.rng = random.Random(SEED)  # noqa: S311 - demo data, not security
         self.today = timezone.localdate()
         self.password_hash = make_password(password)
-        self.industries = {i.code: i for i in Industry.objects.all()}
+        self.industries = {i.code: i for i in org.Industry.objects.all()}
         self.profiles = {(p.high_risk, p.post): p for p in RequirementProfile.objects.all()}
 
     def build(self) -> None:
@@ -150,19 +141,19 @@ class _Builder:
 
     # --- jurisdictions ---------------------------------------------------------------------
 
-    def _jurisdictions(self) -> dict[str, Jurisdiction]:
+    def _jurisdictions(self) -> dict[str, org.Jurisdiction]:
         for code, name, kind, parent_code, population in JURISDICTIONS:
-            if not Jurisdiction.objects.filter(code=code).exists():
-                parent = Jurisdiction.objects.get(code=parent_code) if parent_code else None
-                Jurisdiction(code=code, name=name, kind=kind, parent=parent, population=population or None).save()
+            if not org.Jurisdiction.objects.filter(code=code).exists():
+                parent = org.Jurisdiction.objects.get(code=parent_code) if parent_code else None
+                org.Jurisdiction(code=code, name=name, kind=kind, parent=parent, population=population or None).save()
         for code, population in EXISTING_POPULATION.items():
-            Jurisdiction.objects.filter(code=code, population__isnull=True).update(population=population)
+            org.Jurisdiction.objects.filter(code=code, population__isnull=True).update(population=population)
         for district in ("990101", "990102"):
             total = sum(
-                Jurisdiction.objects.filter(parent__code=district).values_list("population", flat=True), start=0
+                org.Jurisdiction.objects.filter(parent__code=district).values_list("population", flat=True), start=0
             )
-            Jurisdiction.objects.filter(code=district).update(population=total)
-        return {j.code: j for j in Jurisdiction.objects.filter(code__startswith="9901")}
+            org.Jurisdiction.objects.filter(code=district).update(population=total)
+        return {j.code: j for j in org.Jurisdiction.objects.filter(code__startswith="9901")}
 
     def _leaves(self, district: str) -> list[str]:
         return sorted(c for c in self.jurisdictions if c.startswith(district) and len(c) == 9)
@@ -181,7 +172,7 @@ class _Builder:
             industry = rng.choices(codes, weights)[0]
             place = "990101201" if industry == "hazardous_chemicals" and district == "990101" else rng.choice(leaves)
             above = rng.random() < 0.72
-            statuses = [(BEGINNING, industry, above, place)]
+            statuses = [(org.BEGINNING, industry, above, place)]
             if rng.random() < 0.2:  # a change within the last two years
                 day = self.today - dt.timedelta(days=rng.randint(30, 700))
                 change = rng.choice(("scale", "industry", "place"))
@@ -200,12 +191,12 @@ class _Builder:
             out.append(_Enterprise(name=name, credit_code=complete_credit_code(code17), statuses=statuses))
         return out
 
-    def _write_enterprises(self) -> list[Enterprise]:
+    def _write_enterprises(self) -> list[org.Enterprise]:
         rows = []
         for e in self.enterprises:
             _, industry, above, place = e.statuses[-1]
             rows.append(
-                Enterprise(
+                org.Enterprise(
                     name=e.name,
                     credit_code=e.credit_code,
                     industry=self.industries[industry],
@@ -213,9 +204,9 @@ class _Builder:
                     jurisdiction=self.jurisdictions[place],
                 )
             )
-        rows = Enterprise.objects.bulk_create(rows)
-        EnterpriseStatus.objects.bulk_create(
-            EnterpriseStatus(
+        rows = org.Enterprise.objects.bulk_create(rows)
+        org.EnterpriseStatus.objects.bulk_create(
+            org.EnterpriseStatus(
                 enterprise=row,
                 valid_from=day,
                 industry=self.industries[industry],
@@ -275,13 +266,13 @@ class _Builder:
                 people.append(person)
         return people
 
-    def _write_people(self, enterprises: list[Enterprise]) -> list[Person]:
+    def _write_people(self, enterprises: list[org.Enterprise]) -> list[org.Person]:
         users = User.objects.bulk_create(
             User(username=f"demo_p{index:05d}", display_name=p.name, password=self.password_hash)
             for index, p in enumerate(self.people, start=1)
         )
-        persons = Person.objects.bulk_create(
-            Person(
+        persons = org.Person.objects.bulk_create(
+            org.Person(
                 user=user,
                 enterprise=enterprises[p.jobs[-1].enterprise],
                 name=p.name,
@@ -292,8 +283,8 @@ class _Builder:
             )
             for user, p in zip(users, self.people, strict=True)
         )
-        Employment.objects.bulk_create(
-            Employment(
+        org.Employment.objects.bulk_create(
+            org.Employment(
                 person=person,
                 enterprise=enterprises[job.enterprise],
                 post=job.post,
@@ -340,17 +331,17 @@ class _Builder:
             month = following
         return {s.title[-7:]: s for s in ExamSession.objects.bulk_create(sessions)}
 
-    def _write_training_and_exams(self, persons: list[Person], enterprises: list[Enterprise]) -> None:
+    def _write_training_and_exams(self, persons: list[org.Person], enterprises: list[org.Enterprise]) -> None:
         rng = self.rng
         today = self.today
         sessions = self._sessions()
         ledger: list[CreditLedger] = []
         attempts: list[Attempt] = []
-        self.new_employee_certificates: list[tuple[Person, _Job, dt.date]] = []
+        self.new_employee_certificates: list[tuple[org.Person, _Job, dt.date]] = []
         courses = list(Course.objects.filter(owner_provider=self.provider, is_public=False).order_by("pk"))
         completions: list[Assignment] = []
 
-        def entry(person: Person, job: _Job, day: dt.date, seconds: int, purpose: str, passed: bool | None) -> None:
+        def entry(person: org.Person, job: _Job, day: dt.date, seconds: int, purpose: str, passed: bool | None) -> None:
             start = self._at(day)
             ledger.append(
                 CreditLedger(
@@ -467,13 +458,13 @@ class _Builder:
 
     # --- certificates ----------------------------------------------------------------------
 
-    def _write_certificates(self, persons: list[Person], enterprises: list[Enterprise]) -> None:
+    def _write_certificates(self, persons: list[org.Person], enterprises: list[org.Enterprise]) -> None:
         rng = self.rng
         today = self.today
         rows: list[Certificate] = []
 
         def add(
-            person: Person, job: _Job, cert_type: str, issued: dt.date, years: int, *, imported: bool
+            person: org.Person, job: _Job, cert_type: str, issued: dt.date, years: int, *, imported: bool
         ) -> Certificate:
             cert = Certificate(
                 number=f"SD{cert_type[:2].upper()}{len(rows) + 1:07d}",
@@ -570,8 +561,10 @@ class _Builder:
                     display_name=f"{self.jurisdictions[district].name}监管员{index}",
                     password=self.password_hash,
                 )
-                RoleGrant.objects.create(
-                    user=user, role=RoleGrant.Role.BUREAU_OFFICIAL, jurisdiction=self.jurisdictions[rng.choice(nodes)]
+                role_grant(
+                    user=user,
+                    role=org.RoleGrant.Role.BUREAU_OFFICIAL,
+                    jurisdiction=self.jurisdictions[rng.choice(nodes)],
                 )
                 staff.append(user)
         assignments = []

@@ -148,20 +148,20 @@ def _course(
 
 def _credit(user: User, lesson: Lesson, fraction: float, *, when: dt.datetime) -> None:
     """Record demo study as ledger rows marked as seeded, and the progress they make."""
-    if Progress.objects.filter(learner=user, lesson=lesson).exists():
-        return
     seconds = int(lesson.credit_minutes * 60 * fraction)
     done = fraction >= 1
     position = lesson.end_position if done else int(lesson.end_position * fraction)
-    Progress.objects.create(
+    _progress, created = Progress.objects.get_or_create(
         learner=user,
         lesson=lesson,
-        position=position,
-        furthest=position,
-        credited_seconds=seconds,
-        completed_at=when if done else None,
+        defaults={
+            "position": position,
+            "furthest": position,
+            "credited_seconds": seconds,
+            "completed_at": when if done else None,
+        },
     )
-    if seconds:
+    if created and seconds:
         # Whose training and of which kind, as a heartbeat would have recorded it.
         attribution = credit_attribution(user=user, lesson=lesson)
         CreditLedger.objects.create(

@@ -15,21 +15,12 @@ from django.utils import timezone
 from accounts.models import User
 from analytics.indicators import Query
 from exams.models import Attempt, Certificate, CertificateType, ExamSession, PaperTemplate
-from organizations.models import (
-    BEGINNING,
-    Employment,
-    Enterprise,
-    EnterpriseStatus,
-    Industry,
-    Jurisdiction,
-    Person,
-    TrainingProvider,
-)
+from organizations import models as org
 from tests import factories
 from training.models import Assignment, Course, CreditLedger, PublicLearner
 
 HOUR = 45 * 60
-Post = Person.Post
+Post = org.Person.Post
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -38,27 +29,27 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
 
 
 def enterprise(
-    jurisdiction: Jurisdiction, name: str, industry: str = "machinery", above_scale: bool = True
-) -> Enterprise:
+    jurisdiction: org.Jurisdiction, name: str, industry: str = "machinery", above_scale: bool = True
+) -> org.Enterprise:
     """An enterprise with its first status holding since the beginning."""
     e = factories.make_enterprise(jurisdiction, name=name, industry_code=industry, above_scale=above_scale)
-    status(e, BEGINNING, industry=industry, above_scale=above_scale, jurisdiction=jurisdiction)
+    status(e, org.BEGINNING, industry=industry, above_scale=above_scale, jurisdiction=jurisdiction)
     return e
 
 
 def status(
-    e: Enterprise, valid_from: dt.date, *, industry: str, above_scale: bool, jurisdiction: Jurisdiction
-) -> EnterpriseStatus:
-    return EnterpriseStatus.objects.create(
+    e: org.Enterprise, valid_from: dt.date, *, industry: str, above_scale: bool, jurisdiction: org.Jurisdiction
+) -> org.EnterpriseStatus:
+    return org.EnterpriseStatus.objects.create(
         enterprise=e,
         valid_from=valid_from,
-        industry=Industry.objects.get(code=industry),
+        industry=org.Industry.objects.get(code=industry),
         above_scale=above_scale,
         jurisdiction=jurisdiction,
     )
 
 
-def person(e: Enterprise, name: str, start: dt.date | None = None, *, post: str = Post.EMPLOYEE) -> Person:
+def person(e: org.Enterprise, name: str, start: dt.date | None = None, *, post: str = Post.EMPLOYEE) -> org.Person:
     """A person at ``e``; with ``start``, also their employment there from that day."""
     p = factories.make_person(e, post=post, hire_date=start or dt.date(2020, 1, 1))
     p.name = name
@@ -69,14 +60,14 @@ def person(e: Enterprise, name: str, start: dt.date | None = None, *, post: str 
 
 
 def employ(
-    p: Person, e: Enterprise, start: dt.date, end: dt.date | None = None, *, post: str = Post.EMPLOYEE
-) -> Employment:
-    return Employment.objects.create(person=p, enterprise=e, post=post, start_date=start, end_date=end)
+    p: org.Person, e: org.Enterprise, start: dt.date, end: dt.date | None = None, *, post: str = Post.EMPLOYEE
+) -> org.Employment:
+    return org.Employment.objects.create(person=p, enterprise=e, post=post, start_date=start, end_date=end)
 
 
 def credit(
-    p: Person | User,
-    e: Enterprise | None,
+    p: org.Person | User,
+    e: org.Enterprise | None,
     day: dt.date,
     hours: float,
     purpose: str = CreditLedger.Purpose.ONBOARDING,
@@ -86,11 +77,10 @@ def credit(
     minute: int = 0,
 ) -> CreditLedger:
     """``hours`` 学时 credited on ``day`` (from ``hour``:``minute`` local time) under ``e`` for ``purpose``."""
-    user = p.user if isinstance(p, Person) else p
     start = at(day, hour) + dt.timedelta(minutes=minute)
     seconds = round(hours * HOUR)
     return CreditLedger.objects.create(
-        learner=user,
+        learner=p.user if isinstance(p, org.Person) else p,
         started_at=start,
         ended_at=start + dt.timedelta(seconds=seconds),
         seconds=seconds,
@@ -99,13 +89,13 @@ def credit(
         purpose=purpose,
         assessment_passed=assessment_passed,
         source="fixture",
-        post=p.post if isinstance(p, Person) else "",
+        post=p.post if isinstance(p, org.Person) else "",
     )
 
 
-def provider() -> TrainingProvider:
-    root = Jurisdiction.objects.order_by("path").first()
-    return TrainingProvider.objects.get_or_create(
+def provider() -> org.TrainingProvider:
+    root = org.Jurisdiction.objects.order_by("path").first()
+    return org.TrainingProvider.objects.get_or_create(
         code="fixture-center", defaults={"name": "中心", "jurisdiction": root}
     )[0]
 
@@ -132,7 +122,7 @@ def session(
 
 
 def attempt(
-    s: ExamSession, p: Person, *, score: int | None, seq: int = 1, day: dt.date | None = None, status: str = ""
+    s: ExamSession, p: org.Person, *, score: int | None, seq: int = 1, day: dt.date | None = None, status: str = ""
 ) -> Attempt:
     """An attempt: ``score=None`` is one never started (prepared); otherwise
     submitted (or ``status``) with that score, passed at the session's mark."""
@@ -154,7 +144,7 @@ def attempt(
 
 
 def certificate(
-    p: Person,
+    p: org.Person,
     cert_type: str,
     issued: dt.date,
     until: dt.date,
@@ -175,11 +165,11 @@ def certificate(
     )
 
 
-def public_course(owner: TrainingProvider | None = None) -> Course:
+def public_course(owner: org.TrainingProvider | None = None) -> Course:
     return Course.objects.create(title="群众应急救护", owner_provider=owner or provider(), is_public=True)
 
 
-def resident(jurisdiction: Jurisdiction, name: str) -> PublicLearner:
+def resident(jurisdiction: org.Jurisdiction, name: str) -> PublicLearner:
     user = factories.make_user()
     return PublicLearner.objects.create(user=user, jurisdiction=jurisdiction, name=name)
 
@@ -204,7 +194,7 @@ __all__ = [
 STREET_NAMES = ["第一街道", "第二街道", "第三街道"]
 
 
-def east_district(streets: int = 1) -> tuple[Jurisdiction, list[Jurisdiction]]:
+def east_district(streets: int = 1) -> tuple[org.Jurisdiction, list[org.Jurisdiction]]:
     """东城区 (330101) with its first ``streets`` streets (330101001, …), on a
     seeded industry catalogue."""
     from tests.conftest import ensure_industries

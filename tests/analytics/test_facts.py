@@ -17,18 +17,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from analytics import models
 from analytics.facts import facts_ready, facts_rebuild, facts_refresh
 from analytics.indicators import compute, indicators_all
-from analytics.models import (
-    AnnualFact,
-    CompletionFact,
-    ExamPairFact,
-    FactDirty,
-    FactState,
-    HolderFact,
-    LedgerDayFact,
-    NewHireFact,
-)
 from exams.models import Attempt, Certificate, CertificateType
 from organizations.models import Employment, Enterprise, Jurisdiction
 from tests.analytics.ind_fixtures import certificate, complete, employ, person, q, status
@@ -92,11 +83,11 @@ def test_facts_give_the_live_figures_for_every_indicator_and_group_by(world: str
     assert _assert_same_everywhere() > 100
     # The facts compute read were there (the comparison is not facts-less live against live).
     built = {
-        "certificates_world": HolderFact,
-        "exams_world": ExamPairFact,
-        "volumes_world": LedgerDayFact,
-        "annual_world": AnnualFact,
-        "new_employee_world": NewHireFact,
+        "certificates_world": models.HolderFact,
+        "exams_world": models.ExamPairFact,
+        "volumes_world": models.LedgerDayFact,
+        "annual_world": models.AnnualFact,
+        "new_employee_world": models.NewHireFact,
     }
     assert world not in built or built[world].objects.exists()
 
@@ -108,8 +99,8 @@ def test_the_facts_are_what_compute_reads(request: pytest.FixtureRequest) -> Non
     live = compute(query, live=True)
     assert live.total.denominator
     assert compute(query).total == live.total
-    assert HolderFact.objects.exists()
-    HolderFact.objects.all().delete()
+    assert models.HolderFact.objects.exists()
+    models.HolderFact.objects.all().delete()
     assert compute(query).total.denominator == 0
     facts_rebuild()
     assert compute(query).total == live.total
@@ -118,14 +109,14 @@ def test_the_facts_are_what_compute_reads(request: pytest.FixtureRequest) -> Non
 def _fact_rows() -> list[list[tuple[Any, ...]]]:
     return [
         sorted(m.objects.values_list(*[f.attname for f in m._meta.fields if f.name != "id"]))
-        for m in (ExamPairFact, HolderFact, CompletionFact)
+        for m in (models.ExamPairFact, models.HolderFact, models.CompletionFact)
     ]
 
 
 def test_a_certificate_revoked_by_a_queryset_update_reaches_the_next_question(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("certificates_world")
     facts_refresh()
-    assert not FactDirty.objects.exists()
+    assert not models.FactDirty.objects.exists()
     query = q("principal_certified_rate", D(2026, 1, 1), D(2026, 6, 30))
     before = compute(query).total
     holder = Certificate.objects.get(holder__name="张有效")
@@ -133,10 +124,10 @@ def test_a_certificate_revoked_by_a_queryset_update_reaches_the_next_question(re
     Certificate.objects.filter(pk=holder.pk).update(
         status="revoked", revoked_at=timezone.now() - dt.timedelta(days=400)
     )
-    assert FactDirty.objects.filter(kind="person", key=holder.holder_id).exists()
+    assert models.FactDirty.objects.filter(kind="person", key=holder.holder_id).exists()
     after = compute(query).total
     assert (after.numerator, after.denominator) == (before.numerator - 1, before.denominator)
-    assert not FactDirty.objects.exists()
+    assert not models.FactDirty.objects.exists()
     Certificate.objects.filter(holder__name="吴导入").delete()
     Employment.objects.filter(person__name="陈末日").update(end_date=D(2026, 6, 1))
     assert _assert_same_everywhere(FACT_CODES)
@@ -153,7 +144,7 @@ def test_exam_writes_and_a_status_change_reach_the_next_question(request: pytest
     Attempt.objects.filter(person=w.p.p2, seq=1).update(score=70, passed=True)  # regraded
     Employment.objects.filter(person=w.p.p6, enterprise=w.B).update(start_date=D(2026, 4, 1))
     status(w.A, D(2026, 3, 1), industry="hazardous_chemicals", above_scale=True, jurisdiction=w.district)
-    assert FactDirty.objects.filter(kind="enterprise", key=w.A.pk).exists()
+    assert models.FactDirty.objects.filter(kind="enterprise", key=w.A.pk).exists()
     assert _figures(compute(query)) == _figures(compute(query, live=True)) != before
     assert _assert_same_everywhere(FACT_CODES)
     incremental = _fact_rows()
@@ -174,20 +165,20 @@ def test_a_long_queue_reads_the_live_sql_until_the_refresh(request: pytest.Fixtu
             D(2025, 1, 1),
             D(2028, 1, 1),
         )
-    assert FactDirty.objects.count() > 1
+    assert models.FactDirty.objects.count() > 1
     assert not facts_ready()
     got = compute(query).total  # live: right without the facts
     assert (got.numerator, got.denominator) == (before.numerator + 2, before.denominator + 2)
     call_command("analytics_refresh", stdout=open("/dev/null", "w"))  # noqa: SIM115
-    assert not FactDirty.objects.exists()
+    assert not models.FactDirty.objects.exists()
     assert facts_ready()
     assert compute(query).total == got
 
 
 def test_facts_never_built_read_the_live_sql(request: pytest.FixtureRequest) -> None:
     request.getfixturevalue("certificates_world")
-    FactState.objects.update(built_at=None)
-    HolderFact.objects.all().delete()
+    models.FactState.objects.update(built_at=None)
+    models.HolderFact.objects.all().delete()
     assert not facts_ready()
     query = q("principal_certified_rate", D(2026, 1, 1), D(2026, 6, 30))
     assert compute(query).total == compute(query, live=True).total
@@ -218,7 +209,7 @@ def test_a_new_employees_completion_reaches_the_facts(request: pytest.FixtureReq
     complete(p.user, public_course(), D(2026, 3, 5))
     query = q("course_completions", D(2026, 1, 1), D(2026, 6, 30), group_by="enterprise")
     assert _figures(compute(query)) == _figures(compute(query, live=True))
-    assert CompletionFact.objects.filter(person=p).exists()
+    assert models.CompletionFact.objects.filter(person=p).exists()
 
 
 def test_a_catalogue_change_reads_the_live_sql_until_the_rebuild(request: pytest.FixtureRequest) -> None:
@@ -229,7 +220,7 @@ def test_a_catalogue_change_reads_the_live_sql_until_the_rebuild(request: pytest
 
     profile = RequirementProfile.objects.order_by("pk").first()
     RequirementProfile.objects.filter(pk=profile.pk).update(initial_hours=profile.initial_hours + 1)
-    assert FactDirty.objects.filter(kind="all").exists()
+    assert models.FactDirty.objects.filter(kind="all").exists()
     assert not facts_ready()
     facts_refresh()
     assert facts_ready()

@@ -13,19 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 from analytics.indicators import compute, people
+from tests.analytics import ind_fixtures as fx
 from tests.analytics.ind_figures import machinery_and_chemicals
-from tests.analytics.ind_fixtures import (
-    complete,
-    credit,
-    east_district,
-    employ,
-    enterprise,
-    person,
-    provider,
-    q,
-    resident,
-    status,
-)
 from training.models import Assignment, Course, CreditLedger, RequirementProfile
 
 D = dt.date
@@ -35,46 +24,46 @@ P = CreditLedger.Purpose
 
 @pytest.fixture
 def w(db: None) -> SimpleNamespace:
-    district, (s1, s2) = east_district(2)
+    district, (s1, s2) = fx.east_district(2)
     A, B = machinery_and_chemicals(s1, district)
-    G = enterprise(s1, "庚搬迁")
-    status(G, D(2026, 2, 1), industry="machinery", above_scale=True, jurisdiction=s2)
-    pa1 = person(A, "张一", D(2020, 1, 1))
-    pa2 = person(A, "李二", D(2020, 1, 1))
-    pb = person(B, "王三", D(2020, 1, 1))
-    pg = person(G, "赵四", D(2020, 1, 1))
-    credit(pa1, A, D(2026, 1, 10), 2)
-    credit(pa1, A, D(2026, 2, 10), 3, P.ANNUAL)
-    credit(pa2, A, D(2026, 3, 31), 1.5, P.OTHER, hour=23, minute=30)  # late evening on the last day: in
-    credit(pa2, A, D(2026, 4, 1), 5, hour=0, minute=30)  # 03-31 in UTC, 04-01 here: out
-    credit(pa2, A, D(2025, 12, 31), 7)  # before the period
-    credit(pb, B, D(2026, 1, 15), 4)
-    credit(pg, G, D(2026, 1, 20), 1)  # G on street 1 that day
-    credit(pg, G, D(2026, 3, 1), 2)  # G on street 2 that day
-    public = resident(district, "居民")
-    credit(public.user, None, D(2026, 2, 1), 10)  # no enterprise: not an employee's training
+    G = fx.enterprise(s1, "庚搬迁")
+    fx.status(G, D(2026, 2, 1), industry="machinery", above_scale=True, jurisdiction=s2)
+    pa1 = fx.person(A, "张一", D(2020, 1, 1))
+    pa2 = fx.person(A, "李二", D(2020, 1, 1))
+    pb = fx.person(B, "王三", D(2020, 1, 1))
+    pg = fx.person(G, "赵四", D(2020, 1, 1))
+    fx.credit(pa1, A, D(2026, 1, 10), 2)
+    fx.credit(pa1, A, D(2026, 2, 10), 3, P.ANNUAL)
+    fx.credit(pa2, A, D(2026, 3, 31), 1.5, P.OTHER, hour=23, minute=30)  # late evening on the last day: in
+    fx.credit(pa2, A, D(2026, 4, 1), 5, hour=0, minute=30)  # 03-31 in UTC, 04-01 here: out
+    fx.credit(pa2, A, D(2025, 12, 31), 7)  # before the period
+    fx.credit(pb, B, D(2026, 1, 15), 4)
+    fx.credit(pg, G, D(2026, 1, 20), 1)  # G on street 1 that day
+    fx.credit(pg, G, D(2026, 3, 1), 2)  # G on street 2 that day
+    public = fx.resident(district, "居民")
+    fx.credit(public.user, None, D(2026, 2, 1), 10)  # no enterprise: not an employee's training
     # Completions: pa1 one course at A; pt two, at A then at B after a transfer.
-    courses = [Course.objects.create(title=f"课程{i}", owner_provider=provider()) for i in range(5)]
-    complete(pa1.user, courses[0], D(2026, 2, 1))
-    pt = person(A, "孙调动")
-    employ(pt, A, D(2020, 1, 1), D(2026, 1, 31))
-    employ(pt, B, D(2026, 2, 1))
-    complete(pt.user, courses[1], D(2026, 1, 20))
-    complete(pt.user, courses[2], D(2026, 3, 1))
-    complete(pt.user, courses[3], D(2026, 4, 2))  # after the period
+    courses = [Course.objects.create(title=f"课程{i}", owner_provider=fx.provider()) for i in range(5)]
+    fx.complete(pa1.user, courses[0], D(2026, 2, 1))
+    pt = fx.person(A, "孙调动")
+    fx.employ(pt, A, D(2020, 1, 1), D(2026, 1, 31))
+    fx.employ(pt, B, D(2026, 2, 1))
+    fx.complete(pt.user, courses[1], D(2026, 1, 20))
+    fx.complete(pt.user, courses[2], D(2026, 3, 1))
+    fx.complete(pt.user, courses[3], D(2026, 4, 2))  # after the period
     Assignment.objects.create(learner=pa2.user, course=courses[4], status=Assignment.Status.IN_PROGRESS)
-    complete(public.user, courses[4], D(2026, 2, 2), source=Assignment.Source.PUBLIC)  # a resident
+    fx.complete(public.user, courses[4], D(2026, 2, 2), source=Assignment.Source.PUBLIC)  # a resident
     return SimpleNamespace(district=district, s1=s1, s2=s2, A=A, B=B, G=G)
 
 
 def grouped(code: str, w: SimpleNamespace, by: str) -> dict[str, float]:
-    rows = compute(q(code, FROM, TO, jurisdiction=w.district, group_by=by)).rows
+    rows = compute(fx.q(code, FROM, TO, jurisdiction=w.district, group_by=by)).rows
     assert all(r.denominator is None and r.rate is None for r in rows)
     return {r.key if by != "enterprise" else r.label: r.numerator for r in rows}
 
 
 def test_training_hours(w):
-    result = compute(q("training_hours", FROM, TO, jurisdiction=w.district))
+    result = compute(fx.q("training_hours", FROM, TO, jurisdiction=w.district))
     assert result.total.numerator == pytest.approx(2 + 3 + 1.5 + 4 + 1 + 2)
     assert (result.total.denominator, result.total.rate) == (None, None)
     assert isinstance(result.total.numerator, float)  # 学时 as a float, on every database
@@ -95,29 +84,29 @@ def test_training_hours_follow_the_profile_minutes(w):
 
 
 def test_active_learners_are_distinct(w):
-    result = compute(q("active_learners", FROM, TO, jurisdiction=w.district))
+    result = compute(fx.q("active_learners", FROM, TO, jurisdiction=w.district))
     # 赵四 trained on both streets: once in the total, once on each street.
     assert result.total.numerator == 4
     assert grouped("active_learners", w, "jurisdiction") == {"330101001": 3, "330101002": 1, "330101": 1}
     assert grouped("active_learners", w, "month") == {"2026-01": 3, "2026-02": 1, "2026-03": 2}
-    assert sorted(x.name for x in people(q("active_learners", FROM, TO, jurisdiction=w.s1))) == [
+    assert sorted(x.name for x in people(fx.q("active_learners", FROM, TO, jurisdiction=w.s1))) == [
         "张一",
         "李二",
         "赵四",
     ]
-    assert people(q("active_learners", FROM, TO, jurisdiction=w.s1), status="missing") == []
+    assert people(fx.q("active_learners", FROM, TO, jurisdiction=w.s1), status="missing") == []
 
 
 def test_course_completions_follow_the_employment(w):
-    result = compute(q("course_completions", FROM, TO, jurisdiction=w.district))
+    result = compute(fx.q("course_completions", FROM, TO, jurisdiction=w.district))
     assert result.total.numerator == 3
     assert grouped("course_completions", w, "enterprise") == {"甲机械": 2, "乙化工": 1}
-    lines = people(q("course_completions", FROM, TO, enterprise=w.B))
+    lines = people(fx.q("course_completions", FROM, TO, enterprise=w.B))
     assert [(x.name, x.enterprise_name, x.status) for x in lines] == [("孙调动", "乙化工", "counted")]
 
 
 def test_empty_scope_is_zero_not_an_error(w):
     for code in ("training_hours", "active_learners", "course_completions"):
-        result = compute(q(code, D(2024, 1, 1), D(2024, 12, 31), jurisdiction=w.district, group_by="jurisdiction"))
+        result = compute(fx.q(code, D(2024, 1, 1), D(2024, 12, 31), jurisdiction=w.district, group_by="jurisdiction"))
         assert (result.total.numerator, result.total.denominator, result.total.rate) == (0, None, None)
         assert {r.key: r.numerator for r in result.rows} == {"330101001": 0, "330101002": 0}

@@ -14,10 +14,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from analytics.errors import OutOfScope
-from analytics.indicators import Query, compute, indicators_all
+from analytics.indicators import compute, indicators_all
 from analytics.queries import query_build, reader_scope
 from exams.models import Attempt, Certificate, CertificateType
 from organizations.models import BEGINNING, Employment, Enterprise, EnterpriseStatus, Jurisdiction, Person
+from tests.analytics.ind_fixtures import q
 from training.models import CreditLedger, PublicLearner
 
 
@@ -88,13 +89,7 @@ def test_every_indicator_shows_a_non_trivial_figure(seeded: None) -> None:
     district = Jurisdiction.objects.get(code="990101")
     for indicator in indicators_all():
         for jurisdiction in (None, district):
-            query = Query(
-                code=indicator.code,
-                date_from=today - dt.timedelta(days=365),
-                date_to=today,
-                jurisdiction=jurisdiction,
-                today=today,
-            )
+            query = q(indicator.code, today - dt.timedelta(days=365), today, jurisdiction=jurisdiction, today=today)
             total = compute(query).total
             where = f"{indicator.code} in {jurisdiction or 'all'}"
             if indicator.kind == "volume":
