@@ -21,7 +21,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -34,6 +33,7 @@ from classroom.services import attendance as attendance_services
 from classroom.services import codes
 from classroom.services import schedule as schedule_services
 from classroom.services.errors import ClassroomError
+from core.http import no_store, wants_json
 from organizations.selectors import person_of
 from proctoring import selectors as proctoring_selectors
 from proctoring.views import camera_strings
@@ -42,16 +42,6 @@ from proctoring.views import camera_strings
 ATTENDANCE_POLL_SECONDS = 4
 # Largest face photo the sign page accepts (the proctoring limit).
 PHOTO_MAX_BYTES = getattr(settings, "PROCTORING_PHOTO_MAX_BYTES", 2_000_000)
-
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store, private, max-age=0"
-    return response
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def door_message(error: ClassroomError) -> str:
@@ -360,7 +350,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 },
             }
         )
-        return _no_store(render(request, "classroom/class_board.html", context))
+        return no_store(render(request, "classroom/class_board.html", context))
     person = person_of(request.user)
     record = Attendance.objects.filter(training_class=training_class, person=person).first() if person else None
     context["attendance"] = record
@@ -373,8 +363,8 @@ def class_code(request: HttpRequest, pk: int) -> HttpResponse:
     """The board's current code as JSON (the page asks again when the countdown ends)."""
     training_class = _class_run_by(request, pk)
     if training_class.status != TrainingClass.Status.SCHEDULED:
-        return _no_store(JsonResponse({"detail": _("This class has ended."), "code": "class_closed"}, status=409))
-    return _no_store(JsonResponse(code_payload(request, training_class, _kind(request))))
+        return no_store(JsonResponse({"detail": _("This class has ended."), "code": "class_closed"}, status=409))
+    return no_store(JsonResponse(code_payload(request, training_class, _kind(request))))
 
 
 @pages.get("<id:pk>/attendance/", name="attendance")
@@ -384,7 +374,7 @@ def class_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     Polling rather than a websocket: the list changes a few times a minute at most, a trainer's phone
     may sleep and wake, and a plain GET works the same behind gunicorn (WSGI) and daphne."""
     training_class = _class_run_by(request, pk)
-    return _no_store(render(request, "classroom/_attendance.html", _attendance_context(training_class)))
+    return no_store(render(request, "classroom/_attendance.html", _attendance_context(training_class)))
 
 
 @pages.post("<id:pk>/manual/", name="manual")
@@ -483,15 +473,15 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except ClassroomError as exc:
                 error = door_message(exc)
-                if _wants_json(request):
-                    return _no_store(JsonResponse({"ok": False, "code": exc.code, "detail": error}, status=exc.status))
+                if wants_json(request):
+                    return no_store(JsonResponse({"ok": False, "code": exc.code, "detail": error}, status=exc.status))
             else:
                 done = reverse("classroom:signed", args=[training_class.pk])
-                if _wants_json(request):
-                    return _no_store(JsonResponse({"ok": True, "redirect": done}))
+                if wants_json(request):
+                    return no_store(JsonResponse({"ok": True, "redirect": done}))
                 return redirect(done)
-        elif _wants_json(request):
-            return _no_store(JsonResponse({"ok": False, "code": "bad_photo", "detail": error}, status=400))
+        elif wants_json(request):
+            return no_store(JsonResponse({"ok": False, "code": "bad_photo", "detail": error}, status=400))
     record = Attendance.objects.filter(training_class=training_class, person=person).first() if person else None
     needs_face = training_class.requires_face and kind == "in"
     context = {
@@ -515,7 +505,7 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
             }
         )
     status = 400 if error and request.method == "POST" else 200
-    return _no_store(render(request, "classroom/sign.html", context, status=status))
+    return no_store(render(request, "classroom/sign.html", context, status=status))
 
 
 @pages.get("<id:pk>/signed/", name="signed")
@@ -528,7 +518,7 @@ def class_signed(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     state = attendance_services.sign_state(record)
     credited = state.get("credited_minutes")
-    return _no_store(
+    return no_store(
         render(
             request,
             "classroom/signed.html",

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from csp.decorators import csp_replace
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
 _View = Callable[..., Any]
+_Response = TypeVar("_Response", bound=HttpResponse)
+
+
+def no_store(response: _Response) -> _Response:
+    """Never cached anywhere (browser, proxy, back button): for pages and files that show personal data."""
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    return response
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The page's script asked for JSON (``Accept: application/json``) rather than a page to render."""
+    return "application/json" in request.headers.get("Accept", "")
 
 
 def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str:
