@@ -139,14 +139,7 @@ def _field_errors(form: Any, error: ClassroomError) -> None:
         form.add_error(name if name in form.fields else None, text)
 
 
-@pages.route(
-    "new/",
-    name="new",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("new/", name="new", methods=("GET", "POST"))
 def class_new(request: HttpRequest) -> HttpResponse:
     """安排课堂: the class and, in the same step, whom to invite."""
     if not _may_schedule(request.user):
@@ -177,14 +170,7 @@ def class_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@pages.route(
-    "<id:pk>/edit/",
-    name="edit",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/edit/", name="edit", methods=("GET", "POST"))
 def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     if training_class.status != TrainingClass.Status.SCHEDULED:
@@ -204,14 +190,7 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@pages.route(
-    "<id:pk>/cancel/",
-    name="cancel",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/cancel/", name="cancel", methods=("GET", "POST"))
 def class_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     form = CancelForm(request.POST or None)
@@ -228,14 +207,7 @@ def class_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "classroom/class_cancel.html", {"form": form, "training_class": training_class})
 
 
-@pages.route(
-    "<id:pk>/invite/",
-    name="invite",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/invite/", name="invite", methods=("GET", "POST"))
 def class_invite(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     already = set(training_class.invitations.values_list("person_id", flat=True))
@@ -435,14 +407,7 @@ def _upload(request: HttpRequest) -> bytes | None:
     return upload.read()
 
 
-@pages.route(
-    "<id:pk>/sign/",
-    name="sign",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/sign/", name="sign", methods=("GET", "POST"))
 def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """The page the QR opens (``/classes/<id>/sign/?code=…``): the class and one big confirm button.
 

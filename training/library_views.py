@@ -124,14 +124,7 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pages.route(
-    "library/new/",
-    name="library_upload",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("library/new/", name="library_upload", methods=("GET", "POST"))
 def library_upload(request: HttpRequest) -> HttpResponse:
     if not selectors.can_build_courses(request.user):
         raise PermissionDenied
@@ -153,14 +146,7 @@ def library_upload(request: HttpRequest) -> HttpResponse:
     return render(request, "training/library/form.html", {"form": form, "plan": None})
 
 
-@pages.route(
-    "library/<id:pk>/edit/",
-    name="library_edit",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("library/<id:pk>/edit/", name="library_edit", methods=("GET", "POST"))
 def library_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.lesson_plans_managed_by(request.user), pk=pk)
     form = LessonPlanForm(request.POST or None, request.FILES or None, user=request.user, plan=plan)
@@ -208,14 +194,7 @@ def library_offer(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("training:library_detail", pk=plan.pk)
 
 
-@pages.route(
-    "library/mine/",
-    name="library_mine",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("library/mine/", name="library_mine", methods=("GET", "POST"))
 def library_mine(request: HttpRequest) -> HttpResponse:
     """我的教案: the plans of the user's organisations, their offers, and a course offer form."""
     _require_library(request)
