@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -34,7 +34,7 @@ from classroom.services.attendance import sign_by_code, sign_state
 from classroom.services.codes import KINDS, class_code, sign_path
 from classroom.services.errors import ClassClosed, ClassNotOpen
 from classroom.services.schedule import class_schedule, invite
-from core.api_errors import refusal_response
+from core.api_errors import refusal_response, refusal_serializer
 from core.errors import ServiceError
 from core.ids import MAX_ID, MAX_INT32
 from organizations import selectors as org
@@ -44,23 +44,16 @@ from training.models import Course, LessonPlan, PlanTemplateStage
 
 TAGS = ["classroom"]
 
-ERROR = inline_serializer(
+ERROR = refusal_serializer(
     "ClassroomError",
-    {
-        "detail": serializers.CharField(help_text="For the user, in their language."),
-        "code": serializers.CharField(
-            required=False,
-            help_text="class_invalid, not_allowed, code_expired, code_invalid, not_invited, already_signed_in, "
-            "already_signed_out, not_signed_in, class_not_open, class_closed, face_required (ask the trainer for a "
-            "manual sign-in), face_check_failed, too_many_photos, …",
-        ),
-        "errors": serializers.DictField(
-            required=False,
-            help_text="400 only: messages by field (a list field's by item index).",
-        ),
-        "reason": serializers.CharField(required=False, help_text="face_check_failed only: why."),
-        "retry_after": serializers.IntegerField(required=False, help_text="too_many_photos only."),
-    },
+    codes="class_invalid, not_allowed, code_expired, code_invalid, not_invited, already_signed_in, "
+    "already_signed_out, not_signed_in, class_not_open, class_closed, face_required (ask the trainer for a "
+    "manual sign-in), face_check_failed, too_many_photos, …",
+    errors=serializers.DictField(
+        required=False, help_text="400 only: messages by field (a list field's by item index)."
+    ),
+    reason=serializers.CharField(required=False, help_text="face_check_failed only: why."),
+    retry_after=serializers.IntegerField(required=False, help_text="too_many_photos only."),
 )
 
 
