@@ -18,7 +18,7 @@ from classroom import evidence, selectors
 from classroom.models import SitePhoto, TrainingClass
 from classroom.routes import evidence_pages
 from classroom.services.errors import ClassroomError
-from core.http import no_store
+from core.http import no_store, refusal_message
 from core.spreadsheets import XLSX_CONTENT_TYPE, attachment_response
 
 # A phone photo is a few MB; reading more than the cap (plus one byte to tell) is never needed.
@@ -117,11 +117,8 @@ def photos_add(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("classroom_evidence:detail", pk=training_class.pk)
         files.append((upload.name or "", upload.read(_READ_LIMIT)))
-    try:
+    with refusal_message(request, ClassroomError):
         added = evidence.photos_add(training_class=training_class, by=request.user, files=files)
-    except ClassroomError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(
             request,
             ngettext("%(count)d photo added.", "%(count)d photos added.", len(added)) % {"count": len(added)},
@@ -133,10 +130,7 @@ def photos_add(request: HttpRequest, pk: int) -> HttpResponse:
 def photo_delete(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
     training_class = get_object_or_404(selectors.classes_run_by(request.user), pk=pk)
     photo = get_object_or_404(SitePhoto, pk=photo_pk, training_class=training_class)
-    try:
+    with refusal_message(request, ClassroomError):
         evidence.photo_delete(photo=photo, by=request.user)
-    except ClassroomError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("The photo was removed."))
     return redirect("classroom_evidence:detail", pk=training_class.pk)

@@ -33,7 +33,7 @@ from classroom.services import attendance as attendance_services
 from classroom.services import codes
 from classroom.services import schedule as schedule_services
 from classroom.services.errors import ClassroomError
-from core.http import no_store, wants_json
+from core.http import no_store, refusal_message, wants_json
 from organizations.selectors import person_of
 from proctoring import selectors as proctoring_selectors
 from proctoring.views import camera_strings
@@ -386,11 +386,8 @@ def data_kind(request: HttpRequest) -> str:
 def class_close(request: HttpRequest, pk: int) -> HttpResponse:
     """结束课堂: no more codes; everyone still signed in is handled by the service."""
     training_class = _class_run_by(request, pk)
-    try:
+    with refusal_message(request, ClassroomError):
         attendance_services.class_close(training_class=training_class, by=request.user)
-    except ClassroomError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Class ended."))
     return redirect("classroom:detail", pk=training_class.pk)
 

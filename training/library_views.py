@@ -10,14 +10,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from core.http import csp_framed_by_self
+from core.http import csp_framed_by_self, page_of, refusal_message
 from training import selectors
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
@@ -58,16 +57,14 @@ def library_list(request: HttpRequest) -> HttpResponse:
     plans = selectors.lesson_plans_visible_to(request.user)
     if form.is_valid():
         plans = selectors.lesson_plans_matching(plans, **form.cleaned_data)
-    page = Paginator(_with_districts(plans), 20).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, _with_districts(plans), 20)
     return render(
         request,
         "training/library/list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "can_upload": selectors.can_build_courses(request.user),
             "awaiting": selectors.library_offers_awaiting(request.user).count(),
         },
@@ -169,13 +166,11 @@ def library_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm") != "1":
         # The page's button says so; a bare POST deletes nothing.
         return redirect("training:library_detail", pk=plan.pk)
-    try:
+    with refusal_message(request, LibraryError):
         library.plan_delete(plan=plan, by=request.user)
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-        return redirect("training:library_detail", pk=plan.pk)
-    messages.success(request, _("Lesson plan deleted."))
-    return redirect("training:library_mine")
+        messages.success(request, _("Lesson plan deleted."))
+        return redirect("training:library_mine")
+    return redirect("training:library_detail", pk=plan.pk)
 
 
 @pages.post("library/<id:pk>/offer/", name="library_offer")
@@ -185,11 +180,8 @@ def library_offer(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose the district to offer the lesson plan to."))
         return redirect("training:library_detail", pk=plan.pk)
-    try:
+    with refusal_message(request, LibraryError):
         offer = library.offer_create(by=request.user, district=form.cleaned_data["district"], lesson_plan=plan)
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Offered to %(district)s.") % {"district": offer.district.name})
     return redirect("training:library_detail", pk=plan.pk)
 
@@ -239,11 +231,8 @@ def library_queue(request: HttpRequest) -> HttpResponse:
 @pages.post("library/offers/<id:pk>/withdraw/", name="library_offer_withdraw")
 def offer_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(selectors.library_offers_visible_to(request.user), pk=pk)
-    try:
+    with refusal_message(request, LibraryError):
         library.offer_withdraw(offer=offer, by=request.user)
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Offer withdrawn."))
     return redirect("training:library_mine")
 
@@ -253,13 +242,10 @@ def offer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(selectors.library_offers_visible_to(request.user), pk=pk)
     form = DecideForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
+    with refusal_message(request, LibraryError):
         decided = library.offer_decide(
             offer=offer, by=request.user, accept=request.POST.get("decision") == "accept", note=note
         )
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-    else:
         if decided.status == LibraryOffer.Status.ACCEPTED:
             messages.success(request, _("Offer accepted: the district now finds it in its library."))
         else:
