@@ -33,7 +33,7 @@ from classroom.services import attendance as attendance_services
 from classroom.services import codes
 from classroom.services import schedule as schedule_services
 from classroom.services.errors import ClassroomError
-from core.http import no_store, refusal_message, wants_json
+from core.http import no_store, refusal_message, refusal_on_form, wants_json
 from organizations.selectors import person_of
 from proctoring import selectors as proctoring_selectors
 from proctoring.views import camera_strings
@@ -150,7 +150,7 @@ def class_new(request: HttpRequest) -> HttpResponse:
     invite_form = InviteForm(request.POST or None, pool=pool) if pool is not None else None
     if request.method == "POST" and form.is_valid() and (invite_form is None or invite_form.is_valid()):
         owner = owner_of(form.cleaned_data["owner"])
-        try:
+        with refusal_on_form(form, ClassroomError, place=_field_errors):
             with transaction.atomic():
                 training_class = schedule_services.class_schedule(by=request.user, **owner, **form.service_fields())
                 invited = 0
@@ -158,9 +158,6 @@ def class_new(request: HttpRequest) -> HttpResponse:
                     invited = schedule_services.invite(
                         training_class=training_class, by=request.user, **invite_form.chosen()
                     )
-        except ClassroomError as exc:
-            _field_errors(form, exc)
-        else:
             messages.success(request, _("Class scheduled; %(count)d people invited.") % {"count": invited})
             return redirect("classroom:detail", pk=training_class.pk)
     return render(
@@ -178,11 +175,8 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("classroom:detail", pk=training_class.pk)
     form = ClassForm(request.POST or None, user=request.user, training_class=training_class)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, ClassroomError, place=_field_errors):
             schedule_services.class_update(training_class=training_class, by=request.user, **form.service_fields())
-        except ClassroomError as exc:
-            _field_errors(form, exc)
-        else:
             messages.success(request, _("Class saved."))
             return redirect("classroom:detail", pk=training_class.pk)
     return render(
@@ -195,13 +189,10 @@ def class_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, ClassroomError):
             schedule_services.class_cancel(
                 training_class=training_class, by=request.user, reason=form.cleaned_data["reason"]
             )
-        except ClassroomError as exc:
-            form.add_error(None, exc.message)
-        else:
             messages.success(request, _("Class cancelled."))
             return redirect("classroom:list")
     return render(request, "classroom/class_cancel.html", {"form": form, "training_class": training_class})
@@ -216,11 +207,8 @@ def class_invite(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.has_choice():
             form.add_error(None, _("Choose a post, a department or some people."))
         else:
-            try:
+            with refusal_on_form(form, ClassroomError):
                 added = schedule_services.invite(training_class=training_class, by=request.user, **form.chosen())
-            except ClassroomError as exc:
-                form.add_error(None, exc.message)
-            else:
                 messages.success(request, _("%(count)d people invited.") % {"count": added})
                 return redirect("classroom:detail", pk=training_class.pk)
     return render(

@@ -42,6 +42,21 @@ def refusal_message(request: HttpRequest, refusal: type[ServiceError] = ServiceE
         messages.error(request, exc.message)
 
 
+@contextmanager
+def refusal_on_form(
+    form: Any, refusal: type[ServiceError] = ServiceError, place: Callable[[Any, Any], None] | None = None
+) -> Iterator[None]:
+    """For a form page: a ``refusal`` raised in the block goes on the form, by ``place(form, exc)`` (fields
+    named in its details) or else as an error of the whole form; the block stops there and the page is shown again."""
+    try:
+        yield
+    except refusal as exc:
+        if place is None:
+            form.add_error(None, exc.message)
+        else:
+            place(form, exc)
+
+
 def page_of(request: HttpRequest, items: Any, per_page: int) -> tuple[Page, str]:
     """The page of ``items`` the query asks for (``?page=``), and the rest of the query for the pager's links."""
     page = Paginator(items, per_page).get_page(request.GET.get("page"))

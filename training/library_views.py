@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from core.http import csp_framed_by_self, page_of, refusal_message
+from core.http import csp_framed_by_self, page_of, refusal_message, refusal_on_form
 from training import selectors
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
@@ -127,7 +127,7 @@ def library_upload(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = LessonPlanForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, LibraryError, place=_form_error):
             plan = library.plan_upload(
                 by=request.user,
                 owner_provider=form.cleaned_data["owner_provider"],
@@ -135,9 +135,6 @@ def library_upload(request: HttpRequest) -> HttpResponse:
                 upload=form.cleaned_data["file"],
                 **_plan_fields(form.cleaned_data),
             )
-        except LibraryError as exc:
-            _form_error(form, exc)
-        else:
             messages.success(request, _("Lesson plan uploaded."))
             return redirect("training:library_detail", pk=plan.pk)
     return render(request, "training/library/form.html", {"form": form, "plan": None})
@@ -148,13 +145,10 @@ def library_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.lesson_plans_managed_by(request.user), pk=pk)
     form = LessonPlanForm(request.POST or None, request.FILES or None, user=request.user, plan=plan)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, LibraryError, place=_form_error):
             library.plan_update(
                 plan=plan, by=request.user, upload=form.cleaned_data.get("file"), **_plan_fields(form.cleaned_data)
             )
-        except LibraryError as exc:
-            _form_error(form, exc)
-        else:
             messages.success(request, _("Lesson plan saved."))
             return redirect("training:library_detail", pk=plan.pk)
     return render(request, "training/library/form.html", {"form": form, "plan": plan})
@@ -192,15 +186,12 @@ def library_mine(request: HttpRequest) -> HttpResponse:
     _require_library(request)
     course_form = CourseOfferForm(request.POST or None, user=request.user)
     if request.method == "POST" and course_form.is_valid():
-        try:
+        with refusal_on_form(course_form, LibraryError, place=_form_error):
             offer = library.offer_create(
                 by=request.user,
                 district=course_form.cleaned_data["district"],
                 course=course_form.cleaned_data["course"],
             )
-        except LibraryError as exc:
-            _form_error(course_form, exc)
-        else:
             messages.success(request, _("Offered to %(district)s.") % {"district": offer.district.name})
             return redirect("training:library_mine")
     providers = selectors.library_owners_for(request.user)[0]
