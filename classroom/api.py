@@ -251,34 +251,14 @@ class ClassListView(APIView):
         values, errors = _resolve(body, request.user)
         if errors:
             raise ValidationError(errors)
+        # The body's ids are objects in ``values``; whom to invite goes to ``invite`` after the class exists.
+        invitees = {name: body.get(name, []) for name in ("posts", "departments", "people")}
+        class_fields = {name: value for name, value in body.items() if name not in invitees} | values
         try:
             with transaction.atomic():
-                c = class_schedule(
-                    by=request.user,
-                    owner_enterprise=values["owner_enterprise"],
-                    owner_provider=values["owner_provider"],
-                    trainer=values["trainer"],
-                    topic=body["topic"],
-                    level=body["level"],
-                    starts_at=body["starts_at"],
-                    ends_at=body["ends_at"],
-                    place=body["place"],
-                    credit_minutes=body["credit_minutes"],
-                    tolerance_minutes=body["tolerance_minutes"],
-                    course=values["course"],
-                    requires_face=body["requires_face"],
-                    onboarding_stage=values["onboarding_stage"],
-                    quiz_lesson=values["quiz_lesson"],
-                    lesson_plans=values["lesson_plans"],
-                )
-                if body.get("posts") or body.get("departments") or body.get("people"):
-                    invite(
-                        training_class=c,
-                        by=request.user,
-                        posts=body.get("posts", []),
-                        departments=body.get("departments", []),
-                        people=body.get("people", []),
-                    )
+                c = class_schedule(by=request.user, **class_fields)
+                if any(invitees.values()):
+                    invite(training_class=c, by=request.user, **invitees)
         except ServiceError as exc:
             return refusal_response(exc)
         c = (

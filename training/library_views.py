@@ -187,11 +187,7 @@ def library_mine(request: HttpRequest) -> HttpResponse:
     course_form = CourseOfferForm(request.POST or None, user=request.user)
     if request.method == "POST" and course_form.is_valid():
         with refusal_on_form(course_form, LibraryError, place=_form_error):
-            offer = library.offer_create(
-                by=request.user,
-                district=course_form.cleaned_data["district"],
-                course=course_form.cleaned_data["course"],
-            )
+            offer = library.offer_create(by=request.user, **course_form.cleaned_data)  # district, course
             messages.success(request, _("Offered to %(district)s.") % {"district": offer.district.name})
             return redirect("training:library_mine")
     providers = selectors.library_owners_for(request.user)[0]
