@@ -57,7 +57,7 @@ from organizations import selectors as org
 from organizations.models import Person
 from proctoring import vision
 from proctoring.services.errors import BadImage, ConsentOutdated, NotEnrolled, check_image_size, image_reason_text
-from proctoring.services.identity import face_reference, photo_upload_allow, usable_enrolment
+from proctoring.services.identity import enrolled_face_check, photo_upload_allow, usable_enrolment
 from training.models import CreditLedger, QuizAttempt
 
 SIGN_IN_LEAD = dt.timedelta(minutes=30)
@@ -202,14 +202,7 @@ def _face_check(person: Person, frame: bytes | None, now: dt.datetime) -> bytes:
     photo_upload_allow(person=person, now=now)
     try:
         data = check_image_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
-        result = vision.check_frame(
-            data,
-            face_reference(enrolment),
-            match_threshold=vision.DEFAULT_MATCH_THRESHOLD,
-            mismatch_threshold=vision.DEFAULT_MISMATCH_THRESHOLD,
-            max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
-            detection=vision.IDENTITY_DETECTION,
-        )
+        result = enrolled_face_check(data, enrolment)
     except BadImage as exc:
         raise FaceCheckFailed(exc.message + " " + fallback, reason=exc.details.get("reason", "bad_image")) from None
     except vision.VisionError as exc:
