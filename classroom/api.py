@@ -61,20 +61,30 @@ class ClassOut(serializers.Serializer):
     id = serializers.IntegerField()
     topic = serializers.CharField()
     level = serializers.ChoiceField(choices=TrainingClass.Level.choices)
-    owner_enterprise_id = serializers.IntegerField(allow_null=True)
-    owner_provider_id = serializers.IntegerField(allow_null=True)
-    owner_name = serializers.CharField()
-    trainer_id = serializers.IntegerField()
+    owner_enterprise_id = serializers.IntegerField(allow_null=True, help_text="Set when an enterprise holds the class.")
+    owner_provider_id = serializers.IntegerField(
+        allow_null=True, help_text="Set when a training provider holds the class."
+    )
+    owner_name = serializers.CharField(help_text="The name of the enterprise or provider that holds the class.")
+    trainer_id = serializers.IntegerField(help_text="User id.")
     trainer_name = serializers.CharField()
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(help_text="Signing in opens 30 minutes before.")
+    ends_at = serializers.DateTimeField(help_text="Signing in is refused after it.")
     place = serializers.CharField()
-    credit_minutes = serializers.IntegerField()
-    tolerance_minutes = serializers.IntegerField()
-    requires_face = serializers.BooleanField()
+    credit_minutes = serializers.IntegerField(help_text="The study time (学时) credited when attended in full.")
+    tolerance_minutes = serializers.IntegerField(
+        help_text="Late arrival or early leave up to this many minutes is not deducted; beyond it, all of it is."
+    )
+    requires_face = serializers.BooleanField(
+        help_text="Signing in by code needs a photo matching the enrolled face (frame)."
+    )
     course_id = serializers.IntegerField(allow_null=True)
-    onboarding_stage_id = serializers.IntegerField(allow_null=True)
-    quiz_lesson_id = serializers.IntegerField(allow_null=True)
+    onboarding_stage_id = serializers.IntegerField(
+        allow_null=True, help_text="The onboarding (三级教育) stage the class counts toward."
+    )
+    quiz_lesson_id = serializers.IntegerField(
+        allow_null=True, help_text="The end-of-class quiz: credit for the onboarding stage waits until it is passed."
+    )
     status = serializers.ChoiceField(choices=TrainingClass.Status.choices)
 
 
