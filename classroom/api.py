@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -34,7 +34,7 @@ from classroom.services.attendance import sign_by_code, sign_state
 from classroom.services.codes import KINDS, class_code, sign_path
 from classroom.services.errors import ClassClosed, ClassNotOpen
 from classroom.services.schedule import class_schedule, invite
-from core.api_errors import refusal_response
+from core.api_errors import refusal_response, refusal_serializer
 from core.errors import ServiceError
 from core.ids import MAX_ID, MAX_INT32
 from organizations import selectors as org
@@ -44,23 +44,16 @@ from training.models import Course, LessonPlan, PlanTemplateStage
 
 TAGS = ["classroom"]
 
-ERROR = inline_serializer(
+ERROR = refusal_serializer(
     "ClassroomError",
-    {
-        "detail": serializers.CharField(help_text="For the user, in their language."),
-        "code": serializers.CharField(
-            required=False,
-            help_text="class_invalid, not_allowed, code_expired, code_invalid, not_invited, already_signed_in, "
-            "already_signed_out, not_signed_in, class_not_open, class_closed, face_required (ask the trainer for a "
-            "manual sign-in), face_check_failed, too_many_photos, …",
-        ),
-        "errors": serializers.DictField(
-            required=False,
-            help_text="400 only: messages by field (a list field's by item index).",
-        ),
-        "reason": serializers.CharField(required=False, help_text="face_check_failed only: why."),
-        "retry_after": serializers.IntegerField(required=False, help_text="too_many_photos only."),
-    },
+    codes="class_invalid, not_allowed, code_expired, code_invalid, not_invited, already_signed_in, "
+    "already_signed_out, not_signed_in, class_not_open, class_closed, face_required (ask the trainer for a "
+    "manual sign-in), face_check_failed, too_many_photos, …",
+    errors=serializers.DictField(
+        required=False, help_text="400 only: messages by field (a list field's by item index)."
+    ),
+    reason=serializers.CharField(required=False, help_text="face_check_failed only: why."),
+    retry_after=serializers.IntegerField(required=False, help_text="too_many_photos only."),
 )
 
 
@@ -68,20 +61,30 @@ class ClassOut(serializers.Serializer):
     id = serializers.IntegerField()
     topic = serializers.CharField()
     level = serializers.ChoiceField(choices=TrainingClass.Level.choices)
-    owner_enterprise_id = serializers.IntegerField(allow_null=True)
-    owner_provider_id = serializers.IntegerField(allow_null=True)
-    owner_name = serializers.CharField()
-    trainer_id = serializers.IntegerField()
+    owner_enterprise_id = serializers.IntegerField(allow_null=True, help_text="Set when an enterprise holds the class.")
+    owner_provider_id = serializers.IntegerField(
+        allow_null=True, help_text="Set when a training provider holds the class."
+    )
+    owner_name = serializers.CharField(help_text="The name of the enterprise or provider that holds the class.")
+    trainer_id = serializers.IntegerField(help_text="User id.")
     trainer_name = serializers.CharField()
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(help_text="Signing in opens 30 minutes before.")
+    ends_at = serializers.DateTimeField(help_text="Signing in is refused after it.")
     place = serializers.CharField()
-    credit_minutes = serializers.IntegerField()
-    tolerance_minutes = serializers.IntegerField()
-    requires_face = serializers.BooleanField()
+    credit_minutes = serializers.IntegerField(help_text="The study time (学时) credited when attended in full.")
+    tolerance_minutes = serializers.IntegerField(
+        help_text="Late arrival or early leave up to this many minutes is not deducted; beyond it, all of it is."
+    )
+    requires_face = serializers.BooleanField(
+        help_text="Signing in by code needs a photo matching the enrolled face (frame)."
+    )
     course_id = serializers.IntegerField(allow_null=True)
-    onboarding_stage_id = serializers.IntegerField(allow_null=True)
-    quiz_lesson_id = serializers.IntegerField(allow_null=True)
+    onboarding_stage_id = serializers.IntegerField(
+        allow_null=True, help_text="The onboarding (三级教育) stage the class counts toward."
+    )
+    quiz_lesson_id = serializers.IntegerField(
+        allow_null=True, help_text="The end-of-class quiz: credit for the onboarding stage waits until it is passed."
+    )
     status = serializers.ChoiceField(choices=TrainingClass.Status.choices)
 
 
@@ -258,34 +261,14 @@ class ClassListView(APIView):
         values, errors = _resolve(body, request.user)
         if errors:
             raise ValidationError(errors)
+        # The body's ids are objects in ``values``; whom to invite goes to ``invite`` after the class exists.
+        invitees = {name: body.get(name, []) for name in ("posts", "departments", "people")}
+        class_fields = {name: value for name, value in body.items() if name not in invitees} | values
         try:
             with transaction.atomic():
-                c = class_schedule(
-                    by=request.user,
-                    owner_enterprise=values["owner_enterprise"],
-                    owner_provider=values["owner_provider"],
-                    trainer=values["trainer"],
-                    topic=body["topic"],
-                    level=body["level"],
-                    starts_at=body["starts_at"],
-                    ends_at=body["ends_at"],
-                    place=body["place"],
-                    credit_minutes=body["credit_minutes"],
-                    tolerance_minutes=body["tolerance_minutes"],
-                    course=values["course"],
-                    requires_face=body["requires_face"],
-                    onboarding_stage=values["onboarding_stage"],
-                    quiz_lesson=values["quiz_lesson"],
-                    lesson_plans=values["lesson_plans"],
-                )
-                if body.get("posts") or body.get("departments") or body.get("people"):
-                    invite(
-                        training_class=c,
-                        by=request.user,
-                        posts=body.get("posts", []),
-                        departments=body.get("departments", []),
-                        people=body.get("people", []),
-                    )
+                c = class_schedule(by=request.user, **class_fields)
+                if any(invitees.values()):
+                    invite(training_class=c, by=request.user, **invitees)
         except ServiceError as exc:
             return refusal_response(exc)
         c = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -19,16 +18,11 @@ from classroom import evidence, selectors
 from classroom.models import SitePhoto, TrainingClass
 from classroom.routes import evidence_pages
 from classroom.services.errors import ClassroomError
+from core.http import no_store, refusal_message
 from core.spreadsheets import XLSX_CONTENT_TYPE, attachment_response
 
 # A phone photo is a few MB; reading more than the cap (plus one byte to tell) is never needed.
 _READ_LIMIT = evidence.PHOTO_MAX_BYTES + 1
-
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store, private, max-age=0"
-    return response
 
 
 def _visible(request: HttpRequest, pk: int) -> TrainingClass:
@@ -50,7 +44,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "frozen": frozen,
         "photo_limit": evidence.PHOTOS_PER_CLASS,
     }
-    return _no_store(render(request, "classroom/evidence/detail.html", context))
+    return no_store(render(request, "classroom/evidence/detail.html", context))
 
 
 def _sheet_response(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
@@ -62,7 +56,7 @@ def _sheet_response(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         else (evidence.sheet_xlsx(sheet), XLSX_CONTENT_TYPE)
     )
     filename = evidence.sheet_filename(training_class, kind)
-    return _no_store(attachment_response(content=content, filename=filename, content_type=content_type))
+    return no_store(attachment_response(content=content, filename=filename, content_type=content_type))
 
 
 @evidence_pages.get("<id:pk>/evidence/sheet.pdf", name="sheet_pdf")
@@ -85,7 +79,7 @@ def _photo_response(request: HttpRequest, pk: int, photo_pk: int, *, thumb: bool
     response = HttpResponse(data, content_type=evidence.CONTENT_TYPE)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
-    return _no_store(response)
+    return no_store(response)
 
 
 @evidence_pages.get("<id:pk>/evidence/photos/<id:photo_pk>/", name="photo")
@@ -123,11 +117,8 @@ def photos_add(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("classroom_evidence:detail", pk=training_class.pk)
         files.append((upload.name or "", upload.read(_READ_LIMIT)))
-    try:
+    with refusal_message(request, ClassroomError):
         added = evidence.photos_add(training_class=training_class, by=request.user, files=files)
-    except ClassroomError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(
             request,
             ngettext("%(count)d photo added.", "%(count)d photos added.", len(added)) % {"count": len(added)},
@@ -139,10 +130,7 @@ def photos_add(request: HttpRequest, pk: int) -> HttpResponse:
 def photo_delete(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
     training_class = get_object_or_404(selectors.classes_run_by(request.user), pk=pk)
     photo = get_object_or_404(SitePhoto, pk=photo_pk, training_class=training_class)
-    try:
+    with refusal_message(request, ClassroomError):
         evidence.photo_delete(photo=photo, by=request.user)
-    except ClassroomError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("The photo was removed."))
     return redirect("classroom_evidence:detail", pk=training_class.pk)

@@ -21,7 +21,6 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
@@ -34,6 +33,7 @@ from classroom.services import attendance as attendance_services
 from classroom.services import codes
 from classroom.services import schedule as schedule_services
 from classroom.services.errors import ClassroomError
+from core.http import no_store, refusal_message, refusal_on_form, wants_json
 from organizations.selectors import person_of
 from proctoring import selectors as proctoring_selectors
 from proctoring.views import camera_strings
@@ -42,16 +42,6 @@ from proctoring.views import camera_strings
 ATTENDANCE_POLL_SECONDS = 4
 # Largest face photo the sign page accepts (the proctoring limit).
 PHOTO_MAX_BYTES = getattr(settings, "PROCTORING_PHOTO_MAX_BYTES", 2_000_000)
-
-
-def _no_store(response: HttpResponse) -> HttpResponse:
-    add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store, private, max-age=0"
-    return response
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 def door_message(error: ClassroomError) -> str:
@@ -149,14 +139,7 @@ def _field_errors(form: Any, error: ClassroomError) -> None:
         form.add_error(name if name in form.fields else None, text)
 
 
-@pages.route(
-    "new/",
-    name="new",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("new/", name="new", methods=("GET", "POST"))
 def class_new(request: HttpRequest) -> HttpResponse:
     """安排课堂: the class and, in the same step, whom to invite."""
     if not _may_schedule(request.user):
@@ -167,7 +150,7 @@ def class_new(request: HttpRequest) -> HttpResponse:
     invite_form = InviteForm(request.POST or None, pool=pool) if pool is not None else None
     if request.method == "POST" and form.is_valid() and (invite_form is None or invite_form.is_valid()):
         owner = owner_of(form.cleaned_data["owner"])
-        try:
+        with refusal_on_form(form, ClassroomError, place=_field_errors):
             with transaction.atomic():
                 training_class = schedule_services.class_schedule(by=request.user, **owner, **form.service_fields())
                 invited = 0
@@ -175,9 +158,6 @@ def class_new(request: HttpRequest) -> HttpResponse:
                     invited = schedule_services.invite(
                         training_class=training_class, by=request.user, **invite_form.chosen()
                     )
-        except ClassroomError as exc:
-            _field_errors(form, exc)
-        else:
             messages.success(request, _("Class scheduled; %(count)d people invited.") % {"count": invited})
             return redirect("classroom:detail", pk=training_class.pk)
     return render(
@@ -187,14 +167,7 @@ def class_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@pages.route(
-    "<id:pk>/edit/",
-    name="edit",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/edit/", name="edit", methods=("GET", "POST"))
 def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     if training_class.status != TrainingClass.Status.SCHEDULED:
@@ -202,11 +175,8 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("classroom:detail", pk=training_class.pk)
     form = ClassForm(request.POST or None, user=request.user, training_class=training_class)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, ClassroomError, place=_field_errors):
             schedule_services.class_update(training_class=training_class, by=request.user, **form.service_fields())
-        except ClassroomError as exc:
-            _field_errors(form, exc)
-        else:
             messages.success(request, _("Class saved."))
             return redirect("classroom:detail", pk=training_class.pk)
     return render(
@@ -214,38 +184,21 @@ def class_edit(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@pages.route(
-    "<id:pk>/cancel/",
-    name="cancel",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/cancel/", name="cancel", methods=("GET", "POST"))
 def class_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     form = CancelForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, ClassroomError):
             schedule_services.class_cancel(
                 training_class=training_class, by=request.user, reason=form.cleaned_data["reason"]
             )
-        except ClassroomError as exc:
-            form.add_error(None, exc.message)
-        else:
             messages.success(request, _("Class cancelled."))
             return redirect("classroom:list")
     return render(request, "classroom/class_cancel.html", {"form": form, "training_class": training_class})
 
 
-@pages.route(
-    "<id:pk>/invite/",
-    name="invite",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/invite/", name="invite", methods=("GET", "POST"))
 def class_invite(request: HttpRequest, pk: int) -> HttpResponse:
     training_class = _class_run_by(request, pk)
     already = set(training_class.invitations.values_list("person_id", flat=True))
@@ -254,11 +207,8 @@ def class_invite(request: HttpRequest, pk: int) -> HttpResponse:
         if not form.has_choice():
             form.add_error(None, _("Choose a post, a department or some people."))
         else:
-            try:
+            with refusal_on_form(form, ClassroomError):
                 added = schedule_services.invite(training_class=training_class, by=request.user, **form.chosen())
-            except ClassroomError as exc:
-                form.add_error(None, exc.message)
-            else:
                 messages.success(request, _("%(count)d people invited.") % {"count": added})
                 return redirect("classroom:detail", pk=training_class.pk)
     return render(
@@ -360,7 +310,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 },
             }
         )
-        return _no_store(render(request, "classroom/class_board.html", context))
+        return no_store(render(request, "classroom/class_board.html", context))
     person = person_of(request.user)
     record = Attendance.objects.filter(training_class=training_class, person=person).first() if person else None
     context["attendance"] = record
@@ -373,8 +323,8 @@ def class_code(request: HttpRequest, pk: int) -> HttpResponse:
     """The board's current code as JSON (the page asks again when the countdown ends)."""
     training_class = _class_run_by(request, pk)
     if training_class.status != TrainingClass.Status.SCHEDULED:
-        return _no_store(JsonResponse({"detail": _("This class has ended."), "code": "class_closed"}, status=409))
-    return _no_store(JsonResponse(code_payload(request, training_class, _kind(request))))
+        return no_store(JsonResponse({"detail": _("This class has ended."), "code": "class_closed"}, status=409))
+    return no_store(JsonResponse(code_payload(request, training_class, _kind(request))))
 
 
 @pages.get("<id:pk>/attendance/", name="attendance")
@@ -384,7 +334,7 @@ def class_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     Polling rather than a websocket: the list changes a few times a minute at most, a trainer's phone
     may sleep and wake, and a plain GET works the same behind gunicorn (WSGI) and daphne."""
     training_class = _class_run_by(request, pk)
-    return _no_store(render(request, "classroom/_attendance.html", _attendance_context(training_class)))
+    return no_store(render(request, "classroom/_attendance.html", _attendance_context(training_class)))
 
 
 @pages.post("<id:pk>/manual/", name="manual")
@@ -424,11 +374,8 @@ def data_kind(request: HttpRequest) -> str:
 def class_close(request: HttpRequest, pk: int) -> HttpResponse:
     """结束课堂: no more codes; everyone still signed in is handled by the service."""
     training_class = _class_run_by(request, pk)
-    try:
+    with refusal_message(request, ClassroomError):
         attendance_services.class_close(training_class=training_class, by=request.user)
-    except ClassroomError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Class ended."))
     return redirect("classroom:detail", pk=training_class.pk)
 
@@ -445,14 +392,7 @@ def _upload(request: HttpRequest) -> bytes | None:
     return upload.read()
 
 
-@pages.route(
-    "<id:pk>/sign/",
-    name="sign",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("<id:pk>/sign/", name="sign", methods=("GET", "POST"))
 def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """The page the QR opens (``/classes/<id>/sign/?code=…``): the class and one big confirm button.
 
@@ -483,15 +423,15 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except ClassroomError as exc:
                 error = door_message(exc)
-                if _wants_json(request):
-                    return _no_store(JsonResponse({"ok": False, "code": exc.code, "detail": error}, status=exc.status))
+                if wants_json(request):
+                    return no_store(JsonResponse({"ok": False, "code": exc.code, "detail": error}, status=exc.status))
             else:
                 done = reverse("classroom:signed", args=[training_class.pk])
-                if _wants_json(request):
-                    return _no_store(JsonResponse({"ok": True, "redirect": done}))
+                if wants_json(request):
+                    return no_store(JsonResponse({"ok": True, "redirect": done}))
                 return redirect(done)
-        elif _wants_json(request):
-            return _no_store(JsonResponse({"ok": False, "code": "bad_photo", "detail": error}, status=400))
+        elif wants_json(request):
+            return no_store(JsonResponse({"ok": False, "code": "bad_photo", "detail": error}, status=400))
     record = Attendance.objects.filter(training_class=training_class, person=person).first() if person else None
     needs_face = training_class.requires_face and kind == "in"
     context = {
@@ -515,7 +455,7 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
             }
         )
     status = 400 if error and request.method == "POST" else 200
-    return _no_store(render(request, "classroom/sign.html", context, status=status))
+    return no_store(render(request, "classroom/sign.html", context, status=status))
 
 
 @pages.get("<id:pk>/signed/", name="signed")
@@ -528,7 +468,7 @@ def class_signed(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     state = attendance_services.sign_state(record)
     credited = state.get("credited_minutes")
-    return _no_store(
+    return no_store(
         render(
             request,
             "classroom/signed.html",

@@ -10,7 +10,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from drf_spectacular.utils import inline_serializer
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -76,6 +77,17 @@ def refusal_response(exc: ServiceError, *, field: str | None = None) -> Response
     return response
 
 
+def refusal_serializer(name: str, *, codes: str, **details: serializers.Field) -> Any:
+    """The OpenAPI body of an app's refusals (``refusal_response``): ``detail`` for the user, a ``code`` among
+    ``codes`` for programs, and the keyword details its errors carry (declare them ``required=False``)."""
+    fields = {
+        "detail": serializers.CharField(help_text="For the user, in their language."),
+        "code": serializers.CharField(required=False, help_text=codes),
+        **details,
+    }
+    return inline_serializer(name, fields)
+
+
 def _first_message(data: Any) -> str:
     if isinstance(data, dict):
         for key, value in data.items():
@@ -132,4 +144,4 @@ def document_error_responses(result: dict[str, Any], generator: Any, request: An
     return result
 
 
-__all__ = ["document_error_responses", "exception_handler", "with_errors"]
+__all__ = ["document_error_responses", "exception_handler", "refusal_serializer", "with_errors"]

@@ -2,15 +2,67 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from csp.decorators import csp_replace
-from django.http import HttpRequest
+from django.contrib import messages
+from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from core.errors import ServiceError
+
 _View = Callable[..., Any]
+_Response = TypeVar("_Response", bound=HttpResponse)
+
+
+def no_store(response: _Response) -> _Response:
+    """Never cached anywhere (browser, proxy, back button): for pages and files that show personal data."""
+    add_never_cache_headers(response)
+    response["Cache-Control"] = "no-store, private, max-age=0"
+    return response
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """The page's script asked for JSON (``Accept: application/json``) rather than a page to render."""
+    return "application/json" in request.headers.get("Accept", "")
+
+
+@contextmanager
+def refusal_message(request: HttpRequest, refusal: type[ServiceError] = ServiceError) -> Iterator[None]:
+    """For a page that acts and redirects: a ``refusal`` raised in the block becomes an error message
+    (the rest of the block is skipped, the exception goes no further)."""
+    try:
+        yield
+    except refusal as exc:
+        messages.error(request, exc.message)
+
+
+@contextmanager
+def refusal_on_form(
+    form: Any, refusal: type[ServiceError] = ServiceError, place: Callable[[Any, Any], None] | None = None
+) -> Iterator[None]:
+    """For a form page: a ``refusal`` raised in the block goes on the form, by ``place(form, exc)`` (fields
+    named in its details) or else as an error of the whole form; the block stops there and the page is shown again."""
+    try:
+        yield
+    except refusal as exc:
+        if place is None:
+            form.add_error(None, exc.message)
+        else:
+            place(form, exc)
+
+
+def page_of(request: HttpRequest, items: Any, per_page: int) -> tuple[Page, str]:
+    """The page of ``items`` the query asks for (``?page=``), and the rest of the query for the pager's links."""
+    page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
 
 
 def safe_next(request: HttpRequest, default: str, *, field: str = "next") -> str:

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api_errors import refusal_response
+from core.api_errors import refusal_response, refusal_serializer
 from core.websocket_auth import TOKEN_SUBPROTOCOL
 from exams.models import Attempt, ExamSession
 from exams.selectors import session_admits
@@ -37,35 +37,29 @@ from proctoring.services.identity import enrol, identity_check_face, identity_re
 
 TAGS = ["proctoring"]
 
-ERROR = inline_serializer(
+ERROR = refusal_serializer(
     "ProctoringError",
-    {
-        "detail": serializers.CharField(help_text="For the user, in their language."),
-        "code": serializers.CharField(
-            required=False,
-            help_text="consent_required, consent_outdated (agree to the current text again), bad_image, "
-            "too_many_photos, photo_required, not_enrolled, identity_locked, already_passed (the identity check is passed: "
-            "nothing was checked), not_open (the session has closed or does not open within the hour), "
-            "attempt_finished, liveness_required (complete a liveness check first), step_out_of_order, "
-            "liveness_expired, liveness_finished, bad_frames, …",
-        ),
-        "reason": serializers.CharField(
-            required=False,
-            help_text="bad_image only: empty, not_an_image, truncated_image, corrupt_image, too_many_pixels, "
-            "frame_too_large, reference_no_face, reference_multiple_faces, and the enrolment photo's quality: "
-            "reference_face_too_small, reference_too_dark, reference_too_bright, reference_blurred, "
-            "reference_eyes_closed, reference_turned, …",
-        ),
-        "retry_after": serializers.IntegerField(
-            required=False,
-            help_text="too_many_photos only: seconds until a photo is accepted again (also the Retry-After header).",
-        ),
-        "errors": serializers.DictField(
-            child=serializers.ListField(child=serializers.CharField()),
-            required=False,
-            help_text="photo_required only: messages by field (photo).",
-        ),
-    },
+    codes="consent_required, consent_outdated (agree to the current text again), bad_image, "
+    "too_many_photos, photo_required, not_enrolled, identity_locked, already_passed (the identity check is passed: "
+    "nothing was checked), not_open (the session has closed or does not open within the hour), "
+    "attempt_finished, liveness_required (complete a liveness check first), step_out_of_order, "
+    "liveness_expired, liveness_finished, bad_frames, …",
+    reason=serializers.CharField(
+        required=False,
+        help_text="bad_image only: empty, not_an_image, truncated_image, corrupt_image, too_many_pixels, "
+        "frame_too_large, reference_no_face, reference_multiple_faces, and the enrolment photo's quality: "
+        "reference_face_too_small, reference_too_dark, reference_too_bright, reference_blurred, "
+        "reference_eyes_closed, reference_turned, …",
+    ),
+    retry_after=serializers.IntegerField(
+        required=False,
+        help_text="too_many_photos only: seconds until a photo is accepted again (also the Retry-After header).",
+    ),
+    errors=serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="photo_required only: messages by field (photo).",
+    ),
 )
 VALIDATION_ERROR = inline_serializer(
     "ProctoringValidationError",

@@ -12,11 +12,10 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.http import safe_next
+from core.http import no_store, safe_next, wants_json
 from exams.selectors import sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
 from proctoring import review, selectors, storage
@@ -30,12 +29,6 @@ from proctoring.services.errors import BadEvent, BadImage, ConsentRequired, Proc
 from proctoring.services.identity import enrol, identity_check_face, identity_request_manual, identity_result
 
 
-def _no_store(response: HttpResponse) -> HttpResponse:
-    add_never_cache_headers(response)
-    response["Cache-Control"] = "no-store, private, max-age=0"
-    return response
-
-
 def _upload(request: HttpRequest, name: str = "photo") -> bytes:
     upload = request.FILES.get(name)
     if upload is None:
@@ -43,10 +36,6 @@ def _upload(request: HttpRequest, name: str = "photo") -> bytes:
     if upload.size and upload.size > settings.PROCTORING_PHOTO_MAX_BYTES:
         raise BadImage(image_reason_text("frame_too_large"), reason="frame_too_large")
     return upload.read()
-
-
-def _wants_json(request: HttpRequest) -> bool:
-    return "application/json" in request.headers.get("Accept", "")
 
 
 # --- examinee: consent and enrolment --------------------------------------------------
@@ -82,13 +71,13 @@ def my_face(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Consent withdrawn. Your face data and photos have been deleted."))
             elif action == "enrol":
                 enrol(person=person, photo=_upload(request), source=FaceEnrolment.Source.LIVE, by=request.user)
-                if _wants_json(request):
+                if wants_json(request):
                     return JsonResponse({"ok": True, "message": _("Your face is enrolled.")})
                 messages.success(request, _("Your face is enrolled."))
             else:
                 raise BadEvent(_("Unknown action."))
         except ProctoringError as exc:
-            if _wants_json(request):
+            if wants_json(request):
                 return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
             messages.error(request, exc.message)
         # Never redirect(): it would read a bare word such as "account_logout" as a URL name.
@@ -103,7 +92,7 @@ def my_face(request: HttpRequest) -> HttpResponse:
         "next": safe_next(request, ""),
         "camera_strings": camera_strings(),
     }
-    return _no_store(render(request, "proctoring/my_face.html", context))
+    return no_store(render(request, "proctoring/my_face.html", context))
 
 
 class IdPhotoForm(forms.Form):
@@ -140,7 +129,7 @@ def id_photo(request: HttpRequest, person_id: int) -> HttpResponse:
         "consent": selectors.active_consent(person),
         "enrolment": selectors.enrolment_of(person),
     }
-    return _no_store(render(request, "proctoring/id_photo.html", context))
+    return no_store(render(request, "proctoring/id_photo.html", context))
 
 
 # --- examinee: identity check before the exam -------------------------------------------
@@ -160,18 +149,18 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
             else:
                 check = identity_check_face(session=session, person=person, frame=_upload(request))
                 payload = identity_result(check, selectors.identity_status(session, person, policy))
-                if _wants_json(request):
+                if wants_json(request):
                     return JsonResponse(payload)
         except ProctoringError as exc:
-            if _wants_json(request):
+            if wants_json(request):
                 return JsonResponse({"ok": False, "code": exc.code, "detail": exc.message}, status=exc.status)
             messages.error(request, exc.message)
         return redirect("proctoring:identity_check", session_id=session.pk)
     status = selectors.identity_status(session, person, policy)
     state = selectors.identity_state_message(session, status)
-    if _wants_json(request):
+    if wants_json(request):
         # The waiting page's fallback when its socket is down: the same message the socket sends.
-        return _no_store(JsonResponse(state))
+        return no_store(JsonResponse(state))
     context = {
         "session": session,
         "policy": policy,
@@ -194,7 +183,7 @@ def identity_check(request: HttpRequest, session_id: int) -> HttpResponse:
             else None
         ),
     }
-    return _no_store(render(request, "proctoring/identity_check.html", context))
+    return no_store(render(request, "proctoring/identity_check.html", context))
 
 
 # How often the waiting page asks while its socket is down.
@@ -234,7 +223,7 @@ def live(request: HttpRequest, session_id: int) -> HttpResponse:
         "pending": selectors.pending_identity_checks(session),
         "summary": selectors.live_grid_summary(session),
     }
-    return _no_store(render(request, "proctoring/live.html", context))
+    return no_store(render(request, "proctoring/live.html", context))
 
 
 def live_grid_strings() -> dict[str, str]:
@@ -267,7 +256,7 @@ def identity_review(request: HttpRequest, check_id: int) -> HttpResponse:
     """A manual ID check: the person, the masked ID number, the reference photo and the automatic tries."""
     check = get_object_or_404(selectors.manual_checks_proctored_by(request.user), pk=check_id)
     context = {"file": selectors.manual_check_file(check), "session": check.session}
-    return _no_store(render(request, "proctoring/identity_review.html", context))
+    return no_store(render(request, "proctoring/identity_review.html", context))
 
 
 @pages.post("identity/<id:check_id>/decide/", name="identity_decide")
@@ -367,7 +356,7 @@ def review_detail(request: HttpRequest, attempt_id: int) -> HttpResponse:
         "history": history,
         "flags": list(attempt.proctoring_flags.all()),
     }
-    return _no_store(render(request, "proctoring/review_detail.html", context))
+    return no_store(render(request, "proctoring/review_detail.html", context))
 
 
 def _int_or_none(value: str | None) -> int | None:
@@ -395,7 +384,7 @@ def _image_response(request: HttpRequest, kind: str, object_id: int, person_id: 
     response = HttpResponse(data, content_type=content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
-    return _no_store(response)
+    return no_store(response)
 
 
 @pages.get("media/snapshots/<id:pk>/", name="snapshot_image")

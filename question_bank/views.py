@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.http import page_of
 from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
 from question_bank import exporters, importers, selectors, services, siblings
@@ -113,10 +114,8 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
         tag=f["tag"],
         active=f["active"],
     )
-    page = Paginator(questions.order_by("pk"), BANK_PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = page_of(request, questions.order_by("pk"), BANK_PAGE_SIZE)
     can_manage = selectors.can_manage(request.user, bank)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "question_bank/bank_detail.html",
@@ -124,7 +123,7 @@ def bank_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "bank": bank,
             "page": page,
             "filters": f,
-            "query": query.urlencode(),
+            "query": query,
             "types": QuestionType.choices,
             "knowledge_points": selectors.knowledge_points(all_questions),
             "tags": selectors.industry_tags(all_questions),

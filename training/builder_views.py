@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from core.http import refusal_message
 from training import selectors
 from training.forms import ChapterForm, CourseForm, LessonForm
 from training.models import CreditLedger, Lesson
@@ -88,11 +89,8 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def course_publish(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     publish = request.POST.get("published") == "1"
-    try:
+    with refusal_message(request, TrainingError):
         content_services.course_publish(course=course, published=publish)
-    except TrainingError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Course published.") if publish else _("Course taken back to draft."))
     return redirect("training:manage_course", pk=course.pk)
 

@@ -10,14 +10,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from core.http import csp_framed_by_self
+from core.http import csp_framed_by_self, page_of, refusal_message, refusal_on_form
 from training import selectors
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
@@ -58,16 +57,14 @@ def library_list(request: HttpRequest) -> HttpResponse:
     plans = selectors.lesson_plans_visible_to(request.user)
     if form.is_valid():
         plans = selectors.lesson_plans_matching(plans, **form.cleaned_data)
-    page = Paginator(_with_districts(plans), 20).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = page_of(request, _with_districts(plans), 20)
     return render(
         request,
         "training/library/list.html",
         {
             "form": form,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "can_upload": selectors.can_build_courses(request.user),
             "awaiting": selectors.library_offers_awaiting(request.user).count(),
         },
@@ -124,20 +121,13 @@ def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@pages.route(
-    "library/new/",
-    name="library_upload",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("library/new/", name="library_upload", methods=("GET", "POST"))
 def library_upload(request: HttpRequest) -> HttpResponse:
     if not selectors.can_build_courses(request.user):
         raise PermissionDenied
     form = LessonPlanForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, LibraryError, place=_form_error):
             plan = library.plan_upload(
                 by=request.user,
                 owner_provider=form.cleaned_data["owner_provider"],
@@ -145,33 +135,20 @@ def library_upload(request: HttpRequest) -> HttpResponse:
                 upload=form.cleaned_data["file"],
                 **_plan_fields(form.cleaned_data),
             )
-        except LibraryError as exc:
-            _form_error(form, exc)
-        else:
             messages.success(request, _("Lesson plan uploaded."))
             return redirect("training:library_detail", pk=plan.pk)
     return render(request, "training/library/form.html", {"form": form, "plan": None})
 
 
-@pages.route(
-    "library/<id:pk>/edit/",
-    name="library_edit",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("library/<id:pk>/edit/", name="library_edit", methods=("GET", "POST"))
 def library_edit(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.lesson_plans_managed_by(request.user), pk=pk)
     form = LessonPlanForm(request.POST or None, request.FILES or None, user=request.user, plan=plan)
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal_on_form(form, LibraryError, place=_form_error):
             library.plan_update(
                 plan=plan, by=request.user, upload=form.cleaned_data.get("file"), **_plan_fields(form.cleaned_data)
             )
-        except LibraryError as exc:
-            _form_error(form, exc)
-        else:
             messages.success(request, _("Lesson plan saved."))
             return redirect("training:library_detail", pk=plan.pk)
     return render(request, "training/library/form.html", {"form": form, "plan": plan})
@@ -183,13 +160,11 @@ def library_delete(request: HttpRequest, pk: int) -> HttpResponse:
     if request.POST.get("confirm") != "1":
         # The page's button says so; a bare POST deletes nothing.
         return redirect("training:library_detail", pk=plan.pk)
-    try:
+    with refusal_message(request, LibraryError):
         library.plan_delete(plan=plan, by=request.user)
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-        return redirect("training:library_detail", pk=plan.pk)
-    messages.success(request, _("Lesson plan deleted."))
-    return redirect("training:library_mine")
+        messages.success(request, _("Lesson plan deleted."))
+        return redirect("training:library_mine")
+    return redirect("training:library_detail", pk=plan.pk)
 
 
 @pages.post("library/<id:pk>/offer/", name="library_offer")
@@ -199,37 +174,20 @@ def library_offer(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Choose the district to offer the lesson plan to."))
         return redirect("training:library_detail", pk=plan.pk)
-    try:
+    with refusal_message(request, LibraryError):
         offer = library.offer_create(by=request.user, district=form.cleaned_data["district"], lesson_plan=plan)
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Offered to %(district)s.") % {"district": offer.district.name})
     return redirect("training:library_detail", pk=plan.pk)
 
 
-@pages.route(
-    "library/mine/",
-    name="library_mine",
-    methods=(
-        "GET",
-        "POST",
-    ),
-)
+@pages.route("library/mine/", name="library_mine", methods=("GET", "POST"))
 def library_mine(request: HttpRequest) -> HttpResponse:
     """我的教案: the plans of the user's organisations, their offers, and a course offer form."""
     _require_library(request)
     course_form = CourseOfferForm(request.POST or None, user=request.user)
     if request.method == "POST" and course_form.is_valid():
-        try:
-            offer = library.offer_create(
-                by=request.user,
-                district=course_form.cleaned_data["district"],
-                course=course_form.cleaned_data["course"],
-            )
-        except LibraryError as exc:
-            _form_error(course_form, exc)
-        else:
+        with refusal_on_form(course_form, LibraryError, place=_form_error):
+            offer = library.offer_create(by=request.user, **course_form.cleaned_data)  # district, course
             messages.success(request, _("Offered to %(district)s.") % {"district": offer.district.name})
             return redirect("training:library_mine")
     providers = selectors.library_owners_for(request.user)[0]
@@ -260,11 +218,8 @@ def library_queue(request: HttpRequest) -> HttpResponse:
 @pages.post("library/offers/<id:pk>/withdraw/", name="library_offer_withdraw")
 def offer_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(selectors.library_offers_visible_to(request.user), pk=pk)
-    try:
+    with refusal_message(request, LibraryError):
         library.offer_withdraw(offer=offer, by=request.user)
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Offer withdrawn."))
     return redirect("training:library_mine")
 
@@ -274,13 +229,10 @@ def offer_decide(request: HttpRequest, pk: int) -> HttpResponse:
     offer = get_object_or_404(selectors.library_offers_visible_to(request.user), pk=pk)
     form = DecideForm(request.POST)
     note = form.cleaned_data["note"] if form.is_valid() else ""
-    try:
+    with refusal_message(request, LibraryError):
         decided = library.offer_decide(
             offer=offer, by=request.user, accept=request.POST.get("decision") == "accept", note=note
         )
-    except LibraryError as exc:
-        messages.error(request, exc.message)
-    else:
         if decided.status == LibraryOffer.Status.ACCEPTED:
             messages.success(request, _("Offer accepted: the district now finds it in its library."))
         else:

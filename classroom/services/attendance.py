@@ -57,7 +57,7 @@ from organizations import selectors as org
 from organizations.models import Person
 from proctoring import vision
 from proctoring.services.errors import BadImage, ConsentOutdated, NotEnrolled, check_image_size, image_reason_text
-from proctoring.services.identity import face_reference, photo_upload_allow, usable_enrolment
+from proctoring.services.identity import enrolled_face_check, photo_upload_allow, usable_enrolment
 from training.models import CreditLedger, QuizAttempt
 
 SIGN_IN_LEAD = dt.timedelta(minutes=30)
@@ -202,14 +202,7 @@ def _face_check(person: Person, frame: bytes | None, now: dt.datetime) -> bytes:
     photo_upload_allow(person=person, now=now)
     try:
         data = check_image_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
-        result = vision.check_frame(
-            data,
-            face_reference(enrolment),
-            match_threshold=vision.DEFAULT_MATCH_THRESHOLD,
-            mismatch_threshold=vision.DEFAULT_MISMATCH_THRESHOLD,
-            max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
-            detection=vision.IDENTITY_DETECTION,
-        )
+        result = enrolled_face_check(data, enrolment)
     except BadImage as exc:
         raise FaceCheckFailed(exc.message + " " + fallback, reason=exc.details.get("reason", "bad_image")) from None
     except vision.VisionError as exc:
@@ -296,18 +289,25 @@ def _ledger_write(
     )
 
 
+def _class_credit(
+    training_class: TrainingClass, signed_in_at: dt.datetime | None, signed_out_at: dt.datetime | None
+) -> tuple[int, str]:
+    """``credit_decide`` under the class's schedule, credit and tolerance."""
+    return credit_decide(
+        starts_at=training_class.starts_at,
+        ends_at=training_class.ends_at,
+        signed_in_at=signed_in_at,
+        signed_out_at=signed_out_at,
+        credit_minutes=training_class.credit_minutes,
+        tolerance_minutes=training_class.tolerance_minutes,
+    )
+
+
 def _credit(attendance: Attendance, training_class: TrainingClass, now: dt.datetime) -> None:
     """Decide the credit of a just signed-out attendance and write the ledger row (inside the sign-out's
     transaction), unless it waits for the end-of-class quiz of an onboarding class."""
     with translation.override(settings.LANGUAGE_CODE):  # the ledger is evidence: kept in the platform's language
-        seconds, detail = credit_decide(
-            starts_at=training_class.starts_at,
-            ends_at=training_class.ends_at,
-            signed_in_at=attendance.signed_in_at,
-            signed_out_at=attendance.signed_out_at,
-            credit_minutes=training_class.credit_minutes,
-            tolerance_minutes=training_class.tolerance_minutes,
-        )
+        seconds, detail = _class_credit(training_class, attendance.signed_in_at, attendance.signed_out_at)
         waits = (
             seconds > 0
             and training_class.onboarding_stage_id is not None
@@ -536,14 +536,7 @@ def class_close(*, training_class: TrainingClass, by: Any, now: dt.datetime | No
     if now < locked.starts_at:
         raise ClassNotOpen(_("The class has not started yet: cancel it instead of closing it."))
     with translation.override(settings.LANGUAGE_CODE):
-        _seconds, no_out = credit_decide(
-            starts_at=locked.starts_at,
-            ends_at=locked.ends_at,
-            signed_in_at=locked.starts_at,
-            signed_out_at=None,
-            credit_minutes=locked.credit_minutes,
-            tolerance_minutes=locked.tolerance_minutes,
-        )
+        _seconds, no_out = _class_credit(locked, locked.starts_at, None)
     missing = Attendance.objects.filter(training_class=locked, signed_out_at__isnull=True)
     unsigned = missing.count()
     missing.update(credited_seconds=0, credit_detail=no_out)

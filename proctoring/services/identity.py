@@ -140,6 +140,24 @@ def face_reference(enrolment: FaceEnrolment) -> Any:
     return vision.reference_cache.get(enrolment.person_id, enrolment.version, lambda: bytes(enrolment.encoding))
 
 
+def enrolled_face_check(
+    data: bytes,
+    enrolment: FaceEnrolment,
+    *,
+    match_threshold: float = vision.DEFAULT_MATCH_THRESHOLD,
+    mismatch_threshold: float = vision.DEFAULT_MISMATCH_THRESHOLD,
+) -> vision.FrameCheck:
+    """A photo taken to show who one is (one face, close to the camera) against the enrolled face."""
+    return vision.check_frame(
+        data,
+        face_reference(enrolment),
+        match_threshold=match_threshold,
+        mismatch_threshold=mismatch_threshold,
+        max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
+        detection=vision.IDENTITY_DETECTION,
+    )
+
+
 # The identity check may be done this long before the session opens (the notice is
 # readable before; checking early spares the queue at the start), and not after it closes.
 IDENTITY_CHECK_LEAD = dt.timedelta(hours=1)
@@ -202,13 +220,8 @@ def identity_check_face(
     photo_upload_allow(person=person, now=now)
     data = check_image_size(frame, settings.PROCTORING_PHOTO_MAX_BYTES)
     try:
-        result = vision.check_frame(
-            data,
-            face_reference(enrolment),
-            match_threshold=policy.match_threshold,
-            mismatch_threshold=policy.mismatch_threshold,
-            max_bytes=settings.PROCTORING_PHOTO_MAX_BYTES,
-            detection=vision.IDENTITY_DETECTION,
+        result = enrolled_face_check(
+            data, enrolment, match_threshold=policy.match_threshold, mismatch_threshold=policy.mismatch_threshold
         )
     except vision.VisionError as exc:
         raise BadImage(image_reason_text(exc.reason), reason=exc.reason) from None

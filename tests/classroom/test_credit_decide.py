@@ -17,8 +17,15 @@ from tests.support.classroom import STARTS, at
 ENDS = STARTS + dt.timedelta(minutes=90)
 
 
-def decide(signed_in: float | None, signed_out: float | None, *, credit: int = 90, tolerance: int = 10):
-    with translation.override("zh-hans"):
+def decide(
+    signed_in: float | None,
+    signed_out: float | None,
+    *,
+    credit: int = 90,
+    tolerance: int = 10,
+    language: str = "zh-hans",
+):
+    with translation.override(language):
         return credit_decide(
             starts_at=STARTS,
             ends_at=ENDS,
@@ -35,35 +42,28 @@ def test_on_time_credits_the_scheduled_minutes() -> None:
     assert detail == "应计 90 分钟；计 90 分钟"
 
 
-def test_late_within_tolerance_costs_nothing() -> None:
-    seconds, detail = decide(10, 90)
-    assert seconds == 90 * 60
-    assert "迟到 10 分钟（容差 10 分钟）不扣" in detail
-
-
-def test_late_beyond_tolerance_costs_all_of_it() -> None:
-    seconds, detail = decide(25, 90)
-    assert seconds == 65 * 60
-    assert "迟到 25 分钟（容差 10 分钟）扣 25 分钟" in detail
-    assert detail.endswith("计 65 分钟")
+@pytest.mark.parametrize(
+    ("signed_in", "signed_out", "credited", "says"),
+    [
+        (10, 90, 90, "迟到 10 分钟（容差 10 分钟）不扣"),
+        (25, 90, 65, "迟到 25 分钟（容差 10 分钟）扣 25 分钟"),
+        (0, 82, 90, "早退 8 分钟（容差 10 分钟）不扣"),
+        (0, 70, 70, "早退 20 分钟（容差 10 分钟）扣 20 分钟"),
+    ],
+    ids=["late-within", "late-beyond", "early-within", "early-beyond"],
+)
+def test_tolerance_is_a_threshold(signed_in, signed_out, credited, says) -> None:
+    """Lateness or early leave within the tolerance costs nothing; beyond it, all of it is deducted."""
+    seconds, detail = decide(signed_in, signed_out)
+    assert seconds == credited * 60
+    assert says in detail
+    assert detail.endswith(f"计 {credited} 分钟")
 
 
 def test_only_whole_minutes_count() -> None:
     # 10 min 59 s late is 10 minutes late: within the tolerance.
     assert decide(10 + 59 / 60, 90)[0] == 90 * 60
     assert decide(11, 90)[0] == 79 * 60
-
-
-def test_early_leave_beyond_tolerance() -> None:
-    seconds, detail = decide(0, 70)
-    assert seconds == 70 * 60
-    assert "早退 20 分钟（容差 10 分钟）扣 20 分钟" in detail
-
-
-def test_early_leave_within_tolerance() -> None:
-    seconds, detail = decide(0, 82)
-    assert seconds == 90 * 60
-    assert "早退 8 分钟（容差 10 分钟）不扣" in detail
 
 
 def test_late_and_early_both_deducted_and_explained() -> None:
@@ -99,15 +99,7 @@ def test_no_sign_in_or_no_sign_out_credits_nothing(signed_in, signed_out, says) 
 
 
 def test_explanation_in_english() -> None:
-    with translation.override("en"):
-        _s, detail = credit_decide(
-            starts_at=STARTS,
-            ends_at=ENDS,
-            signed_in_at=at(25),
-            signed_out_at=at(90),
-            credit_minutes=90,
-            tolerance_minutes=10,
-        )
+    _s, detail = decide(25, 90, language="en")
     assert (
         detail
         == "Scheduled 90 minutes; late 25 minutes (tolerance 10 minutes), 25 minutes deducted; credited 65 minutes"

@@ -24,7 +24,7 @@ import io
 import secrets
 import zipfile
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -179,7 +179,19 @@ def share_targets_for_plan(*, by: Any, plan_owner: TrainingProvider | Enterprise
     return []
 
 
-def _catalogue(*, title: str, topic: str, industry: Industry | None, level: str, credit_hours: Any) -> dict[str, Any]:
+class Catalogue(TypedDict, total=False):
+    """What a lesson plan is about, as ``plan_upload`` and ``plan_update`` take it (defaults: ``_catalogue``)."""
+
+    title: Required[str]
+    topic: str
+    industry: Industry | None
+    level: str
+    credit_hours: Required[Any]
+
+
+def _catalogue(
+    *, title: str, topic: str = "", industry: Industry | None = None, level: str = PlanLevel.GENERAL, credit_hours: Any
+) -> dict[str, Any]:
     title = (title or "").strip()
     if not title:
         raise _invalid("title", _("Enter a title."))
@@ -216,21 +228,17 @@ def _remove(storage: Any, name: str) -> None:
 def plan_upload(
     *,
     by: Any,
-    title: str,
-    topic: str = "",
-    industry: Industry | None = None,
-    level: str = PlanLevel.GENERAL,
-    credit_hours: Any,
     upload: Any,
     file_name: str = "",
     owner_provider: TrainingProvider | None = None,
     owner_enterprise: Enterprise | None = None,
     share: str = LessonPlan.Share.OWNER,
     shared_with: Jurisdiction | None = None,
+    **catalogue: Unpack[Catalogue],
 ) -> LessonPlan:
     """Check everything, then store the file and the row together: a failed row removes the file."""
     _check_owner(by, owner_provider, owner_enterprise)
-    fields = _catalogue(title=title, topic=topic, industry=industry, level=level, credit_hours=credit_hours)
+    fields = _catalogue(**catalogue)
     shared_with = share_check(
         by=by, owner_provider=owner_provider, owner_enterprise=owner_enterprise, share=share, shared_with=shared_with
     )
@@ -267,20 +275,16 @@ def plan_update(
     *,
     plan: LessonPlan,
     by: Any,
-    title: str,
-    topic: str = "",
-    industry: Industry | None = None,
-    level: str = PlanLevel.GENERAL,
-    credit_hours: Any,
     share: str,
     shared_with: Jurisdiction | None = None,
     upload: Any = None,
     file_name: str = "",
+    **catalogue: Unpack[Catalogue],
 ) -> LessonPlan:
     """Edit the catalogue data and sharing, and replace the file when ``upload`` is given (the old
     file goes once the new row is committed)."""
     _require_manager(plan, by)
-    fields = _catalogue(title=title, topic=topic, industry=industry, level=level, credit_hours=credit_hours)
+    fields = _catalogue(**catalogue)
     shared_with = share_check(
         by=by,
         owner_provider=plan.owner_provider,
