@@ -199,6 +199,12 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "question_bank/import_form.html", {"bank": bank, "form": form})
 
 
+def _back_to_upload(request: HttpRequest, job: ImportJob, exc: Exception) -> HttpResponse:
+    """The upload page again, saying why the staged file cannot go on (expired, unreadable)."""
+    messages.error(request, str(exc))
+    return redirect("question_bank:import_upload", pk=job.bank_id)
+
+
 def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None, HttpResponse | None]:
     """The requester's own staged upload, or where to send them instead: the job page once it
     was confirmed, the upload page (with a message) once it expired."""
@@ -208,8 +214,7 @@ def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None
     try:
         services.import_staged_check(job=job)
     except services.StagedUploadExpired as exc:
-        messages.error(request, str(exc))
-        return None, redirect("question_bank:import_upload", pk=job.bank_id)
+        return None, _back_to_upload(request, job, exc)
     return job, None
 
 
@@ -223,12 +228,8 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("question_bank:import_preview", pk=job.pk)
     try:
         staged = services.import_staged_columns(job=job)
-    except services.StagedUploadExpired as exc:
-        messages.error(request, str(exc))
-        return redirect("question_bank:import_upload", pk=job.bank_id)
-    except (UploadRejected, importers.ImportRefused) as exc:
-        messages.error(request, str(exc))
-        return redirect("question_bank:import_upload", pk=job.bank_id)
+    except (services.StagedUploadExpired, UploadRejected, importers.ImportRefused) as exc:
+        return _back_to_upload(request, job, exc)
     form = ColumnMapForm(
         request.POST if request.method == "POST" else None,
         columns=staged.columns,
@@ -240,8 +241,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         except services.StagedUploadExpired as exc:
-            messages.error(request, str(exc))
-            return redirect("question_bank:import_upload", pk=job.bank_id)
+            return _back_to_upload(request, job, exc)
         else:
             return redirect("question_bank:import_preview", pk=job.pk)
     rows = [
@@ -277,15 +277,13 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 language=translation.get_language() or "zh-hans",
             )
         except services.StagedUploadExpired as exc:
-            messages.error(request, str(exc))
-            return redirect("question_bank:import_upload", pk=job.bank_id)
+            return _back_to_upload(request, job, exc)
         return redirect("question_bank:import_job", pk=job.pk)
     refused, preview = "", None
     try:
         preview = services.import_staged_preview(job=job)
     except services.StagedUploadExpired as exc:
-        messages.error(request, str(exc))
-        return redirect("question_bank:import_upload", pk=job.bank_id)
+        return _back_to_upload(request, job, exc)
     except (UploadRejected, importers.ImportRefused) as exc:
         refused = str(exc)
     result = preview.result if preview else None
