@@ -89,7 +89,9 @@ class ExamTermsOut(serializers.Serializer):
 
     duration_minutes = serializers.IntegerField(help_text="Counted from the start that delivers the paper.")
     attempts_allowed = serializers.IntegerField(help_text="Attempts a person may make in this session.")
-    attempts_left = serializers.IntegerField(help_text="Attempts this person has left in this session.")
+    attempts_left = serializers.IntegerField(
+        min_value=0, help_text="Attempts this person can still start; the one in progress counts as used."
+    )
     opens_at = serializers.DateTimeField(help_text="When the session's exam window opens.")
     closes_at = serializers.DateTimeField(help_text="When the session's exam window closes.")
 
@@ -159,8 +161,8 @@ class SubmitIn(serializers.Serializer):
 
 class BreakdownOut(serializers.Serializer):
     knowledge_point = serializers.CharField(help_text="Questions without a knowledge point are grouped as General.")
-    questions = serializers.IntegerField(help_text="Questions of the paper on this knowledge point.")
-    correct = serializers.IntegerField(help_text="Of them, answered fully right.")
+    questions = serializers.IntegerField(min_value=1, help_text="Questions of the paper on this knowledge point.")
+    correct = serializers.IntegerField(min_value=0, help_text="Of them, answered fully right.")
     score = serializers.CharField(help_text="Points awarded on them, as a decimal string.")
     max = serializers.CharField(help_text="Points they were worth, as a decimal string.")
 

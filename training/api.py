@@ -82,7 +82,7 @@ class StartInSerializer(serializers.Serializer):
 
 class StartOutSerializer(PlaceSerializer):
     token = serializers.CharField(help_text="The study session's token: send it with every heartbeat and to stop.")
-    heartbeat_seconds = serializers.IntegerField(help_text="Send a heartbeat this often, in seconds.")
+    heartbeat_seconds = serializers.IntegerField(min_value=1, help_text="Send a heartbeat this often, in seconds.")
     idle_lock_seconds = serializers.IntegerField(
         help_text="Seconds without presence after which the lesson locks until the learner confirms they are there."
     )
@@ -115,9 +115,11 @@ class HeartbeatInSerializer(serializers.Serializer):
 
 class HeartbeatOutSerializer(serializers.Serializer):
     accepted = serializers.BooleanField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="ok, or why this heartbeat credits nothing (replayed, too_frequent, seek_ahead, idle_locked, …)."
+    )
     credited = serializers.IntegerField(help_text="Seconds credited by this heartbeat.")
-    credited_total = serializers.IntegerField()
+    credited_total = serializers.IntegerField(help_text="Seconds credited in this lesson so far.")
     position = serializers.IntegerField()
     furthest = serializers.IntegerField()
     locked = serializers.BooleanField(help_text="Idle lock: ask “are you still there?” and call presence.")
