@@ -297,17 +297,11 @@ class BankViewSet(
         bank = self.get_object()
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        file = upload.validated_data["file"]
-        try:
-            data = importers.upload_bytes(file)
-        except UploadRejected as exc:
-            raise exceptions.ValidationError({"file": [str(exc)]}) from None
         try:
             job = services.import_job_create(
                 bank=bank,
                 user=request.user,
-                data=data,
-                file_name=file.name,
+                upload=upload.validated_data["file"],
                 valid_only=upload.validated_data["valid_only"],
                 language=translation.get_language() or "zh-hans",
                 column_map=upload.validated_data.get("column_map"),

@@ -181,17 +181,12 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            data = importers.upload_bytes(upload)
+            job = services.import_stage(
+                bank=bank, user=request.user, upload=upload, valid_only=form.cleaned_data["valid_only"]
+            )
         except UploadRejected as exc:
             form.add_error("file", str(exc))
         else:
-            job = services.import_stage(
-                bank=bank,
-                user=request.user,
-                data=data,
-                file_name=upload.name,
-                valid_only=form.cleaned_data["valid_only"],
-            )
             wants_map = form.cleaned_data["map_columns"] and services.import_mappable(upload.name)
             if wants_map or services.import_staged_needs_mapping(job=job):
                 return redirect("question_bank:import_map", pk=job.pk)
