@@ -23,7 +23,7 @@ from core import tabular
 from core.tabular import Field, choice_parser, parse_date, text_parser
 from exams.models import Certificate, CertificateType
 from exams.services.certificates import holder_fields
-from organizations.imports import import_scope, out_of_scope, parse_id_number, people_by_id_number
+from organizations.imports import ID_NUMBER_FIELD, import_scope, out_of_scope, people_by_id_number
 
 _TYPES = {
     "主要负责人": CertificateType.PRINCIPAL,
@@ -52,7 +52,7 @@ class CertificatesImport(tabular.ImportKind):
     )
     key_fields = ("number",)
     fields = (
-        Field("id_number", "身份证号", parse_id_number, required=True, width=22),
+        ID_NUMBER_FIELD,
         Field(
             "cert_type",
             "证书类型",

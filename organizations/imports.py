@@ -102,6 +102,11 @@ def parse_id_number(value: Any) -> str:
     return _validated(normalize_id_number(compact(value)), validate_id_number)
 
 
+# The columns that name a person and an enterprise, the same in every import that refers to them.
+ID_NUMBER_FIELD = Field("id_number", "身份证号", parse_id_number, required=True, width=22)
+CREDIT_CODE_FIELD = Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, width=22)
+
+
 def _matching(value: str, pattern: re.Pattern[str], message: str) -> str:
     """``value`` if ``pattern`` matches it; otherwise ``message`` is the cell's error."""
     if not pattern.match(value):
@@ -368,7 +373,7 @@ class EnterprisesImport(ImportKind):
     description = gettext_lazy("The enterprise register, and changes of industry, scale or jurisdiction from a date.")
     key_fields = ("credit_code", "valid_from")
     fields = (
-        Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, example="", width=22),
+        CREDIT_CODE_FIELD,
         Field("name", "企业名称", text_parser(200), required=True, example="示例机械制造有限公司", width=28),
         Field(
             "industry",
@@ -588,8 +593,8 @@ class PeopleImport(ImportKind):
     key_fields = ("id_number", "hire_date")
     fields = (
         Field("name", "姓名", text_parser(64), required=True, example="张三", width=12),
-        Field("id_number", "身份证号", parse_id_number, required=True, example="", width=22),
-        Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, width=22),
+        ID_NUMBER_FIELD,
+        CREDIT_CODE_FIELD,
         Field(
             "post",
             "岗位",
