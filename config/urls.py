@@ -32,25 +32,29 @@ api_v1 = [
 admin.site.login = views.admin_login  # type: ignore[method-assign]
 admin.site.site_header = admin.site.site_title = "safetrain"
 
+# Each app's pages under its prefix, in this order (accounts/public/ before allauth's accounts/).
+APP_PAGES = [
+    ("accounts/public/", "training.public_urls"),
+    ("accounts/password/reset/phone/", "accounts.urls"),
+    ("accounts/", "allauth.urls"),
+    ("i18n/", "django.conf.urls.i18n"),
+    ("org/", "organizations.urls"),
+    ("import/", "core.import_urls"),
+    ("qb/", "question_bank.urls"),
+    ("training/", "training.urls"),
+    ("exams/", "exams.urls"),
+    ("proctoring/", "proctoring.urls"),
+    ("stats/", "analytics.urls"),
+    ("classes/", "classroom.urls"),
+    ("classes/", "classroom.evidence_urls"),  # clevid: a class's evidence (attendance sheet, site photos)
+]
+
 urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", organization_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
-    path("accounts/public/", include("training.public_urls")),
-    path("accounts/password/reset/phone/", include("accounts.urls")),
-    path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
-    path("org/", include("organizations.urls")),
-    path("import/", include("core.import_urls")),
-    path("qb/", include("question_bank.urls")),
-    path("training/", include("training.urls")),
-    path("exams/", include("exams.urls")),
-    path("proctoring/", include("proctoring.urls")),
-    path("stats/", include("analytics.urls")),
-    path("classes/", include("classroom.urls")),
-    # clevid: a class's evidence (attendance sheet, site photos)
-    path("classes/", include("classroom.evidence_urls")),
+    *(path(prefix, include(module)) for prefix, module in APP_PAGES),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Signed-in users only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); a person is sent to the login page.

@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls
@@ -134,23 +135,45 @@ def _check_zip(data: bytes) -> None:
     names = {info.filename for info in infos}
     if "[Content_Types].xml" not in names:
         raise UploadRejected(_("The file is a ZIP archive but not an Excel workbook."))
-    _refuse_zip_bomb(
-        infos,
-        too_large=_(
-            "The workbook would expand to %(size)s MB, over the limit of %(limit)s MB; it is refused as a possible zip bomb."
-        ),
-        too_compressed=_(
-            "Part %(name)s of the workbook is compressed %(ratio)d:1; it is refused as a possible zip bomb."
-        ),
-    )
+    _refuse_zip_bomb(infos, "workbook")
     for info in infos:
         _inflate_within_declared_size(data, info)
 
 
-def _refuse_zip_bomb(infos: list[zipfile.ZipInfo], *, too_large: str, too_compressed: str) -> None:
+# What a zip bomb is refused with, by the kind of file it claims to be: (too large, too compressed).
+_ZIP_BOMB_MESSAGES = {
+    "workbook": (
+        gettext_lazy(
+            "The workbook would expand to %(size)s MB, over the limit of %(limit)s MB; it is refused as a possible zip bomb."
+        ),
+        gettext_lazy("Part %(name)s of the workbook is compressed %(ratio)d:1; it is refused as a possible zip bomb."),
+    ),
+    "docx": (
+        gettext_lazy(
+            "The Word document would expand to %(size)s MB, over the limit of %(limit)s MB; "
+            "it is refused as a possible zip bomb."
+        ),
+        gettext_lazy(
+            "Part %(name)s of the Word document is compressed %(ratio)d:1; it is refused as a possible zip bomb."
+        ),
+    ),
+    "pptx": (
+        gettext_lazy(
+            "The presentation would expand to %(size)s MB, over the limit of %(limit)s MB; "
+            "it is refused as a possible zip bomb."
+        ),
+        gettext_lazy(
+            "Part %(name)s of the presentation is compressed %(ratio)d:1; it is refused as a possible zip bomb."
+        ),
+    ),
+}
+
+
+def _refuse_zip_bomb(infos: list[zipfile.ZipInfo], kind: str) -> None:
     """Refuse an archive by its directory, before anything is inflated: the declared sizes add up
     over ``UPLOAD_MAX_UNCOMPRESSED_BYTES``, or a part over 1 MiB is compressed beyond
-    ``MAX_COMPRESSION_RATIO``. The messages name the kind of file (workbook, Word document)."""
+    ``MAX_COMPRESSION_RATIO``. The messages name the ``kind`` of file (``_ZIP_BOMB_MESSAGES``)."""
+    too_large, too_compressed = _ZIP_BOMB_MESSAGES[kind]
     total = sum(info.file_size for info in infos)
     if total > settings.UPLOAD_MAX_UNCOMPRESSED_BYTES:
         raise UploadRejected(
@@ -262,16 +285,7 @@ def check_docx(data: bytes, name: str = "") -> CheckedUpload:
         raise UploadRejected(_("Old Word .doc files are not supported: save the file as .docx and upload it again."))
     damaged = UploadRejected(_("The file is named .docx but is not a Word document, or it is damaged."))
     archive, infos = _open_ooxml(data, DOCX_MAIN_PART, damaged)
-    _refuse_zip_bomb(
-        infos,
-        too_large=_(
-            "The Word document would expand to %(size)s MB, over the limit of %(limit)s MB; "
-            "it is refused as a possible zip bomb."
-        ),
-        too_compressed=_(
-            "Part %(name)s of the Word document is compressed %(ratio)d:1; it is refused as a possible zip bomb."
-        ),
-    )
+    _refuse_zip_bomb(infos, "docx")
     for info in infos:
         if not info.filename.endswith((".xml", ".rels")):
             continue
@@ -339,16 +353,7 @@ def check_pptx(data: bytes, name: str = "") -> CheckedUpload:
     _refuse_oversize_or_empty(data)
     damaged = UploadRejected(_("The file is not a PowerPoint presentation (.pptx), or it is damaged."))
     _archive, infos = _open_ooxml(data, PPTX_MAIN_PART, damaged)
-    _refuse_zip_bomb(
-        infos,
-        too_large=_(
-            "The presentation would expand to %(size)s MB, over the limit of %(limit)s MB; "
-            "it is refused as a possible zip bomb."
-        ),
-        too_compressed=_(
-            "Part %(name)s of the presentation is compressed %(ratio)d:1; it is refused as a possible zip bomb."
-        ),
-    )
+    _refuse_zip_bomb(infos, "pptx")
     return CheckedUpload("pptx", data, name)
 
 

@@ -84,15 +84,22 @@ class ExamStartIn(serializers.Serializer):
     )
 
 
-class NoticeOut(serializers.Serializer):
+class ExamTermsOut(serializers.Serializer):
+    """When a session may be taken, for how long and how often: what the notice and the list of exams both say."""
+
     duration_minutes = serializers.IntegerField(help_text="Counted from the start that delivers the paper.")
+    attempts_allowed = serializers.IntegerField(help_text="Attempts a person may make in this session.")
+    attempts_left = serializers.IntegerField(
+        min_value=0, help_text="Attempts this person can still start; the one in progress counts as used."
+    )
+    opens_at = serializers.DateTimeField(help_text="When the session's exam window opens.")
+    closes_at = serializers.DateTimeField(help_text="When the session's exam window closes.")
+
+
+class NoticeOut(ExamTermsOut):
     question_count = serializers.IntegerField()
     total_score = serializers.DecimalField(max_digits=8, decimal_places=1)
     pass_score = serializers.DecimalField(max_digits=6, decimal_places=1)
-    attempts_allowed = serializers.IntegerField()
-    attempts_left = serializers.IntegerField()
-    opens_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
     rules = serializers.ListField(child=serializers.CharField(), help_text="The exam rules, one per line.")
 
 
@@ -153,22 +160,24 @@ class SubmitIn(serializers.Serializer):
 
 
 class BreakdownOut(serializers.Serializer):
-    knowledge_point = serializers.CharField()
-    questions = serializers.IntegerField()
-    correct = serializers.IntegerField()
-    score = serializers.CharField()
-    max = serializers.CharField()
+    knowledge_point = serializers.CharField(help_text="Questions without a knowledge point are grouped as General.")
+    questions = serializers.IntegerField(min_value=1, help_text="Questions of the paper on this knowledge point.")
+    correct = serializers.IntegerField(min_value=0, help_text="Of them, answered fully right.")
+    score = serializers.CharField(help_text="Points awarded on them, as a decimal string.")
+    max = serializers.CharField(help_text="Points they were worth, as a decimal string.")
 
 
 class ReviewOut(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="Attempt question id.")
     type = serializers.CharField()
     stem = serializers.CharField()
     options = serializers.ListField(child=serializers.CharField())
-    given = serializers.JSONField(allow_null=True)
-    answer = serializers.JSONField()
-    correct = serializers.BooleanField(allow_null=True)
-    awarded = serializers.CharField(allow_null=True)
+    given = serializers.JSONField(allow_null=True, help_text="The examinee's saved answer; null when not answered.")
+    answer = serializers.JSONField(help_text="The key, in the same form as the answer.")
+    correct = serializers.BooleanField(allow_null=True, help_text="Answered fully right; null when not graded.")
+    awarded = serializers.CharField(
+        allow_null=True, help_text="Points awarded, as a decimal string; null when not graded."
+    )
     explanation = serializers.CharField()
 
 
@@ -190,17 +199,14 @@ class ResultOut(serializers.Serializer):
     certificate = serializers.CharField(allow_null=True, help_text="Certificate number issued for this attempt.")
 
 
-class MyExamOut(serializers.Serializer):
+class MyExamOut(ExamTermsOut):
     session_id = serializers.IntegerField()
     title = serializers.CharField()
-    opens_at = serializers.DateTimeField()
-    closes_at = serializers.DateTimeField()
-    duration_minutes = serializers.IntegerField()
-    is_open = serializers.BooleanField()
-    attempts_allowed = serializers.IntegerField()
-    attempts_left = serializers.IntegerField()
-    running_attempt_id = serializers.IntegerField(allow_null=True)
-    latest_attempt_id = serializers.IntegerField(allow_null=True)
+    is_open = serializers.BooleanField(help_text="The exam window is open now.")
+    running_attempt_id = serializers.IntegerField(
+        allow_null=True, help_text="The attempt to resume, if one is running."
+    )
+    latest_attempt_id = serializers.IntegerField(allow_null=True, help_text="The latest attempt (for its result).")
     notice = NoticeOut(help_text="The exam notice (考试须知) to show and have confirmed before starting.")
     requirements = RequirementOut(
         many=True, help_text="Start preconditions of this session (empty when none applies, e.g. not proctored)."

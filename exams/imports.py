@@ -19,21 +19,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.tabular import (
-    Errors,
-    Field,
-    ImportKind,
-    Plan,
-    Row,
-    choice_parser,
-    chunked,
-    parse_date,
-    source_of,
-    text_parser,
-)
+from core import tabular
+from core.tabular import Field, choice_parser, parse_date, text_parser
 from exams.models import Certificate, CertificateType
 from exams.services.certificates import holder_fields
-from organizations.imports import import_scope, out_of_scope, parse_id_number, people_by_id_number
+from organizations.imports import ID_NUMBER_FIELD, import_scope, out_of_scope, people_by_id_number
 
 _TYPES = {
     "主要负责人": CertificateType.PRINCIPAL,
@@ -54,7 +44,7 @@ def _midnight(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(0)))
 
 
-class CertificatesImport(ImportKind):
+class CertificatesImport(tabular.ImportKind):
     code = "certificates"
     label = gettext_lazy("Certificates")
     description = gettext_lazy(
@@ -62,7 +52,7 @@ class CertificatesImport(ImportKind):
     )
     key_fields = ("number",)
     fields = (
-        Field("id_number", "身份证号", parse_id_number, required=True, width=22),
+        ID_NUMBER_FIELD,
         Field(
             "cert_type",
             "证书类型",
@@ -93,7 +83,9 @@ class CertificatesImport(ImportKind):
     def notes(self) -> list[Any]:
         return [_("The holder must already be on a roster: import the people first.")]
 
-    def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
+    def prepare(
+        self, rows: list[tabular.Row], *, user: Any, errors: tabular.Errors, source: str, today: dt.date
+    ) -> tabular.Plan:
         scope = import_scope(user)
         for r in rows:
             if r["issued_on"] and r["valid_until"] and r["valid_until"] <= r["issued_on"]:
@@ -106,10 +98,10 @@ class CertificatesImport(ImportKind):
                 errors.add(r.number, "revoked_on", _("The revocation date is before the issue date."))
         people = people_by_id_number({r["id_number"] for r in rows if r["id_number"]})
         existing: dict[str, Certificate] = {}
-        for chunk in chunked({r["number"] for r in rows if r["number"]}):
+        for chunk in tabular.chunked({r["number"] for r in rows if r["number"]}):
             existing.update((c.number, c) for c in Certificate.objects.filter(number__in=chunk))
 
-        plan = Plan()
+        plan = tabular.Plan()
         creates: list[Certificate] = []
         updates: list[tuple[Certificate, dict[str, Any]]] = []
         for r in rows:
@@ -143,7 +135,7 @@ class CertificatesImport(ImportKind):
                         number=r["number"],
                         **holder_fields(person),
                         imported=True,
-                        source=source_of(source, r.number),
+                        source=tabular.source_of(source, r.number),
                         imported_by=user,
                         **values,
                     )

@@ -11,18 +11,8 @@ from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 
-from organizations import selectors
+from organizations import models, selectors
 from organizations.errors import OrganizationsError
-from organizations.models import (
-    Employment,
-    Enterprise,
-    EnterpriseStatus,
-    Industry,
-    Jurisdiction,
-    Person,
-    RoleGrant,
-    TrainingProvider,
-)
 from organizations.services import (
     employment_start,
     enterprise_status_first,
@@ -44,19 +34,19 @@ class ScopedAdmin(admin.ModelAdmin):
         return type(self).scope_function(request.user)
 
 
-@admin.register(Jurisdiction)
+@admin.register(models.Jurisdiction)
 class JurisdictionAdmin(ScopedAdmin):
     scope_function = staticmethod(selectors.jurisdictions_visible_to)
     list_display = ("code", "name", "kind", "parent")
     search_fields = ("code", "name")
 
 
-@admin.register(Industry)
+@admin.register(models.Industry)
 class IndustryAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "is_key", "is_high_risk", "is_manufacturing")
 
 
-@admin.register(TrainingProvider)
+@admin.register(models.TrainingProvider)
 class TrainingProviderAdmin(ScopedAdmin):
     scope_function = staticmethod(selectors.providers_visible_to)
     list_display = ("code", "name", "kind", "jurisdiction")
@@ -76,13 +66,13 @@ class HistoryInline(admin.TabularInline):
 
 
 class EnterpriseStatusInline(HistoryInline):
-    model = EnterpriseStatus
+    model = models.EnterpriseStatus
     fields = readonly_fields = ("valid_from", "industry", "above_scale", "jurisdiction", "source", "recorded_at")
     ordering = ("-valid_from",)
 
 
 class EmploymentInline(HistoryInline):
-    model = Employment
+    model = models.Employment
     fields = readonly_fields = ("enterprise", "post", "start_date", "end_date", "source")
     ordering = ("-start_date", "-pk")
 
@@ -96,7 +86,7 @@ def _keep_old(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return new
 
 
-@admin.register(Enterprise)
+@admin.register(models.Enterprise)
 class EnterpriseAdmin(ScopedAdmin):
     scope_function = staticmethod(selectors.enterprises_visible_to)
     list_display = ("name", "credit_code", "industry", "above_scale", "jurisdiction")
@@ -105,7 +95,7 @@ class EnterpriseAdmin(ScopedAdmin):
     inlines = (EnterpriseStatusInline,)
 
     @transaction.atomic
-    def save_model(self, request: HttpRequest, obj: Enterprise, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: models.Enterprise, form: ModelForm, change: bool) -> None:
         """A new enterprise holds its status since the beginning; a change of industry, scale
         or jurisdiction is recorded from today on (enterprise_status_record)."""
         changed = [name for name in STATUS_FIELDS if name in form.changed_data]
@@ -128,7 +118,7 @@ class EnterpriseAdmin(ScopedAdmin):
             messages.error(request, refused.message)
 
 
-@admin.register(Person)
+@admin.register(models.Person)
 class PersonAdmin(ScopedAdmin):
     scope_function = staticmethod(selectors.people_visible_to)
     list_display = ("name", "enterprise", "post", "department", "masked_id", "hire_date")
@@ -138,7 +128,7 @@ class PersonAdmin(ScopedAdmin):
     inlines = (EmploymentInline,)
 
     @transaction.atomic
-    def save_model(self, request: HttpRequest, obj: Person, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: models.Person, form: ModelForm, change: bool) -> None:
         """Employment fields go through the services: another enterprise is a transfer
         (from the hire date given, or today), another post a new employment from today,
         another hire or leave date a correction of the current employment."""
@@ -176,11 +166,11 @@ class PersonAdmin(ScopedAdmin):
             messages.error(request, refused.message)
 
     @admin.display(description="ID")
-    def masked_id(self, obj: Person) -> str:
+    def masked_id(self, obj: models.Person) -> str:
         return mask_id_number(obj.id_number)
 
 
-@admin.register(RoleGrant)
+@admin.register(models.RoleGrant)
 class RoleGrantAdmin(admin.ModelAdmin):
     list_display = ("user", "role", "jurisdiction", "provider", "enterprise")
     list_filter = ("role",)

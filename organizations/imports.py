@@ -52,17 +52,8 @@ from core.tabular import (
     text,
     text_parser,
 )
+from organizations import models
 from organizations.errors import HistoryRewrite
-from organizations.models import (
-    BEGINNING,
-    Employment,
-    Enterprise,
-    EnterpriseStatus,
-    Industry,
-    Jurisdiction,
-    Person,
-    RoleGrant,
-)
 from organizations.roster import MOBILE, clean_phone, parse_post
 from organizations.selectors import enterprise_ids_managed_by, is_platform_admin, jurisdiction_paths_of
 from organizations.services import (
@@ -80,7 +71,7 @@ from organizations.validators import (
     validate_id_number,
 )
 
-Role = RoleGrant.Role
+Role = models.RoleGrant.Role
 _CODE = re.compile(r"^\d{6}(\d{3}){0,2}$")
 
 
@@ -109,6 +100,11 @@ def parse_id_number(value: Any) -> str:
             )
         )
     return _validated(normalize_id_number(compact(value)), validate_id_number)
+
+
+# The columns that name a person and an enterprise, the same in every import that refers to them.
+ID_NUMBER_FIELD = Field("id_number", "身份证号", parse_id_number, required=True, width=22)
+CREDIT_CODE_FIELD = Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, width=22)
 
 
 def _matching(value: str, pattern: re.Pattern[str], message: str) -> str:
@@ -207,15 +203,17 @@ def out_of_scope() -> str:
     return _("This record is outside the jurisdictions and enterprises you may import for.")
 
 
-def enterprises_by_code(codes: set[str]) -> dict[str, Enterprise]:
-    found: dict[str, Enterprise] = {}
+def enterprises_by_code(codes: set[str]) -> dict[str, models.Enterprise]:
+    found: dict[str, models.Enterprise] = {}
     for chunk in chunked(codes):
-        for e in Enterprise.objects.select_related("jurisdiction", "industry").filter(credit_code__in=chunk):
+        for e in models.Enterprise.objects.select_related("jurisdiction", "industry").filter(credit_code__in=chunk):
             found[e.credit_code] = e
     return found
 
 
-def row_enterprise(r: Row, enterprises: dict[str, Enterprise], scope: ImportScope, errors: Errors) -> Enterprise | None:
+def row_enterprise(
+    r: Row, enterprises: dict[str, models.Enterprise], scope: ImportScope, errors: Errors
+) -> models.Enterprise | None:
     """The enterprise the row names by its credit code (``enterprises``: from ``enterprises_by_code``)
     when there is one and it lies in ``scope``; otherwise None, and the row's error says why."""
     enterprise = enterprises.get(r["credit_code"])
@@ -227,12 +225,12 @@ def row_enterprise(r: Row, enterprises: dict[str, Enterprise], scope: ImportScop
     return enterprise
 
 
-def people_by_id_number(numbers: set[str]) -> dict[str, Person]:
-    found: dict[str, Person] = {}
+def people_by_id_number(numbers: set[str]) -> dict[str, models.Person]:
+    found: dict[str, models.Person] = {}
     for chunk in chunked(numbers):
-        for p in Person.objects.select_related("enterprise__jurisdiction", "enterprise__industry", "user").filter(
-            id_number__in=chunk
-        ):
+        for p in models.Person.objects.select_related(
+            "enterprise__jurisdiction", "enterprise__industry", "user"
+        ).filter(id_number__in=chunk):
             found[p.id_number] = p
     return found
 
@@ -240,14 +238,14 @@ def people_by_id_number(numbers: set[str]) -> dict[str, Person]:
 # --- jurisdictions ---------------------------------------------------------------------
 
 _KIND_CHOICES = {
-    "区": Jurisdiction.Kind.DISTRICT,
-    "县": Jurisdiction.Kind.DISTRICT,
-    "街道": Jurisdiction.Kind.STREET,
-    "镇": Jurisdiction.Kind.TOWN,
-    "乡": Jurisdiction.Kind.TOWN,
-    "开发区": Jurisdiction.Kind.ZONE,
-    "市": Jurisdiction.Kind.CITY,
-    **{k.value: k for k in Jurisdiction.Kind},
+    "区": models.Jurisdiction.Kind.DISTRICT,
+    "县": models.Jurisdiction.Kind.DISTRICT,
+    "街道": models.Jurisdiction.Kind.STREET,
+    "镇": models.Jurisdiction.Kind.TOWN,
+    "乡": models.Jurisdiction.Kind.TOWN,
+    "开发区": models.Jurisdiction.Kind.ZONE,
+    "市": models.Jurisdiction.Kind.CITY,
+    **{k.value: k for k in models.Jurisdiction.Kind},
 }
 
 
@@ -282,7 +280,7 @@ class JurisdictionsImport(ImportKind):
     def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
         scope = import_scope(user)
         codes = {r["code"] for r in rows if r["code"]} | {r["parent_code"] for r in rows if r["parent_code"]}
-        existing = {j.code: j for j in Jurisdiction.objects.filter(code__in=codes)}
+        existing = {j.code: j for j in models.Jurisdiction.objects.filter(code__in=codes)}
         in_file = {r["code"]: r for r in rows if r["code"]}
         paths: dict[str, str | None] = {}
 
@@ -347,15 +345,17 @@ class JurisdictionsImport(ImportKind):
             # Parents first: a path is built from the parent's.
             nodes = dict(existing)
             for r in sorted(writes, key=lambda r: len(paths[r["code"]] or "")):
-                node = nodes.get(r["code"]) or Jurisdiction(code=r["code"])
+                node = nodes.get(r["code"]) or models.Jurisdiction(code=r["code"])
                 node.name = r["name"]
                 node.parent = nodes.get(r["parent_code"]) if r["parent_code"] else None
                 if r["parent_code"] and node.parent is None:
-                    node.parent = Jurisdiction.objects.get(code=r["parent_code"])
+                    node.parent = models.Jurisdiction.objects.get(code=r["parent_code"])
                 if r["population"] is not None:
                     node.population = r["population"]
                 node.kind = (
-                    r["kind"] or node.kind or (Jurisdiction.Kind.STREET if node.parent else Jurisdiction.Kind.DISTRICT)
+                    r["kind"]
+                    or node.kind
+                    or (models.Jurisdiction.Kind.STREET if node.parent else models.Jurisdiction.Kind.DISTRICT)
                 )
                 node.save()
                 nodes[node.code] = node
@@ -373,7 +373,7 @@ class EnterprisesImport(ImportKind):
     description = gettext_lazy("The enterprise register, and changes of industry, scale or jurisdiction from a date.")
     key_fields = ("credit_code", "valid_from")
     fields = (
-        Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, example="", width=22),
+        CREDIT_CODE_FIELD,
         Field("name", "企业名称", text_parser(200), required=True, example="示例机械制造有限公司", width=28),
         Field(
             "industry",
@@ -404,20 +404,20 @@ class EnterprisesImport(ImportKind):
 
     def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
         scope = import_scope(user)
-        industries: dict[str, Industry] = {}
-        for industry in Industry.objects.all():
+        industries: dict[str, models.Industry] = {}
+        for industry in models.Industry.objects.all():
             industries[industry.code.lower()] = industry
             industries[industry.name] = industry
         places = {
             j.code: j
-            for j in Jurisdiction.objects.filter(
+            for j in models.Jurisdiction.objects.filter(
                 code__in={r["jurisdiction_code"] for r in rows if r["jurisdiction_code"]}
             )
         }
         existing = enterprises_by_code({r["credit_code"] for r in rows if r["credit_code"]})
-        statuses: dict[int, list[EnterpriseStatus]] = defaultdict(list)
+        statuses: dict[int, list[models.EnterpriseStatus]] = defaultdict(list)
         for chunk in chunked([e.pk for e in existing.values()]):
-            for s in EnterpriseStatus.objects.filter(enterprise_id__in=chunk).order_by("valid_from"):
+            for s in models.EnterpriseStatus.objects.filter(enterprise_id__in=chunk).order_by("valid_from"):
                 statuses[s.enterprise_id].append(s)
 
         for r in rows:
@@ -443,7 +443,7 @@ class EnterprisesImport(ImportKind):
 
         plan = Plan()
         creates: list[list[Row]] = []
-        changes: list[tuple[Enterprise, Row, dt.date]] = []
+        changes: list[tuple[models.Enterprise, Row, dt.date]] = []
         renames: dict[int, str] = {}
         by_code: dict[str, list[Row]] = defaultdict(list)
         for r in rows:
@@ -458,14 +458,14 @@ class EnterprisesImport(ImportKind):
                     errors.add(r.number, "credit_code", out_of_scope())
                 continue
             if enterprise is None:
-                group.sort(key=lambda r: r["valid_from"] or BEGINNING)
+                group.sort(key=lambda r: r["valid_from"] or models.BEGINNING)
                 plan.created += 1
                 plan.updated += len(group) - 1
                 creates.append(group)
                 continue
             # Existing: each row is a status from its date, checked against what is recorded.
             recorded = statuses[enterprise.pk]
-            latest = recorded[-1].valid_from if recorded else BEGINNING
+            latest = recorded[-1].valid_from if recorded else models.BEGINNING
             group.sort(key=lambda r: r["valid_from"] or today)
             touched = False
             for r in group:
@@ -516,13 +516,13 @@ class EnterprisesImport(ImportKind):
             for enterprise, r, day in changes:
                 _status_record(enterprise, r, day, user, source, today)
             for pk, name in renames.items():
-                Enterprise.objects.filter(pk=pk).update(name=name)
+                models.Enterprise.objects.filter(pk=pk).update(name=name)
 
         plan.apply = apply
         return plan
 
 
-def _same_status(status: EnterpriseStatus, r: Row) -> bool:
+def _same_status(status: models.EnterpriseStatus, r: Row) -> bool:
     return (
         status.industry_id == r["industry"].pk
         and status.above_scale == r["above_scale"]
@@ -540,7 +540,7 @@ def _history_refused_on_row(number: int, column: str) -> Iterator[None]:
         raise RowRefused(number, exc.details.get("field") or column, exc.message) from None
 
 
-def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, source: str, today: dt.date) -> None:
+def _status_record(enterprise: models.Enterprise, r: Row, day: dt.date, user: Any, source: str, today: dt.date) -> None:
     with _history_refused_on_row(r.number, "valid_from"):
         enterprise_status_record(
             enterprise=enterprise,
@@ -561,7 +561,7 @@ def _status_record(enterprise: Enterprise, r: Row, day: dt.date, user: Any, sour
 class _Job:
     """An employment as it will be after the import (pk None: new)."""
 
-    enterprise: Enterprise
+    enterprise: models.Enterprise
     post: str
     start: dt.date
     end: dt.date | None
@@ -572,11 +572,11 @@ class _Job:
 
 @dataclass
 class _PersonPlan:
-    person: Person | None
+    person: models.Person | None
     rows: list[Row]
     jobs: list[_Job]
     fields: dict[str, Any] = field(default_factory=dict)  # the current row's person fields
-    enterprise: Enterprise | None = None
+    enterprise: models.Enterprise | None = None
     changed: bool = False
     phone: str | None = None
     email: str | None = None
@@ -593,8 +593,8 @@ class PeopleImport(ImportKind):
     key_fields = ("id_number", "hire_date")
     fields = (
         Field("name", "姓名", text_parser(64), required=True, example="张三", width=12),
-        Field("id_number", "身份证号", parse_id_number, required=True, example="", width=22),
-        Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, width=22),
+        ID_NUMBER_FIELD,
+        CREDIT_CODE_FIELD,
         Field(
             "post",
             "岗位",
@@ -638,7 +638,7 @@ class PeopleImport(ImportKind):
         people = people_by_id_number({r["id_number"] for r in rows if r["id_number"]})
         jobs: dict[int, list[_Job]] = defaultdict(list)
         for chunk in chunked([p.pk for p in people.values()]):
-            for e in Employment.objects.select_related("enterprise__jurisdiction").filter(person_id__in=chunk):
+            for e in models.Employment.objects.select_related("enterprise__jurisdiction").filter(person_id__in=chunk):
                 jobs[e.person_id].append(_Job(e.enterprise, e.post, e.start_date, e.end_date, pk=e.pk))
         self._check_logins(rows, people, errors)
 
@@ -689,7 +689,7 @@ class PeopleImport(ImportKind):
     def _plan_person(
         self,
         plan: _PersonPlan,
-        enterprises: dict[str, Enterprise],
+        enterprises: dict[str, models.Enterprise],
         scope: ImportScope,
         errors: Errors,
         leave_column: bool,
@@ -787,7 +787,7 @@ class PeopleImport(ImportKind):
                 plan.changed = True
         return True
 
-    def _check_logins(self, rows: list[Row], people: dict[str, Person], errors: Errors) -> None:
+    def _check_logins(self, rows: list[Row], people: dict[str, models.Person], errors: Errors) -> None:
         """A phone or email already used by another account is refused (they are sign-in names)."""
         own = {n: p.user_id for n, p in people.items()}
         phones = {r["phone"] for r in rows if r["phone"]}
@@ -841,9 +841,9 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential],
         credentials.append(Credential(plan.rows[-1].number, person.name, person.user.username, password))
         latest = first.start
     else:
-        if not Employment.objects.filter(person=person).exists():
+        if not models.Employment.objects.filter(person=person).exists():
             # From before the history: the employment planned from the current columns is recorded as it stands.
-            jobs[0].pk = Employment.objects.create(
+            jobs[0].pk = models.Employment.objects.create(
                 person=person,
                 enterprise=jobs[0].enterprise,
                 post=jobs[0].post,
@@ -854,13 +854,13 @@ def _write_person(plan: _PersonPlan, source: str, credentials: list[Credential],
         latest = max(j.start for j in jobs if j.pk is not None)
         for job in jobs:
             if job.pk is not None and job.dirty:
-                Employment.objects.filter(pk=job.pk).update(post=job.post, end_date=job.end)
+                models.Employment.objects.filter(pk=job.pk).update(post=job.post, end_date=job.end)
     for job in jobs:
         if job.pk is not None:
             continue
         # A job after the latest recorded one goes through the service (it closes the current one);
         # an earlier one is history the file fills in, recorded as it stands.
-        write: Callable[..., object] = employment_start if job.start > latest else Employment.objects.create
+        write: Callable[..., object] = employment_start if job.start > latest else models.Employment.objects.create
         write(
             person=person,
             enterprise=job.enterprise,

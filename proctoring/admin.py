@@ -63,11 +63,10 @@ class ProctoringPolicyAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(FaceConsent)
 class FaceConsentAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("person", "text_version", "given_at", "given_by", "withdrawn_at", "ended")
+    list_display = fields = ("person", "text_version", "given_at", "given_by", "withdrawn_at", "ended")
     list_filter = ("text_version",)
     search_fields = ("person__name",)
     list_select_related = ("person", "given_by")
-    fields = ("person", "text_version", "given_at", "given_by", "withdrawn_at", "ended")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FaceConsent]:
         # services.consent_give closes a consent to an older text at the moment the next one is given.
@@ -98,11 +97,10 @@ class FaceEnrolmentAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
 @admin.register(ReviewDecision)
 class ReviewDecisionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("attempt", "decision", "reason", "decided_by", "decided_at", "revises")
+    list_display = fields = ("attempt", "decision", "reason", "decided_by", "decided_at", "revises")
     list_filter = ("decision",)
     search_fields = ("attempt__person__name", "reason")
     list_select_related = ("attempt__person", "attempt__session", "decided_by", "revises")
-    fields = ("attempt", "decision", "reason", "decided_by", "decided_at", "revises")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ReviewDecision]:
         return ReviewDecision.objects.filter(attempt__in=selectors.attempts_proctored_by(request.user))

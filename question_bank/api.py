@@ -222,16 +222,16 @@ class PracticeResultSerializer(serializers.Serializer):
         allow_null=True,
         help_text="null: a subjective answer waiting for the learner's self-mark (POST …/self_mark/).",
     )
-    given = serializers.JSONField()
-    answer = serializers.JSONField()
-    answer_text = serializers.CharField()
+    given = serializers.JSONField(help_text="The answer as the learner gave it.")
+    answer = serializers.JSONField(help_text="The key, in the same form as the answer.")
+    answer_text = serializers.CharField(help_text="The key written out as text.")
     explanation = serializers.CharField()
 
 
 class AccuracySerializer(serializers.Serializer):
     knowledge_point = serializers.CharField()
-    total = serializers.IntegerField()
-    correct = serializers.IntegerField()
+    total = serializers.IntegerField(help_text="Practice answers given on this knowledge point (marked ones only).")
+    correct = serializers.IntegerField(help_text="Of them, right.")
     rate = serializers.IntegerField(help_text="Percent right.")
 
 
@@ -297,17 +297,11 @@ class BankViewSet(
         bank = self.get_object()
         upload = ImportUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
-        file = upload.validated_data["file"]
-        try:
-            data = importers.upload_bytes(file)
-        except UploadRejected as exc:
-            raise exceptions.ValidationError({"file": [str(exc)]}) from None
         try:
             job = services.import_job_create(
                 bank=bank,
                 user=request.user,
-                data=data,
-                file_name=file.name,
+                upload=upload.validated_data["file"],
                 valid_only=upload.validated_data["valid_only"],
                 language=translation.get_language() or "zh-hans",
                 column_map=upload.validated_data.get("column_map"),

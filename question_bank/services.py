@@ -392,17 +392,19 @@ def import_job_create(
     *,
     bank: Bank,
     user: Any,
-    data: bytes,
-    file_name: str,
+    upload: Any,
     valid_only: bool,
     language: str = "zh-hans",
     column_map: importers.ColumnMap | None = None,
 ) -> ImportJob:
-    """Queue an import at once (the API's door). A ``column_map`` is checked against the file
-    first (``import_check_column_map``): ``ValidationError`` naming it, nothing queued."""
+    """Queue an import of an uploaded file at once (the API's door). ``UploadRejected`` when
+    ``core.uploads`` refuses the file; a ``column_map`` is checked against it first
+    (``import_check_column_map``): ``ValidationError`` naming it, nothing queued."""
     from core.background import enqueue
     from question_bank.tasks import run_import_job
 
+    data = importers.upload_bytes(upload)
+    file_name = upload.name
     if column_map is not None:
         column_map = import_check_column_map(data=data, name=file_name, column_map=column_map)
     job = ImportJob.objects.create(
@@ -533,14 +535,16 @@ def import_mappable(name: str) -> bool:
     return name.lower().endswith((".xlsx", ".xlsm", ".xls", ".csv")) or "." not in name
 
 
-def import_stage(*, bank: Bank, user: Any, data: bytes, file_name: str, valid_only: bool = False) -> ImportJob:
-    """Keep an upload (checked by ``core.uploads``) for its uploader to map and preview; nothing is
-    imported until ``import_staged_confirm``. Uploads left waiting longer than the TTL are dropped."""
+def import_stage(*, bank: Bank, user: Any, upload: Any, valid_only: bool = False) -> ImportJob:
+    """Keep an uploaded file (``UploadRejected`` when ``core.uploads`` refuses it) for its uploader to
+    map and preview; nothing is imported until ``import_staged_confirm``. Uploads left waiting longer
+    than the TTL are dropped."""
+    data = importers.upload_bytes(upload)
     import_staged_purge()
     return ImportJob.objects.create(
         bank=bank,
         created_by=user,
-        file_name=file_name[:255],
+        file_name=upload.name[:255],
         payload=data,
         valid_only=valid_only,
         status=ImportJob.Status.STAGED,

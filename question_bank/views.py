@@ -180,22 +180,23 @@ def import_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            data = importers.upload_bytes(upload)
+            job = services.import_stage(
+                bank=bank, user=request.user, upload=upload, valid_only=form.cleaned_data["valid_only"]
+            )
         except UploadRejected as exc:
             form.add_error("file", str(exc))
         else:
-            job = services.import_stage(
-                bank=bank,
-                user=request.user,
-                data=data,
-                file_name=upload.name,
-                valid_only=form.cleaned_data["valid_only"],
-            )
             wants_map = form.cleaned_data["map_columns"] and services.import_mappable(upload.name)
             if wants_map or services.import_staged_needs_mapping(job=job):
                 return redirect("question_bank:import_map", pk=job.pk)
             return redirect("question_bank:import_preview", pk=job.pk)
     return render(request, "question_bank/import_form.html", {"bank": bank, "form": form})
+
+
+def _back_to_upload(request: HttpRequest, job: ImportJob, exc: Exception) -> HttpResponse:
+    """The upload page again, saying why the staged file cannot go on (expired, unreadable)."""
+    messages.error(request, str(exc))
+    return redirect("question_bank:import_upload", pk=job.bank_id)
 
 
 def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None, HttpResponse | None]:
@@ -207,8 +208,7 @@ def _staged_or_redirect(request: HttpRequest, pk: int) -> tuple[ImportJob | None
     try:
         services.import_staged_check(job=job)
     except services.StagedUploadExpired as exc:
-        messages.error(request, str(exc))
-        return None, redirect("question_bank:import_upload", pk=job.bank_id)
+        return None, _back_to_upload(request, job, exc)
     return job, None
 
 
@@ -222,12 +222,8 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("question_bank:import_preview", pk=job.pk)
     try:
         staged = services.import_staged_columns(job=job)
-    except services.StagedUploadExpired as exc:
-        messages.error(request, str(exc))
-        return redirect("question_bank:import_upload", pk=job.bank_id)
-    except (UploadRejected, importers.ImportRefused) as exc:
-        messages.error(request, str(exc))
-        return redirect("question_bank:import_upload", pk=job.bank_id)
+    except (services.StagedUploadExpired, UploadRejected, importers.ImportRefused) as exc:
+        return _back_to_upload(request, job, exc)
     form = ColumnMapForm(
         request.POST if request.method == "POST" else None,
         columns=staged.columns,
@@ -239,8 +235,7 @@ def import_map(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             _form_errors(form, exc)
         except services.StagedUploadExpired as exc:
-            messages.error(request, str(exc))
-            return redirect("question_bank:import_upload", pk=job.bank_id)
+            return _back_to_upload(request, job, exc)
         else:
             return redirect("question_bank:import_preview", pk=job.pk)
     rows = [
@@ -276,15 +271,13 @@ def import_preview(request: HttpRequest, pk: int) -> HttpResponse:
                 language=translation.get_language() or "zh-hans",
             )
         except services.StagedUploadExpired as exc:
-            messages.error(request, str(exc))
-            return redirect("question_bank:import_upload", pk=job.bank_id)
+            return _back_to_upload(request, job, exc)
         return redirect("question_bank:import_job", pk=job.pk)
     refused, preview = "", None
     try:
         preview = services.import_staged_preview(job=job)
     except services.StagedUploadExpired as exc:
-        messages.error(request, str(exc))
-        return redirect("question_bank:import_upload", pk=job.bank_id)
+        return _back_to_upload(request, job, exc)
     except (UploadRejected, importers.ImportRefused) as exc:
         refused = str(exc)
     result = preview.result if preview else None

@@ -15,22 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from training import selectors
-from training.models import (
-    Assignment,
-    Chapter,
-    Course,
-    CreditLedger,
-    Lesson,
-    LessonPlan,
-    LibraryOffer,
-    Plan,
-    PlanCourse,
-    PlanTemplate,
-    PlanTemplateStage,
-    PublicLearner,
-    RequirementProfile,
-)
+from training import models, selectors
 from training.services.content import (
     check_lesson_media,
     course_share_check,
@@ -41,7 +26,7 @@ from training.services.content import (
 from training.services.errors import MediaRejected, ShareNeedsOffer, TrainingError
 
 
-@admin.register(RequirementProfile)
+@admin.register(models.RequirementProfile)
 class RequirementProfileAdmin(admin.ModelAdmin):
     list_display = ("post", "high_risk", "initial_hours", "annual_hours", "note")
     list_editable = ("initial_hours", "annual_hours")
@@ -49,25 +34,25 @@ class RequirementProfileAdmin(admin.ModelAdmin):
 
 
 class StageInline(admin.TabularInline):
-    model = PlanTemplateStage
+    model = models.PlanTemplateStage
     extra = 0
     filter_horizontal = ("courses",)
 
 
-@admin.register(PlanTemplate)
+@admin.register(models.PlanTemplate)
 class PlanTemplateAdmin(admin.ModelAdmin):
     list_display = ("name", "kind", "is_default")
     inlines = [StageInline]
 
 
 class ChapterInline(admin.TabularInline):
-    model = Chapter
+    model = models.Chapter
     extra = 0
 
 
 class CourseAdminForm(forms.ModelForm):
     class Meta:
-        model = Course
+        model = models.Course
         fields = (
             "title", "description", "owner_provider", "owner_enterprise", "shared_with", "industries", "posts",
             "is_public", "published",
@@ -77,7 +62,7 @@ class CourseAdminForm(forms.ModelForm):
         # The builder's rule on this door too: a university's or institution's course reaches a district
         # only through an accepted offer (training.services.content.course_share_check).
         data = super().clean()
-        previous = Course.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        previous = models.Course.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
         try:
             course_share_check(
                 course=previous, owner_provider=data.get("owner_provider"), shared_with=data.get("shared_with")
@@ -87,7 +72,7 @@ class CourseAdminForm(forms.ModelForm):
         return data
 
 
-@admin.register(Course)
+@admin.register(models.Course)
 class CourseAdmin(admin.ModelAdmin):
     form = CourseAdminForm
     list_display = ("title", "owner_provider", "owner_enterprise", "shared_with", "is_public", "published")
@@ -96,7 +81,7 @@ class CourseAdmin(admin.ModelAdmin):
     filter_horizontal = ("industries",)
     inlines = [ChapterInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.Course]:
         return selectors.courses_visible_to(request.user)
 
 
@@ -104,7 +89,7 @@ class LessonAdminForm(forms.ModelForm):
     actor: Any = None  # the user saving; set by LessonAdmin.get_form
 
     class Meta:
-        model = Lesson
+        model = models.Lesson
         fields = (
             "chapter", "title", "order", "kind", "media", "body_html", "duration_seconds", "credit_minutes",
             "quiz_bank_id", "quiz_question_count", "quiz_pass_percent", "retired",
@@ -123,12 +108,12 @@ class LessonAdminForm(forms.ModelForm):
             except MediaRejected as exc:
                 self.add_error("media", str(exc))
             else:
-                if kind == Lesson.Kind.DOCUMENT:
+                if kind == models.Lesson.Kind.DOCUMENT:
                     self.instance.page_count = pdf_page_count(upload.read())
                     upload.seek(0)
-        elif kind in (Lesson.Kind.VIDEO, Lesson.Kind.DOCUMENT) and not (self.instance.media or upload):
+        elif kind in (models.Lesson.Kind.VIDEO, models.Lesson.Kind.DOCUMENT) and not (self.instance.media or upload):
             self.add_error("media", _("Choose a file for this lesson."))
-        if kind == Lesson.Kind.ARTICLE:
+        if kind == models.Lesson.Kind.ARTICLE:
             data["body_html"] = sanitize_article_html(data.get("body_html") or "")
         if "quiz_bank_id" in data:
             # The bank is a raw id here: the same rule as the course builder's (services.lesson_check_quiz_bank).
@@ -143,52 +128,54 @@ class LessonAdminForm(forms.ModelForm):
         return data
 
 
-@admin.register(Lesson)
+@admin.register(models.Lesson)
 class LessonAdmin(admin.ModelAdmin):
     form = LessonAdminForm
     list_display = ("title", "chapter", "kind", "credit_minutes", "retired")
     list_filter = ("kind", "retired")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Lesson]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.Lesson]:
         return selectors.lessons_visible_to(request.user)
 
-    def get_form(self, request: HttpRequest, obj: Lesson | None = None, change: bool = False, **kwargs: Any) -> Any:
+    def get_form(
+        self, request: HttpRequest, obj: models.Lesson | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"actor": request.user})
 
 
 class PlanCourseInline(admin.TabularInline):
-    model = PlanCourse
+    model = models.PlanCourse
     extra = 0
 
 
-@admin.register(Plan)
+@admin.register(models.Plan)
 class PlanAdmin(admin.ModelAdmin):
     list_display = ("name", "enterprise", "kind", "required_minutes")
     inlines = [PlanCourseInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Plan]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.Plan]:
         from organizations import selectors as org
 
-        return Plan.objects.filter(enterprise__in=org.enterprises_visible_to(request.user))
+        return models.Plan.objects.filter(enterprise__in=org.enterprises_visible_to(request.user))
 
 
-@admin.register(Assignment)
+@admin.register(models.Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
     list_display = ("learner", "plan", "course", "due_date", "status", "source")
     list_filter = ("status", "source")
     raw_id_fields = ("learner", "assigned_by")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Assignment]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.Assignment]:
         return selectors.assignments_visible_to(request.user)
 
 
-@admin.register(CreditLedger)
+@admin.register(models.CreditLedger)
 class CreditLedgerAdmin(admin.ModelAdmin):
     list_display = ("learner", "lesson", "started_at", "ended_at", "seconds", "method")
     list_filter = ("method",)
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[CreditLedger]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.CreditLedger]:
         return selectors.ledger_visible_to(request.user)
 
     def get_urls(self) -> list[Any]:
@@ -205,28 +192,28 @@ class CreditLedgerAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(PublicLearner)
+@admin.register(models.PublicLearner)
 class PublicLearnerAdmin(admin.ModelAdmin):
     list_display = ("name", "jurisdiction", "created_at")
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[PublicLearner]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.PublicLearner]:
         from organizations import selectors as org
 
-        return PublicLearner.objects.filter(jurisdiction__in=org.jurisdictions_visible_to(request.user))
+        return models.PublicLearner.objects.filter(jurisdiction__in=org.jurisdictions_visible_to(request.user))
 
 
 # --- the lesson-plan library (lplib): read-only here; changes go through training.services.library
 
 
-@admin.register(LessonPlan)
+@admin.register(models.LessonPlan)
 class LessonPlanAdmin(admin.ModelAdmin):
     list_display = ("title", "owner_provider", "owner_enterprise", "share", "shared_with", "file_type", "created_at")
     list_filter = ("share", "file_type", "level")
     search_fields = ("title", "topic")
     # The file has no public URL (private storage): it is opened from the library page.
-    readonly_fields = fields = [f.name for f in LessonPlan._meta.fields if f.name not in ("id", "file")]
+    readonly_fields = fields = [f.name for f in models.LessonPlan._meta.fields if f.name not in ("id", "file")]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[LessonPlan]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.LessonPlan]:
         return selectors.lesson_plans_visible_to(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -249,20 +236,20 @@ class LessonPlanAdmin(admin.ModelAdmin):
         actions.pop("delete_selected", None)  # one plan at a time, through the service
         return actions
 
-    def delete_model(self, request: HttpRequest, obj: LessonPlan) -> None:
+    def delete_model(self, request: HttpRequest, obj: models.LessonPlan) -> None:
         from training.services.library import plan_delete
 
         plan_delete(plan=obj, by=request.user)
 
 
-@admin.register(LibraryOffer)
+@admin.register(models.LibraryOffer)
 class LibraryOfferAdmin(admin.ModelAdmin):
     list_display = ("__str__", "provider", "district", "status", "offered_at", "decided_at")
     list_filter = ("status",)
-    readonly_fields = fields = [f.name for f in LibraryOffer._meta.fields if f.name != "id"]
+    readonly_fields = fields = [f.name for f in models.LibraryOffer._meta.fields if f.name != "id"]
     actions = ["accept_offers"]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[LibraryOffer]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[models.LibraryOffer]:
         return selectors.library_offers_visible_to(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -278,7 +265,7 @@ class LibraryOfferAdmin(admin.ModelAdmin):
         return [u for u in super().get_urls() if not (u.name or "").endswith("_delete")]
 
     @admin.action(description=gettext_lazy("Accept the selected offers"))
-    def accept_offers(self, request: HttpRequest, queryset: QuerySet[LibraryOffer]) -> None:
+    def accept_offers(self, request: HttpRequest, queryset: QuerySet[models.LibraryOffer]) -> None:
         from training.services.library import offer_decide
 
         for offer in queryset:

@@ -37,14 +37,25 @@ class AssignmentOutSerializer(serializers.Serializer):
     next_lesson_id = serializers.IntegerField(allow_null=True)
 
 
-class ProgressOutSerializer(serializers.Serializer):
+class PlaceSerializer(serializers.Serializer):
+    """Where the learner is in a lesson, as the server counted it (training.models.Progress)."""
+
+    position = serializers.IntegerField(
+        min_value=0, help_text="Where the learner is: seconds (video), page (document) or percent read (article)."
+    )
+    furthest = serializers.IntegerField(min_value=0, help_text="The furthest position reached, in the same unit.")
+    credited_seconds = serializers.IntegerField(
+        min_value=0, help_text="Study time the server has credited, in seconds."
+    )
+
+
+class ProgressOutSerializer(PlaceSerializer):
     lesson_id = serializers.IntegerField()
-    position = serializers.IntegerField()
-    furthest = serializers.IntegerField()
-    credited_seconds = serializers.IntegerField()
-    required_seconds = serializers.IntegerField()
-    completed = serializers.BooleanField()
-    quiz_passed = serializers.BooleanField()
+    required_seconds = serializers.IntegerField(help_text="Credited seconds the lesson needs: its credit minutes × 60.")
+    completed = serializers.BooleanField(
+        help_text="Complete: its credit minutes credited, its end reached and its quiz, if any, passed."
+    )
+    quiz_passed = serializers.BooleanField(help_text="The lesson's quiz was passed (false when it has none).")
 
 
 class LessonOutSerializer(serializers.Serializer):
@@ -69,14 +80,15 @@ class StartInSerializer(serializers.Serializer):
     )
 
 
-class StartOutSerializer(serializers.Serializer):
-    token = serializers.CharField()
-    position = serializers.IntegerField()
-    furthest = serializers.IntegerField()
-    credited_seconds = serializers.IntegerField()
-    heartbeat_seconds = serializers.IntegerField()
-    idle_lock_seconds = serializers.IntegerField()
-    max_playback_rate = serializers.FloatField()
+class StartOutSerializer(PlaceSerializer):
+    token = serializers.CharField(help_text="The study session's token: send it with every heartbeat and to stop.")
+    heartbeat_seconds = serializers.IntegerField(min_value=1, help_text="Send a heartbeat this often, in seconds.")
+    idle_lock_seconds = serializers.IntegerField(
+        help_text="Seconds without presence after which the lesson locks until the learner confirms they are there."
+    )
+    max_playback_rate = serializers.FloatField(
+        help_text="The fastest playback rate allowed (1.5 = 1.5×); faster playback is refused."
+    )
 
 
 class TokenInSerializer(serializers.Serializer):
@@ -103,9 +115,11 @@ class HeartbeatInSerializer(serializers.Serializer):
 
 class HeartbeatOutSerializer(serializers.Serializer):
     accepted = serializers.BooleanField()
-    reason = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="ok, or why this heartbeat credits nothing (replayed, too_frequent, seek_ahead, idle_locked, …)."
+    )
     credited = serializers.IntegerField(help_text="Seconds credited by this heartbeat.")
-    credited_total = serializers.IntegerField()
+    credited_total = serializers.IntegerField(help_text="Seconds credited in this lesson so far.")
     position = serializers.IntegerField()
     furthest = serializers.IntegerField()
     locked = serializers.BooleanField(help_text="Idle lock: ask “are you still there?” and call presence.")
@@ -182,13 +196,17 @@ class LessonView(APIView):
         return Response(LessonOutSerializer(data).data)
 
 
+def _my_progress(request: Request, pk: int) -> Response:
+    lesson = _lesson(request, pk)
+    progress = get_object_or_404(Progress, learner=request.user, lesson=lesson)
+    return Response(ProgressOutSerializer(progress_payload(lesson, progress)).data)
+
+
 @endpoints.route("lessons/<id:pk>/progress/", name="lesson-progress")
 class LessonProgressView(APIView):
     @extend_schema(responses=ProgressOutSerializer, summary="My progress in a lesson")
     def get(self, request: Request, pk: int) -> Response:
-        lesson = _lesson(request, pk)
-        progress = get_object_or_404(Progress, learner=request.user, lesson=lesson)
-        return Response(ProgressOutSerializer(progress_payload(lesson, progress)).data)
+        return _my_progress(request, pk)
 
 
 @endpoints.route("lessons/<id:pk>/start/", name="lesson-start")
@@ -218,9 +236,7 @@ class LessonStartView(APIView):
 class LessonHeartbeatView(APIView):
     @extend_schema(responses=ProgressOutSerializer, summary="What the server has counted so far")
     def get(self, request: Request, pk: int) -> Response:
-        lesson = _lesson(request, pk)
-        progress = get_object_or_404(Progress, learner=request.user, lesson=lesson)
-        return Response(ProgressOutSerializer(progress_payload(lesson, progress)).data)
+        return _my_progress(request, pk)
 
     @extend_schema(
         request=HeartbeatInSerializer,

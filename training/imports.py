@@ -48,7 +48,7 @@ from core.tabular import (
     source_of,
     source_prefix,
 )
-from organizations.imports import enterprises_by_code, import_scope, parse_credit_code, parse_id_number, row_enterprise
+from organizations.imports import CREDIT_CODE_FIELD, ID_NUMBER_FIELD, enterprises_by_code, import_scope, row_enterprise
 from organizations.models import Employment, Person
 from training.models import CreditLedger, RequirementProfile
 
@@ -89,8 +89,8 @@ class TrainingImport(ImportKind):
     description = gettext_lazy("Classroom or earlier training, credited to the credit-hour ledger with its source.")
     key_fields = ("id_number", "credit_code", "purpose", "date", "hours")
     fields = (
-        Field("id_number", "身份证号", parse_id_number, required=True, width=22),
-        Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, width=22),
+        ID_NUMBER_FIELD,
+        CREDIT_CODE_FIELD,
         Field(
             "purpose",
             "培训类别",

@@ -251,3 +251,15 @@ def shell_json(run_manage: Callable[..., subprocess.CompletedProcess[str]], code
 def session_json(run_manage: Callable[..., subprocess.CompletedProcess[str]], script: str, session: int) -> Any:
     """``shell_json`` of a script about one exam session: ``{session}`` in ``script`` is its pk."""
     return shell_json(run_manage, script.format(session=session))
+
+
+_LATEST_ATTEMPT = """
+import json
+from exams.models import Attempt
+a = Attempt.objects.filter(session_id={session}).order_by("-pk").first()
+"""
+
+
+def attempt_json(run_manage: Callable[..., subprocess.CompletedProcess[str]], script: str, session: int) -> Any:
+    """``session_json`` of a script that reads ``a``: the session's latest attempt (None before a start)."""
+    return session_json(run_manage, _LATEST_ATTEMPT + script, session)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import session_json, shell_json
+from tests.browser.conftest import attempt_json, shell_json
 from tests.browser.test_exam_page import STATE, _answer, _sessions, _start, _wait_saved
 from tests.browser.test_training_player import FAST, SETUP, _credited, _open_lesson
 from tests.support.servers import ROOT
@@ -59,11 +59,11 @@ def test_the_exam_page_keeps_the_servers_time_on_a_skewed_phone(
     _wait_saved(page)
     if hours > 0:
         page.screenshot(path=str(SCREENSHOTS / "exam-clock-skew-phone.png"))
-    assert session_json(run_manage, STATE, session)["status"] == "in_progress"
+    assert attempt_json(run_manage, STATE, session)["status"] == "in_progress"
     # This server runs no deadline job: only the page's own time-up can submit, and the server takes
     # it only once its clock has passed the deadline.
     page.wait_for_selector("[data-result]", timeout=(WINDOW_SECONDS + 30) * 1000)
-    state = session_json(run_manage, STATE, session)
+    state = attempt_json(run_manage, STATE, session)
     assert state["status"] == "submitted"
     assert state["reason"] == "time_up"
     assert state["given"][first_id] is not None

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PHONE, SCREENSHOTS, login, session_json
+from tests.browser.conftest import PHONE, SCREENSHOTS, attempt_json, login
 from tests.browser.test_exam_page import STATE, _answer, _sessions, _wait_saved
 
 pytestmark = pytest.mark.browser
@@ -146,7 +146,7 @@ def test_a_learner_goes_from_home_to_a_submitted_exam_with_the_answer_card(
     page.locator("[data-confirm-flagged] [data-goto]", has_text="3").click()
     assert confirm.is_hidden()
     assert _on_screen(page) == [3]
-    assert session_json(run_manage, STATE, session)["status"] == "in_progress"
+    assert attempt_json(run_manage, STATE, session)["status"] == "in_progress"
 
     # 返回检查 closes the confirmation and submits nothing; 仍然交卷 submits.
     page.click("[data-card-open]")
@@ -157,7 +157,7 @@ def test_a_learner_goes_from_home_to_a_submitted_exam_with_the_answer_card(
     page.click("[data-card-submit]")
     page.click("[data-confirm-submit]")
     page.wait_for_selector("[data-result]")
-    state = session_json(run_manage, STATE, session)
+    state = attempt_json(run_manage, STATE, session)
     assert (state["status"], state["reason"]) == ("submitted", "examinee")
     assert [state["given"][qid] is not None for qid in ids[:5]] == [True, True, False, True, True]
 

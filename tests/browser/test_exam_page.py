@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DEMO_EXAM_SCRIPT, login, session_json, shell_json
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, attempt_json, login, shell_json
 from tests.support.servers import ROOT, daphne_server, free_port
 
 pytestmark = pytest.mark.browser
@@ -49,9 +49,6 @@ print(json.dumps(out))
 )
 
 STATE = """
-import json
-from exams.models import Attempt
-a = Attempt.objects.filter(session_id={session}).order_by("-pk").first()
 print(json.dumps({{"status": a.status, "reason": a.submit_reason,
     "given": {{str(q.pk): q.given for q in a.questions.all()}}}}))
 """
@@ -143,7 +140,7 @@ def test_answers_given_offline_are_saved_on_reconnect_and_submitted(
     assert page.locator("[data-confirm-complete]").is_visible()
     page.click("[data-confirm-submit]")
     page.wait_for_selector("[data-result]")
-    state = session_json(run_manage, STATE, sessions[username])
+    state = attempt_json(run_manage, STATE, sessions[username])
     assert state["status"] == "submitted"
     assert state["reason"] == "examinee"
     assert all(state["given"][qid] is not None for qid in ids), state["given"]
@@ -163,7 +160,7 @@ def test_the_server_submits_when_the_timer_runs_out_with_the_examinee_gone(
     first_id = first.get_attribute("data-question")
     _answer(page, first)
     _wait_saved(page)
-    assert session_json(run_manage, STATE, sessions["ex_timeout"])["status"] == "in_progress"
+    assert attempt_json(run_manage, STATE, sessions["ex_timeout"])["status"] == "in_progress"
     # The examinee vanishes: the page can't reach the server when its timer ends.
     page.context.set_offline(True)
     page.wait_for_function("() => document.querySelector('[data-timer]').textContent === '00:00'", timeout=60_000)
@@ -171,7 +168,7 @@ def test_the_server_submits_when_the_timer_runs_out_with_the_examinee_gone(
         if os.environ.get("REDIS_URL"):
             # Scaled out, Celery beat runs the job in its own process; play beat's part.
             run_manage("exams_tick")
-        state = session_json(run_manage, STATE, sessions["ex_timeout"])
+        state = attempt_json(run_manage, STATE, sessions["ex_timeout"])
         if state["status"] == "submitted":
             break
         time.sleep(1)

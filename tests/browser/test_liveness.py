@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DEMO_EXAM_SCRIPT, PHONE, SCREENSHOTS, login, session_json, shell_json
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, PHONE, SCREENSHOTS, attempt_json, login, shell_json
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
@@ -54,10 +54,7 @@ print(json.dumps(out))
 )
 
 STATE = """
-import json
-from exams.models import Attempt
 from proctoring.models import Flag, IdentityCheck, LivenessCheck
-a = Attempt.objects.filter(session_id={session}).order_by("-pk").first()
 print(json.dumps({{
     "attempt": a.pk if a else None,
     "status": a.status if a else None,
@@ -160,7 +157,7 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     )
     assert answer["body"]["code"] == "liveness_required", answer
     assert CJK.search(answer["body"]["detail"])
-    state = session_json(run_manage, STATE, session)
+    state = attempt_json(run_manage, STATE, session)
     # The failed liveness check used one of the three face tries, as a mismatch would; the photo none.
     assert state["identity"] == ["failed"]
     assert state["liveness"] == [["identity", "failed"]]
@@ -168,15 +165,15 @@ def test_a_still_photo_fails_liveness_and_the_identity_check_stays_refused(
     # A retry is a new check, with its own challenges; the still photo fails it again.
     assert _run_check(page, root, button="retry") == "failed"
     assert page.locator("[data-capture]").is_hidden()
-    assert session_json(run_manage, STATE, session)["liveness"] == [["identity", "failed"], ["identity", "failed"]]
-    assert session_json(run_manage, STATE, session)["identity"] == ["failed", "failed"]
+    assert attempt_json(run_manage, STATE, session)["liveness"] == [["identity", "failed"], ["identity", "failed"]]
+    assert attempt_json(run_manage, STATE, session)["identity"] == ["failed", "failed"]
 
     # Starting the exam still sends back to the check; no paper was drawn.
     page.goto(f"{live_server_url}/exams/{session}/notice/")
     page.check("[data-confirm-notice]")
     page.click("[data-start]")
     page.wait_for_url(f"**/proctoring/sessions/{session}/check/")
-    assert session_json(run_manage, STATE, session)["status"] in (None, "prepared")
+    assert attempt_json(run_manage, STATE, session)["status"] in (None, "prepared")
 
 
 def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
@@ -226,7 +223,7 @@ def test_a_proctors_request_covers_the_paper_with_the_liveness_overlay(
     assert _run_check(page, "[data-liveness-overlay] [data-liveness]") == "failed"
     assert overlay.locator("[data-liveness-result]").inner_text().startswith("活体检测未通过。")
     _shot(page, "liveness-on-demand-failed-phone.png")
-    state = session_json(run_manage, STATE, session)
+    state = attempt_json(run_manage, STATE, session)
     assert state["liveness"] == [["on_demand", "failed"]]
     assert "liveness" in state["flags"], state["flags"]  # a failure goes to review like a face mismatch
     assert state["status"] == "in_progress"

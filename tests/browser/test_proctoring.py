@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import DEMO_EXAM_SCRIPT, ROOT, login, session_json, shell_json
+from tests.browser.conftest import DEMO_EXAM_SCRIPT, ROOT, attempt_json, login, shell_json
 from tests.support import faces, y4m
 
 pytestmark = pytest.mark.browser
@@ -50,10 +50,7 @@ print(json.dumps(out))
 )
 
 STATE = """
-import json
-from exams.models import Attempt
 from proctoring.models import Flag, Snapshot, IdentityCheck
-a = Attempt.objects.filter(session_id={session}).order_by("-pk").first()
 print(json.dumps({{"status": a.status, "reason": a.submit_reason,
     "flags": sorted(Flag.objects.filter(attempt=a).values_list("kind", flat=True)),
     "snapshots": list(Snapshot.objects.filter(attempt=a).values_list("status", "outcome")),
@@ -159,13 +156,13 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     page.wait_for_function("() => document.querySelector('[data-video]').videoWidth > 0")
     # No question reached the browser: the paper is drawn only after the check.
     assert page.locator("[data-exam-form], [data-question]").count() == 0
-    assert session_json(run_manage, STATE, session)["status"] == "prepared"
+    assert attempt_json(run_manage, STATE, session)["status"] == "prepared"
     page.screenshot(path=str(ROOT / "var" / "screenshots" / "exam-identity-redirect-phone.png"), full_page=True)
     page.click("[data-capture]")
     page.wait_for_selector("[data-back-to-notice]")  # the page reloads once the identity is confirmed
-    assert session_json(run_manage, STATE, session)["identity"][0] == ["passed", "match"]
+    assert attempt_json(run_manage, STATE, session)["identity"][0] == ["passed", "match"]
     assert (
-        session_json(run_manage, STATE, session)["status"] == "prepared"
+        attempt_json(run_manage, STATE, session)["status"] == "prepared"
     )  # the clock has not started during the check
 
     # The proctor watches the live grid from another browser.
@@ -191,7 +188,7 @@ def test_enrolled_face_passes_the_check_and_the_snapshots(
     image = proctor.request.get(f"{live_server_url}{src}")
     assert image.status == 200
     assert "no-store" in image.headers["cache-control"]
-    state = session_json(run_manage, STATE, session)
+    state = attempt_json(run_manage, STATE, session)
     assert ["processed", "match"] in state["snapshots"]
     assert state["flags"] == []
     proctor.screenshot(path=str(ROOT / "var" / "screenshots" / "proctoring-live-grid.png"))
@@ -208,17 +205,17 @@ def test_another_face_is_refused_at_the_check_and_flagged_in_the_exam(
     page.click("[data-capture]")
     page.wait_for_function("() => !document.querySelector('[data-capture]').disabled")
     assert page.locator("[data-back-to-notice]").count() == 0
-    assert session_json(run_manage, STATE, sessions["refused"])["identity"] == [["failed", "mismatch"]]
+    assert attempt_json(run_manage, STATE, sessions["refused"])["identity"] == [["failed", "mismatch"]]
     _confirm_and_start(page, live_server_url, sessions["refused"])
     page.wait_for_url(f"**/proctoring/sessions/{sessions['refused']}/check/")  # still refused
-    assert session_json(run_manage, STATE, sessions["refused"])["status"] == "prepared"
+    assert attempt_json(run_manage, STATE, sessions["refused"])["status"] == "prepared"
 
     # An exam without the pre-exam check: the in-exam snapshots catch the other face.
     session = sessions["other"]
     _confirm_and_start(page, live_server_url, session)
     page.wait_for_selector("[data-exam-form]")
     page.wait_for_function("() => document.body.getAttribute('data-proctor-face') === 'mismatch'", timeout=30_000)
-    state = session_json(run_manage, STATE, session)
+    state = attempt_json(run_manage, STATE, session)
     assert "face" in state["flags"]
     assert state["status"] == "in_progress"  # face results alone don't end the exam unless the policy says so
 
@@ -242,12 +239,12 @@ def test_tab_switches_warn_then_submit_at_the_limit(
     page.evaluate("window.SafetrainProctor.reconnect()")
     _switch_tab(page)
     page.wait_for_function("() => document.body.getAttribute('data-proctor-switches') === '2'", timeout=30_000)
-    assert session_json(run_manage, STATE, session)["status"] == "in_progress"
+    assert attempt_json(run_manage, STATE, session)["status"] == "in_progress"
 
     _switch_tab(page)
     page.wait_for_function("() => document.body.getAttribute('data-proctor-finished') === '1'", timeout=30_000)
     page.wait_for_url("**/exams/attempts/*/result/", timeout=30_000)
-    state = session_json(run_manage, STATE, session)
+    state = attempt_json(run_manage, STATE, session)
     assert (state["status"], state["reason"]) == ("submitted", "auto_policy")
     assert set(state["flags"]) >= {"tab_switches", "auto_submitted"}
 

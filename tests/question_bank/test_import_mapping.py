@@ -266,7 +266,8 @@ def test_a_bad_mapping_is_refused_and_nothing_is_written(
 
 
 def test_the_service_names_a_column_out_of_range_and_an_unknown_field(cast: Any, east_bank: Bank) -> None:
-    job = services.import_stage(bank=east_bank, user=cast.east.training_admin, data=odd_csv(), file_name="x.csv")
+    upload = SimpleUploadedFile("x.csv", odd_csv())
+    job = services.import_stage(bank=east_bank, user=cast.east.training_admin, upload=upload)
     with pytest.raises(ValidationError) as out_of_range:
         services.import_staged_map(
             job=job, user=cast.east.training_admin, column_map={**ODD_MAP, 12: "knowledge_point"}
