@@ -524,7 +524,7 @@ def main() -> None:
             client = redis.Redis.from_url(redis_url)
             for key in client.scan_iter(f"{prefix}*"):
                 client.delete(key)
-            client.delete("celery")  # the queued snapshot tasks of this run (no worker consumed them)
+            client.delete(env["CELERY_QUEUE"])  # the queued snapshot tasks of this run (no worker consumed them)
         except Exception as exc:
             print(f"redis cleanup skipped: {exc}")
 

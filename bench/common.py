@@ -47,7 +47,8 @@ def database_drop(admin_url: str, name: str) -> None:
 
 def server_env(url: str, label: str, **extra: str) -> dict[str, str]:
     """The environment of the server processes a benchmark starts: this one's, on the database
-    ``url``, plain HTTP, warnings only in the log, a secret key of this run; ``extra`` on top."""
+    ``url``, plain HTTP, warnings only in the log, a secret key and a Celery queue of this run (tasks
+    others left in the shared Redis never make its /healthz report a stuck queue); ``extra`` on top."""
     return {
         **os.environ,
         "DATABASE_URL": url,
@@ -57,6 +58,7 @@ def server_env(url: str, label: str, **extra: str) -> dict[str, str]:
         "SECURE_SSL_REDIRECT": "false",
         "SECRET_KEY": f"{label}-{secrets.token_hex(16)}",
         "LOG_LEVEL": "WARNING",
+        "CELERY_QUEUE": f"{label}-{secrets.token_hex(4)}",
         **extra,
     }
 
