@@ -38,13 +38,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least, Length, TruncDate
+from django.db.models.functions import Coalesce, Greatest, Least, Length, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from analytics.facts import annual_years, facts_active
+from analytics.facts import LEARNER_LEVELS, annual_years, facts_active
 from analytics.indicators import (
     Figure,
     Indicator,
@@ -65,7 +65,15 @@ from analytics.indicators import (
     with_status,
     years_of,
 )
-from analytics.models import AnnualFact, CompletionFact, ExamPairFact, HolderFact, LedgerDayFact, NewHireFact
+from analytics.models import (
+    AnnualFact,
+    CompletionFact,
+    ExamPairFact,
+    HolderFact,
+    LearnerDayFact,
+    LedgerDayFact,
+    NewHireFact,
+)
 from exams.models import Attempt, Certificate, CertificateType
 from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
 from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
@@ -840,17 +848,95 @@ class ActiveLearners(_Volume):
 
     code = "active_learners"
     distinct_counts = True
+    has_facts = True
     name = gettext_lazy("Active learners")
     unit = gettext_lazy("people")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
+        if facts_active():
+            facts = LearnerDayFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
+            return in_scope(facts, query)
         return self._entries(query)
 
     def aggregates(self) -> dict[str, Aggregate]:
         return {"numerator": Count("learner_id", distinct=True)}
 
+    # On the facts, a learner's first row within the question's partition is the one whose
+    # previous active day in it is before the period (``LearnerDayFact``): a plain filtered
+    # COUNT instead of a distinct one. The partition must be exactly the scope (and, grouped,
+    # the group within it), else the distinct count over the fact rows is exact and used.
+
+    @staticmethod
+    def _level(depth: int) -> str | None:
+        return f"prev_j{depth}" if depth < LEARNER_LEVELS else None
+
+    def _scope_column(self, query: Query) -> str | None:
+        """The partition whose class is the query's scope."""
+        if query.enterprise is not None:
+            return "prev_enterprise" if query.jurisdiction is None else None
+        if query.jurisdiction is not None:
+            return self._level(query.jurisdiction.path.count("/") - 2)
+        return "prev_all"
+
+    def _group_column(self, query: Query) -> str | None:
+        """The partition whose classes are the groups within the scope."""
+        by = query.group_by
+        if by in ("month", "quarter", "year"):
+            return self._scope_column(query)
+        if by == "enterprise":
+            return "prev_enterprise" if query.jurisdiction is None else None
+        if by == "industry":
+            return "prev_industry" if query.jurisdiction is None and query.enterprise is None else None
+        if by == "jurisdiction" and query.enterprise is None:
+            node = query.jurisdiction
+            if node is not None and not Jurisdiction.objects.filter(parent=node).exists():
+                return None  # a leaf: its own row, even empty, as the distinct count gives it
+            return self._level(0 if node is None else node.path.count("/") - 1)
+        return None
+
+    @staticmethod
+    def _first_rows(column: str, start: Any) -> Count:
+        """Rows whose previous active day in ``column``'s partition is before ``start``."""
+        return Count(row_key(), filter=Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": start}))
+
+    def figures(self, query: Query) -> tuple[Figure, list[Row]]:
+        total_column = self._scope_column(query) if facts_active() else None
+        group_column = self._group_column(query) if query.group_by else total_column
+        if total_column is None or group_column is None:
+            return super().figures(query)
+        subjects = self.subjects(query)
+        start = Value(query.date_from, output_field=DateField())
+        if query.group_by is None:
+            got = subjects.order_by().aggregate(numerator=self._first_rows(total_column, start))
+            return Figure(numerator=got["numerator"] or 0, denominator=None), []
+        # A period's group starts at its own first day (or ``from``); ``period`` is grouped_rows' annotation.
+        group_start = Greatest(start, F("period")) if query.group_by in ("month", "quarter", "year") else start
+        tally = Tally(
+            aggregates={
+                "numerator": self._first_rows(group_column, group_start),
+                "total": self._first_rows(total_column, start),
+            }
+        )
+        rows = grouped_rows(query, subjects, self, tally=tally, distinct=False)
+        total = sum(g["total"] or 0 for g in tally.seen)
+        return Figure(numerator=total, denominator=None), rows_sorted(query, rows)
+
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return self._learner_lines(self._entries(query), status)
+
+
+def learner_days_all() -> QuerySet[Any]:
+    """Every (learner, local day, enterprise, status in force) with a ledger entry, as
+    ``active_learners`` counts them (live SQL; ``analytics.facts`` stores it as ``LearnerDayFact``)."""
+    entries = with_status(
+        CreditLedger.objects.filter(enterprise__isnull=False).annotate(ref_date=_local_day("started_at")),
+        F("ref_date"),
+    )
+    return (
+        entries.order_by()
+        .values("learner_id", "ref_date", "enterprise_id", "st_jurisdiction_id", "st_industry_id")
+        .distinct()
+    )
 
 
 @register

@@ -335,7 +335,11 @@ def _nd(g: Mapping[str, Any]) -> dict[str, Any]:
     return {"numerator": g.get("numerator") or 0, "denominator": g.get("denominator")}
 
 
-def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally: Tally | None = None) -> list[Row]:
+def grouped_rows(
+    query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally: Tally | None = None, distinct: bool | None = None
+) -> list[Row]:
+    """``subjects`` counted per group. ``distinct`` (default: the indicator's
+    ``distinct_counts``) says whether a jurisdiction's groups can be added up to its children."""
     by = query.group_by
     if by is None:
         return []
@@ -349,7 +353,7 @@ def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally
         return _named_rows(
             _counts(subjects, ind, "enterprise_id", tally=tally), "enterprise_id", Enterprise, "credit_code"
         )
-    return _jurisdiction_rows(query, subjects, ind, tally)
+    return _jurisdiction_rows(query, subjects, ind, tally, ind.distinct_counts if distinct is None else distinct)
 
 
 def _named_rows(grouped: list[dict[str, Any]], column: str, model: Any, key: str) -> list[Row]:
@@ -374,7 +378,9 @@ def scope_node(query: Query) -> Jurisdiction | None:
     return None
 
 
-def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, tally: Tally | None = None) -> list[Row]:
+def _jurisdiction_rows(
+    query: Query, subjects: QuerySet[Any], ind: Indicator, tally: Tally | None = None, distinct: bool = False
+) -> list[Row]:
     """One row per child of the node asked for. A subject placed on the node
     itself gets the node's own row; every child gets a row, with "—" where
     nobody is counted.
@@ -394,7 +400,7 @@ def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, ta
     if node is not None:
         labels[node.code] = node.name
     volume = ind.kind == "volume"
-    if ind.distinct_counts:
+    if distinct:
         whens = [
             When(
                 st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=c.path).values("pk"),
