@@ -75,7 +75,7 @@ from analytics.models import (
     NewHireFact,
 )
 from exams.models import Attempt, Certificate, CertificateType
-from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
+from organizations.models import Employment, Enterprise, EnterpriseStatus, Jurisdiction, Person, RoleGrant
 from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
 
 Post = Person.Post
@@ -870,21 +870,39 @@ class ActiveLearners(_Volume):
     def _level(depth: int) -> str | None:
         return f"prev_j{depth}" if depth < LEARNER_LEVELS else None
 
+    def _movers(self, query: Query) -> set[int]:
+        """Enterprises whose rows are not all inside or all outside the jurisdiction
+        asked for (a status in its subtree and one outside it, or an entry on a day no
+        status was in force): for them a learner's previous day at the enterprise may
+        lie outside the scope, so their enterprise partition is not the scope's."""
+        if query.jurisdiction is None:
+            return set()
+        subtree = Jurisdiction.objects.filter(path__startswith=query.jurisdiction.path).values("pk")
+        inside = EnterpriseStatus.objects.filter(jurisdiction_id__in=subtree)
+        if query.enterprise is not None:
+            inside = inside.filter(enterprise_id=query.enterprise.pk)
+        ids = set(inside.order_by().values_list("enterprise_id", flat=True).distinct())
+        outside = EnterpriseStatus.objects.filter(enterprise_id__in=ids).exclude(jurisdiction_id__in=subtree)
+        movers = set(outside.order_by().values_list("enterprise_id", flat=True).distinct())
+        unplaced = LearnerDayFact.objects.filter(st_jurisdiction_id__isnull=True, enterprise_id__in=ids)
+        return movers | set(unplaced.order_by().values_list("enterprise_id", flat=True).distinct())
+
     def _scope_column(self, query: Query) -> str | None:
         """The partition whose class is the query's scope."""
         if query.enterprise is not None:
-            return "prev_enterprise" if query.jurisdiction is None else None
+            return "prev_enterprise" if not self._movers(query) else None
         if query.jurisdiction is not None:
             return self._level(query.jurisdiction.path.count("/") - 2)
         return "prev_all"
 
     def _group_column(self, query: Query) -> str | None:
-        """The partition whose classes are the groups within the scope."""
+        """The partition whose classes are the groups within the scope (by enterprise
+        under a jurisdiction, the movers are counted apart: ``figures``)."""
         by = query.group_by
         if by in ("month", "quarter", "year"):
             return self._scope_column(query)
         if by == "enterprise":
-            return "prev_enterprise" if query.jurisdiction is None else None
+            return "prev_enterprise"
         if by == "industry":
             return "prev_industry" if query.jurisdiction is None and query.enterprise is None else None
         if by == "jurisdiction" and query.enterprise is None:
@@ -919,6 +937,17 @@ class ActiveLearners(_Volume):
         )
         rows = grouped_rows(query, subjects, self, tally=tally, distinct=False)
         total = sum(g["total"] or 0 for g in tally.seen)
+        movers = self._movers(query) if query.group_by == "enterprise" else set()
+        if movers:  # their distinct counts, counted apart (a few enterprises' rows)
+            codes = dict(Enterprise.objects.filter(pk__in=movers).values_list("pk", "credit_code"))
+            exact = {
+                codes.get(g["enterprise_id"]): g["n"]
+                for g in subjects.filter(enterprise_id__in=movers)
+                .order_by()
+                .values("enterprise_id")
+                .annotate(n=Count("learner_id", distinct=True))
+            }
+            rows = [replace(r, numerator=exact[r.key]) if r.key in exact else r for r in rows]
         return Figure(numerator=total, denominator=None), rows_sorted(query, rows)
 
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:

@@ -476,6 +476,10 @@ class LearnerDayFact(models.Model):
             ),
             models.Index(fields=["enterprise_id", "ref_date"], name="learnerdayfact_enterprise"),
             models.Index(fields=["learner_id"], name="learnerdayfact_learner"),
+            # The few enterprises with entries on days no status was in force (``ActiveLearners._movers``).
+            models.Index(
+                fields=["enterprise_id"], condition=Q(st_jurisdiction_id__isnull=True), name="learnerdayfact_nostatus"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -107,7 +107,7 @@ class Migration(migrations.Migration):
                 ('prev_j3', models.DateField(null=True)),
             ],
             options={
-                'indexes': [models.Index(fields=['ref_date'], include=('st_jurisdiction_id', 'st_industry_id', 'enterprise_id', 'learner_id', 'prev_all', 'prev_enterprise', 'prev_industry', 'prev_j0', 'prev_j1', 'prev_j2', 'prev_j3'), name='learnerdayfact_period'), models.Index(fields=['enterprise_id', 'ref_date'], name='learnerdayfact_enterprise'), models.Index(fields=['learner_id'], name='learnerdayfact_learner')],
+                'indexes': [models.Index(fields=['ref_date'], include=('st_jurisdiction_id', 'st_industry_id', 'enterprise_id', 'learner_id', 'prev_all', 'prev_enterprise', 'prev_industry', 'prev_j0', 'prev_j1', 'prev_j2', 'prev_j3'), name='learnerdayfact_period'), models.Index(fields=['enterprise_id', 'ref_date'], name='learnerdayfact_enterprise'), models.Index(fields=['learner_id'], name='learnerdayfact_learner'), models.Index(condition=models.Q(('st_jurisdiction_id__isnull', True)), fields=['enterprise_id'], name='learnerdayfact_nostatus')],
             },
         ),
         migrations.RunPython(triggers_create, triggers_drop),
