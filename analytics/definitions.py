@@ -593,9 +593,29 @@ class AnnualRetrainingRate(Indicator):
         covered = annual_years()
         return covered is not None and all(covered[0] <= year <= covered[1] for year, _ref in years_of(query))
 
+    def _fact_years(self, query: Query) -> QuerySet[Any]:
+        """Every year of the period in one pass over ``AnnualFact`` (each year's
+        stretches covering its own reference day), so a grouping is one grouped
+        query and one set of rows rather than one per year."""
+        years = years_of(query)
+        if not years:
+            return AnnualFact.objects.none()
+        covering, counted = Q(), Q()
+        for year, ref in years:
+            covering |= Q(year=year, day_from__lte=ref, day_to__gte=ref)
+            counted |= Q(year=year, done_on__lte=ref)
+        ref_date = Case(*(When(year=year, then=Value(ref)) for year, ref in years), output_field=DateField())
+        qs = (
+            AnnualFact.objects.filter(year__in=[year for year, _ref in years])
+            .filter(covering)
+            .annotate(ref_date=ref_date, counted=ExpressionWrapper(counted, output_field=BooleanField()))
+        )
+        return in_scope(qs, query)
+
     def parts(self, query: Query) -> list[QuerySet[Any]]:
-        year_of = self._fact_year if self._on_facts(query) else self._year
-        return [year_of(query, year, ref) for year, ref in years_of(query)]
+        if self._on_facts(query):
+            return [self._fact_years(query)]
+        return [self._year(query, year, ref) for year, ref in years_of(query)]
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         """The last year of the period (``parts`` has them all)."""
