@@ -614,7 +614,7 @@ class AnnualRetrainingRate(Indicator):
 
     def parts(self, query: Query) -> list[QuerySet[Any]]:
         if self._on_facts(query):
-            return [self._fact_years(query)]
+            return [self._fact_years(query)] if years_of(query) else []
         return [self._year(query, year, ref) for year, ref in years_of(query)]
 
     def subjects(self, query: Query) -> QuerySet[Any]:
