@@ -901,7 +901,8 @@ class ActiveLearners(_Volume):
         inside = EnterpriseStatus.objects.filter(jurisdiction_id__in=subtree)
         if query.enterprise is not None:
             inside = inside.filter(enterprise_id=query.enterprise.pk)
-        ids = set(inside.order_by().values_list("enterprise_id", flat=True).distinct())
+        # Semi-joins, never a list of the subtree's (tens of thousands of) enterprises.
+        ids = inside.values("enterprise_id")
         outside = EnterpriseStatus.objects.filter(enterprise_id__in=ids).exclude(jurisdiction_id__in=subtree)
         movers = set(outside.order_by().values_list("enterprise_id", flat=True).distinct())
         unplaced = LearnerDayFact.objects.filter(st_jurisdiction_id__isnull=True, enterprise_id__in=ids)
