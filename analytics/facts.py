@@ -228,7 +228,7 @@ def _vacuum() -> None:
     planner's estimates, and index-only scans. ``FactDirty`` too: a rebuild deletes
     every marker (after a bulk load, millions), and until vacuumed the dead rows make
     the pending-markers probe of every question (``facts_ready``) read them all
-    (160 ms at 1M people after the bench's load, 2 ms after)."""
+    (160 ms at 1M people after the bench's load, under 1 ms after)."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:
             for model in (*FACT_MODELS, FactDirty):
