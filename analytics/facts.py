@@ -651,8 +651,10 @@ def _learner_facts(learners: list[int] | None) -> None:
         "prev_industry": ", s.st_industry_id",
         **{f"prev_j{k}": f", a.a{k}" for k in levels},
     }
+    # Rows of one day are ordered too, so a rebuild gives the same rows as any refresh.
+    order = "s.ref_date, s.enterprise_id, s.st_jurisdiction_id, s.st_industry_id"
     lags = ", ".join(
-        f"LAG(s.ref_date) OVER (PARTITION BY s.learner_id{by} ORDER BY s.ref_date)" for by in partitions.values()
+        f"LAG(s.ref_date) OVER (PARTITION BY s.learner_id{by} ORDER BY {order})" for by in partitions.values()
     )
     base = ("learner_id", "ref_date", "enterprise_id", "st_jurisdiction_id", "st_industry_id")
     columns = ", ".join(qn(c) for c in (*base, *partitions))
