@@ -7,8 +7,9 @@ correlated subqueries: over a district's million people that takes seconds.
 Those derived columns do not depend on the question, only on the rows, so
 they are kept in fact tables (``analytics.models``): one row per exam pair
 (``ExamPairFact``), per stretch of a certificate-holding employment
-(``HolderFact``), per completed assignment (``CompletionFact``) and per
-enterprise and day of training (``LedgerDayFact``). An
+(``HolderFact``), per completed assignment (``CompletionFact``), per
+enterprise and day of training (``LedgerDayFact``) and per learner, day and
+enterprise with the previous active day per partition (``LearnerDayFact``). An
 indicator then counts one compact table with the same grouping code.
 
 Maintained on write: triggers on the source tables (migration
