@@ -38,13 +38,13 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Least, Length, TruncDate
+from django.db.models.functions import Coalesce, Greatest, Least, Length, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from analytics.facts import annual_years, facts_active
+from analytics.facts import LEARNER_LEVELS, annual_years, facts_active
 from analytics.indicators import (
     Figure,
     Indicator,
@@ -66,9 +66,17 @@ from analytics.indicators import (
     within_period,
     years_of,
 )
-from analytics.models import AnnualFact, CompletionFact, ExamPairFact, HolderFact, LedgerDayFact, NewHireFact
+from analytics.models import (
+    AnnualFact,
+    CompletionFact,
+    ExamPairFact,
+    HolderFact,
+    LearnerDayFact,
+    LedgerDayFact,
+    NewHireFact,
+)
 from exams.models import Attempt, Certificate, CertificateType
-from organizations.models import Employment, Enterprise, Jurisdiction, Person, RoleGrant
+from organizations.models import Employment, Enterprise, EnterpriseStatus, Jurisdiction, Person, RoleGrant
 from training.models import Assignment, CreditLedger, PublicLearner, RequirementProfile
 
 Post = Person.Post
@@ -591,9 +599,29 @@ class AnnualRetrainingRate(Indicator):
         covered = annual_years()
         return covered is not None and all(covered[0] <= year <= covered[1] for year, _ref in years_of(query))
 
+    def _fact_years(self, query: Query) -> QuerySet[Any]:
+        """Every year of the period in one pass over ``AnnualFact`` (each year's
+        stretches covering its own reference day), so a grouping is one grouped
+        query and one set of rows rather than one per year."""
+        years = years_of(query)
+        if not years:
+            return AnnualFact.objects.none()
+        covering, counted = Q(), Q()
+        for year, ref in years:
+            covering |= Q(year=year, day_from__lte=ref, day_to__gte=ref)
+            counted |= Q(year=year, done_on__lte=ref)
+        ref_date = Case(*(When(year=year, then=Value(ref)) for year, ref in years), output_field=DateField())
+        qs = (
+            AnnualFact.objects.filter(year__in=[year for year, _ref in years])
+            .filter(covering)
+            .annotate(ref_date=ref_date, counted=ExpressionWrapper(counted, output_field=BooleanField()))
+        )
+        return in_scope(qs, query)
+
     def parts(self, query: Query) -> list[QuerySet[Any]]:
-        year_of = self._fact_year if self._on_facts(query) else self._year
-        return [year_of(query, year, ref) for year, ref in years_of(query)]
+        if self._on_facts(query):
+            return [self._fact_years(query)] if years_of(query) else []
+        return [self._year(query, year, ref) for year, ref in years_of(query)]
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         """The last year of the period (``parts`` has them all)."""
@@ -838,17 +866,125 @@ class ActiveLearners(_Volume):
 
     code = "active_learners"
     distinct_counts = True
+    has_facts = True
     name = gettext_lazy("Active learners")
     unit = gettext_lazy("people")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
+        if facts_active():
+            facts = LearnerDayFact.objects.filter(ref_date__gte=query.date_from, ref_date__lte=query.as_of)
+            return in_scope(facts, query)
         return self._entries(query)
 
     def aggregates(self) -> dict[str, Aggregate]:
         return {"numerator": Count("learner_id", distinct=True)}
 
+    # On the facts, a learner's first row within the question's partition is the one whose
+    # previous active day in it is before the period (``LearnerDayFact``): a plain filtered
+    # COUNT instead of a distinct one. The partition must be exactly the scope (and, grouped,
+    # the group within it), else the distinct count over the fact rows is exact and used.
+
+    @staticmethod
+    def _level(depth: int) -> str | None:
+        return f"prev_j{depth}" if depth < LEARNER_LEVELS else None
+
+    def _movers(self, query: Query) -> set[int]:
+        """Enterprises whose rows are not all inside or all outside the jurisdiction
+        asked for (a status in its subtree and one outside it, or an entry on a day no
+        status was in force): for them a learner's previous day at the enterprise may
+        lie outside the scope, so their enterprise partition is not the scope's."""
+        if query.jurisdiction is None:
+            return set()
+        subtree = Jurisdiction.objects.filter(path__startswith=query.jurisdiction.path).values("pk")
+        inside = EnterpriseStatus.objects.filter(jurisdiction_id__in=subtree)
+        if query.enterprise is not None:
+            inside = inside.filter(enterprise_id=query.enterprise.pk)
+        # Semi-joins, never a list of the subtree's (tens of thousands of) enterprises.
+        ids = inside.values("enterprise_id")
+        outside = EnterpriseStatus.objects.filter(enterprise_id__in=ids).exclude(jurisdiction_id__in=subtree)
+        movers = set(outside.order_by().values_list("enterprise_id", flat=True).distinct())
+        unplaced = LearnerDayFact.objects.filter(st_jurisdiction_id__isnull=True, enterprise_id__in=ids)
+        return movers | set(unplaced.order_by().values_list("enterprise_id", flat=True).distinct())
+
+    def _scope_column(self, query: Query) -> str | None:
+        """The partition whose class is the query's scope."""
+        if query.enterprise is not None:
+            return "prev_enterprise" if not self._movers(query) else None
+        if query.jurisdiction is not None:
+            return self._level(query.jurisdiction.path.count("/") - 2)
+        return "prev_all"
+
+    def _group_column(self, query: Query) -> str | None:
+        """The partition whose classes are the groups within the scope (by enterprise
+        under a jurisdiction, the movers are counted apart: ``figures``)."""
+        by = query.group_by
+        if by in ("month", "quarter", "year"):
+            return self._scope_column(query)
+        if by == "enterprise":
+            return "prev_enterprise"
+        if by == "industry":
+            return "prev_industry" if query.jurisdiction is None and query.enterprise is None else None
+        if by == "jurisdiction" and query.enterprise is None:
+            node = query.jurisdiction
+            if node is not None and not Jurisdiction.objects.filter(parent=node).exists():
+                return None  # a leaf: its own row, even empty, as the distinct count gives it
+            return self._level(0 if node is None else node.path.count("/") - 1)
+        return None
+
+    @staticmethod
+    def _first_rows(column: str, start: Any) -> Count:
+        """Rows whose previous active day in ``column``'s partition is before ``start``."""
+        return Count(row_key(), filter=Q(**{f"{column}__isnull": True}) | Q(**{f"{column}__lt": start}))
+
+    def figures(self, query: Query) -> tuple[Figure, list[Row]]:
+        total_column = self._scope_column(query) if facts_active() else None
+        group_column = self._group_column(query) if query.group_by else total_column
+        if total_column is None or group_column is None:
+            return super().figures(query)
+        subjects = self.subjects(query)
+        start = Value(query.date_from, output_field=DateField())
+        if query.group_by is None:
+            got = subjects.order_by().aggregate(numerator=self._first_rows(total_column, start))
+            return Figure(numerator=got["numerator"] or 0, denominator=None), []
+        # A period's group starts at its own first day (or ``from``); ``period`` is grouped_rows' annotation.
+        group_start = Greatest(start, F("period")) if query.group_by in ("month", "quarter", "year") else start
+        tally = Tally(
+            aggregates={
+                "numerator": self._first_rows(group_column, group_start),
+                "total": self._first_rows(total_column, start),
+            }
+        )
+        rows = grouped_rows(query, subjects, self, tally=tally, distinct=False)
+        total = sum(g["total"] or 0 for g in tally.seen)
+        movers = self._movers(query) if query.group_by == "enterprise" else set()
+        if movers:  # their distinct counts, counted apart (a few enterprises' rows)
+            codes = dict(Enterprise.objects.filter(pk__in=movers).values_list("pk", "credit_code"))
+            exact = {
+                codes.get(g["enterprise_id"]): g["n"]
+                for g in subjects.filter(enterprise_id__in=movers)
+                .order_by()
+                .values("enterprise_id")
+                .annotate(n=Count("learner_id", distinct=True))
+            }
+            rows = [replace(r, numerator=exact[r.key]) if r.key in exact else r for r in rows]
+        return Figure(numerator=total, denominator=None), rows_sorted(query, rows)
+
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return self._learner_lines(self._entries(query), status)
+
+
+def learner_days_all() -> QuerySet[Any]:
+    """Every (learner, local day, enterprise, status in force) with a ledger entry, as
+    ``active_learners`` counts them (live SQL; ``analytics.facts`` stores it as ``LearnerDayFact``)."""
+    entries = with_status(
+        CreditLedger.objects.filter(enterprise__isnull=False).annotate(ref_date=_local_day("started_at")),
+        F("ref_date"),
+    )
+    return (
+        entries.order_by()
+        .values("learner_id", "ref_date", "enterprise_id", "st_jurisdiction_id", "st_industry_id")
+        .distinct()
+    )
 
 
 @register

@@ -230,7 +230,8 @@ class Indicator(ABC):
         counts_only = all(isinstance(a, Count) and not a.distinct for a in self.aggregates().values())
         # On the facts a sum's total is its groups' too (equal to the last digits of a float).
         one_pass = query.group_by is not None and (counts_only or facts_active()) and not self.distinct_counts
-        for part in self.parts(query):
+        parts = self.parts(query)
+        for part in parts:
             tally = Tally(aggregates=self.aggregates()) if one_pass else None
             part_rows = grouped_rows(query, part, self, tally=tally)
             if tally is not None:
@@ -238,6 +239,8 @@ class Indicator(ABC):
             else:
                 got = part.order_by().aggregate(**self.aggregates())
             _add(total, got)
+            if len(parts) == 1:  # nothing to merge (tens of thousands of rows by enterprise)
+                return Figure(numerator=total[0] or 0, denominator=total[1]), rows_sorted(query, part_rows)
             for row in part_rows:
                 acc = merged.setdefault(row.key, [row.label, [0, None if self.kind == "volume" else 0]])
                 _add(acc[1], {"numerator": row.numerator, "denominator": row.denominator})
@@ -335,7 +338,11 @@ def _nd(g: Mapping[str, Any]) -> dict[str, Any]:
     return {"numerator": g.get("numerator") or 0, "denominator": g.get("denominator")}
 
 
-def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally: Tally | None = None) -> list[Row]:
+def grouped_rows(
+    query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally: Tally | None = None, distinct: bool | None = None
+) -> list[Row]:
+    """``subjects`` counted per group. ``distinct`` (default: the indicator's
+    ``distinct_counts``) says whether a jurisdiction's groups can be added up to its children."""
     by = query.group_by
     if by is None:
         return []
@@ -349,7 +356,7 @@ def grouped_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, *, tally
         return _named_rows(
             _counts(subjects, ind, "enterprise_id", tally=tally), "enterprise_id", Enterprise, "credit_code"
         )
-    return _jurisdiction_rows(query, subjects, ind, tally)
+    return _jurisdiction_rows(query, subjects, ind, tally, ind.distinct_counts if distinct is None else distinct)
 
 
 def _named_rows(grouped: list[dict[str, Any]], column: str, model: Any, key: str) -> list[Row]:
@@ -374,7 +381,9 @@ def scope_node(query: Query) -> Jurisdiction | None:
     return None
 
 
-def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, tally: Tally | None = None) -> list[Row]:
+def _jurisdiction_rows(
+    query: Query, subjects: QuerySet[Any], ind: Indicator, tally: Tally | None = None, distinct: bool = False
+) -> list[Row]:
     """One row per child of the node asked for. A subject placed on the node
     itself gets the node's own row; every child gets a row, with "—" where
     nobody is counted.
@@ -394,7 +403,7 @@ def _jurisdiction_rows(query: Query, subjects: QuerySet[Any], ind: Indicator, ta
     if node is not None:
         labels[node.code] = node.name
     volume = ind.kind == "volume"
-    if ind.distinct_counts:
+    if distinct:
         whens = [
             When(
                 st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=c.path).values("pk"),

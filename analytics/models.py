@@ -428,3 +428,59 @@ class AnnualFact(models.Model):
 
     def __str__(self) -> str:
         return f"employment {self.employment_id} in {self.year}"
+
+
+class LearnerDayFact(models.Model):
+    """One (learner, local day, enterprise, status in force) on which the learner
+    has a ledger entry at that enterprise, as ``active_learners`` counts it, with
+    the learner's previous active day within each partition an answer can need
+    (``None``: none before). A distinct count over ``[from, to]`` is then the
+    number of rows in it whose previous day in the question's partition is
+    before ``from`` (or, by month/quarter/year, before the group's own start):
+    ``prev_all`` (any row), ``prev_enterprise`` (same enterprise),
+    ``prev_industry`` (same industry in force), ``prev_j0`` … ``prev_j3`` (same
+    jurisdiction at that depth of the tree: the ancestor at depth k, or the
+    jurisdiction itself when it is shallower)."""
+
+    learner_id = models.BigIntegerField()
+    ref_date = models.DateField()
+    enterprise_id = models.BigIntegerField()
+    st_jurisdiction_id = models.BigIntegerField(null=True)
+    st_industry_id = models.BigIntegerField(null=True)
+    prev_all = models.DateField(null=True)
+    prev_enterprise = models.DateField(null=True)
+    prev_industry = models.DateField(null=True)
+    prev_j0 = models.DateField(null=True)
+    prev_j1 = models.DateField(null=True)
+    prev_j2 = models.DateField(null=True)
+    prev_j3 = models.DateField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["ref_date"],
+                include=[
+                    "st_jurisdiction_id",
+                    "st_industry_id",
+                    "enterprise_id",
+                    "learner_id",
+                    "prev_all",
+                    "prev_enterprise",
+                    "prev_industry",
+                    "prev_j0",
+                    "prev_j1",
+                    "prev_j2",
+                    "prev_j3",
+                ],
+                name="learnerdayfact_period",
+            ),
+            models.Index(fields=["enterprise_id", "ref_date"], name="learnerdayfact_enterprise"),
+            models.Index(fields=["learner_id"], name="learnerdayfact_learner"),
+            # The few enterprises with entries on days no status was in force (``ActiveLearners._movers``).
+            models.Index(
+                fields=["enterprise_id"], condition=Q(st_jurisdiction_id__isnull=True), name="learnerdayfact_nostatus"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"learner {self.learner_id} on {self.ref_date}"

@@ -11,6 +11,7 @@ the incremental facts equal a full rebuild.
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -225,3 +226,188 @@ def test_a_catalogue_change_reads_the_live_sql_until_the_rebuild(request: pytest
     facts_refresh()
     assert facts_ready()
     assert _assert_same_everywhere(FACT_CODES)
+
+
+# --- active_learners: the previous active day per partition (models.LearnerDayFact) ----------------
+
+
+@pytest.fixture
+def learners_world(db: None) -> SimpleNamespace:
+    """A city with two districts, streets and a sub-street node (depths 0–3); people who
+    train at several enterprises, streets and districts within the periods, at an
+    enterprise that moves district and industry, on a district node itself, twice a day."""
+    from tests.analytics.ind_fixtures import credit, enterprise
+    from tests.conftest import ensure_industries
+    from tests.factories import make_jurisdiction
+
+    ensure_industries()
+    city = make_jurisdiction("3301", "杭州市", kind=Jurisdiction.Kind.DISTRICT)
+    d1 = make_jurisdiction("330101", "东城区", parent=city, kind=Jurisdiction.Kind.DISTRICT)
+    d2 = make_jurisdiction("330102", "西城区", parent=city, kind=Jurisdiction.Kind.DISTRICT)
+    s11 = make_jurisdiction("330101001", "一街道", parent=d1)
+    s12 = make_jurisdiction("330101002", "二街道", parent=d1)
+    s21 = make_jurisdiction("330102001", "三街道", parent=d2)
+    deep = make_jurisdiction("330101001001", "一社区", parent=s11)
+    e1, e2 = enterprise(s11, "甲"), enterprise(s12, "乙", "hazardous_chemicals")
+    e3, e4 = enterprise(d1, "丙"), enterprise(s21, "丁")
+    e5, e6 = enterprise(s11, "戊搬迁"), enterprise(deep, "己")
+    status(e5, D(2026, 2, 1), industry="hazardous_chemicals", above_scale=True, jurisdiction=s21)
+    people = {name: person(e1, name, D(2020, 1, 1)) for name in ("一", "二", "三", "四", "五", "六")}
+    for name, e, day in [
+        ("一", e1, D(2026, 1, 10)),
+        ("一", e2, D(2026, 2, 10)),
+        ("一", e1, D(2026, 3, 5)),
+        ("二", e1, D(2025, 12, 31)),
+        ("二", e1, D(2026, 1, 15)),
+        ("二", e1, D(2026, 4, 2)),
+        ("三", e5, D(2026, 1, 20)),
+        ("三", e5, D(2026, 2, 20)),
+        ("四", e3, D(2026, 1, 15)),
+        ("四", e4, D(2026, 1, 15)),
+        ("四", e4, D(2026, 1, 15)),
+        ("四", e4, D(2026, 3, 31)),
+        ("五", e6, D(2026, 2, 1)),
+        ("五", e1, D(2026, 2, 2)),
+        ("五", e6, D(2026, 5, 1)),
+        ("六", e2, D(2026, 7, 1)),
+    ]:
+        credit(people[name], e, day, 1)
+    return SimpleNamespace(city=city, d1=d1, d2=d2, s11=s11, s21=s21, deep=deep, e1=e1, e5=e5, people=people)
+
+
+LEARNER_PERIODS = [
+    (D(2026, 1, 1), D(2026, 3, 31)),
+    (D(2026, 1, 15), D(2026, 2, 20)),
+    (D(2026, 2, 2), D(2026, 2, 2)),
+    (D(2025, 6, 1), D(2026, 12, 31)),
+]
+
+
+def _learner_scopes() -> list[dict[str, Any]]:
+    scopes: list[dict[str, Any]] = [{}]
+    scopes += [{"jurisdiction": j} for j in Jurisdiction.objects.order_by("path")]
+    for e in Enterprise.objects.order_by("pk"):
+        scopes += [{"enterprise": e}, {"enterprise": e, "jurisdiction": e.jurisdiction}]
+    return scopes
+
+
+def _assert_learners_same() -> int:
+    from analytics.indicators import indicator_get
+
+    assert facts_ready()
+    compared = 0
+    for date_from, date_to in LEARNER_PERIODS:
+        for scope in _learner_scopes():
+            for group_by in (None, *indicator_get("active_learners").group_bys):
+                query = q("active_learners", date_from, date_to, group_by=group_by, **scope)
+                assert _figures(compute(query)) == _figures(compute(query, live=True)), (
+                    date_from,
+                    date_to,
+                    scope,
+                    group_by,
+                )
+                compared += 1
+    return compared
+
+
+def test_active_learners_facts_give_the_live_figures_everywhere(learners_world: SimpleNamespace) -> None:
+    assert _assert_learners_same() > 500
+    assert models.LearnerDayFact.objects.exists()
+    # Not vacuous: people are counted once in the total and once per group they trained in.
+    got = compute(q("active_learners", D(2026, 1, 1), D(2026, 3, 31), group_by="jurisdiction"))
+    assert got.total.numerator == 5
+    assert [(r.key, r.numerator) for r in got.rows] == [("3301", 5)]
+    got = compute(
+        q("active_learners", D(2026, 1, 1), D(2026, 3, 31), group_by="jurisdiction", jurisdiction=learners_world.city)
+    )
+    assert sorted((r.key, r.numerator) for r in got.rows) == [("330101", 5), ("330102", 2)]
+    got = compute(q("active_learners", D(2026, 1, 1), D(2026, 3, 31), group_by="month"))
+    assert [(r.key, r.numerator) for r in got.rows] == [("2026-01", 4), ("2026-02", 3), ("2026-03", 2)]
+
+
+@pytest.mark.parametrize(
+    ("scope", "group_by", "distinct"),
+    [
+        ({}, None, 0),
+        ({}, "jurisdiction", 0),
+        ({}, "enterprise", 0),
+        ({}, "industry", 0),
+        ({}, "month", 0),
+        ({"jurisdiction": "city"}, None, 0),
+        ({"jurisdiction": "city"}, "jurisdiction", 0),
+        ({"jurisdiction": "city"}, "enterprise", 0),
+        ({"jurisdiction": "d1"}, "jurisdiction", 0),
+        ({"jurisdiction": "s11"}, "quarter", 0),
+        ({"enterprise": "e1"}, None, 0),
+        ({"enterprise": "e5"}, "enterprise", 0),
+        ({"enterprise": "e1", "jurisdiction": "s11"}, "month", 0),
+        # 戊 moved from 东城区 to 西城区: its learners are counted apart, the others by their partition.
+        ({"jurisdiction": "d1"}, "enterprise", 1),
+    ],
+)
+def test_active_learners_common_shapes_count_first_rows_not_distinct(
+    learners_world: SimpleNamespace, scope: dict[str, str], group_by: str | None, distinct: int
+) -> None:
+    """The shapes a dashboard asks read a partition's previous day: a plain filtered COUNT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    query = q(
+        "active_learners",
+        D(2026, 1, 1),
+        D(2026, 3, 31),
+        group_by=group_by,
+        **{k: getattr(learners_world, v) for k, v in scope.items()},
+    )
+    assert facts_ready()
+    with CaptureQueriesContext(connection) as ctx:
+        facts = compute(query)
+    sql = [x["sql"].upper() for x in ctx.captured_queries]
+    assert any("LEARNERDAYFACT" in s for s in sql)
+    assert sum("COUNT(DISTINCT" in s for s in sql) == distinct
+    assert _figures(facts) == _figures(compute(query, live=True))
+
+
+def _learner_rows() -> list[tuple[Any, ...]]:
+    fields = [f.attname for f in models.LearnerDayFact._meta.fields if f.name != "id"]
+    return sorted(models.LearnerDayFact.objects.values_list(*fields))
+
+
+def test_active_learners_facts_follow_ledger_status_and_tree_writes(learners_world: SimpleNamespace) -> None:
+    from django.db import connection
+
+    from tests.analytics.ind_fixtures import credit
+    from training.models import CreditLedger
+
+    w = learners_world
+    facts_refresh()
+    query = q("active_learners", D(2026, 1, 1), D(2026, 3, 31), group_by="jurisdiction", jurisdiction=w.city)
+    before = _figures(compute(query))
+    entry = credit(w.people["六"], w.e1, D(2026, 3, 1), 1)  # a new learner in the period
+    assert models.FactDirty.objects.filter(kind="learner", key=w.people["六"].user_id).exists()
+    after = _figures(compute(query))
+    assert after[0][0] == before[0][0] + 1
+    assert not models.FactDirty.objects.exists()
+    # The ledger is append-only for the application; a correction by SQL still reaches the facts.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CreditLedger._meta.db_table} SET started_at = %s WHERE id = %s",  # noqa: S608
+            [entry.started_at - dt.timedelta(days=90), entry.pk],
+        )
+    assert _figures(compute(query)) == before
+    status(w.e1, D(2026, 3, 1), industry="machinery", above_scale=True, jurisdiction=w.d2)
+    assert _assert_learners_same()
+    incremental = _learner_rows()
+    facts_rebuild()
+    assert _learner_rows() == incremental
+    # A street moved to the other district: every jurisdiction partition may change.
+    w.s11.parent = w.d2
+    w.s11.save()
+    assert models.FactDirty.objects.filter(kind="tree").exists()
+    assert not facts_ready()  # a whole-table rebuild is the refresh's work: live meanwhile
+    assert _figures(compute(query)) == _figures(compute(query, live=True))
+    facts_refresh()
+    assert _assert_learners_same()
+    incremental = _learner_rows()
+    facts_rebuild()
+    assert _learner_rows() == incremental
