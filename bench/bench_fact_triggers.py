@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import common  # noqa: E402
 
-# The tables whose triggers append FactDirty markers (analytics migrations 0002-0004).
+# The tables whose triggers append FactDirty markers (analytics migrations 0002-0005).
 TABLES = (
     "exams_attempt",
     "exams_examsession",
@@ -43,6 +43,7 @@ TABLES = (
     "training_creditledger",
     "organizations_industry",
     "training_requirementprofile",
+    "organizations_jurisdiction",
 )
 
 
