@@ -24,7 +24,7 @@ import pytest
 from tests.browser.conftest import DEMO_EXAM_SCRIPT, attempt_json, login, shell_json
 from tests.support.servers import ROOT, daphne_server, free_port
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.redis_path]
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
 SETUP = (

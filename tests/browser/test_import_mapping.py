@@ -19,7 +19,7 @@ import pytest
 from tests.browser.conftest import SCREENSHOTS, login
 from tests.browser.test_question_bank_practice import import_worker  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.redis_path]
 
 HEADER = ["编号", "种类", "考题", "甲项", "乙项", "丙项", "丁项", "对的", "讲评", "备注"]
 ROWS = [

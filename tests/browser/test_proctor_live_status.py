@@ -11,7 +11,7 @@ import pytest
 
 from tests.browser.conftest import SCREENSHOTS, login, shell_json
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.redis_path]
 
 SETUP = """
 import json

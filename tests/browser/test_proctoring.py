@@ -31,7 +31,7 @@ import pytest
 from tests.browser.conftest import DEMO_EXAM_SCRIPT, ROOT, attempt_json, login, shell_json
 from tests.support import faces, y4m
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.redis_path]
 
 SETUP = (
     DEMO_EXAM_SCRIPT

@@ -14,7 +14,7 @@ import pytest
 
 from tests.browser.conftest import login
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.redis_path]
 
 
 @pytest.fixture
