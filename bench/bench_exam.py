@@ -178,16 +178,6 @@ class Cohort:
     cpu: Any = None  # CpuSampler of the run
 
 
-def _process_cpu(pid: int) -> float:
-    """CPU seconds (user + system) of one process so far; 0 once it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (gunicorn's workers under its master)."""
     found = []
@@ -229,9 +219,8 @@ class CpuSampler:
     def _totals(self) -> dict[str, float]:
         """CPU seconds so far per process; a delta is taken only for processes seen in both samples."""
         usage = resource.getrusage(resource.RUSAGE_SELF)
-        server_pids = self.server_pids + [child for pid in self.server_pids for child in _children(pid)]
-        totals = {f"s{pid}": _process_cpu(pid) for pid in server_pids}
-        totals.update({f"p{pid}": _process_cpu(pid) for pid in _postgres_pids()})
+        totals = {f"s{pid}": common.process_cpu(pid) for pid in self._server_processes()}
+        totals.update({f"p{pid}": common.process_cpu(pid) for pid in _postgres_pids()})
         totals["generator"] = usage.ru_utime + usage.ru_stime
         return totals
 
@@ -247,8 +236,12 @@ class CpuSampler:
             self.samples.append((now, shares["s"], shares["p"], shares["g"]))
             previous, at = current, now
 
+    def _server_processes(self) -> list[int]:
+        """The servers and their children (gunicorn's workers), as they are now."""
+        return self.server_pids + [child for pid in self.server_pids for child in _children(pid)]
+
     def _server_cpu(self) -> float:
-        return sum(_process_cpu(pid) for pid in self.server_pids + [c for p in self.server_pids for c in _children(p)])
+        return sum(common.process_cpu(pid) for pid in self._server_processes())
 
     def __enter__(self) -> CpuSampler:
         self.server_cpu = -self._server_cpu()

@@ -63,12 +63,6 @@ def backend_pid() -> int:
         return cursor.fetchone()[0]
 
 
-def process_cpu(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 class Meter:
     """CPU seconds (this process + its PostgreSQL backend) and wall seconds of each timed operation."""
 
@@ -78,10 +72,10 @@ class Meter:
         self.wall: dict[tuple[str, bool], list[float]] = defaultdict(list)
 
     def time(self, op: str, enabled: bool, call: Any) -> Any:
-        cpu0, wall0 = time.process_time() + process_cpu(self.pid), time.perf_counter()
+        cpu0, wall0 = time.process_time() + common.process_cpu(self.pid), time.perf_counter()
         result = call()
         self.wall[(op, enabled)].append(time.perf_counter() - wall0)
-        self.cpu[(op, enabled)] += time.process_time() + process_cpu(self.pid) - cpu0
+        self.cpu[(op, enabled)] += time.process_time() + common.process_cpu(self.pid) - cpu0
         return result
 
 

@@ -1,5 +1,5 @@
 """What the benchmarks share: their own PostgreSQL database, Django set up on it, server
-processes stopped, machine CPU and percentiles. Imported as ``bench.common`` (each
+processes stopped, machine and process CPU, and percentiles. Imported as ``bench.common`` (each
 benchmark puts the repository root on ``sys.path`` first)."""
 
 from __future__ import annotations
@@ -134,6 +134,16 @@ def cpu_busy() -> tuple[float, float]:
         values = [float(v) for v in f.readline().split()[1:]]
     idle = values[3] + values[4]
     return sum(values) - idle, sum(values)
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of one process so far (/proc/<pid>/stat); 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def pct(values: list[float], p: float) -> float:

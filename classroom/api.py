@@ -19,7 +19,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -34,15 +34,13 @@ from classroom.services.attendance import sign_by_code, sign_state
 from classroom.services.codes import KINDS, class_code, sign_path
 from classroom.services.errors import ClassClosed, ClassNotOpen
 from classroom.services.schedule import class_schedule, invite
-from core.api_errors import refusal_response, refusal_serializer
+from core.api_errors import operation_schema, refusal_response, refusal_serializer
 from core.errors import ServiceError
 from core.ids import MAX_ID, MAX_INT32
 from organizations import selectors as org
 from organizations.models import Person, TrainingProvider
 from training import selectors as training_selectors
 from training.models import Course, LessonPlan, PlanTemplateStage
-
-TAGS = ["classroom"]
 
 ERROR = refusal_serializer(
     "ClassroomError",
@@ -55,6 +53,7 @@ ERROR = refusal_serializer(
     reason=serializers.CharField(required=False, help_text="face_check_failed only: why."),
     retry_after=serializers.IntegerField(required=False, help_text="too_many_photos only."),
 )
+operation = operation_schema(tag="classroom", error=ERROR)
 
 
 class ClassOut(serializers.Serializer):
@@ -235,24 +234,24 @@ def _resolve(data: dict[str, Any], user: Any) -> tuple[dict[str, Any], dict[str,
 
 @endpoints.route("classes/", name="classes")
 class ClassListView(APIView):
-    @extend_schema(
-        operation_id="classroom_classes_list",
-        responses={200: TrainerClassOut(many=True), 401: ERROR},
+    @operation(
+        "classroom_classes_list",
+        {200: TrainerClassOut(many=True)},
+        refuses=(401,),
         summary="The classes I run (trainer, the owner's admins), newest first",
-        tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         qs = _with_counts(selectors.classes_run_by(request.user)).order_by("-starts_at", "-pk")[:500]
         return Response(TrainerClassOut([_trainer_payload(c) for c in qs], many=True).data)
 
-    @extend_schema(
-        operation_id="classroom_classes_create",
+    @operation(
+        "classroom_classes_create",
+        {201: TrainerClassOut},
+        refuses=(400, 401, 403),
         request=ClassIn,
-        responses={201: TrainerClassOut, 400: ERROR, 401: ERROR, 403: ERROR},
         summary="Schedule a class and invite people by post, department and person id",
         description="400 class_invalid names every wrong field (errors); 403 not_allowed when you do not "
         "administer the owner. Nothing is written on a refusal.",
-        tags=TAGS,
     )
     def post(self, request: Request) -> Response:
         data = ClassIn(data=request.data)
@@ -281,11 +280,11 @@ class ClassListView(APIView):
 
 @endpoints.route("me/classes/", name="my-classes")
 class MyClassesView(APIView):
-    @extend_schema(
-        operation_id="classroom_my_classes",
-        responses={200: MyClassOut(many=True), 401: ERROR},
+    @operation(
+        "classroom_my_classes",
+        {200: MyClassOut(many=True)},
+        refuses=(401,),
         summary="The classes I am invited to (not cancelled), soonest first, with my attendance",
-        tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         classes = list(selectors.classes_invited(request.user)[:500])
@@ -304,14 +303,14 @@ class MyClassesView(APIView):
 
 @endpoints.route("classes/<id:pk>/code/", name="class-code")
 class ClassCodeView(APIView):
-    @extend_schema(
-        operation_id="classroom_class_code",
+    @operation(
+        "classroom_class_code",
+        {200: CodeOut},
+        refuses=(400, 401, 404, 409),
         parameters=[OpenApiParameter("kind", OpenApiTypes.STR, enum=list(KINDS), required=True)],
-        responses={200: CodeOut, 400: ERROR, 401: ERROR, 404: ERROR, 409: ERROR},
         summary="The current sign-in or sign-out code of a class I run (changes every 30 seconds)",
         description="404 for a class you do not run; 409 class_closed / class_not_open for a closed or "
         "cancelled class.",
-        tags=TAGS,
     )
     def get(self, request: Request, pk: int) -> Response:
         c = get_object_or_404(selectors.classes_run_by(request.user), pk=pk)
@@ -338,15 +337,15 @@ class ClassCodeView(APIView):
 
 @endpoints.route("classes/<id:pk>/sign/", name="class-sign")
 class ClassSignView(APIView):
-    @extend_schema(
-        operation_id="classroom_class_sign",
+    @operation(
+        "classroom_class_sign",
+        {200: SignStateOut},
+        refuses=(400, 401, 403, 404, 409, 429),
         request=SignIn,
-        responses={200: SignStateOut, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 429: ERROR},
         summary="Sign in or out of a class with the scanned code (its kind decides)",
         description="400 code_expired / code_invalid / face_required / face_check_failed; 403 not_invited; "
         "409 already_signed_in, already_signed_out, not_signed_in, class_not_open, class_closed. "
         "A refusal changes nothing.",
-        tags=TAGS,
     )
     def post(self, request: Request, pk: int) -> Response:
         c = get_object_or_404(selectors.classes_visible_to(request.user), pk=pk)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import BadRequest, SuspiciousOperation
@@ -10,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -88,6 +89,18 @@ def refusal_serializer(name: str, *, codes: str, **details: serializers.Field) -
     return inline_serializer(name, fields)
 
 
+def operation_schema(*, tag: str, error: Any) -> Callable[..., Any]:
+    """``extend_schema`` for one app's API: ``operation(operation_id, answers, refuses=(…), …)`` documents
+    ``answers`` (status → body), ``error`` (its ``refusal_serializer``) on each status in ``refuses``, under ``tag``.
+    Other keywords go to ``extend_schema`` as they are."""
+
+    def operation(operation_id: str, answers: dict[int, Any], *, refuses: Iterable[int] = (), **kwargs: Any) -> Any:
+        responses = {**answers, **dict.fromkeys(refuses, error)}
+        return extend_schema(operation_id=operation_id, responses=responses, tags=[tag], **kwargs)
+
+    return operation
+
+
 def _first_message(data: Any) -> str:
     if isinstance(data, dict):
         for key, value in data.items():
@@ -144,4 +157,4 @@ def document_error_responses(result: dict[str, Any], generator: Any, request: An
     return result
 
 
-__all__ = ["document_error_responses", "exception_handler", "refusal_serializer", "with_errors"]
+__all__ = ["document_error_responses", "exception_handler", "operation_schema", "refusal_serializer", "with_errors"]

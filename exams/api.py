@@ -14,14 +14,14 @@ from typing import Any
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import preconditions
-from core.api_errors import refusal_body
+from core.api_errors import operation_schema, refusal_body
 from core.db import select_where
 from core.ids import MAX_INT32
 from exams import selectors
@@ -40,6 +40,7 @@ from organizations.selectors import person_of
 ERROR = inline_serializer(
     "ExamError", {"detail": serializers.CharField(), "code": serializers.CharField(required=False)}
 )
+operation = operation_schema(tag="exams", error=ERROR)
 
 
 class RequirementOut(serializers.Serializer):
@@ -367,15 +368,14 @@ def submit_reply(user: Any, attempt_id: int, body: Any) -> Reply:
 
 @endpoints.route("me/exams/", name="my-exams")
 class MyExamsView(APIView):
-    @extend_schema(
-        operation_id="me_exams_list",
-        responses={200: MyExamOut(many=True)},
+    @operation(
+        "me_exams_list",
+        {200: MyExamOut(many=True)},
         description=(
             "The examinee's exams, each with its notice (to confirm with confirm_notice when starting) and its "
             "start requirements: a proctored session lists what the identity check, the snapshots and the "
             "tab-switch limits ask, and the URLs to satisfy them."
         ),
-        tags=["exams"],
     )
     def get(self, request: Request) -> Response:
         person = person_of(request.user)
@@ -405,10 +405,11 @@ class MyExamsView(APIView):
 
 @endpoints.route("exams/<id:session_id>/attempts/", name="exam-attempt-start")
 class AttemptStartView(APIView):
-    @extend_schema(
-        operation_id="exam_attempt_start",
+    @operation(
+        "exam_attempt_start",
+        {201: AttemptStartOut, 400: START_REFUSED, 403: START_REFUSED, 409: START_REFUSED},
+        refuses=(404,),
         request=ExamStartIn,
-        responses={201: AttemptStartOut, 400: START_REFUSED, 403: START_REFUSED, 404: ERROR, 409: START_REFUSED},
         description=(
             "Start this examinee's attempt, or resume the running one (this device takes over). A new start needs "
             '{"confirm_notice": true} (else 400 notice_not_confirmed) and every start requirement listed in '
@@ -416,7 +417,6 @@ class AttemptStartView(APIView):
             "identity check first). Nothing is used up by a refusal: no paper is drawn and no question is sent. "
             "The deadline counts from the start that delivers the paper."
         ),
-        tags=["exams"],
     )
     def post(self, request: Request, session_id: int) -> Response:
         return respond(start_reply(request.user, session_id, request.data))
@@ -431,11 +431,11 @@ class SavedOut(serializers.Serializer):
 
 @endpoints.route("attempts/<id:attempt_id>/answers/<id:question_id>/", name="exam-attempt-answer")
 class AnswerView(APIView):
-    @extend_schema(
-        operation_id="exam_answer_get",
-        responses={200: SavedOut, 404: ERROR},
+    @operation(
+        "exam_answer_get",
+        {200: SavedOut},
+        refuses=(404,),
         description="The answer saved so far for this question (the examinee's own, never the key).",
-        tags=["exams"],
     )
     def get(self, request: Request, attempt_id: int, question_id: int) -> Response:
         attempt = _answerable(request.user, attempt_id)
@@ -451,15 +451,15 @@ class AnswerView(APIView):
             }
         )
 
-    @extend_schema(
-        operation_id="exam_answer_save",
+    @operation(
+        "exam_answer_save",
+        {200: AnswerOut},
+        refuses=(400, 404, 409),
         request=AnswerIn,
-        responses={200: AnswerOut, 400: ERROR, 404: ERROR, 409: ERROR},
         description=(
             "Autosave one answer. Idempotent on (attempt, question, client_seq): a replay of the saved "
             "seq is acknowledged, an older seq is refused with 409 stale_client_seq."
         ),
-        tags=["exams"],
     )
     def put(self, request: Request, attempt_id: int, question_id: int) -> Response:
         return respond(save_reply(request.user, attempt_id, question_id, request.data))
@@ -467,12 +467,12 @@ class AnswerView(APIView):
 
 @endpoints.route("attempts/<id:attempt_id>/submit/", name="exam-attempt-submit")
 class SubmitView(APIView):
-    @extend_schema(
-        operation_id="exam_attempt_submit",
+    @operation(
+        "exam_attempt_submit",
+        {200: ResultOut},
+        refuses=(400, 404, 409),
         request=SubmitIn,
-        responses={200: ResultOut, 400: ERROR, 404: ERROR, 409: ERROR},
         description="Submit exactly once; a second submit (another tab) returns the same result.",
-        tags=["exams"],
     )
     def post(self, request: Request, attempt_id: int) -> Response:
         return respond(submit_reply(request.user, attempt_id, request.data))
@@ -480,10 +480,10 @@ class SubmitView(APIView):
 
 @endpoints.route("attempts/<id:attempt_id>/result/", name="exam-attempt-result")
 class ResultView(APIView):
-    @extend_schema(
-        operation_id="exam_attempt_result",
-        responses={200: ResultOut, 404: ERROR, 409: ERROR},
-        tags=["exams"],
+    @operation(
+        "exam_attempt_result",
+        {200: ResultOut},
+        refuses=(404, 409),
     )
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempts_visible_to(request.user).filter(pk=attempt_id).defer("payload").first()

@@ -98,14 +98,7 @@ def person_create(
         post=post,
         department=department,
     )
-    Employment.objects.create(
-        person=person,
-        enterprise=enterprise,
-        post=post,
-        start_date=hire_date,
-        end_date=leave_date,
-        source=source[:255],
-    )
+    _employment_from_columns(person, source=source)
     # Whatever the apps above must do when someone joins a roster: training assigns a recent
     # hire the onboarding plan for their industry and post (core.registries).
     registries.run_follow_ups(PERSON_CREATED, person=person)
@@ -161,19 +154,23 @@ def enterprise_status_first(
     )
 
 
+def _employment_from_columns(person: Person, *, source: str) -> Employment:
+    """The employment that the person's current columns (enterprise, post, hire and leave date) describe."""
+    return Employment.objects.create(
+        person=person,
+        enterprise_id=person.enterprise_id,
+        post=person.post,
+        start_date=person.hire_date,
+        end_date=person.leave_date,
+        source=source[:255],
+    )
+
+
 def _person_history_ensure(person: Person) -> None:
     """A person from before the history (or a bulk load) gets their employment
     from their current columns first, as the data migration did."""
     if not Employment.objects.filter(person=person).exists():
-        current = Person.objects.get(pk=person.pk)
-        Employment.objects.create(
-            person=person,
-            enterprise_id=current.enterprise_id,
-            post=current.post,
-            start_date=current.hire_date,
-            end_date=current.leave_date,
-            source=FROM_CURRENT,
-        )
+        _employment_from_columns(Person.objects.get(pk=person.pk), source=FROM_CURRENT)
 
 
 def enterprise_current_sync(*, enterprise: Enterprise, today: dt.date | None = None) -> None:

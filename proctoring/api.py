@@ -15,13 +15,13 @@ from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, inline_serializer
 from rest_framework import parsers, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api_errors import refusal_response, refusal_serializer
+from core.api_errors import operation_schema, refusal_response, refusal_serializer
 from core.websocket_auth import TOKEN_SUBPROTOCOL
 from exams.models import Attempt, ExamSession
 from exams.selectors import session_admits
@@ -34,8 +34,6 @@ from proctoring.services import liveness as liveness_services
 from proctoring.services.consent import consent_give, consent_outdated_text, consent_text, consent_withdraw
 from proctoring.services.errors import AttemptFinished, BadFrames, BadImage, ProctoringError, image_reason_text
 from proctoring.services.identity import enrol, identity_check_face, identity_request_manual, identity_result
-
-TAGS = ["proctoring"]
 
 ERROR = refusal_serializer(
     "ProctoringError",
@@ -61,6 +59,8 @@ ERROR = refusal_serializer(
         help_text="photo_required only: messages by field (photo).",
     ),
 )
+operation = operation_schema(tag="proctoring", error=ERROR)
+
 VALIDATION_ERROR = inline_serializer(
     "ProctoringValidationError",
     {
@@ -164,24 +164,24 @@ def _consent_payload(person: Person) -> dict[str, Any]:
 
 @endpoints.route("proctoring/consent/", name="proctoring-consent")
 class ConsentView(APIView):
-    @extend_schema(
-        operation_id="proctoring_consent_get",
-        responses={200: ConsentOut, 401: ERROR, 404: ERROR},
+    @operation(
+        "proctoring_consent_get",
+        {200: ConsentOut},
+        refuses=(401, 404),
         description="The consent text (version, what is processed, retention) and whether this person consented.",
-        tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         return Response(_consent_payload(_person(request)))
 
-    @extend_schema(
-        operation_id="proctoring_consent_give",
+    @operation(
+        "proctoring_consent_give",
+        {201: ConsentOut, 200: ConsentOut, 400: VALIDATION_ERROR},
+        refuses=(401, 404),
         request=ConsentIn,
-        responses={201: ConsentOut, 200: ConsentOut, 400: VALIDATION_ERROR, 401: ERROR, 404: ERROR},
         description="Record consent to face processing (separate consent) to the current text version. "
         "201 when recorded now (also when an older version's consent is superseded), 200 when a consent to the "
         "current version already stands.",
         examples=[OpenApiExample("agree", value={"agree": True, "version": "2026-01"}, request_only=True)],
-        tags=TAGS,
     )
     def post(self, request: Request) -> Response:
         person = _person(request)
@@ -191,15 +191,15 @@ class ConsentView(APIView):
         consent_give(person=person, by=request.user, text_version=data.validated_data["version"])
         return Response(_consent_payload(person), status=status.HTTP_200_OK if existed else status.HTTP_201_CREATED)
 
-    @extend_schema(
-        operation_id="proctoring_consent_withdraw",
+    @operation(
+        "proctoring_consent_withdraw",
+        {200: ConsentWithdrawnOut},
+        refuses=(401, 404),
         request=None,
-        responses={200: ConsentWithdrawnOut, 401: ERROR, 404: ERROR},
         description="Withdraw consent: the reference photo, the face data and every face image are deleted at once. "
         "During a running proctored attempt that owes snapshots the attempt is flagged for review at once "
         "(consent_withdrawn); from then on snapshots are refused (error consent_required) and the session's "
         "missing-snapshot rules apply as usual (they may submit the attempt).",
-        tags=TAGS,
     )
     def delete(self, request: Request) -> Response:
         person = _person(request)
@@ -238,24 +238,24 @@ def _enrolment_payload(person: Person) -> dict[str, Any]:
 class EnrolmentView(APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
-    @extend_schema(
-        operation_id="proctoring_enrolment_get",
-        responses={200: EnrolmentOut, 401: ERROR, 404: ERROR},
+    @operation(
+        "proctoring_enrolment_get",
+        {200: EnrolmentOut},
+        refuses=(401, 404),
         description="Whether a reference face is enrolled (never the photo or the face data).",
-        tags=TAGS,
     )
     def get(self, request: Request) -> Response:
         return Response(_enrolment_payload(_person(request)))
 
-    @extend_schema(
-        operation_id="proctoring_enrolment_create",
+    @operation(
+        "proctoring_enrolment_create",
+        {201: EnrolmentOut},
+        refuses=(400, 401, 403, 404, 429),
         request={"multipart/form-data": PhotoIn},
-        responses={201: EnrolmentOut, 400: ERROR, 403: ERROR, 401: ERROR, 404: ERROR, 429: ERROR},
         description="Enrol (or replace) the reference face from a live photo. Needs consent to the current text "
         "first (403 consent_required or consent_outdated); an unusable photo is 400 bad_image with the reason. "
         "Photos (enrolment and identity check together, readable or not) are limited per person: "
         "429 too_many_photos with retry_after.",
-        tags=TAGS,
     )
     def post(self, request: Request) -> Response:
         person = _person(request)
@@ -351,28 +351,21 @@ def _identity_payload(session: ExamSession, person: Person) -> dict[str, Any]:
 class IdentityCheckView(APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
-    @extend_schema(
-        operation_id="exam_identity_check_get",
-        responses={200: IdentityStatusOut, 401: ERROR, 404: ERROR},
+    @operation(
+        "exam_identity_check_get",
+        {200: IdentityStatusOut},
+        refuses=(401, 404),
         description="This examinee's identity check for the session: state, tries left, and what they may do.",
-        tags=TAGS,
     )
     def get(self, request: Request, session_id: int) -> Response:
         session, person = _admitted(request, session_id)
         return Response(_identity_payload(session, person))
 
-    @extend_schema(
-        operation_id="exam_identity_check_face",
+    @operation(
+        "exam_identity_check_face",
+        {200: IdentityResultOut},
+        refuses=(400, 401, 403, 404, 409, 429),
         request={"multipart/form-data": PhotoIn},
-        responses={
-            200: IdentityResultOut,
-            400: ERROR,
-            401: ERROR,
-            403: ERROR,
-            404: ERROR,
-            409: ERROR,
-            429: ERROR,
-        },
         description="One try at the face check (a live photo). ok=false with tries_left when the face does not "
         "match; after the last failed try a proctor decides (state pending_manual). Every 200 is the result of "
         "this photo. 400 photo_required without a photo field (errors.photo; nothing checked), 400 bad_image with the reason; "
@@ -381,7 +374,6 @@ class IdentityCheckView(APIView):
         "(the policy asks for a passed liveness check first: nothing checked, counted or stored); "
         "403 consent_outdated (agree to the current text again); "
         "429 too_many_photos with retry_after (photos are limited per person, enrolment included).",
-        tags=TAGS,
     )
     def post(self, request: Request, session_id: int) -> Response:
         session, person = _admitted(request, session_id)
@@ -400,15 +392,15 @@ class IdentityCheckView(APIView):
 
 @endpoints.route("exams/<id:session_id>/identity-check/manual/", name="exam-identity-check-manual")
 class IdentityManualView(APIView):
-    @extend_schema(
-        operation_id="exam_identity_check_manual",
+    @operation(
+        "exam_identity_check_manual",
+        {200: IdentityStatusOut},
+        refuses=(401, 404, 409),
         request=None,
-        responses={200: IdentityStatusOut, 401: ERROR, 404: ERROR, 409: ERROR},
         description="Ask a proctor to check the examinee's ID instead of the face check (only where the policy "
         "allows it, or after the face tries are used up); then poll GET until the state changes. "
         "409 not_open when the session has closed or opens more than an hour from now (nothing is queued); "
         "409 identity_locked.",
-        tags=TAGS,
     )
     def post(self, request: Request, session_id: int) -> Response:
         session, person = _admitted(request, session_id)
@@ -526,10 +518,11 @@ LIVENESS_ERRORS_409 = (
 
 @endpoints.route("exams/<id:session_id>/liveness/", name="exam-liveness")
 class LivenessStartView(APIView):
-    @extend_schema(
-        operation_id="exam_liveness_start",
+    @operation(
+        "exam_liveness_start",
+        {201: LivenessOut, 400: VALIDATION_ERROR},
+        refuses=(401, 403, 404, 409, 429),
         request=LivenessStartIn,
-        responses={201: LivenessOut, 400: VALIDATION_ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 429: ERROR},
         description="Start an action-liveness check: the server draws 2 or 3 distinct challenges (blink, "
         "mouth_open, turn_left, turn_right). For each step in order, show its prompt, capture frames_per_step "
         "frames frame_interval_ms apart (unmirrored: as the camera captured them) and POST them to the step. "
@@ -539,7 +532,6 @@ class LivenessStartView(APIView):
         "(409 attempt_finished); a failed check flags the attempt for review. 409 not_open, already_passed, "
         "identity_locked, not_enrolled; 403 consent_outdated.",
         examples=[OpenApiExample("identity", value={"purpose": "identity"}, request_only=True)],
-        tags=TAGS,
     )
     def post(self, request: Request, session_id: int) -> Response:
         session, person = _admitted(request, session_id)
@@ -556,11 +548,11 @@ class LivenessStartView(APIView):
 
 @endpoints.route("exams/<id:session_id>/liveness/<id:check_id>/", name="exam-liveness-check")
 class LivenessView(APIView):
-    @extend_schema(
-        operation_id="exam_liveness_get",
-        responses={200: LivenessOut, 401: ERROR, 404: ERROR},
+    @operation(
+        "exam_liveness_get",
+        {200: LivenessOut},
+        refuses=(401, 404),
         description="A liveness check of this examinee: its status and each step's.",
-        tags=TAGS,
     )
     def get(self, request: Request, session_id: int, check_id: int) -> Response:
         _session, _person, check = _own_check(request, session_id, check_id)
@@ -571,14 +563,14 @@ class LivenessView(APIView):
 class LivenessStepView(APIView):
     parser_classes = [parsers.MultiPartParser, parsers.FormParser]
 
-    @extend_schema(
-        operation_id="exam_liveness_step",
+    @operation(
+        "exam_liveness_step",
+        {200: LivenessStepResultOut},
+        refuses=(400, 401, 403, 404, 409),
         request={"multipart/form-data": LivenessFramesIn},
-        responses={200: LivenessStepResultOut, 400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR},
         description="The burst of frames of one step; the step is decided at once. The first failed step fails "
         "the check, the last passed one passes it. 400 bad_frames (errors.frames, with reason: too_few_frames, "
         "too_many_frames, frame_too_large, not_an_image, …; nothing stored); " + LIVENESS_ERRORS_409 + ".",
-        tags=TAGS,
     )
     def post(self, request: Request, session_id: int, check_id: int, step: int) -> Response:
         _session, _person, check = _own_check(request, session_id, check_id)
@@ -759,12 +751,12 @@ CLOSE_CODES = {
 
 @endpoints.route("attempts/<id:attempt_id>/proctoring/", name="exam-attempt-proctoring")
 class AttemptProctoringView(APIView):
-    @extend_schema(
-        operation_id="exam_attempt_proctoring",
-        responses={200: AttemptProctoringOut, 401: ERROR, 404: ERROR, 409: ERROR},
+    @operation(
+        "exam_attempt_proctoring",
+        {200: AttemptProctoringOut},
+        refuses=(401, 404, 409),
         description="For the examinee's own running attempt: the websocket to open, the snapshot interval and "
         "size, and the frames to send and expect.",
-        tags=TAGS,
     )
     def get(self, request: Request, attempt_id: int) -> Response:
         attempt = selectors.attempt_of_examinee(request.user, attempt_id)
