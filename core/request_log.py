@@ -1,5 +1,7 @@
 """One JSON line per HTTP request, for the operators' log collector (docs/OPERATIONS.md).
 
+(Websockets write one line per connection on the same logger: ``core.sockets``.)
+
 Each line carries the request id (the client's or proxy's ``X-Request-ID`` when it looks like
 one, else a new one; returned in the response's ``X-Request-ID``), the user id, the route's
 template (``api/v1/attempts/<id:attempt_id>/submit/``, never the filled-in path or query), the
@@ -30,9 +32,18 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
 _LOGGED_KWARGS = ("attempt_id",)
 
 
-def request_id_of(request: HttpRequest) -> str:
-    given = request.headers.get(REQUEST_ID_HEADER, "")
+def request_id_from(given: str) -> str:
+    """``given`` when it looks like a request id, else a new one."""
     return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def request_id_of(request: HttpRequest) -> str:
+    return request_id_from(request.headers.get(REQUEST_ID_HEADER, ""))
+
+
+def log_line(record: dict[str, Any]) -> None:
+    """Write one record as one JSON line on the request logger (the caller checked ``settings.REQUEST_LOG``)."""
+    logger.info(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
 
 
 def request_record(request: HttpRequest, status: int, seconds: float) -> dict[str, Any]:
@@ -67,6 +78,5 @@ class RequestLogMiddleware:
         response = self.get_response(request)
         response[REQUEST_ID_HEADER] = request.request_id  # type: ignore[attr-defined]
         if self.enabled:
-            record = request_record(request, response.status_code, time.perf_counter() - started)
-            logger.info(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+            log_line(request_record(request, response.status_code, time.perf_counter() - started))
         return response

@@ -86,7 +86,7 @@ if command -v nginx >/dev/null; then
     echo "    location /static/ { alias $PWD/var/staticfiles/; }"
     echo "    location /ws/ { proxy_pass http://safetrain_ws; proxy_http_version 1.1;"
     echo "      proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection \$connection_upgrade;"
-    echo "      proxy_set_header Host \$host; proxy_read_timeout 1h; }"
+    echo "      proxy_set_header Host \$host; proxy_set_header X-Request-ID \$request_id; proxy_read_timeout 1h; }"
     echo "    location / { proxy_pass http://safetrain_http; proxy_http_version 1.1;"
     echo "      proxy_set_header Connection \"\"; proxy_set_header Host \$host;"
     echo "      proxy_set_header X-Request-ID \$request_id; }"
