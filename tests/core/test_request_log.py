@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,22 +13,6 @@ from exams.services.attempts import attempt_start
 from question_bank.models import QuestionType
 from tests.conftest import Cast
 from tests.exams.conftest import make_bank, make_paper, make_session
-
-
-@pytest.fixture
-def request_lines() -> Iterator[list[str]]:
-    """The lines the request logger writes (it does not propagate to the root logger)."""
-    lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Keep()
-    logger = logging.getLogger("safetrain.request")
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
 
 
 @pytest.mark.django_db

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,25 +15,6 @@ from tests.proctoring.conftest import make_proctored
 
 OWN_ORIGIN = (b"origin", b"http://127.0.0.1:8000")
 db = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture
-def request_lines() -> Iterator[list[str]]:
-    """The lines the request logger writes. The ASGI application is imported first: its django.setup()
-    configures logging again, which would drop a handler added before."""
-    import config.asgi  # noqa: F401
-
-    lines: list[str] = []
-
-    class Keep(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Keep()
-    logger = logging.getLogger("safetrain.request")
-    logger.addHandler(handler)
-    yield lines
-    logger.removeHandler(handler)
 
 
 def test_the_route_template_never_holds_the_ids() -> None:
