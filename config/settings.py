@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the request id and the one JSON log line cover every answer, refusals included.
     "core.request_log.RequestLogMiddleware",
+    # Next: a database that cannot be reached answers 503 + Retry-After, and the log says 503.
+    "core.middleware.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -166,8 +168,23 @@ else:
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
+# A task leaves the queue only once it ran (late acks): a worker killed mid-task must not
+# take its task (a snapshot's face check, an import) with it. If only the pool process
+# running it dies, the worker puts it back at once (reject on worker lost; every task of
+# ours is idempotent: claimed by a conditional UPDATE). If the whole worker dies, Redis
+# still holds the task as unacknowledged, and any worker puts it back in the queue once it
+# has been out for CELERY_VISIBILITY_TIMEOUT seconds (drill: tests/drills/test_worker_killed.py).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    # Longer than any task runs (a district's import or export), or a task still running is
+    # handed to a second worker too; it is how late a dead worker's tasks are taken up again.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+    # How often a worker looks for such tasks; kombu's default (10 s × a throttle of 10)
+    # would add up to 100 s more. One ZRANGE on Redis each time.
+    "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 10, minimum=1),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = "Asia/Shanghai"
 # Background work runs on Celery only when Redis is configured; otherwise a
 # pool of threads inside the server process takes it (core.background).

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -46,9 +47,16 @@ def log_line(record: dict[str, Any]) -> None:
     logger.info(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
 
 
+def _user_id(request: HttpRequest) -> int | None:
+    user = getattr(request, "user", None)
+    try:
+        return user.pk if user is not None and user.is_authenticated else None
+    except DatabaseError:  # the database could not be reached to load the user (a 503)
+        return None
+
+
 def request_record(request: HttpRequest, status: int, seconds: float) -> dict[str, Any]:
     match = getattr(request, "resolver_match", None)
-    user = getattr(request, "user", None)
     record: dict[str, Any] = {
         "time": timezone.now().isoformat(timespec="milliseconds"),
         "request_id": getattr(request, "request_id", ""),
@@ -57,7 +65,7 @@ def request_record(request: HttpRequest, status: int, seconds: float) -> dict[st
         "view": match.view_name if match is not None else "",
         "status": status,
         "duration_ms": round(seconds * 1000, 1),
-        "user_id": user.pk if user is not None and user.is_authenticated else None,
+        "user_id": _user_id(request),
     }
     for name in _LOGGED_KWARGS:
         if match is not None and name in match.kwargs:
