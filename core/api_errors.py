@@ -18,9 +18,14 @@ from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ServiceError
+from core.http import FileGone
 from core.ids import InvalidId
 
 logger = logging.getLogger(__name__)
+
+
+class FileGoneError(exceptions.NotFound):
+    default_code = "file_gone"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -28,7 +33,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(detail={exc.name: [str(exc)]})
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(detail=exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
-    if isinstance(exc, Http404):
+    if isinstance(exc, FileGone):
+        exc = FileGoneError(str(exc))
+    elif isinstance(exc, Http404):
         # Django's get_object_or_404 says "No Bank matches the given query." in English whatever the
         # language, and names a model: the API says DRF's translated "Not found." instead.
         exc = exceptions.NotFound()

@@ -10,9 +10,11 @@ from urllib.parse import urlsplit
 from csp.decorators import csp_replace
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse
+from django.db.models.fields.files import FieldFile
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 
 from core.errors import ServiceError
 
@@ -102,3 +104,16 @@ def csp_replace_everywhere(directives: dict[str, list[str]]) -> Callable[[_View]
 
 # A page of ours that shows this response in an <iframe> (the lesson player's PDF viewer).
 csp_framed_by_self = csp_replace_everywhere({"frame-ancestors": ["'self'"]})
+
+
+class FileGone(Http404):
+    """A row names a file that storage no longer holds (the API answers it with code ``file_gone``)."""
+
+
+def stored_file(field_file: FieldFile) -> Any:
+    """``field_file`` opened for reading, or a 404 when the row names a file that storage no longer holds
+    (purged, restored from a backup without its media, or a host that does not share the private storage)."""
+    try:
+        return field_file.open("rb")
+    except FileNotFoundError:
+        raise FileGone(_("The file is no longer stored.")) from None

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from core.http import page_of
+from core.http import page_of, stored_file
 from core.uploads import UploadRejected
 from organizations import selectors as org_selectors
 from question_bank import exporters, importers, selectors, services, siblings
@@ -454,7 +454,7 @@ def question_image(request: HttpRequest, pk: int) -> HttpResponse:
     question = visible.first() or practised.first()
     if question is None or not question.image:
         raise Http404
-    return FileResponse(question.image.open("rb"))
+    return FileResponse(stored_file(question.image))
 
 
 @pages.post("questions/<id:pk>/active/", name="question_set_active")

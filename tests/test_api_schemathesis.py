@@ -70,10 +70,14 @@ def token_headers(api_user: Any) -> dict[str, str]:
     return {"Authorization": f"Token {token.key}"}
 
 
-def _load_schema() -> Any:
+def schema_document() -> dict[str, Any]:
     """The schema /api/schema/ serves, generated in-process (no request, no database)."""
     raw = SchemaGenerator().get_schema(request=None, public=True)
-    loaded = schemathesis.openapi.from_dict(json.loads(OpenApiJsonRenderer().render(raw, renderer_context={})))
+    return json.loads(OpenApiJsonRenderer().render(raw, renderer_context={}))
+
+
+def _load_schema() -> Any:
+    loaded = schemathesis.openapi.from_dict(schema_document())
     # Calls go through Django's WSGI handler in this process, on the test database.
     loaded.app = WSGIHandler()
     return loaded

@@ -32,7 +32,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -201,17 +201,19 @@ def _body(response: Any) -> str:
     return raw.decode(errors="replace")
 
 
-@pytest.mark.django_db
-def test_every_parametrised_route_refuses_other_tenants(cast: Cast) -> None:
+def check_parametrised_routes(cast: Cast, client_for: Callable[[Any], Any]) -> None:
+    """Every route with parameters, built for an EAST object: its witness reaches it, and the other tenants of
+    ``_cast_users`` get 403 or 404. ``client_for(user)`` is a signed-in client (in-process here; a real HTTP
+    client against the scaled topology in tests/drills/test_scaled_security.py)."""
     root = factories.make_user("scoping_root", is_staff=True, is_superuser=True)
     users = _cast_users(cast)
-    clients = {label: login_client(user) for label, user in users.items()}
+    clients = {label: client_for(user) for label, user in users.items()}
     missing, leaks, checked = [], [], 0
     for route, url, witness in _parametrised_routes(cast, root, missing=missing):
         assert resolve(urlsplit(url).path).route.replace("^", "") == route.route.replace("^", ""), (
             f"{url} is not {route.label}"
         )
-        seen = _fetch(login_client(witness), url)
+        seen = _fetch(client_for(witness), url)
         # Any answer but "not found / not allowed / crashed" shows the witness reached it
         # (a POST with an empty body may well be a 400 or 409).
         reached = seen.status_code not in (401, 403, 404) and seen.status_code < 500
@@ -237,11 +239,12 @@ def test_every_parametrised_route_refuses_other_tenants(cast: Cast) -> None:
     assert checked >= 5  # the walk found the organizations and API routes
 
 
-@pytest.mark.django_db
-def test_parameterless_routes_show_no_other_tenant_data(cast: Cast) -> None:
+def check_parameterless_routes(cast: Cast, client_for: Callable[[Any], Any]) -> None:
+    """Every route without parameters: an anonymous user is sent to log in or refused, and no page shows
+    EAST data to anyone outside EAST. ``client_for(None)`` is the anonymous client."""
     secrets = _east_secrets(cast)
-    clients = {label: login_client(user) for label, user in _cast_users(cast).items()}
-    anonymous = Client()
+    clients = {label: client_for(user) for label, user in _cast_users(cast).items()}
+    anonymous = client_for(None)
     problems, checked = [], 0
     for route in all_routes():
         if [p for p in route.params if p != "format"]:
@@ -260,6 +263,20 @@ def test_parameterless_routes_show_no_other_tenant_data(cast: Cast) -> None:
         checked += 1
     assert not problems, "\n  ".join(["Parameterless routes leak:", *problems])
     assert checked >= 5
+
+
+def _in_process_client(user: Any) -> Client:
+    return Client() if user is None else login_client(user)
+
+
+@pytest.mark.django_db
+def test_every_parametrised_route_refuses_other_tenants(cast: Cast) -> None:
+    check_parametrised_routes(cast, _in_process_client)
+
+
+@pytest.mark.django_db
+def test_parameterless_routes_show_no_other_tenant_data(cast: Cast) -> None:
+    check_parameterless_routes(cast, _in_process_client)
 
 
 def test_the_walk_sees_the_known_routes() -> None:

@@ -17,6 +17,7 @@ from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from core.http import stored_file
 from training import selectors
 from training.models import LessonPlan, PlanLevel
 from training.routes import endpoints
@@ -108,7 +109,7 @@ class LessonPlanFileView(APIView):
     def get(self, request: Request, pk: int) -> FileResponse:
         plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
         response = FileResponse(
-            plan.file.open("rb"), content_type=content_type_of(plan), as_attachment=True, filename=plan.file_name
+            stored_file(plan.file), content_type=content_type_of(plan), as_attachment=True, filename=plan.file_name
         )
         response["Cache-Control"] = "private, no-store"
         return response

@@ -16,7 +16,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from core.http import csp_framed_by_self, page_of, refusal_message, refusal_on_form
+from core.http import csp_framed_by_self, page_of, refusal_message, refusal_on_form, stored_file
 from training import selectors
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
@@ -99,7 +99,7 @@ def library_file(request: HttpRequest, pk: int) -> HttpResponse:
     plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
     inline = plan.file_type == LessonPlan.FileType.PDF and request.GET.get("download") != "1"
     response = FileResponse(
-        plan.file.open("rb"),
+        stored_file(plan.file),
         content_type=library.content_type_of(plan),
         as_attachment=not inline,
         filename=plan.file_name,

@@ -27,7 +27,7 @@ from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.models import mainland_mobile
 from core import fragments
-from core.http import csp_framed_by_self
+from core.http import csp_framed_by_self, stored_file
 from core.ids import query_id
 from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
@@ -261,11 +261,12 @@ def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
     lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
     if not lesson.media:
         raise Http404
+    handle = stored_file(lesson.media)
     size = lesson.media.size
     content_type = lesson.media_type or mimetypes.guess_type(lesson.media.name)[0] or "application/octet-stream"
     match = _RANGE.match(request.headers.get("Range", ""))
     if not match or size == 0:
-        response: HttpResponse = FileResponse(lesson.media.open("rb"), content_type=content_type)
+        response: HttpResponse = FileResponse(handle, content_type=content_type)
         response["Accept-Ranges"] = "bytes"
     else:
         first, last = match.groups()
@@ -274,13 +275,12 @@ def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             start, end = int(first), min(int(last), size - 1) if last else size - 1
         if start >= size or start > end:
+            handle.close()
             response = HttpResponse(status=416)
             response["Content-Range"] = f"bytes */{size}"
             return response
         length = end - start + 1
-        response = StreamingHttpResponse(
-            _file_chunks(lesson.media.open("rb"), start, length), status=206, content_type=content_type
-        )
+        response = StreamingHttpResponse(_file_chunks(handle, start, length), status=206, content_type=content_type)
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(length)
         response["Accept-Ranges"] = "bytes"

@@ -7,7 +7,7 @@ from typing import Any
 from django.test import Client
 from rest_framework.authtoken.models import Token
 
-from tests.conftest import Cast
+from tests.conftest import Cast, login_client
 from tests.training.library_support import docx_bytes, make_plan
 from training.models import LessonPlan
 
@@ -64,3 +64,15 @@ def test_a_bad_filter_is_a_400_in_the_one_error_shape(cast: Cast) -> None:
     data = body.json()
     assert {"detail", "code", "errors"} <= set(data)
     assert "level" in data["errors"]
+
+
+def test_a_plan_whose_file_storage_lost_is_a_404_on_the_api_and_the_page(cast: Cast) -> None:
+    """A row whose file is gone (purged, restored without media, a host without the shared storage) is a
+    404 that says so, on both doors, never a 500 (found by the scope walk on the scaled topology)."""
+    plan = shared(cast, "《受限空间》教案")
+    plan.file.storage.delete(plan.file.name)
+    answer = api(cast.east.training_admin).get(f"/api/v1/lesson-plans/{plan.pk}/file/")
+    assert answer.status_code == 404
+    assert (answer.json()["code"], answer.json()["detail"]) == ("file_gone", "文件已不在存储中。")
+    page = login_client(cast.east.training_admin).get(f"/training/library/{plan.pk}/file/")
+    assert page.status_code == 404
