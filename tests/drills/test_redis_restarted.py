@@ -37,7 +37,7 @@ from tests.browser.conftest import CHROMIUM
 from tests.conftest import Cast, login_client
 from tests.drills.conftest import needs_postgresql
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
-from tests.support.drill_services import drill_env, redis_instance, web_processes
+from tests.support.drill_services import drill_env, redis_instance, web_processes_started
 
 T = TypeVar("T")
 WAIT_MS = 45_000  # how long the page may take to reach a state (a generous poll, not a timed assertion)
@@ -129,7 +129,7 @@ def test_redis_restarted_mid_exam_loses_nothing(cast: Cast, tmp_path: Path) -> N
     with redis_instance(tmp_path) as redis:
         env = drill_env(tmp_path, REDIS_URL=redis.url, REDIS_PREFIX="drill-redis", CELERY_QUEUE="drill-redis")
         with (
-            web_processes(["gunicorn", "daphne"], env, tmp_path) as (gunicorn, daphne),
+            web_processes_started(["gunicorn", "daphne"], env, tmp_path) as (gunicorn, daphne),
             playwright_api.sync_playwright() as p,
         ):
             browser = p.chromium.launch(

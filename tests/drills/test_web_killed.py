@@ -34,7 +34,7 @@ from tests import factories
 from tests.conftest import Cast, login_client
 from tests.drills.conftest import needs_postgresql
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
-from tests.support.drill_services import WebProcess, drill_env, web_processes
+from tests.support.drill_services import WebProcess, drill_env, web_processes_started
 
 EXAMINEES = 4
 # Each examinee first answers every question wrongly, then changes half of them to the key. Saves
@@ -42,6 +42,7 @@ EXAMINEES = 4
 # KILL_AFTER acknowledgements have come back, while the rest are in flight.
 KILL_AFTER = EXAMINEES * 4
 SAVES_BEFORE_KILL = 8
+TEXT = 1  # aiohttp.WSMsgType.TEXT (aiohttp is imported where it is used: the test skips without it)
 WAIT = 30  # seconds: how long a client waits for a frame (a generous poll, never an assertion on time)
 
 
@@ -136,7 +137,7 @@ async def frame(ws: Any, *kinds: str) -> dict[str, Any]:
     """The next JSON frame of one of ``kinds`` (others are skipped)."""
     while True:
         message = await asyncio.wait_for(ws.receive(), timeout=WAIT)
-        if message.type != 1:  # aiohttp.WSMsgType.TEXT
+        if message.type != TEXT:
             raise ConnectionError(f"socket ended: {message.type}")
         data = json.loads(message.data)
         if data["type"] in kinds:
@@ -179,7 +180,7 @@ async def until_dropped(ws: Any) -> None:
     """Read until the killed process's socket ends (whatever frames were still on their way)."""
     while True:
         message = await asyncio.wait_for(ws.receive(), timeout=WAIT)
-        if message.type != 1:
+        if message.type != TEXT:
             return
 
 
@@ -207,7 +208,7 @@ def test_a_web_process_killed_mid_exam_loses_nothing(cast: Cast, tmp_path: Path)
     )
     env = drill_env(tmp_path, REDIS_PREFIX=f"drill-killed-{session.pk}-{tmp_path.name[-6:]}")
 
-    with web_processes(["daphne", "daphne"], env, tmp_path) as (a, b):
+    with web_processes_started(["daphne", "daphne"], env, tmp_path) as (a, b):
         asyncio.run(start_on(a.url, session.pk, examinees))
         for examinee in examinees:
             examinee.plan = save_plan(examinee.attempt_id)

@@ -20,7 +20,8 @@ PostgreSQL or Redis (../shared/SERVICES.md): each starts its own instance on a s
     scaled out) or ``"daphne"`` (config.asgi: pages, API and websockets), on a free port,
     ready (``/healthz`` answers 200) when it is yielded as a ``WebProcess``: ``.url``,
     ``.kill()`` (SIGKILL: no shutdown, no disconnect handlers, connections dropped), ``.log``.
-    Stopped when the block ends, whatever the test did to it.
+    Stopped when the block ends, whatever the test did to it. ``web_processes_started(kinds, env,
+    tmp_path)`` starts several at once (they load Django side by side) and yields the list.
 """
 
 from __future__ import annotations
@@ -198,7 +199,7 @@ def _command(kind: str, port: int) -> tuple[list[str], dict[str, str]]:
 
 
 @contextmanager
-def web_processes(kinds: list[str], env: dict[str, str], tmp_path: Path) -> Iterator[list[WebProcess]]:
+def web_processes_started(kinds: list[str], env: dict[str, str], tmp_path: Path) -> Iterator[list[WebProcess]]:
     """Several web processes started together (they load Django at the same time), each as ``web_process``."""
     started: list[WebProcess] = []
     with ExitStack() as stack:
@@ -225,7 +226,7 @@ def web_processes(kinds: list[str], env: dict[str, str], tmp_path: Path) -> Iter
 @contextmanager
 def web_process(kind: str, env: dict[str, str], tmp_path: Path) -> Iterator[WebProcess]:
     """One web process (see the module docstring)."""
-    with web_processes([kind], env, tmp_path) as (web,):
+    with web_processes_started([kind], env, tmp_path) as (web,):
         yield web
 
 
