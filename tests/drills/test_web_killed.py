@@ -2,8 +2,9 @@
 
 Two daphne processes (A and B: each serves pages, the API and the websockets, so the drill kills
 both doors at once) share the test's PostgreSQL database and a Redis channel layer. Four
-examinees start on A through the token API (the phone app), open their proctoring socket on A,
-and autosave their answers there; their proctor watches the live grid on A. A is killed with
+examinees, two phones (API token) and two browsers (session cookie and CSRF token, as exam.js
+sends them), start on A through the API, open their proctoring socket on A and autosave their
+answers there; their proctor watches the live grid on A. A is killed with
 SIGKILL while the autosaves are in flight. Every client does what the proxy's failover and our
 clients' queues do: an answer without a 2xx is resent, to B, with the same ``client_seq``; a
 proctoring socket reconnects to B and resends what the server's ``hello`` says it lacks.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -67,10 +69,13 @@ def save_plan(attempt_id: int) -> list[tuple[int, Any, int]]:
 
 @dataclass
 class Examinee:
-    """One phone: its token, its attempt, the answers the server acknowledged, its proctoring client."""
+    """A phone (API token) or a browser (session cookie and CSRF token, as exam.js sends them): its
+    attempt, the answers the server acknowledged, its proctoring client."""
 
-    token: str
     name: str
+    token: str = ""
+    cookie: str = ""  # the browser's session cookie, "sessionid=…"
+    csrf: tuple[str, str] = ("", "")  # the browser's CSRF cookie and the page's token
     attempt_id: int = 0
     deadline: str = ""
     plan: list[tuple[int, Any, int]] = field(default_factory=list)  # (question, answer, client_seq)
@@ -86,7 +91,14 @@ class Examinee:
 
     @property
     def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        if self.token:
+            return {"Authorization": f"Token {self.token}", "Accept": "application/json"}
+        cookie, token = self.csrf
+        return {
+            "Cookie": f"{self.cookie}; {settings.CSRF_COOKIE_NAME}={cookie}",
+            "X-CSRFToken": token,
+            "Accept": "application/json",
+        }
 
 
 class Failover:
@@ -145,11 +157,12 @@ async def frame(ws: Any, *kinds: str) -> dict[str, Any]:
 
 
 async def connect_examinee(http: Any, base: str, examinee: Examinee) -> None:
-    """Open the proctoring socket with the token; after ``hello`` resend what the server lacks."""
-    examinee.socket = await http.ws_connect(
-        f"{base.replace('http', 'ws')}/ws/proctoring/attempts/{examinee.attempt_id}/",
-        protocols=("safetrain.token", examinee.token),
-    )
+    """Open the proctoring socket (token or session cookie); after ``hello`` resend what the server lacks."""
+    url = f"{base.replace('http', 'ws')}/ws/proctoring/attempts/{examinee.attempt_id}/"
+    if examinee.token:
+        examinee.socket = await http.ws_connect(url, protocols=("safetrain.token", examinee.token))
+    else:
+        examinee.socket = await http.ws_connect(url, headers={"Origin": base, "Cookie": examinee.cookie})
     hello = await frame(examinee.socket, "hello")
     assert not hello["finished"]
     examinee.queue = [item for item in examinee.queue if item["seq"] > hello["last_seq"]]
@@ -202,10 +215,14 @@ def test_a_web_process_killed_mid_exam_loses_nothing(cast: Cast, tmp_path: Path)
         phone_aware=False,
     )
     people = [cast.east.learner] + [factories.make_person(cast.east.enterprises[0]) for _ in range(EXAMINEES - 1)]
-    examinees = [Examinee(token=Token.objects.create(user=p.user).key, name=p.name) for p in people]
-    proctor_cookie = (
-        f"{settings.SESSION_COOKIE_NAME}={login_client(cast.east.proctor).cookies[settings.SESSION_COOKIE_NAME].value}"
-    )
+    # Half phones (API token), half browsers (the session cookie of a signed-in page).
+    examinees = [
+        Examinee(name=p.name, token=Token.objects.create(user=p.user).key)
+        if i % 2 == 0
+        else Examinee(name=p.name, cookie=session_cookie(p.user))
+        for i, p in enumerate(people)
+    ]
+    proctor_cookie = session_cookie(cast.east.proctor)
     env = drill_env(tmp_path, REDIS_PREFIX=f"drill-killed-{session.pk}-{tmp_path.name[-6:]}")
 
     with web_processes_started(["daphne", "daphne"], env, tmp_path) as (a, b):
@@ -253,12 +270,28 @@ def test_a_web_process_killed_mid_exam_loses_nothing(cast: Cast, tmp_path: Path)
     assert live_statuses == {e.attempt_id: "submitted" for e in examinees}
 
 
-async def start_on(base: str, session_id: int, examinees: list[Examinee]) -> None:
-    """Each phone starts its attempt on ``base``: the paper and the server's deadline."""
+def session_cookie(user: Any) -> str:
+    return f"{settings.SESSION_COOKIE_NAME}={login_client(user).cookies[settings.SESSION_COOKIE_NAME].value}"
+
+
+def client_session() -> Any:
+    """Every client says who it is in its own headers: no cookie jar shared between examinees."""
     import aiohttp
 
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+    return aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), cookie_jar=aiohttp.DummyCookieJar())
+
+
+async def start_on(base: str, session_id: int, examinees: list[Examinee]) -> None:
+    """Each examinee starts their attempt on ``base``: the paper and the server's deadline."""
+    async with client_session() as http:
         for examinee in examinees:
+            if examinee.cookie:
+                # The browser reads the exam notice first: its form carries the CSRF token.
+                async with http.get(f"{base}/exams/{session_id}/notice/", headers={"Cookie": examinee.cookie}) as page:
+                    assert page.status == 200
+                    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', await page.text())
+                    assert token is not None
+                    examinee.csrf = (page.cookies[settings.CSRF_COOKIE_NAME].value, token.group(1))
             status, started = await http_json(
                 http, "POST", f"{base}/api/v1/exams/{session_id}/attempts/", examinee.headers, {"confirm_notice": True}
             )
@@ -266,13 +299,29 @@ async def start_on(base: str, session_id: int, examinees: list[Examinee]) -> Non
             examinee.attempt_id, examinee.deadline = started["attempt_id"], started["deadline"]
 
 
+async def resume_on(http: Any, base: str, session_id: int, examinee: Examinee) -> dict[str, Any]:
+    """What the examinee's client is told on ``base``: the phone resumes through the API, the browser
+    reloads the exam page (its exam-config block)."""
+    if examinee.token:
+        status, resumed = await http_json(
+            http, "POST", f"{base}/api/v1/exams/{session_id}/attempts/", examinee.headers, {"confirm_notice": True}
+        )
+        assert status == 201, resumed
+        assert resumed["attempt_id"] == examinee.attempt_id
+        return resumed
+    async with http.get(f"{base}/exams/attempts/{examinee.attempt_id}/", headers={"Cookie": examinee.cookie}) as page:
+        assert page.status == 200
+        config = re.search(r'<script id="exam-config" type="application/json">(.*?)</script>', await page.text())
+        assert config is not None
+        return json.loads(config.group(1))
+
+
 async def exam_with_a_kill(
     a: WebProcess, b: WebProcess, session_id: int, examinees: list[Examinee], proctor_cookie: str
 ) -> tuple[list[dict[str, Any]], dict[int, str]]:
-    import aiohttp
 
     proxy = Failover(a, b)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as http:
+    async with client_session() as http:
         # On A: the proctor's grid, the examinees' proctoring sockets, a first tab switch each.
         grid_url = f"{proxy.a.url.replace('http', 'ws')}/ws/proctoring/sessions/{session_id}/"
         grid = await http.ws_connect(grid_url, headers={"Origin": proxy.a.url, "Cookie": proctor_cookie})
@@ -316,16 +365,8 @@ async def exam_with_a_kill(
 
         # Resuming on B gives the same deadline and every acknowledged answer; then each submits.
         for examinee in examinees:
-            status, resumed = await http_json(
-                http,
-                "POST",
-                f"{proxy.b.url}/api/v1/exams/{session_id}/attempts/",
-                examinee.headers,
-                {"confirm_notice": True},
-            )
-            assert status == 201, resumed
-            assert resumed["attempt_id"] == examinee.attempt_id
-            assert resumed["deadline"] == examinee.deadline
+            resumed = await resume_on(http, b.url, session_id, examinee)
+            assert parse_datetime(resumed["deadline"]) == parse_datetime(examinee.deadline)
             assert {int(k): (v["client_seq"], v["answer"]) for k, v in resumed["saved"].items()} == examinee.acked
             status, result = await http_json(
                 http,
