@@ -160,8 +160,9 @@ if REDIS_URL:
         }
     }
     # Every websocket connect and page view reads the session: from Redis, with the
-    # database behind it (sessions survive a Redis restart).
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # database behind it (sessions survive a Redis restart, and are read from the
+    # database while Redis is down: core.sessions).
+    SESSION_ENGINE = "core.sessions"
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
