@@ -11,6 +11,7 @@ import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -402,6 +403,12 @@ if _biometric_key_file:
         raise ImproperlyConfigured(f"BIOMETRIC_ENCRYPTION_KEY_FILE={_biometric_key_file!r} holds no key")
 else:
     BIOMETRIC_ENCRYPTION_KEYS = env_list("BIOMETRIC_ENCRYPTION_KEY", [])
+for _number, _key in enumerate(BIOMETRIC_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        # A typo stops start-up rather than every face upload (the key itself is never printed).
+        raise ImproperlyConfigured(f"BIOMETRIC_ENCRYPTION_KEY: key {_number} is not a Fernet key") from None
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
 

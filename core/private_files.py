@@ -12,14 +12,18 @@ when ``BIOMETRIC_ENCRYPTION_KEYS`` holds keys.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import posixpath
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
 PRIVATE_ALIAS = "private"
@@ -209,3 +213,55 @@ class PrivateFolder:
         for name in names:
             storage.delete(f"{key}/{name}")
         return len(names)
+
+    # --- large files, streamed (exports); not for biometric folders, which are small and encrypted whole ---
+
+    @contextlib.contextmanager
+    def writer(self, relative: str) -> Iterator[IO[bytes]]:
+        """A stream that becomes the file ``relative`` when the block ends without error (nothing otherwise)."""
+        if self.biometric:
+            raise TypeError("biometric files are written whole, with write()")
+        key = self._key(relative)
+        if private_storage_is_local():
+            path = private_path(self.name, relative)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".part")
+            try:
+                with partial.open("wb") as stream:
+                    yield stream
+                partial.replace(path)
+            except BaseException:
+                partial.unlink(missing_ok=True)
+                raise
+            return
+        # Spooled to a local temporary file, then uploaded in one go (multipart above the threshold).
+        with tempfile.TemporaryFile() as stream:
+            yield stream
+            stream.seek(0)
+            saved = private_storage().save(key, File(stream))
+        if saved != key:
+            raise RuntimeError(f"private storage renamed {key} to {saved}: set file_overwrite")
+
+    def open(self, relative: str) -> IO[bytes] | None:
+        """The file opened for reading, or None when it is gone. The caller closes it."""
+        if self.biometric:
+            raise TypeError("biometric files are read whole, with read()")
+        try:
+            if private_storage_is_local():
+                return private_path(self.name, relative).open("rb")
+            return private_storage().open(self._key(relative), "rb")  # type: ignore[return-value]
+        except (FileNotFoundError, IsADirectoryError, ValueError):
+            return None
+
+    def exists(self, relative: str) -> bool:
+        try:
+            if private_storage_is_local():
+                return private_path(self.name, relative).is_file()
+            return private_storage().exists(self._key(relative))
+        except ValueError:
+            return False
+
+    def size(self, relative: str) -> int:
+        if private_storage_is_local():
+            return private_path(self.name, relative).stat().st_size
+        return private_storage().size(self._key(relative))

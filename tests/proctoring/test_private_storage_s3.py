@@ -6,18 +6,13 @@ The product services run unchanged; only the settings point private storage at t
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.utils import timezone
-from moto.server import ThreadedMotoServer
 
 from core.private_files import BiometricKeyError
 from proctoring import storage
@@ -27,59 +22,11 @@ from proctoring.services.retention import purge_media
 from proctoring.services.snapshots import snapshot_process, snapshot_receive
 from tests.conftest import Cast
 from tests.proctoring.conftest import enrol_astronaut, make_proctored
-from tests.support.servers import free_port
+from tests.support import s3
+from tests.support.s3 import bucket_objects
 
 pytestmark = pytest.mark.django_db
-
-CREDENTIALS = {"access_key": "moto-test", "secret_key": "moto-test-secret"}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's request log
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def bucket(settings: Any, s3_endpoint: str) -> Any:
-    """A fresh bucket, and private storage pointed at it as PRIVATE_STORAGE_BACKEND=s3 would."""
-    name = f"private-{uuid.uuid4().hex[:12]}"
-    client = boto3.client(
-        "s3",
-        endpoint_url=s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=CREDENTIALS["access_key"],
-        aws_secret_access_key=CREDENTIALS["secret_key"],
-    )
-    client.create_bucket(Bucket=name)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "private": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": name,
-                "endpoint_url": s3_endpoint,
-                "region_name": "us-east-1",
-                "addressing_style": "path",
-                "default_acl": "private",
-                "file_overwrite": True,
-                **CREDENTIALS,
-            },
-        },
-    }
-    client.bucket = name
-    return client
-
-
-def _objects(bucket: Any) -> dict[str, bytes]:
-    listing = bucket.list_objects_v2(Bucket=bucket.bucket).get("Contents", [])
-    return {o["Key"]: bucket.get_object(Bucket=bucket.bucket, Key=o["Key"])["Body"].read() for o in listing}
+s3_endpoint, bucket = s3.s3_endpoint, s3.bucket
 
 
 def _local_files() -> list[Path]:
@@ -98,7 +45,7 @@ def test_a_snapshot_lands_in_the_bucket_is_matched_and_purged(
     enrolment = enrol_astronaut(cast.east.learner, astronaut_jpeg)
     snapshot = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
 
-    stored = _objects(bucket)
+    stored = bucket_objects(bucket)
     assert stored[f"proctoring/{snapshot.photo_path}"] == astronaut_snapshot
     assert stored[f"proctoring/{enrolment.photo_path}"] == astronaut_jpeg
     assert _local_files() == []
@@ -107,7 +54,7 @@ def test_a_snapshot_lands_in_the_bucket_is_matched_and_purged(
 
     counts = purge_media(days=0, now=timezone.now() + dt.timedelta(seconds=1))
     assert (counts["snapshots"], counts["reference_photos"]) == (1, 1)
-    assert _objects(bucket) == {}
+    assert bucket_objects(bucket) == {}
     assert Snapshot.objects.get(pk=snapshot.pk).photo_path == ""
     assert FaceEnrolment.objects.get(pk=enrolment.pk).photo_path == ""
 
@@ -119,7 +66,7 @@ def test_liveness_frames_are_listed_and_deleted_as_a_folder(cast: Cast, bucket: 
 
     assert storage.list_folder(folder) == [f"{folder}/blink-01.jpg", f"{folder}/turn-02.jpg"]
     assert storage.delete_folder(folder) == 2
-    assert _objects(bucket) == {}
+    assert bucket_objects(bucket) == {}
     assert storage.list_folder(folder) == []
     assert storage.delete_folder(folder) == 0
 
@@ -131,7 +78,7 @@ def test_a_path_outside_the_folder_reads_nothing_from_the_bucket(
 
     assert storage.read("../classroom/secret.jpg") is None
     assert storage.delete("../classroom/secret.jpg") is False
-    assert "classroom/secret.jpg" in _objects(bucket)
+    assert "classroom/secret.jpg" in bucket_objects(bucket)
 
 
 def test_with_a_key_the_bucket_holds_ciphertext_that_reads_back_identical(
@@ -142,7 +89,7 @@ def test_with_a_key_the_bucket_holds_ciphertext_that_reads_back_identical(
     enrol_astronaut(cast.east.learner, astronaut_jpeg)
     snapshot = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
 
-    stored = _objects(bucket)
+    stored = bucket_objects(bucket)
     assert len(stored) == 2
     assert not any(_is_image(body) or astronaut_snapshot in body for body in stored.values())
     assert storage.read(snapshot.photo_path) == astronaut_snapshot
@@ -172,7 +119,7 @@ def test_after_rotation_old_images_read_and_new_ones_use_the_new_key(
 
     assert storage.read(before) == hopper_snapshot
     assert storage.read(after) == astronaut_snapshot
-    assert Fernet(new_key).decrypt(_objects(bucket)[f"proctoring/{after}"]) == astronaut_snapshot
+    assert Fernet(new_key).decrypt(bucket_objects(bucket)[f"proctoring/{after}"]) == astronaut_snapshot
 
 
 def test_an_image_under_a_key_no_longer_configured_is_a_clear_error(
@@ -202,7 +149,7 @@ def test_a_malformed_key_refuses_the_snapshot_and_writes_nothing(
 
     with pytest.raises(BiometricKeyError, match="key 1 is not a Fernet key"):
         snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
-    assert _objects(bucket) == {}
+    assert bucket_objects(bucket) == {}
     assert not Snapshot.objects.filter(attempt=data["attempt"]).exists()
 
 
