@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.utils.module_loading import import_string
 
 PRIVATE_ALIAS = "private"
 # Every Fernet token starts with its version byte 0x80 and a timestamp's zero high bytes; a JPEG or PNG never does.
@@ -58,6 +59,16 @@ def private_storage() -> Storage:
 
 def private_storage_is_local() -> bool:
     return PRIVATE_ALIAS not in settings.STORAGES
+
+
+def private_storage_for(folder: str) -> Storage:
+    """A Storage rooted at ``folder`` of private storage, for a ``FileField`` (training's lesson files)."""
+    if private_storage_is_local():
+        return FileSystemStorage(location=Path(settings.PRIVATE_STORAGE_ROOT) / folder, base_url=None)
+    config = settings.STORAGES[PRIVATE_ALIAS]
+    options = dict(config.get("OPTIONS", {}))
+    options["location"] = posixpath.join(options.get("location", ""), folder)
+    return import_string(config["BACKEND"])(**options)
 
 
 # --- biometric encryption -------------------------------------------------------------------------

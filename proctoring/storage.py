@@ -8,11 +8,17 @@ rest when ``BIOMETRIC_ENCRYPTION_KEY`` is set.
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
-from core.private_files import PrivateFolder
+from core.private_files import PrivateFolder, private_root
 
 SUBDIR = "proctoring"
 _folder = PrivateFolder(SUBDIR, biometric=True)
+
+
+def _root() -> Path:
+    """The folder on this host's disk when private storage is the default filesystem one."""
+    return private_root(SUBDIR)
 
 
 def save(kind: str, owner_id: int, data: bytes, suffix: str = ".jpg") -> str:
