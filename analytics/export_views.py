@@ -28,7 +28,8 @@ from analytics.exports import (
     ExportSpec,
     export_filename,
     export_job_create,
-    export_job_file,
+    export_job_has_file,
+    export_job_open,
     export_jobs_visible_to,
     export_write,
     rows_total,
@@ -97,7 +98,7 @@ def _state(job: ExportJob) -> dict[str, Any]:
         "error": job.error,
         "download_url": None,
     }
-    if export_job_file(job) is not None:
+    if export_job_has_file(job):
         state["download_url"] = reverse("analytics:export_download", kwargs={"pk": job.pk})
     return state
 
@@ -121,7 +122,7 @@ def export_status(request: HttpRequest, pk: int) -> JsonResponse:
 @pages.get("exports/<id:pk>/download/", name="export_download")
 def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(export_jobs_visible_to(request.user), pk=pk)
-    path = export_job_file(job)
-    if path is None:
+    handle = export_job_open(job)
+    if handle is None:
         raise Http404
-    return _download(path.open("rb"), job.file_name, job.kind)
+    return _download(handle, job.file_name, job.kind)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -39,7 +39,7 @@ from analytics.indicators import Query, compute, indicator_get, people_count, pe
 from analytics.models import ExportJob
 from analytics.queries import query_build
 from core import background
-from core.private_files import private_path
+from core.private_files import PrivateFolder, private_path, private_storage_is_local
 from core.spreadsheets import Column, Kind, Sheet, write_to
 from core.users import is_signed_in
 from organizations.models import Person
@@ -183,6 +183,7 @@ def export_write(
 # --- background export jobs -------------------------------------------------------------------
 
 SUBDIR = "analytics-exports"
+_files = PrivateFolder(SUBDIR)
 
 
 def export_path(relative: str) -> Path:
@@ -229,8 +230,6 @@ def export_job_run(*, job_id: int) -> None:
         return
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
     relative = f"{job.pk}/{secrets.token_hex(12)}.{job.kind}"
-    path = export_path(relative)
-    partial = path.with_name(path.name + ".part")
     try:
         with translation.override(job.language):
             query = query_build(user=job.requested_by, code=job.code, params=job.params)
@@ -245,18 +244,14 @@ def export_job_run(*, job_id: int) -> None:
                     last[0] = done
                     ExportJob.objects.filter(pk=job_id).update(done=done, total=max(of, done))
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with partial.open("wb") as stream:
+            with _files.writer(relative) as stream:
                 export_write(spec, stream, user=job.requested_by, progress=progress)
-            partial.replace(path)
     except AnalyticsError as exc:
-        partial.unlink(missing_ok=True)
         ExportJob.objects.filter(pk=job_id).update(
             status=ExportJob.Status.FAILED, error=exc.message, finished_at=timezone.now()
         )
         return
     except Exception:
-        partial.unlink(missing_ok=True)
         with translation.override(job.language):
             message = _("The export failed unexpectedly; ask for it again.")
         ExportJob.objects.filter(pk=job_id).update(
@@ -266,17 +261,21 @@ def export_job_run(*, job_id: int) -> None:
     ExportJob.objects.filter(pk=job_id).update(
         status=ExportJob.Status.DONE,
         file=relative,
-        size=path.stat().st_size,
+        size=_files.size(relative),
         finished_at=timezone.now(),
     )
 
 
-def export_job_file(job: ExportJob) -> Path | None:
-    """The finished file, or ``None`` when the job has none (not done, expired, deleted)."""
+def export_job_has_file(job: ExportJob) -> bool:
+    """Whether the job's finished file is there (not when the job is not done, expired, or its file deleted)."""
+    return job.status == ExportJob.Status.DONE and bool(job.file) and _files.exists(job.file)
+
+
+def export_job_open(job: ExportJob) -> IO[bytes] | None:
+    """The finished file opened for reading (the caller closes it), or ``None`` when the job has none."""
     if job.status != ExportJob.Status.DONE or not job.file:
         return None
-    path = export_path(job.file)
-    return path if path.is_file() else None
+    return _files.open(job.file)
 
 
 def export_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -287,9 +286,10 @@ def export_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
     expired = 0
     for job in ExportJob.objects.filter(status=ExportJob.Status.DONE, finished_at__lt=cutoff).only("pk", "file"):
         if job.file:
-            export_path(job.file).unlink(missing_ok=True)
-            with contextlib.suppress(OSError):
-                export_path(job.file).parent.rmdir()
+            _files.delete(job.file)
+            if private_storage_is_local():
+                with contextlib.suppress(OSError, ValueError):
+                    export_path(job.file).parent.rmdir()
         expired += ExportJob.objects.filter(pk=job.pk, status=ExportJob.Status.DONE).update(
             status=ExportJob.Status.EXPIRED, file=""
         )

@@ -38,7 +38,7 @@ from classroom.services.errors import ClassroomError, NotAllowed
 from core.audit import audit_record
 from core.models import AuditEntry
 from core.pdf import tables_pdf
-from core.private_files import private_path
+from core.private_files import PrivateFolder
 from core.spreadsheets import Column, Sheet, write_xlsx
 from core.uploads import UploadRejected, check_image
 from organizations.validators import mask_id_number
@@ -71,19 +71,16 @@ class EvidenceFrozen(ClassroomError, code="evidence_frozen", status=409):
 # --- private storage ------------------------------------------------------------------------------
 
 
+# Site photos show the class, not a face to match: not biometric, kept unencrypted.
+_photos = PrivateFolder(FOLDER)
+
+
 def _write(relative: str, data: bytes) -> None:
-    path = private_path(FOLDER, relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
+    _photos.write(relative, data)
 
 
 def _unlink(relative: str) -> None:
-    try:
-        private_path(FOLDER, relative).unlink(missing_ok=True)
-    except ValueError:
-        pass
+    _photos.delete(relative)
 
 
 def thumb_path(relative: str) -> str:
@@ -93,11 +90,7 @@ def thumb_path(relative: str) -> str:
 
 def photo_bytes(photo: SitePhoto, *, thumb: bool = False) -> bytes | None:
     """The stored picture (or its thumbnail); None when the file is gone. Callers check scope first."""
-    relative = thumb_path(photo.path) if thumb else photo.path
-    try:
-        return private_path(FOLDER, relative).read_bytes()
-    except (FileNotFoundError, ValueError):
-        return None
+    return _photos.read(thumb_path(photo.path) if thumb else photo.path)
 
 
 # --- photos ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -381,6 +382,51 @@ STORAGES = {
 # Private files (face photos, uploads) live outside any URL-served directory;
 # they are streamed only by views that check permissions.
 PRIVATE_STORAGE_ROOT = Path(env_str("PRIVATE_STORAGE_ROOT", str(BASE_DIR / "var" / "private")))
+# Several hosts share one S3-compatible bucket instead (core.private_files): private objects, never a URL.
+# Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, an instance role).
+PRIVATE_STORAGE_BACKEND = env_str("PRIVATE_STORAGE_BACKEND", "filesystem")
+if PRIVATE_STORAGE_BACKEND not in {"filesystem", "s3"}:
+    raise ImproperlyConfigured(f"PRIVATE_STORAGE_BACKEND={PRIVATE_STORAGE_BACKEND!r}: use filesystem or s3")
+if PRIVATE_STORAGE_BACKEND == "s3":
+    _private_bucket = env_str("PRIVATE_S3_BUCKET", "")
+    if not _private_bucket:
+        raise ImproperlyConfigured("PRIVATE_STORAGE_BACKEND=s3 needs PRIVATE_S3_BUCKET")
+    _private_endpoint = env_url("PRIVATE_S3_ENDPOINT_URL", schemes=("http", "https"))
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _private_bucket,
+            "endpoint_url": _private_endpoint,
+            "region_name": env_str("PRIVATE_S3_REGION", "us-east-1"),
+            "location": env_str("PRIVATE_S3_PREFIX", ""),
+            # MinIO and most self-hosted stores want bucket-in-path addresses.
+            "addressing_style": env_str("PRIVATE_S3_ADDRESSING_STYLE", "path" if _private_endpoint else "auto"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+# Face images are Fernet-encrypted at rest with these keys (the first encrypts, all decrypt: rotation).
+# From the environment (comma-separated) or a key file (one key a line), never from the database.
+_biometric_key_file = env_str("BIOMETRIC_ENCRYPTION_KEY_FILE", "")
+if _biometric_key_file and env_str("BIOMETRIC_ENCRYPTION_KEY", ""):
+    raise ImproperlyConfigured("set BIOMETRIC_ENCRYPTION_KEY or BIOMETRIC_ENCRYPTION_KEY_FILE, not both")
+if _biometric_key_file:
+    try:
+        _key_lines = Path(_biometric_key_file).read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError) as _exc:
+        raise ImproperlyConfigured(f"BIOMETRIC_ENCRYPTION_KEY_FILE={_biometric_key_file!r}: {_exc}") from None
+    BIOMETRIC_ENCRYPTION_KEYS = [k.strip() for k in _key_lines if k.strip() and not k.lstrip().startswith("#")]
+    if not BIOMETRIC_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(f"BIOMETRIC_ENCRYPTION_KEY_FILE={_biometric_key_file!r} holds no key")
+else:
+    BIOMETRIC_ENCRYPTION_KEYS = env_list("BIOMETRIC_ENCRYPTION_KEY", [])
+for _number, _key in enumerate(BIOMETRIC_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except (ValueError, TypeError):
+        # A typo stops start-up rather than every face upload (the key itself is never printed).
+        raise ImproperlyConfigured(f"BIOMETRIC_ENCRYPTION_KEY: key {_number} is not a Fernet key") from None
 MEDIA_ROOT = BASE_DIR / "var" / "media"
 MEDIA_URL = "/media/"
 

@@ -1,7 +1,8 @@
-"""Private files for proctoring: face images live under PRIVATE_STORAGE_ROOT, outside any served URL.
+"""Private files for proctoring: face images, in private storage (``core.private_files``), never under a URL.
 
-Paths stored on rows are relative to ``PRIVATE_STORAGE_ROOT/proctoring`` and
-made here only (random names), so a row can never point outside that tree.
+Paths stored on rows are relative to the ``proctoring`` folder and made here only (random
+names), so a row can never point outside it. Face images are biometric data: encrypted at
+rest when ``BIOMETRIC_ENCRYPTION_KEY`` is set.
 """
 
 from __future__ import annotations
@@ -9,50 +10,28 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
-from core.private_files import private_path, private_root
+from core.private_files import PrivateFolder, private_root
 
 SUBDIR = "proctoring"
+_folder = PrivateFolder(SUBDIR, biometric=True)
 
 
 def _root() -> Path:
+    """The folder on this host's disk when private storage is the default filesystem one."""
     return private_root(SUBDIR)
 
 
-def _resolve(relative: str) -> Path:
-    return private_path(SUBDIR, relative)
-
-
 def save(kind: str, owner_id: int, data: bytes, suffix: str = ".jpg") -> str:
-    return _write(f"{kind}/{owner_id}/{secrets.token_hex(12)}{suffix}", data)
-
-
-def _write(relative: str, data: bytes) -> str:
-    path = _resolve(relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".part")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    return relative
+    return _folder.write(f"{kind}/{owner_id}/{secrets.token_hex(12)}{suffix}", data)
 
 
 def read(relative: str) -> bytes | None:
-    if not relative:
-        return None
-    try:
-        return _resolve(relative).read_bytes()
-    except (FileNotFoundError, ValueError):
-        return None
+    return _folder.read(relative)
 
 
 def delete(relative: str) -> bool:
     """Remove the file; True if it existed. Missing files are fine (purges are idempotent)."""
-    if not relative:
-        return False
-    try:
-        _resolve(relative).unlink()
-        return True
-    except (FileNotFoundError, ValueError):
-        return False
+    return _folder.delete(relative)
 
 
 def sniff_suffix(data: bytes) -> str:
@@ -68,35 +47,14 @@ def save_into(folder_path: str, name: str, data: bytes) -> str:
     """Write ``data`` as ``name`` inside a folder made by ``folder``; returns the file's relative path."""
     if "/" in name or name.startswith("."):
         raise ValueError("a plain file name is expected")
-    return _write(f"{folder_path}/{name}", data)
+    return _folder.write(f"{folder_path}/{name}", data)
 
 
 def list_folder(folder_path: str) -> list[str]:
     """The relative paths of the files in a folder, by name; [] when it is gone."""
-    if not folder_path:
-        return []
-    try:
-        directory = _resolve(folder_path)
-    except ValueError:
-        return []
-    if not directory.is_dir():
-        return []
-    return [f"{folder_path}/{p.name}" for p in sorted(directory.iterdir()) if p.is_file() and p.suffix != ".part"]
+    return [f"{folder_path}/{name}" for name in _folder.listdir(folder_path)]
 
 
 def delete_folder(folder_path: str) -> int:
     """Remove a folder made by ``folder`` and its files; returns how many files there were. Idempotent."""
-    if not folder_path:
-        return 0
-    try:
-        directory = _resolve(folder_path)
-    except ValueError:
-        return 0
-    if not directory.is_dir():
-        return 0
-    count = 0
-    for path in directory.iterdir():
-        path.unlink(missing_ok=True)
-        count += 1
-    directory.rmdir()
-    return count
+    return _folder.delete_folder(folder_path)

@@ -9,23 +9,23 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.db.models import Q
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
 
+from core.private_files import private_storage_for
 from organizations.models import Enterprise, Industry, Jurisdiction, Person, TrainingProvider
 
 
 class _PrivateStorage(LazyObject):
-    # Lazy so tests that override PRIVATE_STORAGE_ROOT see the new location.
+    # Lazy so tests that override PRIVATE_STORAGE_ROOT (or STORAGES) see the new location.
+    # The training folder of private storage: on this host's disk, or the shared bucket (core.private_files).
     def _setup(self) -> None:
-        self._wrapped = FileSystemStorage(location=Path(settings.PRIVATE_STORAGE_ROOT) / "training", base_url=None)
+        self._wrapped = private_storage_for("training")
 
 
 private_storage = _PrivateStorage()

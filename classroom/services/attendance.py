@@ -52,7 +52,7 @@ from classroom.services.errors import (
     ReasonRequired,
 )
 from core.audit import audit_record
-from core.private_files import private_path
+from core.private_files import PrivateFolder
 from organizations import selectors as org
 from organizations.models import Person
 from proctoring import vision
@@ -62,6 +62,8 @@ from training.models import CreditLedger, QuizAttempt
 
 SIGN_IN_LEAD = dt.timedelta(minutes=30)
 PRIVATE_FOLDER = "classroom"
+# Sign-in face photos are biometric data: encrypted at rest when BIOMETRIC_ENCRYPTION_KEY is set.
+_faces = PrivateFolder(PRIVATE_FOLDER, biometric=True)
 Kind = str  # "in" | "out"
 
 
@@ -219,18 +221,11 @@ def _face_check(person: Person, frame: bytes | None, now: dt.datetime) -> bytes:
 
 def _face_photo_save(training_class: TrainingClass, person: Person, data: bytes) -> str:
     suffix = ".png" if data[:8] == b"\x89PNG\r\n\x1a\n" else ".jpg"
-    relative = f"faces/{training_class.pk}/{person.pk}-{secrets.token_hex(8)}{suffix}"
-    path = private_path(PRIVATE_FOLDER, relative)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return relative
+    return _faces.write(f"faces/{training_class.pk}/{person.pk}-{secrets.token_hex(8)}{suffix}", data)
 
 
 def _face_photo_delete(relative: str) -> None:
-    try:
-        private_path(PRIVATE_FOLDER, relative).unlink(missing_ok=True)
-    except ValueError:
-        pass
+    _faces.delete(relative)
 
 
 def _face_photos_drop(attendances: Any) -> int:
