@@ -18,7 +18,6 @@ from rest_framework.authtoken.models import Token
 
 from exams.services.attempts import attempt_start
 from tests.conftest import Cast
-from tests.core.test_request_log import request_lines  # noqa: F401 - fixture
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
 
 
@@ -47,7 +46,7 @@ def save_answer(cast: Cast) -> Any:
 
 
 @pytest.mark.django_db
-def test_an_autosave_while_the_database_is_away_is_a_503_to_retry(cast: Cast, request_lines: list[str]) -> None:  # noqa: F811
+def test_an_autosave_while_the_database_is_away_is_a_503_to_retry(cast: Cast, request_lines: list[str]) -> None:
     put = save_answer(cast)
     with connection.execute_wrapper(database_gone):
         response = put()
@@ -61,7 +60,7 @@ def test_an_autosave_while_the_database_is_away_is_a_503_to_retry(cast: Cast, re
 
 
 @pytest.mark.django_db
-def test_a_page_while_the_database_is_away_is_a_503_page(cast: Cast, request_lines: list[str]) -> None:  # noqa: F811
+def test_a_page_while_the_database_is_away_is_a_503_page(cast: Cast, request_lines: list[str]) -> None:
     client = Client(raise_request_exception=False)
     client.force_login(cast.east.learner.user)
     with connection.execute_wrapper(database_gone):
