@@ -208,7 +208,7 @@ class _HolderRate(Indicator):
         else:
             tally = Tally(aggregates=aggregates)
             rows = grouped_rows(query, subjects, self, tally=tally)
-            got = {name: sum(g[name] or 0 for g in tally.seen) for name in aggregates}
+            got = {name: tally.total(name) for name in aggregates}
         extra = {"expiring": got["expiring"], "expiring_days": query.param("expiring_days")}
         return Figure(numerator=got["numerator"], denominator=got["denominator"]), rows_sorted(query, rows), extra
 
@@ -740,7 +740,7 @@ class ExamPassRate(Indicator):
             # child jurisdiction, which always has its row.
             shown = _child_codes(query) if query.group_by == "jurisdiction" else set()
             rows = [r for r in grouped_rows(query, pairs, self, tally=tally) if r.denominator or r.key in shown]
-            got = {name: sum(g[name] or 0 for g in tally.seen) for name in aggregates}
+            got = {name: tally.total(name) for name in aggregates}
             got["average"] = got["score_sum"] / got["scored"] if got["scored"] else None
         average = got["average"]
         extra = {
@@ -955,7 +955,7 @@ class ActiveLearners(_Volume):
             }
         )
         rows = grouped_rows(query, subjects, self, tally=tally, distinct=False)
-        total = sum(g["total"] or 0 for g in tally.seen)
+        total = tally.total("total")
         movers = self._movers(query) if query.group_by == "enterprise" else set()
         if movers:  # their distinct counts, counted apart (a few enterprises' rows)
             codes = dict(Enterprise.objects.filter(pk__in=movers).values_list("pk", "credit_code"))

@@ -139,53 +139,93 @@ def facts_refresh(*, limit: int | None = None) -> dict[str, Any]:
     """Recompute the facts of the people behind the pending markers (at most
     ``limit`` markers, else all, a transaction per 20,000). Markers are
     deleted before the rows are read, in the same transaction: a write that
-    commits meanwhile keeps its marker for the next refresh."""
+    commits meanwhile keeps its marker for the next refresh.
+
+    A whole-table marker (``all``: every fact, ``tree``: ``LearnerDayFact``)
+    is rebuilt once, after the batches, however many batches the queue spans
+    or markers it holds; the batches skip the part of their work that rebuild
+    redoes. An inline refresh (``limit``) leaves those markers to the periodic one."""
     t0 = time.perf_counter()
     markers_done = people_done = 0
-    full = False  # a whole table rebuilt: fresh statistics afterwards
     _annual_roll_over()
+    # Rebuilt at the end even if another refresh took the markers meanwhile: the batches
+    # below skip work on the strength of it.
+    whole = set() if limit is not None else _whole_pending()
     while True:
         step = min(limit - markers_done, 20000) if limit is not None else 20000
         if step <= 0:
             break
         with transaction.atomic():
-            state = FactState.objects.select_for_update().order_by("pk").first()
-            if state is None or state.built_at is None:
+            state = _locked_state()
+            if state is None:
                 break
-            rows = list(FactDirty.objects.order_by("pk").values_list("pk", "kind", "key")[:step])
+            rows = list(
+                FactDirty.objects.exclude(kind__in=REBUILD_KINDS).order_by("pk").values_list("pk", "kind", "key")[:step]
+            )
             if not rows:
                 break
-            _annual.years = (state.annual_from, state.annual_to)
             for chunk in _chunks([r[0] for r in rows]):
                 FactDirty.objects.filter(pk__in=chunk).delete()
-            if any(kind == "all" for _pk, kind, _key in rows):
-                people = [-1]  # counted as one: everyone
-                _rebuild_people(None)
-                _rebuild_ledger(None)
-                _learner_facts(None)
-                full = True
-            else:
+            people: list[int] = []
+            if "all" not in whole:
                 people = sorted(_people_of((kind, key) for _pk, kind, key in rows))
                 for chunk in _chunks(people):
                     _rebuild_people(chunk)
                 ledger = sorted({key for _pk, kind, key in rows if kind in ("ledger", "enterprise")})
                 for chunk in _chunks(ledger):
                     _rebuild_ledger(chunk)
-                if any(kind == "tree" for _pk, kind, _key in rows):
-                    _learner_facts(None)
-                    full = True
-                else:
-                    for chunk in _chunks(sorted(_learners_of((kind, key) for _pk, kind, key in rows))):
-                        _learner_facts(chunk)
+            if not whole:
+                for chunk in _chunks(sorted(_learners_of((kind, key) for _pk, kind, key in rows))):
+                    _learner_facts(chunk)
             state.refreshed_at = timezone.now()
             state.save(update_fields=["refreshed_at"])
         markers_done += len(rows)
         people_done += len(people)
         if len(rows) < step:
             break
-    if full:
-        _vacuum()
+    if limit is None:
+        done, whole = _rebuild_whole(whole)
+        markers_done += done
+        people_done += 1 if "all" in whole else 0  # counted as one: everyone
+        if whole:
+            _vacuum()
     return {"markers": markers_done, "people": people_done, "seconds": round(time.perf_counter() - t0, 3)}
+
+
+def _whole_pending() -> set[str]:
+    """The whole-table marker kinds pending."""
+    return set(FactDirty.objects.filter(kind__in=REBUILD_KINDS).order_by().values_list("kind", flat=True).distinct())
+
+
+def _locked_state() -> FactState | None:
+    """The facts' state row, locked against another refresh (call inside a transaction); ``None`` if never built."""
+    state = FactState.objects.select_for_update().order_by("pk").first()
+    if state is None or state.built_at is None:
+        return None
+    _annual.years = (state.annual_from, state.annual_to)
+    return state
+
+
+def _rebuild_whole(kinds: set[str]) -> tuple[int, set[str]]:
+    """Rebuild, once, the tables of the whole-table markers ``kinds`` and of those pending
+    now; their markers are deleted first, in the same transaction. Returns how many
+    markers it took and the kinds rebuilt."""
+    with transaction.atomic():
+        state = _locked_state()
+        if state is None:
+            return 0, set()
+        taken = list(FactDirty.objects.filter(kind__in=REBUILD_KINDS).values_list("pk", "kind"))
+        kinds = kinds | {kind for _pk, kind in taken}
+        for chunk in _chunks([pk for pk, _kind in taken]):
+            FactDirty.objects.filter(pk__in=chunk).delete()
+        if "all" in kinds:
+            _rebuild_people(None)
+            _rebuild_ledger(None)
+        if kinds:
+            _learner_facts(None)
+            state.refreshed_at = timezone.now()
+            state.save(update_fields=["refreshed_at"])
+    return len(taken), kinds
 
 
 def _annual_roll_over() -> None:

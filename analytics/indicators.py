@@ -23,24 +23,11 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
 from typing import Any, ClassVar
 
-from django.db.models import (
-    Aggregate,
-    Case,
-    CharField,
-    Count,
-    Exists,
-    F,
-    FilteredRelation,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
+from django.db import models
+from django.db.models import Aggregate, Count, F, OuterRef, Q, QuerySet
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -214,7 +201,7 @@ class Indicator(ABC):
         and the ``COUNT`` of counted subjects; for a volume the ``SUM`` of the
         subjects' ``value`` (override for a distinct count)."""
         if self.kind == "volume":
-            return {"numerator": Sum("value")}
+            return {"numerator": models.Sum("value")}
         return {"denominator": Count(row_key()), "numerator": Count(row_key(), filter=Q(counted=True))}
 
     def figures(self, query: Query) -> tuple[Figure, list[Row]]:
@@ -235,7 +222,7 @@ class Indicator(ABC):
             tally = Tally(aggregates=self.aggregates()) if one_pass else None
             part_rows = grouped_rows(query, part, self, tally=tally)
             if tally is not None:
-                got = {k: sum(g.get(k) or 0 for g in tally.seen) for k in ("numerator", "denominator")}
+                got = {k: tally.total(k) for k in ("numerator", "denominator")}
             else:
                 got = part.order_by().aggregate(**self.aggregates())
             _add(total, got)
@@ -305,8 +292,7 @@ def period_key(group_by: str, day: dt.date) -> str:
 
 def rows_sorted(query: Query, rows: list[Row]) -> list[Row]:
     """Rows in the order every door shows them: enterprises by name, the rest by key."""
-    order = (lambda r: r.label) if query.group_by == "enterprise" else (lambda r: r.key)
-    return sorted(rows, key=order)
+    return sorted(rows, key=attrgetter("label" if query.group_by == "enterprise" else "key"))
 
 
 def _add(acc: list[Any], got: Mapping[str, Any]) -> None:
@@ -318,19 +304,33 @@ def _add(acc: list[Any], got: Mapping[str, Any]) -> None:
 @dataclass
 class Tally:
     """Optional companion of ``grouped_rows``: other ``aggregates`` to count
-    per group instead of ``Indicator.aggregates()``, and every group counted
-    (``seen``, those no row shows included), so a caller can add up its total
-    from the same single grouped query."""
+    per group instead of ``Indicator.aggregates()``, each added up over every
+    group counted (``totals``, those no row shows included), so a caller can
+    take its total from the same single grouped query."""
 
     aggregates: dict[str, Aggregate]
-    seen: list[dict[str, Any]] = field(default_factory=list)
+    totals: dict[str, Any] = field(default_factory=dict)
+
+    def total(self, name: str) -> Any:
+        return self.totals.get(name, 0)
 
 
 def _counts(qs: QuerySet[Any], ind: Indicator, *group: str, tally: Tally | None = None) -> list[dict[str, Any]]:
+    """``qs`` counted per ``group``: a dict per group (for the short groupings)."""
     aggregates = tally.aggregates if tally is not None else ind.aggregates()
-    got = list(qs.order_by().values(*group).annotate(**aggregates))
+    names = (*group, *aggregates)
+    return [dict(zip(names, g, strict=True)) for g in _grouped(qs, aggregates, group, tally)]
+
+
+def _grouped(
+    qs: QuerySet[Any], aggregates: dict[str, Aggregate], group: tuple[str, ...], tally: Tally | None
+) -> list[tuple[Any, ...]]:
+    """``(*group, *aggregates)`` tuples, one per group; with ``tally``, each aggregate
+    summed over them (in the same order as the groups, so a float sum is reproducible)."""
+    got = list(qs.order_by().values(*group).annotate(**aggregates).values_list(*group, *aggregates))
     if tally is not None:
-        tally.seen.extend(got)
+        for i, name in enumerate(aggregates, start=len(group)):
+            tally.totals[name] = tally.total(name) + sum(g[i] or 0 for g in got)
     return got
 
 
@@ -351,24 +351,39 @@ def grouped_rows(
         rows = [(period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
         return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
-        return _named_rows(_counts(subjects, ind, "st_industry_id", tally=tally), "st_industry_id", Industry, "code")
+        return _named_rows(subjects, ind, tally, "st_industry_id", Industry, "code")
     if by == "enterprise":
-        return _named_rows(
-            _counts(subjects, ind, "enterprise_id", tally=tally), "enterprise_id", Enterprise, "credit_code"
-        )
+        return _named_rows(subjects, ind, tally, "enterprise_id", Enterprise, "credit_code")
     return _jurisdiction_rows(query, subjects, ind, tally, ind.distinct_counts if distinct is None else distinct)
 
 
-def _named_rows(grouped: list[dict[str, Any]], column: str, model: Any, key: str) -> list[Row]:
+def _named_rows(
+    subjects: QuerySet[Any], ind: Indicator, tally: Tally | None, column: str, model: Any, key: str
+) -> list[Row]:
     """A row per group of ``column`` (an id of ``model``), keyed by the object's ``key`` attribute
-    and labelled with its name; groups whose object is gone are left out."""
-    ids = [g[column] for g in grouped]
-    # Only the key and the name: by enterprise a city has tens of thousands of rows.
-    names = model.objects.all() if len(ids) > 2000 else model.objects.filter(pk__in=ids)
-    objects = {pk: (k, name) for pk, k, name in names.values_list("pk", key, "name")}
-    return [
-        Row(key=objects[g[column]][0], label=objects[g[column]][1], **_nd(g)) for g in grouped if g[column] in objects
-    ]
+    and labelled with its name; groups whose object is gone are left out.
+
+    By enterprise a city has tens of thousands of rows: they are built from the
+    grouped tuples and the ``(pk, key, name)`` tuples directly, no dict per row."""
+    aggregates = tally.aggregates if tally is not None else ind.aggregates()
+    grouped = _grouped(subjects, aggregates, (column,), tally)
+    at = {name: i for i, name in enumerate(aggregates, start=1)}
+    numerator, denominator = at.get("numerator"), at.get("denominator")
+    names = model.objects.all() if len(grouped) > 2000 else model.objects.filter(pk__in=[g[0] for g in grouped])
+    objects = {pk: (k, name) for pk, k, name in names.order_by().values_list("pk", key, "name")}
+    rows = []
+    for g in grouped:
+        named = objects.get(g[0])
+        if named is not None:
+            rows.append(
+                Row(
+                    numerator=(g[numerator] or 0) if numerator else 0,
+                    denominator=g[denominator] if denominator else None,
+                    key=named[0],
+                    label=named[1],
+                )
+            )
+    return rows
 
 
 def scope_node(query: Query) -> Jurisdiction | None:
@@ -405,14 +420,14 @@ def _jurisdiction_rows(
     volume = ind.kind == "volume"
     if distinct:
         whens = [
-            When(
+            models.When(
                 st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=c.path).values("pk"),
-                then=Value(c.code),
+                then=models.Value(c.code),
             )
             for c in children
         ]
-        own = Value(node.code) if node is not None else Value(None, output_field=CharField())
-        owner = Case(*whens, default=own, output_field=CharField()) if whens else own
+        own = models.Value(node.code) if node is not None else models.Value(None, output_field=models.CharField())
+        owner = models.Case(*whens, default=own, output_field=models.CharField()) if whens else own
         found = {
             g["owner"]: _nd(g) for g in _counts(subjects.annotate(owner=owner), ind, "owner", tally=tally) if g["owner"]
         }
@@ -476,7 +491,7 @@ def people_count(query: Query, *, status: str | None = None) -> int:
 # --- building blocks for the definitions --------------------------------------------------
 
 
-def status_in_force(enterprise_field: str, day: Any) -> dict[str, Subquery]:
+def status_in_force(enterprise_field: str, day: Any) -> dict[str, models.Subquery]:
     """Annotations for the enterprise status in force on ``day`` (a date or an
     expression such as ``F("start_date")``): ``st_jurisdiction_id``,
     ``st_industry_id`` and ``st_above_scale``."""
@@ -486,9 +501,9 @@ def status_in_force(enterprise_field: str, day: Any) -> dict[str, Subquery]:
         "-valid_from"
     )
     return {
-        "st_jurisdiction_id": Subquery(latest.values("jurisdiction_id")[:1]),
-        "st_industry_id": Subquery(latest.values("industry_id")[:1]),
-        "st_above_scale": Subquery(latest.values("above_scale")[:1]),
+        "st_jurisdiction_id": models.Subquery(latest.values("jurisdiction_id")[:1]),
+        "st_industry_id": models.Subquery(latest.values("industry_id")[:1]),
+        "st_above_scale": models.Subquery(latest.values("above_scale")[:1]),
     }
 
 
@@ -508,12 +523,12 @@ def with_status(subjects: QuerySet[Any], day: Any, *, enterprise_field: str = "e
     )
     relation = f"{enterprise_field}__statuses"
     return subjects.annotate(
-        st=FilteredRelation(relation, condition=Q(**{f"{relation}__valid_from__lte": day})),
+        st=models.FilteredRelation(relation, condition=Q(**{f"{relation}__valid_from__lte": day})),
         st_valid_from=F("st__valid_from"),
         st_jurisdiction_id=F("st__jurisdiction_id"),
         st_industry_id=F("st__industry_id"),
         st_above_scale=F("st__above_scale"),
-    ).filter(~Exists(later))
+    ).filter(~models.Exists(later))
 
 
 def in_scope(subjects: QuerySet[Any], query: Query) -> QuerySet[Any]:

@@ -411,3 +411,37 @@ def test_active_learners_facts_follow_ledger_status_and_tree_writes(learners_wor
     incremental = _learner_rows()
     facts_rebuild()
     assert _learner_rows() == incremental
+
+
+def test_a_long_queue_with_tree_markers_rebuilds_the_learner_table_once(learners_world: SimpleNamespace) -> None:
+    """The refresh works through the queue 20,000 markers at a time; jurisdictions moved at
+    both ends of a long queue rebuild the whole learner table once, after the batches (it
+    took minutes at a million people), not once per batch holding a move."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    w = learners_world
+    facts_refresh()
+    w.s11.parent = w.d2
+    w.s11.save()
+    # A bulk write touching one person 20,000 times (a large import does such things).
+    models.FactDirty.objects.bulk_create(
+        [models.FactDirty(kind="person", key=w.people["一"].pk) for _ in range(20_000)], batch_size=2000
+    )
+    s12 = Jurisdiction.objects.get(code="330101002")
+    s12.parent = w.d2
+    s12.save()
+    assert models.FactDirty.objects.filter(kind="tree").count() >= 2
+    pending = models.FactDirty.objects.count()
+    # The whole table emptied: a DELETE with no WHERE (a learner's refresh names its learners).
+    emptied = "DELETE FROM " + connection.ops.quote_name(models.LearnerDayFact._meta.db_table)  # noqa: S608
+    with CaptureQueriesContext(connection) as ctx:
+        got = facts_refresh()
+    whole_table = [x["sql"] for x in ctx.captured_queries if x["sql"].strip() == emptied]
+    assert len(whole_table) == 1
+    assert got["markers"] == pending
+    assert not models.FactDirty.objects.exists()
+    assert _assert_learners_same()
+    incremental = _learner_rows()
+    facts_rebuild()
+    assert _learner_rows() == incremental
