@@ -83,19 +83,26 @@ FACES = ROOT / "tests" / "proctoring" / "faces"
 
 
 def _face_corpus() -> tuple[list[Frame], dict[str, bytes]]:
-    """Frames from tests/proctoring/faces, and each identity's reference photo (its first original)."""
+    """Frames from tests/proctoring/faces, and each identity's reference photo: its first original that the
+    product accepts as one (``vision.encode_reference``; as at enrolment, a refused photo — turned away,
+    blurred — is retaken, here the next original). An identity with none is left out, frames and all."""
     sys.path.insert(0, str(ROOT / "bench"))
     import make_face_corpus
 
     items = list(make_face_corpus.load(FACES))
     references: dict[str, bytes] = {}
     for item in items:
-        if item.is_original:
-            references.setdefault(item.identity, item.data)
+        if item.is_original and item.identity not in references:
+            try:
+                vision.encode_reference(item.data)
+            except vision.ReferenceRejected as refused:
+                print(f"reference photo {item.file} refused ({refused.reason}): the next original is tried")
+                continue
+            references[item.identity] = item.data
     identities = sorted(references)
     frames: list[Frame] = []
     for item in items:
-        if item.is_original and references[item.identity] is item.data:
+        if item.identity not in references or (item.is_original and references[item.identity] is item.data):
             continue
         image = cv2.imdecode(np.frombuffer(item.data, np.uint8), cv2.IMREAD_COLOR)
         if image.shape[1] > WIDTH:
