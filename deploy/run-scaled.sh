@@ -9,6 +9,7 @@
 # Against the PostgreSQL and Redis named by DATABASE_URL and REDIS_URL (both required).
 # Migrates, compiles translations, collects static files and seeds the demo (SEED=0 skips
 # it), then starts everything and waits. Ctrl-C (or any process dying) stops them all.
+# MIGRATE=0 skips the migrations (a database another process keeps migrated, e.g. a test run's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,7 @@ export PERIODIC_JOBS=off
 export GUNICORN_WORKERS=${GUNICORN_WORKERS:-2} GUNICORN_THREADS=${GUNICORN_THREADS:-4}
 
 "$VENV/bin/python" manage.py compilemessages -v0 --ignore=.venv
-"$VENV/bin/python" manage.py migrate --no-input -v0
+if [ "${MIGRATE:-1}" = 1 ]; then "$VENV/bin/python" manage.py migrate --no-input -v0; fi
 "$VENV/bin/python" manage.py collectstatic --no-input -v0
 if [ "${SEED:-1}" = 1 ]; then "$VENV/bin/python" manage.py seed_demo; fi
 

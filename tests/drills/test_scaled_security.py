@@ -83,7 +83,12 @@ def scaled(
     # The processes share the suite's private storage, as a district's hosts share theirs (a lesson plan's
     # file written by the test is served by either process).
     with run_scaled(
-        database, tmp_path_factory.mktemp("scaled"), PRIVATE_STORAGE_ROOT=str(settings.PRIVATE_STORAGE_ROOT)
+        database,
+        tmp_path_factory.mktemp("scaled"),
+        PRIVATE_STORAGE_ROOT=str(settings.PRIVATE_STORAGE_ROOT),
+        # pytest-django migrated the test database; migrating it again here would recreate the content
+        # types and permissions a transactional test's flush removed, under the rows its rollback restores.
+        MIGRATE="0",
     ) as run:
         yield run
 
