@@ -13,18 +13,17 @@ instance of it on a spare port; none touches the shared PostgreSQL or Redis.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.support.drill_services import drill_env
 from tests.support.servers import DAPHNE, ROOT, free_port, wait_until_healthy
 
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
@@ -49,21 +48,8 @@ def needs_postgresql() -> None:
 @pytest.fixture
 def web_processes(transactional_db: None, tmp_path: Path) -> Iterator[WebProcesses]:
     needs_postgresql()
-    database = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}"))
     prefix = f"drill-{uuid.uuid4().hex[:8]}" if settings.REDIS_URL else ""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database,
-        "SECRET_KEY": settings.SECRET_KEY,  # session cookies made by the test verify there
-        "DEBUG": "true",
-        "PERIODIC_JOBS": "off",  # the test decides when a deadline job runs
-        "PRIVATE_STORAGE_ROOT": str(tmp_path / "private"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("EXAMS_SCHEDULER", None)
-    if prefix:
-        env["REDIS_PREFIX"] = prefix
+    env = drill_env(tmp_path, **({"REDIS_PREFIX": prefix} if prefix else {}))
     ports = free_port(), free_port()
     commands = [
         (

@@ -32,8 +32,8 @@ from exams.services.attempts import attempt_start
 from tests.conftest import Cast
 from tests.drills.conftest import GUNICORN, needs_postgresql
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
-from tests.support.drill_pg import copy_database, kill_group, own_postgres, server_env, start_group
-from tests.support.servers import free_port, wait_until_healthy
+from tests.support.drill_pg import copy_database, own_postgres, server_env, start_group
+from tests.support.servers import free_port, kill_group, wait_until_healthy
 
 
 class Phone:

@@ -32,12 +32,11 @@ from rest_framework.authtoken.models import Token
 from exams.models import Attempt, AttemptQuestion
 from exams.services.attempts import attempt_start
 from proctoring.models import BrowserEvent
-from proctoring.services.actions import policy_set
 from tests.browser.conftest import CHROMIUM
 from tests.conftest import Cast, login_client
 from tests.drills.conftest import needs_postgresql
-from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
-from tests.support.drill_services import drill_env, redis_instance, web_processes_started
+from tests.exams.conftest import correct_answer
+from tests.support.drill_services import counted_session, drill_env, redis_instance, web_processes_started
 
 T = TypeVar("T")
 WAIT_MS = 45_000  # how long the page may take to reach a state (a generous poll, not a timed assertion)
@@ -98,16 +97,7 @@ def test_redis_restarted_mid_exam_loses_nothing(cast: Cast, tmp_path: Path) -> N
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is not installed")
     provider = cast.east.provider
-    session = make_session(provider, make_paper(provider, make_bank(provider)))
-    policy_set(
-        session=session,
-        require_identity_check=False,
-        require_liveness=False,
-        tab_ignore_seconds=0,
-        tab_warn_at=10,
-        tab_submit_at=None,
-        phone_aware=False,
-    )
+    session = counted_session(provider)
     learner = cast.east.learner
     attempt = attempt_start(notice_confirmed=True, session=session, person=learner)
     singles = list(attempt.questions.filter(qtype="single").order_by("position", "pk"))

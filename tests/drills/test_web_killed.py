@@ -31,12 +31,11 @@ from rest_framework.authtoken.models import Token
 
 from exams.models import Attempt, AttemptQuestion
 from proctoring.models import AttemptMonitor, BrowserEvent
-from proctoring.services.actions import policy_set
 from tests import factories
 from tests.conftest import Cast, login_client
 from tests.drills.conftest import needs_postgresql
-from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
-from tests.support.drill_services import WebProcess, drill_env, web_processes_started
+from tests.exams.conftest import correct_answer
+from tests.support.drill_services import WebProcess, counted_session, drill_env, web_processes_started
 
 EXAMINEES = 4
 # Each examinee first answers every question wrongly, then changes half of them to the key. Saves
@@ -204,16 +203,7 @@ def test_a_web_process_killed_mid_exam_loses_nothing(cast: Cast, tmp_path: Path)
         pytest.skip("two web processes share live updates through Redis (REDIS_URL)")
     pytest.importorskip("aiohttp")
     provider = cast.east.provider
-    session = make_session(provider, make_paper(provider, make_bank(provider)), review_answers=True)
-    policy_set(
-        session=session,
-        require_identity_check=False,
-        require_liveness=False,
-        tab_ignore_seconds=0,
-        tab_warn_at=10,
-        tab_submit_at=None,
-        phone_aware=False,
-    )
+    session = counted_session(provider, review_answers=True)
     people = [cast.east.learner] + [factories.make_person(cast.east.enterprises[0]) for _ in range(EXAMINEES - 1)]
     # Half phones (API token), half browsers (the session cookie of a signed-in page).
     examinees = [

@@ -81,13 +81,18 @@ def test_a_path_outside_the_folder_reads_nothing_from_the_bucket(
     assert "classroom/secret.jpg" in bucket_objects(bucket)
 
 
+def _enrolled_snapshot(cast: Cast, reference: bytes, frame: bytes) -> Snapshot:
+    """The east learner enrolled with ``reference``, and ``frame`` received as a snapshot of their proctored exam."""
+    data = make_proctored(cast)
+    enrol_astronaut(cast.east.learner, reference)
+    return snapshot_receive(attempt_id=data["attempt"].pk, data=frame)
+
+
 def test_with_a_key_the_bucket_holds_ciphertext_that_reads_back_identical(
     cast: Cast, settings: Any, bucket: Any, astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
     settings.BIOMETRIC_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    data = make_proctored(cast)
-    enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    snapshot = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
+    snapshot = _enrolled_snapshot(cast, astronaut_jpeg, astronaut_snapshot)
 
     stored = bucket_objects(bucket)
     assert len(stored) == 2
@@ -99,9 +104,7 @@ def test_with_a_key_the_bucket_holds_ciphertext_that_reads_back_identical(
 def test_a_plain_image_written_before_the_key_still_reads(
     cast: Cast, settings: Any, bucket: Any, astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
-    data = make_proctored(cast)
-    enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    snapshot = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
+    snapshot = _enrolled_snapshot(cast, astronaut_jpeg, astronaut_snapshot)
     settings.BIOMETRIC_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
 
     assert storage.read(snapshot.photo_path) == astronaut_snapshot
@@ -126,9 +129,7 @@ def test_an_image_under_a_key_no_longer_configured_is_a_clear_error(
     cast: Cast, settings: Any, bucket: Any, astronaut_jpeg: bytes, astronaut_snapshot: bytes
 ) -> None:
     settings.BIOMETRIC_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
-    data = make_proctored(cast)
-    enrol_astronaut(cast.east.learner, astronaut_jpeg)
-    snapshot = snapshot_receive(attempt_id=data["attempt"].pk, data=astronaut_snapshot)
+    snapshot = _enrolled_snapshot(cast, astronaut_jpeg, astronaut_snapshot)
     settings.BIOMETRIC_ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
 
     with pytest.raises(BiometricKeyError, match="BIOMETRIC_ENCRYPTION_KEY does not hold"):

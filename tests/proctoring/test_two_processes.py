@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -18,6 +16,7 @@ from django.db import connection
 
 from tests.conftest import Cast, login_client
 from tests.proctoring.conftest import make_proctored
+from tests.support.drill_services import drill_env
 from tests.support.servers import DAPHNE, ROOT, free_port, wait_until_healthy
 
 
@@ -27,17 +26,7 @@ def two_servers(transactional_db: None, tmp_path: Path) -> Iterator[list[str]]:
         pytest.skip("the in-memory channel layer is per process by design; two ASGI processes need REDIS_URL")
     if connection.vendor != "postgresql":
         pytest.skip("the servers must share the test database: needs DATABASE_URL (PostgreSQL)")
-    database = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database,
-        "SECRET_KEY": settings.SECRET_KEY,  # the session cookies made here must verify there
-        "DEBUG": "true",
-        "REDIS_PREFIX": f"two-{uuid.uuid4().hex[:8]}",
-        "EXAMS_SCHEDULER": "off",
-        "PRIVATE_STORAGE_ROOT": str(tmp_path / "private"),
-    }
+    env = drill_env(tmp_path, REDIS_PREFIX=f"two-{uuid.uuid4().hex[:8]}")
     processes, urls = [], []
     for index in range(2):
         port = free_port()

@@ -36,11 +36,13 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.support.servers import DAPHNE, ROOT, free_port, wait_until_healthy
+from tests.support.drill_pg import server_env
+from tests.support.servers import DAPHNE, ROOT, free_port, kill_group, wait_until_healthy
 
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 READY_POLLS = 300  # tenths of a second: a readiness poll, not a timed assertion
@@ -143,24 +145,14 @@ def redis_instance(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 def drill_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    """Environment for a server process on the pytest-django test database (call inside a django_db test)."""
-    from django.conf import settings
+    """Environment for a server process on the pytest-django test database (call inside a django_db test):
+    the suite's Redis (if any), private storage under ``tmp_path``, no periodic jobs."""
     from django.db import connection
 
     database = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}"))
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "DATABASE_URL": database,
-        "SECRET_KEY": settings.SECRET_KEY,  # session cookies made by the test verify there
-        "DEBUG": "true",
-        "PERIODIC_JOBS": "off",  # the test decides when a periodic job runs
-        "PRIVATE_STORAGE_ROOT": str(tmp_path / "private"),
-        "PYTHONUNBUFFERED": "1",
-    }
-    env.pop("EXAMS_SCHEDULER", None)
-    env.update(extra)
-    return env
+    return server_env(
+        database_url=database, redis_url=os.environ.get("REDIS_URL"), private_root=tmp_path / "private", **extra
+    )
 
 
 @dataclass
@@ -231,17 +223,28 @@ def web_process(kind: str, env: dict[str, str], tmp_path: Path) -> Iterator[WebP
 
 
 def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+    kill_group(process, signal.SIGTERM, timeout=15)
     try:  # workers a killed arbiter left behind
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
+
+
+def counted_session(provider: Any, **session_fields: Any) -> Any:
+    """A proctored exam session of ``provider`` whose policy only counts: no identity or liveness check at the
+    start, every tab switch counted at once, a warning at the tenth, never an automatic submit — so that a
+    drill's events and answers are what its examinees sent, whatever the order the faults put them in."""
+    from proctoring.services.actions import policy_set
+    from tests.exams.conftest import make_bank, make_paper, make_session
+
+    session = make_session(provider, make_paper(provider, make_bank(provider)), **session_fields)
+    policy_set(
+        session=session,
+        require_identity_check=False,
+        require_liveness=False,
+        tab_ignore_seconds=0,
+        tab_warn_at=10,
+        tab_submit_at=None,
+        phone_aware=False,
+    )
+    return session

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -58,3 +60,18 @@ def daphne_server(*, port: int, env: dict[str, str], log: Path) -> Any:
     return server(
         [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"], port=port, env=env, log=log
     )
+
+
+def kill_group(process: subprocess.Popen[bytes], sig: int = signal.SIGKILL, timeout: float = 30) -> None:
+    """Send ``sig`` to a process started in a session of its own and all its children; wait for the leader
+    (``timeout`` seconds, then SIGKILL)."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            pass
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
