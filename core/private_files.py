@@ -50,11 +50,10 @@ def private_path(folder: str, relative: str) -> Path:
     return path
 
 
-def private_storage() -> Storage:
-    """The shared bucket when ``STORAGES["private"]`` is configured, else the folder ``PRIVATE_STORAGE_ROOT``."""
-    if PRIVATE_ALIAS in settings.STORAGES:
-        return storages[PRIVATE_ALIAS]
-    return FileSystemStorage(location=settings.PRIVATE_STORAGE_ROOT)
+def _bucket() -> Storage:
+    """The shared bucket, ``STORAGES["private"]`` (only where private storage is not local: the local disk
+    is written directly, atomically, by ``PrivateFolder``)."""
+    return storages[PRIVATE_ALIAS]
 
 
 def private_storage_is_local() -> bool:
@@ -153,7 +152,7 @@ class PrivateFolder:
             tmp.write_bytes(data)
             tmp.replace(path)
         else:
-            saved = private_storage().save(key, ContentFile(data))
+            saved = _bucket().save(key, ContentFile(data))
             if saved != key:
                 raise RuntimeError(f"private storage renamed {key} to {saved}: set file_overwrite")
         return relative
@@ -166,7 +165,7 @@ class PrivateFolder:
             if private_storage_is_local():
                 stored = private_path(self.name, relative).read_bytes()
             else:
-                with private_storage().open(self._key(relative), "rb") as handle:
+                with _bucket().open(self._key(relative), "rb") as handle:
                     stored = handle.read()
         except (FileNotFoundError, IsADirectoryError, ValueError):
             return None
@@ -180,7 +179,7 @@ class PrivateFolder:
             if private_storage_is_local():
                 private_path(self.name, relative).unlink()
                 return True
-            key, storage = self._key(relative), private_storage()
+            key, storage = self._key(relative), _bucket()
         except (FileNotFoundError, ValueError):
             return False
         existed = storage.exists(key)
@@ -196,7 +195,7 @@ class PrivateFolder:
                 directory = private_path(self.name, folder)
                 names = [p.name for p in directory.iterdir() if p.is_file()] if directory.is_dir() else []
             else:
-                _dirs, names = private_storage().listdir(self._key(folder))
+                _dirs, names = _bucket().listdir(self._key(folder))
         except (FileNotFoundError, ValueError):
             return []
         return sorted(name for name in names if not name.endswith(".part"))
@@ -217,7 +216,7 @@ class PrivateFolder:
                     count += 1
                 directory.rmdir()
                 return count
-            storage = private_storage()
+            storage = _bucket()
             _dirs, names = storage.listdir(key)
         except (FileNotFoundError, ValueError):
             return 0
@@ -249,7 +248,7 @@ class PrivateFolder:
         with tempfile.TemporaryFile() as stream:
             yield stream
             stream.seek(0)
-            saved = private_storage().save(key, File(stream))
+            saved = _bucket().save(key, File(stream))
         if saved != key:
             raise RuntimeError(f"private storage renamed {key} to {saved}: set file_overwrite")
 
@@ -260,7 +259,7 @@ class PrivateFolder:
         try:
             if private_storage_is_local():
                 return private_path(self.name, relative).open("rb")
-            return private_storage().open(self._key(relative), "rb")  # type: ignore[return-value]
+            return _bucket().open(self._key(relative), "rb")  # type: ignore[return-value]
         except (FileNotFoundError, IsADirectoryError, ValueError):
             return None
 
@@ -268,11 +267,11 @@ class PrivateFolder:
         try:
             if private_storage_is_local():
                 return private_path(self.name, relative).is_file()
-            return private_storage().exists(self._key(relative))
+            return _bucket().exists(self._key(relative))
         except ValueError:
             return False
 
     def size(self, relative: str) -> int:
         if private_storage_is_local():
             return private_path(self.name, relative).stat().st_size
-        return private_storage().size(self._key(relative))
+        return _bucket().size(self._key(relative))
