@@ -17,7 +17,14 @@ after), against one of the two serving topologies (--topology):
 - ``wsgi``: one gunicorn (config/gunicorn.py) with --servers gthread workers of
   --threads threads sharing one listening socket, each thread keeping its
   PostgreSQL connection (the scaled-out topology's HTTP side; its websockets
-  would be daphne's, and this bench opens none).
+  would be daphne's, and this bench opens none);
+- ``scaled``: the whole district topology of ``deploy/run-scaled.sh`` (``make
+  run-scaled``): two gunicorn processes on two ports with --servers gthread
+  workers between them (--servers / 2 each) of --threads threads, daphne for
+  /ws/, a Celery worker and beat, all on this run's database and on Redis
+  (REDIS_URL, required); each client is pinned to one of the two ports, as a
+  proxy's upstream would spread them. Beat's deadline job is set to a day, as
+  the other topologies run none: it would prepare the naive cohort's papers.
 The load generator is one asyncio process (aiohttp, no per-request threads);
 its CPU share is printed next to the results.
 
@@ -153,6 +160,8 @@ import resource  # noqa: E402
 import secrets  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Any  # noqa: E402
 from urllib.parse import urlsplit  # noqa: E402
@@ -176,20 +185,6 @@ class Cohort:
     released_at: float = 0.0
     timeline: list[tuple[str, float, float]] = field(default_factory=list)  # (op, sent after release s, latency s)
     cpu: Any = None  # CpuSampler of the run
-
-
-def _children(pid: int) -> list[int]:
-    """The processes whose parent is ``pid`` (gunicorn's workers under its master)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                continue
-    return found
 
 
 def _postgres_pids() -> list[int]:
@@ -237,8 +232,8 @@ class CpuSampler:
             previous, at = current, now
 
     def _server_processes(self) -> list[int]:
-        """The servers and their children (gunicorn's workers), as they are now."""
-        return self.server_pids + [child for pid in self.server_pids for child in _children(pid)]
+        """The servers and all their descendants, as they are now."""
+        return common.with_descendants(self.server_pids)
 
     def _server_cpu(self) -> float:
         return sum(common.process_cpu(pid) for pid in self._server_processes())
@@ -478,6 +473,39 @@ async def run_cohort(servers: list[str], cohort: Cohort, args: argparse.Namespac
         return time.perf_counter() - began
 
 
+@contextmanager
+def scaled_topology(
+    bench_url: str, env: dict[str, str], *, workers: int, threads: int
+) -> Iterator[tuple[list[subprocess.Popen[bytes]], list[str]]]:
+    """``deploy/run-scaled.sh`` on the bench database (already migrated), serving this file's app
+    (the real one plus the naive routes) from both gunicorn processes; stopped after."""
+    import tempfile
+
+    from tests.support.run_scaled import run_scaled
+
+    if not os.environ.get("REDIS_URL"):
+        sys.exit("--topology scaled needs REDIS_URL (channel layer, cache and Celery broker of the topology).")
+    passed = ("DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY", "LOG_LEVEL", "TOKEN_RATE_LIMIT", "BENCH_EXAM_SERVER")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-exam-scaled-") as tmp,
+        run_scaled(
+            bench_url,
+            Path(tmp),
+            **{name: env[name] for name in passed},
+            BENCH_TOPOLOGY="wsgi",
+            BENCH_DB_POOL="0",
+            GUNICORN_APP="bench.bench_exam:application",
+            GUNICORN_WORKERS=str(workers),
+            GUNICORN_THREADS=str(threads),
+            CELERY_CONCURRENCY="2",
+            MIGRATE="0",
+            EXAMS_TICK_SECONDS="86400",
+        ) as run,
+    ):
+        print(f"run-scaled: web {' '.join(run.web_urls)}, websockets on port {run.ws_port}; logs in {run.run_dir}")
+        yield [run.process], run.web_urls
+
+
 def start_servers(
     count: int, env: dict[str, str], log_dir: Path, *, topology: str = "asgi", threads: int = 4
 ) -> tuple[list[subprocess.Popen[bytes]], list[str]]:
@@ -516,11 +544,17 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=20)
     parser.add_argument(
         "--topology",
-        choices=("asgi", "wsgi"),
+        choices=("asgi", "wsgi", "scaled"),
         default="asgi",
-        help="asgi: HTTP in daphne processes (config.asgi); wsgi: HTTP in gunicorn gthread workers (config.gunicorn)",
+        help="asgi: HTTP in daphne processes (config.asgi); wsgi: HTTP in gunicorn gthread workers (config.gunicorn); "
+        "scaled: deploy/run-scaled.sh, two gunicorn processes + daphne + Celery worker and beat",
     )
-    parser.add_argument("--servers", type=int, default=4, help="daphne processes (asgi) or gunicorn workers (wsgi)")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=4,
+        help="daphne processes (asgi) or gunicorn workers (wsgi; scaled: in all, split over its two processes)",
+    )
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (wsgi)")
     parser.add_argument("--compress", type=float, default=4.0, help="think time 30-90 s divided by this")
     parser.add_argument("--timeline", action="store_true", help="latency per 30 s of the run, per operation")
@@ -538,6 +572,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.pool is None:
         args.pool = 8 if args.topology == "asgi" else 0
+    if args.topology == "scaled" and (args.pool or args.servers < 2):
+        parser.error("--topology scaled: gunicorn threads keep their connections (--pool 0), --servers >= 2")
 
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")):
@@ -557,6 +593,7 @@ def main() -> None:
     )
     os.environ.update({k: env[k] for k in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY")})
     processes: list[subprocess.Popen[bytes]] = []
+    topology = ExitStack()
     try:
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
@@ -570,7 +607,13 @@ def main() -> None:
             "(before the window opens)"
         )
         log_dir = Path(os.environ.get("TMPDIR", "/tmp"))
-        processes, servers = start_servers(args.servers, env, log_dir, topology=args.topology, threads=args.threads)
+        if args.topology == "scaled":
+            sampled, servers = topology.enter_context(
+                scaled_topology(bench_url, env, workers=args.servers // 2, threads=args.threads)
+            )
+        else:
+            processes, servers = start_servers(args.servers, env, log_dir, topology=args.topology, threads=args.threads)
+            sampled = processes
         prod = Cohort(
             "production",
             *data["prod"],
@@ -590,7 +633,7 @@ def main() -> None:
             if cohort is prod:
                 open_window(cohort.session_id)
             cpu0, busy0 = resource.getrusage(resource.RUSAGE_SELF), common.cpu_busy()
-            with CpuSampler([p.pid for p in processes]) as sampler:
+            with CpuSampler([p.pid for p in sampled]) as sampler:
                 wall = asyncio.run(run_cohort(servers, cohort, args))
             cohort.cpu = sampler
             cpu1, busy1 = resource.getrusage(resource.RUSAGE_SELF), common.cpu_busy()
@@ -600,14 +643,16 @@ def main() -> None:
             results.append((cohort, wall, generator_cpu, machine_busy, lost, submitted))
     finally:
         common.processes_stop(processes)
+        topology.close()
         common.database_drop(admin_url, name)
 
     cores = os.cpu_count() or 1
-    shape = (
-        f"{args.servers} daphne processes"
-        if args.topology == "asgi"
-        else f"gunicorn: {args.servers} gthread workers x {args.threads} threads"
-    )
+    shape = {
+        "asgi": f"{args.servers} daphne processes",
+        "wsgi": f"gunicorn: {args.servers} gthread workers x {args.threads} threads",
+        "scaled": f"run-scaled: 2 gunicorn processes x {args.servers // 2} gthread workers x {args.threads} threads "
+        "+ daphne (/ws/) + Celery worker (2) and beat",
+    }[args.topology]
     pool = f"PostgreSQL pool {args.pool} each" if args.pool else "each thread keeps its PostgreSQL connection"
     print(
         f"\n{shape} ({pool}), {cores} cores; think time 30-90 s / {args.compress:g} "

@@ -31,6 +31,13 @@ Every examinee has agreed to face processing (``consent_give``), so snapshots
 are stored, not refused; an error frame with any code but ``snapshot_too_soon``
 stops the run with a non-zero exit.
 
+``--topology scaled`` runs the load against the whole district topology of
+``deploy/run-scaled.sh`` (``make run-scaled``) instead: its one daphne process
+serves every /ws/ connection, next to its two gunicorn processes, a Celery worker
+(which does match the snapshots: no reference photo is enrolled here, so each
+match ends early as "no reference") and beat, all on this 2-core machine. Server
+RSS and CPU are then those of every process of the topology.
+
 Usage::
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/test REDIS_URL=redis://127.0.0.1:6379/0 \\
@@ -52,6 +59,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -377,6 +386,30 @@ async def run_load(
     return stats, {"idle_kb": idle, "loaded_kb": loaded, "broadcasts": broadcasts[0]}
 
 
+@contextmanager
+def scaled_topology(bench_url: str, env: dict[str, str], private: Path) -> Iterator[tuple[list[str], list[int]]]:
+    """``deploy/run-scaled.sh`` on the bench database (migrated): the URL of its websocket process
+    and the pids of all its processes; stopped after."""
+    from tests.support.run_scaled import run_scaled
+
+    passed = ("DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY", "LOG_LEVEL", "ALLOWED_HOSTS")
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ws-scaled-") as tmp,
+        run_scaled(
+            bench_url,
+            Path(tmp),
+            **{name: env[name] for name in passed},
+            PRIVATE_STORAGE_ROOT=str(private),
+            GUNICORN_WORKERS="2",
+            GUNICORN_THREADS="4",
+            CELERY_CONCURRENCY="2",
+            MIGRATE="0",
+        ) as run,
+    ):
+        print(f"run-scaled: websockets on port {run.ws_port}, web {' '.join(run.web_urls)}; logs in {run.run_dir}")
+        yield [f"http://127.0.0.1:{run.ws_port}"], common.with_descendants([run.process.pid])
+
+
 def reset_events() -> None:
     from proctoring.models import AttemptMonitor, BrowserEvent, Snapshot
 
@@ -388,7 +421,14 @@ def reset_events() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 500, 1000])
-    parser.add_argument("--servers", type=int, default=2, help="daphne processes")
+    parser.add_argument("--servers", type=int, default=2, help="daphne processes (--topology daphne)")
+    parser.add_argument(
+        "--topology",
+        choices=("daphne", "scaled"),
+        default="daphne",
+        help="daphne: --servers daphne processes alone; scaled: deploy/run-scaled.sh (one daphne for /ws/ "
+        "beside two gunicorn processes, a Celery worker and beat)",
+    )
     parser.add_argument("--duration", type=float, default=60, help="seconds of load per size")
     parser.add_argument("--compress", type=float, default=1.0, help="divide the 5 s / 30 s periods by this")
     parser.add_argument("--event-every", type=float, default=5.0)
@@ -430,6 +470,7 @@ def main() -> None:
         }
     )
     processes: list[subprocess.Popen[bytes]] = []
+    topology = ExitStack()
     rows = []
     failure = ""
     try:
@@ -444,15 +485,18 @@ def main() -> None:
         from tests.support import faces
 
         snapshot = faces.snapshot_jpeg(faces.astronaut_bgr())
-        log_dir = Path(tempfile.gettempdir())
-        ports = [free_port() for _ in range(args.servers)]
-        started, servers = common.servers_start(
-            [(port, common.daphne(port, "config.asgi:application")) for port in ports],
-            env=env,
-            logs=[log_dir / f"bench-ws-daphne-{i}.log" for i in range(args.servers)],
-        )
-        processes.extend(started)
-        pids = [p.pid for p in processes]
+        if args.topology == "scaled":
+            servers, pids = topology.enter_context(scaled_topology(bench_url, env, private))
+        else:
+            log_dir = Path(tempfile.gettempdir())
+            ports = [free_port() for _ in range(args.servers)]
+            started, servers = common.servers_start(
+                [(port, common.daphne(port, "config.asgi:application")) for port in ports],
+                env=env,
+                logs=[log_dir / f"bench-ws-daphne-{i}.log" for i in range(args.servers)],
+            )
+            processes.extend(started)
+            pids = [p.pid for p in processes]
         for n in sorted(args.sizes):
             reset_events()
             busy0, server0 = common.cpu_busy(), sum(_cpu_seconds(pid) for pid in pids)
@@ -516,6 +560,7 @@ def main() -> None:
                 break
     finally:
         common.processes_stop(processes)
+        topology.close()
         common.database_drop(admin_url, name)
         shutil.rmtree(private, ignore_errors=True)
         try:
@@ -529,8 +574,13 @@ def main() -> None:
             print(f"redis cleanup skipped: {exc}")
 
     cores = os.cpu_count() or 1
+    shape = (
+        "run-scaled (1 daphne for /ws/ + 2 gunicorn + Celery worker and beat)"
+        if args.topology == "scaled"
+        else f"{args.servers} daphne processes"
+    )
     print(
-        f"\n{args.servers} daphne processes, {cores} cores, PostgreSQL + Redis; an event every "
+        f"\n{shape}, {cores} cores, PostgreSQL + Redis; an event every "
         f"{args.event_every / args.compress:g} s and a snapshot ({len(snapshot) // 1024} KB) every "
         f"{args.snapshot_every / args.compress:g} s per examinee (compression x{args.compress:g}); "
         f"{args.churn:.0%} reconnect per exam minute; {args.duration:g} s per size"

@@ -146,6 +146,30 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (/proc), as they are now."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+def with_descendants(pids: Iterable[int]) -> list[int]:
+    """``pids`` and all their descendants as they are now: gunicorn's workers under their master,
+    or under ``deploy/run-scaled.sh`` every process of the topology (Celery's pool included)."""
+    found = frontier = list(pids)
+    while frontier:
+        frontier = [child for pid in frontier for child in children(pid)]
+        found = found + frontier
+    return found
+
+
 def pct(values: list[float], p: float) -> float:
     """The ``p``-th percentile (nearest rank) of ``values`` in seconds, in milliseconds; NaN for none."""
     if not values:

@@ -16,14 +16,16 @@ Environment (read when gunicorn starts; command-line flags win):
 - ``GUNICORN_WORKERS`` processes (default 4);
 - ``GUNICORN_THREADS`` threads per process (default 4). Each holds one
   PostgreSQL connection: workers × threads must stay under max_connections,
-  with room for daphne, Celery and the management commands.
+  with room for daphne, Celery and the management commands;
+- ``GUNICORN_APP`` the WSGI application (default ``config.wsgi:application``;
+  the exam benchmark serves its own, the real app plus its naive baseline's routes).
 """
 
 from __future__ import annotations
 
 from config.env import env_int, env_str
 
-wsgi_app = "config.wsgi:application"
+wsgi_app = env_str("GUNICORN_APP", "config.wsgi:application")
 bind = [env_str("GUNICORN_BIND", "127.0.0.1:8001")]
 worker_class = "gthread"
 workers = env_int("GUNICORN_WORKERS", 4, minimum=1)

@@ -13,7 +13,7 @@ from tests.doors import call_wsgi_together
 
 
 def _load(monkeypatch: pytest.MonkeyPatch, **env: str) -> Any:
-    for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_THREADS"):
+    for name in ("GUNICORN_BIND", "GUNICORN_WORKERS", "GUNICORN_THREADS", "GUNICORN_APP"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -29,6 +29,7 @@ def test_the_http_server_is_a_fixed_pool_of_threads_per_worker_on_the_wsgi_app(m
     assert (conf.workers, conf.threads, conf.bind) == (4, 4, ["127.0.0.1:8001"])
     conf = _load(monkeypatch, GUNICORN_WORKERS="2", GUNICORN_THREADS="8", GUNICORN_BIND="0.0.0.0:9000")
     assert (conf.workers, conf.threads, conf.bind) == (2, 8, ["0.0.0.0:9000"])
+    assert _load(monkeypatch, GUNICORN_APP="bench.bench_exam:application").wsgi_app == "bench.bench_exam:application"
 
 
 def test_a_nonsense_worker_count_stops_start_up(monkeypatch: pytest.MonkeyPatch) -> None:
