@@ -72,17 +72,9 @@ def bank_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = BankForm(request.POST or None, providers=providers, jurisdictions=jurisdictions, platform=platform)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            bank = services.bank_create(
-                actor=request.user,
-                code=data["code"],
-                name=data["name"],
-                owner=data["owner"],
-                visibility=data["visibility"],
-                shared_with=data["shared_with"],
-                purpose=data["purpose"],
-            )
+            # The form's fields are the service's arguments (as in the admin's save_model).
+            bank = services.bank_create(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

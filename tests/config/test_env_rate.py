@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_rate, parse_rate
-from tests.config.test_settings import _start
+from tests.config.startup import refused
 
 
 @pytest.mark.parametrize(
@@ -34,6 +34,4 @@ def test_env_rate_reads_the_variable_or_the_default(monkeypatch: pytest.MonkeyPa
 
 
 def test_a_malformed_photo_rate_stops_start_up() -> None:
-    result = _start(PROCTORING_PHOTO_RATE="10 per minute")
-    assert result.returncode != 0
-    assert "PROCTORING_PHOTO_RATE" in result.stderr
+    assert "PROCTORING_PHOTO_RATE" in refused(PROCTORING_PHOTO_RATE="10 per minute")

@@ -7,11 +7,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from tests.config.test_settings import _start
+from tests.config.startup import SETTINGS, refused, started
 
 SHOW = (
-    "import django; django.setup(); from django.conf import settings as s; "
-    "o = s.STORAGES['private']['OPTIONS']; "
+    SETTINGS + "o = s.STORAGES['private']['OPTIONS']; "
     "print(s.STORAGES['private']['BACKEND'], o['bucket_name'], o['endpoint_url'], o['addressing_style'], "
     "o['default_acl'], len(s.BIOMETRIC_ENCRYPTION_KEYS))"
 )
@@ -31,24 +30,20 @@ SHOW = (
     ],
 )
 def test_a_malformed_setting_stops_start_up_naming_it(env: dict[str, str], named: str) -> None:
-    result = _start(**env)
-    assert result.returncode != 0
-    assert "ImproperlyConfigured" in result.stderr
-    assert named in result.stderr
+    assert named in refused(**env)
 
 
 def test_an_s3_bucket_and_a_key_file_start(tmp_path: Path) -> None:
     key_file = tmp_path / "biometric.key"
     key_file.write_text(f"# newest first\n{Fernet.generate_key().decode()}\n{Fernet.generate_key().decode()}\n")
-    result = _start(
+    shown = started(
         SHOW,
         PRIVATE_STORAGE_BACKEND="s3",
         PRIVATE_S3_BUCKET="safetrain-private",
         PRIVATE_S3_ENDPOINT_URL="http://minio.internal:9000",
         BIOMETRIC_ENCRYPTION_KEY_FILE=str(key_file),
     )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
+    assert shown == [
         "storages.backends.s3.S3Storage",
         "safetrain-private",
         "http://minio.internal:9000",
