@@ -487,10 +487,9 @@ def scaled_topology(
         sys.exit("--topology scaled needs REDIS_URL (channel layer, cache and Celery broker of the topology).")
     passed = ("DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY", "LOG_LEVEL", "TOKEN_RATE_LIMIT", "BENCH_EXAM_SERVER")
     with (
-        tempfile.TemporaryDirectory(prefix="bench-exam-scaled-") as tmp,
         run_scaled(
             bench_url,
-            Path(tmp),
+            Path(tempfile.mkdtemp(prefix="bench-exam-scaled-")),  # kept: the processes' logs
             **{name: env[name] for name in passed},
             BENCH_TOPOLOGY="wsgi",
             BENCH_DB_POOL="0",

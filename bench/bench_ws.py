@@ -394,10 +394,9 @@ def scaled_topology(bench_url: str, env: dict[str, str], private: Path) -> Itera
 
     passed = ("DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY", "LOG_LEVEL", "ALLOWED_HOSTS")
     with (
-        tempfile.TemporaryDirectory(prefix="bench-ws-scaled-") as tmp,
         run_scaled(
             bench_url,
-            Path(tmp),
+            Path(tempfile.mkdtemp(prefix="bench-ws-scaled-")),  # kept: the processes' logs
             **{name: env[name] for name in passed},
             PRIVATE_STORAGE_ROOT=str(private),
             GUNICORN_WORKERS="2",

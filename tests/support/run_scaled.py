@@ -95,7 +95,8 @@ def run_scaled(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[
                 raise RuntimeError(f"run-scaled: port {port} never answered:\n{output.read_text()}")
         yield ScaledRun(process=process, web_ports=web, ws_port=ws, output=output, run_dir=run_dir)
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group
         try:
             process.wait(timeout=60)
         finally:
