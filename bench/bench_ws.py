@@ -32,8 +32,9 @@ are stored, not refused; an error frame with any code but ``snapshot_too_soon``
 stops the run with a non-zero exit.
 
 ``--topology scaled`` runs the load against the whole district topology of
-``deploy/run-scaled.sh`` (``make run-scaled``) instead: its one daphne process
-serves every /ws/ connection, next to its two gunicorn processes, a Celery worker
+``deploy/run-scaled.sh`` (``make run-scaled``) instead: its --servers daphne
+processes (WS_PORTS) serve the /ws/ connections, the examinees spread over them as
+the proxy's upstream spreads them, next to its two gunicorn processes, a Celery worker
 (which does match the snapshots: no reference photo is enrolled here, so each
 match ends early as "no reference") and beat, all on this 2-core machine. Server
 RSS and CPU are then those of every process of the topology.
@@ -387,9 +388,12 @@ async def run_load(
 
 
 @contextmanager
-def scaled_topology(bench_url: str, env: dict[str, str], private: Path) -> Iterator[tuple[list[str], list[int]]]:
-    """``deploy/run-scaled.sh`` on the bench database (migrated): the URL of its websocket process
-    and the pids of all its processes; stopped after."""
+def scaled_topology(
+    bench_url: str, env: dict[str, str], private: Path, *, ws_processes: int
+) -> Iterator[tuple[list[str], list[int]]]:
+    """``deploy/run-scaled.sh`` on the bench database (migrated) with ``ws_processes`` daphne for /ws/:
+    their URLs (the examinees spread over them, as the proxy's upstream does) and the pids of all
+    its processes; stopped after."""
     from tests.support.run_scaled import run_scaled
 
     passed = ("DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY", "LOG_LEVEL", "ALLOWED_HOSTS")
@@ -398,6 +402,7 @@ def scaled_topology(bench_url: str, env: dict[str, str], private: Path) -> Itera
             bench_url,
             Path(tempfile.mkdtemp(prefix="bench-ws-scaled-")),  # kept: the processes' logs
             **{name: env[name] for name in passed},
+            ws_processes=ws_processes,
             PRIVATE_STORAGE_ROOT=str(private),
             GUNICORN_WORKERS="2",
             GUNICORN_THREADS="4",
@@ -405,8 +410,9 @@ def scaled_topology(bench_url: str, env: dict[str, str], private: Path) -> Itera
             MIGRATE="0",
         ) as run,
     ):
-        print(f"run-scaled: websockets on port {run.ws_port}, web {' '.join(run.web_urls)}; logs in {run.run_dir}")
-        yield [f"http://127.0.0.1:{run.ws_port}"], common.with_descendants([run.process.pid])
+        ws = [f"http://127.0.0.1:{port}" for port in run.ws_ports]
+        print(f"run-scaled: websockets {' '.join(ws)}, web {' '.join(run.web_urls)}; logs in {run.run_dir}")
+        yield ws, common.with_descendants([run.process.pid])
 
 
 def reset_events() -> None:
@@ -420,7 +426,12 @@ def reset_events() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 500, 1000])
-    parser.add_argument("--servers", type=int, default=2, help="daphne processes (--topology daphne)")
+    parser.add_argument(
+        "--servers",
+        type=int,
+        default=2,
+        help="daphne processes (alone, or run-scaled's for /ws/ with --topology scaled)",
+    )
     parser.add_argument(
         "--topology",
         choices=("daphne", "scaled"),
@@ -485,7 +496,7 @@ def main() -> None:
 
         snapshot = faces.snapshot_jpeg(faces.astronaut_bgr())
         if args.topology == "scaled":
-            servers, pids = topology.enter_context(scaled_topology(bench_url, env, private))
+            servers, pids = topology.enter_context(scaled_topology(bench_url, env, private, ws_processes=args.servers))
         else:
             log_dir = Path(tempfile.gettempdir())
             ports = [free_port() for _ in range(args.servers)]
@@ -574,7 +585,7 @@ def main() -> None:
 
     cores = os.cpu_count() or 1
     shape = (
-        "run-scaled (1 daphne for /ws/ + 2 gunicorn + Celery worker and beat)"
+        f"run-scaled ({args.servers} daphne for /ws/ + 2 gunicorn + Celery worker and beat)"
         if args.topology == "scaled"
         else f"{args.servers} daphne processes"
     )

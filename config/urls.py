@@ -53,6 +53,7 @@ urlpatterns = [
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("", organization_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("favicon.ico", views.favicon, name="favicon"),
     *(path(prefix, include(module)) for prefix, module in APP_PAGES),
     path("admin/", admin.site.urls),

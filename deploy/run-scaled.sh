@@ -2,7 +2,7 @@
 # `make run-scaled`: the district topology on one machine (README, "Running a district").
 #
 #   two gunicorn processes (pages and API)  on WEB_PORTS   (default 8101 8102)
-#   one daphne process (websockets, /ws/)   on WS_PORT     (default 8100)
+#   two daphne processes (websockets, /ws/) on WS_PORTS    (default 8100 8103)
 #   one Celery worker and Celery beat       (REDIS_URL is their broker)
 #   nginx in front on PROXY_PORT (8080), only when nginx is installed: deploy/nginx.conf
 #
@@ -27,7 +27,7 @@ esac
 
 VENV=${VENV:-.venv}
 WEB_PORTS=${WEB_PORTS:-"8101 8102"}
-WS_PORT=${WS_PORT:-8100}
+WS_PORTS=${WS_PORTS:-"8100 8103"}
 PROXY_PORT=${PROXY_PORT:-8080}
 HOST=${HOST:-127.0.0.1}
 RUN_DIR=${RUN_DIR:-var/run-scaled}
@@ -63,7 +63,11 @@ for port in $WEB_PORTS; do
   index=$((index + 1))
   start "web$index" env GUNICORN_BIND="$HOST:$port" "$VENV/bin/gunicorn" -c python:config.gunicorn
 done
-start ws env DATABASE_POOL_MAX="${WS_POOL_MAX:-8}" "$VENV/bin/daphne" -b "$HOST" -p "$WS_PORT" config.asgi:application
+index=0
+for port in $WS_PORTS; do
+  index=$((index + 1))
+  start "ws$index" env DATABASE_POOL_MAX="${WS_POOL_MAX:-8}" "$VENV/bin/daphne" -b "$HOST" -p "$port" config.asgi:application
+done
 start worker "$VENV/bin/celery" -A config worker -l info --concurrency "${CELERY_CONCURRENCY:-2}" -n "worker@%h"
 start beat "$VENV/bin/celery" -A config beat -l info --schedule "$RUN_DIR/celerybeat-schedule"
 
@@ -81,7 +85,9 @@ if command -v nginx >/dev/null; then
     for port in $WEB_PORTS; do echo "    server $HOST:$port;"; done
     echo "    keepalive 32;"
     echo "  }"
-    echo "  upstream safetrain_ws { server $HOST:$WS_PORT; }"
+    echo "  upstream safetrain_ws {"
+    for port in $WS_PORTS; do echo "    server $HOST:$port;"; done
+    echo "  }"
     echo "  server {"
     echo "    listen $HOST:$PROXY_PORT;"
     echo "    location /static/ { alias $PWD/var/staticfiles/; }"
@@ -99,8 +105,10 @@ if command -v nginx >/dev/null; then
 fi
 
 echo
-for port in $WEB_PORTS; do echo "  pages and API:  http://$HOST:$port/   (health: /healthz)"; done
-echo "  websockets:     ws://$HOST:$WS_PORT/ws/…   (daphne also serves pages: a browser without a proxy uses this port)"
+for port in $WEB_PORTS; do echo "  pages and API:  http://$HOST:$port/   (probe: /readyz, report: /healthz)"; done
+for port in $WS_PORTS; do
+  echo "  websockets:     ws://$HOST:$port/ws/…   (daphne also serves pages: a browser without a proxy uses this port)"
+done
 echo "  $proxy_note"
 echo "run-scaled: Ctrl-C stops everything"
 # Any process that ends (a crash, a port in use) ends the run: a half topology is not a district.

@@ -164,6 +164,7 @@ def _library_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
 # route name or full route string -> why anyone may call it
 PUBLIC_ROUTES: dict[str, str] = {
     "healthz": "load balancers poll it; it reports only ok/error per part and the worker queue's length and wait",
+    "readyz": "load balancers poll it; it reports only whether the database answers",
     "favicon": "browsers ask for it on every page; a redirect to the static logo",
     "api:api-token": "the API's login: it takes credentials and answers nothing else",
     "training_public:register": "self-registration for public learners, before they have an account",

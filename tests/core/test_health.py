@@ -1,4 +1,6 @@
-"""/healthz reports each part, and names the one that fails."""
+"""/healthz reports each part, and names the one that fails; /readyz (the load balancer's probe)
+asks the database alone, so a Redis or worker failure keeps the process in rotation (the
+database-down answer is drill 4's: tests/drills/test_postgres_restarted.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,12 @@ from core.health import SENT_AT_HEADER
 BROKEN_REDIS = "redis://127.0.0.1:1/0"
 
 
+def assert_ready() -> None:
+    """The load balancer keeps the process: /readyz is 200 and names the database alone."""
+    response = Client().get("/readyz")
+    assert (response.status_code, response.json()) == (200, {"db": "ok"})
+
+
 @pytest.mark.django_db
 def test_all_ok() -> None:
     response = Client().get("/healthz")
@@ -23,6 +31,7 @@ def test_all_ok() -> None:
     body = response.json()
     assert {k: body[k] for k in ("db", "channel_layer", "cache")} == {"db": "ok", "channel_layer": "ok", "cache": "ok"}
     assert body["worker_queue"] == ("ok" if django_settings.BACKGROUND_BACKEND == "celery" else "threads")
+    assert_ready()
 
 
 @pytest.mark.django_db
@@ -42,6 +51,7 @@ def test_an_unreachable_broker_is_named(settings: Any) -> None:
     body = response.json()
     assert body["worker_queue"].startswith("error")
     assert body["db"] == "ok"
+    assert_ready()
 
 
 @pytest.fixture
@@ -101,6 +111,7 @@ def test_broken_cache_is_named(settings: Any) -> None:
     assert body["cache"] != "ok"
     assert body["db"] == "ok"
     assert body["channel_layer"] == "ok"
+    assert_ready()
 
 
 @pytest.mark.django_db
@@ -113,6 +124,7 @@ def test_broken_channel_layer_is_named(settings: Any) -> None:
     channel_layers.backends.clear()  # channels caches the layer built from the old setting
     try:
         response = Client().get("/healthz")
+        assert_ready()
     finally:
         channel_layers.backends.clear()
     assert response.status_code == 503

@@ -82,7 +82,7 @@ DATA_MARK = re.compile(r"[\d_@.#=&%]")
 OPTION_LETTERS = re.compile(r"[A-H]{1,8}")
 OUR_APPS = {"accounts", "core", "organizations", "question_bank", "training", "exams", "proctoring", "analytics"}
 # Routes that render no page of ours.
-SKIPPED_PREFIXES = ("api/v1/", "api/schema/", "healthz", "static/", "media/", "i18n/")
+SKIPPED_PREFIXES = ("api/v1/", "api/schema/", "healthz", "readyz", "static/", "media/", "i18n/")
 
 
 class _VisibleText(HTMLParser):

@@ -33,7 +33,7 @@ from tests.conftest import Cast
 from tests.drills.conftest import GUNICORN, needs_postgresql
 from tests.exams.conftest import correct_answer, make_bank, make_paper, make_session
 from tests.support.drill_pg import copy_database, own_postgres, server_env, start_group
-from tests.support.servers import free_port, kill_group, wait_until_healthy
+from tests.support.servers import free_port, kill_group, probe, wait_until_healthy
 
 
 class Phone:
@@ -142,12 +142,15 @@ def test_answers_survive_a_postgresql_restart_with_503_and_retries(cast: Cast, t
                     break
                 time.sleep(0.05)
             assert phone.failures() >= 3, phone.answers
+            # The load balancer's probe takes the process out while the database is away.
+            assert probe(f"{base}/readyz") == (503, {"db": "error: OperationalError"})
             pg.start()
             saving.join(timeout=60)
             assert not saving.is_alive(), "saves pending after PostgreSQL came back"
 
             for aq in questions:
                 phone.save(aq.pk, answer_for(aq, 3), 3)
+            assert probe(f"{base}/readyz") == (200, {"db": "ok"})
             assert worker_pids(web.pid) == workers  # the same process recovered its connections
         finally:
             kill_group(web, signal.SIGTERM)

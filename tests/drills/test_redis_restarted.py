@@ -37,6 +37,7 @@ from tests.conftest import Cast, login_client
 from tests.drills.conftest import needs_postgresql
 from tests.exams.conftest import correct_answer
 from tests.support.drill_services import counted_session, drill_env, redis_instance, web_processes_started
+from tests.support.servers import probe
 
 T = TypeVar("T")
 WAIT_MS = 45_000  # how long the page may take to reach a state (a generous poll, not a timed assertion)
@@ -144,6 +145,13 @@ def test_redis_restarted_mid_exam_loses_nothing(cast: Cast, tmp_path: Path) -> N
             redis.stop()
             # Autosave keeps working over HTTP: the phone through gunicorn, the page through daphne.
             phone_saves(gunicorn.url, judged[1], 1)
+            # So the load balancer keeps both processes in rotation (/readyz: the database alone),
+            # while the operator's full report names what is down.
+            for web in (gunicorn, daphne):
+                assert probe(f"{web.url}/readyz") == (200, {"db": "ok"})
+                status, report = probe(f"{web.url}/healthz")
+                assert status == 503, report
+                assert report["channel_layer"].startswith("error"), report
             answer_on_page(page, singles[1])
             # The socket lives on the channel layer: it drops, and the page's events wait in its queue.
             body_is(page, "data-proctor-connected", "0")

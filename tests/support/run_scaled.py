@@ -28,9 +28,13 @@ from tests.support.servers import ROOT, free_port
 class ScaledRun:
     process: subprocess.Popen[bytes]
     web_ports: list[int]
-    ws_port: int
+    ws_ports: list[int]
     output: Path  # the script's own output
     run_dir: Path  # one log per process
+
+    @property
+    def ws_port(self) -> int:
+        return self.ws_ports[0]
 
     @property
     def web_urls(self) -> list[str]:
@@ -53,10 +57,11 @@ def _forget_keys(tag: str) -> None:
 
 
 @contextmanager
-def run_scaled(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[ScaledRun]:
-    """The scaled topology on ``database_url``, healthy on every port, stopped (and its keys removed) afterwards."""
+def run_scaled(database_url: str, tmp_path: Path, *, ws_processes: int = 1, **extra_env: str) -> Iterator[ScaledRun]:
+    """The scaled topology on ``database_url`` (``ws_processes`` daphne for /ws/), healthy on every port,
+    stopped (and its keys removed) afterwards."""
     tag = uuid.uuid4().hex[:8]
-    web, ws = [free_port(), free_port()], free_port()
+    web, ws = [free_port(), free_port()], [free_port() for _ in range(ws_processes)]
     run_dir = tmp_path / "run"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")},
@@ -65,7 +70,7 @@ def run_scaled(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[
         "CELERY_QUEUE": f"run-scaled-{tag}",
         "WORKER_QUEUE_MAX_WAIT_SECONDS": "300",
         "WEB_PORTS": " ".join(map(str, web)),
-        "WS_PORT": str(ws),
+        "WS_PORTS": " ".join(map(str, ws)),
         "PROXY_PORT": str(free_port()),
         "SEED": "0",
         "RUN_DIR": str(run_dir),
@@ -82,7 +87,7 @@ def run_scaled(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[
         ["deploy/run-scaled.sh"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        for port in [*web, ws]:
+        for port in [*web, *ws]:
             for _ in range(900):  # readiness poll (migrations first), not a timed assertion
                 if process.poll() is not None:
                     raise RuntimeError(f"run-scaled ended early:\n{output.read_text()}")
@@ -93,7 +98,7 @@ def run_scaled(database_url: str, tmp_path: Path, **extra_env: str) -> Iterator[
                     time.sleep(0.2)
             else:
                 raise RuntimeError(f"run-scaled: port {port} never answered:\n{output.read_text()}")
-        yield ScaledRun(process=process, web_ports=web, ws_port=ws, output=output, run_dir=run_dir)
+        yield ScaledRun(process=process, web_ports=web, ws_ports=ws, output=output, run_dir=run_dir)
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal reaches the whole group

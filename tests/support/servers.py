@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.error import HTTPError
 from urllib.request import urlopen
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +38,15 @@ def wait_until_healthy(url: str, process: subprocess.Popen[bytes], log: Path) ->
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{Path(process.args[0]).name} did not become ready:\n{log.read_text()}")
+
+
+def probe(url: str) -> tuple[int, dict[str, Any]]:
+    """A load balancer's GET of a health ``url``: its status and JSON body (a 503's too)."""
+    try:
+        with urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+            return response.status, json.loads(response.read())
+    except HTTPError as refused:
+        return refused.code, json.loads(refused.read())
 
 
 @contextmanager
