@@ -483,8 +483,6 @@ def scaled_topology(
 
     from tests.support.run_scaled import run_scaled
 
-    if not os.environ.get("REDIS_URL"):
-        sys.exit("--topology scaled needs REDIS_URL (channel layer, cache and Celery broker of the topology).")
     passed = ("DEBUG", "SECURE_SSL_REDIRECT", "SECRET_KEY", "LOG_LEVEL", "TOKEN_RATE_LIMIT", "BENCH_EXAM_SERVER")
     with (
         run_scaled(
@@ -571,8 +569,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.pool is None:
         args.pool = 8 if args.topology == "asgi" else 0
-    if args.topology == "scaled" and (args.pool or args.servers < 2):
-        parser.error("--topology scaled: gunicorn threads keep their connections (--pool 0), --servers >= 2")
+    if args.topology == "scaled" and (args.pool or args.servers < 2 or not os.environ.get("REDIS_URL")):
+        parser.error(
+            "--topology scaled: gunicorn threads keep their connections (--pool 0), --servers >= 2, and REDIS_URL "
+            "(channel layer, cache and Celery broker of the topology)"
+        )
 
     admin_url = os.environ.get("DATABASE_URL", "")
     if not admin_url.startswith(("postgres://", "postgresql://")):
