@@ -537,9 +537,19 @@ def in_scope(subjects: QuerySet[Any], query: Query) -> QuerySet[Any]:
     if query.enterprise is not None:
         subjects = subjects.filter(enterprise_id=query.enterprise.pk)
     if query.jurisdiction is not None:
-        subtree = Jurisdiction.objects.filter(path__startswith=query.jurisdiction.path).values("pk")
-        subjects = subjects.filter(st_jurisdiction_id__in=subtree)
+        subjects = subjects.filter(placed_in_subtree(query.jurisdiction))
     return subjects
+
+
+def placed_in_subtree(node: Jurisdiction) -> Q:
+    """Subjects whose jurisdiction in force lies in ``node``'s subtree. When the
+    subtree is the whole tree (a district's platform asked about the district,
+    its root), that is every subject placed in a jurisdiction at all: a plain
+    ``IS NOT NULL`` instead of a semi-join every row passes (a quarter of a
+    grouped count over millions of fact rows)."""
+    if not Jurisdiction.objects.exclude(path__startswith=node.path).exists():
+        return Q(st_jurisdiction_id__isnull=False)
+    return Q(st_jurisdiction_id__in=Jurisdiction.objects.filter(path__startswith=node.path).values("pk"))
 
 
 def industry_ids(*, key: bool | None = None, high_risk: bool | None = None) -> list[int]:

@@ -110,3 +110,40 @@ def test_empty_scope_is_zero_not_an_error(w):
         result = compute(fx.q(code, D(2024, 1, 1), D(2024, 12, 31), jurisdiction=w.district, group_by="jurisdiction"))
         assert (result.total.numerator, result.total.denominator, result.total.rate) == (0, None, None)
         assert {r.key: r.numerator for r in result.rows} == {"330101001": 0, "330101002": 0}
+
+
+@pytest.mark.parametrize("facts", [False, True], ids=["live", "facts"])
+def test_the_whole_tree_and_a_part_of_it_count_alike(w, facts):
+    """Asked about the district while it is the whole tree, every placed subject
+    counts (``placed_in_subtree``'s plain ``IS NOT NULL``); with a second
+    district beside it (the subtree check proper) the same figures, the other
+    district's training left out; an entry on a day its enterprise had no status
+    in force is left out either way."""
+    from organizations.models import Jurisdiction
+
+    late = fx.enterprise(w.s1, "辛新办")
+    late.statuses.all().delete()
+    fx.status(late, D(2026, 3, 1), industry="machinery", above_scale=True, jurisdiction=w.s1)
+    pl = fx.person(late, "钱五", D(2020, 1, 1))
+    fx.credit(pl, late, D(2026, 2, 15), 8)  # no status in force that day: nowhere
+    fx.credit(pl, late, D(2026, 3, 2), 0.5)
+
+    def figures() -> tuple[float, float, dict[str, float]]:
+        def ask(code: str, by: str | None = None):
+            return compute(fx.q(code, FROM, TO, jurisdiction=w.district, group_by=by), live=not facts)
+
+        by_enterprise = {r.label: r.numerator for r in ask("training_hours", "enterprise").rows}
+        return ask("training_hours").total.numerator, ask("active_learners").total.numerator, by_enterprise
+
+    assert not Jurisdiction.objects.exclude(path__startswith=w.district.path).exists()
+    alone = figures()
+    assert alone[0] == pytest.approx(13.5 + 0.5)
+    assert alone[1] == 5  # 张一, 李二, 王三, 赵四, 钱五
+    assert alone[2]["辛新办"] == pytest.approx(0.5)
+
+    west = fx.factories.make_jurisdiction("330102", "西城区")
+    other = fx.enterprise(west, "壬西城")
+    fx.credit(fx.person(other, "周六", D(2020, 1, 1)), other, D(2026, 2, 1), 6)
+    beside = figures()
+    assert beside[:2] == pytest.approx(alone[:2])
+    assert beside[2] == pytest.approx(alone[2])
