@@ -33,9 +33,10 @@ Two cohorts in the same run, on the same servers:
   UPDATE + the cached payload; autosave = locked, idempotent, logged
   (``exams.services``) through the real API;
 - naive baseline: start = ``get_or_create`` of the attempt + 20 drawn rows
-  inserted one by one + the questions serialised; autosave = fetch the
-  attempt, fetch the question, ``save()`` (no lock, no idempotency). These
-  views exist only in this file (served when BENCH_EXAM_SERVER=1).
+  (each built by production's ``attempt_question_build``) inserted one by
+  one + the questions serialised; autosave = fetch the attempt, fetch the
+  question, ``save()`` (no lock, no idempotency). These views exist only in
+  this file (served when BENCH_EXAM_SERVER=1).
 
 Reported: p50/p95/p99 for start, autosave and submit, errors, and lost answers
 (acknowledged but not in the database at the end).
@@ -84,6 +85,7 @@ if os.environ.get("BENCH_EXAM_SERVER") == "1":
     else:
         from config.asgi import application  # noqa: F401  (daphne bench.bench_exam:application)
     from exams.models import Attempt, AttemptQuestion, ExamSession
+    from exams.services.sessions import attempt_question_build
     from question_bank.models import Question
 
     class NaiveStart(APIView):
@@ -102,24 +104,22 @@ if os.environ.get("BENCH_EXAM_SERVER") == "1":
                 },
             )
             if created:
+                # Each row as production builds it (exams.services.sessions), inserted one by one.
+                rng = random.Random()  # noqa: S311 - a baseline's shuffle, not a secret
                 position = 0
                 for rule in session.paper.rules.all():
                     drawn = Question.objects.filter(bank__in=rule.banks.all(), type=rule.qtype).order_by("?")[
                         : rule.count
                     ]
                     for q in drawn:
-                        AttemptQuestion.objects.create(
+                        attempt_question_build(
                             attempt=attempt,
                             question=q,
                             position=position,
-                            qtype=q.type,
-                            stem=q.stem,
-                            options=q.options,
-                            option_order=list(range(len(q.options))),
-                            answer=q.answer,
-                            knowledge_point=q.knowledge_point,
                             score=rule.score,
-                        )
+                            rng=rng,
+                            shuffle_options=session.shuffle_options,
+                        ).save()
                         position += 1
             questions = [
                 {"id": aq.pk, "type": aq.qtype, "stem": aq.stem, "options": aq.options, "score": str(aq.score)}

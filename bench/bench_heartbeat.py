@@ -99,6 +99,7 @@ def naive_heartbeat(
     from django.db import transaction
 
     from training.models import CreditLedger, Progress
+    from training.services.crediting import Attribution, ledger_entry
 
     lease = cache.get(f"training:lease:{user_id}")
     if not lease or lease.split(":")[:2] != [str(lesson_id), token]:
@@ -125,16 +126,16 @@ def naive_heartbeat(
         progress.last_presence_at = now
         progress.save()
         if credit:
-            CreditLedger.objects.create(
+            entry = ledger_entry(
                 learner_id=user_id,
                 lesson_id=lesson_id,
-                started_at=now - dt.timedelta(seconds=credit),
-                ended_at=now,
                 seconds=credit,
+                ended_at=now,
+                method=CreditLedger.Method.HEARTBEAT,
                 detail="bench naive",
-                post="employee",
-                purpose="onboarding",
+                attribution=Attribution(post="employee", enterprise_id=None, purpose="onboarding"),
             )
+            CreditLedger.objects.create(**entry)
     return True
 
 

@@ -22,7 +22,7 @@ from organizations.validators import complete_id_number
 from training.models import Assignment, Chapter, Course, CreditLedger, Lesson, PlanTemplate, Progress
 from training.services.assignments import assignment_create, assignments_refresh, onboarding_assign
 from training.services.content import lesson_create
-from training.services.crediting import credit_attribution
+from training.services.crediting import credit_attribution, ledger_entry
 
 DEMO_SEED_DETAIL = "seed_demo"
 
@@ -163,19 +163,16 @@ def _credit(user: User, lesson: Lesson, fraction: float, *, when: dt.datetime) -
     )
     if created and seconds:
         # Whose training and of which kind, as a heartbeat would have recorded it.
-        attribution = credit_attribution(user=user, lesson=lesson)
-        CreditLedger.objects.create(
-            learner=user,
-            lesson=lesson,
-            started_at=when - dt.timedelta(seconds=seconds),
-            ended_at=when,
+        entry = ledger_entry(
+            learner_id=user.pk,
+            lesson_id=lesson.pk,
             seconds=seconds,
+            ended_at=when,
             method=CreditLedger.Method.IMPORT,
             detail=DEMO_SEED_DETAIL,
-            post=attribution.post,
-            enterprise_id=attribution.enterprise_id,
-            purpose=attribution.purpose,
+            attribution=credit_attribution(user=user, lesson=lesson),
         )
+        CreditLedger.objects.create(**entry)
 
 
 ROSTER = [

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import random
 from collections import defaultdict
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -74,6 +75,33 @@ def _client_question(aq: AttemptQuestion) -> dict[str, Any]:
     return item
 
 
+def attempt_question_build(
+    *,
+    attempt: Attempt,
+    question: Question,
+    position: int,
+    score: Decimal,
+    rng: random.Random,
+    shuffle_options: bool,
+) -> AttemptQuestion:
+    """The attempt's copy of ``question``, unsaved; its options shuffled by ``rng`` when ``shuffle_options``."""
+    options, order, answer = _shown(question, rng, shuffle_options)
+    return AttemptQuestion(
+        attempt=attempt,
+        question=question,
+        position=position,
+        qtype=question.type,
+        stem=question.stem,
+        options=options,
+        option_order=order,
+        answer=answer,
+        explanation=question.explanation,
+        knowledge_point=question.knowledge_point,
+        question_version=question.version,
+        score=score,
+    )
+
+
 def attempts_prepare(
     session: ExamSession, drawer: PaperDrawer, people: list[Person], seqs: dict[int, int], now: dt.datetime
 ) -> list[Attempt]:
@@ -101,21 +129,14 @@ def attempts_prepare(
         drawn = drawer.draw(rng)
         rng.shuffle(drawn)
         for position, (q, score) in enumerate(drawn):
-            options, order, answer = _shown(q, rng, session.shuffle_options)
             rows.append(
-                AttemptQuestion(
+                attempt_question_build(
                     attempt=attempt,
                     question=q,
                     position=position,
-                    qtype=q.type,
-                    stem=q.stem,
-                    options=options,
-                    option_order=order,
-                    answer=answer,
-                    explanation=q.explanation,
-                    knowledge_point=q.knowledge_point,
-                    question_version=q.version,
                     score=score,
+                    rng=rng,
+                    shuffle_options=session.shuffle_options,
                 )
             )
     created = AttemptQuestion.objects.bulk_create(rows, batch_size=2000)

@@ -430,20 +430,15 @@ def heartbeat_record(
     }
     entry = None
     if credit:
-        entry = {
-            "learner_id": user_id,
-            "lesson_id": lesson_id,
-            "started_at": now - dt.timedelta(seconds=credit),
-            "ended_at": now,
-            "seconds": credit,
-            "method": CreditLedger.Method.HEARTBEAT,
-            "detail": f"seq={client_seq} gap={gap:.0f}s rate={playback_rate:g} pos={new_position}",
-            "post": attribution.post,
-            "enterprise_id": attribution.enterprise_id,
-            "purpose": attribution.purpose,
-            # The PostgreSQL path inserts with raw SQL: every NOT NULL column without a database default is named.
-            "source": "",
-        }
+        entry = ledger_entry(
+            learner_id=user_id,
+            lesson_id=lesson_id,
+            seconds=credit,
+            ended_at=now,
+            method=CreditLedger.Method.HEARTBEAT,
+            detail=f"seq={client_seq} gap={gap:.0f}s rate={playback_rate:g} pos={new_position}",
+            attribution=attribution,
+        )
     if newly_completed:
         fields["completed_at"] = now
     if not _progress_update_and_log(row["id"], row["client_seq"], fields, entry):
@@ -466,6 +461,36 @@ def heartbeat_record(
         completed=newly_completed or row["completed_at"] is not None,
         extras=heartbeat_checks.response_extras(ctx),
     )
+
+
+def ledger_entry(
+    *,
+    learner_id: int,
+    lesson_id: int,
+    seconds: int,
+    ended_at: dt.datetime,
+    method: str,
+    detail: str,
+    attribution: Attribution,
+) -> dict[str, Any]:
+    """The columns of a ledger entry crediting ``seconds`` of study of a lesson up to ``ended_at``.
+
+    Every NOT NULL column without a database default is named: the heartbeat's
+    PostgreSQL path inserts them with raw SQL. Elsewhere ``CreditLedger.objects.create(**entry)``.
+    """
+    return {
+        "learner_id": learner_id,
+        "lesson_id": lesson_id,
+        "started_at": ended_at - dt.timedelta(seconds=seconds),
+        "ended_at": ended_at,
+        "seconds": seconds,
+        "method": method,
+        "detail": detail,
+        "post": attribution.post,
+        "enterprise_id": attribution.enterprise_id,
+        "purpose": attribution.purpose,
+        "source": "",
+    }
 
 
 def _progress_update_and_log(
