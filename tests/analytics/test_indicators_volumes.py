@@ -133,13 +133,17 @@ def test_the_whole_tree_and_a_part_of_it_count_alike(w, facts):
             return compute(fx.q(code, FROM, TO, jurisdiction=w.district, group_by=by), live=not facts)
 
         by_enterprise = {r.label: r.numerator for r in ask("training_hours", "enterprise").rows}
-        return ask("training_hours").total.numerator, ask("active_learners").total.numerator, by_enterprise
+        # By industry on the facts: the industry partition (whole tree) against the distinct count (a part).
+        learners_by_industry = {r.key: r.numerator for r in ask("active_learners", "industry").rows}
+        totals = (ask("training_hours").total.numerator, ask("active_learners").total.numerator)
+        return (*totals, by_enterprise, learners_by_industry)
 
     assert not Jurisdiction.objects.exclude(path__startswith=w.district.path).exists()
     alone = figures()
     assert alone[0] == pytest.approx(13.5 + 0.5)
     assert alone[1] == 5  # 张一, 李二, 王三, 赵四, 钱五
     assert alone[2]["辛新办"] == pytest.approx(0.5)
+    assert alone[3] == {"machinery": 4, "hazardous_chemicals": 1}  # 张一, 李二, 赵四, 钱五; 王三
 
     west = fx.factories.make_jurisdiction("330102", "西城区")
     other = fx.enterprise(west, "壬西城")
@@ -147,3 +151,4 @@ def test_the_whole_tree_and_a_part_of_it_count_alike(w, facts):
     beside = figures()
     assert beside[:2] == pytest.approx(alone[:2])
     assert beside[2] == pytest.approx(alone[2])
+    assert beside[3] == alone[3]
