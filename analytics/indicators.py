@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import Aggregate, Count, F, OuterRef, Q, QuerySet
-from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
+from django.db.models.functions import Trunc
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -279,7 +279,21 @@ def indicator_get(code: str) -> Indicator:
 
 # --- grouping ------------------------------------------------------------------------------
 
-_TRUNC = {"month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
+
+class PeriodStart(Trunc):
+    """The first day of the month, quarter or year (``kind``) of a date. On
+    PostgreSQL over a ``timestamp``: ``DATE_TRUNC`` over a ``date`` goes through
+    ``timestamptz`` and a time-zone conversion per row, a quarter of a grouped
+    count over a year of fact rows."""
+
+    output_field = models.DateField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, tuple[Any, ...]]:
+        sql, params = compiler.compile(self.lhs)
+        return f"DATE_TRUNC(%s, ({sql})::timestamp)::date", (self.kind, *params)
+
+
+_TRUNC = ("month", "quarter", "year")
 
 
 def period_key(group_by: str, day: dt.date) -> str:
@@ -358,7 +372,7 @@ def grouped_rows(
                 _add(periods.setdefault(period_key(by, g["ref_date"]), [0, None if volume else 0]), g)
         return [Row(key=k, label=k, numerator=v[0], denominator=v[1]) for k, v in sorted(periods.items())]
     if by in _TRUNC:
-        grouped = _counts(subjects.annotate(period=_TRUNC[by]("ref_date")), ind, "period", tally=tally)
+        grouped = _counts(subjects.annotate(period=PeriodStart("ref_date", by)), ind, "period", tally=tally)
         rows = [(period_key(by, g["period"]), g) for g in grouped if g["period"] is not None]
         return [Row(key=k, label=k, **_nd(g)) for k, g in sorted(rows, key=lambda kg: kg[0])]
     if by == "industry":
