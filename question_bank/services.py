@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -743,15 +743,22 @@ def question_check(*, values: dict[str, Any], question: Question | None = None) 
     return q
 
 
-def question_update(*, question: Question, values: dict[str, str]) -> Question:
+def question_update(
+    *, question: Question, values: dict[str, str], picture: bytes | None | Literal["kept"] = "kept"
+) -> Question:
     """Apply an edit given as import-layout cell values; bumps the version.
 
     Exam attempts keep their own snapshot of each question, so an edit (or a
     retirement) never changes an attempt already taken.
+
+    ``picture``: the stem picture the question will have once the caller's
+    ``question_set_image`` in the same transaction has run (its bytes, or
+    ``None`` for none); by default the current one, read from storage.
     """
     q = question_check(values=values, question=question)
-    # The picture stays, so it stays part of what the question is (as when a Word bank brought it).
-    fingerprint = importers.fingerprint(q.type, q.stem, q.options, q.answer, image=_image_bytes(question))
+    # The picture is part of what the question is (as when a Word bank brought it).
+    image = _image_bytes(question) if picture == "kept" else picture
+    fingerprint = importers.fingerprint(q.type, q.stem, q.options, q.answer, image=image)
     if Question.objects.filter(bank=question.bank, fingerprint=fingerprint).exclude(pk=question.pk).exists():
         raise ValidationError(_("The bank already has a question with this type, stem and options."))
     for name in ("type", "stem", "answer", "explanation", "difficulty", "knowledge_point", "industry_tags"):
@@ -777,10 +784,30 @@ def _field_of(column: str) -> str:
 
 
 def _image_bytes(question: Question) -> bytes | None:
+    """The stem picture's bytes; a picture whose file is gone from storage is
+    the editor's to replace or remove, named on the form, never a 500."""
     if not question.image:
         return None
-    with question.image.open("rb") as f:
-        return f.read()
+    try:
+        with question.image.open("rb") as f:
+            return f.read()
+    except OSError:
+        raise ValidationError(
+            {
+                "image": _(
+                    "The picture of this question is missing from storage: "
+                    "upload it again or remove it, then save the question."
+                )
+            }
+        ) from None
+
+
+def upload_bytes(upload: Any) -> bytes:
+    """An uploaded file's bytes, left rewound for whoever reads it next."""
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    return bytes(data)
 
 
 def question_set_image(*, question: Question, image: Any | None) -> Question:
@@ -788,11 +815,7 @@ def question_set_image(*, question: Question, image: Any | None) -> Question:
 
     The picture is part of the question's fingerprint (the same words about
     another picture are another question), so the fingerprint follows it."""
-    data = None
-    if image:
-        image.seek(0)
-        data = image.read()
-        image.seek(0)
+    data = upload_bytes(image) if image else None
     fingerprint = importers.fingerprint(question.type, question.stem, question.options, question.answer, image=data)
     if Question.objects.filter(bank=question.bank, fingerprint=fingerprint).exclude(pk=question.pk).exists():
         raise ValidationError(_("The bank already has this question with this picture."))

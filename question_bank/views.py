@@ -410,10 +410,16 @@ def question_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = QuestionForm(request.POST or None, request.FILES or None, initial=QuestionForm.initial_for(question))
     if request.method == "POST" and form.is_valid():
         try:
+            image = form.cleaned_data["image"]
+            replaced = bool(image or form.cleaned_data["remove_image"])
+            # A new (or no) picture is the one the edit is checked with: the stored one may be gone.
+            picture = services.upload_bytes(image) if image else None
             with transaction.atomic():  # a refused picture leaves the text unchanged too
-                services.question_update(question=question, values=form.import_values())
-                if form.cleaned_data["image"] or form.cleaned_data["remove_image"]:
-                    services.question_set_image(question=question, image=form.cleaned_data["image"])
+                services.question_update(
+                    question=question, values=form.import_values(), picture=picture if replaced else "kept"
+                )
+                if replaced:
+                    services.question_set_image(question=question, image=image)
         except ValidationError as exc:
             _form_errors(form, exc)
         else:

@@ -309,3 +309,61 @@ def test_stem_image_is_uploaded_and_streamed_only_to_those_who_may_see_it(
     assert login_client(cast.east.learner.user).get(image_url).status_code == 200  # practises on the bank
     for user in (cast.outsider, cast.west.learner.user, cast.west.training_admin):
         assert login_client(user).get(image_url).status_code == 404
+
+
+def test_a_picture_gone_from_storage_is_named_on_the_edit_and_can_be_replaced_or_removed(
+    cast: Any, east_question: Question, settings: Any, tmp_path: Any
+) -> None:
+    """The stored picture's file is lost (a restore without media, a bucket
+    cleaned up). Saving the question names the picture instead of a 500, on
+    the page and in the API, and changes nothing; uploading a new picture or
+    removing it then saves, and the fingerprint follows the new picture."""
+    from PIL import Image
+    from rest_framework.test import APIClient
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def png(colour: str) -> bytes:
+        stream = io.BytesIO()
+        Image.new("RGB", (8, 8), colour).save(stream, "PNG")
+        return stream.getvalue()
+
+    client = login_client(cast.east.training_admin)
+    url = reverse("question_bank:question_edit", args=[east_question.pk])
+    form = {"type": "single", "stem": "发生火灾时应拨打哪个电话？", "option_a": "110", "option_b": "119",
+            "option_c": "120", "option_d": "122", "answer": "B", "explanation": "火警119。", "difficulty": "1",
+            "knowledge_point": "消防器材", "industry": "通用", "post": "全员"}  # fmt: skip
+    upload = {**form, "image": SimpleUploadedFile("fire.png", png("blue"), content_type="image/png")}
+    assert client.post(url, upload).status_code == 302
+    east_question.refresh_from_db()
+    east_question.image.storage.delete(east_question.image.name)
+    before = (east_question.version, east_question.stem, east_question.fingerprint)
+
+    page = client.post(url, {**form, "stem": "火灾报警电话是？"})
+    assert page.status_code == 200
+    assert "此题的图片文件已不在存储中" in page.content.decode()
+    api = APIClient()
+    api.force_authenticate(cast.east.training_admin)
+    refused = api.patch(f"/api/v1/questions/{east_question.pk}/", {"stem": "火灾报警电话是？"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["image"][0].startswith("此题的图片文件已不在存储中")
+    east_question.refresh_from_db()
+    assert (east_question.version, east_question.stem, east_question.fingerprint) == before
+
+    new = {
+        **form,
+        "stem": "火灾报警电话是？",
+        "image": SimpleUploadedFile("red.png", png("red"), content_type="image/png"),
+    }
+    assert client.post(url, new).status_code == 302
+    east_question.refresh_from_db()
+    assert east_question.stem == "火灾报警电话是？"
+    assert b"".join(
+        client.get(reverse("question_bank:question_image", args=[east_question.pk])).streaming_content
+    ) == png("red")
+    with_red = east_question.fingerprint
+    east_question.image.storage.delete(east_question.image.name)
+    assert client.post(url, {**form, "remove_image": "on"}).status_code == 302
+    east_question.refresh_from_db()
+    assert not east_question.image
+    assert east_question.fingerprint != with_red
