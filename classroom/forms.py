@@ -61,6 +61,11 @@ def lesson_plans_for(*, user: Any, owner_enterprise: Any, owner_provider: Any) -
     return LessonPlan.objects.filter(q).order_by("title")
 
 
+# An end earlier than the start is the next day's, up to this long a class (a night shift's);
+# longer, it is more likely a mistyped time than a class.
+OVERNIGHT_LIMIT = dt.timedelta(hours=12)
+
+
 class ClassForm(forms.Form):
     """Schedule (安排课堂) or edit a class. 学时 are entered as hours and stored as minutes."""
 
@@ -72,7 +77,11 @@ class ClassForm(forms.Form):
     level = forms.ChoiceField(label=gettext_lazy("Level"), choices=TrainingClass.Level.choices)
     date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
     start = forms.TimeField(label=gettext_lazy("Starts at"), widget=forms.TimeInput(attrs={"type": "time"}))
-    end = forms.TimeField(label=gettext_lazy("Ends at"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(
+        label=gettext_lazy("Ends at"),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=gettext_lazy("Earlier than the start: the class ends the next day (at most 12 hours in all)."),
+    )
     place = forms.CharField(label=gettext_lazy("Place"), max_length=200)
     hours = forms.DecimalField(
         label=gettext_lazy("Credit hours (学时)"),
@@ -172,7 +181,14 @@ class ClassForm(forms.Form):
             zone = timezone.get_current_timezone()
             data["starts_at"] = dt.datetime.combine(date, start, tzinfo=zone)
             data["ends_at"] = dt.datetime.combine(date, end, tzinfo=zone)
-            if data["ends_at"] <= data["starts_at"]:
+            if end < start:  # a night shift's class: it ends the next day
+                data["ends_at"] += dt.timedelta(days=1)
+                if data["ends_at"] - data["starts_at"] > OVERNIGHT_LIMIT:
+                    self.add_error(
+                        "end",
+                        _("A class that runs past midnight may last at most 12 hours: check the end time."),
+                    )
+            elif end == start:
                 self.add_error("end", _("The end time must be after the start time."))
         if data.get("hours") is not None:
             data["credit_minutes"] = max(1, round(data["hours"] * settings.MINUTES_PER_CREDIT_HOUR))

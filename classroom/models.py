@@ -11,11 +11,14 @@ reason for every minute not credited (late arrival, early leave).
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, Person, TrainingProvider
@@ -124,6 +127,18 @@ class TrainingClass(models.Model):
 
     def __str__(self) -> str:
         return self.topic
+
+    @property
+    def time_range(self) -> str:
+        """When it runs, local time: "2026-12-07 09:00–11:00"; a class that runs
+        past midnight names the end's day ("2026-12-07 22:00–次日 02:00")."""
+        starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        end = f"{ends:%H:%M}"
+        if ends.date() == starts.date() + dt.timedelta(days=1):
+            end = gettext("next day %(time)s") % {"time": end}
+        elif ends.date() != starts.date():
+            end = f"{ends:%Y-%m-%d %H:%M}"
+        return f"{starts:%Y-%m-%d %H:%M}–{end}"
 
 
 class Invitation(models.Model):

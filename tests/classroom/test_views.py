@@ -391,3 +391,41 @@ def test_the_code_json_says_when_signing_in_opens_until_it_does(cast):
     client = login_client(cast.east.enterprise_admin)
     assert "签到在开课前" in client.get(reverse("classroom:code", args=[later.pk])).json()["sign_in_opens"]
     assert client.get(reverse("classroom:code", args=[class_in_progress(cast).pk])).json()["sign_in_opens"] == ""
+
+
+def test_a_night_shift_class_runs_past_midnight_and_a_mistyped_end_is_refused(cast):
+    """An end earlier than the start is the next day's (a night shift's class,
+    22:00-02:00), shown as such and kept by an edit; longer than 12 hours it is
+    a mistyped time, and an end equal to the start is none: both named on the
+    end field, nothing written."""
+    client = login_client(cast.east.enterprise_admin)
+    response = client.post(
+        reverse("classroom:new"), _class_form(cast, topic="夜班安全交底", start="22:00", end="02:00")
+    )
+    assert response.status_code == 302
+    night = TrainingClass.objects.get(topic="夜班安全交底")
+    starts, ends = timezone.localtime(night.starts_at), timezone.localtime(night.ends_at)
+    assert (starts.hour, ends.hour, ends - starts) == (22, 2, dt.timedelta(hours=4))
+    assert ends.date() == starts.date() + dt.timedelta(days=1)
+    detail = client.get(reverse("classroom:detail", args=[night.pk])).content.decode()
+    assert f"{starts:%Y-%m-%d} 22:00–次日 02:00" in detail
+    assert f"{starts:%Y-%m-%d} 22:00–次日 02:00" in client.get(reverse("classroom:list")).content.decode()
+
+    edit = client.get(reverse("classroom:edit", args=[night.pk])).content.decode()
+    assert 'value="22:00"' in edit
+    assert 'value="02:00"' in edit
+    assert "次日结束" in edit  # the end field says how an earlier time reads
+    fields = _class_form(cast, topic="夜班安全交底", start="22:00", end="02:00", place="三号车间")
+    fields.pop("owner")
+    assert client.post(reverse("classroom:edit", args=[night.pk]), fields).status_code == 302
+    night.refresh_from_db()
+    assert (night.place, night.ends_at - night.starts_at) == ("三号车间", dt.timedelta(hours=4))
+
+    for topic, start, end, message in (
+        ("早于开始", "09:00", "08:00", "跨午夜的课堂全程不能超过 12 小时"),
+        ("同一时刻", "09:00", "09:00", "结束时间"),
+    ):
+        page = client.post(reverse("classroom:new"), _class_form(cast, topic=topic, start=start, end=end))
+        assert page.status_code == 200
+        assert message in page.content.decode()
+        assert not TrainingClass.objects.filter(topic=topic).exists()
