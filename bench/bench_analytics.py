@@ -757,6 +757,40 @@ def naive_annual(query: Any) -> tuple[int, int, int]:
     return sum(num.values()), sum(den.values()), len(den)
 
 
+def naive_completions(query: Any) -> tuple[int, int, int]:
+    """course_completions, the naive way: the period's completed assignments,
+    every employee's employments and every status row into Python; each
+    completion goes to the employment active on its local day (the latest
+    started, else the person's current enterprise), counted there."""
+    from organizations.models import Employment, Person
+    from training.models import Assignment
+
+    person_of = dict(Person.objects.filter(user__isnull=False).values_list("user_id", "pk"))
+    current = dict(Person.objects.values_list("pk", "enterprise_id"))
+    jobs: dict[int, list[tuple[dt.date, int, dt.date | None, int]]] = {}
+    for pk, person, ent, start, end in Employment.objects.values_list(
+        "pk", "person_id", "enterprise_id", "start_date", "end_date"
+    ):
+        jobs.setdefault(person, []).append((start, pk, end, ent))
+    statuses = _Statuses(query)
+    den: Counter[Any] = Counter()
+    for learner, completed in Assignment.objects.filter(
+        status="completed",
+        completed_at__date__gte=query.date_from - dt.timedelta(days=1),
+        completed_at__date__lte=query.as_of + dt.timedelta(days=1),
+    ).values_list("learner_id", "completed_at"):
+        day = completed.astimezone(NOW_TZ).date()
+        person = person_of.get(learner)
+        if person is None or not query.date_from <= day <= query.as_of:
+            continue
+        active = [j for j in sorted(jobs.get(person, [])) if j[0] <= day and (j[2] is None or j[2] >= day)]
+        ent = active[-1][3] if active else current[person]
+        if ent is None or (status := statuses.placed(ent, day)) is None:
+            continue
+        den[_group_key(query, statuses, status, ent, day)] += 1
+    return sum(den.values()), -1, len(den)
+
+
 def naive_rows(query: Any) -> tuple[int, int, int]:
     """The generic fallback: the per-subject rows (of every part, for the
     indicators counted per year) into Python, counted there. Only the
@@ -799,6 +833,8 @@ def _baseline(code: str) -> tuple[str, Callable[[Any], tuple[int, int, int]]]:
         return "naive", naive_exam_pass
     if code in ("training_hours", "active_learners"):
         return "naive", lambda q: naive_ledger(q, distinct=code == "active_learners")
+    if code == "course_completions":
+        return "naive", naive_completions
     return "rows", naive_rows
 
 

@@ -5,15 +5,22 @@ The examinee's start, autosave and submit run thousands of times in a minute
 compiling SQL than the database spent running it. These helpers write each
 statement once per process from the models' own field lists. The rows become
 instances through ``Model.from_db``, with the converters a queryset applies.
+
+Reading the other way, a grouped statistics question can return tens of
+thousands of rows (``values_fetched``, ``collector_paused``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, connections, models
+from django.db.models import QuerySet
+from django.db.models.sql.constants import MULTI
 
 
 def update_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -233,3 +240,50 @@ def insert_rows(
                 ]
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", list(rows))  # noqa: S608
+
+
+_FETCH_CHUNK = 10_000  # rows per fetch (tests shrink it to cross chunks)
+
+
+def values_fetched(values: QuerySet[Any]) -> list[tuple[Any, ...]]:
+    """The rows of a ``values_list`` queryset, as ``list(values)`` gives them,
+    fetched in large chunks and converted a column at a time. Django's own
+    iteration fetches 100 rows at a time and runs the converters row by row,
+    which for a grouping by enterprise (50,000 groups) costs a third again
+    over the database's own time (bench/bench_analytics.py)."""
+    compiler = values.query.get_compiler(values.db)
+    chunks = compiler.execute_sql(MULTI, chunk_size=_FETCH_CHUNK)
+    rows: list[tuple[Any, ...]] = [tuple(row) for chunk in chunks for row in chunk]
+    if not rows:
+        return rows
+    converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
+    if not converters:
+        return rows
+    db = connections[values.db]
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    for pos, (convs, expression) in converters.items():
+        column = columns[pos]
+        for convert in convs:
+            column[:] = [convert(value, expression, db) for value in column]
+    return list(zip(*columns, strict=True))
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No automatic cyclic garbage collection while building a large result.
+
+    Building the 50,000 rows of a statistics question grouped by enterprise
+    allocates a few hundred thousand objects; each allocation burst sets off
+    the collector, and its full passes walk every object the process holds.
+    That took 40 % of such a question (309 ms of which 140 ms collecting, at
+    1M people). The rows hold no cycles; what garbage arrives meanwhile waits
+    for the next collection. The switch is process-wide, so it only turns the
+    collector back on if it found it on (another thread's pause may have begun
+    first, and the last one to end turns it back on)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
