@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
@@ -34,6 +35,14 @@ SCOPE_KEYS = ("from", "to", "jurisdiction", "enterprise")
 TABLE_GROUPS = ("jurisdiction", "industry", "enterprise", "quarter", "year")
 TREND_GROUPS = ("month", "quarter", "year")
 PEOPLE_PER_PAGE = 50
+# The server-side sort keys of a table: a column, and how a row sorts in it.
+TABLE_SORTS: dict[str, Callable[[Any], Any]] = {
+    "label": lambda row: row.label,
+    "value": lambda row: row.numerator if row.denominator is None else (-1 if row.rate is None else row.rate),
+    "counted": lambda row: row.numerator,
+    "missing": lambda row: (row.denominator or 0) - row.numerator,
+    "headcount": lambda row: row.denominator or 0,
+}
 
 View = Callable[..., HttpResponse]
 
@@ -307,6 +316,52 @@ def _table_rows(query: Query, indicator: Indicator, rows: list[Any], group_by: s
     return lines
 
 
+def _table_page(request: HttpRequest, rows: list[Any]) -> dict[str, Any]:
+    """The table's rows to show. Up to ``ANALYTICS_TABLE_ROWS_PER_PAGE`` rows: all
+    of them, for the browser to sort and filter. More (a district's enterprises
+    run to tens of thousands, too many for one page on a phone): the page asked
+    for of the rows whose name or code contains ``q``, sorted by ``sort`` (``-``
+    first for descending), with the links that sort each column."""
+    per_page = settings.ANALYTICS_TABLE_ROWS_PER_PAGE
+    sort = request.GET.get("sort", "label").strip() or "label"
+    column = sort.removeprefix("-")
+    if column not in TABLE_SORTS:
+        allowed = ", ".join(TABLE_SORTS)
+        raise InvalidQuery(
+            _("“%(value)s” is not a column to sort by; use one of %(allowed)s, with - before it for descending.")
+            % {"value": sort, "allowed": allowed},
+            field="sort",
+        )
+    if len(rows) <= per_page:
+        return {"rows": rows, "paged": False}
+    needle = request.GET.get("q", "").strip()
+    if needle:
+        folded = needle.casefold()
+        rows = [r for r in rows if folded in r.label.casefold() or folded in r.key.casefold()]
+    rows = sorted(rows, key=TABLE_SORTS[column], reverse=sort.startswith("-"))
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    kept = request.GET.copy()
+    kept.pop("page", None)
+    links = {}
+    for name in TABLE_SORTS:
+        kept["sort"] = name if sort != name else f"-{name}"
+        links[name] = {
+            "url": f"?{kept.urlencode()}",
+            "order": "ascending" if sort == name else "descending" if sort == f"-{name}" else "",
+        }
+    hidden = [(k, v) for k, v in request.GET.items() if k not in ("q", "page")]
+    return {
+        "rows": list(page.object_list),
+        "paged": True,
+        "page": page,
+        "matched": len(rows),
+        "matched_text": _number(len(rows)),
+        "q": needle,
+        "sort_links": links,
+        "hidden": hidden,
+    }
+
+
 def _chart_points(indicator: Indicator, rows: list[Any]) -> list[dict[str, Any]]:
     points = []
     for row in rows:
@@ -344,6 +399,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
         trend_by = next((g for g in TREND_GROUPS if g in indicator.group_bys), None)
         if trend_by is not None:
             trend = compute(query_build(user=request.user, code=code, params={**params, **own, "group_by": trend_by}))
+        table = _table_page(request, result.rows)
     except AnalyticsError as error:
         return _refused(request, error, title=_("Statistics"))
     scoped = _scope_of(query)
@@ -355,7 +411,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
         "unit": "%" if indicator.kind == "rate" else str(indicator.unit or ""),
         "target": None if indicator.target is None else round(indicator.target * 100, 1),
         "trend": _chart_points(indicator, trend.rows) if trend else [],
-        "bars": _chart_points(indicator, result.rows),
+        "bars": _chart_points(indicator, table["rows"]),
         "labels": {
             "trend": str(trend_title),
             "bars": _("Breakdown"),
@@ -395,7 +451,8 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
                 "missing": _missing(indicator, result.total),
             },
             "extra_lines": _extra_lines(result.extra),
-            "rows": _table_rows(query, indicator, result.rows, group_by),
+            "rows": _table_rows(query, indicator, table["rows"], group_by),
+            "table": table,
             "charts": charts,
             "missing_url": _url("analytics:people", indicator=code, status="missing", **scoped),
             "counted_url": _url("analytics:people", indicator=code, status="counted", **scoped),

@@ -503,6 +503,9 @@ ANALYTICS_MAX_PERIOD_DAYS = env_int("ANALYTICS_MAX_PERIOD_DAYS", 3 * 366, minimu
 ANALYTICS_EXPORT_INLINE_ROWS = env_int("ANALYTICS_EXPORT_INLINE_ROWS", 5000, minimum=0)
 ANALYTICS_EXPORT_RETENTION_HOURS = env_int("ANALYTICS_EXPORT_RETENTION_HOURS", 72, minimum=1)
 ANALYTICS_EXPORT_PURGE_SECONDS = env_int("ANALYTICS_EXPORT_PURGE_SECONDS", 6 * 3600, minimum=60)
+# A statistics table of more rows than this (by enterprise, a district's tens of thousands)
+# is sorted, searched and paged on the server, this many rows a page.
+ANALYTICS_TABLE_ROWS_PER_PAGE = env_int("ANALYTICS_TABLE_ROWS_PER_PAGE", 200, minimum=1)
 # Pre-aggregated facts (analytics.facts): the periodic refresh of the facts written rows touched,
 # and the most pending markers a statistics question refreshes itself before reading the facts
 # (more than that and it reads the live SQL until the periodic refresh has caught up).

@@ -279,3 +279,62 @@ def test_a_rate_over_a_population_lists_the_registered_residents_not_trained(cas
     assert (
         "data-missing-link" in _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
     )
+
+
+def _body_rows(html: str) -> list[str]:
+    body = re.search(r"<tbody>(.*?)</tbody>", html, re.S).group(1)
+    return re.findall(r'<tr data-key="([^"]+)">', body)
+
+
+def test_a_table_longer_than_a_page_is_sorted_searched_and_paged_on_the_server(
+    cast: Cast, people: Any, settings: Any
+) -> None:
+    # A district's enterprises run to tens of thousands; here two, one a page.
+    settings.ANALYTICS_TABLE_ROWS_PER_PAGE = 1
+    east = cast.east
+    plant, depot = east.enterprises[0], east.enterprises[1]  # 1 of 2 certified; 0 of 1
+    by = {"indicator": CODE, "group_by": "enterprise", **PERIOD}
+    first = _get(east.bureau, "analytics:indicator", **by)
+    assert first.status_code == 200
+    html = first.content.decode()
+    assert len(_body_rows(html)) == 1
+    assert "data-sortable" not in html  # the browser would sort only the page it holds
+    assert "共 2 行，本页 1 行" in html
+    assert "第 1 页，共 2 页" in html
+    charts = json.loads(re.search(r'<script id="chart-data" type="application/json">(.*?)</script>', html).group(1))
+    assert [p["key"] for p in charts["bars"]] == _body_rows(html)  # the chart shows the page's rows
+    everyone = _body_rows(html) + _body_rows(_get(east.bureau, "analytics:indicator", page=2, **by).content.decode())
+    assert sorted(everyone) == sorted([plant.credit_code, depot.credit_code])
+
+    # Sorted by headcount, largest first: the plant (two people) is the first page.
+    by_headcount = _get(east.bureau, "analytics:indicator", sort="-headcount", **by).content.decode()
+    assert _body_rows(by_headcount)[0] == plant.credit_code
+    assert re.search(r'<th scope="col" aria-sort="descending"><a class="sort" href="[^"]*sort=headcount', by_headcount)
+    # By rate, lowest first: the plant's 50 % comes last, on the second page.
+    by_rate = _get(east.bureau, "analytics:indicator", sort="value", page=2, **by).content.decode()
+    assert _body_rows(by_rate) == [plant.credit_code]
+
+    # Searching by name (or credit code) keeps the other parameters and finds the one row.
+    found = _get(east.bureau, "analytics:indicator", q=depot.name[-4:], **by).content.decode()
+    assert _body_rows(found) == [depot.credit_code]
+    assert "共 1 行" in found
+    assert '<input type="hidden" name="group_by" value="enterprise">' in found
+    nothing = _get(east.bureau, "analytics:indicator", q="没有这家企业", **by).content.decode()
+    assert _body_rows(nothing) == []
+    assert "没有符合搜索的行" in nothing
+
+    refused = _get(east.bureau, "analytics:indicator", sort="weekday", **by)
+    assert refused.status_code == 400
+    assert 'data-field="sort"' in refused.content.decode()
+
+
+def test_a_table_within_a_page_comes_whole_for_the_browser_to_sort(cast: Cast, people: Any) -> None:
+    by = {"indicator": CODE, "group_by": "enterprise", **PERIOD}
+    html = _get(cast.east.bureau, "analytics:indicator", **by).content.decode()
+    assert "data-sortable" in html
+    assert len(_body_rows(html)) == 2
+    assert 'class="pager"' not in html
+    # A sort the page does not know is refused here too, not ignored.
+    refused = _get(cast.east.bureau, "analytics:indicator", sort="-weekday", **by)
+    assert refused.status_code == 400
+    assert 'data-field="sort"' in refused.content.decode()
