@@ -61,10 +61,17 @@ def test_more_rows_than_one_chunk_and_an_empty_question(monkeypatch: pytest.Monk
 
 
 def test_the_collector_is_back_on_after_a_pause_even_on_an_error() -> None:
+    seen = []
+
+    def build() -> None:
+        with collector_paused():
+            seen.append(gc.isenabled())
+            raise RuntimeError("boom")
+
     assert gc.isenabled()
-    with pytest.raises(RuntimeError), collector_paused():
-        assert not gc.isenabled()
-        raise RuntimeError("boom")
+    with pytest.raises(RuntimeError):
+        build()
+    assert seen == [False]
     assert gc.isenabled()
 
 
