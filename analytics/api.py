@@ -133,9 +133,19 @@ def _result_body(query: Query) -> dict[str, Any]:
         },
         "group_by": query.group_by,
         "total": _figure(result.total),
-        "rows": [{"key": r.key, "label": r.label, **_figure(r)} for r in result.rows],
+        "rows": result.rows,
         "extra": result.extra,
     }
+
+
+def _result_out(query: Query) -> dict[str, Any]:
+    """``StatsResultOut`` of the question's result; the rows, which can run to
+    tens of thousands, are represented apart (``rows_represented``)."""
+    body = _result_body(query)
+    rows = body.pop("rows")
+    data = out.StatsResultOut({**body, "rows": []}).data
+    data["rows"] = out.rows_represented(rows)
+    return data
 
 
 @endpoints.route("stats/indicators/<str:code>/", name="stats-indicator")
@@ -152,7 +162,7 @@ class IndicatorView(APIView):
             query = query_build(user=request.user, code=code, params=_params(request))
         except AnalyticsError as exc:
             return _refusal(exc)
-        return Response(out.StatsResultOut(_result_body(query)).data)
+        return Response(_result_out(query))
 
 
 class _Lines:

@@ -54,6 +54,23 @@ class StatsRowOut(StatsFigureOut):
     label = serializers.CharField()
 
 
+def rows_represented(rows: Any) -> list[dict[str, Any]]:
+    """``StatsRowOut(rows, many=True).data``, field for field and coercion for
+    coercion, without a serializer per row: grouped by enterprise a result has
+    50,000 rows, which the serializer took 2-5 s to represent (the question
+    itself: 0.2-0.6 s). ``tests/analytics/test_api.py`` holds the two equal."""
+    return [
+        {
+            "numerator": r.numerator,
+            "denominator": None if r.denominator is None else int(r.denominator),
+            "rate": None if r.rate is None else float(r.rate),
+            "key": str(r.key),
+            "label": str(r.label),
+        }
+        for r in rows
+    ]
+
+
 # "from" is a Python keyword, so the class is built with type().
 StatsPeriodOut = type(
     "StatsPeriodOut",

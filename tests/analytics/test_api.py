@@ -200,3 +200,30 @@ def test_people_are_paginated(cast: Cast, world: Any) -> None:
     names = [p["name"] for p in first["results"] + second["results"]]
     assert sorted(names) == ["张一", "李二", "王三"]
     assert client.get(PRINCIPALS + "people/", {**PERIOD, "page": 9}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("code", "group_by"),
+    [
+        ("principal_certified_rate", "enterprise"),  # integer counts, a rate
+        ("principal_certified_rate", "jurisdiction"),  # a child with a zero denominator: null rate
+        ("training_hours", "jurisdiction"),  # a volume: no denominator, no rate
+        ("principal_certified_rate", "month"),
+    ],
+)
+def test_rows_are_represented_exactly_as_their_serializer_would(
+    cast: Cast, world: Any, code: str, group_by: str
+) -> None:
+    from analytics import serializers
+    from analytics.indicators import compute
+    from analytics.queries import query_build
+
+    query = query_build(user=cast.east.bureau, code=code, params={**PERIOD, "group_by": group_by})
+    rows = compute(query).rows
+    assert rows, "the world gives every grouping a row"
+    expected = [dict(r) for r in serializers.StatsRowOut(rows, many=True).data]
+    assert serializers.rows_represented(rows) == expected
+    assert [list(r) for r in serializers.rows_represented(rows)] == [list(r) for r in expected]  # field order
+    body = _token_client(cast.east.bureau).get(f"{URL}{code}/", {**PERIOD, "group_by": group_by}).json()
+    assert body["rows"] == [dict(r) for r in expected]
+    assert list(body) == list(serializers.StatsResultOut.__dict__["_declared_fields"])
