@@ -34,6 +34,8 @@ def shifted(page: Any, hours: int) -> Any:
 
 
 def seconds_shown(page: Any) -> int:
+    # The page shows "--:--" until its deferred script has run; the form can be there before that.
+    page.wait_for_function("() => /\\d\\d:\\d\\d$/.test(document.querySelector('[data-timer]').textContent)")
     text = page.inner_text("[data-timer]")
     match = re.fullmatch(r"(?:(\d+):)?(\d\d):(\d\d)", text.strip())
     assert match, text
