@@ -316,50 +316,60 @@ def _table_rows(query: Query, indicator: Indicator, rows: list[Any], group_by: s
     return lines
 
 
-def _table_page(request: HttpRequest, rows: list[Any]) -> dict[str, Any]:
-    """The table's rows to show. Up to ``ANALYTICS_TABLE_ROWS_PER_PAGE`` rows: all
-    of them, for the browser to sort and filter. More (a district's enterprises
-    run to tens of thousands, too many for one page on a phone): the page asked
-    for of the rows whose name or code contains ``q``, sorted by ``sort`` (``-``
-    first for descending), with the links that sort each column."""
-    per_page = settings.ANALYTICS_TABLE_ROWS_PER_PAGE
+def _table_sort(request: HttpRequest) -> str:
+    """The table's sort asked for (``sort``: a column of ``TABLE_SORTS``, ``-`` first
+    for descending), checked before anything is counted."""
     sort = request.GET.get("sort", "label").strip() or "label"
-    column = sort.removeprefix("-")
-    if column not in TABLE_SORTS:
-        allowed = ", ".join(TABLE_SORTS)
+    if sort.removeprefix("-") not in TABLE_SORTS:
         raise InvalidQuery(
             _("“%(value)s” is not a column to sort by; use one of %(allowed)s, with - before it for descending.")
-            % {"value": sort, "allowed": allowed},
+            % {"value": sort, "allowed": ", ".join(TABLE_SORTS)},
             field="sort",
         )
-    if len(rows) <= per_page:
-        return {"rows": rows, "paged": False}
-    needle = request.GET.get("q", "").strip()
-    if needle:
-        folded = needle.casefold()
-        rows = [r for r in rows if folded in r.label.casefold() or folded in r.key.casefold()]
-    rows = sorted(rows, key=TABLE_SORTS[column], reverse=sort.startswith("-"))
-    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    return sort
+
+
+def _table_page(
+    request: HttpRequest, indicator: Indicator, rows: list[Any], *, group_by: str, sort: str
+) -> dict[str, Any]:
+    """The table's rows and column headers. Up to ``ANALYTICS_TABLE_ROWS_PER_PAGE``
+    rows: all of them, for the browser to sort and filter. More (a district's
+    enterprises run to tens of thousands, too many for one page on a phone): the
+    page asked for of the rows whose name or code contains ``q``, sorted by
+    ``sort``, each header a link that sorts by its column."""
+    per_page = settings.ANALYTICS_TABLE_ROWS_PER_PAGE
+    paged = len(rows) > per_page
+    table: dict[str, Any] = {"rows": rows, "paged": paged}
+    needle = request.GET.get("q", "").strip() if paged else ""
+    if paged:
+        if needle:
+            folded = needle.casefold()
+            rows = [r for r in rows if folded in r.label.casefold() or folded in r.key.casefold()]
+        rows = sorted(rows, key=TABLE_SORTS[sort.removeprefix("-")], reverse=sort.startswith("-"))
+        page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+        table |= {
+            "rows": list(page.object_list),
+            "page": page,
+            "matched": len(rows),
+            "matched_text": _number(len(rows)),
+            "q": needle,
+            "hidden": [(k, v) for k, v in request.GET.items() if k not in ("q", "page")],
+        }
     kept = request.GET.copy()
     kept.pop("page", None)
-    links = {}
-    for name in TABLE_SORTS:
+    columns = [("label", _group_label(group_by), "text")]
+    columns.append(("value", _("Rate") if indicator.kind == "rate" else _("Value"), "number"))
+    if indicator.kind == "rate":
+        columns += [("counted", _("Counted"), "number"), ("missing", _("Missing"), "number")]
+        columns.append(("headcount", _("Headcount"), "number"))
+    table["columns"] = []
+    for name, label, kind in columns:
         kept["sort"] = name if sort != name else f"-{name}"
-        links[name] = {
-            "url": f"?{kept.urlencode()}",
-            "order": "ascending" if sort == name else "descending" if sort == f"-{name}" else "",
-        }
-    hidden = [(k, v) for k, v in request.GET.items() if k not in ("q", "page")]
-    return {
-        "rows": list(page.object_list),
-        "paged": True,
-        "page": page,
-        "matched": len(rows),
-        "matched_text": _number(len(rows)),
-        "q": needle,
-        "sort_links": links,
-        "hidden": hidden,
-    }
+        order = "ascending" if sort == name else "descending" if sort == f"-{name}" else ""
+        table["columns"].append(
+            {"label": label, "kind": kind, "url": f"?{kept.urlencode()}", "order": order if paged else ""}
+        )
+    return table
 
 
 def _chart_points(indicator: Indicator, rows: list[Any]) -> list[dict[str, Any]]:
@@ -393,13 +403,14 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
                 field="group_by",
             )
         own = {p.name: request.GET[p.name] for p in indicator.params if request.GET.get(p.name)}
+        sort = _table_sort(request)
         query = query_build(user=request.user, code=code, params={**params, **own, "group_by": group_by})
         result = compute(query)
         trend = None
         trend_by = next((g for g in TREND_GROUPS if g in indicator.group_bys), None)
         if trend_by is not None:
             trend = compute(query_build(user=request.user, code=code, params={**params, **own, "group_by": trend_by}))
-        table = _table_page(request, result.rows)
+        table = _table_page(request, indicator, result.rows, group_by=group_by, sort=sort)
     except AnalyticsError as error:
         return _refused(request, error, title=_("Statistics"))
     scoped = _scope_of(query)
@@ -439,7 +450,6 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "indicator": indicator,
             "definition": indicator.definition(),
             "group_by": group_by,
-            "group_label": _group_label(group_by),
             "trend_title": trend_title,
             "groupings": groupings,
             "total": {

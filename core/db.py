@@ -253,7 +253,7 @@ def values_fetched(values: QuerySet[Any]) -> list[tuple[Any, ...]]:
     over the database's own time (bench/bench_analytics.py)."""
     compiler = values.query.get_compiler(values.db)
     chunks = compiler.execute_sql(MULTI, chunk_size=_FETCH_CHUNK)
-    rows: list[tuple[Any, ...]] = [tuple(row) for chunk in chunks for row in chunk]
+    rows: list[tuple[Any, ...]] = [row for chunk in chunks for row in chunk]  # the drivers' own tuples
     if not rows:
         return rows
     converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
