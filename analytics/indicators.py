@@ -23,7 +23,7 @@ import inspect
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, ClassVar
 
 from django.db import models
@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from analytics.errors import UnknownIndicator
 from analytics.facts import facts_active
-from core.db import collector_paused, values_fetched
+from core.db import collector_paused, values_fetched, values_named
 from organizations.models import Enterprise, EnterpriseStatus, Industry, Jurisdiction
 
 GROUP_BYS = ("jurisdiction", "industry", "enterprise", "month", "quarter", "year")
@@ -343,14 +343,23 @@ def _counts(qs: QuerySet[Any], ind: Indicator, *group: str, tally: Tally | None 
 
 
 def _grouped(
-    qs: QuerySet[Any], aggregates: dict[str, Aggregate], group: tuple[str, ...], tally: Tally | None
+    qs: QuerySet[Any],
+    aggregates: dict[str, Aggregate],
+    group: tuple[str, ...],
+    tally: Tally | None,
+    *,
+    named: tuple[Any, str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """``(*group, *aggregates)`` tuples, one per group; with ``tally``, each aggregate
-    summed over them (in the same order as the groups, so a float sum is reproducible)."""
-    got = values_fetched(qs.order_by().values(*group).annotate(**aggregates).values_list(*group, *aggregates))
+    summed over them (in the same order as the groups, so a float sum is reproducible).
+    With ``named`` (a model and its key field; ``group`` is one id of it), each tuple is
+    led by the object's key and name, in the order of names (``values_named``)."""
+    values = qs.order_by().values(*group).annotate(**aggregates).values_list(*group, *aggregates)
+    got = values_fetched(values) if named is None else values_named(values, *named)
     if tally is not None:
-        for i, name in enumerate(aggregates, start=len(group)):
-            tally.totals[name] = tally.total(name) + sum(g[i] or 0 for g in got)
+        start = len(group) + (2 if named else 0)
+        for i, name in enumerate(aggregates, start=start):
+            tally.totals[name] = tally.total(name) + sum(filter(None, map(itemgetter(i), got)))
     return got
 
 
@@ -392,29 +401,20 @@ def _named_rows(
     subjects: QuerySet[Any], ind: Indicator, tally: Tally | None, column: str, model: Any, key: str
 ) -> list[Row]:
     """A row per group of ``column`` (an id of ``model``), keyed by the object's ``key`` attribute
-    and labelled with its name; groups whose object is gone are left out.
+    and labelled with its name, in the order of names; groups whose object is gone are left out.
 
-    By enterprise a city has tens of thousands of rows: they are built from the
-    grouped tuples and the ``(pk, key, name)`` tuples directly, no dict per row."""
+    By enterprise a city has tens of thousands of rows: SQL names and orders them
+    (``values_named``), and they are built from its tuples directly, no dict per row."""
     aggregates = tally.aggregates if tally is not None else ind.aggregates()
-    grouped = _grouped(subjects, aggregates, (column,), tally)
-    at = {name: i for i, name in enumerate(aggregates, start=1)}
+    grouped = _grouped(subjects, aggregates, (column,), tally, named=(model, key))
+    at = {name: i for i, name in enumerate(aggregates, start=3)}
     numerator, denominator = at.get("numerator"), at.get("denominator")
-    names = model.objects.all() if len(grouped) > 2000 else model.objects.filter(pk__in=[g[0] for g in grouped])
-    objects = {pk: (k, name) for pk, k, name in values_fetched(names.order_by().values_list("pk", key, "name"))}
-    rows = []
-    for g in grouped:
-        named = objects.get(g[0])
-        if named is not None:
-            rows.append(
-                Row(
-                    numerator=(g[numerator] or 0) if numerator else 0,
-                    denominator=g[denominator] if denominator else None,
-                    key=named[0],
-                    label=named[1],
-                )
-            )
-    return rows
+    # Positional (numerator, denominator, key, label): half the time of keywords for 50,000 rows.
+    return [
+        Row((g[numerator] or 0) if numerator else 0, g[denominator] if denominator else None, g[0], g[1])
+        for g in grouped
+        if g[1] is not None
+    ]
 
 
 def scope_node(query: Query) -> Jurisdiction | None:

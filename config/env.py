@@ -132,7 +132,9 @@ def env_url(name: str, *, schemes: tuple[str, ...]) -> str | None:
     return value
 
 
-def postgres_settings(url: str, name: str = "DATABASE_URL", pool_max: int = 0) -> dict[str, object]:
+def postgres_settings(
+    url: str, name: str = "DATABASE_URL", pool_max: int = 0, parallel_workers: int | None = None
+) -> dict[str, object]:
     """Django DATABASES entry for a postgres:// URL.
 
     ``pool_max`` > 0 turns on psycopg's connection pool (Django ≥ 5.1): under
@@ -153,7 +155,14 @@ def postgres_settings(url: str, name: str = "DATABASE_URL", pool_max: int = 0) -
     }
     # JIT compiles each statistics query for seconds before it runs (bench_analytics:
     # one figure 5 s slower with it); no query of ours runs long enough to repay it.
-    options: dict[str, object] = {"options": "-c jit=off"}
+    server_options = "-c jit=off"
+    if parallel_workers is not None:
+        # Workers per parallel scan besides the backend itself: on the 2-core reference
+        # machine one worker fills both cores, where the server's default of two starts
+        # three processes for two cores and, on a statistics figure over 80,000 fact
+        # rows, costs more to start than it saves (bench_analytics.py).
+        server_options += f" -c max_parallel_workers_per_gather={parallel_workers}"
+    options: dict[str, object] = {"options": server_options}
     if pool_max > 0:
         return {
             **connection,

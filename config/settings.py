@@ -126,7 +126,13 @@ TEMPLATES = [
 # or sqlite:////absolute/path. Without it, SQLITE_PATH (default db.sqlite3 here).
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
 if DATABASE_URL and not DATABASE_URL.startswith("sqlite:"):
-    DATABASES = {"default": postgres_settings(DATABASE_URL, pool_max=env_int("DATABASE_POOL_MAX", 0, minimum=0))}
+    DATABASES = {
+        "default": postgres_settings(
+            DATABASE_URL,
+            pool_max=env_int("DATABASE_POOL_MAX", 0, minimum=0),
+            parallel_workers=env_int("DATABASE_PARALLEL_WORKERS", 1, minimum=0),
+        )
+    }
 elif DATABASE_URL:
     sqlite_path = sqlite_path_from_url(DATABASE_URL, base_dir=BASE_DIR)
     other_path = env_str("SQLITE_PATH", "")

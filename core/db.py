@@ -254,18 +254,67 @@ def values_fetched(values: QuerySet[Any]) -> list[tuple[Any, ...]]:
     compiler = values.query.get_compiler(values.db)
     chunks = compiler.execute_sql(MULTI, chunk_size=_FETCH_CHUNK)
     rows: list[tuple[Any, ...]] = [row for chunk in chunks for row in chunk]  # the drivers' own tuples
+    return _converted(rows, compiler, values.db, offset=0)
+
+
+def _converted(rows: list[tuple[Any, ...]], compiler: Any, alias: str, *, offset: int) -> list[tuple[Any, ...]]:
+    """``rows`` with the converters of ``compiler``'s columns applied, a column at a
+    time; those columns start at ``offset`` in each row."""
     if not rows:
         return rows
     converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
     if not converters:
         return rows
-    db = connections[values.db]
+    db = connections[alias]
     columns = [list(column) for column in zip(*rows, strict=True)]
     for pos, (convs, expression) in converters.items():
-        column = columns[pos]
+        column = columns[offset + pos]
         for convert in convs:
-            column[:] = [convert(value, expression, db) for value in column]
+            if not _already_converted(convert, expression, column):
+                column[:] = [convert(value, expression, db) for value in column]
     return list(zip(*columns, strict=True))
+
+
+def _already_converted(convert: Any, expression: Any, column: list[Any]) -> bool:
+    """Whether ``convert`` is an expression's own ``int()``/``float()`` coercion (a
+    ``COUNT``'s, say) and every value of ``column`` already has that type or is None:
+    the driver gave what the coercion would, and 50,000 calls of it are skipped."""
+    if getattr(expression, "convert_value", None) is not convert:
+        return False
+    internal = expression.output_field.get_internal_type()
+    kind = float if internal == "FloatField" else int if internal.endswith("IntegerField") else None
+    return kind is not None and set(map(type, column)) <= {kind, type(None)}
+
+
+def values_named(values: QuerySet[Any], model: type[models.Model], key: str) -> list[tuple[Any, ...]]:
+    """The rows of a ``values_list`` queryset whose first column is a primary key of
+    ``model``, each led by that object's ``key`` field and ``name``:
+    ``(key, name, *row)``, ordered by name (Python's order of strings: code points),
+    then primary key. The naming and ordering happen in SQL, in one statement: for a
+    grouping by enterprise (50,000 rows) that spares fetching every enterprise and
+    sorting the rows here. A row whose object is gone comes with ``None`` for both.
+    """
+    compiler = values.query.get_compiler(values.db)
+    inner, params = compiler.as_sql()
+    db = connections[values.db]
+    quote = db.ops.quote_name
+    first = compiler.select[0][2]
+    if not first:
+        raise ValueError("values_named needs a values_list whose first column has a name")
+    meta = model._meta
+    named, pk = (quote(meta.get_field(f).column) for f in ("name", meta.pk.name))
+    code_points = ' COLLATE "C"' if db.vendor == "postgresql" else ""  # SQLite's BINARY already is
+    sql = (
+        f"SELECT o.{quote(meta.get_field(key).column)}, o.{named}, g.* "  # noqa: S608 - quoted identifiers only
+        f"FROM ({inner}) g LEFT JOIN {quote(meta.db_table)} o ON o.{pk} = g.{quote(first)} "
+        f"ORDER BY o.{named}{code_points}, o.{pk}"
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = []
+        while chunk := cursor.fetchmany(_FETCH_CHUNK):
+            rows.extend(chunk)
+    return _converted(rows, compiler, values.db, offset=2)
 
 
 @contextmanager

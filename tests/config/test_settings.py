@@ -119,3 +119,32 @@ def test_unusable_sqlite_url_is_refused_with_a_clear_message(url: str, words: st
 def test_sqlite_url_and_sqlite_path_naming_different_files_are_refused(tmp_path: Path) -> None:
     stderr = refused(DATABASE_URL=f"sqlite:///{tmp_path / 'a.sqlite3'}", SQLITE_PATH=str(tmp_path / "b.sqlite3"))
     assert "set only one of them" in stderr
+
+
+def test_a_malformed_parallel_worker_count_stops_start_up() -> None:
+    assert "DATABASE_PARALLEL_WORKERS" in refused(
+        DATABASE_URL="postgres://user:pw@db.example:6543/safetrain", DATABASE_PARALLEL_WORKERS="two"
+    )
+
+
+@pytest.mark.django_db
+def test_postgresql_connections_run_with_the_parallel_workers_and_jit_configured() -> None:
+    """What a live connection of the app's reports (PostgreSQL only: the setting is its server's)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL server setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        workers = cursor.fetchone()[0]
+        cursor.execute("SHOW jit")
+        jit = cursor.fetchone()[0]
+    assert (workers, jit) == ("1", "off")
+    url = connection.settings_dict
+    shown = started(
+        "import django; django.setup(); from django.db import connection as c; cur = c.cursor(); "
+        "cur.execute('SHOW max_parallel_workers_per_gather'); print(cur.fetchone()[0])",
+        DATABASE_URL=f"postgres://{url['USER']}@{url['HOST'] or '127.0.0.1'}:{url['PORT'] or 5432}/{url['NAME']}",
+        DATABASE_PARALLEL_WORKERS="0",
+    )
+    assert shown == ["0"]
