@@ -1038,9 +1038,11 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SHOW jit")
             jit = cursor.fetchone()[0]
+            cursor.execute("SHOW max_parallel_workers_per_gather")
+            workers = cursor.fetchone()[0]
         print(
-            f"db=postgresql jit={jit} cores={os.cpu_count()} runs={args.runs} baseline_runs={args.baseline_runs} "
-            f"load average {os.getloadavg()[0]:.1f}"
+            f"db=postgresql jit={jit} parallel_workers={workers} cores={os.cpu_count()} runs={args.runs} "
+            f"baseline_runs={args.baseline_runs} load average {os.getloadavg()[0]:.1f}"
         )
         facts_prepare(args, fresh=not reuse)
         print(f"{'indicator':<34} {'group_by':<12} {'p50':>12}  {'baseline':>16}  {'ratio':>8}")

@@ -16,6 +16,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, connections, models
@@ -289,10 +290,13 @@ def _already_converted(convert: Any, expression: Any, column: list[Any]) -> bool
 def values_named(values: QuerySet[Any], model: type[models.Model], key: str) -> list[tuple[Any, ...]]:
     """The rows of a ``values_list`` queryset whose first column is a primary key of
     ``model``, each led by that object's ``key`` field and ``name``:
-    ``(key, name, *row)``, ordered by name (Python's order of strings: code points),
-    then primary key. The naming and ordering happen in SQL, in one statement: for a
-    grouping by enterprise (50,000 rows) that spares fetching every enterprise and
-    sorting the rows here. A row whose object is gone comes with ``None`` for both.
+    ``(key, name, *row)``, ordered by name (Python's order of strings), then primary
+    key; rows whose object is gone come last, with ``None`` for both.
+
+    SQL joins the names on (one statement): for a grouping by enterprise (50,000
+    rows) that spares fetching every enterprise into a dict to look each row up. The
+    rows are sorted here: ordering in SQL costs as much or more (a sort that spills
+    to disk beside the grouping's), and would need a collation equal to Python's.
     """
     compiler = values.query.get_compiler(values.db)
     inner, params = compiler.as_sql()
@@ -302,19 +306,19 @@ def values_named(values: QuerySet[Any], model: type[models.Model], key: str) -> 
     if not first:
         raise ValueError("values_named needs a values_list whose first column has a name")
     meta = model._meta
-    named, pk = (quote(meta.get_field(f).column) for f in ("name", meta.pk.name))
-    code_points = ' COLLATE "C"' if db.vendor == "postgresql" else ""  # SQLite's BINARY already is
+    pk = quote(meta.pk.column)
     sql = (
-        f"SELECT o.{quote(meta.get_field(key).column)}, o.{named}, g.* "  # noqa: S608 - quoted identifiers only
-        f"FROM ({inner}) g LEFT JOIN {quote(meta.db_table)} o ON o.{pk} = g.{quote(first)} "
-        f"ORDER BY o.{named}{code_points}, o.{pk}"
+        f"SELECT o.{quote(meta.get_field(key).column)}, o.{quote(meta.get_field('name').column)}, g.* "  # noqa: S608 - quoted identifiers only
+        f"FROM ({inner}) g LEFT JOIN {quote(meta.db_table)} o ON o.{pk} = g.{quote(first)}"
     )
     with db.cursor() as cursor:
         cursor.execute(sql, params)
         rows = []
         while chunk := cursor.fetchmany(_FETCH_CHUNK):
             rows.extend(chunk)
-    return _converted(rows, compiler, values.db, offset=2)
+    rows = _converted(rows, compiler, values.db, offset=2)
+    gone = [row for row in rows if row[1] is None]
+    return sorted((row for row in rows if row[1] is not None), key=itemgetter(1, 2)) + gone
 
 
 @contextmanager

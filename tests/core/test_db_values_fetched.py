@@ -66,8 +66,8 @@ def test_more_rows_than_one_chunk_and_an_empty_question(monkeypatch: pytest.Monk
 @pytest.mark.django_db
 def test_named_rows_come_in_pythons_order_of_names_with_ties_by_id() -> None:
     place = make_jurisdiction("990100", "测试区")
-    # Code-point order, which Python's sorted() uses: capitals before small letters,
-    # Latin before Han; a database collation (en_US, zh_CN) would order these differently.
+    # Python's order of strings (code points), as every other door sorts its rows: capitals
+    # before small letters, Latin before Han; a database collation (en_US, zh_CN) differs.
     names = ["华安化工", "alpha", "Zeta", "华安化工", "安达", "Ähre", "beta 2", "beta 10"]
     enterprises = [make_enterprise(place, name) for name in names]
     ids = {e.pk for e in enterprises}
