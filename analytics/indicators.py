@@ -403,8 +403,8 @@ def _named_rows(
     """A row per group of ``column`` (an id of ``model``), keyed by the object's ``key`` attribute
     and labelled with its name, in the order of names; groups whose object is gone are left out.
 
-    By enterprise a city has tens of thousands of rows: SQL names and orders them
-    (``values_named``), and they are built from its tuples directly, no dict per row."""
+    By enterprise a city has tens of thousands of rows: SQL joins their names on
+    (``values_named``, which sorts them), and they are built from its tuples directly."""
     aggregates = tally.aggregates if tally is not None else ind.aggregates()
     grouped = _grouped(subjects, aggregates, (column,), tally, named=(model, key))
     at = {name: i for i, name in enumerate(aggregates, start=3)}
