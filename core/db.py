@@ -19,6 +19,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, connections, models
 from django.db.models import QuerySet
 from django.db.models.sql.constants import MULTI
@@ -299,7 +300,10 @@ def values_named(values: QuerySet[Any], model: type[models.Model], key: str) -> 
     to disk beside the grouping's), and would need a collation equal to Python's.
     """
     compiler = values.query.get_compiler(values.db)
-    inner, params = compiler.as_sql()
+    try:
+        inner, params = compiler.as_sql()
+    except EmptyResultSet:  # ``none()`` or ``pk__in=[]``: no statement to run
+        return []
     db = connections[values.db]
     quote = db.ops.quote_name
     first = compiler.select[0][2]

@@ -115,6 +115,10 @@ def test_named_rows_come_in_pythons_order_of_names_with_ties_by_id() -> None:
     assert [row[:3] for row in got if row[1] is None] == [(None, None, gone)]
     # The same groups as the ORM gives them, each led by its object's key and name.
     assert sorted(row[2:] for row in got) == sorted(grouped.all())
+    # A question SQL need not ask (a scope with nothing in it) has no rows, and no error.
+    assert values_named(grouped.none(), Enterprise, "credit_code") == []
+    assert values_named(grouped.filter(enterprise_id__in=[]), Enterprise, "credit_code") == []
+    assert values_named(grouped.filter(session_id=99), Enterprise, "credit_code") == []
 
 
 def test_the_collector_is_back_on_after_a_pause_even_on_an_error() -> None:
