@@ -317,10 +317,7 @@ def values_named(values: QuerySet[Any], model: type[models.Model], key: str) -> 
     )
     with db.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = []
-        while chunk := cursor.fetchmany(_FETCH_CHUNK):
-            rows.extend(chunk)
-    rows = _converted(rows, compiler, values.db, offset=2)
+        rows = _converted(cursor.fetchall(), compiler, values.db, offset=2)
     gone = [row for row in rows if row[1] is None]
     return sorted((row for row in rows if row[1] is not None), key=itemgetter(1, 2)) + gone
 

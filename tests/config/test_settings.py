@@ -140,11 +140,12 @@ def test_postgresql_connections_run_with_the_parallel_workers_and_jit_configured
         cursor.execute("SHOW jit")
         jit = cursor.fetchone()[0]
     assert (workers, jit) == ("1", "off")
-    url = connection.settings_dict
+    db = connection.settings_dict
+    login = f"{db['USER']}:{db['PASSWORD']}" if db["PASSWORD"] else db["USER"]
     shown = started(
         "import django; django.setup(); from django.db import connection as c; cur = c.cursor(); "
         "cur.execute('SHOW max_parallel_workers_per_gather'); print(cur.fetchone()[0])",
-        DATABASE_URL=f"postgres://{url['USER']}@{url['HOST'] or '127.0.0.1'}:{url['PORT'] or 5432}/{url['NAME']}",
+        DATABASE_URL=f"postgres://{login}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         DATABASE_PARALLEL_WORKERS="0",
     )
     assert shown == ["0"]
