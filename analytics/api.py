@@ -98,6 +98,7 @@ def _describe(ind: Indicator) -> dict[str, Any]:
         "unit": str(ind.unit),
         "target": ind.target,
         "definition": ind.definition(),
+        "definition_exact": ind.definition_exact(),
         "group_bys": list(ind.group_bys),
         "parameters": [
             {"name": p.name, "label": str(p.label), "default": p.default, "minimum": p.minimum, "maximum": p.maximum}

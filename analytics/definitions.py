@@ -320,6 +320,14 @@ class PrincipalCertifiedRate(_HolderRate):
     """
 
     code = "principal_certified_rate"
+    summary = gettext_lazy(
+        "Denominator: principals and safety managers whose employment is active on the reference date "
+        "(the period's end, or today when it ends later). Numerator: those of them holding a certificate "
+        "of their post's type (the principal's or the safety manager's) that was issued by that date, is "
+        "valid on it and was not revoked by it. Imported certificates count exactly as platform ones. "
+        "Certificates that expire within the configured number of days after the reference date (90 by "
+        "default) are shown as expiring."
+    )
     name = gettext_lazy("Principals and safety managers certified")
     target = 1.0
     posts = {Post.PRINCIPAL: CertificateType.PRINCIPAL, Post.SAFETY_MANAGER: CertificateType.SAFETY_MANAGER}
@@ -338,6 +346,13 @@ class SpecialOperatorCertifiedRate(_HolderRate):
     """
 
     code = "special_operator_certified_rate"
+    summary = gettext_lazy(
+        "Denominator: special operators whose employment is active on the reference date (the period's "
+        "end, or today when it ends later). Numerator: those of them holding a special operations "
+        "certificate (特种作业操作证) that was issued by that date, is valid on it and was not revoked by it. "
+        "Imported certificates count exactly as platform ones. Certificates that expire within the "
+        "configured number of days after the reference date (90 by default) are shown as expiring."
+    )
     name = gettext_lazy("Special operators certified")
     target = 1.0
     posts = {Post.SPECIAL_OPERATOR: CertificateType.SPECIAL_OPERATOR}
@@ -392,6 +407,18 @@ class NewEmployeeTrainingRate(Indicator):
     """
 
     code = "new_employee_training_rate"
+    summary = gettext_lazy(
+        "Denominator: employments starting within the period at an enterprise that is above scale and in "
+        "a key industry on the start date. A move to another enterprise is a new hire there; a change of "
+        "post at the same enterprise is not; a new hire who left without completing stays in the "
+        "denominator. Numerator: those whose onboarding was complete by the reference date. The "
+        "onboarding hours credited for this employment at this enterprise reach the requirement for the "
+        "post and the industry's risk (24 hours for employees, 72 in high-risk industries; 32 for "
+        "principals and safety managers, 48 in high-risk industries; unless the requirement profiles say "
+        "otherwise), and an onboarding assessment was passed (an onboarding exam, an imported onboarding "
+        "record marked passed, or a valid onboarding certificate). Training from the configured number of"
+        " days before the start date (30 by default) counts; annual retraining never does."
+    )
     name = gettext_lazy("New employees trained before taking up their post")
     target = 1.0
     params = (Param("pretraining_days", 30, gettext_lazy("training counted from (days before the start)"), 0, 365),)
@@ -567,6 +594,13 @@ class AnnualRetrainingRate(Indicator):
     """
 
     code = "annual_retraining_rate"
+    summary = gettext_lazy(
+        "Counted for each calendar year of the period, on 31 December (or on the reference date within "
+        "its year). Denominator: employments that started before 1 January of that year and are still "
+        "active on that date. Numerator: those whose annual retraining hours credited from 1 January to "
+        "that date reach the annual requirement for their post and their industry's risk. Onboarding "
+        "hours never count. Each year counts on its own, so a person counts once a year."
+    )
     name = gettext_lazy("Annual retraining completed")
     target = 1.0
     group_bys = ("jurisdiction", "industry", "enterprise", "year")
@@ -730,6 +764,12 @@ class ExamPassRate(Indicator):
     """
 
     code = "exam_pass_rate"
+    summary = gettext_lazy(
+        "Counted per person and exam session, over the sessions that close within the period. "
+        "Denominator: those with a submitted attempt (invalidated attempts do not count). Numerator: "
+        "those whose best attempt passed, so a passed retake counts. The average score is that of the "
+        "best attempts. The enterprise is that of the person's employment on the closing day."
+    )
     has_facts = True
     name = gettext_lazy("Exam pass rate")
 
@@ -865,6 +905,11 @@ class TrainingHours(_Volume):
     """
 
     code = "training_hours"
+    summary = gettext_lazy(
+        "The sum of the credit hours credited within the period, on the platform and imported, of every "
+        "kind, to people working for an enterprise. Residents' public courses are not included. An "
+        "enterprise's jurisdiction and industry are those in force on each day of training."
+    )
     name = gettext_lazy("Training hours delivered")
     unit = gettext_lazy("credit hours")
 
@@ -890,6 +935,10 @@ class ActiveLearners(_Volume):
     """
 
     code = "active_learners"
+    summary = gettext_lazy(
+        "The number of people with at least one training record (on the platform or imported) within the "
+        "period, counted once in the total and once in each group they trained in."
+    )
     distinct_counts = True
     has_facts = True
     name = gettext_lazy("Active learners")
@@ -1025,6 +1074,10 @@ class CourseCompletions(_Volume):
     """
 
     code = "course_completions"
+    summary = gettext_lazy(
+        "The number of courses and training plans that employees completed within the period. The "
+        "enterprise is that of the person's employment on the day of completion."
+    )
     has_facts = True
     name = gettext_lazy("Course completions")
     unit = gettext_lazy("completions")
@@ -1091,6 +1144,12 @@ class PublicFirstAidCoverage(Indicator):
     """
 
     code = "public_first_aid_coverage"
+    summary = gettext_lazy(
+        "Numerator: residents registered for public courses in the jurisdiction who completed a public "
+        "course within the period, each counted once. Denominator: the resident population configured for"
+        " the jurisdiction (one without its own figure adds up its children's); where none is configured,"
+        " no rate is shown. The plans' target is 2 %."
+    )
     name = gettext_lazy("Residents trained in first aid")
     target = 0.02
     people_match_total = False  # the denominator is a population, not people listed
@@ -1199,6 +1258,12 @@ class RegulatorTrainingRate(Indicator):
     """
 
     code = "regulator_training_rate"
+    summary = gettext_lazy(
+        "Counted for each calendar year of the period. Denominator: the staff holding a bureau official "
+        "role in the jurisdiction. Numerator: those who completed at least the configured number of "
+        "trainings (courses or training plans; 2 by default) from 1 January to 31 December, or to the "
+        "reference date within its year. Their exam pass rate is shown beside it."
+    )
     name = gettext_lazy("Regulators who completed their continuing education")
     target = 1.0
     params = (Param("min_trainings", 2, gettext_lazy("trainings required per year"), 1, 50),)

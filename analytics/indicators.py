@@ -42,6 +42,25 @@ GROUP_BYS = ("jurisdiction", "industry", "enterprise", "month", "quarter", "year
 STATUSES = ("counted", "missing")
 
 
+def group_by_label(group_by: str | None) -> str:
+    """A grouping as users read it (按企业 …), in the active language."""
+    labels = {
+        "jurisdiction": _("By jurisdiction"),
+        "industry": _("By industry"),
+        "enterprise": _("By enterprise"),
+        "month": _("By month"),
+        "quarter": _("By quarter"),
+        "year": _("By year"),
+    }
+    return labels[group_by] if group_by else _("No breakdown")
+
+
+def status_label(status: str | None) -> str:
+    """A people list's status (``counted`` / ``missing``; none: both) as users read it."""
+    labels = {"counted": _("counted"), "missing": _("missing")}
+    return labels[status] if status else _("counted and missing")
+
+
 @dataclass(frozen=True)
 class Param:
     """A named, configurable parameter of an indicator, with its default."""
@@ -157,8 +176,20 @@ class Indicator(ABC):
     # (``analytics.facts``): its ``subjects``/``evaluate`` switch on ``facts_active()``.
     has_facts: ClassVar[bool] = False
 
+    # What the indicator counts in plain words for its users (numerator, denominator,
+    # reference dates), translated: the statistics page, the exports' metadata and
+    # the API's ``definition``. The docstring stays the exact, technical statement
+    # (the API's ``definition_exact``).
+    summary: ClassVar[Promise | None] = None
+
     @classmethod
     def definition(cls) -> str:
+        """The definition in the active language (``summary``; else the docstring)."""
+        return str(cls.summary) if cls.summary is not None else cls.definition_exact()
+
+    @classmethod
+    def definition_exact(cls) -> str:
+        """The docstring: numerator, denominator and reference dates, exactly (in English)."""
         return inspect.cleandoc(cls.__doc__ or "")
 
     @classmethod

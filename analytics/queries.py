@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.errors import InvalidQuery, OutOfScope
-from analytics.indicators import GROUP_BYS, Query, indicator_get
-from organizations.models import Enterprise, Jurisdiction, RoleGrant
+from analytics.indicators import GROUP_BYS, Query, group_by_label, indicator_get
+from organizations.models import Enterprise, EnterpriseStatus, Jurisdiction, RoleGrant
 from organizations.selectors import enterprise_ids_managed_by, is_platform_admin, jurisdiction_paths_of
 from organizations.validators import validate_credit_code
 
@@ -93,6 +93,24 @@ def _enterprise(code: str, scope: tuple[list[str], list[int]] | None) -> Enterpr
     return enterprise
 
 
+def _enterprise_within(enterprise: Enterprise, jurisdiction: Jurisdiction) -> None:
+    """Both filters given: the enterprise must have been registered in the jurisdiction's
+    subtree at some time (today's registration, or a status row there), else every figure
+    would be an empty 0 / 0 that reads as a fact. An enterprise that moved in or out during
+    the period passes: its figures there are those of the days it was there."""
+    if enterprise.jurisdiction.path.startswith(jurisdiction.path):
+        return
+    inside = EnterpriseStatus.objects.filter(enterprise=enterprise, jurisdiction__path__startswith=jurisdiction.path)
+    if not inside.exists():
+        raise InvalidQuery(
+            _(
+                "%(enterprise)s has never been registered in %(jurisdiction)s: choose another jurisdiction or enterprise."
+            )
+            % {"enterprise": enterprise.name, "jurisdiction": jurisdiction.name},
+            field="enterprise",
+        )
+
+
 def _default_scope(
     scope: tuple[list[str], list[int]] | None,
 ) -> tuple[Jurisdiction | None, Enterprise | None]:
@@ -120,7 +138,8 @@ def query_build(*, user: Any, code: str, params: Mapping[str, Any], today: dt.da
     date_from, date_to = _period(params, today)
     group_by = params.get("group_by") or None
     if group_by is not None and group_by not in indicator.group_bys:
-        allowed = ", ".join(indicator.group_bys) if group_by in GROUP_BYS else ", ".join(GROUP_BYS)
+        offered = indicator.group_bys if group_by in GROUP_BYS else GROUP_BYS
+        allowed = ", ".join(f"{g} ({group_by_label(g)})" for g in offered)
         raise InvalidQuery(
             _("“%(value)s” is not a supported grouping; use one of %(allowed)s.")
             % {"value": group_by, "allowed": allowed},
@@ -129,6 +148,8 @@ def query_build(*, user: Any, code: str, params: Mapping[str, Any], today: dt.da
     scope = reader_scope(user)
     jurisdiction = _jurisdiction(str(params["jurisdiction"]), scope) if params.get("jurisdiction") else None
     enterprise = _enterprise(str(params["enterprise"]).strip().upper(), scope) if params.get("enterprise") else None
+    if jurisdiction is not None and enterprise is not None:
+        _enterprise_within(enterprise, jurisdiction)
     if jurisdiction is None and enterprise is None:
         jurisdiction, enterprise = _default_scope(scope)
     if scope is not None and enterprise is None and jurisdiction is None:

@@ -20,7 +20,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.errors import AnalyticsError, InvalidQuery, OutOfScope
-from analytics.indicators import GROUP_BYS, Figure, PersonLine, Query, Result, Row, compute, indicator_get, people
+from analytics.indicators import (
+    GROUP_BYS,
+    STATUSES,
+    Figure,
+    PersonLine,
+    Query,
+    Result,
+    Row,
+    compute,
+    indicator_get,
+    people,
+    status_label,
+)
 from analytics.models import PublishedReport, ReportFigure, ReportPerson
 from analytics.queries import query_build, reader_scope
 from organizations.selectors import subtree_q
@@ -203,7 +215,7 @@ def report_compare(*, report: PublishedReport, today: dt.date | None = None) -> 
 
 def _status_label(statuses: list[str]) -> str:
     """``counted``, ``missing``, both (a person counted once per session or year), or nothing."""
-    labels = {"counted": _("counted"), "missing": _("missing")}
+    labels = {s: status_label(s) for s in STATUSES}
     if not statuses:
         return ""
     return " / ".join(str(labels.get(s, s)) for s in sorted(set(statuses)))

@@ -34,7 +34,12 @@ class StatsIndicatorOut(serializers.Serializer):
     )
     unit = serializers.CharField()
     target = serializers.FloatField(allow_null=True, help_text="As a fraction (1.0 = 100 %); null where none is set.")
-    definition = serializers.CharField(help_text="Numerator, denominator and reference dates, exactly.")
+    definition = serializers.CharField(
+        help_text="Numerator, denominator and reference dates in plain words, in the request's language."
+    )
+    definition_exact = serializers.CharField(
+        help_text="The same, exactly, as the code computes it (in English, with the parameter and field names)."
+    )
     group_bys = serializers.ListField(child=serializers.CharField(), help_text="The groupings it supports.")
     parameters = StatsParamOut(many=True)
 

@@ -23,7 +23,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from analytics.errors import AnalyticsError, InvalidQuery
-from analytics.indicators import STATUSES, Figure, Indicator, Query, compute, indicator_get, indicators_all, people
+from analytics.indicators import (
+    STATUSES,
+    Figure,
+    Indicator,
+    Query,
+    compute,
+    group_by_label,
+    indicator_get,
+    indicators_all,
+    people,
+)
 from analytics.models import PublishedReport
 from analytics.queries import may_read_statistics, query_build, reader_scope
 from analytics.reports import may_publish, report_compare, report_publish, reports_visible_to
@@ -205,9 +215,9 @@ def _scope_choices(request: HttpRequest, query: Query) -> dict[str, Any]:
         visible = enterprises_visible_to(request.user)
         if node is not None:
             visible = visible.filter(subtree_q([node.path], "jurisdiction__path"))
-        enterprises = list(visible.order_by("name")[:300])
+        enterprises = list(visible.select_related("jurisdiction").order_by("name")[:300])
     elif scope[1]:
-        enterprises = list(Enterprise.objects.filter(pk__in=scope[1]).order_by("name"))
+        enterprises = list(Enterprise.objects.filter(pk__in=scope[1]).select_related("jurisdiction").order_by("name"))
     regional = scope is None or bool(scope[0])
     return {"crumbs": crumbs, "children": children, "enterprises": enterprises, "node": node, "regional": regional}
 
@@ -429,17 +439,14 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "target": _("Target"),
             "value": str(indicator.name),
             "none": _("no one counted"),
+            "shown": _("The {n} lowest of {total} are drawn; the table below has them all.")
+            if indicator.kind != "volume"
+            else _("The {n} largest of {total} are drawn; the table below has them all."),
         },
     }
     groupings = [
         (g, label, _url("analytics:indicator", indicator=code, group_by=g, **params))
-        for g, label in (
-            ("jurisdiction", _("By jurisdiction")),
-            ("industry", _("By industry")),
-            ("enterprise", _("By enterprise")),
-            ("quarter", _("By quarter")),
-            ("year", _("By year")),
-        )
+        for g, label in ((g, group_by_label(g)) for g in ("jurisdiction", "industry", "enterprise", "quarter", "year"))
         if g in indicator.group_bys
     ]
     return render(
@@ -589,12 +596,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
             "form": form,
             "kinds": PublishedReport.Kind.choices,
             "indicators": [(i, i.code in chosen) for i in indicators_all()],
-            "groupings": [
-                ("jurisdiction", _("By jurisdiction")),
-                ("industry", _("By industry")),
-                ("enterprise", _("By enterprise")),
-                ("", _("No breakdown")),
-            ],
+            "groupings": [(g, group_by_label(g)) for g in ("jurisdiction", "industry", "enterprise")]
+            + [("", group_by_label(None))],
             "error": error,
             **_publish_choices(request.user),
         },

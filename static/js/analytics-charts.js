@@ -8,6 +8,24 @@
   var isRate = data.kind !== "volume";
   var unit = data.unit || "";
   var charts = [];
+  var MAX_BARS = 30;
+
+  // A rate's axis runs to 100 %, unless every value and the target are small (the plans'
+  // 2 % first-aid target): then it fits them, or the bars would lie flat on the axis.
+  function rateAxis(points) {
+    var top = data.target === null ? 0 : data.target;
+    points.forEach(function (p) { if (p.value !== null && p.value > top) top = p.value; });
+    var axis = { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } };
+    if (top <= 40) axis.max = niceCeil(top * 1.15);  // the target line too must lie inside the axis
+    return axis;
+  }
+
+  function niceCeil(x) {
+    if (!(x > 0)) return 1;
+    var step = Math.pow(10, Math.floor(Math.log10(x)));
+    var nice = [1, 2, 2.5, 5, 10].map(function (m) { return m * step; }).filter(function (v) { return v >= x; })[0];
+    return Math.min(100, nice);
+  }
 
   function fmt(v) { return v === null || v === undefined ? "—" : v + (isRate ? "%" : (unit ? " " + unit : "")); }
 
@@ -45,7 +63,7 @@
       grid: { left: 44, right: 16, top: 24, bottom: 28 },
       tooltip: tooltip(data.trend),
       xAxis: { type: "category", data: data.trend.map(function (p) { return p.label; }) },
-      yAxis: isRate ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } } : { type: "value" },
+      yAxis: isRate ? rateAxis(data.trend) : { type: "value" },
       series: [{ type: "line", name: data.labels.value, connectNulls: false, symbolSize: 7,
         itemStyle: { color: "#1d5fbf" }, data: data.trend.map(function (p) { return p.value; }),
         markLine: targetLine() }]
@@ -54,7 +72,21 @@
 
   var barsEl = document.querySelector('[data-chart="bars"]');
   if (barsEl) {
-    var bars = data.bars.slice(0, 30);
+    var bars = data.bars;
+    if (bars.length > MAX_BARS) {
+      // Too many to draw: the ones that need attention (the lowest rates, the largest volumes),
+      // and a note saying so; the table below has every row.
+      bars = bars.slice().sort(function (a, b) {
+        if (a.value === null) return 1;
+        if (b.value === null) return -1;
+        return isRate ? a.value - b.value : b.value - a.value;
+      }).slice(0, MAX_BARS);
+      var note = document.createElement("p");
+      note.className = "muted chart-note";
+      note.setAttribute("data-chart-note", "");
+      note.textContent = data.labels.shown.replace("{n}", MAX_BARS).replace("{total}", data.bars.length);
+      barsEl.parentNode.insertBefore(note, barsEl.nextSibling);
+    }
     if (!bars.length) { barsEl.classList.add("empty"); barsEl.textContent = data.labels.none; }
     else {
       barsEl.classList.add(bars.length <= 6 ? "rows-s" : bars.length <= 14 ? "rows-m" : "rows-l");
@@ -64,7 +96,7 @@
         tooltip: tooltip(bars),
         yAxis: { type: "category", inverse: true, data: bars.map(function (p) { return p.label; }),
           axisLabel: { width: 110, overflow: "truncate" } },
-        xAxis: isRate ? { type: "value", min: 0, max: 100, axisLabel: { formatter: "{value}%" } } : { type: "value" },
+        xAxis: isRate ? rateAxis(bars) : { type: "value" },
         series: [{ type: "bar", name: data.labels.value, barMaxWidth: 22,
           data: bars.map(function (p) {
             var good = !isRate || data.target === null || p.value === null || p.value >= data.target;

@@ -33,10 +33,21 @@
       });
     });
   });
-  // Choosing a jurisdiction clears the enterprise (it belongs to the old scope).
+  // Choosing a jurisdiction clears the enterprise (it belongs to the old scope) and offers
+  // only the enterprises registered under it (disabled as well as hidden: iOS shows hidden options).
   var jurisdiction = document.querySelector("[data-scope-jurisdiction]");
   var enterprise = document.querySelector("[data-scope-enterprise]");
   if (jurisdiction && enterprise) {
-    jurisdiction.addEventListener("change", function () { enterprise.value = ""; });
+    jurisdiction.addEventListener("change", function () {
+      var chosen = jurisdiction.options[jurisdiction.selectedIndex];
+      var path = chosen ? chosen.getAttribute("data-path") || "" : "";
+      enterprise.value = "";
+      Array.prototype.forEach.call(enterprise.options, function (option) {
+        var own = option.getAttribute("data-path");
+        var outside = own !== null && path !== "" && own.indexOf(path) !== 0;
+        option.hidden = outside;
+        option.disabled = outside;
+      });
+    });
   }
 })();

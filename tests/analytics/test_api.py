@@ -36,8 +36,17 @@ def test_the_list_gives_codes_names_in_both_languages_definitions_and_parameters
     assert principals["names"]["en"] == "Principals and safety managers certified"
     assert principals["names"]["zh-hans"] != principals["names"]["en"]
     assert principals["name"] == principals["names"]["zh-hans"]  # zh-hans is the default language
-    assert "Denominator" in principals["definition"]
-    assert "Numerator" in principals["definition"]
+    # The definition in plain words, in the request's language (zh-hans by default) …
+    assert "分母" in principals["definition"]
+    assert "分子" in principals["definition"]
+    assert "Denominator" not in principals["definition"]
+    # … and exactly, as the code computes it.
+    assert "Denominator" in principals["definition_exact"]
+    assert "expiring_days" in principals["definition_exact"]
+    english = _token_client(cast.east.bureau).get(URL, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert next(i for i in english if i["code"] == "principal_certified_rate")["definition"].startswith(
+        "Denominator: principals and safety managers"
+    )
     assert principals["kind"] == "rate"
     assert principals["target"] == 1.0
     expiring = principals["parameters"][0]

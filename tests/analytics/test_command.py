@@ -94,7 +94,11 @@ def test_the_xlsx_has_the_table_and_a_metadata_sheet(cast: Cast, world: Any, tmp
     assert rows[-1][2:4] == [1, 3]
     assert {r[0] for r in rows[1:-1]} == {e.credit_code for e in cast.east.enterprises}
     meta = "\n".join(str(v) for r in about.iter_rows(values_only=True) for v in r if v is not None)
-    assert "Denominator: people whose employment is active" in meta  # the definition
+    assert "分母：统计基准日" in meta  # the definition, in the export's language
+    assert "Denominator" not in meta
+    assert "按企业" in meta  # grouped by, as users read it
+    assert "100%" in meta  # the target
+    assert figures.cell(row=2, column=5).number_format == "0.0%"  # rates read as percentages in Excel
     assert f"{FROM} – {TO}" in meta
     assert cast.east.jurisdiction.code in meta
     assert CODE in meta

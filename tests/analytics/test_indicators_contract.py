@@ -7,6 +7,7 @@ list is split into counted and missing exactly as the figure is."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import translation
@@ -37,8 +38,18 @@ def test_all_ten_are_registered():
 @pytest.mark.parametrize("code", CODES)
 def test_definition_names_and_params(code):
     ind = indicator_get(code)
-    text = ind.definition()
+    text = ind.definition_exact()
     assert "Numerator" in text or "numerator" in text or "sum" in text or "number" in text
+    # The definition users read: plain words in each language, never the English docstring on a Chinese page.
+    with translation.override("zh-hans"):
+        plain_zh = ind.definition()
+    with translation.override("en"):
+        plain_en = ind.definition()
+    assert re.search(r"[\u4e00-\u9fff]", plain_zh), plain_zh
+    assert "``" not in plain_zh
+    assert "``" not in plain_en
+    assert plain_zh != plain_en
+    assert plain_en != text
     with translation.override("en"):
         english = str(ind.name)
     with translation.override("zh-hans"):

@@ -336,8 +336,10 @@ def test_definition_and_names(w):
     from analytics.indicators import indicator_get
 
     ind = indicator_get(CODE)
-    assert "Denominator" in ind.definition()
-    assert "pretraining_days" in ind.definition()
+    assert "Denominator" in ind.definition_exact()
+    assert "pretraining_days" in ind.definition_exact()
+    with translation.override("zh-hans"):
+        assert "岗前培训" in ind.definition()
     assert ind.target == 1.0
     with translation.override("zh-hans"):
         assert str(ind.name) == "重点行业规模以上企业新增从业人员安全技能培训率"

@@ -123,3 +123,38 @@ def test_dates_default_and_as_of(cast):
     assert past.as_of == dt.date(2025, 12, 31)
     assert build(cast.east.bureau, pretraining_days="45").param("pretraining_days") == 45
     assert build(cast.east.bureau).param("pretraining_days") == 30
+
+
+def test_an_enterprise_never_registered_in_the_jurisdiction_is_refused_by_name(cast):
+    """Both filters, and they cannot both hold: a 400 naming the enterprise, not a table of
+    0 / 0 that reads as a fact."""
+    other_street = factories.make_jurisdiction("990101002", "东区第二街道", parent=cast.east.jurisdiction)
+    enterprise = cast.east.enterprises[0]
+    e = refused(cast.east.bureau, jurisdiction=other_street.code, enterprise=enterprise.credit_code)
+    assert (e.status, e.field) == (400, "enterprise")
+    assert enterprise.name in str(e)
+    assert other_street.name in str(e)
+    # Its own street, and the district above it, are fine.
+    for node in (cast.east.street, cast.east.jurisdiction):
+        query = build(cast.east.bureau, jurisdiction=node.code, enterprise=enterprise.credit_code)
+        assert (query.jurisdiction, query.enterprise) == (node, enterprise)
+
+
+def test_an_enterprise_that_moved_out_of_the_jurisdiction_is_accepted_there(cast):
+    """It was there once: its figures there are those of the days it was there."""
+    from organizations.models import EnterpriseStatus
+
+    other_street = factories.make_jurisdiction("990101003", "东区第三街道", parent=cast.east.jurisdiction)
+    enterprise = cast.east.enterprises[1]
+    for day, place in ((TODAY - dt.timedelta(days=400), cast.east.street), (TODAY - dt.timedelta(days=10), other_street)):
+        EnterpriseStatus.objects.create(
+            enterprise=enterprise,
+            valid_from=day,
+            industry_id=enterprise.industry_id,
+            above_scale=enterprise.above_scale,
+            jurisdiction=place,
+        )
+    enterprise.jurisdiction = other_street
+    enterprise.save(update_fields=["jurisdiction"])
+    query = build(cast.east.bureau, jurisdiction=cast.east.street.code, enterprise=enterprise.credit_code)
+    assert query.enterprise == enterprise

@@ -5,6 +5,7 @@ horizontal scrolling on the phone and without a Content-Security-Policy violatio
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,11 @@ def test_from_the_tile_to_the_missing_people_in_three_clicks(
     page.wait_for_selector('[data-chart="bars"] canvas')
     assert page.locator("h1").inner_text().strip() == "主要负责人和安全管理人员持证率"
     assert page.locator("#stats-table tbody tr").count() >= 1
+    # The definition, opened, in plain Chinese: never the English docstring on a Chinese page.
+    page.locator("details.definition summary").click()
+    definition = page.locator("details.definition").inner_text()
+    assert "分母" in definition
+    assert "Denominator" not in definition
     _no_overflow(page, width)
     page.screenshot(path=str(SCREENSHOTS / f"stats-indicator-{label}.png"), full_page=True)
 
@@ -136,3 +142,53 @@ def test_a_bureau_publishes_a_report_and_reads_it_on_a_phone(
     _no_overflow(page, 390)
     page.screenshot(path=str(SCREENSHOTS / "stats-report-phone.png"), full_page=True)
     assert page.evaluate("window.__csp") == []
+
+
+def test_choosing_a_street_offers_only_the_enterprises_registered_there(
+    new_page: Callable[..., Any], live_server_url: str, demo: dict[str, Any]
+) -> None:
+    page = new_page(390, 844)
+    login(page, live_server_url, "demo_bureau")
+    page.goto(f"{live_server_url}/stats/")
+    street = page.locator("[data-scope-jurisdiction] option", has_text="↳").first
+    street_path = street.get_attribute("data-path")
+    page.select_option("[data-scope-jurisdiction]", street.get_attribute("value"))
+    options = page.evaluate(
+        """Array.from(document.querySelectorAll("[data-scope-enterprise] option[data-path]"))
+           .map(o => [o.value, o.getAttribute("data-path"), o.disabled, o.hidden])"""
+    )
+    offered = [o for o in options if not o[2]]
+    assert offered, "no enterprise of the street is offered"
+    assert len(offered) < len(options), "enterprises of other streets are still offered"
+    assert all(path.startswith(street_path) for _code, path, _off, _hid in offered)
+    assert all(hidden for _code, path, off, hidden in options if off)
+    # The pair the page now offers is a question with an answer.
+    page.select_option("[data-scope-enterprise]", offered[0][0])
+    page.locator("form[data-stats-filters] button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert page.locator("[data-refused]").count() == 0
+    assert page.locator('[data-tile="principal_certified_rate"]').is_visible()
+    _no_overflow(page, 390)
+
+
+def test_a_breakdown_too_long_to_draw_says_what_it_draws(
+    new_page: Callable[..., Any], live_server_url: str, demo: dict[str, Any]
+) -> None:
+    page = new_page(390, 844)
+    login(page, live_server_url, "demo_bureau")
+    page.goto(f"{live_server_url}/stats/indicator/?indicator=principal_certified_rate&group_by=enterprise")
+    page.wait_for_selector('[data-chart="bars"] canvas')
+    rows = page.locator("#stats-table tbody tr").count()
+    if rows <= 30:
+        pytest.skip(f"the demo has {rows} enterprises with principals: too few to need a note")
+    note = page.locator("[data-chart-note]")
+    assert note.is_visible()
+    assert "最低的 30 项" in note.inner_text()
+    total = re.search(r"共 (\d+) 项", note.inner_text())
+    assert total, note.inner_text()
+    assert int(total.group(1)) >= rows
+    _no_overflow(page, 390)
+    page.screenshot(path=str(SCREENSHOTS / "stats-bars-note-phone.png"), full_page=True)
+    page.goto(f"{live_server_url}/stats/indicator/?indicator=public_first_aid_coverage")
+    page.wait_for_selector('[data-chart="trend"] canvas')
+    page.screenshot(path=str(SCREENSHOTS / "stats-first-aid-phone.png"), full_page=True)
