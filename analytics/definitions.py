@@ -41,7 +41,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest, Least, Length, TruncDate
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import User
 from analytics.facts import LEARNER_LEVELS, annual_years, facts_active
@@ -942,7 +942,7 @@ class ActiveLearners(_Volume):
     distinct_counts = True
     has_facts = True
     name = gettext_lazy("Active learners")
-    unit = gettext_lazy("people")
+    unit = pgettext_lazy("unit", "people")
 
     def subjects(self, query: Query) -> QuerySet[Any]:
         if facts_active():

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from organizations.models import Enterprise, Jurisdiction, Person
 
@@ -116,8 +117,8 @@ class PublishedReport(_Frozen):
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     title = models.CharField(_("title"), max_length=200)
-    date_from = models.DateField(_("from"))
-    date_to = models.DateField(_("to"))
+    date_from = models.DateField(pgettext_lazy("date", "from"))
+    date_to = models.DateField(pgettext_lazy("date", "to"))
     # The reference date the figures were computed for (the earlier of date_to and the publishing day).
     as_of = models.DateField(_("as of"))
     jurisdiction = models.ForeignKey(
@@ -178,7 +179,7 @@ class ReportPerson(_Frozen):
     # first-aid coverage counts public learners and the regulators' rate staff without a
     # roster entry (0). One person may stand more than once (an exam per session, a year each).
     person_id = models.BigIntegerField()
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=100)
     credit_code = models.CharField(max_length=18)
     enterprise_name = models.CharField(max_length=200)
     status = models.CharField(max_length=8)  # "counted" | "missing"
