@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 mainland_mobile = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland mobile number starting with 1."))
 
@@ -11,7 +12,7 @@ mainland_mobile = RegexValidator(r"^1[3-9]\d{9}$", _("Enter an 11-digit mainland
 class User(AbstractUser):
     """A login. What the person does and where they belong lives in organizations."""
 
-    display_name = models.CharField(_("name"), max_length=64, blank=True)
+    display_name = models.CharField(pgettext_lazy("person", "name"), max_length=64, blank=True)
     phone = models.CharField(
         _("mobile phone"),
         max_length=11,

@@ -253,7 +253,7 @@ class ExamSession(models.Model):
 class Attempt(models.Model):
     class Status(models.TextChoices):
         PREPARED = "prepared", _("Prepared")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("exam attempt", "In progress")
         SUBMITTED = "submitted", _("Submitted")
         INVALIDATED = "invalidated", _("Invalidated")
 

@@ -398,7 +398,13 @@ def session_export(request: HttpRequest, pk: int) -> HttpResponse:
     )
     items = Sheet(
         title=_("Items"),
-        columns=[_("Question"), _("Knowledge point"), _("Answered"), _("Facility"), _("Discrimination")],
+        columns=[
+            _("Question"),
+            _("Knowledge point"),
+            pgettext("respondents", "Answered"),
+            _("Facility"),
+            _("Discrimination"),
+        ],
         rows=(
             [r["stem"], r["knowledge_point"], r["answered"], r["facility"], r["discrimination"]] for r in stats["items"]
         ),

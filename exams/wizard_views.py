@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from core import wizard_steps
 from exams import selectors
@@ -127,7 +127,7 @@ def _rules_summary(form: forms.Form) -> list[tuple[str, str]]:
         for r in rules
         if r.count
     ]
-    rows.append((_("Total"), _("%(total)s points") % {"total": paper_total(rules)}))
+    rows.append((pgettext("score", "Total"), _("%(total)s points") % {"total": paper_total(rules)}))
     return rows
 
 

@@ -159,7 +159,7 @@ class Person(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, related_name="people", verbose_name=_("enterprise")
     )
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     post = models.CharField(_("post"), max_length=32, choices=Post.choices, default=Post.EMPLOYEE)
     department = models.CharField(_("department"), max_length=100, blank=True)
     hire_date = models.DateField(_("hire date"))

@@ -20,6 +20,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from accounts.models import User
 from core import tabular
@@ -174,7 +175,7 @@ def _find_header(table: list[list[Any]]) -> tuple[_Sheet | None, list[RowError]]
 
 def field_label(name: str) -> str:
     labels = {
-        "name": _("name"),
+        "name": pgettext("person", "name"),
         "id_number": _("ID card number"),
         "post": _("post"),
         "department": _("department"),

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from exams.models import Attempt, ExamSession
 from organizations.models import Person
@@ -229,8 +230,8 @@ class IdentityCheck(models.Model):
         MANUAL = "manual", _("Manual ID check by a proctor")
 
     class Result(models.TextChoices):
-        PASSED = "passed", _("Passed")
-        FAILED = "failed", _("Failed")
+        PASSED = "passed", pgettext_lazy("check result", "Passed")
+        FAILED = "failed", pgettext_lazy("check result", "Failed")
         PENDING = "pending", _("Waiting for a proctor")
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
@@ -433,7 +434,7 @@ class ReviewDecision(models.Model):
 
     attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="review_decisions")
     decision = models.CharField(_("decision"), max_length=16, choices=Decision.choices)
-    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    reason = models.CharField(pgettext_lazy("decision", "reason"), max_length=255, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField(default=timezone.now)
     revises = models.OneToOneField(
@@ -513,8 +514,8 @@ class LivenessCheck(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("In progress")
-        PASSED = "passed", _("Passed")
-        FAILED = "failed", _("Failed")
+        PASSED = "passed", pgettext_lazy("check result", "Passed")
+        FAILED = "failed", pgettext_lazy("check result", "Failed")
 
     session = models.ForeignKey(ExamSession, on_delete=models.CASCADE, related_name="+")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="liveness_checks")

@@ -38,7 +38,7 @@ def sections(*, person: Person, user: Any) -> list[Section]:
     reviews = Section(
         "reviews",
         _("Proctoring review decisions"),
-        (_("Exam"), _("Attempt"), _("Decision"), _("Reason"), decided_at),
+        (_("Exam"), _("Attempt"), _("Decision"), pgettext("decision", "Reason"), decided_at),
         [_decision_row(d) for d in decisions],
         _("No proctoring review concerned this person."),
     )

@@ -201,7 +201,7 @@ class ImportJob(models.Model):
     class Status(models.TextChoices):
         STAGED = "staged", _("Awaiting confirmation")
         QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
+        RUNNING = "running", pgettext_lazy("import", "Running")
         DONE = "done", _("Done")
         REJECTED = "rejected", _("Rejected")
         FAILED = "failed", _("Failed")

@@ -12,6 +12,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.http import page_of, stored_file
 from core.uploads import UploadRejected
@@ -579,7 +580,10 @@ def practice_question(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _choices(question: Question) -> list[tuple[str, str]]:
     if question.type == QuestionType.TRUE_FALSE:
-        return [("正确", _("True") + " · 正确"), ("错误", _("False") + " · 错误")]
+        return [
+            ("正确", pgettext("short form", "True") + " · 正确"),
+            ("错误", pgettext("short form", "False") + " · 错误"),
+        ]
     return question.lettered_options
 
 

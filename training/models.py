@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.functional import LazyObject
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.private_files import private_storage_for
 from organizations.models import Enterprise, Industry, Jurisdiction, Person, TrainingProvider
@@ -300,7 +301,7 @@ class PlanCourse(models.Model):
 class Assignment(models.Model):
     class Status(models.TextChoices):
         ASSIGNED = "assigned", _("Not started")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", pgettext_lazy("study", "In progress")
         COMPLETED = "completed", _("Completed")
         CANCELLED = "cancelled", _("Cancelled")
 
@@ -450,7 +451,9 @@ class CreditLedger(models.Model):
     enterprise = models.ForeignKey(
         Enterprise, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("enterprise")
     )
-    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.OTHER)
+    purpose = models.CharField(
+        pgettext_lazy("training kind", "purpose"), max_length=16, choices=Purpose.choices, default=Purpose.OTHER
+    )
     # Imported rows: the assessment result on the row, where the file gave one.
     assessment_passed = models.BooleanField(_("assessment passed"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=255, blank=True)
@@ -499,7 +502,7 @@ class QuizAttempt(models.Model):
     lesson = models.ForeignKey(Lesson, on_delete=models.CASCADE, related_name="quiz_attempts", verbose_name=_("lesson"))
     question_ids = models.JSONField(default=list)
     answers = models.JSONField(default=dict, blank=True)
-    total = models.PositiveSmallIntegerField(_("questions"), default=0)
+    total = models.PositiveSmallIntegerField(pgettext_lazy("count", "questions"), default=0)
     correct = models.PositiveSmallIntegerField(_("correct answers"), default=0)
     passed = models.BooleanField(_("passed"), null=True, blank=True)
     started_at = models.DateTimeField(auto_now_add=True)
@@ -531,7 +534,7 @@ class PublicLearner(models.Model):
     jurisdiction = models.ForeignKey(
         Jurisdiction, on_delete=models.PROTECT, related_name="public_learners", verbose_name=_("jurisdiction")
     )
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -595,7 +598,9 @@ class LessonPlan(models.Model):
         related_name="lesson_plans",
         verbose_name=_("owning enterprise"),
     )
-    share = models.CharField(_("shared with"), max_length=16, choices=Share.choices, default=Share.OWNER)
+    share = models.CharField(
+        pgettext_lazy("sharing scope", "shared with"), max_length=16, choices=Share.choices, default=Share.OWNER
+    )
     shared_with = models.ForeignKey(
         Jurisdiction,
         on_delete=models.PROTECT,

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from core.db import select_where, update_rows, update_where
 from exams import events
@@ -45,7 +45,7 @@ def attempt_grade(attempt: Attempt, now: dt.datetime) -> None:
         # One decimal, as stored: the grader's response and every later read say "0.0", not "0".
         aq.awarded = as_decimal(awarded)
         total += aq.awarded
-        kp = aq.knowledge_point or _("General")
+        kp = aq.knowledge_point or pgettext("knowledge point", "General")
         row = by_kp.setdefault(kp, {"knowledge_point": kp, "questions": 0, "correct": 0, "score": "0", "max": "0"})
         row["questions"] += 1
         row["correct"] += int(bool(aq.is_correct))
