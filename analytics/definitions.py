@@ -764,6 +764,8 @@ class ExamPassRate(Indicator):
     """
 
     code = "exam_pass_rate"
+    missing_label = gettext_lazy("Sittings not passed")
+    missing_count = gettext_lazy("%(n)s sittings not passed")
     summary = gettext_lazy(
         "Counted per person and exam session, over the sessions that close within the period. "
         "Denominator: those with a submitted attempt (invalidated attempts do not count). Numerator: "

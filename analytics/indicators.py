@@ -165,6 +165,9 @@ class Indicator(ABC):
     # Where the denominator is not a list of people (a population), the name of
     # the list ``people(status="missing")`` gives instead, if any.
     missing_label: ClassVar[Promise | None] = None
+    # What the overview's tile says under the figure, with ``%(n)s`` for how many are
+    # missing; None: "N missing" (未达标). An exam's missing are sittings not passed.
+    missing_count: ClassVar[Promise | None] = None
     # True for a stock counted on one day (certificates held on ``as_of``):
     # grouped by month, quarter or year it gives the figure on each period's
     # last day (or ``as_of``), a trend whose last row is the total.

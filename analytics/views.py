@@ -93,7 +93,7 @@ def _refused(request: HttpRequest, error: AnalyticsError, *, title: str = "") ->
     return render(
         request,
         "analytics/refused.html",
-        {"message": error.message, "field": getattr(error, "field", ""), "title": title or _("Statistics")},
+        {"message": error.message, "field": getattr(error, "field", ""), "title": title or _("Analytics")},
         status=error.status,
     )
 
@@ -273,6 +273,11 @@ def overview(request: HttpRequest) -> HttpResponse:
                     "numerator": _number(result.total.numerator),
                     "denominator": _number(result.total.denominator),
                     "missing": _missing(indicator, result.total),
+                    "missing_text": (
+                        str(indicator.missing_count) % {"n": _missing(indicator, result.total)}
+                        if indicator.missing_count
+                        else ""
+                    ),
                     "status": _status(indicator, result.total),
                     "url": _url("analytics:indicator", indicator=indicator.code, **scoped),
                     "missing_url": _url("analytics:people", indicator=indicator.code, status="missing", **scoped),
@@ -423,7 +428,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             trend = compute(query_build(user=request.user, code=code, params={**params, **own, "group_by": trend_by}))
         table = _table_page(request, indicator, result.rows, group_by=group_by, sort=sort)
     except AnalyticsError as error:
-        return _refused(request, error, title=_("Statistics"))
+        return _refused(request, error, title=_("Analytics"))
     scoped = _scope_of(query)
     trend_title = {"month": _("Trend by month"), "quarter": _("Trend by quarter"), "year": _("Trend by year")}.get(
         trend_by or "", ""
@@ -617,6 +622,7 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         except AnalyticsError:
             indicator = None
         frozen = c.frozen_total
+        rate = c.figure.kind == "rate"  # a volume's value is its number: no "n / d" beside it
         comparisons.append(
             {
                 "c": c,
@@ -638,9 +644,11 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
                             if indicator
                             else _number(row["numerator"])
                         ),
-                        "then_nd": f"{_number(row['numerator'])}/{_number(row['denominator'])}",
+                        "then_nd": f"{_number(row['numerator'])}/{_number(row['denominator'])}" if rate else "",
                         "now": _value(indicator, now) if indicator and now else "—",
-                        "now_nd": f"{_number(now.numerator)}/{_number(now.denominator)}" if now else "—",
+                        "now_nd": (f"{_number(now.numerator)}/{_number(now.denominator)}" if now else "—")
+                        if rate
+                        else "",
                         "differs": now is None
                         or (now.numerator, now.denominator) != (row["numerator"], row["denominator"]),
                     }

@@ -146,7 +146,10 @@ def test_an_enterprise_that_moved_out_of_the_jurisdiction_is_accepted_there(cast
 
     other_street = factories.make_jurisdiction("990101003", "东区第三街道", parent=cast.east.jurisdiction)
     enterprise = cast.east.enterprises[1]
-    for day, place in ((TODAY - dt.timedelta(days=400), cast.east.street), (TODAY - dt.timedelta(days=10), other_street)):
+    for day, place in (
+        (TODAY - dt.timedelta(days=400), cast.east.street),
+        (TODAY - dt.timedelta(days=10), other_street),
+    ):
         EnterpriseStatus.objects.create(
             enterprise=enterprise,
             valid_from=day,

@@ -210,3 +210,13 @@ def test_people_who_stand_more_than_once_or_have_no_roster_entry_are_compared_by
     changes = _changes(report, figure, today)
     assert [(c.person_id, c.name, c.then_code, c.now_code) for c in changes] == [(7, "甲", "", "counted")]
     assert changes[0].then == "达标 / 未达标"
+
+
+def test_a_volume_reads_as_its_number_not_as_a_fraction(cast: Cast, people: Any) -> None:
+    response = _publish(cast.east.bureau, indicators=[CODE, "active_learners"])
+    html = login_client(cast.east.bureau).get(response["Location"]).content.decode()
+    volume = re.search(r'data-figure="active_learners".*?</section>', html, re.S).group(0)
+    assert "/—" not in volume
+    assert " / " not in re.search(r"<div class=\"compare\">.*?</div>\s*</div>", volume, re.S).group(0)
+    rate = re.search(rf'data-figure="{CODE}".*?</section>', html, re.S).group(0)
+    assert "1 / 3" in rate  # a rate keeps its numerator and denominator

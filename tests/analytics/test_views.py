@@ -339,3 +339,13 @@ def test_a_table_within_a_page_comes_whole_for_the_browser_to_sort(cast: Cast, p
     refused = _get(cast.east.bureau, "analytics:indicator", sort="-weekday", **by)
     assert refused.status_code == 400
     assert 'data-field="sort"' in refused.content.decode()
+
+
+def test_a_missing_list_is_titled_as_its_button_names_it(cast: Cast, people: Any) -> None:
+    """The button reads 已注册未培训的居民 / 未通过的考试人次: the page it opens says the same."""
+    for code, title in (("public_first_aid_coverage", "已注册未培训的居民"), ("exam_pass_rate", "未通过的考试人次")):
+        html = _get(cast.east.bureau, "analytics:people", indicator=code, status="missing", **PERIOD).content.decode()
+        heading = re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+        assert title in heading, (code, heading)
+        page = _get(cast.east.bureau, "analytics:indicator", indicator=code, **PERIOD).content.decode()
+        assert title in re.search(r"<a [^>]*data-missing-link>(.*?)</a>", page, re.S).group(1)
