@@ -91,6 +91,7 @@ def test_the_xlsx_has_the_table_and_a_metadata_sheet(cast: Cast, world: Any, tmp
     rows = [list(r) for r in figures.iter_rows(values_only=True)]
     assert rows[0] == ["key", "label", "numerator", "denominator", "rate"]
     assert rows[-1][0] == "total"
+    assert rows[-1][1] == "合计"  # not exams' 总分 (total score): the catalogues no longer collide
     assert rows[-1][2:4] == [1, 3]
     assert {r[0] for r in rows[1:-1]} == {e.credit_code for e in cast.east.enterprises}
     meta = "\n".join(str(v) for r in about.iter_rows(values_only=True) for v in r if v is not None)
