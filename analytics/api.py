@@ -186,6 +186,26 @@ class PeoplePagination(PageNumberPagination):
     max_page_size = 1000
 
 
+def _paging_refused(request: Request) -> Response | None:
+    """A malformed ``page`` or ``page_size`` is a 400 naming it, where the paginator would
+    answer 404 (``page=abc``) or quietly use its default (``page_size=0``, ``-5``, ``5000``).
+    A well-formed page past the end stays a 404: that page does not exist."""
+    limits = {"page": (1, None), "page_size": (1, PeoplePagination.max_page_size)}
+    for name, (low, high) in limits.items():
+        raw = request.query_params.get(name)
+        if raw in (None, ""):
+            continue
+        number = int(raw) if raw.isdigit() else 0
+        if number < low or (high is not None and number > high):
+            detail = (
+                _("“%(name)s” must be a whole number from %(low)s.") % {"name": name, "low": low}
+                if high is None
+                else _("“%(name)s” must be between %(low)s and %(high)s.") % {"name": name, "low": low, "high": high}
+            )
+            return Response(with_errors({"detail": detail, "code": "invalid"}, 400, field=name), status=400)
+    return None
+
+
 @endpoints.route("stats/indicators/<str:code>/people/", name="stats-indicator-people")
 class IndicatorPeopleView(APIView):
     pagination_class = PeoplePagination
@@ -213,6 +233,8 @@ class IndicatorPeopleView(APIView):
         if status is not None and status not in STATUSES:
             body = {"detail": _("“status” must be counted or missing."), "code": "invalid"}
             return Response(with_errors(body, 400, field="status"), status=400)
+        if (refused := _paging_refused(request)) is not None:
+            return refused
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(_Lines(query, status), request, view=self)  # type: ignore[arg-type]
         lines = page or []

@@ -145,6 +145,11 @@ def test_anonymous_callers_get_401() -> None:
         ("principal_certified_rate/", {**PERIOD, "group_by": "week"}, "group_by"),
         ("principal_certified_rate/", {**PERIOD, "expiring_days": "soon"}, "expiring_days"),
         ("principal_certified_rate/people/", {**PERIOD, "status": "absent"}, "status"),
+        ("principal_certified_rate/people/", {**PERIOD, "page": "abc"}, "page"),
+        ("principal_certified_rate/people/", {**PERIOD, "page": "0"}, "page"),
+        ("principal_certified_rate/people/", {**PERIOD, "page_size": "0"}, "page_size"),
+        ("principal_certified_rate/people/", {**PERIOD, "page_size": "-5"}, "page_size"),
+        ("principal_certified_rate/people/", {**PERIOD, "page_size": "5000"}, "page_size"),
         ("no_such_indicator/people/", PERIOD, "code"),
     ],
 )
