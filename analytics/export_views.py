@@ -76,7 +76,7 @@ def export_start(request: HttpRequest) -> HttpResponse:
         query = query_build(user=request.user, code=data.get("code") or "", params=params)
     except AnalyticsError as exc:
         return _refused(request, exc.message, exc.status)
-    spec = ExportSpec(query=query, kind=kind, people=wants_people, status=status)  # type: ignore[arg-type]
+    spec = ExportSpec(query=query, kind=kind, people=wants_people, status=status, readable=True)  # type: ignore[arg-type]
     if spec.people and rows_total(spec) > settings.ANALYTICS_EXPORT_INLINE_ROWS:
         job = export_job_create(user=request.user, spec=spec, params=params)
         return redirect("analytics:export_detail", pk=job.pk)

@@ -7,10 +7,15 @@ columns, the same ID-number masking, the same metadata. Writing streams
 ``analytics.indicators.people_iter``, so a list of a million people is never
 held in memory.
 
-Columns are fixed for machines: a table is ``key,label,numerator,denominator,
-rate`` with a last row whose key is ``total``; a people list is
-``姓名,身份证号,统一社会信用代码,企业名称,status,reason``. ``rate`` is a fraction
-between 0 and 1, empty for a zero denominator and for volume indicators.
+The command writes columns fixed for machines: a table is ``key,label,
+numerator,denominator,rate`` with a last row whose key is ``total``; a people
+list is ``姓名,身份证号,统一社会信用代码,企业名称,status,reason``. ``rate`` is a
+fraction between 0 and 1, empty for a zero denominator and for volume
+indicators. A download from the pages (``readable``) is for people: the same
+rows under headings in the page's language (代码, 名称, 分子, 分母, 比率; a
+volume's value under its unit), 合计 for the total row, statuses as 达标/未达标,
+and in a csv the rate as a percentage (in an xlsx it stays a number, formatted
+as one).
 
 The metadata (definition, period, filters, generated at and by) is a second
 sheet of the xlsx. A csv's first line stays the column header so that a
@@ -33,6 +38,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from analytics.errors import AnalyticsError
 from analytics.indicators import Query, compute, group_by_label, indicator_get, people_count, people_iter, status_label
@@ -62,6 +68,8 @@ class ExportSpec:
     kind: Kind
     people: bool = False
     status: str | None = None
+    # For people (the pages' downloads): headings and statuses in the page's language.
+    readable: bool = False
 
 
 def export_filename(spec: ExportSpec) -> str:
@@ -85,8 +93,49 @@ def table_rows(query: Query) -> list[list[Any]]:
     return rows
 
 
+def _table_columns(spec: ExportSpec) -> list[Column]:
+    if not spec.readable:
+        return [Column(c, number_format="0.0%" if c == "rate" else None) for c in TABLE_COLUMNS]
+    indicator = indicator_get(spec.query.code)
+    if indicator.kind == "volume":
+        return [
+            Column(pgettext("export column", "Code")),
+            Column(pgettext("export column", "Name")),
+            Column(f"{indicator.name} ({indicator.unit})"),
+        ]
+    return [
+        Column(pgettext("export column", "Code")),
+        Column(pgettext("export column", "Name")),
+        Column(pgettext("export column", "Numerator")),
+        Column(pgettext("export column", "Denominator")),
+        Column(pgettext("export column", "Rate"), number_format="0.0%"),
+    ]
+
+
+def _readable_table(spec: ExportSpec, rows: list[list[Any]]) -> list[list[Any]]:
+    """The table's rows for people: no ``total`` key on the total row, a volume's value alone,
+    and in a csv the rate as a percentage (an xlsx formats the number instead)."""
+    volume = indicator_get(spec.query.code).kind == "volume"
+    shaped = []
+    for key, label, numerator, denominator, rate in rows:
+        key = "" if key == "total" else key
+        if volume:
+            shaped.append([key, label, numerator])
+            continue
+        if spec.kind == "csv" and rate is not None:
+            rate = f"{rate:.1%}"
+        shaped.append([key, label, numerator, denominator, rate])
+    return shaped
+
+
 def people_rows(
-    query: Query, *, status: str | None, user: Any, progress: Progress | None = None, total: int = 0
+    query: Query,
+    *,
+    status: str | None,
+    user: Any,
+    progress: Progress | None = None,
+    total: int = 0,
+    readable: bool = False,
 ) -> Iterator[list[Any]]:
     """The people lines as rows, ID numbers shown as ``user`` may see them
     (``user=None``: an operator at the command line, who sees them in full)."""
@@ -101,16 +150,22 @@ def people_rows(
             shown = id_numbers_shown_to(user, [Person(pk=ln.person_id, id_number=ln.id_number) for ln in chunk])
         for ln in chunk:
             number = ln.id_number if shown is None else shown[ln.person_id]
-            yield [ln.name, number, ln.credit_code, ln.enterprise_name, ln.status, ln.reason]
+            status = status_label(ln.status) if readable else ln.status
+            yield [ln.name, number, ln.credit_code, ln.enterprise_name, status, ln.reason]
         done += len(chunk)
         if progress is not None:
             progress(done, max(total, done))
 
 
-def people_sheet(rows: Iterable[list[Any]]) -> Sheet:
+def people_sheet(rows: Iterable[list[Any]], *, readable: bool = False) -> Sheet:
     """The people sheet over ``rows`` (consumed lazily); ID numbers and credit codes stored as text."""
     text = ("身份证号", "统一社会信用代码")
-    columns = [Column(c, number_format="@" if c in text else None) for c in PEOPLE_COLUMNS]
+    titles = (
+        [*PEOPLE_COLUMNS[:4], pgettext("export column", "Status"), pgettext("export column", "Reason")]
+        if readable
+        else list(PEOPLE_COLUMNS)
+    )
+    columns = [Column(c, number_format="@" if c in text else None) for c in titles]
     return Sheet(title=_("People"), columns=columns, rows=rows)
 
 
@@ -164,12 +219,16 @@ def export_write(
     """Write the export into ``target`` (a binary file), streaming."""
     if spec.people:
         total = rows_total(spec) if progress is not None else 0
-        data = people_sheet(people_rows(spec.query, status=spec.status, user=user, progress=progress, total=total))
+        lines = people_rows(
+            spec.query, status=spec.status, user=user, progress=progress, total=total, readable=spec.readable
+        )
+        data = people_sheet(lines, readable=spec.readable)
     else:
+        rows = table_rows(spec.query)
         data = Sheet(
             title=_("Figures"),
-            columns=[Column(c, number_format="0.0%" if c == "rate" else None) for c in TABLE_COLUMNS],
-            rows=table_rows(spec.query),
+            columns=_table_columns(spec),
+            rows=_readable_table(spec, rows) if spec.readable else rows,
         )
     sheets = [data]
     if spec.kind == "xlsx":
@@ -237,7 +296,13 @@ def export_job_run(*, job_id: int) -> None:
     try:
         with translation.override(job.language):
             query = query_build(user=job.requested_by, code=job.code, params=job.params)
-            spec = ExportSpec(query=query, kind=job.kind, people=job.people, status=job.people_status or None)  # type: ignore[arg-type]
+            spec = ExportSpec(
+                query=query,
+                kind=job.kind,  # type: ignore[arg-type]
+                people=job.people,
+                status=job.people_status or None,
+                readable=True,  # jobs are the pages' downloads
+            )
             total = rows_total(spec)
             ExportJob.objects.filter(pk=job_id).update(total=total)
             last = [0]
