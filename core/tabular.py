@@ -285,6 +285,11 @@ class ImportKind(ABC):
         """Lines for the template's instructions sheet, beyond the common rules."""
         return []
 
+    def reference_sheets(self) -> list[Sheet]:
+        """Sheets after the instructions listing the values a column accepts (the industry
+        catalogue, the jurisdiction codes): what a user would otherwise have to guess."""
+        return []
+
 
 _kinds: dict[str, ImportKind] = {}
 
@@ -353,8 +358,11 @@ def header_columns(
     return columns, titles, errors
 
 
-def find_header(table: list[list[Any]], kind: ImportKind) -> tuple[int, dict[str, int], dict[str, str], list[RowError]]:
-    """The title row (1-based), the column of each field, the titles as written, and header errors."""
+def find_header(
+    table: list[list[Any]], kind: ImportKind, *, hint: bool = True
+) -> tuple[int, dict[str, int], dict[str, str], list[RowError]]:
+    """The title row (1-based), the column of each field, the titles as written, and header errors
+    (with ``hint``, a file that is plainly of another kind is named as such)."""
     lookup: dict[str, str] = {}
     for f in kind.fields:
         for alias in (f.title, f.name, *f.aliases):
@@ -385,18 +393,24 @@ def find_header(table: list[list[Any]], kind: ImportKind) -> tuple[int, dict[str
                 )
         return number, columns, titles, errors
     required = "、".join(f"“{f.title}”" for f in kind.fields if f.required)
-    return (
-        0,
-        {},
-        {},
-        [
-            RowError(
-                1,
-                "",
-                _("No row of column titles was found: the first rows must include %(titles)s.") % {"titles": required},
-            )
-        ],
-    )
+    message = _("No row of column titles was found: the first rows must include %(titles)s.") % {"titles": required}
+    if hint and (other := _kind_of_table(table, kind)) is not None:
+        message = _(
+            "This looks like a file of %(other)s, not of %(kind)s: choose %(other)s as the kind and upload it again."
+        ) % {"other": other.label, "kind": kind.label}
+    return 0, {}, {}, [RowError(1, "", message)]
+
+
+def _kind_of_table(table: list[list[Any]], chosen: ImportKind) -> ImportKind | None:
+    """Another registered kind whose column titles the file has, every required one: the
+    kind the user most likely meant (a training file uploaded with 辖区 still selected)."""
+    for kind in kinds():
+        if kind.code == chosen.code:
+            continue
+        header_row, _columns, _titles, errors = find_header(table, kind, hint=False)
+        if header_row and not errors:
+            return kind
+    return None
 
 
 def parse_rows(
@@ -579,7 +593,7 @@ def template_workbook(kind: ImportKind) -> bytes:
         *kind.notes(),
     )
     columns_help = [(f.title, f.name, f.required, f.help) for f in kind.fields]
-    return write_xlsx([data, instructions_sheet(columns_help, general)])
+    return write_xlsx([data, instructions_sheet(columns_help, general), *kind.reference_sheets()])
 
 
 def instructions_sheet(

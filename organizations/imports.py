@@ -32,9 +32,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from accounts.models import User
+from core.spreadsheets import Column, Sheet
 from core.tabular import (
     CellError,
     Credential,
@@ -400,7 +401,43 @@ class EnterprisesImport(ImportKind):
         return import_scope(user).reaches_jurisdictions
 
     def notes(self) -> list[Any]:
-        return [_("Enterprises are matched by their unified social credit code.")]
+        return [
+            _("Enterprises are matched by their unified social credit code."),
+            _("The sheets after this one list the industries and the jurisdiction codes accepted."),
+        ]
+
+    def reference_sheets(self) -> list[Sheet]:
+        yes, no = _("yes"), _("no")
+        industries = [
+            [i.name, i.code, yes if i.is_key else no, yes if i.is_high_risk else no]
+            for i in models.Industry.objects.order_by("code")
+        ]
+        places = [
+            [j.code, j.name, j.get_kind_display(), j.parent.code if j.parent else ""]
+            for j in models.Jurisdiction.objects.select_related("parent").order_by("path")
+        ]
+        return [
+            Sheet(
+                title=_("Industries"),
+                columns=[
+                    Column(_("Industry (行业)"), width=24),
+                    Column(pgettext("catalogue", "Code"), width=28, number_format="@"),
+                    Column(_("Key industry"), width=12),
+                    Column(_("High-risk"), width=10),
+                ],
+                rows=industries,
+            ),
+            Sheet(
+                title=_("Jurisdiction codes"),
+                columns=[
+                    Column(_("Jurisdiction code (属地代码)"), width=24, number_format="@"),
+                    Column(pgettext("place", "Name"), width=24),
+                    Column(_("Kind"), width=10),
+                    Column(_("Parent code"), width=16, number_format="@"),
+                ],
+                rows=places,
+            ),
+        ]
 
     def prepare(self, rows: list[Row], *, user: Any, errors: Errors, source: str, today: dt.date) -> Plan:
         scope = import_scope(user)

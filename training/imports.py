@@ -46,7 +46,6 @@ from core.tabular import (
     parse_date,
     parse_positive_decimal,
     source_of,
-    source_prefix,
 )
 from organizations.imports import CREDIT_CODE_FIELD, ID_NUMBER_FIELD, enterprises_by_code, import_scope, row_enterprise
 from organizations.models import Employment, Person
@@ -120,7 +119,7 @@ class TrainingImport(ImportKind):
         return [
             _("The person must be on the enterprise's roster: import the people first."),
             _(
-                "A row already imported from a file of the same name (same person, enterprise, kind, date and hours) is not credited twice."
+                "A row already imported (same person, enterprise, kind, date and hours), from this file or from another, is not credited twice."
             ),
         ]
 
@@ -148,14 +147,16 @@ class TrainingImport(ImportKind):
             (p.high_risk, p.post): p.minutes_per_hour or settings.MINUTES_PER_CREDIT_HOUR
             for p in RequirementProfile.objects.all()
         }
-        prefix = source_prefix(source)
-        done: set[tuple[int, int | None, str, dt.datetime, int]] = set()
+        # Every record already imported, from any file: a renamed copy (“t (1).xlsx”) or the same
+        # records saved as csv must not credit them twice. Within a file the same record twice is an
+        # error (``key_fields``); across files it is the same record, and is left as it is.
         # By learner: the ledger's (learner, …) indexes find them without reading every heartbeat row.
+        done: set[tuple[int, int | None, str, dt.datetime, int]] = set()
         for chunk in chunked([p[1] for p in people.values()]):
             done.update(
-                CreditLedger.objects.filter(
-                    learner_id__in=chunk, method=CreditLedger.Method.IMPORT, source__startswith=prefix
-                ).values_list("learner_id", "enterprise_id", "purpose", "started_at", "seconds")
+                CreditLedger.objects.filter(learner_id__in=chunk, method=CreditLedger.Method.IMPORT).values_list(
+                    "learner_id", "enterprise_id", "purpose", "started_at", "seconds"
+                )
             )
         zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
         importer = user.pk if user is not None else None

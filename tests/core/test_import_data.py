@@ -131,6 +131,7 @@ def test_uploading_shows_what_was_created_and_then_that_nothing_changed(cast: Ca
 
     assert first.status_code == 200
     assert first.context["result"].created == 1
+    assert '<b data-count="errors">0</b>' in first.content.decode()  # a count, never an empty box
     assert CreditLedger.objects.get().imported_by == cast.east.enterprise_admin
     again = client.post("/import/", {"kind": "training", "file": SimpleUploadedFile("t.csv", data)})
     assert "Nothing changed" in again.content.decode()
@@ -141,8 +142,22 @@ def test_uploading_a_bad_file_lists_errors_by_row_and_column(cast: Cast) -> None
     data = csv_bytes(HEADER, _training(cast), _training(cast, hours="-1"))
     page = client.post("/import/", {"kind": "training", "file": SimpleUploadedFile("t.csv", data)}).content.decode()
     assert "Nothing was imported" in page
-    assert "<td>3</td><td>学时</td>" in page
+    assert '<td data-label="Row">3</td><td data-label="Column">学时</td>' in page
+    assert '<table class="stack">' in page  # on a phone each error is a card, its message never cut off
+    assert "data-upload-again" in page  # the way back to the form, above the list
     assert not CreditLedger.objects.exists()
+
+
+def test_a_file_of_another_kind_is_named_as_such(cast: Cast) -> None:
+    """A training file uploaded with 辖区 still selected: the message says what the file is."""
+    result = run("jurisdictions", csv_bytes(HEADER, _training(cast)))
+    assert errors_of(result) == [(1, "")]
+    assert result.errors[0].message == (
+        "This looks like a file of Training records, not of Jurisdictions: "
+        "choose Training records as the kind and upload it again."
+    )
+    # A file of no kind at all still lists the titles the chosen kind needs.
+    assert "行政区划代码" in run("jurisdictions", csv_bytes(("a", "b"), ["1", "2"])).errors[0].message
 
 
 def test_a_kind_outside_the_role_is_refused_on_the_page(cast: Cast) -> None:
@@ -196,3 +211,25 @@ def test_two_columns_for_one_field_are_refused_naming_both(cast: Cast) -> None:
     assert errors_of(result) == [(1, "身份证号")]
     assert result.errors[0].message.count("“身份证号”") == 2
     assert result.created == 0
+
+
+def test_each_template_card_leads_to_the_form_with_its_kind_chosen(cast: Cast) -> None:
+    client = login_client(cast.platform_admin)
+    page = client.get("/import/").content.decode()
+    assert 'href="?kind=training#upload-heading"' in page
+    chosen = client.get("/import/?kind=training").content.decode()
+    assert '<option value="training" selected>' in chosen
+
+
+def test_the_enterprises_template_lists_the_industries_and_jurisdiction_codes(cast: Cast) -> None:
+    from organizations.models import Industry
+
+    data = login_client(cast.platform_admin).get("/import/template.xlsx?kind=enterprises").content
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    sheets = {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in book.worksheets}
+    assert list(sheets)[0] == "企业"  # the data sheet stays the first: the only one read
+    industries = sheets["行业目录"]
+    assert industries[0][:2] == ["行业", "代码"]
+    assert {r[0] for r in industries[1:]} == set(Industry.objects.values_list("name", flat=True))
+    codes = {r[0] for r in sheets["属地代码"][1:]}
+    assert {cast.east.jurisdiction.code, cast.east.street.code} <= codes

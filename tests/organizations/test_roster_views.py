@@ -76,7 +76,7 @@ def test_upload_with_errors_shows_the_row_table_and_imports_nothing(cast: Cast) 
     response = upload(login_client(cast.east.enterprise_admin), cast.east.enterprises[0].pk, data, "roster.csv")
     assert response.status_code == 200
     page = response.content.decode()
-    assert re.search(r"<td>3</td><td>入职日期</td>", page)
+    assert re.search(r'<td data-label="[^"]*">3</td><td data-label="[^"]*">入职日期</td>', page)
     assert "Nothing was imported" in page
     assert Person.objects.count() == before
 

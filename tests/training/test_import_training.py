@@ -67,6 +67,21 @@ def test_reimporting_the_same_file_changes_nothing(cast: Cast) -> None:
     assert CreditLedger.objects.filter(learner=person.user).count() == 2
 
 
+def test_the_same_records_under_another_name_or_as_csv_are_not_credited_twice(cast: Cast) -> None:
+    """A browser's second download is "t (1).xlsx"; a colleague re-saves it as csv: the same
+    records, and the 学时 must not double. A new record in the copy is still credited."""
+    person = cast.east.learner
+    rows = (_row(person), _row(person, "年度再培训", "8", "2026-02-01"))
+    assert run("training", xlsx_bytes(HEADER, *rows), name="t.xlsx").created == 2
+
+    renamed = run("training", xlsx_bytes(HEADER, *rows), name="t (1).xlsx")
+    as_csv = run("training", csv_bytes(HEADER, *rows, _row(person, "年度再培训", "4", "2026-03-01")), name="t.csv")
+
+    assert (renamed.created, renamed.unchanged) == (0, 2)
+    assert (as_csv.created, as_csv.unchanged) == (1, 2)
+    assert CreditLedger.objects.filter(learner=person.user).count() == 3
+
+
 @pytest.mark.parametrize(
     ("hours", "message"),
     [("0", "positive"), ("-2", "positive"), ("abc", "positive")],
