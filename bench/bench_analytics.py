@@ -973,20 +973,17 @@ def facts_refresh_cost(writes: int) -> None:
     )
 
 
-def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
-    from analytics.facts import facts_ready
-    from analytics.indicators import Query, compute, indicators_all
+def questions() -> Iterator[tuple[Any, Any]]:
+    """Every (indicator, query) the bench times: each registered indicator at each grouping it
+    offers (and none), for the whole city over the last 365 days (also used by
+    tests/analytics/test_bench_naive.py)."""
+    from analytics.indicators import Query, indicators_all
     from organizations.models import Jurisdiction
 
     today = dt.date.today()
     city = Jurisdiction.objects.get(code="990100")
-    out = []
     for indicator in indicators_all():
-        if args.only and indicator.code not in args.only:
-            continue
         for group_by in (None, *indicator.group_bys):
-            if args.group_bys and (group_by or "-") not in args.group_bys:
-                continue
             query = Query(
                 code=indicator.code,
                 date_from=today - dt.timedelta(days=364),
@@ -995,39 +992,53 @@ def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
                 group_by=group_by,
                 today=today,
             )
-            path = "facts" if indicator.has_facts and facts_ready() else "live"
-            sql_s, result = _p50(lambda q=query: compute(q, live=args.live), args.runs, not args.no_warmup)
-            path = "live" if args.live else path
-            kind, naive = _baseline(indicator.code)
-            if args.no_baseline:
-                base_s, base = float("nan"), None
-            else:
-                base_s, base = _p50(lambda q=query, f=naive: f(q), args.baseline_runs, not args.no_warmup)
-            same = base is None or (
-                abs(base[0] - result.total.numerator) <= 1e-6 * max(1.0, abs(result.total.numerator))
-                and base[1] in (-1, result.total.denominator or 0)
-            )
-            row = {
-                "indicator": indicator.code,
-                "group_by": group_by or "-",
-                "p50_s": sql_s,
-                "baseline": kind,
-                "baseline_s": base_s,
-                "ratio": base_s / sql_s if sql_s else float("nan"),
-                "numerator": result.total.numerator,
-                "denominator": result.total.denominator,
-                "rows": len(result.rows),
-                "same": same,
-                "path": path,
-            }
-            out.append(row)
-            print(
-                f"{row['indicator']:<34} {row['group_by']:<12} {sql_s * 1000:9.1f} ms  "
-                f"{kind:>5} {base_s * 1000:10.1f} ms  {row['ratio']:7.1f}x  "
-                f"{_number(row['numerator']):>12}/{_number(row['denominator']):<10} rows={row['rows']:<4} "
-                f"{'same' if same else 'DIFFERENT'} {path}",
-                flush=True,
-            )
+            yield indicator, query
+
+
+def measure(args: argparse.Namespace) -> list[dict[str, Any]]:
+    from analytics.facts import facts_ready
+    from analytics.indicators import compute
+
+    out = []
+    for indicator, query in questions():
+        if args.only and indicator.code not in args.only:
+            continue
+        group_by = query.group_by
+        if args.group_bys and (group_by or "-") not in args.group_bys:
+            continue
+        path = "facts" if indicator.has_facts and facts_ready() else "live"
+        sql_s, result = _p50(lambda q=query: compute(q, live=args.live), args.runs, not args.no_warmup)
+        path = "live" if args.live else path
+        kind, naive = _baseline(indicator.code)
+        if args.no_baseline:
+            base_s, base = float("nan"), None
+        else:
+            base_s, base = _p50(lambda q=query, f=naive: f(q), args.baseline_runs, not args.no_warmup)
+        same = base is None or (
+            abs(base[0] - result.total.numerator) <= 1e-6 * max(1.0, abs(result.total.numerator))
+            and base[1] in (-1, result.total.denominator or 0)
+        )
+        row = {
+            "indicator": indicator.code,
+            "group_by": group_by or "-",
+            "p50_s": sql_s,
+            "baseline": kind,
+            "baseline_s": base_s,
+            "ratio": base_s / sql_s if sql_s else float("nan"),
+            "numerator": result.total.numerator,
+            "denominator": result.total.denominator,
+            "rows": len(result.rows),
+            "same": same,
+            "path": path,
+        }
+        out.append(row)
+        print(
+            f"{row['indicator']:<34} {row['group_by']:<12} {sql_s * 1000:9.1f} ms  "
+            f"{kind:>5} {base_s * 1000:10.1f} ms  {row['ratio']:7.1f}x  "
+            f"{_number(row['numerator']):>12}/{_number(row['denominator']):<10} rows={row['rows']:<4} "
+            f"{'same' if same else 'DIFFERENT'} {path}",
+            flush=True,
+        )
     return out
 
 

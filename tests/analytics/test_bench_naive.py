@@ -14,9 +14,6 @@ needs PostgreSQL.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import importlib.util
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -25,23 +22,12 @@ from django.db import connection
 
 from analytics.facts import facts_rebuild
 from analytics.indicators import Query, compute, indicators_all
-from organizations.models import Jurisdiction
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.bench_scripts import bench_script
 
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the bench's generator writes with COPY"),
 ]
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_analytics", ROOT / "bench" / "bench_analytics.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _figures(bench: ModuleType, query: Query, *, live: bool) -> tuple[Any, Any, Any]:
@@ -54,26 +40,15 @@ def _figures(bench: ModuleType, query: Query, *, live: bool) -> tuple[Any, Any, 
 
 
 def test_every_indicator_agrees_with_its_naive_recomputation() -> None:
-    bench = _bench()
+    bench = bench_script("bench_analytics")
     bench.populate(argparse.Namespace(people=1500, enterprises=0))
     facts_rebuild()
-    today = dt.date.today()
-    city = Jurisdiction.objects.get(code="990100")
     checked = []
-    for indicator in indicators_all():
-        for group_by in (None, *indicator.group_bys):
-            query = Query(
-                code=indicator.code,
-                date_from=today - dt.timedelta(days=364),
-                date_to=today,
-                jurisdiction=city,
-                group_by=group_by,
-                today=today,
-            )
-            for live in (True, False):
-                got, want, numerator = _figures(bench, query, live=live)
-                assert got == want, (indicator.code, group_by, "live" if live else "facts")
-                checked.append((indicator.code, numerator))
+    for indicator, query in bench.questions():
+        for live in (True, False):
+            got, want, numerator = _figures(bench, query, live=live)
+            assert got == want, (indicator.code, query.group_by, "live" if live else "facts")
+            checked.append((indicator.code, numerator))
     # Not an empty district: every indicator has something to count.
     assert all(numerator for _code, numerator in checked), [c for c, n in checked if not n]
     assert {code for code, _n in checked} == {i.code for i in indicators_all()}

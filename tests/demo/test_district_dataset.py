@@ -5,7 +5,6 @@ pass the platform's check digits, and the expected figures are non-trivial."""
 from __future__ import annotations
 
 import csv
-import importlib.util
 import json
 from pathlib import Path
 from types import ModuleType
@@ -14,18 +13,14 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from organizations.validators import validate_credit_code, validate_id_number
+from tests.support.bench_scripts import bench_script
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDER = ROOT / "tests" / "fixtures" / "analytics" / "district"
 
 
 def _script() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("make_district_dataset", ROOT / "bench" / "make_district_dataset.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return bench_script("make_district_dataset")
 
 
 def _rows(name: str) -> list[dict[str, str]]:
