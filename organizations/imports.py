@@ -66,6 +66,7 @@ from organizations.services import (
     person_employment_update,
 )
 from organizations.validators import (
+    id_number_lost_to_excel,
     normalize_credit_code,
     normalize_id_number,
     validate_credit_code,
@@ -93,7 +94,7 @@ def parse_credit_code(value: Any) -> str:
 
 
 def parse_id_number(value: Any) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    if id_number_lost_to_excel(value):
         # Excel keeps 15 significant digits: an 18-digit number has lost its tail.
         raise CellError(
             _(

@@ -30,7 +30,7 @@ from core.uploads import CheckedUpload, check_spreadsheet
 from organizations.errors import OrganizationsError
 from organizations.models import Enterprise, Person
 from organizations.services import employment_start, person_create, person_employment_update
-from organizations.validators import normalize_id_number, validate_id_number
+from organizations.validators import id_number_lost_to_excel, normalize_id_number, validate_id_number
 
 logger = logging.getLogger(__name__)
 
@@ -241,7 +241,7 @@ def _parse_row(sheet: _Sheet, number: int, cells: list[Any]) -> tuple[_Row | Non
         error("name", _("The name is longer than %(n)d characters.") % {"n": Person._meta.get_field("name").max_length})
 
     raw_id = cell("id_number")
-    if isinstance(raw_id, int | float) and not isinstance(raw_id, bool) and not _is_blank(raw_id):
+    if id_number_lost_to_excel(raw_id) and not _is_blank(raw_id):
         # Excel keeps 15 significant digits: an 18-digit number has lost its tail.
         error(
             "id_number",

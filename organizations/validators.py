@@ -7,6 +7,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -88,6 +90,17 @@ def validate_id_number(value: str) -> None:
             _("The check digit of the ID card number is wrong (GB 11643)."),
             code="id_number_check",
         )
+
+
+_EXCEL_NUMBER = re.compile(r"^\s*\d(?:\.\d+)?[eE]\+\d+\s*$")
+
+
+def id_number_lost_to_excel(value: Any) -> bool:
+    """Excel stored the ID number as a number: a cell read as one (xlsx), or the scientific
+    notation Excel writes into a csv (``9.90101E+17``). Either way the last digits are gone."""
+    if isinstance(value, bool):
+        return False
+    return isinstance(value, int | float) or (isinstance(value, str) and bool(_EXCEL_NUMBER.match(value)))
 
 
 def mask_id_number(value: str) -> str:

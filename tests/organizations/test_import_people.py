@@ -174,3 +174,13 @@ def test_a_row_the_history_refuses_is_named_even_on_a_dry_run(cast: Cast) -> Non
     person = Person.objects.get(id_number=number)
     assert person.hire_date == dt.date(2025, 6, 1)
     assert _jobs(person) == [(a.name, dt.date(2024, 3, 1), dt.date(2025, 5, 31)), (b.name, dt.date(2025, 6, 1), None)]
+
+
+def test_an_id_number_excel_wrote_as_a_number_into_a_csv_says_so(cast: Cast) -> None:
+    """Excel shows an 18-digit number as 9.90101E+17 and saves a csv that way: the message
+    says what happened and how to fix it, as it does for an xlsx cell read as a number."""
+    a = cast.east.enterprises[0]
+    data = csv_bytes(HEADER, ["周九", "9.90101E+17", a.credit_code, "从业人员", "2026-01-01", "", ""])
+    result = run("people", data)
+    assert errors_of(result) == [(2, "身份证号")]
+    assert "Excel" in result.errors[0].message
