@@ -41,7 +41,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from analytics.errors import AnalyticsError
-from analytics.indicators import Query, compute, group_by_label, indicator_get, people_count, people_iter, status_label
+from analytics.indicators import (
+    STATUSES,
+    Query,
+    compute,
+    group_by_label,
+    indicator_get,
+    people_count,
+    people_iter,
+    status_label,
+)
 from analytics.models import ExportJob
 from analytics.queries import query_build
 from core import background
@@ -93,39 +102,31 @@ def table_rows(query: Query) -> list[list[Any]]:
     return rows
 
 
-def _table_columns(spec: ExportSpec) -> list[Column]:
+def table_sheet(spec: ExportSpec) -> Sheet:
+    """The table of figures: the machine columns, or (``readable``) headings in the page's
+    language, no ``total`` key on the total row, a volume's value alone under its unit, and in a
+    csv the rate as a percentage (an xlsx formats the number instead)."""
+    rows = table_rows(spec.query)
     if not spec.readable:
-        return [Column(c, number_format="0.0%" if c == "rate" else None) for c in TABLE_COLUMNS]
+        columns = [Column(c, number_format="0.0%" if c == "rate" else None) for c in TABLE_COLUMNS]
+        return Sheet(title=_("Figures"), columns=columns, rows=rows)
     indicator = indicator_get(spec.query.code)
+    columns = [Column(pgettext("export column", "Code")), Column(pgettext("export column", "Name"))]
     if indicator.kind == "volume":
-        return [
-            Column(pgettext("export column", "Code")),
-            Column(pgettext("export column", "Name")),
-            Column(f"{indicator.name} ({indicator.unit})"),
+        columns.append(Column(f"{indicator.name} ({indicator.unit})"))
+        shaped = [["" if key == "total" else key, label, numerator] for key, label, numerator, _d, _r in rows]
+    else:
+        columns += [
+            Column(pgettext("export column", "Numerator")),
+            Column(pgettext("export column", "Denominator")),
+            Column(pgettext("export column", "Rate"), number_format="0.0%"),
         ]
-    return [
-        Column(pgettext("export column", "Code")),
-        Column(pgettext("export column", "Name")),
-        Column(pgettext("export column", "Numerator")),
-        Column(pgettext("export column", "Denominator")),
-        Column(pgettext("export column", "Rate"), number_format="0.0%"),
-    ]
-
-
-def _readable_table(spec: ExportSpec, rows: list[list[Any]]) -> list[list[Any]]:
-    """The table's rows for people: no ``total`` key on the total row, a volume's value alone,
-    and in a csv the rate as a percentage (an xlsx formats the number instead)."""
-    volume = indicator_get(spec.query.code).kind == "volume"
-    shaped = []
-    for key, label, numerator, denominator, rate in rows:
-        key = "" if key == "total" else key
-        if volume:
-            shaped.append([key, label, numerator])
-            continue
-        if spec.kind == "csv" and rate is not None:
-            rate = f"{rate:.1%}"
-        shaped.append([key, label, numerator, denominator, rate])
-    return shaped
+        percent = spec.kind == "csv"
+        shaped = [
+            ["" if key == "total" else key, label, n, d, f"{rate:.1%}" if percent and rate is not None else rate]
+            for key, label, n, d, rate in rows
+        ]
+    return Sheet(title=_("Figures"), columns=columns, rows=shaped)
 
 
 def people_rows(
@@ -140,6 +141,8 @@ def people_rows(
     """The people lines as rows, ID numbers shown as ``user`` may see them
     (``user=None``: an operator at the command line, who sees them in full)."""
     lines = people_iter(query, status=status)
+    # The statuses as written: labelled once, not per row (a list may hold a million people).
+    written = {s: status_label(s) if readable else s for s in STATUSES}
     done = 0
     while True:
         chunk = list(islice(lines, CHUNK))
@@ -150,8 +153,7 @@ def people_rows(
             shown = id_numbers_shown_to(user, [Person(pk=ln.person_id, id_number=ln.id_number) for ln in chunk])
         for ln in chunk:
             number = ln.id_number if shown is None else shown[ln.person_id]
-            status = status_label(ln.status) if readable else ln.status
-            yield [ln.name, number, ln.credit_code, ln.enterprise_name, status, ln.reason]
+            yield [ln.name, number, ln.credit_code, ln.enterprise_name, written[ln.status], ln.reason]
         done += len(chunk)
         if progress is not None:
             progress(done, max(total, done))
@@ -224,12 +226,7 @@ def export_write(
         )
         data = people_sheet(lines, readable=spec.readable)
     else:
-        rows = table_rows(spec.query)
-        data = Sheet(
-            title=_("Figures"),
-            columns=_table_columns(spec),
-            rows=_readable_table(spec, rows) if spec.readable else rows,
-        )
+        data = table_sheet(spec)
     sheets = [data]
     if spec.kind == "xlsx":
         about = Sheet(

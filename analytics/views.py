@@ -262,6 +262,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             query = query_build(user=request.user, code=indicator.code, params=params)
             result = compute(query)
             scoped = _scope_of(query)
+            missing = _missing(indicator, result.total)
             tiles.append(
                 {
                     "indicator": indicator,
@@ -272,12 +273,8 @@ def overview(request: HttpRequest) -> HttpResponse:
                     "target": _target(indicator),
                     "numerator": _number(result.total.numerator),
                     "denominator": _number(result.total.denominator),
-                    "missing": _missing(indicator, result.total),
-                    "missing_text": (
-                        str(indicator.missing_count) % {"n": _missing(indicator, result.total)}
-                        if indicator.missing_count
-                        else ""
-                    ),
+                    "missing": missing,
+                    "missing_text": str(indicator.missing_count) % {"n": missing} if indicator.missing_count else "",
                     "status": _status(indicator, result.total),
                     "url": _url("analytics:indicator", indicator=indicator.code, **scoped),
                     "missing_url": _url("analytics:people", indicator=indicator.code, status="missing", **scoped),
