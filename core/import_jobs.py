@@ -29,14 +29,13 @@ from django.utils.translation import gettext as _
 
 from core import tabular
 from core.background import enqueue
+from core.import_errors import ERRORS_SHOWN, errors_report_keep
 from core.models import DataImport
 from core.uploads import CheckedUpload, UploadRejected
 
 logger = logging.getLogger(__name__)
 
 CREDENTIALS_TTL = 30 * 60
-# A job keeps the first errors (the page lists no more) and their total.
-ERRORS_KEPT = 1000
 
 
 def import_inline(upload: CheckedUpload) -> bool:
@@ -64,7 +63,9 @@ def jobs_visible_to(user: Any) -> QuerySet[DataImport]:
     return DataImport.objects.filter(created_by_id=getattr(user, "pk", None))
 
 
-def _result_dict(result: tabular.ImportResult) -> dict[str, Any]:
+def _result_dict(result: tabular.ImportResult, user: Any) -> dict[str, Any]:
+    """What the job page shows: the counts and the first errors; every error is in the
+    workbook kept for the uploader (``core.import_errors``)."""
     return {
         "counts": {
             "rows": result.rows,
@@ -72,8 +73,11 @@ def _result_dict(result: tabular.ImportResult) -> dict[str, Any]:
             "updated": result.updated,
             "unchanged": result.unchanged,
         },
-        "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors[:ERRORS_KEPT]],
+        "errors": [{"row": e.row, "column": e.column, "message": e.message} for e in result.errors[:ERRORS_SHOWN]],
         "error_count": len(result.errors),
+        "errors_report": (
+            errors_report_keep(user=user, source=result.source, errors=result.errors) if result.errors else ""
+        ),
         "new_accounts": len(result.credentials),
     }
 
@@ -93,7 +97,7 @@ def import_job_run(*, job_id: int) -> None:
             raise UploadRejected(_("This kind of import no longer exists."))
         upload = CheckedUpload(kind=job.file_kind, data=bytes(job.payload), name=job.file_name)
         outcome = tabular.run_import(kind=kind, upload=upload, user=job.created_by, dry_run=job.dry_run)
-        result = _result_dict(outcome)
+        result = _result_dict(outcome, job.created_by)
         if outcome.credentials:
             _credentials_keep(job_id, outcome.credentials)
     except UploadRejected as exc:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import tabular
+from core.import_errors import ERRORS_SHOWN, errors_report_get, errors_report_href, errors_report_url
 from core.import_jobs import (
     import_inline,
     import_job_credentials_take,
@@ -92,7 +93,7 @@ def _kinds_or_403(request: HttpRequest) -> list[tabular.ImportKind]:
 def import_data(request: HttpRequest) -> HttpResponse:
     kinds = _kinds_or_403(request)
     result = None
-    credentials_href = ""
+    credentials_href = errors_href = ""
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES, kinds=kinds)
         if form.is_valid():
@@ -112,6 +113,8 @@ def import_data(request: HttpRequest) -> HttpResponse:
                     lambda upload: tabular.run_import(kind=kind, upload=upload, user=request.user, dry_run=dry_run),
                     upload=upload,
                 )
+                if result is not None:
+                    errors_href = errors_report_href(user=request.user, source=result.source, errors=result.errors)
     else:
         initial = {"kind": request.GET["kind"]} if request.GET.get("kind") in {k.code for k in kinds} else {}
         form = ImportForm(initial=initial, kinds=kinds)
@@ -125,6 +128,8 @@ def import_data(request: HttpRequest) -> HttpResponse:
             ],
             "result": result,
             "errors_total": len(result.errors) if result is not None else 0,
+            "errors_shown": ERRORS_SHOWN,
+            "errors_href": errors_href,
             "credentials_href": credentials_href,
         },
     )
@@ -152,8 +157,23 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "credentials_href": credentials_href,
             "refused": job.result.get("refused", ""),
             "errors_total": job.result.get("error_count", 0),
+            "errors_shown": ERRORS_SHOWN,
+            "errors_href": errors_report_url(job.result["errors_report"]) if job.result.get("errors_report") else "",
         },
     )
+    add_never_cache_headers(response)
+    return response
+
+
+@login_required
+@require_GET
+def errors_report(request: HttpRequest, token: str) -> HttpResponse:
+    """Every error of one of the user's imports, as a workbook (``core.import_errors``)."""
+    kept = errors_report_get(user=request.user, token=token)
+    if kept is None:
+        return render(request, "core/import_errors_gone.html", status=404)
+    filename, content = kept
+    response = attachment_response(content=content, filename=filename, content_type=XLSX_CONTENT_TYPE)
     add_never_cache_headers(response)
     return response
 

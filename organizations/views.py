@@ -14,6 +14,7 @@ from django.utils.translation import pgettext
 
 from core import todo
 from core.ids import query_id
+from core.import_errors import ERRORS_SHOWN, errors_report_href
 from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
 from organizations import selectors
@@ -151,7 +152,7 @@ def _managed_or_403(request: HttpRequest) -> QuerySet[Enterprise]:
 def roster(request: HttpRequest) -> HttpResponse:
     enterprises = _managed_or_403(request)
     result = None
-    credentials_href = ""
+    credentials_href = errors_href = ""
     if request.method == "POST":
         # Another enterprise's id is a 404, not a form error: it is not theirs to name.
         chosen = request.POST.get("enterprise", "")
@@ -169,6 +170,10 @@ def roster(request: HttpRequest) -> HttpResponse:
                     valid_only=mode == RosterUploadForm.Mode.VALID_ONLY,
                 ),
             )
+            if result is not None:
+                errors_href = errors_report_href(
+                    user=request.user, source=form.cleaned_data["file"].name, errors=result.errors
+                )
     else:
         initial = {}
         if (chosen_id := query_id(request.GET, "enterprise")) is not None:
@@ -182,6 +187,9 @@ def roster(request: HttpRequest) -> HttpResponse:
             "form": form,
             "result": result,
             "credentials_href": credentials_href,
+            "errors_href": errors_href,
+            "errors_shown": ERRORS_SHOWN,
+            "errors_total": len(result.errors) if result is not None else 0,
         },
     )
 

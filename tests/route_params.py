@@ -226,6 +226,8 @@ ROUTE_PARAMS: dict[str | re.Pattern[str], Callable[[Any], Kwargs]] = {
     **_analytics_routes(),
     # a background import_data job is its uploader's alone
     "imports:job": lambda c: _east_data_import(c),
+    # an import's list of errors is its uploader's alone
+    "imports:errors": lambda c: _east_import_errors(c),
     # classroom pages (clweb; objects from tests/classroom/web_data.py)
     **_classroom_web_routes(),
     # classroom API (clcore, issue 18)
@@ -243,6 +245,15 @@ def _east_data_import(cast: Any) -> Kwargs:
         kind="training", created_by=cast.east.enterprise_admin, file_name="t.csv", file_kind="csv", status="done"
     )
     return {"pk": job.pk, "_as": cast.east.enterprise_admin}
+
+
+def _east_import_errors(cast: Any) -> Kwargs:
+    from core.import_errors import errors_report_keep
+    from core.tabular import RowError
+
+    errors = [RowError(2, "身份证号", f"{cast.east.learner.id_number} is not on the roster")]
+    token = errors_report_keep(user=cast.east.enterprise_admin, source="t.csv", errors=errors)
+    return {"token": token, "_as": cast.east.enterprise_admin}
 
 
 def _east_report(cast: Any) -> Kwargs:
