@@ -41,7 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.spreadsheets import Column, Sheet, write_xlsx
-from core.uploads import CheckedUpload, UploadRejected, check_spreadsheet, decode_csv
+from core.uploads import CheckedUpload, UploadRejected, check_spreadsheet, decode_csv, not_a_workbook
 
 # How many leading rows may hold a title or notes above the column titles.
 HEADER_SEARCH_ROWS = 10
@@ -331,7 +331,8 @@ def read_first_sheet(upload: CheckedUpload) -> list[list[Any]]:
         except PasswordError:
             raise UploadRejected(_("The workbook is protected by a password; remove it and upload again.")) from None
         except (CalamineError, XmlError, ZipError, ValueError, KeyError, OSError):
-            raise UploadRejected(_("The Excel workbook could not be read; it may be damaged.")) from None
+            refusal = not_a_workbook(upload.data)
+            raise refusal or UploadRejected(_("The Excel workbook could not be read; it may be damaged.")) from None
     try:
         return list(csv.reader(io.StringIO(decode_csv(upload.data))))
     except csv.Error:

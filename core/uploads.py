@@ -247,6 +247,27 @@ def _refuse_dtd(chunk: bytes, name: str) -> None:
         )
 
 
+def not_a_workbook(data: bytes) -> UploadRejected | None:
+    """For an Office package that is not a workbook (a Word document or a presentation saved
+    or renamed as .xlsx), the refusal that names what it is; None for anything else. The
+    question bank reads Word files by their content, so this is for readers of sheets alone."""
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+    if "xl/workbook.xml" in names:
+        return None
+    if DOCX_MAIN_PART in names:
+        return UploadRejected(
+            _("The file is a Word document, not an Excel workbook: upload the .xlsx workbook or a .csv file.")
+        )
+    if PPTX_MAIN_PART in names:
+        return UploadRejected(
+            _("The file is a PowerPoint presentation, not an Excel workbook: upload the .xlsx workbook or a .csv file.")
+        )
+    return None
+
+
 # --- Word documents and pictures ------------------------------------------------
 
 DOCX_MAIN_PART = "word/document.xml"

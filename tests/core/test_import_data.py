@@ -233,3 +233,20 @@ def test_the_enterprises_template_lists_the_industries_and_jurisdiction_codes(ca
     assert {r[0] for r in industries[1:]} == set(Industry.objects.values_list("name", flat=True))
     codes = {r[0] for r in sheets["属地代码"][1:]}
     assert {cast.east.jurisdiction.code, cast.east.street.code} <= codes
+
+
+def test_a_word_document_or_a_presentation_named_xlsx_is_named_as_such(cast: Cast) -> None:
+    """A .docx or .pptx saved or renamed as .xlsx: the message says what the file is, not "damaged"."""
+    from demo.library import lesson_plan_docx
+    from tests.training.library_support import pptx_bytes
+
+    client = english_client(cast.east.enterprise_admin)
+    for data, what in ((lesson_plan_docx("花名册"), "a Word document"), (pptx_bytes(), "a PowerPoint presentation")):
+        page = client.post("/import/", {"kind": "training", "file": SimpleUploadedFile("培训.xlsx", data)})
+        errors = page.context["form"].errors["file"]
+        assert errors == [f"The file is {what}, not an Excel workbook: upload the .xlsx workbook or a .csv file."]
+    assert not CreditLedger.objects.exists()
+    # A damaged workbook still says so.
+    broken = xlsx_bytes(HEADER, _training(cast))[:-200]
+    page = client.post("/import/", {"kind": "training", "file": SimpleUploadedFile("t.xlsx", broken)})
+    assert "damaged" in page.context["form"].errors["file"][0]

@@ -15,6 +15,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from accounts.models import User
+from demo.library import lesson_plan_docx
 from organizations.models import Person
 from tests.conftest import Cast, login_client
 from tests.organizations.test_roster_import import HEADER, csv_bytes, new_id, person_row, xlsx, zip_bomb
@@ -106,6 +107,8 @@ def test_refused_files_get_a_clear_message(cast: Cast, settings: Any) -> None:
     pk = cast.east.enterprises[0].pk
     page = upload(client, pk, b"hello, this is text\n", "roster.xlsx").content.decode()
     assert "is not an Excel workbook" in page
+    page = upload(client, pk, lesson_plan_docx("花名册"), "roster.xlsx").content.decode()
+    assert "The file is a Word document, not an Excel workbook" in page
     page = upload(client, pk, zip_bomb(30 * 1_048_576)).content.decode()
     assert "zip bomb" in page
     settings.UPLOAD_MAX_BYTES = 1_048_576
