@@ -65,6 +65,9 @@ def safe_value(value: Any) -> Any:
     return neutralise(str(value))  # str, lazy translations, enums, anything else: as text
 
 
+REQUIRED_TITLE_COLOUR = "C00000"  # Excel's standard dark red
+
+
 @dataclass(frozen=True)
 class Column:
     """A column's title and, for xlsx, its look. ``number_format="@"`` keeps ID and phone numbers as text."""
@@ -73,6 +76,7 @@ class Column:
     width: float | None = None
     number_format: str | None = None
     wrap: bool = False
+    required: bool = False  # an import template's column that must be filled: its title is red
 
 
 @dataclass
@@ -135,10 +139,10 @@ def _fill(sheet: Any, spec: Sheet) -> None:
             sheet.column_dimensions[get_column_letter(i)].width = col.width
     if spec.header and spec.cols:
         sheet.freeze_panes = "A2"
-        bold = Font(bold=True)
+        bold, required = Font(bold=True), Font(bold=True, color=REQUIRED_TITLE_COLOUR)
         head = [_xlsx_cell(sheet, c.title, None) for c in spec.cols]
-        for c in head:
-            c.font = bold
+        for cell, col in zip(head, spec.cols, strict=True):
+            cell.font = required if col.required else bold
         sheet.append(head)
     cols = spec.cols
     for row in spec.rows:

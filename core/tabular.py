@@ -580,13 +580,17 @@ def source_prefix(source: str) -> str:
 
 def template_workbook(kind: ImportKind) -> bytes:
     """The kind's columns with their Chinese titles and an example row, and a sheet of instructions."""
-    columns = [Column(f.title, width=f.width, number_format="yyyy-mm-dd" if f.is_date else "@") for f in kind.fields]
+    columns = [
+        Column(f.title, width=f.width, number_format="yyyy-mm-dd" if f.is_date else "@", required=f.required)
+        for f in kind.fields
+    ]
     data = Sheet(title=str(kind.label), columns=columns, rows=[[f.example for f in kind.fields]], formatted_rows=200)
     general = (
         _(
             "Only the first sheet is read. Columns may be in any order; the English titles are accepted too; other columns are ignored."
         ),
         _("Delete the example row before importing."),
+        _("Columns whose titles are red must be filled in every row."),
         _(
             "Every row is checked first; if any row has an error nothing is imported, and every error names its row and column."
         ),

@@ -619,6 +619,7 @@ def template_workbook() -> bytes:
             CANONICAL_TITLES[name],
             width=widths[name],
             number_format="yyyy-mm-dd" if name.endswith("_date") else "@",
+            required=name in REQUIRED_FIELDS,
         )
         for name in FIELDS
     ]
@@ -638,6 +639,7 @@ def template_workbook() -> bytes:
     columns_help = [(CANONICAL_TITLES[name], name, name in REQUIRED_FIELDS, explanations[name]) for name in FIELDS]
     general = (
         _("Only the first sheet is read. Columns may be in any order; other columns are ignored."),
+        _("Columns whose titles are red must be filled in every row."),
         _(
             "Every row is checked first; if any row has an error nothing is imported, unless you choose to import the valid rows only."
         ),

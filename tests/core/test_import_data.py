@@ -177,6 +177,11 @@ def test_the_template_has_the_chinese_titles_and_an_example_row(cast: Cast) -> N
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == list(HEADER)
     assert rows[1][2] == "岗前"
+    # The required titles are red (and the instructions say so); 考核结果 is optional.
+    red = [cell.value for cell in sheet[1] if cell.font.color is not None and cell.font.color.rgb == "00C00000"]
+    assert red == ["身份证号", "统一社会信用代码", "培训类别", "学时", "培训日期"]
+    notes = [r[0] for r in load_workbook(io.BytesIO(response.content)).worksheets[1].iter_rows(values_only=True)]
+    assert "标题为红色的列为必填列，每一行都必须填写。" in notes  # the template comes in Chinese
     assert client.get("/import/template.xlsx?kind=nothing").status_code == 404
     assert login_client(cast.east.enterprise_admin).get("/import/template.xlsx?kind=certificates").status_code == 404
 

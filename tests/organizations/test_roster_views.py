@@ -159,6 +159,8 @@ def test_template_download_round_trips(cast: Cast) -> None:
     sheet = book.worksheets[0]
     assert [c.value for c in sheet[1]] == HEADER
     assert sheet["B2"].number_format == "@"  # ID numbers stay text
+    red = [c.value for c in sheet[1] if c.font.color is not None and c.font.color.rgb == "00C00000"]
+    assert red == ["姓名", "身份证号", "岗位", "入职日期"]  # the required titles
     # The filled-in template imports as is.
     id_number = new_id()
     sheet.append(person_row(id_number=id_number, phone="13912345678"))
