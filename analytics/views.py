@@ -447,10 +447,13 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             else _("The {n} largest of {total} are drawn; the table below has them all."),
         },
     }
+    # A question about one enterprise (an enterprise admin of one, or a filter) is not offered the
+    # groupings by jurisdiction and industry: each would be a table of one row. The URL still takes them.
+    one_enterprise = bool(params.get("enterprise")) or (scope is not None and not scope[0] and len(scope[1]) == 1)
     groupings = [
         (g, label, _url("analytics:indicator", indicator=code, group_by=g, **params))
         for g, label in ((g, group_by_label(g)) for g in ("jurisdiction", "industry", "enterprise", "quarter", "year"))
-        if g in indicator.group_bys
+        if g in indicator.group_bys and not (one_enterprise and g in ("jurisdiction", "industry"))
     ]
     return render(
         request,

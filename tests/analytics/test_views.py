@@ -349,3 +349,21 @@ def test_a_missing_list_is_titled_as_its_button_names_it(cast: Cast, people: Any
         assert title in heading, (code, heading)
         page = _get(cast.east.bureau, "analytics:indicator", indicator=code, **PERIOD).content.decode()
         assert title in re.search(r"<a [^>]*data-missing-link>(.*?)</a>", page, re.S).group(1)
+
+
+def _chips(html: str) -> list[str]:
+    return re.findall(r'<a class="chip(?: active)?" href="[^"]*group_by=(\w+)', html)
+
+
+def test_a_question_about_one_enterprise_is_not_offered_one_row_groupings(cast: Cast, people: Any) -> None:
+    """按属地 and 按行业 of one enterprise would each be a table of one row."""
+    bureau = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
+    assert _chips(bureau) == ["jurisdiction", "industry", "enterprise", "quarter", "year"]
+    admin = _get(cast.east.enterprise_admin, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
+    assert _chips(admin) == ["enterprise", "quarter", "year"]
+    one = cast.east.enterprises[1].credit_code
+    filtered = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, enterprise=one, **PERIOD)
+    assert _chips(filtered.content.decode()) == ["enterprise", "quarter", "year"]
+    # The grouping is still answered when asked for by URL.
+    asked = _get(cast.east.enterprise_admin, "analytics:indicator", indicator=CODE, group_by="industry", **PERIOD)
+    assert asked.status_code == 200
