@@ -871,27 +871,25 @@ def naive_regulators(query: Any) -> tuple[int, int, int]:
 
 
 def _baseline(code: str) -> tuple[str, Callable[[Any], tuple[int, int, int]]]:
+    """The indicator's naive version: the raw rows read into Python and counted there."""
     posts = {
         "principal_certified_rate": {"principal": "principal", "safety_manager": "safety_manager"},
         "special_operator_certified_rate": {"special_operator": "special_operator"},
     }
-    if code in posts:
-        return "naive", lambda q: naive_holders(q, posts[code])
-    if code == "new_employee_training_rate":
-        return "naive", naive_new_employee
-    if code == "annual_retraining_rate":
-        return "naive", naive_annual
-    if code == "exam_pass_rate":
-        return "naive", naive_exam_pass
-    if code in ("training_hours", "active_learners"):
-        return "naive", lambda q: naive_ledger(q, distinct=code == "active_learners")
-    if code == "course_completions":
-        return "naive", naive_completions
-    if code == "public_first_aid_coverage":
-        return "naive", naive_first_aid
-    if code == "regulator_training_rate":
-        return "naive", naive_regulators
-    raise SystemExit(f"no naive baseline for {code}: write one (a baseline must not reuse the indicator's query)")
+    naive: dict[str, Callable[[Any], tuple[int, int, int]]] = {
+        **{c: (lambda q, p=p: naive_holders(q, p)) for c, p in posts.items()},
+        "new_employee_training_rate": naive_new_employee,
+        "annual_retraining_rate": naive_annual,
+        "exam_pass_rate": naive_exam_pass,
+        "training_hours": lambda q: naive_ledger(q, distinct=False),
+        "active_learners": lambda q: naive_ledger(q, distinct=True),
+        "course_completions": naive_completions,
+        "public_first_aid_coverage": naive_first_aid,
+        "regulator_training_rate": naive_regulators,
+    }
+    if code not in naive:
+        raise SystemExit(f"no naive baseline for {code}: write one (a baseline must not reuse the indicator's query)")
+    return "naive", naive[code]
 
 
 # --- timing -------------------------------------------------------------------------------
