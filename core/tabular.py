@@ -597,7 +597,8 @@ def template_workbook(kind: ImportKind) -> bytes:
         _("Importing the same file again is safe: it changes nothing."),
         *kind.notes(),
     )
-    columns_help = [(f.title, f.name, f.required, f.help) for f in kind.fields]
+    dates = _("A date such as 2026-01-05, 2026/1/5 or 2026年1月5日.")
+    columns_help = [(f.title, f.name, f.required, f.help or (dates if f.is_date else "")) for f in kind.fields]
     return write_xlsx([data, instructions_sheet(columns_help, general), *kind.reference_sheets()])
 
 

@@ -105,8 +105,22 @@ def parse_id_number(value: Any) -> str:
 
 
 # The columns that name a person and an enterprise, the same in every import that refers to them.
-ID_NUMBER_FIELD = Field("id_number", "身份证号", parse_id_number, required=True, width=22)
-CREDIT_CODE_FIELD = Field("credit_code", "统一社会信用代码", parse_credit_code, required=True, width=22)
+ID_NUMBER_FIELD = Field(
+    "id_number",
+    "身份证号",
+    parse_id_number,
+    required=True,
+    width=22,
+    help=gettext_lazy("18-character resident ID card number; the last character may be X. Keep the column as text."),
+)
+CREDIT_CODE_FIELD = Field(
+    "credit_code",
+    "统一社会信用代码",
+    parse_credit_code,
+    required=True,
+    width=22,
+    help=gettext_lazy("The enterprise's 18-character unified social credit code, as on its business licence."),
+)
 
 
 def _matching(value: str, pattern: re.Pattern[str], message: str) -> str:
@@ -257,9 +271,24 @@ class JurisdictionsImport(ImportKind):
     description = gettext_lazy("The administrative tree: districts, streets, towns and development zones.")
     key_fields = ("code",)
     fields = (
-        Field("code", "行政区划代码", parse_admin_code, required=True, example="110105001", width=16),
+        Field(
+            "code",
+            "行政区划代码",
+            parse_admin_code,
+            required=True,
+            example="110105001",
+            width=16,
+            help=gettext_lazy("The administrative division code: 6, 9 or 12 digits."),
+        ),
         Field("name", "名称", text_parser(100), required=True, example="示例街道", width=20),
-        Field("parent_code", "上级代码", parse_admin_code, example="110105", width=16),
+        Field(
+            "parent_code",
+            "上级代码",
+            parse_admin_code,
+            example="110105",
+            width=16,
+            help=gettext_lazy("The code of the jurisdiction above it; empty at the top of the tree."),
+        ),
         Field(
             "kind",
             "类型",
@@ -386,7 +415,14 @@ class EnterprisesImport(ImportKind):
             help=gettext_lazy("The industry's name in the catalogue, or its code."),
         ),
         Field("above_scale", "规模以上", parse_yes_no, required=True, example="是", help="是/否"),
-        Field("jurisdiction_code", "属地代码", parse_admin_code, required=True, example="110105001"),
+        Field(
+            "jurisdiction_code",
+            "属地代码",
+            parse_admin_code,
+            required=True,
+            example="110105001",
+            help=gettext_lazy("The code of the jurisdiction the enterprise belongs to (see the sheet of codes)."),
+        ),
         Field(
             "valid_from",
             "生效日期",
@@ -630,7 +666,15 @@ class PeopleImport(ImportKind):
     )
     key_fields = ("id_number", "hire_date")
     fields = (
-        Field("name", "姓名", text_parser(64), required=True, example="张三", width=12),
+        Field(
+            "name",
+            "姓名",
+            text_parser(64),
+            required=True,
+            example="张三",
+            width=12,
+            help=gettext_lazy("The person's full name."),
+        ),
         ID_NUMBER_FIELD,
         CREDIT_CODE_FIELD,
         Field(
@@ -641,7 +685,7 @@ class PeopleImport(ImportKind):
             example="从业人员",
             help="主要负责人/安全管理人员/从业人员/特种作业人员",
         ),
-        Field("department", "部门", text_parser(100), example="生产部"),
+        Field("department", "部门", text_parser(100), example="生产部", help=gettext_lazy("Department or workshop.")),
         Field("hire_date", "入职日期", parse_date, required=True, example="2026-01-05", is_date=True),
         Field(
             "leave_date",
@@ -650,8 +694,16 @@ class PeopleImport(ImportKind):
             is_date=True,
             help=gettext_lazy("Empty while the person works there."),
         ),
-        Field("phone", "手机号", _parse_phone, width=15),
-        Field("email", "邮箱", _parse_email, width=24),
+        Field(
+            "phone",
+            "手机号",
+            _parse_phone,
+            width=15,
+            help=gettext_lazy(
+                "11-digit mainland mobile number; the person can sign in with it. Not shared with another account."
+            ),
+        ),
+        Field("email", "邮箱", _parse_email, width=24, help=gettext_lazy("Optional; the person can sign in with it.")),
     )
 
     def allowed(self, user: Any) -> bool:

@@ -255,3 +255,21 @@ def test_a_word_document_or_a_presentation_named_xlsx_is_named_as_such(cast: Cas
     broken = xlsx_bytes(HEADER, _training(cast))[:-200]
     page = client.post("/import/", {"kind": "training", "file": SimpleUploadedFile("t.xlsx", broken)})
     assert "damaged" in page.context["form"].errors["file"][0]
+
+
+def test_every_template_says_what_to_enter_in_each_required_column(cast: Cast) -> None:
+    """The instructions sheet explains every required column (dates get the formats read)."""
+    client = login_client(cast.platform_admin)
+    for kind in tabular.kinds():
+        response = client.get(f"/import/template.xlsx?kind={kind.code}")
+        assert response.status_code == 200, kind.code
+        rows = list(load_workbook(io.BytesIO(response.content)).worksheets[1].iter_rows(values_only=True))
+        explained = {row[0]: row[3] for row in rows[1:] if row and row[0] and len(row) > 3}
+        required = [f.title for f in kind.fields if f.required]
+        unexplained = [
+            t for t in required if not explained.get(t) and t not in ("名称", "企业名称")
+        ]  # names explain themselves
+        assert unexplained == [], kind.code
+        for f in kind.fields:
+            if f.is_date and not f.help:
+                assert "2026年1月5日" in explained[f.title], (kind.code, f.title)
