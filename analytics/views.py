@@ -237,6 +237,12 @@ def _page_context(request: HttpRequest, query: Query) -> dict[str, Any]:
     }
 
 
+def _about_enterprises(params: dict[str, str], scope: tuple[list[str], list[int]] | None) -> bool:
+    """Whether the question is confined to enterprises: an enterprise filter, or a reader who reads
+    enterprises alone (an enterprise admin)."""
+    return bool(params.get("enterprise")) or (scope is not None and not scope[0])
+
+
 def _scope_of(query: Query) -> dict[str, str]:
     """The question's period and scope as query-string values (what the links carry on)."""
     params = {"from": query.date_from.isoformat(), "to": query.date_to.isoformat()}
@@ -255,10 +261,13 @@ def _scope_of(query: Query) -> dict[str, str]:
 def overview(request: HttpRequest) -> HttpResponse:
     """A KPI tile per indicator against its target, for the period and scope chosen."""
     params = _scope_params(request)
+    enterprises_only = _about_enterprises(params, reader_scope(request.user))
     tiles = []
     query = None
     try:
         for indicator in indicators_all():
+            if enterprises_only and "enterprise" not in indicator.group_bys:
+                continue  # about residents or regulators, who belong to no enterprise: always "—" here
             query = query_build(user=request.user, code=indicator.code, params=params)
             result = compute(query)
             scoped = _scope_of(query)
@@ -284,7 +293,10 @@ def overview(request: HttpRequest) -> HttpResponse:
         return _refused(request, error)
     if query is None:  # no indicator registered
         return render(request, "analytics/overview.html", {"tiles": [], "no_indicators": True})
-    return render(request, "analytics/overview.html", {"tiles": tiles, **_page_context(request, query)})
+    context = _page_context(request, query)
+    # An enterprise admin reads the reports a bureau published for their enterprise, if any.
+    context["reports_link"] = context["may_publish"] or reports_visible_to(request.user).exists()
+    return render(request, "analytics/overview.html", {"tiles": tiles, **context})
 
 
 def _table_rows(query: Query, indicator: Indicator, rows: list[Any], group_by: str) -> list[dict[str, Any]]:
@@ -405,7 +417,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
     try:
         indicator = indicator_get(code)
         scope = reader_scope(request.user)
-        enterprise_only = params.get("enterprise") or (scope is not None and not scope[0])
+        enterprise_only = _about_enterprises(params, scope)
         preferred = ("enterprise", "jurisdiction") if enterprise_only else ("jurisdiction", "enterprise")
         supported = [g for g in (*preferred, "industry", "year", "quarter") if g in indicator.group_bys]
         group_by = request.GET.get("group_by") or (supported[0] if supported else "")

@@ -367,3 +367,34 @@ def test_a_question_about_one_enterprise_is_not_offered_one_row_groupings(cast: 
     # The grouping is still answered when asked for by URL.
     asked = _get(cast.east.enterprise_admin, "analytics:indicator", indicator=CODE, group_by="industry", **PERIOD)
     assert asked.status_code == 200
+
+
+def test_an_enterprise_question_shows_no_tiles_about_residents_or_regulators(cast: Cast, people: Any) -> None:
+    """Residents and regulators belong to no enterprise: for an enterprise those tiles could only read "—"."""
+    jurisdiction_only = {i.code for i in indicators_all() if "enterprise" not in i.group_bys}
+    assert jurisdiction_only == {"public_first_aid_coverage", "regulator_training_rate"}
+    bureau = _get(cast.east.bureau, "analytics:overview", **PERIOD).content.decode()
+    assert all(f'data-tile="{code}"' in bureau for code in jurisdiction_only)
+    filtered = _get(
+        cast.east.bureau, "analytics:overview", enterprise=cast.east.enterprises[0].credit_code, **PERIOD
+    ).content.decode()
+    admin = _get(cast.east.enterprise_admin, "analytics:overview", **PERIOD).content.decode()
+    for html in (filtered, admin):
+        assert f'data-tile="{CODE}"' in html
+        assert not any(f'data-tile="{code}"' in html for code in jurisdiction_only)
+
+
+def test_the_reports_link_is_shown_to_those_who_have_reports_to_read(cast: Cast, people: Any) -> None:
+    from analytics.reports import report_publish
+
+    link = f'href="{reverse("analytics:report_list")}"'
+    assert link in _get(cast.east.bureau, "analytics:overview", **PERIOD).content.decode()
+    assert link not in _get(cast.east.enterprise_admin, "analytics:overview", **PERIOD).content.decode()
+    report_publish(
+        user=cast.east.bureau,
+        kind="monthly",
+        title="东区化工厂月报",
+        codes=[CODE],
+        params={**PERIOD, "enterprise": cast.east.enterprises[0].credit_code},
+    )
+    assert link in _get(cast.east.enterprise_admin, "analytics:overview", **PERIOD).content.decode()
