@@ -312,7 +312,9 @@ def _table_rows(query: Query, indicator: Indicator, rows: list[Any], group_by: s
                 drill = _url("analytics:indicator", indicator=indicator.code, **narrowed)
         elif group_by == "enterprise":
             narrowed["enterprise"] = row.key
-            drill = _url("analytics:indicator", indicator=indicator.code, **narrowed)
+            # The only row, or the question's own enterprise, would open the same figures again.
+            if len(rows) > 1 and (query.enterprise is None or row.key != query.enterprise.credit_code):
+                drill = _url("analytics:indicator", indicator=indicator.code, **narrowed)
         people_ok = group_by in ("jurisdiction", "enterprise") and indicator.people_match_total
         lines.append(
             {
@@ -489,6 +491,8 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "rows": _table_rows(query, indicator, table["rows"], group_by),
             "table": table,
             "charts": charts,
+            # A breakdown of one row (one enterprise, one year) is its total again: no chart for it.
+            "show_breakdown": len(result.rows) > 1,
             "missing_url": _url("analytics:people", indicator=code, status="missing", **scoped),
             "counted_url": _url("analytics:people", indicator=code, status="counted", **scoped),
             "overview_url": _url("analytics:overview", **params),

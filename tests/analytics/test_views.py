@@ -398,3 +398,17 @@ def test_the_reports_link_is_shown_to_those_who_have_reports_to_read(cast: Cast,
         params={**PERIOD, "enterprise": cast.east.enterprises[0].credit_code},
     )
     assert link in _get(cast.east.enterprise_admin, "analytics:overview", **PERIOD).content.decode()
+
+
+def test_one_enterprise_gets_no_breakdown_chart_and_no_link_to_itself(cast: Cast, people: Any) -> None:
+    bureau = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, group_by="enterprise", **PERIOD)
+    html = bureau.content.decode()
+    assert 'data-chart="bars"' in html
+    own = cast.east.enterprises[0]
+    indicator_links = re.compile(rf'href="{reverse("analytics:indicator")}\?[^"]*enterprise={own.credit_code}"')
+    assert indicator_links.search(html)  # each enterprise row opens its own figures
+    admin = _get(cast.east.enterprise_admin, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
+    assert 'data-chart="bars"' not in admin
+    assert 'data-chart="trend"' in admin
+    assert own.name in admin
+    assert not indicator_links.search(admin)
