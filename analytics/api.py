@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from analytics import serializers as out
 from analytics.errors import AnalyticsError
 from analytics.indicators import (
+    EXPIRING,
     GROUP_BYS,
     STATUSES,
     Figure,
@@ -35,6 +36,7 @@ from analytics.indicators import (
     indicators_all,
     people_count,
     people_iter,
+    people_status_checked,
 )
 from analytics.queries import may_read_statistics, query_build
 from analytics.routes import endpoints
@@ -215,7 +217,13 @@ class IndicatorPeopleView(APIView):
         parameters=[
             *QUERY_PARAMETERS,
             *_indicator_params(),
-            OpenApiParameter("status", str, enum=list(STATUSES), description="Only those counted, or missing."),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=[*STATUSES, EXPIRING],
+                description="Only those counted, or missing; `expiring` (the certificate rates): the counted whose "
+                "certificate runs out within `expiring_days` after the reference date, the day in `reason`.",
+            ),
             OpenApiParameter("page", int, description="Page number (from 1)."),
             OpenApiParameter("page_size", int, description="People per page (at most 1000; default 100)."),
         ],
@@ -228,11 +236,9 @@ class IndicatorPeopleView(APIView):
         status = params.pop("status", None) or None
         try:
             query = query_build(user=request.user, code=code, params=params)
+            status = people_status_checked(code, status)
         except AnalyticsError as exc:
             return _refusal(exc)
-        if status is not None and status not in STATUSES:
-            body = {"detail": _("“status” must be counted or missing."), "code": "invalid"}
-            return Response(with_errors(body, 400, field="status"), status=400)
         if (refused := _paging_refused(request)) is not None:
             return refused
         paginator = self.pagination_class()

@@ -46,6 +46,8 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from accounts.models import User
 from analytics.facts import LEARNER_LEVELS, annual_years, facts_active
 from analytics.indicators import (
+    EXPIRING,
+    STATUSES,
     Figure,
     Indicator,
     Param,
@@ -156,6 +158,7 @@ class _HolderRate(Indicator):
     posts: ClassVar[dict[str, str]]
     trend = True
     has_facts = True
+    statuses = (*STATUSES, EXPIRING)
     params = (Param("expiring_days", 90, gettext_lazy("expiring within (days)"), minimum=0, maximum=3650),)
 
     def _employments(self, query: Query) -> QuerySet[Employment]:
@@ -249,11 +252,29 @@ class _HolderRate(Indicator):
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return list(self.people_iter(query, status=status))
 
+    def people_count(self, query: Query, *, status: str | None = None) -> int:
+        if status == EXPIRING:
+            return sum(1 for _line in self.people_iter(query, status=status))
+        return super().people_count(query, status=status)
+
     def people_iter(self, query: Query, *, status: str | None = None) -> Iterator[PersonLine]:
+        """Everyone (or ``status``); EXPIRING: the counted whose certificate runs out within
+        ``expiring_days`` after ``as_of``, as ``extras`` counts them, each with the day."""
         as_of = query.as_of
         same_type = Certificate.objects.filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
+        horizon = as_of + dt.timedelta(days=query.param("expiring_days"))
         rows = (
             self.subjects(query)
+            .annotate(
+                # The latest expiry of the wanted certificates valid on as_of (the facts' holds_until).
+                valid_until_latest=Subquery(
+                    _valid_certificates_on(as_of)
+                    .filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
+                    .values("holder")
+                    .annotate(m=Max("valid_until"))
+                    .values("m")[:1]
+                ),
+            )
             .annotate(
                 last_expiry=Subquery(
                     same_type.filter(issued_on__lte=as_of, valid_until__lt=as_of)
@@ -278,6 +299,7 @@ class _HolderRate(Indicator):
                 "counted",
                 "last_expiry",
                 "revoked_on",
+                "valid_until_latest",
             )
             .order_by("enterprise__name", "person__name", "person_id")
         )
@@ -285,9 +307,14 @@ class _HolderRate(Indicator):
             rows = rows.filter(counted=True)
         elif status == "missing":
             rows = rows.filter(counted=False)
+        elif status == EXPIRING:
+            rows = rows.filter(counted=True, valid_until_latest__lte=horizon)
         for r in rows.iterator(chunk_size=2000):
             if r["counted"]:
+                # Counted needs no reason; in the expiring list the reason is the day it runs out.
                 reason = ""
+                if status == EXPIRING:
+                    reason = _("certificate expires on %(day)s") % {"day": r["valid_until_latest"].isoformat()}
             elif r["revoked_on"] is not None:
                 reason = _("certificate revoked on %(day)s") % {"day": timezone.localdate(r["revoked_on"]).isoformat()}
             elif r["last_expiry"] is not None:

@@ -34,7 +34,7 @@ from analytics.exports import (
     export_write,
     rows_total,
 )
-from analytics.indicators import STATUSES
+from analytics.indicators import people_status_checked
 from analytics.models import ExportJob
 from analytics.queries import may_read_statistics, query_build
 from analytics.routes import pages
@@ -69,11 +69,10 @@ def export_start(request: HttpRequest) -> HttpResponse:
         return _refused(request, _("“format” must be xlsx or csv."), 400)
     wants_people = (data.get("people") or "").lower() in TRUE
     status = data.get("status") or None
-    if status is not None and status not in STATUSES:
-        return _refused(request, _("“status” must be counted or missing."), 400)
     params = {k: v for k, v in data.items() if k not in ("csrfmiddlewaretoken", "code", "people", "status", "format")}
     try:
         query = query_build(user=request.user, code=data.get("code") or "", params=params)
+        status = people_status_checked(query.code, status)
     except AnalyticsError as exc:
         return _refused(request, exc.message, exc.status)
     spec = ExportSpec(query=query, kind=kind, people=wants_people, status=status, readable=True)  # type: ignore[arg-type]

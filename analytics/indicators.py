@@ -33,13 +33,15 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
-from analytics.errors import UnknownIndicator
+from analytics.errors import InvalidQuery, UnknownIndicator
 from analytics.facts import facts_active
 from core.db import collector_paused, values_fetched, values_named
 from organizations.models import Enterprise, EnterpriseStatus, Industry, Jurisdiction
 
 GROUP_BYS = ("jurisdiction", "industry", "enterprise", "month", "quarter", "year")
-STATUSES = ("counted", "missing")
+STATUSES = ("counted", "missing")  # what a person line is
+# A people list's extra filter: counted holders whose certificate runs out within ``expiring_days``.
+EXPIRING = "expiring"
 
 
 def group_by_label(group_by: str | None) -> str:
@@ -57,7 +59,7 @@ def group_by_label(group_by: str | None) -> str:
 
 def status_label(status: str | None) -> str:
     """A people list's status (``counted`` / ``missing``; none: both) as users read it."""
-    labels = {"counted": _("counted"), "missing": _("missing")}
+    labels = {"counted": _("counted"), "missing": _("missing"), EXPIRING: _("certificates expiring")}
     return labels[status] if status else _("counted and missing")
 
 
@@ -162,6 +164,8 @@ class Indicator(ABC):
     group_bys: ClassVar[tuple[str, ...]] = GROUP_BYS
     # One people line per unit of the denominator (counted = numerator).
     people_match_total: ClassVar[bool] = True
+    # The statuses its people list can be filtered by (the certificate rates add EXPIRING).
+    statuses: ClassVar[tuple[str, ...]] = STATUSES
     # Where the denominator is not a list of people (a population), the name of
     # the list ``people(status="missing")`` gives instead, if any.
     missing_label: ClassVar[Promise | None] = None
@@ -537,6 +541,19 @@ def compute(query: Query, *, live: bool = False) -> Result:
     with reading_facts(not live and indicator.has_facts and facts_ready()), collector_paused():
         total, rows, extra = indicator.evaluate(query)
     return Result(query=query, total=total, rows=rows, extra=extra)
+
+
+def people_status_checked(code: str, status: str | None) -> str | None:
+    """``status`` if the indicator's people list takes it (None: everyone); ``InvalidQuery``
+    naming the field otherwise. Every door (pages, export, API, command) asks here."""
+    indicator = indicator_get(code)
+    if status is None or status in indicator.statuses:
+        return status
+    raise InvalidQuery(
+        _("“%(value)s” is not a status of this list; use %(allowed)s.")
+        % {"value": status, "allowed": ", ".join(indicator.statuses)},
+        field="status",
+    )
 
 
 def people(query: Query, *, status: str | None = None) -> list[PersonLine]:

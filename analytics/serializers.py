@@ -119,7 +119,10 @@ class StatsPersonOut(serializers.Serializer):
     )
     enterprise_name = serializers.CharField()
     status = serializers.ChoiceField(choices=["counted", "missing"])
-    reason = serializers.CharField(help_text="Why a missing person is missing; empty when counted.")
+    reason = serializers.CharField(
+        help_text="Why a missing person is missing; empty when counted (in the `expiring` list: the day the "
+        "certificate runs out)."
+    )
 
 
 class StatsPeoplePageOut(serializers.Serializer):

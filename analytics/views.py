@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from analytics.errors import AnalyticsError, InvalidQuery
 from analytics.indicators import (
-    STATUSES,
+    EXPIRING,
     Figure,
     Indicator,
     Query,
@@ -33,6 +33,7 @@ from analytics.indicators import (
     indicator_get,
     indicators_all,
     people,
+    people_status_checked,
 )
 from analytics.models import PublishedReport
 from analytics.queries import may_read_statistics, query_build, reader_scope
@@ -495,6 +496,12 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "show_breakdown": len(result.rows) > 1,
             "missing_url": _url("analytics:people", indicator=code, status="missing", **scoped),
             "counted_url": _url("analytics:people", indicator=code, status="counted", **scoped),
+            "expiring_url": (
+                _url("analytics:people", indicator=code, status=EXPIRING, **scoped)
+                if EXPIRING in indicator.statuses and result.extra.get("expiring")
+                else ""
+            ),
+            "expiring": result.extra.get("expiring", 0),
             "overview_url": _url("analytics:overview", **params),
             "scoped": scoped,
         },
@@ -510,10 +517,7 @@ def people_page(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "") or None
     try:
         indicator = indicator_get(code)
-        if status is not None and status not in STATUSES:
-            raise InvalidQuery(
-                _("“%(value)s” is not a status; use counted or missing.") % {"value": status}, field="status"
-            )
+        status = people_status_checked(code, status)
         own = {p.name: request.GET[p.name] for p in indicator.params if request.GET.get(p.name)}
         query = query_build(user=request.user, code=code, params={**params, **own})
         lines = people(query, status=status)
@@ -524,9 +528,12 @@ def people_page(request: HttpRequest) -> HttpResponse:
     # list on a screen is read over shoulders); the export gives a manager the full numbers.
     entries = [{"line": line, "id_number": mask_id_number(line.id_number)} for line in page.object_list]
     scoped = _scope_of(query)
+    choices = [("missing", _("Missing")), ("counted", _("Counted"))]
+    if EXPIRING in indicator.statuses:
+        choices.append((EXPIRING, _("Expiring soon")))
     tabs = [
         (value, label, _url("analytics:people", indicator=code, status=value, **scoped))
-        for value, label in (("missing", _("Missing")), ("counted", _("Counted")), ("", _("Everyone")))
+        for value, label in (*choices, ("", _("Everyone")))
     ]
     return render(
         request,
@@ -539,6 +546,7 @@ def people_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "entries": entries,
             "count": len(lines),
+            "expiring_days": query.param("expiring_days") if status == EXPIRING else None,
             "indicator_url": _url("analytics:indicator", indicator=code, **scoped),
             "scoped": scoped,
         },

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from analytics.errors import AnalyticsError
 from analytics.exports import KINDS, ExportSpec, export_write
-from analytics.indicators import GROUP_BYS, STATUSES
+from analytics.indicators import GROUP_BYS, people_status_checked
 from analytics.queries import query_build
 
 # query_build names parameters as the API does; the command's options are spelled like this.
@@ -29,6 +29,7 @@ OPTION_OF = {
     "jurisdiction": "--jurisdiction",
     "enterprise": "--enterprise",
     "group_by": "--group-by",
+    "status": "--status",
 }
 
 
@@ -43,7 +44,11 @@ class Command(BaseCommand):
         parser.add_argument("--enterprise", default="", help="Unified social credit code: that enterprise only.")
         parser.add_argument("--group-by", dest="group_by", default="", help="One of " + ", ".join(GROUP_BYS) + ".")
         parser.add_argument("--people", action="store_true", help="The people behind the figure instead of the table.")
-        parser.add_argument("--status", default="", help="With --people: counted or missing (default both).")
+        parser.add_argument(
+            "--status",
+            default="",
+            help="With --people: counted or missing (default both); expiring for the certificate rates.",
+        )
         parser.add_argument("--param", action="append", default=[], help="An indicator parameter, NAME=VALUE.")
         parser.add_argument("--format", dest="kind", required=True, help="csv or xlsx.")
         parser.add_argument("-o", "--output", required=True, help="File to write.")
@@ -53,8 +58,6 @@ class Command(BaseCommand):
         if kind not in KINDS:
             raise CommandError(f"--format must be csv or xlsx, not {kind!r}.")
         status = options["status"] or None
-        if status is not None and status not in STATUSES:
-            raise CommandError(f"--status must be counted or missing, not {status!r}.")
         if status is not None and not options["people"]:
             raise CommandError("--status applies to --people only.")
         params: dict[str, Any] = {
@@ -71,6 +74,7 @@ class Command(BaseCommand):
             params[name] = value
         try:
             query = query_build(user=None, code=options["code"], params=params)
+            status = people_status_checked(query.code, status)
         except AnalyticsError as exc:
             field = exc.details.get("field", "")
             option = OPTION_OF.get(field, f"--param {field}" if field else "")
