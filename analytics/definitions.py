@@ -307,8 +307,10 @@ class _HolderRate(Indicator):
             rows = rows.filter(counted=True)
         elif status == "missing":
             rows = rows.filter(counted=False)
-        elif status == EXPIRING:
-            rows = rows.filter(counted=True, valid_until_latest__lte=horizon)
+        elif status == EXPIRING:  # the soonest first: the order in which renewals are due
+            rows = rows.filter(counted=True, valid_until_latest__lte=horizon).order_by(
+                "valid_until_latest", "enterprise__name", "person__name", "person_id"
+            )
         for r in rows.iterator(chunk_size=2000):
             if r["counted"]:
                 # Counted needs no reason; in the expiring list the reason is the day it runs out.

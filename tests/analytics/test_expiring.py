@@ -2,8 +2,9 @@
 90 days"); every door lists who they are (status ``expiring``), with the day in the reason.
 
 World (tests.analytics.world): east 张持证 (valid to 2099), 李无证 (none), 王过期 (expired 2021);
-here a safety manager 孙将到期 whose certificate runs out 2026-08-01, 32 days after the
-reference date 2026-06-30, and a principal 周远期 whose runs out 2026-12-01 (154 days: not yet).
+here a safety manager 孙将到期 (machinery plant) whose certificate runs out 2026-08-01, 32 days
+after the reference date 2026-06-30, and a principal 周远期 (chemical plant) whose runs out
+2026-12-01 (154 days: not yet).
 """
 
 from __future__ import annotations
@@ -34,9 +35,9 @@ Post = world.Post
 @pytest.fixture
 def people_world(cast: Cast) -> dict[str, Any]:
     built = world.build(cast)
-    soon = world.staff(cast.east.enterprises[0], Post.SAFETY_MANAGER, "孙将到期")
+    soon = world.staff(cast.east.enterprises[1], Post.SAFETY_MANAGER, "孙将到期")
     world.certify(soon, CertificateType.SAFETY_MANAGER, valid_until=dt.date(2026, 8, 1))
-    later = world.staff(cast.east.enterprises[1], Post.PRINCIPAL, "周远期")
+    later = world.staff(cast.east.enterprises[0], Post.PRINCIPAL, "周远期")
     world.certify(later, CertificateType.PRINCIPAL, valid_until=dt.date(2026, 12, 1))
     return {**built, "soon": soon, "later": later}
 
@@ -62,6 +63,7 @@ def test_the_list_is_the_holders_the_figure_counts_as_expiring(cast: Cast, peopl
     }
     # A longer horizon takes the later one in too, and the figure agrees.
     wider = _query(cast.east.bureau, expiring_days="200")
+    # The soonest first, though 周远期's enterprise (化工厂) sorts before 孙将到期's (机械厂) by name.
     assert [ln.name for ln in people(wider, status="expiring")] == ["孙将到期", "周远期"]
     assert compute(wider).extra["expiring"] == 2
 
