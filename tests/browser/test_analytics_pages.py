@@ -192,3 +192,28 @@ def test_a_breakdown_too_long_to_draw_says_what_it_draws(
     page.goto(f"{live_server_url}/stats/indicator/?indicator=public_first_aid_coverage")
     page.wait_for_selector('[data-chart="trend"] canvas')
     page.screenshot(path=str(SCREENSHOTS / "stats-first-aid-phone.png"), full_page=True)
+
+
+def test_who_must_renew_their_certificate_on_a_phone(
+    new_page: Callable[..., Any], live_server_url: str, demo: dict[str, Any]
+) -> None:
+    """From the certificate rate to the holders whose certificate runs out within 90 days, soonest first."""
+    page = new_page(390, 844)
+    login(page, live_server_url, "demo_bureau")
+    page.goto(f"{live_server_url}/stats/indicator/?indicator=special_operator_certified_rate")
+    link = page.locator("[data-expiring-link]")
+    if link.count() == 0:
+        pytest.skip("no demo certificate runs out within 90 days of today")
+    expected = int(re.search(r"\((\d+)\)", link.inner_text()).group(1))  # type: ignore[union-attr]
+    assert link.inner_text().startswith("即将到期")
+    link.click()
+    page.wait_for_load_state("networkidle")
+    assert "证书即将到期人员" in page.locator("h1").inner_text()
+    assert page.locator("[data-expiring-note]").is_visible()
+    reasons = page.locator(".person-line [data-reason]").all_inner_texts()
+    assert len(reasons) == min(expected, 50)
+    days = [re.search(r"\d{4}-\d{2}-\d{2}", r).group(0) for r in reasons]  # type: ignore[union-attr]
+    assert days == sorted(days)
+    assert all(r.startswith("证书将于") for r in reasons)
+    _no_overflow(page, 390)
+    page.screenshot(path=str(SCREENSHOTS / "stats-expiring-phone.png"), full_page=True)
