@@ -288,6 +288,8 @@ def overview(request: HttpRequest) -> HttpResponse:
                     "status": _status(indicator, result.total),
                     "url": _url("analytics:indicator", indicator=indicator.code, **scoped),
                     "missing_url": _url("analytics:people", indicator=indicator.code, status="missing", **scoped),
+                    "expiring": result.extra.get("expiring", 0) if EXPIRING in indicator.statuses else 0,
+                    "expiring_url": _url("analytics:people", indicator=indicator.code, status=EXPIRING, **scoped),
                 }
             )
     except AnalyticsError as error:

@@ -167,3 +167,16 @@ def test_the_api_export_and_command_give_the_same_list(cast: Cast, people_world:
     )
     lines = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert [(r[0], r[4]) for r in lines[1:]] == [("孙将到期", "counted")]
+
+
+def test_the_overview_tile_says_how_many_must_renew_and_leads_to_them(cast: Cast, people_world: Any) -> None:
+    html = login_client(cast.east.bureau).get(f"{reverse('analytics:overview')}?{urlencode(PERIOD)}").content.decode()
+    tile = html[html.index(f'data-tile="{CODE}"') :]
+    tile = tile[: tile.index("</section>")]
+    assert "1 人证书即将到期 ›" in tile
+    assert f"indicator={CODE}&amp;status=expiring" in tile
+    # No special operator's certificate runs out soon: no line on that tile.
+    assert (
+        "data-tile-expiring"
+        not in html[html.index('data-tile="special_operator_certified_rate"') :].split("</section>")[0]
+    )
