@@ -102,6 +102,7 @@ def _describe(ind: Indicator) -> dict[str, Any]:
         "definition": ind.definition(),
         "definition_exact": ind.definition_exact(),
         "group_bys": list(ind.group_bys),
+        "people_statuses": list(ind.statuses),
         "parameters": [
             {"name": p.name, "label": str(p.label), "default": p.default, "minimum": p.minimum, "maximum": p.maximum}
             for p in ind.params

@@ -41,6 +41,10 @@ class StatsIndicatorOut(serializers.Serializer):
         help_text="The same, exactly, as the code computes it (in English, with the parameter and field names)."
     )
     group_bys = serializers.ListField(child=serializers.CharField(), help_text="The groupings it supports.")
+    people_statuses = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The `status` values its people list takes: counted, missing; the certificate rates add expiring.",
+    )
     parameters = StatsParamOut(many=True)
 
 

@@ -52,6 +52,8 @@ def test_the_list_gives_codes_names_in_both_languages_definitions_and_parameters
     expiring = principals["parameters"][0]
     assert (expiring["name"], expiring["default"]) == ("expiring_days", 90)
     assert "jurisdiction" in principals["group_bys"]
+    assert principals["people_statuses"] == ["counted", "missing", "expiring"]
+    assert by_code["exam_pass_rate"]["people_statuses"] == ["counted", "missing"]
 
 
 def test_a_bureau_official_gets_the_districts_total_and_rows_by_jurisdiction(cast: Cast, world: Any) -> None:
