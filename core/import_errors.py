@@ -62,6 +62,11 @@ def errors_report_url(token: str) -> str:
     return reverse("imports:errors", kwargs={"token": token})
 
 
+def errors_report_kept(token: str) -> bool:
+    """Whether the workbook under ``token`` is still kept (a job's page links it only then)."""
+    return bool(token) and _key(token) in cache
+
+
 def errors_report_get(*, user: Any, token: str) -> tuple[str, bytes] | None:
     """The file name and workbook kept under ``token`` for ``user``; None when expired or another's."""
     kept = cache.get(_key(token))

@@ -17,11 +17,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from core import tabular
-from core.import_errors import ERRORS_SHOWN, errors_report_get, errors_report_href, errors_report_url
+from core.import_errors import (
+    ERRORS_SHOWN,
+    errors_report_get,
+    errors_report_href,
+    errors_report_kept,
+    errors_report_url,
+)
 from core.import_jobs import (
     import_inline,
     import_job_credentials_take,
@@ -29,6 +35,7 @@ from core.import_jobs import (
     import_job_start,
     jobs_visible_to,
 )
+from core.models import DataImport
 from core.spreadsheets import XLSX_CONTENT_TYPE, attachment_response
 from core.uploads import CheckedUpload, UploadRejected, check_uploaded_file
 
@@ -131,8 +138,43 @@ def import_data(request: HttpRequest) -> HttpResponse:
             "errors_shown": ERRORS_SHOWN,
             "errors_href": errors_href,
             "credentials_href": credentials_href,
+            "recent": _recent_jobs(request.user, kinds),
         },
     )
+
+
+RECENT_JOBS = 10
+
+
+def _recent_jobs(user: Any, kinds: list[tabular.ImportKind]) -> list[dict[str, Any]]:
+    """The user's last background imports, so that a page left while one ran can be found again."""
+    labels = {k.code: k.label for k in kinds}
+    return [
+        {"job": job, "kind_label": labels.get(job.kind, job.kind), "outcome": _outcome(job), "refused": _refused(job)}
+        for job in jobs_visible_to(user)[:RECENT_JOBS]
+    ]
+
+
+def _refused(job: DataImport) -> bool:
+    return job.status == DataImport.Status.FAILED or bool(job.result.get("refused") or job.result.get("error_count"))
+
+
+def _outcome(job: DataImport) -> str:
+    """A job's result in a few words, as the list of recent imports shows it."""
+    if not job.is_finished:
+        return str(job.get_status_display())
+    if job.result.get("error_count"):
+        n = job.result["error_count"]
+        return ngettext("Nothing imported: %(n)d error", "Nothing imported: %(n)d errors", n) % {"n": n}
+    if _refused(job):
+        return _("Nothing imported")
+    counts = job.counts()
+    figures = _("%(created)d created, %(updated)d updated, %(unchanged)d unchanged") % {
+        "created": counts.get("created", 0),
+        "updated": counts.get("updated", 0),
+        "unchanged": counts.get("unchanged", 0),
+    }
+    return _("Check only: %(figures)s") % {"figures": figures} if job.dry_run else figures
 
 
 @login_required
@@ -158,7 +200,11 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "refused": job.result.get("refused", ""),
             "errors_total": job.result.get("error_count", 0),
             "errors_shown": ERRORS_SHOWN,
-            "errors_href": errors_report_url(job.result["errors_report"]) if job.result.get("errors_report") else "",
+            "errors_href": (
+                errors_report_url(job.result["errors_report"])
+                if errors_report_kept(job.result.get("errors_report", ""))
+                else ""
+            ),
         },
     )
     add_never_cache_headers(response)

@@ -182,3 +182,34 @@ def test_the_job_runs_in_the_background_worker(cast: Cast, settings: Any) -> Non
     assert job.status == "done"
     assert CreditLedger.objects.count() == 1
     assert "Import finished" in client.get(f"/import/jobs/{job.pk}/").content.decode()
+
+
+def test_the_upload_page_lists_the_users_recent_background_imports(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A page left while a large file ran can be found again, with its outcome; another's jobs never show."""
+    client = english_client(cast.east.enterprise_admin)
+    _, good = _upload(client, "training", _training_csv(cast, "8"), django_capture_on_commit_callbacks)
+    import_job_run(job_id=good.pk)
+    with django_capture_on_commit_callbacks(execute=False):
+        client.post("/import/", {"kind": "training", "file": SimpleUploadedFile("bad.csv", _training_csv(cast, "-1"))})
+    bad = DataImport.objects.exclude(pk=good.pk).get()
+    page = client.get("/import/").content.decode()
+    assert f'href="/import/jobs/{bad.pk}/">bad.csv</a>' in page
+    assert re.search(rf'data-job="{bad.pk}">.*?data-outcome>Queued<', page, re.S)
+    import_job_run(job_id=bad.pk)
+    page = client.get("/import/").content.decode()
+    assert re.search(rf'data-job="{good.pk}">.*?1 created, 0 updated, 0 unchanged', page, re.S)
+    assert re.search(rf'data-job="{bad.pk}">.*?Nothing imported: \d+ errors?', page, re.S)
+    assert f'data-job="{good.pk}"' not in english_client(cast.east.bureau).get("/import/").content.decode()
+
+
+def test_a_jobs_error_list_is_linked_while_it_is_kept(cast: Cast, django_capture_on_commit_callbacks: Any) -> None:
+    client = english_client(cast.east.enterprise_admin)
+    _, job = _upload(client, "training", _training_csv(cast, "-1"), django_capture_on_commit_callbacks)
+    import_job_run(job_id=job.pk)
+    assert "data-errors-report" in client.get(f"/import/jobs/{job.pk}/").content.decode()
+    cache.clear()  # an hour later
+    page = client.get(f"/import/jobs/{job.pk}/").content.decode()
+    assert "data-errors-report" not in page
+    assert "Nothing was imported" in page  # the result itself stays
