@@ -263,9 +263,11 @@ class _HolderRate(Indicator):
         as_of = query.as_of
         same_type = Certificate.objects.filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
         horizon = as_of + dt.timedelta(days=query.param("expiring_days"))
-        rows = (
-            self.subjects(query)
-            .annotate(
+        subjects = self.subjects(query)
+        expiring: list[str] = []
+        if status == EXPIRING:  # only this list pays for the subquery (a full list may hold a million)
+            expiring = ["valid_until_latest"]
+            subjects = subjects.annotate(
                 # The latest expiry of the wanted certificates valid on as_of (the facts' holds_until).
                 valid_until_latest=Subquery(
                     _valid_certificates_on(as_of)
@@ -275,7 +277,8 @@ class _HolderRate(Indicator):
                     .values("m")[:1]
                 ),
             )
-            .annotate(
+        rows = (
+            subjects.annotate(
                 last_expiry=Subquery(
                     same_type.filter(issued_on__lte=as_of, valid_until__lt=as_of)
                     .exclude(status=Certificate.Status.REVOKED)
@@ -299,7 +302,7 @@ class _HolderRate(Indicator):
                 "counted",
                 "last_expiry",
                 "revoked_on",
-                "valid_until_latest",
+                *expiring,
             )
             .order_by("enterprise__name", "person__name", "person_id")
         )
