@@ -666,15 +666,7 @@ class PeopleImport(ImportKind):
     )
     key_fields = ("id_number", "hire_date")
     fields = (
-        Field(
-            "name",
-            "姓名",
-            text_parser(64),
-            required=True,
-            example="张三",
-            width=12,
-            help=gettext_lazy("The person's full name."),
-        ),
+        Field("name", "姓名", text_parser(64), required=True, example="张三", width=12),
         ID_NUMBER_FIELD,
         CREDIT_CODE_FIELD,
         Field(

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
@@ -40,6 +41,21 @@ def people_world(cast: Cast) -> dict[str, Any]:
     later = world.staff(cast.east.enterprises[0], Post.PRINCIPAL, "周远期")
     world.certify(later, CertificateType.PRINCIPAL, valid_until=dt.date(2026, 12, 1))
     return {**built, "soon": soon, "later": later}
+
+
+def _api_expiring(user: Any, code: str) -> Any:
+    """``GET /api/v1/stats/indicators/CODE/people/?status=expiring`` with the user's token."""
+    token, _ = Token.objects.get_or_create(user=user)
+    url = f"/api/v1/stats/indicators/{code}/people/"
+    return Client().get(url, {"status": "expiring", **PERIOD}, HTTP_AUTHORIZATION=f"Token {token.key}")
+
+
+def _command_expiring(code: str, out: Path) -> list[list[str]]:
+    """``export_indicators CODE --people --status expiring`` as csv, read back."""
+    period = ["--from", PERIOD["from"], "--to", PERIOD["to"]]
+    options = ["--people", "--status", "expiring", "--format", "csv", "-o", str(out)]
+    call_command("export_indicators", code, *period, *options, stdout=io.StringIO())
+    return list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
 
 
 def _query(user: Any, **more: Any) -> Any:
@@ -95,12 +111,7 @@ def test_an_indicator_without_certificates_refuses_the_status_on_every_door(
         f"{reverse('analytics:people')}?{urlencode({'indicator': other, 'status': 'expiring', **PERIOD})}"
     )
     assert page.status_code == 400
-    token, _ = Token.objects.get_or_create(user=cast.east.bureau)
-    api = login_client(cast.east.bureau).get(
-        f"/api/v1/stats/indicators/{other}/people/",
-        {"status": "expiring", **PERIOD},
-        HTTP_AUTHORIZATION=f"Token {token.key}",
-    )
+    api = _api_expiring(cast.east.bureau, other)
     assert api.status_code == 400
     assert list(api.json()["errors"]) == ["status"]
     export = login_client(cast.east.bureau).post(
@@ -109,31 +120,11 @@ def test_an_indicator_without_certificates_refuses_the_status_on_every_door(
     )
     assert export.status_code == 400
     with pytest.raises(CommandError, match="--status"):
-        call_command(
-            "export_indicators",
-            other,
-            "--from",
-            PERIOD["from"],
-            "--to",
-            PERIOD["to"],
-            "--people",
-            "--status",
-            "expiring",
-            "--format",
-            "csv",
-            "-o",
-            str(tmp_path / "x.csv"),
-            stdout=io.StringIO(),
-        )
+        _command_expiring(other, tmp_path / "x.csv")
 
 
 def test_the_api_export_and_command_give_the_same_list(cast: Cast, people_world: Any, tmp_path: Path) -> None:
-    token, _ = Token.objects.get_or_create(user=cast.east.bureau)
-    api = login_client(cast.east.bureau).get(
-        f"/api/v1/stats/indicators/{CODE}/people/",
-        {"status": "expiring", **PERIOD},
-        HTTP_AUTHORIZATION=f"Token {token.key}",
-    )
+    api = _api_expiring(cast.east.bureau, CODE)
     assert api.status_code == 200
     assert [(r["name"], r["status"], r["reason"]) for r in api.json()["results"]] == [
         ("孙将到期", "counted", "证书将于 2026-08-01 到期")
@@ -148,24 +139,7 @@ def test_the_api_export_and_command_give_the_same_list(cast: Cast, people_world:
     rows = list(csv.reader(io.StringIO(b"".join(export.streaming_content).decode("utf-8-sig"))))  # type: ignore[attr-defined]
     assert [r[0] for r in rows[1:]] == ["孙将到期"]
 
-    out = tmp_path / "expiring.csv"
-    call_command(
-        "export_indicators",
-        CODE,
-        "--from",
-        PERIOD["from"],
-        "--to",
-        PERIOD["to"],
-        "--people",
-        "--status",
-        "expiring",
-        "--format",
-        "csv",
-        "-o",
-        str(out),
-        stdout=io.StringIO(),
-    )
-    lines = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
+    lines = _command_expiring(CODE, tmp_path / "expiring.csv")
     assert [(r[0], r[4]) for r in lines[1:]] == [("孙将到期", "counted")]
 
 
