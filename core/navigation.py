@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from core import roles as core_roles
 from core.registries import Positioned
@@ -55,6 +56,19 @@ def menu(user: Any, roles: set[str]) -> list[tuple[str, str]]:
     for entries in _registry:
         items += entries(user=user, roles=roles)
     return items
+
+
+def ui_strings(request: HttpRequest) -> dict[str, Any]:
+    """Context processor: the strings app.js writes on every page, in the page's language
+    (base.html hands them over with ``json_script``). A native file input says "Choose File /
+    No file chosen" in the browser's language; app.js gives it these words instead."""
+    return {
+        "ui_strings": {
+            "file_choose": _("Choose a file"),
+            "file_none": _("No file chosen"),
+            "file_many": _("{n} files chosen"),
+        }
+    }
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -35,7 +35,11 @@ def test_a_bad_file_on_a_phone_lists_its_errors_and_downloads_them_all(
     _bad_training_csv(source, 600)
     login(page, live_server_url, "demo_enterprise")
     page.goto(f"{live_server_url}/import/?kind=training")
+    # The file input in the page's words, not the browser's "Choose File / No file chosen".
+    assert page.locator(".file-pick-button").inner_text() == "选择文件"
+    assert page.locator("[data-file-name]").inner_text() == "未选择文件"
     page.set_input_files("input[type=file]", str(source))
+    assert page.locator("[data-file-name]").inner_text() == "课堂培训记录.csv"
     page.get_by_role("button", name="上传").click()
     page.wait_for_load_state("networkidle")
 
