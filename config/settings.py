@@ -440,6 +440,10 @@ MEDIA_URL = "/media/"
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
 # import_data: a larger file is imported by a background job with a progress page (core.import_jobs).
 IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024, minimum=0)
+# An import's list of every error (core.import_errors): how long its uploader may download it,
+# and how often the expired ones are deleted.
+IMPORT_ERRORS_KEPT_SECONDS = env_int("IMPORT_ERRORS_KEPT_SECONDS", 3600, minimum=60)
+IMPORT_ERRORS_PURGE_SECONDS = env_int("IMPORT_ERRORS_PURGE_SECONDS", 600, minimum=5)
 # A spreadsheet whose parts inflate past this is refused before parsing.
 UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 400 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

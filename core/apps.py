@@ -20,3 +20,14 @@ class CoreConfig(AppConfig):
         ForeignObject.register_lookup(RelatedExactInRange, lookup_name="exact")
         # The import page lists the kinds the apps register (core.tabular); shown to whoever may use one.
         navigation.register("core.imports", import_views.nav_items, position=navigation.ORGANIZATIONS + 1)
+        from core import background
+
+        if background.periodic_jobs_wanted():
+            # Celery beat runs it when scaled out (config/celery.py); idempotent, so several processes may.
+            from django.conf import settings
+
+            from core.import_errors import errors_report_purge
+
+            background.run_periodically(
+                "core-purge-import-errors", errors_report_purge, interval=settings.IMPORT_ERRORS_PURGE_SECONDS
+            )

@@ -5,26 +5,29 @@ A page lists the first ``ERRORS_SHOWN`` of them (a 100k-row file may have more
 errors than a phone can scroll); the workbook holds them all, in the order the
 page shows them, so the importer can work through the file with it.
 
-The workbook is kept in the cache for ``ERRORS_REPORT_TTL`` seconds, for the
-uploader alone: the messages quote cells of a file that may hold people's data.
-A background job's worker keeps it the same way (the cache is shared when
-scaled), so the import pages (import_data, its jobs, the roster) link it alike.
+The workbook is an ``ImportErrorReport`` row, for the uploader alone and for
+``IMPORT_ERRORS_KEPT_SECONDS`` (the messages quote cells of a file that may hold
+people's data): in the database, so that every web process and a background
+job's worker see it alike, and ``errors_report_purge`` (a periodic job) deletes
+it once expired. The import pages (import_data, its jobs, the roster) link it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from django.core.cache import cache
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.models import ImportErrorReport
 from core.spreadsheets import Column, Sheet, write_xlsx
 
 ERRORS_SHOWN = 1000
-ERRORS_REPORT_TTL = 60 * 60
 
 
 class ErrorLike(Protocol):
@@ -33,8 +36,8 @@ class ErrorLike(Protocol):
     message: str
 
 
-def _key(token: str) -> str:
-    return f"core:import:errors:{token}"
+def _oldest_kept() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.IMPORT_ERRORS_KEPT_SECONDS)
 
 
 def errors_report_keep(*, user: Any, source: str, errors: Sequence[ErrorLike]) -> str:
@@ -44,10 +47,12 @@ def errors_report_keep(*, user: Any, source: str, errors: Sequence[ErrorLike]) -
         columns=[Column(_("Row"), width=8), Column(_("Column"), width=18), Column(_("Problem"), width=80, wrap=True)],
         rows=([e.row, e.column or "—", e.message] for e in errors),
     )
-    token = secrets.token_urlsafe(18)
     stem = source.rsplit(".", 1)[0] if "." in source else source
     filename = _("%(file)s errors.xlsx") % {"file": stem} if stem else _("Import errors.xlsx")
-    cache.set(_key(token), (getattr(user, "pk", None), filename, write_xlsx([sheet])), ERRORS_REPORT_TTL)
+    token = secrets.token_urlsafe(18)
+    ImportErrorReport.objects.create(
+        token=token, created_by=user, file_name=filename[:255], content=write_xlsx([sheet])
+    )
     return token
 
 
@@ -62,14 +67,24 @@ def errors_report_url(token: str) -> str:
     return reverse("imports:errors", kwargs={"token": token})
 
 
+def _kept(token: str) -> Any:
+    return ImportErrorReport.objects.filter(token=token, created_at__gte=_oldest_kept())
+
+
 def errors_report_kept(token: str) -> bool:
     """Whether the workbook under ``token`` is still kept (a job's page links it only then)."""
-    return bool(token) and _key(token) in cache
+    return bool(token) and _kept(token).exists()
 
 
 def errors_report_get(*, user: Any, token: str) -> tuple[str, bytes] | None:
     """The file name and workbook kept under ``token`` for ``user``; None when expired or another's."""
-    kept = cache.get(_key(token))
-    if kept is None or kept[0] is None or kept[0] != getattr(user, "pk", None):
+    report = _kept(token).filter(created_by_id=getattr(user, "pk", None)).first()
+    if report is None:
         return None
-    return kept[1], kept[2]
+    return report.file_name, bytes(report.content)
+
+
+def errors_report_purge() -> int:
+    """Delete the error lists kept longer than ``IMPORT_ERRORS_KEPT_SECONDS``; how many went."""
+    deleted, _by_model = ImportErrorReport.objects.filter(created_at__lt=_oldest_kept()).delete()
+    return deleted

@@ -1,4 +1,5 @@
-"""The tenancy core's tables: a large upload to ``import_data`` imported in the background, and the audit log."""
+"""The tenancy core's tables: a large upload to ``import_data`` imported in the background, an
+import's list of errors kept for its uploader, and the audit log."""
 
 from __future__ import annotations
 
@@ -50,6 +51,30 @@ class DataImport(models.Model):
 
     def counts(self) -> dict[str, Any]:
         return self.result.get("counts", {})
+
+
+class ImportErrorReport(models.Model):
+    """Every error of one import, as the workbook its uploader downloads (``core.import_errors``).
+
+    Kept in the database, so that every web process and worker reads it and a Redis restart
+    loses nothing; deleted ``IMPORT_ERRORS_KEPT_SECONDS`` after it was written (the messages
+    quote cells of a file that may hold people's data).
+    """
+
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("uploaded by")
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    content = models.BinaryField(editable=False)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("import error list")
+        verbose_name_plural = _("import error lists")
+
+    def __str__(self) -> str:
+        return self.file_name
 
 
 class AuditEntry(models.Model):

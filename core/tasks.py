@@ -10,3 +10,10 @@ def run_data_import(job_id: int, language: str = "zh-hans") -> None:
 
     with translation.override(language):
         import_job_run(job_id=job_id)
+
+
+@shared_task(name="core.purge_import_errors")
+def purge_import_errors() -> int:
+    from core.import_errors import errors_report_purge
+
+    return errors_report_purge()
