@@ -36,6 +36,11 @@ class ErrorLike(Protocol):
     message: str
 
 
+def errors_kept_minutes() -> int:
+    """How long a list is kept, in the minutes the pages say."""
+    return max(1, settings.IMPORT_ERRORS_KEPT_SECONDS // 60)
+
+
 def _oldest_kept() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.IMPORT_ERRORS_KEPT_SECONDS)
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core import tabular
 from core.import_errors import (
     ERRORS_SHOWN,
+    errors_kept_minutes,
     errors_report_get,
     errors_report_href,
     errors_report_kept,
@@ -136,6 +137,7 @@ def import_data(request: HttpRequest) -> HttpResponse:
             "result": result,
             "errors_total": len(result.errors) if result is not None else 0,
             "errors_shown": ERRORS_SHOWN,
+            "errors_kept_minutes": errors_kept_minutes(),
             "errors_href": errors_href,
             "credentials_href": credentials_href,
             "recent": _recent_jobs(request.user, kinds),
@@ -200,6 +202,7 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "refused": job.result.get("refused", ""),
             "errors_total": job.result.get("error_count", 0),
             "errors_shown": ERRORS_SHOWN,
+            "errors_kept_minutes": errors_kept_minutes(),
             "errors_href": (
                 errors_report_url(job.result["errors_report"])
                 if errors_report_kept(job.result.get("errors_report", ""))
@@ -217,7 +220,9 @@ def errors_report(request: HttpRequest, token: str) -> HttpResponse:
     """Every error of one of the user's imports, as a workbook (``core.import_errors``)."""
     kept = errors_report_get(user=request.user, token=token)
     if kept is None:
-        return render(request, "core/import_errors_gone.html", status=404)
+        return render(
+            request, "core/import_errors_gone.html", {"errors_kept_minutes": errors_kept_minutes()}, status=404
+        )
     filename, content = kept
     response = attachment_response(content=content, filename=filename, content_type=XLSX_CONTENT_TYPE)
     add_never_cache_headers(response)

@@ -14,7 +14,7 @@ from django.utils.translation import pgettext
 
 from core import todo
 from core.ids import query_id
-from core.import_errors import ERRORS_SHOWN, errors_report_href
+from core.import_errors import ERRORS_SHOWN, errors_kept_minutes, errors_report_href
 from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
 from organizations import selectors
@@ -189,6 +189,7 @@ def roster(request: HttpRequest) -> HttpResponse:
             "credentials_href": credentials_href,
             "errors_href": errors_href,
             "errors_shown": ERRORS_SHOWN,
+            "errors_kept_minutes": errors_kept_minutes(),
             "errors_total": len(result.errors) if result is not None else 0,
         },
     )

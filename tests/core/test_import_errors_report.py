@@ -146,3 +146,12 @@ def test_an_expired_list_is_deleted_by_the_purge(cast: Cast) -> None:
     )
     assert errors_report_purge() == 1
     assert list(ImportErrorReport.objects.values_list("file_name", flat=True)) == ["b errors.xlsx"]
+
+
+def test_the_pages_say_how_long_the_list_is_kept(cast: Cast, settings: Any) -> None:
+    settings.IMPORT_ERRORS_KEPT_SECONDS = 2 * 3600
+    client = english_client(cast.east.enterprise_admin)
+    page = client.post("/import/", {"kind": "training", "file": SimpleUploadedFile("t.csv", _training_csv(cast, "-1"))})
+    assert "Kept for 120 minutes, for you only." in page.content.decode()
+    gone = client.get("/import/errors/no-such-list/").content.decode()
+    assert "kept for 120 minutes after the upload" in gone
