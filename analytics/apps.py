@@ -12,6 +12,10 @@ class AnalyticsConfig(AppConfig):
         from core import background, navigation
 
         navigation.register("analytics", nav.nav_items, position=navigation.ANALYTICS)
+        from analytics import home
+        from core import fragments
+
+        fragments.register(fragments.HOME, "analytics", home.home_figures)
         if background.periodic_jobs_wanted():
             # Celery beat runs it when scaled out (config/celery.py); idempotent, so several processes may.
             from django.conf import settings

@@ -254,6 +254,31 @@ def _scope_of(query: Query) -> dict[str, str]:
     return params
 
 
+def tile(indicator: Indicator, query: Query, result: Any) -> dict[str, Any]:
+    """A KPI tile (``analytics/_tile.html``): the figure against its target, and the links to the
+    indicator and to the people missing (and, for a certificate rate, expiring). The overview's,
+    and the home page's headline figures (``analytics.home``)."""
+    scoped = _scope_of(query)
+    missing = _missing(indicator, result.total)
+    return {
+        "indicator": indicator,
+        "code": indicator.code,
+        "name": indicator.name,
+        "kind": indicator.kind,
+        "value": _value(indicator, result.total),
+        "target": _target(indicator),
+        "numerator": _number(result.total.numerator),
+        "denominator": _number(result.total.denominator),
+        "missing": missing,
+        "missing_text": str(indicator.missing_count) % {"n": missing} if indicator.missing_count else "",
+        "status": _status(indicator, result.total),
+        "url": _url("analytics:indicator", indicator=indicator.code, **scoped),
+        "missing_url": _url("analytics:people", indicator=indicator.code, status="missing", **scoped),
+        "expiring": result.extra.get("expiring", 0) if EXPIRING in indicator.statuses else 0,
+        "expiring_url": _url("analytics:people", indicator=indicator.code, status=EXPIRING, **scoped),
+    }
+
+
 # --- pages --------------------------------------------------------------------------------
 
 
@@ -270,28 +295,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             if enterprises_only and "enterprise" not in indicator.group_bys:
                 continue  # about residents or regulators, who belong to no enterprise: always "—" here
             query = query_build(user=request.user, code=indicator.code, params=params)
-            result = compute(query)
-            scoped = _scope_of(query)
-            missing = _missing(indicator, result.total)
-            tiles.append(
-                {
-                    "indicator": indicator,
-                    "code": indicator.code,
-                    "name": indicator.name,
-                    "kind": indicator.kind,
-                    "value": _value(indicator, result.total),
-                    "target": _target(indicator),
-                    "numerator": _number(result.total.numerator),
-                    "denominator": _number(result.total.denominator),
-                    "missing": missing,
-                    "missing_text": str(indicator.missing_count) % {"n": missing} if indicator.missing_count else "",
-                    "status": _status(indicator, result.total),
-                    "url": _url("analytics:indicator", indicator=indicator.code, **scoped),
-                    "missing_url": _url("analytics:people", indicator=indicator.code, status="missing", **scoped),
-                    "expiring": result.extra.get("expiring", 0) if EXPIRING in indicator.statuses else 0,
-                    "expiring_url": _url("analytics:people", indicator=indicator.code, status=EXPIRING, **scoped),
-                }
-            )
+            tiles.append(tile(indicator, query, compute(query)))
     except AnalyticsError as error:
         return _refused(request, error)
     if query is None:  # no indicator registered

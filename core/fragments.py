@@ -19,6 +19,11 @@ The slots and how their contributors are called:
     e.g. classroom's invitations with their date and place. ``""`` when there
     is nothing to show.
 
+``HOME``
+    ``fragment(request=...) -> str``: HTML shown on the home page (``home.html``,
+    in organizations) under the welcome, e.g. analytics' headline figures for a
+    bureau official or an enterprise admin. ``""`` for a user it has nothing for.
+
 ``SESSION_ADMIN_LINKS``
     ``links(user=..., session_ids=[...]) -> SessionLinks``: what ``user`` may
     open about these exam sessions, for the exam admin pages (session list,
@@ -38,6 +43,7 @@ from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 EXAM_PAGE = "exam_page"
+HOME = "home"
 SESSION_ADMIN_LINKS = "session_admin_links"
 TRAINING_DASHBOARD = "training_dashboard"
 
@@ -50,9 +56,14 @@ class SessionLinks:
     page: dict[str, Any] = field(default_factory=dict)  # page-wide values (e.g. a queue's URL)
 
 
-Contributor = Callable[..., Any]  # str for EXAM_PAGE and TRAINING_DASHBOARD, SessionLinks for SESSION_ADMIN_LINKS
+Contributor = Callable[..., Any]  # str for EXAM_PAGE, HOME and TRAINING_DASHBOARD, SessionLinks for SESSION_ADMIN_LINKS
 
-_registry: dict[str, dict[str, Contributor]] = {EXAM_PAGE: {}, SESSION_ADMIN_LINKS: {}, TRAINING_DASHBOARD: {}}
+_registry: dict[str, dict[str, Contributor]] = {
+    EXAM_PAGE: {},
+    HOME: {},
+    SESSION_ADMIN_LINKS: {},
+    TRAINING_DASHBOARD: {},
+}
 
 
 def register(slot: str, name: str, contributor: Contributor) -> None:

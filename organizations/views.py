@@ -12,7 +12,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
-from core import todo
+from core import fragments, todo
 from core.ids import query_id
 from core.import_errors import ERRORS_SHOWN, errors_kept_minutes, errors_report_href
 from core.import_views import import_page, import_upload
@@ -39,6 +39,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "enterprise_count": selectors.enterprises_visible_to(user).count(),
         "people_count": selectors.people_visible_to(user).count(),
         "managed_enterprises": list(selectors.enterprises_managed_by(user)[:20]),
+        # What the apps above add for this user (analytics: the headline figures of their scope).
+        "home_fragments": fragments.render(fragments.HOME, request=request),
     }
     return render(request, "home.html", context)
 

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from analytics.indicators import indicators_all
 from organizations.validators import mask_id_number
@@ -412,3 +413,20 @@ def test_one_enterprise_gets_no_breakdown_chart_and_no_link_to_itself(cast: Cast
     assert 'data-chart="trend"' in admin
     assert own.name in admin
     assert not indicator_links.search(admin)
+
+
+def test_the_home_page_shows_the_headline_figures_to_statistics_readers(cast: Cast, people: Any) -> None:
+    """Signed in, a bureau official (or an enterprise admin) sees where the scope stands on the plans' targets."""
+    from analytics.home import HEADLINE
+
+    year = {"from": f"{timezone.localdate().year}-01-01", "to": timezone.localdate().isoformat()}
+    for user in (cast.east.bureau, cast.east.enterprise_admin):
+        home = login_client(user).get("/").content.decode()
+        assert "data-home-figures" in home
+        overview = _get(user, "analytics:overview", **year).content.decode()
+        for code in HEADLINE:
+            assert _tile(home, code) == _tile(overview, code)  # the same tile, the same figures and links
+        assert not any(f'data-tile="{code}"' in home for code in ("training_hours", "exam_pass_rate"))
+    assert "1 / 3" in _tile(login_client(cast.east.bureau).get("/").content.decode(), CODE)
+    for user in (cast.east.learner.user, cast.east.training_admin, cast.outsider):
+        assert "data-home-figures" not in login_client(user).get("/").content.decode()
