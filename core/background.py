@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import OperationalError, close_old_connections, connection, transaction
 
 logger = logging.getLogger(__name__)
 _executor: ThreadPoolExecutor | None = None
@@ -29,10 +29,28 @@ def _pool() -> ThreadPoolExecutor:
     return _executor
 
 
+# SQLite (the embedded default) refuses a write while another connection writes ("database is
+# locked" past its timeout; at once, "database table is locked", when connections share a cache as
+# the tests' in-memory database does). Every task is idempotent (a job is claimed by a conditional
+# UPDATE, so a second run does not do it twice), so the thread tries again a few times before giving up.
+SQLITE_LOCK_RETRIES = 5
+
+
+def _locked(error: OperationalError) -> bool:
+    return connection.vendor == "sqlite" and "locked" in str(error)
+
+
 def _run_in_thread(task: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     close_old_connections()
     try:
-        return task.run(*args, **kwargs)
+        for attempt in range(SQLITE_LOCK_RETRIES + 1):
+            try:
+                return task.run(*args, **kwargs)
+            except OperationalError as error:
+                if attempt == SQLITE_LOCK_RETRIES or not _locked(error):
+                    raise
+                time.sleep(0.05 * 2**attempt)
+        return None  # not reached: the last attempt returns or raises
     except Exception:
         logger.exception("Background task %s failed", getattr(task, "name", task))
         raise
