@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
+from django.views.decorators.http import require_safe
 
 from core import fragments, todo
 from core.ids import query_id
@@ -24,8 +25,10 @@ from organizations.validators import mask_id_number
 
 
 @login_required
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    """The landing page: what this user may see, by their roles and scope."""
+    """The landing page: what this user may see, by their roles and scope. GET only: it computes
+    the headline figures (analytics, through core.fragments.HOME), which may refresh their facts."""
     user = request.user
     roles = selectors.roles_of(user)
     todo_list = todo.home_for(user=user)
