@@ -252,9 +252,28 @@ class _HolderRate(Indicator):
     def people(self, query: Query, *, status: str | None = None) -> list[PersonLine]:
         return list(self.people_iter(query, status=status))
 
+    def _expiring(self, query: Query) -> QuerySet[Any]:
+        """The counted whose certificate runs out within ``expiring_days`` after ``as_of``, as
+        ``extras`` counts them: ``valid_until_latest``, the latest expiry of the wanted
+        certificates valid on ``as_of`` (the facts' ``holds_until``), is within the horizon."""
+        as_of = query.as_of
+        horizon = as_of + dt.timedelta(days=query.param("expiring_days"))
+        latest = (
+            _valid_certificates_on(as_of)
+            .filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
+            .values("holder")
+            .annotate(m=Max("valid_until"))
+            .values("m")[:1]
+        )
+        return (
+            self.subjects(query)
+            .annotate(valid_until_latest=Subquery(latest))
+            .filter(counted=True, valid_until_latest__lte=horizon)
+        )
+
     def people_count(self, query: Query, *, status: str | None = None) -> int:
         if status == EXPIRING:
-            return sum(1 for _line in self.people_iter(query, status=status))
+            return self._expiring(query).count()
         return super().people_count(query, status=status)
 
     def people_iter(self, query: Query, *, status: str | None = None) -> Iterator[PersonLine]:
@@ -262,21 +281,9 @@ class _HolderRate(Indicator):
         ``expiring_days`` after ``as_of``, as ``extras`` counts them, each with the day."""
         as_of = query.as_of
         same_type = Certificate.objects.filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
-        horizon = as_of + dt.timedelta(days=query.param("expiring_days"))
-        subjects = self.subjects(query)
-        expiring: list[str] = []
-        if status == EXPIRING:  # only this list pays for the subquery (a full list may hold a million)
-            expiring = ["valid_until_latest"]
-            subjects = subjects.annotate(
-                # The latest expiry of the wanted certificates valid on as_of (the facts' holds_until).
-                valid_until_latest=Subquery(
-                    _valid_certificates_on(as_of)
-                    .filter(holder=OuterRef("person_id"), cert_type=OuterRef("wanted"))
-                    .values("holder")
-                    .annotate(m=Max("valid_until"))
-                    .values("m")[:1]
-                ),
-            )
+        # Only the expiring list pays for its expiry subquery (a full list may hold a million).
+        subjects = self._expiring(query) if status == EXPIRING else self.subjects(query)
+        expiring = ["valid_until_latest"] if status == EXPIRING else []
         rows = (
             subjects.annotate(
                 last_expiry=Subquery(
@@ -311,9 +318,7 @@ class _HolderRate(Indicator):
         elif status == "missing":
             rows = rows.filter(counted=False)
         elif status == EXPIRING:  # the soonest first: the order in which renewals are due
-            rows = rows.filter(counted=True, valid_until_latest__lte=horizon).order_by(
-                "valid_until_latest", "enterprise__name", "person__name", "person_id"
-            )
+            rows = rows.order_by("valid_until_latest", "enterprise__name", "person__name", "person_id")
         for r in rows.iterator(chunk_size=2000):
             if r["counted"]:
                 # Counted needs no reason; in the expiring list the reason is the day it runs out.

@@ -306,7 +306,10 @@ def overview(request: HttpRequest) -> HttpResponse:
     return render(request, "analytics/overview.html", {"tiles": tiles, **context})
 
 
-def _table_rows(query: Query, indicator: Indicator, rows: list[Any], group_by: str) -> list[dict[str, Any]]:
+def _table_rows(
+    query: Query, indicator: Indicator, rows: list[Any], group_by: str, *, only_row: bool = False
+) -> list[dict[str, Any]]:
+    """The table's lines (``rows``: the page shown); ``only_row``: the whole breakdown is one row."""
     scoped = _scope_of(query)
     lines = []
     for row in rows:
@@ -319,8 +322,8 @@ def _table_rows(query: Query, indicator: Indicator, rows: list[Any], group_by: s
                 drill = _url("analytics:indicator", indicator=indicator.code, **narrowed)
         elif group_by == "enterprise":
             narrowed["enterprise"] = row.key
-            # The only row, or the question's own enterprise, would open the same figures again.
-            if len(rows) > 1 and (query.enterprise is None or row.key != query.enterprise.credit_code):
+            # The only row (one enterprise, or the question's own) would open the same figures again.
+            if not only_row:
                 drill = _url("analytics:indicator", indicator=indicator.code, **narrowed)
         people_ok = group_by in ("jurisdiction", "enterprise") and indicator.people_match_total
         lines.append(
@@ -470,7 +473,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
     }
     # A question about one enterprise (an enterprise admin of one, or a filter) is not offered the
     # groupings by jurisdiction and industry: each would be a table of one row. The URL still takes them.
-    one_enterprise = bool(params.get("enterprise")) or (scope is not None and not scope[0] and len(scope[1]) == 1)
+    one_enterprise = bool(params.get("enterprise")) or (enterprise_only and scope is not None and len(scope[1]) == 1)
     groupings = [
         (g, label, _url("analytics:indicator", indicator=code, group_by=g, **params))
         for g, label in ((g, group_by_label(g)) for g in ("jurisdiction", "industry", "enterprise", "quarter", "year"))
@@ -486,28 +489,15 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "group_by": group_by,
             "trend_title": trend_title,
             "groupings": groupings,
-            "total": {
-                "value": _value(indicator, result.total),
-                "status": _status(indicator, result.total),
-                "target": _target(indicator),
-                "numerator": _number(result.total.numerator),
-                "denominator": _number(result.total.denominator),
-                "missing": _missing(indicator, result.total),
-            },
+            "total": tile(indicator, query, result),  # the overview's tile: the same figures and links
             "extra_lines": _extra_lines(result.extra),
-            "rows": _table_rows(query, indicator, table["rows"], group_by),
+            "rows": _table_rows(query, indicator, table["rows"], group_by, only_row=len(result.rows) == 1),
             "table": table,
             "charts": charts,
             # A breakdown of one row (one enterprise, one year) is its total again: no chart for it.
             "show_breakdown": len(result.rows) > 1,
             "missing_url": _url("analytics:people", indicator=code, status="missing", **scoped),
             "counted_url": _url("analytics:people", indicator=code, status="counted", **scoped),
-            "expiring_url": (
-                _url("analytics:people", indicator=code, status=EXPIRING, **scoped)
-                if EXPIRING in indicator.statuses and result.extra.get("expiring")
-                else ""
-            ),
-            "expiring": result.extra.get("expiring", 0),
             "overview_url": _url("analytics:overview", **params),
             "scoped": scoped,
         },

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
@@ -26,14 +26,9 @@ from django.utils.translation import gettext as _
 
 from core.models import ImportErrorReport
 from core.spreadsheets import Column, Sheet, write_xlsx
+from core.tabular import RowError
 
 ERRORS_SHOWN = 1000
-
-
-class ErrorLike(Protocol):
-    row: int
-    column: str
-    message: str
 
 
 def errors_kept_minutes() -> int:
@@ -41,11 +36,23 @@ def errors_kept_minutes() -> int:
     return max(1, settings.IMPORT_ERRORS_KEPT_SECONDS // 60)
 
 
+def errors_context(*, errors: Sequence[RowError], href: str, total: int | None = None) -> dict[str, Any]:
+    """What ``partials/import_counts.html`` reads of a result's errors: the ones it lists, how many
+    there are in all (``total``: a job keeps only the listed ones), and the download of them all."""
+    return {
+        "errors_listed": errors[:ERRORS_SHOWN],
+        "errors_shown": ERRORS_SHOWN,
+        "errors_total": len(errors) if total is None else total,
+        "errors_href": href,
+        "errors_kept_minutes": errors_kept_minutes(),
+    }
+
+
 def _oldest_kept() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.IMPORT_ERRORS_KEPT_SECONDS)
 
 
-def errors_report_keep(*, user: Any, source: str, errors: Sequence[ErrorLike]) -> str:
+def errors_report_keep(*, user: Any, source: str, errors: Sequence[RowError]) -> str:
     """Write every error as a workbook, keep it for ``user``, and return its token."""
     sheet = Sheet(
         title=_("Errors"),
@@ -61,7 +68,7 @@ def errors_report_keep(*, user: Any, source: str, errors: Sequence[ErrorLike]) -
     return token
 
 
-def errors_report_href(*, user: Any, source: str, errors: Sequence[ErrorLike]) -> str:
+def errors_report_href(*, user: Any, source: str, errors: Sequence[RowError]) -> str:
     """The download link of a result's errors ("" when there are none)."""
     if not errors:
         return ""

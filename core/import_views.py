@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core import tabular
 from core.import_errors import (
-    ERRORS_SHOWN,
+    errors_context,
     errors_kept_minutes,
     errors_report_get,
     errors_report_href,
@@ -135,10 +135,7 @@ def import_data(request: HttpRequest) -> HttpResponse:
                 (k, f"{reverse('imports:template')}?kind={k.code}", [f for f in k.fields if f.required]) for k in kinds
             ],
             "result": result,
-            "errors_total": len(result.errors) if result is not None else 0,
-            "errors_shown": ERRORS_SHOWN,
-            "errors_kept_minutes": errors_kept_minutes(),
-            "errors_href": errors_href,
+            **errors_context(errors=result.errors if result is not None else [], href=errors_href),
             "credentials_href": credentials_href,
             "recent": _recent_jobs(request.user, kinds),
         },
@@ -200,13 +197,14 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
             "result": result,
             "credentials_href": credentials_href,
             "refused": job.result.get("refused", ""),
-            "errors_total": job.result.get("error_count", 0),
-            "errors_shown": ERRORS_SHOWN,
-            "errors_kept_minutes": errors_kept_minutes(),
-            "errors_href": (
-                errors_report_url(job.result["errors_report"])
-                if errors_report_kept(job.result.get("errors_report", ""))
-                else ""
+            **errors_context(
+                errors=result.errors if result is not None else [],
+                total=job.result.get("error_count", 0),
+                href=(
+                    errors_report_url(job.result["errors_report"])
+                    if errors_report_kept(job.result.get("errors_report", ""))
+                    else ""
+                ),
             ),
         },
     )

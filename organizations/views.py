@@ -15,7 +15,7 @@ from django.views.decorators.http import require_safe
 
 from core import fragments, todo
 from core.ids import query_id
-from core.import_errors import ERRORS_SHOWN, errors_kept_minutes, errors_report_href
+from core.import_errors import errors_context, errors_report_href
 from core.import_views import import_page, import_upload
 from organizations import roster as roster_import
 from organizations import selectors
@@ -192,10 +192,7 @@ def roster(request: HttpRequest) -> HttpResponse:
             "form": form,
             "result": result,
             "credentials_href": credentials_href,
-            "errors_href": errors_href,
-            "errors_shown": ERRORS_SHOWN,
-            "errors_kept_minutes": errors_kept_minutes(),
-            "errors_total": len(result.errors) if result is not None else 0,
+            **errors_context(errors=result.errors if result is not None else [], href=errors_href),
         },
     )
 

@@ -430,3 +430,13 @@ def test_the_home_page_shows_the_headline_figures_to_statistics_readers(cast: Ca
     assert "1 / 3" in _tile(login_client(cast.east.bureau).get("/").content.decode(), CODE)
     for user in (cast.east.learner.user, cast.east.training_admin, cast.outsider):
         assert "data-home-figures" not in login_client(user).get("/").content.decode()
+
+
+def test_a_page_of_one_row_still_opens_its_enterprise(cast: Cast, people: Any, settings: Any) -> None:
+    """A paged table whose page shows one row (the last page, a search) keeps the row's drill link:
+    only a breakdown that is one row in all has nothing to open."""
+    settings.ANALYTICS_TABLE_ROWS_PER_PAGE = 1
+    html = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, group_by="enterprise", **PERIOD)
+    body = html.content.decode()
+    assert len(re.findall(r"<tbody>.*?</tbody>", body, re.S)[0].split("<tr")) - 1 == 1  # one row on the page
+    assert re.search(rf'href="{reverse("analytics:indicator")}\?[^"]*enterprise=', body)
