@@ -245,13 +245,38 @@ def _about_enterprises(params: dict[str, str], scope: tuple[list[str], list[int]
 
 
 def _scope_of(query: Query) -> dict[str, str]:
-    """The question's period and scope as query-string values (what the links carry on)."""
+    """The question's period, scope and the indicator's own parameters where asked for, as
+    query-string values: what the links, the filters and the export carry on, so that a figure
+    asked with ``pretraining_days=7`` keeps it down to its people and into its export."""
     params = {"from": query.date_from.isoformat(), "to": query.date_to.isoformat()}
     if query.jurisdiction is not None:
         params["jurisdiction"] = query.jurisdiction.code
     if query.enterprise is not None:
         params["enterprise"] = query.enterprise.credit_code
+    params.update({name: str(value) for name, value in query.params.items()})
     return params
+
+
+def _own_params(request: HttpRequest, indicator: Indicator) -> dict[str, str]:
+    """The indicator's own parameters asked for in the URL (``query_build`` checks them)."""
+    return {p.name: request.GET[p.name].strip() for p in indicator.params if request.GET.get(p.name, "").strip()}
+
+
+def _param_fields(indicator: Indicator, query: Query) -> dict[str, Any]:
+    """The filter form's inputs for the indicator's own parameters, with the values in force, and
+    whether any differs from its default (the form then opens on them and says so)."""
+    fields = [
+        {
+            "name": p.name,
+            "label": p.label,
+            "value": query.param(p.name),
+            "default": p.default,
+            "minimum": p.minimum,
+            "maximum": p.maximum,
+        }
+        for p in indicator.params
+    ]
+    return {"fields": fields, "changed": any(f["value"] != f["default"] for f in fields)}
 
 
 def tile(indicator: Indicator, query: Query, result: Any) -> dict[str, Any]:
@@ -439,7 +464,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
                 % {"value": group_by, "allowed": ", ".join(TABLE_GROUPS)},
                 field="group_by",
             )
-        own = {p.name: request.GET[p.name] for p in indicator.params if request.GET.get(p.name)}
+        own = _own_params(request, indicator)
         sort = _table_sort(request)
         query = query_build(user=request.user, code=code, params={**params, **own, "group_by": group_by})
         result = compute(query)
@@ -475,7 +500,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
     # groupings by jurisdiction and industry: each would be a table of one row. The URL still takes them.
     one_enterprise = bool(params.get("enterprise")) or (enterprise_only and scope is not None and len(scope[1]) == 1)
     groupings = [
-        (g, label, _url("analytics:indicator", indicator=code, group_by=g, **params))
+        (g, label, _url("analytics:indicator", indicator=code, group_by=g, **{**params, **own}))
         for g, label in ((g, group_by_label(g)) for g in ("jurisdiction", "industry", "enterprise", "quarter", "year"))
         if g in indicator.group_bys and not (one_enterprise and g in ("jurisdiction", "industry"))
     ]
@@ -500,6 +525,7 @@ def indicator_page(request: HttpRequest) -> HttpResponse:
             "counted_url": _url("analytics:people", indicator=code, status="counted", **scoped),
             "overview_url": _url("analytics:overview", **params),
             "scoped": scoped,
+            "own_params": _param_fields(indicator, query),
         },
     )
 
@@ -514,7 +540,7 @@ def people_page(request: HttpRequest) -> HttpResponse:
     try:
         indicator = indicator_get(code)
         status = people_status_checked(code, status)
-        own = {p.name: request.GET[p.name] for p in indicator.params if request.GET.get(p.name)}
+        own = _own_params(request, indicator)
         query = query_build(user=request.user, code=code, params={**params, **own})
         lines = people(query, status=status)
     except AnalyticsError as error:
@@ -545,6 +571,7 @@ def people_page(request: HttpRequest) -> HttpResponse:
             "expiring_days": query.param("expiring_days") if status == EXPIRING else None,
             "indicator_url": _url("analytics:indicator", indicator=code, **scoped),
             "scoped": scoped,
+            "own_params": _param_fields(indicator, query),
         },
     )
 

@@ -440,3 +440,61 @@ def test_a_page_of_one_row_still_opens_its_enterprise(cast: Cast, people: Any, s
     body = html.content.decode()
     assert len(re.findall(r"<tbody>.*?</tbody>", body, re.S)[0].split("<tr")) - 1 == 1  # one row on the page
     assert re.search(rf'href="{reverse("analytics:indicator")}\?[^"]*enterprise=', body)
+
+
+def _export_fields(html: str, fmt: str = "csv") -> dict[str, str]:
+    forms = re.findall(r"<form method=\"post\" action=\"[^\"]+\"[^>]*data-export>(.*?)</form>", html, re.S)
+    body = next(b for b in forms if f'name="format" value="{fmt}"' in b)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', body))
+    fields.pop("csrfmiddlewaretoken", None)
+    return fields
+
+
+def test_an_indicator_parameter_is_shown_and_carried_to_the_people_and_the_export(cast: Cast, people: Any) -> None:
+    """A figure asked with its own parameter (here: certificates expiring within 60 days, not 90)
+    shows it in the filters, and its people links, table drills and exports ask the same question."""
+    import datetime as dt
+
+    from exams.models import CertificateType
+
+    soon = world.staff(cast.east.enterprises[0], world.Post.PRINCIPAL, "钱将到期")
+    world.certify(soon, CertificateType.PRINCIPAL, valid_until=dt.date(2026, 8, 1))  # 32 days after 30 June
+    bureau = login_client(cast.east.bureau)
+
+    default = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, **PERIOD).content.decode()
+    assert 'name="expiring_days" value="90"' in default
+    assert "data-params-changed" not in default  # folded, nothing changed
+    assert "expiring_days" not in _export_fields(default)
+
+    html = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, expiring_days="20", **PERIOD).content.decode()
+    assert 'name="expiring_days" value="20"' in html
+    assert "data-params-changed" in html  # the form opens on it: "统计口径 · 已调整"
+    assert "已调整" in html
+    assert "data-expiring-link" not in html  # 32 days away is not within 20
+    assert "本证书将在 20 天内到期" not in html
+    assert _export_fields(html)["expiring_days"] == "20"
+    missing = re.search(r'href="([^"]+)" data-missing-link', html).group(1)
+    assert "expiring_days=20" in missing
+    # The table's drill-down to a street keeps the question too.
+    assert all("expiring_days=20" in href for href in re.findall(r'<td data-value="[^"]*"><a href="([^"]+)"', html))
+
+    html = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, expiring_days="60", **PERIOD).content.decode()
+    expiring = re.search(r'href="([^"]+)" data-expiring-link', html).group(1).replace("&amp;", "&")
+    assert "expiring_days=60" in expiring
+    listed = bureau.get(expiring).content.decode()
+    assert "钱将到期" in listed
+    assert 'name="expiring_days" value="60"' in listed
+    fields = _export_fields(listed)
+    assert (fields["status"], fields["expiring_days"]) == ("expiring", "60")
+    body = b"".join(bureau.post(reverse("analytics:export_start"), fields).streaming_content).decode("utf-8-sig")
+    assert "钱将到期" in body
+    # The same list asked within 20 days is empty: the export answers the question on the page.
+    fields["expiring_days"] = "20"
+    body = b"".join(bureau.post(reverse("analytics:export_start"), fields).streaming_content).decode("utf-8-sig")
+    assert "钱将到期" not in body
+
+
+def test_a_bad_indicator_parameter_on_the_page_names_it(cast: Cast, people: Any) -> None:
+    response = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, expiring_days="-3", **PERIOD)
+    assert response.status_code == 400
+    assert "expiring_days" in response.content.decode()
