@@ -136,6 +136,7 @@ def _result_body(query: Query) -> dict[str, Any]:
             "enterprise": query.enterprise.credit_code if query.enterprise else None,
         },
         "group_by": query.group_by,
+        "params": {p.name: query.param(p.name) for p in ind.params},
         "total": _figure(result.total),
         "rows": result.rows,
         "extra": result.extra,

@@ -106,6 +106,11 @@ class StatsResultOut(serializers.Serializer):
     as_of = serializers.DateField(help_text="`to`, or today when `to` is in the future.")
     scope = StatsScopeOut()
     group_by = serializers.CharField(allow_null=True)
+    params = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Every parameter of the indicator with the value this figure was counted with: "
+        "the one asked for, or its default (see the indicator list's `parameters`).",
+    )
     total = StatsFigureOut()
     rows = StatsRowOut(many=True)
     extra = serializers.DictField(help_text="Indicator-specific figures (e.g. certificates expiring soon).")

@@ -75,6 +75,14 @@ def test_a_bureau_official_gets_the_districts_total_and_rows_by_jurisdiction(cas
     assert (rows[cast.east.jurisdiction.code]["numerator"], rows[cast.east.jurisdiction.code]["denominator"]) == (0, 1)
     assert cast.west.street.code not in rows
     assert body["extra"]["expiring_days"] == 90
+    assert body["params"] == {"expiring_days": 90}  # the default, said
+
+
+def test_the_result_names_the_parameters_it_was_counted_with(cast: Cast, world: Any) -> None:
+    client = _token_client(cast.east.bureau)
+    body = client.get(URL + "new_employee_training_rate/", {**PERIOD, "pretraining_days": "7"}).json()
+    assert body["params"] == {"pretraining_days": 7}
+    assert client.get(URL + "training_hours/", PERIOD).json()["params"] == {}
 
 
 def test_rows_by_enterprise_are_keyed_by_credit_code(cast: Cast, world: Any) -> None:
