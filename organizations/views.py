@@ -41,7 +41,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "person": selectors.person_of(user),
         "enterprise_count": selectors.enterprises_visible_to(user).count(),
         "people_count": selectors.people_visible_to(user).count(),
-        "managed_enterprises": list(selectors.enterprises_managed_by(user)[:20]),
+        # The enterprises this user keeps the roster of by grant (an enterprise admin's one or few);
+        # a platform admin manages every enterprise and reaches them through the enterprise list.
+        "managed_enterprises": (
+            []
+            if selectors.is_platform_admin(user)
+            else list(selectors.enterprises_managed_by(user).annotate(people_count=Count("people"))[:20])
+        ),
         # What the apps above add for this user (analytics: the headline figures of their scope).
         "home_fragments": fragments.render(fragments.HOME, request=request),
     }

@@ -498,3 +498,10 @@ def test_a_bad_indicator_parameter_on_the_page_names_it(cast: Cast, people: Any)
     response = _get(cast.east.bureau, "analytics:indicator", indicator=CODE, expiring_days="-3", **PERIOD)
     assert response.status_code == 400
     assert "expiring_days" in response.content.decode()
+
+
+def test_dates_in_a_sentence_are_not_broken_at_their_hyphens(cast: Cast, people: Any) -> None:
+    """On a phone "数据截至 2026-06-30" broke into "2026-" / "06-30": each date is kept whole."""
+    html = _get(cast.east.bureau, "analytics:overview", **PERIOD).content.decode()
+    sentence = re.search(r'<p class="muted">统计期.*?</p>', html, re.S).group(0)
+    assert re.findall(r'<span class="nowrap">([^<]*)</span>', sentence) == ["2026-01-01", "2026-06-30", "2026-06-30"]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.test import Client
@@ -58,3 +59,23 @@ def test_anonymous_home_goes_to_login(db: Any) -> None:
     response = Client().get("/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_the_home_page_says_whose_scope_it_counts(cast: Cast) -> None:
+    """A platform admin's home counts the whole platform and lists no enterprise cards (they
+    manage every enterprise: twenty picked at random said nothing); an enterprise admin sees
+    their enterprise's card with its head count; a role with no place has no dangling "·"."""
+    admin = login_client(cast.platform_admin).get("/").content.decode()
+    assert re.search(r'data-role="platform_admin">\s*平台管理员\s*</span>', admin)
+    assert "平台企业" in admin
+    assert "平台人员" in admin
+    assert "辖区内企业" not in admin
+    assert "的员工" not in admin
+    bureau = login_client(cast.east.bureau).get("/").content.decode()
+    assert "辖区内企业" in bureau
+    assert re.search(r'data-role="bureau_official">\s*监管部门人员\s*· ' + cast.east.jurisdiction.name, bureau)
+    enterprise = cast.east.enterprises[0]
+    mine = login_client(cast.east.enterprise_admin).get("/").content.decode()
+    card = re.search(r"<b>(\d+)</b><span>" + enterprise.name + "的员工</span>", mine)
+    assert card, "the enterprise admin's card"
+    assert int(card.group(1)) == enterprise.people.count()

@@ -115,9 +115,9 @@ def test_unknown_titles_are_mapped_previewed_and_imported(
     assert "现在导入将新建 3 道、更新 0 道、0 道未变；0 行有错误。" in preview
     assert "发现火灾应拨打的电话是？" in preview
     assert "A. 110" in preview
-    assert "答案: B. 119" in preview
+    assert "答案： B. 119" in preview
     assert "火警电话119。" in preview
-    assert "正确 错误 答案: 错误" in preview  # true/false: both choices, then the key
+    assert "正确 错误 答案： 错误" in preview  # true/false: both choices, then the key
     assert "A. 隔离法、B. 窒息法、C. 冷却法" in preview
     assert "忽略的列： 编号、备注" in preview
     assert Question.objects.filter(bank=east_bank).count() == before  # still nothing written
@@ -423,7 +423,7 @@ def test_a_workbook_with_a_title_row_shows_the_real_header_on_the_mapping_page(c
     assert response["Location"] == reverse("question_bank:import_map", args=[job.pk])
     page = client.get(response["Location"]).content.decode()
     assert page.count('class="card map-column"') == len(ODD_HEADER)
-    assert '第 C 列: <span class="map-title">考题</span>' in page
+    assert '第 C 列：<span class="map-title">考题</span>' in page
     assert "灭火的基本方法有哪些？" in page
     _map_post(client, job, ODD_MAP)
     preview = _text(client.get(reverse("question_bank:import_preview", args=[job.pk])).content.decode())
@@ -455,5 +455,5 @@ def test_a_text_format_goes_straight_to_the_preview_without_columns(cast: Any, e
     html = client.get(response["Location"]).content.decode()
     preview = _text(html)
     assert "现在导入将新建 2 道" in preview
-    assert "答案: A. 119" in preview
+    assert "答案： A. 119" in preview
     assert "data-change-map" not in html  # a GIFT file has no columns to map
