@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Case, F, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -201,8 +202,19 @@ def _require_proctor(request: HttpRequest) -> None:
 @pages.get("", name="home")
 def proctor_home(request: HttpRequest) -> HttpResponse:
     _require_proctor(request)
+    # What a proctor watches first: the sessions open now, then the next to open, then the latest ended.
+    now = timezone.now()
     sessions = (
-        selectors.sessions_proctored_by(request.user).filter(proctoring_policy__isnull=False).order_by("-opens_at")
+        selectors.sessions_proctored_by(request.user)
+        .filter(proctoring_policy__isnull=False)
+        .annotate(
+            rank=Case(
+                When(opens_at__lte=now, closes_at__gt=now, then=Value(0)),
+                When(opens_at__gt=now, then=Value(1)),
+                default=Value(2),
+            )
+        )
+        .order_by("rank", Case(When(rank=1, then=F("opens_at"))).asc(nulls_last=True), F("closes_at").desc())
     )
     context = {"sessions": sessions[:100], "queue_count": selectors.review_queue(request.user).count()}
     return render(request, "proctoring/home.html", context)

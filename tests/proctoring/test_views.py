@@ -219,3 +219,34 @@ def test_policy_is_set_by_the_sessions_managers(cast: Cast) -> None:
     )
     for user in (cast.west.training_admin, cast.east.proctor, cast.outsider):
         assert english_client(user).get(url).status_code == 404, user
+
+
+def test_the_proctors_home_lists_open_sessions_first_each_with_its_live_link(cast: Cast) -> None:
+    """Open now, then the next to open, then the latest ended; every row has its 实时监考 link and is
+    a card of labelled lines on a phone (table.stack), so the link is never off-screen."""
+    import datetime as dt
+    import re
+
+    from django.utils import timezone
+
+    from tests.proctoring.conftest import proctored_session
+
+    now = timezone.now()
+    hours = dt.timedelta(hours=1)
+    windows = {
+        "long ended": (now - 50 * hours, now - 48 * hours),
+        "just ended": (now - 3 * hours, now - 2 * hours),
+        "later": (now + 30 * hours, now + 32 * hours),
+        "open": (now - hours, now + hours),
+        "soon": (now + 2 * hours, now + 4 * hours),
+    }
+    for title, (opens, closes) in windows.items():
+        session = proctored_session(cast)
+        session.title, session.opens_at, session.closes_at = title, opens, closes
+        session.save(update_fields=["title", "opens_at", "closes_at"])
+    html = english_client(cast.east.proctor).get(reverse("proctoring:home")).content.decode()
+    assert 'class="data stack"' in html
+    rows = re.findall(r'<tr data-session="(\d+)">\s*<td class="stack-head">([^<]*)</td>(.*?)</tr>', html, re.S)
+    assert [title for _, title, _ in rows] == ["open", "soon", "later", "just ended", "long ended"]
+    for pk, _, cells in rows:
+        assert reverse("proctoring:live", args=[int(pk)]) in cells
