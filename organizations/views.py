@@ -124,6 +124,9 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     )
 
 
+ROSTER_LISTED = 10
+
+
 class RosterUploadForm(forms.Form):
     class Mode:
         DRY_RUN = "dry_run"
@@ -149,7 +152,12 @@ class RosterUploadForm(forms.Form):
 
     def __init__(self, *args: object, enterprises: QuerySet[Enterprise], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["enterprise"].queryset = enterprises  # type: ignore[attr-defined]
+        field = self.fields["enterprise"]
+        field.queryset = enterprises  # type: ignore[attr-defined]
+        if enterprises[:2].count() > 1:
+            # Someone who keeps several rosters names the enterprise: a preselected first one
+            # would take a file meant for another.
+            field.empty_label = _("Choose the enterprise")  # type: ignore[attr-defined]
 
 
 def _managed_or_403(request: HttpRequest) -> QuerySet[Enterprise]:
@@ -194,7 +202,10 @@ def roster(request: HttpRequest) -> HttpResponse:
         request,
         "organizations/roster.html",
         {
-            "enterprises": enterprises.annotate(people_count=Count("people")),
+            # A few are listed with their staff links; a platform admin's hundreds are in the
+            # enterprise list, which pages and searches.
+            "enterprises": enterprises.annotate(people_count=Count("people"))[:ROSTER_LISTED],
+            "enterprise_total": enterprises.count(),
             "form": form,
             "result": result,
             "credentials_href": credentials_href,

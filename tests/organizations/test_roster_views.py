@@ -169,3 +169,32 @@ def test_template_download_round_trips(cast: Cast) -> None:
     result = upload(client, cast.east.enterprises[0].pk, out.getvalue())
     assert result.status_code == 200
     assert Person.objects.get(id_number=id_number).user.phone == "13912345678"
+
+
+@pytest.mark.django_db
+def test_who_keeps_several_rosters_names_the_enterprise_and_hundreds_are_not_listed(
+    cast: Cast, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An enterprise admin of one has it chosen; someone who keeps several must choose (a file sent
+    without choosing is refused with the field named and writes nothing); a platform admin's
+    hundreds of enterprises are not listed on the page, which points to the searchable list."""
+    one = login_client(cast.east.enterprise_admin).get(ROSTER).content.decode()
+    select = re.search(r'<select name="enterprise".*?</select>', one, re.S).group(0)
+    assert re.findall(r'<option value="(\d*)"', select) == [str(cast.east.enterprises[0].pk)]
+
+    admin = login_client(cast.platform_admin)
+    page = admin.get(ROSTER).content.decode()
+    assert '<option value="" selected>请选择企业</option>' in page
+    before = Person.objects.count()
+    response = admin.post(
+        ROSTER, {"mode": "import", "file": SimpleUploadedFile("roster.xlsx", xlsx([person_row(name="张三")]))}
+    )
+    assert response.status_code == 200
+    assert Person.objects.count() == before
+    assert 'id="id_enterprise_error"><li>该字段是必填项。</li>' in response.content.decode()
+
+    monkeypatch.setattr("organizations.views.ROSTER_LISTED", 1)  # the test world has a handful, not hundreds
+    page = admin.get(ROSTER).content.decode()
+    assert "data-all-enterprises" in page
+    assert reverse("organizations:enterprise_list") in page
+    assert "员工名单：查询、编辑、离职、一人一档" not in page
