@@ -49,38 +49,51 @@ def make_demo_video(*, seconds: int = 40, fps: int = 5, size: tuple[int, int] = 
         return Path(path).read_bytes()
 
 
-def make_demo_pdf(lines: list[str]) -> bytes:
-    """A valid PDF with one page per line of (ASCII) text."""
-    objects: list[bytes] = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-    ]
-    kids = []
-    for index, line in enumerate(lines):
-        text = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = (
-            f"BT /F1 28 Tf 60 700 Td ({text}) Tj 0 -50 Td /F1 18 Tf (Page {index + 1} of {len(lines)}) Tj ET".encode()
-        )
-        objects.append(b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream))
-        content_id = len(objects)
-        objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R /Resources << /Font << /F1 3 0 R >> >> >>"
-            % content_id
-        )
-        kids.append(len(objects))
-    objects[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+def make_demo_pdf(pages: list[tuple[str, list[str]]]) -> bytes:
+    """An A4 PDF lesson in Chinese, one page per (heading, lines), each with its page number
+    (reportlab's built-in Chinese CID font, as the certificates: no font file)."""
+    import io
+
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    from core.pdf import cjk_font
+
+    font = cjk_font()
+    buffer = io.BytesIO()
+    width, height = A4
+    pdf = canvas.Canvas(buffer, pagesize=A4)
+    pdf.setTitle("有限空间作业安全")
+    for number, (heading, lines) in enumerate(pages, start=1):
+        pdf.setFont(font, 26)
+        pdf.drawString(60, height - 100, heading)
+        pdf.setFont(font, 15)
+        y = height - 150
+        for line in lines:
+            pdf.drawString(60, y, line)
+            y -= 30
+        pdf.setFont(font, 11)
+        pdf.drawCentredString(width / 2, 40, f"第 {number} 页，共 {len(pages)} 页")
+        pdf.showPage()
+    pdf.save()
+    return buffer.getvalue()
+
+
+# The demo's PDF lesson: what a confined-space worker reads before entering.
+DEMO_PDF_PAGES = [
+    (
+        "有限空间作业安全规则",
+        ["1. 先通风、再检测、后作业。", "2. 未经审批，严禁进入有限空间。", "3. 作业全过程必须有专人监护。"],
+    ),
+    (
+        "常见危险有害因素",
+        ["1. 缺氧窒息：氧含量低于 19.5%。", "2. 有毒气体中毒：硫化氢、一氧化碳等。", "3. 燃爆：可燃气体浓度超标。"],
+    ),
+    (
+        "应急处置",
+        ["1. 发现有人晕倒，严禁盲目施救。", "2. 立即报告并拨打 119、120。", "3. 佩戴正压式空气呼吸器后方可施救。"],
+    ),
+]
 
 
 ARTICLE = """<h2>{title}</h2>
@@ -190,7 +203,7 @@ ROSTER = [
 def seed(*, enterprise: Enterprise, provider: TrainingProvider, learner: Person, password: str) -> dict[str, Any]:
     media: dict[str, bytes] = {}
     if not Course.objects.filter(owner_provider=provider, title="有限空间作业安全").exists():
-        media = {"video": make_demo_video(), "document": make_demo_pdf(["Safety rules", "Hazards", "Emergency"])}
+        media = {"video": make_demo_video(), "document": make_demo_pdf(DEMO_PDF_PAGES)}
     template = PlanTemplate.objects.get(kind=PlanTemplate.Kind.ONBOARDING, is_default=True)
     level_courses = {}
     for level, title, lessons in COURSES:
