@@ -10,7 +10,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -244,12 +245,31 @@ class Summary:
     started: bool
     next_lesson_id: int | None = None
     courses_done: list[int] = field(default_factory=list)
+    # The assignment is marked completed: by its lessons, or by hours credited outside them
+    # (classroom attendance, imported records), which never reach the lessons' minutes.
+    assignment_completed: bool = False
+
+    @property
+    def credited_minutes(self) -> int:
+        """Minutes counted towards the requirement: all of it once the assignment is completed."""
+        if self.assignment_completed:
+            return self.required_minutes
+        return min(self.earned_minutes, self.required_minutes)
+
+    @property
+    def completed_outside_lessons(self) -> bool:
+        return self.assignment_completed and self.earned_minutes < self.required_minutes
 
     @property
     def percent(self) -> int:
         if self.required_minutes <= 0:
-            return 100 if self.complete else 0
-        return min(100, int(self.earned_minutes * 100 / self.required_minutes))
+            return 100 if self.complete or self.assignment_completed else 0
+        return min(100, int(self.credited_minutes * 100 / self.required_minutes))
+
+
+def credit_hours(minutes: int) -> float:
+    """学时 as every page shows them, to one decimal (``settings.MINUTES_PER_CREDIT_HOUR`` minutes each)."""
+    return round(minutes / settings.MINUTES_PER_CREDIT_HOUR, 1)
 
 
 def _lessons_by_course(course_ids: set[int]) -> dict[int, list[dict[str, Any]]]:
@@ -323,6 +343,7 @@ def summaries(assignments: list[Assignment]) -> dict[int, Summary]:
             started=started,
             next_lesson_id=next_lesson,
             courses_done=courses_done,
+            assignment_completed=a.status == Assignment.Status.COMPLETED,
         )
     return result
 
@@ -426,9 +447,15 @@ def is_eligible_for_exam(
 
 @dataclass
 class EmployeeRow:
+    """One person on the progress dashboard. Minutes are the sums of the learner page's per-assignment
+    figures (``Summary.credited_minutes``), so both pages show the same 学时 for the same person."""
+
     person: Person
     required_minutes: int = 0
-    earned_minutes: int = 0
+    credited_minutes: int = 0
+    # Credited in the ledger outside any lesson: classroom attendance and imported records.
+    outside_lessons_minutes: int = 0
+    completed_outside_lessons: int = 0
     assignments: int = 0
     completed: int = 0
     overdue: int = 0
@@ -448,20 +475,29 @@ class EmployeeRow:
     def percent(self) -> int:
         if self.required_minutes <= 0:
             return 100 if self.status == "completed" else 0
-        return min(100, int(self.earned_minutes * 100 / self.required_minutes))
+        return min(100, int(self.credited_minutes * 100 / self.required_minutes))
+
+    @property
+    def credited_hours(self) -> float:
+        return credit_hours(self.credited_minutes)
+
+    @property
+    def required_hours(self) -> float:
+        return credit_hours(self.required_minutes)
+
+    @property
+    def outside_lessons_hours(self) -> float:
+        return credit_hours(self.outside_lessons_minutes)
 
 
 def employee_progress(
     user: Any, *, enterprise: Enterprise | None = None, department: str = "", post: str = "", status: str = ""
 ) -> list[EmployeeRow]:
+    """Every current employee the user may see (of ``enterprise``), in a bounded number of queries."""
     people = org.people_visible_to(user).filter(leave_date__isnull=True)
     if enterprise is not None:
         people = people.filter(enterprise=enterprise)
-    if department:
-        people = people.filter(department=department)
-    if post:
-        people = people.filter(post=post)
-    people_list = list(people.order_by("department", "name"))
+    people_list = list(people.order_by("department", "name", "pk"))
     rows = {p.user_id: EmployeeRow(person=p) for p in people_list}
     assignments = list(
         assignments_visible_to(user).filter(learner_id__in=rows.keys()).exclude(status=Assignment.Status.CANCELLED)
@@ -472,17 +508,37 @@ def employee_progress(
         row, summary = rows[a.learner_id], sums[a.pk]
         row.assignments += 1
         row.required_minutes += summary.required_minutes
-        row.earned_minutes += min(summary.earned_minutes, summary.required_minutes)
+        row.credited_minutes += summary.credited_minutes
+        row.completed_outside_lessons += int(summary.completed_outside_lessons)
         if a.status == Assignment.Status.COMPLETED:
             row.completed += 1
         elif is_overdue(a, today):
             row.overdue += 1
         if a.status in ACTIVE and a.due_date and (row.next_due is None or a.due_date < row.next_due):
             row.next_due = a.due_date
-    result = list(rows.values())
-    if status:
-        result = [r for r in result if r.status == status]
-    return result
+    outside = (
+        ledger_visible_to(user)
+        .filter(learner_id__in=rows.keys(), lesson__isnull=True)
+        .values("learner_id")
+        .annotate(seconds=Sum("seconds"))
+        .order_by()
+    )
+    for entry in outside:
+        rows[entry["learner_id"]].outside_lessons_minutes = entry["seconds"] // 60
+    return employee_rows_matching(list(rows.values()), department=department, post=post, status=status)
+
+
+def employee_rows_matching(
+    rows: list[EmployeeRow], *, department: str = "", post: str = "", status: str = ""
+) -> list[EmployeeRow]:
+    """The dashboard's filters, applied to rows already computed (the charts read all of them)."""
+    return [
+        r
+        for r in rows
+        if (not department or r.person.department == department)
+        and (not post or r.person.post == post)
+        and (not status or r.status == status)
+    ]
 
 
 # --- The lesson-plan library (教案库) --------------------------------------------------------

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -76,8 +77,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "summary": summary,
                 "overdue": overdue,
                 "next_lesson": lessons.get(summary.next_lesson_id),
-                "earned_hours": round(summary.earned_minutes / settings.MINUTES_PER_CREDIT_HOUR, 1),
-                "required_hours": round(summary.required_minutes / settings.MINUTES_PER_CREDIT_HOUR, 1),
+                "earned_hours": selectors.credit_hours(summary.credited_minutes),
+                "required_hours": selectors.credit_hours(summary.required_minutes),
             }
         )
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
@@ -300,12 +301,17 @@ def _require_admin(request: HttpRequest) -> set[str]:
 
 
 def _bar_chart(items: list[tuple[str, int, int]], *, unit: str = "%") -> dict[str, Any]:
-    """Horizontal bars for an inline SVG: (label, value, max)."""
+    """Horizontal bars for an inline SVG: (label, value, max). A narrow drawing (300 wide) with large
+    text, so that a phone shows it at about 15 px."""
     bars = []
     for index, (label, value, top) in enumerate(items):
-        width = 0 if top <= 0 else round(220 * value / top)
-        bars.append({"label": label, "value": value, "width": width, "y": 8 + index * 30, "unit": unit})
-    return {"bars": bars, "height": 16 + 30 * len(items)}
+        width = 0 if top <= 0 else round(BAR_WIDTH * value / top)
+        bars.append({"label": label, "value": value, "width": width, "y": 6 + index * 34, "unit": unit})
+    return {"bars": bars, "height": 12 + 34 * len(items)}
+
+
+BAR_WIDTH = 130
+EMPLOYEES_PER_PAGE = 50
 
 
 @pages.route("enterprise/", name="enterprise_dashboard")
@@ -322,12 +328,10 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
     department = request.GET.get("department", "").strip()
     post = request.GET.get("post", "")
     status = request.GET.get("status", "")
-    rows = selectors.employee_progress(
-        request.user, enterprise=enterprise, department=department, post=post, status=status
-    )
-    all_rows = (
-        rows if not (department or post or status) else selectors.employee_progress(request.user, enterprise=enterprise)
-    )
+    # The counts and charts read every employee in scope; the filters choose the list, which is paged.
+    all_rows = selectors.employee_progress(request.user, enterprise=enterprise)
+    rows = selectors.employee_rows_matching(all_rows, department=department, post=post, status=status)
+    page = Paginator(rows, EMPLOYEES_PER_PAGE).get_page(request.GET.get("page"))
     counts = Counter(row.status for row in all_rows)
     status_labels = {
         "completed": _("Completed"),
@@ -350,7 +354,8 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "training/enterprise_dashboard.html",
         {
-            "rows": rows,
+            "page": page,
+            "rows": page.object_list,
             "overdue": overdue,
             "enterprise": enterprise,
             "enterprises": enterprises[:200],
@@ -362,6 +367,7 @@ def enterprise_dashboard(request: HttpRequest) -> HttpResponse:
             "department_chart": department_chart,
             "counts": counts,
             "total": len(all_rows),
+            "minutes_per_hour": settings.MINUTES_PER_CREDIT_HOUR,
             "can_assign": managed.exists(),
             "can_build": selectors.can_build_courses(request.user),
         },

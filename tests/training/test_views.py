@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import pandas as pd
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from organizations.models import Person
 from tests import factories
 from tests.conftest import login_client
-from tests.training.conftest import FAKE_MP4, World, study
-from training.models import Assignment, Course, CreditLedger, Progress, PublicLearner
+from tests.training.conftest import FAKE_MP4, World, make_lesson, study
+from training.models import Assignment, Chapter, Course, CreditLedger, Lesson, Progress, PublicLearner
 from training.services.assignments import assignment_create, assignments_refresh
 from training.services.content import lesson_create
 from training.services.errors import MediaRejected
@@ -173,6 +176,122 @@ class TestEnterpriseDashboard:
         people = self._roster(world, cast)
         html = login_client(cast.east.bureau).get("/training/enterprise/").content.decode()
         assert people["late"].name in html
+
+
+def _row(html: str, person: Person) -> str:
+    """The dashboard's row (or phone card) of ``person``, as text."""
+    match = re.search(rf'<tr data-person="{person.pk}".*?</tr>', html, re.S)
+    assert match, f"{person.name} is not on the page"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", match.group(0)))
+
+
+def _two_hour_course(cast: Any) -> Course:
+    """A course of one 90-minute lesson: 2 学时 of 45 minutes."""
+    course = Course.objects.create(
+        title="有限空间作业", owner_provider=cast.east.provider, shared_with=cast.east.jurisdiction
+    )
+    chapter = Chapter.objects.create(course=course, title="第一章", order=1)
+    make_lesson(chapter, "文章：有限空间", Lesson.Kind.ARTICLE, minutes=90, body_html="<p>x</p>")
+    return course
+
+
+@pytest.mark.django_db
+class TestEnterpriseDashboardFigures:
+    def test_training_completed_by_imported_hours_reads_full_not_zero(self, cast: Any) -> None:
+        person = factories.make_person(cast.east.enterprises[0])
+        course = _two_hour_course(cast)
+        # A district imports the classroom training (the ledger, no lesson time) and the assignment is recorded
+        # as completed, as the demo's history does.
+        start = timezone.now() - dt.timedelta(days=30)
+        CreditLedger.objects.create(
+            learner=person.user,
+            started_at=start,
+            ended_at=start + dt.timedelta(minutes=90),
+            seconds=90 * 60,
+            method=CreditLedger.Method.IMPORT,
+            purpose=CreditLedger.Purpose.ONBOARDING,
+            enterprise=cast.east.enterprises[0],
+        )
+        assignment = assignment_create(learner=person.user, course=course)
+        Assignment.objects.filter(pk=assignment.pk).update(status=Assignment.Status.COMPLETED, completed_at=start)
+
+        html = login_client(cast.east.enterprise_admin).get("/training/enterprise/", headers=EN).content.decode()
+        row = _row(html, person)
+        assert "Completed" in row
+        assert "100%" in row
+        assert not re.search(r"(?<!\d)0%", row)
+        assert "2 / 2" in row  # 学时, not minutes
+        assert "Completed through classroom or imported hours" in row
+        assert "Classroom or imported: 2 credit hours" in row
+        learner = login_client(person.user).get("/training/", headers=EN).content.decode()
+        assert 'aria-valuenow="100"' in learner
+        assert "2 of 2 credit hours" in learner
+
+    def test_the_learner_page_and_the_dashboard_agree(self, cast: Any) -> None:
+        person = factories.make_person(cast.east.enterprises[0])
+        course = _two_hour_course(cast)
+        assignment_create(learner=person.user, course=course)
+        lesson = Lesson.objects.get(chapter__course=course)
+        Progress.objects.create(learner=person.user, lesson=lesson, credited_seconds=45 * 60 + 40)
+        assignments_refresh(learner=person.user)
+
+        learner = login_client(person.user).get("/training/", headers=EN).content.decode()
+        assert 'aria-valuenow="50"' in learner
+        assert "1 of 2 credit hours" in learner
+        html = login_client(cast.east.enterprise_admin).get("/training/enterprise/", headers=EN).content.decode()
+        row = _row(html, person)
+        assert "50%" in row
+        assert "1 / 2" in row
+        assert "45 /" not in row  # no minutes beside the 学时
+        assert "Classroom or imported" not in row
+
+    def test_the_list_is_paged_and_the_counts_read_everyone(self, world: World, cast: Any) -> None:
+        chem = cast.east.enterprises[0]
+        done = factories.make_person(chem)
+        assignment_create(learner=done.user, course=world.course)
+        Assignment.objects.filter(learner=done.user).update(status=Assignment.Status.COMPLETED)
+        people = []
+        for _ in range(53):
+            person = factories.make_person(chem)
+            person.department = "三车间"
+            person.save()
+            people.append(person)
+        client = login_client(cast.east.enterprise_admin)
+
+        first = client.get("/training/enterprise/", {"department": "三车间"}).content.decode()
+        assert first.count("<tr data-person=") == 50
+        assert "data-employee-count>(53)" in first
+        assert 'data-count="completed">1<' in first  # the counts are the enterprise's, not the page's
+        next_link = re.search(r'<a href="([^"]+)" data-next>', first)
+        assert next_link
+        assert "department=" in next_link.group(1)
+        assert "page=2" in next_link.group(1)
+
+        second = client.get("/training/enterprise/", {"department": "三车间", "page": 2}).content.decode()
+        assert second.count("<tr data-person=") == 3
+        assert 'data-count="completed">1<' in second
+        shown = set(re.findall(r'<tr data-person="(\d+)"', first + second))
+        assert shown == {str(p.pk) for p in people}
+
+    def test_the_queries_do_not_grow_with_the_people(self, world: World, cast: Any) -> None:
+        chem = cast.east.enterprises[0]
+        client = login_client(cast.east.bureau)  # every enterprise: the rows name theirs
+
+        def queries() -> int:
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get("/training/enterprise/").status_code == 200
+            return len(captured)
+
+        few = queries()
+        for _ in range(12):
+            person = factories.make_person(chem)
+            assignment_create(learner=person.user, course=world.course)
+            Progress.objects.create(learner=person.user, lesson=world.video, credited_seconds=30)
+            start = timezone.now()
+            CreditLedger.objects.create(
+                learner=person.user, started_at=start, ended_at=start, seconds=60, method=CreditLedger.Method.IMPORT
+            )
+        assert queries() == few
 
 
 @pytest.mark.django_db
