@@ -147,7 +147,19 @@ class SessionForm(forms.ModelForm):
 
 
 class SpotTestForm(forms.Form):
-    person = forms.ModelChoiceField(queryset=Person.objects.none(), label=_("Worker"))
+    """The worker picked from the inspector's search; ``people`` is the whole scope the inspector may test, so a
+    person posted from outside it (an old page, a forged id) is refused whatever the search listed."""
+
+    person = forms.ModelChoiceField(
+        queryset=Person.objects.none(),
+        label=_("Worker"),
+        empty_label=None,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Pick the worker you are inspecting."),
+            "invalid_choice": _("This person is not among the workers you may inspect. Search again and pick one."),
+        },
+    )
 
     def __init__(self, *args: Any, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

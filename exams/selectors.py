@@ -328,6 +328,24 @@ def people_inspectable_by(user: Any) -> QuerySet[Person]:
     )
 
 
+def people_to_inspect_matching(user: Any, query: str) -> QuerySet[Person]:
+    """The inspector's search (逢查必考), within :func:`people_inspectable_by` only: part of a name or of the
+    enterprise's name, a mobile number or 4+ of its digits, a whole ID number or its last four characters
+    (as the masked form shows them: "123X" or "***123X"). Nobody for an empty query."""
+    query = "".join(query.split())
+    if not query:
+        return Person.objects.none()
+    q = Q(name__icontains=query) | Q(enterprise__name__icontains=query)
+    code = query.rsplit("*", 1)[-1].upper()
+    if len(code) in (15, 18):
+        q |= Q(id_number=code)
+    elif code and len(code) <= 4 and all(c.isdigit() or c == "X" for c in code):
+        q |= Q(id_number__endswith=code)
+    if query.isdigit() and len(query) >= 4:
+        q |= Q(user__phone__contains=query)
+    return people_inspectable_by(user).filter(q).order_by("name", "enterprise__name", "pk")
+
+
 def spot_tests_visible_to(user: Any) -> QuerySet[Attempt]:
     return attempts_visible_to(user).filter(session__kind=ExamSession.Kind.SPOT)
 

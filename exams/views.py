@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -71,10 +70,14 @@ def notice(request: HttpRequest, session_id: int) -> HttpResponse:
         raise Http404
     running = next((a for a in mine if a.status == Attempt.Status.IN_PROGRESS), None)
     attempts_left = selectors.attempts_left(session, mine)
+    requirements = preconditions.describe(session=session, person=person)
     context = {
         "session": session,
         "notice": selectors.exam_notice(session, attempts_left=attempts_left),
-        "requirements": preconditions.describe(session=session, person=person),
+        "requirements": requirements,
+        # What a start would be refused for (the first, as the start path asks them in order): the start
+        # button leads there instead, or is disabled with it when there is nowhere to go.
+        "unmet": next((r for r in requirements if not r.satisfied), None),
         "running": running,
         "can_start": running is None and session.is_open() and attempts_left > 0,
         "not_yet_open": session.opens_at > timezone.now(),
@@ -477,18 +480,32 @@ def _require_inspector(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+# The most people one search lists; more matches are counted and the inspector is asked to narrow the search.
+SPOT_LIST_LIMIT = 20
+
+
 @pages.route("spot/", name="spot_new", methods=("GET", "POST"))
 def spot_new(request: HttpRequest) -> HttpResponse:
+    """Find the worker on site by name, enterprise, mobile or ID number, pick them, open the quiz."""
     _require_inspector(request)
-    people = selectors.people_inspectable_by(request.user)
-    query = request.GET.get("q", "").strip()
-    if query:
-        people = people.filter(Q(name__icontains=query) | Q(enterprise__name__icontains=query))
-    form = SpotTestForm(request.POST or None, people=people[:200] if request.method == "GET" else people)
+    query = (request.POST.get("q") if request.method == "POST" else request.GET.get("q")) or ""
+    query = query.strip()[:64]
+    form = SpotTestForm(request.POST or None, people=selectors.people_inspectable_by(request.user))
     if request.method == "POST" and form.is_valid():
         return _spot_open(request, form.cleaned_data["person"])
-    recent = selectors.spot_tests_visible_to(request.user).filter(opened_by=request.user)[:20]
-    return render(request, "exams/spot_new.html", {"form": form, "q": query, "recent": recent})
+    found = selectors.people_to_inspect_matching(request.user, query)
+    candidates = list(found[: SPOT_LIST_LIMIT + 1])
+    context = {
+        "form": form,
+        "q": query,
+        "candidates": candidates[:SPOT_LIST_LIMIT],
+        # Counted only when the list is cut short: the page says how many matched, never a silent cap.
+        "matched": found.count() if len(candidates) > SPOT_LIST_LIMIT else len(candidates),
+        "limit": SPOT_LIST_LIMIT,
+        "picked": form["person"].value() if form.is_bound else None,
+        "recent": selectors.spot_tests_visible_to(request.user).filter(opened_by=request.user)[:20],
+    }
+    return render(request, "exams/spot_new.html", context)
 
 
 @pages.route("spot/people/<id:person_id>/", name="spot_person", methods=("GET", "POST"))

@@ -121,7 +121,7 @@ def test_the_notice_page_says_what_proctoring_records_and_the_my_exams_list_link
     page = client.get(reverse("exams:notice", args=[session.pk])).content.decode()
     assert "考试须知" in page
     assert "30 分钟" in page  # duration
-    assert "共 8 题，总分 40.0 分" in page
+    assert "共 8 题，总分 40 分" in page
     assert "剩余 1 / 1 次机会" in page
     assert "本场考试有监考" in page
     assert "每 20–60 秒抓拍一次人脸" in page
