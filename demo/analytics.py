@@ -389,15 +389,19 @@ class _Builder:
                         self._assessment(person, job, last, sessions, attempts, entry)
                     if courses and rng.random() < 0.4 and job is p.jobs[-1]:
                         done = min(job.start + dt.timedelta(days=rng.randint(3, 40)), today)
-                        completions.append(
-                            Assignment(
-                                learner_id=person.user_id,
-                                course=rng.choice(courses),
-                                status=Assignment.Status.COMPLETED,
-                                source=Assignment.Source.ONBOARDING,
-                                completed_at=self._at(done, 17),
+                        course = rng.choice(courses)
+                        # Completed only where the onboarding hours were all credited: the progress
+                        # page says such a course was completed by classroom or imported hours.
+                        if share == 1.0:
+                            completions.append(
+                                Assignment(
+                                    learner_id=person.user_id,
+                                    course=course,
+                                    status=Assignment.Status.COMPLETED,
+                                    source=Assignment.Source.ONBOARDING,
+                                    completed_at=self._at(done, 17),
+                                )
                             )
-                        )
                 # Annual retraining, for each year the employment ran through.
                 for year in (today.year - 1, today.year):
                     if job.start >= dt.date(year, 1, 1) or (job.end and job.end < dt.date(year, 12, 31)):
