@@ -58,3 +58,7 @@ def test_the_result_page_shows_no_python_notation(cast: Any, exam: dict[str, Any
             assert f"<span data-given>A. {aq.options[0]}</span>" in page
         if aq.qtype == QuestionType.FILL_BLANK:
             assert "二氧化碳" in page
+    # Scores as people write them: "40 / 40", never "40.0" or "5.00".
+    score_line = re.search(r'<p class="result-score[^>]*>(.*?)</p>', page, re.S).group(1)
+    assert not re.search(r"\d\.0\b|\d\.00\b", re.sub(r"<[^>]+>", " ", score_line)), score_line
+    assert not re.search(r" · \d+\.0+ / \d", page)
