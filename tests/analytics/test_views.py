@@ -483,6 +483,7 @@ def test_an_indicator_parameter_is_shown_and_carried_to_the_people_and_the_expor
     assert "expiring_days=60" in expiring
     listed = bureau.get(expiring).content.decode()
     assert "钱将到期" in listed
+    assert re.search(r"data-params-note>统计口径 · 已调整：.*= 60</p>", listed)  # the list says how it counts
     assert 'name="expiring_days" value="60"' in listed
     fields = _export_fields(listed)
     assert (fields["status"], fields["expiring_days"]) == ("expiring", "60")

@@ -217,3 +217,34 @@ def test_who_must_renew_their_certificate_on_a_phone(
     assert all(r.startswith("证书将于") for r in reasons)
     _no_overflow(page, 390)
     page.screenshot(path=str(SCREENSHOTS / "stats-expiring-phone.png"), full_page=True)
+
+
+def test_a_changed_counting_parameter_is_set_in_the_form_and_kept_to_the_people(
+    new_page: Callable[..., Any], live_server_url: str, demo: dict[str, Any]
+) -> None:
+    """统计口径 on a phone: folded by default; set to 7 days it changes the figure, the form says
+    it is not the default, and the missing people's list answers the same question."""
+    page = new_page()
+    login(page, live_server_url, "demo_bureau")
+    page.goto(f"{live_server_url}/stats/indicator/?indicator=new_employee_training_rate")
+    params = page.locator("[data-stats-params]")
+    assert params.get_attribute("open") is None
+    default = page.locator("[data-total] [data-value]").inner_text()
+    params.locator("summary").click()
+    field = page.locator("#f-pretraining_days")
+    assert field.input_value() == "30"
+    field.fill("7")
+    page.locator("form[data-stats-filters] button[type=submit]").click()
+    page.wait_for_load_state("networkidle")
+    assert "pretraining_days=7" in page.url
+    assert page.locator("[data-stats-params]").get_attribute("open") is not None
+    assert page.locator("[data-params-changed]").inner_text() == "已调整"
+    changed = page.locator("[data-total] [data-value]").inner_text()
+    assert changed != default  # a week of pre-training counts less than a month in the demo
+    _no_overflow(page, 390)
+    page.locator("[data-stats-params]").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "stats-params-phone.png"))
+    page.locator("[data-missing-link]").click()
+    page.wait_for_load_state("networkidle")
+    assert "pretraining_days=7" in page.url
+    assert "培训计入起点（入职前天数） = 7" in page.locator("[data-params-note]").inner_text()
