@@ -109,7 +109,7 @@ def test_a_learner_shares_a_certificate_from_my_certificates(
     link = card.locator("[data-share-link]").input_value()
     # Headless Chromium on Linux has no share sheet: the button copies the link instead.
     card.locator("[data-share]").click()
-    page.wait_for_function("document.querySelector('[data-share-status]').textContent.length > 0")
+    page.wait_for_function("() => document.querySelector('[data-share-status]').textContent.length > 0")
     assert card.locator("[data-share-status]").inner_text().strip() == "链接已复制"
     assert page.evaluate("navigator.clipboard.readText()") == link
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
