@@ -36,7 +36,7 @@ Post = org.Person.Post
 Purpose = CreditLedger.Purpose
 
 SEED = 14
-SOURCE = "demo"
+SOURCE = "示范区历史数据.xlsx"  # where the demo says its history came from, as an import names its file
 FIRST_CODE17 = "91990101MC0000001"
 PROVINCE_ISSUER = "示范省应急管理厅"
 ONBOARDING_EXAM = "新员工岗前安全考核（示范）"

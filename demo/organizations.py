@@ -115,7 +115,7 @@ def _person(user: User, **fields: Any) -> Person:
             enterprise=person.enterprise,
             post=person.post,
             start_date=person.hire_date,
-            source="seed_demo",
+            source="示范花名册.xlsx",
         )
     return person
 
@@ -139,7 +139,7 @@ def _enterprise(
             industry=industry,
             above_scale=above_scale,
             jurisdiction=jurisdiction,
-            source="seed_demo",
+            source="示范花名册.xlsx",
         )
     return obj
 

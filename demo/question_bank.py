@@ -836,9 +836,9 @@ def _load(bank: Bank, rows: list[dict[str, str]]) -> dict[str, int]:
             for i, row in enumerate(rows, start=2)
         ],
         labels={},
-        source="seed_demo",
+        source="示范题库.xlsx",
     )
     parsed = importers.validate(table)
     if parsed.errors:  # a broken fact in the table above: fail loudly, never seed half a bank
         raise ValueError(f"demo bank rows in error: {parsed.errors[:3]}")
-    return services.import_parsed(bank=bank, parsed=parsed, source="seed_demo").counts
+    return services.import_parsed(bank=bank, parsed=parsed, source="示范题库.xlsx").counts

@@ -24,7 +24,7 @@ from training.services.assignments import assignment_create, assignments_refresh
 from training.services.content import lesson_create
 from training.services.crediting import credit_attribution, ledger_entry
 
-DEMO_SEED_DETAIL = "seed_demo"
+DEMO_SEED_DETAIL = "示范区历史数据.xlsx"
 
 
 def make_demo_video(*, seconds: int = 40, fps: int = 5, size: tuple[int, int] = (320, 180)) -> bytes:

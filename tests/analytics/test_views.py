@@ -117,6 +117,7 @@ def test_the_indicator_page_breaks_down_by_children_and_links_every_figure(cast:
     assert {p["value"] for p in trend} == {33.3}
     assert "data-missing-link" in html
     assert "未达标人员" in html
+    assert re.search(r"data-counted-link>达标人员 \(1\)</a>", html)  # both buttons say how many (1 of 3)
     assert "<script>" not in html
     assert "style=" not in html
 
