@@ -102,6 +102,8 @@ def _refused(request: HttpRequest, error: AnalyticsError, *, title: str = "") ->
 def _percent(value: float | None) -> str:
     if value is None:
         return "—"
+    if 0 < value < 0.0005:
+        return "<0.1%"  # a few residents of a whole population: not "0%", which reads as none
     text = f"{value * 100:.1f}"
     return (text[:-2] if text.endswith(".0") else text) + "%"
 

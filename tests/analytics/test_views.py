@@ -245,6 +245,8 @@ def test_figures_read_as_people_expect_them() -> None:
     assert _percent(0.0) == "0%"
     assert _percent(1 / 3) == "33.3%"
     assert _percent(1.0) == "100%"
+    assert _percent(2 / 49_500) == "<0.1%"  # two residents of 49,500 trained: some, not none
+    assert _percent(0.0005) == "0.1%"
     assert _number(19882.98) == "19,883"  # hours summed from seconds: no "19,883.0"
     assert _number(3458.768) == "3,458.8"
     assert _number(None) == "—"
