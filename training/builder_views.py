@@ -69,8 +69,8 @@ def _course_fields(data: dict[str, Any]) -> dict[str, Any]:
         "shared_with": data.get("shared_with"),
         "industries": list(data["industries"]),
         "posts": data["posts"],
-        "is_public": data["is_public"],
-        "published": data["published"],
+        "is_public": data.get("is_public", False),
+        "published": data.get("published", False),
     }
 
 
@@ -100,7 +100,13 @@ def course_outline(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     credited = CreditLedger.objects.filter(lesson=OuterRef("pk"))
     lessons = Lesson.objects.annotate(has_credit=Exists(credited)).order_by("order", "pk")
-    chapters = list(course.chapters.order_by("order", "pk").prefetch_related(Prefetch("lessons", queryset=lessons)))
+    # content_services.chapter_delete refuses a chapter with credited lessons: the page says so instead of offering it.
+    chapter_credited = CreditLedger.objects.filter(lesson__chapter=OuterRef("pk"))
+    chapters = list(
+        course.chapters.annotate(has_credit=Exists(chapter_credited))
+        .order_by("order", "pk")
+        .prefetch_related(Prefetch("lessons", queryset=lessons))
+    )
     return render(
         request,
         "training/manage/course_outline.html",

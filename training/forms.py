@@ -101,6 +101,13 @@ class CourseForm(forms.Form):
                 Q(pk__in=targets.values("pk")) | Q(pk=course.shared_with_id)
             ).order_by("path")
         self.fields["shared_with"].queryset = targets
+        # Only what this user may set: sharing and public courses are for training providers' courses
+        # (clean() refuses them for an enterprise's), and a new course is saved as a draft (published
+        # from the outline once it has lessons).
+        if not self.providers.exists():
+            del self.fields["shared_with"], self.fields["is_public"]
+        if course is None:
+            del self.fields["published"]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

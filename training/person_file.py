@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Max, Min, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
@@ -21,7 +20,11 @@ NAME = "training"
 
 
 def _hours(seconds: int) -> str:
-    return f"{seconds / 60 / settings.MINUTES_PER_CREDIT_HOUR:.2f}"
+    """A ledger line's 学时 as every training page writes them; minutes when under a tenth of one."""
+    minutes = seconds / 60
+    if selectors.under_a_tenth_of_an_hour(minutes):
+        return selectors.credit_amount_text(minutes)
+    return selectors.credit_hours_text(minutes)
 
 
 def _span(first: dt.datetime, last: dt.datetime) -> str:
@@ -46,12 +49,11 @@ def _assignments(person: Person, user: Any) -> Section:
                 a.title,
                 pgettext("person file", "Plan") if a.kind == "plan" else _("Course"),
                 status,
-                _("%(percent)d%% · %(earned)s of %(required)s credit hours")
-                % {
-                    "percent": s.percent,
-                    "earned": _hours(s.earned_minutes * 60),
-                    "required": _hours(s.required_minutes * 60),
-                },
+                # The learner's own page's words and figures: credited minutes, as the percentage counts them.
+                f"{s.percent}% · "
+                + selectors.credit_progress_text(
+                    earned_minutes=s.credited_minutes, required_minutes=s.required_minutes
+                ),
                 day(a.due_date),
                 moment(a.completed_at),
             )
@@ -113,7 +115,7 @@ def _ledger(person: Person, user: Any) -> Section:
         ),
         rows=rows,
         empty=_("No credit hours recorded."),
-        summary=_("Total: %(hours)s credit hours") % {"hours": _hours(total)} if rows else "",
+        summary=_("Total: %(amount)s") % {"amount": selectors.credit_amount_text(total / 60)} if rows else "",
         row_links=links,
     )
 

@@ -267,9 +267,43 @@ class Summary:
         return min(100, int(self.credited_minutes * 100 / self.required_minutes))
 
 
-def credit_hours(minutes: int) -> float:
+def credit_hours(minutes: float) -> float:
     """学时 as every page shows them, to one decimal (``settings.MINUTES_PER_CREDIT_HOUR`` minutes each)."""
     return round(minutes / settings.MINUTES_PER_CREDIT_HOUR, 1)
+
+
+def credit_hours_text(minutes: float) -> str:
+    """学时 written out: one decimal, a whole number without ".0" ("30", "1.5")."""
+    return f"{credit_hours(minutes):.1f}".removesuffix(".0")
+
+
+def under_a_tenth_of_an_hour(minutes: float) -> bool:
+    """Some time, but less than 学时 to one decimal can show: write it in minutes, never as "0 学时"."""
+    return minutes > 0 and credit_hours(minutes) == 0
+
+
+def _whole_minutes(minutes: float) -> int:
+    return max(1, round(minutes)) if minutes > 0 else 0
+
+
+def credit_amount_text(minutes: float) -> str:
+    """ "12 学时", or "1 分钟" for less than a tenth of a 学时."""
+    if under_a_tenth_of_an_hour(minutes):
+        return _("%(minutes)s min") % {"minutes": _whole_minutes(minutes)}
+    return _("%(hours)s credit hours") % {"hours": credit_hours_text(minutes)}
+
+
+def credit_progress_text(*, earned_minutes: float, required_minutes: float) -> str:
+    """ "已获 30 / 应修 72 学时", in minutes when the requirement is less than a tenth of a 学时."""
+    if under_a_tenth_of_an_hour(required_minutes):
+        return _("%(earned)s of %(required)s minutes") % {
+            "earned": round(earned_minutes),
+            "required": _whole_minutes(required_minutes),
+        }
+    return _("%(earned)s of %(required)s credit hours") % {
+        "earned": credit_hours_text(earned_minutes),
+        "required": credit_hours_text(required_minutes),
+    }
 
 
 def _lessons_by_course(course_ids: set[int]) -> dict[int, list[dict[str, Any]]]:

@@ -77,8 +77,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "summary": summary,
                 "overdue": overdue,
                 "next_lesson": lessons.get(summary.next_lesson_id),
-                "earned_hours": selectors.credit_hours(summary.credited_minutes),
-                "required_hours": selectors.credit_hours(summary.required_minutes),
+                "credit_text": selectors.credit_progress_text(
+                    earned_minutes=summary.credited_minutes, required_minutes=summary.required_minutes
+                ),
+                # The minutes beside the 学时, unless the 学时 are already written in minutes.
+                "in_minutes": selectors.under_a_tenth_of_an_hour(summary.required_minutes),
             }
         )
     public = PublicLearner.objects.filter(user=request.user).select_related("jurisdiction").first()
@@ -420,7 +423,15 @@ def ledger_export(request: HttpRequest) -> HttpResponse:
     )
 
 
+class _PersonChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} · {obj.department}" if obj.department else obj.name
+
+
 class AssignForm(forms.Form):
+    """What to assign and to whom. The ways of picking people offered are those that can pick
+    someone (a post or department with nobody active in it is not listed)."""
+
     TARGETS = [
         ("post", gettext_lazy("Everyone in a post")),
         ("department", gettext_lazy("Everyone in a department")),
@@ -428,10 +439,10 @@ class AssignForm(forms.Form):
     ]
 
     what = forms.ChoiceField(label=gettext_lazy("Course or plan"))
-    target = forms.ChoiceField(label=gettext_lazy("Assign to"), choices=TARGETS)
+    target = forms.ChoiceField(label=gettext_lazy("Assign to"), choices=TARGETS, widget=forms.RadioSelect)
     post = forms.ChoiceField(label=gettext_lazy("Post"), choices=[("", "—"), *Person.Post.choices], required=False)
-    department = forms.CharField(label=gettext_lazy("Department"), required=False)
-    people = forms.ModelMultipleChoiceField(
+    department = forms.ChoiceField(label=gettext_lazy("Department"), required=False)
+    people = _PersonChoiceField(
         label=gettext_lazy("People"),
         queryset=Person.objects.none(),
         required=False,
@@ -444,13 +455,35 @@ class AssignForm(forms.Form):
     def __init__(self, *args: Any, enterprise: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.enterprise = enterprise
-        courses = selectors.courses_available_to_enterprise(enterprise)
-        plans = Plan.objects.filter(enterprise=enterprise)
-        self.fields["what"].choices = [
+        courses = selectors.courses_available_to_enterprise(enterprise).order_by("title")
+        plans = Plan.objects.filter(enterprise=enterprise).order_by("name")
+        groups = [
             (gettext_lazy("Plans"), [(f"plan:{p.pk}", p.name) for p in plans]),
             (gettext_lazy("Courses"), [(f"course:{c.pk}", c.title) for c in courses]),
         ]
-        self.fields["people"].queryset = enterprise.people.filter(leave_date__isnull=True)
+        self.fields["what"].choices = [(label, options) for label, options in groups if options]
+        self.has_training = any(options for _label, options in groups)
+        active = enterprise.people.filter(leave_date__isnull=True)
+        self.fields["people"].queryset = active.order_by("name", "pk")
+        self.has_people = active.exists()
+        post_counts = Counter(active.values_list("post", flat=True))
+        self.fields["post"].choices = [
+            (value, _("%(post)s (%(count)d people)") % {"post": label, "count": post_counts[value]})
+            for value, label in Person.Post.choices
+            if post_counts[value]
+        ]
+        department_counts = Counter(d.strip() for d in active.values_list("department", flat=True) if d.strip())
+        self.fields["department"].choices = [
+            (name, _("%(department)s (%(count)d people)") % {"department": name, "count": count})
+            for name, count in sorted(department_counts.items())
+        ]
+        targets = [
+            (value, label)
+            for value, label in self.TARGETS
+            if value != "department" or department_counts  # no department recorded: nothing to choose from
+        ]
+        self.fields["target"].choices = targets
+        self.fields["target"].initial = targets[0][0]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -481,10 +514,14 @@ class AssignForm(forms.Form):
 
 @pages.route("assign/", name="assign", methods=("GET", "POST"))
 def assign(request: HttpRequest) -> HttpResponse:
-    managed = org.enterprises_managed_by(request.user)
+    managed = org.enterprises_managed_by(request.user).order_by("name", "pk")
     if not managed.exists():
         raise PermissionDenied
+    several = managed[:2].count() > 1
     chosen = query_id(request.GET, "enterprise") or query_id(request.POST, "enterprise")
+    if chosen is None and several:
+        # Whoever manages several enterprises says which one: none is picked for them.
+        return render(request, "training/assign.html", {"form": None, "enterprise": None, "enterprises": managed})
     enterprise = managed.filter(pk=chosen).first() if chosen is not None else managed.first()
     if enterprise is None:
         raise Http404
@@ -498,9 +535,21 @@ def assign(request: HttpRequest) -> HttpResponse:
             due_date=data.get("due_date"),
             assigned_by=request.user,
         )
-        messages.success(request, _("Assigned to %(count)d people.") % {"count": created})
+        if created:
+            messages.success(request, _("Assigned to %(count)d people.") % {"count": created})
+        else:
+            messages.info(request, _("Everyone chosen already has this training: nothing new was assigned."))
         return redirect(f"{request.path}?enterprise={enterprise.pk}")
-    return render(request, "training/assign.html", {"form": form, "enterprise": enterprise, "enterprises": managed})
+    return render(
+        request,
+        "training/assign.html",
+        {
+            "form": form,
+            "enterprise": enterprise,
+            "several": several,
+            "can_build": selectors.can_build_courses(request.user),
+        },
+    )
 
 
 # --- Public learners -----------------------------------------------------------------------

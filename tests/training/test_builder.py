@@ -187,6 +187,25 @@ class TestChapters:
         assert "has credited study time on record" in response.content.decode()
         assert Lesson.objects.filter(chapter=world.video.chapter).count() == 3
 
+    def test_the_outline_shows_why_instead_of_deletes_that_would_be_refused(self, world: World, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        outline = f"/training/manage/courses/{world.course.pk}/"
+        chapter_delete = f"/training/manage/chapters/{world.video.chapter_id}/delete/"
+        html = client.get(outline).content.decode()
+        assert chapter_delete in html
+        assert f"/training/manage/lessons/{world.video.pk}/delete/" in html
+        assert "1. 第一章" not in html
+        assert "<h2>第一章</h2>" in html
+        _credit(world.video, world)
+        html = client.get(outline).content.decode()
+        assert chapter_delete not in html
+        assert "Its lessons have credit records: the chapter can't be deleted." in html
+        video = html.split(f'id="lesson-{world.video.pk}"', 1)[1].split("</li>", 1)[0]
+        assert "/delete/" not in video
+        assert "retire it instead" in video
+        article = html.split(f'id="lesson-{world.article.pk}"', 1)[1].split("</li>", 1)[0]
+        assert f"/training/manage/lessons/{world.article.pk}/delete/" in article  # no credit: still deletable
+
 
 def _credit(lesson: Lesson, world: World) -> None:
     now = timezone.now()
@@ -329,10 +348,25 @@ class TestLessons:
 
 @pytest.mark.django_db
 class TestDraftsAndPublishing:
-    def test_a_new_course_form_starts_as_a_draft(self, cast: Cast) -> None:
+    def test_a_new_course_is_saved_as_a_draft_without_a_published_box(self, cast: Cast) -> None:
+        client = _client(cast.east.training_admin)
+        page = client.get("/training/manage/courses/new/").content.decode()
+        assert 'name="published"' not in page  # it would contradict the note below
+        assert "A new course starts as a draft" in page
+        client.post("/training/manage/courses/new/", _course_post(cast, shared_with="", published="on"))
+        assert Course.objects.get(title="受限空间作业安全").published is False
+
+    def test_an_enterprise_admin_is_offered_only_what_a_private_course_may_have(self, cast: Cast) -> None:
+        page = _client(cast.east.enterprise_admin).get("/training/manage/courses/new/").content.decode()
+        assert 'name="shared_with"' not in page
+        assert 'name="is_public"' not in page
+        assert "Open to public learners" not in page
+        assert 'name="title"' in page
+        assert 'name="posts"' in page
+        # A training provider's admin still shares and opens courses to the public.
         page = _client(cast.east.training_admin).get("/training/manage/courses/new/").content.decode()
-        checkbox = page[page.index('name="published"') - 120 : page.index('name="published"') + 80]
-        assert "checked" not in checkbox
+        assert 'name="shared_with"' in page
+        assert 'name="is_public"' in page
 
     def test_an_empty_course_is_not_published_and_a_course_with_lessons_is(self, world: World, cast: Cast) -> None:
         client = _client(cast.east.training_admin)

@@ -384,6 +384,67 @@ class TestAssignPage:
         for user in (cast.outsider, cast.east.learner.user, cast.east.bureau):
             assert login_client(user).get("/training/assign/").status_code == 403
 
+    def test_whoever_manages_several_enterprises_chooses_one_first(self, world: World, cast: Any) -> None:
+        client = login_client(cast.platform_admin)
+        html = client.get("/training/assign/", headers=EN).content.decode()
+        assert "data-choose-enterprise" in html
+        assert all(f'<option value="{e.pk}">{e.name}</option>' in html for e in cast.east.enterprises)
+        assert 'name="what"' not in html
+        assert "Assign to" not in html
+        second = cast.east.enterprises[1]
+        html = client.get("/training/assign/", {"enterprise": second.pk}, headers=EN).content.decode()
+        assert f"<b>{second.name}</b>" in html
+        assert "Choose another enterprise" in html
+        # Posted without an enterprise, nothing is assigned to the first one in the list.
+        response = client.post(
+            "/training/assign/", {"what": f"course:{world.course.pk}", "target": "post", "post": "employee"}
+        )
+        assert "data-choose-enterprise" in response.content.decode()
+        assert not Assignment.objects.exclude(pk=world.assignment.pk).exists()
+
+    def test_an_enterprise_with_nothing_to_assign_is_told_so_without_a_button(self, cast: Any) -> None:
+        html = login_client(cast.west.enterprise_admin).get("/training/assign/", headers=EN).content.decode()
+        assert "This enterprise has no course or training plan to assign yet" in html
+        assert 'type="submit"' not in html.split("data-nothing-to-assign", 1)[1].split("</main>", 1)[0]
+
+    def test_each_way_of_picking_people_carries_only_its_own_field(self, world: World, cast: Any) -> None:
+        chem = cast.east.enterprises[0]
+        html = login_client(cast.east.enterprise_admin).get("/training/assign/", headers=EN).content.decode()
+        options = dict(re.findall(r'<div class="target-option" data-target="(\w+)">(.*?)</div>\s*</div>', html, re.S))
+        assert set(options) == {"post", "people"}  # nobody has a department: no empty department box
+        assert 'value="post"' in options["post"]
+        assert "checked" in options["post"].split("<label", 1)[0]
+        assert 'name="post"' in options["post"]
+        assert 'name="people"' not in options["post"]
+        assert "Employee (1 people)" in options["post"]
+        assert "Principal" not in options["post"]
+        assert f'value="{world.learner.pk}"' in options["people"]
+        assert 'name="post"' not in options["people"]
+        Person.objects.filter(pk=world.learner.pk).update(department="维修班")
+        html = login_client(cast.east.enterprise_admin).get("/training/assign/", headers=EN).content.decode()
+        assert 'data-target="department"' in html
+        assert '<option value="维修班">维修班 (1 people)</option>' in html
+        assert chem.name in html
+
+    def test_chosen_people_are_assigned_and_nobody_else(self, world: World, cast: Any) -> None:
+        chem = cast.east.enterprises[0]
+        picked, other = factories.make_person(chem), factories.make_person(chem)
+        response = login_client(cast.east.enterprise_admin).post(
+            "/training/assign/",
+            {"enterprise": chem.pk, "what": f"course:{world.course.pk}", "target": "people", "people": [picked.pk]},
+        )
+        assert response.status_code == 302
+        assert Assignment.objects.filter(learner=picked.user, course=world.course).exists()
+        assert not Assignment.objects.filter(learner=other.user).exists()
+        again = login_client(cast.east.enterprise_admin).post(
+            "/training/assign/",
+            {"enterprise": chem.pk, "what": f"course:{world.course.pk}", "target": "people", "people": [picked.pk]},
+            headers=EN,
+            follow=True,
+        )
+        assert "already has this training: nothing new was assigned" in again.content.decode()
+        assert "Assigned to 0 people" not in again.content.decode()
+
 
 @pytest.mark.django_db
 class TestPublicLearners:
