@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from exams.models import ExamSession
+from exams.models import CertificateType, ExamSession
 from exams.services.certificate_lookup import NAME_MAX_LENGTH, NUMBER_MAX_LENGTH
 from organizations.models import Person
 from question_bank.models import AUTO_GRADED_CHOICES
@@ -23,8 +23,9 @@ class PaperRulesForm(forms.Form):
         self.rule_rows = []
         for i in range(RULE_ROWS):
             fields = {
+                # Ticked, full width (paper_form.html): a bank's whole name shows, where a half-width list cut it.
                 f"r{i}_banks": forms.ModelMultipleChoiceField(
-                    queryset=banks, required=False, label=_("Banks"), widget=forms.SelectMultiple(attrs={"size": 3})
+                    queryset=banks, required=False, label=_("Banks"), widget=forms.CheckboxSelectMultiple
                 ),
                 f"r{i}_qtype": forms.ChoiceField(
                     choices=[("", "—"), *AUTO_GRADED_CHOICES], required=False, label=_("Question type")
@@ -125,6 +126,9 @@ class SessionForm(forms.ModelForm):
         widgets = {
             "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            # Hundreds of enterprises: ticked in groups by jurisdiction (session_form.html), not in a 5-row list.
+            "eligible_enterprises": forms.CheckboxSelectMultiple,
+            "eligible_jurisdictions": forms.CheckboxSelectMultiple,
         }
 
     def __init__(
@@ -132,11 +136,27 @@ class SessionForm(forms.ModelForm):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["paper"].queryset = papers
+        self.fields["paper"].empty_label = _("Choose a paper")
         self.fields["eligible_enterprises"].queryset = enterprises
         self.fields["eligible_jurisdictions"].queryset = jurisdictions
         self.fields["required_course"].queryset = courses
+        self.fields["required_course"].empty_label = _("No prerequisite")
+        self.fields["certificate_type"].choices = [("", _("No certificate")), *CertificateType.choices]
         for name in ("opens_at", "closes_at"):
             self.fields[name].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+    def enterprise_groups(self) -> list[dict[str, Any]]:
+        """The enterprises one may admit, by jurisdiction, each ticked as the form holds it; a group with a
+        ticked enterprise is open. The field still checks every id against its queryset."""
+        chosen = {str(v) for v in (self["eligible_enterprises"].value() or [])}
+        groups: dict[int, dict[str, Any]] = {}
+        enterprises = self.fields["eligible_enterprises"].queryset
+        for e in enterprises.select_related("jurisdiction").order_by("jurisdiction__path", "name", "pk"):
+            group = groups.setdefault(e.jurisdiction_id, {"name": e.jurisdiction.name, "options": [], "chosen": 0})
+            checked = str(e.pk) in chosen
+            group["options"].append({"pk": e.pk, "name": e.name, "checked": checked})
+            group["chosen"] += int(checked)
+        return list(groups.values())
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from core.person_file import NONE, Section, day, moment
 from exams import selectors
 from exams.models import Attempt, ExamSession
+from exams.templatetags.exam_format import points
 from organizations.models import Person
 
 NAME = "exams"
@@ -17,7 +18,8 @@ NAME = "exams"
 def _score(attempt: Attempt) -> str:
     if attempt.score is None:
         return NONE
-    return f"{attempt.score} / {attempt.max_score}"
+    # As the result page writes it (exams/result.html): 79 / 100, 62.5 / 100.
+    return f"{points(attempt.score)} / {points(attempt.max_score)}"
 
 
 def _result(attempt: Attempt) -> str:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -52,6 +52,24 @@ def sessions_managed_by(user: Any) -> QuerySet[ExamSession]:
     """Sessions this user may schedule, edit and read statistics of."""
     return _of_managed_providers(
         ExamSession.objects.select_related("provider", "paper").filter(kind=ExamSession.Kind.EXAM), user
+    )
+
+
+def sessions_in_schedule_order(sessions: QuerySet[ExamSession], *, now: dt.datetime) -> QuerySet[ExamSession]:
+    """Under way first (the soonest to close first), then not started (the soonest to open first), then ended
+    (the latest first): what a trainer looks for is on the first page."""
+    phase = Case(
+        When(closes_at__lte=now, then=Value(2)),
+        When(opens_at__gt=now, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+    return sessions.annotate(schedule_phase=phase).order_by(
+        "schedule_phase",
+        Case(When(opens_at__gt=now, then=F("opens_at")), default=None).asc(nulls_last=True),
+        Case(When(closes_at__gt=now, then=F("closes_at")), default=None).asc(nulls_last=True),
+        F("closes_at").desc(),
+        "-pk",
     )
 
 
@@ -428,7 +446,9 @@ def session_statistics(session: ExamSession) -> dict[str, Any]:
     )
     score_of = {a.pk: float(a.score or 0) for a in finals}
     items: dict[Any, dict[str, Any]] = {}
+    itemised: set[int] = set()
     for r in rows:
+        itemised.add(r["attempt_id"])
         key = r["question_id"] or r["stem"]
         item = items.setdefault(
             key,
@@ -496,12 +516,15 @@ def session_statistics(session: ExamSession) -> dict[str, Any]:
         "examinees": n,
         "passed": passed,
         "pass_rate": round(passed / n, 3) if n else 0.0,
-        "average": round(sum(scores) / n, 1) if n else 0.0,
-        "highest": max(scores, default=0.0),
-        "lowest": min(scores, default=0.0),
+        # No result, no figure: the page shows "—" rather than a score nobody got.
+        "average": round(sum(scores) / n, 1) if n else None,
+        "highest": max(scores, default=None),
+        "lowest": min(scores, default=None),
         "max_score": float(max_score),
         "distribution": list(zip(labels, distribution, strict=True)),
         "items": item_rows,
+        # Results with per-question answers: imported totals have none and are left out of ``items``.
+        "itemised": len(itemised),
         "enterprises": enterprise_rows,
         "finals": finals,
     }

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from core import fragments, preconditions
+from core.http import page_of
 from core.spreadsheets import Sheet, spreadsheet_response
 from exams import certificates, selectors
 from exams.forms import PaperRulesForm, SessionForm, SpotTestForm
@@ -226,10 +227,15 @@ def _admin_links(user: Any, sessions: list[ExamSession]) -> tuple[dict[int, dict
     return per_session, {name: links.page for name, links in found.items()}
 
 
+SESSIONS_PER_PAGE = 10
+
+
 @pages.get("manage/", name="admin_home")
 def admin_home(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
-    sessions = list(selectors.sessions_managed_by(request.user)[:50])
+    ordered = selectors.sessions_in_schedule_order(selectors.sessions_managed_by(request.user), now=timezone.now())
+    page, _query = page_of(request, ordered, SESSIONS_PER_PAGE)
+    sessions = list(page)
     links, page_links = _admin_links(request.user, sessions)
     return render(
         request,
@@ -237,6 +243,7 @@ def admin_home(request: HttpRequest) -> HttpResponse:
         {
             "papers": selectors.papers_managed_by(request.user)[:50],
             "rows": [{"session": s, "links": links[s.pk]} for s in sessions],
+            "page": page,
             "page_links": page_links,
         },
     )
