@@ -396,6 +396,19 @@ class Flag(models.Model):
     def __str__(self) -> str:
         return f"{self.attempt_id} {self.kind}"
 
+    def _names_its_kind(self) -> bool:
+        return str(self.get_kind_display()).casefold() in self.detail.casefold()
+
+    @property
+    def badge_text(self) -> str:
+        """The kind, or the detail where that already names it (切屏 2 次, not 切屏 · 切屏 2 次)."""
+        return self.detail if self.detail and self._names_its_kind() else str(self.get_kind_display())
+
+    @property
+    def detail_text(self) -> str:
+        """What follows the badge: the detail, unless the badge already is the detail."""
+        return "" if self.detail and self._names_its_kind() else self.detail
+
 
 class ProctorMessage(models.Model):
     """What a proctor (or the policy) told the examinee, for the timeline."""

@@ -228,14 +228,26 @@ def live(request: HttpRequest, session_id: int) -> HttpResponse:
         "decide_url": reverse("proctoring:identity_decide", args=[0]),
         "review_url": reverse("proctoring:review_detail", args=[0]),
     }
+    strings = live_grid_strings()
     context = {
         "session": session,
         "config": config,
-        "strings": live_grid_strings(),
+        "strings": strings,
+        "tiles": [live_tile(row, strings) for row in selectors.dashboard_rows(session)],
         "pending": selectors.pending_identity_checks(session),
         "summary": selectors.live_grid_summary(session),
     }
     return no_store(render(request, "proctoring/live.html", context))
+
+
+def live_tile(row: dict[str, Any], strings: dict[str, str]) -> dict[str, Any]:
+    """A grid row as the page first shows it, with its labels; the script updates it as ``apply(row)`` does."""
+    return {
+        **row,
+        "status_label": strings.get(row["status"], row["status"]),
+        "face_label": strings.get(row["face"], row["face"]),
+        "actions_off": strings.get(f"actions_off_{row['status']}", ""),
+    }
 
 
 def live_grid_strings() -> dict[str, str]:
@@ -250,6 +262,9 @@ def live_grid_strings() -> dict[str, str]:
         "in_progress": _("Sitting the exam"),
         "submitted": _("Submitted"),
         "invalidated": _("Invalidated"),
+        # Why warn, liveness and stop are disabled on a tile (keyed by the attempt's status).
+        "actions_off_submitted": _("Submitted: no more actions."),
+        "actions_off_invalidated": _("Invalidated: no more actions."),
         "match": _("Face matches"),
         "uncertain": _("Face uncertain"),
         "mismatch": _("Different face"),

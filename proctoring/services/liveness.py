@@ -252,7 +252,7 @@ def _close(check: LivenessCheck, status: str, reason: str, now: dt.datetime, *, 
             session=check.session,
             person=check.person,
             reason="liveness_failed",
-            note=_("Liveness check failed (%(reason)s)") % {"reason": reason},
+            note=_("Liveness check failed (%(reason)s)") % {"reason": image_reason_text(reason)},
             now=now,
         )
     check.save()
@@ -269,7 +269,7 @@ def _flag_attempt(check: LivenessCheck, reason: str, now: dt.datetime) -> Flag:
         monitor,
         check.attempt_id,
         Flag.Kind.LIVENESS,
-        _("Liveness check failed (%(reason)s)") % {"reason": reason},
+        _("Liveness check failed (%(reason)s)") % {"reason": image_reason_text(reason)},
         now,
     )
     AttemptMonitor.objects.filter(pk=monitor.pk).update(flag_count=F("flag_count") + 1)

@@ -13,11 +13,8 @@
   var tiles = {};
   var socket = null;
 
-  function tile(id) {
-    if (tiles[id]) { return tiles[id]; }
-    var el = template.content.firstElementChild.cloneNode(true);
-    el.setAttribute("data-attempt", id);
-    el.querySelector("[data-review]").href = cfg.review_url.replace(/\/0\/$/, "/" + id + "/");
+  // The tiles the page came with (its rows from the database), then those the socket adds.
+  function bind(el, id) {
     el.querySelector("[data-warn]").addEventListener("click", function () {
       var message = window.prompt(text.warn_prompt);
       if (message) { send({ type: "warn", attempt: Number(id), text: message }); }
@@ -29,23 +26,41 @@
       var reason = window.prompt(text.stop_prompt);
       if (reason) { send({ type: "terminate", attempt: Number(id), reason: reason }); }
     });
-    grid.appendChild(el);
     tiles[id] = el;
+  }
+  Array.prototype.forEach.call(grid.querySelectorAll("[data-tile][data-attempt]"), function (el) {
+    bind(el, el.getAttribute("data-attempt"));
+  });
+  function tile(id) {
+    if (tiles[id]) { return tiles[id]; }
+    var el = template.content.firstElementChild.cloneNode(true);
+    el.setAttribute("data-attempt", id);
+    el.querySelector("[data-review]").href = cfg.review_url.replace(/\/0\/$/, "/" + id + "/");
+    bind(el, id);
+    grid.appendChild(el);
     emptyBox.hidden = true;
     return el;
+  }
+  // Warn, liveness and stop only while the attempt runs (the server refuses them after): disabled, with why.
+  function actionsFor(el, status) {
+    var off = status !== "in_progress";
+    Array.prototype.forEach.call(el.querySelectorAll("[data-warn], [data-liveness], [data-stop]"), function (b) { b.disabled = off; });
+    var why = el.querySelector("[data-actions-off]");
+    why.textContent = off ? (text["actions_off_" + status] || text[status] || status) : "";
+    why.hidden = !off;
   }
   function set(el, selector, value) { var t = el.querySelector(selector); if (t && value !== undefined && value !== null) { t.textContent = value; } }
   function apply(row) {
     var el = tile(row.attempt);
     if (row.name) { set(el, "[data-name]", row.name); }
-    if (row.status) { set(el, "[data-status]", text[row.status] || row.status); el.setAttribute("data-status-value", row.status); }
+    if (row.status) { set(el, "[data-status]", text[row.status] || row.status); el.setAttribute("data-status-value", row.status); actionsFor(el, row.status); }
     if (row.online !== undefined) { set(el, "[data-online]", row.online ? text.online : text.offline); el.classList.toggle("offline", !row.online); }
     set(el, "[data-events]", row.events);
     set(el, "[data-switches]", row.tab_switches);
     set(el, "[data-warnings]", row.warnings);
     set(el, "[data-flags]", row.flags);
     if (row.flags) { el.classList.add("flagged"); }
-    if (row.face) { set(el, "[data-face]", text[row.face] || row.face); el.setAttribute("data-face-value", row.face); }
+    if (row.face) { set(el, "[data-face]", text[row.face] || row.face); el.querySelector("[data-face]").hidden = false; el.setAttribute("data-face-value", row.face); }
     if (row.distance !== undefined) { set(el, "[data-distance]", row.distance === null ? "" : String(row.distance)); }
     // Badges with their (translated) text in the template; the row only says whether they show.
     if (row.snapshots_missing !== undefined) { el.querySelector("[data-snapshots-missing]").hidden = !row.snapshots_missing; el.classList.toggle("snapshots-missing", !!row.snapshots_missing); }

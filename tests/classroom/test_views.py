@@ -113,12 +113,16 @@ def test_learner_signs_in_from_the_qr_url_and_sees_the_time(cast):
     assert attendance.in_method == Attendance.Method.QR
     result = client.get(response["Location"]).content.decode()
     assert "已签到" in result
-    assert timezone.localtime(attendance.signed_in_at).strftime("%H:%M:%S") in result
-    # The trainer's live list now shows the learner as signed in.
+    # To the minute, as the learner's class page shows times: seconds are noise here.
+    signed_in = timezone.localtime(attendance.signed_in_at)
+    shown = re.search(r"<dd data-signed-in>(.*?)</dd>", result).group(1)
+    assert shown == signed_in.strftime("%Y-%m-%d %H:%M")
+    # The trainer's live list now shows the learner as signed in, at the minute.
     fragment = login_client(cast.east.enterprise_admin).get(reverse("classroom:attendance", args=[training_class.pk]))
     row = re.search(rf'data-person="{cast.east.learner.pk}" data-state="(\w+)"', fragment.content.decode())
     assert row
     assert row.group(1) == "in"
+    assert re.search(r"签到 (\d\d:\d\d(?::\d\d)?) ·", fragment.content.decode()).group(1) == signed_in.strftime("%H:%M")
 
 
 def test_sign_out_shows_the_credited_hours(cast):

@@ -157,13 +157,13 @@ def test_each_section_shows_the_persons_records(cast: Cast, file: File) -> None:
     assert "2026-04-30" in sections["assignments"]
     ledger = sections["ledger"]
     assert ledger.count("<tr>") == 3  # three heartbeat spans in one line, the imported day in another
-    assert '<td data-label="学时">1.00</td>' in ledger  # 3 × 15 minutes of heartbeats: one 学时 of 45 minutes
+    assert '<td data-label="学时">1</td>' in ledger  # 3 × 15 minutes of heartbeats: one 学时 of 45 minutes
     assert "线下培训记录 第3行" in ledger
-    assert "8.00" in ledger
-    assert "合计：9.00 学时" in ledger
+    assert '<td data-label="学时">8</td>' in ledger
+    assert "合计：9 学时" in ledger
     attempts = sections["attempts"]
     assert "主要负责人考核" in attempts
-    assert "40.0 / 40.0" in attempts
+    assert '<td data-label="得分">40 / 40</td>' in attempts
     assert "合格" in attempts
     assert "月度抽考" in attempts
     assert "考试中多人同框" in attempts

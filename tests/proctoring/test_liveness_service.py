@@ -4,6 +4,7 @@ the proctor's on-demand request, review and retention. Frames are real photos (G
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import numpy as np
@@ -324,6 +325,12 @@ def test_the_proctor_asks_and_a_failed_on_demand_check_flags_the_attempt_for_rev
     page = login_client(cast.east.proctor).get(reverse("proctoring:review_detail", args=[attempt.pk]))
     html = page.content.decode()
     assert 'data-timeline-liveness="failed"' in html
+    # In words, not codes: the step's status and why it failed, and the flag's reason.
+    steps = re.search(r'<ul class="liveness-steps">(.*?)</ul>', html, re.S).group(1)
+    assert "未通过" in steps
+    assert not re.search(r"\b(failed|passed|pending)\b", steps)
+    assert check.results[0]["reason"] not in steps
+    assert check.results[0]["reason"] not in flag.detail
     frame_url = reverse("proctoring:liveness_frame", args=[check.pk, 0])
     assert frame_url in html
     image = login_client(cast.east.proctor).get(frame_url)
