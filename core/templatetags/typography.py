@@ -1,7 +1,8 @@
-"""Small typographic filters for prose in templates."""
+"""Small typographic filters for prose in templates: dates kept whole, numbers without a needless ".0"."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
@@ -16,3 +17,22 @@ def nowrap(value: Any) -> SafeString:
     """The value kept on one line (escaped): a date such as 2026-12-07 in a sentence, which a
     phone would otherwise break at its hyphen ("2026-" / "12-07")."""
     return format_html('<span class="nowrap">{}</span>', value)
+
+
+def decimal_of(value: Any) -> Decimal | None:
+    """``value`` as a finite Decimal, or None for anything that is not a number."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
+
+
+@register.filter
+def plain_number(value: Any) -> str:
+    """100.0 -> "100", 62.5 -> "62.5": a decimal only when there is one. Anything else is shown as it is."""
+    number = decimal_of(value)
+    if number is None:
+        return str(value)
+    # normalize() turns 100 into 1E+2; "f" writes it out again.
+    return format(number.normalize(), "f")

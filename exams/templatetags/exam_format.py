@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import template
 
+from core.templatetags.typography import plain_number
 from organizations.validators import mask_id_number
 
 register = template.Library()
 
 
-@register.filter
-def points(value: Any) -> str:
-    """100.0 -> "100", 62.5 -> "62.5": a decimal only when there is one. Anything else is shown as it is."""
-    try:
-        number = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    if not number.is_finite():
-        return str(value)
-    # normalize() turns 100 into 1E+2; "f" writes it out again.
-    return format(number.normalize(), "f")
+# Scores: 100.0 -> "100", 62.5 -> "62.5" (core's plain number, under the name the exam pages use).
+points = register.filter("points", plain_number)
 
 
 @register.filter

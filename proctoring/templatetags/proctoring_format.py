@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+
+from core.templatetags.typography import decimal_of, plain_number
 
 register = template.Library()
 
@@ -16,17 +18,13 @@ _TENTH = Decimal("0.1")
 @register.filter
 def seconds_from_ms(value: Any) -> str:
     """12000 -> "12 秒", 400 -> "0.4 秒", 1250 -> "1.3 秒": to a tenth, at least 0.1 for any time at all."""
-    try:
-        ms = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        return str(value)
-    if not ms.is_finite():
+    ms = decimal_of(value)
+    if ms is None:
         return str(value)
     seconds = (ms / 1000).quantize(_TENTH, rounding=ROUND_HALF_UP)
     if ms > 0 and seconds < _TENTH:
         seconds = _TENTH
-    # normalize() turns 10 into 1E+1; "f" writes it out again.
-    return _("%(seconds)s s") % {"seconds": format(seconds.normalize(), "f")}
+    return _("%(seconds)s s") % {"seconds": plain_number(seconds)}
 
 
 @register.filter
