@@ -462,15 +462,15 @@ def is_eligible_for_exam(
         if not summary.complete:
             return Eligibility(
                 False,
-                _(
-                    "Finish the training “%(title)s” first: %(done)d of %(total)d lessons done, %(earned)d of %(required)d minutes earned."
-                )
+                _("Finish the training “%(title)s” first: %(done)d of %(total)d lessons done, %(progress)s.")
                 % {
                     "title": title,
                     "done": summary.lessons_done,
                     "total": summary.lessons_total,
-                    "earned": summary.earned_minutes,
-                    "required": summary.required_minutes,
+                    # In 学时 as the training pages count (minutes only under a tenth of one).
+                    "progress": credit_progress_text(
+                        earned_minutes=summary.credited_minutes, required_minutes=summary.required_minutes
+                    ),
                 },
             )
     return Eligibility(True, "")

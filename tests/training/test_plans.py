@@ -122,7 +122,7 @@ class TestCompletionAndEligibility:
             _finish(world, lesson)
         verdict = selectors.is_eligible_for_exam(person=world.learner, plan=plan)
         assert not verdict
-        assert "4 of 3240 minutes" in verdict.reason
+        assert "0.1 of 72 credit hours" in verdict.reason  # 4 of 3,240 minutes, in 学时 as the pages count
 
     def test_a_lesson_quiz_must_be_passed(self, world: World) -> None:
         Lesson.objects.filter(pk=world.article.pk).update(quiz_bank_id=1, quiz_question_count=5)
