@@ -25,7 +25,7 @@ from training.forms import ChapterForm, CourseForm, LessonForm
 from training.models import CreditLedger, Lesson
 from training.routes import pages
 from training.services import content as content_services
-from training.services.errors import ContentHasCredit, MediaRejected, TrainingError
+from training.services.errors import ContentHasCredit, CourseEmpty, MediaRejected, TrainingError
 
 
 def _require_builder(request: HttpRequest) -> None:
@@ -79,9 +79,13 @@ def course_edit(request: HttpRequest, pk: int) -> HttpResponse:
     course = get_object_or_404(selectors.courses_managed_by(request.user), pk=pk)
     form = CourseForm(request.POST or None, user=request.user, course=course)
     if request.method == "POST" and form.is_valid():
-        content_services.course_save(course=course, **_course_fields(form.cleaned_data))
-        messages.success(request, _("Course saved."))
-        return redirect("training:manage_course", pk=course.pk)
+        try:
+            content_services.course_save(course=course, **_course_fields(form.cleaned_data))
+        except CourseEmpty as refused:
+            form.add_error("published", refused.message)
+        else:
+            messages.success(request, _("Course saved."))
+            return redirect("training:manage_course", pk=course.pk)
     return render(request, "training/manage/course_form.html", {"form": form, "course": course})
 
 

@@ -16,7 +16,7 @@ from training import selectors
 from training.models import Chapter, Course, CreditLedger, Lesson
 from training.services.content import course_save
 from training.services.crediting import lesson_start
-from training.services.errors import LessonNotAssigned, ShareNeedsOffer
+from training.services.errors import CourseEmpty, LessonNotAssigned, ShareNeedsOffer
 
 
 def _client(user: Any) -> Any:
@@ -32,7 +32,6 @@ def _course_post(cast: Cast, **overrides: Any) -> dict[str, Any]:
         "owner": f"provider:{cast.east.provider.pk}",
         "shared_with": cast.east.jurisdiction.pk,
         "posts": ["employee", "safety_manager"],
-        "published": "on",
         **overrides,
     }
 
@@ -375,6 +374,30 @@ class TestDraftsAndPublishing:
         assert "Add at least one lesson" in response.content.decode()
         empty.refresh_from_db()
         assert empty.published is False
+        # The edit form's 已发布 box is a door to publishing too: refused there with the same reason.
+        response = client.post(
+            f"/training/manage/courses/{empty.pk}/edit/",
+            _course_post(cast, title="空课程", shared_with="", published="on"),
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert response.status_code == 200
+        assert "Add at least one lesson before publishing the course." in response.content.decode()
+        empty.refresh_from_db()
+        assert empty.published is False
+        with pytest.raises(CourseEmpty):
+            course_save(
+                course=empty, title="空课程", description="", owner_provider=empty.owner_provider, owner_enterprise=None,
+                shared_with=None, industries=[], posts=[], is_public=False, published=True,
+            )  # fmt: skip
+        # A course that has lessons is published from its edit form as from the outline.
+        Course.objects.filter(pk=world.course.pk).update(published=False)
+        response = client.post(
+            f"/training/manage/courses/{world.course.pk}/edit/",
+            _course_post(cast, title=world.course.title, shared_with="", published="on"),
+        )
+        assert response.status_code == 302
+        world.course.refresh_from_db()
+        assert world.course.published is True
 
         Course.objects.filter(pk=world.course.pk).update(published=False)
         page = client.get(f"/training/manage/courses/{world.course.pk}/").content.decode()

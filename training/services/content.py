@@ -344,6 +344,8 @@ def course_save(
     if owner_enterprise is not None:
         shared_with, is_public = None, False
     course_share_check(course=course, owner_provider=owner_provider, shared_with=shared_with)
+    if published and not (course is not None and course.published):
+        _require_lessons(course)  # the edit form's 已发布 is a door to publishing too
     course = course or Course()
     course.title = title
     course.description = description
@@ -358,11 +360,17 @@ def course_save(
     return course
 
 
+def _require_lessons(course: Course | None) -> None:
+    """A course is published only with something to study: at least one lesson."""
+    if course is None or not Lesson.objects.filter(chapter__course=course).exists():
+        raise CourseEmpty(_("Add at least one lesson before publishing the course."))
+
+
 def course_publish(*, course: Course, published: bool) -> Course:
     """Publish a draft (learners may then be assigned it) or take it back to draft.
     A course without a lesson is refused: there would be nothing to study."""
-    if published and not Lesson.objects.filter(chapter__course=course).exists():
-        raise CourseEmpty(_("Add at least one lesson before publishing the course."))
+    if published:
+        _require_lessons(course)
     Course.objects.filter(pk=course.pk).update(published=published)
     course.published = published
     return course
