@@ -18,12 +18,13 @@ from django.utils.translation import gettext_lazy
 from training import models, selectors
 from training.services.content import (
     check_lesson_media,
+    course_publish_check,
     course_share_check,
     lesson_check_quiz_bank,
     pdf_page_count,
     sanitize_article_html,
 )
-from training.services.errors import MediaRejected, ShareNeedsOffer, TrainingError
+from training.services.errors import CourseEmpty, MediaRejected, ShareNeedsOffer, TrainingError
 
 
 @admin.register(models.RequirementProfile)
@@ -69,6 +70,12 @@ class CourseAdminForm(forms.ModelForm):
             )
         except ShareNeedsOffer as exc:
             self.add_error("shared_with", exc.message)
+        # And the publishing rule: a course is published only with a lesson to study.
+        if data.get("published") and not (previous is not None and previous.published):
+            try:
+                course_publish_check(previous)
+            except CourseEmpty as exc:
+                self.add_error("published", exc.message)
         return data
 
 

@@ -420,3 +420,23 @@ class TestDraftsAndPublishing:
             _client(cast.east.training_admin).get(f"/training/manage/courses/{world.course.pk}/publish/").status_code
             == 405
         )
+
+
+@pytest.mark.django_db
+def test_the_admin_door_keeps_the_publishing_rule(world: World, cast: Cast) -> None:
+    """Django admin's course form refuses to publish a course without a lesson, as the builder does."""
+    from training.admin import CourseAdminForm
+
+    empty = Course.objects.create(title="空课程", owner_provider=cast.east.provider, published=False)
+    data = {"title": "空课程", "description": "", "owner_provider": cast.east.provider.pk, "posts": "[]"}
+    form = CourseAdminForm(data={**data, "published": "on"}, instance=empty)
+    assert not form.is_valid()
+    assert "published" in form.errors
+    assert CourseAdminForm(data=data, instance=empty).is_valid()  # kept a draft, it saves
+    with_lessons = CourseAdminForm(
+        data={**data, "title": world.course.title, "published": "on"},
+        instance=Course.objects.get(pk=world.course.pk),
+    )
+    Course.objects.filter(pk=world.course.pk).update(published=False)
+    with_lessons.instance.published = False
+    assert with_lessons.is_valid(), with_lessons.errors

@@ -345,7 +345,7 @@ def course_save(
         shared_with, is_public = None, False
     course_share_check(course=course, owner_provider=owner_provider, shared_with=shared_with)
     if published and not (course is not None and course.published):
-        _require_lessons(course)  # the edit form's 已发布 is a door to publishing too
+        course_publish_check(course)  # the edit form's 已发布 is a door to publishing too
     course = course or Course()
     course.title = title
     course.description = description
@@ -360,7 +360,7 @@ def course_save(
     return course
 
 
-def _require_lessons(course: Course | None) -> None:
+def course_publish_check(course: Course | None) -> None:
     """A course is published only with something to study: at least one lesson."""
     if course is None or not Lesson.objects.filter(chapter__course=course).exists():
         raise CourseEmpty(_("Add at least one lesson before publishing the course."))
@@ -370,7 +370,7 @@ def course_publish(*, course: Course, published: bool) -> Course:
     """Publish a draft (learners may then be assigned it) or take it back to draft.
     A course without a lesson is refused: there would be nothing to study."""
     if published:
-        _require_lessons(course)
+        course_publish_check(course)
     Course.objects.filter(pk=course.pk).update(published=published)
     course.published = published
     return course
