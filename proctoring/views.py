@@ -8,7 +8,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, F, Value, When
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.http import no_store, safe_next, wants_json
-from exams.selectors import sessions_managed_by
+from exams.selectors import sessions_in_schedule_order, sessions_managed_by
 from organizations.selectors import is_platform_admin, people_managed_by, person_of
 from proctoring import review, selectors, storage
 from proctoring.liveness_client import liveness_client
@@ -202,19 +201,10 @@ def _require_proctor(request: HttpRequest) -> None:
 @pages.get("", name="home")
 def proctor_home(request: HttpRequest) -> HttpResponse:
     _require_proctor(request)
-    # What a proctor watches first: the sessions open now, then the next to open, then the latest ended.
-    now = timezone.now()
-    sessions = (
-        selectors.sessions_proctored_by(request.user)
-        .filter(proctoring_policy__isnull=False)
-        .annotate(
-            rank=Case(
-                When(opens_at__lte=now, closes_at__gt=now, then=Value(0)),
-                When(opens_at__gt=now, then=Value(1)),
-                default=Value(2),
-            )
-        )
-        .order_by("rank", Case(When(rank=1, then=F("opens_at"))).asc(nulls_last=True), F("closes_at").desc())
+    # What a proctor watches first: the sessions open now, then the next to open, then the latest ended
+    # (the exams list's schedule order).
+    sessions = sessions_in_schedule_order(
+        selectors.sessions_proctored_by(request.user).filter(proctoring_policy__isnull=False), now=timezone.now()
     )
     context = {"sessions": sessions[:100], "queue_count": selectors.review_queue(request.user).count()}
     return render(request, "proctoring/home.html", context)

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.templatetags.typography import plain_number
 from core.users import is_signed_in
 from organizations import selectors as org
 from organizations.models import Enterprise, Jurisdiction, Person, TrainingProvider
@@ -274,7 +275,7 @@ def credit_hours(minutes: float) -> float:
 
 def credit_hours_text(minutes: float) -> str:
     """学时 written out: one decimal, a whole number without ".0" ("30", "1.5")."""
-    return f"{credit_hours(minutes):.1f}".removesuffix(".0")
+    return plain_number(credit_hours(minutes))
 
 
 def under_a_tenth_of_an_hour(minutes: float) -> bool:
@@ -510,18 +511,6 @@ class EmployeeRow:
         if self.required_minutes <= 0:
             return 100 if self.status == "completed" else 0
         return min(100, int(self.credited_minutes * 100 / self.required_minutes))
-
-    @property
-    def credited_hours(self) -> float:
-        return credit_hours(self.credited_minutes)
-
-    @property
-    def required_hours(self) -> float:
-        return credit_hours(self.required_minutes)
-
-    @property
-    def outside_lessons_hours(self) -> float:
-        return credit_hours(self.outside_lessons_minutes)
 
 
 def employee_progress(
