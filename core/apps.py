@@ -9,25 +9,21 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
+        from django.conf import settings
         from django.db.models import ForeignObject
         from django.urls import register_converter
 
-        from core import import_views, navigation
+        from core import background, import_views, navigation
         from core.ids import IdConverter, RelatedExactInRange
+        from core.import_errors import errors_report_purge
 
         # Before any URLconf is imported: ``<id:pk>`` in every app's urls.py and in config.routing.
         register_converter(IdConverter, "id")
         ForeignObject.register_lookup(RelatedExactInRange, lookup_name="exact")
         # The import page lists the kinds the apps register (core.tabular); shown to whoever may use one.
         navigation.register("core.imports", import_views.nav_items, position=navigation.ORGANIZATIONS + 1)
-        from core import background
-
         if background.periodic_jobs_wanted():
             # Celery beat runs it when scaled out (config/celery.py); idempotent, so several processes may.
-            from django.conf import settings
-
-            from core.import_errors import errors_report_purge
-
             background.run_periodically(
                 "core-purge-import-errors", errors_report_purge, interval=settings.IMPORT_ERRORS_PURGE_SECONDS
             )

@@ -7,22 +7,15 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self) -> None:
-        from core import background, navigation
-        from exams import nav, scheduler
-
-        navigation.register("exams", nav.nav_items, position=navigation.EXAMS)
-        from core import todo
-        from exams import home
-
-        todo.providers.register("exams.exams", home.todo_exams, position=todo.EXAMS)
-        todo.providers.register("exams.certificates", home.todo_certificates, position=todo.CERTIFICATES)
-        from core import tabular
+        from core import background, navigation, person_file, tabular, todo
+        from exams import home, nav, scheduler
+        from exams import person_file as exams_file
         from exams.imports import CertificatesImport
 
+        navigation.register("exams", nav.nav_items, position=navigation.EXAMS)
+        todo.providers.register("exams.exams", home.todo_exams, position=todo.EXAMS)
+        todo.providers.register("exams.certificates", home.todo_certificates, position=todo.CERTIFICATES)
         tabular.register(CertificatesImport())
-        from core import person_file
-        from exams import person_file as exams_file
-
         # organizations' 一人一档 page may not import exams: attempts, scores and certificates.
         person_file.contributors.register(exams_file.NAME, exams_file.sections, position=30)
 

@@ -7,10 +7,11 @@ class ProctoringConfig(AppConfig):
     verbose_name = _("Proctoring")
 
     def ready(self) -> None:
-        from core import fragments, navigation, preconditions, wizard_steps
+        from core import fragments, navigation, person_file, preconditions, wizard_steps
         from exams import events
         from proctoring import exam_listeners, gates, nav, scheduler, wizard
         from proctoring import fragments as proctoring_fragments
+        from proctoring import person_file as proctoring_file
 
         # No paper before the identity check: exams.services.attempts.attempt_start asks every door's start.
         preconditions.register(gates.NAME, gates.identity_precondition)
@@ -25,9 +26,6 @@ class ProctoringConfig(AppConfig):
         wizard_steps.register(wizard.STEP)
 
         navigation.register("proctoring", nav.nav_items, position=navigation.PROCTORING)
-        from core import person_file
-        from proctoring import person_file as proctoring_file
-
         # organizations' 一人一档 page may not import proctoring: review decisions and identity checks.
         person_file.contributors.register(proctoring_file.NAME, proctoring_file.sections, position=40)
 

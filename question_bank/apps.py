@@ -7,11 +7,8 @@ class QuestionBankConfig(AppConfig):
     verbose_name = _("Question bank")
 
     def ready(self) -> None:
-        from core import navigation
-        from question_bank import nav
+        from core import navigation, todo
+        from question_bank import home, nav
 
         navigation.register("question_bank", nav.nav_items, position=navigation.QUESTION_BANK)
-        from core import todo
-        from question_bank import home
-
         todo.providers.register("question_bank.practice", home.todo_practice, position=todo.PRACTICE)

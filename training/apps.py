@@ -7,9 +7,11 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training")
 
     def ready(self) -> None:
-        from core import navigation, registries
+        from core import navigation, person_file, registries, tabular, todo
         from organizations.services import PERSON_CREATED
-        from training import nav, scheduler
+        from training import home, nav, scheduler
+        from training import person_file as training_file
+        from training.imports import TrainingImport
         from training.services.assignments import onboarding_assign
         from training.services.content import check_bank_change_keeps_lesson_quizzes
 
@@ -21,17 +23,8 @@ class TrainingConfig(AppConfig):
         # organizations may not import training: a recent hire added to a roster gets the onboarding plan.
         registries.register_follow_up(PERSON_CREATED, "training.onboarding", onboarding_assign)
         navigation.register("training", nav.nav_items, position=navigation.TRAINING)
-        from core import todo
-        from training import home
-
         todo.providers.register("training.courses", home.todo_courses, position=todo.COURSES)
-        from core import tabular
-        from training.imports import TrainingImport
-
         tabular.register(TrainingImport())
-        from core import person_file
-        from training import person_file as training_file
-
         # organizations' 一人一档 page may not import training: assignments and the 学时 ledger.
         person_file.contributors.register(training_file.NAME, training_file.sections, position=20)
 
