@@ -38,12 +38,6 @@ def owner_of(choice: str) -> dict[str, Any]:
     return {"owner_enterprise": None, "owner_provider": TrainingProvider.objects.get(pk=pk)}
 
 
-def hours_of(minutes: int) -> Decimal:
-    """学时 with one decimal, "2" rather than "2.0"."""
-    hours = (Decimal(minutes) / settings.MINUTES_PER_CREDIT_HOUR).quantize(Decimal("0.1"))
-    return hours.quantize(Decimal(1)) if hours == hours.to_integral_value() else hours
-
-
 def lesson_plans_for(*, user: Any, owner_enterprise: Any, owner_provider: Any) -> QuerySet[LessonPlan]:
     """The plans this user may attach: the library's ``lesson_plans_attachable_by`` once it is there (the
     service checks the same); until then the owner's own, its jurisdiction's shared ones and the platform's."""
@@ -166,7 +160,7 @@ class ClassForm(forms.Form):
             "start": starts.time().replace(second=0, microsecond=0),
             "end": ends.time().replace(second=0, microsecond=0),
             "place": training_class.place,
-            "hours": hours_of(training_class.credit_minutes),
+            "hours": training_selectors.credit_hours_text(training_class.credit_minutes),
             "tolerance_minutes": training_class.tolerance_minutes,
             "requires_face": training_class.requires_face,
             "onboarding_stage": training_class.onboarding_stage_id,

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from classroom import selectors
-from classroom.forms import CancelForm, ClassForm, InviteForm, ManualSignForm, hours_of, owner_of, owners_for
+from classroom.forms import CancelForm, ClassForm, InviteForm, ManualSignForm, owner_of, owners_for
 from classroom.models import Attendance, TrainingClass
 from classroom.routes import pages
 from classroom.services import attendance as attendance_services
@@ -37,6 +37,7 @@ from core.http import no_store, refusal_message, refusal_on_form, wants_json
 from organizations.selectors import person_of
 from proctoring import selectors as proctoring_selectors
 from proctoring.views import camera_strings
+from training.selectors import credit_hours_text
 
 # How often the trainer's page asks for the attendance list (seconds).
 ATTENDANCE_POLL_SECONDS = 4
@@ -260,7 +261,7 @@ def _attendance_rows(training_class: TrainingClass) -> list[dict[str, Any]]:
     waiting = [r for r in rows if not r["attendance"]]
     for row in signed:
         attendance = row["attendance"]
-        row["credited_hours"] = hours_of(attendance.credited_seconds // 60) if attendance.credited_at else None
+        row["credited_hours"] = credit_hours_text(attendance.credited_seconds // 60) if attendance.credited_at else None
         # Decided but nothing in the ledger (no sign-out at the close, all minutes deducted, quiz pending):
         # the trainer sees why, as the learner does on their result page.
         row["credit_note"] = attendance.credit_detail if attendance.credited_at is None else ""
@@ -287,7 +288,7 @@ def class_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context: dict[str, Any] = {
         "training_class": training_class,
         "phase": phase_of(training_class, now),
-        "hours": hours_of(training_class.credit_minutes),
+        "hours": credit_hours_text(training_class.credit_minutes),
         "runs": runs,
         "lesson_plans": list(training_class.lesson_plans.all()),
     }
@@ -441,7 +442,7 @@ def class_sign(request: HttpRequest, pk: int) -> HttpResponse:
         "error": error,
         "attendance": record,
         "needs_face": needs_face,
-        "hours": hours_of(training_class.credit_minutes),
+        "hours": credit_hours_text(training_class.credit_minutes),
     }
     if needs_face and person is not None:
         context.update(
@@ -476,7 +477,7 @@ def class_signed(request: HttpRequest, pk: int) -> HttpResponse:
                 "training_class": training_class,
                 "attendance": record,
                 "state": state,
-                "credited_hours": hours_of(credited) if credited is not None else None,
+                "credited_hours": credit_hours_text(credited) if credited is not None else None,
             },
         )
     )
@@ -498,7 +499,7 @@ def my_classes(request: HttpRequest) -> HttpResponse:
             "class": training_class,
             "phase": phase,
             "attendance": records.get(training_class.pk),
-            "hours": hours_of(training_class.credit_minutes),
+            "hours": credit_hours_text(training_class.credit_minutes),
         }
         (past if phase == "past" else coming).append(row)
     past.reverse()
