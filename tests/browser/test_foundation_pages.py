@@ -80,3 +80,24 @@ def test_wrong_password_shows_a_chinese_error(page: Any, live_server_url: str) -
     login(page, live_server_url, "demo_bureau", "wrong-password")
     assert urlsplit(page.url).path == "/accounts/login/"
     assert "不正确" in page.locator("main form").inner_text()
+
+
+def test_a_form_s_choices_are_thumb_sized_rows_on_a_phone(new_page: Any, live_server_url: str) -> None:
+    """Django's radio and checkbox lists (the roster's 操作, a new bank's 用途) were the browser's 13 px boxes in
+    bold labels, and a bank's 用途 sat in the browser's grey fieldset frame."""
+    page = new_page(390, 844)
+    login(page, live_server_url, "demo_enterprise")
+    page.goto(f"{live_server_url}/org/roster/")
+    radio = page.locator('input[type=radio][name="mode"]').first
+    box = radio.bounding_box()
+    assert box is not None and box["width"] >= 18 and box["height"] >= 18
+    row = page.locator('label:has(> input[type=radio][name="mode"])').first
+    assert row.bounding_box()["height"] >= 44
+    assert row.evaluate("e => getComputedStyle(e).fontWeight") == "400"
+    page = new_page(390, 844)
+    login(page, live_server_url, "demo_trainer")
+    page.goto(f"{live_server_url}/qb/banks/new/")
+    frame = page.locator('fieldset:has(input[name="purpose"])')
+    assert frame.evaluate("e => getComputedStyle(e).borderTopStyle") == "none"
+    page.locator('input[name="purpose"]').first.click()
+    assert page.locator('input[name="purpose"]').first.is_checked()
