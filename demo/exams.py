@@ -23,9 +23,10 @@ from organizations.models import Enterprise, Person, TrainingProvider
 from question_bank.importers import fingerprint
 from question_bank.models import Bank, Question, QuestionType
 
-OPEN_TITLE = "2026年新员工岗前安全培训考试（示范）"
-GATED_TITLE = "车间级安全教育结业考试（需先完成培训）"
-PAST_TITLE = "主要负责人和安全管理人员安全生产知识考核（已结束）"
+OPEN_TITLE = "2026年新员工岗前安全培训考试"
+# The exam pages say what is needed and when it closed: a title does not.
+GATED_TITLE = "车间级安全教育结业考试"
+PAST_TITLE = "2026年第四季度主要负责人和安全管理人员安全生产知识考核"
 WANTED = {QuestionType.SINGLE: 10, QuestionType.MULTIPLE: 4, QuestionType.TRUE_FALSE: 4, QuestionType.FILL_BLANK: 2}
 SCORES = {
     QuestionType.SINGLE: "5",

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
+from demo.exams import GATED_TITLE
 from tests.browser.conftest import PHONE, SCREENSHOTS, login
 
 pytestmark = pytest.mark.browser
 
-GATED = "车间级安全教育结业考试（需先完成培训）"  # demo/exams.py GATED_TITLE: the learner has not done its course
+GATED = GATED_TITLE  # the learner has not done its course
 DISABLED_GREY = "rgb(201, 206, 214)"  # app.css button:disabled
 
 
