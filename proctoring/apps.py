@@ -9,7 +9,7 @@ class ProctoringConfig(AppConfig):
     def ready(self) -> None:
         from core import fragments, navigation, person_file, preconditions, wizard_steps
         from exams import events
-        from proctoring import exam_listeners, gates, nav, scheduler, wizard
+        from proctoring import exam_listeners, gates, home, nav, scheduler, wizard
         from proctoring import fragments as proctoring_fragments
         from proctoring import person_file as proctoring_file
 
@@ -26,6 +26,8 @@ class ProctoringConfig(AppConfig):
         wizard_steps.register(wizard.STEP)
 
         navigation.register("proctoring", nav.nav_items, position=navigation.PROCTORING)
+        # The home page (organizations) may not import proctoring: a proctor's sessions open now and the review queue.
+        fragments.register(fragments.HOME, proctoring_fragments.NAME, home.home_proctoring)
         # organizations' 一人一档 page may not import proctoring: review decisions and identity checks.
         person_file.contributors.register(proctoring_file.NAME, proctoring_file.sections, position=40)
 
