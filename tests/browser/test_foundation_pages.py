@@ -90,7 +90,9 @@ def test_a_form_s_choices_are_thumb_sized_rows_on_a_phone(new_page: Any, live_se
     page.goto(f"{live_server_url}/org/roster/")
     radio = page.locator('input[type=radio][name="mode"]').first
     box = radio.bounding_box()
-    assert box is not None and box["width"] >= 18 and box["height"] >= 18
+    assert box is not None
+    assert box["width"] >= 18
+    assert box["height"] >= 18
     row = page.locator('label:has(> input[type=radio][name="mode"])').first
     assert row.bounding_box()["height"] >= 44
     assert row.evaluate("e => getComputedStyle(e).fontWeight") == "400"
