@@ -24,16 +24,17 @@ $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(PIP) install -q -r requirements-test.txt
 	touch $@
 
-# gettext's msgfmt compiles translations; chromium runs the browser tests;
-# a CJK font makes its screenshots legible.
+# gettext's msgfmt compiles translations; a CJK font draws the Chinese of a PDF lesson whose fonts are
+# not embedded (training.pdf_pages: PDFium falls back to the system's fonts; our own certificate and demo
+# PDFs use reportlab's non-embedded STSong-Light) and makes the browser tests' screenshots legible;
+# chromium runs the browser tests.
 # Installed from Debian's packages when missing (needs root, as on CI).
 system-deps:
 	@command -v msgfmt >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext; }
+	@fc-list :lang=zh | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }
 
 system-deps-test: system-deps
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
-	@# A CJK font, so that screenshots of the Chinese pages show characters, not boxes.
-	@fc-list :lang=zh | grep -q . || { apt-get update -qq && apt-get install -y -qq fonts-wqy-microhei; }
 
 setup: $(VENV)/.installed system-deps
 	$(PY) manage.py compilemessages -v0 --ignore=.venv

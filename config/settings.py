@@ -485,7 +485,7 @@ _CSP_DIRECTIVES: dict[str, list[str]] = {
     "media-src": ["'self'", "blob:"],
     "font-src": ["'self'"],
     "connect-src": ["'self'"],
-    "frame-src": ["'self'"],
+    "frame-src": ["'none'"],  # no page of ours frames anything (PDFs are shown as page images)
     "worker-src": ["'self'"],
     "manifest-src": ["'self'"],
     "object-src": ["'none'"],

@@ -102,10 +102,6 @@ def csp_replace_everywhere(directives: dict[str, list[str]]) -> Callable[[_View]
     return decorator
 
 
-# A page of ours that shows this response in an <iframe> (the lesson player's PDF viewer).
-csp_framed_by_self = csp_replace_everywhere({"frame-ancestors": ["'self'"]})
-
-
 class FileGone(Http404):
     """A row names a file that storage no longer holds (the API answers it with code ``file_gone``)."""
 

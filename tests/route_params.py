@@ -95,6 +95,11 @@ def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
 
         return {"pk": east_training(cast)["video"].pk, "_as": cast.east.learner.user}
 
+    def document_page(cast: Any) -> Kwargs:
+        from tests.training.route_data import east_training
+
+        return {"pk": east_training(cast)["document"].pk, "number": 1, "_as": cast.east.learner.user}
+
     def course(cast: Any) -> Kwargs:
         from tests.training.route_data import east_training
 
@@ -126,6 +131,7 @@ def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
     return {
         "training:course_detail": course,
         "training:public_enrol": public_course,
+        "training:lesson_page": document_page,
         **{f"training:{name}": lesson for name in lesson_routes},
         **{f"api:{name}": lesson for name in api_routes},
         **training_builder_routes(),

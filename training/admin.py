@@ -112,12 +112,11 @@ class LessonAdminForm(forms.ModelForm):
             upload.seek(0)
             try:
                 self.instance.media_type = check_lesson_media(head, kind=kind, size=upload.size)
-            except MediaRejected as exc:
-                self.add_error("media", str(exc))
-            else:
                 if kind == models.Lesson.Kind.DOCUMENT:
                     self.instance.page_count = pdf_page_count(upload.read())
                     upload.seek(0)
+            except MediaRejected as exc:
+                self.add_error("media", str(exc))
         elif kind in (models.Lesson.Kind.VIDEO, models.Lesson.Kind.DOCUMENT) and not (self.instance.media or upload):
             self.add_error("media", _("Choose a file for this lesson."))
         if kind == models.Lesson.Kind.ARTICLE:

@@ -11,18 +11,19 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from core.http import csp_framed_by_self, page_of, refusal_message, refusal_on_form, stored_file
+from core.http import page_of, refusal_message, refusal_on_form, stored_file
 from training import selectors
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
+from training.pdf_pages import NoSuchPage, PdfUnreadable, page_count, render_page
 from training.routes import pages
 from training.services import library
 from training.services.errors import LibraryError
+from training.views import page_image_response, page_url_pattern
 
 
 def _require_library(request: HttpRequest) -> None:
@@ -86,16 +87,28 @@ def library_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "offer_form": OfferForm() if manages and plan.owner_provider_id else None,
             "decide_form": DecideForm(),
             "awaiting": selectors.library_offers_awaiting(request.user).filter(lesson_plan=plan),
+            **_preview(plan),
         },
     )
 
 
+def _preview(plan: LessonPlan) -> dict[str, Any]:
+    """The page-image preview of a PDF plan: how many pages, and their URL (``page_url_pattern``)."""
+    if plan.file_type != LessonPlan.FileType.PDF:
+        return {}
+    try:
+        with stored_file(plan.file) as handle:
+            count = page_count(handle)
+    except (PdfUnreadable, Http404):
+        return {}
+    pattern = page_url_pattern("training:library_page", plan.pk, version=plan.file.name)
+    return {"page_count": count, "page_url": pattern, "first_page_url": pattern.format(page=1)}
+
+
 @pages.get("library/<id:pk>/file/", name="library_file")
-@xframe_options_sameorigin  # the detail page shows a PDF in an <iframe> of its own
-@csp_framed_by_self
 def library_file(request: HttpRequest, pk: int) -> HttpResponse:
-    """The plan's file from private storage, after the scope check: a PDF inline (for the
-    preview), an office file as a download."""
+    """The plan's file from private storage, after the scope check: a PDF inline (opened in a tab of
+    its own; the preview shows ``library_page``'s images), an office file as a download."""
     plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
     inline = plan.file_type == LessonPlan.FileType.PDF and request.GET.get("download") != "1"
     response = FileResponse(
@@ -107,6 +120,18 @@ def library_file(request: HttpRequest, pk: int) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@pages.get("library/<id:pk>/pages/<int:number>/", name="library_page")
+def library_page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """One page of a PDF plan as an image for the preview, after the same scope check as ``library_file``.
+    Drawn on each request (the browser keeps it an hour): plans are previewed, not studied page by page."""
+    plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk, file_type=LessonPlan.FileType.PDF)
+    try:
+        with stored_file(plan.file) as handle:
+            return page_image_response(render_page(handle, number))
+    except (NoSuchPage, PdfUnreadable):
+        raise Http404 from None
 
 
 def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:

@@ -4,6 +4,7 @@ service or selector, render."""
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
 import re
 from collections import Counter
@@ -24,11 +25,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.models import mainland_mobile
 from core import fragments
-from core.http import csp_framed_by_self, stored_file
+from core.http import stored_file
 from core.ids import query_id
 from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
@@ -36,9 +36,11 @@ from organizations.models import Jurisdiction, Person
 from training import selectors
 from training.forms import quiz_answers_from_post
 from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt, ledger_source_text
+from training.pdf_pages import PAGE_CONTENT_TYPE, NoSuchPage, PdfUnreadable
 from training.routes import pages, public
 from training.services import public as public_services
 from training.services.assignments import assign_to_people
+from training.services.content import lesson_page_image
 from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
 from training.services.errors import QuizUnavailable
 from training.services.public import public_learner_register
@@ -141,10 +143,18 @@ def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
             "assigned": assigned,
             "next_lesson": siblings[index + 1] if index + 1 < len(siblings) else None,
             "page_range": range(1, lesson.page_count + 1),
+            **_document_pages(lesson),
             "quiz_ready": selectors.lesson_study_done(lesson, progress),
             "quiz_passed": bool(progress and progress.quiz_passed),
         },
     )
+
+
+def _document_pages(lesson: Lesson) -> dict[str, str]:
+    if lesson.kind != Lesson.Kind.DOCUMENT or not lesson.media:
+        return {}
+    pattern = page_url_pattern("training:lesson_page", lesson.pk, version=lesson.media.name)
+    return {"page_url": pattern, "first_page_url": pattern.format(page=1)}
 
 
 @pages.route("lessons/<id:pk>/quiz/", name="lesson_quiz", methods=("GET", "POST"))
@@ -257,8 +267,6 @@ def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -
 
 
 @pages.get("lessons/<id:pk>/media/", name="lesson_media")
-@xframe_options_sameorigin  # the PDF viewer embeds it in an <iframe> of our own page
-@csp_framed_by_self
 def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
     """Stream a lesson's private file to whoever may open the lesson, with
     HTTP Range support so a video can be scrubbed (within what was watched)."""
@@ -291,6 +299,37 @@ def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
     response["Cache-Control"] = "private, no-store"
     response["Content-Disposition"] = "inline"
     return response
+
+
+def page_url_pattern(name: str, pk: int, *, version: str) -> str:
+    """The URL of a document's page images with ``{page}`` where the number goes, for the pager's script.
+
+    ``version`` (the stored file's name) goes into the query: a replaced file gets new URLs, so the
+    browser's copy of an old page (``page_image_response``) is never shown for the new file."""
+    first = reverse(name, kwargs={"pk": pk, "number": 1})
+    tag = hashlib.sha256(version.encode()).hexdigest()[:12]
+    return f"{first.removesuffix('1/')}{{page}}/?v={tag}"
+
+
+def page_image_response(image: bytes) -> HttpResponse:
+    response = HttpResponse(image, content_type=PAGE_CONTENT_TYPE)
+    # Private (no shared cache keeps it), but kept an hour in the learner's own browser, so paging back
+    # does not fetch the page again; the URL changes with the file (page_url_pattern).
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@pages.get("lessons/<id:pk>/pages/<int:number>/", name="lesson_page")
+def lesson_page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """One page of a document lesson as an image, to whoever may open the lesson (phones cannot show a
+    PDF inside the player)."""
+    lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk, kind=Lesson.Kind.DOCUMENT)
+    if not lesson.media or not 1 <= number <= lesson.page_count:
+        raise Http404
+    try:
+        return page_image_response(lesson_page_image(lesson=lesson, number=number))
+    except (NoSuchPage, PdfUnreadable):
+        raise Http404 from None
 
 
 # --- Enterprise dashboard ------------------------------------------------------------------

@@ -78,7 +78,9 @@ def test_no_inline_script_anywhere_and_only_the_docs_style_block_by_hash(admin_c
 
 
 @pytest.mark.django_db
-def test_only_the_lesson_file_may_be_framed_and_only_by_our_pages(cast: object) -> None:
+def test_no_page_may_be_framed_the_lesson_file_included(cast: object) -> None:
+    # Documents are shown as page images now (tests/training/test_document_pages.py): nothing of ours frames
+    # the PDF any more, so it gets the same frame-ancestors 'none' as every page.
     from tests.training.conftest import build_course
     from training.models import Lesson
 
@@ -88,8 +90,8 @@ def test_only_the_lesson_file_may_be_framed_and_only_by_our_pages(cast: object) 
     client.force_login(cast.platform_admin, backend="django.contrib.auth.backends.ModelBackend")  # type: ignore[attr-defined]
     response = client.get(reverse("training:lesson_media", args=[document.pk]))
     assert response.status_code == 200
-    assert policy(response["Content-Security-Policy"])["frame-ancestors"] == ["'self'"]
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    assert policy(response["Content-Security-Policy"])["frame-ancestors"] == ["'none'"]
+    assert response["X-Frame-Options"] == "DENY"
 
 
 # --- the https redirect and HSTS ------------------------------------------------------------

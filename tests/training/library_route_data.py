@@ -55,6 +55,7 @@ def library_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
 
     return {
         **{f"training:{name}": plan for name in ("library_detail", "library_file", "library_edit", "library_delete")},
+        "training:library_page": lambda c: {"pk": east_library(c)["plan"].pk, "number": 1},
         "training:library_offer": provider_plan,
         "training:library_offer_withdraw": offer,
         "training:library_offer_decide": offer,

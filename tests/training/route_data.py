@@ -6,7 +6,16 @@ from typing import Any
 
 from django.utils import timezone
 
-from training.models import Assignment, Chapter, Course, CreditLedger, PlanTemplate, Progress, RequirementProfile
+from training.models import (
+    Assignment,
+    Chapter,
+    Course,
+    CreditLedger,
+    Lesson,
+    PlanTemplate,
+    Progress,
+    RequirementProfile,
+)
 from training.services.assignments import assignment_create, onboarding_plan_for
 from training.services.public import public_learner_register
 
@@ -15,12 +24,13 @@ def east_training(cast: Any) -> dict[str, Any]:
     cached = cast.east.extra.get("training")
     if cached:
         return cached
-    from tests.training.conftest import video_lesson
+    from tests.training.conftest import TINY_PDF, make_lesson, video_lesson
 
     east = cast.east
     course = Course.objects.create(title="东区安全课程", owner_provider=east.provider, shared_with=east.jurisdiction)
     chapter = Chapter.objects.create(course=course, title="第一章")
     video = video_lesson(chapter, "东区视频", seconds=60)
+    document = make_lesson(chapter, "东区文档", Lesson.Kind.DOCUMENT, data=TINY_PDF)
     assignment_create(learner=east.learner.user, course=course)
     Progress.objects.get_or_create(learner=east.learner.user, lesson=video)
     public_course = Course.objects.create(
@@ -36,6 +46,7 @@ def east_training(cast: Any) -> dict[str, Any]:
     data = {
         "course": course,
         "video": video,
+        "document": document,
         "public_course": public_course,
         "public_user": public.user,
         "admin": {

@@ -89,9 +89,9 @@ def test_another_trainer_in_the_district_searches_and_previews(cast: Cast) -> No
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith("inline")
     assert b"".join(response.streaming_content)[:5] == b"%PDF-"
-    # the preview may be framed by our own pages only
-    assert "frame-ancestors 'self'" in response["Content-Security-Policy"]
-    assert response["X-Frame-Options"] == "SAMEORIGIN"
+    # the preview is page images (tests/training/test_document_pages.py): nothing frames the file
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
     download = client.get(reverse("training:library_file", args=[plan.pk]), {"download": "1"})
     assert download["Content-Disposition"].startswith("attachment")
 

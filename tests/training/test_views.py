@@ -105,9 +105,10 @@ class TestMedia:
         assert b"".join(tail.streaming_content) == FAKE_MP4[-4:]
         assert client.get(url, headers={"Range": f"bytes={len(FAKE_MP4) + 10}-"}).status_code == 416
 
-    def test_the_pdf_may_be_framed_by_our_own_page(self, world: World) -> None:
+    def test_the_pdf_is_served_but_framed_by_no_page(self, world: World) -> None:
+        # The player shows page images (test_document_pages.py); nothing frames the PDF any more.
         response = login_client(world.learner.user).get(f"/training/lessons/{world.document.pk}/media/")
-        assert response["X-Frame-Options"] == "SAMEORIGIN"
+        assert response["X-Frame-Options"] == "DENY"
         assert response["Content-Type"] == "application/pdf"
 
     def test_wrong_type_and_oversized_uploads_are_refused(self, world: World, settings: Any) -> None:

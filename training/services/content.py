@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import secrets
 from typing import Any
 
@@ -13,10 +12,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.http import stored_file
+from core.private_files import PrivateFolder
 from core.richtext import sanitize_html as sanitize_article_html
 from organizations.models import Enterprise, Industry, Jurisdiction, TrainingProvider
 from training import selectors
 from training.models import Chapter, Course, CreditLedger, Lesson, Progress
+from training.pdf_pages import PAGE_EXTENSION, RENDER_VERSION, PdfUnreadable, page_count, render_page
 from training.services.assignments import assignments_refresh
 from training.services.errors import ContentHasCredit, CourseEmpty, MediaRejected, ShareNeedsOffer
 
@@ -47,11 +49,55 @@ def check_lesson_media(data: bytes, *, kind: str, size: int | None = None) -> st
     raise MediaRejected(_("An article lesson has no file."))
 
 
-_PDF_PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
-
-
 def pdf_page_count(data: bytes) -> int:
-    return max(1, len(_PDF_PAGE.findall(data)))
+    """The pages of a document lesson's PDF, as PDFium counts them; MediaRejected when PDFium cannot open
+    it (damaged, password-protected), so that learners never get a lesson they cannot read."""
+    try:
+        return page_count(data)
+    except PdfUnreadable as exc:
+        reasons = {
+            "password": _(
+                "This PDF is protected by a password, so learners could not open it. "
+                "Save it without a password and upload it again."
+            ),
+            "security": _(
+                "This PDF uses a protection that cannot be opened. Save it without protection and upload it again."
+            ),
+            "no_pages": _("This PDF has no pages."),
+        }
+        raise MediaRejected(
+            reasons.get(
+                exc.reason,
+                _("This PDF is damaged and cannot be opened. Export or save it as PDF again and upload it again."),
+            )
+        ) from None
+
+
+# Lesson files and their drawn pages, in the same private folder as ``Lesson.media`` (private_storage_for("training")).
+_LESSON_FILES = PrivateFolder("training")
+
+
+def _pages_folder(media_name: str) -> str:
+    return f"{media_name}.pages"
+
+
+def lesson_page_image(*, lesson: Lesson, number: int) -> bytes:
+    """Page ``number`` of a document lesson's PDF as an image (``pdf_pages.PAGE_CONTENT_TYPE``), drawn on
+    first request and kept beside the file. The cached name carries the file's own name (a replaced file
+    has a new one) and ``RENDER_VERSION``. Raises ``pdf_pages.NoSuchPage`` past the end, ``FileGone``."""
+    name = f"{_pages_folder(lesson.media.name)}/{RENDER_VERSION}-{number}.{PAGE_EXTENSION}"
+    cached = _LESSON_FILES.read(name)
+    if cached is not None:
+        return cached
+    with stored_file(lesson.media) as handle:
+        image = render_page(handle, number)
+    _LESSON_FILES.write(name, image)
+    return image
+
+
+def _forget_media(storage: Any, name: str) -> None:
+    storage.delete(name)
+    _LESSON_FILES.delete_folder(_pages_folder(name))
 
 
 _EXTENSIONS = {"video/mp4": "mp4", "video/webm": "webm", "application/pdf": "pdf"}
@@ -81,7 +127,7 @@ def _attach_media(lesson: Lesson, *, data: bytes | None, upload: Any | None) -> 
     if old:
         # The replaced file goes only once the new row is committed.
         storage = lesson.media.storage
-        transaction.on_commit(lambda: storage.delete(old))
+        transaction.on_commit(lambda: _forget_media(storage, old))
 
 
 def _next_order(qs: Any) -> int:
@@ -268,7 +314,7 @@ def lesson_delete(*, lesson: Lesson) -> None:
     name, storage = (lesson.media.name, lesson.media.storage) if lesson.media else ("", None)
     lesson.delete()
     if name and storage is not None:
-        transaction.on_commit(lambda: storage.delete(name))
+        transaction.on_commit(lambda: _forget_media(storage, name))
 
 
 def lesson_set_retired(*, lesson: Lesson, retired: bool) -> Lesson:
