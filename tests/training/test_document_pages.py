@@ -273,3 +273,26 @@ def test_a_plan_page_is_refused_outside_the_plans_scope(cast: Cast) -> None:
         login_client(cast.east.training_admin).get(reverse("training:library_page", args=[plan.pk, 1])).status_code
         == 200
     )
+
+
+# --- lessons counted before PDFium ----------------------------------------------------------------
+
+
+def test_the_migration_recounts_the_lessons_the_old_regex_miscounted(world: World) -> None:
+    """training/migrations/0007: a lesson uploaded when the regex counted its 17 pages as 1 ends on page 17."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("training.migrations.0007_document_pages_recounted")
+    miscounted = _document(world)
+    Lesson.objects.filter(pk=miscounted.pk).update(page_count=1)
+    gone = _document(world, title="文件已丢失")
+    Lesson.objects.filter(pk=gone.pk).update(page_count=5)
+    gone.media.storage.delete(gone.media.name)
+
+    migration.recount(apps, None)
+
+    assert Lesson.objects.get(pk=miscounted.pk).page_count == 17
+    # A file no longer in storage keeps its count rather than stopping the migration.
+    assert Lesson.objects.get(pk=gone.pk).page_count == 5
