@@ -39,7 +39,7 @@ SEED = 14
 SOURCE = "示范区历史数据.xlsx"  # where the demo says its history came from, as an import names its file
 FIRST_CODE17 = "91990101MC0000001"
 PROVINCE_ISSUER = "示范省应急管理厅"
-ONBOARDING_EXAM = "新员工岗前安全考核（示范）"
+ONBOARDING_EXAM = "新员工岗前安全考核"
 
 # (code, name, kind, parent code, resident population)
 JURISDICTIONS = [
@@ -307,29 +307,28 @@ class _Builder:
         return self.profiles[(self.industries[industry].is_high_risk, job.post)]
 
     def _sessions(self) -> dict[str, ExamSession]:
-        """One onboarding exam session per month of the last two years."""
+        """One onboarding exam session per month of the last two years, by month ("2026-12")."""
         paper = PaperTemplate.objects.filter(provider=self.provider).order_by("pk").first()
         if paper is None:
             paper = PaperTemplate.objects.create(provider=self.provider, name=ONBOARDING_EXAM)
-        sessions = []
+        sessions: dict[str, ExamSession] = {}
         month = dt.date(self.today.year - 2, self.today.month, 1)
         while month <= self.today:
             following = (month + dt.timedelta(days=32)).replace(day=1)
-            sessions.append(
-                ExamSession(
-                    provider=self.provider,
-                    paper=paper,
-                    title=f"{ONBOARDING_EXAM} {month:%Y-%m}",
-                    opens_at=self._at(month, 8),
-                    closes_at=self._at(following - dt.timedelta(days=1), 20),
-                    attempts_allowed=2,
-                    pass_score=Decimal("60"),
-                    is_onboarding=True,
-                    prepared_at=self._at(month, 7),
-                )
+            sessions[f"{month:%Y-%m}"] = ExamSession(
+                provider=self.provider,
+                paper=paper,
+                title=f"{month.year}年{month.month}月{ONBOARDING_EXAM}",
+                opens_at=self._at(month, 8),
+                closes_at=self._at(following - dt.timedelta(days=1), 20),
+                attempts_allowed=2,
+                pass_score=Decimal("60"),
+                is_onboarding=True,
+                prepared_at=self._at(month, 7),
             )
             month = following
-        return {s.title[-7:]: s for s in ExamSession.objects.bulk_create(sessions)}
+        ExamSession.objects.bulk_create(sessions.values())
+        return sessions
 
     def _write_training_and_exams(self, persons: list[org.Person], enterprises: list[org.Enterprise]) -> None:
         rng = self.rng

@@ -27,6 +27,7 @@ OPEN_TITLE = "2026年新员工岗前安全培训考试"
 # The exam pages say what is needed and when it closed: a title does not.
 GATED_TITLE = "车间级安全教育结业考试"
 PAST_TITLE = "2026年第四季度主要负责人和安全管理人员安全生产知识考核"
+PAPER_NAME = "新员工岗前安全培训试卷"
 WANTED = {QuestionType.SINGLE: 10, QuestionType.MULTIPLE: 4, QuestionType.TRUE_FALSE: 4, QuestionType.FILL_BLANK: 2}
 SCORES = {
     QuestionType.SINGLE: "5",
@@ -132,7 +133,7 @@ def seed(*, provider: TrainingProvider, learner: Person) -> dict[str, Any]:
     now = timezone.now()
     enterprise = learner.enterprise
     bank = _bank(provider)
-    paper = _paper(provider, bank, "新员工岗前安全培训试卷（示范）")
+    paper = _paper(provider, bank, PAPER_NAME)
     result: dict[str, Any] = {"bank": bank, "paper": paper}
     # Open now, for two months: the sessions a demo learner can sit today.
     open_now = {

@@ -269,6 +269,7 @@ def test_managers_and_supervisors_still_browse_it(cast: Cast, exam_bank: Bank) -
 
 
 def test_the_demo_exam_draws_on_questions_the_demo_learner_cannot_practise(db: None, settings: Any) -> None:
+    from demo.exams import PAPER_NAME
     from exams.models import PaperTemplate
     from organizations.models import Person
 
@@ -277,7 +278,7 @@ def test_the_demo_exam_draws_on_questions_the_demo_learner_cannot_practise(db: N
     learner = Person.objects.get(user__username="demo_learner").user
     practised = selectors.practice_questions_for(learner)
     assert practised.count() > 50  # still a bank to practise on
-    paper = PaperTemplate.objects.get(name="新员工岗前安全培训试卷（示范）")
+    paper = PaperTemplate.objects.get(name=PAPER_NAME)
     banks = {bank for rule in paper.rules.all() for bank in rule.banks.all()}
     assert banks
     assert {bank.purpose for bank in banks} == {Bank.Purpose.EXAM_ONLY}
