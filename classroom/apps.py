@@ -31,6 +31,7 @@ class ClassroomConfig(AppConfig):
         navigation.register("classroom", nav.nav_items, position=navigation.TRAINING + 5)
         todo.providers.register("classroom.classes", home.todo_classes, position=home.POSITION)
         fragments.register(fragments.TRAINING_DASHBOARD, "classroom", classroom_fragments.dashboard_classes)
+        fragments.register(fragments.HOME, "classroom", home.home_class_desk)
 
         # clevid: a classroom entry of a person's 学时 ledger links to its class's evidence.
         from classroom.evidence_links import ledger_links

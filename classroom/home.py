@@ -1,10 +1,12 @@
-"""Classroom's section of the learner's home (``core.todo``): the classes they are invited to that have not ended."""
+"""Classroom's section of the learner's home (``core.todo``): the classes they are invited to that have not ended;
+and the trainer's desk (``core.fragments.HOME``): the classes they run that are under way or coming up."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +15,7 @@ from django.utils.translation import pgettext
 from classroom import selectors
 from classroom.models import Attendance, TrainingClass
 from core import todo
+from organizations import selectors as org
 
 # Between the courses to continue and the exams: a class is a date to keep.
 POSITION = todo.COURSES + 5
@@ -58,3 +61,58 @@ def todo_classes(*, user: Any, now: dt.datetime) -> todo.Section | None:
         items=tuple(items),
         link=(reverse("classroom:mine"), _("My classes")),
     )
+
+
+# --- the trainer's desk (core.fragments.HOME) -----------------------------------------------------
+
+# The classes a trainer sees on their home: under way, or starting within this many days.
+DESK_DAYS = 7
+DESK_SHOWN = 3
+
+
+def _desk_item(training_class: TrainingClass, now: dt.datetime) -> todo.Item:
+    in_progress = training_class.starts_at <= now
+    return todo.Item(
+        title=training_class.topic,
+        url=reverse("classroom:detail", args=[training_class.pk]),
+        action=_("Sign-in codes and attendance"),
+        lines=(
+            _("Time: %(when)s") % {"when": _when(training_class)},
+            _("Place: %(place)s") % {"place": training_class.place},
+            _("%(signed)s of %(invited)s invited signed in")
+            % {"signed": training_class.signed, "invited": training_class.invited},  # type: ignore[attr-defined]
+        ),
+        badge=pgettext("class", "In progress") if in_progress else _("Classroom"),
+        tone="warn" if in_progress else "",
+    )
+
+
+def home_class_desk(*, request: Any) -> str:
+    """The classes this user runs (as their trainer, or for the provider or enterprise they administer) that
+    are under way or start within ``DESK_DAYS``, soonest first, with who has signed in; "" for someone who
+    runs no class and may schedule none (a platform admin's home is no trainer's desk)."""
+    user = request.user
+    if org.is_platform_admin(user) or not (
+        org.provider_ids_managed_by(user) or selectors.classes_run_by(user).exists()
+    ):
+        return ""
+    now = timezone.now()
+    classes = (
+        selectors.classes_run_by(user)
+        .filter(
+            status=TrainingClass.Status.SCHEDULED, ends_at__gt=now, starts_at__lt=now + dt.timedelta(days=DESK_DAYS)
+        )
+        .annotate(
+            invited=Count("invitations", distinct=True),
+            signed=Count("attendances", distinct=True),
+        )
+        .order_by("starts_at", "pk")[:DESK_SHOWN]
+    )
+    section = todo.Section(
+        key="class_desk",
+        title=_("Classes coming up"),
+        items=tuple(_desk_item(training_class, now) for training_class in classes),
+        link=(reverse("classroom:list"), _("All classes")),
+        empty=_("No class of yours is under way or starts in the next %(days)s days.") % {"days": DESK_DAYS},
+    )
+    return todo.desk_html(section, request=request)

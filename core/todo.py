@@ -51,6 +51,9 @@ class Section:
     items: tuple[Item, ...] = ()
     link: tuple[str, str] | None = None  # (url, label): the app's full page, also offered when there is nothing to do
     todo: bool = True  # False for a shortcut (the last practice): it never makes the list "not empty"
+    empty: str = (
+        ""  # a staff desk's line when it has no item ("no exam is under way"); a learner's empty section is not shown
+    )
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,15 @@ class Home:
     @property
     def has_items(self) -> bool:
         return any(section.items for section in self.sections)
+
+
+def desk_html(section: Section, *, request: Any) -> str:
+    """A staff desk on the home page, drawn as a learner's to-do section (``home_section.html``), with
+    ``section.empty`` when it has no item: for an app's ``core.fragments.HOME`` contributor (the proctor's
+    sessions under way, the training admin's exams and classes)."""
+    from django.template.loader import render_to_string
+
+    return render_to_string("home_section.html", {"section": section}, request=request)
 
 
 Provider = Callable[..., Section | None]

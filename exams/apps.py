@@ -7,7 +7,7 @@ class ExamsConfig(AppConfig):
     verbose_name = _("Exams")
 
     def ready(self) -> None:
-        from core import background, navigation, person_file, tabular, todo
+        from core import background, fragments, navigation, person_file, tabular, todo
         from exams import home, nav, scheduler
         from exams import person_file as exams_file
         from exams.imports import CertificatesImport
@@ -15,6 +15,8 @@ class ExamsConfig(AppConfig):
         navigation.register("exams", nav.nav_items, position=navigation.EXAMS)
         todo.providers.register("exams.exams", home.todo_exams, position=todo.EXAMS)
         todo.providers.register("exams.certificates", home.todo_certificates, position=todo.CERTIFICATES)
+        # The home page (organizations) may not import exams: a training admin's exams under way and coming up.
+        fragments.register(fragments.HOME, "exams", home.home_exam_desk)
         tabular.register(CertificatesImport())
         # organizations' 一人一档 page may not import exams: attempts, scores and certificates.
         person_file.contributors.register(exams_file.NAME, exams_file.sections, position=30)

@@ -1,4 +1,5 @@
-"""Exams' sections of the learner's home (``core.todo``): exams open now or soon, and certificates to renew."""
+"""Exams' sections of the learner's home (``core.todo``): exams open now or soon, and certificates to renew;
+and the training admin's desk (``core.fragments.HOME``): the exams they run that are under way or coming up."""
 
 from __future__ import annotations
 
@@ -6,14 +7,16 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from core import todo
 from exams import selectors
-from organizations.selectors import person_of
+from exams.models import Attempt
+from organizations.selectors import person_of, provider_ids_managed_by
 from training.selectors import is_eligible_for_exam
 
 # An exam shows on the home from this many days before it opens.
@@ -105,3 +108,63 @@ def todo_certificates(*, user: Any, now: dt.datetime) -> todo.Section | None:
     return todo.Section(
         key="certificates", title=_("Certificates to renew"), items=tuple(items), link=(url, _("My certificates"))
     )
+
+
+# --- the training admin's desk (core.fragments.HOME) ---------------------------------------------
+
+# The exams a training admin sees on their home: under way, or opening within this many days.
+DESK_DAYS = 14
+DESK_SHOWN = 3
+
+
+def _desk_item(session: Any, now: dt.datetime) -> todo.Item:
+    under_way = session.opens_at <= now
+    lines = [_window(session.opens_at, session.closes_at)]
+    if under_way:
+        lines.append(
+            _("%(expected)s may sit · %(sitting)s sitting now · %(done)s handed in")
+            % {
+                "expected": selectors.session_population(session).count(),
+                "sitting": session.sitting,
+                "done": session.handed_in,
+            }
+        )
+    else:
+        lines.append(_("%(expected)s may sit") % {"expected": selectors.session_population(session).count()})
+    return todo.Item(
+        title=session.title,
+        url=reverse("exams:session_stats", args=[session.pk]),
+        action=_("Session statistics"),
+        lines=tuple(lines),
+        badge=pgettext("exam session phase", "Under way")
+        if under_way
+        else pgettext("exam session phase", "Not started"),
+        tone="ok" if under_way else "",
+    )
+
+
+def home_exam_desk(*, request: Any) -> str:
+    """The exams a training admin runs that are under way or open within ``DESK_DAYS``, soonest first, with who
+    may sit and who has handed in; "" for anyone who manages no training provider (a platform admin included:
+    their home is not one provider's desk)."""
+    user = request.user
+    if not provider_ids_managed_by(user):
+        return ""
+    now = timezone.now()
+    sessions = selectors.sessions_in_schedule_order(
+        selectors.sessions_managed_by(user).filter(closes_at__gt=now, opens_at__lt=now + dt.timedelta(days=DESK_DAYS)),
+        now=now,
+    ).annotate(
+        sitting=Count("attempts", filter=Q(attempts__status=Attempt.Status.IN_PROGRESS)),
+        handed_in=Count(
+            "attempts", filter=Q(attempts__status__in=[Attempt.Status.SUBMITTED, Attempt.Status.INVALIDATED])
+        ),
+    )
+    section = todo.Section(
+        key="exam_desk",
+        title=_("Exams coming up"),
+        items=tuple(_desk_item(session, now) for session in sessions[:DESK_SHOWN]),
+        link=(reverse("exams:admin_home"), _("All exams")),
+        empty=_("No exam of yours is under way or opens in the next %(days)s days.") % {"days": DESK_DAYS},
+    )
+    return todo.desk_html(section, request=request)

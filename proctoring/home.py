@@ -1,10 +1,9 @@
-"""The proctor's part of the home page (core.fragments.HOME).
+"""The proctor's desk on the home page (core.fragments.HOME, drawn by core.todo.desk_html).
 
-A proctor signs in on exam day to watch. Before, their home showed the counts of
-enterprises and people in their jurisdiction and nothing about the exams: the
-sessions under way and the review queue were two taps away, behind 监考. Now the
-home page lists the proctored sessions open now (each with its live dashboard and
-how many are sitting), the next to open when none is, and the review queue.
+A proctor signs in on exam day to watch. Before, their home showed the counts of enterprises and
+people in their jurisdiction and nothing about the exams: the sessions under way and the review queue
+were two taps away, behind 监考. Now the home page lists the proctored sessions open now (each with
+its live dashboard and how many are sitting), the next to open when none is, and the review queue.
 """
 
 from __future__ import annotations
@@ -12,15 +11,46 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q
-from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from exams.models import Attempt
+from core import todo
+from exams.models import Attempt, ExamSession
 from organizations.models import RoleGrant
 from organizations.selectors import jurisdiction_paths_of
 from proctoring import selectors
 
 OPEN_SHOWN = 5
+
+
+def _at(moment: Any) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _open_item(session: ExamSession) -> todo.Item:
+    return todo.Item(
+        title=session.title,
+        url=reverse("proctoring:live", args=[session.pk]),
+        action=_("Live dashboard"),
+        lines=(
+            _("Closes at %(t)s") % {"t": _at(session.closes_at)},
+            _("%(n)s sitting now · %(m)s handed in") % {"n": session.sitting, "m": session.handed_in},  # type: ignore[attr-defined]
+        ),
+        badge=pgettext("exam session phase", "Under way"),
+        tone="ok",
+    )
+
+
+def _next_item(session: ExamSession) -> todo.Item:
+    return todo.Item(
+        title=session.title,
+        url=reverse("proctoring:live", args=[session.pk]),
+        action=_("Live dashboard"),
+        lines=(_("Opens at %(t)s") % {"t": _at(session.opens_at)},),
+        badge=pgettext("exam session phase", "Not started"),
+    )
 
 
 def home_proctoring(*, request: Any) -> str:
@@ -41,12 +71,29 @@ def home_proctoring(*, request: Any) -> str:
                 "attempts", filter=Q(attempts__status__in=[Attempt.Status.SUBMITTED, Attempt.Status.INVALIDATED])
             ),
         )
-        .order_by("closes_at", "pk")[: OPEN_SHOWN + 1]
+        .order_by("closes_at", "pk")[:OPEN_SHOWN]
     )
-    context = {
-        "open_sessions": open_now[:OPEN_SHOWN],
-        "more_open": len(open_now) > OPEN_SHOWN,
-        "next_session": None if open_now else proctored.filter(opens_at__gt=now).order_by("opens_at", "pk").first(),
-        "queue_count": selectors.review_queue(user).count(),
-    }
-    return render_to_string("proctoring/_home.html", context, request=request)
+    items = [_open_item(session) for session in open_now]
+    following = None if open_now else proctored.filter(opens_at__gt=now).order_by("opens_at", "pk").first()
+    if following is not None:
+        items.append(_next_item(following))
+    queue = selectors.review_queue(user).count()
+    if queue:
+        items.append(
+            todo.Item(
+                title=_("Review queue"),
+                url=reverse("proctoring:review_queue"),
+                action=pgettext("proctoring review", "Review"),
+                lines=(_("%(n)s finished attempts with flags wait for a decision.") % {"n": queue},),
+                badge=str(queue),
+                tone="warn",
+            )
+        )
+    section = todo.Section(
+        key="proctoring",
+        title=_("Proctoring today"),
+        items=tuple(items),
+        link=(reverse("proctoring:home"), _("All proctored sessions")),
+        empty=_("No proctored exam is under way, and no attempt waits for review."),
+    )
+    return todo.desk_html(section, request=request)
