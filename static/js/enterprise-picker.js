@@ -25,6 +25,11 @@
           if (match) { inGroup += 1; }
         });
         group.hidden = inGroup === 0;
+        // The group's count follows the search: "(3/12)", 3 of its 12 enterprises match.
+        var counter = group.querySelector("[data-group-count]");
+        if (counter) {
+          counter.textContent = "(" + (query ? inGroup + "/" : "") + counter.dataset.total + ")";
+        }
         // While searching, the groups with a match are open; after, only those with a ticked enterprise.
         group.open = query ? inGroup > 0 : group.querySelector("input:checked") !== null;
         shown += inGroup;

@@ -70,3 +70,27 @@ def test_the_exam_list_fits_a_phone_with_phases_and_links(new_page: Callable[...
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= PHONE["width"]
     page.screenshot(path=str(SCREENSHOTS / "exam-manage-phone.png"), full_page=True)
+
+
+def test_the_enterprise_picker_s_group_counts_follow_the_search(
+    new_page: Callable[..., Any], live_server_url: str
+) -> None:
+    """安排考试: while a name is searched, each jurisdiction's count reads matches/all (it kept saying all)."""
+    page = new_page()
+    login(page, live_server_url, "demo_trainer")
+    page.goto(f"{live_server_url}/exams/manage/sessions/new/")
+    search = page.locator("[data-picker-filter]")
+    search.fill("化工")
+    counts = page.evaluate(
+        """() => [...document.querySelectorAll('[data-picker-group]:not([hidden])')].map(g => ({
+            text: g.querySelector('[data-group-count]').textContent,
+            shown: g.querySelectorAll('li:not([hidden])').length,
+            all: g.querySelectorAll('li').length}))"""
+    )
+    assert counts
+    assert [c["text"] for c in counts] == [f"({c['shown']}/{c['all']})" for c in counts]
+    assert all(0 < c["shown"] for c in counts)
+    search.fill("")
+    texts = page.eval_on_selector_all("[data-group-count]", "els => els.map(e => e.textContent)")
+    totals = page.eval_on_selector_all("[data-picker-group]", "gs => gs.map(g => g.querySelectorAll('li').length)")
+    assert texts == [f"({n})" for n in totals]
