@@ -52,7 +52,8 @@ app.conf.beat_schedule = {
     # Analytics: recompute the facts of the rows written since (analytics.facts.facts_refresh);
     # in the embedded default analytics.apps runs it on a thread, `manage.py analytics_refresh` from cron.
     "analytics-refresh-facts": _every("analytics.refresh_facts", "ANALYTICS_FACTS_REFRESH_SECONDS"),
-    # Imports: delete the error lists past IMPORT_ERRORS_KEPT_SECONDS (core.import_errors); in the
-    # embedded default core.apps runs it on a thread.
+    # Imports: delete the error lists and the jobs' quoted cells past IMPORT_ERRORS_KEPT_SECONDS, and fail
+    # the jobs a stopped worker left (core.import_jobs.import_records_purge); in the embedded default
+    # core.apps runs it on a thread.
     "core-purge-import-errors": _every("core.purge_import_errors", "IMPORT_ERRORS_PURGE_SECONDS"),
 }

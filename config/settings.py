@@ -444,6 +444,9 @@ IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 512 * 1024, minimum
 # and how often the expired ones are deleted.
 IMPORT_ERRORS_KEPT_SECONDS = env_int("IMPORT_ERRORS_KEPT_SECONDS", 3600, minimum=60)
 IMPORT_ERRORS_PURGE_SECONDS = env_int("IMPORT_ERRORS_PURGE_SECONDS", 600, minimum=5)
+# A background import queued or running longer than this was stopped with its worker: it is failed and its
+# file (people's ID numbers) emptied by the same periodic tidy (core.import_jobs.import_records_purge).
+IMPORT_JOB_STUCK_SECONDS = env_int("IMPORT_JOB_STUCK_SECONDS", 6 * 3600, minimum=600)
 # A spreadsheet whose parts inflate past this is refused before parsing.
 UPLOAD_MAX_UNCOMPRESSED_BYTES = env_int("UPLOAD_MAX_UNCOMPRESSED_BYTES", 400 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -15,7 +15,7 @@ class CoreConfig(AppConfig):
 
         from core import background, import_views, navigation
         from core.ids import IdConverter, RelatedExactInRange
-        from core.import_errors import errors_report_purge
+        from core.import_jobs import import_records_purge
 
         # Before any URLconf is imported: ``<id:pk>`` in every app's urls.py and in config.routing.
         register_converter(IdConverter, "id")
@@ -25,5 +25,5 @@ class CoreConfig(AppConfig):
         if background.periodic_jobs_wanted():
             # Celery beat runs it when scaled out (config/celery.py); idempotent, so several processes may.
             background.run_periodically(
-                "core-purge-import-errors", errors_report_purge, interval=settings.IMPORT_ERRORS_PURGE_SECONDS
+                "core-purge-import-errors", import_records_purge, interval=settings.IMPORT_ERRORS_PURGE_SECONDS
             )

@@ -6,6 +6,13 @@ server's timeout): ``import_job_start`` stores it and queues ``import_job_run``,
 and the page polls the job. The import itself is ``tabular.run_import``: every
 row checked first, nothing written on any error, idempotent.
 
+What a job keeps of the file, no longer than needed (PIPL: the file holds people's
+ID numbers): the file itself goes once the job has run; the error messages, which
+quote the file's cells, go after ``IMPORT_ERRORS_KEPT_SECONDS`` like the error
+workbook (the rows, columns and counts stay, so the page still says what was
+refused); a job that never finished (its worker was stopped) is failed after
+``IMPORT_JOB_STUCK_SECONDS`` and its file emptied (``import_records_purge``).
+
 New accounts' one-time passwords (people imports) are handed out once, as in
 the request: they are kept only in the cache, encrypted with a key derived from
 ``SECRET_KEY``, for ``CREDENTIALS_TTL`` seconds, and removed when the uploader
@@ -15,6 +22,7 @@ first opens the finished job (``import_job_credentials_take``).
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -29,7 +37,7 @@ from django.utils.translation import gettext as _
 
 from core import tabular
 from core.background import enqueue
-from core.import_errors import ERRORS_SHOWN, errors_report_keep
+from core.import_errors import ERRORS_SHOWN, errors_report_keep, errors_report_purge
 from core.models import DataImport
 from core.uploads import CheckedUpload, UploadRejected
 
@@ -124,6 +132,48 @@ def import_job_result(job: DataImport) -> tabular.ImportResult | None:
         unchanged=counts["unchanged"],
         errors=[tabular.RowError(e["row"], e["column"], e["message"]) for e in job.result.get("errors", [])],
     )
+
+
+# --- what a job keeps, no longer than needed ------------------------------------------------
+
+
+def import_records_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The periodic tidy of imports (every ``IMPORT_ERRORS_PURGE_SECONDS``; Celery beat when scaled out):
+
+    - the error workbooks past ``IMPORT_ERRORS_KEPT_SECONDS`` (``errors_report_purge``);
+    - the error messages of the jobs finished before then: each quotes a cell of the file, so only its
+      row and column stay, with the counts, and the page says the details were removed;
+    - the jobs queued or running for longer than ``IMPORT_JOB_STUCK_SECONDS`` (their worker was stopped):
+      failed, with the file emptied. Nothing of such a job was stored: an import writes in one transaction.
+
+    Idempotent, so several processes may run it. Returns what went, by kind."""
+    now = now or timezone.now()
+    kept_since = now - dt.timedelta(seconds=settings.IMPORT_ERRORS_KEPT_SECONDS)
+    cleared = 0
+    quoting = (
+        DataImport.objects.filter(finished_at__lt=kept_since, result__has_key="errors")
+        .exclude(result__has_key="details_removed")
+        .only("pk", "result")
+    )
+    for job in quoting.iterator():
+        result = {
+            **job.result,
+            "errors": [{**error, "message": ""} for error in job.result["errors"]],
+            "details_removed": True,
+        }
+        cleared += DataImport.objects.filter(pk=job.pk).update(result=result)
+    stuck = DataImport.objects.filter(
+        status__in=[DataImport.Status.QUEUED, DataImport.Status.RUNNING],
+        created_at__lt=now - dt.timedelta(seconds=settings.IMPORT_JOB_STUCK_SECONDS),
+    ).update(
+        status=DataImport.Status.FAILED,
+        payload=b"",
+        finished_at=now,
+        result={
+            "refused": _("The import did not finish: the server stopped it. Nothing was stored; upload the file again.")
+        },
+    )
+    return {"error_reports": errors_report_purge(), "error_details": cleared, "stuck_jobs": stuck}
 
 
 # --- one-time passwords: encrypted in the cache, taken once ---------------------------------

@@ -13,7 +13,7 @@ def run_data_import(job_id: int, language: str = "zh-hans") -> None:
 
 
 @shared_task(name="core.purge_import_errors")
-def purge_import_errors() -> int:
-    from core.import_errors import errors_report_purge
+def purge_import_errors() -> dict[str, int]:
+    from core.import_jobs import import_records_purge
 
-    return errors_report_purge()
+    return import_records_purge()

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from core.import_jobs import import_job_run
+from core.import_jobs import import_job_run, import_records_purge
 from core.models import DataImport, ImportErrorReport
 from organizations.models import Person
 from tests.conftest import Cast, english_client, login_client
@@ -215,3 +215,45 @@ def test_a_jobs_error_list_is_linked_while_it_is_kept(cast: Cast, django_capture
     page = client.get(f"/import/jobs/{job.pk}/").content.decode()
     assert "data-errors-report" not in page
     assert "Nothing was imported" in page  # the result itself stays
+
+
+def test_past_the_hour_a_job_keeps_its_rows_and_counts_but_not_the_cells_it_quoted(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    """PIPL: the messages quote the file's cells ("“abc” is not a positive number"), and the error workbook
+    that holds them goes after IMPORT_ERRORS_KEPT_SECONDS; the job's own copy of the first thousand went
+    nowhere until now."""
+    client = english_client(cast.east.enterprise_admin)
+    _, job = _upload(client, "training", _training_csv(cast, "8", "-1", "abc"), django_capture_on_commit_callbacks)
+    import_job_run(job_id=job.pk)
+    assert "“abc”" in client.get(f"/import/jobs/{job.pk}/").content.decode()
+
+    assert import_records_purge()["error_details"] == 0  # within the hour: kept
+    DataImport.objects.filter(pk=job.pk).update(finished_at=timezone.now() - dt.timedelta(seconds=3601))
+    assert import_records_purge()["error_details"] == 1
+    assert import_records_purge()["error_details"] == 0  # once
+
+    page = client.get(f"/import/jobs/{job.pk}/").content.decode()
+    assert "“abc”" not in page
+    assert "Nothing was imported" in page  # still refused, with the same rows and columns
+    assert re.search(r'<td data-label="[^"]*">4</td><td data-label="[^"]*">学时</td>', page)
+    assert page.count("data-details-removed") == len(DataImport.objects.get(pk=job.pk).result["errors"])
+
+
+def test_a_job_its_worker_never_finished_is_failed_and_its_file_emptied(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = english_client(cast.east.enterprise_admin)
+    _, queued = _upload(client, "training", _training_csv(cast, "8"), django_capture_on_commit_callbacks)
+    assert bytes(DataImport.objects.get(pk=queued.pk).payload)  # the file, ID numbers and all
+    assert import_records_purge()["stuck_jobs"] == 0
+    DataImport.objects.filter(pk=queued.pk).update(
+        status=DataImport.Status.RUNNING, created_at=timezone.now() - dt.timedelta(hours=7)
+    )
+    assert import_records_purge()["stuck_jobs"] == 1
+    job = DataImport.objects.get(pk=queued.pk)
+    assert (job.status, bytes(job.payload)) == ("failed", b"")
+    page = client.get(f"/import/jobs/{job.pk}/").content.decode()
+    assert "The import did not finish: the server stopped it. Nothing was stored; upload the file again." in page
+    assert 'http-equiv="refresh"' not in page  # the page stops waiting
+    assert not CreditLedger.objects.exists()
