@@ -248,3 +248,17 @@ def test_a_changed_counting_parameter_is_set_in_the_form_and_kept_to_the_people(
     page.wait_for_load_state("networkidle")
     assert "pretraining_days=7" in page.url
     assert "培训计入起点（入职前天数） = 7" in page.locator("[data-params-note]").inner_text()
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_the_indicator_table_fits_a_phone_in_either_language(
+    new_page: Callable[..., Any], live_server_url: str, language: str
+) -> None:
+    """The five columns (属地 / 比率 / 达标 / 未达标 / 总人数) fit 390 px; in English the last one was off-screen."""
+    page = new_page()
+    login(page, live_server_url, "demo_bureau")
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server_url}])
+    page.goto(f"{live_server_url}/stats/indicator/?indicator=new_employee_training_rate&group_by=jurisdiction")
+    wrap = page.locator(".table-wrap:has(#stats-table)")
+    assert wrap.locator("tbody tr").count() > 1
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")
