@@ -182,10 +182,13 @@ class _Builder:
                     statuses.append((day, rng.choices(codes, weights)[0], above, place))
                 else:
                     statuses.append((day, industry, above, rng.choice(leaves)))
+            # An enterprise that later changed industry has a name that fits either (实业): a bureau drilling
+            # into 商贸 would not believe a 危险化学品有限公司 listed there.
+            trade = "实业" if statuses[-1][1] != industry else self.industries[industry].name
             name = ""
             while not name or name in names:
                 word = "".join(rng.sample(ENTERPRISE_WORDS, 2))
-                name = f"{self.jurisdictions[place].name[:2]}{word}{self.industries[industry].name}有限公司"
+                name = f"{self.jurisdictions[place].name[:2]}{word}{trade}有限公司"
             names.add(name)
             code17 = f"9199010{1 if index < 120 else 2}MC{index + 1:07d}"
             out.append(_Enterprise(name=name, credit_code=complete_credit_code(code17), statuses=statuses))
