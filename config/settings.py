@@ -382,6 +382,8 @@ WHITENOISE_USE_FINDERS = True
 # WhiteNoise serves from the finders in the embedded default; it only warns
 # when STATIC_ROOT is missing, so make sure it exists.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Django's form templates with one of ours: a checkbox inside its label (core.form_rendering).
+FORM_RENDERER = "core.form_rendering.FormRenderer"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
