@@ -122,7 +122,7 @@ def library_file(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
-@pages.get("library/<id:pk>/pages/<int:number>/", name="library_page")
+@pages.get("library/<id:pk>/pages/<id:number>/", name="library_page")
 def library_page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """One page of a PDF plan as an image for the preview, after the same scope check as ``library_file``.
     Drawn on each request (the browser keeps it an hour): plans are previewed, not studied page by page."""

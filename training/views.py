@@ -319,7 +319,7 @@ def page_image_response(image: bytes) -> HttpResponse:
     return response
 
 
-@pages.get("lessons/<id:pk>/pages/<int:number>/", name="lesson_page")
+@pages.get("lessons/<id:pk>/pages/<id:number>/", name="lesson_page")
 def lesson_page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """One page of a document lesson as an image, to whoever may open the lesson (phones cannot show a
     PDF inside the player)."""
