@@ -19,6 +19,7 @@ from core.http import page_of, refusal_message, refusal_on_form, stored_file
 from training import selectors
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
+from training.office_preview import OfficeUnreadable, docx_outline, pptx_outline
 from training.pdf_pages import NoSuchPage, PdfUnreadable, page_count, render_page
 from training.routes import pages
 from training.services import library
@@ -93,7 +94,16 @@ def library_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _preview(plan: LessonPlan) -> dict[str, Any]:
-    """The page-image preview of a PDF plan: how many pages, and their URL (``page_url_pattern``)."""
+    """The preview of a plan: a PDF's page images (how many pages, and their URL: ``page_url_pattern``);
+    a Word document's or slide deck's text (``outline``: ``training.office_preview``). None for a file
+    that cannot be read."""
+    if plan.file_type in (LessonPlan.FileType.DOCX, LessonPlan.FileType.PPTX):
+        read = docx_outline if plan.file_type == LessonPlan.FileType.DOCX else pptx_outline
+        try:
+            with stored_file(plan.file) as handle:
+                return {"outline": read(handle)}
+        except (OfficeUnreadable, Http404):
+            return {}
     if plan.file_type != LessonPlan.FileType.PDF:
         return {}
     try:

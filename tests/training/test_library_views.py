@@ -47,7 +47,7 @@ def test_upload_page_stores_a_plan_and_shows_it(cast: Cast) -> None:
     assert (plan.file_type, plan.owner_enterprise, plan.shared_with) == ("docx", enterprise, cast.east.jurisdiction)
     page = client.get(response["Location"]).content.decode()
     assert "《动火作业安全管理》教案" in page
-    assert "data-preview" not in page  # office files are downloaded, not previewed
+    assert "data-preview" not in page  # no page images of a Word file: its text preview (data-office-preview) instead
     assert reverse("training:library_file", args=[plan.pk]) in page
 
 
