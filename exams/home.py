@@ -118,19 +118,15 @@ DESK_SHOWN = 3
 
 
 def _desk_item(session: Any, now: dt.datetime) -> todo.Item:
+    """No "may sit" count here: a district-wide session's population is a count over every person of the
+    district, too dear for a page opened at every sign-in (the statistics page, one tap away, has it)."""
     under_way = session.opens_at <= now
     lines = [_window(session.opens_at, session.closes_at)]
     if under_way:
-        lines.append(
-            _("%(expected)s may sit · %(sitting)s sitting now · %(done)s handed in")
-            % {
-                "expected": selectors.session_population(session).count(),
-                "sitting": session.sitting,
-                "done": session.handed_in,
-            }
-        )
+        lines.append(_("%(n)s sitting now · %(m)s handed in") % {"n": session.sitting, "m": session.handed_in})
     else:
-        lines.append(_("%(expected)s may sit") % {"expected": selectors.session_population(session).count()})
+        minutes = session.duration_minutes
+        lines.append(ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes})
     return todo.Item(
         title=session.title,
         url=reverse("exams:session_stats", args=[session.pk]),
@@ -145,7 +141,7 @@ def _desk_item(session: Any, now: dt.datetime) -> todo.Item:
 
 def home_exam_desk(*, request: Any) -> str:
     """The exams a training admin runs that are under way or open within ``DESK_DAYS``, soonest first, with who
-    may sit and who has handed in; "" for anyone who manages no training provider (a platform admin included:
+    is sitting and who has handed in (or how long it lasts); "" for anyone who manages no training provider (a platform admin included:
     their home is not one provider's desk)."""
     user = request.user
     if not provider_ids_managed_by(user):
