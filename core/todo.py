@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from core.registries import Positioned
@@ -78,8 +79,6 @@ def desk_html(section: Section, *, request: Any) -> str:
     """A staff desk on the home page, drawn as a learner's to-do section (``home_section.html``), with
     ``section.empty`` when it has no item: for an app's ``core.fragments.HOME`` contributor (the proctor's
     sessions under way, the training admin's exams and classes)."""
-    from django.template.loader import render_to_string
-
     return render_to_string("home_section.html", {"section": section}, request=request)
 
 

@@ -7,7 +7,6 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,7 +14,6 @@ from django.utils.translation import ngettext, pgettext
 
 from core import todo
 from exams import selectors
-from exams.models import Attempt
 from organizations.selectors import person_of, provider_ids_managed_by
 from training.selectors import is_eligible_for_exam
 
@@ -140,22 +138,17 @@ def _desk_item(session: Any, now: dt.datetime) -> todo.Item:
 
 
 def home_exam_desk(*, request: Any) -> str:
-    """The exams a training admin runs that are under way or open within ``DESK_DAYS``, soonest first, with who
-    is sitting and who has handed in (or how long it lasts); "" for anyone who manages no training provider (a platform admin included:
-    their home is not one provider's desk)."""
+    """The exams a training admin runs that are under way or open within ``DESK_DAYS``, soonest first, with
+    who is sitting and who has handed in (or how long it lasts); "" for anyone who manages no training
+    provider (a platform admin included: their home is not one provider's desk)."""
     user = request.user
     if not provider_ids_managed_by(user):
         return ""
     now = timezone.now()
-    sessions = selectors.sessions_in_schedule_order(
-        selectors.sessions_managed_by(user).filter(closes_at__gt=now, opens_at__lt=now + dt.timedelta(days=DESK_DAYS)),
-        now=now,
-    ).annotate(
-        sitting=Count("attempts", filter=Q(attempts__status=Attempt.Status.IN_PROGRESS)),
-        handed_in=Count(
-            "attempts", filter=Q(attempts__status__in=[Attempt.Status.SUBMITTED, Attempt.Status.INVALIDATED])
-        ),
+    coming = selectors.sessions_managed_by(user).filter(
+        closes_at__gt=now, opens_at__lt=now + dt.timedelta(days=DESK_DAYS)
     )
+    sessions = selectors.with_attempt_counts(selectors.sessions_in_schedule_order(coming, now=now))
     section = todo.Section(
         key="exam_desk",
         title=_("Exams coming up"),

@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -70,6 +70,17 @@ def sessions_in_schedule_order(sessions: QuerySet[ExamSession], *, now: dt.datet
         Case(When(closes_at__gt=now, then=F("closes_at")), default=None).asc(nulls_last=True),
         F("closes_at").desc(),
         "-pk",
+    )
+
+
+def with_attempt_counts(sessions: QuerySet[ExamSession]) -> QuerySet[ExamSession]:
+    """``sessions`` with ``sitting`` (attempts in progress) and ``handed_in`` (submitted or invalidated):
+    the counts the home page's desks show beside a session under way."""
+    return sessions.annotate(
+        sitting=Count("attempts", filter=Q(attempts__status=Attempt.Status.IN_PROGRESS)),
+        handed_in=Count(
+            "attempts", filter=Q(attempts__status__in=[Attempt.Status.SUBMITTED, Attempt.Status.INVALIDATED])
+        ),
     )
 
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from core import todo
-from exams.models import Attempt, ExamSession
+from exams.models import ExamSession
+from exams.selectors import with_attempt_counts
 from organizations.models import RoleGrant
 from organizations.selectors import jurisdiction_paths_of
 from proctoring import selectors
@@ -63,16 +63,8 @@ def home_proctoring(*, request: Any) -> str:
         return ""
     now = timezone.now()
     proctored = selectors.sessions_proctored_by(user).filter(proctoring_policy__isnull=False)
-    open_now = list(
-        proctored.filter(opens_at__lte=now, closes_at__gt=now)
-        .annotate(
-            sitting=Count("attempts", filter=Q(attempts__status=Attempt.Status.IN_PROGRESS)),
-            handed_in=Count(
-                "attempts", filter=Q(attempts__status__in=[Attempt.Status.SUBMITTED, Attempt.Status.INVALIDATED])
-            ),
-        )
-        .order_by("closes_at", "pk")[:OPEN_SHOWN]
-    )
+    under_way = with_attempt_counts(proctored.filter(opens_at__lte=now, closes_at__gt=now))
+    open_now = list(under_way.order_by("closes_at", "pk")[:OPEN_SHOWN])
     items = [_open_item(session) for session in open_now]
     following = None if open_now else proctored.filter(opens_at__gt=now).order_by("opens_at", "pk").first()
     if following is not None:

@@ -142,7 +142,6 @@ def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
             "course": lesson.chapter.course,
             "assigned": assigned,
             "next_lesson": siblings[index + 1] if index + 1 < len(siblings) else None,
-            "page_range": range(1, lesson.page_count + 1),
             **_document_pages(lesson),
             "quiz_ready": selectors.lesson_study_done(lesson, progress),
             "quiz_passed": bool(progress and progress.quiz_passed),

@@ -93,6 +93,19 @@
     return String(template).replace(/\{(\w+)\}/g, function (all, key) { return values[key] === undefined ? all : String(values[key]); });
   }
 
+  // A document shown one page image at a time (training.pdf_pages; phones show no PDF inside a page): the
+  // img's data-page-url holds the URL with {page} where the number goes, data-page-alt its text. Shows page
+  // n of count, loads the next one ahead, and brings a page taller than the screen back to its top.
+  function showPage(img, n, count) {
+    var url = format(img.dataset.pageUrl, { page: n });
+    if (img.getAttribute("src") !== url) {
+      img.src = url;
+      img.alt = format(img.dataset.pageAlt || "", { page: n });
+    }
+    if (n < count) { new Image().src = format(img.dataset.pageUrl, { page: n + 1 }); }
+    if (img.getBoundingClientRect().top < 0) { img.scrollIntoView({ block: "start" }); }
+  }
+
   window.SafetrainLib = {
     readJson: readJson,
     storage: storage,
@@ -100,6 +113,7 @@
     request: request,
     jsonBody: jsonBody,
     reconnectingSocket: reconnectingSocket,
-    format: format
+    format: format,
+    showPage: showPage
   };
 })();

@@ -172,33 +172,19 @@
     video.addEventListener("play", function () { if (locked) video.pause(); });
   }
 
-  // --- document: one page at a time ---
-  // Each page is an image drawn by the server (phones show no PDF inside a page): the img's
-  // data-page-url holds the URL with "{page}" where the number goes, data-page-alt its text.
-  function pageUrl(n) { return doc.dataset.pageUrl.replace("{page}", String(n)); }
+  // --- document: one page at a time (lib.showPage: each page an image drawn by the server) ---
   function setPage(n) {
     page = Math.max(1, Math.min(end || 1, n));
     var pageEl = root.querySelector("[data-page]");
     if (pageEl) pageEl.textContent = page;
     if (prev) prev.disabled = page <= 1;
-    if (!doc || !doc.dataset.pageUrl) return;
-    var url = pageUrl(page);
-    if (doc.getAttribute("src") !== url) {
-      doc.src = url;
-      doc.alt = (doc.dataset.pageAlt || "").replace("{page}", String(page));
-    }
-    if (page < end) new Image().src = pageUrl(page + 1); // ready when the learner turns the page
+    if (doc && doc.dataset.pageUrl) lib.showPage(doc, page, end);
   }
   var next = root.querySelector("[data-page-next]");
   var prev = root.querySelector("[data-page-prev]");
   if (doc && kind === "document") setPage(1);
-  // After a turn the new page is read from its top (the pager may sit below a tall page).
-  function turnTo(n) {
-    setPage(n);
-    if (doc && doc.getBoundingClientRect().top < 0) doc.scrollIntoView({ block: "start" });
-  }
-  if (next) next.addEventListener("click", function () { if (page <= furthest) turnTo(page + 1); else say(msg("seek")); });
-  if (prev) prev.addEventListener("click", function () { turnTo(page - 1); });
+  if (next) next.addEventListener("click", function () { if (page <= furthest) setPage(page + 1); else say(msg("seek")); });
+  if (prev) prev.addEventListener("click", function () { setPage(page - 1); });
 
   // --- activity and visibility ---
   ["pointerdown", "keydown", "touchstart", "wheel", "scroll"].forEach(function (name) {

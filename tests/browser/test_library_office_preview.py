@@ -85,3 +85,51 @@ def test_a_word_plan_is_previewed_as_text_on_a_phone(
     assert box["x"] + box["width"] <= PHONE["width"]
     preview.locator("h4").last.scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "library-docx-preview-phone.png"))
+
+
+# A three-page PDF plan (pages of pdf.js's numbered test file: tests/fixtures/documents/README.md).
+SETUP_PDF = """
+import io, json
+from django.core.files.base import ContentFile
+from pypdf import PdfReader, PdfWriter
+from accounts.models import User
+from organizations.models import TrainingProvider
+from training.models import LessonPlan
+from training.services import library
+title = "浏览器测试：三页的 PDF 教案"
+plan = LessonPlan.objects.filter(title=title).first()
+if plan is None:
+    reader, writer = PdfReader("tests/fixtures/documents/page_with_number_and_link.pdf"), PdfWriter()
+    for number in (1, 2, 3):
+        writer.add_page(reader.pages[number - 1])
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    provider = TrainingProvider.objects.get(code="demo-center")
+    plan = library.plan_upload(by=User.objects.get(username="demo_admin"), title=title, credit_hours="1",
+        upload=ContentFile(buffer.getvalue(), name="三页.pdf"), owner_provider=provider,
+        share=LessonPlan.Share.SUBTREE, shared_with=provider.jurisdiction)
+print(json.dumps({"plan": plan.pk}))
+"""
+
+SHOWN = """() => { const img = document.querySelector('[data-doc-pages] img');
+  const match = img.currentSrc.match(/\\/pages\\/(\\d+)\\//);
+  return {page: match ? Number(match[1]) : 0, drawn: img.complete && img.naturalWidth > 0, alt: img.alt}; }"""
+
+
+def test_a_pdf_plan_is_paged_through_as_images_on_a_phone(
+    new_page: Callable[..., Any], live_server_url: str, run_manage: Callable[..., Any]
+) -> None:
+    plan = json.loads(run_manage("shell", "-c", SETUP_PDF).stdout.strip().splitlines()[-1])["plan"]
+    page = new_page()
+    login(page, live_server_url, "demo_trainer")
+    page.goto(f"{live_server_url}/training/library/{plan}/")
+    pager = page.locator("[data-doc-pages]")
+    for number in (1, 2, 3):
+        page.wait_for_function(f"() => ({SHOWN})().page === {number} && ({SHOWN})().drawn")
+        assert page.evaluate(SHOWN)["alt"] == f"第 {number} 页"
+        assert pager.locator("[data-doc-page]").inner_text() == str(number)
+        assert pager.locator("[data-doc-prev]").is_disabled() == (number == 1)
+        assert pager.locator("[data-doc-next]").is_disabled() == (number == 3)
+        if number < 3:
+            pager.locator("[data-doc-next]").click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
