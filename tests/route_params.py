@@ -127,11 +127,13 @@ def _training_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "lesson-heartbeat",
         "lesson-presence",
         "lesson-stop",
+        "lesson-media",
     ]
     return {
         "training:course_detail": course,
         "training:public_enrol": public_course,
         "training:lesson_page": document_page,
+        "api:lesson-page": document_page,
         **{f"training:{name}": lesson for name in lesson_routes},
         **{f"api:{name}": lesson for name in api_routes},
         **training_builder_routes(),

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -18,7 +20,9 @@ from rest_framework.views import APIView
 
 from core.ids import MAX_ID, MAX_INT32
 from training import selectors
+from training.file_responses import lesson_media_response, lesson_page_response, page_url_pattern
 from training.models import Lesson, Progress
+from training.pdf_pages import PAGE_CONTENT_TYPE
 from training.routes import endpoints
 from training.services.crediting import Refusal, heartbeat_record, lesson_start, lesson_stop, presence_confirm
 from training.services.errors import LeaseHeld, LessonNotAssigned
@@ -65,8 +69,18 @@ class LessonOutSerializer(serializers.Serializer):
     course_id = serializers.IntegerField()
     course_title = serializers.CharField()
     credit_minutes = serializers.IntegerField()
-    media_url = serializers.CharField(allow_null=True)
+    media_url = serializers.CharField(
+        allow_null=True,
+        help_text="The lesson's file (video or PDF) on this API (lessons/{id}/media/): send the token with it; "
+        "Range requests are answered, so a player can seek. Null when the lesson has no file (an article).",
+    )
     media_type = serializers.CharField()
+    page_urls = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="A document lesson's pages as images (lessons/{id}/pages/{number}/), in order: the first is "
+        "page 1. A URL changes when the file is replaced, so a client may keep page images by URL. "
+        "Empty for a video or article lesson.",
+    )
     body_html = serializers.CharField(help_text="Sanitised HTML of an article lesson.")
     duration_seconds = serializers.IntegerField()
     page_count = serializers.IntegerField()
@@ -185,8 +199,9 @@ class LessonView(APIView):
             "course_id": lesson.chapter.course_id,
             "course_title": lesson.chapter.course.title,
             "credit_minutes": lesson.credit_minutes,
-            "media_url": reverse("training:lesson_media", args=[lesson.pk]) if lesson.media else None,
+            "media_url": reverse("api:lesson-media", args=[lesson.pk]) if lesson.media else None,
             "media_type": lesson.media_type,
+            "page_urls": _page_urls(lesson),
             "body_html": lesson.body_html,
             "duration_seconds": lesson.duration_seconds,
             "page_count": lesson.page_count,
@@ -194,6 +209,77 @@ class LessonView(APIView):
             "progress": progress_payload(lesson, progress),
         }
         return Response(LessonOutSerializer(data).data)
+
+
+def _page_urls(lesson: Lesson) -> list[str]:
+    if lesson.kind != Lesson.Kind.DOCUMENT or not lesson.media:
+        return []
+    pattern = page_url_pattern("api:lesson-page", lesson.pk, version=lesson.media.name)
+    return [pattern.format(page=number) for number in range(1, lesson.page_count + 1)]
+
+
+class FileAPIView(APIView):
+    """An API view that answers with a file. A client asking for the file's own type (``Accept: video/mp4``,
+    ``image/webp``) is served, not refused with 406 for want of a renderer of that type; a refusal is
+    still the API's JSON error."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        return super().perform_content_negotiation(request, force=True)
+
+
+# The types check_lesson_media lets in.
+_LESSON_MEDIA_TYPES = ("video/mp4", "video/webm", "application/pdf")
+
+
+@endpoints.route("lessons/<id:pk>/media/", name="lesson-media")
+class LessonMediaView(FileAPIView):
+    @extend_schema(
+        summary="The lesson's file (video or PDF)",
+        description="The same file, with the same scope, as the lesson player's. Send `Range: bytes=START-END` "
+        "to get part of it (206), as video players do to seek. Never to be kept by a shared cache.",
+        parameters=[
+            OpenApiParameter(
+                "Range",
+                str,
+                OpenApiParameter.HEADER,
+                description="One byte range: `bytes=START-END`, `bytes=START-` or `bytes=-LAST_N`.",
+            )
+        ],
+        responses={
+            **{
+                (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The whole file.")
+                for media_type in _LESSON_MEDIA_TYPES
+            },
+            **{
+                (206, media_type): OpenApiResponse(
+                    OpenApiTypes.BINARY, description="The range asked for; `Content-Range` says which bytes."
+                )
+                for media_type in _LESSON_MEDIA_TYPES
+            },
+            416: OpenApiResponse(
+                description="The range starts past the end of the file; `Content-Range: bytes */SIZE` gives its size."
+            ),
+        },
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        return lesson_media_response(request, _lesson(request, pk))
+
+
+@endpoints.route("lessons/<id:pk>/pages/<id:number>/", name="lesson-page")
+class LessonPageView(FileAPIView):
+    @extend_schema(
+        summary="One page of a document lesson as an image",
+        description="Page `number` (from 1 to the lesson's `page_count`) as the lesson player shows it. "
+        "Not found for a lesson that is not a document, a page it does not have, or a PDF that cannot be read.",
+        parameters=[
+            OpenApiParameter(
+                "v", str, description="Which file the page is of (from `page_urls`); the server does not need it."
+            )
+        ],
+        responses={(200, PAGE_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The page image.")},
+    )
+    def get(self, request: Request, pk: int, number: int) -> HttpResponse:
+        return lesson_page_response(_lesson(request, pk), number)
 
 
 def _my_progress(request: Request, pk: int) -> Response:

@@ -15,10 +15,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.request import Request
-from rest_framework.views import APIView
 
 from core.http import stored_file
 from training import selectors
+from training.api import FileAPIView
 from training.models import LessonPlan, PlanLevel
 from training.routes import endpoints
 from training.services.library import content_type_of
@@ -101,7 +101,7 @@ class LessonPlanDetailView(generics.RetrieveAPIView):
 
 
 @endpoints.route("lesson-plans/<id:pk>/file/", name="lesson-plan-file")
-class LessonPlanFileView(APIView):
+class LessonPlanFileView(FileAPIView):
     @extend_schema(
         summary="Download a lesson plan's file",
         responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.http import page_of, refusal_message, refusal_on_form, stored_file
 from training import selectors
+from training.file_responses import page_image_response, page_url_pattern
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
 from training.office_preview import OfficeUnreadable, docx_outline, pptx_outline
@@ -24,7 +25,6 @@ from training.pdf_pages import NoSuchPage, PdfUnreadable, page_count, render_pag
 from training.routes import pages
 from training.services import library
 from training.services.errors import LibraryError
-from training.views import page_image_response, page_url_pattern
 
 
 def _require_library(request: HttpRequest) -> None:

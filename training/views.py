@@ -4,9 +4,6 @@ service or selector, render."""
 
 from __future__ import annotations
 
-import hashlib
-import mimetypes
-import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -19,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,19 +25,17 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import mainland_mobile
 from core import fragments
-from core.http import stored_file
 from core.ids import query_id
 from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
 from organizations.models import Jurisdiction, Person
 from training import selectors
+from training.file_responses import lesson_media_response, lesson_page_response, page_url_pattern
 from training.forms import quiz_answers_from_post
 from training.models import Assignment, Course, Lesson, Plan, PublicLearner, QuizAttempt, ledger_source_text
-from training.pdf_pages import PAGE_CONTENT_TYPE, NoSuchPage, PdfUnreadable
 from training.routes import pages, public
 from training.services import public as public_services
 from training.services.assignments import assign_to_people
-from training.services.content import lesson_page_image
 from training.services.crediting import quiz_attempt_open, quiz_attempt_submit
 from training.services.errors import QuizUnavailable
 from training.services.public import public_learner_register
@@ -248,87 +243,20 @@ def _quiz_result(attempt: QuizAttempt) -> dict[str, Any]:
     return {"state": "result", "attempt": attempt, "rows": rows}
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -> Iterator[bytes]:
-    try:
-        handle.seek(start)
-        remaining = length
-        while remaining > 0:
-            data = handle.read(min(chunk, remaining))
-            if not data:
-                break
-            remaining -= len(data)
-            yield data
-    finally:
-        handle.close()
-
-
 @pages.get("lessons/<id:pk>/media/", name="lesson_media")
 def lesson_media(request: HttpRequest, pk: int) -> HttpResponse:
     """Stream a lesson's private file to whoever may open the lesson, with
     HTTP Range support so a video can be scrubbed (within what was watched)."""
     lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
-    if not lesson.media:
-        raise Http404
-    handle = stored_file(lesson.media)
-    size = lesson.media.size
-    content_type = lesson.media_type or mimetypes.guess_type(lesson.media.name)[0] or "application/octet-stream"
-    match = _RANGE.match(request.headers.get("Range", ""))
-    if not match or size == 0:
-        response: HttpResponse = FileResponse(handle, content_type=content_type)
-        response["Accept-Ranges"] = "bytes"
-    else:
-        first, last = match.groups()
-        if first == "":
-            start, end = max(0, size - int(last or 0)), size - 1
-        else:
-            start, end = int(first), min(int(last), size - 1) if last else size - 1
-        if start >= size or start > end:
-            handle.close()
-            response = HttpResponse(status=416)
-            response["Content-Range"] = f"bytes */{size}"
-            return response
-        length = end - start + 1
-        response = StreamingHttpResponse(_file_chunks(handle, start, length), status=206, content_type=content_type)
-        response["Content-Range"] = f"bytes {start}-{end}/{size}"
-        response["Content-Length"] = str(length)
-        response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = "inline"
-    return response
-
-
-def page_url_pattern(name: str, pk: int, *, version: str) -> str:
-    """The URL of a document's page images with ``{page}`` where the number goes, for the pager's script.
-
-    ``version`` (the stored file's name) goes into the query: a replaced file gets new URLs, so the
-    browser's copy of an old page (``page_image_response``) is never shown for the new file."""
-    first = reverse(name, kwargs={"pk": pk, "number": 1})
-    tag = hashlib.sha256(version.encode()).hexdigest()[:12]
-    return f"{first.removesuffix('1/')}{{page}}/?v={tag}"
-
-
-def page_image_response(image: bytes) -> HttpResponse:
-    response = HttpResponse(image, content_type=PAGE_CONTENT_TYPE)
-    # Private (no shared cache keeps it), but kept an hour in the learner's own browser, so paging back
-    # does not fetch the page again; the URL changes with the file (page_url_pattern).
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return lesson_media_response(request, lesson)
 
 
 @pages.get("lessons/<id:pk>/pages/<id:number>/", name="lesson_page")
 def lesson_page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     """One page of a document lesson as an image, to whoever may open the lesson (phones cannot show a
     PDF inside the player)."""
-    lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk, kind=Lesson.Kind.DOCUMENT)
-    if not lesson.media or not 1 <= number <= lesson.page_count:
-        raise Http404
-    try:
-        return page_image_response(lesson_page_image(lesson=lesson, number=number))
-    except (NoSuchPage, PdfUnreadable):
-        raise Http404 from None
+    lesson = get_object_or_404(selectors.lessons_visible_to(request.user), pk=pk)
+    return lesson_page_response(lesson, number)
 
 
 # --- Enterprise dashboard ------------------------------------------------------------------
