@@ -11,6 +11,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -229,6 +230,16 @@ class FileAPIView(APIView):
 
 # The types check_lesson_media lets in.
 _LESSON_MEDIA_TYPES = ("video/mp4", "video/webm", "application/pdf")
+# The body of every API error (core.api_errors.document_error_responses adds the component).
+ERROR_BODY = {"$ref": "#/components/schemas/Error"}
+
+
+def _range_refused(size: int) -> Response:
+    """The API's 416: a JSON error like its others (``file_responses`` adds ``Content-Range``)."""
+    detail = _("The Range header asks for bytes the file does not have: it is %(size)s bytes long.") % {"size": size}
+    return Response(
+        {"detail": detail, "code": "range_not_satisfiable"}, status=status.HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE
+    )
 
 
 @endpoints.route("lessons/<id:pk>/media/", name="lesson-media")
@@ -257,12 +268,14 @@ class LessonMediaView(FileAPIView):
                 for media_type in _LESSON_MEDIA_TYPES
             },
             416: OpenApiResponse(
-                description="The range starts past the end of the file; `Content-Range: bytes */SIZE` gives its size."
+                ERROR_BODY,
+                description="The range starts past the end of the file (`code`: range_not_satisfiable); "
+                "`Content-Range: bytes */SIZE` gives its size.",
             ),
         },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        return lesson_media_response(request, _lesson(request, pk))
+        return lesson_media_response(request, _lesson(request, pk), refuse_range=_range_refused)
 
 
 @endpoints.route("lessons/<id:pk>/pages/<id:number>/", name="lesson-page")

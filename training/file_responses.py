@@ -1,14 +1,15 @@
-"""The answers that carry a lesson's files, for both doors: the pages (training.views, a browser
-session) and the API (training.api, a token). Each door finds the lesson among
-``selectors.lessons_visible_to(user)`` and hands it here, so both send the same bytes, statuses and
-headers. Plain Django: nothing here knows of DRF or of the views' routes."""
+"""The answers that carry a lesson's files and a lesson plan's page images, for both doors: the pages
+(training.views and training.library_views, a browser session) and the API (training.api and
+training.library_api, a token). Each door finds the lesson among ``selectors.lessons_visible_to(user)``
+(a plan among ``selectors.lesson_plans_visible_to(user)``) and hands it here, so both send the same
+bytes, statuses and headers. Plain Django: nothing here knows of DRF or of the views' routes."""
 
 from __future__ import annotations
 
 import hashlib
 import mimetypes
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db.models.fields.files import FieldFile
@@ -16,8 +17,8 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, Stream
 from django.urls import reverse
 
 from core.http import stored_file
-from training.models import Lesson
-from training.pdf_pages import PAGE_CONTENT_TYPE, NoSuchPage, PdfUnreadable
+from training.models import Lesson, LessonPlan
+from training.pdf_pages import PAGE_CONTENT_TYPE, NoSuchPage, PdfUnreadable, page_count, render_page
 from training.services.content import lesson_page_image
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -37,9 +38,20 @@ def _file_chunks(handle: Any, start: int, length: int, chunk: int = 64 * 1024) -
         handle.close()
 
 
-def ranged_file_response(request: HttpRequest, field_file: FieldFile, *, content_type: str) -> HttpResponse:
-    """A private stored file, whole (200) or the one byte range the ``Range`` header asks for (206; 416
-    when it starts past the end), never kept by a cache, shown inline. A 404 when storage lost the file."""
+def range_refused(size: int) -> HttpResponse:
+    """The web door's 416: no body (a browser's video element does not read it)."""
+    return HttpResponse(status=416)
+
+
+RangeRefusal = Callable[[int], HttpResponse]
+
+
+def ranged_file_response(
+    request: HttpRequest, field_file: FieldFile, *, content_type: str, refuse_range: RangeRefusal = range_refused
+) -> HttpResponse:
+    """A private stored file, whole (200) or the one byte range the ``Range`` header asks for (206), never
+    kept by a cache, shown inline. A 404 when storage lost the file. A range the file does not have is
+    answered by ``refuse_range(size)`` (a 416), to which ``Content-Range: bytes */SIZE`` is added."""
     handle = stored_file(field_file)
     size = field_file.size
     match = _RANGE.match(request.headers.get("Range", ""))
@@ -54,7 +66,7 @@ def ranged_file_response(request: HttpRequest, field_file: FieldFile, *, content
             start, end = int(first), min(int(last), size - 1) if last else size - 1
         if start >= size or start > end:
             handle.close()
-            response = HttpResponse(status=416)
+            response = refuse_range(size)
             response["Content-Range"] = f"bytes */{size}"
             return response
         length = end - start + 1
@@ -67,13 +79,15 @@ def ranged_file_response(request: HttpRequest, field_file: FieldFile, *, content
     return response
 
 
-def lesson_media_response(request: HttpRequest, lesson: Lesson) -> HttpResponse:
+def lesson_media_response(
+    request: HttpRequest, lesson: Lesson, *, refuse_range: RangeRefusal = range_refused
+) -> HttpResponse:
     """The lesson's video or document (``ranged_file_response``), so a video can be scrubbed; a 404 for a
     lesson without a file. The caller has checked that the user may open ``lesson``."""
     if not lesson.media:
         raise Http404
     content_type = lesson.media_type or mimetypes.guess_type(lesson.media.name)[0] or "application/octet-stream"
-    return ranged_file_response(request, lesson.media, content_type=content_type)
+    return ranged_file_response(request, lesson.media, content_type=content_type, refuse_range=refuse_range)
 
 
 def page_url_pattern(name: str, pk: int, *, version: str) -> str:
@@ -102,5 +116,31 @@ def lesson_page_response(lesson: Lesson, number: int) -> HttpResponse:
         raise Http404
     try:
         return page_image_response(lesson_page_image(lesson=lesson, number=number))
+    except (NoSuchPage, PdfUnreadable):
+        raise Http404 from None
+
+
+def lesson_plan_page_count(plan: LessonPlan) -> int:
+    """How many page images a plan has: a PDF's pages as PDFium counts them; 0 for a Word document or a
+    slide deck, a PDF that cannot be read, or a file storage no longer holds."""
+    if plan.file_type != LessonPlan.FileType.PDF:
+        return 0
+    try:
+        with stored_file(plan.file) as handle:
+            return page_count(handle)
+    except (PdfUnreadable, Http404):
+        return 0
+
+
+def lesson_plan_page_response(plan: LessonPlan, number: int) -> HttpResponse:
+    """Page ``number`` (from 1) of a PDF plan as an image, for the preview. Drawn on each request (the
+    browser keeps it an hour): plans are previewed, not studied page by page. A 404 for a plan that is no
+    PDF, a page it does not have, a PDF that cannot be read, or a file storage lost. The caller has
+    checked that the user may see ``plan``."""
+    if plan.file_type != LessonPlan.FileType.PDF:
+        raise Http404
+    try:
+        with stored_file(plan.file) as handle:
+            return page_image_response(render_page(handle, number))
     except (NoSuchPage, PdfUnreadable):
         raise Http404 from None

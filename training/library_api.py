@@ -1,4 +1,5 @@
-"""The lesson-plan library on the API: a scoped search, a plan's catalogue data and its file.
+"""The lesson-plan library on the API: a scoped search, a plan's catalogue data, its file and a PDF's
+page images.
 
 Every plan is found among ``lesson_plans_visible_to(user)``; anyone else gets a 404.
 """
@@ -8,20 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers
 from rest_framework.request import Request
 
 from core.http import stored_file
 from training import selectors
-from training.api import FileAPIView
+from training.api import ERROR_BODY, FileAPIView
+from training.file_responses import lesson_plan_page_count, lesson_plan_page_response, page_url_pattern
 from training.models import LessonPlan, PlanLevel
+from training.pdf_pages import PAGE_CONTENT_TYPE
 from training.routes import endpoints
-from training.services.library import content_type_of
+from training.services.library import CONTENT_TYPES, content_type_of
 
 
 class LessonPlanSerializer(serializers.ModelSerializer):
@@ -61,6 +64,24 @@ class LessonPlanSerializer(serializers.ModelSerializer):
         return reverse("api:lesson-plan-file", args=[plan.pk])
 
 
+class LessonPlanDetailSerializer(LessonPlanSerializer):
+    # Only on the detail: counting a PDF's pages opens it, too dear for every plan of a list.
+    page_urls = serializers.SerializerMethodField(
+        help_text="A PDF plan's pages as images (lesson-plans/{id}/pages/{number}/), in order: the first is page 1. "
+        "A URL changes when the file is replaced, so a client may keep page images by URL. "
+        "Empty for a Word document or slide deck, or a PDF that cannot be read."
+    )
+
+    class Meta(LessonPlanSerializer.Meta):
+        fields = [*LessonPlanSerializer.Meta.fields, "page_urls"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_page_urls(self, plan: LessonPlan) -> list[str]:
+        pattern = page_url_pattern("api:lesson-plan-page", plan.pk, version=plan.file.name)
+        return [pattern.format(page=number) for number in range(1, lesson_plan_page_count(plan) + 1)]
+
+
 class LibraryQuery(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
     industry = serializers.CharField(required=False, allow_blank=True, max_length=32)
@@ -90,7 +111,7 @@ class LessonPlanListView(generics.ListAPIView):
 
 @endpoints.route("lesson-plans/<id:pk>/", name="lesson-plan-detail")
 class LessonPlanDetailView(generics.RetrieveAPIView):
-    serializer_class = LessonPlanSerializer
+    serializer_class = LessonPlanDetailSerializer
 
     @extend_schema(summary="A lesson plan's catalogue data")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Any:
@@ -104,7 +125,11 @@ class LessonPlanDetailView(generics.RetrieveAPIView):
 class LessonPlanFileView(FileAPIView):
     @extend_schema(
         summary="Download a lesson plan's file",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        description="Sent with the type of its `file_type`, as an attachment named `file_name`.",
+        responses={
+            (200, content_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+            for content_type in CONTENT_TYPES.values()
+        },
     )
     def get(self, request: Request, pk: int) -> FileResponse:
         plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
@@ -113,3 +138,28 @@ class LessonPlanFileView(FileAPIView):
         )
         response["Cache-Control"] = "private, no-store"
         return response
+
+
+@endpoints.route("lesson-plans/<id:pk>/pages/<id:number>/", name="lesson-plan-page")
+class LessonPlanPageView(FileAPIView):
+    @extend_schema(
+        summary="One page of a PDF lesson plan as an image",
+        description="Page `number` (from 1) as the library's preview shows it; the plan detail's `page_urls` "
+        "lists them.",
+        parameters=[
+            OpenApiParameter(
+                "v", str, description="Which file the page is of (from `page_urls`); the server does not need it."
+            )
+        ],
+        responses={
+            (200, PAGE_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The page image."),
+            404: OpenApiResponse(
+                ERROR_BODY,
+                description="No such plan or not one this user may see, a plan that is not a PDF, a page it does "
+                "not have, or a PDF that cannot be read.",
+            ),
+        },
+    )
+    def get(self, request: Request, pk: int, number: int) -> HttpResponse:
+        plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
+        return lesson_plan_page_response(plan, number)

@@ -17,11 +17,10 @@ from django.utils.translation import gettext as _
 
 from core.http import page_of, refusal_message, refusal_on_form, stored_file
 from training import selectors
-from training.file_responses import page_image_response, page_url_pattern
+from training.file_responses import lesson_plan_page_count, lesson_plan_page_response, page_url_pattern
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
 from training.office_preview import OfficeUnreadable, docx_outline, pptx_outline
-from training.pdf_pages import NoSuchPage, PdfUnreadable, page_count, render_page
 from training.routes import pages
 from training.services import library
 from training.services.errors import LibraryError
@@ -104,12 +103,8 @@ def _preview(plan: LessonPlan) -> dict[str, Any]:
                 return {"outline": read(handle)}
         except (OfficeUnreadable, Http404):
             return {}
-    if plan.file_type != LessonPlan.FileType.PDF:
-        return {}
-    try:
-        with stored_file(plan.file) as handle:
-            count = page_count(handle)
-    except (PdfUnreadable, Http404):
+    count = lesson_plan_page_count(plan)
+    if not count:
         return {}
     pattern = page_url_pattern("training:library_page", plan.pk, version=plan.file.name)
     return {"page_count": count, "page_url": pattern, "first_page_url": pattern.format(page=1)}
@@ -134,14 +129,10 @@ def library_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 @pages.get("library/<id:pk>/pages/<id:number>/", name="library_page")
 def library_page(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    """One page of a PDF plan as an image for the preview, after the same scope check as ``library_file``.
-    Drawn on each request (the browser keeps it an hour): plans are previewed, not studied page by page."""
-    plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk, file_type=LessonPlan.FileType.PDF)
-    try:
-        with stored_file(plan.file) as handle:
-            return page_image_response(render_page(handle, number))
-    except (NoSuchPage, PdfUnreadable):
-        raise Http404 from None
+    """One page of a PDF plan as an image for the preview, after the same scope check as ``library_file``
+    (``lesson_plan_page_response``, as the API's ``lesson-plan-page``)."""
+    plan = get_object_or_404(selectors.lesson_plans_visible_to(request.user), pk=pk)
+    return lesson_plan_page_response(plan, number)
 
 
 def _plan_fields(data: dict[str, Any]) -> dict[str, Any]:

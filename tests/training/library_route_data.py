@@ -61,6 +61,7 @@ def library_routes() -> dict[str | re.Pattern[str], Callable[[Any], Kwargs]]:
         "training:library_offer_decide": offer,
         "api:lesson-plan-detail": plan,
         "api:lesson-plan-file": plan,
+        "api:lesson-plan-page": lambda c: {"pk": east_library(c)["plan"].pk, "number": 1},
         re.compile(r"admin/training/lessonplan/<path:object_id>/(?:(?:change|delete|history)/)?"): lambda c: {
             "object_id": east_library(c)["plan"].pk
         },

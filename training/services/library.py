@@ -45,7 +45,8 @@ _MAIN_TYPES = {
     "docx": b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
     "pptx": b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
 }
-_CONTENT_TYPES = {
+# The type a plan's file is sent with, by file type (also what the API's schema lists).
+CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
@@ -53,7 +54,7 @@ _CONTENT_TYPES = {
 
 
 def content_type_of(plan: LessonPlan) -> str:
-    return _CONTENT_TYPES.get(plan.file_type, "application/octet-stream")
+    return CONTENT_TYPES.get(plan.file_type, "application/octet-stream")
 
 
 def _invalid(field: str, message: str) -> LessonPlanInvalid:
