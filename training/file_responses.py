@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from core.http import stored_file
 from training.models import Lesson, LessonPlan
-from training.pdf_pages import PAGE_CONTENT_TYPE, NoSuchPage, PdfUnreadable, page_count, render_page
+from training.pdf_pages import PAGE_CONTENT_TYPE, NoSuchPage, PdfUnreadable, render_page
 from training.services.content import lesson_page_image
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -120,24 +120,12 @@ def lesson_page_response(lesson: Lesson, number: int) -> HttpResponse:
         raise Http404 from None
 
 
-def lesson_plan_page_count(plan: LessonPlan) -> int:
-    """How many page images a plan has: a PDF's pages as PDFium counts them; 0 for a Word document or a
-    slide deck, a PDF that cannot be read, or a file storage no longer holds."""
-    if plan.file_type != LessonPlan.FileType.PDF:
-        return 0
-    try:
-        with stored_file(plan.file) as handle:
-            return page_count(handle)
-    except (PdfUnreadable, Http404):
-        return 0
-
-
 def lesson_plan_page_response(plan: LessonPlan, number: int) -> HttpResponse:
     """Page ``number`` (from 1) of a PDF plan as an image, for the preview. Drawn on each request (the
     browser keeps it an hour): plans are previewed, not studied page by page. A 404 for a plan that is no
     PDF, a page it does not have, a PDF that cannot be read, or a file storage lost. The caller has
     checked that the user may see ``plan``."""
-    if plan.file_type != LessonPlan.FileType.PDF:
+    if plan.file_type != LessonPlan.FileType.PDF or not 1 <= number <= plan.page_count:
         raise Http404
     try:
         with stored_file(plan.file) as handle:

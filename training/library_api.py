@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from core.http import stored_file
 from training import selectors
 from training.api import ERROR_BODY, FileAPIView
-from training.file_responses import lesson_plan_page_count, lesson_plan_page_response, page_url_pattern
+from training.file_responses import lesson_plan_page_response, page_url_pattern
 from training.models import LessonPlan, PlanLevel
 from training.pdf_pages import PAGE_CONTENT_TYPE
 from training.routes import endpoints
@@ -79,7 +79,7 @@ class LessonPlanDetailSerializer(LessonPlanSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_page_urls(self, plan: LessonPlan) -> list[str]:
         pattern = page_url_pattern("api:lesson-plan-page", plan.pk, version=plan.file.name)
-        return [pattern.format(page=number) for number in range(1, lesson_plan_page_count(plan) + 1)]
+        return [pattern.format(page=number) for number in range(1, plan.page_count + 1)]
 
 
 class LibraryQuery(serializers.Serializer):

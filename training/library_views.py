@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.http import page_of, refusal_message, refusal_on_form, stored_file
 from training import selectors
-from training.file_responses import lesson_plan_page_count, lesson_plan_page_response, page_url_pattern
+from training.file_responses import lesson_plan_page_response, page_url_pattern
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
 from training.models import LessonPlan, LibraryOffer
 from training.office_preview import OfficeUnreadable, docx_outline, pptx_outline
@@ -103,7 +103,7 @@ def _preview(plan: LessonPlan) -> dict[str, Any]:
                 return {"outline": read(handle)}
         except (OfficeUnreadable, Http404):
             return {}
-    count = lesson_plan_page_count(plan)
+    count = plan.page_count
     if not count:
         return {}
     pattern = page_url_pattern("training:library_page", plan.pk, version=plan.file.name)

@@ -582,6 +582,8 @@ class LessonPlan(models.Model):
     file_name = models.CharField(_("file name"), max_length=200)
     file_type = models.CharField(_("file type"), max_length=8, choices=FileType.choices)
     size = models.PositiveIntegerField(_("size (bytes)"))
+    # A PDF's pages as PDFium counts them at upload (the preview's page images); 0 for Word and PowerPoint.
+    page_count = models.PositiveIntegerField(_("PDF pages"), default=0)
     owner_provider = models.ForeignKey(
         TrainingProvider,
         on_delete=models.PROTECT,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfWriter
 
 from organizations.models import Jurisdiction, TrainingProvider
 from tests import factories
@@ -125,6 +127,8 @@ def test_pdf_docx_and_pptx_are_accepted_by_content_and_stored_privately(cast: Ca
     docx = make_plan(cast.east.enterprise_admin, "Word", data=docx_bytes(), name="b.pdf", **owner)
     pptx = make_plan(cast.east.enterprise_admin, "PPT", data=pptx_bytes(), name="c.docx", **owner)
     assert (pdf.file_type, docx.file_type, pptx.file_type) == ("pdf", "docx", "pptx")
+    # A PDF's pages are counted once, at upload (the preview's page images); office files have none.
+    assert (pdf.page_count, docx.page_count, pptx.page_count) == (1, 0, 0)
     assert pdf.file.read()[:5] == b"%PDF-"
     assert len(stored_files(settings)) == 3
     assert all(str(settings.PRIVATE_STORAGE_ROOT) in str(p) for p in stored_files(settings))
@@ -138,6 +142,8 @@ def test_pdf_docx_and_pptx_are_accepted_by_content_and_stored_privately(cast: Ca
         (b"", "empty"),
         (pptx_bytes(content_types="<Types/>"), "zip without a presentation main part"),
         (b"PK\x03\x04garbage", "broken zip"),
+        (b"%PDF-1.4 broken off", "a pdf no reader can open"),
+        (pdf_bytes()[:-400], "a pdf broken off before its end"),
     ],
 )
 def test_a_bad_file_is_refused_on_the_file_field_and_nothing_is_stored(
@@ -145,6 +151,18 @@ def test_a_bad_file_is_refused_on_the_file_field_and_nothing_is_stored(
 ) -> None:
     with pytest.raises(LessonPlanInvalid) as err:
         make_plan(cast.east.enterprise_admin, why, data=data, name="x.pdf", owner_enterprise=cast.east.enterprises[0])
+    assert list(err.value.details["errors"]) == ["file"]
+    assert not LessonPlan.objects.exists()
+    assert stored_files(settings) == []
+
+
+def test_a_password_protected_pdf_is_refused_with_the_reason(cast: Cast, settings: Any) -> None:
+    writer = PdfWriter(clone_from=io.BytesIO(pdf_bytes()))
+    writer.encrypt(user_password="anquan2026", owner_password="anquan2026", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    with pytest.raises(LessonPlanInvalid, match="password") as err:
+        make_plan(cast.east.enterprise_admin, "加密", data=out.getvalue(), owner_enterprise=cast.east.enterprises[0])
     assert list(err.value.details["errors"]) == ["file"]
     assert not LessonPlan.objects.exists()
     assert stored_files(settings) == []
@@ -190,7 +208,7 @@ def test_replacing_the_file_removes_the_old_one(
             upload=upload(docx_bytes(), "新.docx"),
         )
     plan.refresh_from_db()
-    assert (plan.title, plan.file_type, plan.file_name) == ("替换后", "docx", "新.docx")
+    assert (plan.title, plan.file_type, plan.file_name, plan.page_count) == ("替换后", "docx", "新.docx", 0)
     assert [p.name for p in stored_files(settings)] == [Path(plan.file.name).name]
     assert Path(old).name not in {p.name for p in stored_files(settings)}
 
@@ -348,3 +366,23 @@ def test_city_level_officials_accept_for_districts_below(cast: Cast) -> None:
     factories.grant(official, "bureau_official", jurisdiction=city)
     assert not selectors.library_districts_accepted_by(official).filter(pk=cast.east.jurisdiction.pk).exists()
     assert list(selectors.library_districts_accepted_by(official)) == [city]
+
+
+def test_the_migration_counts_the_pages_of_plans_already_stored(cast: Cast) -> None:
+    """training/migrations/0008: plans stored before the count get theirs; a file storage lost keeps 0."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("training.migrations.0008_lesson_plan_pages")
+    owner = {"owner_enterprise": cast.east.enterprises[0]}
+    stored = make_plan(cast.east.enterprise_admin, "早先上传", **owner)
+    gone = make_plan(cast.east.enterprise_admin, "文件已丢失", **owner)
+    word = make_plan(cast.east.enterprise_admin, "Word", data=docx_bytes(), name="a.docx", **owner)
+    LessonPlan.objects.update(page_count=0)
+    gone.file.storage.delete(gone.file.name)
+
+    migration.count_pages(apps, None)
+
+    counts = dict(LessonPlan.objects.values_list("pk", "page_count"))
+    assert counts == {stored.pk: 1, gone.pk: 0, word.pk: 0}

@@ -50,14 +50,14 @@ def check_lesson_media(data: bytes, *, kind: str, size: int | None = None) -> st
 
 
 def pdf_page_count(data: bytes) -> int:
-    """The pages of a document lesson's PDF, as PDFium counts them; MediaRejected when PDFium cannot open
-    it (damaged, password-protected), so that learners never get a lesson they cannot read."""
+    """The pages of a document lesson's or a lesson plan's PDF, as PDFium counts them; MediaRejected when
+    PDFium cannot open it (damaged, password-protected), so that nobody is given a file they cannot read."""
     try:
         return page_count(data)
     except PdfUnreadable as exc:
         reasons = {
             "password": _(
-                "This PDF is protected by a password, so learners could not open it. "
+                "This PDF is protected by a password, so it cannot be opened on the platform. "
                 "Save it without a password and upload it again."
             ),
             "security": _(

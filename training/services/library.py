@@ -38,7 +38,15 @@ from organizations import selectors as org
 from organizations.models import Enterprise, Industry, Jurisdiction, TrainingProvider
 from training import selectors
 from training.models import Course, LessonPlan, LibraryOffer, PlanLevel
-from training.services.errors import LessonPlanInUse, LessonPlanInvalid, LibraryForbidden, OfferDecided, OfferInvalid
+from training.services.content import pdf_page_count
+from training.services.errors import (
+    LessonPlanInUse,
+    LessonPlanInvalid,
+    LibraryForbidden,
+    MediaRejected,
+    OfferDecided,
+    OfferInvalid,
+)
 
 PDF_MAGIC = b"%PDF-"
 _MAIN_TYPES = {
@@ -85,6 +93,18 @@ def lesson_plan_file_check(data: bytes, name: str = "") -> str:
     if _MAIN_TYPES[kind] not in ooxml_content_types(data):
         raise _invalid("file", _("A lesson plan must be a PDF, Word (docx) or PowerPoint (pptx) file."))
     return kind
+
+
+def lesson_plan_pages(data: bytes, kind: str) -> int:
+    """A PDF plan's pages, as the preview draws them (0 for Word and PowerPoint); raises
+    ``LessonPlanInvalid`` naming the ``file`` field for a PDF that PDFium cannot open (damaged,
+    password-protected, no pages), as a document lesson's upload does: colleagues could not read it."""
+    if kind != LessonPlan.FileType.PDF:
+        return 0
+    try:
+        return pdf_page_count(data)
+    except MediaRejected as exc:
+        raise _invalid("file", str(exc)) from None
 
 
 def _has_part(data: bytes, part: str) -> bool:
@@ -212,10 +232,11 @@ def _catalogue(
     }
 
 
-def _store_file(plan: LessonPlan, data: bytes, kind: str, name: str) -> str:
+def _store_file(plan: LessonPlan, data: bytes, kind: str, name: str, pages: int) -> str:
     """Save the file on ``plan`` (not the row); returns the stored name so a failure can remove it."""
     plan.file.save(f"{secrets.token_hex(8)}.{kind}", ContentFile(data), save=False)
     plan.file_type = kind
+    plan.page_count = pages
     plan.size = len(data)
     plan.file_name = (name or f"lesson-plan.{kind}").replace("/", "_").replace("\\", "_")[-200:]
     return plan.file.name
@@ -248,6 +269,7 @@ def plan_upload(
     data = _read_upload(upload)
     name = file_name or getattr(upload, "name", "") or ""
     kind = lesson_plan_file_check(data, name)
+    pages = lesson_plan_pages(data, kind)
     plan = LessonPlan(
         **fields,
         owner_provider=owner_provider,
@@ -259,7 +281,7 @@ def plan_upload(
     stored = ""
     try:
         with transaction.atomic():
-            stored = _store_file(plan, data, kind, name)
+            stored = _store_file(plan, data, kind, name, pages)
             plan.save()
     except BaseException:
         _remove(plan.file.storage, stored)
@@ -294,9 +316,11 @@ def plan_update(
         shared_with=shared_with,
     )
     data = kind = None
+    pages = 0
     if upload is not None:
         data = _read_upload(upload)
         kind = lesson_plan_file_check(data, file_name or getattr(upload, "name", ""))
+        pages = lesson_plan_pages(data, kind)
     old = plan.file.name
     storage = plan.file.storage
     stored = ""
@@ -306,7 +330,7 @@ def plan_update(
                 setattr(plan, key, value)
             plan.share, plan.shared_with = share, shared_with
             if data is not None and kind is not None:
-                stored = _store_file(plan, data, kind, file_name or getattr(upload, "name", ""))
+                stored = _store_file(plan, data, kind, file_name or getattr(upload, "name", ""), pages)
                 transaction.on_commit(lambda: _remove(storage, old))
             plan.save()
     except BaseException:
