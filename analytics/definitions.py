@@ -357,6 +357,7 @@ class PrincipalCertifiedRate(_HolderRate):
     """
 
     code = "principal_certified_rate"
+    rank = 20
     summary = gettext_lazy(
         "Denominator: principals and safety managers whose employment is active on the reference date "
         "(the period's end, or today when it ends later). Numerator: those of them holding a certificate "
@@ -383,6 +384,7 @@ class SpecialOperatorCertifiedRate(_HolderRate):
     """
 
     code = "special_operator_certified_rate"
+    rank = 30
     summary = gettext_lazy(
         "Denominator: special operators whose employment is active on the reference date (the period's "
         "end, or today when it ends later). Numerator: those of them holding a special operations "
@@ -444,6 +446,7 @@ class NewEmployeeTrainingRate(Indicator):
     """
 
     code = "new_employee_training_rate"
+    rank = 10
     summary = gettext_lazy(
         "Denominator: employments starting within the period at an enterprise that is above scale and in "
         "a key industry on the start date. A move to another enterprise is a new hire there; a change of "
@@ -631,6 +634,7 @@ class AnnualRetrainingRate(Indicator):
     """
 
     code = "annual_retraining_rate"
+    rank = 40
     summary = gettext_lazy(
         "Counted for each calendar year of the period, on 31 December (or on the reference date within "
         "its year). Denominator: employments that started before 1 January of that year and are still "
@@ -801,6 +805,7 @@ class ExamPassRate(Indicator):
     """
 
     code = "exam_pass_rate"
+    rank = 50
     missing_label = gettext_lazy("Sittings not passed")
     missing_count = gettext_lazy("%(n)s sittings not passed")
     summary = gettext_lazy(
@@ -944,6 +949,7 @@ class TrainingHours(_Volume):
     """
 
     code = "training_hours"
+    rank = 60
     summary = gettext_lazy(
         "The sum of the credit hours credited within the period, on the platform and imported, of every "
         "kind, to people working for an enterprise. Residents' public courses are not included. An "
@@ -974,6 +980,7 @@ class ActiveLearners(_Volume):
     """
 
     code = "active_learners"
+    rank = 70
     summary = gettext_lazy(
         "The number of people with at least one training record (on the platform or imported) within the "
         "period, counted once in the total and once in each group they trained in."
@@ -1113,6 +1120,7 @@ class CourseCompletions(_Volume):
     """
 
     code = "course_completions"
+    rank = 80
     summary = gettext_lazy(
         "The number of courses and training plans that employees completed within the period. The "
         "enterprise is that of the person's employment on the day of completion."
@@ -1183,6 +1191,7 @@ class PublicFirstAidCoverage(Indicator):
     """
 
     code = "public_first_aid_coverage"
+    rank = 90
     summary = gettext_lazy(
         "Numerator: residents registered for public courses in the jurisdiction who completed a public "
         "course within the period, each counted once. Denominator: the resident population configured for"
@@ -1297,6 +1306,7 @@ class RegulatorTrainingRate(Indicator):
     """
 
     code = "regulator_training_rate"
+    rank = 100
     summary = gettext_lazy(
         "Counted for each calendar year of the period. Denominator: the staff holding a bureau official "
         "role in the jurisdiction. Numerator: those who completed at least the configured number of "

@@ -182,6 +182,9 @@ class Indicator(ABC):
     # True when ``compute`` can read its subjects from the pre-aggregated facts
     # (``analytics.facts``): its ``subjects``/``evaluate`` switch on ``facts_active()``.
     has_facts: ClassVar[bool] = False
+    # Where it stands in every list of indicators (statistics page, API, exports, report form): the
+    # plans' headline indicator first, then as the issue's definitions number them.
+    rank: ClassVar[int] = 1000
 
     # What the indicator counts in plain words for its users (numerator, denominator,
     # reference dates), translated: the statistics page, the exports' metadata and
@@ -311,7 +314,8 @@ def register(cls: type[Indicator]) -> type[Indicator]:
 
 
 def indicators_all() -> list[Indicator]:
-    return list(_REGISTRY.values())
+    """Every indicator, by ``rank`` (then by registration)."""
+    return sorted(_REGISTRY.values(), key=attrgetter("rank"))
 
 
 def indicator_get(code: str) -> Indicator:

@@ -32,6 +32,12 @@ def test_the_list_gives_codes_names_in_both_languages_definitions_and_parameters
     assert response.status_code == 200
     by_code = {i["code"]: i for i in response.json()}
     assert {"principal_certified_rate", "special_operator_certified_rate"} <= set(by_code)
+    # Listed in the plans' order, the headline indicator first (as every page lists them).
+    assert [i["code"] for i in response.json()][:3] == [
+        "new_employee_training_rate",
+        "principal_certified_rate",
+        "special_operator_certified_rate",
+    ]
     principals = by_code["principal_certified_rate"]
     assert principals["names"]["en"] == "Principals and safety managers certified"
     assert principals["names"]["zh-hans"] != principals["names"]["en"]

@@ -42,6 +42,14 @@ def test_the_bureau_sees_a_tile_per_indicator_with_its_subtree_figures(cast: Cas
     assert "统计分析" in html  # Chinese by default
     for indicator in indicators_all():
         assert f'data-tile="{indicator.code}"' in html
+    # In the plans' order: the headline indicator (新增从业人员安全技能培训率) first, as on the home page.
+    shown = re.findall(r'data-tile="([a-z_]+)"', html)
+    assert shown[:4] == [
+        "new_employee_training_rate",
+        "principal_certified_rate",
+        "special_operator_certified_rate",
+        "annual_retraining_rate",
+    ]
     tile = _tile(html, CODE)
     # One of the three east principals and safety managers holds a valid certificate.
     assert "33.3%" in tile
