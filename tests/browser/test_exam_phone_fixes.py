@@ -1,6 +1,7 @@
 """Phone (390×844) checks of the exam pages the QA walk found wanting, against the demo data of a real server:
 the gated exam says what to finish before the learner ticks anything, with the start button disabled and looking
-it; the trainer's exam list fits the screen with each session's phase and its 统计 link in view."""
+it; the trainer's exam list and the proctor's sessions fit the screen, each session's time window wrapped inside its
+card, with its phase and its 统计 / 实时监考 link in view."""
 
 from __future__ import annotations
 
@@ -20,6 +21,13 @@ DISABLED_GREY = "rgb(201, 206, 214)"  # app.css button:disabled
 
 def _fits(page: Any) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def _cells_overflowing(page: Any) -> list[str]:
+    """The texts of the session cards' lines wider than their card (a time window that does not wrap)."""
+    return page.eval_on_selector_all(
+        "tr[data-session] td", "cells => cells.filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText)"
+    )
 
 
 def test_a_gated_exam_names_its_course_and_cannot_be_started(
@@ -60,6 +68,7 @@ def test_the_exam_list_fits_a_phone_with_phases_and_links(new_page: Callable[...
     rows = page.locator("tr[data-session]")
     assert rows.count() > 0
     _fits(page)
+    assert _cells_overflowing(page) == []
     phases = {p.inner_text() for p in page.locator("[data-session-phase]").all()}
     assert phases <= {"未开始", "进行中", "已结束"}
     assert "进行中" in phases
@@ -70,6 +79,22 @@ def test_the_exam_list_fits_a_phone_with_phases_and_links(new_page: Callable[...
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= PHONE["width"]
     page.screenshot(path=str(SCREENSHOTS / "exam-manage-phone.png"), full_page=True)
+
+
+def test_the_proctors_sessions_fit_a_phone_with_their_windows_wrapped(
+    new_page: Callable[..., Any], live_server_url: str
+) -> None:
+    page = new_page()
+    login(page, live_server_url, "demo_proctor")
+    page.goto(f"{live_server_url}/proctoring/")
+    assert page.locator("tr[data-session]").count() > 0
+    _fits(page)
+    assert _cells_overflowing(page) == []
+    for link in page.locator("[data-live-link]").all():
+        box = link.bounding_box()
+        assert box is not None
+        assert box["x"] + box["width"] <= PHONE["width"]
+    page.screenshot(path=str(SCREENSHOTS / "proctor-sessions-phone.png"), full_page=True)
 
 
 def test_the_enterprise_picker_s_group_counts_follow_the_search(
