@@ -110,6 +110,14 @@ def login_client(user: User) -> Client:
     return client
 
 
+def token_client(user: User) -> Client:
+    """A client that sends only the user's API token: no session cookie, as a phone app or another system."""
+    from rest_framework.authtoken.models import Token
+
+    token, _created = Token.objects.get_or_create(user=user)
+    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
+
+
 def make_staff(user: User, *codenames: str, apps: Iterable[str] | None = None) -> User:
     """``user`` made staff with the permissions named by ``codenames`` (only those of ``apps``, when given)."""
     user.is_staff = True

@@ -6,11 +6,10 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from organizations.validators import mask_id_number
 from tests.analytics.api_world import FROM, TO, stats_world
-from tests.conftest import Cast, english_client, login_client
+from tests.conftest import Cast, english_client, login_client, token_client
 
 URL = "/api/v1/stats/indicators/"
 PRINCIPALS = URL + "principal_certified_rate/"
@@ -22,13 +21,8 @@ def world(cast: Cast) -> dict[str, Any]:
     return stats_world(cast)
 
 
-def _token_client(user: Any) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-
-
 def test_the_list_gives_codes_names_in_both_languages_definitions_and_parameters(cast: Cast) -> None:
-    response = _token_client(cast.east.bureau).get(URL)
+    response = token_client(cast.east.bureau).get(URL)
     assert response.status_code == 200
     by_code = {i["code"]: i for i in response.json()}
     assert {"principal_certified_rate", "special_operator_certified_rate"} <= set(by_code)
@@ -49,7 +43,7 @@ def test_the_list_gives_codes_names_in_both_languages_definitions_and_parameters
     # … and exactly, as the code computes it.
     assert "Denominator" in principals["definition_exact"]
     assert "expiring_days" in principals["definition_exact"]
-    english = _token_client(cast.east.bureau).get(URL, HTTP_ACCEPT_LANGUAGE="en").json()
+    english = token_client(cast.east.bureau).get(URL, HTTP_ACCEPT_LANGUAGE="en").json()
     assert next(i for i in english if i["code"] == "principal_certified_rate")["definition"].startswith(
         "Denominator: principals and safety managers"
     )
@@ -63,7 +57,7 @@ def test_the_list_gives_codes_names_in_both_languages_definitions_and_parameters
 
 
 def test_a_bureau_official_gets_the_districts_total_and_rows_by_jurisdiction(cast: Cast, world: Any) -> None:
-    response = _token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "group_by": "jurisdiction"})
+    response = token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "group_by": "jurisdiction"})
     assert response.status_code == 200
     body = response.json()
     assert body["indicator"] == "principal_certified_rate"
@@ -85,20 +79,20 @@ def test_a_bureau_official_gets_the_districts_total_and_rows_by_jurisdiction(cas
 
 
 def test_the_result_names_the_parameters_it_was_counted_with(cast: Cast, world: Any) -> None:
-    client = _token_client(cast.east.bureau)
+    client = token_client(cast.east.bureau)
     body = client.get(URL + "new_employee_training_rate/", {**PERIOD, "pretraining_days": "7"}).json()
     assert body["params"] == {"pretraining_days": 7}
     assert client.get(URL + "training_hours/", PERIOD).json()["params"] == {}
 
 
 def test_rows_by_enterprise_are_keyed_by_credit_code(cast: Cast, world: Any) -> None:
-    body = _token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "group_by": "enterprise"}).json()
+    body = token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "group_by": "enterprise"}).json()
     keys = {r["key"]: (r["numerator"], r["denominator"]) for r in body["rows"]}
     assert keys == {cast.east.enterprises[0].credit_code: (1, 2), cast.east.enterprises[1].credit_code: (0, 1)}
 
 
 def test_rows_by_month_are_keyed_yyyy_mm(cast: Cast, world: Any) -> None:
-    body = _token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "group_by": "month"}).json()
+    body = token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "group_by": "month"}).json()
     # Certificates held is a stock: each month's row is the figure on its last
     # day (the last month's on as_of), so the last row is the total.
     assert [r["key"] for r in body["rows"]] == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
@@ -107,12 +101,12 @@ def test_rows_by_month_are_keyed_yyyy_mm(cast: Cast, world: Any) -> None:
 
 
 def test_a_zero_denominator_gives_a_null_rate(cast: Cast, world: Any) -> None:
-    body = _token_client(cast.east.bureau).get(URL + "special_operator_certified_rate/", PERIOD).json()
+    body = token_client(cast.east.bureau).get(URL + "special_operator_certified_rate/", PERIOD).json()
     assert body["total"] == {"numerator": 0, "denominator": 0, "rate": None}
 
 
 def test_an_enterprise_admin_gets_their_own_enterprise_only(cast: Cast, world: Any) -> None:
-    client = _token_client(cast.east.enterprise_admin)
+    client = token_client(cast.east.enterprise_admin)
     body = client.get(PRINCIPALS, PERIOD).json()
     assert body["scope"] == {"jurisdiction": None, "enterprise": cast.east.enterprises[0].credit_code}
     assert body["total"]["denominator"] == 2
@@ -123,7 +117,7 @@ def test_an_enterprise_admin_gets_their_own_enterprise_only(cast: Cast, world: A
 
 
 def test_another_districts_code_is_a_403(cast: Cast, world: Any) -> None:
-    client = _token_client(cast.west.bureau)
+    client = token_client(cast.west.bureau)
     for path in (PRINCIPALS, PRINCIPALS + "people/"):
         response = client.get(path, {**PERIOD, "jurisdiction": cast.east.jurisdiction.code})
         assert response.status_code == 403, path
@@ -137,7 +131,7 @@ def test_another_districts_code_is_a_403(cast: Cast, world: Any) -> None:
 @pytest.mark.parametrize("who", ["learner", "outsider", "proctor"])
 def test_users_without_a_statistics_role_are_refused(cast: Cast, who: str) -> None:
     user = {"learner": cast.east.learner.user, "outsider": cast.outsider, "proctor": cast.east.proctor}[who]
-    client = _token_client(user)
+    client = token_client(user)
     assert client.get(URL).status_code == 403
     assert client.get(PRINCIPALS, PERIOD).status_code == 403
     assert client.get(PRINCIPALS + "people/", PERIOD).status_code == 403
@@ -172,7 +166,7 @@ def test_anonymous_callers_get_401() -> None:
 def test_bad_parameters_are_a_400_naming_the_parameter(
     cast: Cast, world: Any, path: str, params: dict[str, str], field: str
 ) -> None:
-    response = _token_client(cast.east.bureau).get(URL + path, params)
+    response = token_client(cast.east.bureau).get(URL + path, params)
     assert response.status_code == 400
     body = response.json()
     assert list(body["errors"]) == [field]
@@ -183,7 +177,7 @@ def test_bad_parameters_are_a_400_naming_the_parameter(
 def test_an_unknown_enterprise_with_a_valid_code_is_a_400(cast: Cast, world: Any) -> None:
     from tests import factories
 
-    response = _token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "enterprise": factories.credit_code()})
+    response = token_client(cast.east.bureau).get(PRINCIPALS, {**PERIOD, "enterprise": factories.credit_code()})
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["enterprise"]
 
@@ -219,7 +213,7 @@ def test_an_enterprise_admin_sees_their_own_peoples_full_id_numbers(cast: Cast, 
 
 
 def test_people_are_paginated(cast: Cast, world: Any) -> None:
-    client = _token_client(cast.east.bureau)
+    client = token_client(cast.east.bureau)
     first = client.get(PRINCIPALS + "people/", {**PERIOD, "page_size": 2}).json()
     assert first["count"] == 3
     assert len(first["results"]) == 2
@@ -254,6 +248,6 @@ def test_rows_are_represented_exactly_as_their_serializer_would(
     expected = [dict(r) for r in serializers.StatsRowOut(rows, many=True).data]
     assert serializers.rows_represented(rows) == expected
     assert [list(r) for r in serializers.rows_represented(rows)] == [list(r) for r in expected]  # field order
-    body = _token_client(cast.east.bureau).get(f"{URL}{code}/", {**PERIOD, "group_by": group_by}).json()
+    body = token_client(cast.east.bureau).get(f"{URL}{code}/", {**PERIOD, "group_by": group_by}).json()
     assert body["rows"] == [dict(r) for r in expected]
     assert list(body) == list(serializers.StatsResultOut.__dict__["_declared_fields"])

@@ -15,7 +15,6 @@ import json
 from typing import Any
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -28,7 +27,7 @@ from exams.services.sessions import session_prepare
 from proctoring.models import FaceEnrolment, IdentityCheck
 from proctoring.services.consent import consent_give
 from proctoring.services.identity import enrol, identity_check_face, identity_decide, identity_request_manual
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, token_client
 from tests.exams.conftest import CONFIRM, make_bank, make_paper, make_session
 from tests.proctoring.conftest import _private_storage, proctored_session  # noqa: F401 - autouse fixture
 from tests.support import faces
@@ -143,16 +142,11 @@ def test_the_notice_page_is_scoped(cast: Cast, gated: dict[str, Any]) -> None:
 # --- API: session auth and token auth -------------------------------------------------------
 
 
-def _token_client(user: Any) -> Client:
-    token, _created = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
-
-
 @pytest.mark.parametrize("auth", ["session", "token"])
 @pytest.mark.django_db
 def test_api_start_without_the_identity_check_is_refused_with_no_question(gated: dict[str, Any], auth: str) -> None:
     session, person = gated["session"], gated["person"]
-    client = login_client(person.user) if auth == "session" else _token_client(person.user)
+    client = login_client(person.user) if auth == "session" else token_client(person.user)
     before = _state(session, person)
     refused = client.post(START.format(session.pk), CONFIRM, content_type="application/json")
     assert refused.status_code == 403
@@ -170,7 +164,7 @@ def test_api_start_without_the_identity_check_is_refused_with_no_question(gated:
 def test_api_start_without_confirm_notice_is_a_400_naming_the_field(gated: dict[str, Any], auth: str) -> None:
     session, person = gated["session"], gated["person"]
     _face_check_passed(session, person)
-    client = login_client(person.user) if auth == "session" else _token_client(person.user)
+    client = login_client(person.user) if auth == "session" else token_client(person.user)
     before = _state(session, person)
     for body in ({}, {"confirm_notice": False}):
         refused = client.post(START.format(session.pk), body, content_type="application/json")
@@ -186,7 +180,7 @@ def test_api_start_without_confirm_notice_is_a_400_naming_the_field(gated: dict[
 @pytest.mark.django_db
 def test_the_exams_listing_says_what_a_token_client_must_do(gated: dict[str, Any]) -> None:
     session, person = gated["session"], gated["person"]
-    rows = _token_client(person.user).get("/api/v1/me/exams/").json()
+    rows = token_client(person.user).get("/api/v1/me/exams/").json()
     row = next(r for r in rows if r["session_id"] == session.pk)
     assert row["notice"]["duration_minutes"] == 30
     assert row["notice"]["question_count"] == 8
@@ -202,7 +196,7 @@ def test_the_exams_listing_says_what_a_token_client_must_do(gated: dict[str, Any
     assert details["api"]["websocket"] == "/ws/proctoring/attempts/{attempt_id}/"
     assert set(details["api"]) >= {"consent", "enrolment", "identity_check", "identity_check_manual"}
     _face_check_passed(session, person)
-    again = _token_client(person.user).get("/api/v1/me/exams/").json()
+    again = token_client(person.user).get("/api/v1/me/exams/").json()
     passed = next(r for r in again if r["session_id"] == session.pk)["requirements"][0]
     assert (passed["satisfied"], passed["details"]["identity_state"]) == (True, "passed")
     assert (passed["details"]["consent_given"], passed["details"]["enrolled"]) == (True, True)

@@ -15,25 +15,15 @@ from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from PIL import Image
-from rest_framework.authtoken.models import Token
 
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, token_client
+from tests.support.documents import NUMBERED_PDF as NUMBERED
 from tests.training.conftest import FAKE_MP4, World, make_lesson
 from tests.training.library_support import make_plan
 from training.models import Lesson
 from training.pdf_pages import PAGE_CONTENT_TYPE
 
 pytestmark = pytest.mark.django_db
-
-NUMBERED = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "documents" / "page_with_number_and_link.pdf"
-).read_bytes()
-
-
-def token_client(user: Any) -> Client:
-    """A client that sends only a token: no session cookie, as a mobile app."""
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
 def _document(world: World) -> Lesson:

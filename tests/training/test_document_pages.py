@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +18,7 @@ from PIL import Image, ImageChops
 from pypdf import PdfReader, PdfWriter
 
 from tests.conftest import Cast, login_client
+from tests.support.documents import NUMBERED_PDF as NUMBERED
 from tests.training.conftest import World, make_lesson
 from tests.training.library_support import make_plan
 from training.models import Lesson
@@ -27,9 +27,6 @@ from training.services.content import lesson_update, pdf_page_count
 from training.services.errors import MediaRejected
 
 pytestmark = pytest.mark.django_db
-
-FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "documents" / "page_with_number_and_link.pdf"
-NUMBERED = FIXTURE.read_bytes()
 
 
 def _pages_of(data: bytes, numbers: list[int]) -> bytes:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 from typing import Any
 
 from django.test import Client
@@ -12,22 +11,12 @@ from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from PIL import Image
-from rest_framework.authtoken.models import Token
 
-from tests.conftest import Cast, login_client
+from tests.conftest import Cast, login_client, token_client
+from tests.support.documents import NUMBERED_PDF as NUMBERED
 from tests.training.library_support import docx_bytes, make_plan
 from training.models import LessonPlan
 from training.pdf_pages import PAGE_CONTENT_TYPE
-
-# pdf.js's test document: 17 pages, each with its number drawn large.
-NUMBERED = (
-    Path(__file__).resolve().parents[1] / "fixtures" / "documents" / "page_with_number_and_link.pdf"
-).read_bytes()
-
-
-def api(user: Any) -> Client:
-    token, _ = Token.objects.get_or_create(user=user)
-    return Client(HTTP_AUTHORIZATION=f"Token {token.key}")
 
 
 def shared(cast: Cast, title: str, **fields: Any) -> LessonPlan:
@@ -44,7 +33,7 @@ def shared(cast: Cast, title: str, **fields: Any) -> LessonPlan:
 def test_the_list_is_scoped_and_searchable(cast: Cast) -> None:
     shared(cast, "《有限空间作业安全》教案", level="workshop", topic="通风")
     shared(cast, "《动火作业》教案", level="team", data=docx_bytes(), name="a.docx")
-    client = api(cast.east.training_admin)
+    client = token_client(cast.east.training_admin)
     body = client.get("/api/v1/lesson-plans/").json()
     assert {p["title"] for p in body["results"]} == {"《有限空间作业安全》教案", "《动火作业》教案"}
     found = client.get("/api/v1/lesson-plans/", {"q": "通风"}).json()["results"]
@@ -55,24 +44,24 @@ def test_the_list_is_scoped_and_searchable(cast: Cast) -> None:
     assert [p["title"] for p in by_level] == ["《动火作业》教案"]
     industry = cast.east.enterprises[0].industry
     assert client.get("/api/v1/lesson-plans/", {"industry": industry.code}).json()["count"] == 2  # every industry
-    assert api(cast.west.training_admin).get("/api/v1/lesson-plans/").json()["count"] == 0
+    assert token_client(cast.west.training_admin).get("/api/v1/lesson-plans/").json()["count"] == 0
 
 
 def test_detail_and_file_for_the_district_only(cast: Cast) -> None:
     plan = shared(cast, "共享")
-    client = api(cast.east.enterprise_admin)
+    client = token_client(cast.east.enterprise_admin)
     assert client.get(f"/api/v1/lesson-plans/{plan.pk}/").json()["owner"] == cast.east.enterprises[0].name
     response = client.get(f"/api/v1/lesson-plans/{plan.pk}/file/")
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:5] == b"%PDF-"
     for user in (cast.west.enterprise_admin, cast.west.bureau, cast.east.learner.user):
-        assert api(user).get(f"/api/v1/lesson-plans/{plan.pk}/").status_code == 404
-        assert api(user).get(f"/api/v1/lesson-plans/{plan.pk}/file/").status_code == 404
+        assert token_client(user).get(f"/api/v1/lesson-plans/{plan.pk}/").status_code == 404
+        assert token_client(user).get(f"/api/v1/lesson-plans/{plan.pk}/file/").status_code == 404
     assert Client().get("/api/v1/lesson-plans/").status_code in (401, 403)
 
 
 def test_a_bad_filter_is_a_400_in_the_one_error_shape(cast: Cast) -> None:
-    body = api(cast.east.training_admin).get("/api/v1/lesson-plans/", {"level": "nope"})
+    body = token_client(cast.east.training_admin).get("/api/v1/lesson-plans/", {"level": "nope"})
     assert body.status_code == 400
     data = body.json()
     assert {"detail", "code", "errors"} <= set(data)
@@ -84,7 +73,7 @@ def test_a_plan_whose_file_storage_lost_is_a_404_on_the_api_and_the_page(cast: C
     404 that says so, on both doors, never a 500 (found by the scope walk on the scaled topology)."""
     plan = shared(cast, "《受限空间》教案")
     plan.file.storage.delete(plan.file.name)
-    answer = api(cast.east.training_admin).get(f"/api/v1/lesson-plans/{plan.pk}/file/")
+    answer = token_client(cast.east.training_admin).get(f"/api/v1/lesson-plans/{plan.pk}/file/")
     assert answer.status_code == 404
     assert (answer.json()["code"], answer.json()["detail"]) == ("file_gone", "文件已不在存储中。")
     page = login_client(cast.east.training_admin).get(f"/training/library/{plan.pk}/file/")
@@ -109,7 +98,7 @@ def _image(response: Any) -> Image.Image:
 
 def test_a_pdf_plans_pages_are_images_on_the_api(cast: Cast) -> None:
     plan = shared(cast, "有限空间作业规程（教案）", data=NUMBERED)
-    client = api(cast.east.training_admin)
+    client = token_client(cast.east.training_admin)
     detail = client.get(f"/api/v1/lesson-plans/{plan.pk}/").json()
     assert len(detail["page_urls"]) == 17
     assert detail["page_urls"][1].startswith(_page(plan, 2) + "?v=")
@@ -122,7 +111,7 @@ def test_a_pdf_plans_pages_are_images_on_the_api(cast: Cast) -> None:
 def test_a_plan_page_on_the_api_is_the_libraries_page(cast: Cast) -> None:
     """The library's preview (a session) and the API (a token) send the same image, headers and statuses."""
     plan = shared(cast, "有限空间作业规程（教案）", data=NUMBERED)
-    web, token = login_client(cast.east.training_admin), api(cast.east.training_admin)
+    web, token = login_client(cast.east.training_admin), token_client(cast.east.training_admin)
     for number in (3, 0, 18):
         one = web.get(reverse("training:library_page", args=[plan.pk, number]))
         other = token.get(_page(plan, number))
@@ -136,7 +125,7 @@ def test_a_plan_page_on_the_api_is_the_libraries_page(cast: Cast) -> None:
 
 def test_pages_a_plan_does_not_have_are_not_found(cast: Cast) -> None:
     plan = shared(cast, "有限空间作业规程（教案）", data=NUMBERED)
-    client = api(cast.east.training_admin)
+    client = token_client(cast.east.training_admin)
     _image(client.get(_page(plan, 17)))
     for number in (0, 18):
         response = client.get(_page(plan, number))
@@ -146,7 +135,7 @@ def test_pages_a_plan_does_not_have_are_not_found(cast: Cast) -> None:
 
 def test_a_word_plan_has_no_pages(cast: Cast) -> None:
     plan = shared(cast, "《动火作业》教案", data=docx_bytes(), name="a.docx")
-    client = api(cast.east.training_admin)
+    client = token_client(cast.east.training_admin)
     assert client.get(f"/api/v1/lesson-plans/{plan.pk}/").json()["page_urls"] == []
     response = client.get(_page(plan, 1))
     assert response.status_code == 404
@@ -155,9 +144,9 @@ def test_a_word_plan_has_no_pages(cast: Cast) -> None:
 
 def test_a_plans_pages_are_refused_outside_its_scope(cast: Cast) -> None:
     plan = shared(cast, "有限空间作业规程（教案）", data=NUMBERED)
-    assert api(cast.east.enterprise_admin).get(_page(plan, 1)).status_code == 200
+    assert token_client(cast.east.enterprise_admin).get(_page(plan, 1)).status_code == 200
     for user in (cast.west.training_admin, cast.west.enterprise_admin, cast.west.bureau, cast.outsider):
-        response = api(user).get(_page(plan, 1), HTTP_ACCEPT=PAGE_CONTENT_TYPE)
+        response = token_client(user).get(_page(plan, 1), HTTP_ACCEPT=PAGE_CONTENT_TYPE)
         assert response.status_code == 404, user
         assert response.json()["code"] == "not_found"
     assert Client().get(_page(plan, 1)).status_code == 401
@@ -168,7 +157,7 @@ def test_the_plan_routes_answers_are_documented_in_the_schema(cast: Cast) -> Non
     paths = json.loads(OpenApiJsonRenderer().render(raw, renderer_context={}))["paths"]
     pdf = shared(cast, "有限空间作业规程（教案）", data=NUMBERED)
     word = shared(cast, "《动火作业》教案", data=docx_bytes(), name="a.docx")
-    client = api(cast.east.training_admin)
+    client = token_client(cast.east.training_admin)
     answers = [
         ("/api/v1/lesson-plans/{id}/pages/{number}/", client.get(_page(pdf, 1))),
         ("/api/v1/lesson-plans/{id}/pages/{number}/", client.get(_page(pdf, 18))),
