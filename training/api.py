@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from core.ids import MAX_ID, MAX_INT32
 from training import selectors
-from training.file_responses import lesson_media_response, lesson_page_response, page_url_pattern
+from training.file_responses import lesson_media_response, lesson_page_response, page_urls
 from training.models import Lesson, Progress
 from training.pdf_pages import PAGE_CONTENT_TYPE
 from training.routes import endpoints
@@ -215,8 +215,7 @@ class LessonView(APIView):
 def _page_urls(lesson: Lesson) -> list[str]:
     if lesson.kind != Lesson.Kind.DOCUMENT or not lesson.media:
         return []
-    pattern = page_url_pattern("api:lesson-page", lesson.pk, version=lesson.media.name)
-    return [pattern.format(page=number) for number in range(1, lesson.page_count + 1)]
+    return page_urls("api:lesson-page", lesson.pk, version=lesson.media.name, count=lesson.page_count)
 
 
 class FileAPIView(APIView):
@@ -232,6 +231,10 @@ class FileAPIView(APIView):
 _LESSON_MEDIA_TYPES = ("video/mp4", "video/webm", "application/pdf")
 # The body of every API error (core.api_errors.document_error_responses adds the component).
 ERROR_BODY = {"$ref": "#/components/schemas/Error"}
+# The query of a page image's URL (file_responses.page_url_pattern), on the lessons' and the plans' pages.
+PAGE_VERSION_PARAMETER = OpenApiParameter(
+    "v", str, description="Which file the page is of (from `page_urls`); the server does not need it."
+)
 
 
 def _range_refused(size: int) -> Response:
@@ -284,11 +287,7 @@ class LessonPageView(FileAPIView):
         summary="One page of a document lesson as an image",
         description="Page `number` (from 1 to the lesson's `page_count`) as the lesson player shows it. "
         "Not found for a lesson that is not a document, a page it does not have, or a PDF that cannot be read.",
-        parameters=[
-            OpenApiParameter(
-                "v", str, description="Which file the page is of (from `page_urls`); the server does not need it."
-            )
-        ],
+        parameters=[PAGE_VERSION_PARAMETER],
         responses={(200, PAGE_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The page image.")},
     )
     def get(self, request: Request, pk: int, number: int) -> HttpResponse:

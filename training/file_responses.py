@@ -100,6 +100,12 @@ def page_url_pattern(name: str, pk: int, *, version: str) -> str:
     return f"{first.removesuffix('1/')}{{page}}/?v={tag}"
 
 
+def page_urls(name: str, pk: int, *, version: str, count: int) -> list[str]:
+    """Every page's URL (``page_url_pattern``), in order: the first is page 1."""
+    pattern = page_url_pattern(name, pk, version=version)
+    return [pattern.format(page=number) for number in range(1, count + 1)]
+
+
 def page_image_response(image: bytes) -> HttpResponse:
     response = HttpResponse(image, content_type=PAGE_CONTENT_TYPE)
     # Private (no shared cache keeps it), but kept an hour in the learner's own browser, so paging back

@@ -19,8 +19,8 @@ from rest_framework.request import Request
 
 from core.http import stored_file
 from training import selectors
-from training.api import ERROR_BODY, FileAPIView
-from training.file_responses import lesson_plan_page_response, page_url_pattern
+from training.api import ERROR_BODY, PAGE_VERSION_PARAMETER, FileAPIView
+from training.file_responses import lesson_plan_page_response, page_urls
 from training.models import LessonPlan, PlanLevel
 from training.pdf_pages import PAGE_CONTENT_TYPE
 from training.routes import endpoints
@@ -65,7 +65,7 @@ class LessonPlanSerializer(serializers.ModelSerializer):
 
 
 class LessonPlanDetailSerializer(LessonPlanSerializer):
-    # Only on the detail: counting a PDF's pages opens it, too dear for every plan of a list.
+    # Only on the detail: a list would carry every page's URL of every plan on it.
     page_urls = serializers.SerializerMethodField(
         help_text="A PDF plan's pages as images (lesson-plans/{id}/pages/{number}/), in order: the first is page 1. "
         "A URL changes when the file is replaced, so a client may keep page images by URL. "
@@ -78,8 +78,7 @@ class LessonPlanDetailSerializer(LessonPlanSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_page_urls(self, plan: LessonPlan) -> list[str]:
-        pattern = page_url_pattern("api:lesson-plan-page", plan.pk, version=plan.file.name)
-        return [pattern.format(page=number) for number in range(1, plan.page_count + 1)]
+        return page_urls("api:lesson-plan-page", plan.pk, version=plan.file.name, count=plan.page_count)
 
 
 class LibraryQuery(serializers.Serializer):
@@ -146,11 +145,7 @@ class LessonPlanPageView(FileAPIView):
         summary="One page of a PDF lesson plan as an image",
         description="Page `number` (from 1) as the library's preview shows it; the plan detail's `page_urls` "
         "lists them.",
-        parameters=[
-            OpenApiParameter(
-                "v", str, description="Which file the page is of (from `page_urls`); the server does not need it."
-            )
-        ],
+        parameters=[PAGE_VERSION_PARAMETER],
         responses={
             (200, PAGE_CONTENT_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The page image."),
             404: OpenApiResponse(
