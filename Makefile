@@ -54,15 +54,24 @@ run-scaled: $(VENV)/.installed system-deps
 setup-test: $(VENV)/.installed-test system-deps-test
 	$(PY) manage.py compilemessages -v0 --ignore=.venv
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist; one per core here). xdist's default
+# `--dist load` hands each worker its tests in collection order, which pytest-django sorts as
+# Django does: database tests, then transactional ones, then the rest (the browser tests among
+# them). Keep it so: a worker that has started Playwright's sync API cannot use Django's
+# database afterwards (SynchronousOnlyOperation), and a transactional test's flush must not
+# come before a plain database test; `--dist loadfile` or `loadscope` would break both.
+# TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= 2
+
 test: setup-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-logo
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 # The browser tests save screenshots under var/screenshots/ (ignored by git), so a
 # test run never changes a tracked file. This target alone refreshes the docs' copies.
 screenshots: setup-test
-	$(VENV)/bin/pytest tests/browser -q -p no:randomly $(PYTEST_ARGS)
+	$(VENV)/bin/pytest tests/browser -q -n $(TEST_WORKERS) $(PYTEST_ARGS)
 	@mkdir -p docs/screenshots
 	cp var/screenshots/*.png docs/screenshots/
 	@echo "docs/screenshots/ refreshed from var/screenshots/: review with git diff --stat docs/ and commit"
