@@ -95,7 +95,10 @@ def library_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _preview(plan: LessonPlan) -> dict[str, Any]:
     """The preview of a plan: a PDF's page images (how many pages, and their URL: ``page_url_pattern``);
     a Word document's or slide deck's text (``outline``: ``training.office_preview``). None for a file
-    that cannot be read."""
+    that cannot be read; ``file_missing`` for a file that storage no longer holds (purged, restored from a
+    backup without its files), so the page says so instead of broken page images and a download that fails."""
+    if not plan.file or not plan.file.storage.exists(plan.file.name):
+        return {"file_missing": True}
     if plan.file_type in (LessonPlan.FileType.DOCX, LessonPlan.FileType.PPTX):
         read = docx_outline if plan.file_type == LessonPlan.FileType.DOCX else pptx_outline
         try:

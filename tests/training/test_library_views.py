@@ -170,6 +170,36 @@ def test_edit_and_delete_pages(cast: Cast, django_capture_on_commit_callbacks: A
     assert not LessonPlan.objects.exists()
 
 
+def test_a_plan_whose_file_storage_lost_says_so_instead_of_a_broken_preview(cast: Cast) -> None:
+    """A purged file, or a restore without the files: no page images that fail to load, no Word notice
+    pointing at a download that would fail, but one sentence in Chinese that names the way back."""
+    pdf = shared_pdf(cast, "《动火作业》教案")
+    word = make_plan(
+        cast.east.enterprise_admin,
+        "《高处作业》教案",
+        data=docx_bytes(),
+        name="plan.docx",
+        owner_enterprise=cast.east.enterprises[0],
+        share="subtree",
+        shared_with=cast.east.jurisdiction,
+    )
+    client = login_client(cast.east.training_admin)
+    kept = client.get(reverse("training:library_detail", args=[pdf.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "data-preview" in kept.content.decode()
+    assert "data-file-missing" not in kept.content.decode()
+    for plan in (pdf, word):
+        plan.file.storage.delete(plan.file.name)
+        response = client.get(reverse("training:library_detail", args=[plan.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans")
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert "data-file-missing" in page
+        assert "此教案的文件已不在存储中，无法预览或下载" in page
+        assert "data-preview" not in page
+        assert 'class="doc-page"' not in page
+        assert "data-download" not in page
+        assert "data-office-preview" not in page
+
+
 def test_the_library_page_is_chinese(cast: Cast) -> None:
     shared_pdf(cast)
     client = login_client(cast.east.training_admin)
