@@ -138,10 +138,19 @@ def lesson_player(request: HttpRequest, pk: int) -> HttpResponse:
             "assigned": assigned,
             "next_lesson": siblings[index + 1] if index + 1 < len(siblings) else None,
             **_document_pages(lesson),
+            "media_missing": _media_missing(lesson),
             "quiz_ready": selectors.lesson_study_done(lesson, progress),
             "quiz_passed": bool(progress and progress.quiz_passed),
         },
     )
+
+
+def _media_missing(lesson: Lesson) -> bool:
+    """A video or document lesson whose file storage no longer holds (purged, restored from a backup without
+    its files): the page says so and shows no player, so nobody studies, nor is credited for, a blank."""
+    if lesson.kind not in (Lesson.Kind.VIDEO, Lesson.Kind.DOCUMENT):
+        return False
+    return not lesson.media or not lesson.media.storage.exists(lesson.media.name)
 
 
 def _document_pages(lesson: Lesson) -> dict[str, str]:

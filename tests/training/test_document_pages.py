@@ -155,6 +155,27 @@ def test_the_player_shows_the_first_page_as_an_image(world: World) -> None:
     assert 'alt="第 1 页"' in img.group(0)  # Chinese, the default language
 
 
+def test_a_lesson_whose_file_storage_lost_shows_a_notice_and_no_player(world: World) -> None:
+    """A purged file, or a restore without the files: no broken page image or video to "study" (and be
+    credited for) on the page, but one sentence in Chinese that says why and whom to ask."""
+    document = _document(world)
+    client = login_client(world.learner.user)
+    for lesson in (document, world.video):
+        url = reverse("training:lesson_player", args=[lesson.pk])
+        kept = client.get(url).content.decode()
+        assert 'id="player"' in kept
+        assert "data-media-missing" not in kept
+        lesson.media.storage.delete(lesson.media.name)
+        html = client.get(url).content.decode()
+        assert "data-media-missing" in html
+        assert "此课时的文件已不在存储中，暂时无法学习，也不计学时" in html
+        assert 'id="player"' not in html  # player.js starts nothing without it: no heartbeats
+        assert 'id="lesson-doc"' not in html
+        assert 'id="lesson-video"' not in html
+    article = client.get(reverse("training:lesson_player", args=[world.article.pk])).content.decode()
+    assert 'id="player"' in article  # an article has no file to lose
+
+
 def test_a_learner_gets_page_two_as_an_image(world: World) -> None:
     lesson = _document(world)
     client = login_client(world.learner.user)
