@@ -113,3 +113,9 @@ def stored_file(field_file: FieldFile) -> Any:
         return field_file.open("rb")
     except FileNotFoundError:
         raise FileGone(_("The file is no longer stored.")) from None
+
+
+def file_is_stored(field_file: FieldFile) -> bool:
+    """Whether storage still holds the file a row names (``stored_file`` would open it), for a page that
+    says so instead of showing what cannot load. False for an empty field."""
+    return bool(field_file) and field_file.storage.exists(field_file.name)

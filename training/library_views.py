@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from core.http import page_of, refusal_message, refusal_on_form, stored_file
+from core.http import FileGone, file_is_stored, page_of, refusal_message, refusal_on_form, stored_file
 from training import selectors
 from training.file_responses import lesson_plan_page_response, page_url_pattern
 from training.library_forms import CourseOfferForm, DecideForm, LessonPlanForm, LibrarySearchForm, OfferForm
@@ -97,15 +97,17 @@ def _preview(plan: LessonPlan) -> dict[str, Any]:
     a Word document's or slide deck's text (``outline``: ``training.office_preview``). None for a file
     that cannot be read; ``file_missing`` for a file that storage no longer holds (purged, restored from a
     backup without its files), so the page says so instead of broken page images and a download that fails."""
-    if not plan.file or not plan.file.storage.exists(plan.file.name):
-        return {"file_missing": True}
     if plan.file_type in (LessonPlan.FileType.DOCX, LessonPlan.FileType.PPTX):
         read = docx_outline if plan.file_type == LessonPlan.FileType.DOCX else pptx_outline
         try:
             with stored_file(plan.file) as handle:
                 return {"outline": read(handle)}
+        except FileGone:
+            return {"file_missing": True}
         except (OfficeUnreadable, Http404):
             return {}
+    if not file_is_stored(plan.file):
+        return {"file_missing": True}
     count = plan.page_count
     if not count:
         return {}

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import mainland_mobile
 from core import fragments
+from core.http import file_is_stored
 from core.ids import query_id
 from core.spreadsheets import Sheet, spreadsheet_response
 from organizations import selectors as org
@@ -150,7 +151,7 @@ def _media_missing(lesson: Lesson) -> bool:
     its files): the page says so and shows no player, so nobody studies, nor is credited for, a blank."""
     if lesson.kind not in (Lesson.Kind.VIDEO, Lesson.Kind.DOCUMENT):
         return False
-    return not lesson.media or not lesson.media.storage.exists(lesson.media.name)
+    return not file_is_stored(lesson.media)
 
 
 def _document_pages(lesson: Lesson) -> dict[str, str]:
